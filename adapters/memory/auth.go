@@ -1,0 +1,98 @@
+package memory
+
+import (
+	"context"
+	"time"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/setyerr"
+)
+
+type authStore Store
+
+func (a *authStore) CreateOrganization(ctx context.Context, org *auth.Organization) error {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.orgs[org.ID]; ok {
+		return setyerr.E(setyerr.Conflict, "organization %s already exists", org.ID)
+	}
+	c := *org
+	s.orgs[org.ID] = &c
+	return nil
+}
+
+func (a *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	org, ok := s.orgs[id]
+	if !ok {
+		return nil, setyerr.E(setyerr.NotFound, "organization not found")
+	}
+	c := *org
+	return &c, nil
+}
+
+func (a *authStore) UpdateOrganization(ctx context.Context, org *auth.Organization) error {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.orgs[org.ID]; !ok {
+		return setyerr.E(setyerr.NotFound, "organization not found")
+	}
+	c := *org
+	s.orgs[org.ID] = &c
+	return nil
+}
+
+func (a *authStore) CountOrganizations(ctx context.Context) (int, error) {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.orgs), nil
+}
+
+func (a *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.orgs[key.OrgID]; !ok {
+		return errNoOrg(key.OrgID)
+	}
+	if _, ok := s.keys[key.ID]; ok {
+		return setyerr.E(setyerr.Conflict, "API key %s already exists", key.ID)
+	}
+	if _, ok := s.keysByHash[string(key.Hash)]; ok {
+		return setyerr.E(setyerr.Conflict, "API key already exists")
+	}
+	s.keys[key.ID] = key.Clone()
+	s.keysByHash[string(key.Hash)] = key.ID
+	return nil
+}
+
+func (a *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, error) {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.keysByHash[string(hash)]
+	if !ok {
+		return nil, setyerr.E(setyerr.NotFound, "API key not found")
+	}
+	return s.keys[id].Clone(), nil
+}
+
+func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time) (*auth.APIKey, error) {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.keys[id]
+	if !ok || key.Tenant() != tenant {
+		return nil, setyerr.E(setyerr.NotFound, "API key not found")
+	}
+	if key.RevokedAt.IsZero() {
+		key.RevokedAt = clock.At(at)
+	}
+	return key.Clone(), nil
+}

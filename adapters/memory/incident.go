@@ -1,0 +1,114 @@
+package memory
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+)
+
+type incidentStore Store
+
+func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, ev outbox.Event) (*incident.Incident, bool, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var k idemKey
+	if inc.IdempotencyKey != nil {
+		k = idemKey{inc.OrgID, string(inc.Environment), *inc.IdempotencyKey}
+		if id, ok := s.idempotency[k]; ok {
+			return s.incidents[id].Clone(), false, nil
+		}
+	}
+	if _, ok := s.orgs[inc.OrgID]; !ok {
+		return nil, false, errNoOrg(inc.OrgID)
+	}
+	if _, ok := s.incidents[inc.ID]; ok {
+		return nil, false, errDuplicate(inc.ID)
+	}
+	s.incidents[inc.ID] = inc.Clone()
+	if inc.IdempotencyKey != nil {
+		s.idempotency[k] = inc.ID
+	}
+	s.appendEvents([]outbox.Event{ev})
+	return inc.Clone(), true, nil
+}
+
+func (m *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inc, ok := s.incidents[id]
+	if !ok || inc.Tenant() != tenant {
+		return nil, incident.ErrNotFound
+	}
+	return inc.Clone(), nil
+}
+
+func (m *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var match []*incident.Incident
+	for _, inc := range s.incidents {
+		if inc.Tenant() == tenant && matches(inc, f) {
+			match = append(match, inc)
+		}
+	}
+	slices.SortFunc(match, func(a, b *incident.Incident) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	total := len(match)
+	start := min(f.Offset, total)
+	end := min(start+f.Limit, total)
+	page := make([]*incident.Incident, 0, end-start)
+	for _, inc := range match[start:end] {
+		page = append(page, inc.Clone())
+	}
+	return page, total, nil
+}
+
+func matches(inc *incident.Incident, f incident.Filter) bool {
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, inc.Status) {
+		return false
+	}
+	if len(f.Categories) > 0 && !slices.Contains(f.Categories, inc.Category) {
+		return false
+	}
+	if len(f.Severities) > 0 && !slices.Contains(f.Severities, inc.Severity) {
+		return false
+	}
+	if !f.From.IsZero() && inc.CreatedAt.Before(f.From) {
+		return false
+	}
+	if !f.To.IsZero() && inc.CreatedAt.After(f.To) {
+		return false
+	}
+	return true
+}
+
+func (m *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) ([]outbox.Event, error)) (*incident.Incident, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.incidents[id]
+	if !ok || cur.Tenant() != tenant {
+		return nil, incident.ErrNotFound
+	}
+	next := cur.Clone()
+	events, err := change(next)
+	if err != nil {
+		return nil, err
+	}
+	// The identity of a row never changes, whatever change did.
+	next.ID, next.OrgID, next.Environment = cur.ID, cur.OrgID, cur.Environment
+	s.incidents[id] = next.Clone()
+	s.appendEvents(events)
+	return next, nil
+}

@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/setyerr"
+)
+
+type authStore DB
+
+var (
+	errOrgNotFound = setyerr.E(setyerr.NotFound, "organization not found")
+	errKeyNotFound = setyerr.E(setyerr.NotFound, "API key not found")
+)
+
+func (s *authStore) CreateOrganization(ctx context.Context, org *auth.Organization) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES (?, ?, ?, ?, ?)`,
+		org.ID, org.Name, org.Plan, org.Status, org.CreatedAt.UnixMilli())
+	return translate(err)
+}
+
+func (s *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
+	var (
+		org auth.Organization
+		at  sql.NullInt64
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT id, name, plan, status, created_at FROM organizations WHERE id = ?`, id).
+		Scan(&org.ID, &org.Name, &org.Plan, &org.Status, &at)
+	if errors.Is(err, errNoRows) {
+		return nil, errOrgNotFound
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	org.CreatedAt = clock.At(fromMillis(at))
+	return &org, nil
+}
+
+func (s *authStore) UpdateOrganization(ctx context.Context, org *auth.Organization) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE organizations SET name = ?, plan = ?, status = ? WHERE id = ?`,
+		org.Name, org.Plan, org.Status, org.ID)
+	if err != nil {
+		return translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errOrgNotFound
+	}
+	return nil
+}
+
+func (s *authStore) CountOrganizations(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM organizations`).Scan(&n)
+	return n, translate(err)
+}
+
+func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
+	scopes, err := json.Marshal(key.Scopes)
+	if err != nil {
+		return fmt.Errorf("encode scopes: %w", err)
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO api_keys
+		(id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		key.ID, key.OrgID, key.Name, key.Environment, key.Prefix, string(scopes), key.Hash,
+		key.CreatedAt.UnixMilli(), millis(key.LastUsedAt.Time), millis(key.ExpiresAt.Time), millis(key.RevokedAt.Time))
+	return translate(err)
+}
+
+const selectKey = `SELECT id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at FROM api_keys`
+
+func scanKey(row rowScanner) (*auth.APIKey, error) {
+	var (
+		k                                   auth.APIKey
+		scopes                              string
+		created, lastUsed, expires, revoked sql.NullInt64
+	)
+	if err := row.Scan(&k.ID, &k.OrgID, &k.Name, &k.Environment, &k.Prefix, &scopes, &k.Hash, &created, &lastUsed, &expires, &revoked); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(scopes), &k.Scopes); err != nil {
+		return nil, fmt.Errorf("decode scopes of key %s: %w", k.ID, err)
+	}
+	k.CreatedAt, k.LastUsedAt = clock.At(fromMillis(created)), clock.At(fromMillis(lastUsed))
+	k.ExpiresAt, k.RevokedAt = clock.At(fromMillis(expires)), clock.At(fromMillis(revoked))
+	return &k, nil
+}
+
+func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, error) {
+	k, err := scanKey(s.keyByHash.QueryRowContext(ctx, hash))
+	if errors.Is(err, errNoRows) {
+		return nil, errKeyNotFound
+	}
+	return k, translate(err)
+}
+
+func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time) (*auth.APIKey, error) {
+	var out *auth.APIKey
+	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?)
+			WHERE id = ? AND org_id = ? AND environment = ?`, at.UnixMilli(), id, tenant.OrgID, tenant.Env); err != nil {
+			return err
+		}
+		k, err := scanKey(tx.QueryRowContext(ctx, selectKey+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
+		if errors.Is(err, errNoRows) {
+			return errKeyNotFound
+		}
+		out = k
+		return err
+	})
+	return out, translate(err)
+}

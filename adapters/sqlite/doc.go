@@ -1,0 +1,15 @@
+// Package sqlite implements every Sety store port on SQLite, through the
+// pure-Go modernc.org/sqlite driver (no cgo).
+//
+// The database runs in WAL mode with busy_timeout set first, foreign keys
+// on and synchronous=FULL, so an acknowledged write survives a crash or a
+// power cut. Writes go through one connection (SQLite allows one writer at a
+// time; a pool of writers would only trade waiting for SQLITE_BUSY errors)
+// with BEGIN IMMEDIATE; reads use a separate pool that sees every committed
+// write. The schema lives in migrations/, embedded and applied in order at
+// Open; the applied versions are recorded in schema_migrations.
+//
+//	db, err := sqlite.Open(ctx, "sety.db", nil)
+//	defer db.Close()
+//	s, err := sety.New(db)
+package sqlite

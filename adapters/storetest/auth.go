@@ -1,0 +1,102 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/setyerr"
+)
+
+func newKey(t *testing.T, tenant auth.Tenant, secret string) *auth.APIKey {
+	return &auth.APIKey{
+		ID: fixtureID(t, "key"), OrgID: tenant.OrgID, Name: "ci", Environment: tenant.Env,
+		Prefix: secret[:14], Scopes: []auth.Scope{auth.IncidentsRead, auth.IncidentsWrite},
+		Hash: auth.HashKey(secret), CreatedAt: clock.At(base), ExpiresAt: clock.At(base.Add(24 * time.Hour)),
+	}
+}
+
+func testAuth(t *testing.T, newStores NewStores) {
+	ctx := context.Background()
+
+	t.Run("Organizations", func(t *testing.T) {
+		t.Parallel()
+		st := newStores(t).AuthStore()
+		n, err := st.CountOrganizations(ctx)
+		must(t, err)
+		if n != 2 {
+			t.Fatalf("seeded store has %d organizations, want 2", n)
+		}
+		org := &auth.Organization{ID: "org_cccccccccccccccc", Name: "Ride 'n' Go; --", Plan: auth.Growth, Status: auth.Active, CreatedAt: clock.At(base)}
+		must(t, st.CreateOrganization(ctx, org))
+		wantKind(t, st.CreateOrganization(ctx, org), setyerr.Conflict)
+		got, err := st.GetOrganization(ctx, org.ID)
+		must(t, err)
+		sameJSON(t, "organization", got, org)
+		got.Status = auth.Suspended
+		got.Plan = auth.Enterprise
+		must(t, st.UpdateOrganization(ctx, got))
+		again, err := st.GetOrganization(ctx, org.ID)
+		must(t, err)
+		sameJSON(t, "updated organization", again, got)
+		_, err = st.GetOrganization(ctx, "org_dddddddddddddddd")
+		wantKind(t, err, setyerr.NotFound)
+		wantKind(t, st.UpdateOrganization(ctx, &auth.Organization{ID: "org_dddddddddddddddd"}), setyerr.NotFound)
+		if n, _ := st.CountOrganizations(ctx); n != 3 {
+			t.Fatalf("CountOrganizations = %d, want 3", n)
+		}
+	})
+
+	t.Run("KeysByHash", func(t *testing.T) {
+		t.Parallel()
+		st := newStores(t).AuthStore()
+		secret := "sety_live_a3f9c2d18e4b7a6509c1d2e3f4a5b6c7"
+		key := newKey(t, tenantA, secret)
+		must(t, st.CreateAPIKey(ctx, key))
+		got, err := st.APIKeyByHash(ctx, auth.HashKey(secret))
+		must(t, err)
+		sameJSON(t, "key", got, key)
+		got.Scopes[0] = auth.All
+		again, _ := st.APIKeyByHash(ctx, auth.HashKey(secret))
+		sameJSON(t, "key after mutating a read", again, key)
+
+		_, err = st.APIKeyByHash(ctx, auth.HashKey("sety_live_00000000000000000000000000000000"))
+		wantKind(t, err, setyerr.NotFound)
+		dup := newKey(t, tenantA, secret)
+		wantKind(t, st.CreateAPIKey(ctx, dup), setyerr.Conflict)
+		orphan := newKey(t, auth.Tenant{OrgID: "org_dddddddddddddddd", Env: auth.Live}, "sety_live_10000000000000000000000000000000")
+		if err := st.CreateAPIKey(ctx, orphan); err == nil {
+			t.Fatal("a key of an organization that does not exist was stored")
+		}
+	})
+
+	t.Run("RevokeIsTenantScopedAndFirstWins", func(t *testing.T) {
+		t.Parallel()
+		st := newStores(t).AuthStore()
+		secret := "sety_test_b3f9c2d18e4b7a6509c1d2e3f4a5b6c7"
+		key := newKey(t, tenantATest, secret)
+		must(t, st.CreateAPIKey(ctx, key))
+		for _, other := range []auth.Tenant{tenantA, tenantB} {
+			_, err := st.RevokeAPIKey(ctx, other, key.ID, base)
+			wantKind(t, err, setyerr.NotFound)
+		}
+		first := base.Add(time.Hour)
+		got, err := st.RevokeAPIKey(ctx, tenantATest, key.ID, first)
+		must(t, err)
+		if !got.RevokedAt.Equal(first) {
+			t.Fatalf("revoked_at = %v, want %v", got.RevokedAt, first)
+		}
+		got, err = st.RevokeAPIKey(ctx, tenantATest, key.ID, first.Add(time.Hour))
+		must(t, err)
+		if !got.RevokedAt.Equal(first) {
+			t.Fatalf("second revoke moved revoked_at to %v", got.RevokedAt)
+		}
+		byHash, err := st.APIKeyByHash(ctx, auth.HashKey(secret))
+		must(t, err)
+		if !byHash.RevokedAt.Equal(first) {
+			t.Fatal("revocation not visible by hash")
+		}
+	})
+}

@@ -1,0 +1,48 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+)
+
+func testOutbox(t *testing.T, newStores NewStores) {
+	ctx := context.Background()
+
+	t.Run("EventsRoundTripOldestFirst", func(t *testing.T) {
+		t.Parallel()
+		stores := newStores(t)
+		st := stores.IncidentStore()
+		var want []outbox.Event
+		for i := range 3 {
+			inc := newIncident(t, tenantA, base.Add(time.Duration(i)*time.Second))
+			ev := eventFor(t, incident.TypeCreated, inc)
+			_, _, err := st.CreateIncident(ctx, inc, ev)
+			must(t, err)
+			want = append(want, ev)
+		}
+		got, err := stores.OutboxReader().PendingEvents(ctx, 10)
+		must(t, err)
+		sameJSON(t, "events", normalize(got), normalize(want))
+		two, err := stores.OutboxReader().PendingEvents(ctx, 2)
+		must(t, err)
+		if len(two) != 2 || two[0].ID != want[0].ID {
+			t.Fatalf("limit 2 gave %d events starting %v", len(two), two)
+		}
+	})
+}
+
+// normalize makes events comparable: Data compared as text.
+func normalize(events []outbox.Event) []map[string]any {
+	out := make([]map[string]any, len(events))
+	for i, ev := range events {
+		out[i] = map[string]any{
+			"id": ev.ID, "org": ev.OrgID, "env": ev.Environment, "type": ev.Type, "subject": ev.SubjectID,
+			"seq": ev.Sequence, "data": string(ev.Data), "at": ev.CreatedAt.UTC(),
+		}
+	}
+	return out
+}

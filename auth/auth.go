@@ -1,0 +1,123 @@
+package auth
+
+import (
+	"slices"
+
+	"github.com/sety-io/sety/clock"
+)
+
+// Environment separates production data from sandbox data.
+type Environment string
+
+// The two environments; a key belongs to exactly one.
+const (
+	Live Environment = "live"
+	Test Environment = "test"
+)
+
+// Valid reports whether e is live or test.
+func (e Environment) Valid() bool { return e == Live || e == Test }
+
+// Plan is an organization's subscription plan.
+type Plan string
+
+// The plans; their rate limits are in the contract.
+const (
+	Starter    Plan = "starter"
+	Growth     Plan = "growth"
+	Enterprise Plan = "enterprise"
+)
+
+// Valid reports whether p is a known plan.
+func (p Plan) Valid() bool { return p == Starter || p == Growth || p == Enterprise }
+
+// HasAPIAccess reports whether the plan includes the external API. Every plan
+// sold today does; the check exists so a plan without it answers 402.
+func (p Plan) HasAPIAccess() bool { return p.Valid() }
+
+// OrgStatus is whether an organization may use the API.
+type OrgStatus string
+
+// Organization statuses; a suspended organization gets 402 everywhere.
+const (
+	Active    OrgStatus = "active"
+	Suspended OrgStatus = "suspended"
+)
+
+// Organization is a customer of Sety.
+type Organization struct {
+	ID        string     `json:"org_id"`
+	Name      string     `json:"name"`
+	Plan      Plan       `json:"plan" enum:"starter,growth,enterprise"`
+	Status    OrgStatus  `json:"status" enum:"active,suspended"`
+	CreatedAt clock.Time `json:"created_at"`
+}
+
+// Tenant is whose data a request may see: one organization, one environment.
+type Tenant struct {
+	OrgID string
+	Env   Environment
+}
+
+// Scope is a permission a key holds.
+type Scope string
+
+// The scopes of the contract; All grants every one.
+const (
+	All             Scope = "*"
+	IncidentsRead   Scope = "incidents:read"
+	IncidentsWrite  Scope = "incidents:write"
+	AccessRead      Scope = "access:read"
+	AccessWrite     Scope = "access:write"
+	ThreatRead      Scope = "threat:read"
+	WebhooksRead    Scope = "webhooks:read"
+	WebhooksWrite   Scope = "webhooks:write"
+	KeysWrite       Scope = "keys:write"
+	RespondersWrite Scope = "responders:write"
+)
+
+// Scopes lists every known scope, All first.
+var Scopes = []Scope{All, IncidentsRead, IncidentsWrite, AccessRead, AccessWrite, ThreatRead,
+	WebhooksRead, WebhooksWrite, KeysWrite, RespondersWrite}
+
+// Valid reports whether s is a known scope.
+func (s Scope) Valid() bool { return slices.Contains(Scopes, s) }
+
+// APIKey is a stored key. Its secret is never stored, only Hash.
+type APIKey struct {
+	ID          string      `json:"key_id"`
+	OrgID       string      `json:"-"`
+	Name        string      `json:"name"`
+	Environment Environment `json:"environment" enum:"live,test"`
+	Prefix      string      `json:"prefix" doc:"The first 14 characters of the key, to recognise it."`
+	Scopes      []Scope     `json:"scopes"`
+	Hash        []byte      `json:"-"`
+	CreatedAt   clock.Time  `json:"created_at"`
+	LastUsedAt  clock.Time  `json:"last_used_at" nullable:"true"`
+	ExpiresAt   clock.Time  `json:"expires_at" nullable:"true"`
+	RevokedAt   clock.Time  `json:"revoked_at" nullable:"true"`
+}
+
+// Tenant returns the tenant the key acts for.
+func (k *APIKey) Tenant() Tenant { return Tenant{OrgID: k.OrgID, Env: k.Environment} }
+
+// Clone returns a deep copy, for adapters that must not share memory with callers.
+func (k *APIKey) Clone() *APIKey {
+	c := *k
+	c.Scopes = slices.Clone(k.Scopes)
+	c.Hash = slices.Clone(k.Hash)
+	return &c
+}
+
+// Principal is the authenticated caller of one request.
+type Principal struct {
+	Tenant
+	KeyID  string
+	Scopes []Scope
+	Plan   Plan
+}
+
+// Can reports whether the principal holds scope s (or All).
+func (p *Principal) Can(s Scope) bool {
+	return slices.Contains(p.Scopes, All) || slices.Contains(p.Scopes, s)
+}

@@ -1,0 +1,18 @@
+// Package auth holds Sety's tenancy: organizations with a plan and a status,
+// their live and test environments, API keys with scopes, and the huma
+// middleware that turns an Authorization header into a [Principal].
+//
+// Keys look like sety_live_<32 hex> or sety_test_<32 hex> (128 random bits).
+// Only the SHA-256 of a key is stored; the full key is shown once, when it is
+// issued. A look-up by hash is followed by a constant-time comparison.
+//
+// Every request is checked in this order, and the first failure answers:
+//
+//	401 no key, a malformed, unknown, revoked or expired key
+//	402 the organization is suspended or its plan has no API access
+//	403 the key lacks the operation's scope
+//
+// A [Tenant] (organization + environment) scopes every read and write in the
+// other domains: data of another organization or of the other environment is
+// simply not found.
+package auth

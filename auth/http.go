@@ -1,0 +1,71 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/sety-io/sety/internal/httpapi"
+	"github.com/sety-io/sety/setyerr"
+)
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p, as the middleware does for handlers.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the request's principal. Handlers of scoped operations
+// always have one; its absence is a wiring bug and answers 401.
+func FromContext(ctx context.Context) (*Principal, error) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	if !ok {
+		return nil, errUnauthenticated
+	}
+	return p, nil
+}
+
+// Middleware authenticates every Sety operation that declares a scope and
+// checks that scope. It answers 401, 402 or 403 itself; handlers run only
+// for an authorized principal, which they read with FromContext.
+func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		scope, scoped := httpapi.ScopeOf(ctx.Operation())
+		if !scoped {
+			next(ctx)
+			return
+		}
+		raw, ok := bearer(ctx.Header("Authorization"))
+		if !ok {
+			ctx.SetHeader("WWW-Authenticate", `Bearer realm="sety"`)
+			httpapi.WriteErr(api, ctx, log, errUnauthenticated)
+			return
+		}
+		p, err := svc.Authenticate(ctx.Context(), raw)
+		if err != nil {
+			if setyerr.Is(err, setyerr.Unauthenticated) {
+				ctx.SetHeader("WWW-Authenticate", `Bearer realm="sety", error="invalid_token"`)
+			}
+			httpapi.WriteErr(api, ctx, log, err)
+			return
+		}
+		if !p.Can(Scope(scope)) {
+			httpapi.WriteErr(api, ctx, log, setyerr.E(setyerr.Forbidden, "API key lacks scope %s", scope))
+			return
+		}
+		next(huma.WithValue(ctx, principalKey{}, p))
+	}
+}
+
+// bearer extracts the token of an "Authorization: Bearer <token>" header.
+func bearer(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}

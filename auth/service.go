@@ -1,0 +1,190 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/setyerr"
+)
+
+// Config holds the injected dependencies of a Service. Zero fields get the
+// real clock and random ids.
+type Config struct {
+	Now   clock.Func
+	NewID ids.Generator
+}
+
+// Service manages organizations and keys and authenticates requests.
+type Service struct {
+	store Store
+	now   clock.Func
+	newID ids.Generator
+}
+
+// NewService returns a Service over store.
+func NewService(store Store, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = clock.System
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = ids.New
+	}
+	return &Service{store: store, now: cfg.Now, newID: cfg.NewID}
+}
+
+// CreateOrganization creates an active organization on plan.
+func (s *Service) CreateOrganization(ctx context.Context, name string, plan Plan) (*Organization, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return nil, setyerr.Invalidf("name", "must be 1 to 200 characters")
+	}
+	if !plan.Valid() {
+		return nil, setyerr.Invalidf("plan", "must be one of starter, growth, enterprise")
+	}
+	org := &Organization{ID: s.newID("org"), Name: name, Plan: plan, Status: Active, CreatedAt: clock.At(clock.Stamp(s.now))}
+	if err := s.store.CreateOrganization(ctx, org); err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+// Organization returns the organization with id.
+func (s *Service) Organization(ctx context.Context, id string) (*Organization, error) {
+	return s.store.GetOrganization(ctx, id)
+}
+
+// SetOrganizationStatus suspends or reactivates an organization.
+func (s *Service) SetOrganizationStatus(ctx context.Context, id string, status OrgStatus) (*Organization, error) {
+	if status != Active && status != Suspended {
+		return nil, setyerr.Invalidf("status", "must be active or suspended")
+	}
+	org, err := s.store.GetOrganization(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	org.Status = status
+	if err := s.store.UpdateOrganization(ctx, org); err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+// CountOrganizations tells whether the store is empty, for bootstrapping.
+func (s *Service) CountOrganizations(ctx context.Context) (int, error) {
+	return s.store.CountOrganizations(ctx)
+}
+
+// KeySpec describes a key to issue.
+type KeySpec struct {
+	Name      string
+	Scopes    []Scope
+	ExpiresAt time.Time // zero: never expires
+}
+
+// IssueKey creates a key for tenant and returns it with its secret, which is
+// shown this once and never again.
+func (s *Service) IssueKey(ctx context.Context, tenant Tenant, spec KeySpec) (*APIKey, string, error) {
+	secret := newSecret(tenant.Env)
+	key, err := s.storeKey(ctx, tenant, spec, secret)
+	return key, secret, err
+}
+
+// ImportKey stores a key whose secret the caller chose, for scripted set-ups
+// (the example server's SETY_BOOTSTRAP_*_KEY). The secret must be a
+// well-formed key of tenant's environment.
+func (s *Service) ImportKey(ctx context.Context, tenant Tenant, spec KeySpec, secret string) (*APIKey, error) {
+	if env, ok := parseKey(secret); !ok || env != tenant.Env {
+		return nil, setyerr.Invalidf("key", "must be %s followed by 32 lowercase hex characters", keyPrefix(tenant.Env))
+	}
+	return s.storeKey(ctx, tenant, spec, secret)
+}
+
+func (s *Service) storeKey(ctx context.Context, tenant Tenant, spec KeySpec, secret string) (*APIKey, error) {
+	if !tenant.Env.Valid() {
+		return nil, setyerr.Invalidf("environment", "must be live or test")
+	}
+	name := strings.TrimSpace(spec.Name)
+	if name == "" || len(name) > 100 {
+		return nil, setyerr.Invalidf("name", "must be 1 to 100 characters")
+	}
+	if len(spec.Scopes) == 0 {
+		return nil, setyerr.Invalidf("scopes", "must name at least one scope")
+	}
+	for _, sc := range spec.Scopes {
+		if !sc.Valid() {
+			return nil, setyerr.Invalidf("scopes", "unknown scope %q", sc)
+		}
+	}
+	now := clock.Stamp(s.now)
+	if !spec.ExpiresAt.IsZero() && !spec.ExpiresAt.After(now) {
+		return nil, setyerr.Invalidf("expires_at", "must be in the future")
+	}
+	key := &APIKey{
+		ID:          s.newID("key"),
+		OrgID:       tenant.OrgID,
+		Name:        name,
+		Environment: tenant.Env,
+		Prefix:      displayPrefix(secret),
+		Scopes:      slices.Clone(spec.Scopes),
+		Hash:        HashKey(secret),
+		CreatedAt:   clock.At(now),
+		ExpiresAt:   clock.At(spec.ExpiresAt.UTC().Truncate(time.Millisecond)),
+	}
+	if err := s.store.CreateAPIKey(ctx, key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// RevokeKey revokes the tenant's key id; later requests with it get 401.
+func (s *Service) RevokeKey(ctx context.Context, tenant Tenant, id string) (*APIKey, error) {
+	return s.store.RevokeAPIKey(ctx, tenant, id, clock.Stamp(s.now))
+}
+
+// errUnauthenticated is the one answer to every bad key, so a caller cannot
+// tell an unknown key from a revoked one by probing.
+var errUnauthenticated = setyerr.E(setyerr.Unauthenticated, "missing or invalid API key")
+
+// Authenticate resolves a raw key to the principal it acts for. It returns
+// Unauthenticated for any unusable key and PaymentRequired when the key is
+// fine but its organization may not use the API.
+func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, error) {
+	env, ok := parseKey(raw)
+	if !ok {
+		return nil, errUnauthenticated
+	}
+	hash := HashKey(raw)
+	key, err := s.store.APIKeyByHash(ctx, hash)
+	if setyerr.Is(err, setyerr.NotFound) {
+		return nil, errUnauthenticated
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up key: %w", err)
+	}
+	now := s.now()
+	switch {
+	case subtle.ConstantTimeCompare(key.Hash, hash) != 1, key.Environment != env:
+		return nil, errUnauthenticated
+	case !key.RevokedAt.IsZero():
+		return nil, errUnauthenticated
+	case !key.ExpiresAt.IsZero() && !now.Before(key.ExpiresAt.Time):
+		return nil, errUnauthenticated
+	}
+	org, err := s.store.GetOrganization(ctx, key.OrgID)
+	if err != nil {
+		return nil, fmt.Errorf("load organization of key %s: %w", key.ID, err)
+	}
+	if org.Status != Active {
+		return nil, setyerr.E(setyerr.PaymentRequired, "organization is suspended")
+	}
+	if !org.Plan.HasAPIAccess() {
+		return nil, setyerr.E(setyerr.PaymentRequired, "plan %q has no API access", org.Plan)
+	}
+	return &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: slices.Clone(key.Scopes), Plan: org.Plan}, nil
+}

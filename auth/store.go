@@ -1,0 +1,29 @@
+package auth
+
+//go:generate go tool mockgen -source=store.go -destination=../adapters/mock/auth_store.go -package=mock -mock_names=Store=AuthStore
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists organizations and API keys. Implementations return
+// setyerr.NotFound for absent rows and setyerr.Conflict for duplicate ids.
+type Store interface {
+	// CreateOrganization inserts org.
+	CreateOrganization(ctx context.Context, org *Organization) error
+	// GetOrganization returns the organization with id, or NotFound.
+	GetOrganization(ctx context.Context, id string) (*Organization, error)
+	// UpdateOrganization replaces the plan, name and status of org, or NotFound.
+	UpdateOrganization(ctx context.Context, org *Organization) error
+	// CountOrganizations returns how many organizations exist.
+	CountOrganizations(ctx context.Context) (int, error)
+
+	// CreateAPIKey inserts key; a duplicate id or hash is Conflict.
+	CreateAPIKey(ctx context.Context, key *APIKey) error
+	// APIKeyByHash returns the key whose SHA-256 is hash, or NotFound.
+	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// RevokeAPIKey sets revoked_at on the tenant's key id (first revocation
+	// wins) and returns it; NotFound when the tenant has no such key.
+	RevokeAPIKey(ctx context.Context, tenant Tenant, id string, at time.Time) (*APIKey, error)
+}

@@ -1,0 +1,16 @@
+// Package sety is a library that safety platforms (ride-hailing, delivery,
+// gated estates, campuses) embed to run emergency incidents, and the facade
+// that wires its domains to a store and mounts them as the Sety v1 HTTP API
+// on a huma API.
+//
+//	db, err := sqlite.Open(ctx, "sety.db", nil)   // or memory.New()
+//	s, err := sety.New(db, sety.WithLogger(logger))
+//	s.Register(api)                                // any huma.API
+//	inc, _, err := s.Incidents.Create(ctx, tenant, req) // or call the services directly
+//
+// Layout: one package per domain (incident, auth), each declaring the
+// storage and notifier ports it consumes; adapters/memory and adapters/sqlite
+// implement every port and pass the one conformance suite in
+// adapters/storetest; geo, clock, ids, setyerr and outbox are small leaves
+// every package may use. See README.md for the example server.
+package sety

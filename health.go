@@ -1,0 +1,43 @@
+package sety
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/httpapi"
+)
+
+// Health is the body of the health check. When storage does not answer it
+// is 503 and also carries the {code, message} of every error response.
+type Health struct {
+	Status     string     `json:"status" enum:"ok,unavailable" example:"ok"`
+	APIVersion string     `json:"api_version" example:"v1"`
+	Timestamp  clock.Time `json:"timestamp"`
+	Code       int        `json:"code,omitempty" doc:"Only when unavailable: 503."`
+	Message    string     `json:"message,omitempty" doc:"Only when unavailable: what failed."`
+}
+
+type healthOutput struct {
+	Status int
+	Body   Health
+}
+
+func registerHealth(api huma.API, s *Sety, path, id string) {
+	httpapi.Register(api, httpapi.Spec{
+		ID: id, Method: http.MethodGet, Path: path, Tag: "Health",
+		Summary:     "Health check",
+		Description: "Reports whether the API and its storage answer. Needs no API key. 503 when storage does not answer.",
+		Errors:      []int{http.StatusServiceUnavailable},
+	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+		out := &healthOutput{Status: http.StatusOK, Body: Health{Status: "ok", APIVersion: "v1", Timestamp: clock.At(clock.Stamp(s.now))}}
+		if err := s.stores.Ping(ctx); err != nil {
+			s.log.ErrorContext(ctx, "health check: storage unavailable", "error", err)
+			out.Status = http.StatusServiceUnavailable
+			out.Body.Status, out.Body.Code, out.Body.Message = "unavailable", http.StatusServiceUnavailable, "storage unavailable"
+		}
+		return out, nil
+	})
+}

@@ -1,0 +1,193 @@
+package incident
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/internal/httpapi"
+)
+
+// CreateIncidentResponse is the body of a create: the incident and whether
+// it already existed under the request's idempotency key.
+type CreateIncidentResponse struct {
+	Incident   *Incident `json:"incident"`
+	Idempotent bool      `json:"idempotent" doc:"True when an earlier request with the same idempotency_key created the incident."`
+}
+
+// IncidentResponse wraps one incident.
+type IncidentResponse struct {
+	Incident *Incident `json:"incident"`
+}
+
+type createInput struct {
+	Body CreateIncidentRequest
+}
+
+type createOutput struct {
+	Status int
+	Body   CreateIncidentResponse
+}
+
+type idInput struct {
+	IncidentID string `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
+}
+
+type incidentOutput struct {
+	Body IncidentResponse
+}
+
+type listInput struct {
+	Status   string `query:"status" doc:"One status or several, comma-separated." example:"created,dispatching"`
+	Category string `query:"category" doc:"One category or several, comma-separated."`
+	Severity string `query:"severity" doc:"One severity or several, comma-separated."`
+	FromDate string `query:"from_date" doc:"Created at or after: RFC 3339 or YYYY-MM-DD (start of day, UTC)."`
+	ToDate   string `query:"to_date" doc:"Created at or before: RFC 3339 or YYYY-MM-DD (end of day, UTC)."`
+	httpapi.PageQuery
+}
+
+type listOutput struct {
+	Body *httpapi.PaginatedResponse[*Incident]
+}
+
+type cancelInput struct {
+	idInput
+	Body *CancelIncidentRequest `required:"false"`
+}
+
+type noteInput struct {
+	idInput
+	Body AddNoteRequest
+}
+
+// Register mounts the incident operations on api (a group already prefixed
+// with the API base path and guarded by auth.Middleware).
+func Register(api huma.API, svc *Service, log *slog.Logger) {
+	const tag = "Incidents"
+	httpapi.Register(api, httpapi.Spec{
+		ID: "create-incident", Method: http.MethodPost, Path: "/incidents", Tag: tag,
+		Summary: "Create incident",
+		Description: "Reports an emergency for one of your users; Sety dispatches the nearest available responder. " +
+			"A repeated `idempotency_key` returns the existing incident with 200 and `\"idempotent\": true`, whatever the new body. " +
+			"Incidents created with a test key are drills and are never sent to real responders.",
+		Scope: string(auth.IncidentsWrite), Status: http.StatusCreated,
+		Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
+	}, func(ctx context.Context, in *createInput) (*createOutput, error) {
+		p, err := auth.FromContext(ctx)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		inc, created, err := svc.Create(ctx, p.Tenant, in.Body)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		out := &createOutput{Status: http.StatusCreated, Body: CreateIncidentResponse{Incident: inc, Idempotent: !created}}
+		if !created {
+			out.Status = http.StatusOK
+		}
+		return out, nil
+	})
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "list-incidents", Method: http.MethodGet, Path: "/incidents", Tag: tag,
+		Summary:     "List incidents",
+		Description: "Returns your organization's incidents in this environment, newest first, filtered and paginated.",
+		Scope:       string(auth.IncidentsRead),
+		Errors:      []int{http.StatusBadRequest},
+	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
+		p, err := auth.FromContext(ctx)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		f, err := in.filter()
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		items, total, err := svc.List(ctx, p.Tenant, f)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		return &listOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
+	})
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "get-incident", Method: http.MethodGet, Path: "/incidents/{incidentId}", Tag: tag,
+		Summary:     "Get incident",
+		Description: "Returns the current state of one incident, with its timeline. Meant for polling; webhooks are preferred for real-time updates.",
+		Scope:       string(auth.IncidentsRead),
+		Errors:      []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *idInput) (*incidentOutput, error) {
+		p, err := auth.FromContext(ctx)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		inc, err := svc.Get(ctx, p.Tenant, in.IncidentID)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		return &incidentOutput{Body: IncidentResponse{Incident: inc}}, nil
+	})
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "cancel-incident", Method: http.MethodPost, Path: "/incidents/{incidentId}/cancel", Tag: tag,
+		Summary: "Cancel incident",
+		Description: "Cancels an active incident, e.g. when the user confirms they are safe or it was a false alarm. " +
+			"Resolved or cancelled incidents cannot be cancelled (409). The responder, if any, is stood down.",
+		Scope:  string(auth.IncidentsWrite),
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
+	}, func(ctx context.Context, in *cancelInput) (*incidentOutput, error) {
+		p, err := auth.FromContext(ctx)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		var reason string
+		if in.Body != nil {
+			reason = in.Body.Reason
+		}
+		inc, err := svc.Cancel(ctx, p.Tenant, in.IncidentID, reason)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		return &incidentOutput{Body: IncidentResponse{Incident: inc}}, nil
+	})
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "add-incident-note", Method: http.MethodPost, Path: "/incidents/{incidentId}/notes", Tag: tag,
+		Summary:     "Add note",
+		Description: "Appends a note to the incident's timeline. Allowed in any status.",
+		Scope:       string(auth.IncidentsWrite), Status: http.StatusCreated,
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge},
+	}, func(ctx context.Context, in *noteInput) (*incidentOutput, error) {
+		p, err := auth.FromContext(ctx)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		inc, err := svc.AddNote(ctx, p.Tenant, in.IncidentID, in.Body.Message)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		return &incidentOutput{Body: IncidentResponse{Incident: inc}}, nil
+	})
+}
+
+func (in *listInput) filter() (Filter, error) {
+	var f Filter
+	var err error
+	if f.Statuses, err = httpapi.SplitList("status", in.Status, Status.Valid); err != nil {
+		return f, err
+	}
+	if f.Categories, err = httpapi.SplitList("category", in.Category, Category.Valid); err != nil {
+		return f, err
+	}
+	if f.Severities, err = httpapi.SplitList("severity", in.Severity, Severity.Valid); err != nil {
+		return f, err
+	}
+	if f.From, f.To, err = httpapi.DateRange(in.FromDate, in.ToDate); err != nil {
+		return f, err
+	}
+	f.Offset, f.Limit = in.Offset(), in.Limit
+	return f, nil
+}

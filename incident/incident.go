@@ -1,0 +1,226 @@
+package incident
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+)
+
+// Category is what kind of emergency an incident is.
+type Category string
+
+// The categories of the public docs.
+const (
+	SOS            Category = "sos"             // panic button, personal danger
+	Vehicle        Category = "vehicle"         // hijack, road robbery, accident
+	LocationThreat Category = "location_threat" // robbery or violence at a place
+	Medical        Category = "medical"         // injury or health emergency
+)
+
+// Categories lists every category.
+var Categories = []Category{SOS, Vehicle, LocationThreat, Medical}
+
+// Valid reports whether c is a known category.
+func (c Category) Valid() bool { return slices.Contains(Categories, c) }
+
+// DefaultSeverity is the severity an incident of this category gets when the
+// caller names none: a person in danger is high, a threat at a place medium.
+func (c Category) DefaultSeverity() Severity {
+	if c == LocationThreat {
+		return Medium
+	}
+	return High
+}
+
+// DefaultTitle is the title an incident gets when the caller sends none.
+func (c Category) DefaultTitle() string {
+	switch c {
+	case SOS:
+		return "SOS alert"
+	case Vehicle:
+		return "Vehicle emergency"
+	case LocationThreat:
+		return "Location threat"
+	default:
+		return "Medical emergency"
+	}
+}
+
+// Severity is how urgent an incident is.
+type Severity string
+
+// Severities, least urgent first.
+const (
+	Low      Severity = "low"
+	Medium   Severity = "medium"
+	High     Severity = "high"
+	Critical Severity = "critical"
+)
+
+// Severities lists every severity, least urgent first.
+var Severities = []Severity{Low, Medium, High, Critical}
+
+// Valid reports whether s is a known severity.
+func (s Severity) Valid() bool { return slices.Contains(Severities, s) }
+
+// Status is where an incident is in its lifecycle.
+type Status string
+
+// The lifecycle: created → dispatching → assigned → responding → on_scene →
+// resolved, or cancelled from any active status.
+const (
+	Created     Status = "created"
+	Dispatching Status = "dispatching"
+	Assigned    Status = "assigned"
+	Responding  Status = "responding"
+	OnScene     Status = "on_scene"
+	Resolved    Status = "resolved"
+	Cancelled   Status = "cancelled"
+)
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []Status{Created, Dispatching, Assigned, Responding, OnScene, Resolved, Cancelled}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
+
+// Active reports whether an incident in status s can still change: every
+// status before resolved. Only active incidents can be cancelled.
+func (s Status) Active() bool { return s.Valid() && s != Resolved && s != Cancelled }
+
+// Outcome is how a resolved incident ended.
+type Outcome string
+
+// The outcomes; handled is the one the public docs show.
+const (
+	Handled        Outcome = "handled"
+	FalseAlarm     Outcome = "false_alarm"
+	Referred       Outcome = "referred"
+	UnableToLocate Outcome = "unable_to_locate"
+	OtherOutcome   Outcome = "other"
+)
+
+// Incident is an emergency reported for one of the caller's users.
+// The JSON form is the Incident object of the Sety API.
+type Incident struct {
+	ID                string                  `json:"incident_id" example:"inc_k7m2p9x4q1w8z3r5"`
+	IdempotencyKey    *string                 `json:"idempotency_key" example:"trip_7f3k92lq"`
+	Category          Category                `json:"category" enum:"sos,vehicle,location_threat,medical"`
+	Severity          Severity                `json:"severity" enum:"low,medium,high,critical"`
+	Status            Status                  `json:"status" enum:"created,dispatching,assigned,responding,on_scene,resolved,cancelled"`
+	Subject           Subject                 `json:"subject"`
+	Title             string                  `json:"title" example:"Vehicle emergency reported by rider"`
+	Description       *string                 `json:"description"`
+	Location          IncidentLocation        `json:"location"`
+	ResolutionOutcome *Outcome                `json:"resolution_outcome" enum:"handled,false_alarm,referred,unable_to_locate,other"`
+	ResolutionNotes   *string                 `json:"resolution_notes"`
+	IsDrill           bool                    `json:"is_drill" doc:"True for sandbox (test key) incidents and drills: never sent to real responders."`
+	Timeline          []IncidentTimelineEvent `json:"timeline" doc:"Everything that happened, oldest first."`
+	SLA               *SLA                    `json:"sla" doc:"Dispatch clocks; null until dispatch starts."`
+	Responder         *ResponderAssignment    `json:"responder" doc:"The assigned responder; null until one is assigned."`
+	CreatedAt         clock.Time              `json:"created_at"`
+	UpdatedAt         clock.Time              `json:"updated_at"`
+	ResolvedAt        clock.Time              `json:"resolved_at" nullable:"true"`
+	CancelledAt       clock.Time              `json:"cancelled_at" nullable:"true"`
+
+	OrgID       string           `json:"-"`
+	Environment auth.Environment `json:"-"`
+	Sequence    int64            `json:"-"` // sequence of the newest outbox event of this incident
+}
+
+// Tenant returns the tenant that owns the incident.
+func (i *Incident) Tenant() auth.Tenant { return auth.Tenant{OrgID: i.OrgID, Env: i.Environment} }
+
+// Subject is the person in danger. They need no Sety account.
+type Subject struct {
+	Name      *string           `json:"name" required:"false" maxLength:"200" example:"Chidinma Eze"`
+	Phone     *string           `json:"phone" required:"false" maxLength:"16" example:"+2348031234567" doc:"E.164."`
+	Email     *string           `json:"email" required:"false" maxLength:"254" example:"chidinma.eze@example.com"`
+	Reference *string           `json:"reference" required:"false" maxLength:"255" example:"RIDER-30417" doc:"Your own id for the person or trip."`
+	Metadata  map[string]string `json:"metadata" required:"false" doc:"Flat string map: at most 50 keys of at most 40 characters, values of at most 500."`
+}
+
+// IncidentLocation is where the incident is.
+type IncidentLocation struct {
+	Coordinates geo.Point `json:"coordinates" doc:"[longitude, latitude] (GeoJSON order)." example:"[3.4219,6.4281]"`
+	Address     *string   `json:"address" example:"22 Adeola Odeku Street, Victoria Island, Lagos"`
+	Landmark    *string   `json:"landmark" example:"Opposite the filling station"`
+}
+
+// Timeline event names.
+const (
+	EventCreated     = "created"
+	EventCancelled   = "cancelled"
+	EventNoteAdded   = "note_added"
+	EventSLABreached = "sla_breached"
+)
+
+// IncidentTimelineEvent is one entry of an incident's timeline.
+type IncidentTimelineEvent struct {
+	Status    Status     `json:"status" doc:"The incident's status after this event."`
+	Event     string     `json:"event" enum:"created,dispatching,assigned,responding,on_scene,resolved,cancelled,note_added,sla_breached"`
+	Message   string     `json:"message" example:"Incident received"`
+	Timestamp clock.Time `json:"timestamp"`
+}
+
+// SLA holds an incident's dispatch clocks.
+type SLA struct {
+	AssignTargetSeconds int        `json:"assign_target_seconds"`
+	ArriveTargetSeconds int        `json:"arrive_target_seconds"`
+	AssignBy            clock.Time `json:"assign_by"`
+	ArriveBy            clock.Time `json:"arrive_by"`
+	TimeToAssignSeconds *float64   `json:"time_to_assign_seconds"`
+	TimeToArriveSeconds *float64   `json:"time_to_arrive_seconds"`
+	State               string     `json:"state" enum:"on_track,at_risk,breached,met"`
+}
+
+// ResponderAssignment is the responder sent to an incident.
+type ResponderAssignment struct {
+	ResponderID    string     `json:"responder_id"`
+	Name           string     `json:"name"`
+	Phone          *string    `json:"phone"`
+	Location       geo.Point  `json:"location"`
+	DistanceMeters float64    `json:"distance_meters"`
+	ETASeconds     float64    `json:"eta_seconds"`
+	AssignedAt     clock.Time `json:"assigned_at"`
+	ArrivedAt      clock.Time `json:"arrived_at" nullable:"true"`
+}
+
+// Clone returns a deep copy, so adapters and callers never share memory.
+func (i *Incident) Clone() *Incident {
+	c := *i
+	c.IdempotencyKey = clonePtr(i.IdempotencyKey)
+	c.Description = clonePtr(i.Description)
+	c.ResolutionOutcome = clonePtr(i.ResolutionOutcome)
+	c.ResolutionNotes = clonePtr(i.ResolutionNotes)
+	c.Subject = Subject{
+		Name: clonePtr(i.Subject.Name), Phone: clonePtr(i.Subject.Phone), Email: clonePtr(i.Subject.Email),
+		Reference: clonePtr(i.Subject.Reference), Metadata: maps.Clone(i.Subject.Metadata),
+	}
+	c.Location.Address = clonePtr(i.Location.Address)
+	c.Location.Landmark = clonePtr(i.Location.Landmark)
+	c.Timeline = slices.Clone(i.Timeline)
+	if i.SLA != nil {
+		s := *i.SLA
+		s.TimeToAssignSeconds = clonePtr(s.TimeToAssignSeconds)
+		s.TimeToArriveSeconds = clonePtr(s.TimeToArriveSeconds)
+		c.SLA = &s
+	}
+	if i.Responder != nil {
+		r := *i.Responder
+		r.Phone = clonePtr(r.Phone)
+		c.Responder = &r
+	}
+	return &c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}

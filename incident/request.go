@@ -1,0 +1,146 @@
+package incident
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/setyerr"
+)
+
+// CreateIncidentRequest is what a caller sends to report an incident.
+type CreateIncidentRequest struct {
+	Category       Category `json:"category" enum:"sos,vehicle,location_threat,medical" doc:"What kind of emergency."`
+	Location       Location `json:"location"`
+	Severity       Severity `json:"severity,omitempty" enum:"low,medium,high,critical" doc:"Default: high for sos, vehicle and medical; medium for location_threat."`
+	Subject        *Subject `json:"subject,omitempty" doc:"The person in danger."`
+	Title          string   `json:"title,omitempty" maxLength:"200" doc:"Default from the category, e.g. \"SOS alert\"."`
+	Description    string   `json:"description,omitempty" maxLength:"5000"`
+	IdempotencyKey string   `json:"idempotency_key,omitempty" maxLength:"255" doc:"Your retry key, e.g. a trip or session id. A repeated key returns the existing incident."`
+	IsDrill        bool     `json:"is_drill,omitempty" doc:"Mark a live incident as a drill. Test keys always create drills."`
+}
+
+// Location is where a caller reports an incident.
+type Location struct {
+	Coordinates geo.Point `json:"coordinates" doc:"[longitude, latitude] (GeoJSON order)." example:"[3.4219,6.4281]"`
+	Address     string    `json:"address,omitempty" maxLength:"500"`
+	Landmark    string    `json:"landmark,omitempty" maxLength:"200"`
+}
+
+// CancelIncidentRequest is the optional body of a cancel.
+type CancelIncidentRequest struct {
+	Reason string `json:"reason,omitempty" maxLength:"1000" doc:"Why, e.g. \"user confirmed safe\"."`
+}
+
+// AddNoteRequest is the body of an add-note call.
+type AddNoteRequest struct {
+	Message string `json:"message" minLength:"1" maxLength:"2000"`
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// validate checks every rule of the contract, naming the failing field. It
+// repeats the limits huma enforces at the HTTP edge because Go callers reach
+// the service without passing through huma.
+func (r *CreateIncidentRequest) validate() error {
+	if r.Category == "" {
+		return setyerr.Invalidf("category", "is required")
+	}
+	if !r.Category.Valid() {
+		return setyerr.Invalidf("category", "must be one of sos, vehicle, location_threat, medical")
+	}
+	if r.Severity != "" && !r.Severity.Valid() {
+		return setyerr.Invalidf("severity", "must be one of low, medium, high, critical")
+	}
+	if err := r.Location.Coordinates.Validate("location.coordinates"); err != nil {
+		return setyerr.Invalidf("location.coordinates", "%s", strings.TrimPrefix(err.Error(), "location.coordinates: "))
+	}
+	checks := []struct {
+		field, value string
+		max          int
+	}{
+		{"location.address", r.Location.Address, 500},
+		{"location.landmark", r.Location.Landmark, 200},
+		{"title", r.Title, 200},
+		{"description", r.Description, 5000},
+		{"idempotency_key", r.IdempotencyKey, 255},
+	}
+	for _, c := range checks {
+		if err := checkText(c.field, c.value, c.max); err != nil {
+			return err
+		}
+	}
+	if r.Subject != nil {
+		return validateSubject(r.Subject)
+	}
+	return nil
+}
+
+func validateSubject(s *Subject) error {
+	for _, c := range []struct {
+		field string
+		value *string
+		max   int
+	}{
+		{"subject.name", s.Name, 200},
+		{"subject.phone", s.Phone, 16},
+		{"subject.email", s.Email, 254},
+		{"subject.reference", s.Reference, 255},
+	} {
+		if c.value != nil {
+			if err := checkText(c.field, *c.value, c.max); err != nil {
+				return err
+			}
+		}
+	}
+	if s.Phone != nil && *s.Phone != "" && !e164.MatchString(*s.Phone) {
+		return setyerr.Invalidf("subject.phone", "must be an E.164 number such as +2348031234567")
+	}
+	if s.Email != nil && *s.Email != "" {
+		if a, err := mail.ParseAddress(*s.Email); err != nil || a.Address != *s.Email {
+			return setyerr.Invalidf("subject.email", "must be an email address")
+		}
+	}
+	if len(s.Metadata) > 50 {
+		return setyerr.Invalidf("subject.metadata", "must have at most 50 keys")
+	}
+	for k, v := range s.Metadata {
+		if k == "" || utf8.RuneCountInString(k) > 40 {
+			return setyerr.Invalidf("subject.metadata", "keys must be 1 to 40 characters")
+		}
+		if err := checkText("subject.metadata."+k, v, 500); err != nil {
+			return setyerr.Invalidf("subject.metadata", "values must be valid text of at most 500 characters")
+		}
+		if err := checkText("subject.metadata", k, 40); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkText rejects text that is not valid UTF-8, holds NUL or other control
+// characters (except tab and newlines), or is longer than max characters.
+func checkText(field, v string, max int) error {
+	if !utf8.ValidString(v) {
+		return setyerr.Invalidf(field, "must be valid UTF-8")
+	}
+	if utf8.RuneCountInString(v) > max {
+		return setyerr.Invalidf(field, "must be at most %d characters", max)
+	}
+	for _, r := range v {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return setyerr.Invalidf(field, "must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// optional returns nil for empty text, so unset fields are null on the wire.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

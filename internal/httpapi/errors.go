@@ -1,0 +1,85 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/sety-io/sety/setyerr"
+)
+
+// Err converts a service error into the wire error huma writes. Errors with
+// no kind become 500 "internal error"; their detail goes to log only.
+func Err(ctx context.Context, log *slog.Logger, err error) error {
+	body, internal := setyerr.Wire(err)
+	if internal {
+		log.ErrorContext(ctx, "internal error", "error", err)
+	}
+	return body
+}
+
+var installOnce sync.Once
+
+// InstallErrorFormat makes huma's own errors (validation, body too large,
+// unreadable body) come out as Sety's {code, message} for Sety's operations.
+// huma.NewErrorWithContext is a process-wide variable, so the hook chains to
+// whatever was there before and leaves other APIs' operations alone.
+func InstallErrorFormat() {
+	installOnce.Do(func() {
+		previous := huma.NewErrorWithContext
+		huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+			if ctx == nil || !IsSety(ctx.Operation()) {
+				return previous(ctx, status, msg, errs...)
+			}
+			return humaErrorBody(status, msg, errs)
+		}
+	})
+}
+
+// humaErrorBody turns an error raised inside huma into the wire body.
+// Validation errors are 422 in huma and 400 in the Sety contract. Rejected
+// values are never echoed: they may hold secrets.
+func humaErrorBody(status int, msg string, errs []error) *setyerr.Body {
+	if status == http.StatusUnprocessableEntity {
+		status = http.StatusBadRequest
+	}
+	if status >= 500 {
+		// huma's 5xx carry Go error text (a failed body read); show none of it.
+		body, _ := setyerr.Wire(setyerr.E(kindOfStatus(status), "internal error"))
+		return body
+	}
+	body := &setyerr.Body{Code: status, Message: msg}
+	var parts []string
+	for _, e := range errs {
+		var d huma.ErrorDetailer
+		if !errors.As(e, &d) {
+			continue
+		}
+		detail := d.ErrorDetail()
+		field := detail.Location
+		body.Errors = append(body.Errors, setyerr.FieldError{Field: field, Message: detail.Message})
+		parts = append(parts, field+": "+detail.Message)
+	}
+	if len(parts) > 0 {
+		body.Message = strings.Join(parts, "; ")
+	}
+	return body
+}
+
+// WriteErr writes err as the response of an operation, for middleware.
+func WriteErr(api huma.API, ctx huma.Context, log *slog.Logger, err error) {
+	body := Err(ctx.Context(), log, err).(*setyerr.Body)
+	_ = huma.WriteErr(api, ctx, body.Code, body.Message)
+}
+
+func kindOfStatus(status int) setyerr.Kind {
+	if status == http.StatusServiceUnavailable {
+		return setyerr.Unavailable
+	}
+	return setyerr.Internal
+}

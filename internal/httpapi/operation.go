@@ -1,0 +1,128 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/sety-io/sety/setyerr"
+)
+
+// Metadata keys Sety puts on its operations.
+const (
+	metaSety  = "sety"       // marks an operation as Sety's, for the error hook
+	metaScope = "sety.scope" // the scope the operation needs; absent: public
+)
+
+// MaxBodyBytes is the request body limit of the contract (64 KiB); larger
+// bodies get 413. huma rejects a body that reaches its limit, so the limit
+// handed to huma is one byte more.
+const MaxBodyBytes = 64 << 10
+
+// SecurityScheme is the name of the bearer-key scheme in the OpenAPI document.
+const SecurityScheme = "bearerAuth"
+
+// Spec describes one Sety operation.
+type Spec struct {
+	ID          string // operation id, e.g. "create-incident"
+	Method      string
+	Path        string
+	Tag         string
+	Summary     string
+	Description string
+	Scope       string // required scope; "" for a public operation
+	Status      int    // success status; default 200
+	Errors      []int  // error statuses besides those every scoped operation has
+}
+
+// IsSety reports whether op was registered through this package.
+func IsSety(op *huma.Operation) bool {
+	if op == nil {
+		return false
+	}
+	_, ok := op.Metadata[metaSety]
+	return ok
+}
+
+// ScopeOf returns the scope op requires and whether it requires one.
+func ScopeOf(op *huma.Operation) (string, bool) {
+	if op == nil {
+		return "", false
+	}
+	s, ok := op.Metadata[metaScope].(string)
+	return s, ok
+}
+
+// authErrors are the statuses every authenticated operation may answer.
+var authErrors = []int{http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden}
+
+// Register adds a Sety operation to api: it documents its scope and every
+// error status with the {code, message} schema, and applies the body limit.
+func Register[I, O any](api huma.API, spec Spec, handler func(context.Context, *I) (*O, error)) {
+	errs := slices.Clone(spec.Errors)
+	if spec.Scope != "" {
+		errs = append(errs, authErrors...)
+	}
+	errs = append(errs, http.StatusInternalServerError)
+	slices.Sort(errs)
+	errs = slices.Compact(errs)
+
+	op := huma.Operation{
+		OperationID:   spec.ID,
+		Method:        spec.Method,
+		Path:          spec.Path,
+		Tags:          []string{spec.Tag},
+		Summary:       spec.Summary,
+		Description:   spec.Description,
+		DefaultStatus: spec.Status,
+		MaxBodyBytes:  MaxBodyBytes + 1,
+		Metadata:      map[string]any{metaSety: true},
+		Responses:     map[string]*huma.Response{},
+	}
+	errSchema := errorSchema(api.OpenAPI().Components.Schemas)
+	for _, code := range errs {
+		op.Responses[strconv.Itoa(code)] = &huma.Response{
+			Description: http.StatusText(code),
+			Content:     map[string]*huma.MediaType{"application/json": {Schema: errSchema}},
+		}
+	}
+	if spec.Scope != "" {
+		op.Metadata[metaScope] = spec.Scope
+		op.Security = []map[string][]string{{SecurityScheme: {}}}
+		op.Description += "\n\nRequires scope `" + spec.Scope + "`."
+	}
+	huma.Register(api, op, handler)
+}
+
+// errorSchema registers the wire error once per registry, under the name the
+// public docs use ("Error"), and returns a reference to it.
+func errorSchema(reg huma.Registry) *huma.Schema {
+	const name = "Error"
+	ref := &huma.Schema{Ref: "#/components/schemas/" + name}
+	if m, ok := reg.(interface {
+		Map() map[string]*huma.Schema
+	}); ok {
+		if _, exists := m.Map()[name]; !exists {
+			m.Map()[name] = huma.SchemaFromType(reg, reflect.TypeFor[setyerr.Body]())
+		}
+		return ref
+	}
+	return reg.Schema(reflect.TypeFor[setyerr.Body](), true, name)
+}
+
+// AddSecurityScheme documents the bearer API key in the OpenAPI document.
+func AddSecurityScheme(api huma.API) {
+	c := api.OpenAPI().Components
+	if c.SecuritySchemes == nil {
+		c.SecuritySchemes = map[string]*huma.SecurityScheme{}
+	}
+	c.SecuritySchemes[SecurityScheme] = &huma.SecurityScheme{
+		Type:        "http",
+		Scheme:      "bearer",
+		Description: "An API key: `sety_live_...` for production, `sety_test_...` for the sandbox.",
+	}
+}

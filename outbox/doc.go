@@ -1,0 +1,12 @@
+// Package outbox defines the transactional outbox record that ties Sety's
+// domains to webhook delivery.
+//
+// A domain service that changes state writes the new state and an [Event]
+// describing it in one store transaction, so an event exists if and only if
+// its change was committed. The webhook worker reads pending events from the
+// store; a domain's Notifier only wakes it early. A crash at any moment loses no
+// event, and delivery is at least once.
+//
+// It is a leaf package: domains produce events, the webhook package consumes
+// them, and neither needs the other.
+package outbox

@@ -1,0 +1,30 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Event is one committed state change, as stored in the outbox and as sent to
+// webhook receivers (schema TimelineEvent):
+//
+//	{"id": "evt_...", "type": "incident.assigned", "created_at": ..., "sequence": 3, "data": {"incident": {...}}}
+type Event struct {
+	ID          string          // "evt_..."
+	OrgID       string          // the organization that owns the subject
+	Environment string          // "live" or "test"
+	Type        string          // "incident.created", "access.checked_in", ...
+	SubjectID   string          // the changed object: an incident id, an access log id...
+	Sequence    int64           // increases by one per subject, starting at 1
+	Data        json.RawMessage // the payload's "data" object, a snapshot taken at commit
+	CreatedAt   time.Time
+}
+
+// Reader lists committed events that have not been published yet, oldest
+// first. The webhook worker is its consumer; the conformance suite checks that
+// every adapter records events with the state change that caused them.
+type Reader interface {
+	// PendingEvents returns up to limit unpublished events, oldest first.
+	PendingEvents(ctx context.Context, limit int) ([]Event, error)
+}

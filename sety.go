@@ -1,0 +1,127 @@
+package sety
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/httpapi"
+	"github.com/sety-io/sety/outbox"
+)
+
+// Stores is what an adapter provides: one store per domain, all over the
+// same database so a domain can write its state and its outbox events in one
+// transaction. adapters/memory.Store and adapters/sqlite.DB implement it.
+type Stores interface {
+	IncidentStore() incident.Store
+	AuthStore() auth.Store
+	OutboxReader() outbox.Reader
+	// Ping reports whether the storage answers, for the health check.
+	Ping(ctx context.Context) error
+}
+
+// DefaultBasePath is where the Sety v1 API lives.
+const DefaultBasePath = "/v1/external"
+
+// Sety is the library's entry point: the domain services over one set of
+// stores, and the HTTP operations that expose them.
+type Sety struct {
+	Incidents *incident.Service
+	Auth      *auth.Service
+
+	stores      Stores
+	now         clock.Func
+	log         *slog.Logger
+	basePath    string
+	healthAlias string
+}
+
+type config struct {
+	now         clock.Func
+	newID       ids.Generator
+	log         *slog.Logger
+	basePath    string
+	healthAlias string
+	notifier    incident.Notifier
+}
+
+// Option configures New.
+type Option func(*config)
+
+// WithClock makes every service read time from now (tests inject a clock.Fake).
+func WithClock(now clock.Func) Option { return func(c *config) { c.now = now } }
+
+// WithIDs makes every service draw ids from gen (tests inject ids.Sequential()).
+func WithIDs(gen ids.Generator) Option { return func(c *config) { c.newID = gen } }
+
+// WithLogger sends Sety's logs (internal errors) to log. Default: discarded.
+func WithLogger(log *slog.Logger) Option { return func(c *config) { c.log = log } }
+
+// WithBasePath mounts the API under path instead of /v1/external, e.g.
+// "/safety/v1/external" inside a larger service.
+func WithBasePath(path string) Option {
+	return func(c *config) { c.basePath = "/" + strings.Trim(path, "/") }
+}
+
+// WithHealthAlias sets the extra, root-level path of the health check
+// (default "/health"); "" registers the health check under the base path only.
+func WithHealthAlias(path string) Option { return func(c *config) { c.healthAlias = path } }
+
+// WithNotifier tells n of every event after it is committed.
+func WithNotifier(n incident.Notifier) Option { return func(c *config) { c.notifier = n } }
+
+// New builds Sety over stores. It starts nothing and prints nothing.
+func New(stores Stores, opts ...Option) (*Sety, error) {
+	if stores == nil {
+		return nil, errors.New("sety: stores are required")
+	}
+	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health"}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.basePath == "/" {
+		c.basePath = ""
+	}
+	return &Sety{
+		Incidents:   incident.NewService(stores.IncidentStore(), incident.Config{Now: c.now, NewID: c.newID, Notifier: c.notifier, Logger: c.log}),
+		Auth:        auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID}),
+		stores:      stores,
+		now:         c.now,
+		log:         c.log,
+		basePath:    c.basePath,
+		healthAlias: c.healthAlias,
+	}, nil
+}
+
+// BasePath returns the path the API is mounted under.
+func (s *Sety) BasePath() string { return s.basePath }
+
+// Register mounts every Sety operation on api under the base path, with
+// API-key authentication, and makes its errors {code, message}. Other
+// operations on api are left as they are. Call it once per API.
+func (s *Sety) Register(api huma.API) {
+	httpapi.InstallErrorFormat()
+	httpapi.AddSecurityScheme(api)
+	registerHealth(api, s, s.basePath+"/health", "health")
+	if s.healthAlias != "" && s.healthAlias != s.basePath+"/health" {
+		registerHealth(api, s, s.healthAlias, "health-root")
+	}
+	g := huma.NewGroup(api, s.basePath)
+	g.UseMiddleware(auth.Middleware(api, s.Auth, s.log))
+	incident.Register(g, s.Incidents, s.log)
+}
+
+// RouteErrors answers requests no route of mux matched with a JSON 404, or a
+// 405 when the path exists under another method. Mount it at the catch-all
+// of the prefix Sety serves:
+//
+//	mux.Handle(s.BasePath()+"/", sety.RouteErrors(mux))
+func RouteErrors(mux *http.ServeMux) http.Handler { return httpapi.RouteErrors(mux) }

@@ -1,0 +1,42 @@
+package setyerr
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Body is the wire form of every error response of the Sety API.
+// It implements huma's StatusError (Error and GetStatus) without importing it.
+type Body struct {
+	Code    int          `json:"code" doc:"The HTTP status code." example:"404"`
+	Message string       `json:"message" doc:"What failed; for 400 it names the failing field." example:"Incident not found"`
+	Errors  []FieldError `json:"errors,omitempty" doc:"For 400: each failing field."`
+}
+
+// FieldError names one invalid input.
+type FieldError struct {
+	Field   string `json:"field" doc:"The failing field, e.g. body.location.coordinates."`
+	Message string `json:"message" doc:"Why the field was rejected."`
+}
+
+func (b *Body) Error() string  { return b.Message }
+func (b *Body) GetStatus() int { return b.Code }
+
+// Wire maps err to its wire body. It is the only place a kind becomes a
+// status. Internal errors keep their detail out of the body; internal reports
+// whether the caller should log err because it was hidden.
+func Wire(err error) (body *Body, internal bool) {
+	var b *Body
+	if errors.As(err, &b) {
+		return b, b.Code >= 500 && b.Code != http.StatusServiceUnavailable
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Kind == Internal {
+		return &Body{Code: http.StatusInternalServerError, Message: "internal error"}, true
+	}
+	body = &Body{Code: e.Kind.Status(), Message: e.Message}
+	if e.Kind == Invalid && e.Field != "" {
+		body.Errors = []FieldError{{Field: e.Field, Message: e.Message}}
+	}
+	return body, false
+}
