@@ -99,10 +99,18 @@ func (s *Service) IssueKey(ctx context.Context, tenant Tenant, spec KeySpec) (*A
 // (the example server's SETY_BOOTSTRAP_*_KEY). The secret must be a
 // well-formed key of tenant's environment.
 func (s *Service) ImportKey(ctx context.Context, tenant Tenant, spec KeySpec, secret string) (*APIKey, error) {
-	if env, ok := parseKey(secret); !ok || env != tenant.Env {
-		return nil, setyerr.Invalidf("key", "must be %s followed by 32 lowercase hex characters", keyPrefix(tenant.Env))
+	if err := CheckKeyFormat(tenant.Env, secret); err != nil {
+		return nil, err
 	}
 	return s.storeKey(ctx, tenant, spec, secret)
+}
+
+// CheckKeyFormat reports whether secret is a well-formed key of environment env.
+func CheckKeyFormat(env Environment, secret string) error {
+	if got, ok := parseKey(secret); !ok || got != env {
+		return setyerr.Invalidf("key", "must be %s followed by 32 lowercase hex characters", keyPrefix(env))
+	}
+	return nil
 }
 
 func (s *Service) storeKey(ctx context.Context, tenant Tenant, spec KeySpec, secret string) (*APIKey, error) {

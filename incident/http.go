@@ -32,6 +32,8 @@ type createOutput struct {
 	Body   CreateIncidentResponse
 }
 
+// Inputs repeat the path field instead of embedding a shared struct: huma
+// skips unexported embedded structs.
 type idInput struct {
 	IncidentID string `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
 }
@@ -54,13 +56,13 @@ type listOutput struct {
 }
 
 type cancelInput struct {
-	idInput
-	Body *CancelIncidentRequest `required:"false"`
+	IncidentID string                 `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
+	Body       *CancelIncidentRequest `required:"false"`
 }
 
 type noteInput struct {
-	idInput
-	Body AddNoteRequest
+	IncidentID string `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
+	Body       AddNoteRequest
 }
 
 // Register mounts the incident operations on api (a group already prefixed

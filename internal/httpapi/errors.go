@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -52,6 +53,10 @@ func humaErrorBody(status int, msg string, errs []error) *setyerr.Body {
 		// huma's 5xx carry Go error text (a failed body read); show none of it.
 		body, _ := setyerr.Wire(setyerr.E(kindOfStatus(status), "internal error"))
 		return body
+	}
+	if status == http.StatusRequestEntityTooLarge {
+		// huma's text names its internal limit, one byte above the contract's.
+		return &setyerr.Body{Code: status, Message: fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes)}
 	}
 	body := &setyerr.Body{Code: status, Message: msg}
 	var parts []string

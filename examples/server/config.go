@@ -1,0 +1,58 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// config is every setting of the server. Each is a flag with a SETY_*
+// environment twin; an explicit flag wins over the environment.
+type config struct {
+	addr          string
+	dbPath        string
+	memory        bool
+	bootstrapLive string
+	bootstrapTest string
+	logFormat     string
+}
+
+// parseConfig reads args, falling back to getenv for flags not given.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("sety-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", ":8080", "listen address (SETY_ADDR)")
+	fs.StringVar(&c.dbPath, "db", "sety.db", "SQLite database file (SETY_DB)")
+	fs.BoolVar(&c.memory, "memory", false, "keep everything in memory instead of SQLite (SETY_MEMORY=1)")
+	fs.StringVar(&c.bootstrapLive, "bootstrap-live-key", "", "on an empty database, use this live key instead of a random one (SETY_BOOTSTRAP_LIVE_KEY)")
+	fs.StringVar(&c.bootstrapTest, "bootstrap-test-key", "", "on an empty database, use this test key instead of a random one (SETY_BOOTSTRAP_TEST_KEY)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json (SETY_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []string
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "SETY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v := getenv(env)
+		if set[f.Name] || v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: %v", env, v, err))
+		}
+	})
+	if len(errs) > 0 {
+		return c, fmt.Errorf("bad environment: %s", strings.Join(errs, "; "))
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return c, fmt.Errorf("-log-format must be text or json, not %q", c.logFormat)
+	}
+	return c, nil
+}
