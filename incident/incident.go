@@ -118,7 +118,7 @@ type Incident struct {
 	ResolutionOutcome *Outcome                `json:"resolution_outcome" enum:"handled,false_alarm,referred,unable_to_locate,other"`
 	ResolutionNotes   *string                 `json:"resolution_notes"`
 	IsDrill           bool                    `json:"is_drill" doc:"True for sandbox (test key) incidents and drills: never sent to real responders."`
-	Timeline          []IncidentTimelineEvent `json:"timeline" doc:"Everything that happened, oldest first."`
+	Timeline          []IncidentTimelineEvent `json:"timeline" nullable:"false" doc:"Everything that happened, oldest first."`
 	SLA               *SLA                    `json:"sla" doc:"Dispatch clocks; null until dispatch starts."`
 	Responder         *ResponderAssignment    `json:"responder" doc:"The assigned responder; null until one is assigned."`
 	CreatedAt         clock.Time              `json:"created_at"`
@@ -145,7 +145,7 @@ type Subject struct {
 
 // IncidentLocation is where the incident is.
 type IncidentLocation struct {
-	Coordinates geo.Point `json:"coordinates" doc:"[longitude, latitude] (GeoJSON order)." example:"[3.4219,6.4281]"`
+	Coordinates geo.Point `json:"coordinates" nullable:"false" doc:"[longitude, latitude] (GeoJSON order)." example:"[3.4219,6.4281]"`
 	Address     *string   `json:"address" example:"22 Adeola Odeku Street, Victoria Island, Lagos"`
 	Landmark    *string   `json:"landmark" example:"Opposite the filling station"`
 }

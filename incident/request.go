@@ -24,7 +24,7 @@ type CreateIncidentRequest struct {
 
 // Location is where a caller reports an incident.
 type Location struct {
-	Coordinates geo.Point `json:"coordinates" doc:"[longitude, latitude] (GeoJSON order)." example:"[3.4219,6.4281]"`
+	Coordinates geo.Point `json:"coordinates" nullable:"false" doc:"[longitude, latitude] (GeoJSON order)." example:"[3.4219,6.4281]"`
 	Address     string    `json:"address,omitempty" maxLength:"500"`
 	Landmark    string    `json:"landmark,omitempty" maxLength:"200"`
 }

@@ -66,9 +66,9 @@ func humaErrorBody(status int, msg string, errs []error) *setyerr.Body {
 			continue
 		}
 		detail := d.ErrorDetail()
-		field := detail.Location
-		body.Errors = append(body.Errors, setyerr.FieldError{Field: field, Message: detail.Message})
-		parts = append(parts, field+": "+detail.Message)
+		field, message := detail.Location, plainMessage(detail.Message)
+		body.Errors = append(body.Errors, setyerr.FieldError{Field: field, Message: message})
+		parts = append(parts, field+": "+message)
 	}
 	if len(parts) > 0 {
 		body.Message = strings.Join(parts, "; ")
@@ -87,4 +87,19 @@ func kindOfStatus(status int) setyerr.Kind {
 		return setyerr.Unavailable
 	}
 	return setyerr.Internal
+}
+
+// plainMessage rewrites encoding/json's messages, which name Go types
+// ("cannot unmarshal number 1e999 into Go value of type float64"), into words
+// about the request.
+func plainMessage(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "json: cannot unmarshal number"):
+		return "number out of range"
+	case strings.HasPrefix(msg, "json: cannot unmarshal"):
+		return "value of the wrong type"
+	case strings.HasPrefix(msg, "json: "):
+		return "invalid JSON"
+	}
+	return msg
 }

@@ -98,20 +98,15 @@ func Register[I, O any](api huma.API, spec Spec, handler func(context.Context, *
 	huma.Register(api, op, handler)
 }
 
-// errorSchema registers the wire error once per registry, under the name the
-// public docs use ("Error"), and returns a reference to it.
+// Error is the wire error as the OpenAPI document names it ("Error", as in
+// the public docs). It exists only so huma's registry knows a Go type for
+// the schema, which transformers such as huma's schema links look up.
+type Error setyerr.Body
+
+// errorSchema registers the wire error once per registry and returns a
+// reference to it.
 func errorSchema(reg huma.Registry) *huma.Schema {
-	const name = "Error"
-	ref := &huma.Schema{Ref: "#/components/schemas/" + name}
-	if m, ok := reg.(interface {
-		Map() map[string]*huma.Schema
-	}); ok {
-		if _, exists := m.Map()[name]; !exists {
-			m.Map()[name] = huma.SchemaFromType(reg, reflect.TypeFor[setyerr.Body]())
-		}
-		return ref
-	}
-	return reg.Schema(reflect.TypeFor[setyerr.Body](), true, name)
+	return reg.Schema(reflect.TypeFor[Error](), true, "Error")
 }
 
 // AddSecurityScheme documents the bearer API key in the OpenAPI document.

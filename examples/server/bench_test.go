@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+)
+
+// BenchmarkHTTP measures create and get through the whole HTTP stack (a real
+// loopback connection, logging middleware, huma, auth, the service) on
+// SQLite, with both synchronous modes:
+//
+//	go test ./examples/server -run '^$' -bench HTTP -benchtime 2000x
+func BenchmarkHTTP(b *testing.B) {
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		h := newSQLiteHarnessSync(b, sync)
+		handler, _ := newHandler(h.sety, slog.New(slog.DiscardHandler))
+		srv := httptest.NewServer(handler)
+		b.Cleanup(srv.Close)
+		client := srv.Client()
+		client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+
+		send := func(b *testing.B, method, path string, body []byte, want int) []byte {
+			req, _ := http.NewRequest(method, srv.URL+"/v1/external"+path, bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+h.live)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				b.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, out)
+			}
+			return out
+		}
+		createBody := []byte(`{"category":"vehicle","severity":"critical","subject":{"name":"Chidinma Eze","phone":"+2348031234567"},"location":{"coordinates":[3.4219,6.4281],"address":"22 Adeola Odeku Street"}}`)
+
+		b.Run("sync="+sync+"/create", func(b *testing.B) {
+			for b.Loop() {
+				send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated)
+			}
+		})
+		b.Run("sync="+sync+"/create-parallel", func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated)
+				}
+			})
+		})
+
+		var created struct {
+			Incident struct {
+				ID string `json:"incident_id"`
+			}
+		}
+		_ = json.Unmarshal(send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated), &created)
+		path := "/incidents/" + created.Incident.ID
+		b.Run("sync="+sync+"/get", func(b *testing.B) {
+			for b.Loop() {
+				send(b, http.MethodGet, path, nil, http.StatusOK)
+			}
+		})
+		b.Run("sync="+sync+"/get-parallel", func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					send(b, http.MethodGet, path, nil, http.StatusOK)
+				}
+			})
+		})
+		var n atomic.Int64
+		b.Run("sync="+sync+"/idempotent-replay", func(b *testing.B) {
+			body := []byte(fmt.Sprintf(`{"category":"sos","idempotency_key":"bench-%d","location":{"coordinates":[3,6]}}`, n.Add(1)))
+			send(b, http.MethodPost, "/incidents", body, http.StatusCreated)
+			for b.Loop() {
+				send(b, http.MethodPost, "/incidents", body, http.StatusOK)
+			}
+		})
+	}
+}

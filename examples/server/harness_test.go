@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2/humatest"
+
+	"github.com/sety-io/sety"
+	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/sqlite"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+)
+
+// harness is the example server's whole stack over one store, with an
+// organization and keys ready, a fake clock and captured logs.
+type harness struct {
+	t       testing.TB
+	stores  sety.Stores
+	sety    *sety.Sety
+	api     humatest.TestAPI
+	handler http.Handler
+	clock   *clock.Fake
+	logs    *syncBuffer
+	org     *auth.Organization
+	live    string // live key with every scope
+	test    string // test key of the same organization
+}
+
+var t0 = time.Date(2026, 3, 10, 14, 22, 5, 412e6, time.UTC)
+
+func newMemoryHarness(t testing.TB) *harness { return newHarness(t, memory.New()) }
+
+func newSQLiteHarness(t testing.TB) *harness { return newSQLiteHarnessSync(t, "NORMAL") }
+
+// newSQLiteHarnessSync opens the database with the given synchronous mode:
+// tests use NORMAL (a crash-safe, fsync-free mode), benchmarks measure both.
+func newSQLiteHarnessSync(t testing.TB, synchronous string) *harness {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), &sqlite.Options{Synchronous: synchronous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return newHarness(t, db)
+}
+
+func newHarness(t testing.TB, stores sety.Stores) *harness {
+	t.Helper()
+	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncBuffer{}}
+	log := newLogger(h.logs, "json")
+	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sety = s
+	handler, api := newHandler(s, log)
+	h.handler, h.api = handler, humatest.Wrap(t, api)
+	h.org, h.live, h.test = h.newOrg("Acme Rides")
+	return h
+}
+
+// newOrg creates an organization with an all-scope live and test key.
+func (h *harness) newOrg(name string) (*auth.Organization, string, string) {
+	h.t.Helper()
+	ctx := context.Background()
+	org, err := h.sety.Auth.CreateOrganization(ctx, name, auth.Growth)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return org, h.key(org, auth.Live, auth.All), h.key(org, auth.Test, auth.All)
+}
+
+// key issues a key of org in env holding scopes.
+func (h *harness) key(org *auth.Organization, env auth.Environment, scopes ...auth.Scope) string {
+	h.t.Helper()
+	_, secret, err := h.sety.Auth.IssueKey(context.Background(), auth.Tenant{OrgID: org.ID, Env: env}, auth.KeySpec{Name: "test", Scopes: scopes})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return secret
+}
+
+const base = "/v1/external"
+
+// do sends a request with key (none when empty) and an optional body
+// (a string is sent raw, anything else as JSON).
+func (h *harness) do(method, path, key string, body any) *httptest.ResponseRecorder {
+	h.t.Helper()
+	args := []any{}
+	if key != "" {
+		args = append(args, "Authorization: Bearer "+key)
+	}
+	switch b := body.(type) {
+	case nil:
+	case string:
+		args = append(args, "Content-Type: application/json", strings.NewReader(b))
+	default:
+		args = append(args, b)
+	}
+	return h.api.Do(method, base+path, args...)
+}
+
+// serve sends a raw request through the full handler (logging, recovery,
+// route errors), as a network client would.
+func (h *harness) serve(req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+// decode parses a response body into a generic JSON value.
+func decode(t testing.TB, rec *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%s", err, rec.Body.String())
+	}
+	return v
+}
+
+// wantStatus fails unless rec has status; for errors it also checks the
+// {code, message} shape and that the message mentions each of mention.
+func wantStatus(t testing.TB, rec *httptest.ResponseRecorder, status int, mention ...string) map[string]any {
+	t.Helper()
+	if rec.Code != status {
+		t.Fatalf("status %d, want %d; body %s", rec.Code, status, rec.Body.String())
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type %q, want JSON", ct)
+	}
+	body := decode(t, rec)
+	if status >= 400 {
+		code, _ := body["code"].(float64)
+		msg, _ := body["message"].(string)
+		if int(code) != status || msg == "" {
+			t.Fatalf("error body %s, want {code: %d, message}", rec.Body.String(), status)
+		}
+		for k := range body {
+			if k != "code" && k != "message" && k != "errors" {
+				t.Fatalf("error body has extra field %q: %s", k, rec.Body.String())
+			}
+		}
+		for _, m := range mention {
+			if !strings.Contains(msg, m) {
+				t.Fatalf("message %q does not mention %q", msg, m)
+			}
+		}
+	}
+	return body
+}
+
+var timestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`)
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes by the logger.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestConfigFlagsAndEnvironment(t *testing.T) {
+	c, err := parseConfig(nil, env(map[string]string{"SETY_ADDR": "127.0.0.1:9999", "SETY_MEMORY": "1", "SETY_DB": "x.db"}), io.Discard)
+	if err != nil || c.addr != "127.0.0.1:9999" || !c.memory || c.dbPath != "x.db" {
+		t.Fatalf("from environment: %+v %v", c, err)
+	}
+	c, err = parseConfig([]string{"-addr", ":7000", "-memory=false"}, env(map[string]string{"SETY_ADDR": ":9999", "SETY_MEMORY": "1"}), io.Discard)
+	if err != nil || c.addr != ":7000" || c.memory {
+		t.Fatalf("flags must win over the environment: %+v %v", c, err)
+	}
+	if _, err := parseConfig(nil, env(map[string]string{"SETY_MEMORY": "maybe"}), io.Discard); err == nil || !strings.Contains(err.Error(), "SETY_MEMORY") {
+		t.Fatalf("bad SETY_MEMORY: %v", err)
+	}
+	if _, err := parseConfig([]string{"-log-format", "xml"}, env(nil), io.Discard); err == nil {
+		t.Fatal("bad log format accepted")
+	}
+}
+
+// The server starts on SQLite, prints the bootstrap keys once, serves the
+// API with them and shuts down cleanly when its context ends.
+func TestRunBootstrapsServesAndShutsDown(t *testing.T) {
+	const liveKey = "sety_live_0123456789abcdef0123456789abcdef"
+	const testKey = "sety_test_fedcba9876543210fedcba9876543210"
+	dbPath := filepath.Join(t.TempDir(), "sety.db")
+	vars := map[string]string{"SETY_ADDR": "127.0.0.1:0", "SETY_DB": dbPath, "SETY_BOOTSTRAP_LIVE_KEY": liveKey, "SETY_BOOTSTRAP_TEST_KEY": testKey}
+
+	start := func() (context.CancelFunc, string, *bytes.Buffer, chan error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		var stdout bytes.Buffer
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, nil, env(vars), &stdout, io.Discard, ready) }()
+		select {
+		case addr := <-ready:
+			return cancel, addr, &stdout, done
+		case err := <-done:
+			t.Fatalf("server did not start: %v", err)
+		}
+		return nil, "", nil, nil
+	}
+
+	cancel, addr, stdout, done := start()
+	if !strings.Contains(stdout.String(), liveKey) || !strings.Contains(stdout.String(), testKey) {
+		t.Fatalf("bootstrap output:\n%s", stdout.String())
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/external/incidents", strings.NewReader(sos))
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create over the network: %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("server did not shut down")
+	}
+
+	// A restart on the same file keeps the data and prints no keys.
+	cancel, addr, stdout, done = start()
+	defer func() { cancel(); <-done }()
+	if stdout.Len() != 0 {
+		t.Fatalf("restart printed %q", stdout.String())
+	}
+	req, _ = http.NewRequest(http.MethodGet, "http://"+addr+"/v1/external/incidents", nil)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"total":1`) {
+		t.Fatalf("after restart: %s", body)
+	}
+}
+
+func TestBootstrapRejectsABadFixedKeyBeforeWriting(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "sety.db")
+	vars := map[string]string{"SETY_ADDR": "127.0.0.1:0", "SETY_DB": dbPath, "SETY_BOOTSTRAP_LIVE_KEY": "sety_test_0123456789abcdef0123456789abcdef"}
+	err := run(context.Background(), nil, env(vars), io.Discard, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "live key") {
+		t.Fatalf("err = %v", err)
+	}
+	// Nothing was written: a good key on the next start still bootstraps.
+	vars["SETY_BOOTSTRAP_LIVE_KEY"] = "sety_live_0123456789abcdef0123456789abcdef"
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	var stdout bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, env(vars), &stdout, io.Discard, ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	if !strings.Contains(stdout.String(), vars["SETY_BOOTSTRAP_LIVE_KEY"]) {
+		t.Fatalf("second start did not bootstrap: %q", stdout.String())
+	}
+}
