@@ -26,13 +26,14 @@ func (s *authStore) CreateOrganization(ctx context.Context, org *auth.Organizati
 	return translate(err)
 }
 
+const selectOrg = `SELECT id, name, plan, status, created_at FROM organizations`
+
 func (s *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
 	var (
 		org auth.Organization
 		at  sql.NullInt64
 	)
-	err := s.read.QueryRowContext(ctx, `SELECT id, name, plan, status, created_at FROM organizations WHERE id = ?`, id).
-		Scan(&org.ID, &org.Name, &org.Plan, &org.Status, &at)
+	err := s.getOrg.QueryRowContext(ctx, id).Scan(&org.ID, &org.Name, &org.Plan, &org.Status, &at)
 	if errors.Is(err, errNoRows) {
 		return nil, errOrgNotFound
 	}

@@ -40,8 +40,11 @@ type DB struct {
 	write *sql.DB // one connection: SQLite's single writer
 	read  *sql.DB // a pool for reads
 
+	// Prepared statements of the per-request path: authentication reads a
+	// key and its organization on every call.
 	getIncident *sql.Stmt
 	keyByHash   *sql.Stmt
+	getOrg      *sql.Stmt
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -105,13 +108,16 @@ func (db *DB) prepare(ctx context.Context) error {
 	if db.keyByHash, err = db.read.PrepareContext(ctx, selectKey+` WHERE hash = ?`); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
+	if db.getOrg, err = db.read.PrepareContext(ctx, selectOrg+` WHERE id = ?`); err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
 	return nil
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{db.getIncident, db.keyByHash} {
+	for _, st := range []*sql.Stmt{db.getIncident, db.keyByHash, db.getOrg} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
