@@ -69,3 +69,20 @@ func bearer(header string) (string, bool) {
 	token = strings.TrimSpace(token)
 	return token, token != ""
 }
+
+// Handle adapts a domain handler that needs the caller's tenant into a huma
+// handler: it reads the principal the middleware stored, and converts every
+// error the handler returns into the wire error.
+func Handle[I, O any](log *slog.Logger, fn func(ctx context.Context, tenant Tenant, in *I) (*O, error)) func(context.Context, *I) (*O, error) {
+	return func(ctx context.Context, in *I) (*O, error) {
+		p, err := FromContext(ctx)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		out, err := fn(ctx, p.Tenant, in)
+		if err != nil {
+			return nil, httpapi.Err(ctx, log, err)
+		}
+		return out, nil
+	}
+}

@@ -77,21 +77,17 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			"Incidents created with a test key are drills and are never sent to real responders.",
 		Scope: string(auth.IncidentsWrite), Status: http.StatusCreated,
 		Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
-	}, func(ctx context.Context, in *createInput) (*createOutput, error) {
-		p, err := auth.FromContext(ctx)
+	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *createInput) (*createOutput, error) {
+		inc, created, err := svc.Create(ctx, tenant, in.Body)
 		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
-		inc, created, err := svc.Create(ctx, p.Tenant, in.Body)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
+			return nil, err
 		}
 		out := &createOutput{Status: http.StatusCreated, Body: CreateIncidentResponse{Incident: inc, Idempotent: !created}}
 		if !created {
 			out.Status = http.StatusOK
 		}
 		return out, nil
-	})
+	}))
 
 	httpapi.Register(api, httpapi.Spec{
 		ID: "list-incidents", Method: http.MethodGet, Path: "/incidents", Tag: tag,
@@ -99,21 +95,17 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		Description: "Returns your organization's incidents in this environment, newest first, filtered and paginated.",
 		Scope:       string(auth.IncidentsRead),
 		Errors:      []int{http.StatusBadRequest},
-	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
-		p, err := auth.FromContext(ctx)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
+	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *listInput) (*listOutput, error) {
 		f, err := in.filter()
 		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
+			return nil, err
 		}
-		items, total, err := svc.List(ctx, p.Tenant, f)
+		items, total, err := svc.List(ctx, tenant, f)
 		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
+			return nil, err
 		}
 		return &listOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
-	})
+	}))
 
 	httpapi.Register(api, httpapi.Spec{
 		ID: "get-incident", Method: http.MethodGet, Path: "/incidents/{incidentId}", Tag: tag,
@@ -121,17 +113,9 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		Description: "Returns the current state of one incident, with its timeline. Meant for polling; webhooks are preferred for real-time updates.",
 		Scope:       string(auth.IncidentsRead),
 		Errors:      []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *idInput) (*incidentOutput, error) {
-		p, err := auth.FromContext(ctx)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
-		inc, err := svc.Get(ctx, p.Tenant, in.IncidentID)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
-		return &incidentOutput{Body: IncidentResponse{Incident: inc}}, nil
-	})
+	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *idInput) (*incidentOutput, error) {
+		return incidentResult(svc.Get(ctx, tenant, in.IncidentID))
+	}))
 
 	httpapi.Register(api, httpapi.Spec{
 		ID: "cancel-incident", Method: http.MethodPost, Path: "/incidents/{incidentId}/cancel", Tag: tag,
@@ -140,21 +124,13 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			"Resolved or cancelled incidents cannot be cancelled (409). The responder, if any, is stood down.",
 		Scope:  string(auth.IncidentsWrite),
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, func(ctx context.Context, in *cancelInput) (*incidentOutput, error) {
-		p, err := auth.FromContext(ctx)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
+	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *cancelInput) (*incidentOutput, error) {
 		var reason string
 		if in.Body != nil {
 			reason = in.Body.Reason
 		}
-		inc, err := svc.Cancel(ctx, p.Tenant, in.IncidentID, reason)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
-		return &incidentOutput{Body: IncidentResponse{Incident: inc}}, nil
-	})
+		return incidentResult(svc.Cancel(ctx, tenant, in.IncidentID, reason))
+	}))
 
 	httpapi.Register(api, httpapi.Spec{
 		ID: "add-incident-note", Method: http.MethodPost, Path: "/incidents/{incidentId}/notes", Tag: tag,
@@ -162,17 +138,16 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		Description: "Appends a note to the incident's timeline. Allowed in any status.",
 		Scope:       string(auth.IncidentsWrite), Status: http.StatusCreated,
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge},
-	}, func(ctx context.Context, in *noteInput) (*incidentOutput, error) {
-		p, err := auth.FromContext(ctx)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
-		inc, err := svc.AddNote(ctx, p.Tenant, in.IncidentID, in.Body.Message)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
-		return &incidentOutput{Body: IncidentResponse{Incident: inc}}, nil
-	})
+	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *noteInput) (*incidentOutput, error) {
+		return incidentResult(svc.AddNote(ctx, tenant, in.IncidentID, in.Body.Message))
+	}))
+}
+
+func incidentResult(inc *Incident, err error) (*incidentOutput, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &incidentOutput{Body: IncidentResponse{Incident: inc}}, nil
 }
 
 func (in *listInput) filter() (Filter, error) {

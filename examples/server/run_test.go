@@ -40,22 +40,7 @@ func TestRunBootstrapsServesAndShutsDown(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "sety.db")
 	vars := map[string]string{"SETY_ADDR": "127.0.0.1:0", "SETY_DB": dbPath, "SETY_BOOTSTRAP_LIVE_KEY": liveKey, "SETY_BOOTSTRAP_TEST_KEY": testKey}
 
-	start := func() (context.CancelFunc, string, *bytes.Buffer, chan error) {
-		ctx, cancel := context.WithCancel(context.Background())
-		ready := make(chan string, 1)
-		var stdout bytes.Buffer
-		done := make(chan error, 1)
-		go func() { done <- run(ctx, nil, env(vars), &stdout, io.Discard, ready) }()
-		select {
-		case addr := <-ready:
-			return cancel, addr, &stdout, done
-		case err := <-done:
-			t.Fatalf("server did not start: %v", err)
-		}
-		return nil, "", nil, nil
-	}
-
-	cancel, addr, stdout, done := start()
+	cancel, addr, stdout, done := startServer(t, vars)
 	if !strings.Contains(stdout.String(), liveKey) || !strings.Contains(stdout.String(), testKey) {
 		t.Fatalf("bootstrap output:\n%s", stdout.String())
 	}
@@ -81,7 +66,7 @@ func TestRunBootstrapsServesAndShutsDown(t *testing.T) {
 	}
 
 	// A restart on the same file keeps the data and prints no keys.
-	cancel, addr, stdout, done = start()
+	cancel, addr, stdout, done = startServer(t, vars)
 	defer func() { cancel(); <-done }()
 	if stdout.Len() != 0 {
 		t.Fatalf("restart printed %q", stdout.String())
@@ -108,19 +93,29 @@ func TestBootstrapRejectsABadFixedKeyBeforeWriting(t *testing.T) {
 	}
 	// Nothing was written: a good key on the next start still bootstraps.
 	vars["SETY_BOOTSTRAP_LIVE_KEY"] = "sety_live_0123456789abcdef0123456789abcdef"
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	var stdout bytes.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, env(vars), &stdout, io.Discard, ready) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	}
+	cancel, _, stdout, done := startServer(t, vars)
 	cancel()
 	<-done
 	if !strings.Contains(stdout.String(), vars["SETY_BOOTSTRAP_LIVE_KEY"]) {
 		t.Fatalf("second start did not bootstrap: %q", stdout.String())
 	}
+}
+
+// startServer runs the server in the background until the returned cancel
+// is called; done receives run's result.
+func startServer(t *testing.T, vars map[string]string) (cancel context.CancelFunc, addr string, stdout *bytes.Buffer, done chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	stdout = &bytes.Buffer{}
+	done = make(chan error, 1)
+	go func() { done <- run(ctx, nil, env(vars), stdout, io.Discard, ready) }()
+	select {
+	case addr = <-ready:
+		return cancel, addr, stdout, done
+	case err := <-done:
+		cancel()
+		t.Fatalf("server did not start: %v", err)
+	}
+	return nil, "", nil, nil
 }
