@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -22,6 +23,7 @@ import (
 // transaction. adapters/memory.Store and adapters/sqlite.DB implement it.
 type Stores interface {
 	IncidentStore() incident.Store
+	ResponderStore() incident.ResponderStore
 	AuthStore() auth.Store
 	OutboxReader() outbox.Reader
 	// Ping reports whether the storage answers, for the health check.
@@ -38,6 +40,8 @@ type Sety struct {
 	Auth      *auth.Service
 
 	stores      Stores
+	console     bool
+	simSpeed    float64
 	now         clock.Func
 	log         *slog.Logger
 	basePath    string
@@ -51,6 +55,10 @@ type config struct {
 	basePath    string
 	healthAlias string
 	notifier    incident.Notifier
+	dispatcher  incident.Dispatcher
+	sla         incident.SLAPolicy
+	simulation  incident.Simulation
+	console     bool
 }
 
 // Option configures New.
@@ -78,6 +86,19 @@ func WithHealthAlias(path string) Option { return func(c *config) { c.healthAlia
 // WithNotifier tells n of every event after it is committed.
 func WithNotifier(n incident.Notifier) Option { return func(c *config) { c.notifier = n } }
 
+// WithDispatcher replaces the built-in nearest-available dispatcher.
+func WithDispatcher(d incident.Dispatcher) Option { return func(c *config) { c.dispatcher = d } }
+
+// WithSLAPolicy sets the assignment and arrival targets per severity.
+func WithSLAPolicy(p incident.SLAPolicy) Option { return func(c *config) { c.sla = p } }
+
+// WithSimulation sets how the sandbox walks drills (steps and speed).
+func WithSimulation(sim incident.Simulation) Option { return func(c *config) { c.simulation = sim } }
+
+// WithOperationsConsole also mounts the operations console (responder pool
+// and status reports, scope responders:write).
+func WithOperationsConsole() Option { return func(c *config) { c.console = true } }
+
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
@@ -91,13 +112,18 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		c.basePath = ""
 	}
 	return &Sety{
-		Incidents:   incident.NewService(stores.IncidentStore(), incident.Config{Now: c.now, NewID: c.newID, Notifier: c.notifier, Logger: c.log}),
+		Incidents: incident.NewService(stores.IncidentStore(), incident.Config{
+			Now: c.now, NewID: c.newID, Notifier: c.notifier, Logger: c.log, Responders: stores.ResponderStore(),
+			Dispatcher: c.dispatcher, SLA: c.sla, Simulation: c.simulation,
+		}),
 		Auth:        auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID}),
 		stores:      stores,
 		now:         c.now,
 		log:         c.log,
 		basePath:    c.basePath,
 		healthAlias: c.healthAlias,
+		console:     c.console,
+		simSpeed:    c.simulation.Speed,
 	}, nil
 }
 
@@ -117,6 +143,22 @@ func (s *Sety) Register(api huma.API) {
 	g := huma.NewGroup(api, s.basePath)
 	g.UseMiddleware(auth.Middleware(api, s.Auth, s.log))
 	incident.Register(g, s.Incidents, s.log)
+	if s.console {
+		incident.RegisterConsole(g, s.Incidents, s.log)
+	}
+}
+
+// Run does Sety's background work until ctx ends: dispatching, the
+// sandbox simulator and SLA clocks. Without it incidents stay where their
+// last request left them (and a later Run catches up, from the store).
+func (s *Sety) Run(ctx context.Context) {
+	// Tick often enough for a fast simulation's steps, never busier than
+	// every 10 ms nor lazier than every second.
+	interval := time.Second
+	if s.simSpeed > 1 {
+		interval = max(10*time.Millisecond, time.Duration(float64(time.Second)/s.simSpeed))
+	}
+	s.Incidents.Run(ctx, interval)
 }
 
 // RouteErrors answers requests no route of mux matched with a JSON 404, or a

@@ -80,6 +80,11 @@ func (s *Service) CountOrganizations(ctx context.Context) (int, error) {
 	return s.store.CountOrganizations(ctx)
 }
 
+// Organizations returns up to limit organizations, oldest first.
+func (s *Service) Organizations(ctx context.Context, limit int) ([]*Organization, error) {
+	return s.store.ListOrganizations(ctx, limit)
+}
+
 // KeySpec describes a key to issue.
 type KeySpec struct {
 	Name      string

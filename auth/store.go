@@ -18,6 +18,8 @@ type Store interface {
 	UpdateOrganization(ctx context.Context, org *Organization) error
 	// CountOrganizations returns how many organizations exist.
 	CountOrganizations(ctx context.Context) (int, error)
+	// ListOrganizations returns up to limit organizations, oldest first.
+	ListOrganizations(ctx context.Context, limit int) ([]*Organization, error)
 
 	// CreateAPIKey inserts key; a duplicate id or hash is Conflict.
 	CreateAPIKey(ctx context.Context, key *APIKey) error

@@ -55,6 +55,15 @@ type listOutput struct {
 	Body *httpapi.PaginatedResponse[*Incident]
 }
 
+type analyticsInput struct {
+	FromDate string `query:"from_date" doc:"Window start: RFC 3339 or YYYY-MM-DD. Default: 30 days before to_date."`
+	ToDate   string `query:"to_date" doc:"Window end: RFC 3339 or YYYY-MM-DD (end of day). Default: now."`
+}
+
+type analyticsOutput struct {
+	Body *IncidentAnalytics
+}
+
 type cancelInput struct {
 	IncidentID string                 `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
 	Body       *CancelIncidentRequest `required:"false"`
@@ -105,6 +114,25 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			return nil, err
 		}
 		return &listOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
+	}))
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "incident-analytics", Method: http.MethodGet, Path: "/incidents/analytics", Tag: tag,
+		Summary: "Incident analytics",
+		Description: "Counts by status, category and severity, drills, the cancelled share, time to assign and to arrive " +
+			"(p50, p90, mean), the SLA met rate and incidents per day, over incidents created in the window (default: the last 30 days, at most 366).",
+		Scope:  string(auth.IncidentsRead),
+		Errors: []int{http.StatusBadRequest},
+	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *analyticsInput) (*analyticsOutput, error) {
+		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
+		if err != nil {
+			return nil, err
+		}
+		a, err := svc.Analytics(ctx, tenant, from, to)
+		if err != nil {
+			return nil, err
+		}
+		return &analyticsOutput{Body: a}, nil
 	}))
 
 	httpapi.Register(api, httpapi.Spec{

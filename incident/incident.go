@@ -3,6 +3,7 @@ package incident
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -119,7 +120,7 @@ type Incident struct {
 	ResolutionNotes   *string                 `json:"resolution_notes"`
 	IsDrill           bool                    `json:"is_drill" doc:"True for sandbox (test key) incidents and drills: never sent to real responders."`
 	Timeline          []IncidentTimelineEvent `json:"timeline" nullable:"false" doc:"Everything that happened, oldest first."`
-	SLA               *SLA                    `json:"sla" doc:"Dispatch clocks; null until dispatch starts."`
+	SLA               *SLA                    `json:"sla" doc:"Dispatch clocks, started at creation."`
 	Responder         *ResponderAssignment    `json:"responder" doc:"The assigned responder; null until one is assigned."`
 	CreatedAt         clock.Time              `json:"created_at"`
 	UpdatedAt         clock.Time              `json:"updated_at"`
@@ -129,6 +130,18 @@ type Incident struct {
 	OrgID       string           `json:"-"`
 	Environment auth.Environment `json:"-"`
 	Sequence    int64            `json:"-"` // sequence of the newest outbox event of this incident
+	Tracking    Tracking         `json:"-"`
+}
+
+// Tracking is the engine's private state of an incident: stored with it,
+// never shown. Keeping it in the store (not in timers) is what lets a
+// restarted process carry on exactly where the last one stopped.
+type Tracking struct {
+	AssignBreached bool      `json:"assign_breached,omitempty"` // the assignment breach is recorded
+	ArriveBreached bool      `json:"arrive_breached,omitempty"` // the arrival breach is recorded
+	Simulated      bool      `json:"simulated,omitempty"`       // a drill walked by the sandbox simulator
+	RetryAt        time.Time `json:"retry_at,omitzero"`         // a queued incident's next dispatch attempt
+	DueAt          time.Time `json:"due_at,omitzero"`           // when the engine must next look at it; zero: never
 }
 
 // Tenant returns the tenant that owns the incident.

@@ -3,10 +3,12 @@ package incident
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"strings"
+	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -15,34 +17,53 @@ import (
 	"github.com/sety-io/sety/setyerr"
 )
 
-// Event types this package writes to the outbox.
+// Event types this package writes to the outbox, besides the lifecycle's.
 const (
 	TypeCreated   = "incident.created"
 	TypeCancelled = "incident.cancelled"
 	TypeNoteAdded = "incident.note_added"
 )
 
-// Config holds a Service's injected dependencies; zero fields get defaults
-// (the system clock, random ids, no notifier, a discarding logger).
+// Config holds a Service's injected dependencies; zero fields get defaults:
+// the system clock, random ids, no notifier, a discarding logger, the
+// built-in nearest-available dispatcher over Responders, the default SLA
+// policy and simulation, and a 10 s queue retry.
 type Config struct {
-	Now      clock.Func
-	NewID    ids.Generator
-	Notifier Notifier
-	Logger   *slog.Logger
+	Now        clock.Func
+	NewID      ids.Generator
+	Notifier   Notifier
+	Logger     *slog.Logger
+	Responders ResponderStore // the pool the built-in dispatcher and the console use
+	Dispatcher Dispatcher
+	SLA        SLAPolicy
+	Simulation Simulation
+	// QueueRetry is how often an incident with no free responder is tried
+	// again; a responder becoming available retries at once as well.
+	QueueRetry time.Duration
 }
 
 // Service runs the incident lifecycle for every tenant of one store.
 type Service struct {
-	store    Store
-	now      clock.Func
-	newID    ids.Generator
-	notifier Notifier
-	log      *slog.Logger
+	store      Store
+	responders ResponderStore
+	now        clock.Func
+	newID      ids.Generator
+	notifier   Notifier
+	log        *slog.Logger
+	dispatcher Dispatcher
+	sla        SLAPolicy
+	sim        Simulation
+	queueRetry time.Duration
+	wake       chan struct{}
 }
 
 // NewService returns a Service over store.
 func NewService(store Store, cfg Config) *Service {
-	s := &Service{store: store, now: cfg.Now, newID: cfg.NewID, notifier: cfg.Notifier, log: cfg.Logger}
+	s := &Service{
+		store: store, responders: cfg.Responders, now: cfg.Now, newID: cfg.NewID, notifier: cfg.Notifier,
+		log: cfg.Logger, dispatcher: cfg.Dispatcher, sla: cfg.SLA, sim: cfg.Simulation, queueRetry: cfg.QueueRetry,
+		wake: make(chan struct{}, 1),
+	}
 	if s.now == nil {
 		s.now = clock.System
 	}
@@ -52,18 +73,30 @@ func NewService(store Store, cfg Config) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.dispatcher == nil && s.responders != nil {
+		s.dispatcher = &NearestDispatcher{Responders: s.responders}
+	}
+	if s.sla == nil {
+		s.sla = DefaultSLAPolicy()
+	}
+	s.sim = s.sim.withDefaults()
+	if s.queueRetry <= 0 {
+		s.queueRetry = 10 * time.Second
+	}
 	return s
 }
 
 // Create reports a new incident for tenant. If req carries an idempotency
 // key the tenant already used, it returns the existing incident with
 // created=false and ignores the rest of req. Incidents of the test
-// environment are always drills.
+// environment are always drills. The engine (Tick) takes it from there:
+// live incidents to the dispatcher, drills to the sandbox simulator.
 func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateIncidentRequest) (inc *Incident, created bool, err error) {
 	if err := req.validate(); err != nil {
 		return nil, false, err
 	}
-	now := clock.At(clock.Stamp(s.now))
+	stamp := clock.Stamp(s.now)
+	now := clock.At(stamp)
 	inc = &Incident{
 		ID:             s.newID("inc"),
 		IdempotencyKey: optional(req.IdempotencyKey),
@@ -100,6 +133,10 @@ func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateInci
 	if inc.Subject.Metadata == nil {
 		inc.Subject.Metadata = map[string]string{}
 	}
+	inc.SLA = newSLA(stamp, s.sla[inc.Severity])
+	inc.Tracking.Simulated = inc.IsDrill
+	inc.Tracking.DueAt = s.nextDue(inc)
+	inc.refreshSLA(stamp)
 	ev, err := s.event(TypeCreated, inc)
 	if err != nil {
 		return nil, false, err
@@ -110,7 +147,9 @@ func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateInci
 	}
 	if created {
 		s.notify(ctx, []outbox.Event{ev})
+		s.Wake()
 	}
+	stored.refreshSLA(s.now())
 	return stored, created, nil
 }
 
@@ -119,7 +158,12 @@ func (s *Service) Get(ctx context.Context, tenant auth.Tenant, id string) (*Inci
 	if !ids.Valid("inc", id) {
 		return nil, ErrNotFound
 	}
-	return s.store.GetIncident(ctx, tenant, id)
+	inc, err := s.store.GetIncident(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	inc.refreshSLA(s.now())
+	return inc, nil
 }
 
 // List returns a page of the tenant's incidents, newest first, and the total.
@@ -133,29 +177,41 @@ func (s *Service) List(ctx context.Context, tenant auth.Tenant, f Filter) ([]*In
 	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
 		return nil, 0, setyerr.Invalidf("from_date", "must not be after to_date")
 	}
-	return s.store.ListIncidents(ctx, tenant, f)
+	items, total, err := s.store.ListIncidents(ctx, tenant, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	now := s.now()
+	for _, inc := range items {
+		inc.refreshSLA(now)
+	}
+	return items, total, nil
 }
 
-// Cancel cancels an active incident, recording reason in the timeline. An
-// incident that is already resolved or cancelled is a Conflict.
+// Cancel cancels an active incident, recording reason in the timeline and
+// standing its responder down. An incident that is already resolved or
+// cancelled is a Conflict.
 func (s *Service) Cancel(ctx context.Context, tenant auth.Tenant, id, reason string) (*Incident, error) {
 	reason = strings.TrimSpace(reason)
 	if err := checkText("reason", reason, 1000); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, tenant, id, func(inc *Incident, now clock.Time) (string, error) {
+	inc, err := s.update(ctx, tenant, id, func(inc *Incident, t *txn) error {
 		if !inc.Status.Active() {
-			return "", setyerr.E(setyerr.Conflict, "incident is %s and cannot be cancelled", inc.Status)
+			return setyerr.E(setyerr.Conflict, "incident is %s and cannot be cancelled", inc.Status)
 		}
 		msg := "Incident cancelled"
 		if reason != "" {
 			msg += ": " + reason
 		}
-		inc.Status = Cancelled
-		inc.CancelledAt = now
-		inc.Timeline = append(inc.Timeline, IncidentTimelineEvent{Status: Cancelled, Event: EventCancelled, Message: msg, Timestamp: now})
-		return TypeCancelled, nil
+		t.standDown(inc)
+		return t.transition(inc, Cancelled, EventCancelled, msg)
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.afterRelease(ctx, inc)
+	return inc, nil
 }
 
 // AddNote appends a note to the timeline of an incident in any status.
@@ -167,40 +223,98 @@ func (s *Service) AddNote(ctx context.Context, tenant auth.Tenant, id, message s
 	if err := checkText("message", message, 2000); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, tenant, id, func(inc *Incident, now clock.Time) (string, error) {
-		inc.Timeline = append(inc.Timeline, IncidentTimelineEvent{Status: inc.Status, Event: EventNoteAdded, Message: message, Timestamp: now})
-		return TypeNoteAdded, nil
+	return s.update(ctx, tenant, id, func(inc *Incident, t *txn) error {
+		inc.Timeline = append(inc.Timeline, IncidentTimelineEvent{Status: inc.Status, Event: EventNoteAdded, Message: message, Timestamp: clock.At(t.now)})
+		return t.emit(inc, TypeNoteAdded)
 	})
 }
 
 // ErrNotFound is what stores return for an incident the tenant cannot see.
 var ErrNotFound = setyerr.E(setyerr.NotFound, "Incident not found")
 
-// update applies change to the stored incident and writes the event type it
-// names, all in one store transaction.
-func (s *Service) update(ctx context.Context, tenant auth.Tenant, id string, change func(*Incident, clock.Time) (string, error)) (*Incident, error) {
+// errNoChange lets a change decide, on the latest state, that there is
+// nothing to do; update then writes nothing and returns the incident as is.
+var errNoChange = errors.New("incident: no change")
+
+// txn is one incident change in the making: the moment it happens, and the
+// events and responder effects it will commit.
+type txn struct {
+	svc     *Service
+	now     time.Time
+	effects Effects
+}
+
+// emit snapshots inc, as changed so far, into an outbox event of type typ.
+func (t *txn) emit(inc *Incident, typ string) error {
+	inc.UpdatedAt = clock.At(t.now)
+	inc.refreshSLA(t.now)
+	ev, err := t.svc.event(typ, inc)
+	if err != nil {
+		return err
+	}
+	t.effects.Events = append(t.effects.Events, ev)
+	return nil
+}
+
+// transition moves inc to status to, with a timeline entry and its event.
+func (t *txn) transition(inc *Incident, to Status, event, message string) error {
+	if err := checkTransition(inc.Status, to); err != nil {
+		return err
+	}
+	at := clock.At(t.now)
+	inc.Status = to
+	switch to {
+	case Resolved:
+		inc.ResolvedAt = at
+	case Cancelled:
+		inc.CancelledAt = at
+	}
+	inc.Timeline = append(inc.Timeline, IncidentTimelineEvent{Status: to, Event: event, Message: message, Timestamp: at})
+	return t.emit(inc, eventType(event))
+}
+
+// standDown frees the incident's pool responder, if it has one.
+func (t *txn) standDown(inc *Incident) {
+	if inc.Responder != nil && !inc.Tracking.Simulated {
+		t.effects.Release, t.effects.At = inc.Responder.ResponderID, t.now
+	}
+}
+
+// update applies change to the stored incident in one store transaction,
+// then records any SLA breach the change (or time) brought, and schedules
+// the engine's next look at it.
+func (s *Service) update(ctx context.Context, tenant auth.Tenant, id string, change func(*Incident, *txn) error) (*Incident, error) {
 	if !ids.Valid("inc", id) {
 		return nil, ErrNotFound
 	}
-	var events []outbox.Event
-	inc, err := s.store.UpdateIncident(ctx, tenant, id, func(inc *Incident) ([]outbox.Event, error) {
-		now := clock.At(clock.Stamp(s.now))
-		typ, err := change(inc, now)
-		if err != nil {
-			return nil, err
+	var t *txn
+	inc, err := s.store.UpdateIncident(ctx, tenant, id, func(inc *Incident) (Effects, error) {
+		t = &txn{svc: s, now: clock.Stamp(s.now)}
+		due := inc.Tracking.DueAt
+		// Breaches first: a target missed before this change is part of the
+		// history the change comes after (a late assignment, a cancel).
+		if breaches := inc.recordBreaches(t.now); len(breaches) > 0 {
+			if err := t.emit(inc, TypeSLABreached); err != nil {
+				return Effects{}, err
+			}
 		}
-		inc.UpdatedAt = now
-		ev, err := s.event(typ, inc)
-		if err != nil {
-			return nil, err
+		if err := change(inc, t); err != nil {
+			return Effects{}, err
 		}
-		events = []outbox.Event{ev}
-		return events, nil
+		inc.Tracking.DueAt = s.nextDue(inc)
+		if len(t.effects.Events) == 0 && inc.Tracking.DueAt.Equal(due) {
+			return Effects{}, errNoChange
+		}
+		inc.refreshSLA(t.now)
+		return t.effects, nil
 	})
+	if errors.Is(err, errNoChange) {
+		return s.Get(ctx, tenant, id)
+	}
 	if err != nil {
 		return nil, err
 	}
-	s.notify(ctx, events)
+	s.notify(ctx, t.effects.Events)
 	return inc, nil
 }
 

@@ -1,13 +1,15 @@
 package incident
 
-//go:generate go tool mockgen -source=store.go -destination=../adapters/mock/incident_store.go -package=mock -mock_names=Store=IncidentStore,Notifier=IncidentNotifier
+//go:generate go tool mockgen -source=store.go -destination=../adapters/mock/incident_store.go -package=mock -mock_names=Store=IncidentStore,ResponderStore=ResponderStore,Notifier=IncidentNotifier,Dispatcher=Dispatcher
 
 import (
 	"context"
 	"time"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/setyerr"
 )
 
 // Store persists incidents and writes their outbox events in the same
@@ -29,11 +31,72 @@ type Store interface {
 	ListIncidents(ctx context.Context, tenant auth.Tenant, f Filter) ([]*Incident, int, error)
 
 	// UpdateIncident loads the tenant's incident id, calls change on it and,
-	// if change returns no error, stores the changed incident and the events
-	// change returned in one transaction. Concurrent updates of one incident
-	// are serialized: change always sees the latest committed state. An
-	// error from change is returned as is and nothing is written.
-	UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*Incident) ([]outbox.Event, error)) (*Incident, error)
+	// if change returns no error, stores the changed incident and carries
+	// out the Effects change returned, all in one transaction. Concurrent
+	// updates of one incident are serialized: change always sees the latest
+	// committed state. An error from change (or from a claim) is returned as
+	// is and nothing is written.
+	UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*Incident) (Effects, error)) (*Incident, error)
+
+	// DueIncidents returns up to limit active incidents of every tenant whose
+	// Tracking.DueAt is set and not after now, earliest due first.
+	DueIncidents(ctx context.Context, now time.Time, limit int) ([]*Incident, error)
+
+	// QueuedIncidents returns up to limit of the tenant's live (not drill)
+	// incidents waiting in dispatching for a responder: most severe first,
+	// then oldest.
+	QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*Incident, error)
+
+	// IncidentAnalytics aggregates the tenant's incidents created in
+	// [from, to] without handing every row to the caller. It fills every
+	// field except From, To and the rates, which the service derives.
+	IncidentAnalytics(ctx context.Context, tenant auth.Tenant, from, to time.Time) (*IncidentAnalytics, error)
+}
+
+// Effects is what an incident change does besides changing the incident,
+// in the same transaction.
+type Effects struct {
+	Events []outbox.Event
+	// Claim makes the responder with this id busy with the incident. If it
+	// is not available the whole update fails with ErrResponderUnavailable.
+	Claim string
+	// Release makes the responder with this id available again, idle since
+	// At, if it is still busy with this incident.
+	Release string
+	At      time.Time
+}
+
+// ErrResponderUnavailable is the error of an update whose claimed responder
+// was taken or went off duty since it was chosen.
+var ErrResponderUnavailable = setyerr.E(setyerr.Conflict, "responder is not available")
+
+// ResponderStore persists a tenant's response pool and finds its nearest
+// available members through a spatial index. The same adapter implements
+// Store, so a claim in UpdateIncident and the pool share transactions.
+type ResponderStore interface {
+	// UpdateResponder loads the tenant's responder id (exists=false and a
+	// zero Responder with its id and tenant set when there is none), calls
+	// change and stores the result atomically, keeping the spatial index of
+	// available responders in step. An error from change writes nothing.
+	UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(r *Responder, exists bool) error) (*Responder, error)
+
+	// ListResponders returns a page of the tenant's responders by id, and
+	// how many match.
+	ListResponders(ctx context.Context, tenant auth.Tenant, f ResponderFilter) ([]*Responder, int, error)
+
+	// NearestAvailable returns up to limit of the tenant's available
+	// responders nearest to at by great-circle distance, nearest first; at
+	// equal distance the one idle longest comes first. It must use a spatial
+	// index, not a scan of the pool.
+	NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int) ([]*Responder, error)
+}
+
+// ResponderFilter selects responders for ListResponders.
+type ResponderFilter struct {
+	Status ResponderStatus // empty: any
+	ID     string          // one responder by id; empty: all
+	Offset int
+	Limit  int
 }
 
 // Filter selects incidents for ListIncidents. Empty lists match everything.
@@ -51,4 +114,12 @@ type Filter struct {
 // because the events are in the store.
 type Notifier interface {
 	Notify(ctx context.Context, events []outbox.Event)
+}
+
+// Dispatcher chooses responders for a live incident.
+type Dispatcher interface {
+	// Rank returns the responders best suited to inc, best first, with
+	// distance and ETA filled in. An empty list leaves the incident queued
+	// in dispatching until a responder frees up.
+	Rank(ctx context.Context, inc *Incident) ([]ResponderAssignment, error)
 }

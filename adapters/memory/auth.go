@@ -2,6 +2,8 @@ package memory
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -52,6 +54,24 @@ func (a *authStore) CountOrganizations(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.orgs), nil
+}
+
+func (a *authStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*auth.Organization, 0, len(s.orgs))
+	for _, org := range s.orgs {
+		c := *org
+		out = append(out, &c)
+	}
+	slices.SortFunc(out, func(x, y *auth.Organization) int {
+		if c := x.CreatedAt.Compare(y.CreatedAt.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	return out[:min(limit, len(out))], nil
 }
 
 func (a *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {

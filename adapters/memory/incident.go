@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
@@ -93,7 +94,7 @@ func matches(inc *incident.Incident, f incident.Filter) bool {
 	return true
 }
 
-func (m *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) ([]outbox.Event, error)) (*incident.Incident, error) {
+func (m *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,13 +103,65 @@ func (m *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 		return nil, incident.ErrNotFound
 	}
 	next := cur.Clone()
-	events, err := change(next)
+	effects, err := change(next)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.applyEffects(tenant, id, effects); err != nil {
+		return nil, err
+	}
 	// The identity of a row never changes, whatever change did.
-	next.ID, next.OrgID, next.Environment = cur.ID, cur.OrgID, cur.Environment
+	next.ID, next.OrgID, next.Environment, next.IdempotencyKey = cur.ID, cur.OrgID, cur.Environment, cur.IdempotencyKey
 	s.incidents[id] = next.Clone()
-	s.appendEvents(events)
+	s.appendEvents(effects.Events)
 	return next, nil
+}
+
+func (m *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var due []*incident.Incident
+	for _, inc := range s.incidents {
+		if d := inc.Tracking.DueAt; inc.Status.Active() && !d.IsZero() && !d.After(now) {
+			due = append(due, inc)
+		}
+	}
+	slices.SortFunc(due, func(a, b *incident.Incident) int {
+		if c := a.Tracking.DueAt.Compare(b.Tracking.DueAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return clones(due[:min(limit, len(due))]), nil
+}
+
+func (m *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var queued []*incident.Incident
+	for _, inc := range s.incidents {
+		if inc.Tenant() == tenant && inc.Status == incident.Dispatching && !inc.IsDrill {
+			queued = append(queued, inc)
+		}
+	}
+	slices.SortFunc(queued, func(a, b *incident.Incident) int {
+		if c := slices.Index(incident.Severities, b.Severity) - slices.Index(incident.Severities, a.Severity); c != 0 {
+			return c
+		}
+		if c := a.CreatedAt.Compare(b.CreatedAt.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return clones(queued[:min(limit, len(queued))]), nil
+}
+
+func clones(items []*incident.Incident) []*incident.Incident {
+	out := make([]*incident.Incident, len(items))
+	for i, inc := range items {
+		out[i] = inc.Clone()
+	}
+	return out
 }

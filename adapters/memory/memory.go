@@ -23,6 +23,9 @@ type Store struct {
 	incidents   map[string]*incident.Incident
 	idempotency map[idemKey]string // -> incident id
 
+	responders map[responderKey]*incident.Responder
+	available  map[auth.Tenant]*availableIndex
+
 	events    []outbox.Event
 	published map[string]bool
 }
@@ -40,11 +43,16 @@ func New() *Store {
 		incidents:   map[string]*incident.Incident{},
 		idempotency: map[idemKey]string{},
 		published:   map[string]bool{},
+		responders:  map[responderKey]*incident.Responder{},
+		available:   map[auth.Tenant]*availableIndex{},
 	}
 }
 
 // IncidentStore returns the incident port.
 func (s *Store) IncidentStore() incident.Store { return (*incidentStore)(s) }
+
+// ResponderStore returns the responder pool port.
+func (s *Store) ResponderStore() incident.ResponderStore { return (*responderStore)(s) }
 
 // AuthStore returns the organizations and keys port.
 func (s *Store) AuthStore() auth.Store { return (*authStore)(s) }

@@ -109,6 +109,21 @@ func (mr *AuthStoreMockRecorder) GetOrganization(ctx, id interface{}) *gomock.Ca
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetOrganization", reflect.TypeOf((*AuthStore)(nil).GetOrganization), ctx, id)
 }
 
+// ListOrganizations mocks base method.
+func (m *AuthStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListOrganizations", ctx, limit)
+	ret0, _ := ret[0].([]*auth.Organization)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListOrganizations indicates an expected call of ListOrganizations.
+func (mr *AuthStoreMockRecorder) ListOrganizations(ctx, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListOrganizations", reflect.TypeOf((*AuthStore)(nil).ListOrganizations), ctx, limit)
+}
+
 // RevokeAPIKey mocks base method.
 func (m *AuthStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time) (*auth.APIKey, error) {
 	m.ctrl.T.Helper()

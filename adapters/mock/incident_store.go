@@ -7,9 +7,11 @@ package mock
 import (
 	context "context"
 	reflect "reflect"
+	time "time"
 
 	gomock "github.com/golang/mock/gomock"
 	auth "github.com/sety-io/sety/auth"
+	geo "github.com/sety-io/sety/geo"
 	incident "github.com/sety-io/sety/incident"
 	outbox "github.com/sety-io/sety/outbox"
 )
@@ -53,6 +55,21 @@ func (mr *IncidentStoreMockRecorder) CreateIncident(ctx, inc, event interface{})
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateIncident", reflect.TypeOf((*IncidentStore)(nil).CreateIncident), ctx, inc, event)
 }
 
+// DueIncidents mocks base method.
+func (m *IncidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DueIncidents", ctx, now, limit)
+	ret0, _ := ret[0].([]*incident.Incident)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DueIncidents indicates an expected call of DueIncidents.
+func (mr *IncidentStoreMockRecorder) DueIncidents(ctx, now, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DueIncidents", reflect.TypeOf((*IncidentStore)(nil).DueIncidents), ctx, now, limit)
+}
+
 // GetIncident mocks base method.
 func (m *IncidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
 	m.ctrl.T.Helper()
@@ -66,6 +83,21 @@ func (m *IncidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id 
 func (mr *IncidentStoreMockRecorder) GetIncident(ctx, tenant, id interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetIncident", reflect.TypeOf((*IncidentStore)(nil).GetIncident), ctx, tenant, id)
+}
+
+// IncidentAnalytics mocks base method.
+func (m *IncidentStore) IncidentAnalytics(ctx context.Context, tenant auth.Tenant, from, to time.Time) (*incident.IncidentAnalytics, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "IncidentAnalytics", ctx, tenant, from, to)
+	ret0, _ := ret[0].(*incident.IncidentAnalytics)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// IncidentAnalytics indicates an expected call of IncidentAnalytics.
+func (mr *IncidentStoreMockRecorder) IncidentAnalytics(ctx, tenant, from, to interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "IncidentAnalytics", reflect.TypeOf((*IncidentStore)(nil).IncidentAnalytics), ctx, tenant, from, to)
 }
 
 // ListIncidents mocks base method.
@@ -84,8 +116,23 @@ func (mr *IncidentStoreMockRecorder) ListIncidents(ctx, tenant, f interface{}) *
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListIncidents", reflect.TypeOf((*IncidentStore)(nil).ListIncidents), ctx, tenant, f)
 }
 
+// QueuedIncidents mocks base method.
+func (m *IncidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "QueuedIncidents", ctx, tenant, limit)
+	ret0, _ := ret[0].([]*incident.Incident)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// QueuedIncidents indicates an expected call of QueuedIncidents.
+func (mr *IncidentStoreMockRecorder) QueuedIncidents(ctx, tenant, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "QueuedIncidents", reflect.TypeOf((*IncidentStore)(nil).QueuedIncidents), ctx, tenant, limit)
+}
+
 // UpdateIncident mocks base method.
-func (m *IncidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) ([]outbox.Event, error)) (*incident.Incident, error) {
+func (m *IncidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "UpdateIncident", ctx, tenant, id, change)
 	ret0, _ := ret[0].(*incident.Incident)
@@ -97,6 +144,75 @@ func (m *IncidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 func (mr *IncidentStoreMockRecorder) UpdateIncident(ctx, tenant, id, change interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateIncident", reflect.TypeOf((*IncidentStore)(nil).UpdateIncident), ctx, tenant, id, change)
+}
+
+// ResponderStore is a mock of ResponderStore interface.
+type ResponderStore struct {
+	ctrl     *gomock.Controller
+	recorder *ResponderStoreMockRecorder
+}
+
+// ResponderStoreMockRecorder is the mock recorder for ResponderStore.
+type ResponderStoreMockRecorder struct {
+	mock *ResponderStore
+}
+
+// NewResponderStore creates a new mock instance.
+func NewResponderStore(ctrl *gomock.Controller) *ResponderStore {
+	mock := &ResponderStore{ctrl: ctrl}
+	mock.recorder = &ResponderStoreMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *ResponderStore) EXPECT() *ResponderStoreMockRecorder {
+	return m.recorder
+}
+
+// ListResponders mocks base method.
+func (m *ResponderStore) ListResponders(ctx context.Context, tenant auth.Tenant, f incident.ResponderFilter) ([]*incident.Responder, int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListResponders", ctx, tenant, f)
+	ret0, _ := ret[0].([]*incident.Responder)
+	ret1, _ := ret[1].(int)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// ListResponders indicates an expected call of ListResponders.
+func (mr *ResponderStoreMockRecorder) ListResponders(ctx, tenant, f interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListResponders", reflect.TypeOf((*ResponderStore)(nil).ListResponders), ctx, tenant, f)
+}
+
+// NearestAvailable mocks base method.
+func (m *ResponderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int) ([]*incident.Responder, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "NearestAvailable", ctx, tenant, at, limit)
+	ret0, _ := ret[0].([]*incident.Responder)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// NearestAvailable indicates an expected call of NearestAvailable.
+func (mr *ResponderStoreMockRecorder) NearestAvailable(ctx, tenant, at, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "NearestAvailable", reflect.TypeOf((*ResponderStore)(nil).NearestAvailable), ctx, tenant, at, limit)
+}
+
+// UpdateResponder mocks base method.
+func (m *ResponderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Responder, bool) error) (*incident.Responder, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UpdateResponder", ctx, tenant, id, change)
+	ret0, _ := ret[0].(*incident.Responder)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateResponder indicates an expected call of UpdateResponder.
+func (mr *ResponderStoreMockRecorder) UpdateResponder(ctx, tenant, id, change interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateResponder", reflect.TypeOf((*ResponderStore)(nil).UpdateResponder), ctx, tenant, id, change)
 }
 
 // IncidentNotifier is a mock of Notifier interface.
@@ -132,4 +248,42 @@ func (m *IncidentNotifier) Notify(ctx context.Context, events []outbox.Event) {
 func (mr *IncidentNotifierMockRecorder) Notify(ctx, events interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Notify", reflect.TypeOf((*IncidentNotifier)(nil).Notify), ctx, events)
+}
+
+// Dispatcher is a mock of Dispatcher interface.
+type Dispatcher struct {
+	ctrl     *gomock.Controller
+	recorder *DispatcherMockRecorder
+}
+
+// DispatcherMockRecorder is the mock recorder for Dispatcher.
+type DispatcherMockRecorder struct {
+	mock *Dispatcher
+}
+
+// NewDispatcher creates a new mock instance.
+func NewDispatcher(ctrl *gomock.Controller) *Dispatcher {
+	mock := &Dispatcher{ctrl: ctrl}
+	mock.recorder = &DispatcherMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *Dispatcher) EXPECT() *DispatcherMockRecorder {
+	return m.recorder
+}
+
+// Rank mocks base method.
+func (m *Dispatcher) Rank(ctx context.Context, inc *incident.Incident) ([]incident.ResponderAssignment, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Rank", ctx, inc)
+	ret0, _ := ret[0].([]incident.ResponderAssignment)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Rank indicates an expected call of Rank.
+func (mr *DispatcherMockRecorder) Rank(ctx, inc interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Rank", reflect.TypeOf((*Dispatcher)(nil).Rank), ctx, inc)
 }

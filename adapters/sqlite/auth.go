@@ -28,20 +28,24 @@ func (s *authStore) CreateOrganization(ctx context.Context, org *auth.Organizati
 
 const selectOrg = `SELECT id, name, plan, status, created_at FROM organizations`
 
-func (s *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
+func scanOrg(row rowScanner) (*auth.Organization, error) {
 	var (
 		org auth.Organization
 		at  sql.NullInt64
 	)
-	err := s.getOrg.QueryRowContext(ctx, id).Scan(&org.ID, &org.Name, &org.Plan, &org.Status, &at)
-	if errors.Is(err, errNoRows) {
-		return nil, errOrgNotFound
-	}
-	if err != nil {
-		return nil, translate(err)
+	if err := row.Scan(&org.ID, &org.Name, &org.Plan, &org.Status, &at); err != nil {
+		return nil, err
 	}
 	org.CreatedAt = clock.At(fromMillis(at))
 	return &org, nil
+}
+
+func (s *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
+	org, err := scanOrg(s.getOrg.QueryRowContext(ctx, id))
+	if errors.Is(err, errNoRows) {
+		return nil, errOrgNotFound
+	}
+	return org, translate(err)
 }
 
 func (s *authStore) UpdateOrganization(ctx context.Context, org *auth.Organization) error {
@@ -60,6 +64,23 @@ func (s *authStore) CountOrganizations(ctx context.Context) (int, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM organizations`).Scan(&n)
 	return n, translate(err)
+}
+
+func (s *authStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
+	rows, err := s.read.QueryContext(ctx, selectOrg+` ORDER BY created_at, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*auth.Organization
+	for rows.Next() {
+		org, err := scanOrg(rows)
+		if err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, org)
+	}
+	return out, translate(rows.Err())
 }
 
 func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {

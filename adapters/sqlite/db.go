@@ -138,6 +138,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // IncidentStore returns the incident port.
 func (db *DB) IncidentStore() incident.Store { return (*incidentStore)(db) }
 
+// ResponderStore returns the responder pool port.
+func (db *DB) ResponderStore() incident.ResponderStore { return (*responderStore)(db) }
+
 // AuthStore returns the organizations and keys port.
 func (db *DB) AuthStore() auth.Store { return (*authStore)(db) }
 

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
@@ -15,33 +17,33 @@ import (
 
 type incidentStore DB
 
-const selectIncident = `SELECT id, org_id, environment, sequence, doc FROM incidents`
+const selectIncident = `SELECT id, org_id, environment, sequence, tracking, doc FROM incidents`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanIncident(row rowScanner) (*incident.Incident, error) {
 	var (
-		inc incident.Incident
-		env string
-		doc string
-		id  string
-		org string
-		seq int64
+		inc                    incident.Incident
+		id, org, env, trk, doc string
+		seq                    int64
 	)
-	if err := row.Scan(&id, &org, &env, &seq, &doc); err != nil {
+	if err := row.Scan(&id, &org, &env, &seq, &trk, &doc); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(doc), &inc); err != nil {
 		return nil, fmt.Errorf("decode incident %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(trk), &inc.Tracking); err != nil {
+		return nil, fmt.Errorf("decode tracking of incident %s: %w", id, err)
 	}
 	inc.ID, inc.OrgID, inc.Environment, inc.Sequence = id, org, auth.Environment(env), seq
 	return &inc, nil
 }
 
 func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, ev outbox.Event) (*incident.Incident, bool, error) {
-	doc, err := json.Marshal(inc)
+	cols, err := columnsOf(inc)
 	if err != nil {
-		return nil, false, fmt.Errorf("encode incident: %w", err)
+		return nil, false, err
 	}
 	var existing *incident.Incident
 	err = (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
@@ -58,10 +60,10 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO incidents
-			(id, org_id, environment, idempotency_key, category, severity, status, is_drill, sequence, created_at, updated_at, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			inc.ID, inc.OrgID, inc.Environment, inc.IdempotencyKey, inc.Category, inc.Severity, inc.Status,
-			inc.IsDrill, inc.Sequence, inc.CreatedAt.UnixMilli(), inc.UpdatedAt.UnixMilli(), string(doc))
+			(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
+			 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append([]any{inc.ID, inc.OrgID, inc.Environment, inc.IdempotencyKey, inc.CreatedAt.UnixMilli()}, cols...)...)
 		if err != nil {
 			return err
 		}
@@ -150,7 +152,7 @@ func inList[T ~string](where []string, args []any, column string, values []T) ([
 	return append(where, column+" IN ("+marks+")"), args
 }
 
-func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) ([]outbox.Event, error)) (*incident.Incident, error) {
+func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
 	var out *incident.Incident
 	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := scanIncident(tx.QueryRowContext(ctx, selectIncident+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
@@ -160,25 +162,84 @@ func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 		if err != nil {
 			return err
 		}
-		events, err := change(cur)
+		idemKey := cur.IdempotencyKey
+		effects, err := change(cur)
 		if err != nil {
 			return err
 		}
-		doc, err := json.Marshal(cur)
+		cur.ID, cur.OrgID, cur.Environment, cur.IdempotencyKey = id, tenant.OrgID, tenant.Env, idemKey
+		cols, err := columnsOf(cur)
 		if err != nil {
-			return fmt.Errorf("encode incident: %w", err)
+			return err
 		}
-		// id, tenant and idempotency key are the row's identity and never change.
-		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET category = ?, severity = ?, status = ?, is_drill = ?,
-			sequence = ?, updated_at = ?, doc = ? WHERE id = ?`,
-			cur.Category, cur.Severity, cur.Status, cur.IsDrill, cur.Sequence, cur.UpdatedAt.UnixMilli(), string(doc), id); err != nil {
+		// id, tenant, idempotency key and creation are the row's identity and never change.
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET category = ?, severity = ?, severity_rank = ?, status = ?,
+			is_drill = ?, sequence = ?, updated_at = ?, doc = ?, tracking = ?, due_at = ?, assign_ms = ?, arrive_ms = ?, sla_state = ?
+			WHERE id = ?`, append(cols, id)...); err != nil {
+			return err
+		}
+		if err := applyEffects(ctx, tx, tenant, id, effects); err != nil {
 			return err
 		}
 		out = cur
-		return insertEvents(ctx, tx, events)
+		return insertEvents(ctx, tx, effects.Events)
 	})
 	if err != nil {
 		return nil, translate(err)
 	}
 	return out, nil
+}
+
+// columnsOf returns the mutable columns of inc in the order INSERT and
+// UPDATE list them: category … sla_state.
+func columnsOf(inc *incident.Incident) ([]any, error) {
+	doc, err := json.Marshal(inc)
+	if err != nil {
+		return nil, fmt.Errorf("encode incident: %w", err)
+	}
+	trk, err := json.Marshal(inc.Tracking)
+	if err != nil {
+		return nil, fmt.Errorf("encode tracking: %w", err)
+	}
+	var assignMs, arriveMs sql.NullInt64
+	if r := inc.Responder; r != nil {
+		assignMs = sql.NullInt64{Int64: r.AssignedAt.Sub(inc.CreatedAt.Time).Milliseconds(), Valid: true}
+		if !r.ArrivedAt.IsZero() {
+			arriveMs = sql.NullInt64{Int64: r.ArrivedAt.Sub(inc.CreatedAt.Time).Milliseconds(), Valid: true}
+		}
+	}
+	var slaState sql.NullString
+	if inc.SLA != nil {
+		slaState = sql.NullString{String: inc.SLA.State, Valid: true}
+	}
+	return []any{inc.Category, inc.Severity, slices.Index(incident.Severities, inc.Severity), inc.Status, inc.IsDrill,
+		inc.Sequence, inc.UpdatedAt.UnixMilli(), string(doc), string(trk), millis(inc.Tracking.DueAt),
+		assignMs, arriveMs, slaState}, nil
+}
+
+func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
+	return s.queryIncidents(ctx, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= ?
+		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT ?`, now.UnixMilli(), limit)
+}
+
+func (s *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
+	return s.queryIncidents(ctx, selectIncident+` WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
+		ORDER BY severity_rank DESC, created_at, id LIMIT ?`, tenant.OrgID, tenant.Env, limit)
+}
+
+func (s *incidentStore) queryIncidents(ctx context.Context, query string, args ...any) ([]*incident.Incident, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*incident.Incident
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inc)
+	}
+	return out, translate(rows.Err())
 }

@@ -47,6 +47,12 @@ func testAuth(t *testing.T, newStores NewStores) {
 		if n, _ := st.CountOrganizations(ctx); n != 3 {
 			t.Fatalf("CountOrganizations = %d, want 3", n)
 		}
+		list, err := st.ListOrganizations(ctx, 2)
+		must(t, err)
+		// All three share created_at, so they come by id: the seeded two first.
+		if len(list) != 2 || list[0].ID != tenantA.OrgID || list[1].ID != tenantB.OrgID {
+			t.Fatalf("ListOrganizations(2) = %v", list)
+		}
 	})
 
 	t.Run("KeysByHash", func(t *testing.T) {

@@ -104,9 +104,9 @@ func testIncidents(t *testing.T, newStores NewStores) {
 		for _, other := range []auth.Tenant{tenantB, tenantATest} {
 			_, err := st.GetIncident(ctx, other, inc.ID)
 			wantKind(t, err, setyerr.NotFound)
-			_, err = st.UpdateIncident(ctx, other, inc.ID, func(*incident.Incident) ([]outbox.Event, error) {
+			_, err = st.UpdateIncident(ctx, other, inc.ID, func(*incident.Incident) (incident.Effects, error) {
 				t.Fatal("change called for another tenant's incident")
-				return nil, nil
+				return incident.Effects{}, nil
 			})
 			wantKind(t, err, setyerr.NotFound)
 			items, total, err := st.ListIncidents(ctx, other, incident.Filter{Limit: 10})
@@ -204,13 +204,13 @@ func testIncidents(t *testing.T, newStores NewStores) {
 		st := stores.IncidentStore()
 		inc := create(t, st, newIncident(t, tenantA, base))
 		later := clock.At(base.Add(time.Minute))
-		got, err := st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) ([]outbox.Event, error) {
+		got, err := st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
 			cur.Status = incident.Cancelled
 			cur.CancelledAt = later
 			cur.UpdatedAt = later
 			cur.Sequence++
 			cur.Timeline = append(cur.Timeline, incident.IncidentTimelineEvent{Status: incident.Cancelled, Event: incident.EventCancelled, Message: "Incident cancelled", Timestamp: later})
-			return []outbox.Event{eventFor(t, incident.TypeCancelled, cur)}, nil
+			return incident.Effects{Events: []outbox.Event{eventFor(t, incident.TypeCancelled, cur)}}, nil
 		})
 		must(t, err)
 		stored, err := st.GetIncident(ctx, tenantA, inc.ID)
@@ -232,9 +232,9 @@ func testIncidents(t *testing.T, newStores NewStores) {
 		st := stores.IncidentStore()
 		inc := create(t, st, newIncident(t, tenantA, base))
 		boom := errors.New("boom")
-		_, err := st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) ([]outbox.Event, error) {
+		_, err := st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
 			cur.Status = incident.Resolved
-			return nil, boom
+			return incident.Effects{}, boom
 		})
 		if !errors.Is(err, boom) {
 			t.Fatalf("err = %v, want the change's error", err)
@@ -259,10 +259,10 @@ func testIncidents(t *testing.T, newStores NewStores) {
 		errs := make([]error, n)
 		for i := range n {
 			wg.Go(func() {
-				_, errs[i] = st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) ([]outbox.Event, error) {
+				_, errs[i] = st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
 					cur.Sequence++
 					cur.Timeline = append(cur.Timeline, incident.IncidentTimelineEvent{Status: cur.Status, Event: incident.EventNoteAdded, Message: "note", Timestamp: cur.UpdatedAt})
-					return []outbox.Event{eventFor(t, incident.TypeNoteAdded, cur)}, nil
+					return incident.Effects{Events: []outbox.Event{eventFor(t, incident.TypeNoteAdded, cur)}}, nil
 				})
 			})
 		}

@@ -16,6 +16,9 @@ type config struct {
 	bootstrapLive string
 	bootstrapTest string
 	logFormat     string
+	simulateSpeed float64
+	demo          bool
+	console       bool
 }
 
 // parseConfig reads args, falling back to getenv for flags not given.
@@ -29,6 +32,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.bootstrapLive, "bootstrap-live-key", "", "on an empty database, use this live key instead of a random one (SETY_BOOTSTRAP_LIVE_KEY)")
 	fs.StringVar(&c.bootstrapTest, "bootstrap-test-key", "", "on an empty database, use this test key instead of a random one (SETY_BOOTSTRAP_TEST_KEY)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json (SETY_LOG_FORMAT)")
+	fs.Float64Var(&c.simulateSpeed, "simulate-speed", 1, "speed of the sandbox simulator: 100 walks a drill in 0.6 s (SETY_SIMULATE_SPEED)")
+	fs.BoolVar(&c.demo, "demo", false, "load a responder pool around Lagos and mount the operations console (SETY_DEMO=1)")
+	fs.BoolVar(&c.console, "console", false, "mount the operations console: responders and status reports (SETY_CONSOLE=1)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -50,6 +56,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	})
 	if len(errs) > 0 {
 		return c, fmt.Errorf("bad environment: %s", strings.Join(errs, "; "))
+	}
+	if !(c.simulateSpeed > 0 && c.simulateSpeed <= 10000) {
+		return c, fmt.Errorf("-simulate-speed must be above 0 and at most 10000, not %v", c.simulateSpeed)
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("-log-format must be text or json, not %q", c.logFormat)

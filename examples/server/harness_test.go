@@ -58,7 +58,7 @@ func newHarness(t testing.TB, stores sety.Stores) *harness {
 	t.Helper()
 	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncBuffer{}}
 	log := newLogger(h.logs, "json")
-	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log))
+	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/sqlite"
+	"github.com/sety-io/sety/incident"
 )
 
 func main() {
@@ -50,13 +51,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer closeStores()
 
-	s, err := sety.New(stores, sety.WithLogger(log))
+	opts := []sety.Option{sety.WithLogger(log), sety.WithSimulation(incident.Simulation{Speed: cfg.simulateSpeed})}
+	if cfg.console || cfg.demo {
+		opts = append(opts, sety.WithOperationsConsole())
+	}
+	s, err := sety.New(stores, opts...)
 	if err != nil {
 		return err
 	}
 	if err := bootstrap(ctx, s, cfg, stdout); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
+	if cfg.demo {
+		if err := loadDemo(ctx, s, log); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	// The engine (dispatch, simulator, SLA clocks) runs until shutdown.
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() { defer close(engineDone); s.Run(engineCtx) }()
+	defer func() { stopEngine(); <-engineDone }()
 	handler, _ := newHandler(s, log)
 
 	ln, err := net.Listen("tcp", cfg.addr)

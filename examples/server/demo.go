@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+
+	"github.com/sety-io/sety"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+)
+
+// Lagos, where the public docs' examples are.
+var lagos = geo.NewPoint(6.5244, 3.3792)
+
+const (
+	demoResponders = 40
+	demoRadiusKm   = 30
+)
+
+// loadDemo gives the oldest organization's live environment a pool of
+// responders spread within 30 km of central Lagos, so live incidents there
+// get assigned within seconds. It does nothing when the pool has members.
+// The spread is seeded, so every demo has the same pool.
+func loadDemo(ctx context.Context, s *sety.Sety, log *slog.Logger) error {
+	orgs, err := s.Auth.Organizations(ctx, 1)
+	if err != nil || len(orgs) == 0 {
+		return err
+	}
+	tenant := auth.Tenant{OrgID: orgs[0].ID, Env: auth.Live}
+	_, total, err := s.Incidents.ListResponders(ctx, tenant, incident.ResponderFilter{Limit: 1})
+	if err != nil || total > 0 {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(6, 5244))
+	for i := range demoResponders {
+		// Uniform over the disc: radius ~ sqrt(u).
+		r := demoRadiusKm * 1000 * math.Sqrt(rng.Float64())
+		theta := 2 * math.Pi * rng.Float64()
+		lat := lagos.Lat() + r*math.Sin(theta)/111195
+		lng := lagos.Lng() + r*math.Cos(theta)/(111195*math.Cos(lagos.Lat()*math.Pi/180))
+		_, err := s.Incidents.UpsertResponder(ctx, tenant, fmt.Sprintf("rsp_demo%012d", i+1), incident.ResponderInput{
+			Name:     fmt.Sprintf("Lagos Unit %02d", i+1),
+			Phone:    fmt.Sprintf("+23480%08d", 30000000+i),
+			Location: geo.NewPoint(lat, lng),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	log.Info("demo: loaded a responder pool around Lagos", "org_id", tenant.OrgID, "responders", demoResponders, "radius_km", demoRadiusKm)
+	return nil
+}

@@ -1,0 +1,41 @@
+package incident
+
+import "github.com/sety-io/sety/setyerr"
+
+// stage is a status's place in the lifecycle; transitions only go up.
+var stage = map[Status]int{Created: 0, Dispatching: 1, Assigned: 2, Responding: 3, OnScene: 4, Resolved: 5, Cancelled: 5}
+
+// checkTransition reports whether an incident may move from one status to
+// another: forward only (skipping ahead is allowed), cancelled only from an
+// active status, and nothing ever leaves resolved or cancelled.
+func checkTransition(from, to Status) error {
+	if !from.Active() {
+		return setyerr.E(setyerr.Conflict, "incident is %s and can no longer change", from)
+	}
+	if to == Cancelled || stage[to] > stage[from] {
+		return nil
+	}
+	return setyerr.E(setyerr.Conflict, "incident is %s and cannot move back to %s", from, to)
+}
+
+// Event names of the timeline and the outbox types they map to.
+const (
+	EventDispatching = "dispatching"
+	EventAssigned    = "assigned"
+	EventResponding  = "responding"
+	EventOnScene     = "on_scene"
+	EventResolved    = "resolved"
+)
+
+// Outbox event types of the lifecycle.
+const (
+	TypeDispatching = "incident.dispatching"
+	TypeAssigned    = "incident.assigned"
+	TypeResponding  = "incident.responding"
+	TypeOnScene     = "incident.on_scene"
+	TypeResolved    = "incident.resolved"
+	TypeSLABreached = "incident.sla_breached"
+)
+
+// eventType is the outbox type of a timeline event.
+func eventType(event string) string { return "incident." + event }

@@ -1,0 +1,51 @@
+package incident
+
+import (
+	"slices"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+)
+
+// ResponderStatus is whether a responder can take an incident.
+type ResponderStatus string
+
+// Responder statuses; only available responders are dispatched.
+const (
+	Available ResponderStatus = "available"
+	Busy      ResponderStatus = "busy"
+	Offline   ResponderStatus = "offline"
+)
+
+// ResponderStatuses lists every responder status.
+var ResponderStatuses = []ResponderStatus{Available, Busy, Offline}
+
+// Valid reports whether s is a known responder status.
+func (s ResponderStatus) Valid() bool { return slices.Contains(ResponderStatuses, s) }
+
+// Responder is a member of a tenant's response pool.
+type Responder struct {
+	ID         string          `json:"responder_id" example:"rsp_a1b2c3d4e5f6g7h8"`
+	Name       string          `json:"name" example:"Unit 7 — Emeka Obi"`
+	Phone      *string         `json:"phone" example:"+2348031112222"`
+	Location   geo.Point       `json:"location" nullable:"false" doc:"[longitude, latitude]."`
+	Status     ResponderStatus `json:"status" enum:"available,busy,offline"`
+	IncidentID *string         `json:"incident_id" doc:"The incident the responder is assigned to, if any."`
+	IdleSince  clock.Time      `json:"idle_since" nullable:"true" doc:"When the responder last became available; the longest idle wins ties."`
+	UpdatedAt  clock.Time      `json:"updated_at"`
+
+	OrgID       string           `json:"-"`
+	Environment auth.Environment `json:"-"`
+}
+
+// Tenant returns the tenant whose pool the responder is in.
+func (r *Responder) Tenant() auth.Tenant { return auth.Tenant{OrgID: r.OrgID, Env: r.Environment} }
+
+// Clone returns a deep copy.
+func (r *Responder) Clone() *Responder {
+	c := *r
+	c.Phone = clonePtr(r.Phone)
+	c.IncidentID = clonePtr(r.IncidentID)
+	return &c
+}
