@@ -9,5 +9,9 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) sety.Stores { return memory.New() })
+	storetest.Run(t, func(testing.TB) sety.Stores { return memory.New() })
+}
+
+func BenchmarkNearestAvailable(b *testing.B) {
+	storetest.BenchmarkNearestAvailable(b, func(testing.TB) sety.Stores { return memory.New() })
 }

@@ -130,6 +130,9 @@ func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 	if idx == nil || idx.count == 0 || limit <= 0 {
 		return nil, nil
 	}
+	if idx.count <= smallPool {
+		return nearestOf(idx, at, limit), nil
+	}
 	var found []candidate
 	add := func(c cell) {
 		for _, r := range idx.cells[c] {
@@ -160,15 +163,25 @@ func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 		}
 	}
 	if seen < idx.count { // far-flung pool: finish with a scan of the rest
-		found = found[:0]
-		for _, cellMap := range idx.cells {
-			for _, r := range cellMap {
-				found = append(found, candidate{r, geo.Distance(at, r.Location)})
-			}
-		}
+		return nearestOf(idx, at, limit), nil
 	}
 	sortCandidates(found)
 	return pick(found, limit), nil
+}
+
+// smallPool is the pool size under which a scan beats walking empty cells.
+const smallPool = 256
+
+// nearestOf scans every available responder of idx.
+func nearestOf(idx *availableIndex, at geo.Point, limit int) []*incident.Responder {
+	found := make([]candidate, 0, idx.count)
+	for _, cellMap := range idx.cells {
+		for _, r := range cellMap {
+			found = append(found, candidate{r, geo.Distance(at, r.Location)})
+		}
+	}
+	sortCandidates(found)
+	return pick(found, limit)
 }
 
 func sortCandidates(c []candidate) {

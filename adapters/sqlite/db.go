@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -45,6 +46,10 @@ type DB struct {
 	getIncident *sql.Stmt
 	keyByHash   *sql.Stmt
 	getOrg      *sql.Stmt
+
+	// radiusHint remembers, per tenant, which search box answered the last
+	// nearest-responder search (an index into searchRadii).
+	radiusHint sync.Map
 }
 
 // Open opens (creating if needed) the database at path and applies pending

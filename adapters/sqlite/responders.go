@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -61,7 +62,8 @@ func putResponder(ctx context.Context, tx *sql.Tx, rid int64, r *incident.Respon
 		return nil
 	}
 	lat, lng := r.Location.Lat(), r.Location.Lng()
-	_, err := tx.ExecContext(ctx, `INSERT INTO responders_available (rid, min_lat, max_lat, min_lng, max_lng) VALUES (?, ?, ?, ?, ?)`, rid, lat, lat, lng, lng)
+	_, err := tx.ExecContext(ctx, `INSERT INTO responders_available (rid, min_lat, max_lat, min_lng, max_lng, org_id, environment)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, rid, lat, lat, lng, lng, r.OrgID, r.Environment)
 	return err
 }
 
@@ -124,23 +126,32 @@ func (s *responderStore) ListResponders(ctx context.Context, tenant auth.Tenant,
 
 // searchRadii are the radii of the boxes NearestAvailable tries, in meters;
 // a search that fills none ends with every available responder of the tenant.
-var searchRadii = []float64{2e3, 8e3, 32e3, 128e3, 512e3, 2048e3}
+var searchRadii = []float64{250, 1e3, 4e3, 16e3, 64e3, 256e3, 1024e3, 4096e3}
 
-type nearCandidate struct {
-	r *incident.Responder
-	d float64
+// point is an entry of the R*Tree: a responder's row key and position.
+type point struct {
+	rid int64
+	at  geo.Point
+	d   float64
 }
 
-// NearestAvailable asks the R*Tree for available responders in a box
-// around at, growing the box until it holds limit responders within the
-// circle the box encloses, so nothing outside the box can be nearer.
+// NearestAvailable reads candidates from the R*Tree alone (row key and
+// position, no join) in a box around at, growing the box until it holds
+// limit responders within the circle it encloses, so nothing outside can
+// be nearer. Only the finalists' rows are then loaded and ranked exactly.
 func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int) ([]*incident.Responder, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	const inBox = selectResponderJoined + ` JOIN responders_available a ON a.rid = r.rid
-		WHERE a.min_lat >= ? AND a.max_lat <= ? AND a.min_lng >= ? AND a.max_lng <= ? AND r.org_id = ? AND r.environment = ?`
-	for _, radius := range searchRadii {
+	const fromIndex = `SELECT rid, min_lat, min_lng FROM responders_available WHERE org_id = ? AND environment = ?`
+	var found []point
+	var err error
+	// Start from the box that answered this tenant's last search: a dense
+	// pool answers in its first, small box; a sparse one skips empty boxes.
+	first, _ := s.radiusHint.Load(tenant)
+	start, _ := first.(int)
+	for i := start; i < len(searchRadii); i++ {
+		radius := searchRadii[i]
 		dLat := radius / 111195
 		cos := math.Cos(at.Lat() * math.Pi / 180)
 		if at.Lat()+dLat > 90 || at.Lat()-dLat < -90 || cos < 0.01 {
@@ -150,67 +161,101 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 		if at.Lng()-dLng < -180 || at.Lng()+dLng > 180 {
 			break // across the antimeridian: fall back to the full search
 		}
-		found, err := s.nearQuery(ctx, at, inBox, at.Lat()-dLat, at.Lat()+dLat, at.Lng()-dLng, at.Lng()+dLng, tenant.OrgID, tenant.Env)
+		found, err = s.points(ctx, at, fromIndex+` AND min_lat >= ? AND max_lat <= ? AND min_lng >= ? AND max_lng <= ?`,
+			tenant.OrgID, tenant.Env, at.Lat()-dLat, at.Lat()+dLat, at.Lng()-dLng, at.Lng()+dLng)
 		if err != nil {
 			return nil, err
 		}
-		within := 0
-		for _, c := range found {
-			if c.d <= radius {
-				within++
+		if len(found) >= limit && found[limit-1].d <= radius {
+			// Far more than needed: the next search may start a box smaller.
+			if i > 0 && found[min(len(found), 16*limit)-1].d <= radius {
+				i--
 			}
-		}
-		if within >= limit {
-			return firstResponders(found, limit), nil
+			s.radiusHint.Store(tenant, i)
+			return s.finalists(ctx, at, found, limit)
 		}
 	}
-	found, err := s.nearQuery(ctx, at, selectResponderJoined+` JOIN responders_available a ON a.rid = r.rid
-		WHERE r.org_id = ? AND r.environment = ?`, tenant.OrgID, tenant.Env)
-	if err != nil {
+	if found, err = s.points(ctx, at, fromIndex, tenant.OrgID, tenant.Env); err != nil {
 		return nil, err
 	}
-	return firstResponders(found, limit), nil
+	return s.finalists(ctx, at, found, limit)
 }
 
-const selectResponderJoined = `SELECT r.rid, r.id, r.org_id, r.environment, r.name, r.phone, r.lng, r.lat, r.status, r.incident_id, r.idle_since, r.updated_at FROM responders r`
-
-// nearQuery runs query and returns its responders nearest first, the one
-// idle longest first at equal distance.
-func (s *responderStore) nearQuery(ctx context.Context, at geo.Point, query string, args ...any) ([]nearCandidate, error) {
+// points runs an R*Tree query and returns its entries nearest first.
+func (s *responderStore) points(ctx context.Context, at geo.Point, query string, args ...any) ([]point, error) {
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	var out []nearCandidate
+	var out []point
+	for rows.Next() {
+		var p point
+		var lat, lng float64
+		if err := rows.Scan(&p.rid, &lat, &lng); err != nil {
+			return nil, translate(err)
+		}
+		p.at = geo.Point{lng, lat}
+		p.d = geo.Distance(at, p.at)
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b point) int { return cmp.Compare(a.d, b.d) })
+	return out, translate(rows.Err())
+}
+
+// finalistSlack covers the R*Tree's 32-bit rounding: every entry within
+// this many meters of the limit-th is loaded and ranked exactly.
+const finalistSlack = 5.0
+
+// finalists loads the rows of the nearest entries and ranks them with exact
+// positions: distance, then the longest idle, then id.
+func (s *responderStore) finalists(ctx context.Context, at geo.Point, found []point, limit int) ([]*incident.Responder, error) {
+	if len(found) == 0 {
+		return nil, nil
+	}
+	n := min(limit, len(found))
+	for n < len(found) && found[n].d <= found[min(limit, len(found))-1].d+finalistSlack {
+		n++
+	}
+	args := make([]any, n)
+	for i := range n {
+		args[i] = found[i].rid
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+	rows, err := s.read.QueryContext(ctx, selectResponder+` WHERE rid IN (`+marks+`)`, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	type ranked struct {
+		r *incident.Responder
+		d float64
+	}
+	var out []ranked
 	for rows.Next() {
 		_, r, err := scanResponder(rows)
 		if err != nil {
 			return nil, translate(err)
 		}
-		out = append(out, nearCandidate{r, geo.Distance(at, r.Location)})
+		out = append(out, ranked{r, geo.Distance(at, r.Location)})
 	}
-	slices.SortFunc(out, func(a, b nearCandidate) int {
-		switch {
-		case a.d < b.d:
-			return -1
-		case a.d > b.d:
-			return 1
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	slices.SortFunc(out, func(a, b ranked) int {
+		if c := cmp.Compare(a.d, b.d); c != 0 {
+			return c
 		}
 		if c := a.r.IdleSince.Compare(b.r.IdleSince.Time); c != 0 {
 			return c
 		}
 		return strings.Compare(a.r.ID, b.r.ID)
 	})
-	return out, translate(rows.Err())
-}
-
-func firstResponders(c []nearCandidate, limit int) []*incident.Responder {
-	out := make([]*incident.Responder, 0, min(limit, len(c)))
-	for _, cand := range c[:min(limit, len(c))] {
-		out = append(out, cand.r)
+	result := make([]*incident.Responder, 0, min(limit, len(out)))
+	for _, c := range out[:min(limit, len(out))] {
+		result = append(result, c.r)
 	}
-	return out
+	return result, nil
 }
 
 // applyEffects claims and releases responders for an incident change, in

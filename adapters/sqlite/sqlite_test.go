@@ -21,5 +21,9 @@ func openTemp(t testing.TB) *sqlite.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) sety.Stores { return openTemp(t) })
+	storetest.Run(t, func(tb testing.TB) sety.Stores { return openTemp(tb) })
+}
+
+func BenchmarkNearestAvailable(b *testing.B) {
+	storetest.BenchmarkNearestAvailable(b, func(tb testing.TB) sety.Stores { return openTemp(tb) })
 }

@@ -17,7 +17,7 @@ import (
 
 // NewStores returns fresh, empty stores for one test; the adapter cleans up
 // with t.Cleanup.
-type NewStores func(t *testing.T) sety.Stores
+type NewStores func(tb testing.TB) sety.Stores
 
 // Run runs the whole suite against the adapter newStores builds.
 func Run(t *testing.T, newStores NewStores) {
@@ -37,7 +37,7 @@ var (
 	tenantB     = auth.Tenant{OrgID: "org_bbbbbbbbbbbbbbbb", Env: auth.Live}
 )
 
-func wantKind(t *testing.T, err error, k setyerr.Kind) {
+func wantKind(t testing.TB, err error, k setyerr.Kind) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("err = nil, want %v", k)
@@ -47,7 +47,7 @@ func wantKind(t *testing.T, err error, k setyerr.Kind) {
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func must(t *testing.T, err error) {
 }
 
 // sameJSON fails unless got and want are deeply equal, showing both as JSON.
-func sameJSON(t *testing.T, what string, got, want any) {
+func sameJSON(t testing.TB, what string, got, want any) {
 	t.Helper()
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.MarshalIndent(got, "", "  ")
@@ -70,7 +70,7 @@ var (
 )
 
 // fixtureID returns a well-formed id unique within the test process.
-func fixtureID(t *testing.T, prefix string) string {
+func fixtureID(t testing.TB, prefix string) string {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
@@ -81,7 +81,7 @@ func fixtureID(t *testing.T, prefix string) string {
 // seeded wraps newStores so every test starts with the organizations of
 // tenantA and tenantB, which keys and incidents refer to.
 func seeded(newStores NewStores) NewStores {
-	return func(t *testing.T) sety.Stores {
+	return func(t testing.TB) sety.Stores {
 		stores := newStores(t)
 		for _, id := range []string{tenantA.OrgID, tenantB.OrgID} {
 			org := &auth.Organization{ID: id, Name: id, Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(base)}

@@ -28,6 +28,8 @@ CREATE TABLE responders (
     UNIQUE (org_id, environment, id)
 ) STRICT;
 
--- Available responders only, as points: nearest-responder search reads this
--- R*Tree instead of scanning the pool.
-CREATE VIRTUAL TABLE responders_available USING rtree (rid, min_lat, max_lat, min_lng, max_lng);
+-- Available responders only, as points, with their tenant: nearest-responder
+-- search reads this R*Tree instead of scanning the pool. (R*Tree keeps
+-- 32-bit coordinates, about a metre of error: the search ranks with them
+-- and re-ranks its finalists with the exact ones.)
+CREATE VIRTUAL TABLE responders_available USING rtree (rid, min_lat, max_lat, min_lng, max_lng, +org_id TEXT, +environment TEXT);
