@@ -3,6 +3,7 @@ package sety
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -110,6 +111,11 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	}
 	if c.basePath == "/" {
 		c.basePath = ""
+	}
+	if c.sla != nil {
+		if err := c.sla.Validate(); err != nil {
+			return nil, fmt.Errorf("sety: %w", err)
+		}
 	}
 	return &Sety{
 		Incidents: incident.NewService(stores.IncidentStore(), incident.Config{

@@ -29,6 +29,21 @@ func DefaultSLAPolicy() SLAPolicy {
 	}
 }
 
+// Validate reports a policy that misses a severity or has a target that is
+// not positive, or an arrival target shorter than the assignment target.
+func (p SLAPolicy) Validate() error {
+	for _, sev := range Severities {
+		t, ok := p[sev]
+		if !ok {
+			return fmt.Errorf("SLA policy has no targets for severity %s", sev)
+		}
+		if t.Assign <= 0 || t.Arrive < t.Assign {
+			return fmt.Errorf("SLA targets for %s must be positive with arrive ≥ assign, not %v/%v", sev, t.Assign, t.Arrive)
+		}
+	}
+	return nil
+}
+
 // SLA states.
 const (
 	SLAOnTrack  = "on_track"
