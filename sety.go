@@ -17,6 +17,7 @@ import (
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/webhook"
 )
 
 // Stores is what an adapter provides: one store per domain, all over the
@@ -26,6 +27,7 @@ type Stores interface {
 	IncidentStore() incident.Store
 	ResponderStore() incident.ResponderStore
 	AuthStore() auth.Store
+	WebhookStore() webhook.Store
 	OutboxReader() outbox.Reader
 	// Ping reports whether the storage answers, for the health check.
 	Ping(ctx context.Context) error
@@ -39,6 +41,7 @@ const DefaultBasePath = "/v1/external"
 type Sety struct {
 	Incidents *incident.Service
 	Auth      *auth.Service
+	Webhooks  *webhook.Service
 
 	stores      Stores
 	console     bool
@@ -60,6 +63,7 @@ type config struct {
 	sla         incident.SLAPolicy
 	simulation  incident.Simulation
 	console     bool
+	webhooks    webhook.Config
 }
 
 // Option configures New.
@@ -100,6 +104,10 @@ func WithSimulation(sim incident.Simulation) Option { return func(c *config) { c
 // and status reports, scope responders:write).
 func WithOperationsConsole() Option { return func(c *config) { c.console = true } }
 
+// WithWebhooks configures webhook delivery: private or http:// targets for
+// local development, the per-attempt timeout, the transport (tests).
+func WithWebhooks(cfg webhook.Config) Option { return func(c *config) { c.webhooks = cfg } }
+
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
@@ -117,12 +125,28 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			return nil, fmt.Errorf("sety: %w", err)
 		}
 	}
+	wh := c.webhooks
+	if wh.Now == nil {
+		wh.Now = c.now
+	}
+	if wh.NewID == nil {
+		wh.NewID = c.newID
+	}
+	if wh.Logger == nil {
+		wh.Logger = c.log
+	}
+	webhooks := webhook.NewService(stores.WebhookStore(), wh)
+	notifiers := notifiers{webhooks}
+	if c.notifier != nil {
+		notifiers = append(notifiers, c.notifier)
+	}
 	return &Sety{
 		Incidents: incident.NewService(stores.IncidentStore(), incident.Config{
-			Now: c.now, NewID: c.newID, Notifier: c.notifier, Logger: c.log, Responders: stores.ResponderStore(),
+			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
 			Dispatcher: c.dispatcher, SLA: c.sla, Simulation: c.simulation,
 		}),
 		Auth:        auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID}),
+		Webhooks:    webhooks,
 		stores:      stores,
 		now:         c.now,
 		log:         c.log,
@@ -152,11 +176,22 @@ func (s *Sety) Register(api huma.API) {
 	if s.console {
 		incident.RegisterConsole(g, s.Incidents, s.log)
 	}
+	webhook.Register(g, s.Webhooks, s.log)
+}
+
+// notifiers tells every notifier of committed events.
+type notifiers []incident.Notifier
+
+func (ns notifiers) Notify(ctx context.Context, events []outbox.Event) {
+	for _, n := range ns {
+		n.Notify(ctx, events)
+	}
 }
 
 // Run does Sety's background work until ctx ends: dispatching, the
-// sandbox simulator and SLA clocks. Without it incidents stay where their
-// last request left them (and a later Run catches up, from the store).
+// sandbox simulator, SLA clocks and webhook delivery. Without it incidents
+// stay where their last request left them and events wait in the outbox (a
+// later Run catches up, from the store).
 func (s *Sety) Run(ctx context.Context) {
 	// Tick often enough for a fast simulation's steps, never busier than
 	// every 10 ms nor lazier than every second.
@@ -164,7 +199,10 @@ func (s *Sety) Run(ctx context.Context) {
 	if s.simSpeed > 1 {
 		interval = max(10*time.Millisecond, time.Duration(float64(time.Second)/s.simSpeed))
 	}
+	done := make(chan struct{})
+	go func() { defer close(done); s.Webhooks.Run(ctx, time.Second) }()
 	s.Incidents.Run(ctx, interval)
+	<-done
 }
 
 // RouteErrors answers requests no route of mux matched with a JSON 404, or a

@@ -30,6 +30,9 @@ func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	if _, ok := s.incidents[inc.ID]; ok {
 		return nil, false, errDuplicate(inc.ID)
 	}
+	if err := s.checkEvents([]outbox.Event{ev}); err != nil {
+		return nil, false, err
+	}
 	s.incidents[inc.ID] = inc.Clone()
 	if inc.IdempotencyKey != nil {
 		s.idempotency[k] = inc.ID
@@ -105,6 +108,9 @@ func (m *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 	next := cur.Clone()
 	effects, err := change(next)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkEvents(effects.Events); err != nil {
 		return nil, err
 	}
 	if err := s.applyEffects(tenant, id, effects); err != nil {

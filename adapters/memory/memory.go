@@ -8,6 +8,8 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/setyerr"
+	"github.com/sety-io/sety/webhook"
 )
 
 // Store holds every Sety table in memory behind one mutex. One lock for all
@@ -26,8 +28,13 @@ type Store struct {
 	responders map[responderKey]*incident.Responder
 	available  map[auth.Tenant]*availableIndex
 
+	endpoints   map[string]*webhook.Endpoint
+	deliveries  map[string]*delivery
+	deliverySeq int
+
 	events    []outbox.Event
 	published map[string]bool
+	sequences map[string]map[int64]bool // subject id -> sequences used
 }
 
 type idemKey struct {
@@ -43,8 +50,11 @@ func New() *Store {
 		incidents:   map[string]*incident.Incident{},
 		idempotency: map[idemKey]string{},
 		published:   map[string]bool{},
+		sequences:   map[string]map[int64]bool{},
 		responders:  map[responderKey]*incident.Responder{},
 		available:   map[auth.Tenant]*availableIndex{},
+		endpoints:   map[string]*webhook.Endpoint{},
+		deliveries:  map[string]*delivery{},
 	}
 }
 
@@ -53,6 +63,9 @@ func (s *Store) IncidentStore() incident.Store { return (*incidentStore)(s) }
 
 // ResponderStore returns the responder pool port.
 func (s *Store) ResponderStore() incident.ResponderStore { return (*responderStore)(s) }
+
+// WebhookStore returns the webhook port.
+func (s *Store) WebhookStore() webhook.Store { return (*webhookStore)(s) }
 
 // AuthStore returns the organizations and keys port.
 func (s *Store) AuthStore() auth.Store { return (*authStore)(s) }
@@ -86,10 +99,27 @@ func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.E
 	return out, nil
 }
 
-// appendEvents records events; callers hold mu.
+// checkEvents refuses events that repeat a subject's sequence, like the
+// SQLite unique index; callers hold mu and call it before changing anything.
+func (s *Store) checkEvents(events []outbox.Event) error {
+	for i, ev := range events {
+		if s.sequences[ev.SubjectID][ev.Sequence] || slices.ContainsFunc(events[:i], func(o outbox.Event) bool {
+			return o.SubjectID == ev.SubjectID && o.Sequence == ev.Sequence
+		}) {
+			return setyerr.E(setyerr.Conflict, "event %d of %s already exists", ev.Sequence, ev.SubjectID)
+		}
+	}
+	return nil
+}
+
+// appendEvents records events; callers hold mu and checked them.
 func (s *Store) appendEvents(events []outbox.Event) {
 	for _, ev := range events {
 		ev.Data = slices.Clone(ev.Data)
 		s.events = append(s.events, ev)
+		if s.sequences[ev.SubjectID] == nil {
+			s.sequences[ev.SubjectID] = map[int64]bool{}
+		}
+		s.sequences[ev.SubjectID][ev.Sequence] = true
 	}
 }

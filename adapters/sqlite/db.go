@@ -19,6 +19,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/webhook"
 )
 
 //go:embed migrations/*.sql
@@ -145,6 +146,9 @@ func (db *DB) IncidentStore() incident.Store { return (*incidentStore)(db) }
 
 // ResponderStore returns the responder pool port.
 func (db *DB) ResponderStore() incident.ResponderStore { return (*responderStore)(db) }
+
+// WebhookStore returns the webhook port.
+func (db *DB) WebhookStore() webhook.Store { return (*webhookStore)(db) }
 
 // AuthStore returns the organizations and keys port.
 func (db *DB) AuthStore() auth.Store { return (*authStore)(db) }

@@ -19,7 +19,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 // newIncident returns a fully populated incident of tenant created at at.
-func newIncident(t *testing.T, tenant auth.Tenant, at time.Time) *incident.Incident {
+func newIncident(t testing.TB, tenant auth.Tenant, at time.Time) *incident.Incident {
 	now := clock.At(at)
 	return &incident.Incident{
 		ID:          fixtureID(t, "inc"),
@@ -39,7 +39,7 @@ func newIncident(t *testing.T, tenant auth.Tenant, at time.Time) *incident.Incid
 	}
 }
 
-func eventFor(t *testing.T, typ string, inc *incident.Incident) outbox.Event {
+func eventFor(t testing.TB, typ string, inc *incident.Incident) outbox.Event {
 	data, err := json.Marshal(map[string]any{"incident": inc})
 	must(t, err)
 	return outbox.Event{
@@ -48,7 +48,7 @@ func eventFor(t *testing.T, typ string, inc *incident.Incident) outbox.Event {
 	}
 }
 
-func create(t *testing.T, st incident.Store, inc *incident.Incident) *incident.Incident {
+func create(t testing.TB, st incident.Store, inc *incident.Incident) *incident.Incident {
 	t.Helper()
 	got, created, err := st.CreateIncident(context.Background(), inc, eventFor(t, incident.TypeCreated, inc))
 	must(t, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/setyerr"
 )
 
 func testOutbox(t *testing.T, newStores NewStores) {
@@ -27,6 +28,16 @@ func testOutbox(t *testing.T, newStores NewStores) {
 		got, err := stores.OutboxReader().PendingEvents(ctx, 10)
 		must(t, err)
 		sameJSON(t, "events", normalize(got), normalize(want))
+		// A subject's sequence numbers never repeat.
+		dup := newIncident(t, tenantA, base)
+		ev := eventFor(t, incident.TypeCreated, dup)
+		ev.SubjectID, ev.Sequence = want[0].SubjectID, want[0].Sequence
+		if _, _, err := st.CreateIncident(ctx, dup, ev); err == nil {
+			t.Fatal("a repeated subject sequence was stored")
+		}
+		if _, err := st.GetIncident(ctx, tenantA, dup.ID); !setyerr.Is(err, setyerr.NotFound) {
+			t.Fatal("a failed create left its incident behind")
+		}
 		two, err := stores.OutboxReader().PendingEvents(ctx, 2)
 		must(t, err)
 		if len(two) != 2 || two[0].ID != want[0].ID {

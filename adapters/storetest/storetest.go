@@ -26,6 +26,7 @@ func Run(t *testing.T, newStores NewStores) {
 	t.Run("Incidents", func(t *testing.T) { testIncidents(t, newStores) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStores) })
 	t.Run("Dispatch", func(t *testing.T) { testDispatch(t, newStores) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStores) })
 }
 
 // base is the time fixtures start at; stored times are UTC milliseconds.

@@ -19,6 +19,7 @@ type config struct {
 	simulateSpeed float64
 	demo          bool
 	console       bool
+	privateHooks  bool
 }
 
 // parseConfig reads args, falling back to getenv for flags not given.
@@ -34,6 +35,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json (SETY_LOG_FORMAT)")
 	fs.Float64Var(&c.simulateSpeed, "simulate-speed", 1, "speed of the sandbox simulator: 100 walks a drill in 0.6 s (SETY_SIMULATE_SPEED)")
 	fs.BoolVar(&c.demo, "demo", false, "load a responder pool around Lagos and mount the operations console (SETY_DEMO=1)")
+	fs.BoolVar(&c.privateHooks, "allow-private-webhooks", false, "let webhook endpoints use http:// and loopback or private addresses, for local receivers (SETY_ALLOW_PRIVATE_WEBHOOKS=1)")
 	fs.BoolVar(&c.console, "console", false, "mount the operations console: responders and status reports (SETY_CONSOLE=1)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -20,6 +20,7 @@ import (
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/webhook"
 )
 
 // harness is the example server's whole stack over one store, with an
@@ -58,7 +59,8 @@ func newHarness(t testing.TB, stores sety.Stores) *harness {
 	t.Helper()
 	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncBuffer{}}
 	log := newLogger(h.logs, "json")
-	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole())
+	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole(),
+		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}))
 	if err != nil {
 		t.Fatal(err)
 	}

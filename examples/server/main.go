@@ -25,6 +25,7 @@ import (
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/webhook"
 )
 
 func main() {
@@ -51,7 +52,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer closeStores()
 
-	opts := []sety.Option{sety.WithLogger(log), sety.WithSimulation(incident.Simulation{Speed: cfg.simulateSpeed})}
+	opts := []sety.Option{
+		sety.WithLogger(log),
+		sety.WithSimulation(incident.Simulation{Speed: cfg.simulateSpeed}),
+		sety.WithWebhooks(webhook.Config{AllowPrivate: cfg.privateHooks, AllowInsecure: cfg.privateHooks}),
+	}
 	if cfg.console || cfg.demo {
 		opts = append(opts, sety.WithOperationsConsole())
 	}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/webhook"
+)
+
+func TestWebhookEndpointsOverHTTP(t *testing.T) {
+	h := newMemoryHarness(t)
+	var mu sync.Mutex
+	var got []*http.Request
+	var bodies [][]byte
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got, bodies = append(got, r), append(bodies, b)
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+
+	body := wantStatus(t, h.do(http.MethodPost, "/webhooks", h.live, `{"url":"`+receiver.URL+`","events":["incident.created","incident.cancelled"],"description":"ops"}`), http.StatusCreated)
+	secret := body["secret"].(string)
+	ep := body["endpoint"].(map[string]any)
+	id := ep["endpoint_id"].(string)
+	if !strings.HasPrefix(secret, "whsec_") || ep["status"] != "enabled" || ep["disabled_reason"] != nil || ep["secret"] != nil {
+		t.Fatalf("created %v", body)
+	}
+	// The secret is never shown again.
+	one := wantStatus(t, h.do(http.MethodGet, "/webhooks/"+id, h.live, nil), http.StatusOK)
+	if strings.Contains(h.do(http.MethodGet, "/webhooks", h.live, nil).Body.String(), secret) || one["secret"] != nil {
+		t.Fatal("the secret leaked into a read")
+	}
+
+	// An incident created then cancelled reaches the receiver, verifiably.
+	inc := create(t, h, h.live, sos)["incident_id"].(string)
+	wantStatus(t, h.do(http.MethodPost, "/incidents/"+inc+"/cancel", h.live, nil), http.StatusOK)
+	if _, err := h.sety.Webhooks.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d deliveries reached the receiver, want 2", len(got))
+	}
+	for i, r := range got {
+		if err := webhook.Verify(secret, r.Header, bodies[i], h.clock.Now(), webhook.DefaultTolerance); err != nil {
+			t.Fatalf("delivery %d: %v", i, err)
+		}
+	}
+	list := wantStatus(t, h.do(http.MethodGet, "/webhooks/"+id+"/deliveries?status=succeeded", h.live, nil), http.StatusOK)
+	deliveries := list["data"].([]any)
+	if len(deliveries) != 2 || deliveries[0].(map[string]any)["event_type"] != "incident.cancelled" {
+		t.Fatalf("deliveries %v", list)
+	}
+	deliveryID := deliveries[0].(map[string]any)["delivery_id"].(string)
+
+	// Redeliver, ping, rotate, update, delete.
+	re := wantStatus(t, h.do(http.MethodPost, "/webhooks/"+id+"/deliveries/"+deliveryID+"/retry", h.live, nil), http.StatusAccepted)
+	if re["delivery"].(map[string]any)["status"] != "pending" {
+		t.Fatalf("redelivery %v", re)
+	}
+	ping := wantStatus(t, h.do(http.MethodPost, "/webhooks/"+id+"/test", h.live, nil), http.StatusAccepted)
+	if ping["delivery"].(map[string]any)["event_type"] != "ping" {
+		t.Fatalf("ping %v", ping)
+	}
+	rot := wantStatus(t, h.do(http.MethodPost, "/webhooks/"+id+"/rotate-secret", h.live, nil), http.StatusOK)
+	if s, _ := rot["secret"].(string); s == secret || !strings.HasPrefix(s, "whsec_") {
+		t.Fatalf("rotation %v", rot)
+	}
+	up := wantStatus(t, h.do(http.MethodPatch, "/webhooks/"+id, h.live, `{"events":["incident.*"],"status":"disabled"}`), http.StatusOK)
+	if e := up["endpoint"].(map[string]any); e["status"] != "disabled" || len(e["events"].([]any)) != 1 || e["url"] != receiver.URL {
+		t.Fatalf("update %v", up)
+	}
+	wantStatus(t, h.do(http.MethodPatch, "/webhooks/"+id, h.live, `{"url":"ftp://x"}`), http.StatusBadRequest, "url")
+	wantStatus(t, h.do(http.MethodPatch, "/webhooks/"+id, h.live, `{"events":["nope"]}`), http.StatusBadRequest, "events")
+	wantStatus(t, h.do(http.MethodPatch, "/webhooks/"+id, h.live, `{"status":"paused"}`), http.StatusBadRequest, "status")
+
+	// Other tenants see nothing; scopes are enforced.
+	for _, key := range []string{h.test, func() string { _, k, _ := h.newOrg("Other"); return k }()} {
+		wantStatus(t, h.do(http.MethodGet, "/webhooks/"+id, key, nil), http.StatusNotFound)
+		wantStatus(t, h.do(http.MethodPost, "/webhooks/"+id+"/test", key, nil), http.StatusNotFound)
+		wantStatus(t, h.do(http.MethodGet, "/webhooks/"+id+"/deliveries", key, nil), http.StatusNotFound)
+		wantStatus(t, h.do(http.MethodPost, "/webhooks/"+id+"/deliveries/"+deliveryID+"/retry", key, nil), http.StatusNotFound)
+		wantStatus(t, h.do(http.MethodDelete, "/webhooks/"+id, key, nil), http.StatusNotFound)
+	}
+	readOnly := h.key(h.org, auth.Live, auth.WebhooksRead)
+	wantStatus(t, h.do(http.MethodGet, "/webhooks", readOnly, nil), http.StatusOK)
+	wantStatus(t, h.do(http.MethodPost, "/webhooks/"+id+"/rotate-secret", readOnly, nil), http.StatusForbidden, "webhooks:write")
+
+	del := wantStatus(t, h.do(http.MethodDelete, "/webhooks/"+id, h.live, nil), http.StatusOK)
+	if del["endpoint"].(map[string]any)["endpoint_id"] != id {
+		t.Fatalf("delete %v", del)
+	}
+	wantStatus(t, h.do(http.MethodGet, "/webhooks/"+id, h.live, nil), http.StatusNotFound)
+	wantStatus(t, h.do(http.MethodGet, "/webhooks/"+id+"/deliveries", h.live, nil), http.StatusNotFound)
+}
+
+func TestWebhookCreateValidation(t *testing.T) {
+	h := newMemoryHarness(t)
+	for body, field := range map[string]string{
+		`{"events":["*"]}`:                                   "url",
+		`{"url":"https://example.com"}`:                      "events",
+		`{"url":"https://example.com","events":[]}`:          "events",
+		`{"url":"https://example.com","events":["fire"]}`:    "events",
+		`{"url":"gopher://example.com","events":["*"]}`:      "url",
+		`{"url":"https://example.com","events":["*"],"x":1}`: "x",
+	} {
+		wantStatus(t, h.do(http.MethodPost, "/webhooks", h.live, body), http.StatusBadRequest, field)
+	}
+}

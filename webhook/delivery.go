@@ -1,0 +1,68 @@
+package webhook
+
+import (
+	"time"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+)
+
+// Delivery statuses.
+const (
+	Pending   = "pending"
+	Succeeded = "succeeded"
+	Failed    = "failed"
+)
+
+// Delivery is one event on its way to one endpoint, with its last attempt.
+type Delivery struct {
+	ID             string     `json:"delivery_id" example:"whd_a1b2c3d4e5f6g7h8"`
+	EndpointID     string     `json:"endpoint_id"`
+	EventID        string     `json:"event_id"`
+	EventType      string     `json:"event_type" example:"incident.assigned"`
+	Status         string     `json:"status" enum:"pending,succeeded,failed"`
+	Attempts       int        `json:"attempts"`
+	NextAttemptAt  clock.Time `json:"next_attempt_at" nullable:"true"`
+	LastAttemptAt  clock.Time `json:"last_attempt_at" nullable:"true"`
+	ResponseStatus *int       `json:"response_status"`
+	ResponseBody   *string    `json:"response_body" doc:"The first 1 KiB of the last response."`
+	DurationMs     *int64     `json:"duration_ms"`
+	Error          *string    `json:"error" doc:"Why the last attempt failed, when no response came."`
+	CreatedAt      clock.Time `json:"created_at"`
+
+	OrgID       string           `json:"-"`
+	Environment auth.Environment `json:"-"`
+}
+
+// Tenant returns the tenant that owns the delivery.
+func (d *Delivery) Tenant() auth.Tenant { return auth.Tenant{OrgID: d.OrgID, Env: d.Environment} }
+
+// Clone returns a deep copy.
+func (d *Delivery) Clone() *Delivery {
+	c := *d
+	c.ResponseStatus = clonePtr(d.ResponseStatus)
+	c.ResponseBody = clonePtr(d.ResponseBody)
+	c.DurationMs = clonePtr(d.DurationMs)
+	c.Error = clonePtr(d.Error)
+	return &c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// RetrySchedule is how long to wait after each failed attempt: after the
+// first failure 5 s, then 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; the
+// delivery fails for good when the attempt after the last wait fails (eight
+// attempts over about 27.6 hours).
+var RetrySchedule = []time.Duration{
+	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+}
+
+// DisableAfter is how long an endpoint may fail every attempt before it is
+// disabled.
+const DisableAfter = 5 * 24 * time.Hour

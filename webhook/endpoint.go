@@ -1,0 +1,145 @@
+package webhook
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/setyerr"
+)
+
+// Endpoint statuses.
+const (
+	Enabled  = "enabled"
+	Disabled = "disabled"
+)
+
+// EventTypes are the events an endpoint can subscribe to ("incident.*"
+// matches every incident event, "*" every event).
+var EventTypes = []string{
+	"incident.created", "incident.dispatching", "incident.assigned", "incident.responding", "incident.on_scene",
+	"incident.resolved", "incident.cancelled", "incident.note_added", "incident.sla_breached",
+	"access.checked_in", "access.checked_out", "access.code_revoked", "ping",
+}
+
+// Endpoint is a URL that receives a tenant's events.
+type Endpoint struct {
+	ID             string     `json:"endpoint_id" example:"we_a1b2c3d4e5f6g7h8"`
+	URL            string     `json:"url" example:"https://example.com/hooks/sety"`
+	Description    *string    `json:"description"`
+	Events         []string   `json:"events" nullable:"false" example:"[\"incident.*\"]" doc:"Event types, with incident.* or * wildcards."`
+	Status         string     `json:"status" enum:"enabled,disabled"`
+	DisabledReason *string    `json:"disabled_reason" doc:"Why Sety disabled it: a 410, or five days of failures."`
+	CreatedAt      clock.Time `json:"created_at"`
+	UpdatedAt      clock.Time `json:"updated_at"`
+
+	OrgID       string           `json:"-"`
+	Environment auth.Environment `json:"-"`
+	// Secret signs deliveries. After a rotation PreviousSecret signs
+	// alongside until PreviousExpiresAt, so receivers can switch over.
+	Secret            string    `json:"-"`
+	PreviousSecret    string    `json:"-"`
+	PreviousExpiresAt time.Time `json:"-"`
+	// FailingSince is the first failed attempt since the last success.
+	FailingSince time.Time `json:"-"`
+}
+
+// Tenant returns the tenant that owns the endpoint.
+func (e *Endpoint) Tenant() auth.Tenant { return auth.Tenant{OrgID: e.OrgID, Env: e.Environment} }
+
+// Clone returns a deep copy.
+func (e *Endpoint) Clone() *Endpoint {
+	c := *e
+	c.Events = slices.Clone(e.Events)
+	if e.Description != nil {
+		d := *e.Description
+		c.Description = &d
+	}
+	if e.DisabledReason != nil {
+		r := *e.DisabledReason
+		c.DisabledReason = &r
+	}
+	return &c
+}
+
+// Wants reports whether the endpoint subscribes to events of type typ.
+func (e *Endpoint) Wants(typ string) bool {
+	for _, f := range e.Events {
+		if f == "*" || f == typ || strings.HasSuffix(f, ".*") && strings.HasPrefix(typ, strings.TrimSuffix(f, "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+// secrets returns the secrets that sign a delivery at now.
+func (e *Endpoint) secrets(now time.Time) []string {
+	if e.PreviousSecret != "" && now.Before(e.PreviousExpiresAt) {
+		return []string{e.Secret, e.PreviousSecret}
+	}
+	return []string{e.Secret}
+}
+
+// validEventFilter reports whether f names an event type or a wildcard.
+func validEventFilter(f string) bool {
+	if f == "*" || slices.Contains(EventTypes, f) {
+		return true
+	}
+	prefix, ok := strings.CutSuffix(f, ".*")
+	return ok && slices.ContainsFunc(EventTypes, func(t string) bool { return strings.HasPrefix(t, prefix+".") })
+}
+
+func checkEvents(events []string) ([]string, error) {
+	if len(events) == 0 {
+		return nil, setyerr.Invalidf("events", "must name at least one event type or wildcard")
+	}
+	if len(events) > 50 {
+		return nil, setyerr.Invalidf("events", "must have at most 50 entries")
+	}
+	out := make([]string, 0, len(events))
+	for _, f := range events {
+		if !validEventFilter(f) {
+			return nil, setyerr.Invalidf("events", "unknown event type %q", f)
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// checkURL validates a target URL: https (or http when insecure targets are
+// allowed), a host, no credentials, and not a literal private address
+// unless private targets are allowed. Names are checked again at connect
+// time, after DNS, by the guarded transport.
+func checkURL(raw string, allowInsecure, allowPrivate bool) (string, error) {
+	if len(raw) > 2048 {
+		return "", setyerr.Invalidf("url", "must be at most 2048 characters")
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		return "", setyerr.Invalidf("url", "must be an absolute URL")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !allowInsecure {
+			return "", setyerr.Invalidf("url", "must use https")
+		}
+	default:
+		return "", setyerr.Invalidf("url", "must use https")
+	}
+	if u.User != nil {
+		return "", setyerr.Invalidf("url", "must not carry credentials")
+	}
+	if !allowPrivate {
+		if reason := forbiddenHost(u.Hostname()); reason != "" {
+			return "", setyerr.Invalidf("url", "must not point at a %s address", reason)
+		}
+	}
+	u.Fragment = ""
+	return u.String(), nil
+}

@@ -1,0 +1,507 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety"
+	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/sqlite"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/setyerr"
+	"github.com/sety-io/sety/webhook"
+)
+
+var t0 = time.Date(2026, 3, 10, 14, 22, 5, 0, time.UTC)
+
+// receiver is a local endpoint that records what it gets and answers with
+// the statuses it is given (the last one repeats).
+type receiver struct {
+	*httptest.Server
+	mu       sync.Mutex
+	got      []received
+	statuses []int
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+func newReceiver(t *testing.T, statuses ...int) *receiver {
+	r := &receiver{statuses: statuses}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{req.Header.Clone(), body})
+		status := http.StatusOK
+		if len(r.statuses) > 0 {
+			status = r.statuses[min(len(r.got), len(r.statuses))-1]
+		}
+		r.mu.Unlock()
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "status %d", status)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+type fixture struct {
+	t      *testing.T
+	ctx    context.Context
+	clk    *clock.Fake
+	stores sety.Stores
+	s      *sety.Sety
+	live   auth.Tenant
+	test   auth.Tenant
+}
+
+func newFixture(t *testing.T, stores sety.Stores) *fixture {
+	f := &fixture{t: t, ctx: context.Background(), clk: clock.NewFake(t0), stores: stores}
+	f.s = f.restart()
+	org, err := f.s.Auth.CreateOrganization(f.ctx, "Acme", auth.Growth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.live, f.test = auth.Tenant{OrgID: org.ID, Env: auth.Live}, auth.Tenant{OrgID: org.ID, Env: auth.Test}
+	return f
+}
+
+// restart builds Sety anew over the same stores, as a restarted process.
+func (f *fixture) restart() *sety.Sety {
+	s, err := sety.New(f.stores, sety.WithClock(f.clk.Now), sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+func (f *fixture) endpoint(tenant auth.Tenant, url string, events ...string) (*webhook.Endpoint, string) {
+	f.t.Helper()
+	e, secret, err := f.s.Webhooks.CreateEndpoint(f.ctx, tenant, webhook.CreateEndpointRequest{URL: url, Events: events})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return e, secret
+}
+
+func (f *fixture) incident(tenant auth.Tenant) *incident.Incident {
+	f.t.Helper()
+	inc, _, err := f.s.Incidents.Create(f.ctx, tenant, incident.CreateIncidentRequest{Category: incident.SOS, Location: incident.Location{Coordinates: geo.NewPoint(6.5, 3.4)}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return inc
+}
+
+// tick moves the clock and runs the worker once.
+func (f *fixture) tick(d time.Duration) int {
+	f.t.Helper()
+	f.clk.Advance(d)
+	n, err := f.s.Webhooks.Tick(f.ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+func (f *fixture) deliveries(tenant auth.Tenant, e *webhook.Endpoint) []*webhook.Delivery {
+	f.t.Helper()
+	ds, _, err := f.s.Webhooks.Deliveries(f.ctx, tenant, e.ID, "", 0, 100)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ds
+}
+
+func TestDeliversSignedEvents(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t)
+	e, secret := f.endpoint(f.live, r.URL, "incident.*")
+	inc := f.incident(f.live)
+	if _, err := f.s.Incidents.Cancel(f.ctx, f.live, inc.ID, "safe"); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.tick(0); n != 2 {
+		t.Fatalf("%d attempts, want 2", n)
+	}
+	got := r.requests()
+	if len(got) != 2 {
+		t.Fatalf("%d requests", len(got))
+	}
+	for i, want := range []string{"incident.created", "incident.cancelled"} {
+		req := got[i]
+		if err := webhook.Verify(secret, req.header, req.body, f.clk.Now(), webhook.DefaultTolerance); err != nil {
+			t.Fatalf("request %d does not verify: %v", i, err)
+		}
+		var p struct {
+			ID       string `json:"id"`
+			Type     string `json:"type"`
+			Sequence int64  `json:"sequence"`
+			Data     struct {
+				Incident struct {
+					ID     string `json:"incident_id"`
+					Status string `json:"status"`
+				} `json:"incident"`
+			} `json:"data"`
+			CreatedAt string `json:"created_at"`
+		}
+		if err := json.Unmarshal(req.body, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Type != want || p.Sequence != int64(i+1) || p.Data.Incident.ID != inc.ID || req.header.Get("webhook-id") != p.ID ||
+			req.header.Get("Content-Type") != "application/json" || p.CreatedAt != "2026-03-10T14:22:05.000Z" {
+			t.Fatalf("request %d: %+v headers %v", i, p, req.header)
+		}
+	}
+	for _, d := range f.deliveries(f.live, e) {
+		if d.Status != webhook.Succeeded || d.Attempts != 1 || *d.ResponseStatus != 200 || *d.ResponseBody != "status 200" || !d.NextAttemptAt.IsZero() {
+			t.Fatalf("delivery %+v", d)
+		}
+	}
+	if n := f.tick(time.Hour); n != 0 {
+		t.Fatalf("%d attempts after success", n)
+	}
+}
+
+func TestFiltersAndTenantIsolation(t *testing.T) {
+	f := newFixture(t, memory.New())
+	cancels, everything, sandbox := newReceiver(t), newReceiver(t), newReceiver(t)
+	f.endpoint(f.live, cancels.URL, "incident.cancelled")
+	f.endpoint(f.live, everything.URL, "*")
+	f.endpoint(f.test, sandbox.URL, "incident.*")
+	otherOrg, _ := f.s.Auth.CreateOrganization(f.ctx, "Other", auth.Starter)
+	stranger := newReceiver(t)
+	f.endpoint(auth.Tenant{OrgID: otherOrg.ID, Env: auth.Live}, stranger.URL, "*")
+
+	inc := f.incident(f.live)
+	f.s.Incidents.AddNote(f.ctx, f.live, inc.ID, "hi")
+	f.s.Incidents.Cancel(f.ctx, f.live, inc.ID, "")
+	f.incident(f.test)
+	f.tick(0)
+	count := map[string]int{"cancels": len(cancels.requests()), "everything": len(everything.requests()), "sandbox": len(sandbox.requests()), "stranger": len(stranger.requests())}
+	want := map[string]int{"cancels": 1, "everything": 3, "sandbox": 1, "stranger": 0}
+	if fmt.Sprint(count) != fmt.Sprint(want) {
+		t.Fatalf("requests %v, want %v", count, want)
+	}
+}
+
+func TestEveryRetryStepThenFailed(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t, http.StatusInternalServerError)
+	e, _ := f.endpoint(f.live, r.URL, "incident.created")
+	f.incident(f.live)
+	f.tick(0)
+	for i, wait := range webhook.RetrySchedule {
+		d := f.deliveries(f.live, e)[0]
+		if d.Status != webhook.Pending || d.Attempts != i+1 || !d.NextAttemptAt.Equal(f.clk.Now().Add(wait)) || *d.ResponseStatus != 500 {
+			t.Fatalf("after attempt %d: %+v", i+1, d)
+		}
+		if n := f.tick(wait - time.Millisecond); n != 0 {
+			t.Fatalf("attempt %d came early", i+2)
+		}
+		if n := f.tick(time.Millisecond); n != 1 {
+			t.Fatalf("attempt %d did not come after %v", i+2, wait)
+		}
+	}
+	d := f.deliveries(f.live, e)[0]
+	if d.Status != webhook.Failed || d.Attempts != 8 || !d.NextAttemptAt.IsZero() || len(r.requests()) != 8 {
+		t.Fatalf("after the schedule: %+v, %d requests", d, len(r.requests()))
+	}
+	if n := f.tick(100 * time.Hour); n != 0 {
+		t.Fatal("a failed delivery was attempted again")
+	}
+	// Redelivery sends the same event again, with the same webhook-id.
+	re, err := f.s.Webhooks.Redeliver(f.ctx, f.live, e.ID, d.ID)
+	if err != nil || re.ID == d.ID || re.Status != webhook.Pending {
+		t.Fatalf("redeliver: %+v %v", re, err)
+	}
+	r.statuses = []int{http.StatusOK}
+	f.tick(0)
+	got := r.requests()
+	if len(got) != 9 || got[8].header.Get("webhook-id") != got[0].header.Get("webhook-id") {
+		t.Fatalf("redelivery: %d requests", len(got))
+	}
+	if _, err := f.s.Webhooks.Redeliver(f.ctx, f.test, e.ID, d.ID); !setyerr.Is(err, setyerr.NotFound) {
+		t.Fatalf("redelivery from another environment: %v", err)
+	}
+}
+
+func TestRedirectAndTimeoutAreFailures(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t, http.StatusFound)
+	e, _ := f.endpoint(f.live, r.URL, "*")
+	f.incident(f.live)
+	f.tick(0)
+	if d := f.deliveries(f.live, e)[0]; d.Status != webhook.Pending || *d.ResponseStatus != 302 {
+		t.Fatalf("3xx: %+v", d)
+	}
+	// A transport that times out at once stands in for a slow receiver.
+	s, err := sety.New(f.stores, sety.WithClock(f.clk.Now), sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true,
+		Transport: roundTrip(func(*http.Request) (*http.Response, error) { return nil, timeoutErr{} })}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(5 * time.Second)
+	if _, err := s.Webhooks.Tick(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := f.deliveries(f.live, e)[0]
+	if d.Status != webhook.Pending || d.Attempts != 2 || d.ResponseStatus != nil || d.Error == nil || *d.Error != "timed out" {
+		t.Fatalf("timeout: %+v", d)
+	}
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestGoneDisablesTheEndpoint(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t, http.StatusGone)
+	e, _ := f.endpoint(f.live, r.URL, "*")
+	f.incident(f.live)
+	f.tick(0)
+	got, _ := f.s.Webhooks.Endpoint(f.ctx, f.live, e.ID)
+	if got.Status != webhook.Disabled || got.DisabledReason == nil || !strings.Contains(*got.DisabledReason, "410") {
+		t.Fatalf("endpoint after 410: %+v", got)
+	}
+	if d := f.deliveries(f.live, e)[0]; d.Status != webhook.Failed {
+		t.Fatalf("delivery after 410: %+v", d)
+	}
+	f.incident(f.live)
+	f.tick(time.Hour)
+	if len(r.requests()) != 1 || len(f.deliveries(f.live, e)) != 1 {
+		t.Fatal("a disabled endpoint still gets events")
+	}
+	// Enabling again clears the reason.
+	on := webhook.Enabled
+	got, err := f.s.Webhooks.UpdateEndpoint(f.ctx, f.live, e.ID, webhook.UpdateEndpointRequest{Status: &on})
+	if err != nil || got.Status != webhook.Enabled || got.DisabledReason != nil {
+		t.Fatalf("re-enable: %+v %v", got, err)
+	}
+}
+
+func TestFiveDaysOfFailureDisable(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t, http.StatusServiceUnavailable)
+	e, _ := f.endpoint(f.live, r.URL, "incident.created")
+	disabledAfter := time.Duration(0)
+	for elapsed := time.Duration(0); elapsed <= 6*24*time.Hour; elapsed += time.Hour {
+		if elapsed%(12*time.Hour) == 0 {
+			f.incident(f.live) // new events keep arriving
+		}
+		f.tick(time.Hour)
+		if got, _ := f.s.Webhooks.Endpoint(f.ctx, f.live, e.ID); got.Status == webhook.Disabled {
+			disabledAfter = elapsed + time.Hour
+			if !strings.Contains(*got.DisabledReason, "5 days") {
+				t.Fatalf("reason %q", *got.DisabledReason)
+			}
+			break
+		}
+	}
+	if disabledAfter < 5*24*time.Hour || disabledAfter > 5*24*time.Hour+2*time.Hour {
+		t.Fatalf("disabled after %v, want just after 5 days", disabledAfter)
+	}
+}
+
+func TestRotationOverlap(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t)
+	e, old := f.endpoint(f.live, r.URL, "*")
+	_, fresh, err := f.s.Webhooks.RotateSecret(f.ctx, f.live, e.ID)
+	if err != nil || fresh == old {
+		t.Fatal(err)
+	}
+	f.incident(f.live)
+	f.tick(0)
+	req := r.requests()[0]
+	if sigs := strings.Fields(req.header.Get("webhook-signature")); len(sigs) != 2 {
+		t.Fatalf("signatures during the overlap: %v", sigs)
+	}
+	for _, secret := range []string{old, fresh} {
+		if err := webhook.Verify(secret, req.header, req.body, f.clk.Now(), webhook.DefaultTolerance); err != nil {
+			t.Fatalf("during the overlap: %v", err)
+		}
+	}
+	f.clk.Advance(webhook.RotationOverlap)
+	f.incident(f.live)
+	f.tick(0)
+	req = r.requests()[1]
+	if err := webhook.Verify(old, req.header, req.body, f.clk.Now(), webhook.DefaultTolerance); !errors.Is(err, webhook.ErrSignature) {
+		t.Fatalf("old secret after 24 h: %v", err)
+	}
+	if err := webhook.Verify(fresh, req.header, req.body, f.clk.Now(), webhook.DefaultTolerance); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPingReachesTheEndpointWhateverItsFilter(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t)
+	e, _ := f.endpoint(f.live, r.URL, "incident.resolved")
+	d, err := f.s.Webhooks.Ping(f.ctx, f.live, e.ID)
+	if err != nil || d.EventType != "ping" {
+		t.Fatal(err)
+	}
+	f.tick(0)
+	if got := r.requests(); len(got) != 1 || !strings.Contains(string(got[0].body), `"type":"ping"`) {
+		t.Fatalf("ping: %v", got)
+	}
+	if _, err := f.s.Webhooks.Ping(f.ctx, f.test, e.ID); !setyerr.Is(err, setyerr.NotFound) {
+		t.Fatalf("ping from the other environment: %v", err)
+	}
+}
+
+// Several workers over one store: each attempt is made once.
+func TestConcurrentWorkersDeliverOncePerAttempt(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t)
+	f.endpoint(f.live, r.URL, "incident.created")
+	for range 30 {
+		f.incident(f.live)
+	}
+	workers := []*sety.Sety{f.s, f.restart(), f.restart()}
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() {
+			if _, err := w.Webhooks.Tick(f.ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, req := range r.requests() {
+		seen[req.header.Get("webhook-id")]++
+	}
+	if len(seen) != 30 {
+		t.Fatalf("%d distinct events delivered, want 30", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("event %s delivered %d times", id, n)
+		}
+	}
+}
+
+// Events committed while no worker ran, and a retry scheduled before a
+// restart, are delivered by the restarted process.
+func TestRestartWithPendingDeliveries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sety.db")
+	db, err := sqlite.Open(context.Background(), path, &sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, db)
+	r := newReceiver(t, http.StatusBadGateway, http.StatusOK)
+	e, secret := f.endpoint(f.live, r.URL, "incident.*")
+	inc := f.incident(f.live)
+	f.tick(0) // fails: retry due in 5 s
+	f.s.Incidents.AddNote(f.ctx, f.live, inc.ID, "committed, never fanned out before the crash")
+	db.Close()
+
+	db, err = sqlite.Open(context.Background(), path, &sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f.stores = db
+	f.s = f.restart()
+	f.tick(5 * time.Second)
+	got := r.requests()
+	if len(got) != 3 {
+		t.Fatalf("%d requests, want the failed one, its retry and the note", len(got))
+	}
+	for _, req := range got[1:] {
+		if err := webhook.Verify(secret, req.header, req.body, f.clk.Now(), webhook.DefaultTolerance); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range f.deliveries(f.live, e) {
+		if d.Status != webhook.Succeeded {
+			t.Fatalf("after the restart: %+v", d)
+		}
+	}
+}
+
+func TestEndpointValidation(t *testing.T) {
+	strict, err := sety.New(memory.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	for url, field := range map[string]string{
+		"http://example.com/hook":         "https",
+		"https://127.0.0.1/hook":          "loopback",
+		"https://localhost:8443/hook":     "loopback",
+		"https://10.1.2.3/hook":           "private",
+		"https://169.254.169.254/latest":  "link-local",
+		"https://[::1]/hook":              "loopback",
+		"https://100.64.0.1/hook":         "reserved",
+		"ftp://example.com/hook":          "https",
+		"https://user:pw@example.com/hook": "credentials",
+		"not a url":                       "absolute",
+	} {
+		_, _, err := strict.Webhooks.CreateEndpoint(context.Background(), tenant, webhook.CreateEndpointRequest{URL: url, Events: []string{"*"}})
+		if !setyerr.Is(err, setyerr.Invalid) || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: %v, want Invalid mentioning %s", url, err, field)
+		}
+	}
+	for _, events := range [][]string{nil, {"incident.exploded"}, {"incidents.*"}, {"access"}} {
+		_, _, err := strict.Webhooks.CreateEndpoint(context.Background(), tenant, webhook.CreateEndpointRequest{URL: "https://example.com", Events: events})
+		if !setyerr.Is(err, setyerr.Invalid) {
+			t.Errorf("events %v: %v, want Invalid", events, err)
+		}
+	}
+}
+
+// The guarded transport refuses non-public addresses when it connects,
+// after DNS, however the URL named them.
+func TestGuardRefusesPrivateAddressesAtConnect(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t)
+	e, _ := f.endpoint(f.live, r.URL, "*") // registered while private targets were allowed
+	guarded, err := sety.New(f.stores, sety.WithClock(f.clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.incident(f.live)
+	if _, err := guarded.Webhooks.Tick(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.requests()) != 0 {
+		t.Fatal("the guard let a request through to loopback")
+	}
+	d := f.deliveries(f.live, e)[0]
+	if d.Status != webhook.Pending || d.Error == nil || !strings.Contains(*d.Error, "refusing loopback address") {
+		t.Fatalf("guarded delivery: %+v", d)
+	}
+	_ = net.IPv4len
+}
