@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -458,16 +457,16 @@ func TestEndpointValidation(t *testing.T) {
 	}
 	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
 	for url, field := range map[string]string{
-		"http://example.com/hook":         "https",
-		"https://127.0.0.1/hook":          "loopback",
-		"https://localhost:8443/hook":     "loopback",
-		"https://10.1.2.3/hook":           "private",
-		"https://169.254.169.254/latest":  "link-local",
-		"https://[::1]/hook":              "loopback",
-		"https://100.64.0.1/hook":         "reserved",
-		"ftp://example.com/hook":          "https",
+		"http://example.com/hook":          "https",
+		"https://127.0.0.1/hook":           "loopback",
+		"https://localhost:8443/hook":      "loopback",
+		"https://10.1.2.3/hook":            "private",
+		"https://169.254.169.254/latest":   "link-local",
+		"https://[::1]/hook":               "loopback",
+		"https://100.64.0.1/hook":          "reserved",
+		"ftp://example.com/hook":           "https",
 		"https://user:pw@example.com/hook": "credentials",
-		"not a url":                       "absolute",
+		"not a url":                        "absolute",
 	} {
 		_, _, err := strict.Webhooks.CreateEndpoint(context.Background(), tenant, webhook.CreateEndpointRequest{URL: url, Events: []string{"*"}})
 		if !setyerr.Is(err, setyerr.Invalid) || !strings.Contains(err.Error(), field) {
@@ -503,5 +502,4 @@ func TestGuardRefusesPrivateAddressesAtConnect(t *testing.T) {
 	if d.Status != webhook.Pending || d.Error == nil || !strings.Contains(*d.Error, "refusing loopback address") {
 		t.Fatalf("guarded delivery: %+v", d)
 	}
-	_ = net.IPv4len
 }
