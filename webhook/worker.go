@@ -38,7 +38,8 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 		}
 	}
 	now := s.now()
-	jobs, err := s.store.ClaimDeliveries(ctx, s.owner, now, now.Add(s.cfg.Lease), batch)
+	until := now.Add(s.cfg.Lease)
+	jobs, err := s.store.ClaimDeliveries(ctx, s.owner, now, until, batch)
 	if err != nil {
 		return 0, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -64,6 +65,12 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			for _, job := range byEndpoint[id] {
+				// Never start an attempt the lease might not outlive: another
+				// worker could take the delivery over mid-attempt. A skipped
+				// delivery is claimed again when its lease expires.
+				if s.now().Add(s.cfg.Timeout).After(until) {
+					continue
+				}
 				if err := s.deliver(ctx, job); err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("delivery %s: %w", job.Delivery.ID, err))
