@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/sety-io/sety/access"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
@@ -28,6 +29,7 @@ type Stores interface {
 	ResponderStore() incident.ResponderStore
 	AuthStore() auth.Store
 	WebhookStore() webhook.Store
+	AccessStore() access.Store
 	OutboxReader() outbox.Reader
 	// Ping reports whether the storage answers, for the health check.
 	Ping(ctx context.Context) error
@@ -42,6 +44,7 @@ type Sety struct {
 	Incidents *incident.Service
 	Auth      *auth.Service
 	Webhooks  *webhook.Service
+	Access    *access.Service
 
 	stores      Stores
 	console     bool
@@ -64,6 +67,8 @@ type config struct {
 	simulation  incident.Simulation
 	console     bool
 	webhooks    webhook.Config
+	codeKey     []byte
+	lockout     access.Lockout
 }
 
 // Option configures New.
@@ -108,6 +113,15 @@ func WithOperationsConsole() Option { return func(c *config) { c.console = true 
 // local development, the per-attempt timeout, the transport (tests).
 func WithWebhooks(cfg webhook.Config) Option { return func(c *config) { c.webhooks = cfg } }
 
+// WithAccessCodeKey sets the key access codes are hashed with. Keep it
+// outside the database (an environment variable, a secret store): without
+// it, Sety keeps a random key in the database, where a thief of the
+// database finds it too.
+func WithAccessCodeKey(key []byte) Option { return func(c *config) { c.codeKey = key } }
+
+// WithAccessLockout sets the brute-force rule of code validation.
+func WithAccessLockout(l access.Lockout) Option { return func(c *config) { c.lockout = l } }
+
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
@@ -145,8 +159,11 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
 			Dispatcher: c.dispatcher, SLA: c.sla, Simulation: c.simulation,
 		}),
-		Auth:        auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID}),
-		Webhooks:    webhooks,
+		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID}),
+		Webhooks: webhooks,
+		Access: access.NewService(stores.AccessStore(), access.Config{
+			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, CodeKey: c.codeKey, Lockout: c.lockout,
+		}),
 		stores:      stores,
 		now:         c.now,
 		log:         c.log,
@@ -176,6 +193,7 @@ func (s *Sety) Register(api huma.API) {
 	if s.console {
 		incident.RegisterConsole(g, s.Incidents, s.log)
 	}
+	access.Register(g, s.Access, s.log)
 	webhook.Register(g, s.Webhooks, s.log)
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
+	"github.com/sety-io/sety/access"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
@@ -32,6 +34,12 @@ type Store struct {
 	deliveries  map[string]*delivery
 	deliverySeq int
 
+	codeKey      []byte
+	codes        map[string]*access.AccessCode
+	logs         map[string]*access.AccessLog
+	siteFailures map[siteKey][]time.Time
+	siteLocks    map[siteKey]time.Time
+
 	events    []outbox.Event
 	published map[string]bool
 	sequences map[string]map[int64]bool // subject id -> sequences used
@@ -44,17 +52,21 @@ type idemKey struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		orgs:        map[string]*auth.Organization{},
-		keys:        map[string]*auth.APIKey{},
-		keysByHash:  map[string]string{},
-		incidents:   map[string]*incident.Incident{},
-		idempotency: map[idemKey]string{},
-		published:   map[string]bool{},
-		sequences:   map[string]map[int64]bool{},
-		responders:  map[responderKey]*incident.Responder{},
-		available:   map[auth.Tenant]*availableIndex{},
-		endpoints:   map[string]*webhook.Endpoint{},
-		deliveries:  map[string]*delivery{},
+		orgs:         map[string]*auth.Organization{},
+		keys:         map[string]*auth.APIKey{},
+		keysByHash:   map[string]string{},
+		incidents:    map[string]*incident.Incident{},
+		idempotency:  map[idemKey]string{},
+		published:    map[string]bool{},
+		sequences:    map[string]map[int64]bool{},
+		codes:        map[string]*access.AccessCode{},
+		logs:         map[string]*access.AccessLog{},
+		siteFailures: map[siteKey][]time.Time{},
+		siteLocks:    map[siteKey]time.Time{},
+		responders:   map[responderKey]*incident.Responder{},
+		available:    map[auth.Tenant]*availableIndex{},
+		endpoints:    map[string]*webhook.Endpoint{},
+		deliveries:   map[string]*delivery{},
 	}
 }
 
@@ -63,6 +75,9 @@ func (s *Store) IncidentStore() incident.Store { return (*incidentStore)(s) }
 
 // ResponderStore returns the responder pool port.
 func (s *Store) ResponderStore() incident.ResponderStore { return (*responderStore)(s) }
+
+// AccessStore returns the access codes and logs port.
+func (s *Store) AccessStore() access.Store { return (*accessStore)(s) }
 
 // WebhookStore returns the webhook port.
 func (s *Store) WebhookStore() webhook.Store { return (*webhookStore)(s) }

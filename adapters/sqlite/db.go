@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/sety-io/sety/access"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
@@ -146,6 +147,9 @@ func (db *DB) IncidentStore() incident.Store { return (*incidentStore)(db) }
 
 // ResponderStore returns the responder pool port.
 func (db *DB) ResponderStore() incident.ResponderStore { return (*responderStore)(db) }
+
+// AccessStore returns the access codes and logs port.
+func (db *DB) AccessStore() access.Store { return (*accessStore)(db) }
 
 // WebhookStore returns the webhook port.
 func (db *DB) WebhookStore() webhook.Store { return (*webhookStore)(db) }

@@ -27,6 +27,7 @@ func Run(t *testing.T, newStores NewStores) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStores) })
 	t.Run("Dispatch", func(t *testing.T) { testDispatch(t, newStores) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStores) })
+	t.Run("Access", func(t *testing.T) { testAccess(t, newStores) })
 }
 
 // base is the time fixtures start at; stored times are UTC milliseconds.

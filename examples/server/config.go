@@ -20,6 +20,7 @@ type config struct {
 	demo          bool
 	console       bool
 	privateHooks  bool
+	codeKey       string
 }
 
 // parseConfig reads args, falling back to getenv for flags not given.
@@ -36,6 +37,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Float64Var(&c.simulateSpeed, "simulate-speed", 1, "speed of the sandbox simulator: 100 walks a drill in 0.6 s (SETY_SIMULATE_SPEED)")
 	fs.BoolVar(&c.demo, "demo", false, "load a responder pool around Lagos and mount the operations console (SETY_DEMO=1)")
 	fs.BoolVar(&c.privateHooks, "allow-private-webhooks", false, "let webhook endpoints use http:// and loopback or private addresses, for local receivers (SETY_ALLOW_PRIVATE_WEBHOOKS=1)")
+	fs.StringVar(&c.codeKey, "access-code-key", "", "secret that access codes are hashed with, at least 32 characters; default: a random key kept in the database (SETY_ACCESS_CODE_KEY)")
 	fs.BoolVar(&c.console, "console", false, "mount the operations console: responders and status reports (SETY_CONSOLE=1)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -58,6 +60,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	})
 	if len(errs) > 0 {
 		return c, fmt.Errorf("bad environment: %s", strings.Join(errs, "; "))
+	}
+	if c.codeKey != "" && len(c.codeKey) < 32 {
+		return c, fmt.Errorf("-access-code-key must be at least 32 characters")
 	}
 	if !(c.simulateSpeed > 0 && c.simulateSpeed <= 10000) {
 		return c, fmt.Errorf("-simulate-speed must be above 0 and at most 10000, not %v", c.simulateSpeed)

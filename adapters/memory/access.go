@@ -1,0 +1,358 @@
+package memory
+
+import (
+	"context"
+	"crypto/rand"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sety-io/sety/access"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/outbox"
+)
+
+type accessStore Store
+
+type siteKey struct {
+	tenant auth.Tenant
+	site   string
+}
+
+func cloneCode(c *access.AccessCode) *access.AccessCode {
+	out := *c
+	out.Visitor, out.Host = cloneVisitor(c.Visitor), cloneHost(c.Host)
+	out.Purpose, out.MaxUses, out.Hash = clonePtr(c.Purpose), clonePtr(c.MaxUses), slices.Clone(c.Hash)
+	return &out
+}
+
+func cloneLog(l *access.AccessLog) *access.AccessLog {
+	out := *l
+	out.Visitor, out.Host = cloneVisitor(l.Visitor), cloneHost(l.Host)
+	out.Gate, out.Purpose, out.AccessCodeID, out.Notes = clonePtr(l.Gate), clonePtr(l.Purpose), clonePtr(l.AccessCodeID), clonePtr(l.Notes)
+	out.DurationSeconds = clonePtr(l.DurationSeconds)
+	return &out
+}
+
+func cloneVisitor(v access.Visitor) access.Visitor {
+	v.Phone, v.Email, v.VehiclePlate = clonePtr(v.Phone), clonePtr(v.Email), clonePtr(v.VehiclePlate)
+	return v
+}
+
+func cloneHost(h access.Host) access.Host {
+	h.Name, h.Unit, h.Phone = clonePtr(h.Name), clonePtr(h.Unit), clonePtr(h.Phone)
+	return h
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func (m *accessStore) CodeKey(ctx context.Context) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.codeKey == nil {
+		m.codeKey = make([]byte, 32)
+		if _, err := rand.Read(m.codeKey); err != nil {
+			return nil, err
+		}
+	}
+	return slices.Clone(m.codeKey), nil
+}
+
+// activeAt mirrors the SQL of the SQLite adapter: not revoked, not used up,
+// not past valid_until.
+func activeAt(c *access.AccessCode, now time.Time) bool {
+	return c.RevokedAt.IsZero() && (c.MaxUses == nil || c.Uses < *c.MaxUses) && now.Before(c.ValidUntil.Time)
+}
+
+func (m *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.orgs[c.OrgID]; !ok {
+		return errNoOrg(c.OrgID)
+	}
+	if _, ok := m.codes[c.ID]; ok {
+		return errDuplicate(c.ID)
+	}
+	for _, o := range m.codes {
+		if o.Tenant() == c.Tenant() && string(o.Hash) == string(c.Hash) && activeAt(o, now) {
+			return access.ErrCodeTaken
+		}
+	}
+	m.codes[c.ID] = cloneCode(c)
+	return nil
+}
+
+func (m *accessStore) GetCode(ctx context.Context, tenant auth.Tenant, id string) (*access.AccessCode, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.codes[id]
+	if !ok || c.Tenant() != tenant {
+		return nil, access.ErrCodeNotFound
+	}
+	return cloneCode(c), nil
+}
+
+func statusAt(c *access.AccessCode, now time.Time) string {
+	switch {
+	case !c.RevokedAt.IsZero():
+		return access.Revoked
+	case c.MaxUses != nil && c.Uses >= *c.MaxUses:
+		return access.Used
+	case !now.Before(c.ValidUntil.Time):
+		return access.Expired
+	}
+	return access.Active
+}
+
+func (m *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f access.CodeFilter) ([]*access.AccessCode, int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var match []*access.AccessCode
+	for _, c := range m.codes {
+		if c.Tenant() == tenant && (f.Site == "" || c.Site == f.Site) && (f.Status == "" || statusAt(c, f.Now) == f.Status) {
+			match = append(match, c)
+		}
+	}
+	slices.SortFunc(match, func(a, b *access.AccessCode) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	total := len(match)
+	start, end := min(f.Offset, total), min(f.Offset+f.Limit, total)
+	out := make([]*access.AccessCode, 0, end-start)
+	for _, c := range match[start:end] {
+		out = append(out, cloneCode(c))
+	}
+	return out, total, nil
+}
+
+func (m *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessCode) ([]outbox.Event, error)) (*access.AccessCode, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.codes[id]
+	if !ok || cur.Tenant() != tenant {
+		return nil, access.ErrCodeNotFound
+	}
+	next := cloneCode(cur)
+	events, err := change(next)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkEvents(events); err != nil {
+		return nil, err
+	}
+	next.ID, next.OrgID, next.Environment, next.Hash = cur.ID, cur.OrgID, cur.Environment, cur.Hash
+	s.codes[id] = cloneCode(next)
+	s.appendEvents(events)
+	return next, nil
+}
+
+func (m *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access.Validation, decide func(*access.AccessCode) (access.Decision, error)) (*access.ValidationResult, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := siteKey{tenant, v.Site}
+	if until, ok := s.siteLocks[key]; ok && until.After(v.Now) {
+		return &access.ValidationResult{Reason: access.ReasonLocked}, nil
+	}
+	var code *access.AccessCode
+	for _, c := range s.codes {
+		if c.Tenant() != tenant || c.Site != v.Site || string(c.Hash) != string(v.Hash) {
+			continue
+		}
+		if code == nil || activeAt(c, v.Now) && !activeAt(code, v.Now) ||
+			activeAt(c, v.Now) == activeAt(code, v.Now) && c.CreatedAt.After(code.CreatedAt.Time) {
+			code = c
+		}
+	}
+	var view *access.AccessCode
+	if code != nil {
+		view = cloneCode(code)
+	}
+	d, err := decide(view)
+	if err != nil {
+		return nil, err
+	}
+	res := &access.ValidationResult{Reason: d.Reason, AccessCode: view}
+	if d.Reason == access.ReasonOK && d.Log == nil {
+		return res, nil
+	}
+	if d.Reason == access.ReasonOK {
+		if code.MaxUses != nil && code.Uses >= *code.MaxUses {
+			res.Reason = access.ReasonUsedUp
+		} else {
+			if err := s.checkEvents(d.Events); err != nil {
+				return nil, err
+			}
+			code.Uses++
+			view.Uses = code.Uses
+			s.logs[d.Log.ID] = cloneLog(d.Log)
+			res.AccessLog = cloneLog(d.Log)
+			s.appendEvents(d.Events)
+			return res, nil
+		}
+	}
+	// A refusal counts towards the lockout.
+	recent := []time.Time{v.Now}
+	for _, at := range s.siteFailures[key] {
+		if at.After(v.Now.Add(-v.Lockout.Window)) {
+			recent = append(recent, at)
+		}
+	}
+	s.siteFailures[key] = recent
+	if len(recent) >= v.Lockout.Failures {
+		s.siteLocks[key] = v.Now.Add(v.Lockout.Lock)
+		delete(s.siteFailures, key)
+	}
+	return res, nil
+}
+
+func (m *accessStore) CreateLog(ctx context.Context, l *access.AccessLog, ev outbox.Event) error {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.orgs[l.OrgID]; !ok {
+		return errNoOrg(l.OrgID)
+	}
+	if _, ok := s.logs[l.ID]; ok {
+		return errDuplicate(l.ID)
+	}
+	if err := s.checkEvents([]outbox.Event{ev}); err != nil {
+		return err
+	}
+	s.logs[l.ID] = cloneLog(l)
+	s.appendEvents([]outbox.Event{ev})
+	return nil
+}
+
+func (m *accessStore) GetLog(ctx context.Context, tenant auth.Tenant, id string) (*access.AccessLog, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.logs[id]
+	if !ok || l.Tenant() != tenant {
+		return nil, access.ErrLogNotFound
+	}
+	return cloneLog(l), nil
+}
+
+func (m *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessLog) ([]outbox.Event, error)) (*access.AccessLog, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.logs[id]
+	if !ok || cur.Tenant() != tenant {
+		return nil, access.ErrLogNotFound
+	}
+	next := cloneLog(cur)
+	events, err := change(next)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkEvents(events); err != nil {
+		return nil, err
+	}
+	next.ID, next.OrgID, next.Environment = cur.ID, cur.OrgID, cur.Environment
+	s.logs[id] = cloneLog(next)
+	s.appendEvents(events)
+	return next, nil
+}
+
+// matchesSearch mirrors the SQLite adapter's case-insensitive LIKE.
+func matchesSearch(l *access.AccessLog, q string) bool {
+	if q == "" {
+		return true
+	}
+	q = strings.ToLower(q)
+	for _, f := range []*string{&l.Visitor.Name, l.Visitor.Phone, l.Visitor.VehiclePlate, l.Host.Name, l.Host.Unit, l.Purpose} {
+		if f != nil && strings.Contains(strings.ToLower(*f), q) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *accessStore) ListLogs(ctx context.Context, tenant auth.Tenant, f access.LogFilter) ([]*access.AccessLog, int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var match []*access.AccessLog
+	for _, l := range m.logs {
+		if l.Tenant() == tenant && (f.Status == "" || l.Status == f.Status) && (f.Site == "" || l.Site == f.Site) &&
+			(f.From.IsZero() || !l.CheckedInAt.Before(f.From)) && (f.To.IsZero() || !l.CheckedInAt.After(f.To)) && matchesSearch(l, f.Search) {
+			match = append(match, l)
+		}
+	}
+	slices.SortFunc(match, func(a, b *access.AccessLog) int {
+		if c := b.CheckedInAt.Compare(a.CheckedInAt.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	total := len(match)
+	start, end := min(f.Offset, total), min(f.Offset+f.Limit, total)
+	out := make([]*access.AccessLog, 0, end-start)
+	for _, l := range match[start:end] {
+		out = append(out, cloneLog(l))
+	}
+	return out, total, nil
+}
+
+func (m *accessStore) OnSite(ctx context.Context, tenant auth.Tenant, site string) ([]*access.AccessLog, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*access.AccessLog
+	for _, l := range m.logs {
+		if l.Tenant() == tenant && l.Status == access.CheckedIn && (site == "" || l.Site == site) {
+			out = append(out, cloneLog(l))
+		}
+	}
+	slices.SortFunc(out, func(a, b *access.AccessLog) int {
+		if c := a.CheckedInAt.Compare(b.CheckedInAt.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+func (m *accessStore) LogStats(ctx context.Context, tenant auth.Tenant, site string, from, to, now time.Time) (*access.Stats, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := &access.Stats{ByMethod: map[string]int{}, ByHour: make([]int, 24), ByWeekday: make([]int, 7)}
+	var durations []int64
+	for _, l := range m.logs {
+		if l.Tenant() != tenant || site != "" && l.Site != site {
+			continue
+		}
+		if l.Status == access.CheckedIn {
+			st.CurrentlyOnSite++
+		}
+		in := l.CheckedInAt.UTC()
+		if in.Before(from) || in.After(to) {
+			continue
+		}
+		st.TotalEntries++
+		st.ByMethod[l.Method]++
+		st.ByHour[in.Hour()]++
+		st.ByWeekday[int(in.Weekday())]++
+		if l.Status == access.CheckedOut {
+			st.CheckedOut++
+			durations = append(durations, *l.DurationSeconds)
+		}
+		if !l.ExpectedUntil.IsZero() && (l.Status == access.CheckedOut && l.CheckedOutAt.After(l.ExpectedUntil.Time) ||
+			l.Status == access.CheckedIn && now.After(l.ExpectedUntil.Time)) {
+			st.Overstays++
+		}
+	}
+	slices.Sort(durations)
+	access.VisitDurations(st, durations)
+	return st, nil
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/auth"
+)
+
+func TestAccessOverHTTP(t *testing.T) {
+	h := newMemoryHarness(t)
+	body := wantStatus(t, h.do(http.MethodPost, "/access-codes", h.live,
+		`{"site":"lekki-gardens","visitor":{"name":"Tolu Bakare","vehicle_plate":"LND-442-KJ"},"host":{"name":"Ada Obi","unit":"C4"},"max_uses":2}`), http.StatusCreated)
+	digits := body["code"].(string)
+	code := body["access_code"].(map[string]any)
+	codeID := code["code_id"].(string)
+	if len(digits) != 6 || code["status"] != "active" || code["uses"] != 0.0 || code["code_hint"] != "••••"+digits[4:] || code["revoked_at"] != nil {
+		t.Fatalf("created %v", body)
+	}
+	if strings.Contains(h.do(http.MethodGet, "/access-codes/"+codeID, h.live, nil).Body.String(), digits) {
+		t.Fatal("the digits leaked into a read")
+	}
+	wantStatus(t, h.do(http.MethodPost, "/access-codes", h.live, `{"site":"x"}`), http.StatusBadRequest, "visitor")
+	wantStatus(t, h.do(http.MethodPost, "/access-codes", h.live, `{"site":"x","visitor":{"name":"a"},"length":12}`), http.StatusBadRequest, "length")
+
+	// The gate validates; the visitor is on site.
+	res := wantStatus(t, h.do(http.MethodPost, "/access-codes/validate", h.live, `{"code":"`+digits+`","site":"lekki-gardens","gate":"North"}`), http.StatusOK)
+	logEntry := res["access_log"].(map[string]any)
+	logID := logEntry["log_id"].(string)
+	if res["valid"] != true || res["reason"] != "ok" || logEntry["method"] != "code" || logEntry["access_code_id"] != codeID {
+		t.Fatalf("validate %v", res)
+	}
+	res = wantStatus(t, h.do(http.MethodPost, "/access-codes/validate", h.live, `{"code":"0000000","site":"lekki-gardens"}`), http.StatusOK)
+	if res["valid"] != false || res["reason"] != "not_found" || res["access_code"] != nil || res["access_log"] != nil {
+		t.Fatalf("unknown code %v", res)
+	}
+	wantStatus(t, h.do(http.MethodPost, "/access-codes/validate", h.live, `{"site":"lekki-gardens"}`), http.StatusBadRequest, "code")
+
+	manual := wantStatus(t, h.do(http.MethodPost, "/access-logs", h.live, `{"visitor":{"name":"Emeka"},"site":"lekki-gardens","expected_until":"2026-03-10T15:00:00Z"}`), http.StatusCreated)
+	if manual["access_log"].(map[string]any)["method"] != "manual" {
+		t.Fatalf("manual %v", manual)
+	}
+	wantStatus(t, h.do(http.MethodPost, "/access-logs", h.live, `{"visitor":{"name":"Emeka"}}`), http.StatusBadRequest, "site")
+
+	h.clock.Advance(time.Hour)
+	cur := wantStatus(t, h.do(http.MethodGet, "/access-logs/current?site=lekki-gardens", h.live, nil), http.StatusOK)
+	visitors := cur["visitors"].([]any)
+	if cur["total"] != 2.0 || visitors[0].(map[string]any)["on_site_seconds"] != 3600.0 || visitors[1].(map[string]any)["overstayed"] != true {
+		t.Fatalf("current %v", cur)
+	}
+	list := wantStatus(t, h.do(http.MethodGet, "/access-logs?search=bakare&status=checked_in", h.live, nil), http.StatusOK)
+	if list["pagination"].(map[string]any)["total"] != 1.0 {
+		t.Fatalf("search %v", list)
+	}
+	wantStatus(t, h.do(http.MethodGet, "/access-logs?status=gone", h.live, nil), http.StatusBadRequest, "status")
+
+	// Checkout: 200, then 409; bad times 400; other tenants 404.
+	wantStatus(t, h.do(http.MethodPatch, "/access-logs/"+logID+"/checkout", h.live, `{"checked_out_at":"2030-01-01T00:00:00Z"}`), http.StatusBadRequest, "checked_out_at")
+	out := wantStatus(t, h.do(http.MethodPatch, "/access-logs/"+logID+"/checkout", h.live, nil), http.StatusOK)
+	if l := out["access_log"].(map[string]any); l["status"] != "checked_out" || l["duration_seconds"] != 3600.0 {
+		t.Fatalf("checkout %v", out)
+	}
+	wantStatus(t, h.do(http.MethodPatch, "/access-logs/"+logID+"/checkout", h.live, `{}`), http.StatusConflict, "already checked out")
+	wantStatus(t, h.do(http.MethodPatch, "/access-logs/"+logID+"/checkout", h.test, nil), http.StatusNotFound)
+	wantStatus(t, h.do(http.MethodPatch, "/access-logs/log_0000000000000000/checkout", h.live, nil), http.StatusNotFound)
+
+	stats := wantStatus(t, h.do(http.MethodGet, "/access-logs/stats?site=lekki-gardens&from_date=2026-03-10&to_date=2026-03-10", h.live, nil), http.StatusOK)
+	if stats["total_entries"] != 2.0 || stats["currently_on_site"] != 1.0 || stats["checked_out"] != 1.0 || stats["median_visit_seconds"] != 3600.0 ||
+		stats["peak_hour"] != 14.0 || len(stats["by_hour"].([]any)) != 24 || stats["overstays"] != 1.0 {
+		t.Fatalf("stats %v", stats)
+	}
+	wantStatus(t, h.do(http.MethodGet, "/access-logs/stats?from_date=2026-03-11&to_date=2026-03-10", h.live, nil), http.StatusBadRequest, "from_date")
+
+	// Codes: list, get, revoke (409 the second time), isolation, scopes.
+	codes := wantStatus(t, h.do(http.MethodGet, "/access-codes?status=active&site=lekki-gardens", h.live, nil), http.StatusOK)
+	if codes["pagination"].(map[string]any)["total"] != 1.0 {
+		t.Fatalf("codes %v", codes)
+	}
+	wantStatus(t, h.do(http.MethodGet, "/access-codes/"+codeID, h.test, nil), http.StatusNotFound)
+	rev := wantStatus(t, h.do(http.MethodPost, "/access-codes/"+codeID+"/revoke", h.live, nil), http.StatusOK)
+	if rev["access_code"].(map[string]any)["status"] != "revoked" {
+		t.Fatalf("revoke %v", rev)
+	}
+	wantStatus(t, h.do(http.MethodPost, "/access-codes/"+codeID+"/revoke", h.live, nil), http.StatusConflict, "revoked")
+	res = wantStatus(t, h.do(http.MethodPost, "/access-codes/validate", h.live, `{"code":"`+digits+`","site":"lekki-gardens"}`), http.StatusOK)
+	if res["reason"] != "revoked" {
+		t.Fatalf("revoked code validates as %v", res["reason"])
+	}
+	readOnly := h.key(h.org, auth.Live, auth.AccessRead)
+	wantStatus(t, h.do(http.MethodGet, "/access-logs", readOnly, nil), http.StatusOK)
+	wantStatus(t, h.do(http.MethodPost, "/access-codes/validate", readOnly, `{"code":"1","site":"x"}`), http.StatusForbidden, "access:write")
+	wantStatus(t, h.do(http.MethodGet, "/access-codes", h.key(h.org, auth.Live, auth.IncidentsRead), nil), http.StatusForbidden, "access:read")
+}
