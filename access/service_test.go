@@ -28,7 +28,7 @@ type fixture struct {
 	tenant auth.Tenant
 }
 
-func newFixture(t *testing.T, stores sety.Stores, opts ...sety.Option) *fixture {
+func newFixture(t testing.TB, stores sety.Stores, opts ...sety.Option) *fixture {
 	f := &fixture{ctx: context.Background(), clk: clock.NewFake(t0), stores: stores}
 	opts = append([]sety.Option{sety.WithClock(f.clk.Now), sety.WithAccessCodeKey([]byte("a key kept outside the database"))}, opts...)
 	s, err := sety.New(stores, opts...)

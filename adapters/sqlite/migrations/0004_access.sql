@@ -43,7 +43,11 @@ CREATE TABLE access_logs (
 ) STRICT;
 
 CREATE INDEX access_logs_tenant ON access_logs (org_id, environment, checked_in_at DESC, id DESC);
-CREATE INDEX access_logs_site ON access_logs (org_id, environment, site, checked_in_at);
+-- Stats read these covering indexes only, never the rows: by window of
+-- check-in (all sites, or one), and by duration for the median.
+CREATE INDEX access_logs_stats ON access_logs (org_id, environment, checked_in_at, site, method, status, duration_seconds, expected_until, checked_out_at);
+CREATE INDEX access_logs_site ON access_logs (org_id, environment, site, checked_in_at, method, status, duration_seconds, expected_until, checked_out_at);
+CREATE INDEX access_logs_duration ON access_logs (org_id, environment, duration_seconds, checked_in_at, site) WHERE duration_seconds IS NOT NULL;
 CREATE INDEX access_logs_on_site ON access_logs (org_id, environment, checked_in_at) WHERE status = 'checked_in';
 
 CREATE TABLE access_failures (
