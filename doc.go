@@ -1,14 +1,16 @@
 // Package sety is a library that safety platforms (ride-hailing, delivery,
 // gated estates, campuses) embed to run emergency incidents, and the facade
 // that wires its domains to a store and mounts them as the Sety v1 HTTP API
-// on a huma API.
+// on a huma API: incidents with dispatch, SLA clocks and a sandbox; visitor
+// access codes and logs; signed webhooks for every change.
 //
 //	db, err := sqlite.Open(ctx, "sety.db", nil)   // or memory.New()
 //	s, err := sety.New(db, sety.WithLogger(logger))
 //	s.Register(api)                                // any huma.API
+//	go s.Run(ctx)                                  // dispatch, simulator, SLA clocks, webhooks
 //	inc, _, err := s.Incidents.Create(ctx, tenant, req) // or call the services directly
 //
-// Layout: one package per domain (incident, auth), each declaring the
+// Layout: one package per domain (incident, access, webhook, auth), each declaring the
 // storage and notifier ports it consumes; adapters/memory and adapters/sqlite
 // implement every port and pass the one conformance suite in
 // adapters/storetest; geo, clock, ids, setyerr and outbox are small leaves
