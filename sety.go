@@ -18,6 +18,7 @@ import (
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/threat"
 	"github.com/sety-io/sety/webhook"
 )
 
@@ -30,6 +31,7 @@ type Stores interface {
 	AuthStore() auth.Store
 	WebhookStore() webhook.Store
 	AccessStore() access.Store
+	ThreatSource() threat.Source
 	OutboxReader() outbox.Reader
 	// Ping reports whether the storage answers, for the health check.
 	Ping(ctx context.Context) error
@@ -45,6 +47,7 @@ type Sety struct {
 	Auth      *auth.Service
 	Webhooks  *webhook.Service
 	Access    *access.Service
+	Threat    *threat.Engine
 
 	stores      Stores
 	console     bool
@@ -150,7 +153,8 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		wh.Logger = c.log
 	}
 	webhooks := webhook.NewService(stores.WebhookStore(), wh)
-	notifiers := notifiers{webhooks}
+	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
+	notifiers := notifiers{webhooks, engine}
 	if c.notifier != nil {
 		notifiers = append(notifiers, c.notifier)
 	}
@@ -161,6 +165,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		}),
 		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID}),
 		Webhooks: webhooks,
+		Threat:   engine,
 		Access: access.NewService(stores.AccessStore(), access.Config{
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, CodeKey: c.codeKey, Lockout: c.lockout,
 		}),
@@ -194,6 +199,7 @@ func (s *Sety) Register(api huma.API) {
 		incident.RegisterConsole(g, s.Incidents, s.log)
 	}
 	access.Register(g, s.Access, s.log)
+	threat.Register(g, s.Threat, s.log)
 	webhook.Register(g, s.Webhooks, s.log)
 }
 
@@ -204,6 +210,13 @@ func (ns notifiers) Notify(ctx context.Context, events []outbox.Event) {
 	for _, n := range ns {
 		n.Notify(ctx, events)
 	}
+}
+
+// LoadThreat fills the threat engine from the store's incident history;
+// call it once at start, before serving threat queries. Later incidents
+// reach the engine as they are committed.
+func (s *Sety) LoadThreat(ctx context.Context) error {
+	return s.Threat.Load(ctx, s.stores.ThreatSource())
 }
 
 // Run does Sety's background work until ctx ends: dispatching, the

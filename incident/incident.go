@@ -3,6 +3,7 @@ package incident
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -146,6 +147,24 @@ type Tracking struct {
 
 // Tenant returns the tenant that owns the incident.
 func (i *Incident) Tenant() auth.Tenant { return auth.Tenant{OrgID: i.OrgID, Env: i.Environment} }
+
+// IsFalseAlarm reports whether the incident turned out to be no threat: a
+// resolution outcome false_alarm, or a cancel whose reason says "false
+// alarm". Threat intelligence leaves such incidents out.
+func (i *Incident) IsFalseAlarm() bool {
+	if i.ResolutionOutcome != nil && *i.ResolutionOutcome == FalseAlarm {
+		return true
+	}
+	if i.Status != Cancelled {
+		return false
+	}
+	for _, t := range slices.Backward(i.Timeline) {
+		if t.Event == EventCancelled {
+			return strings.Contains(strings.ToLower(t.Message), "false alarm")
+		}
+	}
+	return false
+}
 
 // Subject is the person in danger. They need no Sety account.
 type Subject struct {

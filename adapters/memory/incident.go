@@ -9,6 +9,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/threat"
 )
 
 type incidentStore Store
@@ -170,4 +171,22 @@ func clones(items []*incident.Incident) []*incident.Incident {
 		out[i] = inc.Clone()
 	}
 	return out
+}
+
+func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {
+	s := (*Store)(m)
+	s.mu.Lock()
+	var reports []threat.Report
+	for _, inc := range s.incidents {
+		if inc.Environment == auth.Live && !inc.IsDrill && !inc.IsFalseAlarm() && !inc.CreatedAt.Before(since) {
+			reports = append(reports, threat.Report{At: inc.CreatedAt.Time, Location: inc.Location.Coordinates, Category: inc.Category, Severity: inc.Severity})
+		}
+	}
+	s.mu.Unlock() // fn may take its time: the store is not held while it runs
+	for _, r := range reports {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

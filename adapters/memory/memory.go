@@ -11,6 +11,7 @@ import (
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
+	"github.com/sety-io/sety/threat"
 	"github.com/sety-io/sety/webhook"
 )
 
@@ -75,6 +76,9 @@ func (s *Store) IncidentStore() incident.Store { return (*incidentStore)(s) }
 
 // ResponderStore returns the responder pool port.
 func (s *Store) ResponderStore() incident.ResponderStore { return (*responderStore)(s) }
+
+// ThreatSource returns the incidents threat intelligence starts from.
+func (s *Store) ThreatSource() threat.Source { return (*incidentStore)(s) }
 
 // AccessStore returns the access codes and logs port.
 func (s *Store) AccessStore() access.Store { return (*accessStore)(s) }

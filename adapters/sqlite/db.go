@@ -20,6 +20,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/threat"
 	"github.com/sety-io/sety/webhook"
 )
 
@@ -147,6 +148,9 @@ func (db *DB) IncidentStore() incident.Store { return (*incidentStore)(db) }
 
 // ResponderStore returns the responder pool port.
 func (db *DB) ResponderStore() incident.ResponderStore { return (*responderStore)(db) }
+
+// ThreatSource returns the incidents threat intelligence starts from.
+func (db *DB) ThreatSource() threat.Source { return (*incidentStore)(db) }
 
 // AccessStore returns the access codes and logs port.
 func (db *DB) AccessStore() access.Store { return (*accessStore)(db) }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/threat"
 )
 
 type incidentStore DB
@@ -61,8 +63,8 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO incidents
 			(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
-			 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, false_alarm)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append([]any{inc.ID, inc.OrgID, inc.Environment, inc.IdempotencyKey, inc.CreatedAt.UnixMilli()}, cols...)...)
 		if err != nil {
 			return err
@@ -174,8 +176,8 @@ func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 		}
 		// id, tenant, idempotency key and creation are the row's identity and never change.
 		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET category = ?, severity = ?, severity_rank = ?, status = ?,
-			is_drill = ?, sequence = ?, updated_at = ?, doc = ?, tracking = ?, due_at = ?, assign_ms = ?, arrive_ms = ?, sla_state = ?
-			WHERE id = ?`, append(cols, id)...); err != nil {
+			is_drill = ?, sequence = ?, updated_at = ?, doc = ?, tracking = ?, due_at = ?, assign_ms = ?, arrive_ms = ?, sla_state = ?,
+			lng = ?, lat = ?, false_alarm = ? WHERE id = ?`, append(cols, id)...); err != nil {
 			return err
 		}
 		if err := applyEffects(ctx, tx, tenant, id, effects); err != nil {
@@ -191,7 +193,7 @@ func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 }
 
 // columnsOf returns the mutable columns of inc in the order INSERT and
-// UPDATE list them: category … sla_state.
+// UPDATE list them: category … false_alarm.
 func columnsOf(inc *incident.Incident) ([]any, error) {
 	doc, err := json.Marshal(inc)
 	if err != nil {
@@ -214,7 +216,7 @@ func columnsOf(inc *incident.Incident) ([]any, error) {
 	}
 	return []any{inc.Category, inc.Severity, slices.Index(incident.Severities, inc.Severity), inc.Status, inc.IsDrill,
 		inc.Sequence, inc.UpdatedAt.UnixMilli(), string(doc), string(trk), millis(inc.Tracking.DueAt),
-		assignMs, arriveMs, slaState}, nil
+		assignMs, arriveMs, slaState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.IsFalseAlarm()}, nil
 }
 
 func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
@@ -242,4 +244,30 @@ func (s *incidentStore) queryIncidents(ctx context.Context, query string, args .
 		out = append(out, inc)
 	}
 	return out, translate(rows.Err())
+}
+
+// ThreatReports streams live, non-drill incidents created since since that
+// were not false alarms, from columns only.
+func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {
+	rows, err := s.read.QueryContext(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
+		WHERE environment = 'live' AND is_drill = 0 AND false_alarm = 0 AND created_at >= ?`, since.UnixMilli())
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			at       int64
+			lng, lat float64
+			r        threat.Report
+		)
+		if err := rows.Scan(&at, &lng, &lat, &r.Category, &r.Severity); err != nil {
+			return translate(err)
+		}
+		r.At, r.Location = time.UnixMilli(at).UTC(), geo.Point{lng, lat}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
 }

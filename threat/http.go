@@ -1,0 +1,279 @@
+package threat
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/httpapi"
+	"github.com/sety-io/sety/setyerr"
+)
+
+// DangerZonesResponse lists hot spots.
+type DangerZonesResponse struct {
+	Zones       []DangerZone `json:"zones" nullable:"false"`
+	Window      Window       `json:"window"`
+	GeneratedAt clock.Time   `json:"generated_at"`
+}
+
+type zonesInput struct {
+	BBox     string  `query:"bbox" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat. Or give lat, lng and radius_m." example:"3.30,6.40,3.50,6.60"`
+	Lat      float64 `query:"lat" doc:"With lng and radius_m, instead of bbox."`
+	Lng      float64 `query:"lng"`
+	RadiusM  float64 `query:"radius_m" doc:"100–10,000; default 1,000."`
+	MinLevel string  `query:"min_level" enum:"elevated,high,critical"`
+	Limit    int     `query:"limit" minimum:"1" maximum:"100" default:"20"`
+	DaysParam
+}
+
+// DaysParam is the window parameter shared by every threat operation.
+type DaysParam struct {
+	Days int `query:"days" minimum:"1" maximum:"365" doc:"Look-back window in days, 1–365; default 90."`
+}
+
+type zonesOutput struct{ Body DangerZonesResponse }
+
+type pointInput struct {
+	Lat     float64 `query:"lat" required:"true" example:"6.5244"`
+	Lng     float64 `query:"lng" required:"true" example:"3.3792"`
+	RadiusM float64 `query:"radius_m" doc:"Metres, 100–10,000."`
+	DaysParam
+}
+
+type analyticsOutput struct{ Body *DangerAnalytics }
+
+type heatmapInput struct {
+	BBox     string  `query:"bbox" required:"true" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat." example:"3.30,6.40,3.50,6.60"`
+	CellM    float64 `query:"cell_m" doc:"Output cell side, 50–5,000 m; or give zoom. Default 250."`
+	Zoom     int     `query:"zoom" minimum:"0" maximum:"20" doc:"Web-map zoom 1–20: picks cell_m for 16-pixel cells."`
+	Category string  `query:"category" enum:"sos,vehicle,location_threat,medical"`
+	DaysParam
+}
+
+type heatmapOutput struct{ Body *HeatmapResponse }
+
+type scoreInput struct {
+	Lat     float64 `query:"lat" required:"true" example:"6.5244"`
+	Lng     float64 `query:"lng" required:"true" example:"3.3792"`
+	RadiusM float64 `query:"radius_m" doc:"Metres, 100–10,000; default 500."`
+	At      string  `query:"at" doc:"RFC 3339 time: the area's hour-of-day profile adjusts the score for it."`
+	DaysParam
+}
+
+type scoreOutput struct{ Body *SafetyScore }
+
+type routeInput struct {
+	Path     string  `query:"path" maxLength:"20000" doc:"lng,lat;lng,lat;… 2–500 points. Or polyline." example:"3.3792,6.5244;3.4219,6.4281"`
+	Polyline string  `query:"polyline" maxLength:"20000" doc:"Encoded polyline (precision 5), instead of path."`
+	BufferM  float64 `query:"buffer_m" doc:"Corridor half-width, 25–1,000 m; default 150."`
+	At       string  `query:"at" doc:"RFC 3339 time the route is travelled (recorded in the window only)."`
+	DaysParam
+}
+
+type routeOutput struct{ Body *RouteSafety }
+
+// Register mounts the threat intelligence operations on api.
+func Register(api huma.API, e *Engine, log *slog.Logger) {
+	const tag = "Threat intelligence"
+	scope := string(auth.ThreatRead)
+	bad := []int{http.StatusBadRequest}
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "list-danger-zones", Method: http.MethodGet, Path: "/danger-zones", Tag: tag, Summary: "List danger zones",
+		Description: "Hot spots of a box (or a circle): connected grid cells whose Getis-Ord Gi* z-score of decayed, severity-weighted " +
+			"incidents is significant after a false-discovery-rate correction. Strongest first.",
+		Scope: scope, Errors: bad,
+	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *zonesInput) (*zonesOutput, error) {
+		box, circle, err := boxOrCircle(in.BBox, in.Lat, in.Lng, in.RadiusM)
+		if err != nil {
+			return nil, err
+		}
+		zs, w, err := e.Zones(Query{Days: in.Days}, box, in.MinLevel, in.Limit)
+		if err != nil {
+			return nil, err
+		}
+		if circle != nil {
+			kept := zs[:0]
+			for _, z := range zs {
+				if geo.Distance(z.Center, circle.center) <= circle.radius {
+					kept = append(kept, z)
+				}
+			}
+			zs = kept
+		}
+		return &zonesOutput{Body: DangerZonesResponse{Zones: zs, Window: w, GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}}, nil
+	}))
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "danger-analytics", Method: http.MethodGet, Path: "/danger-analytics", Tag: tag, Summary: "Danger analytics for a location",
+		Description: "Counts, trend, time of day, patterns, comparison with the surroundings, a 24-hour risk prediction, danger and safe " +
+			"zones and the safety score for a circle (radius_m default 1,000).",
+		Scope: scope, Errors: bad,
+	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *pointInput) (*analyticsOutput, error) {
+		a, err := e.Analytics(AnalyticsQuery{Query: Query{Days: in.Days}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM})
+		if err != nil {
+			return nil, err
+		}
+		return &analyticsOutput{Body: a}, nil
+	}))
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
+		Description: "Kernel-smoothed (quartic) decayed incident weight over a box, in cells of cell_m, only cells with weight, with intensity 0–1.",
+		Scope:       scope, Errors: bad,
+	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *heatmapInput) (*heatmapOutput, error) {
+		box, err := parseBBox(in.BBox)
+		if err != nil {
+			return nil, err
+		}
+		cell := in.CellM
+		switch {
+		case cell != 0 && in.Zoom != 0:
+			return nil, setyerr.Invalidf("zoom", "give cell_m or zoom, not both")
+		case in.Zoom != 0:
+			cell = CellForZoom(in.Zoom)
+		case cell == 0:
+			cell = 250
+		}
+		h, err := e.Heatmap(Query{Days: in.Days, Category: incident.Category(in.Category)}, box, cell)
+		if err != nil {
+			return nil, err
+		}
+		return &heatmapOutput{Body: h}, nil
+	}))
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "safety-score", Method: http.MethodGet, Path: "/safety/score", Tag: tag, Summary: "Safety score",
+		Description: "Real-time 0–100 safety score for a location (100 safest) from recent incident history: the decayed, severity-weighted " +
+			"incident density within radius_m, ranked against the network-wide distribution. 100 with no incidents nearby.",
+		Scope: scope, Errors: bad,
+	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *scoreInput) (*scoreOutput, error) {
+		at, err := parseAt(in.At)
+		if err != nil {
+			return nil, err
+		}
+		s, err := e.Score(ScoreQuery{Query: Query{Days: in.Days, At: at}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM})
+		if err != nil {
+			return nil, err
+		}
+		return &scoreOutput{Body: s}, nil
+	}))
+
+	httpapi.Register(api, httpapi.Spec{
+		ID: "route-safety", Method: http.MethodGet, Path: "/route-safety", Tag: tag, Summary: "Route safety analysis",
+		Description: "Scores a route given as path or encoded polyline, in segments of at most 500 m, each scored like a place from " +
+			"the incidents within buffer_m, with the danger zones it crosses.",
+		Scope: scope, Errors: bad,
+	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *routeInput) (*routeOutput, error) {
+		path, err := parsePath(in.Path, in.Polyline)
+		if err != nil {
+			return nil, err
+		}
+		at, err := parseAt(in.At)
+		if err != nil {
+			return nil, err
+		}
+		r, err := e.Route(RouteQuery{Query: Query{Days: in.Days, At: at}, Path: path, BufferM: in.BufferM})
+		if err != nil {
+			return nil, err
+		}
+		return &routeOutput{Body: r}, nil
+	}))
+}
+
+type circle struct {
+	center geo.Point
+	radius float64
+}
+
+// boxOrCircle reads bbox, or lat/lng/radius_m as the box around a circle.
+func boxOrCircle(bbox string, lat, lng, radius float64) (Box, *circle, error) {
+	if bbox != "" {
+		b, err := parseBBox(bbox)
+		return b, nil, err
+	}
+	if lat == 0 && lng == 0 {
+		return Box{}, nil, setyerr.Invalidf("bbox", "is required (or lat, lng and radius_m)")
+	}
+	p := geo.NewPoint(lat, lng)
+	if err := p.Validate("lat"); err != nil {
+		return Box{}, nil, setyerr.Invalidf("lat", "%v", err)
+	}
+	r, err := checkRadius("radius_m", radius, 1000)
+	if err != nil {
+		return Box{}, nil, err
+	}
+	dLat := r / metersPerDegree
+	dLng := dLat / math.Max(math.Cos(lat*math.Pi/180), 0.01)
+	return Box{lng - dLng, lat - dLat, lng + dLng, lat + dLat}, &circle{p, r}, nil
+}
+
+func parseBBox(s string) (Box, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return Box{}, setyerr.Invalidf("bbox", "must be minLng,minLat,maxLng,maxLat")
+	}
+	var v [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return Box{}, setyerr.Invalidf("bbox", "must be four numbers")
+		}
+		v[i] = f
+	}
+	b := Box{v[0], v[1], v[2], v[3]}
+	return b, b.Validate("bbox")
+}
+
+func parseAt(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, setyerr.Invalidf("at", "must be an RFC 3339 time")
+	}
+	return t, nil
+}
+
+func parsePath(path, polyline string) ([]geo.Point, error) {
+	switch {
+	case path != "" && polyline != "":
+		return nil, setyerr.Invalidf("path", "give path or polyline, not both")
+	case polyline != "":
+		pts, err := geo.DecodePolyline(polyline)
+		if err != nil {
+			return nil, setyerr.Invalidf("polyline", "%v", err)
+		}
+		return pts, nil
+	case path == "":
+		return nil, setyerr.Invalidf("path", "is required (or polyline)")
+	}
+	var pts []geo.Point
+	for _, pair := range strings.Split(path, ";") {
+		ll := strings.Split(pair, ",")
+		if len(ll) != 2 {
+			return nil, setyerr.Invalidf("path", "must be lng,lat pairs separated by ;")
+		}
+		lng, err1 := strconv.ParseFloat(strings.TrimSpace(ll[0]), 64)
+		lat, err2 := strconv.ParseFloat(strings.TrimSpace(ll[1]), 64)
+		if err1 != nil || err2 != nil {
+			return nil, setyerr.Invalidf("path", "must be lng,lat pairs of numbers")
+		}
+		pts = append(pts, geo.Point{lng, lat})
+		if len(pts) > 500 {
+			return nil, setyerr.Invalidf("path", "must have 2 to 500 points")
+		}
+	}
+	return pts, nil
+}

@@ -1,0 +1,155 @@
+package threat
+
+import (
+	"math"
+	"time"
+
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/setyerr"
+)
+
+// RouteSafety rates a route segment by segment.
+type RouteSafety struct {
+	Score          int            `json:"score" doc:"Length-weighted mean of the segment scores, at most the worst segment's + 30."`
+	Level          string         `json:"level" enum:"safe,moderate,caution,dangerous,critical"`
+	DistanceMeters float64        `json:"distance_meters"`
+	BufferM        float64        `json:"buffer_m"`
+	Segments       []RouteSegment `json:"segments" nullable:"false"`
+	WorstSegment   int            `json:"worst_segment" doc:"Index of the lowest-scoring segment."`
+	DangerZones    []string       `json:"danger_zones" nullable:"false" doc:"Ids of the danger zones the route passes through."`
+	Window         Window         `json:"window"`
+	GeneratedAt    clock.Time     `json:"generated_at"`
+}
+
+// RouteSegment is a stretch of at most 500 m.
+type RouteSegment struct {
+	Index          int       `json:"index"`
+	From           geo.Point `json:"from" nullable:"false"`
+	To             geo.Point `json:"to" nullable:"false"`
+	DistanceMeters float64   `json:"distance_meters"`
+	Score          int       `json:"score"`
+	Level          string    `json:"level" enum:"safe,moderate,caution,dangerous,critical"`
+	IncidentCount  int       `json:"incident_count"`
+}
+
+const maxSegmentM = 500.0
+
+// RouteQuery asks for a route's safety.
+type RouteQuery struct {
+	Query
+	Path    []geo.Point
+	BufferM float64 // default 150; 25–1,000
+}
+
+// Route rates a path: it is cut into segments of at most 500 m, each
+// scored like a place from the decayed weight within buffer_m of it per
+// km² of its corridor.
+func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
+	if len(q.Path) < 2 || len(q.Path) > 500 {
+		return nil, setyerr.Invalidf("path", "must have 2 to 500 points")
+	}
+	for _, p := range q.Path {
+		if err := p.Validate("path"); err != nil {
+			return nil, setyerr.Invalidf("path", "%v", err)
+		}
+	}
+	buffer := q.BufferM
+	if buffer == 0 {
+		buffer = 150
+	}
+	if math.IsNaN(buffer) || buffer < 25 || buffer > 1000 {
+		return nil, setyerr.Invalidf("buffer_m", "must be between 25 and 1000")
+	}
+	w, err := e.window(q.Query)
+	if err != nil {
+		return nil, err
+	}
+	ref := e.reference()
+	out := &RouteSafety{BufferM: buffer, Window: w.wire(), Segments: []RouteSegment{}, DangerZones: []string{},
+		GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
+	var total float64
+	for i := 0; i+1 < len(q.Path); i++ {
+		a, b := q.Path[i], q.Path[i+1]
+		d := geo.Distance(a, b)
+		total += d
+		if total > 2_000_000 {
+			return nil, setyerr.Invalidf("path", "must be at most 2,000 km long")
+		}
+		pieces := max(1, int(math.Ceil(d/maxSegmentM)))
+		for j := range pieces {
+			from, to := geo.Interpolate(a, b, float64(j)/float64(pieces)), geo.Interpolate(a, b, float64(j+1)/float64(pieces))
+			out.Segments = append(out.Segments, RouteSegment{Index: len(out.Segments), From: from, To: to, DistanceMeters: math.Round(d / float64(pieces))})
+		}
+	}
+	out.DistanceMeters = math.Round(total)
+
+	minLng, minLat, maxLng, maxLat := 180.0, 90.0, -180.0, -90.0
+	for _, p := range q.Path {
+		minLng, maxLng = math.Min(minLng, p.Lng()), math.Max(maxLng, p.Lng())
+		minLat, maxLat = math.Min(minLat, p.Lat()), math.Max(maxLat, p.Lat())
+	}
+	e.mu.RLock()
+	var sum float64
+	worst := 101
+	for i := range out.Segments {
+		s := &out.Segments[i]
+		wt, n := e.corridor(&w, s.From, s.To, buffer)
+		area := (s.DistanceMeters*2*buffer + math.Pi*buffer*buffer) / 1e6
+		s.Score, s.IncidentCount = ref.scoreOf(wt/area), n
+		s.Level = Level(s.Score)
+		sum += float64(s.Score) * math.Max(s.DistanceMeters, 1)
+		if s.Score < worst {
+			worst, out.WorstSegment = s.Score, i
+		}
+	}
+	// Zones along the route, when the route's box is small enough to study.
+	pad := buffer / metersPerDegree
+	if zs, err := e.zones(&w, Box{minLng - pad, minLat - pad, maxLng + pad, maxLat + pad}); err == nil {
+		for _, z := range zs {
+			for _, s := range out.Segments {
+				if distToSegment(z.Center, s.From, s.To) <= z.RadiusMeters+buffer {
+					out.DangerZones = append(out.DangerZones, z.ZoneID)
+					break
+				}
+			}
+		}
+	}
+	e.mu.RUnlock()
+	weighted := sum / math.Max(out.DistanceMeters, float64(len(out.Segments)))
+	out.Score = int(math.Min(math.Round(weighted), float64(worst+30)))
+	out.Level = Level(out.Score)
+	return out, nil
+}
+
+// corridor sums the cells whose centers lie within buffer of the segment;
+// callers hold e.mu.
+func (e *Engine) corridor(w *window, a, b geo.Point, buffer float64) (float64, int) {
+	mid := geo.Interpolate(a, b, 0.5)
+	reach := geo.Distance(a, b)/2 + buffer
+	var sum float64
+	n := 0
+	e.near(mid, reach, func(k cellKey, c *cell, _ float64) {
+		if distToSegment(e.g.center(k), a, b) <= buffer {
+			ws, ns := w.weight(c)
+			sum += ws
+			n += ns
+		}
+	})
+	return sum, n
+}
+
+// distToSegment is the distance in metres from p to segment ab, on a local
+// flat projection (fine at segment scale).
+func distToSegment(p, a, b geo.Point) float64 {
+	cos := math.Cos(p.Lat() * math.Pi / 180)
+	ax, ay := (a.Lng()-p.Lng())*cos*metersPerDegree, (a.Lat()-p.Lat())*metersPerDegree
+	bx, by := (b.Lng()-p.Lng())*cos*metersPerDegree, (b.Lat()-p.Lat())*metersPerDegree
+	dx, dy := bx-ax, by-ay
+	t := 0.0
+	if l := dx*dx + dy*dy; l > 0 {
+		t = math.Max(0, math.Min(1, -(ax*dx+ay*dy)/l))
+	}
+	x, y := ax+t*dx, ay+t*dy
+	return math.Hypot(x, y)
+}

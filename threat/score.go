@@ -1,0 +1,151 @@
+package threat
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/setyerr"
+)
+
+// SafetyScore is the 0–100 safety of a place (100 safest).
+type SafetyScore struct {
+	Score             int             `json:"score" minimum:"0" maximum:"100" doc:"100 is safest."`
+	Level             string          `json:"level" enum:"safe,moderate,caution,dangerous,critical"`
+	Location          geo.Point       `json:"location" nullable:"false"`
+	RadiusMeters      float64         `json:"radius_meters"`
+	IncidentCount     int             `json:"incident_count" doc:"Incidents within the radius and the window."`
+	RecentIncidents7d int             `json:"recent_incidents_7d"`
+	TopCategories     []CategoryCount `json:"top_categories" nullable:"false"`
+	Factors           []Factor        `json:"factors" nullable:"false"`
+	Confidence        string          `json:"confidence" enum:"low,medium,high" doc:"From how many incidents the score rests on."`
+	Window            Window          `json:"window"`
+	GeneratedAt       clock.Time      `json:"generated_at"`
+}
+
+// CategoryCount is how many incidents of a category, and their share.
+type CategoryCount struct {
+	Category string  `json:"category"`
+	Count    int     `json:"count"`
+	Share    float64 `json:"share"`
+}
+
+// Factor explains one input of an answer.
+type Factor struct {
+	Name   string  `json:"name"`
+	Impact float64 `json:"impact" doc:"Signed effect on the score, in points."`
+	Detail string  `json:"detail"`
+}
+
+// ScoreQuery asks for a safety score.
+type ScoreQuery struct {
+	Query
+	Location geo.Point
+	RadiusM  float64 // default 500; 100–10,000
+}
+
+func checkRadius(field string, r, def float64) (float64, error) {
+	if r == 0 {
+		return def, nil
+	}
+	if math.IsNaN(r) || r < 100 || r > 10000 {
+		return 0, setyerr.Invalidf(field, "must be between 100 and 10000")
+	}
+	return r, nil
+}
+
+// Score rates a place: the decayed, severity-weighted incident density
+// within the radius, ranked against the network-wide distribution. With
+// At, the area's hour-of-day profile scales the density for that hour.
+func (e *Engine) Score(q ScoreQuery) (*SafetyScore, error) {
+	if err := q.Location.Validate("location"); err != nil {
+		return nil, setyerr.Invalidf("lat", "%v", err)
+	}
+	r, err := checkRadius("radius_m", q.RadiusM, 500)
+	if err != nil {
+		return nil, err
+	}
+	w, err := e.window(q.Query)
+	if err != nil {
+		return nil, err
+	}
+	ref := e.reference()
+	e.mu.RLock()
+	d, n := e.density(&w, q.Location, r)
+	hours, cats, recent := e.profile(&w, q.Location, r)
+	e.mu.RUnlock()
+
+	out := &SafetyScore{Location: q.Location, RadiusMeters: r, IncidentCount: n, RecentIncidents7d: recent,
+		TopCategories: topCategories(cats, n, 3), Window: w.wire(), GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
+	base := ref.scoreOf(d)
+	out.Score = base
+	out.Factors = append(out.Factors, Factor{Name: "incident_density", Impact: float64(base - 100),
+		Detail: fmt.Sprintf("%d incidents within %.0f m over %d days, weighted by severity and age (half-life %v)", n, r, int(w.to.Sub(w.from).Hours()/24), e.cfg.HalfLife)})
+	if !q.At.IsZero() && n > 0 {
+		f := hourFactor(hours, n, q.At.UTC().Hour())
+		adjusted := ref.scoreOf(d * f)
+		out.Factors = append(out.Factors, Factor{Name: "time_of_day", Impact: float64(adjusted - base),
+			Detail: fmt.Sprintf("%02d:00 UTC carries %.1f× the area's average hourly share of incidents", q.At.UTC().Hour(), f)})
+		out.Score = adjusted
+	}
+	if recent > 0 {
+		out.Factors = append(out.Factors, Factor{Name: "recent_activity", Impact: 0, Detail: fmt.Sprintf("%d incidents in the last 7 days", recent)})
+	}
+	out.Level = Level(out.Score)
+	out.Confidence = confidence(n)
+	return out, nil
+}
+
+// hourFactor is how much hour h carries against an even spread, smoothed
+// towards 1 so a handful of incidents cannot swing it, and kept in [0.5, 3].
+func hourFactor(hours [24]int, n, h int) float64 {
+	const prior = 2.0 // pseudo-incidents per hour
+	f := (float64(hours[h]) + prior) / (float64(n)/24 + prior)
+	return math.Min(3, math.Max(0.5, f))
+}
+
+func confidence(n int) string {
+	switch {
+	case n < 5:
+		return "low"
+	case n < 30:
+		return "medium"
+	}
+	return "high"
+}
+
+// profile sums the hour-of-day and category counts within radius, and the
+// incidents of the last 7 days; callers hold e.mu.
+func (e *Engine) profile(w *window, p geo.Point, radius float64) (hours [24]int, cats [4]int, recent int) {
+	week := w.endDay - 6
+	e.near(p, radius, func(_ cellKey, c *cell, _ float64) {
+		for _, b := range w.span(c) {
+			for k, on := range w.catMask {
+				if on {
+					cats[k] += int(b.cats[k])
+				}
+			}
+			for h, v := range b.hours {
+				hours[h] += int(v)
+			}
+			if b.day >= week {
+				recent += int(b.n)
+			}
+		}
+	})
+	return
+}
+
+func topCategories(cats [4]int, n, limit int) []CategoryCount {
+	out := []CategoryCount{}
+	for i, c := range cats {
+		if c > 0 {
+			out = append(out, CategoryCount{Category: string(categories[i]), Count: c, Share: math.Round(float64(c)/float64(max(n, 1))*1000) / 1000})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b CategoryCount) int { return b.Count - a.Count })
+	return out[:min(limit, len(out))]
+}
