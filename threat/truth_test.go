@@ -271,14 +271,23 @@ func TestQueriesRejectBadInput(t *testing.T) {
 	checks := []error{
 		func() error { _, err := e.Score(threat.ScoreQuery{Location: geo.Point{200, 0}}); return err }(),
 		func() error { _, err := e.Score(threat.ScoreQuery{Location: spotA, RadiusM: 50}); return err }(),
-		func() error { _, err := e.Score(threat.ScoreQuery{Location: spotA, Query: threat.Query{Days: 400}}); return err }(),
+		func() error {
+			_, err := e.Score(threat.ScoreQuery{Location: spotA, Query: threat.Query{Days: 400}})
+			return err
+		}(),
 		func() error {
 			_, err := e.Heatmap(threat.Query{}, threat.Box{MinLng: 3, MinLat: 6, MaxLng: 4, MaxLat: 7}, 50)
 			return err
 		}(),
-		func() error { _, _, err := e.Zones(threat.Query{}, threat.Box{MinLng: 3, MinLat: 6, MaxLng: 2, MaxLat: 7}, "", 0); return err }(),
+		func() error {
+			_, _, err := e.Zones(threat.Query{}, threat.Box{MinLng: 3, MinLat: 6, MaxLng: 2, MaxLat: 7}, "", 0)
+			return err
+		}(),
 		func() error { _, err := e.Route(threat.RouteQuery{Path: []geo.Point{spotA}}); return err }(),
-		func() error { _, err := e.Analytics(threat.AnalyticsQuery{Location: spotA, RadiusM: 20000}); return err }(),
+		func() error {
+			_, err := e.Analytics(threat.AnalyticsQuery{Location: spotA, RadiusM: 20000})
+			return err
+		}(),
 	}
 	for i, err := range checks {
 		if err == nil {
