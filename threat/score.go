@@ -83,7 +83,7 @@ func (e *Engine) Score(q ScoreQuery) (*SafetyScore, error) {
 	base := ref.scoreOf(d)
 	out.Score = base
 	out.Factors = append(out.Factors, Factor{Name: "incident_density", Impact: float64(base - 100),
-		Detail: fmt.Sprintf("%d incidents within %.0f m over %d days, weighted by severity and age (half-life %v)", n, r, int(w.to.Sub(w.from).Hours()/24), e.cfg.HalfLife)})
+		Detail: fmt.Sprintf("%d incidents within %.0f m over %d days, weighted by severity and age (half-life %.0f days)", n, r, int(w.to.Sub(w.from).Hours()/24+0.5), e.cfg.HalfLife.Hours()/24)})
 	if !q.At.IsZero() && n > 0 {
 		f := hourFactor(hours, n, q.At.UTC().Hour())
 		adjusted := ref.scoreOf(d * f)

@@ -6,26 +6,37 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"time"
 
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/threat"
 )
 
 // Lagos, where the public docs' examples are.
-var lagos = geo.NewPoint(6.5244, 3.3792)
+var lagos = threat.Lagos
 
 const (
 	demoResponders = 40
 	demoRadiusKm   = 30
 )
 
+// demoHistory is how many background incidents the demo's synthetic year
+// has (the planted hot spots add 40 % more).
+const demoHistory = 25_000
+
 // loadDemo gives the oldest organization's live environment a pool of
 // responders spread within 30 km of central Lagos, so live incidents there
-// get assigned within seconds. It does nothing when the pool has members.
-// The spread is seeded, so every demo has the same pool.
+// get assigned within seconds, and feeds the threat engine a synthetic year
+// of incidents there (as external reports: they are not stored, and are fed
+// again at every start), so every threat endpoint has something to show.
+// The pool is added once; both are seeded, so every demo looks the same.
 func loadDemo(ctx context.Context, s *sety.Sety, log *slog.Logger) error {
+	threat.LagosYear(time.Now().UTC(), demoHistory, 6).Generate(s.Threat.Add)
+	s.Threat.Refresh()
+	log.Info("demo: loaded a synthetic year of incidents around Lagos into threat intelligence", "incidents", s.Threat.Len())
 	orgs, err := s.Auth.Organizations(ctx, 1)
 	if err != nil || len(orgs) == 0 {
 		return err

@@ -70,6 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := bootstrap(ctx, s, cfg, stdout); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
+	if err := s.LoadThreat(ctx); err != nil {
+		return fmt.Errorf("load threat intelligence: %w", err)
+	}
 	if cfg.demo {
 		if err := loadDemo(ctx, s, log); err != nil {
 			return fmt.Errorf("demo: %w", err)
