@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -72,6 +73,7 @@ type config struct {
 	webhooks    webhook.Config
 	codeKey     []byte
 	lockout     access.Lockout
+	limiter     auth.RateLimiter
 }
 
 // Option configures New.
@@ -125,12 +127,18 @@ func WithAccessCodeKey(key []byte) Option { return func(c *config) { c.codeKey =
 // WithAccessLockout sets the brute-force rule of code validation.
 func WithAccessLockout(l access.Lockout) Option { return func(c *config) { c.lockout = l } }
 
+// WithRateLimiter counts requests against the plans' limits with l (for
+// several servers, one over a shared store); nil turns limits off. Default:
+// an in-process auth.MemoryRateLimiter.
+func WithRateLimiter(l auth.RateLimiter) Option { return func(c *config) { c.limiter = l } }
+
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
 		return nil, errors.New("sety: stores are required")
 	}
-	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health"}
+	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health",
+		limiter: auth.NewMemoryRateLimiter()}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -163,7 +171,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
 			Dispatcher: c.dispatcher, SLA: c.sla, Simulation: c.simulation,
 		}),
-		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID}),
+		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter}),
 		Webhooks: webhooks,
 		Threat:   engine,
 		Access: access.NewService(stores.AccessStore(), access.Config{
@@ -198,6 +206,7 @@ func (s *Sety) Register(api huma.API) {
 	if s.console {
 		incident.RegisterConsole(g, s.Incidents, s.log)
 	}
+	auth.RegisterKeys(g, s.Auth, s.log)
 	access.Register(g, s.Access, s.log)
 	threat.Register(g, s.Threat, s.log)
 	webhook.Register(g, s.Webhooks, s.log)
@@ -230,10 +239,31 @@ func (s *Sety) Run(ctx context.Context) {
 	if s.simSpeed > 1 {
 		interval = max(10*time.Millisecond, time.Duration(float64(time.Second)/s.simSpeed))
 	}
-	done := make(chan struct{})
-	go func() { defer close(done); s.Webhooks.Run(ctx, time.Second) }()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Webhooks.Run(ctx, time.Second) })
+	wg.Go(func() { s.flushKeyUse(ctx) })
 	s.Incidents.Run(ctx, interval)
-	<-done
+	wg.Wait()
+}
+
+// flushKeyUse writes the keys' last use every few seconds, and once more
+// when ctx ends, so last_used_at costs no write per request.
+func (s *Sety) flushKeyUse(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.Auth.FlushLastUsed(context.WithoutCancel(ctx)); err != nil {
+				s.log.Error("record API key use", "error", err)
+			}
+			return
+		case <-t.C:
+			if err := s.Auth.FlushLastUsed(ctx); err != nil {
+				s.log.ErrorContext(ctx, "record API key use", "error", err)
+			}
+		}
+	}
 }
 
 // RouteErrors answers requests no route of mux matched with a JSON 404, or a

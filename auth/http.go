@@ -3,10 +3,13 @@ package auth
 import (
 	"context"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -48,6 +51,20 @@ func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context,
 		if err != nil {
 			if setyerr.Is(err, setyerr.Unauthenticated) {
 				ctx.SetHeader("WWW-Authenticate", `Bearer realm="sety", error="invalid_token"`)
+			}
+			httpapi.WriteErr(api, ctx, log, err)
+			return
+		}
+		limit, remaining, reset, err := svc.Limit(ctx.Context(), p)
+		if limit > 0 {
+			ctx.SetHeader("X-RateLimit-Limit", strconv.Itoa(limit))
+			ctx.SetHeader("X-RateLimit-Remaining", strconv.Itoa(remaining))
+			ctx.SetHeader("X-RateLimit-Reset", reset.UTC().Format(clock.Layout))
+		}
+		if err != nil {
+			if setyerr.Is(err, setyerr.RateLimited) {
+				wait := max(1, int(math.Ceil(reset.Sub(svc.now()).Seconds())))
+				ctx.SetHeader("Retry-After", strconv.Itoa(wait))
 			}
 			httpapi.WriteErr(api, ctx, log, err)
 			return

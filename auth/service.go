@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sety-io/sety/clock"
@@ -18,13 +19,19 @@ import (
 type Config struct {
 	Now   clock.Func
 	NewID ids.Generator
+	// Limiter enforces the plans' requests per minute; nil: no limits.
+	Limiter RateLimiter
 }
 
 // Service manages organizations and keys and authenticates requests.
 type Service struct {
-	store Store
-	now   clock.Func
-	newID ids.Generator
+	store   Store
+	now     clock.Func
+	newID   ids.Generator
+	limiter RateLimiter
+
+	usedMu sync.Mutex
+	used   map[string]time.Time // key id -> last use, not yet written
 }
 
 // NewService returns a Service over store.
@@ -35,7 +42,7 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.NewID == nil {
 		cfg.NewID = ids.New
 	}
-	return &Service{store: store, now: cfg.Now, newID: cfg.NewID}
+	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, used: map[string]time.Time{}}
 }
 
 // CreateOrganization creates an active organization on plan.
@@ -199,5 +206,65 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	if !org.Plan.HasAPIAccess() {
 		return nil, setyerr.E(setyerr.PaymentRequired, "plan %q has no API access", org.Plan)
 	}
+	s.usedMu.Lock()
+	s.used[key.ID] = clock.Stamp(s.now)
+	s.usedMu.Unlock()
 	return &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: slices.Clone(key.Scopes), Plan: org.Plan}, nil
+}
+
+// FlushLastUsed writes the last use of every key used since the last
+// flush, in one store write: last_used_at without a write per request.
+// Sety.Run calls it every few seconds and when it stops.
+func (s *Service) FlushLastUsed(ctx context.Context) error {
+	s.usedMu.Lock()
+	used := s.used
+	s.used = map[string]time.Time{}
+	s.usedMu.Unlock()
+	if len(used) == 0 {
+		return nil
+	}
+	if err := s.store.TouchAPIKeys(ctx, used); err != nil {
+		s.usedMu.Lock()
+		for id, t := range used { // keep them for the next flush
+			if t.After(s.used[id]) {
+				s.used[id] = t
+			}
+		}
+		s.usedMu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Keys returns a page of the tenant's keys, newest first.
+func (s *Service) Keys(ctx context.Context, tenant Tenant, offset, limit int) ([]*APIKey, int, error) {
+	return s.store.ListAPIKeys(ctx, tenant, offset, limit)
+}
+
+// RevokeKeyAs revokes a key on behalf of the caller's own key: revoking
+// the key making the request is a Conflict (use another key).
+func (s *Service) RevokeKeyAs(ctx context.Context, p *Principal, id string) (*APIKey, error) {
+	if !ids.Valid("key", id) {
+		return nil, setyerr.E(setyerr.NotFound, "API key not found")
+	}
+	if id == p.KeyID {
+		return nil, setyerr.E(setyerr.Conflict, "an API key cannot revoke itself; use another key")
+	}
+	return s.RevokeKey(ctx, p.Tenant, id)
+}
+
+// Limit counts a request of the principal against its plan's limit.
+func (s *Service) Limit(ctx context.Context, p *Principal) (limit, remaining int, reset time.Time, err error) {
+	if s.limiter == nil {
+		return 0, 0, time.Time{}, nil
+	}
+	limit = Limits[p.Plan]
+	ok, remaining, reset, err := s.limiter.Take(ctx, p.Tenant, limit, s.now())
+	if err != nil {
+		return 0, 0, time.Time{}, err
+	}
+	if !ok {
+		return limit, 0, reset, setyerr.E(setyerr.RateLimited, "rate limit of %d requests per minute exceeded", limit)
+	}
+	return limit, remaining, reset, nil
 }

@@ -25,6 +25,11 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, key *APIKey) error
 	// APIKeyByHash returns the key whose SHA-256 is hash, or NotFound.
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// ListAPIKeys returns a page of the tenant's keys, newest first.
+	ListAPIKeys(ctx context.Context, tenant Tenant, offset, limit int) ([]*APIKey, int, error)
+	// TouchAPIKeys sets last_used_at of the given keys (by id) where it is
+	// older, in one write.
+	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
 	// RevokeAPIKey sets revoked_at on the tenant's key id (first revocation
 	// wins) and returns it; NotFound when the tenant has no such key.
 	RevokeAPIKey(ctx context.Context, tenant Tenant, id string, at time.Time) (*APIKey, error)

@@ -116,3 +116,40 @@ func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 	}
 	return key.Clone(), nil
 }
+
+func (a *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var match []*auth.APIKey
+	for _, k := range s.keys {
+		if k.Tenant() == tenant {
+			match = append(match, k)
+		}
+	}
+	slices.SortFunc(match, func(x, y *auth.APIKey) int {
+		if c := y.CreatedAt.Compare(x.CreatedAt.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(y.ID, x.ID)
+	})
+	total := len(match)
+	start, end := min(offset, total), min(offset+limit, total)
+	out := make([]*auth.APIKey, 0, end-start)
+	for _, k := range match[start:end] {
+		out = append(out, k.Clone())
+	}
+	return out, total, nil
+}
+
+func (a *authStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, t := range lastUsed {
+		if k, ok := s.keys[id]; ok && t.After(k.LastUsedAt.Time) {
+			k.LastUsedAt = clock.At(t)
+		}
+	}
+	return nil
+}

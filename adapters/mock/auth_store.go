@@ -109,6 +109,22 @@ func (mr *AuthStoreMockRecorder) GetOrganization(ctx, id interface{}) *gomock.Ca
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetOrganization", reflect.TypeOf((*AuthStore)(nil).GetOrganization), ctx, id)
 }
 
+// ListAPIKeys mocks base method.
+func (m *AuthStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListAPIKeys", ctx, tenant, offset, limit)
+	ret0, _ := ret[0].([]*auth.APIKey)
+	ret1, _ := ret[1].(int)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// ListAPIKeys indicates an expected call of ListAPIKeys.
+func (mr *AuthStoreMockRecorder) ListAPIKeys(ctx, tenant, offset, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListAPIKeys", reflect.TypeOf((*AuthStore)(nil).ListAPIKeys), ctx, tenant, offset, limit)
+}
+
 // ListOrganizations mocks base method.
 func (m *AuthStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
 	m.ctrl.T.Helper()
@@ -137,6 +153,20 @@ func (m *AuthStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 func (mr *AuthStoreMockRecorder) RevokeAPIKey(ctx, tenant, id, at interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RevokeAPIKey", reflect.TypeOf((*AuthStore)(nil).RevokeAPIKey), ctx, tenant, id, at)
+}
+
+// TouchAPIKeys mocks base method.
+func (m *AuthStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "TouchAPIKeys", ctx, lastUsed)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// TouchAPIKeys indicates an expected call of TouchAPIKeys.
+func (mr *AuthStoreMockRecorder) TouchAPIKeys(ctx, lastUsed interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "TouchAPIKeys", reflect.TypeOf((*AuthStore)(nil).TouchAPIKeys), ctx, lastUsed)
 }
 
 // UpdateOrganization mocks base method.

@@ -139,3 +139,42 @@ func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 	})
 	return out, translate(err)
 }
+
+func (s *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	defer tx.Rollback()
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env).Scan(&total); err != nil {
+		return nil, 0, translate(err)
+	}
+	rows, err := tx.QueryContext(ctx, selectKey+` WHERE org_id = ? AND environment = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+		tenant.OrgID, tenant.Env, limit, offset)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	defer rows.Close()
+	var out []*auth.APIKey
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, 0, translate(err)
+		}
+		out = append(out, k)
+	}
+	return out, total, translate(rows.Err())
+}
+
+func (s *authStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+		for id, t := range lastUsed {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+				t.UnixMilli(), id, t.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}

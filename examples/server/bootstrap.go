@@ -27,11 +27,11 @@ func bootstrap(ctx context.Context, s *sety.Sety, cfg config, stdout io.Writer) 
 			}
 		}
 	}
-	org, err := s.Auth.CreateOrganization(ctx, "Sety sandbox", auth.Enterprise)
+	org, err := s.Auth.CreateOrganization(ctx, "Sety sandbox", auth.Plan(cfg.plan))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Created organization %s (enterprise). Its API keys, shown only this once:\n", org.ID)
+	fmt.Fprintf(stdout, "Created organization %s (%s). Its API keys, shown only this once:\n", org.ID, org.Plan)
 	for _, k := range []struct {
 		env   auth.Environment
 		fixed string

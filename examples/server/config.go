@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sety-io/sety/auth"
 )
 
 // config is every setting of the server. Each is a flag with a SETY_*
@@ -21,6 +23,8 @@ type config struct {
 	console       bool
 	privateHooks  bool
 	codeKey       string
+	plan          string
+	rateLimits    bool
 }
 
 // parseConfig reads args, falling back to getenv for flags not given.
@@ -38,6 +42,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.BoolVar(&c.demo, "demo", false, "load a responder pool around Lagos and mount the operations console (SETY_DEMO=1)")
 	fs.BoolVar(&c.privateHooks, "allow-private-webhooks", false, "let webhook endpoints use http:// and loopback or private addresses, for local receivers (SETY_ALLOW_PRIVATE_WEBHOOKS=1)")
 	fs.StringVar(&c.codeKey, "access-code-key", "", "secret that access codes are hashed with, at least 32 characters; default: a random key kept in the database (SETY_ACCESS_CODE_KEY)")
+	fs.StringVar(&c.plan, "plan", "enterprise", "plan of the organization created on an empty database: starter, growth or enterprise (SETY_PLAN)")
+	fs.BoolVar(&c.rateLimits, "rate-limits", true, "enforce the plans' requests per minute; false for benchmarks (SETY_RATE_LIMITS)")
 	fs.BoolVar(&c.console, "console", false, "mount the operations console: responders and status reports (SETY_CONSOLE=1)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -60,6 +66,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	})
 	if len(errs) > 0 {
 		return c, fmt.Errorf("bad environment: %s", strings.Join(errs, "; "))
+	}
+	if !auth.Plan(c.plan).Valid() {
+		return c, fmt.Errorf("-plan must be starter, growth or enterprise, not %q", c.plan)
 	}
 	if c.codeKey != "" && len(c.codeKey) < 32 {
 		return c, fmt.Errorf("-access-code-key must be at least 32 characters")

@@ -60,7 +60,7 @@ func newHarness(t testing.TB, stores sety.Stores) *harness {
 	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncBuffer{}}
 	log := newLogger(h.logs, "json")
 	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole(),
-		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}))
+		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}), sety.WithRateLimiter(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sety.WithSimulation(incident.Simulation{Speed: cfg.simulateSpeed}),
 		sety.WithWebhooks(webhook.Config{AllowPrivate: cfg.privateHooks, AllowInsecure: cfg.privateHooks}),
 	}
+	if !cfg.rateLimits {
+		opts = append(opts, sety.WithRateLimiter(nil))
+	}
 	if cfg.codeKey != "" {
 		opts = append(opts, sety.WithAccessCodeKey([]byte(cfg.codeKey)))
 	}

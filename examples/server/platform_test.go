@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2/humatest"
+
+	"github.com/sety-io/sety"
+	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/auth"
+)
+
+func TestRateLimits(t *testing.T) {
+	h := newMemoryHarness(t)
+	// A harness whose Sety enforces limits, on the same fake clock.
+	s, err := sety.New(memory.New(), sety.WithClock(h.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sety = s
+	handler, api := newHandler(s, newLogger(h.logs, "json"))
+	h.handler = handler
+	h.api = humatest.Wrap(t, api)
+	ctx := context.Background()
+	org, _ := s.Auth.CreateOrganization(ctx, "Small", auth.Starter)
+	live := h.key(org, auth.Live, auth.All)
+	test := h.key(org, auth.Test, auth.All)
+
+	for i := range 60 {
+		rec := h.do(http.MethodGet, "/incidents", live, nil)
+		wantStatus(t, rec, http.StatusOK)
+		if rec.Header().Get("X-RateLimit-Limit") != "60" || rec.Header().Get("X-RateLimit-Remaining") != strconv.Itoa(59-i) ||
+			rec.Header().Get("X-RateLimit-Reset") != "2026-03-10T14:23:00.000Z" {
+			t.Fatalf("request %d headers %v", i, rec.Header())
+		}
+	}
+	rec := h.do(http.MethodGet, "/incidents", live, nil)
+	wantStatus(t, rec, http.StatusTooManyRequests, "60")
+	if rec.Header().Get("Retry-After") != "55" || rec.Header().Get("X-RateLimit-Remaining") != "0" {
+		t.Fatalf("429 headers %v", rec.Header())
+	}
+	// The test environment counts on its own; a bad key is not counted or told.
+	wantStatus(t, h.do(http.MethodGet, "/incidents", test, nil), http.StatusOK)
+	bad := h.do(http.MethodGet, "/incidents", "sety_live_00000000000000000000000000000000", nil)
+	if bad.Code != http.StatusUnauthorized || bad.Header().Get("X-RateLimit-Limit") != "" {
+		t.Fatalf("401 carries rate headers: %v", bad.Header())
+	}
+	// The next minute starts afresh.
+	h.clock.Advance(55 * time.Second)
+	rec = h.do(http.MethodGet, "/incidents", live, nil)
+	wantStatus(t, rec, http.StatusOK)
+	if rec.Header().Get("X-RateLimit-Remaining") != "59" {
+		t.Fatalf("after the reset: %v", rec.Header())
+	}
+	// The other plans' limits.
+	for plan, limit := range map[auth.Plan]string{auth.Growth: "300", auth.Enterprise: "1000"} {
+		o, _ := s.Auth.CreateOrganization(ctx, string(plan), plan)
+		if got := h.do(http.MethodGet, "/incidents", h.key(o, auth.Live, auth.All), nil).Header().Get("X-RateLimit-Limit"); got != limit {
+			t.Errorf("%s limit %q, want %s", plan, got, limit)
+		}
+	}
+}
+
+func TestAPIKeyManagement(t *testing.T) {
+	h := newMemoryHarness(t)
+	body := wantStatus(t, h.do(http.MethodPost, "/api-keys", h.test, `{"name":"checkout service","scopes":["incidents:read","incidents:write"],"expires_at":"2027-01-01T00:00:00Z"}`), http.StatusCreated)
+	secret := body["key"].(string)
+	k := body["api_key"].(map[string]any)
+	id := k["key_id"].(string)
+	if !strings.HasPrefix(secret, "sety_test_") || k["prefix"] != secret[:14] || k["environment"] != "test" || k["revoked_at"] != nil ||
+		k["last_used_at"] != nil || k["expires_at"] != "2027-01-01T00:00:00.000Z" {
+		t.Fatalf("created %v", body)
+	}
+	if strings.Contains(h.do(http.MethodGet, "/api-keys", h.test, nil).Body.String(), secret) {
+		t.Fatal("the key leaked into the list")
+	}
+	// The new key works, within its scopes.
+	wantStatus(t, h.do(http.MethodGet, "/incidents", secret, nil), http.StatusOK)
+	wantStatus(t, h.do(http.MethodGet, "/access-logs", secret, nil), http.StatusForbidden)
+	// Its use is recorded without a write per request.
+	if err := h.sety.Auth.FlushLastUsed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	list := wantStatus(t, h.do(http.MethodGet, "/api-keys", h.test, nil), http.StatusOK)
+	var used any
+	for _, it := range list["data"].([]any) {
+		if it.(map[string]any)["key_id"] == id {
+			used = it.(map[string]any)["last_used_at"]
+		}
+	}
+	if used != "2026-03-10T14:22:05.412Z" || list["pagination"].(map[string]any)["total"] != 2.0 {
+		t.Fatalf("list %v", list)
+	}
+	for b, field := range map[string]string{
+		`{"name":"x","scopes":["incidents:delete"]}`:                      "scopes",
+		`{"name":"x","scopes":[]}`:                                        "scopes",
+		`{"name":"","scopes":["*"]}`:                                      "name",
+		`{"name":"x","scopes":["*"],"expires_at":"2020-01-01T00:00:00Z"}`: "expires_at",
+	} {
+		wantStatus(t, h.do(http.MethodPost, "/api-keys", h.test, b), http.StatusBadRequest, field)
+	}
+	// Revoke: other environment 404; itself 409; then 401 for the key.
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+id, h.live, nil), http.StatusNotFound)
+	self := h.do(http.MethodGet, "/api-keys", secret, nil)
+	wantStatus(t, self, http.StatusForbidden) // keys:write is not among its scopes
+	admin := h.key(h.org, auth.Test, auth.KeysWrite)
+	adminID := ""
+	for _, it := range wantStatus(t, h.do(http.MethodGet, "/api-keys?limit=1", admin, nil), http.StatusOK)["data"].([]any) {
+		adminID = it.(map[string]any)["key_id"].(string)
+	}
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+adminID, admin, nil), http.StatusConflict, "itself")
+	rev := wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+id, admin, nil), http.StatusOK)
+	if rev["api_key"].(map[string]any)["revoked_at"] == nil {
+		t.Fatalf("revoke %v", rev)
+	}
+	wantStatus(t, h.do(http.MethodGet, "/incidents", secret, nil), http.StatusUnauthorized)
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/key_0000000000000000", admin, nil), http.StatusNotFound)
+}
