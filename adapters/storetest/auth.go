@@ -105,4 +105,29 @@ func testAuth(t *testing.T, newStores NewStores) {
 			t.Fatal("revocation not visible by hash")
 		}
 	})
+
+	t.Run("ListAndTouchKeys", func(t *testing.T) {
+		t.Parallel()
+		st := newStores(t).AuthStore()
+		older := newKey(t, tenantA, "sety_live_00000000000000000000000000000001")
+		newer := newKey(t, tenantA, "sety_live_00000000000000000000000000000002")
+		newer.CreatedAt = clock.At(base.Add(time.Minute))
+		other := newKey(t, tenantATest, "sety_test_00000000000000000000000000000003")
+		for _, k := range []*auth.APIKey{older, newer, other} {
+			must(t, st.CreateAPIKey(ctx, k))
+		}
+		list, total, err := st.ListAPIKeys(ctx, tenantA, 0, 10)
+		must(t, err)
+		if total != 2 || list[0].ID != newer.ID || list[1].ID != older.ID {
+			t.Fatalf("keys: %d %v", total, list)
+		}
+		used := base.Add(time.Hour)
+		must(t, st.TouchAPIKeys(ctx, map[string]time.Time{older.ID: used, "key_unknown000000000": used}))
+		must(t, st.TouchAPIKeys(ctx, map[string]time.Time{older.ID: base})) // older news never moves it back
+		got, err := st.APIKeyByHash(ctx, older.Hash)
+		must(t, err)
+		if !got.LastUsedAt.Equal(used) {
+			t.Fatalf("last_used_at %v, want %v", got.LastUsedAt, used)
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
+	"github.com/sety-io/sety/threat"
 )
 
 func testDispatch(t *testing.T, newStores NewStores) {
@@ -85,6 +86,7 @@ func testDispatch(t *testing.T, newStores NewStores) {
 	t.Run("NearestAvailable", func(t *testing.T) { testNearest(t, newStores) })
 	t.Run("ClaimAndRelease", func(t *testing.T) { testClaim(t, newStores) })
 	t.Run("Analytics", func(t *testing.T) { testAnalytics(t, newStores) })
+	t.Run("ThreatReports", func(t *testing.T) { testThreatReports(t, newStores) })
 }
 
 func idsOf(items []*incident.Incident) []string {
@@ -393,5 +395,45 @@ func testAnalytics(t *testing.T, newStores NewStores) {
 	must(t, err)
 	if empty.Total != 0 || empty.TimeToAssignSeconds.P50 != nil || len(empty.ByDay) != 0 || empty.ByStatus == nil {
 		t.Fatalf("empty analytics %+v", empty)
+	}
+}
+
+func testThreatReports(t *testing.T, newStores NewStores) {
+	t.Parallel()
+	ctx := context.Background()
+	stores := newStores(t)
+	st := stores.IncidentStore()
+	counted := newIncident(t, tenantA, base)
+	create(t, st, counted)
+	drill := newIncident(t, tenantA, base)
+	drill.IsDrill = true
+	create(t, st, drill)
+	create(t, st, newIncident(t, tenantATest, base))
+	create(t, st, newIncident(t, tenantA, base.Add(-400*24*time.Hour))) // too old
+	falseAlarm := newIncident(t, tenantA, base)
+	outcome := incident.FalseAlarm
+	falseAlarm.Status, falseAlarm.ResolutionOutcome = incident.Resolved, &outcome
+	create(t, st, falseAlarm)
+	var got []threat.Report
+	must(t, stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
+		got = append(got, r)
+		return nil
+	}))
+	if len(got) != 1 || !got[0].At.Equal(base) || got[0].Location != counted.Location.Coordinates || got[0].Category != counted.Category || got[0].Severity != counted.Severity {
+		t.Fatalf("threat reports %+v, want only the live, non-drill, recent, real incident", got)
+	}
+	// A false alarm found out later leaves the source too.
+	_, err := st.UpdateIncident(ctx, tenantA, counted.ID, func(cur *incident.Incident) (incident.Effects, error) {
+		cur.Status, cur.ResolutionOutcome = incident.Resolved, &outcome
+		return incident.Effects{}, nil
+	})
+	must(t, err)
+	got = nil
+	must(t, stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
+		got = append(got, r)
+		return nil
+	}))
+	if len(got) != 0 {
+		t.Fatalf("%d reports after the false alarm", len(got))
 	}
 }
