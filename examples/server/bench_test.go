@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -84,4 +85,42 @@ func BenchmarkHTTP(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkMixedWorkload runs the load test's mixed workload (creates with
+// repeated keys, notes, cancels, check-ins, checkouts, lists and stats)
+// from parallel clients over a real loopback connection, on SQLite
+// (synchronous=FULL), rate limits off; ns/op is per request.
+//
+//	go test ./examples/server -run '^$' -bench MixedWorkload -benchtime 4000x
+func BenchmarkMixedWorkload(b *testing.B) {
+	h := newSQLiteHarnessSync(b, "FULL")
+	handler, _ := newHandler(h.sety, slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	client := srv.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	send := func(method, path, body string) (int, []byte) {
+		req, _ := http.NewRequest(method, srv.URL+"/v1/external"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+h.live)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, out
+	}
+	var tl tally
+	var client64 atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := int(client64.Add(1))
+		n := 0
+		for pb.Next() {
+			n++
+		}
+		mixedClient(b, send, c, n, &tl)
+	})
 }
