@@ -10,16 +10,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net/mail"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -100,8 +98,6 @@ type CreateCodeRequest struct {
 	MaxUses    *int       `json:"max_uses,omitempty" minimum:"1" maximum:"1000" doc:"Default: unlimited within the window."`
 	Length     int        `json:"length,omitempty" minimum:"4" maximum:"10" doc:"Digits in the code, 4–10; default 6."`
 }
-
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 // maxCodeAttempts bounds the search for digits no active code uses.
 const maxCodeAttempts = 20
@@ -340,20 +336,7 @@ func (s *Service) notify(ctx context.Context, events []outbox.Event) {
 
 // Validation helpers, naming the failing field.
 
-func checkText(field, v string, max int) error {
-	if !utf8.ValidString(v) {
-		return setyerr.Invalidf(field, "must be valid UTF-8")
-	}
-	if utf8.RuneCountInString(v) > max {
-		return setyerr.Invalidf(field, "must be at most %d characters", max)
-	}
-	for _, r := range v {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
-			return setyerr.Invalidf(field, "must not contain control characters")
-		}
-	}
-	return nil
-}
+func checkText(field, v string, max int) error { return validate.Text(field, v, max) }
 
 func optionalText(field, v string, max int) (*string, error) {
 	v = strings.TrimSpace(v)
@@ -386,10 +369,7 @@ func checkPhone(field string, v *string) (*string, error) {
 	if err != nil || p == nil {
 		return p, err
 	}
-	if !e164.MatchString(*p) {
-		return nil, setyerr.Invalidf(field, "must be an E.164 number such as +2348031234567")
-	}
-	return p, nil
+	return p, validate.Phone(field, *p)
 }
 
 func checkVisitor(v Visitor) (Visitor, error) {
@@ -409,8 +389,8 @@ func checkVisitor(v Visitor) (Visitor, error) {
 		return out, err
 	}
 	if out.Email != nil {
-		if a, err := mail.ParseAddress(*out.Email); err != nil || a.Address != *out.Email {
-			return out, setyerr.Invalidf("visitor.email", "must be an email address")
+		if err := validate.Email("visitor.email", *out.Email); err != nil {
+			return out, err
 		}
 	}
 	if out.VehiclePlate, err = optionalPtr("visitor.vehicle_plate", v.VehiclePlate, 20); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -105,8 +106,10 @@ func (s *Service) UpsertResponder(ctx context.Context, tenant auth.Tenant, id st
 	if err := checkText("name", in.Name, 100); err != nil {
 		return nil, err
 	}
-	if in.Phone != "" && !e164.MatchString(in.Phone) {
-		return nil, setyerr.Invalidf("phone", "must be an E.164 number such as +2348031234567")
+	if in.Phone != "" {
+		if err := validate.Phone("phone", in.Phone); err != nil {
+			return nil, err
+		}
 	}
 	if err := in.Location.Validate("location"); err != nil {
 		return nil, setyerr.Invalidf("location", "%s", strings.TrimPrefix(err.Error(), "location: "))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/loop"
 )
 
 // The engine moves incidents along without a request: it dispatches new
@@ -39,25 +40,13 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 // Run ticks every interval, and at once after Wake, until ctx ends. Errors
 // are logged and the loop goes on: the next tick retries.
 func (s *Service) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-s.wake:
+	loop.Run(ctx, interval, s.wake, func(ctx context.Context) bool {
+		n, err := s.Tick(ctx)
+		if err != nil {
+			s.log.ErrorContext(ctx, "incident engine", "error", err)
 		}
-		for {
-			n, err := s.Tick(ctx)
-			if err != nil {
-				s.log.ErrorContext(ctx, "incident engine", "error", err)
-			}
-			if n < dueBatch || ctx.Err() != nil {
-				break
-			}
-		}
-	}
+		return n == dueBatch
+	})
 }
 
 // Wake asks a running engine to tick now instead of at its next interval.

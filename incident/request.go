@@ -1,12 +1,11 @@
 package incident
 
 import (
-	"net/mail"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -38,8 +37,6 @@ type CancelIncidentRequest struct {
 type AddNoteRequest struct {
 	Message string `json:"message" minLength:"1" maxLength:"2000"`
 }
-
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 // validate checks every rule of the contract, naming the failing field. It
 // repeats the limits huma enforces at the HTTP edge because Go callers reach
@@ -95,12 +92,14 @@ func validateSubject(s *Subject) error {
 			}
 		}
 	}
-	if s.Phone != nil && *s.Phone != "" && !e164.MatchString(*s.Phone) {
-		return setyerr.Invalidf("subject.phone", "must be an E.164 number such as +2348031234567")
+	if s.Phone != nil && *s.Phone != "" {
+		if err := validate.Phone("subject.phone", *s.Phone); err != nil {
+			return err
+		}
 	}
 	if s.Email != nil && *s.Email != "" {
-		if a, err := mail.ParseAddress(*s.Email); err != nil || a.Address != *s.Email {
-			return setyerr.Invalidf("subject.email", "must be an email address")
+		if err := validate.Email("subject.email", *s.Email); err != nil {
+			return err
 		}
 	}
 	if len(s.Metadata) > 50 {
@@ -120,22 +119,8 @@ func validateSubject(s *Subject) error {
 	return nil
 }
 
-// checkText rejects text that is not valid UTF-8, holds NUL or other control
-// characters (except tab and newlines), or is longer than max characters.
-func checkText(field, v string, max int) error {
-	if !utf8.ValidString(v) {
-		return setyerr.Invalidf(field, "must be valid UTF-8")
-	}
-	if utf8.RuneCountInString(v) > max {
-		return setyerr.Invalidf(field, "must be at most %d characters", max)
-	}
-	for _, r := range v {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
-			return setyerr.Invalidf(field, "must not contain control characters")
-		}
-	}
-	return nil
-}
+// checkText is the shared text rule, naming field.
+func checkText(field, v string, max int) error { return validate.Text(field, v, max) }
 
 // optional returns nil for empty text, so unset fields are null on the wire.
 func optional(s string) *string {

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/loop"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -85,25 +86,13 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 
 // Run ticks every interval, and at once after Wake or Notify, until ctx ends.
 func (s *Service) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-s.wake:
+	loop.Run(ctx, interval, s.wake, func(ctx context.Context) bool {
+		n, err := s.Tick(ctx)
+		if err != nil {
+			s.log.ErrorContext(ctx, "webhook worker", "error", err)
 		}
-		for {
-			n, err := s.Tick(ctx)
-			if err != nil {
-				s.log.ErrorContext(ctx, "webhook worker", "error", err)
-			}
-			if n < batch || ctx.Err() != nil {
-				break
-			}
-		}
-	}
+		return n == batch
+	})
 }
 
 // plan makes one delivery per enabled endpoint of the event's tenant that

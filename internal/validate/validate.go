@@ -1,0 +1,46 @@
+// Package validate holds the input rules every domain shares, each error
+// naming the field it is about (setyerr.Invalid).
+package validate
+
+import (
+	"net/mail"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/sety-io/sety/setyerr"
+)
+
+// Text rejects text that is not valid UTF-8, holds control characters
+// other than tab and line breaks, or has more than max characters.
+func Text(field, v string, max int) error {
+	if !utf8.ValidString(v) {
+		return setyerr.Invalidf(field, "must be valid UTF-8")
+	}
+	if utf8.RuneCountInString(v) > max {
+		return setyerr.Invalidf(field, "must be at most %d characters", max)
+	}
+	for _, r := range v {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return setyerr.Invalidf(field, "must not contain control characters")
+		}
+	}
+	return nil
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// Phone requires an E.164 number such as +2348031234567.
+func Phone(field, v string) error {
+	if !e164.MatchString(v) {
+		return setyerr.Invalidf(field, "must be an E.164 number such as +2348031234567")
+	}
+	return nil
+}
+
+// Email requires a bare address (no display name).
+func Email(field, v string) error {
+	if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+		return setyerr.Invalidf(field, "must be an email address")
+	}
+	return nil
+}
