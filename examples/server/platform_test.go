@@ -110,8 +110,10 @@ func TestAPIKeyManagement(t *testing.T) {
 	wantStatus(t, self, http.StatusForbidden) // keys:write is not among its scopes
 	admin := h.key(h.org, auth.Test, auth.KeysWrite)
 	adminID := ""
-	for _, it := range wantStatus(t, h.do(http.MethodGet, "/api-keys?limit=1", admin, nil), http.StatusOK)["data"].([]any) {
-		adminID = it.(map[string]any)["key_id"].(string)
+	for _, it := range wantStatus(t, h.do(http.MethodGet, "/api-keys", admin, nil), http.StatusOK)["data"].([]any) {
+		if it.(map[string]any)["prefix"] == admin[:14] {
+			adminID = it.(map[string]any)["key_id"].(string)
+		}
 	}
 	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+adminID, admin, nil), http.StatusConflict, "itself")
 	rev := wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+id, admin, nil), http.StatusOK)
