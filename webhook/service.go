@@ -13,6 +13,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -139,8 +140,8 @@ func (s *Service) CreateEndpoint(ctx context.Context, tenant auth.Tenant, req Cr
 
 func description(d string) (*string, error) {
 	d = strings.TrimSpace(d)
-	if len([]rune(d)) > 500 {
-		return nil, setyerr.Invalidf("description", "must be at most 500 characters")
+	if err := validate.Text("description", d, 500); err != nil {
+		return nil, err
 	}
 	if d == "" {
 		return nil, nil

@@ -207,13 +207,8 @@ func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenant auth.Tenant) ([]*w
 
 func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
 	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE id = ? AND org_id = ? AND environment = ?`,
-			d.EndpointID, d.OrgID, d.Environment).Scan(&n); err != nil {
+		if err := endpointOf(ctx, tx, d); err != nil {
 			return err
-		}
-		if n == 0 {
-			return webhook.ErrEndpointNotFound
 		}
 		if err := insertEvents(ctx, tx, []outbox.Event{ev}); err != nil {
 			return err
@@ -378,13 +373,8 @@ func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endp
 
 func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) error {
 	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE id = ? AND org_id = ? AND environment = ?`,
-			d.EndpointID, d.OrgID, d.Environment).Scan(&n); err != nil {
+		if err := endpointOf(ctx, tx, d); err != nil {
 			return err
-		}
-		if n == 0 {
-			return webhook.ErrEndpointNotFound
 		}
 		return insertDelivery(ctx, tx, d)
 	}))
@@ -414,4 +404,17 @@ func pendingEvents(ctx context.Context, q interface {
 		out = append(out, ev)
 	}
 	return out, rows.Err()
+}
+
+// endpointOf checks that the delivery's endpoint exists in its tenant.
+func endpointOf(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE id = ? AND org_id = ? AND environment = ?`,
+		d.EndpointID, d.OrgID, d.Environment).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return webhook.ErrEndpointNotFound
+	}
+	return nil
 }
