@@ -76,7 +76,7 @@ type routeInput struct {
 	Path     string  `query:"path" maxLength:"20000" doc:"lng,lat;lng,lat;… 2–500 points. Or polyline." example:"3.3792,6.5244;3.4219,6.4281"`
 	Polyline string  `query:"polyline" maxLength:"20000" doc:"Encoded polyline (precision 5), instead of path."`
 	BufferM  float64 `query:"buffer_m" doc:"Corridor half-width, 25–1,000 m; default 150."`
-	At       string  `query:"at" doc:"RFC 3339 time the route is travelled (recorded in the window only)."`
+	At       string  `query:"at" doc:"RFC 3339 time the route is travelled: the corridor's hour-of-day profile adjusts the scores."`
 	DaysParam
 }
 

@@ -44,7 +44,8 @@ type RouteQuery struct {
 
 // Route rates a path: it is cut into segments of at most 500 m, each
 // scored like a place from the decayed weight within buffer_m of it per
-// km² of its corridor.
+// km² of its corridor. With At, the corridor's hour-of-day profile scales
+// every segment for that hour, as for a safety score.
 func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	if len(q.Path) < 2 || len(q.Path) > 500 {
 		return nil, setyerr.Invalidf("path", "must have 2 to 500 points")
@@ -90,13 +91,26 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 		minLat, maxLat = math.Min(minLat, p.Lat()), math.Max(maxLat, p.Lat())
 	}
 	e.mu.RLock()
+	// Weigh every segment first: with At, the whole corridor's hour profile
+	// scales them all alike before they are scored.
+	weights := make([]float64, len(out.Segments))
+	var hours [24]int
+	total := 0
+	for i := range out.Segments {
+		s := &out.Segments[i]
+		weights[i], s.IncidentCount = e.corridor(&w, s.From, s.To, buffer, &hours)
+		total += s.IncidentCount
+	}
+	factor := 1.0
+	if !q.At.IsZero() && total > 0 {
+		factor = hourFactor(hours, total, q.At.UTC().Hour())
+	}
 	var sum float64
 	worst := 101
 	for i := range out.Segments {
 		s := &out.Segments[i]
-		wt, n := e.corridor(&w, s.From, s.To, buffer)
 		area := (s.DistanceMeters*2*buffer + math.Pi*buffer*buffer) / 1e6
-		s.Score, s.IncidentCount = ref.scoreOf(wt/area), n
+		s.Score = ref.scoreOf(weights[i] * factor / area)
 		s.Level = Level(s.Score)
 		sum += float64(s.Score) * math.Max(s.DistanceMeters, 1)
 		if s.Score < worst {
@@ -122,9 +136,9 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	return out, nil
 }
 
-// corridor sums the cells whose centers lie within buffer of the segment;
-// callers hold e.mu.
-func (e *Engine) corridor(w *window, a, b geo.Point, buffer float64) (float64, int) {
+// corridor sums the cells whose centers lie within buffer of the segment,
+// adding their hour-of-day counts to hours; callers hold e.mu.
+func (e *Engine) corridor(w *window, a, b geo.Point, buffer float64, hours *[24]int) (float64, int) {
 	mid := geo.Interpolate(a, b, 0.5)
 	reach := geo.Distance(a, b)/2 + buffer
 	var sum float64
@@ -134,6 +148,11 @@ func (e *Engine) corridor(w *window, a, b geo.Point, buffer float64) (float64, i
 			ws, ns := w.weight(c)
 			sum += ws
 			n += ns
+			for _, bk := range w.span(c) {
+				for h, v := range bk.hours {
+					hours[h] += int(v)
+				}
+			}
 		}
 	})
 	return sum, n

@@ -187,6 +187,11 @@ func routeThroughSpot(t *testing.T, e *threat.Engine) {
 	if geo.Distance(worst.From, spotA) > 600 && geo.Distance(worst.To, spotA) > 600 {
 		t.Fatalf("the worst segment %v–%v is not at A", worst.From, worst.To)
 	}
+	// At night, when A is busiest, the same route scores no better.
+	night, err := e.Route(threat.RouteQuery{Path: through, Query: threat.Query{At: time.Date(2026, 3, 10, 22, 30, 0, 0, time.UTC)}})
+	if err != nil || night.Score > r1.Score {
+		t.Fatalf("through A at 22:30 scores %v (%v), by day %d", night.Score, err, r1.Score)
+	}
 	// Same route as a polyline.
 	r3, err := e.Route(threat.RouteQuery{Path: mustDecode(t, geo.EncodePolyline(through))})
 	if err != nil || r3.Score != r1.Score {
