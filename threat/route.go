@@ -95,15 +95,15 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	// scales them all alike before they are scored.
 	weights := make([]float64, len(out.Segments))
 	var hours [24]int
-	total := 0
+	incidents := 0
 	for i := range out.Segments {
 		s := &out.Segments[i]
 		weights[i], s.IncidentCount = e.corridor(&w, s.From, s.To, buffer, &hours)
-		total += s.IncidentCount
+		incidents += s.IncidentCount
 	}
 	factor := 1.0
-	if !q.At.IsZero() && total > 0 {
-		factor = hourFactor(hours, total, q.At.UTC().Hour())
+	if !q.At.IsZero() && incidents > 0 {
+		factor = hourFactor(hours, incidents, q.At.UTC().Hour())
 	}
 	var sum float64
 	worst := 101
