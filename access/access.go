@@ -82,9 +82,10 @@ type AccessCode struct {
 // Tenant returns the code's tenant.
 func (c *AccessCode) Tenant() auth.Tenant { return auth.Tenant{OrgID: c.OrgID, Env: c.Environment} }
 
-// statusAt derives the status at now: revoked, then used up, then expired.
-// A code not yet valid is active: it exists and will work.
-func (c *AccessCode) statusAt(now time.Time) string {
+// StatusAt derives the status at now: revoked, then used up, then expired.
+// A code not yet valid is active: it exists and will work. Adapters that
+// filter by status follow it.
+func (c *AccessCode) StatusAt(now time.Time) string {
 	switch {
 	case !c.RevokedAt.IsZero():
 		return Revoked

@@ -41,13 +41,13 @@ type Config struct {
 
 // Service issues and validates access codes and keeps access logs.
 type Service struct {
-	store   Store
-	cfg     Config
-	now     clock.Func
-	newID   ids.Generator
-	log     *slog.Logger
-	keyOnce sync.Mutex
-	key     []byte
+	store Store
+	cfg   Config
+	now   clock.Func
+	newID ids.Generator
+	log   *slog.Logger
+	keyMu sync.Mutex
+	key   []byte
 }
 
 // NewService returns a Service over store.
@@ -71,17 +71,17 @@ func NewService(store Store, cfg Config) *Service {
 // codeHash is the keyed hash a code is stored and found by; the tenant is
 // part of it so equal digits of two tenants never share a hash.
 func (s *Service) codeHash(ctx context.Context, tenant auth.Tenant, code string) ([]byte, error) {
-	s.keyOnce.Lock()
+	s.keyMu.Lock()
 	if s.key == nil {
 		k, err := s.store.CodeKey(ctx)
 		if err != nil {
-			s.keyOnce.Unlock()
+			s.keyMu.Unlock()
 			return nil, fmt.Errorf("load access code key: %w", err)
 		}
 		s.key = k
 	}
 	key := s.key
-	s.keyOnce.Unlock()
+	s.keyMu.Unlock()
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(tenant.OrgID + "\x00" + string(tenant.Env) + "\x00" + code))
 	return mac.Sum(nil), nil
@@ -165,7 +165,7 @@ func (s *Service) CreateCode(ctx context.Context, tenant auth.Tenant, req Create
 		if err != nil {
 			return nil, "", err
 		}
-		c.Status = c.statusAt(now)
+		c.Status = c.StatusAt(now)
 		return c, digits, nil
 	}
 	return nil, "", setyerr.E(setyerr.Conflict, "could not find free %d-digit code; use a longer length", length)
@@ -199,7 +199,7 @@ func (s *Service) Code(ctx context.Context, tenant auth.Tenant, id string) (*Acc
 	if err != nil {
 		return nil, err
 	}
-	c.Status = c.statusAt(s.now())
+	c.Status = c.StatusAt(s.now())
 	return c, nil
 }
 
@@ -211,7 +211,7 @@ func (s *Service) Codes(ctx context.Context, tenant auth.Tenant, f CodeFilter) (
 	f.Now = s.now()
 	items, total, err := s.store.ListCodes(ctx, tenant, f)
 	for _, c := range items {
-		c.Status = c.statusAt(f.Now)
+		c.Status = c.StatusAt(f.Now)
 	}
 	return items, total, err
 }
@@ -224,7 +224,7 @@ func (s *Service) RevokeCode(ctx context.Context, tenant auth.Tenant, id string)
 	now := clock.Stamp(s.now)
 	var events []outbox.Event
 	c, err := s.store.UpdateCode(ctx, tenant, id, func(c *AccessCode) ([]outbox.Event, error) {
-		if st := c.statusAt(now); st != Active {
+		if st := c.StatusAt(now); st != Active {
 			return nil, setyerr.E(setyerr.Conflict, "access code is %s and cannot be revoked", st)
 		}
 		c.RevokedAt = clock.At(now)
@@ -237,7 +237,7 @@ func (s *Service) RevokeCode(ctx context.Context, tenant auth.Tenant, id string)
 		return nil, err
 	}
 	s.notify(ctx, events)
-	c.Status = c.statusAt(now)
+	c.Status = c.StatusAt(now)
 	return c, nil
 }
 
@@ -293,7 +293,7 @@ func (s *Service) Validate(ctx context.Context, tenant auth.Tenant, req Validate
 		s.notify(ctx, events)
 	}
 	if res.AccessCode != nil {
-		res.AccessCode.Status = res.AccessCode.statusAt(now)
+		res.AccessCode.Status = res.AccessCode.StatusAt(now)
 	}
 	res.Valid = res.Reason == ReasonOK
 	return res, nil

@@ -19,15 +19,6 @@ type Time struct{ time.Time }
 // At wraps t as a wire timestamp.
 func At(t time.Time) Time { return Time{t} }
 
-// Ptr returns the time, or nil when unset, for storage code.
-func (t Time) Ptr() *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	v := t.Time
-	return &v
-}
-
 // MarshalJSON writes null for an unset time and Layout otherwise.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang/mock/gomock"
+
 	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/mock"
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -540,5 +543,28 @@ func TestAnalytics(t *testing.T) {
 	}
 	if _, err := w.svc.Analytics(w.ctx, live, start.Add(-400*24*time.Hour), start); !setyerr.Is(err, setyerr.Invalid) {
 		t.Fatalf("a 400-day window: %v, want Invalid", err)
+	}
+}
+
+// A Dispatcher of one's own decides who goes; the engine still claims the
+// responder in the incident's transaction.
+func TestCustomDispatcherDecides(t *testing.T) {
+	w := newWorld(t)
+	near := w.responder(1, 0.5)
+	far := w.responder(2, 9)
+	ctrl := gomock.NewController(t)
+	d := mock.NewDispatcher(ctrl)
+	d.EXPECT().Rank(gomock.Any(), gomock.Any()).Return([]incident.ResponderAssignment{
+		{ResponderID: far, Name: "Unit 2", DistanceMeters: 9000, ETASeconds: 1080},
+		{ResponderID: near, Name: "Unit 1", DistanceMeters: 500, ETASeconds: 60},
+	}, nil)
+	w.svc = incident.NewService(w.st.IncidentStore(), incident.Config{Now: w.clk.Now, NewID: w.ids, Responders: w.st.ResponderStore(), Dispatcher: d})
+	inc := w.create(live, incident.High, here)
+	w.tick(0)
+	if got := w.get(live, inc.ID); got.Status != incident.Assigned || got.Responder.ResponderID != far {
+		t.Fatalf("assigned %+v, want the dispatcher's first choice %s", got.Responder, far)
+	}
+	if w.responderState(far).Status != incident.Busy || w.responderState(near).Status != incident.Available {
+		t.Fatal("the claim did not follow the dispatcher's choice")
 	}
 }

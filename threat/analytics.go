@@ -192,7 +192,7 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 	if area > 0 {
 		out.Comparison.RelativeRisk = round3(local / area)
 	}
-	out.Prediction = e.predict(&w, q.Location, r, hours, out.IncidentCount)
+	out.Prediction = e.predict(&w, q.Location, r, out.IncidentCount)
 
 	// Zones whose center lies within the radius, and the safest cells.
 	dLat := r / metersPerDegree
@@ -324,7 +324,7 @@ func repeats(bs []cellDay) (float64, *float64) {
 // into a daily rate (a steady Poisson rate μ has decayed sum μ·h/ln 2), on
 // counts not weights, boosted by near repeats (incidents within 200 m in
 // the last 14 days, +15 % each, at most +100 %).
-func (e *Engine) predict(w *window, p geo.Point, r float64, hours [24]int, n int) RiskPrediction {
+func (e *Engine) predict(w *window, p geo.Point, r float64, n int) RiskPrediction {
 	var decayedCount float64
 	e.near(p, r, func(_ cellKey, c *cell, _ float64) {
 		for _, b := range w.span(c) {

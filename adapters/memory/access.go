@@ -64,11 +64,7 @@ func (m *accessStore) CodeKey(ctx context.Context) ([]byte, error) {
 	return slices.Clone(m.codeKey), nil
 }
 
-// activeAt mirrors the SQL of the SQLite adapter: not revoked, not used up,
-// not past valid_until.
-func activeAt(c *access.AccessCode, now time.Time) bool {
-	return c.RevokedAt.IsZero() && (c.MaxUses == nil || c.Uses < *c.MaxUses) && now.Before(c.ValidUntil.Time)
-}
+func activeAt(c *access.AccessCode, now time.Time) bool { return c.StatusAt(now) == access.Active }
 
 func (m *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now time.Time) error {
 	m.mu.Lock()
@@ -98,24 +94,12 @@ func (m *accessStore) GetCode(ctx context.Context, tenant auth.Tenant, id string
 	return cloneCode(c), nil
 }
 
-func statusAt(c *access.AccessCode, now time.Time) string {
-	switch {
-	case !c.RevokedAt.IsZero():
-		return access.Revoked
-	case c.MaxUses != nil && c.Uses >= *c.MaxUses:
-		return access.Used
-	case !now.Before(c.ValidUntil.Time):
-		return access.Expired
-	}
-	return access.Active
-}
-
 func (m *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f access.CodeFilter) ([]*access.AccessCode, int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var match []*access.AccessCode
 	for _, c := range m.codes {
-		if c.Tenant() == tenant && (f.Site == "" || c.Site == f.Site) && (f.Status == "" || statusAt(c, f.Now) == f.Status) {
+		if c.Tenant() == tenant && (f.Site == "" || c.Site == f.Site) && (f.Status == "" || c.StatusAt(f.Now) == f.Status) {
 			match = append(match, c)
 		}
 	}

@@ -388,9 +388,7 @@ func (s *accessStore) ListLogs(ctx context.Context, tenant auth.Tenant, f access
 	return out, total, err
 }
 
-func queryLogs(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]*access.AccessLog, error) {
+func queryLogs(ctx context.Context, q querier, query string, args ...any) ([]*access.AccessLog, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, translate(err)

@@ -125,21 +125,9 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM incidents`+cond, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)
 	}
-	rows, err := tx.QueryContext(ctx, selectIncident+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+	out, err := queryIncidents(ctx, tx, selectIncident+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
 		append(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	var out []*incident.Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, inc)
-	}
-	return out, total, translate(rows.Err())
+	return out, total, err
 }
 
 // inList adds "column IN (?, ?...)" for a non-empty filter list.
@@ -220,17 +208,19 @@ func columnsOf(inc *incident.Incident) ([]any, error) {
 }
 
 func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
-	return s.queryIncidents(ctx, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= ?
+	return queryIncidents(ctx, s.read, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= ?
 		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT ?`, now.UnixMilli(), limit)
 }
 
 func (s *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
-	return s.queryIncidents(ctx, selectIncident+` WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
+	return queryIncidents(ctx, s.read, selectIncident+` WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
 		ORDER BY severity_rank DESC, created_at, id LIMIT ?`, tenant.OrgID, tenant.Env, limit)
 }
 
-func (s *incidentStore) queryIncidents(ctx context.Context, query string, args ...any) ([]*incident.Incident, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
+// queryIncidents runs query on q (the read pool or a transaction) and
+// scans its incidents.
+func queryIncidents(ctx context.Context, q querier, query string, args ...any) ([]*incident.Incident, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, translate(err)
 	}

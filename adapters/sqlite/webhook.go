@@ -381,9 +381,7 @@ func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) 
 }
 
 // pendingEvents lists unpublished events in commit order.
-func pendingEvents(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, limit int) ([]outbox.Event, error) {
+func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, org_id, environment, type, subject_id, sequence, data, created_at
 		FROM outbox_events WHERE published_at IS NULL ORDER BY position LIMIT ?`, limit)
 	if err != nil {
