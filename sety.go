@@ -65,7 +65,7 @@ type config struct {
 	log         *slog.Logger
 	basePath    string
 	healthAlias string
-	notifier    incident.Notifier
+	notifier    outbox.Notifier
 	dispatcher  incident.Dispatcher
 	sla         incident.SLAPolicy
 	simulation  incident.Simulation
@@ -99,7 +99,7 @@ func WithBasePath(path string) Option {
 func WithHealthAlias(path string) Option { return func(c *config) { c.healthAlias = path } }
 
 // WithNotifier tells n of every event after it is committed.
-func WithNotifier(n incident.Notifier) Option { return func(c *config) { c.notifier = n } }
+func WithNotifier(n outbox.Notifier) Option { return func(c *config) { c.notifier = n } }
 
 // WithDispatcher replaces the built-in nearest-available dispatcher.
 func WithDispatcher(d incident.Dispatcher) Option { return func(c *config) { c.dispatcher = d } }
@@ -162,7 +162,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	}
 	webhooks := webhook.NewService(stores.WebhookStore(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
-	notifiers := notifiers{webhooks, engine}
+	notifiers := outbox.Notifiers{webhooks, threatFeed{engine}}
 	if c.notifier != nil {
 		notifiers = append(notifiers, c.notifier)
 	}
@@ -210,15 +210,6 @@ func (s *Sety) Register(api huma.API) {
 	access.Register(g, s.Access, s.log)
 	threat.Register(g, s.Threat, s.log)
 	webhook.Register(g, s.Webhooks, s.log)
-}
-
-// notifiers tells every notifier of committed events.
-type notifiers []incident.Notifier
-
-func (ns notifiers) Notify(ctx context.Context, events []outbox.Event) {
-	for _, n := range ns {
-		n.Notify(ctx, events)
-	}
 }
 
 // LoadThreat fills the threat engine from the store's incident history;

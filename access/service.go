@@ -26,10 +26,8 @@ import (
 type Config struct {
 	Now      clock.Func
 	NewID    ids.Generator
-	Notifier interface {
-		Notify(context.Context, []outbox.Event)
-	}
-	Logger *slog.Logger
+	Notifier outbox.Notifier
+	Logger   *slog.Logger
 	// CodeKey keys the hash codes are stored as. Keep it outside the
 	// database: with it, a 6-digit code's hash is cheap to reverse. Without
 	// one, the service uses a random key kept in the store.

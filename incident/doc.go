@@ -55,7 +55,8 @@
 //
 // The package declares what it needs: [Store] and [ResponderStore]
 // (adapters/memory and adapters/sqlite, checked by adapters/storetest),
-// [Dispatcher] and [Notifier] (the webhook worker's wake-up). [Register]
+// [Dispatcher], and an outbox.Notifier told of committed events (the
+// webhook worker's wake-up, the threat engine's feed). [Register]
 // mounts the incident operations on a huma API, [RegisterConsole] the
 // operations console; sety.Register does both.
 package incident

@@ -148,6 +148,15 @@ type Tracking struct {
 // Tenant returns the tenant that owns the incident.
 func (i *Incident) Tenant() auth.Tenant { return auth.Tenant{OrgID: i.OrgID, Env: i.Environment} }
 
+// CountsAsThreat reports whether the incident belongs in threat
+// intelligence: a live incident, not a drill, not a false alarm. It is the
+// one statement of the rule: adapters store its answer beside the incident
+// (for the engine's start-up load), and the facade's event feed applies it
+// to committed events.
+func (i *Incident) CountsAsThreat() bool {
+	return i.Environment == auth.Live && !i.IsDrill && !i.IsFalseAlarm()
+}
+
 // IsFalseAlarm reports whether the incident turned out to be no threat: a
 // resolution outcome false_alarm, or a cancel whose reason says "false
 // alarm". Threat intelligence leaves such incidents out.

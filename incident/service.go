@@ -31,7 +31,7 @@ const (
 type Config struct {
 	Now        clock.Func
 	NewID      ids.Generator
-	Notifier   Notifier
+	Notifier   outbox.Notifier
 	Logger     *slog.Logger
 	Responders ResponderStore // the pool the built-in dispatcher and the console use
 	Dispatcher Dispatcher
@@ -48,7 +48,7 @@ type Service struct {
 	responders ResponderStore
 	now        clock.Func
 	newID      ids.Generator
-	notifier   Notifier
+	notifier   outbox.Notifier
 	log        *slog.Logger
 	dispatcher Dispatcher
 	sla        SLAPolicy

@@ -147,7 +147,7 @@ func TestCreateValidation(t *testing.T) {
 func TestCreateNotifiesOnlyAfterANewCommit(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	store := mock.NewIncidentStore(ctrl)
-	notifier := mock.NewIncidentNotifier(ctrl)
+	notifier := mock.NewNotifier(ctrl)
 	svc := incident.NewService(store, incident.Config{Notifier: notifier, NewID: ids.Sequential()})
 	ctx := context.Background()
 	req := incident.CreateIncidentRequest{Category: incident.SOS, Location: lagos(), IdempotencyKey: "trip_1"}

@@ -1,6 +1,6 @@
 package incident
 
-//go:generate go tool mockgen -source=store.go -destination=../adapters/mock/incident_store.go -package=mock -mock_names=Store=IncidentStore,ResponderStore=ResponderStore,Notifier=IncidentNotifier,Dispatcher=Dispatcher
+//go:generate go tool mockgen -source=store.go -destination=../adapters/mock/incident_store.go -package=mock -mock_names=Store=IncidentStore,ResponderStore=ResponderStore,Dispatcher=Dispatcher
 
 import (
 	"context"
@@ -107,13 +107,6 @@ type Filter struct {
 	From, To   time.Time // bounds on created_at, inclusive; zero is unbounded
 	Offset     int
 	Limit      int // at least 1
-}
-
-// Notifier hears of events after their transaction committed. The webhook
-// worker implements it to wake early; losing a notification loses nothing,
-// because the events are in the store.
-type Notifier interface {
-	Notify(ctx context.Context, events []outbox.Event)
 }
 
 // Dispatcher chooses responders for a live incident.

@@ -1,5 +1,7 @@
 package outbox
 
+//go:generate go tool mockgen -source=event.go -destination=../adapters/mock/notifier.go -package=mock -mock_names=Reader=OutboxReader,Notifier=Notifier
+
 import (
 	"context"
 	"encoding/json"
@@ -27,4 +29,21 @@ type Event struct {
 type Reader interface {
 	// PendingEvents returns up to limit unpublished events, oldest first.
 	PendingEvents(ctx context.Context, limit int) ([]Event, error)
+}
+
+// Notifier hears of events after their transaction committed: the webhook
+// worker, to wake early, and the threat engine's feed. Losing a notification
+// loses nothing, because the events are in the store.
+type Notifier interface {
+	Notify(ctx context.Context, events []Event)
+}
+
+// Notifiers tells each of its members, in order.
+type Notifiers []Notifier
+
+// Notify tells every member of events.
+func (ns Notifiers) Notify(ctx context.Context, events []Event) {
+	for _, n := range ns {
+		n.Notify(ctx, events)
+	}
 }

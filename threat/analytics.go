@@ -140,7 +140,7 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 			out.IncidentCount += n
 			for si, v := range b.sevs {
 				if v > 0 && !w.hasFilter {
-					out.BySeverity[string(severities[si])] += int(v)
+					out.BySeverity[string(Severities[si])] += int(v)
 				}
 			}
 			for h, v := range b.hours {
@@ -155,7 +155,7 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 	})
 	for i, c := range cats {
 		if c > 0 {
-			out.ByCategory[string(categories[i])] = c
+			out.ByCategory[string(Categories[i])] = c
 		}
 	}
 	if w.hasFilter {

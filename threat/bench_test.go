@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/threat"
 )
 
@@ -59,7 +58,7 @@ func BenchmarkEngine(b *testing.B) {
 		b.ReportMetric(bigLoad.Seconds(), "load-s")
 	})
 	b.Run("ingest", func(b *testing.B) {
-		r := threat.Report{At: now.Add(-time.Hour), Location: at(1, 1), Category: incident.SOS, Severity: incident.High}
+		r := threat.Report{At: now.Add(-time.Hour), Location: at(1, 1), Category: threat.SOS, Severity: threat.High}
 		i := 0
 		for b.Loop() {
 			r.Location = at(float64(i%200)/10-10, float64(i%97)/5-10)

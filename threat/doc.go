@@ -4,9 +4,12 @@
 //
 // # Data
 //
-// The engine reads live, non-drill incidents that were not false alarms
-// (from a [Source] at start, then from committed events via Notify) and
-// external reports ([Engine.Add]). It keeps no incident, only aggregates:
+// The engine sees [Report]s only — where, when, what, how bad — and
+// depends on no other domain. Sety's facade translates its incidents into
+// reports: the live, non-drill incidents that were not false alarms, from
+// a [Source] at start, then from committed events ([Engine.Add] and
+// [Engine.Remove]); external reports come through [Engine.Add] too. It
+// keeps no report, only aggregates:
 // a grid of square cells (250 m by default; cells are that many degrees of
 // latitude wide, so narrower away from the equator) and, per cell, one
 // bucket per UTC day with the count, the severity-weighted count by

@@ -2,33 +2,12 @@ package threat
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/sety-io/sety/clock"
-	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/incident"
-	"github.com/sety-io/sety/outbox"
 )
-
-// Report is one incident as the engine sees it: where, when, what, how bad.
-// Live incidents arrive from the store and the event stream; external
-// reports (crime feeds, partner data) through Engine.Add.
-type Report struct {
-	At       time.Time
-	Location geo.Point
-	Category incident.Category
-	Severity incident.Severity
-}
-
-// Source lists the incidents the engine starts from: live, non-drill
-// incidents created since a time, without false alarms.
-type Source interface {
-	ThreatReports(ctx context.Context, since time.Time, fn func(Report) error) error
-}
 
 // Config tunes the engine; zero fields get the contract's defaults.
 type Config struct {
@@ -137,36 +116,4 @@ func (e *Engine) Len() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.n
-}
-
-// Notify keeps the engine current from committed incident events: a live
-// incident counts from its creation and stops counting when it turns out
-// to be a false alarm. It makes Engine an incident.Notifier.
-func (e *Engine) Notify(_ context.Context, events []outbox.Event) {
-	for _, ev := range events {
-		if ev.Environment != "live" || !strings.HasPrefix(ev.Type, "incident.") {
-			continue
-		}
-		var data struct{ Incident incident.Incident }
-		if err := json.Unmarshal(ev.Data, &data); err != nil || data.Incident.IsDrill {
-			continue
-		}
-		inc := &data.Incident
-		inc.Environment = "live" // not in the payload: the event says it
-		r := Report{At: inc.CreatedAt.Time, Location: inc.Location.Coordinates, Category: inc.Category, Severity: inc.Severity}
-		switch ev.Type {
-		case incident.TypeCreated:
-			e.Add(r)
-		case incident.TypeCancelled, incident.TypeResolved:
-			if !CountsAsThreat(inc) {
-				e.Remove(r)
-			}
-		}
-	}
-}
-
-// CountsAsThreat reports whether an incident belongs in threat
-// intelligence: live, not a drill, not a false alarm.
-func CountsAsThreat(inc *incident.Incident) bool {
-	return !inc.IsDrill && inc.Environment == "live" && !inc.IsFalseAlarm()
 }

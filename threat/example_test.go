@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/threat"
 )
 
@@ -16,11 +15,11 @@ func ExampleEngine_Score() {
 	// A quiet neighbourhood, and one corner with trouble every night.
 	for i := range 200 {
 		e.Add(threat.Report{At: now.Add(-time.Duration(i) * 11 * time.Hour), Location: geo.NewPoint(6.50+float64(i%20)/200, 3.37+float64(i/20)/200),
-			Category: incident.SOS, Severity: incident.Low})
+			Category: threat.SOS, Severity: threat.Low})
 	}
 	corner := geo.NewPoint(6.4281, 3.4219)
 	for i := range 60 {
-		e.Add(threat.Report{At: now.Add(-time.Duration(i) * 24 * time.Hour), Location: corner, Category: incident.Vehicle, Severity: incident.Critical})
+		e.Add(threat.Report{At: now.Add(-time.Duration(i) * 24 * time.Hour), Location: corner, Category: threat.Vehicle, Severity: threat.Critical})
 	}
 	e.Refresh()
 	// The corner, a spot of the neighbourhood, and a place with no history.

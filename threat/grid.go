@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/incident"
 )
 
 // metersPerDegree is the length of a degree of latitude.
@@ -44,16 +43,7 @@ func (g grid) span(minLng, minLat, maxLng, maxLat float64) (x0, y0, x1, y1 int32
 		int32(math.Floor(maxLng / g.deg)), int32(math.Floor(maxLat / g.deg))
 }
 
-// Category and severity indexes of the aggregates.
-var (
-	categories = []incident.Category{incident.SOS, incident.Vehicle, incident.LocationThreat, incident.Medical}
-	severities = []incident.Severity{incident.Low, incident.Medium, incident.High, incident.Critical}
-	// SeverityWeights are the weights of the contract: low 1, medium 2,
-	// high 3, critical 5.
-	SeverityWeights = map[incident.Severity]float64{incident.Low: 1, incident.Medium: 2, incident.High: 3, incident.Critical: 5}
-)
-
-func categoryIndex(c incident.Category) int { return slices.Index(categories, c) }
+func categoryIndex(c Category) int { return slices.Index(Categories, c) }
 
 // bucket aggregates one cell's incidents of one UTC day.
 type bucket struct {
@@ -84,7 +74,7 @@ func (c *cell) add(r Report, sign int) {
 		c.buckets = slices.Insert(c.buckets, i, bucket{day: day})
 	}
 	b := &c.buckets[i]
-	ci, si := categoryIndex(r.Category), slices.Index(severities, r.Severity)
+	ci, si := categoryIndex(r.Category), slices.Index(Severities, r.Severity)
 	h := r.At.UTC().Hour()
 	if sign > 0 {
 		b.n++
@@ -118,7 +108,7 @@ type window struct {
 	hasFilter bool
 }
 
-func newWindow(now time.Time, days int, halfLife time.Duration, category incident.Category) window {
+func newWindow(now time.Time, days int, halfLife time.Duration, category Category) window {
 	w := window{from: now.Add(-time.Duration(days) * 24 * time.Hour), to: now, endDay: dayOf(now)}
 	w.startDay = dayOf(w.from)
 	w.decay = make([]float64, w.endDay-w.startDay+1)
@@ -128,7 +118,7 @@ func newWindow(now time.Time, days int, halfLife time.Duration, category inciden
 		age := max(0, nowDays-(float64(w.endDay-int32(i))+0.5))
 		w.decay[i] = math.Exp2(-age * 86400 / halfLife.Seconds())
 	}
-	for i, c := range categories {
+	for i, c := range Categories {
 		w.catMask[i] = category == "" || c == category
 	}
 	w.hasFilter = category != ""

@@ -14,7 +14,6 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -145,7 +144,7 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		case cell == 0:
 			cell = 250
 		}
-		h, err := e.Heatmap(Query{Days: in.Days, Category: incident.Category(in.Category)}, box, cell)
+		h, err := e.Heatmap(Query{Days: in.Days, Category: Category(in.Category)}, box, cell)
 		if err != nil {
 			return nil, err
 		}

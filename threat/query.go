@@ -7,7 +7,6 @@ import (
 
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -20,9 +19,9 @@ type Window struct {
 // Query is what every operation starts from: the window of days before
 // now, and an optional category.
 type Query struct {
-	Days     int               // 1–365; default 90
-	Category incident.Category // "" for all
-	At       time.Time         // the moment the answer is for; zero: now
+	Days     int       // 1–365; default 90
+	Category Category  // "" for all
+	At       time.Time // the moment the answer is for; zero: now
 }
 
 func (e *Engine) window(q Query) (window, error) {

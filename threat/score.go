@@ -143,7 +143,7 @@ func topCategories(cats [4]int, n, limit int) []CategoryCount {
 	out := []CategoryCount{}
 	for i, c := range cats {
 		if c > 0 {
-			out = append(out, CategoryCount{Category: string(categories[i]), Count: c, Share: math.Round(float64(c)/float64(max(n, 1))*1000) / 1000})
+			out = append(out, CategoryCount{Category: string(Categories[i]), Count: c, Share: math.Round(float64(c)/float64(max(n, 1))*1000) / 1000})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b CategoryCount) int { return b.Count - a.Count })

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/incident"
 )
 
 // Synthetic makes reports with a known answer: hot spots planted in
@@ -28,7 +27,7 @@ type Spot struct {
 	SigmaM    float64
 	Count     int
 	PeakHours []int
-	Category  incident.Category // "" for mixed
+	Category  Category // "" for mixed
 }
 
 // Generate calls fn with every report, deterministically for a Seed.
@@ -46,11 +45,11 @@ func (s Synthetic) Generate(fn func(Report)) {
 	offset := func(c geo.Point, dx, dy float64) geo.Point {
 		return geo.Point{c.Lng() + dx/(metersPerDegree*math.Cos(c.Lat()*math.Pi/180)), c.Lat() + dy/metersPerDegree}
 	}
-	pick := func(cat incident.Category) (incident.Category, incident.Severity) {
+	pick := func(cat Category) (Category, Severity) {
 		if cat == "" {
-			cat = categories[rng.IntN(len(categories))]
+			cat = Categories[rng.IntN(len(Categories))]
 		}
-		return cat, severities[rng.IntN(len(severities))]
+		return cat, Severities[rng.IntN(len(Severities))]
 	}
 	for range s.Background {
 		r := s.RadiusM * math.Sqrt(rng.Float64())
@@ -80,10 +79,10 @@ func LagosYear(end time.Time, background int, seed uint64) Synthetic {
 	return Synthetic{
 		Center: Lagos, RadiusM: 30000, Background: background, Start: end.Add(-365 * 24 * time.Hour), End: end, Seed: seed,
 		Spots: []Spot{
-			{Center: at(-10.6, 4.7), SigmaM: 250, Count: 3 * scale, PeakHours: []int{20, 21, 22, 23}, Category: incident.Vehicle}, // Victoria Island
-			{Center: at(8.6, -3.0), SigmaM: 300, Count: 2 * scale, PeakHours: []int{18, 19, 20}},                                  // Ikeja
-			{Center: at(-2.0, -6.5), SigmaM: 200, Count: 2 * scale, PeakHours: []int{1, 2, 3}, Category: incident.LocationThreat}, // Festac
-			{Center: at(3.0, 9.0), SigmaM: 350, Count: scale, PeakHours: []int{7, 8, 17, 18}, Category: incident.SOS},             // Lekki-Ikoyi link
+			{Center: at(-10.6, 4.7), SigmaM: 250, Count: 3 * scale, PeakHours: []int{20, 21, 22, 23}, Category: Vehicle}, // Victoria Island
+			{Center: at(8.6, -3.0), SigmaM: 300, Count: 2 * scale, PeakHours: []int{18, 19, 20}},                         // Ikeja
+			{Center: at(-2.0, -6.5), SigmaM: 200, Count: 2 * scale, PeakHours: []int{1, 2, 3}, Category: LocationThreat}, // Festac
+			{Center: at(3.0, 9.0), SigmaM: 350, Count: scale, PeakHours: []int{7, 8, 17, 18}, Category: SOS},             // Lekki-Ikoyi link
 		},
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
@@ -61,7 +60,7 @@ func loadVia(t *testing.T, st stores, syn threat.Synthetic) *threat.Engine {
 	gen := ids.Sequential()
 	syn.Generate(func(r threat.Report) {
 		ts := clock.At(r.At.Truncate(time.Millisecond))
-		inc := &incident.Incident{ID: gen("inc"), Category: r.Category, Severity: r.Severity, Status: incident.Resolved,
+		inc := &incident.Incident{ID: gen("inc"), Category: incident.Category(r.Category), Severity: incident.Severity(r.Severity), Status: incident.Resolved,
 			Location: incident.IncidentLocation{Coordinates: r.Location}, Title: "synthetic", CreatedAt: ts, UpdatedAt: ts,
 			OrgID: org.ID, Environment: auth.Live, Sequence: 1, Subject: incident.Subject{Metadata: map[string]string{}}}
 		ev := outbox.Event{ID: gen("evt"), OrgID: org.ID, Environment: "live", Type: incident.TypeCreated, SubjectID: inc.ID, Sequence: 1, Data: []byte(`{}`), CreatedAt: ts.Time}
@@ -233,7 +232,7 @@ func TestAddingAnIncidentNeverRaisesAScore(t *testing.T) {
 	for i := range 200 {
 		p := points[i%len(points)]
 		before, _ := e.Score(threat.ScoreQuery{Location: p})
-		e.Add(threat.Report{At: now.Add(-time.Duration(i) * time.Hour), Location: at(float64(i%7)/20-0.15, float64(i%5)/20-0.1), Category: incident.SOS, Severity: incident.Severities[i%4]})
+		e.Add(threat.Report{At: now.Add(-time.Duration(i) * time.Hour), Location: at(float64(i%7)/20-0.15, float64(i%5)/20-0.1), Category: threat.SOS, Severity: threat.Severities[i%4]})
 		after, _ := e.Score(threat.ScoreQuery{Location: p})
 		if after.Score > before.Score {
 			t.Fatalf("adding incident %d raised the score at %v from %d to %d", i, p, before.Score, after.Score)
@@ -249,8 +248,8 @@ func TestOldIncidentsFade(t *testing.T) {
 	truth.Generate(e.Add)
 	recentSpot, oldSpot := at(8, 8), at(-8, 8)
 	for i := range 40 {
-		e.Add(threat.Report{At: now.Add(-time.Duration(i) * time.Hour), Location: recentSpot, Category: incident.SOS, Severity: incident.High})
-		e.Add(threat.Report{At: now.Add(-80*24*time.Hour - time.Duration(i)*time.Hour), Location: oldSpot, Category: incident.SOS, Severity: incident.High})
+		e.Add(threat.Report{At: now.Add(-time.Duration(i) * time.Hour), Location: recentSpot, Category: threat.SOS, Severity: threat.High})
+		e.Add(threat.Report{At: now.Add(-80*24*time.Hour - time.Duration(i)*time.Hour), Location: oldSpot, Category: threat.SOS, Severity: threat.High})
 	}
 	e.Refresh()
 	recent, _ := e.Score(threat.ScoreQuery{Location: recentSpot})
@@ -298,30 +297,5 @@ func TestQueriesRejectBadInput(t *testing.T) {
 		if err == nil {
 			t.Errorf("check %d accepted bad input", i)
 		}
-	}
-}
-
-// The engine follows committed events: a live incident counts; a drill does
-// not; a false alarm stops counting.
-func TestEngineFollowsEvents(t *testing.T) {
-	clk := clock.NewFake(now)
-	s, err := sety.New(memory.New(), sety.WithClock(clk.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	org, _ := s.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
-	live := auth.Tenant{OrgID: org.ID, Env: auth.Live}
-	req := incident.CreateIncidentRequest{Category: incident.SOS, Location: incident.Location{Coordinates: spotA}}
-	inc, _, _ := s.Incidents.Create(ctx, live, req)
-	s.Incidents.Create(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Test}, req)
-	if n := s.Threat.Len(); n != 1 {
-		t.Fatalf("engine holds %d after a live and a test incident, want 1", n)
-	}
-	if _, err := s.Incidents.Cancel(ctx, live, inc.ID, "False alarm: pocket dial"); err != nil {
-		t.Fatal(err)
-	}
-	if n := s.Threat.Len(); n != 0 {
-		t.Fatalf("a false alarm still counts (%d)", n)
 	}
 }

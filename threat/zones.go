@@ -260,7 +260,7 @@ func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKe
 			for _, b := range w.span(cl) {
 				for ci, on := range w.catMask {
 					if on && b.cats[ci] > 0 {
-						z.ByCategory[string(categories[ci])] += int(b.cats[ci])
+						z.ByCategory[string(Categories[ci])] += int(b.cats[ci])
 					}
 				}
 				for h, v := range b.hours {

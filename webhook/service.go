@@ -301,7 +301,7 @@ func (s *Service) newDelivery(e *Endpoint, ev outbox.Event, now time.Time) *Deli
 }
 
 // Notify wakes the worker: events were committed. It makes Service an
-// incident.Notifier (and any domain's).
+// outbox.Notifier.
 func (s *Service) Notify(context.Context, []outbox.Event) { s.Wake() }
 
 // Wake asks a running worker to look for work now.

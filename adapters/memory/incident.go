@@ -178,8 +178,9 @@ func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 	s.mu.Lock()
 	var reports []threat.Report
 	for _, inc := range s.incidents {
-		if inc.Environment == auth.Live && !inc.IsDrill && !inc.IsFalseAlarm() && !inc.CreatedAt.Before(since) {
-			reports = append(reports, threat.Report{At: inc.CreatedAt.Time, Location: inc.Location.Coordinates, Category: inc.Category, Severity: inc.Severity})
+		if inc.CountsAsThreat() && !inc.CreatedAt.Before(since) {
+			reports = append(reports, threat.Report{At: inc.CreatedAt.Time, Location: inc.Location.Coordinates,
+				Category: threat.Category(inc.Category), Severity: threat.Severity(inc.Severity)})
 		}
 	}
 	s.mu.Unlock() // fn may take its time: the store is not held while it runs

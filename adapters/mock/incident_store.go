@@ -215,41 +215,6 @@ func (mr *ResponderStoreMockRecorder) UpdateResponder(ctx, tenant, id, change in
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateResponder", reflect.TypeOf((*ResponderStore)(nil).UpdateResponder), ctx, tenant, id, change)
 }
 
-// IncidentNotifier is a mock of Notifier interface.
-type IncidentNotifier struct {
-	ctrl     *gomock.Controller
-	recorder *IncidentNotifierMockRecorder
-}
-
-// IncidentNotifierMockRecorder is the mock recorder for IncidentNotifier.
-type IncidentNotifierMockRecorder struct {
-	mock *IncidentNotifier
-}
-
-// NewIncidentNotifier creates a new mock instance.
-func NewIncidentNotifier(ctrl *gomock.Controller) *IncidentNotifier {
-	mock := &IncidentNotifier{ctrl: ctrl}
-	mock.recorder = &IncidentNotifierMockRecorder{mock}
-	return mock
-}
-
-// EXPECT returns an object that allows the caller to indicate expected use.
-func (m *IncidentNotifier) EXPECT() *IncidentNotifierMockRecorder {
-	return m.recorder
-}
-
-// Notify mocks base method.
-func (m *IncidentNotifier) Notify(ctx context.Context, events []outbox.Event) {
-	m.ctrl.T.Helper()
-	m.ctrl.Call(m, "Notify", ctx, events)
-}
-
-// Notify indicates an expected call of Notify.
-func (mr *IncidentNotifierMockRecorder) Notify(ctx, events interface{}) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Notify", reflect.TypeOf((*IncidentNotifier)(nil).Notify), ctx, events)
-}
-
 // Dispatcher is a mock of Dispatcher interface.
 type Dispatcher struct {
 	ctrl     *gomock.Controller

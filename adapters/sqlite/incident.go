@@ -63,7 +63,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO incidents
 			(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
-			 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, false_alarm)
+			 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append([]any{inc.ID, inc.OrgID, inc.Environment, inc.IdempotencyKey, inc.CreatedAt.UnixMilli()}, cols...)...)
 		if err != nil {
@@ -165,7 +165,7 @@ func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 		// id, tenant, idempotency key and creation are the row's identity and never change.
 		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET category = ?, severity = ?, severity_rank = ?, status = ?,
 			is_drill = ?, sequence = ?, updated_at = ?, doc = ?, tracking = ?, due_at = ?, assign_ms = ?, arrive_ms = ?, sla_state = ?,
-			lng = ?, lat = ?, false_alarm = ? WHERE id = ?`, append(cols, id)...); err != nil {
+			lng = ?, lat = ?, counts_as_threat = ? WHERE id = ?`, append(cols, id)...); err != nil {
 			return err
 		}
 		if err := applyEffects(ctx, tx, tenant, id, effects); err != nil {
@@ -181,7 +181,7 @@ func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 }
 
 // columnsOf returns the mutable columns of inc in the order INSERT and
-// UPDATE list them: category … false_alarm.
+// UPDATE list them: category … counts_as_threat.
 func columnsOf(inc *incident.Incident) ([]any, error) {
 	doc, err := json.Marshal(inc)
 	if err != nil {
@@ -204,7 +204,7 @@ func columnsOf(inc *incident.Incident) ([]any, error) {
 	}
 	return []any{inc.Category, inc.Severity, slices.Index(incident.Severities, inc.Severity), inc.Status, inc.IsDrill,
 		inc.Sequence, inc.UpdatedAt.UnixMilli(), string(doc), string(trk), millis(inc.Tracking.DueAt),
-		assignMs, arriveMs, slaState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.IsFalseAlarm()}, nil
+		assignMs, arriveMs, slaState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
 }
 
 func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
@@ -236,11 +236,12 @@ func queryIncidents(ctx context.Context, q querier, query string, args ...any) (
 	return out, translate(rows.Err())
 }
 
-// ThreatReports streams live, non-drill incidents created since since that
-// were not false alarms, from columns only.
+// ThreatReports streams the incidents created since since that count as
+// threats (the counts_as_threat column holds incident.CountsAsThreat), from
+// columns only.
 func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {
 	rows, err := s.read.QueryContext(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
-		WHERE environment = 'live' AND is_drill = 0 AND false_alarm = 0 AND created_at >= ?`, since.UnixMilli())
+		WHERE counts_as_threat = 1 AND created_at >= ?`, since.UnixMilli())
 	if err != nil {
 		return translate(err)
 	}

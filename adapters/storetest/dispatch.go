@@ -419,7 +419,7 @@ func testThreatReports(t *testing.T, newStores NewStores) {
 		got = append(got, r)
 		return nil
 	}))
-	if len(got) != 1 || !got[0].At.Equal(base) || got[0].Location != counted.Location.Coordinates || got[0].Category != counted.Category || got[0].Severity != counted.Severity {
+	if len(got) != 1 || !got[0].At.Equal(base) || got[0].Location != counted.Location.Coordinates || string(got[0].Category) != string(counted.Category) || string(got[0].Severity) != string(counted.Severity) {
 		t.Fatalf("threat reports %+v, want only the live, non-drill, recent, real incident", got)
 	}
 	// A false alarm found out later leaves the source too.

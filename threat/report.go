@@ -1,0 +1,64 @@
+package threat
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/sety-io/sety/geo"
+)
+
+// Report is one incident as the engine sees it: where, when, what, how bad.
+// Incidents reach the engine as reports, translated where Sety is wired
+// together (the store at start, committed events after); external reports
+// (crime feeds, partner data) through Engine.Add. The engine knows nothing
+// else of an incident.
+type Report struct {
+	At       time.Time
+	Location geo.Point
+	Category Category
+	Severity Severity
+}
+
+// Source lists the reports the engine starts from: for Sety's own store,
+// the incidents created since a time that count as threats (live, not a
+// drill, not a false alarm).
+type Source interface {
+	ThreatReports(ctx context.Context, since time.Time, fn func(Report) error) error
+}
+
+// Category is the kind of a report: the incident categories of the Sety
+// contract. The engine keeps one aggregate per category.
+type Category string
+
+// The categories the engine aggregates.
+const (
+	SOS            Category = "sos"
+	Vehicle        Category = "vehicle"
+	LocationThreat Category = "location_threat"
+	Medical        Category = "medical"
+)
+
+// Categories lists every category, in the engine's aggregate order.
+var Categories = []Category{SOS, Vehicle, LocationThreat, Medical}
+
+// Valid reports whether c is a known category.
+func (c Category) Valid() bool { return slices.Contains(Categories, c) }
+
+// Severity is how bad a report is; it sets the report's weight.
+type Severity string
+
+// The severities, lowest first.
+const (
+	Low      Severity = "low"
+	Medium   Severity = "medium"
+	High     Severity = "high"
+	Critical Severity = "critical"
+)
+
+// Severities lists every severity, lowest first.
+var Severities = []Severity{Low, Medium, High, Critical}
+
+// SeverityWeights are the weights of the contract: low 1, medium 2, high 3,
+// critical 5.
+var SeverityWeights = map[Severity]float64{Low: 1, Medium: 2, High: 3, Critical: 5}
