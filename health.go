@@ -13,11 +13,25 @@ import (
 // Health is the body of the health check. When storage does not answer it
 // is 503 and also carries the {code, message} of every error response.
 type Health struct {
-	Status     string     `json:"status" enum:"ok,unavailable" example:"ok"`
-	APIVersion string     `json:"api_version" example:"v1"`
-	Timestamp  clock.Time `json:"timestamp"`
-	Code       int        `json:"code,omitempty" doc:"Only when unavailable: 503."`
-	Message    string     `json:"message,omitempty" doc:"Only when unavailable: what failed."`
+	Status     HealthStatus `json:"status" example:"ok"`
+	APIVersion string       `json:"api_version" example:"v1"`
+	Timestamp  clock.Time   `json:"timestamp"`
+	Code       int          `json:"code,omitempty" doc:"Only when unavailable: 503."`
+	Message    string       `json:"message,omitempty" doc:"Only when unavailable: what failed."`
+}
+
+// HealthStatus is whether the API and its storage answer.
+type HealthStatus string
+
+// The health statuses.
+const (
+	Healthy     HealthStatus = "ok"
+	Unavailable HealthStatus = "unavailable"
+)
+
+// Schema states the health statuses in the OpenAPI document.
+func (HealthStatus) Schema(huma.Registry) *huma.Schema {
+	return httpapi.EnumSchema([]HealthStatus{Healthy, Unavailable})
 }
 
 type healthOutput struct {
@@ -26,17 +40,17 @@ type healthOutput struct {
 }
 
 func registerHealth(api huma.API, s *Sety, path, id string) {
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(httpapi.Ops{API: api, Log: s.log}, httpapi.Spec{
 		ID: id, Method: http.MethodGet, Path: path, Tag: "Health",
 		Summary:     "Health check",
 		Description: "Reports whether the API and its storage answer. Needs no API key. 503 when storage does not answer.",
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
-		out := &healthOutput{Status: http.StatusOK, Body: Health{Status: "ok", APIVersion: "v1", Timestamp: clock.At(clock.Stamp(s.now))}}
+		out := &healthOutput{Status: http.StatusOK, Body: Health{Status: Healthy, APIVersion: "v1", Timestamp: clock.At(clock.Stamp(s.now))}}
 		if err := s.stores.Ping(ctx); err != nil {
 			s.log.ErrorContext(ctx, "health check: storage unavailable", "error", err)
 			out.Status = http.StatusServiceUnavailable
-			out.Body.Status, out.Body.Code, out.Body.Message = "unavailable", http.StatusServiceUnavailable, "storage unavailable"
+			out.Body.Status, out.Body.Code, out.Body.Message = Unavailable, http.StatusServiceUnavailable, "storage unavailable"
 		}
 		return out, nil
 	})

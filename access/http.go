@@ -34,29 +34,24 @@ type CurrentVisitorsResponse struct {
 }
 
 type createCodeInput struct{ Body CreateCodeRequest }
-type createCodeOutput struct {
-	Status int
-	Body   CreateCodeResponse
-}
-type codePath struct {
+
+// CodeIDParam is the path parameter of operations on one access code.
+type CodeIDParam struct {
 	CodeID string `path:"codeId" maxLength:"64" example:"acc_a1b2c3d4e5f6g7h8" doc:"The access code id."`
 }
-type codeOutput struct{ Body CodeResponse }
+
+// LogIDParam is the path parameter of operations on one access log.
+type LogIDParam struct {
+	LogID string `path:"logId" maxLength:"64" example:"log_a1b2c3d4e5f6g7h8" doc:"The access log id."`
+}
+
 type listCodesInput struct {
 	Status string `query:"status" enum:"active,used,expired,revoked"`
 	Site   string `query:"site" maxLength:"100"`
 	httpapi.PageQuery
 }
-type listCodesOutput struct {
-	Body *httpapi.PaginatedResponse[*AccessCode]
-}
 type validateInput struct{ Body ValidateRequest }
-type validateOutput struct{ Body *ValidationResult }
 type createLogInput struct{ Body CreateLogRequest }
-type logOutput struct {
-	Status int
-	Body   LogResponse
-}
 type listLogsInput struct {
 	Status   string `query:"status" enum:"checked_in,checked_out"`
 	Site     string `query:"site" maxLength:"100"`
@@ -65,156 +60,129 @@ type listLogsInput struct {
 	ToDate   string `query:"to_date" doc:"Checked in at or before: RFC 3339 or YYYY-MM-DD (end of day)."`
 	httpapi.PageQuery
 }
-type listLogsOutput struct {
-	Body *httpapi.PaginatedResponse[*AccessLog]
-}
 type statsInput struct {
 	Site     string `query:"site" maxLength:"100"`
 	FromDate string `query:"from_date" doc:"Default: 30 days before to_date."`
 	ToDate   string `query:"to_date" doc:"Default: now."`
 }
-type statsOutput struct{ Body *Stats }
 type currentInput struct {
 	Site string `query:"site" maxLength:"100"`
 }
-type currentOutput struct{ Body CurrentVisitorsResponse }
 type checkoutInput struct {
-	LogID string           `path:"logId" maxLength:"64" example:"log_a1b2c3d4e5f6g7h8" doc:"The access log id."`
-	Body  *CheckoutRequest `required:"false"`
+	LogIDParam
+	Body *CheckoutRequest `required:"false"`
+}
+
+type (
+	codeOutput = httpapi.Output[CodeResponse]
+	logOutput  = httpapi.Output[LogResponse]
+)
+
+func codeResult(c *AccessCode, err error) (*codeOutput, error) {
+	return httpapi.Reply(CodeResponse{AccessCode: c}, err)
+}
+
+func logResult(l *AccessLog, err error) (*logOutput, error) {
+	return httpapi.Reply(LogResponse{AccessLog: l}, err)
 }
 
 // Register mounts the access code and access log operations on api.
 func Register(api huma.API, svc *Service, log *slog.Logger) {
+	ops := httpapi.Ops{API: api, Log: log}
 	read, write := string(auth.AccessRead), string(auth.AccessWrite)
 	bad, missing, conflict, large := http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "create-access-code", Method: http.MethodPost, Path: "/access-codes", Tag: "Access codes", Summary: "Create access code",
 		Description: "Issues a visitor code of 4–10 random digits (default 6), valid at one site within a window and, optionally, for a number of uses. " +
 			"The digits are in this response only; Sety keeps a keyed hash.",
 		Scope: write, Status: http.StatusCreated, Errors: []int{bad, conflict, large},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *createCodeInput) (*createCodeOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createCodeInput) (*httpapi.Output[CreateCodeResponse], error) {
 		c, digits, err := svc.CreateCode(ctx, tenant, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createCodeOutput{Status: http.StatusCreated, Body: CreateCodeResponse{AccessCode: c, Code: digits}}, nil
+		return httpapi.Reply(CreateCodeResponse{AccessCode: c, Code: digits}, err)
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-access-codes", Method: http.MethodGet, Path: "/access-codes", Tag: "Access codes", Summary: "List access codes",
 		Description: "Returns this environment's codes, newest first; status is as of now.", Scope: read, Errors: []int{bad},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *listCodesInput) (*listCodesOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listCodesInput) (*httpapi.ListOutput[*AccessCode], error) {
 		items, total, err := svc.Codes(ctx, tenant, CodeFilter{Status: in.Status, Site: in.Site, Offset: in.Offset(), Limit: in.Limit})
-		if err != nil {
-			return nil, err
-		}
-		return &listCodesOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
+		return httpapi.List(in.PageQuery, items, total, err)
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "validate-access-code", Method: http.MethodPost, Path: "/access-codes/validate", Tag: "Access codes", Summary: "Validate access code",
 		Description: "Checks a code at a gate. 200 whatever the verdict: `valid` and `reason` say whether and why not. A valid code with `check_in` " +
 			"(default) opens the visit in the same transaction that counts the use, so a code is never used more than `max_uses` times. " +
 			"Five failures at a site within 10 minutes lock its validation for 10 minutes (`reason: locked`).",
 		Scope: write, Errors: []int{bad, large},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *validateInput) (*validateOutput, error) {
-		res, err := svc.Validate(ctx, tenant, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &validateOutput{Body: res}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *validateInput) (*httpapi.Output[*ValidationResult], error) {
+		return httpapi.Reply(svc.Validate(ctx, tenant, in.Body))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "get-access-code", Method: http.MethodGet, Path: "/access-codes/{codeId}", Tag: "Access codes", Summary: "Get access code",
 		Description: "Returns one code (never its digits).", Scope: read, Errors: []int{missing},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *codePath) (*codeOutput, error) {
-		c, err := svc.Code(ctx, tenant, in.CodeID)
-		if err != nil {
-			return nil, err
-		}
-		return &codeOutput{Body: CodeResponse{AccessCode: c}}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
+		return codeResult(svc.Code(ctx, tenant, in.CodeID))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "revoke-access-code", Method: http.MethodPost, Path: "/access-codes/{codeId}/revoke", Tag: "Access codes", Summary: "Revoke access code",
 		Description: "Stops an active code from working; 409 if it is not active.", Scope: write, Errors: []int{missing, conflict},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *codePath) (*codeOutput, error) {
-		c, err := svc.RevokeCode(ctx, tenant, in.CodeID)
-		if err != nil {
-			return nil, err
-		}
-		return &codeOutput{Body: CodeResponse{AccessCode: c}}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
+		return codeResult(svc.RevokeCode(ctx, tenant, in.CodeID))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-access-logs", Method: http.MethodGet, Path: "/access-logs", Tag: "Access logs", Summary: "List access logs",
 		Description: "Returns visits, newest check-in first, filtered and paginated.", Scope: read, Errors: []int{bad},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *listLogsInput) (*listLogsOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listLogsInput) (*httpapi.ListOutput[*AccessLog], error) {
 		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
 		if err != nil {
 			return nil, err
 		}
 		items, total, err := svc.Logs(ctx, tenant, LogFilter{Status: in.Status, Site: in.Site, Search: in.Search, From: from, To: to, Offset: in.Offset(), Limit: in.Limit})
-		if err != nil {
-			return nil, err
-		}
-		return &listLogsOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
+		return httpapi.List(in.PageQuery, items, total, err)
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "access-log-stats", Method: http.MethodGet, Path: "/access-logs/stats", Tag: "Access logs", Summary: "Access log stats",
 		Description: "Entries, visitors on site now, visit length (mean, median), check-ins by method, UTC hour and weekday, the peak hour and overstays, " +
 			"over visits checked in within the window (default: the last 30 days).",
 		Scope: read, Errors: []int{bad},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *statsInput) (*statsOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *statsInput) (*httpapi.Output[*Stats], error) {
 		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
 		if err != nil {
 			return nil, err
 		}
-		st, err := svc.Stats(ctx, tenant, in.Site, from, to)
-		if err != nil {
-			return nil, err
-		}
-		return &statsOutput{Body: st}, nil
+		return httpapi.Reply(svc.Stats(ctx, tenant, in.Site, from, to))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "create-access-log", Method: http.MethodPost, Path: "/access-logs", Tag: "Access logs", Summary: "Create access log",
 		Description: "Checks a visitor in by hand, without a code (method `manual`).", Scope: write, Status: http.StatusCreated, Errors: []int{bad, large},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *createLogInput) (*logOutput, error) {
-		l, err := svc.CreateLog(ctx, tenant, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &logOutput{Status: http.StatusCreated, Body: LogResponse{AccessLog: l}}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createLogInput) (*logOutput, error) {
+		return logResult(svc.CreateLog(ctx, tenant, in.Body))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "current-visitors", Method: http.MethodGet, Path: "/access-logs/current", Tag: "Access logs", Summary: "Get current visitors",
 		Description: "Who is on site now, longest there first, with time on site and overstays.", Scope: read, Errors: []int{bad},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *currentInput) (*currentOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *currentInput) (*httpapi.Output[CurrentVisitorsResponse], error) {
 		vs, err := svc.CurrentVisitors(ctx, tenant, in.Site)
-		if err != nil {
-			return nil, err
-		}
-		return &currentOutput{Body: CurrentVisitorsResponse{Visitors: vs, Total: len(vs)}}, nil
+		return httpapi.Reply(CurrentVisitorsResponse{Visitors: vs, Total: len(vs)}, err)
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "checkout-visitor", Method: http.MethodPatch, Path: "/access-logs/{logId}/checkout", Tag: "Access logs", Summary: "Checkout visitor",
 		Description: "Closes a visit, now or at `checked_out_at` (not before the check-in, not in the future); 409 if already checked out.",
 		Scope:       write, Errors: []int{bad, missing, conflict, large},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *checkoutInput) (*logOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *checkoutInput) (*logOutput, error) {
 		var req CheckoutRequest
 		if in.Body != nil {
 			req = *in.Body
 		}
-		l, err := svc.Checkout(ctx, tenant, in.LogID, req)
-		if err != nil {
-			return nil, err
-		}
-		return &logOutput{Status: http.StatusOK, Body: LogResponse{AccessLog: l}}, nil
+		return logResult(svc.Checkout(ctx, tenant, in.LogID, req))
 	}))
 }

@@ -48,8 +48,8 @@ const (
 type Organization struct {
 	ID        string     `json:"org_id"`
 	Name      string     `json:"name"`
-	Plan      Plan       `json:"plan" enum:"starter,growth,enterprise"`
-	Status    OrgStatus  `json:"status" enum:"active,suspended"`
+	Plan      Plan       `json:"plan"`
+	Status    OrgStatus  `json:"status"`
 	CreatedAt clock.Time `json:"created_at"`
 }
 
@@ -88,7 +88,7 @@ type APIKey struct {
 	ID          string      `json:"key_id"`
 	OrgID       string      `json:"-"`
 	Name        string      `json:"name"`
-	Environment Environment `json:"environment" enum:"live,test"`
+	Environment Environment `json:"environment"`
 	Prefix      string      `json:"prefix" doc:"The first 14 characters of the key, to recognise it."`
 	Scopes      []Scope     `json:"scopes"`
 	Hash        []byte      `json:"-"`

@@ -88,18 +88,15 @@ func bearer(header string) (string, bool) {
 }
 
 // Handle adapts a domain handler that needs the caller's tenant into a huma
-// handler: it reads the principal the middleware stored, and converts every
-// error the handler returns into the wire error.
-func Handle[I, O any](log *slog.Logger, fn func(ctx context.Context, tenant Tenant, in *I) (*O, error)) func(context.Context, *I) (*O, error) {
+// handler: it passes the tenant of the principal the middleware stored.
+// Errors are mapped to the wire format where the operation is registered
+// (httpapi.Register), not here.
+func Handle[I, O any](fn func(ctx context.Context, tenant Tenant, in *I) (*O, error)) func(context.Context, *I) (*O, error) {
 	return func(ctx context.Context, in *I) (*O, error) {
 		p, err := FromContext(ctx)
 		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
+			return nil, err
 		}
-		out, err := fn(ctx, p.Tenant, in)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
-		return out, nil
+		return fn(ctx, p.Tenant, in)
 	}
 }

@@ -30,58 +30,55 @@ type APIKeyResponse struct {
 }
 
 type createKeyInput struct{ Body CreateAPIKeyRequest }
-type createKeyOutput struct {
-	Status int
-	Body   CreateAPIKeyResponse
+
+// KeyIDParam is the path parameter of operations on one API key.
+type KeyIDParam struct {
+	KeyID string `path:"keyId" maxLength:"64" example:"key_a1b2c3d4e5f6g7h8" doc:"The API key id."`
 }
-type listKeysInput struct{ httpapi.PageQuery }
-type listKeysOutput struct {
-	Body *httpapi.PaginatedResponse[*APIKey]
-}
-type keyPath struct {
-	KeyID string `path:"keyId" maxLength:"64" example:"key_a1b2c3d4e5f6g7h8"`
-}
-type keyOutput struct{ Body APIKeyResponse }
 
 // RegisterKeys mounts the API key operations on api.
 func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "API keys"
-	scope := string(KeysWrite)
-	httpapi.Register(api, httpapi.Spec{
+	ops, scope := httpapi.Ops{API: api, Log: log}, string(KeysWrite)
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "create-api-key", Method: http.MethodPost, Path: "/api-keys", Tag: tag, Summary: "Create API key",
 		Description: "Issues a key of the caller's environment (a test key makes test keys). The key is in this response only.",
 		Scope:       scope, Status: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
-	}, Handle(log, func(ctx context.Context, tenant Tenant, in *createKeyInput) (*createKeyOutput, error) {
+	}, Handle(func(ctx context.Context, tenant Tenant, in *createKeyInput) (*httpapi.Output[CreateAPIKeyResponse], error) {
 		k, secret, err := svc.IssueKey(ctx, tenant, KeySpec{Name: in.Body.Name, Scopes: in.Body.Scopes, ExpiresAt: in.Body.ExpiresAt.Time})
-		if err != nil {
-			return nil, err
-		}
-		return &createKeyOutput{Status: http.StatusCreated, Body: CreateAPIKeyResponse{APIKey: k, Key: secret}}, nil
+		return httpapi.Reply(CreateAPIKeyResponse{APIKey: k, Key: secret}, err)
 	}))
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-api-keys", Method: http.MethodGet, Path: "/api-keys", Tag: tag, Summary: "List API keys",
 		Description: "Returns this environment's keys, newest first, revoked ones included (never the keys themselves).",
 		Scope:       scope, Errors: []int{http.StatusBadRequest},
-	}, Handle(log, func(ctx context.Context, tenant Tenant, in *listKeysInput) (*listKeysOutput, error) {
+	}, Handle(func(ctx context.Context, tenant Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*APIKey], error) {
 		items, total, err := svc.Keys(ctx, tenant, in.Offset(), in.Limit)
-		if err != nil {
-			return nil, err
-		}
-		return &listKeysOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
+		return httpapi.List(*in, items, total, err)
 	}))
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "revoke-api-key", Method: http.MethodDelete, Path: "/api-keys/{keyId}", Tag: tag, Summary: "Revoke API key",
 		Description: "Revokes a key at once; requests with it get 401. A key cannot revoke itself (409).",
 		Scope:       scope, Errors: []int{http.StatusNotFound, http.StatusConflict},
-	}, func(ctx context.Context, in *keyPath) (*keyOutput, error) {
+	}, func(ctx context.Context, in *KeyIDParam) (*httpapi.Output[APIKeyResponse], error) {
 		p, err := FromContext(ctx)
 		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
+			return nil, err
 		}
 		k, err := svc.RevokeKeyAs(ctx, p, in.KeyID)
-		if err != nil {
-			return nil, httpapi.Err(ctx, log, err)
-		}
-		return &keyOutput{Body: APIKeyResponse{APIKey: k}}, nil
+		return httpapi.Reply(APIKeyResponse{APIKey: k}, err)
 	})
 }
+
+// The enums of the OpenAPI document are these Go constants.
+
+func (Plan) Schema(huma.Registry) *huma.Schema {
+	return httpapi.EnumSchema([]Plan{Starter, Growth, Enterprise})
+}
+func (OrgStatus) Schema(huma.Registry) *huma.Schema {
+	return httpapi.EnumSchema([]OrgStatus{Active, Suspended})
+}
+func (Environment) Schema(huma.Registry) *huma.Schema {
+	return httpapi.EnumSchema([]Environment{Live, Test})
+}
+func (Scope) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(Scopes) }

@@ -21,7 +21,7 @@ import (
 type UpdateStatusRequest struct {
 	Status  Status  `json:"status" enum:"responding,on_scene,resolved" doc:"The new status; statuses only move forward."`
 	Message string  `json:"message,omitempty" maxLength:"1000" doc:"Timeline message; a default is used when empty."`
-	Outcome Outcome `json:"outcome,omitempty" enum:"handled,false_alarm,referred,unable_to_locate,other" doc:"For resolved; default handled."`
+	Outcome Outcome `json:"outcome,omitempty" doc:"For resolved; default handled."`
 	Notes   string  `json:"notes,omitempty" maxLength:"5000" doc:"Resolution notes, for resolved."`
 }
 
@@ -67,7 +67,7 @@ func (s *Service) SetStatus(ctx context.Context, tenant auth.Tenant, id string, 
 		if msg == "" {
 			msg = defaultStatusMessage[req.Status]
 		}
-		return t.transition(inc, req.Status, string(req.Status), msg)
+		return t.transition(inc, req.Status, EventName(req.Status), msg)
 	})
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ type ResponderInput struct {
 	Name     string          `json:"name" minLength:"1" maxLength:"100"`
 	Phone    string          `json:"phone,omitempty" maxLength:"16" doc:"E.164."`
 	Location geo.Point       `json:"location" nullable:"false" doc:"[longitude, latitude]."`
-	Status   ResponderStatus `json:"status,omitempty" enum:"available,busy,offline" doc:"Default available."`
+	Status   ResponderStatus `json:"status,omitempty" doc:"Default available."`
 }
 
 // UpsertResponder creates or updates a member of the tenant's pool. A

@@ -133,7 +133,7 @@ func (w *world) events(id string) []string {
 func timelineOf(inc *incident.Incident) []string {
 	var out []string
 	for _, e := range inc.Timeline {
-		out = append(out, e.Event)
+		out = append(out, string(e.Event))
 	}
 	return out
 }
@@ -234,7 +234,7 @@ func TestSLAStates(t *testing.T) {
 	w := newWorld(t)
 	inc := w.create(live, incident.High, here) // targets: assign 90 s, arrive 600 s
 	w.tick(0)
-	state := func() string { return w.get(live, inc.ID).SLA.State }
+	state := func() incident.SLAState { return w.get(live, inc.ID).SLA.State }
 	if s := state(); s != incident.SLAOnTrack {
 		t.Fatalf("at 0 s: %s", s)
 	}

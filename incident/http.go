@@ -27,19 +27,9 @@ type createInput struct {
 	Body CreateIncidentRequest
 }
 
-type createOutput struct {
-	Status int
-	Body   CreateIncidentResponse
-}
-
-// Inputs repeat the path field instead of embedding a shared struct: huma
-// skips unexported embedded structs.
-type idInput struct {
+// IDParam is the path parameter of operations on one incident.
+type IDParam struct {
 	IncidentID string `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
-}
-
-type incidentOutput struct {
-	Body IncidentResponse
 }
 
 type listInput struct {
@@ -51,34 +41,27 @@ type listInput struct {
 	httpapi.PageQuery
 }
 
-type listOutput struct {
-	Body *httpapi.PaginatedResponse[*Incident]
-}
-
 type analyticsInput struct {
 	FromDate string `query:"from_date" doc:"Window start: RFC 3339 or YYYY-MM-DD. Default: 30 days before to_date."`
 	ToDate   string `query:"to_date" doc:"Window end: RFC 3339 or YYYY-MM-DD (end of day). Default: now."`
 }
 
-type analyticsOutput struct {
-	Body *IncidentAnalytics
-}
-
 type cancelInput struct {
-	IncidentID string                 `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
-	Body       *CancelIncidentRequest `required:"false"`
+	IDParam
+	Body *CancelIncidentRequest `required:"false"`
 }
 
 type noteInput struct {
-	IncidentID string `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
-	Body       AddNoteRequest
+	IDParam
+	Body AddNoteRequest
 }
 
 // Register mounts the incident operations on api (a group already prefixed
 // with the API base path and guarded by auth.Middleware).
 func Register(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "Incidents"
-	httpapi.Register(api, httpapi.Spec{
+	ops := httpapi.Ops{API: api, Log: log}
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "create-incident", Method: http.MethodPost, Path: "/incidents", Tag: tag,
 		Summary: "Create incident",
 		Description: "Reports an emergency for one of your users; Sety dispatches the nearest available responder. " +
@@ -86,73 +69,66 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			"Incidents created with a test key are drills and are never sent to real responders.",
 		Scope: string(auth.IncidentsWrite), Status: http.StatusCreated,
 		Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *createInput) (*createOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createInput) (*httpapi.StatusOutput[CreateIncidentResponse], error) {
 		inc, created, err := svc.Create(ctx, tenant, in.Body)
 		if err != nil {
 			return nil, err
 		}
-		out := &createOutput{Status: http.StatusCreated, Body: CreateIncidentResponse{Incident: inc, Idempotent: !created}}
+		out := &httpapi.StatusOutput[CreateIncidentResponse]{Status: http.StatusCreated, Body: CreateIncidentResponse{Incident: inc, Idempotent: !created}}
 		if !created {
 			out.Status = http.StatusOK
 		}
 		return out, nil
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-incidents", Method: http.MethodGet, Path: "/incidents", Tag: tag,
 		Summary:     "List incidents",
 		Description: "Returns your organization's incidents in this environment, newest first, filtered and paginated.",
 		Scope:       string(auth.IncidentsRead),
 		Errors:      []int{http.StatusBadRequest},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *listInput) (*listOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listInput) (*httpapi.ListOutput[*Incident], error) {
 		f, err := in.filter()
 		if err != nil {
 			return nil, err
 		}
 		items, total, err := svc.List(ctx, tenant, f)
-		if err != nil {
-			return nil, err
-		}
-		return &listOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
+		return httpapi.List(in.PageQuery, items, total, err)
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "incident-analytics", Method: http.MethodGet, Path: "/incidents/analytics", Tag: tag,
 		Summary: "Incident analytics",
 		Description: "Counts by status, category and severity, drills, the cancelled share, time to assign and to arrive " +
 			"(p50, p90, mean), the SLA met rate and incidents per day, over incidents created in the window (default: the last 30 days, at most 366).",
 		Scope:  string(auth.IncidentsRead),
 		Errors: []int{http.StatusBadRequest},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *analyticsInput) (*analyticsOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *analyticsInput) (*httpapi.Output[*IncidentAnalytics], error) {
 		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
 		if err != nil {
 			return nil, err
 		}
-		a, err := svc.Analytics(ctx, tenant, from, to)
-		if err != nil {
-			return nil, err
-		}
-		return &analyticsOutput{Body: a}, nil
+		return httpapi.Reply(svc.Analytics(ctx, tenant, from, to))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "get-incident", Method: http.MethodGet, Path: "/incidents/{incidentId}", Tag: tag,
 		Summary:     "Get incident",
 		Description: "Returns the current state of one incident, with its timeline. Meant for polling; webhooks are preferred for real-time updates.",
 		Scope:       string(auth.IncidentsRead),
 		Errors:      []int{http.StatusNotFound},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *idInput) (*incidentOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *IDParam) (*incidentOutput, error) {
 		return incidentResult(svc.Get(ctx, tenant, in.IncidentID))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "cancel-incident", Method: http.MethodPost, Path: "/incidents/{incidentId}/cancel", Tag: tag,
 		Summary: "Cancel incident",
 		Description: "Cancels an active incident, e.g. when the user confirms they are safe or it was a false alarm. " +
 			"Resolved or cancelled incidents cannot be cancelled (409). The responder, if any, is stood down.",
 		Scope:  string(auth.IncidentsWrite),
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *cancelInput) (*incidentOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *cancelInput) (*incidentOutput, error) {
 		var reason string
 		if in.Body != nil {
 			reason = in.Body.Reason
@@ -160,22 +136,21 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		return incidentResult(svc.Cancel(ctx, tenant, in.IncidentID, reason))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "add-incident-note", Method: http.MethodPost, Path: "/incidents/{incidentId}/notes", Tag: tag,
 		Summary:     "Add note",
 		Description: "Appends a note to the incident's timeline. Allowed in any status.",
 		Scope:       string(auth.IncidentsWrite), Status: http.StatusCreated,
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *noteInput) (*incidentOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *noteInput) (*incidentOutput, error) {
 		return incidentResult(svc.AddNote(ctx, tenant, in.IncidentID, in.Body.Message))
 	}))
 }
 
+type incidentOutput = httpapi.Output[IncidentResponse]
+
 func incidentResult(inc *Incident, err error) (*incidentOutput, error) {
-	if err != nil {
-		return nil, err
-	}
-	return &incidentOutput{Body: IncidentResponse{Incident: inc}}, nil
+	return httpapi.Reply(IncidentResponse{Incident: inc}, err)
 }
 
 func (in *listInput) filter() (Filter, error) {
@@ -195,4 +170,17 @@ func (in *listInput) filter() (Filter, error) {
 	}
 	f.Offset, f.Limit = in.Offset(), in.Limit
 	return f, nil
+}
+
+// The enums of the OpenAPI document are these Go constants: each type
+// states its values once, wherever it is used.
+
+func (Category) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(Categories) }
+func (Severity) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(Severities) }
+func (Status) Schema(huma.Registry) *huma.Schema    { return httpapi.EnumSchema(Statuses) }
+func (Outcome) Schema(huma.Registry) *huma.Schema   { return httpapi.EnumSchema(Outcomes) }
+func (EventName) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(EventNames) }
+func (SLAState) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(SLAStates) }
+func (ResponderStatus) Schema(huma.Registry) *huma.Schema {
+	return httpapi.EnumSchema(ResponderStatuses)
 }

@@ -16,27 +16,24 @@ type ResponderResponse struct {
 	Responder *Responder `json:"responder"`
 }
 
-type upsertResponderInput struct {
+// ResponderIDParam is the path parameter of operations on one responder.
+type ResponderIDParam struct {
 	ResponderID string `path:"responderId" maxLength:"64" example:"rsp_a1b2c3d4e5f6g7h8" doc:"Your id for the responder: rsp_ and 16 lowercase letters or digits."`
-	Body        ResponderInput
 }
 
-type responderOutput struct {
-	Body ResponderResponse
+type upsertResponderInput struct {
+	ResponderIDParam
+	Body ResponderInput
 }
 
 type listRespondersInput struct {
-	Status string `query:"status" enum:"available,busy,offline" doc:"Only responders in this status."`
+	Status ResponderStatus `query:"status" doc:"Only responders in this status."`
 	httpapi.PageQuery
 }
 
-type listRespondersOutput struct {
-	Body *httpapi.PaginatedResponse[*Responder]
-}
-
 type statusInput struct {
-	IncidentID string `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
-	Body       UpdateStatusRequest
+	IDParam
+	Body UpdateStatusRequest
 }
 
 // RegisterConsole mounts the operations console: the responder pool and
@@ -44,8 +41,8 @@ type statusInput struct {
 // dispatch with their own teams and never expose it.
 func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "Operations console"
-	scope := string(auth.RespondersWrite)
-	httpapi.Register(api, httpapi.Spec{
+	ops, scope := httpapi.Ops{API: api, Log: log}, string(auth.RespondersWrite)
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "upsert-responder", Method: http.MethodPut, Path: "/responders/{responderId}", Tag: tag,
 		Summary: "Create or update a responder",
 		Description: "Puts a responder in your pool, or updates its name, phone, position and status. " +
@@ -53,36 +50,30 @@ func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 			"A responder on an incident stays busy until the incident is resolved or cancelled (409 otherwise).",
 		Scope:  scope,
 		Errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *upsertResponderInput) (*responderOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *upsertResponderInput) (*httpapi.Output[ResponderResponse], error) {
 		r, err := svc.UpsertResponder(ctx, tenant, in.ResponderID, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &responderOutput{Body: ResponderResponse{Responder: r}}, nil
+		return httpapi.Reply(ResponderResponse{Responder: r}, err)
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-responders", Method: http.MethodGet, Path: "/responders", Tag: tag,
 		Summary:     "List responders",
 		Description: "Returns your response pool in this environment, by id.",
 		Scope:       scope,
 		Errors:      []int{http.StatusBadRequest},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *listRespondersInput) (*listRespondersOutput, error) {
-		items, total, err := svc.ListResponders(ctx, tenant, ResponderFilter{Status: ResponderStatus(in.Status), Offset: in.Offset(), Limit: in.Limit})
-		if err != nil {
-			return nil, err
-		}
-		return &listRespondersOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listRespondersInput) (*httpapi.ListOutput[*Responder], error) {
+		items, total, err := svc.ListResponders(ctx, tenant, ResponderFilter{Status: in.Status, Offset: in.Offset(), Limit: in.Limit})
+		return httpapi.List(in.PageQuery, items, total, err)
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "update-incident-status", Method: http.MethodPost, Path: "/incidents/{incidentId}/status", Tag: tag,
 		Summary: "Report incident progress",
 		Description: "Advances an incident as its responder reports: `responding`, `on_scene` (records the arrival) or `resolved` " +
 			"(with an outcome, default `handled`; stands the responder down). Statuses only move forward; skipping ahead is allowed.",
 		Scope:  scope,
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *statusInput) (*incidentOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *statusInput) (*incidentOutput, error) {
 		return incidentResult(svc.SetStatus(ctx, tenant, in.IncidentID, in.Body))
 	}))
 }

@@ -105,19 +105,22 @@ const (
 	OtherOutcome   Outcome = "other"
 )
 
+// Outcomes lists every outcome.
+var Outcomes = []Outcome{Handled, FalseAlarm, Referred, UnableToLocate, OtherOutcome}
+
 // Incident is an emergency reported for one of the caller's users.
 // The JSON form is the Incident object of the Sety API.
 type Incident struct {
 	ID                string                  `json:"incident_id" example:"inc_k7m2p9x4q1w8z3r5"`
 	IdempotencyKey    *string                 `json:"idempotency_key" example:"trip_7f3k92lq"`
-	Category          Category                `json:"category" enum:"sos,vehicle,location_threat,medical"`
-	Severity          Severity                `json:"severity" enum:"low,medium,high,critical"`
-	Status            Status                  `json:"status" enum:"created,dispatching,assigned,responding,on_scene,resolved,cancelled"`
+	Category          Category                `json:"category"`
+	Severity          Severity                `json:"severity"`
+	Status            Status                  `json:"status"`
 	Subject           Subject                 `json:"subject"`
 	Title             string                  `json:"title" example:"Vehicle emergency reported by rider"`
 	Description       *string                 `json:"description"`
 	Location          IncidentLocation        `json:"location"`
-	ResolutionOutcome *Outcome                `json:"resolution_outcome" enum:"handled,false_alarm,referred,unable_to_locate,other"`
+	ResolutionOutcome *Outcome                `json:"resolution_outcome" nullable:"true"`
 	ResolutionNotes   *string                 `json:"resolution_notes"`
 	IsDrill           bool                    `json:"is_drill" doc:"True for sandbox (test key) incidents and drills: never sent to real responders."`
 	Timeline          []IncidentTimelineEvent `json:"timeline" nullable:"false" doc:"Everything that happened, oldest first."`
@@ -192,17 +195,11 @@ type IncidentLocation struct {
 }
 
 // Timeline event names.
-const (
-	EventCreated     = "created"
-	EventCancelled   = "cancelled"
-	EventNoteAdded   = "note_added"
-	EventSLABreached = "sla_breached"
-)
 
 // IncidentTimelineEvent is one entry of an incident's timeline.
 type IncidentTimelineEvent struct {
 	Status    Status     `json:"status" doc:"The incident's status after this event."`
-	Event     string     `json:"event" enum:"created,dispatching,assigned,responding,on_scene,resolved,cancelled,note_added,sla_breached"`
+	Event     EventName  `json:"event"`
 	Message   string     `json:"message" example:"Incident received"`
 	Timestamp clock.Time `json:"timestamp"`
 }
@@ -215,7 +212,7 @@ type SLA struct {
 	ArriveBy            clock.Time `json:"arrive_by"`
 	TimeToAssignSeconds *float64   `json:"time_to_assign_seconds"`
 	TimeToArriveSeconds *float64   `json:"time_to_arrive_seconds"`
-	State               string     `json:"state" enum:"on_track,at_risk,breached,met"`
+	State               SLAState   `json:"state"`
 }
 
 // ResponderAssignment is the responder sent to an incident.

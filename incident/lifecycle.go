@@ -18,14 +18,26 @@ func checkTransition(from, to Status) error {
 	return setyerr.E(setyerr.Conflict, "incident is %s and cannot move back to %s", from, to)
 }
 
-// Event names of the timeline and the outbox types they map to.
+// EventName names what happened in a timeline entry.
+type EventName string
+
+// The timeline's event names; a lifecycle event has an outbox type of the
+// same name ("incident." + name).
 const (
-	EventDispatching = "dispatching"
-	EventAssigned    = "assigned"
-	EventResponding  = "responding"
-	EventOnScene     = "on_scene"
-	EventResolved    = "resolved"
+	EventCreated     EventName = "created"
+	EventDispatching EventName = "dispatching"
+	EventAssigned    EventName = "assigned"
+	EventResponding  EventName = "responding"
+	EventOnScene     EventName = "on_scene"
+	EventResolved    EventName = "resolved"
+	EventCancelled   EventName = "cancelled"
+	EventNoteAdded   EventName = "note_added"
+	EventSLABreached EventName = "sla_breached"
 )
+
+// EventNames lists every timeline event name.
+var EventNames = []EventName{EventCreated, EventDispatching, EventAssigned, EventResponding, EventOnScene,
+	EventResolved, EventCancelled, EventNoteAdded, EventSLABreached}
 
 // Outbox event types of the lifecycle.
 const (
@@ -38,4 +50,4 @@ const (
 )
 
 // eventType is the outbox type of a timeline event.
-func eventType(event string) string { return "incident." + event }
+func eventType(event EventName) string { return "incident." + string(event) }

@@ -11,9 +11,9 @@ import (
 
 // CreateIncidentRequest is what a caller sends to report an incident.
 type CreateIncidentRequest struct {
-	Category       Category `json:"category" enum:"sos,vehicle,location_threat,medical" doc:"What kind of emergency."`
+	Category       Category `json:"category" doc:"What kind of emergency."`
 	Location       Location `json:"location"`
-	Severity       Severity `json:"severity,omitempty" enum:"low,medium,high,critical" doc:"Default: high for sos, vehicle and medical; medium for location_threat."`
+	Severity       Severity `json:"severity,omitempty" doc:"Default: high for sos, vehicle and medical; medium for location_threat."`
 	Subject        *Subject `json:"subject,omitempty" doc:"The person in danger."`
 	Title          string   `json:"title,omitempty" maxLength:"200" doc:"Default from the category, e.g. \"SOS alert\"."`
 	Description    string   `json:"description,omitempty" maxLength:"5000"`

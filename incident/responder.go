@@ -30,7 +30,7 @@ type Responder struct {
 	Name       string          `json:"name" example:"Unit 7 — Emeka Obi"`
 	Phone      *string         `json:"phone" example:"+2348031112222"`
 	Location   geo.Point       `json:"location" nullable:"false" doc:"[longitude, latitude]."`
-	Status     ResponderStatus `json:"status" enum:"available,busy,offline"`
+	Status     ResponderStatus `json:"status"`
 	IncidentID *string         `json:"incident_id" doc:"The incident the responder is assigned to, if any."`
 	IdleSince  clock.Time      `json:"idle_since" nullable:"true" doc:"When the responder last became available; the longest idle wins ties."`
 	UpdatedAt  clock.Time      `json:"updated_at"`

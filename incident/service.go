@@ -257,7 +257,7 @@ func (t *txn) emit(inc *Incident, typ string) error {
 }
 
 // transition moves inc to status to, with a timeline entry and its event.
-func (t *txn) transition(inc *Incident, to Status, event, message string) error {
+func (t *txn) transition(inc *Incident, to Status, event EventName, message string) error {
 	if err := checkTransition(inc.Status, to); err != nil {
 		return err
 	}

@@ -44,13 +44,19 @@ func (p SLAPolicy) Validate() error {
 	return nil
 }
 
-// SLA states.
+// SLAState is where an incident stands against its SLA targets.
+type SLAState string
+
+// The SLA states.
 const (
-	SLAOnTrack  = "on_track"
-	SLAAtRisk   = "at_risk"
-	SLABreached = "breached"
-	SLAMet      = "met"
+	SLAOnTrack  SLAState = "on_track"
+	SLAAtRisk   SLAState = "at_risk"
+	SLABreached SLAState = "breached"
+	SLAMet      SLAState = "met"
 )
+
+// SLAStates lists every SLA state.
+var SLAStates = []SLAState{SLAOnTrack, SLAAtRisk, SLABreached, SLAMet}
 
 // atRiskShare is how much of a running target may pass before it is at risk.
 const atRiskShare = 0.8

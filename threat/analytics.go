@@ -30,9 +30,9 @@ type DangerAnalytics struct {
 
 // Trend compares the window with the window before it.
 type Trend struct {
-	Direction     string  `json:"direction" enum:"rising,stable,falling" doc:"rising or falling past ±15 %."`
-	ChangePct     float64 `json:"change_pct"`
-	PreviousCount int     `json:"previous_count"`
+	Direction     Direction `json:"direction" doc:"rising or falling past ±15 %."`
+	ChangePct     float64   `json:"change_pct"`
+	PreviousCount int       `json:"previous_count"`
 }
 
 // TimeAnalysis is when incidents happen (UTC).
@@ -68,12 +68,12 @@ type LocationComparison struct {
 
 // RiskPrediction forecasts the next 24 hours.
 type RiskPrediction struct {
-	HorizonHours          int      `json:"horizon_hours"`
-	ExpectedIncidents     float64  `json:"expected_incidents"`
-	ProbabilityAtLeastOne float64  `json:"probability_at_least_one"`
-	Level                 string   `json:"level" enum:"low,moderate,high,very_high"`
-	Confidence            string   `json:"confidence" enum:"low,medium,high"`
-	Factors               []Factor `json:"factors" nullable:"false"`
+	HorizonHours          int        `json:"horizon_hours"`
+	ExpectedIncidents     float64    `json:"expected_incidents"`
+	ProbabilityAtLeastOne float64    `json:"probability_at_least_one"`
+	Level                 RiskLevel  `json:"level"`
+	Confidence            Confidence `json:"confidence"`
+	Factors               []Factor   `json:"factors" nullable:"false"`
 }
 
 // SafeZones are the safest well-covered cells nearby.
@@ -218,16 +218,16 @@ type cellDay struct {
 }
 
 func trend(now, before int) Trend {
-	t := Trend{PreviousCount: before, Direction: "stable"}
+	t := Trend{PreviousCount: before, Direction: Stable}
 	switch {
 	case before == 0 && now > 0:
-		t.ChangePct, t.Direction = 100, "rising"
+		t.ChangePct, t.Direction = 100, Rising
 	case before > 0:
 		t.ChangePct = round3(100 * float64(now-before) / float64(before))
 		if t.ChangePct > 15 {
-			t.Direction = "rising"
+			t.Direction = Rising
 		} else if t.ChangePct < -15 {
-			t.Direction = "falling"
+			t.Direction = Falling
 		}
 	}
 	return t
@@ -352,13 +352,13 @@ func (e *Engine) predict(w *window, p geo.Point, r float64, n int) RiskPredictio
 		}}
 	switch {
 	case prob >= 0.75:
-		rp.Level = "very_high"
+		rp.Level = RiskVeryHigh
 	case prob >= 0.4:
-		rp.Level = "high"
+		rp.Level = RiskHigh
 	case prob >= 0.1:
-		rp.Level = "moderate"
+		rp.Level = RiskModerate
 	default:
-		rp.Level = "low"
+		rp.Level = RiskLow
 	}
 	return rp
 }

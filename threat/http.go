@@ -26,12 +26,12 @@ type DangerZonesResponse struct {
 }
 
 type zonesInput struct {
-	BBox     string  `query:"bbox" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat. Or give lat, lng and radius_m." example:"3.30,6.40,3.50,6.60"`
-	Lat      float64 `query:"lat" doc:"With lng and radius_m, instead of bbox."`
-	Lng      float64 `query:"lng"`
-	RadiusM  float64 `query:"radius_m" doc:"100–10,000; default 1,000."`
-	MinLevel string  `query:"min_level" enum:"elevated,high,critical"`
-	Limit    int     `query:"limit" minimum:"1" maximum:"100" default:"20"`
+	BBox     string    `query:"bbox" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat. Or give lat, lng and radius_m." example:"3.30,6.40,3.50,6.60"`
+	Lat      float64   `query:"lat" doc:"With lng and radius_m, instead of bbox."`
+	Lng      float64   `query:"lng"`
+	RadiusM  float64   `query:"radius_m" doc:"100–10,000; default 1,000."`
+	MinLevel ZoneLevel `query:"min_level"`
+	Limit    int       `query:"limit" minimum:"1" maximum:"100" default:"20"`
 	DaysParam
 }
 
@@ -40,8 +40,6 @@ type DaysParam struct {
 	Days int `query:"days" minimum:"1" maximum:"365" doc:"Look-back window in days, 1–365; default 90."`
 }
 
-type zonesOutput struct{ Body DangerZonesResponse }
-
 type pointInput struct {
 	Lat     float64 `query:"lat" required:"true" example:"6.5244"`
 	Lng     float64 `query:"lng" required:"true" example:"3.3792"`
@@ -49,17 +47,13 @@ type pointInput struct {
 	DaysParam
 }
 
-type analyticsOutput struct{ Body *DangerAnalytics }
-
 type heatmapInput struct {
-	BBox     string  `query:"bbox" required:"true" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat." example:"3.30,6.40,3.50,6.60"`
-	CellM    float64 `query:"cell_m" doc:"Output cell side, 50–5,000 m; or give zoom. Default 250."`
-	Zoom     int     `query:"zoom" minimum:"0" maximum:"20" doc:"Web-map zoom 1–20: picks cell_m for 16-pixel cells."`
-	Category string  `query:"category" enum:"sos,vehicle,location_threat,medical"`
+	BBox     string   `query:"bbox" required:"true" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat." example:"3.30,6.40,3.50,6.60"`
+	CellM    float64  `query:"cell_m" doc:"Output cell side, 50–5,000 m; or give zoom. Default 250."`
+	Zoom     int      `query:"zoom" minimum:"0" maximum:"20" doc:"Web-map zoom 1–20: picks cell_m for 16-pixel cells."`
+	Category Category `query:"category"`
 	DaysParam
 }
-
-type heatmapOutput struct{ Body *HeatmapResponse }
 
 type scoreInput struct {
 	Lat     float64 `query:"lat" required:"true" example:"6.5244"`
@@ -69,8 +63,6 @@ type scoreInput struct {
 	DaysParam
 }
 
-type scoreOutput struct{ Body *SafetyScore }
-
 type routeInput struct {
 	Path     string  `query:"path" maxLength:"20000" doc:"lng,lat;lng,lat;… 2–500 points. Or polyline." example:"3.3792,6.5244;3.4219,6.4281"`
 	Polyline string  `query:"polyline" maxLength:"20000" doc:"Encoded polyline (precision 5), instead of path."`
@@ -79,20 +71,18 @@ type routeInput struct {
 	DaysParam
 }
 
-type routeOutput struct{ Body *RouteSafety }
-
 // Register mounts the threat intelligence operations on api.
 func Register(api huma.API, e *Engine, log *slog.Logger) {
 	const tag = "Threat intelligence"
-	scope := string(auth.ThreatRead)
+	ops, scope := httpapi.Ops{API: api, Log: log}, string(auth.ThreatRead)
 	bad := []int{http.StatusBadRequest}
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-danger-zones", Method: http.MethodGet, Path: "/danger-zones", Tag: tag, Summary: "List danger zones",
 		Description: "Hot spots of a box (or a circle): connected grid cells whose Getis-Ord Gi* z-score of decayed, severity-weighted " +
 			"incidents is significant after a false-discovery-rate correction. Strongest first.",
 		Scope: scope, Errors: bad,
-	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *zonesInput) (*zonesOutput, error) {
+	}, func(ctx context.Context, in *zonesInput) (*httpapi.Output[DangerZonesResponse], error) {
 		box, circle, err := boxOrCircle(in.BBox, in.Lat, in.Lng, in.RadiusM)
 		if err != nil {
 			return nil, err
@@ -110,27 +100,23 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 			}
 			zs = kept
 		}
-		return &zonesOutput{Body: DangerZonesResponse{Zones: zs, Window: w, GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}}, nil
-	}))
+		return httpapi.Reply(DangerZonesResponse{Zones: zs, Window: w, GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}, nil)
+	})
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "danger-analytics", Method: http.MethodGet, Path: "/danger-analytics", Tag: tag, Summary: "Danger analytics for a location",
 		Description: "Counts, trend, time of day, patterns, comparison with the surroundings, a 24-hour risk prediction, danger and safe " +
 			"zones and the safety score for a circle (radius_m default 1,000).",
 		Scope: scope, Errors: bad,
-	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *pointInput) (*analyticsOutput, error) {
-		a, err := e.Analytics(AnalyticsQuery{Query: Query{Days: in.Days}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM})
-		if err != nil {
-			return nil, err
-		}
-		return &analyticsOutput{Body: a}, nil
-	}))
+	}, func(ctx context.Context, in *pointInput) (*httpapi.Output[*DangerAnalytics], error) {
+		return httpapi.Reply(e.Analytics(AnalyticsQuery{Query: Query{Days: in.Days}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
+	})
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
 		Description: "Kernel-smoothed (quartic) decayed incident weight over a box, in cells of cell_m, only cells with weight, with intensity 0–1.",
 		Scope:       scope, Errors: bad,
-	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *heatmapInput) (*heatmapOutput, error) {
+	}, func(ctx context.Context, in *heatmapInput) (*httpapi.Output[*HeatmapResponse], error) {
 		box, err := parseBBox(in.BBox)
 		if err != nil {
 			return nil, err
@@ -144,36 +130,28 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		case cell == 0:
 			cell = 250
 		}
-		h, err := e.Heatmap(Query{Days: in.Days, Category: Category(in.Category)}, box, cell)
-		if err != nil {
-			return nil, err
-		}
-		return &heatmapOutput{Body: h}, nil
-	}))
+		return httpapi.Reply(e.Heatmap(Query{Days: in.Days, Category: in.Category}, box, cell))
+	})
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "safety-score", Method: http.MethodGet, Path: "/safety/score", Tag: tag, Summary: "Safety score",
 		Description: "Real-time 0–100 safety score for a location (100 safest) from recent incident history: the decayed, severity-weighted " +
 			"incident density within radius_m, ranked against the network-wide distribution. 100 with no incidents nearby.",
 		Scope: scope, Errors: bad,
-	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *scoreInput) (*scoreOutput, error) {
+	}, func(ctx context.Context, in *scoreInput) (*httpapi.Output[*SafetyScore], error) {
 		at, err := parseAt(in.At)
 		if err != nil {
 			return nil, err
 		}
-		s, err := e.Score(ScoreQuery{Query: Query{Days: in.Days, At: at}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM})
-		if err != nil {
-			return nil, err
-		}
-		return &scoreOutput{Body: s}, nil
-	}))
+		return httpapi.Reply(e.Score(ScoreQuery{Query: Query{Days: in.Days, At: at}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
+	})
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "route-safety", Method: http.MethodGet, Path: "/route-safety", Tag: tag, Summary: "Route safety analysis",
 		Description: "Scores a route given as path or encoded polyline, in segments of at most 500 m, each scored like a place from " +
 			"the incidents within buffer_m, with the danger zones it crosses.",
 		Scope: scope, Errors: bad,
-	}, auth.Handle(log, func(ctx context.Context, _ auth.Tenant, in *routeInput) (*routeOutput, error) {
+	}, func(ctx context.Context, in *routeInput) (*httpapi.Output[*RouteSafety], error) {
 		path, err := parsePath(in.Path, in.Polyline)
 		if err != nil {
 			return nil, err
@@ -182,12 +160,8 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		if err != nil {
 			return nil, err
 		}
-		r, err := e.Route(RouteQuery{Query: Query{Days: in.Days, At: at}, Path: path, BufferM: in.BufferM})
-		if err != nil {
-			return nil, err
-		}
-		return &routeOutput{Body: r}, nil
-	}))
+		return httpapi.Reply(e.Route(RouteQuery{Query: Query{Days: in.Days, At: at}, Path: path, BufferM: in.BufferM}))
+	})
 }
 
 type circle struct {
@@ -276,3 +250,12 @@ func parsePath(path, polyline string) ([]geo.Point, error) {
 	}
 	return pts, nil
 }
+
+// The enums of the OpenAPI document are these Go constants.
+
+func (Category) Schema(huma.Registry) *huma.Schema   { return httpapi.EnumSchema(Categories) }
+func (ScoreLevel) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(ScoreLevels) }
+func (ZoneLevel) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(ZoneLevels) }
+func (RiskLevel) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(RiskLevels) }
+func (Confidence) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(Confidences) }
+func (Direction) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(Directions) }

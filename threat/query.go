@@ -165,18 +165,3 @@ func (r *reference) scoreOf(d float64) int {
 	}
 	return int(math.Floor(100 * (1 - (r.rank(d)+l)/2)))
 }
-
-// Level names a score band.
-func Level(score int) string {
-	switch {
-	case score >= 80:
-		return "safe"
-	case score >= 60:
-		return "moderate"
-	case score >= 40:
-		return "caution"
-	case score >= 20:
-		return "dangerous"
-	}
-	return "critical"
-}

@@ -12,7 +12,7 @@ import (
 // RouteSafety rates a route segment by segment.
 type RouteSafety struct {
 	Score          int            `json:"score" doc:"Length-weighted mean of the segment scores, at most the worst segment's + 30."`
-	Level          string         `json:"level" enum:"safe,moderate,caution,dangerous,critical"`
+	Level          ScoreLevel     `json:"level"`
 	DistanceMeters float64        `json:"distance_meters"`
 	BufferM        float64        `json:"buffer_m"`
 	Segments       []RouteSegment `json:"segments" nullable:"false"`
@@ -24,13 +24,13 @@ type RouteSafety struct {
 
 // RouteSegment is a stretch of at most 500 m.
 type RouteSegment struct {
-	Index          int       `json:"index"`
-	From           geo.Point `json:"from" nullable:"false"`
-	To             geo.Point `json:"to" nullable:"false"`
-	DistanceMeters float64   `json:"distance_meters"`
-	Score          int       `json:"score"`
-	Level          string    `json:"level" enum:"safe,moderate,caution,dangerous,critical"`
-	IncidentCount  int       `json:"incident_count"`
+	Index          int        `json:"index"`
+	From           geo.Point  `json:"from" nullable:"false"`
+	To             geo.Point  `json:"to" nullable:"false"`
+	DistanceMeters float64    `json:"distance_meters"`
+	Score          int        `json:"score"`
+	Level          ScoreLevel `json:"level"`
+	IncidentCount  int        `json:"incident_count"`
 }
 
 const maxSegmentM = 500.0

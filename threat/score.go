@@ -14,14 +14,14 @@ import (
 // SafetyScore is the 0–100 safety of a place (100 safest).
 type SafetyScore struct {
 	Score             int             `json:"score" minimum:"0" maximum:"100" doc:"100 is safest."`
-	Level             string          `json:"level" enum:"safe,moderate,caution,dangerous,critical"`
+	Level             ScoreLevel      `json:"level"`
 	Location          geo.Point       `json:"location" nullable:"false"`
 	RadiusMeters      float64         `json:"radius_meters"`
 	IncidentCount     int             `json:"incident_count" doc:"Incidents within the radius and the window."`
 	RecentIncidents7d int             `json:"recent_incidents_7d"`
 	TopCategories     []CategoryCount `json:"top_categories" nullable:"false"`
 	Factors           []Factor        `json:"factors" nullable:"false"`
-	Confidence        string          `json:"confidence" enum:"low,medium,high" doc:"From how many incidents the score rests on."`
+	Confidence        Confidence      `json:"confidence" doc:"From how many incidents the score rests on."`
 	Window            Window          `json:"window"`
 	GeneratedAt       clock.Time      `json:"generated_at"`
 }
@@ -105,16 +105,6 @@ func hourFactor(hours [24]int, n, h int) float64 {
 	const prior = 2.0 // pseudo-incidents per hour
 	f := (float64(hours[h]) + prior) / (float64(n)/24 + prior)
 	return math.Min(3, math.Max(0.5, f))
-}
-
-func confidence(n int) string {
-	switch {
-	case n < 5:
-		return "low"
-	case n < 30:
-		return "medium"
-	}
-	return "high"
 }
 
 // profile sums the hour-of-day and category counts within radius, and the

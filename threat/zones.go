@@ -17,7 +17,7 @@ import (
 // significant.
 type DangerZone struct {
 	ZoneID           string         `json:"zone_id" example:"zone_k7m2p9x4q1w8z3r5"`
-	Level            string         `json:"level" enum:"elevated,high,critical" doc:"By the zone's highest z: 1.65 elevated, 1.96 high, 2.58 critical."`
+	Level            ZoneLevel      `json:"level" doc:"By the zone's highest z: 1.65 elevated, 1.96 high, 2.58 critical."`
 	ZScore           float64        `json:"z_score"`
 	Center           geo.Point      `json:"center" nullable:"false"`
 	RadiusMeters     float64        `json:"radius_meters"`
@@ -76,7 +76,7 @@ type study struct {
 func (s *study) at(x, y int32) int { return int((y-s.y0)*s.nx + (x - s.x0)) }
 
 // Zones finds the hot spots of a box.
-func (e *Engine) Zones(q Query, box Box, minLevel string, limit int) ([]DangerZone, Window, error) {
+func (e *Engine) Zones(q Query, box Box, minLevel ZoneLevel, limit int) ([]DangerZone, Window, error) {
 	if err := box.Validate("bbox"); err != nil {
 		return nil, Window{}, err
 	}
@@ -90,7 +90,7 @@ func (e *Engine) Zones(q Query, box Box, minLevel string, limit int) ([]DangerZo
 	if err != nil {
 		return nil, Window{}, err
 	}
-	min := map[string]float64{"": zElevated, "elevated": zElevated, "high": zHigh, "critical": zCritical}[minLevel]
+	min := map[ZoneLevel]float64{"": zElevated, ZoneElevated: zElevated, ZoneHigh: zHigh, ZoneCritical: zCritical}[minLevel]
 	out := zs[:0]
 	for _, z := range zs {
 		if z.ZScore >= min {
@@ -298,14 +298,14 @@ func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKe
 	return z
 }
 
-func zoneLevel(z float64) string {
+func zoneLevel(z float64) ZoneLevel {
 	switch {
 	case z >= zCritical:
-		return "critical"
+		return ZoneCritical
 	case z >= zHigh:
-		return "high"
+		return ZoneHigh
 	}
-	return "elevated"
+	return ZoneElevated
 }
 
 // peakHours lists the busiest hours with incidents, busiest first.

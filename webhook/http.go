@@ -28,157 +28,132 @@ type DeliveryResponse struct {
 	Delivery *Delivery `json:"delivery"`
 }
 
-type endpointPath struct {
+// EndpointIDParam is the path parameter of operations on one endpoint.
+type EndpointIDParam struct {
 	EndpointID string `path:"endpointId" maxLength:"64" example:"we_a1b2c3d4e5f6g7h8" doc:"The endpoint id."`
 }
 
+// DeliveryIDParam is the path parameter of operations on one delivery.
+type DeliveryIDParam struct {
+	DeliveryID string `path:"deliveryId" maxLength:"64" example:"whd_a1b2c3d4e5f6g7h8" doc:"The delivery id."`
+}
+
 type createEndpointInput struct{ Body CreateEndpointRequest }
-type withSecretOutput struct {
-	Status int
-	Body   EndpointWithSecret
-}
-type endpointOutput struct{ Body EndpointResponse }
-type listEndpointsInput struct{ httpapi.PageQuery }
-type listEndpointsOutput struct {
-	Body *httpapi.PaginatedResponse[*Endpoint]
-}
 type updateEndpointInput struct {
-	EndpointID string `path:"endpointId" maxLength:"64" doc:"The endpoint id."`
-	Body       UpdateEndpointRequest
-}
-type deleteOutput struct{ Body EndpointResponse }
-type deliveryOutput struct {
-	Status int
-	Body   DeliveryResponse
+	EndpointIDParam
+	Body UpdateEndpointRequest
 }
 type listDeliveriesInput struct {
-	EndpointID string `path:"endpointId" maxLength:"64" doc:"The endpoint id."`
-	Status     string `query:"status" enum:"pending,succeeded,failed" doc:"Only deliveries in this status."`
+	EndpointIDParam
+	Status string `query:"status" enum:"pending,succeeded,failed" doc:"Only deliveries in this status."`
 	httpapi.PageQuery
 }
-type listDeliveriesOutput struct {
-	Body *httpapi.PaginatedResponse[*Delivery]
-}
 type retryInput struct {
-	EndpointID string `path:"endpointId" maxLength:"64" doc:"The endpoint id."`
-	DeliveryID string `path:"deliveryId" maxLength:"64" example:"whd_a1b2c3d4e5f6g7h8" doc:"The delivery id."`
+	EndpointIDParam
+	DeliveryIDParam
+}
+
+type (
+	withSecretOutput = httpapi.Output[EndpointWithSecret]
+	endpointOutput   = httpapi.Output[EndpointResponse]
+	deliveryOutput   = httpapi.Output[DeliveryResponse]
+)
+
+func endpointResult(e *Endpoint, err error) (*endpointOutput, error) {
+	return httpapi.Reply(EndpointResponse{Endpoint: e}, err)
+}
+
+func withSecret(e *Endpoint, secret string, err error) (*withSecretOutput, error) {
+	return httpapi.Reply(EndpointWithSecret{Endpoint: e, Secret: secret}, err)
+}
+
+func deliveryResult(d *Delivery, err error) (*deliveryOutput, error) {
+	return httpapi.Reply(DeliveryResponse{Delivery: d}, err)
 }
 
 // Register mounts the webhook operations on api.
 func Register(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "Webhooks"
+	ops := httpapi.Ops{API: api, Log: log}
 	read, write := string(auth.WebhooksRead), string(auth.WebhooksWrite)
 	bad, missing, large := http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "create-webhook", Method: http.MethodPost, Path: "/webhooks", Tag: tag, Summary: "Create webhook endpoint",
 		Description: "Registers a URL to receive events of this environment, signed with Standard Webhooks headers. " +
 			"The secret is shown only in this response. Deliveries are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h.",
 		Scope: write, Status: http.StatusCreated, Errors: []int{bad, large},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *createEndpointInput) (*withSecretOutput, error) {
-		e, secret, err := svc.CreateEndpoint(ctx, tenant, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &withSecretOutput{Status: http.StatusCreated, Body: EndpointWithSecret{Endpoint: e, Secret: secret}}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createEndpointInput) (*withSecretOutput, error) {
+		return withSecret(svc.CreateEndpoint(ctx, tenant, in.Body))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-webhooks", Method: http.MethodGet, Path: "/webhooks", Tag: tag, Summary: "List webhook endpoints",
 		Description: "Returns this environment's endpoints, oldest first.", Scope: read, Errors: []int{bad},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *listEndpointsInput) (*listEndpointsOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*Endpoint], error) {
 		items, total, err := svc.Endpoints(ctx, tenant, in.Offset(), in.Limit)
-		if err != nil {
-			return nil, err
-		}
-		return &listEndpointsOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
+		return httpapi.List(*in, items, total, err)
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "get-webhook", Method: http.MethodGet, Path: "/webhooks/{endpointId}", Tag: tag, Summary: "Get webhook endpoint",
 		Description: "Returns one endpoint (never its secret).", Scope: read, Errors: []int{missing},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *endpointPath) (*endpointOutput, error) {
-		e, err := svc.Endpoint(ctx, tenant, in.EndpointID)
-		if err != nil {
-			return nil, err
-		}
-		return &endpointOutput{Body: EndpointResponse{Endpoint: e}}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*endpointOutput, error) {
+		return endpointResult(svc.Endpoint(ctx, tenant, in.EndpointID))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "update-webhook", Method: http.MethodPatch, Path: "/webhooks/{endpointId}", Tag: tag, Summary: "Update webhook endpoint",
 		Description: "Changes the URL, events, description or status. Enabling a disabled endpoint resumes its pending deliveries.",
 		Scope:       write, Errors: []int{bad, missing, large},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *updateEndpointInput) (*endpointOutput, error) {
-		e, err := svc.UpdateEndpoint(ctx, tenant, in.EndpointID, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &endpointOutput{Body: EndpointResponse{Endpoint: e}}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *updateEndpointInput) (*endpointOutput, error) {
+		return endpointResult(svc.UpdateEndpoint(ctx, tenant, in.EndpointID, in.Body))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "delete-webhook", Method: http.MethodDelete, Path: "/webhooks/{endpointId}", Tag: tag, Summary: "Delete webhook endpoint",
 		Description: "Removes the endpoint and its deliveries; nothing more is sent to it. Returns the deleted endpoint.",
 		Scope:       write, Errors: []int{missing},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *endpointPath) (*deleteOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*endpointOutput, error) {
 		e, err := svc.Endpoint(ctx, tenant, in.EndpointID)
 		if err != nil {
 			return nil, err
 		}
-		if err := svc.DeleteEndpoint(ctx, tenant, in.EndpointID); err != nil {
-			return nil, err
-		}
-		return &deleteOutput{Body: EndpointResponse{Endpoint: e}}, nil
+		return endpointResult(e, svc.DeleteEndpoint(ctx, tenant, in.EndpointID))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "rotate-webhook-secret", Method: http.MethodPost, Path: "/webhooks/{endpointId}/rotate-secret", Tag: tag,
 		Summary:     "Rotate webhook secret",
 		Description: "Issues a new secret, shown only in this response. For 24 hours deliveries carry signatures with both the new and the old secret.",
 		Scope:       write, Errors: []int{missing},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *endpointPath) (*withSecretOutput, error) {
-		e, secret, err := svc.RotateSecret(ctx, tenant, in.EndpointID)
-		if err != nil {
-			return nil, err
-		}
-		return &withSecretOutput{Status: http.StatusOK, Body: EndpointWithSecret{Endpoint: e, Secret: secret}}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*withSecretOutput, error) {
+		return withSecret(svc.RotateSecret(ctx, tenant, in.EndpointID))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "test-webhook", Method: http.MethodPost, Path: "/webhooks/{endpointId}/test", Tag: tag, Summary: "Send a test event",
 		Description: "Queues a `ping` event to this endpoint, whatever its event filter, and returns its delivery (202); follow it in the deliveries list.",
 		Scope:       write, Status: http.StatusAccepted, Errors: []int{missing},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *endpointPath) (*deliveryOutput, error) {
-		d, err := svc.Ping(ctx, tenant, in.EndpointID)
-		if err != nil {
-			return nil, err
-		}
-		return &deliveryOutput{Status: http.StatusAccepted, Body: DeliveryResponse{Delivery: d}}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*deliveryOutput, error) {
+		return deliveryResult(svc.Ping(ctx, tenant, in.EndpointID))
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-webhook-deliveries", Method: http.MethodGet, Path: "/webhooks/{endpointId}/deliveries", Tag: tag,
 		Summary: "List deliveries", Description: "Returns the endpoint's deliveries, newest first, with their last attempt.",
 		Scope: read, Errors: []int{bad, missing},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *listDeliveriesInput) (*listDeliveriesOutput, error) {
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listDeliveriesInput) (*httpapi.ListOutput[*Delivery], error) {
 		items, total, err := svc.Deliveries(ctx, tenant, in.EndpointID, in.Status, in.Offset(), in.Limit)
-		if err != nil {
-			return nil, err
-		}
-		return &listDeliveriesOutput{Body: httpapi.NewPage(items, in.PageQuery, total)}, nil
+		return httpapi.List(in.PageQuery, items, total, err)
 	}))
 
-	httpapi.Register(api, httpapi.Spec{
+	httpapi.Register(ops, httpapi.Spec{
 		ID: "retry-webhook-delivery", Method: http.MethodPost, Path: "/webhooks/{endpointId}/deliveries/{deliveryId}/retry", Tag: tag,
 		Summary:     "Redeliver",
 		Description: "Sends the delivery's event again as a new delivery (202), with a fresh retry schedule and the same webhook-id.",
 		Scope:       write, Status: http.StatusAccepted, Errors: []int{missing},
-	}, auth.Handle(log, func(ctx context.Context, tenant auth.Tenant, in *retryInput) (*deliveryOutput, error) {
-		d, err := svc.Redeliver(ctx, tenant, in.EndpointID, in.DeliveryID)
-		if err != nil {
-			return nil, err
-		}
-		return &deliveryOutput{Status: http.StatusAccepted, Body: DeliveryResponse{Delivery: d}}, nil
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *retryInput) (*deliveryOutput, error) {
+		return deliveryResult(svc.Redeliver(ctx, tenant, in.EndpointID, in.DeliveryID))
 	}))
 }

@@ -200,7 +200,7 @@ func columnsOf(inc *incident.Incident) ([]any, error) {
 	}
 	var slaState sql.NullString
 	if inc.SLA != nil {
-		slaState = sql.NullString{String: inc.SLA.State, Valid: true}
+		slaState = sql.NullString{String: string(inc.SLA.State), Valid: true}
 	}
 	return []any{inc.Category, inc.Severity, slices.Index(incident.Severities, inc.Severity), inc.Status, inc.IsDrill,
 		inc.Sequence, inc.UpdatedAt.UnixMilli(), string(doc), string(trk), millis(inc.Tracking.DueAt),

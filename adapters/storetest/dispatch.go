@@ -343,7 +343,7 @@ func testAnalytics(t *testing.T, newStores NewStores) {
 		sev            incident.Severity
 		drill          bool
 		assign, arrive time.Duration
-		sla            string
+		sla            incident.SLAState
 	}{
 		{0, incident.Resolved, incident.SOS, incident.High, false, 10 * time.Second, 100 * time.Second, incident.SLAMet},
 		{time.Hour, incident.Cancelled, incident.SOS, incident.Low, false, 20 * time.Second, 0, incident.SLAOnTrack},

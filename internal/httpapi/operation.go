@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"slices"
@@ -60,9 +61,19 @@ func ScopeOf(op *huma.Operation) (string, bool) {
 // authErrors are the statuses every authenticated operation may answer.
 var authErrors = []int{http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden}
 
-// Register adds a Sety operation to api: it documents its scope and every
-// error status with the {code, message} schema, and applies the body limit.
-func Register[I, O any](api huma.API, spec Spec, handler func(context.Context, *I) (*O, error)) {
+// Ops is where one domain mounts its operations: the API, and the logger
+// that receives the detail of internal errors.
+type Ops struct {
+	API huma.API
+	Log *slog.Logger
+}
+
+// Register adds a Sety operation: it documents its scope and every error
+// status with the {code, message} schema, applies the body limit, and turns
+// every error the handler returns into the wire error — the one place
+// where a domain's errors meet HTTP.
+func Register[I, O any](ops Ops, spec Spec, handler func(context.Context, *I) (*O, error)) {
+	api := ops.API
 	errs := slices.Clone(spec.Errors)
 	if spec.Scope != "" {
 		errs = append(errs, authErrors...)
@@ -95,7 +106,13 @@ func Register[I, O any](api huma.API, spec Spec, handler func(context.Context, *
 		op.Security = []map[string][]string{{SecurityScheme: {}}}
 		op.Description += "\n\nRequires scope `" + spec.Scope + "`."
 	}
-	huma.Register(api, op, handler)
+	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := handler(ctx, in)
+		if err != nil {
+			return nil, Err(ctx, ops.Log, err)
+		}
+		return out, nil
+	})
 }
 
 // Error is the wire error as the OpenAPI document names it ("Error", as in
