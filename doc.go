@@ -7,10 +7,10 @@
 //	db, err := sqlite.Open(ctx, "sety.db", nil)   // or memory.New()
 //	s, err := sety.New(db, sety.WithLogger(logger))
 //	s.Register(api)                                // any huma.API
-//	go s.Run(ctx)                                  // dispatch, simulator, SLA clocks, webhooks
+//	go s.Run(ctx)                                  // threat history, then dispatch, simulator, SLA clocks, webhooks
 //	inc, _, err := s.Incidents.Create(ctx, tenant, req) // or call the services directly
 //
-// Layout: one package per domain (incident, access, webhook, auth), each declaring the
+// Layout: one package per domain (incident, access, threat, webhook, auth), each declaring the
 // storage and notifier ports it consumes; adapters/memory and adapters/sqlite
 // implement every port and pass the one conformance suite in
 // adapters/storetest; geo, clock, ids, setyerr and outbox are small leaves

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -52,7 +51,7 @@ type Sety struct {
 
 	stores      Stores
 	console     bool
-	simSpeed    float64
+	ready       chan struct{}
 	now         clock.Func
 	log         *slog.Logger
 	basePath    string
@@ -171,7 +170,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
 			Dispatcher: c.dispatcher, SLA: c.sla, Simulation: c.simulation,
 		}),
-		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter}),
+		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log}),
 		Webhooks: webhooks,
 		Threat:   engine,
 		Access: access.NewService(stores.AccessStore(), access.Config{
@@ -183,7 +182,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		basePath:    c.basePath,
 		healthAlias: c.healthAlias,
 		console:     c.console,
-		simSpeed:    c.simulation.Speed,
+		ready:       make(chan struct{}),
 	}, nil
 }
 
@@ -212,50 +211,30 @@ func (s *Sety) Register(api huma.API) {
 	webhook.Register(g, s.Webhooks, s.log)
 }
 
-// LoadThreat fills the threat engine from the store's incident history;
-// call it once at start, before serving threat queries. Later incidents
-// reach the engine as they are committed.
-func (s *Sety) LoadThreat(ctx context.Context) error {
-	return s.Threat.Load(ctx, s.stores.ThreatSource())
-}
-
-// Run does Sety's background work until ctx ends: dispatching, the
-// sandbox simulator, SLA clocks and webhook delivery. Without it incidents
-// stay where their last request left them and events wait in the outbox (a
-// later Run catches up, from the store).
-func (s *Sety) Run(ctx context.Context) {
-	// Tick often enough for a fast simulation's steps, never busier than
-	// every 10 ms nor lazier than every second.
-	interval := time.Second
-	if s.simSpeed > 1 {
-		interval = max(10*time.Millisecond, time.Duration(float64(time.Second)/s.simSpeed))
+// Run does Sety's background work until ctx ends. It first loads the
+// threat engine from the store's incident history (Ready is closed once it
+// has), then runs every worker: dispatch, the sandbox simulator and SLA
+// clocks, webhook delivery, and the API keys' last-use record. Without it
+// incidents stay where their last request left them and events wait in the
+// outbox: a later Run catches up, from the store. It returns an error only
+// when the history cannot be loaded; call it once.
+func (s *Sety) Run(ctx context.Context) error {
+	if err := s.Threat.Load(ctx, s.stores.ThreatSource()); err != nil {
+		return fmt.Errorf("sety: load threat intelligence: %w", err)
 	}
+	close(s.ready)
 	var wg sync.WaitGroup
-	wg.Go(func() { s.Webhooks.Run(ctx, time.Second) })
-	wg.Go(func() { s.flushKeyUse(ctx) })
-	s.Incidents.Run(ctx, interval)
+	wg.Go(func() { s.Webhooks.Run(ctx) })
+	wg.Go(func() { s.Auth.Run(ctx) })
+	wg.Go(func() { s.Incidents.Run(ctx) })
 	wg.Wait()
+	return nil
 }
 
-// flushKeyUse writes the keys' last use every few seconds, and once more
-// when ctx ends, so last_used_at costs no write per request.
-func (s *Sety) flushKeyUse(ctx context.Context) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			if err := s.Auth.FlushLastUsed(context.WithoutCancel(ctx)); err != nil {
-				s.log.Error("record API key use", "error", err)
-			}
-			return
-		case <-t.C:
-			if err := s.Auth.FlushLastUsed(ctx); err != nil {
-				s.log.ErrorContext(ctx, "record API key use", "error", err)
-			}
-		}
-	}
-}
+// Ready is closed once Run has loaded the threat history and started the
+// workers: a server that waits for it never answers threat queries from a
+// half-loaded engine.
+func (s *Sety) Ready() <-chan struct{} { return s.ready }
 
 // RouteErrors answers requests no route of mux matched with a JSON 404, or a
 // 405 when the path exists under another method. Mount it at the catch-all

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/loop"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -21,6 +23,8 @@ type Config struct {
 	NewID ids.Generator
 	// Limiter enforces the plans' requests per minute; nil: no limits.
 	Limiter RateLimiter
+	// Logger receives failures of the background key-use flush.
+	Logger *slog.Logger
 }
 
 // Service manages organizations and keys and authenticates requests.
@@ -29,6 +33,7 @@ type Service struct {
 	now     clock.Func
 	newID   ids.Generator
 	limiter RateLimiter
+	log     *slog.Logger
 
 	usedMu sync.Mutex
 	used   map[string]time.Time // key id -> last use, not yet written
@@ -42,7 +47,10 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.NewID == nil {
 		cfg.NewID = ids.New
 	}
-	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, used: map[string]time.Time{}}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, used: map[string]time.Time{}}
 }
 
 // CreateOrganization creates an active organization on plan.
@@ -212,9 +220,20 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	return &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: slices.Clone(key.Scopes), Plan: org.Plan}, nil
 }
 
+// Run flushes key use (FlushLastUsed) every few seconds until ctx ends,
+// and once more then, so last_used_at costs no write per request.
+func (s *Service) Run(ctx context.Context) {
+	loop.Run(ctx, loop.Loop{Name: "record API key use", Every: 5 * time.Second, Log: s.log}, func(ctx context.Context) (bool, error) {
+		return false, s.FlushLastUsed(ctx)
+	})
+	if err := s.FlushLastUsed(context.WithoutCancel(ctx)); err != nil {
+		s.log.Error("record API key use", "error", err)
+	}
+}
+
 // FlushLastUsed writes the last use of every key used since the last
 // flush, in one store write: last_used_at without a write per request.
-// Sety.Run calls it every few seconds and when it stops.
+// Run calls it every few seconds and when it stops.
 func (s *Service) FlushLastUsed(ctx context.Context) error {
 	s.usedMu.Lock()
 	used := s.used

@@ -37,16 +37,22 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 	return len(due), errors.Join(errs...)
 }
 
-// Run ticks every interval, and at once after Wake, until ctx ends. Errors
-// are logged and the loop goes on: the next tick retries.
-func (s *Service) Run(ctx context.Context, interval time.Duration) {
-	loop.Run(ctx, interval, s.wake, func(ctx context.Context) bool {
+// Run moves incidents along until ctx ends: it ticks at once after Wake,
+// and at least every tickEvery.
+func (s *Service) Run(ctx context.Context) {
+	loop.Run(ctx, loop.Loop{Name: "incident engine", Every: s.tickEvery(), Wake: s.wake, Log: s.log}, func(ctx context.Context) (bool, error) {
 		n, err := s.Tick(ctx)
-		if err != nil {
-			s.log.ErrorContext(ctx, "incident engine", "error", err)
-		}
-		return n == dueBatch
+		return n == dueBatch, err
 	})
+}
+
+// tickEvery is how often the engine looks for due work: every second, or
+// often enough for a fast simulation's steps, never busier than every 10 ms.
+func (s *Service) tickEvery() time.Duration {
+	if s.sim.Speed > 1 {
+		return max(10*time.Millisecond, time.Duration(float64(time.Second)/s.sim.Speed))
+	}
+	return time.Second
 }
 
 // Wake asks a running engine to tick now instead of at its next interval.

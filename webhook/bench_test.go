@@ -84,7 +84,7 @@ func BenchmarkCommitToFirstAttempt(b *testing.B) {
 	s, tenant := benchSety(b, &received, arrived)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); s.Webhooks.Run(ctx, time.Second) }()
+	go func() { defer close(done); s.Webhooks.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	var total time.Duration
 	for b.Loop() {

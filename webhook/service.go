@@ -36,6 +36,9 @@ type Config struct {
 	Lease time.Duration
 	// Concurrency is how many deliveries one worker attempts at once. Default 8.
 	Concurrency int
+	// PollEvery is how often the worker looks for work nobody woke it for
+	// (events another process committed, retries coming due). Default 1 s.
+	PollEvery time.Duration
 }
 
 // RotationOverlap is how long a rotated-out secret keeps signing.
@@ -73,6 +76,9 @@ func NewService(store Store, cfg Config) *Service {
 	}
 	if s.cfg.Concurrency <= 0 {
 		s.cfg.Concurrency = 8
+	}
+	if s.cfg.PollEvery <= 0 {
+		s.cfg.PollEvery = time.Second
 	}
 	s.owner = ids.New("wkr") // unique per process, even when tests inject ids
 	transport := cfg.Transport

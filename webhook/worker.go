@@ -84,14 +84,12 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 	return len(jobs), errors.Join(errs...)
 }
 
-// Run ticks every interval, and at once after Wake or Notify, until ctx ends.
-func (s *Service) Run(ctx context.Context, interval time.Duration) {
-	loop.Run(ctx, interval, s.wake, func(ctx context.Context) bool {
+// Run delivers until ctx ends: it ticks every PollEvery (a safety net for
+// events committed by another process), and at once after Wake or Notify.
+func (s *Service) Run(ctx context.Context) {
+	loop.Run(ctx, loop.Loop{Name: "webhook worker", Every: s.cfg.PollEvery, Wake: s.wake, Log: s.log}, func(ctx context.Context) (bool, error) {
 		n, err := s.Tick(ctx)
-		if err != nil {
-			s.log.ErrorContext(ctx, "webhook worker", "error", err)
-		}
-		return n == batch
+		return n == batch, err
 	})
 }
 

@@ -8,11 +8,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -56,8 +60,9 @@ func newService(s *sety.Sety) (*http.ServeMux, huma.API) {
 }
 
 func main() {
-	store := memory.New()
-	s, err := sety.New(store,
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := sety.New(memory.New(),
 		sety.WithBasePath("/safety/v1/external"),
 		sety.WithHealthAlias(""), // the host has its own /health
 		sety.WithLogger(slog.Default()),
@@ -65,16 +70,35 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx := context.Background()
-	org, err := s.Auth.CreateOrganization(ctx, "Acme Rides", auth.Growth)
-	if err != nil {
-		log.Fatal(err)
-	}
-	_, key, err := s.Auth.IssueKey(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Test}, auth.KeySpec{Name: "embed demo", Scopes: []auth.Scope{auth.All}})
+	key, err := testKey(ctx, s)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Fprintln(os.Stdout, "test key:", key)
+	// Dispatch, the sandbox simulator, SLA clocks and webhooks: without
+	// this, a drill would stay "created".
+	go func() {
+		if err := s.Run(ctx); err != nil {
+			log.Fatal(err)
+		}
+	}()
 	mux, _ := newService(s)
-	log.Fatal(http.ListenAndServe(":8081", mux))
+	srv := &http.Server{Addr: ":8081", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Shutdown(context.Background())
+	}()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// testKey creates the host's organization and a sandbox key for it.
+func testKey(ctx context.Context, s *sety.Sety) (string, error) {
+	org, err := s.Auth.CreateOrganization(ctx, "Acme Rides", auth.Growth)
+	if err != nil {
+		return "", err
+	}
+	_, key, err := s.Auth.IssueKey(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Test}, auth.KeySpec{Name: "embed demo", Scopes: []auth.Scope{auth.All}})
+	return key, err
 }

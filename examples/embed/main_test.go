@@ -7,30 +7,80 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2/humatest"
 
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
-	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/outbox"
 )
 
-func setup(t *testing.T) (*http.ServeMux, humatest.TestAPI, string) {
-	s, err := sety.New(memory.New(), sety.WithBasePath("/safety/v1/external"), sety.WithHealthAlias(""))
+func setup(t *testing.T, opts ...sety.Option) (*sety.Sety, *http.ServeMux, humatest.TestAPI, string) {
+	s, err := sety.New(memory.New(), append([]sety.Option{sety.WithBasePath("/safety/v1/external"), sety.WithHealthAlias("")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	org, _ := s.Auth.CreateOrganization(context.Background(), "Acme Rides", auth.Growth)
-	_, key, err := s.Auth.IssueKey(context.Background(), auth.Tenant{OrgID: org.ID, Env: auth.Test}, auth.KeySpec{Name: "t", Scopes: []auth.Scope{auth.All}})
+	key, err := testKey(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux, api := newService(s)
-	return mux, humatest.Wrap(t, api), key
+	return s, mux, humatest.Wrap(t, api), key
+}
+
+// notifyFunc hears of committed events.
+type notifyFunc func([]outbox.Event)
+
+func (f notifyFunc) Notify(_ context.Context, events []outbox.Event) { f(events) }
+
+// A drill created through the host's API is walked to resolved by the
+// sandbox simulator, because the host runs Sety's background work.
+func TestDrillReachesResolved(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC))
+	resolved := make(chan string, 1)
+	s, _, api, key := setup(t, sety.WithClock(clk.Now), sety.WithNotifier(notifyFunc(func(events []outbox.Event) {
+		for _, ev := range events {
+			if ev.Type == "incident.resolved" {
+				resolved <- ev.SubjectID
+			}
+		}
+	})))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-s.Ready()
+
+	rec := api.Post("/safety/v1/external/incidents", "Authorization: Bearer "+key,
+		map[string]any{"category": "sos", "location": map[string]any{"coordinates": []float64{3.3792, 6.5244}}})
+	var created struct {
+		Incident struct {
+			ID string `json:"incident_id"`
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || rec.Code != http.StatusCreated {
+		t.Fatalf("create drill: %d %s", rec.Code, rec.Body.String())
+	}
+	clk.Advance(61 * time.Second) // past every step of the sandbox
+	s.Incidents.Wake()
+	select {
+	case id := <-resolved:
+		if id != created.Incident.ID {
+			t.Fatalf("resolved %s, want %s", id, created.Incident.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the drill was not resolved: is Run running the engine?")
+	}
+	rec = api.Get("/safety/v1/external/incidents/"+created.Incident.ID, "Authorization: Bearer "+key)
+	if !strings.Contains(rec.Body.String(), `"status":"resolved"`) {
+		t.Fatalf("drill after the simulation: %s", rec.Body.String())
+	}
 }
 
 func TestHostAndSetyLiveSideBySide(t *testing.T) {
-	mux, api, key := setup(t)
+	_, mux, api, key := setup(t)
 
 	// The host's operation works and keeps huma's own error format.
 	if rec := api.Get("/rides/ride_1"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "in_progress") {

@@ -73,19 +73,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := bootstrap(ctx, s, cfg, stdout); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
-	if err := s.LoadThreat(ctx); err != nil {
-		return fmt.Errorf("load threat intelligence: %w", err)
+	// The background work (dispatch, simulator, SLA clocks, webhooks) runs
+	// until the server has shut down, not until the signal: requests in
+	// flight during the graceful shutdown still get their effects.
+	workCtx, stopWork := context.WithCancel(context.Background())
+	workDone := make(chan error, 1)
+	go func() { workDone <- s.Run(workCtx) }()
+	defer func() { stopWork(); <-workDone }()
+	select {
+	case <-s.Ready():
+	case err := <-workDone:
+		workDone <- nil // for the deferred wait
+		return err
+	case <-ctx.Done():
+		return nil
 	}
 	if cfg.demo {
 		if err := loadDemo(ctx, s, log); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	// The engine (dispatch, simulator, SLA clocks) runs until shutdown.
-	engineCtx, stopEngine := context.WithCancel(context.Background())
-	engineDone := make(chan struct{})
-	go func() { defer close(engineDone); s.Run(engineCtx) }()
-	defer func() { stopEngine(); <-engineDone }()
 	handler, _ := newHandler(s, log)
 
 	ln, err := net.Listen("tcp", cfg.addr)
