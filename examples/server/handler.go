@@ -15,19 +15,8 @@ import (
 // request logging. Tests use the returned API through humatest.
 func newHandler(s *sety.Sety, log *slog.Logger) (http.Handler, huma.API) {
 	mux := http.NewServeMux()
-	api := humago.New(mux, apiConfig())
+	api := humago.New(mux, sety.NewAPIConfig())
 	s.Register(api)
 	mux.Handle("/", sety.RouteErrors(mux))
 	return logRequests(log, recoverPanics(log, mux)), api
-}
-
-// apiConfig is huma's default configuration without the $schema field and
-// Link header it adds to responses, which the Sety contract does not have.
-func apiConfig() huma.Config {
-	config := huma.DefaultConfig("Sety API", "1.0.0")
-	config.CreateHooks = nil
-	config.Info.Description = "Emergency incidents with dispatch and webhooks, visitor access, and threat intelligence " +
-		"for safety platforms. Authenticate with `Authorization: Bearer sety_live_...` (production) or `sety_test_...` (sandbox). " +
-		"Every error is `{\"code\": <status>, \"message\": \"...\"}`."
-	return config
 }

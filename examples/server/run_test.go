@@ -11,6 +11,8 @@ import (
 	"time"
 )
 
+const sos = `{"category":"sos","location":{"coordinates":[3.3792,6.5244]}}`
+
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }

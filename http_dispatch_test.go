@@ -1,4 +1,4 @@
-package main
+package sety_test
 
 import (
 	"context"
@@ -80,7 +80,7 @@ func TestConsoleIsMountedOnlyWhenAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, _ := newHandler(s, newLogger(&syncBuffer{}, "json"))
+	handler, _ := newHandler(s)
 	rec := httptest.NewRecorder()
 	handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/external/responders", nil))
 	wantStatus(t, rec, http.StatusNotFound)

@@ -1,4 +1,4 @@
-package main
+package sety_test
 
 import (
 	"encoding/json"
@@ -36,10 +36,10 @@ func TestOpenAPIGolden(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test ./examples/server -run OpenAPIGolden -update)", err)
+		t.Fatalf("%v (run go test . -run OpenAPIGolden -update)", err)
 	}
 	if string(got) != string(want) {
-		t.Fatalf("the served OpenAPI document differs from %s; if the change is intended, run\n\tgo test ./examples/server -run OpenAPIGolden -update", golden)
+		t.Fatalf("the served OpenAPI document differs from %s; if the change is intended, run\n\tgo test . -run OpenAPIGolden -update", golden)
 	}
 }
 

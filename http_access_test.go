@@ -1,4 +1,4 @@
-package main
+package sety_test
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package main
+package sety_test
 
 import (
 	"bytes"
@@ -88,7 +88,7 @@ func (ft *fuzzTarget) send(t *testing.T, op fuzzOp, body []byte, query string) {
 
 // FuzzRequestBodies sends arbitrary bodies to every operation that takes
 // one. Its seeds and the corpus in testdata/fuzz run with go test ./...;
-// go test ./examples/server -run '^$' -fuzz FuzzRequestBodies explores.
+// go test . -run '^$' -fuzz FuzzRequestBodies explores.
 func FuzzRequestBodies(f *testing.F) {
 	for i, body := range []string{
 		`{"category":"sos","location":{"coordinates":[3.3792,6.5244]}}`,

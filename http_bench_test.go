@@ -1,11 +1,10 @@
-package main
+package sety_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,11 +16,11 @@ import (
 // loopback connection, logging middleware, huma, auth, the service) on
 // SQLite, with both synchronous modes:
 //
-//	go test ./examples/server -run '^$' -bench HTTP -benchtime 2000x
+//	go test . -run '^$' -bench HTTP -benchtime 2000x
 func BenchmarkHTTP(b *testing.B) {
 	for _, sync := range []string{"FULL", "NORMAL"} {
 		h := newSQLiteHarnessSync(b, sync)
-		handler, _ := newHandler(h.sety, slog.New(slog.DiscardHandler))
+		handler, _ := newHandler(h.sety)
 		srv := httptest.NewServer(handler)
 		b.Cleanup(srv.Close)
 		client := srv.Client()
@@ -92,10 +91,10 @@ func BenchmarkHTTP(b *testing.B) {
 // from parallel clients over a real loopback connection, on SQLite
 // (synchronous=FULL), rate limits off; ns/op is per request.
 //
-//	go test ./examples/server -run '^$' -bench MixedWorkload -benchtime 4000x
+//	go test . -run '^$' -bench MixedWorkload -benchtime 4000x
 func BenchmarkMixedWorkload(b *testing.B) {
 	h := newSQLiteHarnessSync(b, "FULL")
-	handler, _ := newHandler(h.sety, slog.New(slog.DiscardHandler))
+	handler, _ := newHandler(h.sety)
 	srv := httptest.NewServer(handler)
 	defer srv.Close()
 	client := srv.Client()

@@ -1,9 +1,11 @@
-package main
+package sety_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/danielgtaylor/huma/v2/humatest"
 
 	"github.com/sety-io/sety"
@@ -23,7 +27,7 @@ import (
 	"github.com/sety-io/sety/webhook"
 )
 
-// harness is the example server's whole stack over one store, with an
+// harness is Sety's HTTP API on a ServeMux (as a server mounts it) over one store, with an
 // organization and keys ready, a fake clock and captured logs.
 type harness struct {
 	t       testing.TB
@@ -58,14 +62,14 @@ func newSQLiteHarnessSync(t testing.TB, synchronous string) *harness {
 func newHarness(t testing.TB, stores sety.Stores) *harness {
 	t.Helper()
 	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncBuffer{}}
-	log := newLogger(h.logs, "json")
+	log := jsonLogger(h.logs)
 	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole(),
 		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}), sety.WithRateLimiter(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.sety = s
-	handler, api := newHandler(s, log)
+	handler, api := newHandler(s)
 	h.handler, h.api = handler, humatest.Wrap(t, api)
 	h.org, h.live, h.test = h.newOrg("Acme Rides")
 	return h
@@ -180,3 +184,16 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// newHandler mounts s on a ServeMux as a server does: huma with Sety's
+// configuration, its operations, and JSON 404/405 for unmatched requests.
+func newHandler(s *sety.Sety) (http.Handler, huma.API) {
+	mux := http.NewServeMux()
+	api := humago.New(mux, sety.NewAPIConfig())
+	s.Register(api)
+	mux.Handle("/", sety.RouteErrors(mux))
+	return mux, api
+}
+
+// jsonLogger logs to w as JSON, for tests that read the logs.
+func jsonLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }

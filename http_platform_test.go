@@ -1,4 +1,4 @@
-package main
+package sety_test
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func TestRateLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.sety = s
-	handler, api := newHandler(s, newLogger(h.logs, "json"))
+	handler, api := newHandler(s)
 	h.handler = handler
 	h.api = humatest.Wrap(t, api)
 	ctx := context.Background()

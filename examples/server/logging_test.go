@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/golang/mock/gomock"
+
+	"github.com/sety-io/sety"
+	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/mock"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/incident"
+)
+
+// server is the example server's handler over a store, with its logs and
+// an all-scope live key.
+type server struct {
+	handler http.Handler
+	logs    *syncBuffer
+	key     string
+}
+
+func newServer(t *testing.T, stores sety.Stores) *server {
+	t.Helper()
+	logs := &syncBuffer{}
+	s, err := sety.New(stores, sety.WithLogger(newLogger(logs, "json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	org, err := s.Auth.CreateOrganization(ctx, "Acme Rides", auth.Growth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := s.Auth.IssueKey(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Live}, auth.KeySpec{Name: "test", Scopes: []auth.Scope{auth.All}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler, _ := newHandler(s, newLogger(logs, "json"))
+	return &server{handler: handler, logs: logs, key: key}
+}
+
+func (s *server) serve(method, path, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+s.key)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestRequestLogs(t *testing.T) {
+	s := newServer(t, memory.New())
+	rec := s.serve(http.MethodPost, "/v1/external/incidents?trace=1", `{"category":"sos","location":{"coordinates":[3.3792,6.5244]}}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", rec.Code, rec.Body.String())
+	}
+	id := rec.Header().Get("X-Request-Id")
+	logs := s.logs.String()
+	for _, want := range []string{`"request_id":"` + id + `"`, `"method":"POST"`, `"path":"/v1/external/incidents"`, `"status":201`, `"duration":`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %s:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, s.key) || strings.Contains(logs, s.key[10:]) {
+		t.Fatal("the API key reached the logs")
+	}
+}
+
+// failingStore puts a mock incident store with real auth storage.
+type failingStore struct {
+	*memory.Store
+	incidents incident.Store
+}
+
+func (f failingStore) IncidentStore() incident.Store { return f.incidents }
+
+// The cause of a 500 is logged with the request's id, and never answered.
+func TestInternalErrorsAreLoggedWithRequestID(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	incidents := mock.NewIncidentStore(ctrl)
+	incidents.EXPECT().GetIncident(gomock.Any(), gomock.Any(), gomock.Any()).Return(nil, errors.New(`near "SELEC": syntax error`))
+	s := newServer(t, failingStore{Store: memory.New(), incidents: incidents})
+	rec := s.serve(http.MethodGet, "/v1/external/incidents/inc_0000000000000001", "")
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "SELEC") {
+		t.Fatalf("%d %s", rec.Code, rec.Body.String())
+	}
+	logs, reqID := s.logs.String(), rec.Header().Get("X-Request-Id")
+	if reqID == "" || !strings.Contains(logs, "syntax error") || !strings.Contains(logs, `"request_id":"`+reqID+`"`) {
+		t.Fatalf("the cause is not logged with request id %q:\n%s", reqID, logs)
+	}
+}
+
+func TestPanicsBecome500(t *testing.T) {
+	logs := &syncBuffer{}
+	handler := logRequests(newLogger(logs, "json"), recoverPanics(newLogger(logs, "json"), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("nil map in /srv/secret.go")
+	})))
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/boom", nil))
+	var body map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &body)
+	if rec.Code != http.StatusInternalServerError || body["message"] != "internal error" || body["code"] != 500.0 || !strings.Contains(logs.String(), "secret.go") {
+		t.Fatalf("%d %v; logs %s", rec.Code, body, logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes by the logger.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
