@@ -3,6 +3,7 @@ package sety_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,53 @@ func TestSuspendedOrganizationGets402(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, h.do(http.MethodGet, "/incidents", h.live, nil), http.StatusOK)
+}
+
+// A key grants only scopes it holds and revokes only keys whose scopes are
+// a subset of its own; "*" is granted and revoked only by "*".
+func TestKeysCannotEscalate(t *testing.T) {
+	h := newMemoryHarness(t)
+	admin := h.key(h.org, auth.Live, auth.KeysWrite)
+	everyNamed := h.key(h.org, auth.Live, auth.Scopes[1:]...) // every scope but "*"
+	create := func(key string, scopes ...string) *httptest.ResponseRecorder {
+		return h.do(http.MethodPost, "/api-keys", key, map[string]any{"name": "new", "scopes": scopes})
+	}
+	for _, tt := range []struct {
+		key    string
+		scopes []string
+		status int
+	}{
+		{admin, []string{"*"}, http.StatusForbidden},
+		{admin, []string{"incidents:write"}, http.StatusForbidden},
+		{admin, []string{"keys:write", "incidents:read"}, http.StatusForbidden},
+		{admin, []string{"keys:write"}, http.StatusCreated},
+		{everyNamed, []string{"*"}, http.StatusForbidden},
+		{everyNamed, []string{"incidents:read", "threat:read"}, http.StatusCreated},
+		{h.live, []string{"*"}, http.StatusCreated},
+	} {
+		rec := create(tt.key, tt.scopes...)
+		body := wantStatus(t, rec, tt.status)
+		if tt.status == http.StatusForbidden && !strings.Contains(body["message"].(string), "does not hold") {
+			t.Errorf("scopes %v: message %q", tt.scopes, body["message"])
+		}
+	}
+	// Revocation: admin may not revoke the "*" key nor a key with scopes it
+	// lacks, and may revoke a key of its own scopes.
+	idOf := func(rec *httptest.ResponseRecorder) string {
+		return decode(t, rec)["api_key"].(map[string]any)["key_id"].(string)
+	}
+	star := idOf(create(h.live, "*"))
+	reader := idOf(create(h.live, "incidents:read"))
+	peer := idOf(create(h.live, "keys:write"))
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+star, admin, nil), http.StatusForbidden, "does not hold")
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+reader, admin, nil), http.StatusForbidden, "incidents:read")
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+star, everyNamed, nil), http.StatusForbidden)
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+peer, admin, nil), http.StatusOK)
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+star, h.live, nil), http.StatusOK)
+	// A refused revocation wrote nothing.
+	for _, k := range decode(t, h.do(http.MethodGet, "/api-keys?limit=100", h.live, nil))["data"].([]any) {
+		if k := k.(map[string]any); k["key_id"] == reader && k["revoked_at"] != nil {
+			t.Fatal("a refused revocation revoked the key")
+		}
+	}
 }

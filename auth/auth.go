@@ -121,3 +121,15 @@ type Principal struct {
 func (p *Principal) Can(s Scope) bool {
 	return slices.Contains(p.Scopes, All) || slices.Contains(p.Scopes, s)
 }
+
+// lacks returns the first of scopes the principal does not hold, or "".
+// All is held only by a key holding All: a key of every named scope still
+// cannot grant or revoke "*", which also covers scopes added later.
+func (p *Principal) lacks(scopes []Scope) Scope {
+	for _, s := range scopes {
+		if s == All && !slices.Contains(p.Scopes, All) || !p.Can(s) {
+			return s
+		}
+	}
+	return ""
+}

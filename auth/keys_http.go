@@ -42,12 +42,17 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 	ops, scope := httpapi.Ops{API: api, Log: log}, string(KeysWrite)
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "create-api-key", Method: http.MethodPost, Path: "/api-keys", Tag: tag, Summary: "Create API key",
-		Description: "Issues a key of the caller's environment (a test key makes test keys). The key is in this response only.",
+		Description: "Issues a key of the caller's environment (a test key makes test keys). The key is in this response only. " +
+			"A key grants only scopes it holds itself (403 otherwise); only a `*` key grants `*`.",
 		Scope:       scope, Status: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
-	}, Handle(func(ctx context.Context, tenant Tenant, in *createKeyInput) (*httpapi.Output[CreateAPIKeyResponse], error) {
-		k, secret, err := svc.IssueKey(ctx, tenant, KeySpec{Name: in.Body.Name, Scopes: in.Body.Scopes, ExpiresAt: in.Body.ExpiresAt.Time})
+	}, func(ctx context.Context, in *createKeyInput) (*httpapi.Output[CreateAPIKeyResponse], error) {
+		p, err := FromContext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		k, secret, err := svc.IssueKeyAs(ctx, p, KeySpec{Name: in.Body.Name, Scopes: in.Body.Scopes, ExpiresAt: in.Body.ExpiresAt.Time})
 		return httpapi.Reply(CreateAPIKeyResponse{APIKey: k, Key: secret}, err)
-	}))
+	})
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-api-keys", Method: http.MethodGet, Path: "/api-keys", Tag: tag, Summary: "List API keys",
 		Description: "Returns this environment's keys, newest first, revoked ones included (never the keys themselves).",
@@ -58,7 +63,8 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 	}))
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "revoke-api-key", Method: http.MethodDelete, Path: "/api-keys/{keyId}", Tag: tag, Summary: "Revoke API key",
-		Description: "Revokes a key at once; requests with it get 401. A key cannot revoke itself (409).",
+		Description: "Revokes a key at once; requests with it get 401. A key cannot revoke itself (409), " +
+			"nor a key holding a scope it does not hold itself (403).",
 		Scope:       scope, Errors: []int{http.StatusNotFound, http.StatusConflict},
 	}, func(ctx context.Context, in *KeyIDParam) (*httpapi.Output[APIKeyResponse], error) {
 		p, err := FromContext(ctx)

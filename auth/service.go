@@ -107,6 +107,16 @@ type KeySpec struct {
 	ExpiresAt time.Time // zero: never expires
 }
 
+// IssueKeyAs creates a key for the principal's tenant, as IssueKey does,
+// if the principal holds every scope it would grant: a key cannot make a
+// key more powerful than itself, and only a "*" key grants "*".
+func (s *Service) IssueKeyAs(ctx context.Context, p *Principal, spec KeySpec) (*APIKey, string, error) {
+	if missing := p.lacks(spec.Scopes); missing != "" {
+		return nil, "", setyerr.E(setyerr.Forbidden, "API key cannot grant scope %s, which it does not hold", missing)
+	}
+	return s.IssueKey(ctx, p.Tenant, spec)
+}
+
 // IssueKey creates a key for tenant and returns it with its secret, which is
 // shown this once and never again.
 func (s *Service) IssueKey(ctx context.Context, tenant Tenant, spec KeySpec) (*APIKey, string, error) {
@@ -172,7 +182,7 @@ func (s *Service) storeKey(ctx context.Context, tenant Tenant, spec KeySpec, sec
 
 // RevokeKey revokes the tenant's key id; later requests with it get 401.
 func (s *Service) RevokeKey(ctx context.Context, tenant Tenant, id string) (*APIKey, error) {
-	return s.store.RevokeAPIKey(ctx, tenant, id, clock.Stamp(s.now))
+	return s.store.RevokeAPIKey(ctx, tenant, id, clock.Stamp(s.now), nil)
 }
 
 // errUnauthenticated is the one answer to every bad key, so a caller cannot
@@ -269,7 +279,12 @@ func (s *Service) RevokeKeyAs(ctx context.Context, p *Principal, id string) (*AP
 	if id == p.KeyID {
 		return nil, setyerr.E(setyerr.Conflict, "an API key cannot revoke itself; use another key")
 	}
-	return s.RevokeKey(ctx, p.Tenant, id)
+	return s.store.RevokeAPIKey(ctx, p.Tenant, id, clock.Stamp(s.now), func(k *APIKey) error {
+		if missing := p.lacks(k.Scopes); missing != "" {
+			return setyerr.E(setyerr.Forbidden, "API key cannot revoke a key holding scope %s, which it does not hold", missing)
+		}
+		return nil
+	})
 }
 
 // Limit counts a request of the principal against its plan's limit.

@@ -31,6 +31,8 @@ type Store interface {
 	// older, in one write.
 	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
 	// RevokeAPIKey sets revoked_at on the tenant's key id (first revocation
-	// wins) and returns it; NotFound when the tenant has no such key.
-	RevokeAPIKey(ctx context.Context, tenant Tenant, id string, at time.Time) (*APIKey, error)
+	// wins) and returns it; NotFound when the tenant has no such key. If
+	// allow is not nil it is called with the stored key first, in the same
+	// transaction, and an error from it is returned with nothing written.
+	RevokeAPIKey(ctx context.Context, tenant Tenant, id string, at time.Time, allow func(*APIKey) error) (*APIKey, error)
 }

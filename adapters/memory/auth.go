@@ -103,13 +103,18 @@ func (a *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 	return s.keys[id].Clone(), nil
 }
 
-func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time) (*auth.APIKey, error) {
+func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key, ok := s.keys[id]
 	if !ok || key.Tenant() != tenant {
 		return nil, setyerr.E(setyerr.NotFound, "API key not found")
+	}
+	if allow != nil {
+		if err := allow(key.Clone()); err != nil {
+			return nil, err
+		}
 	}
 	if key.RevokedAt.IsZero() {
 		key.RevokedAt = clock.At(at)

@@ -141,18 +141,18 @@ func (mr *AuthStoreMockRecorder) ListOrganizations(ctx, limit interface{}) *gomo
 }
 
 // RevokeAPIKey mocks base method.
-func (m *AuthStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time) (*auth.APIKey, error) {
+func (m *AuthStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "RevokeAPIKey", ctx, tenant, id, at)
+	ret := m.ctrl.Call(m, "RevokeAPIKey", ctx, tenant, id, at, allow)
 	ret0, _ := ret[0].(*auth.APIKey)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // RevokeAPIKey indicates an expected call of RevokeAPIKey.
-func (mr *AuthStoreMockRecorder) RevokeAPIKey(ctx, tenant, id, at interface{}) *gomock.Call {
+func (mr *AuthStoreMockRecorder) RevokeAPIKey(ctx, tenant, id, at, allow interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RevokeAPIKey", reflect.TypeOf((*AuthStore)(nil).RevokeAPIKey), ctx, tenant, id, at)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RevokeAPIKey", reflect.TypeOf((*AuthStore)(nil).RevokeAPIKey), ctx, tenant, id, at, allow)
 }
 
 // TouchAPIKeys mocks base method.

@@ -123,16 +123,24 @@ func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 	return k, translate(err)
 }
 
-func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time) (*auth.APIKey, error) {
+func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
 	var out *auth.APIKey
 	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?)
-			WHERE id = ? AND org_id = ? AND environment = ?`, at.UnixMilli(), id, tenant.OrgID, tenant.Env); err != nil {
-			return err
-		}
 		k, err := scanKey(tx.QueryRowContext(ctx, selectKey+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
 		if errors.Is(err, errNoRows) {
 			return errKeyNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if allow != nil {
+			if err := allow(k.Clone()); err != nil {
+				return err
+			}
+		}
+		if k.RevokedAt.IsZero() {
+			k.RevokedAt = clock.At(at)
+			_, err = tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ?`, at.UnixMilli(), id)
 		}
 		out = k
 		return err

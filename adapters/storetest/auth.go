@@ -85,16 +85,29 @@ func testAuth(t *testing.T, newStores NewStores) {
 		key := newKey(t, tenantATest, secret)
 		must(t, st.CreateAPIKey(ctx, key))
 		for _, other := range []auth.Tenant{tenantA, tenantB} {
-			_, err := st.RevokeAPIKey(ctx, other, key.ID, base)
+			_, err := st.RevokeAPIKey(ctx, other, key.ID, base, nil)
 			wantKind(t, err, setyerr.NotFound)
 		}
+		// A refusal from allow, which sees the stored key, writes nothing.
+		var seen *auth.APIKey
+		_, err := st.RevokeAPIKey(ctx, tenantATest, key.ID, base, func(k *auth.APIKey) error {
+			seen = k
+			return setyerr.E(setyerr.Forbidden, "no")
+		})
+		wantKind(t, err, setyerr.Forbidden)
+		if seen == nil || seen.ID != key.ID || len(seen.Scopes) != len(key.Scopes) {
+			t.Fatalf("allow saw %+v, want the stored key", seen)
+		}
+		if k, _ := st.APIKeyByHash(ctx, auth.HashKey(secret)); !k.RevokedAt.IsZero() {
+			t.Fatal("a refused revocation was written")
+		}
 		first := base.Add(time.Hour)
-		got, err := st.RevokeAPIKey(ctx, tenantATest, key.ID, first)
+		got, err := st.RevokeAPIKey(ctx, tenantATest, key.ID, first, nil)
 		must(t, err)
 		if !got.RevokedAt.Equal(first) {
 			t.Fatalf("revoked_at = %v, want %v", got.RevokedAt, first)
 		}
-		got, err = st.RevokeAPIKey(ctx, tenantATest, key.ID, first.Add(time.Hour))
+		got, err = st.RevokeAPIKey(ctx, tenantATest, key.ID, first.Add(time.Hour), nil)
 		must(t, err)
 		if !got.RevokedAt.Equal(first) {
 			t.Fatalf("second revoke moved revoked_at to %v", got.RevokedAt)
