@@ -200,7 +200,7 @@ func (s *Sety) Register(api huma.API) {
 		registerHealth(api, s, s.healthAlias, "health-root")
 	}
 	g := huma.NewGroup(api, s.basePath)
-	g.UseMiddleware(auth.Middleware(api, s.Auth, s.log))
+	g.UseMiddleware(auth.Middleware(api, s.Auth, s.log), httpapi.StrictKeys(api, s.log))
 	incident.Register(g, s.Incidents, s.log)
 	if s.console {
 		incident.RegisterConsole(g, s.Incidents, s.log)

@@ -44,7 +44,7 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 		ID: "create-api-key", Method: http.MethodPost, Path: "/api-keys", Tag: tag, Summary: "Create API key",
 		Description: "Issues a key of the caller's environment (a test key makes test keys). The key is in this response only. " +
 			"A key grants only scopes it holds itself (403 otherwise); only a `*` key grants `*`.",
-		Scope:       scope, Status: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
+		Scope: scope, Status: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
 	}, func(ctx context.Context, in *createKeyInput) (*httpapi.Output[CreateAPIKeyResponse], error) {
 		p, err := FromContext(ctx)
 		if err != nil {
@@ -65,7 +65,7 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 		ID: "revoke-api-key", Method: http.MethodDelete, Path: "/api-keys/{keyId}", Tag: tag, Summary: "Revoke API key",
 		Description: "Revokes a key at once; requests with it get 401. A key cannot revoke itself (409), " +
 			"nor a key holding a scope it does not hold itself (403).",
-		Scope:       scope, Errors: []int{http.StatusNotFound, http.StatusConflict},
+		Scope: scope, Errors: []int{http.StatusNotFound, http.StatusConflict},
 	}, func(ctx context.Context, in *KeyIDParam) (*httpapi.Output[APIKeyResponse], error) {
 		p, err := FromContext(ctx)
 		if err != nil {

@@ -3,6 +3,7 @@ package setyerr
 import (
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // Body is the wire form of every error response of the Sety API.
@@ -15,7 +16,7 @@ type Body struct {
 
 // FieldError names one invalid input.
 type FieldError struct {
-	Field   string `json:"field" doc:"The failing field, e.g. body.location.coordinates."`
+	Field   string `json:"field" doc:"The failing input: a JSON path inside the request body (location.coordinates, scopes[0]), or a parameter's name (lat)."`
 	Message string `json:"message" doc:"Why the field was rejected."`
 }
 
@@ -36,7 +37,7 @@ func Wire(err error) (body *Body, internal bool) {
 	}
 	body = &Body{Code: e.Kind.Status(), Message: e.Message}
 	if e.Kind == Invalid && e.Field != "" {
-		body.Errors = []FieldError{{Field: e.Field, Message: e.Message}}
+		body.Errors = []FieldError{{Field: e.Field, Message: strings.TrimPrefix(e.Message, e.Field+": ")}}
 	}
 	return body, false
 }

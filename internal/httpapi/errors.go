@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
 
 	"github.com/sety-io/sety/setyerr"
 )
@@ -66,7 +67,7 @@ func humaErrorBody(status int, msg string, errs []error) *setyerr.Body {
 			continue
 		}
 		detail := d.ErrorDetail()
-		field, message := detail.Location, plainMessage(detail.Message)
+		field, message := FieldPath(detail.Location, detail.Message), plainMessage(detail.Message)
 		body.Errors = append(body.Errors, setyerr.FieldError{Field: field, Message: message})
 		parts = append(parts, field+": "+message)
 	}
@@ -76,10 +77,35 @@ func humaErrorBody(status int, msg string, errs []error) *setyerr.Body {
 	return body
 }
 
+// FieldPath turns huma's location of a failing input ("body.location.
+// coordinates", "query.lat", "path.incidentId") into the one convention of
+// errors[].field: a JSON path inside the body, or a parameter's name. A
+// missing required property, which huma reports at its parent, is named
+// itself. The body as a whole (unreadable JSON) stays "body".
+func FieldPath(location, message string) string {
+	var missing string
+	if _, err := fmt.Sscanf(message, validation.MsgExpectedRequiredProperty, &missing); err == nil {
+		if location == "body" {
+			return missing
+		}
+		location += "." + missing
+	}
+	for _, in := range []string{"body.", "query.", "path.", "header."} {
+		if rest, ok := strings.CutPrefix(location, in); ok {
+			return rest
+		}
+	}
+	return location
+}
+
 // WriteErr writes err as the response of an operation, for middleware.
 func WriteErr(api huma.API, ctx huma.Context, log *slog.Logger, err error) {
 	body := Err(ctx.Context(), log, err).(*setyerr.Body)
-	_ = huma.WriteErr(api, ctx, body.Code, body.Message)
+	details := make([]error, len(body.Errors))
+	for i, fe := range body.Errors {
+		details[i] = &huma.ErrorDetail{Location: fe.Field, Message: fe.Message}
+	}
+	_ = huma.WriteErr(api, ctx, body.Code, body.Message, details...)
 }
 
 func kindOfStatus(status int) setyerr.Kind {
