@@ -40,7 +40,7 @@ func ExampleNew() {
 		panic(err)
 	}
 	clk.Advance(time.Minute)
-	inc, _ = s.Incidents.Cancel(ctx, tenant, inc.ID, "rider is safe")
+	inc, _ = s.Incidents.Cancel(ctx, tenant, inc.ID, incident.CancelIncidentRequest{Reason: "rider is safe"})
 	for _, e := range inc.Timeline {
 		fmt.Println(e.Timestamp.Format(clock.Layout), e.Event, e.Message)
 	}

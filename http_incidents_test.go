@@ -57,7 +57,8 @@ func TestCreateIncidentMatchesTheContract(t *testing.T) {
 	    "created_at": "2026-03-10T14:22:05.412Z",
 	    "updated_at": "2026-03-10T14:22:05.412Z",
 	    "resolved_at": null,
-	    "cancelled_at": null
+	    "cancelled_at": null,
+	    "cancel_reason_code": null
 	  },
 	  "idempotent": false
 	}`
@@ -70,11 +71,13 @@ func TestCreateIncidentMatchesTheContract(t *testing.T) {
 	if string(got) != string(exp) {
 		t.Fatalf("body\n got %s\nwant %s", got, exp)
 	}
-	// Every field of the docs' example response is present, in the same order.
+	// Every field of the docs' example response is present, in the same
+	// order, beside the fields the contract adds.
+	ours := []string{"sla", "responder", "cancel_reason_code"}
 	var docs struct{ Incident json.RawMessage }
 	_ = json.Unmarshal([]byte(readSpecExample(t, "create-incident.response.json")), &docs)
-	if keys(t, docs.Incident) != keys(t, mustRaw(t, rec.Body.Bytes(), "incident"), "sla", "responder") {
-		t.Fatalf("field order differs from the docs:\n got %s\nwant %s", keys(t, mustRaw(t, rec.Body.Bytes(), "incident"), "sla", "responder"), keys(t, docs.Incident))
+	if keys(t, docs.Incident) != keys(t, mustRaw(t, rec.Body.Bytes(), "incident"), ours...) {
+		t.Fatalf("field order differs from the docs:\n got %s\nwant %s", keys(t, mustRaw(t, rec.Body.Bytes(), "incident"), ours...), keys(t, docs.Incident))
 	}
 }
 
@@ -436,5 +439,22 @@ func TestChangesWriteOutboxEvents(t *testing.T) {
 			data.Incident.ID != id || len(data.Incident.Timeline) != i+1 {
 			t.Fatalf("event %d: %+v (timeline %d)", i, ev, len(data.Incident.Timeline))
 		}
+	}
+}
+
+// A cancel's reason_code is kept on the incident; an unknown one is 400.
+func TestCancelReasonCode(t *testing.T) {
+	h := newMemoryHarness(t)
+	id := create(t, h, h.live, sos)["incident_id"].(string)
+	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/cancel", h.live, `{"reason_code":"prank"}`), http.StatusBadRequest, "reason_code")
+	got := wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/cancel", h.live, `{"reason":"pocket dial","reason_code":"false_alarm"}`), http.StatusOK)
+	inc := got["incident"].(map[string]any)
+	if inc["cancel_reason_code"] != "false_alarm" || inc["status"] != "cancelled" {
+		t.Fatalf("cancelled incident %v", inc)
+	}
+	other := create(t, h, h.live, sos)["incident_id"].(string)
+	got = wantStatus(t, h.do(http.MethodPost, "/incidents/"+other+"/cancel", h.live, nil), http.StatusOK)
+	if code, ok := got["incident"].(map[string]any)["cancel_reason_code"]; !ok || code != nil {
+		t.Fatalf("cancel without a code: cancel_reason_code = %v, want null", code)
 	}
 }

@@ -204,7 +204,7 @@ func TestLiveIncidentWalksEveryTransition(t *testing.T) {
 	if _, err := w.svc.SetStatus(w.ctx, live, inc.ID, incident.UpdateStatusRequest{Status: incident.Resolved}); !setyerr.Is(err, setyerr.Conflict) {
 		t.Fatalf("resolving twice: %v, want Conflict", err)
 	}
-	if _, err := w.svc.Cancel(w.ctx, live, inc.ID, ""); !setyerr.Is(err, setyerr.Conflict) {
+	if _, err := w.svc.Cancel(w.ctx, live, inc.ID, incident.CancelIncidentRequest{}); !setyerr.Is(err, setyerr.Conflict) {
 		t.Fatalf("cancelling a resolved incident: %v, want Conflict", err)
 	}
 }
@@ -322,7 +322,7 @@ func TestQueueingPriorityAndCancelFreesResponder(t *testing.T) {
 	}
 	// Cancelling the critical incident stands r1 down; the queue takes it.
 	w.clk.Advance(time.Minute)
-	cancelled, err := w.svc.Cancel(w.ctx, live, critical.ID, "false alarm")
+	cancelled, err := w.svc.Cancel(w.ctx, live, critical.ID, incident.CancelIncidentRequest{Reason: "false alarm"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +443,7 @@ func TestCancelledDrillStops(t *testing.T) {
 	w := newWorld(t)
 	inc := w.create(test, incident.High, here)
 	w.tick(6 * time.Second)
-	if _, err := w.svc.Cancel(w.ctx, test, inc.ID, "done testing"); err != nil {
+	if _, err := w.svc.Cancel(w.ctx, test, inc.ID, incident.CancelIncidentRequest{Reason: "done testing"}); err != nil {
 		t.Fatal(err)
 	}
 	w.tick(time.Hour)
@@ -527,7 +527,7 @@ func TestAnalytics(t *testing.T) {
 	}
 	b := w.create(live, incident.High, here)
 	w.tick(0) // queued: the only responder is busy
-	if _, err := w.svc.Cancel(w.ctx, live, b.ID, ""); err != nil {
+	if _, err := w.svc.Cancel(w.ctx, live, b.ID, incident.CancelIncidentRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	w.create(test, incident.Low, here)

@@ -129,11 +129,11 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		Scope:  string(auth.IncidentsWrite),
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
 	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *cancelInput) (*incidentOutput, error) {
-		var reason string
+		var req CancelIncidentRequest
 		if in.Body != nil {
-			reason = in.Body.Reason
+			req = *in.Body
 		}
-		return incidentResult(svc.Cancel(ctx, tenant, in.IncidentID, reason))
+		return incidentResult(svc.Cancel(ctx, tenant, in.IncidentID, req))
 	}))
 
 	httpapi.Register(ops, httpapi.Spec{
@@ -175,12 +175,13 @@ func (in *listInput) filter() (Filter, error) {
 // The enums of the OpenAPI document are these Go constants: each type
 // states its values once, wherever it is used.
 
-func (Category) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(Categories) }
-func (Severity) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(Severities) }
-func (Status) Schema(huma.Registry) *huma.Schema    { return httpapi.EnumSchema(Statuses) }
-func (Outcome) Schema(huma.Registry) *huma.Schema   { return httpapi.EnumSchema(Outcomes) }
-func (EventName) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(EventNames) }
-func (SLAState) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(SLAStates) }
+func (Category) Schema(huma.Registry) *huma.Schema     { return httpapi.EnumSchema(Categories) }
+func (Severity) Schema(huma.Registry) *huma.Schema     { return httpapi.EnumSchema(Severities) }
+func (Status) Schema(huma.Registry) *huma.Schema       { return httpapi.EnumSchema(Statuses) }
+func (Outcome) Schema(huma.Registry) *huma.Schema      { return httpapi.EnumSchema(Outcomes) }
+func (CancelReason) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(CancelReasons) }
+func (EventName) Schema(huma.Registry) *huma.Schema    { return httpapi.EnumSchema(EventNames) }
+func (SLAState) Schema(huma.Registry) *huma.Schema     { return httpapi.EnumSchema(SLAStates) }
 func (ResponderStatus) Schema(huma.Registry) *huma.Schema {
 	return httpapi.EnumSchema(ResponderStatuses)
 }

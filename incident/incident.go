@@ -3,7 +3,7 @@ package incident
 import (
 	"maps"
 	"slices"
-	"strings"
+
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -108,6 +108,21 @@ const (
 // Outcomes lists every outcome.
 var Outcomes = []Outcome{Handled, FalseAlarm, Referred, UnableToLocate, OtherOutcome}
 
+// CancelReason says, in a structured way, why an incident was cancelled.
+type CancelReason string
+
+// The cancel reasons. Threat intelligence leaves out incidents cancelled as
+// a false alarm or a duplicate.
+const (
+	CancelFalseAlarm        CancelReason = "false_alarm"
+	CancelDuplicate         CancelReason = "duplicate"
+	CancelResolvedElsewhere CancelReason = "resolved_elsewhere"
+	CancelOther             CancelReason = "other"
+)
+
+// CancelReasons lists every cancel reason.
+var CancelReasons = []CancelReason{CancelFalseAlarm, CancelDuplicate, CancelResolvedElsewhere, CancelOther}
+
 // Incident is an emergency reported for one of the caller's users.
 // The JSON form is the Incident object of the Sety API.
 type Incident struct {
@@ -130,6 +145,7 @@ type Incident struct {
 	UpdatedAt         clock.Time              `json:"updated_at"`
 	ResolvedAt        clock.Time              `json:"resolved_at" nullable:"true"`
 	CancelledAt       clock.Time              `json:"cancelled_at" nullable:"true"`
+	CancelReasonCode  *CancelReason           `json:"cancel_reason_code" nullable:"true" doc:"The reason_code the incident was cancelled with; null otherwise."`
 
 	OrgID       string           `json:"-"`
 	Environment auth.Environment `json:"-"`
@@ -152,30 +168,19 @@ type Tracking struct {
 func (i *Incident) Tenant() auth.Tenant { return auth.Tenant{OrgID: i.OrgID, Env: i.Environment} }
 
 // CountsAsThreat reports whether the incident belongs in threat
-// intelligence: a live incident, not a drill, not a false alarm. It is the
+// intelligence: a live incident, not a drill, neither a false alarm nor a
+// duplicate of another (which would count one danger twice). It is the
 // one statement of the rule: adapters store its answer beside the incident
 // (for the engine's start-up load), and the facade's event feed applies it
 // to committed events.
 func (i *Incident) CountsAsThreat() bool {
-	return i.Environment == auth.Live && !i.IsDrill && !i.IsFalseAlarm()
-}
-
-// IsFalseAlarm reports whether the incident turned out to be no threat: a
-// resolution outcome false_alarm, or a cancel whose reason says "false
-// alarm". Threat intelligence leaves such incidents out.
-func (i *Incident) IsFalseAlarm() bool {
-	if i.ResolutionOutcome != nil && *i.ResolutionOutcome == FalseAlarm {
-		return true
-	}
-	if i.Status != Cancelled {
+	if i.Environment != auth.Live || i.IsDrill {
 		return false
 	}
-	for _, t := range slices.Backward(i.Timeline) {
-		if t.Event == EventCancelled {
-			return strings.Contains(strings.ToLower(t.Message), "false alarm")
-		}
+	if i.ResolutionOutcome != nil && *i.ResolutionOutcome == FalseAlarm {
+		return false
 	}
-	return false
+	return i.CancelReasonCode == nil || *i.CancelReasonCode != CancelFalseAlarm && *i.CancelReasonCode != CancelDuplicate
 }
 
 // Subject is the person in danger. They need no Sety account.
@@ -234,6 +239,7 @@ func (i *Incident) Clone() *Incident {
 	c.Description = clonePtr(i.Description)
 	c.ResolutionOutcome = clonePtr(i.ResolutionOutcome)
 	c.ResolutionNotes = clonePtr(i.ResolutionNotes)
+	c.CancelReasonCode = clonePtr(i.CancelReasonCode)
 	c.Subject = Subject{
 		Name: clonePtr(i.Subject.Name), Phone: clonePtr(i.Subject.Phone), Email: clonePtr(i.Subject.Email),
 		Reference: clonePtr(i.Subject.Reference), Metadata: maps.Clone(i.Subject.Metadata),

@@ -30,7 +30,8 @@ type Location struct {
 
 // CancelIncidentRequest is the optional body of a cancel.
 type CancelIncidentRequest struct {
-	Reason string `json:"reason,omitempty" maxLength:"1000" doc:"Why, e.g. \"user confirmed safe\"."`
+	Reason     string       `json:"reason,omitempty" maxLength:"1000" doc:"Why, in words, e.g. \"user confirmed safe\"; kept in the timeline."`
+	ReasonCode CancelReason `json:"reason_code,omitempty" doc:"Why, as a code: false_alarm and duplicate leave the incident out of threat intelligence."`
 }
 
 // AddNoteRequest is the body of an add-note call.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,13 +189,16 @@ func (s *Service) List(ctx context.Context, tenant auth.Tenant, f Filter) ([]*In
 	return items, total, nil
 }
 
-// Cancel cancels an active incident, recording reason in the timeline and
-// standing its responder down. An incident that is already resolved or
-// cancelled is a Conflict.
-func (s *Service) Cancel(ctx context.Context, tenant auth.Tenant, id, reason string) (*Incident, error) {
-	reason = strings.TrimSpace(reason)
+// Cancel cancels an active incident, recording the reason in the timeline
+// and its code on the incident, and standing its responder down. An
+// incident that is already resolved or cancelled is a Conflict.
+func (s *Service) Cancel(ctx context.Context, tenant auth.Tenant, id string, req CancelIncidentRequest) (*Incident, error) {
+	reason := strings.TrimSpace(req.Reason)
 	if err := checkText("reason", reason, 1000); err != nil {
 		return nil, err
+	}
+	if req.ReasonCode != "" && !slices.Contains(CancelReasons, req.ReasonCode) {
+		return nil, setyerr.Invalidf("reason_code", "must be one of false_alarm, duplicate, resolved_elsewhere, other")
 	}
 	inc, err := s.update(ctx, tenant, id, func(inc *Incident, t *txn) error {
 		if !inc.Status.Active() {
@@ -203,6 +207,10 @@ func (s *Service) Cancel(ctx context.Context, tenant auth.Tenant, id, reason str
 		msg := "Incident cancelled"
 		if reason != "" {
 			msg += ": " + reason
+		}
+		if req.ReasonCode != "" {
+			code := req.ReasonCode
+			inc.CancelReasonCode = &code
 		}
 		t.standDown(inc)
 		return t.transition(inc, Cancelled, EventCancelled, msg)

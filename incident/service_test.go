@@ -190,7 +190,7 @@ func TestCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Advance(90 * time.Second)
-	got, err := svc.Cancel(ctx, live, inc.ID, "  user confirmed safe ")
+	got, err := svc.Cancel(ctx, live, inc.ID, incident.CancelIncidentRequest{Reason: "  user confirmed safe "})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,16 +199,16 @@ func TestCancel(t *testing.T) {
 		last.Event != incident.EventCancelled || last.Message != "Incident cancelled: user confirmed safe" || last.Status != incident.Cancelled {
 		t.Fatalf("cancelled incident: status %s cancelled_at %v last %+v", got.Status, got.CancelledAt, last)
 	}
-	_, err = svc.Cancel(ctx, live, inc.ID, "")
+	_, err = svc.Cancel(ctx, live, inc.ID, incident.CancelIncidentRequest{})
 	if setyerr.KindOf(err) != setyerr.Conflict || !strings.Contains(err.Error(), "cancelled") {
 		t.Fatalf("second cancel: %v, want Conflict naming the status", err)
 	}
 	for _, tenant := range []auth.Tenant{test, {OrgID: "org_0000000000000009", Env: auth.Live}} {
-		if _, err := svc.Cancel(ctx, tenant, inc.ID, ""); setyerr.KindOf(err) != setyerr.NotFound {
+		if _, err := svc.Cancel(ctx, tenant, inc.ID, incident.CancelIncidentRequest{}); setyerr.KindOf(err) != setyerr.NotFound {
 			t.Fatalf("cancel from %v: %v, want NotFound", tenant, err)
 		}
 	}
-	if _, err := svc.Cancel(ctx, live, "inc_' OR 1=1 --", ""); setyerr.KindOf(err) != setyerr.NotFound {
+	if _, err := svc.Cancel(ctx, live, "inc_' OR 1=1 --", incident.CancelIncidentRequest{}); setyerr.KindOf(err) != setyerr.NotFound {
 		t.Fatalf("malformed id: %v, want NotFound", err)
 	}
 	events, _ := store.OutboxReader().PendingEvents(ctx, 10)
@@ -222,7 +222,7 @@ func TestAddNoteInAnyStatus(t *testing.T) {
 	svc, store := newService(t, clk)
 	ctx := context.Background()
 	inc, _, _ := svc.Create(ctx, live, incident.CreateIncidentRequest{Category: incident.Medical, Location: lagos()})
-	if _, err := svc.Cancel(ctx, live, inc.ID, ""); err != nil {
+	if _, err := svc.Cancel(ctx, live, inc.ID, incident.CancelIncidentRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(time.Minute)

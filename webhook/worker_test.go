@@ -138,7 +138,7 @@ func TestDeliversSignedEvents(t *testing.T) {
 	r := newReceiver(t)
 	e, secret := f.endpoint(f.live, r.URL, "incident.*")
 	inc := f.incident(f.live)
-	if _, err := f.s.Incidents.Cancel(f.ctx, f.live, inc.ID, "safe"); err != nil {
+	if _, err := f.s.Incidents.Cancel(f.ctx, f.live, inc.ID, incident.CancelIncidentRequest{Reason: "safe"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.tick(0); n != 2 {
@@ -195,7 +195,7 @@ func TestFiltersAndTenantIsolation(t *testing.T) {
 
 	inc := f.incident(f.live)
 	f.s.Incidents.AddNote(f.ctx, f.live, inc.ID, "hi")
-	f.s.Incidents.Cancel(f.ctx, f.live, inc.ID, "")
+	f.s.Incidents.Cancel(f.ctx, f.live, inc.ID, incident.CancelIncidentRequest{})
 	f.incident(f.test)
 	f.tick(0)
 	count := map[string]int{"cancels": len(cancels.requests()), "everything": len(everything.requests()), "sandbox": len(sandbox.requests()), "stranger": len(stranger.requests())}

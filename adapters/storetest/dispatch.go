@@ -414,6 +414,10 @@ func testThreatReports(t *testing.T, newStores NewStores) {
 	outcome := incident.FalseAlarm
 	falseAlarm.Status, falseAlarm.ResolutionOutcome = incident.Resolved, &outcome
 	create(t, st, falseAlarm)
+	duplicate := newIncident(t, tenantA, base)
+	code := incident.CancelDuplicate
+	duplicate.Status, duplicate.CancelReasonCode = incident.Cancelled, &code
+	create(t, st, duplicate)
 	var got []threat.Report
 	must(t, stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
 		got = append(got, r)

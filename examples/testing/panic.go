@@ -54,6 +54,6 @@ func (p *PanicButton) Press(ctx context.Context, r Ride) (*incident.Incident, er
 // RiderSafe cancels the ride's incident because the rider confirmed they
 // are safe.
 func (p *PanicButton) RiderSafe(ctx context.Context, incidentID string) error {
-	_, err := p.Incidents.Cancel(ctx, p.Tenant, incidentID, "rider confirmed safe in app")
+	_, err := p.Incidents.Cancel(ctx, p.Tenant, incidentID, incident.CancelIncidentRequest{Reason: "rider confirmed safe in app"})
 	return err
 }
