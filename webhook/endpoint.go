@@ -112,9 +112,10 @@ func checkEvents(events []string) ([]string, error) {
 }
 
 // checkURL validates a target URL: https (or http when insecure targets are
-// allowed), a host, no credentials, and not a literal private address
-// unless private targets are allowed. Names are checked again at connect
-// time, after DNS, by the guarded transport.
+// allowed), a host, no credentials, and not a literal non-public address
+// unless private targets are allowed. A numeric host is stored in its
+// canonical form. Names are checked again at connect time, after DNS, by
+// the guarded transport.
 func checkURL(raw string, allowInsecure, allowPrivate bool) (string, error) {
 	if len(raw) > 2048 {
 		return "", setyerr.Invalidf("url", "must be at most 2048 characters")
@@ -135,11 +136,17 @@ func checkURL(raw string, allowInsecure, allowPrivate bool) (string, error) {
 	if u.User != nil {
 		return "", setyerr.Invalidf("url", "must not carry credentials")
 	}
-	if !allowPrivate {
-		if reason := forbiddenHost(u.Hostname()); reason != "" {
-			return "", setyerr.Invalidf("url", "must not point at a %s address", reason)
-		}
+	host, reason := forbiddenHost(u.Hostname())
+	if reason != "" && (!allowPrivate || reason == "zoned") {
+		return "", setyerr.Invalidf("url", "must not point at a %s address", reason)
 	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port := u.Port(); port != "" {
+		host += ":" + port
+	}
+	u.Host = host
 	u.Fragment = ""
 	return u.String(), nil
 }

@@ -87,7 +87,7 @@ func NewService(store Store, cfg Config) *Service {
 	}
 	s.client = &retryablehttp.Client{
 		HTTPClient: &http.Client{Transport: transport, Timeout: s.cfg.Timeout, CheckRedirect: noRedirects},
-		Logger:     s.log, // never retryablehttp's default, which writes to stderr
+		Logger:     redactedLogger{s.log}, // never retryablehttp's default, which writes to stderr
 		// One request per attempt: the retry schedule is ours, persisted in
 		// the store, so a restart resumes it and a receiver never gets two
 		// requests for one attempt.

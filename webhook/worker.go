@@ -223,7 +223,7 @@ func attemptError(err error) string {
 	if errors.As(err, &urlErr) && urlErr.Timeout() {
 		return "timed out"
 	}
-	msg := err.Error()
+	msg := redactErr(err).Error()
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}

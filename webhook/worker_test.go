@@ -457,16 +457,34 @@ func TestEndpointValidation(t *testing.T) {
 	}
 	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
 	for url, field := range map[string]string{
-		"http://example.com/hook":          "https",
-		"https://127.0.0.1/hook":           "loopback",
-		"https://localhost:8443/hook":      "loopback",
-		"https://10.1.2.3/hook":            "private",
-		"https://169.254.169.254/latest":   "link-local",
-		"https://[::1]/hook":               "loopback",
-		"https://100.64.0.1/hook":          "reserved",
-		"ftp://example.com/hook":           "https",
-		"https://user:pw@example.com/hook": "credentials",
-		"not a url":                        "absolute",
+		"http://example.com/hook":        "https",
+		"https://127.0.0.1/hook":         "loopback",
+		"https://localhost:8443/hook":    "loopback",
+		"https://10.1.2.3/hook":          "private",
+		"https://169.254.169.254/latest": "link-local",
+		"https://[::1]/hook":             "loopback",
+		"https://100.64.0.1/hook":        "shared",
+		// Special-purpose space, however it is written.
+		"https://[64:ff9b::a9fe:a9fe]/latest": "special-purpose IPv6", // NAT64 of the metadata address
+		"https://[2002:a9fe:a9fe::1]/hook":    "6to4",
+		"https://[::a9fe:a9fe]/hook":          "special-purpose IPv6", // IPv4-compatible
+		"https://[::ffff:169.254.169.254]/":   "IPv4-mapped",
+		"https://[2001:0:4136:e378::1]/hook":  "Teredo",
+		"https://[fd00:ec2::254]/latest":      "unique-local",
+		"https://198.18.0.1/hook":             "benchmarking",
+		"https://240.0.0.1/hook":              "reserved",
+		"https://255.255.255.255/hook":        "broadcast",
+		"https://192.0.0.170/hook":            "IETF",
+		"https://2130706433/hook":             "loopback",
+		"https://0x7f000001/hook":             "loopback",
+		"https://127.1/hook":                  "loopback",
+		"https://0177.0.0.1/hook":             "loopback",
+		"https://0xa9.0xfe.0xa9.0xfe/latest":  "link-local",
+		"https://LOCALHOST./hook":             "loopback",
+		"https://[fe80::1%25eth0]/hook":       "zoned",
+		"ftp://example.com/hook":              "https",
+		"https://user:pw@example.com/hook":    "credentials",
+		"not a url":                           "absolute",
 	} {
 		_, _, err := strict.Webhooks.CreateEndpoint(context.Background(), tenant, webhook.CreateEndpointRequest{URL: url, Events: []string{"*"}})
 		if !setyerr.Is(err, setyerr.Invalid) || !strings.Contains(err.Error(), field) {
