@@ -31,6 +31,7 @@ type Stores interface {
 	ResponderStore() incident.ResponderStore
 	AuthStore() auth.Store
 	WebhookStore() webhook.Store
+	WebhookQueue() webhook.Queue
 	AccessStore() access.Store
 	ThreatSource() threat.Source
 	OutboxReader() outbox.Reader
@@ -160,7 +161,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	if wh.Logger == nil {
 		wh.Logger = c.log
 	}
-	webhooks := webhook.NewService(stores.WebhookStore(), wh)
+	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
 	notifiers := notifiers{webhooks, engine}
 	if c.notifier != nil {

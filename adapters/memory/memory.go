@@ -83,8 +83,11 @@ func (s *Store) ThreatSource() threat.Source { return (*incidentStore)(s) }
 // AccessStore returns the access codes and logs port.
 func (s *Store) AccessStore() access.Store { return (*accessStore)(s) }
 
-// WebhookStore returns the webhook port.
+// WebhookStore returns the webhook endpoints and delivery log port.
 func (s *Store) WebhookStore() webhook.Store { return (*webhookStore)(s) }
+
+// WebhookQueue returns the webhook delivery worker's port.
+func (s *Store) WebhookQueue() webhook.Queue { return (*webhookQueue)(s) }
 
 // AuthStore returns the organizations and keys port.
 func (s *Store) AuthStore() auth.Store { return (*authStore)(s) }

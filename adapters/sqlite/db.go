@@ -155,8 +155,11 @@ func (db *DB) ThreatSource() threat.Source { return (*incidentStore)(db) }
 // AccessStore returns the access codes and logs port.
 func (db *DB) AccessStore() access.Store { return (*accessStore)(db) }
 
-// WebhookStore returns the webhook port.
+// WebhookStore returns the webhook endpoints and delivery log port.
 func (db *DB) WebhookStore() webhook.Store { return (*webhookStore)(db) }
+
+// WebhookQueue returns the webhook delivery worker's port.
+func (db *DB) WebhookQueue() webhook.Queue { return (*webhookQueue)(db) }
 
 // AuthStore returns the organizations and keys port.
 func (db *DB) AuthStore() auth.Store { return (*authStore)(db) }

@@ -92,7 +92,7 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 	t.Run("FanOutCreatesDeliveriesAndPublishes", func(t *testing.T) {
 		t.Parallel()
 		stores := newStores(t)
-		st, inc := stores.WebhookStore(), stores.IncidentStore()
+		st, q, inc := stores.WebhookStore(), stores.WebhookQueue(), stores.IncidentStore()
 		all := newEndpoint(t, tenantA, "incident.*")
 		created := newEndpoint(t, tenantA, "incident.created")
 		disabled := newEndpoint(t, tenantA, "*")
@@ -108,7 +108,7 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 			return incident.Effects{Events: []outbox.Event{eventFor(t, "incident.cancelled", cur)}}, nil
 		})
 		must(t, err)
-		n, err := st.FanOut(ctx, 10, planAll(t))
+		n, err := q.FanOut(ctx, 10, planAll(t))
 		must(t, err)
 		if n != 2 {
 			t.Fatalf("fanned out %d events, want 2", n)
@@ -116,7 +116,7 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 		if pending, _ := stores.OutboxReader().PendingEvents(ctx, 10); len(pending) != 0 {
 			t.Fatalf("%d events still pending after fan-out", len(pending))
 		}
-		if n, _ := st.FanOut(ctx, 10, planAll(t)); n != 0 {
+		if n, _ := q.FanOut(ctx, 10, planAll(t)); n != 0 {
 			t.Fatalf("second fan-out took %d events", n)
 		}
 		for e, want := range map[*webhook.Endpoint]int{all: 2, created: 1, disabled: 0, otherEnv: 0} {
@@ -131,7 +131,7 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 	t.Run("LeasesAndAttempts", func(t *testing.T) {
 		t.Parallel()
 		stores := newStores(t)
-		st := stores.WebhookStore()
+		st, q := stores.WebhookStore(), stores.WebhookQueue()
 		e := newEndpoint(t, tenantA, "*")
 		must(t, st.CreateEndpoint(ctx, e))
 		ev := outbox.Event{ID: fixtureID(t, "evt"), OrgID: tenantA.OrgID, Environment: "live", Type: "ping", SubjectID: e.ID, Sequence: 1, Data: []byte(`{"a":1}`), CreatedAt: base}
@@ -141,7 +141,7 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 		if pending, _ := stores.OutboxReader().PendingEvents(ctx, 10); len(pending) != 0 {
 			t.Fatal("a ping event is waiting for fan-out")
 		}
-		if jobs, _ := st.ClaimDeliveries(ctx, "w1", base.Add(-time.Second), base, 10); len(jobs) != 0 {
+		if jobs, _ := q.ClaimDeliveries(ctx, "w1", base.Add(-time.Second), base, 10); len(jobs) != 0 {
 			t.Fatal("claimed a delivery before it was due")
 		}
 		// Racing workers: exactly one gets the delivery.
@@ -151,7 +151,7 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 		for i := range 6 {
 			owner := fmt.Sprintf("w%d", i)
 			wg.Go(func() {
-				jobs, err := st.ClaimDeliveries(ctx, owner, base, base.Add(time.Minute), 10)
+				jobs, err := q.ClaimDeliveries(ctx, owner, base, base.Add(time.Minute), 10)
 				if err != nil {
 					t.Error(err)
 				}
@@ -168,18 +168,18 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 		}
 		winner := winners[0]
 		// Until the lease expires nobody else gets it; after, someone may.
-		if jobs, _ := st.ClaimDeliveries(ctx, "late", base.Add(59*time.Second), base.Add(2*time.Minute), 10); len(jobs) != 0 {
+		if jobs, _ := q.ClaimDeliveries(ctx, "late", base.Add(59*time.Second), base.Add(2*time.Minute), 10); len(jobs) != 0 {
 			t.Fatal("claimed a leased delivery")
 		}
-		jobs, err := st.ClaimDeliveries(ctx, "late", base.Add(time.Minute), base.Add(2*time.Minute), 10)
+		jobs, err := q.ClaimDeliveries(ctx, "late", base.Add(time.Minute), base.Add(2*time.Minute), 10)
 		must(t, err)
 		if len(jobs) != 1 || jobs[0].Event.ID != ev.ID || string(jobs[0].Event.Data) != `{"a":1}` || jobs[0].Endpoint.Secret != e.Secret {
 			t.Fatalf("job %+v", jobs)
 		}
 		// The first owner lost its lease: its record is refused.
-		err = st.FinishAttempt(ctx, winner, d.ID, func(*webhook.Delivery, *webhook.Endpoint) error { return nil })
+		err = q.FinishAttempt(ctx, winner, d.ID, func(*webhook.Delivery, *webhook.Endpoint) error { return nil })
 		wantKind(t, err, setyerr.Conflict)
-		must(t, st.FinishAttempt(ctx, "late", d.ID, func(d *webhook.Delivery, e *webhook.Endpoint) error {
+		must(t, q.FinishAttempt(ctx, "late", d.ID, func(d *webhook.Delivery, e *webhook.Endpoint) error {
 			code, body, ms := 503, "busy", int64(12)
 			d.Attempts, d.Status, d.ResponseStatus, d.ResponseBody, d.DurationMs = 1, webhook.Pending, &code, &body, &ms
 			d.LastAttemptAt, d.NextAttemptAt = clock.At(base.Add(time.Minute)), clock.At(base.Add(time.Minute+5*time.Second))
@@ -195,13 +195,13 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 			t.Fatal("endpoint change not stored")
 		}
 		// Finishing ended the lease: it is claimable when due again.
-		if jobs, _ := st.ClaimDeliveries(ctx, "w9", base.Add(time.Minute+5*time.Second), base.Add(3*time.Minute), 10); len(jobs) != 1 {
+		if jobs, _ := q.ClaimDeliveries(ctx, "w9", base.Add(time.Minute+5*time.Second), base.Add(3*time.Minute), 10); len(jobs) != 1 {
 			t.Fatal("the retry is not claimable when due")
 		}
 		// Deliveries of a disabled endpoint wait.
 		_, err = st.UpdateEndpoint(ctx, tenantA, e.ID, func(e *webhook.Endpoint) error { e.Status = webhook.Disabled; return nil })
 		must(t, err)
-		if jobs, _ := st.ClaimDeliveries(ctx, "w10", base.Add(time.Hour), base.Add(2*time.Hour), 10); len(jobs) != 0 {
+		if jobs, _ := q.ClaimDeliveries(ctx, "w10", base.Add(time.Hour), base.Add(2*time.Hour), 10); len(jobs) != 0 {
 			t.Fatal("claimed a delivery of a disabled endpoint")
 		}
 		_, err = st.GetDelivery(ctx, tenantB, e.ID, d.ID)
