@@ -67,20 +67,7 @@ func (s *authStore) CountOrganizations(ctx context.Context) (int, error) {
 }
 
 func (s *authStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
-	rows, err := s.read.QueryContext(ctx, selectOrg+` ORDER BY created_at, id LIMIT ?`, limit)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*auth.Organization
-	for rows.Next() {
-		org, err := scanOrg(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, org)
-	}
-	return out, translate(rows.Err())
+	return queryAll(ctx, s.read, scanOrg, selectOrg+` ORDER BY created_at, id LIMIT ?`, limit)
 }
 
 func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
@@ -97,6 +84,8 @@ func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 }
 
 const selectKey = `SELECT id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at FROM api_keys`
+
+var keyTable = table[*auth.APIKey]{sel: selectKey, scan: scanKey, notFound: errKeyNotFound}
 
 func scanKey(row rowScanner) (*auth.APIKey, error) {
 	var (
@@ -126,45 +115,20 @@ func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time) (*auth.APIKey, error) {
 	var out *auth.APIKey
 	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?)
-			WHERE id = ? AND org_id = ? AND environment = ?`, at.UnixMilli(), id, tenant.OrgID, tenant.Env); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?)`+byTenantID, at.UnixMilli(), id, tenant.OrgID, tenant.Env); err != nil {
 			return err
 		}
-		k, err := scanKey(tx.QueryRowContext(ctx, selectKey+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-		if errors.Is(err, errNoRows) {
-			return errKeyNotFound
-		}
-		out = k
+		var err error
+		out, err = keyTable.get(ctx, tx, tenant, id)
 		return err
 	})
 	return out, translate(err)
 }
 
 func (s *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	rows, err := tx.QueryContext(ctx, selectKey+` WHERE org_id = ? AND environment = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
-		tenant.OrgID, tenant.Env, limit, offset)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	var out []*auth.APIKey
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, 0, translate(err)
-		}
-		out = append(out, k)
-	}
-	return out, total, translate(rows.Err())
+	l := list{sel: selectKey, order: `created_at DESC, id DESC`}
+	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	return listPage(ctx, s.read, scanKey, l, offset, limit)
 }
 
 func (s *authStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {

@@ -110,7 +110,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 
 func (db *DB) prepare(ctx context.Context) error {
 	var err error
-	if db.getIncident, err = db.read.PrepareContext(ctx, selectIncident+` WHERE id = ? AND org_id = ? AND environment = ?`); err != nil {
+	if db.getIncident, err = db.read.PrepareContext(ctx, selectIncident+byTenantID); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	if db.keyByHash, err = db.read.PrepareContext(ctx, selectKey+` WHERE hash = ?`); err != nil {

@@ -49,43 +49,19 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 	return taken, translate(err)
 }
 
+// enabledEndpoints lists the tenant's enabled endpoints by id.
 func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
-	rows, err := tx.QueryContext(ctx, selectEndpoint+` WHERE org_id = ? AND environment = ? AND status = 'enabled' ORDER BY id`, tenant.OrgID, tenant.Env)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*webhook.Endpoint
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE org_id = ? AND environment = ? AND status = 'enabled' ORDER BY id`,
+		tenant.OrgID, tenant.Env)
 }
 
 func (q *webhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]webhook.Job, error) {
 	var jobs []webhook.Job
 	err := (*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectDelivery+` JOIN webhook_endpoints e ON e.id = d.endpoint_id
+		due, err := queryAll(ctx, tx, scanDelivery, selectDelivery+` JOIN webhook_endpoints e ON e.id = d.endpoint_id
 			WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?) AND e.status = 'enabled'
 			ORDER BY d.next_attempt_at, d.rowid LIMIT ?`, now.UnixMilli(), now.UnixMilli(), limit)
 		if err != nil {
-			return err
-		}
-		var due []*webhook.Delivery
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			due = append(due, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, d := range due {
@@ -96,7 +72,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, u
 			if err != nil {
 				return err
 			}
-			ev, err := eventByID(ctx, tx, d.EventID)
+			ev, err := scanEvent(tx.QueryRowContext(ctx, selectEvent+` WHERE id = ?`, d.EventID))
 			if err != nil {
 				return err
 			}
@@ -105,18 +81,6 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, u
 		return nil
 	})
 	return jobs, translate(err)
-}
-
-func eventByID(ctx context.Context, tx *sql.Tx, id string) (outbox.Event, error) {
-	var (
-		ev   outbox.Event
-		data string
-		at   sql.NullInt64
-	)
-	err := tx.QueryRowContext(ctx, `SELECT id, org_id, environment, type, subject_id, sequence, data, created_at FROM outbox_events WHERE id = ?`, id).
-		Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &at)
-	ev.Data, ev.CreatedAt = []byte(data), fromMillis(at)
-	return ev, err
 }
 
 func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
@@ -153,28 +117,4 @@ func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 		}
 		return updateEndpoint(ctx, tx, e)
 	}))
-}
-
-// pendingEvents lists unpublished events in commit order.
-func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, org_id, environment, type, subject_id, sequence, data, created_at
-		FROM outbox_events WHERE published_at IS NULL ORDER BY position LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []outbox.Event
-	for rows.Next() {
-		var (
-			ev   outbox.Event
-			data string
-			at   sql.NullInt64
-		)
-		if err := rows.Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &at); err != nil {
-			return nil, err
-		}
-		ev.Data, ev.CreatedAt = []byte(data), fromMillis(at)
-		out = append(out, ev)
-	}
-	return out, rows.Err()
 }

@@ -21,6 +21,8 @@ var errDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not foun
 const selectEndpoint = `SELECT id, org_id, environment, url, description, events, status, disabled_reason, secret,
 	previous_secret, previous_expires_at, failing_since, created_at, updated_at FROM webhook_endpoints`
 
+var endpointTable = table[*webhook.Endpoint]{sel: selectEndpoint, scan: scanEndpoint, notFound: webhook.ErrEndpointNotFound}
+
 func scanEndpoint(row rowScanner) (*webhook.Endpoint, error) {
 	var (
 		e                                  webhook.Endpoint
@@ -65,38 +67,13 @@ func (s *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) 
 }
 
 func (s *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
-	e, err := scanEndpoint(s.read.QueryRowContext(ctx, selectEndpoint+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-	if errors.Is(err, errNoRows) {
-		return nil, webhook.ErrEndpointNotFound
-	}
-	return e, translate(err)
+	return endpointTable.get(ctx, s.read, tenant, id)
 }
 
 func (s *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*webhook.Endpoint, int, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	rows, err := tx.QueryContext(ctx, selectEndpoint+` WHERE org_id = ? AND environment = ? ORDER BY created_at, id LIMIT ? OFFSET ?`,
-		tenant.OrgID, tenant.Env, limit, offset)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	var out []*webhook.Endpoint
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
-		if err != nil {
-			return nil, 0, translate(err)
-		}
-		out = append(out, e)
-	}
-	return out, total, translate(rows.Err())
+	l := list{sel: selectEndpoint, order: `created_at, id`}
+	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	return listPage(ctx, s.read, scanEndpoint, l, offset, limit)
 }
 
 func updateEndpoint(ctx context.Context, tx *sql.Tx, e *webhook.Endpoint) error {
@@ -110,26 +87,13 @@ func updateEndpoint(ctx context.Context, tx *sql.Tx, e *webhook.Endpoint) error 
 }
 
 func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
-	var out *webhook.Endpoint
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		e, err := scanEndpoint(tx.QueryRowContext(ctx, selectEndpoint+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-		if errors.Is(err, errNoRows) {
-			return webhook.ErrEndpointNotFound
-		}
-		if err != nil {
-			return err
-		}
+	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, e *webhook.Endpoint) error {
 		if err := change(e); err != nil {
 			return err
 		}
 		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
-		out = e
 		return updateEndpoint(ctx, tx, e)
 	})
-	if err != nil {
-		return nil, translate(err)
-	}
-	return out, nil
 }
 
 func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
@@ -137,7 +101,7 @@ func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, i
 		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE endpoint_id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env)
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_endpoints`+byTenantID, id, tenant.OrgID, tenant.Env)
 		if err != nil {
 			return err
 		}
@@ -173,15 +137,14 @@ func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webh
 const selectDelivery = `SELECT d.id, d.endpoint_id, d.org_id, d.environment, d.event_id, d.event_type, d.status, d.attempts,
 	d.next_attempt_at, d.last_attempt_at, d.response_status, d.response_body, d.duration_ms, d.error, d.created_at FROM webhook_deliveries d`
 
-func scanDelivery(row rowScanner, extra ...any) (*webhook.Delivery, error) {
+func scanDelivery(row rowScanner) (*webhook.Delivery, error) {
 	var (
 		d                   webhook.Delivery
 		next, last, created sql.NullInt64
 		status              sql.NullInt64
 	)
-	dest := append([]any{&d.ID, &d.EndpointID, &d.OrgID, &d.Environment, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
-		&next, &last, &status, &d.ResponseBody, &d.DurationMs, &d.Error, &created}, extra...)
-	if err := row.Scan(dest...); err != nil {
+	if err := row.Scan(&d.ID, &d.EndpointID, &d.OrgID, &d.Environment, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
+		&next, &last, &status, &d.ResponseBody, &d.DurationMs, &d.Error, &created); err != nil {
 		return nil, err
 	}
 	if status.Valid {
@@ -193,34 +156,12 @@ func scanDelivery(row rowScanner, extra ...any) (*webhook.Delivery, error) {
 }
 
 func (s *webhookStore) ListDeliveries(ctx context.Context, tenant auth.Tenant, endpointID, status string, offset, limit int) ([]*webhook.Delivery, int, error) {
-	cond := ` WHERE d.endpoint_id = ? AND d.org_id = ? AND d.environment = ?`
-	args := []any{endpointID, tenant.OrgID, tenant.Env}
+	l := list{sel: selectDelivery, order: `d.created_at DESC, d.id DESC`}
+	l.and(`d.endpoint_id = ? AND d.org_id = ? AND d.environment = ?`, endpointID, tenant.OrgID, tenant.Env)
 	if status != "" {
-		cond, args = cond+` AND d.status = ?`, append(args, status)
+		l.and(`d.status = ?`, status)
 	}
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_deliveries d`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	rows, err := tx.QueryContext(ctx, selectDelivery+cond+` ORDER BY d.created_at DESC, d.id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	var out []*webhook.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, 0, translate(err)
-		}
-		out = append(out, d)
-	}
-	return out, total, translate(rows.Err())
+	return listPage(ctx, s.read, scanDelivery, l, offset, limit)
 }
 
 func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endpointID, id string) (*webhook.Delivery, error) {
@@ -244,7 +185,7 @@ func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) 
 // endpointOf checks that the delivery's endpoint exists in its tenant.
 func endpointOf(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE id = ? AND org_id = ? AND environment = ?`,
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints`+byTenantID,
 		d.EndpointID, d.OrgID, d.Environment).Scan(&n); err != nil {
 		return err
 	}
