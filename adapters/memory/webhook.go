@@ -2,8 +2,6 @@ package memory
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -45,11 +43,7 @@ func (m *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) 
 }
 
 func (m *webhookStore) endpoint(tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
-	e, ok := m.endpoints[id]
-	if !ok || e.Tenant() != tenant {
-		return nil, webhook.ErrEndpointNotFound
-	}
-	return e, nil
+	return lookup(m.endpoints, tenant, id, webhook.ErrEndpointNotFound)
 }
 
 func (m *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
@@ -65,25 +59,10 @@ func (m *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id s
 func (m *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*webhook.Endpoint, int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var match []*webhook.Endpoint
-	for _, e := range m.endpoints {
-		if e.Tenant() == tenant {
-			match = append(match, e)
-		}
-	}
-	slices.SortFunc(match, func(a, b *webhook.Endpoint) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	total := len(match)
-	start, end := min(offset, total), min(offset+limit, total)
-	out := make([]*webhook.Endpoint, 0, end-start)
-	for _, e := range match[start:end] {
-		out = append(out, e.Clone())
-	}
-	return out, total, nil
+	match := matching(m.endpoints, func(e *webhook.Endpoint) bool { return e.Tenant() == tenant })
+	byCreation := oldestFirst(func(e *webhook.Endpoint) (time.Time, string) { return e.CreatedAt.Time, e.ID })
+	items, total := page(match, byCreation, offset, limit, (*webhook.Endpoint).Clone)
+	return items, total, nil
 }
 
 func (m *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
@@ -142,19 +121,9 @@ func (m *webhookStore) ListDeliveries(ctx context.Context, tenant auth.Tenant, e
 			match = append(match, d.d)
 		}
 	}
-	slices.SortFunc(match, func(a, b *webhook.Delivery) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-	total := len(match)
-	start, end := min(offset, total), min(offset+limit, total)
-	out := make([]*webhook.Delivery, 0, end-start)
-	for _, d := range match[start:end] {
-		out = append(out, d.Clone())
-	}
-	return out, total, nil
+	newest := newestFirst(func(d *webhook.Delivery) (time.Time, string) { return d.CreatedAt.Time, d.ID })
+	items, total := page(match, newest, offset, limit, (*webhook.Delivery).Clone)
+	return items, total, nil
 }
 
 func (m *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endpointID, id string) (*webhook.Delivery, error) {
