@@ -18,7 +18,10 @@ func newKey(t *testing.T, tenant auth.Tenant, secret string) *auth.APIKey {
 	}
 }
 
-func testAuth(t *testing.T, newStores NewStores) {
+// TestAuth checks the auth store: organizations, API keys by hash, tenant-
+// scoped revocation (the first revocation time wins), listing and last use.
+func TestAuth(t *testing.T, newStores NewStores, f Features) {
+	newStores = seeded(newStores)
 	ctx := context.Background()
 
 	t.Run("Organizations", func(t *testing.T) {

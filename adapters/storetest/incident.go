@@ -58,7 +58,12 @@ func create(t testing.TB, st incident.Store, inc *incident.Incident) *incident.I
 	return got
 }
 
-func testIncidents(t *testing.T, newStores NewStores) {
+// TestIncidents checks the incident store: exact round trips and copies,
+// tenant isolation, idempotency keys (also under concurrent creates),
+// filtered and paged lists, and updates that commit their events atomically
+// and serialize.
+func TestIncidents(t *testing.T, newStores NewStores, f Features) {
+	newStores = seeded(newStores)
 	ctx := context.Background()
 
 	t.Run("CreateThenGetRoundTrips", func(t *testing.T) {
@@ -152,49 +157,8 @@ func testIncidents(t *testing.T, newStores NewStores) {
 		}
 	})
 
-	t.Run("ConcurrentIdenticalCreatesMakeOne", func(t *testing.T) {
-		t.Parallel()
-		stores := newStores(t)
-		st := stores.IncidentStore()
-		const n = 16
-		var wg sync.WaitGroup
-		ids := make([]string, n)
-		createdCount := make([]bool, n)
-		errs := make([]error, n)
-		for i := range n {
-			inc := newIncident(t, tenantA, base)
-			inc.IdempotencyKey = ptr("session_44c1a9e2")
-			ev := eventFor(t, incident.TypeCreated, inc)
-			wg.Go(func() {
-				got, created, err := st.CreateIncident(ctx, inc, ev)
-				errs[i] = err
-				if err == nil {
-					ids[i], createdCount[i] = got.ID, created
-				}
-			})
-		}
-		wg.Wait()
-		created := 0
-		for i := range n {
-			must(t, errs[i])
-			if ids[i] != ids[0] {
-				t.Fatalf("creates returned different incidents: %s and %s", ids[0], ids[i])
-			}
-			if createdCount[i] {
-				created++
-			}
-		}
-		if created != 1 {
-			t.Fatalf("%d creates reported created, want exactly 1", created)
-		}
-		_, total, err := st.ListIncidents(ctx, tenantA, incident.Filter{Limit: 100})
-		must(t, err)
-		events, err := stores.OutboxReader().PendingEvents(ctx, 100)
-		must(t, err)
-		if total != 1 || len(events) != 1 {
-			t.Fatalf("%d incidents and %d events stored, want 1 and 1", total, len(events))
-		}
-	})
+	t.Run("ConcurrentIdenticalCreatesMakeOne", single(newStores, raceCreates))
+	t.Run("SharedIdempotencyKey", shared(newStores, f, raceCreates))
 
 	t.Run("List", func(t *testing.T) { testList(t, newStores) })
 
@@ -288,4 +252,52 @@ func testIncidents(t *testing.T, newStores NewStores) {
 			t.Fatalf("%d distinct sequences, want %d", len(seen), n+1)
 		}
 	})
+}
+
+// raceCreates creates incidents with one idempotency key at once, through
+// the handles in turn, and checks that exactly one incident and one event
+// were stored and that every create returned it.
+func raceCreates(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	const n = 16
+	var wg sync.WaitGroup
+	ids := make([]string, n)
+	createdCount := make([]bool, n)
+	errs := make([]error, n)
+	for i := range n {
+		inc := newIncident(t, tenantA, base)
+		inc.IdempotencyKey = ptr("session_44c1a9e2")
+		ev := eventFor(t, incident.TypeCreated, inc)
+		st := handles[i%len(handles)].IncidentStore()
+		wg.Go(func() {
+			got, created, err := st.CreateIncident(ctx, inc, ev)
+			errs[i] = err
+			if err == nil {
+				ids[i], createdCount[i] = got.ID, created
+			}
+		})
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		must(t, errs[i])
+		if ids[i] != ids[0] {
+			t.Fatalf("creates returned different incidents: %s and %s", ids[0], ids[i])
+		}
+		if createdCount[i] {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d creates reported created, want exactly 1", created)
+	}
+	for _, h := range handles {
+		_, total, err := h.IncidentStore().ListIncidents(ctx, tenantA, incident.Filter{Limit: 100})
+		must(t, err)
+		events, err := h.OutboxReader().PendingEvents(ctx, 100)
+		must(t, err)
+		if total != 1 || len(events) != 1 {
+			t.Fatalf("%d incidents and %d events stored, want 1 and 1", total, len(events))
+		}
+	}
 }

@@ -10,7 +10,10 @@ import (
 	"github.com/sety-io/sety/setyerr"
 )
 
-func testOutbox(t *testing.T, newStores NewStores) {
+// TestOutbox checks that events round-trip through the outbox in commit
+// order and that a subject's sequence numbers never repeat.
+func TestOutbox(t *testing.T, newStores NewStores, f Features) {
+	newStores = seeded(newStores)
 	ctx := context.Background()
 
 	t.Run("EventsRoundTripOldestFirst", func(t *testing.T) {
