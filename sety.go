@@ -34,7 +34,6 @@ type Stores interface {
 	WebhookQueue() webhook.Queue
 	AccessStore() access.Store
 	ThreatSource() threat.Source
-	OutboxReader() outbox.Reader
 	// Ping reports whether the storage answers, for the health check.
 	Ping(ctx context.Context) error
 }

@@ -92,7 +92,8 @@ func (s *Store) WebhookQueue() webhook.Queue { return (*webhookQueue)(s) }
 // AuthStore returns the organizations and keys port.
 func (s *Store) AuthStore() auth.Store { return (*authStore)(s) }
 
-// OutboxReader returns the outbox port.
+// OutboxReader reads the events committed and not yet published: for tests
+// (storetest.Stores); Sety itself does not need it.
 func (s *Store) OutboxReader() outbox.Reader { return (*outboxReader)(s) }
 
 // Ping always succeeds: memory is always there.

@@ -164,7 +164,8 @@ func (db *DB) WebhookQueue() webhook.Queue { return (*webhookQueue)(db) }
 // AuthStore returns the organizations and keys port.
 func (db *DB) AuthStore() auth.Store { return (*authStore)(db) }
 
-// OutboxReader returns the outbox port.
+// OutboxReader reads the events committed and not yet published: for tests
+// (storetest.Stores); Sety itself does not need it.
 func (db *DB) OutboxReader() outbox.Reader { return (*outboxReader)(db) }
 
 // migrate applies every embedded migration newer than the database, each in
