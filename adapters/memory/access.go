@@ -69,11 +69,8 @@ func activeAt(c *access.AccessCode, now time.Time) bool { return c.StatusAt(now)
 func (m *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.orgs[c.OrgID]; !ok {
-		return errNoOrg(c.OrgID)
-	}
-	if _, ok := m.codes[c.ID]; ok {
-		return errDuplicate(c.ID)
+	if err := checkNew((*Store)(m), m.codes, c.OrgID, c.ID); err != nil {
+		return err
 	}
 	for _, o := range m.codes {
 		if o.Tenant() == c.Tenant() && string(o.Hash) == string(c.Hash) && activeAt(o, now) {
@@ -191,11 +188,8 @@ func (m *accessStore) CreateLog(ctx context.Context, l *access.AccessLog, ev out
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.orgs[l.OrgID]; !ok {
-		return errNoOrg(l.OrgID)
-	}
-	if _, ok := s.logs[l.ID]; ok {
-		return errDuplicate(l.ID)
+	if err := checkNew(s, s.logs, l.OrgID, l.ID); err != nil {
+		return err
 	}
 	if err := s.checkEvents([]outbox.Event{ev}); err != nil {
 		return err

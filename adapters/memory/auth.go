@@ -76,11 +76,8 @@ func (a *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.orgs[key.OrgID]; !ok {
-		return errNoOrg(key.OrgID)
-	}
-	if _, ok := s.keys[key.ID]; ok {
-		return setyerr.E(setyerr.Conflict, "API key %s already exists", key.ID)
+	if err := checkNew(s, s.keys, key.OrgID, key.ID); err != nil {
+		return err
 	}
 	if _, ok := s.keysByHash[string(key.Hash)]; ok {
 		return setyerr.E(setyerr.Conflict, "API key already exists")

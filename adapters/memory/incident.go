@@ -24,11 +24,8 @@ func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 			return s.incidents[id].Clone(), false, nil
 		}
 	}
-	if _, ok := s.orgs[inc.OrgID]; !ok {
-		return nil, false, errNoOrg(inc.OrgID)
-	}
-	if _, ok := s.incidents[inc.ID]; ok {
-		return nil, false, errDuplicate(inc.ID)
+	if err := checkNew(s, s.incidents, inc.OrgID, inc.ID); err != nil {
+		return nil, false, err
 	}
 	if err := s.checkEvents([]outbox.Event{ev}); err != nil {
 		return nil, false, err

@@ -32,11 +32,8 @@ func (m *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) 
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.orgs[e.OrgID]; !ok {
-		return errNoOrg(e.OrgID)
-	}
-	if _, ok := s.endpoints[e.ID]; ok {
-		return errDuplicate(e.ID)
+	if err := checkNew(s, s.endpoints, e.OrgID, e.ID); err != nil {
+		return err
 	}
 	s.endpoints[e.ID] = e.Clone()
 	return nil
