@@ -46,13 +46,13 @@ func (m *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 }
 
 func (m *webhookQueue) eventByID(id string) (outbox.Event, bool) {
-	for _, ev := range m.events {
-		if ev.ID == id {
-			ev.Data = slices.Clone(ev.Data)
-			return ev, true
-		}
+	i, ok := m.eventAt[id]
+	if !ok {
+		return outbox.Event{}, false
 	}
-	return outbox.Event{}, false
+	ev := m.events[i]
+	ev.Data = slices.Clone(ev.Data)
+	return ev, true
 }
 
 func (m *webhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]webhook.Job, error) {

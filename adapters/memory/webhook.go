@@ -100,6 +100,9 @@ func (m *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webh
 	if _, err := m.endpoint(d.Tenant(), d.EndpointID); err != nil {
 		return err
 	}
+	if _, ok := s.deliveries[d.ID]; ok {
+		return errDuplicate(d.ID)
+	}
 	if err := s.checkEvents([]outbox.Event{ev}); err != nil {
 		return err
 	}

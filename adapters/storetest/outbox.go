@@ -41,6 +41,11 @@ func TestOutbox(t *testing.T, newStores NewStores, f Features) {
 		if _, err := st.GetIncident(ctx, tenantA, dup.ID); !setyerr.Is(err, setyerr.NotFound) {
 			t.Fatal("a failed create left its incident behind")
 		}
+		// Nor does an event id.
+		ev = eventFor(t, incident.TypeCreated, dup)
+		ev.ID = want[1].ID
+		_, _, err = st.CreateIncident(ctx, dup, ev)
+		wantKind(t, err, setyerr.Conflict)
 		two, err := stores.OutboxReader().PendingEvents(ctx, 2)
 		must(t, err)
 		if len(two) != 2 || two[0].ID != want[0].ID {

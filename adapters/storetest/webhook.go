@@ -169,6 +169,21 @@ func TestWebhooks(t *testing.T, newStores NewStores, f Features) {
 		other := re.Clone()
 		other.ID, other.OrgID = fixtureID(t, "whd"), tenantB.OrgID
 		wantKind(t, st.InsertDelivery(ctx, other), setyerr.NotFound)
+		// Ids are unique: a delivery's, and an event's.
+		wantKind(t, st.InsertDelivery(ctx, re), setyerr.Conflict)
+		evID := fixtureID(t, "evt")
+		ping := outbox.Event{ID: evID, OrgID: tenantA.OrgID, Environment: "live", Type: "ping", SubjectID: evID, Sequence: 1, Data: []byte(`{}`), CreatedAt: base}
+		again := re.Clone()
+		again.EventID = evID
+		wantKind(t, st.AddDelivery(ctx, ping, again), setyerr.Conflict)
+		again.ID = fixtureID(t, "whd")
+		must(t, st.AddDelivery(ctx, ping, again))
+		ping.SubjectID = fixtureID(t, "evt")
+		again.ID = fixtureID(t, "whd")
+		wantKind(t, st.AddDelivery(ctx, ping, again), setyerr.Conflict)
+		if _, total, _ := st.ListDeliveries(ctx, tenantA, e.ID, "", 0, 10); total != 5 {
+			t.Fatalf("%d deliveries after refused adds, want 5", total)
+		}
 	})
 }
 
