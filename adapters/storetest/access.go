@@ -46,17 +46,8 @@ func TestAccess(t *testing.T, newStores NewStores, f Features) {
 	newStores = seeded(newStores)
 	ctx := context.Background()
 
-	t.Run("CodeKeyIsStable", func(t *testing.T) {
-		t.Parallel()
-		st := newStores(t).AccessStore()
-		a, err := st.CodeKey(ctx)
-		must(t, err)
-		b, err := st.CodeKey(ctx)
-		must(t, err)
-		if len(a) < 32 || !bytes.Equal(a, b) {
-			t.Fatalf("keys %x and %x", a, b)
-		}
-	})
+	t.Run("CodeKeyIsStable", single(newStores, sameCodeKey))
+	t.Run("SharedCodeKey", shared(newStores, f, sameCodeKey))
 
 	t.Run("CodesAndStatuses", func(t *testing.T) {
 		t.Parallel()
@@ -332,5 +323,33 @@ func countUses(t *testing.T, handles []Stores) {
 	_, logs, _ := st.ListLogs(ctx, tenantA, access.LogFilter{Limit: 100})
 	if ok != 3 || got.Uses != 3 || logs != 3 {
 		t.Fatalf("%d accepted, uses %d, %d logs; want 3, 3, 3", ok, got.Uses, logs)
+	}
+}
+
+// sameCodeKey asks for the code key at once, through the handles in turn,
+// and again after, and checks that every answer is the same key of at least
+// 32 bytes: codes hashed by one instance validate on every other.
+func sameCodeKey(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	keys := make([][]byte, 2*len(handles)+1)
+	var wg sync.WaitGroup
+	for i := range len(keys) - 1 {
+		st := handles[i%len(handles)].AccessStore()
+		wg.Go(func() {
+			key, err := st.CodeKey(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = key
+		})
+	}
+	wg.Wait()
+	last, err := handles[len(handles)-1].AccessStore().CodeKey(ctx)
+	must(t, err)
+	keys[len(keys)-1] = last
+	for _, key := range keys {
+		if len(key) < 32 || !bytes.Equal(key, keys[0]) {
+			t.Fatalf("keys %x", keys)
+		}
 	}
 }

@@ -16,8 +16,9 @@
 // the zero value claims nothing more. An adapter that can be opened twice
 // over one database (SQLite, PostgreSQL) sets Features.Reopen, and each
 // domain then also checks that several instances sharing the database
-// behave as one: idempotency, responder claims, access code uses, fan-out
-// and delivery leases across handles. See adapters/sqlite/sqlite_test.go.
+// behave as one: idempotency, serialized updates, responder claims, the
+// access code key and code uses, fan-out and delivery leases across
+// handles. See adapters/sqlite/sqlite_test.go.
 //
 // Each test gets fresh, empty stores from the constructor (with two
 // organizations added) and may run in parallel with the others. Errors are

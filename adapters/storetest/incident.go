@@ -213,45 +213,8 @@ func TestIncidents(t *testing.T, newStores NewStores, f Features) {
 		}
 	})
 
-	t.Run("ConcurrentUpdatesAreSerialized", func(t *testing.T) {
-		t.Parallel()
-		stores := newStores(t)
-		st := stores.IncidentStore()
-		inc := create(t, st, newIncident(t, tenantA, base))
-		const n = 20
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Go(func() {
-				_, errs[i] = st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
-					cur.Sequence++
-					cur.Timeline = append(cur.Timeline, incident.IncidentTimelineEvent{Status: cur.Status, Event: incident.EventNoteAdded, Message: "note", Timestamp: cur.UpdatedAt})
-					return incident.Effects{Events: []outbox.Event{eventFor(t, incident.TypeNoteAdded, cur)}}, nil
-				})
-			})
-		}
-		wg.Wait()
-		for _, err := range errs {
-			must(t, err)
-		}
-		stored, err := st.GetIncident(ctx, tenantA, inc.ID)
-		must(t, err)
-		if len(stored.Timeline) != n+1 || stored.Sequence != n+1 {
-			t.Fatalf("timeline %d, sequence %d; want %d and %d: an update was lost", len(stored.Timeline), stored.Sequence, n+1, n+1)
-		}
-		events, err := stores.OutboxReader().PendingEvents(ctx, 100)
-		must(t, err)
-		seen := map[int64]bool{}
-		for _, ev := range events {
-			if seen[ev.Sequence] {
-				t.Fatalf("sequence %d used twice", ev.Sequence)
-			}
-			seen[ev.Sequence] = true
-		}
-		if len(seen) != n+1 {
-			t.Fatalf("%d distinct sequences, want %d", len(seen), n+1)
-		}
-	})
+	t.Run("ConcurrentUpdatesAreSerialized", single(newStores, serializeUpdates))
+	t.Run("SharedUpdatesAreSerialized", shared(newStores, f, serializeUpdates))
 }
 
 // raceCreates creates incidents with one idempotency key at once, through
@@ -299,5 +262,48 @@ func raceCreates(t *testing.T, handles []Stores) {
 		if total != 1 || len(events) != 1 {
 			t.Fatalf("%d incidents and %d events stored, want 1 and 1", total, len(events))
 		}
+	}
+}
+
+// serializeUpdates updates one incident twenty times at once, through the
+// handles in turn, each update adding a note and its event, and checks that
+// no update was lost and no sequence number used twice.
+func serializeUpdates(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	inc := create(t, handles[0].IncidentStore(), newIncident(t, tenantA, base))
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		st := handles[i%len(handles)].IncidentStore()
+		wg.Go(func() {
+			_, errs[i] = st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+				cur.Sequence++
+				cur.Timeline = append(cur.Timeline, incident.IncidentTimelineEvent{Status: cur.Status, Event: incident.EventNoteAdded, Message: "note", Timestamp: cur.UpdatedAt})
+				return incident.Effects{Events: []outbox.Event{eventFor(t, incident.TypeNoteAdded, cur)}}, nil
+			})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		must(t, err)
+	}
+	last := handles[len(handles)-1]
+	stored, err := last.IncidentStore().GetIncident(ctx, tenantA, inc.ID)
+	must(t, err)
+	if len(stored.Timeline) != n+1 || stored.Sequence != n+1 {
+		t.Fatalf("timeline %d, sequence %d; want %d and %d: an update was lost", len(stored.Timeline), stored.Sequence, n+1, n+1)
+	}
+	events, err := last.OutboxReader().PendingEvents(ctx, 100)
+	must(t, err)
+	seen := map[int64]bool{}
+	for _, ev := range events {
+		if seen[ev.Sequence] {
+			t.Fatalf("sequence %d used twice", ev.Sequence)
+		}
+		seen[ev.Sequence] = true
+	}
+	if len(seen) != n+1 {
+		t.Fatalf("%d distinct sequences, want %d", len(seen), n+1)
 	}
 }

@@ -39,12 +39,14 @@ type Features struct {
 	// Nil means the stores cannot be shared by several instances (memory:
 	// the data lives in one Go value). When set, each domain also checks
 	// that instances sharing one database behave as one: an idempotency key
-	// raced from both handles makes one incident; a responder claimed by
-	// concurrent incident updates through both goes to exactly one; an
-	// access code's uses are counted once across both; events committed
-	// through either are each fanned out once, by either; a delivery leased
-	// through one is not claimed through the other until its lease
-	// expires, and then the first owner's FinishAttempt is Conflict.
+	// raced from both handles makes one incident; concurrent updates of an
+	// incident through both lose none; a responder claimed by concurrent
+	// incident updates through both goes to exactly one; both read one
+	// access code key, and a code's uses are counted once across both;
+	// events committed through either are each fanned out once, by either;
+	// a delivery leased through one is not claimed through the other until
+	// its lease expires, and then the first owner's FinishAttempt is
+	// Conflict.
 	Reopen func(tb testing.TB, s Stores) Stores
 }
 
