@@ -279,10 +279,7 @@ func testClaim(t *testing.T, newStores NewStores) {
 	if got, _ := st.GetIncident(ctx, tenantA, second.ID); got.Status != incident.Created || got.Sequence != 1 {
 		t.Fatalf("failed claim changed the incident: %s seq %d", got.Status, got.Sequence)
 	}
-	events, _ := stores.OutboxReader().PendingEvents(ctx, 10)
-	if len(events) != 3 {
-		t.Fatalf("%d events, want 2 created + 1 assigned", len(events))
-	}
+	pending(t, stores, 3) // 2 created, 1 assigned
 	// Racing claims for one responder: exactly one wins.
 	raceForResponder(t, []Stores{stores})
 

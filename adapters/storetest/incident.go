@@ -150,11 +150,7 @@ func TestIncidents(t *testing.T, newStores NewStores, f Features) {
 			inc.IdempotencyKey = ptr("trip_7f3k92lq")
 			create(t, st, inc)
 		}
-		events, err := stores.OutboxReader().PendingEvents(ctx, 100)
-		must(t, err)
-		if len(events) != 3 {
-			t.Fatalf("%d events, want 3 (the replay writes none)", len(events))
-		}
+		pending(t, stores, 3) // the replay writes none
 	})
 
 	t.Run("ConcurrentIdenticalCreatesMakeOne", single(newStores, raceCreates))
@@ -183,9 +179,7 @@ func TestIncidents(t *testing.T, newStores NewStores, f Features) {
 		if stored.Status != incident.Cancelled || stored.Sequence != 2 || len(stored.Timeline) != 2 || !stored.CancelledAt.Equal(later.Time) {
 			t.Fatalf("update not stored: %+v", stored)
 		}
-		events, err := stores.OutboxReader().PendingEvents(ctx, 10)
-		must(t, err)
-		if len(events) != 2 || events[1].Type != incident.TypeCancelled || events[1].Sequence != 2 {
+		if events := pending(t, stores, 2); events[1].Type != incident.TypeCancelled || events[1].Sequence != 2 {
 			t.Fatalf("events = %+v, want created then cancelled", events)
 		}
 	})
@@ -206,11 +200,7 @@ func TestIncidents(t *testing.T, newStores NewStores, f Features) {
 		stored, err := st.GetIncident(ctx, tenantA, inc.ID)
 		must(t, err)
 		sameJSON(t, "after failed update", stored, inc)
-		events, err := stores.OutboxReader().PendingEvents(ctx, 10)
-		must(t, err)
-		if len(events) != 1 {
-			t.Fatalf("%d events, want only the created event", len(events))
-		}
+		pending(t, stores, 1) // only the created event
 	})
 
 	t.Run("ConcurrentUpdatesAreSerialized", single(newStores, serializeUpdates))
@@ -257,11 +247,10 @@ func raceCreates(t *testing.T, handles []Stores) {
 	for _, h := range handles {
 		_, total, err := h.IncidentStore().ListIncidents(ctx, tenantA, incident.Filter{Limit: 100})
 		must(t, err)
-		events, err := h.OutboxReader().PendingEvents(ctx, 100)
-		must(t, err)
-		if total != 1 || len(events) != 1 {
-			t.Fatalf("%d incidents and %d events stored, want 1 and 1", total, len(events))
+		if total != 1 {
+			t.Fatalf("%d incidents stored, want 1", total)
 		}
+		pending(t, h, 1)
 	}
 }
 
@@ -294,10 +283,8 @@ func serializeUpdates(t *testing.T, handles []Stores) {
 	if len(stored.Timeline) != n+1 || stored.Sequence != n+1 {
 		t.Fatalf("timeline %d, sequence %d; want %d and %d: an update was lost", len(stored.Timeline), stored.Sequence, n+1, n+1)
 	}
-	events, err := last.OutboxReader().PendingEvents(ctx, 100)
-	must(t, err)
 	seen := map[int64]bool{}
-	for _, ev := range events {
+	for _, ev := range pending(t, last, n+1) {
 		if seen[ev.Sequence] {
 			t.Fatalf("sequence %d used twice", ev.Sequence)
 		}

@@ -111,6 +111,18 @@ func must(t testing.TB, err error) {
 	}
 }
 
+// pending returns the events s has not published, and fails the test
+// unless there are want of them (want < 0: any number).
+func pending(t testing.TB, s Stores, want int) []outbox.Event {
+	t.Helper()
+	events, err := s.OutboxReader().PendingEvents(context.Background(), 1000)
+	must(t, err)
+	if want >= 0 && len(events) != want {
+		t.Fatalf("%d pending events, want %d", len(events), want)
+	}
+	return events
+}
+
 // sameJSON fails unless got and want are deeply equal, showing both as JSON.
 func sameJSON(t testing.TB, what string, got, want any) {
 	t.Helper()
