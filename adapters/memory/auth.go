@@ -13,11 +13,6 @@ import (
 
 type authStore Store
 
-var (
-	errOrgNotFound = setyerr.E(setyerr.NotFound, "organization not found")
-	errKeyNotFound = setyerr.E(setyerr.NotFound, "API key not found")
-)
-
 func (a *authStore) CreateOrganization(ctx context.Context, org *auth.Organization) error {
 	s := (*Store)(a)
 	s.mu.Lock()
@@ -35,7 +30,7 @@ func (a *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organ
 	defer s.mu.Unlock()
 	org, ok := s.orgs[id]
 	if !ok {
-		return nil, errOrgNotFound
+		return nil, auth.ErrOrganizationNotFound
 	}
 	return cloneOrg(org), nil
 }
@@ -45,7 +40,7 @@ func (a *authStore) UpdateOrganization(ctx context.Context, org *auth.Organizati
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.orgs[org.ID]; !ok {
-		return errOrgNotFound
+		return auth.ErrOrganizationNotFound
 	}
 	s.orgs[org.ID] = cloneOrg(org)
 	return nil
@@ -93,7 +88,7 @@ func (a *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 	defer s.mu.Unlock()
 	id, ok := s.keysByHash[string(hash)]
 	if !ok {
-		return nil, errKeyNotFound
+		return nil, auth.ErrKeyNotFound
 	}
 	return s.keys[id].Clone(), nil
 }
@@ -102,7 +97,7 @@ func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key, err := lookup(s.keys, tenant, id, errKeyNotFound)
+	key, err := lookup(s.keys, tenant, id, auth.ErrKeyNotFound)
 	if err != nil {
 		return nil, err
 	}

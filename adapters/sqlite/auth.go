@@ -10,15 +10,9 @@ import (
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
-	"github.com/sety-io/sety/setyerr"
 )
 
 type authStore DB
-
-var (
-	errOrgNotFound = setyerr.E(setyerr.NotFound, "organization not found")
-	errKeyNotFound = setyerr.E(setyerr.NotFound, "API key not found")
-)
 
 func (s *authStore) CreateOrganization(ctx context.Context, org *auth.Organization) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -43,7 +37,7 @@ func scanOrg(row rowScanner) (*auth.Organization, error) {
 func (s *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
 	org, err := scanOrg(s.getOrg.QueryRowContext(ctx, id))
 	if errors.Is(err, errNoRows) {
-		return nil, errOrgNotFound
+		return nil, auth.ErrOrganizationNotFound
 	}
 	return org, translate(err)
 }
@@ -55,7 +49,7 @@ func (s *authStore) UpdateOrganization(ctx context.Context, org *auth.Organizati
 		return translate(err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return errOrgNotFound
+		return auth.ErrOrganizationNotFound
 	}
 	return nil
 }
@@ -85,7 +79,7 @@ func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 
 const selectKey = `SELECT id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at FROM api_keys`
 
-var keyTable = table[*auth.APIKey]{sel: selectKey, scan: scanKey, notFound: errKeyNotFound}
+var keyTable = table[*auth.APIKey]{sel: selectKey, scan: scanKey, notFound: auth.ErrKeyNotFound}
 
 func scanKey(row rowScanner) (*auth.APIKey, error) {
 	var (
@@ -107,7 +101,7 @@ func scanKey(row rowScanner) (*auth.APIKey, error) {
 func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, error) {
 	k, err := scanKey(s.keyByHash.QueryRowContext(ctx, hash))
 	if errors.Is(err, errNoRows) {
-		return nil, errKeyNotFound
+		return nil, auth.ErrKeyNotFound
 	}
 	return k, translate(err)
 }
