@@ -23,9 +23,11 @@ import (
 	"github.com/sety-io/sety/webhook"
 )
 
-// Stores is what an adapter provides: one store per domain, all over the
+// Stores is what an adapter provides: every domain's ports, all over the
 // same database so a domain can write its state and its outbox events in one
-// transaction. adapters/memory.Store and adapters/sqlite.DB implement it.
+// transaction (webhooks have two: the endpoint store its requests use and the
+// queue its delivery worker uses). adapters/memory.Store and
+// adapters/sqlite.DB implement it; adapters/storetest checks them.
 type Stores interface {
 	IncidentStore() incident.Store
 	ResponderStore() incident.ResponderStore
