@@ -22,6 +22,7 @@ import (
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/sqlite"
+	"github.com/sety-io/sety/adapters/storetest"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/webhook"
@@ -31,7 +32,7 @@ import (
 // organization and keys ready, a fake clock and captured logs.
 type harness struct {
 	t       testing.TB
-	stores  sety.Stores
+	stores  storetest.Stores
 	sety    *sety.Sety
 	api     humatest.TestAPI
 	handler http.Handler
@@ -59,7 +60,7 @@ func newSQLiteHarnessSync(t testing.TB, synchronous string) *harness {
 	return newHarness(t, db)
 }
 
-func newHarness(t testing.TB, stores sety.Stores) *harness {
+func newHarness(t testing.TB, stores storetest.Stores) *harness {
 	t.Helper()
 	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncBuffer{}}
 	log := jsonLogger(h.logs)

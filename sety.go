@@ -22,17 +22,19 @@ import (
 	"github.com/sety-io/sety/webhook"
 )
 
-// Stores is what an adapter provides: one store per domain, all over the
+// Stores is what an adapter provides: every domain's ports, all over the
 // same database so a domain can write its state and its outbox events in one
-// transaction. adapters/memory.Store and adapters/sqlite.DB implement it.
+// transaction (webhooks have two: the endpoint store its requests use and the
+// queue its delivery worker uses). adapters/memory.Store and
+// adapters/sqlite.DB implement it; adapters/storetest checks them.
 type Stores interface {
 	IncidentStore() incident.Store
 	ResponderStore() incident.ResponderStore
 	AuthStore() auth.Store
 	WebhookStore() webhook.Store
+	WebhookQueue() webhook.Queue
 	AccessStore() access.Store
 	ThreatSource() threat.Source
-	OutboxReader() outbox.Reader
 	// Ping reports whether the storage answers, for the health check.
 	Ping(ctx context.Context) error
 }
@@ -159,7 +161,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	if wh.Logger == nil {
 		wh.Logger = c.log
 	}
-	webhooks := webhook.NewService(stores.WebhookStore(), wh)
+	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
 	notifiers := outbox.Notifiers{webhooks, threatFeed{engine}}
 	if c.notifier != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/sety-io/sety/access"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/sqlite"
+	"github.com/sety-io/sety/adapters/storetest"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/setyerr"
@@ -23,12 +24,12 @@ var t0 = time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC) // a Tuesday
 type fixture struct {
 	ctx    context.Context
 	clk    *clock.Fake
-	stores sety.Stores
+	stores storetest.Stores
 	s      *sety.Sety
 	tenant auth.Tenant
 }
 
-func newFixture(t testing.TB, stores sety.Stores, opts ...sety.Option) *fixture {
+func newFixture(t testing.TB, stores storetest.Stores, opts ...sety.Option) *fixture {
 	f := &fixture{ctx: context.Background(), clk: clock.NewFake(t0), stores: stores}
 	opts = append([]sety.Option{sety.WithClock(f.clk.Now), sety.WithAccessCodeKey([]byte("a key kept outside the database"))}, opts...)
 	s, err := sety.New(stores, opts...)

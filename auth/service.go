@@ -274,7 +274,7 @@ func (s *Service) Keys(ctx context.Context, tenant Tenant, offset, limit int) ([
 // the key making the request is a Conflict (use another key).
 func (s *Service) RevokeKeyAs(ctx context.Context, p *Principal, id string) (*APIKey, error) {
 	if !ids.Valid("key", id) {
-		return nil, setyerr.E(setyerr.NotFound, "API key not found")
+		return nil, ErrKeyNotFound
 	}
 	if id == p.KeyID {
 		return nil, setyerr.E(setyerr.Conflict, "an API key cannot revoke itself; use another key")

@@ -5,10 +5,20 @@ package auth
 import (
 	"context"
 	"time"
+
+	"github.com/sety-io/sety/setyerr"
+)
+
+// What stores return for an organization or an API key that does not exist
+// (for keys: or belongs to another tenant).
+var (
+	ErrOrganizationNotFound = setyerr.E(setyerr.NotFound, "organization not found")
+	ErrKeyNotFound          = setyerr.E(setyerr.NotFound, "API key not found")
 )
 
 // Store persists organizations and API keys. Implementations return
-// setyerr.NotFound for absent rows and setyerr.Conflict for duplicate ids.
+// ErrOrganizationNotFound and ErrKeyNotFound (setyerr.NotFound) for absent
+// rows and setyerr.Conflict for duplicate ids.
 type Store interface {
 	// CreateOrganization inserts org.
 	CreateOrganization(ctx context.Context, org *Organization) error

@@ -24,8 +24,10 @@ type Event struct {
 }
 
 // Reader lists committed events that have not been published yet, oldest
-// first. The webhook worker is its consumer; the conformance suite checks that
-// every adapter records events with the state change that caused them.
+// first. Tests are its consumers: the conformance suite checks with it that
+// every adapter records events with the state change that caused them, and
+// the memory adapter offers it to tests of application code. The webhook
+// queue reads the outbox itself, inside its fan-out transaction.
 type Reader interface {
 	// PendingEvents returns up to limit unpublished events, oldest first.
 	PendingEvents(ctx context.Context, limit int) ([]Event, error)

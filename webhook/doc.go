@@ -11,6 +11,13 @@
 // several processes on one database never attempt a delivery at once, and
 // a crashed worker's deliveries are taken over when its lease expires.
 //
+// # Ports
+//
+// [Store] keeps endpoints and the delivery log, for the Service's requests;
+// [Queue] is the worker's: fanning committed events out into deliveries
+// and leasing them to one worker at a time. An adapter implements both over
+// one database; [NewService] takes both.
+//
 // # Retries
 //
 // After a failed attempt the next one is due after 5 s, 5 min, 30 min, 2 h,

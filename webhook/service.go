@@ -46,7 +46,8 @@ const RotationOverlap = 24 * time.Hour
 
 // Service manages a tenant's endpoints and runs the delivery worker.
 type Service struct {
-	store  Store
+	store  Store // endpoints and the delivery log: requests
+	queue  Queue // fan-out and leased deliveries: the worker
 	cfg    Config
 	now    clock.Func
 	newID  ids.Generator
@@ -56,9 +57,10 @@ type Service struct {
 	client *retryablehttp.Client
 }
 
-// NewService returns a Service over store.
-func NewService(store Store, cfg Config) *Service {
-	s := &Service{store: store, cfg: cfg, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, wake: make(chan struct{}, 1)}
+// NewService returns a Service whose requests use store and whose delivery
+// worker uses queue; an adapter provides both over one database.
+func NewService(store Store, queue Queue, cfg Config) *Service {
+	s := &Service{store: store, queue: queue, cfg: cfg, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, wake: make(chan struct{}, 1)}
 	if s.now == nil {
 		s.now = clock.System
 	}

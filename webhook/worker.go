@@ -30,7 +30,7 @@ const batch = 100
 // call it after moving the clock.
 func (s *Service) Tick(ctx context.Context) (int, error) {
 	for {
-		n, err := s.store.FanOut(ctx, batch, s.plan)
+		n, err := s.queue.FanOut(ctx, batch, s.plan)
 		if err != nil {
 			return 0, fmt.Errorf("fan out events: %w", err)
 		}
@@ -40,7 +40,7 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 	}
 	now := s.now()
 	until := now.Add(s.cfg.Lease)
-	jobs, err := s.store.ClaimDeliveries(ctx, s.owner, now, until, batch)
+	jobs, err := s.queue.ClaimDeliveries(ctx, s.owner, now, until, batch)
 	if err != nil {
 		return 0, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -166,7 +166,7 @@ func (s *Service) deliver(ctx context.Context, job Job) error {
 // disables the endpoint; other failures follow RetrySchedule, and an
 // endpoint that failed everything for DisableAfter is disabled.
 func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http.Response, text string, elapsed time.Duration, callErr error) error {
-	err := s.store.FinishAttempt(ctx, s.owner, job.Delivery.ID, func(d *Delivery, e *Endpoint) error {
+	err := s.queue.FinishAttempt(ctx, s.owner, job.Delivery.ID, func(d *Delivery, e *Endpoint) error {
 		d.Attempts++
 		d.LastAttemptAt = clock.At(now.UTC().Truncate(time.Millisecond))
 		d.ResponseStatus, d.ResponseBody, d.Error, d.DurationMs = nil, nil, nil, nil

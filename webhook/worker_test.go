@@ -133,6 +133,16 @@ func (f *fixture) deliveries(tenant auth.Tenant, e *webhook.Endpoint) []*webhook
 	return ds
 }
 
+// firstAttempt registers a live endpoint for events that answers status,
+// creates a live incident and ticks once, so the first attempt is made.
+func (f *fixture) firstAttempt(status int, events ...string) (*receiver, *webhook.Endpoint) {
+	r := newReceiver(f.t, status)
+	e, _ := f.endpoint(f.live, r.URL, events...)
+	f.incident(f.live)
+	f.tick(0)
+	return r, e
+}
+
 func TestDeliversSignedEvents(t *testing.T) {
 	f := newFixture(t, memory.New())
 	r := newReceiver(t)
@@ -207,10 +217,7 @@ func TestFiltersAndTenantIsolation(t *testing.T) {
 
 func TestEveryRetryStepThenFailed(t *testing.T) {
 	f := newFixture(t, memory.New())
-	r := newReceiver(t, http.StatusInternalServerError)
-	e, _ := f.endpoint(f.live, r.URL, "incident.created")
-	f.incident(f.live)
-	f.tick(0)
+	r, e := f.firstAttempt(http.StatusInternalServerError, "incident.created")
 	for i, wait := range webhook.RetrySchedule {
 		d := f.deliveries(f.live, e)[0]
 		if d.Status != webhook.Pending || d.Attempts != i+1 || !d.NextAttemptAt.Equal(f.clk.Now().Add(wait)) || *d.ResponseStatus != 500 {
@@ -248,10 +255,7 @@ func TestEveryRetryStepThenFailed(t *testing.T) {
 
 func TestRedirectAndTimeoutAreFailures(t *testing.T) {
 	f := newFixture(t, memory.New())
-	r := newReceiver(t, http.StatusFound)
-	e, _ := f.endpoint(f.live, r.URL, "*")
-	f.incident(f.live)
-	f.tick(0)
+	_, e := f.firstAttempt(http.StatusFound, "*")
 	if d := f.deliveries(f.live, e)[0]; d.Status != webhook.Pending || *d.ResponseStatus != 302 {
 		t.Fatalf("3xx: %+v", d)
 	}
@@ -283,10 +287,7 @@ func (timeoutErr) Temporary() bool { return true }
 
 func TestGoneDisablesTheEndpoint(t *testing.T) {
 	f := newFixture(t, memory.New())
-	r := newReceiver(t, http.StatusGone)
-	e, _ := f.endpoint(f.live, r.URL, "*")
-	f.incident(f.live)
-	f.tick(0)
+	r, e := f.firstAttempt(http.StatusGone, "*")
 	got, _ := f.s.Webhooks.Endpoint(f.ctx, f.live, e.ID)
 	if got.Status != webhook.Disabled || got.DisabledReason == nil || !strings.Contains(*got.DisabledReason, "410") {
 		t.Fatalf("endpoint after 410: %+v", got)

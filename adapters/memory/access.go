@@ -69,11 +69,8 @@ func activeAt(c *access.AccessCode, now time.Time) bool { return c.StatusAt(now)
 func (m *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.orgs[c.OrgID]; !ok {
-		return errNoOrg(c.OrgID)
-	}
-	if _, ok := m.codes[c.ID]; ok {
-		return errDuplicate(c.ID)
+	if err := checkNew((*Store)(m), m.codes, c.OrgID, c.ID); err != nil {
+		return err
 	}
 	for _, o := range m.codes {
 		if o.Tenant() == c.Tenant() && string(o.Hash) == string(c.Hash) && activeAt(o, now) {
@@ -87,9 +84,9 @@ func (m *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now 
 func (m *accessStore) GetCode(ctx context.Context, tenant auth.Tenant, id string) (*access.AccessCode, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, ok := m.codes[id]
-	if !ok || c.Tenant() != tenant {
-		return nil, access.ErrCodeNotFound
+	c, err := lookup(m.codes, tenant, id, access.ErrCodeNotFound)
+	if err != nil {
+		return nil, err
 	}
 	return cloneCode(c), nil
 }
@@ -97,34 +94,21 @@ func (m *accessStore) GetCode(ctx context.Context, tenant auth.Tenant, id string
 func (m *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f access.CodeFilter) ([]*access.AccessCode, int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var match []*access.AccessCode
-	for _, c := range m.codes {
-		if c.Tenant() == tenant && (f.Site == "" || c.Site == f.Site) && (f.Status == "" || c.StatusAt(f.Now) == f.Status) {
-			match = append(match, c)
-		}
-	}
-	slices.SortFunc(match, func(a, b *access.AccessCode) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
+	match := matching(m.codes, func(c *access.AccessCode) bool {
+		return c.Tenant() == tenant && (f.Site == "" || c.Site == f.Site) && (f.Status == "" || c.StatusAt(f.Now) == f.Status)
 	})
-	total := len(match)
-	start, end := min(f.Offset, total), min(f.Offset+f.Limit, total)
-	out := make([]*access.AccessCode, 0, end-start)
-	for _, c := range match[start:end] {
-		out = append(out, cloneCode(c))
-	}
-	return out, total, nil
+	newest := newestFirst(func(c *access.AccessCode) (time.Time, string) { return c.CreatedAt.Time, c.ID })
+	items, total := page(match, newest, f.Offset, f.Limit, cloneCode)
+	return items, total, nil
 }
 
 func (m *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessCode) ([]outbox.Event, error)) (*access.AccessCode, error) {
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.codes[id]
-	if !ok || cur.Tenant() != tenant {
-		return nil, access.ErrCodeNotFound
+	cur, err := lookup(s.codes, tenant, id, access.ErrCodeNotFound)
+	if err != nil {
+		return nil, err
 	}
 	next := cloneCode(cur)
 	events, err := change(next)
@@ -204,11 +188,8 @@ func (m *accessStore) CreateLog(ctx context.Context, l *access.AccessLog, ev out
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.orgs[l.OrgID]; !ok {
-		return errNoOrg(l.OrgID)
-	}
-	if _, ok := s.logs[l.ID]; ok {
-		return errDuplicate(l.ID)
+	if err := checkNew(s, s.logs, l.OrgID, l.ID); err != nil {
+		return err
 	}
 	if err := s.checkEvents([]outbox.Event{ev}); err != nil {
 		return err
@@ -221,9 +202,9 @@ func (m *accessStore) CreateLog(ctx context.Context, l *access.AccessLog, ev out
 func (m *accessStore) GetLog(ctx context.Context, tenant auth.Tenant, id string) (*access.AccessLog, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	l, ok := m.logs[id]
-	if !ok || l.Tenant() != tenant {
-		return nil, access.ErrLogNotFound
+	l, err := lookup(m.logs, tenant, id, access.ErrLogNotFound)
+	if err != nil {
+		return nil, err
 	}
 	return cloneLog(l), nil
 }
@@ -232,9 +213,9 @@ func (m *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id stri
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.logs[id]
-	if !ok || cur.Tenant() != tenant {
-		return nil, access.ErrLogNotFound
+	cur, err := lookup(s.logs, tenant, id, access.ErrLogNotFound)
+	if err != nil {
+		return nil, err
 	}
 	next := cloneLog(cur)
 	events, err := change(next)
@@ -267,44 +248,24 @@ func matchesSearch(l *access.AccessLog, q string) bool {
 func (m *accessStore) ListLogs(ctx context.Context, tenant auth.Tenant, f access.LogFilter) ([]*access.AccessLog, int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var match []*access.AccessLog
-	for _, l := range m.logs {
-		if l.Tenant() == tenant && (f.Status == "" || l.Status == f.Status) && (f.Site == "" || l.Site == f.Site) &&
-			(f.From.IsZero() || !l.CheckedInAt.Before(f.From)) && (f.To.IsZero() || !l.CheckedInAt.After(f.To)) && matchesSearch(l, f.Search) {
-			match = append(match, l)
-		}
-	}
-	slices.SortFunc(match, func(a, b *access.AccessLog) int {
-		if c := b.CheckedInAt.Compare(a.CheckedInAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
+	match := matching(m.logs, func(l *access.AccessLog) bool {
+		return l.Tenant() == tenant && (f.Status == "" || l.Status == f.Status) && (f.Site == "" || l.Site == f.Site) &&
+			(f.From.IsZero() || !l.CheckedInAt.Before(f.From)) && (f.To.IsZero() || !l.CheckedInAt.After(f.To)) && matchesSearch(l, f.Search)
 	})
-	total := len(match)
-	start, end := min(f.Offset, total), min(f.Offset+f.Limit, total)
-	out := make([]*access.AccessLog, 0, end-start)
-	for _, l := range match[start:end] {
-		out = append(out, cloneLog(l))
-	}
-	return out, total, nil
+	items, total := page(match, newestFirst(checkedIn), f.Offset, f.Limit, cloneLog)
+	return items, total, nil
 }
+
+// checkedIn is the order key of logs: check-in, then id.
+func checkedIn(l *access.AccessLog) (time.Time, string) { return l.CheckedInAt.Time, l.ID }
 
 func (m *accessStore) OnSite(ctx context.Context, tenant auth.Tenant, site string) ([]*access.AccessLog, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []*access.AccessLog
-	for _, l := range m.logs {
-		if l.Tenant() == tenant && l.Status == access.CheckedIn && (site == "" || l.Site == site) {
-			out = append(out, cloneLog(l))
-		}
-	}
-	slices.SortFunc(out, func(a, b *access.AccessLog) int {
-		if c := a.CheckedInAt.Compare(b.CheckedInAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
+	in := matching(m.logs, func(l *access.AccessLog) bool {
+		return l.Tenant() == tenant && l.Status == access.CheckedIn && (site == "" || l.Site == site)
 	})
-	return out, nil
+	return first(in, oldestFirst(checkedIn), len(in), cloneLog), nil
 }
 
 func (m *accessStore) LogStats(ctx context.Context, tenant auth.Tenant, site string, from, to, now time.Time) (*access.Stats, error) {

@@ -2,8 +2,8 @@ package memory
 
 import (
 	"context"
+	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -20,8 +20,7 @@ func (a *authStore) CreateOrganization(ctx context.Context, org *auth.Organizati
 	if _, ok := s.orgs[org.ID]; ok {
 		return setyerr.E(setyerr.Conflict, "organization %s already exists", org.ID)
 	}
-	c := *org
-	s.orgs[org.ID] = &c
+	s.orgs[org.ID] = cloneOrg(org)
 	return nil
 }
 
@@ -31,10 +30,9 @@ func (a *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organ
 	defer s.mu.Unlock()
 	org, ok := s.orgs[id]
 	if !ok {
-		return nil, setyerr.E(setyerr.NotFound, "organization not found")
+		return nil, auth.ErrOrganizationNotFound
 	}
-	c := *org
-	return &c, nil
+	return cloneOrg(org), nil
 }
 
 func (a *authStore) UpdateOrganization(ctx context.Context, org *auth.Organization) error {
@@ -42,10 +40,9 @@ func (a *authStore) UpdateOrganization(ctx context.Context, org *auth.Organizati
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.orgs[org.ID]; !ok {
-		return setyerr.E(setyerr.NotFound, "organization not found")
+		return auth.ErrOrganizationNotFound
 	}
-	c := *org
-	s.orgs[org.ID] = &c
+	s.orgs[org.ID] = cloneOrg(org)
 	return nil
 }
 
@@ -60,29 +57,22 @@ func (a *authStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.O
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*auth.Organization, 0, len(s.orgs))
-	for _, org := range s.orgs {
-		c := *org
-		out = append(out, &c)
-	}
-	slices.SortFunc(out, func(x, y *auth.Organization) int {
-		if c := x.CreatedAt.Compare(y.CreatedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(x.ID, y.ID)
-	})
-	return out[:min(limit, len(out))], nil
+	all := slices.Collect(maps.Values(s.orgs))
+	byCreation := oldestFirst(func(o *auth.Organization) (time.Time, string) { return o.CreatedAt.Time, o.ID })
+	return first(all, byCreation, limit, cloneOrg), nil
+}
+
+func cloneOrg(org *auth.Organization) *auth.Organization {
+	c := *org
+	return &c
 }
 
 func (a *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.orgs[key.OrgID]; !ok {
-		return errNoOrg(key.OrgID)
-	}
-	if _, ok := s.keys[key.ID]; ok {
-		return setyerr.E(setyerr.Conflict, "API key %s already exists", key.ID)
+	if err := checkNew(s, s.keys, key.OrgID, key.ID); err != nil {
+		return err
 	}
 	if _, ok := s.keysByHash[string(key.Hash)]; ok {
 		return setyerr.E(setyerr.Conflict, "API key already exists")
@@ -98,7 +88,7 @@ func (a *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 	defer s.mu.Unlock()
 	id, ok := s.keysByHash[string(hash)]
 	if !ok {
-		return nil, setyerr.E(setyerr.NotFound, "API key not found")
+		return nil, auth.ErrKeyNotFound
 	}
 	return s.keys[id].Clone(), nil
 }
@@ -107,9 +97,9 @@ func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key, ok := s.keys[id]
-	if !ok || key.Tenant() != tenant {
-		return nil, setyerr.E(setyerr.NotFound, "API key not found")
+	key, err := lookup(s.keys, tenant, id, auth.ErrKeyNotFound)
+	if err != nil {
+		return nil, err
 	}
 	if allow != nil {
 		if err := allow(key.Clone()); err != nil {
@@ -126,25 +116,10 @@ func (a *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset,
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var match []*auth.APIKey
-	for _, k := range s.keys {
-		if k.Tenant() == tenant {
-			match = append(match, k)
-		}
-	}
-	slices.SortFunc(match, func(x, y *auth.APIKey) int {
-		if c := y.CreatedAt.Compare(x.CreatedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(y.ID, x.ID)
-	})
-	total := len(match)
-	start, end := min(offset, total), min(offset+limit, total)
-	out := make([]*auth.APIKey, 0, end-start)
-	for _, k := range match[start:end] {
-		out = append(out, k.Clone())
-	}
-	return out, total, nil
+	match := matching(s.keys, func(k *auth.APIKey) bool { return k.Tenant() == tenant })
+	newest := newestFirst(func(k *auth.APIKey) (time.Time, string) { return k.CreatedAt.Time, k.ID })
+	items, total := page(match, newest, offset, limit, (*auth.APIKey).Clone)
+	return items, total, nil
 }
 
 func (a *authStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {

@@ -15,3 +15,15 @@ func errDuplicate(id string) error {
 func errNoOrg(id string) error {
 	return fmt.Errorf("memory: organization %s does not exist", id)
 }
+
+// checkNew refuses a row whose organization does not exist, as a foreign
+// key would, or whose id table already holds; callers hold mu.
+func checkNew[V any](s *Store, table map[string]V, orgID, id string) error {
+	if _, ok := s.orgs[orgID]; !ok {
+		return errNoOrg(orgID)
+	}
+	if _, ok := table[id]; ok {
+		return errDuplicate(id)
+	}
+	return nil
+}

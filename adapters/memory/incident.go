@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -25,11 +24,8 @@ func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 			return s.incidents[id].Clone(), false, nil
 		}
 	}
-	if _, ok := s.orgs[inc.OrgID]; !ok {
-		return nil, false, errNoOrg(inc.OrgID)
-	}
-	if _, ok := s.incidents[inc.ID]; ok {
-		return nil, false, errDuplicate(inc.ID)
+	if err := checkNew(s, s.incidents, inc.OrgID, inc.ID); err != nil {
+		return nil, false, err
 	}
 	if err := s.checkEvents([]outbox.Event{ev}); err != nil {
 		return nil, false, err
@@ -46,9 +42,9 @@ func (m *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id 
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inc, ok := s.incidents[id]
-	if !ok || inc.Tenant() != tenant {
-		return nil, incident.ErrNotFound
+	inc, err := lookup(s.incidents, tenant, id, incident.ErrNotFound)
+	if err != nil {
+		return nil, err
 	}
 	return inc.Clone(), nil
 }
@@ -57,27 +53,13 @@ func (m *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var match []*incident.Incident
-	for _, inc := range s.incidents {
-		if inc.Tenant() == tenant && matches(inc, f) {
-			match = append(match, inc)
-		}
-	}
-	slices.SortFunc(match, func(a, b *incident.Incident) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-	total := len(match)
-	start := min(f.Offset, total)
-	end := min(start+f.Limit, total)
-	page := make([]*incident.Incident, 0, end-start)
-	for _, inc := range match[start:end] {
-		page = append(page, inc.Clone())
-	}
-	return page, total, nil
+	match := matching(s.incidents, func(inc *incident.Incident) bool { return inc.Tenant() == tenant && matches(inc, f) })
+	items, total := page(match, newestFirst(created), f.Offset, f.Limit, (*incident.Incident).Clone)
+	return items, total, nil
 }
+
+// created is the order key of incidents: creation, then id.
+func created(inc *incident.Incident) (time.Time, string) { return inc.CreatedAt.Time, inc.ID }
 
 func matches(inc *incident.Incident, f incident.Filter) bool {
 	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, inc.Status) {
@@ -102,9 +84,9 @@ func (m *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.incidents[id]
-	if !ok || cur.Tenant() != tenant {
-		return nil, incident.ErrNotFound
+	cur, err := lookup(s.incidents, tenant, id, incident.ErrNotFound)
+	if err != nil {
+		return nil, err
 	}
 	next := cur.Clone()
 	effects, err := change(next)
@@ -128,49 +110,29 @@ func (m *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit i
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var due []*incident.Incident
-	for _, inc := range s.incidents {
-		if d := inc.Tracking.DueAt; inc.Status.Active() && !d.IsZero() && !d.After(now) {
-			due = append(due, inc)
-		}
-	}
-	slices.SortFunc(due, func(a, b *incident.Incident) int {
-		if c := a.Tracking.DueAt.Compare(b.Tracking.DueAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
+	due := matching(s.incidents, func(inc *incident.Incident) bool {
+		d := inc.Tracking.DueAt
+		return inc.Status.Active() && !d.IsZero() && !d.After(now)
 	})
-	return clones(due[:min(limit, len(due))]), nil
+	byDue := oldestFirst(func(inc *incident.Incident) (time.Time, string) { return inc.Tracking.DueAt, inc.ID })
+	return first(due, byDue, limit, (*incident.Incident).Clone), nil
 }
 
 func (m *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var queued []*incident.Incident
-	for _, inc := range s.incidents {
-		if inc.Tenant() == tenant && inc.Status == incident.Dispatching && !inc.IsDrill {
-			queued = append(queued, inc)
-		}
-	}
-	slices.SortFunc(queued, func(a, b *incident.Incident) int {
+	queued := matching(s.incidents, func(inc *incident.Incident) bool {
+		return inc.Tenant() == tenant && inc.Status == incident.Dispatching && !inc.IsDrill
+	})
+	oldest := oldestFirst(created)
+	mostSevere := func(a, b *incident.Incident) int {
 		if c := slices.Index(incident.Severities, b.Severity) - slices.Index(incident.Severities, a.Severity); c != 0 {
 			return c
 		}
-		if c := a.CreatedAt.Compare(b.CreatedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return clones(queued[:min(limit, len(queued))]), nil
-}
-
-func clones(items []*incident.Incident) []*incident.Incident {
-	out := make([]*incident.Incident, len(items))
-	for i, inc := range items {
-		out[i] = inc.Clone()
+		return oldest(a, b)
 	}
-	return out
+	return first(queued, mostSevere, limit, (*incident.Incident).Clone), nil
 }
 
 func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {

@@ -42,6 +42,7 @@ type Store struct {
 	siteLocks    map[siteKey]time.Time
 
 	events    []outbox.Event
+	eventAt   map[string]int // event id -> index in events
 	published map[string]bool
 	sequences map[string]map[int64]bool // subject id -> sequences used
 }
@@ -58,6 +59,7 @@ func New() *Store {
 		keysByHash:   map[string]string{},
 		incidents:    map[string]*incident.Incident{},
 		idempotency:  map[idemKey]string{},
+		eventAt:      map[string]int{},
 		published:    map[string]bool{},
 		sequences:    map[string]map[int64]bool{},
 		codes:        map[string]*access.AccessCode{},
@@ -83,13 +85,17 @@ func (s *Store) ThreatSource() threat.Source { return (*incidentStore)(s) }
 // AccessStore returns the access codes and logs port.
 func (s *Store) AccessStore() access.Store { return (*accessStore)(s) }
 
-// WebhookStore returns the webhook port.
+// WebhookStore returns the webhook endpoints and delivery log port.
 func (s *Store) WebhookStore() webhook.Store { return (*webhookStore)(s) }
+
+// WebhookQueue returns the webhook delivery worker's port.
+func (s *Store) WebhookQueue() webhook.Queue { return (*webhookQueue)(s) }
 
 // AuthStore returns the organizations and keys port.
 func (s *Store) AuthStore() auth.Store { return (*authStore)(s) }
 
-// OutboxReader returns the outbox port.
+// OutboxReader reads the events committed and not yet published: for tests
+// (storetest.Stores); Sety itself does not need it.
 func (s *Store) OutboxReader() outbox.Reader { return (*outboxReader)(s) }
 
 // Ping always succeeds: memory is always there.
@@ -118,10 +124,15 @@ func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.E
 	return out, nil
 }
 
-// checkEvents refuses events that repeat a subject's sequence, like the
-// SQLite unique index; callers hold mu and call it before changing anything.
+// checkEvents refuses events that repeat an event id or a subject's
+// sequence, like the SQLite keys; callers hold mu and call it before
+// changing anything.
 func (s *Store) checkEvents(events []outbox.Event) error {
 	for i, ev := range events {
+		_, taken := s.eventAt[ev.ID]
+		if taken || slices.ContainsFunc(events[:i], func(o outbox.Event) bool { return o.ID == ev.ID }) {
+			return errDuplicate(ev.ID)
+		}
 		if s.sequences[ev.SubjectID][ev.Sequence] || slices.ContainsFunc(events[:i], func(o outbox.Event) bool {
 			return o.SubjectID == ev.SubjectID && o.Sequence == ev.Sequence
 		}) {
@@ -135,6 +146,7 @@ func (s *Store) checkEvents(events []outbox.Event) error {
 func (s *Store) appendEvents(events []outbox.Event) {
 	for _, ev := range events {
 		ev.Data = slices.Clone(ev.Data)
+		s.eventAt[ev.ID] = len(s.events)
 		s.events = append(s.events, ev)
 		if s.sequences[ev.SubjectID] == nil {
 			s.sequences[ev.SubjectID] = map[int64]bool{}

@@ -3,15 +3,14 @@ package memory_test
 import (
 	"testing"
 
-	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/storetest"
 )
 
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(testing.TB) sety.Stores { return memory.New() })
-}
+func newStores(testing.TB) storetest.Stores { return memory.New() }
 
-func BenchmarkNearestAvailable(b *testing.B) {
-	storetest.BenchmarkNearestAvailable(b, func(testing.TB) sety.Stores { return memory.New() })
-}
+// A memory.Store is one Go value: nothing else can open its data, so
+// Features leaves Reopen nil.
+func TestConformance(t *testing.T) { storetest.Run(t, newStores, storetest.Features{}) }
+
+func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailable(b, newStores) }

@@ -98,21 +98,12 @@ func (m *responderStore) ListResponders(ctx context.Context, tenant auth.Tenant,
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var match []*incident.Responder
-	for k, r := range s.responders {
-		if k.tenant == tenant && (f.Status == "" || r.Status == f.Status) && (f.ID == "" || r.ID == f.ID) {
-			match = append(match, r)
-		}
-	}
-	slices.SortFunc(match, func(a, b *incident.Responder) int { return strings.Compare(a.ID, b.ID) })
-	total := len(match)
-	start := min(f.Offset, total)
-	end := min(start+f.Limit, total)
-	out := make([]*incident.Responder, 0, end-start)
-	for _, r := range match[start:end] {
-		out = append(out, r.Clone())
-	}
-	return out, total, nil
+	match := matching(s.responders, func(r *incident.Responder) bool {
+		return r.Tenant() == tenant && (f.Status == "" || r.Status == f.Status) && (f.ID == "" || r.ID == f.ID)
+	})
+	byID := func(a, b *incident.Responder) int { return strings.Compare(a.ID, b.ID) }
+	items, total := page(match, byID, f.Offset, f.Limit, (*incident.Responder).Clone)
+	return items, total, nil
 }
 
 type candidate struct {

@@ -2,8 +2,6 @@ package memory
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -34,22 +32,15 @@ func (m *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) 
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.orgs[e.OrgID]; !ok {
-		return errNoOrg(e.OrgID)
-	}
-	if _, ok := s.endpoints[e.ID]; ok {
-		return errDuplicate(e.ID)
+	if err := checkNew(s, s.endpoints, e.OrgID, e.ID); err != nil {
+		return err
 	}
 	s.endpoints[e.ID] = e.Clone()
 	return nil
 }
 
 func (m *webhookStore) endpoint(tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
-	e, ok := m.endpoints[id]
-	if !ok || e.Tenant() != tenant {
-		return nil, webhook.ErrEndpointNotFound
-	}
-	return e, nil
+	return lookup(m.endpoints, tenant, id, webhook.ErrEndpointNotFound)
 }
 
 func (m *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
@@ -65,25 +56,10 @@ func (m *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id s
 func (m *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*webhook.Endpoint, int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var match []*webhook.Endpoint
-	for _, e := range m.endpoints {
-		if e.Tenant() == tenant {
-			match = append(match, e)
-		}
-	}
-	slices.SortFunc(match, func(a, b *webhook.Endpoint) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	total := len(match)
-	start, end := min(offset, total), min(offset+limit, total)
-	out := make([]*webhook.Endpoint, 0, end-start)
-	for _, e := range match[start:end] {
-		out = append(out, e.Clone())
-	}
-	return out, total, nil
+	match := matching(m.endpoints, func(e *webhook.Endpoint) bool { return e.Tenant() == tenant })
+	byCreation := oldestFirst(func(e *webhook.Endpoint) (time.Time, string) { return e.CreatedAt.Time, e.ID })
+	items, total := page(match, byCreation, offset, limit, (*webhook.Endpoint).Clone)
+	return items, total, nil
 }
 
 func (m *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
@@ -117,35 +93,6 @@ func (m *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, i
 	return nil
 }
 
-func (m *webhookStore) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
-	s := (*Store)(m)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	taken := 0
-	for _, ev := range s.events {
-		if taken == limit {
-			break
-		}
-		if s.published[ev.ID] {
-			continue
-		}
-		tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
-		var endpoints []*webhook.Endpoint
-		for _, e := range s.endpoints {
-			if e.Tenant() == tenant && e.Status == webhook.Enabled {
-				endpoints = append(endpoints, e.Clone())
-			}
-		}
-		slices.SortFunc(endpoints, func(a, b *webhook.Endpoint) int { return strings.Compare(a.ID, b.ID) })
-		for _, d := range plan(ev, endpoints) {
-			s.addDelivery(d)
-		}
-		s.published[ev.ID] = true
-		taken++
-	}
-	return taken, nil
-}
-
 func (m *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
 	s := (*Store)(m)
 	s.mu.Lock()
@@ -153,74 +100,15 @@ func (m *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webh
 	if _, err := m.endpoint(d.Tenant(), d.EndpointID); err != nil {
 		return err
 	}
+	if _, ok := s.deliveries[d.ID]; ok {
+		return errDuplicate(d.ID)
+	}
 	if err := s.checkEvents([]outbox.Event{ev}); err != nil {
 		return err
 	}
 	s.appendEvents([]outbox.Event{ev})
 	s.published[ev.ID] = true
 	s.addDelivery(d)
-	return nil
-}
-
-func (m *webhookStore) eventByID(id string) (outbox.Event, bool) {
-	for _, ev := range m.events {
-		if ev.ID == id {
-			ev.Data = slices.Clone(ev.Data)
-			return ev, true
-		}
-	}
-	return outbox.Event{}, false
-}
-
-func (m *webhookStore) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]webhook.Job, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var due []*delivery
-	for _, d := range m.deliveries {
-		e := m.endpoints[d.d.EndpointID]
-		if d.d.Status == webhook.Pending && e != nil && e.Status == webhook.Enabled &&
-			!d.d.NextAttemptAt.After(now) && !d.leaseUntil.After(now) {
-			due = append(due, d)
-		}
-	}
-	slices.SortFunc(due, func(a, b *delivery) int {
-		if c := a.d.NextAttemptAt.Compare(b.d.NextAttemptAt.Time); c != 0 {
-			return c
-		}
-		return a.seq - b.seq
-	})
-	var jobs []webhook.Job
-	for _, d := range due[:min(limit, len(due))] {
-		ev, ok := m.eventByID(d.d.EventID)
-		if !ok {
-			continue
-		}
-		d.leaseOwner, d.leaseUntil = owner, until
-		jobs = append(jobs, webhook.Job{Delivery: d.d.Clone(), Endpoint: m.endpoints[d.d.EndpointID].Clone(), Event: ev})
-	}
-	return jobs, nil
-}
-
-func (m *webhookStore) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.deliveries[id]
-	if !ok {
-		return errDeliveryNotFound
-	}
-	if d.leaseOwner != owner {
-		return setyerr.E(setyerr.Conflict, "lease of delivery %s lost", id)
-	}
-	e, ok := m.endpoints[d.d.EndpointID]
-	if !ok {
-		return webhook.ErrEndpointNotFound
-	}
-	nd, ne := d.d.Clone(), e.Clone()
-	if err := change(nd, ne); err != nil {
-		return err
-	}
-	m.deliveries[id] = &delivery{d: nd, seq: d.seq}
-	m.endpoints[e.ID] = ne
 	return nil
 }
 
@@ -233,19 +121,9 @@ func (m *webhookStore) ListDeliveries(ctx context.Context, tenant auth.Tenant, e
 			match = append(match, d.d)
 		}
 	}
-	slices.SortFunc(match, func(a, b *webhook.Delivery) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-	total := len(match)
-	start, end := min(offset, total), min(offset+limit, total)
-	out := make([]*webhook.Delivery, 0, end-start)
-	for _, d := range match[start:end] {
-		out = append(out, d.Clone())
-	}
-	return out, total, nil
+	newest := newestFirst(func(d *webhook.Delivery) (time.Time, string) { return d.CreatedAt.Time, d.ID })
+	items, total := page(match, newest, offset, limit, (*webhook.Delivery).Clone)
+	return items, total, nil
 }
 
 func (m *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endpointID, id string) (*webhook.Delivery, error) {

@@ -52,21 +52,6 @@ func (mr *WebhookStoreMockRecorder) AddDelivery(ctx, ev, d interface{}) *gomock.
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddDelivery", reflect.TypeOf((*WebhookStore)(nil).AddDelivery), ctx, ev, d)
 }
 
-// ClaimDeliveries mocks base method.
-func (m *WebhookStore) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]webhook.Job, error) {
-	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ClaimDeliveries", ctx, owner, now, until, limit)
-	ret0, _ := ret[0].([]webhook.Job)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// ClaimDeliveries indicates an expected call of ClaimDeliveries.
-func (mr *WebhookStoreMockRecorder) ClaimDeliveries(ctx, owner, now, until, limit interface{}) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClaimDeliveries", reflect.TypeOf((*WebhookStore)(nil).ClaimDeliveries), ctx, owner, now, until, limit)
-}
-
 // CreateEndpoint mocks base method.
 func (m *WebhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) error {
 	m.ctrl.T.Helper()
@@ -93,35 +78,6 @@ func (m *WebhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, i
 func (mr *WebhookStoreMockRecorder) DeleteEndpoint(ctx, tenant, id interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteEndpoint", reflect.TypeOf((*WebhookStore)(nil).DeleteEndpoint), ctx, tenant, id)
-}
-
-// FanOut mocks base method.
-func (m *WebhookStore) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
-	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "FanOut", ctx, limit, plan)
-	ret0, _ := ret[0].(int)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// FanOut indicates an expected call of FanOut.
-func (mr *WebhookStoreMockRecorder) FanOut(ctx, limit, plan interface{}) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FanOut", reflect.TypeOf((*WebhookStore)(nil).FanOut), ctx, limit, plan)
-}
-
-// FinishAttempt mocks base method.
-func (m *WebhookStore) FinishAttempt(ctx context.Context, owner, deliveryID string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
-	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "FinishAttempt", ctx, owner, deliveryID, change)
-	ret0, _ := ret[0].(error)
-	return ret0
-}
-
-// FinishAttempt indicates an expected call of FinishAttempt.
-func (mr *WebhookStoreMockRecorder) FinishAttempt(ctx, owner, deliveryID, change interface{}) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FinishAttempt", reflect.TypeOf((*WebhookStore)(nil).FinishAttempt), ctx, owner, deliveryID, change)
 }
 
 // GetDelivery mocks base method.
@@ -213,4 +169,71 @@ func (m *WebhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, i
 func (mr *WebhookStoreMockRecorder) UpdateEndpoint(ctx, tenant, id, change interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateEndpoint", reflect.TypeOf((*WebhookStore)(nil).UpdateEndpoint), ctx, tenant, id, change)
+}
+
+// WebhookQueue is a mock of Queue interface.
+type WebhookQueue struct {
+	ctrl     *gomock.Controller
+	recorder *WebhookQueueMockRecorder
+}
+
+// WebhookQueueMockRecorder is the mock recorder for WebhookQueue.
+type WebhookQueueMockRecorder struct {
+	mock *WebhookQueue
+}
+
+// NewWebhookQueue creates a new mock instance.
+func NewWebhookQueue(ctrl *gomock.Controller) *WebhookQueue {
+	mock := &WebhookQueue{ctrl: ctrl}
+	mock.recorder = &WebhookQueueMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *WebhookQueue) EXPECT() *WebhookQueueMockRecorder {
+	return m.recorder
+}
+
+// ClaimDeliveries mocks base method.
+func (m *WebhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]webhook.Job, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ClaimDeliveries", ctx, owner, now, until, limit)
+	ret0, _ := ret[0].([]webhook.Job)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ClaimDeliveries indicates an expected call of ClaimDeliveries.
+func (mr *WebhookQueueMockRecorder) ClaimDeliveries(ctx, owner, now, until, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClaimDeliveries", reflect.TypeOf((*WebhookQueue)(nil).ClaimDeliveries), ctx, owner, now, until, limit)
+}
+
+// FanOut mocks base method.
+func (m *WebhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "FanOut", ctx, limit, plan)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// FanOut indicates an expected call of FanOut.
+func (mr *WebhookQueueMockRecorder) FanOut(ctx, limit, plan interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FanOut", reflect.TypeOf((*WebhookQueue)(nil).FanOut), ctx, limit, plan)
+}
+
+// FinishAttempt mocks base method.
+func (m *WebhookQueue) FinishAttempt(ctx context.Context, owner, deliveryID string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "FinishAttempt", ctx, owner, deliveryID, change)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// FinishAttempt indicates an expected call of FinishAttempt.
+func (mr *WebhookQueueMockRecorder) FinishAttempt(ctx, owner, deliveryID, change interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FinishAttempt", reflect.TypeOf((*WebhookQueue)(nil).FinishAttempt), ctx, owner, deliveryID, change)
 }

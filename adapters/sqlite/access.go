@@ -42,6 +42,8 @@ type codeDoc struct {
 
 const selectCode = `SELECT id, org_id, environment, hash, code_hint, site, doc, valid_from, valid_until, max_uses, uses, sequence, created_at, revoked_at FROM access_codes`
 
+var codeTable = table[*access.AccessCode]{sel: selectCode, scan: scanCode, notFound: access.ErrCodeNotFound}
+
 func scanCode(row rowScanner) (*access.AccessCode, error) {
 	var (
 		c                             access.AccessCode
@@ -92,69 +94,37 @@ func (s *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now 
 }
 
 func (s *accessStore) GetCode(ctx context.Context, tenant auth.Tenant, id string) (*access.AccessCode, error) {
-	c, err := scanCode(s.read.QueryRowContext(ctx, selectCode+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-	if errors.Is(err, errNoRows) {
-		return nil, access.ErrCodeNotFound
-	}
-	return c, translate(err)
+	return codeTable.get(ctx, s.read, tenant, id)
 }
 
-// statusSQL selects codes by the status access derives at now.
+// statusSQL is the condition on codes of the status access derives at the
+// time it takes as its one argument.
 func statusSQL(status string) string {
 	switch status {
 	case access.Revoked:
-		return ` AND revoked_at IS NOT NULL AND ? IS NOT NULL`
+		return `revoked_at IS NOT NULL AND ? IS NOT NULL`
 	case access.Used:
-		return ` AND revoked_at IS NULL AND max_uses IS NOT NULL AND uses >= max_uses AND ? IS NOT NULL`
+		return `revoked_at IS NULL AND max_uses IS NOT NULL AND uses >= max_uses AND ? IS NOT NULL`
 	case access.Expired:
-		return ` AND revoked_at IS NULL AND (max_uses IS NULL OR uses < max_uses) AND valid_until <= ?`
+		return `revoked_at IS NULL AND (max_uses IS NULL OR uses < max_uses) AND valid_until <= ?`
 	case access.Active:
-		return ` AND ` + activeSQL
+		return activeSQL
 	}
-	return ` AND ? IS NOT NULL`
+	return `? IS NOT NULL`
 }
 
 func (s *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f access.CodeFilter) ([]*access.AccessCode, int, error) {
-	cond := ` WHERE org_id = ? AND environment = ?` + statusSQL(f.Status)
-	args := []any{tenant.OrgID, tenant.Env, f.Now.UnixMilli()}
+	l := list{sel: selectCode, order: `created_at DESC, id DESC`}
+	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	l.and(statusSQL(f.Status), f.Now.UnixMilli())
 	if f.Site != "" {
-		cond, args = cond+` AND site = ?`, append(args, f.Site)
+		l.and(`site = ?`, f.Site)
 	}
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_codes`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	rows, err := tx.QueryContext(ctx, selectCode+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	var out []*access.AccessCode
-	for rows.Next() {
-		c, err := scanCode(rows)
-		if err != nil {
-			return nil, 0, translate(err)
-		}
-		out = append(out, c)
-	}
-	return out, total, translate(rows.Err())
+	return listPage(ctx, s.read, scanCode, l, f.Offset, f.Limit)
 }
 
 func (s *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessCode) ([]outbox.Event, error)) (*access.AccessCode, error) {
-	var out *access.AccessCode
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		c, err := scanCode(tx.QueryRowContext(ctx, selectCode+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-		if errors.Is(err, errNoRows) {
-			return access.ErrCodeNotFound
-		}
-		if err != nil {
-			return err
-		}
+	return codeTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, c *access.AccessCode) error {
 		events, err := change(c)
 		if err != nil {
 			return err
@@ -168,13 +138,8 @@ func (s *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id str
 			c.Sequence, millis(c.RevokedAt.Time), id); err != nil {
 			return err
 		}
-		out = c
 		return insertEvents(ctx, tx, events)
 	})
-	if err != nil {
-		return nil, translate(err)
-	}
-	return out, nil
 }
 
 func (s *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access.Validation, decide func(*access.AccessCode) (access.Decision, error)) (*access.ValidationResult, error) {
@@ -260,6 +225,8 @@ func recordFailure(ctx context.Context, tx *sql.Tx, tenant auth.Tenant, v access
 
 const selectLog = `SELECT id, org_id, environment, sequence, doc FROM access_logs`
 
+var logTable = table[*access.AccessLog]{sel: selectLog, scan: scanLog, notFound: access.ErrLogNotFound}
+
 func scanLog(row rowScanner) (*access.AccessLog, error) {
 	var (
 		l                 access.AccessLog
@@ -316,23 +283,11 @@ func (s *accessStore) CreateLog(ctx context.Context, l *access.AccessLog, ev out
 }
 
 func (s *accessStore) GetLog(ctx context.Context, tenant auth.Tenant, id string) (*access.AccessLog, error) {
-	l, err := scanLog(s.read.QueryRowContext(ctx, selectLog+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-	if errors.Is(err, errNoRows) {
-		return nil, access.ErrLogNotFound
-	}
-	return l, translate(err)
+	return logTable.get(ctx, s.read, tenant, id)
 }
 
 func (s *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessLog) ([]outbox.Event, error)) (*access.AccessLog, error) {
-	var out *access.AccessLog
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		l, err := scanLog(tx.QueryRowContext(ctx, selectLog+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-		if errors.Is(err, errNoRows) {
-			return access.ErrLogNotFound
-		}
-		if err != nil {
-			return err
-		}
+	return logTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, l *access.AccessLog) error {
 		events, err := change(l)
 		if err != nil {
 			return err
@@ -346,71 +301,39 @@ func (s *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id stri
 			duration_seconds = ?, expected_until = ?, sequence = ?, doc = ? WHERE id = ?`, append(args, id)...); err != nil {
 			return err
 		}
-		out = l
 		return insertEvents(ctx, tx, events)
 	})
-	if err != nil {
-		return nil, translate(err)
-	}
-	return out, nil
 }
 
 func (s *accessStore) ListLogs(ctx context.Context, tenant auth.Tenant, f access.LogFilter) ([]*access.AccessLog, int, error) {
-	cond := ` WHERE org_id = ? AND environment = ?`
-	args := []any{tenant.OrgID, tenant.Env}
-	add := func(c string, v any) { cond, args = cond+c, append(args, v) }
+	l := list{sel: selectLog, order: `checked_in_at DESC, id DESC`}
+	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
 	if f.Status != "" {
-		add(` AND status = ?`, f.Status)
+		l.and(`status = ?`, f.Status)
 	}
 	if f.Site != "" {
-		add(` AND site = ?`, f.Site)
+		l.and(`site = ?`, f.Site)
 	}
 	if f.Search != "" {
 		// instr, not LIKE: the user's % and _ are literal characters.
-		add(` AND instr(search, ?) > 0`, strings.ToLower(f.Search))
+		l.and(`instr(search, ?) > 0`, strings.ToLower(f.Search))
 	}
 	if !f.From.IsZero() {
-		add(` AND checked_in_at >= ?`, f.From.UnixMilli())
+		l.and(`checked_in_at >= ?`, f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		add(` AND checked_in_at <= ?`, f.To.UnixMilli())
+		l.and(`checked_in_at <= ?`, f.To.UnixMilli())
 	}
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_logs`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	out, err := queryLogs(ctx, tx, selectLog+cond+` ORDER BY checked_in_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
-	return out, total, err
-}
-
-func queryLogs(ctx context.Context, q querier, query string, args ...any) ([]*access.AccessLog, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*access.AccessLog
-	for rows.Next() {
-		l, err := scanLog(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, l)
-	}
-	return out, translate(rows.Err())
+	return listPage(ctx, s.read, scanLog, l, f.Offset, f.Limit)
 }
 
 func (s *accessStore) OnSite(ctx context.Context, tenant auth.Tenant, site string) ([]*access.AccessLog, error) {
-	cond, args := ` WHERE org_id = ? AND environment = ? AND status = 'checked_in'`, []any{tenant.OrgID, tenant.Env}
+	l := list{sel: selectLog, order: `checked_in_at, id`}
+	l.and(`org_id = ? AND environment = ? AND status = 'checked_in'`, tenant.OrgID, tenant.Env)
 	if site != "" {
-		cond, args = cond+` AND site = ?`, append(args, site)
+		l.and(`site = ?`, site)
 	}
-	return queryLogs(ctx, s.read, selectLog+cond+` ORDER BY checked_in_at, id`, args...)
+	return all(ctx, s.read, scanLog, l)
 }
 
 // LogStats aggregates in SQL; the median reads the one or two middle rows.
@@ -443,20 +366,17 @@ func (s *accessStore) LogStats(ctx context.Context, tenant auth.Tenant, site str
 		return nil, err
 	}
 	// Hour and weekday in one pass: checked_in_at is UTC milliseconds.
-	rows, err := tx.QueryContext(ctx, `SELECT (checked_in_at / 3600000) % 24, ((checked_in_at / 86400000) + 4) % 7, count(*)`+window+` GROUP BY 1, 2`, args...)
+	type hourDay struct{ hour, weekday, n int }
+	cells, err := queryAll(ctx, tx, func(row rowScanner) (c hourDay, err error) {
+		return c, row.Scan(&c.hour, &c.weekday, &c.n)
+	}, `SELECT (checked_in_at / 3600000) % 24, ((checked_in_at / 86400000) + 4) % 7, count(*)`+window+` GROUP BY 1, 2`, args...)
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
-	for rows.Next() {
-		var h, wd, n int
-		if err := rows.Scan(&h, &wd, &n); err != nil {
-			rows.Close()
-			return nil, translate(err)
-		}
-		st.ByHour[h] += n
-		st.ByWeekday[wd] += n
+	for _, c := range cells {
+		st.ByHour[c.hour] += c.n
+		st.ByWeekday[c.weekday] += c.n
 	}
-	rows.Close()
 	if st.CheckedOut > 0 {
 		a := avg.Float64
 		mid := func(k int) (float64, error) {

@@ -47,20 +47,17 @@ func (s *incidentStore) IncidentAnalytics(ctx context.Context, tenant auth.Tenan
 }
 
 func groupCount(ctx context.Context, tx *sql.Tx, query string, args []any, add func(string, int)) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return translate(err)
+	type group struct {
+		key string
+		n   int
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return translate(err)
-		}
-		add(k, n)
+	groups, err := queryAll(ctx, tx, func(row rowScanner) (g group, err error) {
+		return g, row.Scan(&g.key, &g.n)
+	}, query, args...)
+	for _, g := range groups {
+		add(g.key, g.n)
 	}
-	return translate(rows.Err())
+	return err
 }
 
 // summarize computes the nearest-rank p50 and p90 and the mean of column,

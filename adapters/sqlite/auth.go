@@ -10,15 +10,9 @@ import (
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
-	"github.com/sety-io/sety/setyerr"
 )
 
 type authStore DB
-
-var (
-	errOrgNotFound = setyerr.E(setyerr.NotFound, "organization not found")
-	errKeyNotFound = setyerr.E(setyerr.NotFound, "API key not found")
-)
 
 func (s *authStore) CreateOrganization(ctx context.Context, org *auth.Organization) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -43,7 +37,7 @@ func scanOrg(row rowScanner) (*auth.Organization, error) {
 func (s *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
 	org, err := scanOrg(s.getOrg.QueryRowContext(ctx, id))
 	if errors.Is(err, errNoRows) {
-		return nil, errOrgNotFound
+		return nil, auth.ErrOrganizationNotFound
 	}
 	return org, translate(err)
 }
@@ -55,7 +49,7 @@ func (s *authStore) UpdateOrganization(ctx context.Context, org *auth.Organizati
 		return translate(err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return errOrgNotFound
+		return auth.ErrOrganizationNotFound
 	}
 	return nil
 }
@@ -67,20 +61,7 @@ func (s *authStore) CountOrganizations(ctx context.Context) (int, error) {
 }
 
 func (s *authStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
-	rows, err := s.read.QueryContext(ctx, selectOrg+` ORDER BY created_at, id LIMIT ?`, limit)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*auth.Organization
-	for rows.Next() {
-		org, err := scanOrg(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, org)
-	}
-	return out, translate(rows.Err())
+	return queryAll(ctx, s.read, scanOrg, selectOrg+` ORDER BY created_at, id LIMIT ?`, limit)
 }
 
 func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
@@ -97,6 +78,8 @@ func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 }
 
 const selectKey = `SELECT id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at FROM api_keys`
+
+var keyTable = table[*auth.APIKey]{sel: selectKey, scan: scanKey, notFound: auth.ErrKeyNotFound}
 
 func scanKey(row rowScanner) (*auth.APIKey, error) {
 	var (
@@ -118,7 +101,7 @@ func scanKey(row rowScanner) (*auth.APIKey, error) {
 func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, error) {
 	k, err := scanKey(s.keyByHash.QueryRowContext(ctx, hash))
 	if errors.Is(err, errNoRows) {
-		return nil, errKeyNotFound
+		return nil, auth.ErrKeyNotFound
 	}
 	return k, translate(err)
 }
@@ -126,10 +109,7 @@ func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
 	var out *auth.APIKey
 	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		k, err := scanKey(tx.QueryRowContext(ctx, selectKey+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-		if errors.Is(err, errNoRows) {
-			return errKeyNotFound
-		}
+		k, err := keyTable.get(ctx, tx, tenant, id)
 		if err != nil {
 			return err
 		}
@@ -149,30 +129,9 @@ func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 }
 
 func (s *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	rows, err := tx.QueryContext(ctx, selectKey+` WHERE org_id = ? AND environment = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
-		tenant.OrgID, tenant.Env, limit, offset)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	var out []*auth.APIKey
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, 0, translate(err)
-		}
-		out = append(out, k)
-	}
-	return out, total, translate(rows.Err())
+	l := list{sel: selectKey, order: `created_at DESC, id DESC`}
+	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	return listPage(ctx, s.read, scanKey, l, offset, limit)
 }
 
 func (s *authStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {

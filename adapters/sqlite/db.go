@@ -110,7 +110,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 
 func (db *DB) prepare(ctx context.Context) error {
 	var err error
-	if db.getIncident, err = db.read.PrepareContext(ctx, selectIncident+` WHERE id = ? AND org_id = ? AND environment = ?`); err != nil {
+	if db.getIncident, err = db.read.PrepareContext(ctx, selectIncident+byTenantID); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	if db.keyByHash, err = db.read.PrepareContext(ctx, selectKey+` WHERE hash = ?`); err != nil {
@@ -155,13 +155,17 @@ func (db *DB) ThreatSource() threat.Source { return (*incidentStore)(db) }
 // AccessStore returns the access codes and logs port.
 func (db *DB) AccessStore() access.Store { return (*accessStore)(db) }
 
-// WebhookStore returns the webhook port.
+// WebhookStore returns the webhook endpoints and delivery log port.
 func (db *DB) WebhookStore() webhook.Store { return (*webhookStore)(db) }
+
+// WebhookQueue returns the webhook delivery worker's port.
+func (db *DB) WebhookQueue() webhook.Queue { return (*webhookQueue)(db) }
 
 // AuthStore returns the organizations and keys port.
 func (db *DB) AuthStore() auth.Store { return (*authStore)(db) }
 
-// OutboxReader returns the outbox port.
+// OutboxReader reads the events committed and not yet published: for tests
+// (storetest.Stores); Sety itself does not need it.
 func (db *DB) OutboxReader() outbox.Reader { return (*outboxReader)(db) }
 
 // migrate applies every embedded migration newer than the database, each in

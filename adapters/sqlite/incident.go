@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -21,7 +20,7 @@ type incidentStore DB
 
 const selectIncident = `SELECT id, org_id, environment, sequence, tracking, doc FROM incidents`
 
-type rowScanner interface{ Scan(dest ...any) error }
+var incidentTable = table[*incident.Incident]{sel: selectIncident, scan: scanIncident, notFound: incident.ErrNotFound}
 
 func scanIncident(row rowScanner) (*incident.Incident, error) {
 	var (
@@ -50,9 +49,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	var existing *incident.Incident
 	err = (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
 		if inc.IdempotencyKey != nil {
-			row := tx.QueryRowContext(ctx, selectIncident+` WHERE org_id = ? AND environment = ? AND idempotency_key = ?`,
-				inc.OrgID, inc.Environment, *inc.IdempotencyKey)
-			found, err := scanIncident(row)
+			found, err := byIdempotencyKey(ctx, tx, inc)
 			if err == nil {
 				existing = found
 				return nil
@@ -74,7 +71,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	if err != nil && inc.IdempotencyKey != nil && isUniqueViolation(err) {
 		// Another process sharing the file won the race for this key between
 		// our look-up and insert; its incident is the answer.
-		if found, ferr := s.byIdempotencyKey(ctx, inc); ferr == nil {
+		if found, ferr := byIdempotencyKey(ctx, s.read, inc); ferr == nil {
 			return found, false, nil
 		}
 	}
@@ -87,10 +84,11 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	return inc.Clone(), true, nil
 }
 
-func (s *incidentStore) byIdempotencyKey(ctx context.Context, inc *incident.Incident) (*incident.Incident, error) {
-	row := s.read.QueryRowContext(ctx, selectIncident+` WHERE org_id = ? AND environment = ? AND idempotency_key = ?`,
-		inc.OrgID, inc.Environment, *inc.IdempotencyKey)
-	return scanIncident(row)
+// byIdempotencyKey reads the incident of inc's tenant with inc's
+// idempotency key, through the read pool or a transaction.
+func byIdempotencyKey(ctx context.Context, q querier, inc *incident.Incident) (*incident.Incident, error) {
+	return scanIncident(q.QueryRowContext(ctx, selectIncident+` WHERE org_id = ? AND environment = ? AND idempotency_key = ?`,
+		inc.OrgID, inc.Environment, *inc.IdempotencyKey))
 }
 
 func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
@@ -102,56 +100,22 @@ func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id 
 }
 
 func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
-	where := []string{"org_id = ?", "environment = ?"}
-	args := []any{tenant.OrgID, tenant.Env}
-	where, args = inList(where, args, "status", f.Statuses)
-	where, args = inList(where, args, "category", f.Categories)
-	where, args = inList(where, args, "severity", f.Severities)
+	l := list{sel: selectIncident, order: `created_at DESC, id DESC`}
+	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	inList(&l, "status", f.Statuses)
+	inList(&l, "category", f.Categories)
+	inList(&l, "severity", f.Severities)
 	if !f.From.IsZero() {
-		where, args = append(where, "created_at >= ?"), append(args, f.From.UnixMilli())
+		l.and(`created_at >= ?`, f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		where, args = append(where, "created_at <= ?"), append(args, f.To.UnixMilli())
+		l.and(`created_at <= ?`, f.To.UnixMilli())
 	}
-	cond := " WHERE " + strings.Join(where, " AND ")
-
-	// Count and page in one read transaction, so both see the same snapshot.
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM incidents`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	out, err := queryIncidents(ctx, tx, selectIncident+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset)...)
-	return out, total, err
-}
-
-// inList adds "column IN (?, ?...)" for a non-empty filter list.
-func inList[T ~string](where []string, args []any, column string, values []T) ([]string, []any) {
-	if len(values) == 0 {
-		return where, args
-	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")
-	for _, v := range values {
-		args = append(args, string(v))
-	}
-	return append(where, column+" IN ("+marks+")"), args
+	return listPage(ctx, s.read, scanIncident, l, f.Offset, f.Limit)
 }
 
 func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
-	var out *incident.Incident
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		cur, err := scanIncident(tx.QueryRowContext(ctx, selectIncident+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-		if errors.Is(err, errNoRows) {
-			return incident.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
+	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, cur *incident.Incident) error {
 		idemKey := cur.IdempotencyKey
 		effects, err := change(cur)
 		if err != nil {
@@ -171,13 +135,8 @@ func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 		if err := applyEffects(ctx, tx, tenant, id, effects); err != nil {
 			return err
 		}
-		out = cur
 		return insertEvents(ctx, tx, effects.Events)
 	})
-	if err != nil {
-		return nil, translate(err)
-	}
-	return out, nil
 }
 
 // columnsOf returns the mutable columns of inc in the order INSERT and
@@ -208,32 +167,13 @@ func columnsOf(inc *incident.Incident) ([]any, error) {
 }
 
 func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
-	return queryIncidents(ctx, s.read, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= ?
+	return queryAll(ctx, s.read, scanIncident, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= ?
 		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT ?`, now.UnixMilli(), limit)
 }
 
 func (s *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
-	return queryIncidents(ctx, s.read, selectIncident+` WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
+	return queryAll(ctx, s.read, scanIncident, selectIncident+` WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
 		ORDER BY severity_rank DESC, created_at, id LIMIT ?`, tenant.OrgID, tenant.Env, limit)
-}
-
-// queryIncidents runs query on q (the read pool or a transaction) and
-// scans its incidents.
-func queryIncidents(ctx context.Context, q querier, query string, args ...any) ([]*incident.Incident, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*incident.Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inc)
-	}
-	return out, translate(rows.Err())
 }
 
 // ThreatReports streams the incidents created since since that count as

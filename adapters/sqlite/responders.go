@@ -91,37 +91,18 @@ func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant
 }
 
 func (s *responderStore) ListResponders(ctx context.Context, tenant auth.Tenant, f incident.ResponderFilter) ([]*incident.Responder, int, error) {
-	cond := ` WHERE org_id = ? AND environment = ?`
-	args := []any{tenant.OrgID, tenant.Env}
+	l := list{sel: selectResponder, order: `id`}
+	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
 	if f.Status != "" {
-		cond, args = cond+` AND status = ?`, append(args, f.Status)
+		l.and(`status = ?`, f.Status)
 	}
 	if f.ID != "" {
-		cond, args = cond+` AND id = ?`, append(args, f.ID)
+		l.and(`id = ?`, f.ID)
 	}
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM responders`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	rows, err := tx.QueryContext(ctx, selectResponder+cond+` ORDER BY id LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	var out []*incident.Responder
-	for rows.Next() {
-		_, r, err := scanResponder(rows)
-		if err != nil {
-			return nil, 0, translate(err)
-		}
-		out = append(out, r)
-	}
-	return out, total, translate(rows.Err())
+	return listPage(ctx, s.read, func(row rowScanner) (*incident.Responder, error) {
+		_, r, err := scanResponder(row)
+		return r, err
+	}, l, f.Offset, f.Limit)
 }
 
 // searchRadii are the radii of the boxes NearestAvailable tries, in meters;
@@ -183,24 +164,15 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 
 // points runs an R*Tree query and returns its entries nearest first.
 func (s *responderStore) points(ctx context.Context, at geo.Point, query string, args ...any) ([]point, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []point
-	for rows.Next() {
-		var p point
+	out, err := queryAll(ctx, s.read, func(row rowScanner) (p point, err error) {
 		var lat, lng float64
-		if err := rows.Scan(&p.rid, &lat, &lng); err != nil {
-			return nil, translate(err)
-		}
+		err = row.Scan(&p.rid, &lat, &lng)
 		p.at = geo.Point{lng, lat}
 		p.d = geo.Distance(at, p.at)
-		out = append(out, p)
-	}
+		return p, err
+	}, query, args...)
 	slices.SortFunc(out, func(a, b point) int { return cmp.Compare(a.d, b.d) })
-	return out, translate(rows.Err())
+	return out, err
 }
 
 // finalistSlack covers the R*Tree's 32-bit rounding: every entry within
@@ -221,26 +193,19 @@ func (s *responderStore) finalists(ctx context.Context, at geo.Point, found []po
 	for i := range n {
 		args[i] = found[i].rid
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-	rows, err := s.read.QueryContext(ctx, selectResponder+` WHERE rid IN (`+marks+`)`, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
 	type ranked struct {
 		r *incident.Responder
 		d float64
 	}
-	var out []ranked
-	for rows.Next() {
-		_, r, err := scanResponder(rows)
+	out, err := queryAll(ctx, s.read, func(row rowScanner) (ranked, error) {
+		_, r, err := scanResponder(row)
 		if err != nil {
-			return nil, translate(err)
+			return ranked{}, err
 		}
-		out = append(out, ranked{r, geo.Distance(at, r.Location)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
+		return ranked{r, geo.Distance(at, r.Location)}, nil
+	}, selectResponder+` WHERE rid IN (`+marks(n)+`)`, args...)
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b ranked) int {
 		if c := cmp.Compare(a.d, b.d); c != 0 {

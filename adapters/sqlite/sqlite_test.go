@@ -5,25 +5,36 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/adapters/storetest"
 )
 
-func openTemp(t testing.TB) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), &sqlite.Options{Synchronous: "NORMAL"})
+// file is an open database with the path a second handle opens.
+type file struct {
+	*sqlite.DB
+	path string
+}
+
+func open(tb testing.TB, path string) file {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), path, &sqlite.Options{Synchronous: "NORMAL"})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	tb.Cleanup(func() { db.Close() })
+	return file{db, path}
 }
 
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(tb testing.TB) sety.Stores { return openTemp(tb) })
+func newStores(tb testing.TB) storetest.Stores {
+	return open(tb, filepath.Join(tb.TempDir(), "sety.db"))
 }
 
-func BenchmarkNearestAvailable(b *testing.B) {
-	storetest.BenchmarkNearestAvailable(b, func(tb testing.TB) sety.Stores { return openTemp(tb) })
+// Several processes may share one SQLite file: a second Open of the same
+// path is another instance.
+var features = storetest.Features{
+	Reopen: func(tb testing.TB, s storetest.Stores) storetest.Stores { return open(tb, s.(file).path) },
 }
+
+func TestConformance(t *testing.T) { storetest.Run(t, newStores, features) }
+
+func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailable(b, newStores) }

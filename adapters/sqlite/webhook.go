@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -21,6 +20,8 @@ var errDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not foun
 
 const selectEndpoint = `SELECT id, org_id, environment, url, description, events, status, disabled_reason, secret,
 	previous_secret, previous_expires_at, failing_since, created_at, updated_at FROM webhook_endpoints`
+
+var endpointTable = table[*webhook.Endpoint]{sel: selectEndpoint, scan: scanEndpoint, notFound: webhook.ErrEndpointNotFound}
 
 func scanEndpoint(row rowScanner) (*webhook.Endpoint, error) {
 	var (
@@ -66,38 +67,13 @@ func (s *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) 
 }
 
 func (s *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
-	e, err := scanEndpoint(s.read.QueryRowContext(ctx, selectEndpoint+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-	if errors.Is(err, errNoRows) {
-		return nil, webhook.ErrEndpointNotFound
-	}
-	return e, translate(err)
+	return endpointTable.get(ctx, s.read, tenant, id)
 }
 
 func (s *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*webhook.Endpoint, int, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	rows, err := tx.QueryContext(ctx, selectEndpoint+` WHERE org_id = ? AND environment = ? ORDER BY created_at, id LIMIT ? OFFSET ?`,
-		tenant.OrgID, tenant.Env, limit, offset)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	var out []*webhook.Endpoint
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
-		if err != nil {
-			return nil, 0, translate(err)
-		}
-		out = append(out, e)
-	}
-	return out, total, translate(rows.Err())
+	l := list{sel: selectEndpoint, order: `created_at, id`}
+	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	return listPage(ctx, s.read, scanEndpoint, l, offset, limit)
 }
 
 func updateEndpoint(ctx context.Context, tx *sql.Tx, e *webhook.Endpoint) error {
@@ -111,26 +87,13 @@ func updateEndpoint(ctx context.Context, tx *sql.Tx, e *webhook.Endpoint) error 
 }
 
 func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
-	var out *webhook.Endpoint
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		e, err := scanEndpoint(tx.QueryRowContext(ctx, selectEndpoint+` WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env))
-		if errors.Is(err, errNoRows) {
-			return webhook.ErrEndpointNotFound
-		}
-		if err != nil {
-			return err
-		}
+	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, e *webhook.Endpoint) error {
 		if err := change(e); err != nil {
 			return err
 		}
 		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
-		out = e
 		return updateEndpoint(ctx, tx, e)
 	})
-	if err != nil {
-		return nil, translate(err)
-	}
-	return out, nil
 }
 
 func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
@@ -138,7 +101,7 @@ func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, i
 		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE endpoint_id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env)
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_endpoints`+byTenantID, id, tenant.OrgID, tenant.Env)
 		if err != nil {
 			return err
 		}
@@ -154,55 +117,6 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error 
 		attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.EndpointID, d.OrgID, d.Environment, d.EventID, d.EventType, d.Status, d.Attempts, millis(d.NextAttemptAt.Time), d.CreatedAt.UnixMilli())
 	return err
-}
-
-func (s *webhookStore) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
-	taken := 0
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		events, err := pendingEvents(ctx, tx, limit)
-		if err != nil {
-			return err
-		}
-		byTenant := map[auth.Tenant][]*webhook.Endpoint{}
-		for _, ev := range events {
-			tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
-			endpoints, ok := byTenant[tenant]
-			if !ok {
-				if endpoints, err = enabledEndpoints(ctx, tx, tenant); err != nil {
-					return err
-				}
-				byTenant[tenant] = endpoints
-			}
-			for _, d := range plan(ev, endpoints) {
-				if err := insertDelivery(ctx, tx, d); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox_events SET published_at = ? WHERE id = ?`, ev.CreatedAt.UnixMilli(), ev.ID); err != nil {
-				return err
-			}
-			taken++
-		}
-		return nil
-	})
-	return taken, translate(err)
-}
-
-func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
-	rows, err := tx.QueryContext(ctx, selectEndpoint+` WHERE org_id = ? AND environment = ? AND status = 'enabled' ORDER BY id`, tenant.OrgID, tenant.Env)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*webhook.Endpoint
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
@@ -223,15 +137,14 @@ func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webh
 const selectDelivery = `SELECT d.id, d.endpoint_id, d.org_id, d.environment, d.event_id, d.event_type, d.status, d.attempts,
 	d.next_attempt_at, d.last_attempt_at, d.response_status, d.response_body, d.duration_ms, d.error, d.created_at FROM webhook_deliveries d`
 
-func scanDelivery(row rowScanner, extra ...any) (*webhook.Delivery, error) {
+func scanDelivery(row rowScanner) (*webhook.Delivery, error) {
 	var (
 		d                   webhook.Delivery
 		next, last, created sql.NullInt64
 		status              sql.NullInt64
 	)
-	dest := append([]any{&d.ID, &d.EndpointID, &d.OrgID, &d.Environment, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
-		&next, &last, &status, &d.ResponseBody, &d.DurationMs, &d.Error, &created}, extra...)
-	if err := row.Scan(dest...); err != nil {
+	if err := row.Scan(&d.ID, &d.EndpointID, &d.OrgID, &d.Environment, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
+		&next, &last, &status, &d.ResponseBody, &d.DurationMs, &d.Error, &created); err != nil {
 		return nil, err
 	}
 	if status.Valid {
@@ -242,124 +155,13 @@ func scanDelivery(row rowScanner, extra ...any) (*webhook.Delivery, error) {
 	return &d, nil
 }
 
-func (s *webhookStore) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]webhook.Job, error) {
-	var jobs []webhook.Job
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectDelivery+` JOIN webhook_endpoints e ON e.id = d.endpoint_id
-			WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?) AND e.status = 'enabled'
-			ORDER BY d.next_attempt_at, d.rowid LIMIT ?`, now.UnixMilli(), now.UnixMilli(), limit)
-		if err != nil {
-			return err
-		}
-		var due []*webhook.Delivery
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			due = append(due, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, d := range due {
-			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?`, owner, until.UnixMilli(), d.ID); err != nil {
-				return err
-			}
-			e, err := scanEndpoint(tx.QueryRowContext(ctx, selectEndpoint+` WHERE id = ?`, d.EndpointID))
-			if err != nil {
-				return err
-			}
-			ev, err := eventByID(ctx, tx, d.EventID)
-			if err != nil {
-				return err
-			}
-			jobs = append(jobs, webhook.Job{Delivery: d, Endpoint: e, Event: ev})
-		}
-		return nil
-	})
-	return jobs, translate(err)
-}
-
-func eventByID(ctx context.Context, tx *sql.Tx, id string) (outbox.Event, error) {
-	var (
-		ev   outbox.Event
-		data string
-		at   sql.NullInt64
-	)
-	err := tx.QueryRowContext(ctx, `SELECT id, org_id, environment, type, subject_id, sequence, data, created_at FROM outbox_events WHERE id = ?`, id).
-		Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &at)
-	ev.Data, ev.CreatedAt = []byte(data), fromMillis(at)
-	return ev, err
-}
-
-func (s *webhookStore) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
-		var leaseOwner sql.NullString
-		d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, id))
-		if errors.Is(err, errNoRows) {
-			return errDeliveryNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT lease_owner FROM webhook_deliveries WHERE id = ?`, id).Scan(&leaseOwner); err != nil {
-			return err
-		}
-		if leaseOwner.String != owner {
-			return setyerr.E(setyerr.Conflict, "lease of delivery %s lost", id)
-		}
-		e, err := scanEndpoint(tx.QueryRowContext(ctx, selectEndpoint+` WHERE id = ?`, d.EndpointID))
-		if err != nil {
-			return err
-		}
-		if err := change(d, e); err != nil {
-			return err
-		}
-		var code sql.NullInt64
-		if d.ResponseStatus != nil {
-			code = sql.NullInt64{Int64: int64(*d.ResponseStatus), Valid: true}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?,
-			response_status = ?, response_body = ?, duration_ms = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?`,
-			d.Status, d.Attempts, millis(d.NextAttemptAt.Time), millis(d.LastAttemptAt.Time), code, d.ResponseBody, d.DurationMs, d.Error, id); err != nil {
-			return err
-		}
-		return updateEndpoint(ctx, tx, e)
-	}))
-}
-
 func (s *webhookStore) ListDeliveries(ctx context.Context, tenant auth.Tenant, endpointID, status string, offset, limit int) ([]*webhook.Delivery, int, error) {
-	cond := ` WHERE d.endpoint_id = ? AND d.org_id = ? AND d.environment = ?`
-	args := []any{endpointID, tenant.OrgID, tenant.Env}
+	l := list{sel: selectDelivery, order: `d.created_at DESC, d.id DESC`}
+	l.and(`d.endpoint_id = ? AND d.org_id = ? AND d.environment = ?`, endpointID, tenant.OrgID, tenant.Env)
 	if status != "" {
-		cond, args = cond+` AND d.status = ?`, append(args, status)
+		l.and(`d.status = ?`, status)
 	}
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_deliveries d`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	rows, err := tx.QueryContext(ctx, selectDelivery+cond+` ORDER BY d.created_at DESC, d.id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	var out []*webhook.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, 0, translate(err)
-		}
-		out = append(out, d)
-	}
-	return out, total, translate(rows.Err())
+	return listPage(ctx, s.read, scanDelivery, l, offset, limit)
 }
 
 func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endpointID, id string) (*webhook.Delivery, error) {
@@ -380,34 +182,10 @@ func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) 
 	}))
 }
 
-// pendingEvents lists unpublished events in commit order.
-func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, org_id, environment, type, subject_id, sequence, data, created_at
-		FROM outbox_events WHERE published_at IS NULL ORDER BY position LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []outbox.Event
-	for rows.Next() {
-		var (
-			ev   outbox.Event
-			data string
-			at   sql.NullInt64
-		)
-		if err := rows.Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &at); err != nil {
-			return nil, err
-		}
-		ev.Data, ev.CreatedAt = []byte(data), fromMillis(at)
-		out = append(out, ev)
-	}
-	return out, rows.Err()
-}
-
 // endpointOf checks that the delivery's endpoint exists in its tenant.
 func endpointOf(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints WHERE id = ? AND org_id = ? AND environment = ?`,
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints`+byTenantID,
 		d.EndpointID, d.OrgID, d.Environment).Scan(&n); err != nil {
 		return err
 	}

@@ -40,20 +40,14 @@ func logEvent(t testing.TB, l *access.AccessLog, typ string) outbox.Event {
 
 var lockout = access.Lockout{Failures: 3, Window: 10 * time.Minute, Lock: 10 * time.Minute}
 
-func testAccess(t *testing.T, newStores NewStores) {
+// TestAccess checks the access store: the code key, codes and their derived
+// statuses, atomic use counting, the per-site lockout, logs and stats.
+func TestAccess(t *testing.T, newStores NewStores, f Features) {
+	newStores = seeded(newStores)
 	ctx := context.Background()
 
-	t.Run("CodeKeyIsStable", func(t *testing.T) {
-		t.Parallel()
-		st := newStores(t).AccessStore()
-		a, err := st.CodeKey(ctx)
-		must(t, err)
-		b, err := st.CodeKey(ctx)
-		must(t, err)
-		if len(a) < 32 || !bytes.Equal(a, b) {
-			t.Fatalf("keys %x and %x", a, b)
-		}
-	})
+	t.Run("CodeKeyIsStable", single(newStores, sameCodeKey))
+	t.Run("SharedCodeKey", shared(newStores, f, sameCodeKey))
 
 	t.Run("CodesAndStatuses", func(t *testing.T) {
 		t.Parallel()
@@ -113,49 +107,8 @@ func testAccess(t *testing.T, newStores NewStores) {
 		wantKind(t, err, setyerr.NotFound)
 	})
 
-	t.Run("ValidateCountsUsesAtomically", func(t *testing.T) {
-		t.Parallel()
-		stores := newStores(t)
-		st := stores.AccessStore()
-		three := 3
-		code := newCode(t, tenantA, "gate", base, base.Add(time.Hour), &three)
-		must(t, st.CreateCode(ctx, code, base))
-		const n = 20
-		var wg sync.WaitGroup
-		results := make([]*access.ValidationResult, n)
-		for i := range n {
-			wg.Go(func() {
-				res, err := st.Validate(ctx, tenantA, access.Validation{Hash: []byte("gate"), Site: "lekki-gardens", Now: base, Lockout: access.Lockout{Failures: 100, Window: time.Minute, Lock: time.Minute}},
-					func(c *access.AccessCode) (access.Decision, error) {
-						if c == nil || c.MaxUses != nil && c.Uses >= *c.MaxUses {
-							return access.Decision{Reason: access.ReasonUsedUp}, nil
-						}
-						l := newLog(t, tenantA, "lekki-gardens", base)
-						l.Method, l.AccessCodeID = access.MethodCode, &c.ID
-						return access.Decision{Reason: access.ReasonOK, Log: l, Events: []outbox.Event{logEvent(t, l, access.TypeCheckedIn)}}, nil
-					})
-				must(t, err)
-				results[i] = res
-			})
-		}
-		wg.Wait()
-		ok := 0
-		for _, r := range results {
-			if r.Reason == access.ReasonOK {
-				ok++
-				if r.AccessLog == nil {
-					t.Fatal("an accepted check-in has no log")
-				}
-			} else if r.Reason != access.ReasonUsedUp {
-				t.Fatalf("reason %s", r.Reason)
-			}
-		}
-		got, _ := st.GetCode(ctx, tenantA, code.ID)
-		_, logs, _ := st.ListLogs(ctx, tenantA, access.LogFilter{Limit: 100})
-		if ok != 3 || got.Uses != 3 || logs != 3 {
-			t.Fatalf("%d accepted, uses %d, %d logs; want 3, 3, 3", ok, got.Uses, logs)
-		}
-	})
+	t.Run("ValidateCountsUsesAtomically", single(newStores, countUses))
+	t.Run("SharedCodeUses", shared(newStores, f, countUses))
 
 	t.Run("ValidationLockout", func(t *testing.T) {
 		t.Parallel()
@@ -318,4 +271,85 @@ func testAccess(t *testing.T, newStores NewStores) {
 			t.Fatalf("empty stats %+v", empty)
 		}
 	})
+}
+
+// countUses has twenty check-ins race for a code of three uses, through the
+// handles in turn, and checks that exactly three were let in, each with its
+// log.
+func countUses(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	st := handles[0].AccessStore()
+	three := 3
+	code := newCode(t, tenantA, "gate", base, base.Add(time.Hour), &three)
+	must(t, st.CreateCode(ctx, code, base))
+	const n = 20
+	var wg sync.WaitGroup
+	results := make([]*access.ValidationResult, n)
+	for i := range n {
+		st := handles[i%len(handles)].AccessStore()
+		wg.Go(func() {
+			res, err := st.Validate(ctx, tenantA, access.Validation{Hash: []byte("gate"), Site: "lekki-gardens", Now: base, Lockout: access.Lockout{Failures: 100, Window: time.Minute, Lock: time.Minute}},
+				func(c *access.AccessCode) (access.Decision, error) {
+					if c == nil || c.MaxUses != nil && c.Uses >= *c.MaxUses {
+						return access.Decision{Reason: access.ReasonUsedUp}, nil
+					}
+					l := newLog(t, tenantA, "lekki-gardens", base)
+					l.Method, l.AccessCodeID = access.MethodCode, &c.ID
+					return access.Decision{Reason: access.ReasonOK, Log: l, Events: []outbox.Event{logEvent(t, l, access.TypeCheckedIn)}}, nil
+				})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			results[i] = res
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, r := range results {
+		if r == nil {
+			t.FailNow() // its error is reported above
+		}
+		if r.Reason == access.ReasonOK {
+			ok++
+			if r.AccessLog == nil {
+				t.Fatal("an accepted check-in has no log")
+			}
+		} else if r.Reason != access.ReasonUsedUp {
+			t.Fatalf("reason %s", r.Reason)
+		}
+	}
+	got, _ := st.GetCode(ctx, tenantA, code.ID)
+	_, logs, _ := st.ListLogs(ctx, tenantA, access.LogFilter{Limit: 100})
+	if ok != 3 || got.Uses != 3 || logs != 3 {
+		t.Fatalf("%d accepted, uses %d, %d logs; want 3, 3, 3", ok, got.Uses, logs)
+	}
+}
+
+// sameCodeKey asks for the code key at once, through the handles in turn,
+// and again after, and checks that every answer is the same key of at least
+// 32 bytes: codes hashed by one instance validate on every other.
+func sameCodeKey(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	keys := make([][]byte, 2*len(handles)+1)
+	var wg sync.WaitGroup
+	for i := range len(keys) - 1 {
+		st := handles[i%len(handles)].AccessStore()
+		wg.Go(func() {
+			key, err := st.CodeKey(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = key
+		})
+	}
+	wg.Wait()
+	last, err := handles[len(handles)-1].AccessStore().CodeKey(ctx)
+	must(t, err)
+	keys[len(keys)-1] = last
+	for _, key := range keys {
+		if len(key) < 32 || !bytes.Equal(key, keys[0]) {
+			t.Fatalf("keys %x", keys)
+		}
+	}
 }

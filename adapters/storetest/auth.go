@@ -18,7 +18,17 @@ func newKey(t *testing.T, tenant auth.Tenant, secret string) *auth.APIKey {
 	}
 }
 
-func testAuth(t *testing.T, newStores NewStores) {
+// storedKey creates a key of tenant for secret in st.
+func storedKey(t *testing.T, st auth.Store, tenant auth.Tenant, secret string) *auth.APIKey {
+	key := newKey(t, tenant, secret)
+	must(t, st.CreateAPIKey(context.Background(), key))
+	return key
+}
+
+// TestAuth checks the auth store: organizations, API keys by hash, tenant-
+// scoped revocation (the first revocation time wins), listing and last use.
+func TestAuth(t *testing.T, newStores NewStores, f Features) {
+	newStores = seeded(newStores)
 	ctx := context.Background()
 
 	t.Run("Organizations", func(t *testing.T) {
@@ -59,8 +69,7 @@ func testAuth(t *testing.T, newStores NewStores) {
 		t.Parallel()
 		st := newStores(t).AuthStore()
 		secret := "sety_live_a3f9c2d18e4b7a6509c1d2e3f4a5b6c7"
-		key := newKey(t, tenantA, secret)
-		must(t, st.CreateAPIKey(ctx, key))
+		key := storedKey(t, st, tenantA, secret)
 		got, err := st.APIKeyByHash(ctx, auth.HashKey(secret))
 		must(t, err)
 		sameJSON(t, "key", got, key)
@@ -82,8 +91,7 @@ func testAuth(t *testing.T, newStores NewStores) {
 		t.Parallel()
 		st := newStores(t).AuthStore()
 		secret := "sety_test_b3f9c2d18e4b7a6509c1d2e3f4a5b6c7"
-		key := newKey(t, tenantATest, secret)
-		must(t, st.CreateAPIKey(ctx, key))
+		key := storedKey(t, st, tenantATest, secret)
 		for _, other := range []auth.Tenant{tenantA, tenantB} {
 			_, err := st.RevokeAPIKey(ctx, other, key.ID, base, nil)
 			wantKind(t, err, setyerr.NotFound)

@@ -17,7 +17,12 @@ import (
 	"github.com/sety-io/sety/threat"
 )
 
-func testDispatch(t *testing.T, newStores NewStores) {
+// TestDispatch checks what the dispatch engine needs of the stores: due and
+// queued incidents, the responder pool and its nearest-available search,
+// claims and releases of responders inside incident updates, analytics and
+// the threat source.
+func TestDispatch(t *testing.T, newStores NewStores, f Features) {
+	newStores = seeded(newStores)
 	ctx := context.Background()
 
 	t.Run("TrackingRoundTrips", func(t *testing.T) {
@@ -85,6 +90,7 @@ func testDispatch(t *testing.T, newStores NewStores) {
 	t.Run("Responders", func(t *testing.T) { testResponders(t, newStores) })
 	t.Run("NearestAvailable", func(t *testing.T) { testNearest(t, newStores) })
 	t.Run("ClaimAndRelease", func(t *testing.T) { testClaim(t, newStores) })
+	t.Run("SharedResponderClaim", shared(newStores, f, raceForResponder))
 	t.Run("Analytics", func(t *testing.T) { testAnalytics(t, newStores) })
 	t.Run("ThreatReports", func(t *testing.T) { testThreatReports(t, newStores) })
 }
@@ -273,38 +279,9 @@ func testClaim(t *testing.T, newStores NewStores) {
 	if got, _ := st.GetIncident(ctx, tenantA, second.ID); got.Status != incident.Created || got.Sequence != 1 {
 		t.Fatalf("failed claim changed the incident: %s seq %d", got.Status, got.Sequence)
 	}
-	events, _ := stores.OutboxReader().PendingEvents(ctx, 10)
-	if len(events) != 3 {
-		t.Fatalf("%d events, want 2 created + 1 assigned", len(events))
-	}
+	pending(t, stores, 3) // 2 created, 1 assigned
 	// Racing claims for one responder: exactly one wins.
-	putResponder(t, pool, tenantA, rspID(2), here, incident.Available, base)
-	var racers []*incident.Incident
-	for range 8 {
-		racers = append(racers, create(t, st, newIncident(t, tenantA, base)))
-	}
-	results := make(chan error, len(racers))
-	for _, inc := range racers {
-		go func() {
-			_, err := st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
-				cur.Status = incident.Assigned
-				return incident.Effects{Claim: rspID(2), At: at}, nil
-			})
-			results <- err
-		}()
-	}
-	won := 0
-	for range racers {
-		switch err := <-results; {
-		case err == nil:
-			won++
-		case !errors.Is(err, incident.ErrResponderUnavailable):
-			t.Fatalf("racing claim: %v", err)
-		}
-	}
-	if won != 1 {
-		t.Fatalf("%d claims of one responder succeeded, want 1", won)
-	}
+	raceForResponder(t, []Stores{stores})
 
 	// Release by another incident does nothing; by the owner frees it.
 	release := func(inc *incident.Incident, when time.Time) {
@@ -326,6 +303,50 @@ func testClaim(t *testing.T, newStores NewStores) {
 	}
 	if near, _ := pool.NearestAvailable(ctx, tenantA, here, 1); len(near) != 1 {
 		t.Fatal("a released responder is not back in the index")
+	}
+}
+
+// raceForResponder makes a responder available, then has eight incidents
+// claim it at once, through the handles in turn, and checks that exactly
+// one claim won and the responder is busy with the winner's incident.
+func raceForResponder(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	id := rspID(99)
+	putResponder(t, handles[0].ResponderStore(), tenantA, id, geo.NewPoint(6.5244, 3.3792), incident.Available, base)
+	var racers []*incident.Incident
+	for range 8 {
+		racers = append(racers, create(t, handles[0].IncidentStore(), newIncident(t, tenantA, base)))
+	}
+	winners := make(chan string, len(racers))
+	errs := make(chan error, len(racers))
+	for i, inc := range racers {
+		st := handles[i%len(handles)].IncidentStore()
+		go func() {
+			_, err := st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+				cur.Status = incident.Assigned
+				return incident.Effects{Claim: id, At: base.Add(time.Minute)}, nil
+			})
+			if err == nil {
+				winners <- inc.ID
+			}
+			errs <- err
+		}()
+	}
+	for range racers {
+		if err := <-errs; err != nil && !errors.Is(err, incident.ErrResponderUnavailable) {
+			t.Fatalf("racing claim: %v", err)
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d claims of one responder succeeded, want 1", len(winners))
+	}
+	winner := <-winners
+	for _, h := range handles {
+		r, _, err := h.ResponderStore().ListResponders(ctx, tenantA, incident.ResponderFilter{ID: id, Limit: 1})
+		must(t, err)
+		if r[0].Status != incident.Busy || r[0].IncidentID == nil || *r[0].IncidentID != winner {
+			t.Fatalf("responder after the race %+v, want busy with %s", r[0], winner)
+		}
 	}
 }
 

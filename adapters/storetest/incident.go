@@ -58,7 +58,12 @@ func create(t testing.TB, st incident.Store, inc *incident.Incident) *incident.I
 	return got
 }
 
-func testIncidents(t *testing.T, newStores NewStores) {
+// TestIncidents checks the incident store: exact round trips and copies,
+// tenant isolation, idempotency keys (also under concurrent creates),
+// filtered and paged lists, and updates that commit their events atomically
+// and serialize.
+func TestIncidents(t *testing.T, newStores NewStores, f Features) {
+	newStores = seeded(newStores)
 	ctx := context.Background()
 
 	t.Run("CreateThenGetRoundTrips", func(t *testing.T) {
@@ -145,56 +150,11 @@ func testIncidents(t *testing.T, newStores NewStores) {
 			inc.IdempotencyKey = ptr("trip_7f3k92lq")
 			create(t, st, inc)
 		}
-		events, err := stores.OutboxReader().PendingEvents(ctx, 100)
-		must(t, err)
-		if len(events) != 3 {
-			t.Fatalf("%d events, want 3 (the replay writes none)", len(events))
-		}
+		pending(t, stores, 3) // the replay writes none
 	})
 
-	t.Run("ConcurrentIdenticalCreatesMakeOne", func(t *testing.T) {
-		t.Parallel()
-		stores := newStores(t)
-		st := stores.IncidentStore()
-		const n = 16
-		var wg sync.WaitGroup
-		ids := make([]string, n)
-		createdCount := make([]bool, n)
-		errs := make([]error, n)
-		for i := range n {
-			inc := newIncident(t, tenantA, base)
-			inc.IdempotencyKey = ptr("session_44c1a9e2")
-			ev := eventFor(t, incident.TypeCreated, inc)
-			wg.Go(func() {
-				got, created, err := st.CreateIncident(ctx, inc, ev)
-				errs[i] = err
-				if err == nil {
-					ids[i], createdCount[i] = got.ID, created
-				}
-			})
-		}
-		wg.Wait()
-		created := 0
-		for i := range n {
-			must(t, errs[i])
-			if ids[i] != ids[0] {
-				t.Fatalf("creates returned different incidents: %s and %s", ids[0], ids[i])
-			}
-			if createdCount[i] {
-				created++
-			}
-		}
-		if created != 1 {
-			t.Fatalf("%d creates reported created, want exactly 1", created)
-		}
-		_, total, err := st.ListIncidents(ctx, tenantA, incident.Filter{Limit: 100})
-		must(t, err)
-		events, err := stores.OutboxReader().PendingEvents(ctx, 100)
-		must(t, err)
-		if total != 1 || len(events) != 1 {
-			t.Fatalf("%d incidents and %d events stored, want 1 and 1", total, len(events))
-		}
-	})
+	t.Run("ConcurrentIdenticalCreatesMakeOne", single(newStores, raceCreates))
+	t.Run("SharedIdempotencyKey", shared(newStores, f, raceCreates))
 
 	t.Run("List", func(t *testing.T) { testList(t, newStores) })
 
@@ -219,9 +179,7 @@ func testIncidents(t *testing.T, newStores NewStores) {
 		if stored.Status != incident.Cancelled || stored.Sequence != 2 || len(stored.Timeline) != 2 || !stored.CancelledAt.Equal(later.Time) {
 			t.Fatalf("update not stored: %+v", stored)
 		}
-		events, err := stores.OutboxReader().PendingEvents(ctx, 10)
-		must(t, err)
-		if len(events) != 2 || events[1].Type != incident.TypeCancelled || events[1].Sequence != 2 {
+		if events := pending(t, stores, 2); events[1].Type != incident.TypeCancelled || events[1].Sequence != 2 {
 			t.Fatalf("events = %+v, want created then cancelled", events)
 		}
 	})
@@ -242,50 +200,97 @@ func testIncidents(t *testing.T, newStores NewStores) {
 		stored, err := st.GetIncident(ctx, tenantA, inc.ID)
 		must(t, err)
 		sameJSON(t, "after failed update", stored, inc)
-		events, err := stores.OutboxReader().PendingEvents(ctx, 10)
-		must(t, err)
-		if len(events) != 1 {
-			t.Fatalf("%d events, want only the created event", len(events))
-		}
+		pending(t, stores, 1) // only the created event
 	})
 
-	t.Run("ConcurrentUpdatesAreSerialized", func(t *testing.T) {
-		t.Parallel()
-		stores := newStores(t)
-		st := stores.IncidentStore()
-		inc := create(t, st, newIncident(t, tenantA, base))
-		const n = 20
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Go(func() {
-				_, errs[i] = st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
-					cur.Sequence++
-					cur.Timeline = append(cur.Timeline, incident.IncidentTimelineEvent{Status: cur.Status, Event: incident.EventNoteAdded, Message: "note", Timestamp: cur.UpdatedAt})
-					return incident.Effects{Events: []outbox.Event{eventFor(t, incident.TypeNoteAdded, cur)}}, nil
-				})
-			})
-		}
-		wg.Wait()
-		for _, err := range errs {
-			must(t, err)
-		}
-		stored, err := st.GetIncident(ctx, tenantA, inc.ID)
-		must(t, err)
-		if len(stored.Timeline) != n+1 || stored.Sequence != n+1 {
-			t.Fatalf("timeline %d, sequence %d; want %d and %d: an update was lost", len(stored.Timeline), stored.Sequence, n+1, n+1)
-		}
-		events, err := stores.OutboxReader().PendingEvents(ctx, 100)
-		must(t, err)
-		seen := map[int64]bool{}
-		for _, ev := range events {
-			if seen[ev.Sequence] {
-				t.Fatalf("sequence %d used twice", ev.Sequence)
+	t.Run("ConcurrentUpdatesAreSerialized", single(newStores, serializeUpdates))
+	t.Run("SharedUpdatesAreSerialized", shared(newStores, f, serializeUpdates))
+}
+
+// raceCreates creates incidents with one idempotency key at once, through
+// the handles in turn, and checks that exactly one incident and one event
+// were stored and that every create returned it.
+func raceCreates(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	const n = 16
+	var wg sync.WaitGroup
+	ids := make([]string, n)
+	createdCount := make([]bool, n)
+	errs := make([]error, n)
+	for i := range n {
+		inc := newIncident(t, tenantA, base)
+		inc.IdempotencyKey = ptr("session_44c1a9e2")
+		ev := eventFor(t, incident.TypeCreated, inc)
+		st := handles[i%len(handles)].IncidentStore()
+		wg.Go(func() {
+			got, created, err := st.CreateIncident(ctx, inc, ev)
+			errs[i] = err
+			if err == nil {
+				ids[i], createdCount[i] = got.ID, created
 			}
-			seen[ev.Sequence] = true
+		})
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		must(t, errs[i])
+		if ids[i] != ids[0] {
+			t.Fatalf("creates returned different incidents: %s and %s", ids[0], ids[i])
 		}
-		if len(seen) != n+1 {
-			t.Fatalf("%d distinct sequences, want %d", len(seen), n+1)
+		if createdCount[i] {
+			created++
 		}
-	})
+	}
+	if created != 1 {
+		t.Fatalf("%d creates reported created, want exactly 1", created)
+	}
+	for _, h := range handles {
+		_, total, err := h.IncidentStore().ListIncidents(ctx, tenantA, incident.Filter{Limit: 100})
+		must(t, err)
+		if total != 1 {
+			t.Fatalf("%d incidents stored, want 1", total)
+		}
+		pending(t, h, 1)
+	}
+}
+
+// serializeUpdates updates one incident twenty times at once, through the
+// handles in turn, each update adding a note and its event, and checks that
+// no update was lost and no sequence number used twice.
+func serializeUpdates(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	inc := create(t, handles[0].IncidentStore(), newIncident(t, tenantA, base))
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		st := handles[i%len(handles)].IncidentStore()
+		wg.Go(func() {
+			_, errs[i] = st.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+				cur.Sequence++
+				cur.Timeline = append(cur.Timeline, incident.IncidentTimelineEvent{Status: cur.Status, Event: incident.EventNoteAdded, Message: "note", Timestamp: cur.UpdatedAt})
+				return incident.Effects{Events: []outbox.Event{eventFor(t, incident.TypeNoteAdded, cur)}}, nil
+			})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		must(t, err)
+	}
+	last := handles[len(handles)-1]
+	stored, err := last.IncidentStore().GetIncident(ctx, tenantA, inc.ID)
+	must(t, err)
+	if len(stored.Timeline) != n+1 || stored.Sequence != n+1 {
+		t.Fatalf("timeline %d, sequence %d; want %d and %d: an update was lost", len(stored.Timeline), stored.Sequence, n+1, n+1)
+	}
+	seen := map[int64]bool{}
+	for _, ev := range pending(t, last, n+1) {
+		if seen[ev.Sequence] {
+			t.Fatalf("sequence %d used twice", ev.Sequence)
+		}
+		seen[ev.Sequence] = true
+	}
+	if len(seen) != n+1 {
+		t.Fatalf("%d distinct sequences, want %d", len(seen), n+1)
+	}
 }

@@ -10,7 +10,10 @@ import (
 	"github.com/sety-io/sety/setyerr"
 )
 
-func testOutbox(t *testing.T, newStores NewStores) {
+// TestOutbox checks that events round-trip through the outbox in commit
+// order and that a subject's sequence numbers never repeat.
+func TestOutbox(t *testing.T, newStores NewStores, f Features) {
+	newStores = seeded(newStores)
 	ctx := context.Background()
 
 	t.Run("EventsRoundTripOldestFirst", func(t *testing.T) {
@@ -38,6 +41,11 @@ func testOutbox(t *testing.T, newStores NewStores) {
 		if _, err := st.GetIncident(ctx, tenantA, dup.ID); !setyerr.Is(err, setyerr.NotFound) {
 			t.Fatal("a failed create left its incident behind")
 		}
+		// Nor does an event id.
+		ev = eventFor(t, incident.TypeCreated, dup)
+		ev.ID = want[1].ID
+		_, _, err = st.CreateIncident(ctx, dup, ev)
+		wantKind(t, err, setyerr.Conflict)
 		two, err := stores.OutboxReader().PendingEvents(ctx, 2)
 		must(t, err)
 		if len(two) != 2 || two[0].ID != want[0].ID {

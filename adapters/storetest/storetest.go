@@ -12,22 +12,77 @@ import (
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 )
 
-// NewStores returns fresh, empty stores for one test; the adapter cleans up
-// with t.Cleanup.
-type NewStores func(tb testing.TB) sety.Stores
+// Stores is what the suite tests: the stores an adapter gives Sety, and a
+// reader of its outbox, which only the suite needs, to check that every
+// change commits its events with it.
+type Stores interface {
+	sety.Stores
+	OutboxReader() outbox.Reader
+}
 
-// Run runs the whole suite against the adapter newStores builds.
-func Run(t *testing.T, newStores NewStores) {
-	newStores = seeded(newStores)
-	t.Run("Auth", func(t *testing.T) { testAuth(t, newStores) })
-	t.Run("Incidents", func(t *testing.T) { testIncidents(t, newStores) })
-	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStores) })
-	t.Run("Dispatch", func(t *testing.T) { testDispatch(t, newStores) })
-	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStores) })
-	t.Run("Access", func(t *testing.T) { testAccess(t, newStores) })
+// NewStores returns fresh, empty stores for one test; the adapter cleans up
+// with tb.Cleanup.
+type NewStores func(tb testing.TB) Stores
+
+// Features says what an adapter can do beyond what every adapter must. The
+// zero value claims nothing more, and the suite runs the tests every
+// adapter passes. A feature exists only where backends truly differ.
+type Features struct {
+	// Reopen returns a second, independent handle on the database s is
+	// over, as another process sharing it would open: its own connections
+	// and caches, the same data. The adapter closes it with tb.Cleanup.
+	//
+	// Nil means the stores cannot be shared by several instances (memory:
+	// the data lives in one Go value). When set, each domain also checks
+	// that instances sharing one database behave as one: an idempotency key
+	// raced from both handles makes one incident; concurrent updates of an
+	// incident through both lose none; a responder claimed by concurrent
+	// incident updates through both goes to exactly one; both read one
+	// access code key, and a code's uses are counted once across both;
+	// events committed through either are each fanned out once, by either;
+	// a delivery leased through one is not claimed through the other until
+	// its lease expires, and then the first owner's FinishAttempt is
+	// Conflict.
+	Reopen func(tb testing.TB, s Stores) Stores
+}
+
+// Run runs every domain's tests against the adapter newStores builds, each
+// as a subtest named after its domain. An adapter's conformance test is one
+// call:
+//
+//	func TestConformance(t *testing.T) { storetest.Run(t, newStores, storetest.Features{}) }
+func Run(t *testing.T, newStores NewStores, f Features) {
+	t.Run("Auth", func(t *testing.T) { TestAuth(t, newStores, f) })
+	t.Run("Incidents", func(t *testing.T) { TestIncidents(t, newStores, f) })
+	t.Run("Outbox", func(t *testing.T) { TestOutbox(t, newStores, f) })
+	t.Run("Dispatch", func(t *testing.T) { TestDispatch(t, newStores, f) })
+	t.Run("Webhooks", func(t *testing.T) { TestWebhooks(t, newStores, f) })
+	t.Run("Access", func(t *testing.T) { TestAccess(t, newStores, f) })
+}
+
+// single returns a parallel test of fn over one handle on a fresh database.
+func single(newStores NewStores, fn func(*testing.T, []Stores)) func(*testing.T) {
+	return func(t *testing.T) {
+		t.Parallel()
+		fn(t, []Stores{newStores(t)})
+	}
+}
+
+// shared returns a parallel test of fn over two handles on one fresh
+// database, the second from Features.Reopen; without Reopen it is skipped.
+func shared(newStores NewStores, f Features, fn func(*testing.T, []Stores)) func(*testing.T) {
+	return func(t *testing.T) {
+		t.Parallel()
+		if f.Reopen == nil {
+			t.Skip("Features.Reopen is nil: these stores cannot be shared by several instances")
+		}
+		first := newStores(t)
+		fn(t, []Stores{first, f.Reopen(t, first)})
+	}
 }
 
 // base is the time fixtures start at; stored times are UTC milliseconds.
@@ -54,6 +109,18 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pending returns the events s has not published, and fails the test
+// unless there are want of them (want < 0: any number).
+func pending(t testing.TB, s Stores, want int) []outbox.Event {
+	t.Helper()
+	events, err := s.OutboxReader().PendingEvents(context.Background(), 1000)
+	must(t, err)
+	if want >= 0 && len(events) != want {
+		t.Fatalf("%d pending events, want %d", len(events), want)
+	}
+	return events
 }
 
 // sameJSON fails unless got and want are deeply equal, showing both as JSON.
@@ -83,7 +150,7 @@ func fixtureID(t testing.TB, prefix string) string {
 // seeded wraps newStores so every test starts with the organizations of
 // tenantA and tenantB, which keys and incidents refer to.
 func seeded(newStores NewStores) NewStores {
-	return func(t testing.TB) sety.Stores {
+	return func(t testing.TB) Stores {
 		stores := newStores(t)
 		for _, id := range []string{tenantA.OrgID, tenantB.OrgID} {
 			org := &auth.Organization{ID: id, Name: id, Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(base)}

@@ -40,7 +40,10 @@ func planAll(t testing.TB) func(outbox.Event, []*webhook.Endpoint) []*webhook.De
 	}
 }
 
-func testWebhooks(t *testing.T, newStores NewStores) {
+// TestWebhooks checks the webhook store and queue: endpoints, fan-out of the
+// outbox, leases and attempts, and the delivery log with redelivery.
+func TestWebhooks(t *testing.T, newStores NewStores, f Features) {
+	newStores = seeded(newStores)
 	ctx := context.Background()
 
 	t.Run("Endpoints", func(t *testing.T) {
@@ -92,7 +95,7 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 	t.Run("FanOutCreatesDeliveriesAndPublishes", func(t *testing.T) {
 		t.Parallel()
 		stores := newStores(t)
-		st, inc := stores.WebhookStore(), stores.IncidentStore()
+		st, q, inc := stores.WebhookStore(), stores.WebhookQueue(), stores.IncidentStore()
 		all := newEndpoint(t, tenantA, "incident.*")
 		created := newEndpoint(t, tenantA, "incident.created")
 		disabled := newEndpoint(t, tenantA, "*")
@@ -108,15 +111,13 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 			return incident.Effects{Events: []outbox.Event{eventFor(t, "incident.cancelled", cur)}}, nil
 		})
 		must(t, err)
-		n, err := st.FanOut(ctx, 10, planAll(t))
+		n, err := q.FanOut(ctx, 10, planAll(t))
 		must(t, err)
 		if n != 2 {
 			t.Fatalf("fanned out %d events, want 2", n)
 		}
-		if pending, _ := stores.OutboxReader().PendingEvents(ctx, 10); len(pending) != 0 {
-			t.Fatalf("%d events still pending after fan-out", len(pending))
-		}
-		if n, _ := st.FanOut(ctx, 10, planAll(t)); n != 0 {
+		pending(t, stores, 0)
+		if n, _ := q.FanOut(ctx, 10, planAll(t)); n != 0 {
 			t.Fatalf("second fan-out took %d events", n)
 		}
 		for e, want := range map[*webhook.Endpoint]int{all: 2, created: 1, disabled: 0, otherEnv: 0} {
@@ -128,85 +129,10 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 		}
 	})
 
-	t.Run("LeasesAndAttempts", func(t *testing.T) {
-		t.Parallel()
-		stores := newStores(t)
-		st := stores.WebhookStore()
-		e := newEndpoint(t, tenantA, "*")
-		must(t, st.CreateEndpoint(ctx, e))
-		ev := outbox.Event{ID: fixtureID(t, "evt"), OrgID: tenantA.OrgID, Environment: "live", Type: "ping", SubjectID: e.ID, Sequence: 1, Data: []byte(`{"a":1}`), CreatedAt: base}
-		d := &webhook.Delivery{ID: fixtureID(t, "whd"), EndpointID: e.ID, EventID: ev.ID, EventType: "ping", Status: webhook.Pending,
-			NextAttemptAt: clock.At(base), CreatedAt: clock.At(base), OrgID: tenantA.OrgID, Environment: auth.Live}
-		must(t, st.AddDelivery(ctx, ev, d))
-		if pending, _ := stores.OutboxReader().PendingEvents(ctx, 10); len(pending) != 0 {
-			t.Fatal("a ping event is waiting for fan-out")
-		}
-		if jobs, _ := st.ClaimDeliveries(ctx, "w1", base.Add(-time.Second), base, 10); len(jobs) != 0 {
-			t.Fatal("claimed a delivery before it was due")
-		}
-		// Racing workers: exactly one gets the delivery.
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		winners := []string{}
-		for i := range 6 {
-			owner := fmt.Sprintf("w%d", i)
-			wg.Go(func() {
-				jobs, err := st.ClaimDeliveries(ctx, owner, base, base.Add(time.Minute), 10)
-				if err != nil {
-					t.Error(err)
-				}
-				if len(jobs) > 0 {
-					mu.Lock()
-					winners = append(winners, owner)
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		if len(winners) != 1 {
-			t.Fatalf("%d workers claimed the delivery, want 1", len(winners))
-		}
-		winner := winners[0]
-		// Until the lease expires nobody else gets it; after, someone may.
-		if jobs, _ := st.ClaimDeliveries(ctx, "late", base.Add(59*time.Second), base.Add(2*time.Minute), 10); len(jobs) != 0 {
-			t.Fatal("claimed a leased delivery")
-		}
-		jobs, err := st.ClaimDeliveries(ctx, "late", base.Add(time.Minute), base.Add(2*time.Minute), 10)
-		must(t, err)
-		if len(jobs) != 1 || jobs[0].Event.ID != ev.ID || string(jobs[0].Event.Data) != `{"a":1}` || jobs[0].Endpoint.Secret != e.Secret {
-			t.Fatalf("job %+v", jobs)
-		}
-		// The first owner lost its lease: its record is refused.
-		err = st.FinishAttempt(ctx, winner, d.ID, func(*webhook.Delivery, *webhook.Endpoint) error { return nil })
-		wantKind(t, err, setyerr.Conflict)
-		must(t, st.FinishAttempt(ctx, "late", d.ID, func(d *webhook.Delivery, e *webhook.Endpoint) error {
-			code, body, ms := 503, "busy", int64(12)
-			d.Attempts, d.Status, d.ResponseStatus, d.ResponseBody, d.DurationMs = 1, webhook.Pending, &code, &body, &ms
-			d.LastAttemptAt, d.NextAttemptAt = clock.At(base.Add(time.Minute)), clock.At(base.Add(time.Minute+5*time.Second))
-			e.FailingSince = base.Add(time.Minute)
-			return nil
-		}))
-		got, err := st.GetDelivery(ctx, tenantA, e.ID, d.ID)
-		must(t, err)
-		if got.Attempts != 1 || *got.ResponseStatus != 503 || *got.ResponseBody != "busy" || !got.NextAttemptAt.Equal(base.Add(time.Minute+5*time.Second)) {
-			t.Fatalf("after the attempt %+v", got)
-		}
-		if ep, _ := st.GetEndpoint(ctx, tenantA, e.ID); !ep.FailingSince.Equal(base.Add(time.Minute)) {
-			t.Fatal("endpoint change not stored")
-		}
-		// Finishing ended the lease: it is claimable when due again.
-		if jobs, _ := st.ClaimDeliveries(ctx, "w9", base.Add(time.Minute+5*time.Second), base.Add(3*time.Minute), 10); len(jobs) != 1 {
-			t.Fatal("the retry is not claimable when due")
-		}
-		// Deliveries of a disabled endpoint wait.
-		_, err = st.UpdateEndpoint(ctx, tenantA, e.ID, func(e *webhook.Endpoint) error { e.Status = webhook.Disabled; return nil })
-		must(t, err)
-		if jobs, _ := st.ClaimDeliveries(ctx, "w10", base.Add(time.Hour), base.Add(2*time.Hour), 10); len(jobs) != 0 {
-			t.Fatal("claimed a delivery of a disabled endpoint")
-		}
-		_, err = st.GetDelivery(ctx, tenantB, e.ID, d.ID)
-		wantKind(t, err, setyerr.NotFound)
-	})
+	t.Run("LeasesAndAttempts", single(newStores, leases))
+	t.Run("SharedLeases", shared(newStores, f, leases))
+	t.Run("ConcurrentFanOut", single(newStores, fanOutOnce))
+	t.Run("SharedFanOut", shared(newStores, f, fanOutOnce))
 
 	t.Run("ListAndRedeliver", func(t *testing.T) {
 		t.Parallel()
@@ -241,5 +167,160 @@ func testWebhooks(t *testing.T, newStores NewStores) {
 		other := re.Clone()
 		other.ID, other.OrgID = fixtureID(t, "whd"), tenantB.OrgID
 		wantKind(t, st.InsertDelivery(ctx, other), setyerr.NotFound)
+		// Ids are unique: a delivery's, and an event's.
+		wantKind(t, st.InsertDelivery(ctx, re), setyerr.Conflict)
+		evID := fixtureID(t, "evt")
+		ping := outbox.Event{ID: evID, OrgID: tenantA.OrgID, Environment: "live", Type: "ping", SubjectID: evID, Sequence: 1, Data: []byte(`{}`), CreatedAt: base}
+		again := re.Clone()
+		again.EventID = evID
+		wantKind(t, st.AddDelivery(ctx, ping, again), setyerr.Conflict)
+		again.ID = fixtureID(t, "whd")
+		must(t, st.AddDelivery(ctx, ping, again))
+		ping.SubjectID = fixtureID(t, "evt")
+		again.ID = fixtureID(t, "whd")
+		wantKind(t, st.AddDelivery(ctx, ping, again), setyerr.Conflict)
+		if _, total, _ := st.ListDeliveries(ctx, tenantA, e.ID, "", 0, 10); total != 5 {
+			t.Fatalf("%d deliveries after refused adds, want 5", total)
+		}
 	})
+}
+
+// leases adds a due delivery, has six workers claim it at once through the
+// handles in turn, and checks that exactly one gets it, that nobody else
+// does until the lease expires, that the first owner's attempt is refused
+// once another took the delivery over, and that an attempt is recorded.
+func leases(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	st, q := handles[0].WebhookStore(), handles[0].WebhookQueue()
+	e := newEndpoint(t, tenantA, "*")
+	must(t, st.CreateEndpoint(ctx, e))
+	ev := outbox.Event{ID: fixtureID(t, "evt"), OrgID: tenantA.OrgID, Environment: "live", Type: "ping", SubjectID: e.ID, Sequence: 1, Data: []byte(`{"a":1}`), CreatedAt: base}
+	d := &webhook.Delivery{ID: fixtureID(t, "whd"), EndpointID: e.ID, EventID: ev.ID, EventType: "ping", Status: webhook.Pending,
+		NextAttemptAt: clock.At(base), CreatedAt: clock.At(base), OrgID: tenantA.OrgID, Environment: auth.Live}
+	must(t, st.AddDelivery(ctx, ev, d))
+	pending(t, handles[0], 0) // a ping never waits for fan-out
+	if jobs, _ := q.ClaimDeliveries(ctx, "w1", base.Add(-time.Second), base, 10); len(jobs) != 0 {
+		t.Fatal("claimed a delivery before it was due")
+	}
+	// Racing workers: exactly one gets the delivery.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	winners := []int{}
+	for i := range 6 {
+		q := handles[i%len(handles)].WebhookQueue()
+		wg.Go(func() {
+			jobs, err := q.ClaimDeliveries(ctx, fmt.Sprintf("w%d", i), base, base.Add(time.Minute), 10)
+			if err != nil {
+				t.Error(err)
+			}
+			if len(jobs) > 0 {
+				mu.Lock()
+				winners = append(winners, i)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(winners) != 1 {
+		t.Fatalf("%d workers claimed the delivery, want 1", len(winners))
+	}
+	// The winner works through its handle, a late worker through the next.
+	winner, mine := fmt.Sprintf("w%d", winners[0]), handles[winners[0]%len(handles)].WebhookQueue()
+	late := handles[(winners[0]+1)%len(handles)].WebhookQueue()
+	// Until the lease expires nobody else gets it; after, someone may.
+	if jobs, _ := late.ClaimDeliveries(ctx, "late", base.Add(59*time.Second), base.Add(2*time.Minute), 10); len(jobs) != 0 {
+		t.Fatal("claimed a leased delivery")
+	}
+	jobs, err := late.ClaimDeliveries(ctx, "late", base.Add(time.Minute), base.Add(2*time.Minute), 10)
+	must(t, err)
+	if len(jobs) != 1 || jobs[0].Event.ID != ev.ID || string(jobs[0].Event.Data) != `{"a":1}` || jobs[0].Endpoint.Secret != e.Secret {
+		t.Fatalf("job %+v", jobs)
+	}
+	// The first owner lost its lease: its record is refused.
+	err = mine.FinishAttempt(ctx, winner, d.ID, func(*webhook.Delivery, *webhook.Endpoint) error { return nil })
+	wantKind(t, err, setyerr.Conflict)
+	must(t, late.FinishAttempt(ctx, "late", d.ID, func(d *webhook.Delivery, e *webhook.Endpoint) error {
+		code, body, ms := 503, "busy", int64(12)
+		d.Attempts, d.Status, d.ResponseStatus, d.ResponseBody, d.DurationMs = 1, webhook.Pending, &code, &body, &ms
+		d.LastAttemptAt, d.NextAttemptAt = clock.At(base.Add(time.Minute)), clock.At(base.Add(time.Minute+5*time.Second))
+		e.FailingSince = base.Add(time.Minute)
+		return nil
+	}))
+	// Every handle sees the attempt.
+	got, err := handles[len(handles)-1].WebhookStore().GetDelivery(ctx, tenantA, e.ID, d.ID)
+	must(t, err)
+	if got.Attempts != 1 || *got.ResponseStatus != 503 || *got.ResponseBody != "busy" || !got.NextAttemptAt.Equal(base.Add(time.Minute+5*time.Second)) {
+		t.Fatalf("after the attempt %+v", got)
+	}
+	if ep, _ := st.GetEndpoint(ctx, tenantA, e.ID); !ep.FailingSince.Equal(base.Add(time.Minute)) {
+		t.Fatal("endpoint change not stored")
+	}
+	// Finishing ended the lease: it is claimable when due again.
+	if jobs, _ := q.ClaimDeliveries(ctx, "w9", base.Add(time.Minute+5*time.Second), base.Add(3*time.Minute), 10); len(jobs) != 1 {
+		t.Fatal("the retry is not claimable when due")
+	}
+	// Deliveries of a disabled endpoint wait.
+	_, err = st.UpdateEndpoint(ctx, tenantA, e.ID, func(e *webhook.Endpoint) error { e.Status = webhook.Disabled; return nil })
+	must(t, err)
+	if jobs, _ := q.ClaimDeliveries(ctx, "w10", base.Add(time.Hour), base.Add(2*time.Hour), 10); len(jobs) != 0 {
+		t.Fatal("claimed a delivery of a disabled endpoint")
+	}
+	_, err = st.GetDelivery(ctx, tenantB, e.ID, d.ID)
+	wantKind(t, err, setyerr.NotFound)
+}
+
+// fanOutOnce commits events through the handles in turn while workers on
+// every handle fan out at once, and checks that each event became exactly
+// one delivery.
+func fanOutOnce(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	e := newEndpoint(t, tenantA, "*")
+	must(t, handles[0].WebhookStore().CreateEndpoint(ctx, e))
+	const events = 12
+	var wg sync.WaitGroup
+	for i := range events {
+		st := handles[i%len(handles)].IncidentStore()
+		inc := newIncident(t, tenantA, base.Add(time.Duration(i)*time.Second))
+		ev := eventFor(t, incident.TypeCreated, inc)
+		wg.Go(func() {
+			_, _, err := st.CreateIncident(ctx, inc, ev)
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	taken := make([]int, 2*len(handles))
+	for i := range taken {
+		q := handles[i%len(handles)].WebhookQueue()
+		wg.Go(func() {
+			for range events {
+				n, err := q.FanOut(ctx, 2, planAll(t))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				taken[i] += n
+			}
+		})
+	}
+	wg.Wait()
+	for _, h := range handles { // what a worker started late finds
+		n, err := h.WebhookQueue().FanOut(ctx, events, planAll(t))
+		must(t, err)
+		taken[0] += n
+		pending(t, h, 0)
+	}
+	total := 0
+	for _, n := range taken {
+		total += n
+	}
+	deliveries, _, err := handles[len(handles)-1].WebhookStore().ListDeliveries(ctx, tenantA, e.ID, "", 0, 2*events)
+	must(t, err)
+	seen := map[string]bool{}
+	for _, d := range deliveries {
+		seen[d.EventID] = true
+	}
+	if total != events || len(deliveries) != events || len(seen) != events {
+		t.Fatalf("fan-outs took %d events and made %d deliveries of %d events, want %d of each", total, len(deliveries), len(seen), events)
+	}
 }
