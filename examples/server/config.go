@@ -25,6 +25,7 @@ type config struct {
 	codeKey       string
 	plan          string
 	rateLimits    bool
+	consoleTiles  string
 }
 
 // parseConfig reads args, falling back to getenv for flags not given.
@@ -45,6 +46,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.plan, "plan", "enterprise", "plan of the organization created on an empty database: starter, growth or enterprise (SETY_PLAN)")
 	fs.BoolVar(&c.rateLimits, "rate-limits", true, "enforce the plans' requests per minute; false for benchmarks (SETY_RATE_LIMITS)")
 	fs.BoolVar(&c.console, "console", false, "mount the operations console: responders and status reports (SETY_CONSOLE=1)")
+	fs.StringVar(&c.consoleTiles, "console-tiles", "", "map tile URL template of the web console at /console, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; default none: a drawn graticule, for offline use (SETY_CONSOLE_TILES)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

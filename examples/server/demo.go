@@ -27,12 +27,14 @@ const (
 // has (the planted hot spots add 40 % more).
 const demoHistory = 25_000
 
-// loadDemo gives the oldest organization's live environment a pool of
-// responders spread within 30 km of central Lagos, so live incidents there
-// get assigned within seconds, and feeds the threat engine a synthetic year
-// of incidents there (as external reports: they are not stored, and are fed
-// again at every start), so every threat endpoint has something to show.
-// The pool is added once; both are seeded, so every demo looks the same.
+// loadDemo gives the oldest organization a pool of responders spread within
+// 30 km of central Lagos, in its live environment (so live incidents there
+// get assigned within seconds) and in its test environment (so a console
+// signed in with a test key shows them too; drills never use the pool), and
+// feeds the threat engine a synthetic year of incidents there (as external
+// reports: they are not stored, and are fed again at every start), so every
+// threat endpoint has something to show. Each pool is added once; both are
+// seeded, so every demo looks the same.
 func loadDemo(ctx context.Context, s *sety.Sety, log *slog.Logger) error {
 	threat.LagosYear(time.Now().UTC(), demoHistory, 6).Generate(s.Threat.Add)
 	s.Threat.Refresh()
@@ -41,7 +43,17 @@ func loadDemo(ctx context.Context, s *sety.Sety, log *slog.Logger) error {
 	if err != nil || len(orgs) == 0 {
 		return err
 	}
-	tenant := auth.Tenant{OrgID: orgs[0].ID, Env: auth.Live}
+	for _, env := range []auth.Environment{auth.Live, auth.Test} {
+		if err := loadDemoResponders(ctx, s, log, auth.Tenant{OrgID: orgs[0].ID, Env: env}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadDemoResponders adds the demo pool to tenant's environment, unless it
+// already has responders.
+func loadDemoResponders(ctx context.Context, s *sety.Sety, log *slog.Logger, tenant auth.Tenant) error {
 	_, total, err := s.Incidents.ListResponders(ctx, tenant, incident.ResponderFilter{Limit: 1})
 	if err != nil || total > 0 {
 		return err
@@ -62,6 +74,6 @@ func loadDemo(ctx context.Context, s *sety.Sety, log *slog.Logger) error {
 			return err
 		}
 	}
-	log.Info("demo: loaded a responder pool around Lagos", "org_id", tenant.OrgID, "responders", demoResponders, "radius_km", demoRadiusKm)
+	log.Info("demo: loaded a responder pool around Lagos", "org_id", tenant.OrgID, "environment", tenant.Env, "responders", demoResponders, "radius_km", demoRadiusKm)
 	return nil
 }

@@ -1,61 +1,19 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/golang/mock/gomock"
 
-	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/mock"
-	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 )
-
-// server is the example server's handler over a store, with its logs and
-// an all-scope live key.
-type server struct {
-	handler http.Handler
-	logs    *syncBuffer
-	key     string
-}
-
-func newServer(t *testing.T, stores sety.Stores) *server {
-	t.Helper()
-	logs := &syncBuffer{}
-	s, err := sety.New(stores, sety.WithLogger(newLogger(logs, "json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	org, err := s.Auth.CreateOrganization(ctx, "Acme Rides", auth.Growth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := s.Auth.IssueKey(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Live}, auth.KeySpec{Name: "test", Scopes: []auth.Scope{auth.All}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler, _ := newHandler(s, newLogger(logs, "json"))
-	return &server{handler: handler, logs: logs, key: key}
-}
-
-func (s *server) serve(method, path, body string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+s.key)
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	s.handler.ServeHTTP(rec, req)
-	return rec
-}
 
 func TestRequestLogs(t *testing.T) {
 	s := newServer(t, memory.New())
@@ -111,22 +69,4 @@ func TestPanicsBecome500(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError || body["message"] != "internal error" || body["code"] != 500.0 || !strings.Contains(logs.String(), "secret.go") {
 		t.Fatalf("%d %v; logs %s", rec.Code, body, logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes by the logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

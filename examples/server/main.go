@@ -24,6 +24,7 @@ import (
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/sqlite"
+	"github.com/sety-io/sety/examples/server/console"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/webhook"
 )
@@ -93,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	handler, _ := newHandler(s, log)
+	handler, _ := newHandlerWithConsole(s, log, console.Config{Tiles: cfg.consoleTiles})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
