@@ -1,8 +1,11 @@
 package sety_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,4 +108,56 @@ func TestAccessOverHTTP(t *testing.T) {
 	wantStatus(t, h.do(http.MethodGet, "/access-logs", readOnly, nil), http.StatusOK)
 	wantStatus(t, h.do(http.MethodPost, "/access-codes/validate", readOnly, `{"code":"1","site":"x"}`), http.StatusForbidden, "access:write")
 	wantStatus(t, h.do(http.MethodGet, "/access-codes", h.key(h.org, auth.Live, auth.IncidentsRead), nil), http.StatusForbidden, "access:read")
+}
+
+// Issue 11: twenty gates presenting one single-use code at once locked the
+// site for everyone (1 ok, 5 used_up, 14 locked). A spent code is not a
+// guess: one visitor is let in, nineteen are told used_up, and the next
+// visitor's code works; only codes that match nothing lock the site.
+func TestSpentCodeDoesNotLockTheGate(t *testing.T) {
+	h := newSQLiteHarness(t)
+	create := func(body string) string {
+		return wantStatus(t, h.do(http.MethodPost, "/access-codes", h.live, body), http.StatusCreated)["code"].(string)
+	}
+	once := create(`{"site":"lekki-gardens","visitor":{"name":"Tolu Bakare"},"max_uses":1}`)
+	next := create(`{"site":"lekki-gardens","visitor":{"name":"Ada Obi"}}`)
+	const n = 20
+	reasons := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			rec := h.do(http.MethodPost, "/access-codes/validate", h.live, `{"code":"`+once+`","site":"lekki-gardens","gate":"North"}`)
+			var body struct{ Reason string }
+			_ = json.Unmarshal(rec.Body.Bytes(), &body)
+			reasons[i] = fmt.Sprint(rec.Code, " ", body.Reason)
+		})
+	}
+	wg.Wait()
+	count := map[string]int{}
+	for _, r := range reasons {
+		count[r]++
+	}
+	if count["200 ok"] != 1 || count["200 used_up"] != n-1 {
+		t.Fatalf("answers %v, want 1 ok and %d used_up", count, n-1)
+	}
+	res := wantStatus(t, h.do(http.MethodPost, "/access-codes/validate", h.live, `{"code":"`+next+`","site":"lekki-gardens"}`), http.StatusOK)
+	if res["reason"] != "ok" {
+		t.Fatalf("the next visitor after %d refusals of a spent code: %v", n-1, res["reason"])
+	}
+	// Five guesses do lock the site, for every code, for 10 minutes.
+	validate := func(code string) any {
+		return wantStatus(t, h.do(http.MethodPost, "/access-codes/validate", h.live, `{"code":"`+code+`","site":"lekki-gardens"}`), http.StatusOK)["reason"]
+	}
+	for i := range 5 {
+		if r := validate("0000000"); r != "not_found" {
+			t.Fatalf("guess %d: %v", i+1, r)
+		}
+	}
+	if r := validate(next); r != "locked" {
+		t.Fatalf("after five guesses: %v, want locked", r)
+	}
+	h.clock.Advance(10 * time.Minute)
+	if r := validate(next); r != "ok" {
+		t.Fatalf("after the lock: %v, want ok", r)
+	}
 }

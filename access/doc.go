@@ -11,8 +11,11 @@
 // not_yet_valid, expired) and, when the code is good and check-in is asked,
 // counts the use and opens the visit in one store transaction: a code with
 // max_uses n is never used n+1 times, however many gates race. Five
-// failures at one site within 10 minutes lock that site's validation for
-// 10 minutes (locked), against guessing.
+// guesses at one site within 10 minutes lock that site's validation for
+// 10 minutes (locked), against guessing. A guess is a code that matches no
+// code of the tenant at the site (not_found); a real code refused as used
+// up, expired, not yet valid or revoked is not a guess and never locks the
+// site, so a visitor retrying a spent code cannot shut the gate on others.
 //
 // Visits are checked out once (409 after), at a time not before the
 // check-in nor in the future; a visit still open after expected_until is an

@@ -114,7 +114,8 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		ID: "validate-access-code", Method: http.MethodPost, Path: "/access-codes/validate", Tag: "Access codes", Summary: "Validate access code",
 		Description: "Checks a code at a gate. 200 whatever the verdict: `valid` and `reason` say whether and why not. A valid code with `check_in` " +
 			"(default) opens the visit in the same transaction that counts the use, so a code is never used more than `max_uses` times. " +
-			"Five failures at a site within 10 minutes lock its validation for 10 minutes (`reason: locked`).",
+			"Five guesses at a site (codes that match no code of the organization there: `not_found`) within 10 minutes lock its validation " +
+			"for 10 minutes (`reason: locked`). A real code that is used up, expired, not yet valid or revoked is not a guess and never locks the site.",
 		Scope: write, Errors: []int{bad, large},
 	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *validateInput) (*httpapi.Output[*ValidationResult], error) {
 		return httpapi.Reply(svc.Validate(ctx, tenant, in.Body))

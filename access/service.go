@@ -32,8 +32,8 @@ type Config struct {
 	// database: with it, a 6-digit code's hash is cheap to reverse. Without
 	// one, the service uses a random key kept in the store.
 	CodeKey []byte
-	// Lockout is the brute-force rule; default 5 refusals in 10 min lock
-	// a site for 10 min.
+	// Lockout is the brute-force rule; default 5 guesses (not_found) in
+	// 10 min lock a site for 10 min.
 	Lockout Lockout
 }
 
@@ -249,7 +249,7 @@ type ValidateRequest struct {
 
 // Validate checks a code at a gate and, if it is valid and check-in is
 // asked, counts the use and opens the visit. The result says why a code
-// failed; repeated failures lock the site.
+// failed; repeated guesses (codes that match nothing) lock the site.
 func (s *Service) Validate(ctx context.Context, tenant auth.Tenant, req ValidateRequest) (*ValidationResult, error) {
 	if err := checkSite("site", req.Site); err != nil {
 		return nil, err

@@ -191,8 +191,8 @@ func TestMaxUsesUnderConcurrentValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	// A lockout that never trips here: the refusals are the used-up code's.
-	f := newFixture(t, db, sety.WithAccessLockout(access.Lockout{Failures: 1000, Window: time.Minute, Lock: time.Minute}))
+	// The default lockout: refusals of a used-up code are not guesses.
+	f := newFixture(t, db)
 	c, digits := f.code(t, access.CreateCodeRequest{MaxUses: intp(5)})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -214,6 +214,58 @@ func TestMaxUsesUnderConcurrentValidation(t *testing.T) {
 	_, logs, _ := f.s.Access.Logs(f.ctx, f.tenant, access.LogFilter{Limit: 100})
 	if reasons[access.ReasonOK] != 5 || reasons[access.ReasonUsedUp] != 35 || got.Uses != 5 || logs != 5 {
 		t.Fatalf("reasons %v, uses %d, logs %d", reasons, got.Uses, logs)
+	}
+}
+
+// The finding of issue 11: twenty gates presenting a single-use code at
+// once gave 1 ok, 5 used_up and 14 locked, and locked every visitor out of
+// the site for 10 minutes. Only guesses count towards the lockout.
+func TestSpentCodeNeverLocksTheSite(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), &sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f := newFixture(t, db) // the default lockout: 5 guesses in 10 minutes
+	_, once := f.code(t, access.CreateCodeRequest{MaxUses: intp(1)})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	reasons := map[string]int{}
+	for range 20 {
+		wg.Go(func() {
+			res, err := f.s.Access.Validate(f.ctx, f.tenant, access.ValidateRequest{Code: once, Site: "lekki-gardens"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			reasons[res.Reason]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if reasons[access.ReasonOK] != 1 || reasons[access.ReasonUsedUp] != 19 {
+		t.Fatalf("reasons %v, want 1 ok and 19 used_up", reasons)
+	}
+	// Expired, not yet valid and revoked codes, presented again and again,
+	// are not guesses either.
+	_, expired := f.code(t, access.CreateCodeRequest{ValidUntil: clock.At(t0.Add(time.Minute))})
+	_, early := f.code(t, access.CreateCodeRequest{ValidFrom: clock.At(t0.Add(time.Hour)), ValidUntil: clock.At(t0.Add(2 * time.Hour))})
+	revoked, revokedDigits := f.code(t, access.CreateCodeRequest{})
+	if _, err := f.s.Access.RevokeCode(f.ctx, f.tenant, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, good := f.code(t, access.CreateCodeRequest{ValidUntil: clock.At(t0.Add(3 * time.Hour))})
+	f.clk.Advance(2 * time.Minute)
+	for range 10 {
+		for digits, want := range map[string]string{once: access.ReasonUsedUp, expired: access.ReasonExpired, early: access.ReasonNotYetValid, revokedDigits: access.ReasonRevoked} {
+			if r := f.validate(t, digits, "lekki-gardens"); r.Reason != want {
+				t.Fatalf("got %s, want %s", r.Reason, want)
+			}
+		}
+	}
+	if r := f.validate(t, good, "lekki-gardens"); r.Reason != access.ReasonOK {
+		t.Fatalf("a good code after 60 refusals of real codes: %s, want ok", r.Reason)
 	}
 }
 

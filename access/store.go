@@ -36,9 +36,12 @@ type Store interface {
 	// are several; nil if none) and asks decide. An accepted decision with
 	// a Log (a check-in) counts one use — refused as ReasonUsedUp if that
 	// would exceed max_uses, whatever the concurrency — and stores the log
-	// and events in the same transaction; one without a Log only answers. A refusal is recorded, and the
-	// refusal that makes v.Lockout.Failures within v.Lockout.Window locks
-	// the site for v.Lockout.Lock.
+	// and events in the same transaction; one without a Log only answers.
+	// A guess — no code matched, so decide was given nil — is recorded,
+	// and the guess that makes v.Lockout.Failures within v.Lockout.Window
+	// locks the site for v.Lockout.Lock. A refusal of a code that exists
+	// (used up, expired, revoked...) is not a guess: it is never recorded
+	// and never locks.
 	Validate(ctx context.Context, tenant auth.Tenant, v Validation, decide func(*AccessCode) (Decision, error)) (*ValidationResult, error)
 
 	// CreateLog inserts a log and its event.
@@ -89,8 +92,9 @@ type Validation struct {
 	Lockout Lockout
 }
 
-// Lockout is the brute-force rule: Failures refusals for one site within
-// Window lock its validation for Lock.
+// Lockout is the brute-force rule: Failures guesses (codes that match no
+// code of the tenant at the site) for one site within Window lock its
+// validation for Lock. Refusals of real codes never count.
 type Lockout struct {
 	Failures int
 	Window   time.Duration

@@ -157,19 +157,22 @@ func (m *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access
 	if d.Reason == access.ReasonOK {
 		if code.MaxUses != nil && code.Uses >= *code.MaxUses {
 			res.Reason = access.ReasonUsedUp
-		} else {
-			if err := s.checkEvents(d.Events); err != nil {
-				return nil, err
-			}
-			code.Uses++
-			view.Uses = code.Uses
-			s.logs[d.Log.ID] = cloneLog(d.Log)
-			res.AccessLog = cloneLog(d.Log)
-			s.appendEvents(d.Events)
-			return res, nil
+			return res, nil // a real code, spent: not a guess
 		}
+		if err := s.checkEvents(d.Events); err != nil {
+			return nil, err
+		}
+		code.Uses++
+		view.Uses = code.Uses
+		s.logs[d.Log.ID] = cloneLog(d.Log)
+		res.AccessLog = cloneLog(d.Log)
+		s.appendEvents(d.Events)
+		return res, nil
 	}
-	// A refusal counts towards the lockout.
+	if code != nil {
+		return res, nil // a real code refused (used up, expired...): not a guess
+	}
+	// A guess counts towards the lockout.
 	recent := []time.Time{v.Now}
 	for _, at := range s.siteFailures[key] {
 		if at.After(v.Now.Add(-v.Lockout.Window)) {

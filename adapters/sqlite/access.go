@@ -189,7 +189,10 @@ func (s *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access
 			}
 			res.Reason = access.ReasonUsedUp
 		}
-		return recordFailure(ctx, tx, tenant, v)
+		if code != nil {
+			return nil // a real code refused (used up, expired...): not a guess
+		}
+		return recordGuess(ctx, tx, tenant, v)
 	})
 	if err != nil {
 		return nil, translate(err)
@@ -197,8 +200,9 @@ func (s *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access
 	return res, nil
 }
 
-// recordFailure counts a refusal and locks the site when it is one too many.
-func recordFailure(ctx context.Context, tx *sql.Tx, tenant auth.Tenant, v access.Validation) error {
+// recordGuess counts a guess (a code that matched nothing) and locks the
+// site when it is one too many.
+func recordGuess(ctx context.Context, tx *sql.Tx, tenant auth.Tenant, v access.Validation) error {
 	now := v.Now.UnixMilli()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO access_failures (org_id, environment, site, at) VALUES (?, ?, ?, ?)`, tenant.OrgID, tenant.Env, v.Site, now); err != nil {
 		return err

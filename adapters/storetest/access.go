@@ -155,6 +155,60 @@ func TestAccess(t *testing.T, newStores NewStores, f Features) {
 		}
 	})
 
+	t.Run("RefusedRealCodesNeverLock", func(t *testing.T) {
+		t.Parallel()
+		st := newStores(t).AccessStore()
+		one := 1
+		spent := newCode(t, tenantA, "spent", base, base.Add(time.Hour), &one)
+		spent.Uses = 1
+		must(t, st.CreateCode(ctx, spent, base))
+		expired := newCode(t, tenantA, "expired", base.Add(-2*time.Hour), base.Add(-time.Hour), nil)
+		must(t, st.CreateCode(ctx, expired, base.Add(-2*time.Hour)))
+		good := newCode(t, tenantA, "good", base, base.Add(time.Hour), nil)
+		must(t, st.CreateCode(ctx, good, base))
+		validate := func(hash string, reason string, checkIn bool) string {
+			res, err := st.Validate(ctx, tenantA, access.Validation{Hash: []byte(hash), Site: "lekki-gardens", Now: base, Lockout: lockout},
+				func(c *access.AccessCode) (access.Decision, error) {
+					if c == nil {
+						return access.Decision{Reason: access.ReasonNotFound}, nil
+					}
+					if !checkIn {
+						return access.Decision{Reason: reason}, nil
+					}
+					l := newLog(t, tenantA, "lekki-gardens", base)
+					l.Method, l.AccessCodeID = access.MethodCode, &c.ID
+					return access.Decision{Reason: access.ReasonOK, Log: l, Events: []outbox.Event{logEvent(t, l, access.TypeCheckedIn)}}, nil
+				})
+			must(t, err)
+			return res.Reason
+		}
+		// Many more refusals of real codes than the lockout allows guesses:
+		// a spent code whose use the store refuses, and codes the service
+		// refuses (expired, revoked, not yet valid, used up).
+		for range 2 * lockout.Failures {
+			if r := validate("spent", "", true); r != access.ReasonUsedUp {
+				t.Fatalf("a spent code: %s", r)
+			}
+			for _, reason := range []string{access.ReasonExpired, access.ReasonRevoked, access.ReasonNotYetValid, access.ReasonUsedUp} {
+				if r := validate("expired", reason, false); r != reason {
+					t.Fatalf("refused as %s: %s", reason, r)
+				}
+			}
+		}
+		if r := validate("good", access.ReasonOK, false); r != access.ReasonOK {
+			t.Fatalf("after refusals of real codes: %s, want ok", r)
+		}
+		// Guesses still lock.
+		for range lockout.Failures {
+			if r := validate("nothing", "", false); r != access.ReasonNotFound {
+				t.Fatalf("a guess: %s", r)
+			}
+		}
+		if r := validate("good", access.ReasonOK, false); r != access.ReasonLocked {
+			t.Fatalf("after %d guesses: %s, want locked", lockout.Failures, r)
+		}
+	})
+
 	t.Run("Logs", func(t *testing.T) {
 		t.Parallel()
 		st := newStores(t).AccessStore()
@@ -275,7 +329,8 @@ func TestAccess(t *testing.T, newStores NewStores, f Features) {
 
 // countUses has twenty check-ins race for a code of three uses, through the
 // handles in turn, and checks that exactly three were let in, each with its
-// log.
+// log, and that the seventeen refused as used up locked nothing: a spent
+// code is not a guess.
 func countUses(t *testing.T, handles []Stores) {
 	ctx := context.Background()
 	st := handles[0].AccessStore()
@@ -288,7 +343,7 @@ func countUses(t *testing.T, handles []Stores) {
 	for i := range n {
 		st := handles[i%len(handles)].AccessStore()
 		wg.Go(func() {
-			res, err := st.Validate(ctx, tenantA, access.Validation{Hash: []byte("gate"), Site: "lekki-gardens", Now: base, Lockout: access.Lockout{Failures: 100, Window: time.Minute, Lock: time.Minute}},
+			res, err := st.Validate(ctx, tenantA, access.Validation{Hash: []byte("gate"), Site: "lekki-gardens", Now: base, Lockout: lockout},
 				func(c *access.AccessCode) (access.Decision, error) {
 					if c == nil || c.MaxUses != nil && c.Uses >= *c.MaxUses {
 						return access.Decision{Reason: access.ReasonUsedUp}, nil
@@ -323,6 +378,17 @@ func countUses(t *testing.T, handles []Stores) {
 	_, logs, _ := st.ListLogs(ctx, tenantA, access.LogFilter{Limit: 100})
 	if ok != 3 || got.Uses != 3 || logs != 3 {
 		t.Fatalf("%d accepted, uses %d, %d logs; want 3, 3, 3", ok, got.Uses, logs)
+	}
+	// The site is not locked: another visitor's code still validates.
+	other := newCode(t, tenantA, "other", base, base.Add(time.Hour), nil)
+	must(t, st.CreateCode(ctx, other, base))
+	res, err := handles[len(handles)-1].AccessStore().Validate(ctx, tenantA, access.Validation{Hash: []byte("other"), Site: "lekki-gardens", Now: base, Lockout: lockout},
+		func(*access.AccessCode) (access.Decision, error) {
+			return access.Decision{Reason: access.ReasonOK}, nil
+		})
+	must(t, err)
+	if res.Reason != access.ReasonOK {
+		t.Fatalf("after the refusals of a spent code: %s, want ok", res.Reason)
 	}
 }
 
