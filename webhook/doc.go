@@ -11,6 +11,27 @@
 // several processes on one database never attempt a delivery at once, and
 // a crashed worker's deliveries are taken over when its lease expires.
 //
+// # Order
+//
+// One incident's events (one subject's: a visit's too) reach one endpoint
+// one at a time, in sequence order, whichever process committed them and
+// whichever worker claims them: a later event waits while an earlier one
+// is pending — in flight, or waiting for its retry — and goes once the
+// earlier one succeeded or failed for good. Other incidents, and other
+// endpoints, do not wait. A redelivery takes its event's place in the line.
+//
+// # Isolation
+//
+// [Service.Run] is a dispatcher: it claims while attempts run, so a slow
+// endpoint holds only its own slots. Leases are counted in the store, across
+// every worker and process: an endpoint gets at most Config.PerEndpoint
+// attempts at once (4), a tenant's endpoints together Config.PerTenant
+// (16), and a claim takes endpoints and tenants round-robin, so no backlog
+// fills it. An endpoint that keeps failing pauses ([Breaker]: after 5
+// failures in a row, 10 s, doubling to 10 min), then is probed one attempt
+// at a time until one succeeds; the pause is stored on the endpoint, so
+// every worker honours it, and no worker waits on it.
+//
 // # Ports
 //
 // [Store] keeps endpoints and the delivery log, for the Service's requests;

@@ -45,6 +45,12 @@ type Endpoint struct {
 	PreviousExpiresAt time.Time `json:"-"`
 	// FailingSince is the first failed attempt since the last success.
 	FailingSince time.Time `json:"-"`
+	// Failures counts the attempts failed in a row since the last success.
+	// From Config.Breaker.After of them on, every failure pauses the
+	// endpoint: no attempt starts before PausedUntil, and then one at a
+	// time (a probe) until one succeeds.
+	Failures    int       `json:"-"`
+	PausedUntil time.Time `json:"-"`
 }
 
 // Tenant returns the tenant that owns the endpoint.

@@ -32,13 +32,53 @@ type Config struct {
 	Transport http.RoundTripper
 	// Timeout bounds one attempt. Default 10 s, the contract's.
 	Timeout time.Duration
-	// Lease is how long a worker owns the deliveries it claimed. Default 1 min.
+	// Lease is how long a worker owns the deliveries it claimed. Default 1
+	// min; at least twice Timeout.
 	Lease time.Duration
-	// Concurrency is how many deliveries one worker attempts at once. Default 8.
+	// Concurrency is how many deliveries one worker attempts at once.
+	// Default 32.
 	Concurrency int
+	// PerEndpoint is how many attempts one endpoint gets at once, across
+	// every worker and process on the store. Default 4.
+	PerEndpoint int
+	// PerTenant is how many attempts one tenant's endpoints get at once
+	// together, across every worker and process. Default 16.
+	PerTenant int
+	// Breaker pauses an endpoint that keeps failing.
+	Breaker Breaker
 	// PollEvery is how often the worker looks for work nobody woke it for
 	// (events another process committed, retries coming due). Default 1 s.
 	PollEvery time.Duration
+}
+
+// Breaker is the rule that pauses a failing endpoint, so its attempts stop
+// taking workers' time: after After attempts failed in a row, each further
+// failure pauses the endpoint for Pause, doubled for every failure beyond
+// After, at most MaxPause. A paused endpoint's deliveries are not claimed;
+// when the pause ends one attempt at a time goes out (a probe) until one
+// succeeds, which closes the breaker. The state is stored on the endpoint,
+// so every worker honours it. A pause only delays attempts: it neither
+// counts as one nor moves the retry schedule.
+type Breaker struct {
+	After    int           // default 5
+	Pause    time.Duration // default 10 s
+	MaxPause time.Duration // default 10 min
+}
+
+// pause is how long the endpoint pauses after its failures-th failure in a
+// row (zero: not yet).
+func (b Breaker) pause(failures int) time.Duration {
+	if failures < b.After {
+		return 0
+	}
+	d := b.Pause
+	for range failures - b.After {
+		if d >= b.MaxPause {
+			break
+		}
+		d *= 2
+	}
+	return min(d, b.MaxPause)
 }
 
 // RotationOverlap is how long a rotated-out secret keeps signing.
@@ -76,9 +116,26 @@ func NewService(store Store, queue Queue, cfg Config) *Service {
 	if s.cfg.Lease <= 0 {
 		s.cfg.Lease = time.Minute
 	}
+	s.cfg.Lease = max(s.cfg.Lease, 2*s.cfg.Timeout)
 	if s.cfg.Concurrency <= 0 {
-		s.cfg.Concurrency = 8
+		s.cfg.Concurrency = 32
 	}
+	if s.cfg.PerEndpoint <= 0 {
+		s.cfg.PerEndpoint = 4
+	}
+	if s.cfg.PerTenant <= 0 {
+		s.cfg.PerTenant = 16
+	}
+	if s.cfg.Breaker.After <= 0 {
+		s.cfg.Breaker.After = 5
+	}
+	if s.cfg.Breaker.Pause <= 0 {
+		s.cfg.Breaker.Pause = 10 * time.Second
+	}
+	if s.cfg.Breaker.MaxPause <= 0 {
+		s.cfg.Breaker.MaxPause = 10 * time.Minute
+	}
+	s.cfg.Breaker.MaxPause = max(s.cfg.Breaker.MaxPause, s.cfg.Breaker.Pause)
 	if s.cfg.PollEvery <= 0 {
 		s.cfg.PollEvery = time.Second
 	}

@@ -70,13 +70,36 @@ type Queue interface {
 	// once; an error takes none.
 	FanOut(ctx context.Context, limit int, plan func(ev outbox.Event, endpoints []*Endpoint) []*Delivery) (int, error)
 
-	// ClaimDeliveries leases to owner, until until, up to limit pending
-	// deliveries of enabled endpoints that are due at now and not in an
-	// unexpired lease, earliest due first (then in insertion order). A
-	// delivery is in at most one unexpired lease: of concurrent claims,
-	// exactly one gets it, and nobody else does until until has passed.
-	// Each Job holds copies of the delivery, its endpoint and its event.
-	ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]Job, error)
+	// ClaimDeliveries leases to c.Owner, until c.Until, up to c.Limit
+	// deliveries that are claimable at c.Now, and returns them in the order
+	// below. Each Job holds copies of the delivery, its endpoint and its
+	// event.
+	//
+	// A delivery is claimable when it is pending, due (NextAttemptAt at or
+	// before Now) and not in an unexpired lease (lease until after Now);
+	// its endpoint is enabled and not paused (PausedUntil at or before
+	// Now); and it is first in its line. A line is the pending deliveries
+	// of one endpoint and one subject (the event's SubjectID: an incident,
+	// a visit), ordered by the event's Sequence, then by insertion: a
+	// delivery is first when no delivery earlier in its line is pending
+	// (due or not, leased or not) and none of its line is in an unexpired
+	// lease. So one incident's events reach one endpoint one at a time, in
+	// sequence order, whichever workers claim them.
+	//
+	// Leases are counted across every owner: an endpoint is never in more
+	// than c.PerEndpoint unexpired leases (one while its Failures are at
+	// least c.ProbeAfter: a probe), nor a tenant's endpoints together in
+	// more than c.PerTenant. The claim is fair: each endpoint offers its
+	// claimable deliveries by (NextAttemptAt, insertion), as many as its
+	// room; each tenant takes its endpoints' offers round-robin (the first
+	// of each endpoint, ordered by (NextAttemptAt, insertion), then the
+	// second of each...), as many as its room; and the claim takes the
+	// tenants' picks round-robin the same way, up to Limit. One endpoint's
+	// or one tenant's backlog never fills a claim.
+	//
+	// A delivery is in at most one unexpired lease: of concurrent claims,
+	// exactly one gets it, and nobody else does until Until has passed.
+	ClaimDeliveries(ctx context.Context, c Claim) ([]Job, error)
 
 	// FinishAttempt records an attempt of a delivery leased by owner: it
 	// calls change with the delivery and its endpoint, stores both and ends
@@ -85,6 +108,22 @@ type Queue interface {
 	// does an error from change (returned as it is). A delivery that no
 	// longer exists (its endpoint was deleted) is setyerr.NotFound.
 	FinishAttempt(ctx context.Context, owner, deliveryID string, change func(*Delivery, *Endpoint) error) error
+}
+
+// Claim is what a worker asks ClaimDeliveries for.
+type Claim struct {
+	Owner string    // who takes the leases
+	Now   time.Time // what is due, and which leases have expired
+	Until time.Time // when the new leases expire
+	Limit int       // how many deliveries at most
+
+	// PerEndpoint caps the unexpired leases of one endpoint (by every
+	// owner, this claim's included); PerTenant those of one tenant's
+	// endpoints together. ProbeAfter is the Failures at which an endpoint
+	// gets one lease at a time. Zero or less: no cap.
+	PerEndpoint int
+	PerTenant   int
+	ProbeAfter  int
 }
 
 // Job is a leased delivery with what attempting it needs.

@@ -10,87 +10,185 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/sety-io/sety/clock"
-	"github.com/sety-io/sety/internal/loop"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 )
 
-// batch is how many events one fan-out, and how many deliveries one claim,
-// takes at most.
+// batch is how many events one fan-out takes at most.
 const batch = 100
 
-// Tick turns committed events into deliveries and attempts every delivery
-// that is due, and returns how many attempts it made. Run calls it; tests
-// call it after moving the clock.
-func (s *Service) Tick(ctx context.Context) (int, error) {
+// fanOut turns every committed event into its deliveries.
+func (s *Service) fanOut(ctx context.Context) error {
 	for {
 		n, err := s.queue.FanOut(ctx, batch, s.plan)
 		if err != nil {
-			return 0, fmt.Errorf("fan out events: %w", err)
+			return fmt.Errorf("fan out events: %w", err)
 		}
 		if n < batch {
-			break
+			return nil
 		}
 	}
-	now := s.now()
-	until := now.Add(s.cfg.Lease)
-	jobs, err := s.queue.ClaimDeliveries(ctx, s.owner, now, until, batch)
-	if err != nil {
-		return 0, fmt.Errorf("claim deliveries: %w", err)
-	}
-	// Endpoints are served in parallel; one endpoint's deliveries go in
-	// order, so a receiver mostly sees an incident's events in sequence.
-	var order []string
-	byEndpoint := map[string][]Job{}
-	for _, job := range jobs {
-		id := job.Endpoint.ID
-		if _, ok := byEndpoint[id]; !ok {
-			order = append(order, id)
-		}
-		byEndpoint[id] = append(byEndpoint[id], job)
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, s.cfg.Concurrency)
-	)
-	for _, id := range order {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			for _, job := range byEndpoint[id] {
-				// Never start an attempt the lease might not outlive: another
-				// worker could take the delivery over mid-attempt. A skipped
-				// delivery is claimed again when its lease expires.
-				if s.now().Add(s.cfg.Timeout).After(until) {
-					continue
-				}
-				if err := s.deliver(ctx, job); err != nil {
-					mu.Lock()
-					errs = append(errs, fmt.Errorf("delivery %s: %w", job.Delivery.ID, err))
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return len(jobs), errors.Join(errs...)
 }
 
-// Run delivers until ctx ends: it ticks every PollEvery (a safety net for
-// events committed by another process), and at once after Wake or Notify.
-func (s *Service) Run(ctx context.Context) {
-	loop.Run(ctx, loop.Loop{Name: "webhook worker", Every: s.cfg.PollEvery, Wake: s.wake, Log: s.log}, func(ctx context.Context) (bool, error) {
-		n, err := s.Tick(ctx)
-		return n == batch, err
+// claim leases up to limit claimable deliveries to this worker, under the
+// configured caps, and returns them with the end of their lease.
+func (s *Service) claim(ctx context.Context, limit int) ([]Job, time.Time, error) {
+	now := s.now()
+	until := now.Add(s.cfg.Lease)
+	jobs, err := s.queue.ClaimDeliveries(ctx, Claim{
+		Owner: s.owner, Now: now, Until: until, Limit: limit,
+		PerEndpoint: s.cfg.PerEndpoint, PerTenant: s.cfg.PerTenant, ProbeAfter: s.cfg.Breaker.After,
 	})
+	if err != nil {
+		return nil, until, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return jobs, until, nil
+}
+
+// pool runs a worker's attempts, each in its own goroutine, at most
+// Config.Concurrency at once. Its owner (Tick or Run, one goroutine) starts
+// attempts and collects their ends; nothing else touches running.
+type pool struct {
+	s       *Service
+	running int
+	done    chan error // one per finished attempt: its error or nil
+}
+
+func (s *Service) newPool() *pool {
+	return &pool{s: s, done: make(chan error, s.cfg.Concurrency)}
+}
+
+// free is how many more attempts may start now.
+func (p *pool) free() int { return p.s.cfg.Concurrency - p.running }
+
+// start begins an attempt of every job, leased until until.
+func (p *pool) start(ctx context.Context, jobs []Job, until time.Time) {
+	for _, job := range jobs {
+		p.running++
+		go func() {
+			// Never start an attempt the lease might not outlive: another
+			// worker could take the delivery over mid-attempt. A skipped
+			// delivery is claimed again when its lease expires.
+			if p.s.now().Add(p.s.cfg.Timeout).After(until) {
+				p.done <- nil
+				return
+			}
+			if err := p.s.deliver(ctx, job); err != nil {
+				p.done <- fmt.Errorf("delivery %s: %w", job.Delivery.ID, err)
+				return
+			}
+			p.done <- nil
+		}()
+	}
+}
+
+// wait blocks until an attempt ends and returns its error.
+func (p *pool) wait() error {
+	err := <-p.done
+	p.running--
+	return err
+}
+
+// Tick turns committed events into deliveries and attempts every delivery
+// that is due, and returns how many attempts it made. It claims while
+// attempts run, as Run does, and returns once nothing more is claimable and
+// every attempt has ended: the next of an incident's events to an endpoint
+// is claimed as soon as the one before it succeeded, in the same Tick. Tests
+// call it after moving the clock; Run is the worker of a server.
+func (s *Service) Tick(ctx context.Context) (int, error) {
+	if err := s.fanOut(ctx); err != nil {
+		return 0, err
+	}
+	p := s.newPool()
+	var errs []error
+	attempts := 0
+	for {
+		if free := p.free(); free > 0 {
+			jobs, until, err := s.claim(ctx, free)
+			if err != nil {
+				errs = append(errs, err)
+				for p.running > 0 {
+					errs = append(errs, p.wait())
+				}
+				break
+			}
+			p.start(ctx, jobs, until)
+			attempts += len(jobs)
+			if len(jobs) == free {
+				continue // full: more may be claimable once a slot frees
+			}
+		}
+		if p.running == 0 {
+			break
+		}
+		errs = append(errs, p.wait())
+	}
+	return attempts, errors.Join(errs...)
+}
+
+// Run delivers until ctx ends. It is a dispatcher: it claims whenever it
+// has free slots and there may be work (an attempt ended, Wake or Notify,
+// or every PollEvery, a safety net for events another process committed and
+// retries coming due), and never waits for a running attempt before
+// claiming more, so a slow endpoint holds only its own slots. Attempts
+// still running when ctx ends are cut short and left to their leases.
+func (s *Service) Run(ctx context.Context) {
+	ticker := time.NewTicker(s.cfg.PollEvery)
+	defer ticker.Stop()
+	p := s.newPool()
+	defer func() {
+		for p.running > 0 {
+			p.wait()
+		}
+	}()
+	logErr := func(err error) {
+		if err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "webhook worker", "error", err)
+		}
+	}
+	fanOut, claim := true, true
+	for {
+		if fanOut {
+			logErr(s.fanOut(ctx))
+			fanOut = false
+		}
+		if free := p.free(); claim && free > 0 {
+			jobs, until, err := s.claim(ctx, free)
+			logErr(err)
+			p.start(ctx, jobs, until)
+			// A short batch took everything claimable; a full one may have
+			// left more, claimed as slots free.
+			claim = false
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-p.done:
+			p.running--
+			logErr(err)
+			// Collect the attempts that ended meanwhile, so one claim
+			// refills all their slots.
+			for drained := false; !drained; {
+				select {
+				case err := <-p.done:
+					p.running--
+					logErr(err)
+				default:
+					drained = true
+				}
+			}
+			claim = true
+		case <-s.wake:
+			fanOut, claim = true, true
+		case <-ticker.C:
+			fanOut, claim = true, true
+		}
+	}
 }
 
 // plan makes one delivery per enabled endpoint of the event's tenant that
@@ -162,10 +260,12 @@ func (s *Service) deliver(ctx context.Context, job Job) error {
 	return s.record(ctx, job, now, resp, text, elapsed, err)
 }
 
-// record stores an attempt's outcome: success on a 2xx only; a 410
-// disables the endpoint; other failures follow RetrySchedule, and an
-// endpoint that failed everything for DisableAfter is disabled.
+// record stores an attempt's outcome: success on a 2xx only, which closes
+// the endpoint's breaker; a 410 disables the endpoint; other failures follow
+// RetrySchedule, count towards the breaker, and an endpoint that failed
+// everything for DisableAfter is disabled.
 func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http.Response, text string, elapsed time.Duration, callErr error) error {
+	ended := s.now().UTC().Truncate(time.Millisecond)
 	err := s.queue.FinishAttempt(ctx, s.owner, job.Delivery.ID, func(d *Delivery, e *Endpoint) error {
 		d.Attempts++
 		d.LastAttemptAt = clock.At(now.UTC().Truncate(time.Millisecond))
@@ -183,7 +283,7 @@ func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http
 		switch {
 		case resp != nil && resp.StatusCode >= 200 && resp.StatusCode < 300:
 			d.Status, d.NextAttemptAt = Succeeded, clock.Time{}
-			e.FailingSince = time.Time{}
+			e.FailingSince, e.Failures, e.PausedUntil = time.Time{}, 0, time.Time{}
 			return nil
 		case resp != nil && resp.StatusCode == http.StatusGone:
 			d.Status, d.NextAttemptAt = Failed, clock.Time{}
@@ -192,6 +292,10 @@ func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http
 		}
 		if e.FailingSince.IsZero() {
 			e.FailingSince = now
+		}
+		e.Failures++
+		if pause := s.cfg.Breaker.pause(e.Failures); pause > 0 && ended.Add(pause).After(e.PausedUntil) {
+			e.PausedUntil = ended.Add(pause)
 		}
 		if now.Sub(e.FailingSince) >= DisableAfter {
 			disable(e, now, "every delivery failed for 5 days")
@@ -203,10 +307,16 @@ func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http
 		}
 		return nil
 	})
-	if setyerr.Is(err, setyerr.Conflict) {
+	switch {
+	case setyerr.Is(err, setyerr.Conflict):
 		// The lease expired and another worker took the delivery over: its
 		// record of the attempt wins; ours is dropped, not double counted.
 		s.log.WarnContext(ctx, "webhook lease lost", "delivery_id", job.Delivery.ID)
+		return nil
+	case setyerr.Is(err, setyerr.NotFound):
+		// The endpoint was deleted, with its deliveries, during the
+		// attempt: there is nothing left to record, and nothing wrong.
+		s.log.InfoContext(ctx, "webhook endpoint deleted during an attempt", "delivery_id", job.Delivery.ID, "endpoint_id", job.Endpoint.ID)
 		return nil
 	}
 	return err

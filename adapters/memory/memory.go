@@ -33,6 +33,7 @@ type Store struct {
 
 	endpoints   map[string]*webhook.Endpoint
 	deliveries  map[string]*delivery
+	pending     map[string]*delivery // the deliveries whose status is pending
 	deliverySeq int
 
 	codeKey      []byte
@@ -70,6 +71,7 @@ func New() *Store {
 		available:    map[auth.Tenant]*availableIndex{},
 		endpoints:    map[string]*webhook.Endpoint{},
 		deliveries:   map[string]*delivery{},
+		pending:      map[string]*delivery{},
 	}
 }
 

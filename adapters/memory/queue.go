@@ -2,9 +2,9 @@ package memory
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/outbox"
@@ -55,33 +55,114 @@ func (m *webhookQueue) eventByID(id string) (outbox.Event, bool) {
 	return ev, true
 }
 
-func (m *webhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]webhook.Job, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var due []*delivery
-	for _, d := range m.deliveries {
-		e := m.endpoints[d.d.EndpointID]
-		if d.d.Status == webhook.Pending && e != nil && e.Status == webhook.Enabled &&
-			!d.d.NextAttemptAt.After(now) && !d.leaseUntil.After(now) {
-			due = append(due, d)
+// line is one endpoint's deliveries of one subject, which go out one at a
+// time in sequence order.
+type line struct{ endpoint, subject string }
+
+// earlier reports whether a goes before b in their line.
+func earlier(a, b *delivery) bool {
+	return a.sequence < b.sequence || a.sequence == b.sequence && a.seq < b.seq
+}
+
+// byDue orders claimable deliveries by due time, then insertion.
+func byDue(a, b *delivery) int {
+	if c := a.d.NextAttemptAt.Compare(b.d.NextAttemptAt.Time); c != 0 {
+		return c
+	}
+	return a.seq - b.seq
+}
+
+// roundRobin merges groups (each in its order) by rank within the group,
+// then by due time: the first of every group, then the second... It keeps
+// at most room(group) of each group.
+func roundRobin[K comparable](groups map[K][]*delivery, room func(K) int) []*delivery {
+	type ranked struct {
+		d    *delivery
+		rank int
+	}
+	var all []ranked
+	for k, ds := range groups {
+		for i, d := range ds[:min(len(ds), max(0, room(k)))] {
+			all = append(all, ranked{d, i})
 		}
 	}
-	slices.SortFunc(due, func(a, b *delivery) int {
-		if c := a.d.NextAttemptAt.Compare(b.d.NextAttemptAt.Time); c != 0 {
-			return c
+	slices.SortFunc(all, func(a, b ranked) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
 		}
-		return a.seq - b.seq
+		return byDue(a.d, b.d)
 	})
+	out := make([]*delivery, len(all))
+	for i, r := range all {
+		out[i] = r.d
+	}
+	return out
+}
+
+func (m *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// What is in flight (unexpired leases), and the first of every line.
+	perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
+	busy, first := map[line]bool{}, map[line]*delivery{}
+	for _, d := range m.pending {
+		l := line{d.d.EndpointID, d.subject}
+		if d.leaseUntil.After(c.Now) {
+			perEndpoint[d.d.EndpointID]++
+			perTenant[d.d.Tenant()]++
+			busy[l] = true
+		}
+		if f := first[l]; f == nil || earlier(d, f) {
+			first[l] = d
+		}
+	}
+	offers := map[string][]*delivery{}
+	for l, d := range first {
+		e := m.endpoints[l.endpoint]
+		if busy[l] || e == nil || e.Status != webhook.Enabled || e.PausedUntil.After(c.Now) || d.d.NextAttemptAt.After(c.Now) {
+			continue
+		}
+		offers[l.endpoint] = append(offers[l.endpoint], d)
+	}
+	byTenant := map[auth.Tenant]map[string][]*delivery{}
+	for id, ds := range offers {
+		slices.SortFunc(ds, byDue)
+		t := m.endpoints[id].Tenant()
+		if byTenant[t] == nil {
+			byTenant[t] = map[string][]*delivery{}
+		}
+		byTenant[t][id] = ds
+	}
+	picks := map[auth.Tenant][]*delivery{}
+	for t, endpoints := range byTenant {
+		picks[t] = roundRobin(endpoints, func(id string) int {
+			limit := c.PerEndpoint
+			if c.ProbeAfter > 0 && m.endpoints[id].Failures >= c.ProbeAfter {
+				limit = 1
+			}
+			return capRoom(limit, perEndpoint[id])
+		})
+	}
+	chosen := roundRobin(picks, func(t auth.Tenant) int { return capRoom(c.PerTenant, perTenant[t]) })
 	var jobs []webhook.Job
-	for _, d := range due[:min(limit, len(due))] {
+	for _, d := range chosen[:min(c.Limit, len(chosen))] {
 		ev, ok := m.eventByID(d.d.EventID)
 		if !ok {
 			continue
 		}
-		d.leaseOwner, d.leaseUntil = owner, until
+		d.leaseOwner, d.leaseUntil = c.Owner, c.Until
 		jobs = append(jobs, webhook.Job{Delivery: d.d.Clone(), Endpoint: m.endpoints[d.d.EndpointID].Clone(), Event: ev})
 	}
 	return jobs, nil
+}
+
+// capRoom is how many more leases a cap leaves when used are held; a cap of
+// zero or less is none.
+func capRoom(limit, used int) int {
+	if limit <= 0 {
+		return math.MaxInt
+	}
+	return limit - used
 }
 
 func (m *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
@@ -102,7 +183,7 @@ func (m *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 	if err := change(nd, ne); err != nil {
 		return err
 	}
-	m.deliveries[id] = &delivery{d: nd, seq: d.seq}
+	(*Store)(m).putDelivery(&delivery{d: nd, seq: d.seq, subject: d.subject, sequence: d.sequence})
 	m.endpoints[e.ID] = ne
 	return nil
 }

@@ -10,18 +10,39 @@ import (
 	"github.com/sety-io/sety/webhook"
 )
 
-// delivery is a stored delivery with its lease.
+// delivery is a stored delivery with its lease and its place in its line:
+// the subject and sequence of its event.
 type delivery struct {
 	d          *webhook.Delivery
 	seq        int // insertion order: deliveries due together go in it
+	subject    string
+	sequence   int64
 	leaseOwner string
 	leaseUntil time.Time
 }
 
-// addDelivery stores d; callers hold mu.
+// addDelivery stores d, of an event already stored; callers hold mu.
 func (s *Store) addDelivery(d *webhook.Delivery) {
 	s.deliverySeq++
-	s.deliveries[d.ID] = &delivery{d: d.Clone(), seq: s.deliverySeq}
+	ev := s.events[s.eventAt[d.EventID]]
+	s.putDelivery(&delivery{d: d.Clone(), seq: s.deliverySeq, subject: ev.SubjectID, sequence: ev.Sequence})
+}
+
+// putDelivery stores d and keeps the index of pending deliveries, which
+// the worker's claims read; callers hold mu.
+func (s *Store) putDelivery(d *delivery) {
+	s.deliveries[d.d.ID] = d
+	if d.d.Status == webhook.Pending {
+		s.pending[d.d.ID] = d
+	} else {
+		delete(s.pending, d.d.ID)
+	}
+}
+
+// dropDelivery removes delivery id; callers hold mu.
+func (s *Store) dropDelivery(id string) {
+	delete(s.deliveries, id)
+	delete(s.pending, id)
 }
 
 type webhookStore Store
@@ -87,7 +108,7 @@ func (m *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, i
 	delete(m.endpoints, id)
 	for did, d := range m.deliveries {
 		if d.d.EndpointID == id {
-			delete(m.deliveries, did)
+			(*Store)(m).dropDelivery(did)
 		}
 	}
 	return nil
@@ -144,6 +165,9 @@ func (m *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) 
 	}
 	if _, ok := m.deliveries[d.ID]; ok {
 		return errDuplicate(d.ID)
+	}
+	if _, ok := m.eventAt[d.EventID]; !ok {
+		return setyerr.E(setyerr.NotFound, "event %s not found", d.EventID)
 	}
 	(*Store)(m).addDelivery(d)
 	return nil

@@ -7,7 +7,6 @@ package mock
 import (
 	context "context"
 	reflect "reflect"
-	time "time"
 
 	gomock "github.com/golang/mock/gomock"
 	auth "github.com/sety-io/sety/auth"
@@ -195,18 +194,18 @@ func (m *WebhookQueue) EXPECT() *WebhookQueueMockRecorder {
 }
 
 // ClaimDeliveries mocks base method.
-func (m *WebhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]webhook.Job, error) {
+func (m *WebhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ClaimDeliveries", ctx, owner, now, until, limit)
+	ret := m.ctrl.Call(m, "ClaimDeliveries", ctx, c)
 	ret0, _ := ret[0].([]webhook.Job)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // ClaimDeliveries indicates an expected call of ClaimDeliveries.
-func (mr *WebhookQueueMockRecorder) ClaimDeliveries(ctx, owner, now, until, limit interface{}) *gomock.Call {
+func (mr *WebhookQueueMockRecorder) ClaimDeliveries(ctx, c interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClaimDeliveries", reflect.TypeOf((*WebhookQueue)(nil).ClaimDeliveries), ctx, owner, now, until, limit)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ClaimDeliveries", reflect.TypeOf((*WebhookQueue)(nil).ClaimDeliveries), ctx, c)
 }
 
 // FanOut mocks base method.

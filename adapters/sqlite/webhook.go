@@ -19,21 +19,22 @@ type webhookStore DB
 var errDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
 
 const selectEndpoint = `SELECT id, org_id, environment, url, description, events, status, disabled_reason, secret,
-	previous_secret, previous_expires_at, failing_since, created_at, updated_at FROM webhook_endpoints`
+	previous_secret, previous_expires_at, failing_since, failures, paused_until, created_at, updated_at FROM webhook_endpoints`
 
 var endpointTable = table[*webhook.Endpoint]{sel: selectEndpoint, scan: scanEndpoint, notFound: webhook.ErrEndpointNotFound}
 
 func scanEndpoint(row rowScanner) (*webhook.Endpoint, error) {
 	var (
-		e                                  webhook.Endpoint
-		events                             string
-		prev                               sql.NullString
-		prevExp, failing, created, updated sql.NullInt64
+		e                                          webhook.Endpoint
+		events                                     string
+		prev                                       sql.NullString
+		prevExp, failing, paused, created, updated sql.NullInt64
 	)
 	if err := row.Scan(&e.ID, &e.OrgID, &e.Environment, &e.URL, &e.Description, &events, &e.Status, &e.DisabledReason,
-		&e.Secret, &prev, &prevExp, &failing, &created, &updated); err != nil {
+		&e.Secret, &prev, &prevExp, &failing, &e.Failures, &paused, &created, &updated); err != nil {
 		return nil, err
 	}
+	e.PausedUntil = fromMillis(paused)
 	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
 		return nil, fmt.Errorf("decode events of %s: %w", e.ID, err)
 	}
@@ -52,7 +53,7 @@ func endpointArgs(e *webhook.Endpoint) ([]any, error) {
 		prev = sql.NullString{String: e.PreviousSecret, Valid: true}
 	}
 	return []any{e.URL, e.Description, string(events), e.Status, e.DisabledReason, e.Secret, prev,
-		millis(e.PreviousExpiresAt), millis(e.FailingSince), e.UpdatedAt.UnixMilli()}, nil
+		millis(e.PreviousExpiresAt), millis(e.FailingSince), e.Failures, millis(e.PausedUntil), e.UpdatedAt.UnixMilli()}, nil
 }
 
 func (s *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) error {
@@ -61,8 +62,8 @@ func (s *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) 
 		return err
 	}
 	_, err = s.write.ExecContext(ctx, `INSERT INTO webhook_endpoints (url, description, events, status, disabled_reason, secret,
-		previous_secret, previous_expires_at, failing_since, updated_at, id, org_id, environment, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, e.ID, e.OrgID, e.Environment, e.CreatedAt.UnixMilli())...)
+		previous_secret, previous_expires_at, failing_since, failures, paused_until, updated_at, id, org_id, environment, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, e.ID, e.OrgID, e.Environment, e.CreatedAt.UnixMilli())...)
 	return translate(err)
 }
 
@@ -82,7 +83,8 @@ func updateEndpoint(ctx context.Context, tx *sql.Tx, e *webhook.Endpoint) error 
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET url = ?, description = ?, events = ?, status = ?, disabled_reason = ?,
-		secret = ?, previous_secret = ?, previous_expires_at = ?, failing_since = ?, updated_at = ? WHERE id = ?`, append(args, e.ID)...)
+		secret = ?, previous_secret = ?, previous_expires_at = ?, failing_since = ?, failures = ?, paused_until = ?, updated_at = ?
+		WHERE id = ?`, append(args, e.ID)...)
 	return err
 }
 
@@ -112,11 +114,20 @@ func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, i
 	}))
 }
 
+// insertDelivery stores d with its event's subject and sequence: its place
+// in its line. An event not in the store is setyerr.NotFound.
 func insertDelivery(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, endpoint_id, org_id, environment, event_id, event_type, status,
-		attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.EndpointID, d.OrgID, d.Environment, d.EventID, d.EventType, d.Status, d.Attempts, millis(d.NextAttemptAt.Time), d.CreatedAt.UnixMilli())
-	return err
+	res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, endpoint_id, org_id, environment, event_id, event_type, status,
+		attempts, next_attempt_at, created_at, subject_id, sequence)
+		SELECT ?, ?, ?, ?, id, ?, ?, ?, ?, ?, subject_id, sequence FROM outbox_events WHERE id = ?`,
+		d.ID, d.EndpointID, d.OrgID, d.Environment, d.EventType, d.Status, d.Attempts, millis(d.NextAttemptAt.Time), d.CreatedAt.UnixMilli(), d.EventID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return setyerr.E(setyerr.NotFound, "event %s not found", d.EventID)
+	}
+	return nil
 }
 
 func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {

@@ -46,7 +46,10 @@ type Features struct {
 	// events committed through either are each fanned out once, by either;
 	// a delivery leased through one is not claimed through the other until
 	// its lease expires, and then the first owner's FinishAttempt is
-	// Conflict.
+	// Conflict; leases taken through either count against the caps of a
+	// claim through the other; one incident's deliveries, committed and
+	// claimed through both, are claimed one at a time in sequence order;
+	// and an endpoint paused through one is paused for the other.
 	Reopen func(tb testing.TB, s Stores) Stores
 }
 

@@ -22,6 +22,7 @@ func newEndpoint(t testing.TB, tenant auth.Tenant, events ...string) *webhook.En
 		ID: fixtureID(t, "we"), URL: "https://example.com/hooks?x='1'", Events: events, Status: webhook.Enabled,
 		Description: ptr("ops; DROP TABLE"), CreatedAt: clock.At(base), UpdatedAt: clock.At(base), OrgID: tenant.OrgID, Environment: tenant.Env,
 		Secret: "whsec_c2VjcmV0", PreviousSecret: "whsec_b2xk", PreviousExpiresAt: base.Add(time.Hour), FailingSince: base.Add(-time.Hour),
+		Failures: 2, PausedUntil: base.Add(-time.Minute),
 	}
 }
 
@@ -131,6 +132,12 @@ func TestWebhooks(t *testing.T, newStores NewStores, f Features) {
 
 	t.Run("LeasesAndAttempts", single(newStores, leases))
 	t.Run("SharedLeases", shared(newStores, f, leases))
+	t.Run("FairClaims", single(newStores, fairClaims))
+	t.Run("SharedFairClaims", shared(newStores, f, fairClaims))
+	t.Run("LineOrder", single(newStores, lineOrder))
+	t.Run("SharedLineOrder", shared(newStores, f, lineOrder))
+	t.Run("Breaker", single(newStores, breaker))
+	t.Run("SharedBreaker", shared(newStores, f, breaker))
 	t.Run("ConcurrentFanOut", single(newStores, fanOutOnce))
 	t.Run("SharedFanOut", shared(newStores, f, fanOutOnce))
 
@@ -199,7 +206,7 @@ func leases(t *testing.T, handles []Stores) {
 		NextAttemptAt: clock.At(base), CreatedAt: clock.At(base), OrgID: tenantA.OrgID, Environment: auth.Live}
 	must(t, st.AddDelivery(ctx, ev, d))
 	pending(t, handles[0], 0) // a ping never waits for fan-out
-	if jobs, _ := q.ClaimDeliveries(ctx, "w1", base.Add(-time.Second), base, 10); len(jobs) != 0 {
+	if jobs, _ := q.ClaimDeliveries(ctx, claimAll("w1", base.Add(-time.Second), base)); len(jobs) != 0 {
 		t.Fatal("claimed a delivery before it was due")
 	}
 	// Racing workers: exactly one gets the delivery.
@@ -209,7 +216,7 @@ func leases(t *testing.T, handles []Stores) {
 	for i := range 6 {
 		q := handles[i%len(handles)].WebhookQueue()
 		wg.Go(func() {
-			jobs, err := q.ClaimDeliveries(ctx, fmt.Sprintf("w%d", i), base, base.Add(time.Minute), 10)
+			jobs, err := q.ClaimDeliveries(ctx, claimAll(fmt.Sprintf("w%d", i), base, base.Add(time.Minute)))
 			if err != nil {
 				t.Error(err)
 			}
@@ -228,10 +235,10 @@ func leases(t *testing.T, handles []Stores) {
 	winner, mine := fmt.Sprintf("w%d", winners[0]), handles[winners[0]%len(handles)].WebhookQueue()
 	late := handles[(winners[0]+1)%len(handles)].WebhookQueue()
 	// Until the lease expires nobody else gets it; after, someone may.
-	if jobs, _ := late.ClaimDeliveries(ctx, "late", base.Add(59*time.Second), base.Add(2*time.Minute), 10); len(jobs) != 0 {
+	if jobs, _ := late.ClaimDeliveries(ctx, claimAll("late", base.Add(59*time.Second), base.Add(2*time.Minute))); len(jobs) != 0 {
 		t.Fatal("claimed a leased delivery")
 	}
-	jobs, err := late.ClaimDeliveries(ctx, "late", base.Add(time.Minute), base.Add(2*time.Minute), 10)
+	jobs, err := late.ClaimDeliveries(ctx, claimAll("late", base.Add(time.Minute), base.Add(2*time.Minute)))
 	must(t, err)
 	if len(jobs) != 1 || jobs[0].Event.ID != ev.ID || string(jobs[0].Event.Data) != `{"a":1}` || jobs[0].Endpoint.Secret != e.Secret {
 		t.Fatalf("job %+v", jobs)
@@ -256,13 +263,13 @@ func leases(t *testing.T, handles []Stores) {
 		t.Fatal("endpoint change not stored")
 	}
 	// Finishing ended the lease: it is claimable when due again.
-	if jobs, _ := q.ClaimDeliveries(ctx, "w9", base.Add(time.Minute+5*time.Second), base.Add(3*time.Minute), 10); len(jobs) != 1 {
+	if jobs, _ := q.ClaimDeliveries(ctx, claimAll("w9", base.Add(time.Minute+5*time.Second), base.Add(3*time.Minute))); len(jobs) != 1 {
 		t.Fatal("the retry is not claimable when due")
 	}
 	// Deliveries of a disabled endpoint wait.
 	_, err = st.UpdateEndpoint(ctx, tenantA, e.ID, func(e *webhook.Endpoint) error { e.Status = webhook.Disabled; return nil })
 	must(t, err)
-	if jobs, _ := q.ClaimDeliveries(ctx, "w10", base.Add(time.Hour), base.Add(2*time.Hour), 10); len(jobs) != 0 {
+	if jobs, _ := q.ClaimDeliveries(ctx, claimAll("w10", base.Add(time.Hour), base.Add(2*time.Hour))); len(jobs) != 0 {
 		t.Fatal("claimed a delivery of a disabled endpoint")
 	}
 	_, err = st.GetDelivery(ctx, tenantB, e.ID, d.ID)

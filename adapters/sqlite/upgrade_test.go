@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/webhook"
+)
+
+// openAtVersion creates a database at path with the embedded migrations up
+// to version applied, as an earlier release left it, and returns a raw
+// handle on it to write rows as that release did.
+func openAtVersion(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=synchronous(OFF)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	raw.SetMaxOpenConns(1)
+	if _, err := raw.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	for v := 1; v <= version; v++ {
+		names, err := migrationNames(v)
+		if err != nil || len(names) != 1 {
+			t.Fatalf("migration %d: %v %v", v, names, err)
+		}
+		body, err := migrations.ReadFile(names[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec(string(body)); err != nil {
+			t.Fatalf("migration %d: %v", v, err)
+		}
+		if _, err := raw.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, v, names[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return raw
+}
+
+func migrationNames(version int) ([]string, error) {
+	return fs.Glob(migrations, fmt.Sprintf("migrations/%04d_*.sql", version))
+}
+
+func exec(t *testing.T, db *sql.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// A database of release 6 with webhook deliveries in flight upgrades: each
+// delivery gets its event's subject and sequence, keeps its insertion
+// order, and the worker claims the incident's deliveries in sequence order.
+func TestUpgradeKeepsDeliveriesInTheirLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sety.db")
+	old := openAtVersion(t, path, 6)
+	at := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC).UnixMilli()
+	exec(t, old, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ('org_0000000000000001', 'Acme', 'growth', 'active', ?)`, at)
+	exec(t, old, `INSERT INTO webhook_endpoints (id, org_id, environment, url, events, status, secret, failing_since, created_at, updated_at)
+		VALUES ('we_0000000000000001', 'org_0000000000000001', 'live', 'https://example.com/hook', '["*"]', 'enabled', 'whsec_c2VjcmV0', ?, ?, ?)`, at, at, at)
+	// Three events of one incident; their deliveries were inserted out of
+	// sequence order (the second first), as two processes could.
+	for i, seq := range []int{2, 1, 3} {
+		exec(t, old, `INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at, published_at)
+			VALUES (?, 'org_0000000000000001', 'live', 'incident.note_added', 'inc_0000000000000001', ?, '{}', ?, ?)`, fmt.Sprintf("evt_%016d", seq), seq, at, at)
+		exec(t, old, `INSERT INTO webhook_deliveries (id, endpoint_id, org_id, environment, event_id, event_type, status, attempts, next_attempt_at, created_at)
+			VALUES (?, 'we_0000000000000001', 'org_0000000000000001', 'live', ?, 'incident.note_added', 'pending', 0, ?, ?)`,
+			fmt.Sprintf("whd_%016d", i+1), fmt.Sprintf("evt_%016d", seq), at, at)
+	}
+	old.Close()
+
+	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e, err := scanEndpoint(db.read.QueryRow(selectEndpoint + ` WHERE id = 'we_0000000000000001'`))
+	if err != nil || e.Failures != 0 || !e.PausedUntil.IsZero() || e.Secret != "whsec_c2VjcmV0" {
+		t.Fatalf("endpoint after the upgrade: %+v %v", e, err)
+	}
+	q := db.WebhookQueue()
+	now := time.UnixMilli(at).Add(time.Minute)
+	for want := int64(1); want <= 3; want++ {
+		jobs, err := q.ClaimDeliveries(context.Background(), webhook.Claim{Owner: "w", Now: now, Until: now.Add(time.Minute), Limit: 10})
+		if err != nil || len(jobs) != 1 || jobs[0].Event.Sequence != want {
+			t.Fatalf("claim %d: %d jobs, %v", want, len(jobs), err)
+		}
+		if err := q.FinishAttempt(context.Background(), "w", jobs[0].Delivery.ID, func(d *webhook.Delivery, _ *webhook.Endpoint) error {
+			d.Status = webhook.Succeeded
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
