@@ -33,7 +33,8 @@ type Store struct {
 
 	endpoints   map[string]*webhook.Endpoint
 	deliveries  map[string]*delivery
-	pending     map[string]*delivery // the deliveries whose status is pending
+	pending     map[string]map[string]*delivery // pending deliveries by endpoint, then id
+	leased      map[string]*delivery            // pending deliveries with a lease, expired or not
 	deliverySeq int
 
 	codeKey      []byte
@@ -71,7 +72,8 @@ func New() *Store {
 		available:    map[auth.Tenant]*availableIndex{},
 		endpoints:    map[string]*webhook.Endpoint{},
 		deliveries:   map[string]*delivery{},
-		pending:      map[string]*delivery{},
+		pending:      map[string]map[string]*delivery{},
+		leased:       map[string]*delivery{},
 	}
 }
 

@@ -14,3 +14,5 @@ func newStores(testing.TB) storetest.Stores { return memory.New() }
 func TestConformance(t *testing.T) { storetest.Run(t, newStores, storetest.Features{}) }
 
 func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailable(b, newStores) }
+
+func BenchmarkClaimBesideBacklog(b *testing.B) { storetest.BenchmarkClaimBesideBacklog(b, newStores) }

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"math"
 	"slices"
 	"strings"
 
@@ -55,16 +54,13 @@ func (m *webhookQueue) eventByID(id string) (outbox.Event, bool) {
 	return ev, true
 }
 
-// line is one endpoint's deliveries of one subject, which go out one at a
-// time in sequence order.
-type line struct{ endpoint, subject string }
-
-// earlier reports whether a goes before b in their line.
+// earlier reports whether a goes before b in their line (one endpoint's
+// deliveries of one subject, which go out one at a time in sequence order).
 func earlier(a, b *delivery) bool {
 	return a.sequence < b.sequence || a.sequence == b.sequence && a.seq < b.seq
 }
 
-// byDue orders claimable deliveries by due time, then insertion.
+// byDue orders deliveries by due time, then insertion.
 func byDue(a, b *delivery) int {
 	if c := a.d.NextAttemptAt.Compare(b.d.NextAttemptAt.Time); c != 0 {
 		return c
@@ -72,97 +68,65 @@ func byDue(a, b *delivery) int {
 	return a.seq - b.seq
 }
 
-// roundRobin merges groups (each in its order) by rank within the group,
-// then by due time: the first of every group, then the second... It keeps
-// at most room(group) of each group.
-func roundRobin[K comparable](groups map[K][]*delivery, room func(K) int) []*delivery {
-	type ranked struct {
-		d    *delivery
-		rank int
-	}
-	var all []ranked
-	for k, ds := range groups {
-		for i, d := range ds[:min(len(ds), max(0, room(k)))] {
-			all = append(all, ranked{d, i})
-		}
-	}
-	slices.SortFunc(all, func(a, b ranked) int {
-		if a.rank != b.rank {
-			return a.rank - b.rank
-		}
-		return byDue(a.d, b.d)
-	})
-	out := make([]*delivery, len(all))
-	for i, r := range all {
-		out[i] = r.d
-	}
-	return out
-}
-
+// ClaimDeliveries reads only the leases and the pending deliveries of
+// endpoints with room: an endpoint's backlog costs nothing while it has
+// all the attempts it may have.
 func (m *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// What is in flight (unexpired leases), and the first of every line.
 	perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
-	busy, first := map[line]bool{}, map[line]*delivery{}
-	for _, d := range m.pending {
-		l := line{d.d.EndpointID, d.subject}
+	for _, d := range m.leased {
 		if d.leaseUntil.After(c.Now) {
 			perEndpoint[d.d.EndpointID]++
 			perTenant[d.d.Tenant()]++
-			busy[l] = true
-		}
-		if f := first[l]; f == nil || earlier(d, f) {
-			first[l] = d
 		}
 	}
-	offers := map[string][]*delivery{}
-	for l, d := range first {
-		e := m.endpoints[l.endpoint]
-		if busy[l] || e == nil || e.Status != webhook.Enabled || e.PausedUntil.After(c.Now) || d.d.NextAttemptAt.After(c.Now) {
+	endpointRoom := func(id string) int { return c.EndpointRoom(m.endpoints[id].Failures, perEndpoint[id]) }
+	tenantRoom := func(t auth.Tenant) int { return c.TenantRoom(perTenant[t]) }
+	var offers []webhook.Offer
+	for id, pending := range m.pending {
+		e := m.endpoints[id]
+		n := min(endpointRoom(id), tenantRoom(e.Tenant()), c.Limit)
+		if e.Status != webhook.Enabled || e.PausedUntil.After(c.Now) || n <= 0 {
 			continue
 		}
-		offers[l.endpoint] = append(offers[l.endpoint], d)
-	}
-	byTenant := map[auth.Tenant]map[string][]*delivery{}
-	for id, ds := range offers {
-		slices.SortFunc(ds, byDue)
-		t := m.endpoints[id].Tenant()
-		if byTenant[t] == nil {
-			byTenant[t] = map[string][]*delivery{}
-		}
-		byTenant[t][id] = ds
-	}
-	picks := map[auth.Tenant][]*delivery{}
-	for t, endpoints := range byTenant {
-		picks[t] = roundRobin(endpoints, func(id string) int {
-			limit := c.PerEndpoint
-			if c.ProbeAfter > 0 && m.endpoints[id].Failures >= c.ProbeAfter {
-				limit = 1
+		busy, first := map[string]bool{}, map[string]*delivery{}
+		for _, d := range pending {
+			if d.leaseUntil.After(c.Now) {
+				busy[d.subject] = true
 			}
-			return capRoom(limit, perEndpoint[id])
-		})
+			if f := first[d.subject]; f == nil || earlier(d, f) {
+				first[d.subject] = d
+			}
+		}
+		// The endpoint's n first claimable deliveries by (due, insertion):
+		// Take needs no more.
+		var best []*delivery
+		for subject, d := range first {
+			if busy[subject] || d.d.NextAttemptAt.After(c.Now) {
+				continue
+			}
+			i, _ := slices.BinarySearchFunc(best, d, byDue)
+			if i < n {
+				best = slices.Insert(best, i, d)[:min(len(best)+1, n)]
+			}
+		}
+		for _, d := range best {
+			offers = append(offers, webhook.Offer{DeliveryID: d.d.ID, EndpointID: id, Tenant: e.Tenant(), Due: d.d.NextAttemptAt.Time, Inserted: int64(d.seq)})
+		}
 	}
-	chosen := roundRobin(picks, func(t auth.Tenant) int { return capRoom(c.PerTenant, perTenant[t]) })
 	var jobs []webhook.Job
-	for _, d := range chosen[:min(c.Limit, len(chosen))] {
+	for _, o := range c.Take(offers, endpointRoom, tenantRoom) {
+		d := m.deliveries[o.DeliveryID]
 		ev, ok := m.eventByID(d.d.EventID)
 		if !ok {
 			continue
 		}
 		d.leaseOwner, d.leaseUntil = c.Owner, c.Until
+		m.leased[d.d.ID] = d
 		jobs = append(jobs, webhook.Job{Delivery: d.d.Clone(), Endpoint: m.endpoints[d.d.EndpointID].Clone(), Event: ev})
 	}
 	return jobs, nil
-}
-
-// capRoom is how many more leases a cap leaves when used are held; a cap of
-// zero or less is none.
-func capRoom(limit, used int) int {
-	if limit <= 0 {
-		return math.MaxInt
-	}
-	return limit - used
 }
 
 func (m *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {

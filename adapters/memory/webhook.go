@@ -28,21 +28,40 @@ func (s *Store) addDelivery(d *webhook.Delivery) {
 	s.putDelivery(&delivery{d: d.Clone(), seq: s.deliverySeq, subject: ev.SubjectID, sequence: ev.Sequence})
 }
 
-// putDelivery stores d and keeps the index of pending deliveries, which
-// the worker's claims read; callers hold mu.
+// putDelivery stores d and keeps the indexes the worker's claims read:
+// pending deliveries by endpoint, and leased ones; callers hold mu.
 func (s *Store) putDelivery(d *delivery) {
+	s.dropDelivery(d.d.ID)
 	s.deliveries[d.d.ID] = d
-	if d.d.Status == webhook.Pending {
-		s.pending[d.d.ID] = d
-	} else {
-		delete(s.pending, d.d.ID)
+	if d.d.Status != webhook.Pending {
+		return
+	}
+	byID := s.pending[d.d.EndpointID]
+	if byID == nil {
+		byID = map[string]*delivery{}
+		s.pending[d.d.EndpointID] = byID
+	}
+	byID[d.d.ID] = d
+	if d.leaseOwner != "" {
+		s.leased[d.d.ID] = d
 	}
 }
 
-// dropDelivery removes delivery id; callers hold mu.
+// dropDelivery removes delivery id from the store and its indexes; callers
+// hold mu.
 func (s *Store) dropDelivery(id string) {
+	d, ok := s.deliveries[id]
+	if !ok {
+		return
+	}
 	delete(s.deliveries, id)
-	delete(s.pending, id)
+	delete(s.leased, id)
+	if byID := s.pending[d.d.EndpointID]; byID != nil {
+		delete(byID, id)
+		if len(byID) == 0 {
+			delete(s.pending, d.d.EndpointID)
+		}
+	}
 }
 
 type webhookStore Store

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/outbox"
@@ -54,52 +55,101 @@ func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenant auth.Tenant) ([]*w
 		tenant.OrgID, tenant.Env)
 }
 
-// claimable selects the ids of the deliveries a claim takes, in order, as
-// webhook.Queue describes: the first of each line that is due, unleased and
-// of an enabled, unpaused endpoint; at most an endpoint's room of each
-// endpoint and a tenant's room of each tenant, taken round-robin. Its
-// arguments: ?1 now, ?2 per endpoint, ?3 per tenant, ?4 probe after, ?5
-// limit (caps of zero or less are none).
-const claimable = `
-WITH leased AS (
-	SELECT endpoint_id, org_id, environment FROM webhook_deliveries WHERE lease_until > ?1
-), endpoint_used AS (
-	SELECT endpoint_id, count(*) AS n FROM leased GROUP BY endpoint_id
-), tenant_used AS (
-	SELECT org_id, environment, count(*) AS n FROM leased GROUP BY org_id, environment
-), offers AS (
-	SELECT d.rowid AS rid, d.id, d.org_id, d.environment, d.next_attempt_at,
-		ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.rowid) AS r,
-		CASE WHEN ?4 > 0 AND e.failures >= ?4 THEN 1 WHEN ?2 > 0 THEN ?2 ELSE 1 << 62 END - coalesce(u.n, 0) AS room
-	FROM webhook_deliveries d
-	JOIN webhook_endpoints e ON e.id = d.endpoint_id
-	LEFT JOIN endpoint_used u ON u.endpoint_id = d.endpoint_id
-	WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 AND (d.lease_until IS NULL OR d.lease_until <= ?1)
-		AND e.status = 'enabled' AND (e.paused_until IS NULL OR e.paused_until <= ?1)
-		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-			WHERE p.endpoint_id = d.endpoint_id AND p.subject_id = d.subject_id AND p.status = 'pending'
-			AND (p.sequence < d.sequence OR p.sequence = d.sequence AND p.rowid < d.rowid OR p.lease_until > ?1))
-), picks AS (
-	SELECT o.id, o.rid, o.next_attempt_at,
-		ROW_NUMBER() OVER (PARTITION BY o.org_id, o.environment ORDER BY o.r, o.next_attempt_at, o.rid) AS t,
-		CASE WHEN ?3 > 0 THEN ?3 ELSE 1 << 62 END - coalesce(tu.n, 0) AS room
-	FROM offers o LEFT JOIN tenant_used tu ON tu.org_id = o.org_id AND tu.environment = o.environment
-	WHERE o.r <= o.room
-)
-SELECT id FROM picks WHERE t <= room ORDER BY t, next_attempt_at, rid LIMIT ?5`
+// leasedNow counts the unexpired leases (?1 now) by endpoint, with the
+// endpoint's tenant.
+const leasedNow = `SELECT endpoint_id, org_id, environment, count(*) FROM webhook_deliveries INDEXED BY webhook_deliveries_leased
+	WHERE lease_until > ?1 GROUP BY endpoint_id`
 
+// endpointsWithWork lists the enabled, unpaused endpoints that have a
+// delivery due at ?1, with their failures. It skips from one endpoint with
+// pending deliveries to the next through the index, so a backlog costs one
+// step, not a row each.
+const endpointsWithWork = `WITH RECURSIVE pending (id) AS (
+	SELECT (SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' ORDER BY endpoint_id LIMIT 1)
+	UNION ALL
+	SELECT (SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' AND endpoint_id > pending.id ORDER BY endpoint_id LIMIT 1)
+	FROM pending WHERE pending.id IS NOT NULL
+)
+SELECT e.id, e.org_id, e.environment, e.failures FROM pending CROSS JOIN webhook_endpoints e ON e.id = pending.id
+WHERE e.status = 'enabled' AND (e.paused_until IS NULL OR e.paused_until <= ?1)
+	AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= ?1)`
+
+// firstOfLines lists up to ?3 claimable deliveries of endpoint ?1 at ?2, by
+// (due, rowid): due, unleased, and first of their line (no earlier pending
+// delivery of the subject, none leased). It walks the endpoint's due
+// deliveries in index order and stops at ?3.
+const firstOfLines = `SELECT d.id, d.rowid, d.next_attempt_at FROM webhook_deliveries d INDEXED BY webhook_deliveries_pending
+WHERE d.endpoint_id = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2 AND (d.lease_until IS NULL OR d.lease_until <= ?2)
+	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p INDEXED BY webhook_deliveries_line
+		WHERE p.endpoint_id = d.endpoint_id AND p.subject_id = d.subject_id AND p.status = 'pending'
+		AND (p.sequence < d.sequence OR p.sequence = d.sequence AND p.rowid < d.rowid OR p.lease_until > ?2))
+ORDER BY d.next_attempt_at, d.rowid LIMIT ?3`
+
+// ClaimDeliveries reads the leases, the endpoints with due work, and the
+// first deliveries of those with room; an endpoint's backlog costs nothing
+// while it has all the attempts it may have.
 func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
 	var jobs []webhook.Job
+	now := c.Now.UnixMilli()
 	err := (*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
-		ids, err := queryAll(ctx, tx, scanString, claimable, c.Now.UnixMilli(), c.PerEndpoint, c.PerTenant, c.ProbeAfter, c.Limit)
+		perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
+		rows, err := tx.QueryContext(ctx, leasedNow, now)
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?`, c.Owner, c.Until.UnixMilli(), id); err != nil {
+		for rows.Next() {
+			var id string
+			var t auth.Tenant
+			var n int
+			if err := rows.Scan(&id, &t.OrgID, &t.Env, &n); err != nil {
+				rows.Close()
 				return err
 			}
-			d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, id))
+			perEndpoint[id], perTenant[t] = n, perTenant[t]+n
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		type endpoint struct {
+			id       string
+			tenant   auth.Tenant
+			failures int
+		}
+		endpoints, err := queryAll(ctx, tx, func(row rowScanner) (endpoint, error) {
+			var e endpoint
+			err := row.Scan(&e.id, &e.tenant.OrgID, &e.tenant.Env, &e.failures)
+			return e, err
+		}, endpointsWithWork, now)
+		if err != nil {
+			return err
+		}
+		failures := map[string]int{}
+		endpointRoom := func(id string) int { return c.EndpointRoom(failures[id], perEndpoint[id]) }
+		tenantRoom := func(t auth.Tenant) int { return c.TenantRoom(perTenant[t]) }
+		var offers []webhook.Offer
+		for _, e := range endpoints {
+			failures[e.id] = e.failures
+			n := min(endpointRoom(e.id), tenantRoom(e.tenant), c.Limit)
+			if n <= 0 {
+				continue
+			}
+			found, err := queryAll(ctx, tx, func(row rowScanner) (webhook.Offer, error) {
+				o := webhook.Offer{EndpointID: e.id, Tenant: e.tenant}
+				var due int64
+				err := row.Scan(&o.DeliveryID, &o.Inserted, &due)
+				o.Due = time.UnixMilli(due).UTC()
+				return o, err
+			}, firstOfLines, e.id, now, n)
+			if err != nil {
+				return err
+			}
+			offers = append(offers, found...)
+		}
+		for _, o := range c.Take(offers, endpointRoom, tenantRoom) {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?`, c.Owner, c.Until.UnixMilli(), o.DeliveryID); err != nil {
+				return err
+			}
+			d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, o.DeliveryID))
 			if err != nil {
 				return err
 			}
@@ -116,12 +166,6 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 		return nil
 	})
 	return jobs, translate(err)
-}
-
-func scanString(row rowScanner) (string, error) {
-	var s string
-	err := row.Scan(&s)
-	return s, err
 }
 
 func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {

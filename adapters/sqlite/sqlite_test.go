@@ -38,3 +38,5 @@ var features = storetest.Features{
 func TestConformance(t *testing.T) { storetest.Run(t, newStores, features) }
 
 func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailable(b, newStores) }
+
+func BenchmarkClaimBesideBacklog(b *testing.B) { storetest.BenchmarkClaimBesideBacklog(b, newStores) }

@@ -10,6 +10,7 @@ import (
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/webhook"
 )
 
 // BenchmarkNearestAvailable measures the nearest-available search over
@@ -52,6 +53,44 @@ func BenchmarkNearestAvailable(b *testing.B, newStores NewStores) {
 					b.Fatalf("got %d, %v", len(got), err)
 				}
 				i++
+			}
+		})
+	}
+}
+
+// BenchmarkClaimBesideBacklog measures a claim (and the attempt's finish)
+// when one endpoint has a backlog it cannot be given more of: 1,000 or
+// 10,000 due deliveries, 4 of them leased, at 4 per endpoint. Each claim
+// takes a delivery of a healthy endpoint beside it and finishes it. The
+// cost should follow the work, not the backlog. Every adapter runs it:
+//
+//	func BenchmarkClaimBesideBacklog(b *testing.B) { storetest.BenchmarkClaimBesideBacklog(b, newStores) }
+func BenchmarkClaimBesideBacklog(b *testing.B, newStores NewStores) {
+	for _, n := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprintf("backlog=%d", n), func(b *testing.B) {
+			stores := seeded(newStores)(b)
+			st, q := stores.WebhookStore(), stores.WebhookQueue()
+			ctx := context.Background()
+			stuck, healthy := newEndpoint(b, tenantA, "*"), newEndpoint(b, tenantB, "*")
+			for _, e := range []*webhook.Endpoint{stuck, healthy} {
+				e.Failures, e.PausedUntil = 0, time.Time{}
+				must(b, st.CreateEndpoint(ctx, e))
+			}
+			pings(b, st, stuck, n)
+			now := base.Add(time.Minute)
+			caps := webhook.Claim{Owner: "w", Now: now, Until: now.Add(time.Hour), Limit: 32, PerEndpoint: 4, PerTenant: 16, ProbeAfter: 5}
+			if jobs := claim(b, q, caps); len(jobs) != 4 {
+				b.Fatalf("%d jobs of the backlog, want 4", len(jobs))
+			}
+			for b.Loop() {
+				b.StopTimer()
+				pings(b, st, healthy, 1)
+				b.StartTimer()
+				jobs := claim(b, q, caps)
+				if len(jobs) != 1 || jobs[0].Endpoint.ID != healthy.ID {
+					b.Fatalf("%d jobs, want the healthy endpoint's one", len(jobs))
+				}
+				finish(b, q, "w", jobs[0].Delivery.ID, webhook.Succeeded)
 			}
 		})
 	}

@@ -39,9 +39,10 @@ FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id;
 DROP TABLE webhook_deliveries;
 ALTER TABLE webhook_deliveries_v7 RENAME TO webhook_deliveries;
 
--- The worker's queue: due pending deliveries.
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
+-- The worker's queue: each endpoint's pending deliveries by due time (and
+-- rowid), read only for endpoints with room for another attempt.
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
 -- A line: one endpoint's pending deliveries of one subject, in sequence order.
 CREATE INDEX webhook_deliveries_line ON webhook_deliveries (endpoint_id, subject_id, sequence) WHERE status = 'pending';
 -- Leases, counted per endpoint and per tenant.
