@@ -50,6 +50,10 @@ type DB struct {
 	keyByHash   *sql.Stmt
 	getOrg      *sql.Stmt
 
+	// The webhook worker's claim, on the write connection: it runs on
+	// every attempt's end. Transactions use them through tx.Stmt.
+	claimStmts claimStmts
+
 	// radiusHint remembers, per tenant, which search box answered the last
 	// nearest-responder search (an index into searchRadii).
 	radiusHint sync.Map
@@ -119,13 +123,13 @@ func (db *DB) prepare(ctx context.Context) error {
 	if db.getOrg, err = db.read.PrepareContext(ctx, selectOrg+` WHERE id = ?`); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
-	return nil
+	return db.claimStmts.prepare(ctx, db.write)
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{db.getIncident, db.keyByHash, db.getOrg} {
+	for _, st := range append([]*sql.Stmt{db.getIncident, db.keyByHash, db.getOrg}, db.claimStmts.all()...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -85,15 +86,43 @@ WHERE d.endpoint_id = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2 AN
 		AND (p.sequence < d.sequence OR p.sequence = d.sequence AND p.rowid < d.rowid OR p.lease_until > ?2))
 ORDER BY d.next_attempt_at, d.rowid LIMIT ?3`
 
+// claimStmts are the claim's statements, prepared once on the write
+// connection.
+type claimStmts struct {
+	leased, endpoints, firstOfLines, lease, delivery, endpoint, event *sql.Stmt
+}
+
+func (c *claimStmts) prepare(ctx context.Context, write *sql.DB) error {
+	for _, s := range []struct {
+		st    **sql.Stmt
+		query string
+	}{
+		{&c.leased, leasedNow}, {&c.endpoints, endpointsWithWork}, {&c.firstOfLines, firstOfLines},
+		{&c.lease, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?`},
+		{&c.delivery, selectDelivery + ` WHERE d.id = ?`}, {&c.endpoint, selectEndpoint + ` WHERE id = ?`}, {&c.event, selectEvent + ` WHERE id = ?`},
+	} {
+		var err error
+		if *s.st, err = write.PrepareContext(ctx, s.query); err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *claimStmts) all() []*sql.Stmt {
+	return []*sql.Stmt{c.leased, c.endpoints, c.firstOfLines, c.lease, c.delivery, c.endpoint, c.event}
+}
+
 // ClaimDeliveries reads the leases, the endpoints with due work, and the
 // first deliveries of those with room; an endpoint's backlog costs nothing
 // while it has all the attempts it may have.
 func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
 	var jobs []webhook.Job
 	now := c.Now.UnixMilli()
+	st := &q.claimStmts
 	err := (*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
 		perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
-		rows, err := tx.QueryContext(ctx, leasedNow, now)
+		rows, err := tx.StmtContext(ctx, st.leased).QueryContext(ctx, now)
 		if err != nil {
 			return err
 		}
@@ -115,11 +144,11 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 			tenant   auth.Tenant
 			failures int
 		}
-		endpoints, err := queryAll(ctx, tx, func(row rowScanner) (endpoint, error) {
+		endpoints, err := queryAll(ctx, stmtQuerier{tx.StmtContext(ctx, st.endpoints)}, func(row rowScanner) (endpoint, error) {
 			var e endpoint
 			err := row.Scan(&e.id, &e.tenant.OrgID, &e.tenant.Env, &e.failures)
 			return e, err
-		}, endpointsWithWork, now)
+		}, "", now)
 		if err != nil {
 			return err
 		}
@@ -133,31 +162,32 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 			if n <= 0 {
 				continue
 			}
-			found, err := queryAll(ctx, tx, func(row rowScanner) (webhook.Offer, error) {
+			found, err := queryAll(ctx, stmtQuerier{tx.StmtContext(ctx, st.firstOfLines)}, func(row rowScanner) (webhook.Offer, error) {
 				o := webhook.Offer{EndpointID: e.id, Tenant: e.tenant}
 				var due int64
 				err := row.Scan(&o.DeliveryID, &o.Inserted, &due)
 				o.Due = time.UnixMilli(due).UTC()
 				return o, err
-			}, firstOfLines, e.id, now, n)
+			}, "", e.id, now, n)
 			if err != nil {
 				return err
 			}
 			offers = append(offers, found...)
 		}
+		lease, delivery, endpointOf, event := tx.StmtContext(ctx, st.lease), tx.StmtContext(ctx, st.delivery), tx.StmtContext(ctx, st.endpoint), tx.StmtContext(ctx, st.event)
 		for _, o := range c.Take(offers, endpointRoom, tenantRoom) {
-			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?`, c.Owner, c.Until.UnixMilli(), o.DeliveryID); err != nil {
+			if _, err := lease.ExecContext(ctx, c.Owner, c.Until.UnixMilli(), o.DeliveryID); err != nil {
 				return err
 			}
-			d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, o.DeliveryID))
+			d, err := scanDelivery(delivery.QueryRowContext(ctx, o.DeliveryID))
 			if err != nil {
 				return err
 			}
-			e, err := scanEndpoint(tx.QueryRowContext(ctx, selectEndpoint+` WHERE id = ?`, d.EndpointID))
+			e, err := scanEndpoint(endpointOf.QueryRowContext(ctx, d.EndpointID))
 			if err != nil {
 				return err
 			}
-			ev, err := scanEvent(tx.QueryRowContext(ctx, selectEvent+` WHERE id = ?`, d.EventID))
+			ev, err := scanEvent(event.QueryRowContext(ctx, d.EventID))
 			if err != nil {
 				return err
 			}
@@ -166,6 +196,18 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 		return nil
 	})
 	return jobs, translate(err)
+}
+
+// stmtQuerier runs a prepared statement as a querier (its query text is
+// the statement's own; the one passed is ignored).
+type stmtQuerier struct{ st *sql.Stmt }
+
+func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return s.st.QueryContext(ctx, args...)
+}
+
+func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return s.st.QueryRowContext(ctx, args...)
 }
 
 func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
