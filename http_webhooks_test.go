@@ -85,6 +85,31 @@ func TestWebhookEndpointsOverHTTP(t *testing.T) {
 	wantStatus(t, h.do(http.MethodPatch, "/webhooks/"+id, h.live, `{"events":["nope"]}`), http.StatusBadRequest, "events")
 	wantStatus(t, h.do(http.MethodPatch, "/webhooks/"+id, h.live, `{"status":"paused"}`), http.StatusBadRequest, "status")
 
+	// While disabled, an event is recorded as skipped; enabling sends it.
+	tick := func() {
+		if _, err := h.sety.Webhooks.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick() // the redelivery and the ping wait: the endpoint is disabled
+	mu.Lock()
+	before := len(got)
+	mu.Unlock()
+	create(t, h, h.live, sos)
+	tick()
+	skipped := wantStatus(t, h.do(http.MethodGet, "/webhooks/"+id+"/deliveries?status=skipped", h.live, nil), http.StatusOK)["data"].([]any)
+	if len(skipped) != 1 || skipped[0].(map[string]any)["event_type"] != "incident.created" || skipped[0].(map[string]any)["next_attempt_at"] != nil {
+		t.Fatalf("skipped deliveries %v", skipped)
+	}
+	wantStatus(t, h.do(http.MethodPatch, "/webhooks/"+id, h.live, `{"status":"enabled"}`), http.StatusOK)
+	tick()
+	mu.Lock()
+	sent := len(got) - before
+	mu.Unlock()
+	if sent != 3 { // the skipped event, the redelivery and the ping
+		t.Fatalf("%d requests after enabling, want 3", sent)
+	}
+
 	// Other tenants see nothing; scopes are enforced.
 	for _, key := range []string{h.test, func() string { _, k, _ := h.newOrg("Other"); return k }()} {
 		wantStatus(t, h.do(http.MethodGet, "/webhooks/"+id, key, nil), http.StatusNotFound)

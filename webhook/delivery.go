@@ -7,11 +7,15 @@ import (
 	"github.com/sety-io/sety/clock"
 )
 
-// Delivery statuses.
+// Delivery statuses. A skipped delivery was never attempted: its endpoint
+// was disabled when the event happened. Re-enabling the endpoint within
+// Config.ResumeWindow of the event makes it pending; a retry (Redeliver)
+// sends it at any time.
 const (
 	Pending   = "pending"
 	Succeeded = "succeeded"
 	Failed    = "failed"
+	Skipped   = "skipped"
 )
 
 // Delivery is one event on its way to one endpoint, with its last attempt.
@@ -20,7 +24,7 @@ type Delivery struct {
 	EndpointID     string     `json:"endpoint_id"`
 	EventID        string     `json:"event_id"`
 	EventType      string     `json:"event_type" example:"incident.assigned"`
-	Status         string     `json:"status" enum:"pending,succeeded,failed"`
+	Status         string     `json:"status" enum:"pending,succeeded,failed,skipped" doc:"skipped: the endpoint was disabled when the event happened; nothing was sent. Re-enabling the endpoint within 72 hours of the event (the default window) sends it; a retry sends it any time."`
 	Attempts       int        `json:"attempts"`
 	NextAttemptAt  clock.Time `json:"next_attempt_at" nullable:"true"`
 	LastAttemptAt  clock.Time `json:"last_attempt_at" nullable:"true"`

@@ -47,6 +47,15 @@
 // it. A 410 Gone disables the endpoint at once; an endpoint whose attempts
 // all failed for five days is disabled. Redirects count as failures.
 //
+// # Disabled endpoints
+//
+// Nothing is sent to a disabled endpoint, and nothing it subscribes to is
+// lost: its pending deliveries wait, and each new matching event is
+// recorded as a [Skipped] delivery. Enabling it again resumes the pending
+// ones and makes the skipped ones of the last Config.ResumeWindow (72 h)
+// pending, each incident's in sequence order; older skipped deliveries can
+// be sent with [Service.Redeliver].
+//
 // # Signatures
 //
 // Standard Webhooks: webhook-id (the event id, the same on every retry:

@@ -45,7 +45,7 @@ type updateEndpointInput struct {
 }
 type listDeliveriesInput struct {
 	EndpointIDParam
-	Status string `query:"status" enum:"pending,succeeded,failed" doc:"Only deliveries in this status."`
+	Status string `query:"status" enum:"pending,succeeded,failed,skipped" doc:"Only deliveries in this status."`
 	httpapi.PageQuery
 }
 type retryInput struct {
@@ -104,8 +104,10 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "update-webhook", Method: http.MethodPatch, Path: "/webhooks/{endpointId}", Tag: tag, Summary: "Update webhook endpoint",
-		Description: "Changes the URL, events, description or status. Enabling a disabled endpoint resumes its pending deliveries.",
-		Scope:       write, Errors: []int{bad, missing, large},
+		Description: "Changes the URL, events, description or status. While an endpoint is disabled nothing is sent to it: its pending deliveries wait, " +
+			"and each event it subscribes to is recorded as a `skipped` delivery. Enabling it again resumes the pending deliveries and sends the skipped ones " +
+			"of the last 72 hours, each incident's in sequence order; older skipped deliveries can be sent with the retry operation.",
+		Scope: write, Errors: []int{bad, missing, large},
 	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *updateEndpointInput) (*endpointOutput, error) {
 		return endpointResult(svc.UpdateEndpoint(ctx, tenant, in.EndpointID, in.Body))
 	}))

@@ -46,6 +46,9 @@ type Config struct {
 	PerTenant int
 	// Breaker pauses an endpoint that keeps failing.
 	Breaker Breaker
+	// ResumeWindow is how far back re-enabling an endpoint sends the
+	// deliveries skipped while it was disabled. Default 72 h.
+	ResumeWindow time.Duration
 	// PollEvery is how often the worker looks for work nobody woke it for
 	// (events another process committed, retries coming due). Default 1 s.
 	PollEvery time.Duration
@@ -136,6 +139,9 @@ func NewService(store Store, queue Queue, cfg Config) *Service {
 		s.cfg.Breaker.MaxPause = 10 * time.Minute
 	}
 	s.cfg.Breaker.MaxPause = max(s.cfg.Breaker.MaxPause, s.cfg.Breaker.Pause)
+	if s.cfg.ResumeWindow <= 0 {
+		s.cfg.ResumeWindow = 72 * time.Hour
+	}
 	if s.cfg.PollEvery <= 0 {
 		s.cfg.PollEvery = time.Second
 	}
@@ -174,7 +180,7 @@ type UpdateEndpointRequest struct {
 	URL         *string  `json:"url,omitempty" maxLength:"2048"`
 	Events      []string `json:"events,omitempty" maxItems:"50"`
 	Description *string  `json:"description,omitempty" maxLength:"500"`
-	Status      *string  `json:"status,omitempty" enum:"enabled,disabled" doc:"Re-enabling clears disabled_reason and the failure clock."`
+	Status      *string  `json:"status,omitempty" enum:"enabled,disabled" doc:"Re-enabling clears disabled_reason and the failure clock, and sends the deliveries skipped while disabled in the last 72 hours."`
 }
 
 // CreateEndpoint registers an endpoint and returns it with its secret,
@@ -260,7 +266,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id str
 		return nil, setyerr.Invalidf("status", "must be enabled or disabled")
 	}
 	now := clock.Stamp(s.now)
-	return s.store.UpdateEndpoint(ctx, tenant, id, func(e *Endpoint) error {
+	change := func(e *Endpoint) error {
 		if req.URL != nil {
 			e.URL = u
 		}
@@ -272,10 +278,20 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id str
 		}
 		if req.Status != nil && *req.Status != e.Status {
 			e.Status, e.DisabledReason, e.FailingSince = *req.Status, nil, time.Time{}
+			e.Failures, e.PausedUntil = 0, time.Time{}
 		}
 		e.UpdatedAt = clock.At(now)
 		return nil
-	})
+	}
+	if req.Status == nil || *req.Status != Enabled {
+		return s.store.UpdateEndpoint(ctx, tenant, id, change)
+	}
+	// Enabling sends what was skipped while disabled, within the window.
+	e, err := s.store.ResumeEndpoint(ctx, tenant, id, now.Add(-s.cfg.ResumeWindow), now, change)
+	if err == nil {
+		s.Wake()
+	}
+	return e, err
 }
 
 // DeleteEndpoint removes an endpoint and its deliveries.
@@ -330,8 +346,8 @@ func (s *Service) Deliveries(ctx context.Context, tenant auth.Tenant, endpointID
 	if _, err := s.Endpoint(ctx, tenant, endpointID); err != nil {
 		return nil, 0, err
 	}
-	if status != "" && status != Pending && status != Succeeded && status != Failed {
-		return nil, 0, setyerr.Invalidf("status", "must be pending, succeeded or failed")
+	if status != "" && status != Pending && status != Succeeded && status != Failed && status != Skipped {
+		return nil, 0, setyerr.Invalidf("status", "must be pending, succeeded, failed or skipped")
 	}
 	return s.store.ListDeliveries(ctx, tenant, endpointID, status, offset, limit)
 }

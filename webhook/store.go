@@ -30,6 +30,12 @@ type Store interface {
 	// writes nothing. The id and tenant never change. A missing endpoint is
 	// ErrEndpointNotFound.
 	UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*Endpoint) error) (*Endpoint, error)
+	// ResumeEndpoint is UpdateEndpoint for a change that may enable the
+	// endpoint: if the endpoint was disabled and change leaves it enabled,
+	// its skipped deliveries created at or after since become pending, due
+	// at now, in the same transaction (they keep their places in their
+	// lines). Otherwise it is UpdateEndpoint.
+	ResumeEndpoint(ctx context.Context, tenant auth.Tenant, id string, since, now time.Time, change func(*Endpoint) error) (*Endpoint, error)
 	// DeleteEndpoint removes the tenant's endpoint id and its deliveries, or
 	// returns ErrEndpointNotFound.
 	DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error
@@ -64,8 +70,8 @@ type Store interface {
 type Queue interface {
 	// FanOut takes up to limit unpublished outbox events, in commit order,
 	// and in one transaction inserts the deliveries plan returns for each
-	// (given the enabled endpoints of the event's tenant, by id) and marks
-	// the events published. It returns how many events it took. Each
+	// (given every endpoint of the event's tenant, enabled or disabled, by
+	// id) and marks the events published. It returns how many events it took. Each
 	// committed event is taken by exactly one FanOut, however many run at
 	// once; an error takes none.
 	FanOut(ctx context.Context, limit int, plan func(ev outbox.Event, endpoints []*Endpoint) []*Delivery) (int, error)

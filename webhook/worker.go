@@ -191,14 +191,21 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// plan makes one delivery per enabled endpoint of the event's tenant that
-// subscribes to its type.
+// plan makes one delivery per endpoint of the event's tenant that
+// subscribes to its type: pending for an enabled endpoint, skipped (never
+// sent unless the endpoint is enabled again in time, or it is retried) for
+// a disabled one, so nothing it missed is lost.
 func (s *Service) plan(ev outbox.Event, endpoints []*Endpoint) []*Delivery {
 	var out []*Delivery
 	for _, e := range endpoints {
-		if e.Status == Enabled && e.Wants(ev.Type) {
-			out = append(out, s.newDelivery(e, ev, ev.CreatedAt))
+		if !e.Wants(ev.Type) {
+			continue
 		}
+		d := s.newDelivery(e, ev, ev.CreatedAt)
+		if e.Status != Enabled {
+			d.Status, d.NextAttemptAt = Skipped, clock.Time{}
+		}
+		out = append(out, d)
 	}
 	return out
 }

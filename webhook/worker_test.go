@@ -295,16 +295,76 @@ func TestGoneDisablesTheEndpoint(t *testing.T) {
 	if d := f.deliveries(f.live, e)[0]; d.Status != webhook.Failed {
 		t.Fatalf("delivery after 410: %+v", d)
 	}
+	// While disabled, events are recorded as skipped deliveries, not sent.
 	f.incident(f.live)
 	f.tick(time.Hour)
-	if len(r.requests()) != 1 || len(f.deliveries(f.live, e)) != 1 {
-		t.Fatal("a disabled endpoint still gets events")
+	skipped, _, err := f.s.Webhooks.Deliveries(f.ctx, f.live, e.ID, webhook.Skipped, 0, 10)
+	if err != nil || len(skipped) != 1 || len(r.requests()) != 1 || len(f.deliveries(f.live, e)) != 2 {
+		t.Fatalf("a disabled endpoint: %d requests, skipped %v %v", len(r.requests()), skipped, err)
 	}
-	// Enabling again clears the reason.
+	if d := skipped[0]; d.Attempts != 0 || !d.NextAttemptAt.IsZero() {
+		t.Fatalf("skipped delivery %+v", d)
+	}
+	// Enabling again clears the reason and sends what was skipped.
+	r.statuses = []int{http.StatusOK}
 	on := webhook.Enabled
-	got, err := f.s.Webhooks.UpdateEndpoint(f.ctx, f.live, e.ID, webhook.UpdateEndpointRequest{Status: &on})
+	got, err = f.s.Webhooks.UpdateEndpoint(f.ctx, f.live, e.ID, webhook.UpdateEndpointRequest{Status: &on})
 	if err != nil || got.Status != webhook.Enabled || got.DisabledReason != nil {
 		t.Fatalf("re-enable: %+v %v", got, err)
+	}
+	if n := f.tick(0); n != 1 || len(r.requests()) != 2 {
+		t.Fatalf("after re-enabling: %d attempts, %d requests; want the skipped event sent", n, len(r.requests()))
+	}
+	if ds, _, _ := f.s.Webhooks.Deliveries(f.ctx, f.live, e.ID, webhook.Succeeded, 0, 10); len(ds) != 1 || ds[0].ID != skipped[0].ID {
+		t.Fatalf("succeeded after re-enabling: %v, want the skipped delivery", ds)
+	}
+}
+
+// Events skipped while an endpoint was disabled are sent when it is
+// enabled again within ResumeWindow (72 h) of them, in order; older ones
+// stay skipped, and a retry sends them.
+func TestReenablingSendsWhatWasSkippedWithinTheWindow(t *testing.T) {
+	f := newFixture(t, memory.New())
+	r := newReceiver(t)
+	e, _ := f.endpoint(f.live, r.URL, "incident.*")
+	off, on := webhook.Disabled, webhook.Enabled
+	if _, err := f.s.Webhooks.UpdateEndpoint(f.ctx, f.live, e.ID, webhook.UpdateEndpointRequest{Status: &off}); err != nil {
+		t.Fatal(err)
+	}
+	old := f.incident(f.live)
+	f.tick(time.Hour)
+	f.clk.Advance(72 * time.Hour)
+	recent := f.incident(f.live)
+	if _, err := f.s.Incidents.AddNote(f.ctx, f.live, recent.ID, "on the way"); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.tick(time.Minute); n != 0 || len(r.requests()) != 0 {
+		t.Fatalf("while disabled: %d attempts", n)
+	}
+	if _, err := f.s.Webhooks.UpdateEndpoint(f.ctx, f.live, e.ID, webhook.UpdateEndpointRequest{Status: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.tick(0); n != 2 {
+		t.Fatalf("after re-enabling: %d attempts, want the 2 events of the last 72 h", n)
+	}
+	var got []string
+	for _, req := range r.requests() {
+		ev := decodeEvent(t, req.body)
+		got = append(got, fmt.Sprintf("%s#%d", ev.Type, ev.Sequence))
+	}
+	if want := "[incident.created#1 incident.note_added#2]"; fmt.Sprint(got) != want {
+		t.Fatalf("sent %v, want %v", got, want)
+	}
+	skipped, _, _ := f.s.Webhooks.Deliveries(f.ctx, f.live, e.ID, webhook.Skipped, 0, 10)
+	if len(skipped) != 1 {
+		t.Fatalf("%d skipped, want the old incident's event", len(skipped))
+	}
+	if _, err := f.s.Webhooks.Redeliver(f.ctx, f.live, e.ID, skipped[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	f.tick(0)
+	if ev := decodeEvent(t, r.requests()[2].body); ev.Data.Incident.ID != old.ID {
+		t.Fatalf("the retry sent %+v, want the old incident's event", ev)
 	}
 }
 

@@ -30,7 +30,7 @@ func (m *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
 		var endpoints []*webhook.Endpoint
 		for _, e := range s.endpoints {
-			if e.Tenant() == tenant && e.Status == webhook.Enabled {
+			if e.Tenant() == tenant {
 				endpoints = append(endpoints, e.Clone())
 			}
 		}

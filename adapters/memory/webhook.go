@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 	"github.com/sety-io/sety/webhook"
@@ -105,6 +106,33 @@ func (m *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, of
 func (m *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.updateEndpoint(tenant, id, change)
+}
+
+func (m *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, id string, since, now time.Time, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	wasDisabled := false
+	if cur, err := m.endpoint(tenant, id); err == nil {
+		wasDisabled = cur.Status == webhook.Disabled
+	}
+	e, err := m.updateEndpoint(tenant, id, change)
+	if err != nil || !wasDisabled || e.Status != webhook.Enabled {
+		return e, err
+	}
+	for _, d := range m.deliveries {
+		if d.d.EndpointID == id && d.d.Status == webhook.Skipped && !d.d.CreatedAt.Before(since) {
+			nd := *d
+			nd.d = d.d.Clone()
+			nd.d.Status, nd.d.NextAttemptAt = webhook.Pending, clock.At(now)
+			(*Store)(m).putDelivery(&nd)
+		}
+	}
+	return e, nil
+}
+
+// updateEndpoint is UpdateEndpoint; callers hold mu.
+func (m *webhookStore) updateEndpoint(tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
 	cur, err := m.endpoint(tenant, id)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ package mock
 import (
 	context "context"
 	reflect "reflect"
+	time "time"
 
 	gomock "github.com/golang/mock/gomock"
 	auth "github.com/sety-io/sety/auth"
@@ -153,6 +154,21 @@ func (m *WebhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, of
 func (mr *WebhookStoreMockRecorder) ListEndpoints(ctx, tenant, offset, limit interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListEndpoints", reflect.TypeOf((*WebhookStore)(nil).ListEndpoints), ctx, tenant, offset, limit)
+}
+
+// ResumeEndpoint mocks base method.
+func (m *WebhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, id string, since, now time.Time, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ResumeEndpoint", ctx, tenant, id, since, now, change)
+	ret0, _ := ret[0].(*webhook.Endpoint)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ResumeEndpoint indicates an expected call of ResumeEndpoint.
+func (mr *WebhookStoreMockRecorder) ResumeEndpoint(ctx, tenant, id, since, now, change interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ResumeEndpoint", reflect.TypeOf((*WebhookStore)(nil).ResumeEndpoint), ctx, tenant, id, since, now, change)
 }
 
 // UpdateEndpoint mocks base method.

@@ -30,7 +30,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
 			endpoints, ok := byTenant[tenant]
 			if !ok {
-				if endpoints, err = enabledEndpoints(ctx, tx, tenant); err != nil {
+				if endpoints, err = tenantEndpoints(ctx, tx, tenant); err != nil {
 					return err
 				}
 				byTenant[tenant] = endpoints
@@ -50,10 +50,9 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 	return taken, translate(err)
 }
 
-// enabledEndpoints lists the tenant's enabled endpoints by id.
-func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
-	return queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE org_id = ? AND environment = ? AND status = 'enabled' ORDER BY id`,
-		tenant.OrgID, tenant.Env)
+// tenantEndpoints lists the tenant's endpoints, enabled or not, by id.
+func tenantEndpoints(ctx context.Context, tx *sql.Tx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
+	return queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE org_id = ? AND environment = ? ORDER BY id`, tenant.OrgID, tenant.Env)
 }
 
 // leasedNow counts the unexpired leases (?1 now) by endpoint, with the

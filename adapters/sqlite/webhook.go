@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -95,6 +96,25 @@ func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, i
 		}
 		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
 		return updateEndpoint(ctx, tx, e)
+	})
+}
+
+func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, id string, since, now time.Time, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
+	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, e *webhook.Endpoint) error {
+		wasDisabled := e.Status == webhook.Disabled
+		if err := change(e); err != nil {
+			return err
+		}
+		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
+		if err := updateEndpoint(ctx, tx, e); err != nil {
+			return err
+		}
+		if !wasDisabled || e.Status != webhook.Enabled {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?
+			WHERE endpoint_id = ? AND status = 'skipped' AND created_at >= ?`, now.UnixMilli(), id, since.UnixMilli())
+		return err
 	})
 }
 

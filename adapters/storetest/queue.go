@@ -11,6 +11,7 @@ import (
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/setyerr"
 	"github.com/sety-io/sety/webhook"
 )
 
@@ -271,5 +272,81 @@ func breaker(t *testing.T, handles []Stores) {
 	}))
 	if jobs := claim(t, q0, caps("w3", paused)); len(jobs) != 2 {
 		t.Fatalf("after a successful probe: %d jobs, want 2", len(jobs))
+	}
+}
+
+// resumeSkipped fans out an incident's events while its endpoint is
+// disabled, through one handle, and checks that they are skipped and never
+// claimed; that a change that leaves the endpoint disabled, or one of an
+// endpoint already enabled, resumes nothing; and that enabling it through
+// the other handle makes the skipped deliveries created since the window's
+// start pending, due at once, claimed in sequence order, while older ones
+// stay skipped.
+func resumeSkipped(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	h0, h1 := handles[0], handles[len(handles)-1]
+	e := newEndpoint(t, tenantA, "*")
+	e.Status, e.Failures, e.PausedUntil = webhook.Disabled, 0, time.Time{}
+	must(t, h0.WebhookStore().CreateEndpoint(ctx, e))
+	// An old incident's event, then a recent one's three.
+	create(t, h0.IncidentStore(), newIncident(t, tenantA, base.Add(-5*time.Hour)))
+	inc := create(t, h0.IncidentStore(), newIncident(t, tenantA, base))
+	for _, typ := range []string{incident.TypeNoteAdded, incident.TypeCancelled} {
+		_, err := h0.IncidentStore().UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+			cur.Sequence++
+			cur.UpdatedAt = clock.At(cur.UpdatedAt.Add(time.Minute))
+			return incident.Effects{Events: []outbox.Event{eventFor(t, typ, cur)}}, nil
+		})
+		must(t, err)
+	}
+	if n, err := h0.WebhookQueue().FanOut(ctx, 10, planAll(t)); err != nil || n != 4 {
+		t.Fatalf("fan-out took %d events (%v), want 4", n, err)
+	}
+	later := base.Add(time.Hour)
+	skipped := func(st webhook.Store, want int) {
+		t.Helper()
+		if _, n, err := st.ListDeliveries(ctx, tenantA, e.ID, webhook.Skipped, 0, 10); err != nil || n != want {
+			t.Fatalf("%d skipped deliveries (%v), want %d", n, err, want)
+		}
+	}
+	skipped(h1.WebhookStore(), 4)
+	if jobs := claim(t, h1.WebhookQueue(), claimAll("w", later, later.Add(time.Minute))); len(jobs) != 0 {
+		t.Fatalf("claimed %d skipped deliveries", len(jobs))
+	}
+	since := base.Add(-time.Hour) // the old incident's event is out of the window
+	keep := func(x *webhook.Endpoint) error { x.Description = ptr("still off"); return nil }
+	if _, err := h1.WebhookStore().ResumeEndpoint(ctx, tenantA, e.ID, since, later, keep); err != nil {
+		t.Fatal(err)
+	}
+	skipped(h0.WebhookStore(), 4)
+	_, err := h1.WebhookStore().ResumeEndpoint(ctx, tenantB, e.ID, since, later, func(x *webhook.Endpoint) error { x.Status = webhook.Enabled; return nil })
+	wantKind(t, err, setyerr.NotFound)
+	on, err := h1.WebhookStore().ResumeEndpoint(ctx, tenantA, e.ID, since, later, func(x *webhook.Endpoint) error { x.Status = webhook.Enabled; return nil })
+	if err != nil || on.Status != webhook.Enabled || *on.Description != "still off" {
+		t.Fatalf("resumed endpoint %+v %v", on, err)
+	}
+	skipped(h0.WebhookStore(), 1)
+	pendingNow, n, err := h0.WebhookStore().ListDeliveries(ctx, tenantA, e.ID, webhook.Pending, 0, 10)
+	must(t, err)
+	for _, d := range pendingNow {
+		if !d.NextAttemptAt.Equal(later) || d.Attempts != 0 {
+			t.Fatalf("resumed delivery %+v, want due at %v", d, later)
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d pending after resuming, want 3", n)
+	}
+	// Resuming an enabled endpoint again requeues nothing more.
+	if _, err := h0.WebhookStore().ResumeEndpoint(ctx, tenantA, e.ID, base.Add(-24*time.Hour), later, func(*webhook.Endpoint) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	skipped(h1.WebhookStore(), 1)
+	// The resumed line goes in sequence order.
+	for want := int64(1); want <= 3; want++ {
+		jobs := claim(t, handles[int(want)%len(handles)].WebhookQueue(), claimAll("w", later, later.Add(time.Minute)))
+		if len(jobs) != 1 || jobs[0].Event.SubjectID != inc.ID || jobs[0].Event.Sequence != want {
+			t.Fatalf("claim %d: %d jobs", want, len(jobs))
+		}
+		finish(t, handles[int(want)%len(handles)].WebhookQueue(), "w", jobs[0].Delivery.ID, webhook.Succeeded)
 	}
 }

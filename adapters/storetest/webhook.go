@@ -27,14 +27,18 @@ func newEndpoint(t testing.TB, tenant auth.Tenant, events ...string) *webhook.En
 }
 
 // planAll makes one delivery per endpoint wanting the event, as the
-// service does.
+// service does: pending for an enabled endpoint, skipped for a disabled one.
 func planAll(t testing.TB) func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery {
 	return func(ev outbox.Event, endpoints []*webhook.Endpoint) []*webhook.Delivery {
 		var out []*webhook.Delivery
 		for _, e := range endpoints {
 			if e.Wants(ev.Type) {
-				out = append(out, &webhook.Delivery{ID: fixtureID(t, "whd"), EndpointID: e.ID, EventID: ev.ID, EventType: ev.Type,
-					Status: webhook.Pending, NextAttemptAt: clock.At(ev.CreatedAt), CreatedAt: clock.At(ev.CreatedAt), OrgID: e.OrgID, Environment: e.Environment})
+				d := &webhook.Delivery{ID: fixtureID(t, "whd"), EndpointID: e.ID, EventID: ev.ID, EventType: ev.Type,
+					Status: webhook.Pending, NextAttemptAt: clock.At(ev.CreatedAt), CreatedAt: clock.At(ev.CreatedAt), OrgID: e.OrgID, Environment: e.Environment}
+				if e.Status != webhook.Enabled {
+					d.Status, d.NextAttemptAt = webhook.Skipped, clock.Time{}
+				}
+				out = append(out, d)
 			}
 		}
 		return out
@@ -121,14 +125,21 @@ func TestWebhooks(t *testing.T, newStores NewStores, f Features) {
 		if n, _ := q.FanOut(ctx, 10, planAll(t)); n != 0 {
 			t.Fatalf("second fan-out took %d events", n)
 		}
-		for e, want := range map[*webhook.Endpoint]int{all: 2, created: 1, disabled: 0, otherEnv: 0} {
+		// plan sees every endpoint of the tenant, disabled too.
+		for e, want := range map[*webhook.Endpoint]int{all: 2, created: 1, disabled: 2, otherEnv: 0} {
 			_, total, err := st.ListDeliveries(ctx, e.Tenant(), e.ID, "", 0, 10)
 			must(t, err)
 			if total != want {
 				t.Errorf("endpoint %v: %d deliveries, want %d", e.Events, total, want)
 			}
 		}
+		if _, skipped, _ := st.ListDeliveries(ctx, tenantA, disabled.ID, webhook.Skipped, 0, 10); skipped != 2 {
+			t.Errorf("%d skipped deliveries of the disabled endpoint, want 2", skipped)
+		}
 	})
+
+	t.Run("DisabledEndpointResumes", single(newStores, resumeSkipped))
+	t.Run("SharedDisabledEndpointResumes", shared(newStores, f, resumeSkipped))
 
 	t.Run("LeasesAndAttempts", single(newStores, leases))
 	t.Run("SharedLeases", shared(newStores, f, leases))
