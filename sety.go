@@ -73,6 +73,7 @@ type config struct {
 	console     bool
 	webhooks    webhook.Config
 	codeKey     []byte
+	secretKeys  [][]byte
 	lockout     access.Lockout
 	limiter     auth.RateLimiter
 }
@@ -125,6 +126,16 @@ func WithWebhooks(cfg webhook.Config) Option { return func(c *config) { c.webhoo
 // database finds it too.
 func WithAccessCodeKey(key []byte) Option { return func(c *config) { c.codeKey = key } }
 
+// WithWebhookSecretKeys sets the keys webhook signing secrets are
+// encrypted with at rest (AES-256-GCM), each at least 32 bytes. The first
+// encrypts; every one decrypts: to rotate, put the new key first and keep
+// the old one after it until the webhook worker has started once (Run
+// re-encrypts every secret with the first key; or call
+// Webhooks.ReencryptSecrets), then drop it. Keep them outside the
+// database: without them, Sety keeps a random key in the database, where a
+// thief of the database finds it too. It overrides webhook.Config.SecretKeys.
+func WithWebhookSecretKeys(keys ...[]byte) Option { return func(c *config) { c.secretKeys = keys } }
+
 // WithAccessLockout sets the brute-force rule of code validation.
 func WithAccessLockout(l access.Lockout) Option { return func(c *config) { c.lockout = l } }
 
@@ -152,6 +163,12 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		}
 	}
 	wh := c.webhooks
+	if c.secretKeys != nil {
+		wh.SecretKeys = c.secretKeys
+	}
+	if err := webhook.CheckSecretKeys(wh.SecretKeys); err != nil {
+		return nil, fmt.Errorf("sety: %w", err)
+	}
 	if wh.Now == nil {
 		wh.Now = c.now
 	}

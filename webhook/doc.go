@@ -65,6 +65,16 @@
 // after a rotation both secrets sign, space-separated. Receivers call
 // [Verify].
 //
+// # Secrets at rest
+//
+// Secrets are stored sealed with AES-256-GCM, the endpoint id as additional
+// data, under Config.SecretKeys (or a random key kept in the store), as
+// "sety:v1:<key id>:<ciphertext>". The first key seals and every key opens;
+// [Service.ReencryptSecrets], which Run calls on start, seals every secret
+// with the first key, so an old key can then be dropped. Secrets an earlier
+// version stored in clear are read as they are and sealed on the next
+// write, attempt or re-encryption.
+//
 // # Safety
 //
 // Endpoints must be https, and the transport refuses, at connect time

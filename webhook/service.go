@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -49,6 +50,13 @@ type Config struct {
 	// ResumeWindow is how far back re-enabling an endpoint sends the
 	// deliveries skipped while it was disabled. Default 72 h.
 	ResumeWindow time.Duration
+	// SecretKeys encrypt endpoint secrets at rest (AES-256-GCM), each at
+	// least 32 bytes: the first seals, every one opens, so a key is rotated
+	// by listing the new one first and the old one after it until
+	// ReencryptSecrets has run. Keep them outside the database. None: a
+	// random key kept in the store, where a thief of the database finds it
+	// too.
+	SecretKeys [][]byte
 	// PollEvery is how often the worker looks for work nobody woke it for
 	// (events another process committed, retries coming due). Default 1 s.
 	PollEvery time.Duration
@@ -98,6 +106,7 @@ type Service struct {
 	owner  string // this worker's lease owner id
 	wake   chan struct{}
 	client *retryablehttp.Client
+	keys   *keyring
 }
 
 // NewService returns a Service whose requests use store and whose delivery
@@ -145,6 +154,7 @@ func NewService(store Store, queue Queue, cfg Config) *Service {
 	if s.cfg.PollEvery <= 0 {
 		s.cfg.PollEvery = time.Second
 	}
+	s.keys = newKeyring(store, cfg.SecretKeys)
 	s.owner = ids.New("wkr") // unique per process, even when tests inject ids
 	transport := cfg.Transport
 	if transport == nil {
@@ -198,15 +208,22 @@ func (s *Service) CreateEndpoint(ctx context.Context, tenant auth.Tenant, req Cr
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.keys.load(ctx); err != nil {
+		return nil, "", err
+	}
 	now := clock.At(clock.Stamp(s.now))
 	e := &Endpoint{
 		ID: s.newID("we"), URL: u, Description: desc, Events: events, Status: Enabled,
-		CreatedAt: now, UpdatedAt: now, OrgID: tenant.OrgID, Environment: tenant.Env, Secret: NewSecret(),
+		CreatedAt: now, UpdatedAt: now, OrgID: tenant.OrgID, Environment: tenant.Env,
+	}
+	secret := NewSecret()
+	if e.Secret, err = s.keys.seal(e.ID, secret); err != nil {
+		return nil, "", err
 	}
 	if err := s.store.CreateEndpoint(ctx, e); err != nil {
 		return nil, "", err
 	}
-	return e, e.Secret, nil
+	return e, secret, nil
 }
 
 func description(d string) (*string, error) {
@@ -265,8 +282,14 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id str
 	if req.Status != nil && *req.Status != Enabled && *req.Status != Disabled {
 		return nil, setyerr.Invalidf("status", "must be enabled or disabled")
 	}
+	if err := s.keys.load(ctx); err != nil {
+		return nil, err
+	}
 	now := clock.Stamp(s.now)
 	change := func(e *Endpoint) error {
+		// Every write seals the secrets with the current key; one that
+		// cannot be opened is left for rotate-secret to replace.
+		_, _ = s.keys.reseal(e)
 		if req.URL != nil {
 			e.URL = u
 		}
@@ -308,17 +331,65 @@ func (s *Service) RotateSecret(ctx context.Context, tenant auth.Tenant, id strin
 	if !ids.Valid("we", id) {
 		return nil, "", errEndpointNotFound
 	}
+	if err := s.keys.load(ctx); err != nil {
+		return nil, "", err
+	}
 	now := clock.Stamp(s.now)
 	secret := NewSecret()
 	e, err := s.store.UpdateEndpoint(ctx, tenant, id, func(e *Endpoint) error {
+		sealed, err := s.keys.seal(e.ID, secret)
+		if err != nil {
+			return err
+		}
 		e.PreviousSecret, e.PreviousExpiresAt = e.Secret, now.Add(RotationOverlap)
-		e.Secret, e.UpdatedAt = secret, clock.At(now)
+		e.Secret, e.UpdatedAt = sealed, clock.At(now)
+		if _, err := s.keys.reseal(e); err != nil {
+			// The old secret cannot be opened (its key is gone): it could
+			// not sign anyway. The new one replaces it at once.
+			s.log.WarnContext(ctx, "webhook secret rotated without overlap", "endpoint_id", e.ID, "error", err)
+			e.PreviousSecret, e.PreviousExpiresAt = "", time.Time{}
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return e, secret, nil
+}
+
+// ReencryptSecrets seals every endpoint's secrets, of every tenant, with
+// the first of Config.SecretKeys (or the store's key), and returns how
+// many endpoints it changed: those sealed with another key, and those an
+// earlier version stored in clear. Run calls it when it starts; after a
+// key rotation, once it has run, the old key can be dropped. An endpoint
+// whose secret no configured key opens is left as it is, and reported in
+// the error.
+func (s *Service) ReencryptSecrets(ctx context.Context) (int, error) {
+	if err := s.keys.load(ctx); err != nil {
+		return 0, err
+	}
+	changed := 0
+	var errs []error
+	for after := ""; ; {
+		last, err := s.queue.UpdateEndpoints(ctx, after, batch, func(e *Endpoint) (bool, error) {
+			ok, err := s.keys.reseal(e)
+			if err != nil {
+				errs = append(errs, err)
+				return false, nil
+			}
+			if ok {
+				changed++
+			}
+			return ok, nil
+		})
+		if err != nil {
+			return changed, errors.Join(append(errs, err)...)
+		}
+		if last == "" {
+			return changed, errors.Join(errs...)
+		}
+		after = last
+	}
 }
 
 // Ping queues a ping event to one endpoint, whatever its event filter, and

@@ -39,6 +39,10 @@ type Store interface {
 	// DeleteEndpoint removes the tenant's endpoint id and its deliveries, or
 	// returns ErrEndpointNotFound.
 	DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error
+	// SecretKey returns the key endpoint secrets are sealed with when the
+	// service has none configured, creating a random one of 32 bytes the
+	// first time; every handle on one database gets the same key.
+	SecretKey(ctx context.Context) ([]byte, error)
 
 	// AddDelivery stores an event that skips the outbox (a ping) as already
 	// published, so FanOut never takes it, with its one delivery, in one
@@ -114,6 +118,14 @@ type Queue interface {
 	// does an error from change (returned as it is). A delivery that no
 	// longer exists (its endpoint was deleted) is setyerr.NotFound.
 	FinishAttempt(ctx context.Context, owner, deliveryID string, change func(*Delivery, *Endpoint) error) error
+
+	// UpdateEndpoints calls change with up to limit endpoints, of every
+	// tenant, whose ids sort after after, in id order, and stores those for
+	// which it returns true, in one transaction. It returns the last id it
+	// passed to change, "" when there were none. An error from change is
+	// returned as it is and stores nothing. (Secrets are re-encrypted with
+	// it, a page at a time.)
+	UpdateEndpoints(ctx context.Context, after string, limit int, change func(*Endpoint) (bool, error)) (string, error)
 }
 
 // Claim is what a worker asks ClaimDeliveries for.

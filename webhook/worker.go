@@ -38,6 +38,9 @@ func (s *Service) fanOut(ctx context.Context) error {
 // claim leases up to limit claimable deliveries to this worker, under the
 // configured caps, and returns them with the end of their lease.
 func (s *Service) claim(ctx context.Context, limit int) ([]Job, time.Time, error) {
+	if err := s.keys.load(ctx); err != nil { // before any attempt opens a secret
+		return nil, time.Time{}, err
+	}
 	now := s.now()
 	until := now.Add(s.cfg.Lease)
 	jobs, err := s.queue.ClaimDeliveries(ctx, Claim{
@@ -131,13 +134,20 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 	return attempts, errors.Join(errs...)
 }
 
-// Run delivers until ctx ends. It is a dispatcher: it claims whenever it
+// Run delivers until ctx ends. It first re-encrypts endpoint secrets sealed
+// with another key than the current one (ReencryptSecrets). It is a
+// dispatcher: it claims whenever it
 // has free slots and there may be work (an attempt ended, Wake or Notify,
 // or every PollEvery, a safety net for events another process committed and
 // retries coming due), and never waits for a running attempt before
 // claiming more, so a slow endpoint holds only its own slots. Attempts
 // still running when ctx ends are cut short and left to their leases.
 func (s *Service) Run(ctx context.Context) {
+	if n, err := s.ReencryptSecrets(ctx); err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "webhook secrets: re-encryption", "error", err, "endpoints", n)
+	} else if n > 0 {
+		s.log.InfoContext(ctx, "webhook secrets: re-encrypted with the current key", "endpoints", n)
+	}
 	ticker := time.NewTicker(s.cfg.PollEvery)
 	defer ticker.Stop()
 	p := s.newPool()
@@ -234,8 +244,14 @@ func (s *Service) deliver(ctx context.Context, job Job) error {
 		return err
 	}
 	now := s.now()
+	secrets, err := s.keys.signing(job.Endpoint, now)
+	if err != nil {
+		// No attempt is made or counted: the delivery is tried again when
+		// its lease expires, once the key is configured.
+		return err
+	}
 	sigs := make([]string, 0, 2)
-	for _, secret := range job.Endpoint.secrets(now) {
+	for _, secret := range secrets {
 		sig, err := Sign(secret, job.Event.ID, now, payload)
 		if err != nil {
 			return err
@@ -274,6 +290,7 @@ func (s *Service) deliver(ctx context.Context, job Job) error {
 func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http.Response, text string, elapsed time.Duration, callErr error) error {
 	ended := s.now().UTC().Truncate(time.Millisecond)
 	err := s.queue.FinishAttempt(ctx, s.owner, job.Delivery.ID, func(d *Delivery, e *Endpoint) error {
+		_, _ = s.keys.reseal(e) // an endpoint that gets deliveries moves to the current key
 		d.Attempts++
 		d.LastAttemptAt = clock.At(now.UTC().Truncate(time.Millisecond))
 		d.ResponseStatus, d.ResponseBody, d.Error, d.DurationMs = nil, nil, nil, nil

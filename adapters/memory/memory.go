@@ -32,6 +32,7 @@ type Store struct {
 	available  map[auth.Tenant]*availableIndex
 
 	endpoints   map[string]*webhook.Endpoint
+	secretKey   []byte
 	deliveries  map[string]*delivery
 	pending     map[string]map[string]*delivery // pending deliveries by endpoint, then id
 	leased      map[string]*delivery            // pending deliveries with a lease, expired or not

@@ -151,3 +151,35 @@ func (m *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 	m.endpoints[e.ID] = ne
 	return nil
 }
+
+func (m *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for id := range m.endpoints {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = ids[:min(len(ids), max(0, limit))]
+	changed := map[string]*webhook.Endpoint{}
+	for _, id := range ids {
+		e := m.endpoints[id].Clone()
+		ok, err := change(e)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			e.ID, e.OrgID, e.Environment = id, m.endpoints[id].OrgID, m.endpoints[id].Environment
+			changed[id] = e
+		}
+	}
+	for id, e := range changed {
+		m.endpoints[id] = e
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return ids[len(ids)-1], nil
+}

@@ -2,6 +2,8 @@ package memory
 
 import (
 	"context"
+	"crypto/rand"
+	"slices"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -144,6 +146,19 @@ func (m *webhookStore) updateEndpoint(tenant auth.Tenant, id string, change func
 	next.ID, next.OrgID, next.Environment = cur.ID, cur.OrgID, cur.Environment
 	m.endpoints[id] = next.Clone()
 	return next, nil
+}
+
+func (m *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.secretKey == nil {
+		m.secretKey = make([]byte, 32)
+		if _, err := rand.Read(m.secretKey); err != nil {
+			m.secretKey = nil
+			return nil, err
+		}
+	}
+	return slices.Clone(m.secretKey), nil
 }
 
 func (m *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {

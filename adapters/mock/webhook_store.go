@@ -171,6 +171,21 @@ func (mr *WebhookStoreMockRecorder) ResumeEndpoint(ctx, tenant, id, since, now, 
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ResumeEndpoint", reflect.TypeOf((*WebhookStore)(nil).ResumeEndpoint), ctx, tenant, id, since, now, change)
 }
 
+// SecretKey mocks base method.
+func (m *WebhookStore) SecretKey(ctx context.Context) ([]byte, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SecretKey", ctx)
+	ret0, _ := ret[0].([]byte)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SecretKey indicates an expected call of SecretKey.
+func (mr *WebhookStoreMockRecorder) SecretKey(ctx interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SecretKey", reflect.TypeOf((*WebhookStore)(nil).SecretKey), ctx)
+}
+
 // UpdateEndpoint mocks base method.
 func (m *WebhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
 	m.ctrl.T.Helper()
@@ -251,4 +266,19 @@ func (m *WebhookQueue) FinishAttempt(ctx context.Context, owner, deliveryID stri
 func (mr *WebhookQueueMockRecorder) FinishAttempt(ctx, owner, deliveryID, change interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FinishAttempt", reflect.TypeOf((*WebhookQueue)(nil).FinishAttempt), ctx, owner, deliveryID, change)
+}
+
+// UpdateEndpoints mocks base method.
+func (m *WebhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UpdateEndpoints", ctx, after, limit, change)
+	ret0, _ := ret[0].(string)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateEndpoints indicates an expected call of UpdateEndpoints.
+func (mr *WebhookQueueMockRecorder) UpdateEndpoints(ctx, after, limit, change interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateEndpoints", reflect.TypeOf((*WebhookQueue)(nil).UpdateEndpoints), ctx, after, limit, change)
 }

@@ -244,3 +244,32 @@ func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 		return updateEndpoint(ctx, tx, e)
 	}))
 }
+
+func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
+	last := ""
+	err := (*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
+		page, err := queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			id, org, env := e.ID, e.OrgID, e.Environment
+			ok, err := change(e)
+			if err != nil {
+				return err
+			}
+			if ok {
+				e.ID, e.OrgID, e.Environment = id, org, env
+				if err := updateEndpoint(ctx, tx, e); err != nil {
+					return err
+				}
+			}
+			last = id
+		}
+		return nil
+	})
+	if err != nil {
+		return "", translate(err)
+	}
+	return last, nil
+}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -116,6 +117,21 @@ func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, i
 			WHERE endpoint_id = ? AND status = 'skipped' AND created_at >= ?`, now.UnixMilli(), id, since.UnixMilli())
 		return err
 	})
+}
+
+func (s *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
+	var key []byte
+	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+		fresh := make([]byte, 32)
+		if _, err := rand.Read(fresh); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO settings (name, value) VALUES ('webhook_secret_key', ?)`, fresh); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'webhook_secret_key'`).Scan(&key)
+	})
+	return key, translate(err)
 }
 
 func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {

@@ -2,12 +2,14 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
@@ -348,5 +350,105 @@ func resumeSkipped(t *testing.T, handles []Stores) {
 			t.Fatalf("claim %d: %d jobs", want, len(jobs))
 		}
 		finish(t, handles[int(want)%len(handles)].WebhookQueue(), "w", jobs[0].Delivery.ID, webhook.Succeeded)
+	}
+}
+
+// sameSecretKey asks for the webhook secret key at once, through the
+// handles in turn, and again after, and checks that every answer is the
+// same key of at least 32 bytes: secrets sealed by one instance open on
+// every other.
+func sameSecretKey(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	keys := make([][]byte, 2*len(handles)+1)
+	var wg sync.WaitGroup
+	for i := range len(keys) - 1 {
+		st := handles[i%len(handles)].WebhookStore()
+		wg.Go(func() {
+			key, err := st.SecretKey(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = key
+		})
+	}
+	wg.Wait()
+	last, err := handles[len(handles)-1].WebhookStore().SecretKey(ctx)
+	must(t, err)
+	keys[len(keys)-1] = last
+	code, err := handles[0].AccessStore().CodeKey(ctx)
+	must(t, err)
+	for _, key := range keys {
+		if len(key) < 32 || string(key) != string(keys[0]) {
+			t.Fatalf("keys %x", keys)
+		}
+	}
+	if string(code) == string(keys[0]) {
+		t.Fatal("the webhook secret key is the access code key")
+	}
+}
+
+// updateEndpointsPages walks every tenant's endpoints a page at a time, in
+// id order, changing some, and checks that exactly those were stored, and
+// that an error from change stores nothing.
+func updateEndpointsPages(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	st, q := handles[0].WebhookStore(), handles[0].WebhookQueue()
+	var ids []string
+	for _, tenant := range []auth.Tenant{tenantA, tenantB, tenantATest, tenantA, tenantB} {
+		e := newEndpoint(t, tenant, "*")
+		must(t, st.CreateEndpoint(ctx, e))
+		ids = append(ids, e.ID)
+	}
+	slices.Sort(ids)
+	var seen []string
+	for after := ""; ; {
+		last, err := q.UpdateEndpoints(ctx, after, 2, func(e *webhook.Endpoint) (bool, error) {
+			seen = append(seen, e.ID)
+			if len(seen)%2 == 1 {
+				e.Secret, e.PreviousSecret = "sealed "+e.ID, ""
+				e.OrgID = "org_moved" // ignored: an endpoint keeps its tenant
+				return true, nil
+			}
+			e.Secret = "not stored"
+			return false, nil
+		})
+		must(t, err)
+		if last == "" {
+			break
+		}
+		after = last
+	}
+	if !slices.Equal(seen, ids) {
+		t.Fatalf("visited %v, want %v", seen, ids)
+	}
+	find := func(id string) *webhook.Endpoint {
+		t.Helper()
+		for _, tenant := range []auth.Tenant{tenantA, tenantB, tenantATest} {
+			if e, err := st.GetEndpoint(ctx, tenant, id); err == nil {
+				return e
+			}
+		}
+		t.Fatalf("endpoint %s moved out of its tenant", id)
+		return nil
+	}
+	for i, id := range ids {
+		if got, want := find(id), map[bool]string{true: "sealed " + id, false: "whsec_c2VjcmV0"}[i%2 == 0]; got.Secret != want {
+			t.Fatalf("endpoint %d: secret %q, want %q", i, got.Secret, want)
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := q.UpdateEndpoints(ctx, "", 10, func(e *webhook.Endpoint) (bool, error) {
+		if e.ID == ids[2] {
+			return false, boom
+		}
+		e.Secret = "partial"
+		return true, nil
+	}); !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the change's", err)
+	}
+	for _, id := range ids {
+		if find(id).Secret == "partial" {
+			t.Fatal("a failed page stored a change")
+		}
 	}
 }

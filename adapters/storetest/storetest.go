@@ -49,7 +49,9 @@ type Features struct {
 	// Conflict; leases taken through either count against the caps of a
 	// claim through the other; one incident's deliveries, committed and
 	// claimed through both, are claimed one at a time in sequence order;
-	// and an endpoint paused through one is paused for the other.
+	// an endpoint paused through one is paused for the other; enabling an
+	// endpoint through one resumes what was skipped through the other; and
+	// both read one webhook secret key.
 	Reopen func(tb testing.TB, s Stores) Stores
 }
 

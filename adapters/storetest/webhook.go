@@ -138,6 +138,9 @@ func TestWebhooks(t *testing.T, newStores NewStores, f Features) {
 		}
 	})
 
+	t.Run("SecretKeyIsStable", single(newStores, sameSecretKey))
+	t.Run("SharedSecretKey", shared(newStores, f, sameSecretKey))
+	t.Run("UpdateEndpointsPages", single(newStores, updateEndpointsPages))
 	t.Run("DisabledEndpointResumes", single(newStores, resumeSkipped))
 	t.Run("SharedDisabledEndpointResumes", shared(newStores, f, resumeSkipped))
 

@@ -23,6 +23,7 @@ type config struct {
 	console       bool
 	privateHooks  bool
 	codeKey       string
+	secretKeys    string
 	plan          string
 	rateLimits    bool
 	consoleTiles  string
@@ -43,6 +44,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.BoolVar(&c.demo, "demo", false, "load a responder pool around Lagos and mount the operations console (SETY_DEMO=1)")
 	fs.BoolVar(&c.privateHooks, "allow-private-webhooks", false, "let webhook endpoints use http:// and loopback or private addresses, for local receivers (SETY_ALLOW_PRIVATE_WEBHOOKS=1)")
 	fs.StringVar(&c.codeKey, "access-code-key", "", "secret that access codes are hashed with, at least 32 characters; default: a random key kept in the database (SETY_ACCESS_CODE_KEY)")
+	fs.StringVar(&c.secretKeys, "webhook-secret-key", "", "secret that webhook signing secrets are encrypted with at rest, at least 32 characters; while rotating, a comma-separated list: the first encrypts, every one decrypts; default: a random key kept in the database (SETY_WEBHOOK_SECRET_KEY)")
 	fs.StringVar(&c.plan, "plan", "enterprise", "plan of the organization created on an empty database: starter, growth or enterprise (SETY_PLAN)")
 	fs.BoolVar(&c.rateLimits, "rate-limits", true, "enforce the plans' requests per minute; false for benchmarks (SETY_RATE_LIMITS)")
 	fs.BoolVar(&c.console, "console", false, "mount the operations console: responders and status reports (SETY_CONSOLE=1)")
@@ -75,6 +77,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.codeKey != "" && len(c.codeKey) < 32 {
 		return c, fmt.Errorf("-access-code-key must be at least 32 characters")
 	}
+	for _, k := range c.webhookSecretKeys() {
+		if len(k) < 32 {
+			return c, fmt.Errorf("-webhook-secret-key: every key must be at least 32 characters")
+		}
+	}
 	if !(c.simulateSpeed > 0 && c.simulateSpeed <= 10000) {
 		return c, fmt.Errorf("-simulate-speed must be above 0 and at most 10000, not %v", c.simulateSpeed)
 	}
@@ -82,4 +89,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, fmt.Errorf("-log-format must be text or json, not %q", c.logFormat)
 	}
 	return c, nil
+}
+
+// webhookSecretKeys splits -webhook-secret-key into its keys, first the
+// one that encrypts.
+func (c config) webhookSecretKeys() [][]byte {
+	var keys [][]byte
+	for _, k := range strings.Split(c.secretKeys, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, []byte(k))
+		}
+	}
+	return keys
 }

@@ -64,6 +64,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.codeKey != "" {
 		opts = append(opts, sety.WithAccessCodeKey([]byte(cfg.codeKey)))
 	}
+	if keys := cfg.webhookSecretKeys(); len(keys) > 0 {
+		opts = append(opts, sety.WithWebhookSecretKeys(keys...))
+	}
 	if cfg.console || cfg.demo {
 		opts = append(opts, sety.WithOperationsConsole())
 	}

@@ -34,6 +34,29 @@ func TestConfigFlagsAndEnvironment(t *testing.T) {
 	}
 }
 
+// The webhook secret key: one, or a comma-separated list while rotating
+// (the first encrypts), each at least 32 characters.
+func TestWebhookSecretKeyConfig(t *testing.T) {
+	const newKey, oldKey = "a new key of at least 32 characters!", "the old key: also 32 characters long"
+	c, err := parseConfig(nil, env(map[string]string{"SETY_WEBHOOK_SECRET_KEY": newKey + ", " + oldKey}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys := c.webhookSecretKeys(); len(keys) != 2 || string(keys[0]) != newKey || string(keys[1]) != oldKey {
+		t.Fatalf("keys %q", keys)
+	}
+	c, err = parseConfig([]string{"-webhook-secret-key", newKey}, env(nil), io.Discard)
+	if err != nil || len(c.webhookSecretKeys()) != 1 {
+		t.Fatalf("one key: %q %v", c.webhookSecretKeys(), err)
+	}
+	if c, _ := parseConfig(nil, env(nil), io.Discard); c.webhookSecretKeys() != nil {
+		t.Fatal("keys without the setting")
+	}
+	if _, err := parseConfig([]string{"-webhook-secret-key", newKey + ",short"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "32") {
+		t.Fatalf("a short key: %v", err)
+	}
+}
+
 // The server starts on SQLite, prints the bootstrap keys once, serves the
 // API with them and shuts down cleanly when its context ends.
 func TestRunBootstrapsServesAndShutsDown(t *testing.T) {
