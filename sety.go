@@ -61,20 +61,21 @@ type Sety struct {
 }
 
 type config struct {
-	now         clock.Func
-	newID       ids.Generator
-	log         *slog.Logger
-	basePath    string
-	healthAlias string
-	notifier    outbox.Notifier
-	dispatcher  incident.Dispatcher
-	sla         incident.SLAPolicy
-	simulation  incident.Simulation
-	console     bool
-	webhooks    webhook.Config
-	codeKey     []byte
-	lockout     access.Lockout
-	limiter     auth.RateLimiter
+	now           clock.Func
+	newID         ids.Generator
+	log           *slog.Logger
+	basePath      string
+	healthAlias   string
+	notifier      outbox.Notifier
+	dispatcher    incident.Dispatcher
+	dispatchRange incident.DispatchRange
+	sla           incident.SLAPolicy
+	simulation    incident.Simulation
+	console       bool
+	webhooks      webhook.Config
+	codeKey       []byte
+	lockout       access.Lockout
+	limiter       auth.RateLimiter
 }
 
 // Option configures New.
@@ -104,6 +105,13 @@ func WithNotifier(n outbox.Notifier) Option { return func(c *config) { c.notifie
 
 // WithDispatcher replaces the built-in nearest-available dispatcher.
 func WithDispatcher(d incident.Dispatcher) Option { return func(c *config) { c.dispatcher = d } }
+
+// WithDispatchRange sets the farthest a responder is sent, per tenant and
+// category (default 50 km for every incident). A live incident with no
+// available responder in range waits in dispatching, its timeline saying so.
+func WithDispatchRange(r incident.DispatchRange) Option {
+	return func(c *config) { c.dispatchRange = r }
+}
 
 // WithSLAPolicy sets the assignment and arrival targets per severity.
 func WithSLAPolicy(p incident.SLAPolicy) Option { return func(c *config) { c.sla = p } }
@@ -170,7 +178,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	return &Sety{
 		Incidents: incident.NewService(stores.IncidentStore(), incident.Config{
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
-			Dispatcher: c.dispatcher, SLA: c.sla, Simulation: c.simulation,
+			Dispatcher: c.dispatcher, DispatchRange: c.dispatchRange, SLA: c.sla, Simulation: c.simulation,
 		}),
 		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log}),
 		Webhooks: webhooks,

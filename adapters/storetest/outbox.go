@@ -24,7 +24,7 @@ func TestOutbox(t *testing.T, newStores NewStores, f Features) {
 		for i := range 3 {
 			inc := newIncident(t, tenantA, base.Add(time.Duration(i)*time.Second))
 			ev := eventFor(t, incident.TypeCreated, inc)
-			_, _, err := st.CreateIncident(ctx, inc, ev)
+			_, _, err := st.CreateIncident(ctx, inc, withEvents(ev))
 			must(t, err)
 			want = append(want, ev)
 		}
@@ -35,7 +35,7 @@ func TestOutbox(t *testing.T, newStores NewStores, f Features) {
 		dup := newIncident(t, tenantA, base)
 		ev := eventFor(t, incident.TypeCreated, dup)
 		ev.SubjectID, ev.Sequence = want[0].SubjectID, want[0].Sequence
-		if _, _, err := st.CreateIncident(ctx, dup, ev); err == nil {
+		if _, _, err := st.CreateIncident(ctx, dup, withEvents(ev)); err == nil {
 			t.Fatal("a repeated subject sequence was stored")
 		}
 		if _, err := st.GetIncident(ctx, tenantA, dup.ID); !setyerr.Is(err, setyerr.NotFound) {
@@ -44,7 +44,7 @@ func TestOutbox(t *testing.T, newStores NewStores, f Features) {
 		// Nor does an event id.
 		ev = eventFor(t, incident.TypeCreated, dup)
 		ev.ID = want[1].ID
-		_, _, err = st.CreateIncident(ctx, dup, ev)
+		_, _, err = st.CreateIncident(ctx, dup, withEvents(ev))
 		wantKind(t, err, setyerr.Conflict)
 		two, err := stores.OutboxReader().PendingEvents(ctx, 2)
 		must(t, err)
