@@ -76,6 +76,7 @@ type config struct {
 	codeKey       []byte
 	lockout       access.Lockout
 	limiter       auth.RateLimiter
+	limiterSet    bool
 }
 
 // Option configures New.
@@ -136,20 +137,25 @@ func WithAccessCodeKey(key []byte) Option { return func(c *config) { c.codeKey =
 // WithAccessLockout sets the brute-force rule of code validation.
 func WithAccessLockout(l access.Lockout) Option { return func(c *config) { c.lockout = l } }
 
-// WithRateLimiter counts requests against the plans' limits with l (for
-// several servers, one over a shared store); nil turns limits off. Default:
-// an in-process auth.MemoryRateLimiter.
-func WithRateLimiter(l auth.RateLimiter) Option { return func(c *config) { c.limiter = l } }
+// WithRateLimiter counts requests against the plans' limits with l; nil
+// turns limits off. Default: the limit shared through the store when the
+// adapter offers one (SQLite, PostgreSQL: every instance over the database
+// enforces one limit), else an in-process limiter (memory).
+func WithRateLimiter(l auth.RateLimiter) Option {
+	return func(c *config) { c.limiter, c.limiterSet = l, true }
+}
 
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
 		return nil, errors.New("sety: stores are required")
 	}
-	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health",
-		limiter: auth.NewMemoryRateLimiter()}
+	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health"}
 	for _, o := range opts {
 		o(&c)
+	}
+	if !c.limiterSet {
+		c.limiter = defaultLimiter(stores)
 	}
 	if c.basePath == "/" {
 		c.basePath = ""
@@ -194,6 +200,14 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		console:     c.console,
 		ready:       make(chan struct{}),
 	}, nil
+}
+
+// defaultLimiter shares the rate limit through the store when it can.
+func defaultLimiter(stores Stores) auth.RateLimiter {
+	if shared, ok := stores.(interface{ RateStore() auth.RateStore }); ok {
+		return auth.NewRateLimiter(shared.RateStore())
+	}
+	return auth.NewMemoryRateLimiter()
 }
 
 // BasePath returns the path the API is mounted under.
