@@ -35,6 +35,9 @@ type Stores interface {
 	WebhookQueue() webhook.Queue
 	AccessStore() access.Store
 	ThreatSource() threat.Source
+	// EventLog is the committed outbox in commit order, which every
+	// instance's threat engine follows.
+	EventLog() outbox.Log
 	// Ping reports whether the storage answers, for the health check.
 	Ping(ctx context.Context) error
 }
@@ -52,6 +55,7 @@ type Sety struct {
 	Threat    *threat.Engine
 
 	stores      Stores
+	threat      *threatFollower
 	console     bool
 	ready       chan struct{}
 	now         clock.Func
@@ -177,7 +181,8 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	}
 	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
-	notifiers := outbox.Notifiers{webhooks, threatFeed{engine}}
+	follower := newThreatFollower(engine, stores.EventLog())
+	notifiers := outbox.Notifiers{webhooks, follower}
 	if c.notifier != nil {
 		notifiers = append(notifiers, c.notifier)
 	}
@@ -199,6 +204,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		healthAlias: c.healthAlias,
 		console:     c.console,
 		ready:       make(chan struct{}),
+		threat:      follower,
 	}, nil
 }
 
@@ -243,11 +249,12 @@ func (s *Sety) Register(api huma.API) {
 // outbox: a later Run catches up, from the store. It returns an error only
 // when the history cannot be loaded; call it once.
 func (s *Sety) Run(ctx context.Context) error {
-	if err := s.Threat.Load(ctx, s.stores.ThreatSource()); err != nil {
+	if err := s.threat.load(ctx, s.stores.ThreatSource()); err != nil {
 		return fmt.Errorf("sety: load threat intelligence: %w", err)
 	}
 	close(s.ready)
 	var wg sync.WaitGroup
+	wg.Go(func() { s.threat.run(ctx, s.log) })
 	wg.Go(func() { s.Webhooks.Run(ctx) })
 	wg.Go(func() { s.Auth.Run(ctx) })
 	wg.Go(func() { s.Incidents.Run(ctx) })
@@ -259,6 +266,19 @@ func (s *Sety) Run(ctx context.Context) error {
 // workers: a server that waits for it never answers threat queries from a
 // half-loaded engine.
 func (s *Sety) Ready() <-chan struct{} { return s.ready }
+
+// SyncThreat applies to the threat engine every committed incident event it
+// has not seen yet, from any instance sharing the store. Run does it
+// continuously (at once for this process's commits, every second for
+// others'); tests call it to see a change without running the workers.
+func (s *Sety) SyncThreat(ctx context.Context) error {
+	for {
+		more, err := s.threat.catchUp(ctx)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
 
 // RouteErrors answers requests no route of mux matched with a JSON 404, or a
 // 405 when the path exists under another method. Mount it at the catch-all

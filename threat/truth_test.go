@@ -69,7 +69,7 @@ func loadVia(t *testing.T, st stores, syn threat.Synthetic) *threat.Engine {
 		}
 	})
 	e := threat.NewEngine(threat.Config{Now: func() time.Time { return now }})
-	if err := e.Load(ctx, st.ThreatSource()); err != nil {
+	if _, err := e.Load(ctx, st.ThreatSource()); err != nil {
 		t.Fatal(err)
 	}
 	return e

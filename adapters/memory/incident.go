@@ -158,9 +158,10 @@ func queuedLive(inc *incident.Incident) bool {
 	return inc.Status == incident.Dispatching && !inc.IsDrill && inc.Environment == auth.Live
 }
 
-func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {
+func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
 	s := (*Store)(m)
 	s.mu.Lock()
+	checkpoint := int64(len(s.events)) // the outbox position of this view
 	var reports []threat.Report
 	for _, inc := range s.incidents {
 		if inc.CountsAsThreat() && !inc.CreatedAt.Before(since) {
@@ -171,8 +172,8 @@ func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 	s.mu.Unlock() // fn may take its time: the store is not held while it runs
 	for _, r := range reports {
 		if err := fn(r); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return checkpoint, nil
 }

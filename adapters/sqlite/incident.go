@@ -229,11 +229,23 @@ func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Te
 // ThreatReports streams the incidents created since since that count as
 // threats (the counts_as_threat column holds incident.CountsAsThreat), from
 // columns only.
-func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {
-	rows, err := s.read.QueryContext(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
+//
+// The checkpoint is the outbox position read in the same read transaction
+// (one snapshot), so the reports and the events after it never overlap.
+func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, translate(err)
+	}
+	defer tx.Rollback()
+	var checkpoint sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(position) FROM outbox_events`).Scan(&checkpoint); err != nil {
+		return 0, translate(err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
 		WHERE counts_as_threat = 1 AND created_at >= ?`, since.UnixMilli())
 	if err != nil {
-		return translate(err)
+		return 0, translate(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -243,12 +255,12 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 			r        threat.Report
 		)
 		if err := rows.Scan(&at, &lng, &lat, &r.Category, &r.Severity); err != nil {
-			return translate(err)
+			return 0, translate(err)
 		}
 		r.At, r.Location = time.UnixMilli(at).UTC(), geo.Point{lng, lat}
 		if err := fn(r); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return translate(rows.Err())
+	return checkpoint.Int64, translate(rows.Err())
 }

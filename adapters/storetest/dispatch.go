@@ -472,24 +472,31 @@ func testThreatReports(t *testing.T, newStores NewStores) {
 	duplicate.Status, duplicate.CancelReasonCode = incident.Cancelled, &code
 	create(t, st, duplicate)
 	var got []threat.Report
-	must(t, stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
+	checkpoint, err := stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
 		got = append(got, r)
 		return nil
-	}))
+	})
+	must(t, err)
+	// The checkpoint is the outbox position the reports are as of: every
+	// event so far is at or before it.
+	if head, err := stores.EventLog().Head(ctx); err != nil || checkpoint != head || head == 0 {
+		t.Fatalf("checkpoint %d, head %d (%v): want the head of the outbox", checkpoint, head, err)
+	}
 	if len(got) != 1 || !got[0].At.Equal(base) || got[0].Location != counted.Location.Coordinates || string(got[0].Category) != string(counted.Category) || string(got[0].Severity) != string(counted.Severity) {
 		t.Fatalf("threat reports %+v, want only the live, non-drill, recent, real incident", got)
 	}
 	// A false alarm found out later leaves the source too.
-	_, err := st.UpdateIncident(ctx, tenantA, counted.ID, func(cur *incident.Incident) (incident.Effects, error) {
+	_, err = st.UpdateIncident(ctx, tenantA, counted.ID, func(cur *incident.Incident) (incident.Effects, error) {
 		cur.Status, cur.ResolutionOutcome = incident.Resolved, &outcome
 		return incident.Effects{}, nil
 	})
 	must(t, err)
 	got = nil
-	must(t, stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
+	_, err = stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
 		got = append(got, r)
 		return nil
-	}))
+	})
+	must(t, err)
 	if len(got) != 0 {
 		t.Fatalf("%d reports after the false alarm", len(got))
 	}
