@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	if err := bootstrap(ctx, s, cfg, stdout); err != nil {
+	if err := bootstrap(ctx, s, cfg, stdout, log); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	// The background work (dispatch, simulator, SLA clocks, webhooks) runs
