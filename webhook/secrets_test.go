@@ -72,7 +72,7 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 			f := newFixture(t, memory.New())
 			s := f.withKeys(keys...)
 			r := newReceiver(t)
-			e, secret, err := s.Webhooks.CreateEndpoint(f.ctx, f.live, webhook.CreateEndpointRequest{URL: r.URL, Events: []string{"*"}})
+			e, secret, err := s.Webhooks.CreateEndpoint(f.ctx, f.live, webhook.CreateEndpointRequest{URL: r.URL, Events: []string{"incident.created"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +188,7 @@ func TestClearSecretsFromAnEarlierVersion(t *testing.T) {
 	// The rows as the earlier version wrote them: the secrets as they are.
 	current, previous := webhook.NewSecret(), webhook.NewSecret()
 	now := clock.At(f.clk.Now())
-	busy := &webhook.Endpoint{ID: "we_0000000000000001", URL: r.URL, Events: []string{"*"}, Status: webhook.Enabled, CreatedAt: now, UpdatedAt: now,
+	busy := &webhook.Endpoint{ID: "we_0000000000000001", URL: r.URL, Events: []string{"incident.created"}, Status: webhook.Enabled, CreatedAt: now, UpdatedAt: now,
 		OrgID: f.live.OrgID, Environment: auth.Live, Secret: current, PreviousSecret: previous, PreviousExpiresAt: f.clk.Now().Add(time.Hour)}
 	idle := &webhook.Endpoint{ID: "we_0000000000000002", URL: r.URL, Events: []string{"access.checked_out"}, Status: webhook.Enabled, CreatedAt: now, UpdatedAt: now,
 		OrgID: f.live.OrgID, Environment: auth.Live, Secret: webhook.NewSecret()}
