@@ -34,8 +34,8 @@ type Store struct {
 	endpoints   map[string]*webhook.Endpoint
 	secretKey   []byte
 	deliveries  map[string]*delivery
-	pending     map[string]map[string]*delivery // pending deliveries by endpoint, then id
-	leased      map[string]*delivery            // pending deliveries with a lease, expired or not
+	pending     map[string]*endpointQueue // pending deliveries by endpoint
+	leased      map[string]*delivery      // pending deliveries with a lease, expired or not
 	deliverySeq int
 
 	codeKey      []byte
@@ -73,7 +73,7 @@ func New() *Store {
 		available:    map[auth.Tenant]*availableIndex{},
 		endpoints:    map[string]*webhook.Endpoint{},
 		deliveries:   map[string]*delivery{},
-		pending:      map[string]map[string]*delivery{},
+		pending:      map[string]*endpointQueue{},
 		leased:       map[string]*delivery{},
 	}
 }

@@ -54,23 +54,9 @@ func (m *webhookQueue) eventByID(id string) (outbox.Event, bool) {
 	return ev, true
 }
 
-// earlier reports whether a goes before b in their line (one endpoint's
-// deliveries of one subject, which go out one at a time in sequence order).
-func earlier(a, b *delivery) bool {
-	return a.sequence < b.sequence || a.sequence == b.sequence && a.seq < b.seq
-}
-
-// byDue orders deliveries by due time, then insertion.
-func byDue(a, b *delivery) int {
-	if c := a.d.NextAttemptAt.Compare(b.d.NextAttemptAt.Time); c != 0 {
-		return c
-	}
-	return a.seq - b.seq
-}
-
-// ClaimDeliveries reads only the leases and the pending deliveries of
-// endpoints with room: an endpoint's backlog costs nothing while it has
-// all the attempts it may have.
+// ClaimDeliveries reads the leases and, of each endpoint with room, only
+// the first deliveries due: a backlog costs nothing while its endpoint has
+// all the attempts it may have, and little when it has room.
 func (m *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -84,34 +70,14 @@ func (m *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 	endpointRoom := func(id string) int { return c.EndpointRoom(m.endpoints[id].Failures, perEndpoint[id]) }
 	tenantRoom := func(t auth.Tenant) int { return c.TenantRoom(perTenant[t]) }
 	var offers []webhook.Offer
-	for id, pending := range m.pending {
+	for id, q := range m.pending {
 		e := m.endpoints[id]
 		n := min(endpointRoom(id), tenantRoom(e.Tenant()), c.Limit)
 		if e.Status != webhook.Enabled || e.PausedUntil.After(c.Now) || n <= 0 {
 			continue
 		}
-		busy, first := map[string]bool{}, map[string]*delivery{}
-		for _, d := range pending {
-			if d.leaseUntil.After(c.Now) {
-				busy[d.subject] = true
-			}
-			if f := first[d.subject]; f == nil || earlier(d, f) {
-				first[d.subject] = d
-			}
-		}
-		// The endpoint's n first claimable deliveries by (due, insertion):
-		// Take needs no more.
-		var best []*delivery
-		for subject, d := range first {
-			if busy[subject] || d.d.NextAttemptAt.After(c.Now) {
-				continue
-			}
-			i, _ := slices.BinarySearchFunc(best, d, byDue)
-			if i < n {
-				best = slices.Insert(best, i, d)[:min(len(best)+1, n)]
-			}
-		}
-		for _, d := range best {
+		// The endpoint's n first claimable deliveries: Take needs no more.
+		for _, d := range q.firsts(c.Now, n) {
 			offers = append(offers, webhook.Offer{DeliveryID: d.d.ID, EndpointID: id, Tenant: e.Tenant(), Due: d.d.NextAttemptAt.Time, Inserted: int64(d.seq)})
 		}
 	}

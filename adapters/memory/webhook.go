@@ -39,12 +39,12 @@ func (s *Store) putDelivery(d *delivery) {
 	if d.d.Status != webhook.Pending {
 		return
 	}
-	byID := s.pending[d.d.EndpointID]
-	if byID == nil {
-		byID = map[string]*delivery{}
-		s.pending[d.d.EndpointID] = byID
+	q := s.pending[d.d.EndpointID]
+	if q == nil {
+		q = &endpointQueue{lines: map[string][]*delivery{}}
+		s.pending[d.d.EndpointID] = q
 	}
-	byID[d.d.ID] = d
+	q.add(d)
 	if d.leaseOwner != "" {
 		s.leased[d.d.ID] = d
 	}
@@ -59,9 +59,9 @@ func (s *Store) dropDelivery(id string) {
 	}
 	delete(s.deliveries, id)
 	delete(s.leased, id)
-	if byID := s.pending[d.d.EndpointID]; byID != nil {
-		delete(byID, id)
-		if len(byID) == 0 {
+	if q := s.pending[d.d.EndpointID]; q != nil && d.d.Status == webhook.Pending {
+		q.remove(d)
+		if len(q.byDue) == 0 {
 			delete(s.pending, d.d.EndpointID)
 		}
 	}
