@@ -3,6 +3,11 @@
 -- sequence order, one at a time. An endpoint carries its breaker: attempts
 -- failed in a row, and the time its pause ends. A delivery may be skipped:
 -- its endpoint was disabled when the event happened.
+--
+-- Endpoint secrets (webhook_endpoints.secret, previous_secret) now hold
+-- what the service seals (webhook/secrets.go: "sety:v1:<key id>:..."); a
+-- secret an earlier version stored in clear is read as it is and sealed by
+-- the service, which has the key: no SQL here touches them.
 
 ALTER TABLE webhook_endpoints ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE webhook_endpoints ADD COLUMN paused_until INTEGER;
