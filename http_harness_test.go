@@ -70,10 +70,18 @@ func newHarness(t testing.TB, stores storetest.Stores) *harness {
 		t.Fatal(err)
 	}
 	h.sety = s
-	handler, api := newHandler(s)
-	h.handler, h.api = handler, humatest.Wrap(t, api)
+	h.mount(newHandler(s))
 	h.org, h.live, h.test = h.newOrg("Acme Rides")
 	return h
+}
+
+// mount serves handler and api, every response checked against the
+// OpenAPI document api serves (benchmarks skip the check).
+func (h *harness) mount(handler http.Handler, api huma.API) {
+	if _, bench := h.t.(*testing.B); !bench {
+		handler, api = withContract(h.t, handler, api)
+	}
+	h.handler, h.api = handler, humatest.Wrap(h.t, api)
 }
 
 // newOrg creates an organization with an all-scope live and test key.

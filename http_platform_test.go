@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2/humatest"
-
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/auth"
@@ -23,9 +21,7 @@ func TestRateLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.sety = s
-	handler, api := newHandler(s)
-	h.handler = handler
-	h.api = humatest.Wrap(t, api)
+	h.mount(newHandler(s))
 	ctx := context.Background()
 	org, _ := s.Auth.CreateOrganization(ctx, "Small", auth.Starter)
 	live := h.key(org, auth.Live, auth.All)

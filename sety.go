@@ -211,6 +211,7 @@ func (s *Sety) Register(api huma.API) {
 	access.Register(g, s.Access, s.log)
 	threat.Register(g, s.Threat, s.log)
 	webhook.Register(g, s.Webhooks, s.log)
+	httpapi.FinishDocument(api)
 }
 
 // Run does Sety's background work until ctx ends. It first loads the

@@ -13,18 +13,18 @@ import (
 
 // CreateCodeResponse is the only answer that shows the code's digits.
 type CreateCodeResponse struct {
-	AccessCode *AccessCode `json:"access_code"`
+	AccessCode *AccessCode `json:"access_code" nullable:"false"`
 	Code       string      `json:"code" example:"482913" doc:"The digits to give the visitor. Shown only now."`
 }
 
 // CodeResponse wraps one code.
 type CodeResponse struct {
-	AccessCode *AccessCode `json:"access_code"`
+	AccessCode *AccessCode `json:"access_code" nullable:"false"`
 }
 
 // LogResponse wraps one log.
 type LogResponse struct {
-	AccessLog *AccessLog `json:"access_log"`
+	AccessLog *AccessLog `json:"access_log" nullable:"false"`
 }
 
 // CurrentVisitorsResponse lists who is on site.
@@ -167,7 +167,7 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 	}))
 
 	httpapi.Register(ops, httpapi.Spec{
-		ID: "current-visitors", Method: http.MethodGet, Path: "/access-logs/current", Tag: "Access logs", Summary: "Get current visitors",
+		ID: "get-current-visitors", Method: http.MethodGet, Path: "/access-logs/current", Tag: "Access logs", Summary: "Get current visitors",
 		Description: "Who is on site now, longest there first, with time on site and overstays.", Scope: read, Errors: []int{bad},
 	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *currentInput) (*httpapi.Output[CurrentVisitorsResponse], error) {
 		vs, err := svc.CurrentVisitors(ctx, tenant, in.Site)

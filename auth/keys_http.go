@@ -20,13 +20,13 @@ type CreateAPIKeyRequest struct {
 
 // CreateAPIKeyResponse is the only answer that shows the key.
 type CreateAPIKeyResponse struct {
-	APIKey *APIKey `json:"api_key"`
+	APIKey *APIKey `json:"api_key" nullable:"false"`
 	Key    string  `json:"key" example:"sety_test_3fa9c2d18e4b7a6509c1d2e3f4a5b6c7" doc:"The key. Shown only now: Sety keeps its SHA-256."`
 }
 
 // APIKeyResponse wraps one key.
 type APIKeyResponse struct {
-	APIKey *APIKey `json:"api_key"`
+	APIKey *APIKey `json:"api_key" nullable:"false"`
 }
 
 type createKeyInput struct{ Body CreateAPIKeyRequest }

@@ -113,7 +113,7 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 	})
 
 	httpapi.Register(ops, httpapi.Spec{
-		ID: "heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
+		ID: "get-heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
 		Description: "Kernel-smoothed (quartic) decayed incident weight over a box, in cells of cell_m, only cells with weight, with intensity 0–1.",
 		Scope:       scope, Errors: bad,
 	}, func(ctx context.Context, in *heatmapInput) (*httpapi.Output[*HeatmapResponse], error) {

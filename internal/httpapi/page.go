@@ -21,7 +21,7 @@ type Pagination struct {
 
 // PaginatedResponse is the body of every list operation.
 type PaginatedResponse[T any] struct {
-	Data       []T        `json:"data"`
+	Data       []T        `json:"data" nullable:"false"`
 	Pagination Pagination `json:"pagination"`
 }
 
