@@ -38,6 +38,7 @@ type harness struct {
 	handler http.Handler
 	clock   *clock.Fake
 	logs    *syncBuffer
+	doc     *contract // the OpenAPI document the API serves
 	org     *auth.Organization
 	live    string // live key with every scope
 	test    string // test key of the same organization
@@ -79,7 +80,8 @@ func newHarness(t testing.TB, stores storetest.Stores) *harness {
 // OpenAPI document api serves (benchmarks skip the check).
 func (h *harness) mount(handler http.Handler, api huma.API) {
 	if _, bench := h.t.(*testing.B); !bench {
-		handler, api = withContract(h.t, handler, api)
+		h.doc = contractOf(h.t, api)
+		handler, api = h.doc.wrap(h.t, handler, api)
 	}
 	h.handler, h.api = handler, humatest.Wrap(h.t, api)
 }

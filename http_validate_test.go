@@ -124,9 +124,31 @@ type checkedAdapter struct {
 
 func (a checkedAdapter) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
-// withContract returns handler and api checked against the document api serves.
-func withContract(t testing.TB, handler http.Handler, api huma.API) (http.Handler, huma.API) {
-	c := contractOf(t, api)
+// wrap returns handler and api with every response checked against c.
+func (c *contract) wrap(t testing.TB, handler http.Handler, api huma.API) (http.Handler, huma.API) {
 	adapter := api.Adapter()
 	return c.checked(t, handler), checkedAPI{API: api, adapter: checkedAdapter{Adapter: adapter, handler: c.checked(t, adapter)}}
+}
+
+// checkDelivery reports how a webhook delivery (its request and body)
+// differs from the document's webhook of its event type, or nil.
+func (c *contract) checkDelivery(r *http.Request, body []byte) error {
+	var event struct{ Type string }
+	if err := json.Unmarshal(body, &event); err != nil {
+		return err
+	}
+	item := c.doc.Webhooks[event.Type]
+	if item == nil || item.Post == nil {
+		return errors.New("the document has no webhook " + event.Type)
+	}
+	for _, p := range item.Post.Parameters {
+		if p.Value.In == "header" && p.Value.Required && r.Header.Get(p.Value.Name) == "" {
+			return errors.New("no " + p.Value.Name + " header")
+		}
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	return item.Post.RequestBody.Value.Content.Get("application/json").Schema.Value.VisitJSON(v, openapi3.EnableJSONSchema2020())
 }

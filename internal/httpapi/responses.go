@@ -33,9 +33,10 @@ var errorExamples = map[int]*setyerr.Body{
 	http.StatusNotFound:              {Code: 404, Message: "Incident not found"},
 	http.StatusConflict:              {Code: 409, Message: "incident is resolved and cannot be cancelled"},
 	http.StatusRequestEntityTooLarge: {Code: 413, Message: "request body is larger than 65536 bytes"},
-	http.StatusUnsupportedMediaType:  {Code: 415, Message: "unsupported content type"},
-	http.StatusTooManyRequests:       {Code: 429, Message: "rate limit of 300 requests per minute exceeded"},
-	http.StatusInternalServerError:   {Code: 500, Message: "internal error"},
+	http.StatusUnsupportedMediaType: {Code: 415, Message: "body: unknown content type: text/plain",
+		Errors: []setyerr.FieldError{{Field: "body", Message: "unknown content type: text/plain"}}},
+	http.StatusTooManyRequests:     {Code: 429, Message: "rate limit of 300 requests per minute exceeded"},
+	http.StatusInternalServerError: {Code: 500, Message: "internal error"},
 }
 
 // successText is the description of a success status.
