@@ -72,16 +72,16 @@ type pingEventData struct {
 	Message    string `json:"message" example:"Sety webhook test" doc:"A fixed text."`
 }
 
-// eventKinds are the kinds of events: the schema of each (TimelineEvent
-// narrowed), the prefix of its types and its data.
+// eventKinds are the kinds of events: the prefix of their types and their
+// data.
 var eventKinds = []struct {
-	name, prefix, data string
-	dataType           reflect.Type
+	prefix, data string
+	dataType     reflect.Type
 }{
-	{"IncidentEvent", "incident.", "`data.incident` is the incident as it is after the event", reflect.TypeFor[incidentEventData]()},
-	{"AccessLogEvent", "access.checked_", "`data.access_log` is the visit as it is after the event", reflect.TypeFor[accessLogEventData]()},
-	{"AccessCodeEvent", "access.code_", "`data.access_code` is the code as it is after the event", reflect.TypeFor[accessCodeEventData]()},
-	{"PingEvent", "ping", "`data` names the endpoint", reflect.TypeFor[pingEventData]()},
+	{"incident.", "`data.incident` is the incident as it is after the event", reflect.TypeFor[incidentEventData]()},
+	{"access.checked_", "`data.access_log` is the visit as it is after the event", reflect.TypeFor[accessLogEventData]()},
+	{"access.code_", "`data.access_code` is the code as it is after the event", reflect.TypeFor[accessCodeEventData]()},
+	{"ping", "`data` names the endpoint", reflect.TypeFor[pingEventData]()},
 }
 
 // eventMeanings says when each event type is sent.
@@ -103,9 +103,11 @@ var eventMeanings = map[string]string{
 
 // documentWebhooks describes every event a webhook endpoint can receive:
 // the TimelineEvent envelope (id, type, created_at, sequence, data) that is
-// the body of every delivery, one schema per kind of event that narrows its
-// type and data, and one entry per event type in the document's webhooks,
-// with the Standard Webhooks signature headers.
+// the body of every delivery, and one entry per event type in the
+// document's webhooks, with the Standard Webhooks signature headers and a
+// body that narrows the envelope's type and data. The narrowed bodies are
+// inline, not components: oapi-codegen drops components that only webhooks
+// refer to, then fails on the body types it generates for them.
 func documentWebhooks(api huma.API) {
 	oapi := api.OpenAPI()
 	reg := oapi.Components.Schemas
@@ -118,7 +120,6 @@ func documentWebhooks(api huma.API) {
 		all[i] = typ
 	}
 	reg.SchemaFromRef(envelope.Ref).Properties["type"].Enum = all
-	prefix := strings.TrimSuffix(envelope.Ref, "TimelineEvent")
 	for _, kind := range eventKinds {
 		var types []any
 		for _, typ := range webhook.EventTypes {
@@ -133,14 +134,13 @@ func documentWebhooks(api huma.API) {
 				Required: []string{"type", "data"},
 				Properties: map[string]*huma.Schema{
 					"type": {Type: huma.TypeString, Enum: types},
-					"data": reg.Schema(kind.dataType, true, ""),
+					"data": huma.SchemaFromType(reg, kind.dataType),
 				},
 			}},
 		}
 		schema.PrecomputeMessages()
-		reg.Map()[kind.name] = schema
 		for _, typ := range types {
-			oapi.Webhooks[typ.(string)] = &huma.PathItem{Post: webhookOperation(reg, typ.(string), kind.data, &huma.Schema{Ref: prefix + kind.name})}
+			oapi.Webhooks[typ.(string)] = &huma.PathItem{Post: webhookOperation(reg, typ.(string), kind.data, schema)}
 		}
 	}
 }
