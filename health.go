@@ -13,11 +13,11 @@ import (
 // Health is the body of the health check. When storage does not answer it
 // is 503 and also carries the {code, message} of every error response.
 type Health struct {
-	Status     HealthStatus `json:"status" example:"ok"`
-	APIVersion string       `json:"api_version" example:"v1"`
-	Timestamp  clock.Time   `json:"timestamp"`
-	Code       int          `json:"code,omitempty" doc:"Only when unavailable: 503."`
-	Message    string       `json:"message,omitempty" doc:"Only when unavailable: what failed."`
+	Status     HealthStatus `json:"status" example:"ok" doc:"ok when the API and its storage answer; unavailable (with a 503) when storage does not."`
+	APIVersion string       `json:"api_version" example:"v1" doc:"The API version."`
+	Timestamp  clock.Time   `json:"timestamp" doc:"The server's time."`
+	Code       int          `json:"code,omitempty" example:"503" doc:"Only when unavailable: 503."`
+	Message    string       `json:"message,omitempty" example:"storage unavailable" doc:"Only when unavailable: what failed."`
 }
 
 // HealthStatus is whether the API and its storage answer.

@@ -292,3 +292,25 @@ func TestOperationIDsLeaveSchemaNamesFree(t *testing.T) {
 		}
 	}
 }
+
+// Every property of every schema and every parameter says what it is, for
+// a reader of the document (and of the clients generated from it).
+func TestOpenAPIDescribesEveryField(t *testing.T) {
+	h := newMemoryHarness(t)
+	for name, s := range h.api.OpenAPI().Components.Schemas.Map() {
+		for prop, ps := range s.Properties {
+			if ps.Description == "" {
+				t.Errorf("%s.%s has no description", name, prop)
+			}
+		}
+	}
+	for path, item := range h.doc.doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if p.Value.Description == "" {
+					t.Errorf("%s %s: parameter %s has no description", op.OperationID, path, p.Value.Name)
+				}
+			}
+		}
+	}
+}
