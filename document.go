@@ -28,6 +28,8 @@ var tags = []*huma.Tag{
 		"non-drill incidents. Every answer carries its time window."},
 	{Name: "Webhooks", Description: "Endpoints that receive events (see the `webhooks` of this document), " +
 		"signed with Standard Webhooks headers, delivered at least once with retries; their delivery history."},
+	{Name: "Events", Description: "A live stream of the events your webhooks could receive, as Server-Sent Events in the " +
+		"TimelineEvent envelope; resumable with `Last-Event-ID`."},
 	{Name: "API keys", Description: "Keys of your organization: each belongs to one environment (live or test) and holds scopes."},
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -74,7 +75,9 @@ func (c *contract) check(req *http.Request, rec *httptest.ResponseRecorder) erro
 		}
 		return errors.New("answered " + http.StatusText(rec.Code) + " on a route the document does not have")
 	}
-	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
+		// A stream's body is a sequence of events, which a schema cannot state.
+		ExcludeResponseBody: strings.HasPrefix(rec.Header().Get("Content-Type"), "text/event-stream")}
 	opts.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string {
 		return "at /" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
 	})
@@ -88,11 +91,13 @@ func (c *contract) check(req *http.Request, rec *httptest.ResponseRecorder) erro
 	return openapi3filter.ValidateResponse(context.Background(), in)
 }
 
-// checked wraps h so every response it writes is checked against c.
+// checked wraps h so every response it writes is checked against c once
+// it is complete; the response goes through as it is written (a stream
+// streams).
 func (c *contract) checked(t testing.TB, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
+		h.ServeHTTP(tee{w, rec}, r)
 		if err := c.check(r, rec); err != nil {
 			body := rec.Body.String()
 			if len(body) > 500 {
@@ -100,13 +105,30 @@ func (c *contract) checked(t testing.TB, h http.Handler) http.Handler {
 			}
 			t.Errorf("%s %s → %d does not match the OpenAPI document:\n%.1000v\nbody: %s", r.Method, r.URL, rec.Code, err, body)
 		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
 	})
 }
+
+// tee writes a response to w and records it in rec.
+type tee struct {
+	w   http.ResponseWriter
+	rec *httptest.ResponseRecorder
+}
+
+func (t tee) Header() http.Header { return t.w.Header() }
+
+func (t tee) WriteHeader(status int) {
+	maps.Copy(t.rec.Header(), t.w.Header())
+	t.rec.WriteHeader(status)
+	t.w.WriteHeader(status)
+}
+
+func (t tee) Write(b []byte) (int, error) {
+	maps.Copy(t.rec.Header(), t.w.Header()) // for an implicit 200
+	_, _ = t.rec.Write(b)
+	return t.w.Write(b)
+}
+
+func (t tee) Unwrap() http.ResponseWriter { return t.w }
 
 // checkedAPI is a huma API whose adapter checks every response, for
 // humatest: requests sent with h.api are checked too.

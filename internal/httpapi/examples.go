@@ -23,10 +23,8 @@ func addExamples(oapi *huma.OpenAPI) {
 				continue
 			}
 			if op.RequestBody != nil {
-				for _, mt := range op.RequestBody.Content {
-					if mt.Example == nil {
-						mt.Example = ExampleOf(reg, mt.Schema)
-					}
+				if mt := op.RequestBody.Content["application/json"]; mt != nil && mt.Example == nil {
+					mt.Example = ExampleOf(reg, mt.Schema)
 				}
 			}
 			overrides, _ := op.Metadata[metaExample].(map[int]map[string]any)
@@ -35,10 +33,7 @@ func addExamples(oapi *huma.OpenAPI) {
 				if status >= 400 && overrides[status] == nil {
 					continue
 				}
-				for _, mt := range r.Content {
-					if mt.Example != nil {
-						continue
-					}
+				if mt := r.Content["application/json"]; mt != nil && mt.Example == nil {
 					ex := ExampleOf(reg, mt.Schema)
 					if obj, ok := ex.(map[string]any); ok && overrides[status] != nil {
 						maps.Copy(obj, overrides[status])

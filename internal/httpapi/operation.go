@@ -36,8 +36,10 @@ type Spec struct {
 	Tag         string
 	Summary     string
 	Description string
-	Scope       string // required scope; "" for a public operation
-	Status      int    // success status; default 200
+	Scope       string // required scope ("a,b": any one of them); "" for a public operation
+	// Stream documents the success response as Server-Sent Events.
+	Stream bool
+	Status int // success status; default 200
 	// Also names further statuses answered with the success body, each
 	// with when it is sent (a create that replays an earlier one: 200).
 	Also map[int]string
@@ -62,13 +64,14 @@ func IsSety(op *huma.Operation) bool {
 	return ok
 }
 
-// ScopeOf returns the scope op requires and whether it requires one.
-func ScopeOf(op *huma.Operation) (string, bool) {
+// ScopeOf returns the scopes op accepts (a key needs one of them) and
+// whether it requires any.
+func ScopeOf(op *huma.Operation) ([]string, bool) {
 	if op == nil {
-		return "", false
+		return nil, false
 	}
 	s, ok := op.Metadata[metaScope].(string)
-	return s, ok
+	return strings.Split(s, ","), ok
 }
 
 // authErrors are the statuses every authenticated operation may answer.
@@ -135,7 +138,18 @@ func Register[I, O any](ops Ops, spec Spec, handler func(context.Context, *I) (*
 	if scoped {
 		op.Metadata[metaScope] = spec.Scope
 		op.Security = []map[string][]string{{SecurityScheme: {}}}
-		op.Description += "\n\nRequires scope `" + spec.Scope + "`."
+		if scopes := strings.Split(spec.Scope, ","); len(scopes) > 1 {
+			op.Description += "\n\nRequires one of the scopes `" + strings.Join(scopes, "`, `") + "`."
+		} else {
+			op.Description += "\n\nRequires scope `" + spec.Scope + "`."
+		}
+	}
+	if spec.Stream {
+		op.Responses["200"] = &huma.Response{
+			Description: "A stream of Server-Sent Events.",
+			Headers:     responseHeaders(scoped, http.StatusOK),
+			Content:     map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: huma.TypeString}}},
+		}
 	}
 	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
 		out, err := handler(ctx, in)
@@ -186,7 +200,7 @@ func AddSecurityScheme(api huma.API) {
 // DocumentOptional).
 func OffUnless(api huma.API, log *slog.Logger, scope string, enabled bool, message string) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
-		if s, ok := ScopeOf(ctx.Operation()); !enabled && ok && s == scope {
+		if s, ok := ScopeOf(ctx.Operation()); !enabled && ok && slices.Equal(s, []string{scope}) {
 			WriteErr(api, ctx, log, setyerr.E(setyerr.NotFound, "%s", message))
 			return
 		}
@@ -199,7 +213,7 @@ func OffUnless(api huma.API, log *slog.Logger, scope string, enabled bool, messa
 func DocumentOptional(api huma.API, scope, why string) {
 	for _, item := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
-			if s, ok := ScopeOf(op); !ok || s != scope {
+			if s, ok := ScopeOf(op); !ok || !slices.Equal(s, []string{scope}) {
 				continue
 			}
 			op.Description += "\n\n" + why
