@@ -13,6 +13,24 @@ import (
 	"github.com/sety-io/sety/webhook"
 )
 
+// schemaExamples make the document's composed examples possible objects:
+// the examples of each property alone would, say, resolve and cancel one
+// incident. The incident is one just assigned (as a create may answer).
+var schemaExamples = httpapi.Examples{
+	"Incident": {"status": "assigned", "severity": "high", "resolved_at": nil, "resolution_outcome": nil, "resolution_notes": nil,
+		"cancelled_at": nil, "cancel_reason_code": nil},
+	"ResponderAssignment": {"arrived_at": nil},
+	"SLA":                 {"time_to_arrive_seconds": nil},
+	"ValidationResult":    {"valid": true},
+	"AccessCode":          {"revoked_at": nil},
+	"AccessLog":           {"status": "checked_out"},
+	"Endpoint":            {"disabled_reason": nil},
+	"Delivery":            {"status": "succeeded", "next_attempt_at": nil, "error": nil},
+	"APIKey":              {"environment": "test", "revoked_at": nil},
+	"Responder":           {"status": "busy"},
+	"SafetyScore":         {"level": "moderate"},
+}
+
 // tags are the groups of operations in the document, in reading order.
 var tags = []*huma.Tag{
 	{Name: "Health", Description: "Whether the API and its storage answer. No API key needed."},
@@ -156,7 +174,7 @@ func joinTypes(types []any) string {
 }
 
 func webhookOperation(reg huma.Registry, typ, data string, schema *huma.Schema) *huma.Operation {
-	example, _ := httpapi.ExampleOf(reg, schema).(map[string]any)
+	example, _ := schemaExamples.Of(reg, schema).(map[string]any)
 	if example != nil {
 		example["type"] = typ
 	}

@@ -16,8 +16,8 @@ type Health struct {
 	Status     HealthStatus `json:"status" example:"ok" doc:"ok when the API and its storage answer; unavailable (with a 503) when storage does not."`
 	APIVersion string       `json:"api_version" example:"v1" doc:"The API version."`
 	Timestamp  clock.Time   `json:"timestamp" doc:"The server's time."`
-	Code       int          `json:"code,omitempty" example:"503" doc:"Only when unavailable: 503."`
-	Message    string       `json:"message,omitempty" example:"storage unavailable" doc:"Only when unavailable: what failed."`
+	Code       int          `json:"code,omitempty" doc:"Only when unavailable: 503."`
+	Message    string       `json:"message,omitempty" doc:"Only when unavailable: what failed."`
 }
 
 // HealthStatus is whether the API and its storage answer.

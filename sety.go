@@ -253,7 +253,7 @@ func (s *Sety) Register(api huma.API) {
 	stream.Register(g, s.hub, s.stores.EventLog(), s.log)
 	addTags(api)
 	documentWebhooks(api)
-	httpapi.FinishDocument(api)
+	httpapi.FinishDocument(api, schemaExamples)
 }
 
 // Run does Sety's background work until ctx ends. It first loads the

@@ -19,14 +19,14 @@ const module = "github.com/sety-io/sety"
 //   - null: a property admits null exactly when its Go field can encode as
 //     null (see [documentNulls]);
 //   - examples: every request and success body gets an example composed from
-//     its schema's property examples;
+//     its schema's property examples and examples' fields;
 //   - huma's own error schema (ErrorModel), which no Sety operation answers
 //     with, leaves the document unless something else refers to it.
-func FinishDocument(api huma.API) {
+func FinishDocument(api huma.API, examples Examples) {
 	oapi := api.OpenAPI()
 	reg := oapi.Components.Schemas
 	documentNulls(reg)
-	addExamples(oapi)
+	addExamples(oapi, examples)
 	pruneHumaErrors(oapi)
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,11 +12,16 @@ import (
 // metaExample is the operation metadata key of Spec.Example.
 const metaExample = "sety.example"
 
+// Examples are fields laid over the example composed for a schema, by
+// schema name, where the examples of its properties alone would make an
+// impossible object (a created incident with a resolution).
+type Examples map[string]map[string]any
+
 // addExamples gives every request body and success response of Sety's
 // operations an example, composed from the examples of its schema's
-// properties (see [ExampleOf]), with an operation's Spec.Example fields
+// properties (see [Examples.Of]), with an operation's Spec.Example fields
 // laid over it.
-func addExamples(oapi *huma.OpenAPI) {
+func addExamples(oapi *huma.OpenAPI, ex Examples) {
 	reg := oapi.Components.Schemas
 	for _, item := range oapi.Paths {
 		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
@@ -24,7 +30,7 @@ func addExamples(oapi *huma.OpenAPI) {
 			}
 			if op.RequestBody != nil {
 				if mt := op.RequestBody.Content["application/json"]; mt != nil && mt.Example == nil {
-					mt.Example = ExampleOf(reg, mt.Schema)
+					mt.Example = ex.Of(reg, mt.Schema)
 				}
 			}
 			overrides, _ := op.Metadata[metaExample].(map[int]map[string]any)
@@ -34,30 +40,36 @@ func addExamples(oapi *huma.OpenAPI) {
 					continue
 				}
 				if mt := r.Content["application/json"]; mt != nil && mt.Example == nil {
-					ex := ExampleOf(reg, mt.Schema)
-					if obj, ok := ex.(map[string]any); ok && overrides[status] != nil {
+					v := ex.Of(reg, mt.Schema)
+					if obj, ok := v.(map[string]any); ok && overrides[status] != nil {
 						maps.Copy(obj, overrides[status])
 					}
-					mt.Example = ex
+					mt.Example = v
 				}
 			}
 		}
 	}
 }
 
-// ExampleOf composes an example value of s: the first of each property's
-// examples (or its default, or its first enum value), for every property,
-// down through references; a type's plain value where nothing is given.
-func ExampleOf(reg huma.Registry, s *huma.Schema) any {
-	return example(reg, s, 0)
+// Of composes an example value of s: the first of each property's
+// examples (or its default, or its first enum value) down through
+// references, with ex's fields laid over each schema's; a type's plain
+// value where nothing is given. An optional scalar property with no example
+// of its own is left out.
+func (ex Examples) Of(reg huma.Registry, s *huma.Schema) any {
+	return ex.example(reg, s, 0)
 }
 
-func example(reg huma.Registry, s *huma.Schema, depth int) any {
+func (ex Examples) example(reg huma.Registry, s *huma.Schema, depth int) any {
 	if s == nil || depth > 12 {
 		return nil
 	}
 	if s.Ref != "" {
-		return example(reg, reg.SchemaFromRef(s.Ref), depth+1)
+		v := ex.example(reg, reg.SchemaFromRef(s.Ref), depth+1)
+		if obj, ok := v.(map[string]any); ok {
+			maps.Copy(obj, ex[s.Ref[strings.LastIndex(s.Ref, "/")+1:]])
+		}
+		return v
 	}
 	switch {
 	case len(s.Examples) > 0:
@@ -70,7 +82,7 @@ func example(reg huma.Registry, s *huma.Schema, depth int) any {
 	if len(s.AllOf) > 0 {
 		obj := map[string]any{}
 		for _, part := range s.AllOf {
-			if m, ok := example(reg, part, depth+1).(map[string]any); ok {
+			if m, ok := ex.example(reg, part, depth+1).(map[string]any); ok {
 				maps.Copy(obj, m)
 			}
 		}
@@ -79,7 +91,7 @@ func example(reg huma.Registry, s *huma.Schema, depth int) any {
 	for _, alts := range [][]*huma.Schema{s.AnyOf, s.OneOf} {
 		for _, alt := range alts {
 			if alt.Type != "null" {
-				return example(reg, alt, depth+1)
+				return ex.example(reg, alt, depth+1)
 			}
 		}
 	}
@@ -87,10 +99,14 @@ func example(reg huma.Registry, s *huma.Schema, depth int) any {
 	case huma.TypeObject:
 		obj := map[string]any{}
 		for name, p := range s.Properties {
-			obj[name] = example(reg, p, depth+1)
+			if !slices.Contains(s.Required, name) && p.Ref == "" && p.Type != huma.TypeObject && p.Type != huma.TypeArray &&
+				len(p.Examples) == 0 && p.Default == nil && len(p.Enum) == 0 {
+				continue
+			}
+			obj[name] = ex.example(reg, p, depth+1)
 		}
 		if extra, ok := s.AdditionalProperties.(*huma.Schema); ok && len(s.Properties) == 0 {
-			obj["key"] = example(reg, extra, depth+1)
+			obj["key"] = ex.example(reg, extra, depth+1)
 		}
 		return obj
 	case huma.TypeArray:
@@ -100,7 +116,7 @@ func example(reg huma.Registry, s *huma.Schema, depth int) any {
 		}
 		items := make([]any, n)
 		for i := range items {
-			items[i] = example(reg, s.Items, depth+1)
+			items[i] = ex.example(reg, s.Items, depth+1)
 		}
 		return items
 	case huma.TypeString:
