@@ -314,3 +314,14 @@ func TestOpenAPIDescribesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// huma's own error schemas are not in the document: every Sety error is
+// the Error schema.
+func TestOpenAPIHasNoUnusedErrorModel(t *testing.T) {
+	h := newMemoryHarness(t)
+	for _, name := range []string{"ErrorModel", "ErrorDetail"} {
+		if _, ok := h.api.OpenAPI().Components.Schemas.Map()[name]; ok {
+			t.Errorf("the document has huma's %s", name)
+		}
+	}
+}
