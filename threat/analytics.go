@@ -11,81 +11,81 @@ import (
 
 // DangerAnalytics is everything known about the danger around a place.
 type DangerAnalytics struct {
-	Location      geo.Point          `json:"location" nullable:"false"`
-	RadiusMeters  float64            `json:"radius_meters"`
-	Window        Window             `json:"window"`
-	IncidentCount int                `json:"incident_count"`
-	ByCategory    map[string]int     `json:"by_category"`
-	BySeverity    map[string]int     `json:"by_severity"`
-	Trend         Trend              `json:"trend"`
-	TimeAnalysis  TimeAnalysis       `json:"time_analysis"`
-	Patterns      IncidentPatterns   `json:"patterns"`
-	Comparison    LocationComparison `json:"comparison"`
-	Prediction    RiskPrediction     `json:"prediction"`
-	DangerZones   []DangerZone       `json:"danger_zones" nullable:"false"`
-	SafeZones     SafeZones          `json:"safe_zones"`
-	SafetyScore   *SafetyScore       `json:"safety_score"`
-	GeneratedAt   clock.Time         `json:"generated_at"`
+	Location      geo.Point          `json:"location" nullable:"false" example:"[3.3792,6.5244]" doc:"The centre asked for, [longitude, latitude]."`
+	RadiusMeters  float64            `json:"radius_meters" example:"1000" doc:"The radius of the circle, in metres."`
+	Window        Window             `json:"window" doc:"The incidents counted: created within it."`
+	IncidentCount int                `json:"incident_count" example:"37" doc:"Incidents within the circle and the window."`
+	ByCategory    map[string]int     `json:"by_category" nullable:"false" example:"{\"sos\":18,\"vehicle\":11,\"location_threat\":6,\"medical\":2}" doc:"Of those, per category."`
+	BySeverity    map[string]int     `json:"by_severity" nullable:"false" example:"{\"low\":3,\"medium\":9,\"high\":20,\"critical\":5}" doc:"Of those, per severity."`
+	Trend         Trend              `json:"trend" doc:"This window against the one before it."`
+	TimeAnalysis  TimeAnalysis       `json:"time_analysis" doc:"When incidents happen here."`
+	Patterns      IncidentPatterns   `json:"patterns" doc:"How incidents cluster here."`
+	Comparison    LocationComparison `json:"comparison" doc:"This circle against its surroundings and the whole network."`
+	Prediction    RiskPrediction     `json:"prediction" doc:"Risk over the next 24 hours."`
+	DangerZones   []DangerZone       `json:"danger_zones" nullable:"false" doc:"Danger zones whose centre is within the circle, strongest first."`
+	SafeZones     SafeZones          `json:"safe_zones" doc:"The safest well-covered places within the circle."`
+	SafetyScore   *SafetyScore       `json:"safety_score" nullable:"false" doc:"The safety score of the centre, over the circle."`
+	GeneratedAt   clock.Time         `json:"generated_at" doc:"When the answer was computed."`
 }
 
 // Trend compares the window with the window before it.
 type Trend struct {
-	Direction     Direction `json:"direction" doc:"rising or falling past ±15 %."`
-	ChangePct     float64   `json:"change_pct"`
-	PreviousCount int       `json:"previous_count"`
+	Direction     Direction `json:"direction" doc:"rising or falling when the count changed by more than 15 % against the window before; stable otherwise."`
+	ChangePct     float64   `json:"change_pct" example:"23.3" doc:"Change of the count against the window before, in percent (100 when there were none before)."`
+	PreviousCount int       `json:"previous_count" example:"30" doc:"Incidents in the window of the same length before this one."`
 }
 
 // TimeAnalysis is when incidents happen (UTC).
 type TimeAnalysis struct {
-	ByHour      []int   `json:"by_hour"`
-	ByWeekday   []int   `json:"by_weekday" doc:"Sunday first."`
-	PeakHours   []int   `json:"peak_hours" nullable:"false"`
-	SafestHours []int   `json:"safest_hours" nullable:"false"`
-	NightShare  float64 `json:"night_share" doc:"Share between 20:00 and 06:00."`
+	ByHour      []int   `json:"by_hour" nullable:"false" doc:"Incidents per UTC hour of day, 0–23."`
+	ByWeekday   []int   `json:"by_weekday" nullable:"false" doc:"Incidents per UTC weekday, Sunday first."`
+	PeakHours   []int   `json:"peak_hours" nullable:"false" example:"[22,23,21]" doc:"The busiest UTC hours, busiest first."`
+	SafestHours []int   `json:"safest_hours" nullable:"false" example:"[6,7,8]" doc:"The quietest UTC hours with data, quietest first."`
+	NightShare  float64 `json:"night_share" example:"0.46" doc:"Share of incidents between 20:00 and 06:00 UTC, 0–1."`
 }
 
 // IncidentPatterns describes how incidents cluster.
 type IncidentPatterns struct {
-	TopCategories   []CategoryCount  `json:"top_categories" nullable:"false"`
+	TopCategories   []CategoryCount  `json:"top_categories" nullable:"false" doc:"Categories by count, most frequent first."`
 	RepeatLocations []RepeatLocation `json:"repeat_locations" nullable:"false" doc:"Grid cells with 3 or more incidents."`
-	NearRepeatRate  float64          `json:"near_repeat_rate" doc:"Share of incidents with another in the same or a neighbouring cell in the 14 days before (day resolution)."`
-	MedianGapHours  *float64         `json:"median_gap_hours" doc:"Median time between consecutive incidents (day resolution)."`
+	NearRepeatRate  float64          `json:"near_repeat_rate" example:"0.27" doc:"Share of incidents with another in the same or a neighbouring cell in the 14 days before (day resolution)."`
+	MedianGapHours  *float64         `json:"median_gap_hours" example:"19.5" doc:"Median time between consecutive incidents, in hours (day resolution); null with fewer than two incidents."`
 }
 
 // RepeatLocation is a grid cell with repeated incidents.
 type RepeatLocation struct {
-	Center geo.Point `json:"center" nullable:"false"`
-	Count  int       `json:"count"`
+	Center geo.Point `json:"center" nullable:"false" example:"[3.3801,6.5239]" doc:"Centre of the grid cell, [longitude, latitude]."`
+	Count  int       `json:"count" example:"5" doc:"Incidents in the cell within the window."`
 }
 
 // LocationComparison sets a place against its surroundings.
 type LocationComparison struct {
-	LocalDensityPerKm2 float64 `json:"local_density_per_km2"`
-	AreaDensityPerKm2  float64 `json:"area_density_per_km2" doc:"Within 5 km."`
-	RelativeRisk       float64 `json:"relative_risk" doc:"local / area; 1 is average for the area."`
-	Percentile         float64 `json:"percentile" doc:"Network-wide percentile of the place's weighted density (100 worst)."`
+	LocalDensityPerKm2 float64 `json:"local_density_per_km2" example:"11.8" doc:"Weighted incident density within the circle, per km²."`
+	AreaDensityPerKm2  float64 `json:"area_density_per_km2" example:"6.2" doc:"The same within 5 km, per km²."`
+	RelativeRisk       float64 `json:"relative_risk" example:"1.9" doc:"local / area; 1 is average for the area."`
+	Percentile         float64 `json:"percentile" example:"88" doc:"Network-wide percentile of the place's weighted density (100 worst)."`
 }
 
 // RiskPrediction forecasts the next 24 hours.
 type RiskPrediction struct {
-	HorizonHours          int        `json:"horizon_hours"`
-	ExpectedIncidents     float64    `json:"expected_incidents"`
-	ProbabilityAtLeastOne float64    `json:"probability_at_least_one"`
-	Level                 RiskLevel  `json:"level"`
-	Confidence            Confidence `json:"confidence"`
-	Factors               []Factor   `json:"factors" nullable:"false"`
+	HorizonHours          int        `json:"horizon_hours" example:"24" doc:"How far ahead the prediction looks, in hours."`
+	ExpectedIncidents     float64    `json:"expected_incidents" example:"0.62" doc:"Expected incidents within the circle over the horizon."`
+	ProbabilityAtLeastOne float64    `json:"probability_at_least_one" example:"0.46" doc:"Probability of at least one incident over the horizon, 0–1."`
+	Level                 RiskLevel  `json:"level" doc:"The risk, graded from the probability."`
+	Confidence            Confidence `json:"confidence" doc:"From how many incidents the prediction rests on: low under 5, medium under 30, high from 30."`
+	Factors               []Factor   `json:"factors" nullable:"false" doc:"What raised or lowered the prediction."`
 }
 
 // SafeZones are the safest well-covered cells nearby.
 type SafeZones struct {
-	Zones []SafeZone `json:"zones" nullable:"false"`
+	Zones []SafeZone `json:"zones" nullable:"false" doc:"The safest well-covered cells, safest first."`
 }
 
 // SafeZone is one of them.
 type SafeZone struct {
-	Center       geo.Point `json:"center" nullable:"false"`
-	RadiusMeters float64   `json:"radius_meters"`
-	Score        int       `json:"score"`
+	Center       geo.Point `json:"center" nullable:"false" example:"[3.3702,6.5311]" doc:"Centre of the place, [longitude, latitude]."`
+	RadiusMeters float64   `json:"radius_meters" example:"125" doc:"Its radius, in metres."`
+	Score        int       `json:"score" example:"94" doc:"Its safety score, 0–100."`
 }
 
 // AnalyticsQuery asks for the analytics of a place.

@@ -9,22 +9,22 @@ import (
 
 // HeatmapResponse is ready for a map heat layer.
 type HeatmapResponse struct {
-	BBox           [4]float64    `json:"bbox" doc:"minLng, minLat, maxLng, maxLat."`
-	CellM          float64       `json:"cell_m"`
-	Window         Window        `json:"window"`
-	MaxWeight      float64       `json:"max_weight"`
-	TotalIncidents int           `json:"total_incidents"`
-	Cells          []HeatmapCell `json:"cells" nullable:"false" doc:"Cells with weight only."`
-	GeneratedAt    clock.Time    `json:"generated_at"`
+	BBox           [4]float64    `json:"bbox" example:"[3.3,6.4,3.5,6.6]" doc:"minLng, minLat, maxLng, maxLat."`
+	CellM          float64       `json:"cell_m" example:"250" doc:"Side of each cell, in metres."`
+	Window         Window        `json:"window" doc:"The incidents counted: created within it."`
+	MaxWeight      float64       `json:"max_weight" example:"7.42" doc:"The highest cell weight: intensity is weight / max_weight."`
+	TotalIncidents int           `json:"total_incidents" example:"120" doc:"Incidents within the box and the window."`
+	Cells          []HeatmapCell `json:"cells" nullable:"false" doc:"Cells with weight only, ready for a map heat layer."`
+	GeneratedAt    clock.Time    `json:"generated_at" doc:"When the answer was computed."`
 }
 
 // HeatmapCell is one output cell.
 type HeatmapCell struct {
-	Lng       float64 `json:"lng"`
-	Lat       float64 `json:"lat"`
-	Count     int     `json:"count" doc:"Incidents whose grid cell lies in this cell."`
-	Weight    float64 `json:"weight" doc:"Kernel-smoothed decayed weight."`
-	Intensity float64 `json:"intensity" doc:"weight / max_weight, 0–1."`
+	Lng       float64 `json:"lng" example:"3.3792" doc:"Longitude of the cell's centre."`
+	Lat       float64 `json:"lat" example:"6.5244" doc:"Latitude of the cell's centre."`
+	Count     int     `json:"count" example:"3" doc:"Incidents whose grid cell lies in this cell."`
+	Weight    float64 `json:"weight" example:"4.1" doc:"Kernel-smoothed decayed weight."`
+	Intensity float64 `json:"intensity" example:"0.55" doc:"weight / max_weight, 0–1."`
 }
 
 // maxHeatmapCells bounds the output grid.

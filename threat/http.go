@@ -20,18 +20,18 @@ import (
 
 // DangerZonesResponse lists hot spots.
 type DangerZonesResponse struct {
-	Zones       []DangerZone `json:"zones" nullable:"false"`
-	Window      Window       `json:"window"`
-	GeneratedAt clock.Time   `json:"generated_at"`
+	Zones       []DangerZone `json:"zones" nullable:"false" doc:"Danger zones, strongest first."`
+	Window      Window       `json:"window" doc:"The incidents counted: created within it."`
+	GeneratedAt clock.Time   `json:"generated_at" doc:"When the answer was computed."`
 }
 
 type zonesInput struct {
 	BBox     string    `query:"bbox" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat. Or give lat, lng and radius_m." example:"3.30,6.40,3.50,6.60"`
-	Lat      float64   `query:"lat" doc:"With lng and radius_m, instead of bbox."`
-	Lng      float64   `query:"lng"`
+	Lat      float64   `query:"lat" example:"6.5244" doc:"With lng and radius_m, instead of bbox."`
+	Lng      float64   `query:"lng" example:"3.3792" doc:"With lat and radius_m, instead of bbox."`
 	RadiusM  float64   `query:"radius_m" doc:"100–10,000; default 1,000."`
-	MinLevel ZoneLevel `query:"min_level"`
-	Limit    int       `query:"limit" minimum:"1" maximum:"100" default:"20"`
+	MinLevel ZoneLevel `query:"min_level" example:"high" doc:"Only zones of this level or stronger."`
+	Limit    int       `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"At most this many zones, 1–100."`
 	DaysParam
 }
 
@@ -41,8 +41,8 @@ type DaysParam struct {
 }
 
 type pointInput struct {
-	Lat     float64 `query:"lat" required:"true" example:"6.5244"`
-	Lng     float64 `query:"lng" required:"true" example:"3.3792"`
+	Lat     float64 `query:"lat" required:"true" example:"6.5244" doc:"Latitude of the centre, -90 to 90."`
+	Lng     float64 `query:"lng" required:"true" example:"3.3792" doc:"Longitude of the centre, -180 to 180."`
 	RadiusM float64 `query:"radius_m" doc:"Metres, 100–10,000."`
 	DaysParam
 }
@@ -51,13 +51,13 @@ type heatmapInput struct {
 	BBox     string   `query:"bbox" required:"true" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat." example:"3.30,6.40,3.50,6.60"`
 	CellM    float64  `query:"cell_m" doc:"Output cell side, 50–5,000 m; or give zoom. Default 250."`
 	Zoom     int      `query:"zoom" minimum:"0" maximum:"20" doc:"Web-map zoom 1–20: picks cell_m for 16-pixel cells."`
-	Category Category `query:"category"`
+	Category Category `query:"category" example:"sos" doc:"Only incidents of this category."`
 	DaysParam
 }
 
 type scoreInput struct {
-	Lat     float64 `query:"lat" required:"true" example:"6.5244"`
-	Lng     float64 `query:"lng" required:"true" example:"3.3792"`
+	Lat     float64 `query:"lat" required:"true" example:"6.5244" doc:"Latitude of the place, -90 to 90."`
+	Lng     float64 `query:"lng" required:"true" example:"3.3792" doc:"Longitude of the place, -180 to 180."`
 	RadiusM float64 `query:"radius_m" doc:"Metres, 100–10,000; default 500."`
 	At      string  `query:"at" doc:"RFC 3339 time: the area's hour-of-day profile adjusts the score for it."`
 	DaysParam
@@ -113,7 +113,7 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 	})
 
 	httpapi.Register(ops, httpapi.Spec{
-		ID: "heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
+		ID: "get-heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
 		Description: "Kernel-smoothed (quartic) decayed incident weight over a box, in cells of cell_m, only cells with weight, with intensity 0–1.",
 		Scope:       scope, Errors: bad,
 	}, func(ctx context.Context, in *heatmapInput) (*httpapi.Output[*HeatmapResponse], error) {

@@ -12,8 +12,8 @@ import (
 
 // Window is the time frame of every answer.
 type Window struct {
-	From clock.Time `json:"from"`
-	To   clock.Time `json:"to"`
+	From clock.Time `json:"from" doc:"Start of the window (now minus days)."`
+	To   clock.Time `json:"to" doc:"End of the window (now)."`
 }
 
 // Query is what every operation starts from: the window of days before

@@ -11,26 +11,26 @@ import (
 
 // RouteSafety rates a route segment by segment.
 type RouteSafety struct {
-	Score          int            `json:"score" doc:"Length-weighted mean of the segment scores, at most the worst segment's + 30."`
-	Level          ScoreLevel     `json:"level"`
-	DistanceMeters float64        `json:"distance_meters"`
-	BufferM        float64        `json:"buffer_m"`
-	Segments       []RouteSegment `json:"segments" nullable:"false"`
-	WorstSegment   int            `json:"worst_segment" doc:"Index of the lowest-scoring segment."`
-	DangerZones    []string       `json:"danger_zones" nullable:"false" doc:"Ids of the danger zones the route passes through."`
-	Window         Window         `json:"window"`
-	GeneratedAt    clock.Time     `json:"generated_at"`
+	Score          int            `json:"score" example:"71" doc:"Length-weighted mean of the segment scores, at most the worst segment's + 30."`
+	Level          ScoreLevel     `json:"level" doc:"The band of the route score."`
+	DistanceMeters float64        `json:"distance_meters" example:"5230.4" doc:"Length of the route, in metres."`
+	BufferM        float64        `json:"buffer_m" example:"150" doc:"The corridor half-width used, in metres."`
+	Segments       []RouteSegment `json:"segments" nullable:"false" doc:"The route in segments of at most 500 m, in order."`
+	WorstSegment   int            `json:"worst_segment" example:"4" doc:"Index of the lowest-scoring segment."`
+	DangerZones    []string       `json:"danger_zones" nullable:"false" example:"[\"zone_k7m2p9x4q1w8z3r5\"]" doc:"Ids of the danger zones the route passes through."`
+	Window         Window         `json:"window" doc:"The incidents counted: created within it."`
+	GeneratedAt    clock.Time     `json:"generated_at" doc:"When the answer was computed."`
 }
 
 // RouteSegment is a stretch of at most 500 m.
 type RouteSegment struct {
-	Index          int        `json:"index"`
-	From           geo.Point  `json:"from" nullable:"false"`
-	To             geo.Point  `json:"to" nullable:"false"`
-	DistanceMeters float64    `json:"distance_meters"`
-	Score          int        `json:"score"`
-	Level          ScoreLevel `json:"level"`
-	IncidentCount  int        `json:"incident_count"`
+	Index          int        `json:"index" example:"0" doc:"Position of the segment on the route, from 0."`
+	From           geo.Point  `json:"from" nullable:"false" example:"[3.3792,6.5244]" doc:"Where the segment starts, [longitude, latitude]."`
+	To             geo.Point  `json:"to" nullable:"false" example:"[3.3841,6.5201]" doc:"Where it ends."`
+	DistanceMeters float64    `json:"distance_meters" example:"498.7" doc:"Its length, in metres."`
+	Score          int        `json:"score" example:"64" doc:"Its safety score, 0–100, from the incidents within buffer_m."`
+	Level          ScoreLevel `json:"level" doc:"The band of its score."`
+	IncidentCount  int        `json:"incident_count" example:"2" doc:"Incidents within its corridor and the window."`
 }
 
 const maxSegmentM = 500.0

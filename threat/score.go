@@ -13,31 +13,31 @@ import (
 
 // SafetyScore is the 0–100 safety of a place (100 safest).
 type SafetyScore struct {
-	Score             int             `json:"score" minimum:"0" maximum:"100" doc:"100 is safest."`
-	Level             ScoreLevel      `json:"level"`
-	Location          geo.Point       `json:"location" nullable:"false"`
-	RadiusMeters      float64         `json:"radius_meters"`
-	IncidentCount     int             `json:"incident_count" doc:"Incidents within the radius and the window."`
-	RecentIncidents7d int             `json:"recent_incidents_7d"`
-	TopCategories     []CategoryCount `json:"top_categories" nullable:"false"`
-	Factors           []Factor        `json:"factors" nullable:"false"`
+	Score             int             `json:"score" minimum:"0" maximum:"100" example:"68" doc:"100 is safest."`
+	Level             ScoreLevel      `json:"level" doc:"The band of the score: safe 80–100, moderate 60–79, caution 40–59, dangerous 20–39, critical 0–19."`
+	Location          geo.Point       `json:"location" nullable:"false" example:"[3.3792,6.5244]" doc:"The place asked for, [longitude, latitude]."`
+	RadiusMeters      float64         `json:"radius_meters" example:"500" doc:"The radius the score considers, in metres."`
+	IncidentCount     int             `json:"incident_count" example:"12" doc:"Incidents within the radius and the window."`
+	RecentIncidents7d int             `json:"recent_incidents_7d" example:"2" doc:"Of those, incidents in the last 7 days."`
+	TopCategories     []CategoryCount `json:"top_categories" nullable:"false" doc:"Categories of those incidents by count, most frequent first."`
+	Factors           []Factor        `json:"factors" nullable:"false" doc:"What moved the score, each with its effect in points."`
 	Confidence        Confidence      `json:"confidence" doc:"From how many incidents the score rests on."`
-	Window            Window          `json:"window"`
-	GeneratedAt       clock.Time      `json:"generated_at"`
+	Window            Window          `json:"window" doc:"The incidents counted: created within it."`
+	GeneratedAt       clock.Time      `json:"generated_at" doc:"When the answer was computed."`
 }
 
 // CategoryCount is how many incidents of a category, and their share.
 type CategoryCount struct {
-	Category string  `json:"category"`
-	Count    int     `json:"count"`
-	Share    float64 `json:"share"`
+	Category string  `json:"category" example:"sos" doc:"The incident category."`
+	Count    int     `json:"count" example:"7" doc:"Incidents of the category."`
+	Share    float64 `json:"share" example:"0.58" doc:"Their share of all the incidents counted, 0–1."`
 }
 
 // Factor explains one input of an answer.
 type Factor struct {
-	Name   string  `json:"name"`
-	Impact float64 `json:"impact" doc:"Signed effect on the score, in points."`
-	Detail string  `json:"detail"`
+	Name   string  `json:"name" example:"incident_density" doc:"What the factor is: incident_density, time_of_day, recent_activity, ..."`
+	Impact float64 `json:"impact" example:"-32" doc:"Signed effect on the score, in points."`
+	Detail string  `json:"detail" example:"12 weighted incidents within 500 m, more than 84 % of places" doc:"The factor in words."`
 }
 
 // ScoreQuery asks for a safety score.

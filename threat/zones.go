@@ -16,18 +16,18 @@ import (
 // DangerZone is a hot spot: connected cells whose Getis-Ord Gi* z-score is
 // significant.
 type DangerZone struct {
-	ZoneID           string         `json:"zone_id" example:"zone_k7m2p9x4q1w8z3r5"`
+	ZoneID           string         `json:"zone_id" example:"zone_k7m2p9x4q1w8z3r5" doc:"The zone's id: zone_ and 16 lowercase letters or digits, the same while the zone's strongest cell is."`
 	Level            ZoneLevel      `json:"level" doc:"By the zone's highest z: 1.65 elevated, 1.96 high, 2.58 critical."`
-	ZScore           float64        `json:"z_score"`
-	Center           geo.Point      `json:"center" nullable:"false"`
-	RadiusMeters     float64        `json:"radius_meters"`
-	Polygon          []geo.Point    `json:"polygon" nullable:"false" doc:"The convex hull of the zone's cells, closed."`
-	IncidentCount    int            `json:"incident_count"`
-	Weight           float64        `json:"weight" doc:"Decayed, severity-weighted incidents."`
-	ByCategory       map[string]int `json:"by_category"`
-	DominantCategory string         `json:"dominant_category"`
-	LastIncidentAt   clock.Time     `json:"last_incident_at" nullable:"true"`
-	PeakHours        []int          `json:"peak_hours" nullable:"false" doc:"The busiest UTC hours, busiest first."`
+	ZScore           float64        `json:"z_score" example:"2.91" doc:"The highest Getis-Ord Gi* z-score of the zone's cells."`
+	Center           geo.Point      `json:"center" nullable:"false" example:"[3.3792,6.5244]" doc:"Weighted centre of the zone, [longitude, latitude]."`
+	RadiusMeters     float64        `json:"radius_meters" example:"410" doc:"Distance from the centre to the farthest cell corner, in metres."`
+	Polygon          []geo.Point    `json:"polygon" nullable:"false" example:"[[3.377,6.522],[3.382,6.522],[3.382,6.527],[3.377,6.527],[3.377,6.522]]" doc:"The convex hull of the zone's cells, closed."`
+	IncidentCount    int            `json:"incident_count" example:"14" doc:"Incidents in the zone within the window."`
+	Weight           float64        `json:"weight" example:"23.6" doc:"Decayed, severity-weighted incidents."`
+	ByCategory       map[string]int `json:"by_category" nullable:"false" example:"{\"sos\":8,\"vehicle\":4,\"location_threat\":2}" doc:"Incidents per category."`
+	DominantCategory string         `json:"dominant_category" example:"sos" doc:"The category with the most incidents."`
+	LastIncidentAt   clock.Time     `json:"last_incident_at" nullable:"true" doc:"When the zone's newest incident was created; null when unknown."`
+	PeakHours        []int          `json:"peak_hours" nullable:"false" example:"[22,23,21]" doc:"The busiest UTC hours, busiest first."`
 }
 
 // Box is a bounding box in degrees.
