@@ -149,30 +149,32 @@ func (p printer) emit(v any) {
 // summary compares the last load window with the first, and sums up the
 // idle phase and the server's log.
 type summary struct {
-	Type          string        `json:"type"` // "summary"
-	LoadWindows   int           `json:"load_windows"`
-	Requests      int           `json:"requests"`
-	Errors        int           `json:"errors"`
-	Conflicts     int           `json:"conflicts"`
-	Missed        int           `json:"missed"`
-	First         dist          `json:"latency_first"`
-	Last          dist          `json:"latency_last"`
-	P99Ratio      float64       `json:"p99_ratio"`
-	CreateP99Rat  float64       `json:"create_p99_ratio"`
-	DispatchP99   time.Duration `json:"max_create_to_dispatching_p99_ns"`
-	DispatchMax   time.Duration `json:"max_create_to_dispatching_ns"`
-	DispatchFirst *int          `json:"dispatching_first"`
-	DispatchLast  *int          `json:"dispatching_last"`
-	PendingFirst  *int          `json:"pending_deliveries_first"`
-	PendingLast   *int          `json:"pending_deliveries_last"`
-	HooksFirst    dist          `json:"webhook_latency_first"`
-	HooksLast     dist          `json:"webhook_latency_last"`
-	PendingSlow   *int          `json:"pending_deliveries_hanging_last,omitempty"`
-	RSSFirst      *int64        `json:"rss_first_bytes"`
-	RSSLast       *int64        `json:"rss_last_bytes"`
-	IdleSeconds   float64       `json:"idle_s,omitempty"`
-	IdleCPU       *float64      `json:"idle_cpu_percent,omitempty"`
-	Log           *logSummary   `json:"server_log,omitempty"`
+	Type          string          `json:"type"` // "summary"
+	LoadWindows   int             `json:"load_windows"`
+	Requests      int             `json:"requests"`
+	Errors        int             `json:"errors"`
+	Conflicts     int             `json:"conflicts"`
+	Missed        int             `json:"missed"`
+	First         dist            `json:"latency_first"`
+	Last          dist            `json:"latency_last"`
+	P99Ratio      float64         `json:"p99_ratio"`
+	CreateP99Rat  float64         `json:"create_p99_ratio"`
+	OpsFirst      map[string]dist `json:"ops_first"`
+	OpsLast       map[string]dist `json:"ops_last"`
+	DispatchP99   time.Duration   `json:"max_create_to_dispatching_p99_ns"`
+	DispatchMax   time.Duration   `json:"max_create_to_dispatching_ns"`
+	DispatchFirst *int            `json:"dispatching_first"`
+	DispatchLast  *int            `json:"dispatching_last"`
+	PendingFirst  *int            `json:"pending_deliveries_first"`
+	PendingLast   *int            `json:"pending_deliveries_last"`
+	HooksFirst    dist            `json:"webhook_latency_first"`
+	HooksLast     dist            `json:"webhook_latency_last"`
+	PendingSlow   *int            `json:"pending_deliveries_hanging_last,omitempty"`
+	RSSFirst      *int64          `json:"rss_first_bytes"`
+	RSSLast       *int64          `json:"rss_last_bytes"`
+	IdleSeconds   float64         `json:"idle_s,omitempty"`
+	IdleCPU       *float64        `json:"idle_cpu_percent,omitempty"`
+	Log           *logSummary     `json:"server_log,omitempty"`
 }
 
 func summarizeRun(reports []report, log *logSummary) summary {
@@ -199,6 +201,7 @@ func summarizeRun(reports []report, log *logSummary) summary {
 		s.First, s.Last = first.All, last.All
 		s.P99Ratio = ratio(last.All.P99, first.All.P99)
 		s.CreateP99Rat = ratio(last.Ops["create"].P99, first.Ops["create"].P99)
+		s.OpsFirst, s.OpsLast = first.Ops, last.Ops
 		s.DispatchFirst, s.DispatchLast = first.Dispatching, last.Dispatching
 		s.PendingFirst, s.PendingLast = first.Pending, last.Pending
 		s.HooksFirst, s.HooksLast, s.PendingSlow = first.Hooks, last.Hooks, last.PendingSlow
@@ -240,6 +243,16 @@ func (p printer) summary(s summary) {
 	w := p.w
 	fmt.Fprintf(w, "\nsummary over %d load windows: %d requests, %d errors, %d 409s, %d missed\n", s.LoadWindows, s.Requests, s.Errors, s.Conflicts, s.Missed)
 	fmt.Fprintf(w, "  latency p99 first→last window: %s → %s (%.2fx); create p99 %.2fx\n", ms(s.First.P99, s.First.N), ms(s.Last.P99, s.Last.N), s.P99Ratio, s.CreateP99Rat)
+	var byOp []string
+	for _, op := range append(slices.Clone(opNames), "scan") {
+		f, l := s.OpsFirst[op], s.OpsLast[op]
+		if f.N > 0 || l.N > 0 {
+			byOp = append(byOp, fmt.Sprintf("%s %s → %s", op, ms(f.P99, f.N), ms(l.P99, l.N)))
+		}
+	}
+	if len(byOp) > 0 {
+		fmt.Fprintf(w, "  p99 by op, first→last window: %s\n", strings.Join(byOp, ", "))
+	}
 	fmt.Fprintf(w, "  create→dispatching: worst window p99 %s, max %s\n", ms(s.DispatchP99, 1), ms(s.DispatchMax, 1))
 	fmt.Fprintf(w, "  dispatching queue first→last: %s → %s\n", num(s.DispatchFirst), num(s.DispatchLast))
 	fmt.Fprintf(w, "  webhooks first→last: pending %s → %s, delivery p99 %s (n %d) → %s (n %d)",

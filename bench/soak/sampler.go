@@ -117,7 +117,7 @@ func (s *sampler) check(ctx context.Context, q sample) {
 	s.mu.Unlock()
 	inc := out.Incident
 	if inc.holdsResponder() {
-		s.active.add(inc.ID)
+		s.active.add(inc.ID, inc.Status == "on_scene")
 	}
 	for _, t := range inc.Timeline {
 		if t.Event == "dispatching" {

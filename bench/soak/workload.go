@@ -222,7 +222,7 @@ func (w *workload) get(ctx context.Context, id string) (string, int, outcome) {
 			Incident incidentView `json:"incident"`
 		}
 		if json.Unmarshal(b, &out) == nil && out.Incident.holdsResponder() {
-			w.active.add(id)
+			w.active.add(id, out.Incident.Status == "on_scene")
 		}
 	}
 	return "get", status, o
@@ -252,7 +252,7 @@ func (w *workload) listQuery(ctx context.Context, name, query string) (string, i
 		if json.Unmarshal(b, &page) == nil {
 			for _, inc := range page.Data {
 				if inc.holdsResponder() {
-					w.active.add(inc.ID)
+					w.active.add(inc.ID, inc.Status == "on_scene")
 				}
 			}
 		}
@@ -332,11 +332,13 @@ type pool struct {
 
 func newPool() *pool { return &pool{ids: map[string]bool{}} }
 
-func (p *pool) add(id string) {
+// add remembers an incident seen holding a responder; onScene says it
+// needs no on_scene step.
+func (p *pool) add(id string, onScene bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, found := p.ids[id]; !found {
-		p.ids[id] = false
+	if advanced, found := p.ids[id]; !found || onScene && !advanced {
+		p.ids[id] = onScene
 	}
 }
 
