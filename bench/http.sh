@@ -10,6 +10,7 @@
 #   WORKERS=32        vegeta workers (closed loop: as fast as the server answers)
 #   OPS=create,get    operations to run, in order: create (POST /incidents), get (GET /incidents/{id})
 #   WARMUP=1          seconds of unreported load on each server before the first round
+#   IDLE_CHECK=5      seconds to measure sety's CPU while idle after the rounds (0: skip)
 #   VEGETA=path       use this vegeta; otherwise one on PATH, else it is installed (go install)
 #                     into ${XDG_CACHE_HOME:-~/.cache}/sety-bench/
 #   SETY_*            passed through to the server (SETY_MEMORY=1, SETY_DB=..., later
@@ -26,6 +27,7 @@ rounds=${ROUNDS:-2}
 workers=${WORKERS:-32}
 ops=${OPS:-create,get}
 warmup=${WARMUP:-1}
+idle_check=${IDLE_CHECK:-5}
 vegeta_version=v12.13.0
 
 die() { echo "http.sh: $*" >&2; exit 1; }
@@ -35,6 +37,7 @@ posint "$secs" || die "SECONDS must be a positive integer, not '$secs'"
 posint "$rounds" || die "ROUNDS must be a positive integer, not '$rounds'"
 posint "$workers" || die "WORKERS must be a positive integer, not '$workers'"
 isint "$warmup" || die "WARMUP must be a whole number of seconds, not '$warmup'"
+isint "$idle_check" || die "IDLE_CHECK must be a whole number of seconds, not '$idle_check'"
 IFS=, read -r -a oplist <<<"$ops"
 for op in "${oplist[@]}"; do
 	[[ $op == create || $op == get ]] || die "OPS takes create and get, not '$op'"
@@ -213,7 +216,14 @@ done
 
 queued=$(curl -s -H "Authorization: Bearer $live" "http://$sety_addr/v1/external/incidents?status=created,dispatching&limit=1" |
 	grep -o '"total":[0-9]*' | cut -d: -f2 || true)
-echo "sety now holds ${queued:-?} live incidents in created/dispatching (no responder pool: they wait in the dispatch queue)"
+echo "sety now holds ${queued:-?} live incidents in created/dispatching (no responder pool: they wait in the dispatch queue;"
+echo "  rounds after the create rounds ran with that queue; OPS=get alone measures get without it)"
+if ((idle_check > 0)); then
+	c0=$(cpu_ticks "$sety_pid")
+	sleep "$idle_check"
+	c1=$(cpu_ticks "$sety_pid")
+	awk -v c="$((c1 - c0))" -v hz="$clk_tck" -v s="$idle_check" 'BEGIN { printf "sety cpu while idle for %d s after the rounds: %.0f%% of one core\n", s, 100 * c / hz / s }'
+fi
 errors=$(grep -cE 'level=ERROR|"level":"ERROR"' "$work/sety.log" || true)
 warns=$(grep -cE 'level=WARN|"level":"WARN"' "$work/sety.log" || true)
 echo "sety log: $errors ERROR and $warns WARN lines"
