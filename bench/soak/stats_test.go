@@ -195,3 +195,30 @@ func TestProcParsers(t *testing.T) {
 		t.Errorf("genericError = %q", got)
 	}
 }
+
+func TestPoolDoesNotBringBackDoneIncidents(t *testing.T) {
+	p := newPool()
+	p.add("inc_a", false)
+	id, advanced, found := p.take()
+	if !found || id != "inc_a" || advanced {
+		t.Fatalf("take = %q %v %v", id, advanced, found)
+	}
+	p.add("inc_a", false) // a list answered before the resolve
+	if _, _, found := p.take(); found {
+		t.Fatal("a taken incident came back")
+	}
+	p.put("inc_a", true) // on_scene step: still holds its responder
+	if id, advanced, found := p.take(); !found || id != "inc_a" || !advanced {
+		t.Fatalf("after put: take = %q %v %v", id, advanced, found)
+	}
+	p.add("inc_b", false)
+	p.add("inc_b", true) // seen on_scene since
+	p.remove("inc_c")
+	p.add("inc_c", false)
+	if id, advanced, found := p.take(); id != "inc_b" || !advanced || !found {
+		t.Fatalf("take = %q %v %v, want inc_b advanced", id, advanced, found)
+	}
+	if _, _, found := p.take(); found {
+		t.Fatal("a cancelled incident came back")
+	}
+}

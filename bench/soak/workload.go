@@ -324,42 +324,53 @@ func (r *ring) pick(rng *rand.Rand, n int) (string, bool) {
 }
 
 // pool is the set of incidents known to hold a responder, each with
-// whether the soak already advanced it to on_scene.
+// whether the soak already advanced it to on_scene. An incident taken for a
+// resolve, or cancelled, is done: an answer read before that (a list or get
+// still in flight) does not bring it back, which would only make a 409.
 type pool struct {
-	mu  sync.Mutex
-	ids map[string]bool
+	mu   sync.Mutex
+	ids  map[string]bool
+	done map[string]bool
 }
 
-func newPool() *pool { return &pool{ids: map[string]bool{}} }
+func newPool() *pool { return &pool{ids: map[string]bool{}, done: map[string]bool{}} }
 
 // add remembers an incident seen holding a responder; onScene says it
 // needs no on_scene step.
 func (p *pool) add(id string, onScene bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.done[id] {
+		return
+	}
 	if advanced, found := p.ids[id]; !found || onScene && !advanced {
 		p.ids[id] = onScene
 	}
 }
 
+// put returns an incident taken for a step that left it holding its responder.
 func (p *pool) put(id string, advanced bool) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.done, id)
 	p.ids[id] = advanced
-	p.mu.Unlock()
 }
 
+// remove marks an incident done (cancelled).
 func (p *pool) remove(id string) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	delete(p.ids, id)
-	p.mu.Unlock()
+	p.done[id] = true
 }
 
-// take removes and returns any member.
+// take removes and returns any member, marking it done.
 func (p *pool) take() (id string, advanced, found bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for id, advanced := range p.ids {
 		delete(p.ids, id)
+		p.done[id] = true
 		return id, advanced, true
 	}
 	return "", false, false
