@@ -125,7 +125,7 @@ cat >"$work/body.json" <<'JSON'
 {"category":"vehicle","severity":"high","title":"Vehicle emergency reported by rider","description":"Rider reports the driver left the agreed route and stopped in an unlit street.","subject":{"name":"Amaka Obi","phone":"+2348012345678","email":"amaka.obi@example.com","reference":"TRIP-44821","metadata":{"trip_id":"trp_9x2k4m","vehicle_plate":"LND-482-KJ"}},"location":{"coordinates":[3.4219,6.4281],"address":"22 Adeola Odeku Street, Victoria Island, Lagos","landmark":"Opposite the filling station"}}
 JSON
 
-# create_one ADDR: creates one incident, prints its id; exits loudly unless 201.
+# create_one ADDR LOG: creates one incident, prints its id; exits loudly, with the server's log, unless 201.
 create_one() {
 	local out code
 	out=$(curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $live" -H 'Content-Type: application/json' \
@@ -133,14 +133,14 @@ create_one() {
 	code=${out##*$'\n'}
 	if [[ $code != 201 ]]; then
 		echo "http.sh: create on $1 answered $code, not 201: ${out%$'\n'*}" >&2
-		echo "server log:" >&2
-		tail -n 30 "$work/sety.log" >&2
+		echo "its log:" >&2
+		tail -n 30 "$2" >&2
 		exit 1
 	fi
 	grep -o '"incident_id":"[^"]*"' <<<"$out" | head -1 | cut -d'"' -f4
 }
-sety_id=$(create_one "$sety_addr")
-base_id=$(create_one "$base_addr")
+sety_id=$(create_one "$sety_addr" "$work/sety.log")
+base_id=$(create_one "$base_addr" "$work/baseline.log")
 
 storage=$(grep -m1 -oE 'storage=[^ ]+|"storage":"[^"]+"' "$work/sety.log" | tr -d '"' | sed 's/storage[=:]//' || true)
 echo "sety-server at $sety_addr (storage ${storage:-unknown}; pid $sety_pid), baseline at $base_addr (pid $base_pid)"
