@@ -84,7 +84,7 @@ func (e *Engine) Zones(q Query, box Box, minLevel ZoneLevel, limit int) ([]Dange
 	if err != nil {
 		return nil, Window{}, err
 	}
-	e.mu.RLock()
+	e.rlock(&w)
 	defer e.mu.RUnlock()
 	zs, err := e.zones(&w, box)
 	if err != nil {
@@ -110,7 +110,7 @@ func minInt(a, b int) int {
 // zones runs Gi* over the cells of box and merges significant cells into
 // zones, strongest first; callers hold e.mu.
 func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) {
-	x0, y0, x1, y1 := e.g.span(box.MinLng, box.MinLat, box.MaxLng, box.MaxLat)
+	x0, y0, x1, y1 := e.g.col(box.MinLng), e.g.row(box.MinLat), e.g.col(box.MaxLng), e.g.row(box.MaxLat)
 	nx, ny := x1-x0+1, y1-y0+1
 	if int64(nx)*int64(ny) > maxZoneCells {
 		return nil, setyerr.Invalidf("bbox", "is too large: at most %d × %d cells of %.0f m", 256, 256, e.cfg.CellM)
@@ -119,15 +119,15 @@ func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) {
 	s := &study{x0: x0 - m, y0: y0 - m, nx: nx + 2*m, ny: ny + 2*m}
 	size := int(s.nx * s.ny)
 	s.w, s.n, s.cells = make([]float64, size), make([]int, size), make([]*cell, size)
-	for y := s.y0; y < s.y0+s.ny; y++ {
-		for x := s.x0; x < s.x0+s.nx; x++ {
-			if c := e.cell[keyOf(x, y)]; c != nil {
-				i := s.at(x, y)
-				s.w[i], s.n[i] = w.weight(c)
-				s.cells[i] = c
+	e.cellsIn(float64(s.y0)*e.g.deg, (float64(s.y0+s.ny)-0.5)*e.g.deg,
+		[][2]float64{{float64(s.x0) * e.g.deg, (float64(s.x0+s.nx) - 0.5) * e.g.deg}}, func(c *cell) {
+			if c.x < s.x0 || c.x >= s.x0+s.nx || c.y < s.y0 || c.y >= s.y0+s.ny {
+				return
 			}
-		}
-	}
+			i := s.at(c.x, c.y)
+			s.w[i], s.n[i] = w.weight(c)
+			s.cells[i] = c
+		})
 	// Global mean and deviation over the study area (box and margin).
 	var sum, sum2 float64
 	for _, v := range s.w {
@@ -257,17 +257,14 @@ func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKe
 		z.Weight += s.w[i]
 		z.IncidentCount += s.n[i]
 		if cl := s.cells[i]; cl != nil {
-			for _, b := range w.span(cl) {
-				for ci, on := range w.catMask {
-					if on && b.cats[ci] > 0 {
-						z.ByCategory[string(Categories[ci])] += int(b.cats[ci])
-					}
-				}
-				for h, v := range b.hours {
-					hours[h] += int(v)
+			lo, hi := w.span(cl)
+			for k := lo; k < hi; k++ {
+				if r := &cl.recs[k]; w.catMask[r.cat] {
+					z.ByCategory[string(Categories[r.cat])]++
+					hours[hourOf(r)]++
+					last = max(last, int64(r.t))
 				}
 			}
-			last = max(last, cl.last)
 		}
 		for _, d := range [][2]float64{{0, 0}, {1, 0}, {1, 1}, {0, 1}} {
 			corners = append(corners, geo.Point{(float64(x) + d[0]) * e.g.deg, (float64(y) + d[1]) * e.g.deg})
