@@ -136,6 +136,7 @@ func (e *Engine) Add(r Report) {
 	if !c.dirty() && (len(c.recs) == 0 || c.recs[len(c.recs)-1].t <= rc.t) {
 		c.recs = append(c.recs, rc)
 		c.cum = append(c.cum, c.cum[len(c.cum)-1].next(&rc, e.ref, e.halfSecs))
+		c.index()
 		return
 	}
 	c.recs = append(c.recs, rc)

@@ -73,8 +73,41 @@ type cum struct {
 // until the next query sorts it.
 type cell struct {
 	x, y int32
+	dir  [8]uint32 // times of records (k+1)·n/8 − 1: most searches end here
 	recs []rec
 	cum  []cum
+}
+
+func (c *cell) dirPos(k int) int { return (k+1)*len(c.recs)/8 - 1 }
+
+// index refreshes the time directory.
+func (c *cell) index() {
+	for k := range c.dir {
+		c.dir[k] = 0
+		if p := c.dirPos(k); p >= 0 {
+			c.dir[k] = c.recs[p].t
+		}
+	}
+}
+
+// lowerBound returns the first record at or after unix time t.
+func (c *cell) lowerBound(t uint32) int {
+	k := 0
+	for k < len(c.dir) && c.dir[k] < t {
+		k++
+	}
+	if k == len(c.dir) {
+		return len(c.recs)
+	}
+	lo := 0
+	if k > 0 {
+		lo = c.dirPos(k-1) + 1
+	}
+	hi := c.dirPos(k) // its time is at or after t
+	if hi < lo {
+		return lo
+	}
+	return lo + searchT(c.recs[lo:hi], t)
 }
 
 func (c *cell) dirty() bool { return len(c.cum) != len(c.recs)+1 }
@@ -103,6 +136,7 @@ func (c *cell) rebuild(ref int64, halfSecs float64) {
 	for i := range c.recs {
 		c.cum = append(c.cum, c.cum[i].next(&c.recs[i], ref, halfSecs))
 	}
+	c.index()
 }
 
 func (s cum) next(r *rec, ref int64, halfSecs float64) cum {
@@ -141,19 +175,29 @@ func clampU32(v int64) uint32 { return uint32(min(max(v, 0), math.MaxUint32)) }
 
 // span returns the records of c inside the window: c.recs[i:j].
 func (w *window) span(c *cell) (int, int) {
-	i, _ := slices.BinarySearchFunc(c.recs, w.lo, func(r rec, t uint32) int { return cmp.Compare(r.t, t) })
-	j, _ := slices.BinarySearchFunc(c.recs[i:], w.hi+1, func(r rec, t uint32) int { return cmp.Compare(r.t, t) })
-	if w.hi == math.MaxUint32 {
-		j = len(c.recs) - i
+	i, j := c.lowerBound(w.lo), len(c.recs)
+	if c.dir[len(c.dir)-1] > w.hi {
+		j = c.lowerBound(w.hi + 1)
 	}
-	return i, i + j
+	return i, j
+}
+
+// searchT returns the first record at or after unix time t.
+func searchT(rs []rec, t uint32) int {
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if rs[m].t < t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // since returns the first record of c at or after unix time t, from i on.
-func since(c *cell, i int, t int64) int {
-	k, _ := slices.BinarySearchFunc(c.recs[i:], clampU32(t), func(r rec, t uint32) int { return cmp.Compare(r.t, t) })
-	return i + k
-}
+func since(c *cell, i int, t int64) int { return max(i, c.lowerBound(clampU32(t))) }
 
 // weightOf is the decayed weight now of record k of c.
 func (w *window) weightOf(c *cell, k int) float64 { return (c.cum[k+1].w - c.cum[k].w) * w.scale }

@@ -110,11 +110,41 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 			return
 		}
 		// A grid cell wholly inside one output cell counts from its totals.
-		ax, ay, okA := bin(float64(c.x)*gdeg, float64(c.y)*gdeg)
-		bx, by, okB := bin(math.Nextafter(float64(c.x+1)*gdeg, math.Inf(-1)), math.Nextafter(float64(c.y+1)*gdeg, math.Inf(-1)))
+		west, south := float64(c.x)*gdeg, float64(c.y)*gdeg
+		ax, ay, okA := bin(west, south)
+		bx, by, okB := bin(math.Nextafter(west+gdeg, math.Inf(-1)), math.Nextafter(south+gdeg, math.Inf(-1)))
 		if okA && okB && ax == bx && ay == by {
 			wt, n := w.sum(c, i, j)
 			add(ax, ay, wt, n)
+			return
+		}
+		if okA && okB && bx-ax <= 1 && by-ay <= 1 {
+			// Across at most one output edge each way: two comparisons
+			// place a record in one of four output cells.
+			tx := lng0 + float64(ax+1)*deg - west
+			ty := lat0 + float64(ay+1)*deg - south
+			var sums [4]float64
+			var ns [4]int
+			for k := i; k < j; k++ {
+				r := &c.recs[k]
+				if !w.catMask[r.cat] {
+					continue
+				}
+				q := 0
+				if float64(r.dLng) >= tx {
+					q = 1
+				}
+				if float64(r.dLat) >= ty {
+					q += 2
+				}
+				sums[q] += c.cum[k+1].w - c.cum[k].w
+				ns[q]++
+			}
+			for q := range 4 {
+				if ns[q] > 0 {
+					add(ax+q%2, ay+q/2, sums[q]*w.scale, ns[q])
+				}
+			}
 			return
 		}
 		for k := i; k < j; k++ {

@@ -13,12 +13,17 @@ const (
 	// nearRepeatLift is the extra incidents a day that one recent incident
 	// near the place brings beyond the area's rate, fading linearly to
 	// nothing over 14 days.
-	nearRepeatLift = 0.05
+	nearRepeatLift = 0.03
+	// priorM and priorDays shrink a place's rate towards its surroundings'
+	// (within 5 km): as if the place had also seen priorDays days at the
+	// surroundings' rate.
+	priorM    = 5000.0
+	priorDays = 10.0
 )
 
 // forecast is a 24-hour Poisson forecast and its parts.
 type forecast struct {
-	rate     float64 // incidents a day from the decayed recent history
+	rate     float64 // incidents a day from the decayed recent history, shrunk towards the surroundings'
 	repeats  float64 // near-repeat excess: recent nearby incidents beyond the rate's share
 	expected float64
 }
@@ -52,9 +57,11 @@ func (e *Engine) predict(w *window, p geo.Point, r float64) RiskPrediction {
 }
 
 // forecast computes the expected incidents of the next 24 hours within r
-// of p. A steady Poisson rate μ a day leaves a decayed count S = μ · (h /
-// ln 2) · (1 − 2^(−D/h)) over a window of D days, so μ = S · ln 2 / (h ·
-// (1 − 2^(−D/h))). Near repeats add nearRepeatLift a day for each
+// of p. A steady Poisson rate μ a day leaves a decayed count S = μ · E
+// over a window of D days, E = (h / ln 2) · (1 − 2^(−D/h)) being the
+// window's effective days. The rate is S / E shrunk towards the
+// surroundings' rate μ₀ (the window's mean within 5 km, per area): μ = (S +
+// 10 · μ₀) / (E + 10). Near repeats add nearRepeatLift a day for each
 // incident within 200 m in the last 14 days (weighted 1 − age/14 days)
 // beyond what μ itself puts there; callers hold e.mu.
 func (e *Engine) forecast(w *window, p geo.Point, r float64) forecast {
@@ -72,7 +79,12 @@ func (e *Engine) forecast(w *window, p geo.Point, r float64) forecast {
 	days := float64(w.hi-w.lo) / 86400
 	var f forecast
 	if days > 0 {
-		f.rate = decayed * math.Ln2 / (h * (1 - math.Exp2(-days/h)))
+		var around tally
+		big := math.Max(priorM, r)
+		e.gather(w, newCircle(p, big), &around, false, 0)
+		prior := float64(around.n) / days * (r / big) * (r / big)
+		effective := h / math.Ln2 * (1 - math.Exp2(-days/h))
+		f.rate = (decayed + priorDays*prior) / (effective + priorDays)
 	}
 	recent := *w
 	recent.lo = clampU32(w.now - nearRepeatSecs)

@@ -35,7 +35,8 @@ type RouteSegment struct {
 
 const maxSegmentM = 500.0
 
-// MaxRouteM caps a route's length: 500 km, 1,000 segments at most.
+// MaxRouteM caps a route's length: 500 km, so at most 1,499 segments
+// (1,000 plus one per leg).
 const MaxRouteM = 500_000.0
 
 // RouteQuery asks for a route's safety.
@@ -166,7 +167,7 @@ func (e *Engine) routeZones(w *window, segs []RouteSegment, buffer float64) []Da
 	lat0, lat1, spans := around(minLng, minLat, maxLng, maxLat, buffer)
 	var zones []DangerZone
 	for _, sp := range spans {
-		zs, err := e.zones(w, Box{sp[0], lat0, sp[1], lat1})
+		zs, err := e.studyZones(w, Box{sp[0], lat0, sp[1], lat1}, false)
 		if err != nil {
 			return nil // too large to study
 		}

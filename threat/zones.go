@@ -109,7 +109,11 @@ func minInt(a, b int) int {
 
 // zones runs Gi* over the cells of box and merges significant cells into
 // zones, strongest first; callers hold e.mu.
-func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) {
+func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) { return e.studyZones(w, box, true) }
+
+// studyZones is zones; without full, zones carry their id, level, z,
+// centre, radius and polygon only (what a route needs).
+func (e *Engine) studyZones(w *window, box Box, full bool) ([]DangerZone, error) {
 	x0, y0, x1, y1 := e.g.col(box.MinLng), e.g.row(box.MinLat), e.g.col(box.MaxLng), e.g.row(box.MaxLat)
 	nx, ny := x1-x0+1, y1-y0+1
 	if int64(nx)*int64(ny) > maxZoneCells {
@@ -187,7 +191,7 @@ func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) {
 	for _, c := range cands[:keep] {
 		sig[keyOf(c.x, c.y)] = c.z
 	}
-	return e.merge(w, s, sig), nil
+	return e.merge(w, s, sig, full), nil
 }
 
 func cmpFloat(a, b float64) int {
@@ -201,7 +205,7 @@ func cmpFloat(a, b float64) int {
 }
 
 // merge joins significant cells that touch (8-neighbours) into zones.
-func (e *Engine) merge(w *window, s *study, sig map[cellKey]float64) []DangerZone {
+func (e *Engine) merge(w *window, s *study, sig map[cellKey]float64, full bool) []DangerZone {
 	seen := map[cellKey]bool{}
 	keys := make([]cellKey, 0, len(sig))
 	for k := range sig {
@@ -231,14 +235,14 @@ func (e *Engine) merge(w *window, s *study, sig map[cellKey]float64) []DangerZon
 				}
 			}
 		}
-		zones = append(zones, e.describe(w, s, members, sig))
+		zones = append(zones, e.describe(w, s, members, sig, full))
 	}
 	slices.SortStableFunc(zones, func(a, b DangerZone) int { return cmpFloat(b.ZScore, a.ZScore) })
 	return zones
 }
 
 // describe turns a group of cells into a DangerZone.
-func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKey]float64) DangerZone {
+func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKey]float64, full bool) DangerZone {
 	z := DangerZone{ByCategory: map[string]int{}}
 	var peak cellKey
 	var cx, cy, cw float64
@@ -256,7 +260,7 @@ func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKe
 		cx, cy, cw = cx+c.Lng()*wt, cy+c.Lat()*wt, cw+wt
 		z.Weight += s.w[i]
 		z.IncidentCount += s.n[i]
-		if cl := s.cells[i]; cl != nil {
+		if cl := s.cells[i]; cl != nil && full {
 			lo, hi := w.span(cl)
 			for k := lo; k < hi; k++ {
 				if r := &cl.recs[k]; w.catMask[r.cat] {

@@ -1,0 +1,158 @@
+package threat
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/geo"
+)
+
+// The exact brute force over the million incidents of BenchmarkEngine, on
+// the same queries, so the two compare in one run:
+//
+//	go test ./threat -run '^$' -bench 'Engine|BruteForce' -cpu 1 -benchtime 20x
+//
+// A brute force scans every incident for every query, with a latitude and
+// longitude box test before the exact distance (what a sequential scan in a
+// database does).
+
+var (
+	millionOnce    sync.Once
+	millionReports []Report
+)
+
+func million() []Report {
+	millionOnce.Do(func() {
+		LagosYear(exactNow, 700_000, 42).Generate(func(r Report) { millionReports = append(millionReports, r) })
+	})
+	return millionReports
+}
+
+// lagosAt moves from Lagos by kilometres, as the external tests' at.
+func lagosAt(northKm, eastKm float64) geo.Point {
+	return geo.NewPoint(Lagos.Lat()+northKm/111.195, Lagos.Lng()+eastKm/110.4)
+}
+
+// BenchmarkBruteForce answers BenchmarkEngine's score, heatmap and route
+// queries by brute force.
+func BenchmarkBruteForce(b *testing.B) {
+	rs := million()
+	bf := &brute{reports: rs, now: exactNow, halfLife: 30 * 24 * time.Hour}
+	b.Run("score", func(b *testing.B) {
+		var durations []time.Duration
+		i := 0
+		for b.Loop() {
+			start := time.Now()
+			bf.circleBoxed(lagosAt(float64(i%41)/2-10, float64(i%37)/2-9), 500, 90)
+			durations = append(durations, time.Since(start))
+			i++
+		}
+		slices.Sort(durations)
+		b.ReportMetric(float64(durations[len(durations)/2].Microseconds()), "p50-µs")
+	})
+	b.Run("heatmap-20km-250m", func(b *testing.B) {
+		box := Box{MinLng: lagosAt(0, -10).Lng(), MinLat: lagosAt(-10, 0).Lat(), MaxLng: lagosAt(0, 10).Lng(), MaxLat: lagosAt(10, 0).Lat()}
+		for b.Loop() {
+			bf.heatmap(box, 250, 90)
+		}
+	})
+	b.Run("route-30km", func(b *testing.B) {
+		path := []geo.Point{lagosAt(-12, -15), lagosAt(-4, -5), lagosAt(2, 3), lagosAt(8, 14)}
+		e := NewEngine(Config{Now: func() time.Time { return exactNow }})
+		route, err := e.Route(RouteQuery{Path: path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			for _, s := range route.Segments {
+				bf.corridorBoxed(s.From, s.To, 150, 90)
+			}
+		}
+	})
+}
+
+// circleBoxed is brute.circle with a box test first.
+func (b *brute) circleBoxed(p geo.Point, radius float64, days int) (int, float64) {
+	dLat := radius / metersPerDegree * 1.01
+	dLng := dLat / math.Cos(p.Lat()*math.Pi/180)
+	n, w := 0, 0.0
+	for _, r := range b.reports {
+		if math.Abs(r.Location.Lat()-p.Lat()) > dLat || math.Abs(r.Location.Lng()-p.Lng()) > dLng || !b.inWindow(r, days) {
+			continue
+		}
+		if geo.Distance(p, r.Location) <= radius {
+			n++
+			w += b.weight(r)
+		}
+	}
+	return n, w
+}
+
+func (b *brute) corridorBoxed(a, c geo.Point, buffer float64, days int) (int, float64) {
+	dLat := buffer / metersPerDegree * 1.01
+	dLng := dLat / math.Cos(a.Lat()*math.Pi/180)
+	minLat, maxLat := math.Min(a.Lat(), c.Lat())-dLat, math.Max(a.Lat(), c.Lat())+dLat
+	minLng, maxLng := math.Min(a.Lng(), c.Lng())-dLng, math.Max(a.Lng(), c.Lng())+dLng
+	n, w := 0, 0.0
+	for _, r := range b.reports {
+		p := r.Location
+		if p.Lat() < minLat || p.Lat() > maxLat || p.Lng() < minLng || p.Lng() > maxLng || !b.inWindow(r, days) {
+			continue
+		}
+		if segmentDistance(p, a, c) <= buffer {
+			n++
+			w += b.weight(r)
+		}
+	}
+	return n, w
+}
+
+// heatmap bins every report of the window into the output cells of the
+// box and its kernel margin, and smooths them as Engine.Heatmap does.
+func (b *brute) heatmap(box Box, cellM float64, days int) ([]int, []float64) {
+	deg := cellM / metersPerDegree
+	nx, ny := int(math.Ceil((box.MaxLng-box.MinLng)/deg)), int(math.Ceil((box.MaxLat-box.MinLat)/deg))
+	radius := 1.5 * math.Max(cellM, 250) / metersPerDegree
+	cos := math.Max(math.Cos((box.MinLat+box.MaxLat)/2*math.Pi/180), 0.01)
+	rx, ry := int(math.Ceil(radius/cos/deg)), int(math.Ceil(radius/deg))
+	px, py := nx+2*rx, ny+2*ry
+	bins := make([]float64, px*py)
+	counts := make([]int, nx*ny)
+	for _, r := range b.reports {
+		ox := int(math.Floor((r.Location.Lng()-box.MinLng)/deg)) + rx
+		oy := int(math.Floor((r.Location.Lat()-box.MinLat)/deg)) + ry
+		if ox < 0 || ox >= px || oy < 0 || oy >= py || !b.inWindow(r, days) {
+			continue
+		}
+		bins[oy*px+ox] += b.weight(r)
+		if gx, gy := ox-rx, oy-ry; gx >= 0 && gx < nx && gy >= 0 && gy < ny {
+			counts[gy*nx+gx]++
+		}
+	}
+	var kernel []float64
+	total := 0.0
+	for dy := -ry; dy <= ry; dy++ {
+		for dx := -rx; dx <= rx; dx++ {
+			u := math.Pow(float64(dx)*deg*cos, 2) + math.Pow(float64(dy)*deg, 2)
+			k := math.Max(0, 1-u/(radius*radius))
+			kernel = append(kernel, k*k)
+			total += k * k
+		}
+	}
+	weights := make([]float64, nx*ny)
+	for gy := range ny {
+		for gx := range nx {
+			s := 0.0
+			for dy := -ry; dy <= ry; dy++ {
+				for dx := -rx; dx <= rx; dx++ {
+					s += bins[(gy+ry+dy)*px+gx+rx+dx] * kernel[(dy+ry)*(2*rx+1)+dx+rx]
+				}
+			}
+			weights[gy*nx+gx] = s / total
+		}
+	}
+	return counts, weights
+}
