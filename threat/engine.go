@@ -37,10 +37,10 @@ type Engine struct {
 	halfSecs float64
 
 	mu    sync.RWMutex
-	cell  map[cellKey]*cell
 	rows  map[int32]*row
-	dirty []*cell // cells whose records arrived out of order
-	ref   int64   // reference instant of the running totals (unix s)
+	cells int       // populated cells
+	dirty []cellKey // cells whose records arrived out of order
+	ref   int64     // reference instant of the running totals (unix s)
 	hasRf bool
 	n     int
 
@@ -72,7 +72,7 @@ func NewEngine(cfg Config) *Engine {
 		cfg.RefreshEvery = 10 * time.Minute
 	}
 	return &Engine{cfg: cfg, g: newGrid(cfg.CellM), now: cfg.Now, log: cfg.Logger, halfSecs: cfg.HalfLife.Seconds(),
-		cell: map[cellKey]*cell{}, rows: map[int32]*row{}}
+		rows: map[int32]*row{}}
 }
 
 // Load adds every report src has for the last MaxAge.
@@ -97,17 +97,17 @@ func valid(r Report) bool {
 // their reference instant moves (2^±900 stays well inside float64).
 const rebaseAfter = 900
 
-func (e *Engine) record(r Report) (cellKey, rec) {
+func (e *Engine) record(r Report) (cellKey, entry) {
 	p := r.Location
 	k := e.g.key(p)
 	x, y := k.xy()
-	return k, rec{
+	return k, entry{rec: rec{
 		t:    uint32(r.At.Unix()),
 		dLng: float32(p.Lng() - float64(x)*e.g.deg),
 		dLat: float32(p.Lat() - float64(y)*e.g.deg),
 		cat:  uint8(categoryIndex(r.Category)),
 		sev:  uint8(slices.Index(Severities, r.Severity)),
-	}
+	}}
 }
 
 // Add counts one report. In time order it costs a map look-up and an
@@ -125,37 +125,43 @@ func (e *Engine) Add(r Report) {
 	if math.Abs(float64(int64(rc.t)-e.ref)/e.halfSecs) > rebaseAfter {
 		e.rebase(int64(rc.t))
 	}
-	c := e.cell[k]
-	if c == nil {
-		x, y := k.xy()
-		c = &cell{x: x, y: y, cum: make([]cum, 1, 2)}
-		e.cell[k] = c
-		e.insertRow(c)
-	}
+	c := e.obtain(k)
 	e.n++
-	if !c.dirty() && (len(c.recs) == 0 || c.recs[len(c.recs)-1].t <= rc.t) {
-		c.recs = append(c.recs, rc)
-		c.cum = append(c.cum, c.cum[len(c.cum)-1].next(&rc, e.ref, e.halfSecs))
-		c.index()
-		return
+	if !c.dirty {
+		// In order, or a little late: insert it and redo the totals after it.
+		at := len(c.recs)
+		if at > 0 && c.recs[at-1].t > rc.t {
+			at = searchT(c.ts, rc.t+1)
+		}
+		if len(c.recs)-at <= lateInsert {
+			c.recs = slices.Insert(c.recs, at, rc)
+			c.redo(at, e.ref, e.halfSecs)
+			return
+		}
 	}
 	c.recs = append(c.recs, rc)
 	e.markDirty(c)
 }
 
-// markDirty lists c for sorting (once: a listed cell has no totals).
+// lateInsert is how many newer records an added one may precede and still
+// be inserted at once; further back, the cell is sorted at the next query.
+const lateInsert = 256
+
+// markDirty lists c for sorting, once.
 func (e *Engine) markDirty(c *cell) {
-	if c.cum != nil {
-		e.dirty = append(e.dirty, c)
+	if !c.dirty {
+		e.dirty = append(e.dirty, keyOf(c.x, c.y))
 	}
-	c.cum = nil
+	c.dirty = true
 }
 
 // rebase moves the reference instant of every running total to t.
 func (e *Engine) rebase(t int64) {
 	e.ref = t
-	for _, c := range e.cell {
-		e.markDirty(c)
+	for _, r := range e.rows {
+		for i := range r.cells {
+			e.markDirty(&r.cells[i])
+		}
 	}
 }
 
@@ -167,7 +173,7 @@ func (e *Engine) Remove(r Report) {
 	k, rc := e.record(r)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := e.cell[k]
+	c := e.lookup(k)
 	if c == nil {
 		return
 	}
@@ -185,36 +191,59 @@ func (e *Engine) Remove(r Report) {
 	c.recs = slices.Delete(c.recs, best, best+1)
 	e.n--
 	if len(c.recs) == 0 {
-		delete(e.cell, k)
-		e.deleteRow(c)
-		c.cum = []cum{{}} // clean and empty, in case it is on the dirty list
+		e.drop(k) // a dirty list entry for it finds nothing
 		return
 	}
-	e.markDirty(c)
+	if !c.dirty {
+		c.redo(best, e.ref, e.halfSecs)
+	}
 }
 
-func (e *Engine) insertRow(c *cell) {
-	r := e.rows[c.y]
+// lookup returns the cell of k, or nil; the pointer is valid until a cell
+// is added to or dropped from its row.
+func (e *Engine) lookup(k cellKey) *cell {
+	x, y := k.xy()
+	r := e.rows[y]
+	if r == nil {
+		return nil
+	}
+	if i, ok := slices.BinarySearch(r.xs, x); ok {
+		return &r.cells[i]
+	}
+	return nil
+}
+
+// obtain returns the cell of k, adding it if need be.
+func (e *Engine) obtain(k cellKey) *cell {
+	x, y := k.xy()
+	r := e.rows[y]
 	if r == nil {
 		r = &row{}
-		e.rows[c.y] = r
+		e.rows[y] = r
 	}
-	i, _ := slices.BinarySearch(r.xs, c.x)
-	r.xs = slices.Insert(r.xs, i, c.x)
-	r.cells = slices.Insert(r.cells, i, c)
+	i, ok := slices.BinarySearch(r.xs, x)
+	if !ok {
+		r.xs = slices.Insert(r.xs, i, x)
+		r.cells = slices.Insert(r.cells, i, cell{x: x, y: y})
+		e.cells++
+	}
+	return &r.cells[i]
 }
 
-func (e *Engine) deleteRow(c *cell) {
-	r := e.rows[c.y]
+// drop removes the cell of k.
+func (e *Engine) drop(k cellKey) {
+	x, y := k.xy()
+	r := e.rows[y]
 	if r == nil {
 		return
 	}
-	if i, ok := slices.BinarySearch(r.xs, c.x); ok {
+	if i, ok := slices.BinarySearch(r.xs, x); ok {
 		r.xs = slices.Delete(r.xs, i, i+1)
 		r.cells = slices.Delete(r.cells, i, i+1)
+		e.cells--
 	}
 	if len(r.xs) == 0 {
-		delete(e.rows, c.y)
+		delete(e.rows, y)
 	}
 }
 
@@ -228,8 +257,8 @@ func (e *Engine) rlock(ws ...*window) {
 		}
 		e.mu.RUnlock()
 		e.mu.Lock()
-		for _, c := range e.dirty {
-			if c.dirty() {
+		for _, k := range e.dirty {
+			if c := e.lookup(k); c != nil && c.dirty {
 				c.rebuild(e.ref, e.halfSecs)
 			}
 		}

@@ -156,7 +156,7 @@ func (e *Engine) rowCells(r *row, spans [][2]float64, fn func(c *cell)) {
 		x0, x1 := e.g.col(s[0]), e.g.col(s[1])
 		i := searchX(r.xs, x0)
 		for ; i < len(r.xs) && r.xs[i] <= x1; i++ {
-			fn(r.cells[i])
+			fn(&r.cells[i])
 		}
 	}
 }
@@ -207,6 +207,7 @@ type circle struct {
 	v              vec
 	cos, sin       float64 // of p's latitude
 	in2, out2      float64 // flat squared distances surely in, surely out
+	band           float64 // how far the flat distance may be from the exact one
 	exact          bool
 	minLat, maxLat float64
 	spans          [][2]float64
@@ -215,6 +216,7 @@ type circle struct {
 func newCircle(p geo.Point, r float64) *circle {
 	c := &circle{p: p, r: r, v: unit(p), cos: math.Cos(p.Lat() * degToRad), sin: math.Sin(p.Lat() * degToRad)}
 	band := 1 + 0.005*r
+	c.band = band
 	c.in2, c.out2 = math.Pow(math.Max(0, r-band), 2), math.Pow(r+band, 2)
 	c.minLat, c.maxLat, c.spans = around(p.Lng(), p.Lat(), p.Lng(), p.Lat(), r+1)
 	c.exact = math.Abs(p.Lat())+r/metersPerDegree > polar
@@ -224,7 +226,22 @@ func newCircle(p geo.Point, r float64) *circle {
 func (c *circle) bounds() (float64, float64, [][2]float64) { return c.minLat, c.maxLat, c.spans }
 
 func (c *circle) classify(g grid, cl *cell) int {
-	return classifyBy(g, geo.Distance(c.p, g.center(keyOf(cl.x, cl.y))), c.r)
+	m := g.center(keyOf(cl.x, cl.y))
+	if c.exact {
+		return classifyBy(g, geo.Distance(c.p, m), c.r)
+	}
+	// The flat distance is within the band of the exact one.
+	dLat := m.Lat() - c.p.Lat()
+	cm := c.cos - c.sin*dLat*degToRad/2
+	d := math.Hypot(wrapLng(m.Lng()-c.p.Lng())*metersPerDegree*cm, dLat*metersPerDegree)
+	h := g.halfDiagonal() + c.band
+	switch {
+	case d+h <= c.r:
+		return 1
+	case d-h > c.r:
+		return -1
+	}
+	return 0
 }
 
 func (c *circle) contains(lng, lat float64) bool {
@@ -253,6 +270,7 @@ type corridor struct {
 	cos            float64
 	ax, ay, bx, by float64 // the ends on a flat frame at mid, in metres
 	in2, out2      float64
+	band           float64
 	exact          bool
 	minLat, maxLat float64
 	spans          [][2]float64
@@ -266,6 +284,7 @@ func newCorridor(a, b geo.Point, buffer float64) *corridor {
 	c.bx, c.by = c.flat(b.Lng(), b.Lat())
 	length := geo.Distance(a, b)
 	band := 2 + 0.01*(buffer+length)
+	c.band = band
 	c.in2, c.out2 = math.Pow(math.Max(0, buffer-band), 2), math.Pow(buffer+band, 2)
 	reach := length/2 + buffer + 1
 	c.minLat, c.maxLat, c.spans = around(c.mid.Lng(), c.mid.Lat(), c.mid.Lng(), c.mid.Lat(), reach)
@@ -280,19 +299,38 @@ func (c *corridor) flat(lng, lat float64) (float64, float64) {
 func (c *corridor) bounds() (float64, float64, [][2]float64) { return c.minLat, c.maxLat, c.spans }
 
 func (c *corridor) classify(g grid, cl *cell) int {
-	return classifyBy(g, c.s.dist(unit(g.center(keyOf(cl.x, cl.y)))), c.buffer)
+	m := g.center(keyOf(cl.x, cl.y))
+	if c.exact {
+		return classifyBy(g, c.s.dist(unit(m)), c.buffer)
+	}
+	// The flat distance is within the band of the exact one.
+	d := math.Sqrt(c.flatDist2(m.Lng(), m.Lat()))
+	h := g.halfDiagonal() + c.band
+	switch {
+	case d+h <= c.buffer:
+		return 1
+	case d-h > c.buffer:
+		return -1
+	}
+	return 0
+}
+
+// flatDist2 is the squared distance on the flat frame from a point to the
+// segment.
+func (c *corridor) flatDist2(lng, lat float64) float64 {
+	px, py := c.flat(lng, lat)
+	dx, dy := c.bx-c.ax, c.by-c.ay
+	t := 0.0
+	if l := dx*dx + dy*dy; l > 0 {
+		t = math.Max(0, math.Min(1, ((px-c.ax)*dx+(py-c.ay)*dy)/l))
+	}
+	ex, ey := px-(c.ax+t*dx), py-(c.ay+t*dy)
+	return ex*ex + ey*ey
 }
 
 func (c *corridor) contains(lng, lat float64) bool {
 	if !c.exact {
-		px, py := c.flat(lng, lat)
-		dx, dy := c.bx-c.ax, c.by-c.ay
-		t := 0.0
-		if l := dx*dx + dy*dy; l > 0 {
-			t = math.Max(0, math.Min(1, ((px-c.ax)*dx+(py-c.ay)*dy)/l))
-		}
-		ex, ey := px-(c.ax+t*dx), py-(c.ay+t*dy)
-		d2 := ex*ex + ey*ey
+		d2 := c.flatDist2(lng, lat)
 		if d2 <= c.in2 {
 			return true
 		}

@@ -64,30 +64,91 @@ type rec struct {
 // decay is multiplicative, so one factor per query rescales every sum
 // exactly.
 type cum struct {
-	w float64   // severity weight at ref
-	c [4]uint32 // records, by category
+	w float64 // severity weight at ref
+}
+
+// entry is a record with the running totals of the records before it,
+// side by side so a query reads one array.
+type entry struct {
+	rec
+	before cum
 }
 
 // cell is one grid cell: every incident in it, oldest first, with running
-// totals. A cell whose records arrived out of order is dirty (cum is nil)
-// until the next query sorts it.
+// totals. A cell whose records arrived out of order is dirty until the
+// next query sorts it.
 type cell struct {
-	x, y int32
-	dir  [8]uint32 // times of records (k+1)·n/8 − 1: most searches end here
-	recs []rec
-	cum  []cum
+	x, y  int32
+	dirty bool
+	// A directory of the times of records (k+1)·n/16 − 1 and the running
+	// weight before them: a window's bounds in a cell of up to 16 records
+	// are found here without reading its records.
+	dir   [dirN]uint32
+	dirW  [dirN]float64
+	total cum // the running totals of all records
+	recs  []entry
+	ts    []uint32 // the records' times again, dense: searches read few cache lines
 }
 
-func (c *cell) dirPos(k int) int { return (k+1)*len(c.recs)/8 - 1 }
+// cumAt is the running totals of records [0, k).
+func (c *cell) cumAt(k int) *cum {
+	if k == len(c.recs) {
+		return &c.total
+	}
+	return &c.recs[k].before
+}
 
-// index refreshes the time directory.
+// redo recomputes the running totals from record k on.
+func (c *cell) redo(k int, ref int64, halfSecs float64) {
+	s := cum{}
+	if k > 0 {
+		s = c.recs[k-1].before.next(&c.recs[k-1].rec, ref, halfSecs)
+	}
+	c.ts = slices.Grow(c.ts[:min(k, len(c.ts))], len(c.recs)-k)[:len(c.recs)]
+	for ; k < len(c.recs); k++ {
+		c.recs[k].before = s
+		c.ts[k] = c.recs[k].t
+		s = s.next(&c.recs[k].rec, ref, halfSecs)
+	}
+	c.total = s
+	c.index()
+}
+
+const dirN = 16
+
+func (c *cell) dirPos(k int) int { return (k+1)*len(c.recs)/dirN - 1 }
+
+// index refreshes the directory.
 func (c *cell) index() {
 	for k := range c.dir {
-		c.dir[k] = 0
+		c.dir[k], c.dirW[k] = 0, 0
 		if p := c.dirPos(k); p >= 0 {
-			c.dir[k] = c.recs[p].t
+			c.dir[k], c.dirW[k] = c.recs[p].t, c.recs[p].before.w
 		}
 	}
+}
+
+// bound is lowerBound with the running weight before the record found.
+func (c *cell) bound(t uint32) (int, float64) {
+	k := 0
+	for k < dirN && c.dir[k] < t {
+		k++
+	}
+	if k == dirN {
+		return len(c.recs), c.total.w
+	}
+	lo := 0
+	if k > 0 {
+		lo = c.dirPos(k-1) + 1
+	}
+	hi := c.dirPos(k) // its time is at or after t
+	if hi < lo {
+		return lo, c.cumAt(lo).w
+	}
+	if i := lo + searchT(c.ts[lo:hi], t); i < hi {
+		return i, c.recs[i].before.w
+	}
+	return hi, c.dirW[k]
 }
 
 // lowerBound returns the first record at or after unix time t.
@@ -107,21 +168,19 @@ func (c *cell) lowerBound(t uint32) int {
 	if hi < lo {
 		return lo
 	}
-	return lo + searchT(c.recs[lo:hi], t)
+	return lo + searchT(c.ts[lo:hi], t)
 }
-
-func (c *cell) dirty() bool { return len(c.cum) != len(c.recs)+1 }
 
 // row lists the populated cells of one grid row by column, so a query
 // visits populated cells only, however wide its longitude range (near the
 // poles a few hundred metres span thousands of columns).
 type row struct {
 	xs    []int32
-	cells []*cell
+	cells []cell // by value: a query streams through a row
 }
 
 // point returns the position of record r of cell c.
-func (g grid) point(c *cell, r *rec) (lng, lat float64) {
+func (g grid) point(c *cell, r *entry) (lng, lat float64) {
 	return float64(c.x)*g.deg + float64(r.dLng), float64(c.y)*g.deg + float64(r.dLat)
 }
 
@@ -130,18 +189,13 @@ var severityWeight = [4]float64{1, 2, 3, 5}
 
 // rebuild sorts a dirty cell's records by time and recomputes its totals.
 func (c *cell) rebuild(ref int64, halfSecs float64) {
-	slices.SortStableFunc(c.recs, func(a, b rec) int { return cmp.Compare(a.t, b.t) })
-	c.cum = slices.Grow(c.cum[:0], len(c.recs)+1)[:1]
-	c.cum[0] = cum{}
-	for i := range c.recs {
-		c.cum = append(c.cum, c.cum[i].next(&c.recs[i], ref, halfSecs))
-	}
-	c.index()
+	slices.SortStableFunc(c.recs, func(a, b entry) int { return cmp.Compare(a.t, b.t) })
+	c.redo(0, ref, halfSecs)
+	c.dirty = false
 }
 
 func (s cum) next(r *rec, ref int64, halfSecs float64) cum {
 	s.w += severityWeight[r.sev] * math.Exp2(float64(int64(r.t)-ref)/halfSecs)
-	s.c[r.cat]++
 	return s
 }
 
@@ -183,11 +237,11 @@ func (w *window) span(c *cell) (int, int) {
 }
 
 // searchT returns the first record at or after unix time t.
-func searchT(rs []rec, t uint32) int {
-	lo, hi := 0, len(rs)
+func searchT(ts []uint32, t uint32) int {
+	lo, hi := 0, len(ts)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if rs[m].t < t {
+		if ts[m] < t {
 			lo = m + 1
 		} else {
 			hi = m
@@ -200,19 +254,21 @@ func searchT(rs []rec, t uint32) int {
 func since(c *cell, i int, t int64) int { return max(i, c.lowerBound(clampU32(t))) }
 
 // weightOf is the decayed weight now of record k of c.
-func (w *window) weightOf(c *cell, k int) float64 { return (c.cum[k+1].w - c.cum[k].w) * w.scale }
+func (w *window) weightOf(c *cell, k int) float64 {
+	return (c.cumAt(k+1).w - c.recs[k].before.w) * w.scale
+}
 
 // sum is the decayed weight and the count of records i..j of c, in the
 // window's categories.
 func (w *window) sum(c *cell, i, j int) (float64, int) {
 	if !w.hasFilter {
-		return (c.cum[j].w - c.cum[i].w) * w.scale, j - i
+		return (c.cumAt(j).w - c.cumAt(i).w) * w.scale, j - i
 	}
 	var s float64
 	n := 0
 	for k := i; k < j; k++ {
 		if w.catMask[c.recs[k].cat] {
-			s += c.cum[k+1].w - c.cum[k].w
+			s += c.cumAt(k+1).w - c.recs[k].before.w
 			n++
 		}
 	}
@@ -221,12 +277,20 @@ func (w *window) sum(c *cell, i, j int) (float64, int) {
 
 // weight is the decayed weight and the count of c in the window.
 func (w *window) weight(c *cell) (float64, int) {
-	i, j := w.span(c)
-	return w.sum(c, i, j)
+	if w.hasFilter {
+		i, j := w.span(c)
+		return w.sum(c, i, j)
+	}
+	i, wi := c.bound(w.lo)
+	j, wj := len(c.recs), c.total.w
+	if c.dir[dirN-1] > w.hi {
+		j, wj = c.bound(w.hi + 1)
+	}
+	return (wj - wi) * w.scale, j - i
 }
 
 // hourOf is the UTC hour of day of a record.
-func hourOf(r *rec) int { return int(r.t % 86400 / 3600) }
+func hourOf(r *entry) int { return int(r.t % 86400 / 3600) }
 
 // dayOf is the day since the Unix epoch of a record.
-func dayOf(r *rec) int32 { return int32(r.t / 86400) }
+func dayOf(r *entry) int32 { return int32(r.t / 86400) }

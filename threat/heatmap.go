@@ -137,7 +137,7 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 				if float64(r.dLat) >= ty {
 					q += 2
 				}
-				sums[q] += c.cum[k+1].w - c.cum[k].w
+				sums[q] += c.cumAt(k+1).w - r.before.w
 				ns[q]++
 			}
 			for q := range 4 {

@@ -45,24 +45,21 @@ func (w *window) wire() Window {
 type tally struct {
 	w      float64 // decayed severity weight
 	n      int     // incidents
-	cats   [4]int  // incidents by category
+	cats   [4]int  // incidents by category, with detail
 	recent int     // incidents at or after recentFrom
-	hours  [24]int // by UTC hour, when asked for
+	hours  [24]int // by UTC hour, with detail
 }
 
 // gather adds up the region's records in the window. Cells wholly inside
-// answer from their running totals; cells across the edge record by
-// record. With hours, every record is read (hours have no totals); with
+// answer from their running totals unless hours or categories are asked
+// for (they have no totals); cells across the edge record by record. With
 // recentFrom > 0, recent counts the records since then. Callers hold e.mu.
-func (e *Engine) gather(w *window, rg region, t *tally, hours bool, recentFrom int64) {
+func (e *Engine) gather(w *window, rg region, t *tally, detail bool, recentFrom int64) {
 	e.visit(w, rg, func(c *cell, i, j int, all bool) {
-		if all && !hours && !w.hasFilter {
+		if all && !detail && !w.hasFilter {
 			s, n := w.sum(c, i, j)
 			t.w += s
 			t.n += n
-			for k := range t.cats {
-				t.cats[k] += int(c.cum[j].c[k] - c.cum[i].c[k])
-			}
 			if recentFrom > 0 {
 				t.recent += j - since(c, i, recentFrom)
 			}
@@ -79,9 +76,7 @@ func (e *Engine) gather(w *window, rg region, t *tally, hours bool, recentFrom i
 			if recentFrom > 0 && int64(r.t) >= recentFrom {
 				t.recent++
 			}
-			if hours {
-				t.hours[hourOf(r)]++
-			}
+			t.hours[hourOf(r)]++
 		}
 	})
 }
@@ -115,10 +110,13 @@ func (e *Engine) reference() *reference {
 	}
 	w := newWindow(now.UTC(), 90, e.cfg.HalfLife, "")
 	e.rlock(&w)
-	ds := make([]float64, 0, len(e.cell))
-	for k := range e.cell {
-		if d, _ := e.density(&w, e.g.center(k), e.cfg.ScoreRadiusM); d > 0 {
-			ds = append(ds, d)
+	ds := make([]float64, 0, e.cells)
+	for _, r := range e.rows {
+		for i := range r.cells {
+			c := &r.cells[i]
+			if d, _ := e.density(&w, e.g.center(keyOf(c.x, c.y)), e.cfg.ScoreRadiusM); d > 0 {
+				ds = append(ds, d)
+			}
 		}
 	}
 	e.mu.RUnlock()

@@ -86,7 +86,7 @@ func (e *Engine) Score(q ScoreQuery) (*SafetyScore, error) {
 	ref := e.reference()
 	e.rlock(&w)
 	var t tally
-	e.gather(&w, newCircle(q.Location, r), &t, !q.At.IsZero(), w.now-7*86400)
+	e.gather(&w, newCircle(q.Location, r), &t, true, w.now-7*86400)
 	e.mu.RUnlock()
 	d, n, hours, cats, recent := t.w/areaKm2(r), t.n, t.hours, t.cats, t.recent
 
