@@ -10,25 +10,33 @@ import (
 	"github.com/sety-io/sety/geo"
 )
 
-// The exact brute force over the million incidents of BenchmarkEngine, on
-// the same queries, so the two compare in one run:
+// BenchmarkVersusBruteForce answers BenchmarkEngine's score, heatmap and
+// route queries over the same million incidents with the engine and with
+// the exact brute force, alternately in every iteration, and reports the
+// median time of each and their ratio — one run, one machine, one load:
 //
-//	go test ./threat -run '^$' -bench 'Engine|BruteForce' -cpu 1 -benchtime 20x
+//	go test ./threat -run '^$' -bench VersusBruteForce -cpu 1 -benchtime 20x
 //
-// A brute force scans every incident for every query, with a latitude and
-// longitude box test before the exact distance (what a sequential scan in a
-// database does).
+// The brute force scans every incident for every query, with a latitude
+// and longitude box test before the exact distance (what a sequential scan
+// in a database does).
 
 var (
 	millionOnce    sync.Once
 	millionReports []Report
+	millionEngine  *Engine
 )
 
-func million() []Report {
+func million() ([]Report, *Engine) {
 	millionOnce.Do(func() {
 		LagosYear(exactNow, 700_000, 42).Generate(func(r Report) { millionReports = append(millionReports, r) })
+		millionEngine = NewEngine(Config{Now: func() time.Time { return exactNow }})
+		for _, r := range millionReports {
+			millionEngine.Add(r)
+		}
+		millionEngine.Refresh()
 	})
-	return millionReports
+	return millionReports, millionEngine
 }
 
 // lagosAt moves from Lagos by kilometres, as the external tests' at.
@@ -36,41 +44,59 @@ func lagosAt(northKm, eastKm float64) geo.Point {
 	return geo.NewPoint(Lagos.Lat()+northKm/111.195, Lagos.Lng()+eastKm/110.4)
 }
 
-// BenchmarkBruteForce answers BenchmarkEngine's score, heatmap and route
-// queries by brute force.
-func BenchmarkBruteForce(b *testing.B) {
-	rs := million()
+func BenchmarkVersusBruteForce(b *testing.B) {
+	rs, e := million()
 	bf := &brute{reports: rs, now: exactNow, halfLife: 30 * 24 * time.Hour}
-	b.Run("score", func(b *testing.B) {
-		var durations []time.Duration
+	versus := func(b *testing.B, engine func(i int), exact func(i int)) {
+		var te, tb []time.Duration
 		i := 0
 		for b.Loop() {
 			start := time.Now()
-			bf.circleBoxed(lagosAt(float64(i%41)/2-10, float64(i%37)/2-9), 500, 90)
-			durations = append(durations, time.Since(start))
+			engine(i)
+			te = append(te, time.Since(start))
+			start = time.Now()
+			exact(i)
+			tb = append(tb, time.Since(start))
 			i++
 		}
-		slices.Sort(durations)
-		b.ReportMetric(float64(durations[len(durations)/2].Microseconds()), "p50-µs")
+		slices.Sort(te)
+		slices.Sort(tb)
+		me, mb := te[len(te)/2], tb[len(tb)/2]
+		b.ReportMetric(float64(me.Microseconds()), "engine-µs")
+		b.ReportMetric(float64(mb.Microseconds()), "brute-µs")
+		b.ReportMetric(float64(mb)/float64(me), "speedup-x")
+	}
+	point := func(i int) geo.Point { return lagosAt(float64(i%41)/2-10, float64(i%37)/2-9) }
+	b.Run("score", func(b *testing.B) {
+		versus(b, func(i int) {
+			if _, err := e.Score(ScoreQuery{Location: point(i)}); err != nil {
+				b.Fatal(err)
+			}
+		}, func(i int) { bf.circleBoxed(point(i), 500, 90) })
 	})
 	b.Run("heatmap-20km-250m", func(b *testing.B) {
 		box := Box{MinLng: lagosAt(0, -10).Lng(), MinLat: lagosAt(-10, 0).Lat(), MaxLng: lagosAt(0, 10).Lng(), MaxLat: lagosAt(10, 0).Lat()}
-		for b.Loop() {
-			bf.heatmap(box, 250, 90)
-		}
+		versus(b, func(int) {
+			if _, err := e.Heatmap(Query{}, box, 250); err != nil {
+				b.Fatal(err)
+			}
+		}, func(int) { bf.heatmap(box, 250, 90) })
 	})
 	b.Run("route-30km", func(b *testing.B) {
 		path := []geo.Point{lagosAt(-12, -15), lagosAt(-4, -5), lagosAt(2, 3), lagosAt(8, 14)}
-		e := NewEngine(Config{Now: func() time.Time { return exactNow }})
 		route, err := e.Route(RouteQuery{Path: path})
 		if err != nil {
 			b.Fatal(err)
 		}
-		for b.Loop() {
+		versus(b, func(int) {
+			if _, err := e.Route(RouteQuery{Path: path}); err != nil {
+				b.Fatal(err)
+			}
+		}, func(int) {
 			for _, s := range route.Segments {
 				bf.corridorBoxed(s.From, s.To, 150, 90)
 			}
-		}
+		})
 	})
 }
 

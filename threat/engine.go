@@ -134,8 +134,7 @@ func (e *Engine) Add(r Report) {
 			at = searchT(c.ts, rc.t+1)
 		}
 		if len(c.recs)-at <= lateInsert {
-			c.recs = slices.Insert(c.recs, at, rc)
-			c.redo(at, e.ref, e.halfSecs)
+			c.insert(at, rc, e.ref, e.halfSecs)
 			return
 		}
 	}

@@ -98,6 +98,20 @@ func (c *cell) cumAt(k int) *cum {
 	return &c.recs[k].before
 }
 
+// insert puts r at position at of a sorted cell: the records after it
+// keep their weights, so their totals just grow by r's.
+func (c *cell) insert(at int, r entry, ref int64, halfSecs float64) {
+	r.before = *c.cumAt(at)
+	w := r.weightAt(ref, halfSecs)
+	c.recs = slices.Insert(c.recs, at, r)
+	c.ts = slices.Insert(c.ts, at, r.t)
+	for k := at + 1; k < len(c.recs); k++ {
+		c.recs[k].before.w += w
+	}
+	c.total.w += w
+	c.index()
+}
+
 // redo recomputes the running totals from record k on.
 func (c *cell) redo(k int, ref int64, halfSecs float64) {
 	s := cum{}
@@ -195,8 +209,13 @@ func (c *cell) rebuild(ref int64, halfSecs float64) {
 }
 
 func (s cum) next(r *rec, ref int64, halfSecs float64) cum {
-	s.w += severityWeight[r.sev] * math.Exp2(float64(int64(r.t)-ref)/halfSecs)
+	s.w += r.weightAt(ref, halfSecs)
 	return s
+}
+
+// weightAt is the record's decayed weight at the reference instant.
+func (r *rec) weightAt(ref int64, halfSecs float64) float64 {
+	return severityWeight[r.sev] * math.Exp2(float64(int64(r.t)-ref)/halfSecs)
 }
 
 // window is a query's time frame: the records with lo ≤ t ≤ hi, and the
