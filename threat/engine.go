@@ -40,6 +40,7 @@ type Engine struct {
 	rows  map[int32]*row
 	cells int       // populated cells
 	dirty []cellKey // cells whose records arrived out of order
+	moved int       // records added or removed since the last pack
 	ref   int64     // reference instant of the running totals (unix s)
 	hasRf bool
 	n     int
@@ -127,6 +128,7 @@ func (e *Engine) Add(r Report) {
 	}
 	c := e.obtain(k)
 	e.n++
+	e.moved++
 	if !c.dirty {
 		// In order, or a little late: insert it and redo the totals after it.
 		at := len(c.recs)
@@ -189,6 +191,7 @@ func (e *Engine) Remove(r Report) {
 	}
 	c.recs = slices.Delete(c.recs, best, best+1)
 	e.n--
+	e.moved++
 	if len(c.recs) == 0 {
 		e.drop(k) // a dirty list entry for it finds nothing
 		return
@@ -251,7 +254,7 @@ func (e *Engine) drop(k cellKey) {
 func (e *Engine) rlock(ws ...*window) {
 	for {
 		e.mu.RLock()
-		if len(e.dirty) == 0 {
+		if len(e.dirty) == 0 && e.moved <= e.n/4 {
 			break
 		}
 		e.mu.RUnlock()
@@ -262,11 +265,35 @@ func (e *Engine) rlock(ws ...*window) {
 			}
 		}
 		e.dirty = e.dirty[:0]
+		if e.moved > e.n/4 {
+			e.pack()
+		}
 		e.mu.Unlock()
 	}
 	for _, w := range ws {
 		w.scale = math.Exp2(float64(e.ref-w.now) / e.halfSecs)
 	}
+}
+
+// pack lays the records of every row out in one array, cell after cell,
+// so a query that reads a row's records reads memory in order. It runs
+// when a quarter of the records were added or removed since the last
+// pack; callers hold e.mu for writing.
+func (e *Engine) pack() {
+	for _, r := range e.rows {
+		n := 0
+		for i := range r.cells {
+			n += len(r.cells[i].recs)
+		}
+		recs, ts := make([]entry, 0, n), make([]uint32, 0, n)
+		for i := range r.cells {
+			c := &r.cells[i]
+			recs, ts = append(recs, c.recs...), append(ts, c.ts...)
+			m := len(recs)
+			c.recs, c.ts = recs[m-len(c.recs):m:m], ts[m-len(c.ts):m:m]
+		}
+	}
+	e.moved = 0
 }
 
 // Len returns how many reports the engine holds.
