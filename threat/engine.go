@@ -146,7 +146,7 @@ func (e *Engine) Add(r Report) {
 
 // lateInsert is how many newer records an added one may precede and still
 // be inserted at once; further back, the cell is sorted at the next query.
-const lateInsert = 256
+const lateInsert = 16
 
 // markDirty lists c for sorting, once.
 func (e *Engine) markDirty(c *cell) {
