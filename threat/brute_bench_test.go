@@ -2,6 +2,7 @@ package threat
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -181,4 +182,127 @@ func (b *brute) heatmap(box Box, cellM float64, days int) ([]int, []float64) {
 		}
 	}
 	return counts, weights
+}
+
+// BenchmarkExactMillion checks the engine against the brute force over the
+// million incidents: counts within 500 m of 300 places (a third of them
+// around the planted spots), per segment of five routes, and per cell of
+// the 20 km heatmap; and the ranking of scores against the exact decayed
+// weight (Spearman). It fails on any difference.
+//
+//	go test ./threat -run '^$' -bench ExactMillion -benchtime 1x
+func BenchmarkExactMillion(b *testing.B) {
+	rs, e := million()
+	bf := &brute{reports: rs, now: exactNow, halfLife: 30 * 24 * time.Hour}
+	for b.Loop() {
+		rng := rand.New(rand.NewPCG(21, 21))
+		var places []geo.Point
+		for i := range 300 {
+			if i%3 == 0 {
+				c := [][2]float64{{-10.6, 4.7}, {8.6, -3.0}, {-2.0, -6.5}, {3.0, 9.0}}[i%4]
+				places = append(places, lagosAt(c[0]+rng.NormFloat64()*0.5, c[1]+rng.NormFloat64()*0.5))
+			} else {
+				places = append(places, lagosAt(rng.Float64()*20-10, rng.Float64()*20-10))
+			}
+		}
+		var off, total int
+		var scores, weights []float64
+		for _, p := range places {
+			s, err := e.Score(ScoreQuery{Location: p})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, w := bf.circleBoxed(p, 500, 90)
+			off += abs(s.IncidentCount - n)
+			total += n
+			scores, weights = append(scores, -float64(s.Score)), append(weights, w)
+		}
+		b.ReportMetric(100*float64(off)/float64(total), "circle-off-%")
+		b.ReportMetric(spearman(scores, weights), "spearman")
+		if off > 0 {
+			b.Errorf("counts within 500 m are off by %d of %d incidents", off, total)
+		}
+		off, total = 0, 0
+		for i := range 5 {
+			path := []geo.Point{lagosAt(-12, -15), lagosAt(-4, -5), lagosAt(2, 3), lagosAt(8, 14)}
+			if i > 0 {
+				path = []geo.Point{lagosAt(rng.Float64()*20-10, rng.Float64()*20-10), lagosAt(rng.Float64()*20-10, rng.Float64()*20-10)}
+			}
+			r, err := e.Route(RouteQuery{Path: path})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, s := range r.Segments {
+				n, _ := bf.corridorBoxed(s.From, s.To, 150, 90)
+				off += abs(s.IncidentCount - n)
+				total += n
+			}
+		}
+		b.ReportMetric(100*float64(off)/float64(total), "segment-off-%")
+		if off > 0 {
+			b.Errorf("route segment counts are off by %d of %d incidents", off, total)
+		}
+		box := Box{MinLng: lagosAt(0, -10).Lng(), MinLat: lagosAt(-10, 0).Lat(), MaxLng: lagosAt(0, 10).Lng(), MaxLat: lagosAt(10, 0).Lat()}
+		h, err := e.Heatmap(Query{}, box, 250)
+		if err != nil {
+			b.Fatal(err)
+		}
+		counts, _ := bf.heatmap(box, 250, 90)
+		deg := 250 / metersPerDegree
+		nx := int(math.Ceil((box.MaxLng - box.MinLng) / deg))
+		got := make([]int, len(counts))
+		for _, c := range h.Cells {
+			got[int(math.Floor((c.Lat-box.MinLat)/deg))*nx+int(math.Floor((c.Lng-box.MinLng)/deg))] = c.Count
+		}
+		off, total = 0, 0
+		for i := range counts {
+			off += abs(got[i] - counts[i])
+			total += counts[i]
+		}
+		b.ReportMetric(100*float64(off)/float64(total), "heatmap-off-%")
+		if off > 0 {
+			b.Errorf("heatmap cells are off by %d of %d incidents", off, total)
+		}
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// spearman is the rank correlation of a and b, ties ranked by their mean.
+func spearman(a, b []float64) float64 {
+	ra, rb := ranks(a), ranks(b)
+	n := float64(len(ra))
+	mean := (n + 1) / 2
+	var c, va, vb float64
+	for i := range ra {
+		c += (ra[i] - mean) * (rb[i] - mean)
+		va += (ra[i] - mean) * (ra[i] - mean)
+		vb += (rb[i] - mean) * (rb[i] - mean)
+	}
+	return c / math.Sqrt(va*vb)
+}
+
+func ranks(xs []float64) []float64 {
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int { return cmpFloat(xs[i], xs[j]) })
+	r := make([]float64, len(xs))
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && xs[idx[j+1]] == xs[idx[i]] {
+			j++
+		}
+		for k := i; k <= j; k++ {
+			r[idx[k]] = float64(i+j)/2 + 1
+		}
+		i = j + 1
+	}
+	return r
 }

@@ -111,8 +111,9 @@ func (e *Engine) record(r Report) (cellKey, entry) {
 	}}
 }
 
-// Add counts one report. In time order it costs a map look-up and an
-// append; out of order it marks the cell for sorting at the next query.
+// Add counts one report. In time order (or a few records late) it costs a
+// look-up of its cell and an insert; further out of order it marks the
+// cell for sorting at the next query.
 func (e *Engine) Add(r Report) {
 	if !valid(r) {
 		return

@@ -204,7 +204,6 @@ const polar = 70.0
 type circle struct {
 	p              geo.Point
 	r              float64
-	v              vec
 	cos, sin       float64 // of p's latitude
 	in2, out2      float64 // flat squared distances surely in, surely out
 	band           float64 // how far the flat distance may be from the exact one
@@ -214,7 +213,7 @@ type circle struct {
 }
 
 func newCircle(p geo.Point, r float64) *circle {
-	c := &circle{p: p, r: r, v: unit(p), cos: math.Cos(p.Lat() * degToRad), sin: math.Sin(p.Lat() * degToRad)}
+	c := &circle{p: p, r: r, cos: math.Cos(p.Lat() * degToRad), sin: math.Sin(p.Lat() * degToRad)}
 	band := 1 + 0.005*r
 	c.band = band
 	c.in2, c.out2 = math.Pow(math.Max(0, r-band), 2), math.Pow(r+band, 2)

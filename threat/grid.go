@@ -57,10 +57,10 @@ type rec struct {
 	sev  uint8   // index into Severities
 }
 
-// cum is a running total over a cell's records in time order: cum[i]
-// covers records [0, i). Weights are kept at the engine's reference
+// cum is a running total over a cell's records in time order (cumAt(i)
+// covers records [0, i)). Weights are kept at the engine's reference
 // instant ref: record k adds s_k · 2^((t_k − ref)/h), so the decayed weight
-// of records [i, j) now is (cum[j].w − cum[i].w) · 2^((ref − now)/h) —
+// of records [i, j) now is (cumAt(j).w − cumAt(i).w) · 2^((ref − now)/h) —
 // decay is multiplicative, so one factor per query rescales every sum
 // exactly.
 type cum struct {
@@ -142,7 +142,8 @@ func (c *cell) index() {
 	}
 }
 
-// bound is lowerBound with the running weight before the record found.
+// bound returns the first record at or after unix time t and the running
+// weight before it.
 func (c *cell) bound(t uint32) (int, float64) {
 	k := 0
 	for k < dirN && c.dir[k] < t {
@@ -167,22 +168,8 @@ func (c *cell) bound(t uint32) (int, float64) {
 
 // lowerBound returns the first record at or after unix time t.
 func (c *cell) lowerBound(t uint32) int {
-	k := 0
-	for k < len(c.dir) && c.dir[k] < t {
-		k++
-	}
-	if k == len(c.dir) {
-		return len(c.recs)
-	}
-	lo := 0
-	if k > 0 {
-		lo = c.dirPos(k-1) + 1
-	}
-	hi := c.dirPos(k) // its time is at or after t
-	if hi < lo {
-		return lo
-	}
-	return lo + searchT(c.ts[lo:hi], t)
+	i, _ := c.bound(t)
+	return i
 }
 
 // row lists the populated cells of one grid row by column, so a query
