@@ -6,7 +6,6 @@ import (
 
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/setyerr"
 )
 
 // DangerAnalytics is everything known about the danger around a place.
@@ -97,8 +96,8 @@ type AnalyticsQuery struct {
 
 // Analytics composes every view of the danger around a place.
 func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
-	if err := q.Location.Validate("location"); err != nil {
-		return nil, setyerr.Invalidf("lat", "%v", err)
+	if err := checkPoint(q.Location); err != nil {
+		return nil, err
 	}
 	r, err := checkRadius("radius_m", q.RadiusM, 1000)
 	if err != nil {
@@ -115,57 +114,47 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 	ref := e.reference()
 	days := int(w.to.Sub(w.from).Hours()/24 + 0.5)
 	prev := newWindow(w.from, days, e.cfg.HalfLife, q.Category)
+	prev.hi-- // the previous window ends just before this one
 
 	out := &DangerAnalytics{Location: q.Location, RadiusMeters: r, Window: w.wire(), ByCategory: map[string]int{}, BySeverity: map[string]int{},
 		SafetyScore: score, DangerZones: []DangerZone{}, GeneratedAt: score.GeneratedAt}
-	e.mu.RLock()
+	e.rlock(&w, &prev)
 	defer e.mu.RUnlock()
 	var hours [24]int
 	var weekdays [7]int
 	var cats [4]int
-	var buckets []cellDay
-	cellCounts := map[cellKey]int{}
-	e.near(q.Location, r, func(k cellKey, c *cell, _ float64) {
-		for _, b := range w.span(c) {
-			n := 0
-			for ci, on := range w.catMask {
-				if on {
-					n += int(b.cats[ci])
-					cats[ci] += int(b.cats[ci])
-				}
-			}
-			if n == 0 {
+	var events []event
+	circle := newCircle(q.Location, r)
+	e.visit(&w, circle, func(c *cell, i, j int, all bool) {
+		for k := i; k < j; k++ {
+			rc := &c.recs[k]
+			if !w.catMask[rc.cat] || !all && !e.inside(circle, c, k) {
 				continue
 			}
-			out.IncidentCount += n
-			for si, v := range b.sevs {
-				if v > 0 && !w.hasFilter {
-					out.BySeverity[string(Severities[si])] += int(v)
-				}
-			}
-			for h, v := range b.hours {
-				hours[h] += int(v)
-			}
-			weekdays[(int(b.day)+4)%7] += n
-			cellCounts[k] += n
-			buckets = append(buckets, cellDay{k, b.day, n})
+			out.IncidentCount++
+			cats[rc.cat]++
+			out.BySeverity[string(Severities[rc.sev])]++
+			hours[hourOf(rc)]++
+			weekdays[(int(dayOf(rc))+4)%7]++
+			events = append(events, event{keyOf(c.x, c.y), int64(rc.t)})
 		}
-		_, pn := prev.weight(c)
-		out.Trend.PreviousCount += pn
 	})
+	var before tally
+	e.gather(&prev, circle, &before, false, 0)
 	for i, c := range cats {
 		if c > 0 {
 			out.ByCategory[string(Categories[i])] = c
 		}
 	}
-	if w.hasFilter {
-		out.BySeverity = map[string]int{} // severities are not split by category in the grid
-	}
-	out.Trend = trend(out.IncidentCount, out.Trend.PreviousCount)
+	out.Trend = trend(out.IncidentCount, before.n)
 	out.TimeAnalysis = timeAnalysis(hours, weekdays)
 
 	// Patterns.
 	out.Patterns.TopCategories = topCategories(cats, out.IncidentCount, 4)
+	cellCounts := map[cellKey]int{}
+	for _, ev := range events {
+		cellCounts[ev.key]++
+	}
 	for k, n := range cellCounts {
 		if n >= 3 {
 			out.Patterns.RepeatLocations = append(out.Patterns.RepeatLocations, RepeatLocation{Center: e.g.center(k), Count: n})
@@ -181,7 +170,7 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 		out.Patterns.RepeatLocations = []RepeatLocation{}
 	}
 	out.Patterns.RepeatLocations = out.Patterns.RepeatLocations[:min(5, len(out.Patterns.RepeatLocations))]
-	out.Patterns.NearRepeatRate, out.Patterns.MedianGapHours = repeats(buckets)
+	out.Patterns.NearRepeatRate, out.Patterns.MedianGapHours = repeats(events)
 
 	// Comparison with the 5 km around.
 	local := float64(out.IncidentCount) / areaKm2(r)
@@ -192,7 +181,7 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 	if area > 0 {
 		out.Comparison.RelativeRisk = round3(local / area)
 	}
-	out.Prediction = e.predict(&w, q.Location, r, out.IncidentCount)
+	out.Prediction = e.predict(&w, q.Location, r)
 
 	// Zones whose center lies within the radius, and the safest cells.
 	dLat := r / metersPerDegree
@@ -210,11 +199,10 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
-// cellDay is one cell's incidents of one day.
-type cellDay struct {
+// event is one incident of an analytics circle: its cell and time.
+type event struct {
 	key cellKey
-	day int32
-	n   int
+	t   int64
 }
 
 func trend(now, before int) Trend {
@@ -254,61 +242,54 @@ func timeAnalysis(hours [24]int, weekdays [7]int) TimeAnalysis {
 	return ta
 }
 
-// repeats computes the near-repeat rate and the median gap at day
-// resolution from (cell, day, count) buckets.
-func repeats(bs []cellDay) (float64, *float64) {
-	if len(bs) == 0 {
+// nearRepeatSecs is how far back an earlier incident makes a near repeat.
+const nearRepeatSecs = 14 * 86400
+
+// repeats computes the near-repeat rate (incidents with an earlier one in
+// the same or a neighbouring cell at most 14 days before) and the median
+// gap between consecutive incidents, in hours.
+func repeats(evs []event) (float64, *float64) {
+	if len(evs) == 0 {
 		return 0, nil
 	}
-	byCell := map[cellKey][]cellDay{}
-	days := map[int32]int{}
-	total := 0
-	for _, b := range bs {
-		byCell[b.key] = append(byCell[b.key], b)
-		days[b.day] += b.n
-		total += b.n
+	byCell := map[cellKey][]int64{}
+	times := make([]int64, 0, len(evs))
+	for _, ev := range evs {
+		byCell[ev.key] = append(byCell[ev.key], ev.t)
+		times = append(times, ev.t)
+	}
+	for _, ts := range byCell {
+		slices.Sort(ts)
 	}
 	repeat := 0
-	for _, b := range bs {
-		x, y := b.key.xy()
-		// Others on the same day in the same cell repeat the first one.
-		prior := b.n - 1
-		if prior > 0 {
-			repeat += prior
-		}
+	for _, ev := range evs {
+		x, y := ev.key.xy()
 		found := false
 		for dy := int32(-1); dy <= 1 && !found; dy++ {
 			for dx := int32(-1); dx <= 1 && !found; dx++ {
-				for _, o := range byCell[keyOf(x+dx, y+dy)] {
-					if o.day < b.day && b.day-o.day <= 14 || o.day == b.day && (dx != 0 || dy != 0) {
-						found = true
-						break
-					}
+				ts := byCell[keyOf(x+dx, y+dy)]
+				// Earlier ones within 14 days; in its own cell, the
+				// incident itself is one of those at its instant.
+				lo, _ := slices.BinarySearch(ts, ev.t-nearRepeatSecs)
+				hi, _ := slices.BinarySearch(ts, ev.t+1)
+				n := hi - lo
+				if dx == 0 && dy == 0 {
+					n--
 				}
+				found = n > 0
 			}
 		}
 		if found {
-			repeat++ // the first of the day repeats an earlier neighbour
+			repeat++
 		}
 	}
-	// Gaps: consecutive days with incidents, and n−1 gaps of 24/n hours
-	// within a day of n incidents.
-	order := make([]int32, 0, len(days))
-	for d := range days {
-		order = append(order, d)
-	}
-	slices.Sort(order)
-	var gaps []float64
-	for i, d := range order {
-		for range days[d] - 1 {
-			gaps = append(gaps, 24/float64(days[d]))
-		}
-		if i > 0 {
-			gaps = append(gaps, float64(d-order[i-1])*24)
-		}
-	}
+	slices.Sort(times)
 	var median *float64
-	if len(gaps) > 0 {
+	if len(times) > 1 {
+		gaps := make([]float64, len(times)-1)
+		for i := range gaps {
+			gaps[i] = float64(times[i+1]-times[i]) / 3600
+		}
 		slices.Sort(gaps)
 		m := gaps[(len(gaps)-1)/2]
 		if len(gaps)%2 == 0 {
@@ -317,50 +298,7 @@ func repeats(bs []cellDay) (float64, *float64) {
 		m = round3(m)
 		median = &m
 	}
-	return round3(math.Min(1, float64(repeat)/float64(total))), median
-}
-
-// predict forecasts the next 24 h: the decayed weight of the area turned
-// into a daily rate (a steady Poisson rate μ has decayed sum μ·h/ln 2), on
-// counts not weights, boosted by near repeats (incidents within 200 m in
-// the last 14 days, +15 % each, at most +100 %).
-func (e *Engine) predict(w *window, p geo.Point, r float64, n int) RiskPrediction {
-	var decayedCount float64
-	e.near(p, r, func(_ cellKey, c *cell, _ float64) {
-		for _, b := range w.span(c) {
-			decayedCount += float64(b.n) * w.decay[w.endDay-b.day]
-		}
-	})
-	halfDays := e.cfg.HalfLife.Hours() / 24
-	rate := decayedCount * math.Ln2 / halfDays
-	recent := 0
-	cutoff := w.endDay - 14
-	e.near(p, 200, func(_ cellKey, c *cell, _ float64) {
-		for _, b := range w.span(c) {
-			if b.day > cutoff {
-				recent += int(b.n)
-			}
-		}
-	})
-	boost := math.Min(1, 0.15*float64(recent))
-	expected := rate * (1 + boost)
-	prob := 1 - math.Exp(-expected)
-	rp := RiskPrediction{HorizonHours: 24, ExpectedIncidents: round3(expected), ProbabilityAtLeastOne: round3(prob), Confidence: confidence(n),
-		Factors: []Factor{
-			{Name: "recent_rate", Impact: round3(rate), Detail: "incidents per day from the decayed recent history"},
-			{Name: "near_repeat", Impact: round3(boost), Detail: "boost from incidents within 200 m in the last 14 days"},
-		}}
-	switch {
-	case prob >= 0.75:
-		rp.Level = RiskVeryHigh
-	case prob >= 0.4:
-		rp.Level = RiskHigh
-	case prob >= 0.1:
-		rp.Level = RiskModerate
-	default:
-		rp.Level = RiskLow
-	}
-	return rp
+	return round3(float64(repeat) / float64(len(evs))), median
 }
 
 // safeZones returns up to three cells within the radius, in an area with

@@ -47,6 +47,17 @@ type ScoreQuery struct {
 	RadiusM  float64 // default 500; 100–10,000
 }
 
+// checkPoint names lat or lng, whichever is out of range.
+func checkPoint(p geo.Point) error {
+	if err := geo.CheckLat(p.Lat()); err != nil {
+		return setyerr.Invalidf("lat", "%v", err)
+	}
+	if err := geo.CheckLng(p.Lng()); err != nil {
+		return setyerr.Invalidf("lng", "%v", err)
+	}
+	return nil
+}
+
 func checkRadius(field string, r, def float64) (float64, error) {
 	if r == 0 {
 		return def, nil
@@ -61,8 +72,8 @@ func checkRadius(field string, r, def float64) (float64, error) {
 // within the radius, ranked against the network-wide distribution. With
 // At, the area's hour-of-day profile scales the density for that hour.
 func (e *Engine) Score(q ScoreQuery) (*SafetyScore, error) {
-	if err := q.Location.Validate("location"); err != nil {
-		return nil, setyerr.Invalidf("lat", "%v", err)
+	if err := checkPoint(q.Location); err != nil {
+		return nil, err
 	}
 	r, err := checkRadius("radius_m", q.RadiusM, 500)
 	if err != nil {
@@ -73,10 +84,11 @@ func (e *Engine) Score(q ScoreQuery) (*SafetyScore, error) {
 		return nil, err
 	}
 	ref := e.reference()
-	e.mu.RLock()
-	d, n := e.density(&w, q.Location, r)
-	hours, cats, recent := e.profile(&w, q.Location, r)
+	e.rlock(&w)
+	var t tally
+	e.gather(&w, newCircle(q.Location, r), &t, true, w.now-7*86400)
 	e.mu.RUnlock()
+	d, n, hours, cats, recent := t.w/areaKm2(r), t.n, t.hours, t.cats, t.recent
 
 	out := &SafetyScore{Location: q.Location, RadiusMeters: r, IncidentCount: n, RecentIncidents7d: recent,
 		TopCategories: topCategories(cats, n, 3), Window: w.wire(), GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
@@ -105,28 +117,6 @@ func hourFactor(hours [24]int, n, h int) float64 {
 	const prior = 2.0 // pseudo-incidents per hour
 	f := (float64(hours[h]) + prior) / (float64(n)/24 + prior)
 	return math.Min(3, math.Max(0.5, f))
-}
-
-// profile sums the hour-of-day and category counts within radius, and the
-// incidents of the last 7 days; callers hold e.mu.
-func (e *Engine) profile(w *window, p geo.Point, radius float64) (hours [24]int, cats [4]int, recent int) {
-	week := w.endDay - 6
-	e.near(p, radius, func(_ cellKey, c *cell, _ float64) {
-		for _, b := range w.span(c) {
-			for k, on := range w.catMask {
-				if on {
-					cats[k] += int(b.cats[k])
-				}
-			}
-			for h, v := range b.hours {
-				hours[h] += int(v)
-			}
-			if b.day >= week {
-				recent += int(b.n)
-			}
-		}
-	})
-	return
 }
 
 func topCategories(cats [4]int, n, limit int) []CategoryCount {
