@@ -15,9 +15,11 @@ import (
 type authStore DB
 
 func (s *authStore) CreateOrganization(ctx context.Context, org *auth.Organization) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES (?, ?, ?, ?, ?)`,
-		org.ID, org.Name, org.Plan, org.Status, org.CreatedAt.UnixMilli())
-	return translate(err)
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES (?, ?, ?, ?, ?)`,
+			org.ID, org.Name, org.Plan, org.Status, org.CreatedAt.UnixMilli())
+		return err
+	}))
 }
 
 const selectOrg = `SELECT id, name, plan, status, created_at FROM organizations`
@@ -43,15 +45,17 @@ func (s *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organ
 }
 
 func (s *authStore) UpdateOrganization(ctx context.Context, org *auth.Organization) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE organizations SET name = ?, plan = ?, status = ? WHERE id = ?`,
-		org.Name, org.Plan, org.Status, org.ID)
-	if err != nil {
-		return translate(err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return auth.ErrOrganizationNotFound
-	}
-	return nil
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE organizations SET name = ?, plan = ?, status = ? WHERE id = ?`,
+			org.Name, org.Plan, org.Status, org.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return auth.ErrOrganizationNotFound
+		}
+		return nil
+	}))
 }
 
 func (s *authStore) CountOrganizations(ctx context.Context) (int, error) {
@@ -69,12 +73,14 @@ func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("encode scopes: %w", err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO api_keys
-		(id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		key.ID, key.OrgID, key.Name, key.Environment, key.Prefix, string(scopes), key.Hash,
-		key.CreatedAt.UnixMilli(), millis(key.LastUsedAt.Time), millis(key.ExpiresAt.Time), millis(key.RevokedAt.Time))
-	return translate(err)
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
+			(id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			key.ID, key.OrgID, key.Name, key.Environment, key.Prefix, string(scopes), key.Hash,
+			key.CreatedAt.UnixMilli(), millis(key.LastUsedAt.Time), millis(key.ExpiresAt.Time), millis(key.RevokedAt.Time))
+		return err
+	}))
 }
 
 const selectKey = `SELECT id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at FROM api_keys`
@@ -108,7 +114,7 @@ func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 
 func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
 	var out *auth.APIKey
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		k, err := keyTable.get(ctx, tx, tenant, id)
 		if err != nil {
 			return err
@@ -135,7 +141,7 @@ func (s *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset,
 }
 
 func (s *authStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		for id, t := range lastUsed {
 			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
 				t.UnixMilli(), id, t.UnixMilli()); err != nil {

@@ -41,7 +41,8 @@ type Options struct {
 
 // DB is a Sety database in one SQLite file. It implements sety.Stores.
 type DB struct {
-	write *sql.DB // one connection: SQLite's single writer
+	write *sql.DB // one connection: SQLite's single writer, held by w
+	w     *writer // runs every write transaction, in batches (writer.go)
 	read  *sql.DB // a pool for reads
 
 	// Prepared statements of the per-request path: authentication reads a
@@ -82,16 +83,19 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + o.Synchronous + ")"
 
-	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
-	write.SetConnMaxLifetime(0)
-	db := &DB{write: write}
-	if err := db.migrate(ctx); err != nil {
+	conn, err := write.Conn(ctx)
+	if err != nil {
 		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, translate(err))
+	}
+	db := &DB{write: write, w: newWriter(conn)}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
 		return nil, err
 	}
 	db.read, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
@@ -122,9 +126,10 @@ func (db *DB) prepare(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close lets the writes already queued finish, then closes the writer and
+// the read pool. Writes after Close fail.
 func (db *DB) Close() error {
-	var errs []error
+	errs := []error{db.w.close()}
 	for _, st := range []*sql.Stmt{db.getIncident, db.keyByHash, db.getOrg} {
 		if st != nil {
 			errs = append(errs, st.Close())
@@ -171,8 +176,11 @@ func (db *DB) OutboxReader() outbox.Reader { return (*outboxReader)(db) }
 // migrate applies every embedded migration newer than the database, each in
 // its own transaction with its version record.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+	if err := db.inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -194,7 +202,7 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 func (db *DB) applyMigration(ctx context.Context, version int, base, name string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *writeTx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 			return err
@@ -206,7 +214,7 @@ func (db *DB) applyMigration(ctx context.Context, version int, base, name string
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		if _, err := tx.execOnce(string(body)); err != nil {
 			return fmt.Errorf("sqlite: migration %s: %w", base, err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
@@ -215,16 +223,10 @@ func (db *DB) applyMigration(ctx context.Context, version int, base, name string
 	})
 }
 
-// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it if fn
-// returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return translate(tx.Commit())
+// inTx runs fn in a write transaction and returns fn's error, or the
+// error of the commit. The transaction is a savepoint in a batch the writer
+// commits at once (writer.go): fn sees every change committed or made
+// before it in the batch, and the caller is answered after the commit.
+func (db *DB) inTx(ctx context.Context, fn func(*writeTx) error) error {
+	return db.w.do(ctx, fn)
 }
