@@ -198,7 +198,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 		return nil, errUnauthenticated
 	}
 	hash := HashKey(raw)
-	key, err := s.store.APIKeyByHash(ctx, hash)
+	key, org, err := s.store.APIKeyByHash(ctx, hash)
 	if setyerr.Is(err, setyerr.NotFound) {
 		return nil, errUnauthenticated
 	}
@@ -214,9 +214,8 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	case !key.ExpiresAt.IsZero() && !now.Before(key.ExpiresAt.Time):
 		return nil, errUnauthenticated
 	}
-	org, err := s.store.GetOrganization(ctx, key.OrgID)
-	if err != nil {
-		return nil, fmt.Errorf("load organization of key %s: %w", key.ID, err)
+	if org.ID != key.OrgID {
+		return nil, fmt.Errorf("look up key %s: the store returned organization %s, not %s", key.ID, org.ID, key.OrgID)
 	}
 	if org.Status != Active {
 		return nil, setyerr.E(setyerr.PaymentRequired, "organization is suspended")

@@ -46,7 +46,7 @@ type DB struct {
 	read  *sql.DB // a pool for reads
 
 	// Prepared statements of the per-request path: authentication reads a
-	// key and its organization on every call.
+	// key with its organization when its cache misses.
 	getIncident *sql.Stmt
 	keyByHash   *sql.Stmt
 	getOrg      *sql.Stmt
@@ -117,7 +117,7 @@ func (db *DB) prepare(ctx context.Context) error {
 	if db.getIncident, err = db.read.PrepareContext(ctx, selectIncident+byTenantID); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
-	if db.keyByHash, err = db.read.PrepareContext(ctx, selectKey+` WHERE hash = ?`); err != nil {
+	if db.keyByHash, err = db.read.PrepareContext(ctx, selectKeyAndOrg); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	if db.getOrg, err = db.read.PrepareContext(ctx, selectOrg+` WHERE id = ?`); err != nil {
