@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -75,6 +76,7 @@ type config struct {
 	codeKey     []byte
 	lockout     access.Lockout
 	limiter     auth.RateLimiter
+	keyCacheTTL time.Duration
 }
 
 // Option configures New.
@@ -133,6 +135,13 @@ func WithAccessLockout(l access.Lockout) Option { return func(c *config) { c.loc
 // an in-process auth.MemoryRateLimiter.
 func WithRateLimiter(l auth.RateLimiter) Option { return func(c *config) { c.limiter = l } }
 
+// WithKeyCacheTTL sets how long a key that authenticated is trusted
+// without a store read (auth.Config.KeyCacheTTL, default 10 s; negative:
+// read the store on every request). Revocations and suspensions made
+// through this Sety apply at once; made through another instance sharing
+// the store, they reach this one within ttl.
+func WithKeyCacheTTL(ttl time.Duration) Option { return func(c *config) { c.keyCacheTTL = ttl } }
+
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
@@ -172,7 +181,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
 			Dispatcher: c.dispatcher, SLA: c.sla, Simulation: c.simulation,
 		}),
-		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log}),
+		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log, KeyCacheTTL: c.keyCacheTTL}),
 		Webhooks: webhooks,
 		Threat:   engine,
 		Access: access.NewService(stores.AccessStore(), access.Config{
