@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"modernc.org/sqlite"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -344,5 +347,53 @@ func TestCloseDrainsQueue(t *testing.T) {
 	}
 	if err := db.inTx(ctx, func(tx *writeTx) error { return nil }); !errors.Is(err, errClosed) {
 		t.Fatalf("a write after Close: %v", err)
+	}
+}
+
+// A caller is answered only after the commit holding its change: SQLite's
+// commit hook, which runs as COMMIT begins, waits a while and then finds
+// that nobody of the batch has been answered yet; and once answered, any
+// other connection (here the read pool) sees the change.
+func TestAnsweredAfterCommit(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	var answered, early atomic.Int64
+	err := db.w.conn.Raw(func(dc any) error {
+		dc.(interface{ RegisterCommitHook(sqlite.CommitHookFn) }).RegisterCommitHook(func() int32 {
+			time.Sleep(20 * time.Millisecond) // time enough for an early answer to show
+			early.Add(answered.Load())
+			return 0
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	for round := range 3 {
+		answered.Store(0)
+		sizes := batchOf(db, n)
+		errs := concurrently(n, func(i int) error {
+			id := fmt.Sprintf("org_round%d%010d", round, i)
+			if err := db.inTx(ctx, func(tx *writeTx) error { return insertOrg(ctx, tx, id) }); err != nil {
+				return err
+			}
+			answered.Add(1)
+			if _, err := db.AuthStore().GetOrganization(ctx, id); err != nil {
+				return fmt.Errorf("answered, but %s is not committed: %w", id, err)
+			}
+			return nil
+		})
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := sizes(); len(got) != 1 || got[0] != n {
+			t.Fatalf("batches %v, want one of %d", got, n)
+		}
+		if early.Load() != 0 {
+			t.Fatalf("%d callers answered before their batch committed", early.Load())
+		}
 	}
 }
