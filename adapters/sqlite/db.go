@@ -83,7 +83,10 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + o.Synchronous + ")"
 
-	write, err := sql.Open("sqlite", dsn)
+	// temp_store(MEMORY) keeps the savepoint journal of group commit (a
+	// copy of every page a batch member first changes) in memory; by
+	// default it spills to a temporary file past 64 KiB.
+	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
