@@ -3,7 +3,6 @@ package sety
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
@@ -20,7 +19,14 @@ type threatFeed struct{ engine *threat.Engine }
 
 func (f threatFeed) Notify(_ context.Context, events []outbox.Event) {
 	for _, ev := range events {
-		if !strings.HasPrefix(ev.Type, "incident.") {
+		// Only live incidents count, and only these events can change
+		// whether one does: the others are not even decoded.
+		if ev.Environment != string(auth.Live) {
+			continue
+		}
+		switch ev.Type {
+		case incident.TypeCreated, incident.TypeCancelled, incident.TypeResolved:
+		default:
 			continue
 		}
 		inc, ok := decodeIncident(ev)
