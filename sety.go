@@ -19,6 +19,7 @@ import (
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/stream"
 	"github.com/sety-io/sety/threat"
 	"github.com/sety-io/sety/webhook"
 )
@@ -36,6 +37,9 @@ type Stores interface {
 	WebhookQueue() webhook.Queue
 	AccessStore() access.Store
 	ThreatSource() threat.Source
+	// EventLog is the committed outbox in commit order, which every
+	// instance's threat engine follows.
+	EventLog() outbox.Log
 	// Ping reports whether the storage answers, for the health check.
 	Ping(ctx context.Context) error
 }
@@ -53,6 +57,8 @@ type Sety struct {
 	Threat    *threat.Engine
 
 	stores      Stores
+	threat      *threatFollower
+	hub         *stream.Hub
 	console     bool
 	ready       chan struct{}
 	now         clock.Func
@@ -62,21 +68,23 @@ type Sety struct {
 }
 
 type config struct {
-	now         clock.Func
-	newID       ids.Generator
-	log         *slog.Logger
-	basePath    string
-	healthAlias string
-	notifier    outbox.Notifier
-	dispatcher  incident.Dispatcher
-	sla         incident.SLAPolicy
-	simulation  incident.Simulation
-	console     bool
-	webhooks    webhook.Config
-	codeKey     []byte
-	lockout     access.Lockout
-	limiter     auth.RateLimiter
-	keyCacheTTL time.Duration
+	now           clock.Func
+	newID         ids.Generator
+	log           *slog.Logger
+	basePath      string
+	healthAlias   string
+	notifier      outbox.Notifier
+	dispatcher    incident.Dispatcher
+	dispatchRange incident.DispatchRange
+	sla           incident.SLAPolicy
+	simulation    incident.Simulation
+	console       bool
+	webhooks      webhook.Config
+	codeKey       []byte
+	lockout       access.Lockout
+	limiter       auth.RateLimiter
+	limiterSet    bool
+	keyCacheTTL   time.Duration
 }
 
 // Option configures New.
@@ -107,6 +115,13 @@ func WithNotifier(n outbox.Notifier) Option { return func(c *config) { c.notifie
 // WithDispatcher replaces the built-in nearest-available dispatcher.
 func WithDispatcher(d incident.Dispatcher) Option { return func(c *config) { c.dispatcher = d } }
 
+// WithDispatchRange sets the farthest a responder is sent, per tenant and
+// category (default 50 km for every incident). A live incident with no
+// available responder in range waits in dispatching, its timeline saying so.
+func WithDispatchRange(r incident.DispatchRange) Option {
+	return func(c *config) { c.dispatchRange = r }
+}
+
 // WithSLAPolicy sets the assignment and arrival targets per severity.
 func WithSLAPolicy(p incident.SLAPolicy) Option { return func(c *config) { c.sla = p } }
 
@@ -130,10 +145,13 @@ func WithAccessCodeKey(key []byte) Option { return func(c *config) { c.codeKey =
 // WithAccessLockout sets the brute-force rule of code validation.
 func WithAccessLockout(l access.Lockout) Option { return func(c *config) { c.lockout = l } }
 
-// WithRateLimiter counts requests against the plans' limits with l (for
-// several servers, one over a shared store); nil turns limits off. Default:
-// an in-process auth.MemoryRateLimiter.
-func WithRateLimiter(l auth.RateLimiter) Option { return func(c *config) { c.limiter = l } }
+// WithRateLimiter counts requests against the plans' limits with l; nil
+// turns limits off. Default: the limit shared through the store when the
+// adapter offers one (SQLite, PostgreSQL: every instance over the database
+// enforces one limit), else an in-process limiter (memory).
+func WithRateLimiter(l auth.RateLimiter) Option {
+	return func(c *config) { c.limiter, c.limiterSet = l, true }
+}
 
 // WithKeyCacheTTL sets how long a key that authenticated is trusted
 // without a store read (auth.Config.KeyCacheTTL, default 10 s; negative:
@@ -147,10 +165,12 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
 		return nil, errors.New("sety: stores are required")
 	}
-	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health",
-		limiter: auth.NewMemoryRateLimiter()}
+	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health"}
 	for _, o := range opts {
 		o(&c)
+	}
+	if !c.limiterSet {
+		c.limiter = defaultLimiter(stores)
 	}
 	if c.basePath == "/" {
 		c.basePath = ""
@@ -172,14 +192,16 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	}
 	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
-	notifiers := outbox.Notifiers{webhooks, threatFeed{engine}}
+	follower := newThreatFollower(engine, stores.EventLog())
+	hub := stream.NewHub(stores.EventLog(), c.log)
+	notifiers := outbox.Notifiers{webhooks, follower, hub}
 	if c.notifier != nil {
 		notifiers = append(notifiers, c.notifier)
 	}
 	return &Sety{
 		Incidents: incident.NewService(stores.IncidentStore(), incident.Config{
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
-			Dispatcher: c.dispatcher, SLA: c.sla, Simulation: c.simulation,
+			Dispatcher: c.dispatcher, DispatchRange: c.dispatchRange, SLA: c.sla, Simulation: c.simulation,
 		}),
 		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log, KeyCacheTTL: c.keyCacheTTL}),
 		Webhooks: webhooks,
@@ -194,7 +216,17 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		healthAlias: c.healthAlias,
 		console:     c.console,
 		ready:       make(chan struct{}),
+		threat:      follower,
+		hub:         hub,
 	}, nil
+}
+
+// defaultLimiter shares the rate limit through the store when it can.
+func defaultLimiter(stores Stores) auth.RateLimiter {
+	if shared, ok := stores.(interface{ RateStore() auth.RateStore }); ok {
+		return auth.NewRateLimiter(shared.RateStore())
+	}
+	return auth.NewMemoryRateLimiter()
 }
 
 // BasePath returns the path the API is mounted under.
@@ -220,6 +252,7 @@ func (s *Sety) Register(api huma.API) {
 	access.Register(g, s.Access, s.log)
 	threat.Register(g, s.Threat, s.log)
 	webhook.Register(g, s.Webhooks, s.log)
+	stream.Register(g, s.hub, s.stores.EventLog(), s.log)
 }
 
 // Run does Sety's background work until ctx ends. It first loads the
@@ -230,11 +263,17 @@ func (s *Sety) Register(api huma.API) {
 // outbox: a later Run catches up, from the store. It returns an error only
 // when the history cannot be loaded; call it once.
 func (s *Sety) Run(ctx context.Context) error {
-	if err := s.Threat.Load(ctx, s.stores.ThreatSource()); err != nil {
+	if err := s.threat.load(ctx, s.stores.ThreatSource()); err != nil {
 		return fmt.Errorf("sety: load threat intelligence: %w", err)
 	}
 	close(s.ready)
 	var wg sync.WaitGroup
+	wg.Go(func() { s.threat.run(ctx, s.log) })
+	wg.Go(func() {
+		if err := s.hub.Run(ctx); err != nil {
+			s.log.ErrorContext(ctx, "event stream", "error", err)
+		}
+	})
 	wg.Go(func() { s.Webhooks.Run(ctx) })
 	wg.Go(func() { s.Auth.Run(ctx) })
 	wg.Go(func() { s.Incidents.Run(ctx) })
@@ -246,6 +285,19 @@ func (s *Sety) Run(ctx context.Context) error {
 // workers: a server that waits for it never answers threat queries from a
 // half-loaded engine.
 func (s *Sety) Ready() <-chan struct{} { return s.ready }
+
+// SyncThreat applies to the threat engine every committed incident event it
+// has not seen yet, from any instance sharing the store. Run does it
+// continuously (at once for this process's commits, every second for
+// others'); tests call it to see a change without running the workers.
+func (s *Sety) SyncThreat(ctx context.Context) error {
+	for {
+		more, err := s.threat.catchUp(ctx)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
 
 // RouteErrors answers requests no route of mux matched with a JSON 404, or a
 // 405 when the path exists under another method. Mount it at the catch-all

@@ -127,7 +127,7 @@ func TestBatchIdempotencyKey(t *testing.T) {
 	created := make([]bool, n)
 	errs := concurrently(n, func(i int) error {
 		inc, ev := testIncident(i, "session_44c1a9e2")
-		got, ok, err := db.IncidentStore().CreateIncident(context.Background(), inc, ev)
+		got, ok, err := db.IncidentStore().CreateIncident(context.Background(), inc, incident.Effects{Events: []outbox.Event{ev}})
 		if err == nil {
 			ids[i], created[i] = got.ID, ok
 		}
