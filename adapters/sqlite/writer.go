@@ -29,7 +29,13 @@ import (
 // aborted the transaction under it), the whole transaction is rolled back
 // and every caller in it gets the error. One commit (one fsync) then serves
 // the batch: under load the commits per second stay what the disk allows
-// and the writes per commit grow.
+// and the writes per commit grow. The writer never waits for a batch to
+// fill: at low load a batch is one transaction, committed at once.
+//
+// Callbacks run on the writer goroutine, one after another. A callback must
+// not wait for another write (a nested inTx, a lock held by a goroutine
+// that is waiting for its own write): the writer would wait for itself, as
+// a callback holding the one write connection did before batching.
 
 // maxBatch caps the transactions one commit carries, so one batch cannot
 // hold the write lock (and its callers' answers) for long.
