@@ -37,6 +37,9 @@ type Config struct {
 	// KeyCacheSize bounds how many keys the cache holds. Zero:
 	// DefaultKeyCacheSize (10,000).
 	KeyCacheSize int
+	// OnRateLimited hears of every request refused for its plan's limit,
+	// for metrics.
+	OnRateLimited func(Plan)
 }
 
 // Service manages organizations and keys and authenticates requests.
@@ -47,6 +50,8 @@ type Service struct {
 	limiter RateLimiter
 	log     *slog.Logger
 	keys    *keyCache // nil: no cache
+
+	onRateLimited func(Plan)
 
 	usedMu sync.Mutex
 	used   map[string]time.Time // key id -> last use, not yet written
@@ -63,7 +68,7 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger,
+	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
 		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}}
 }
 
@@ -345,6 +350,9 @@ func (s *Service) Limit(ctx context.Context, p *Principal) (limit, remaining int
 		return 0, 0, time.Time{}, err
 	}
 	if !ok {
+		if s.onRateLimited != nil {
+			s.onRateLimited(p.Plan)
+		}
 		return limit, 0, reset, setyerr.E(setyerr.RateLimited, "rate limit of %d requests per minute exceeded", limit)
 	}
 	return limit, remaining, reset, nil
