@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -20,7 +19,7 @@ type webhookQueue DB
 
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	taken := 0
-	err := (*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
 		events, err := pendingEvents(ctx, tx, limit)
 		if err != nil {
 			return err
@@ -51,7 +50,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 }
 
 // tenantEndpoints lists the tenant's endpoints, enabled or not, by id.
-func tenantEndpoints(ctx context.Context, tx *sql.Tx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
+func tenantEndpoints(ctx context.Context, tx *writeTx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
 	return queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE org_id = ? AND environment = ? ORDER BY id`, tenant.OrgID, tenant.Env)
 }
 
@@ -85,43 +84,15 @@ WHERE d.endpoint_id = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2 AN
 		AND (p.sequence < d.sequence OR p.sequence = d.sequence AND p.rowid < d.rowid OR p.lease_until > ?2))
 ORDER BY d.next_attempt_at, d.rowid LIMIT ?3`
 
-// claimStmts are the claim's statements, prepared once on the write
-// connection.
-type claimStmts struct {
-	leased, endpoints, firstOfLines, lease, delivery, endpoint, event *sql.Stmt
-}
-
-func (c *claimStmts) prepare(ctx context.Context, write *sql.DB) error {
-	for _, s := range []struct {
-		st    **sql.Stmt
-		query string
-	}{
-		{&c.leased, leasedNow}, {&c.endpoints, endpointsWithWork}, {&c.firstOfLines, firstOfLines},
-		{&c.lease, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?`},
-		{&c.delivery, selectDelivery + ` WHERE d.id = ?`}, {&c.endpoint, selectEndpoint + ` WHERE id = ?`}, {&c.event, selectEvent + ` WHERE id = ?`},
-	} {
-		var err error
-		if *s.st, err = write.PrepareContext(ctx, s.query); err != nil {
-			return fmt.Errorf("sqlite: prepare: %w", err)
-		}
-	}
-	return nil
-}
-
-func (c *claimStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{c.leased, c.endpoints, c.firstOfLines, c.lease, c.delivery, c.endpoint, c.event}
-}
-
 // ClaimDeliveries reads the leases, the endpoints with due work, and the
 // first deliveries of those with room; an endpoint's backlog costs nothing
 // while it has all the attempts it may have.
 func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
 	var jobs []webhook.Job
 	now := c.Now.UnixMilli()
-	st := &q.claimStmts
-	err := (*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
 		perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
-		rows, err := tx.StmtContext(ctx, st.leased).QueryContext(ctx, now)
+		rows, err := tx.QueryContext(ctx, leasedNow, now)
 		if err != nil {
 			return err
 		}
@@ -143,11 +114,11 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 			tenant   auth.Tenant
 			failures int
 		}
-		endpoints, err := queryAll(ctx, stmtQuerier{tx.StmtContext(ctx, st.endpoints)}, func(row rowScanner) (endpoint, error) {
+		endpoints, err := queryAll(ctx, tx, func(row rowScanner) (endpoint, error) {
 			var e endpoint
 			err := row.Scan(&e.id, &e.tenant.OrgID, &e.tenant.Env, &e.failures)
 			return e, err
-		}, "", now)
+		}, endpointsWithWork, now)
 		if err != nil {
 			return err
 		}
@@ -161,32 +132,31 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 			if n <= 0 {
 				continue
 			}
-			found, err := queryAll(ctx, stmtQuerier{tx.StmtContext(ctx, st.firstOfLines)}, func(row rowScanner) (webhook.Offer, error) {
+			found, err := queryAll(ctx, tx, func(row rowScanner) (webhook.Offer, error) {
 				o := webhook.Offer{EndpointID: e.id, Tenant: e.tenant}
 				var due int64
 				err := row.Scan(&o.DeliveryID, &o.Inserted, &due)
 				o.Due = time.UnixMilli(due).UTC()
 				return o, err
-			}, "", e.id, now, n)
+			}, firstOfLines, e.id, now, n)
 			if err != nil {
 				return err
 			}
 			offers = append(offers, found...)
 		}
-		lease, delivery, endpointOf, event := tx.StmtContext(ctx, st.lease), tx.StmtContext(ctx, st.delivery), tx.StmtContext(ctx, st.endpoint), tx.StmtContext(ctx, st.event)
 		for _, o := range c.Take(offers, endpointRoom, tenantRoom) {
-			if _, err := lease.ExecContext(ctx, c.Owner, c.Until.UnixMilli(), o.DeliveryID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?`, c.Owner, c.Until.UnixMilli(), o.DeliveryID); err != nil {
 				return err
 			}
-			d, err := scanDelivery(delivery.QueryRowContext(ctx, o.DeliveryID))
+			d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, o.DeliveryID))
 			if err != nil {
 				return err
 			}
-			e, err := scanEndpoint(endpointOf.QueryRowContext(ctx, d.EndpointID))
+			e, err := scanEndpoint(tx.QueryRowContext(ctx, selectEndpoint+` WHERE id = ?`, d.EndpointID))
 			if err != nil {
 				return err
 			}
-			ev, err := scanEvent(event.QueryRowContext(ctx, d.EventID))
+			ev, err := scanEvent(tx.QueryRowContext(ctx, selectEvent+` WHERE id = ?`, d.EventID))
 			if err != nil {
 				return err
 			}
@@ -197,20 +167,8 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 	return jobs, translate(err)
 }
 
-// stmtQuerier runs a prepared statement as a querier (its query text is
-// the statement's own; the one passed is ignored).
-type stmtQuerier struct{ st *sql.Stmt }
-
-func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
-	return s.st.QueryContext(ctx, args...)
-}
-
-func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
-	return s.st.QueryRowContext(ctx, args...)
-}
-
 func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
-	return translate((*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(q).inTx(ctx, func(tx *writeTx) error {
 		var leaseOwner sql.NullString
 		d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, id))
 		if errors.Is(err, errNoRows) {
@@ -247,7 +205,7 @@ func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 
 func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
 	last := ""
-	err := (*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
 		page, err := queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 		if err != nil {
 			return err

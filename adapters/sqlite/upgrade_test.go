@@ -56,12 +56,12 @@ func exec(t *testing.T, db *sql.DB, query string, args ...any) {
 	}
 }
 
-// A database of the release before (migration 9) with webhook deliveries in flight upgrades: each
+// A database of the release before (migration 10) with webhook deliveries in flight upgrades: each
 // delivery gets its event's subject and sequence, keeps its insertion
 // order, and the worker claims the incident's deliveries in sequence order.
 func TestUpgradeKeepsDeliveriesInTheirLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sety.db")
-	old := openAtVersion(t, path, 9)
+	old := openAtVersion(t, path, 10)
 	at := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC).UnixMilli()
 	exec(t, old, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ('org_0000000000000001', 'Acme', 'growth', 'active', ?)`, at)
 	exec(t, old, `INSERT INTO webhook_endpoints (id, org_id, environment, url, events, status, secret, failing_since, created_at, updated_at)
@@ -98,6 +98,20 @@ func TestUpgradeKeepsDeliveriesInTheirLines(t *testing.T) {
 			return nil
 		}); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// Two migrations with one version number would run only the first: a
+// branch that adds a migration beside another branch's must renumber.
+func TestMigrationVersionsAreUnique(t *testing.T) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := 1; v <= len(names); v++ {
+		if got, _ := migrationNames(v); len(got) != 1 {
+			t.Errorf("migration version %d: %v, want exactly one file", v, got)
 		}
 	}
 }

@@ -63,10 +63,12 @@ func (s *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) 
 	if err != nil {
 		return err
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO webhook_endpoints (url, description, events, status, disabled_reason, secret,
-		previous_secret, previous_expires_at, failing_since, failures, paused_until, updated_at, id, org_id, environment, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, e.ID, e.OrgID, e.Environment, e.CreatedAt.UnixMilli())...)
-	return translate(err)
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoints (url, description, events, status, disabled_reason, secret,
+			previous_secret, previous_expires_at, failing_since, failures, paused_until, updated_at, id, org_id, environment, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, e.ID, e.OrgID, e.Environment, e.CreatedAt.UnixMilli())...)
+		return err
+	}))
 }
 
 func (s *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
@@ -79,7 +81,7 @@ func (s *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, of
 	return listPage(ctx, s.read, scanEndpoint, l, offset, limit)
 }
 
-func updateEndpoint(ctx context.Context, tx *sql.Tx, e *webhook.Endpoint) error {
+func updateEndpoint(ctx context.Context, tx *writeTx, e *webhook.Endpoint) error {
 	args, err := endpointArgs(e)
 	if err != nil {
 		return err
@@ -91,7 +93,7 @@ func updateEndpoint(ctx context.Context, tx *sql.Tx, e *webhook.Endpoint) error 
 }
 
 func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
-	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, e *webhook.Endpoint) error {
+	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *writeTx, e *webhook.Endpoint) error {
 		if err := change(e); err != nil {
 			return err
 		}
@@ -101,7 +103,7 @@ func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, i
 }
 
 func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, id string, since, now time.Time, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
-	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, e *webhook.Endpoint) error {
+	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *writeTx, e *webhook.Endpoint) error {
 		wasDisabled := e.Status == webhook.Disabled
 		if err := change(e); err != nil {
 			return err
@@ -121,7 +123,7 @@ func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, i
 
 func (s *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
 	var key []byte
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		fresh := make([]byte, 32)
 		if _, err := rand.Read(fresh); err != nil {
 			return err
@@ -135,7 +137,7 @@ func (s *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
 }
 
 func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE endpoint_id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env); err != nil {
 			return err
 		}
@@ -152,7 +154,7 @@ func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, i
 
 // insertDelivery stores d with its event's subject and sequence: its place
 // in its line. An event not in the store is setyerr.NotFound.
-func insertDelivery(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error {
+func insertDelivery(ctx context.Context, tx *writeTx, d *webhook.Delivery) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, endpoint_id, org_id, environment, event_id, event_type, status,
 		attempts, next_attempt_at, created_at, subject_id, sequence)
 		SELECT ?, ?, ?, ?, id, ?, ?, ?, ?, ?, subject_id, sequence FROM outbox_events WHERE id = ?`,
@@ -167,7 +169,7 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error 
 }
 
 func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		if err := endpointOf(ctx, tx, d); err != nil {
 			return err
 		}
@@ -221,7 +223,7 @@ func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endp
 }
 
 func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		if err := endpointOf(ctx, tx, d); err != nil {
 			return err
 		}
@@ -230,7 +232,7 @@ func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) 
 }
 
 // endpointOf checks that the delivery's endpoint exists in its tenant.
-func endpointOf(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error {
+func endpointOf(ctx context.Context, tx *writeTx, d *webhook.Delivery) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints`+byTenantID,
 		d.EndpointID, d.OrgID, d.Environment).Scan(&n); err != nil {
