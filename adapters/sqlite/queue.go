@@ -91,8 +91,9 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 	var jobs []webhook.Job
 	now := c.Now.UnixMilli()
 	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
+		hot := tx.hot() // the claim runs at every attempt's end: its queries stay prepared
 		perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
-		rows, err := tx.QueryContext(ctx, leasedNow, now)
+		rows, err := hot.QueryContext(ctx, leasedNow, now)
 		if err != nil {
 			return err
 		}
@@ -114,7 +115,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 			tenant   auth.Tenant
 			failures int
 		}
-		endpoints, err := queryAll(ctx, tx, func(row rowScanner) (endpoint, error) {
+		endpoints, err := queryAll(ctx, hot, func(row rowScanner) (endpoint, error) {
 			var e endpoint
 			err := row.Scan(&e.id, &e.tenant.OrgID, &e.tenant.Env, &e.failures)
 			return e, err
@@ -132,7 +133,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 			if n <= 0 {
 				continue
 			}
-			found, err := queryAll(ctx, tx, func(row rowScanner) (webhook.Offer, error) {
+			found, err := queryAll(ctx, hot, func(row rowScanner) (webhook.Offer, error) {
 				o := webhook.Offer{EndpointID: e.id, Tenant: e.tenant}
 				var due int64
 				err := row.Scan(&o.DeliveryID, &o.Inserted, &due)
@@ -148,15 +149,15 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?`, c.Owner, c.Until.UnixMilli(), o.DeliveryID); err != nil {
 				return err
 			}
-			d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, o.DeliveryID))
+			d, err := scanDelivery(hot.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, o.DeliveryID))
 			if err != nil {
 				return err
 			}
-			e, err := scanEndpoint(tx.QueryRowContext(ctx, selectEndpoint+` WHERE id = ?`, d.EndpointID))
+			e, err := scanEndpoint(hot.QueryRowContext(ctx, selectEndpoint+` WHERE id = ?`, d.EndpointID))
 			if err != nil {
 				return err
 			}
-			ev, err := scanEvent(tx.QueryRowContext(ctx, selectEvent+` WHERE id = ?`, d.EventID))
+			ev, err := scanEvent(hot.QueryRowContext(ctx, selectEvent+` WHERE id = ?`, d.EventID))
 			if err != nil {
 				return err
 			}

@@ -266,10 +266,23 @@ func (w *writer) control(query string) error {
 
 // exec runs a statement on the write connection, prepared once.
 func (w *writer) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := w.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return w.conn.ExecContext(ctx, query, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// prepared returns query prepared on the write connection, once; nil when
+// the cache is full.
+func (w *writer) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	st, ok := w.stmts[query]
 	if !ok {
 		if len(w.stmts) >= maxStmts {
-			return w.conn.ExecContext(ctx, query, args...)
+			return nil, nil
 		}
 		var err error
 		if st, err = w.conn.PrepareContext(ctx, query); err != nil {
@@ -277,7 +290,7 @@ func (w *writer) exec(ctx context.Context, query string, args ...any) (sql.Resul
 		}
 		w.stmts[query] = st
 	}
-	return st.ExecContext(ctx, args...)
+	return st, nil
 }
 
 // writeTx is one caller's part of a batch: its statements run on the write
@@ -318,4 +331,30 @@ func (tx *writeTx) QueryContext(_ context.Context, query string, args ...any) (*
 // QueryRowContext runs a query of at most one row.
 func (tx *writeTx) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
 	return tx.writer().conn.QueryRowContext(tx.ctx, query, args...)
+}
+
+// hot returns a querier for queries that run on every call of a hot path
+// (the webhook worker's claim): it keeps them prepared. Its caller must
+// read each query's rows to the end and close them (queryAll and Row.Scan
+// do) before the same query runs again.
+func (tx *writeTx) hot() querier { return hotQueries{tx} }
+
+type hotQueries struct{ tx *writeTx }
+
+func (h hotQueries) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	w := h.tx.writer()
+	st, err := w.prepared(h.tx.ctx, query)
+	if err != nil || st == nil {
+		return w.conn.QueryContext(h.tx.ctx, query, args...)
+	}
+	return st.QueryContext(h.tx.ctx, args...)
+}
+
+func (h hotQueries) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	w := h.tx.writer()
+	st, err := w.prepared(h.tx.ctx, query)
+	if err != nil || st == nil {
+		return w.conn.QueryRowContext(h.tx.ctx, query, args...)
+	}
+	return st.QueryRowContext(h.tx.ctx, args...)
 }
