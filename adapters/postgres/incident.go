@@ -1,0 +1,202 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/threat"
+)
+
+type incidentStore DB
+
+const selectIncident = `SELECT id, org_id, environment, sequence, tracking, doc FROM incidents`
+
+var incidentTable = table[*incident.Incident]{sel: selectIncident, scan: scanIncident, notFound: incident.ErrNotFound}
+
+func scanIncident(row rowScanner) (*incident.Incident, error) {
+	var (
+		inc                    incident.Incident
+		id, org, env, trk, doc string
+		seq                    int64
+	)
+	if err := row.Scan(&id, &org, &env, &seq, &trk, &doc); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(doc), &inc); err != nil {
+		return nil, fmt.Errorf("decode incident %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(trk), &inc.Tracking); err != nil {
+		return nil, fmt.Errorf("decode tracking of incident %s: %w", id, err)
+	}
+	inc.ID, inc.OrgID, inc.Environment, inc.Sequence = id, org, auth.Environment(env), seq
+	return &inc, nil
+}
+
+// CreateIncident inserts with ON CONFLICT DO NOTHING on the idempotency
+// key's unique index. Among concurrent creates with one key, from any
+// number of instances, PostgreSQL lets one insert; the others wait for it
+// to commit, insert nothing (so write no event), and read its incident.
+// If the winner rolls back instead, a waiter's insert goes ahead.
+func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, ev outbox.Event) (*incident.Incident, bool, error) {
+	cols, err := columnsOf(inc)
+	if err != nil {
+		return nil, false, err
+	}
+	var existing *incident.Incident
+	err = (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+		existing = nil
+		tag, err := tx.Exec(ctx, `INSERT INTO incidents
+			(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
+			 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+			ON CONFLICT (org_id, environment, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+			append([]any{inc.ID, inc.OrgID, string(inc.Environment), inc.IdempotencyKey, at(inc.CreatedAt.Time)}, cols...)...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			if inc.IdempotencyKey == nil {
+				return errors.New("postgres: incident insert changed no row")
+			}
+			// The key is taken. This statement's snapshot is newer than the
+			// insert's wait, so it sees the winner's committed row.
+			existing, err = scanIncident(tx.QueryRow(ctx, selectIncident+` WHERE org_id = $1 AND environment = $2 AND idempotency_key = $3`,
+				inc.OrgID, string(inc.Environment), *inc.IdempotencyKey))
+			return err
+		}
+		return insertEvents(ctx, tx, []outbox.Event{ev})
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if existing != nil {
+		return existing, false, nil
+	}
+	return inc.Clone(), true, nil
+}
+
+func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
+	return incidentTable.get(ctx, s.pool, tenant, id, "")
+}
+
+func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
+	l := list{sel: selectIncident, order: `created_at DESC, id DESC`}
+	l.tenant(tenant)
+	anyOf(&l, "status", f.Statuses)
+	anyOf(&l, "category", f.Categories)
+	anyOf(&l, "severity", f.Severities)
+	if !f.From.IsZero() {
+		l.and(`created_at >= ` + l.arg(at(f.From)))
+	}
+	if !f.To.IsZero() {
+		l.and(`created_at <= ` + l.arg(at(f.To)))
+	}
+	return listPage(ctx, (*DB)(s), scanIncident, l, f.Offset, f.Limit)
+}
+
+// UpdateIncident locks the incident's row (FOR NO KEY UPDATE) before it
+// reads it: updates of one incident from every instance take turns, and
+// each change sees the latest committed state. Claims and releases of
+// responders lock their rows in the same transaction (see applyEffects).
+func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
+	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx pgx.Tx, cur *incident.Incident) error {
+		idemKey := cur.IdempotencyKey
+		effects, err := change(cur)
+		if err != nil {
+			return err
+		}
+		cur.ID, cur.OrgID, cur.Environment, cur.IdempotencyKey = id, tenant.OrgID, tenant.Env, idemKey
+		cols, err := columnsOf(cur)
+		if err != nil {
+			return err
+		}
+		// id, tenant, idempotency key and creation are the row's identity and never change.
+		if _, err := tx.Exec(ctx, `UPDATE incidents SET category = $1, severity = $2, severity_rank = $3, status = $4,
+			is_drill = $5, sequence = $6, updated_at = $7, doc = $8, tracking = $9, due_at = $10, assign_ms = $11, arrive_ms = $12,
+			sla_state = $13, lng = $14, lat = $15, counts_as_threat = $16 WHERE id = $17`, append(cols, id)...); err != nil {
+			return err
+		}
+		if err := applyEffects(ctx, tx, tenant, id, effects); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, effects.Events)
+	})
+}
+
+// columnsOf returns the mutable columns of inc in the order INSERT and
+// UPDATE list them: category … counts_as_threat.
+func columnsOf(inc *incident.Incident) ([]any, error) {
+	doc, err := json.Marshal(inc)
+	if err != nil {
+		return nil, fmt.Errorf("encode incident: %w", err)
+	}
+	trk, err := json.Marshal(inc.Tracking)
+	if err != nil {
+		return nil, fmt.Errorf("encode tracking: %w", err)
+	}
+	var assignMs, arriveMs *int64
+	if r := inc.Responder; r != nil {
+		ms := r.AssignedAt.Sub(inc.CreatedAt.Time).Milliseconds()
+		assignMs = &ms
+		if !r.ArrivedAt.IsZero() {
+			ms := r.ArrivedAt.Sub(inc.CreatedAt.Time).Milliseconds()
+			arriveMs = &ms
+		}
+	}
+	var slaState *string
+	if inc.SLA != nil {
+		state := string(inc.SLA.State)
+		slaState = &state
+	}
+	return []any{string(inc.Category), string(inc.Severity), slices.Index(incident.Severities, inc.Severity), string(inc.Status), inc.IsDrill,
+		inc.Sequence, at(inc.UpdatedAt.Time), string(doc), string(trk), at(inc.Tracking.DueAt),
+		assignMs, arriveMs, slaState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
+}
+
+func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
+	return queryAll(ctx, s.pool, scanIncident, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= $1
+		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT $2`, at(now), limit)
+}
+
+func (s *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
+	return queryAll(ctx, s.pool, scanIncident, selectIncident+` WHERE org_id = $1 AND environment = $2 AND status = 'dispatching' AND NOT is_drill
+		ORDER BY severity_rank DESC, created_at, id LIMIT $3`, tenant.OrgID, string(tenant.Env), limit)
+}
+
+// ThreatReports streams the incidents created since since that count as
+// threats (the counts_as_threat column holds incident.CountsAsThreat), from
+// columns only.
+func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
+		WHERE counts_as_threat AND created_at >= $1`, at(since))
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			t        pgtype.Timestamptz
+			lng, lat float64
+			r        threat.Report
+		)
+		if err := rows.Scan(&t, &lng, &lat, &r.Category, &r.Severity); err != nil {
+			return translate(err)
+		}
+		r.At, r.Location = fromAt(t), geo.Point{lng, lat}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}

@@ -1,0 +1,213 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/setyerr"
+	"github.com/sety-io/sety/webhook"
+)
+
+type webhookStore DB
+
+var errDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
+
+const endpointColumns = `id, org_id, environment, url, description, events, status, disabled_reason, secret,
+	previous_secret, previous_expires_at, failing_since, created_at, updated_at`
+
+const selectEndpoint = `SELECT ` + endpointColumns + ` FROM webhook_endpoints`
+
+var endpointTable = table[*webhook.Endpoint]{sel: selectEndpoint, scan: scanEndpoint, notFound: webhook.ErrEndpointNotFound}
+
+func scanEndpoint(row rowScanner) (*webhook.Endpoint, error) {
+	var (
+		e                                  webhook.Endpoint
+		env, events                        string
+		prev                               *string
+		prevExp, failing, created, updated pgtype.Timestamptz
+	)
+	if err := row.Scan(&e.ID, &e.OrgID, &env, &e.URL, &e.Description, &events, &e.Status, &e.DisabledReason,
+		&e.Secret, &prev, &prevExp, &failing, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
+		return nil, fmt.Errorf("decode events of %s: %w", e.ID, err)
+	}
+	if prev != nil {
+		e.PreviousSecret = *prev
+	}
+	e.Environment, e.PreviousExpiresAt, e.FailingSince = auth.Environment(env), fromAt(prevExp), fromAt(failing)
+	e.CreatedAt, e.UpdatedAt = clock.At(fromAt(created)), clock.At(fromAt(updated))
+	return &e, nil
+}
+
+// endpointArgs are $1 id and the mutable columns $2 … $11, in the order
+// INSERT and UPDATE list them.
+func endpointArgs(e *webhook.Endpoint) ([]any, error) {
+	events, err := json.Marshal(e.Events)
+	if err != nil {
+		return nil, err
+	}
+	var prev *string
+	if e.PreviousSecret != "" {
+		prev = &e.PreviousSecret
+	}
+	return []any{e.ID, e.URL, e.Description, string(events), e.Status, e.DisabledReason, e.Secret, prev,
+		at(e.PreviousExpiresAt), at(e.FailingSince), at(e.UpdatedAt.Time)}, nil
+}
+
+func (s *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) error {
+	args, err := endpointArgs(e)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO webhook_endpoints (id, url, description, events, status, disabled_reason, secret,
+		previous_secret, previous_expires_at, failing_since, updated_at, org_id, environment, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		append(args, e.OrgID, string(e.Environment), at(e.CreatedAt.Time))...)
+	return translate(err)
+}
+
+func (s *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
+	return endpointTable.get(ctx, s.pool, tenant, id, "")
+}
+
+func (s *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*webhook.Endpoint, int, error) {
+	l := list{sel: selectEndpoint, order: `created_at, id`}
+	l.tenant(tenant)
+	return listPage(ctx, (*DB)(s), scanEndpoint, l, offset, limit)
+}
+
+func updateEndpoint(ctx context.Context, tx pgx.Tx, e *webhook.Endpoint) error {
+	args, err := endpointArgs(e)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE webhook_endpoints SET url = $2, description = $3, events = $4, status = $5, disabled_reason = $6,
+		secret = $7, previous_secret = $8, previous_expires_at = $9, failing_since = $10, updated_at = $11 WHERE id = $1`, args...)
+	return err
+}
+
+// UpdateEndpoint locks the endpoint's row: see table.update.
+func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
+	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx pgx.Tx, e *webhook.Endpoint) error {
+		if err := change(e); err != nil {
+			return err
+		}
+		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
+		return updateEndpoint(ctx, tx, e)
+	})
+}
+
+// DeleteEndpoint deletes the endpoint; its deliveries go with it (ON DELETE
+// CASCADE), including any a fan-out was inserting meanwhile: that insert
+// holds a key lock on the endpoint, so the delete waits for it.
+func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM webhook_endpoints`+byTenantID, id, tenant.OrgID, string(tenant.Env))
+	if err != nil {
+		return translate(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return webhook.ErrEndpointNotFound
+	}
+	return nil
+}
+
+// queueDelivery queues the insert of a new delivery on b.
+func queueDelivery(b *pgx.Batch, d *webhook.Delivery) {
+	b.Queue(`INSERT INTO webhook_deliveries (id, endpoint_id, org_id, environment, event_id, event_type, status,
+		attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		d.ID, d.EndpointID, d.OrgID, string(d.Environment), d.EventID, d.EventType, d.Status, d.Attempts, at(d.NextAttemptAt.Time), at(d.CreatedAt.Time))
+}
+
+// AddDelivery stores a ping: the event goes in published, taking the next
+// publish_seq under the publisher's lock like any other, so readers that
+// tail the outbox see it in order.
+func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
+	return (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+		if err := endpointOf(ctx, tx, d); err != nil {
+			return err
+		}
+		last, err := lockPublisher(ctx, tx)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		queueEvent(b, ev)
+		b.Queue(`UPDATE outbox_events SET published_at = created_at, publish_seq = $2 WHERE id = $1`, ev.ID, last+1)
+		b.Queue(`UPDATE outbox_publisher SET last_seq = $1`, last+1)
+		queueDelivery(b, d)
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+const (
+	deliveryColumns = `d.id, d.endpoint_id, d.org_id, d.environment, d.event_id, d.event_type, d.status, d.attempts,
+	d.next_attempt_at, d.last_attempt_at, d.response_status, d.response_body, d.duration_ms, d.error, d.created_at`
+	selectDelivery = `SELECT ` + deliveryColumns + ` FROM webhook_deliveries d`
+)
+
+func scanDelivery(row rowScanner) (*webhook.Delivery, error) {
+	var (
+		d                   webhook.Delivery
+		env                 string
+		next, last, created pgtype.Timestamptz
+	)
+	if err := row.Scan(&d.ID, &d.EndpointID, &d.OrgID, &env, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
+		&next, &last, &d.ResponseStatus, &d.ResponseBody, &d.DurationMs, &d.Error, &created); err != nil {
+		return nil, err
+	}
+	d.Environment = auth.Environment(env)
+	d.NextAttemptAt, d.LastAttemptAt, d.CreatedAt = clock.At(fromAt(next)), clock.At(fromAt(last)), clock.At(fromAt(created))
+	return &d, nil
+}
+
+func (s *webhookStore) ListDeliveries(ctx context.Context, tenant auth.Tenant, endpointID, status string, offset, limit int) ([]*webhook.Delivery, int, error) {
+	l := list{sel: selectDelivery, order: `d.created_at DESC, d.id DESC`}
+	l.and(`d.endpoint_id = ` + l.arg(endpointID) + ` AND d.org_id = ` + l.arg(tenant.OrgID) + ` AND d.environment = ` + l.arg(string(tenant.Env)))
+	if status != "" {
+		l.and(`d.status = ` + l.arg(status))
+	}
+	return listPage(ctx, (*DB)(s), scanDelivery, l, offset, limit)
+}
+
+func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endpointID, id string) (*webhook.Delivery, error) {
+	d, err := scanDelivery(s.pool.QueryRow(ctx, selectDelivery+` WHERE d.id = $1 AND d.endpoint_id = $2 AND d.org_id = $3 AND d.environment = $4`,
+		id, endpointID, tenant.OrgID, string(tenant.Env)))
+	if errors.Is(err, errNoRows) {
+		return nil, errDeliveryNotFound
+	}
+	return d, translate(err)
+}
+
+func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) error {
+	return (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+		if err := endpointOf(ctx, tx, d); err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		queueDelivery(b, d)
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+// endpointOf checks that the delivery's endpoint exists in its tenant.
+func endpointOf(ctx context.Context, tx pgx.Tx, d *webhook.Delivery) error {
+	var found bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_endpoints`+byTenantID+`)`,
+		d.EndpointID, d.OrgID, string(d.Environment)).Scan(&found); err != nil {
+		return err
+	}
+	if !found {
+		return webhook.ErrEndpointNotFound
+	}
+	return nil
+}
