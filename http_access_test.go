@@ -9,8 +9,9 @@ import (
 	"github.com/sety-io/sety/auth"
 )
 
-func TestAccessOverHTTP(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestAccessOverHTTP(t *testing.T) { testAccessOverHTTP(t, newMemoryHarness(t)) }
+
+func testAccessOverHTTP(t *testing.T, h *harness) {
 	body := wantStatus(t, h.do(http.MethodPost, "/access-codes", h.live,
 		`{"site":"lekki-gardens","visitor":{"name":"Tolu Bakare","vehicle_plate":"LND-442-KJ"},"host":{"name":"Ada Obi","unit":"C4"},"max_uses":2}`), http.StatusCreated)
 	digits := body["code"].(string)

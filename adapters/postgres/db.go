@@ -62,6 +62,17 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return db, nil
 }
 
+// Migrate applies pending migrations to the database at url and
+// disconnects: for a deployment step that migrates before the servers
+// start (they would migrate at Open anyway, one at a time).
+func Migrate(ctx context.Context, url string) error {
+	db, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}
+
 // New returns the stores over a pool the caller made (and closes), after
 // applying pending migrations through it.
 func New(ctx context.Context, pool *pgxpool.Pool) (*DB, error) {

@@ -12,15 +12,7 @@ import (
 
 // TestMain migrates a template database once; each test's database is a
 // copy of it.
-func TestMain(m *testing.M) {
-	os.Exit(pgtest.Main(m, func(ctx context.Context, url string) error {
-		db, err := postgres.Open(ctx, url)
-		if err == nil {
-			db.Close()
-		}
-		return err
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, postgres.Migrate)) }
 
 // database is an open DB with the URL a second instance connects to.
 type database struct {
