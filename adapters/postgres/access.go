@@ -21,21 +21,6 @@ import (
 
 type accessStore DB
 
-// Classes of the two-key advisory locks (pg_advisory_xact_lock(class,
-// hashtext(name))), whose key space is apart from the one-key locks'.
-const (
-	lockCodeDigits int32 = iota + 1 // a tenant's code digits: CreateCode
-	lockSite                        // a tenant's site: the failure count of validation
-)
-
-// lockName takes the transaction-scoped advisory lock of class on name.
-// Two names with one 32-bit hash share a lock: that costs waiting, never
-// correctness.
-func lockName(ctx context.Context, tx pgx.Tx, class int32, name string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, class, name)
-	return err
-}
-
 // CodeKey inserts a fresh key unless there is one (ON CONFLICT DO NOTHING,
 // which waits for a concurrent insert to commit), then reads the one
 // stored: every instance gets the first key ever committed.

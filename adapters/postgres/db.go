@@ -34,6 +34,22 @@ const (
 	lockPublish int64 = 0x5345_5459_0000_0002
 )
 
+// Classes of the two-key advisory locks (pg_advisory_xact_lock(class,
+// hashtext(name))), whose key space is apart from the one-key locks'.
+const (
+	lockCodeDigits int32 = 0x5345_5401 + iota // a tenant's code digits: CreateCode
+	lockSite                                  // a tenant's site: the failure count of validation
+	lockNamed                                 // DB.Exclusive's session locks
+)
+
+// lockName takes the transaction-scoped advisory lock of class on name.
+// Two names with one 32-bit hash share a lock: that costs waiting, never
+// correctness.
+func lockName(ctx context.Context, tx pgx.Tx, class int32, name string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, class, name)
+	return err
+}
+
 // DB is a Sety database on PostgreSQL. It implements sety.Stores; any
 // number of DBs, in any number of processes, may share one database.
 type DB struct {
@@ -89,6 +105,27 @@ func (db *DB) Close() error {
 		db.pool.Close()
 	}
 	return nil
+}
+
+// Exclusive runs fn while holding a session advisory lock named name,
+// which every DB over the database takes for that name: one instance at a
+// time runs fn. (The example server bootstraps an empty database under it,
+// so servers started together create one organization.)
+func (db *DB) Exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, lockNamed, name); err != nil {
+		return translate(err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext($2))`, lockNamed, name); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx)) // ends the session, and the lock with it
+		}
+	}()
+	return fn(ctx)
 }
 
 // Pool returns the connection pool, for a host that wants to run its own
