@@ -30,7 +30,14 @@ func ExampleNew() {
 	ctx := context.Background()
 	org, _ := s.Auth.CreateOrganization(ctx, "Acme Rides", auth.Growth)
 	tenant := auth.Tenant{OrgID: org.ID, Env: auth.Live}
+	// One responder on duty, a kilometre north of the incident to come.
+	if _, err := s.Incidents.UpsertResponder(ctx, tenant, "rsp_0000000000000007", incident.ResponderInput{
+		Name: "Unit 7", Location: geo.NewPoint(6.4281+1000/111195.0, 3.4219),
+	}); err != nil {
+		panic(err)
+	}
 
+	// The create dispatches at once: the nearest responder is assigned.
 	inc, _, err := s.Incidents.Create(ctx, tenant, incident.CreateIncidentRequest{
 		Category:       incident.Vehicle,
 		IdempotencyKey: "trip_7f3k92lq",
@@ -46,6 +53,8 @@ func ExampleNew() {
 	}
 	// Output:
 	// 2026-03-10T14:22:05.412Z created Incident received
+	// 2026-03-10T14:22:05.412Z dispatching Finding the nearest available responder
+	// 2026-03-10T14:22:05.412Z assigned Unit 7 assigned, 1.0 km away, ETA 2m0s
 	// 2026-03-10T14:23:05.412Z cancelled Incident cancelled: rider is safe
 }
 

@@ -27,6 +27,9 @@ func readSpecExample(t *testing.T, name string) string {
 }
 
 // The docs' own create request gets exactly the contract's response shape.
+// Sety dispatches at once: the incident comes back as the create committed
+// it, here queued in dispatching (no responder in the pool), where the
+// docs' example shows the instant before.
 func TestCreateIncidentMatchesTheContract(t *testing.T) {
 	testCreateIncidentMatchesTheContract(t, newMemoryHarness(t))
 }
@@ -45,7 +48,7 @@ func testCreateIncidentMatchesTheContract(t *testing.T, h *harness) {
 	    "idempotency_key": "trip_7f3k92lq",
 	    "category": "vehicle",
 	    "severity": "critical",
-	    "status": "created",
+	    "status": "dispatching",
 	    "subject": {"name": "Chidinma Eze", "phone": "+2348031234567", "email": null, "reference": "RIDER-30417", "metadata": {}},
 	    "title": "Vehicle emergency",
 	    "description": null,
@@ -53,7 +56,8 @@ func testCreateIncidentMatchesTheContract(t *testing.T, h *harness) {
 	    "resolution_outcome": null,
 	    "resolution_notes": null,
 	    "is_drill": false,
-	    "timeline": [{"status": "created", "event": "created", "message": "Incident received", "timestamp": "2026-03-10T14:22:05.412Z"}],
+	    "timeline": [{"status": "created", "event": "created", "message": "Incident received", "timestamp": "2026-03-10T14:22:05.412Z"},
+	                 {"status": "dispatching", "event": "dispatching", "message": "No responder is available within 50 km: waiting for one", "timestamp": "2026-03-10T14:22:05.412Z"}],
 	    "sla": {"assign_target_seconds": 60, "arrive_target_seconds": 480, "assign_by": "2026-03-10T14:23:05.412Z", "arrive_by": "2026-03-10T14:30:05.412Z",
 	            "time_to_assign_seconds": null, "time_to_arrive_seconds": null, "state": "on_track"},
 	    "responder": null,
@@ -61,7 +65,8 @@ func testCreateIncidentMatchesTheContract(t *testing.T, h *harness) {
 	    "updated_at": "2026-03-10T14:22:05.412Z",
 	    "resolved_at": null,
 	    "cancelled_at": null,
-	    "cancel_reason_code": null
+	    "cancel_reason_code": null,
+	    "sequence": 2
 	  },
 	  "idempotent": false
 	}`
@@ -76,7 +81,7 @@ func testCreateIncidentMatchesTheContract(t *testing.T, h *harness) {
 	}
 	// Every field of the docs' example response is present, in the same
 	// order, beside the fields the contract adds.
-	ours := []string{"sla", "responder", "cancel_reason_code"}
+	ours := []string{"sla", "responder", "cancel_reason_code", "sequence"}
 	var docs struct{ Incident json.RawMessage }
 	_ = json.Unmarshal([]byte(readSpecExample(t, "create-incident.response.json")), &docs)
 	if keys(t, docs.Incident) != keys(t, mustRaw(t, rec.Body.Bytes(), "incident"), ours...) {
@@ -414,7 +419,7 @@ func testAddNote(t *testing.T, h *harness) {
 	body := wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/notes", h.live, `{"message":"Caller says the car is a grey Corolla 🚗"}`), http.StatusCreated)
 	timeline := body["incident"].(map[string]any)["timeline"].([]any)
 	last := timeline[len(timeline)-1].(map[string]any)
-	if len(timeline) != 2 || last["event"] != "note_added" || last["status"] != "created" ||
+	if len(timeline) != 3 || last["event"] != "note_added" || last["status"] != "dispatching" ||
 		last["message"] != "Caller says the car is a grey Corolla 🚗" || last["timestamp"] != "2026-03-10T14:22:06.412Z" {
 		t.Fatalf("timeline %v", timeline)
 	}
@@ -439,7 +444,7 @@ func testChangesWriteOutboxEvents(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{incident.TypeCreated, incident.TypeNoteAdded, incident.TypeCancelled}
+	want := []string{incident.TypeCreated, incident.TypeDispatching, incident.TypeNoteAdded, incident.TypeCancelled}
 	if len(events) != len(want) {
 		t.Fatalf("%d events, want %d", len(events), len(want))
 	}

@@ -3,6 +3,7 @@ package sety_test
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
 )
 
 func TestRateLimits(t *testing.T) {
@@ -31,14 +34,17 @@ func TestRateLimits(t *testing.T) {
 	live := h.key(org, auth.Live, auth.All)
 	test := h.key(org, auth.Test, auth.All)
 
+	// A sliding minute: the count goes down a minute after the oldest
+	// admitted request (t0, 14:22:05.412).
 	for i := range 60 {
 		rec := h.do(http.MethodGet, "/incidents", live, nil)
 		wantStatus(t, rec, http.StatusOK)
 		if rec.Header().Get("X-RateLimit-Limit") != "60" || rec.Header().Get("X-RateLimit-Remaining") != strconv.Itoa(59-i) ||
-			rec.Header().Get("X-RateLimit-Reset") != "2026-03-10T14:23:00.000Z" {
+			rec.Header().Get("X-RateLimit-Reset") != "2026-03-10T14:23:05.412Z" {
 			t.Fatalf("request %d headers %v", i, rec.Header())
 		}
 	}
+	h.clock.Advance(5 * time.Second)
 	rec := h.do(http.MethodGet, "/incidents", live, nil)
 	wantStatus(t, rec, http.StatusTooManyRequests, "60")
 	if rec.Header().Get("Retry-After") != "55" || rec.Header().Get("X-RateLimit-Remaining") != "0" {
@@ -50,7 +56,7 @@ func TestRateLimits(t *testing.T) {
 	if bad.Code != http.StatusUnauthorized || bad.Header().Get("X-RateLimit-Limit") != "" {
 		t.Fatalf("401 carries rate headers: %v", bad.Header())
 	}
-	// The next minute starts afresh.
+	// A minute after the burst, the window is empty again.
 	h.clock.Advance(55 * time.Second)
 	rec = h.do(http.MethodGet, "/incidents", live, nil)
 	wantStatus(t, rec, http.StatusOK)
@@ -125,4 +131,42 @@ func testAPIKeyManagement(t *testing.T, h *harness) {
 	}
 	wantStatus(t, h.do(http.MethodGet, "/incidents", secret, nil), http.StatusUnauthorized)
 	wantStatus(t, h.do(http.MethodDelete, "/api-keys/key_0000000000000000", admin, nil), http.StatusNotFound)
+}
+
+// Two servers over one SQLite file share one limit, and a burst across a
+// minute's edge is no double burst: on the starter plan at most 60
+// requests succeed in any 60 s, across both.
+func TestRateLimitSharedAcrossInstances(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sety.db")
+	clk := clock.NewFake(time.Date(2026, 3, 10, 14, 22, 59, 300e6, time.UTC))
+	var servers []*harness
+	var key string
+	for i := range 2 {
+		db, err := sqlite.Open(context.Background(), path, &sqlite.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s, err := sety.New(db, sety.WithClock(clk.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		handler, api := newHandler(s)
+		h := &harness{t: t, stores: db, sety: s, handler: handler, api: humatest.Wrap(t, api), clock: clk, logs: &syncBuffer{}}
+		if i == 0 {
+			org, _ := s.Auth.CreateOrganization(context.Background(), "Small", auth.Starter)
+			key = h.key(org, auth.Live, auth.All)
+		}
+		servers = append(servers, h)
+	}
+	ok := 0
+	for i := range 160 { // 1.6 s across 14:23:00, alternating servers
+		if servers[i%2].do(http.MethodGet, "/incidents?limit=1", key, nil).Code == http.StatusOK {
+			ok++
+		}
+		clk.Advance(10 * time.Millisecond)
+	}
+	if ok != 60 {
+		t.Fatalf("%d requests succeeded across two servers and a minute's edge, want 60", ok)
+	}
 }

@@ -35,6 +35,9 @@ type Stores interface {
 	WebhookQueue() webhook.Queue
 	AccessStore() access.Store
 	ThreatSource() threat.Source
+	// EventLog is the committed outbox in commit order, which every
+	// instance's threat engine follows.
+	EventLog() outbox.Log
 	// Ping reports whether the storage answers, for the health check.
 	Ping(ctx context.Context) error
 }
@@ -52,6 +55,7 @@ type Sety struct {
 	Threat    *threat.Engine
 
 	stores      Stores
+	threat      *threatFollower
 	console     bool
 	ready       chan struct{}
 	now         clock.Func
@@ -61,20 +65,22 @@ type Sety struct {
 }
 
 type config struct {
-	now         clock.Func
-	newID       ids.Generator
-	log         *slog.Logger
-	basePath    string
-	healthAlias string
-	notifier    outbox.Notifier
-	dispatcher  incident.Dispatcher
-	sla         incident.SLAPolicy
-	simulation  incident.Simulation
-	console     bool
-	webhooks    webhook.Config
-	codeKey     []byte
-	lockout     access.Lockout
-	limiter     auth.RateLimiter
+	now           clock.Func
+	newID         ids.Generator
+	log           *slog.Logger
+	basePath      string
+	healthAlias   string
+	notifier      outbox.Notifier
+	dispatcher    incident.Dispatcher
+	dispatchRange incident.DispatchRange
+	sla           incident.SLAPolicy
+	simulation    incident.Simulation
+	console       bool
+	webhooks      webhook.Config
+	codeKey       []byte
+	lockout       access.Lockout
+	limiter       auth.RateLimiter
+	limiterSet    bool
 }
 
 // Option configures New.
@@ -105,6 +111,13 @@ func WithNotifier(n outbox.Notifier) Option { return func(c *config) { c.notifie
 // WithDispatcher replaces the built-in nearest-available dispatcher.
 func WithDispatcher(d incident.Dispatcher) Option { return func(c *config) { c.dispatcher = d } }
 
+// WithDispatchRange sets the farthest a responder is sent, per tenant and
+// category (default 50 km for every incident). A live incident with no
+// available responder in range waits in dispatching, its timeline saying so.
+func WithDispatchRange(r incident.DispatchRange) Option {
+	return func(c *config) { c.dispatchRange = r }
+}
+
 // WithSLAPolicy sets the assignment and arrival targets per severity.
 func WithSLAPolicy(p incident.SLAPolicy) Option { return func(c *config) { c.sla = p } }
 
@@ -128,20 +141,25 @@ func WithAccessCodeKey(key []byte) Option { return func(c *config) { c.codeKey =
 // WithAccessLockout sets the brute-force rule of code validation.
 func WithAccessLockout(l access.Lockout) Option { return func(c *config) { c.lockout = l } }
 
-// WithRateLimiter counts requests against the plans' limits with l (for
-// several servers, one over a shared store); nil turns limits off. Default:
-// an in-process auth.MemoryRateLimiter.
-func WithRateLimiter(l auth.RateLimiter) Option { return func(c *config) { c.limiter = l } }
+// WithRateLimiter counts requests against the plans' limits with l; nil
+// turns limits off. Default: the limit shared through the store when the
+// adapter offers one (SQLite, PostgreSQL: every instance over the database
+// enforces one limit), else an in-process limiter (memory).
+func WithRateLimiter(l auth.RateLimiter) Option {
+	return func(c *config) { c.limiter, c.limiterSet = l, true }
+}
 
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
 		return nil, errors.New("sety: stores are required")
 	}
-	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health",
-		limiter: auth.NewMemoryRateLimiter()}
+	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health"}
 	for _, o := range opts {
 		o(&c)
+	}
+	if !c.limiterSet {
+		c.limiter = defaultLimiter(stores)
 	}
 	if c.basePath == "/" {
 		c.basePath = ""
@@ -163,14 +181,15 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	}
 	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
-	notifiers := outbox.Notifiers{webhooks, threatFeed{engine}}
+	follower := newThreatFollower(engine, stores.EventLog())
+	notifiers := outbox.Notifiers{webhooks, follower}
 	if c.notifier != nil {
 		notifiers = append(notifiers, c.notifier)
 	}
 	return &Sety{
 		Incidents: incident.NewService(stores.IncidentStore(), incident.Config{
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
-			Dispatcher: c.dispatcher, SLA: c.sla, Simulation: c.simulation,
+			Dispatcher: c.dispatcher, DispatchRange: c.dispatchRange, SLA: c.sla, Simulation: c.simulation,
 		}),
 		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log}),
 		Webhooks: webhooks,
@@ -185,7 +204,16 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		healthAlias: c.healthAlias,
 		console:     c.console,
 		ready:       make(chan struct{}),
+		threat:      follower,
 	}, nil
+}
+
+// defaultLimiter shares the rate limit through the store when it can.
+func defaultLimiter(stores Stores) auth.RateLimiter {
+	if shared, ok := stores.(interface{ RateStore() auth.RateStore }); ok {
+		return auth.NewRateLimiter(shared.RateStore())
+	}
+	return auth.NewMemoryRateLimiter()
 }
 
 // BasePath returns the path the API is mounted under.
@@ -221,11 +249,12 @@ func (s *Sety) Register(api huma.API) {
 // outbox: a later Run catches up, from the store. It returns an error only
 // when the history cannot be loaded; call it once.
 func (s *Sety) Run(ctx context.Context) error {
-	if err := s.Threat.Load(ctx, s.stores.ThreatSource()); err != nil {
+	if err := s.threat.load(ctx, s.stores.ThreatSource()); err != nil {
 		return fmt.Errorf("sety: load threat intelligence: %w", err)
 	}
 	close(s.ready)
 	var wg sync.WaitGroup
+	wg.Go(func() { s.threat.run(ctx, s.log) })
 	wg.Go(func() { s.Webhooks.Run(ctx) })
 	wg.Go(func() { s.Auth.Run(ctx) })
 	wg.Go(func() { s.Incidents.Run(ctx) })
@@ -237,6 +266,19 @@ func (s *Sety) Run(ctx context.Context) error {
 // workers: a server that waits for it never answers threat queries from a
 // half-loaded engine.
 func (s *Sety) Ready() <-chan struct{} { return s.ready }
+
+// SyncThreat applies to the threat engine every committed incident event it
+// has not seen yet, from any instance sharing the store. Run does it
+// continuously (at once for this process's commits, every second for
+// others'); tests call it to see a change without running the workers.
+func (s *Sety) SyncThreat(ctx context.Context) error {
+	for {
+		more, err := s.threat.catchUp(ctx)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
 
 // RouteErrors answers requests no route of mux matched with a JSON 404, or a
 // 405 when the path exists under another method. Mount it at the catch-all

@@ -3,42 +3,99 @@ package sety
 import (
 	"context"
 	"encoding/json"
-	"strings"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/loop"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/threat"
 )
 
-// threatFeed keeps the threat engine current from committed incident
-// events. It is where incidents are translated into threat reports, so the
-// threat package depends on no domain: a live incident counts from its
-// creation and stops counting when it turns out not to be a threat (a false
-// alarm), by the one rule incident.CountsAsThreat.
-type threatFeed struct{ engine *threat.Engine }
+// threatFollower keeps the threat engine current from the committed outbox.
+// It follows the live incident events of every instance sharing the store,
+// in commit order, from the checkpoint the engine was loaded at — so an
+// incident committed anywhere counts everywhere within a poll, and a
+// restart rebuilds the same engine from the store. It is also where
+// incidents are translated into threat reports, so the threat package
+// depends on no domain: a live incident counts from its creation and stops
+// counting when it turns out to be no threat, by the one rule
+// incident.CountsAsThreat.
+type threatFollower struct {
+	engine *threat.Engine
+	log    outbox.Log
+	wake   chan struct{}
 
-func (f threatFeed) Notify(_ context.Context, events []outbox.Event) {
+	mu  sync.Mutex // one catch-up at a time; guards pos
+	pos int64      // the position of the last event applied
+}
+
+// followBatch is how many events one catch-up reads at most.
+const followBatch = 500
+
+var threatEvents = outbox.Filter{Environment: string(auth.Live), TypePrefix: "incident."}
+
+func newThreatFollower(engine *threat.Engine, log outbox.Log) *threatFollower {
+	return &threatFollower{engine: engine, log: log, wake: make(chan struct{}, 1)}
+}
+
+// load fills the engine from the store and sets where following starts.
+func (f *threatFollower) load(ctx context.Context, src threat.Source) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	checkpoint, err := f.engine.Load(ctx, src)
+	f.pos = checkpoint
+	return err
+}
+
+// catchUp applies the next events after the last one applied and reports
+// whether there may be more.
+func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	events, err := f.log.EventsAfter(ctx, f.pos, threatEvents, followBatch)
+	if err != nil {
+		return false, err
+	}
 	for _, ev := range events {
-		if !strings.HasPrefix(ev.Type, "incident.") {
-			continue
+		f.apply(ev)
+		f.pos = ev.Position
+	}
+	return len(events) == followBatch, nil
+}
+
+func (f *threatFollower) apply(ev outbox.Event) {
+	inc, ok := decodeIncident(ev)
+	if !ok {
+		return
+	}
+	switch ev.Type {
+	case incident.TypeCreated:
+		if inc.CountsAsThreat() {
+			f.engine.Add(threatReport(inc))
 		}
-		inc, ok := decodeIncident(ev)
-		if !ok {
-			continue
+	case incident.TypeCancelled, incident.TypeResolved:
+		// It counted from its creation if it was live and no drill; the
+		// outcome may now say it was no threat after all.
+		if !inc.IsDrill && !inc.CountsAsThreat() {
+			f.engine.Remove(threatReport(inc))
 		}
-		switch ev.Type {
-		case incident.TypeCreated:
-			if inc.CountsAsThreat() {
-				f.engine.Add(threatReport(inc))
-			}
-		case incident.TypeCancelled, incident.TypeResolved:
-			// It counted from its creation if it was live and no drill; the
-			// outcome may now say it was no threat after all.
-			if inc.Environment == auth.Live && !inc.IsDrill && !inc.CountsAsThreat() {
-				f.engine.Remove(threatReport(inc))
-			}
-		}
+	}
+}
+
+// run follows the outbox until ctx ends: at once when this process commits
+// events (Notify), and every second for other processes' commits.
+func (f *threatFollower) run(ctx context.Context, log *slog.Logger) {
+	loop.Run(ctx, loop.Loop{Name: "threat intelligence feed", Every: time.Second, Wake: f.wake, Log: log}, f.catchUp)
+}
+
+// Notify wakes the follower: this process committed events.
+func (f *threatFollower) Notify(context.Context, []outbox.Event) {
+	select {
+	case f.wake <- struct{}{}:
+	default:
 	}
 }
 

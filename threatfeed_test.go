@@ -2,15 +2,18 @@ package sety_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/threat"
 )
 
 // The threat engine follows committed events: a live incident counts; a
@@ -33,6 +36,9 @@ func TestThreatFollowsEvents(t *testing.T) {
 	if _, _, err := s.Incidents.Create(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Test}, req0); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SyncThreat(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if n := s.Threat.Len(); n != 1 {
 		t.Fatalf("engine holds %d after a live and a test incident, want 1", n)
 	}
@@ -49,6 +55,9 @@ func TestThreatFollowsEvents(t *testing.T) {
 	}
 	cancel(incident.CancelIncidentRequest{Reason: "False alarm: pocket dial"})
 	cancel(incident.CancelIncidentRequest{ReasonCode: incident.CancelResolvedElsewhere})
+	if err := s.SyncThreat(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if n := s.Threat.Len(); n != 3 {
 		t.Fatalf("engine holds %d, want 3: a cancel without a no-threat code still counts", n)
 	}
@@ -56,7 +65,77 @@ func TestThreatFollowsEvents(t *testing.T) {
 	if _, err := s.Incidents.Cancel(ctx, live, inc.ID, incident.CancelIncidentRequest{ReasonCode: incident.CancelFalseAlarm}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SyncThreat(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if n := s.Threat.Len(); n != 2 {
 		t.Fatalf("engine holds %d, want 2: a false alarm and a duplicate do not count", n)
 	}
+}
+
+// Two instances over one SQLite file: incidents committed through A move
+// B's safety score as soon as B follows the outbox, and a restarted
+// instance rebuilds the same engine from the store.
+func TestThreatIsSharedAcrossInstances(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sety.db")
+	clk := clock.NewFake(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	open := func() *sety.Sety {
+		db, err := sqlite.Open(context.Background(), path, &sqlite.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s, err := sety.New(db, sety.WithClock(clk.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ctx := context.Background()
+	a, b := open(), open()
+	org, _ := a.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
+	place := geo.NewPoint(6.4281, 3.4219)
+	score := func(s *sety.Sety) int {
+		sc, err := s.Threat.Score(threat.ScoreQuery{Location: place})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc.Score
+	}
+	if score(b) != 100 {
+		t.Fatal("an empty store scores below 100")
+	}
+	for i := range 40 {
+		p := geo.NewPoint(place.Lat()+float64(i%5)*0.0005, place.Lng()+float64(i/5)*0.0005)
+		if _, _, err := a.Incidents.Create(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Live},
+			incident.CreateIncidentRequest{Category: incident.SOS, Location: incident.Location{Coordinates: p}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.SyncThreat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b.Threat.Len() != 40 || score(b) >= 100 {
+		t.Fatalf("B after A's 40 incidents: %d held, score %d", b.Threat.Len(), score(b))
+	}
+	// A restart loads the same from the store, and following from its
+	// checkpoint repeats nothing.
+	c := open()
+	go func() { _ = c.Run(ctxCancelled(t)) }()
+	<-c.Ready()
+	if err := c.SyncThreat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.Threat.Refresh() // scores rank against a reference rebuilt every 10 min: compare on fresh ones
+	c.Threat.Refresh()
+	if c.Threat.Len() != 40 || score(c) != score(b) {
+		t.Fatalf("restarted instance: %d held, score %d, want 40 and %d", c.Threat.Len(), score(c), score(b))
+	}
+}
+
+// ctxCancelled is a context cancelled when the test ends.
+func ctxCancelled(t *testing.T) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx
 }

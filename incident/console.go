@@ -25,8 +25,6 @@ type UpdateStatusRequest struct {
 	Notes   string  `json:"notes,omitempty" maxLength:"5000" doc:"Resolution notes, for resolved."`
 }
 
-var outcomes = []Outcome{Handled, FalseAlarm, Referred, UnableToLocate, OtherOutcome}
-
 // SetStatus advances an incident as its responder reports. responding and
 // on_scene need an assigned responder; resolved may come from any active
 // status and stands the responder down.
@@ -34,7 +32,7 @@ func (s *Service) SetStatus(ctx context.Context, tenant auth.Tenant, id string, 
 	if req.Status != Responding && req.Status != OnScene && req.Status != Resolved {
 		return nil, setyerr.Invalidf("status", "must be responding, on_scene or resolved")
 	}
-	if req.Outcome != "" && (req.Status != Resolved || !slices.Contains(outcomes, req.Outcome)) {
+	if req.Outcome != "" && (req.Status != Resolved || !slices.Contains(Outcomes, req.Outcome)) {
 		return nil, setyerr.Invalidf("outcome", "must be one of handled, false_alarm, referred, unable_to_locate, other, and only with status resolved")
 	}
 	if err := checkText("message", req.Message, 1000); err != nil {
@@ -139,11 +137,11 @@ func (s *Service) UpsertResponder(ctx context.Context, tenant auth.Tenant, id st
 		return nil, err
 	}
 	if r.Status == Available && tenant.Env == auth.Live {
-		if err := s.retryQueue(ctx, tenant); err != nil {
-			s.log.ErrorContext(ctx, "retry dispatch queue", "error", err)
+		if err := s.offer(ctx, tenant, r); err != nil {
+			s.log.ErrorContext(ctx, "offer a responder to the queue", "error", err)
 		}
 		// The queue may have taken this responder: show its current state.
-		if list, _, err := s.responders.ListResponders(ctx, tenant, ResponderFilter{Limit: 1, Offset: 0, ID: id}); err == nil && len(list) == 1 {
+		if list, _, err := s.responders.ListResponders(ctx, tenant, ResponderFilter{Limit: 1, ID: id}); err == nil && len(list) == 1 {
 			r = list[0]
 		}
 	}

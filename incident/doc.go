@@ -13,26 +13,36 @@
 // .resolved, .cancelled, .note_added, .sla_breached) in one transaction,
 // with a sequence that increases by one per incident.
 //
-// # The engine
-//
-// [Service.Tick] does what is due without a request: it moves new live
-// incidents to dispatching and asks the [Dispatcher] for a responder, retries
-// queued incidents, walks drills through the [Simulation] and records SLA
-// breaches. When it must next look at an incident is stored with it
-// (Tracking.DueAt), so the engine has no timers to lose: any process may run
-// it ([Service.Run]), a restarted one continues where the last one stopped,
-// and tests call Tick after moving a fake clock.
-//
 // # Dispatch
+//
+// Dispatch follows the work, never the length of the queue. A new live
+// incident is dispatched in the transaction that creates it: it enters
+// dispatching and, when the [Dispatcher] ranks an available responder within
+// the dispatch range ([DispatchRange], default 50 km, per tenant and
+// category), it is assigned and the responder claimed in that same
+// transaction — so two incidents never get one responder, and a new SOS is
+// never queued behind anything. With nobody in range it waits in
+// dispatching, its timeline saying why (nobody available, or the nearest
+// one too far). A responder that becomes available (put on duty, moved, or
+// stood down by a cancel or a resolve) is offered at once to the queued
+// incidents within its reach, most severe first, then oldest
+// ([Store.QueuedNear] reads only the incidents near it). [Service.Sweep], a
+// slow safety net (every minute), offers each tenant's available responders
+// to its queue in bounded batches, for offers a crash interrupted.
 //
 // The built-in [NearestDispatcher] ranks the tenant's available responders
 // by great-circle distance (ties: the one idle longest) with an ETA at
 // 30 km/h, using the store's spatial index ([ResponderStore.NearestAvailable]).
-// The assignment claims the responder in the incident's transaction, so two
-// incidents never get one responder. With nobody free the incident waits in
-// dispatching and is retried every 10 s and whenever a responder becomes
-// available, most severe first, then oldest. Cancelling or resolving stands
-// the responder down.
+//
+// # The engine
+//
+// [Service.Tick] does what is due without a request: it walks drills
+// through the [Simulation] and records SLA breaches. When it must next look
+// at an incident is stored with it (Tracking.DueAt: a drill's next step, an
+// SLA deadline), so a queued incident costs nothing until one of its
+// deadlines, the engine has no timers to lose, any process may run it
+// ([Service.Run]), a restarted one continues where the last one stopped, and
+// tests call Tick after moving a fake clock.
 //
 // # SLA clocks
 //

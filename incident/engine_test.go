@@ -149,13 +149,10 @@ func TestLiveIncidentWalksEveryTransition(t *testing.T) {
 	w := newWorld(t)
 	far := w.responder(1, 5)
 	near := w.responder(2, 1)
-	inc := w.create(live, incident.Critical, here)
-	if inc.Status != incident.Created || inc.SLA == nil || inc.SLA.State != incident.SLAOnTrack || inc.SLA.AssignTargetSeconds != 60 {
+	inc := w.create(live, incident.Critical, here) // dispatched in the create
+	if inc.SLA == nil || inc.SLA.State != incident.SLAOnTrack || inc.SLA.AssignTargetSeconds != 60 {
 		t.Fatalf("new incident: %s %+v", inc.Status, inc.SLA)
 	}
-
-	w.tick(0) // the engine dispatches at once
-	inc = w.get(live, inc.ID)
 	if inc.Status != incident.Assigned || inc.Responder == nil || inc.Responder.ResponderID != near {
 		t.Fatalf("after dispatch: %s, responder %+v; want %s assigned", inc.Status, inc.Responder, near)
 	}
@@ -335,21 +332,26 @@ func TestQueueingPriorityAndCancelFreesResponder(t *testing.T) {
 	if r := w.responderState(r1); *r.IncidentID != low.ID {
 		t.Fatalf("r1 now on %v", r.IncidentID)
 	}
-	// The queue is also retried by the engine on its own schedule.
-	w3 := newWorld(t)
-	queued := w3.create(live, incident.Medium, here)
-	w3.tick(0)
-	w3.st.ResponderStore().UpdateResponder(w3.ctx, live, "rsp_0000000000000009", func(r *incident.Responder, _ bool) error {
-		r.Name, r.Location, r.Status, r.UpdatedAt = "Side door", here, incident.Available, clock.At(w3.clk.Now())
+}
+
+// A queued incident is not polled: only a responder becoming available, or
+// the safety-net sweep, assigns it.
+func TestQueueIsSweptNotPolled(t *testing.T) {
+	w := newWorld(t)
+	queued := w.create(live, incident.Medium, here)
+	w.st.ResponderStore().UpdateResponder(w.ctx, live, "rsp_0000000000000009", func(r *incident.Responder, _ bool) error {
+		r.Name, r.Location, r.Status, r.UpdatedAt = "Side door", here, incident.Available, clock.At(w.clk.Now())
 		return nil
-	}) // added behind the service's back, as another process would
-	w3.tick(5 * time.Second)
-	if w3.get(live, queued.ID).Status != incident.Dispatching {
-		t.Fatal("retried before the retry interval")
+	}) // added behind the service's back, as a crashed process might leave it
+	w.tick(30 * time.Second)
+	if w.get(live, queued.ID).Status != incident.Dispatching {
+		t.Fatal("the engine polled the queue")
 	}
-	w3.tick(5 * time.Second)
-	if w3.get(live, queued.ID).Status != incident.Assigned {
-		t.Fatal("queue not retried after 10 s")
+	if err := w.svc.Sweep(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.get(live, queued.ID); got.Status != incident.Assigned || got.Responder.ResponderID != "rsp_0000000000000009" {
+		t.Fatalf("after the sweep: %s %+v", got.Status, got.Responder)
 	}
 }
 

@@ -146,10 +146,10 @@ type Incident struct {
 	ResolvedAt        clock.Time              `json:"resolved_at" nullable:"true"`
 	CancelledAt       clock.Time              `json:"cancelled_at" nullable:"true"`
 	CancelReasonCode  *CancelReason           `json:"cancel_reason_code" nullable:"true" doc:"The reason_code the incident was cancelled with; null otherwise."`
+	Sequence          int64                   `json:"sequence" example:"2" doc:"The sequence of the incident's latest event: orders this state against webhook and stream events (higher is newer)."`
 
 	OrgID       string           `json:"-"`
 	Environment auth.Environment `json:"-"`
-	Sequence    int64            `json:"-"` // sequence of the newest outbox event of this incident
 	Tracking    Tracking         `json:"-"`
 }
 
@@ -160,7 +160,6 @@ type Tracking struct {
 	AssignBreached bool      `json:"assign_breached,omitempty"` // the assignment breach is recorded
 	ArriveBreached bool      `json:"arrive_breached,omitempty"` // the arrival breach is recorded
 	Simulated      bool      `json:"simulated,omitempty"`       // a drill walked by the sandbox simulator
-	RetryAt        time.Time `json:"retry_at,omitzero"`         // a queued incident's next dispatch attempt
 	DueAt          time.Time `json:"due_at,omitzero"`           // when the engine must next look at it; zero: never
 }
 

@@ -38,31 +38,36 @@ type Config struct {
 	Dispatcher Dispatcher
 	SLA        SLAPolicy
 	Simulation Simulation
-	// QueueRetry is how often an incident with no free responder is tried
-	// again; a responder becoming available retries at once as well.
-	QueueRetry time.Duration
+	// DispatchRange is the farthest a responder is sent, per tenant and
+	// category. Default: DefaultDispatchRange (50 km) for all.
+	DispatchRange DispatchRange
+	// SweepEvery is how often the dispatch queue's safety net runs.
+	// Default 1 minute.
+	SweepEvery time.Duration
 }
 
 // Service runs the incident lifecycle for every tenant of one store.
 type Service struct {
-	store      Store
-	responders ResponderStore
-	now        clock.Func
-	newID      ids.Generator
-	notifier   outbox.Notifier
-	log        *slog.Logger
-	dispatcher Dispatcher
-	sla        SLAPolicy
-	sim        Simulation
-	queueRetry time.Duration
-	wake       chan struct{}
+	store         Store
+	responders    ResponderStore
+	now           clock.Func
+	newID         ids.Generator
+	notifier      outbox.Notifier
+	log           *slog.Logger
+	dispatcher    Dispatcher
+	sla           SLAPolicy
+	sim           Simulation
+	dispatchRange DispatchRange
+	sweepEvery    time.Duration
+	wake          chan struct{}
 }
 
 // NewService returns a Service over store.
 func NewService(store Store, cfg Config) *Service {
 	s := &Service{
 		store: store, responders: cfg.Responders, now: cfg.Now, newID: cfg.NewID, notifier: cfg.Notifier,
-		log: cfg.Logger, dispatcher: cfg.Dispatcher, sla: cfg.SLA, sim: cfg.Simulation, queueRetry: cfg.QueueRetry,
+		log: cfg.Logger, dispatcher: cfg.Dispatcher, sla: cfg.SLA, sim: cfg.Simulation,
+		dispatchRange: cfg.DispatchRange, sweepEvery: cfg.SweepEvery,
 		wake: make(chan struct{}, 1),
 	}
 	if s.now == nil {
@@ -81,17 +86,22 @@ func NewService(store Store, cfg Config) *Service {
 		s.sla = DefaultSLAPolicy()
 	}
 	s.sim = s.sim.withDefaults()
-	if s.queueRetry <= 0 {
-		s.queueRetry = 10 * time.Second
+	if s.dispatchRange == nil {
+		s.dispatchRange = func(auth.Tenant, Category) float64 { return DefaultDispatchRange }
+	}
+	if s.sweepEvery <= 0 {
+		s.sweepEvery = time.Minute
 	}
 	return s
 }
 
 // Create reports a new incident for tenant. If req carries an idempotency
 // key the tenant already used, it returns the existing incident with
-// created=false and ignores the rest of req. Incidents of the test
-// environment are always drills. The engine (Tick) takes it from there:
-// live incidents to the dispatcher, drills to the sandbox simulator.
+// created=false and ignores the rest of req. A live incident is dispatched
+// at once, in the same transaction: it comes back assigned, or queued in
+// dispatching with a timeline entry saying why. Incidents of the test
+// environment are always drills, which the sandbox simulator (run by the
+// engine) walks through the lifecycle.
 func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateIncidentRequest) (inc *Incident, created bool, err error) {
 	if err := req.validate(); err != nil {
 		return nil, false, err
@@ -136,13 +146,22 @@ func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateInci
 	}
 	inc.SLA = newSLA(stamp, s.sla[inc.Severity])
 	inc.Tracking.Simulated = inc.IsDrill
+	if !inc.IsDrill {
+		inc, created, err = s.createDispatched(ctx, inc)
+		if err != nil {
+			return nil, false, err
+		}
+		inc.refreshSLA(s.now())
+		return inc, created, nil
+	}
+	// A drill waits for the sandbox simulator's first step.
 	inc.Tracking.DueAt = s.nextDue(inc)
 	inc.refreshSLA(stamp)
 	ev, err := s.event(TypeCreated, inc)
 	if err != nil {
 		return nil, false, err
 	}
-	stored, created, err := s.store.CreateIncident(ctx, inc, ev)
+	stored, created, err := s.store.CreateIncident(ctx, inc, Effects{Events: []outbox.Event{ev}})
 	if err != nil {
 		return nil, false, err
 	}

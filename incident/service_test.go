@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +70,17 @@ func TestCreateDefaults(t *testing.T) {
 			t.Errorf("%s/%s: created=%v severity=%s title=%q drill=%v, want %s %q %v",
 				tt.category, tt.severity, created, inc.Severity, inc.Title, inc.IsDrill, tt.wantSev, tt.wantTitle, tt.wantDrill)
 		}
-		if inc.Status != incident.Created || len(inc.Timeline) != 1 || inc.Timeline[0].Event != incident.EventCreated {
+		// A live incident is dispatched in its create (with no pool, it is
+		// queued); a drill waits for the simulator.
+		wantStatus, wantEvents := incident.Dispatching, []incident.EventName{incident.EventCreated, incident.EventDispatching}
+		if tt.wantDrill {
+			wantStatus, wantEvents = incident.Created, []incident.EventName{incident.EventCreated}
+		}
+		var events []incident.EventName
+		for _, e := range inc.Timeline {
+			events = append(events, e.Event)
+		}
+		if inc.Status != wantStatus || !slices.Equal(events, wantEvents) {
 			t.Errorf("new incident: status %s timeline %+v", inc.Status, inc.Timeline)
 		}
 		if want := start.Truncate(time.Millisecond); !inc.CreatedAt.Equal(want) || !inc.UpdatedAt.Equal(want) {
@@ -152,16 +163,17 @@ func TestCreateNotifiesOnlyAfterANewCommit(t *testing.T) {
 	ctx := context.Background()
 	req := incident.CreateIncidentRequest{Category: incident.SOS, Location: lagos(), IdempotencyKey: "trip_1"}
 
-	var written outbox.Event
+	var written []outbox.Event
 	gomock.InOrder(
 		store.EXPECT().CreateIncident(ctx, gomock.Any(), gomock.Any()).DoAndReturn(
-			func(_ context.Context, inc *incident.Incident, ev outbox.Event) (*incident.Incident, bool, error) {
-				written = ev
+			func(_ context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
+				written = effects.Events
 				return inc, true, nil
 			}),
 		notifier.EXPECT().Notify(ctx, gomock.Any()).Do(func(_ context.Context, events []outbox.Event) {
-			if len(events) != 1 || events[0].ID != written.ID || events[0].Type != incident.TypeCreated || events[0].Sequence != 1 {
-				t.Errorf("notified %+v, want the written created event", events)
+			if len(events) != 2 || events[0].ID != written[0].ID || events[0].Type != incident.TypeCreated || events[0].Sequence != 1 ||
+				events[1].Type != incident.TypeDispatching || events[1].Sequence != 2 {
+				t.Errorf("notified %+v, want the written created and dispatching events", events)
 			}
 		}),
 		// The replay: the store finds the key; nothing new was committed.
@@ -212,8 +224,9 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("malformed id: %v, want NotFound", err)
 	}
 	events, _ := store.OutboxReader().PendingEvents(ctx, 10)
-	if len(events) != 2 || events[1].Type != incident.TypeCancelled || events[1].Sequence != 2 || events[1].SubjectID != inc.ID {
-		t.Fatalf("events %+v, want created then cancelled with sequence 2", events)
+	if types := typesOf(events); !slices.Equal(types, []string{incident.TypeCreated, incident.TypeDispatching, incident.TypeCancelled}) ||
+		events[2].Sequence != 3 || events[2].SubjectID != inc.ID {
+		t.Fatalf("events %v, want created, dispatching, then cancelled with sequence 3", types)
 	}
 }
 
@@ -231,7 +244,7 @@ func TestAddNoteInAnyStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := got.Timeline[len(got.Timeline)-1]
-	if last.Event != incident.EventNoteAdded || last.Message != "Family called back: all fine" || last.Status != incident.Cancelled || len(got.Timeline) != 3 {
+	if last.Event != incident.EventNoteAdded || last.Message != "Family called back: all fine" || last.Status != incident.Cancelled || len(got.Timeline) != 4 {
 		t.Fatalf("timeline %+v", got.Timeline)
 	}
 	for _, bad := range []string{"", "   ", strings.Repeat("x", 2001)} {
@@ -240,8 +253,8 @@ func TestAddNoteInAnyStatus(t *testing.T) {
 		}
 	}
 	events, _ := store.OutboxReader().PendingEvents(ctx, 10)
-	if len(events) != 3 || events[2].Type != incident.TypeNoteAdded || events[2].Sequence != 3 {
-		t.Fatalf("events %+v", events)
+	if types := typesOf(events); len(events) != 4 || events[3].Type != incident.TypeNoteAdded || events[3].Sequence != 4 {
+		t.Fatalf("events %v", types)
 	}
 }
 
@@ -252,4 +265,13 @@ func TestListValidatesPaging(t *testing.T) {
 			t.Errorf("List(%+v) = %v, want Invalid", f, err)
 		}
 	}
+}
+
+// typesOf lists the types of events, in order.
+func typesOf(events []outbox.Event) []string {
+	out := make([]string, len(events))
+	for i, ev := range events {
+		out[i] = ev.Type
+	}
+	return out
 }

@@ -17,11 +17,15 @@ import (
 // does not exist or belongs to another tenant, and must hand out copies:
 // changing a returned incident never changes what is stored.
 type Store interface {
-	// CreateIncident inserts inc and event atomically and returns inc with
-	// created=true. If inc has an idempotency key that the tenant already
-	// used, it writes nothing and returns the existing incident with
-	// created=false; among concurrent creates with one key exactly one wins.
-	CreateIncident(ctx context.Context, inc *Incident, event outbox.Event) (stored *Incident, created bool, err error)
+	// CreateIncident inserts inc and carries out effects (its events, and
+	// the claim of the responder it was assigned at once, if any)
+	// atomically, and returns inc with created=true. If inc has an
+	// idempotency key that the tenant already used, it writes nothing and
+	// returns the existing incident with created=false; among concurrent
+	// creates with one key exactly one wins. A claimed responder that is not
+	// available fails the create with ErrResponderUnavailable, writing
+	// nothing.
+	CreateIncident(ctx context.Context, inc *Incident, effects Effects) (stored *Incident, created bool, err error)
 
 	// GetIncident returns the tenant's incident id, or NotFound.
 	GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*Incident, error)
@@ -42,10 +46,16 @@ type Store interface {
 	// Tracking.DueAt is set and not after now, earliest due first.
 	DueIncidents(ctx context.Context, now time.Time, limit int) ([]*Incident, error)
 
-	// QueuedIncidents returns up to limit of the tenant's live (not drill)
-	// incidents waiting in dispatching for a responder: most severe first,
-	// then oldest.
-	QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*Incident, error)
+	// QueuedNear returns up to limit of the tenant's live (not drill)
+	// incidents waiting in dispatching for a responder whose location is
+	// within radiusM metres of at (great-circle distance): most severe
+	// first, then oldest, then by id. Its cost follows the incidents near
+	// at, not the length of the queue.
+	QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*Incident, error)
+
+	// QueuedTenants returns up to limit tenants that have live incidents
+	// waiting in dispatching, for the dispatcher's safety-net sweep.
+	QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error)
 
 	// IncidentAnalytics aggregates the tenant's incidents created in
 	// [from, to] without handing every row to the caller. It fills every

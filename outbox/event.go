@@ -1,10 +1,11 @@
 package outbox
 
-//go:generate go tool mockgen -source=event.go -destination=../adapters/mock/notifier.go -package=mock -mock_names=Reader=OutboxReader,Notifier=Notifier
+//go:generate go tool mockgen -source=event.go -destination=../adapters/mock/notifier.go -package=mock -mock_names=Reader=OutboxReader,Log=OutboxLog,Notifier=Notifier
 
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,37 @@ type Event struct {
 	Sequence    int64           // increases by one per subject, starting at 1
 	Data        json.RawMessage // the payload's "data" object, a snapshot taken at commit
 	CreatedAt   time.Time
+	// Position is the event's place in the store's commit order, set by the
+	// store (0 before): a later commit has a higher position. It is the
+	// live event stream's event id, and what a reader that follows the
+	// outbox resumes from.
+	Position int64
+}
+
+// Log is the committed outbox in commit order, for the readers that follow
+// it in every instance: the threat engine, and the live event stream.
+type Log interface {
+	// EventsAfter returns up to limit committed events whose position is
+	// greater than after and that match f, in position order, with their
+	// Position set. An event committed later never gets a lower position
+	// than one already returned, so a reader that resumes after the last
+	// position it saw misses nothing and sees nothing twice.
+	EventsAfter(ctx context.Context, after int64, f Filter, limit int) ([]Event, error)
+	// Head returns the position of the newest committed event, 0 when none.
+	Head(ctx context.Context) (int64, error)
+}
+
+// Filter selects events of the Log. A zero field matches everything.
+type Filter struct {
+	OrgID       string
+	Environment string
+	TypePrefix  string // "incident." for incident events
+}
+
+// Match reports whether ev passes f.
+func (f Filter) Match(ev Event) bool {
+	return (f.OrgID == "" || ev.OrgID == f.OrgID) && (f.Environment == "" || ev.Environment == f.Environment) &&
+		strings.HasPrefix(ev.Type, f.TypePrefix)
 }
 
 // Reader lists committed events that have not been published yet, oldest

@@ -64,8 +64,9 @@ func NewEngine(cfg Config) *Engine {
 	return &Engine{cfg: cfg, g: newGrid(cfg.CellM), now: cfg.Now, log: cfg.Logger, cell: map[cellKey]*cell{}}
 }
 
-// Load adds every report src has for the last MaxAge.
-func (e *Engine) Load(ctx context.Context, src Source) error {
+// Load adds every report src has for the last MaxAge. It returns the
+// source's checkpoint: where following later changes starts.
+func (e *Engine) Load(ctx context.Context, src Source) (checkpoint int64, err error) {
 	return src.ThreatReports(ctx, e.now().Add(-MaxAge), func(r Report) error {
 		e.Add(r)
 		return nil

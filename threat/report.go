@@ -24,7 +24,11 @@ type Report struct {
 // the incidents created since a time that count as threats (live, not a
 // drill, not a false alarm).
 type Source interface {
-	ThreatReports(ctx context.Context, since time.Time, fn func(Report) error) error
+	// ThreatReports calls fn with every report since since, from one
+	// consistent view of the store, and returns the checkpoint that view
+	// is as of (for Sety's store, the outbox position): the reader follows
+	// later changes from there, without missing or repeating any.
+	ThreatReports(ctx context.Context, since time.Time, fn func(Report) error) (checkpoint int64, err error)
 }
 
 // Category is the kind of a report: the incident categories of the Sety

@@ -64,12 +64,12 @@ func loadVia(t *testing.T, st stores, syn threat.Synthetic) *threat.Engine {
 			Location: incident.IncidentLocation{Coordinates: r.Location}, Title: "synthetic", CreatedAt: ts, UpdatedAt: ts,
 			OrgID: org.ID, Environment: auth.Live, Sequence: 1, Subject: incident.Subject{Metadata: map[string]string{}}}
 		ev := outbox.Event{ID: gen("evt"), OrgID: org.ID, Environment: "live", Type: incident.TypeCreated, SubjectID: inc.ID, Sequence: 1, Data: []byte(`{}`), CreatedAt: ts.Time}
-		if _, _, err := st.IncidentStore().CreateIncident(ctx, inc, ev); err != nil {
+		if _, _, err := st.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: []outbox.Event{ev}}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	e := threat.NewEngine(threat.Config{Now: func() time.Time { return now }})
-	if err := e.Load(ctx, st.ThreatSource()); err != nil {
+	if _, err := e.Load(ctx, st.ThreatSource()); err != nil {
 		t.Fatal(err)
 	}
 	return e

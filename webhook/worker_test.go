@@ -151,14 +151,14 @@ func TestDeliversSignedEvents(t *testing.T) {
 	if _, err := f.s.Incidents.Cancel(f.ctx, f.live, inc.ID, incident.CancelIncidentRequest{Reason: "safe"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.tick(0); n != 2 {
-		t.Fatalf("%d attempts, want 2", n)
+	if n := f.tick(0); n != 3 {
+		t.Fatalf("%d attempts, want 3", n)
 	}
 	got := r.requests()
-	if len(got) != 2 {
+	if len(got) != 3 {
 		t.Fatalf("%d requests", len(got))
 	}
-	for i, want := range []string{"incident.created", "incident.cancelled"} {
+	for i, want := range []string{"incident.created", "incident.dispatching", "incident.cancelled"} {
 		req := got[i]
 		if err := webhook.Verify(secret, req.header, req.body, f.clk.Now(), webhook.DefaultTolerance); err != nil {
 			t.Fatalf("request %d does not verify: %v", i, err)
@@ -209,7 +209,7 @@ func TestFiltersAndTenantIsolation(t *testing.T) {
 	f.incident(f.test)
 	f.tick(0)
 	count := map[string]int{"cancels": len(cancels.requests()), "everything": len(everything.requests()), "sandbox": len(sandbox.requests()), "stranger": len(stranger.requests())}
-	want := map[string]int{"cancels": 1, "everything": 3, "sandbox": 1, "stranger": 0}
+	want := map[string]int{"cancels": 1, "everything": 4, "sandbox": 1, "stranger": 0} // everything: created, dispatching, note, cancelled
 	if fmt.Sprint(count) != fmt.Sprint(want) {
 		t.Fatalf("requests %v, want %v", count, want)
 	}
@@ -287,7 +287,7 @@ func (timeoutErr) Temporary() bool { return true }
 
 func TestGoneDisablesTheEndpoint(t *testing.T) {
 	f := newFixture(t, memory.New())
-	r, e := f.firstAttempt(http.StatusGone, "*")
+	r, e := f.firstAttempt(http.StatusGone, "incident.created")
 	got, _ := f.s.Webhooks.Endpoint(f.ctx, f.live, e.ID)
 	if got.Status != webhook.Disabled || got.DisabledReason == nil || !strings.Contains(*got.DisabledReason, "410") {
 		t.Fatalf("endpoint after 410: %+v", got)
@@ -334,7 +334,7 @@ func TestFiveDaysOfFailureDisable(t *testing.T) {
 func TestRotationOverlap(t *testing.T) {
 	f := newFixture(t, memory.New())
 	r := newReceiver(t)
-	e, old := f.endpoint(f.live, r.URL, "*")
+	e, old := f.endpoint(f.live, r.URL, "incident.created")
 	_, fresh, err := f.s.Webhooks.RotateSecret(f.ctx, f.live, e.ID)
 	if err != nil || fresh == old {
 		t.Fatal(err)
@@ -421,7 +421,7 @@ func TestRestartWithPendingDeliveries(t *testing.T) {
 	}
 	f := newFixture(t, db)
 	r := newReceiver(t, http.StatusBadGateway, http.StatusOK)
-	e, secret := f.endpoint(f.live, r.URL, "incident.*")
+	e, secret := f.endpoint(f.live, r.URL, "incident.created", "incident.note_added")
 	inc := f.incident(f.live)
 	f.tick(0) // fails: retry due in 5 s
 	f.s.Incidents.AddNote(f.ctx, f.live, inc.ID, "committed, never fanned out before the crash")

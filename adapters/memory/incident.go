@@ -6,14 +6,14 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
-	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/threat"
 )
 
 type incidentStore Store
 
-func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, ev outbox.Event) (*incident.Incident, bool, error) {
+func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -27,14 +27,17 @@ func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	if err := checkNew(s, s.incidents, inc.OrgID, inc.ID); err != nil {
 		return nil, false, err
 	}
-	if err := s.checkEvents([]outbox.Event{ev}); err != nil {
+	if err := s.checkEvents(effects.Events); err != nil {
+		return nil, false, err
+	}
+	if err := s.applyEffects(inc.Tenant(), inc.ID, effects); err != nil {
 		return nil, false, err
 	}
 	s.incidents[inc.ID] = inc.Clone()
 	if inc.IdempotencyKey != nil {
 		s.idempotency[k] = inc.ID
 	}
-	s.appendEvents([]outbox.Event{ev})
+	s.appendEvents(effects.Events)
 	return inc.Clone(), true, nil
 }
 
@@ -118,12 +121,12 @@ func (m *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit i
 	return first(due, byDue, limit, (*incident.Incident).Clone), nil
 }
 
-func (m *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
+func (m *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*incident.Incident, error) {
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	queued := matching(s.incidents, func(inc *incident.Incident) bool {
-		return inc.Tenant() == tenant && inc.Status == incident.Dispatching && !inc.IsDrill
+		return inc.Tenant() == tenant && queuedLive(inc) && geo.Distance(at, inc.Location.Coordinates) <= radiusM
 	})
 	oldest := oldestFirst(created)
 	mostSevere := func(a, b *incident.Incident) int {
@@ -135,9 +138,30 @@ func (m *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant,
 	return first(queued, mostSevere, limit, (*incident.Incident).Clone), nil
 }
 
-func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {
+func (m *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {
 	s := (*Store)(m)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[auth.Tenant]bool{}
+	var out []auth.Tenant
+	for _, inc := range s.incidents {
+		if t := inc.Tenant(); queuedLive(inc) && !seen[t] && len(out) < limit {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// queuedLive reports whether inc is a live incident waiting for a responder.
+func queuedLive(inc *incident.Incident) bool {
+	return inc.Status == incident.Dispatching && !inc.IsDrill && inc.Environment == auth.Live
+}
+
+func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	checkpoint := int64(len(s.events)) // the outbox position of this view
 	var reports []threat.Report
 	for _, inc := range s.incidents {
 		if inc.CountsAsThreat() && !inc.CreatedAt.Before(since) {
@@ -148,8 +172,8 @@ func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 	s.mu.Unlock() // fn may take its time: the store is not held while it runs
 	for _, r := range reports {
 		if err := fn(r); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return checkpoint, nil
 }

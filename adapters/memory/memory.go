@@ -107,6 +107,34 @@ func (s *Store) Close() error { return nil }
 
 type outboxReader Store
 
+// EventLog returns the committed outbox in commit order.
+func (s *Store) EventLog() outbox.Log { return (*outboxReader)(s) }
+
+func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, error) {
+	s := (*Store)(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []outbox.Event
+	// Positions are 1 + the index in s.events: start right after after.
+	for _, ev := range s.events[min(max(after, 0), int64(len(s.events))):] {
+		if len(out) == limit {
+			break
+		}
+		if f.Match(ev) {
+			ev.Data = slices.Clone(ev.Data)
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+func (r *outboxReader) Head(ctx context.Context) (int64, error) {
+	s := (*Store)(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.events)), nil
+}
+
 func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.Event, error) {
 	s := (*Store)(r)
 	s.mu.Lock()
@@ -147,6 +175,7 @@ func (s *Store) appendEvents(events []outbox.Event) {
 	for _, ev := range events {
 		ev.Data = slices.Clone(ev.Data)
 		s.eventAt[ev.ID] = len(s.events)
+		ev.Position = int64(len(s.events) + 1)
 		s.events = append(s.events, ev)
 		if s.sequences[ev.SubjectID] == nil {
 			s.sequences[ev.SubjectID] = map[int64]bool{}

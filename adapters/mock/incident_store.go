@@ -13,7 +13,6 @@ import (
 	auth "github.com/sety-io/sety/auth"
 	geo "github.com/sety-io/sety/geo"
 	incident "github.com/sety-io/sety/incident"
-	outbox "github.com/sety-io/sety/outbox"
 )
 
 // IncidentStore is a mock of Store interface.
@@ -40,9 +39,9 @@ func (m *IncidentStore) EXPECT() *IncidentStoreMockRecorder {
 }
 
 // CreateIncident mocks base method.
-func (m *IncidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, event outbox.Event) (*incident.Incident, bool, error) {
+func (m *IncidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "CreateIncident", ctx, inc, event)
+	ret := m.ctrl.Call(m, "CreateIncident", ctx, inc, effects)
 	ret0, _ := ret[0].(*incident.Incident)
 	ret1, _ := ret[1].(bool)
 	ret2, _ := ret[2].(error)
@@ -50,9 +49,9 @@ func (m *IncidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 }
 
 // CreateIncident indicates an expected call of CreateIncident.
-func (mr *IncidentStoreMockRecorder) CreateIncident(ctx, inc, event interface{}) *gomock.Call {
+func (mr *IncidentStoreMockRecorder) CreateIncident(ctx, inc, effects interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateIncident", reflect.TypeOf((*IncidentStore)(nil).CreateIncident), ctx, inc, event)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateIncident", reflect.TypeOf((*IncidentStore)(nil).CreateIncident), ctx, inc, effects)
 }
 
 // DueIncidents mocks base method.
@@ -116,19 +115,34 @@ func (mr *IncidentStoreMockRecorder) ListIncidents(ctx, tenant, f interface{}) *
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListIncidents", reflect.TypeOf((*IncidentStore)(nil).ListIncidents), ctx, tenant, f)
 }
 
-// QueuedIncidents mocks base method.
-func (m *IncidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
+// QueuedNear mocks base method.
+func (m *IncidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*incident.Incident, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "QueuedIncidents", ctx, tenant, limit)
+	ret := m.ctrl.Call(m, "QueuedNear", ctx, tenant, at, radiusM, limit)
 	ret0, _ := ret[0].([]*incident.Incident)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
-// QueuedIncidents indicates an expected call of QueuedIncidents.
-func (mr *IncidentStoreMockRecorder) QueuedIncidents(ctx, tenant, limit interface{}) *gomock.Call {
+// QueuedNear indicates an expected call of QueuedNear.
+func (mr *IncidentStoreMockRecorder) QueuedNear(ctx, tenant, at, radiusM, limit interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "QueuedIncidents", reflect.TypeOf((*IncidentStore)(nil).QueuedIncidents), ctx, tenant, limit)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "QueuedNear", reflect.TypeOf((*IncidentStore)(nil).QueuedNear), ctx, tenant, at, radiusM, limit)
+}
+
+// QueuedTenants mocks base method.
+func (m *IncidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "QueuedTenants", ctx, limit)
+	ret0, _ := ret[0].([]auth.Tenant)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// QueuedTenants indicates an expected call of QueuedTenants.
+func (mr *IncidentStoreMockRecorder) QueuedTenants(ctx, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "QueuedTenants", reflect.TypeOf((*IncidentStore)(nil).QueuedTenants), ctx, limit)
 }
 
 // UpdateIncident mocks base method.

@@ -12,6 +12,59 @@ import (
 	outbox "github.com/sety-io/sety/outbox"
 )
 
+// OutboxLog is a mock of Log interface.
+type OutboxLog struct {
+	ctrl     *gomock.Controller
+	recorder *OutboxLogMockRecorder
+}
+
+// OutboxLogMockRecorder is the mock recorder for OutboxLog.
+type OutboxLogMockRecorder struct {
+	mock *OutboxLog
+}
+
+// NewOutboxLog creates a new mock instance.
+func NewOutboxLog(ctrl *gomock.Controller) *OutboxLog {
+	mock := &OutboxLog{ctrl: ctrl}
+	mock.recorder = &OutboxLogMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *OutboxLog) EXPECT() *OutboxLogMockRecorder {
+	return m.recorder
+}
+
+// EventsAfter mocks base method.
+func (m *OutboxLog) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "EventsAfter", ctx, after, f, limit)
+	ret0, _ := ret[0].([]outbox.Event)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// EventsAfter indicates an expected call of EventsAfter.
+func (mr *OutboxLogMockRecorder) EventsAfter(ctx, after, f, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "EventsAfter", reflect.TypeOf((*OutboxLog)(nil).EventsAfter), ctx, after, f, limit)
+}
+
+// Head mocks base method.
+func (m *OutboxLog) Head(ctx context.Context) (int64, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Head", ctx)
+	ret0, _ := ret[0].(int64)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Head indicates an expected call of Head.
+func (mr *OutboxLogMockRecorder) Head(ctx interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Head", reflect.TypeOf((*OutboxLog)(nil).Head), ctx)
+}
+
 // OutboxReader is a mock of Reader interface.
 type OutboxReader struct {
 	ctrl     *gomock.Controller

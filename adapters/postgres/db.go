@@ -24,14 +24,16 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Advisory lock keys ("SETY" and a number): the migration, held across
-// the whole migration by one session; and the publisher's, held by the
-// transaction that gives events their publish_seq. They are per database:
-// two Sety schemas in one database share them, which costs waiting, never
-// correctness.
+// Advisory lock keys ("SETY" and a number): the migration's, held across
+// the whole migration by one session; the outbox's, held by a transaction
+// from the insert of its events to its end (positions in commit order);
+// fan-out's, held by one fan-out transaction at a time. They are per
+// database: two Sety schemas in one database share them, which costs
+// waiting, never correctness.
 const (
 	lockMigrate int64 = 0x5345_5459_0000_0001
-	lockPublish int64 = 0x5345_5459_0000_0002
+	lockOutbox  int64 = 0x5345_5459_0000_0002
+	lockFanOut  int64 = 0x5345_5459_0000_0003
 )
 
 // Classes of the two-key advisory locks (pg_advisory_xact_lock(class,
@@ -39,6 +41,7 @@ const (
 const (
 	lockCodeDigits int32 = 0x5345_5401 + iota // a tenant's code digits: CreateCode
 	lockSite                                  // a tenant's site: the failure count of validation
+	lockRate                                  // a tenant's rate-limit window
 	lockNamed                                 // DB.Exclusive's session locks
 )
 

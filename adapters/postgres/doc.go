@@ -25,8 +25,9 @@
 //     UpdateCode, UpdateLog, RevokeAPIKey, UpdateResponder, FinishAttempt)
 //     lock the row first (SELECT ... FOR NO KEY UPDATE): a second change
 //     of the row waits for the first to commit and then reads its result.
-//   - Responder claims lock the responders in id order inside the
-//     incident's transaction and decide on the locked row: one claim wins.
+//   - Responder claims (in UpdateIncident and CreateIncident) lock the
+//     responders in id order inside the incident's transaction and decide
+//     on the locked rows: of concurrent claims, one wins.
 //   - Idempotency keys are a partial unique index and CreateIncident's
 //     INSERT ... ON CONFLICT DO NOTHING: the losers write nothing and read
 //     the winner's incident. The access code key is ON CONFLICT DO NOTHING
@@ -34,45 +35,43 @@
 //   - Code uses are one conditional UPDATE (uses + 1 while below max_uses),
 //     re-evaluated by PostgreSQL on the latest row version.
 //   - What no unique index can state holds under a transaction-scoped
-//     advisory lock: "no other active code with these digits" (CreateCode)
-//     and a site's refusal count (the lockout).
+//     advisory lock: "no other active code with these digits" (CreateCode),
+//     a site's refusal count (the lockout), a tenant's rate-limit window.
 //   - A new responder raced by two instances: the loser's insert hits the
 //     primary key and its transaction runs again, now as an update.
 //   - Deadlocks (which the lock orders above avoid) and serialization
 //     failures are retried a few times from the start of the transaction.
 //   - Webhook deliveries are leased with FOR UPDATE SKIP LOCKED in one
-//     statement; fan-out is serialized by the publisher's lock (below).
+//     statement; fan-out holds an advisory lock, so one fan-out at a time
+//     takes the pending events, each exactly once, in commit order.
 //
-// # The outbox, and reading it in commit order
+// # The outbox in commit order
 //
 // Every change writes its events into outbox_events in its own
-// transaction. The table's position (a bigserial) is the order rows were
-// inserted in, not the order their transactions commit in: transaction A
-// may draw position 7, B position 8, and B commit first. A reader tailing
-// by position that has read 8 would never read 7. (SQLite's single writer
-// makes position commit order; PostgreSQL's concurrent writers do not.)
+// transaction, and readers in every instance follow the outbox by position
+// (outbox.Log: the threat engine, the live event stream). A sequence
+// (bigserial) alone would not do: its numbers are drawn at insert, not at
+// commit, so transaction A may draw 7, B draw 8 and commit first, and a
+// reader that has read 8 resumes after it and never reads 7.
 //
-// So the outbox has a second order, publish_seq, given at publication.
-// Publication (webhook.Queue.FanOut; AddDelivery for pings, which skip
-// fan-out) runs under one advisory lock, pg_advisory_xact_lock, held until
-// its transaction ends: one publisher at a time reads the pending events,
-// marks them published with the next publish_seq numbers (counted in the
-// one-row outbox_publisher table, so without gaps), and commits.
-// PostgreSQL makes a commit visible before it releases the committer's
-// locks, so the next publisher starts after everything earlier is visible
-// and numbers after it. Hence an event with a publish_seq is committed, and
-// every lower publish_seq was committed before it: a reader that tails by
-// publish_seq ([DB.PublishedEvents], remembering the last number) never
-// skips one, however many instances write and publish. Events of one
-// subject keep their order too: the subject's row lock makes them commit,
-// and draw positions, one after another, and publication takes pending
-// events by position.
+// So positions are drawn under the outbox lock, a transaction-scoped
+// advisory lock that a transaction takes as its last step, right before it
+// inserts its events, and holds until it has committed. PostgreSQL makes a
+// commit visible before it releases the transaction's locks, so the next
+// holder draws its positions after every lower position is committed and
+// visible: positions are commit order, a reader that sees position p sees
+// every event below it, and a gap (a rolled-back insert) never fills. The
+// consistent checkpoint of the threat engine's load is then simply the
+// newest position its snapshot sees.
 //
-// The price is that an event is tailable once published, not at commit:
-// the webhook worker of the committing instance is woken at commit and
-// publishes at once, and any instance's worker publishes within its poll
-// interval. Domain writes themselves never wait for each other's commits;
-// only publishers take turns, a batch at a time.
+// The price is that transactions writing events commit one at a time: the
+// lock is held from the insert of the events to the end of the commit,
+// with nothing that can wait on another transaction in between (the
+// inserts and the commit). Everything before (the row locks, the reads,
+// the change itself) runs concurrently. With synchronous_commit on, the
+// outbox admits about one commit per WAL flush; that is the ceiling of
+// changes per second across every instance (hundreds to thousands, by
+// disk), as SQLite's single writer has one too.
 //
 // # Nearest responders
 //

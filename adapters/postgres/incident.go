@@ -14,7 +14,6 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
-	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/threat"
 )
 
@@ -46,9 +45,19 @@ func scanIncident(row rowScanner) (*incident.Incident, error) {
 // CreateIncident inserts with ON CONFLICT DO NOTHING on the idempotency
 // key's unique index. Among concurrent creates with one key, from any
 // number of instances, PostgreSQL lets one insert; the others wait for it
-// to commit, insert nothing (so write no event), and read its incident.
-// If the winner rolls back instead, a waiter's insert goes ahead.
-func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, ev outbox.Event) (*incident.Incident, bool, error) {
+// to commit, insert nothing (so carry out no effects), and read its
+// incident. If the winner rolls back instead, a waiter's insert goes
+// ahead. A replay of a key already committed is answered from one read.
+func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
+	if inc.IdempotencyKey != nil {
+		found, err := byIdempotencyKey(ctx, s.pool, inc)
+		if err == nil {
+			return found, false, nil
+		}
+		if !errors.Is(err, errNoRows) {
+			return nil, false, translate(err)
+		}
+	}
 	cols, err := columnsOf(inc)
 	if err != nil {
 		return nil, false, err
@@ -71,11 +80,13 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 			}
 			// The key is taken. This statement's snapshot is newer than the
 			// insert's wait, so it sees the winner's committed row.
-			existing, err = scanIncident(tx.QueryRow(ctx, selectIncident+` WHERE org_id = $1 AND environment = $2 AND idempotency_key = $3`,
-				inc.OrgID, string(inc.Environment), *inc.IdempotencyKey))
+			existing, err = byIdempotencyKey(ctx, tx, inc)
 			return err
 		}
-		return insertEvents(ctx, tx, []outbox.Event{ev})
+		if err := applyEffects(ctx, tx, inc.Tenant(), inc.ID, effects); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, effects.Events)
 	})
 	if err != nil {
 		return nil, false, err
@@ -84,6 +95,13 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 		return existing, false, nil
 	}
 	return inc.Clone(), true, nil
+}
+
+// byIdempotencyKey reads the incident of inc's tenant with inc's
+// idempotency key.
+func byIdempotencyKey(ctx context.Context, q querier, inc *incident.Incident) (*incident.Incident, error) {
+	return scanIncident(q.QueryRow(ctx, selectIncident+` WHERE org_id = $1 AND environment = $2 AND idempotency_key = $3`,
+		inc.OrgID, string(inc.Environment), *inc.IdempotencyKey))
 }
 
 func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
@@ -169,34 +187,88 @@ func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit i
 		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT $2`, at(now), limit)
 }
 
-func (s *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
-	return queryAll(ctx, s.pool, scanIncident, selectIncident+` WHERE org_id = $1 AND environment = $2 AND status = 'dispatching' AND NOT is_drill
-		ORDER BY severity_rank DESC, created_at, id LIMIT $3`, tenant.OrgID, string(tenant.Env), limit)
+// QueuedNear walks the tenant's queue in dispatch order on its index,
+// which carries each incident's position: the box around at is checked on
+// the index, only rows in the box are fetched, and only those within
+// radiusM are kept, until limit.
+func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*incident.Incident, error) {
+	if tenant.Env != auth.Live || limit <= 0 {
+		return nil, nil
+	}
+	box := geo.BoxAround(at, radiusM)
+	rows, err := s.pool.Query(ctx, `SELECT lng, lat, id, org_id, environment, sequence, tracking, doc FROM incidents
+		WHERE org_id = $1 AND environment = $2 AND status = 'dispatching' AND NOT is_drill
+		AND lat BETWEEN $3 AND $4 AND (lng BETWEEN $5 AND $6 OR lng BETWEEN $7 AND $8)
+		ORDER BY severity_rank DESC, created_at, id`,
+		tenant.OrgID, string(tenant.Env), box.MinLat, box.MaxLat, box.MinLng, box.MaxLng, box.WrapMinLng, box.WrapMaxLng)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*incident.Incident
+	for len(out) < limit && rows.Next() {
+		var lng, lat float64
+		inc, err := scanIncident(then(func(dest []any) error { return rows.Scan(append([]any{&lng, &lat}, dest...)...) }))
+		if err != nil {
+			return nil, translate(err)
+		}
+		if geo.Distance(at, geo.Point{lng, lat}) <= radiusM {
+			out = append(out, inc)
+		}
+	}
+	return out, translate(rows.Err())
+}
+
+func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {
+	return queryAll(ctx, s.pool, func(row rowScanner) (auth.Tenant, error) {
+		var t auth.Tenant
+		var env string
+		err := row.Scan(&t.OrgID, &env)
+		t.Env = auth.Environment(env)
+		return t, err
+	}, `SELECT DISTINCT org_id, environment FROM incidents
+		WHERE status = 'dispatching' AND NOT is_drill AND environment = 'live' LIMIT $1`, limit)
 }
 
 // ThreatReports streams the incidents created since since that count as
 // threats (the counts_as_threat column holds incident.CountsAsThreat), from
-// columns only.
-func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
-		WHERE counts_as_threat AND created_at >= $1`, at(since))
-	if err != nil {
-		return translate(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			t        pgtype.Timestamptz
-			lng, lat float64
-			r        threat.Report
-		)
-		if err := rows.Scan(&t, &lng, &lat, &r.Category, &r.Severity); err != nil {
-			return translate(err)
-		}
-		r.At, r.Location = fromAt(t), geo.Point{lng, lat}
-		if err := fn(r); err != nil {
+// columns only, in one snapshot (a REPEATABLE READ transaction).
+//
+// The checkpoint is the newest outbox position that snapshot sees. Since
+// positions are drawn in commit order (see queueEvents), the snapshot holds
+// every change whose events are at or before it and none whose events come
+// after: following the log from the checkpoint repeats and misses nothing.
+func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
+	var checkpoint int64
+	err := pgx.BeginTxFunc(ctx, s.pool, readTx, func(tx pgx.Tx) error {
+		var err error
+		if checkpoint, err = head(ctx, tx); err != nil {
 			return err
 		}
+		rows, err := tx.Query(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
+			WHERE counts_as_threat AND created_at >= $1`, at(since))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				t        pgtype.Timestamptz
+				lng, lat float64
+				r        threat.Report
+			)
+			if err := rows.Scan(&t, &lng, &lat, &r.Category, &r.Severity); err != nil {
+				return err
+			}
+			r.At, r.Location = fromAt(t), geo.Point{lng, lat}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, translate(err)
 	}
-	return translate(rows.Err())
+	return checkpoint, nil
 }

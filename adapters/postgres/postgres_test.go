@@ -35,7 +35,8 @@ func newStores(tb testing.TB) storetest.Stores { return open(tb, pgtest.URL(tb))
 // Any number of instances may share one database: a second pool on the
 // same URL is another instance.
 var features = storetest.Features{
-	Reopen: func(tb testing.TB, s storetest.Stores) storetest.Stores { return open(tb, s.(database).url) },
+	Reopen:           func(tb testing.TB, s storetest.Stores) storetest.Stores { return open(tb, s.(database).url) },
+	SharedRateLimits: true,
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, newStores, features) }

@@ -19,13 +19,13 @@ import (
 // number of instances share it.
 type webhookQueue DB
 
-// FanOut publishes under the publisher's advisory lock: one fan-out at a
+// FanOut holds the fan-out lock (transaction-scoped): one fan-out at a
 // time, in any instance, reads the pending events (its statements see
-// everything the previous holder committed), plans their deliveries, marks
-// them published and gives them the next publish_seq numbers, and commits
-// before the next holder starts. So each event is taken exactly once, and
-// publish_seq follows the order of publication. A fan-out that finds
-// nothing pending takes no lock: idle workers polling cost one index probe.
+// everything the previous holder committed), inserts their deliveries and
+// marks them published, and commits before the next starts. So each event
+// is taken exactly once, and deliveries are made in commit order. A
+// fan-out that finds nothing pending takes no lock: idle workers polling
+// cost one index probe.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	var waiting bool
 	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL)`).Scan(&waiting); err != nil || !waiting {
@@ -34,8 +34,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 	taken := 0
 	err := (*DB)(q).inTx(ctx, func(tx pgx.Tx) error {
 		taken = 0
-		last, err := lockPublisher(ctx, tx)
-		if err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockFanOut); err != nil {
 			return err
 		}
 		events, err := pendingEvents(ctx, tx, limit)
@@ -44,7 +43,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		}
 		byTenant := map[auth.Tenant][]*webhook.Endpoint{}
 		b := &pgx.Batch{}
-		ids := make([]string, len(events))
+		positions := make([]int64, len(events))
 		for i, ev := range events {
 			tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
 			endpoints, ok := byTenant[tenant]
@@ -57,12 +56,9 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			for _, d := range plan(ev, endpoints) {
 				queueDelivery(b, d)
 			}
-			ids[i] = ev.ID
+			positions[i] = ev.Position
 		}
-		// The events take last+1, last+2... in the order they were read.
-		b.Queue(`UPDATE outbox_events o SET published_at = o.created_at, publish_seq = $2 + v.n
-			FROM unnest($1::text[]) WITH ORDINALITY AS v(id, n) WHERE o.id = v.id`, ids, last)
-		b.Queue(`UPDATE outbox_publisher SET last_seq = $1`, last+int64(len(events)))
+		b.Queue(`UPDATE outbox_events SET published_at = created_at WHERE position = ANY($1)`, positions)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}

@@ -128,22 +128,18 @@ func queueDelivery(b *pgx.Batch, d *webhook.Delivery) {
 		d.ID, d.EndpointID, d.OrgID, string(d.Environment), d.EventID, d.EventType, d.Status, d.Attempts, at(d.NextAttemptAt.Time), at(d.CreatedAt.Time))
 }
 
-// AddDelivery stores a ping: the event goes in published, taking the next
-// publish_seq under the publisher's lock like any other, so readers that
-// tail the outbox see it in order.
+// AddDelivery stores a ping: its event goes into the outbox (under the
+// outbox lock, as every event) already published, then its delivery. The
+// endpoint is key-share locked first, so the delivery's insert, after the
+// outbox lock, cannot wait for a concurrent change of the endpoint.
 func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
 	return (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
 		if err := endpointOf(ctx, tx, d); err != nil {
 			return err
 		}
-		last, err := lockPublisher(ctx, tx)
-		if err != nil {
-			return err
-		}
 		b := &pgx.Batch{}
-		queueEvent(b, ev)
-		b.Queue(`UPDATE outbox_events SET published_at = created_at, publish_seq = $2 WHERE id = $1`, ev.ID, last+1)
-		b.Queue(`UPDATE outbox_publisher SET last_seq = $1`, last+1)
+		queueEvents(b, []outbox.Event{ev})
+		b.Queue(`UPDATE outbox_events SET published_at = created_at WHERE id = $1`, ev.ID)
 		queueDelivery(b, d)
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -199,15 +195,14 @@ func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) 
 	})
 }
 
-// endpointOf checks that the delivery's endpoint exists in its tenant.
+// endpointOf checks that the delivery's endpoint exists in its tenant, and
+// key-share locks it until tx ends (as the delivery's foreign key would):
+// it cannot be deleted meanwhile.
 func endpointOf(ctx context.Context, tx pgx.Tx, d *webhook.Delivery) error {
-	var found bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_endpoints`+byTenantID+`)`,
-		d.EndpointID, d.OrgID, string(d.Environment)).Scan(&found); err != nil {
-		return err
-	}
-	if !found {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM webhook_endpoints`+byTenantID+` FOR KEY SHARE`, d.EndpointID, d.OrgID, string(d.Environment)).Scan(&one)
+	if errors.Is(err, errNoRows) {
 		return webhook.ErrEndpointNotFound
 	}
-	return nil
+	return err
 }

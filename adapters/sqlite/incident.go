@@ -12,7 +12,6 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
-	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/threat"
 )
 
@@ -41,7 +40,7 @@ func scanIncident(row rowScanner) (*incident.Incident, error) {
 	return &inc, nil
 }
 
-func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, ev outbox.Event) (*incident.Incident, bool, error) {
+func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
 	cols, err := columnsOf(inc)
 	if err != nil {
 		return nil, false, err
@@ -66,7 +65,10 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 		if err != nil {
 			return err
 		}
-		return insertEvents(ctx, tx, []outbox.Event{ev})
+		if err := applyEffects(ctx, tx, inc.Tenant(), inc.ID, effects); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, effects.Events)
 	})
 	if err != nil && inc.IdempotencyKey != nil && isUniqueViolation(err) {
 		// Another process sharing the file won the race for this key between
@@ -171,19 +173,79 @@ func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit i
 		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT ?`, now.UnixMilli(), limit)
 }
 
-func (s *incidentStore) QueuedIncidents(ctx context.Context, tenant auth.Tenant, limit int) ([]*incident.Incident, error) {
-	return queryAll(ctx, s.read, scanIncident, selectIncident+` WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
-		ORDER BY severity_rank DESC, created_at, id LIMIT ?`, tenant.OrgID, tenant.Env, limit)
+// QueuedNear walks the tenant's queue in dispatch order through its
+// covering index (which holds each incident's position), keeps those in a
+// box around at and loads only the rows that are within radiusM.
+func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*incident.Incident, error) {
+	if tenant.Env != auth.Live {
+		return nil, nil
+	}
+	box := geo.BoxAround(at, radiusM)
+	near, err := queryAll(ctx, s.read, func(row rowScanner) (string, error) {
+		var id string
+		var lng, lat float64
+		if err := row.Scan(&id, &lng, &lat); err != nil {
+			return "", err
+		}
+		if geo.Distance(at, geo.Point{lng, lat}) > radiusM {
+			return "", nil
+		}
+		return id, nil
+	}, `SELECT id, lng, lat FROM incidents INDEXED BY incidents_queue
+		WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
+		AND lat BETWEEN ? AND ? AND (lng BETWEEN ? AND ? OR lng BETWEEN ? AND ?)
+		ORDER BY severity_rank DESC, created_at, id`,
+		tenant.OrgID, tenant.Env, box.MinLat, box.MaxLat, box.MinLng, box.MaxLng, box.WrapMinLng, box.WrapMaxLng)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*incident.Incident, 0, min(limit, len(near)))
+	for _, id := range near {
+		if id == "" {
+			continue
+		}
+		inc, err := s.GetIncident(ctx, tenant, id)
+		if errors.Is(err, incident.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if out = append(out, inc); len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {
+	return queryAll(ctx, s.read, func(row rowScanner) (auth.Tenant, error) {
+		var t auth.Tenant
+		return t, row.Scan(&t.OrgID, &t.Env)
+	}, `SELECT DISTINCT org_id, environment FROM incidents INDEXED BY incidents_queue
+		WHERE status = 'dispatching' AND is_drill = 0 AND environment = 'live' LIMIT ?`, limit)
 }
 
 // ThreatReports streams the incidents created since since that count as
 // threats (the counts_as_threat column holds incident.CountsAsThreat), from
 // columns only.
-func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) error {
-	rows, err := s.read.QueryContext(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
+//
+// The checkpoint is the outbox position read in the same read transaction
+// (one snapshot), so the reports and the events after it never overlap.
+func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, translate(err)
+	}
+	defer tx.Rollback()
+	var checkpoint sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(position) FROM outbox_events`).Scan(&checkpoint); err != nil {
+		return 0, translate(err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
 		WHERE counts_as_threat = 1 AND created_at >= ?`, since.UnixMilli())
 	if err != nil {
-		return translate(err)
+		return 0, translate(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -193,12 +255,12 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 			r        threat.Report
 		)
 		if err := rows.Scan(&at, &lng, &lat, &r.Category, &r.Severity); err != nil {
-			return translate(err)
+			return 0, translate(err)
 		}
 		r.At, r.Location = time.UnixMilli(at).UTC(), geo.Point{lng, lat}
 		if err := fn(r); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return translate(rows.Err())
+	return checkpoint.Int64, translate(rows.Err())
 }

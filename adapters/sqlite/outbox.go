@@ -25,7 +25,7 @@ func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.E
 	return events, translate(err)
 }
 
-const selectEvent = `SELECT id, org_id, environment, type, subject_id, sequence, data, created_at FROM outbox_events`
+const selectEvent = `SELECT id, org_id, environment, type, subject_id, sequence, data, created_at, position FROM outbox_events`
 
 func scanEvent(row rowScanner) (outbox.Event, error) {
 	var (
@@ -33,9 +33,28 @@ func scanEvent(row rowScanner) (outbox.Event, error) {
 		data string
 		at   sql.NullInt64
 	)
-	err := row.Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &at)
+	err := row.Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &at, &ev.Position)
 	ev.Data, ev.CreatedAt = []byte(data), fromMillis(at)
 	return ev, err
+}
+
+// EventLog returns the committed outbox in commit order. Positions are the
+// rowid SQLite assigns at insert, under its single writer: every process's
+// commits are serialized, so a later commit always has a higher position.
+func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
+
+func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, error) {
+	// The type prefix becomes a range on type, which an index can use.
+	events, err := queryAll(ctx, r.read, scanEvent, selectEvent+` WHERE position > ?
+		AND (? = '' OR org_id = ?) AND (? = '' OR environment = ?) AND type >= ? AND type < ?
+		ORDER BY position LIMIT ?`, after, f.OrgID, f.OrgID, f.Environment, f.Environment, f.TypePrefix, f.TypePrefix+"\uffff", limit)
+	return events, translate(err)
+}
+
+func (r *outboxReader) Head(ctx context.Context) (int64, error) {
+	var head sql.NullInt64
+	err := r.read.QueryRowContext(ctx, `SELECT max(position) FROM outbox_events`).Scan(&head)
+	return head.Int64, translate(err)
 }
 
 // pendingEvents lists unpublished events in commit order.

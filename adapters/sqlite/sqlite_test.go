@@ -32,7 +32,8 @@ func newStores(tb testing.TB) storetest.Stores {
 // Several processes may share one SQLite file: a second Open of the same
 // path is another instance.
 var features = storetest.Features{
-	Reopen: func(tb testing.TB, s storetest.Stores) storetest.Stores { return open(tb, s.(file).path) },
+	Reopen:           func(tb testing.TB, s storetest.Stores) storetest.Stores { return open(tb, s.(file).path) },
+	SharedRateLimits: true,
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, newStores, features) }

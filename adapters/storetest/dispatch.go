@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +31,7 @@ func TestDispatch(t *testing.T, newStores NewStores, f Features) {
 		t.Parallel()
 		st := newStores(t).IncidentStore()
 		inc := newIncident(t, tenantA, base)
-		inc.Tracking = incident.Tracking{AssignBreached: true, Simulated: true, RetryAt: base.Add(time.Second), DueAt: base.Add(time.Minute)}
+		inc.Tracking = incident.Tracking{AssignBreached: true, Simulated: true, DueAt: base.Add(time.Minute)}
 		create(t, st, inc)
 		got, err := st.GetIncident(ctx, tenantA, inc.ID)
 		must(t, err)
@@ -63,33 +65,63 @@ func TestDispatch(t *testing.T, newStores NewStores, f Features) {
 		}
 	})
 
-	t.Run("QueuedIncidents", func(t *testing.T) {
+	t.Run("QueuedNear", func(t *testing.T) {
 		t.Parallel()
 		st := newStores(t).IncidentStore()
-		mk := func(tenant auth.Tenant, sev incident.Severity, at time.Duration, status incident.Status, drill bool) string {
+		mk := func(tenant auth.Tenant, sev incident.Severity, at time.Duration, status incident.Status, drill bool, where geo.Point) string {
 			inc := newIncident(t, tenant, base.Add(at))
-			inc.Severity, inc.Status, inc.IsDrill = sev, status, drill
+			inc.Severity, inc.Status, inc.IsDrill, inc.Location.Coordinates = sev, status, drill, where
 			return create(t, st, inc).ID
 		}
-		highOld := mk(tenantA, incident.High, 0, incident.Dispatching, false)
-		lowOld := mk(tenantA, incident.Low, -time.Hour, incident.Dispatching, false)
-		critical := mk(tenantA, incident.Critical, time.Minute, incident.Dispatching, false)
-		highNew := mk(tenantA, incident.High, time.Second, incident.Dispatching, false)
-		mk(tenantA, incident.Critical, 0, incident.Dispatching, true) // drills never queue for the pool
-		mk(tenantA, incident.Critical, 0, incident.Assigned, false)
-		mk(tenantB, incident.Critical, 0, incident.Dispatching, false)
-		mk(tenantATest, incident.Critical, 0, incident.Dispatching, false)
-		got, err := st.QueuedIncidents(ctx, tenantA, 10)
+		lekki := geo.NewPoint(6.4281, 3.4219)
+		north := geo.NewPoint(6.4281+5_000/111195.0, 3.4219) // 5 km north
+		far := geo.NewPoint(6.4281+60_000/111195.0, 3.4219)  // 60 km north
+		highOld := mk(tenantA, incident.High, 0, incident.Dispatching, false, lekki)
+		lowOld := mk(tenantA, incident.Low, -time.Hour, incident.Dispatching, false, north)
+		critical := mk(tenantA, incident.Critical, time.Minute, incident.Dispatching, false, north)
+		highNew := mk(tenantA, incident.High, time.Second, incident.Dispatching, false, lekki)
+		mk(tenantA, incident.Critical, 0, incident.Dispatching, false, far)  // out of reach
+		mk(tenantA, incident.Critical, 0, incident.Dispatching, true, lekki) // drills never queue for the pool
+		mk(tenantA, incident.Critical, 0, incident.Assigned, false, lekki)
+		mk(tenantB, incident.Critical, 0, incident.Dispatching, false, lekki)
+		mk(tenantATest, incident.Critical, 0, incident.Dispatching, false, lekki)
+		got, err := st.QueuedNear(ctx, tenantA, lekki, 50_000, 10)
 		must(t, err)
 		want := []string{critical, highOld, highNew, lowOld}
 		if fmt.Sprint(idsOf(got)) != fmt.Sprint(want) {
-			t.Fatalf("queue %v, want most severe then oldest %v", idsOf(got), want)
+			t.Fatalf("queue near %v, want most severe then oldest %v", idsOf(got), want)
+		}
+		if got, _ := st.QueuedNear(ctx, tenantA, lekki, 50_000, 2); fmt.Sprint(idsOf(got)) != fmt.Sprint(want[:2]) {
+			t.Fatalf("limit 2 gave %v", idsOf(got))
+		}
+		if got, _ := st.QueuedNear(ctx, tenantA, lekki, 1_000, 10); fmt.Sprint(idsOf(got)) != fmt.Sprint([]string{highOld, highNew}) {
+			t.Fatalf("within 1 km: %v", idsOf(got))
+		}
+		tenants, err := st.QueuedTenants(ctx, 10)
+		must(t, err)
+		slices.SortFunc(tenants, func(a, b auth.Tenant) int { return strings.Compare(a.OrgID, b.OrgID) })
+		if fmt.Sprint(tenants) != fmt.Sprint([]auth.Tenant{tenantA, tenantB}) {
+			t.Fatalf("queued tenants %v, want the live tenants with a queue", tenants)
+		}
+	})
+
+	t.Run("QueuedNearTheAntimeridian", func(t *testing.T) {
+		t.Parallel()
+		st := newStores(t).IncidentStore()
+		inc := newIncident(t, tenantA, base)
+		inc.Status, inc.Location.Coordinates = incident.Dispatching, geo.NewPoint(-17.8, -179.99) // Fiji, west of the line
+		create(t, st, inc)
+		got, err := st.QueuedNear(ctx, tenantA, geo.NewPoint(-17.8, 179.99), 10_000, 10) // 2 km away, east of it
+		must(t, err)
+		if len(got) != 1 {
+			t.Fatalf("a queued incident 2 km across the antimeridian was not found: %v", idsOf(got))
 		}
 	})
 
 	t.Run("Responders", func(t *testing.T) { testResponders(t, newStores) })
 	t.Run("NearestAvailable", func(t *testing.T) { testNearest(t, newStores) })
 	t.Run("ClaimAndRelease", func(t *testing.T) { testClaim(t, newStores) })
+	t.Run("CreateClaims", func(t *testing.T) { testCreateClaims(t, newStores) })
 	t.Run("SharedResponderClaim", shared(newStores, f, raceForResponder))
 	t.Run("Analytics", func(t *testing.T) { testAnalytics(t, newStores) })
 	t.Run("ThreatReports", func(t *testing.T) { testThreatReports(t, newStores) })
@@ -440,25 +472,80 @@ func testThreatReports(t *testing.T, newStores NewStores) {
 	duplicate.Status, duplicate.CancelReasonCode = incident.Cancelled, &code
 	create(t, st, duplicate)
 	var got []threat.Report
-	must(t, stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
+	checkpoint, err := stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
 		got = append(got, r)
 		return nil
-	}))
+	})
+	must(t, err)
+	// The checkpoint is the outbox position the reports are as of: every
+	// event so far is at or before it.
+	if head, err := stores.EventLog().Head(ctx); err != nil || checkpoint != head || head == 0 {
+		t.Fatalf("checkpoint %d, head %d (%v): want the head of the outbox", checkpoint, head, err)
+	}
 	if len(got) != 1 || !got[0].At.Equal(base) || got[0].Location != counted.Location.Coordinates || string(got[0].Category) != string(counted.Category) || string(got[0].Severity) != string(counted.Severity) {
 		t.Fatalf("threat reports %+v, want only the live, non-drill, recent, real incident", got)
 	}
 	// A false alarm found out later leaves the source too.
-	_, err := st.UpdateIncident(ctx, tenantA, counted.ID, func(cur *incident.Incident) (incident.Effects, error) {
+	_, err = st.UpdateIncident(ctx, tenantA, counted.ID, func(cur *incident.Incident) (incident.Effects, error) {
 		cur.Status, cur.ResolutionOutcome = incident.Resolved, &outcome
 		return incident.Effects{}, nil
 	})
 	must(t, err)
 	got = nil
-	must(t, stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
+	_, err = stores.ThreatSource().ThreatReports(ctx, base.Add(-365*24*time.Hour), func(r threat.Report) error {
 		got = append(got, r)
 		return nil
-	}))
+	})
+	must(t, err)
 	if len(got) != 0 {
 		t.Fatalf("%d reports after the false alarm", len(got))
 	}
+}
+
+// A create can claim a responder in its own transaction (a new incident
+// assigned at once); a claim that cannot be had fails the whole create.
+func testCreateClaims(t *testing.T, newStores NewStores) {
+	t.Parallel()
+	ctx := context.Background()
+	stores := newStores(t)
+	st, pool := stores.IncidentStore(), stores.ResponderStore()
+	here := geo.NewPoint(6.5244, 3.3792)
+	putResponder(t, pool, tenantA, rspID(1), here, incident.Available, base)
+	at := base.Add(time.Second)
+	assigned := func() *incident.Incident {
+		inc := newIncident(t, tenantA, base)
+		inc.Status, inc.Sequence = incident.Assigned, 3
+		return inc
+	}
+	effects := func(inc *incident.Incident) incident.Effects {
+		return incident.Effects{Claim: rspID(1), At: at, Events: []outbox.Event{
+			eventForSeq(t, incident.TypeCreated, inc, 1), eventForSeq(t, "incident.dispatching", inc, 2), eventForSeq(t, "incident.assigned", inc, 3)}}
+	}
+	first := assigned()
+	got, created, err := st.CreateIncident(ctx, first, effects(first))
+	must(t, err)
+	if !created || got.Status != incident.Assigned {
+		t.Fatalf("create with a claim: created %v, %+v", created, got)
+	}
+	r, _, _ := pool.ListResponders(ctx, tenantA, incident.ResponderFilter{ID: rspID(1), Limit: 1})
+	if r[0].Status != incident.Busy || r[0].IncidentID == nil || *r[0].IncidentID != first.ID {
+		t.Fatalf("claimed responder %+v", r[0])
+	}
+	second := assigned()
+	_, _, err = st.CreateIncident(ctx, second, effects(second))
+	if !errors.Is(err, incident.ErrResponderUnavailable) {
+		t.Fatalf("create claiming a busy responder: %v", err)
+	}
+	if _, err := st.GetIncident(ctx, tenantA, second.ID); !setyerr.Is(err, setyerr.NotFound) {
+		t.Fatalf("a failed create was stored: %v", err)
+	}
+	pending(t, stores, 3) // the first create's three events only
+}
+
+// eventForSeq is eventFor with the given sequence, for a change that
+// writes several events of one incident.
+func eventForSeq(t testing.TB, typ string, inc *incident.Incident, seq int64) outbox.Event {
+	ev := eventFor(t, typ, inc)
+	ev.Sequence = seq
+	return ev
 }

@@ -50,7 +50,7 @@ func eventFor(t testing.TB, typ string, inc *incident.Incident) outbox.Event {
 
 func create(t testing.TB, st incident.Store, inc *incident.Incident) *incident.Incident {
 	t.Helper()
-	got, created, err := st.CreateIncident(context.Background(), inc, eventFor(t, incident.TypeCreated, inc))
+	got, created, err := st.CreateIncident(context.Background(), inc, withEvents(eventFor(t, incident.TypeCreated, inc)))
 	must(t, err)
 	if !created {
 		t.Fatalf("CreateIncident(%s) created = false", inc.ID)
@@ -123,7 +123,7 @@ func TestIncidents(t *testing.T, newStores NewStores, f Features) {
 		_, err := st.GetIncident(ctx, tenantA, "inc_nonexistent00000")
 		wantKind(t, err, setyerr.NotFound)
 		orphan := newIncident(t, auth.Tenant{OrgID: "org_dddddddddddddddd", Env: auth.Live}, base)
-		if _, _, err := st.CreateIncident(ctx, orphan, eventFor(t, incident.TypeCreated, orphan)); err == nil {
+		if _, _, err := st.CreateIncident(ctx, orphan, withEvents(eventFor(t, incident.TypeCreated, orphan))); err == nil {
 			t.Fatal("an incident of an organization that does not exist was stored")
 		}
 	})
@@ -139,7 +139,7 @@ func TestIncidents(t *testing.T, newStores NewStores, f Features) {
 		again := newIncident(t, tenantA, base.Add(time.Minute))
 		again.IdempotencyKey = ptr("trip_7f3k92lq")
 		again.Category = incident.Medical
-		got, created, err := st.CreateIncident(ctx, again, eventFor(t, incident.TypeCreated, again))
+		got, created, err := st.CreateIncident(ctx, again, withEvents(eventFor(t, incident.TypeCreated, again)))
 		must(t, err)
 		if created || got.ID != first.ID || got.Category != incident.Vehicle {
 			t.Fatalf("replay: created=%v id=%s category=%s, want the first incident", created, got.ID, got.Category)
@@ -223,7 +223,7 @@ func raceCreates(t *testing.T, handles []Stores) {
 		ev := eventFor(t, incident.TypeCreated, inc)
 		st := handles[i%len(handles)].IncidentStore()
 		wg.Go(func() {
-			got, created, err := st.CreateIncident(ctx, inc, ev)
+			got, created, err := st.CreateIncident(ctx, inc, withEvents(ev))
 			errs[i] = err
 			if err == nil {
 				ids[i], createdCount[i] = got.ID, created
@@ -294,3 +294,6 @@ func serializeUpdates(t *testing.T, handles []Stores) {
 		t.Fatalf("%d distinct sequences, want %d", len(seen), n+1)
 	}
 }
+
+// withEvents are the effects of a change that only writes events.
+func withEvents(events ...outbox.Event) incident.Effects { return incident.Effects{Events: events} }

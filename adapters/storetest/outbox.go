@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
@@ -24,7 +26,7 @@ func TestOutbox(t *testing.T, newStores NewStores, f Features) {
 		for i := range 3 {
 			inc := newIncident(t, tenantA, base.Add(time.Duration(i)*time.Second))
 			ev := eventFor(t, incident.TypeCreated, inc)
-			_, _, err := st.CreateIncident(ctx, inc, ev)
+			_, _, err := st.CreateIncident(ctx, inc, withEvents(ev))
 			must(t, err)
 			want = append(want, ev)
 		}
@@ -35,7 +37,7 @@ func TestOutbox(t *testing.T, newStores NewStores, f Features) {
 		dup := newIncident(t, tenantA, base)
 		ev := eventFor(t, incident.TypeCreated, dup)
 		ev.SubjectID, ev.Sequence = want[0].SubjectID, want[0].Sequence
-		if _, _, err := st.CreateIncident(ctx, dup, ev); err == nil {
+		if _, _, err := st.CreateIncident(ctx, dup, withEvents(ev)); err == nil {
 			t.Fatal("a repeated subject sequence was stored")
 		}
 		if _, err := st.GetIncident(ctx, tenantA, dup.ID); !setyerr.Is(err, setyerr.NotFound) {
@@ -44,7 +46,7 @@ func TestOutbox(t *testing.T, newStores NewStores, f Features) {
 		// Nor does an event id.
 		ev = eventFor(t, incident.TypeCreated, dup)
 		ev.ID = want[1].ID
-		_, _, err = st.CreateIncident(ctx, dup, ev)
+		_, _, err = st.CreateIncident(ctx, dup, withEvents(ev))
 		wantKind(t, err, setyerr.Conflict)
 		two, err := stores.OutboxReader().PendingEvents(ctx, 2)
 		must(t, err)
@@ -52,6 +54,92 @@ func TestOutbox(t *testing.T, newStores NewStores, f Features) {
 			t.Fatalf("limit 2 gave %d events starting %v", len(two), two)
 		}
 	})
+
+	t.Run("LogInCommitOrder", func(t *testing.T) {
+		t.Parallel()
+		stores := newStores(t)
+		testLog(t, []Stores{stores})
+	})
+	t.Run("SharedLogInCommitOrder", shared(newStores, f, testLog))
+}
+
+// testLog commits events of two tenants and environments through the
+// handles (concurrently, too) and reads them back through the log of each
+// handle: in commit order with increasing positions, filtered, resumable
+// after any position without a gap or a repeat.
+func testLog(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	log := handles[0].EventLog()
+	if head, err := log.Head(ctx); err != nil || head != 0 {
+		t.Fatalf("empty log: head %d, %v", head, err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	committed := map[string]outbox.Event{}
+	for i := range 40 {
+		tenant := []auth.Tenant{tenantA, tenantATest, tenantB}[i%3]
+		st := handles[i%len(handles)].IncidentStore()
+		wg.Go(func() {
+			inc := newIncident(t, tenant, base.Add(time.Duration(i)*time.Second))
+			ev := eventFor(t, incident.TypeCreated, inc)
+			if _, _, err := st.CreateIncident(ctx, inc, withEvents(ev)); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			committed[ev.ID] = ev
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for _, h := range handles {
+		all, err := h.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 1000)
+		must(t, err)
+		if len(all) != len(committed) {
+			t.Fatalf("log holds %d events, %d were committed", len(all), len(committed))
+		}
+		for i, ev := range all {
+			if i > 0 && ev.Position <= all[i-1].Position {
+				t.Fatalf("positions not increasing: %d after %d", ev.Position, all[i-1].Position)
+			}
+			if want, ok := committed[ev.ID]; !ok || string(ev.Data) != string(want.Data) || ev.SubjectID != want.SubjectID {
+				t.Fatalf("event %s does not round-trip", ev.ID)
+			}
+		}
+		if head, _ := h.EventLog().Head(ctx); head != all[len(all)-1].Position {
+			t.Fatalf("head %d, want the last position %d", head, all[len(all)-1].Position)
+		}
+		// Resuming in small pages from any position reads the rest, once.
+		var paged []string
+		for after := int64(0); ; {
+			page, err := h.EventLog().EventsAfter(ctx, after, outbox.Filter{}, 7)
+			must(t, err)
+			if len(page) == 0 {
+				break
+			}
+			for _, ev := range page {
+				paged = append(paged, ev.ID)
+			}
+			after = page[len(page)-1].Position
+		}
+		if len(paged) != len(all) || paged[0] != all[0].ID || paged[len(paged)-1] != all[len(all)-1].ID {
+			t.Fatalf("paging read %d events, want %d", len(paged), len(all))
+		}
+		// Filters: one tenant and environment, a type prefix.
+		live, err := h.EventLog().EventsAfter(ctx, 0, outbox.Filter{OrgID: tenantA.OrgID, Environment: string(auth.Live), TypePrefix: "incident."}, 1000)
+		must(t, err)
+		for _, ev := range live {
+			if ev.OrgID != tenantA.OrgID || ev.Environment != "live" {
+				t.Fatalf("filter let through %+v", ev)
+			}
+		}
+		if len(live) != 14 {
+			t.Fatalf("tenant A live: %d events, want 14", len(live))
+		}
+		if none, _ := h.EventLog().EventsAfter(ctx, 0, outbox.Filter{TypePrefix: "access."}, 1000); len(none) != 0 {
+			t.Fatalf("type prefix let through %d incident events", len(none))
+		}
+	}
 }
 
 // normalize makes events comparable: Data compared as text.

@@ -48,6 +48,12 @@ type Features struct {
 	// its lease expires, and then the first owner's FinishAttempt is
 	// Conflict.
 	Reopen func(tb testing.TB, s Stores) Stores
+
+	// SharedRateLimits says the stores implement RateLimited: a rate-limit
+	// store that every instance over the database shares (SQLite,
+	// PostgreSQL). The memory adapter has none: Sety then limits in
+	// process, which is the same thing for one process.
+	SharedRateLimits bool
 }
 
 // Run runs every domain's tests against the adapter newStores builds, each
@@ -62,6 +68,9 @@ func Run(t *testing.T, newStores NewStores, f Features) {
 	t.Run("Dispatch", func(t *testing.T) { TestDispatch(t, newStores, f) })
 	t.Run("Webhooks", func(t *testing.T) { TestWebhooks(t, newStores, f) })
 	t.Run("Access", func(t *testing.T) { TestAccess(t, newStores, f) })
+	if f.SharedRateLimits {
+		t.Run("RateLimits", func(t *testing.T) { TestRateLimits(t, newStores, f) })
+	}
 }
 
 // single returns a parallel test of fn over one handle on a fresh database.

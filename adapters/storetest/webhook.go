@@ -283,7 +283,7 @@ func fanOutOnce(t *testing.T, handles []Stores) {
 		inc := newIncident(t, tenantA, base.Add(time.Duration(i)*time.Second))
 		ev := eventFor(t, incident.TypeCreated, inc)
 		wg.Go(func() {
-			_, _, err := st.CreateIncident(ctx, inc, ev)
+			_, _, err := st.CreateIncident(ctx, inc, withEvents(ev))
 			if err != nil {
 				t.Error(err)
 			}

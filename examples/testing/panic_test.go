@@ -62,9 +62,11 @@ func TestPressingTwiceMakesOneIncident(t *testing.T) {
 	if first.Severity != incident.High || first.Subject.Metadata["vehicle_plate"] != "KJA-318-XF" {
 		t.Fatalf("incident %+v", first)
 	}
+	// One incident's events only: created, then dispatching (no responder
+	// in this test's pool, so it waits for one).
 	events, _ := store.OutboxReader().PendingEvents(ctx, 10)
-	if len(events) != 1 || events[0].Type != incident.TypeCreated {
-		t.Fatalf("events %+v, want one incident.created", events)
+	if len(events) != 2 || events[0].Type != incident.TypeCreated || events[1].Type != incident.TypeDispatching || events[1].SubjectID != first.ID {
+		t.Fatalf("%d events, want incident.created and incident.dispatching of one incident", len(events))
 	}
 }
 
@@ -101,5 +103,5 @@ func ExamplePanicButton_Press() {
 		return
 	}
 	fmt.Println(inc.ID, inc.Category, inc.Severity, inc.Status, inc.CreatedAt.Format(clock.Layout))
-	// Output: inc_0000000000000002 sos high created 2026-03-10T14:22:05.000Z
+	// Output: inc_0000000000000002 sos high dispatching 2026-03-10T14:22:05.000Z
 }

@@ -58,20 +58,22 @@ CREATE UNIQUE INDEX incidents_idempotency
 
 -- Listing and analytics: a tenant's incidents newest first.
 CREATE INDEX incidents_tenant_created ON incidents (org_id, environment, created_at DESC, id DESC);
--- The engine's schedule, and the dispatch queue of live incidents.
+-- The engine's schedule.
 CREATE INDEX incidents_due ON incidents (due_at) WHERE due_at IS NOT NULL;
-CREATE INDEX incidents_queue ON incidents (org_id, environment, severity_rank DESC, created_at, id)
+-- The dispatch queue, searched around a responder that became available:
+-- the index carries each incident's position, so the search filters on
+-- the index and fetches only the rows within reach.
+CREATE INDEX incidents_queue ON incidents (org_id, environment, severity_rank DESC, created_at, id) INCLUDE (lat, lng)
     WHERE status = 'dispatching' AND NOT is_drill;
 -- Threat intelligence loads from columns only.
 CREATE INDEX incidents_threat ON incidents (created_at) WHERE counts_as_threat;
 
--- The outbox. position is the order rows were inserted in, which is NOT
--- the order their transactions commit in: a transaction can take position
--- 7 and commit after another took 8. publish_seq is the order to tail by:
--- the publisher (FanOut, one at a time under an advisory lock) gives the
--- events it publishes the next numbers, so an event with a publish_seq is
--- committed, and every lower publish_seq was committed before it. See the
--- package documentation.
+-- The outbox. position is the commit order: every transaction that writes
+-- events takes the outbox lock (a transaction-scoped advisory lock) just
+-- before it inserts them and holds it until it has committed, so positions
+-- are drawn in the order transactions commit, and a reader that has seen
+-- position p has seen every committed event before it. See the package
+-- documentation.
 CREATE TABLE outbox_events (
     position     bigserial PRIMARY KEY,
     id           text NOT NULL UNIQUE,
@@ -82,17 +84,10 @@ CREATE TABLE outbox_events (
     sequence     bigint NOT NULL,
     data         text NOT NULL,
     created_at   timestamptz NOT NULL,
-    published_at timestamptz,
-    publish_seq  bigint UNIQUE
+    published_at timestamptz
 );
 
 -- A subject's sequence numbers never repeat.
 CREATE UNIQUE INDEX outbox_subject_sequence ON outbox_events (subject_id, sequence);
+-- Fan-out's queue: unpublished events in commit order.
 CREATE INDEX outbox_pending ON outbox_events (position) WHERE published_at IS NULL;
-
--- The last publish_seq given out; one row, updated only by the publisher.
-CREATE TABLE outbox_publisher (
-    one      boolean PRIMARY KEY DEFAULT true CHECK (one),
-    last_seq bigint NOT NULL
-);
-INSERT INTO outbox_publisher (one, last_seq) VALUES (true, 0);

@@ -1,0 +1,318 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+)
+
+// Dispatch follows the work, not the queue:
+//
+//   - A new live incident is ranked and, when an available responder is in
+//     range, assigned in the transaction that creates it; otherwise it is
+//     queued (dispatching) with a timeline entry saying why. Nothing else
+//     is in its way, whatever the queue's length or other tenants' load.
+//   - A responder that becomes available (put on duty, or stood down by a
+//     cancel or a resolve) is offered to the queued incidents within range
+//     of it, most severe first, then oldest.
+//   - A slow safety-net sweep offers every tenant's available responders to
+//     its queue, in bounded batches, for offers a crash interrupted.
+//
+// A queued incident is never polled: the engine only looks at it at its SLA
+// deadlines.
+
+// DefaultDispatchRange is the farthest a responder is sent: 50 km.
+const DefaultDispatchRange = 50_000.0
+
+// DispatchRange returns the maximum dispatch distance in metres for an
+// incident of category in tenant's pool. Responders farther away are never
+// assigned.
+type DispatchRange func(tenant auth.Tenant, category Category) float64
+
+// offerBatch bounds how many queued incidents one offer looks at, and
+// sweepResponders how many available responders a sweep offers per tenant.
+const (
+	offerBatch      = 20
+	sweepTenants    = 100
+	sweepResponders = 20
+)
+
+// rangeOf is the dispatch range of inc.
+func (s *Service) rangeOf(inc *Incident) float64 { return s.dispatchRange(inc.Tenant(), inc.Category) }
+
+// maxRange is the largest range of any category of tenant: how far a freed
+// responder can reach.
+func (s *Service) maxRange(tenant auth.Tenant) float64 {
+	var m float64
+	for _, c := range Categories {
+		m = max(m, s.dispatchRange(tenant, c))
+	}
+	return m
+}
+
+// rank returns the dispatcher's candidates for inc that are within range.
+func (s *Service) rank(ctx context.Context, inc *Incident) ([]ResponderAssignment, error) {
+	if s.dispatcher == nil {
+		return nil, nil
+	}
+	ranked, err := s.dispatcher.Rank(ctx, inc)
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: %w", err)
+	}
+	limit := s.rangeOf(inc)
+	inRange := ranked[:0]
+	for _, c := range ranked {
+		if c.DistanceMeters <= limit {
+			inRange = append(inRange, c)
+		}
+	}
+	return inRange, nil
+}
+
+// enterDispatch moves inc into dispatching and, with a candidate, on to
+// assigned with the candidate claimed in the same transaction; without one
+// the dispatching entry says why the incident waits.
+func (t *txn) enterDispatch(inc *Incident, cand *ResponderAssignment, waiting string) error {
+	msg := "Finding the nearest available responder"
+	if cand == nil {
+		msg = waiting
+	}
+	if err := t.transition(inc, Dispatching, EventDispatching, msg); err != nil {
+		return err
+	}
+	if cand == nil {
+		return nil
+	}
+	return t.assignTo(inc, *cand)
+}
+
+// assignTo gives inc the candidate and claims it.
+func (t *txn) assignTo(inc *Incident, cand ResponderAssignment) error {
+	cand.AssignedAt = clock.At(t.now)
+	inc.Responder = &cand
+	t.effects.Claim, t.effects.At = cand.ResponderID, t.now
+	return t.transition(inc, Assigned, EventAssigned, assignedMessage(cand))
+}
+
+// waitingMessage says why a live incident waits: nobody is available, or
+// the nearest available responder is beyond the dispatch range.
+func (s *Service) waitingMessage(ctx context.Context, inc *Incident) string {
+	limit := s.rangeOf(inc)
+	msg := fmt.Sprintf("No responder is available within %s: waiting for one", km(limit))
+	if s.responders == nil {
+		return msg
+	}
+	near, err := s.responders.NearestAvailable(ctx, inc.Tenant(), inc.Location.Coordinates, 1)
+	if err != nil || len(near) == 0 {
+		return msg
+	}
+	d := geo.Distance(near[0].Location, inc.Location.Coordinates)
+	return fmt.Sprintf("The nearest available responder is %s away, beyond the %s dispatch range: waiting for one in range", km(d), km(limit))
+}
+
+func km(m float64) string {
+	if m >= 10_000 {
+		return fmt.Sprintf("%.0f km", m/1000)
+	}
+	return fmt.Sprintf("%.1f km", m/1000)
+}
+
+// createDispatched stores a new live incident already dispatched: in the
+// transaction that creates it, it enters dispatching and, when a responder
+// is available in range, is assigned with the responder claimed. A
+// candidate taken meanwhile makes the next one be tried; with none left the
+// incident is stored queued.
+func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incident, bool, error) {
+	ranked, err := s.rank(ctx, base)
+	if err != nil {
+		return nil, false, err
+	}
+	waiting := ""
+	for i := 0; ; i++ {
+		var cand *ResponderAssignment
+		if i < len(ranked) {
+			cand = &ranked[i]
+		} else if waiting == "" {
+			waiting = s.waitingMessage(ctx, base)
+		}
+		inc := base.Clone()
+		t := &txn{svc: s, now: inc.CreatedAt.Time}
+		if err := t.emit(inc, TypeCreated); err != nil {
+			return nil, false, err
+		}
+		if err := t.enterDispatch(inc, cand, waiting); err != nil {
+			return nil, false, err
+		}
+		inc.Tracking.DueAt = s.nextDue(inc)
+		inc.refreshSLA(t.now)
+		stored, created, err := s.store.CreateIncident(ctx, inc, t.effects)
+		if errors.Is(err, ErrResponderUnavailable) && cand != nil {
+			continue // taken since it was ranked: try the next one
+		}
+		if err != nil || !created {
+			return stored, created, err
+		}
+		s.notify(ctx, t.effects.Events)
+		if stored.Status == Dispatching {
+			stored, err = s.recheck(ctx, stored)
+		}
+		return stored, true, err
+	}
+}
+
+// dispatchNew dispatches a live incident that is still in created (one
+// stored by an older version, or by a process that stopped before
+// dispatching it): the same step Create takes, as an update.
+func (s *Service) dispatchNew(ctx context.Context, inc *Incident) (*Incident, error) {
+	ranked, err := s.rank(ctx, inc)
+	if err != nil {
+		return nil, err
+	}
+	waiting := ""
+	if len(ranked) == 0 {
+		waiting = s.waitingMessage(ctx, inc)
+	}
+	for i := 0; ; i++ {
+		var cand *ResponderAssignment
+		if i < len(ranked) {
+			cand = &ranked[i]
+		} else if waiting == "" {
+			waiting = s.waitingMessage(ctx, inc)
+		}
+		updated, err := s.update(ctx, inc.Tenant(), inc.ID, func(inc *Incident, t *txn) error {
+			if inc.Status != Created {
+				return errNoChange // dispatched by another process meanwhile
+			}
+			return t.enterDispatch(inc, cand, waiting)
+		})
+		if errors.Is(err, ErrResponderUnavailable) && cand != nil {
+			continue // taken since it was ranked: try the next one
+		}
+		if err == nil && updated.Status == Dispatching {
+			return s.recheck(ctx, updated)
+		}
+		return updated, err
+	}
+}
+
+// recheck offers a just-queued incident the responders available now: one
+// may have been freed between its ranking and its commit, and offered to a
+// queue it was not yet in.
+func (s *Service) recheck(ctx context.Context, inc *Incident) (*Incident, error) {
+	got, err := s.assign(ctx, inc)
+	if err != nil || got == "" {
+		return inc, err
+	}
+	return s.Get(ctx, inc.Tenant(), inc.ID)
+}
+
+// assign gives a queued incident the best in-range responder available,
+// claiming it in the incident's transaction, and returns who got it ("" when
+// nobody in range is free or the incident is no longer queued).
+func (s *Service) assign(ctx context.Context, inc *Incident) (string, error) {
+	ranked, err := s.rank(ctx, inc)
+	if err != nil {
+		return "", err
+	}
+	for _, cand := range ranked {
+		updated, err := s.update(ctx, inc.Tenant(), inc.ID, func(inc *Incident, t *txn) error {
+			if inc.Status != Dispatching {
+				return errNoChange // cancelled, or assigned by another process meanwhile
+			}
+			return t.assignTo(inc, cand)
+		})
+		if errors.Is(err, ErrResponderUnavailable) {
+			continue // taken since it was ranked: try the next one
+		}
+		if err != nil || updated.Responder == nil || updated.Responder.ResponderID != cand.ResponderID {
+			return "", err
+		}
+		return cand.ResponderID, nil
+	}
+	return "", nil
+}
+
+// offer gives the available responder r to the tenant's queue: the queued
+// incidents within reach of it, most severe first, then oldest, each
+// assigned its best in-range responder (r or a nearer one), until r is
+// taken or the batch is done.
+func (s *Service) offer(ctx context.Context, tenant auth.Tenant, r *Responder) error {
+	if tenant.Env != auth.Live || r.Status != Available {
+		return nil
+	}
+	queued, err := s.store.QueuedNear(ctx, tenant, r.Location, s.maxRange(tenant), offerBatch)
+	if err != nil {
+		return err
+	}
+	for _, inc := range queued {
+		if geo.Distance(r.Location, inc.Location.Coordinates) > s.rangeOf(inc) {
+			continue // within another category's range, not this one's
+		}
+		got, err := s.assign(ctx, inc)
+		if err != nil {
+			return err
+		}
+		if got == r.ID {
+			return nil
+		}
+	}
+	return nil
+}
+
+// afterRelease offers the responder inc just stood down to the queue.
+func (s *Service) afterRelease(ctx context.Context, inc *Incident) {
+	if inc.Responder == nil || inc.Tracking.Simulated || s.responders == nil {
+		return
+	}
+	if err := s.offerByID(ctx, inc.Tenant(), inc.Responder.ResponderID); err != nil {
+		s.log.ErrorContext(ctx, "offer a freed responder", "error", err)
+	}
+}
+
+// offerByID offers the tenant's responder id, as it is stored now.
+func (s *Service) offerByID(ctx context.Context, tenant auth.Tenant, id string) error {
+	list, _, err := s.responders.ListResponders(ctx, tenant, ResponderFilter{ID: id, Limit: 1})
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	return s.offer(ctx, tenant, list[0])
+}
+
+// Sweep is the queue's safety net: for every tenant with queued incidents
+// it offers up to a few available responders to its queue. Offers are made
+// as responders become available; a sweep only finds the pairs a crash (or
+// a race between processes) left unmatched, and its work is bounded by the
+// number of tenants with a queue, not the queue's length.
+func (s *Service) Sweep(ctx context.Context) error {
+	if s.responders == nil {
+		return nil
+	}
+	tenants, err := s.store.QueuedTenants(ctx, sweepTenants)
+	if err != nil {
+		return fmt.Errorf("queued tenants: %w", err)
+	}
+	var errs []error
+	for _, tenant := range tenants {
+		free, _, err := s.responders.ListResponders(ctx, tenant, ResponderFilter{Status: Available, Limit: sweepResponders})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, r := range free {
+			if err := s.offer(ctx, tenant, r); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func assignedMessage(a ResponderAssignment) string {
+	eta := time.Duration(a.ETASeconds * float64(time.Second)).Round(time.Second)
+	return fmt.Sprintf("%s assigned, %.1f km away, ETA %s", a.Name, a.DistanceMeters/1000, eta)
+}
