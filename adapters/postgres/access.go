@@ -87,7 +87,7 @@ func (s *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now 
 	if err != nil {
 		return err
 	}
-	return (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+	return (*DB)(s).inTx(ctx, func(tx *txn) error {
 		if err := lockName(ctx, tx, lockCodeDigits, c.OrgID+"/"+string(c.Environment)+"/"+hex.EncodeToString(c.Hash)); err != nil {
 			return err
 		}
@@ -99,11 +99,11 @@ func (s *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now 
 		if taken {
 			return access.ErrCodeTaken
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO access_codes (id, org_id, environment, hash, code_hint, site, doc, valid_from, valid_until,
+		tx.later(`INSERT INTO access_codes (id, org_id, environment, hash, code_hint, site, doc, valid_from, valid_until,
 			max_uses, uses, sequence, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			c.ID, c.OrgID, string(c.Environment), c.Hash, c.CodeHint, c.Site, string(doc), at(c.ValidFrom.Time), at(c.ValidUntil.Time),
 			c.MaxUses, c.Uses, c.Sequence, at(c.CreatedAt.Time), at(c.RevokedAt.Time))
-		return err
+		return nil
 	})
 }
 
@@ -144,7 +144,7 @@ func (s *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f acces
 
 // UpdateCode locks the code's row: see table.update.
 func (s *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessCode) ([]outbox.Event, error)) (*access.AccessCode, error) {
-	return codeTable.update(ctx, (*DB)(s), tenant, id, func(tx pgx.Tx, c *access.AccessCode) error {
+	return codeTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, c *access.AccessCode) error {
 		events, err := change(c)
 		if err != nil {
 			return err
@@ -153,12 +153,11 @@ func (s *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id str
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE access_codes SET doc = $1, site = $2, valid_from = $3, valid_until = $4, max_uses = $5, uses = $6,
+		tx.later(`UPDATE access_codes SET doc = $1, site = $2, valid_from = $3, valid_until = $4, max_uses = $5, uses = $6,
 			sequence = $7, revoked_at = $8 WHERE id = $9`, string(doc), c.Site, at(c.ValidFrom.Time), at(c.ValidUntil.Time), c.MaxUses, c.Uses,
-			c.Sequence, at(c.RevokedAt.Time), id); err != nil {
-			return err
-		}
-		return insertEvents(ctx, tx, events)
+			c.Sequence, at(c.RevokedAt.Time), id)
+		tx.insertEvents(events)
+		return nil
 	})
 }
 
@@ -169,7 +168,7 @@ func (s *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id str
 // Refusals are counted under the site's advisory lock (recordFailure).
 func (s *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access.Validation, decide func(*access.AccessCode) (access.Decision, error)) (*access.ValidationResult, error) {
 	var res *access.ValidationResult
-	err := (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+	err := (*DB)(s).inTx(ctx, func(tx *txn) error {
 		var until pgtype.Timestamptz
 		err := tx.QueryRow(ctx, `SELECT until FROM access_locks WHERE org_id = $1 AND environment = $2 AND site = $3`,
 			tenant.OrgID, string(tenant.Env), v.Site).Scan(&until)
@@ -203,11 +202,12 @@ func (s *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access
 				code.ID).Scan(&uses)
 			if err == nil {
 				code.Uses = int(uses)
-				if err := insertLog(ctx, tx, d.Log); err != nil {
+				if err := insertLog(tx, d.Log); err != nil {
 					return err
 				}
 				res.AccessLog = d.Log
-				return insertEvents(ctx, tx, d.Events)
+				tx.insertEvents(d.Events)
+				return nil
 			}
 			if !errors.Is(err, errNoRows) {
 				return err
@@ -226,7 +226,7 @@ func (s *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access
 // many. It holds the site's advisory lock, so refusals at one site from
 // several instances are counted one after another, each seeing the ones
 // before: two at once cannot both count one too few and leave the site open.
-func recordFailure(ctx context.Context, tx pgx.Tx, tenant auth.Tenant, v access.Validation) error {
+func recordFailure(ctx context.Context, tx *txn, tenant auth.Tenant, v access.Validation) error {
 	if err := lockName(ctx, tx, lockSite, tenant.OrgID+"/"+string(tenant.Env)+"/"+v.Site); err != nil {
 		return err
 	}
@@ -295,23 +295,25 @@ func logArgs(l *access.AccessLog) ([]any, error) {
 		at(l.ExpectedUntil.Time), l.Sequence, string(doc)}, nil
 }
 
-func insertLog(ctx context.Context, tx pgx.Tx, l *access.AccessLog) error {
+// insertLog queues the insert of l to go out with the commit.
+func insertLog(tx *txn, l *access.AccessLog) error {
 	args, err := logArgs(l)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO access_logs (id, site, status, method, search, checked_in_at, checked_out_at, duration_seconds,
+	tx.later(`INSERT INTO access_logs (id, site, status, method, search, checked_in_at, checked_out_at, duration_seconds,
 		expected_until, sequence, doc, org_id, environment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		append(args, l.OrgID, string(l.Environment))...)
-	return err
+	return nil
 }
 
 func (s *accessStore) CreateLog(ctx context.Context, l *access.AccessLog, ev outbox.Event) error {
-	return (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
-		if err := insertLog(ctx, tx, l); err != nil {
+	return (*DB)(s).inTx(ctx, func(tx *txn) error {
+		if err := insertLog(tx, l); err != nil {
 			return err
 		}
-		return insertEvents(ctx, tx, []outbox.Event{ev})
+		tx.insertEvents([]outbox.Event{ev})
+		return nil
 	})
 }
 
@@ -321,7 +323,7 @@ func (s *accessStore) GetLog(ctx context.Context, tenant auth.Tenant, id string)
 
 // UpdateLog locks the log's row: see table.update.
 func (s *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessLog) ([]outbox.Event, error)) (*access.AccessLog, error) {
-	return logTable.update(ctx, (*DB)(s), tenant, id, func(tx pgx.Tx, l *access.AccessLog) error {
+	return logTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, l *access.AccessLog) error {
 		events, err := change(l)
 		if err != nil {
 			return err
@@ -331,11 +333,10 @@ func (s *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id stri
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE access_logs SET site = $2, status = $3, method = $4, search = $5, checked_in_at = $6, checked_out_at = $7,
-			duration_seconds = $8, expected_until = $9, sequence = $10, doc = $11 WHERE id = $1`, args...); err != nil {
-			return err
-		}
-		return insertEvents(ctx, tx, events)
+		tx.later(`UPDATE access_logs SET site = $2, status = $3, method = $4, search = $5, checked_in_at = $6, checked_out_at = $7,
+			duration_seconds = $8, expected_until = $9, sequence = $10, doc = $11 WHERE id = $1`, args...)
+		tx.insertEvents(events)
+		return nil
 	})
 }
 

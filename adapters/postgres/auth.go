@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sety-io/sety/auth"
@@ -114,7 +113,7 @@ func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 // RevokeAPIKey locks the key's row, so allow sees what is stored and the
 // first revocation's time stays, whichever instance revokes.
 func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, t time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
-	return keyTable.update(ctx, (*DB)(s), tenant, id, func(tx pgx.Tx, k *auth.APIKey) error {
+	return keyTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, k *auth.APIKey) error {
 		if allow != nil {
 			if err := allow(k.Clone()); err != nil {
 				return err
@@ -124,8 +123,8 @@ func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 			return nil
 		}
 		k.RevokedAt = clock.At(fromAt(at(t)))
-		_, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE id = $2`, at(t), id)
-		return err
+		tx.later(`UPDATE api_keys SET revoked_at = $1 WHERE id = $2`, at(t), id)
+		return nil
 	})
 }
 
@@ -148,11 +147,10 @@ func (s *authStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.T
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	return (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
+	return (*DB)(s).inTx(ctx, func(tx *txn) error {
 		for _, id := range ids {
-			b.Queue(`UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`, at(lastUsed[id]), id)
+			tx.later(`UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`, at(lastUsed[id]), id)
 		}
-		return tx.SendBatch(ctx, b).Close()
+		return nil
 	})
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -48,7 +47,7 @@ const (
 // lockName takes the transaction-scoped advisory lock of class on name.
 // Two names with one 32-bit hash share a lock: that costs waiting, never
 // correctness.
-func lockName(ctx context.Context, tx pgx.Tx, class int32, name string) error {
+func lockName(ctx context.Context, tx *txn, class int32, name string) error {
 	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, class, name)
 	return err
 }
@@ -223,26 +222,4 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// maxAttempts bounds how often inTx runs a transaction that PostgreSQL
-// aborted for a deadlock or a serialization failure.
-const maxAttempts = 5
-
-// inTx runs fn in a READ COMMITTED transaction and commits it if fn
-// returns nil. A transaction aborted by a deadlock (or a serialization
-// failure, or fn's *retry) is run again from the start, so fn must read
-// what it changes inside tx; every fn here does. Errors come out translated.
-func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	var err error
-	for range maxAttempts {
-		err = pgx.BeginFunc(ctx, db.pool, fn)
-		if !retryable(err) {
-			break
-		}
-	}
-	if r := (*retry)(nil); errors.As(err, &r) {
-		err = r.cause
-	}
-	return translate(err)
 }

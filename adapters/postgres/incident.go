@@ -63,30 +63,28 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 		return nil, false, err
 	}
 	var existing *incident.Incident
-	err = (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+	args := append([]any{inc.ID, inc.OrgID, string(inc.Environment), inc.IdempotencyKey, at(inc.CreatedAt.Time)}, cols...)
+	err = (*DB)(s).inTx(ctx, func(tx *txn) error {
 		existing = nil
-		tag, err := tx.Exec(ctx, `INSERT INTO incidents
-			(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
-			 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-			ON CONFLICT (org_id, environment, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
-			append([]any{inc.ID, inc.OrgID, string(inc.Environment), inc.IdempotencyKey, at(inc.CreatedAt.Time)}, cols...)...)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			if inc.IdempotencyKey == nil {
-				return errors.New("postgres: incident insert changed no row")
+		if inc.IdempotencyKey == nil {
+			tx.later(insertIncident, args...) // nothing to decide on: it goes out with the commit
+		} else {
+			tag, err := tx.Exec(ctx, insertIncident+` ON CONFLICT (org_id, environment, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`, args...)
+			if err != nil {
+				return err
 			}
-			// The key is taken. This statement's snapshot is newer than the
-			// insert's wait, so it sees the winner's committed row.
-			existing, err = byIdempotencyKey(ctx, tx, inc)
-			return err
+			if tag.RowsAffected() == 0 {
+				// The key is taken. This statement's snapshot is newer than the
+				// insert's wait, so it sees the winner's committed row.
+				existing, err = byIdempotencyKey(ctx, tx, inc)
+				return err
+			}
 		}
 		if err := applyEffects(ctx, tx, inc.Tenant(), inc.ID, effects); err != nil {
 			return err
 		}
-		return insertEvents(ctx, tx, effects.Events)
+		tx.insertEvents(effects.Events)
+		return nil
 	})
 	if err != nil {
 		return nil, false, err
@@ -96,6 +94,11 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	}
 	return inc.Clone(), true, nil
 }
+
+const insertIncident = `INSERT INTO incidents
+	(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
+	 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`
 
 // byIdempotencyKey reads the incident of inc's tenant with inc's
 // idempotency key.
@@ -128,7 +131,7 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 // each change sees the latest committed state. Claims and releases of
 // responders lock their rows in the same transaction (see applyEffects).
 func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
-	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx pgx.Tx, cur *incident.Incident) error {
+	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, cur *incident.Incident) error {
 		idemKey := cur.IdempotencyKey
 		effects, err := change(cur)
 		if err != nil {
@@ -140,15 +143,14 @@ func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 			return err
 		}
 		// id, tenant, idempotency key and creation are the row's identity and never change.
-		if _, err := tx.Exec(ctx, `UPDATE incidents SET category = $1, severity = $2, severity_rank = $3, status = $4,
+		tx.later(`UPDATE incidents SET category = $1, severity = $2, severity_rank = $3, status = $4,
 			is_drill = $5, sequence = $6, updated_at = $7, doc = $8, tracking = $9, due_at = $10, assign_ms = $11, arrive_ms = $12,
-			sla_state = $13, lng = $14, lat = $15, counts_as_threat = $16 WHERE id = $17`, append(cols, id)...); err != nil {
-			return err
-		}
+			sla_state = $13, lng = $14, lat = $15, counts_as_threat = $16 WHERE id = $17`, append(cols, id)...)
 		if err := applyEffects(ctx, tx, tenant, id, effects); err != nil {
 			return err
 		}
-		return insertEvents(ctx, tx, effects.Events)
+		tx.insertEvents(effects.Events)
+		return nil
 	})
 }
 

@@ -11,16 +11,13 @@ import (
 
 type outboxReader DB
 
-// insertEvents adds events to the outbox inside tx, unpublished. It must
-// be tx's last write: it takes the outbox lock, which tx then holds until
-// it ends, so positions follow commit order (see queueEvents).
-func insertEvents(ctx context.Context, tx pgx.Tx, events []outbox.Event) error {
-	if len(events) == 0 {
-		return nil
+// insertEvents adds events to the outbox, unpublished, with the commit:
+// they go out last, under the outbox lock (see queueEvents), right before
+// COMMIT in the same batch, so the lock is held for no round trip.
+func (t *txn) insertEvents(events []outbox.Event) {
+	if len(events) > 0 {
+		queueEvents(&t.tail, events)
 	}
-	b := &pgx.Batch{}
-	queueEvents(b, events)
-	return tx.SendBatch(ctx, b).Close()
 }
 
 // queueEvents queues on b the outbox lock and the inserts of events. The

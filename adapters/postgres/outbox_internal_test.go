@@ -37,12 +37,17 @@ func TestPositionsFollowCommitOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Rollback(ctx)
-	if err := insertEvents(ctx, first, []outbox.Event{ev("evt_first")}); err != nil {
+	b := &pgx.Batch{}
+	queueEvents(b, []outbox.Event{ev("evt_first")}) // the lock, and the insert
+	if err := first.SendBatch(ctx, b).Close(); err != nil {
 		t.Fatal(err)
 	}
 	second := make(chan error, 1)
 	go func() {
-		second <- db.inTx(ctx, func(tx pgx.Tx) error { return insertEvents(ctx, tx, []outbox.Event{ev("evt_second")}) })
+		second <- db.inTx(ctx, func(tx *txn) error {
+			tx.insertEvents([]outbox.Event{ev("evt_second")})
+			return nil
+		})
 	}()
 	select {
 	case err := <-second:

@@ -94,9 +94,9 @@ func (t table[T]) get(ctx context.Context, q querier, tenant auth.Tenant, id, su
 // commit and then reads what it wrote, so no change is lost. A missing row
 // is notFound; an error from write is returned as it is; both write
 // nothing.
-func (t table[T]) update(ctx context.Context, db *DB, tenant auth.Tenant, id string, write func(pgx.Tx, T) error) (T, error) {
+func (t table[T]) update(ctx context.Context, db *DB, tenant auth.Tenant, id string, write func(*txn, T) error) (T, error) {
 	var out T
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(tx *txn) error {
 		v, err := t.get(ctx, tx, tenant, id, forUpdate)
 		if err != nil {
 			return err
@@ -154,25 +154,54 @@ func all[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error)
 var readTx = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 
 // listPage returns the page [offset, offset+limit) of l and how many rows
-// match in all, both read from one snapshot.
+// match in all, both read from one snapshot: a read-only REPEATABLE READ
+// transaction, sent with its two queries as one batch (one round trip).
 func listPage[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, error), l list, offset, limit int) ([]T, int, error) {
-	var (
-		page  []T
-		total int
-	)
-	err := pgx.BeginTxFunc(ctx, db.pool, readTx, func(tx pgx.Tx) error {
-		_, from, _ := strings.Cut(l.sel, " FROM ")
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+from+l.where(), l.args...).Scan(&total); err != nil {
-			return err
+	_, from, _ := strings.Cut(l.sel, " FROM ")
+	limitN, offsetN := strconv.Itoa(len(l.args)+1), strconv.Itoa(len(l.args)+2)
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	b.Queue(`SELECT count(*) FROM `+from+l.where(), l.args...)
+	b.Queue(l.sel+l.where()+` ORDER BY `+l.order+` LIMIT $`+limitN+` OFFSET $`+offsetN, append(append([]any{}, l.args...), limit, offset)...)
+	b.Queue(`COMMIT`)
+	// A connection given back inside the transaction (an error below) is
+	// dropped by the pool, not reused.
+	br := db.pool.SendBatch(ctx, b)
+	page, total, err := func() ([]T, int, error) {
+		if _, err := br.Exec(); err != nil {
+			return nil, 0, err
 		}
-		paged := l
-		paged.args = append(append([]any{}, l.args...), limit, offset)
-		paged.order += ` LIMIT $` + strconv.Itoa(len(l.args)+1) + ` OFFSET $` + strconv.Itoa(len(l.args)+2)
-		var err error
-		page, err = all(ctx, tx, scan, paged)
-		return err
-	})
-	return page, total, translate(err)
+		var total int
+		if err := br.QueryRow().Scan(&total); err != nil {
+			return nil, 0, err
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return nil, 0, err
+		}
+		var page []T
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				rows.Close()
+				return nil, 0, err
+			}
+			page = append(page, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, 0, err
+		}
+		_, err = br.Exec()
+		return page, total, err
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	return page, total, nil
 }
 
 // anyOf adds "column = ANY(values)" for a non-empty filter list.

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
@@ -32,7 +30,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		return 0, translate(err)
 	}
 	taken := 0
-	err := (*DB)(q).inTx(ctx, func(tx pgx.Tx) error {
+	err := (*DB)(q).inTx(ctx, func(tx *txn) error {
 		taken = 0
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockFanOut); err != nil {
 			return err
@@ -42,7 +40,6 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			return err
 		}
 		byTenant := map[auth.Tenant][]*webhook.Endpoint{}
-		b := &pgx.Batch{}
 		positions := make([]int64, len(events))
 		for i, ev := range events {
 			tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
@@ -54,14 +51,11 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 				byTenant[tenant] = endpoints
 			}
 			for _, d := range plan(ev, endpoints) {
-				queueDelivery(b, d)
+				queueDelivery(&tx.tail, d)
 			}
 			positions[i] = ev.Position
 		}
-		b.Queue(`UPDATE outbox_events SET published_at = created_at WHERE position = ANY($1)`, positions)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return err
-		}
+		tx.later(`UPDATE outbox_events SET published_at = created_at WHERE position = ANY($1)`, positions)
 		taken = len(events)
 		return nil
 	})
@@ -69,7 +63,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 }
 
 // enabledEndpoints lists the tenant's enabled endpoints by id.
-func enabledEndpoints(ctx context.Context, tx pgx.Tx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
+func enabledEndpoints(ctx context.Context, tx *txn, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
 	return queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE org_id = $1 AND environment = $2 AND status = 'enabled' ORDER BY id`,
 		tenant.OrgID, string(tenant.Env))
 }
@@ -126,7 +120,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, u
 // FinishAttempt locks the delivery's row and then its endpoint's (the order
 // DeleteEndpoint takes them in too), checks the lease, and stores both.
 func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
-	return (*DB)(q).inTx(ctx, func(tx pgx.Tx) error {
+	return (*DB)(q).inTx(ctx, func(tx *txn) error {
 		var leaseOwner *string
 		row := tx.QueryRow(ctx, `SELECT `+deliveryColumns+`, d.lease_owner FROM webhook_deliveries d WHERE d.id = $1`+forUpdate, id)
 		d, err := scanDelivery(then(func(dest []any) error { return row.Scan(append(dest, &leaseOwner)...) }))
@@ -146,11 +140,9 @@ func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 		if err := change(d, e); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_attempt_at = $4,
+		tx.later(`UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_attempt_at = $4,
 			response_status = $5, response_body = $6, duration_ms = $7, error = $8, lease_owner = NULL, lease_until = NULL WHERE id = $9`,
-			d.Status, d.Attempts, at(d.NextAttemptAt.Time), at(d.LastAttemptAt.Time), d.ResponseStatus, d.ResponseBody, d.DurationMs, d.Error, id); err != nil {
-			return err
-		}
-		return updateEndpoint(ctx, tx, e)
+			d.Status, d.Attempts, at(d.NextAttemptAt.Time), at(d.LastAttemptAt.Time), d.ResponseStatus, d.ResponseBody, d.DurationMs, d.Error, id)
+		return updateEndpoint(tx, e)
 	})
 }

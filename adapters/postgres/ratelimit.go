@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/sety-io/sety/auth"
 )
 
@@ -27,22 +25,20 @@ func (s *rateStore) TakeRequest(ctx context.Context, tenant auth.Tenant, at int6
 		return false, used, oldest, translate(err)
 	}
 	admitted := false
-	err = (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+	err = (*DB)(s).inTx(ctx, func(tx *txn) error {
 		admitted = false
 		if err := lockName(ctx, tx, lockRate, tenant.OrgID+"/"+string(tenant.Env)); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM rate_admissions WHERE org_id = $1 AND environment = $2 AND at <= $3`,
-			tenant.OrgID, string(tenant.Env), since); err != nil {
-			return err
-		}
+		// What left the window goes with the commit; the count skips it anyway.
+		tx.later(`DELETE FROM rate_admissions WHERE org_id = $1 AND environment = $2 AND at <= $3`, tenant.OrgID, string(tenant.Env), since)
 		var err error
 		if used, oldest, err = countWindow(ctx, tx, tenant, since, at); err != nil || used >= limit {
 			return err
 		}
 		admitted, used = true, used+1
-		_, err = tx.Exec(ctx, `INSERT INTO rate_admissions (org_id, environment, at) VALUES ($1, $2, $3)`, tenant.OrgID, string(tenant.Env), at)
-		return err
+		tx.later(`INSERT INTO rate_admissions (org_id, environment, at) VALUES ($1, $2, $3)`, tenant.OrgID, string(tenant.Env), at)
+		return nil
 	})
 	return admitted, used, oldest, err
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sety-io/sety/auth"
@@ -49,9 +48,9 @@ func onSphere(p geo.Point) []float64 {
 	return []float64{r * math.Cos(lat) * math.Cos(lng), r * math.Cos(lat) * math.Sin(lng), r * math.Sin(lat)}
 }
 
-// putResponder inserts r (exists=false) or updates it, with its position
-// for the spatial index, inside tx.
-func putResponder(ctx context.Context, tx pgx.Tx, r *incident.Responder, exists bool) error {
+// writeResponder returns the statement that inserts r (exists=false) or
+// updates it, with its position for the spatial index.
+func writeResponder(r *incident.Responder, exists bool) (string, []any) {
 	args := []any{r.ID, r.OrgID, string(r.Environment), r.Name, r.Phone, r.Location.Lng(), r.Location.Lat(), onSphere(r.Location),
 		string(r.Status), r.IncidentID, at(r.IdleSince.Time), at(r.UpdatedAt.Time)}
 	query := `UPDATE responders SET name = $4, phone = $5, lng = $6, lat = $7, pos = cube($8::float8[]), status = $9, incident_id = $10,
@@ -60,8 +59,7 @@ func putResponder(ctx context.Context, tx pgx.Tx, r *incident.Responder, exists 
 		query = `INSERT INTO responders (id, org_id, environment, name, phone, lng, lat, pos, status, incident_id, idle_since, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, cube($8::float8[]), $9, $10, $11, $12)`
 	}
-	_, err := tx.Exec(ctx, query, args...)
-	return err
+	return query, args
 }
 
 // UpdateResponder locks the responder's row, or finds none and inserts
@@ -70,7 +68,7 @@ func putResponder(ctx context.Context, tx pgx.Tx, r *incident.Responder, exists 
 // now finding (and waiting for) the first's row, as if it had come second.
 func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Responder, bool) error) (*incident.Responder, error) {
 	var out *incident.Responder
-	err := (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+	err := (*DB)(s).inTx(ctx, func(tx *txn) error {
 		r, err := scanResponder(tx.QueryRow(ctx, selectResponder+byTenantID+forUpdate, id, tenant.OrgID, string(tenant.Env)))
 		exists := err == nil
 		if errors.Is(err, errNoRows) {
@@ -82,7 +80,8 @@ func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant
 			return err
 		}
 		r.ID, r.OrgID, r.Environment = id, tenant.OrgID, tenant.Env
-		if err := putResponder(ctx, tx, r, exists); err != nil {
+		query, args := writeResponder(r, exists)
+		if _, err := tx.Exec(ctx, query, args...); err != nil {
 			if !exists && isUniqueViolation(err) {
 				return &retry{err}
 			}
@@ -171,7 +170,7 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 // cycle) and decides on what it locked: of concurrent claims of one
 // responder, from any instance, the first takes it and the others, waiting
 // for its commit, find it busy (ErrResponderUnavailable).
-func applyEffects(ctx context.Context, tx pgx.Tx, tenant auth.Tenant, incidentID string, e incident.Effects) error {
+func applyEffects(ctx context.Context, tx *txn, tenant auth.Tenant, incidentID string, e incident.Effects) error {
 	var ids []string
 	for _, id := range []string{e.Release, e.Claim} {
 		if id != "" {
@@ -192,9 +191,8 @@ func applyEffects(ctx context.Context, tx pgx.Tx, tenant auth.Tenant, incidentID
 	}
 	if r := byID[e.Release]; r != nil && r.IncidentID != nil && *r.IncidentID == incidentID {
 		r.Status, r.IncidentID, r.IdleSince, r.UpdatedAt = incident.Available, nil, clock.At(e.At), clock.At(e.At)
-		if err := putResponder(ctx, tx, r, true); err != nil {
-			return err
-		}
+		query, args := writeResponder(r, true)
+		tx.later(query, args...)
 	}
 	if e.Claim != "" {
 		r := byID[e.Claim]
@@ -202,7 +200,8 @@ func applyEffects(ctx context.Context, tx pgx.Tx, tenant auth.Tenant, incidentID
 			return incident.ErrResponderUnavailable
 		}
 		r.Status, r.IncidentID, r.UpdatedAt = incident.Busy, &incidentID, clock.At(e.At)
-		return putResponder(ctx, tx, r, true)
+		query, args := writeResponder(r, true)
+		tx.later(query, args...)
 	}
 	return nil
 }

@@ -86,24 +86,25 @@ func (s *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, of
 	return listPage(ctx, (*DB)(s), scanEndpoint, l, offset, limit)
 }
 
-func updateEndpoint(ctx context.Context, tx pgx.Tx, e *webhook.Endpoint) error {
+// updateEndpoint queues the update of e to go out with the commit.
+func updateEndpoint(tx *txn, e *webhook.Endpoint) error {
 	args, err := endpointArgs(e)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE webhook_endpoints SET url = $2, description = $3, events = $4, status = $5, disabled_reason = $6,
+	tx.later(`UPDATE webhook_endpoints SET url = $2, description = $3, events = $4, status = $5, disabled_reason = $6,
 		secret = $7, previous_secret = $8, previous_expires_at = $9, failing_since = $10, updated_at = $11 WHERE id = $1`, args...)
-	return err
+	return nil
 }
 
 // UpdateEndpoint locks the endpoint's row: see table.update.
 func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
-	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx pgx.Tx, e *webhook.Endpoint) error {
+	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, e *webhook.Endpoint) error {
 		if err := change(e); err != nil {
 			return err
 		}
 		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
-		return updateEndpoint(ctx, tx, e)
+		return updateEndpoint(tx, e)
 	})
 }
 
@@ -133,15 +134,14 @@ func queueDelivery(b *pgx.Batch, d *webhook.Delivery) {
 // endpoint is key-share locked first, so the delivery's insert, after the
 // outbox lock, cannot wait for a concurrent change of the endpoint.
 func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
-	return (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+	return (*DB)(s).inTx(ctx, func(tx *txn) error {
 		if err := endpointOf(ctx, tx, d); err != nil {
 			return err
 		}
-		b := &pgx.Batch{}
-		queueEvents(b, []outbox.Event{ev})
-		b.Queue(`UPDATE outbox_events SET published_at = created_at WHERE id = $1`, ev.ID)
-		queueDelivery(b, d)
-		return tx.SendBatch(ctx, b).Close()
+		tx.insertEvents([]outbox.Event{ev})
+		tx.later(`UPDATE outbox_events SET published_at = created_at WHERE id = $1`, ev.ID)
+		queueDelivery(&tx.tail, d)
+		return nil
 	})
 }
 
@@ -185,20 +185,19 @@ func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endp
 }
 
 func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) error {
-	return (*DB)(s).inTx(ctx, func(tx pgx.Tx) error {
+	return (*DB)(s).inTx(ctx, func(tx *txn) error {
 		if err := endpointOf(ctx, tx, d); err != nil {
 			return err
 		}
-		b := &pgx.Batch{}
-		queueDelivery(b, d)
-		return tx.SendBatch(ctx, b).Close()
+		queueDelivery(&tx.tail, d)
+		return nil
 	})
 }
 
 // endpointOf checks that the delivery's endpoint exists in its tenant, and
 // key-share locks it until tx ends (as the delivery's foreign key would):
 // it cannot be deleted meanwhile.
-func endpointOf(ctx context.Context, tx pgx.Tx, d *webhook.Delivery) error {
+func endpointOf(ctx context.Context, tx *txn, d *webhook.Delivery) error {
 	var one int
 	err := tx.QueryRow(ctx, `SELECT 1 FROM webhook_endpoints`+byTenantID+` FOR KEY SHARE`, d.EndpointID, d.OrgID, string(d.Environment)).Scan(&one)
 	if errors.Is(err, errNoRows) {
