@@ -108,18 +108,23 @@ func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, i
 	})
 }
 
-// DeleteEndpoint deletes the endpoint; its deliveries go with it (ON DELETE
-// CASCADE), including any a fan-out was inserting meanwhile: that insert
-// holds a key lock on the endpoint, so the delete waits for it.
+// DeleteEndpoint deletes the endpoint's deliveries, then the endpoint:
+// the order FinishAttempt locks them in, so the two never deadlock. A
+// delivery a fan-out inserts meanwhile holds a key lock on the endpoint;
+// the endpoint's delete waits for it and takes the delivery with it (ON
+// DELETE CASCADE).
 func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM webhook_endpoints`+byTenantID, id, tenant.OrgID, string(tenant.Env))
-	if err != nil {
-		return translate(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return webhook.ErrEndpointNotFound
-	}
-	return nil
+	return (*DB)(s).inTx(ctx, func(tx *txn) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND org_id = $2 AND environment = $3`,
+			id, tenant.OrgID, string(tenant.Env)); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM webhook_endpoints`+byTenantID, id, tenant.OrgID, string(tenant.Env))
+		if err == nil && tag.RowsAffected() == 0 {
+			return webhook.ErrEndpointNotFound
+		}
+		return err
+	})
 }
 
 // queueDelivery queues the insert of a new delivery on b.

@@ -44,4 +44,3 @@ CREATE TABLE webhook_deliveries (
 -- The workers' queue: pending deliveries, earliest due first.
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, seq) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
-CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
