@@ -18,6 +18,7 @@ import (
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/stream"
 	"github.com/sety-io/sety/threat"
 	"github.com/sety-io/sety/webhook"
 )
@@ -56,6 +57,7 @@ type Sety struct {
 
 	stores      Stores
 	threat      *threatFollower
+	hub         *stream.Hub
 	console     bool
 	ready       chan struct{}
 	now         clock.Func
@@ -182,7 +184,8 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
 	follower := newThreatFollower(engine, stores.EventLog())
-	notifiers := outbox.Notifiers{webhooks, follower}
+	hub := stream.NewHub(stores.EventLog(), c.log)
+	notifiers := outbox.Notifiers{webhooks, follower, hub}
 	if c.notifier != nil {
 		notifiers = append(notifiers, c.notifier)
 	}
@@ -205,6 +208,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		console:     c.console,
 		ready:       make(chan struct{}),
 		threat:      follower,
+		hub:         hub,
 	}, nil
 }
 
@@ -239,6 +243,7 @@ func (s *Sety) Register(api huma.API) {
 	access.Register(g, s.Access, s.log)
 	threat.Register(g, s.Threat, s.log)
 	webhook.Register(g, s.Webhooks, s.log)
+	stream.Register(g, s.hub, s.stores.EventLog(), s.log)
 }
 
 // Run does Sety's background work until ctx ends. It first loads the
@@ -255,6 +260,11 @@ func (s *Sety) Run(ctx context.Context) error {
 	close(s.ready)
 	var wg sync.WaitGroup
 	wg.Go(func() { s.threat.run(ctx, s.log) })
+	wg.Go(func() {
+		if err := s.hub.Run(ctx); err != nil {
+			s.log.ErrorContext(ctx, "event stream", "error", err)
+		}
+	})
 	wg.Go(func() { s.Webhooks.Run(ctx) })
 	wg.Go(func() { s.Auth.Run(ctx) })
 	wg.Go(func() { s.Incidents.Run(ctx) })

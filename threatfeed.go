@@ -67,6 +67,9 @@ func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 }
 
 func (f *threatFollower) apply(ev outbox.Event) {
+	if ev.Type != incident.TypeCreated && ev.Type != incident.TypeCancelled && ev.Type != incident.TypeResolved {
+		return // no other change alters the threat picture: skip the decode
+	}
 	inc, ok := decodeIncident(ev)
 	if !ok {
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,7 @@ func FromContext(ctx context.Context) (*Principal, error) {
 // for an authorized principal, which they read with FromContext.
 func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
-		scope, scoped := httpapi.ScopeOf(ctx.Operation())
+		scopes, scoped := httpapi.ScopeOf(ctx.Operation())
 		if !scoped {
 			next(ctx)
 			return
@@ -69,8 +70,8 @@ func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context,
 			httpapi.WriteErr(api, ctx, log, err)
 			return
 		}
-		if !p.Can(Scope(scope)) {
-			httpapi.WriteErr(api, ctx, log, setyerr.E(setyerr.Forbidden, "API key lacks scope %s", scope))
+		if !slices.ContainsFunc(scopes, func(s string) bool { return p.Can(Scope(s)) }) {
+			httpapi.WriteErr(api, ctx, log, setyerr.E(setyerr.Forbidden, "API key lacks scope %s", strings.Join(scopes, " or ")))
 			return
 		}
 		next(huma.WithValue(ctx, principalKey{}, p))

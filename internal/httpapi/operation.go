@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -35,9 +36,11 @@ type Spec struct {
 	Tag         string
 	Summary     string
 	Description string
-	Scope       string // required scope; "" for a public operation
-	Status      int    // success status; default 200
-	Errors      []int  // error statuses besides those every scoped operation has
+	Scope       string // required scope ("a,b": any one of them); "" for a public operation
+	// Stream documents the success response as Server-Sent Events.
+	Stream bool
+	Status int   // success status; default 200
+	Errors []int // error statuses besides those every scoped operation has
 }
 
 // IsSety reports whether op was registered through this package.
@@ -49,13 +52,14 @@ func IsSety(op *huma.Operation) bool {
 	return ok
 }
 
-// ScopeOf returns the scope op requires and whether it requires one.
-func ScopeOf(op *huma.Operation) (string, bool) {
+// ScopeOf returns the scopes op accepts (a key needs one of them) and
+// whether it requires any.
+func ScopeOf(op *huma.Operation) ([]string, bool) {
 	if op == nil {
-		return "", false
+		return nil, false
 	}
 	s, ok := op.Metadata[metaScope].(string)
-	return s, ok
+	return strings.Split(s, ","), ok
 }
 
 // authErrors are the statuses every authenticated operation may answer.
@@ -104,7 +108,17 @@ func Register[I, O any](ops Ops, spec Spec, handler func(context.Context, *I) (*
 	if spec.Scope != "" {
 		op.Metadata[metaScope] = spec.Scope
 		op.Security = []map[string][]string{{SecurityScheme: {}}}
-		op.Description += "\n\nRequires scope `" + spec.Scope + "`."
+		if scopes := strings.Split(spec.Scope, ","); len(scopes) > 1 {
+			op.Description += "\n\nRequires one of the scopes `" + strings.Join(scopes, "`, `") + "`."
+		} else {
+			op.Description += "\n\nRequires scope `" + spec.Scope + "`."
+		}
+	}
+	if spec.Stream {
+		op.Responses["200"] = &huma.Response{
+			Description: "A stream of Server-Sent Events.",
+			Content:     map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: huma.TypeString}}},
+		}
 	}
 	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
 		out, err := handler(ctx, in)

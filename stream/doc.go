@@ -1,0 +1,18 @@
+// Package stream serves the live event stream (contract §8): GET
+// /events/stream, Server-Sent Events carrying every event a tenant's
+// webhooks could receive, in the webhook envelope, as they are committed.
+//
+// Each event's SSE id is its outbox position. A client that reconnects with
+// Last-Event-ID gets every event after that position from the store, then
+// the live ones, with none missed and none twice; without it, the stream
+// starts at the newest event. Events are the tenant's own, of its
+// environment, and of the domains its key may read (incident.* with
+// incidents:read, access.* with access:read). A comment line every 15 s
+// keeps idle connections open through proxies.
+//
+// One [Hub] per process follows the committed outbox (woken at once by this
+// process's commits, and every second for other instances' commits) and
+// fans events out to the streams it serves, so a thousand open streams cost
+// one query a second, not a thousand. A stream that falls too far behind is
+// closed; its client resumes with Last-Event-ID, from the store.
+package stream

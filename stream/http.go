@@ -1,0 +1,192 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/httpapi"
+	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/setyerr"
+	"github.com/sety-io/sety/webhook"
+)
+
+// Heartbeat is how often an idle stream sends a comment line (a variable
+// so tests need not wait 15 s).
+var Heartbeat = 15 * time.Second
+
+// writeWait bounds one write to a client; it also lifts the server's
+// WriteTimeout, which would otherwise cut every stream.
+const writeWait = 30 * time.Second
+
+type streamInput struct {
+	LastEventID string `header:"Last-Event-ID" maxLength:"20" doc:"Resume after this event id (from the stream's id: lines): every later event is sent first."`
+}
+
+// domains maps the read scope of each domain to the events it may see.
+var domains = map[auth.Scope]string{auth.IncidentsRead: "incident.", auth.AccessRead: "access."}
+
+// Register mounts the live event stream on api.
+func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
+	httpapi.Register(httpapi.Ops{API: api, Log: log}, httpapi.Spec{
+		ID: "stream-events", Method: http.MethodGet, Path: "/events/stream", Tag: "Events", Summary: "Live event stream",
+		Description: "Server-Sent Events: every event your webhooks could receive (incident.* with incidents:read, access.* with " +
+			"access:read), in the webhook envelope `{id, type, created_at, sequence, data}`, as it is committed. Each event's `id:` is " +
+			"its position in Sety's event log: reconnect with `Last-Event-ID` to get every event after it, then the live ones. " +
+			"A comment line every 15 s keeps the connection open. Send the key in the Authorization header (a browser's EventSource " +
+			"cannot: read the stream with fetch).",
+		Scope: string(auth.IncidentsRead) + "," + string(auth.AccessRead), Stream: true,
+		Errors: []int{http.StatusBadRequest, http.StatusServiceUnavailable},
+	}, func(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
+		p, err := auth.FromContext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		after := int64(-1) // from now
+		if in.LastEventID != "" {
+			if after, err = strconv.ParseInt(strings.TrimSpace(in.LastEventID), 10, 64); err != nil || after < 0 {
+				return nil, setyerr.Invalidf("Last-Event-ID", "must be an event id from this stream")
+			}
+		}
+		match := visibleTo(p)
+		sub, ok := hub.Subscribe(match)
+		if !ok {
+			return nil, setyerr.E(setyerr.Unavailable, "the event stream is not running")
+		}
+		s := &session{hub: hub, events: events, sub: sub, match: match, after: after, tenant: p.Tenant, log: log}
+		return &huma.StreamResponse{Body: s.serve}, nil
+	})
+}
+
+// visibleTo is what a principal's stream shows: its tenant's events of the
+// domains it may read.
+func visibleTo(p *auth.Principal) func(outbox.Event) bool {
+	var prefixes []string
+	for scope, prefix := range domains {
+		if p.Can(scope) {
+			prefixes = append(prefixes, prefix)
+		}
+	}
+	return func(ev outbox.Event) bool {
+		if ev.OrgID != p.OrgID || ev.Environment != string(p.Env) {
+			return false
+		}
+		for _, prefix := range prefixes {
+			if strings.HasPrefix(ev.Type, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// session is one open stream.
+type session struct {
+	hub    *Hub
+	events outbox.Log
+	sub    *Subscription
+	match  func(outbox.Event) bool
+	after  int64 // the last position sent; -1 before the first live event
+	tenant auth.Tenant
+	log    *slog.Logger
+
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (s *session) serve(hctx huma.Context) {
+	defer s.hub.Unsubscribe(s.sub)
+	ctx := hctx.Context()
+	w, ok := hctx.BodyWriter().(http.ResponseWriter)
+	if !ok {
+		s.log.ErrorContext(ctx, "event stream: the response cannot be streamed")
+		return
+	}
+	s.w, s.rc = w, http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no") // no proxy buffering
+	w.WriteHeader(http.StatusOK)
+	if s.write("retry: 3000\n\n") != nil {
+		return
+	}
+	if s.after >= 0 && s.catchUp(ctx) != nil {
+		return
+	}
+	heartbeat := time.NewTicker(Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, open := <-s.sub.C:
+			if !open {
+				return // fell behind, or the server stops: the client resumes
+			}
+			if ev.Position <= s.after {
+				continue // sent during the catch-up
+			}
+			if s.send(ev) != nil {
+				return
+			}
+		case <-heartbeat.C:
+			if s.write(": keep-alive\n\n") != nil {
+				return
+			}
+		}
+	}
+}
+
+// catchUp sends, from the store, the events after the client's last one up
+// to where the live events start.
+func (s *session) catchUp(ctx context.Context) error {
+	f := outbox.Filter{OrgID: s.tenant.OrgID, Environment: string(s.tenant.Env)}
+	for s.after < s.sub.From {
+		page, err := s.events.EventsAfter(ctx, s.after, f, 200)
+		if err != nil {
+			s.log.ErrorContext(ctx, "event stream: catch up", "error", err)
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, ev := range page {
+			if ev.Position > s.sub.From {
+				return nil // live from here
+			}
+			if s.match(ev) {
+				if err := s.send(ev); err != nil {
+					return err
+				}
+			}
+			s.after = ev.Position
+		}
+	}
+	return nil
+}
+
+func (s *session) send(ev outbox.Event) error {
+	data, err := json.Marshal(webhook.Payload{ID: ev.ID, Type: ev.Type, CreatedAt: clock.At(ev.CreatedAt), Sequence: ev.Sequence, Data: ev.Data})
+	if err != nil {
+		return err
+	}
+	s.after = ev.Position
+	return s.write(fmt.Sprintf("id: %d\nevent: %s\ndata: %s\n\n", ev.Position, ev.Type, data))
+}
+
+func (s *session) write(text string) error {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(writeWait)) // not every writer has deadlines; the stream works without
+	if _, err := s.w.Write([]byte(text)); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}

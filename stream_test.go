@@ -1,0 +1,224 @@
+package sety_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety"
+	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/stream"
+)
+
+// sseEvent is one event read from a stream.
+type sseEvent struct {
+	id, event string
+	data      map[string]any
+}
+
+// openStream connects to the event stream and returns its events as they
+// arrive; lastID resumes after an event.
+func openStream(t *testing.T, ctx context.Context, url, key, lastID string) (*http.Response, <-chan sseEvent) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/external/events/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan sseEvent, 100)
+	if resp.StatusCode != http.StatusOK {
+		close(out)
+		return resp, out
+	}
+	go func() {
+		defer close(out)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.event != "" || ev.id != "" {
+					out <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, ":"):
+				out <- sseEvent{event: "heartbeat"}
+			case strings.HasPrefix(line, "id: "):
+				ev.id = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				ev.event = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				_ = json.Unmarshal([]byte(line[6:]), &ev.data)
+			}
+		}
+	}()
+	return resp, out
+}
+
+// next waits for the next event that is not a heartbeat.
+func next(t *testing.T, events <-chan sseEvent, within time.Duration) sseEvent {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			if ev.event != "heartbeat" {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no event within %v", within)
+		}
+	}
+}
+
+func TestEventStream(t *testing.T) {
+	s, err := sety.New(memory.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, srv := serveRunning(t, s)
+	org, _ := s.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
+	other, _ := s.Auth.CreateOrganization(ctx, "Other", auth.Growth)
+	issue := func(org *auth.Organization, env auth.Environment, scopes ...auth.Scope) string {
+		_, key, err := s.Auth.IssueKey(ctx, auth.Tenant{OrgID: org.ID, Env: env}, auth.KeySpec{Name: "stream", Scopes: scopes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key
+	}
+	live, test := issue(org, auth.Live, auth.All), issue(org, auth.Test, auth.All)
+	post := func(key, path, body string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/external"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return out
+	}
+
+	streamCtx, closeStream := context.WithCancel(ctx)
+	resp, events := openStream(t, streamCtx, srv.URL, test, "")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// Other tenants' and environments' events never show.
+	post(issue(other, auth.Test, auth.All), "/incidents", sos)
+	post(live, "/incidents", sos)
+	created := time.Now()
+	inc := post(test, "/incidents", sos)["incident"].(map[string]any)
+	got := next(t, events, time.Second)
+	t.Logf("incident.created arrived %v after the create returned", time.Since(created))
+	if got.event != "incident.created" || got.data["type"] != "incident.created" || got.data["sequence"] != 1.0 ||
+		got.data["data"].(map[string]any)["incident"].(map[string]any)["incident_id"] != inc["incident_id"] {
+		t.Fatalf("first event %+v", got)
+	}
+	lastSeen := got.id
+	closeStream() // the client drops; meanwhile the incident moves on
+
+	id := inc["incident_id"].(string)
+	post(test, "/incidents/"+id+"/notes", `{"message":"on the phone"}`)
+	post(test, "/incidents/"+id+"/cancel", `{"reason_code":"other"}`)
+	_, events = openStream(t, ctx, srv.URL, test, lastSeen)
+	var types []string
+	seen := map[string]bool{}
+	for range 2 {
+		ev := next(t, events, 5*time.Second)
+		if seen[ev.id] {
+			t.Fatalf("event %s twice", ev.id)
+		}
+		seen[ev.id] = true
+		types = append(types, ev.event)
+	}
+	if strings.Join(types, ",") != "incident.note_added,incident.cancelled" {
+		t.Fatalf("after the reconnect: %v, want the missed note and cancel in order", types)
+	}
+	// Then live events follow, once.
+	post(test, "/incidents/"+id+"/notes", `{"message":"after the reconnect"}`)
+	if ev := next(t, events, 5*time.Second); ev.event != "incident.note_added" || seen[ev.id] {
+		t.Fatalf("live after the catch-up: %+v", ev)
+	}
+}
+
+func TestEventStreamRules(t *testing.T) {
+	old := stream.Heartbeat
+	stream.Heartbeat = 20 * time.Millisecond
+	t.Cleanup(func() { stream.Heartbeat = old })
+	s, _ := sety.New(memory.New())
+	ctx, srv := serveRunning(t, s)
+	org, _ := s.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
+	issue := func(scopes ...auth.Scope) string {
+		_, key, _ := s.Auth.IssueKey(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Test}, auth.KeySpec{Name: "stream", Scopes: scopes})
+		return key
+	}
+	// A key without a domain's read scope is refused; a bad id is 400.
+	if resp, _ := openStream(t, ctx, srv.URL, issue(auth.ThreatRead), ""); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("threat-only key: %d", resp.StatusCode)
+	}
+	if resp, _ := openStream(t, ctx, srv.URL, issue(auth.All), "yesterday"); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad Last-Event-ID: %d", resp.StatusCode)
+	}
+	// An access-only key sees no incident events, and idle streams get
+	// heartbeats.
+	resp, events := openStream(t, ctx, srv.URL, issue(auth.AccessRead), "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("access key: %d", resp.StatusCode)
+	}
+	if _, _, err := s.Incidents.Create(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Test}, sosRequest()); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		select {
+		case ev := <-events:
+			if ev.event != "heartbeat" {
+				t.Fatalf("an access-only key got %+v", ev)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no heartbeat")
+		}
+	}
+}
+
+func sosRequest() incident.CreateIncidentRequest {
+	return incident.CreateIncidentRequest{Category: incident.SOS, Location: incident.Location{Coordinates: geo.NewPoint(6.5244, 3.3792)}}
+}
+
+// serveRunning runs s and serves its API until the test ends; the context
+// ends then too, closing the streams opened with it.
+func serveRunning(t *testing.T, s *sety.Sety) (context.Context, *httptest.Server) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-s.Ready()
+	handler, _ := newHandler(s)
+	srv := httptest.NewServer(handler)
+	t.Cleanup(func() {
+		cancel()
+		srv.CloseClientConnections()
+		srv.Close()
+		<-done
+	})
+	return ctx, srv
+}
