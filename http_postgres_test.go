@@ -13,15 +13,18 @@ import (
 // one does): see internal/pgtest.
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, postgres.Migrate)) }
 
-// newPostgresHarness is the harness over a fresh PostgreSQL database.
-func newPostgresHarness(t testing.TB) *harness {
+// openPostgres opens a fresh PostgreSQL database, closed when t ends.
+func openPostgres(t testing.TB) *postgres.DB {
 	db, err := postgres.Open(context.Background(), pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return newHarness(t, db)
+	return db
 }
+
+// newPostgresHarness is the harness over a fresh PostgreSQL database.
+func newPostgresHarness(t testing.TB) *harness { return newHarness(t, openPostgres(t)) }
 
 // TestHTTPOnPostgres runs the HTTP tests that exercise storage on
 // PostgreSQL: the API over it answers as it does over SQLite and memory.
@@ -56,4 +59,11 @@ func TestHTTPOnPostgres(t *testing.T) {
 			test(t, newPostgresHarness(t))
 		})
 	}
+}
+
+// The live event stream follows the outbox by position on PostgreSQL too,
+// and resumes from the store after a reconnect without a gap or a repeat.
+func TestEventStreamOnPostgres(t *testing.T) {
+	t.Parallel()
+	testEventStream(t, openPostgres(t))
 }
