@@ -7,7 +7,10 @@ import (
 
 	"github.com/sety-io/sety/adapters/postgres"
 	"github.com/sety-io/sety/adapters/storetest"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/pgtest"
+	"github.com/sety-io/sety/setyerr"
 )
 
 // TestMain migrates a template database once; each test's database is a
@@ -42,3 +45,15 @@ var features = storetest.Features{
 func TestConformance(t *testing.T) { storetest.Run(t, newStores, features) }
 
 func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailable(b, newStores) }
+
+// PostgreSQL text holds no NUL character (SQLite's does; the services
+// refuse control characters before any store sees them): a value with one
+// is invalid input, not an internal error.
+func TestTextWithNULIsInvalid(t *testing.T) {
+	t.Parallel()
+	org := &auth.Organization{ID: "org_nnnnnnnnnnnnnnnn", Name: "Acme\x00", Plan: auth.Growth, Status: auth.Active, CreatedAt: clock.At(t0)}
+	err := newStores(t).AuthStore().CreateOrganization(context.Background(), org)
+	if !setyerr.Is(err, setyerr.Invalid) {
+		t.Fatalf("err = %v, want Invalid", err)
+	}
+}
