@@ -255,6 +255,16 @@ func startCluster(initdb string) (*cluster, error) {
 	}
 	c.url = (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/postgres",
 		RawQuery: url.Values{"host": {c.dir}, "port": {strconv.Itoa(port)}, "sslmode": {"disable"}}.Encode()}).String()
+	// A test binary that panics or is killed never reaches Main's stop: a
+	// watchdog stops the cluster and removes its directory once this
+	// process is gone.
+	watchdog := c.command("sh", "-c", `while [ -d /proc/$0 ]; do sleep 1; done; "$1" -D "$2/data" -m immediate stop >/dev/null 2>&1; rm -rf "$2"`,
+		strconv.Itoa(os.Getpid()), c.pgctl, c.dir)
+	if err := watchdog.Start(); err != nil {
+		c.stop()
+		return nil, fmt.Errorf("start the cluster's watchdog: %w", err)
+	}
+	go func() { _ = watchdog.Wait() }() // it outlives this process, or ends with the cluster
 	return c, nil
 }
 
