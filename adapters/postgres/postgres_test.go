@@ -2,14 +2,18 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sety-io/sety/adapters/postgres"
 	"github.com/sety-io/sety/adapters/storetest"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/pgtest"
+	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -56,4 +60,29 @@ func TestTextWithNULIsInvalid(t *testing.T) {
 	if !setyerr.Is(err, setyerr.Invalid) {
 		t.Fatalf("err = %v, want Invalid", err)
 	}
+}
+
+// BenchmarkOutboxCommits measures creates (an incident and its event, one
+// transaction each) from 8 × GOMAXPROCS concurrent writers: the rate at
+// which the outbox lock lets transactions that write events commit. The
+// throwaway test cluster runs with fsync off; point SETY_TEST_DATABASE_URL
+// at a durable server to see the WAL flush's share.
+func BenchmarkOutboxCommits(b *testing.B) {
+	db := newStores(b).(database)
+	ctx := context.Background()
+	org := &auth.Organization{ID: "org_aaaaaaaaaaaaaaaa", Name: "Acme", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(t0)}
+	if err := db.AuthStore().CreateOrganization(ctx, org); err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.SetParallelism(8) // × GOMAXPROCS writers
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			inc, ev := newIncident(fmt.Sprintf("inc_%016d", n.Add(1)))
+			if _, _, err := db.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: []outbox.Event{ev}}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
