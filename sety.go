@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sety-io/sety/access"
 	"github.com/sety-io/sety/auth"
@@ -17,6 +18,7 @@ import (
 	"github.com/sety-io/sety/ids"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
+	"github.com/sety-io/sety/internal/telemetry"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/stream"
 	"github.com/sety-io/sety/threat"
@@ -58,6 +60,7 @@ type Sety struct {
 	stores      Stores
 	threat      *threatFollower
 	hub         *stream.Hub
+	metrics     *telemetry.Metrics
 	console     bool
 	ready       chan struct{}
 	now         clock.Func
@@ -83,6 +86,7 @@ type config struct {
 	lockout       access.Lockout
 	limiter       auth.RateLimiter
 	limiterSet    bool
+	metrics       prometheus.Registerer
 }
 
 // Option configures New.
@@ -112,6 +116,14 @@ func WithNotifier(n outbox.Notifier) Option { return func(c *config) { c.notifie
 
 // WithDispatcher replaces the built-in nearest-available dispatcher.
 func WithDispatcher(d incident.Dispatcher) Option { return func(c *config) { c.dispatcher = d } }
+
+// WithMetrics registers Sety's Prometheus collectors on reg: HTTP requests
+// and latency by operation, incidents by status and the dispatch queue
+// (read from the store at scrape time), dispatch, assignment and arrival
+// delays, SLA breaches, webhook attempts by outcome and their latency,
+// access validations by result, rate-limit rejections. Serve reg where your
+// service serves metrics (the example server: /metrics). Default: none.
+func WithMetrics(reg prometheus.Registerer) Option { return func(c *config) { c.metrics = reg } }
 
 // WithDispatchRange sets the farthest a responder is sent, per tenant and
 // category (default 50 km for every incident). A live incident with no
@@ -181,6 +193,22 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	if wh.Logger == nil {
 		wh.Logger = c.log
 	}
+	var (
+		m             *telemetry.Metrics
+		observe       func(*incident.Incident, []outbox.Event)
+		onValidated   func(string)
+		onRateLimited func(auth.Plan)
+	)
+	if c.metrics != nil {
+		var err error
+		if m, err = telemetry.New(c.metrics); err != nil {
+			return nil, fmt.Errorf("sety: metrics: %w", err)
+		}
+		if err := telemetry.StoreGauges(c.metrics, stores.IncidentStore(), c.log); err != nil {
+			return nil, fmt.Errorf("sety: metrics: %w", err)
+		}
+		observe, onValidated, onRateLimited = m.ObserveIncident, m.Validated, m.RateLimited
+	}
 	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
 	follower := newThreatFollower(engine, stores.EventLog())
@@ -192,14 +220,17 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	return &Sety{
 		Incidents: incident.NewService(stores.IncidentStore(), incident.Config{
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
-			Dispatcher: c.dispatcher, DispatchRange: c.dispatchRange, SLA: c.sla, Simulation: c.simulation,
+			Dispatcher: c.dispatcher, DispatchRange: c.dispatchRange, SLA: c.sla, Simulation: c.simulation, Observe: observe,
 		}),
-		Auth:     auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log}),
+		Auth: auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log,
+			OnRateLimited: onRateLimited}),
 		Webhooks: webhooks,
 		Threat:   engine,
 		Access: access.NewService(stores.AccessStore(), access.Config{
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, CodeKey: c.codeKey, Lockout: c.lockout,
+			OnValidated: onValidated,
 		}),
+		metrics:     m,
 		stores:      stores,
 		now:         c.now,
 		log:         c.log,
@@ -234,6 +265,9 @@ func (s *Sety) Register(api huma.API) {
 		registerHealth(api, s, s.healthAlias, "health-root")
 	}
 	g := huma.NewGroup(api, s.basePath)
+	if s.metrics != nil {
+		g.UseMiddleware(s.metrics.Middleware)
+	}
 	g.UseMiddleware(auth.Middleware(api, s.Auth, s.log), httpapi.StrictKeys(api, s.log))
 	incident.Register(g, s.Incidents, s.log)
 	if s.console {

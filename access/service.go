@@ -27,7 +27,9 @@ type Config struct {
 	Now      clock.Func
 	NewID    ids.Generator
 	Notifier outbox.Notifier
-	Logger   *slog.Logger
+	// OnValidated hears every validation's verdict, for metrics.
+	OnValidated func(reason string)
+	Logger      *slog.Logger
 	// CodeKey keys the hash codes are stored as. Keep it outside the
 	// database: with it, a 6-digit code's hash is cheap to reverse. Without
 	// one, the service uses a random key kept in the store.
@@ -294,6 +296,9 @@ func (s *Service) Validate(ctx context.Context, tenant auth.Tenant, req Validate
 		res.AccessCode.Status = res.AccessCode.StatusAt(now)
 	}
 	res.Valid = res.Reason == ReasonOK
+	if s.cfg.OnValidated != nil {
+		s.cfg.OnValidated(res.Reason)
+	}
 	return res, nil
 }
 

@@ -25,6 +25,9 @@ type Config struct {
 	Limiter RateLimiter
 	// Logger receives failures of the background key-use flush.
 	Logger *slog.Logger
+	// OnRateLimited hears of every request refused for its plan's limit,
+	// for metrics.
+	OnRateLimited func(Plan)
 }
 
 // Service manages organizations and keys and authenticates requests.
@@ -34,6 +37,8 @@ type Service struct {
 	newID   ids.Generator
 	limiter RateLimiter
 	log     *slog.Logger
+
+	onRateLimited func(Plan)
 
 	usedMu sync.Mutex
 	used   map[string]time.Time // key id -> last use, not yet written
@@ -50,7 +55,8 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, used: map[string]time.Time{}}
+	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
+		used: map[string]time.Time{}}
 }
 
 // CreateOrganization creates an active organization on plan.
@@ -298,6 +304,9 @@ func (s *Service) Limit(ctx context.Context, p *Principal) (limit, remaining int
 		return 0, 0, time.Time{}, err
 	}
 	if !ok {
+		if s.onRateLimited != nil {
+			s.onRateLimited(p.Plan)
+		}
 		return limit, 0, reset, setyerr.E(setyerr.RateLimited, "rate limit of %d requests per minute exceeded", limit)
 	}
 	return limit, remaining, reset, nil

@@ -157,7 +157,7 @@ func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incide
 		if err != nil || !created {
 			return stored, created, err
 		}
-		s.notify(ctx, t.effects.Events)
+		s.notify(ctx, stored, t.effects.Events)
 		if stored.Status == Dispatching {
 			stored, err = s.recheck(ctx, stored)
 		}

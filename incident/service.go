@@ -44,6 +44,10 @@ type Config struct {
 	// SweepEvery is how often the dispatch queue's safety net runs.
 	// Default 1 minute.
 	SweepEvery time.Duration
+	// Observe hears of every committed change, for metrics: the incident
+	// as committed and the events the change wrote. It runs after the
+	// commit in the caller's goroutine, so it must be quick. nil: none.
+	Observe func(inc *Incident, events []outbox.Event)
 }
 
 // Service runs the incident lifecycle for every tenant of one store.
@@ -58,6 +62,7 @@ type Service struct {
 	sla           SLAPolicy
 	sim           Simulation
 	dispatchRange DispatchRange
+	observe       func(*Incident, []outbox.Event)
 	sweepEvery    time.Duration
 	wake          chan struct{}
 }
@@ -67,7 +72,7 @@ func NewService(store Store, cfg Config) *Service {
 	s := &Service{
 		store: store, responders: cfg.Responders, now: cfg.Now, newID: cfg.NewID, notifier: cfg.Notifier,
 		log: cfg.Logger, dispatcher: cfg.Dispatcher, sla: cfg.SLA, sim: cfg.Simulation,
-		dispatchRange: cfg.DispatchRange, sweepEvery: cfg.SweepEvery,
+		dispatchRange: cfg.DispatchRange, sweepEvery: cfg.SweepEvery, observe: cfg.Observe,
 		wake: make(chan struct{}, 1),
 	}
 	if s.now == nil {
@@ -166,7 +171,7 @@ func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateInci
 		return nil, false, err
 	}
 	if created {
-		s.notify(ctx, []outbox.Event{ev})
+		s.notify(ctx, stored, []outbox.Event{ev})
 		s.Wake()
 	}
 	stored.refreshSLA(s.now())
@@ -341,7 +346,7 @@ func (s *Service) update(ctx context.Context, tenant auth.Tenant, id string, cha
 	if err != nil {
 		return nil, err
 	}
-	s.notify(ctx, t.effects.Events)
+	s.notify(ctx, inc, t.effects.Events)
 	return inc, nil
 }
 
@@ -366,9 +371,16 @@ func (s *Service) event(typ string, inc *Incident) (outbox.Event, error) {
 	}, nil
 }
 
-func (s *Service) notify(ctx context.Context, events []outbox.Event) {
-	if s.notifier != nil && len(events) > 0 {
+// notify tells the notifier and the observer of a committed change.
+func (s *Service) notify(ctx context.Context, inc *Incident, events []outbox.Event) {
+	if len(events) == 0 {
+		return
+	}
+	if s.notifier != nil {
 		s.notifier.Notify(ctx, events)
+	}
+	if s.observe != nil {
+		s.observe(inc, events)
 	}
 }
 

@@ -53,6 +53,11 @@ type Store interface {
 	// at, not the length of the queue.
 	QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*Incident, error)
 
+	// CountActive counts the active incidents of every tenant by status,
+	// and the live ones queued for a responder, from an index (metrics
+	// read it at every scrape).
+	CountActive(ctx context.Context) (ActiveCounts, error)
+
 	// QueuedTenants returns up to limit tenants that have live incidents
 	// waiting in dispatching, for the dispatcher's safety-net sweep.
 	QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error)
@@ -117,6 +122,13 @@ type Filter struct {
 	From, To   time.Time // bounds on created_at, inclusive; zero is unbounded
 	Offset     int
 	Limit      int // at least 1
+}
+
+// ActiveCounts is how many active incidents each status holds, and how many
+// live ones wait for a responder.
+type ActiveCounts struct {
+	ByStatus map[Status]int
+	Queued   int
 }
 
 // Dispatcher chooses responders for a live incident.

@@ -177,3 +177,19 @@ func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 	}
 	return checkpoint, nil
 }
+
+func (m *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := incident.ActiveCounts{ByStatus: map[incident.Status]int{}}
+	for _, inc := range s.incidents {
+		if inc.Status.Active() {
+			out.ByStatus[inc.Status]++
+		}
+		if queuedLive(inc) {
+			out.Queued++
+		}
+	}
+	return out, nil
+}

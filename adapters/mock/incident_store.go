@@ -38,6 +38,21 @@ func (m *IncidentStore) EXPECT() *IncidentStoreMockRecorder {
 	return m.recorder
 }
 
+// CountActive mocks base method.
+func (m *IncidentStore) CountActive(ctx context.Context) (incident.ActiveCounts, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CountActive", ctx)
+	ret0, _ := ret[0].(incident.ActiveCounts)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CountActive indicates an expected call of CountActive.
+func (mr *IncidentStoreMockRecorder) CountActive(ctx interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CountActive", reflect.TypeOf((*IncidentStore)(nil).CountActive), ctx)
+}
+
 // CreateIncident mocks base method.
 func (m *IncidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
 	m.ctrl.T.Helper()

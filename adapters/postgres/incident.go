@@ -232,6 +232,25 @@ func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Te
 		WHERE status = 'dispatching' AND NOT is_drill AND environment = 'live' LIMIT $1`, limit)
 }
 
+// CountActive counts in one statement over the active incidents' index:
+// by status, and those of them that are live and waiting in dispatching.
+func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts, error) {
+	type statusCount struct {
+		status     string
+		n, waiting int
+	}
+	out := incident.ActiveCounts{ByStatus: map[incident.Status]int{}}
+	counts, err := queryAll(ctx, s.pool, func(row rowScanner) (c statusCount, err error) {
+		return c, row.Scan(&c.status, &c.n, &c.waiting)
+	}, `SELECT status, count(*), count(*) FILTER (WHERE status = 'dispatching' AND NOT is_drill AND environment = 'live')
+		FROM incidents WHERE status NOT IN ('resolved', 'cancelled') GROUP BY status`)
+	for _, c := range counts {
+		out.ByStatus[incident.Status(c.status)] = c.n
+		out.Queued += c.waiting
+	}
+	return out, err
+}
+
 // ThreatReports streams the incidents created since since that count as
 // threats (the counts_as_threat column holds incident.CountsAsThreat), from
 // columns only, in one snapshot (a REPEATABLE READ transaction).

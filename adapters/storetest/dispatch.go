@@ -122,6 +122,7 @@ func TestDispatch(t *testing.T, newStores NewStores, f Features) {
 	t.Run("NearestAvailable", func(t *testing.T) { testNearest(t, newStores) })
 	t.Run("ClaimAndRelease", func(t *testing.T) { testClaim(t, newStores) })
 	t.Run("CreateClaims", func(t *testing.T) { testCreateClaims(t, newStores) })
+	t.Run("CountActive", func(t *testing.T) { testCountActive(t, newStores) })
 	t.Run("SharedResponderClaim", shared(newStores, f, raceForResponder))
 	t.Run("Analytics", func(t *testing.T) { testAnalytics(t, newStores) })
 	t.Run("ThreatReports", func(t *testing.T) { testThreatReports(t, newStores) })
@@ -548,4 +549,30 @@ func eventForSeq(t testing.TB, typ string, inc *incident.Incident, seq int64) ou
 	ev := eventFor(t, typ, inc)
 	ev.Sequence = seq
 	return ev
+}
+
+// CountActive counts every tenant's active incidents by status and the live
+// queue; ended incidents and drills waiting in dispatching are not queued.
+func testCountActive(t *testing.T, newStores NewStores) {
+	t.Parallel()
+	st := newStores(t).IncidentStore()
+	for _, c := range []struct {
+		tenant auth.Tenant
+		status incident.Status
+		drill  bool
+	}{
+		{tenantA, incident.Dispatching, false}, {tenantB, incident.Dispatching, false}, {tenantA, incident.Dispatching, true},
+		{tenantATest, incident.Dispatching, false}, {tenantA, incident.Assigned, false}, {tenantA, incident.Resolved, false},
+		{tenantB, incident.Cancelled, false}, {tenantA, incident.Created, true},
+	} {
+		inc := newIncident(t, c.tenant, base)
+		inc.Status, inc.IsDrill = c.status, c.drill
+		create(t, st, inc)
+	}
+	got, err := st.CountActive(context.Background())
+	must(t, err)
+	want := map[incident.Status]int{incident.Dispatching: 4, incident.Assigned: 1, incident.Created: 1}
+	if !reflect.DeepEqual(got.ByStatus, want) || got.Queued != 2 {
+		t.Fatalf("active %v queued %d, want %v and 2 (live, not drills)", got.ByStatus, got.Queued, want)
+	}
 }

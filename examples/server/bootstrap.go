@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/auth"
@@ -13,10 +14,16 @@ import (
 // enterprise plan with a live and a test key holding every scope. The keys
 // are printed once, to stdout, never to the logs. Keys given in the
 // configuration are used instead of random ones, so scripts know them.
-func bootstrap(ctx context.Context, s *sety.Sety, cfg config, stdout io.Writer) error {
+func bootstrap(ctx context.Context, s *sety.Sety, cfg config, stdout io.Writer, log *slog.Logger) error {
 	n, err := s.Auth.CountOrganizations(ctx)
-	if err != nil || n > 0 {
+	if err != nil {
 		return err
+	}
+	if n > 0 {
+		if cfg.bootstrapLive != "" || cfg.bootstrapTest != "" {
+			log.Warn("the database already has an organization: the bootstrap keys are ignored (they only seed an empty database)")
+		}
+		return nil
 	}
 	// Check fixed keys before writing anything: a bad key must not leave an
 	// organization without keys behind.

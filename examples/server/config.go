@@ -27,6 +27,7 @@ type config struct {
 	plan          string
 	rateLimits    bool
 	consoleTiles  string
+	pprofAddr     string
 }
 
 // parseConfig reads args, falling back to getenv for flags not given.
@@ -49,6 +50,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.BoolVar(&c.rateLimits, "rate-limits", true, "enforce the plans' requests per minute; false for benchmarks (SETY_RATE_LIMITS)")
 	fs.BoolVar(&c.console, "console", false, "mount the operations console: responders and status reports (SETY_CONSOLE=1)")
 	fs.StringVar(&c.consoleTiles, "console-tiles", "", "map tile URL template of the web console at /console, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; default none: a drawn graticule, for offline use (SETY_CONSOLE_TILES)")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060), apart from the API; default off (SETY_PPROF_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

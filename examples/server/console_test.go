@@ -51,7 +51,7 @@ func TestConsoleTilesFlag(t *testing.T) {
 		t.Fatalf("%+v %v", c.consoleTiles, err)
 	}
 	h := newServer(t, memory.New())
-	handler, _ := newHandlerWithConsole(h.sety, slog.New(slog.DiscardHandler), console.Config{Tiles: c.consoleTiles})
+	handler, _ := newServerHandler(h.sety, slog.New(slog.DiscardHandler), mounts{console: console.Config{Tiles: c.consoleTiles}})
 	rec := httptest.NewRecorder()
 	handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/", nil))
 	if !strings.Contains(rec.Body.String(), "https://tile.openstreetmap.org/{z}/{x}/{y}.png") ||

@@ -6,6 +6,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/examples/server/console"
@@ -16,15 +18,25 @@ import (
 // requests, panic recovery and request logging. Tests use the returned API
 // through humatest.
 func newHandler(s *sety.Sety, log *slog.Logger) (http.Handler, huma.API) {
-	return newHandlerWithConsole(s, log, console.Config{})
+	return newServerHandler(s, log, mounts{})
 }
 
-// newHandlerWithConsole is newHandler with the console's settings (its map
-// tiles); the console's API base is Sety's.
-func newHandlerWithConsole(s *sety.Sety, log *slog.Logger, cc console.Config) (http.Handler, huma.API) {
+// mounts are what the server serves beside Sety's API.
+type mounts struct {
+	console console.Config      // the web console's settings (its map tiles)
+	metrics prometheus.Gatherer // served at /metrics; nil: none
+}
+
+// newServerHandler is newHandler with the server's own mounts; the
+// console's API base is Sety's.
+func newServerHandler(s *sety.Sety, log *slog.Logger, m mounts) (http.Handler, huma.API) {
 	mux := http.NewServeMux()
 	api := humago.New(mux, sety.NewAPIConfig())
 	s.Register(api)
+	if m.metrics != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	}
+	cc := m.console
 	cc.Path, cc.APIBase = "/console", s.BasePath()
 	ch := console.New(cc)
 	mux.Handle("/console", ch)

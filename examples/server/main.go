@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/postgres"
@@ -57,8 +59,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer closeStores()
 
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts := []sety.Option{
 		sety.WithLogger(log),
+		sety.WithMetrics(registry),
 		sety.WithSimulation(incident.Simulation{Speed: cfg.simulateSpeed}),
 		sety.WithWebhooks(webhook.Config{AllowPrivate: cfg.privateHooks, AllowInsecure: cfg.privateHooks}),
 	}
@@ -75,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	if err := exclusively(ctx, stores, "bootstrap", func(ctx context.Context) error { return bootstrap(ctx, s, cfg, stdout) }); err != nil {
+	if err := exclusively(ctx, stores, "bootstrap", func(ctx context.Context) error { return bootstrap(ctx, s, cfg, stdout, log) }); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	// The background work (dispatch, simulator, SLA clocks, webhooks) runs
@@ -98,7 +103,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	handler, _ := newHandlerWithConsole(s, log, console.Config{Tiles: cfg.consoleTiles})
+	handler, _ := newServerHandler(s, log, mounts{console: console.Config{Tiles: cfg.consoleTiles}, metrics: registry})
+	if cfg.pprofAddr != "" {
+		stopProfiles, err := serveProfiles(cfg.pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiles()
+	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -121,3 +121,27 @@ func startServer(t *testing.T, vars map[string]string) (cancel context.CancelFun
 	}
 	return nil, "", nil, nil
 }
+
+// Bootstrap keys only seed an empty database; on one that has an
+// organization they are ignored, and the server says so.
+func TestBootstrapKeysOnAnExistingDatabaseAreReported(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "sety.db")
+	vars := map[string]string{"SETY_ADDR": "127.0.0.1:0", "SETY_DB": dbPath}
+	cancel, _, _, done := startServer(t, vars)
+	cancel()
+	<-done
+	vars["SETY_BOOTSTRAP_LIVE_KEY"] = "sety_live_0123456789abcdef0123456789abcdef"
+	var logs syncBuffer
+	ctx, stop := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	finished := make(chan error, 1)
+	go func() { finished <- run(ctx, nil, env(vars), io.Discard, &logs, ready) }()
+	<-ready
+	stop()
+	if err := <-finished; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "bootstrap keys are ignored") {
+		t.Fatalf("no warning about the ignored keys:\n%s", logs.String())
+	}
+}

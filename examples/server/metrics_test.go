@@ -1,0 +1,109 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// The server serves /metrics in the Prometheus exposition format, with the
+// series an operator watches Sety by.
+func TestMetrics(t *testing.T) {
+	const live = "sety_live_0123456789abcdef0123456789abcdef"
+	cancel, addr, _, done := startServer(t, map[string]string{"SETY_ADDR": "127.0.0.1:0", "SETY_MEMORY": "1",
+		"SETY_BOOTSTRAP_LIVE_KEY": live, "SETY_CONSOLE": "1", "SETY_PLAN": "starter"})
+	defer func() { cancel(); <-done }()
+	call := func(method, path, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, "http://"+addr+"/v1/external"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+live)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	call(http.MethodPut, "/responders/rsp_0000000000000001", `{"name":"Unit 1","location":[3.3792,6.5244]}`)
+	call(http.MethodPost, "/incidents", sos) // assigned at once
+	call(http.MethodPost, "/incidents", sos) // queued
+	call(http.MethodPost, "/access-codes/validate", `{"code":"000000","site":"gate"}`)
+	for call(http.MethodGet, "/incidents", "") != http.StatusTooManyRequests { // starter: 60 a minute
+	}
+
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("/metrics is not the exposition format: %v", err)
+	}
+	value := func(name string, labels map[string]string) (float64, bool) {
+		f, ok := families[name]
+		if !ok {
+			return 0, false
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for k, v := range labels {
+				if !hasLabel(m, k, v) {
+					continue metrics
+				}
+			}
+			switch f.GetType() {
+			case dto.MetricType_COUNTER:
+				return m.GetCounter().GetValue(), true
+			case dto.MetricType_GAUGE:
+				return m.GetGauge().GetValue(), true
+			case dto.MetricType_HISTOGRAM:
+				return float64(m.GetHistogram().GetSampleCount()), true
+			}
+		}
+		return 0, false
+	}
+	for _, want := range []struct {
+		name   string
+		labels map[string]string
+		min    float64
+	}{
+		{"sety_http_requests_total", map[string]string{"operation": "create-incident", "status": "201"}, 2},
+		{"sety_http_requests_total", map[string]string{"operation": "list-incidents", "status": "429"}, 1},
+		{"sety_http_request_duration_seconds", map[string]string{"operation": "create-incident"}, 2},
+		{"sety_incidents_active", map[string]string{"status": "assigned"}, 1},
+		{"sety_incidents_active", map[string]string{"status": "dispatching"}, 1},
+		{"sety_dispatch_queue_depth", nil, 1},
+		{"sety_incident_events_total", map[string]string{"type": "incident.created"}, 2},
+		{"sety_incident_dispatch_delay_seconds", nil, 2},
+		{"sety_incident_assign_delay_seconds", nil, 1},
+		{"sety_incident_arrive_delay_seconds", nil, 0},
+		{"sety_sla_breaches_total", nil, 0},
+		{"sety_access_validations_total", map[string]string{"result": "not_found"}, 1},
+		{"sety_rate_limit_rejections_total", map[string]string{"plan": "starter"}, 1},
+		{"go_goroutines", nil, 1},
+		{"process_resident_memory_bytes", nil, 1},
+	} {
+		got, ok := value(want.name, want.labels)
+		if _, listed := families[want.name]; !listed || want.labels != nil && !ok || got < want.min {
+			t.Errorf("%s%v = %v (present %v), want at least %v", want.name, want.labels, got, listed, want.min)
+		}
+	}
+}
+
+func hasLabel(m *dto.Metric, name, value string) bool {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name && l.GetValue() == value {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,172 @@
+// Package telemetry is Sety's Prometheus metrics: the collectors, the hooks
+// the domain services call, the HTTP middleware, and the collector that
+// reads the store's gauges at scrape time. The facade builds one Metrics
+// on the registry the host gives it (sety.WithMetrics); without one,
+// nothing is measured and nothing is registered.
+package telemetry
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+)
+
+// Metrics holds every collector Sety updates.
+type Metrics struct {
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	incidentEvents  *prometheus.CounterVec
+	dispatchDelay   prometheus.Histogram
+	assignDelay     prometheus.Histogram
+	arriveDelay     prometheus.Histogram
+	slaBreaches     prometheus.Counter
+	validations     *prometheus.CounterVec
+	rateLimited     *prometheus.CounterVec
+	deliveries      *prometheus.CounterVec
+	attemptDuration prometheus.Histogram
+}
+
+// latencyBuckets span a fast request to a slow one, in seconds.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// dispatchBuckets span an instant assignment to a missed arrival, in seconds.
+var dispatchBuckets = []float64{.01, .1, .5, 1, 5, 15, 30, 60, 90, 180, 300, 600, 1200, 1800}
+
+// New registers Sety's collectors on reg.
+func New(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_http_requests_total",
+			Help: "HTTP requests to Sety's operations, by operation id and status."}, []string{"operation", "status"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sety_http_request_duration_seconds",
+			Help: "Time to answer Sety's operations, by operation id.", Buckets: latencyBuckets}, []string{"operation"}),
+		incidentEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_incident_events_total",
+			Help: "Committed incident changes, by event type (incident.created, .assigned, ...)."}, []string{"type"}),
+		dispatchDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_incident_dispatch_delay_seconds",
+			Help: "Live incidents: creation to dispatching.", Buckets: dispatchBuckets}),
+		assignDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_incident_assign_delay_seconds",
+			Help: "Live incidents: creation to a responder assigned.", Buckets: dispatchBuckets}),
+		arriveDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_incident_arrive_delay_seconds",
+			Help: "Live incidents: creation to the responder on scene.", Buckets: dispatchBuckets}),
+		slaBreaches: prometheus.NewCounter(prometheus.CounterOpts{Name: "sety_sla_breaches_total",
+			Help: "SLA targets missed (each breach event records one or two)."}),
+		validations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_access_validations_total",
+			Help: "Access code validations, by result (ok, not_found, locked, ...)."}, []string{"result"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_rate_limit_rejections_total",
+			Help: "Requests refused with 429, by plan."}, []string{"plan"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_webhook_deliveries_total",
+			Help: "Webhook delivery attempts, by outcome (succeeded, retrying, failed)."}, []string{"outcome"}),
+		attemptDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_webhook_attempt_duration_seconds",
+			Help: "Time a webhook endpoint took to answer an attempt.", Buckets: latencyBuckets}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.incidentEvents, m.dispatchDelay, m.assignDelay,
+		m.arriveDelay, m.slaBreaches, m.validations, m.rateLimited, m.deliveries, m.attemptDuration} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Middleware counts and times every Sety operation (huma middleware, run
+// before authentication so 401s and 429s count too).
+func (m *Metrics) Middleware(ctx huma.Context, next func(huma.Context)) {
+	start := time.Now()
+	next(ctx)
+	id := ctx.Operation().OperationID
+	m.requests.WithLabelValues(id, statusText(ctx.Status())).Inc()
+	m.requestDuration.WithLabelValues(id).Observe(time.Since(start).Seconds())
+}
+
+// statusText is a status as a label, from a small fixed set of strings.
+func statusText(code int) string {
+	if code == 0 {
+		code = 200
+	}
+	return itoa[code/100%10] + itoa[code/10%10] + itoa[code%10]
+}
+
+var itoa = [10]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
+// ObserveIncident is the incident service's hook: it counts the committed
+// events, and times the live lifecycle from creation.
+func (m *Metrics) ObserveIncident(inc *incident.Incident, events []outbox.Event) {
+	for _, ev := range events {
+		m.incidentEvents.WithLabelValues(ev.Type).Inc()
+		if ev.Type == incident.TypeSLABreached {
+			m.slaBreaches.Inc()
+		}
+	}
+	if inc.IsDrill {
+		return
+	}
+	since := func(t time.Time) float64 { return t.Sub(inc.CreatedAt.Time).Seconds() }
+	for _, ev := range events {
+		switch ev.Type {
+		case incident.TypeDispatching:
+			m.dispatchDelay.Observe(since(ev.CreatedAt))
+		case incident.TypeAssigned:
+			if inc.Responder != nil {
+				m.assignDelay.Observe(since(inc.Responder.AssignedAt.Time))
+			}
+		case incident.TypeOnScene:
+			if inc.Responder != nil && !inc.Responder.ArrivedAt.IsZero() {
+				m.arriveDelay.Observe(since(inc.Responder.ArrivedAt.Time))
+			}
+		}
+	}
+}
+
+// Validated is the access service's hook.
+func (m *Metrics) Validated(reason string) { m.validations.WithLabelValues(reason).Inc() }
+
+// RateLimited is the auth service's hook.
+func (m *Metrics) RateLimited(plan auth.Plan) { m.rateLimited.WithLabelValues(string(plan)).Inc() }
+
+// Attempted is the webhook worker's hook: one attempt's outcome and how
+// long the endpoint took.
+func (m *Metrics) Attempted(outcome string, took time.Duration) {
+	m.deliveries.WithLabelValues(outcome).Inc()
+	m.attemptDuration.Observe(took.Seconds())
+}
+
+// StoreGauges registers the gauges read from the store at scrape time:
+// active incidents by status and the dispatch queue's depth. A scrape that
+// cannot read the store within a second reports no gauges and logs why.
+func StoreGauges(reg prometheus.Registerer, incidents incident.Store, log *slog.Logger) error {
+	return reg.Register(&storeCollector{incidents: incidents, log: log})
+}
+
+type storeCollector struct {
+	incidents incident.Store
+	log       *slog.Logger
+}
+
+var (
+	activeDesc = prometheus.NewDesc("sety_incidents_active", "Active incidents of every tenant, by status.", []string{"status"}, nil)
+	queueDesc  = prometheus.NewDesc("sety_dispatch_queue_depth", "Live incidents waiting in dispatching for a responder in range.", nil, nil)
+)
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- activeDesc; ch <- queueDesc }
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	counts, err := c.incidents.CountActive(ctx)
+	if err != nil {
+		c.log.Error("metrics: count active incidents", "error", err)
+		return
+	}
+	for _, st := range incident.Statuses {
+		if st.Active() {
+			ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(counts.ByStatus[st]), string(st))
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(counts.Queued))
+}
