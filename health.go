@@ -13,9 +13,9 @@ import (
 // Health is the body of the health check. When storage does not answer it
 // is 503 and also carries the {code, message} of every error response.
 type Health struct {
-	Status     HealthStatus `json:"status" example:"ok"`
-	APIVersion string       `json:"api_version" example:"v1"`
-	Timestamp  clock.Time   `json:"timestamp"`
+	Status     HealthStatus `json:"status" example:"ok" doc:"ok when the API and its storage answer; unavailable (with a 503) when storage does not."`
+	APIVersion string       `json:"api_version" example:"v1" doc:"The API version."`
+	Timestamp  clock.Time   `json:"timestamp" doc:"The server's time."`
 	Code       int          `json:"code,omitempty" doc:"Only when unavailable: 503."`
 	Message    string       `json:"message,omitempty" doc:"Only when unavailable: what failed."`
 }
@@ -43,8 +43,11 @@ func registerHealth(api huma.API, s *Sety, path, id string) {
 	httpapi.Register(httpapi.Ops{API: api, Log: s.log}, httpapi.Spec{
 		ID: id, Method: http.MethodGet, Path: path, Tag: "Health",
 		Summary:     "Health check",
-		Description: "Reports whether the API and its storage answer. Needs no API key. 503 when storage does not answer.",
-		Errors:      []int{http.StatusServiceUnavailable},
+		Description: "Reports whether the API and its storage answer. Needs no API key.",
+		Also:        map[int]string{http.StatusServiceUnavailable: "Storage does not answer: `status` is `unavailable`, with the `code` and `message` of an error."},
+		Example: map[int]map[string]any{http.StatusServiceUnavailable: {
+			"status": Unavailable, "code": http.StatusServiceUnavailable, "message": "storage unavailable",
+		}},
 	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 		out := &healthOutput{Status: http.StatusOK, Body: Health{Status: Healthy, APIVersion: "v1", Timestamp: clock.At(clock.Stamp(s.now))}}
 		if err := s.stores.Ping(ctx); err != nil {

@@ -38,6 +38,7 @@ type harness struct {
 	handler http.Handler
 	clock   *clock.Fake
 	logs    *syncBuffer
+	doc     *contract // the OpenAPI document the API serves
 	org     *auth.Organization
 	live    string // live key with every scope
 	test    string // test key of the same organization
@@ -70,10 +71,19 @@ func newHarness(t testing.TB, stores storetest.Stores) *harness {
 		t.Fatal(err)
 	}
 	h.sety = s
-	handler, api := newHandler(s)
-	h.handler, h.api = handler, humatest.Wrap(t, api)
+	h.mount(newHandler(s))
 	h.org, h.live, h.test = h.newOrg("Acme Rides")
 	return h
+}
+
+// mount serves handler and api, every response checked against the
+// OpenAPI document api serves (benchmarks skip the check).
+func (h *harness) mount(handler http.Handler, api huma.API) {
+	if _, bench := h.t.(*testing.B); !bench {
+		h.doc = contractOf(h.t, api)
+		handler, api = h.doc.wrap(h.t, handler, api)
+	}
+	h.handler, h.api = handler, humatest.Wrap(h.t, api)
 }
 
 // newOrg creates an organization with an all-scope live and test key.

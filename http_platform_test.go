@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2/humatest"
-
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/sqlite"
@@ -26,9 +24,7 @@ func TestRateLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.sety = s
-	handler, api := newHandler(s)
-	h.handler = handler
-	h.api = humatest.Wrap(t, api)
+	h.mount(newHandler(s))
 	ctx := context.Background()
 	org, _ := s.Auth.CreateOrganization(ctx, "Small", auth.Starter)
 	live := h.key(org, auth.Live, auth.All)
@@ -151,8 +147,8 @@ func TestRateLimitSharedAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		handler, api := newHandler(s)
-		h := &harness{t: t, stores: db, sety: s, handler: handler, api: humatest.Wrap(t, api), clock: clk, logs: &syncBuffer{}}
+		h := &harness{t: t, stores: db, sety: s, clock: clk, logs: &syncBuffer{}}
+		h.mount(newHandler(s))
 		if i == 0 {
 			org, _ := s.Auth.CreateOrganization(context.Background(), "Small", auth.Starter)
 			key = h.key(org, auth.Live, auth.All)

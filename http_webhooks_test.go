@@ -53,6 +53,9 @@ func testWebhookEndpointsOverHTTP(t *testing.T, h *harness) {
 		if err := webhook.Verify(secret, r.Header, bodies[i], h.clock.Now(), webhook.DefaultTolerance); err != nil {
 			t.Fatalf("delivery %d: %v", i, err)
 		}
+		if err := h.doc.checkDelivery(r, bodies[i]); err != nil {
+			t.Errorf("delivery %d does not match the document's webhooks: %v\n%s", i, err, bodies[i])
+		}
 	}
 	list := wantStatus(t, h.do(http.MethodGet, "/webhooks/"+id+"/deliveries?status=succeeded", h.live, nil), http.StatusOK)
 	deliveries := list["data"].([]any)

@@ -138,8 +138,10 @@ func WithSLAPolicy(p incident.SLAPolicy) Option { return func(c *config) { c.sla
 // WithSimulation sets how the sandbox walks drills (steps and speed).
 func WithSimulation(sim incident.Simulation) Option { return func(c *config) { c.simulation = sim } }
 
-// WithOperationsConsole also mounts the operations console (responder pool
-// and status reports, scope responders:write).
+// WithOperationsConsole enables the operations console (responder pool and
+// status reports, scope responders:write). Its operations are in the
+// OpenAPI document either way, so the document does not depend on the
+// server's options; without this option they answer 404.
 func WithOperationsConsole() Option { return func(c *config) { c.console = true } }
 
 // WithWebhooks configures webhook delivery: private or http:// targets for
@@ -268,16 +270,24 @@ func (s *Sety) Register(api huma.API) {
 	if s.metrics != nil {
 		g.UseMiddleware(s.metrics.Middleware)
 	}
-	g.UseMiddleware(auth.Middleware(api, s.Auth, s.log), httpapi.StrictKeys(api, s.log))
+	console := string(auth.RespondersWrite)
+	g.UseMiddleware(
+		httpapi.OffUnless(api, s.log, console, s.console, "the operations console is not enabled on this server"),
+		auth.Middleware(api, s.Auth, s.log), httpapi.StrictKeys(api, s.log))
 	incident.Register(g, s.Incidents, s.log)
-	if s.console {
-		incident.RegisterConsole(g, s.Incidents, s.log)
-	}
+	// The console's operations are always registered, so the document is one
+	// whatever the server enables; unless enabled they answer 404.
+	incident.RegisterConsole(g, s.Incidents, s.log)
+	httpapi.DocumentOptional(api, console, "Part of the operations console: answers 404 unless the server enables it "+
+		"(`sety.WithOperationsConsole`; the example server's `-console` or `-demo`).")
 	auth.RegisterKeys(g, s.Auth, s.log)
 	access.Register(g, s.Access, s.log)
 	threat.Register(g, s.Threat, s.log)
 	webhook.Register(g, s.Webhooks, s.log)
 	stream.Register(g, s.hub, s.stores.EventLog(), s.log)
+	addTags(api)
+	documentWebhooks(api)
+	httpapi.FinishDocument(api, schemaExamples)
 }
 
 // Run does Sety's background work until ctx ends. It first loads the

@@ -13,24 +13,24 @@ import (
 
 // CreateCodeResponse is the only answer that shows the code's digits.
 type CreateCodeResponse struct {
-	AccessCode *AccessCode `json:"access_code"`
+	AccessCode *AccessCode `json:"access_code" nullable:"false" doc:"The new code, without its digits."`
 	Code       string      `json:"code" example:"482913" doc:"The digits to give the visitor. Shown only now."`
 }
 
 // CodeResponse wraps one code.
 type CodeResponse struct {
-	AccessCode *AccessCode `json:"access_code"`
+	AccessCode *AccessCode `json:"access_code" nullable:"false" doc:"The code."`
 }
 
 // LogResponse wraps one log.
 type LogResponse struct {
-	AccessLog *AccessLog `json:"access_log"`
+	AccessLog *AccessLog `json:"access_log" nullable:"false" doc:"The visit."`
 }
 
 // CurrentVisitorsResponse lists who is on site.
 type CurrentVisitorsResponse struct {
-	Visitors []CurrentVisitor `json:"visitors" nullable:"false"`
-	Total    int              `json:"total"`
+	Visitors []CurrentVisitor `json:"visitors" nullable:"false" doc:"Visitors on site now, longest there first."`
+	Total    int              `json:"total" example:"6" doc:"How many are on site."`
 }
 
 type createCodeInput struct{ Body CreateCodeRequest }
@@ -46,27 +46,27 @@ type LogIDParam struct {
 }
 
 type listCodesInput struct {
-	Status string `query:"status" enum:"active,used,expired,revoked"`
-	Site   string `query:"site" maxLength:"100"`
+	Status string `query:"status" enum:"active,used,expired,revoked" doc:"Only codes in this status (as of now)."`
+	Site   string `query:"site" maxLength:"100" example:"lekki-gardens" doc:"Only codes of this site."`
 	httpapi.PageQuery
 }
 type validateInput struct{ Body ValidateRequest }
 type createLogInput struct{ Body CreateLogRequest }
 type listLogsInput struct {
-	Status   string `query:"status" enum:"checked_in,checked_out"`
-	Site     string `query:"site" maxLength:"100"`
+	Status   string `query:"status" enum:"checked_in,checked_out" doc:"Only visits in this status."`
+	Site     string `query:"site" maxLength:"100" example:"lekki-gardens" doc:"Only visits to this site."`
 	Search   string `query:"search" maxLength:"100" doc:"Matches visitor name, phone or plate, host name or unit, and purpose."`
 	FromDate string `query:"from_date" doc:"Checked in at or after: RFC 3339 or YYYY-MM-DD."`
 	ToDate   string `query:"to_date" doc:"Checked in at or before: RFC 3339 or YYYY-MM-DD (end of day)."`
 	httpapi.PageQuery
 }
 type statsInput struct {
-	Site     string `query:"site" maxLength:"100"`
-	FromDate string `query:"from_date" doc:"Default: 30 days before to_date."`
-	ToDate   string `query:"to_date" doc:"Default: now."`
+	Site     string `query:"site" maxLength:"100" example:"lekki-gardens" doc:"Only visits to this site; default: every site."`
+	FromDate string `query:"from_date" doc:"Window start, on check-in time: RFC 3339 or YYYY-MM-DD. Default: 30 days before to_date."`
+	ToDate   string `query:"to_date" doc:"Window end: RFC 3339 or YYYY-MM-DD (end of day). Default: now."`
 }
 type currentInput struct {
-	Site string `query:"site" maxLength:"100"`
+	Site string `query:"site" maxLength:"100" example:"lekki-gardens" doc:"Only visitors at this site; default: every site."`
 }
 type checkoutInput struct {
 	LogIDParam
@@ -167,7 +167,7 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 	}))
 
 	httpapi.Register(ops, httpapi.Spec{
-		ID: "current-visitors", Method: http.MethodGet, Path: "/access-logs/current", Tag: "Access logs", Summary: "Get current visitors",
+		ID: "get-current-visitors", Method: http.MethodGet, Path: "/access-logs/current", Tag: "Access logs", Summary: "Get current visitors",
 		Description: "Who is on site now, longest there first, with time on site and overstays.", Scope: read, Errors: []int{bad},
 	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *currentInput) (*httpapi.Output[CurrentVisitorsResponse], error) {
 		vs, err := svc.CurrentVisitors(ctx, tenant, in.Site)

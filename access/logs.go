@@ -14,19 +14,19 @@ import (
 
 // CreateLogRequest checks a visitor in by hand (method manual).
 type CreateLogRequest struct {
-	Visitor       Visitor    `json:"visitor"`
-	Host          *Host      `json:"host,omitempty"`
-	Site          string     `json:"site" minLength:"1" maxLength:"100"`
-	Gate          string     `json:"gate,omitempty" maxLength:"100"`
-	Purpose       string     `json:"purpose,omitempty" maxLength:"500"`
+	Visitor       Visitor    `json:"visitor" doc:"Who arrives; name is required."`
+	Host          *Host      `json:"host,omitempty" doc:"Who they visit."`
+	Site          string     `json:"site" minLength:"1" maxLength:"100" example:"lekki-gardens" doc:"Where the visit is."`
+	Gate          string     `json:"gate,omitempty" maxLength:"100" example:"North gate" doc:"The gate they came through."`
+	Purpose       string     `json:"purpose,omitempty" maxLength:"500" example:"Parcel delivery" doc:"Why they visit."`
 	ExpectedUntil clock.Time `json:"expected_until,omitempty" doc:"When the visitor should leave; later than that is an overstay."`
-	Notes         string     `json:"notes,omitempty" maxLength:"2000"`
+	Notes         string     `json:"notes,omitempty" maxLength:"2000" example:"Visitor badge 14" doc:"Notes for the log."`
 }
 
 // CheckoutRequest closes a visit.
 type CheckoutRequest struct {
 	CheckedOutAt clock.Time `json:"checked_out_at,omitempty" doc:"Default: now. Not before the check-in, not in the future."`
-	Notes        string     `json:"notes,omitempty" maxLength:"2000"`
+	Notes        string     `json:"notes,omitempty" maxLength:"2000" example:"Left a parcel at reception" doc:"Notes added to the log."`
 }
 
 // CreateLog checks a visitor in without a code.

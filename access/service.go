@@ -89,14 +89,14 @@ func (s *Service) codeHash(ctx context.Context, tenant auth.Tenant, code string)
 
 // CreateCodeRequest issues a code.
 type CreateCodeRequest struct {
-	Site       string     `json:"site" minLength:"1" maxLength:"100" example:"lekki-gardens"`
-	Visitor    Visitor    `json:"visitor"`
-	Host       *Host      `json:"host,omitempty"`
-	Purpose    string     `json:"purpose,omitempty" maxLength:"500"`
+	Site       string     `json:"site" minLength:"1" maxLength:"100" example:"lekki-gardens" doc:"The site the code opens."`
+	Visitor    Visitor    `json:"visitor" doc:"Who the code is for; name is required."`
+	Host       *Host      `json:"host,omitempty" doc:"Who the visitor comes to see."`
+	Purpose    string     `json:"purpose,omitempty" maxLength:"500" example:"Parcel delivery" doc:"Why the visitor comes."`
 	ValidFrom  clock.Time `json:"valid_from,omitempty" doc:"Default: now."`
 	ValidUntil clock.Time `json:"valid_until,omitempty" doc:"Default: 24 hours after valid_from."`
-	MaxUses    *int       `json:"max_uses,omitempty" minimum:"1" maximum:"1000" doc:"Default: unlimited within the window."`
-	Length     int        `json:"length,omitempty" minimum:"4" maximum:"10" doc:"Digits in the code, 4–10; default 6."`
+	MaxUses    *int       `json:"max_uses,omitempty" minimum:"1" maximum:"1000" example:"1" doc:"Default: unlimited within the window."`
+	Length     int        `json:"length,omitempty" minimum:"4" maximum:"10" example:"6" doc:"Digits in the code, 4–10; default 6."`
 }
 
 // maxCodeAttempts bounds the search for digits no active code uses.
@@ -243,9 +243,9 @@ func (s *Service) RevokeCode(ctx context.Context, tenant auth.Tenant, id string)
 
 // ValidateRequest is what a gate sends.
 type ValidateRequest struct {
-	Code    string `json:"code" minLength:"1" maxLength:"32" example:"482913"`
-	Site    string `json:"site" minLength:"1" maxLength:"100"`
-	Gate    string `json:"gate,omitempty" maxLength:"100"`
+	Code    string `json:"code" minLength:"1" maxLength:"32" example:"482913" doc:"The digits the visitor typed."`
+	Site    string `json:"site" minLength:"1" maxLength:"100" example:"lekki-gardens" doc:"The site of the gate."`
+	Gate    string `json:"gate,omitempty" maxLength:"100" example:"North gate" doc:"The gate, recorded on the visit."`
 	CheckIn *bool  `json:"check_in,omitempty" doc:"Default true: a valid code also checks the visitor in, in the same transaction that counts the use."`
 }
 

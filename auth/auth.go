@@ -85,17 +85,17 @@ func (s Scope) Valid() bool { return slices.Contains(Scopes, s) }
 
 // APIKey is a stored key. Its secret is never stored, only Hash.
 type APIKey struct {
-	ID          string      `json:"key_id"`
+	ID          string      `json:"key_id" example:"key_a1b2c3d4e5f6g7h8" doc:"The key's id: key_ and 16 lowercase letters or digits (not the key itself)."`
 	OrgID       string      `json:"-"`
-	Name        string      `json:"name"`
-	Environment Environment `json:"environment"`
-	Prefix      string      `json:"prefix" doc:"The first 14 characters of the key, to recognise it."`
-	Scopes      []Scope     `json:"scopes"`
+	Name        string      `json:"name" example:"checkout service" doc:"Your name for the key."`
+	Environment Environment `json:"environment" doc:"live (production data) or test (sandbox data); a key sees only its own environment."`
+	Prefix      string      `json:"prefix" example:"sety_test_3fa9" doc:"The first 14 characters of the key, to recognise it."`
+	Scopes      []Scope     `json:"scopes" nullable:"false" example:"[\"incidents:read\",\"incidents:write\"]" doc:"What the key may do; * is everything."`
 	Hash        []byte      `json:"-"`
-	CreatedAt   clock.Time  `json:"created_at"`
-	LastUsedAt  clock.Time  `json:"last_used_at" nullable:"true"`
-	ExpiresAt   clock.Time  `json:"expires_at" nullable:"true"`
-	RevokedAt   clock.Time  `json:"revoked_at" nullable:"true"`
+	CreatedAt   clock.Time  `json:"created_at" doc:"When the key was issued."`
+	LastUsedAt  clock.Time  `json:"last_used_at" nullable:"true" doc:"When the key was last used (recorded within seconds); null if never."`
+	ExpiresAt   clock.Time  `json:"expires_at" nullable:"true" doc:"When the key stops working; null: never."`
+	RevokedAt   clock.Time  `json:"revoked_at" nullable:"true" doc:"When the key was revoked; null otherwise."`
 }
 
 // Tenant returns the tenant the key acts for.

@@ -13,20 +13,20 @@ import (
 
 // CreateAPIKeyRequest issues a key in the caller's environment.
 type CreateAPIKeyRequest struct {
-	Name      string     `json:"name" minLength:"1" maxLength:"100" example:"checkout service"`
+	Name      string     `json:"name" minLength:"1" maxLength:"100" example:"checkout service" doc:"Your name for the key, 1–100 characters."`
 	Scopes    []Scope    `json:"scopes" minItems:"1" maxItems:"20" doc:"Scopes the key holds; * is all." example:"[\"incidents:read\",\"incidents:write\"]"`
-	ExpiresAt clock.Time `json:"expires_at,omitempty" doc:"Optional, in the future."`
+	ExpiresAt clock.Time `json:"expires_at,omitempty" example:"2027-01-01T00:00:00.000Z" doc:"Optional, in the future."`
 }
 
 // CreateAPIKeyResponse is the only answer that shows the key.
 type CreateAPIKeyResponse struct {
-	APIKey *APIKey `json:"api_key"`
+	APIKey *APIKey `json:"api_key" nullable:"false" doc:"The new key's record."`
 	Key    string  `json:"key" example:"sety_test_3fa9c2d18e4b7a6509c1d2e3f4a5b6c7" doc:"The key. Shown only now: Sety keeps its SHA-256."`
 }
 
 // APIKeyResponse wraps one key.
 type APIKeyResponse struct {
-	APIKey *APIKey `json:"api_key"`
+	APIKey *APIKey `json:"api_key" nullable:"false" doc:"The key's record."`
 }
 
 type createKeyInput struct{ Body CreateAPIKeyRequest }

@@ -12,18 +12,18 @@ import (
 
 // IncidentAnalytics summarizes a tenant's incidents created in a window.
 type IncidentAnalytics struct {
-	From                clock.Time     `json:"from"`
-	To                  clock.Time     `json:"to"`
-	Total               int            `json:"total"`
-	ByStatus            map[string]int `json:"by_status" doc:"Count per status, every status present."`
-	ByCategory          map[string]int `json:"by_category"`
-	BySeverity          map[string]int `json:"by_severity"`
-	Drills              int            `json:"drills"`
-	CancelledRate       float64        `json:"cancelled_rate" doc:"Cancelled incidents / total (0 when there are none)."`
+	From                clock.Time     `json:"from" doc:"Start of the window."`
+	To                  clock.Time     `json:"to" doc:"End of the window."`
+	Total               int            `json:"total" doc:"Incidents created in the window."`
+	ByStatus            map[string]int `json:"by_status" nullable:"false" example:"{\"created\":0,\"dispatching\":1,\"assigned\":2,\"responding\":0,\"on_scene\":1,\"resolved\":30,\"cancelled\":4}" doc:"Count per status, every status present."`
+	ByCategory          map[string]int `json:"by_category" nullable:"false" example:"{\"sos\":21,\"vehicle\":9,\"location_threat\":5,\"medical\":3}" doc:"Count per category, every category present."`
+	BySeverity          map[string]int `json:"by_severity" nullable:"false" example:"{\"low\":2,\"medium\":7,\"high\":24,\"critical\":5}" doc:"Count per severity, every severity present."`
+	Drills              int            `json:"drills" doc:"How many of them are drills."`
+	CancelledRate       float64        `json:"cancelled_rate" example:"0.1053" doc:"Cancelled incidents / total (0 when there are none)."`
 	TimeToAssignSeconds Summary        `json:"time_to_assign_seconds" doc:"Over incidents that got a responder."`
 	TimeToArriveSeconds Summary        `json:"time_to_arrive_seconds" doc:"Over incidents a responder reached."`
-	SLAMetRate          *float64       `json:"sla_met_rate" doc:"Met / (met + breached); null when no incident has an SLA outcome yet."`
-	ByDay               []DayCount     `json:"by_day" doc:"Every day of the window (UTC), zeros included."`
+	SLAMetRate          *float64       `json:"sla_met_rate" example:"0.9" doc:"Met / (met + breached); null when no incident has an SLA outcome yet."`
+	ByDay               []DayCount     `json:"by_day" nullable:"false" doc:"Every day of the window (UTC), zeros included."`
 
 	Cancelled   int `json:"-"`
 	SLAMet      int `json:"-"`
@@ -33,15 +33,15 @@ type IncidentAnalytics struct {
 // Summary is the distribution of a duration in seconds; null without data.
 // Percentiles are nearest-rank: p50 is the value at rank ceil(0.5 n).
 type Summary struct {
-	P50 *float64 `json:"p50"`
-	P90 *float64 `json:"p90"`
-	Avg *float64 `json:"avg"`
+	P50 *float64 `json:"p50" example:"48.2" doc:"Median, in seconds; null without data."`
+	P90 *float64 `json:"p90" example:"131" doc:"90th percentile, in seconds; null without data."`
+	Avg *float64 `json:"avg" example:"63.7" doc:"Mean, in seconds; null without data."`
 }
 
 // DayCount is how many incidents were created on one UTC day.
 type DayCount struct {
-	Date  string `json:"date" example:"2026-03-10"`
-	Count int    `json:"count"`
+	Date  string `json:"date" example:"2026-03-10" doc:"The UTC day, YYYY-MM-DD."`
+	Count int    `json:"count" example:"4" doc:"Incidents created that day."`
 }
 
 // SummaryOf computes a Summary from millisecond values sorted ascending;

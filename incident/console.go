@@ -19,10 +19,10 @@ import (
 
 // UpdateStatusRequest advances an incident: responding, on_scene or resolved.
 type UpdateStatusRequest struct {
-	Status  Status  `json:"status" enum:"responding,on_scene,resolved" doc:"The new status; statuses only move forward."`
-	Message string  `json:"message,omitempty" maxLength:"1000" doc:"Timeline message; a default is used when empty."`
-	Outcome Outcome `json:"outcome,omitempty" doc:"For resolved; default handled."`
-	Notes   string  `json:"notes,omitempty" maxLength:"5000" doc:"Resolution notes, for resolved."`
+	Status  Status  `json:"status" enum:"responding,on_scene,resolved" example:"on_scene" doc:"The new status; statuses only move forward."`
+	Message string  `json:"message,omitempty" maxLength:"1000" example:"Responder reached the gate" doc:"Timeline message; a default is used when empty."`
+	Outcome Outcome `json:"outcome,omitempty" example:"handled" doc:"For resolved; default handled."`
+	Notes   string  `json:"notes,omitempty" maxLength:"5000" example:"Rider taken home." doc:"Resolution notes, for resolved."`
 }
 
 // SetStatus advances an incident as its responder reports. responding and
@@ -84,10 +84,10 @@ var defaultStatusMessage = map[Status]string{
 
 // ResponderInput is the body of a responder upsert.
 type ResponderInput struct {
-	Name     string          `json:"name" minLength:"1" maxLength:"100"`
-	Phone    string          `json:"phone,omitempty" maxLength:"16" doc:"E.164."`
-	Location geo.Point       `json:"location" nullable:"false" doc:"[longitude, latitude]."`
-	Status   ResponderStatus `json:"status,omitempty" doc:"Default available."`
+	Name     string          `json:"name" minLength:"1" maxLength:"100" example:"Unit 7 — Emeka Obi" doc:"The responder's name."`
+	Phone    string          `json:"phone,omitempty" maxLength:"16" example:"+2348031112222" doc:"Phone number in E.164 form."`
+	Location geo.Point       `json:"location" nullable:"false" example:"[3.4102,6.4311]" doc:"Where the responder is now, [longitude, latitude]."`
+	Status   ResponderStatus `json:"status,omitempty" example:"available" doc:"Default available."`
 }
 
 // UpsertResponder creates or updates a member of the tenant's pool. A

@@ -14,13 +14,13 @@ import (
 // CreateIncidentResponse is the body of a create: the incident and whether
 // it already existed under the request's idempotency key.
 type CreateIncidentResponse struct {
-	Incident   *Incident `json:"incident"`
+	Incident   *Incident `json:"incident" nullable:"false" doc:"The incident: new, or the existing one for a repeated idempotency_key."`
 	Idempotent bool      `json:"idempotent" doc:"True when an earlier request with the same idempotency_key created the incident."`
 }
 
 // IncidentResponse wraps one incident.
 type IncidentResponse struct {
-	Incident *Incident `json:"incident"`
+	Incident *Incident `json:"incident" nullable:"false" doc:"The incident."`
 }
 
 type createInput struct {
@@ -34,10 +34,10 @@ type IDParam struct {
 
 type listInput struct {
 	Status   string `query:"status" doc:"One status or several, comma-separated." example:"created,dispatching"`
-	Category string `query:"category" doc:"One category or several, comma-separated."`
-	Severity string `query:"severity" doc:"One severity or several, comma-separated."`
-	FromDate string `query:"from_date" doc:"Created at or after: RFC 3339 or YYYY-MM-DD (start of day, UTC)."`
-	ToDate   string `query:"to_date" doc:"Created at or before: RFC 3339 or YYYY-MM-DD (end of day, UTC)."`
+	Category string `query:"category" example:"sos,medical" doc:"One category or several, comma-separated."`
+	Severity string `query:"severity" example:"high,critical" doc:"One severity or several, comma-separated."`
+	FromDate string `query:"from_date" example:"2026-03-01" doc:"Created at or after: RFC 3339 or YYYY-MM-DD (start of day, UTC)."`
+	ToDate   string `query:"to_date" example:"2026-03-10" doc:"Created at or before: RFC 3339 or YYYY-MM-DD (end of day, UTC)."`
 	httpapi.PageQuery
 }
 
@@ -62,13 +62,14 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "Incidents"
 	ops := httpapi.Ops{API: api, Log: log}
 	httpapi.Register(ops, httpapi.Spec{
-		ID: "create-incident", Method: http.MethodPost, Path: "/incidents", Tag: tag,
+		ID: "report-incident", Method: http.MethodPost, Path: "/incidents", Tag: tag,
 		Summary: "Create incident",
 		Description: "Reports an emergency for one of your users; Sety dispatches the nearest available responder. " +
 			"A repeated `idempotency_key` returns the existing incident with 200 and `\"idempotent\": true`, whatever the new body. " +
 			"Incidents created with a test key are drills and are never sent to real responders.",
 		Scope: string(auth.IncidentsWrite), Status: http.StatusCreated,
-		Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
+		Also:    map[int]string{http.StatusOK: "The `idempotency_key` was used before: the existing incident, unchanged, with `\"idempotent\": true`."},
+		Example: map[int]map[string]any{http.StatusOK: {"idempotent": true}},
 	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createInput) (*httpapi.StatusOutput[CreateIncidentResponse], error) {
 		inc, created, err := svc.Create(ctx, tenant, in.Body)
 		if err != nil {

@@ -13,7 +13,7 @@ import (
 
 // ResponderResponse wraps one responder.
 type ResponderResponse struct {
-	Responder *Responder `json:"responder"`
+	Responder *Responder `json:"responder" nullable:"false" doc:"The responder as stored."`
 }
 
 // ResponderIDParam is the path parameter of operations on one responder.

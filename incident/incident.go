@@ -126,25 +126,25 @@ var CancelReasons = []CancelReason{CancelFalseAlarm, CancelDuplicate, CancelReso
 // Incident is an emergency reported for one of the caller's users.
 // The JSON form is the Incident object of the Sety API.
 type Incident struct {
-	ID                string                  `json:"incident_id" example:"inc_k7m2p9x4q1w8z3r5"`
-	IdempotencyKey    *string                 `json:"idempotency_key" example:"trip_7f3k92lq"`
-	Category          Category                `json:"category"`
-	Severity          Severity                `json:"severity"`
-	Status            Status                  `json:"status"`
-	Subject           Subject                 `json:"subject"`
-	Title             string                  `json:"title" example:"Vehicle emergency reported by rider"`
-	Description       *string                 `json:"description"`
-	Location          IncidentLocation        `json:"location"`
-	ResolutionOutcome *Outcome                `json:"resolution_outcome" nullable:"true"`
-	ResolutionNotes   *string                 `json:"resolution_notes"`
+	ID                string                  `json:"incident_id" example:"inc_k7m2p9x4q1w8z3r5" doc:"The incident id: inc_ and 16 lowercase letters or digits."`
+	IdempotencyKey    *string                 `json:"idempotency_key" example:"trip_7f3k92lq" doc:"The idempotency_key it was created with; null when none was sent."`
+	Category          Category                `json:"category" doc:"What kind of emergency: sos (personal danger), vehicle (hijack, robbery, accident), location_threat (a threat at a place) or medical."`
+	Severity          Severity                `json:"severity" doc:"How urgent, low to critical; sets the SLA targets and the dispatch order."`
+	Status            Status                  `json:"status" doc:"Where the incident is in its lifecycle: created, dispatching, assigned, responding, on_scene, then resolved; or cancelled from any of the first five."`
+	Subject           Subject                 `json:"subject" doc:"The person in danger, as you described them."`
+	Title             string                  `json:"title" example:"Vehicle emergency reported by rider" doc:"A short title; the category's default (e.g. \"SOS alert\") when none was sent."`
+	Description       *string                 `json:"description" example:"Rider pressed the panic button twice; driver not answering." doc:"Free text sent at creation; null when none was sent."`
+	Location          IncidentLocation        `json:"location" doc:"Where the incident is."`
+	ResolutionOutcome *Outcome                `json:"resolution_outcome" nullable:"true" doc:"How the incident ended; null until it is resolved."`
+	ResolutionNotes   *string                 `json:"resolution_notes" example:"Rider met by the responder and taken home." doc:"Notes recorded at resolution; null when there are none."`
 	IsDrill           bool                    `json:"is_drill" doc:"True for sandbox (test key) incidents and drills: never sent to real responders."`
 	Timeline          []IncidentTimelineEvent `json:"timeline" nullable:"false" doc:"Everything that happened, oldest first."`
-	SLA               *SLA                    `json:"sla" doc:"Dispatch clocks, started at creation."`
+	SLA               *SLA                    `json:"sla" nullable:"false" doc:"Dispatch clocks, started at creation."`
 	Responder         *ResponderAssignment    `json:"responder" doc:"The assigned responder; null until one is assigned."`
-	CreatedAt         clock.Time              `json:"created_at"`
-	UpdatedAt         clock.Time              `json:"updated_at"`
-	ResolvedAt        clock.Time              `json:"resolved_at" nullable:"true"`
-	CancelledAt       clock.Time              `json:"cancelled_at" nullable:"true"`
+	CreatedAt         clock.Time              `json:"created_at" doc:"When the incident was reported."`
+	UpdatedAt         clock.Time              `json:"updated_at" doc:"When the incident last changed."`
+	ResolvedAt        clock.Time              `json:"resolved_at" nullable:"true" doc:"When it was resolved; null otherwise."`
+	CancelledAt       clock.Time              `json:"cancelled_at" nullable:"true" doc:"When it was cancelled; null otherwise."`
 	CancelReasonCode  *CancelReason           `json:"cancel_reason_code" nullable:"true" doc:"The reason_code the incident was cancelled with; null otherwise."`
 	Sequence          int64                   `json:"sequence" example:"2" doc:"The sequence of the incident's latest event: orders this state against webhook and stream events (higher is newer)."`
 
@@ -184,18 +184,18 @@ func (i *Incident) CountsAsThreat() bool {
 
 // Subject is the person in danger. They need no Sety account.
 type Subject struct {
-	Name      *string           `json:"name" required:"false" maxLength:"200" example:"Chidinma Eze"`
-	Phone     *string           `json:"phone" required:"false" maxLength:"16" example:"+2348031234567" doc:"E.164."`
-	Email     *string           `json:"email" required:"false" maxLength:"254" example:"chidinma.eze@example.com"`
+	Name      *string           `json:"name" required:"false" maxLength:"200" example:"Chidinma Eze" doc:"Full name."`
+	Phone     *string           `json:"phone" required:"false" maxLength:"16" example:"+2348031234567" doc:"Phone number in E.164 form, e.g. +2348031234567."`
+	Email     *string           `json:"email" required:"false" maxLength:"254" example:"chidinma.eze@example.com" doc:"Email address."`
 	Reference *string           `json:"reference" required:"false" maxLength:"255" example:"RIDER-30417" doc:"Your own id for the person or trip."`
-	Metadata  map[string]string `json:"metadata" required:"false" doc:"Flat string map: at most 50 keys of at most 40 characters, values of at most 500."`
+	Metadata  map[string]string `json:"metadata" required:"false" nullable:"false" example:"{\"vehicle_plate\":\"LND-442-KJ\",\"driver_name\":\"Musa Bello\"}" doc:"Flat string map: at most 50 keys of at most 40 characters, values of at most 500."`
 }
 
 // IncidentLocation is where the incident is.
 type IncidentLocation struct {
-	Coordinates geo.Point `json:"coordinates" nullable:"false" doc:"[longitude, latitude] (GeoJSON order)." example:"[3.4219,6.4281]"`
-	Address     *string   `json:"address" example:"22 Adeola Odeku Street, Victoria Island, Lagos"`
-	Landmark    *string   `json:"landmark" example:"Opposite the filling station"`
+	Coordinates geo.Point `json:"coordinates" nullable:"false" doc:"[longitude, latitude] in degrees (GeoJSON order)." example:"[3.4219,6.4281]"`
+	Address     *string   `json:"address" example:"22 Adeola Odeku Street, Victoria Island, Lagos" doc:"Street address, as sent; null when none was."`
+	Landmark    *string   `json:"landmark" example:"Opposite the filling station" doc:"A landmark that helps the responder find the place; null when none was sent."`
 }
 
 // Timeline event names.
@@ -203,32 +203,32 @@ type IncidentLocation struct {
 // IncidentTimelineEvent is one entry of an incident's timeline.
 type IncidentTimelineEvent struct {
 	Status    Status     `json:"status" doc:"The incident's status after this event."`
-	Event     EventName  `json:"event"`
-	Message   string     `json:"message" example:"Incident received"`
-	Timestamp clock.Time `json:"timestamp"`
+	Event     EventName  `json:"event" doc:"What happened: a status change, note_added or sla_breached."`
+	Message   string     `json:"message" example:"Incident received" doc:"What happened, in words: a cancel reason, a note, who was assigned."`
+	Timestamp clock.Time `json:"timestamp" doc:"When it happened."`
 }
 
 // SLA holds an incident's dispatch clocks.
 type SLA struct {
-	AssignTargetSeconds int        `json:"assign_target_seconds"`
-	ArriveTargetSeconds int        `json:"arrive_target_seconds"`
-	AssignBy            clock.Time `json:"assign_by"`
-	ArriveBy            clock.Time `json:"arrive_by"`
-	TimeToAssignSeconds *float64   `json:"time_to_assign_seconds"`
-	TimeToArriveSeconds *float64   `json:"time_to_arrive_seconds"`
-	State               SLAState   `json:"state"`
+	AssignTargetSeconds int        `json:"assign_target_seconds" example:"90" doc:"Target time from creation to a responder being assigned, for the incident's severity."`
+	ArriveTargetSeconds int        `json:"arrive_target_seconds" example:"600" doc:"Target time from creation to the responder's arrival."`
+	AssignBy            clock.Time `json:"assign_by" doc:"Creation plus the assignment target."`
+	ArriveBy            clock.Time `json:"arrive_by" doc:"Creation plus the arrival target."`
+	TimeToAssignSeconds *float64   `json:"time_to_assign_seconds" example:"42.5" doc:"Seconds from creation to assignment; null until a responder is assigned."`
+	TimeToArriveSeconds *float64   `json:"time_to_arrive_seconds" example:"388.1" doc:"Seconds from creation to arrival; null until the responder arrives."`
+	State               SLAState   `json:"state" doc:"on_track; at_risk past 80 % of a running target; breached when a target was missed; met when both were."`
 }
 
 // ResponderAssignment is the responder sent to an incident.
 type ResponderAssignment struct {
-	ResponderID    string     `json:"responder_id"`
-	Name           string     `json:"name"`
-	Phone          *string    `json:"phone"`
-	Location       geo.Point  `json:"location"`
-	DistanceMeters float64    `json:"distance_meters"`
-	ETASeconds     float64    `json:"eta_seconds"`
-	AssignedAt     clock.Time `json:"assigned_at"`
-	ArrivedAt      clock.Time `json:"arrived_at" nullable:"true"`
+	ResponderID    string     `json:"responder_id" example:"rsp_a1b2c3d4e5f6g7h8" doc:"The responder's id."`
+	Name           string     `json:"name" example:"Unit 7 — Emeka Obi" doc:"The responder's name."`
+	Phone          *string    `json:"phone" example:"+2348031112222" doc:"The responder's phone number (E.164); null when unknown."`
+	Location       geo.Point  `json:"location" example:"[3.4102,6.4311]" doc:"Where the responder was when assigned, [longitude, latitude]."`
+	DistanceMeters float64    `json:"distance_meters" example:"1840.2" doc:"Great-circle distance from the responder to the incident at assignment, in metres."`
+	ETASeconds     float64    `json:"eta_seconds" example:"221" doc:"Estimated travel time at assignment, in seconds."`
+	AssignedAt     clock.Time `json:"assigned_at" doc:"When the responder was assigned."`
+	ArrivedAt      clock.Time `json:"arrived_at" nullable:"true" doc:"When the responder arrived; null until then."`
 }
 
 // Clone returns a deep copy, so adapters and callers never share memory.

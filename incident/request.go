@@ -11,32 +11,32 @@ import (
 
 // CreateIncidentRequest is what a caller sends to report an incident.
 type CreateIncidentRequest struct {
-	Category       Category `json:"category" doc:"What kind of emergency."`
-	Location       Location `json:"location"`
-	Severity       Severity `json:"severity,omitempty" doc:"Default: high for sos, vehicle and medical; medium for location_threat."`
+	Category       Category `json:"category" example:"sos" doc:"What kind of emergency."`
+	Location       Location `json:"location" doc:"Where the incident is."`
+	Severity       Severity `json:"severity,omitempty" example:"critical" doc:"Default: high for sos, vehicle and medical; medium for location_threat."`
 	Subject        *Subject `json:"subject,omitempty" doc:"The person in danger."`
-	Title          string   `json:"title,omitempty" maxLength:"200" doc:"Default from the category, e.g. \"SOS alert\"."`
-	Description    string   `json:"description,omitempty" maxLength:"5000"`
-	IdempotencyKey string   `json:"idempotency_key,omitempty" maxLength:"255" doc:"Your retry key, e.g. a trip or session id. A repeated key returns the existing incident."`
+	Title          string   `json:"title,omitempty" maxLength:"200" example:"Vehicle emergency reported by rider" doc:"Default from the category, e.g. \"SOS alert\"."`
+	Description    string   `json:"description,omitempty" maxLength:"5000" example:"Rider pressed the panic button twice; driver not answering." doc:"Free text for the responder."`
+	IdempotencyKey string   `json:"idempotency_key,omitempty" maxLength:"255" example:"trip_7f3k92lq" doc:"Your retry key, e.g. a trip or session id. A repeated key returns the existing incident."`
 	IsDrill        bool     `json:"is_drill,omitempty" doc:"Mark a live incident as a drill. Test keys always create drills."`
 }
 
 // Location is where a caller reports an incident.
 type Location struct {
 	Coordinates geo.Point `json:"coordinates" nullable:"false" doc:"[longitude, latitude] (GeoJSON order)." example:"[3.4219,6.4281]"`
-	Address     string    `json:"address,omitempty" maxLength:"500"`
-	Landmark    string    `json:"landmark,omitempty" maxLength:"200"`
+	Address     string    `json:"address,omitempty" maxLength:"500" example:"22 Adeola Odeku Street, Victoria Island, Lagos" doc:"Street address."`
+	Landmark    string    `json:"landmark,omitempty" maxLength:"200" example:"Opposite the filling station" doc:"A landmark that helps the responder find the place."`
 }
 
 // CancelIncidentRequest is the optional body of a cancel.
 type CancelIncidentRequest struct {
-	Reason     string       `json:"reason,omitempty" maxLength:"1000" doc:"Why, in words, e.g. \"user confirmed safe\"; kept in the timeline."`
-	ReasonCode CancelReason `json:"reason_code,omitempty" doc:"Why, as a code: false_alarm and duplicate leave the incident out of threat intelligence."`
+	Reason     string       `json:"reason,omitempty" maxLength:"1000" example:"User confirmed safe" doc:"Why, in words, e.g. \"user confirmed safe\"; kept in the timeline."`
+	ReasonCode CancelReason `json:"reason_code,omitempty" example:"false_alarm" doc:"Why, as a code: false_alarm and duplicate leave the incident out of threat intelligence."`
 }
 
 // AddNoteRequest is the body of an add-note call.
 type AddNoteRequest struct {
-	Message string `json:"message" minLength:"1" maxLength:"2000"`
+	Message string `json:"message" minLength:"1" maxLength:"2000" example:"Caller reports the vehicle moved north on Ozumba Mbadiwe." doc:"The note, appended to the timeline as note_added."`
 }
 
 // validate checks every rule of the contract, naming the failing field. It

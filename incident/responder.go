@@ -26,14 +26,14 @@ func (s ResponderStatus) Valid() bool { return slices.Contains(ResponderStatuses
 
 // Responder is a member of a tenant's response pool.
 type Responder struct {
-	ID         string          `json:"responder_id" example:"rsp_a1b2c3d4e5f6g7h8"`
-	Name       string          `json:"name" example:"Unit 7 — Emeka Obi"`
-	Phone      *string         `json:"phone" example:"+2348031112222"`
-	Location   geo.Point       `json:"location" nullable:"false" doc:"[longitude, latitude]."`
-	Status     ResponderStatus `json:"status"`
-	IncidentID *string         `json:"incident_id" doc:"The incident the responder is assigned to, if any."`
+	ID         string          `json:"responder_id" example:"rsp_a1b2c3d4e5f6g7h8" doc:"Your id for the responder: rsp_ and 16 lowercase letters or digits."`
+	Name       string          `json:"name" example:"Unit 7 — Emeka Obi" doc:"The responder's name, shown on assignments."`
+	Phone      *string         `json:"phone" example:"+2348031112222" doc:"Phone number (E.164); null when unknown."`
+	Location   geo.Point       `json:"location" nullable:"false" example:"[3.4102,6.4311]" doc:"[longitude, latitude]."`
+	Status     ResponderStatus `json:"status" doc:"available (can be dispatched), busy (on an incident) or offline."`
+	IncidentID *string         `json:"incident_id" example:"inc_k7m2p9x4q1w8z3r5" doc:"The incident the responder is assigned to, if any."`
 	IdleSince  clock.Time      `json:"idle_since" nullable:"true" doc:"When the responder last became available; the longest idle wins ties."`
-	UpdatedAt  clock.Time      `json:"updated_at"`
+	UpdatedAt  clock.Time      `json:"updated_at" doc:"When the responder last changed."`
 
 	OrgID       string           `json:"-"`
 	Environment auth.Environment `json:"-"`

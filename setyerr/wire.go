@@ -11,7 +11,7 @@ import (
 type Body struct {
 	Code    int          `json:"code" doc:"The HTTP status code." example:"404"`
 	Message string       `json:"message" doc:"What failed; for 400 it names the failing field." example:"Incident not found"`
-	Errors  []FieldError `json:"errors,omitempty" doc:"For 400: each failing field."`
+	Errors  []FieldError `json:"errors,omitempty" nullable:"false" doc:"For 400: each failing field."`
 }
 
 // FieldError names one invalid input.

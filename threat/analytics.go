@@ -6,86 +6,85 @@ import (
 
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/setyerr"
 )
 
 // DangerAnalytics is everything known about the danger around a place.
 type DangerAnalytics struct {
-	Location      geo.Point          `json:"location" nullable:"false"`
-	RadiusMeters  float64            `json:"radius_meters"`
-	Window        Window             `json:"window"`
-	IncidentCount int                `json:"incident_count"`
-	ByCategory    map[string]int     `json:"by_category"`
-	BySeverity    map[string]int     `json:"by_severity"`
-	Trend         Trend              `json:"trend"`
-	TimeAnalysis  TimeAnalysis       `json:"time_analysis"`
-	Patterns      IncidentPatterns   `json:"patterns"`
-	Comparison    LocationComparison `json:"comparison"`
-	Prediction    RiskPrediction     `json:"prediction"`
-	DangerZones   []DangerZone       `json:"danger_zones" nullable:"false"`
-	SafeZones     SafeZones          `json:"safe_zones"`
-	SafetyScore   *SafetyScore       `json:"safety_score"`
-	GeneratedAt   clock.Time         `json:"generated_at"`
+	Location      geo.Point          `json:"location" nullable:"false" example:"[3.3792,6.5244]" doc:"The centre asked for, [longitude, latitude]."`
+	RadiusMeters  float64            `json:"radius_meters" example:"1000" doc:"The radius of the circle, in metres."`
+	Window        Window             `json:"window" doc:"The incidents counted: created within it."`
+	IncidentCount int                `json:"incident_count" example:"37" doc:"Incidents within the circle and the window."`
+	ByCategory    map[string]int     `json:"by_category" nullable:"false" example:"{\"sos\":18,\"vehicle\":11,\"location_threat\":6,\"medical\":2}" doc:"Of those, per category."`
+	BySeverity    map[string]int     `json:"by_severity" nullable:"false" example:"{\"low\":3,\"medium\":9,\"high\":20,\"critical\":5}" doc:"Of those, per severity."`
+	Trend         Trend              `json:"trend" doc:"This window against the one before it."`
+	TimeAnalysis  TimeAnalysis       `json:"time_analysis" doc:"When incidents happen here."`
+	Patterns      IncidentPatterns   `json:"patterns" doc:"How incidents cluster here."`
+	Comparison    LocationComparison `json:"comparison" doc:"This circle against its surroundings and the whole network."`
+	Prediction    RiskPrediction     `json:"prediction" doc:"Risk over the next 24 hours."`
+	DangerZones   []DangerZone       `json:"danger_zones" nullable:"false" doc:"Danger zones whose centre is within the circle, strongest first."`
+	SafeZones     SafeZones          `json:"safe_zones" doc:"The safest well-covered places within the circle."`
+	SafetyScore   *SafetyScore       `json:"safety_score" nullable:"false" doc:"The safety score of the centre, over the circle."`
+	GeneratedAt   clock.Time         `json:"generated_at" doc:"When the answer was computed."`
 }
 
 // Trend compares the window with the window before it.
 type Trend struct {
-	Direction     Direction `json:"direction" doc:"rising or falling past ±15 %."`
-	ChangePct     float64   `json:"change_pct"`
-	PreviousCount int       `json:"previous_count"`
+	Direction     Direction `json:"direction" doc:"rising or falling when the count changed by more than 15 % against the window before; stable otherwise."`
+	ChangePct     float64   `json:"change_pct" example:"23.3" doc:"Change of the count against the window before, in percent (100 when there were none before)."`
+	PreviousCount int       `json:"previous_count" example:"30" doc:"Incidents in the window of the same length before this one."`
 }
 
 // TimeAnalysis is when incidents happen (UTC).
 type TimeAnalysis struct {
-	ByHour      []int   `json:"by_hour"`
-	ByWeekday   []int   `json:"by_weekday" doc:"Sunday first."`
-	PeakHours   []int   `json:"peak_hours" nullable:"false"`
-	SafestHours []int   `json:"safest_hours" nullable:"false"`
-	NightShare  float64 `json:"night_share" doc:"Share between 20:00 and 06:00."`
+	ByHour      []int   `json:"by_hour" nullable:"false" doc:"Incidents per UTC hour of day, 0–23."`
+	ByWeekday   []int   `json:"by_weekday" nullable:"false" doc:"Incidents per UTC weekday, Sunday first."`
+	PeakHours   []int   `json:"peak_hours" nullable:"false" example:"[22,23,21]" doc:"The busiest UTC hours, busiest first."`
+	SafestHours []int   `json:"safest_hours" nullable:"false" example:"[6,7,8]" doc:"The quietest UTC hours with data, quietest first."`
+	NightShare  float64 `json:"night_share" example:"0.46" doc:"Share of incidents between 20:00 and 06:00 UTC, 0–1."`
 }
 
 // IncidentPatterns describes how incidents cluster.
 type IncidentPatterns struct {
-	TopCategories   []CategoryCount  `json:"top_categories" nullable:"false"`
+	TopCategories   []CategoryCount  `json:"top_categories" nullable:"false" doc:"Categories by count, most frequent first."`
 	RepeatLocations []RepeatLocation `json:"repeat_locations" nullable:"false" doc:"Grid cells with 3 or more incidents."`
-	NearRepeatRate  float64          `json:"near_repeat_rate" doc:"Share of incidents with another in the same or a neighbouring cell in the 14 days before (day resolution)."`
-	MedianGapHours  *float64         `json:"median_gap_hours" doc:"Median time between consecutive incidents (day resolution)."`
+	NearRepeatRate  float64          `json:"near_repeat_rate" example:"0.27" doc:"Share of incidents with another in the same or a neighbouring cell in the 14 days before (day resolution)."`
+	MedianGapHours  *float64         `json:"median_gap_hours" example:"19.5" doc:"Median time between consecutive incidents, in hours (day resolution); null with fewer than two incidents."`
 }
 
 // RepeatLocation is a grid cell with repeated incidents.
 type RepeatLocation struct {
-	Center geo.Point `json:"center" nullable:"false"`
-	Count  int       `json:"count"`
+	Center geo.Point `json:"center" nullable:"false" example:"[3.3801,6.5239]" doc:"Centre of the grid cell, [longitude, latitude]."`
+	Count  int       `json:"count" example:"5" doc:"Incidents in the cell within the window."`
 }
 
 // LocationComparison sets a place against its surroundings.
 type LocationComparison struct {
-	LocalDensityPerKm2 float64 `json:"local_density_per_km2"`
-	AreaDensityPerKm2  float64 `json:"area_density_per_km2" doc:"Within 5 km."`
-	RelativeRisk       float64 `json:"relative_risk" doc:"local / area; 1 is average for the area."`
-	Percentile         float64 `json:"percentile" doc:"Network-wide percentile of the place's weighted density (100 worst)."`
+	LocalDensityPerKm2 float64 `json:"local_density_per_km2" example:"11.8" doc:"Weighted incident density within the circle, per km²."`
+	AreaDensityPerKm2  float64 `json:"area_density_per_km2" example:"6.2" doc:"The same within 5 km, per km²."`
+	RelativeRisk       float64 `json:"relative_risk" example:"1.9" doc:"local / area; 1 is average for the area."`
+	Percentile         float64 `json:"percentile" example:"88" doc:"Network-wide percentile of the place's weighted density (100 worst)."`
 }
 
 // RiskPrediction forecasts the next 24 hours.
 type RiskPrediction struct {
-	HorizonHours          int        `json:"horizon_hours"`
-	ExpectedIncidents     float64    `json:"expected_incidents"`
-	ProbabilityAtLeastOne float64    `json:"probability_at_least_one"`
-	Level                 RiskLevel  `json:"level"`
-	Confidence            Confidence `json:"confidence"`
-	Factors               []Factor   `json:"factors" nullable:"false"`
+	HorizonHours          int        `json:"horizon_hours" example:"24" doc:"How far ahead the prediction looks, in hours."`
+	ExpectedIncidents     float64    `json:"expected_incidents" example:"0.62" doc:"Expected incidents within the circle over the horizon."`
+	ProbabilityAtLeastOne float64    `json:"probability_at_least_one" example:"0.46" doc:"Probability of at least one incident over the horizon, 0–1."`
+	Level                 RiskLevel  `json:"level" doc:"The risk, graded from the probability."`
+	Confidence            Confidence `json:"confidence" doc:"From how many incidents the prediction rests on: low under 5, medium under 30, high from 30."`
+	Factors               []Factor   `json:"factors" nullable:"false" doc:"What raised or lowered the prediction."`
 }
 
 // SafeZones are the safest well-covered cells nearby.
 type SafeZones struct {
-	Zones []SafeZone `json:"zones" nullable:"false"`
+	Zones []SafeZone `json:"zones" nullable:"false" doc:"The safest well-covered cells, safest first."`
 }
 
 // SafeZone is one of them.
 type SafeZone struct {
-	Center       geo.Point `json:"center" nullable:"false"`
-	RadiusMeters float64   `json:"radius_meters"`
-	Score        int       `json:"score"`
+	Center       geo.Point `json:"center" nullable:"false" example:"[3.3702,6.5311]" doc:"Centre of the place, [longitude, latitude]."`
+	RadiusMeters float64   `json:"radius_meters" example:"125" doc:"Its radius, in metres."`
+	Score        int       `json:"score" example:"94" doc:"Its safety score, 0–100."`
 }
 
 // AnalyticsQuery asks for the analytics of a place.
@@ -97,8 +96,8 @@ type AnalyticsQuery struct {
 
 // Analytics composes every view of the danger around a place.
 func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
-	if err := q.Location.Validate("location"); err != nil {
-		return nil, setyerr.Invalidf("lat", "%v", err)
+	if err := checkPoint(q.Location); err != nil {
+		return nil, err
 	}
 	r, err := checkRadius("radius_m", q.RadiusM, 1000)
 	if err != nil {
@@ -115,57 +114,47 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 	ref := e.reference()
 	days := int(w.to.Sub(w.from).Hours()/24 + 0.5)
 	prev := newWindow(w.from, days, e.cfg.HalfLife, q.Category)
+	prev.hi-- // the previous window ends just before this one
 
 	out := &DangerAnalytics{Location: q.Location, RadiusMeters: r, Window: w.wire(), ByCategory: map[string]int{}, BySeverity: map[string]int{},
 		SafetyScore: score, DangerZones: []DangerZone{}, GeneratedAt: score.GeneratedAt}
-	e.mu.RLock()
+	e.rlock(&w, &prev)
 	defer e.mu.RUnlock()
 	var hours [24]int
 	var weekdays [7]int
 	var cats [4]int
-	var buckets []cellDay
-	cellCounts := map[cellKey]int{}
-	e.near(q.Location, r, func(k cellKey, c *cell, _ float64) {
-		for _, b := range w.span(c) {
-			n := 0
-			for ci, on := range w.catMask {
-				if on {
-					n += int(b.cats[ci])
-					cats[ci] += int(b.cats[ci])
-				}
-			}
-			if n == 0 {
+	var events []event
+	circle := newCircle(q.Location, r)
+	e.visit(&w, circle, func(c *cell, i, j int, all bool) {
+		for k := i; k < j; k++ {
+			rc := &c.recs[k]
+			if !w.catMask[rc.cat] || !all && !e.inside(circle, c, k) {
 				continue
 			}
-			out.IncidentCount += n
-			for si, v := range b.sevs {
-				if v > 0 && !w.hasFilter {
-					out.BySeverity[string(Severities[si])] += int(v)
-				}
-			}
-			for h, v := range b.hours {
-				hours[h] += int(v)
-			}
-			weekdays[(int(b.day)+4)%7] += n
-			cellCounts[k] += n
-			buckets = append(buckets, cellDay{k, b.day, n})
+			out.IncidentCount++
+			cats[rc.cat]++
+			out.BySeverity[string(Severities[rc.sev])]++
+			hours[hourOf(rc)]++
+			weekdays[(int(dayOf(rc))+4)%7]++
+			events = append(events, event{keyOf(c.x, c.y), int64(rc.t)})
 		}
-		_, pn := prev.weight(c)
-		out.Trend.PreviousCount += pn
 	})
+	var before tally
+	e.gather(&prev, circle, &before, false, 0)
 	for i, c := range cats {
 		if c > 0 {
 			out.ByCategory[string(Categories[i])] = c
 		}
 	}
-	if w.hasFilter {
-		out.BySeverity = map[string]int{} // severities are not split by category in the grid
-	}
-	out.Trend = trend(out.IncidentCount, out.Trend.PreviousCount)
+	out.Trend = trend(out.IncidentCount, before.n)
 	out.TimeAnalysis = timeAnalysis(hours, weekdays)
 
 	// Patterns.
 	out.Patterns.TopCategories = topCategories(cats, out.IncidentCount, 4)
+	cellCounts := map[cellKey]int{}
+	for _, ev := range events {
+		cellCounts[ev.key]++
+	}
 	for k, n := range cellCounts {
 		if n >= 3 {
 			out.Patterns.RepeatLocations = append(out.Patterns.RepeatLocations, RepeatLocation{Center: e.g.center(k), Count: n})
@@ -181,7 +170,7 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 		out.Patterns.RepeatLocations = []RepeatLocation{}
 	}
 	out.Patterns.RepeatLocations = out.Patterns.RepeatLocations[:min(5, len(out.Patterns.RepeatLocations))]
-	out.Patterns.NearRepeatRate, out.Patterns.MedianGapHours = repeats(buckets)
+	out.Patterns.NearRepeatRate, out.Patterns.MedianGapHours = repeats(events)
 
 	// Comparison with the 5 km around.
 	local := float64(out.IncidentCount) / areaKm2(r)
@@ -192,7 +181,7 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 	if area > 0 {
 		out.Comparison.RelativeRisk = round3(local / area)
 	}
-	out.Prediction = e.predict(&w, q.Location, r, out.IncidentCount)
+	out.Prediction = e.predict(&w, q.Location, r)
 
 	// Zones whose center lies within the radius, and the safest cells.
 	dLat := r / metersPerDegree
@@ -210,11 +199,10 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
-// cellDay is one cell's incidents of one day.
-type cellDay struct {
+// event is one incident of an analytics circle: its cell and time.
+type event struct {
 	key cellKey
-	day int32
-	n   int
+	t   int64
 }
 
 func trend(now, before int) Trend {
@@ -254,61 +242,54 @@ func timeAnalysis(hours [24]int, weekdays [7]int) TimeAnalysis {
 	return ta
 }
 
-// repeats computes the near-repeat rate and the median gap at day
-// resolution from (cell, day, count) buckets.
-func repeats(bs []cellDay) (float64, *float64) {
-	if len(bs) == 0 {
+// nearRepeatSecs is how far back an earlier incident makes a near repeat.
+const nearRepeatSecs = 14 * 86400
+
+// repeats computes the near-repeat rate (incidents with an earlier one in
+// the same or a neighbouring cell at most 14 days before) and the median
+// gap between consecutive incidents, in hours.
+func repeats(evs []event) (float64, *float64) {
+	if len(evs) == 0 {
 		return 0, nil
 	}
-	byCell := map[cellKey][]cellDay{}
-	days := map[int32]int{}
-	total := 0
-	for _, b := range bs {
-		byCell[b.key] = append(byCell[b.key], b)
-		days[b.day] += b.n
-		total += b.n
+	byCell := map[cellKey][]int64{}
+	times := make([]int64, 0, len(evs))
+	for _, ev := range evs {
+		byCell[ev.key] = append(byCell[ev.key], ev.t)
+		times = append(times, ev.t)
+	}
+	for _, ts := range byCell {
+		slices.Sort(ts)
 	}
 	repeat := 0
-	for _, b := range bs {
-		x, y := b.key.xy()
-		// Others on the same day in the same cell repeat the first one.
-		prior := b.n - 1
-		if prior > 0 {
-			repeat += prior
-		}
+	for _, ev := range evs {
+		x, y := ev.key.xy()
 		found := false
 		for dy := int32(-1); dy <= 1 && !found; dy++ {
 			for dx := int32(-1); dx <= 1 && !found; dx++ {
-				for _, o := range byCell[keyOf(x+dx, y+dy)] {
-					if o.day < b.day && b.day-o.day <= 14 || o.day == b.day && (dx != 0 || dy != 0) {
-						found = true
-						break
-					}
+				ts := byCell[keyOf(x+dx, y+dy)]
+				// Earlier ones within 14 days; in its own cell, the
+				// incident itself is one of those at its instant.
+				lo, _ := slices.BinarySearch(ts, ev.t-nearRepeatSecs)
+				hi, _ := slices.BinarySearch(ts, ev.t+1)
+				n := hi - lo
+				if dx == 0 && dy == 0 {
+					n--
 				}
+				found = n > 0
 			}
 		}
 		if found {
-			repeat++ // the first of the day repeats an earlier neighbour
+			repeat++
 		}
 	}
-	// Gaps: consecutive days with incidents, and n−1 gaps of 24/n hours
-	// within a day of n incidents.
-	order := make([]int32, 0, len(days))
-	for d := range days {
-		order = append(order, d)
-	}
-	slices.Sort(order)
-	var gaps []float64
-	for i, d := range order {
-		for range days[d] - 1 {
-			gaps = append(gaps, 24/float64(days[d]))
-		}
-		if i > 0 {
-			gaps = append(gaps, float64(d-order[i-1])*24)
-		}
-	}
+	slices.Sort(times)
 	var median *float64
-	if len(gaps) > 0 {
+	if len(times) > 1 {
+		gaps := make([]float64, len(times)-1)
+		for i := range gaps {
+			gaps[i] = float64(times[i+1]-times[i]) / 3600
+		}
 		slices.Sort(gaps)
 		m := gaps[(len(gaps)-1)/2]
 		if len(gaps)%2 == 0 {
@@ -317,50 +298,7 @@ func repeats(bs []cellDay) (float64, *float64) {
 		m = round3(m)
 		median = &m
 	}
-	return round3(math.Min(1, float64(repeat)/float64(total))), median
-}
-
-// predict forecasts the next 24 h: the decayed weight of the area turned
-// into a daily rate (a steady Poisson rate μ has decayed sum μ·h/ln 2), on
-// counts not weights, boosted by near repeats (incidents within 200 m in
-// the last 14 days, +15 % each, at most +100 %).
-func (e *Engine) predict(w *window, p geo.Point, r float64, n int) RiskPrediction {
-	var decayedCount float64
-	e.near(p, r, func(_ cellKey, c *cell, _ float64) {
-		for _, b := range w.span(c) {
-			decayedCount += float64(b.n) * w.decay[w.endDay-b.day]
-		}
-	})
-	halfDays := e.cfg.HalfLife.Hours() / 24
-	rate := decayedCount * math.Ln2 / halfDays
-	recent := 0
-	cutoff := w.endDay - 14
-	e.near(p, 200, func(_ cellKey, c *cell, _ float64) {
-		for _, b := range w.span(c) {
-			if b.day > cutoff {
-				recent += int(b.n)
-			}
-		}
-	})
-	boost := math.Min(1, 0.15*float64(recent))
-	expected := rate * (1 + boost)
-	prob := 1 - math.Exp(-expected)
-	rp := RiskPrediction{HorizonHours: 24, ExpectedIncidents: round3(expected), ProbabilityAtLeastOne: round3(prob), Confidence: confidence(n),
-		Factors: []Factor{
-			{Name: "recent_rate", Impact: round3(rate), Detail: "incidents per day from the decayed recent history"},
-			{Name: "near_repeat", Impact: round3(boost), Detail: "boost from incidents within 200 m in the last 14 days"},
-		}}
-	switch {
-	case prob >= 0.75:
-		rp.Level = RiskVeryHigh
-	case prob >= 0.4:
-		rp.Level = RiskHigh
-	case prob >= 0.1:
-		rp.Level = RiskModerate
-	default:
-		rp.Level = RiskLow
-	}
-	return rp
+	return round3(float64(repeat) / float64(len(evs))), median
 }
 
 // safeZones returns up to three cells within the radius, in an area with

@@ -3,6 +3,8 @@ package threat
 import (
 	"context"
 	"log/slog"
+	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,22 +25,31 @@ type Config struct {
 	RefreshEvery time.Duration
 }
 
-// Engine keeps incidents in a grid of day buckets and answers the threat
-// intelligence queries from it. It is safe for concurrent use.
+// Engine keeps every incident compactly in a grid (16 bytes each, with
+// running totals per cell) and answers the threat intelligence queries
+// from it: cells wholly inside a query's region from their totals, cells
+// across its edge incident by incident. It is safe for concurrent use.
 type Engine struct {
-	cfg  Config
-	g    grid
-	now  clock.Func
-	log  *slog.Logger
-	mu   sync.RWMutex
-	cell map[cellKey]*cell
-	n    int
+	cfg      Config
+	g        grid
+	now      clock.Func
+	log      *slog.Logger
+	halfSecs float64
+
+	mu    sync.RWMutex
+	rows  map[int32]*row
+	cells int       // populated cells
+	dirty []cellKey // cells whose records arrived out of order
+	moved int       // records added or removed since the last pack
+	ref   int64     // reference instant of the running totals (unix s)
+	hasRf bool
+	n     int
 
 	refMu sync.Mutex
-	ref   *reference
+	refD  *reference
 }
 
-// MaxAge is how far back the engine keeps incidents: the longest window.
+// MaxAge is how far back the engine loads incidents: the longest window.
 const MaxAge = 365 * 24 * time.Hour
 
 // NewEngine returns an empty engine.
@@ -61,7 +72,8 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.RefreshEvery <= 0 {
 		cfg.RefreshEvery = 10 * time.Minute
 	}
-	return &Engine{cfg: cfg, g: newGrid(cfg.CellM), now: cfg.Now, log: cfg.Logger, cell: map[cellKey]*cell{}}
+	return &Engine{cfg: cfg, g: newGrid(cfg.CellM), now: cfg.Now, log: cfg.Logger, halfSecs: cfg.HalfLife.Seconds(),
+		rows: map[int32]*row{}}
 }
 
 // Load adds every report src has for the last MaxAge. It returns the
@@ -73,26 +85,87 @@ func (e *Engine) Load(ctx context.Context, src Source) (checkpoint int64, err er
 	})
 }
 
-// valid reports whether r can be counted.
+// valid reports whether r can be counted: a valid position, category and
+// severity, and a time between 1970 and 2106 (kept to the second).
 func valid(r Report) bool {
-	return r.Location.Validate("") == nil && categoryIndex(r.Category) >= 0 && SeverityWeights[r.Severity] > 0 && !r.At.IsZero()
+	if r.Location.Validate("") != nil || categoryIndex(r.Category) < 0 || SeverityWeights[r.Severity] <= 0 || r.At.IsZero() {
+		return false
+	}
+	t := r.At.Unix()
+	return t >= 0 && t <= math.MaxUint32
 }
 
-// Add counts one report. It costs a map look-up and a bucket update.
+// rebaseAfter is how many half-lives the running totals may span before
+// their reference instant moves (2^±900 stays well inside float64).
+const rebaseAfter = 900
+
+func (e *Engine) record(r Report) (cellKey, entry) {
+	p := r.Location
+	k := e.g.key(p)
+	x, y := k.xy()
+	return k, entry{rec: rec{
+		t:    uint32(r.At.Unix()),
+		dLng: float32(p.Lng() - float64(x)*e.g.deg),
+		dLat: float32(p.Lat() - float64(y)*e.g.deg),
+		cat:  uint8(categoryIndex(r.Category)),
+		sev:  uint8(slices.Index(Severities, r.Severity)),
+	}}
+}
+
+// Add counts one report. In time order (or a few records late) it costs a
+// look-up of its cell and an insert; further out of order it marks the
+// cell for sorting at the next query.
 func (e *Engine) Add(r Report) {
 	if !valid(r) {
 		return
 	}
-	k := e.g.key(r.Location)
+	k, rc := e.record(r)
 	e.mu.Lock()
-	c := e.cell[k]
-	if c == nil {
-		c = &cell{}
-		e.cell[k] = c
+	defer e.mu.Unlock()
+	if !e.hasRf {
+		e.ref, e.hasRf = int64(rc.t), true
 	}
-	c.add(r, +1)
+	if math.Abs(float64(int64(rc.t)-e.ref)/e.halfSecs) > rebaseAfter {
+		e.rebase(int64(rc.t))
+	}
+	c := e.obtain(k)
 	e.n++
-	e.mu.Unlock()
+	e.moved++
+	if !c.dirty {
+		// In order, or a little late: insert it and redo the totals after it.
+		at := len(c.recs)
+		if at > 0 && c.recs[at-1].t > rc.t {
+			at = searchT(c.ts, rc.t+1)
+		}
+		if len(c.recs)-at <= lateInsert {
+			c.insert(at, rc, e.ref, e.halfSecs)
+			return
+		}
+	}
+	c.recs = append(c.recs, rc)
+	e.markDirty(c)
+}
+
+// lateInsert is how many newer records an added one may precede and still
+// be inserted at once; further back, the cell is sorted at the next query.
+const lateInsert = 16
+
+// markDirty lists c for sorting, once.
+func (e *Engine) markDirty(c *cell) {
+	if !c.dirty {
+		e.dirty = append(e.dirty, keyOf(c.x, c.y))
+	}
+	c.dirty = true
+}
+
+// rebase moves the reference instant of every running total to t.
+func (e *Engine) rebase(t int64) {
+	e.ref = t
+	for _, r := range e.rows {
+		for i := range r.cells {
+			e.markDirty(&r.cells[i])
+		}
+	}
 }
 
 // Remove uncounts a report added before (a false alarm found out later).
@@ -100,16 +173,129 @@ func (e *Engine) Remove(r Report) {
 	if !valid(r) {
 		return
 	}
-	k := e.g.key(r.Location)
+	k, rc := e.record(r)
 	e.mu.Lock()
-	if c := e.cell[k]; c != nil {
-		c.add(r, -1)
-		if len(c.buckets) == 0 {
-			delete(e.cell, k)
-		}
-		e.n--
+	defer e.mu.Unlock()
+	c := e.lookup(k)
+	if c == nil {
+		return
 	}
-	e.mu.Unlock()
+	best, bestD := -1, math.Inf(1)
+	for i, o := range c.recs {
+		if o.t == rc.t && o.cat == rc.cat && o.sev == rc.sev {
+			if d := math.Abs(float64(o.dLng-rc.dLng)) + math.Abs(float64(o.dLat-rc.dLat)); d < bestD {
+				best, bestD = i, d
+			}
+		}
+	}
+	if best < 0 {
+		return // not here: nothing to remove
+	}
+	c.recs = slices.Delete(c.recs, best, best+1)
+	e.n--
+	e.moved++
+	if len(c.recs) == 0 {
+		e.drop(k) // a dirty list entry for it finds nothing
+		return
+	}
+	if !c.dirty {
+		c.redo(best, e.ref, e.halfSecs)
+	}
+}
+
+// lookup returns the cell of k, or nil; the pointer is valid until a cell
+// is added to or dropped from its row.
+func (e *Engine) lookup(k cellKey) *cell {
+	x, y := k.xy()
+	r := e.rows[y]
+	if r == nil {
+		return nil
+	}
+	if i, ok := slices.BinarySearch(r.xs, x); ok {
+		return &r.cells[i]
+	}
+	return nil
+}
+
+// obtain returns the cell of k, adding it if need be.
+func (e *Engine) obtain(k cellKey) *cell {
+	x, y := k.xy()
+	r := e.rows[y]
+	if r == nil {
+		r = &row{}
+		e.rows[y] = r
+	}
+	i, ok := slices.BinarySearch(r.xs, x)
+	if !ok {
+		r.xs = slices.Insert(r.xs, i, x)
+		r.cells = slices.Insert(r.cells, i, cell{x: x, y: y})
+		e.cells++
+	}
+	return &r.cells[i]
+}
+
+// drop removes the cell of k.
+func (e *Engine) drop(k cellKey) {
+	x, y := k.xy()
+	r := e.rows[y]
+	if r == nil {
+		return
+	}
+	if i, ok := slices.BinarySearch(r.xs, x); ok {
+		r.xs = slices.Delete(r.xs, i, i+1)
+		r.cells = slices.Delete(r.cells, i, i+1)
+		e.cells--
+	}
+	if len(r.xs) == 0 {
+		delete(e.rows, y)
+	}
+}
+
+// rlock read-locks the engine with every cell sorted, and sets the
+// window's decay factor for this moment.
+func (e *Engine) rlock(ws ...*window) {
+	for {
+		e.mu.RLock()
+		if len(e.dirty) == 0 && e.moved <= e.n/4 {
+			break
+		}
+		e.mu.RUnlock()
+		e.mu.Lock()
+		for _, k := range e.dirty {
+			if c := e.lookup(k); c != nil && c.dirty {
+				c.rebuild(e.ref, e.halfSecs)
+			}
+		}
+		e.dirty = e.dirty[:0]
+		if e.moved > e.n/4 {
+			e.pack()
+		}
+		e.mu.Unlock()
+	}
+	for _, w := range ws {
+		w.scale = math.Exp2(float64(e.ref-w.now) / e.halfSecs)
+	}
+}
+
+// pack lays the records of every row out in one array, cell after cell,
+// so a query that reads a row's records reads memory in order. It runs
+// when a quarter of the records were added or removed since the last
+// pack; callers hold e.mu for writing.
+func (e *Engine) pack() {
+	for _, r := range e.rows {
+		n := 0
+		for i := range r.cells {
+			n += len(r.cells[i].recs)
+		}
+		recs, ts := make([]entry, 0, n), make([]uint32, 0, n)
+		for i := range r.cells {
+			c := &r.cells[i]
+			recs, ts = append(recs, c.recs...), append(ts, c.ts...)
+			m := len(recs)
+			c.recs, c.ts = recs[m-len(c.recs):m:m], ts[m-len(c.ts):m:m]
+		}
+	}
+	e.moved = 0
 }
 
 // Len returns how many reports the engine holds.

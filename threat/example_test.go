@@ -29,6 +29,6 @@ func ExampleEngine_Score() {
 	}
 	// Output:
 	// critical 60
-	// moderate 3
+	// safe 1
 	// safe 0
 }

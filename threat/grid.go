@@ -1,6 +1,7 @@
 package threat
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"time"
@@ -28,95 +29,200 @@ type grid struct {
 
 func newGrid(cellM float64) grid { return grid{deg: cellM / metersPerDegree, cellM: cellM} }
 
-func (g grid) key(p geo.Point) cellKey {
-	return keyOf(int32(math.Floor(p.Lng()/g.deg)), int32(math.Floor(p.Lat()/g.deg)))
-}
+func (g grid) col(lng float64) int32 { return int32(math.Floor(lng / g.deg)) }
+func (g grid) row(lat float64) int32 { return int32(math.Floor(lat / g.deg)) }
+
+func (g grid) key(p geo.Point) cellKey { return keyOf(g.col(p.Lng()), g.row(p.Lat())) }
 
 func (g grid) center(k cellKey) geo.Point {
 	x, y := k.xy()
 	return geo.Point{(float64(x) + 0.5) * g.deg, (float64(y) + 0.5) * g.deg}
 }
 
-// span returns the cell columns and rows covering a box.
-func (g grid) span(minLng, minLat, maxLng, maxLat float64) (x0, y0, x1, y1 int32) {
-	return int32(math.Floor(minLng / g.deg)), int32(math.Floor(minLat / g.deg)),
-		int32(math.Floor(maxLng / g.deg)), int32(math.Floor(maxLat / g.deg))
-}
+// halfDiagonal bounds the distance from a cell's centre to any point of
+// it, in metres (cells are at most cellM wide), with a margin for the
+// sphere.
+func (g grid) halfDiagonal() float64 { return g.cellM*math.Sqrt2/2 + 0.5 }
 
 func categoryIndex(c Category) int { return slices.Index(Categories, c) }
 
-// bucket aggregates one cell's incidents of one UTC day.
-type bucket struct {
-	day   int32      // days since the Unix epoch
-	n     uint32     // incidents
-	w     [4]float32 // severity-weighted incidents, by category
-	cats  [4]uint16  // incidents by category
-	sevs  [4]uint16  // incidents by severity
-	hours [24]uint16 // incidents by UTC hour of day
+// rec is one incident as the engine keeps it, in 16 bytes: its time to the
+// second, its position as float32 offsets from its cell's south-west
+// corner (about 25 µm of precision), its category and severity.
+type rec struct {
+	t    uint32  // unix seconds
+	dLng float32 // degrees east of the cell's west edge
+	dLat float32 // degrees north of the cell's south edge
+	cat  uint8   // index into Categories
+	sev  uint8   // index into Severities
 }
 
-// cell is one grid cell: its day buckets, oldest first.
+// cum is a running total over a cell's records in time order (cumAt(i)
+// covers records [0, i)). Weights are kept at the engine's reference
+// instant ref: record k adds s_k · 2^((t_k − ref)/h), so the decayed weight
+// of records [i, j) now is (cumAt(j).w − cumAt(i).w) · 2^((ref − now)/h) —
+// decay is multiplicative, so one factor per query rescales every sum
+// exactly.
+type cum struct {
+	w float64 // severity weight at ref
+}
+
+// entry is a record with the running totals of the records before it,
+// side by side so a query reads one array.
+type entry struct {
+	rec
+	before cum
+}
+
+// cell is one grid cell: every incident in it, oldest first, with running
+// totals. A cell whose records arrived out of order is dirty until the
+// next query sorts it.
 type cell struct {
-	buckets []bucket
-	last    int64 // unix seconds of the newest incident, for last_incident_at
+	x, y  int32
+	dirty bool
+	// A directory of the times of records (k+1)·n/16 − 1 and the running
+	// weight before them: a window's bounds in a cell of up to 16 records
+	// are found here without reading its records.
+	dir   [dirN]uint32
+	dirW  [dirN]float64
+	total cum // the running totals of all records
+	recs  []entry
+	ts    []uint32 // the records' times again, dense: searches read few cache lines
 }
 
-func dayOf(t time.Time) int32 { return int32(t.Unix() / 86400) }
+// cumAt is the running totals of records [0, k).
+func (c *cell) cumAt(k int) *cum {
+	if k == len(c.recs) {
+		return &c.total
+	}
+	return &c.recs[k].before
+}
 
-// add adds (sign +1) or removes (sign -1) one incident.
-func (c *cell) add(r Report, sign int) {
-	day := dayOf(r.At)
-	i, found := slices.BinarySearchFunc(c.buckets, day, func(b bucket, d int32) int { return int(b.day - d) })
-	if !found {
-		if sign < 0 {
-			return
+// insert puts r at position at of a sorted cell: the records after it
+// keep their weights, so their totals just grow by r's.
+func (c *cell) insert(at int, r entry, ref int64, halfSecs float64) {
+	r.before = *c.cumAt(at)
+	w := r.weightAt(ref, halfSecs)
+	c.recs = slices.Insert(c.recs, at, r)
+	c.ts = slices.Insert(c.ts, at, r.t)
+	for k := at + 1; k < len(c.recs); k++ {
+		c.recs[k].before.w += w
+	}
+	c.total.w += w
+	c.index()
+}
+
+// redo recomputes the running totals from record k on.
+func (c *cell) redo(k int, ref int64, halfSecs float64) {
+	s := cum{}
+	if k > 0 {
+		s = c.recs[k-1].before.next(&c.recs[k-1].rec, ref, halfSecs)
+	}
+	c.ts = slices.Grow(c.ts[:min(k, len(c.ts))], len(c.recs)-k)[:len(c.recs)]
+	for ; k < len(c.recs); k++ {
+		c.recs[k].before = s
+		c.ts[k] = c.recs[k].t
+		s = s.next(&c.recs[k].rec, ref, halfSecs)
+	}
+	c.total = s
+	c.index()
+}
+
+const dirN = 16
+
+func (c *cell) dirPos(k int) int { return (k+1)*len(c.recs)/dirN - 1 }
+
+// index refreshes the directory.
+func (c *cell) index() {
+	for k := range c.dir {
+		c.dir[k], c.dirW[k] = 0, 0
+		if p := c.dirPos(k); p >= 0 {
+			c.dir[k], c.dirW[k] = c.recs[p].t, c.recs[p].before.w
 		}
-		c.buckets = slices.Insert(c.buckets, i, bucket{day: day})
-	}
-	b := &c.buckets[i]
-	ci, si := categoryIndex(r.Category), slices.Index(Severities, r.Severity)
-	h := r.At.UTC().Hour()
-	if sign > 0 {
-		b.n++
-		b.w[ci] += float32(SeverityWeights[r.Severity])
-		b.cats[ci]++
-		b.sevs[si]++
-		b.hours[h]++
-		c.last = max(c.last, r.At.Unix())
-		return
-	}
-	if b.n == 0 || b.cats[ci] == 0 || b.sevs[si] == 0 || b.hours[h] == 0 {
-		return // not here: nothing to remove
-	}
-	b.n--
-	b.w[ci] = max(0, b.w[ci]-float32(SeverityWeights[r.Severity]))
-	b.cats[ci]--
-	b.sevs[si]--
-	b.hours[h]--
-	if b.n == 0 {
-		c.buckets = slices.Delete(c.buckets, i, i+1)
 	}
 }
 
-// window is a query's time frame with its decay factors precomputed.
+// bound returns the first record at or after unix time t and the running
+// weight before it.
+func (c *cell) bound(t uint32) (int, float64) {
+	k := 0
+	for k < dirN && c.dir[k] < t {
+		k++
+	}
+	if k == dirN {
+		return len(c.recs), c.total.w
+	}
+	lo := 0
+	if k > 0 {
+		lo = c.dirPos(k-1) + 1
+	}
+	hi := c.dirPos(k) // its time is at or after t
+	if hi < lo {
+		return lo, c.cumAt(lo).w
+	}
+	if i := lo + searchT(c.ts[lo:hi], t); i < hi {
+		return i, c.recs[i].before.w
+	}
+	return hi, c.dirW[k]
+}
+
+// lowerBound returns the first record at or after unix time t.
+func (c *cell) lowerBound(t uint32) int {
+	i, _ := c.bound(t)
+	return i
+}
+
+// row lists the populated cells of one grid row by column, so a query
+// visits populated cells only, however wide its longitude range (near the
+// poles a few hundred metres span thousands of columns).
+type row struct {
+	xs    []int32
+	cells []cell // by value: a query streams through a row
+}
+
+// point returns the position of record r of cell c.
+func (g grid) point(c *cell, r *entry) (lng, lat float64) {
+	return float64(c.x)*g.deg + float64(r.dLng), float64(c.y)*g.deg + float64(r.dLat)
+}
+
+// severityWeight returns the weight of severity index s.
+var severityWeight = [4]float64{1, 2, 3, 5}
+
+// rebuild sorts a dirty cell's records by time and recomputes its totals.
+func (c *cell) rebuild(ref int64, halfSecs float64) {
+	slices.SortStableFunc(c.recs, func(a, b entry) int { return cmp.Compare(a.t, b.t) })
+	c.redo(0, ref, halfSecs)
+	c.dirty = false
+}
+
+func (s cum) next(r *rec, ref int64, halfSecs float64) cum {
+	s.w += r.weightAt(ref, halfSecs)
+	return s
+}
+
+// weightAt is the record's decayed weight at the reference instant.
+func (r *rec) weightAt(ref int64, halfSecs float64) float64 {
+	return severityWeight[r.sev] * math.Exp2(float64(int64(r.t)-ref)/halfSecs)
+}
+
+// window is a query's time frame: the records with lo ≤ t ≤ hi, and the
+// factor that turns running totals into weights now.
 type window struct {
 	from, to  time.Time
-	startDay  int32
-	endDay    int32
-	decay     []float64 // by age in days
-	catMask   [4]bool   // categories counted
+	lo, hi    uint32
+	now       int64   // unix seconds
+	scale     float64 // 2^((ref − now)/h), set when the engine is read
+	halfSecs  float64
+	catMask   [4]bool // categories counted
 	hasFilter bool
 }
 
 func newWindow(now time.Time, days int, halfLife time.Duration, category Category) window {
-	w := window{from: now.Add(-time.Duration(days) * 24 * time.Hour), to: now, endDay: dayOf(now)}
-	w.startDay = dayOf(w.from)
-	w.decay = make([]float64, w.endDay-w.startDay+1)
-	// An incident of day d is aged from the middle of that day.
-	nowDays := float64(now.Unix()) / 86400
-	for i := range w.decay {
-		age := max(0, nowDays-(float64(w.endDay-int32(i))+0.5))
-		w.decay[i] = math.Exp2(-age * 86400 / halfLife.Seconds())
+	w := window{from: now.Add(-time.Duration(days) * 24 * time.Hour), to: now, halfSecs: halfLife.Seconds(), now: now.Unix()}
+	w.lo = clampU32(w.from.Unix())
+	w.hi = clampU32(w.now)
+	if w.from.Unix() < 0 && w.now < 0 {
+		w.lo, w.hi = 1, 0 // nothing
 	}
 	for i, c := range Categories {
 		w.catMask[i] = category == "" || c == category
@@ -125,27 +231,72 @@ func newWindow(now time.Time, days int, halfLife time.Duration, category Categor
 	return w
 }
 
-// span returns the buckets of c inside the window.
-func (w *window) span(c *cell) []bucket {
-	lo, _ := slices.BinarySearchFunc(c.buckets, w.startDay, func(b bucket, d int32) int { return int(b.day - d) })
-	hi, _ := slices.BinarySearchFunc(c.buckets, w.endDay+1, func(b bucket, d int32) int { return int(b.day - d) })
-	return c.buckets[lo:hi]
+func clampU32(v int64) uint32 { return uint32(min(max(v, 0), math.MaxUint32)) }
+
+// span returns the records of c inside the window: c.recs[i:j].
+func (w *window) span(c *cell) (int, int) {
+	i, j := c.lowerBound(w.lo), len(c.recs)
+	if c.dir[len(c.dir)-1] > w.hi {
+		j = c.lowerBound(w.hi + 1)
+	}
+	return i, j
 }
 
-// weight is the decayed severity weight and the count of c in the window.
-func (w *window) weight(c *cell) (float64, int) {
-	var sum float64
-	n := 0
-	bs := w.span(c)
-	for i := range bs {
-		b := &bs[i]
-		f := w.decay[w.endDay-b.day]
-		for k, on := range w.catMask {
-			if on {
-				sum += float64(b.w[k]) * f
-				n += int(b.cats[k])
-			}
+// searchT returns the first record at or after unix time t.
+func searchT(ts []uint32, t uint32) int {
+	lo, hi := 0, len(ts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ts[m] < t {
+			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	return sum, n
+	return lo
 }
+
+// since returns the first record of c at or after unix time t, from i on.
+func since(c *cell, i int, t int64) int { return max(i, c.lowerBound(clampU32(t))) }
+
+// weightOf is the decayed weight now of record k of c.
+func (w *window) weightOf(c *cell, k int) float64 {
+	return (c.cumAt(k+1).w - c.recs[k].before.w) * w.scale
+}
+
+// sum is the decayed weight and the count of records i..j of c, in the
+// window's categories.
+func (w *window) sum(c *cell, i, j int) (float64, int) {
+	if !w.hasFilter {
+		return (c.cumAt(j).w - c.cumAt(i).w) * w.scale, j - i
+	}
+	var s float64
+	n := 0
+	for k := i; k < j; k++ {
+		if w.catMask[c.recs[k].cat] {
+			s += c.cumAt(k+1).w - c.recs[k].before.w
+			n++
+		}
+	}
+	return s * w.scale, n
+}
+
+// weight is the decayed weight and the count of c in the window.
+func (w *window) weight(c *cell) (float64, int) {
+	if w.hasFilter {
+		i, j := w.span(c)
+		return w.sum(c, i, j)
+	}
+	i, wi := c.bound(w.lo)
+	j, wj := len(c.recs), c.total.w
+	if c.dir[dirN-1] > w.hi {
+		j, wj = c.bound(w.hi + 1)
+	}
+	return (wj - wi) * w.scale, j - i
+}
+
+// hourOf is the UTC hour of day of a record.
+func hourOf(r *entry) int { return int(r.t % 86400 / 3600) }
+
+// dayOf is the day since the Unix epoch of a record.
+func dayOf(r *entry) int32 { return int32(r.t / 86400) }

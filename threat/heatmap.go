@@ -9,22 +9,22 @@ import (
 
 // HeatmapResponse is ready for a map heat layer.
 type HeatmapResponse struct {
-	BBox           [4]float64    `json:"bbox" doc:"minLng, minLat, maxLng, maxLat."`
-	CellM          float64       `json:"cell_m"`
-	Window         Window        `json:"window"`
-	MaxWeight      float64       `json:"max_weight"`
-	TotalIncidents int           `json:"total_incidents"`
-	Cells          []HeatmapCell `json:"cells" nullable:"false" doc:"Cells with weight only."`
-	GeneratedAt    clock.Time    `json:"generated_at"`
+	BBox           [4]float64    `json:"bbox" example:"[3.3,6.4,3.5,6.6]" doc:"minLng, minLat, maxLng, maxLat."`
+	CellM          float64       `json:"cell_m" example:"250" doc:"Side of each cell, in metres."`
+	Window         Window        `json:"window" doc:"The incidents counted: created within it."`
+	MaxWeight      float64       `json:"max_weight" example:"7.42" doc:"The highest cell weight: intensity is weight / max_weight."`
+	TotalIncidents int           `json:"total_incidents" example:"120" doc:"Incidents within the box and the window."`
+	Cells          []HeatmapCell `json:"cells" nullable:"false" doc:"Cells with weight only, ready for a map heat layer."`
+	GeneratedAt    clock.Time    `json:"generated_at" doc:"When the answer was computed."`
 }
 
 // HeatmapCell is one output cell.
 type HeatmapCell struct {
-	Lng       float64 `json:"lng"`
-	Lat       float64 `json:"lat"`
-	Count     int     `json:"count" doc:"Incidents whose grid cell lies in this cell."`
-	Weight    float64 `json:"weight" doc:"Kernel-smoothed decayed weight."`
-	Intensity float64 `json:"intensity" doc:"weight / max_weight, 0–1."`
+	Lng       float64 `json:"lng" example:"3.3792" doc:"Longitude of the cell's centre."`
+	Lat       float64 `json:"lat" example:"6.5244" doc:"Latitude of the cell's centre."`
+	Count     int     `json:"count" example:"3" doc:"Incidents inside this cell."`
+	Weight    float64 `json:"weight" example:"4.1" doc:"Kernel-smoothed decayed weight."`
+	Intensity float64 `json:"intensity" example:"0.55" doc:"weight / max_weight, 0–1."`
 }
 
 // maxHeatmapCells bounds the output grid.
@@ -36,10 +36,13 @@ func CellForZoom(zoom int) float64 {
 	return math.Min(5000, math.Max(50, 16*156543.03/math.Exp2(float64(zoom))))
 }
 
-// Heatmap spreads each grid cell's decayed weight over the output cells
-// around it with a quartic kernel K(d) = (1 − (d/r)²)² of radius r =
-// 1.5 × max(cell_m, grid cell), normalised so no weight is lost inside the
-// box.
+// Heatmap bins every incident of the box (and of a margin around it) into
+// output cells of cell_m by its own position — cells of the engine's grid
+// wholly inside one output cell are added from their totals — then
+// spreads each output cell's decayed weight over the output cells around
+// it with a quartic kernel K(d) = (1 − (d/r)²)² of radius r = 1.5 ×
+// max(cell_m, grid cell), normalised so each cell's weight is kept. Counts
+// are not smoothed: a cell's count is the incidents inside it.
 func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, error) {
 	if err := box.Validate("bbox"); err != nil {
 		return nil, err
@@ -57,77 +60,124 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 	if nx*ny > maxHeatmapCells {
 		return nil, setyerr.Invalidf("cell_m", "gives %d cells for this bbox; at most %d: use a larger cell_m or a smaller bbox", nx*ny, maxHeatmapCells)
 	}
-	weights := make([]float64, nx*ny)
-	counts := make([]int, nx*ny)
 	radius := 1.5 * math.Max(cellM, e.cfg.CellM) / metersPerDegree // in degrees of latitude
-	cos := math.Max(math.Cos((box.MinLat+box.MaxLat)/2*math.Pi/180), 0.01)
+	cos := math.Max(math.Cos((box.MinLat+box.MaxLat)/2*degToRad), 0.01)
 	rx, ry := int(math.Ceil(radius/cos/deg)), int(math.Ceil(radius/deg))
-	kernel := make([]float64, 0, (2*rx+1)*(2*ry+1))
-
+	// The kernel, the same around every cell.
+	kw, kh := 2*rx+1, 2*ry+1
+	kernel := make([]float64, kw*kh)
+	total := 0.0
+	for dy := -ry; dy <= ry; dy++ {
+		for dx := -rx; dx <= rx; dx++ {
+			u := math.Pow(float64(dx)*deg*cos, 2) + math.Pow(float64(dy)*deg, 2)
+			if u < radius*radius {
+				t := 1 - u/(radius*radius)
+				kernel[(dy+ry)*kw+dx+rx] = t * t
+				total += t * t
+			}
+		}
+	}
+	// Bins of the box and its margin: px × py cells from (lng0, lat0).
+	px, py := nx+2*rx, ny+2*ry
+	lng0, lat0 := box.MinLng-float64(rx)*deg, box.MinLat-float64(ry)*deg
+	bins := make([]float64, px*py)
+	counts := make([]int, nx*ny)
 	out := &HeatmapResponse{BBox: [4]float64{box.MinLng, box.MinLat, box.MaxLng, box.MaxLat}, CellM: cellM, Window: w.wire(),
 		Cells: []HeatmapCell{}, GeneratedAt: clock.At(e.now().UTC().Truncate(1e6))}
-	e.mu.RLock()
-	x0, y0, x1, y1 := e.g.span(box.MinLng-radius/cos, box.MinLat-radius, box.MaxLng+radius/cos, box.MaxLat+radius)
-	visit := func(k cellKey, c *cell) {
-		wt, n := w.weight(c)
-		if wt == 0 && n == 0 {
-			return
+	bin := func(lng, lat float64) (int, int, bool) {
+		oy := int(math.Floor((lat - lat0) / deg))
+		dl := lng - lng0
+		if dl < 0 {
+			dl += 360 // past the antimeridian, east of the box
+		} else if dl >= 360 {
+			dl -= 360
 		}
-		p := e.g.center(k)
-		ox := int(math.Floor((p.Lng() - box.MinLng) / deg))
-		oy := int(math.Floor((p.Lat() - box.MinLat) / deg))
-		if ox >= 0 && ox < nx && oy >= 0 && oy < ny {
-			counts[oy*nx+ox] += n
+		ox := int(math.Floor(dl / deg))
+		return ox, oy, ox >= 0 && ox < px && oy >= 0 && oy < py
+	}
+	add := func(ox, oy int, wt float64, n int) {
+		bins[oy*px+ox] += wt
+		if gx, gy := ox-rx, oy-ry; gx >= 0 && gx < nx && gy >= 0 && gy < ny && n > 0 {
+			counts[gy*nx+gx] += n
 			out.TotalIncidents += n
 		}
-		kernel = kernel[:0]
-		total := 0.0
-		for dy := -ry; dy <= ry; dy++ {
-			for dx := -rx; dx <= rx; dx++ {
-				cx := box.MinLng + (float64(ox+dx)+0.5)*deg
-				cy := box.MinLat + (float64(oy+dy)+0.5)*deg
-				u := ((cx-p.Lng())*cos)*((cx-p.Lng())*cos) + (cy-p.Lat())*(cy-p.Lat())
-				k := 0.0
-				if u < radius*radius {
-					t := 1 - u/(radius*radius)
-					k = t * t
-				}
-				kernel = append(kernel, k)
-				total += k
-			}
-		}
-		if total == 0 {
+	}
+	gdeg := e.g.deg
+	e.rlock(&w)
+	e.cellsIn(lat0, lat0+float64(py)*deg, lngSpans(lng0, lng0+float64(px)*deg), func(c *cell) {
+		i, j := w.span(c)
+		if i == j {
 			return
 		}
-		i := 0
-		for dy := -ry; dy <= ry; dy++ {
-			for dx := -rx; dx <= rx; dx++ {
-				k := kernel[i]
-				i++
-				gx, gy := ox+dx, oy+dy
-				if k == 0 || gx < 0 || gx >= nx || gy < 0 || gy >= ny {
+		// A grid cell wholly inside one output cell counts from its totals.
+		west, south := float64(c.x)*gdeg, float64(c.y)*gdeg
+		ax, ay, okA := bin(west, south)
+		bx, by, okB := bin(math.Nextafter(west+gdeg, math.Inf(-1)), math.Nextafter(south+gdeg, math.Inf(-1)))
+		if okA && okB && ax == bx && ay == by {
+			wt, n := w.sum(c, i, j)
+			add(ax, ay, wt, n)
+			return
+		}
+		if okA && okB && bx-ax <= 1 && by-ay <= 1 {
+			// Across at most one output edge each way: two comparisons
+			// place a record in one of four output cells.
+			tx := lng0 + float64(ax+1)*deg - west
+			ty := lat0 + float64(ay+1)*deg - south
+			var sums [4]float64
+			var ns [4]int
+			for k := i; k < j; k++ {
+				r := &c.recs[k]
+				if !w.catMask[r.cat] {
 					continue
 				}
-				weights[gy*nx+gx] += wt * k / total
+				q := 0
+				if float64(r.dLng) >= tx {
+					q = 1
+				}
+				if float64(r.dLat) >= ty {
+					q += 2
+				}
+				sums[q] += c.cumAt(k+1).w - r.before.w
+				ns[q]++
+			}
+			for q := range 4 {
+				if ns[q] > 0 {
+					add(ax+q%2, ay+q/2, sums[q]*w.scale, ns[q])
+				}
+			}
+			return
+		}
+		for k := i; k < j; k++ {
+			if !w.catMask[c.recs[k].cat] {
+				continue
+			}
+			if ox, oy, ok := bin(e.g.point(c, &c.recs[k])); ok {
+				add(ox, oy, w.weightOf(c, k), 1)
 			}
 		}
-	}
-	if int64(x1-x0+1)*int64(y1-y0+1) > int64(len(e.cell)) {
-		for k, c := range e.cell {
-			if x, y := k.xy(); x >= x0 && x <= x1 && y >= y0 && y <= y1 {
-				visit(k, c)
+	})
+	e.mu.RUnlock()
+	weights := make([]float64, nx*ny)
+	for oy := range py {
+		for ox := range px {
+			v := bins[oy*px+ox]
+			if v == 0 {
+				continue
 			}
-		}
-	} else {
-		for y := y0; y <= y1; y++ {
-			for x := x0; x <= x1; x++ {
-				if c := e.cell[keyOf(x, y)]; c != nil {
-					visit(keyOf(x, y), c)
+			for dy := -ry; dy <= ry; dy++ {
+				gy := oy - ry + dy
+				if gy < 0 || gy >= ny {
+					continue
+				}
+				for dx := -rx; dx <= rx; dx++ {
+					gx := ox - rx + dx
+					if k := kernel[(dy+ry)*kw+dx+rx]; k > 0 && gx >= 0 && gx < nx {
+						weights[gy*nx+gx] += v * k / total
+					}
 				}
 			}
 		}
 	}
-	e.mu.RUnlock()
 	for _, v := range weights {
 		out.MaxWeight = math.Max(out.MaxWeight, v)
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -20,55 +21,69 @@ import (
 
 // DangerZonesResponse lists hot spots.
 type DangerZonesResponse struct {
-	Zones       []DangerZone `json:"zones" nullable:"false"`
-	Window      Window       `json:"window"`
-	GeneratedAt clock.Time   `json:"generated_at"`
+	Zones       []DangerZone `json:"zones" nullable:"false" doc:"Danger zones, strongest first."`
+	Window      Window       `json:"window" doc:"The incidents counted: created within it."`
+	GeneratedAt clock.Time   `json:"generated_at" doc:"When the answer was computed."`
 }
 
 type zonesInput struct {
-	BBox     string    `query:"bbox" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat. Or give lat, lng and radius_m." example:"3.30,6.40,3.50,6.60"`
-	Lat      float64   `query:"lat" doc:"With lng and radius_m, instead of bbox."`
-	Lng      float64   `query:"lng"`
-	RadiusM  float64   `query:"radius_m" doc:"100–10,000; default 1,000."`
-	MinLevel ZoneLevel `query:"min_level"`
-	Limit    int       `query:"limit" minimum:"1" maximum:"100" default:"20"`
+	BBox     string            `query:"bbox" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat. Or give lat, lng and radius_m." example:"3.30,6.40,3.50,6.60"`
+	Lat      optional[float64] `query:"lat" minimum:"-90" maximum:"90" example:"6.5244" doc:"With lng (and radius_m), instead of bbox."`
+	Lng      optional[float64] `query:"lng" minimum:"-180" maximum:"180" example:"3.3792" doc:"With lat (and radius_m), instead of bbox."`
+	RadiusM  optional[float64] `query:"radius_m" minimum:"100" maximum:"10000" doc:"Metres around lat, lng; default 1,000."`
+	MinLevel ZoneLevel         `query:"min_level" example:"high" doc:"Only zones of this level or stronger."`
+	Limit    int               `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"At most this many zones, 1–100."`
 	DaysParam
 }
 
 // DaysParam is the window parameter shared by every threat operation.
 type DaysParam struct {
-	Days int `query:"days" minimum:"1" maximum:"365" doc:"Look-back window in days, 1–365; default 90."`
+	Days int `query:"days" minimum:"1" maximum:"365" default:"90" doc:"Look-back window in days."`
 }
 
 type pointInput struct {
-	Lat     float64 `query:"lat" required:"true" example:"6.5244"`
-	Lng     float64 `query:"lng" required:"true" example:"3.3792"`
-	RadiusM float64 `query:"radius_m" doc:"Metres, 100–10,000."`
+	Lat     float64 `query:"lat" required:"true" minimum:"-90" maximum:"90" example:"6.5244" doc:"Latitude of the centre, -90 to 90."`
+	Lng     float64 `query:"lng" required:"true" minimum:"-180" maximum:"180" example:"3.3792" doc:"Longitude of the centre, -180 to 180."`
+	RadiusM float64 `query:"radius_m" minimum:"100" maximum:"10000" default:"1000" doc:"Metres around the centre, 100–10,000."`
 	DaysParam
 }
 
 type heatmapInput struct {
-	BBox     string   `query:"bbox" required:"true" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat." example:"3.30,6.40,3.50,6.60"`
-	CellM    float64  `query:"cell_m" doc:"Output cell side, 50–5,000 m; or give zoom. Default 250."`
-	Zoom     int      `query:"zoom" minimum:"0" maximum:"20" doc:"Web-map zoom 1–20: picks cell_m for 16-pixel cells."`
-	Category Category `query:"category"`
+	BBox     string            `query:"bbox" required:"true" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat." example:"3.30,6.40,3.50,6.60"`
+	CellM    optional[float64] `query:"cell_m" minimum:"50" maximum:"5000" doc:"Output cell side in metres; or give zoom. Default 250."`
+	Zoom     optional[int]     `query:"zoom" minimum:"1" maximum:"20" doc:"Web-map zoom: picks cell_m for 16-pixel cells. Instead of cell_m."`
+	Category Category          `query:"category" example:"sos" doc:"Only incidents of this category."`
 	DaysParam
 }
 
 type scoreInput struct {
-	Lat     float64 `query:"lat" required:"true" example:"6.5244"`
-	Lng     float64 `query:"lng" required:"true" example:"3.3792"`
-	RadiusM float64 `query:"radius_m" doc:"Metres, 100–10,000; default 500."`
-	At      string  `query:"at" doc:"RFC 3339 time: the area's hour-of-day profile adjusts the score for it."`
+	Lat     float64 `query:"lat" required:"true" minimum:"-90" maximum:"90" example:"6.5244" doc:"Latitude of the place, -90 to 90."`
+	Lng     float64 `query:"lng" required:"true" minimum:"-180" maximum:"180" example:"3.3792" doc:"Longitude of the place, -180 to 180."`
+	RadiusM float64 `query:"radius_m" minimum:"100" maximum:"10000" default:"500" doc:"Metres around the place, 100–10,000."`
+	At      string  `query:"at" format:"date-time" doc:"RFC 3339 time: the area's hour-of-day profile adjusts the score for it."`
 	DaysParam
 }
 
 type routeInput struct {
-	Path     string  `query:"path" maxLength:"20000" doc:"lng,lat;lng,lat;… 2–500 points. Or polyline." example:"3.3792,6.5244;3.4219,6.4281"`
+	Path     string  `query:"path" maxLength:"20000" doc:"lng,lat;lng,lat;… 2–500 points, at most 500 km in all. Or polyline." example:"3.3792,6.5244;3.4219,6.4281"`
 	Polyline string  `query:"polyline" maxLength:"20000" doc:"Encoded polyline (precision 5), instead of path."`
-	BufferM  float64 `query:"buffer_m" doc:"Corridor half-width, 25–1,000 m; default 150."`
-	At       string  `query:"at" doc:"RFC 3339 time the route is travelled: the corridor's hour-of-day profile adjusts the scores."`
+	BufferM  float64 `query:"buffer_m" minimum:"25" maximum:"1000" default:"150" doc:"Corridor half-width in metres."`
+	At       string  `query:"at" format:"date-time" doc:"RFC 3339 time the route is travelled: the corridor's hour-of-day profile adjusts the scores."`
 	DaysParam
+}
+
+// optional is a query parameter that tells absent from any given value
+// (0 included): huma parses into Value and reports presence (ParamWrapper,
+// ParamReactor), and documents it with T's schema and the field's tags.
+type optional[T float64 | int] struct {
+	Value T
+	Set   bool
+}
+
+func (o *optional[T]) Receiver() reflect.Value      { return reflect.ValueOf(o).Elem().Field(0) }
+func (o *optional[T]) OnParamSet(isSet bool, _ any) { o.Set = isSet }
+func (optional[T]) Schema(r huma.Registry) *huma.Schema {
+	return r.Schema(reflect.TypeFor[T](), false, "")
 }
 
 // Register mounts the threat intelligence operations on api.
@@ -83,7 +98,7 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 			"incidents is significant after a false-discovery-rate correction. Strongest first.",
 		Scope: scope, Errors: bad,
 	}, func(ctx context.Context, in *zonesInput) (*httpapi.Output[DangerZonesResponse], error) {
-		box, circle, err := boxOrCircle(in.BBox, in.Lat, in.Lng, in.RadiusM)
+		box, circle, err := boxOrCircle(in)
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +109,7 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		if circle != nil {
 			kept := zs[:0]
 			for _, z := range zs {
-				if geo.Distance(z.Center, circle.center) <= circle.radius {
+				if geo.Distance(z.Center, circle.p) <= circle.r {
 					kept = append(kept, z)
 				}
 			}
@@ -109,11 +124,14 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 			"zones and the safety score for a circle (radius_m default 1,000).",
 		Scope: scope, Errors: bad,
 	}, func(ctx context.Context, in *pointInput) (*httpapi.Output[*DangerAnalytics], error) {
+		if err := checkPoint(geo.NewPoint(in.Lat, in.Lng)); err != nil {
+			return nil, err
+		}
 		return httpapi.Reply(e.Analytics(AnalyticsQuery{Query: Query{Days: in.Days}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
 	})
 
 	httpapi.Register(ops, httpapi.Spec{
-		ID: "heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
+		ID: "get-heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
 		Description: "Kernel-smoothed (quartic) decayed incident weight over a box, in cells of cell_m, only cells with weight, with intensity 0–1.",
 		Scope:       scope, Errors: bad,
 	}, func(ctx context.Context, in *heatmapInput) (*httpapi.Output[*HeatmapResponse], error) {
@@ -121,14 +139,14 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		if err != nil {
 			return nil, err
 		}
-		cell := in.CellM
+		cell := 250.0
 		switch {
-		case cell != 0 && in.Zoom != 0:
+		case in.CellM.Set && in.Zoom.Set:
 			return nil, setyerr.Invalidf("zoom", "give cell_m or zoom, not both")
-		case in.Zoom != 0:
-			cell = CellForZoom(in.Zoom)
-		case cell == 0:
-			cell = 250
+		case in.Zoom.Set:
+			cell = CellForZoom(in.Zoom.Value)
+		case in.CellM.Set:
+			cell = in.CellM.Value
 		}
 		return httpapi.Reply(e.Heatmap(Query{Days: in.Days, Category: in.Category}, box, cell))
 	})
@@ -141,6 +159,9 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 	}, func(ctx context.Context, in *scoreInput) (*httpapi.Output[*SafetyScore], error) {
 		at, err := parseAt(in.At)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkPoint(geo.NewPoint(in.Lat, in.Lng)); err != nil {
 			return nil, err
 		}
 		return httpapi.Reply(e.Score(ScoreQuery{Query: Query{Days: in.Days, At: at}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
@@ -164,31 +185,40 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 	})
 }
 
-type circle struct {
-	center geo.Point
-	radius float64
-}
-
-// boxOrCircle reads bbox, or lat/lng/radius_m as the box around a circle.
-func boxOrCircle(bbox string, lat, lng, radius float64) (Box, *circle, error) {
-	if bbox != "" {
-		b, err := parseBBox(bbox)
+// boxOrCircle reads bbox, or lat, lng and radius_m as the box around a
+// circle: one or the other, whole.
+func boxOrCircle(in *zonesInput) (Box, *circle, error) {
+	if in.BBox != "" {
+		for name, set := range map[string]bool{"lat": in.Lat.Set, "lng": in.Lng.Set, "radius_m": in.RadiusM.Set} {
+			if set {
+				return Box{}, nil, setyerr.Invalidf(name, "give bbox or lat, lng and radius_m, not both")
+			}
+		}
+		b, err := parseBBox(in.BBox)
 		return b, nil, err
 	}
-	if lat == 0 && lng == 0 {
+	switch {
+	case !in.Lat.Set && !in.Lng.Set:
 		return Box{}, nil, setyerr.Invalidf("bbox", "is required (or lat, lng and radius_m)")
+	case !in.Lat.Set:
+		return Box{}, nil, setyerr.Invalidf("lat", "is required with lng")
+	case !in.Lng.Set:
+		return Box{}, nil, setyerr.Invalidf("lng", "is required with lat")
 	}
-	p := geo.NewPoint(lat, lng)
-	if err := p.Validate("lat"); err != nil {
-		return Box{}, nil, setyerr.Invalidf("lat", "%v", err)
-	}
-	r, err := checkRadius("radius_m", radius, 1000)
-	if err != nil {
+	p := geo.NewPoint(in.Lat.Value, in.Lng.Value)
+	if err := checkPoint(p); err != nil {
 		return Box{}, nil, err
 	}
+	r := 1000.0
+	if in.RadiusM.Set {
+		if v := in.RadiusM.Value; math.IsNaN(v) || v < 100 || v > 10000 {
+			return Box{}, nil, setyerr.Invalidf("radius_m", "must be between 100 and 10000")
+		}
+		r = in.RadiusM.Value
+	}
 	dLat := r / metersPerDegree
-	dLng := dLat / math.Max(math.Cos(lat*math.Pi/180), 0.01)
-	return Box{lng - dLng, lat - dLat, lng + dLng, lat + dLat}, &circle{p, r}, nil
+	dLng := dLat / math.Max(math.Cos(p.Lat()*degToRad), 0.01)
+	return Box{math.Max(-180, p.Lng()-dLng), math.Max(-90, p.Lat()-dLat), math.Min(180, p.Lng()+dLng), math.Min(90, p.Lat()+dLat)}, newCircle(p, r), nil
 }
 
 func parseBBox(s string) (Box, error) {
@@ -227,6 +257,14 @@ func parsePath(path, polyline string) ([]geo.Point, error) {
 		pts, err := geo.DecodePolyline(polyline)
 		if err != nil {
 			return nil, setyerr.Invalidf("polyline", "%v", err)
+		}
+		if len(pts) < 2 || len(pts) > 500 {
+			return nil, setyerr.Invalidf("polyline", "must have 2 to 500 points")
+		}
+		for _, p := range pts {
+			if err := p.Validate("polyline"); err != nil {
+				return nil, setyerr.Invalidf("polyline", "%v", err)
+			}
 		}
 		return pts, nil
 	case path == "":

@@ -12,8 +12,8 @@ import (
 
 // Window is the time frame of every answer.
 type Window struct {
-	From clock.Time `json:"from"`
-	To   clock.Time `json:"to"`
+	From clock.Time `json:"from" doc:"Start of the window (now minus days)."`
+	To   clock.Time `json:"to" doc:"End of the window (now)."`
 }
 
 // Query is what every operation starts from: the window of days before
@@ -41,46 +41,51 @@ func (w *window) wire() Window {
 	return Window{From: clock.At(w.from.Truncate(time.Millisecond)), To: clock.At(w.to.Truncate(time.Millisecond))}
 }
 
-// near lists the populated cells whose centers lie within radius of p,
-// with their distance; callers hold e.mu.
-func (e *Engine) near(p geo.Point, radius float64, fn func(k cellKey, c *cell, d float64)) {
-	dLat := radius/metersPerDegree + e.g.deg
-	cos := math.Max(math.Cos(p.Lat()*math.Pi/180), 0.01)
-	dLng := dLat / cos
-	x0, y0, x1, y1 := e.g.span(p.Lng()-dLng, p.Lat()-dLat, p.Lng()+dLng, p.Lat()+dLat)
-	if int64(x1-x0+1)*int64(y1-y0+1) > 4*int64(len(e.cell))+64 {
-		// A huge radius: walking the populated cells beats walking the box.
-		for k, c := range e.cell {
-			if d := geo.Distance(p, e.g.center(k)); d <= radius {
-				fn(k, c, d)
-			}
-		}
-		return
-	}
-	for y := y0; y <= y1; y++ {
-		for x := x0; x <= x1; x++ {
-			k := keyOf(x, y)
-			c := e.cell[k]
-			if c == nil {
-				continue
-			}
-			if d := geo.Distance(p, e.g.center(k)); d <= radius {
-				fn(k, c, d)
-			}
-		}
-	}
+// tally is what a region holds in a window.
+type tally struct {
+	w      float64 // decayed severity weight
+	n      int     // incidents
+	cats   [4]int  // incidents by category, with detail
+	recent int     // incidents at or after recentFrom
+	hours  [24]int // by UTC hour, with detail
 }
 
-// density is the decayed weight per km² within radius of p.
-func (e *Engine) density(w *window, p geo.Point, radius float64) (float64, int) {
-	var sum float64
-	n := 0
-	e.near(p, radius, func(_ cellKey, c *cell, _ float64) {
-		ws, ns := w.weight(c)
-		sum += ws
-		n += ns
+// gather adds up the region's records in the window. Cells wholly inside
+// answer from their running totals unless hours or categories are asked
+// for (they have no totals); cells across the edge record by record. With
+// recentFrom > 0, recent counts the records since then. Callers hold e.mu.
+func (e *Engine) gather(w *window, rg region, t *tally, detail bool, recentFrom int64) {
+	e.visit(w, rg, func(c *cell, i, j int, all bool) {
+		if all && !detail && !w.hasFilter {
+			s, n := w.sum(c, i, j)
+			t.w += s
+			t.n += n
+			if recentFrom > 0 {
+				t.recent += j - since(c, i, recentFrom)
+			}
+			return
+		}
+		for k := i; k < j; k++ {
+			r := &c.recs[k]
+			if !w.catMask[r.cat] || !all && !e.inside(rg, c, k) {
+				continue
+			}
+			t.w += w.weightOf(c, k)
+			t.n++
+			t.cats[r.cat]++
+			if recentFrom > 0 && int64(r.t) >= recentFrom {
+				t.recent++
+			}
+			t.hours[hourOf(r)]++
+		}
 	})
-	return sum / areaKm2(radius), n
+}
+
+// density is the decayed weight per km² within radius of p, and the count.
+func (e *Engine) density(w *window, p geo.Point, radius float64) (float64, int) {
+	var t tally
+	e.gather(w, newCircle(p, radius), &t, false, 0)
+	return t.w / areaKm2(radius), t.n
 }
 
 func areaKm2(radius float64) float64 { return math.Pi * radius * radius / 1e6 }
@@ -100,27 +105,30 @@ func (e *Engine) reference() *reference {
 	e.refMu.Lock()
 	defer e.refMu.Unlock()
 	now := e.now()
-	if e.ref != nil && now.Sub(e.ref.built) < e.cfg.RefreshEvery {
-		return e.ref
+	if e.refD != nil && now.Sub(e.refD.built) < e.cfg.RefreshEvery {
+		return e.refD
 	}
 	w := newWindow(now.UTC(), 90, e.cfg.HalfLife, "")
-	e.mu.RLock()
-	ds := make([]float64, 0, len(e.cell))
-	for k := range e.cell {
-		if d, _ := e.density(&w, e.g.center(k), e.cfg.ScoreRadiusM); d > 0 {
-			ds = append(ds, d)
+	e.rlock(&w)
+	ds := make([]float64, 0, e.cells)
+	for _, r := range e.rows {
+		for i := range r.cells {
+			c := &r.cells[i]
+			if d, _ := e.density(&w, e.g.center(keyOf(c.x, c.y)), e.cfg.ScoreRadiusM); d > 0 {
+				ds = append(ds, d)
+			}
 		}
 	}
 	e.mu.RUnlock()
 	slices.Sort(ds)
-	e.ref = &reference{built: now, densities: ds}
-	return e.ref
+	e.refD = &reference{built: now, densities: ds}
+	return e.refD
 }
 
 // Refresh rebuilds the reference distribution now.
 func (e *Engine) Refresh() {
 	e.refMu.Lock()
-	e.ref = nil
+	e.refD = nil
 	e.refMu.Unlock()
 	e.reference()
 }

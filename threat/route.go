@@ -11,29 +11,33 @@ import (
 
 // RouteSafety rates a route segment by segment.
 type RouteSafety struct {
-	Score          int            `json:"score" doc:"Length-weighted mean of the segment scores, at most the worst segment's + 30."`
-	Level          ScoreLevel     `json:"level"`
-	DistanceMeters float64        `json:"distance_meters"`
-	BufferM        float64        `json:"buffer_m"`
-	Segments       []RouteSegment `json:"segments" nullable:"false"`
-	WorstSegment   int            `json:"worst_segment" doc:"Index of the lowest-scoring segment."`
-	DangerZones    []string       `json:"danger_zones" nullable:"false" doc:"Ids of the danger zones the route passes through."`
-	Window         Window         `json:"window"`
-	GeneratedAt    clock.Time     `json:"generated_at"`
+	Score          int            `json:"score" example:"71" doc:"Length-weighted mean of the segment scores, at most the worst segment's + 30."`
+	Level          ScoreLevel     `json:"level" doc:"The band of the route score."`
+	DistanceMeters float64        `json:"distance_meters" example:"5230.4" doc:"Length of the route, in metres."`
+	BufferM        float64        `json:"buffer_m" example:"150" doc:"The corridor half-width used, in metres."`
+	Segments       []RouteSegment `json:"segments" nullable:"false" doc:"The route in segments of at most 500 m, in order."`
+	WorstSegment   int            `json:"worst_segment" example:"4" doc:"Index of the lowest-scoring segment."`
+	DangerZones    []string       `json:"danger_zones" nullable:"false" example:"[\"zone_k7m2p9x4q1w8z3r5\"]" doc:"Ids of the danger zones the route passes through."`
+	Window         Window         `json:"window" doc:"The incidents counted: created within it."`
+	GeneratedAt    clock.Time     `json:"generated_at" doc:"When the answer was computed."`
 }
 
 // RouteSegment is a stretch of at most 500 m.
 type RouteSegment struct {
-	Index          int        `json:"index"`
-	From           geo.Point  `json:"from" nullable:"false"`
-	To             geo.Point  `json:"to" nullable:"false"`
-	DistanceMeters float64    `json:"distance_meters"`
-	Score          int        `json:"score"`
-	Level          ScoreLevel `json:"level"`
-	IncidentCount  int        `json:"incident_count"`
+	Index          int        `json:"index" example:"0" doc:"Position of the segment on the route, from 0."`
+	From           geo.Point  `json:"from" nullable:"false" example:"[3.3792,6.5244]" doc:"Where the segment starts, [longitude, latitude]."`
+	To             geo.Point  `json:"to" nullable:"false" example:"[3.3841,6.5201]" doc:"Where it ends."`
+	DistanceMeters float64    `json:"distance_meters" example:"498.7" doc:"Its length, in metres."`
+	Score          int        `json:"score" example:"64" doc:"Its safety score, 0–100, from the incidents within buffer_m."`
+	Level          ScoreLevel `json:"level" doc:"The band of its score."`
+	IncidentCount  int        `json:"incident_count" example:"2" doc:"Incidents within its corridor and the window."`
 }
 
 const maxSegmentM = 500.0
+
+// MaxRouteM caps a route's length: 500 km, so at most 1,499 segments
+// (1,000 plus one per leg).
+const MaxRouteM = 500_000.0
 
 // RouteQuery asks for a route's safety.
 type RouteQuery struct {
@@ -42,10 +46,13 @@ type RouteQuery struct {
 	BufferM float64 // default 150; 25–1,000
 }
 
-// Route rates a path: it is cut into segments of at most 500 m, each
-// scored like a place from the decayed weight within buffer_m of it per
-// km² of its corridor. With At, the corridor's hour-of-day profile scales
-// every segment for that hour, as for a safety score.
+// Route rates a path: every leg follows the great circle between its
+// points (across the antimeridian and near the poles too) and is cut into
+// segments of at most 500 m, each scored like a place from the decayed
+// weight of the incidents within buffer_m of it (great-circle distance to
+// the segment) per km² of its corridor. With At, the corridor's hour-of-day
+// profile scales every segment for that hour, as for a safety score. A
+// route has 2–500 points and at most MaxRouteM metres.
 func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	if len(q.Path) < 2 || len(q.Path) > 500 {
 		return nil, setyerr.Invalidf("path", "must have 2 to 500 points")
@@ -62,45 +69,56 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	if math.IsNaN(buffer) || buffer < 25 || buffer > 1000 {
 		return nil, setyerr.Invalidf("buffer_m", "must be between 25 and 1000")
 	}
+	var total float64
+	for i := 0; i+1 < len(q.Path); i++ {
+		total += geo.Distance(q.Path[i], q.Path[i+1])
+	}
+	if total > MaxRouteM {
+		return nil, setyerr.Invalidf("path", "is %.0f km long; at most %.0f km", total/1000, MaxRouteM/1000)
+	}
 	w, err := e.window(q.Query)
 	if err != nil {
 		return nil, err
 	}
 	ref := e.reference()
 	out := &RouteSafety{BufferM: buffer, Window: w.wire(), Segments: []RouteSegment{}, DangerZones: []string{},
-		GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
-	var total float64
+		DistanceMeters: math.Round(total), GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
+	var corridors []*corridor
 	for i := 0; i+1 < len(q.Path); i++ {
 		a, b := q.Path[i], q.Path[i+1]
+		va, vb := unit(a), unit(b)
 		d := geo.Distance(a, b)
-		total += d
-		if total > 2_000_000 {
-			return nil, setyerr.Invalidf("path", "must be at most 2,000 km long")
-		}
 		pieces := max(1, int(math.Ceil(d/maxSegmentM)))
+		from := a
 		for j := range pieces {
-			from, to := geo.Interpolate(a, b, float64(j)/float64(pieces)), geo.Interpolate(a, b, float64(j+1)/float64(pieces))
+			to := b
+			if j+1 < pieces {
+				to = slerp(va, vb, float64(j+1)/float64(pieces)).point()
+			}
 			out.Segments = append(out.Segments, RouteSegment{Index: len(out.Segments), From: from, To: to, DistanceMeters: math.Round(d / float64(pieces))})
+			corridors = append(corridors, newCorridor(from, to, buffer))
+			from = to
 		}
 	}
-	out.DistanceMeters = math.Round(total)
 
-	minLng, minLat, maxLng, maxLat := 180.0, 90.0, -180.0, -90.0
-	for _, p := range q.Path {
-		minLng, maxLng = math.Min(minLng, p.Lng()), math.Max(maxLng, p.Lng())
-		minLat, maxLat = math.Min(minLat, p.Lat()), math.Max(maxLat, p.Lat())
-	}
-	e.mu.RLock()
+	e.rlock(&w)
 	// Weigh every segment first: with At, the whole corridor's hour profile
 	// scales them all alike before they are scored.
 	weights := make([]float64, len(out.Segments))
 	var hours [24]int
 	incidents := 0
 	for i := range out.Segments {
-		s := &out.Segments[i]
-		weights[i], s.IncidentCount = e.corridor(&w, s.From, s.To, buffer, &hours)
-		incidents += s.IncidentCount
+		var t tally
+		e.gather(&w, corridors[i], &t, !q.At.IsZero(), 0)
+		weights[i], out.Segments[i].IncidentCount = t.w, t.n
+		incidents += t.n
+		for h, v := range t.hours {
+			hours[h] += v
+		}
 	}
+	zones := e.routeZones(&w, out.Segments, buffer)
+	e.mu.RUnlock()
+
 	factor := 1.0
 	if !q.At.IsZero() && incidents > 0 {
 		factor = hourFactor(hours, incidents, q.At.UTC().Hour())
@@ -117,58 +135,43 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 			worst, out.WorstSegment = s.Score, i
 		}
 	}
-	// Zones along the route, when the route's box is small enough to study.
-	pad := buffer / metersPerDegree
-	if zs, err := e.zones(&w, Box{minLng - pad, minLat - pad, maxLng + pad, maxLat + pad}); err == nil {
-		for _, z := range zs {
-			for _, s := range out.Segments {
-				if distToSegment(z.Center, s.From, s.To) <= z.RadiusMeters+buffer {
-					out.DangerZones = append(out.DangerZones, z.ZoneID)
-					break
-				}
+	for _, z := range zones {
+		zc := unit(z.Center)
+		for _, c := range corridors {
+			if c.s.dist(zc) <= z.RadiusMeters+buffer {
+				out.DangerZones = append(out.DangerZones, z.ZoneID)
+				break
 			}
 		}
 	}
-	e.mu.RUnlock()
 	weighted := sum / math.Max(out.DistanceMeters, float64(len(out.Segments)))
 	out.Score = int(math.Min(math.Round(weighted), float64(worst+30)))
 	out.Level = Level(out.Score)
 	return out, nil
 }
 
-// corridor sums the cells whose centers lie within buffer of the segment,
-// adding their hour-of-day counts to hours; callers hold e.mu.
-func (e *Engine) corridor(w *window, a, b geo.Point, buffer float64, hours *[24]int) (float64, int) {
-	mid := geo.Interpolate(a, b, 0.5)
-	reach := geo.Distance(a, b)/2 + buffer
-	var sum float64
-	n := 0
-	e.near(mid, reach, func(k cellKey, c *cell, _ float64) {
-		if distToSegment(e.g.center(k), a, b) <= buffer {
-			ws, ns := w.weight(c)
-			sum += ws
-			n += ns
-			for _, bk := range w.span(c) {
-				for h, v := range bk.hours {
-					hours[h] += int(v)
-				}
-			}
+// routeZones finds the danger zones of the route's box (padded by the
+// buffer; split in two across the antimeridian) when the box is small
+// enough to study (see maxZoneCells); callers hold e.mu.
+func (e *Engine) routeZones(w *window, segs []RouteSegment, buffer float64) []DangerZone {
+	minLat, maxLat := 90.0, -90.0
+	lng := segs[0].From.Lng()
+	minLng, maxLng := lng, lng
+	for _, s := range segs {
+		for _, p := range []geo.Point{s.From, s.To} {
+			lng += wrapLng(p.Lng() - lng) // unwrapped along the route
+			minLng, maxLng = math.Min(minLng, lng), math.Max(maxLng, lng)
+			minLat, maxLat = math.Min(minLat, p.Lat()), math.Max(maxLat, p.Lat())
 		}
-	})
-	return sum, n
-}
-
-// distToSegment is the distance in metres from p to segment ab, on a local
-// flat projection (fine at segment scale).
-func distToSegment(p, a, b geo.Point) float64 {
-	cos := math.Cos(p.Lat() * math.Pi / 180)
-	ax, ay := (a.Lng()-p.Lng())*cos*metersPerDegree, (a.Lat()-p.Lat())*metersPerDegree
-	bx, by := (b.Lng()-p.Lng())*cos*metersPerDegree, (b.Lat()-p.Lat())*metersPerDegree
-	dx, dy := bx-ax, by-ay
-	t := 0.0
-	if l := dx*dx + dy*dy; l > 0 {
-		t = math.Max(0, math.Min(1, -(ax*dx+ay*dy)/l))
 	}
-	x, y := ax+t*dx, ay+t*dy
-	return math.Hypot(x, y)
+	lat0, lat1, spans := around(minLng, minLat, maxLng, maxLat, buffer)
+	var zones []DangerZone
+	for _, sp := range spans {
+		zs, err := e.studyZones(w, Box{sp[0], lat0, sp[1], lat1}, false)
+		if err != nil {
+			return nil // too large to study
+		}
+		zones = append(zones, zs...)
+	}
+	return zones
 }

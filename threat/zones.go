@@ -16,18 +16,18 @@ import (
 // DangerZone is a hot spot: connected cells whose Getis-Ord Gi* z-score is
 // significant.
 type DangerZone struct {
-	ZoneID           string         `json:"zone_id" example:"zone_k7m2p9x4q1w8z3r5"`
+	ZoneID           string         `json:"zone_id" example:"zone_k7m2p9x4q1w8z3r5" doc:"The zone's id: zone_ and 16 lowercase letters or digits, the same while the zone's strongest cell is."`
 	Level            ZoneLevel      `json:"level" doc:"By the zone's highest z: 1.65 elevated, 1.96 high, 2.58 critical."`
-	ZScore           float64        `json:"z_score"`
-	Center           geo.Point      `json:"center" nullable:"false"`
-	RadiusMeters     float64        `json:"radius_meters"`
-	Polygon          []geo.Point    `json:"polygon" nullable:"false" doc:"The convex hull of the zone's cells, closed."`
-	IncidentCount    int            `json:"incident_count"`
-	Weight           float64        `json:"weight" doc:"Decayed, severity-weighted incidents."`
-	ByCategory       map[string]int `json:"by_category"`
-	DominantCategory string         `json:"dominant_category"`
-	LastIncidentAt   clock.Time     `json:"last_incident_at" nullable:"true"`
-	PeakHours        []int          `json:"peak_hours" nullable:"false" doc:"The busiest UTC hours, busiest first."`
+	ZScore           float64        `json:"z_score" example:"2.91" doc:"The highest Getis-Ord Gi* z-score of the zone's cells."`
+	Center           geo.Point      `json:"center" nullable:"false" example:"[3.3792,6.5244]" doc:"Weighted centre of the zone, [longitude, latitude]."`
+	RadiusMeters     float64        `json:"radius_meters" example:"410" doc:"Distance from the centre to the farthest cell corner, in metres."`
+	Polygon          []geo.Point    `json:"polygon" nullable:"false" example:"[[3.377,6.522],[3.382,6.522],[3.382,6.527],[3.377,6.527],[3.377,6.522]]" doc:"The convex hull of the zone's cells, closed."`
+	IncidentCount    int            `json:"incident_count" example:"14" doc:"Incidents in the zone within the window."`
+	Weight           float64        `json:"weight" example:"23.6" doc:"Decayed, severity-weighted incidents."`
+	ByCategory       map[string]int `json:"by_category" nullable:"false" example:"{\"sos\":8,\"vehicle\":4,\"location_threat\":2}" doc:"Incidents per category."`
+	DominantCategory string         `json:"dominant_category" example:"sos" doc:"The category with the most incidents."`
+	LastIncidentAt   clock.Time     `json:"last_incident_at" nullable:"true" doc:"When the zone's newest incident was created; null when unknown."`
+	PeakHours        []int          `json:"peak_hours" nullable:"false" example:"[22,23,21]" doc:"The busiest UTC hours, busiest first."`
 }
 
 // Box is a bounding box in degrees.
@@ -84,7 +84,7 @@ func (e *Engine) Zones(q Query, box Box, minLevel ZoneLevel, limit int) ([]Dange
 	if err != nil {
 		return nil, Window{}, err
 	}
-	e.mu.RLock()
+	e.rlock(&w)
 	defer e.mu.RUnlock()
 	zs, err := e.zones(&w, box)
 	if err != nil {
@@ -109,8 +109,12 @@ func minInt(a, b int) int {
 
 // zones runs Gi* over the cells of box and merges significant cells into
 // zones, strongest first; callers hold e.mu.
-func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) {
-	x0, y0, x1, y1 := e.g.span(box.MinLng, box.MinLat, box.MaxLng, box.MaxLat)
+func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) { return e.studyZones(w, box, true) }
+
+// studyZones is zones; without full, zones carry their id, level, z,
+// centre, radius and polygon only (what a route needs).
+func (e *Engine) studyZones(w *window, box Box, full bool) ([]DangerZone, error) {
+	x0, y0, x1, y1 := e.g.col(box.MinLng), e.g.row(box.MinLat), e.g.col(box.MaxLng), e.g.row(box.MaxLat)
 	nx, ny := x1-x0+1, y1-y0+1
 	if int64(nx)*int64(ny) > maxZoneCells {
 		return nil, setyerr.Invalidf("bbox", "is too large: at most %d × %d cells of %.0f m", 256, 256, e.cfg.CellM)
@@ -119,15 +123,15 @@ func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) {
 	s := &study{x0: x0 - m, y0: y0 - m, nx: nx + 2*m, ny: ny + 2*m}
 	size := int(s.nx * s.ny)
 	s.w, s.n, s.cells = make([]float64, size), make([]int, size), make([]*cell, size)
-	for y := s.y0; y < s.y0+s.ny; y++ {
-		for x := s.x0; x < s.x0+s.nx; x++ {
-			if c := e.cell[keyOf(x, y)]; c != nil {
-				i := s.at(x, y)
-				s.w[i], s.n[i] = w.weight(c)
-				s.cells[i] = c
+	e.cellsIn(float64(s.y0)*e.g.deg, (float64(s.y0+s.ny)-0.5)*e.g.deg,
+		[][2]float64{{float64(s.x0) * e.g.deg, (float64(s.x0+s.nx) - 0.5) * e.g.deg}}, func(c *cell) {
+			if c.x < s.x0 || c.x >= s.x0+s.nx || c.y < s.y0 || c.y >= s.y0+s.ny {
+				return
 			}
-		}
-	}
+			i := s.at(c.x, c.y)
+			s.w[i], s.n[i] = w.weight(c)
+			s.cells[i] = c
+		})
 	// Global mean and deviation over the study area (box and margin).
 	var sum, sum2 float64
 	for _, v := range s.w {
@@ -187,7 +191,7 @@ func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) {
 	for _, c := range cands[:keep] {
 		sig[keyOf(c.x, c.y)] = c.z
 	}
-	return e.merge(w, s, sig), nil
+	return e.merge(w, s, sig, full), nil
 }
 
 func cmpFloat(a, b float64) int {
@@ -201,7 +205,7 @@ func cmpFloat(a, b float64) int {
 }
 
 // merge joins significant cells that touch (8-neighbours) into zones.
-func (e *Engine) merge(w *window, s *study, sig map[cellKey]float64) []DangerZone {
+func (e *Engine) merge(w *window, s *study, sig map[cellKey]float64, full bool) []DangerZone {
 	seen := map[cellKey]bool{}
 	keys := make([]cellKey, 0, len(sig))
 	for k := range sig {
@@ -231,14 +235,14 @@ func (e *Engine) merge(w *window, s *study, sig map[cellKey]float64) []DangerZon
 				}
 			}
 		}
-		zones = append(zones, e.describe(w, s, members, sig))
+		zones = append(zones, e.describe(w, s, members, sig, full))
 	}
 	slices.SortStableFunc(zones, func(a, b DangerZone) int { return cmpFloat(b.ZScore, a.ZScore) })
 	return zones
 }
 
 // describe turns a group of cells into a DangerZone.
-func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKey]float64) DangerZone {
+func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKey]float64, full bool) DangerZone {
 	z := DangerZone{ByCategory: map[string]int{}}
 	var peak cellKey
 	var cx, cy, cw float64
@@ -256,18 +260,15 @@ func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKe
 		cx, cy, cw = cx+c.Lng()*wt, cy+c.Lat()*wt, cw+wt
 		z.Weight += s.w[i]
 		z.IncidentCount += s.n[i]
-		if cl := s.cells[i]; cl != nil {
-			for _, b := range w.span(cl) {
-				for ci, on := range w.catMask {
-					if on && b.cats[ci] > 0 {
-						z.ByCategory[string(Categories[ci])] += int(b.cats[ci])
-					}
-				}
-				for h, v := range b.hours {
-					hours[h] += int(v)
+		if cl := s.cells[i]; cl != nil && full {
+			lo, hi := w.span(cl)
+			for k := lo; k < hi; k++ {
+				if r := &cl.recs[k]; w.catMask[r.cat] {
+					z.ByCategory[string(Categories[r.cat])]++
+					hours[hourOf(r)]++
+					last = max(last, int64(r.t))
 				}
 			}
-			last = max(last, cl.last)
 		}
 		for _, d := range [][2]float64{{0, 0}, {1, 0}, {1, 1}, {0, 1}} {
 			corners = append(corners, geo.Point{(float64(x) + d[0]) * e.g.deg, (float64(y) + d[1]) * e.g.deg})

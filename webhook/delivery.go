@@ -16,19 +16,19 @@ const (
 
 // Delivery is one event on its way to one endpoint, with its last attempt.
 type Delivery struct {
-	ID             string     `json:"delivery_id" example:"whd_a1b2c3d4e5f6g7h8"`
-	EndpointID     string     `json:"endpoint_id"`
-	EventID        string     `json:"event_id"`
-	EventType      string     `json:"event_type" example:"incident.assigned"`
-	Status         string     `json:"status" enum:"pending,succeeded,failed"`
-	Attempts       int        `json:"attempts"`
-	NextAttemptAt  clock.Time `json:"next_attempt_at" nullable:"true"`
-	LastAttemptAt  clock.Time `json:"last_attempt_at" nullable:"true"`
-	ResponseStatus *int       `json:"response_status"`
-	ResponseBody   *string    `json:"response_body" doc:"The first 1 KiB of the last response."`
-	DurationMs     *int64     `json:"duration_ms"`
-	Error          *string    `json:"error" doc:"Why the last attempt failed, when no response came."`
-	CreatedAt      clock.Time `json:"created_at"`
+	ID             string     `json:"delivery_id" example:"whd_a1b2c3d4e5f6g7h8" doc:"The delivery's id: whd_ and 16 lowercase letters or digits."`
+	EndpointID     string     `json:"endpoint_id" example:"we_a1b2c3d4e5f6g7h8" doc:"The endpoint it goes to."`
+	EventID        string     `json:"event_id" example:"evt_a1b2c3d4e5f6g7h8" doc:"The event it carries; also the webhook-id header."`
+	EventType      string     `json:"event_type" example:"incident.assigned" doc:"The event's type."`
+	Status         string     `json:"status" enum:"pending,succeeded,failed" doc:"pending (queued or between retries), succeeded (a 2xx came back) or failed (every retry failed, or the endpoint went away)."`
+	Attempts       int        `json:"attempts" example:"1" doc:"Attempts made so far."`
+	NextAttemptAt  clock.Time `json:"next_attempt_at" nullable:"true" doc:"When the next attempt is due; null once the delivery succeeded or failed."`
+	LastAttemptAt  clock.Time `json:"last_attempt_at" nullable:"true" doc:"When the last attempt was made; null before the first."`
+	ResponseStatus *int       `json:"response_status" example:"200" doc:"HTTP status of the last attempt's response; null when none came."`
+	ResponseBody   *string    `json:"response_body" example:"ok" doc:"The first 1 KiB of the last response's body; null when none came."`
+	DurationMs     *int64     `json:"duration_ms" example:"84" doc:"How long the last attempt took, in milliseconds; null before the first."`
+	Error          *string    `json:"error" example:"connection refused" doc:"Why the last attempt failed when no response came; null otherwise."`
+	CreatedAt      clock.Time `json:"created_at" doc:"When the delivery was queued."`
 
 	OrgID       string           `json:"-"`
 	Environment auth.Environment `json:"-"`

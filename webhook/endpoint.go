@@ -27,14 +27,14 @@ var EventTypes = []string{
 
 // Endpoint is a URL that receives a tenant's events.
 type Endpoint struct {
-	ID             string     `json:"endpoint_id" example:"we_a1b2c3d4e5f6g7h8"`
-	URL            string     `json:"url" example:"https://example.com/hooks/sety"`
-	Description    *string    `json:"description"`
+	ID             string     `json:"endpoint_id" example:"we_a1b2c3d4e5f6g7h8" doc:"The endpoint's id: we_ and 16 lowercase letters or digits."`
+	URL            string     `json:"url" example:"https://example.com/hooks/sety" doc:"Where events are POSTed."`
+	Description    *string    `json:"description" example:"Ops dashboard" doc:"Your note about the endpoint; null when none."`
 	Events         []string   `json:"events" nullable:"false" example:"[\"incident.*\"]" doc:"Event types, with incident.* or * wildcards."`
-	Status         string     `json:"status" enum:"enabled,disabled"`
-	DisabledReason *string    `json:"disabled_reason" doc:"Why Sety disabled it: a 410, or five days of failures."`
-	CreatedAt      clock.Time `json:"created_at"`
-	UpdatedAt      clock.Time `json:"updated_at"`
+	Status         string     `json:"status" enum:"enabled,disabled" doc:"enabled (receives events) or disabled (by you, or by Sety after a 410 or five days of failures)."`
+	DisabledReason *string    `json:"disabled_reason" example:"the endpoint answered 410 Gone" doc:"Why Sety disabled it (a 410, or five days of failures); null when enabled or disabled by you."`
+	CreatedAt      clock.Time `json:"created_at" doc:"When the endpoint was created."`
+	UpdatedAt      clock.Time `json:"updated_at" doc:"When it last changed."`
 
 	OrgID       string           `json:"-"`
 	Environment auth.Environment `json:"-"`

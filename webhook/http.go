@@ -14,18 +14,18 @@ import (
 // EndpointWithSecret is the answer to a create or a rotation: the only
 // times the secret is shown.
 type EndpointWithSecret struct {
-	Endpoint *Endpoint `json:"endpoint"`
+	Endpoint *Endpoint `json:"endpoint" nullable:"false" doc:"The endpoint."`
 	Secret   string    `json:"secret" example:"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" doc:"Signs deliveries (Standard Webhooks). Shown only now."`
 }
 
 // EndpointResponse wraps one endpoint.
 type EndpointResponse struct {
-	Endpoint *Endpoint `json:"endpoint"`
+	Endpoint *Endpoint `json:"endpoint" nullable:"false" doc:"The endpoint."`
 }
 
 // DeliveryResponse wraps one delivery.
 type DeliveryResponse struct {
-	Delivery *Delivery `json:"delivery"`
+	Delivery *Delivery `json:"delivery" nullable:"false" doc:"The delivery, queued."`
 }
 
 // EndpointIDParam is the path parameter of operations on one endpoint.

@@ -107,17 +107,17 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 
 // CreateEndpointRequest registers an endpoint.
 type CreateEndpointRequest struct {
-	URL         string   `json:"url" maxLength:"2048" doc:"https URL that receives the events."`
-	Events      []string `json:"events" minItems:"1" maxItems:"50" doc:"Event types, or incident.* / * wildcards."`
-	Description string   `json:"description,omitempty" maxLength:"500"`
+	URL         string   `json:"url" maxLength:"2048" example:"https://example.com/hooks/sety" doc:"https URL that receives the events."`
+	Events      []string `json:"events" minItems:"1" maxItems:"50" example:"[\"incident.*\",\"access.checked_in\"]" doc:"Event types, or incident.* / * wildcards."`
+	Description string   `json:"description,omitempty" maxLength:"500" example:"Ops dashboard" doc:"Your note about the endpoint."`
 }
 
 // UpdateEndpointRequest changes an endpoint; absent fields stay as they are.
 type UpdateEndpointRequest struct {
-	URL         *string  `json:"url,omitempty" maxLength:"2048"`
-	Events      []string `json:"events,omitempty" maxItems:"50"`
-	Description *string  `json:"description,omitempty" maxLength:"500"`
-	Status      *string  `json:"status,omitempty" enum:"enabled,disabled" doc:"Re-enabling clears disabled_reason and the failure clock."`
+	URL         *string  `json:"url,omitempty" maxLength:"2048" example:"https://example.com/hooks/sety" doc:"A new https URL."`
+	Events      []string `json:"events,omitempty" maxItems:"50" example:"[\"incident.*\"]" doc:"New event types, or incident.* / * wildcards; replaces the list."`
+	Description *string  `json:"description,omitempty" maxLength:"500" example:"Ops dashboard" doc:"A new note about the endpoint."`
+	Status      *string  `json:"status,omitempty" enum:"enabled,disabled" example:"enabled" doc:"Re-enabling clears disabled_reason and the failure clock."`
 }
 
 // CreateEndpoint registers an endpoint and returns it with its secret,

@@ -47,10 +47,26 @@ func page[T any](items []T, cmp func(a, b T) int, offset, limit int, clone func(
 	return out, total
 }
 
-// first returns copies of the first limit items in the order cmp sets.
+// first returns copies of the first limit items in the order cmp sets. It
+// keeps only the limit best while it scans (insertion into a short sorted
+// slice), so a long list costs a pass, not a sort: the dispatch queue asks
+// for 20 of thousands.
 func first[T any](items []T, cmp func(a, b T) int, limit int, clone func(T) T) []T {
-	out, _ := page(items, cmp, 0, limit, clone)
-	return out
+	best := make([]T, 0, min(limit, len(items)))
+	for _, v := range items {
+		if len(best) == limit && cmp(v, best[len(best)-1]) >= 0 {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(best, v, cmp)
+		if len(best) == limit {
+			best = best[:len(best)-1]
+		}
+		best = slices.Insert(best, i, v)
+	}
+	for i, v := range best {
+		best[i] = clone(v)
+	}
+	return best
 }
 
 // oldestFirst orders values by the time key gives, then by their id, as

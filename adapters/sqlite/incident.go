@@ -180,30 +180,12 @@ func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at g
 	if tenant.Env != auth.Live {
 		return nil, nil
 	}
-	box := geo.BoxAround(at, radiusM)
-	near, err := queryAll(ctx, s.read, func(row rowScanner) (string, error) {
-		var id string
-		var lng, lat float64
-		if err := row.Scan(&id, &lng, &lat); err != nil {
-			return "", err
-		}
-		if geo.Distance(at, geo.Point{lng, lat}) > radiusM {
-			return "", nil
-		}
-		return id, nil
-	}, `SELECT id, lng, lat FROM incidents INDEXED BY incidents_queue
-		WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
-		AND lat BETWEEN ? AND ? AND (lng BETWEEN ? AND ? OR lng BETWEEN ? AND ?)
-		ORDER BY severity_rank DESC, created_at, id`,
-		tenant.OrgID, tenant.Env, box.MinLat, box.MaxLat, box.MinLng, box.MaxLng, box.WrapMinLng, box.WrapMaxLng)
+	near, err := s.queuedIDs(ctx, tenant, at, radiusM, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*incident.Incident, 0, min(limit, len(near)))
+	out := make([]*incident.Incident, 0, len(near))
 	for _, id := range near {
-		if id == "" {
-			continue
-		}
 		inc, err := s.GetIncident(ctx, tenant, id)
 		if errors.Is(err, incident.ErrNotFound) {
 			continue
@@ -216,6 +198,33 @@ func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at g
 		}
 	}
 	return out, nil
+}
+
+// queuedIDs reads the queue index in dispatch order and stops at the
+// limit-th incident within radiusM of at.
+func (s *incidentStore) queuedIDs(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]string, error) {
+	box := geo.BoxAround(at, radiusM)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, lng, lat FROM incidents INDEXED BY incidents_queue
+		WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
+		AND lat BETWEEN ? AND ? AND (lng BETWEEN ? AND ? OR lng BETWEEN ? AND ?)
+		ORDER BY severity_rank DESC, created_at, id`,
+		tenant.OrgID, tenant.Env, box.MinLat, box.MaxLat, box.MinLng, box.MaxLng, box.WrapMinLng, box.WrapMaxLng)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for len(ids) < limit && rows.Next() {
+		var id string
+		var lng, lat float64
+		if err := rows.Scan(&id, &lng, &lat); err != nil {
+			return nil, translate(err)
+		}
+		if geo.Distance(at, geo.Point{lng, lat}) <= radiusM {
+			ids = append(ids, id)
+		}
+	}
+	return ids, translate(rows.Err())
 }
 
 func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {

@@ -76,9 +76,9 @@ func TestMetrics(t *testing.T) {
 		labels map[string]string
 		min    float64
 	}{
-		{"sety_http_requests_total", map[string]string{"operation": "create-incident", "status": "201"}, 2},
+		{"sety_http_requests_total", map[string]string{"operation": "report-incident", "status": "201"}, 2},
 		{"sety_http_requests_total", map[string]string{"operation": "list-incidents", "status": "429"}, 1},
-		{"sety_http_request_duration_seconds", map[string]string{"operation": "create-incident"}, 2},
+		{"sety_http_request_duration_seconds", map[string]string{"operation": "report-incident"}, 2},
 		{"sety_incidents_active", map[string]string{"status": "assigned"}, 1},
 		{"sety_incidents_active", map[string]string{"status": "dispatching"}, 1},
 		{"sety_dispatch_queue_depth", nil, 1},

@@ -12,17 +12,17 @@ func (q PageQuery) Offset() int { return (q.Page - 1) * q.Limit }
 
 // Pagination is the "pagination" object of a PaginatedResponse.
 type Pagination struct {
-	Page       int  `json:"page" example:"1"`
-	Limit      int  `json:"limit" example:"20"`
-	Total      int  `json:"total" example:"134"`
-	TotalPages int  `json:"total_pages" example:"7"`
-	HasMore    bool `json:"has_more" example:"true"`
+	Page       int  `json:"page" example:"1" doc:"This page's number, from 1."`
+	Limit      int  `json:"limit" example:"20" doc:"Items per page."`
+	Total      int  `json:"total" example:"134" doc:"Items across every page."`
+	TotalPages int  `json:"total_pages" example:"7" doc:"How many pages there are."`
+	HasMore    bool `json:"has_more" example:"true" doc:"Whether a later page has items."`
 }
 
 // PaginatedResponse is the body of every list operation.
 type PaginatedResponse[T any] struct {
-	Data       []T        `json:"data"`
-	Pagination Pagination `json:"pagination"`
+	Data       []T        `json:"data" nullable:"false" doc:"This page's items."`
+	Pagination Pagination `json:"pagination" doc:"Where this page is."`
 }
 
 // NewPage builds the body for items of page q out of total.

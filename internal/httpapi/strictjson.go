@@ -74,9 +74,7 @@ func bodySchema(op *huma.Operation) *huma.Schema {
 // against the properties of s (resolved through reg), down to where the
 // schema stops describing properties.
 func checkKeys(dec *json.Decoder, reg huma.Registry, s *huma.Schema, path string) error {
-	for s != nil && s.Ref != "" {
-		s = reg.SchemaFromRef(s.Ref)
-	}
+	s = resolve(reg, s)
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -141,6 +139,22 @@ func property(s *huma.Schema, key, at string) (*huma.Schema, error) {
 		return extra, nil
 	}
 	return nil, nil
+}
+
+// resolve follows s's references, and into the non-null alternative of a
+// nullable property (anyOf [X, null]).
+func resolve(reg huma.Registry, s *huma.Schema) *huma.Schema {
+	for s != nil {
+		switch {
+		case s.Ref != "":
+			s = reg.SchemaFromRef(s.Ref)
+		case len(s.AnyOf) == 2 && s.AnyOf[1].Type == "null":
+			s = s.AnyOf[0]
+		default:
+			return s
+		}
+	}
+	return nil
 }
 
 func join(path, key string) string {

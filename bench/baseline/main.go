@@ -1,0 +1,236 @@
+// Command baseline is the transport floor for Sety's HTTP benchmark
+// (bench/http.sh): a bare net/http server that decodes and checks a
+// create-incident body and answers with an incident of the same shape and
+// size as Sety's, with no storage engine, no auth and no framework. Sety's
+// figures are read as a ratio of this one's, measured side by side on the
+// same machine in the same minute.
+//
+//	go run ./bench/baseline -addr 127.0.0.1:0   # prints "baseline listening on 127.0.0.1:PORT"
+//
+// Incidents are kept in a map only so that get-incident has something to
+// return; it is the cheapest store there is, not a model of one.
+package main
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+type location struct {
+	Coordinates []float64 `json:"coordinates"`
+	Address     *string   `json:"address"`
+	Landmark    *string   `json:"landmark"`
+}
+
+type subject struct {
+	Name      *string           `json:"name"`
+	Phone     *string           `json:"phone"`
+	Email     *string           `json:"email"`
+	Reference *string           `json:"reference"`
+	Metadata  map[string]string `json:"metadata"`
+}
+
+type timelineEntry struct {
+	Status    string `json:"status"`
+	Event     string `json:"event"`
+	Message   string `json:"message"`
+	Timestamp string `json:"timestamp"`
+}
+
+type sla struct {
+	AssignTarget int    `json:"assign_target_seconds"`
+	ArriveTarget int    `json:"arrive_target_seconds"`
+	AssignBy     string `json:"assign_by"`
+	ArriveBy     string `json:"arrive_by"`
+	TimeToAssign *int   `json:"time_to_assign_seconds"`
+	TimeToArrive *int   `json:"time_to_arrive_seconds"`
+	State        string `json:"state"`
+}
+
+// incident has the fields, order and nulls of Sety's Incident object.
+type incident struct {
+	ID             string          `json:"incident_id"`
+	IdempotencyKey *string         `json:"idempotency_key"`
+	Category       string          `json:"category"`
+	Severity       string          `json:"severity"`
+	Status         string          `json:"status"`
+	Subject        subject         `json:"subject"`
+	Title          string          `json:"title"`
+	Description    *string         `json:"description"`
+	Location       location        `json:"location"`
+	Outcome        *string         `json:"resolution_outcome"`
+	Notes          *string         `json:"resolution_notes"`
+	IsDrill        bool            `json:"is_drill"`
+	Timeline       []timelineEntry `json:"timeline"`
+	SLA            sla             `json:"sla"`
+	Responder      *struct{}       `json:"responder"`
+	CreatedAt      string          `json:"created_at"`
+	UpdatedAt      string          `json:"updated_at"`
+	ResolvedAt     *string         `json:"resolved_at"`
+	CancelledAt    *string         `json:"cancelled_at"`
+}
+
+type createRequest struct {
+	Category       string   `json:"category"`
+	Severity       string   `json:"severity"`
+	Title          string   `json:"title"`
+	Description    string   `json:"description"`
+	IdempotencyKey string   `json:"idempotency_key"`
+	IsDrill        bool     `json:"is_drill"`
+	Subject        *subject `json:"subject"`
+	Location       struct {
+		Coordinates []float64 `json:"coordinates"`
+		Address     string    `json:"address"`
+		Landmark    string    `json:"landmark"`
+	} `json:"location"`
+}
+
+var titles = map[string]string{
+	"sos": "SOS alert", "vehicle": "Vehicle emergency", "location_threat": "Location threat", "medical": "Medical emergency",
+}
+
+var severities = map[string]bool{"low": true, "medium": true, "high": true, "critical": true}
+
+const wireTime = "2006-01-02T15:04:05.000Z"
+
+// newIncident checks req as Sety does (the fields a benchmark body uses) and
+// builds the incident it would answer with.
+func newIncident(req createRequest, now time.Time) (*incident, error) {
+	title, ok := titles[req.Category]
+	if !ok {
+		return nil, errors.New("category: must be sos, vehicle, location_threat or medical")
+	}
+	c := req.Location.Coordinates
+	if len(c) != 2 || c[0] < -180 || c[0] > 180 || c[1] < -90 || c[1] > 90 {
+		return nil, errors.New("location.coordinates: must be [longitude, latitude]")
+	}
+	sev := req.Severity
+	if sev == "" {
+		sev = "high"
+		if req.Category == "location_threat" {
+			sev = "medium"
+		}
+	}
+	if !severities[sev] {
+		return nil, errors.New("severity: must be low, medium, high or critical")
+	}
+	if req.Title != "" {
+		title = req.Title
+	}
+	var subj subject
+	if req.Subject != nil {
+		subj = *req.Subject
+	}
+	if subj.Metadata == nil {
+		subj.Metadata = map[string]string{}
+	}
+	ts := now.UTC().Format(wireTime)
+	return &incident{
+		ID:             "inc_" + strings.ToLower(rand.Text()[:16]),
+		IdempotencyKey: optional(req.IdempotencyKey),
+		Category:       req.Category,
+		Severity:       sev,
+		Status:         "created",
+		Subject:        subj,
+		Title:          title,
+		Description:    optional(req.Description),
+		Location:       location{Coordinates: c, Address: optional(req.Location.Address), Landmark: optional(req.Location.Landmark)},
+		IsDrill:        req.IsDrill,
+		Timeline:       []timelineEntry{{Status: "created", Event: "created", Message: "Incident received", Timestamp: ts}},
+		SLA: sla{AssignTarget: 90, ArriveTarget: 600, State: "on_track",
+			AssignBy: now.Add(90 * time.Second).UTC().Format(wireTime), ArriveBy: now.Add(10 * time.Minute).UTC().Format(wireTime)},
+		CreatedAt: ts,
+		UpdatedAt: ts,
+	}, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+type server struct {
+	mu        sync.RWMutex
+	incidents map[string]*incident
+}
+
+func (s *server) create(w http.ResponseWriter, r *http.Request) {
+	var req createRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"code": 400, "message": "invalid JSON body"})
+		return
+	}
+	inc, err := newIncident(req, time.Now())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"code": 400, "message": err.Error()})
+		return
+	}
+	s.mu.Lock()
+	s.incidents[inc.ID] = inc
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, struct {
+		Incident   *incident `json:"incident"`
+		Idempotent bool      `json:"idempotent"`
+	}{inc, false})
+}
+
+func (s *server) get(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	inc, ok := s.incidents[r.PathValue("id")]
+	s.mu.RUnlock()
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]any{"code": 404, "message": "Incident not found"})
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Incident *incident `json:"incident"`
+	}{inc})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"code":500,"message":"internal error"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b) //nolint:errcheck // the client went away; nothing to do
+}
+
+func main() {
+	def := os.Getenv("ADDR")
+	if def == "" {
+		def = "127.0.0.1:0"
+	}
+	addr := flag.String("addr", def, "listen address (ADDR); port 0 picks a free one")
+	flag.Parse()
+
+	s := &server{incidents: map[string]*incident{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/external/incidents", s.create)
+	mux.HandleFunc("GET /v1/external/incidents/{id}", s.get)
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("baseline listening on", ln.Addr())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Fatal(srv.Serve(ln))
+}

@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// report is one window: the workload's figures and the server's state at
+// its end. Pointers are null (n/a) when a figure could not be read.
+type report struct {
+	Type    string  `json:"type"`  // "window"
+	Phase   string  `json:"phase"` // load or idle
+	Window  int     `json:"window"`
+	From    float64 `json:"from_s"` // seconds since the load started
+	To      float64 `json:"to_s"`
+	RPS     float64 `json:"rps"`
+	Target  float64 `json:"target_rps"`
+	load            // the workload's figures
+	Created *int    `json:"created"`
+	// Dispatching is the queue: live incidents waiting for a responder.
+	Dispatching  *int `json:"dispatching"`
+	Pending      *int `json:"pending_deliveries"`
+	PendingSlow  *int `json:"pending_deliveries_hanging,omitempty"`
+	HangingConns *int `json:"hanging_connections,omitempty"`
+
+	RSS        *int64   `json:"rss_bytes"`
+	CPU        *float64 `json:"cpu_percent"` // of one core, over the window
+	Goroutines *int     `json:"goroutines"`
+
+	Waiting       int           `json:"dispatch_samples_waiting"`
+	OldestWaiting time.Duration `json:"dispatch_oldest_waiting_ns"`
+	SampleReads   int           `json:"sample_reads"`
+	SampleErrors  int           `json:"sample_read_errors"`
+	MonitorErrors []string      `json:"monitor_errors,omitempty"`
+}
+
+// monitor reads the server's state at the end of each window.
+type monitor struct {
+	api      *api
+	proc     *procStats // nil when the server's process is unknown
+	endpoint string     // the healthy webhook endpoint
+	slow     string     // the hanging one, or ""
+	hanging  *hanging
+
+	lastCPU time.Duration
+	lastAt  time.Time
+}
+
+// begin starts the CPU clock.
+func (m *monitor) begin() {
+	m.lastAt = time.Now()
+	if m.proc != nil {
+		m.lastCPU, _ = m.proc.cpu()
+	}
+}
+
+// observe fills r's server figures.
+func (m *monitor) observe(ctx context.Context, r *report) {
+	now := time.Now()
+	if m.proc != nil {
+		if c, err := m.proc.cpu(); err == nil {
+			pct := 100 * float64(c-m.lastCPU) / float64(now.Sub(m.lastAt))
+			r.CPU = &pct
+			m.lastCPU = c
+		} else {
+			r.MonitorErrors = append(r.MonitorErrors, "cpu: "+err.Error())
+		}
+		if rss, err := m.proc.rss(); err == nil {
+			r.RSS = &rss
+		}
+	}
+	m.lastAt = now
+
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	count := func(dst **int, path string) {
+		n, err := m.api.total(ctx, path)
+		if err != nil {
+			r.MonitorErrors = append(r.MonitorErrors, err.Error())
+			return
+		}
+		*dst = &n
+	}
+	count(&r.Created, "/incidents?status=created&limit=1")
+	count(&r.Dispatching, "/incidents?status=dispatching&limit=1")
+	count(&r.Pending, "/webhooks/"+m.endpoint+"/deliveries?status=pending&limit=1")
+	if m.slow != "" {
+		count(&r.PendingSlow, "/webhooks/"+m.slow+"/deliveries?status=pending&limit=1")
+		n := m.hanging.accepted()
+		r.HangingConns = &n
+	}
+	if n, found := m.api.goroutines(ctx); found {
+		r.Goroutines = &n
+	}
+}
+
+// printer writes reports as text for people or as JSON lines.
+type printer struct {
+	w    io.Writer
+	json bool
+}
+
+func (p printer) window(r report) {
+	if p.json {
+		p.emit(r)
+		return
+	}
+	fmt.Fprintf(p.w, "%-4s w%-2d %s–%s  %6.1f req/s", r.Phase, r.Window, clockTime(r.From), clockTime(r.To), r.RPS)
+	if r.Target > 0 {
+		fmt.Fprintf(p.w, " of %g (missed %d, lag p99 %s)", r.Target, r.Missed, ms(r.Lag.P99, r.Lag.N))
+	}
+	fmt.Fprintf(p.w, "  errors %d  409s %d  latency p50 %s p99 %s  create p50 %s p99 %s\n",
+		r.Errors, r.Conflicts, ms(r.All.P50, r.All.N), ms(r.All.P99, r.All.N),
+		ms(r.Ops["create"].P50, r.Ops["create"].N), ms(r.Ops["create"].P99, r.Ops["create"].N))
+	fmt.Fprintf(p.w, "          create→dispatching p50 %s p99 %s max %s (n %d, waiting %d, oldest %s)  queue: created %s, dispatching %s\n",
+		ms(r.Dispatch.P50, r.Dispatch.N), ms(r.Dispatch.P99, r.Dispatch.N), ms(r.Dispatch.Max, r.Dispatch.N), r.Dispatch.N,
+		r.Waiting, secs(r.OldestWaiting), num(r.Created), num(r.Dispatching))
+	fmt.Fprintf(p.w, "          webhooks: pending %s", num(r.Pending))
+	if r.PendingSlow != nil || r.HangingConns != nil {
+		fmt.Fprintf(p.w, " (hanging endpoint: pending %s, connections %s)", num(r.PendingSlow), num(r.HangingConns))
+	}
+	fmt.Fprintf(p.w, ", delivery p50 %s p99 %s (n %d, dup %d)  server: rss %s, cpu %s, goroutines %s\n",
+		ms(r.Hooks.P50, r.Hooks.N), ms(r.Hooks.P99, r.Hooks.N), r.Hooks.N, r.DupHooks, mb(r.RSS), pct(r.CPU), num(r.Goroutines))
+	if r.Errors > 0 {
+		fmt.Fprintf(p.w, "          errors by op: %s; statuses %s\n", counts(r.OpErrors), statusCounts(r.Statuses))
+	}
+	if r.Conflicts > 0 {
+		fmt.Fprintf(p.w, "          409s by op: %s\n", counts(r.OpRaced))
+	}
+	if r.SampleErrors > 0 || len(r.MonitorErrors) > 0 {
+		fmt.Fprintf(p.w, "          monitoring: %d of %d sample reads failed; %s\n", r.SampleErrors, r.SampleReads, strings.Join(r.MonitorErrors, "; "))
+	}
+}
+
+func (p printer) emit(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // every value here encodes
+	}
+	fmt.Fprintf(p.w, "%s\n", b)
+}
+
+// summary compares the last load window with the first, and sums up the
+// idle phase and the server's log.
+type summary struct {
+	Type          string          `json:"type"` // "summary"
+	LoadWindows   int             `json:"load_windows"`
+	Requests      int             `json:"requests"`
+	Errors        int             `json:"errors"`
+	Conflicts     int             `json:"conflicts"`
+	Missed        int             `json:"missed"`
+	First         dist            `json:"latency_first"`
+	Last          dist            `json:"latency_last"`
+	P99Ratio      float64         `json:"p99_ratio"`
+	CreateP99Rat  float64         `json:"create_p99_ratio"`
+	OpsFirst      map[string]dist `json:"ops_first"`
+	OpsLast       map[string]dist `json:"ops_last"`
+	DispatchP99   time.Duration   `json:"max_create_to_dispatching_p99_ns"`
+	DispatchMax   time.Duration   `json:"max_create_to_dispatching_ns"`
+	DispatchFirst *int            `json:"dispatching_first"`
+	DispatchLast  *int            `json:"dispatching_last"`
+	PendingFirst  *int            `json:"pending_deliveries_first"`
+	PendingLast   *int            `json:"pending_deliveries_last"`
+	HooksFirst    dist            `json:"webhook_latency_first"`
+	HooksLast     dist            `json:"webhook_latency_last"`
+	PendingSlow   *int            `json:"pending_deliveries_hanging_last,omitempty"`
+	RSSFirst      *int64          `json:"rss_first_bytes"`
+	RSSLast       *int64          `json:"rss_last_bytes"`
+	IdleSeconds   float64         `json:"idle_s,omitempty"`
+	IdleCPU       *float64        `json:"idle_cpu_percent,omitempty"`
+	Log           *logSummary     `json:"server_log,omitempty"`
+}
+
+func summarizeRun(reports []report, log *logSummary) summary {
+	s := summary{Type: "summary", Log: log}
+	var loads, idles []report
+	for _, r := range reports {
+		if r.Phase == "idle" {
+			idles = append(idles, r)
+		} else {
+			loads = append(loads, r)
+		}
+	}
+	s.LoadWindows = len(loads)
+	for _, r := range loads {
+		s.Requests += r.Requests
+		s.Errors += r.Errors
+		s.Conflicts += r.Conflicts
+		s.Missed += r.Missed
+		s.DispatchP99 = max(s.DispatchP99, r.Dispatch.P99)
+		s.DispatchMax = max(s.DispatchMax, r.Dispatch.Max)
+	}
+	if len(loads) > 0 {
+		first, last := loads[0], loads[len(loads)-1]
+		s.First, s.Last = first.All, last.All
+		s.P99Ratio = ratio(last.All.P99, first.All.P99)
+		s.CreateP99Rat = ratio(last.Ops["create"].P99, first.Ops["create"].P99)
+		s.OpsFirst, s.OpsLast = first.Ops, last.Ops
+		s.DispatchFirst, s.DispatchLast = first.Dispatching, last.Dispatching
+		s.PendingFirst, s.PendingLast = first.Pending, last.Pending
+		s.HooksFirst, s.HooksLast, s.PendingSlow = first.Hooks, last.Hooks, last.PendingSlow
+		s.RSSFirst, s.RSSLast = first.RSS, last.RSS
+	}
+	var cpu, secs float64
+	known := true
+	for _, r := range idles {
+		d := r.To - r.From
+		secs += d
+		if r.CPU == nil {
+			known = false
+			continue
+		}
+		cpu += *r.CPU * d
+	}
+	if len(idles) > 0 {
+		s.IdleSeconds = secs
+		if known && secs > 0 {
+			c := cpu / secs
+			s.IdleCPU = &c
+		}
+	}
+	return s
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func (p printer) summary(s summary) {
+	if p.json {
+		p.emit(s)
+		return
+	}
+	w := p.w
+	fmt.Fprintf(w, "\nsummary over %d load windows: %d requests, %d errors, %d 409s, %d missed\n", s.LoadWindows, s.Requests, s.Errors, s.Conflicts, s.Missed)
+	fmt.Fprintf(w, "  latency p99 first→last window: %s → %s (%.2fx); create p99 %.2fx\n", ms(s.First.P99, s.First.N), ms(s.Last.P99, s.Last.N), s.P99Ratio, s.CreateP99Rat)
+	var byOp []string
+	for _, op := range append(slices.Clone(opNames), "scan") {
+		f, l := s.OpsFirst[op], s.OpsLast[op]
+		if f.N > 0 || l.N > 0 {
+			byOp = append(byOp, fmt.Sprintf("%s %s → %s", op, ms(f.P99, f.N), ms(l.P99, l.N)))
+		}
+	}
+	if len(byOp) > 0 {
+		fmt.Fprintf(w, "  p99 by op, first→last window: %s\n", strings.Join(byOp, ", "))
+	}
+	fmt.Fprintf(w, "  create→dispatching: worst window p99 %s, max %s\n", ms(s.DispatchP99, 1), ms(s.DispatchMax, 1))
+	fmt.Fprintf(w, "  dispatching queue first→last: %s → %s\n", num(s.DispatchFirst), num(s.DispatchLast))
+	fmt.Fprintf(w, "  webhooks first→last: pending %s → %s, delivery p99 %s (n %d) → %s (n %d)",
+		num(s.PendingFirst), num(s.PendingLast), ms(s.HooksFirst.P99, s.HooksFirst.N), s.HooksFirst.N, ms(s.HooksLast.P99, s.HooksLast.N), s.HooksLast.N)
+	if s.PendingSlow != nil {
+		fmt.Fprintf(w, "; hanging endpoint pending %d at the end", *s.PendingSlow)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  server rss first→last: %s → %s\n", mb(s.RSSFirst), mb(s.RSSLast))
+	if s.IdleSeconds > 0 {
+		fmt.Fprintf(w, "  idle %.0f s after the load: server cpu %s of one core\n", s.IdleSeconds, pct(s.IdleCPU))
+	}
+	if s.Log != nil {
+		levels := make([]string, 0, len(s.Log.Levels))
+		for l, n := range s.Log.Levels {
+			levels = append(levels, fmt.Sprintf("%s %d", l, n))
+		}
+		sort.Strings(levels)
+		fmt.Fprintf(w, "  server log lines: %s\n", strings.Join(levels, ", "))
+		for _, pr := range s.Log.Problems[:min(len(s.Log.Problems), 8)] {
+			fmt.Fprintf(w, "    %d× %s %q, e.g. %s\n", pr.Count, pr.Level, pr.Message, pr.Example)
+		}
+	}
+}
+
+func ms(d time.Duration, n int) string {
+	if n == 0 {
+		return "n/a"
+	}
+	switch {
+	case d >= 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d >= 100*time.Millisecond:
+		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
+	}
+	return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+}
+
+func secs(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f s", d.Seconds())
+}
+
+func clockTime(s float64) string {
+	t := int(s + 0.5)
+	return fmt.Sprintf("%d:%02d", t/60, t%60)
+}
+
+func num(p *int) string {
+	if p == nil {
+		return "n/a"
+	}
+	return fmt.Sprint(*p)
+}
+
+func mb(p *int64) string {
+	if p == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f MB", float64(*p)/(1<<20))
+}
+
+func pct(p *float64) string {
+	if p == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f%%", *p)
+}
+
+func counts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func statusCounts(m map[int]int) string {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		name := fmt.Sprint(k)
+		if k == 0 {
+			name = "transport error"
+		}
+		parts[i] = fmt.Sprintf("%s ×%d", name, m[k])
+	}
+	return strings.Join(parts, ", ")
+}

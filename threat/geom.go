@@ -1,0 +1,366 @@
+package threat
+
+import (
+	"math"
+
+	"github.com/sety-io/sety/geo"
+)
+
+// The geometry of queries on the sphere: which cells a region may touch
+// (across the antimeridian and near the poles), whether a cell lies wholly
+// inside or outside it, and whether a point lies in it. Point tests run on
+// a local flat approximation and fall back to the exact spherical distance
+// within a band around the edge, so they decide exactly as the exact
+// distance does.
+
+const degToRad = math.Pi / 180
+
+// vec is a point on the unit sphere.
+type vec [3]float64
+
+func unit(p geo.Point) vec {
+	lat, lng := p.Lat()*degToRad, p.Lng()*degToRad
+	c := math.Cos(lat)
+	return vec{c * math.Cos(lng), c * math.Sin(lng), math.Sin(lat)}
+}
+
+func (a vec) dot(b vec) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
+
+func (a vec) cross(b vec) vec {
+	return vec{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+}
+
+func (a vec) scale(f float64) vec { return vec{a[0] * f, a[1] * f, a[2] * f} }
+func (a vec) sub(b vec) vec       { return vec{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
+func (a vec) norm() float64       { return math.Sqrt(a.dot(a)) }
+
+func (a vec) point() geo.Point {
+	lat := math.Atan2(a[2], math.Hypot(a[0], a[1])) / degToRad
+	lng := math.Atan2(a[1], a[0]) / degToRad
+	return geo.Point{lng, lat}
+}
+
+// chordAngle is the great-circle angle between unit vectors a and b.
+func chordAngle(a, b vec) float64 { return 2 * math.Asin(math.Min(1, a.sub(b).norm()/2)) }
+
+// slerp is the point a fraction f along the great circle from a to b.
+func slerp(a, b vec, f float64) vec {
+	o := chordAngle(a, b)
+	if o < 1e-12 {
+		return a
+	}
+	s := math.Sin(o)
+	p := a.scale(math.Sin((1-f)*o) / s)
+	q := b.scale(math.Sin(f*o) / s)
+	v := vec{p[0] + q[0], p[1] + q[1], p[2] + q[2]}
+	return v.scale(1 / v.norm())
+}
+
+// arc is a great-circle segment with what its distance test needs.
+type arc struct {
+	a, b   vec
+	n      vec  // unit normal of its great circle
+	degen  bool // a and b (nearly) coincide
+	pa, pb geo.Point
+}
+
+func newArc(pa, pb geo.Point) arc {
+	s := arc{a: unit(pa), b: unit(pb), pa: pa, pb: pb}
+	n := s.a.cross(s.b)
+	if l := n.norm(); l > 1e-15 {
+		s.n = n.scale(1 / l)
+	} else {
+		s.degen = true
+	}
+	return s
+}
+
+// dist is the great-circle distance in metres from p to the nearest point
+// of the arc: across to its great circle where p's foot falls between the
+// ends, else to the nearer end.
+func (s *arc) dist(p vec) float64 {
+	if !s.degen {
+		x := p.dot(s.n)
+		foot := p.sub(s.n.scale(x))
+		if s.a.cross(foot).dot(s.n) >= 0 && foot.cross(s.b).dot(s.n) >= 0 {
+			return geo.EarthRadiusMeters * math.Asin(math.Min(1, math.Abs(x)))
+		}
+	}
+	return geo.EarthRadiusMeters * math.Min(chordAngle(p, s.a), chordAngle(p, s.b))
+}
+
+// lngSpans splits the longitudes [lo, hi] (which may run past ±180) into
+// at most two intervals within [−180, 180].
+func lngSpans(lo, hi float64) [][2]float64 {
+	switch {
+	case hi-lo >= 360:
+		return [][2]float64{{-180, 180}}
+	case lo < -180:
+		return [][2]float64{{lo + 360, 180}, {-180, hi}}
+	case hi > 180:
+		return [][2]float64{{lo, 180}, {-180, hi - 360}}
+	}
+	return [][2]float64{{lo, hi}}
+}
+
+// wrapLng brings a longitude difference into [−180, 180).
+func wrapLng(d float64) float64 {
+	if d >= 180 || d < -180 {
+		d = math.Mod(d+180, 360)
+		if d < 0 {
+			d += 360
+		}
+		d -= 180
+	}
+	return d
+}
+
+// around is the box of points within reach metres of the box
+// [minLng..maxLng (unwrapped)] × [minLat..maxLat]: its rows and its
+// longitude intervals.
+func around(minLng, minLat, maxLng, maxLat, reach float64) (float64, float64, [][2]float64) {
+	dLat := reach / metersPerDegree
+	lat0, lat1 := minLat-dLat, maxLat+dLat
+	if lat0 <= -90 || lat1 >= 90 {
+		return math.Max(lat0, -90), math.Min(lat1, 90), [][2]float64{{-180, 180}}
+	}
+	cos := math.Min(math.Cos(lat0*degToRad), math.Cos(lat1*degToRad))
+	dLng := dLat / cos
+	if dLng >= 180 {
+		return lat0, lat1, [][2]float64{{-180, 180}}
+	}
+	return lat0, lat1, lngSpans(minLng-dLng, maxLng+dLng)
+}
+
+// cellsIn calls fn with every populated cell in the rows from minLat to
+// maxLat and the columns of the longitude intervals; callers hold e.mu.
+func (e *Engine) cellsIn(minLat, maxLat float64, spans [][2]float64, fn func(c *cell)) {
+	y0, y1 := e.g.row(minLat), e.g.row(maxLat)
+	if int64(y1)-int64(y0) > int64(len(e.rows)) {
+		for y, r := range e.rows {
+			if y >= y0 && y <= y1 {
+				e.rowCells(r, spans, fn)
+			}
+		}
+		return
+	}
+	for y := y0; y <= y1; y++ {
+		if r := e.rows[y]; r != nil {
+			e.rowCells(r, spans, fn)
+		}
+	}
+}
+
+func (e *Engine) rowCells(r *row, spans [][2]float64, fn func(c *cell)) {
+	for _, s := range spans {
+		x0, x1 := e.g.col(s[0]), e.g.col(s[1])
+		i := searchX(r.xs, x0)
+		for ; i < len(r.xs) && r.xs[i] <= x1; i++ {
+			fn(&r.cells[i])
+		}
+	}
+}
+
+func searchX(xs []int32, x int32) int {
+	lo, hi := 0, len(xs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if xs[m] < x {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// region is a query's shape: which cells it may touch, whether a cell is
+// wholly in or out, and whether a point is in.
+type region interface {
+	bounds() (minLat, maxLat float64, spans [][2]float64)
+	// classify returns 1 for a cell wholly inside, −1 wholly outside, 0
+	// across the edge.
+	classify(g grid, c *cell) int
+	contains(lng, lat float64) bool
+}
+
+// classifyBy classifies a cell from the distance d of its centre to a
+// region of radius r around some shape.
+func classifyBy(g grid, d, r float64) int {
+	h := g.halfDiagonal()
+	switch {
+	case d+h <= r:
+		return 1
+	case d-h > r:
+		return -1
+	}
+	return 0
+}
+
+// polar is the latitude beyond which point tests are always exact.
+const polar = 70.0
+
+// circle is the points within r metres (great-circle) of p.
+type circle struct {
+	p              geo.Point
+	r              float64
+	cos, sin       float64 // of p's latitude
+	in2, out2      float64 // flat squared distances surely in, surely out
+	band           float64 // how far the flat distance may be from the exact one
+	exact          bool
+	minLat, maxLat float64
+	spans          [][2]float64
+}
+
+func newCircle(p geo.Point, r float64) *circle {
+	c := &circle{p: p, r: r, cos: math.Cos(p.Lat() * degToRad), sin: math.Sin(p.Lat() * degToRad)}
+	band := 1 + 0.005*r
+	c.band = band
+	c.in2, c.out2 = math.Pow(math.Max(0, r-band), 2), math.Pow(r+band, 2)
+	c.minLat, c.maxLat, c.spans = around(p.Lng(), p.Lat(), p.Lng(), p.Lat(), r+1)
+	c.exact = math.Abs(p.Lat())+r/metersPerDegree > polar
+	return c
+}
+
+func (c *circle) bounds() (float64, float64, [][2]float64) { return c.minLat, c.maxLat, c.spans }
+
+func (c *circle) classify(g grid, cl *cell) int {
+	m := g.center(keyOf(cl.x, cl.y))
+	if c.exact {
+		return classifyBy(g, geo.Distance(c.p, m), c.r)
+	}
+	// The flat distance is within the band of the exact one.
+	dLat := m.Lat() - c.p.Lat()
+	cm := c.cos - c.sin*dLat*degToRad/2
+	d := math.Hypot(wrapLng(m.Lng()-c.p.Lng())*metersPerDegree*cm, dLat*metersPerDegree)
+	h := g.halfDiagonal() + c.band
+	switch {
+	case d+h <= c.r:
+		return 1
+	case d-h > c.r:
+		return -1
+	}
+	return 0
+}
+
+func (c *circle) contains(lng, lat float64) bool {
+	if !c.exact {
+		dLat := lat - c.p.Lat()
+		// cos of the mid latitude, to first order.
+		cm := c.cos - c.sin*dLat*degToRad/2
+		dx := wrapLng(lng-c.p.Lng()) * metersPerDegree * cm
+		dy := dLat * metersPerDegree
+		d2 := dx*dx + dy*dy
+		if d2 <= c.in2 {
+			return true
+		}
+		if d2 > c.out2 {
+			return false
+		}
+	}
+	return geo.Distance(c.p, geo.Point{lng, lat}) <= c.r
+}
+
+// corridor is the points within buffer metres of a great-circle segment.
+type corridor struct {
+	s              arc
+	buffer         float64
+	mid            geo.Point
+	cos            float64
+	ax, ay, bx, by float64 // the ends on a flat frame at mid, in metres
+	in2, out2      float64
+	band           float64
+	exact          bool
+	minLat, maxLat float64
+	spans          [][2]float64
+}
+
+func newCorridor(a, b geo.Point, buffer float64) *corridor {
+	c := &corridor{s: newArc(a, b), buffer: buffer}
+	c.mid = slerp(c.s.a, c.s.b, 0.5).point()
+	c.cos = math.Cos(c.mid.Lat() * degToRad)
+	c.ax, c.ay = c.flat(a.Lng(), a.Lat())
+	c.bx, c.by = c.flat(b.Lng(), b.Lat())
+	length := geo.Distance(a, b)
+	band := 2 + 0.01*(buffer+length)
+	c.band = band
+	c.in2, c.out2 = math.Pow(math.Max(0, buffer-band), 2), math.Pow(buffer+band, 2)
+	reach := length/2 + buffer + 1
+	c.minLat, c.maxLat, c.spans = around(c.mid.Lng(), c.mid.Lat(), c.mid.Lng(), c.mid.Lat(), reach)
+	c.exact = math.Abs(c.mid.Lat())+reach/metersPerDegree > polar
+	return c
+}
+
+func (c *corridor) flat(lng, lat float64) (float64, float64) {
+	return wrapLng(lng-c.mid.Lng()) * metersPerDegree * c.cos, (lat - c.mid.Lat()) * metersPerDegree
+}
+
+func (c *corridor) bounds() (float64, float64, [][2]float64) { return c.minLat, c.maxLat, c.spans }
+
+func (c *corridor) classify(g grid, cl *cell) int {
+	m := g.center(keyOf(cl.x, cl.y))
+	if c.exact {
+		return classifyBy(g, c.s.dist(unit(m)), c.buffer)
+	}
+	// The flat distance is within the band of the exact one.
+	d := math.Sqrt(c.flatDist2(m.Lng(), m.Lat()))
+	h := g.halfDiagonal() + c.band
+	switch {
+	case d+h <= c.buffer:
+		return 1
+	case d-h > c.buffer:
+		return -1
+	}
+	return 0
+}
+
+// flatDist2 is the squared distance on the flat frame from a point to the
+// segment.
+func (c *corridor) flatDist2(lng, lat float64) float64 {
+	px, py := c.flat(lng, lat)
+	dx, dy := c.bx-c.ax, c.by-c.ay
+	t := 0.0
+	if l := dx*dx + dy*dy; l > 0 {
+		t = math.Max(0, math.Min(1, ((px-c.ax)*dx+(py-c.ay)*dy)/l))
+	}
+	ex, ey := px-(c.ax+t*dx), py-(c.ay+t*dy)
+	return ex*ex + ey*ey
+}
+
+func (c *corridor) contains(lng, lat float64) bool {
+	if !c.exact {
+		d2 := c.flatDist2(lng, lat)
+		if d2 <= c.in2 {
+			return true
+		}
+		if d2 > c.out2 {
+			return false
+		}
+	}
+	return c.s.dist(unit(geo.Point{lng, lat})) <= c.buffer
+}
+
+// visit calls fn with the window's records of every cell the region
+// touches: whole (all true: records i..j all inside) or across its edge
+// (in tells whether record k is inside); callers hold e.mu.
+func (e *Engine) visit(w *window, rg region, fn func(c *cell, i, j int, all bool)) {
+	minLat, maxLat, spans := rg.bounds()
+	e.cellsIn(minLat, maxLat, spans, func(c *cell) {
+		i, j := w.span(c)
+		if i == j {
+			return
+		}
+		switch rg.classify(e.g, c) {
+		case 1:
+			fn(c, i, j, true)
+		case 0:
+			fn(c, i, j, false)
+		}
+	})
+}
+
+// inside reports whether record k of c lies in the region.
+func (e *Engine) inside(rg region, c *cell, k int) bool {
+	lng, lat := e.g.point(c, &c.recs[k])
+	return rg.contains(lng, lat)
+}
