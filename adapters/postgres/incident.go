@@ -189,36 +189,66 @@ func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit i
 		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT $2`, at(now), limit)
 }
 
-// QueuedNear walks the tenant's queue in dispatch order on its index,
-// which carries each incident's position: the box around at is checked on
-// the index, only rows in the box are fetched, and only those within
-// radiusM are kept, until limit.
+// QueuedNear reads the tenant's queue index in dispatch order (the index
+// carries each incident's position, so no row is fetched to filter), keeps
+// the incidents in the box around at and within radiusM of it by the
+// haversine formula in SQL (with a metre of slack for rounding), and stops
+// at the limit: its cost follows the incidents near at, not the queue.
+// Go then applies geo.Distance exactly, asks for more in the rare case the
+// slack cost it one, and loads the rows of those it keeps.
 func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*incident.Incident, error) {
 	if tenant.Env != auth.Live || limit <= 0 {
 		return nil, nil
 	}
 	box := geo.BoxAround(at, radiusM)
-	rows, err := s.pool.Query(ctx, `SELECT lng, lat, id, org_id, environment, sequence, tracking, doc FROM incidents
-		WHERE org_id = $1 AND environment = $2 AND status = 'dispatching' AND NOT is_drill
-		AND lat BETWEEN $3 AND $4 AND (lng BETWEEN $5 AND $6 OR lng BETWEEN $7 AND $8)
-		ORDER BY severity_rank DESC, created_at, id`,
-		tenant.OrgID, string(tenant.Env), box.MinLat, box.MaxLat, box.MinLng, box.MaxLng, box.WrapMinLng, box.WrapMaxLng)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []*incident.Incident
-	for len(out) < limit && rows.Next() {
-		var lng, lat float64
-		inc, err := scanIncident(then(func(dest []any) error { return rows.Scan(append([]any{&lng, &lat}, dest...)...) }))
-		if err != nil {
-			return nil, translate(err)
+	var ids []string
+	for n := limit; ; n *= 4 {
+		type queued struct {
+			id       string
+			lng, lat float64
 		}
-		if geo.Distance(at, geo.Point{lng, lat}) <= radiusM {
+		found, err := queryAll(ctx, s.pool, func(row rowScanner) (q queued, err error) {
+			return q, row.Scan(&q.id, &q.lng, &q.lat)
+		}, `SELECT id, lng, lat FROM incidents
+			WHERE org_id = $1 AND environment = $2 AND status = 'dispatching' AND NOT is_drill
+			AND lat BETWEEN $3 AND $4 AND (lng BETWEEN $5 AND $6 OR lng BETWEEN $7 AND $8)
+			AND 2 * $9::float8 * asin(least(1, sqrt(sin(radians(lat - $10) / 2) ^ 2
+				+ cos(radians($10)) * cos(radians(lat)) * sin(radians(lng - $11) / 2) ^ 2))) <= $12::float8 + 1
+			ORDER BY severity_rank DESC, created_at, id LIMIT $13`,
+			tenant.OrgID, string(tenant.Env), box.MinLat, box.MaxLat, box.MinLng, box.MaxLng, box.WrapMinLng, box.WrapMaxLng,
+			geo.EarthRadiusMeters, at.Lat(), at.Lng(), radiusM, n)
+		if err != nil {
+			return nil, err
+		}
+		ids = ids[:0]
+		for _, q := range found {
+			if geo.Distance(at, geo.Point{q.lng, q.lat}) <= radiusM && len(ids) < limit {
+				ids = append(ids, q.id)
+			}
+		}
+		if len(ids) == limit || len(found) < n {
+			break
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := queryAll(ctx, s.pool, scanIncident, selectIncident+` WHERE id = ANY($1) AND org_id = $2 AND environment = $3`,
+		ids, tenant.OrgID, string(tenant.Env))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*incident.Incident, len(rows))
+	for _, inc := range rows {
+		byID[inc.ID] = inc
+	}
+	out := make([]*incident.Incident, 0, len(ids))
+	for _, id := range ids { // in dispatch order
+		if inc := byID[id]; inc != nil {
 			out = append(out, inc)
 		}
 	}
-	return out, translate(rows.Err())
+	return out, nil
 }
 
 func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {
