@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -87,6 +88,7 @@ type config struct {
 	limiter       auth.RateLimiter
 	limiterSet    bool
 	metrics       prometheus.Registerer
+	keyCacheTTL   time.Duration
 }
 
 // Option configures New.
@@ -165,6 +167,13 @@ func WithRateLimiter(l auth.RateLimiter) Option {
 	return func(c *config) { c.limiter, c.limiterSet = l, true }
 }
 
+// WithKeyCacheTTL sets how long a key that authenticated is trusted
+// without a store read (auth.Config.KeyCacheTTL, default 10 s; negative:
+// read the store on every request). Revocations and suspensions made
+// through this Sety apply at once; made through another instance sharing
+// the store, they reach this one within ttl.
+func WithKeyCacheTTL(ttl time.Duration) Option { return func(c *config) { c.keyCacheTTL = ttl } }
+
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
@@ -225,7 +234,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			Dispatcher: c.dispatcher, DispatchRange: c.dispatchRange, SLA: c.sla, Simulation: c.simulation, Observe: observe,
 		}),
 		Auth: auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log,
-			OnRateLimited: onRateLimited}),
+			OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL}),
 		Webhooks: webhooks,
 		Threat:   engine,
 		Access: access.NewService(stores.AccessStore(), access.Config{

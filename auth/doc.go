@@ -15,4 +15,19 @@
 // A [Tenant] (organization + environment) scopes every read and write in the
 // other domains: data of another organization or of the other environment is
 // simply not found.
+//
+// # The key cache
+//
+// A key that authenticated is remembered in the process (by its hash: its
+// tenant, scopes, plan and expiry) for [Config.KeyCacheTTL], 10 s by default,
+// so a request with a known key reads nothing from the store; a miss reads
+// the key and its organization in one store call. Expiry is checked on every
+// request, to the millisecond. A revocation (RevokeKey, RevokeKeyAs) or a
+// suspension (SetOrganizationStatus) made through this [Service] applies to
+// the very next request. Made through another instance sharing the store, it
+// reaches this one within the TTL: a key revoked through another instance
+// keeps working on this one for at most KeyCacheTTL. Only keys that pass
+// every check are cached, at most [Config.KeyCacheSize] of them, so unknown
+// or revoked keys cannot fill memory. The last use of a key is still
+// written in batches (Run, FlushLastUsed).
 package auth

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,17 @@ type Config struct {
 	Limiter RateLimiter
 	// Logger receives failures of the background key-use flush.
 	Logger *slog.Logger
+	// KeyCacheTTL is how long Authenticate trusts what it read about a key
+	// (its tenant, scopes and plan) before reading the store again. A key
+	// revoked, or an organization suspended, through this Service stops
+	// working at once; through another instance sharing the store, it keeps
+	// working on this one for at most KeyCacheTTL. A key's expiry is checked
+	// on every request. Zero: DefaultKeyCacheTTL (10 s); negative: no cache,
+	// every request reads the store.
+	KeyCacheTTL time.Duration
+	// KeyCacheSize bounds how many keys the cache holds. Zero:
+	// DefaultKeyCacheSize (10,000).
+	KeyCacheSize int
 	// OnRateLimited hears of every request refused for its plan's limit,
 	// for metrics.
 	OnRateLimited func(Plan)
@@ -37,6 +49,7 @@ type Service struct {
 	newID   ids.Generator
 	limiter RateLimiter
 	log     *slog.Logger
+	keys    *keyCache // nil: no cache
 
 	onRateLimited func(Plan)
 
@@ -56,7 +69,7 @@ func NewService(store Store, cfg Config) *Service {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
-		used: map[string]time.Time{}}
+		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}}
 }
 
 // CreateOrganization creates an active organization on plan.
@@ -80,11 +93,14 @@ func (s *Service) Organization(ctx context.Context, id string) (*Organization, e
 	return s.store.GetOrganization(ctx, id)
 }
 
-// SetOrganizationStatus suspends or reactivates an organization.
+// SetOrganizationStatus suspends or reactivates an organization. Its keys
+// answer 402 from the next request on in this process; other instances
+// sharing the store see it within their Config.KeyCacheTTL.
 func (s *Service) SetOrganizationStatus(ctx context.Context, id string, status OrgStatus) (*Organization, error) {
 	if status != Active && status != Suspended {
 		return nil, setyerr.Invalidf("status", "must be active or suspended")
 	}
+	defer s.keys.drop(func(p *Principal) bool { return p.OrgID == id })
 	org, err := s.store.GetOrganization(ctx, id)
 	if err != nil {
 		return nil, err
@@ -186,9 +202,18 @@ func (s *Service) storeKey(ctx context.Context, tenant Tenant, spec KeySpec, sec
 	return key, nil
 }
 
-// RevokeKey revokes the tenant's key id; later requests with it get 401.
+// RevokeKey revokes the tenant's key id; later requests with it get 401
+// (through other instances sharing the store: within their
+// Config.KeyCacheTTL).
 func (s *Service) RevokeKey(ctx context.Context, tenant Tenant, id string) (*APIKey, error) {
+	defer s.forget(id)
 	return s.store.RevokeAPIKey(ctx, tenant, id, clock.Stamp(s.now), nil)
+}
+
+// forget drops key id from the cache, after a revocation (whether or not
+// it succeeded: dropping is always safe).
+func (s *Service) forget(id string) {
+	s.keys.drop(func(p *Principal) bool { return p.KeyID == id })
 }
 
 // errUnauthenticated is the one answer to every bad key, so a caller cannot
@@ -197,21 +222,31 @@ var errUnauthenticated = setyerr.E(setyerr.Unauthenticated, "missing or invalid 
 
 // Authenticate resolves a raw key to the principal it acts for. It returns
 // Unauthenticated for any unusable key and PaymentRequired when the key is
-// fine but its organization may not use the API.
+// fine but its organization may not use the API. A key that authenticated
+// is trusted for Config.KeyCacheTTL without a store read; its expiry is
+// checked every time.
 func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, error) {
 	env, ok := parseKey(raw)
 	if !ok {
 		return nil, errUnauthenticated
 	}
-	hash := HashKey(raw)
-	key, err := s.store.APIKeyByHash(ctx, hash)
+	sum := sha256.Sum256([]byte(raw))
+	now := s.now()
+	if e, ok := s.keys.get(sum, now); ok {
+		if e.p.Env != env || !e.expires.IsZero() && !now.Before(e.expires) {
+			return nil, errUnauthenticated
+		}
+		return s.recordUse(&e.p, now), nil
+	}
+	gen := s.keys.generation()
+	hash := sum[:]
+	key, org, err := s.store.APIKeyByHash(ctx, hash)
 	if setyerr.Is(err, setyerr.NotFound) {
 		return nil, errUnauthenticated
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up key: %w", err)
 	}
-	now := s.now()
 	switch {
 	case subtle.ConstantTimeCompare(key.Hash, hash) != 1, key.Environment != env:
 		return nil, errUnauthenticated
@@ -220,9 +255,8 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	case !key.ExpiresAt.IsZero() && !now.Before(key.ExpiresAt.Time):
 		return nil, errUnauthenticated
 	}
-	org, err := s.store.GetOrganization(ctx, key.OrgID)
-	if err != nil {
-		return nil, fmt.Errorf("load organization of key %s: %w", key.ID, err)
+	if org.ID != key.OrgID {
+		return nil, fmt.Errorf("look up key %s: the store returned organization %s, not %s", key.ID, org.ID, key.OrgID)
 	}
 	if org.Status != Active {
 		return nil, setyerr.E(setyerr.PaymentRequired, "organization is suspended")
@@ -230,10 +264,21 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	if !org.Plan.HasAPIAccess() {
 		return nil, setyerr.E(setyerr.PaymentRequired, "plan %q has no API access", org.Plan)
 	}
+	p := &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: key.Scopes, Plan: org.Plan}
+	s.keys.put(sum, p, key.ExpiresAt.Time, now, gen)
+	return s.recordUse(p, now), nil
+}
+
+// recordUse records a use of p's key at now for the next FlushLastUsed and
+// returns a copy of p for the request.
+func (s *Service) recordUse(p *Principal, now time.Time) *Principal {
+	at := now.UTC().Truncate(time.Millisecond)
 	s.usedMu.Lock()
-	s.used[key.ID] = clock.Stamp(s.now)
+	s.used[p.KeyID] = at
 	s.usedMu.Unlock()
-	return &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: slices.Clone(key.Scopes), Plan: org.Plan}, nil
+	c := *p
+	c.Scopes = slices.Clone(p.Scopes)
+	return &c
 }
 
 // Run flushes key use (FlushLastUsed) every few seconds until ctx ends,
@@ -285,6 +330,7 @@ func (s *Service) RevokeKeyAs(ctx context.Context, p *Principal, id string) (*AP
 	if id == p.KeyID {
 		return nil, setyerr.E(setyerr.Conflict, "an API key cannot revoke itself; use another key")
 	}
+	defer s.forget(id)
 	return s.store.RevokeAPIKey(ctx, p.Tenant, id, clock.Stamp(s.now), func(k *APIKey) error {
 		if missing := p.lacks(k.Scopes); missing != "" {
 			return setyerr.E(setyerr.Forbidden, "API key cannot revoke a key holding scope %s, which it does not hold", missing)

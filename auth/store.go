@@ -33,8 +33,10 @@ type Store interface {
 
 	// CreateAPIKey inserts key; a duplicate id or hash is Conflict.
 	CreateAPIKey(ctx context.Context, key *APIKey) error
-	// APIKeyByHash returns the key whose SHA-256 is hash, or NotFound.
-	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// APIKeyByHash returns the key whose SHA-256 is hash and the
+	// organization it belongs to, read together (authentication needs both
+	// on a cache miss), or NotFound.
+	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, *Organization, error)
 	// ListAPIKeys returns a page of the tenant's keys, newest first.
 	ListAPIKeys(ctx context.Context, tenant Tenant, offset, limit int) ([]*APIKey, int, error)
 	// TouchAPIKeys sets last_used_at of the given keys (by id) where it is

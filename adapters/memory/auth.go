@@ -82,15 +82,20 @@ func (a *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 	return nil
 }
 
-func (a *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, error) {
+func (a *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, *auth.Organization, error) {
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, ok := s.keysByHash[string(hash)]
 	if !ok {
-		return nil, auth.ErrKeyNotFound
+		return nil, nil, auth.ErrKeyNotFound
 	}
-	return s.keys[id].Clone(), nil
+	key := s.keys[id]
+	org, ok := s.orgs[key.OrgID]
+	if !ok {
+		return nil, nil, auth.ErrKeyNotFound // cannot happen: keys are stored only for existing organizations
+	}
+	return key.Clone(), cloneOrg(org), nil
 }
 
 func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {

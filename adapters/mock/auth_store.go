@@ -37,12 +37,13 @@ func (m *AuthStore) EXPECT() *AuthStoreMockRecorder {
 }
 
 // APIKeyByHash mocks base method.
-func (m *AuthStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, error) {
+func (m *AuthStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, *auth.Organization, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "APIKeyByHash", ctx, hash)
 	ret0, _ := ret[0].(*auth.APIKey)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
+	ret1, _ := ret[1].(*auth.Organization)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
 }
 
 // APIKeyByHash indicates an expected call of APIKeyByHash.

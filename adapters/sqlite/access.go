@@ -20,7 +20,7 @@ type accessStore DB
 
 func (s *accessStore) CodeKey(ctx context.Context) ([]byte, error) {
 	var key []byte
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		fresh := make([]byte, 32)
 		if _, err := rand.Read(fresh); err != nil {
 			return err
@@ -76,7 +76,7 @@ func (s *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now 
 	if err != nil {
 		return err
 	}
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_codes WHERE org_id = ? AND environment = ? AND hash = ? AND `+activeSQL,
 			c.OrgID, c.Environment, c.Hash, now.UnixMilli()).Scan(&n); err != nil {
@@ -124,7 +124,7 @@ func (s *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f acces
 }
 
 func (s *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessCode) ([]outbox.Event, error)) (*access.AccessCode, error) {
-	return codeTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, c *access.AccessCode) error {
+	return codeTable.update(ctx, (*DB)(s), tenant, id, func(tx *writeTx, c *access.AccessCode) error {
 		events, err := change(c)
 		if err != nil {
 			return err
@@ -145,7 +145,7 @@ func (s *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id str
 func (s *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access.Validation, decide func(*access.AccessCode) (access.Decision, error)) (*access.ValidationResult, error) {
 	var res *access.ValidationResult
 	now := v.Now.UnixMilli()
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		var until int64
 		err := tx.QueryRowContext(ctx, `SELECT until FROM access_locks WHERE org_id = ? AND environment = ? AND site = ?`, tenant.OrgID, tenant.Env, v.Site).Scan(&until)
 		if err == nil && until > now {
@@ -198,7 +198,7 @@ func (s *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access
 }
 
 // recordFailure counts a refusal and locks the site when it is one too many.
-func recordFailure(ctx context.Context, tx *sql.Tx, tenant auth.Tenant, v access.Validation) error {
+func recordFailure(ctx context.Context, tx *writeTx, tenant auth.Tenant, v access.Validation) error {
 	now := v.Now.UnixMilli()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO access_failures (org_id, environment, site, at) VALUES (?, ?, ?, ?)`, tenant.OrgID, tenant.Env, v.Site, now); err != nil {
 		return err
@@ -263,7 +263,7 @@ func logArgs(l *access.AccessLog) ([]any, error) {
 		millis(l.ExpectedUntil.Time), l.Sequence, string(doc)}, nil
 }
 
-func insertLog(ctx context.Context, tx *sql.Tx, l *access.AccessLog) error {
+func insertLog(ctx context.Context, tx *writeTx, l *access.AccessLog) error {
 	args, err := logArgs(l)
 	if err != nil {
 		return err
@@ -274,7 +274,7 @@ func insertLog(ctx context.Context, tx *sql.Tx, l *access.AccessLog) error {
 }
 
 func (s *accessStore) CreateLog(ctx context.Context, l *access.AccessLog, ev outbox.Event) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		if err := insertLog(ctx, tx, l); err != nil {
 			return err
 		}
@@ -287,7 +287,7 @@ func (s *accessStore) GetLog(ctx context.Context, tenant auth.Tenant, id string)
 }
 
 func (s *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessLog) ([]outbox.Event, error)) (*access.AccessLog, error) {
-	return logTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, l *access.AccessLog) error {
+	return logTable.update(ctx, (*DB)(s), tenant, id, func(tx *writeTx, l *access.AccessLog) error {
 		events, err := change(l)
 		if err != nil {
 			return err

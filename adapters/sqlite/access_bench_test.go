@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -35,7 +34,7 @@ func BenchmarkLogStats(b *testing.B) {
 	start := end.Add(-365 * 24 * time.Hour)
 	rng := rand.New(rand.NewPCG(1, 2))
 	began := time.Now()
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *writeTx) error {
 		for i := range n {
 			in := start.Add(time.Duration(rng.Int64N(int64(365 * 24 * time.Hour)))).Truncate(time.Millisecond)
 			l := &access.AccessLog{

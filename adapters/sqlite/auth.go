@@ -15,9 +15,11 @@ import (
 type authStore DB
 
 func (s *authStore) CreateOrganization(ctx context.Context, org *auth.Organization) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES (?, ?, ?, ?, ?)`,
-		org.ID, org.Name, org.Plan, org.Status, org.CreatedAt.UnixMilli())
-	return translate(err)
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES (?, ?, ?, ?, ?)`,
+			org.ID, org.Name, org.Plan, org.Status, org.CreatedAt.UnixMilli())
+		return err
+	}))
 }
 
 const selectOrg = `SELECT id, name, plan, status, created_at FROM organizations`
@@ -43,15 +45,17 @@ func (s *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organ
 }
 
 func (s *authStore) UpdateOrganization(ctx context.Context, org *auth.Organization) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE organizations SET name = ?, plan = ?, status = ? WHERE id = ?`,
-		org.Name, org.Plan, org.Status, org.ID)
-	if err != nil {
-		return translate(err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return auth.ErrOrganizationNotFound
-	}
-	return nil
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE organizations SET name = ?, plan = ?, status = ? WHERE id = ?`,
+			org.Name, org.Plan, org.Status, org.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return auth.ErrOrganizationNotFound
+		}
+		return nil
+	}))
 }
 
 func (s *authStore) CountOrganizations(ctx context.Context) (int, error) {
@@ -69,46 +73,80 @@ func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("encode scopes: %w", err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO api_keys
-		(id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		key.ID, key.OrgID, key.Name, key.Environment, key.Prefix, string(scopes), key.Hash,
-		key.CreatedAt.UnixMilli(), millis(key.LastUsedAt.Time), millis(key.ExpiresAt.Time), millis(key.RevokedAt.Time))
-	return translate(err)
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
+			(id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			key.ID, key.OrgID, key.Name, key.Environment, key.Prefix, string(scopes), key.Hash,
+			key.CreatedAt.UnixMilli(), millis(key.LastUsedAt.Time), millis(key.ExpiresAt.Time), millis(key.RevokedAt.Time))
+		return err
+	}))
 }
 
 const selectKey = `SELECT id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at FROM api_keys`
 
 var keyTable = table[*auth.APIKey]{sel: selectKey, scan: scanKey, notFound: auth.ErrKeyNotFound}
 
-func scanKey(row rowScanner) (*auth.APIKey, error) {
-	var (
-		k                                   auth.APIKey
-		scopes                              string
-		created, lastUsed, expires, revoked sql.NullInt64
-	)
-	if err := row.Scan(&k.ID, &k.OrgID, &k.Name, &k.Environment, &k.Prefix, &scopes, &k.Hash, &created, &lastUsed, &expires, &revoked); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(scopes), &k.Scopes); err != nil {
+// keyRow is a key as scanned: its columns in selectKey's order.
+type keyRow struct {
+	k                                   auth.APIKey
+	scopes                              string
+	created, lastUsed, expires, revoked sql.NullInt64
+}
+
+func (r *keyRow) dest() []any {
+	k := &r.k
+	return []any{&k.ID, &k.OrgID, &k.Name, &k.Environment, &k.Prefix, &r.scopes, &k.Hash, &r.created, &r.lastUsed, &r.expires, &r.revoked}
+}
+
+func (r *keyRow) key() (*auth.APIKey, error) {
+	k := r.k
+	if err := json.Unmarshal([]byte(r.scopes), &k.Scopes); err != nil {
 		return nil, fmt.Errorf("decode scopes of key %s: %w", k.ID, err)
 	}
-	k.CreatedAt, k.LastUsedAt = clock.At(fromMillis(created)), clock.At(fromMillis(lastUsed))
-	k.ExpiresAt, k.RevokedAt = clock.At(fromMillis(expires)), clock.At(fromMillis(revoked))
+	k.CreatedAt, k.LastUsedAt = clock.At(fromMillis(r.created)), clock.At(fromMillis(r.lastUsed))
+	k.ExpiresAt, k.RevokedAt = clock.At(fromMillis(r.expires)), clock.At(fromMillis(r.revoked))
 	return &k, nil
 }
 
-func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, error) {
-	k, err := scanKey(s.keyByHash.QueryRowContext(ctx, hash))
-	if errors.Is(err, errNoRows) {
-		return nil, auth.ErrKeyNotFound
+func scanKey(row rowScanner) (*auth.APIKey, error) {
+	var r keyRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return nil, err
 	}
-	return k, translate(err)
+	return r.key()
+}
+
+// selectKeyAndOrg reads a key (selectKey's columns) and its organization
+// (selectOrg's) in one query.
+const selectKeyAndOrg = `SELECT k.id, k.org_id, k.name, k.environment, k.prefix, k.scopes, k.hash, k.created_at, k.last_used_at,
+	k.expires_at, k.revoked_at, o.id, o.name, o.plan, o.status, o.created_at
+	FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.hash = ?`
+
+func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, *auth.Organization, error) {
+	var (
+		r   keyRow
+		org auth.Organization
+		at  sql.NullInt64
+	)
+	err := s.keyByHash.QueryRowContext(ctx, hash).Scan(append(r.dest(), &org.ID, &org.Name, &org.Plan, &org.Status, &at)...)
+	if errors.Is(err, errNoRows) {
+		return nil, nil, auth.ErrKeyNotFound
+	}
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	k, err := r.key()
+	if err != nil {
+		return nil, nil, err
+	}
+	org.CreatedAt = clock.At(fromMillis(at))
+	return k, &org, nil
 }
 
 func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
 	var out *auth.APIKey
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		k, err := keyTable.get(ctx, tx, tenant, id)
 		if err != nil {
 			return err
@@ -135,7 +173,7 @@ func (s *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset,
 }
 
 func (s *authStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		for id, t := range lastUsed {
 			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
 				t.UnixMilli(), id, t.UnixMilli()); err != nil {

@@ -41,11 +41,12 @@ type Options struct {
 
 // DB is a Sety database in one SQLite file. It implements sety.Stores.
 type DB struct {
-	write *sql.DB // one connection: SQLite's single writer
+	write *sql.DB // one connection: SQLite's single writer, held by w
+	w     *writer // runs every write transaction, in batches (writer.go)
 	read  *sql.DB // a pool for reads
 
 	// Prepared statements of the per-request path: authentication reads a
-	// key and its organization on every call.
+	// key with its organization when its cache misses.
 	getIncident *sql.Stmt
 	keyByHash   *sql.Stmt
 	getOrg      *sql.Stmt
@@ -82,16 +83,22 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + o.Synchronous + ")"
 
-	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	// temp_store(MEMORY) keeps the savepoint journal of group commit (a
+	// copy of every page a batch member first changes) in memory; by
+	// default it spills to a temporary file past 64 KiB.
+	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
-	write.SetConnMaxLifetime(0)
-	db := &DB{write: write}
-	if err := db.migrate(ctx); err != nil {
+	conn, err := write.Conn(ctx)
+	if err != nil {
 		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, translate(err))
+	}
+	db := &DB{write: write, w: newWriter(conn)}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
 		return nil, err
 	}
 	db.read, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
@@ -113,7 +120,7 @@ func (db *DB) prepare(ctx context.Context) error {
 	if db.getIncident, err = db.read.PrepareContext(ctx, selectIncident+byTenantID); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
-	if db.keyByHash, err = db.read.PrepareContext(ctx, selectKey+` WHERE hash = ?`); err != nil {
+	if db.keyByHash, err = db.read.PrepareContext(ctx, selectKeyAndOrg); err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	if db.getOrg, err = db.read.PrepareContext(ctx, selectOrg+` WHERE id = ?`); err != nil {
@@ -122,9 +129,10 @@ func (db *DB) prepare(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close lets the writes already queued finish, then closes the writer and
+// the read pool. Writes after Close fail.
 func (db *DB) Close() error {
-	var errs []error
+	errs := []error{db.w.close()}
 	for _, st := range []*sql.Stmt{db.getIncident, db.keyByHash, db.getOrg} {
 		if st != nil {
 			errs = append(errs, st.Close())
@@ -171,8 +179,11 @@ func (db *DB) OutboxReader() outbox.Reader { return (*outboxReader)(db) }
 // migrate applies every embedded migration newer than the database, each in
 // its own transaction with its version record.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+	if err := db.inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -194,7 +205,7 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 func (db *DB) applyMigration(ctx context.Context, version int, base, name string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *writeTx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 			return err
@@ -206,7 +217,7 @@ func (db *DB) applyMigration(ctx context.Context, version int, base, name string
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		if _, err := tx.execOnce(string(body)); err != nil {
 			return fmt.Errorf("sqlite: migration %s: %w", base, err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
@@ -215,16 +226,10 @@ func (db *DB) applyMigration(ctx context.Context, version int, base, name string
 	})
 }
 
-// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it if fn
-// returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return translate(tx.Commit())
+// inTx runs fn in a write transaction and returns fn's error, or the
+// error of the commit. The transaction is a savepoint in a batch the writer
+// commits at once (writer.go): fn sees every change committed or made
+// before it in the batch, and the caller is answered after the commit.
+func (db *DB) inTx(ctx context.Context, fn func(*writeTx) error) error {
+	return db.w.do(ctx, fn)
 }

@@ -4,9 +4,13 @@
 // The database runs in WAL mode with busy_timeout set first, foreign keys
 // on and synchronous=FULL, so an acknowledged write survives a crash or a
 // power cut. Writes go through one connection (SQLite allows one writer at a
-// time; a pool of writers would only trade waiting for SQLITE_BUSY errors)
-// with BEGIN IMMEDIATE; reads use a separate pool that sees every committed
-// write. The schema lives in migrations/, embedded and applied in order at
+// time; a pool of writers would only trade waiting for SQLITE_BUSY errors),
+// driven by one goroutine that commits in groups: the write transactions
+// queued while it commits run next as one BEGIN IMMEDIATE transaction, each
+// in its own savepoint, so a failing one rolls back alone and one fsync
+// serves them all. No caller is answered before the commit holding its
+// change has returned; if that commit fails, every caller in it gets the
+// error. Reads use a separate pool that sees every committed write. The schema lives in migrations/, embedded and applied in order at
 // Open; the applied versions are recorded in schema_migrations.
 //
 //	db, err := sqlite.Open(ctx, "sety.db", nil)

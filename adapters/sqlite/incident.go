@@ -46,7 +46,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 		return nil, false, err
 	}
 	var existing *incident.Incident
-	err = (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	err = (*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		if inc.IdempotencyKey != nil {
 			found, err := byIdempotencyKey(ctx, tx, inc)
 			if err == nil {
@@ -117,7 +117,7 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 }
 
 func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
-	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, cur *incident.Incident) error {
+	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx *writeTx, cur *incident.Incident) error {
 		idemKey := cur.IdempotencyKey
 		effects, err := change(cur)
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 
 type outboxReader DB
 
-func insertEvents(ctx context.Context, tx *sql.Tx, events []outbox.Event) error {
+func insertEvents(ctx context.Context, tx *writeTx, events []outbox.Event) error {
 	for _, ev := range events {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_events
 			(id, org_id, environment, type, subject_id, sequence, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

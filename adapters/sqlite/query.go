@@ -64,9 +64,9 @@ func (t table[T]) get(ctx context.Context, q querier, tenant auth.Tenant, id str
 // write, which changes and stores it, and returns the row as write left it.
 // A missing row is notFound; an error from write is returned as it is; both
 // write nothing.
-func (t table[T]) update(ctx context.Context, db *DB, tenant auth.Tenant, id string, write func(*sql.Tx, T) error) (T, error) {
+func (t table[T]) update(ctx context.Context, db *DB, tenant auth.Tenant, id string, write func(*writeTx, T) error) (T, error) {
 	var out T
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *writeTx) error {
 		v, err := t.get(ctx, tx, tenant, id)
 		if err != nil {
 			return err

@@ -19,7 +19,7 @@ type webhookQueue DB
 
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	taken := 0
-	err := (*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
 		events, err := pendingEvents(ctx, tx, limit)
 		if err != nil {
 			return err
@@ -50,14 +50,14 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 }
 
 // enabledEndpoints lists the tenant's enabled endpoints by id.
-func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
+func enabledEndpoints(ctx context.Context, tx *writeTx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
 	return queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE org_id = ? AND environment = ? AND status = 'enabled' ORDER BY id`,
 		tenant.OrgID, tenant.Env)
 }
 
 func (q *webhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]webhook.Job, error) {
 	var jobs []webhook.Job
-	err := (*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
 		due, err := queryAll(ctx, tx, scanDelivery, selectDelivery+` JOIN webhook_endpoints e ON e.id = d.endpoint_id
 			WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?) AND e.status = 'enabled'
 			ORDER BY d.next_attempt_at, d.rowid LIMIT ?`, now.UnixMilli(), now.UnixMilli(), limit)
@@ -84,7 +84,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, owner string, now, u
 }
 
 func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
-	return translate((*DB)(q).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(q).inTx(ctx, func(tx *writeTx) error {
 		var leaseOwner sql.NullString
 		d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, id))
 		if errors.Is(err, errNoRows) {

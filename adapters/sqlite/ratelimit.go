@@ -23,7 +23,7 @@ func (s *rateStore) TakeRequest(ctx context.Context, tenant auth.Tenant, at int6
 		return false, used, oldest, translate(err)
 	}
 	admitted := false
-	err = (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	err = (*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_admissions WHERE org_id = ? AND environment = ? AND at <= ?`,
 			tenant.OrgID, tenant.Env, since); err != nil {
 			return err

@@ -34,13 +34,13 @@ func scanResponder(row rowScanner) (int64, *incident.Responder, error) {
 	return rid, &r, nil
 }
 
-func getResponder(ctx context.Context, tx *sql.Tx, tenant auth.Tenant, id string) (int64, *incident.Responder, error) {
+func getResponder(ctx context.Context, tx *writeTx, tenant auth.Tenant, id string) (int64, *incident.Responder, error) {
 	return scanResponder(tx.QueryRowContext(ctx, selectResponder+` WHERE org_id = ? AND environment = ? AND id = ?`, tenant.OrgID, tenant.Env, id))
 }
 
 // putResponder writes r (rid 0: a new row) and keeps the R*Tree of
 // available responders in step, inside tx.
-func putResponder(ctx context.Context, tx *sql.Tx, rid int64, r *incident.Responder) error {
+func putResponder(ctx context.Context, tx *writeTx, rid int64, r *incident.Responder) error {
 	args := []any{r.Name, r.Phone, r.Location.Lng(), r.Location.Lat(), r.Status, r.IncidentID, millis(r.IdleSince.Time), r.UpdatedAt.UnixMilli()}
 	if rid == 0 {
 		res, err := tx.ExecContext(ctx, `INSERT INTO responders (id, org_id, environment, name, phone, lng, lat, status, incident_id, idle_since, updated_at)
@@ -69,7 +69,7 @@ func putResponder(ctx context.Context, tx *sql.Tx, rid int64, r *incident.Respon
 
 func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Responder, bool) error) (*incident.Responder, error) {
 	var out *incident.Responder
-	err := (*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		rid, r, err := getResponder(ctx, tx, tenant, id)
 		exists := err == nil
 		if errors.Is(err, errNoRows) {
@@ -225,7 +225,7 @@ func (s *responderStore) finalists(ctx context.Context, at geo.Point, found []po
 
 // applyEffects claims and releases responders for an incident change, in
 // the incident's transaction.
-func applyEffects(ctx context.Context, tx *sql.Tx, tenant auth.Tenant, incidentID string, e incident.Effects) error {
+func applyEffects(ctx context.Context, tx *writeTx, tenant auth.Tenant, incidentID string, e incident.Effects) error {
 	if e.Release != "" {
 		rid, r, err := getResponder(ctx, tx, tenant, e.Release)
 		if err != nil && !errors.Is(err, errNoRows) {

@@ -60,10 +60,12 @@ func (s *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) 
 	if err != nil {
 		return err
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO webhook_endpoints (url, description, events, status, disabled_reason, secret,
-		previous_secret, previous_expires_at, failing_since, updated_at, id, org_id, environment, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, e.ID, e.OrgID, e.Environment, e.CreatedAt.UnixMilli())...)
-	return translate(err)
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoints (url, description, events, status, disabled_reason, secret,
+			previous_secret, previous_expires_at, failing_since, updated_at, id, org_id, environment, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, e.ID, e.OrgID, e.Environment, e.CreatedAt.UnixMilli())...)
+		return err
+	}))
 }
 
 func (s *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
@@ -76,7 +78,7 @@ func (s *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, of
 	return listPage(ctx, s.read, scanEndpoint, l, offset, limit)
 }
 
-func updateEndpoint(ctx context.Context, tx *sql.Tx, e *webhook.Endpoint) error {
+func updateEndpoint(ctx context.Context, tx *writeTx, e *webhook.Endpoint) error {
 	args, err := endpointArgs(e)
 	if err != nil {
 		return err
@@ -87,7 +89,7 @@ func updateEndpoint(ctx context.Context, tx *sql.Tx, e *webhook.Endpoint) error 
 }
 
 func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
-	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *sql.Tx, e *webhook.Endpoint) error {
+	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *writeTx, e *webhook.Endpoint) error {
 		if err := change(e); err != nil {
 			return err
 		}
@@ -97,7 +99,7 @@ func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, i
 }
 
 func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE endpoint_id = ? AND org_id = ? AND environment = ?`, id, tenant.OrgID, tenant.Env); err != nil {
 			return err
 		}
@@ -112,7 +114,7 @@ func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, i
 	}))
 }
 
-func insertDelivery(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error {
+func insertDelivery(ctx context.Context, tx *writeTx, d *webhook.Delivery) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, endpoint_id, org_id, environment, event_id, event_type, status,
 		attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.EndpointID, d.OrgID, d.Environment, d.EventID, d.EventType, d.Status, d.Attempts, millis(d.NextAttemptAt.Time), d.CreatedAt.UnixMilli())
@@ -120,7 +122,7 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error 
 }
 
 func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		if err := endpointOf(ctx, tx, d); err != nil {
 			return err
 		}
@@ -174,7 +176,7 @@ func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endp
 }
 
 func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) error {
-	return translate((*DB)(s).inTx(ctx, func(tx *sql.Tx) error {
+	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		if err := endpointOf(ctx, tx, d); err != nil {
 			return err
 		}
@@ -183,7 +185,7 @@ func (s *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) 
 }
 
 // endpointOf checks that the delivery's endpoint exists in its tenant.
-func endpointOf(ctx context.Context, tx *sql.Tx, d *webhook.Delivery) error {
+func endpointOf(ctx context.Context, tx *writeTx, d *webhook.Delivery) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_endpoints`+byTenantID,
 		d.EndpointID, d.OrgID, d.Environment).Scan(&n); err != nil {

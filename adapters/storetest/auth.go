@@ -25,8 +25,9 @@ func storedKey(t *testing.T, st auth.Store, tenant auth.Tenant, secret string) *
 	return key
 }
 
-// TestAuth checks the auth store: organizations, API keys by hash, tenant-
-// scoped revocation (the first revocation time wins), listing and last use.
+// TestAuth checks the auth store: organizations, API keys by hash (with
+// their organization, in one read), tenant-scoped revocation (the first
+// revocation time wins), listing and last use.
 func TestAuth(t *testing.T, newStores NewStores, f Features) {
 	newStores = seeded(newStores)
 	ctx := context.Background()
@@ -70,14 +71,25 @@ func TestAuth(t *testing.T, newStores NewStores, f Features) {
 		st := newStores(t).AuthStore()
 		secret := "sety_live_a3f9c2d18e4b7a6509c1d2e3f4a5b6c7"
 		key := storedKey(t, st, tenantA, secret)
-		got, err := st.APIKeyByHash(ctx, auth.HashKey(secret))
+		org, err := st.GetOrganization(ctx, tenantA.OrgID)
+		must(t, err)
+		got, gotOrg, err := st.APIKeyByHash(ctx, auth.HashKey(secret))
 		must(t, err)
 		sameJSON(t, "key", got, key)
+		sameJSON(t, "organization of the key", gotOrg, org)
 		got.Scopes[0] = auth.All
-		again, _ := st.APIKeyByHash(ctx, auth.HashKey(secret))
+		gotOrg.Status = auth.Suspended
+		again, againOrg, _ := st.APIKeyByHash(ctx, auth.HashKey(secret))
 		sameJSON(t, "key after mutating a read", again, key)
+		sameJSON(t, "organization after mutating a read", againOrg, org)
+		// The organization is read with the key: its changes show at once.
+		org.Status, org.Plan = auth.Suspended, auth.Starter
+		must(t, st.UpdateOrganization(ctx, org))
+		_, gotOrg, err = st.APIKeyByHash(ctx, auth.HashKey(secret))
+		must(t, err)
+		sameJSON(t, "organization after an update", gotOrg, org)
 
-		_, err = st.APIKeyByHash(ctx, auth.HashKey("sety_live_00000000000000000000000000000000"))
+		_, _, err = st.APIKeyByHash(ctx, auth.HashKey("sety_live_00000000000000000000000000000000"))
 		wantKind(t, err, setyerr.NotFound)
 		dup := newKey(t, tenantA, secret)
 		wantKind(t, st.CreateAPIKey(ctx, dup), setyerr.Conflict)
@@ -106,7 +118,7 @@ func TestAuth(t *testing.T, newStores NewStores, f Features) {
 		if seen == nil || seen.ID != key.ID || len(seen.Scopes) != len(key.Scopes) {
 			t.Fatalf("allow saw %+v, want the stored key", seen)
 		}
-		if k, _ := st.APIKeyByHash(ctx, auth.HashKey(secret)); !k.RevokedAt.IsZero() {
+		if k, _, _ := st.APIKeyByHash(ctx, auth.HashKey(secret)); !k.RevokedAt.IsZero() {
 			t.Fatal("a refused revocation was written")
 		}
 		first := base.Add(time.Hour)
@@ -120,7 +132,7 @@ func TestAuth(t *testing.T, newStores NewStores, f Features) {
 		if !got.RevokedAt.Equal(first) {
 			t.Fatalf("second revoke moved revoked_at to %v", got.RevokedAt)
 		}
-		byHash, err := st.APIKeyByHash(ctx, auth.HashKey(secret))
+		byHash, _, err := st.APIKeyByHash(ctx, auth.HashKey(secret))
 		must(t, err)
 		if !byHash.RevokedAt.Equal(first) {
 			t.Fatal("revocation not visible by hash")
@@ -145,7 +157,7 @@ func TestAuth(t *testing.T, newStores NewStores, f Features) {
 		used := base.Add(time.Hour)
 		must(t, st.TouchAPIKeys(ctx, map[string]time.Time{older.ID: used, "key_unknown000000000": used}))
 		must(t, st.TouchAPIKeys(ctx, map[string]time.Time{older.ID: base})) // older news never moves it back
-		got, err := st.APIKeyByHash(ctx, older.Hash)
+		got, _, err := st.APIKeyByHash(ctx, older.Hash)
 		must(t, err)
 		if !got.LastUsedAt.Equal(used) {
 			t.Fatalf("last_used_at %v, want %v", got.LastUsedAt, used)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/sety-io/sety/auth"
 )
@@ -28,6 +29,7 @@ type config struct {
 	rateLimits    bool
 	consoleTiles  string
 	pprofAddr     string
+	keyCacheTTL   time.Duration
 }
 
 // parseConfig reads args, falling back to getenv for flags not given.
@@ -51,6 +53,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.BoolVar(&c.console, "console", false, "mount the operations console: responders and status reports (SETY_CONSOLE=1)")
 	fs.StringVar(&c.consoleTiles, "console-tiles", "", "map tile URL template of the web console at /console, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; default none: a drawn graticule, for offline use (SETY_CONSOLE_TILES)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060), apart from the API; default off (SETY_PPROF_ADDR)")
+	fs.DurationVar(&c.keyCacheTTL, "key-cache-ttl", auth.DefaultKeyCacheTTL, "how long a key that authenticated is trusted without a database read; a key revoked through another server keeps working on this one for at most this long; negative: no cache (SETY_KEY_CACHE_TTL)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -1,0 +1,4 @@
+package auth
+
+// CachedKeys is how many keys s's cache holds.
+func CachedKeys(s *Service) int { return s.keys.len() }

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// instance is a server process of the test binary (TestMain runs main()).
+type instance struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+// startInstance runs a server in a child process with env and returns it
+// once it serves; the test stops it at the end.
+func startInstance(t *testing.T, env ...string) *instance {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), append([]string{"SETY_CRASH_CHILD=1", "SETY_ADDR=127.0.0.1:0"}, env...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
+	addrRE := regexp.MustCompile(`addr=(\S+)`)
+	lines := bufio.NewScanner(stderr)
+	deadline := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
+	defer deadline.Stop()
+	for lines.Scan() {
+		if m := addrRE.FindStringSubmatch(lines.Text()); m != nil && strings.Contains(lines.Text(), "serving") {
+			go func() { _, _ = io.Copy(io.Discard, stderr) }()
+			return &instance{cmd: cmd, base: "http://" + m[1] + "/v1/external"}
+		}
+	}
+	t.Fatal("the server did not start")
+	return nil
+}
+
+// call sends a request with key and decodes a JSON answer into out (if not
+// nil); it returns the status.
+func (in *instance) call(t *testing.T, key, method, path, body string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, in.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(resp.Body).Decode(out)
+	} else {
+		_, _ = io.Copy(io.Discard, resp.Body)
+	}
+	return resp.StatusCode
+}
+
+const instancesKey = "sety_live_1a2b3c4d1a2b3c4d1a2b3c4d1a2b3c4d"
+
+// Two server processes over one SQLite file behave as one: the starter
+// plan's 60 requests a minute hold across both, and an incident committed
+// through one moves the other's safety score within its next follow of the
+// event log.
+func TestTwoInstancesShareLimitsAndThreat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	db := "SETY_DB=" + filepath.Join(t.TempDir(), "sety.db")
+	a := startInstance(t, db, "SETY_BOOTSTRAP_LIVE_KEY="+instancesKey, "SETY_PLAN=starter")
+	b := startInstance(t, db, "SETY_PLAN=starter")
+
+	// Threat first (few requests): 40 incidents through A, B's score.
+	place := "lat=6.4281&lng=3.4219"
+	var score struct{ Score int }
+	if b.call(t, instancesKey, http.MethodGet, "/safety/score?"+place, "", &score); score.Score != 100 {
+		t.Fatalf("empty store: B scores %d", score.Score)
+	}
+	for i := range 40 {
+		body := fmt.Sprintf(`{"category":"sos","location":{"coordinates":[%f,%f]}}`, 3.4219+float64(i%5)*0.0005, 6.4281+float64(i/5)*0.0005)
+		if code := a.call(t, instancesKey, http.MethodPost, "/incidents", body, nil); code != http.StatusCreated {
+			t.Fatalf("create %d on A: %d", i, code)
+		}
+	}
+	committed := time.Now()
+	for {
+		b.call(t, instancesKey, http.MethodGet, "/safety/score?"+place, "", &score)
+		if score.Score < 100 {
+			break
+		}
+		if time.Since(committed) > 2*time.Second {
+			t.Fatalf("B still scores the place 100, %v after A committed 40 incidents there", time.Since(committed))
+		}
+		time.Sleep(50 * time.Millisecond) // polling B as a client would
+	}
+	t.Logf("B's score moved to %d %v after A's commit", score.Score, time.Since(committed).Round(time.Millisecond))
+
+	// Then the limit: 150 requests alternating A and B within a couple of
+	// seconds; 43 were made above, so at most 17 more may pass.
+	ok := 0
+	for i := range 150 {
+		if []*instance{a, b}[i%2].call(t, instancesKey, http.MethodGet, "/incidents?limit=1", "", nil) == http.StatusOK {
+			ok++
+		}
+	}
+	if ok > 60-43 {
+		t.Fatalf("%d of 150 requests passed across both instances after 43, want at most %d (60 a minute)", ok, 60-43)
+	}
+}
