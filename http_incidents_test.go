@@ -57,7 +57,7 @@ func testCreateIncidentMatchesTheContract(t *testing.T, h *harness) {
 	    "resolution_notes": null,
 	    "is_drill": false,
 	    "timeline": [{"status": "created", "event": "created", "message": "Incident received", "timestamp": "2026-03-10T14:22:05.412Z"},
-	                 {"status": "dispatching", "event": "dispatching", "message": "No responder is available within 50 km: waiting for one", "timestamp": "2026-03-10T14:22:05.412Z"}],
+	                 {"status": "dispatching", "event": "dispatching", "message": "No responder is available within the 50 km dispatch range: waiting for one", "timestamp": "2026-03-10T14:22:05.412Z"}],
 	    "sla": {"assign_target_seconds": 60, "arrive_target_seconds": 480, "assign_by": "2026-03-10T14:23:05.412Z", "arrive_by": "2026-03-10T14:30:05.412Z",
 	            "time_to_assign_seconds": null, "time_to_arrive_seconds": null, "state": "on_track"},
 	    "responder": null,

@@ -219,6 +219,11 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			return nil, fmt.Errorf("sety: metrics: %w", err)
 		}
 		observe, onValidated, onRateLimited = m.ObserveIncident, m.Validated, m.RateLimited
+		if commits, ok := stores.(interface {
+			ObserveCommits(func(batch int, took time.Duration))
+		}); ok {
+			commits.ObserveCommits(m.Committed)
+		}
 	}
 	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})

@@ -55,14 +55,14 @@ func (f *threatFollower) load(ctx context.Context, src threat.Source) error {
 func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	events, err := f.log.EventsAfter(ctx, f.pos, threatEvents, followBatch)
+	events, next, err := f.log.EventsAfter(ctx, f.pos, threatEvents, followBatch)
 	if err != nil {
 		return false, err
 	}
 	for _, ev := range events {
 		f.apply(ev)
-		f.pos = ev.Position
 	}
+	f.pos = next
 	return len(events) == followBatch, nil
 }
 

@@ -136,9 +136,9 @@ test('sign in, live incidents, details, overlays, safety score, route, sign out'
   await page.getByText('The key was not accepted').waitFor();
 
   await signIn(page);
-  // This branch's server has no event stream: the console polls, and says so.
-  await page.locator('#conn[data-mode="polling"]').waitFor();
-  assert.match(await page.locator('#conn-text').textContent(), /Polling every 3 s/);
+  // The server streams events: the console follows the live stream, and says so.
+  await page.locator('#conn[data-mode="stream"]').waitFor();
+  assert.match(await page.locator('#conn-text').textContent(), /Live stream/);
   // The demo's responders (loaded into the test pool too).
   await page.getByText(/^40 responders:/).waitFor();
   assert.equal(await page.locator('.leaflet-responders-pane path.leaflet-interactive').count(), 40);

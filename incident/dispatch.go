@@ -99,20 +99,11 @@ func (t *txn) assignTo(inc *Incident, cand ResponderAssignment) error {
 	return t.transition(inc, Assigned, EventAssigned, assignedMessage(cand))
 }
 
-// waitingMessage says why a live incident waits: nobody is available, or
-// the nearest available responder is beyond the dispatch range.
-func (s *Service) waitingMessage(ctx context.Context, inc *Incident) string {
-	limit := s.rangeOf(inc)
-	msg := fmt.Sprintf("No responder is available within %s: waiting for one", km(limit))
-	if s.responders == nil {
-		return msg
-	}
-	near, err := s.responders.NearestAvailable(ctx, inc.Tenant(), inc.Location.Coordinates, 1)
-	if err != nil || len(near) == 0 {
-		return msg
-	}
-	d := geo.Distance(near[0].Location, inc.Location.Coordinates)
-	return fmt.Sprintf("The nearest available responder is %s away, beyond the %s dispatch range: waiting for one in range", km(d), km(limit))
+// waitingMessage says why a live incident waits: nobody available within
+// the dispatch range. (It does not search farther to say how far the
+// nearest is: a search bounded by the range is what keeps creates cheap.)
+func (s *Service) waitingMessage(inc *Incident) string {
+	return fmt.Sprintf("No responder is available within the %s dispatch range: waiting for one", km(s.rangeOf(inc)))
 }
 
 func km(m float64) string {
@@ -138,7 +129,7 @@ func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incide
 		if i < len(ranked) {
 			cand = &ranked[i]
 		} else if waiting == "" {
-			waiting = s.waitingMessage(ctx, base)
+			waiting = s.waitingMessage(base)
 		}
 		inc := base.Clone()
 		t := &txn{svc: s, now: inc.CreatedAt.Time}
@@ -175,14 +166,14 @@ func (s *Service) dispatchNew(ctx context.Context, inc *Incident) (*Incident, er
 	}
 	waiting := ""
 	if len(ranked) == 0 {
-		waiting = s.waitingMessage(ctx, inc)
+		waiting = s.waitingMessage(inc)
 	}
 	for i := 0; ; i++ {
 		var cand *ResponderAssignment
 		if i < len(ranked) {
 			cand = &ranked[i]
 		} else if waiting == "" {
-			waiting = s.waitingMessage(ctx, inc)
+			waiting = s.waitingMessage(inc)
 		}
 		updated, err := s.update(ctx, inc.Tenant(), inc.ID, func(inc *Incident, t *txn) error {
 			if inc.Status != Created {

@@ -24,8 +24,8 @@ func TestDispatchRange(t *testing.T) {
 		t.Fatalf("London incident: %s, responder %+v", inc.Status, inc.Responder)
 	}
 	msg := inc.Timeline[len(inc.Timeline)-1].Message
-	if !strings.Contains(msg, "beyond the 50 km dispatch range") || !strings.Contains(msg, "km away") {
-		t.Fatalf("queued message %q does not say the nearest is out of range", msg)
+	if msg != "No responder is available within the 50 km dispatch range: waiting for one" {
+		t.Fatalf("queued message %q does not say nobody is in range", msg)
 	}
 	if w.responderState(lagosUnit).Status != incident.Available {
 		t.Fatal("an out-of-range responder was claimed")
@@ -62,7 +62,7 @@ func TestDispatchRangePerCategory(t *testing.T) {
 	if sos.Status != incident.Dispatching || medical.Status != incident.Assigned {
 		t.Fatalf("10 km away: sos %s (range 5 km), medical %s (range 20 km)", sos.Status, medical.Status)
 	}
-	if msg := sos.Timeline[len(sos.Timeline)-1].Message; !strings.Contains(msg, "5.0 km dispatch range") {
+	if msg := sos.Timeline[len(sos.Timeline)-1].Message; !strings.Contains(msg, "within the 5.0 km dispatch range") {
 		t.Fatalf("message %q", msg)
 	}
 }

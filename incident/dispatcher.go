@@ -17,6 +17,9 @@ type NearestDispatcher struct {
 	// Candidates is how many to rank, so a responder taken meanwhile has a
 	// runner-up. Default 5.
 	Candidates int
+	// Within is how far from an incident to look (the dispatch range);
+	// nil: at any distance.
+	Within func(*Incident) float64
 }
 
 // Rank returns the nearest available responders to inc, nearest first.
@@ -28,7 +31,11 @@ func (d *NearestDispatcher) Rank(ctx context.Context, inc *Incident) ([]Responde
 	if n <= 0 {
 		n = 5
 	}
-	near, err := d.Responders.NearestAvailable(ctx, inc.Tenant(), inc.Location.Coordinates, n)
+	var within float64
+	if d.Within != nil {
+		within = d.Within(inc)
+	}
+	near, err := d.Responders.NearestAvailable(ctx, inc.Tenant(), inc.Location.Coordinates, n, within)
 	if err != nil {
 		return nil, err
 	}

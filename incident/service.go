@@ -85,7 +85,7 @@ func NewService(store Store, cfg Config) *Service {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.dispatcher == nil && s.responders != nil {
-		s.dispatcher = &NearestDispatcher{Responders: s.responders}
+		s.dispatcher = &NearestDispatcher{Responders: s.responders, Within: s.rangeOf}
 	}
 	if s.sla == nil {
 		s.sla = DefaultSLAPolicy()

@@ -100,10 +100,11 @@ type ResponderStore interface {
 	ListResponders(ctx context.Context, tenant auth.Tenant, f ResponderFilter) ([]*Responder, int, error)
 
 	// NearestAvailable returns up to limit of the tenant's available
-	// responders nearest to at by great-circle distance, nearest first; at
-	// equal distance the one idle longest comes first. It must use a spatial
-	// index, not a scan of the pool.
-	NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int) ([]*Responder, error)
+	// responders within withinM metres of at (0: at any distance), nearest
+	// first by great-circle distance; at equal distance the one idle longest
+	// comes first. It must use a spatial index, not a scan of the pool, and
+	// a bounded search never looks farther than withinM.
+	NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int, withinM float64) ([]*Responder, error)
 }
 
 // ResponderFilter selects responders for ListResponders.

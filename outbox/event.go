@@ -34,10 +34,12 @@ type Event struct {
 type Log interface {
 	// EventsAfter returns up to limit committed events whose position is
 	// greater than after and that match f, in position order, with their
-	// Position set. An event committed later never gets a lower position
-	// than one already returned, so a reader that resumes after the last
-	// position it saw misses nothing and sees nothing twice.
-	EventsAfter(ctx context.Context, after int64, f Filter, limit int) ([]Event, error)
+	// Position set, and next: the position it has looked up to, matching
+	// or not, which the reader resumes after (so events f leaves out are
+	// not read again). An event committed later never gets a lower position
+	// than one already passed, so a reader that resumes after next misses
+	// nothing and sees nothing twice.
+	EventsAfter(ctx context.Context, after int64, f Filter, limit int) (events []Event, next int64, err error)
 	// Head returns the position of the newest committed event, 0 when none.
 	Head(ctx context.Context) (int64, error)
 }

@@ -151,13 +151,10 @@ func (s *session) serve(hctx huma.Context) {
 func (s *session) catchUp(ctx context.Context) error {
 	f := outbox.Filter{OrgID: s.tenant.OrgID, Environment: string(s.tenant.Env)}
 	for s.after < s.sub.From {
-		page, err := s.events.EventsAfter(ctx, s.after, f, 200)
+		page, next, err := s.events.EventsAfter(ctx, s.after, f, 200)
 		if err != nil {
 			s.log.ErrorContext(ctx, "event stream: catch up", "error", err)
 			return err
-		}
-		if len(page) == 0 {
-			return nil
 		}
 		for _, ev := range page {
 			if ev.Position > s.sub.From {
@@ -168,8 +165,11 @@ func (s *session) catchUp(ctx context.Context) error {
 					return err
 				}
 			}
-			s.after = ev.Position
 		}
+		if next <= s.after {
+			return nil
+		}
+		s.after = min(next, s.sub.From)
 	}
 	return nil
 }

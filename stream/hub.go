@@ -81,7 +81,7 @@ func (h *Hub) next(ctx context.Context) (bool, error) {
 		h.mu.Unlock()
 		return false, err
 	}
-	events, err := h.log.EventsAfter(ctx, head, outbox.Filter{}, 1000)
+	events, _, err := h.log.EventsAfter(ctx, head, outbox.Filter{}, 1000)
 	if err != nil || len(events) == 0 {
 		return false, err
 	}

@@ -110,22 +110,24 @@ type outboxReader Store
 // EventLog returns the committed outbox in commit order.
 func (s *Store) EventLog() outbox.Log { return (*outboxReader)(s) }
 
-func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, error) {
+func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
 	s := (*Store)(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []outbox.Event
+	next := max(after, int64(len(s.events)))
 	// Positions are 1 + the index in s.events: start right after after.
 	for _, ev := range s.events[min(max(after, 0), int64(len(s.events))):] {
-		if len(out) == limit {
+		if !f.Match(ev) {
+			continue
+		}
+		ev.Data = slices.Clone(ev.Data)
+		if out = append(out, ev); len(out) == limit {
+			next = ev.Position
 			break
 		}
-		if f.Match(ev) {
-			ev.Data = slices.Clone(ev.Data)
-			out = append(out, ev)
-		}
 	}
-	return out, nil
+	return out, next, nil
 }
 
 func (r *outboxReader) Head(ctx context.Context) (int64, error) {

@@ -112,8 +112,9 @@ type candidate struct {
 }
 
 // NearestAvailable searches the grid ring by ring outwards and stops once
-// no unvisited cell can hold anything nearer than the limit-th best found.
-func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int) ([]*incident.Responder, error) {
+// no unvisited cell can hold anything nearer than the limit-th best found,
+// or once the rings pass withinM.
+func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int, withinM float64) ([]*incident.Responder, error) {
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -121,8 +122,14 @@ func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 	if idx == nil || idx.count == 0 || limit <= 0 {
 		return nil, nil
 	}
+	inReach := func(found []*incident.Responder) []*incident.Responder {
+		if withinM <= 0 {
+			return found
+		}
+		return slices.DeleteFunc(found, func(r *incident.Responder) bool { return geo.Distance(at, r.Location) > withinM })
+	}
 	if idx.count <= smallPool {
-		return nearestOf(idx, at, limit), nil
+		return inReach(nearestOf(idx, at, limit)), nil
 	}
 	var found []candidate
 	add := func(c cell) {
@@ -134,7 +141,10 @@ func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 	side := gridDegrees * 111195 * math.Max(math.Cos(at.Lat()*math.Pi/180), 0.01)
 	center := cellOf(at)
 	seen := 0
-	const maxRing = 200
+	maxRing := 200
+	if withinM > 0 {
+		maxRing = min(maxRing, int(math.Ceil(withinM/side))+1)
+	}
 	for k := 0; k <= maxRing && seen < idx.count; k++ {
 		for x := center.x - k; x <= center.x+k; x++ {
 			for y := center.y - k; y <= center.y+k; y++ {
@@ -149,15 +159,15 @@ func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 		if len(found) >= limit {
 			sortCandidates(found)
 			if found[limit-1].d <= float64(k)*side {
-				return pick(found, limit), nil
+				return inReach(pick(found, limit)), nil
 			}
 		}
 	}
-	if seen < idx.count { // far-flung pool: finish with a scan of the rest
+	if seen < idx.count && withinM <= 0 { // far-flung pool: finish with a scan of the rest
 		return nearestOf(idx, at, limit), nil
 	}
 	sortCandidates(found)
-	return pick(found, limit), nil
+	return inReach(pick(found, limit)), nil
 }
 
 // smallPool is the pool size under which a scan beats walking empty cells.

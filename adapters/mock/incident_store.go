@@ -215,18 +215,18 @@ func (mr *ResponderStoreMockRecorder) ListResponders(ctx, tenant, f interface{})
 }
 
 // NearestAvailable mocks base method.
-func (m *ResponderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int) ([]*incident.Responder, error) {
+func (m *ResponderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int, withinM float64) ([]*incident.Responder, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "NearestAvailable", ctx, tenant, at, limit)
+	ret := m.ctrl.Call(m, "NearestAvailable", ctx, tenant, at, limit, withinM)
 	ret0, _ := ret[0].([]*incident.Responder)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // NearestAvailable indicates an expected call of NearestAvailable.
-func (mr *ResponderStoreMockRecorder) NearestAvailable(ctx, tenant, at, limit interface{}) *gomock.Call {
+func (mr *ResponderStoreMockRecorder) NearestAvailable(ctx, tenant, at, limit, withinM interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "NearestAvailable", reflect.TypeOf((*ResponderStore)(nil).NearestAvailable), ctx, tenant, at, limit)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "NearestAvailable", reflect.TypeOf((*ResponderStore)(nil).NearestAvailable), ctx, tenant, at, limit, withinM)
 }
 
 // UpdateResponder mocks base method.

@@ -36,12 +36,13 @@ func (m *OutboxLog) EXPECT() *OutboxLogMockRecorder {
 }
 
 // EventsAfter mocks base method.
-func (m *OutboxLog) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, error) {
+func (m *OutboxLog) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "EventsAfter", ctx, after, f, limit)
 	ret0, _ := ret[0].([]outbox.Event)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
+	ret1, _ := ret[1].(int64)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
 }
 
 // EventsAfter indicates an expected call of EventsAfter.

@@ -67,10 +67,48 @@ func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, e
 // reader resuming after the last position it saw misses nothing.
 func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
 
-func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, error) {
-	return queryAll(ctx, r.pool, scanEvent, selectEvent+` WHERE position > $1
-		AND ($2 = '' OR org_id = $2) AND ($3 = '' OR environment = $3) AND starts_with(type, $4)
-		ORDER BY position LIMIT $5`, after, f.OrgID, f.Environment, f.TypePrefix, limit)
+// EventsAfter reads the head and the events after after up to it in one
+// snapshot (a read-only REPEATABLE READ transaction, sent as one batch), so
+// a short page says the reader has looked as far as the head. Only the
+// filter's non-empty fields become conditions, so a tenant's reader goes
+// through the tenant's index.
+func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
+	l := list{sel: selectEvent, order: `position`}
+	l.and(`position > ` + l.arg(after) + ` AND position <= (SELECT coalesce(max(position), 0) FROM outbox_events)`)
+	if f.OrgID != "" {
+		l.and(`org_id = ` + l.arg(f.OrgID))
+	}
+	if f.Environment != "" {
+		l.and(`environment = ` + l.arg(f.Environment))
+	}
+	if f.TypePrefix != "" {
+		l.and(`starts_with(type, ` + l.arg(f.TypePrefix) + `)`)
+	}
+	query := l.sel + l.where() + ` ORDER BY position LIMIT ` + l.arg(limit)
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	b.Queue(`SELECT coalesce(max(position), 0) FROM outbox_events`)
+	b.Queue(query, l.args...)
+	b.Queue(`COMMIT`)
+	var (
+		head   int64
+		events []outbox.Event
+	)
+	err := readBatch(ctx, r.pool, b, func(br pgx.BatchResults) error {
+		if err := br.QueryRow().Scan(&head); err != nil {
+			return err
+		}
+		var err error
+		events, err = scanRows(br, scanEvent)
+		return err
+	})
+	if err != nil {
+		return nil, after, err
+	}
+	if len(events) == limit {
+		return events, events[len(events)-1].Position, nil
+	}
+	return events, max(after, head), nil
 }
 
 func (r *outboxReader) Head(ctx context.Context) (int64, error) {

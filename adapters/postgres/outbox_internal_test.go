@@ -54,7 +54,7 @@ func TestPositionsFollowCommitOrder(t *testing.T) {
 		t.Fatalf("a second writer of events committed (%v) while the first held its position", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	if events, _ := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10); len(events) != 0 {
+	if events, _, _ := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10); len(events) != 0 {
 		t.Fatalf("uncommitted events are in the log: %+v", events)
 	}
 	if err := first.Commit(ctx); err != nil {
@@ -63,7 +63,7 @@ func TestPositionsFollowCommitOrder(t *testing.T) {
 	if err := <-second; err != nil {
 		t.Fatal(err)
 	}
-	events, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10)
+	events, _, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10)
 	if err != nil || len(events) != 2 || events[0].ID != "evt_first" || events[1].ID != "evt_second" || events[0].Position >= events[1].Position {
 		t.Fatalf("log %+v, %v; want the first commit, then the second", events, err)
 	}

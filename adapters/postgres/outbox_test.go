@@ -103,7 +103,7 @@ func TestFollowingTheLogUnderConcurrentWriters(t *testing.T) {
 	last := map[string]int64{}
 	log := handles[1].EventLog()
 	for deadline := time.Now().Add(time.Minute); read < total && time.Now().Before(deadline); {
-		events, err := log.EventsAfter(ctx, cursor, outbox.Filter{}, 4)
+		events, next, err := log.EventsAfter(ctx, cursor, outbox.Filter{}, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,6 +117,10 @@ func TestFollowingTheLogUnderConcurrentWriters(t *testing.T) {
 			cursor, last[ev.SubjectID] = ev.Position, ev.Sequence
 			read++
 		}
+		if next < cursor {
+			t.Fatalf("next %d before the last position read %d", next, cursor)
+		}
+		cursor = next
 		if len(events) == 0 {
 			time.Sleep(time.Millisecond)
 		}

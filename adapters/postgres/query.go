@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sety-io/sety/auth"
 )
@@ -158,50 +159,65 @@ var readTx = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnl
 // transaction, sent with its two queries as one batch (one round trip).
 func listPage[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, error), l list, offset, limit int) ([]T, int, error) {
 	_, from, _ := strings.Cut(l.sel, " FROM ")
-	limitN, offsetN := strconv.Itoa(len(l.args)+1), strconv.Itoa(len(l.args)+2)
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
 	b.Queue(`SELECT count(*) FROM `+from+l.where(), l.args...)
-	b.Queue(l.sel+l.where()+` ORDER BY `+l.order+` LIMIT $`+limitN+` OFFSET $`+offsetN, append(append([]any{}, l.args...), limit, offset)...)
+	pageQuery := l.sel + l.where() + ` ORDER BY ` + l.order + ` LIMIT ` + l.arg(limit) + ` OFFSET ` + l.arg(offset)
+	b.Queue(pageQuery, l.args...)
 	b.Queue(`COMMIT`)
-	// A connection given back inside the transaction (an error below) is
-	// dropped by the pool, not reused.
-	br := db.pool.SendBatch(ctx, b)
-	page, total, err := func() ([]T, int, error) {
-		if _, err := br.Exec(); err != nil {
-			return nil, 0, err
-		}
-		var total int
+	var (
+		page  []T
+		total int
+	)
+	err := readBatch(ctx, db.pool, b, func(br pgx.BatchResults) error {
 		if err := br.QueryRow().Scan(&total); err != nil {
-			return nil, 0, err
+			return err
 		}
-		rows, err := br.Query()
-		if err != nil {
-			return nil, 0, err
+		var err error
+		page, err = scanRows(br, scan)
+		return err
+	})
+	return page, total, err
+}
+
+// readBatch sends b, a read-only transaction (BEGIN, the queries, COMMIT),
+// skips BEGIN's result, lets read read the queries' and checks COMMIT's.
+// A connection given back inside the transaction (an error) is dropped by
+// the pool, not reused.
+func readBatch(ctx context.Context, pool *pgxpool.Pool, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+	br := pool.SendBatch(ctx, b)
+	err := func() error {
+		if _, err := br.Exec(); err != nil {
+			return err
 		}
-		var page []T
-		for rows.Next() {
-			v, err := scan(rows)
-			if err != nil {
-				rows.Close()
-				return nil, 0, err
-			}
-			page = append(page, v)
+		if err := read(br); err != nil {
+			return err
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, 0, err
-		}
-		_, err = br.Exec()
-		return page, total, err
+		_, err := br.Exec()
+		return err
 	}()
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
+	return translate(err)
+}
+
+// scanRows reads the next result of br, every row scanned by scan.
+func scanRows[T any](br pgx.BatchResults, scan func(rowScanner) (T, error)) ([]T, error) {
+	rows, err := br.Query()
 	if err != nil {
-		return nil, 0, translate(err)
+		return nil, err
 	}
-	return page, total, nil
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // anyOf adds "column = ANY(values)" for a non-empty filter list.

@@ -116,20 +116,39 @@ const finalistSlack = 1.0
 
 // NearestAvailable asks the GiST index for the tenant's available
 // responders nearest to at by chord distance (a KNN scan: the index walks
-// from the nearest outwards and stops after the rows asked for; no box, no
-// scan of the pool), then ranks them by great-circle distance, the longest
-// idle and id. It reads a few more than limit, and more again in the rare
-// case that the last of them is within finalistSlack of the limit-th.
-func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int) ([]*incident.Responder, error) {
+// from the nearest outwards and stops after the rows asked for; no scan of
+// the pool), then ranks them by great-circle distance, the longest idle
+// and id. It reads a few more than limit, and more again in the rare case
+// that the last of them is within finalistSlack of the limit-th. A bounded
+// search (withinM > 0) also gives the index the cube around at that holds
+// every point within reach, so it never looks farther; Go drops the
+// corners.
+func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int, withinM float64) ([]*incident.Responder, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	q := onSphere(at)
+	query := `SELECT ` + responderColumns + `, pos <-> cube($3::float8[]) FROM responders
+		WHERE org_id = $1 AND environment = $2 AND status = 'available'`
+	args := []any{tenant.OrgID, string(tenant.Env), q, 0} // $4, the limit, is set below
+	if withinM > 0 {
+		// The chord of an arc of withinM, and a metre for rounding.
+		c := 2*geo.EarthRadiusMeters*math.Sin(math.Min(withinM/geo.EarthRadiusMeters, math.Pi)/2) + 1
+		lo, hi := make([]float64, 3), make([]float64, 3)
+		for i := range q {
+			lo[i], hi[i] = q[i]-c, q[i]+c
+		}
+		query += ` AND pos <@ cube($5::float8[], $6::float8[])`
+		args = append(args, lo, hi)
+	}
+	query += ` ORDER BY pos <-> cube($3::float8[]) LIMIT $4`
 	type ranked struct {
 		r            *incident.Responder
 		chord, great float64
 	}
 	var found []ranked
 	for n := limit + 4; ; n *= 4 {
+		args[3] = n
 		var err error
 		found, err = queryAll(ctx, s.pool, func(row rowScanner) (ranked, error) {
 			var c ranked
@@ -139,14 +158,16 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 				c.great = geo.Distance(at, c.r.Location)
 			}
 			return c, err
-		}, `SELECT `+responderColumns+`, pos <-> cube($3::float8[]) FROM responders WHERE org_id = $1 AND environment = $2 AND status = 'available'
-			ORDER BY pos <-> cube($3::float8[]) LIMIT $4`, tenant.OrgID, string(tenant.Env), onSphere(at), n)
+		}, query, args...)
 		if err != nil {
 			return nil, err
 		}
 		if len(found) < n || found[n-1].chord > found[limit-1].chord+finalistSlack {
 			break
 		}
+	}
+	if withinM > 0 {
+		found = slices.DeleteFunc(found, func(c ranked) bool { return c.great > withinM })
 	}
 	slices.SortFunc(found, func(a, b ranked) int {
 		if c := cmp.Compare(a.great, b.great); c != 0 {

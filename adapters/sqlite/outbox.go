@@ -43,12 +43,29 @@ func scanEvent(row rowScanner) (outbox.Event, error) {
 // commits are serialized, so a later commit always has a higher position.
 func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
 
-func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, error) {
+// EventsAfter reads the head and the events up to it in one snapshot, so
+// a short page says the reader has looked as far as the head.
+func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
+	tx, err := r.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, after, translate(err)
+	}
+	defer tx.Rollback()
+	var head sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(position) FROM outbox_events`).Scan(&head); err != nil {
+		return nil, after, translate(err)
+	}
 	// The type prefix becomes a range on type, which an index can use.
-	events, err := queryAll(ctx, r.read, scanEvent, selectEvent+` WHERE position > ?
+	events, err := queryAll(ctx, tx, scanEvent, selectEvent+` WHERE position > ? AND position <= ?
 		AND (? = '' OR org_id = ?) AND (? = '' OR environment = ?) AND type >= ? AND type < ?
-		ORDER BY position LIMIT ?`, after, f.OrgID, f.OrgID, f.Environment, f.Environment, f.TypePrefix, f.TypePrefix+"\uffff", limit)
-	return events, translate(err)
+		ORDER BY position LIMIT ?`, after, head.Int64, f.OrgID, f.OrgID, f.Environment, f.Environment, f.TypePrefix, f.TypePrefix+"\uffff", limit)
+	if err != nil {
+		return nil, after, translate(err)
+	}
+	if len(events) == limit {
+		return events, events[len(events)-1].Position, nil
+	}
+	return events, max(after, head.Int64), nil
 }
 
 func (r *outboxReader) Head(ctx context.Context) (int64, error) {

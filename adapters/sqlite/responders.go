@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"math"
 	"slices"
 	"strings"
 
@@ -120,30 +119,22 @@ type point struct {
 // position, no join) in a box around at, growing the box until it holds
 // limit responders within the circle it encloses, so nothing outside can
 // be nearer. Only the finalists' rows are then loaded and ranked exactly.
-func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int) ([]*incident.Responder, error) {
+// A bounded search (withinM) stops at a box of that radius and never scans
+// the pool, so "nobody in range" costs a few index probes.
+func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int, withinM float64) ([]*incident.Responder, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	const fromIndex = `SELECT rid, min_lat, min_lng FROM responders_available WHERE org_id = ? AND environment = ?`
-	var found []point
-	var err error
 	// Start from the box that answered this tenant's last search: a dense
 	// pool answers in its first, small box; a sparse one skips empty boxes.
 	first, _ := s.radiusHint.Load(tenant)
 	start, _ := first.(int)
 	for i := start; i < len(searchRadii); i++ {
-		radius := searchRadii[i]
-		dLat := radius / 111195
-		cos := math.Cos(at.Lat() * math.Pi / 180)
-		if at.Lat()+dLat > 90 || at.Lat()-dLat < -90 || cos < 0.01 {
-			break // near a pole: the box is not a box any more
+		radius, last := searchRadii[i], false
+		if withinM > 0 && radius >= withinM {
+			radius, last = withinM, true
 		}
-		dLng := dLat / cos
-		if at.Lng()-dLng < -180 || at.Lng()+dLng > 180 {
-			break // across the antimeridian: fall back to the full search
-		}
-		found, err = s.points(ctx, at, fromIndex+` AND min_lat >= ? AND max_lat <= ? AND min_lng >= ? AND max_lng <= ?`,
-			tenant.OrgID, tenant.Env, at.Lat()-dLat, at.Lat()+dLat, at.Lng()-dLng, at.Lng()+dLng)
+		found, err := s.inBox(ctx, tenant, at, geo.BoxAround(at, radius))
 		if err != nil {
 			return nil, err
 		}
@@ -155,11 +146,42 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 			s.radiusHint.Store(tenant, i)
 			return s.finalists(ctx, at, found, limit)
 		}
+		if last {
+			return s.finalists(ctx, at, within(found, radius), limit)
+		}
 	}
-	if found, err = s.points(ctx, at, fromIndex, tenant.OrgID, tenant.Env); err != nil {
+	found, err := s.points(ctx, at, `SELECT rid, min_lat, min_lng FROM responders_available WHERE org_id = ? AND environment = ?`,
+		tenant.OrgID, tenant.Env)
+	if err != nil {
 		return nil, err
 	}
 	return s.finalists(ctx, at, found, limit)
+}
+
+// inBox reads the tenant's available responders in box from the R*Tree,
+// nearest first (a box across the antimeridian is two queries).
+func (s *responderStore) inBox(ctx context.Context, tenant auth.Tenant, at geo.Point, box geo.Box) ([]point, error) {
+	const q = `SELECT rid, min_lat, min_lng FROM responders_available WHERE org_id = ? AND environment = ?
+		AND min_lat >= ? AND max_lat <= ? AND min_lng >= ? AND max_lng <= ?`
+	found, err := s.points(ctx, at, q, tenant.OrgID, tenant.Env, box.MinLat, box.MaxLat, box.MinLng, box.MaxLng)
+	if err != nil || box.WrapMinLng > box.WrapMaxLng {
+		return found, err
+	}
+	more, err := s.points(ctx, at, q, tenant.OrgID, tenant.Env, box.MinLat, box.MaxLat, box.WrapMinLng, box.WrapMaxLng)
+	found = append(found, more...)
+	slices.SortFunc(found, func(a, b point) int { return cmp.Compare(a.d, b.d) })
+	return found, err
+}
+
+// within keeps the points no farther than radius (found is nearest first).
+func within(found []point, radius float64) []point {
+	n, _ := slices.BinarySearchFunc(found, radius, func(p point, r float64) int {
+		if p.d <= r {
+			return -1
+		}
+		return 1
+	})
+	return found[:n]
 }
 
 // points runs an R*Tree query and returns its entries nearest first.

@@ -47,7 +47,7 @@ func BenchmarkNearestAvailable(b *testing.B, newStores NewStores) {
 			}
 			i := 0
 			for b.Loop() {
-				got, err := pool.NearestAvailable(ctx, tenantA, queries[i%len(queries)], 5)
+				got, err := pool.NearestAvailable(ctx, tenantA, queries[i%len(queries)], 5, 0)
 				if err != nil || len(got) != 5 {
 					b.Fatalf("got %d, %v", len(got), err)
 				}

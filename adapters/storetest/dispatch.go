@@ -230,12 +230,12 @@ func testNearest(t *testing.T, newStores NewStores) {
 		}
 		return out
 	}
-	got, err := st.NearestAvailable(ctx, tenantA, lagos, 3)
+	got, err := st.NearestAvailable(ctx, tenantA, lagos, 3, 0)
 	must(t, err)
 	if ids(got) != "04 03 02 " {
 		t.Fatalf("nearest 3: %s, want 04 03 02", ids(got))
 	}
-	got, err = st.NearestAvailable(ctx, tenantA, lagos, 10)
+	got, err = st.NearestAvailable(ctx, tenantA, lagos, 10, 0)
 	must(t, err)
 	if ids(got) != "04 03 02 01 05 08 " {
 		t.Fatalf("all available by distance: %s", ids(got))
@@ -243,13 +243,13 @@ func testNearest(t *testing.T, newStores NewStores) {
 	// An update moves the responder in the index; going offline removes it.
 	putResponder(t, st, tenantA, rspID(5), east(0.05), incident.Available, base)
 	putResponder(t, st, tenantA, rspID(4), east(0.5), incident.Offline, base)
-	got, err = st.NearestAvailable(ctx, tenantA, lagos, 2)
+	got, err = st.NearestAvailable(ctx, tenantA, lagos, 2, 0)
 	must(t, err)
 	if ids(got) != "05 03 " {
 		t.Fatalf("after updates: %s, want 05 03", ids(got))
 	}
 	// Far from everyone, the search still finds the nearest.
-	got, err = st.NearestAvailable(ctx, tenantA, geo.NewPoint(64.1, -21.9), 1)
+	got, err = st.NearestAvailable(ctx, tenantA, geo.NewPoint(64.1, -21.9), 1, 0)
 	must(t, err)
 	if ids(got) != "08 " {
 		t.Fatalf("from Reykjavik: %s, want London's 08", ids(got))
@@ -257,7 +257,7 @@ func testNearest(t *testing.T, newStores NewStores) {
 	// From the other side of the world every box fails and the search
 	// falls back to the whole pool; the answer is still the nearest.
 	sydney := geo.NewPoint(-33.87, 151.21)
-	all, err := st.NearestAvailable(ctx, tenantA, lagos, 100)
+	all, err := st.NearestAvailable(ctx, tenantA, lagos, 100, 0)
 	must(t, err)
 	best := all[0]
 	for _, r := range all {
@@ -265,15 +265,31 @@ func testNearest(t *testing.T, newStores NewStores) {
 			best = r
 		}
 	}
-	got, err = st.NearestAvailable(ctx, tenantA, sydney, 1)
+	got, err = st.NearestAvailable(ctx, tenantA, sydney, 1, 0)
 	must(t, err)
 	if len(got) != 1 || got[0].ID != best.ID {
 		t.Fatalf("from Sydney: %s, want %s", ids(got), best.ID)
 	}
-	none, err := st.NearestAvailable(ctx, auth.Tenant{OrgID: tenantB.OrgID, Env: auth.Test}, lagos, 3)
+	none, err := st.NearestAvailable(ctx, auth.Tenant{OrgID: tenantB.OrgID, Env: auth.Test}, lagos, 3, 0)
 	must(t, err)
 	if len(none) != 0 {
 		t.Fatalf("empty pool gave %v", none)
+	}
+	// A bounded search finds only what is within reach.
+	got, err = st.NearestAvailable(ctx, tenantA, lagos, 10, 1_200)
+	must(t, err)
+	if ids(got) != "05 03 02 " {
+		t.Fatalf("within 1.2 km: %s, want 05 03 02", ids(got))
+	}
+	if got, _ := st.NearestAvailable(ctx, tenantA, geo.NewPoint(64.1, -21.9), 1, 50_000); len(got) != 0 {
+		t.Fatalf("from Reykjavik within 50 km: %s, want nobody", ids(got))
+	}
+	// Across the antimeridian, a bounded search reaches over the line.
+	putResponder(t, st, tenantA, rspID(11), geo.NewPoint(-17.8, -179.99), incident.Available, base) // Fiji, west of the line
+	got, err = st.NearestAvailable(ctx, tenantA, geo.NewPoint(-17.8, 179.99), 1, 10_000)
+	must(t, err)
+	if ids(got) != "11 " {
+		t.Fatalf("2 km across the antimeridian: %s, want 11", ids(got))
 	}
 }
 
@@ -301,7 +317,7 @@ func testClaim(t *testing.T, newStores NewStores) {
 	if r[0].Status != incident.Busy || r[0].IncidentID == nil || *r[0].IncidentID != first.ID {
 		t.Fatalf("claimed responder %+v", r[0])
 	}
-	if near, _ := pool.NearestAvailable(ctx, tenantA, here, 1); len(near) != 0 {
+	if near, _ := pool.NearestAvailable(ctx, tenantA, here, 1, 0); len(near) != 0 {
 		t.Fatal("a busy responder is still in the index")
 	}
 	// A second claim fails and writes nothing.
@@ -334,7 +350,7 @@ func testClaim(t *testing.T, newStores NewStores) {
 	if r[0].Status != incident.Available || r[0].IncidentID != nil || !r[0].IdleSince.Equal(freed) {
 		t.Fatalf("released responder %+v", r[0])
 	}
-	if near, _ := pool.NearestAvailable(ctx, tenantA, here, 1); len(near) != 1 {
+	if near, _ := pool.NearestAvailable(ctx, tenantA, here, 1, 0); len(near) != 1 {
 		t.Fatal("a released responder is not back in the index")
 	}
 }

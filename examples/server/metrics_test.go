@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // series an operator watches Sety by.
 func TestMetrics(t *testing.T) {
 	const live = "sety_live_0123456789abcdef0123456789abcdef"
-	cancel, addr, _, done := startServer(t, map[string]string{"SETY_ADDR": "127.0.0.1:0", "SETY_MEMORY": "1",
+	cancel, addr, _, done := startServer(t, map[string]string{"SETY_ADDR": "127.0.0.1:0", "SETY_DB": filepath.Join(t.TempDir(), "sety.db"),
 		"SETY_BOOTSTRAP_LIVE_KEY": live, "SETY_CONSOLE": "1", "SETY_PLAN": "starter"})
 	defer func() { cancel(); <-done }()
 	call := func(method, path, body string) int {
@@ -89,6 +90,8 @@ func TestMetrics(t *testing.T) {
 		{"sety_sla_breaches_total", nil, 0},
 		{"sety_access_validations_total", map[string]string{"result": "not_found"}, 1},
 		{"sety_rate_limit_rejections_total", map[string]string{"plan": "starter"}, 1},
+		{"sety_store_commit_seconds", nil, 1},
+		{"sety_store_commit_batch_size", nil, 1},
 		{"go_goroutines", nil, 1},
 		{"process_resident_memory_bytes", nil, 1},
 	} {

@@ -31,6 +31,8 @@ type Metrics struct {
 	rateLimited     *prometheus.CounterVec
 	deliveries      *prometheus.CounterVec
 	attemptDuration prometheus.Histogram
+	commitDuration  prometheus.Histogram
+	batchSize       prometheus.Histogram
 }
 
 // latencyBuckets span a fast request to a slow one, in seconds.
@@ -64,9 +66,13 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Webhook delivery attempts, by outcome (succeeded, retrying, failed)."}, []string{"outcome"}),
 		attemptDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_webhook_attempt_duration_seconds",
 			Help: "Time a webhook endpoint took to answer an attempt.", Buckets: latencyBuckets}),
+		commitDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_store_commit_seconds",
+			Help: "Store write transactions: time from BEGIN to the end of COMMIT (one commit may carry a batch).", Buckets: latencyBuckets}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_store_commit_batch_size",
+			Help: "Write transactions carried by one commit (group commit).", Buckets: prometheus.ExponentialBuckets(1, 2, 8)}),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.incidentEvents, m.dispatchDelay, m.assignDelay,
-		m.arriveDelay, m.slaBreaches, m.validations, m.rateLimited, m.deliveries, m.attemptDuration} {
+		m.arriveDelay, m.slaBreaches, m.validations, m.rateLimited, m.deliveries, m.attemptDuration, m.commitDuration, m.batchSize} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -134,6 +140,13 @@ func (m *Metrics) RateLimited(plan auth.Plan) { m.rateLimited.WithLabelValues(st
 func (m *Metrics) Attempted(outcome string, took time.Duration) {
 	m.deliveries.WithLabelValues(outcome).Inc()
 	m.attemptDuration.Observe(took.Seconds())
+}
+
+// Committed is the store's hook: one commit of a batch of write
+// transactions and how long it took.
+func (m *Metrics) Committed(batch int, took time.Duration) {
+	m.batchSize.Observe(float64(batch))
+	m.commitDuration.Observe(took.Seconds())
 }
 
 // StoreGauges registers the gauges read from the store at scrape time:
