@@ -12,8 +12,9 @@ import (
 	"github.com/sety-io/sety/auth"
 )
 
-func TestAccessOverHTTP(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestAccessOverHTTP(t *testing.T) { testAccessOverHTTP(t, newMemoryHarness(t)) }
+
+func testAccessOverHTTP(t *testing.T, h *harness) {
 	body := wantStatus(t, h.do(http.MethodPost, "/access-codes", h.live,
 		`{"site":"lekki-gardens","visitor":{"name":"Tolu Bakare","vehicle_plate":"LND-442-KJ"},"host":{"name":"Ada Obi","unit":"C4"},"max_uses":2}`), http.StatusCreated)
 	digits := body["code"].(string)
@@ -115,7 +116,10 @@ func TestAccessOverHTTP(t *testing.T) {
 // guess: one visitor is let in, nineteen are told used_up, and the next
 // visitor's code works; only codes that match nothing lock the site.
 func TestSpentCodeDoesNotLockTheGate(t *testing.T) {
-	h := newSQLiteHarness(t)
+	testSpentCodeDoesNotLockTheGate(t, newSQLiteHarness(t))
+}
+
+func testSpentCodeDoesNotLockTheGate(t *testing.T, h *harness) {
 	create := func(body string) string {
 		return wantStatus(t, h.do(http.MethodPost, "/access-codes", h.live, body), http.StatusCreated)["code"].(string)
 	}

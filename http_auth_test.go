@@ -11,8 +11,9 @@ import (
 	"github.com/sety-io/sety/auth"
 )
 
-func TestAuthentication(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestAuthentication(t *testing.T) { testAuthentication(t, newMemoryHarness(t)) }
+
+func testAuthentication(t *testing.T, h *harness) {
 	ctx := context.Background()
 	tenant := auth.Tenant{OrgID: h.org.ID, Env: auth.Live}
 	revoked, revokedSecret, _ := h.sety.Auth.IssueKey(ctx, tenant, auth.KeySpec{Name: "old", Scopes: []auth.Scope{auth.All}})
@@ -50,8 +51,9 @@ func TestAuthentication(t *testing.T) {
 	wantStatus(t, h.api.Get(base+"/incidents", "Authorization: bearer "+h.live), http.StatusOK)
 }
 
-func TestScopesPerOperation(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestScopesPerOperation(t *testing.T) { testScopesPerOperation(t, newMemoryHarness(t)) }
+
+func testScopesPerOperation(t *testing.T, h *harness) {
 	id := create(t, h, h.live, sos)["incident_id"].(string)
 	readOnly := h.key(h.org, auth.Live, auth.IncidentsRead)
 	writeOnly := h.key(h.org, auth.Live, auth.IncidentsWrite)
@@ -85,7 +87,10 @@ func TestScopesPerOperation(t *testing.T) {
 }
 
 func TestSuspendedOrganizationGets402(t *testing.T) {
-	h := newMemoryHarness(t)
+	testSuspendedOrganizationGets402(t, newMemoryHarness(t))
+}
+
+func testSuspendedOrganizationGets402(t *testing.T, h *harness) {
 	if _, err := h.sety.Auth.SetOrganizationStatus(context.Background(), h.org.ID, auth.Suspended); err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +108,9 @@ func TestSuspendedOrganizationGets402(t *testing.T) {
 
 // A key grants only scopes it holds and revokes only keys whose scopes are
 // a subset of its own; "*" is granted and revoked only by "*".
-func TestKeysCannotEscalate(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestKeysCannotEscalate(t *testing.T) { testKeysCannotEscalate(t, newMemoryHarness(t)) }
+
+func testKeysCannotEscalate(t *testing.T, h *harness) {
 	admin := h.key(h.org, auth.Live, auth.KeysWrite)
 	everyNamed := h.key(h.org, auth.Live, auth.Scopes[1:]...) // every scope but "*"
 	create := func(key string, scopes ...string) *httptest.ResponseRecorder {

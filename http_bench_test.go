@@ -15,21 +15,34 @@ import (
 
 // BenchmarkHTTP measures create and get through the whole HTTP stack (a real
 // loopback connection, logging middleware, huma, auth, the service) on
-// SQLite, with both synchronous modes:
+// SQLite, with both synchronous modes, and on PostgreSQL (the test
+// cluster of internal/pgtest, or SETY_TEST_DATABASE_URL's server). Each
+// operation runs on every store in turn, so their figures come from one
+// run, side by side:
 //
 //	go test . -run '^$' -bench HTTP -benchtime 2000x
 func BenchmarkHTTP(b *testing.B) {
-	for _, sync := range []string{"FULL", "NORMAL"} {
-		h := newSQLiteHarnessSync(b, sync)
-		handler, _ := newHandler(h.sety)
+	type store struct {
+		name string
+		h    *harness
+		send func(b *testing.B, method, path string, body []byte, want int) []byte
+		get  string // the path of an incident to get
+	}
+	stores := []*store{
+		{name: "sqlite-sync=FULL", h: newSQLiteHarnessSync(b, "FULL")},
+		{name: "sqlite-sync=NORMAL", h: newSQLiteHarnessSync(b, "NORMAL")},
+		{name: "postgres", h: newPostgresHarness(b)},
+	}
+	createBody := []byte(`{"category":"vehicle","severity":"critical","subject":{"name":"Chidinma Eze","phone":"+2348031234567"},"location":{"coordinates":[3.4219,6.4281],"address":"22 Adeola Odeku Street"}}`)
+	for _, st := range stores {
+		handler, _ := newHandler(st.h.sety)
 		srv := httptest.NewServer(handler)
 		b.Cleanup(srv.Close)
 		client := srv.Client()
 		client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
-
-		send := func(b *testing.B, method, path string, body []byte, want int) []byte {
+		st.send = func(b *testing.B, method, path string, body []byte, want int) []byte {
 			req, _ := http.NewRequest(method, srv.URL+"/v1/external"+path, bytes.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+h.live)
+			req.Header.Set("Authorization", "Bearer "+st.h.live)
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := client.Do(req)
 			if err != nil {
@@ -42,58 +55,65 @@ func BenchmarkHTTP(b *testing.B) {
 			}
 			return out
 		}
-		createBody := []byte(`{"category":"vehicle","severity":"critical","subject":{"name":"Chidinma Eze","phone":"+2348031234567"},"location":{"coordinates":[3.4219,6.4281],"address":"22 Adeola Odeku Street"}}`)
-
-		b.Run("sync="+sync+"/create", func(b *testing.B) {
-			for b.Loop() {
-				send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated)
-			}
-		})
-		b.Run("sync="+sync+"/create-parallel", func(b *testing.B) {
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated)
-				}
-			})
-		})
-		// 32 concurrent clients, as the side-by-side benchmark drives the
-		// server: the SQLite writer commits their creates in groups.
-		b.Run("sync="+sync+"/create-32-clients", func(b *testing.B) {
-			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated)
-				}
-			})
-		})
-
 		var created struct {
 			Incident struct {
 				ID string `json:"incident_id"`
 			}
 		}
-		_ = json.Unmarshal(send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated), &created)
-		path := "/incidents/" + created.Incident.ID
-		b.Run("sync="+sync+"/get", func(b *testing.B) {
+		_ = json.Unmarshal(st.send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated), &created)
+		st.get = "/incidents/" + created.Incident.ID
+	}
+
+	var n atomic.Int64
+	for _, op := range []struct {
+		name string
+		run  func(b *testing.B, st *store)
+	}{
+		{"create", func(b *testing.B, st *store) {
 			for b.Loop() {
-				send(b, http.MethodGet, path, nil, http.StatusOK)
+				st.send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated)
 			}
-		})
-		b.Run("sync="+sync+"/get-parallel", func(b *testing.B) {
+		}},
+		{"create-parallel", func(b *testing.B, st *store) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					send(b, http.MethodGet, path, nil, http.StatusOK)
+					st.send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated)
 				}
 			})
-		})
-		var n atomic.Int64
-		b.Run("sync="+sync+"/idempotent-replay", func(b *testing.B) {
-			body := []byte(fmt.Sprintf(`{"category":"sos","idempotency_key":"bench-%d","location":{"coordinates":[3,6]}}`, n.Add(1)))
-			send(b, http.MethodPost, "/incidents", body, http.StatusCreated)
+		}},
+		// 32 concurrent clients, as the side-by-side benchmark drives the
+		// server: the SQLite writer commits their creates in groups.
+		{"create-32-clients", func(b *testing.B, st *store) {
+			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					st.send(b, http.MethodPost, "/incidents", createBody, http.StatusCreated)
+				}
+			})
+		}},
+		{"get", func(b *testing.B, st *store) {
 			for b.Loop() {
-				send(b, http.MethodPost, "/incidents", body, http.StatusOK)
+				st.send(b, http.MethodGet, st.get, nil, http.StatusOK)
 			}
-		})
+		}},
+		{"get-parallel", func(b *testing.B, st *store) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					st.send(b, http.MethodGet, st.get, nil, http.StatusOK)
+				}
+			})
+		}},
+		{"idempotent-replay", func(b *testing.B, st *store) {
+			body := []byte(fmt.Sprintf(`{"category":"sos","idempotency_key":"bench-%d","location":{"coordinates":[3,6]}}`, n.Add(1)))
+			st.send(b, http.MethodPost, "/incidents", body, http.StatusCreated)
+			for b.Loop() {
+				st.send(b, http.MethodPost, "/incidents", body, http.StatusOK)
+			}
+		}},
+	} {
+		for _, st := range stores {
+			b.Run(op.name+"/"+st.name, func(b *testing.B) { op.run(b, st) })
+		}
 	}
 }
 

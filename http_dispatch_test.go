@@ -23,7 +23,10 @@ func (h *harness) tick(d time.Duration) {
 }
 
 func TestOperationsConsoleDispatchesAndReports(t *testing.T) {
-	h := newSQLiteHarness(t)
+	testOperationsConsoleDispatchesAndReports(t, newSQLiteHarness(t))
+}
+
+func testOperationsConsoleDispatchesAndReports(t *testing.T, h *harness) {
 	body := wantStatus(t, h.do(http.MethodPut, "/responders/rsp_unit000000000007", h.live,
 		`{"name":"Unit 7","phone":"+2348031112222","location":[3.3800,6.5250]}`), http.StatusOK)
 	r := body["responder"].(map[string]any)
@@ -87,7 +90,10 @@ func TestConsoleIsMountedOnlyWhenAsked(t *testing.T) {
 }
 
 func TestDrillReachesResolvedOverHTTP(t *testing.T) {
-	h := newMemoryHarness(t)
+	testDrillReachesResolvedOverHTTP(t, newMemoryHarness(t))
+}
+
+func testDrillReachesResolvedOverHTTP(t *testing.T, h *harness) {
 	id := create(t, h, h.test, sos)["incident_id"].(string)
 	for range 7 {
 		h.tick(10 * time.Second)
@@ -101,7 +107,10 @@ func TestDrillReachesResolvedOverHTTP(t *testing.T) {
 }
 
 func TestIncidentAnalyticsOverHTTP(t *testing.T) {
-	h := newMemoryHarness(t)
+	testIncidentAnalyticsOverHTTP(t, newMemoryHarness(t))
+}
+
+func testIncidentAnalyticsOverHTTP(t *testing.T, h *harness) {
 	create(t, h, h.live, sos)
 	create(t, h, h.live, `{"category":"medical","severity":"low","location":{"coordinates":[3,6]}}`)
 	body := wantStatus(t, h.do(http.MethodGet, "/incidents/analytics?from_date=2026-03-01&to_date=2026-03-10", h.live, nil), http.StatusOK)

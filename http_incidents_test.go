@@ -31,7 +31,10 @@ func readSpecExample(t *testing.T, name string) string {
 // it, here queued in dispatching (no responder in the pool), where the
 // docs' example shows the instant before.
 func TestCreateIncidentMatchesTheContract(t *testing.T) {
-	h := newMemoryHarness(t)
+	testCreateIncidentMatchesTheContract(t, newMemoryHarness(t))
+}
+
+func testCreateIncidentMatchesTheContract(t *testing.T, h *harness) {
 	rec := h.do(http.MethodPost, "/incidents", h.live, readSpecExample(t, "create-incident.request.json"))
 	body := wantStatus(t, rec, http.StatusCreated)
 	inc := body["incident"].(map[string]any)
@@ -150,8 +153,9 @@ func create(t testing.TB, h *harness, key, body string) map[string]any {
 
 const sos = `{"category":"sos","location":{"coordinates":[3.3792,6.5244]}}`
 
-func TestIdempotentReplay(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestIdempotentReplay(t *testing.T) { testIdempotentReplay(t, newMemoryHarness(t)) }
+
+func testIdempotentReplay(t *testing.T, h *harness) {
 	first := create(t, h, h.live, `{"category":"sos","idempotency_key":"trip_1","location":{"coordinates":[3.3792,6.5244]}}`)
 	rec := h.do(http.MethodPost, "/incidents", h.live, `{"category":"medical","severity":"low","idempotency_key":"trip_1","location":{"coordinates":[3,6]}}`)
 	body := wantStatus(t, rec, http.StatusOK)
@@ -167,7 +171,10 @@ func TestIdempotentReplay(t *testing.T) {
 }
 
 func TestConcurrentDuplicateCreatesMakeOneIncident(t *testing.T) {
-	h := newSQLiteHarness(t)
+	testConcurrentDuplicateCreatesMakeOneIncident(t, newSQLiteHarness(t))
+}
+
+func testConcurrentDuplicateCreatesMakeOneIncident(t *testing.T, h *harness) {
 	const n = 24
 	codes := make([]int, n)
 	ids := make([]string, n)
@@ -260,8 +267,9 @@ func TestCreateRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestDrills(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestDrills(t *testing.T) { testDrills(t, newMemoryHarness(t)) }
+
+func testDrills(t *testing.T, h *harness) {
 	if inc := create(t, h, h.test, sos); inc["is_drill"] != true {
 		t.Fatal("test key made a live incident")
 	}
@@ -276,8 +284,9 @@ func TestDrills(t *testing.T) {
 	}
 }
 
-func TestGetIncidentIsolation(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestGetIncidentIsolation(t *testing.T) { testGetIncidentIsolation(t, newMemoryHarness(t)) }
+
+func testGetIncidentIsolation(t *testing.T, h *harness) {
 	_, otherLive, otherTest := h.newOrg("Other Org")
 	inc := create(t, h, h.live, sos)
 	id := inc["incident_id"].(string)
@@ -299,8 +308,9 @@ func TestGetIncidentIsolation(t *testing.T) {
 	wantStatus(t, h.do(http.MethodGet, "/incidents/"+strings.Repeat("a", 65), h.live, nil), http.StatusBadRequest, "incidentId")
 }
 
-func TestListIncidents(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestListIncidents(t *testing.T) { testListIncidents(t, newMemoryHarness(t)) }
+
+func testListIncidents(t *testing.T, h *harness) {
 	var ids []string
 	for i, body := range []string{
 		`{"category":"sos","location":{"coordinates":[3,6]}}`,
@@ -375,8 +385,9 @@ func TestListIncidents(t *testing.T) {
 	}
 }
 
-func TestCancelIncident(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestCancelIncident(t *testing.T) { testCancelIncident(t, newMemoryHarness(t)) }
+
+func testCancelIncident(t *testing.T, h *harness) {
 	id := create(t, h, h.live, sos)["incident_id"].(string)
 	h.clock.Advance(2 * time.Minute)
 	body := wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/cancel", h.live, `{"reason":"User confirmed safe"}`), http.StatusOK)
@@ -400,8 +411,9 @@ func TestCancelIncident(t *testing.T) {
 	wantStatus(t, h.do(http.MethodPost, "/incidents/inc_0000000000000000/cancel", h.live, nil), http.StatusNotFound)
 }
 
-func TestAddNote(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestAddNote(t *testing.T) { testAddNote(t, newMemoryHarness(t)) }
+
+func testAddNote(t *testing.T, h *harness) {
 	id := create(t, h, h.live, sos)["incident_id"].(string)
 	h.clock.Advance(time.Second)
 	body := wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/notes", h.live, `{"message":"Caller says the car is a grey Corolla 🚗"}`), http.StatusCreated)
@@ -421,8 +433,9 @@ func TestAddNote(t *testing.T) {
 }
 
 // Every change writes its outbox event with the incident's next sequence.
-func TestChangesWriteOutboxEvents(t *testing.T) {
-	h := newSQLiteHarness(t)
+func TestChangesWriteOutboxEvents(t *testing.T) { testChangesWriteOutboxEvents(t, newSQLiteHarness(t)) }
+
+func testChangesWriteOutboxEvents(t *testing.T, h *harness) {
 	id := create(t, h, h.live, sos)["incident_id"].(string)
 	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/notes", h.live, `{"message":"on the phone"}`), http.StatusCreated)
 	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/cancel", h.live, nil), http.StatusOK)
@@ -448,8 +461,9 @@ func TestChangesWriteOutboxEvents(t *testing.T) {
 }
 
 // A cancel's reason_code is kept on the incident; an unknown one is 400.
-func TestCancelReasonCode(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestCancelReasonCode(t *testing.T) { testCancelReasonCode(t, newMemoryHarness(t)) }
+
+func testCancelReasonCode(t *testing.T, h *harness) {
 	id := create(t, h, h.live, sos)["incident_id"].(string)
 	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/cancel", h.live, `{"reason_code":"prank"}`), http.StatusBadRequest, "reason_code")
 	got := wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/cancel", h.live, `{"reason":"pocket dial","reason_code":"false_alarm"}`), http.StatusOK)

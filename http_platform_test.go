@@ -68,8 +68,9 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
-func TestAPIKeyManagement(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestAPIKeyManagement(t *testing.T) { testAPIKeyManagement(t, newMemoryHarness(t)) }
+
+func testAPIKeyManagement(t *testing.T, h *harness) {
 	body := wantStatus(t, h.do(http.MethodPost, "/api-keys", h.test, `{"name":"checkout service","scopes":["incidents:read","incidents:write"],"expires_at":"2027-01-01T00:00:00Z"}`), http.StatusCreated)
 	secret := body["key"].(string)
 	k := body["api_key"].(map[string]any)

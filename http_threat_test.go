@@ -10,7 +10,10 @@ import (
 )
 
 func TestThreatIntelligenceOverHTTP(t *testing.T) {
-	h := newMemoryHarness(t)
+	testThreatIntelligenceOverHTTP(t, newMemoryHarness(t))
+}
+
+func testThreatIntelligenceOverHTTP(t *testing.T, h *harness) {
 	threat.LagosYear(t0, 3000, 1).Generate(h.sety.Threat.Add)
 	h.sety.Threat.Refresh()
 	score := wantStatus(t, h.do(http.MethodGet, "/safety/score?lat=6.4281&lng=3.4219", h.live, nil), http.StatusOK)

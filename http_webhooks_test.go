@@ -13,8 +13,9 @@ import (
 	"github.com/sety-io/sety/webhook"
 )
 
-func TestWebhookEndpointsOverHTTP(t *testing.T) {
-	h := newMemoryHarness(t)
+func TestWebhookEndpointsOverHTTP(t *testing.T) { testWebhookEndpointsOverHTTP(t, newMemoryHarness(t)) }
+
+func testWebhookEndpointsOverHTTP(t *testing.T, h *harness) {
 	var mu sync.Mutex
 	var got []*http.Request
 	var bodies [][]byte

@@ -88,8 +88,10 @@ func next(t *testing.T, events <-chan sseEvent, within time.Duration) sseEvent {
 	}
 }
 
-func TestEventStream(t *testing.T) {
-	s, err := sety.New(memory.New())
+func TestEventStream(t *testing.T) { testEventStream(t, memory.New()) }
+
+func testEventStream(t *testing.T, stores sety.Stores) {
+	s, err := sety.New(stores)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 type config struct {
 	addr          string
 	dbPath        string
+	databaseURL   string
 	memory        bool
 	bootstrapLive string
 	bootstrapTest string
@@ -39,6 +40,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", ":8080", "listen address (SETY_ADDR)")
 	fs.StringVar(&c.dbPath, "db", "sety.db", "SQLite database file (SETY_DB)")
+	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL URL, postgres://user:password@host/db: store everything there instead of SQLite; any number of servers may share it (SETY_DATABASE_URL)")
 	fs.BoolVar(&c.memory, "memory", false, "keep everything in memory instead of SQLite (SETY_MEMORY=1)")
 	fs.StringVar(&c.bootstrapLive, "bootstrap-live-key", "", "on an empty database, use this live key instead of a random one (SETY_BOOTSTRAP_LIVE_KEY)")
 	fs.StringVar(&c.bootstrapTest, "bootstrap-test-key", "", "on an empty database, use this test key instead of a random one (SETY_BOOTSTRAP_TEST_KEY)")
@@ -75,6 +77,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	})
 	if len(errs) > 0 {
 		return c, fmt.Errorf("bad environment: %s", strings.Join(errs, "; "))
+	}
+	if c.databaseURL != "" {
+		if !strings.HasPrefix(c.databaseURL, "postgres://") && !strings.HasPrefix(c.databaseURL, "postgresql://") {
+			return c, fmt.Errorf("-database-url must be a postgres:// or postgresql:// URL")
+		}
+		if c.memory {
+			return c, fmt.Errorf("-memory and -database-url exclude each other")
+		}
 	}
 	if !auth.Plan(c.plan).Valid() {
 		return c, fmt.Errorf("-plan must be starter, growth or enterprise, not %q", c.plan)

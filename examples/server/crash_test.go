@@ -17,18 +17,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sety-io/sety/adapters/postgres"
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/pgtest"
 )
 
-// TestMain lets the crash test run this test binary as the server itself.
+// TestMain lets the crash test run this test binary as the server itself,
+// and starts PostgreSQL for the tests that need it (internal/pgtest).
 func TestMain(m *testing.M) {
 	if os.Getenv("SETY_CRASH_CHILD") == "1" {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m, postgres.Migrate))
 }
 
 const crashKey = "sety_live_c4a5c4a5c4a5c4a5c4a5c4a5c4a5c4a5"

@@ -1,7 +1,9 @@
-// Command server runs the Sety v1 HTTP API over a SQLite file (or memory).
+// Command server runs the Sety v1 HTTP API over a SQLite file, memory, or
+// a PostgreSQL database that any number of servers may share.
 //
 //	go run ./examples/server                 # :8080, ./sety.db
 //	go run ./examples/server -memory -addr :9090
+//	SETY_DATABASE_URL=postgres://sety@localhost/sety go run ./examples/server
 //
 // On an empty database it creates an organization on the enterprise plan
 // with one live and one test key holding every scope, and prints both once.
@@ -16,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/postgres"
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/examples/server/console"
 	"github.com/sety-io/sety/incident"
@@ -80,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	if err := bootstrap(ctx, s, cfg, stdout, log); err != nil {
+	if err := exclusively(ctx, stores, "bootstrap", func(ctx context.Context) error { return bootstrap(ctx, s, cfg, stdout, log) }); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	// The background work (dispatch, simulator, SLA clocks, webhooks) runs
@@ -153,6 +157,13 @@ func openStores(ctx context.Context, cfg config) (sety.Stores, func(), error) {
 		m := memory.New()
 		return m, func() {}, nil
 	}
+	if cfg.databaseURL != "" {
+		db, err := postgres.Open(ctx, cfg.databaseURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, func() { db.Close() }, nil
+	}
 	db, err := sqlite.Open(ctx, cfg.dbPath, nil)
 	if err != nil {
 		return nil, nil, err
@@ -160,9 +171,27 @@ func openStores(ctx context.Context, cfg config) (sety.Stores, func(), error) {
 	return db, func() { db.Close() }, nil
 }
 
+// exclusively runs fn in one server at a time among those sharing stores,
+// when the stores can say so (PostgreSQL): servers started together on an
+// empty database bootstrap it once. Elsewhere it just runs fn.
+func exclusively(ctx context.Context, stores sety.Stores, name string, fn func(context.Context) error) error {
+	if ex, ok := stores.(interface {
+		Exclusive(context.Context, string, func(context.Context) error) error
+	}); ok {
+		return ex.Exclusive(ctx, name, fn)
+	}
+	return fn(ctx)
+}
+
 func storageName(cfg config) string {
 	if cfg.memory {
 		return "memory"
+	}
+	if cfg.databaseURL != "" {
+		if u, err := url.Parse(cfg.databaseURL); err == nil {
+			return u.Redacted()
+		}
+		return "postgres"
 	}
 	return "sqlite:" + cfg.dbPath
 }

@@ -1,0 +1,227 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sety-io/sety/access"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/threat"
+	"github.com/sety-io/sety/webhook"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Advisory lock keys ("SETY" and a number): the migration's, held across
+// the whole migration by one session; the outbox's, held by a transaction
+// from the insert of its events to its end (positions in commit order);
+// fan-out's, held by one fan-out transaction at a time; the webhook claim's,
+// held by one claim transaction at a time. They are per
+// database: two Sety schemas in one database share them, which costs
+// waiting, never correctness.
+const (
+	lockMigrate int64 = 0x5345_5459_0000_0001
+	lockOutbox  int64 = 0x5345_5459_0000_0002
+	lockFanOut  int64 = 0x5345_5459_0000_0003
+	lockClaim   int64 = 0x5345_5459_0000_0004
+)
+
+// Classes of the two-key advisory locks (pg_advisory_xact_lock(class,
+// hashtext(name))), whose key space is apart from the one-key locks'.
+const (
+	lockCodeDigits int32 = 0x5345_5401 + iota // a tenant's code digits: CreateCode
+	lockSite                                  // a tenant's site: the failure count of validation
+	lockRate                                  // a tenant's rate-limit window
+	lockNamed                                 // DB.Exclusive's session locks
+)
+
+// lockName takes the transaction-scoped advisory lock of class on name.
+// Two names with one 32-bit hash share a lock: that costs waiting, never
+// correctness.
+func lockName(ctx context.Context, tx *txn, class int32, name string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, class, name)
+	return err
+}
+
+// DB is a Sety database on PostgreSQL. It implements sety.Stores; any
+// number of DBs, in any number of processes, may share one database.
+type DB struct {
+	pool *pgxpool.Pool
+	own  bool // Close closes the pool
+}
+
+// Open connects to the database at url (postgres://user:pass@host/db?...,
+// or any connection string pgx accepts, pool settings included), applies
+// pending migrations and returns the stores. Close closes the pool.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db, err := New(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	db.own = true
+	return db, nil
+}
+
+// Migrate applies pending migrations to the database at url and
+// disconnects: for a deployment step that migrates before the servers
+// start (they would migrate at Open anyway, one at a time).
+func Migrate(ctx context.Context, url string) error {
+	db, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}
+
+// New returns the stores over a pool the caller made (and closes), after
+// applying pending migrations through it.
+func New(ctx context.Context, pool *pgxpool.Pool) (*DB, error) {
+	db := &DB{pool: pool}
+	if err := db.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the pool if Open made it.
+func (db *DB) Close() error {
+	if db.own {
+		db.pool.Close()
+	}
+	return nil
+}
+
+// Exclusive runs fn while holding a session advisory lock named name,
+// which every DB over the database takes for that name: one instance at a
+// time runs fn. (The example server bootstraps an empty database under it,
+// so servers started together create one organization.)
+func (db *DB) Exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, lockNamed, name); err != nil {
+		return translate(err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext($2))`, lockNamed, name); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx)) // ends the session, and the lock with it
+		}
+	}()
+	return fn(ctx)
+}
+
+// Pool returns the connection pool, for a host that wants to run its own
+// queries or read pool statistics.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return translate(db.pool.QueryRow(ctx, "SELECT 1").Scan(&one))
+}
+
+// IncidentStore returns the incident port.
+func (db *DB) IncidentStore() incident.Store { return (*incidentStore)(db) }
+
+// ResponderStore returns the responder pool port.
+func (db *DB) ResponderStore() incident.ResponderStore { return (*responderStore)(db) }
+
+// ThreatSource returns the incidents threat intelligence starts from.
+func (db *DB) ThreatSource() threat.Source { return (*incidentStore)(db) }
+
+// AccessStore returns the access codes and logs port.
+func (db *DB) AccessStore() access.Store { return (*accessStore)(db) }
+
+// WebhookStore returns the webhook endpoints and delivery log port.
+func (db *DB) WebhookStore() webhook.Store { return (*webhookStore)(db) }
+
+// WebhookQueue returns the webhook delivery worker's port.
+func (db *DB) WebhookQueue() webhook.Queue { return (*webhookQueue)(db) }
+
+// AuthStore returns the organizations and keys port.
+func (db *DB) AuthStore() auth.Store { return (*authStore)(db) }
+
+// OutboxReader reads the events committed and not yet published: for tests
+// (storetest.Stores); Sety itself does not need it.
+func (db *DB) OutboxReader() outbox.Reader { return (*outboxReader)(db) }
+
+// migrate applies every embedded migration the database lacks, each in its
+// own transaction with its version record. The whole run holds a session
+// advisory lock, so instances starting together migrate one after another:
+// the first applies, the others find every version recorded.
+func (db *DB) migrate(ctx context.Context) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockMigrate); err != nil {
+		return fmt.Errorf("postgres: lock for migration: %w", err)
+	}
+	defer func() {
+		// A failed unlock (a broken connection) ends the session, and the
+		// lock with it: the connection is dropped, not reused, below.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockMigrate); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("postgres: create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("postgres: migration %s has no numeric version", base)
+		}
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			var applied bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&applied); err != nil || applied {
+				return err
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			// No arguments: the simple protocol, which runs every statement of the file.
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", base, err)
+			}
+			// applied_at is a record of when, not domain data: the database's clock is fine.
+			_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, version, base)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

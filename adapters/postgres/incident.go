@@ -1,0 +1,325 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/threat"
+)
+
+type incidentStore DB
+
+const selectIncident = `SELECT id, org_id, environment, sequence, tracking, doc FROM incidents`
+
+var incidentTable = table[*incident.Incident]{sel: selectIncident, scan: scanIncident, notFound: incident.ErrNotFound}
+
+func scanIncident(row rowScanner) (*incident.Incident, error) {
+	var (
+		inc                    incident.Incident
+		id, org, env, trk, doc string
+		seq                    int64
+	)
+	if err := row.Scan(&id, &org, &env, &seq, &trk, &doc); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(doc), &inc); err != nil {
+		return nil, fmt.Errorf("decode incident %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(trk), &inc.Tracking); err != nil {
+		return nil, fmt.Errorf("decode tracking of incident %s: %w", id, err)
+	}
+	inc.ID, inc.OrgID, inc.Environment, inc.Sequence = id, org, auth.Environment(env), seq
+	return &inc, nil
+}
+
+// CreateIncident inserts with ON CONFLICT DO NOTHING on the idempotency
+// key's unique index. Among concurrent creates with one key, from any
+// number of instances, PostgreSQL lets one insert; the others wait for it
+// to commit, insert nothing (so carry out no effects), and read its
+// incident. If the winner rolls back instead, a waiter's insert goes
+// ahead. A replay of a key already committed is answered from one read.
+func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
+	if inc.IdempotencyKey != nil {
+		found, err := byIdempotencyKey(ctx, s.pool, inc)
+		if err == nil {
+			return found, false, nil
+		}
+		if !errors.Is(err, errNoRows) {
+			return nil, false, translate(err)
+		}
+	}
+	cols, err := columnsOf(inc)
+	if err != nil {
+		return nil, false, err
+	}
+	var existing *incident.Incident
+	args := append([]any{inc.ID, inc.OrgID, string(inc.Environment), inc.IdempotencyKey, at(inc.CreatedAt.Time)}, cols...)
+	err = (*DB)(s).inTx(ctx, func(tx *txn) error {
+		existing = nil
+		if inc.IdempotencyKey == nil {
+			tx.later(insertIncident, args...) // nothing to decide on: it goes out with the commit
+		} else {
+			tag, err := tx.Exec(ctx, insertIncident+` ON CONFLICT (org_id, environment, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`, args...)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				// The key is taken. This statement's snapshot is newer than the
+				// insert's wait, so it sees the winner's committed row.
+				existing, err = byIdempotencyKey(ctx, tx, inc)
+				return err
+			}
+		}
+		if err := applyEffects(ctx, tx, inc.Tenant(), inc.ID, effects); err != nil {
+			return err
+		}
+		tx.insertEvents(effects.Events)
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if existing != nil {
+		return existing, false, nil
+	}
+	return inc.Clone(), true, nil
+}
+
+const insertIncident = `INSERT INTO incidents
+	(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
+	 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`
+
+// byIdempotencyKey reads the incident of inc's tenant with inc's
+// idempotency key.
+func byIdempotencyKey(ctx context.Context, q querier, inc *incident.Incident) (*incident.Incident, error) {
+	return scanIncident(q.QueryRow(ctx, selectIncident+` WHERE org_id = $1 AND environment = $2 AND idempotency_key = $3`,
+		inc.OrgID, string(inc.Environment), *inc.IdempotencyKey))
+}
+
+func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
+	return incidentTable.get(ctx, s.pool, tenant, id, "")
+}
+
+func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
+	l := list{sel: selectIncident, order: `created_at DESC, id DESC`}
+	l.tenant(tenant)
+	anyOf(&l, "status", f.Statuses)
+	anyOf(&l, "category", f.Categories)
+	anyOf(&l, "severity", f.Severities)
+	if !f.From.IsZero() {
+		l.and(`created_at >= ` + l.arg(at(f.From)))
+	}
+	if !f.To.IsZero() {
+		l.and(`created_at <= ` + l.arg(at(f.To)))
+	}
+	return listPage(ctx, (*DB)(s), scanIncident, l, f.Offset, f.Limit)
+}
+
+// UpdateIncident locks the incident's row (FOR NO KEY UPDATE) before it
+// reads it: updates of one incident from every instance take turns, and
+// each change sees the latest committed state. Claims and releases of
+// responders lock their rows in the same transaction (see applyEffects).
+func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
+	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, cur *incident.Incident) error {
+		idemKey := cur.IdempotencyKey
+		effects, err := change(cur)
+		if err != nil {
+			return err
+		}
+		cur.ID, cur.OrgID, cur.Environment, cur.IdempotencyKey = id, tenant.OrgID, tenant.Env, idemKey
+		cols, err := columnsOf(cur)
+		if err != nil {
+			return err
+		}
+		// id, tenant, idempotency key and creation are the row's identity and never change.
+		tx.later(`UPDATE incidents SET category = $1, severity = $2, severity_rank = $3, status = $4,
+			is_drill = $5, sequence = $6, updated_at = $7, doc = $8, tracking = $9, due_at = $10, assign_ms = $11, arrive_ms = $12,
+			sla_state = $13, lng = $14, lat = $15, counts_as_threat = $16 WHERE id = $17`, append(cols, id)...)
+		if err := applyEffects(ctx, tx, tenant, id, effects); err != nil {
+			return err
+		}
+		tx.insertEvents(effects.Events)
+		return nil
+	})
+}
+
+// columnsOf returns the mutable columns of inc in the order INSERT and
+// UPDATE list them: category … counts_as_threat.
+func columnsOf(inc *incident.Incident) ([]any, error) {
+	doc, err := json.Marshal(inc)
+	if err != nil {
+		return nil, fmt.Errorf("encode incident: %w", err)
+	}
+	trk, err := json.Marshal(inc.Tracking)
+	if err != nil {
+		return nil, fmt.Errorf("encode tracking: %w", err)
+	}
+	var assignMs, arriveMs *int64
+	if r := inc.Responder; r != nil {
+		ms := r.AssignedAt.Sub(inc.CreatedAt.Time).Milliseconds()
+		assignMs = &ms
+		if !r.ArrivedAt.IsZero() {
+			ms := r.ArrivedAt.Sub(inc.CreatedAt.Time).Milliseconds()
+			arriveMs = &ms
+		}
+	}
+	var slaState *string
+	if inc.SLA != nil {
+		state := string(inc.SLA.State)
+		slaState = &state
+	}
+	return []any{string(inc.Category), string(inc.Severity), slices.Index(incident.Severities, inc.Severity), string(inc.Status), inc.IsDrill,
+		inc.Sequence, at(inc.UpdatedAt.Time), string(doc), string(trk), at(inc.Tracking.DueAt),
+		assignMs, arriveMs, slaState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
+}
+
+func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
+	return queryAll(ctx, s.pool, scanIncident, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= $1
+		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT $2`, at(now), limit)
+}
+
+// QueuedNear reads the tenant's queue index in dispatch order (the index
+// carries each incident's position, so no row is fetched to filter), keeps
+// the incidents in the box around at and within radiusM of it by the
+// haversine formula in SQL (with a metre of slack for rounding), and stops
+// at the limit: its cost follows the incidents near at, not the queue.
+// Go then applies geo.Distance exactly, asks for more in the rare case the
+// slack cost it one, and loads the rows of those it keeps.
+func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*incident.Incident, error) {
+	if tenant.Env != auth.Live || limit <= 0 {
+		return nil, nil
+	}
+	box := geo.BoxAround(at, radiusM)
+	var ids []string
+	for n := limit; ; n *= 4 {
+		type queued struct {
+			id       string
+			lng, lat float64
+		}
+		found, err := queryAll(ctx, s.pool, func(row rowScanner) (q queued, err error) {
+			return q, row.Scan(&q.id, &q.lng, &q.lat)
+		}, `SELECT id, lng, lat FROM incidents
+			WHERE org_id = $1 AND environment = $2 AND status = 'dispatching' AND NOT is_drill
+			AND lat BETWEEN $3 AND $4 AND (lng BETWEEN $5 AND $6 OR lng BETWEEN $7 AND $8)
+			AND 2 * $9::float8 * asin(least(1, sqrt(sin(radians(lat - $10) / 2) ^ 2
+				+ cos(radians($10)) * cos(radians(lat)) * sin(radians(lng - $11) / 2) ^ 2))) <= $12::float8 + 1
+			ORDER BY severity_rank DESC, created_at, id LIMIT $13`,
+			tenant.OrgID, string(tenant.Env), box.MinLat, box.MaxLat, box.MinLng, box.MaxLng, box.WrapMinLng, box.WrapMaxLng,
+			geo.EarthRadiusMeters, at.Lat(), at.Lng(), radiusM, n)
+		if err != nil {
+			return nil, err
+		}
+		ids = ids[:0]
+		for _, q := range found {
+			if geo.Distance(at, geo.Point{q.lng, q.lat}) <= radiusM && len(ids) < limit {
+				ids = append(ids, q.id)
+			}
+		}
+		if len(ids) == limit || len(found) < n {
+			break
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := queryAll(ctx, s.pool, scanIncident, selectIncident+` WHERE id = ANY($1) AND org_id = $2 AND environment = $3`,
+		ids, tenant.OrgID, string(tenant.Env))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*incident.Incident, len(rows))
+	for _, inc := range rows {
+		byID[inc.ID] = inc
+	}
+	out := make([]*incident.Incident, 0, len(ids))
+	for _, id := range ids { // in dispatch order
+		if inc := byID[id]; inc != nil {
+			out = append(out, inc)
+		}
+	}
+	return out, nil
+}
+
+func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {
+	return queryAll(ctx, s.pool, func(row rowScanner) (auth.Tenant, error) {
+		var t auth.Tenant
+		var env string
+		err := row.Scan(&t.OrgID, &env)
+		t.Env = auth.Environment(env)
+		return t, err
+	}, `SELECT DISTINCT org_id, environment FROM incidents
+		WHERE status = 'dispatching' AND NOT is_drill AND environment = 'live' LIMIT $1`, limit)
+}
+
+// CountActive counts in one statement over the active incidents' index:
+// by status, and those of them that are live and waiting in dispatching.
+func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts, error) {
+	type statusCount struct {
+		status     string
+		n, waiting int
+	}
+	out := incident.ActiveCounts{ByStatus: map[incident.Status]int{}}
+	counts, err := queryAll(ctx, s.pool, func(row rowScanner) (c statusCount, err error) {
+		return c, row.Scan(&c.status, &c.n, &c.waiting)
+	}, `SELECT status, count(*), count(*) FILTER (WHERE status = 'dispatching' AND NOT is_drill AND environment = 'live')
+		FROM incidents WHERE status NOT IN ('resolved', 'cancelled') GROUP BY status`)
+	for _, c := range counts {
+		out.ByStatus[incident.Status(c.status)] = c.n
+		out.Queued += c.waiting
+	}
+	return out, err
+}
+
+// ThreatReports streams the incidents created since since that count as
+// threats (the counts_as_threat column holds incident.CountsAsThreat), from
+// columns only, in one snapshot (a REPEATABLE READ transaction).
+//
+// The checkpoint is the newest outbox position that snapshot sees. Since
+// positions are drawn in commit order (see queueEvents), the snapshot holds
+// every change whose events are at or before it and none whose events come
+// after: following the log from the checkpoint repeats and misses nothing.
+func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
+	var checkpoint int64
+	err := pgx.BeginTxFunc(ctx, s.pool, readTx, func(tx pgx.Tx) error {
+		var err error
+		if checkpoint, err = head(ctx, tx); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
+			WHERE counts_as_threat AND created_at >= $1`, at(since))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				t        pgtype.Timestamptz
+				lng, lat float64
+				r        threat.Report
+			)
+			if err := rows.Scan(&t, &lng, &lat, &r.Category, &r.Severity); err != nil {
+				return err
+			}
+			r.At, r.Location = fromAt(t), geo.Point{lng, lat}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, translate(err)
+	}
+	return checkpoint, nil
+}

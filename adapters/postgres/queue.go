@@ -1,0 +1,306 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/setyerr"
+	"github.com/sety-io/sety/webhook"
+)
+
+// webhookQueue is the delivery workers' port; any number of workers in any
+// number of instances share it.
+type webhookQueue DB
+
+// FanOut holds the fan-out lock (transaction-scoped): one fan-out at a
+// time, in any instance, reads the pending events (its statements see
+// everything the previous holder committed), inserts their deliveries and
+// marks them published, and commits before the next starts. So each event
+// is taken exactly once, and deliveries are made in commit order. A
+// fan-out that finds nothing pending takes no lock: idle workers polling
+// cost one index probe.
+func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
+	var waiting bool
+	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL)`).Scan(&waiting); err != nil || !waiting {
+		return 0, translate(err)
+	}
+	taken := 0
+	err := (*DB)(q).inTx(ctx, func(tx *txn) error {
+		taken = 0
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockFanOut); err != nil {
+			return err
+		}
+		events, err := pendingEvents(ctx, tx, limit)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		byTenant := map[auth.Tenant][]*webhook.Endpoint{}
+		positions := make([]int64, len(events))
+		for i, ev := range events {
+			tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
+			endpoints, ok := byTenant[tenant]
+			if !ok {
+				if endpoints, err = tenantEndpoints(ctx, tx, tenant); err != nil {
+					return err
+				}
+				byTenant[tenant] = endpoints
+			}
+			for _, d := range plan(ev, endpoints) {
+				queueDelivery(&tx.tail, d, ev.SubjectID, ev.Sequence)
+			}
+			positions[i] = ev.Position
+		}
+		tx.later(`UPDATE outbox_events SET published_at = created_at WHERE position = ANY($1)`, positions)
+		taken = len(events)
+		return nil
+	})
+	return taken, err
+}
+
+// tenantEndpoints lists the tenant's endpoints, enabled or not, by id.
+func tenantEndpoints(ctx context.Context, tx *txn, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
+	return queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE org_id = $1 AND environment = $2 ORDER BY id`,
+		tenant.OrgID, string(tenant.Env))
+}
+
+// leasedNow counts the unexpired leases ($1 now) by endpoint, with the
+// endpoint's tenant.
+const leasedNow = `SELECT endpoint_id, org_id, environment, count(*) FROM webhook_deliveries
+	WHERE lease_until > $1 GROUP BY endpoint_id, org_id, environment`
+
+// endpointsWithWork lists the enabled, unpaused endpoints that have a
+// delivery due at $1, with their failures. It skips from one endpoint with
+// pending deliveries to the next through the index, so a backlog costs one
+// step, not a row each.
+const endpointsWithWork = `WITH RECURSIVE pending (id) AS (
+	(SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' ORDER BY endpoint_id LIMIT 1)
+	UNION ALL
+	SELECT (SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' AND endpoint_id > pending.id ORDER BY endpoint_id LIMIT 1)
+	FROM pending WHERE pending.id IS NOT NULL
+)
+SELECT e.id, e.org_id, e.environment, e.failures FROM pending JOIN webhook_endpoints e ON e.id = pending.id
+WHERE e.status = 'enabled' AND (e.paused_until IS NULL OR e.paused_until <= $1)
+	AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1)`
+
+// firstOfLines lists up to $3 claimable deliveries of endpoint $1 at $2, by
+// (due, seq): due, unleased, and first of their line (no earlier pending
+// delivery of the subject, none leased). It walks the endpoint's due
+// deliveries in index order and stops at $3.
+const firstOfLines = `SELECT d.id, d.seq, d.next_attempt_at FROM webhook_deliveries d
+WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2 AND (d.lease_until IS NULL OR d.lease_until <= $2)
+	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+		WHERE p.endpoint_id = d.endpoint_id AND p.subject_id = d.subject_id AND p.status = 'pending'
+		AND (p.sequence < d.sequence OR p.sequence = d.sequence AND p.seq < d.seq OR p.lease_until > $2))
+ORDER BY d.next_attempt_at, d.seq LIMIT $3`
+
+// ClaimDeliveries holds the claim lock (transaction-scoped): one claim at
+// a time, in any instance, reads the leases every claim before it
+// committed, the endpoints with due work, and the first deliveries of
+// those with room (one batch: one round trip), leases what webhook.Claim.Take
+// picks, and commits before the next claim starts. So the caps and the
+// lines hold across instances, and a delivery is in at most one unexpired
+// lease. The lock is held for a few statements; FinishAttempt does not
+// take it. A claim that finds nothing due takes no lock: idle workers
+// polling cost one index probe.
+func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
+	var due bool
+	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1)`,
+		at(c.Now)).Scan(&due); err != nil || !due {
+		return nil, translate(err)
+	}
+	var jobs []webhook.Job
+	err := (*DB)(q).inTx(ctx, func(tx *txn) error {
+		jobs = nil
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockClaim); err != nil {
+			return err
+		}
+		perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
+		type used struct {
+			endpoint string
+			tenant   auth.Tenant
+			n        int64
+		}
+		leases, err := queryAll(ctx, tx, func(row rowScanner) (u used, err error) {
+			var env string
+			err = row.Scan(&u.endpoint, &u.tenant.OrgID, &env, &u.n)
+			u.tenant.Env = auth.Environment(env)
+			return u, err
+		}, leasedNow, at(c.Now))
+		if err != nil {
+			return err
+		}
+		for _, u := range leases {
+			perEndpoint[u.endpoint] += int(u.n)
+			perTenant[u.tenant] += int(u.n)
+		}
+		type endpoint struct {
+			id       string
+			tenant   auth.Tenant
+			failures int32
+		}
+		endpoints, err := queryAll(ctx, tx, func(row rowScanner) (e endpoint, err error) {
+			var env string
+			err = row.Scan(&e.id, &e.tenant.OrgID, &env, &e.failures)
+			e.tenant.Env = auth.Environment(env)
+			return e, err
+		}, endpointsWithWork, at(c.Now))
+		if err != nil {
+			return err
+		}
+		failures := map[string]int{}
+		endpointRoom := func(id string) int { return c.EndpointRoom(failures[id], perEndpoint[id]) }
+		tenantRoom := func(t auth.Tenant) int { return c.TenantRoom(perTenant[t]) }
+		var asked []endpoint
+		var b pgx.Batch
+		for _, e := range endpoints {
+			failures[e.id] = int(e.failures)
+			if n := min(endpointRoom(e.id), tenantRoom(e.tenant), c.Limit); n > 0 {
+				b.Queue(firstOfLines, e.id, at(c.Now), n)
+				asked = append(asked, e)
+			}
+		}
+		if len(asked) == 0 {
+			return nil
+		}
+		var offers []webhook.Offer
+		br := tx.send(ctx, &b)
+		for _, e := range asked {
+			rows, err := br.Query()
+			if err != nil {
+				br.Close()
+				return err
+			}
+			found, err := scanAll(rows, func(row rowScanner) (o webhook.Offer, err error) {
+				var next pgtype.Timestamptz
+				o.EndpointID, o.Tenant = e.id, e.tenant
+				err = row.Scan(&o.DeliveryID, &o.Inserted, &next)
+				o.Due = fromAt(next)
+				return o, err
+			})
+			if err != nil {
+				br.Close()
+				return err
+			}
+			offers = append(offers, found...)
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		picked := c.Take(offers, endpointRoom, tenantRoom)
+		if len(picked) == 0 {
+			return nil
+		}
+		order := make(map[string]int, len(picked))
+		ids := make([]string, len(picked))
+		for i, o := range picked {
+			order[o.DeliveryID], ids[i] = i, o.DeliveryID
+		}
+		leased, err := queryAll(ctx, tx, func(row rowScanner) (webhook.Job, error) {
+			var job webhook.Job
+			var err error
+			job.Delivery, err = scanDelivery(then(func(delivery []any) (err error) {
+				job.Endpoint, err = scanEndpoint(then(func(endpoint []any) (err error) {
+					job.Event, err = scanEvent(then(func(event []any) error {
+						return row.Scan(slices.Concat(delivery, endpoint, event)...)
+					}))
+					return err
+				}))
+				return err
+			}))
+			return job, err
+		}, `UPDATE webhook_deliveries d SET lease_owner = $1, lease_until = $2
+			FROM webhook_endpoints e, outbox_events ev
+			WHERE d.id = ANY($3) AND e.id = d.endpoint_id AND ev.id = d.event_id
+			RETURNING `+deliveryColumns+`, `+prefixed("e.", endpointColumns)+`, `+prefixed("ev.", eventColumns), c.Owner, at(c.Until), ids)
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(leased, func(a, b webhook.Job) int { return cmp.Compare(order[a.Delivery.ID], order[b.Delivery.ID]) })
+		jobs = leased
+		return nil
+	})
+	return jobs, err
+}
+
+// FinishAttempt locks the delivery's row and then its endpoint's (the order
+// DeleteEndpoint takes them in too), checks the lease, and stores both.
+func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
+	return (*DB)(q).inTx(ctx, func(tx *txn) error {
+		var leaseOwner *string
+		row := tx.QueryRow(ctx, `SELECT `+deliveryColumns+`, d.lease_owner FROM webhook_deliveries d WHERE d.id = $1`+forUpdate, id)
+		d, err := scanDelivery(then(func(dest []any) error { return row.Scan(append(dest, &leaseOwner)...) }))
+		if errors.Is(err, errNoRows) {
+			return errDeliveryNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if leaseOwner == nil || *leaseOwner != owner {
+			return setyerr.E(setyerr.Conflict, "lease of delivery %s lost", id)
+		}
+		e, err := scanEndpoint(tx.QueryRow(ctx, selectEndpoint+` WHERE id = $1`+forUpdate, d.EndpointID))
+		if err != nil {
+			return err
+		}
+		if err := change(d, e); err != nil {
+			return err
+		}
+		tx.later(`UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_attempt_at = $4,
+			response_status = $5, response_body = $6, duration_ms = $7, error = $8, lease_owner = NULL, lease_until = NULL WHERE id = $9`,
+			d.Status, d.Attempts, at(d.NextAttemptAt.Time), at(d.LastAttemptAt.Time), d.ResponseStatus, d.ResponseBody, d.DurationMs, d.Error, id)
+		return updateEndpoint(tx, e)
+	})
+}
+
+// UpdateEndpoints locks a page of endpoints (FOR NO KEY UPDATE, in id
+// order) and stores those change changed, with the commit.
+func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
+	last := ""
+	err := (*DB)(q).inTx(ctx, func(tx *txn) error {
+		last = ""
+		page, err := queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE id > $1 ORDER BY id LIMIT $2`+forUpdate, after, limit)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			id, org, env := e.ID, e.OrgID, e.Environment
+			ok, err := change(e)
+			if err != nil {
+				return err
+			}
+			if ok {
+				e.ID, e.OrgID, e.Environment = id, org, env
+				if err := updateEndpoint(tx, e); err != nil {
+					return err
+				}
+			}
+			last = id
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return last, nil
+}
+
+// scanAll scans every row of rows with scan and closes them.
+func scanAll[T any](rows pgx.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
