@@ -50,6 +50,8 @@ func TestConformance(t *testing.T) { storetest.Run(t, newStores, features) }
 
 func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailable(b, newStores) }
 
+func BenchmarkClaimBesideBacklog(b *testing.B) { storetest.BenchmarkClaimBesideBacklog(b, newStores) }
+
 // PostgreSQL text holds no NUL character (SQLite's does; the services
 // refuse control characters before any store sees them): a value with one
 // is invalid input, not an internal error.
