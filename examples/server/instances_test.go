@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -123,4 +125,103 @@ func TestTwoInstancesShareLimitsAndThreat(t *testing.T) {
 	if ok != 60-made {
 		t.Fatalf("%d of 150 requests passed across both instances after %d, want %d (60 a minute)", ok, made, 60-made)
 	}
+}
+
+// Webhooks with two instances over one store: every event of 1,000, whose
+// incidents were changed through both instances, reaches the endpoint once,
+// and each incident's events arrive in sequence order.
+func TestTwoInstancesDeliverEachEventOnceInOrder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	var (
+		mu       sync.Mutex
+		received = map[string]int{}   // event id -> deliveries
+		lastSeq  = map[string]int64{} // incident -> last sequence received
+		outOfSeq []string
+	)
+	receiver := newTestReceiver(t, func(p struct {
+		ID       string `json:"id"`
+		Sequence int64  `json:"sequence"`
+		Data     struct {
+			Incident struct {
+				ID string `json:"incident_id"`
+			} `json:"incident"`
+		} `json:"data"`
+	}) {
+		mu.Lock()
+		defer mu.Unlock()
+		received[p.ID]++
+		id := p.Data.Incident.ID
+		if p.Sequence <= lastSeq[id] {
+			outOfSeq = append(outOfSeq, fmt.Sprintf("%s: %d after %d", id, p.Sequence, lastSeq[id]))
+		}
+		lastSeq[id] = max(lastSeq[id], p.Sequence)
+	})
+	db := "SETY_DB=" + filepath.Join(t.TempDir(), "sety.db")
+	common := []string{db, "SETY_RATE_LIMITS=false", "SETY_ALLOW_PRIVATE_WEBHOOKS=1"}
+	a := startInstance(t, append(common, "SETY_BOOTSTRAP_LIVE_KEY="+instancesKey)...)
+	b := startInstance(t, common...)
+	if code := a.call(t, instancesKey, http.MethodPost, "/webhooks", `{"url":"`+receiver+`","events":["incident.*"]}`, nil); code != http.StatusCreated {
+		t.Fatalf("register the endpoint: %d", code)
+	}
+	// 200 incidents × 5 events (created, dispatching, two notes, cancelled),
+	// each incident's changes alternating between the instances.
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < 200; i += 8 {
+				var created struct {
+					Incident struct {
+						ID string `json:"incident_id"`
+					}
+				}
+				first, second := []*instance{a, b}[i%2], []*instance{b, a}[i%2]
+				first.call(t, instancesKey, http.MethodPost, "/incidents", sos, &created)
+				id := created.Incident.ID
+				second.call(t, instancesKey, http.MethodPost, "/incidents/"+id+"/notes", `{"message":"one"}`, nil)
+				first.call(t, instancesKey, http.MethodPost, "/incidents/"+id+"/notes", `{"message":"two"}`, nil)
+				second.call(t, instancesKey, http.MethodPost, "/incidents/"+id+"/cancel", `{"reason_code":"other"}`, nil)
+			}
+		})
+	}
+	wg.Wait()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		n := len(received)
+		mu.Unlock()
+		if n >= 1000 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // waiting for the deliveries, as a receiver would
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	twice := 0
+	for _, n := range received {
+		if n > 1 {
+			twice++
+		}
+	}
+	if len(received) != 1000 || twice > 0 || len(outOfSeq) > 0 {
+		t.Fatalf("%d distinct events received (want 1000), %d more than once, %d out of order: %v", len(received), twice, len(outOfSeq), outOfSeq[:min(5, len(outOfSeq))])
+	}
+}
+
+// newTestReceiver serves a webhook endpoint on loopback that decodes each
+// delivery into a P and hands it to got, answering 204; it returns its URL.
+func newTestReceiver[P any](t *testing.T, got func(P)) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p P
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		got(p)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/hooks"
 }
