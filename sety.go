@@ -236,6 +236,11 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			return nil, fmt.Errorf("sety: metrics: %w", err)
 		}
 		observe, onValidated, onRateLimited = m.ObserveIncident, m.Validated, m.RateLimited
+		if host := wh.OnAttempt; host != nil {
+			wh.OnAttempt = func(outcome string, took time.Duration) { m.Attempted(outcome, took); host(outcome, took) }
+		} else {
+			wh.OnAttempt = m.Attempted
+		}
 		if commits, ok := stores.(interface {
 			ObserveCommits(func(batch int, took time.Duration))
 		}); ok {

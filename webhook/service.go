@@ -60,6 +60,9 @@ type Config struct {
 	// PollEvery is how often the worker looks for work nobody woke it for
 	// (events another process committed, retries coming due). Default 1 s.
 	PollEvery time.Duration
+	// OnAttempt hears every recorded attempt, for metrics: its outcome
+	// ("succeeded", "retrying" or "failed") and how long the endpoint took.
+	OnAttempt func(outcome string, took time.Duration)
 }
 
 // Breaker is the rule that pauses a failing endpoint, so its attempts stop

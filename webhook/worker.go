@@ -289,10 +289,12 @@ func (s *Service) deliver(ctx context.Context, job Job) error {
 // everything for DisableAfter is disabled.
 func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http.Response, text string, elapsed time.Duration, callErr error) error {
 	ended := s.now().UTC().Truncate(time.Millisecond)
+	var outcome string // of the attempt as stored, once it is
 	err := s.queue.FinishAttempt(ctx, s.owner, job.Delivery.ID, func(d *Delivery, e *Endpoint) error {
 		_, _ = s.keys.reseal(e) // an endpoint that gets deliveries moves to the current key
 		d.Attempts++
 		d.LastAttemptAt = clock.At(now.UTC().Truncate(time.Millisecond))
+		defer func() { outcome = attemptOutcome(d.Status) }()
 		d.ResponseStatus, d.ResponseBody, d.Error, d.DurationMs = nil, nil, nil, nil
 		ms := elapsed.Milliseconds()
 		d.DurationMs = &ms
@@ -331,6 +333,9 @@ func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http
 		}
 		return nil
 	})
+	if err == nil && s.cfg.OnAttempt != nil {
+		s.cfg.OnAttempt(outcome, elapsed)
+	}
 	switch {
 	case setyerr.Is(err, setyerr.Conflict):
 		// The lease expired and another worker took the delivery over: its
@@ -344,6 +349,14 @@ func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http
 		return nil
 	}
 	return err
+}
+
+// attemptOutcome names what an attempt left its delivery as, for metrics.
+func attemptOutcome(status string) string {
+	if status == Pending {
+		return "retrying"
+	}
+	return status
 }
 
 func disable(e *Endpoint, now time.Time, reason string) {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -580,5 +581,33 @@ func TestGuardRefusesPrivateAddressesAtConnect(t *testing.T) {
 	d := f.deliveries(f.live, e)[0]
 	if d.Status != webhook.Pending || d.Error == nil || !strings.Contains(*d.Error, "refusing loopback address") {
 		t.Fatalf("guarded delivery: %+v", d)
+	}
+}
+
+// OnAttempt hears each recorded attempt with what it left the delivery as.
+func TestOnAttemptHearsEachOutcome(t *testing.T) {
+	var heard []string
+	f := &fixture{t: t, ctx: context.Background(), clk: clock.NewFake(t0), stores: memory.New()}
+	s, err := sety.New(f.stores, sety.WithClock(f.clk.Now), sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true,
+		OnAttempt: func(outcome string, took time.Duration) { heard = append(heard, outcome) }}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s = s
+	org, err := s.Auth.CreateOrganization(f.ctx, "Acme", auth.Growth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.live = auth.Tenant{OrgID: org.ID, Env: auth.Live}
+	r := newReceiver(t, http.StatusInternalServerError, http.StatusOK, http.StatusGone)
+	f.endpoint(f.live, r.URL, "incident.created")
+	f.incident(f.live)
+	f.tick(0)                        // 500
+	f.tick(webhook.RetrySchedule[0]) // 200
+	f.incident(f.live)
+	f.tick(0) // 410
+	want := []string{"retrying", "succeeded", "failed"}
+	if !slices.Equal(heard, want) {
+		t.Fatalf("heard %v, want %v", heard, want)
 	}
 }

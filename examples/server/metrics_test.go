@@ -3,9 +3,11 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -17,7 +19,8 @@ import (
 func TestMetrics(t *testing.T) {
 	const live = "sety_live_0123456789abcdef0123456789abcdef"
 	cancel, addr, _, done := startServer(t, map[string]string{"SETY_ADDR": "127.0.0.1:0", "SETY_DB": filepath.Join(t.TempDir(), "sety.db"),
-		"SETY_BOOTSTRAP_LIVE_KEY": live, "SETY_CONSOLE": "1", "SETY_PLAN": "starter"})
+		"SETY_BOOTSTRAP_LIVE_KEY": live, "SETY_CONSOLE": "1", "SETY_PLAN": "starter",
+		"SETY_ALLOW_PRIVATE_WEBHOOKS": "1"})
 	defer func() { cancel(); <-done }()
 	call := func(method, path, body string) int {
 		t.Helper()
@@ -32,6 +35,9 @@ func TestMetrics(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer receiver.Close()
+	call(http.MethodPost, "/webhooks", `{"url":"`+receiver.URL+`","events":["incident.created"]}`)
 	call(http.MethodPut, "/responders/rsp_0000000000000001", `{"name":"Unit 1","location":[3.3792,6.5244]}`)
 	call(http.MethodPost, "/incidents", sos) // assigned at once
 	call(http.MethodPost, "/incidents", sos) // queued
@@ -39,15 +45,18 @@ func TestMetrics(t *testing.T) {
 	for call(http.MethodGet, "/incidents", "") != http.StatusTooManyRequests { // starter: 60 a minute
 	}
 
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("/metrics is not the exposition format: %v", err)
+	var families map[string]*dto.MetricFamily
+	scrape := func() {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		if families, err = parser.TextToMetricFamilies(resp.Body); err != nil {
+			t.Fatalf("/metrics is not the exposition format: %v", err)
+		}
 	}
 	value := func(name string, labels map[string]string) (float64, bool) {
 		f, ok := families[name]
@@ -72,6 +81,14 @@ func TestMetrics(t *testing.T) {
 		}
 		return 0, false
 	}
+	// The two incident.created deliveries are attempted in the background:
+	// scrape until the worker has recorded them, as a monitor would.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		scrape()
+		if n, _ := value("sety_webhook_deliveries_total", map[string]string{"outcome": "succeeded"}); n >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
 	for _, want := range []struct {
 		name   string
 		labels map[string]string
@@ -90,6 +107,8 @@ func TestMetrics(t *testing.T) {
 		{"sety_sla_breaches_total", nil, 0},
 		{"sety_access_validations_total", map[string]string{"result": "not_found"}, 1},
 		{"sety_rate_limit_rejections_total", map[string]string{"plan": "starter"}, 1},
+		{"sety_webhook_deliveries_total", map[string]string{"outcome": "succeeded"}, 2},
+		{"sety_webhook_attempt_duration_seconds", nil, 2},
 		{"sety_store_commit_seconds", nil, 1},
 		{"sety_store_commit_batch_size", nil, 1},
 		{"go_goroutines", nil, 1},
