@@ -232,7 +232,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		if m, err = telemetry.New(c.metrics); err != nil {
 			return nil, fmt.Errorf("sety: metrics: %w", err)
 		}
-		if err := telemetry.StoreGauges(c.metrics, stores.IncidentStore(), c.log); err != nil {
+		if err := telemetry.StoreGauges(c.metrics, stores.IncidentStore(), stores.WebhookQueue(), c.log); err != nil {
 			return nil, fmt.Errorf("sety: metrics: %w", err)
 		}
 		observe, onValidated, onRateLimited = m.ObserveIncident, m.Validated, m.RateLimited

@@ -126,6 +126,11 @@ type Queue interface {
 	// returned as it is and stores nothing. (Secrets are re-encrypted with
 	// it, a page at a time.)
 	UpdateEndpoints(ctx context.Context, after string, limit int, change func(*Endpoint) (bool, error)) (string, error)
+
+	// PendingDeliveries returns every endpoint of every tenant, by id, with
+	// how many of its deliveries are pending (0 for none), read from one
+	// snapshot: the backlog an operator watches (the metrics read it).
+	PendingDeliveries(ctx context.Context) (map[string]int, error)
 }
 
 // Claim is what a worker asks ClaimDeliveries for.

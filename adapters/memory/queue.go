@@ -149,3 +149,17 @@ func (m *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 	}
 	return ids[len(ids)-1], nil
 }
+
+func (m *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]int, len(m.endpoints))
+	for id := range m.endpoints {
+		if q := m.pending[id]; q != nil {
+			out[id] = len(q.byDue)
+		} else {
+			out[id] = 0
+		}
+	}
+	return out, nil
+}

@@ -268,6 +268,21 @@ func (mr *WebhookQueueMockRecorder) FinishAttempt(ctx, owner, deliveryID, change
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "FinishAttempt", reflect.TypeOf((*WebhookQueue)(nil).FinishAttempt), ctx, owner, deliveryID, change)
 }
 
+// PendingDeliveries mocks base method.
+func (m *WebhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PendingDeliveries", ctx)
+	ret0, _ := ret[0].(map[string]int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PendingDeliveries indicates an expected call of PendingDeliveries.
+func (mr *WebhookQueueMockRecorder) PendingDeliveries(ctx interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PendingDeliveries", reflect.TypeOf((*WebhookQueue)(nil).PendingDeliveries), ctx)
+}
+
 // UpdateEndpoints mocks base method.
 func (m *WebhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
 	m.ctrl.T.Helper()

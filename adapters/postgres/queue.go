@@ -291,6 +291,23 @@ func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 	return last, nil
 }
 
+// PendingDeliveries counts each endpoint's pending deliveries from the
+// partial index the claims read, in one statement (one snapshot).
+func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
+	type count struct {
+		id string
+		n  int
+	}
+	counts, err := queryAll(ctx, q.pool, func(row rowScanner) (c count, err error) { return c, row.Scan(&c.id, &c.n) },
+		`SELECT e.id, (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending')
+		FROM webhook_endpoints e`)
+	out := make(map[string]int, len(counts))
+	for _, c := range counts {
+		out[c.id] = c.n
+	}
+	return out, err
+}
+
 // scanAll scans every row of rows with scan and closes them.
 func scanAll[T any](rows pgx.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
 	defer rows.Close()

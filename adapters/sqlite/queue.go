@@ -232,3 +232,20 @@ func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 	}
 	return last, nil
 }
+
+// PendingDeliveries counts each endpoint's pending deliveries from the
+// partial index the claims read.
+func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
+	type count struct {
+		id string
+		n  int
+	}
+	counts, err := queryAll(ctx, q.read, func(row rowScanner) (c count, err error) { return c, row.Scan(&c.id, &c.n) },
+		`SELECT e.id, (SELECT count(*) FROM webhook_deliveries d INDEXED BY webhook_deliveries_pending
+			WHERE d.endpoint_id = e.id AND d.status = 'pending') FROM webhook_endpoints e`)
+	out := make(map[string]int, len(counts))
+	for _, c := range counts {
+		out[c.id] = c.n
+	}
+	return out, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -450,5 +451,31 @@ func updateEndpointsPages(t *testing.T, handles []Stores) {
 		if find(id).Secret == "partial" {
 			t.Fatal("a failed page stored a change")
 		}
+	}
+}
+
+// pendingDeliveries counts each endpoint's pending deliveries across
+// tenants, 0 for an endpoint with none, and moves with an attempt.
+func pendingDeliveries(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	st, q := handles[0].WebhookStore(), handles[0].WebhookQueue()
+	a, b, idle := newEndpoint(t, tenantA, "*"), newEndpoint(t, tenantB, "*"), newEndpoint(t, tenantATest, "*")
+	for _, e := range []*webhook.Endpoint{a, b, idle} {
+		must(t, st.CreateEndpoint(ctx, e))
+	}
+	pings(t, st, a, 3)
+	pings(t, st, b, 2)
+	jobs := claim(t, q, webhook.Claim{Owner: "w1", Now: base, Until: base.Add(time.Minute), Limit: 1, PerEndpoint: 1})
+	if len(jobs) != 1 {
+		t.Fatalf("claimed %d", len(jobs))
+	}
+	finish(t, q, "w1", jobs[0].Delivery.ID, webhook.Succeeded)
+	done := jobs[0].Endpoint.ID
+	got, err := handles[len(handles)-1].WebhookQueue().PendingDeliveries(ctx)
+	must(t, err)
+	want := map[string]int{a.ID: 3, b.ID: 2, idle.ID: 0}
+	want[done]--
+	if !maps.Equal(got, want) {
+		t.Fatalf("pending %v, want %v", got, want)
 	}
 }

@@ -141,6 +141,7 @@ func TestWebhooks(t *testing.T, newStores NewStores, f Features) {
 	t.Run("SecretKeyIsStable", single(newStores, sameSecretKey))
 	t.Run("SharedSecretKey", shared(newStores, f, sameSecretKey))
 	t.Run("UpdateEndpointsPages", single(newStores, updateEndpointsPages))
+	t.Run("PendingDeliveries", single(newStores, pendingDeliveries))
 	t.Run("DisabledEndpointResumes", single(newStores, resumeSkipped))
 	t.Run("SharedDisabledEndpointResumes", shared(newStores, f, resumeSkipped))
 

@@ -109,6 +109,7 @@ func TestMetrics(t *testing.T) {
 		{"sety_rate_limit_rejections_total", map[string]string{"plan": "starter"}, 1},
 		{"sety_webhook_deliveries_total", map[string]string{"outcome": "succeeded"}, 2},
 		{"sety_webhook_attempt_duration_seconds", nil, 2},
+		{"sety_webhook_pending_deliveries", nil, 0},
 		{"sety_store_commit_seconds", nil, 1},
 		{"sety_store_commit_batch_size", nil, 1},
 		{"go_goroutines", nil, 1},

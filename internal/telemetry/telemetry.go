@@ -16,6 +16,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/webhook"
 )
 
 // Metrics holds every collector Sety updates.
@@ -150,36 +151,51 @@ func (m *Metrics) Committed(batch int, took time.Duration) {
 }
 
 // StoreGauges registers the gauges read from the store at scrape time:
-// active incidents by status and the dispatch queue's depth. A scrape that
-// cannot read the store within a second reports no gauges and logs why.
-func StoreGauges(reg prometheus.Registerer, incidents incident.Store, log *slog.Logger) error {
-	return reg.Register(&storeCollector{incidents: incidents, log: log})
+// active incidents by status, the dispatch queue's depth, and each webhook
+// endpoint's pending deliveries. A scrape that cannot read the store within
+// a second leaves out what it could not read and logs why.
+func StoreGauges(reg prometheus.Registerer, incidents incident.Store, deliveries webhook.Queue, log *slog.Logger) error {
+	return reg.Register(&storeCollector{incidents: incidents, deliveries: deliveries, log: log})
 }
 
 type storeCollector struct {
-	incidents incident.Store
-	log       *slog.Logger
+	incidents  incident.Store
+	deliveries webhook.Queue
+	log        *slog.Logger
 }
 
 var (
 	activeDesc = prometheus.NewDesc("sety_incidents_active", "Active incidents of every tenant, by status.", []string{"status"}, nil)
 	queueDesc  = prometheus.NewDesc("sety_dispatch_queue_depth", "Live incidents waiting in dispatching for a responder in range.", nil, nil)
+	// One series per endpoint: endpoints are few per tenant, and the one
+	// whose backlog grows is what an operator needs to find.
+	pendingDesc = prometheus.NewDesc("sety_webhook_pending_deliveries", "Deliveries waiting for their (next) attempt, by endpoint.", []string{"endpoint_id"}, nil)
 )
 
-func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- activeDesc; ch <- queueDesc }
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- activeDesc
+	ch <- queueDesc
+	ch <- pendingDesc
+}
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	counts, err := c.incidents.CountActive(ctx)
-	if err != nil {
+	if counts, err := c.incidents.CountActive(ctx); err != nil {
 		c.log.Error("metrics: count active incidents", "error", err)
-		return
+	} else {
+		for _, st := range incident.Statuses {
+			if st.Active() {
+				ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(counts.ByStatus[st]), string(st))
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(counts.Queued))
 	}
-	for _, st := range incident.Statuses {
-		if st.Active() {
-			ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(counts.ByStatus[st]), string(st))
+	if pending, err := c.deliveries.PendingDeliveries(ctx); err != nil {
+		c.log.Error("metrics: count pending webhook deliveries", "error", err)
+	} else {
+		for id, n := range pending {
+			ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(n), id)
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(counts.Queued))
 }
