@@ -37,7 +37,7 @@ func scanOrg(row rowScanner) (*auth.Organization, error) {
 }
 
 func (s *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
-	org, err := scanOrg(s.getOrg.QueryRowContext(ctx, id))
+	org, err := scanOrg(s.read.QueryRowContext(ctx, selectOrg+` WHERE id = ?`, id))
 	if errors.Is(err, errNoRows) {
 		return nil, auth.ErrOrganizationNotFound
 	}
@@ -129,7 +129,7 @@ func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 		org auth.Organization
 		at  sql.NullInt64
 	)
-	err := s.keyByHash.QueryRowContext(ctx, hash).Scan(append(r.dest(), &org.ID, &org.Name, &org.Plan, &org.Status, &at)...)
+	err := s.read.QueryRowContext(ctx, selectKeyAndOrg, hash).Scan(append(r.dest(), &org.ID, &org.Name, &org.Plan, &org.Status, &at)...)
 	if errors.Is(err, errNoRows) {
 		return nil, nil, auth.ErrKeyNotFound
 	}

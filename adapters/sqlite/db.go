@@ -41,15 +41,11 @@ type Options struct {
 
 // DB is a Sety database in one SQLite file. It implements sety.Stores.
 type DB struct {
-	write *sql.DB // one connection: SQLite's single writer, held by w
-	w     *writer // runs every write transaction, in batches (writer.go)
-	read  *sql.DB // a pool for reads
+	write *sql.DB   // one connection: SQLite's single writer, held by w
+	w     *writer   // runs every write transaction, in batches (writer.go)
+	read  *readPool // a pool for reads, its queries prepared once (readpool.go)
 
-	// Prepared statements of the per-request path: authentication reads a
-	// key with its organization when its cache misses.
-	getIncident *sql.Stmt
-	keyByHash   *sql.Stmt
-	getOrg      *sql.Stmt
+	checkpoints *checkpointer // copies the WAL into the file (checkpoint.go)
 
 	// radiusHint remembers, per tenant, which search box answered the last
 	// nearest-responder search (an index into searchRadii).
@@ -86,7 +82,8 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	// temp_store(MEMORY) keeps the savepoint journal of group commit (a
 	// copy of every page a batch member first changes) in memory; by
 	// default it spills to a temporary file past 64 KiB.
-	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)")
+	// wal_autocheckpoint(0): the checkpointer does it, off the writer.
+	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -101,42 +98,30 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.read, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 	if err != nil {
-		write.Close()
+		db.Close()
 		return nil, fmt.Errorf("sqlite: open readers of %s: %w", path, err)
 	}
-	db.read.SetMaxOpenConns(o.Readers)
-	db.read.SetMaxIdleConns(o.Readers)
-	if err := db.prepare(ctx); err != nil {
+	read.SetMaxOpenConns(o.Readers)
+	read.SetMaxIdleConns(o.Readers)
+	db.read = newReadPool(read)
+	checkpoints, err := sql.Open("sqlite", dsn)
+	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("sqlite: open the checkpointer of %s: %w", path, err)
 	}
+	checkpoints.SetMaxOpenConns(1)
+	db.checkpoints = startCheckpointer(checkpoints)
 	return db, nil
-}
-
-func (db *DB) prepare(ctx context.Context) error {
-	var err error
-	if db.getIncident, err = db.read.PrepareContext(ctx, selectIncident+byTenantID); err != nil {
-		return fmt.Errorf("sqlite: prepare: %w", err)
-	}
-	if db.keyByHash, err = db.read.PrepareContext(ctx, selectKeyAndOrg); err != nil {
-		return fmt.Errorf("sqlite: prepare: %w", err)
-	}
-	if db.getOrg, err = db.read.PrepareContext(ctx, selectOrg+` WHERE id = ?`); err != nil {
-		return fmt.Errorf("sqlite: prepare: %w", err)
-	}
-	return nil
 }
 
 // Close lets the writes already queued finish, then closes the writer and
 // the read pool. Writes after Close fail.
 func (db *DB) Close() error {
 	errs := []error{db.w.close()}
-	for _, st := range []*sql.Stmt{db.getIncident, db.keyByHash, db.getOrg} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
+	if db.checkpoints != nil {
+		errs = append(errs, db.checkpoints.close())
 	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())

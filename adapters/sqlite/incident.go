@@ -94,7 +94,7 @@ func byIdempotencyKey(ctx context.Context, q querier, inc *incident.Incident) (*
 }
 
 func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
-	inc, err := scanIncident(s.getIncident.QueryRowContext(ctx, id, tenant.OrgID, tenant.Env))
+	inc, err := scanIncident(s.read.QueryRowContext(ctx, selectIncident+byTenantID, id, tenant.OrgID, tenant.Env))
 	if errors.Is(err, errNoRows) {
 		return nil, incident.ErrNotFound
 	}

@@ -113,7 +113,7 @@ func all[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error)
 // listPage returns the page [offset, offset+limit) of l and how many rows
 // match in all. Count and page are read in one read transaction, so both
 // see the same snapshot.
-func listPage[T any](ctx context.Context, db *sql.DB, scan func(rowScanner) (T, error), l list, offset, limit int) ([]T, int, error) {
+func listPage[T any](ctx context.Context, db *readPool, scan func(rowScanner) (T, error), l list, offset, limit int) ([]T, int, error) {
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, 0, translate(err)

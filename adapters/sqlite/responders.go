@@ -147,6 +147,9 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 			return s.finalists(ctx, at, found, limit)
 		}
 		if last {
+			// Too few within range: the next search starts at this box,
+			// so an empty or sparse pool costs one query, not one a box.
+			s.radiusHint.Store(tenant, i)
 			return s.finalists(ctx, at, within(found, radius), limit)
 		}
 	}
