@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sety-io/sety/internal/pgtest"
 )
 
 // instance is a server process of the test binary (TestMain runs main()).
@@ -74,15 +76,26 @@ func (in *instance) call(t *testing.T, key, method, path, body string, out any) 
 
 const instancesKey = "sety_live_1a2b3c4d1a2b3c4d1a2b3c4d1a2b3c4d"
 
-// Two server processes over one SQLite file behave as one: the starter
-// plan's 60 requests a minute hold across both, and an incident committed
-// through one moves the other's safety score within its next follow of the
-// event log.
-func TestTwoInstancesShareLimitsAndThreat(t *testing.T) {
+// onEachSharedStore runs test with the setting of a fresh store that
+// several server processes can share: a SQLite file, and a PostgreSQL
+// database (skipped, saying why, where PostgreSQL is not installed).
+func onEachSharedStore(t *testing.T, test func(t *testing.T, store string)) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
-	db := "SETY_DB=" + filepath.Join(t.TempDir(), "sety.db")
+	t.Run("sqlite", func(t *testing.T) { test(t, "SETY_DB="+filepath.Join(t.TempDir(), "sety.db")) })
+	t.Run("postgres", func(t *testing.T) { test(t, "SETY_DATABASE_URL="+pgtest.URL(t)) })
+}
+
+// Two server processes over one store behave as one: the starter plan's
+// 60 requests a minute hold across both, and an incident committed through
+// one moves the other's safety score within its next follow of the event
+// log.
+func TestTwoInstancesShareLimitsAndThreat(t *testing.T) {
+	onEachSharedStore(t, twoInstancesShareLimitsAndThreat)
+}
+
+func twoInstancesShareLimitsAndThreat(t *testing.T, db string) {
 	a := startInstance(t, db, "SETY_BOOTSTRAP_LIVE_KEY="+instancesKey, "SETY_PLAN=starter")
 	b := startInstance(t, db, "SETY_PLAN=starter")
 
@@ -131,9 +144,10 @@ func TestTwoInstancesShareLimitsAndThreat(t *testing.T) {
 // incidents were changed through both instances, reaches the endpoint once,
 // and each incident's events arrive in sequence order.
 func TestTwoInstancesDeliverEachEventOnceInOrder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts server processes")
-	}
+	onEachSharedStore(t, twoInstancesDeliverEachEventOnceInOrder)
+}
+
+func twoInstancesDeliverEachEventOnceInOrder(t *testing.T, db string) {
 	var (
 		mu       sync.Mutex
 		received = map[string]int{}   // event id -> deliveries
@@ -158,7 +172,6 @@ func TestTwoInstancesDeliverEachEventOnceInOrder(t *testing.T) {
 		}
 		lastSeq[id] = max(lastSeq[id], p.Sequence)
 	})
-	db := "SETY_DB=" + filepath.Join(t.TempDir(), "sety.db")
 	common := []string{db, "SETY_RATE_LIMITS=false", "SETY_ALLOW_PRIVATE_WEBHOOKS=1"}
 	a := startInstance(t, append(common, "SETY_BOOTSTRAP_LIVE_KEY="+instancesKey)...)
 	b := startInstance(t, common...)
