@@ -91,4 +91,8 @@ func TestURLsAreRedacted(t *testing.T) {
 			t.Fatalf("not redacted: %s", out)
 		}
 	}
+	// A customer's endpoint failing is a warning in Sety's log, not an error.
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "level=WARN") {
+		t.Fatalf("a failed attempt logged as: %s", logs.String())
+	}
 }

@@ -14,7 +14,11 @@ import (
 // redactedLogger is the service's logger as go-retryablehttp sees it.
 type redactedLogger struct{ log *slog.Logger }
 
-func (l redactedLogger) Error(msg string, kv ...any) { l.log.Error(msg, redactArgs(kv)...) }
+// Error is a failed attempt: the customer's endpoint failed, not Sety, and
+// the delivery log records it, so the operator's log gets a warning.
+func (l redactedLogger) Error(msg string, kv ...any) {
+	l.log.Warn("webhook attempt failed: "+msg, redactArgs(kv)...)
+}
 func (l redactedLogger) Warn(msg string, kv ...any)  { l.log.Warn(msg, redactArgs(kv)...) }
 func (l redactedLogger) Info(msg string, kv ...any)  { l.log.Info(msg, redactArgs(kv)...) }
 func (l redactedLogger) Debug(msg string, kv ...any) { l.log.Debug(msg, redactArgs(kv)...) }

@@ -33,40 +33,56 @@ func matching[K comparable, V any](m map[K]V, keep func(V) bool) []V {
 	return out
 }
 
-// page sorts items by cmp and returns copies of those in [offset,
-// offset+limit), and how many items there are in all.
+// page returns copies of the items in [offset, offset+limit) of the order
+// cmp sets, and how many items there are in all. Only the first
+// offset+limit are put in order (see best), so the newest page of a long
+// list costs a pass over it, not a sort: lists run under the store's lock.
 func page[T any](items []T, cmp func(a, b T) int, offset, limit int, clone func(T) T) ([]T, int) {
-	slices.SortFunc(items, cmp)
 	total := len(items)
 	start := min(offset, total)
-	end := min(start+limit, total)
-	out := make([]T, 0, end-start)
-	for _, v := range items[start:end] {
+	top := best(items, cmp, start+min(limit, total-start))
+	out := make([]T, 0, len(top)-start)
+	for _, v := range top[start:] {
 		out = append(out, clone(v))
 	}
 	return out, total
 }
 
-// first returns copies of the first limit items in the order cmp sets. It
-// keeps only the limit best while it scans (insertion into a short sorted
-// slice), so a long list costs a pass, not a sort: the dispatch queue asks
-// for 20 of thousands.
+// first returns copies of the first limit items in the order cmp sets: the
+// dispatch queue asks for 20 of thousands.
 func first[T any](items []T, cmp func(a, b T) int, limit int, clone func(T) T) []T {
-	best := make([]T, 0, min(limit, len(items)))
+	top := best(items, cmp, limit)
+	for i, v := range top {
+		top[i] = clone(v)
+	}
+	return top
+}
+
+// best returns the first n items in the order cmp sets, in order. For a
+// few of many it keeps only the n best while it scans (insertion into a
+// short sorted slice); for a large share of the items it sorts them (in
+// place) instead.
+func best[T any](items []T, cmp func(a, b T) int, n int) []T {
+	n = max(0, min(n, len(items)))
+	if n == 0 {
+		return nil
+	}
+	if n*8 >= len(items) {
+		slices.SortFunc(items, cmp)
+		return slices.Clone(items[:n])
+	}
+	top := make([]T, 0, n)
 	for _, v := range items {
-		if len(best) == limit && cmp(v, best[len(best)-1]) >= 0 {
+		if len(top) == n && cmp(v, top[n-1]) >= 0 {
 			continue
 		}
-		i, _ := slices.BinarySearchFunc(best, v, cmp)
-		if len(best) == limit {
-			best = best[:len(best)-1]
+		i, _ := slices.BinarySearchFunc(top, v, cmp)
+		if len(top) == n {
+			top = top[:n-1]
 		}
-		best = slices.Insert(best, i, v)
+		top = slices.Insert(top, i, v)
 	}
-	for i, v := range best {
-		best[i] = clone(v)
-	}
-	return best
+	return top
 }
 
 // oldestFirst orders values by the time key gives, then by their id, as
