@@ -91,6 +91,11 @@ type list struct {
 	conds []string
 	args  []any
 	order string
+
+	// total, when set, counts the matches another way than counting the
+	// rows (a query of one integer, with totalArgs): see ListIncidents.
+	total     string
+	totalArgs []any
 }
 
 // and adds a condition with the arguments of its placeholders.
@@ -119,9 +124,13 @@ func listPage[T any](ctx context.Context, db *readPool, scan func(rowScanner) (T
 		return nil, 0, translate(err)
 	}
 	defer tx.Rollback()
-	_, from, _ := strings.Cut(l.sel, " FROM ")
+	count, args := l.total, l.totalArgs
+	if count == "" {
+		_, from, _ := strings.Cut(l.sel, " FROM ")
+		count, args = `SELECT count(*) FROM `+from+l.where(), l.args
+	}
 	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+from+l.where(), l.args...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)
 	}
 	l.order += ` LIMIT ? OFFSET ?`

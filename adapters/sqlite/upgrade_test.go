@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/webhook"
 )
 
@@ -113,5 +117,60 @@ func TestMigrationVersionsAreUnique(t *testing.T) {
 		if got, _ := migrationNames(v); len(got) != 1 {
 			t.Errorf("migration version %d: %v, want exactly one file", v, got)
 		}
+	}
+}
+
+// A database of the release before the incident counts (migration 12)
+// upgrades with its counts taken from its incidents: list totals are right
+// at once, and follow the changes after.
+func TestUpgradeCountsExistingIncidents(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sety.db")
+	old := openAtVersion(t, path, 12)
+	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	at := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
+	exec(t, old, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ('org_0000000000000001', 'Acme', 'growth', 'active', ?)`, at.UnixMilli())
+	for i := range 7 {
+		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.Categories[i%2], Severity: incident.High,
+			Status: incident.Statuses[i%3], Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
+			CreatedAt: clock.At(at), UpdatedAt: clock.At(at), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
+		cols, err := columnsOf(inc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, old, `INSERT INTO incidents
+			(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
+			 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append([]any{inc.ID, inc.OrgID, inc.Environment, nil, at.UnixMilli()}, cols...)...)
+	}
+	old.Close()
+
+	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := db.IncidentStore()
+	total := func(f incident.Filter) int {
+		t.Helper()
+		f.Limit = 1
+		_, n, err := st.ListIncidents(context.Background(), tenant, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	created := incident.Filter{Statuses: []incident.Status{incident.Created}}
+	if all, c := total(incident.Filter{}), total(created); all != 7 || c != 3 {
+		t.Fatalf("after the upgrade: %d incidents, %d created; want 7 and 3", all, c)
+	}
+	if _, err := st.UpdateIncident(context.Background(), tenant, "inc_0000000000000000", func(c *incident.Incident) (incident.Effects, error) {
+		c.Status = incident.Cancelled
+		return incident.Effects{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if all, c := total(incident.Filter{}), total(created); all != 7 || c != 2 {
+		t.Fatalf("after a cancel: %d incidents, %d created; want 7 and 2", all, c)
 	}
 }

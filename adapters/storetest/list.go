@@ -77,6 +77,35 @@ func testList(t *testing.T, newStores NewStores) {
 	got, _, err := st.ListIncidents(ctx, tenantA, incident.Filter{Limit: 1})
 	must(t, err)
 	sameJSON(t, "listed incident", got[0], all[9])
+
+	// Lists and their totals follow changes of status and severity.
+	for i, inc := range all[:5] {
+		all[i], err = st.UpdateIncident(ctx, tenantA, inc.ID, func(c *incident.Incident) (incident.Effects, error) {
+			c.Status, c.Severity = incident.Resolved, incident.Critical
+			return incident.Effects{}, nil
+		})
+		must(t, err)
+	}
+	newestFirst = slices.Clone(all)
+	slices.Reverse(newestFirst)
+	for _, f := range []incident.Filter{
+		{Statuses: []incident.Status{incident.Resolved}},
+		{Statuses: []incident.Status{incident.Created, incident.Dispatching}},
+		{Severities: []incident.Severity{incident.Critical}, Categories: []incident.Category{incident.SOS, incident.Vehicle}},
+		{},
+	} {
+		want := pick(newestFirst, func(i *incident.Incident) bool {
+			return (len(f.Statuses) == 0 || slices.Contains(f.Statuses, i.Status)) &&
+				(len(f.Severities) == 0 || slices.Contains(f.Severities, i.Severity)) &&
+				(len(f.Categories) == 0 || slices.Contains(f.Categories, i.Category))
+		})
+		f.Limit = 100
+		got, total, err := st.ListIncidents(ctx, tenantA, f)
+		must(t, err)
+		if !slices.Equal(ids(got), ids(want)) || total != len(want) {
+			t.Errorf("after changes, %+v: got %v (total %d), want %v", f, ids(got), total, ids(want))
+		}
+	}
 }
 
 func pick(items []*incident.Incident, keep func(*incident.Incident) bool) []*incident.Incident {
