@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -102,16 +103,34 @@ func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id 
 }
 
 func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
-	l := list{sel: selectIncident, order: `created_at DESC, id DESC`}
-	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
-	inList(&l, "status", f.Statuses)
-	inList(&l, "category", f.Categories)
-	inList(&l, "severity", f.Severities)
+	// matching is every condition but the status's.
+	matching := list{}
+	matching.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	inList(&matching, "category", f.Categories)
+	inList(&matching, "severity", f.Severities)
 	if !f.From.IsZero() {
-		l.and(`created_at >= ?`, f.From.UnixMilli())
+		matching.and(`created_at >= ?`, f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		l.and(`created_at <= ?`, f.To.UnixMilli())
+		matching.and(`created_at <= ?`, f.To.UnixMilli())
+	}
+	all := matching
+	inList(&all, "status", f.Statuses)
+
+	l := list{sel: selectIncident, order: `created_at DESC, id DESC`, conds: all.conds, args: all.args}
+	if len(f.Statuses) > 1 {
+		// The page from one ordered range of the status index per status,
+		// each cut at the page's end: the few active incidents among
+		// thousands cost a page per status, not a walk of the history.
+		parts, args := make([]string, len(f.Statuses)), []any{}
+		for i, st := range f.Statuses {
+			parts[i] = `SELECT rowid FROM (SELECT rowid FROM incidents INDEXED BY incidents_tenant_status` + matching.where() +
+				` AND status = ? ORDER BY created_at DESC, id DESC LIMIT ?)`
+			args = append(append(args, matching.args...), string(st), f.Offset+f.Limit)
+		}
+		l.conds, l.args = nil, nil
+		l.and(`rowid IN (`+strings.Join(parts, ` UNION ALL `)+`)`, args...)
+		l.total, l.totalArgs = `SELECT count(*) FROM incidents`+all.where(), all.args
 	}
 	if f.From.IsZero() && f.To.IsZero() {
 		// The total from the counts the triggers keep (migration 0013):

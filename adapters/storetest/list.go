@@ -92,17 +92,23 @@ func testList(t *testing.T, newStores NewStores) {
 		{Statuses: []incident.Status{incident.Resolved}},
 		{Statuses: []incident.Status{incident.Created, incident.Dispatching}},
 		{Severities: []incident.Severity{incident.Critical}, Categories: []incident.Category{incident.SOS, incident.Vehicle}},
+		{Statuses: []incident.Status{incident.Resolved, incident.Created}, From: all[3].CreatedAt.Time},
+		{Statuses: []incident.Status{incident.Resolved, incident.Dispatching}, Offset: 2, Limit: 3},
 		{},
 	} {
-		want := pick(newestFirst, func(i *incident.Incident) bool {
+		matches := pick(newestFirst, func(i *incident.Incident) bool {
 			return (len(f.Statuses) == 0 || slices.Contains(f.Statuses, i.Status)) &&
 				(len(f.Severities) == 0 || slices.Contains(f.Severities, i.Severity)) &&
-				(len(f.Categories) == 0 || slices.Contains(f.Categories, i.Category))
+				(len(f.Categories) == 0 || slices.Contains(f.Categories, i.Category)) &&
+				!i.CreatedAt.Before(f.From)
 		})
-		f.Limit = 100
+		if f.Limit == 0 {
+			f.Limit = 100
+		}
+		want := matches[min(f.Offset, len(matches)):min(f.Offset+f.Limit, len(matches))]
 		got, total, err := st.ListIncidents(ctx, tenantA, f)
 		must(t, err)
-		if !slices.Equal(ids(got), ids(want)) || total != len(want) {
+		if !slices.Equal(ids(got), ids(want)) || total != len(matches) {
 			t.Errorf("after changes, %+v: got %v (total %d), want %v", f, ids(got), total, ids(want))
 		}
 	}
