@@ -20,7 +20,7 @@ func (m *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	taken := 0
-	for _, ev := range s.events {
+	for _, ev := range s.events[s.pendingFrom():] {
 		if taken == limit {
 			break
 		}
