@@ -33,7 +33,7 @@ func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	if err := s.applyEffects(inc.Tenant(), inc.ID, effects); err != nil {
 		return nil, false, err
 	}
-	s.incidents[inc.ID] = inc.Clone()
+	s.putIncident(nil, inc.Clone())
 	if inc.IdempotencyKey != nil {
 		s.idempotency[k] = inc.ID
 	}
@@ -56,8 +56,7 @@ func (m *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	match := matching(s.incidents, func(inc *incident.Incident) bool { return inc.Tenant() == tenant && matches(inc, f) })
-	items, total := page(match, newestFirst(created), f.Offset, f.Limit, (*incident.Incident).Clone)
+	items, total := s.listIncidents(tenant, f)
 	return items, total, nil
 }
 
@@ -104,7 +103,7 @@ func (m *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 	}
 	// The identity of a row never changes, whatever change did.
 	next.ID, next.OrgID, next.Environment, next.IdempotencyKey = cur.ID, cur.OrgID, cur.Environment, cur.IdempotencyKey
-	s.incidents[id] = next.Clone()
+	s.putIncident(cur, next.Clone())
 	s.appendEvents(effects.Events)
 	return next, nil
 }
@@ -113,9 +112,9 @@ func (m *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit i
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	due := matching(s.incidents, func(inc *incident.Incident) bool {
+	due := s.activeIncidents(func(inc *incident.Incident) bool {
 		d := inc.Tracking.DueAt
-		return inc.Status.Active() && !d.IsZero() && !d.After(now)
+		return !d.IsZero() && !d.After(now)
 	})
 	byDue := oldestFirst(func(inc *incident.Incident) (time.Time, string) { return inc.Tracking.DueAt, inc.ID })
 	return first(due, byDue, limit, (*incident.Incident).Clone), nil
@@ -125,7 +124,7 @@ func (m *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at g
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	queued := matching(s.incidents, func(inc *incident.Incident) bool {
+	queued := s.activeIncidents(func(inc *incident.Incident) bool {
 		return inc.Tenant() == tenant && queuedLive(inc) && geo.Distance(at, inc.Location.Coordinates) <= radiusM
 	})
 	oldest := oldestFirst(created)
@@ -144,7 +143,8 @@ func (m *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Te
 	defer s.mu.Unlock()
 	seen := map[auth.Tenant]bool{}
 	var out []auth.Tenant
-	for _, inc := range s.incidents {
+	for id := range s.incidentIdx.active {
+		inc := s.incidents[id]
 		if t := inc.Tenant(); queuedLive(inc) && !seen[t] && len(out) < limit {
 			seen[t] = true
 			out = append(out, t)
@@ -183,10 +183,9 @@ func (m *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := incident.ActiveCounts{ByStatus: map[incident.Status]int{}}
-	for _, inc := range s.incidents {
-		if inc.Status.Active() {
-			out.ByStatus[inc.Status]++
-		}
+	for id := range s.incidentIdx.active {
+		inc := s.incidents[id]
+		out.ByStatus[inc.Status]++
 		if queuedLive(inc) {
 			out.Queued++
 		}

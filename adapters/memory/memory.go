@@ -25,7 +25,8 @@ type Store struct {
 	keys       map[string]*auth.APIKey // by id
 	keysByHash map[string]string       // hash -> id
 
-	incidents   map[string]*incident.Incident
+	incidents   map[string]*incident.Incident // write through putIncident
+	incidentIdx incidentIndex
 	idempotency map[idemKey]string // -> incident id
 
 	responders map[responderKey]*incident.Responder
@@ -62,6 +63,7 @@ func New() *Store {
 		keys:         map[string]*auth.APIKey{},
 		keysByHash:   map[string]string{},
 		incidents:    map[string]*incident.Incident{},
+		incidentIdx:  newIncidentIndex(),
 		idempotency:  map[idemKey]string{},
 		eventAt:      map[string]int{},
 		published:    map[string]bool{},

@@ -52,6 +52,8 @@ func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailab
 
 func BenchmarkClaimBesideBacklog(b *testing.B) { storetest.BenchmarkClaimBesideBacklog(b, newStores) }
 
+func BenchmarkListIncidents(b *testing.B) { storetest.BenchmarkListIncidents(b, newStores) }
+
 // PostgreSQL text holds no NUL character (SQLite's does; the services
 // refuse control characters before any store sees them): a value with one
 // is invalid input, not an internal error.

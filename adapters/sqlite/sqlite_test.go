@@ -41,3 +41,5 @@ func TestConformance(t *testing.T) { storetest.Run(t, newStores, features) }
 func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailable(b, newStores) }
 
 func BenchmarkClaimBesideBacklog(b *testing.B) { storetest.BenchmarkClaimBesideBacklog(b, newStores) }
+
+func BenchmarkListIncidents(b *testing.B) { storetest.BenchmarkListIncidents(b, newStores) }

@@ -15,18 +15,22 @@ func testList(t *testing.T, newStores NewStores) {
 	st := newStores(t).IncidentStore()
 
 	// Ten incidents a minute apart, cycling through categories, severities
-	// and statuses; two share a timestamp to pin the tie-break.
-	var all []*incident.Incident
-	for i := range 10 {
+	// and statuses; two share a timestamp to pin the tie-break. They are
+	// stored out of time order (a clock may step back, an import may
+	// backfill): lists order by created_at, not by arrival.
+	all := make([]*incident.Incident, 10)
+	for i := range all {
 		at := base.Add(time.Duration(i) * time.Minute)
 		if i == 9 {
 			at = all[8].CreatedAt.Time
 		}
-		inc := newIncident(t, tenantA, at)
-		inc.Category = incident.Categories[i%4]
-		inc.Severity = incident.Severities[i%4]
-		inc.Status = incident.Statuses[i%3]
-		all = append(all, create(t, st, inc))
+		all[i] = newIncident(t, tenantA, at)
+		all[i].Category = incident.Categories[i%4]
+		all[i].Severity = incident.Severities[i%4]
+		all[i].Status = incident.Statuses[i%3]
+	}
+	for _, i := range []int{3, 4, 9, 5, 6, 7, 8, 0, 1, 2} {
+		all[i] = create(t, st, all[i])
 	}
 	create(t, st, newIncident(t, tenantB, base)) // never listed for tenantA
 	create(t, st, newIncident(t, tenantATest, base))

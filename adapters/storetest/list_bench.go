@@ -1,14 +1,12 @@
-package sqlite
+package storetest
 
 import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
@@ -17,25 +15,16 @@ import (
 // BenchmarkListIncidents measures a page of 20 with its total, as the list
 // operation reads it, over one tenant's 20,000 incidents (most resolved or
 // cancelled, a few active, as after a busy week), for the filters a
-// dashboard sends:
+// dashboard sends. Every adapter runs it:
 //
-//	go test ./adapters/sqlite -run '^$' -bench ListIncidents -benchtime 200x
-func BenchmarkListIncidents(b *testing.B) {
+//	func BenchmarkListIncidents(b *testing.B) { storetest.BenchmarkListIncidents(b, newStores) }
+func BenchmarkListIncidents(b *testing.B, newStores NewStores) {
 	const n = 20_000
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "sety.db"), &Options{Synchronous: "NORMAL"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	tenant := auth.Tenant{OrgID: "org_bench00000000000", Env: auth.Live}
-	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: tenant.OrgID, Name: "Bench", Plan: auth.Enterprise, Status: auth.Active}); err != nil {
-		b.Fatal(err)
-	}
+	store := seeded(newStores)(b).IncidentStore()
 	rng := rand.New(rand.NewPCG(1, 2))
-	start := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
 	for i := range n {
-		at := clock.At(start.Add(time.Duration(i) * 30 * time.Second))
+		at := clock.At(base.Add(time.Duration(i-n) * 30 * time.Second))
 		status := incident.Resolved
 		switch r := rng.IntN(100); {
 		case r < 2:
@@ -50,11 +39,10 @@ func BenchmarkListIncidents(b *testing.B) {
 			Severity: incident.Severities[rng.IntN(len(incident.Severities))], Status: status, Title: "Bench",
 			Location:  incident.IncidentLocation{Coordinates: geo.NewPoint(6.4+rng.Float64()/10, 3.4+rng.Float64()/10)},
 			Timeline:  []incident.IncidentTimelineEvent{{Status: incident.Created, Event: incident.EventCreated, Message: "Incident received", Timestamp: at}},
-			CreatedAt: at, UpdatedAt: at, OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1,
+			CreatedAt: at, UpdatedAt: at, OrgID: tenantA.OrgID, Environment: tenantA.Env, Sequence: 1,
 		}
-		if _, _, err := db.IncidentStore().CreateIncident(ctx, inc, incident.Effects{}); err != nil {
-			b.Fatal(err)
-		}
+		_, _, err := store.CreateIncident(ctx, inc, incident.Effects{})
+		must(b, err)
 	}
 	for _, q := range []struct {
 		name string
@@ -66,11 +54,12 @@ func BenchmarkListIncidents(b *testing.B) {
 		{"critical-high", incident.Filter{Severities: []incident.Severity{incident.Critical, incident.High}}},
 		{"vehicle-resolved", incident.Filter{Categories: []incident.Category{incident.Vehicle}, Statuses: []incident.Status{incident.Resolved}}},
 		{"page-2", incident.Filter{Offset: 20}},
+		{"last-day", incident.Filter{From: base.Add(-24 * time.Hour)}},
 	} {
 		q.f.Limit = 20
 		b.Run(q.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, total, err := db.IncidentStore().ListIncidents(ctx, tenant, q.f); err != nil || total == 0 {
+				if _, total, err := store.ListIncidents(ctx, tenantA, q.f); err != nil || total == 0 {
 					b.Fatal(total, err)
 				}
 			}
