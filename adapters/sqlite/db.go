@@ -45,6 +45,8 @@ type DB struct {
 	w     *writer   // runs every write transaction, in batches (writer.go)
 	read  *readPool // a pool for reads, its queries prepared once (readpool.go)
 
+	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
+
 	checkpoints *checkpointer // copies the WAL into the file (checkpoint.go)
 
 	// radiusHint remembers, per tenant, which search box answered the last
@@ -106,6 +108,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	read.SetMaxOpenConns(o.Readers)
 	read.SetMaxIdleConns(o.Readers)
 	db.read = newReadPool(read)
+	db.decoded = newDecodedIncidents()
 	checkpoints, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		db.Close()

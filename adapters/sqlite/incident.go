@@ -22,25 +22,6 @@ const selectIncident = `SELECT id, org_id, environment, sequence, tracking, doc 
 
 var incidentTable = table[*incident.Incident]{sel: selectIncident, scan: scanIncident, notFound: incident.ErrNotFound}
 
-func scanIncident(row rowScanner) (*incident.Incident, error) {
-	var (
-		inc                    incident.Incident
-		id, org, env, trk, doc string
-		seq                    int64
-	)
-	if err := row.Scan(&id, &org, &env, &seq, &trk, &doc); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(doc), &inc); err != nil {
-		return nil, fmt.Errorf("decode incident %s: %w", id, err)
-	}
-	if err := json.Unmarshal([]byte(trk), &inc.Tracking); err != nil {
-		return nil, fmt.Errorf("decode tracking of incident %s: %w", id, err)
-	}
-	inc.ID, inc.OrgID, inc.Environment, inc.Sequence = id, org, auth.Environment(env), seq
-	return &inc, nil
-}
-
 func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
 	cols, err := columnsOf(inc)
 	if err != nil {
@@ -95,7 +76,7 @@ func byIdempotencyKey(ctx context.Context, q querier, inc *incident.Incident) (*
 }
 
 func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
-	inc, err := scanIncident(s.read.QueryRowContext(ctx, selectIncident+byTenantID, id, tenant.OrgID, tenant.Env))
+	inc, err := s.decoded.scan(s.read.QueryRowContext(ctx, selectIncident+byTenantID, id, tenant.OrgID, tenant.Env))
 	if errors.Is(err, errNoRows) {
 		return nil, incident.ErrNotFound
 	}
@@ -142,7 +123,7 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 		inList(&counts, "severity", f.Severities)
 		l.total, l.totalArgs = `SELECT coalesce(sum(n), 0) FROM incident_counts`+counts.where(), counts.args
 	}
-	return listPage(ctx, s.read, scanIncident, l, f.Offset, f.Limit)
+	return listPage(ctx, s.read, s.decoded.scan, l, f.Offset, f.Limit)
 }
 
 func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
@@ -198,7 +179,7 @@ func columnsOf(inc *incident.Incident) ([]any, error) {
 }
 
 func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
-	return queryAll(ctx, s.read, scanIncident, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= ?
+	return queryAll(ctx, s.read, s.decoded.scan, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= ?
 		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT ?`, now.UnixMilli(), limit)
 }
 

@@ -205,6 +205,8 @@ func TestIncidents(t *testing.T, newStores NewStores, f Features) {
 
 	t.Run("ConcurrentUpdatesAreSerialized", single(newStores, serializeUpdates))
 	t.Run("SharedUpdatesAreSerialized", shared(newStores, f, serializeUpdates))
+	t.Run("ReadsSeeChanges", single(newStores, readsSeeChanges))
+	t.Run("ReadsSeeOtherHandlesChanges", shared(newStores, f, readsSeeChanges))
 }
 
 // raceCreates creates incidents with one idempotency key at once, through
@@ -292,6 +294,44 @@ func serializeUpdates(t *testing.T, handles []Stores) {
 	}
 	if len(seen) != n+1 {
 		t.Fatalf("%d distinct sequences, want %d", len(seen), n+1)
+	}
+}
+
+// readsSeeChanges reads an incident through the first handle (get, list
+// and the due query), changes it through the last without a new sequence
+// number (as the engine moves a due time), and checks that every read
+// through the first handle sees the change: an adapter may keep what it
+// read, but never serve it once the row has changed.
+func readsSeeChanges(t *testing.T, handles []Stores) {
+	ctx := context.Background()
+	reader, writer := handles[0].IncidentStore(), handles[len(handles)-1].IncidentStore()
+	inc := newIncident(t, tenantA, base)
+	inc.Tracking.DueAt = base
+	inc = create(t, reader, inc)
+	read := func() []*incident.Incident {
+		got, err := reader.GetIncident(ctx, tenantA, inc.ID)
+		must(t, err)
+		listed, _, err := reader.ListIncidents(ctx, tenantA, incident.Filter{Limit: 1})
+		must(t, err)
+		due, err := reader.DueIncidents(ctx, base.Add(time.Hour), 1)
+		must(t, err)
+		if len(listed) != 1 || len(due) != 1 {
+			t.Fatalf("listed %d, due %d; want 1 and 1", len(listed), len(due))
+		}
+		return []*incident.Incident{got, listed[0], due[0]}
+	}
+	read()
+	changed, err := writer.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+		cur.Title = "Changed elsewhere"
+		cur.Tracking.DueAt = base.Add(time.Minute)
+		return incident.Effects{}, nil
+	})
+	must(t, err)
+	for _, got := range read() {
+		sameJSON(t, "incident read after a change", got, changed)
+		if !got.Tracking.DueAt.Equal(changed.Tracking.DueAt) {
+			t.Fatalf("due at %v after the change, want %v", got.Tracking.DueAt, changed.Tracking.DueAt)
+		}
 	}
 }
 
