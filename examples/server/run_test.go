@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sety-io/sety/internal/syncbuf"
 )
 
 const sos = `{"category":"sos","location":{"coordinates":[3.3792,6.5244]}}`
@@ -154,7 +156,7 @@ func TestBootstrapKeysOnAnExistingDatabaseAreReported(t *testing.T) {
 	cancel()
 	<-done
 	vars["SETY_BOOTSTRAP_LIVE_KEY"] = "sety_live_0123456789abcdef0123456789abcdef"
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	ctx, stop := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	finished := make(chan error, 1)
