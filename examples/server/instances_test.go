@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -29,29 +27,9 @@ type instance struct {
 // once it serves; the test stops it at the end.
 func startInstance(t *testing.T, env ...string) *instance {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), append([]string{"SETY_CRASH_CHILD=1", "SETY_ADDR=127.0.0.1:0"}, env...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, addr := startProcess(t, env...)
 	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
-	addrRE := regexp.MustCompile(`addr=(\S+)`)
-	lines := bufio.NewScanner(stderr)
-	deadline := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
-	defer deadline.Stop()
-	for lines.Scan() {
-		if m := addrRE.FindStringSubmatch(lines.Text()); m != nil && strings.Contains(lines.Text(), "serving") {
-			go func() { _, _ = io.Copy(io.Discard, stderr) }()
-			return &instance{cmd: cmd, base: "http://" + m[1] + "/v1/external"}
-		}
-	}
-	t.Fatal("the server did not start")
-	return nil
+	return &instance{cmd: cmd, base: addr + "/v1/external"}
 }
 
 // call sends a request with key and decodes a JSON answer into out (if not
