@@ -14,6 +14,22 @@ import (
 	"github.com/sety-io/sety/incident"
 )
 
+// benchDB opens a database for a benchmark, closed when it ends, with
+// one enterprise organization; it returns the organization's live tenant.
+func benchDB(b *testing.B) (*DB, auth.Tenant) {
+	db, err := Open(context.Background(), filepath.Join(b.TempDir(), "sety.db"), &Options{Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	tenant := auth.Tenant{OrgID: "org_bench00000000000", Env: auth.Live}
+	org := &auth.Organization{ID: tenant.OrgID, Name: "Bench", Plan: auth.Enterprise, Status: auth.Active}
+	if err := db.AuthStore().CreateOrganization(context.Background(), org); err != nil {
+		b.Fatal(err)
+	}
+	return db, tenant
+}
+
 // BenchmarkListIncidents measures a page of 20 with its total, as the list
 // operation reads it, over one tenant's 20,000 incidents (most resolved or
 // cancelled, a few active, as after a busy week), for the filters a
@@ -23,15 +39,7 @@ import (
 func BenchmarkListIncidents(b *testing.B) {
 	const n = 20_000
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "sety.db"), &Options{Synchronous: "NORMAL"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	tenant := auth.Tenant{OrgID: "org_bench00000000000", Env: auth.Live}
-	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: tenant.OrgID, Name: "Bench", Plan: auth.Enterprise, Status: auth.Active}); err != nil {
-		b.Fatal(err)
-	}
+	db, tenant := benchDB(b)
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
 	for i := range n {
