@@ -12,11 +12,12 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 )
 
 // rowScanner is a row to scan: pgx.Row or pgx.Rows.
-type rowScanner interface{ Scan(dest ...any) error }
+type rowScanner = sqlstore.RowScanner
 
 // then is a rowScanner that hands the destinations it is given to a
 // function: the way to scan one row that holds more than one scan
@@ -48,16 +49,8 @@ func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, e
 	if err != nil {
 		return nil, translate(err)
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, v)
-	}
-	return out, translate(rows.Err())
+	out, err := scanAll(rows, scan)
+	return out, translate(err)
 }
 
 // byTenantID is the condition of a tenant's row by id; its arguments are
@@ -208,16 +201,7 @@ func scanRows[T any](br pgx.BatchResults, scan func(rowScanner) (T, error)) ([]T
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scan)
 }
 
 // anyOf adds "column = ANY(values)" for a non-empty filter list.

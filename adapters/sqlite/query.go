@@ -8,11 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 )
 
 // rowScanner is a row to scan: *sql.Row or *sql.Rows.
-type rowScanner interface{ Scan(dest ...any) error }
+type rowScanner = sqlstore.RowScanner
 
 // querier is what reads need: the read pool or a transaction.
 type querier interface {
@@ -27,15 +28,8 @@ func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, e
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, v)
-	}
-	return out, translate(rows.Err())
+	out, err := sqlstore.Collect(rows, scan)
+	return out, translate(err)
 }
 
 // byTenantID is the condition of a tenant's row by id; its arguments are
