@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,19 +133,8 @@ func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, i
 	})
 }
 
-// SecretKey inserts a fresh key unless there is one, then reads the one
-// stored, as CodeKey does: every instance gets the first key committed.
 func (s *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO settings (name, value) VALUES ('webhook_secret_key', $1) ON CONFLICT (name) DO NOTHING`, fresh); err != nil {
-		return nil, translate(err)
-	}
-	var key []byte
-	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = 'webhook_secret_key'`).Scan(&key)
-	return key, translate(err)
+	return (*DB)(s).firstKey(ctx, "webhook_secret_key")
 }
 
 // DeleteEndpoint deletes the endpoint's deliveries, then the endpoint:

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -122,18 +121,7 @@ func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, i
 }
 
 func (s *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
-	var key []byte
-	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
-		fresh := make([]byte, 32)
-		if _, err := rand.Read(fresh); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO settings (name, value) VALUES ('webhook_secret_key', ?)`, fresh); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'webhook_secret_key'`).Scan(&key)
-	})
-	return key, translate(err)
+	return (*DB)(s).firstKey(ctx, "webhook_secret_key")
 }
 
 func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
