@@ -238,6 +238,10 @@ var errEndpointNotFound = setyerr.E(setyerr.NotFound, "Webhook endpoint not foun
 // ErrEndpointNotFound is what stores return for an endpoint the tenant cannot see.
 var ErrEndpointNotFound = errEndpointNotFound
 
+// ErrDeliveryNotFound is what stores return for a delivery the tenant
+// cannot see.
+var ErrDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
+
 // Endpoint returns the tenant's endpoint id.
 func (s *Service) Endpoint(ctx context.Context, tenant auth.Tenant, id string) (*Endpoint, error) {
 	if !ids.Valid("we", id) {
@@ -423,7 +427,7 @@ func (s *Service) Deliveries(ctx context.Context, tenant auth.Tenant, endpointID
 // fresh retry schedule; receivers see the same webhook-id.
 func (s *Service) Redeliver(ctx context.Context, tenant auth.Tenant, endpointID, deliveryID string) (*Delivery, error) {
 	if !ids.Valid("we", endpointID) || !ids.Valid("whd", deliveryID) {
-		return nil, setyerr.E(setyerr.NotFound, "Webhook delivery not found")
+		return nil, ErrDeliveryNotFound
 	}
 	old, err := s.store.GetDelivery(ctx, tenant, endpointID, deliveryID)
 	if err != nil {

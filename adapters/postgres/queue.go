@@ -238,7 +238,7 @@ func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 		row := tx.QueryRow(ctx, `SELECT `+deliveryColumns+`, d.lease_owner FROM webhook_deliveries d WHERE d.id = $1`+forUpdate, id)
 		d, err := scanDelivery(then(func(dest []any) error { return row.Scan(append(dest, &leaseOwner)...) }))
 		if errors.Is(err, errNoRows) {
-			return errDeliveryNotFound
+			return webhook.ErrDeliveryNotFound
 		}
 		if err != nil {
 			return err

@@ -19,8 +19,6 @@ import (
 
 type webhookStore DB
 
-var errDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
-
 const endpointColumns = `id, org_id, environment, url, description, events, status, disabled_reason, secret,
 	previous_secret, previous_expires_at, failing_since, failures, paused_until, created_at, updated_at`
 
@@ -215,7 +213,7 @@ func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endp
 	d, err := scanDelivery(s.pool.QueryRow(ctx, selectDelivery+` WHERE d.id = $1 AND d.endpoint_id = $2 AND d.org_id = $3 AND d.environment = $4`,
 		id, endpointID, tenant.OrgID, string(tenant.Env)))
 	if errors.Is(err, errNoRows) {
-		return nil, errDeliveryNotFound
+		return nil, webhook.ErrDeliveryNotFound
 	}
 	return d, translate(err)
 }

@@ -17,8 +17,6 @@ import (
 
 type webhookStore DB
 
-var errDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
-
 const selectEndpoint = `SELECT id, org_id, environment, url, description, events, status, disabled_reason, secret,
 	previous_secret, previous_expires_at, failing_since, failures, paused_until, created_at, updated_at FROM webhook_endpoints`
 
@@ -205,7 +203,7 @@ func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endp
 	d, err := scanDelivery(s.read.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ? AND d.endpoint_id = ? AND d.org_id = ? AND d.environment = ?`,
 		id, endpointID, tenant.OrgID, tenant.Env))
 	if errors.Is(err, errNoRows) {
-		return nil, errDeliveryNotFound
+		return nil, webhook.ErrDeliveryNotFound
 	}
 	return d, translate(err)
 }
