@@ -3,17 +3,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sety-io/sety/internal/apitest"
 	"github.com/sety-io/sety/internal/pgtest"
 )
 
@@ -36,20 +35,7 @@ func startInstance(t *testing.T, env ...string) *instance {
 // nil); it returns the status.
 func (in *instance) call(t *testing.T, key, method, path, body string, out any) int {
 	t.Helper()
-	req, _ := http.NewRequest(method, in.base+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		_ = json.NewDecoder(resp.Body).Decode(out)
-	} else {
-		_, _ = io.Copy(io.Discard, resp.Body)
-	}
-	return resp.StatusCode
+	return apitest.Call(t, method, in.base+path, key, body, out)
 }
 
 const instancesKey = "sety_live_1a2b3c4d1a2b3c4d1a2b3c4d1a2b3c4d"
