@@ -1,7 +1,6 @@
 package sety_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/sety-io/sety/adapters/storetest"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/syncbuf"
 	"github.com/sety-io/sety/webhook"
 )
 
@@ -37,7 +36,7 @@ type harness struct {
 	api     humatest.TestAPI
 	handler http.Handler
 	clock   *clock.Fake
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 	doc     *contract // the OpenAPI document the API serves
 	org     *auth.Organization
 	live    string // live key with every scope
@@ -63,7 +62,7 @@ func newSQLiteHarnessSync(t testing.TB, synchronous string) *harness {
 
 func newHarness(t testing.TB, stores storetest.Stores) *harness {
 	t.Helper()
-	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncBuffer{}}
+	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncbuf.Buffer{}}
 	log := jsonLogger(h.logs)
 	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole(),
 		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}), sety.WithRateLimiter(nil))
@@ -177,24 +176,6 @@ func wantStatus(t testing.TB, rec *httptest.ResponseRecorder, status int, mentio
 }
 
 var timestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`)
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes by the logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // newHandler mounts s on a ServeMux as a server does: huma with Sety's
 // configuration, its operations, and JSON 404/405 for unmatched requests.

@@ -14,6 +14,7 @@ import (
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/syncbuf"
 )
 
 func TestRateLimits(t *testing.T) {
@@ -147,7 +148,7 @@ func TestRateLimitSharedAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := &harness{t: t, stores: db, sety: s, clock: clk, logs: &syncBuffer{}}
+		h := &harness{t: t, stores: db, sety: s, clock: clk, logs: &syncbuf.Buffer{}}
 		h.mount(newHandler(s))
 		if i == 0 {
 			org, _ := s.Auth.CreateOrganization(context.Background(), "Small", auth.Starter)

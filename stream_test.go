@@ -15,6 +15,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/apitest"
 	"github.com/sety-io/sety/stream"
 )
 
@@ -108,16 +109,8 @@ func testEventStream(t *testing.T, stores sety.Stores) {
 	live, test := issue(org, auth.Live, auth.All), issue(org, auth.Test, auth.All)
 	post := func(key, path, body string) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/external"+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
 		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
+		apitest.Call(t, http.MethodPost, srv.URL+"/v1/external"+path, key, body, &out)
 		return out
 	}
 

@@ -8,6 +8,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -169,14 +170,9 @@ func (s *Service) Stats(ctx context.Context, tenant auth.Tenant, site string, fr
 		return nil, err
 	}
 	now := clock.Stamp(s.now)
-	if to.IsZero() {
-		to = now
-	}
-	if from.IsZero() {
-		from = to.Add(-30 * 24 * time.Hour)
-	}
-	if from.After(to) {
-		return nil, setyerr.Invalidf("from_date", "must not be after to_date")
+	from, to, err := validate.Window(from, to, now)
+	if err != nil {
+		return nil, err
 	}
 	st, err := s.store.LogStats(ctx, tenant, strings.TrimSpace(site), from, to, now)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/defaults"
 	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
@@ -52,16 +53,7 @@ type Service struct {
 
 // NewService returns a Service over store.
 func NewService(store Store, cfg Config) *Service {
-	s := &Service{store: store, cfg: cfg, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, key: cfg.CodeKey}
-	if s.now == nil {
-		s.now = clock.System
-	}
-	if s.newID == nil {
-		s.newID = ids.New
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &Service{store: store, cfg: cfg, now: defaults.Clock(cfg.Now), newID: defaults.IDs(cfg.NewID), log: defaults.Logger(cfg.Logger), key: cfg.CodeKey}
 	if s.cfg.Lockout.Failures <= 0 {
 		s.cfg.Lockout = Lockout{Failures: 5, Window: 10 * time.Minute, Lock: 10 * time.Minute}
 	}

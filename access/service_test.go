@@ -184,20 +184,14 @@ func TestLockout(t *testing.T) {
 	}
 }
 
-// Many gates validating one code at once never use it more than max_uses.
-func TestMaxUsesUnderConcurrentValidation(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), &sqlite.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	// The default lockout: refusals of a used-up code are not guesses.
-	f := newFixture(t, db)
-	c, digits := f.code(t, access.CreateCodeRequest{MaxUses: intp(5)})
+// validateAtOnce presents digits at "lekki-gardens" from n gates at once
+// and counts the verdicts by reason.
+func (f *fixture) validateAtOnce(t *testing.T, digits string, n int) map[string]int {
+	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	reasons := map[string]int{}
-	for range 40 {
+	for range n {
 		wg.Go(func() {
 			res, err := f.s.Access.Validate(f.ctx, f.tenant, access.ValidateRequest{Code: digits, Site: "lekki-gardens"})
 			if err != nil {
@@ -210,6 +204,20 @@ func TestMaxUsesUnderConcurrentValidation(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	return reasons
+}
+
+// Many gates validating one code at once never use it more than max_uses.
+func TestMaxUsesUnderConcurrentValidation(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), &sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The default lockout: refusals of a used-up code are not guesses.
+	f := newFixture(t, db)
+	c, digits := f.code(t, access.CreateCodeRequest{MaxUses: intp(5)})
+	reasons := f.validateAtOnce(t, digits, 40)
 	got, _ := f.s.Access.Code(f.ctx, f.tenant, c.ID)
 	_, logs, _ := f.s.Access.Logs(f.ctx, f.tenant, access.LogFilter{Limit: 100})
 	if reasons[access.ReasonOK] != 5 || reasons[access.ReasonUsedUp] != 35 || got.Uses != 5 || logs != 5 {
@@ -228,22 +236,7 @@ func TestSpentCodeNeverLocksTheSite(t *testing.T) {
 	defer db.Close()
 	f := newFixture(t, db) // the default lockout: 5 guesses in 10 minutes
 	_, once := f.code(t, access.CreateCodeRequest{MaxUses: intp(1)})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	reasons := map[string]int{}
-	for range 20 {
-		wg.Go(func() {
-			res, err := f.s.Access.Validate(f.ctx, f.tenant, access.ValidateRequest{Code: once, Site: "lekki-gardens"})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			reasons[res.Reason]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	reasons := f.validateAtOnce(t, once, 20)
 	if reasons[access.ReasonOK] != 1 || reasons[access.ReasonUsedUp] != 19 {
 		t.Fatalf("reasons %v, want 1 ok and 19 used_up", reasons)
 	}

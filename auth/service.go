@@ -13,6 +13,7 @@ import (
 
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/defaults"
 	"github.com/sety-io/sety/internal/loop"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -59,15 +60,9 @@ type Service struct {
 
 // NewService returns a Service over store.
 func NewService(store Store, cfg Config) *Service {
-	if cfg.Now == nil {
-		cfg.Now = clock.System
-	}
-	if cfg.NewID == nil {
-		cfg.NewID = ids.New
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Now = defaults.Clock(cfg.Now)
+	cfg.NewID = defaults.IDs(cfg.NewID)
+	cfg.Logger = defaults.Logger(cfg.Logger)
 	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
 		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}}
 }

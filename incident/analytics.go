@@ -7,6 +7,7 @@ import (
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -82,14 +83,9 @@ const maxAnalyticsWindow = 366 * 24 * time.Hour
 // bounds default to the last 30 days.
 func (s *Service) Analytics(ctx context.Context, tenant auth.Tenant, from, to time.Time) (*IncidentAnalytics, error) {
 	now := clock.Stamp(s.now)
-	if to.IsZero() {
-		to = now
-	}
-	if from.IsZero() {
-		from = to.Add(-30 * 24 * time.Hour)
-	}
-	if from.After(to) {
-		return nil, setyerr.Invalidf("from_date", "must not be after to_date")
+	from, to, err := validate.Window(from, to, now)
+	if err != nil {
+		return nil, err
 	}
 	if to.Sub(from) > maxAnalyticsWindow {
 		return nil, setyerr.Invalidf("from_date", "the window may span at most 366 days")

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/internal/clone"
 )
 
 // NearestDispatcher is the built-in Dispatcher: the tenant's nearest
@@ -45,7 +46,7 @@ func (d *NearestDispatcher) Rank(ctx context.Context, inc *Incident) ([]Responde
 		out = append(out, ResponderAssignment{
 			ResponderID:    r.ID,
 			Name:           r.Name,
-			Phone:          clonePtr(r.Phone),
+			Phone:          clone.Ptr(r.Phone),
 			Location:       r.Location,
 			DistanceMeters: math.Round(dist),
 			ETASeconds:     math.Round(dist / (speed / 3.6)),

@@ -9,6 +9,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/internal/clone"
 )
 
 // Category is what kind of emergency an incident is.
@@ -234,36 +235,28 @@ type ResponderAssignment struct {
 // Clone returns a deep copy, so adapters and callers never share memory.
 func (i *Incident) Clone() *Incident {
 	c := *i
-	c.IdempotencyKey = clonePtr(i.IdempotencyKey)
-	c.Description = clonePtr(i.Description)
-	c.ResolutionOutcome = clonePtr(i.ResolutionOutcome)
-	c.ResolutionNotes = clonePtr(i.ResolutionNotes)
-	c.CancelReasonCode = clonePtr(i.CancelReasonCode)
+	c.IdempotencyKey = clone.Ptr(i.IdempotencyKey)
+	c.Description = clone.Ptr(i.Description)
+	c.ResolutionOutcome = clone.Ptr(i.ResolutionOutcome)
+	c.ResolutionNotes = clone.Ptr(i.ResolutionNotes)
+	c.CancelReasonCode = clone.Ptr(i.CancelReasonCode)
 	c.Subject = Subject{
-		Name: clonePtr(i.Subject.Name), Phone: clonePtr(i.Subject.Phone), Email: clonePtr(i.Subject.Email),
-		Reference: clonePtr(i.Subject.Reference), Metadata: maps.Clone(i.Subject.Metadata),
+		Name: clone.Ptr(i.Subject.Name), Phone: clone.Ptr(i.Subject.Phone), Email: clone.Ptr(i.Subject.Email),
+		Reference: clone.Ptr(i.Subject.Reference), Metadata: maps.Clone(i.Subject.Metadata),
 	}
-	c.Location.Address = clonePtr(i.Location.Address)
-	c.Location.Landmark = clonePtr(i.Location.Landmark)
+	c.Location.Address = clone.Ptr(i.Location.Address)
+	c.Location.Landmark = clone.Ptr(i.Location.Landmark)
 	c.Timeline = slices.Clone(i.Timeline)
 	if i.SLA != nil {
 		s := *i.SLA
-		s.TimeToAssignSeconds = clonePtr(s.TimeToAssignSeconds)
-		s.TimeToArriveSeconds = clonePtr(s.TimeToArriveSeconds)
+		s.TimeToAssignSeconds = clone.Ptr(s.TimeToAssignSeconds)
+		s.TimeToArriveSeconds = clone.Ptr(s.TimeToArriveSeconds)
 		c.SLA = &s
 	}
 	if i.Responder != nil {
 		r := *i.Responder
-		r.Phone = clonePtr(r.Phone)
+		r.Phone = clone.Ptr(r.Phone)
 		c.Responder = &r
 	}
 	return &c
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/internal/clone"
 )
 
 // ResponderStatus is whether a responder can take an incident.
@@ -45,7 +46,7 @@ func (r *Responder) Tenant() auth.Tenant { return auth.Tenant{OrgID: r.OrgID, En
 // Clone returns a deep copy.
 func (r *Responder) Clone() *Responder {
 	c := *r
-	c.Phone = clonePtr(r.Phone)
-	c.IncidentID = clonePtr(r.IncidentID)
+	c.Phone = clone.Ptr(r.Phone)
+	c.IncidentID = clone.Ptr(r.IncidentID)
 	return &c
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/defaults"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -70,19 +71,10 @@ type Service struct {
 // NewService returns a Service over store.
 func NewService(store Store, cfg Config) *Service {
 	s := &Service{
-		store: store, responders: cfg.Responders, now: cfg.Now, newID: cfg.NewID, notifier: cfg.Notifier,
-		log: cfg.Logger, dispatcher: cfg.Dispatcher, sla: cfg.SLA, sim: cfg.Simulation,
+		store: store, responders: cfg.Responders, now: defaults.Clock(cfg.Now), newID: defaults.IDs(cfg.NewID), notifier: cfg.Notifier,
+		log: defaults.Logger(cfg.Logger), dispatcher: cfg.Dispatcher, sla: cfg.SLA, sim: cfg.Simulation,
 		dispatchRange: cfg.DispatchRange, sweepEvery: cfg.SweepEvery, observe: cfg.Observe,
 		wake: make(chan struct{}, 1),
-	}
-	if s.now == nil {
-		s.now = clock.System
-	}
-	if s.newID == nil {
-		s.newID = ids.New
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.dispatcher == nil && s.responders != nil {
 		s.dispatcher = &NearestDispatcher{Responders: s.responders, Within: s.rangeOf}

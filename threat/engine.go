@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/defaults"
 )
 
 // Config tunes the engine; zero fields get the contract's defaults.
@@ -54,12 +55,8 @@ const MaxAge = 365 * 24 * time.Hour
 
 // NewEngine returns an empty engine.
 func NewEngine(cfg Config) *Engine {
-	if cfg.Now == nil {
-		cfg.Now = clock.System
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Now = defaults.Clock(cfg.Now)
+	cfg.Logger = defaults.Logger(cfg.Logger)
 	if cfg.CellM <= 0 {
 		cfg.CellM = 250
 	}

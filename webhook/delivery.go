@@ -5,6 +5,7 @@ import (
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/clone"
 )
 
 // Delivery statuses. A skipped delivery was never attempted: its endpoint
@@ -44,19 +45,11 @@ func (d *Delivery) Tenant() auth.Tenant { return auth.Tenant{OrgID: d.OrgID, Env
 // Clone returns a deep copy.
 func (d *Delivery) Clone() *Delivery {
 	c := *d
-	c.ResponseStatus = clonePtr(d.ResponseStatus)
-	c.ResponseBody = clonePtr(d.ResponseBody)
-	c.DurationMs = clonePtr(d.DurationMs)
-	c.Error = clonePtr(d.Error)
+	c.ResponseStatus = clone.Ptr(d.ResponseStatus)
+	c.ResponseBody = clone.Ptr(d.ResponseBody)
+	c.DurationMs = clone.Ptr(d.DurationMs)
+	c.Error = clone.Ptr(d.Error)
 	return &c
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
 
 // RetrySchedule is how long to wait after each failed attempt: after the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/clone"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -60,14 +61,8 @@ func (e *Endpoint) Tenant() auth.Tenant { return auth.Tenant{OrgID: e.OrgID, Env
 func (e *Endpoint) Clone() *Endpoint {
 	c := *e
 	c.Events = slices.Clone(e.Events)
-	if e.Description != nil {
-		d := *e.Description
-		c.Description = &d
-	}
-	if e.DisabledReason != nil {
-		r := *e.DisabledReason
-		c.DisabledReason = &r
-	}
+	c.Description = clone.Ptr(e.Description)
+	c.DisabledReason = clone.Ptr(e.DisabledReason)
 	return &c
 }
 

@@ -105,15 +105,7 @@ func TestOrderAcrossProcesses(t *testing.T) {
 	workers := []*sety.Sety{f.s, f.restart()}
 	const events = 4 // created, dispatching, note_added, cancelled
 	for len(r.requests()) < events*incidents {
-		var wg sync.WaitGroup
-		for _, w := range workers {
-			wg.Go(func() {
-				if _, err := w.Webhooks.Tick(f.ctx); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
+		f.tickAtOnce(t, workers)
 		if t.Failed() {
 			return
 		}
@@ -227,17 +219,12 @@ func TestEndpointDeletedMidAttemptIsNotAnError(t *testing.T) {
 	var logs bytes.Buffer
 	var e *webhook.Endpoint
 	var s *sety.Sety
-	s, err := sety.New(f.stores, sety.WithClock(f.clk.Now), sety.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
-		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true,
-			Transport: roundTrip(func(req *http.Request) (*http.Response, error) {
-				if err := s.Webhooks.DeleteEndpoint(req.Context(), f.live, e.ID); err != nil {
-					t.Error(err)
-				}
-				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: req}, nil
-			})}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = f.instance(webhook.Config{Transport: roundTrip(func(req *http.Request) (*http.Response, error) {
+		if err := s.Webhooks.DeleteEndpoint(req.Context(), f.live, e.ID); err != nil {
+			t.Error(err)
+		}
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: req}, nil
+	})}, sety.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	e, _ = f.endpoint(f.live, "http://127.0.0.1:9/hook", "incident.created")
 	f.incident(f.live)
 	if n, err := s.Webhooks.Tick(f.ctx); n != 1 || err != nil {

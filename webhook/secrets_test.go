@@ -26,13 +26,7 @@ var (
 // withKeys builds Sety over f's stores with the given secret keys, as a
 // process configured so.
 func (f *fixture) withKeys(keys ...[]byte) *sety.Sety {
-	f.t.Helper()
-	s, err := sety.New(f.stores, sety.WithClock(f.clk.Now), sety.WithWebhookSecretKeys(keys...),
-		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return s
+	return f.instance(webhook.Config{}, sety.WithWebhookSecretKeys(keys...))
 }
 
 // stored returns the endpoint as the store keeps it.
@@ -203,12 +197,8 @@ func TestClearSecretsFromAnEarlierVersion(t *testing.T) {
 
 	// A server starts its worker: Run re-encrypts first, and says so.
 	logged := make(chan struct{})
-	server, err := sety.New(f.stores, sety.WithClock(f.clk.Now), sety.WithWebhookSecretKeys(keyOne),
-		sety.WithLogger(slog.New(slog.NewTextHandler(&signalWriter{what: "re-encrypted", done: logged}, nil))),
-		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	server := f.instance(webhook.Config{}, sety.WithWebhookSecretKeys(keyOne),
+		sety.WithLogger(slog.New(slog.NewTextHandler(&signalWriter{what: "re-encrypted", done: logged}, nil))))
 	ctx, stop := context.WithCancel(f.ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); server.Webhooks.Run(ctx) }()

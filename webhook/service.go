@@ -14,6 +14,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/defaults"
 	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
@@ -115,16 +116,8 @@ type Service struct {
 // NewService returns a Service whose requests use store and whose delivery
 // worker uses queue; an adapter provides both over one database.
 func NewService(store Store, queue Queue, cfg Config) *Service {
-	s := &Service{store: store, queue: queue, cfg: cfg, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, wake: make(chan struct{}, 1)}
-	if s.now == nil {
-		s.now = clock.System
-	}
-	if s.newID == nil {
-		s.newID = ids.New
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &Service{store: store, queue: queue, cfg: cfg, now: defaults.Clock(cfg.Now), newID: defaults.IDs(cfg.NewID), log: defaults.Logger(cfg.Logger),
+		wake: make(chan struct{}, 1)}
 	if s.cfg.Timeout <= 0 {
 		s.cfg.Timeout = 10 * time.Second
 	}
@@ -244,6 +237,10 @@ var errEndpointNotFound = setyerr.E(setyerr.NotFound, "Webhook endpoint not foun
 
 // ErrEndpointNotFound is what stores return for an endpoint the tenant cannot see.
 var ErrEndpointNotFound = errEndpointNotFound
+
+// ErrDeliveryNotFound is what stores return for a delivery the tenant
+// cannot see.
+var ErrDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
 
 // Endpoint returns the tenant's endpoint id.
 func (s *Service) Endpoint(ctx context.Context, tenant auth.Tenant, id string) (*Endpoint, error) {
@@ -430,7 +427,7 @@ func (s *Service) Deliveries(ctx context.Context, tenant auth.Tenant, endpointID
 // fresh retry schedule; receivers see the same webhook-id.
 func (s *Service) Redeliver(ctx context.Context, tenant auth.Tenant, endpointID, deliveryID string) (*Delivery, error) {
 	if !ids.Valid("we", endpointID) || !ids.Valid("whd", deliveryID) {
-		return nil, setyerr.E(setyerr.NotFound, "Webhook delivery not found")
+		return nil, ErrDeliveryNotFound
 	}
 	old, err := s.store.GetDelivery(ctx, tenant, endpointID, deliveryID)
 	if err != nil {

@@ -55,7 +55,7 @@ type Store interface {
 	// from one snapshot; status "" is any.
 	ListDeliveries(ctx context.Context, tenant auth.Tenant, endpointID, status string, offset, limit int) ([]*Delivery, int, error)
 	// GetDelivery returns one delivery of the tenant's endpoint, or
-	// setyerr.NotFound.
+	// ErrDeliveryNotFound (setyerr.NotFound).
 	GetDelivery(ctx context.Context, tenant auth.Tenant, endpointID, id string) (*Delivery, error)
 	// InsertDelivery stores a new delivery of an event already in the store
 	// (a manual redelivery); the worker claims it when it is due. An

@@ -88,8 +88,16 @@ func newFixture(t *testing.T, stores sety.Stores) *fixture {
 }
 
 // restart builds Sety anew over the same stores, as a restarted process.
-func (f *fixture) restart() *sety.Sety {
-	s, err := sety.New(f.stores, sety.WithClock(f.clk.Now), sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}))
+func (f *fixture) restart() *sety.Sety { return f.instance(webhook.Config{}) }
+
+// instance builds Sety over f's stores and clock, as a process configured
+// with hooks and opts: hooks may target the tests' local receivers (plain
+// http on loopback).
+func (f *fixture) instance(hooks webhook.Config, opts ...sety.Option) *sety.Sety {
+	f.t.Helper()
+	hooks.AllowPrivate, hooks.AllowInsecure = true, true
+	opts = append(append([]sety.Option{sety.WithClock(f.clk.Now)}, opts...), sety.WithWebhooks(hooks))
+	s, err := sety.New(f.stores, opts...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -123,6 +131,21 @@ func (f *fixture) tick(d time.Duration) int {
 		f.t.Fatal(err)
 	}
 	return n
+}
+
+// tickAtOnce runs one Tick of every worker, all at once, as instances
+// sharing the store would.
+func (f *fixture) tickAtOnce(t *testing.T, workers []*sety.Sety) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() {
+			if _, err := w.Webhooks.Tick(f.ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func (f *fixture) deliveries(tenant auth.Tenant, e *webhook.Endpoint) []*webhook.Delivery {
@@ -261,11 +284,7 @@ func TestRedirectAndTimeoutAreFailures(t *testing.T) {
 		t.Fatalf("3xx: %+v", d)
 	}
 	// A transport that times out at once stands in for a slow receiver.
-	s, err := sety.New(f.stores, sety.WithClock(f.clk.Now), sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true,
-		Transport: roundTrip(func(*http.Request) (*http.Response, error) { return nil, timeoutErr{} })}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.instance(webhook.Config{Transport: roundTrip(func(*http.Request) (*http.Response, error) { return nil, timeoutErr{} })})
 	f.clk.Advance(5 * time.Second)
 	if _, err := s.Webhooks.Tick(f.ctx); err != nil {
 		t.Fatal(err)
@@ -449,15 +468,7 @@ func TestConcurrentWorkersDeliverOncePerAttempt(t *testing.T) {
 		f.incident(f.live)
 	}
 	workers := []*sety.Sety{f.s, f.restart(), f.restart()}
-	var wg sync.WaitGroup
-	for _, w := range workers {
-		wg.Go(func() {
-			if _, err := w.Webhooks.Tick(f.ctx); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	f.tickAtOnce(t, workers)
 	seen := map[string]int{}
 	for _, req := range r.requests() {
 		seen[req.header.Get("webhook-id")]++
@@ -587,18 +598,8 @@ func TestGuardRefusesPrivateAddressesAtConnect(t *testing.T) {
 // OnAttempt hears each recorded attempt with what it left the delivery as.
 func TestOnAttemptHearsEachOutcome(t *testing.T) {
 	var heard []string
-	f := &fixture{t: t, ctx: context.Background(), clk: clock.NewFake(t0), stores: memory.New()}
-	s, err := sety.New(f.stores, sety.WithClock(f.clk.Now), sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true,
-		OnAttempt: func(outcome string, took time.Duration) { heard = append(heard, outcome) }}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.s = s
-	org, err := s.Auth.CreateOrganization(f.ctx, "Acme", auth.Growth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.live = auth.Tenant{OrgID: org.ID, Env: auth.Live}
+	f := newFixture(t, memory.New())
+	f.s = f.instance(webhook.Config{OnAttempt: func(outcome string, took time.Duration) { heard = append(heard, outcome) }})
 	r := newReceiver(t, http.StatusInternalServerError, http.StatusOK, http.StatusGone)
 	f.endpoint(f.live, r.URL, "incident.created")
 	f.incident(f.live)

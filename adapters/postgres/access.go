@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,20 +20,8 @@ import (
 
 type accessStore DB
 
-// CodeKey inserts a fresh key unless there is one (ON CONFLICT DO NOTHING,
-// which waits for a concurrent insert to commit), then reads the one
-// stored: every instance gets the first key ever committed.
 func (s *accessStore) CodeKey(ctx context.Context) ([]byte, error) {
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO settings (name, value) VALUES ('access_code_key', $1) ON CONFLICT (name) DO NOTHING`, fresh); err != nil {
-		return nil, translate(err)
-	}
-	var key []byte
-	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = 'access_code_key'`).Scan(&key)
-	return key, translate(err)
+	return (*DB)(s).firstKey(ctx, "access_code_key")
 }
 
 // codeDoc is the part of a code kept as JSON: never filtered on.

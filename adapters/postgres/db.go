@@ -4,15 +4,12 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sety-io/sety/access"
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
@@ -191,32 +188,22 @@ func (db *DB) migrate(ctx context.Context) error {
 		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return fmt.Errorf("postgres: create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := sqlstore.Migrations(migrations)
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres: %w", err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("postgres: migration %s has no numeric version", base)
-		}
+	for _, m := range files {
 		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			var applied bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&applied); err != nil || applied {
-				return err
-			}
-			body, err := migrations.ReadFile(name)
-			if err != nil {
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&applied); err != nil || applied {
 				return err
 			}
 			// No arguments: the simple protocol, which runs every statement of the file.
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
-				return fmt.Errorf("postgres: migration %s: %w", base, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 			}
 			// applied_at is a record of when, not domain data: the database's clock is fine.
-			_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, version, base)
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
 			return err
 		})
 		if err != nil {

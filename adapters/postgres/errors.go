@@ -1,13 +1,13 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"net"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -23,12 +23,8 @@ const (
 // translate maps driver errors to setyerr kinds; unknown errors stay as they
 // are (internal). It is the only place that knows PostgreSQL's error codes.
 func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	var kind *setyerr.Error
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &kind) {
-		return err // translated already, or the caller's own
+	if sqlstore.Settled(err) {
+		return err
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

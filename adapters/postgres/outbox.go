@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/outbox"
 )
 
@@ -42,20 +42,11 @@ func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.E
 }
 
 const (
-	eventColumns = `id, org_id, environment, type, subject_id, sequence, data, created_at, position`
+	eventColumns = sqlstore.EventColumns
 	selectEvent  = `SELECT ` + eventColumns + ` FROM outbox_events`
 )
 
-func scanEvent(row rowScanner) (outbox.Event, error) {
-	var (
-		ev   outbox.Event
-		data string
-		t    pgtype.Timestamptz
-	)
-	err := row.Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &t, &ev.Position)
-	ev.Data, ev.CreatedAt = []byte(data), fromAt(t)
-	return ev, err
-}
+func scanEvent(row rowScanner) (outbox.Event, error) { return sqlstore.ScanEvent(row, fromAt) }
 
 // pendingEvents lists unpublished events in commit order.
 func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {

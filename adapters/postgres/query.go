@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -12,11 +11,12 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 )
 
 // rowScanner is a row to scan: pgx.Row or pgx.Rows.
-type rowScanner interface{ Scan(dest ...any) error }
+type rowScanner = sqlstore.RowScanner
 
 // then is a rowScanner that hands the destinations it is given to a
 // function: the way to scan one row that holds more than one scan
@@ -48,16 +48,8 @@ func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, e
 	if err != nil {
 		return nil, translate(err)
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, v)
-	}
-	return out, translate(rows.Err())
+	out, err := scanAll(rows, scan)
+	return out, translate(err)
 }
 
 // byTenantID is the condition of a tenant's row by id; its arguments are
@@ -81,10 +73,7 @@ type table[T any] struct {
 // after the condition.
 func (t table[T]) get(ctx context.Context, q querier, tenant auth.Tenant, id, suffix string) (T, error) {
 	v, err := t.scan(q.QueryRow(ctx, t.sel+byTenantID+suffix, id, tenant.OrgID, tenant.Env))
-	if errors.Is(err, errNoRows) {
-		var zero T
-		return zero, t.notFound
-	}
+	v, err = sqlstore.Found(v, err, errNoRows, t.notFound)
 	return v, translate(err)
 }
 
@@ -96,23 +85,8 @@ func (t table[T]) get(ctx context.Context, q querier, tenant auth.Tenant, id, su
 // is notFound; an error from write is returned as it is; both write
 // nothing.
 func (t table[T]) update(ctx context.Context, db *DB, tenant auth.Tenant, id string, write func(*txn, T) error) (T, error) {
-	var out T
-	err := db.inTx(ctx, func(tx *txn) error {
-		v, err := t.get(ctx, tx, tenant, id, forUpdate)
-		if err != nil {
-			return err
-		}
-		if err := write(tx, v); err != nil {
-			return err
-		}
-		out = v
-		return nil
-	})
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return out, nil
+	return sqlstore.Update(func(fn func(*txn) error) error { return db.inTx(ctx, fn) },
+		func(tx *txn) (T, error) { return t.get(ctx, tx, tenant, id, forUpdate) }, write)
 }
 
 // list is a query of many rows: those of sel (a "SELECT columns FROM
@@ -133,12 +107,7 @@ func (l *list) arg(v any) string {
 // and adds a condition; its placeholders come from arg.
 func (l *list) and(cond string) { l.conds = append(l.conds, cond) }
 
-func (l *list) where() string {
-	if len(l.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(l.conds, " AND ")
-}
+func (l *list) where() string { return sqlstore.Where(l.conds) }
 
 // tenant adds the condition of the tenant's rows.
 func (l *list) tenant(t auth.Tenant) {
@@ -208,16 +177,7 @@ func scanRows[T any](br pgx.BatchResults, scan func(rowScanner) (T, error)) ([]T
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scan)
 }
 
 // anyOf adds "column = ANY(values)" for a non-empty filter list.

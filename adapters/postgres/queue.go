@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
@@ -237,7 +238,7 @@ func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 		row := tx.QueryRow(ctx, `SELECT `+deliveryColumns+`, d.lease_owner FROM webhook_deliveries d WHERE d.id = $1`+forUpdate, id)
 		d, err := scanDelivery(then(func(dest []any) error { return row.Scan(append(dest, &leaseOwner)...) }))
 		if errors.Is(err, errNoRows) {
-			return errDeliveryNotFound
+			return webhook.ErrDeliveryNotFound
 		}
 		if err != nil {
 			return err
@@ -311,13 +312,5 @@ func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, e
 // scanAll scans every row of rows with scan and closes them.
 func scanAll[T any](rows pgx.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return sqlstore.Collect(rows, scan)
 }

@@ -1,15 +1,12 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"math"
-	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
@@ -69,17 +66,11 @@ func writeResponder(r *incident.Responder, exists bool) (string, []any) {
 func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Responder, bool) error) (*incident.Responder, error) {
 	var out *incident.Responder
 	err := (*DB)(s).inTx(ctx, func(tx *txn) error {
-		r, err := scanResponder(tx.QueryRow(ctx, selectResponder+byTenantID+forUpdate, id, tenant.OrgID, string(tenant.Env)))
-		exists := err == nil
-		if errors.Is(err, errNoRows) {
-			r = &incident.Responder{ID: id, OrgID: tenant.OrgID, Environment: tenant.Env}
-		} else if err != nil {
+		read, err := scanResponder(tx.QueryRow(ctx, selectResponder+byTenantID+forUpdate, id, tenant.OrgID, string(tenant.Env)))
+		r, exists, err := sqlstore.ChangeResponder(tenant, id, read, err, errNoRows, change)
+		if err != nil {
 			return err
 		}
-		if err := change(r, exists); err != nil {
-			return err
-		}
-		r.ID, r.OrgID, r.Environment = id, tenant.OrgID, tenant.Env
 		query, args := writeResponder(r, exists)
 		if _, err := tx.Exec(ctx, query, args...); err != nil {
 			if !exists && isUniqueViolation(err) {
@@ -143,8 +134,8 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 	}
 	query += ` ORDER BY pos <-> cube($3::float8[]) LIMIT $4`
 	type ranked struct {
-		r            *incident.Responder
-		chord, great float64
+		sqlstore.Ranked
+		chord float64
 	}
 	var found []ranked
 	for n := limit + 4; ; n *= 4 {
@@ -153,9 +144,9 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 		found, err = queryAll(ctx, s.pool, func(row rowScanner) (ranked, error) {
 			var c ranked
 			var err error
-			c.r, err = scanResponder(then(func(dest []any) error { return row.Scan(append(dest, &c.chord)...) }))
+			c.Responder, err = scanResponder(then(func(dest []any) error { return row.Scan(append(dest, &c.chord)...) }))
 			if err == nil {
-				c.great = geo.Distance(at, c.r.Location)
+				c.Metres = geo.Distance(at, c.Responder.Location)
 			}
 			return c, err
 		}, query, args...)
@@ -166,23 +157,13 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 			break
 		}
 	}
-	if withinM > 0 {
-		found = slices.DeleteFunc(found, func(c ranked) bool { return c.great > withinM })
-	}
-	slices.SortFunc(found, func(a, b ranked) int {
-		if c := cmp.Compare(a.great, b.great); c != 0 {
-			return c
+	near := make([]sqlstore.Ranked, 0, len(found))
+	for _, c := range found {
+		if withinM <= 0 || c.Metres <= withinM {
+			near = append(near, c.Ranked)
 		}
-		if c := a.r.IdleSince.Compare(b.r.IdleSince.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.r.ID, b.r.ID)
-	})
-	out := make([]*incident.Responder, 0, min(limit, len(found)))
-	for _, c := range found[:min(limit, len(found))] {
-		out = append(out, c.r)
 	}
-	return out, nil
+	return sqlstore.Nearest(near, limit), nil
 }
 
 // applyEffects claims and releases responders for an incident change, in

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,8 +18,6 @@ import (
 )
 
 type webhookStore DB
-
-var errDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
 
 const endpointColumns = `id, org_id, environment, url, description, events, status, disabled_reason, secret,
 	previous_secret, previous_expires_at, failing_since, failures, paused_until, created_at, updated_at`
@@ -134,19 +131,8 @@ func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, i
 	})
 }
 
-// SecretKey inserts a fresh key unless there is one, then reads the one
-// stored, as CodeKey does: every instance gets the first key committed.
 func (s *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO settings (name, value) VALUES ('webhook_secret_key', $1) ON CONFLICT (name) DO NOTHING`, fresh); err != nil {
-		return nil, translate(err)
-	}
-	var key []byte
-	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = 'webhook_secret_key'`).Scan(&key)
-	return key, translate(err)
+	return (*DB)(s).firstKey(ctx, "webhook_secret_key")
 }
 
 // DeleteEndpoint deletes the endpoint's deliveries, then the endpoint:
@@ -227,7 +213,7 @@ func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endp
 	d, err := scanDelivery(s.pool.QueryRow(ctx, selectDelivery+` WHERE d.id = $1 AND d.endpoint_id = $2 AND d.org_id = $3 AND d.environment = $4`,
 		id, endpointID, tenant.OrgID, string(tenant.Env)))
 	if errors.Is(err, errNoRows) {
-		return nil, errDeliveryNotFound
+		return nil, webhook.ErrDeliveryNotFound
 	}
 	return d, translate(err)
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -19,18 +18,7 @@ import (
 type accessStore DB
 
 func (s *accessStore) CodeKey(ctx context.Context) ([]byte, error) {
-	var key []byte
-	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
-		fresh := make([]byte, 32)
-		if _, err := rand.Read(fresh); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO settings (name, value) VALUES ('access_code_key', ?)`, fresh); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'access_code_key'`).Scan(&key)
-	})
-	return key, translate(err)
+	return (*DB)(s).firstKey(ctx, "access_code_key")
 }
 
 // codeDoc is the part of a code kept as JSON: never filtered on.

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sety-io/sety/access"
-	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 )
 
@@ -21,20 +19,12 @@ import (
 func BenchmarkLogStats(b *testing.B) {
 	const n = 1_000_000
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "sety.db"), &Options{Synchronous: "NORMAL"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	tenant := auth.Tenant{OrgID: "org_bench00000000000", Env: auth.Live}
-	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: tenant.OrgID, Name: "Bench", Plan: auth.Enterprise, Status: auth.Active}); err != nil {
-		b.Fatal(err)
-	}
+	db, tenant := benchDB(b)
 	end := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	start := end.Add(-365 * 24 * time.Hour)
 	rng := rand.New(rand.NewPCG(1, 2))
 	began := time.Now()
-	err = db.inTx(ctx, func(tx *writeTx) error {
+	err := db.inTx(ctx, func(tx *writeTx) error {
 		for i := range n {
 			in := start.Add(time.Duration(rng.Int64N(int64(365 * 24 * time.Hour)))).Truncate(time.Millisecond)
 			l := &access.AccessLog{

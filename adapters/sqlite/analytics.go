@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 )
@@ -47,15 +48,9 @@ func (s *incidentStore) IncidentAnalytics(ctx context.Context, tenant auth.Tenan
 }
 
 func groupCount(ctx context.Context, tx *sql.Tx, query string, args []any, add func(string, int)) error {
-	type group struct {
-		key string
-		n   int
-	}
-	groups, err := queryAll(ctx, tx, func(row rowScanner) (g group, err error) {
-		return g, row.Scan(&g.key, &g.n)
-	}, query, args...)
+	groups, err := queryAll(ctx, tx, sqlstore.ScanGroup, query, args...)
 	for _, g := range groups {
-		add(g.key, g.n)
+		add(g.Key, g.N)
 	}
 	return err
 }

@@ -6,9 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/sety-io/sety/access"
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
@@ -174,42 +173,32 @@ func (db *DB) migrate(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := sqlstore.Migrations(migrations)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("sqlite: migration %s has no numeric version", base)
-		}
-		if err := db.applyMigration(ctx, version, base, name); err != nil {
+	for _, m := range files {
+		if err := db.applyMigration(ctx, m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (db *DB) applyMigration(ctx context.Context, version int, base, name string) error {
+func (db *DB) applyMigration(ctx context.Context, m sqlstore.Migration) error {
 	return db.inTx(ctx, func(tx *writeTx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
 			return nil
 		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
+		if _, err := tx.execOnce(m.SQL); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.execOnce(string(body)); err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", base, err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			version, base, time.Now().UnixMilli()) // a record of when, not domain data: the injected clock does not apply
+		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.Version, m.Name, time.Now().UnixMilli()) // a record of when, not domain data: the injected clock does not apply
 		return err
 	})
 }

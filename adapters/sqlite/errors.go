@@ -1,25 +1,21 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/setyerr"
 )
 
 // translate maps driver errors to setyerr kinds; unknown errors stay as they
 // are (internal). It is the only place that knows SQLite's error codes.
 func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	var kind *setyerr.Error
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &kind) {
-		return err // translated already, or the caller's own
+	if sqlstore.Settled(err) {
+		return err
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/outbox"
 )
 
@@ -25,18 +26,9 @@ func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.E
 	return events, translate(err)
 }
 
-const selectEvent = `SELECT id, org_id, environment, type, subject_id, sequence, data, created_at, position FROM outbox_events`
+const selectEvent = `SELECT ` + sqlstore.EventColumns + ` FROM outbox_events`
 
-func scanEvent(row rowScanner) (outbox.Event, error) {
-	var (
-		ev   outbox.Event
-		data string
-		at   sql.NullInt64
-	)
-	err := row.Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &at, &ev.Position)
-	ev.Data, ev.CreatedAt = []byte(data), fromMillis(at)
-	return ev, err
-}
+func scanEvent(row rowScanner) (outbox.Event, error) { return sqlstore.ScanEvent(row, fromMillis) }
 
 // EventLog returns the committed outbox in commit order. Positions are the
 // rowid SQLite assigns at insert, under its single writer: every process's

@@ -3,16 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 )
 
 // rowScanner is a row to scan: *sql.Row or *sql.Rows.
-type rowScanner interface{ Scan(dest ...any) error }
+type rowScanner = sqlstore.RowScanner
 
 // querier is what reads need: the read pool or a transaction.
 type querier interface {
@@ -27,15 +27,8 @@ func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, e
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, v)
-	}
-	return out, translate(rows.Err())
+	out, err := sqlstore.Collect(rows, scan)
+	return out, translate(err)
 }
 
 // byTenantID is the condition of a tenant's row by id; its arguments are
@@ -53,10 +46,7 @@ type table[T any] struct {
 // get reads the tenant's row id through q: the read pool or a transaction.
 func (t table[T]) get(ctx context.Context, q querier, tenant auth.Tenant, id string) (T, error) {
 	v, err := t.scan(q.QueryRowContext(ctx, t.sel+byTenantID, id, tenant.OrgID, tenant.Env))
-	if errors.Is(err, errNoRows) {
-		var zero T
-		return zero, t.notFound
-	}
+	v, err = sqlstore.Found(v, err, errNoRows, t.notFound)
 	return v, translate(err)
 }
 
@@ -65,23 +55,9 @@ func (t table[T]) get(ctx context.Context, q querier, tenant auth.Tenant, id str
 // A missing row is notFound; an error from write is returned as it is; both
 // write nothing.
 func (t table[T]) update(ctx context.Context, db *DB, tenant auth.Tenant, id string, write func(*writeTx, T) error) (T, error) {
-	var out T
-	err := db.inTx(ctx, func(tx *writeTx) error {
-		v, err := t.get(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		if err := write(tx, v); err != nil {
-			return err
-		}
-		out = v
-		return nil
-	})
-	if err != nil {
-		var zero T
-		return zero, translate(err)
-	}
-	return out, nil
+	v, err := sqlstore.Update(func(fn func(*writeTx) error) error { return db.inTx(ctx, fn) },
+		func(tx *writeTx) (T, error) { return t.get(ctx, tx, tenant, id) }, write)
+	return v, translate(err)
 }
 
 // list is a query of many rows: those of sel (a "SELECT columns FROM
@@ -103,12 +79,7 @@ func (l *list) and(cond string, args ...any) {
 	l.conds, l.args = append(l.conds, cond), append(l.args, args...)
 }
 
-func (l *list) where() string {
-	if len(l.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(l.conds, " AND ")
-}
+func (l *list) where() string { return sqlstore.Where(l.conds) }
 
 // all returns every row of l.
 func all[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error), l list) ([]T, error) {

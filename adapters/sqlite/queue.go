@@ -173,7 +173,7 @@ func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 		var leaseOwner sql.NullString
 		d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, id))
 		if errors.Is(err, errNoRows) {
-			return errDeliveryNotFound
+			return webhook.ErrDeliveryNotFound
 		}
 		if err != nil {
 			return err

@@ -6,8 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strings"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
@@ -69,17 +69,11 @@ func putResponder(ctx context.Context, tx *writeTx, rid int64, r *incident.Respo
 func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Responder, bool) error) (*incident.Responder, error) {
 	var out *incident.Responder
 	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
-		rid, r, err := getResponder(ctx, tx, tenant, id)
-		exists := err == nil
-		if errors.Is(err, errNoRows) {
-			r = &incident.Responder{ID: id, OrgID: tenant.OrgID, Environment: tenant.Env}
-		} else if err != nil {
+		rid, read, err := getResponder(ctx, tx, tenant, id)
+		r, _, err := sqlstore.ChangeResponder(tenant, id, read, err, errNoRows, change)
+		if err != nil {
 			return err
 		}
-		if err := change(r, exists); err != nil {
-			return err
-		}
-		r.ID, r.OrgID, r.Environment = id, tenant.OrgID, tenant.Env
 		out = r
 		return putResponder(ctx, tx, rid, r)
 	})
@@ -218,34 +212,17 @@ func (s *responderStore) finalists(ctx context.Context, at geo.Point, found []po
 	for i := range n {
 		args[i] = found[i].rid
 	}
-	type ranked struct {
-		r *incident.Responder
-		d float64
-	}
-	out, err := queryAll(ctx, s.read, func(row rowScanner) (ranked, error) {
+	out, err := queryAll(ctx, s.read, func(row rowScanner) (sqlstore.Ranked, error) {
 		_, r, err := scanResponder(row)
 		if err != nil {
-			return ranked{}, err
+			return sqlstore.Ranked{}, err
 		}
-		return ranked{r, geo.Distance(at, r.Location)}, nil
+		return sqlstore.Ranked{Responder: r, Metres: geo.Distance(at, r.Location)}, nil
 	}, selectResponder+` WHERE rid IN (`+marks(n)+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b ranked) int {
-		if c := cmp.Compare(a.d, b.d); c != 0 {
-			return c
-		}
-		if c := a.r.IdleSince.Compare(b.r.IdleSince.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.r.ID, b.r.ID)
-	})
-	result := make([]*incident.Responder, 0, min(limit, len(out)))
-	for _, c := range out[:min(limit, len(out))] {
-		result = append(result, c.r)
-	}
-	return result, nil
+	return sqlstore.Nearest(out, limit), nil
 }
 
 // applyEffects claims and releases responders for an incident change, in

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -17,8 +16,6 @@ import (
 )
 
 type webhookStore DB
-
-var errDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
 
 const selectEndpoint = `SELECT id, org_id, environment, url, description, events, status, disabled_reason, secret,
 	previous_secret, previous_expires_at, failing_since, failures, paused_until, created_at, updated_at FROM webhook_endpoints`
@@ -122,18 +119,7 @@ func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, i
 }
 
 func (s *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
-	var key []byte
-	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
-		fresh := make([]byte, 32)
-		if _, err := rand.Read(fresh); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO settings (name, value) VALUES ('webhook_secret_key', ?)`, fresh); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'webhook_secret_key'`).Scan(&key)
-	})
-	return key, translate(err)
+	return (*DB)(s).firstKey(ctx, "webhook_secret_key")
 }
 
 func (s *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
@@ -217,7 +203,7 @@ func (s *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endp
 	d, err := scanDelivery(s.read.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ? AND d.endpoint_id = ? AND d.org_id = ? AND d.environment = ?`,
 		id, endpointID, tenant.OrgID, tenant.Env))
 	if errors.Is(err, errNoRows) {
-		return nil, errDeliveryNotFound
+		return nil, webhook.ErrDeliveryNotFound
 	}
 	return d, translate(err)
 }

@@ -293,13 +293,20 @@ func testNearest(t *testing.T, newStores NewStores) {
 	}
 }
 
+// oneResponder returns fresh stores whose pool holds one responder,
+// rspID(1), available at here.
+func oneResponder(t *testing.T, newStores NewStores) (stores Stores, here geo.Point) {
+	t.Helper()
+	stores, here = newStores(t), geo.NewPoint(6.5244, 3.3792)
+	putResponder(t, stores.ResponderStore(), tenantA, rspID(1), here, incident.Available, base)
+	return stores, here
+}
+
 func testClaim(t *testing.T, newStores NewStores) {
 	t.Parallel()
 	ctx := context.Background()
-	stores := newStores(t)
+	stores, here := oneResponder(t, newStores)
 	st, pool := stores.IncidentStore(), stores.ResponderStore()
-	here := geo.NewPoint(6.5244, 3.3792)
-	putResponder(t, pool, tenantA, rspID(1), here, incident.Available, base)
 	first := create(t, st, newIncident(t, tenantA, base))
 	second := create(t, st, newIncident(t, tenantA, base))
 	at := base.Add(time.Minute)
@@ -524,10 +531,8 @@ func testThreatReports(t *testing.T, newStores NewStores) {
 func testCreateClaims(t *testing.T, newStores NewStores) {
 	t.Parallel()
 	ctx := context.Background()
-	stores := newStores(t)
+	stores, _ := oneResponder(t, newStores)
 	st, pool := stores.IncidentStore(), stores.ResponderStore()
-	here := geo.NewPoint(6.5244, 3.3792)
-	putResponder(t, pool, tenantA, rspID(1), here, incident.Available, base)
 	at := base.Add(time.Second)
 	assigned := func() *incident.Incident {
 		inc := newIncident(t, tenantA, base)

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/sety-io/sety/internal/loop"
 )
 
 // sampler measures create→dispatching: up to perWindow incidents created in
@@ -65,20 +68,15 @@ func (s *sampler) nextWindow() (waiting int, oldest time.Duration, reads, errors
 	return waiting, oldest, reads, errors
 }
 
-// run reads due samples until ctx ends.
+// run reads due samples every 100 ms until ctx ends.
 func (s *sampler) run(ctx context.Context) {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every := loop.Loop{Name: "sampler", Every: 100 * time.Millisecond, Log: slog.New(slog.DiscardHandler)}
+	loop.Run(ctx, every, func(ctx context.Context) (more bool, err error) {
 		for _, q := range s.due() {
 			s.check(ctx, q)
 		}
-	}
+		return false, nil
+	})
 }
 
 func (s *sampler) due() []sample {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,33 +34,11 @@ func TestMain(m *testing.M) {
 
 const crashKey = "sety_live_c4a5c4a5c4a5c4a5c4a5c4a5c4a5c4a5"
 
-// startChild runs the server on dbPath in a child process and returns it
-// with its address.
+// startChild runs the server on dbPath in a child process, unlimited and
+// with crashKey, and returns it with its address.
 func startChild(t *testing.T, dbPath string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0]) // TestMain sees SETY_CRASH_CHILD and runs main()
-	cmd.Env = append(os.Environ(), "SETY_CRASH_CHILD=1", "SETY_ADDR=127.0.0.1:0", "SETY_DB="+dbPath,
-		"SETY_BOOTSTRAP_LIVE_KEY="+crashKey, "SETY_RATE_LIMITS=false")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrRE := regexp.MustCompile(`addr=(\S+)`)
-	lines := bufio.NewScanner(stderr)
-	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
-	for lines.Scan() {
-		if m := addrRE.FindStringSubmatch(lines.Text()); m != nil && strings.Contains(lines.Text(), "serving") {
-			go io.Copy(io.Discard, stderr)
-			return cmd, "http://" + m[1]
-		}
-	}
-	t.Fatal("the server did not start")
-	return nil, ""
+	return startProcess(t, "SETY_DB="+dbPath, "SETY_BOOTSTRAP_LIVE_KEY="+crashKey, "SETY_RATE_LIMITS=false")
 }
 
 type ack struct {

@@ -1,21 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sety-io/sety/internal/apitest"
 	"github.com/sety-io/sety/internal/pgtest"
 )
 
@@ -29,49 +26,16 @@ type instance struct {
 // once it serves; the test stops it at the end.
 func startInstance(t *testing.T, env ...string) *instance {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), append([]string{"SETY_CRASH_CHILD=1", "SETY_ADDR=127.0.0.1:0"}, env...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, addr := startProcess(t, env...)
 	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
-	addrRE := regexp.MustCompile(`addr=(\S+)`)
-	lines := bufio.NewScanner(stderr)
-	deadline := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
-	defer deadline.Stop()
-	for lines.Scan() {
-		if m := addrRE.FindStringSubmatch(lines.Text()); m != nil && strings.Contains(lines.Text(), "serving") {
-			go func() { _, _ = io.Copy(io.Discard, stderr) }()
-			return &instance{cmd: cmd, base: "http://" + m[1] + "/v1/external"}
-		}
-	}
-	t.Fatal("the server did not start")
-	return nil
+	return &instance{cmd: cmd, base: addr + "/v1/external"}
 }
 
 // call sends a request with key and decodes a JSON answer into out (if not
 // nil); it returns the status.
 func (in *instance) call(t *testing.T, key, method, path, body string, out any) int {
 	t.Helper()
-	req, _ := http.NewRequest(method, in.base+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		_ = json.NewDecoder(resp.Body).Decode(out)
-	} else {
-		_, _ = io.Copy(io.Discard, resp.Body)
-	}
-	return resp.StatusCode
+	return apitest.Call(t, method, in.base+path, key, body, out)
 }
 
 const instancesKey = "sety_live_1a2b3c4d1a2b3c4d1a2b3c4d1a2b3c4d"

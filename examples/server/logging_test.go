@@ -13,6 +13,7 @@ import (
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/adapters/mock"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/syncbuf"
 )
 
 func TestRequestLogs(t *testing.T) {
@@ -58,7 +59,7 @@ func TestInternalErrorsAreLoggedWithRequestID(t *testing.T) {
 }
 
 func TestPanicsBecome500(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	handler := logRequests(newLogger(logs, "json"), recoverPanics(newLogger(logs, "json"), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("nil map in /srv/secret.go")
 	})))

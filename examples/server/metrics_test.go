@@ -1,17 +1,17 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/sety-io/sety/internal/apitest"
 )
 
 // The server serves /metrics in the Prometheus exposition format, with the
@@ -24,16 +24,7 @@ func TestMetrics(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	call := func(method, path, body string) int {
 		t.Helper()
-		req, _ := http.NewRequest(method, "http://"+addr+"/v1/external"+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+live)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
+		return apitest.Call(t, method, "http://"+addr+"/v1/external"+path, live, body, nil)
 	}
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	defer receiver.Close()

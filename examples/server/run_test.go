@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sety-io/sety/internal/apitest"
+	"github.com/sety-io/sety/internal/syncbuf"
 )
 
 const sos = `{"category":"sos","location":{"coordinates":[3.3792,6.5244]}}`
@@ -69,16 +72,8 @@ func TestRunBootstrapsServesAndShutsDown(t *testing.T) {
 	if !strings.Contains(stdout.String(), liveKey) || !strings.Contains(stdout.String(), testKey) {
 		t.Fatalf("bootstrap output:\n%s", stdout.String())
 	}
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/external/incidents", strings.NewReader(sos))
-	req.Header.Set("Authorization", "Bearer "+testKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create over the network: %d", resp.StatusCode)
+	if code := apitest.Call(t, http.MethodPost, "http://"+addr+"/v1/external/incidents", testKey, sos, nil); code != http.StatusCreated {
+		t.Fatalf("create over the network: %d", code)
 	}
 	cancel()
 	select {
@@ -96,16 +91,13 @@ func TestRunBootstrapsServesAndShutsDown(t *testing.T) {
 	if stdout.Len() != 0 {
 		t.Fatalf("restart printed %q", stdout.String())
 	}
-	req, _ = http.NewRequest(http.MethodGet, "http://"+addr+"/v1/external/incidents", nil)
-	req.Header.Set("Authorization", "Bearer "+testKey)
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	var list struct {
+		Pagination struct {
+			Total int `json:"total"`
+		} `json:"pagination"`
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `"total":1`) {
-		t.Fatalf("after restart: %s", body)
+	if code := apitest.Call(t, http.MethodGet, "http://"+addr+"/v1/external/incidents", testKey, "", &list); code != http.StatusOK || list.Pagination.Total != 1 {
+		t.Fatalf("after restart: status %d, %d incidents", code, list.Pagination.Total)
 	}
 }
 
@@ -154,7 +146,7 @@ func TestBootstrapKeysOnAnExistingDatabaseAreReported(t *testing.T) {
 	cancel()
 	<-done
 	vars["SETY_BOOTSTRAP_LIVE_KEY"] = "sety_live_0123456789abcdef0123456789abcdef"
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	ctx, stop := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	finished := make(chan error, 1)

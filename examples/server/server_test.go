@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/internal/syncbuf"
 )
 
 // server is the example server's handler over a store, with its logs, an
@@ -19,13 +18,13 @@ type server struct {
 	sety    *sety.Sety
 	org     *auth.Organization
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 	key     string
 }
 
 func newServer(t *testing.T, stores sety.Stores, opts ...sety.Option) *server {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	s, err := sety.New(stores, append(opts, sety.WithLogger(newLogger(logs, "json")))...)
 	if err != nil {
 		t.Fatal(err)
@@ -54,22 +53,4 @@ func (s *server) serveAs(key, method, path, body string) *httptest.ResponseRecor
 	rec := httptest.NewRecorder()
 	s.handler.ServeHTTP(rec, req)
 	return rec
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes by the logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

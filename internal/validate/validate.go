@@ -5,6 +5,7 @@ package validate
 import (
 	"net/mail"
 	"regexp"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sety-io/sety/setyerr"
@@ -43,4 +44,20 @@ func Email(field, v string) error {
 		return setyerr.Invalidf(field, "must be an email address")
 	}
 	return nil
+}
+
+// Window fills the zero bounds of a report's window [from, to] as the
+// contract documents them (to defaults to now, from to 30 days before to)
+// and rejects a window that ends before it starts, naming from_date.
+func Window(from, to, now time.Time) (time.Time, time.Time, error) {
+	if to.IsZero() {
+		to = now
+	}
+	if from.IsZero() {
+		from = to.Add(-30 * 24 * time.Hour)
+	}
+	if from.After(to) {
+		return from, to, setyerr.Invalidf("from_date", "must not be after to_date")
+	}
+	return from, to, nil
 }

@@ -1,0 +1,16 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sety-io/sety/setyerr"
+)
+
+// Settled reports whether err needs no translation by an adapter: it is
+// nil, the caller's own context ending, or a setyerr kind already (one
+// translated below, or returned by the caller's change function).
+func Settled(err error) bool {
+	var kind *setyerr.Error
+	return err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &kind)
+}

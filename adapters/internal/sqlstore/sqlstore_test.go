@@ -1,0 +1,75 @@
+package sqlstore_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/incident"
+)
+
+func TestMigrationsInVersionOrder(t *testing.T) {
+	fsys := fstest.MapFS{
+		"migrations/0010_ten.sql": {Data: []byte("SELECT 10")},
+		"migrations/0002_two.sql": {Data: []byte("SELECT 2")},
+		"migrations/README":       {Data: []byte("not a migration")},
+	}
+	got, err := sqlstore.Migrations(fsys)
+	want := []sqlstore.Migration{{Version: 2, Name: "0002_two.sql", SQL: "SELECT 2"}, {Version: 10, Name: "0010_ten.sql", SQL: "SELECT 10"}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("got %v, %v; want %v", got, err, want)
+	}
+	fsys["migrations/init.sql"] = &fstest.MapFile{Data: []byte("SELECT 0")}
+	if _, err := sqlstore.Migrations(fsys); err == nil {
+		t.Fatal("a migration without a version was accepted")
+	}
+}
+
+func TestNearestOrder(t *testing.T) {
+	t0 := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
+	r := func(id string, idle time.Time) *incident.Responder {
+		return &incident.Responder{ID: id, IdleSince: clock.At(idle)}
+	}
+	found := []sqlstore.Ranked{
+		{r("rsp_d", t0), 300},
+		{r("rsp_c", t0), 100},                // ties with b and a on distance; idle as long as a
+		{r("rsp_b", t0.Add(time.Hour)), 100}, // idle the shortest
+		{r("rsp_a", t0), 100},
+	}
+	var got []string
+	for _, r := range sqlstore.Nearest(found, 3) {
+		got = append(got, r.ID)
+	}
+	if want := []string{"rsp_a", "rsp_c", "rsp_b"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v (nearest, then longest idle, then id)", got, want)
+	}
+	if got := sqlstore.Nearest(nil, 3); len(got) != 0 {
+		t.Fatalf("nothing found: got %v", got)
+	}
+}
+
+func TestFound(t *testing.T) {
+	noRows, notFound, other := errors.New("no rows"), errors.New("not found"), errors.New("other")
+	for _, c := range []struct {
+		err, want error
+	}{{nil, nil}, {noRows, notFound}, {other, other}} {
+		if _, err := sqlstore.Found(1, c.err, noRows, notFound); err != c.want {
+			t.Errorf("Found(%v): %v, want %v", c.err, err, c.want)
+		}
+	}
+}
+
+func TestWhere(t *testing.T) {
+	for _, c := range []struct {
+		conds []string
+		want  string
+	}{{nil, ""}, {[]string{"a = 1"}, " WHERE a = 1"}, {[]string{"a = 1", "b = 2"}, " WHERE a = 1 AND b = 2"}} {
+		if got := sqlstore.Where(c.conds); got != c.want {
+			t.Errorf("Where(%q) = %q, want %q", c.conds, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,25 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/sety-io/sety/auth"
+)
+
+// benchDB opens a database for a benchmark, closed when it ends, with
+// one enterprise organization; it returns the organization's live tenant.
+func benchDB(b *testing.B) (*DB, auth.Tenant) {
+	db, err := Open(context.Background(), filepath.Join(b.TempDir(), "sety.db"), &Options{Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	tenant := auth.Tenant{OrgID: "org_bench00000000000", Env: auth.Live}
+	org := &auth.Organization{ID: tenant.OrgID, Name: "Bench", Plan: auth.Enterprise, Status: auth.Active}
+	if err := db.AuthStore().CreateOrganization(context.Background(), org); err != nil {
+		b.Fatal(err)
+	}
+	return db, tenant
+}
