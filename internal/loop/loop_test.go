@@ -41,3 +41,46 @@ func TestRunLogsErrorsButNotShutdown(t *testing.T) {
 		t.Fatalf("logs:\n%s\nwant the failure logged and the shutdown not", out)
 	}
 }
+
+// A wake that comes within MinGap of the last round waits out the rest of
+// the gap before the next round; the first wake is served at once.
+func TestRunWaitsOutMinGap(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wake := make(chan struct{}) // unbuffered: a send returns once the loop took it
+	gaps := make(chan time.Duration)
+	release := make(chan time.Time)
+	ticked := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(ctx, Loop{Name: "worker", Every: time.Hour, Wake: wake, MinGap: time.Minute, Log: slog.New(slog.DiscardHandler),
+			After: func(d time.Duration) <-chan time.Time { gaps <- d; return release }},
+			func(ctx context.Context) (bool, error) {
+				select {
+				case ticked <- struct{}{}:
+				case <-ctx.Done():
+				}
+				return false, nil
+			})
+	}()
+	wake <- struct{}{}
+	select {
+	case <-ticked:
+	case d := <-gaps:
+		t.Fatalf("the first wake waited %v; want a round at once", d)
+	}
+	wake <- struct{}{}
+	select {
+	case d := <-gaps:
+		if d <= 0 || d > time.Minute {
+			t.Fatalf("waited %v, want the rest of a one-minute gap", d)
+		}
+	case <-ticked:
+		t.Fatal("a round started inside the gap")
+	}
+	release <- time.Now()
+	<-ticked // the round after the gap
+	cancel()
+	<-done
+}
