@@ -95,6 +95,15 @@
 // commit), three with a responder claim. A list's count and page go out
 // as one batch in one snapshot.
 //
+// # List totals
+//
+// An incident list's total without a time filter sums incident_counts,
+// each tenant's incidents counted by status, category and severity
+// (migration 0010), instead of counting its index entries, which grows with
+// the tenant's history. Deferred constraint triggers keep the counts at
+// COMMIT, after the transaction holds the outbox lock, so the count rows
+// add no lock waits of their own and no deadlock between transactions.
+//
 // # Nearest responders
 //
 // A responder's position is also stored as a cube: the point in three

@@ -123,6 +123,15 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 	if !f.To.IsZero() {
 		l.and(`created_at <= ` + l.arg(at(f.To)))
 	}
+	if f.From.IsZero() && f.To.IsZero() {
+		// The total from the counts kept by triggers (migration 0010).
+		c := list{}
+		c.tenant(tenant)
+		anyOf(&c, "status", f.Statuses)
+		anyOf(&c, "category", f.Categories)
+		anyOf(&c, "severity", f.Severities)
+		l.total, l.totalArgs = `SELECT coalesce(sum(n), 0)::bigint FROM incident_counts`+c.where(), c.args
+	}
 	return listPage(ctx, (*DB)(s), scanIncident, l, f.Offset, f.Limit)
 }
 

@@ -96,6 +96,11 @@ type list struct {
 	conds []string
 	args  []any
 	order string
+
+	// total, when set, is the query of how many rows match (with
+	// totalArgs); by default they are counted.
+	total     string
+	totalArgs []any
 }
 
 // arg adds an argument and returns its placeholder.
@@ -130,7 +135,11 @@ func listPage[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, erro
 	_, from, _ := strings.Cut(l.sel, " FROM ")
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
-	b.Queue(`SELECT count(*) FROM `+from+l.where(), l.args...)
+	if l.total != "" {
+		b.Queue(l.total, l.totalArgs...)
+	} else {
+		b.Queue(`SELECT count(*) FROM `+from+l.where(), l.args...)
+	}
 	pageQuery := l.sel + l.where() + ` ORDER BY ` + l.order + ` LIMIT ` + l.arg(limit) + ` OFFSET ` + l.arg(offset)
 	b.Queue(pageQuery, l.args...)
 	b.Queue(`COMMIT`)

@@ -10,8 +10,17 @@
 // in its own savepoint, so a failing one rolls back alone and one fsync
 // serves them all. No caller is answered before the commit holding its
 // change has returned; if that commit fails, every caller in it gets the
-// error. Reads use a separate pool that sees every committed write. The schema lives in migrations/, embedded and applied in order at
-// Open; the applied versions are recorded in schema_migrations.
+// error.
+//
+// Reads use a separate pool that sees every committed write; its queries
+// are prepared once per connection and kept. Every read reads its rows, so
+// it sees what any process committed; an incident whose stored text is the
+// text last decoded for it is copied from the decoded form kept (a few
+// thousand of them) instead of decoded again. The WAL is checkpointed by
+// its own connection every half second, not by the writer.
+//
+// The schema lives in migrations/, embedded and applied in order at Open;
+// the applied versions are recorded in schema_migrations.
 //
 //	db, err := sqlite.Open(ctx, "sety.db", nil)
 //	defer db.Close()

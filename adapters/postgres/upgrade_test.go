@@ -1,0 +1,93 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/pgtest"
+)
+
+// A database of the release before the incident counts (migration 10)
+// upgrades with its counts taken from its incidents: list totals are right
+// at once, and follow the changes after, several in one transaction
+// included.
+func TestUpgradeCountsExistingIncidents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if err := (&DB{pool: pool}).migrateUpTo(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	at := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
+	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ($1, 'Acme', 'growth', 'active', $2)`, tenant.OrgID, at); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 7 {
+		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.Categories[i%2], Severity: incident.High,
+			Status: incident.Statuses[i%3], Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
+			CreatedAt: clock.At(at), UpdatedAt: clock.At(at), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
+		cols, err := columnsOf(inc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, insertIncident, append([]any{inc.ID, inc.OrgID, string(inc.Environment), nil, at}, cols...)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	db, err := New(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := db.IncidentStore()
+	total := func(f incident.Filter) int {
+		t.Helper()
+		f.Limit = 1
+		_, n, err := st.ListIncidents(ctx, tenant, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	created := incident.Filter{Statuses: []incident.Status{incident.Created}}
+	cancelled := incident.Filter{Statuses: []incident.Status{incident.Cancelled}}
+	if all, c := total(incident.Filter{}), total(created); all != 7 || c != 3 {
+		t.Fatalf("after the upgrade: %d incidents, %d created; want 7 and 3", all, c)
+	}
+	// Two changes of one incident in one transaction count once each.
+	if _, err := pool.Exec(ctx, `UPDATE incidents SET status = 'dispatching' WHERE id = 'inc_0000000000000000';
+		UPDATE incidents SET status = 'cancelled' WHERE id = 'inc_0000000000000000'`); err != nil {
+		t.Fatal(err)
+	}
+	if all, c, x := total(incident.Filter{}), total(created), total(cancelled); all != 7 || c != 2 || x != 1 {
+		t.Fatalf("after a cancel: %d incidents, %d created, %d cancelled; want 7, 2 and 1", all, c, x)
+	}
+	if _, err := st.UpdateIncident(ctx, tenant, "inc_0000000000000003", func(c *incident.Incident) (incident.Effects, error) {
+		c.Status = incident.Resolved
+		return incident.Effects{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c := total(created); c != 1 {
+		t.Fatalf("after a resolve: %d created, want 1", c)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM incidents WHERE id = 'inc_0000000000000006'`); err != nil {
+		t.Fatal(err)
+	}
+	if all, c := total(incident.Filter{}), total(created); all != 6 || c != 0 {
+		t.Fatalf("after a delete: %d incidents, %d created; want 6 and 0", all, c)
+	}
+}
