@@ -98,7 +98,8 @@ wait_addr() {
 			cat "$log" >&2
 			exit 1
 		fi
-		addr=${addr:-$(grep -m1 -oE '127\.0\.0\.1:[0-9]+' "$log" || true)}
+		# The first loopback address, not that of the pprof listener (SETY_PPROF_ADDR).
+		addr=${addr:-$(grep -v pprof "$log" | grep -m1 -oE '127\.0\.0\.1:[0-9]+' || true)}
 		if [[ -n $addr ]] && curl -sf "http://$addr/health" >/dev/null; then
 			echo "$addr"
 			return

@@ -92,7 +92,10 @@ func startServer(ctx context.Context, liveKey string, env []string, progress io.
 	return s, nil
 }
 
-var addrRE = regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"|addr=(127\.0\.0\.1:\d+)`)
+// addrRE finds the API's address in the server's log line "serving Sety
+// API" (JSON or text), not the address of another listener such as
+// -pprof-addr's, which is logged first.
+var addrRE = regexp.MustCompile(`"msg":"serving Sety API","addr":"(127\.0\.0\.1:\d+)"|msg="serving Sety API" addr=(127\.0\.0\.1:\d+)`)
 
 // waitAddr waits for the server to log the address it serves on.
 func (s *server) waitAddr(ctx context.Context, limit time.Duration) (string, error) {
