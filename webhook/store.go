@@ -131,6 +131,23 @@ type Queue interface {
 	// how many of its deliveries are pending (0 for none), read from one
 	// snapshot: the backlog an operator watches (the metrics read it).
 	PendingDeliveries(ctx context.Context) (map[string]int, error)
+
+	// PurgeDeliveries deletes up to limit finished deliveries of every
+	// tenant: succeeded or failed ones created before before, and skipped
+	// ones created before skippedBefore. A pending delivery is never
+	// deleted. It returns how many it deleted; limit of them means there may
+	// be more. (The retention of the delivery log: the worker calls it in
+	// batches, so no call holds the store for long.)
+	PurgeDeliveries(ctx context.Context, before, skippedBefore time.Time, limit int) (int, error)
+
+	// PurgeEvents deletes up to limit outbox events of every tenant that
+	// were created before before, are published (fanned out), and that no
+	// delivery refers to (so a kept delivery can still be redelivered). It
+	// never deletes the newest event, so the log's Head never moves back.
+	// Readers of the log resuming from a deleted position get the events
+	// after it. It returns how many it deleted; limit of them means there
+	// may be more.
+	PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Claim is what a worker asks ClaimDeliveries for.

@@ -45,6 +45,9 @@ type Store struct {
 	siteFailures map[siteKey][]time.Time
 	siteLocks    map[siteKey]time.Time
 
+	// events is the outbox by position (index + 1). A purged event keeps
+	// its place, as an Event with only its Position, so positions stay
+	// indexes; its data goes.
 	events    []outbox.Event
 	eventAt   map[string]int // event id -> index in events
 	published map[string]bool
@@ -126,7 +129,7 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	next := max(after, int64(len(s.events)))
 	// Positions are 1 + the index in s.events: start right after after.
 	for _, ev := range s.events[min(max(after, 0), int64(len(s.events))):] {
-		if !f.Match(ev) {
+		if ev.ID == "" || !f.Match(ev) { // "": purged
 			continue
 		}
 		ev.Data = slices.Clone(ev.Data)
@@ -154,7 +157,7 @@ func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.E
 		if len(out) == limit {
 			break
 		}
-		if !s.published[ev.ID] {
+		if ev.ID != "" && !s.published[ev.ID] {
 			ev.Data = slices.Clone(ev.Data)
 			out = append(out, ev)
 		}
@@ -168,7 +171,7 @@ func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.E
 // start there and a long published history costs them nothing (a soak with
 // 150,000 events spent 78% of the process rescanning it). Callers hold mu.
 func (s *Store) pendingFrom() int {
-	for s.fanned < len(s.events) && s.published[s.events[s.fanned].ID] {
+	for s.fanned < len(s.events) && (s.events[s.fanned].ID == "" || s.published[s.events[s.fanned].ID]) {
 		s.fanned++
 	}
 	return s.fanned

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/outbox"
@@ -24,7 +25,7 @@ func (m *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		if taken == limit {
 			break
 		}
-		if s.published[ev.ID] {
+		if ev.ID == "" || s.published[ev.ID] { // "": purged, so published
 			continue
 		}
 		tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
@@ -162,4 +163,61 @@ func (m *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, e
 		}
 	}
 	return out, nil
+}
+
+func (m *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefore time.Time, limit int) (int, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, d := range s.deliveries {
+		if n == limit {
+			break
+		}
+		created := d.d.CreatedAt.Time
+		switch d.d.Status {
+		case webhook.Succeeded, webhook.Failed:
+			if !created.Before(before) {
+				continue
+			}
+		case webhook.Skipped:
+			if !created.Before(skippedBefore) {
+				continue
+			}
+		default:
+			continue
+		}
+		s.dropDelivery(id)
+		n++
+	}
+	return n, nil
+}
+
+func (m *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	referred := make(map[string]bool, len(s.deliveries))
+	for _, d := range s.deliveries {
+		referred[d.d.EventID] = true
+	}
+	n := 0
+	// The newest event stays: Head is len(events) either way, but the SQL
+	// adapters' head is the newest row.
+	for i := range len(s.events) - 1 {
+		if n == limit {
+			break
+		}
+		ev := s.events[i]
+		if ev.ID == "" || !s.published[ev.ID] || referred[ev.ID] || !ev.CreatedAt.Before(before) {
+			continue
+		}
+		delete(s.eventAt, ev.ID)
+		delete(s.published, ev.ID)
+		// The subject's sequence stays taken (s.sequences), as it would in
+		// a store that never purged: a repeated sequence is still refused.
+		s.events[i] = outbox.Event{Position: ev.Position}
+		n++
+	}
+	return n, nil
 }

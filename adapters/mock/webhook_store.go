@@ -283,6 +283,36 @@ func (mr *WebhookQueueMockRecorder) PendingDeliveries(ctx interface{}) *gomock.C
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PendingDeliveries", reflect.TypeOf((*WebhookQueue)(nil).PendingDeliveries), ctx)
 }
 
+// PurgeDeliveries mocks base method.
+func (m *WebhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefore time.Time, limit int) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PurgeDeliveries", ctx, before, skippedBefore, limit)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PurgeDeliveries indicates an expected call of PurgeDeliveries.
+func (mr *WebhookQueueMockRecorder) PurgeDeliveries(ctx, before, skippedBefore, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PurgeDeliveries", reflect.TypeOf((*WebhookQueue)(nil).PurgeDeliveries), ctx, before, skippedBefore, limit)
+}
+
+// PurgeEvents mocks base method.
+func (m *WebhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PurgeEvents", ctx, before, limit)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PurgeEvents indicates an expected call of PurgeEvents.
+func (mr *WebhookQueueMockRecorder) PurgeEvents(ctx, before, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PurgeEvents", reflect.TypeOf((*WebhookQueue)(nil).PurgeEvents), ctx, before, limit)
+}
+
 // UpdateEndpoints mocks base method.
 func (m *WebhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
 	m.ctrl.T.Helper()

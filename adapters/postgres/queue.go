@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -313,4 +314,42 @@ func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, e
 func scanAll[T any](rows pgx.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	return sqlstore.Collect(rows, scan)
+}
+
+// PurgeDeliveries deletes one batch of finished deliveries, found by age
+// through webhook_deliveries_finished, in one statement. Pending
+// deliveries, the only ones leased or claimed, are never touched, so it
+// waits on no worker.
+func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefore time.Time, limit int) (int, error) {
+	cutoff := before
+	if skippedBefore.After(cutoff) {
+		cutoff = skippedBefore
+	}
+	tag, err := q.pool.Exec(ctx, `DELETE FROM webhook_deliveries WHERE id IN (
+		SELECT id FROM webhook_deliveries
+		WHERE status <> 'pending' AND created_at < $1
+			AND (status <> 'skipped' OR created_at < $2) AND (status = 'skipped' OR created_at < $3)
+		LIMIT $4 FOR UPDATE SKIP LOCKED)`, at(cutoff), at(skippedBefore), at(before), limit)
+	if err != nil {
+		return 0, translate(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// PurgeEvents deletes one batch of published events that no delivery refers
+// to, found by age through outbox_published, in one statement; never the
+// newest event, whose position is the log's head. SKIP LOCKED passes over
+// an event a redelivery being inserted holds (its foreign key check locks
+// it), so the purge neither waits for it nor deletes what it refers to.
+func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	tag, err := q.pool.Exec(ctx, `DELETE FROM outbox_events WHERE position IN (
+		SELECT e.position FROM outbox_events e
+		WHERE e.published_at IS NOT NULL AND e.created_at < $1
+			AND e.position < (SELECT max(position) FROM outbox_events)
+			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+		LIMIT $2 FOR UPDATE SKIP LOCKED)`, at(before), limit)
+	if err != nil {
+		return 0, translate(err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -249,3 +249,51 @@ func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, e
 	}
 	return out, err
 }
+
+// PurgeDeliveries deletes one batch of finished deliveries, found by age
+// through webhook_deliveries_finished.
+func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefore time.Time, limit int) (int, error) {
+	var n int64
+	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE rowid IN (
+			SELECT rowid FROM webhook_deliveries INDEXED BY webhook_deliveries_finished
+			WHERE status <> 'pending' AND created_at < ?
+				AND (status <> 'skipped' OR created_at < ?) AND (status = 'skipped' OR created_at < ?)
+			LIMIT ?)`, later(before, skippedBefore).UnixMilli(), skippedBefore.UnixMilli(), before.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), translate(err)
+}
+
+// PurgeEvents deletes one batch of published events that no delivery refers
+// to, found by age through outbox_published, and never the newest event
+// (max(position) is the log's head).
+func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM outbox_events WHERE position IN (
+			SELECT e.position FROM outbox_events e INDEXED BY outbox_published
+			WHERE e.published_at IS NOT NULL AND e.created_at < ?
+				AND e.position < (SELECT max(position) FROM outbox_events)
+				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+			LIMIT ?)`, before.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), translate(err)
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
