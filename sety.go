@@ -90,6 +90,7 @@ type config struct {
 	limiterSet    bool
 	metrics       prometheus.Registerer
 	keyCacheTTL   time.Duration
+	retention     *time.Duration
 }
 
 // Option configures New.
@@ -124,8 +125,9 @@ func WithDispatcher(d incident.Dispatcher) Option { return func(c *config) { c.d
 // and latency by operation, incidents by status and the dispatch queue
 // (read from the store at scrape time), dispatch, assignment and arrival
 // delays, SLA breaches, webhook attempts by outcome and their latency,
-// access validations by result, rate-limit rejections. Serve reg where your
-// service serves metrics (the example server: /metrics). Default: none.
+// access validations by result, rate-limit rejections, rows deleted by
+// retention. Serve reg where your service serves metrics (the example
+// server: /metrics). Default: none.
 func WithMetrics(reg prometheus.Registerer) Option { return func(c *config) { c.metrics = reg } }
 
 // WithDispatchRange sets the farthest a responder is sent, per tenant and
@@ -185,6 +187,16 @@ func WithRateLimiter(l auth.RateLimiter) Option {
 // the store, they reach this one within ttl.
 func WithKeyCacheTTL(ttl time.Duration) Option { return func(c *config) { c.keyCacheTTL = ttl } }
 
+// WithRetention sets how long finished webhook deliveries (succeeded,
+// failed, and skipped ones past the 72 h in which re-enabling an endpoint
+// sends them) and the published events no kept delivery carries are kept
+// before the webhook worker deletes them (webhook.Config.Retention,
+// default 30 days). Pending deliveries and their events are kept whatever
+// their age. 0 or negative: keep everything forever.
+func WithRetention(d time.Duration) Option {
+	return func(c *config) { c.retention = &d }
+}
+
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
 	if stores == nil {
@@ -221,6 +233,12 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	if wh.Logger == nil {
 		wh.Logger = c.log
 	}
+	if c.retention != nil {
+		wh.Retention = *c.retention
+		if wh.Retention <= 0 {
+			wh.Retention = -1 // the webhook config's "forever"; its zero is the default
+		}
+	}
 	var (
 		m             *telemetry.Metrics
 		observe       func(*incident.Incident, []outbox.Event)
@@ -240,6 +258,11 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			wh.OnAttempt = func(outcome string, took time.Duration) { m.Attempted(outcome, took); host(outcome, took) }
 		} else {
 			wh.OnAttempt = m.Attempted
+		}
+		if host := wh.OnPurge; host != nil {
+			wh.OnPurge = func(kind string, n int) { m.Purged(kind, n); host(kind, n) }
+		} else {
+			wh.OnPurge = m.Purged
 		}
 		if commits, ok := stores.(interface {
 			ObserveCommits(func(batch int, took time.Duration))

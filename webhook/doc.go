@@ -56,6 +56,17 @@
 // pending, each incident's in sequence order; older skipped deliveries can
 // be sent with [Service.Redeliver].
 //
+// # Retention
+//
+// The delivery log and the outbox would grow without end, so [Service.Run]
+// purges them when it starts and every Config.PurgeEvery (10 min), in
+// batches of 1,000 rows ([Queue.PurgeDeliveries], [Queue.PurgeEvents]):
+// succeeded and failed deliveries created more than Config.Retention ago
+// (30 days), skipped ones once past both Retention and ResumeWindow, then
+// the published events older than Retention that no delivery carries any
+// more. Pending deliveries and their events, unpublished events and the
+// newest event are never purged. Times come from Config.Now.
+//
 // # Signatures
 //
 // Standard Webhooks: webhook-id (the event id, the same on every retry:

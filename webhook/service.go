@@ -61,6 +61,18 @@ type Config struct {
 	// PollEvery is how often the worker looks for work nobody woke it for
 	// (events another process committed, retries coming due). Default 1 s.
 	PollEvery time.Duration
+	// Retention is how long finished deliveries and the published events
+	// they carried are kept: the worker deletes succeeded and failed
+	// deliveries created longer ago, skipped ones too once they are also
+	// past ResumeWindow, and then the published events no delivery refers
+	// to any more. Default 30 days; negative: keep everything.
+	Retention time.Duration
+	// PurgeEvery is how often the worker purges what Retention no longer
+	// keeps (and once when it starts). Default 10 min.
+	PurgeEvery time.Duration
+	// OnPurge hears how many rows each purge batch deleted, by kind
+	// ("deliveries" or "events"), for metrics.
+	OnPurge func(kind string, n int)
 	// OnAttempt hears every recorded attempt, for metrics: its outcome
 	// ("succeeded", "retrying" or "failed") and how long the endpoint took.
 	OnAttempt func(outcome string, took time.Duration)
@@ -146,6 +158,12 @@ func NewService(store Store, queue Queue, cfg Config) *Service {
 	s.cfg.Breaker.MaxPause = max(s.cfg.Breaker.MaxPause, s.cfg.Breaker.Pause)
 	if s.cfg.ResumeWindow <= 0 {
 		s.cfg.ResumeWindow = 72 * time.Hour
+	}
+	if s.cfg.Retention == 0 {
+		s.cfg.Retention = DefaultRetention
+	}
+	if s.cfg.PurgeEvery <= 0 {
+		s.cfg.PurgeEvery = 10 * time.Minute
 	}
 	if s.cfg.PollEvery <= 0 {
 		s.cfg.PollEvery = time.Second

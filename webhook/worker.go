@@ -135,7 +135,9 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 }
 
 // Run delivers until ctx ends. It first re-encrypts endpoint secrets sealed
-// with another key than the current one (ReencryptSecrets). It is a
+// with another key than the current one (ReencryptSecrets), and purges what
+// Config.Retention no longer keeps beside it (Purge), at once and every
+// PurgeEvery. It is a
 // dispatcher: it claims whenever it
 // has free slots and there may be work (an attempt ended, Wake or Notify,
 // or every PollEvery, a safety net for events another process committed and
@@ -148,6 +150,11 @@ func (s *Service) Run(ctx context.Context) {
 	} else if n > 0 {
 		s.log.InfoContext(ctx, "webhook secrets: re-encrypted with the current key", "endpoints", n)
 	}
+	// The purge runs beside the deliveries, never in their way: its
+	// batches are short transactions of their own.
+	purged := make(chan struct{})
+	go func() { defer close(purged); s.runPurge(ctx) }()
+	defer func() { <-purged }()
 	ticker := time.NewTicker(s.cfg.PollEvery)
 	defer ticker.Stop()
 	p := s.newPool()

@@ -31,6 +31,7 @@ type Metrics struct {
 	validations     *prometheus.CounterVec
 	rateLimited     *prometheus.CounterVec
 	deliveries      *prometheus.CounterVec
+	purged          *prometheus.CounterVec
 	attemptDuration prometheus.Histogram
 	commitDuration  prometheus.Histogram
 	batchSize       prometheus.Histogram
@@ -65,6 +66,8 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Requests refused with 429, by plan."}, []string{"plan"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_webhook_deliveries_total",
 			Help: "Webhook delivery attempts, by outcome (succeeded, retrying, failed)."}, []string{"outcome"}),
+		purged: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_purged_total",
+			Help: "Rows deleted by retention, by kind (deliveries, events)."}, []string{"kind"}),
 		attemptDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_webhook_attempt_duration_seconds",
 			Help: "Time a webhook endpoint took to answer an attempt.", Buckets: latencyBuckets}),
 		commitDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_store_commit_seconds",
@@ -73,7 +76,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Write transactions carried by one commit (group commit).", Buckets: prometheus.ExponentialBuckets(1, 2, 8)}),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.incidentEvents, m.dispatchDelay, m.assignDelay,
-		m.arriveDelay, m.slaBreaches, m.validations, m.rateLimited, m.deliveries, m.attemptDuration, m.commitDuration, m.batchSize} {
+		m.arriveDelay, m.slaBreaches, m.validations, m.rateLimited, m.deliveries, m.purged, m.attemptDuration, m.commitDuration, m.batchSize} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -142,6 +145,9 @@ func (m *Metrics) Attempted(outcome string, took time.Duration) {
 	m.deliveries.WithLabelValues(outcome).Inc()
 	m.attemptDuration.Observe(took.Seconds())
 }
+
+// Purged is the webhook worker's retention hook: n rows of kind deleted.
+func (m *Metrics) Purged(kind string, n int) { m.purged.WithLabelValues(kind).Add(float64(n)) }
 
 // Committed is the store's hook: one commit of a batch of write
 // transactions and how long it took.
