@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,10 +14,13 @@ import (
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/apitest"
+	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/stream"
+	"github.com/sety-io/sety/webhook"
 )
 
 // sseEvent is one event read from a stream.
@@ -216,4 +220,54 @@ func serveRunning(t *testing.T, s *sety.Sety) (context.Context, *httptest.Server
 		<-done
 	})
 	return ctx, srv
+}
+
+// A client resuming after an event the retention purged gets the events
+// that remain after it, not an error.
+func TestEventStreamResumesFromAPurgedPosition(t *testing.T) {
+	stores := memory.New()
+	clk := clock.NewFake(time.Date(2026, 3, 10, 14, 22, 5, 0, time.UTC))
+	s, err := sety.New(stores, sety.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	org, _ := s.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
+	tenant := auth.Tenant{OrgID: org.ID, Env: auth.Test}
+	_, key, err := s.Auth.IssueKey(ctx, tenant, auth.KeySpec{Name: "stream", Scopes: []auth.Scope{auth.All}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Incidents.Create(ctx, tenant, sosRequest()); err != nil {
+		t.Fatal(err)
+	}
+	first, _, err := stores.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 1)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first event: %v %v", first, err)
+	}
+	clk.Advance(webhook.DefaultRetention + time.Hour)
+	newer, _, err := s.Incidents.Create(ctx, tenant, sosRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Webhooks.Tick(ctx); err != nil { // publishes every event
+		t.Fatal(err)
+	}
+	if n, err := s.Webhooks.Purge(ctx); err != nil || n == 0 {
+		t.Fatalf("purge: %d, %v", n, err)
+	}
+	if left, _, _ := stores.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 100); left[0].Position <= first[0].Position {
+		t.Fatalf("the first event was kept: %+v", left[0])
+	}
+
+	_, srv := serveRunning(t, s)
+	resp, events := openStream(t, ctx, srv.URL, key, strconv.FormatInt(first[0].Position, 10))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("resuming after a purged event: %d", resp.StatusCode)
+	}
+	got := next(t, events, 5*time.Second)
+	inc := got.data["data"].(map[string]any)["incident"].(map[string]any)
+	if got.event != "incident.created" || inc["incident_id"] != newer.ID {
+		t.Fatalf("first event after the purged one: %+v, want the newer incident's creation", got)
+	}
 }
