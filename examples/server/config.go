@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/webhook"
 )
 
 // config is every setting of the server. Each is a flag with a SETY_*
@@ -31,6 +32,7 @@ type config struct {
 	consoleTiles  string
 	pprofAddr     string
 	keyCacheTTL   time.Duration
+	retention     time.Duration
 }
 
 // parseConfig reads args, falling back to getenv for flags not given.
@@ -56,6 +58,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.consoleTiles, "console-tiles", "", "map tile URL template of the web console at /console, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; default none: a drawn graticule, for offline use (SETY_CONSOLE_TILES)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060), apart from the API; default off (SETY_PPROF_ADDR)")
 	fs.DurationVar(&c.keyCacheTTL, "key-cache-ttl", auth.DefaultKeyCacheTTL, "how long a key that authenticated is trusted without a database read; a key revoked through another server keeps working on this one for at most this long; negative: no cache (SETY_KEY_CACHE_TTL)")
+	fs.DurationVar(&c.retention, "retention", webhook.DefaultRetention, "how long finished webhook deliveries and the published events they carried are kept, e.g. 720h; pending deliveries are kept whatever their age; 0: forever (SETY_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

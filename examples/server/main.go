@@ -67,6 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sety.WithSimulation(incident.Simulation{Speed: cfg.simulateSpeed}),
 		sety.WithWebhooks(webhook.Config{AllowPrivate: cfg.privateHooks, AllowInsecure: cfg.privateHooks}),
 		sety.WithKeyCacheTTL(cfg.keyCacheTTL),
+		sety.WithRetention(cfg.retention),
 	}
 	if !cfg.rateLimits {
 		opts = append(opts, sety.WithRateLimiter(nil))

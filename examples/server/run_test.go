@@ -35,6 +35,15 @@ func TestConfigFlagsAndEnvironment(t *testing.T) {
 	if _, err := parseConfig([]string{"-log-format", "xml"}, env(nil), io.Discard); err == nil {
 		t.Fatal("bad log format accepted")
 	}
+	if c, err := parseConfig(nil, env(nil), io.Discard); err != nil || c.retention != 30*24*time.Hour {
+		t.Fatalf("default retention: %v %v, want 30 days", c.retention, err)
+	}
+	if c, err := parseConfig(nil, env(map[string]string{"SETY_RETENTION": "0"}), io.Discard); err != nil || c.retention != 0 {
+		t.Fatalf("SETY_RETENTION=0: %v %v, want 0 (forever)", c.retention, err)
+	}
+	if c, err := parseConfig([]string{"-retention", "168h"}, env(map[string]string{"SETY_RETENTION": "0"}), io.Discard); err != nil || c.retention != 7*24*time.Hour {
+		t.Fatalf("-retention 168h: %v %v", c.retention, err)
+	}
 }
 
 // The webhook secret key: one, or a comma-separated list while rotating
