@@ -25,7 +25,7 @@ type Delivery struct {
 	EndpointID     string     `json:"endpoint_id" example:"we_a1b2c3d4e5f6g7h8" doc:"The endpoint it goes to."`
 	EventID        string     `json:"event_id" example:"evt_a1b2c3d4e5f6g7h8" doc:"The event it carries; also the webhook-id header."`
 	EventType      string     `json:"event_type" example:"incident.assigned" doc:"The event's type."`
-	Status         string     `json:"status" enum:"pending,succeeded,failed,skipped" doc:"pending (queued, between retries, or waiting behind an earlier event of the same incident), succeeded (a 2xx came back), failed (every retry failed, or the endpoint went away) or skipped (the endpoint was disabled when the event happened: nothing was sent; enabling the endpoint within 72 hours of the event sends it, a retry sends it any time)."`
+	Status         string     `json:"status" enum:"pending,succeeded,failed,skipped" doc:"pending (queued, between retries, or waiting behind an earlier event of the same incident), succeeded (a 2xx came back), failed (every retry failed, or the endpoint went away) or skipped (the endpoint was disabled when the event happened: nothing was sent; enabling the endpoint within 72 hours of the event sends it, a retry sends it any time while the delivery is kept: finished deliveries are purged after the retention period, 30 days by default)."`
 	Attempts       int        `json:"attempts" example:"1" doc:"Attempts made so far."`
 	NextAttemptAt  clock.Time `json:"next_attempt_at" nullable:"true" doc:"When the next attempt is due; null once the delivery succeeded or failed."`
 	LastAttemptAt  clock.Time `json:"last_attempt_at" nullable:"true" doc:"When the last attempt was made; null before the first."`
