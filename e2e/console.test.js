@@ -278,9 +278,23 @@ test('live stream: events apply, reconnects send Last-Event-ID', { timeout: 60_0
       : ': heartbeat\n\n';
     await route.fulfill({ status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' }, body });
   });
+  // The route's stream ends as soon as it is sent, so the console is in
+  // 'stream' mode only between two tasks before it starts reconnecting: a
+  // poll of the attribute can miss it. Record every mode it takes instead
+  // (each mutation's old value, then the current one).
+  await page.addInitScript(() => {
+    window.connModes = [];
+    document.addEventListener('DOMContentLoaded', () => {
+      const conn = document.getElementById('conn');
+      new MutationObserver((records) => {
+        for (const r of records) window.connModes.push(r.oldValue);
+        window.connModes.push(conn.dataset.mode);
+      }).observe(conn, { attributes: true, attributeFilter: ['data-mode'], attributeOldValue: true });
+    });
+  });
   await signIn(page);
   await page.locator('.incident-row', { hasText: 'Streamed Update' }).waitFor();
-  await page.waitForFunction(() => document.getElementById('conn').dataset.mode === 'stream');
+  await page.waitForFunction(() => window.connModes.includes('stream'));
   const deadline = Date.now() + 10_000;
   while (requests.length < 2 && Date.now() < deadline) await page.waitForTimeout(100);
   assert.ok(requests.length >= 2, 'no reconnection');
