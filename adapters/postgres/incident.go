@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
@@ -23,24 +24,8 @@ const selectIncident = `SELECT id, org_id, environment, sequence, tracking, doc 
 
 var incidentTable = table[*incident.Incident]{sel: selectIncident, scan: scanIncident, notFound: incident.ErrNotFound}
 
-func scanIncident(row rowScanner) (*incident.Incident, error) {
-	var (
-		inc                    incident.Incident
-		id, org, env, trk, doc string
-		seq                    int64
-	)
-	if err := row.Scan(&id, &org, &env, &seq, &trk, &doc); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(doc), &inc); err != nil {
-		return nil, fmt.Errorf("decode incident %s: %w", id, err)
-	}
-	if err := json.Unmarshal([]byte(trk), &inc.Tracking); err != nil {
-		return nil, fmt.Errorf("decode tracking of incident %s: %w", id, err)
-	}
-	inc.ID, inc.OrgID, inc.Environment, inc.Sequence = id, org, auth.Environment(env), seq
-	return &inc, nil
-}
+// scanIncident reads and decodes an incident row (selectIncident's columns).
+var scanIncident = sqlstore.ScanIncident
 
 // CreateIncident inserts with ON CONFLICT DO NOTHING on the idempotency
 // key's unique index. Among concurrent creates with one key, from any

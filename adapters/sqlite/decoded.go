@@ -1,11 +1,9 @@
 package sqlite
 
 import (
-	"encoding/json"
-	"fmt"
 	"sync"
 
-	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/incident"
 )
 
@@ -25,8 +23,8 @@ type decodedIncidents struct {
 }
 
 type decodedIncident struct {
-	tracking, doc string
-	inc           *incident.Incident
+	row sqlstore.IncidentRow // the text inc was decoded from
+	inc *incident.Incident
 }
 
 func newDecodedIncidents() *decodedIncidents {
@@ -36,21 +34,17 @@ func newDecodedIncidents() *decodedIncidents {
 // scan reads an incident row (selectIncident's columns), decoding it only
 // when its text is not the text last decoded for its id.
 func (c *decodedIncidents) scan(row rowScanner) (*incident.Incident, error) {
-	var (
-		id, org, env, trk, doc string
-		seq                    int64
-	)
-	if err := row.Scan(&id, &org, &env, &seq, &trk, &doc); err != nil {
+	r, err := sqlstore.ScanIncidentRow(row)
+	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	kept, ok := c.byID[id]
+	kept, ok := c.byID[r.ID]
 	c.mu.Unlock()
-	if ok && kept.doc == doc && kept.tracking == trk && kept.inc.Sequence == seq &&
-		kept.inc.OrgID == org && string(kept.inc.Environment) == env {
+	if ok && kept.row == r {
 		return kept.inc.Clone(), nil
 	}
-	inc, err := decodeIncident(id, org, env, seq, trk, doc)
+	inc, err := r.Decode()
 	if err != nil {
 		return nil, err
 	}
@@ -61,32 +55,11 @@ func (c *decodedIncidents) scan(row rowScanner) (*incident.Incident, error) {
 			break
 		}
 	}
-	c.byID[id] = decodedIncident{tracking: trk, doc: doc, inc: inc.Clone()}
+	c.byID[r.ID] = decodedIncident{row: r, inc: inc.Clone()}
 	c.mu.Unlock()
 	return inc, nil
 }
 
 // scanIncident reads an incident row without the cache: for reads inside a
 // write transaction, whose result the caller changes and stores.
-func scanIncident(row rowScanner) (*incident.Incident, error) {
-	var (
-		id, org, env, trk, doc string
-		seq                    int64
-	)
-	if err := row.Scan(&id, &org, &env, &seq, &trk, &doc); err != nil {
-		return nil, err
-	}
-	return decodeIncident(id, org, env, seq, trk, doc)
-}
-
-func decodeIncident(id, org, env string, seq int64, trk, doc string) (*incident.Incident, error) {
-	var inc incident.Incident
-	if err := json.Unmarshal([]byte(doc), &inc); err != nil {
-		return nil, fmt.Errorf("decode incident %s: %w", id, err)
-	}
-	if err := json.Unmarshal([]byte(trk), &inc.Tracking); err != nil {
-		return nil, fmt.Errorf("decode tracking of incident %s: %w", id, err)
-	}
-	inc.ID, inc.OrgID, inc.Environment, inc.Sequence = id, org, auth.Environment(env), seq
-	return &inc, nil
-}
+var scanIncident = sqlstore.ScanIncident
