@@ -1,0 +1,64 @@
+package incident_test
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/sqlite"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/incident"
+)
+
+// BenchmarkCreateConcurrent measures the library's create alone, with no
+// HTTP in front of it: 32 goroutines creating live incidents as fast as
+// they are answered, with no responder on duty (each is stored in
+// dispatching and queued), as bench/http.sh drives the example server. It
+// reports creates a second and the process's CPU per create, the floor
+// under what the server can do for the same request:
+//
+//	go test ./incident -run '^$' -bench CreateConcurrent -benchtime 20000x
+func BenchmarkCreateConcurrent(b *testing.B) {
+	for _, adapter := range []string{"memory", "sqlite"} {
+		b.Run(adapter, func(b *testing.B) {
+			var st stores
+			switch adapter {
+			case "memory":
+				st = memory.New()
+			case "sqlite":
+				db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "sety.db"), nil) // synchronous=FULL
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { db.Close() })
+				st = db
+			}
+			ctx := context.Background()
+			if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Enterprise,
+				Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
+				b.Fatal(err)
+			}
+			svc := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore(), NewID: ids.New})
+			req := incident.CreateIncidentRequest{Category: incident.Vehicle, Severity: incident.Critical,
+				Location: incident.Location{Coordinates: here}}
+			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			before, wall := cpuTime(), time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if inc, _, err := svc.Create(ctx, live, req); err != nil || inc.Status != incident.Dispatching {
+						b.Errorf("create: %v", err)
+						return
+					}
+				}
+			})
+			elapsed := time.Since(wall)
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "creates/s")
+			b.ReportMetric(float64((cpuTime()-before).Microseconds())/float64(b.N), "cpu-µs/create")
+		})
+	}
+}
