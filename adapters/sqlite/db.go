@@ -45,6 +45,7 @@ type DB struct {
 	read  *readPool // a pool for reads, its queries prepared once (readpool.go)
 
 	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
+	stamps  *walStamps        // whether anything committed since (walstamp.go); nil: unknown
 
 	checkpoints *checkpointer // copies the WAL into the file (checkpoint.go)
 
@@ -108,6 +109,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	read.SetMaxIdleConns(o.Readers)
 	db.read = newReadPool(read)
 	db.decoded = newDecodedIncidents()
+	db.stamps = openWALStamps(path)
 	checkpoints, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		db.Close()
@@ -128,7 +130,7 @@ func (db *DB) Close() error {
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
-	errs = append(errs, db.write.Close())
+	errs = append(errs, db.write.Close(), db.stamps.close())
 	return errors.Join(errs...)
 }
 

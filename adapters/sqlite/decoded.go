@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 )
 
@@ -14,9 +15,14 @@ const maxDecoded = 4096
 // decodedIncidents keeps the decoded form of recently read incidents beside
 // the text it was decoded from. Decoding an incident's JSON was a fifth of
 // the CPU of get-incident; a read whose row still holds the same text gets a
-// copy of the kept value instead. Every read still reads the row, so a
-// change by any process, or by a migration, is seen at once: the cache only
-// saves the decode, never the read.
+// copy of the kept value instead.
+//
+// A get by id may also skip the read: when the database's WAL-index stamp
+// (walstamp.go) is the one taken just before the kept row was read, no
+// transaction of any process has committed since, so the row is unchanged.
+// Reading the row was most of what a get cost. Any commit anywhere changes
+// the stamp, so the next get of each incident reads its row again: the
+// cache never answers with a value older than the last commit.
 type decodedIncidents struct {
 	mu   sync.Mutex
 	byID map[string]decodedIncident
@@ -25,6 +31,10 @@ type decodedIncidents struct {
 type decodedIncident struct {
 	row sqlstore.IncidentRow // the text inc was decoded from
 	inc *incident.Incident
+	// stamp, when stamped, was read before the read of row began: row is
+	// current for as long as the database's stamp is still this one.
+	stamp   walStamp
+	stamped bool
 }
 
 func newDecodedIncidents() *decodedIncidents {
@@ -34,6 +44,26 @@ func newDecodedIncidents() *decodedIncidents {
 // scan reads an incident row (selectIncident's columns), decoding it only
 // when its text is not the text last decoded for its id.
 func (c *decodedIncidents) scan(row rowScanner) (*incident.Incident, error) {
+	return c.scanSince(row, walStamp{}, false)
+}
+
+// unchanged returns a copy of the incident id of tenant as last read, when
+// the database's stamp is still now, the stamp taken before that read; nil
+// when it must be read.
+func (c *decodedIncidents) unchanged(id string, tenant auth.Tenant, now walStamp) *incident.Incident {
+	c.mu.Lock()
+	kept, ok := c.byID[id]
+	c.mu.Unlock()
+	if !ok || !kept.stamped || kept.stamp != now || kept.inc.Tenant() != tenant {
+		return nil // another tenant's id is read, and not found, the usual way
+	}
+	return kept.inc.Clone()
+}
+
+// scanSince is scan for a read that began after stamp was taken (stamped
+// false: no stamp): the incident kept may answer later gets while the
+// database's stamp is still that one.
+func (c *decodedIncidents) scanSince(row rowScanner, stamp walStamp, stamped bool) (*incident.Incident, error) {
 	r, err := sqlstore.ScanIncidentRow(row)
 	if err != nil {
 		return nil, err
@@ -41,23 +71,22 @@ func (c *decodedIncidents) scan(row rowScanner) (*incident.Incident, error) {
 	c.mu.Lock()
 	kept, ok := c.byID[r.ID]
 	c.mu.Unlock()
+	var inc *incident.Incident
 	if ok && kept.row == r {
-		return kept.inc.Clone(), nil
-	}
-	inc, err := r.Decode()
-	if err != nil {
+		inc = kept.inc
+	} else if inc, err = r.Decode(); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	if len(c.byID) >= maxDecoded {
+	if _, ok := c.byID[r.ID]; !ok && len(c.byID) >= maxDecoded {
 		for old := range c.byID { // any one: reads are spread, not ordered
 			delete(c.byID, old)
 			break
 		}
 	}
-	c.byID[r.ID] = decodedIncident{row: r, inc: inc.Clone()}
+	c.byID[r.ID] = decodedIncident{row: r, inc: inc, stamp: stamp, stamped: stamped}
 	c.mu.Unlock()
-	return inc, nil
+	return inc.Clone(), nil
 }
 
 // scanIncident reads an incident row without the cache: for reads inside a

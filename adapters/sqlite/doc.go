@@ -13,10 +13,17 @@
 // error.
 //
 // Reads use a separate pool that sees every committed write; its queries
-// are prepared once per connection and kept. Every read reads its rows, so
-// it sees what any process committed; an incident whose stored text is the
-// text last decoded for it is copied from the decoded form kept (a few
-// thousand of them) instead of decoded again. The WAL is checkpointed by
+// are prepared once per connection and kept. A read sees what any process
+// committed before it began; an incident whose stored text is the text
+// last decoded for it is copied from the decoded form kept (a few thousand
+// of them) instead of decoded again. A get by id skips even the read when
+// nothing has committed since that incident was last read: SQLite rewrites
+// the WAL-index header (the "-shm" file, shared by every process on the
+// database) in every commit, and the get compares the header with the one
+// taken before that read. Any commit, of anything, by anyone, makes the
+// next get of each incident read it again; so the shortcut pays off while
+// reads outnumber commits, as with rate limits off or counted in process
+// (the shared limit writes on every request). The WAL is checkpointed by
 // its own connection every half second, not by the writer.
 //
 // The schema lives in migrations/, embedded and applied in order at Open;

@@ -321,6 +321,7 @@ func readsSeeChanges(t *testing.T, handles []Stores) {
 		return []*incident.Incident{got, listed[0], due[0]}
 	}
 	read()
+	read() // a second read, which a cache may answer
 	changed, err := writer.UpdateIncident(ctx, tenantA, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
 		cur.Title = "Changed elsewhere"
 		cur.Tracking.DueAt = base.Add(time.Minute)
