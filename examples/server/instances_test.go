@@ -104,6 +104,63 @@ func twoInstancesShareLimitsAndThreat(t *testing.T, db string) {
 	}
 }
 
+// A read through one instance sees every change committed through the
+// other, at once: each instance keeps incidents it has read (SQLite answers
+// a get from them while nothing has committed since), and a note or a
+// cancel through the other instance must show in the very next get. Rate
+// limits are off so that the gets themselves write nothing.
+func TestTwoInstancesReadEachOthersChanges(t *testing.T) {
+	onEachSharedStore(t, twoInstancesReadEachOthersChanges)
+}
+
+func twoInstancesReadEachOthersChanges(t *testing.T, db string) {
+	common := []string{db, "SETY_RATE_LIMITS=false"}
+	a := startInstance(t, append(common, "SETY_BOOTSTRAP_LIVE_KEY="+instancesKey)...)
+	b := startInstance(t, common...)
+	type got struct {
+		Incident struct {
+			ID       string `json:"incident_id"`
+			Status   string
+			Sequence int64
+			Timeline []struct{ Message string }
+		}
+	}
+	var created got
+	if code := a.call(t, instancesKey, http.MethodPost, "/incidents", sos, &created); code != http.StatusCreated {
+		t.Fatalf("create on A: %d", code)
+	}
+	path := "/incidents/" + created.Incident.ID
+	read := func(in *instance) got {
+		var g got
+		if code := in.call(t, instancesKey, http.MethodGet, path, "", &g); code != http.StatusOK {
+			t.Fatalf("get: %d", code)
+		}
+		return g
+	}
+	for i := range 5 {
+		writer, reader := []*instance{a, b}[i%2], []*instance{b, a}[i%2]
+		before := read(reader)
+		read(reader) // a second get, which the kept incident may answer
+		msg := fmt.Sprintf("note %d", i)
+		if code := writer.call(t, instancesKey, http.MethodPost, path+"/notes", `{"message":"`+msg+`"}`, nil); code != http.StatusCreated && code != http.StatusOK {
+			t.Fatalf("note %d: %d", i, code)
+		}
+		after := read(reader)
+		tl := after.Incident.Timeline
+		if after.Incident.Sequence <= before.Incident.Sequence || len(tl) != len(before.Incident.Timeline)+1 || tl[len(tl)-1].Message != msg {
+			t.Fatalf("after note %d through the other instance, a get shows sequence %d (was %d) and timeline %v", i, after.Incident.Sequence, before.Incident.Sequence, tl)
+		}
+	}
+	read(b)
+	read(b)
+	if code := a.call(t, instancesKey, http.MethodPost, path+"/cancel", `{"reason_code":"other"}`, nil); code != http.StatusOK {
+		t.Fatalf("cancel on A: %d", code)
+	}
+	if st := read(b).Incident.Status; st != "cancelled" {
+		t.Fatalf("B's get right after A's cancel: status %s", st)
+	}
+}
+
 // Webhooks with two instances over one store: every event of 1,000, whose
 // incidents were changed through both instances, reaches the endpoint once,
 // and each incident's events arrive in sequence order.
