@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/loop"
 	"github.com/sety-io/sety/outbox"
@@ -109,15 +111,32 @@ func (f *threatFollower) Notify(context.Context, []outbox.Event) {
 	}
 }
 
-// decodeIncident reads the incident snapshot of an incident event. The
+// decodeIncident reads, of the incident snapshot of an incident event, the
+// fields threat intelligence uses: its report and incident.CountsAsThreat's
+// inputs. Decoding only these (the timeline, subject and metadata are
+// skipped) halves the feed's decode, which runs for every create. The
 // environment is not in the payload: the event carries it.
 func decodeIncident(ev outbox.Event) (*incident.Incident, bool) {
-	var data struct{ Incident *incident.Incident }
+	var data struct {
+		Incident *struct {
+			Category incident.Category `json:"category"`
+			Severity incident.Severity `json:"severity"`
+			Location struct {
+				Coordinates geo.Point `json:"coordinates"`
+			} `json:"location"`
+			ResolutionOutcome *incident.Outcome      `json:"resolution_outcome"`
+			IsDrill           bool                   `json:"is_drill"`
+			CreatedAt         clock.Time             `json:"created_at"`
+			CancelReasonCode  *incident.CancelReason `json:"cancel_reason_code"`
+		} `json:"incident"`
+	}
 	if err := json.Unmarshal(ev.Data, &data); err != nil || data.Incident == nil {
 		return nil, false
 	}
-	data.Incident.OrgID, data.Incident.Environment = ev.OrgID, auth.Environment(ev.Environment)
-	return data.Incident, true
+	d := data.Incident
+	return &incident.Incident{OrgID: ev.OrgID, Environment: auth.Environment(ev.Environment),
+		Category: d.Category, Severity: d.Severity, Location: incident.IncidentLocation{Coordinates: d.Location.Coordinates},
+		ResolutionOutcome: d.ResolutionOutcome, IsDrill: d.IsDrill, CreatedAt: d.CreatedAt, CancelReasonCode: d.CancelReasonCode}, true
 }
 
 // threatReport is what the threat engine keeps of an incident.

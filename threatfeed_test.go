@@ -17,8 +17,8 @@ import (
 )
 
 // The threat engine follows committed events: a live incident counts; a
-// drill does not; one cancelled as a false alarm or a duplicate stops
-// counting.
+// drill does not; one cancelled as a false alarm or a duplicate, or
+// resolved as a false alarm, stops counting.
 func TestThreatFollowsEvents(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 	s, err := sety.New(memory.New(), sety.WithClock(clk.Now))
@@ -70,6 +70,25 @@ func TestThreatFollowsEvents(t *testing.T) {
 	}
 	if n := s.Threat.Len(); n != 2 {
 		t.Fatalf("engine holds %d, want 2: a false alarm and a duplicate do not count", n)
+	}
+	// Resolved: counts unless the outcome says it was a false alarm.
+	resolve := func(outcome incident.Outcome) {
+		t.Helper()
+		inc, _, err := s.Incidents.Create(ctx, live, incident.CreateIncidentRequest{Category: incident.SOS, Location: req0.Location})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Incidents.SetStatus(ctx, live, inc.ID, incident.UpdateStatusRequest{Status: incident.Resolved, Outcome: outcome}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resolve(incident.Handled)
+	resolve(incident.FalseAlarm)
+	if err := s.SyncThreat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Threat.Len(); n != 3 {
+		t.Fatalf("engine holds %d, want 3: a handled incident counts, one resolved as a false alarm does not", n)
 	}
 }
 
