@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sety-io/sety/access"
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/outbox"
@@ -24,14 +24,7 @@ func (s *accessStore) CodeKey(ctx context.Context) ([]byte, error) {
 	return (*DB)(s).firstKey(ctx, "access_code_key")
 }
 
-// codeDoc is the part of a code kept as JSON: never filtered on.
-type codeDoc struct {
-	Visitor access.Visitor `json:"visitor"`
-	Host    access.Host    `json:"host"`
-	Purpose *string        `json:"purpose"`
-}
-
-const selectCode = `SELECT id, org_id, environment, hash, code_hint, site, doc, valid_from, valid_until, max_uses, uses, sequence, created_at, revoked_at FROM access_codes`
+const selectCode = sqlstore.SelectCode
 
 var codeTable = table[*access.AccessCode]{sel: selectCode, scan: scanCode, notFound: access.ErrCodeNotFound}
 
@@ -46,11 +39,10 @@ func scanCode(row rowScanner) (*access.AccessCode, error) {
 	if err := row.Scan(&c.ID, &c.OrgID, &env, &c.Hash, &c.CodeHint, &c.Site, &doc, &from, &until, &maxUses, &uses, &c.Sequence, &created, &revoked); err != nil {
 		return nil, err
 	}
-	var d codeDoc
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
-		return nil, fmt.Errorf("decode access code %s: %w", c.ID, err)
+	if err := sqlstore.DecodeCodeDoc(&c, doc); err != nil {
+		return nil, err
 	}
-	c.Environment, c.Visitor, c.Host, c.Purpose, c.Uses = auth.Environment(env), d.Visitor, d.Host, d.Purpose, int(uses)
+	c.Environment, c.Uses = auth.Environment(env), int(uses)
 	if maxUses != nil {
 		n := int(*maxUses)
 		c.MaxUses = &n
@@ -70,7 +62,7 @@ func activeAt(n string) string {
 // "active" (it depends on the time), so two instances creating one code's
 // digits at once take turns instead, and the second sees the first's code.
 func (s *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now time.Time) error {
-	doc, err := json.Marshal(codeDoc{c.Visitor, c.Host, c.Purpose})
+	doc, err := sqlstore.EncodeCodeDoc(c)
 	if err != nil {
 		return err
 	}
@@ -88,7 +80,7 @@ func (s *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now 
 		}
 		tx.later(`INSERT INTO access_codes (id, org_id, environment, hash, code_hint, site, doc, valid_from, valid_until,
 			max_uses, uses, sequence, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-			c.ID, c.OrgID, string(c.Environment), c.Hash, c.CodeHint, c.Site, string(doc), at(c.ValidFrom.Time), at(c.ValidUntil.Time),
+			c.ID, c.OrgID, string(c.Environment), c.Hash, c.CodeHint, c.Site, doc, at(c.ValidFrom.Time), at(c.ValidUntil.Time),
 			c.MaxUses, c.Uses, c.Sequence, at(c.CreatedAt.Time), at(c.RevokedAt.Time))
 		return nil
 	})
@@ -136,12 +128,12 @@ func (s *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id str
 		if err != nil {
 			return err
 		}
-		doc, err := json.Marshal(codeDoc{c.Visitor, c.Host, c.Purpose})
+		doc, err := sqlstore.EncodeCodeDoc(c)
 		if err != nil {
 			return err
 		}
 		tx.later(`UPDATE access_codes SET doc = $1, site = $2, valid_from = $3, valid_until = $4, max_uses = $5, uses = $6,
-			sequence = $7, revoked_at = $8 WHERE id = $9`, string(doc), c.Site, at(c.ValidFrom.Time), at(c.ValidUntil.Time), c.MaxUses, c.Uses,
+			sequence = $7, revoked_at = $8 WHERE id = $9`, doc, c.Site, at(c.ValidFrom.Time), at(c.ValidUntil.Time), c.MaxUses, c.Uses,
 			c.Sequence, at(c.RevokedAt.Time), id)
 		tx.insertEvents(events)
 		return nil
@@ -244,36 +236,12 @@ func recordGuess(ctx context.Context, tx *txn, tenant auth.Tenant, v access.Vali
 	return err
 }
 
-const selectLog = `SELECT id, org_id, environment, sequence, doc FROM access_logs`
+const selectLog = sqlstore.SelectLog
 
 var logTable = table[*access.AccessLog]{sel: selectLog, scan: scanLog, notFound: access.ErrLogNotFound}
 
-func scanLog(row rowScanner) (*access.AccessLog, error) {
-	var (
-		l                 access.AccessLog
-		id, org, env, doc string
-		seq               int64
-	)
-	if err := row.Scan(&id, &org, &env, &seq, &doc); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(doc), &l); err != nil {
-		return nil, fmt.Errorf("decode access log %s: %w", id, err)
-	}
-	l.ID, l.OrgID, l.Environment, l.Sequence = id, org, auth.Environment(env), seq
-	return &l, nil
-}
-
-// searchText is what the search filter matches, lower-cased.
-func searchText(l *access.AccessLog) string {
-	parts := []string{l.Visitor.Name}
-	for _, p := range []*string{l.Visitor.Phone, l.Visitor.VehiclePlate, l.Host.Name, l.Host.Unit, l.Purpose} {
-		if p != nil {
-			parts = append(parts, *p)
-		}
-	}
-	return strings.ToLower(strings.Join(parts, "\x1f"))
-}
+// scanLog reads and decodes an access log row (selectLog's columns).
+var scanLog = sqlstore.ScanAccessLog
 
 // logArgs are $1 id and the mutable columns $2 … $11, in the order INSERT
 // and UPDATE list them.
@@ -282,7 +250,7 @@ func logArgs(l *access.AccessLog) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{l.ID, l.Site, l.Status, l.Method, searchText(l), at(l.CheckedInAt.Time), at(l.CheckedOutAt.Time), l.DurationSeconds,
+	return []any{l.ID, l.Site, l.Status, l.Method, sqlstore.AccessSearch(l), at(l.CheckedInAt.Time), at(l.CheckedOutAt.Time), l.DurationSeconds,
 		at(l.ExpectedUntil.Time), l.Sequence, string(doc)}, nil
 }
 

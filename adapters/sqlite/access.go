@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/sety-io/sety/access"
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/outbox"
@@ -21,14 +21,7 @@ func (s *accessStore) CodeKey(ctx context.Context) ([]byte, error) {
 	return (*DB)(s).firstKey(ctx, "access_code_key")
 }
 
-// codeDoc is the part of a code kept as JSON: never filtered on.
-type codeDoc struct {
-	Visitor access.Visitor `json:"visitor"`
-	Host    access.Host    `json:"host"`
-	Purpose *string        `json:"purpose"`
-}
-
-const selectCode = `SELECT id, org_id, environment, hash, code_hint, site, doc, valid_from, valid_until, max_uses, uses, sequence, created_at, revoked_at FROM access_codes`
+const selectCode = sqlstore.SelectCode
 
 var codeTable = table[*access.AccessCode]{sel: selectCode, scan: scanCode, notFound: access.ErrCodeNotFound}
 
@@ -42,11 +35,9 @@ func scanCode(row rowScanner) (*access.AccessCode, error) {
 	if err := row.Scan(&c.ID, &c.OrgID, &c.Environment, &c.Hash, &c.CodeHint, &c.Site, &doc, &from, &until, &maxUses, &c.Uses, &c.Sequence, &created, &revoked); err != nil {
 		return nil, err
 	}
-	var d codeDoc
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
-		return nil, fmt.Errorf("decode access code %s: %w", c.ID, err)
+	if err := sqlstore.DecodeCodeDoc(&c, doc); err != nil {
+		return nil, err
 	}
-	c.Visitor, c.Host, c.Purpose = d.Visitor, d.Host, d.Purpose
 	if maxUses.Valid {
 		n := int(maxUses.Int64)
 		c.MaxUses = &n
@@ -60,7 +51,7 @@ func scanCode(row rowScanner) (*access.AccessCode, error) {
 const activeSQL = `(revoked_at IS NULL AND (max_uses IS NULL OR uses < max_uses) AND valid_until > ?)`
 
 func (s *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now time.Time) error {
-	doc, err := json.Marshal(codeDoc{c.Visitor, c.Host, c.Purpose})
+	doc, err := sqlstore.EncodeCodeDoc(c)
 	if err != nil {
 		return err
 	}
@@ -75,7 +66,7 @@ func (s *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now 
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_codes (id, org_id, environment, hash, code_hint, site, doc, valid_from, valid_until,
 			max_uses, uses, sequence, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.OrgID, c.Environment, c.Hash, c.CodeHint, c.Site, string(doc), c.ValidFrom.UnixMilli(), c.ValidUntil.UnixMilli(),
+			c.ID, c.OrgID, c.Environment, c.Hash, c.CodeHint, c.Site, doc, c.ValidFrom.UnixMilli(), c.ValidUntil.UnixMilli(),
 			c.MaxUses, c.Uses, c.Sequence, c.CreatedAt.UnixMilli(), millis(c.RevokedAt.Time))
 		return err
 	}))
@@ -117,12 +108,12 @@ func (s *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id str
 		if err != nil {
 			return err
 		}
-		doc, err := json.Marshal(codeDoc{c.Visitor, c.Host, c.Purpose})
+		doc, err := sqlstore.EncodeCodeDoc(c)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE access_codes SET doc = ?, site = ?, valid_from = ?, valid_until = ?, max_uses = ?, uses = ?,
-			sequence = ?, revoked_at = ? WHERE id = ?`, string(doc), c.Site, c.ValidFrom.UnixMilli(), c.ValidUntil.UnixMilli(), c.MaxUses, c.Uses,
+			sequence = ?, revoked_at = ? WHERE id = ?`, doc, c.Site, c.ValidFrom.UnixMilli(), c.ValidUntil.UnixMilli(), c.MaxUses, c.Uses,
 			c.Sequence, millis(c.RevokedAt.Time), id); err != nil {
 			return err
 		}
@@ -215,43 +206,19 @@ func recordGuess(ctx context.Context, tx *writeTx, tenant auth.Tenant, v access.
 	return err
 }
 
-const selectLog = `SELECT id, org_id, environment, sequence, doc FROM access_logs`
+const selectLog = sqlstore.SelectLog
 
 var logTable = table[*access.AccessLog]{sel: selectLog, scan: scanLog, notFound: access.ErrLogNotFound}
 
-func scanLog(row rowScanner) (*access.AccessLog, error) {
-	var (
-		l                 access.AccessLog
-		id, org, env, doc string
-		seq               int64
-	)
-	if err := row.Scan(&id, &org, &env, &seq, &doc); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(doc), &l); err != nil {
-		return nil, fmt.Errorf("decode access log %s: %w", id, err)
-	}
-	l.ID, l.OrgID, l.Environment, l.Sequence = id, org, auth.Environment(env), seq
-	return &l, nil
-}
-
-// searchText is what the search filter matches, lower-cased.
-func searchText(l *access.AccessLog) string {
-	parts := []string{l.Visitor.Name}
-	for _, p := range []*string{l.Visitor.Phone, l.Visitor.VehiclePlate, l.Host.Name, l.Host.Unit, l.Purpose} {
-		if p != nil {
-			parts = append(parts, *p)
-		}
-	}
-	return strings.ToLower(strings.Join(parts, "\x1f"))
-}
+// scanLog reads and decodes an access log row (selectLog's columns).
+var scanLog = sqlstore.ScanAccessLog
 
 func logArgs(l *access.AccessLog) ([]any, error) {
 	doc, err := json.Marshal(l)
 	if err != nil {
 		return nil, err
 	}
-	return []any{l.Site, l.Status, l.Method, searchText(l), l.CheckedInAt.UnixMilli(), millis(l.CheckedOutAt.Time), l.DurationSeconds,
+	return []any{l.Site, l.Status, l.Method, sqlstore.AccessSearch(l), l.CheckedInAt.UnixMilli(), millis(l.CheckedOutAt.Time), l.DurationSeconds,
 		millis(l.ExpectedUntil.Time), l.Sequence, string(doc)}, nil
 }
 
