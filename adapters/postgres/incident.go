@@ -20,7 +20,7 @@ import (
 
 type incidentStore DB
 
-const selectIncident = `SELECT id, org_id, environment, sequence, tracking, doc FROM incidents`
+const selectIncident = sqlstore.SelectIncident
 
 var incidentTable = table[*incident.Incident]{sel: selectIncident, scan: scanIncident, notFound: incident.ErrNotFound}
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
@@ -18,7 +19,7 @@ import (
 
 type incidentStore DB
 
-const selectIncident = `SELECT id, org_id, environment, sequence, tracking, doc FROM incidents`
+const selectIncident = sqlstore.SelectIncident
 
 var incidentTable = table[*incident.Incident]{sel: selectIncident, scan: scanIncident, notFound: incident.ErrNotFound}
 

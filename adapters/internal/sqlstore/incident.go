@@ -8,6 +8,10 @@ import (
 	"github.com/sety-io/sety/incident"
 )
 
+// SelectIncident is the select of incidents both adapters read: the
+// columns of an IncidentRow.
+const SelectIncident = `SELECT id, org_id, environment, sequence, tracking, doc FROM incidents`
+
 // IncidentRow is an incidents row as both adapters select it (id, org_id,
 // environment, sequence, tracking, doc), before its JSON is decoded.
 type IncidentRow struct {
