@@ -43,16 +43,12 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		if err != nil || len(events) == 0 {
 			return err
 		}
-		byTenant := map[auth.Tenant][]*webhook.Endpoint{}
+		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return tenantEndpoints(ctx, tx, t) })
 		positions := make([]int64, len(events))
 		for i, ev := range events {
-			tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
-			endpoints, ok := byTenant[tenant]
-			if !ok {
-				if endpoints, err = tenantEndpoints(ctx, tx, tenant); err != nil {
-					return err
-				}
-				byTenant[tenant] = endpoints
+			endpoints, err := endpointsOf(ev)
+			if err != nil {
+				return err
 			}
 			for _, d := range plan(ev, endpoints) {
 				queueDelivery(&tx.tail, d, ev.SubjectID, ev.Sequence)
@@ -271,21 +267,8 @@ func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 		if err != nil {
 			return err
 		}
-		for _, e := range page {
-			id, org, env := e.ID, e.OrgID, e.Environment
-			ok, err := change(e)
-			if err != nil {
-				return err
-			}
-			if ok {
-				e.ID, e.OrgID, e.Environment = id, org, env
-				if err := updateEndpoint(tx, e); err != nil {
-					return err
-				}
-			}
-			last = id
-		}
-		return nil
+		last, err = sqlstore.ChangeEndpoints(page, change, func(e *webhook.Endpoint) error { return updateEndpoint(tx, e) })
+		return err
 	})
 	if err != nil {
 		return "", err
@@ -296,18 +279,10 @@ func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 // PendingDeliveries counts each endpoint's pending deliveries from the
 // partial index the claims read, in one statement (one snapshot).
 func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
-	type count struct {
-		id string
-		n  int
-	}
-	counts, err := queryAll(ctx, q.pool, func(row rowScanner) (c count, err error) { return c, row.Scan(&c.id, &c.n) },
+	counts, err := queryAll(ctx, q.pool, sqlstore.ScanGroup,
 		`SELECT e.id, (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending')
 		FROM webhook_endpoints e`)
-	out := make(map[string]int, len(counts))
-	for _, c := range counts {
-		out[c.id] = c.n
-	}
-	return out, err
+	return sqlstore.Counts(counts), err
 }
 
 // scanAll scans every row of rows with scan and closes them.

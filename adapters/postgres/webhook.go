@@ -2,14 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/outbox"
@@ -39,8 +38,8 @@ func scanEndpoint(row rowScanner) (*webhook.Endpoint, error) {
 		return nil, err
 	}
 	e.Failures, e.PausedUntil = int(failures), fromAt(paused)
-	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
-		return nil, fmt.Errorf("decode events of %s: %w", e.ID, err)
+	if err := sqlstore.DecodeEvents(&e, events); err != nil {
+		return nil, err
 	}
 	if prev != nil {
 		e.PreviousSecret = *prev
@@ -53,7 +52,7 @@ func scanEndpoint(row rowScanner) (*webhook.Endpoint, error) {
 // endpointArgs are $1 id and the mutable columns $2 … $13, in the order
 // INSERT and UPDATE list them.
 func endpointArgs(e *webhook.Endpoint) ([]any, error) {
-	events, err := json.Marshal(e.Events)
+	events, err := sqlstore.EncodeEvents(e)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +60,7 @@ func endpointArgs(e *webhook.Endpoint) ([]any, error) {
 	if e.PreviousSecret != "" {
 		prev = &e.PreviousSecret
 	}
-	return []any{e.ID, e.URL, e.Description, string(events), e.Status, e.DisabledReason, e.Secret, prev,
+	return []any{e.ID, e.URL, e.Description, events, e.Status, e.DisabledReason, e.Secret, prev,
 		at(e.PreviousExpiresAt), at(e.FailingSince), at(e.UpdatedAt.Time), int32(e.Failures), at(e.PausedUntil)}, nil
 }
 
@@ -102,10 +101,9 @@ func updateEndpoint(tx *txn, e *webhook.Endpoint) error {
 // UpdateEndpoint locks the endpoint's row: see table.update.
 func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
 	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, e *webhook.Endpoint) error {
-		if err := change(e); err != nil {
+		if _, err := sqlstore.ChangeEndpoint(e, tenant, id, change); err != nil {
 			return err
 		}
-		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
 		return updateEndpoint(tx, e)
 	})
 }
@@ -115,15 +113,14 @@ func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, i
 // become pending in the same transaction.
 func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, id string, since, now time.Time, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
 	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, e *webhook.Endpoint) error {
-		wasDisabled := e.Status == webhook.Disabled
-		if err := change(e); err != nil {
+		resumed, err := sqlstore.ChangeEndpoint(e, tenant, id, change)
+		if err != nil {
 			return err
 		}
-		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
 		if err := updateEndpoint(tx, e); err != nil {
 			return err
 		}
-		if wasDisabled && e.Status == webhook.Enabled {
+		if resumed {
 			tx.later(`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1
 				WHERE endpoint_id = $2 AND status = 'skipped' AND created_at >= $3`, at(now), id, at(since))
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
@@ -24,15 +25,11 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		if err != nil {
 			return err
 		}
-		byTenant := map[auth.Tenant][]*webhook.Endpoint{}
+		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return tenantEndpoints(ctx, tx, t) })
 		for _, ev := range events {
-			tenant := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
-			endpoints, ok := byTenant[tenant]
-			if !ok {
-				if endpoints, err = tenantEndpoints(ctx, tx, tenant); err != nil {
-					return err
-				}
-				byTenant[tenant] = endpoints
+			endpoints, err := endpointsOf(ev)
+			if err != nil {
+				return err
 			}
 			for _, d := range plan(ev, endpoints) {
 				if err := insertDelivery(ctx, tx, d); err != nil {
@@ -211,21 +208,8 @@ func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 		if err != nil {
 			return err
 		}
-		for _, e := range page {
-			id, org, env := e.ID, e.OrgID, e.Environment
-			ok, err := change(e)
-			if err != nil {
-				return err
-			}
-			if ok {
-				e.ID, e.OrgID, e.Environment = id, org, env
-				if err := updateEndpoint(ctx, tx, e); err != nil {
-					return err
-				}
-			}
-			last = id
-		}
-		return nil
+		last, err = sqlstore.ChangeEndpoints(page, change, func(e *webhook.Endpoint) error { return updateEndpoint(ctx, tx, e) })
+		return err
 	})
 	if err != nil {
 		return "", translate(err)
@@ -236,18 +220,10 @@ func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 // PendingDeliveries counts each endpoint's pending deliveries from the
 // partial index the claims read.
 func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
-	type count struct {
-		id string
-		n  int
-	}
-	counts, err := queryAll(ctx, q.read, func(row rowScanner) (c count, err error) { return c, row.Scan(&c.id, &c.n) },
+	counts, err := queryAll(ctx, q.read, sqlstore.ScanGroup,
 		`SELECT e.id, (SELECT count(*) FROM webhook_deliveries d INDEXED BY webhook_deliveries_pending
 			WHERE d.endpoint_id = e.id AND d.status = 'pending') FROM webhook_endpoints e`)
-	out := make(map[string]int, len(counts))
-	for _, c := range counts {
-		out[c.id] = c.n
-	}
-	return out, err
+	return sqlstore.Counts(counts), err
 }
 
 // PurgeDeliveries deletes one batch of finished deliveries, found by age

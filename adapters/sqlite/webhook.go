@@ -3,11 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/outbox"
@@ -34,8 +33,8 @@ func scanEndpoint(row rowScanner) (*webhook.Endpoint, error) {
 		return nil, err
 	}
 	e.PausedUntil = fromMillis(paused)
-	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
-		return nil, fmt.Errorf("decode events of %s: %w", e.ID, err)
+	if err := sqlstore.DecodeEvents(&e, events); err != nil {
+		return nil, err
 	}
 	e.PreviousSecret, e.PreviousExpiresAt, e.FailingSince = prev.String, fromMillis(prevExp), fromMillis(failing)
 	e.CreatedAt, e.UpdatedAt = clock.At(fromMillis(created)), clock.At(fromMillis(updated))
@@ -43,7 +42,7 @@ func scanEndpoint(row rowScanner) (*webhook.Endpoint, error) {
 }
 
 func endpointArgs(e *webhook.Endpoint) ([]any, error) {
-	events, err := json.Marshal(e.Events)
+	events, err := sqlstore.EncodeEvents(e)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +50,7 @@ func endpointArgs(e *webhook.Endpoint) ([]any, error) {
 	if e.PreviousSecret != "" {
 		prev = sql.NullString{String: e.PreviousSecret, Valid: true}
 	}
-	return []any{e.URL, e.Description, string(events), e.Status, e.DisabledReason, e.Secret, prev,
+	return []any{e.URL, e.Description, events, e.Status, e.DisabledReason, e.Secret, prev,
 		millis(e.PreviousExpiresAt), millis(e.FailingSince), e.Failures, millis(e.PausedUntil), e.UpdatedAt.UnixMilli()}, nil
 }
 
@@ -91,28 +90,26 @@ func updateEndpoint(ctx context.Context, tx *writeTx, e *webhook.Endpoint) error
 
 func (s *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
 	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *writeTx, e *webhook.Endpoint) error {
-		if err := change(e); err != nil {
+		if _, err := sqlstore.ChangeEndpoint(e, tenant, id, change); err != nil {
 			return err
 		}
-		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
 		return updateEndpoint(ctx, tx, e)
 	})
 }
 
 func (s *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, id string, since, now time.Time, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
 	return endpointTable.update(ctx, (*DB)(s), tenant, id, func(tx *writeTx, e *webhook.Endpoint) error {
-		wasDisabled := e.Status == webhook.Disabled
-		if err := change(e); err != nil {
+		resumed, err := sqlstore.ChangeEndpoint(e, tenant, id, change)
+		if err != nil {
 			return err
 		}
-		e.ID, e.OrgID, e.Environment = id, tenant.OrgID, tenant.Env
 		if err := updateEndpoint(ctx, tx, e); err != nil {
 			return err
 		}
-		if !wasDisabled || e.Status != webhook.Enabled {
+		if !resumed {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?
 			WHERE endpoint_id = ? AND status = 'skipped' AND created_at >= ?`, now.UnixMilli(), id, since.UnixMilli())
 		return err
 	})

@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/webhook"
 )
 
 func TestMigrationsInVersionOrder(t *testing.T) {
@@ -71,5 +74,59 @@ func TestWhere(t *testing.T) {
 		if got := sqlstore.Where(c.conds); got != c.want {
 			t.Errorf("Where(%q) = %q, want %q", c.conds, got, c.want)
 		}
+	}
+}
+
+func TestChangeEndpoint(t *testing.T) {
+	tenant := auth.Tenant{OrgID: "org_a", Env: auth.Live}
+	for _, c := range []struct {
+		from, to string
+		resumed  bool
+	}{{webhook.Disabled, webhook.Enabled, true}, {webhook.Enabled, webhook.Enabled, false}, {webhook.Disabled, webhook.Disabled, false}} {
+		e := &webhook.Endpoint{ID: "we_1", OrgID: tenant.OrgID, Environment: tenant.Env, Status: c.from}
+		resumed, err := sqlstore.ChangeEndpoint(e, tenant, "we_1", func(e *webhook.Endpoint) error {
+			e.ID, e.OrgID, e.Status = "we_moved", "org_b", c.to
+			return nil
+		})
+		if err != nil || resumed != c.resumed || e.ID != "we_1" || e.OrgID != "org_a" {
+			t.Errorf("%s to %s: resumed %v, %v, endpoint %s of %s; want resumed %v, we_1 of org_a", c.from, c.to, resumed, err, e.ID, e.OrgID, c.resumed)
+		}
+	}
+}
+
+func TestChangeEndpoints(t *testing.T) {
+	page := []*webhook.Endpoint{{ID: "we_1", OrgID: "org_a"}, {ID: "we_2", OrgID: "org_a"}, {ID: "we_3", OrgID: "org_a"}}
+	var stored []string
+	last, err := sqlstore.ChangeEndpoints(page, func(e *webhook.Endpoint) (bool, error) {
+		changed := e.ID != "we_2"
+		e.ID, e.OrgID = "we_moved", "org_b"
+		return changed, nil
+	}, func(e *webhook.Endpoint) error {
+		stored = append(stored, e.ID+"/"+e.OrgID)
+		return nil
+	})
+	if want := []string{"we_1/org_a", "we_3/org_a"}; err != nil || last != "we_3" || !slices.Equal(stored, want) {
+		t.Fatalf("last %q, %v, stored %v; want we_3, %v", last, err, stored, want)
+	}
+	boom := errors.New("boom")
+	if last, err := sqlstore.ChangeEndpoints(page, func(*webhook.Endpoint) (bool, error) { return false, boom }, nil); err != boom || last != "" {
+		t.Fatalf("a failed change: %q, %v", last, err)
+	}
+}
+
+func TestEndpointsOfLoadsEachTenantOnce(t *testing.T) {
+	var loads []auth.Tenant
+	of := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) {
+		loads = append(loads, t)
+		return []*webhook.Endpoint{{ID: "we_" + t.OrgID}}, nil
+	})
+	for _, ev := range []outbox.Event{{OrgID: "a", Environment: "live"}, {OrgID: "b", Environment: "live"}, {OrgID: "a", Environment: "live"}, {OrgID: "a", Environment: "test"}} {
+		got, err := of(ev)
+		if err != nil || len(got) != 1 || got[0].ID != "we_"+ev.OrgID {
+			t.Fatalf("%s/%s: %v, %v", ev.OrgID, ev.Environment, got, err)
+		}
+	}
+	if len(loads) != 3 {
+		t.Fatalf("loaded %v; want a/live, b/live and a/test once each", loads)
 	}
 }
