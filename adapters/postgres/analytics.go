@@ -56,31 +56,18 @@ func groupCount(ctx context.Context, tx pgx.Tx, query string, args []any, add fu
 }
 
 // summarize computes the nearest-rank p50 and p90 and the mean of column,
-// reading only the two ranked values.
+// reading only the two ranked values (see sqlstore.Summarize).
 func summarize(ctx context.Context, tx pgx.Tx, column, window string, args []any) (incident.Summary, error) {
 	var (
 		n   int
-		avg *float64
+		avg float64
 	)
-	if err := tx.QueryRow(ctx, `SELECT count(`+column+`), avg(`+column+`)::float8`+window, args...).Scan(&n, &avg); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT count(`+column+`), coalesce(avg(`+column+`), 0)::float8`+window, args...).Scan(&n, &avg); err != nil {
 		return incident.Summary{}, err
 	}
-	if n == 0 {
-		return incident.Summary{}, nil
-	}
-	rank := func(p float64) (float64, error) {
-		var v int64
-		err := tx.QueryRow(ctx, `SELECT `+column+window+` AND `+column+` IS NOT NULL ORDER BY `+column+` LIMIT 1 OFFSET $5`,
-			append(args, incident.NearestRank(p, n))...).Scan(&v)
-		return float64(v), err
-	}
-	p50, err := rank(0.5)
-	if err != nil {
-		return incident.Summary{}, err
-	}
-	p90, err := rank(0.9)
-	if err != nil {
-		return incident.Summary{}, err
-	}
-	return incident.Summary{P50: incident.SecondsOfMillis(p50), P90: incident.SecondsOfMillis(p90), Avg: incident.SecondsOfMillis(*avg)}, nil
+	return sqlstore.Summarize(n, avg, func(offset int) (v int64, err error) {
+		err = tx.QueryRow(ctx, `SELECT `+column+window+` AND `+column+` IS NOT NULL ORDER BY `+column+` LIMIT 1 OFFSET $5`,
+			append(args, offset)...).Scan(&v)
+		return v, err
+	})
 }

@@ -56,29 +56,16 @@ func groupCount(ctx context.Context, tx *sql.Tx, query string, args []any, add f
 }
 
 // summarize computes the nearest-rank p50 and p90 and the mean of column,
-// reading only the two ranked values.
+// reading only the two ranked values (see sqlstore.Summarize).
 func summarize(ctx context.Context, tx *sql.Tx, column, window string, args []any) (incident.Summary, error) {
 	var n int
 	var avg sql.NullFloat64
 	if err := tx.QueryRowContext(ctx, `SELECT count(`+column+`), avg(`+column+`)`+window, args...).Scan(&n, &avg); err != nil {
 		return incident.Summary{}, translate(err)
 	}
-	if n == 0 {
-		return incident.Summary{}, nil
-	}
-	at := func(p float64) (float64, error) {
-		var v int64
-		err := tx.QueryRowContext(ctx, `SELECT `+column+window+` AND `+column+` IS NOT NULL ORDER BY `+column+` LIMIT 1 OFFSET ?`,
-			append(args, incident.NearestRank(p, n))...).Scan(&v)
-		return float64(v), translate(err)
-	}
-	p50, err := at(0.5)
-	if err != nil {
-		return incident.Summary{}, err
-	}
-	p90, err := at(0.9)
-	if err != nil {
-		return incident.Summary{}, err
-	}
-	return incident.Summary{P50: incident.SecondsOfMillis(p50), P90: incident.SecondsOfMillis(p90), Avg: incident.SecondsOfMillis(avg.Float64)}, nil
+	return sqlstore.Summarize(n, avg.Float64, func(offset int) (v int64, err error) {
+		err = tx.QueryRowContext(ctx, `SELECT `+column+window+` AND `+column+` IS NOT NULL ORDER BY `+column+` LIMIT 1 OFFSET ?`,
+			append(args, offset)...).Scan(&v)
+		return v, translate(err)
+	})
 }
