@@ -107,16 +107,16 @@ func statusCond(status, n string) string {
 }
 
 func (s *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f access.CodeFilter) ([]*access.AccessCode, int, error) {
-	l := list{sel: selectCode, order: `created_at DESC, id DESC`}
-	l.tenant(tenant)
+	l := list{Sel: selectCode, Order: `created_at DESC, id DESC`}
+	l.Tenant(tenant)
 	switch f.Status {
 	case access.Expired, access.Active:
-		l.and(statusCond(f.Status, l.arg(at(f.Now))))
+		l.And(statusCond(f.Status, "?"), at(f.Now))
 	case access.Revoked, access.Used:
-		l.and(statusCond(f.Status, ""))
+		l.And(statusCond(f.Status, ""))
 	}
 	if f.Site != "" {
-		l.and(`site = ` + l.arg(f.Site))
+		l.And(`site = ?`, f.Site)
 	}
 	return listPage(ctx, (*DB)(s), scanCode, l, f.Offset, f.Limit)
 }
@@ -300,33 +300,33 @@ func (s *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id stri
 }
 
 func (s *accessStore) ListLogs(ctx context.Context, tenant auth.Tenant, f access.LogFilter) ([]*access.AccessLog, int, error) {
-	l := list{sel: selectLog, order: `checked_in_at DESC, id DESC`}
-	l.tenant(tenant)
+	l := list{Sel: selectLog, Order: `checked_in_at DESC, id DESC`}
+	l.Tenant(tenant)
 	if f.Status != "" {
-		l.and(`status = ` + l.arg(f.Status))
+		l.And(`status = ?`, f.Status)
 	}
 	if f.Site != "" {
-		l.and(`site = ` + l.arg(f.Site))
+		l.And(`site = ?`, f.Site)
 	}
 	if f.Search != "" {
 		// strpos, not LIKE: the user's % and _ are literal characters.
-		l.and(`strpos(search, ` + l.arg(strings.ToLower(f.Search)) + `) > 0`)
+		l.And(`strpos(search, ?) > 0`, strings.ToLower(f.Search))
 	}
 	if !f.From.IsZero() {
-		l.and(`checked_in_at >= ` + l.arg(at(f.From)))
+		l.And(`checked_in_at >= ?`, at(f.From))
 	}
 	if !f.To.IsZero() {
-		l.and(`checked_in_at <= ` + l.arg(at(f.To)))
+		l.And(`checked_in_at <= ?`, at(f.To))
 	}
 	return listPage(ctx, (*DB)(s), scanLog, l, f.Offset, f.Limit)
 }
 
 func (s *accessStore) OnSite(ctx context.Context, tenant auth.Tenant, site string) ([]*access.AccessLog, error) {
-	l := list{sel: selectLog, order: `checked_in_at, id`}
-	l.tenant(tenant)
-	l.and(`status = 'checked_in'`)
+	l := list{Sel: selectLog, Order: `checked_in_at, id`}
+	l.Tenant(tenant)
+	l.And(`status = 'checked_in'`)
 	if site != "" {
-		l.and(`site = ` + l.arg(site))
+		l.And(`site = ?`, site)
 	}
 	return all(ctx, s.pool, scanLog, l)
 }

@@ -147,8 +147,8 @@ func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 }
 
 func (s *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {
-	l := list{sel: selectKey, order: `created_at DESC, id DESC`}
-	l.tenant(tenant)
+	l := list{Sel: selectKey, Order: `created_at DESC, id DESC`}
+	l.Tenant(tenant)
 	return listPage(ctx, (*DB)(s), scanKey, l, offset, limit)
 }
 

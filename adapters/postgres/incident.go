@@ -97,25 +97,25 @@ func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id 
 }
 
 func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
-	l := list{sel: selectIncident, order: `created_at DESC, id DESC`}
-	l.tenant(tenant)
+	l := list{Sel: selectIncident, Order: `created_at DESC, id DESC`}
+	l.Tenant(tenant)
 	anyOf(&l, "status", f.Statuses)
 	anyOf(&l, "category", f.Categories)
 	anyOf(&l, "severity", f.Severities)
 	if !f.From.IsZero() {
-		l.and(`created_at >= ` + l.arg(at(f.From)))
+		l.And(`created_at >= ?`, at(f.From))
 	}
 	if !f.To.IsZero() {
-		l.and(`created_at <= ` + l.arg(at(f.To)))
+		l.And(`created_at <= ?`, at(f.To))
 	}
 	if f.From.IsZero() && f.To.IsZero() {
 		// The total from the counts kept by triggers (migration 0010).
 		c := list{}
-		c.tenant(tenant)
+		c.Tenant(tenant)
 		anyOf(&c, "status", f.Statuses)
 		anyOf(&c, "category", f.Categories)
 		anyOf(&c, "severity", f.Severities)
-		l.total, l.totalArgs = `SELECT coalesce(sum(n), 0)::bigint FROM incident_counts`+c.where(), c.args
+		l.Total, l.TotalArgs = `SELECT coalesce(sum(n), 0)::bigint FROM incident_counts`+c.Where(), c.Args
 	}
 	return listPage(ctx, (*DB)(s), scanIncident, l, f.Offset, f.Limit)
 }

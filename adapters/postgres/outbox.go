@@ -64,22 +64,22 @@ func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
 // filter's non-empty fields become conditions, so a tenant's reader goes
 // through the tenant's index.
 func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
-	l := list{sel: selectEvent, order: `position`}
-	l.and(`position > ` + l.arg(after) + ` AND position <= (SELECT coalesce(max(position), 0) FROM outbox_events)`)
+	l := list{Sel: selectEvent, Order: `position`}
+	l.And(`position > ? AND position <= (SELECT coalesce(max(position), 0) FROM outbox_events)`, after)
 	if f.OrgID != "" {
-		l.and(`org_id = ` + l.arg(f.OrgID))
+		l.And(`org_id = ?`, f.OrgID)
 	}
 	if f.Environment != "" {
-		l.and(`environment = ` + l.arg(f.Environment))
+		l.And(`environment = ?`, f.Environment)
 	}
 	if f.TypePrefix != "" {
-		l.and(`starts_with(type, ` + l.arg(f.TypePrefix) + `)`)
+		l.And(`starts_with(type, ?)`, f.TypePrefix)
 	}
-	query := l.sel + l.where() + ` ORDER BY position LIMIT ` + l.arg(limit)
+	query := sqlstore.Numbered(l.Query() + ` LIMIT ?`)
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
 	b.Queue(`SELECT coalesce(max(position), 0) FROM outbox_events`)
-	b.Queue(query, l.args...)
+	b.Queue(query, append(l.Args, limit)...)
 	b.Queue(`COMMIT`)
 	var (
 		head   int64

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -89,39 +88,13 @@ func (t table[T]) update(ctx context.Context, db *DB, tenant auth.Tenant, id str
 		func(tx *txn) (T, error) { return t.get(ctx, tx, tenant, id, forUpdate) }, write)
 }
 
-// list is a query of many rows: those of sel (a "SELECT columns FROM
-// table" constant) that match every condition, sorted by order.
-type list struct {
-	sel   string
-	conds []string
-	args  []any
-	order string
-
-	// total, when set, is the query of how many rows match (with
-	// totalArgs); by default they are counted.
-	total     string
-	totalArgs []any
-}
-
-// arg adds an argument and returns its placeholder.
-func (l *list) arg(v any) string {
-	l.args = append(l.args, v)
-	return "$" + strconv.Itoa(len(l.args))
-}
-
-// and adds a condition; its placeholders come from arg.
-func (l *list) and(cond string) { l.conds = append(l.conds, cond) }
-
-func (l *list) where() string { return sqlstore.Where(l.conds) }
-
-// tenant adds the condition of the tenant's rows.
-func (l *list) tenant(t auth.Tenant) {
-	l.and(`org_id = ` + l.arg(t.OrgID) + ` AND environment = ` + l.arg(string(t.Env)))
-}
+// list is a query of many rows. Its conditions are written with ?
+// placeholders, numbered ($1, $2, …) as the query is sent.
+type list = sqlstore.List
 
 // all returns every row of l.
 func all[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error), l list) ([]T, error) {
-	return queryAll(ctx, q, scan, l.sel+l.where()+` ORDER BY `+l.order, l.args...)
+	return queryAll(ctx, q, scan, sqlstore.Numbered(l.Query()), l.Args...)
 }
 
 // readTx is a read-only transaction on one snapshot: the reads of a page
@@ -132,16 +105,12 @@ var readTx = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnl
 // match in all, both read from one snapshot: a read-only REPEATABLE READ
 // transaction, sent with its two queries as one batch (one round trip).
 func listPage[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, error), l list, offset, limit int) ([]T, int, error) {
-	_, from, _ := strings.Cut(l.sel, " FROM ")
+	count, countArgs := l.Count()
+	pageQuery, pageArgs := l.Page(offset, limit)
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
-	if l.total != "" {
-		b.Queue(l.total, l.totalArgs...)
-	} else {
-		b.Queue(`SELECT count(*) FROM `+from+l.where(), l.args...)
-	}
-	pageQuery := l.sel + l.where() + ` ORDER BY ` + l.order + ` LIMIT ` + l.arg(limit) + ` OFFSET ` + l.arg(offset)
-	b.Queue(pageQuery, l.args...)
+	b.Queue(sqlstore.Numbered(count), countArgs...)
+	b.Queue(sqlstore.Numbered(pageQuery), pageArgs...)
 	b.Queue(`COMMIT`)
 	var (
 		page  []T
@@ -198,7 +167,7 @@ func anyOf[T ~string](l *list, column string, values []T) {
 	for i, v := range values {
 		args[i] = string(v)
 	}
-	l.and(column + ` = ANY(` + l.arg(args) + `)`)
+	l.And(column+` = ANY(?)`, args)
 }
 
 // at is a time as stored: UTC, truncated to the millisecond, the precision

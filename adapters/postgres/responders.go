@@ -88,13 +88,13 @@ func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant
 }
 
 func (s *responderStore) ListResponders(ctx context.Context, tenant auth.Tenant, f incident.ResponderFilter) ([]*incident.Responder, int, error) {
-	l := list{sel: selectResponder, order: `id`}
-	l.tenant(tenant)
+	l := list{Sel: selectResponder, Order: `id`}
+	l.Tenant(tenant)
 	if f.Status != "" {
-		l.and(`status = ` + l.arg(string(f.Status)))
+		l.And(`status = ?`, string(f.Status))
 	}
 	if f.ID != "" {
-		l.and(`id = ` + l.arg(f.ID))
+		l.And(`id = ?`, f.ID)
 	}
 	return listPage(ctx, (*DB)(s), scanResponder, l, f.Offset, f.Limit)
 }

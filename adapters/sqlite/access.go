@@ -93,11 +93,11 @@ func statusSQL(status string) string {
 }
 
 func (s *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f access.CodeFilter) ([]*access.AccessCode, int, error) {
-	l := list{sel: selectCode, order: `created_at DESC, id DESC`}
-	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
-	l.and(statusSQL(f.Status), f.Now.UnixMilli())
+	l := list{Sel: selectCode, Order: `created_at DESC, id DESC`}
+	l.Tenant(tenant)
+	l.And(statusSQL(f.Status), f.Now.UnixMilli())
 	if f.Site != "" {
-		l.and(`site = ?`, f.Site)
+		l.And(`site = ?`, f.Site)
 	}
 	return listPage(ctx, s.read, scanCode, l, f.Offset, f.Limit)
 }
@@ -265,32 +265,32 @@ func (s *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id stri
 }
 
 func (s *accessStore) ListLogs(ctx context.Context, tenant auth.Tenant, f access.LogFilter) ([]*access.AccessLog, int, error) {
-	l := list{sel: selectLog, order: `checked_in_at DESC, id DESC`}
-	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	l := list{Sel: selectLog, Order: `checked_in_at DESC, id DESC`}
+	l.Tenant(tenant)
 	if f.Status != "" {
-		l.and(`status = ?`, f.Status)
+		l.And(`status = ?`, f.Status)
 	}
 	if f.Site != "" {
-		l.and(`site = ?`, f.Site)
+		l.And(`site = ?`, f.Site)
 	}
 	if f.Search != "" {
 		// instr, not LIKE: the user's % and _ are literal characters.
-		l.and(`instr(search, ?) > 0`, strings.ToLower(f.Search))
+		l.And(`instr(search, ?) > 0`, strings.ToLower(f.Search))
 	}
 	if !f.From.IsZero() {
-		l.and(`checked_in_at >= ?`, f.From.UnixMilli())
+		l.And(`checked_in_at >= ?`, f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		l.and(`checked_in_at <= ?`, f.To.UnixMilli())
+		l.And(`checked_in_at <= ?`, f.To.UnixMilli())
 	}
 	return listPage(ctx, s.read, scanLog, l, f.Offset, f.Limit)
 }
 
 func (s *accessStore) OnSite(ctx context.Context, tenant auth.Tenant, site string) ([]*access.AccessLog, error) {
-	l := list{sel: selectLog, order: `checked_in_at, id`}
-	l.and(`org_id = ? AND environment = ? AND status = 'checked_in'`, tenant.OrgID, tenant.Env)
+	l := list{Sel: selectLog, Order: `checked_in_at, id`}
+	l.And(`org_id = ? AND environment = ? AND status = 'checked_in'`, tenant.OrgID, tenant.Env)
 	if site != "" {
-		l.and(`site = ?`, site)
+		l.And(`site = ?`, site)
 	}
 	return all(ctx, s.read, scanLog, l)
 }

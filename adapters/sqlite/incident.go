@@ -95,42 +95,42 @@ func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id 
 func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
 	// matching is every condition but the status's.
 	matching := list{}
-	matching.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	matching.Tenant(tenant)
 	inList(&matching, "category", f.Categories)
 	inList(&matching, "severity", f.Severities)
 	if !f.From.IsZero() {
-		matching.and(`created_at >= ?`, f.From.UnixMilli())
+		matching.And(`created_at >= ?`, f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		matching.and(`created_at <= ?`, f.To.UnixMilli())
+		matching.And(`created_at <= ?`, f.To.UnixMilli())
 	}
 	all := matching
 	inList(&all, "status", f.Statuses)
 
-	l := list{sel: selectIncident, order: `created_at DESC, id DESC`, conds: all.conds, args: all.args}
+	l := list{Sel: selectIncident, Order: `created_at DESC, id DESC`, Conds: all.Conds, Args: all.Args}
 	if len(f.Statuses) > 1 {
 		// The page from one ordered range of the status index per status,
 		// each cut at the page's end: the few active incidents among
 		// thousands cost a page per status, not a walk of the history.
 		parts, args := make([]string, len(f.Statuses)), []any{}
 		for i, st := range f.Statuses {
-			parts[i] = `SELECT rowid FROM (SELECT rowid FROM incidents INDEXED BY incidents_tenant_status` + matching.where() +
+			parts[i] = `SELECT rowid FROM (SELECT rowid FROM incidents INDEXED BY incidents_tenant_status` + matching.Where() +
 				` AND status = ? ORDER BY created_at DESC, id DESC LIMIT ?)`
-			args = append(append(args, matching.args...), string(st), f.Offset+f.Limit)
+			args = append(append(args, matching.Args...), string(st), f.Offset+f.Limit)
 		}
-		l.conds, l.args = nil, nil
-		l.and(`rowid IN (`+strings.Join(parts, ` UNION ALL `)+`)`, args...)
-		l.total, l.totalArgs = `SELECT count(*) FROM incidents`+all.where(), all.args
+		l.Conds, l.Args = nil, nil
+		l.And(`rowid IN (`+strings.Join(parts, ` UNION ALL `)+`)`, args...)
+		l.Total, l.TotalArgs = `SELECT count(*) FROM incidents`+all.Where(), all.Args
 	}
 	if f.From.IsZero() && f.To.IsZero() {
 		// The total from the counts the triggers keep (migration 0013):
 		// a few rows, however long the tenant's history.
 		counts := list{}
-		counts.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+		counts.Tenant(tenant)
 		inList(&counts, "status", f.Statuses)
 		inList(&counts, "category", f.Categories)
 		inList(&counts, "severity", f.Severities)
-		l.total, l.totalArgs = `SELECT coalesce(sum(n), 0) FROM incident_counts`+counts.where(), counts.args
+		l.Total, l.TotalArgs = `SELECT coalesce(sum(n), 0) FROM incident_counts`+counts.Where(), counts.Args
 	}
 	return listPage(ctx, s.read, s.decoded.scan, l, f.Offset, f.Limit)
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strings"
 	"time"
 
@@ -60,30 +59,12 @@ func (t table[T]) update(ctx context.Context, db *DB, tenant auth.Tenant, id str
 	return v, translate(err)
 }
 
-// list is a query of many rows: those of sel (a "SELECT columns FROM
-// table" constant) that match every condition, sorted by order.
-type list struct {
-	sel   string
-	conds []string
-	args  []any
-	order string
-
-	// total, when set, counts the matches another way than counting the
-	// rows (a query of one integer, with totalArgs): see ListIncidents.
-	total     string
-	totalArgs []any
-}
-
-// and adds a condition with the arguments of its placeholders.
-func (l *list) and(cond string, args ...any) {
-	l.conds, l.args = append(l.conds, cond), append(l.args, args...)
-}
-
-func (l *list) where() string { return sqlstore.Where(l.conds) }
+// list is a query of many rows, with ? placeholders (SQLite's own).
+type list = sqlstore.List
 
 // all returns every row of l.
 func all[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error), l list) ([]T, error) {
-	return queryAll(ctx, q, scan, l.sel+l.where()+` ORDER BY `+l.order, l.args...)
+	return queryAll(ctx, q, scan, l.Query(), l.Args...)
 }
 
 // listPage returns the page [offset, offset+limit) of l and how many rows
@@ -95,18 +76,13 @@ func listPage[T any](ctx context.Context, db *readPool, scan func(rowScanner) (T
 		return nil, 0, translate(err)
 	}
 	defer tx.Rollback()
-	count, args := l.total, l.totalArgs
-	if count == "" {
-		_, from, _ := strings.Cut(l.sel, " FROM ")
-		count, args = `SELECT count(*) FROM `+from+l.where(), l.args
-	}
+	count, args := l.Count()
 	var total int
 	if err := tx.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)
 	}
-	l.order += ` LIMIT ? OFFSET ?`
-	l.args = slices.Concat(l.args, []any{limit, offset})
-	page, err := all(ctx, tx, scan, l)
+	query, args := l.Page(offset, limit)
+	page, err := queryAll(ctx, tx, scan, query, args...)
 	return page, total, err
 }
 
@@ -119,7 +95,7 @@ func inList[T ~string](l *list, column string, values []T) {
 	for i, v := range values {
 		args[i] = string(v)
 	}
-	l.and(column+` IN (`+marks(len(values))+`)`, args...)
+	l.And(column+` IN (`+marks(len(values))+`)`, args...)
 }
 
 // marks returns n comma-separated placeholders.

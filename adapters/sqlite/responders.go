@@ -84,13 +84,13 @@ func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant
 }
 
 func (s *responderStore) ListResponders(ctx context.Context, tenant auth.Tenant, f incident.ResponderFilter) ([]*incident.Responder, int, error) {
-	l := list{sel: selectResponder, order: `id`}
-	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	l := list{Sel: selectResponder, Order: `id`}
+	l.Tenant(tenant)
 	if f.Status != "" {
-		l.and(`status = ?`, f.Status)
+		l.And(`status = ?`, f.Status)
 	}
 	if f.ID != "" {
-		l.and(`id = ?`, f.ID)
+		l.And(`id = ?`, f.ID)
 	}
 	return listPage(ctx, s.read, func(row rowScanner) (*incident.Responder, error) {
 		_, r, err := scanResponder(row)

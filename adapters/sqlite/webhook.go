@@ -72,8 +72,8 @@ func (s *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id s
 }
 
 func (s *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*webhook.Endpoint, int, error) {
-	l := list{sel: selectEndpoint, order: `created_at, id`}
-	l.and(`org_id = ? AND environment = ?`, tenant.OrgID, tenant.Env)
+	l := list{Sel: selectEndpoint, Order: `created_at, id`}
+	l.Tenant(tenant)
 	return listPage(ctx, s.read, scanEndpoint, l, offset, limit)
 }
 
@@ -188,10 +188,10 @@ func scanDelivery(row rowScanner) (*webhook.Delivery, error) {
 }
 
 func (s *webhookStore) ListDeliveries(ctx context.Context, tenant auth.Tenant, endpointID, status string, offset, limit int) ([]*webhook.Delivery, int, error) {
-	l := list{sel: selectDelivery, order: `d.created_at DESC, d.id DESC`}
-	l.and(`d.endpoint_id = ? AND d.org_id = ? AND d.environment = ?`, endpointID, tenant.OrgID, tenant.Env)
+	l := list{Sel: selectDelivery, Order: `d.created_at DESC, d.id DESC`}
+	l.And(`d.endpoint_id = ? AND d.org_id = ? AND d.environment = ?`, endpointID, tenant.OrgID, tenant.Env)
 	if status != "" {
-		l.and(`d.status = ?`, status)
+		l.And(`d.status = ?`, status)
 	}
 	return listPage(ctx, s.read, scanDelivery, l, offset, limit)
 }

@@ -130,3 +130,40 @@ func TestEndpointsOfLoadsEachTenantOnce(t *testing.T) {
 		t.Fatalf("loaded %v; want a/live, b/live and a/test once each", loads)
 	}
 }
+
+func TestNumbered(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"SELECT 1", "SELECT 1"},
+		{"a = ?", "a = $1"},
+		{"a = ? AND b = ANY(?) LIMIT ? OFFSET ?", "a = $1 AND b = ANY($2) LIMIT $3 OFFSET $4"},
+		{"??", "$1$2"},
+	} {
+		if got := sqlstore.Numbered(c.in); got != c.want {
+			t.Errorf("Numbered(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	l := sqlstore.List{Sel: `SELECT id, doc FROM things`, Order: `id`}
+	l.Tenant(auth.Tenant{OrgID: "org_a", Env: auth.Live})
+	l.And(`kind = ?`, "x")
+	if got, want := l.Query(), `SELECT id, doc FROM things WHERE org_id = ? AND environment = ? AND kind = ? ORDER BY id`; got != want {
+		t.Errorf("Query() = %q, want %q", got, want)
+	}
+	count, args := l.Count()
+	if want := `SELECT count(*) FROM things WHERE org_id = ? AND environment = ? AND kind = ?`; count != want || !slices.Equal(args, []any{"org_a", "live", "x"}) {
+		t.Errorf("Count() = %q %v, want %q", count, args, want)
+	}
+	page, args := l.Page(20, 10)
+	if want := l.Query() + ` LIMIT ? OFFSET ?`; page != want || !slices.Equal(args, []any{"org_a", "live", "x", 10, 20}) {
+		t.Errorf("Page(20, 10) = %q %v, want %q", page, args, want)
+	}
+	if len(l.Args) != 3 {
+		t.Errorf("Page changed the list's arguments: %v", l.Args)
+	}
+	l.Total, l.TotalArgs = `SELECT sum(n) FROM counts WHERE org_id = ?`, []any{"org_a"}
+	if count, args := l.Count(); count != l.Total || !slices.Equal(args, l.TotalArgs) {
+		t.Errorf("Count() with a Total = %q %v", count, args)
+	}
+}
