@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -126,12 +123,10 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 // responders lock their rows in the same transaction (see applyEffects).
 func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
 	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, cur *incident.Incident) error {
-		idemKey := cur.IdempotencyKey
-		effects, err := change(cur)
+		effects, err := sqlstore.ChangeIncident(cur, tenant, id, change)
 		if err != nil {
 			return err
 		}
-		cur.ID, cur.OrgID, cur.Environment, cur.IdempotencyKey = id, tenant.OrgID, tenant.Env, idemKey
 		cols, err := columnsOf(cur)
 		if err != nil {
 			return err
@@ -151,31 +146,13 @@ func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 // columnsOf returns the mutable columns of inc in the order INSERT and
 // UPDATE list them: category … counts_as_threat.
 func columnsOf(inc *incident.Incident) ([]any, error) {
-	doc, err := json.Marshal(inc)
+	c, err := sqlstore.IncidentColumnsOf(inc)
 	if err != nil {
-		return nil, fmt.Errorf("encode incident: %w", err)
+		return nil, err
 	}
-	trk, err := json.Marshal(inc.Tracking)
-	if err != nil {
-		return nil, fmt.Errorf("encode tracking: %w", err)
-	}
-	var assignMs, arriveMs *int64
-	if r := inc.Responder; r != nil {
-		ms := r.AssignedAt.Sub(inc.CreatedAt.Time).Milliseconds()
-		assignMs = &ms
-		if !r.ArrivedAt.IsZero() {
-			ms := r.ArrivedAt.Sub(inc.CreatedAt.Time).Milliseconds()
-			arriveMs = &ms
-		}
-	}
-	var slaState *string
-	if inc.SLA != nil {
-		state := string(inc.SLA.State)
-		slaState = &state
-	}
-	return []any{string(inc.Category), string(inc.Severity), slices.Index(incident.Severities, inc.Severity), string(inc.Status), inc.IsDrill,
-		inc.Sequence, at(inc.UpdatedAt.Time), string(doc), string(trk), at(inc.Tracking.DueAt),
-		assignMs, arriveMs, slaState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
+	return []any{string(inc.Category), string(inc.Severity), c.SeverityRank, string(inc.Status), inc.IsDrill,
+		inc.Sequence, at(inc.UpdatedAt.Time), c.Doc, c.Tracking, at(inc.Tracking.DueAt),
+		c.AssignMs, c.ArriveMs, c.SLAState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
 }
 
 func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {

@@ -3,10 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -137,12 +134,10 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 
 func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
 	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx *writeTx, cur *incident.Incident) error {
-		idemKey := cur.IdempotencyKey
-		effects, err := change(cur)
+		effects, err := sqlstore.ChangeIncident(cur, tenant, id, change)
 		if err != nil {
 			return err
 		}
-		cur.ID, cur.OrgID, cur.Environment, cur.IdempotencyKey = id, tenant.OrgID, tenant.Env, idemKey
 		cols, err := columnsOf(cur)
 		if err != nil {
 			return err
@@ -163,28 +158,13 @@ func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 // columnsOf returns the mutable columns of inc in the order INSERT and
 // UPDATE list them: category … counts_as_threat.
 func columnsOf(inc *incident.Incident) ([]any, error) {
-	doc, err := json.Marshal(inc)
+	c, err := sqlstore.IncidentColumnsOf(inc)
 	if err != nil {
-		return nil, fmt.Errorf("encode incident: %w", err)
+		return nil, err
 	}
-	trk, err := json.Marshal(inc.Tracking)
-	if err != nil {
-		return nil, fmt.Errorf("encode tracking: %w", err)
-	}
-	var assignMs, arriveMs sql.NullInt64
-	if r := inc.Responder; r != nil {
-		assignMs = sql.NullInt64{Int64: r.AssignedAt.Sub(inc.CreatedAt.Time).Milliseconds(), Valid: true}
-		if !r.ArrivedAt.IsZero() {
-			arriveMs = sql.NullInt64{Int64: r.ArrivedAt.Sub(inc.CreatedAt.Time).Milliseconds(), Valid: true}
-		}
-	}
-	var slaState sql.NullString
-	if inc.SLA != nil {
-		slaState = sql.NullString{String: string(inc.SLA.State), Valid: true}
-	}
-	return []any{inc.Category, inc.Severity, slices.Index(incident.Severities, inc.Severity), inc.Status, inc.IsDrill,
-		inc.Sequence, inc.UpdatedAt.UnixMilli(), string(doc), string(trk), millis(inc.Tracking.DueAt),
-		assignMs, arriveMs, slaState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
+	return []any{inc.Category, inc.Severity, c.SeverityRank, inc.Status, inc.IsDrill,
+		inc.Sequence, inc.UpdatedAt.UnixMilli(), c.Doc, c.Tracking, millis(inc.Tracking.DueAt),
+		c.AssignMs, c.ArriveMs, c.SLAState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
 }
 
 func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {

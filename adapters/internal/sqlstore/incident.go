@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
@@ -48,4 +49,56 @@ func ScanIncident(row RowScanner) (*incident.Incident, error) {
 		return nil, err
 	}
 	return r.Decode()
+}
+
+// ChangeIncident applies UpdateIncident's change to cur, the tenant's
+// incident id as read in the update's transaction, and sets its identity
+// and idempotency key again after it: change cannot move the incident or
+// rekey it.
+func ChangeIncident(cur *incident.Incident, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (incident.Effects, error) {
+	idemKey := cur.IdempotencyKey
+	effects, err := change(cur)
+	if err != nil {
+		return incident.Effects{}, err
+	}
+	cur.ID, cur.OrgID, cur.Environment, cur.IdempotencyKey = id, tenant.OrgID, tenant.Env, idemKey
+	return effects, nil
+}
+
+// IncidentColumns are the values both adapters derive from an incident
+// for its row's columns, before each writes them in its own types: the
+// JSON of the document and of its tracking, the severity's rank, the
+// milliseconds from creation to assignment and to arrival (nil before
+// them), and the SLA's state (nil without an SLA).
+type IncidentColumns struct {
+	Doc, Tracking      string
+	SeverityRank       int
+	AssignMs, ArriveMs *int64
+	SLAState           *string
+}
+
+// IncidentColumnsOf derives the IncidentColumns of inc.
+func IncidentColumnsOf(inc *incident.Incident) (IncidentColumns, error) {
+	doc, err := json.Marshal(inc)
+	if err != nil {
+		return IncidentColumns{}, fmt.Errorf("encode incident: %w", err)
+	}
+	trk, err := json.Marshal(inc.Tracking)
+	if err != nil {
+		return IncidentColumns{}, fmt.Errorf("encode tracking: %w", err)
+	}
+	c := IncidentColumns{Doc: string(doc), Tracking: string(trk), SeverityRank: slices.Index(incident.Severities, inc.Severity)}
+	if r := inc.Responder; r != nil {
+		ms := r.AssignedAt.Sub(inc.CreatedAt.Time).Milliseconds()
+		c.AssignMs = &ms
+		if !r.ArrivedAt.IsZero() {
+			ms := r.ArrivedAt.Sub(inc.CreatedAt.Time).Milliseconds()
+			c.ArriveMs = &ms
+		}
+	}
+	if inc.SLA != nil {
+		state := string(inc.SLA.State)
+		c.SLAState = &state
+	}
+	return c, nil
 }
