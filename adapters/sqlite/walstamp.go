@@ -3,7 +3,6 @@ package sqlite
 import (
 	"bytes"
 	"os"
-	"syscall"
 )
 
 // walStamp is the WAL-index header of the database at one moment: SQLite
@@ -23,8 +22,11 @@ type walStamp [walHeaderSize]byte
 const walHeaderSize = 48
 
 // walStamps reads stamps from the database's "-shm" file. It reads the file
-// with pread, not a mapping of it, so a file that SQLite truncates or
-// replaces can give an unusable stamp, never a fault.
+// with pread, not a mapping of it, so a file that is truncated gives an
+// unusable stamp, never a fault. SQLite removes the file only when the last
+// connection to the database closes, and this handle's writer stays
+// connected until Close; a file removed by hand under running processes
+// would break SQLite's own locking before it broke the stamps.
 type walStamps struct {
 	shm *os.File
 }
@@ -45,9 +47,8 @@ func openWALStamps(path string) *walStamps {
 }
 
 // read returns the current stamp, and false when there is none to trust:
-// the two copies differ (a commit is writing them), the header is not
-// initialized, or the file was unlinked (SQLite recreates it for the next
-// process to open the database, and a stale inode would never change).
+// the two copies differ (a commit is writing them) or the header is not
+// initialized.
 func (w *walStamps) read() (walStamp, bool) {
 	var buf [2 * walHeaderSize]byte
 	var stamp walStamp
@@ -60,10 +61,6 @@ func (w *walStamps) read() (walStamp, bool) {
 	first, second := buf[:walHeaderSize], buf[walHeaderSize:]
 	const isInit = 12 // the header's isInit byte: 1 once a connection has built the index
 	if !bytes.Equal(first, second) || first[isInit] == 0 {
-		return stamp, false
-	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(w.shm.Fd()), &st); err != nil || st.Nlink == 0 {
 		return stamp, false
 	}
 	copy(stamp[:], first)
