@@ -26,23 +26,8 @@ const benchQueue = 10_000
 // queuedWorld is a service over adapter with 10,000 live incidents queued
 // around Lagos and no responder on duty.
 func queuedWorld(b *testing.B, adapter string) (*incident.Service, stores) {
-	var st stores
-	switch adapter {
-	case "memory":
-		st = memory.New()
-	case "sqlite":
-		db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "sety.db"), nil) // synchronous=FULL
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		st = db
-	}
+	st := benchStores(b, adapter)
 	ctx := context.Background()
-	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Enterprise,
-		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
-		b.Fatal(err)
-	}
 	svc := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore(), NewID: ids.New})
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range benchQueue {
@@ -111,6 +96,35 @@ func BenchmarkIdleBesideQueue(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchStores opens the stores of adapter ("memory", "sqlite" with
+// synchronous=FULL as the server runs it, or "sqlite-sync=NORMAL") with the
+// live tenant's organization on the enterprise plan.
+func benchStores(b *testing.B, adapter string) stores {
+	var st stores
+	switch adapter {
+	case "memory":
+		st = memory.New()
+	case "sqlite", "sqlite-sync=NORMAL":
+		var opts *sqlite.Options // synchronous=FULL, the default
+		if adapter == "sqlite-sync=NORMAL" {
+			opts = &sqlite.Options{Synchronous: "NORMAL"}
+		}
+		db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "sety.db"), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		st = db
+	default:
+		b.Fatalf("no adapter %q", adapter)
+	}
+	if err := st.AuthStore().CreateOrganization(context.Background(), &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Enterprise,
+		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
+		b.Fatal(err)
+	}
+	return st
 }
 
 func cpuTime() time.Duration {
