@@ -19,7 +19,9 @@
 #
 # Creates use the live key: with no responder pool (the default) they queue
 # in dispatching, as a fresh server's live incidents do. Everything else is
-# the server's defaults (SQLite in WAL with synchronous=FULL).
+# the server's defaults (SQLite in WAL with synchronous=FULL). Sety is
+# paused (SIGSTOP) while the baseline's round runs, so its background work
+# does not slow the baseline.
 set -euo pipefail
 
 secs=${1:-8}
@@ -50,7 +52,7 @@ cd "$root"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sety-http-bench.XXXXXX")
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -207,7 +209,12 @@ for op in "${oplist[@]}"; do
 			if [[ $who == sety ]]; then
 				line=$(attack sety "$sety_pid" "$sety_addr" "$op" "$secs")
 			else
+				# sety is paused while the baseline runs: after the create
+				# rounds it has background work (the queued incidents' SLA
+				# breaches) that would otherwise slow the baseline's round.
+				kill -STOP "$sety_pid"
 				line=$(attack baseline "$base_pid" "$base_addr" "$op" "$secs")
+				kill -CONT "$sety_pid"
 			fi
 			show "$who" "$line"
 			echo "$op $r $who $line" >>"$work/all"
