@@ -45,7 +45,7 @@ type DB struct {
 	read  *readPool // a pool for reads, its queries prepared once (readpool.go)
 
 	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
-	stamps  *walStamps        // whether anything committed since (walstamp.go); nil: unknown
+	stamps  *walStamps        // whether anything committed since (walstamp.go); nil: unknown. Never closed.
 
 	checkpoints *checkpointer // copies the WAL into the file (checkpoint.go)
 
@@ -130,7 +130,7 @@ func (db *DB) Close() error {
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
-	errs = append(errs, db.write.Close(), db.stamps.close())
+	errs = append(errs, db.write.Close())
 	return errors.Join(errs...)
 }
 

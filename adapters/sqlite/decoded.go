@@ -74,6 +74,12 @@ func (c *decodedIncidents) scanSince(row rowScanner, stamp walStamp, stamped boo
 	var inc *incident.Incident
 	if ok && kept.row == r {
 		inc = kept.inc
+		if !stamped && kept.stamped {
+			// The row is the one read at the kept stamp, so that stamp
+			// still vouches for it: a list or a due scan that reads an
+			// unchanged incident leaves its get shortcut in place.
+			stamp, stamped = kept.stamp, true
+		}
 	} else if inc, err = r.Decode(); err != nil {
 		return nil, err
 	}

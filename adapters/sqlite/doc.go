@@ -23,8 +23,11 @@
 // taken before that read. Any commit, of anything, by anyone, makes the
 // next get of each incident read it again; so the shortcut pays off while
 // reads outnumber commits, as with rate limits off or counted in process
-// (the shared limit writes on every request). The WAL is checkpointed by
-// its own connection every half second, not by the writer.
+// (the shared limit writes on every request). The header is read through a
+// descriptor of "-shm" that stays open for the life of the process, one per
+// database file: closing it would drop the POSIX locks SQLite's own
+// connections hold on that file. The WAL is checkpointed by its own
+// connection every half second, not by the writer.
 //
 // The schema lives in migrations/, embedded and applied in order at Open;
 // the applied versions are recorded in schema_migrations.
