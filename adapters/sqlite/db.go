@@ -45,7 +45,6 @@ type DB struct {
 	read  *readPool // a pool for reads, its queries prepared once (readpool.go)
 
 	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
-	stamps  *walStamps        // whether anything committed since (walstamp.go); nil: unknown. Never closed.
 
 	checkpoints *checkpointer // copies the WAL into the file (checkpoint.go)
 
@@ -109,7 +108,6 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	read.SetMaxIdleConns(o.Readers)
 	db.read = newReadPool(read)
 	db.decoded = newDecodedIncidents()
-	db.stamps = openWALStamps(path)
 	checkpoints, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		db.Close()

@@ -4,7 +4,6 @@ import (
 	"sync"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
-	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 )
 
@@ -15,14 +14,9 @@ const maxDecoded = 4096
 // decodedIncidents keeps the decoded form of recently read incidents beside
 // the text it was decoded from. Decoding an incident's JSON was a fifth of
 // the CPU of get-incident; a read whose row still holds the same text gets a
-// copy of the kept value instead.
-//
-// A get by id may also skip the read: when the database's WAL-index stamp
-// (walstamp.go) is the one taken just before the kept row was read, no
-// transaction of any process has committed since, so the row is unchanged.
-// Reading the row was most of what a get cost. Any commit anywhere changes
-// the stamp, so the next get of each incident reads its row again: the
-// cache never answers with a value older than the last commit.
+// copy of the kept value instead. The row is always read: only its text
+// decides, so the cache can never answer with anything but what the
+// database holds now, whoever wrote it.
 type decodedIncidents struct {
 	mu   sync.Mutex
 	byID map[string]decodedIncident
@@ -31,10 +25,6 @@ type decodedIncidents struct {
 type decodedIncident struct {
 	row sqlstore.IncidentRow // the text inc was decoded from
 	inc *incident.Incident
-	// stamp, when stamped, was read before the read of row began: row is
-	// current for as long as the database's stamp is still this one.
-	stamp   walStamp
-	stamped bool
 }
 
 func newDecodedIncidents() *decodedIncidents {
@@ -44,26 +34,6 @@ func newDecodedIncidents() *decodedIncidents {
 // scan reads an incident row (selectIncident's columns), decoding it only
 // when its text is not the text last decoded for its id.
 func (c *decodedIncidents) scan(row rowScanner) (*incident.Incident, error) {
-	return c.scanSince(row, walStamp{}, false)
-}
-
-// unchanged returns a copy of the incident id of tenant as last read, when
-// the database's stamp is still now, the stamp taken before that read; nil
-// when it must be read.
-func (c *decodedIncidents) unchanged(id string, tenant auth.Tenant, now walStamp) *incident.Incident {
-	c.mu.Lock()
-	kept, ok := c.byID[id]
-	c.mu.Unlock()
-	if !ok || !kept.stamped || kept.stamp != now || kept.inc.Tenant() != tenant {
-		return nil // another tenant's id is read, and not found, the usual way
-	}
-	return kept.inc.Clone()
-}
-
-// scanSince is scan for a read that began after stamp was taken (stamped
-// false: no stamp): the incident kept may answer later gets while the
-// database's stamp is still that one.
-func (c *decodedIncidents) scanSince(row rowScanner, stamp walStamp, stamped bool) (*incident.Incident, error) {
 	r, err := sqlstore.ScanIncidentRow(row)
 	if err != nil {
 		return nil, err
@@ -71,16 +41,11 @@ func (c *decodedIncidents) scanSince(row rowScanner, stamp walStamp, stamped boo
 	c.mu.Lock()
 	kept, ok := c.byID[r.ID]
 	c.mu.Unlock()
-	var inc *incident.Incident
 	if ok && kept.row == r {
-		inc = kept.inc
-		if !stamped && kept.stamped {
-			// The row is the one read at the kept stamp, so that stamp
-			// still vouches for it: a list or a due scan that reads an
-			// unchanged incident leaves its get shortcut in place.
-			stamp, stamped = kept.stamp, true
-		}
-	} else if inc, err = r.Decode(); err != nil {
+		return kept.inc.Clone(), nil
+	}
+	inc, err := r.Decode()
+	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
@@ -90,7 +55,7 @@ func (c *decodedIncidents) scanSince(row rowScanner, stamp walStamp, stamped boo
 			break
 		}
 	}
-	c.byID[r.ID] = decodedIncident{row: r, inc: inc, stamp: stamp, stamped: stamped}
+	c.byID[r.ID] = decodedIncident{row: r, inc: inc}
 	c.mu.Unlock()
 	return inc.Clone(), nil
 }

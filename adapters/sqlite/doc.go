@@ -16,18 +16,9 @@
 // are prepared once per connection and kept. A read sees what any process
 // committed before it began; an incident whose stored text is the text
 // last decoded for it is copied from the decoded form kept (a few thousand
-// of them) instead of decoded again. A get by id skips even the read when
-// nothing has committed since that incident was last read: SQLite rewrites
-// the WAL-index header (the "-shm" file, shared by every process on the
-// database) in every commit, and the get compares the header with the one
-// taken before that read. Any commit, of anything, by anyone, makes the
-// next get of each incident read it again; so the shortcut pays off while
-// reads outnumber commits, as with rate limits off or counted in process
-// (the shared limit writes on every request). The header is read through a
-// descriptor of "-shm" that stays open for the life of the process, one per
-// database file: closing it would drop the POSIX locks SQLite's own
-// connections hold on that file. The WAL is checkpointed by its own
-// connection every half second, not by the writer.
+// of them) instead of decoded again; the row itself is always read, so
+// nothing but the database decides what a read answers. The WAL is
+// checkpointed by its own connection every half second, not by the writer.
 //
 // The schema lives in migrations/, embedded and applied in order at Open;
 // the applied versions are recorded in schema_migrations.

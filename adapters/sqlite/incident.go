@@ -74,15 +74,7 @@ func byIdempotencyKey(ctx context.Context, q querier, inc *incident.Incident) (*
 }
 
 func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
-	// The stamp is taken before the read begins, so the row read is at
-	// least as new as the stamp says (decoded.go).
-	stamp, stamped := s.stamps.read()
-	if stamped {
-		if inc := s.decoded.unchanged(id, tenant, stamp); inc != nil {
-			return inc, nil
-		}
-	}
-	inc, err := s.decoded.scanSince(s.read.QueryRowContext(ctx, selectIncident+byTenantID, id, tenant.OrgID, tenant.Env), stamp, stamped)
+	inc, err := s.decoded.scan(s.read.QueryRowContext(ctx, selectIncident+byTenantID, id, tenant.OrgID, tenant.Env))
 	if errors.Is(err, errNoRows) {
 		return nil, incident.ErrNotFound
 	}
