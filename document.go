@@ -2,11 +2,13 @@ package sety
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/sety-io/sety/access"
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
@@ -37,8 +39,8 @@ var tags = []*huma.Tag{
 	{Name: "Incidents", Description: "Emergencies reported for your users: Sety dispatches the nearest available responder and " +
 		"tracks each incident from `created` to `resolved` or `cancelled`, with SLA clocks and a timeline. " +
 		"Test keys create drills, which the sandbox walks through the whole lifecycle."},
-	{Name: "Operations console", Description: "Run your own responders: keep the pool current and report progress on " +
-		"incidents. Answers 404 unless the server enables the console."},
+	{Name: "Operations console", Description: "Run your own responders: keep the pool current, assign or reassign " +
+		"responders and report progress on incidents. Answers 404 unless the server enables the console."},
 	{Name: "Access codes", Description: "Visitor codes: issued for a site and a time window, validated at the gate, " +
 		"counted per use, locked after repeated wrong guesses."},
 	{Name: "Access logs", Description: "Visits from check-in to checkout: who is on site now, history and statistics."},
@@ -49,6 +51,30 @@ var tags = []*huma.Tag{
 	{Name: "Events", Description: "A live stream of the events your webhooks could receive, as Server-Sent Events in the " +
 		"TimelineEvent envelope; resumable with `Last-Event-ID`."},
 	{Name: "API keys", Description: "Keys of your organization: each belongs to one environment (live or test) and holds scopes."},
+	{Name: "Sessions", Description: "Sign-in for web pages this server serves (the operations console): an API key is exchanged for " +
+		"an HttpOnly session cookie, so the page never keeps the key."},
+}
+
+// documentBundles says, on every operation a bundle scope (console) grants
+// the scope of, that a key holding the bundle may call it, and that the
+// console's session cookie stands in for the key.
+func documentBundles(api huma.API) {
+	oapi := api.OpenAPI()
+	if scheme := oapi.Components.SecuritySchemes[httpapi.SecurityScheme]; scheme != nil {
+		scheme.Description += " Pages served by this server may instead sign in with `POST /sessions` and send its HttpOnly " +
+			"session cookie (writes with the `" + auth.CSRFHeader + "` header)."
+	}
+	for _, item := range oapi.Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
+			scopes, ok := httpapi.ScopeOf(op)
+			if !ok || slices.Contains(scopes, string(auth.Console)) {
+				continue
+			}
+			if slices.ContainsFunc(auth.Console.Grants(), func(s auth.Scope) bool { return slices.Contains(scopes, string(s)) }) {
+				op.Description += " A key with the `console` scope may call it too."
+			}
+		}
+	}
 }
 
 // addTags documents the operation groups, keeping any tag the API has already.
@@ -108,12 +134,13 @@ var eventKinds = []struct {
 var eventMeanings = map[string]string{
 	"incident.created":      "An incident was reported.",
 	"incident.dispatching":  "Sety is looking for a responder.",
-	"incident.assigned":     "A responder was assigned: `responder` holds who, how far and how soon.",
+	"incident.assigned":     "A responder was assigned, or a dispatcher reassigned the incident: `responder` holds who, how far and how soon.",
 	"incident.responding":   "The responder is on the way.",
 	"incident.on_scene":     "The responder arrived.",
 	"incident.resolved":     "The incident was resolved: `resolution_outcome` says how.",
 	"incident.cancelled":    "The incident was cancelled: `cancel_reason_code` and the timeline say why.",
 	"incident.note_added":   "A note was added to the timeline.",
+	"incident.sla_at_risk":  "An SLA target (assignment or arrival) became at risk: 80 % of it gone, the assigned responder's ETA past `arrive_by`, or half the assignment target gone with no responder in range; sent once per target.",
 	"incident.sla_breached": "An SLA target (assignment or arrival) was missed; sent once per target.",
 	"access.checked_in":     "A visitor checked in, with a code or by hand.",
 	"access.checked_out":    "A visitor checked out.",

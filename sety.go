@@ -90,6 +90,7 @@ type config struct {
 	limiterSet    bool
 	metrics       prometheus.Registerer
 	keyCacheTTL   time.Duration
+	sessionTTL    time.Duration
 	retention     *time.Duration
 }
 
@@ -186,6 +187,11 @@ func WithRateLimiter(l auth.RateLimiter) Option {
 // through this Sety apply at once; made through another instance sharing
 // the store, they reach this one within ttl.
 func WithKeyCacheTTL(ttl time.Duration) Option { return func(c *config) { c.keyCacheTTL = ttl } }
+
+// WithSessionTTL sets how long a console session lasts from sign-in
+// (auth.Config.SessionTTL, default 12 h); a session never outlives the key
+// that started it.
+func WithSessionTTL(ttl time.Duration) Option { return func(c *config) { c.sessionTTL = ttl } }
 
 // WithRetention sets how long finished webhook deliveries (succeeded,
 // failed, and skipped ones past the 72 h in which re-enabling an endpoint
@@ -284,7 +290,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			Dispatcher: c.dispatcher, DispatchRange: c.dispatchRange, SLA: c.sla, Simulation: c.simulation, Observe: observe,
 		}),
 		Auth: auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log,
-			OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL}),
+			OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL}),
 		Webhooks: webhooks,
 		Threat:   engine,
 		Access: access.NewService(stores.AccessStore(), access.Config{
@@ -340,11 +346,13 @@ func (s *Sety) Register(api huma.API) {
 	httpapi.DocumentOptional(api, console, "Part of the operations console: answers 404 unless the server enables it "+
 		"(`sety.WithOperationsConsole`; the example server's `-console` or `-demo`).")
 	auth.RegisterKeys(g, s.Auth, s.log)
+	auth.RegisterSessions(g, s.Auth, s.log, s.basePath)
 	access.Register(g, s.Access, s.log)
 	threat.Register(g, s.Threat, s.log)
 	webhook.Register(g, s.Webhooks, s.log)
 	stream.Register(g, s.hub, s.stores.EventLog(), s.log)
 	addTags(api)
+	documentBundles(api)
 	documentWebhooks(api)
 	httpapi.FinishDocument(api, schemaExamples)
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"slices"
+	"time"
 
 	"github.com/sety-io/sety/clock"
 )
@@ -74,11 +75,23 @@ const (
 	WebhooksWrite   Scope = "webhooks:write"
 	KeysWrite       Scope = "keys:write"
 	RespondersWrite Scope = "responders:write"
+	// Console is what a dispatcher needs: it grants incidents:read,
+	// incidents:write, responders:write (the pool, progress reports,
+	// assignment) and threat:read, and no key or webhook management.
+	Console Scope = "console"
 )
 
 // Scopes lists every known scope, All first.
 var Scopes = []Scope{All, IncidentsRead, IncidentsWrite, AccessRead, AccessWrite, ThreatRead,
-	WebhooksRead, WebhooksWrite, KeysWrite, RespondersWrite}
+	WebhooksRead, WebhooksWrite, KeysWrite, RespondersWrite, Console}
+
+// bundles are the scopes that grant others besides themselves.
+var bundles = map[Scope][]Scope{Console: {IncidentsRead, IncidentsWrite, RespondersWrite, ThreatRead}}
+
+// Grants returns the scopes s grants besides itself: a bundle's members
+// (console), nothing for a plain scope. All grants everything and is not
+// listed here.
+func (s Scope) Grants() []Scope { return slices.Clone(bundles[s]) }
 
 // Valid reports whether s is a known scope.
 func (s Scope) Valid() bool { return slices.Contains(Scopes, s) }
@@ -115,11 +128,20 @@ type Principal struct {
 	KeyID  string
 	Scopes []Scope
 	Plan   Plan
+	// ExpiresAt is when the credential stops working; zero: never.
+	ExpiresAt time.Time
+	// Session is true when the request was authenticated by the console's
+	// session cookie rather than an Authorization header.
+	Session bool
 }
 
-// Can reports whether the principal holds scope s (or All).
+// Can reports whether the principal holds scope s, All, or a bundle that
+// grants s (console grants incidents:read, for one).
 func (p *Principal) Can(s Scope) bool {
-	return slices.Contains(p.Scopes, All) || slices.Contains(p.Scopes, s)
+	if slices.Contains(p.Scopes, All) || slices.Contains(p.Scopes, s) {
+		return true
+	}
+	return slices.ContainsFunc(p.Scopes, func(held Scope) bool { return slices.Contains(bundles[held], s) })
 }
 
 // lacks returns the first of scopes the principal does not hold, or "".

@@ -32,8 +32,9 @@ func FromContext(ctx context.Context) (*Principal, error) {
 	return p, nil
 }
 
-// Middleware authenticates every Sety operation that declares a scope and
-// checks that scope. It answers 401, 402 or 403 itself; handlers run only
+// Middleware authenticates every Sety operation that declares a scope (by
+// the Authorization header's key, or the console's session cookie from the
+// server's own pages) and checks that scope. It answers 401, 402 or 403 itself; handlers run only
 // for an authorized principal, which they read with FromContext.
 func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
@@ -42,10 +43,15 @@ func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context,
 			next(ctx)
 			return
 		}
-		raw, ok := bearer(ctx.Header("Authorization"))
-		if !ok {
-			ctx.SetHeader("WWW-Authenticate", `Bearer realm="sety"`)
-			httpapi.WriteErr(api, ctx, log, errUnauthenticated)
+		raw, session, err := credential(ctx)
+		if raw == "" || err != nil {
+			if err == nil {
+				err = errUnauthenticated
+			}
+			if setyerr.Is(err, setyerr.Unauthenticated) {
+				ctx.SetHeader("WWW-Authenticate", `Bearer realm="sety"`)
+			}
+			httpapi.WriteErr(api, ctx, log, err)
 			return
 		}
 		p, err := svc.Authenticate(ctx.Context(), raw)
@@ -74,6 +80,7 @@ func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context,
 			httpapi.WriteErr(api, ctx, log, setyerr.E(setyerr.Forbidden, "API key lacks scope %s", strings.Join(scopes, " or ")))
 			return
 		}
+		p.Session = session
 		next(huma.WithValue(ctx, principalKey{}, p))
 	}
 }

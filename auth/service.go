@@ -41,6 +41,9 @@ type Config struct {
 	// OnRateLimited hears of every request refused for its plan's limit,
 	// for metrics.
 	OnRateLimited func(Plan)
+	// SessionTTL is how long a console session lasts (StartSession).
+	// Zero: DefaultSessionTTL (12 h).
+	SessionTTL time.Duration
 }
 
 // Service manages organizations and keys and authenticates requests.
@@ -51,6 +54,8 @@ type Service struct {
 	limiter RateLimiter
 	log     *slog.Logger
 	keys    *keyCache // nil: no cache
+
+	sessionTTL time.Duration
 
 	onRateLimited func(Plan)
 
@@ -63,8 +68,11 @@ func NewService(store Store, cfg Config) *Service {
 	cfg.Now = defaults.Clock(cfg.Now)
 	cfg.NewID = defaults.IDs(cfg.NewID)
 	cfg.Logger = defaults.Logger(cfg.Logger)
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
 	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
-		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}}
+		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}, sessionTTL: cfg.SessionTTL}
 }
 
 // CreateOrganization creates an active organization on plan.
@@ -259,7 +267,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 	if !org.Plan.HasAPIAccess() {
 		return nil, setyerr.E(setyerr.PaymentRequired, "plan %q has no API access", org.Plan)
 	}
-	p := &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: key.Scopes, Plan: org.Plan}
+	p := &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: key.Scopes, Plan: org.Plan, ExpiresAt: key.ExpiresAt.Time}
 	s.keys.put(sum, p, key.ExpiresAt.Time, now, gen)
 	return s.recordUse(p, now), nil
 }

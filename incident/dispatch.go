@@ -81,6 +81,7 @@ func (t *txn) enterDispatch(inc *Incident, cand *ResponderAssignment, waiting st
 	msg := "Finding the nearest available responder"
 	if cand == nil {
 		msg = waiting
+		inc.Tracking.NoneInRange = true
 	}
 	if err := t.transition(inc, Dispatching, EventDispatching, msg); err != nil {
 		return err
@@ -95,6 +96,7 @@ func (t *txn) enterDispatch(inc *Incident, cand *ResponderAssignment, waiting st
 func (t *txn) assignTo(inc *Incident, cand ResponderAssignment) error {
 	cand.AssignedAt = clock.At(t.now)
 	inc.Responder = &cand
+	inc.Tracking.NoneInRange = false
 	t.effects.Claim, t.effects.At = cand.ResponderID, t.now
 	return t.transition(inc, Assigned, EventAssigned, assignedMessage(cand))
 }
@@ -137,6 +139,9 @@ func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incide
 			return nil, false, err
 		}
 		if err := t.enterDispatch(inc, cand, waiting); err != nil {
+			return nil, false, err
+		}
+		if err := t.checkRisk(inc); err != nil {
 			return nil, false, err
 		}
 		inc.Tracking.DueAt = s.nextDue(inc)
@@ -304,6 +309,11 @@ func (s *Service) Sweep(ctx context.Context) error {
 }
 
 func assignedMessage(a ResponderAssignment) string {
+	return fmt.Sprintf("%s assigned, %s", a.Name, travelText(a))
+}
+
+// travelText is how far and how soon: "3.3 km away, ETA 6m41s".
+func travelText(a ResponderAssignment) string {
 	eta := time.Duration(a.ETASeconds * float64(time.Second)).Round(time.Second)
-	return fmt.Sprintf("%s assigned, %.1f km away, ETA %s", a.Name, a.DistanceMeters/1000, eta)
+	return fmt.Sprintf("%.1f km away, ETA %s", a.DistanceMeters/1000, eta)
 }

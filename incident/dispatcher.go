@@ -8,6 +8,10 @@ import (
 	"github.com/sety-io/sety/internal/clone"
 )
 
+// DefaultSpeedKmh is the travel speed ETAs are computed at unless the
+// built-in dispatcher is given another: a city average.
+const DefaultSpeedKmh = 30.0
+
 // NearestDispatcher is the built-in Dispatcher: the tenant's nearest
 // available responders by great-circle distance (ties to the one idle
 // longest), with an ETA from distance at a constant speed.
@@ -27,7 +31,7 @@ type NearestDispatcher struct {
 func (d *NearestDispatcher) Rank(ctx context.Context, inc *Incident) ([]ResponderAssignment, error) {
 	speed, n := d.SpeedKmh, d.Candidates
 	if speed <= 0 {
-		speed = 30
+		speed = DefaultSpeedKmh
 	}
 	if n <= 0 {
 		n = 5

@@ -235,14 +235,18 @@ func TestSLAStates(t *testing.T) {
 	if s := state(); s != incident.SLAOnTrack {
 		t.Fatalf("at 0 s: %s", s)
 	}
-	w.tick(71 * time.Second)
+	// Nobody is in range (the pool is empty): at risk from half the
+	// assignment target on, not only from 80 %.
+	w.tick(44 * time.Second)
 	if s := state(); s != incident.SLAOnTrack {
-		t.Fatalf("at 71 s: %s, want on_track", s)
+		t.Fatalf("at 44 s: %s, want on_track", s)
 	}
-	w.tick(1 * time.Second) // 72 s: 80 % of 90 s
+	w.tick(1 * time.Second) // 45 s: half of 90 s
 	if s := state(); s != incident.SLAAtRisk {
-		t.Fatalf("at 72 s: %s, want at_risk", s)
+		t.Fatalf("at 45 s: %s, want at_risk", s)
 	}
+	wantList(t, "events at risk", w.events(inc.ID), "created", "dispatching", "sla_at_risk")
+	w.tick(27 * time.Second) // 72 s: 80 % of 90 s, already at risk
 	w.tick(19 * time.Second) // 91 s: assignment target missed
 	got := w.get(live, inc.ID)
 	if got.SLA.State != incident.SLABreached || timelineOf(got)[len(got.Timeline)-1] != "sla_breached" {
@@ -250,7 +254,7 @@ func TestSLAStates(t *testing.T) {
 	}
 	w.tick(time.Minute)
 	w.tick(time.Minute)
-	wantList(t, "events after more ticks", w.events(inc.ID), "created", "dispatching", "sla_breached")
+	wantList(t, "events after more ticks", w.events(inc.ID), "created", "dispatching", "sla_at_risk", "sla_breached")
 
 	// A responder appears late: assigned, the breach stays; arrival misses too.
 	w.responder(1, 1)
@@ -260,7 +264,7 @@ func TestSLAStates(t *testing.T) {
 	}
 	w.tick(10 * time.Minute)
 	got = w.get(live, inc.ID)
-	wantList(t, "events", w.events(inc.ID), "created", "dispatching", "sla_breached", "assigned", "sla_breached")
+	wantList(t, "events", w.events(inc.ID), "created", "dispatching", "sla_at_risk", "sla_breached", "assigned", "sla_breached")
 	if got.Timeline[len(got.Timeline)-1].Message != "Arrival target of 600 s missed" {
 		t.Fatalf("last timeline entry %+v", got.Timeline[len(got.Timeline)-1])
 	}

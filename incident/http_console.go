@@ -36,8 +36,24 @@ type statusInput struct {
 	Body UpdateStatusRequest
 }
 
-// RegisterConsole mounts the operations console: the responder pool and
-// status reports. It is separate from Register because many integrators
+type assignInput struct {
+	IDParam
+	Body AssignRequest
+}
+
+type candidatesInput struct {
+	IDParam
+	Limit int `query:"limit" minimum:"1" maximum:"50" default:"10" doc:"How many responders, nearest first (1–50)."`
+}
+
+// CandidatesResponse lists the responders a dispatcher may send.
+type CandidatesResponse struct {
+	Candidates          []ResponderCandidate `json:"candidates" nullable:"false" doc:"Available responders, nearest first; empty when none is available."`
+	DispatchRangeMeters float64              `json:"dispatch_range_meters" example:"50000" doc:"The farthest the automatic dispatcher sends a responder to this incident."`
+}
+
+// RegisterConsole mounts the operations console: the responder pool,
+// assignment by a dispatcher and status reports. It is separate from Register because many integrators
 // dispatch with their own teams and never expose it.
 func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "Operations console"
@@ -75,5 +91,32 @@ func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
 	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *statusInput) (*incidentOutput, error) {
 		return incidentResult(svc.SetStatus(ctx, tenant, in.IncidentID, in.Body))
+	}))
+
+	httpapi.Register(ops, httpapi.Spec{
+		ID: "list-responder-candidates", Method: http.MethodGet, Path: "/incidents/{incidentId}/candidates", Tag: tag,
+		Summary: "List responders to send",
+		Description: "Returns your available responders nearest to the incident, at any distance, with distance, ETA and whether each " +
+			"is within the dispatch range: the choices for `POST /incidents/{incidentId}/assign`.",
+		Scope:  scope,
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound},
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *candidatesInput) (*httpapi.Output[CandidatesResponse], error) {
+		items, within, err := svc.Candidates(ctx, tenant, in.IncidentID, in.Limit)
+		return httpapi.Reply(CandidatesResponse{Candidates: items, DispatchRangeMeters: within}, err)
+	}))
+
+	httpapi.Register(ops, httpapi.Spec{
+		ID: "assign-incident", Method: http.MethodPost, Path: "/incidents/{incidentId}/assign", Tag: tag,
+		Summary: "Assign or reassign a responder",
+		Description: "Sends the responder you choose: it must be available and in your pool in this environment (404 otherwise); " +
+			"a busy or offline responder, a drill (the sandbox sends its own) or an incident that is resolved or cancelled is 409. " +
+			"An incident waiting for a responder becomes `assigned`. One that has a responder is reassigned: the previous responder " +
+			"is stood down, and the incident keeps its status and its SLA clocks (counted from the first assignment and arrival). " +
+			"Either way the timeline gets an `assigned` entry and webhooks an `incident.assigned` event. The dispatch range does not " +
+			"apply: a dispatcher may send anyone.",
+		Scope:  scope,
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
+	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *assignInput) (*incidentOutput, error) {
+		return incidentResult(svc.Assign(ctx, tenant, in.IncidentID, in.Body))
 	}))
 }

@@ -160,8 +160,39 @@ type Incident struct {
 type Tracking struct {
 	AssignBreached bool      `json:"assign_breached,omitempty"` // the assignment breach is recorded
 	ArriveBreached bool      `json:"arrive_breached,omitempty"` // the arrival breach is recorded
+	AssignAtRisk   bool      `json:"assign_at_risk,omitempty"`  // the assignment target's at-risk event is recorded
+	ArriveAtRisk   bool      `json:"arrive_at_risk,omitempty"`  // the arrival target's at-risk event is recorded
+	NoneInRange    bool      `json:"none_in_range,omitempty"`   // queued: no responder was available within range
 	Simulated      bool      `json:"simulated,omitempty"`       // a drill walked by the sandbox simulator
 	DueAt          time.Time `json:"due_at,omitzero"`           // when the engine must next look at it; zero: never
+	// A reassignment replaces Responder; the SLA clocks keep counting
+	// from the first assignment and the first arrival, kept here then.
+	FirstAssignedAt time.Time `json:"first_assigned_at,omitzero"`
+	FirstArrivedAt  time.Time `json:"first_arrived_at,omitzero"`
+}
+
+// AssignedAt is when the incident first got a responder (a reassignment
+// does not restart the SLA's clock); zero while it has none.
+func (i *Incident) AssignedAt() time.Time {
+	if !i.Tracking.FirstAssignedAt.IsZero() {
+		return i.Tracking.FirstAssignedAt
+	}
+	if i.Responder != nil {
+		return i.Responder.AssignedAt.Time
+	}
+	return time.Time{}
+}
+
+// ArrivedAt is when a responder first reached the incident; zero until one
+// has.
+func (i *Incident) ArrivedAt() time.Time {
+	if !i.Tracking.FirstArrivedAt.IsZero() {
+		return i.Tracking.FirstArrivedAt
+	}
+	if i.Responder != nil {
+		return i.Responder.ArrivedAt.Time
+	}
+	return time.Time{}
 }
 
 // Tenant returns the tenant that owns the incident.
@@ -204,7 +235,7 @@ type IncidentLocation struct {
 // IncidentTimelineEvent is one entry of an incident's timeline.
 type IncidentTimelineEvent struct {
 	Status    Status     `json:"status" doc:"The incident's status after this event."`
-	Event     EventName  `json:"event" doc:"What happened: a status change, note_added or sla_breached."`
+	Event     EventName  `json:"event" doc:"What happened: a status change (assigned also for a reassignment, which keeps the status), note_added or sla_breached."`
 	Message   string     `json:"message" example:"Incident received" doc:"What happened, in words: a cancel reason, a note, who was assigned."`
 	Timestamp clock.Time `json:"timestamp" doc:"When it happened."`
 }
@@ -215,9 +246,9 @@ type SLA struct {
 	ArriveTargetSeconds int        `json:"arrive_target_seconds" example:"600" doc:"Target time from creation to the responder's arrival."`
 	AssignBy            clock.Time `json:"assign_by" doc:"Creation plus the assignment target."`
 	ArriveBy            clock.Time `json:"arrive_by" doc:"Creation plus the arrival target."`
-	TimeToAssignSeconds *float64   `json:"time_to_assign_seconds" example:"42.5" doc:"Seconds from creation to assignment; null until a responder is assigned."`
-	TimeToArriveSeconds *float64   `json:"time_to_arrive_seconds" example:"388.1" doc:"Seconds from creation to arrival; null until the responder arrives."`
-	State               SLAState   `json:"state" doc:"on_track; at_risk past 80 % of a running target; breached when a target was missed; met when both were."`
+	TimeToAssignSeconds *float64   `json:"time_to_assign_seconds" example:"42.5" doc:"Seconds from creation to the first assignment (a reassignment does not change it); null until a responder is assigned."`
+	TimeToArriveSeconds *float64   `json:"time_to_arrive_seconds" example:"388.1" doc:"Seconds from creation to the first arrival; null until a responder arrives."`
+	State               SLAState   `json:"state" doc:"on_track; at_risk past 80 % of a running target, or at once when the assigned responder's ETA passes arrive_by, or past half the assignment target with no responder in range; breached when a target was missed; met when both were."`
 }
 
 // ResponderAssignment is the responder sent to an incident.

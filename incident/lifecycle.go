@@ -47,6 +47,9 @@ const (
 	TypeOnScene     = "incident.on_scene"
 	TypeResolved    = "incident.resolved"
 	TypeSLABreached = "incident.sla_breached"
+	// TypeSLAAtRisk is sent once per target when it becomes at risk (see
+	// SLA.State); it adds no timeline entry.
+	TypeSLAAtRisk = "incident.sla_at_risk"
 )
 
 // eventType is the outbox type of a timeline event.

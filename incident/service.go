@@ -297,6 +297,15 @@ func (t *txn) transition(inc *Incident, to Status, event EventName, message stri
 	return t.emit(inc, eventType(event))
 }
 
+// checkRisk sends incident.sla_at_risk when the change (or time) has put
+// a target at risk that was not yet.
+func (t *txn) checkRisk(inc *Incident) error {
+	if !inc.recordRisk(t.now) {
+		return nil
+	}
+	return t.emit(inc, TypeSLAAtRisk)
+}
+
 // standDown frees the incident's pool responder, if it has one.
 func (t *txn) standDown(inc *Incident) {
 	if inc.Responder != nil && !inc.Tracking.Simulated {
@@ -305,8 +314,8 @@ func (t *txn) standDown(inc *Incident) {
 }
 
 // update applies change to the stored incident in one store transaction,
-// then records any SLA breach the change (or time) brought, and schedules
-// the engine's next look at it.
+// then records any SLA breach or risk the change (or time) brought, and
+// schedules the engine's next look at it.
 func (s *Service) update(ctx context.Context, tenant auth.Tenant, id string, change func(*Incident, *txn) error) (*Incident, error) {
 	if !ids.Valid("inc", id) {
 		return nil, ErrNotFound
@@ -323,6 +332,9 @@ func (s *Service) update(ctx context.Context, tenant auth.Tenant, id string, cha
 			}
 		}
 		if err := change(inc, t); err != nil {
+			return Effects{}, err
+		}
+		if err := t.checkRisk(inc); err != nil {
 			return Effects{}, err
 		}
 		inc.Tracking.DueAt = s.nextDue(inc)

@@ -97,18 +97,16 @@ func (i *Incident) readSLA(now time.Time) slaClock {
 		return c
 	}
 	end := i.clockEnd(now)
-	if r := i.Responder; r != nil {
+	if at := i.AssignedAt(); !at.IsZero() {
 		c.assigned = true
-		c.assignMissed = r.AssignedAt.After(i.SLA.AssignBy.Time)
-		if !r.ArrivedAt.IsZero() {
-			c.arrived = true
-			c.arriveMissed = r.ArrivedAt.After(i.SLA.ArriveBy.Time)
-		}
-	}
-	if !c.assigned {
+		c.assignMissed = at.After(i.SLA.AssignBy.Time)
+	} else {
 		c.assignMissed = end.After(i.SLA.AssignBy.Time)
 	}
-	if !c.arrived {
+	if at := i.ArrivedAt(); !at.IsZero() {
+		c.arrived = true
+		c.arriveMissed = at.After(i.SLA.ArriveBy.Time)
+	} else {
 		c.arriveMissed = end.After(i.SLA.ArriveBy.Time)
 	}
 	return c
@@ -124,10 +122,10 @@ func (i *Incident) refreshSLA(now time.Time) {
 	created := i.CreatedAt.Time
 	s.TimeToAssignSeconds, s.TimeToArriveSeconds = nil, nil
 	if c.assigned {
-		s.TimeToAssignSeconds = seconds(i.Responder.AssignedAt.Sub(created))
+		s.TimeToAssignSeconds = seconds(i.AssignedAt().Sub(created))
 	}
 	if c.arrived {
-		s.TimeToArriveSeconds = seconds(i.Responder.ArrivedAt.Sub(created))
+		s.TimeToArriveSeconds = seconds(i.ArrivedAt().Sub(created))
 	}
 	switch {
 	case c.assignMissed || c.arriveMissed || i.Tracking.AssignBreached || i.Tracking.ArriveBreached:
@@ -136,18 +134,90 @@ func (i *Incident) refreshSLA(now time.Time) {
 		s.State = SLAMet
 	case !i.Status.Active():
 		s.State = SLAOnTrack // stopped before any target was due: nothing was missed
+	case i.riskAt(now) != noTarget:
+		s.State = SLAAtRisk
 	default:
-		target, by := s.ArriveTargetSeconds, s.ArriveBy.Time
-		if !c.assigned {
-			target, by = s.AssignTargetSeconds, s.AssignBy.Time
+		s.State = SLAOnTrack
+	}
+}
+
+// slaTarget names one of an incident's two SLA targets.
+type slaTarget int
+
+const (
+	noTarget slaTarget = iota
+	assignTarget
+	arriveTarget
+)
+
+// nobodyInRangeShare is how much of the assignment target may pass, with
+// no responder available in range, before the incident is at risk: with
+// nobody to send, the 80 % mark would warn too late to find someone.
+const nobodyInRangeShare = 0.5
+
+// riskAt returns the running target that is at risk at now, or noTarget.
+// The assignment target is at risk past 80 % of it, or past half of it
+// while nobody is available in range; the arrival target past 80 % of it,
+// or at once when the assigned responder's ETA lands after arrive_by. A
+// missed target is breached, not at risk.
+func (i *Incident) riskAt(now time.Time) slaTarget {
+	s := i.SLA
+	if s == nil || !i.Status.Active() {
+		return noTarget
+	}
+	c := i.readSLA(now)
+	if c.assignMissed || c.arriveMissed || c.arrived || i.Tracking.AssignBreached || i.Tracking.ArriveBreached {
+		return noTarget
+	}
+	if !c.assigned {
+		if !now.Before(i.riskFrom(assignTarget)) {
+			return assignTarget
 		}
-		left := by.Sub(i.clockEnd(now))
-		if target > 0 && left <= time.Duration(float64(target)*(1-atRiskShare)*float64(time.Second)) {
-			s.State = SLAAtRisk
-		} else {
-			s.State = SLAOnTrack
+		return noTarget
+	}
+	if !now.Before(i.riskFrom(arriveTarget)) {
+		return arriveTarget
+	}
+	if r := i.Responder; r != nil && r.ArrivedAt.IsZero() {
+		eta := r.AssignedAt.Add(time.Duration(r.ETASeconds * float64(time.Second)))
+		if eta.After(s.ArriveBy.Time) {
+			return arriveTarget
 		}
 	}
+	return noTarget
+}
+
+// riskFrom is the moment the clock alone puts target at risk: 80 % of it
+// gone, or for the assignment with nobody in range, half of it.
+func (i *Incident) riskFrom(target slaTarget) time.Time {
+	s := i.SLA
+	secs, by, share := s.ArriveTargetSeconds, s.ArriveBy.Time, atRiskShare
+	if target == assignTarget {
+		secs, by = s.AssignTargetSeconds, s.AssignBy.Time
+		if i.Tracking.NoneInRange {
+			share = nobodyInRangeShare
+		}
+	}
+	return by.Add(-time.Duration(float64(secs) * (1 - share) * float64(time.Second)))
+}
+
+// recordRisk marks the target at risk at now, if it was not marked yet,
+// and reports whether it did: the incident.sla_at_risk event is sent once
+// per target, across restarts and processes.
+func (i *Incident) recordRisk(now time.Time) bool {
+	switch i.riskAt(now) {
+	case assignTarget:
+		if !i.Tracking.AssignAtRisk {
+			i.Tracking.AssignAtRisk = true
+			return true
+		}
+	case arriveTarget:
+		if !i.Tracking.ArriveAtRisk {
+			i.Tracking.ArriveAtRisk = true
+			return true
+		}
+	}
+	return false
 }
 
 // recordBreaches appends an sla_breached timeline entry for each target
@@ -175,17 +245,25 @@ func (i *Incident) recordBreaches(now time.Time) []string {
 	return recorded
 }
 
-// nextSLADeadline is the next moment a breach could need recording, or zero.
+// nextSLADeadline is the next moment a breach, or a target's entry into
+// at_risk, could need recording, or zero.
 func (i *Incident) nextSLADeadline() time.Time {
 	if i.SLA == nil || !i.Status.Active() {
 		return time.Time{}
 	}
 	var next time.Time
-	if i.Responder == nil && !i.Tracking.AssignBreached {
+	assigned, arrived := !i.AssignedAt().IsZero(), !i.ArrivedAt().IsZero()
+	if !assigned && !i.Tracking.AssignBreached {
 		next = i.SLA.AssignBy.Time
+		if !i.Tracking.AssignAtRisk {
+			next = earliest(next, i.riskFrom(assignTarget))
+		}
 	}
-	if (i.Responder == nil || i.Responder.ArrivedAt.IsZero()) && !i.Tracking.ArriveBreached {
+	if !arrived && !i.Tracking.ArriveBreached {
 		next = earliest(next, i.SLA.ArriveBy.Time)
+		if assigned && !i.Tracking.ArriveAtRisk {
+			next = earliest(next, i.riskFrom(arriveTarget))
+		}
 	}
 	return next
 }

@@ -22,7 +22,7 @@ const (
 // matches every incident event, "*" every event).
 var EventTypes = []string{
 	"incident.created", "incident.dispatching", "incident.assigned", "incident.responding", "incident.on_scene",
-	"incident.resolved", "incident.cancelled", "incident.note_added", "incident.sla_breached",
+	"incident.resolved", "incident.cancelled", "incident.note_added", "incident.sla_at_risk", "incident.sla_breached",
 	"access.checked_in", "access.checked_out", "access.code_revoked", "ping",
 }
 

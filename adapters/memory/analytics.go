@@ -32,11 +32,11 @@ func (m *incidentStore) IncidentAnalytics(ctx context.Context, tenant auth.Tenan
 		if inc.Status == incident.Cancelled {
 			a.Cancelled++
 		}
-		if r := inc.Responder; r != nil {
-			assign = append(assign, r.AssignedAt.Sub(inc.CreatedAt.Time).Milliseconds())
-			if !r.ArrivedAt.IsZero() {
-				arrive = append(arrive, r.ArrivedAt.Sub(inc.CreatedAt.Time).Milliseconds())
-			}
+		if at := inc.AssignedAt(); !at.IsZero() {
+			assign = append(assign, at.Sub(inc.CreatedAt.Time).Milliseconds())
+		}
+		if at := inc.ArrivedAt(); !at.IsZero() {
+			arrive = append(arrive, at.Sub(inc.CreatedAt.Time).Milliseconds())
 		}
 		if inc.SLA != nil {
 			switch inc.SLA.State {

@@ -121,6 +121,7 @@ func TestDispatch(t *testing.T, newStores NewStores, f Features) {
 	t.Run("Responders", func(t *testing.T) { testResponders(t, newStores) })
 	t.Run("NearestAvailable", func(t *testing.T) { testNearest(t, newStores) })
 	t.Run("ClaimAndRelease", func(t *testing.T) { testClaim(t, newStores) })
+	t.Run("Reassign", func(t *testing.T) { testReassign(t, newStores) })
 	t.Run("CreateClaims", func(t *testing.T) { testCreateClaims(t, newStores) })
 	t.Run("CountActive", func(t *testing.T) { testCountActive(t, newStores) })
 	t.Run("SharedResponderClaim", shared(newStores, f, raceForResponder))

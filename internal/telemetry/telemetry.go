@@ -122,7 +122,7 @@ func (m *Metrics) ObserveIncident(inc *incident.Incident, events []outbox.Event)
 		case incident.TypeDispatching:
 			m.dispatchDelay.Observe(since(ev.CreatedAt))
 		case incident.TypeAssigned:
-			if inc.Responder != nil {
+			if inc.Responder != nil && inc.Tracking.FirstAssignedAt.IsZero() { // a reassignment is not a first assignment
 				m.assignDelay.Observe(since(inc.Responder.AssignedAt.Time))
 			}
 		case incident.TypeOnScene:

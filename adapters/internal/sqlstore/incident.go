@@ -88,13 +88,13 @@ func IncidentColumnsOf(inc *incident.Incident) (IncidentColumns, error) {
 		return IncidentColumns{}, fmt.Errorf("encode tracking: %w", err)
 	}
 	c := IncidentColumns{Doc: string(doc), Tracking: string(trk), SeverityRank: slices.Index(incident.Severities, inc.Severity)}
-	if r := inc.Responder; r != nil {
-		ms := r.AssignedAt.Sub(inc.CreatedAt.Time).Milliseconds()
+	if at := inc.AssignedAt(); !at.IsZero() {
+		ms := at.Sub(inc.CreatedAt.Time).Milliseconds()
 		c.AssignMs = &ms
-		if !r.ArrivedAt.IsZero() {
-			ms := r.ArrivedAt.Sub(inc.CreatedAt.Time).Milliseconds()
-			c.ArriveMs = &ms
-		}
+	}
+	if at := inc.ArrivedAt(); !at.IsZero() {
+		ms := at.Sub(inc.CreatedAt.Time).Milliseconds()
+		c.ArriveMs = &ms
 	}
 	if inc.SLA != nil {
 		state := string(inc.SLA.State)
