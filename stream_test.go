@@ -42,11 +42,18 @@ func openStream(t *testing.T, ctx context.Context, url, key, lastID string) (*ht
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make(chan sseEvent, 100)
 	if resp.StatusCode != http.StatusOK {
+		out := make(chan sseEvent)
 		close(out)
 		return resp, out
 	}
+	return resp, readEvents(resp)
+}
+
+// readEvents parses an open stream's events as they arrive (heartbeats as
+// events named "heartbeat"), until it ends.
+func readEvents(resp *http.Response) <-chan sseEvent {
+	out := make(chan sseEvent, 100)
 	go func() {
 		defer close(out)
 		defer resp.Body.Close()
@@ -71,7 +78,16 @@ func openStream(t *testing.T, ctx context.Context, url, key, lastID string) (*ht
 			}
 		}
 	}()
-	return resp, out
+	return out
+}
+
+// decodeInto decodes a JSON answer into out and closes its body.
+func decodeInto(t *testing.T, resp *http.Response, out any) {
+	t.Helper()
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("%d: %v", resp.StatusCode, err)
+	}
 }
 
 // next waits for the next event that is not a heartbeat.
