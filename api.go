@@ -9,13 +9,16 @@ import (
 // NewAPIConfig returns huma's configuration for an API that is Sety: the
 // Sety title and description, the server that serves the document, the API
 // key as the default security of every operation (the health check opts
-// out), and none of the `$schema` field and Link header huma's default adds
-// to response bodies, which the Sety contract does not have. A service that
-// mounts Sety inside its own API keeps its own configuration; every Sety
-// operation states its own security either way.
+// out), none of the `$schema` field and Link header huma's default adds to
+// response bodies, which the Sety contract does not have, and no docs page:
+// huma's loads its renderer from a CDN, so mount apidocs.New at /docs for
+// one the server serves itself. A service that mounts Sety inside its own
+// API keeps its own configuration; every Sety operation states its own
+// security either way.
 func NewAPIConfig() huma.Config {
 	config := huma.DefaultConfig("Sety API", "1.0.0")
 	config.CreateHooks = nil
+	config.DocsPath = ""
 	config.Info.Description = "Emergency incidents with dispatch and webhooks, visitor access, and threat intelligence " +
 		"for safety platforms.\n\n" +
 		"Authenticate with `Authorization: Bearer sety_live_...` (production) or `sety_test_...` (sandbox: incidents are drills, " +

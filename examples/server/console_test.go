@@ -59,3 +59,19 @@ func TestConsoleTilesFlag(t *testing.T) {
 		t.Errorf("tiles not configured: %q", rec.Header().Get("Content-Security-Policy"))
 	}
 }
+
+// The API docs at /docs are the embedded Swagger UI: the page and its
+// assets come from the server, and it reads the server's document.
+func TestDocsServedByTheServer(t *testing.T) {
+	h := newServer(t, memory.New())
+	rec := h.serve(http.MethodGet, "/docs", "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-url="/openapi.json"`) ||
+		strings.Contains(rec.Body.String(), "https://") {
+		t.Fatalf("GET /docs: %d\n%.600s", rec.Code, rec.Body.String())
+	}
+	for _, p := range []string{"/docs/swagger-ui/swagger-ui-bundle.js", "/docs/swagger-ui/swagger-ui.css", "/docs/init.js", "/openapi.json"} {
+		if rec := h.serve(http.MethodGet, p, ""); rec.Code != http.StatusOK {
+			t.Errorf("GET %s: %d", p, rec.Code)
+		}
+	}
+}

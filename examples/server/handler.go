@@ -10,13 +10,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sety-io/sety"
+	"github.com/sety-io/sety/apidocs"
 	"github.com/sety-io/sety/examples/server/console"
 )
 
 // newHandler builds the server's whole HTTP stack: huma on a ServeMux with
-// Sety registered, the web console at /console, JSON 404/405 for unmatched
-// requests, panic recovery and request logging. Tests use the returned API
-// through humatest.
+// Sety registered, the web console at /console, the API docs at /docs
+// (Swagger UI, embedded), JSON 404/405 for unmatched requests, panic
+// recovery and request logging. Tests use the returned API through
+// humatest.
 func newHandler(s *sety.Sety, log *slog.Logger) (http.Handler, huma.API) {
 	return newServerHandler(s, log, mounts{})
 }
@@ -41,6 +43,9 @@ func newServerHandler(s *sety.Sety, log *slog.Logger, m mounts) (http.Handler, h
 	ch := console.New(cc)
 	mux.Handle("/console", ch)
 	mux.Handle("/console/", ch)
+	docs := apidocs.New(apidocs.Config{Title: "Sety API reference", SpecURL: "/openapi.json", Path: "/docs"})
+	mux.Handle("/docs", docs)
+	mux.Handle("/docs/", docs)
 	mux.Handle("/", sety.RouteErrors(mux))
 	return logRequests(log, recoverPanics(log, mux)), api
 }
