@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Browser test of the operations console: builds and starts the example
-# server (-memory -demo, fixed keys, a free loopback port), then drives
-# Debian's headless Chromium through it with playwright-core. Screenshots go
-# to e2e/screenshots/. Exits non-zero on failure.
+# Browser test of the operations console and the API docs: builds and
+# starts the example server (-memory -demo, fixed keys, a free loopback
+# port), then drives Debian's headless Chromium through it with
+# playwright-core, at desk and phone sizes. Screenshots go to
+# e2e/screenshots/ (CI keeps the folder; git ignores it). Exits non-zero on
+# failure.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -47,7 +49,7 @@ node -e 'fetch(process.argv[1]+"/health").then(r=>process.exit(r.ok?0:1),()=>pro
 
 echo "--- browser test against $url"
 status=0
-SETY_E2E_URL="$url" SETY_E2E_TEST_KEY="$SETY_BOOTSTRAP_TEST_KEY" CHROMIUM="$(command -v chromium)" \
+SETY_E2E_URL="$url" SETY_E2E_TEST_KEY="$SETY_BOOTSTRAP_TEST_KEY" SETY_E2E_LIVE_KEY="$SETY_BOOTSTRAP_LIVE_KEY" CHROMIUM="$(command -v chromium)" \
   node --test --test-reporter=spec console.test.js || status=$?
 if [ "$status" != 0 ]; then
   echo "--- server log (last 60 lines)"; tail -60 "$work/server.log"

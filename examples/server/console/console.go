@@ -1,18 +1,28 @@
-// Package console is the Sety operations console: a single-page web app
-// that shows live incidents, responders, the heatmap and danger zones on a
-// map, and talks to the Sety v1 API with a key the operator types in.
+// Package console is the Sety operations console: a single-page web app a
+// dispatcher runs a shift from. It shows live incidents in triage order
+// (unassigned critical and SOS first, then SLA breached, at risk, then
+// severity and age) with SLA countdowns and alerts for new urgent ones,
+// incidents (clustered) and responders on a map with the heatmap and
+// danger zones, and acts on incidents through the Sety v1 API: assign or
+// reassign a responder from the nearest available, report progress,
+// resolve, cancel, add notes. Below 700 px wide it shows one pane at a
+// time (queue, map, detail).
 //
-// Its assets (HTML, JavaScript modules, CSS and a vendored copy of Leaflet)
-// are embedded, so the console needs nothing from a CDN: with no tile URL
-// configured the map draws a graticule and the overlays on a plain
-// background, and works on a machine without Internet access.
+// Its assets (HTML, JavaScript modules, CSS and vendored copies of Leaflet
+// and Leaflet.markercluster) are embedded, so the console needs nothing
+// from a CDN: with no tile URL configured the map draws a graticule and the
+// overlays on a plain background, and works on a machine without Internet
+// access.
 //
 //	mux.Handle("/console", console.New(console.Config{}))
 //	mux.Handle("/console/", console.New(console.Config{}))
 //
-// The key is kept in the page's memory only (never in storage or cookies);
-// the page sends it as `Authorization: Bearer` to the API under APIBase on
-// the same origin.
+// The page signs in by exchanging an API key for a session (POST
+// /sessions under APIBase): the server answers with an HttpOnly,
+// SameSite=Strict cookie that authenticates the page's later requests,
+// which send the X-Sety-CSRF header on writes. The key is never kept in
+// the page's memory, storage or cookies; a reload finds the session again
+// (GET /sessions/current), and signing out ends it on the server.
 package console
 
 import (

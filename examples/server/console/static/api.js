@@ -1,4 +1,10 @@
-// The Sety API client: JSON over fetch with the key in memory.
+// The Sety API client: JSON over fetch, authenticated by the session
+// cookie (HttpOnly: this code never sees it). Writes carry the CSRF header
+// the server requires of cookie-authenticated writes. Only signIn sends a
+// key, once.
+
+/** The header a write made with the session cookie must carry. */
+export const CSRF_HEADER = 'X-Sety-CSRF';
 
 /** An error answer of the API ({code, message, errors}) or a network failure (status 0). */
 export class ApiError extends Error {
@@ -19,12 +25,12 @@ export class ApiError extends Error {
 }
 
 /**
- * @param {{base: string, getKey: () => string, fetch?: typeof fetch}} o
+ * @param {{base: string, fetch?: typeof fetch}} o
  */
 export function createClient(o) {
   const doFetch = o.fetch || globalThis.fetch.bind(globalThis);
 
-  async function request(method, path, { query, body, signal } = {}) {
+  async function request(method, path, { query, body, signal, key } = {}) {
     let url = o.base + path;
     if (query) {
       const q = new URLSearchParams();
@@ -32,8 +38,10 @@ export function createClient(o) {
       const qs = q.toString().replace(/%2C/g, ',').replace(/%3B/g, ';');
       if (qs) url += '?' + qs;
     }
-    const headers = { Accept: 'application/json', Authorization: `Bearer ${o.getKey()}` };
-    const init = { method, headers, signal, cache: 'no-store', credentials: 'omit' };
+    const headers = { Accept: 'application/json' };
+    if (key) headers.Authorization = `Bearer ${key}`;
+    if (method !== 'GET') headers[CSRF_HEADER] = '1';
+    const init = { method, headers, signal, cache: 'no-store', credentials: 'same-origin' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
@@ -68,6 +76,12 @@ export function createClient(o) {
     request,
     get: (path, query, signal) => request('GET', path, { query, signal }),
     post: (path, body) => request('POST', path, { body }),
+    /** Exchanges a key for a session cookie; the key is sent this once. */
+    signIn: (key) => request('POST', '/sessions', { key }),
+    /** The session of the cookie, if any (401 when signed out). */
+    session: () => request('GET', '/sessions/current'),
+    /** Ends the session on the server; the answer deletes the cookie. */
+    signOut: () => request('DELETE', '/sessions/current'),
   };
 }
 

@@ -75,8 +75,9 @@ const Graticule = L.GridLayer.extend({
 /**
  * @param {HTMLElement} el
  * @param {{tiles: string, tile_attribution: string}} cfg
+ * @param {boolean} [compact]  a small screen: the legend starts folded
  */
-export function createMap(el, cfg) {
+export function createMap(el, cfg, compact = false) {
   const map = L.map(el, {
     center: LAGOS,
     zoom: 12,
@@ -102,11 +103,11 @@ export function createMap(el, cfg) {
     responders: L.svg({ pane: 'responders' }),
   };
   L.control.scale({ imperial: false }).addTo(map);
-  legend().addTo(map);
+  legend(compact).addTo(map);
   return { map, renderers };
 }
 
-function legend() {
+function legend(compact) {
   const c = L.control({ position: 'bottomleft' });
   c.onAdd = () => {
     const sw = (color, text, square) =>
@@ -114,7 +115,7 @@ function legend() {
     const group = (title, ...items) => h('div', { class: 'legend-group' }, h('h3', {}, title), ...items);
     const div = h(
       'details',
-      { class: 'legend', open: true },
+      { class: 'legend', open: !compact },
       h('summary', {}, 'Legend'),
       group('Incidents (severity)', ...Object.entries(SEVERITY_COLOR).map(([k, v]) => sw(v, k))),
       group('Responders', sw(RESPONDER_COLOR.available, 'available'), sw(RESPONDER_COLOR.busy, 'busy'),

@@ -1,23 +1,29 @@
 // The live event stream client (contract section 8): fetch() with the
-// Authorization header, parsed with SSEParser, reconnecting with
-// Last-Event-ID and exponential backoff after a drop.
+// session cookie, parsed with SSEParser, reconnecting with Last-Event-ID
+// and exponential backoff after a drop. The server sends a comment every
+// 15 s: a stream silent for longer than idleTimeout (20 s) has lost its
+// server, whatever the socket says, and is reconnected.
 //
 // States reported through onState(state, detail):
 //   connecting            a request is on its way
 //   live                  the server answered 200 text/event-stream
-//   reconnecting {delay}  the stream dropped or failed; retrying after delay ms
+//   reconnecting {delay}  the stream dropped, failed or went silent
+//                         ({silent: true}); retrying after delay ms
+//   resync                the server answered 409 to our Last-Event-ID (it
+//                         is ahead of the server's log, e.g. a restarted
+//                         in-memory server): the caller reloads its lists;
+//                         the stream reconnects at once without the id
 //   unsupported {status}  the server has no stream (404): the caller should poll
 //   denied {status, error} 401 or 403: retrying would not help
 //   closed                close() was called
 
 import { SSEParser } from './sse.js';
 
-export const defaultBackoff = { initial: 1000, max: 30000, idleTimeout: 45000 };
+export const defaultBackoff = { initial: 1000, max: 30000, idleTimeout: 20000 };
 
 /**
  * @param {object} o
  * @param {string} o.url
- * @param {() => string} o.getKey      the API key, read at each (re)connection
  * @param {(ev: {type: string, data: string, id: string}) => void} o.onEvent
  * @param {(state: string, detail?: object) => void} [o.onState]
  * @param {string} [o.lastEventId]     resume after this event
@@ -68,12 +74,12 @@ export function openEventStream(o) {
     timer = null;
     if (closed) return;
     controller = new AbortController();
-    const headers = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', Authorization: `Bearer ${o.getKey()}` };
+    const headers = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache' };
     if (parser.lastEventId) headers['Last-Event-ID'] = parser.lastEventId;
     onState('connecting', { lastEventId: parser.lastEventId });
     let res;
     try {
-      res = await doFetch(o.url, { headers, signal: controller.signal, cache: 'no-store', credentials: 'omit' });
+      res = await doFetch(o.url, { headers, signal: controller.signal, cache: 'no-store', credentials: 'same-origin' });
     } catch (err) {
       if (!closed) schedule({ error: String(err && err.message ? err.message : err) });
       return;
@@ -81,6 +87,13 @@ export function openEventStream(o) {
     if (closed) return;
     if (res.status === 404) {
       onState('unsupported', { status: 404 });
+      return;
+    }
+    if (res.status === 409 && parser.lastEventId) {
+      if (res.body) res.body.cancel().catch(() => {});
+      parser.lastEventId = '';
+      onState('resync', { status: 409 });
+      timer = setTimeout(connect, 0);
       return;
     }
     if (res.status === 401 || res.status === 403) {
@@ -99,16 +112,21 @@ export function openEventStream(o) {
       return;
     }
     onState('live', { lastEventId: parser.lastEventId });
-    await read(res.body);
-    if (!closed) schedule({ dropped: true });
+    const silent = await read(res.body);
+    if (!closed) schedule(silent ? { silent: true } : { dropped: true });
   }
 
+  /** Reads until the stream ends; returns true when it went silent. */
   async function read(body) {
     const reader = body.pipeThrough(new TextDecoderStream()).getReader();
     let idle = null;
+    let silent = false;
     const armIdle = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => controller.abort(), backoff.idleTimeout);
+      idle = setTimeout(() => {
+        silent = true;
+        controller.abort();
+      }, backoff.idleTimeout);
     };
     armIdle();
     try {
@@ -127,6 +145,7 @@ export function openEventStream(o) {
       clearTimeout(idle);
       parser.end();
     }
+    return silent;
   }
 
   connect();

@@ -8,7 +8,7 @@ import { openEventStream } from '../static/stream.js';
 function fakeFetch(answers) {
   const calls = [];
   const fn = async (url, init) => {
-    calls.push({ url, headers: { ...init.headers } });
+    calls.push({ url, headers: { ...init.headers }, credentials: init.credentials });
     let a = answers.shift();
     if (a === undefined) a = { status: 200, chunks: [], hold: true };
     if (typeof a === 'number') a = { status: a };
@@ -50,7 +50,6 @@ test('sends the key and Accept, reconnects after a drop with Last-Event-ID', asy
   const states = [];
   const s = openEventStream({
     url: '/v1/external/events/stream',
-    getKey: () => 'sety_test_abc',
     fetch: fn,
     backoff: fast,
     onEvent: (e) => events.push(e),
@@ -60,7 +59,8 @@ test('sends the key and Accept, reconnects after a drop with Last-Event-ID', asy
   s.close();
   assert.equal(calls.length, 2);
   assert.equal(calls[0].url, '/v1/external/events/stream');
-  assert.equal(calls[0].headers.Authorization, 'Bearer sety_test_abc');
+  assert.equal(calls[0].headers.Authorization, undefined, 'the session cookie authenticates, never a key');
+  assert.equal(calls[0].credentials, 'same-origin');
   assert.equal(calls[0].headers.Accept, 'text/event-stream');
   assert.equal(calls[0].headers['Last-Event-ID'], undefined);
   assert.equal(calls[1].headers['Last-Event-ID'], '4');
@@ -71,7 +71,7 @@ test('sends the key and Accept, reconnects after a drop with Last-Event-ID', asy
 
 test('starts from a given last event id', async () => {
   const { fn, calls } = fakeFetch([]);
-  const s = openEventStream({ url: '/s', getKey: () => 'k', fetch: fn, backoff: fast, lastEventId: '17', onEvent() {} });
+  const s = openEventStream({ url: '/s', fetch: fn, backoff: fast, lastEventId: '17', onEvent() {} });
   await waitFor(() => calls.length === 1);
   s.close();
   assert.equal(calls[0].headers['Last-Event-ID'], '17');
@@ -80,7 +80,7 @@ test('starts from a given last event id', async () => {
 test('404 means no stream: it reports unsupported and stops', async () => {
   const { fn, calls } = fakeFetch([404]);
   const states = [];
-  openEventStream({ url: '/s', getKey: () => 'k', fetch: fn, backoff: fast, onEvent() {}, onState: (st, d) => states.push([st, d]) });
+  openEventStream({ url: '/s', fetch: fn, backoff: fast, onEvent() {}, onState: (st, d) => states.push([st, d]) });
   await waitFor(() => states.some(([st]) => st === 'unsupported'));
   await new Promise((r) => setTimeout(r, 60));
   assert.equal(calls.length, 1);
@@ -91,7 +91,7 @@ test('401 and 403 stop with the error message', async () => {
   for (const status of [401, 403]) {
     const { fn, calls } = fakeFetch([status]);
     const states = [];
-    openEventStream({ url: '/s', getKey: () => 'k', fetch: fn, backoff: fast, onEvent() {}, onState: (st, d) => states.push([st, d]) });
+    openEventStream({ url: '/s', fetch: fn, backoff: fast, onEvent() {}, onState: (st, d) => states.push([st, d]) });
     await waitFor(() => states.some(([st]) => st === 'denied'));
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(calls.length, 1);
@@ -104,7 +104,7 @@ test('server errors and network failures back off exponentially, capped', async 
   const { fn, calls } = fakeFetch(answers);
   const delays = [];
   const s = openEventStream({
-    url: '/s', getKey: () => 'k', fetch: fn, backoff: fast, random: () => 1, onEvent() {},
+    url: '/s', fetch: fn, backoff: fast, random: () => 1, onEvent() {},
     onState: (st, d) => { if (st === 'reconnecting') delays.push(d.delay); },
   });
   await waitFor(() => calls.length === 6);
@@ -115,18 +115,38 @@ test('server errors and network failures back off exponentially, capped', async 
 test('a 200 that is not an event stream is retried, not parsed', async () => {
   const { fn, calls } = fakeFetch([{ status: 200, headers: { 'Content-Type': 'text/html' }, chunks: ['data: x\n\n'] }]);
   const events = [];
-  const s = openEventStream({ url: '/s', getKey: () => 'k', fetch: fn, backoff: fast, onEvent: (e) => events.push(e) });
+  const s = openEventStream({ url: '/s', fetch: fn, backoff: fast, onEvent: (e) => events.push(e) });
   await waitFor(() => calls.length === 2);
   s.close();
   assert.deepEqual(events, []);
 });
 
-test('a silent connection is dropped after the idle timeout and resumed', async () => {
+test('a silent connection (a missed heartbeat) says reconnecting, then resumes', async () => {
   const { fn, calls } = fakeFetch([{ status: 200, chunks: ['id: 9\ndata: x\n\n'], hold: true }]);
-  const s = openEventStream({ url: '/s', getKey: () => 'k', fetch: fn, backoff: { ...fast, idleTimeout: 50 }, onEvent() {} });
+  const states = [];
+  const s = openEventStream({ url: '/s', fetch: fn, backoff: { ...fast, idleTimeout: 50 }, onEvent() {}, onState: (st, d) => states.push([st, d]) });
   await waitFor(() => calls.length === 2);
   s.close();
   assert.equal(calls[1].headers['Last-Event-ID'], '9');
+  const silent = states.find(([st]) => st === 'reconnecting');
+  assert.equal(silent[1].silent, true);
+});
+
+test('the default idle timeout allows one missed 15 s heartbeat, not two', async () => {
+  const { defaultBackoff } = await import('../static/stream.js');
+  assert.ok(defaultBackoff.idleTimeout > 15000 && defaultBackoff.idleTimeout < 30000);
+});
+
+test('409 to a Last-Event-ID ahead of the log: resync, then reconnect without it', async () => {
+  const { fn, calls } = fakeFetch([409, { status: 200, chunks: ['id: 2\ndata: y\n\n'], hold: true }]);
+  const states = [];
+  const events = [];
+  const s = openEventStream({ url: '/s', fetch: fn, backoff: fast, lastEventId: '9000', onEvent: (e) => events.push(e), onState: (st) => states.push(st) });
+  await waitFor(() => events.length === 1);
+  s.close();
+  assert.equal(calls[0].headers['Last-Event-ID'], '9000');
+  assert.equal(calls[1].headers['Last-Event-ID'], undefined);
+  assert.deepEqual(states, ['connecting', 'resync', 'connecting', 'live', 'closed']);
 });
 
 test('the server retry field sets the base delay; 429 waits Retry-After', async () => {
@@ -136,7 +156,7 @@ test('the server retry field sets the base delay; 429 waits Retry-After', async 
   ]);
   const delays = [];
   const s = openEventStream({
-    url: '/s', getKey: () => 'k', fetch: fn, backoff: { ...fast, max: 1000 }, random: () => 1, onEvent() {},
+    url: '/s', fetch: fn, backoff: { ...fast, max: 1000 }, random: () => 1, onEvent() {},
     onState: (st, d) => { if (st === 'reconnecting') delays.push(d.delay); },
   });
   await waitFor(() => calls.length === 3);
