@@ -266,6 +266,7 @@ test('a dispatcher runs a shift at desk size', { timeout: 150_000 }, async (t) =
   await setView(page, 6.4547, 3.3921, 18);
   await page.locator('.cluster-marker').first().click();
   await page.waitForFunction((ids) => ids.every((id) => document.querySelector(`.leaflet-marker-icon[data-incident-id="${id}"]`)), stack);
+  await page.waitForTimeout(400); // the spiderfy animation
   await shot(page, '08-spiderfied.png');
 
   // A safety score where the map is clicked: its popup fits the map.

@@ -7,11 +7,10 @@ import { createActions } from './actions.js';
 import { createAlerts } from './alerts.js';
 import { ApiError, createClient } from './api.js';
 import { fill, h } from './dom.js';
-import {
-  ACTIVE_STATUSES, RESPONDER_COLOR, SEVERITY_COLOR, SLA_COLOR,
-  coordsText, dateTimeText, distanceText, durationText, environmentOf, isActive, isNewer, label, slaClock, timeText,
-} from './format.js';
+import { ACTIVE_STATUSES, SEVERITY_COLOR, environmentOf, isActive, isNewer, label, timeText } from './format.js';
 import { createMap } from './map.js';
+import { createDetail } from './detail.js';
+import { createMarkers } from './markers.js';
 import { createOverlays } from './overlays.js';
 import { openEventStream } from './stream.js';
 import { nextDeadline, triage, urgencyGroup } from './triage.js';
@@ -23,10 +22,8 @@ const cfg = Object.assign(
 );
 
 const POLL_MS = 3000;
-const RESPONDERS_MS = 10000;
 const STREAM_PROBE_MS = 60000;
 const RESYNC_MS = 30000; // in stream mode, reload the list now and then
-const CATEGORY_LETTER = { sos: 'S', vehicle: 'V', location_threat: 'T', medical: 'M' };
 const BUNDLES = { console: ['incidents:read', 'incidents:write', 'responders:write', 'threat:read'] };
 const phone = window.matchMedia('(max-width: 699px)');
 
@@ -58,6 +55,21 @@ const actions = createActions({
   current: () => session && session.selected && session.known.get(session.selected)?.incident,
 });
 const alerts = createAlerts({ button: els.alerts, sound: els.sound, notify: els.notify, onOpen: (id) => openDetail(id) });
+const marks = createMarkers({
+  layers, els, api, describe, openDetail: (id, el) => openDetail(id, el), incidentName, latLngOf,
+  session: () => session, mapView: () => mapView,
+});
+const { drawIncident, removeIncidentMarker, fitIncidents, follow, loadResponders } = marks;
+const details = createDetail({
+  els, layers, actions, statusText: (inc) => statusText(inc), latLngOf, showPane: (p) => showPane(p), phone,
+  session: () => session, mapView: () => mapView,
+});
+const { renderDetail, slaView, fact } = details;
+els.fit.addEventListener('click', () => {
+  if (!session?.markers.size) return toast('info', 'Nothing to fit', 'There are no active incidents on the map.');
+  if (phone.matches) showPane('map');
+  fitIncidents();
+});
 const tools = createOverlays({
   api, els, layers, describe, toast, fact, latLngOf, applyIncident: (inc) => applyIncident(inc),
   session: () => session, mapView: () => mapView,
@@ -76,7 +88,7 @@ function ensureMap() {
   // Incidents cluster where they crowd; a cluster at the last zoom spreads
   // its markers out (spiderfy), so none hides another.
   layers.incidents = L.markerClusterGroup({
-    showCoverageOnHover: false, spiderfyOnMaxZoom: true, maxClusterRadius: 40, iconCreateFunction: clusterIcon,
+    showCoverageOnHover: false, spiderfyOnMaxZoom: true, maxClusterRadius: 40, iconCreateFunction: (c) => marks.clusterIcon(c),
   }).addTo(map);
   layers.renderers = renderers;
   map.on('moveend', tools.scheduleOverlays);
@@ -90,16 +102,6 @@ function ensureMap() {
     }
   });
   return mapView;
-}
-
-/** A cluster's icon: its count, in the colour of its most severe incident. */
-function clusterIcon(cluster) {
-  const order = ['critical', 'high', 'medium', 'low'];
-  let worst = 3;
-  for (const m of cluster.getAllChildMarkers()) worst = Math.min(worst, order.indexOf(m.severity ?? 'low'));
-  const n = cluster.getChildCount();
-  const el = h('div', { class: 'cluster-marker', style: { background: SEVERITY_COLOR[order[worst]] } }, String(n));
-  return L.divIcon({ html: el, className: 'cluster-icon', iconSize: [36, 36], iconAnchor: [18, 18] });
 }
 
 // ---- session ----
@@ -188,7 +190,7 @@ function startSession(info) {
   tools.scheduleOverlays();
   session.slaTimer = setInterval(tickSla, 1000);
   session.resyncTimer = setInterval(() => session && !session.polling && loadIncidents(), RESYNC_MS);
-  (phone.matches ? els.list.querySelector('button') || els.signout : els.mapEl).focus({ preventScroll: true });
+  (phone.matches ? els.list : els.mapEl).focus({ preventScroll: true });
 }
 
 /** Leaves the session: everything drawn is dropped; why, if given, is shown on the sign-in. */
@@ -408,118 +410,6 @@ function incidentName(inc) {
   return inc.subject?.name || inc.title || inc.incident_id;
 }
 
-function incidentIcon(inc, selected, fresh) {
-  const el = h('div', {
-    class: `inc-marker${selected ? ' selected' : ''}${fresh ? ' pulse' : ''}`,
-    style: { background: SEVERITY_COLOR[inc.severity] || '#2d3748' },
-  }, CATEGORY_LETTER[inc.category] || '!');
-  return L.divIcon({ html: el, className: 'inc-icon', iconSize: [28, 28], iconAnchor: [14, 14] });
-}
-
-function markerLabel(inc) {
-  return `${incidentName(inc)}: ${label(inc.category)}, ${label(inc.severity)} severity, ${label(inc.status)}. Open details.`;
-}
-
-/** The marker's element exists only while it is out of a cluster: label it whenever it is added. */
-function labelMarker(m) {
-  const el = m.getElement();
-  if (!el || !m.incident) return;
-  el.setAttribute('aria-label', markerLabel(m.incident));
-  el.setAttribute('title', markerLabel(m.incident));
-  el.dataset.incidentId = m.incident.incident_id;
-}
-
-function drawIncident(inc, fresh) {
-  const s = session;
-  const id = inc.incident_id;
-  const pos = latLngOf(inc.location.coordinates);
-  let m = s.markers.get(id);
-  const look = `${inc.severity}|${inc.category}|${s.selected === id}`;
-  if (!m) {
-    m = L.marker(pos, { icon: incidentIcon(inc, s.selected === id, fresh), keyboard: true, riseOnHover: true, title: markerLabel(inc) });
-    m.look = look;
-    m.on('click', () => openDetail(id, m.getElement()));
-    m.on('keypress', (e) => {
-      const k = e.originalEvent.key;
-      if (k === 'Enter' || k === ' ') {
-        e.originalEvent.preventDefault();
-        openDetail(id, m.getElement());
-      }
-    });
-    m.on('add', () => labelMarker(m));
-    m.incident = inc;
-    m.severity = inc.severity;
-    layers.incidents.addLayer(m);
-    s.markers.set(id, m);
-  } else {
-    m.incident = inc;
-    m.severity = inc.severity;
-    m.setLatLng(pos);
-    if (m.look !== look) {
-      m.look = look;
-      m.setIcon(incidentIcon(inc, s.selected === id, false));
-      layers.incidents.refreshClusters(m);
-    }
-  }
-  labelMarker(m);
-  drawAssignment(inc);
-}
-
-/** The responder assigned to an incident, where it was when assigned, with a line to the incident. */
-function drawAssignment(inc) {
-  const s = session;
-  const id = inc.incident_id;
-  const old = s.assigned.get(id);
-  if (old) layers.assigned.removeLayer(old);
-  s.assigned.delete(id);
-  const r = inc.responder;
-  if (!r || !Array.isArray(r.location) || !isActive(inc.status)) return;
-  const from = latLngOf(r.location);
-  const tip = h('div', {}, h('strong', {}, r.name || r.responder_id), h('div', {}, `On ${incidentName(inc)} · ${distanceText(r.distance_meters)} · ETA ${durationText(r.eta_seconds)}`));
-  const g = L.layerGroup([
-    L.polyline([from, latLngOf(inc.location.coordinates)], { color: '#5b3fb3', weight: 2, dashArray: '6 5', interactive: false, renderer: layers.renderers.responders }),
-    L.marker(from, {
-      icon: L.divIcon({ html: h('div', { class: 'asg-marker' }, 'R'), className: 'asg-icon', iconSize: [20, 20], iconAnchor: [10, 10] }),
-      keyboard: false, title: `${r.name || 'Responder'}, assigned to ${incidentName(inc)}`,
-    }).bindTooltip(tip),
-  ]);
-  g.addTo(layers.assigned);
-  s.assigned.set(id, g);
-}
-
-function removeIncidentMarker(id) {
-  const s = session;
-  const m = s.markers.get(id);
-  if (m) layers.incidents.removeLayer(m);
-  s.markers.delete(id);
-  const g = s.assigned.get(id);
-  if (g) layers.assigned.removeLayer(g);
-  s.assigned.delete(id);
-}
-
-/** Zooms the map to every active incident. */
-function fitIncidents() {
-  if (!mapView || !session?.markers.size) return;
-  mapView.map.fitBounds(layers.incidents.getBounds().pad(0.15), { maxZoom: 14, animate: false });
-}
-els.fit.addEventListener('click', () => {
-  if (!session?.markers.size) return toast('info', 'Nothing to fit', 'There are no active incidents on the map.');
-  if (phone.matches) showPane('map');
-  fitIncidents();
-});
-
-/** Keeps the incident, and its responder, in view. */
-function follow(inc) {
-  if (!mapView || !isActive(inc.status)) return;
-  const pts = [latLngOf(inc.location.coordinates)];
-  if (Array.isArray(inc.responder?.location)) pts.push(latLngOf(inc.responder.location));
-  const bounds = L.latLngBounds(pts);
-  const map = mapView.map;
-  if (map.getBounds().pad(-0.1).contains(bounds)) return;
-  if (pts.length > 1) map.fitBounds(bounds.pad(0.3), { maxZoom: 15, animate: false });
-  else map.panTo(pts[0], { animate: false });
-}
-
 let listQueued = false;
 function scheduleList() {
   if (listQueued) return;
@@ -560,7 +450,7 @@ function renderList() {
           `${nextDeadline(inc, now) ? `, ${nextDeadline(inc, now).text}` : ''}${inc.is_drill ? ', drill' : ''}`,
         onclick: (e) => openDetail(id, e.currentTarget),
       },
-      h('span', { class: 'sev-dot', style: { background: SEVERITY_COLOR[inc.severity] || '#2d3748' }, 'aria-hidden': 'true' }, CATEGORY_LETTER[inc.category] || '!'),
+      h('span', { class: 'sev-dot', style: { background: SEVERITY_COLOR[inc.severity] || '#2d3748' }, 'aria-hidden': 'true' }, marks.CATEGORY_LETTER[inc.category] || '!'),
       h('span', { class: 'who' }, incidentName(inc)),
       h('span', { class: `badge st st-${inc.status}` }, statusText(inc)),
       h('span', { class: 'meta' },
@@ -623,77 +513,6 @@ function closeDetail() {
 
 els.detailClose.addEventListener('click', closeDetail);
 
-function fact(name, value) {
-  return [h('dt', {}, name), h('dd', {}, value)];
-}
-
-function renderDetail() {
-  const s = session;
-  const k = s && s.known.get(s.selected);
-  if (!k) return;
-  const inc = k.incident;
-  els.detailTitle.textContent = inc.title || 'Incident';
-  const loc = inc.location || {};
-  const r = inc.responder;
-  fill(els.detailInfo,
-    h('p', { class: 'detail-id' }, h('span', { class: 'mono' }, inc.incident_id), inc.is_drill ? h('span', { class: 'badge badge-drill' }, 'Sandbox drill') : null),
-    isActive(inc.status) ? null : h('p', { class: 'inactive-note', role: 'status' }, `This incident is ${label(inc.status).toLowerCase()}: it has left the queue and the map.`),
-    h('dl', { class: 'facts' },
-      fact('Status', h('span', { class: `badge st st-${inc.status}` }, statusText(inc))),
-      fact('Category', label(inc.category)),
-      fact('Severity', h('span', { class: 'badge', style: { background: SEVERITY_COLOR[inc.severity] } }, label(inc.severity))),
-      fact('Subject', [inc.subject?.name || '—', inc.subject?.phone ? ` · ${inc.subject.phone}` : '']),
-      fact('Address', loc.address || loc.landmark || coordsText(loc.coordinates)),
-      loc.address && loc.landmark ? fact('Landmark', loc.landmark) : null,
-      fact('Created', dateTimeText(inc.created_at)),
-      inc.resolution_outcome ? fact('Outcome', label(inc.resolution_outcome)) : null,
-      inc.resolution_notes ? fact('Notes', inc.resolution_notes) : null,
-      inc.cancel_reason_code ? fact('Cancelled', label(inc.cancel_reason_code)) : null),
-    h('h3', {}, 'SLA'),
-    h('div', { id: 'sla-clock' }, slaView(inc)),
-    h('h3', {}, 'Responder'),
-    r
-      ? h('dl', { class: 'facts' },
-        fact('Name', [r.name || r.responder_id, r.phone ? ` · ${r.phone}` : '']),
-        fact('Distance', `${distanceText(r.distance_meters)} · ETA ${durationText(r.eta_seconds)}`),
-        fact('Assigned', `${timeText(r.assigned_at)} · ${r.arrived_at ? `arrived ${timeText(r.arrived_at)}` : 'not arrived yet'}`))
-      : h('p', {}, 'No responder assigned yet.'),
-    h('div', { class: 'action-row' },
-      h('button', { type: 'button', class: 'btn', onclick: () => zoomTo(inc) }, 'Zoom to incident')));
-  actions.update(inc);
-  const timeline = [...(inc.timeline || [])].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
-  fill(els.detailTimeline,
-    h('h3', {}, 'Timeline'),
-    h('ol', { class: 'timeline', 'aria-label': 'Timeline, oldest first' },
-      timeline.map((t) => h('li', { class: `ev-${t.event}` },
-        h('div', { class: 't' }, h('time', { datetime: t.timestamp }, timeText(t.timestamp)), ' · ', h('span', { class: 'ev' }, label(t.event))),
-        t.message ? h('div', {}, t.message) : null))));
-}
-
-function zoomTo(inc) {
-  if (!mapView) return;
-  if (phone.matches) showPane('map');
-  const m = session?.markers.get(inc.incident_id);
-  const go = () => mapView.map.setView(latLngOf(inc.location.coordinates), Math.max(mapView.map.getZoom(), 16), { animate: false });
-  if (m) layers.incidents.zoomToShowLayer(m, go);
-  else go();
-}
-
-function slaView(inc) {
-  const sla = inc.sla;
-  if (!sla) return h('p', {}, 'No SLA.');
-  const now = Date.now();
-  const row = (name, kind) => {
-    const c = slaClock(sla, kind, now);
-    return h('div', { class: 'sla-row' }, h('span', {}, name), h('span', { class: c.overdue ? 'overdue' : '' }, c.text));
-  };
-  return [
-    h('div', { class: 'sla-row' }, h('span', {}, 'State'), h('span', { class: 'badge', style: { background: SLA_COLOR[sla.state] || '#2d3748' } }, label(sla.state))),
-    row('Assign', 'assign'),
-    row('Arrive', 'arrive'),
-  ];
-}
-
 /** Every second: the countdowns of the queue and the open incident's clocks. */
 function tickSla() {
   const s = session;
@@ -709,52 +528,6 @@ function tickSla() {
   const k = s.selected && s.known.get(s.selected);
   const el = document.getElementById('sla-clock');
   if (k && el && !els.detail.hidden) fill(el, slaView(k.incident));
-}
-
-// ---- responders ----
-async function loadResponders() {
-  const s = session;
-  if (!s) return;
-  const all = [];
-  try {
-    for (let page = 1; page <= 5; page++) {
-      const res = await api.get('/responders', { limit: 100, page });
-      all.push(...res.data);
-      if (!res.pagination.has_more) break;
-    }
-  } catch (err) {
-    if (s !== session) return;
-    if (err instanceof ApiError && (err.status === 404 || err.status === 403)) {
-      s.respondersOff = true;
-      clearInterval(s.respondersTimer);
-      els.responderNote.classList.remove('error');
-      els.responderNote.textContent = err.status === 404
-        ? 'The responder pool is not served here (start the server with -console or -demo). Assigned responders still show.'
-        : 'This session lacks the responders:write (or console) scope, so only assigned responders show.';
-    } else {
-      els.responderNote.classList.add('error');
-      els.responderNote.textContent = `Could not load responders: ${describe(err)}`;
-    }
-    return;
-  } finally {
-    if (s === session && !s.respondersOff && !s.respondersTimer) s.respondersTimer = setInterval(loadResponders, RESPONDERS_MS);
-  }
-  if (s !== session) return;
-  layers.responders.clearLayers();
-  const counts = { available: 0, busy: 0, offline: 0 };
-  for (const r of all) {
-    counts[r.status] = (counts[r.status] || 0) + 1;
-    if (!Array.isArray(r.location)) continue;
-    L.circleMarker(latLngOf(r.location), {
-      radius: 6, color: '#fff', weight: 1.5, fillColor: RESPONDER_COLOR[r.status] || '#5f6b7a', fillOpacity: 0.95,
-      renderer: layers.renderers.responders, bubblingMouseEvents: false,
-    }).bindTooltip(h('div', {}, h('strong', {}, r.name || r.responder_id), h('div', {}, `${label(r.status)}${r.incident_id ? ` · on ${r.incident_id}` : ''}`)))
-      .addTo(layers.responders);
-  }
-  els.responderNote.classList.remove('error');
-  els.responderNote.textContent = all.length
-    ? `${all.length} responders: ${counts.available} available, ${counts.busy} busy, ${counts.offline} offline.`
-    : 'The responder pool of this environment is empty.';
 }
 
 // ---- keyboard ----
