@@ -10,7 +10,7 @@
 // (skipping ahead is allowed) and nothing leaves resolved or cancelled.
 // Every change is written by the [Store] together with its outbox event
 // (incident.created, .dispatching, .assigned, .responding, .on_scene,
-// .resolved, .cancelled, .note_added, .sla_breached) in one transaction,
+// .resolved, .cancelled, .note_added, .sla_at_risk, .sla_breached) in one transaction,
 // with a sequence that increases by one per incident.
 //
 // # Dispatch
@@ -48,11 +48,27 @@
 //
 // Each severity has an assignment and an arrival target counted from
 // creation ([DefaultSLAPolicy]: critical 60 s / 8 min, high 90 s / 10 min,
-// medium 3 / 15 min, low 5 / 30 min). The state is on_track, at_risk (80 % of
-// the running target gone), breached (a target missed) or met (arrived in
-// time); it is derived from stored times whenever an incident is read. A
-// breach is recorded once per target, with a timeline entry and an
-// incident.sla_breached event.
+// medium 3 / 15 min, low 5 / 30 min). The state is on_track, at_risk,
+// breached (a target missed) or met (arrived in time); it is derived from
+// stored times whenever an incident is read. A running target is at risk
+// past 80 % of it, and sooner when the outcome can be foreseen: the
+// arrival target at once when the assigned responder's ETA lands after
+// arrive_by, the assignment target past half of it while no responder is
+// available in range. Entering at_risk sends one incident.sla_at_risk event
+// per target (no timeline entry); a breach is recorded once per target,
+// with a timeline entry and an incident.sla_breached event. The engine is
+// due at each moment a target can enter at_risk or be breached.
+//
+// # Assignment by a dispatcher
+//
+// [Service.Candidates] lists a tenant's available responders nearest to an
+// incident, at any distance, with distance, ETA and whether each is within
+// the dispatch range; [Service.Assign] sends the one a dispatcher chose,
+// claiming it in the incident's transaction. An incident that already has a
+// responder is reassigned: it keeps its status (statuses only move forward)
+// and its SLA clocks, which count from the first assignment and the first
+// arrival ([Incident.AssignedAt], [Incident.ArrivedAt]), and the previous
+// responder is stood down and offered to the queue.
 //
 // # Sandbox
 //
