@@ -49,11 +49,10 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
 	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 type handler struct {
-	path   string // the mount path, without a trailing slash
-	index  []byte
-	files  fs.FS
-	etags  map[string]string
-	ctypes map[string]string
+	path  string // the mount path, without a trailing slash
+	index []byte
+	files fs.FS
+	etags map[string]string
 }
 
 var contentTypes = map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", "": "text/plain; charset=utf-8"}
