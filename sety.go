@@ -123,12 +123,17 @@ func WithNotifier(n outbox.Notifier) Option { return func(c *config) { c.notifie
 func WithDispatcher(d incident.Dispatcher) Option { return func(c *config) { c.dispatcher = d } }
 
 // WithMetrics registers Sety's Prometheus collectors on reg: HTTP requests
-// and latency by operation, incidents by status and the dispatch queue
-// (read from the store at scrape time), dispatch, assignment and arrival
-// delays, SLA breaches, webhook attempts by outcome and their latency,
-// access validations by result, rate-limit rejections, rows deleted by
-// retention. Serve reg where your service serves metrics (the example
-// server: /metrics). Default: none.
+// and latency by operation (requests no operation matched, counted by
+// [Sety.RouteErrors], as "unknown"), incidents by status and environment
+// and the dispatch queue (read from the store at scrape time), incident
+// events by type and environment, dispatch, assignment and arrival delays,
+// SLA breaches by environment, webhook attempts by outcome and their
+// latency, pending webhook deliveries (in all, and the most one endpoint
+// has), access validations by result, rate-limit rejections by plan, rows
+// deleted by retention. No label tells tenants apart: whoever reads the
+// metrics learns no organization's, key's or endpoint's id. Serve reg
+// where your service serves metrics (the example server: /metrics, or its
+// own listener with -metrics-addr). Default: none.
 func WithMetrics(reg prometheus.Registerer) Option { return func(c *config) { c.metrics = reg } }
 
 // WithDispatchRange sets the farthest a responder is sent, per tenant and
@@ -406,4 +411,20 @@ func (s *Sety) SyncThreat(ctx context.Context) error {
 // of the prefix Sety serves:
 //
 //	mux.Handle(s.BasePath()+"/", sety.RouteErrors(mux))
+//
+// [Sety.RouteErrors] does the same and counts those requests in the metrics.
 func RouteErrors(mux *http.ServeMux) http.Handler { return httpapi.RouteErrors(mux) }
+
+// RouteErrors is the package's [RouteErrors] that also counts the requests
+// it answers, when Sety has metrics (WithMetrics), as operation "unknown"
+// in sety_http_requests_total and sety_http_request_duration_seconds, so
+// scans and misconfigured clients show in the request rate:
+//
+//	mux.Handle(s.BasePath()+"/", s.RouteErrors(mux))
+func (s *Sety) RouteErrors(mux *http.ServeMux) http.Handler {
+	h := httpapi.RouteErrors(mux)
+	if s.metrics != nil {
+		h = s.metrics.Unmatched(h)
+	}
+	return h
+}

@@ -53,9 +53,9 @@ type Store interface {
 	// at, not the length of the queue.
 	QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*Incident, error)
 
-	// CountActive counts the active incidents of every tenant by status,
-	// and the live ones queued for a responder, from an index (metrics
-	// read it at every scrape).
+	// CountActive counts the active incidents of every tenant by
+	// environment and status, and the live ones queued for a responder,
+	// from an index (metrics read it at every scrape).
 	CountActive(ctx context.Context) (ActiveCounts, error)
 
 	// QueuedTenants returns up to limit tenants that have live incidents
@@ -125,11 +125,22 @@ type Filter struct {
 	Limit      int // at least 1
 }
 
-// ActiveCounts is how many active incidents each status holds, and how many
-// live ones wait for a responder.
+// ActiveCounts is how many active incidents each environment holds in each
+// status, and how many live ones wait for a responder.
 type ActiveCounts struct {
-	ByStatus map[Status]int
-	Queued   int
+	Active map[auth.Environment]map[Status]int // absent: none
+	Queued int
+}
+
+// Add counts n active incidents of env in status st.
+func (c *ActiveCounts) Add(env auth.Environment, st Status, n int) {
+	if c.Active == nil {
+		c.Active = map[auth.Environment]map[Status]int{}
+	}
+	if c.Active[env] == nil {
+		c.Active[env] = map[Status]int{}
+	}
+	c.Active[env][st] += n
 }
 
 // Dispatcher chooses responders for a live incident.

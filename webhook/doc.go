@@ -56,6 +56,13 @@
 // pending, each incident's in sequence order; older skipped deliveries can
 // be sent with [Service.Redeliver].
 //
+// # Backlog
+//
+// Every endpoint the Service returns carries its PendingDeliveries: how
+// many of its deliveries wait for an attempt ([Store.PendingCounts]). That
+// is the tenant's own view of a failing or paused endpoint; the metrics
+// show only the total and the largest backlog, never which endpoint.
+//
 // # Retention
 //
 // The delivery log and the outbox would grow without end, so [Service.Run]

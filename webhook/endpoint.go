@@ -36,6 +36,9 @@ type Endpoint struct {
 	DisabledReason *string    `json:"disabled_reason" example:"the endpoint answered 410 Gone" doc:"Why Sety disabled it (a 410, or five days of failures); null when enabled or disabled by you."`
 	CreatedAt      clock.Time `json:"created_at" doc:"When the endpoint was created."`
 	UpdatedAt      clock.Time `json:"updated_at" doc:"When it last changed."`
+	// PendingDeliveries is filled by the Service from Store.PendingCounts
+	// when it answers with the endpoint; stores neither keep nor fill it.
+	PendingDeliveries int `json:"pending_deliveries" minimum:"0" example:"0" doc:"How many deliveries to this endpoint wait for their first attempt or a retry, in flight ones included: its backlog, as of this answer. A backlog that keeps growing means the endpoint is failing, paused or disabled; its deliveries say why."`
 
 	OrgID       string           `json:"-"`
 	Environment auth.Environment `json:"-"`

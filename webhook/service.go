@@ -260,17 +260,66 @@ var ErrEndpointNotFound = errEndpointNotFound
 // cannot see.
 var ErrDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
 
-// Endpoint returns the tenant's endpoint id.
+// Endpoint returns the tenant's endpoint id, with its pending deliveries.
 func (s *Service) Endpoint(ctx context.Context, tenant auth.Tenant, id string) (*Endpoint, error) {
+	return withPending(ctx, s, tenant)(s.endpoint(ctx, tenant, id))
+}
+
+// endpoint returns the tenant's endpoint id as stored (PendingDeliveries
+// left at 0), for operations that only need it to exist.
+func (s *Service) endpoint(ctx context.Context, tenant auth.Tenant, id string) (*Endpoint, error) {
 	if !ids.Valid("we", id) {
 		return nil, errEndpointNotFound
 	}
 	return s.store.GetEndpoint(ctx, tenant, id)
 }
 
-// Endpoints returns a page of the tenant's endpoints.
+// Endpoints returns a page of the tenant's endpoints, with their pending
+// deliveries.
 func (s *Service) Endpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*Endpoint, int, error) {
-	return s.store.ListEndpoints(ctx, tenant, offset, limit)
+	page, total, err := s.store.ListEndpoints(ctx, tenant, offset, limit)
+	if err == nil {
+		err = s.countPending(ctx, tenant, page...)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return page, total, nil
+}
+
+// countPending sets the PendingDeliveries of the tenant's endpoints from
+// the store, in one read.
+func (s *Service) countPending(ctx context.Context, tenant auth.Tenant, endpoints ...*Endpoint) error {
+	if len(endpoints) == 0 {
+		return nil
+	}
+	ids := make([]string, len(endpoints))
+	for i, e := range endpoints {
+		ids[i] = e.ID
+	}
+	counts, err := s.store.PendingCounts(ctx, tenant, ids)
+	if err != nil {
+		return err
+	}
+	for _, e := range endpoints {
+		e.PendingDeliveries = counts[e.ID]
+	}
+	return nil
+}
+
+// withPending returns a function that passes an endpoint and its error on,
+// the endpoint with its pending deliveries counted: it wraps a store call
+// that answers with one endpoint.
+func withPending(ctx context.Context, s *Service, tenant auth.Tenant) func(*Endpoint, error) (*Endpoint, error) {
+	return func(e *Endpoint, err error) (*Endpoint, error) {
+		if err == nil {
+			err = s.countPending(ctx, tenant, e)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
 }
 
 // UpdateEndpoint changes the URL, events, description or status.
@@ -325,14 +374,14 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id str
 		return nil
 	}
 	if req.Status == nil || *req.Status != Enabled {
-		return s.store.UpdateEndpoint(ctx, tenant, id, change)
+		return withPending(ctx, s, tenant)(s.store.UpdateEndpoint(ctx, tenant, id, change))
 	}
 	// Enabling sends what was skipped while disabled, within the window.
 	e, err := s.store.ResumeEndpoint(ctx, tenant, id, now.Add(-s.cfg.ResumeWindow), now, change)
 	if err == nil {
 		s.Wake()
 	}
-	return e, err
+	return withPending(ctx, s, tenant)(e, err)
 }
 
 // DeleteEndpoint removes an endpoint and its deliveries.
@@ -350,6 +399,12 @@ func (s *Service) RotateSecret(ctx context.Context, tenant auth.Tenant, id strin
 		return nil, "", errEndpointNotFound
 	}
 	if err := s.keys.load(ctx); err != nil {
+		return nil, "", err
+	}
+	// The backlog is read before the rotation, not after: a failure once
+	// it is stored would lose the new secret, shown only in this answer.
+	pending, err := s.store.PendingCounts(ctx, tenant, []string{id})
+	if err != nil {
 		return nil, "", err
 	}
 	now := clock.Stamp(s.now)
@@ -372,6 +427,7 @@ func (s *Service) RotateSecret(ctx context.Context, tenant auth.Tenant, id strin
 	if err != nil {
 		return nil, "", err
 	}
+	e.PendingDeliveries = pending[id]
 	return e, secret, nil
 }
 
@@ -413,7 +469,7 @@ func (s *Service) ReencryptSecrets(ctx context.Context) (int, error) {
 // Ping queues a ping event to one endpoint, whatever its event filter, and
 // returns its delivery; the worker sends it at once.
 func (s *Service) Ping(ctx context.Context, tenant auth.Tenant, id string) (*Delivery, error) {
-	e, err := s.Endpoint(ctx, tenant, id)
+	e, err := s.endpoint(ctx, tenant, id)
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +488,7 @@ func (s *Service) Ping(ctx context.Context, tenant auth.Tenant, id string) (*Del
 
 // Deliveries returns a page of an endpoint's deliveries, newest first.
 func (s *Service) Deliveries(ctx context.Context, tenant auth.Tenant, endpointID, status string, offset, limit int) ([]*Delivery, int, error) {
-	if _, err := s.Endpoint(ctx, tenant, endpointID); err != nil {
+	if _, err := s.endpoint(ctx, tenant, endpointID); err != nil {
 		return nil, 0, err
 	}
 	if status != "" && status != Pending && status != Succeeded && status != Failed && status != Skipped {

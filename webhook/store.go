@@ -39,6 +39,12 @@ type Store interface {
 	// DeleteEndpoint removes the tenant's endpoint id and its deliveries, or
 	// returns ErrEndpointNotFound.
 	DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error
+	// PendingCounts returns how many pending deliveries each of the
+	// tenant's endpoints among ids has (0 for none), read from one
+	// snapshot; an id that is not an endpoint of the tenant is left out.
+	// (Each tenant sees its own endpoints' backlogs; the metrics see only
+	// every tenant's together, through Queue.PendingDeliveries.)
+	PendingCounts(ctx context.Context, tenant auth.Tenant, ids []string) (map[string]int, error)
 	// SecretKey returns the key endpoint secrets are sealed with when the
 	// service has none configured, creating a random one of 32 bytes the
 	// first time; every handle on one database gets the same key.
@@ -129,7 +135,8 @@ type Queue interface {
 
 	// PendingDeliveries returns every endpoint of every tenant, by id, with
 	// how many of its deliveries are pending (0 for none), read from one
-	// snapshot: the backlog an operator watches (the metrics read it).
+	// snapshot: the backlog an operator watches (the metrics read it and
+	// show its total and its largest, never an endpoint's id).
 	PendingDeliveries(ctx context.Context) (map[string]int, error)
 
 	// PurgeDeliveries deletes up to limit finished deliveries of every

@@ -182,10 +182,10 @@ func (m *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts,
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := incident.ActiveCounts{ByStatus: map[incident.Status]int{}}
+	var out incident.ActiveCounts
 	for id := range s.incidentIdx.active {
 		inc := s.incidents[id]
-		out.ByStatus[inc.Status]++
+		out.Add(inc.Environment, inc.Status, 1)
 		if queuedLive(inc) {
 			out.Queued++
 		}

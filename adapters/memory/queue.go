@@ -156,13 +156,18 @@ func (m *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, e
 	defer m.mu.Unlock()
 	out := make(map[string]int, len(m.endpoints))
 	for id := range m.endpoints {
-		if q := m.pending[id]; q != nil {
-			out[id] = len(q.byDue)
-		} else {
-			out[id] = 0
-		}
+		out[id] = (*Store)(m).pendingCount(id)
 	}
 	return out, nil
+}
+
+// pendingCount is how many deliveries of endpoint id are pending; callers
+// hold mu.
+func (s *Store) pendingCount(id string) int {
+	if q := s.pending[id]; q != nil {
+		return len(q.byDue)
+	}
+	return 0
 }
 
 func (m *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefore time.Time, limit int) (int, error) {

@@ -96,6 +96,18 @@ func (m *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id s
 	return e.Clone(), nil
 }
 
+func (m *webhookStore) PendingCounts(ctx context.Context, tenant auth.Tenant, ids []string) (map[string]int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]int, len(ids))
+	for _, id := range ids {
+		if _, err := m.endpoint(tenant, id); err == nil {
+			out[id] = (*Store)(m).pendingCount(id)
+		}
+	}
+	return out, nil
+}
+
 func (m *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*webhook.Endpoint, int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

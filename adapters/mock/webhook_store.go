@@ -156,6 +156,21 @@ func (mr *WebhookStoreMockRecorder) ListEndpoints(ctx, tenant, offset, limit int
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListEndpoints", reflect.TypeOf((*WebhookStore)(nil).ListEndpoints), ctx, tenant, offset, limit)
 }
 
+// PendingCounts mocks base method.
+func (m *WebhookStore) PendingCounts(ctx context.Context, tenant auth.Tenant, ids []string) (map[string]int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PendingCounts", ctx, tenant, ids)
+	ret0, _ := ret[0].(map[string]int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PendingCounts indicates an expected call of PendingCounts.
+func (mr *WebhookStoreMockRecorder) PendingCounts(ctx, tenant, ids interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PendingCounts", reflect.TypeOf((*WebhookStore)(nil).PendingCounts), ctx, tenant, ids)
+}
+
 // ResumeEndpoint mocks base method.
 func (m *WebhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, id string, since, now time.Time, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
 	m.ctrl.T.Helper()

@@ -234,19 +234,20 @@ func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Te
 }
 
 // CountActive counts in one statement over the active incidents' index:
-// by status, and those of them that are live and waiting in dispatching.
+// by environment and status, and those that are live and waiting in
+// dispatching.
 func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts, error) {
 	type statusCount struct {
-		status     string
-		n, waiting int
+		env, status string
+		n, waiting  int
 	}
-	out := incident.ActiveCounts{ByStatus: map[incident.Status]int{}}
+	var out incident.ActiveCounts
 	counts, err := queryAll(ctx, s.pool, func(row rowScanner) (c statusCount, err error) {
-		return c, row.Scan(&c.status, &c.n, &c.waiting)
-	}, `SELECT status, count(*), count(*) FILTER (WHERE status = 'dispatching' AND NOT is_drill AND environment = 'live')
-		FROM incidents WHERE status NOT IN ('resolved', 'cancelled') GROUP BY status`)
+		return c, row.Scan(&c.env, &c.status, &c.n, &c.waiting)
+	}, `SELECT environment, status, count(*), count(*) FILTER (WHERE status = 'dispatching' AND NOT is_drill AND environment = 'live')
+		FROM incidents WHERE status NOT IN ('resolved', 'cancelled') GROUP BY status, environment`)
 	for _, c := range counts {
-		out.ByStatus[incident.Status(c.status)] = c.n
+		out.Add(auth.Environment(c.env), incident.Status(c.status), c.n)
 		out.Queued += c.waiting
 	}
 	return out, err

@@ -276,12 +276,16 @@ func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 	return last, nil
 }
 
-// PendingDeliveries counts each endpoint's pending deliveries from the
-// partial index the claims read, in one statement (one snapshot).
+// selectPending is each endpoint's id and how many of its deliveries are
+// pending, counted from the partial index the claims read: the metrics
+// read every endpoint's, a tenant its own (webhookStore.PendingCounts).
+const selectPending = `SELECT e.id, (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending')
+	FROM webhook_endpoints e`
+
+// PendingDeliveries counts each endpoint's pending deliveries in one
+// statement (one snapshot).
 func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
-	counts, err := queryAll(ctx, q.pool, sqlstore.ScanGroup,
-		`SELECT e.id, (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending')
-		FROM webhook_endpoints e`)
+	counts, err := queryAll(ctx, q.pool, sqlstore.ScanGroup, selectPending)
 	return sqlstore.Counts(counts), err
 }
 

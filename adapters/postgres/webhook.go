@@ -86,6 +86,19 @@ func (s *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, of
 	return listPage(ctx, (*DB)(s), scanEndpoint, l, offset, limit)
 }
 
+// PendingCounts counts the pending deliveries of the tenant's endpoints
+// among ids, in one statement.
+func (s *webhookStore) PendingCounts(ctx context.Context, tenant auth.Tenant, ids []string) (map[string]int, error) {
+	if len(ids) == 0 {
+		return map[string]int{}, nil
+	}
+	l := list{Sel: selectPending, Order: `e.id`}
+	l.Tenant(tenant)
+	anyOf(&l, "e.id", ids)
+	counts, err := all(ctx, s.pool, sqlstore.ScanGroup, l)
+	return sqlstore.Counts(counts), err
+}
+
 // updateEndpoint queues the update of e to go out with the commit.
 func updateEndpoint(tx *txn, e *webhook.Endpoint) error {
 	args, err := endpointArgs(e)

@@ -266,22 +266,23 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 }
 
 // CountActive reads two partial indexes: the active incidents' statuses and
-// the dispatch queue.
+// environments, and the dispatch queue.
 func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts, error) {
 	type statusCount struct {
+		env    auth.Environment
 		status incident.Status
 		n      int
 	}
-	out := incident.ActiveCounts{ByStatus: map[incident.Status]int{}}
+	var out incident.ActiveCounts
 	counts, err := queryAll(ctx, s.read, func(row rowScanner) (c statusCount, err error) {
-		return c, row.Scan(&c.status, &c.n)
-	}, `SELECT status, count(*) FROM incidents INDEXED BY incidents_active
-		WHERE status NOT IN ('resolved', 'cancelled') GROUP BY status`)
+		return c, row.Scan(&c.env, &c.status, &c.n)
+	}, `SELECT environment, status, count(*) FROM incidents INDEXED BY incidents_active
+		WHERE status NOT IN ('resolved', 'cancelled') GROUP BY status, environment`)
 	if err != nil {
 		return out, err
 	}
 	for _, c := range counts {
-		out.ByStatus[c.status] = c.n
+		out.Add(c.env, c.status, c.n)
 	}
 	err = s.read.QueryRowContext(ctx, `SELECT count(*) FROM incidents INDEXED BY incidents_queue
 		WHERE status = 'dispatching' AND is_drill = 0 AND environment = 'live'`).Scan(&out.Queued)

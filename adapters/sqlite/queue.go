@@ -217,12 +217,15 @@ func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 	return last, nil
 }
 
-// PendingDeliveries counts each endpoint's pending deliveries from the
-// partial index the claims read.
+// selectPending is each endpoint's id and how many of its deliveries are
+// pending, counted from the partial index the claims read: the metrics
+// read every endpoint's, a tenant its own (webhookStore.PendingCounts).
+const selectPending = `SELECT e.id, (SELECT count(*) FROM webhook_deliveries d INDEXED BY webhook_deliveries_pending
+	WHERE d.endpoint_id = e.id AND d.status = 'pending') FROM webhook_endpoints e`
+
+// PendingDeliveries counts each endpoint's pending deliveries.
 func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
-	counts, err := queryAll(ctx, q.read, sqlstore.ScanGroup,
-		`SELECT e.id, (SELECT count(*) FROM webhook_deliveries d INDEXED BY webhook_deliveries_pending
-			WHERE d.endpoint_id = e.id AND d.status = 'pending') FROM webhook_endpoints e`)
+	counts, err := queryAll(ctx, q.read, sqlstore.ScanGroup, selectPending)
 	return sqlstore.Counts(counts), err
 }
 

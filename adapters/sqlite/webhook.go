@@ -77,6 +77,19 @@ func (s *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, of
 	return listPage(ctx, s.read, scanEndpoint, l, offset, limit)
 }
 
+// PendingCounts counts the pending deliveries of the tenant's endpoints
+// among ids, in one statement.
+func (s *webhookStore) PendingCounts(ctx context.Context, tenant auth.Tenant, ids []string) (map[string]int, error) {
+	if len(ids) == 0 {
+		return map[string]int{}, nil
+	}
+	l := list{Sel: selectPending, Order: `e.id`}
+	l.Tenant(tenant)
+	inList(&l, "e.id", ids)
+	counts, err := all(ctx, s.read, sqlstore.ScanGroup, l)
+	return sqlstore.Counts(counts), err
+}
+
 func updateEndpoint(ctx context.Context, tx *writeTx, e *webhook.Endpoint) error {
 	args, err := endpointArgs(e)
 	if err != nil {

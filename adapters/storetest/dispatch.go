@@ -573,8 +573,9 @@ func eventForSeq(t testing.TB, typ string, inc *incident.Incident, seq int64) ou
 	return ev
 }
 
-// CountActive counts every tenant's active incidents by status and the live
-// queue; ended incidents and drills waiting in dispatching are not queued.
+// CountActive counts every tenant's active incidents by environment and
+// status, and the live queue; ended incidents and drills waiting in
+// dispatching are not queued.
 func testCountActive(t *testing.T, newStores NewStores) {
 	t.Parallel()
 	st := newStores(t).IncidentStore()
@@ -593,8 +594,11 @@ func testCountActive(t *testing.T, newStores NewStores) {
 	}
 	got, err := st.CountActive(context.Background())
 	must(t, err)
-	want := map[incident.Status]int{incident.Dispatching: 4, incident.Assigned: 1, incident.Created: 1}
-	if !reflect.DeepEqual(got.ByStatus, want) || got.Queued != 2 {
-		t.Fatalf("active %v queued %d, want %v and 2 (live, not drills)", got.ByStatus, got.Queued, want)
+	want := map[auth.Environment]map[incident.Status]int{
+		auth.Live: {incident.Dispatching: 3, incident.Assigned: 1, incident.Created: 1},
+		auth.Test: {incident.Dispatching: 1},
+	}
+	if !reflect.DeepEqual(got.Active, want) || got.Queued != 2 {
+		t.Fatalf("active %v queued %d, want %v and 2 (live, not drills)", got.Active, got.Queued, want)
 	}
 }

@@ -455,7 +455,8 @@ func updateEndpointsPages(t *testing.T, handles []Stores) {
 }
 
 // pendingDeliveries counts each endpoint's pending deliveries across
-// tenants, 0 for an endpoint with none, and moves with an attempt.
+// tenants, 0 for an endpoint with none, and moves with an attempt; and
+// PendingCounts counts a tenant's own endpoints only.
 func pendingDeliveries(t *testing.T, handles []Stores) {
 	ctx := context.Background()
 	st, q := handles[0].WebhookStore(), handles[0].WebhookQueue()
@@ -477,5 +478,27 @@ func pendingDeliveries(t *testing.T, handles []Stores) {
 	want[done]--
 	if !maps.Equal(got, want) {
 		t.Fatalf("pending %v, want %v", got, want)
+	}
+	// Each tenant counts its own endpoints only: another tenant's id, or
+	// one that does not exist, is left out as if it were not asked for.
+	all := []string{a.ID, b.ID, idle.ID, "we_0000000000000000"}
+	for _, c := range []struct {
+		tenant auth.Tenant
+		want   map[string]int
+	}{
+		{tenantA, map[string]int{a.ID: want[a.ID]}},
+		{tenantB, map[string]int{b.ID: want[b.ID]}},
+		{tenantATest, map[string]int{idle.ID: 0}},
+	} {
+		got, err := handles[len(handles)-1].WebhookStore().PendingCounts(ctx, c.tenant, all)
+		must(t, err)
+		if !maps.Equal(got, c.want) {
+			t.Fatalf("PendingCounts of %v = %v, want %v", c.tenant, got, c.want)
+		}
+	}
+	none, err := st.PendingCounts(ctx, tenantA, nil)
+	must(t, err)
+	if len(none) != 0 {
+		t.Fatalf("PendingCounts of no ids = %v", none)
 	}
 }

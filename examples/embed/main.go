@@ -55,7 +55,7 @@ func newService(s *sety.Sety) (*http.ServeMux, huma.API) {
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "host ok") })
 
 	s.Register(api)
-	mux.Handle(s.BasePath()+"/", sety.RouteErrors(mux)) // JSON 404/405 under Sety's prefix only
+	mux.Handle(s.BasePath()+"/", s.RouteErrors(mux)) // JSON 404/405 under Sety's prefix only
 	return mux, api
 }
 

@@ -3,11 +3,18 @@
 // reads the store's gauges at scrape time. The facade builds one Metrics
 // on the registry the host gives it (sety.WithMetrics); without one,
 // nothing is measured and nothing is registered.
+//
+// Metrics are an operator's view of every tenant together: no label names
+// or tells apart a tenant (an organization, a key, an endpoint, an
+// incident). Labels take values from small fixed sets: operation ids,
+// statuses, event types, environments (live, test), plans, outcomes. A
+// tenant's own figures (an endpoint's backlog) are in its API instead.
 package telemetry
 
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -27,7 +34,7 @@ type Metrics struct {
 	dispatchDelay   prometheus.Histogram
 	assignDelay     prometheus.Histogram
 	arriveDelay     prometheus.Histogram
-	slaBreaches     prometheus.Counter
+	slaBreaches     *prometheus.CounterVec
 	validations     *prometheus.CounterVec
 	rateLimited     *prometheus.CounterVec
 	deliveries      *prometheus.CounterVec
@@ -51,15 +58,15 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sety_http_request_duration_seconds",
 			Help: "Time to answer Sety's operations, by operation id.", Buckets: latencyBuckets}, []string{"operation"}),
 		incidentEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_incident_events_total",
-			Help: "Committed incident changes, by event type (incident.created, .assigned, ...)."}, []string{"type"}),
+			Help: "Committed incident changes, by event type (incident.created, .assigned, ...) and environment (live, test)."}, []string{"type", "environment"}),
 		dispatchDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_incident_dispatch_delay_seconds",
 			Help: "Live incidents: creation to dispatching.", Buckets: dispatchBuckets}),
 		assignDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_incident_assign_delay_seconds",
 			Help: "Live incidents: creation to a responder assigned.", Buckets: dispatchBuckets}),
 		arriveDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sety_incident_arrive_delay_seconds",
 			Help: "Live incidents: creation to the responder on scene.", Buckets: dispatchBuckets}),
-		slaBreaches: prometheus.NewCounter(prometheus.CounterOpts{Name: "sety_sla_breaches_total",
-			Help: "SLA targets missed (each breach event records one or two)."}),
+		slaBreaches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_sla_breaches_total",
+			Help: "SLA targets missed (each breach event records one or two), by environment (live, test)."}, []string{"environment"}),
 		validations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_access_validations_total",
 			Help: "Access code validations, by result (ok, not_found, locked, ...)."}, []string{"result"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_rate_limit_rejections_total",
@@ -81,6 +88,9 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			return nil, err
 		}
 	}
+	for _, env := range []auth.Environment{auth.Live, auth.Test} {
+		m.slaBreaches.WithLabelValues(string(env)) // a 0 to alert on before the first breach
+	}
 	return m, nil
 }
 
@@ -89,10 +99,50 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 func (m *Metrics) Middleware(ctx huma.Context, next func(huma.Context)) {
 	start := time.Now()
 	next(ctx)
-	id := ctx.Operation().OperationID
-	m.requests.WithLabelValues(id, statusText(ctx.Status())).Inc()
-	m.requestDuration.WithLabelValues(id).Observe(time.Since(start).Seconds())
+	m.request(ctx.Operation().OperationID, ctx.Status(), start)
 }
+
+// UnknownOperation is the operation label of requests no operation matched.
+const UnknownOperation = "unknown"
+
+// Unmatched counts and times the requests h answers, those no operation
+// matched (its 404s and 405s), as operation "unknown": scans and broken
+// clients show in the request rate, under one series whatever their path.
+func (m *Metrics) Unmatched(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		m.request(UnknownOperation, rec.status, start)
+	})
+}
+
+func (m *Metrics) request(operation string, status int, start time.Time) {
+	m.requests.WithLabelValues(operation, statusText(status)).Inc()
+	m.requestDuration.WithLabelValues(operation).Observe(time.Since(start).Seconds())
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // statusText is a status as a label, from a small fixed set of strings.
 func statusText(code int) string {
@@ -105,12 +155,13 @@ func statusText(code int) string {
 var itoa = [10]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 
 // ObserveIncident is the incident service's hook: it counts the committed
-// events, and times the live lifecycle from creation.
+// events by environment, and times the live lifecycle from creation.
 func (m *Metrics) ObserveIncident(inc *incident.Incident, events []outbox.Event) {
+	env := string(inc.Environment)
 	for _, ev := range events {
-		m.incidentEvents.WithLabelValues(ev.Type).Inc()
+		m.incidentEvents.WithLabelValues(ev.Type, env).Inc()
 		if ev.Type == incident.TypeSLABreached {
-			m.slaBreaches.Inc()
+			m.slaBreaches.WithLabelValues(env).Inc()
 		}
 	}
 	if inc.IsDrill {
@@ -157,9 +208,10 @@ func (m *Metrics) Committed(batch int, took time.Duration) {
 }
 
 // StoreGauges registers the gauges read from the store at scrape time:
-// active incidents by status, the dispatch queue's depth, and each webhook
-// endpoint's pending deliveries. A scrape that cannot read the store within
-// a second leaves out what it could not read and logs why.
+// active incidents by environment and status, the dispatch queue's depth,
+// and the webhook endpoints' pending deliveries, in all and the largest
+// one endpoint has. A scrape that cannot read the store within a second
+// leaves out what it could not read and logs why.
 func StoreGauges(reg prometheus.Registerer, incidents incident.Store, deliveries webhook.Queue, log *slog.Logger) error {
 	return reg.Register(&storeCollector{incidents: incidents, deliveries: deliveries, log: log})
 }
@@ -171,17 +223,22 @@ type storeCollector struct {
 }
 
 var (
-	activeDesc = prometheus.NewDesc("sety_incidents_active", "Active incidents of every tenant, by status.", []string{"status"}, nil)
-	queueDesc  = prometheus.NewDesc("sety_dispatch_queue_depth", "Live incidents waiting in dispatching for a responder in range.", nil, nil)
-	// One series per endpoint: endpoints are few per tenant, and the one
-	// whose backlog grows is what an operator needs to find.
-	pendingDesc = prometheus.NewDesc("sety_webhook_pending_deliveries", "Deliveries waiting for their (next) attempt, by endpoint.", []string{"endpoint_id"}, nil)
+	activeDesc = prometheus.NewDesc("sety_incidents_active", "Active incidents of every tenant, by status and environment (live, test).",
+		[]string{"status", "environment"}, nil)
+	queueDesc = prometheus.NewDesc("sety_dispatch_queue_depth", "Live incidents waiting in dispatching for a responder in range.", nil, nil)
+	// No endpoint id: it would tell every tenant's endpoints to whoever
+	// reads the metrics. The largest backlog tells one stuck endpoint from
+	// a slow worker; the tenant sees which in its API (pending_deliveries).
+	pendingDesc    = prometheus.NewDesc("sety_webhook_pending_deliveries", "Deliveries of every endpoint waiting for their first attempt or a retry.", nil, nil)
+	pendingMaxDesc = prometheus.NewDesc("sety_webhook_pending_deliveries_max",
+		"The largest number of pending deliveries one endpoint has (which one: its tenant's GET /webhooks shows pending_deliveries).", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- activeDesc
 	ch <- queueDesc
 	ch <- pendingDesc
+	ch <- pendingMaxDesc
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -190,9 +247,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if counts, err := c.incidents.CountActive(ctx); err != nil {
 		c.log.Error("metrics: count active incidents", "error", err)
 	} else {
-		for _, st := range incident.Statuses {
-			if st.Active() {
-				ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(counts.ByStatus[st]), string(st))
+		for _, env := range []auth.Environment{auth.Live, auth.Test} {
+			for _, st := range incident.Statuses {
+				if st.Active() {
+					ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(counts.Active[env][st]), string(st), string(env))
+				}
 			}
 		}
 		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(counts.Queued))
@@ -200,8 +259,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if pending, err := c.deliveries.PendingDeliveries(ctx); err != nil {
 		c.log.Error("metrics: count pending webhook deliveries", "error", err)
 	} else {
-		for id, n := range pending {
-			ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(n), id)
+		total, most := 0, 0
+		for _, n := range pending {
+			total, most = total+n, max(most, n)
 		}
+		ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(total))
+		ch <- prometheus.MustNewConstMetric(pendingMaxDesc, prometheus.GaugeValue, float64(most))
 	}
 }
