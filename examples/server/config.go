@@ -31,6 +31,7 @@ type config struct {
 	rateLimits    bool
 	consoleTiles  string
 	pprofAddr     string
+	metricsAddr   string
 	keyCacheTTL   time.Duration
 	retention     time.Duration
 }
@@ -56,6 +57,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.BoolVar(&c.rateLimits, "rate-limits", true, "enforce the plans' requests per minute; false for benchmarks (SETY_RATE_LIMITS)")
 	fs.BoolVar(&c.console, "console", false, "mount the operations console: responders and status reports (SETY_CONSOLE=1)")
 	fs.StringVar(&c.consoleTiles, "console-tiles", "", "map tile URL template of the web console at /console, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; default none: a drawn graticule, for offline use (SETY_CONSOLE_TILES)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this address (e.g. 127.0.0.1:9090) instead of the API's, so the metrics can stay off the public port; default: the API's address (SETY_METRICS_ADDR)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060), apart from the API; default off (SETY_PPROF_ADDR)")
 	fs.DurationVar(&c.keyCacheTTL, "key-cache-ttl", auth.DefaultKeyCacheTTL, "how long a key that authenticated is trusted without a database read; a key revoked through another server keeps working on this one for at most this long; negative: no cache (SETY_KEY_CACHE_TTL)")
 	fs.DurationVar(&c.retention, "retention", webhook.DefaultRetention, "how long finished webhook deliveries and the published events they carried are kept, e.g. 720h; pending deliveries are kept whatever their age; 0: forever (SETY_RETENTION)")
@@ -69,7 +71,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var errs []string
 	fs.VisitAll(func(f *flag.Flag) {
-		env := "SETY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := envName(f.Name)
 		v := getenv(env)
 		if set[f.Name] || v == "" {
 			return
@@ -107,6 +109,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, fmt.Errorf("-log-format must be text or json, not %q", c.logFormat)
 	}
 	return c, nil
+}
+
+// envName is the environment twin of a flag: SETY_ and its name in
+// capitals, dashes as underscores.
+func envName(flag string) string {
+	return "SETY_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 // webhookSecretKeys splits -webhook-secret-key into its keys, first the

@@ -36,7 +36,7 @@ func newServerHandler(s *sety.Sety, log *slog.Logger, m mounts) (http.Handler, h
 	api := humago.New(mux, sety.NewAPIConfig())
 	s.Register(api)
 	if m.metrics != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+		mux.Handle("GET /metrics", metricsHandler(m.metrics, log))
 	}
 	cc := m.console
 	cc.Path, cc.APIBase = "/console", s.BasePath()
@@ -46,6 +46,20 @@ func newServerHandler(s *sety.Sety, log *slog.Logger, m mounts) (http.Handler, h
 	docs := apidocs.New(apidocs.Config{Title: "Sety API reference", SpecURL: "/openapi.json", Path: "/docs"})
 	mux.Handle("/docs", docs)
 	mux.Handle("/docs/", docs)
-	mux.Handle("/", sety.RouteErrors(mux))
+	mux.Handle("/", s.RouteErrors(mux))
 	return logRequests(log, recoverPanics(log, mux)), api
+}
+
+// metricsHandler serves g in the Prometheus exposition format.
+func metricsHandler(g prometheus.Gatherer, log *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
+}
+
+// metricsOnly serves g at /metrics and answers every other request with
+// a JSON 404: the handler of -metrics-addr's own listener.
+func metricsOnly(g prometheus.Gatherer, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler(g, log))
+	mux.Handle("/", sety.RouteErrors(mux))
+	return mux
 }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -52,6 +51,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(stderr, cfg.logFormat)
+
+	// Bind first: a server that cannot serve touches no storage.
+	lns, err := bindListeners(cfg)
+	if err != nil {
+		return err
+	}
+	defer lns.close()
 
 	stores, closeStores, err := openStores(ctx, cfg)
 	if err != nil {
@@ -108,19 +114,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	handler, _ := newServerHandler(s, log, mounts{console: console.Config{Tiles: cfg.consoleTiles}, metrics: registry})
-	if cfg.pprofAddr != "" {
-		stopProfiles, err := serveProfiles(cfg.pprofAddr, log)
-		if err != nil {
-			return err
-		}
-		defer stopProfiles()
+	m := mounts{console: console.Config{Tiles: cfg.consoleTiles}, metrics: registry}
+	if lns.metrics != nil {
+		m.metrics = nil // on its own listener only
+		defer serveAside(lns.metrics, metricsOnly(registry, log), log, "metrics", "/metrics")()
 	}
+	if lns.profiles != nil {
+		defer serveAside(lns.profiles, profiles(), log, "pprof profiles", "/debug/pprof/")()
+	}
+	handler, _ := newServerHandler(s, log, m)
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
+	ln := lns.api
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

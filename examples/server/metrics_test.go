@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/sety-io/sety/internal/apitest"
+	"github.com/sety-io/sety/internal/syncbuf"
 )
 
 // The server serves /metrics in the Prometheus exposition format, with the
@@ -33,6 +38,9 @@ func TestMetrics(t *testing.T) {
 	call(http.MethodPost, "/incidents", sos) // assigned at once
 	call(http.MethodPost, "/incidents", sos) // queued
 	call(http.MethodPost, "/access-codes/validate", `{"code":"000000","site":"gate"}`)
+	call(http.MethodGet, "/no-such-route", "")
+	// 405: the path is a route, under other methods.
+	call(http.MethodDelete, "/incidents", "")
 	for call(http.MethodGet, "/incidents", "") != http.StatusTooManyRequests { // starter: 60 a minute
 	}
 
@@ -87,11 +95,14 @@ func TestMetrics(t *testing.T) {
 	}{
 		{"sety_http_requests_total", map[string]string{"operation": "report-incident", "status": "201"}, 2},
 		{"sety_http_requests_total", map[string]string{"operation": "list-incidents", "status": "429"}, 1},
+		{"sety_http_requests_total", map[string]string{"operation": "unknown", "status": "404"}, 1},
+		{"sety_http_requests_total", map[string]string{"operation": "unknown", "status": "405"}, 1},
 		{"sety_http_request_duration_seconds", map[string]string{"operation": "report-incident"}, 2},
-		{"sety_incidents_active", map[string]string{"status": "assigned"}, 1},
-		{"sety_incidents_active", map[string]string{"status": "dispatching"}, 1},
+		{"sety_incidents_active", map[string]string{"status": "assigned", "environment": "live"}, 1},
+		{"sety_incidents_active", map[string]string{"status": "dispatching", "environment": "live"}, 1},
+		{"sety_incidents_active", map[string]string{"status": "dispatching", "environment": "test"}, 0},
 		{"sety_dispatch_queue_depth", nil, 1},
-		{"sety_incident_events_total", map[string]string{"type": "incident.created"}, 2},
+		{"sety_incident_events_total", map[string]string{"type": "incident.created", "environment": "live"}, 2},
 		{"sety_incident_dispatch_delay_seconds", nil, 2},
 		{"sety_incident_assign_delay_seconds", nil, 1},
 		{"sety_incident_arrive_delay_seconds", nil, 0},
@@ -101,6 +112,7 @@ func TestMetrics(t *testing.T) {
 		{"sety_webhook_deliveries_total", map[string]string{"outcome": "succeeded"}, 2},
 		{"sety_webhook_attempt_duration_seconds", nil, 2},
 		{"sety_webhook_pending_deliveries", nil, 0},
+		{"sety_webhook_pending_deliveries_max", nil, 0},
 		{"sety_store_commit_seconds", nil, 1},
 		{"sety_store_commit_batch_size", nil, 1},
 		{"go_goroutines", nil, 1},
@@ -110,6 +122,70 @@ func TestMetrics(t *testing.T) {
 		if _, listed := families[want.name]; !listed || want.labels != nil && !ok || got < want.min {
 			t.Errorf("%s%v = %v (present %v), want at least %v", want.name, want.labels, got, listed, want.min)
 		}
+	}
+	checkNoTenantLabels(t, families)
+}
+
+// tenantLabels are the labels Sety's metrics may have: each takes values
+// from a small fixed set, none of which names a tenant.
+var tenantLabels = map[string]bool{"operation": true, "status": true, "type": true, "environment": true,
+	"result": true, "plan": true, "outcome": true, "kind": true}
+
+// anID is any id Sety makes (org_..., key_..., we_..., inc_...).
+var anID = regexp.MustCompile(`^[a-z]+_[0-9a-z]{16}$`)
+
+// checkNoTenantLabels fails on a Sety series with a label outside
+// tenantLabels, or whose value is an id: metrics are read by whoever
+// operates the server, and must not list or tell apart its tenants.
+func checkNoTenantLabels(t *testing.T, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	for name, f := range families {
+		if !strings.HasPrefix(name, "sety_") {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if !tenantLabels[l.GetName()] || anID.MatchString(l.GetValue()) {
+					t.Errorf("%s has label %s=%q: metrics must not tell tenants apart", name, l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+}
+
+// With -metrics-addr the metrics are served on their own listener, and
+// not on the API's.
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	var logs syncbuf.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	vars := map[string]string{"SETY_ADDR": "127.0.0.1:0", "SETY_MEMORY": "1", "SETY_METRICS_ADDR": "127.0.0.1:0"}
+	go func() { done <- run(ctx, nil, env(vars), io.Discard, &logs, ready) }()
+	defer func() { cancel(); <-done }()
+	addr := <-ready
+	m := regexp.MustCompile(`msg="serving metrics" addr=(\S+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no metrics listener in the logs:\n%s", logs.String())
+	}
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("http://" + m[1] + "/metrics"); code != http.StatusOK || !strings.Contains(body, "sety_incidents_active") {
+		t.Fatalf("metrics listener: %d\n%.300s", code, body)
+	}
+	if code, body := get("http://" + m[1] + "/v1/external/health"); code != http.StatusNotFound {
+		t.Fatalf("the metrics listener serves the API: %d %s", code, body)
+	}
+	if code, body := get("http://" + addr + "/metrics"); code != http.StatusNotFound {
+		t.Fatalf("the API's listener still serves /metrics: %d %.300s", code, body)
 	}
 }
 
