@@ -30,4 +30,13 @@
 // every check are cached, at most [Config.KeyCacheSize] of them, so unknown
 // or revoked keys cannot fill memory. The last use of a key is still
 // written in batches (Run, FlushLastUsed).
+//
+// # Administration
+//
+// The HTTP operations only ever show a tenant its own keys. An operator's
+// tools (the example server's `keys` and `orgs` commands) work across
+// tenants through the Service: [Service.Organizations] pages through every
+// organization, [Service.Key] finds any tenant's key by its id (then
+// [Service.RevokeKey] in its tenant), [Service.SetOrganizationStatus]
+// suspends or resumes one. [Scopes] is the list of scopes a key may hold.
 package auth

@@ -120,9 +120,10 @@ func (s *Service) CountOrganizations(ctx context.Context) (int, error) {
 	return s.store.CountOrganizations(ctx)
 }
 
-// Organizations returns up to limit organizations, oldest first.
-func (s *Service) Organizations(ctx context.Context, limit int) ([]*Organization, error) {
-	return s.store.ListOrganizations(ctx, limit)
+// Organizations returns a page of every organization, oldest first, and
+// how many there are in all.
+func (s *Service) Organizations(ctx context.Context, offset, limit int) ([]*Organization, int, error) {
+	return s.store.ListOrganizations(ctx, offset, limit)
 }
 
 // KeySpec describes a key to issue.
@@ -317,6 +318,16 @@ func (s *Service) FlushLastUsed(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// Key returns the key with id, of whichever tenant: for an operator, who
+// administers every tenant's keys (the API only ever shows a tenant its
+// own).
+func (s *Service) Key(ctx context.Context, id string) (*APIKey, error) {
+	if !ids.Valid("key", id) {
+		return nil, ErrKeyNotFound
+	}
+	return s.store.GetAPIKey(ctx, id)
 }
 
 // Keys returns a page of the tenant's keys, newest first.

@@ -117,3 +117,44 @@ func TestIssueKeyValidation(t *testing.T) {
 		t.Fatalf("importing a test key as live: %v, want Invalid", err)
 	}
 }
+
+// An operator finds any tenant's key by its id alone and revokes it in its
+// tenant; pages through every organization; and suspends one by id.
+func TestOperatorAdministersEveryTenant(t *testing.T) {
+	svc, clk, org := setup(t)
+	ctx := context.Background()
+	clk.Advance(time.Second) // created after org: second, oldest first
+	other, err := svc.CreateOrganization(ctx, "Other Rides", auth.Starter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, secret, _ := svc.IssueKey(ctx, auth.Tenant{OrgID: other.ID, Env: auth.Test}, auth.KeySpec{Name: "ci", Scopes: []auth.Scope{auth.All}})
+	if _, err := svc.Authenticate(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Key(ctx, key.ID)
+	if err != nil || got.Tenant() != key.Tenant() {
+		t.Fatalf("Key(%s) = %+v, %v", key.ID, got, err)
+	}
+	if _, err := svc.RevokeKey(ctx, got.Tenant(), got.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(ctx, secret); !setyerr.Is(err, setyerr.Unauthenticated) {
+		t.Fatalf("a revoked key authenticated: %v", err)
+	}
+	for _, id := range []string{"key_0000000000000000", "not a key id", ""} {
+		if _, err := svc.Key(ctx, id); !setyerr.Is(err, setyerr.NotFound) {
+			t.Fatalf("Key(%q): %v, want NotFound", id, err)
+		}
+	}
+	page, total, err := svc.Organizations(ctx, 1, 10)
+	if err != nil || total != 2 || len(page) != 1 || page[0].ID != other.ID {
+		t.Fatalf("second page: %v of %d, %v", page, total, err)
+	}
+	if _, err := svc.SetOrganizationStatus(ctx, "org_0000000000000000", auth.Suspended); !setyerr.Is(err, setyerr.NotFound) {
+		t.Fatalf("suspending an unknown organization: %v", err)
+	}
+	if o, err := svc.SetOrganizationStatus(ctx, org.ID, auth.Suspended); err != nil || o.Status != auth.Suspended {
+		t.Fatalf("suspend: %+v %v", o, err)
+	}
+}

@@ -28,8 +28,10 @@ type Store interface {
 	UpdateOrganization(ctx context.Context, org *Organization) error
 	// CountOrganizations returns how many organizations exist.
 	CountOrganizations(ctx context.Context) (int, error)
-	// ListOrganizations returns up to limit organizations, oldest first.
-	ListOrganizations(ctx context.Context, limit int) ([]*Organization, error)
+	// ListOrganizations returns a page of every organization, oldest first
+	// (then by id), and how many there are in all, both read from one
+	// snapshot.
+	ListOrganizations(ctx context.Context, offset, limit int) ([]*Organization, int, error)
 
 	// CreateAPIKey inserts key; a duplicate id or hash is Conflict.
 	CreateAPIKey(ctx context.Context, key *APIKey) error
@@ -37,6 +39,9 @@ type Store interface {
 	// organization it belongs to, read together (authentication needs both
 	// on a cache miss), or NotFound.
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, *Organization, error)
+	// GetAPIKey returns the key with id, of whichever tenant (operators
+	// administer every tenant's keys), or NotFound.
+	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
 	// ListAPIKeys returns a page of the tenant's keys, newest first.
 	ListAPIKeys(ctx context.Context, tenant Tenant, offset, limit int) ([]*APIKey, int, error)
 	// TouchAPIKeys sets last_used_at of the given keys (by id) where it is

@@ -53,13 +53,14 @@ func (a *authStore) CountOrganizations(ctx context.Context) (int, error) {
 	return len(s.orgs), nil
 }
 
-func (a *authStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
+func (a *authStore) ListOrganizations(ctx context.Context, offset, limit int) ([]*auth.Organization, int, error) {
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := slices.Collect(maps.Values(s.orgs))
 	byCreation := oldestFirst(func(o *auth.Organization) (time.Time, string) { return o.CreatedAt.Time, o.ID })
-	return first(all, byCreation, limit, cloneOrg), nil
+	items, total := page(all, byCreation, offset, limit, cloneOrg)
+	return items, total, nil
 }
 
 func cloneOrg(org *auth.Organization) *auth.Organization {
@@ -96,6 +97,17 @@ func (a *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 		return nil, nil, auth.ErrKeyNotFound // cannot happen: keys are stored only for existing organizations
 	}
 	return key.Clone(), cloneOrg(org), nil
+}
+
+func (a *authStore) GetAPIKey(ctx context.Context, id string) (*auth.APIKey, error) {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.keys[id]
+	if !ok {
+		return nil, auth.ErrKeyNotFound
+	}
+	return key.Clone(), nil
 }
 
 func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {

@@ -95,6 +95,21 @@ func (mr *AuthStoreMockRecorder) CreateOrganization(ctx, org interface{}) *gomoc
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateOrganization", reflect.TypeOf((*AuthStore)(nil).CreateOrganization), ctx, org)
 }
 
+// GetAPIKey mocks base method.
+func (m *AuthStore) GetAPIKey(ctx context.Context, id string) (*auth.APIKey, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "GetAPIKey", ctx, id)
+	ret0, _ := ret[0].(*auth.APIKey)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetAPIKey indicates an expected call of GetAPIKey.
+func (mr *AuthStoreMockRecorder) GetAPIKey(ctx, id interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetAPIKey", reflect.TypeOf((*AuthStore)(nil).GetAPIKey), ctx, id)
+}
+
 // GetOrganization mocks base method.
 func (m *AuthStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
 	m.ctrl.T.Helper()
@@ -127,18 +142,19 @@ func (mr *AuthStoreMockRecorder) ListAPIKeys(ctx, tenant, offset, limit interfac
 }
 
 // ListOrganizations mocks base method.
-func (m *AuthStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
+func (m *AuthStore) ListOrganizations(ctx context.Context, offset, limit int) ([]*auth.Organization, int, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ListOrganizations", ctx, limit)
+	ret := m.ctrl.Call(m, "ListOrganizations", ctx, offset, limit)
 	ret0, _ := ret[0].([]*auth.Organization)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
+	ret1, _ := ret[1].(int)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
 }
 
 // ListOrganizations indicates an expected call of ListOrganizations.
-func (mr *AuthStoreMockRecorder) ListOrganizations(ctx, limit interface{}) *gomock.Call {
+func (mr *AuthStoreMockRecorder) ListOrganizations(ctx, offset, limit interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListOrganizations", reflect.TypeOf((*AuthStore)(nil).ListOrganizations), ctx, limit)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListOrganizations", reflect.TypeOf((*AuthStore)(nil).ListOrganizations), ctx, offset, limit)
 }
 
 // RevokeAPIKey mocks base method.

@@ -66,8 +66,8 @@ func (s *authStore) CountOrganizations(ctx context.Context) (int, error) {
 	return n, translate(err)
 }
 
-func (s *authStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
-	return queryAll(ctx, s.pool, scanOrg, selectOrg+` ORDER BY created_at, id LIMIT $1`, limit)
+func (s *authStore) ListOrganizations(ctx context.Context, offset, limit int) ([]*auth.Organization, int, error) {
+	return listPage(ctx, (*DB)(s), scanOrg, list{Sel: selectOrg, Order: `created_at, id`}, offset, limit)
 }
 
 func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
@@ -130,6 +130,14 @@ func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 
 // RevokeAPIKey locks the key's row, so allow sees what is stored and the
 // first revocation's time stays, whichever instance revokes.
+func (s *authStore) GetAPIKey(ctx context.Context, id string) (*auth.APIKey, error) {
+	k, err := scanKey(s.pool.QueryRow(ctx, selectKey+` WHERE id = $1`, id))
+	if errors.Is(err, errNoRows) {
+		return nil, auth.ErrKeyNotFound
+	}
+	return k, translate(err)
+}
+
 func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, t time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
 	return keyTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, k *auth.APIKey) error {
 		if allow != nil {

@@ -64,8 +64,8 @@ func (s *authStore) CountOrganizations(ctx context.Context) (int, error) {
 	return n, translate(err)
 }
 
-func (s *authStore) ListOrganizations(ctx context.Context, limit int) ([]*auth.Organization, error) {
-	return queryAll(ctx, s.read, scanOrg, selectOrg+` ORDER BY created_at, id LIMIT ?`, limit)
+func (s *authStore) ListOrganizations(ctx context.Context, offset, limit int) ([]*auth.Organization, int, error) {
+	return listPage(ctx, s.read, scanOrg, list{Sel: selectOrg, Order: `created_at, id`}, offset, limit)
 }
 
 func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
@@ -142,6 +142,14 @@ func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 	}
 	org.CreatedAt = clock.At(fromMillis(at))
 	return k, &org, nil
+}
+
+func (s *authStore) GetAPIKey(ctx context.Context, id string) (*auth.APIKey, error) {
+	k, err := scanKey(s.read.QueryRowContext(ctx, selectKey+` WHERE id = ?`, id))
+	if errors.Is(err, errNoRows) {
+		return nil, auth.ErrKeyNotFound
+	}
+	return k, translate(err)
 }
 
 func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {

@@ -58,12 +58,43 @@ func TestAuth(t *testing.T, newStores NewStores, f Features) {
 		if n, _ := st.CountOrganizations(ctx); n != 3 {
 			t.Fatalf("CountOrganizations = %d, want 3", n)
 		}
-		list, err := st.ListOrganizations(ctx, 2)
+		list, total, err := st.ListOrganizations(ctx, 0, 2)
 		must(t, err)
 		// All three share created_at, so they come by id: the seeded two first.
-		if len(list) != 2 || list[0].ID != tenantA.OrgID || list[1].ID != tenantB.OrgID {
-			t.Fatalf("ListOrganizations(2) = %v", list)
+		if total != 3 || len(list) != 2 || list[0].ID != tenantA.OrgID || list[1].ID != tenantB.OrgID {
+			t.Fatalf("ListOrganizations(0, 2) = %v of %d", list, total)
 		}
+		list, total, err = st.ListOrganizations(ctx, 2, 2)
+		must(t, err)
+		if total != 3 || len(list) != 1 {
+			t.Fatalf("ListOrganizations(2, 2) = %v of %d, want the third", list, total)
+		}
+		sameJSON(t, "the last page's organization", list[0], again)
+		if list, total, err := st.ListOrganizations(ctx, 3, 2); err != nil || total != 3 || len(list) != 0 {
+			t.Fatalf("ListOrganizations past the end = %v of %d, %v", list, total, err)
+		}
+	})
+
+	// An operator reads any tenant's key by its id alone.
+	t.Run("KeyByID", func(t *testing.T) {
+		t.Parallel()
+		st := newStores(t).AuthStore()
+		live := storedKey(t, st, tenantA, "sety_live_c3f9c2d18e4b7a6509c1d2e3f4a5b6c7")
+		test := storedKey(t, st, tenantATest, "sety_test_c3f9c2d18e4b7a6509c1d2e3f4a5b6c7")
+		for _, want := range []*auth.APIKey{live, test} {
+			got, err := st.GetAPIKey(ctx, want.ID)
+			must(t, err)
+			sameJSON(t, "key by id", got, want)
+			if got.OrgID != want.OrgID || got.Environment != want.Environment {
+				t.Fatalf("key %s belongs to %s/%s, want %s/%s", got.ID, got.OrgID, got.Environment, want.OrgID, want.Environment)
+			}
+			got.Scopes[0] = auth.All
+		}
+		again, err := st.GetAPIKey(ctx, live.ID)
+		must(t, err)
+		sameJSON(t, "key after mutating a read", again, live)
+		_, err = st.GetAPIKey(ctx, "key_0000000000000000")
+		wantKind(t, err, setyerr.NotFound)
 	})
 
 	t.Run("KeysByHash", func(t *testing.T) {

@@ -145,7 +145,7 @@ func TestCrashSafety(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orgs, err := db.AuthStore().ListOrganizations(ctx, 1)
+	orgs, _, err := db.AuthStore().ListOrganizations(ctx, 0, 1)
 	if err != nil || len(orgs) != 1 {
 		t.Fatalf("organizations %v %v", orgs, err)
 	}

@@ -39,7 +39,7 @@ func loadDemo(ctx context.Context, s *sety.Sety, log *slog.Logger) error {
 	threat.LagosYear(time.Now().UTC(), demoHistory, 6).Generate(s.Threat.Add)
 	s.Threat.Refresh()
 	log.Info("demo: loaded a synthetic year of incidents around Lagos into threat intelligence", "incidents", s.Threat.Len())
-	orgs, err := s.Auth.Organizations(ctx, 1)
+	orgs, _, err := s.Auth.Organizations(ctx, 0, 1)
 	if err != nil || len(orgs) == 0 {
 		return err
 	}
