@@ -48,6 +48,8 @@ type DB struct {
 
 	checkpoints *checkpointer // copies the WAL into the file (checkpoint.go)
 
+	dsn string // how to open another connection to the file (Backup)
+
 	// radiusHint remembers, per tenant, which search box answered the last
 	// nearest-responder search (an index into searchRadii).
 	radiusHint sync.Map
@@ -94,7 +96,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, translate(err))
 	}
-	db := &DB{write: write, w: newWriter(conn)}
+	db := &DB{write: write, w: newWriter(conn), dsn: dsn}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

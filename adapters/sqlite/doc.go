@@ -23,6 +23,12 @@
 // The schema lives in migrations/, embedded and applied in order at Open;
 // the applied versions are recorded in schema_migrations.
 //
+// [DB.Backup] copies the database to a new file while it is in use
+// (VACUUM INTO: one read transaction, so a consistent snapshot of every
+// committed write, writers going on meanwhile); the copy opens with Open.
+// Copying the file itself while a server runs is not a backup: the WAL
+// holds the newest writes.
+//
 //	db, err := sqlite.Open(ctx, "sety.db", nil)
 //	defer db.Close()
 //	s, err := sety.New(db)
