@@ -24,7 +24,26 @@ var ErrBackupExists = errors.New("sqlite: the backup file already exists")
 // owner only (the database holds key hashes and sealed secrets), written,
 // and synced to disk before Backup returns. On failure nothing is left at
 // path.
-func (db *DB) Backup(ctx context.Context, path string) (err error) {
+func (db *DB) Backup(ctx context.Context, path string) error {
+	return backup(ctx, db.dsn, path)
+}
+
+// BackupFile is [DB.Backup] of the database at from, which this process
+// need not have open: it connects to the file for the copy alone, and
+// neither creates nor migrates it (a backup of a database that servers of
+// an older release use leaves it as they expect it).
+func BackupFile(ctx context.Context, from, path string) error {
+	if err := checkPath(from); err != nil {
+		return err
+	}
+	if _, err := os.Stat(from); err != nil {
+		return fmt.Errorf("sqlite: backup: no database: %w", err)
+	}
+	return backup(ctx, "file:"+from+"?mode=rw&_pragma=busy_timeout(5000)", path)
+}
+
+// backup copies the database that dsn opens to path.
+func backup(ctx context.Context, dsn, path string) (err error) {
 	// Claim the name first, atomically: VACUUM INTO writes into an empty
 	// file, and a file that another process creates meanwhile is never
 	// ours to remove.
@@ -43,7 +62,7 @@ func (db *DB) Backup(ctx context.Context, path string) (err error) {
 	}()
 	// Its own connection: the read pool is query_only, which refuses to
 	// write even another file, and the writer must stay free for writes.
-	conn, err := sql.Open("sqlite", db.dsn)
+	conn, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}

@@ -98,4 +98,24 @@ func TestBackupWhileWriting(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "cancelled.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a failed backup left its file: %v", err)
 	}
+
+	// BackupFile copies a database by its path, beside the handle that
+	// has it open; a missing database is refused, and neither it nor the
+	// target is created.
+	byPath := filepath.Join(dir, "by-path.db")
+	if err := sqlite.BackupFile(ctx, db.path, byPath); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := open(t, byPath).AuthStore().CountOrganizations(ctx); got < len(before) {
+		t.Fatalf("the backup by path holds %d organizations, want at least %d", got, len(before))
+	}
+	missing, target := filepath.Join(dir, "missing.db"), filepath.Join(dir, "of-missing.db")
+	if err := sqlite.BackupFile(ctx, missing, target); err == nil {
+		t.Fatal("a backup of a missing database succeeded")
+	}
+	for _, p := range []string{missing, target} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s: %v, want no file", p, err)
+		}
+	}
 }

@@ -75,8 +75,8 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	if o.Readers <= 0 {
 		o.Readers = max(4, 2*runtime.GOMAXPROCS(0))
 	}
-	if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" {
-		return nil, fmt.Errorf("sqlite: path %q must name a file (an in-memory database cannot be shared by the write and read connections)", path)
+	if err := checkPath(path); err != nil {
+		return nil, err
 	}
 	// busy_timeout comes first so every later pragma already waits for locks.
 	dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")" +
@@ -118,6 +118,14 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	checkpoints.SetMaxOpenConns(1)
 	db.checkpoints = startCheckpointer(checkpoints)
 	return db, nil
+}
+
+// checkPath refuses a path that names no file.
+func checkPath(path string) error {
+	if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" {
+		return fmt.Errorf("sqlite: path %q must name a file (an in-memory database cannot be shared by the write and read connections)", path)
+	}
+	return nil
 }
 
 // Close lets the writes already queued finish, then closes the writer and
