@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,10 +15,8 @@ import (
 // config is every setting of the server. Each is a flag with a SETY_*
 // environment twin; an explicit flag wins over the environment.
 type config struct {
+	storage
 	addr          string
-	dbPath        string
-	databaseURL   string
-	memory        bool
 	bootstrapLive string
 	bootstrapTest string
 	logFormat     string
@@ -42,9 +41,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs := flag.NewFlagSet("sety-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", ":8080", "listen address (SETY_ADDR)")
-	fs.StringVar(&c.dbPath, "db", "sety.db", "SQLite database file (SETY_DB)")
-	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL URL, postgres://user:password@host/db: store everything there instead of SQLite; any number of servers may share it (SETY_DATABASE_URL)")
-	fs.BoolVar(&c.memory, "memory", false, "keep everything in memory instead of SQLite (SETY_MEMORY=1)")
+	c.storage.register(fs)
 	fs.StringVar(&c.bootstrapLive, "bootstrap-live-key", "", "on an empty database, use this live key instead of a random one (SETY_BOOTSTRAP_LIVE_KEY)")
 	fs.StringVar(&c.bootstrapTest, "bootstrap-test-key", "", "on an empty database, use this test key instead of a random one (SETY_BOOTSTRAP_TEST_KEY)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json (SETY_LOG_FORMAT)")
@@ -61,52 +58,35 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060), apart from the API; default off (SETY_PPROF_ADDR)")
 	fs.DurationVar(&c.keyCacheTTL, "key-cache-ttl", auth.DefaultKeyCacheTTL, "how long a key that authenticated is trusted without a database read; a key revoked through another server keeps working on this one for at most this long; negative: no cache (SETY_KEY_CACHE_TTL)")
 	fs.DurationVar(&c.retention, "retention", webhook.DefaultRetention, "how long finished webhook deliveries and the published events they carried are kept, e.g. 720h; pending deliveries are kept whatever their age; 0: forever (SETY_RETENTION)")
+	fs.Usage = func() { serveUsage(fs) }
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		return c, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return c, usageErrorf("unexpected argument %q (the commands are %s)", fs.Arg(0), commandNames())
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []string
-	fs.VisitAll(func(f *flag.Flag) {
-		env := envName(f.Name)
-		v := getenv(env)
-		if set[f.Name] || v == "" {
-			return
-		}
-		if err := f.Value.Set(v); err != nil {
-			errs = append(errs, fmt.Sprintf("%s=%q: %v", env, v, err))
-		}
-	})
-	if len(errs) > 0 {
-		return c, fmt.Errorf("bad environment: %s", strings.Join(errs, "; "))
+	if err := applyEnv(fs, getenv); err != nil {
+		return c, err
 	}
-	if c.databaseURL != "" {
-		if !strings.HasPrefix(c.databaseURL, "postgres://") && !strings.HasPrefix(c.databaseURL, "postgresql://") {
-			return c, fmt.Errorf("-database-url must be a postgres:// or postgresql:// URL")
-		}
-		if c.memory {
-			return c, fmt.Errorf("-memory and -database-url exclude each other")
-		}
+	if err := c.storage.check(); err != nil {
+		return c, err
 	}
 	if !auth.Plan(c.plan).Valid() {
-		return c, fmt.Errorf("-plan must be starter, growth or enterprise, not %q", c.plan)
+		return c, usageErrorf("-plan must be starter, growth or enterprise, not %q", c.plan)
 	}
 	if c.codeKey != "" && len(c.codeKey) < 32 {
-		return c, fmt.Errorf("-access-code-key must be at least 32 characters")
+		return c, usageErrorf("-access-code-key must be at least 32 characters")
 	}
 	for _, k := range c.webhookSecretKeys() {
 		if len(k) < 32 {
-			return c, fmt.Errorf("-webhook-secret-key: every key must be at least 32 characters")
+			return c, usageErrorf("-webhook-secret-key: every key must be at least 32 characters")
 		}
 	}
 	if !(c.simulateSpeed > 0 && c.simulateSpeed <= 10000) {
-		return c, fmt.Errorf("-simulate-speed must be above 0 and at most 10000, not %v", c.simulateSpeed)
+		return c, usageErrorf("-simulate-speed must be above 0 and at most 10000, not %v", c.simulateSpeed)
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
-		return c, fmt.Errorf("-log-format must be text or json, not %q", c.logFormat)
+		return c, usageErrorf("-log-format must be text or json, not %q", c.logFormat)
 	}
 	return c, nil
 }
@@ -115,6 +95,59 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 // capitals, dashes as underscores.
 func envName(flag string) string {
 	return "SETY_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv sets every flag of fs not given in the arguments from its
+// environment twin, when that is set; names, when given, limits it to
+// those flags (an admin command's own flags have no twin).
+func applyEnv(fs *flag.FlagSet, getenv func(string) string, names ...string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []string
+	fs.VisitAll(func(f *flag.Flag) {
+		env := envName(f.Name)
+		v := getenv(env)
+		if set[f.Name] || v == "" || len(names) > 0 && !slices.Contains(names, f.Name) {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: %v", env, v, err))
+		}
+	})
+	if len(errs) > 0 {
+		return usageErrorf("bad environment: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// storage is where the server keeps its data: the settings the server and
+// the admin commands share.
+type storage struct {
+	dbPath      string
+	databaseURL string
+	memory      bool
+}
+
+// storageFlags are the names of storage's flags.
+var storageFlags = []string{"db", "database-url", "memory"}
+
+func (s *storage) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.dbPath, "db", "sety.db", "SQLite database file (SETY_DB)")
+	fs.StringVar(&s.databaseURL, "database-url", "", "PostgreSQL URL, postgres://user:password@host/db: store everything there instead of SQLite; any number of servers may share it (SETY_DATABASE_URL)")
+	fs.BoolVar(&s.memory, "memory", false, "keep everything in memory instead of SQLite (SETY_MEMORY=1)")
+}
+
+func (s storage) check() error {
+	if s.databaseURL == "" {
+		return nil
+	}
+	if !strings.HasPrefix(s.databaseURL, "postgres://") && !strings.HasPrefix(s.databaseURL, "postgresql://") {
+		return usageErrorf("-database-url must be a postgres:// or postgresql:// URL")
+	}
+	if s.memory {
+		return usageErrorf("-memory and -database-url exclude each other")
+	}
+	return nil
 }
 
 // webhookSecretKeys splits -webhook-secret-key into its keys, first the

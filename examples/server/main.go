@@ -8,6 +8,17 @@
 // On an empty database it creates an organization on the enterprise plan
 // with one live and one test key holding every scope, and prints both once.
 // The OpenAPI document is at /openapi.json (and .yaml), its docs at /docs.
+// It binds its addresses before it touches storage: a port in use stops it
+// before it creates or migrates anything.
+//
+// The same binary administers the database, beside running servers, on the
+// same storage settings (admin.go; -h lists the commands):
+//
+//	go run ./examples/server orgs create --name "Acme Rides" --plan growth
+//	go run ./examples/server keys create --org org_... --env test --scopes incidents:read --name ci
+//	go run ./examples/server backup sety-backup.db
+//
+// Exit status: 0, 1 when it fails, 2 for bad flags or arguments.
 package main
 
 import (
@@ -37,9 +48,8 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "sety:", err)
-		os.Exit(1)
+	if code := exitCode(os.Stderr, dispatch(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)); code != 0 {
+		os.Exit(code)
 	}
 }
 

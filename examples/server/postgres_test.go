@@ -23,7 +23,7 @@ func TestDatabaseURLSetting(t *testing.T) {
 			t.Fatalf("%v: err = %v", args, err)
 		}
 	}
-	if got := storageName(config{databaseURL: "postgres://sety:hunter2@db/sety"}); strings.Contains(got, "hunter2") {
+	if got := storageName(config{storage: storage{databaseURL: "postgres://sety:hunter2@db/sety"}}); strings.Contains(got, "hunter2") {
 		t.Fatalf("storage name %q shows the password", got)
 	}
 }
