@@ -47,7 +47,7 @@ func newServerHandler(s *sety.Sety, log *slog.Logger, m mounts) (http.Handler, h
 	mux.Handle("/docs", docs)
 	mux.Handle("/docs/", docs)
 	mux.Handle("/", s.RouteErrors(mux))
-	return logRequests(log, recoverPanics(log, mux)), api
+	return logRequests(log, recoverPanics(log, mux), "/health", s.BasePath()+"/health"), api
 }
 
 // metricsHandler serves g in the Prometheus exposition format.

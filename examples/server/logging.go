@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,8 +70,11 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 
 // logRequests gives every request an id (X-Request-Id) and logs one line per
 // request: method, path, status, duration. It logs no header and no query
-// string, so an API key never reaches the logs.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+// string, so an API key never reaches the logs. A healthy answer on one of
+// the probe paths (the health checks, which load balancers call every few
+// seconds) is logged at DEBUG, below the default level, so probes do not
+// drown the requests; an unhealthy one at INFO like any request.
+func logRequests(log *slog.Logger, next http.Handler, probes ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := uuid.NewString()
@@ -78,7 +82,11 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		log.LogAttrs(ctx, slog.LevelInfo, "request",
+		level := slog.LevelInfo
+		if rec.status == http.StatusOK && slices.Contains(probes, r.URL.Path) {
+			level = slog.LevelDebug
+		}
+		log.LogAttrs(ctx, level, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),

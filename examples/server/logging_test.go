@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -71,3 +72,45 @@ func TestPanicsBecome500(t *testing.T) {
 		t.Fatalf("%d %v; logs %s", rec.Code, body, logs.String())
 	}
 }
+
+// Health probes that pass are logged below the default level; a failing
+// one, and every other request, at INFO.
+func TestHealthProbesAreLoggedAtDebug(t *testing.T) {
+	s := newServer(t, memory.New())
+	for _, path := range []string{"/health", "/v1/external/health"} {
+		if rec := s.serve(http.MethodGet, path, ""); rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d", path, rec.Code)
+		}
+	}
+	s.serve(http.MethodGet, "/v1/external/incidents", "")
+	var probes, requests int
+	for _, line := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
+		var rec struct{ Level, Msg, Path string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Msg != "request" {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(rec.Path, "/health"):
+			probes++
+			t.Errorf("a passing probe was logged at %s: %s", rec.Level, line)
+		case rec.Level == "INFO":
+			requests++
+		}
+	}
+	if probes != 0 || requests != 1 {
+		t.Fatalf("%d probe lines, %d request lines at INFO; want 0 and 1:\n%s", probes, requests, s.logs.String())
+	}
+	// A probe that fails is worth a line.
+	failing := newServer(t, failingPing{memory.New()})
+	if rec := failing.serve(http.MethodGet, "/health", ""); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("failing health: %d", rec.Code)
+	}
+	if !strings.Contains(failing.logs.String(), `"level":"INFO","msg":"request","method":"GET","path":"/health","status":503`) {
+		t.Fatalf("a failing probe is not logged at INFO:\n%s", failing.logs.String())
+	}
+}
+
+// failingPing is storage whose health check fails.
+type failingPing struct{ *memory.Store }
+
+func (failingPing) Ping(context.Context) error { return errors.New("disk on fire") }
