@@ -98,3 +98,43 @@ func serverCommand(t *testing.T, cmd string) (map[string]string, []string) {
 	t.Fatalf("no server command in %q", cmd)
 	return nil, nil
 }
+
+var (
+	anyShBlock = regexp.MustCompile("(?s)```sh\n(.*?)```")
+	// An assignment (VAR=..., export VAR=..., a command's VAR=... prefix)
+	// or a read into variables.
+	assigned = regexp.MustCompile(`(?:^|[\s;&(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=`)
+	readInto = regexp.MustCompile(`\bread\s+(?:-r\s+)?((?:[A-Za-z_][A-Za-z0-9_]*\s*)+)`)
+	used     = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+)
+
+// Every shell variable a README example uses is set in it or in an earlier
+// example (or is the shell's own), so a reader who runs the examples in
+// order never sends an empty key.
+func TestREADMEVariablesAreDefined(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defined := map[string]bool{"USER": true, "HOME": true, "PATH": true}
+	for _, block := range anyShBlock.FindAllStringSubmatch(string(readme), -1) {
+		for _, line := range strings.Split(block[1], "\n") {
+			if i := strings.Index(line, " #"); i >= 0 || strings.HasPrefix(line, "#") {
+				line = line[:max(i, 0)]
+			}
+			for _, m := range assigned.FindAllStringSubmatch(line, -1) {
+				defined[m[1]] = true
+			}
+			for _, m := range readInto.FindAllStringSubmatch(line, -1) {
+				for _, name := range strings.Fields(m[1]) {
+					defined[name] = true
+				}
+			}
+			for _, m := range used.FindAllStringSubmatch(line, -1) {
+				if !defined[m[1]] {
+					t.Errorf("the README uses $%s before any example sets it: %s", m[1], strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+}
