@@ -93,11 +93,10 @@ func keysList(ctx context.Context, c *cli, args []string) error {
 		return nil
 	}
 	if *org != "" {
-		o, err := organization(ctx, s, *org)
-		if err != nil {
-			return err
+		var o *auth.Organization
+		if o, err = organization(ctx, s, *org); err == nil {
+			err = list(o)
 		}
-		err = list(o)
 	} else {
 		err = pages(func(offset, limit int) ([]*auth.Organization, int, error) {
 			return s.Auth.Organizations(ctx, offset, limit)
