@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // ErrBackupExists is what Backup returns when its target already exists:
@@ -21,9 +22,9 @@ var ErrBackupExists = errors.New("sqlite: the backup file already exists")
 // file, readable by Open (which sets WAL on it again) and by any SQLite.
 //
 // path must not exist (ErrBackupExists); it is created readable by its
-// owner only (the database holds key hashes and sealed secrets), written,
-// and synced to disk before Backup returns. On failure nothing is left at
-// path.
+// owner only (the database holds key hashes and sealed secrets), and
+// appears only once the copy is complete and synced to disk. On failure
+// nothing is left at path.
 func (db *DB) Backup(ctx context.Context, path string) error {
 	return backup(ctx, db.dsn, path)
 }
@@ -42,24 +43,23 @@ func BackupFile(ctx context.Context, from, path string) error {
 	return backup(ctx, "file:"+from+"?mode=rw&_pragma=busy_timeout(5000)", path)
 }
 
-// backup copies the database that dsn opens to path.
+// backup copies the database that dsn opens to path. The copy is written
+// under a temporary name beside path and linked to path only once it is
+// complete and synced: a backup killed half way (SIGKILL, a power cut)
+// leaves a *.partial-* file, never a truncated file under the name asked
+// for.
 func backup(ctx context.Context, dsn, path string) (err error) {
-	// Claim the name first, atomically: VACUUM INTO writes into an empty
-	// file, and a file that another process creates meanwhile is never
-	// ours to remove.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%w: %s", ErrBackupExists, path)
 	}
+	// VACUUM INTO writes into an empty file; this one is ours alone.
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".partial-*")
 	if err != nil {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
+	partial := f.Name()
 	f.Close()
-	defer func() {
-		if err != nil {
-			os.Remove(path)
-		}
-	}()
+	defer os.Remove(partial)
 	// Its own connection: the read pool is query_only, which refuses to
 	// write even another file, and the writer must stay free for writes.
 	conn, err := sql.Open("sqlite", dsn)
@@ -67,10 +67,21 @@ func backup(ctx context.Context, dsn, path string) (err error) {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, partial); err != nil {
 		return fmt.Errorf("sqlite: backup to %s: %w", path, translate(err))
 	}
-	return syncFile(path)
+	if err := syncFile(partial); err != nil {
+		return err
+	}
+	// A link, unlike a rename, never replaces a file that appeared
+	// meanwhile.
+	if err := os.Link(partial, path); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %s", ErrBackupExists, path)
+	} else if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	syncDir(filepath.Dir(path))
+	return nil
 }
 
 // syncFile flushes path's contents to disk.
@@ -84,4 +95,14 @@ func syncFile(path string) error {
 		return fmt.Errorf("sqlite: backup: sync %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// syncDir flushes a directory's entries, so a new name in it survives a
+// power cut, where the system can (not on Windows, whose directories do
+// not open for it: there the attempt fails, harmlessly).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 }

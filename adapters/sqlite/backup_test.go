@@ -98,6 +98,9 @@ func TestBackupWhileWriting(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "cancelled.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a failed backup left its file: %v", err)
 	}
+	if partial, _ := filepath.Glob(filepath.Join(dir, "*.partial-*")); len(partial) != 0 {
+		t.Fatalf("backups left their partial copies: %v", partial)
+	}
 
 	// BackupFile copies a database by its path, beside the handle that
 	// has it open; a missing database is refused, and neither it nor the
