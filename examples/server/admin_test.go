@@ -81,13 +81,21 @@ func testAdminCommandsBesideAServer(t *testing.T, storage map[string]string) {
 	if code := call(http.MethodGet, "/webhooks", key, ""); code != http.StatusForbidden {
 		t.Fatalf("the CLI's key beyond its scopes: %d, want 403", code)
 	}
-	list := mustAdmin(t, storage, "keys", "list", "--org", org)
-	if lines := strings.Split(strings.TrimSpace(list), "\n"); len(lines) != 3 || !strings.Contains(list, "incidents:read,incidents:write") {
+	// The auth package's scopes, bundles included: what a console signs in with.
+	console := strings.TrimSpace(mustAdmin(t, storage, "keys", "create", "--org", org, "--env", "live", "--scopes", "console", "--name", "dispatcher"))
+	if code := call(http.MethodGet, "/incidents", console, ""); code != http.StatusOK {
+		t.Fatalf("a console key reading incidents: %d", code)
+	}
+	if code := call(http.MethodGet, "/webhooks", console, ""); code != http.StatusForbidden {
+		t.Fatalf("a console key managing webhooks: %d, want 403", code)
+	}
+	list := mustAdmin(t, storage, "keys", "list", "--org", org, "--env", "test")
+	if lines := strings.Split(strings.TrimSpace(list), "\n"); len(lines) != 2 || !strings.Contains(list, "incidents:read,incidents:write") {
 		t.Fatalf("keys list --org: %d lines\n%s", len(lines), list)
 	}
 	id := ""
 	for _, line := range strings.Split(list, "\n") {
-		if f := strings.Fields(line); len(f) > 3 && f[2] == "test" {
+		if f := strings.Fields(line); len(f) > 3 && f[2] == "test" && f[0] != "KEY_ID" {
 			id = f[0]
 		}
 	}
