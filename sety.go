@@ -179,9 +179,11 @@ func WithWebhookSecretKeys(keys ...[]byte) Option { return func(c *config) { c.s
 func WithAccessLockout(l access.Lockout) Option { return func(c *config) { c.lockout = l } }
 
 // WithRateLimiter counts requests against the plans' limits with l; nil
-// turns limits off. Default: the limit shared through the store when the
-// adapter offers one (SQLite, PostgreSQL: every instance over the database
-// enforces one limit), else an in-process limiter (memory).
+// turns limits off. Default: when the adapter offers a store of leases
+// (SQLite, PostgreSQL), an auth.LeaseLimiter over it: every instance over
+// the database enforces one limit, taking budget in leases so that a
+// request does not write; else (memory) the exact in-process limiter.
+// Run runs the lease limiter's sweep.
 func WithRateLimiter(l auth.RateLimiter) Option {
 	return func(c *config) { c.limiter, c.limiterSet = l, true }
 }
@@ -218,7 +220,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		o(&c)
 	}
 	if !c.limiterSet {
-		c.limiter = defaultLimiter(stores)
+		c.limiter = defaultLimiter(stores, c)
 	}
 	if c.basePath == "/" {
 		c.basePath = ""
@@ -316,9 +318,9 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 }
 
 // defaultLimiter shares the rate limit through the store when it can.
-func defaultLimiter(stores Stores) auth.RateLimiter {
-	if shared, ok := stores.(interface{ RateStore() auth.RateStore }); ok {
-		return auth.NewRateLimiter(shared.RateStore())
+func defaultLimiter(stores Stores, c config) auth.RateLimiter {
+	if shared, ok := stores.(interface{ RateLeases() auth.RateLeaseStore }); ok {
+		return auth.NewLeaseLimiter(shared.RateLeases(), auth.LeaseConfig{Now: c.now, Logger: c.log})
 	}
 	return auth.NewMemoryRateLimiter()
 }

@@ -39,4 +39,87 @@
 // organization, [Service.Key] finds any tenant's key by its id (then
 // [Service.RevokeKey] in its tenant), [Service.SetOrganizationStatus]
 // suspends or resumes one. [Scopes] is the list of scopes a key may hold.
+//
+// # Rate limits
+//
+// Each organization and environment (a [Tenant]) may make its plan's
+// [Limits] of requests in any [Window] of 60 s: a sliding window, so no
+// minute's edge lets two bursts through. Within one process
+// ([NewMemoryRateLimiter], what Sety uses over the memory adapter) the
+// limiter keeps every admission's time and is exact to the request.
+//
+// Instances sharing a store (SQLite, PostgreSQL) must agree, but writing
+// every admission to the store makes every read a write. A [LeaseLimiter]
+// instead takes budget from the store in leases: in one write, an
+// instance claims some slots of a tenant's remaining budget and admits
+// requests from memory until they are spent or the lease expires, then
+// ends it — with the next lease, in the same write, or in a sweep that
+// ends every expired lease of the instance in one write — giving back
+// what it did not use.
+//
+// What the store knows of a lease granted at g with n slots, open until u:
+// its slots c and the latest time ℓ it may hold an admission. While it is
+// open, c = n and ℓ = u − 1 ms. When it ends, c becomes the slots it used
+// and ℓ its last admission (a lease that admitted nothing is deleted). So
+// whatever the store shows, a lease's admissions are at most c, all at or
+// before ℓ, and all at or after g.
+//
+// The rule ([LeaseRequest.Grant]): a lease requested at g is granted at
+// most L − C slots, where L is the plan's limit and C the sum of c over
+// the tenant's leases with ℓ > g − Window; the store counts and records in
+// one atomic step (SQLite's single writer; PostgreSQL under a per-tenant
+// advisory lock).
+//
+// Why no span [t, t + Window) ever admits more than L, across every
+// instance: take the leases that admitted in the span, and k the one
+// granted last (in the store's order). Every other such lease j admitted
+// at some s_j ≥ t, and k at some s_k with g_k ≤ s_k < t + Window. Then
+// ℓ_j ≥ s_j ≥ t > s_k − Window ≥ g_k − Window: j was counted when k was
+// granted, with c_j no less than what j admits in all (c shrinks only to
+// the slots used, once the lease admits no more). So the span holds at
+// most C + (L − C) = L admissions. The argument needs no order between
+// grant times, only one clock: instances whose clocks differ by δ can
+// admit L in a span of Window − δ.
+//
+// What exactness costs, and the bounds that keep it small:
+//
+//   - An admission counts against later grants until its lease's ℓ +
+//     Window, not its own time + Window: up to the lease's length later.
+//     Leases of a tenant near its limit (under half of it unleased at the
+//     last grant) last [LeaseConfig.Length], 2 s by default, and hold at
+//     most an eighth of the limit.
+//   - An idle instance does not hoard: a lease lasts Length (a small
+//     lease of a tenant far from its limit up to MaxLength, 15 s), and the
+//     sweep, every quarter Length, ends expired leases, so unused slots
+//     go back within 1.25 × Length. A lease used up is ended with the next
+//     one; [LeaseLimiter.Release] (when Run stops) ends them all.
+//   - A crashed instance's lease is never ended: it counts n slots up to
+//     u − 1 ms, as if all were used at its last moment — which is all an
+//     exact count can assume — and stops counting at u − 1 ms + Window.
+//     Nothing holds budget past that.
+//   - Two instances sharing a tenant's load keep at least 90 % of what an
+//     exact limiter admits: a simulation in the tests replays steady,
+//     Poisson, bursty and shifting loads on every plan (93–100 %).
+//
+// Writes: one per lease. A tenant's first lease takes a twentieth of its
+// limit; later ones follow the rate its last lease saw (a quarter more,
+// capped at an eighth of the limit), so 300 requests of an enterprise key
+// cost three leases. Each tenant an instance serves has one lease at a
+// time — an instance serving 200 organizations writes for the tenants a
+// burst touches, one lease each, and SQLite's group commit folds
+// concurrent grants into one commit. Concurrent requests of a tenant wait
+// for one store visit. A refused tenant is refused from memory for a
+// quarter Length (or until Reset), then the store is read again; a
+// refusal writes only to end a spent lease.
+//
+// Headers: X-RateLimit-Remaining is the lease's unspent slots plus what
+// the store had unleased at this instance's last visit (under a Length
+// ago, or MaxLength for a tenant using less than half its limit), never
+// more than the limit. With one instance it is never high (the leases'
+// over-count makes it low); with several, requests through the others
+// since that visit are not in it, as concurrent requests never are.
+// X-RateLimit-Reset is when the counted budget next goes down as the last
+// visit saw it (once past, the instance's own lease's ℓ + Window), and a
+// 429's Retry-After counts down to it: by then the earliest lease counted
+// at the refusal has left the window.
 package auth

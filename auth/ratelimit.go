@@ -14,8 +14,10 @@ var Limits = map[Plan]int{Starter: 60, Growth: 300, Enterprise: 1000}
 // RateLimiter counts requests per tenant.
 type RateLimiter interface {
 	// Take counts one request of tenant at now against limit per minute
-	// and reports whether it is allowed, how many remain and when the
-	// count next goes down (X-RateLimit-Reset; Retry-After when refused).
+	// and reports whether it is allowed, how many more may follow at
+	// least (X-RateLimit-Remaining; it may be low, never high) and when
+	// the count next goes down (X-RateLimit-Reset; Retry-After when
+	// refused).
 	Take(ctx context.Context, tenant Tenant, limit int, now time.Time) (allowed bool, remaining int, reset time.Time, err error)
 }
 
@@ -26,50 +28,24 @@ type RateLimiter interface {
 // there is no double burst at a minute's edge, as a fixed window allows.
 const Window = time.Minute
 
-// RateStore keeps the times of admitted requests. A store shared by
-// several servers (SQLite or PostgreSQL) makes the limit hold across all
-// of them.
-type RateStore interface {
-	// TakeRequest admits a request of tenant at at (Unix milliseconds) if
-	// fewer than limit requests were admitted in (at − 60 000, at],
-	// recording it, atomically with respect to every other caller. It
-	// returns whether it admitted it, how many admitted requests the span
-	// holds with it, and the time of the oldest of them (at when none). It
-	// may forget admissions older than the span.
-	TakeRequest(ctx context.Context, tenant Tenant, at int64, limit int) (admitted bool, used int, oldest int64, err error)
+// NewMemoryRateLimiter returns a limiter that counts in this process only,
+// exactly: it keeps the time of every admission still in the window. It is
+// what Sety uses over stores that one process owns (the memory adapter);
+// stores shared by several processes lease budget instead (LeaseLimiter).
+func NewMemoryRateLimiter() RateLimiter {
+	return &memoryRates{tenants: map[Tenant][]int64{}}
 }
 
-// StoreRateLimiter enforces the sliding window over a RateStore.
-type StoreRateLimiter struct{ store RateStore }
-
-// NewRateLimiter returns the limiter over store.
-func NewRateLimiter(store RateStore) *StoreRateLimiter { return &StoreRateLimiter{store: store} }
-
-// NewMemoryRateLimiter returns a limiter that counts in this process only.
-func NewMemoryRateLimiter() *StoreRateLimiter { return NewRateLimiter(newMemoryRates()) }
-
-// Take counts one request.
-func (l *StoreRateLimiter) Take(ctx context.Context, tenant Tenant, limit int, now time.Time) (bool, int, time.Time, error) {
-	admitted, used, oldest, err := l.store.TakeRequest(ctx, tenant, now.UnixMilli(), limit)
-	if err != nil {
-		return false, 0, time.Time{}, err
-	}
-	// The count goes down when the oldest admission leaves the window.
-	reset := time.UnixMilli(oldest).Add(Window).UTC()
-	return admitted, max(0, limit-used), reset, nil
-}
-
-// memoryRates is a RateStore in this process: per tenant, the times of the
-// admissions still in the window, oldest first.
+// memoryRates is the exact in-process limiter: per tenant, the times
+// (Unix milliseconds) of the admissions still in the window, oldest first.
 type memoryRates struct {
 	mu      sync.Mutex
 	tenants map[Tenant][]int64
 	takes   int
 }
 
-func newMemoryRates() *memoryRates { return &memoryRates{tenants: map[Tenant][]int64{}} }
-
-func (m *memoryRates) TakeRequest(_ context.Context, tenant Tenant, at int64, limit int) (bool, int, int64, error) {
+func (m *memoryRates) Take(_ context.Context, tenant Tenant, limit int, now time.Time) (bool, int, time.Time, error) {
+	at := now.UnixMilli()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.forgetIdle(at)
@@ -82,13 +58,15 @@ func (m *memoryRates) TakeRequest(_ context.Context, tenant Tenant, at int64, li
 	if len(times) > 0 {
 		oldest = min(times[0], at)
 	}
+	// The count goes down when the oldest admission leaves the window.
+	reset := time.UnixMilli(oldest).Add(Window).UTC()
 	if len(times) >= limit {
 		m.tenants[tenant] = times
-		return false, len(times), oldest, nil
+		return false, 0, reset, nil
 	}
 	times = append(times, at)
 	m.tenants[tenant] = times
-	return true, len(times), oldest, nil
+	return true, limit - len(times), reset, nil
 }
 
 // forgetIdle drops, every thousand requests, the tenants with nothing in

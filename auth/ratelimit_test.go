@@ -8,13 +8,12 @@ import (
 	"time"
 )
 
-// CheckRateStore runs the sliding-window rule against a RateStore: no
-// 60-second span admits more than the limit, a steady client at exactly
-// the limit is never refused, and the reset says when a request fits again.
-func checkRateStore(t *testing.T, store RateStore) {
-	t.Helper()
+// The in-process limiter is exact: no 60-second span admits more than the
+// limit, a steady client at exactly the limit is never refused, and the
+// reset says when a request fits again.
+func TestMemoryRateLimiter(t *testing.T) {
 	ctx := context.Background()
-	l := NewRateLimiter(store)
+	l := NewMemoryRateLimiter()
 	tenant := Tenant{OrgID: "org_0000000000000001", Env: Live}
 	start := time.Date(2026, 3, 10, 14, 0, 59, 0, time.UTC)
 
@@ -68,5 +67,3 @@ func checkRateStore(t *testing.T, store RateStore) {
 		}
 	}
 }
-
-func TestMemoryRateLimiter(t *testing.T) { checkRateStore(t, newMemoryRates()) }

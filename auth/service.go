@@ -286,8 +286,15 @@ func (s *Service) recordUse(p *Principal, now time.Time) *Principal {
 }
 
 // Run flushes key use (FlushLastUsed) every few seconds until ctx ends,
-// and once more then, so last_used_at costs no write per request.
+// and once more then, so last_used_at costs no write per request. It also
+// runs the limiter's background work if it has any (a LeaseLimiter ends
+// expired leases, and all of them when ctx ends).
 func (s *Service) Run(ctx context.Context) {
+	if r, ok := s.limiter.(interface{ Run(context.Context) }); ok {
+		done := make(chan struct{})
+		go func() { defer close(done); r.Run(ctx) }()
+		defer func() { <-done }()
+	}
 	loop.Run(ctx, loop.Loop{Name: "record API key use", Every: 5 * time.Second, Log: s.log}, func(ctx context.Context) (bool, error) {
 		return false, s.FlushLastUsed(ctx)
 	})
