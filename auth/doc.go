@@ -99,7 +99,7 @@
 //     Nothing holds budget past that.
 //   - Two instances sharing a tenant's load keep at least 90 % of what an
 //     exact limiter admits: a simulation in the tests replays steady,
-//     Poisson, bursty and shifting loads on every plan (93–100 %).
+//     Poisson, bursty and shifting loads on every plan (92–100 %).
 //
 // Writes: one per lease. A tenant's first lease takes a twentieth of its
 // limit; later ones follow the rate its last lease saw (a quarter more,

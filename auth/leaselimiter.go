@@ -120,21 +120,21 @@ func (l *LeaseLimiter) Take(ctx context.Context, tenant Tenant, limit int, now t
 	if at < b.refused {
 		return false, 0, time.UnixMilli(b.reset).UTC(), nil
 	}
-	want, life := l.plan(b, limit)
-	req := LeaseRequest{Tenant: tenant, ID: ids.New("lse"), At: at, Until: at + life, Want: want, Limit: limit}
+	rate := b.rate
+	var end *LeaseEnd
 	if b.lease.id != "" {
-		end := b.lease.end(tenant)
-		req.End = &end
+		e := b.lease.end(tenant)
+		end, rate = &e, b.lease.rate(at)
 	}
+	want, life := l.plan(rate, b.free, limit)
+	req := LeaseRequest{Tenant: tenant, ID: ids.New("lse"), At: at, Until: at + life, Want: want, Limit: limit, End: end}
 	g, err := l.store.TakeLease(ctx, req)
 	if err != nil {
 		// An end that may not have been written is sent again with the
 		// next request or sweep: ending a lease twice changes nothing.
 		return false, 0, time.Time{}, err
 	}
-	if req.End != nil {
-		b.resize(at)
-	}
+	b.rate, b.lease = rate, lease{}
 	b.free, b.reset = g.Free, g.Reset
 	if g.Slots == 0 {
 		// Nothing frees before Reset but leases other instances give back
@@ -190,24 +190,23 @@ func (l *LeaseLimiter) admit(b *budget, at int64, limit int) (bool, int, time.Ti
 // about leaseAdmissions requests, up to MaxLength: a tenant far from its
 // limit writes about once per leaseAdmissions requests however slowly it
 // sends them, and its small leases cost nobody anything while they last.
-func (l *LeaseLimiter) plan(b *budget, limit int) (slots int, life int64) {
+func (l *LeaseLimiter) plan(rate float64, free, limit int) (slots int, life int64) {
 	ceiling := max(1, limit/8)
-	if b.rate <= 0 {
+	if rate <= 0 {
 		return min(max(1, limit/20), ceiling), l.length
 	}
 	life = l.length
-	if b.free*2 >= limit {
-		life = min(max(int64(leaseAdmissions/b.rate), l.length), l.maxLength)
+	if free*2 >= limit {
+		life = min(max(int64(leaseAdmissions/rate), l.length), l.maxLength)
 	}
-	return min(max(1, int(math.Ceil(1.25*b.rate*float64(life)))), ceiling), life
+	return min(max(1, int(math.Ceil(1.25*rate*float64(life)))), ceiling), life
 }
 
-// resize learns the tenant's rate from how b's lease ended at at, and
-// closes the lease.
-func (b *budget) resize(at int64) {
-	span := min(at, b.lease.until) - b.lease.start
-	b.rate = float64(b.lease.used) / float64(max(1, span))
-	b.lease = lease{}
+// rate is the rate of admissions (per ms) the lease saw, ended at at: over
+// its whole length if it expired, else until at (a lease used up waits for
+// the next request to end it, so a slow tenant's rate comes out slow).
+func (l *lease) rate(at int64) float64 {
+	return float64(l.used) / float64(max(1, min(at, l.until)-l.start))
 }
 
 // Sweep ends, in one store write, every lease that expired without being
@@ -243,7 +242,7 @@ func (l *LeaseLimiter) endLeases(ctx context.Context, at int64, done func(*budge
 		}
 		if b.lease.id != "" && done(b) {
 			ends = append(ends, b.lease.end(t))
-			b.resize(at)
+			b.rate, b.lease = b.lease.rate(at), lease{}
 		}
 		if b.lease.id == "" && at >= b.refused && at-b.seen > Window.Milliseconds() {
 			b.dead = true
