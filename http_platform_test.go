@@ -132,7 +132,8 @@ func testAPIKeyManagement(t *testing.T, h *harness) {
 
 // Two servers over one SQLite file share one limit, and a burst across a
 // minute's edge is no double burst: on the starter plan at most 60
-// requests succeed in any 60 s, across both.
+// requests succeed in any 60 s, across both, and the leases each takes
+// leave at least 90 % of them usable.
 func TestRateLimitSharedAcrossInstances(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sety.db")
 	clk := clock.NewFake(time.Date(2026, 3, 10, 14, 22, 59, 300e6, time.UTC))
@@ -163,7 +164,7 @@ func TestRateLimitSharedAcrossInstances(t *testing.T) {
 		}
 		clk.Advance(10 * time.Millisecond)
 	}
-	if ok != 60 {
-		t.Fatalf("%d requests succeeded across two servers and a minute's edge, want 60", ok)
+	if ok > 60 || ok < 54 {
+		t.Fatalf("%d requests succeeded across two servers and a minute's edge, want 54 to 60", ok)
 	}
 }
