@@ -91,7 +91,7 @@ var loads = map[string]func(rng *rand.Rand, limit, instances int) []arrival{
 		return out
 	},
 	// Evenly spaced at exactly the limit, alternating instances.
-	"steady 1x": steady(1),
+	"steady 1x":   steady(1),
 	"steady 1.2x": steady(1.2),
 	// A third of the limit in a third of a second every 15 s, each burst
 	// to the next instance: the bursts a minute apart meet as the window
@@ -120,7 +120,7 @@ func steady(rate float64) func(*rand.Rand, int, int) []arrival {
 	return func(_ *rand.Rand, limit, n int) []arrival {
 		var out []arrival
 		gap := time.Duration(float64(Window) / (rate * float64(limit)))
-		for i, at := 0, start.Add(gap); at.Before(start.Add(10*time.Minute)); i, at = i+1, at.Add(gap) {
+		for i, at := 0, start.Add(gap); at.Before(start.Add(10 * time.Minute)); i, at = i+1, at.Add(gap) {
 			out = append(out, arrival{at.Truncate(time.Millisecond), i % n})
 		}
 		return out
