@@ -40,7 +40,7 @@ const (
 const (
 	lockCodeDigits int32 = 0x5345_5401 + iota // a tenant's code digits: CreateCode
 	lockSite                                  // a tenant's site: the failure count of validation
-	lockRate                                  // a tenant's rate-limit window
+	lockRate                                  // a tenant's rate-limit budget: TakeLease
 	lockNamed                                 // DB.Exclusive's session locks
 )
 

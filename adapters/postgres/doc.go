@@ -36,7 +36,10 @@
 //     re-evaluated by PostgreSQL on the latest row version.
 //   - What no unique index can state holds under a transaction-scoped
 //     advisory lock: "no other active code with these digits" (CreateCode),
-//     a site's refusal count (the lockout), a tenant's rate-limit window.
+//     a site's refusal count (the lockout), a tenant's rate-limit budget
+//     (a grant of a lease counts the tenant's leases and adds its own
+//     under the lock; ending a lease only lowers what a grant counts, so
+//     ends take no lock).
 //   - A new responder raced by two instances: the loser's insert hits the
 //     primary key and its transaction runs again, now as an update.
 //   - Deadlocks (which the lock orders above avoid) and serialization
