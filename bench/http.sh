@@ -30,11 +30,11 @@ workers=${WORKERS:-32}
 ops=${OPS:-create,get}
 warmup=${WARMUP:-1}
 idle_check=${IDLE_CHECK:-5}
-vegeta_version=v12.13.0
 
-die() { echo "http.sh: $*" >&2; exit 1; }
-isint() { [[ $1 =~ ^[0-9]+$ ]]; }
-posint() { [[ $1 =~ ^[0-9]+$ && $1 -gt 0 ]]; }
+script=http.sh
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 posint "$secs" || die "SECONDS must be a positive integer, not '$secs'"
 posint "$rounds" || die "ROUNDS must be a positive integer, not '$rounds'"
 posint "$workers" || die "WORKERS must be a positive integer, not '$workers'"
@@ -47,7 +47,6 @@ done
 command -v go >/dev/null || die "needs go on PATH"
 command -v curl >/dev/null || die "needs curl on PATH"
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sety-http-bench.XXXXXX")
 pids=()
@@ -59,28 +58,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-hex16() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
-now_ns() { date +%s%N; }
-clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
-# cpu_ticks PID: user+system CPU time of a process, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-
-# --- vegeta -----------------------------------------------------------------
-if [[ -z ${VEGETA:-} ]]; then
-	if command -v vegeta >/dev/null; then
-		VEGETA=$(command -v vegeta)
-	else
-		bin=${XDG_CACHE_HOME:-$HOME/.cache}/sety-bench/vegeta-$vegeta_version
-		VEGETA=$bin/vegeta
-		if [[ ! -x $VEGETA ]]; then
-			echo "installing vegeta $vegeta_version into $bin" >&2
-			mkdir -p "$bin"
-			(cd "$work" && GOBIN=$bin GOFLAGS='' go install "github.com/tsenart/vegeta/v12@$vegeta_version") ||
-				die "could not install vegeta; install it yourself and set VEGETA=/path/to/vegeta"
-		fi
-	fi
-fi
-[[ -x $VEGETA ]] || die "VEGETA=$VEGETA is not an executable"
+find_vegeta
 
 # --- build and start --------------------------------------------------------
 go build -o "$work/sety-server" ./examples/server || die "./examples/server does not build"
@@ -88,30 +66,6 @@ go build -o "$work/baseline" ./bench/baseline || die "./bench/baseline does not 
 
 live=${SETY_BOOTSTRAP_LIVE_KEY:-sety_live_$(hex16)}
 test_key=${SETY_BOOTSTRAP_TEST_KEY:-sety_test_$(hex16)}
-
-# wait_addr NAME PID LOG: waits up to 60 s for the server to print its
-# loopback address and answer /health; prints the address. On failure it
-# prints the server's output and exits.
-wait_addr() {
-	local name=$1 pid=$2 log=$3 addr=
-	for _ in $(seq 600); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "http.sh: $name exited before serving; its output:" >&2
-			cat "$log" >&2
-			exit 1
-		fi
-		# The first loopback address, not that of the pprof listener (SETY_PPROF_ADDR).
-		addr=${addr:-$(grep -v pprof "$log" | grep -m1 -oE '127\.0\.0\.1:[0-9]+' || true)}
-		if [[ -n $addr ]] && curl -sf "http://$addr/health" >/dev/null; then
-			echo "$addr"
-			return
-		fi
-		sleep 0.1
-	done
-	echo "http.sh: $name did not answer /health within 60 s; its output:" >&2
-	cat "$log" >&2
-	exit 1
-}
 
 (cd "$work" && exec env SETY_DB="${SETY_DB:-$work/sety.db}" SETY_RATE_LIMITS="${SETY_RATE_LIMITS:-false}" \
 	SETY_BOOTSTRAP_LIVE_KEY="$live" SETY_BOOTSTRAP_TEST_KEY="$test_key" SETY_ADDR=127.0.0.1:0 \
@@ -174,10 +128,10 @@ attack() {
 	"$VEGETA" report -type=json <"$work/results.bin" >"$work/report.json"
 	local f rps p50 p99 ok
 	f=$work/report.json
-	rps=$(grep -o '"throughput":[^,}]*' "$f" | cut -d: -f2)
-	p50=$(grep -o '"50th":[^,}]*' "$f" | cut -d: -f2)
-	p99=$(grep -o '"99th":[^,}]*' "$f" | cut -d: -f2)
-	ok=$(grep -o '"success":[^,}]*' "$f" | cut -d: -f2)
+	rps=$(report_field "$f" throughput)
+	p50=$(report_field "$f" 50th)
+	p99=$(report_field "$f" 99th)
+	ok=$(report_field "$f" success)
 	awk -v rps="$rps" -v p50="$p50" -v p99="$p99" -v ok="$ok" -v c="$((c1 - c0))" -v hz="$clk_tck" -v ns="$((t1 - t0))" \
 		'BEGIN { printf "%.0f %.2f %.2f %.1f %.0f\n", rps, p50 / 1e6, p99 / 1e6, 100 * ok, 100 * (c / hz) / (ns / 1e9) }'
 }
@@ -241,11 +195,7 @@ fi
 
 # Medians over rounds: absolute figures per server, and ratios sety/baseline
 # paired by round (both servers ran in the same minute).
-awk '
-function median(a, n,   i, j, t) {
-	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-	return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
-}
+awk "$awk_median"'
 { key = $1 SUBSEP $2; v[$3, key, "rps"] = $4; v[$3, key, "p50"] = $5; v[$3, key, "p99"] = $6; v[$3, key, "ok"] = $7; v[$3, key, "cpu"] = $8
   if (!($1 in seen)) { seen[$1] = 1; order[++nops] = $1 } rounds[$1, $2] = 1; nr[$1] = ($2 > nr[$1] ? $2 : nr[$1]) }
 END {
