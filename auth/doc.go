@@ -88,11 +88,15 @@
 //     Leases of a tenant near its limit (under half of it unleased at the
 //     last grant) last [LeaseConfig.Length], 2 s by default, and hold at
 //     most an eighth of the limit.
-//   - An idle instance does not hoard: a lease lasts Length (a small
-//     lease of a tenant far from its limit up to MaxLength, 15 s), and the
-//     sweep, every quarter Length, ends expired leases, so unused slots
-//     go back within 1.25 × Length. A lease used up is ended with the next
-//     one; [LeaseLimiter.Release] (when Run stops) ends them all.
+//   - An idle instance does not hoard: a lease of a tenant near its limit
+//     lasts Length, and the sweep, every quarter Length, ends expired
+//     leases, so its unused slots go back within 1.25 × Length. A tenant
+//     far from its limit (half of it or more unleased) gets leases long
+//     enough for about 16 of its requests, up to [LeaseConfig.MaxLength]
+//     (30 s), but only of the slots that rate needs: what they hold back
+//     is a small part of a budget nobody is short of. A lease used up is
+//     ended with the next one; [LeaseLimiter.Release] (when Run stops)
+//     ends them all.
 //   - A crashed instance's lease is never ended: it counts n slots up to
 //     u − 1 ms, as if all were used at its last moment — which is all an
 //     exact count can assume — and stops counting at u − 1 ms + Window.
@@ -104,13 +108,15 @@
 // Writes: one per lease. A tenant's first lease takes a twentieth of its
 // limit; later ones follow the rate its last lease saw (a quarter more,
 // capped at an eighth of the limit), so 300 requests of an enterprise key
-// cost three leases. Each tenant an instance serves has one lease at a
-// time — an instance serving 200 organizations writes for the tenants a
-// burst touches, one lease each, and SQLite's group commit folds
-// concurrent grants into one commit. Concurrent requests of a tenant wait
-// for one store visit. A refused tenant is refused from memory for a
-// quarter Length (or until Reset), then the store is read again; a
-// refusal writes only to end a spent lease.
+// in a burst cost three leases, and a tenant far from its limit writes
+// about once per 16 requests, or once per MaxLength when slower. Each
+// tenant an instance serves has one lease at a time — an instance serving
+// 200 organizations writes for the tenants a burst touches, one lease
+// each, and SQLite's group commit folds concurrent grants into one commit.
+// Concurrent requests of a tenant wait for one store visit. A refused
+// tenant is refused from memory for a quarter Length (or until Reset),
+// then the store is read again; a refusal writes only to end a spent
+// lease.
 //
 // Headers: X-RateLimit-Remaining is the lease's unspent slots plus what
 // the store had unleased at this instance's last visit (under a Length

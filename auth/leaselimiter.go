@@ -19,11 +19,12 @@ const DefaultLeaseLength = 2 * time.Second
 
 // DefaultMaxLeaseLength is the longest a lease of a tenant far from its
 // limit lasts (LeaseConfig.MaxLength).
-const DefaultMaxLeaseLength = 15 * time.Second
+const DefaultMaxLeaseLength = 30 * time.Second
 
-// leaseAdmissions is how many admissions a lease aims at: a tenant far
-// from its limit writes about once per this many requests, however slow.
-const leaseAdmissions = 4
+// leaseAdmissions is how many admissions a lease of a tenant far from its
+// limit aims at: such a tenant writes about once per this many requests,
+// or once per MaxLength if it is slower.
+const leaseAdmissions = 16
 
 // LeaseConfig tunes a LeaseLimiter. Zero fields get the defaults.
 type LeaseConfig struct {
@@ -38,7 +39,7 @@ type LeaseConfig struct {
 	// MaxLength is the longest any lease lasts, which a lease of a tenant
 	// using less than half its limit may (its slots are few). A crashed
 	// instance's lease counts as used up at its expiry. Default:
-	// DefaultMaxLeaseLength, or Length if that is longer.
+	// DefaultMaxLeaseLength; never shorter than Length.
 	MaxLength time.Duration
 	// Logger receives failures of the background sweep.
 	Logger *slog.Logger
@@ -70,9 +71,10 @@ func NewLeaseLimiter(store RateLeaseStore, cfg LeaseConfig) *LeaseLimiter {
 	if cfg.Length <= 0 {
 		cfg.Length = DefaultLeaseLength
 	}
-	if cfg.MaxLength < cfg.Length {
-		cfg.MaxLength = max(cfg.Length, DefaultMaxLeaseLength)
+	if cfg.MaxLength <= 0 {
+		cfg.MaxLength = DefaultMaxLeaseLength
 	}
+	cfg.MaxLength = max(cfg.MaxLength, cfg.Length)
 	return &LeaseLimiter{store: store, now: defaults.Clock(cfg.Now), length: max(4, cfg.Length.Milliseconds()), maxLength: cfg.MaxLength.Milliseconds(),
 		log: defaults.Logger(cfg.Logger), budgets: map[Tenant]*budget{}}
 }
@@ -188,8 +190,8 @@ func (l *LeaseLimiter) admit(b *budget, at int64, limit int) (bool, int, time.Ti
 // holds budget that much longer), for Length — or, while the store had
 // half the limit or more unleased at the last visit, long enough to admit
 // about leaseAdmissions requests, up to MaxLength: a tenant far from its
-// limit writes about once per leaseAdmissions requests however slowly it
-// sends them, and its small leases cost nobody anything while they last.
+// limit writes about once per leaseAdmissions requests (or MaxLength), and
+// its small leases cost nobody anything while they last.
 func (l *LeaseLimiter) plan(rate float64, free, limit int) (slots int, life int64) {
 	ceiling := max(1, limit/8)
 	if rate <= 0 {
