@@ -1,8 +1,9 @@
 // Command tenants seeds a Sety database with organizations for the
 // benchmarks, before a server starts on it: each on the enterprise plan,
-// with one live key holding every scope and one incident (waiting in
-// dispatching, as a fresh server's live incidents do). It prints one line
-// per organization, "KEY INCIDENT_ID", for a load tool's targets.
+// with one live key holding every scope and one incident, cancelled (so
+// that no SLA clock runs: the server has no background work while it is
+// measured). It prints one line per organization, "KEY INCIDENT_ID", for a
+// load tool's targets.
 //
 //	go run ./bench/tenants -n 1000 -db /tmp/sety.db
 //	go run ./bench/tenants -n 1000 -database-url postgres://...
@@ -99,6 +100,9 @@ func tenant(ctx context.Context, s *sety.Sety, i int) (string, error) {
 			Address: "22 Adeola Odeku Street, Victoria Island, Lagos"},
 	})
 	if err != nil {
+		return "", err
+	}
+	if _, err := s.Incidents.Cancel(ctx, t, inc.ID, incident.CancelIncidentRequest{ReasonCode: incident.CancelOther}); err != nil {
 		return "", err
 	}
 	return key + " " + inc.ID, nil
