@@ -112,6 +112,9 @@ func (l *lease) end(t Tenant) LeaseEnd {
 // Take admits a request of tenant at now from the tenant's lease, or asks
 // the store for a new one (ending the old one in the same write).
 func (l *LeaseLimiter) Take(ctx context.Context, tenant Tenant, limit int, now time.Time) (bool, int, time.Time, error) {
+	if limit <= 0 { // a plan that admits nothing needs no lease
+		return false, 0, now.Add(Window).UTC(), nil
+	}
 	at := now.UnixMilli()
 	b := l.lock(tenant)
 	defer b.mu.Unlock()
