@@ -367,7 +367,9 @@ func (s *Sety) Register(api huma.API) {
 // Run does Sety's background work until ctx ends. It first loads the
 // threat engine from the store's incident history (Ready is closed once it
 // has), then runs every worker: dispatch, the sandbox simulator and SLA
-// clocks, webhook delivery, and the API keys' last-use record. Without it
+// clocks, webhook delivery, the API keys' last-use record, and the sweep
+// that gives back rate-limit leases this instance no longer uses (all of
+// them when ctx ends). Without it
 // incidents stay where their last request left them and events wait in the
 // outbox: a later Run catches up, from the store. It returns an error only
 // when the history cannot be loaded; call it once.
