@@ -369,10 +369,10 @@ func (s *Sety) Register(api huma.API) {
 // has), then runs every worker: dispatch, the sandbox simulator and SLA
 // clocks, webhook delivery, the API keys' last-use record, and the sweep
 // that gives back rate-limit leases this instance no longer uses (all of
-// them when ctx ends). Without it
-// incidents stay where their last request left them and events wait in the
-// outbox: a later Run catches up, from the store. It returns an error only
-// when the history cannot be loaded; call it once.
+// them when ctx ends). Without it incidents stay where their last request
+// left them and events wait in the outbox: a later Run catches up, from the
+// store. It returns an error only when the history cannot be loaded; call
+// it once.
 func (s *Sety) Run(ctx context.Context) error {
 	if err := s.threat.load(ctx, s.stores.ThreatSource()); err != nil {
 		return fmt.Errorf("sety: load threat intelligence: %w", err)
