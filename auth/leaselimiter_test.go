@@ -24,6 +24,20 @@ func instances(n int, store RateLeaseStore, clk *clock.Fake) []*LeaseLimiter {
 	return ls
 }
 
+// oneInstance is a limiter over a fresh store, on a fake clock.
+func oneInstance() (*LeaseLimiter, *memoryLeases, *clock.Fake) {
+	store, clk := newMemoryLeases(), clock.NewFake(start)
+	return instances(1, store, clk)[0], store, clk
+}
+
+// sweep runs l's sweep, as Run does every quarter lease.
+func sweep(t *testing.T, l *LeaseLimiter) {
+	t.Helper()
+	if err := l.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // arrival is a request at a time, sent to one of the instances.
 type arrival struct {
 	at       time.Time
@@ -42,9 +56,7 @@ func replay(t *testing.T, ls []*LeaseLimiter, clk *clock.Fake, tenant Tenant, li
 		for ; !next.After(a.at); next = next.Add(DefaultLeaseLength / 4) {
 			clk.Set(next)
 			for _, l := range ls {
-				if err := l.Sweep(ctx); err != nil {
-					t.Fatal(err)
-				}
+				sweep(t, l)
 			}
 		}
 		clk.Set(a.at)
@@ -153,9 +165,7 @@ func TestLeasesKeepNinetyPercent(t *testing.T) {
 func TestLeasesWriteOncePerLease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := newMemoryLeases()
-	clk := clock.NewFake(start)
-	l := instances(1, store, clk)[0]
+	l, store, clk := oneInstance()
 	tenant := Tenant{OrgID: "org_x", Env: Live}
 	for i := range 300 {
 		if ok, remaining, _, err := l.Take(ctx, tenant, 1000, clk.Now()); err != nil || !ok || remaining != 999-i {
@@ -167,9 +177,7 @@ func TestLeasesWriteOncePerLease(t *testing.T) {
 		t.Fatalf("%d writes for 300 requests, want 3 leases", store.writes)
 	}
 	clk.Advance(DefaultLeaseLength)
-	if err := l.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sweep(t, l)
 	if store.writes != 4 || store.count() != 3 {
 		t.Fatalf("after the sweep: %d writes and %d leases, want 4 and 3", store.writes, store.count())
 	}
@@ -181,9 +189,7 @@ func TestLeasesWriteOncePerLease(t *testing.T) {
 func TestLeasesManyTenants(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := newMemoryLeases()
-	clk := clock.NewFake(start)
-	l := instances(1, store, clk)[0]
+	l, store, clk := oneInstance()
 	for range 10 {
 		for org := range 200 {
 			if ok, _, _, err := l.Take(ctx, Tenant{OrgID: fmt.Sprintf("org_%016d", org), Env: Live}, 1000, clk.Now()); err != nil || !ok {
@@ -196,9 +202,7 @@ func TestLeasesManyTenants(t *testing.T) {
 		t.Fatalf("%d writes for 2,000 requests of 200 tenants, want a lease each", store.writes)
 	}
 	clk.Advance(DefaultLeaseLength)
-	if err := l.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sweep(t, l)
 	if store.writes != 201 {
 		t.Fatalf("the sweep made %d writes, want one", store.writes-200)
 	}
@@ -236,9 +240,7 @@ func TestLeasesGiveBackUnused(t *testing.T) {
 		switch end {
 		case "expiry":
 			clk.Advance(DefaultLeaseLength)
-			if err := a.Sweep(ctx); err != nil {
-				t.Fatal(err)
-			}
+			sweep(t, a)
 		case "release":
 			clk.Advance(DefaultLeaseLength / 8)
 			if err := a.Release(ctx); err != nil {
@@ -265,9 +267,7 @@ func TestLeasesGiveBackUnused(t *testing.T) {
 func TestLeaseHeaders(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := clock.NewFake(start)
-	store := newMemoryLeases()
-	l := instances(1, store, clk)[0]
+	l, _, clk := oneInstance()
 	tenant := Tenant{OrgID: "org_x", Env: Live}
 	rng := rand.New(rand.NewPCG(5, 6))
 	var refusedUntil time.Time
@@ -276,9 +276,7 @@ func TestLeaseHeaders(t *testing.T) {
 		clk.Advance(time.Duration(rng.ExpFloat64() * float64(400*time.Millisecond)).Truncate(time.Millisecond))
 		if rng.IntN(8) == 0 {
 			clk.Advance(DefaultLeaseLength / 4)
-			if err := l.Sweep(ctx); err != nil {
-				t.Fatal(err)
-			}
+			sweep(t, l)
 		}
 		now := clk.Now()
 		ok, remaining, reset, err := l.Take(ctx, tenant, 100, now)
@@ -309,9 +307,7 @@ func TestLeaseHeaders(t *testing.T) {
 		ok, _, reset, _ := l.Take(ctx, tenant, 100, clk.Now())
 		if !ok {
 			clk.Set(reset.Add(-time.Millisecond))
-			if err := l.Sweep(ctx); err != nil {
-				t.Fatal(err)
-			}
+			sweep(t, l)
 			if ok, _, _, _ := l.Take(ctx, tenant, 100, clk.Now()); ok {
 				t.Fatalf("admitted a millisecond before the reset %v", reset)
 			}
@@ -330,9 +326,7 @@ func TestLeaseHeaders(t *testing.T) {
 func TestLeaseRefusalsStayInMemory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := clock.NewFake(start)
-	store := newMemoryLeases()
-	l := instances(1, store, clk)[0]
+	l, store, clk := oneInstance()
 	tenant := Tenant{OrgID: "org_x", Env: Live}
 	for {
 		if ok, _, _, _ := l.Take(ctx, tenant, 60, clk.Now()); !ok {
@@ -356,9 +350,7 @@ func TestLeaseRefusalsStayInMemory(t *testing.T) {
 func TestLeaseStoreFailure(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := clock.NewFake(start)
-	store := newMemoryLeases()
-	l := instances(1, store, clk)[0]
+	l, store, clk := oneInstance()
 	tenant := Tenant{OrgID: "org_x", Env: Live}
 	for range 3 { // the first lease: 3 of 60
 		if ok, _, _, err := l.Take(ctx, tenant, 60, clk.Now()); !ok || err != nil {
@@ -374,9 +366,7 @@ func TestLeaseStoreFailure(t *testing.T) {
 		t.Fatalf("sweep: %v", err)
 	}
 	store.fail = nil
-	if err := l.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sweep(t, l)
 	// The first lease ended with its 3 used: 57 remain.
 	if ok, remaining, _, err := l.Take(ctx, tenant, 60, clk.Now()); !ok || err != nil || remaining != 56 {
 		t.Fatalf("after the store recovered: %v %d %v", ok, remaining, err)

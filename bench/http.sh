@@ -48,15 +48,7 @@ command -v go >/dev/null || die "needs go on PATH"
 command -v curl >/dev/null || die "needs curl on PATH"
 
 cd "$root"
-work=$(mktemp -d "${TMPDIR:-/tmp}/sety-http-bench.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+start_work http-bench
 
 find_vegeta
 

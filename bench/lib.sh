@@ -1,6 +1,6 @@
 # Shared by the benchmark scripts (bench/http.sh, bench/limits.sh): source it
-# after setting $script (the name errors are reported under) and $work (a
-# temporary directory the script removes).
+# after setting $script, the name errors are reported under; start_work then
+# makes the temporary directory $work.
 
 vegeta_version=v12.13.0
 
@@ -12,6 +12,21 @@ now_ns() { date +%s%N; }
 clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # cpu_ticks PID: user+system CPU time of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# start_work NAME: makes $work, a temporary directory that is removed at
+# exit, after every process in $pids is stopped (and resumed first, should
+# it be paused).
+start_work() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/sety-$1.XXXXXX")
+	pids=()
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+cleanup() {
+	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
 
 # find_vegeta sets VEGETA: as given, else the one on PATH, else one installed
 # (go install) into ${XDG_CACHE_HOME:-~/.cache}/sety-bench/, once.

@@ -47,15 +47,7 @@ command -v curl >/dev/null || die "needs curl on PATH"
 command -v git >/dev/null || die "needs git on PATH"
 
 cd "$root"
-work=$(mktemp -d "${TMPDIR:-/tmp}/sety-limits-bench.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+start_work limits-bench
 
 find_vegeta
 
