@@ -75,9 +75,9 @@ type RiskPrediction struct {
 	Factors               []Factor   `json:"factors" nullable:"false" doc:"What raised or lowered the prediction."`
 }
 
-// SafeZones are the safest well-covered cells nearby.
+// SafeZones are the safest well-covered places nearby.
 type SafeZones struct {
-	Zones []SafeZone `json:"zones" nullable:"false" doc:"The safest well-covered cells, safest first."`
+	Zones []SafeZone `json:"zones" nullable:"false" doc:"At most 3 safe places within the circle: first its cold spots (connected grid cells whose Getis-Ord Gi* z-score is significantly low, graded as danger zones are; strongest first), then the best-scoring spots of 250 m with incidents within 1 km (so the quiet is known), safest first. Cold spots need busy surroundings to be significant: on sparse data there are none."`
 }
 
 // SafeZone is one of them.
@@ -183,17 +183,18 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 	}
 	out.Prediction = e.predict(&w, q.Location, r)
 
-	// Zones whose center lies within the radius, and the safest cells.
-	dLat := r / metersPerDegree
-	dLng := dLat / math.Max(math.Cos(q.Location.Lat()*math.Pi/180), 0.01)
-	if zs, err := e.zones(&w, Box{q.Location.Lng() - dLng, q.Location.Lat() - dLat, q.Location.Lng() + dLng, q.Location.Lat() + dLat}); err == nil {
-		for _, z := range zs {
+	// Zones whose center lies within the radius; cold spots, then the
+	// best-scoring spots, as safe zones.
+	var cold []DangerZone
+	if st, err := e.newStudy(&w, boxAround(q.Location, r)); err == nil {
+		for _, z := range e.merge(&w, st, st.spots(true), true) {
 			if geo.Distance(z.Center, q.Location) <= r {
 				out.DangerZones = append(out.DangerZones, z)
 			}
 		}
+		cold = e.merge(&w, st, st.spots(false), false)
 	}
-	out.SafeZones = e.safeZones(&w, ref, q.Location, r)
+	out.SafeZones = e.safeZones(&w, ref, q.Location, r, cold)
 	return out, nil
 }
 
@@ -301,10 +302,18 @@ func repeats(evs []event) (float64, *float64) {
 	return round3(float64(repeat) / float64(len(evs))), median
 }
 
-// safeZones returns up to three cells within the radius, in an area with
-// history (some incident within 1 km, so the quiet is known, not empty
-// map), whose own 250 m neighbourhood scores best.
-func (e *Engine) safeZones(w *window, ref *reference, p geo.Point, r float64) SafeZones {
+// safeZones returns up to three safe places within the radius: first the
+// cold spots whose centre is within it (strongest first), then the spots
+// in an area with history (some incident within 1 km, so the quiet is
+// known, not empty map) whose own 250 m neighbourhood scores best.
+func (e *Engine) safeZones(w *window, ref *reference, p geo.Point, r float64, cold []DangerZone) SafeZones {
+	out := SafeZones{Zones: []SafeZone{}}
+	for _, z := range cold {
+		if len(out.Zones) < 3 && geo.Distance(z.Center, p) <= r {
+			d, _ := e.density(w, z.Center, math.Max(z.RadiusMeters, e.cfg.CellM))
+			out.Zones = append(out.Zones, SafeZone{Center: geo.Point{round6(z.Center[0]), round6(z.Center[1])}, RadiusMeters: z.RadiusMeters, Score: ref.scoreOf(d)})
+		}
+	}
 	type cand struct {
 		c     geo.Point
 		score int
@@ -331,9 +340,18 @@ func (e *Engine) safeZones(w *window, ref *reference, p geo.Point, r float64) Sa
 		}
 		return cmpFloat(a.d, b.d)
 	})
-	out := SafeZones{Zones: []SafeZone{}}
-	for _, c := range cands[:min(3, len(cands))] {
-		out.Zones = append(out.Zones, SafeZone{Center: geo.Point{round6(c.c[0]), round6(c.c[1])}, RadiusMeters: e.cfg.CellM, Score: c.score})
+	listed := len(out.Zones)
+	for _, c := range cands {
+		if len(out.Zones) == 3 {
+			break
+		}
+		within := false // a spot inside a listed cold spot adds nothing
+		for _, z := range out.Zones[:listed] {
+			within = within || geo.Distance(z.Center, c.c) <= z.RadiusMeters
+		}
+		if !within {
+			out.Zones = append(out.Zones, SafeZone{Center: geo.Point{round6(c.c[0]), round6(c.c[1])}, RadiusMeters: e.cfg.CellM, Score: c.score})
+		}
 	}
 	return out
 }

@@ -98,6 +98,9 @@ const rebaseAfter = 900
 
 func (e *Engine) record(r Report) (cellKey, entry) {
 	p := r.Location
+	if p.Lng() >= 180 {
+		p[0] -= 360 // the seam's east side is its west side: the cell of −180
+	}
 	k := e.g.key(p)
 	x, y := k.xy()
 	return k, entry{rec: rec{

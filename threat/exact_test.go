@@ -207,11 +207,15 @@ func TestHeatmapCountsMatchBruteForce(t *testing.T) {
 			if !b.inWindow(r, days) || category != "" && r.Category != category {
 				continue
 			}
-			ox, oy := int(math.Floor((r.Location.Lng()-box.MinLng)/deg)), int(math.Floor((r.Location.Lat()-box.MinLat)/deg))
-			if ox >= 0 && ox < nx && oy >= 0 && oy < ny {
-				want[[2]int{ox, oy}]++
-				total++
+			// Inside the box, edges included; the east and north edges
+			// belong to the last column and row.
+			lng, lat := r.Location.Lng(), r.Location.Lat()
+			if lng < box.MinLng || lng > box.MaxLng || lat < box.MinLat || lat > box.MaxLat {
+				continue
 			}
+			ox, oy := min(nx-1, int(math.Floor((lng-box.MinLng)/deg))), min(ny-1, int(math.Floor((lat-box.MinLat)/deg)))
+			want[[2]int{ox, oy}]++
+			total++
 		}
 		got := map[[2]int]int{}
 		for _, cell := range h.Cells {

@@ -19,20 +19,45 @@ func keyOf(x, y int32) cellKey { return cellKey(int64(y)<<32 | int64(uint32(x)))
 
 func (k cellKey) xy() (int32, int32) { return int32(uint32(k)), int32(k >> 32) }
 
-// grid maps positions to square cells of a fixed size in degrees: cellM
-// metres of latitude, and as many degrees of longitude (narrower away from
-// the equator: at Lagos 0.7 % narrower, at 60° half as wide).
+// grid maps positions to square cells of a fixed size in degrees: about
+// cellM metres of latitude, and as many degrees of longitude (narrower away
+// from the equator: at Lagos 0.7 % narrower, at 60° half as wide). The
+// side is 180° / half for an even whole number half, so the cells tile the
+// globe exactly: columns −half … half−1 cover [−180°, 180°) and rows
+// −half/2 … half/2−1 cover [−90°, 90°). No cell straddles the antimeridian,
+// and column half−1 is the west neighbour of column −half.
 type grid struct {
-	deg   float64 // cell side in degrees
+	deg   float64 // cell side in degrees: 180 / half
 	cellM float64 // cell side in metres of latitude
+	half  int32   // columns in 180° of longitude (even)
 }
 
-func newGrid(cellM float64) grid { return grid{deg: cellM / metersPerDegree, cellM: cellM} }
+func newGrid(cellM float64) grid {
+	half := max(2, 2*math.Round(90/(cellM/metersPerDegree)))
+	return grid{deg: 180 / half, cellM: 180 / half * metersPerDegree, half: int32(half)}
+}
 
-func (g grid) col(lng float64) int32 { return int32(math.Floor(lng / g.deg)) }
-func (g grid) row(lat float64) int32 { return int32(math.Floor(lat / g.deg)) }
+// col and row compute lng·half/180 rather than lng/deg, so ±180° and ±90°
+// fall exactly on cell edges.
+func (g grid) col(lng float64) int32 { return int32(math.Floor(lng * float64(g.half) / 180)) }
+func (g grid) row(lat float64) int32 { return int32(math.Floor(lat * float64(g.half) / 180)) }
 
-func (g grid) key(p geo.Point) cellKey { return keyOf(g.col(p.Lng()), g.row(p.Lat())) }
+// cols is the number of columns around the globe.
+func (g grid) cols() int32 { return 2 * g.half }
+
+// wrapCol brings a column east or west of the seam back into −half … half−1.
+func (g grid) wrapCol(x int32) int32 {
+	n := g.cols()
+	return ((x+g.half)%n+n)%n - g.half
+}
+
+// minRow and maxRow are the southernmost and northernmost rows.
+func (g grid) minRow() int32 { return -g.half / 2 }
+func (g grid) maxRow() int32 { return g.half/2 - 1 }
+
+// key is the cell of a point with lng < 180 (180 is −180); the pole's
+// points belong to the top row.
+func (g grid) key(p geo.Point) cellKey { return keyOf(g.col(p.Lng()), min(g.row(p.Lat()), g.maxRow())) }
 
 func (g grid) center(k cellKey) geo.Point {
 	x, y := k.xy()

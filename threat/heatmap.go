@@ -41,8 +41,11 @@ func CellForZoom(zoom int) float64 {
 // wholly inside one output cell are added from their totals — then
 // spreads each output cell's decayed weight over the output cells around
 // it with a quartic kernel K(d) = (1 − (d/r)²)² of radius r = 1.5 ×
-// max(cell_m, grid cell), normalised so each cell's weight is kept. Counts
-// are not smoothed: a cell's count is the incidents inside it.
+// max(cell_m, grid cell), normalised so each cell's weight is kept. Output
+// cells run from the box's south-west corner and are cut at its east and
+// north edges; a box with MinLng > MaxLng runs east across the
+// antimeridian. Counts are not smoothed: a cell's count is the incidents
+// inside it and the box.
 func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, error) {
 	if err := box.Validate("bbox"); err != nil {
 		return nil, err
@@ -55,8 +58,9 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 		return nil, err
 	}
 	deg := cellM / metersPerDegree
-	nx := int(math.Ceil((box.MaxLng - box.MinLng) / deg))
-	ny := int(math.Ceil((box.MaxLat - box.MinLat) / deg))
+	width, height := box.width(), box.MaxLat-box.MinLat
+	nx := int(math.Ceil(width / deg))
+	ny := int(math.Ceil(height / deg))
 	if nx*ny > maxHeatmapCells {
 		return nil, setyerr.Invalidf("cell_m", "gives %d cells for this bbox; at most %d: use a larger cell_m or a smaller bbox", nx*ny, maxHeatmapCells)
 	}
@@ -86,21 +90,19 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 		Cells: []HeatmapCell{}, GeneratedAt: clock.At(e.now().UTC().Truncate(1e6))}
 	bin := func(lng, lat float64) (int, int, bool) {
 		oy := int(math.Floor((lat - lat0) / deg))
-		dl := lng - lng0
+		dl := math.Mod(lng-lng0, 360) // east of the margin's west edge, across the antimeridian too
 		if dl < 0 {
-			dl += 360 // past the antimeridian, east of the box
-		} else if dl >= 360 {
-			dl -= 360
+			dl += 360
 		}
 		ox := int(math.Floor(dl / deg))
 		return ox, oy, ox >= 0 && ox < px && oy >= 0 && oy < py
 	}
-	add := func(ox, oy int, wt float64, n int) {
-		bins[oy*px+ox] += wt
-		if gx, gy := ox-rx, oy-ry; gx >= 0 && gx < nx && gy >= 0 && gy < ny && n > 0 {
-			counts[gy*nx+gx] += n
-			out.TotalIncidents += n
-		}
+	// count adds n incidents to the output cell of bin (ox, oy); the box's
+	// closed east and north edges belong to its last column and row.
+	count := func(ox, oy, n int) {
+		gx, gy := min(ox-rx, nx-1), min(oy-ry, ny-1)
+		counts[gy*nx+gx] += n
+		out.TotalIncidents += n
 	}
 	gdeg := e.g.deg
 	e.rlock(&w)
@@ -109,20 +111,28 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 		if i == j {
 			return
 		}
-		// A grid cell wholly inside one output cell counts from its totals.
+		// A grid cell wholly inside one output cell counts from its totals,
+		// when it lies wholly inside or outside the box.
 		west, south := float64(c.x)*gdeg, float64(c.y)*gdeg
+		e0 := box.eastOf(west)
+		inBox := e0+gdeg <= width && south >= box.MinLat && south+gdeg <= box.MaxLat
+		outBox := e0 > width && e0+gdeg <= 360 || south > box.MaxLat || south+gdeg <= box.MinLat
 		ax, ay, okA := bin(west, south)
 		bx, by, okB := bin(math.Nextafter(west+gdeg, math.Inf(-1)), math.Nextafter(south+gdeg, math.Inf(-1)))
-		if okA && okB && ax == bx && ay == by {
+		whole := (inBox || outBox) && okA && okB
+		if whole && ax == bx && ay == by {
 			wt, n := w.sum(c, i, j)
-			add(ax, ay, wt, n)
+			bins[ay*px+ax] += wt
+			if inBox && n > 0 {
+				count(ax, ay, n)
+			}
 			return
 		}
-		if okA && okB && bx-ax <= 1 && by-ay <= 1 {
+		if whole && bx-ax <= 1 && by-ay <= 1 && bx >= ax {
 			// Across at most one output edge each way: two comparisons
 			// place a record in one of four output cells.
-			tx := lng0 + float64(ax+1)*deg - west
-			ty := lat0 + float64(ay+1)*deg - south
+			tx := float64(ax+1)*deg - math.Mod(e0+float64(rx)*deg, 360) // the west edge is e0 + rx·deg east of lng0
+			ty := float64(ay+1)*deg - (south - lat0)
 			var sums [4]float64
 			var ns [4]int
 			for k := i; k < j; k++ {
@@ -142,7 +152,10 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 			}
 			for q := range 4 {
 				if ns[q] > 0 {
-					add(ax+q%2, ay+q/2, sums[q]*w.scale, ns[q])
+					bins[(ay+q/2)*px+ax+q%2] += sums[q] * w.scale
+					if inBox {
+						count(ax+q%2, ay+q/2, ns[q])
+					}
 				}
 			}
 			return
@@ -151,8 +164,12 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 			if !w.catMask[c.recs[k].cat] {
 				continue
 			}
-			if ox, oy, ok := bin(e.g.point(c, &c.recs[k])); ok {
-				add(ox, oy, w.weightOf(c, k), 1)
+			lng, lat := e.g.point(c, &c.recs[k])
+			if ox, oy, ok := bin(lng, lat); ok {
+				bins[oy*px+ox] += w.weightOf(c, k)
+				if box.contains(lng, lat) {
+					count(ox, oy, 1)
+				}
 			}
 		}
 	})
@@ -185,13 +202,22 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 		if v <= 0 {
 			continue
 		}
+		west, south, east, north := heatmapCellBounds(box, deg, i%nx, i/nx)
 		out.Cells = append(out.Cells, HeatmapCell{
-			Lng: round6(box.MinLng + (float64(i%nx)+0.5)*deg), Lat: round6(box.MinLat + (float64(i/nx)+0.5)*deg),
+			Lng: round6(wrapLng((west + east) / 2)), Lat: round6((south + north) / 2),
 			Count: counts[i], Weight: math.Round(v*1000) / 1000, Intensity: math.Round(v/out.MaxWeight*1000) / 1000,
 		})
 	}
 	out.MaxWeight = math.Round(out.MaxWeight*1000) / 1000
 	return out, nil
+}
+
+// heatmapCellBounds is output cell (gx, gy) of a box, cut at the box's
+// east and north edges; its longitudes count on eastward from the box's
+// west edge, past 180 for a box across the antimeridian.
+func heatmapCellBounds(box Box, deg float64, gx, gy int) (west, south, east, north float64) {
+	west, south = box.MinLng+float64(gx)*deg, box.MinLat+float64(gy)*deg
+	return west, south, math.Min(west+deg, box.MinLng+box.width()), math.Min(south+deg, box.MaxLat)
 }
 
 func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }

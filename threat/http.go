@@ -27,12 +27,13 @@ type DangerZonesResponse struct {
 }
 
 type zonesInput struct {
-	BBox     string            `query:"bbox" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat. Or give lat, lng and radius_m." example:"3.30,6.40,3.50,6.60"`
+	BBox     string            `query:"bbox" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat; minLng > maxLng crosses the antimeridian. Or give lat, lng and radius_m." example:"3.30,6.40,3.50,6.60"`
 	Lat      optional[float64] `query:"lat" minimum:"-90" maximum:"90" example:"6.5244" doc:"With lng (and radius_m), instead of bbox."`
 	Lng      optional[float64] `query:"lng" minimum:"-180" maximum:"180" example:"3.3792" doc:"With lat (and radius_m), instead of bbox."`
 	RadiusM  optional[float64] `query:"radius_m" minimum:"100" maximum:"10000" doc:"Metres around lat, lng; default 1,000."`
 	MinLevel ZoneLevel         `query:"min_level" example:"high" doc:"Only zones of this level or stronger."`
 	Limit    int               `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"At most this many zones, 1–100."`
+	Accept   string            `header:"Accept" hidden:"true"`
 	DaysParam
 }
 
@@ -49,10 +50,11 @@ type pointInput struct {
 }
 
 type heatmapInput struct {
-	BBox     string            `query:"bbox" required:"true" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat." example:"3.30,6.40,3.50,6.60"`
+	BBox     string            `query:"bbox" required:"true" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat; minLng > maxLng crosses the antimeridian." example:"3.30,6.40,3.50,6.60"`
 	CellM    optional[float64] `query:"cell_m" minimum:"50" maximum:"5000" doc:"Output cell side in metres; or give zoom. Default 250."`
 	Zoom     optional[int]     `query:"zoom" minimum:"1" maximum:"20" doc:"Web-map zoom: picks cell_m for 16-pixel cells. Instead of cell_m."`
 	Category Category          `query:"category" example:"sos" doc:"Only incidents of this category."`
+	Accept   string            `header:"Accept" hidden:"true"`
 	DaysParam
 }
 
@@ -69,6 +71,7 @@ type routeInput struct {
 	Polyline string  `query:"polyline" maxLength:"20000" doc:"Encoded polyline (precision 5), instead of path."`
 	BufferM  float64 `query:"buffer_m" minimum:"25" maximum:"1000" default:"150" doc:"Corridor half-width in metres."`
 	At       string  `query:"at" format:"date-time" doc:"RFC 3339 time the route is travelled: the corridor's hour-of-day profile adjusts the scores."`
+	Accept   string  `header:"Accept" hidden:"true"`
 	DaysParam
 }
 
@@ -95,9 +98,11 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-danger-zones", Method: http.MethodGet, Path: "/danger-zones", Tag: tag, Summary: "List danger zones",
 		Description: "Hot spots of a box (or a circle): connected grid cells whose Getis-Ord Gi* z-score of decayed, severity-weighted " +
-			"incidents is significant after a false-discovery-rate correction. Strongest first.",
+			"incidents is significant, graded as ArcGIS's Hot Spot Analysis bins them (elevated 90 %, high 95 %, critical 99 % confidence, " +
+			"each after its own Benjamini–Hochberg false-discovery-rate correction). A box with minLng > maxLng crosses the antimeridian " +
+			"and is studied as one area. Strongest first. " + geoJSONNote,
 		Scope: scope, Errors: bad,
-	}, func(ctx context.Context, in *zonesInput) (*httpapi.Output[DangerZonesResponse], error) {
+	}, func(ctx context.Context, in *zonesInput) (*negotiated, error) {
 		box, circle, err := boxOrCircle(in)
 		if err != nil {
 			return nil, err
@@ -115,8 +120,10 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 			}
 			zs = kept
 		}
-		return httpapi.Reply(DangerZonesResponse{Zones: zs, Window: w, GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}, nil)
+		r := DangerZonesResponse{Zones: zs, Window: w, GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
+		return negotiate(in.Accept, r, func() any { return r.GeoJSON() })
 	})
+	documentGeoJSON[DangerZonesResponse, DangerZonesGeoJSON](api, "list-danger-zones")
 
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "danger-analytics", Method: http.MethodGet, Path: "/danger-analytics", Tag: tag, Summary: "Danger analytics for a location",
@@ -132,9 +139,11 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "get-heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
-		Description: "Kernel-smoothed (quartic) decayed incident weight over a box, in cells of cell_m, only cells with weight, with intensity 0–1.",
-		Scope:       scope, Errors: bad,
-	}, func(ctx context.Context, in *heatmapInput) (*httpapi.Output[*HeatmapResponse], error) {
+		Description: "Kernel-smoothed (quartic) decayed incident weight over a box, in cells of cell_m cut at the box's east and north edges, " +
+			"only cells with weight, with intensity 0–1; counts and total_incidents cover the incidents inside the box only. " +
+			"A box with minLng > maxLng crosses the antimeridian. " + geoJSONNote,
+		Scope: scope, Errors: bad,
+	}, func(ctx context.Context, in *heatmapInput) (*negotiated, error) {
 		box, err := parseBBox(in.BBox)
 		if err != nil {
 			return nil, err
@@ -148,8 +157,13 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		case in.CellM.Set:
 			cell = in.CellM.Value
 		}
-		return httpapi.Reply(e.Heatmap(Query{Days: in.Days, Category: in.Category}, box, cell))
+		h, err := e.Heatmap(Query{Days: in.Days, Category: in.Category}, box, cell)
+		if err != nil {
+			return nil, err
+		}
+		return negotiate(in.Accept, h, func() any { return h.GeoJSON() })
 	})
+	documentGeoJSON[*HeatmapResponse, HeatmapGeoJSON](api, "get-heatmap")
 
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "safety-score", Method: http.MethodGet, Path: "/safety/score", Tag: tag, Summary: "Safety score",
@@ -170,9 +184,9 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "route-safety", Method: http.MethodGet, Path: "/route-safety", Tag: tag, Summary: "Route safety analysis",
 		Description: "Scores a route given as path or encoded polyline, in segments of at most 500 m, each scored like a place from " +
-			"the incidents within buffer_m, with the danger zones it crosses.",
+			"the incidents within buffer_m, with the danger zones it crosses. " + geoJSONNote,
 		Scope: scope, Errors: bad,
-	}, func(ctx context.Context, in *routeInput) (*httpapi.Output[*RouteSafety], error) {
+	}, func(ctx context.Context, in *routeInput) (*negotiated, error) {
 		path, err := parsePath(in.Path, in.Polyline)
 		if err != nil {
 			return nil, err
@@ -181,8 +195,13 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.Reply(e.Route(RouteQuery{Query: Query{Days: in.Days, At: at}, Path: path, BufferM: in.BufferM}))
+		r, err := e.Route(RouteQuery{Query: Query{Days: in.Days, At: at}, Path: path, BufferM: in.BufferM})
+		if err != nil {
+			return nil, err
+		}
+		return negotiate(in.Accept, r, func() any { return r.GeoJSON() })
 	})
+	documentGeoJSON[*RouteSafety, RouteSafetyGeoJSON](api, "route-safety")
 }
 
 // boxOrCircle reads bbox, or lat, lng and radius_m as the box around a
@@ -216,9 +235,7 @@ func boxOrCircle(in *zonesInput) (Box, *circle, error) {
 		}
 		r = in.RadiusM.Value
 	}
-	dLat := r / metersPerDegree
-	dLng := dLat / math.Max(math.Cos(p.Lat()*degToRad), 0.01)
-	return Box{math.Max(-180, p.Lng()-dLng), math.Max(-90, p.Lat()-dLat), math.Min(180, p.Lng()+dLng), math.Min(90, p.Lat()+dLat)}, newCircle(p, r), nil
+	return boxAround(p, r), newCircle(p, r), nil
 }
 
 func parseBBox(s string) (Box, error) {

@@ -17,68 +17,28 @@ import (
 // significant.
 type DangerZone struct {
 	ZoneID           string         `json:"zone_id" example:"zone_k7m2p9x4q1w8z3r5" doc:"The zone's id: zone_ and 16 lowercase letters or digits, the same while the zone's strongest cell is."`
-	Level            ZoneLevel      `json:"level" doc:"By the zone's highest z: 1.65 elevated, 1.96 high, 2.58 critical."`
+	Level            ZoneLevel      `json:"level" doc:"The highest confidence at which the zone's cells are hot spots, as ArcGIS's Hot Spot Analysis bins them, each level after its own Benjamini–Hochberg false-discovery-rate correction over the cells studied: elevated 90 % (q 0.10), high 95 % (q 0.05), critical 99 % (q 0.01)."`
 	ZScore           float64        `json:"z_score" example:"2.91" doc:"The highest Getis-Ord Gi* z-score of the zone's cells."`
-	Center           geo.Point      `json:"center" nullable:"false" example:"[3.3792,6.5244]" doc:"Weighted centre of the zone, [longitude, latitude]."`
-	RadiusMeters     float64        `json:"radius_meters" example:"410" doc:"Distance from the centre to the farthest cell corner, in metres."`
-	Polygon          []geo.Point    `json:"polygon" nullable:"false" example:"[[3.377,6.522],[3.382,6.522],[3.382,6.527],[3.377,6.527],[3.377,6.522]]" doc:"The convex hull of the zone's cells, closed."`
-	IncidentCount    int            `json:"incident_count" example:"14" doc:"Incidents in the zone within the window."`
-	Weight           float64        `json:"weight" example:"23.6" doc:"Decayed, severity-weighted incidents."`
-	ByCategory       map[string]int `json:"by_category" nullable:"false" example:"{\"sos\":8,\"vehicle\":4,\"location_threat\":2}" doc:"Incidents per category."`
-	DominantCategory string         `json:"dominant_category" example:"sos" doc:"The category with the most incidents."`
-	LastIncidentAt   clock.Time     `json:"last_incident_at" nullable:"true" doc:"When the zone's newest incident was created; null when unknown."`
-	PeakHours        []int          `json:"peak_hours" nullable:"false" example:"[22,23,21]" doc:"The busiest UTC hours, busiest first."`
+	Center           geo.Point      `json:"center" nullable:"false" example:"[3.3792,6.5244]" doc:"Weighted centre of the zone's cells, [longitude, latitude]."`
+	RadiusMeters     float64        `json:"radius_meters" example:"410" doc:"Distance from the centre to the farthest corner of the zone's cells, in metres."`
+	Polygon          []geo.Point    `json:"polygon" nullable:"false" example:"[[3.377,6.522],[3.382,6.522],[3.382,6.527],[3.377,6.527],[3.377,6.522]]" doc:"The convex hull of the zone's cells, closed, counterclockwise. For a zone across the antimeridian, the part of it on the centre's side (see polygon_parts)."`
+	PolygonParts     [][]geo.Point  `json:"polygon_parts,omitempty" nullable:"false" doc:"Only for a zone across the antimeridian: its hull cut at ±180 as RFC 7946 §3.1.9 says, west part (ending at 180) first, each ring closed and counterclockwise."`
+	IncidentCount    int            `json:"incident_count" example:"14" doc:"Incidents within the window in the zone's cells and their Gi* neighbourhoods: the incidents its z-scores rest on, so never 0."`
+	Weight           float64        `json:"weight" example:"23.6" doc:"Their decayed, severity-weighted sum."`
+	ByCategory       map[string]int `json:"by_category" nullable:"false" example:"{\"sos\":8,\"vehicle\":4,\"location_threat\":2}" doc:"Those incidents per category."`
+	DominantCategory string         `json:"dominant_category" example:"sos" doc:"The category with the most of them."`
+	LastIncidentAt   clock.Time     `json:"last_incident_at" nullable:"true" doc:"When the newest of them was created; null when unknown."`
+	PeakHours        []int          `json:"peak_hours" nullable:"false" example:"[22,23,21]" doc:"Their busiest UTC hours, busiest first."`
 }
 
-// Box is a bounding box in degrees.
-type Box struct{ MinLng, MinLat, MaxLng, MaxLat float64 }
-
-// Validate checks the box's order and ranges, naming field.
-func (b Box) Validate(field string) error {
-	for _, p := range []geo.Point{{b.MinLng, b.MinLat}, {b.MaxLng, b.MaxLat}} {
-		if err := p.Validate(field); err != nil {
-			return setyerr.Invalidf(field, "%v", err)
-		}
-	}
-	if b.MinLng >= b.MaxLng || b.MinLat >= b.MaxLat {
-		return setyerr.Invalidf(field, "must be minLng,minLat,maxLng,maxLat with min < max")
-	}
-	return nil
-}
-
-// Significance thresholds of Gi* z-scores (one-sided 95 %, 97.5 %, 99.5 %).
-const (
-	zElevated = 1.65
-	zHigh     = 1.96
-	zCritical = 2.58
-)
-
-// zoneNeighbourhood is the radius, in cells, of the Gi* neighbourhood.
-const zoneNeighbourhood = 2
-
-// maxZoneCells bounds the cells a zone search studies (about 63 km × 63 km
-// at 250 m).
-const maxZoneCells = 256 * 256
-
-// falseDiscoveryRate controls the share of false hot spots among those
-// reported (Benjamini–Hochberg).
-const falseDiscoveryRate = 0.05
-
-// study is the grid of one box: its cells' weights and counts, with a
-// margin wide enough for every neighbourhood.
-type study struct {
-	x0, y0, nx, ny int32
-	w              []float64
-	n              []int
-	cells          []*cell
-}
-
-func (s *study) at(x, y int32) int { return int((y-s.y0)*s.nx + (x - s.x0)) }
-
-// Zones finds the hot spots of a box.
+// Zones finds the hot spots of a box, strongest first: those of minLevel
+// or stronger ("" for all), at most limit (0 for all).
 func (e *Engine) Zones(q Query, box Box, minLevel ZoneLevel, limit int) ([]DangerZone, Window, error) {
 	if err := box.Validate("bbox"); err != nil {
 		return nil, Window{}, err
+	}
+	if minLevel != "" && !slices.Contains(ZoneLevels, minLevel) {
+		return nil, Window{}, setyerr.Invalidf("min_level", "must be one of elevated, high, critical")
 	}
 	w, err := e.window(q)
 	if err != nil {
@@ -90,10 +50,10 @@ func (e *Engine) Zones(q Query, box Box, minLevel ZoneLevel, limit int) ([]Dange
 	if err != nil {
 		return nil, Window{}, err
 	}
-	min := map[ZoneLevel]float64{"": zElevated, ZoneElevated: zElevated, ZoneHigh: zHigh, ZoneCritical: zCritical}[minLevel]
+	least := max(0, slices.Index(ZoneLevels, minLevel))
 	out := zs[:0]
 	for _, z := range zs {
-		if z.ZScore >= min {
+		if slices.Index(ZoneLevels, z.Level) >= least {
 			out = append(out, z)
 		}
 	}
@@ -114,84 +74,11 @@ func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) { return e.stud
 // studyZones is zones; without full, zones carry their id, level, z,
 // centre, radius and polygon only (what a route needs).
 func (e *Engine) studyZones(w *window, box Box, full bool) ([]DangerZone, error) {
-	x0, y0, x1, y1 := e.g.col(box.MinLng), e.g.row(box.MinLat), e.g.col(box.MaxLng), e.g.row(box.MaxLat)
-	nx, ny := x1-x0+1, y1-y0+1
-	if int64(nx)*int64(ny) > maxZoneCells {
-		return nil, setyerr.Invalidf("bbox", "is too large: at most %d × %d cells of %.0f m", 256, 256, e.cfg.CellM)
+	s, err := e.newStudy(w, box)
+	if err != nil {
+		return nil, err
 	}
-	m := int32(zoneNeighbourhood)
-	s := &study{x0: x0 - m, y0: y0 - m, nx: nx + 2*m, ny: ny + 2*m}
-	size := int(s.nx * s.ny)
-	s.w, s.n, s.cells = make([]float64, size), make([]int, size), make([]*cell, size)
-	e.cellsIn(float64(s.y0)*e.g.deg, (float64(s.y0+s.ny)-0.5)*e.g.deg,
-		[][2]float64{{float64(s.x0) * e.g.deg, (float64(s.x0+s.nx) - 0.5) * e.g.deg}}, func(c *cell) {
-			if c.x < s.x0 || c.x >= s.x0+s.nx || c.y < s.y0 || c.y >= s.y0+s.ny {
-				return
-			}
-			i := s.at(c.x, c.y)
-			s.w[i], s.n[i] = w.weight(c)
-			s.cells[i] = c
-		})
-	// Global mean and deviation over the study area (box and margin).
-	var sum, sum2 float64
-	for _, v := range s.w {
-		sum += v
-		sum2 += v * v
-	}
-	n := float64(size)
-	mean := sum / n
-	sd := math.Sqrt(math.Max(0, sum2/n-mean*mean))
-	if sd == 0 {
-		return []DangerZone{}, nil
-	}
-	// Local sums over each neighbourhood from a summed-area table.
-	sat := make([]float64, (s.nx+1)*(s.ny+1))
-	for y := int32(0); y < s.ny; y++ {
-		row := 0.0
-		for x := int32(0); x < s.nx; x++ {
-			row += s.w[y*s.nx+x]
-			sat[(y+1)*(s.nx+1)+x+1] = sat[y*(s.nx+1)+x+1] + row
-		}
-	}
-	local := func(x, y int32) (float64, float64) { // sum and number of neighbours, clipped to the study
-		ax, ay := max(0, x-s.x0-m), max(0, y-s.y0-m)
-		bx, by := min(s.nx-1, x-s.x0+m), min(s.ny-1, y-s.y0+m)
-		W := s.nx + 1
-		v := sat[(by+1)*W+bx+1] - sat[ay*W+bx+1] - sat[(by+1)*W+ax] + sat[ay*W+ax]
-		return v, float64((bx - ax + 1) * (by - ay + 1))
-	}
-	type scored struct {
-		x, y int32
-		z, p float64
-	}
-	var cands []scored
-	for y := y0; y <= y1; y++ {
-		for x := x0; x <= x1; x++ {
-			lsum, wsum := local(x, y)
-			if lsum == 0 {
-				continue
-			}
-			z := (lsum - mean*wsum) / (sd * math.Sqrt((n*wsum-wsum*wsum)/(n-1)))
-			if z >= zElevated {
-				cands = append(cands, scored{x, y, z, 0.5 * math.Erfc(z/math.Sqrt2)})
-			}
-		}
-	}
-	// Benjamini–Hochberg over every cell of the box: keep the largest k
-	// whose p is at most k/N·q.
-	slices.SortFunc(cands, func(a, b scored) int { return cmpFloat(a.p, b.p) })
-	N := float64(nx) * float64(ny)
-	keep := 0
-	for i, c := range cands {
-		if c.p <= float64(i+1)/N*falseDiscoveryRate {
-			keep = i + 1
-		}
-	}
-	sig := map[cellKey]float64{}
-	for _, c := range cands[:keep] {
-		sig[keyOf(c.x, c.y)] = c.z
-	}
-	return e.merge(w, s, sig, full), nil
+	return e.merge(w, s, s.spots(true), full), nil
 }
 
 func cmpFloat(a, b float64) int {
@@ -204,85 +91,149 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-// merge joins significant cells that touch (8-neighbours) into zones.
-func (e *Engine) merge(w *window, s *study, sig map[cellKey]float64, full bool) []DangerZone {
-	seen := map[cellKey]bool{}
-	keys := make([]cellKey, 0, len(sig))
+// member is a cell of a zone: its lattice index, and its lattice column
+// counted on from the zone's first cell without wrapping round the ring
+// (so a zone's cells are contiguous in it).
+type member struct{ i, u int }
+
+// merge joins significant cells that touch (8-neighbours, around the ring
+// too) into zones, strongest first.
+func (e *Engine) merge(w *window, s *study, sig map[int]spot, full bool) []DangerZone {
+	seen := make(map[int]bool, len(sig))
+	keys := make([]int, 0, len(sig))
 	for k := range sig {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys) // a stable order makes zone ids and output stable
-	var zones []DangerZone
+	zones := []DangerZone{}
 	for _, start := range keys {
 		if seen[start] {
 			continue
 		}
-		var members []cellKey
-		stack := []cellKey{start}
+		var members []member
+		stack := []member{{start, start % s.nx}}
 		seen[start] = true
 		for len(stack) > 0 {
-			k := stack[len(stack)-1]
+			m := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			members = append(members, k)
-			x, y := k.xy()
-			for dy := int32(-1); dy <= 1; dy++ {
-				for dx := int32(-1); dx <= 1; dx++ {
-					nk := keyOf(x+dx, y+dy)
-					if _, ok := sig[nk]; ok && !seen[nk] {
-						seen[nk] = true
-						stack = append(stack, nk)
+			members = append(members, m)
+			x, y := m.i%s.nx, m.i/s.nx
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					nx, ny := x+dx, y+dy
+					if s.ring {
+						nx = (nx + s.nx) % s.nx
+					}
+					if nx < 0 || nx >= s.nx || ny < 0 || ny >= s.ny {
+						continue
+					}
+					k := ny*s.nx + nx
+					if _, ok := sig[k]; ok && !seen[k] {
+						seen[k] = true
+						stack = append(stack, member{k, m.u + dx})
 					}
 				}
 			}
 		}
 		zones = append(zones, e.describe(w, s, members, sig, full))
 	}
-	slices.SortStableFunc(zones, func(a, b DangerZone) int { return cmpFloat(b.ZScore, a.ZScore) })
+	slices.SortStableFunc(zones, func(a, b DangerZone) int { return cmpFloat(math.Abs(b.ZScore), math.Abs(a.ZScore)) })
 	return zones
 }
 
 // describe turns a group of cells into a DangerZone.
-func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKey]float64, full bool) DangerZone {
+func (e *Engine) describe(w *window, s *study, members []member, sig map[int]spot, full bool) DangerZone {
 	z := DangerZone{ByCategory: map[string]int{}}
-	var peak cellKey
+	deg := s.g.deg
+	var peak member
+	grade := 0
 	var cx, cy, cw float64
-	var hours [24]int
-	var last int64
-	var corners []geo.Point
-	for _, k := range members {
-		if sig[k] > z.ZScore {
-			z.ZScore, peak = sig[k], k
+	corners := make([]geo.Point, 0, 4*len(members))
+	for _, m := range members {
+		sp := sig[m.i]
+		if math.Abs(sp.z) > math.Abs(z.ZScore) {
+			z.ZScore, peak = sp.z, m
 		}
-		x, y := k.xy()
-		i := s.at(x, y)
-		c := e.g.center(k)
-		wt := s.w[i] + 1e-9
-		cx, cy, cw = cx+c.Lng()*wt, cy+c.Lat()*wt, cw+wt
-		z.Weight += s.w[i]
-		z.IncidentCount += s.n[i]
-		if cl := s.cells[i]; cl != nil && full {
-			lo, hi := w.span(cl)
-			for k := lo; k < hi; k++ {
-				if r := &cl.recs[k]; w.catMask[r.cat] {
-					z.ByCategory[string(Categories[r.cat])]++
-					hours[hourOf(r)]++
-					last = max(last, int64(r.t))
+		grade = max(grade, sp.grade)
+		west, south := float64(s.x0+int32(m.u))*deg, float64(s.y0+int32(m.i/s.nx))*deg
+		wt := s.x[m.i] + 1e-9
+		cx, cy, cw = cx+(west+deg/2)*wt, cy+(south+deg/2)*wt, cw+wt
+		corners = append(corners, geo.Point{west, south}, geo.Point{west + deg, south}, geo.Point{west + deg, south + deg}, geo.Point{west, south + deg})
+	}
+	ring := hull(corners)
+	z.Center = geo.Point{wrapLng(cx / cw), cy / cw}
+	for _, p := range ring {
+		z.RadiusMeters = math.Max(z.RadiusMeters, geo.Distance(z.Center, geo.Point{wrapLng(p.Lng()), p.Lat()}))
+	}
+	z.RadiusMeters = math.Round(z.RadiusMeters)
+	parts := cutAtAntimeridian(ring)
+	z.Polygon = parts[0]
+	if len(parts) > 1 {
+		z.PolygonParts = parts
+		for _, p := range parts {
+			if spansLng(p, z.Center.Lng()) {
+				z.Polygon = p // the part on the centre's side
+				break
+			}
+		}
+	}
+	z.ZScore = math.Round(z.ZScore*100) / 100
+	z.Level = ZoneLevels[grade-1]
+	if full {
+		e.evidence(w, s, members, &z)
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d", keyOf(s.gridCol(peak.i%s.nx), s.y0+int32(peak.i/s.nx)))
+	z.ZoneID = "zone_" + fmt.Sprintf("%016s", strconv.FormatUint(h.Sum64(), 36))[:16]
+	return z
+}
+
+// evidence adds up what a zone's z-scores rest on: the incidents of its
+// cells and of their Gi* neighbourhoods, each cell once.
+func (e *Engine) evidence(w *window, s *study, members []member, z *DangerZone) {
+	if s.marks == nil {
+		s.marks = make([]bool, len(s.x))
+	}
+	var covered []int
+	for _, m := range members {
+		x, y := m.i%s.nx, m.i/s.nx
+		k := s.kx[y]
+		ax, bx := x-k, x+k
+		if s.ring && 2*k+1 >= s.nx {
+			ax, bx = 0, s.nx-1
+		} else if !s.ring {
+			ax, bx = max(0, ax), min(s.nx-1, bx)
+		}
+		for ny := max(0, y-s.ky); ny <= min(s.ny-1, y+s.ky); ny++ {
+			for nx := ax; nx <= bx; nx++ {
+				i := ny*s.nx + (nx+s.nx)%s.nx
+				if !s.marks[i] {
+					s.marks[i] = true
+					covered = append(covered, i)
 				}
 			}
 		}
-		for _, d := range [][2]float64{{0, 0}, {1, 0}, {1, 1}, {0, 1}} {
-			corners = append(corners, geo.Point{(float64(x) + d[0]) * e.g.deg, (float64(y) + d[1]) * e.g.deg})
+	}
+	var hours [24]int
+	var last int64
+	for _, i := range covered {
+		s.marks[i] = false
+		z.Weight += s.x[i]
+		z.IncidentCount += s.n[i]
+		cl := s.cells[i]
+		if cl == nil || s.n[i] == 0 {
+			continue
+		}
+		lo, hi := w.span(cl)
+		for k := lo; k < hi; k++ {
+			if r := &cl.recs[k]; w.catMask[r.cat] {
+				z.ByCategory[string(Categories[r.cat])]++
+				hours[hourOf(r)]++
+				last = max(last, int64(r.t))
+			}
 		}
 	}
-	z.Center = geo.Point{cx / cw, cy / cw}
-	for _, k := range members {
-		z.RadiusMeters = math.Max(z.RadiusMeters, geo.Distance(z.Center, e.g.center(k)))
-	}
-	z.RadiusMeters = math.Round(z.RadiusMeters + e.cfg.CellM/math.Sqrt2)
-	z.Polygon = hull(corners)
-	z.ZScore = math.Round(z.ZScore*100) / 100
 	z.Weight = math.Round(z.Weight*100) / 100
-	z.Level = zoneLevel(z.ZScore)
 	best := 0
 	for c, n := range z.ByCategory {
 		if n > best || n == best && c < z.DominantCategory {
@@ -293,20 +244,6 @@ func (e *Engine) describe(w *window, s *study, members []cellKey, sig map[cellKe
 		z.LastIncidentAt = clock.At(time.Unix(last, 0).UTC())
 	}
 	z.PeakHours = peakHours(hours, 3)
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d", peak)
-	z.ZoneID = "zone_" + fmt.Sprintf("%016s", strconv.FormatUint(h.Sum64(), 36))[:16]
-	return z
-}
-
-func zoneLevel(z float64) ZoneLevel {
-	switch {
-	case z >= zCritical:
-		return ZoneCritical
-	case z >= zHigh:
-		return ZoneHigh
-	}
-	return ZoneElevated
 }
 
 // peakHours lists the busiest hours with incidents, busiest first.

@@ -39,9 +39,12 @@ func addExamples(oapi *huma.OpenAPI, ex Examples) {
 				if status >= 400 && overrides[status] == nil {
 					continue
 				}
-				if mt := r.Content["application/json"]; mt != nil && mt.Example == nil {
+				for ct, mt := range r.Content { // JSON, and JSON-based media types such as application/geo+json
+					if ct != "application/json" && !strings.HasSuffix(ct, "+json") || mt.Example != nil {
+						continue
+					}
 					v := ex.Of(reg, mt.Schema)
-					if obj, ok := v.(map[string]any); ok && overrides[status] != nil {
+					if obj, ok := v.(map[string]any); ok && overrides[status] != nil && ct == "application/json" {
 						maps.Copy(obj, overrides[status])
 					}
 					mt.Example = v
@@ -54,7 +57,7 @@ func addExamples(oapi *huma.OpenAPI, ex Examples) {
 // Of composes an example value of s: the first of each property's
 // examples (or its default, or its first enum value) down through
 // references, with ex's fields laid over each schema's; a type's plain
-// value where nothing is given. An optional scalar property with no example
+// value where nothing is given. An optional scalar or array property with no example
 // of its own is left out.
 func (ex Examples) Of(reg huma.Registry, s *huma.Schema) any {
 	return ex.example(reg, s, 0)
@@ -99,7 +102,7 @@ func (ex Examples) example(reg huma.Registry, s *huma.Schema, depth int) any {
 	case huma.TypeObject:
 		obj := map[string]any{}
 		for name, p := range s.Properties {
-			if !slices.Contains(s.Required, name) && p.Ref == "" && p.Type != huma.TypeObject && p.Type != huma.TypeArray &&
+			if !slices.Contains(s.Required, name) && p.Ref == "" && p.Type != huma.TypeObject &&
 				len(p.Examples) == 0 && p.Default == nil && len(p.Enum) == 0 {
 				continue
 			}

@@ -1,0 +1,58 @@
+package threat
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/negotiation"
+)
+
+// Danger zones, heatmaps and route safety answer GeoJSON to a client that
+// asks for it with Accept: application/geo+json, and JSON otherwise. The
+// GeoJSON body is written as bytes with its own Content-Type, so it needs
+// no format registered on the API (a service that mounts Sety keeps its
+// own formats).
+
+const geoJSONNote = "With `Accept: application/geo+json` the answer is an RFC 7946 FeatureCollection instead."
+
+// negotiated is the response of an operation with both media types.
+type negotiated struct {
+	ContentType string `header:"Content-Type" hidden:"true"`
+	Vary        string `header:"Vary" doc:"Accept: the body's media type follows the Accept header."`
+	Body        any
+}
+
+// negotiate answers v as JSON, or as the GeoJSON geo returns when accept
+// prefers application/geo+json to application/json.
+func negotiate(accept string, v any, geo func() any) (*negotiated, error) {
+	out := &negotiated{Vary: "Accept", Body: v}
+	if negotiation.SelectQValue(accept, []string{"application/json", MediaTypeGeoJSON}) != MediaTypeGeoJSON {
+		return out, nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(geo()); err != nil {
+		return nil, err
+	}
+	out.ContentType, out.Body = MediaTypeGeoJSON, buf.Bytes()
+	return out, nil
+}
+
+// documentGeoJSON documents the success response of operation id as JSON
+// (schema J) or GeoJSON (schema G).
+func documentGeoJSON[J, G any](api huma.API, id string) {
+	oapi := api.OpenAPI()
+	for _, item := range oapi.Paths {
+		if op := item.Get; op != nil && op.OperationID == id {
+			ok := op.Responses["200"]
+			ok.Description = "OK: JSON by default; with `Accept: application/geo+json`, an RFC 7946 FeatureCollection."
+			ok.Content = map[string]*huma.MediaType{
+				"application/json": {Schema: oapi.Components.Schemas.Schema(reflect.TypeFor[J](), true, "")},
+				MediaTypeGeoJSON:   {Schema: oapi.Components.Schemas.Schema(reflect.TypeFor[G](), true, "")},
+			}
+		}
+	}
+}

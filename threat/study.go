@@ -1,0 +1,144 @@
+package threat
+
+import (
+	"math"
+	"slices"
+
+	"github.com/sety-io/sety/setyerr"
+)
+
+// zoneNeighbourhood is how many rows either side of a cell its Gi*
+// neighbourhood reaches; it reaches as many columns as cover the same
+// ground width (see grid.columnsAround).
+const zoneNeighbourhood = 2
+
+// maxZoneCells bounds the cells of a box a zone search studies (about
+// 63 km × 63 km at 250 m); maxStudyCells bounds them with the margins,
+// which grow towards the poles.
+const (
+	maxZoneCells  = 256 * 256
+	maxStudyCells = 4 * maxZoneCells
+)
+
+// columnsAround is how many columns either side of a cell of row y its Gi*
+// neighbourhood reaches: its 2·kx + 1 columns are as near as a whole odd
+// number comes to the ground width of 2·zoneNeighbourhood + 1 cells at the
+// equator, kx = round(((2·2 + 1) / cos φ − 1) / 2) with φ the row's middle
+// latitude: 2 up to 36.9°, 3 to 53.1°, 12 at 78°. At most the whole ring.
+func (g grid) columnsAround(y int32) int {
+	c := math.Cos((float64(y) + 0.5) * g.deg * degToRad)
+	v := (float64(2*zoneNeighbourhood+1)/c - 1) / 2
+	return int(math.Min(math.Round(v), float64(g.cols())))
+}
+
+// study is the lattice of one box's Gi* study: the box's cells and a
+// margin wide enough for every neighbourhood, with each cell's weight,
+// count and grid cell. Lattice column i is grid column x0 + i, counted
+// eastward past the antimeridian (the grid column is that modulo the
+// ring); when the margins would meet around the globe the lattice is the
+// whole ring. Lattice row j is grid row y0 + j; rows stop at the poles.
+type study struct {
+	lattice
+	g        grid
+	x0, y0   int32
+	bx, by   int // the box's first lattice column and row
+	bnx, bny int // the box's columns and rows
+	n        []int
+	cells    []*cell
+
+	zs    []float64 // z of the box's cells, box row by box row
+	cut   [3]float64
+	marks []bool // scratch for neighbourhood unions
+}
+
+// gridCol is the grid column of lattice column i.
+func (s *study) gridCol(i int) int32 { return s.g.wrapCol(s.x0 + int32(i)) }
+
+// newStudy reads the weights of the box's cells and margins in the
+// window, computes their Gi* z-scores and the Benjamini–Hochberg cut-offs
+// over the box's cells; callers hold e.mu.
+func (e *Engine) newStudy(w *window, box Box) (*study, error) {
+	g := e.g
+	x0 := g.col(box.MinLng)
+	bnx := int(g.col(box.MinLng+box.width()) - x0 + 1)
+	bnx = min(bnx, int(g.cols())) // a box all round the globe
+	y0, y1 := max(g.row(box.MinLat), g.minRow()), min(g.row(box.MaxLat), g.maxRow())
+	bny := int(y1 - y0 + 1)
+	tooLarge := setyerr.Invalidf("bbox", "is too large: at most %d × %d cells of %.0f m", 256, 256, e.cfg.CellM)
+	if int64(bnx)*int64(bny) > maxZoneCells {
+		return nil, tooLarge
+	}
+	sy0, sy1 := max(y0-zoneNeighbourhood, g.minRow()), min(y1+zoneNeighbourhood, g.maxRow())
+	s := &study{g: g, y0: sy0, by: int(y0 - sy0), bnx: bnx, bny: bny}
+	s.ny, s.ky = int(sy1-sy0+1), zoneNeighbourhood
+	s.kx = make([]int, s.ny)
+	mx := 0
+	for j := range s.kx {
+		s.kx[j] = g.columnsAround(sy0 + int32(j))
+		mx = max(mx, s.kx[j])
+	}
+	if bnx+2*mx >= int(g.cols()) {
+		s.ring, s.nx, s.x0, s.bx = true, int(g.cols()), x0, 0
+	} else {
+		s.nx, s.x0, s.bx = bnx+2*mx, x0-int32(mx), mx
+	}
+	if int64(s.nx)*int64(s.ny) > maxStudyCells {
+		return nil, tooLarge
+	}
+	size := s.nx * s.ny
+	s.x, s.n, s.cells = make([]float64, size), make([]int, size), make([]*cell, size)
+	lo := float64(s.x0) * g.deg
+	e.cellsIn((float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg, lngSpans(lo+g.deg/2, lo+(float64(s.nx)-0.5)*g.deg), func(c *cell) {
+		i := int(((c.x-s.x0)%g.cols() + g.cols()) % g.cols())
+		if i >= s.nx || c.y < sy0 || c.y > sy1 {
+			return
+		}
+		k := int(c.y-sy0)*s.nx + i
+		s.x[k], s.n[k] = w.weight(c)
+		s.cells[k] = c
+	})
+	s.zs = make([]float64, bnx*bny)
+	if !s.prepare() {
+		return s, nil // nothing stands out
+	}
+	var ps []float64
+	for j := range bny {
+		for i := range bnx {
+			z := s.z(s.bx+i, s.by+j)
+			s.zs[j*bnx+i] = z
+			if math.Abs(z) >= zMin {
+				ps = append(ps, twoSided(z))
+			}
+		}
+	}
+	slices.Sort(ps)
+	s.cut = fdrCutoffs(ps, bnx*bny)
+	return s, nil
+}
+
+// spots returns the box's cells that are significant hot spots (hot) or
+// cold spots, by lattice index, with their z and grade (1–3).
+func (s *study) spots(hot bool) map[int]spot {
+	out := map[int]spot{}
+	if s.cut[0] < 0 {
+		return out
+	}
+	for j := range s.bny {
+		for i := range s.bnx {
+			z := s.zs[j*s.bnx+i]
+			if hot && z < zMin || !hot && z > -zMin {
+				continue
+			}
+			if g := grade(twoSided(z), s.cut); g > 0 {
+				out[(s.by+j)*s.nx+s.bx+i] = spot{z: z, grade: g}
+			}
+		}
+	}
+	return out
+}
+
+// spot is a significant cell.
+type spot struct {
+	z     float64
+	grade int
+}
