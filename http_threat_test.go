@@ -1,11 +1,14 @@
 package sety_test
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/internal/geojsontest"
 	"github.com/sety-io/sety/threat"
 )
 
@@ -74,5 +77,47 @@ func testThreatIntelligenceOverHTTP(t *testing.T, h *harness) {
 	wantStatus(t, h.do(http.MethodGet, "/safety/score?lat=6.5&lng=3.4", h.key(h.org, auth.Live, auth.IncidentsRead), nil), http.StatusForbidden, "threat:read")
 	if !strings.Contains(h.do(http.MethodGet, "/safety/score?lat=6.5&lng=3.4", h.test, nil).Body.String(), `"score"`) {
 		t.Fatal("a test key cannot read threat intelligence")
+	}
+}
+
+// Through the whole server: danger zones, heatmap and route safety answer
+// GeoJSON a GIS can load when asked for it (with Vary: Accept), JSON
+// otherwise; a box across the antimeridian is one study.
+func TestThreatGeoJSONOverHTTP(t *testing.T) {
+	h := newMemoryHarness(t)
+	threat.LagosYear(t0, 3000, 1).Generate(h.sety.Threat.Add)
+	threat.LagosYear(t0, 3000, 1).Generate(func(r threat.Report) { // the same year moved onto the antimeridian
+		r.Location = geo.Point{math.Remainder(r.Location.Lng()+176.5782, 360), r.Location.Lat() - 23}
+		h.sety.Threat.Add(r)
+	})
+	h.sety.Threat.Refresh()
+	for _, path := range []string{
+		"/danger-zones?bbox=3.25,6.40,3.55,6.70",
+		"/danger-zones?bbox=179.8,-16.6,-179.75,-16.3",
+		"/heatmap?bbox=3.30,6.40,3.50,6.60&cell_m=500",
+		"/heatmap?bbox=179.9,-16.6,-179.9,-16.4&cell_m=500",
+		"/route-safety?path=3.3792,6.5244;3.4219,6.4281",
+		"/route-safety?path=179.95,-16.45;-179.95,-16.5",
+	} {
+		rec := h.api.Do(http.MethodGet, base+path, "Authorization: Bearer "+h.live, "Accept: application/geo+json")
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != threat.MediaTypeGeoJSON || rec.Header().Get("Vary") != "Accept" {
+			t.Fatalf("%s: %d %v %s", path, rec.Code, rec.Header(), rec.Body.String())
+		}
+		fc, err := geojsontest.Parse(rec.Body.Bytes())
+		if err != nil || len(fc.Features) == 0 {
+			t.Fatalf("%s: %v (%d features)", path, err, len(fc.Features))
+		}
+		js := wantStatus(t, h.do(http.MethodGet, path, h.live, nil), http.StatusOK)
+		for _, k := range []string{"zones", "cells", "segments"} {
+			if items, ok := js[k].([]any); ok && len(items) != len(fc.Features) {
+				t.Fatalf("%s: %d features for %d %s", path, len(fc.Features), len(items), k)
+			}
+		}
+	}
+	// The same hot spot across the seam is found as at Lagos.
+	lagos := wantStatus(t, h.do(http.MethodGet, "/danger-zones?lat=6.4281&lng=3.4219&radius_m=2000", h.live, nil), http.StatusOK)["zones"].([]any)
+	seam := wantStatus(t, h.do(http.MethodGet, "/danger-zones?lat=-16.5709&lng=179.9999&radius_m=2000", h.live, nil), http.StatusOK)["zones"].([]any)
+	if len(lagos) != 1 || len(seam) != 1 || len(seam[0].(map[string]any)["polygon_parts"].([]any)) != 2 {
+		t.Fatalf("Victoria Island's zone %v; moved across the antimeridian %v", lagos, seam)
 	}
 }

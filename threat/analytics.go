@@ -77,7 +77,7 @@ type RiskPrediction struct {
 
 // SafeZones are the safest well-covered places nearby.
 type SafeZones struct {
-	Zones []SafeZone `json:"zones" nullable:"false" doc:"At most 3 safe places within the circle: first its cold spots (connected grid cells whose Getis-Ord Gi* z-score is significantly low, graded as danger zones are; strongest first), then the best-scoring spots of 250 m with incidents within 1 km (so the quiet is known), safest first. Cold spots need busy surroundings to be significant: on sparse data there are none."`
+	Zones []SafeZone `json:"zones" nullable:"false" doc:"At most 3 safe places within the circle: first its cold spots (connected grid cells whose Getis-Ord Gi* z-score is significantly low, graded as danger zones are; strongest first), then the best-scoring spots of 250 m, safest first; each with incidents within 1 km of its centre, so its quiet is known (not sea or empty land). A cell is only significantly quiet among busy ones: on sparse data there are no cold spots."`
 }
 
 // SafeZone is one of them.
@@ -302,17 +302,22 @@ func repeats(evs []event) (float64, *float64) {
 	return round3(float64(repeat) / float64(len(evs))), median
 }
 
-// safeZones returns up to three safe places within the radius: first the
-// cold spots whose centre is within it (strongest first), then the spots
-// in an area with history (some incident within 1 km, so the quiet is
-// known, not empty map) whose own 250 m neighbourhood scores best.
+// safeZones returns up to three safe places within the radius, each in an
+// area with history (some incident within 1 km of its centre, so the quiet
+// is known, not empty map): first the cold spots whose centre is within it
+// (strongest first), then the spots whose own 250 m neighbourhood scores
+// best.
 func (e *Engine) safeZones(w *window, ref *reference, p geo.Point, r float64, cold []DangerZone) SafeZones {
 	out := SafeZones{Zones: []SafeZone{}}
 	for _, z := range cold {
-		if len(out.Zones) < 3 && geo.Distance(z.Center, p) <= r {
-			d, _ := e.density(w, z.Center, math.Max(z.RadiusMeters, e.cfg.CellM))
-			out.Zones = append(out.Zones, SafeZone{Center: geo.Point{round6(z.Center[0]), round6(z.Center[1])}, RadiusMeters: z.RadiusMeters, Score: ref.scoreOf(d)})
+		if len(out.Zones) == 3 || geo.Distance(z.Center, p) > r {
+			continue
 		}
+		if _, known := e.density(w, z.Center, 1000); known == 0 {
+			continue // quiet because nobody is there (sea, empty land): not known to be safe
+		}
+		d, _ := e.density(w, z.Center, math.Max(z.RadiusMeters, e.cfg.CellM))
+		out.Zones = append(out.Zones, SafeZone{Center: geo.Point{round6(z.Center[0]), round6(z.Center[1])}, RadiusMeters: z.RadiusMeters, Score: ref.scoreOf(d)})
 	}
 	type cand struct {
 		c     geo.Point

@@ -185,51 +185,69 @@ func TestCorridorMatchesBruteForce(t *testing.T) {
 	}
 }
 
+// Heatmap counts are exact and count only the box: around Lagos and in
+// boxes across the antimeridian (minLng > maxLng).
 func TestHeatmapCountsMatchBruteForce(t *testing.T) {
-	e, b := loadExact(t, randomReports(7, 20000, Lagos, 12))
-	rng := rand.New(rand.NewPCG(8, 8))
-	for i := range 20 {
-		c := randomNear(rng, Lagos, 3000)
-		half := (1000 + rng.Float64()*5000) / metersPerDegree
-		box := Box{c.Lng() - half, c.Lat() - half*0.8, c.Lng() + half, c.Lat() + half*0.8}
-		cellM := []float64{50, 137, 250, 600, 2000}[i%5]
-		days := []int{7, 30, 90, 365}[i%4]
-		category := []Category{"", "", SOS, Medical}[i%4]
-		h, err := e.Heatmap(Query{Days: days, Category: category}, box, cellM)
-		if err != nil {
-			t.Fatal(err)
-		}
-		deg := cellM / metersPerDegree
-		nx, ny := int(math.Ceil((box.MaxLng-box.MinLng)/deg)), int(math.Ceil((box.MaxLat-box.MinLat)/deg))
-		want := map[[2]int]int{}
-		total := 0
-		for _, r := range b.reports {
-			if !b.inWindow(r, days) || category != "" && r.Category != category {
-				continue
+	for _, pl := range exactPlaces[:2] {
+		t.Run(pl.name, func(t *testing.T) {
+			e, b := loadExact(t, randomReports(7, 20000, pl.centre, 12))
+			rng := rand.New(rand.NewPCG(8, 8))
+			for i := range 20 {
+				c := randomNear(rng, pl.centre, 3000)
+				half := (1000 + rng.Float64()*5000) / metersPerDegree
+				box := Box{math.Remainder(c.Lng()-half, 360), c.Lat() - half*0.8, math.Remainder(c.Lng()+half, 360), c.Lat() + half*0.8}
+				cellM := []float64{50, 137, 250, 600, 2000}[i%5]
+				days := []int{7, 30, 90, 365}[i%4]
+				category := []Category{"", "", SOS, Medical}[i%4]
+				h, err := e.Heatmap(Query{Days: days, Category: category}, box, cellM)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkHeatmapCounts(t, b, h, box, cellM, days, category)
 			}
-			// Inside the box, edges included; the east and north edges
-			// belong to the last column and row.
-			lng, lat := r.Location.Lng(), r.Location.Lat()
-			if lng < box.MinLng || lng > box.MaxLng || lat < box.MinLat || lat > box.MaxLat {
-				continue
-			}
-			ox, oy := min(nx-1, int(math.Floor((lng-box.MinLng)/deg))), min(ny-1, int(math.Floor((lat-box.MinLat)/deg)))
-			want[[2]int{ox, oy}]++
-			total++
+		})
+	}
+}
+
+// checkHeatmapCounts compares a heatmap's counts with the reports inside
+// its box: the box's edges included, the east and north edges belonging to
+// the last column and row, longitudes counted east from the west edge
+// (across the antimeridian too).
+func checkHeatmapCounts(t *testing.T, b *brute, h *HeatmapResponse, box Box, cellM float64, days int, category Category) {
+	t.Helper()
+	deg := cellM / metersPerDegree
+	east := func(lng float64) float64 { return math.Mod(math.Mod(lng-box.MinLng, 360)+360, 360) }
+	width := east(box.MaxLng)
+	nx, ny := int(math.Ceil(width/deg)), int(math.Ceil((box.MaxLat-box.MinLat)/deg))
+	want := map[[2]int]int{}
+	total := 0
+	for _, r := range b.reports {
+		if !b.inWindow(r, days) || category != "" && r.Category != category {
+			continue
 		}
-		got := map[[2]int]int{}
-		for _, cell := range h.Cells {
-			if cell.Count > 0 {
-				got[[2]int{int(math.Floor((cell.Lng - box.MinLng) / deg)), int(math.Floor((cell.Lat - box.MinLat) / deg))}] = cell.Count
-			}
+		lng, lat := r.Location.Lng(), r.Location.Lat()
+		if east(lng) > width || lat < box.MinLat || lat > box.MaxLat {
+			continue
 		}
-		if h.TotalIncidents != total || len(got) != len(want) {
-			t.Fatalf("heatmap %d: %d incidents in %d cells, exact %d in %d", i, h.TotalIncidents, len(got), total, len(want))
+		ox, oy := min(nx-1, int(math.Floor(east(lng)/deg))), min(ny-1, int(math.Floor((lat-box.MinLat)/deg)))
+		want[[2]int{ox, oy}]++
+		total++
+	}
+	got := map[[2]int]int{}
+	for _, cell := range h.Cells {
+		if !box.contains(cell.Lng, cell.Lat) {
+			t.Fatalf("cell centre %v, %v lies outside the box %v", cell.Lng, cell.Lat, box)
 		}
-		for k, n := range want {
-			if got[k] != n {
-				t.Fatalf("heatmap %d cell %v: %d incidents, exact %d", i, k, got[k], n)
-			}
+		if cell.Count > 0 {
+			got[[2]int{int(math.Floor(east(cell.Lng)/deg + 0.01)), int(math.Floor((cell.Lat-box.MinLat)/deg + 0.01))}] = cell.Count
+		}
+	}
+	if h.TotalIncidents != total || len(got) != len(want) {
+		t.Fatalf("heatmap of %v at %.0f m: %d incidents in %d cells, exact %d in %d", box, cellM, h.TotalIncidents, len(got), total, len(want))
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Fatalf("heatmap of %v cell %v: %d incidents, exact %d", box, k, got[k], n)
 		}
 	}
 }
