@@ -12,11 +12,16 @@
 //
 // It keeps every report compactly in a grid of square cells (250 m by
 // default; cells are that many degrees of latitude wide, so narrower away
-// from the equator): 16 bytes a report — its position as float32 offsets
-// in its cell (about 25 µm), its time to the second, category and
-// severity — in time order, each with the running total of the decayed
-// weight before it (8 bytes), plus per cell a directory of 16 times and
-// totals and a dense array of times. A million incidents take about 45 MB.
+// from the equator). The side is 180° / half for an even whole number
+// half (250 m gives 80,060, so cells of 250.0014 m), so the cells tile the
+// globe exactly: columns −half … half−1 cover [−180°, 180°), rows
+// −half/2 … half/2−1 cover [−90°, 90°), no cell straddles the
+// antimeridian, and a report at 180° is kept at −180°. Each report takes
+// 16 bytes — its position as float32 offsets in its cell (about 25 µm),
+// its time to the second, category and severity — in time order, each
+// with the running total of the decayed weight before it (8 bytes), plus
+// per cell a directory of 16 times and totals and a dense array of times.
+// A million incidents take about 45 MB.
 // An ingest in time order (or at most 16 records late) is an insert; older
 // ones mark the cell to be sorted at the next query.
 //
@@ -59,29 +64,94 @@
 // being the incidents at that UTC hour among n. Confidence: low under 5
 // incidents, medium under 30, else high.
 //
+// # Boxes
+//
+// A box is minLng,minLat,maxLng,maxLat, its edges included; with
+// minLng > maxLng it crosses the antimeridian, running east from minLng
+// past ±180 to maxLng (as a GeoJSON bbox does). Zones and heatmaps study
+// such a box as one area. Shapes that cross the antimeridian are cut there
+// (RFC 7946 §3.1.9): a zone's polygon into two parts, one ending at 180
+// and one starting at −180 (polygon_parts; polygon is the part holding
+// the zone's centre).
+//
 // # Danger zones
 //
-// Over the cells of the box (plus a 2-cell margin), x_i = Σ w of the
-// incidents in cell i. Getis-Ord Gi* with binary weights over the 5 × 5
-// cells around i:
+// A zone search studies a lattice of grid cells: those of the box and a
+// margin wide enough for every neighbourhood, counted eastward across the
+// antimeridian (the lattice is the whole ring of columns when the margins
+// would meet around the globe; rows stop at the poles). x_i = Σ w of the
+// incidents in cell i. Getis-Ord Gi* with binary weights over the
+// neighbourhood of i — the cells within 2 rows and k_y columns of it,
+// itself included:
 //
 //	Gi* = (Σ_j x_j − X̄·W) / (S·√((N·W − W²)/(N − 1)))
 //
-// with W the neighbourhood size, X̄ and S the mean and deviation of x over
-// the N cells. Cells with Gi* ≥ 1.65 are tested with Benjamini–Hochberg at
-// a 5 % false discovery rate over every cell of the box (so noise does not
-// make zones); survivors that touch (8-neighbours) form a zone. A zone's
-// level comes from its highest z: 1.65 elevated, 1.96 high, 2.58 critical.
-// Its last_incident_at is its newest incident in the window.
+// with W the neighbourhood's cells (fewer where the lattice's edge cuts
+// it), X̄ and S the mean and deviation (divided by N) of x over the N cells
+// of the lattice; 0 when W = N. The neighbourhood covers the same ground
+// at every latitude: cells are narrower by cos φ, so
+//
+//	k_y = round((5 / cos φ − 1) / 2)
+//
+// for φ the middle latitude of row y, making its 2·k_y + 1 columns as near
+// as a whole odd number comes to the width of 5 cells at the equator
+// (about 1,250 m): 2 columns either side up to 36.9°, 3 up to 53.1°, 12 at
+// 78° (a 5 × 5 neighbourhood there would be 1,250 m by 260 m). These are
+// esda's Gi* z-scores (PySAL's G_Local with star and binary weights): they
+// agree to 1e-13 on the lattices of testdata/esda_gistar.json, written by
+// tools/esda.
+//
+// Levels are ArcGIS's Hot Spot Analysis bins with its false-discovery-rate
+// correction: each cell of the box gets the two-sided p = erfc(|z| / √2),
+// and for each confidence level — 90 % (q = 0.10), 95 % (q = 0.05), 99 %
+// (q = 0.01) — Benjamini–Hochberg over the N_box cells of the box finds
+// the largest k with p_(k) ≤ k·q / N_box and passes every cell with
+// p ≤ p_(k). A cell is a hot spot (z > 0) or a cold spot (z < 0) at the
+// highest level it passes. Hot cells that touch (8-neighbours, across the
+// antimeridian too) form a zone: elevated when its strongest cell passes
+// at 90 %, high at 95 %, critical at 99 %; min_level keeps zones of that
+// level or stronger. Its z_score is its highest z, its centre the
+// weight-weighted centre of its cells, its radius the distance from there
+// to their farthest corner, its polygon the convex hull of its cells.
+//
+// A zone's incident_count, weight, by_category, dominant_category,
+// last_incident_at and peak_hours cover the incidents of its cells and of
+// their Gi* neighbourhoods, each cell once: the incidents its z-scores
+// sum, so a zone significant because of incidents never reports none.
+//
+// Cold spots need busy surroundings: the lowest z a cell can have is
+// −X̄·W / (S·√((N·W − W²)/(N − 1))), about −X̄·√W / S, which on sparse data
+// (most cells empty, S well above X̄) never reaches −1.65. Where incidents
+// are everywhere, cold spots whose centre has incidents within 1 km (so
+// the quiet is known, not sea or empty land) lead the safe zones of danger
+// analytics.
+//
+// The p-values rest on the normal law, which a neighbourhood's sum follows
+// only roughly where incidents are sparse and their weights vary: there
+// cells of pure noise pass more often than the levels say (with a uniform
+// background of 0.12 incidents a cell, most 16 km boxes hold a zone).
 //
 // # Heatmap
 //
+// Output cells of cell_m (in degrees of latitude, on both axes) run from
+// the box's south-west corner and are cut at its east and north edges.
 // Each incident of the box (and of a margin) is binned into the output
-// cell of cell_m that holds its own position; a cell's count is the
-// incidents inside it. Each output cell's Σ w is then spread over the
-// output cells around it with the quartic kernel K(d) = (1 − (d/r)²)²,
-// r = 1.5 · max(cell_m, grid cell), normalised to keep the weight;
-// intensity = weight / max weight.
+// cell that holds its own position; a cell's count, and total_incidents,
+// are the incidents inside it and the box (its east and north edges
+// belong to the last column and row). Each output cell's Σ w, the
+// margin's included, is then spread over the output cells around it with
+// the quartic kernel K(d) = (1 − (d/r)²)², r = 1.5 · max(cell_m, grid
+// cell), normalised to keep the weight; intensity = weight / max weight.
+// A cell's lng and lat are the centre of its part inside the box.
+//
+// # GeoJSON
+//
+// Danger zones, heatmaps and routes have a GeoJSON form (RFC 7946): a
+// FeatureCollection of zones and heatmap cells as Polygons and route
+// segments as LineStrings, each with its JSON fields as properties and the
+// rest of the answer as foreign members; rings closed and counterclockwise;
+// a shape across the antimeridian a MultiPolygon or MultiLineString of its
+// parts. Over HTTP they answer it to Accept: application/geo+json.
 //
 // # Route safety
 //
@@ -106,8 +176,9 @@
 // (incidents with an earlier one in the same or a neighbouring cell at
 // most 14 days before); the median gap between consecutive incidents.
 // Comparison: density within the radius against within 5 km, and the
-// network percentile. Safe zones: the best-scoring 250 m spots within the
-// radius whose surroundings (1 km) have history.
+// network percentile. Safe zones (at most 3): the cold spots within the
+// radius (see Danger zones), strongest first, then the best-scoring 250 m
+// spots, each with history within 1 km.
 //
 // # Prediction
 //

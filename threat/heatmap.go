@@ -97,10 +97,12 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 		ox := int(math.Floor(dl / deg))
 		return ox, oy, ox >= 0 && ox < px && oy >= 0 && oy < py
 	}
-	// count adds n incidents to the output cell of bin (ox, oy); the box's
-	// closed east and north edges belong to its last column and row.
+	// count adds n incidents of the box to the output cell of bin (ox, oy):
+	// the box's closed east and north edges belong to its last column and
+	// row, and a point on its west or south edge that rounding put in the
+	// margin to its first.
 	count := func(ox, oy, n int) {
-		gx, gy := min(ox-rx, nx-1), min(oy-ry, ny-1)
+		gx, gy := min(max(ox-rx, 0), nx-1), min(max(oy-ry, 0), ny-1)
 		counts[gy*nx+gx] += n
 		out.TotalIncidents += n
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/sety-io/sety/geo"
 )
@@ -109,5 +110,35 @@ func TestCutAtAntimeridian(t *testing.T) {
 	}
 	if l := cutLine(geo.Point{3, 6}, geo.Point{4, 7}); len(l) != 1 {
 		t.Fatalf("a line away from it: %v", l)
+	}
+}
+
+// Incidents a centimetre inside a box's edges count, once, and those a
+// centimetre outside do not, across the antimeridian too. (The engine
+// keeps positions to about 25 µm, so a point exactly on an edge may fall
+// either side of it.)
+func TestHeatmapCountsTheBoxEdges(t *testing.T) {
+	const cm = 1e-7 // degrees
+	for _, box := range []Box{{3.3, 6.4, 3.5, 6.6}, {179.9, -16.6, -179.9, -16.4}, {179.9, -16.6, 180, -16.4}, {-180, -16.6, -179.9, -16.4}} {
+		west, east := box.MinLng+cm, box.MaxLng-cm
+		var reports []Report
+		for _, p := range []geo.Point{{west, box.MinLat + cm}, {east, box.MaxLat - cm}, {west, box.MaxLat - cm}, {east, box.MinLat + cm},
+			{west, (box.MinLat + box.MaxLat) / 2}, // inside
+			{box.MinLng - cm, box.MinLat + cm}, {west, box.MinLat - cm}, {box.MaxLng + cm, box.MaxLat - cm}, {east, box.MaxLat + cm}, // outside
+		} {
+			p[0] = math.Remainder(p[0], 360)
+			reports = append(reports, Report{At: exactNow.Add(-time.Hour), Location: p, Category: SOS, Severity: High})
+		}
+		e, b := loadExact(t, reports)
+		for _, cellM := range []float64{50, 250, 5000} {
+			h, err := e.Heatmap(Query{}, box, cellM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.TotalIncidents != 5 {
+				t.Fatalf("%v at %v m: %d incidents, want the 5 just inside its edges", box, cellM, h.TotalIncidents)
+			}
+			checkHeatmapCounts(t, b, h, box, cellM, 90, "")
+		}
 	}
 }
