@@ -2,6 +2,7 @@ package threat
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"net/http"
@@ -108,6 +109,16 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 			return nil, err
 		}
 		zs, w, err := e.Zones(Query{Days: in.Days}, box, in.MinLevel, in.Limit)
+		var bad *setyerr.Error
+		if circle != nil && errors.As(err, &bad) && bad.Field == "bbox" {
+			// Near a pole the box around the circle spans many columns of
+			// narrow cells.
+			field := "lat"
+			if in.RadiusM.Set {
+				field = "radius_m"
+			}
+			return nil, setyerr.Invalidf(field, "is too close to a pole for zones of this radius: the area spans more than 256 × 256 cells")
+		}
 		if err != nil {
 			return nil, err
 		}

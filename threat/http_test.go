@@ -49,6 +49,13 @@ func TestParameters(t *testing.T) {
 		{"/danger-zones?lat=0&lng=0&radius_m=2000", 200, ""},
 		{"/danger-zones?lat=0&lng=0", 200, ""},
 		{"/danger-zones?lat=6.4281&lng=3.4219", 200, ""},
+		{"/danger-zones?lat=-16.5&lng=180&radius_m=2000", 200, ""}, // across the antimeridian
+		{"/danger-zones?lat=89.999&lng=0", 400, "lat"},
+		{"/danger-zones?lat=-89.99&lng=0&radius_m=5000", 400, "radius_m"},
+		{"/danger-zones?lat=89.6&lng=0&radius_m=100", 200, ""},
+		{"/danger-zones?bbox=179.9,-16.6,-179.9,-16.4", 200, ""},
+		{"/danger-zones?bbox=180,-16.6,-180,-16.4", 400, "bbox"},
+		{"/danger-zones?bbox=10,-16.6,10,-16.4", 400, "bbox"},
 		{"/danger-zones?lat=6.4&lng=190", 400, "lng"},
 		{"/danger-zones?lat=95&lng=3", 400, "lat"},
 		{"/danger-zones?lat=NaN&lng=3", 400, "lat"},
@@ -95,6 +102,9 @@ func TestParameters(t *testing.T) {
 		{"/heatmap?" + bbox + "&days=0", 400, "days"},
 		{"/heatmap?" + bbox + "&zoom=13&category=vehicle", 200, ""},
 		{"/heatmap?" + bbox + "&cell_m=500", 200, ""},
+		{"/heatmap?bbox=179.9,-16.6,-179.9,-16.4", 200, ""},
+		{"/heatmap?bbox=179.9,-16.6,179.9,-16.4", 400, "bbox"},
+		{"/heatmap?bbox=3.3,6.6,3.5,6.4", 400, "bbox"},
 		// safety/score
 		{"/safety/score", 400, "lat"},
 		{"/safety/score?lat=6.5", 400, "lng"},

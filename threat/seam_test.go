@@ -122,9 +122,9 @@ func TestHeatmapCountsTheBoxEdges(t *testing.T) {
 	for _, box := range []Box{{3.3, 6.4, 3.5, 6.6}, {179.9, -16.6, -179.9, -16.4}, {179.9, -16.6, 180, -16.4}, {-180, -16.6, -179.9, -16.4}} {
 		west, east := box.MinLng+cm, box.MaxLng-cm
 		var reports []Report
-		for _, p := range []geo.Point{{west, box.MinLat + cm}, {east, box.MaxLat - cm}, {west, box.MaxLat - cm}, {east, box.MinLat + cm},
-			{west, (box.MinLat + box.MaxLat) / 2}, // inside
-			{box.MinLng - cm, box.MinLat + cm}, {west, box.MinLat - cm}, {box.MaxLng + cm, box.MaxLat - cm}, {east, box.MaxLat + cm}, // outside
+		for _, p := range []geo.Point{ // five inside, four outside
+			{west, box.MinLat + cm}, {east, box.MaxLat - cm}, {west, box.MaxLat - cm}, {east, box.MinLat + cm}, {west, (box.MinLat + box.MaxLat) / 2},
+			{box.MinLng - cm, box.MinLat + cm}, {west, box.MinLat - cm}, {box.MaxLng + cm, box.MaxLat - cm}, {east, box.MaxLat + cm},
 		} {
 			p[0] = math.Remainder(p[0], 360)
 			reports = append(reports, Report{At: exactNow.Add(-time.Hour), Location: p, Category: SOS, Severity: High})

@@ -215,6 +215,7 @@ func (e *Engine) evidence(w *window, s *study, members []member, z *DangerZone) 
 		}
 	}
 	var hours [24]int
+	var cats [4]int // by category index; a map increment per record would cost more than the rest
 	var last int64
 	for _, i := range covered {
 		s.marks[i] = false
@@ -227,13 +228,18 @@ func (e *Engine) evidence(w *window, s *study, members []member, z *DangerZone) 
 		lo, hi := w.span(cl)
 		for k := lo; k < hi; k++ {
 			if r := &cl.recs[k]; w.catMask[r.cat] {
-				z.ByCategory[string(Categories[r.cat])]++
+				cats[r.cat]++
 				hours[hourOf(r)]++
 				last = max(last, int64(r.t))
 			}
 		}
 	}
 	z.Weight = math.Round(z.Weight*100) / 100
+	for c, n := range cats {
+		if n > 0 {
+			z.ByCategory[string(Categories[c])] = n
+		}
+	}
 	best := 0
 	for c, n := range z.ByCategory {
 		if n > best || n == best && c < z.DominantCategory {
