@@ -2,6 +2,7 @@ package threat_test
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/sety-io/sety/geo"
@@ -31,4 +32,29 @@ func ExampleEngine_Score() {
 	// critical 60
 	// safe 1
 	// safe 0
+}
+
+// Danger zones of a box across the antimeridian (minLng > maxLng), as
+// GeoJSON for a GIS: the zone astride ±180 is one zone, cut into a
+// MultiPolygon there.
+func ExampleDangerZonesResponse_GeoJSON() {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	e := threat.NewEngine(threat.Config{Now: func() time.Time { return now }})
+	for i := range 2000 { // a background over 20 × 20 km, Fiji's latitude
+		lng := math.Remainder(179.9+float64(i*37%200)/1000, 360)
+		e.Add(threat.Report{At: now.Add(-time.Duration(i) * time.Hour), Location: geo.NewPoint(-16.6+float64(i*53%200)/1000, lng),
+			Category: threat.SOS, Severity: threat.Medium})
+	}
+	for i := range 60 { // and a cluster on the seam
+		lng := math.Remainder(179.999+float64(i%5)/2000, 360)
+		e.Add(threat.Report{At: now.Add(-time.Duration(i) * 24 * time.Hour), Location: geo.NewPoint(-16.5+float64(i/12)/2000, lng),
+			Category: threat.Vehicle, Severity: threat.High})
+	}
+	zones, w, _ := e.Zones(threat.Query{}, threat.Box{MinLng: 179.9, MinLat: -16.6, MaxLng: -179.9, MaxLat: -16.4}, "", 0)
+	fc := threat.DangerZonesResponse{Zones: zones, Window: w}.GeoJSON()
+	for _, f := range fc.Features {
+		fmt.Println(f.Properties.Level, f.Geometry.Type, f.Properties.IncidentCount > 60)
+	}
+	// Output:
+	// critical MultiPolygon true
 }

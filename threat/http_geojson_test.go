@@ -2,35 +2,26 @@ package threat_test
 
 import (
 	"encoding/json"
-	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2/humatest"
 	"github.com/paulmach/orb"
 
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/internal/geojsontest"
-	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/threat"
 )
 
 // seamWorld is Lagos's planted truth and a copy of it moved so that spot
 // A lies on the antimeridian (at 16.5° S, Fiji's latitude).
 func seamWorld(t *testing.T) humatest.TestAPI {
-	t.Helper()
-	httpapi.InstallErrorFormat()
-	_, api := humatest.New(t)
-	e := threat.NewEngine(threat.Config{Now: func() time.Time { return now }})
-	truth.Generate(e.Add)
-	truth.Generate(func(r threat.Report) { r.Location = toSeam(r.Location); e.Add(r) })
-	e.Refresh()
-	threat.Register(api, e, slog.New(slog.DiscardHandler))
-	return api
+	return mount(t, func(add func(threat.Report)) {
+		truth.Generate(func(r threat.Report) { r.Location = toSeam(r.Location); add(r) })
+	})
 }
 
 // toSeam moves a point of the Lagos world so that spot A lands on 180°.

@@ -15,14 +15,17 @@ import (
 )
 
 // mount serves the threat operations on a bare huma API over a small
-// history. The auth middleware is not mounted: threat handlers need no
-// principal.
-func mount(t *testing.T) humatest.TestAPI {
+// history, and what more adds to it. The auth middleware is not mounted:
+// threat handlers need no principal.
+func mount(t *testing.T, more ...func(add func(threat.Report))) humatest.TestAPI {
 	t.Helper()
 	httpapi.InstallErrorFormat()
 	_, api := humatest.New(t)
 	e := threat.NewEngine(threat.Config{Now: func() time.Time { return now }})
 	truth.Generate(e.Add)
+	for _, m := range more {
+		m(e.Add)
+	}
 	e.Refresh()
 	threat.Register(api, e, slog.New(slog.DiscardHandler))
 	return api

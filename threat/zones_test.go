@@ -42,6 +42,19 @@ func load(t testing.TB, cellM float64, gen func(func(Report))) (*Engine, *brute)
 	return e, &brute{reports: reports, now: exactNow, halfLife: e.cfg.HalfLife}
 }
 
+// oracle finds the zones of a box from the reports themselves, strongest
+// first, with the lattice's weights and counts.
+func oracle(t *testing.T, e *Engine, b *brute, box Box) ([]oracleZone, []float64, []int) {
+	t.Helper()
+	s, _ := studyOf(t, e, box, 90)
+	x, n := bruteLattice(e.g, s, b, 90)
+	l := &lattice{nx: s.nx, ny: s.ny, ring: s.ring, ky: s.ky, kx: s.kx, x: x}
+	l.prepare()
+	zones := oracleZones(s, l)
+	slices.SortStableFunc(zones, func(a, b oracleZone) int { return cmpFloat(b.z, a.z) })
+	return zones, x, n
+}
+
 // Zone levels are ArcGIS's bins, each after its own Benjamini–Hochberg
 // step: every level occurs when the data hold clusters of every strength,
 // each zone's level is the strongest at which the oracle finds its cells
@@ -49,11 +62,7 @@ func load(t testing.TB, cellM float64, gen func(func(Report))) (*Engine, *brute)
 func TestZoneLevelsAreEachReachable(t *testing.T) {
 	e, b := load(t, 0, gradedWorld(Lagos, 3).Generate)
 	box := boxM(Lagos, 9000)
-	s, _ := studyOf(t, e, box, 90)
-	x, _ := bruteLattice(e.g, s, b, 90)
-	l := &lattice{nx: s.nx, ny: s.ny, ring: s.ring, ky: s.ky, kx: s.kx, x: x}
-	l.prepare()
-	want := oracleZones(s, l)
+	want, _, _ := oracle(t, e, b, box)
 	zones, _, err := e.Zones(Query{}, box, "", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +70,6 @@ func TestZoneLevelsAreEachReachable(t *testing.T) {
 	if len(zones) != len(want) {
 		t.Fatalf("%d zones, the oracle finds %d", len(zones), len(want))
 	}
-	slices.SortStableFunc(want, func(a, b oracleZone) int { return cmpFloat(b.z, a.z) })
 	levels := map[ZoneLevel]int{}
 	for i, z := range zones {
 		if z.Level != ZoneLevels[want[i].grade-1] || z.ZScore != math.Round(want[i].z*100)/100 {
@@ -91,12 +99,7 @@ func TestZoneLevelsAreEachReachable(t *testing.T) {
 func TestZoneFiguresCoverTheirEvidence(t *testing.T) {
 	e, b := load(t, 0, gradedWorld(Lagos, 4).Generate)
 	box := boxM(Lagos, 9000)
-	s, _ := studyOf(t, e, box, 90)
-	x, n := bruteLattice(e.g, s, b, 90)
-	l := &lattice{nx: s.nx, ny: s.ny, ring: s.ring, ky: s.ky, kx: s.kx, x: x}
-	l.prepare()
-	want := oracleZones(s, l)
-	slices.SortStableFunc(want, func(a, b oracleZone) int { return cmpFloat(b.z, a.z) })
+	want, x, n := oracle(t, e, b, box)
 	zones, _, _ := e.Zones(Query{}, box, "", 0)
 	for i, z := range zones {
 		count, weight := 0, 0.0
