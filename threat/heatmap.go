@@ -90,11 +90,7 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 		Cells: []HeatmapCell{}, GeneratedAt: clock.At(e.now().UTC().Truncate(1e6))}
 	bin := func(lng, lat float64) (int, int, bool) {
 		oy := int(math.Floor((lat - lat0) / deg))
-		dl := math.Mod(lng-lng0, 360) // east of the margin's west edge, across the antimeridian too
-		if dl < 0 {
-			dl += 360
-		}
-		ox := int(math.Floor(dl / deg))
+		ox := int(math.Floor(east360(lng-lng0) / deg)) // east of the margin's west edge, across the antimeridian too
 		return ox, oy, ox >= 0 && ox < px && oy >= 0 && oy < py
 	}
 	// count adds n incidents of the box to the output cell of bin (ox, oy):
@@ -133,7 +129,7 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 		if whole && bx-ax <= 1 && by-ay <= 1 && bx >= ax {
 			// Across at most one output edge each way: two comparisons
 			// place a record in one of four output cells.
-			tx := float64(ax+1)*deg - math.Mod(e0+float64(rx)*deg, 360) // the west edge is e0 + rx·deg east of lng0
+			tx := float64(ax+1)*deg - east360(e0+float64(rx)*deg) // the west edge is e0 + rx·deg east of lng0
 			ty := float64(ay+1)*deg - (south - lat0)
 			var sums [4]float64
 			var ns [4]int

@@ -87,9 +87,14 @@ func (e *Engine) newStudy(w *window, box Box) (*study, error) {
 	}
 	size := s.nx * s.ny
 	s.x, s.n, s.cells = make([]float64, size), make([]int, size), make([]*cell, size)
-	lo := float64(s.x0) * g.deg
+	lo, cols := float64(s.x0)*g.deg, int(g.cols())
 	e.cellsIn((float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg, lngSpans(lo+g.deg/2, lo+(float64(s.nx)-0.5)*g.deg), func(c *cell) {
-		i := int(((c.x-s.x0)%g.cols() + g.cols()) % g.cols())
+		i := int(c.x - s.x0) // the column east of x0, round the seam if need be
+		if i < 0 {
+			i += cols
+		} else if i >= cols {
+			i -= cols
+		}
 		if i >= s.nx || c.y < sy0 || c.y > sy1 {
 			return
 		}

@@ -150,6 +150,8 @@ func TestStudyMatchesBruteForce(t *testing.T) {
 	}{
 		{"lagos", 250, Lagos, 12, Box{3.33, 6.48, 3.43, 6.57}, false},
 		{"antimeridian", 250, geo.NewPoint(-16.5, 180), 12, Box{179.96, -16.55, -179.95, -16.46}, false},
+		{"east of the seam", 250, geo.NewPoint(-16.5, 180), 12, Box{-180, -16.55, -179.95, -16.46}, false}, // the margin wraps west
+		{"west of the seam", 250, geo.NewPoint(-16.5, 180), 12, Box{179.95, -16.55, 180, -16.46}, false},
 		{"78N", 250, geo.NewPoint(78, 15.6), 12, Box{15.4, 77.96, 15.8, 78.04}, false},
 		{"pole", 10000, geo.NewPoint(89.6, 0), 80, Box{-180, 89.2, 180, 90}, true},
 	} {
