@@ -128,8 +128,10 @@
 //
 // The p-values rest on the normal law, which a neighbourhood's sum follows
 // only roughly where incidents are sparse and their weights vary: there
-// cells of pure noise pass more often than the levels say (with a uniform
-// background of 0.12 incidents a cell, most 16 km boxes hold a zone).
+// cells of pure noise pass more often than the levels say. With a uniform
+// background alone (90 days, mixed severities), a 16 km box holds some
+// zone in 16 of 20 worlds at 0.14 incidents a cell, 8 of 20 at 0.7, 1 of
+// 20 at 2.8.
 //
 // # Heatmap
 //
