@@ -64,7 +64,7 @@ func newHarness(t testing.TB, stores storetest.Stores) *harness {
 	t.Helper()
 	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncbuf.Buffer{}}
 	log := jsonLogger(h.logs)
-	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole(),
+	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole(), sety.WithHealthAlias("/health"),
 		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}), sety.WithRateLimiter(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +182,9 @@ var timestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3
 func newHandler(s *sety.Sety) (http.Handler, huma.API) {
 	mux := http.NewServeMux()
 	api := humago.New(mux, sety.NewAPIConfig())
-	s.Register(api)
+	if err := s.Register(api); err != nil {
+		panic(err) // a test's own wiring
+	}
 	mux.Handle("/", sety.RouteErrors(mux))
 	return mux, api
 }

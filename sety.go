@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sety-io/sety/access"
@@ -68,6 +66,9 @@ type Sety struct {
 	log         *slog.Logger
 	basePath    string
 	healthAlias string
+	guest       guestConfig
+	subscribers *subscribers
+	life        *lifecycle
 }
 
 type config struct {
@@ -92,6 +93,7 @@ type config struct {
 	keyCacheTTL   time.Duration
 	sessionTTL    time.Duration
 	retention     *time.Duration
+	guest         guestConfig
 }
 
 // Option configures New.
@@ -103,7 +105,8 @@ func WithClock(now clock.Func) Option { return func(c *config) { c.now = now } }
 // WithIDs makes every service draw ids from gen (tests inject ids.Sequential()).
 func WithIDs(gen ids.Generator) Option { return func(c *config) { c.newID = gen } }
 
-// WithLogger sends Sety's logs (internal errors) to log. Default: discarded.
+// WithLogger sends Sety's logs (internal errors) to log. Default (and nil):
+// discarded.
 func WithLogger(log *slog.Logger) Option { return func(c *config) { c.log = log } }
 
 // WithBasePath mounts the API under path instead of /v1/external, e.g.
@@ -112,11 +115,15 @@ func WithBasePath(path string) Option {
 	return func(c *config) { c.basePath = "/" + strings.Trim(path, "/") }
 }
 
-// WithHealthAlias sets the extra, root-level path of the health check
-// (default "/health"); "" registers the health check under the base path only.
+// WithHealthAlias registers the health check at path as well, e.g.
+// "/health" at the root of a server that is only Sety (the example server
+// does). Default: none, the health check is under the base path only, so
+// a host keeps its own /health.
 func WithHealthAlias(path string) Option { return func(c *config) { c.healthAlias = path } }
 
-// WithNotifier tells n of every event after it is committed.
+// WithNotifier tells n of every event after it is committed. A notifier
+// that needs the *Sety it hears about can subscribe after New instead
+// (Subscribe).
 func WithNotifier(n outbox.Notifier) Option { return func(c *config) { c.notifier = n } }
 
 // WithDispatcher replaces the built-in nearest-available dispatcher.
@@ -212,12 +219,24 @@ func WithRetention(d time.Duration) Option {
 
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
-	if stores == nil {
-		return nil, errors.New("sety: stores are required")
+	if isNil(stores) {
+		return nil, errors.New("sety: stores are required (got a nil store)")
 	}
-	c := config{now: clock.System, newID: ids.New, log: slog.New(slog.DiscardHandler), basePath: DefaultBasePath, healthAlias: "/health"}
+	c := config{now: clock.System, newID: ids.New, basePath: DefaultBasePath}
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = clock.System
+	}
+	if c.newID == nil {
+		c.newID = ids.New
+	}
+	if err := c.guest.check(); err != nil {
+		return nil, err
 	}
 	if !c.limiterSet {
 		c.limiter = defaultLimiter(stores, c)
@@ -287,7 +306,8 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
 	follower := newThreatFollower(engine, stores.EventLog())
 	hub := stream.NewHub(stores.EventLog(), c.log)
-	notifiers := outbox.Notifiers{webhooks, follower, hub}
+	subs := &subscribers{}
+	notifiers := outbox.Notifiers{webhooks, follower, hub, subs}
 	if c.notifier != nil {
 		notifiers = append(notifiers, c.notifier)
 	}
@@ -297,7 +317,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			Dispatcher: c.dispatcher, DispatchRange: c.dispatchRange, SLA: c.sla, Simulation: c.simulation, Observe: observe,
 		}),
 		Auth: auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log,
-			OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL}),
+			OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL, Authenticator: c.guest.authenticator}),
 		Webhooks: webhooks,
 		Threat:   engine,
 		Access: access.NewService(stores.AccessStore(), access.Config{
@@ -314,6 +334,9 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		ready:       make(chan struct{}),
 		threat:      follower,
 		hub:         hub,
+		guest:       c.guest,
+		subscribers: subs,
+		life:        newLifecycle(),
 	}, nil
 }
 
@@ -327,70 +350,6 @@ func defaultLimiter(stores Stores, c config) auth.RateLimiter {
 
 // BasePath returns the path the API is mounted under.
 func (s *Sety) BasePath() string { return s.basePath }
-
-// Register mounts every Sety operation on api under the base path, with
-// API-key authentication, and makes its errors {code, message}. Other
-// operations on api are left as they are. Call it once per API.
-func (s *Sety) Register(api huma.API) {
-	httpapi.InstallErrorFormat()
-	httpapi.AddSecurityScheme(api)
-	registerHealth(api, s, s.basePath+"/health", "health")
-	if s.healthAlias != "" && s.healthAlias != s.basePath+"/health" {
-		registerHealth(api, s, s.healthAlias, "health-root")
-	}
-	g := huma.NewGroup(api, s.basePath)
-	if s.metrics != nil {
-		g.UseMiddleware(s.metrics.Middleware)
-	}
-	console := string(auth.RespondersWrite)
-	g.UseMiddleware(
-		httpapi.OffUnless(api, s.log, console, s.console, "the operations console is not enabled on this server"),
-		auth.Middleware(api, s.Auth, s.log), httpapi.StrictKeys(api, s.log))
-	incident.Register(g, s.Incidents, s.log)
-	// The console's operations are always registered, so the document is one
-	// whatever the server enables; unless enabled they answer 404.
-	incident.RegisterConsole(g, s.Incidents, s.log)
-	httpapi.DocumentOptional(api, console, "Part of the operations console: answers 404 unless the server enables it "+
-		"(`sety.WithOperationsConsole`; the example server's `-console` or `-demo`).")
-	auth.RegisterKeys(g, s.Auth, s.log)
-	auth.RegisterSessions(g, s.Auth, s.log, s.basePath)
-	access.Register(g, s.Access, s.log)
-	threat.Register(g, s.Threat, s.log)
-	webhook.Register(g, s.Webhooks, s.log)
-	stream.Register(g, s.hub, s.stores.EventLog(), s.log)
-	addTags(api)
-	documentBundles(api)
-	documentWebhooks(api)
-	httpapi.FinishDocument(api, schemaExamples)
-}
-
-// Run does Sety's background work until ctx ends. It first loads the
-// threat engine from the store's incident history (Ready is closed once it
-// has), then runs every worker: dispatch, the sandbox simulator and SLA
-// clocks, webhook delivery, the API keys' last-use record, and the sweep
-// that gives back rate-limit leases this instance no longer uses (all of
-// them when ctx ends). Without it incidents stay where their last request
-// left them and events wait in the outbox: a later Run catches up, from the
-// store. It returns an error only when the history cannot be loaded; call
-// it once.
-func (s *Sety) Run(ctx context.Context) error {
-	if err := s.threat.load(ctx, s.stores.ThreatSource()); err != nil {
-		return fmt.Errorf("sety: load threat intelligence: %w", err)
-	}
-	close(s.ready)
-	var wg sync.WaitGroup
-	wg.Go(func() { s.threat.run(ctx, s.log) })
-	wg.Go(func() {
-		if err := s.hub.Run(ctx); err != nil {
-			s.log.ErrorContext(ctx, "event stream", "error", err)
-		}
-	})
-	wg.Go(func() { s.Webhooks.Run(ctx) })
-	wg.Go(func() { s.Auth.Run(ctx) })
-	wg.Go(func() { s.Incidents.Run(ctx) })
-	wg.Wait()
-	return nil
-}
 
 // Ready is closed once Run has loaded the threat history and started the
 // workers: a server that waits for it never answers threat queries from a

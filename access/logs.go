@@ -32,6 +32,9 @@ type CheckoutRequest struct {
 
 // CreateLog checks a visitor in without a code.
 func (s *Service) CreateLog(ctx context.Context, tenant auth.Tenant, req CreateLogRequest) (*AccessLog, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	now := clock.Stamp(s.now)
 	if err := checkSite("site", req.Site); err != nil {
 		return nil, err
@@ -83,6 +86,9 @@ var ErrLogNotFound = errLogNotFound
 
 // Log returns the tenant's log id.
 func (s *Service) Log(ctx context.Context, tenant auth.Tenant, id string) (*AccessLog, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if !ids.Valid("log", id) {
 		return nil, errLogNotFound
 	}
@@ -91,6 +97,9 @@ func (s *Service) Log(ctx context.Context, tenant auth.Tenant, id string) (*Acce
 
 // Checkout closes a visit; a visit already closed is a Conflict.
 func (s *Service) Checkout(ctx context.Context, tenant auth.Tenant, id string, req CheckoutRequest) (*AccessLog, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if !ids.Valid("log", id) {
 		return nil, errLogNotFound
 	}
@@ -132,6 +141,9 @@ func (s *Service) Checkout(ctx context.Context, tenant auth.Tenant, id string, r
 
 // Logs returns a page of the tenant's logs, newest check-in first.
 func (s *Service) Logs(ctx context.Context, tenant auth.Tenant, f LogFilter) ([]*AccessLog, int, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, 0, err
+	}
 	if f.Status != "" && f.Status != CheckedIn && f.Status != CheckedOut {
 		return nil, 0, setyerr.Invalidf("status", "must be checked_in or checked_out")
 	}
@@ -144,6 +156,9 @@ func (s *Service) Logs(ctx context.Context, tenant auth.Tenant, f LogFilter) ([]
 
 // CurrentVisitors lists who is on site now, longest there first.
 func (s *Service) CurrentVisitors(ctx context.Context, tenant auth.Tenant, site string) ([]CurrentVisitor, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if err := checkText("site", site, 100); err != nil {
 		return nil, err
 	}
@@ -166,6 +181,9 @@ func (s *Service) CurrentVisitors(ctx context.Context, tenant auth.Tenant, site 
 // Stats summarizes visits checked in within [from, to] (default: the last
 // 30 days), of one site or all.
 func (s *Service) Stats(ctx context.Context, tenant auth.Tenant, site string, from, to time.Time) (*Stats, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if err := checkText("site", site, 100); err != nil {
 		return nil, err
 	}

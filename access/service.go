@@ -96,6 +96,9 @@ const maxCodeAttempts = 20
 
 // CreateCode issues a code and returns it with its digits, shown this once.
 func (s *Service) CreateCode(ctx context.Context, tenant auth.Tenant, req CreateCodeRequest) (*AccessCode, string, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, "", err
+	}
 	now := clock.Stamp(s.now)
 	if err := checkSite("site", req.Site); err != nil {
 		return nil, "", err
@@ -184,6 +187,9 @@ var ErrCodeNotFound = errCodeNotFound
 
 // Code returns the tenant's code id, with its status at now.
 func (s *Service) Code(ctx context.Context, tenant auth.Tenant, id string) (*AccessCode, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if !ids.Valid("acc", id) {
 		return nil, errCodeNotFound
 	}
@@ -197,6 +203,9 @@ func (s *Service) Code(ctx context.Context, tenant auth.Tenant, id string) (*Acc
 
 // Codes returns a page of the tenant's codes, newest first.
 func (s *Service) Codes(ctx context.Context, tenant auth.Tenant, f CodeFilter) ([]*AccessCode, int, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, 0, err
+	}
 	if f.Status != "" && f.Status != Active && f.Status != Used && f.Status != Expired && f.Status != Revoked {
 		return nil, 0, setyerr.Invalidf("status", "must be active, used, expired or revoked")
 	}
@@ -210,6 +219,9 @@ func (s *Service) Codes(ctx context.Context, tenant auth.Tenant, f CodeFilter) (
 
 // RevokeCode revokes an active code; anything else is a Conflict.
 func (s *Service) RevokeCode(ctx context.Context, tenant auth.Tenant, id string) (*AccessCode, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if !ids.Valid("acc", id) {
 		return nil, errCodeNotFound
 	}
@@ -245,6 +257,9 @@ type ValidateRequest struct {
 // asked, counts the use and opens the visit. The result says why a code
 // failed; repeated guesses (codes that match nothing) lock the site.
 func (s *Service) Validate(ctx context.Context, tenant auth.Tenant, req ValidateRequest) (*ValidationResult, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if err := checkSite("site", req.Site); err != nil {
 		return nil, err
 	}

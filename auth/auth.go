@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/setyerr"
 )
 
 // Environment separates production data from sandbox data.
@@ -58,6 +59,18 @@ type Organization struct {
 type Tenant struct {
 	OrgID string
 	Env   Environment
+}
+
+// Validate reports a tenant a Go caller left incomplete, naming the Go
+// field: every service entry point that takes a tenant checks it first.
+func (t Tenant) Validate() error {
+	if t.OrgID == "" {
+		return setyerr.Invalidf("tenant.OrgID", "is required: the id of the organization the call acts for")
+	}
+	if !t.Env.Valid() {
+		return setyerr.Invalidf("tenant.Env", "must be auth.Live or auth.Test, not %q", t.Env)
+	}
+	return nil
 }
 
 // Scope is a permission a key holds.

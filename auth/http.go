@@ -43,6 +43,15 @@ func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context,
 			next(ctx)
 			return
 		}
+		if svc.host != nil {
+			p, err := svc.host.authenticate(ctx)
+			if err != nil {
+				httpapi.WriteErr(api, ctx, log, err)
+				return
+			}
+			admit(api, svc, log, ctx, next, p, scopes)
+			return
+		}
 		raw, session, err := credential(ctx)
 		if raw == "" || err != nil {
 			if err == nil {
@@ -62,27 +71,33 @@ func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context,
 			httpapi.WriteErr(api, ctx, log, err)
 			return
 		}
-		limit, remaining, reset, err := svc.Limit(ctx.Context(), p)
-		if limit > 0 {
-			ctx.SetHeader("X-RateLimit-Limit", strconv.Itoa(limit))
-			ctx.SetHeader("X-RateLimit-Remaining", strconv.Itoa(remaining))
-			ctx.SetHeader("X-RateLimit-Reset", reset.UTC().Format(clock.Layout))
-		}
-		if err != nil {
-			if setyerr.Is(err, setyerr.RateLimited) {
-				wait := max(1, int(math.Ceil(reset.Sub(svc.now()).Seconds())))
-				ctx.SetHeader("Retry-After", strconv.Itoa(wait))
-			}
-			httpapi.WriteErr(api, ctx, log, err)
-			return
-		}
-		if !slices.ContainsFunc(scopes, func(s string) bool { return p.Can(Scope(s)) }) {
-			httpapi.WriteErr(api, ctx, log, setyerr.E(setyerr.Forbidden, "API key lacks scope %s", strings.Join(scopes, " or ")))
-			return
-		}
 		p.Session = session
-		next(huma.WithValue(ctx, principalKey{}, p))
+		admit(api, svc, log, ctx, next, p, scopes)
 	}
+}
+
+// admit lets an authenticated principal through when its plan's rate limit
+// and the operation's scopes allow, setting the rate-limit headers.
+func admit(api huma.API, svc *Service, log *slog.Logger, ctx huma.Context, next func(huma.Context), p *Principal, scopes []string) {
+	limit, remaining, reset, err := svc.Limit(ctx.Context(), p)
+	if limit > 0 {
+		ctx.SetHeader("X-RateLimit-Limit", strconv.Itoa(limit))
+		ctx.SetHeader("X-RateLimit-Remaining", strconv.Itoa(remaining))
+		ctx.SetHeader("X-RateLimit-Reset", reset.UTC().Format(clock.Layout))
+	}
+	if err != nil {
+		if setyerr.Is(err, setyerr.RateLimited) {
+			wait := max(1, int(math.Ceil(reset.Sub(svc.now()).Seconds())))
+			ctx.SetHeader("Retry-After", strconv.Itoa(wait))
+		}
+		httpapi.WriteErr(api, ctx, log, err)
+		return
+	}
+	if !slices.ContainsFunc(scopes, func(s string) bool { return p.Can(Scope(s)) }) {
+		httpapi.WriteErr(api, ctx, log, setyerr.E(setyerr.Forbidden, "%s lacks scope %s", p.credential(), strings.Join(scopes, " or ")))
+		return
+	}
+	next(huma.WithValue(ctx, principalKey{}, p))
 }
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.

@@ -44,6 +44,9 @@ type Config struct {
 	// SessionTTL is how long a console session lasts (StartSession).
 	// Zero: DefaultSessionTTL (12 h).
 	SessionTTL time.Duration
+	// Authenticator, when set, authenticates every request in place of
+	// API keys and session cookies (see Authenticator).
+	Authenticator Authenticator
 }
 
 // Service manages organizations and keys and authenticates requests.
@@ -56,6 +59,7 @@ type Service struct {
 	keys    *keyCache // nil: no cache
 
 	sessionTTL time.Duration
+	host       *hostAuth // nil: API keys authenticate
 
 	onRateLimited func(Plan)
 
@@ -72,7 +76,8 @@ func NewService(store Store, cfg Config) *Service {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
 	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
-		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}, sessionTTL: cfg.SessionTTL}
+		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}, sessionTTL: cfg.SessionTTL,
+		host: newHostAuth(cfg.Authenticator, store, cfg.Now, cfg.KeyCacheTTL)}
 }
 
 // CreateOrganization creates an active organization on plan.
@@ -104,6 +109,7 @@ func (s *Service) SetOrganizationStatus(ctx context.Context, id string, status O
 		return nil, setyerr.Invalidf("status", "must be active or suspended")
 	}
 	defer s.keys.drop(func(p *Principal) bool { return p.OrgID == id })
+	defer s.host.forget(id)
 	org, err := s.store.GetOrganization(ctx, id)
 	if err != nil {
 		return nil, err
@@ -146,6 +152,9 @@ func (s *Service) IssueKeyAs(ctx context.Context, p *Principal, spec KeySpec) (*
 // IssueKey creates a key for tenant and returns it with its secret, which is
 // shown this once and never again.
 func (s *Service) IssueKey(ctx context.Context, tenant Tenant, spec KeySpec) (*APIKey, string, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, "", err
+	}
 	secret := newSecret(tenant.Env)
 	key, err := s.storeKey(ctx, tenant, spec, secret)
 	return key, secret, err
@@ -155,6 +164,9 @@ func (s *Service) IssueKey(ctx context.Context, tenant Tenant, spec KeySpec) (*A
 // (the example server's SETY_BOOTSTRAP_*_KEY). The secret must be a
 // well-formed key of tenant's environment.
 func (s *Service) ImportKey(ctx context.Context, tenant Tenant, spec KeySpec, secret string) (*APIKey, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if err := CheckKeyFormat(tenant.Env, secret); err != nil {
 		return nil, err
 	}
@@ -210,6 +222,9 @@ func (s *Service) storeKey(ctx context.Context, tenant Tenant, spec KeySpec, sec
 // (through other instances sharing the store: within their
 // Config.KeyCacheTTL).
 func (s *Service) RevokeKey(ctx context.Context, tenant Tenant, id string) (*APIKey, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	defer s.forget(id)
 	return s.store.RevokeAPIKey(ctx, tenant, id, clock.Stamp(s.now), nil)
 }
@@ -339,6 +354,9 @@ func (s *Service) Key(ctx context.Context, id string) (*APIKey, error) {
 
 // Keys returns a page of the tenant's keys, newest first.
 func (s *Service) Keys(ctx context.Context, tenant Tenant, offset, limit int) ([]*APIKey, int, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, 0, err
+	}
 	return s.store.ListAPIKeys(ctx, tenant, offset, limit)
 }
 

@@ -82,6 +82,9 @@ const maxAnalyticsWindow = 366 * 24 * time.Hour
 // Analytics returns the tenant's incident analytics for [from, to]; zero
 // bounds default to the last 30 days.
 func (s *Service) Analytics(ctx context.Context, tenant auth.Tenant, from, to time.Time) (*IncidentAnalytics, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	now := clock.Stamp(s.now)
 	from, to, err := validate.Window(from, to, now)
 	if err != nil {

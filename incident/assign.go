@@ -46,6 +46,9 @@ const (
 // nearest to incident id, at any distance, nearest first, with distance,
 // ETA and whether each is within the dispatch range (also returned).
 func (s *Service) Candidates(ctx context.Context, tenant auth.Tenant, id string, limit int) ([]ResponderCandidate, float64, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, 0, err
+	}
 	if limit == 0 {
 		limit = DefaultCandidates
 	}
@@ -104,8 +107,11 @@ func (s *Service) assignmentOf(r *Responder, inc *Incident) ResponderAssignment 
 // the queue. The claim is made in the incident's transaction, so two
 // dispatchers never send one responder to two incidents.
 func (s *Service) Assign(ctx context.Context, tenant auth.Tenant, id string, req AssignRequest) (*Incident, error) {
-	if !ids.Valid("rsp", req.ResponderID) {
-		return nil, setyerr.Invalidf("responder_id", "must be rsp_ followed by 16 lowercase letters or digits")
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckResponderID("responder_id", req.ResponderID); err != nil {
+		return nil, err
 	}
 	note := strings.TrimSpace(req.Message)
 	if err := checkText("message", note, 1000); err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
-	"github.com/sety-io/sety/ids"
 	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -29,6 +28,9 @@ type UpdateStatusRequest struct {
 // on_scene need an assigned responder; resolved may come from any active
 // status and stands the responder down.
 func (s *Service) SetStatus(ctx context.Context, tenant auth.Tenant, id string, req UpdateStatusRequest) (*Incident, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if req.Status != Responding && req.Status != OnScene && req.Status != Resolved {
 		return nil, setyerr.Invalidf("status", "must be responding, on_scene or resolved")
 	}
@@ -94,8 +96,11 @@ type ResponderInput struct {
 // responder on an incident keeps status busy until the incident ends. A
 // responder becoming available is offered to the queue at once.
 func (s *Service) UpsertResponder(ctx context.Context, tenant auth.Tenant, id string, in ResponderInput) (*Responder, error) {
-	if !ids.Valid("rsp", id) {
-		return nil, setyerr.Invalidf("responderId", "must be rsp_ followed by 16 lowercase letters or digits")
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckResponderID("responderId", id); err != nil {
+		return nil, err
 	}
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
@@ -150,6 +155,9 @@ func (s *Service) UpsertResponder(ctx context.Context, tenant auth.Tenant, id st
 
 // ListResponders returns a page of the tenant's pool.
 func (s *Service) ListResponders(ctx context.Context, tenant auth.Tenant, f ResponderFilter) ([]*Responder, int, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, 0, err
+	}
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, 0, setyerr.Invalidf("status", "must be available, busy or offline")
 	}

@@ -52,6 +52,11 @@ func (r *CreateIncidentRequest) validate() error {
 	if r.Severity != "" && !r.Severity.Valid() {
 		return setyerr.Invalidf("severity", "must be one of low, medium, high, critical")
 	}
+	if r.Location.Coordinates == (geo.Point{}) {
+		// The zero point is a Location a Go caller left unset far more often
+		// than an emergency in the Gulf of Guinea.
+		return setyerr.Invalidf("location.coordinates", "is required (Location.Coordinates is [0, 0], the zero value)")
+	}
 	if err := r.Location.Coordinates.Validate("location.coordinates"); err != nil {
 		return setyerr.Invalidf("location.coordinates", "%s", strings.TrimPrefix(err.Error(), "location.coordinates: "))
 	}

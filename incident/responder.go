@@ -7,6 +7,7 @@ import (
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/internal/clone"
+	"github.com/sety-io/sety/setyerr"
 )
 
 // ResponderStatus is whether a responder can take an incident.
@@ -49,4 +50,27 @@ func (r *Responder) Clone() *Responder {
 	c.Phone = clone.Ptr(r.Phone)
 	c.IncidentID = clone.Ptr(r.IncidentID)
 	return &c
+}
+
+// MaxResponderIDLength is the longest responder id: a responder's id is
+// the caller's (an rsp_ id, or a host's own driver or unit id), so a host
+// needs no table mapping its ids to Sety's.
+const MaxResponderIDLength = 64
+
+// CheckResponderID reports whether id may name a responder: 1 to
+// MaxResponderIDLength ASCII letters, digits, '.', '_', ':' or '-',
+// starting with a letter or digit (so it is safe in a URL path segment and
+// in logs). field names the input in the error.
+func CheckResponderID(field, id string) error {
+	ok := id != "" && len(id) <= MaxResponderIDLength
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		ok = alnum || i > 0 && (c == '.' || c == '_' || c == ':' || c == '-')
+	}
+	if !ok {
+		return setyerr.Invalidf(field, "must be 1 to %d letters, digits, '.', '_', ':' or '-', starting with a letter or digit "+
+			"(an rsp_ id, or your own system's id for the responder)", MaxResponderIDLength)
+	}
+	return nil
 }

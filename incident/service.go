@@ -100,6 +100,9 @@ func NewService(store Store, cfg Config) *Service {
 // environment are always drills, which the sandbox simulator (run by the
 // engine) walks through the lifecycle.
 func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateIncidentRequest) (inc *Incident, created bool, err error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, false, err
+	}
 	if err := req.validate(); err != nil {
 		return nil, false, err
 	}
@@ -172,6 +175,9 @@ func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateInci
 
 // Get returns the tenant's incident id.
 func (s *Service) Get(ctx context.Context, tenant auth.Tenant, id string) (*Incident, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if !ids.Valid("inc", id) {
 		return nil, ErrNotFound
 	}
@@ -185,6 +191,9 @@ func (s *Service) Get(ctx context.Context, tenant auth.Tenant, id string) (*Inci
 
 // List returns a page of the tenant's incidents, newest first, and the total.
 func (s *Service) List(ctx context.Context, tenant auth.Tenant, f Filter) ([]*Incident, int, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, 0, err
+	}
 	if f.Limit < 1 || f.Limit > 100 {
 		return nil, 0, setyerr.Invalidf("limit", "must be between 1 and 100")
 	}
@@ -209,6 +218,9 @@ func (s *Service) List(ctx context.Context, tenant auth.Tenant, f Filter) ([]*In
 // and its code on the incident, and standing its responder down. An
 // incident that is already resolved or cancelled is a Conflict.
 func (s *Service) Cancel(ctx context.Context, tenant auth.Tenant, id string, req CancelIncidentRequest) (*Incident, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	reason := strings.TrimSpace(req.Reason)
 	if err := checkText("reason", reason, 1000); err != nil {
 		return nil, err
@@ -240,6 +252,9 @@ func (s *Service) Cancel(ctx context.Context, tenant auth.Tenant, id string, req
 
 // AddNote appends a note to the timeline of an incident in any status.
 func (s *Service) AddNote(ctx context.Context, tenant auth.Tenant, id, message string) (*Incident, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	message = strings.TrimSpace(message)
 	if message == "" {
 		return nil, setyerr.Invalidf("message", "is required")

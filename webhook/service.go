@@ -210,6 +210,9 @@ type UpdateEndpointRequest struct {
 // CreateEndpoint registers an endpoint and returns it with its secret,
 // which is shown this once.
 func (s *Service) CreateEndpoint(ctx context.Context, tenant auth.Tenant, req CreateEndpointRequest) (*Endpoint, string, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, "", err
+	}
 	u, err := checkURL(req.URL, s.cfg.AllowInsecure, s.cfg.AllowPrivate)
 	if err != nil {
 		return nil, "", err
@@ -262,6 +265,9 @@ var ErrDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not foun
 
 // Endpoint returns the tenant's endpoint id, with its pending deliveries.
 func (s *Service) Endpoint(ctx context.Context, tenant auth.Tenant, id string) (*Endpoint, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	return withPending(ctx, s, tenant)(s.endpoint(ctx, tenant, id))
 }
 
@@ -277,6 +283,9 @@ func (s *Service) endpoint(ctx context.Context, tenant auth.Tenant, id string) (
 // Endpoints returns a page of the tenant's endpoints, with their pending
 // deliveries.
 func (s *Service) Endpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*Endpoint, int, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, 0, err
+	}
 	page, total, err := s.store.ListEndpoints(ctx, tenant, offset, limit)
 	if err == nil {
 		err = s.countPending(ctx, tenant, page...)
@@ -324,6 +333,9 @@ func withPending(ctx context.Context, s *Service, tenant auth.Tenant) func(*Endp
 
 // UpdateEndpoint changes the URL, events, description or status.
 func (s *Service) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, req UpdateEndpointRequest) (*Endpoint, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if !ids.Valid("we", id) {
 		return nil, errEndpointNotFound
 	}
@@ -386,6 +398,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id str
 
 // DeleteEndpoint removes an endpoint and its deliveries.
 func (s *Service) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
+	if err := tenant.Validate(); err != nil {
+		return err
+	}
 	if !ids.Valid("we", id) {
 		return errEndpointNotFound
 	}
@@ -395,6 +410,9 @@ func (s *Service) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id str
 // RotateSecret gives an endpoint a new secret and returns it; the old one
 // keeps signing alongside for RotationOverlap.
 func (s *Service) RotateSecret(ctx context.Context, tenant auth.Tenant, id string) (*Endpoint, string, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, "", err
+	}
 	if !ids.Valid("we", id) {
 		return nil, "", errEndpointNotFound
 	}
@@ -469,6 +487,9 @@ func (s *Service) ReencryptSecrets(ctx context.Context) (int, error) {
 // Ping queues a ping event to one endpoint, whatever its event filter, and
 // returns its delivery; the worker sends it at once.
 func (s *Service) Ping(ctx context.Context, tenant auth.Tenant, id string) (*Delivery, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	e, err := s.endpoint(ctx, tenant, id)
 	if err != nil {
 		return nil, err
@@ -488,6 +509,9 @@ func (s *Service) Ping(ctx context.Context, tenant auth.Tenant, id string) (*Del
 
 // Deliveries returns a page of an endpoint's deliveries, newest first.
 func (s *Service) Deliveries(ctx context.Context, tenant auth.Tenant, endpointID, status string, offset, limit int) ([]*Delivery, int, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, 0, err
+	}
 	if _, err := s.endpoint(ctx, tenant, endpointID); err != nil {
 		return nil, 0, err
 	}
@@ -500,6 +524,9 @@ func (s *Service) Deliveries(ctx context.Context, tenant auth.Tenant, endpointID
 // Redeliver queues the event of a delivery again, as a new delivery with a
 // fresh retry schedule; receivers see the same webhook-id.
 func (s *Service) Redeliver(ctx context.Context, tenant auth.Tenant, endpointID, deliveryID string) (*Delivery, error) {
+	if err := tenant.Validate(); err != nil {
+		return nil, err
+	}
 	if !ids.Valid("we", endpointID) || !ids.Valid("whd", deliveryID) {
 		return nil, ErrDeliveryNotFound
 	}

@@ -30,11 +30,14 @@ type mounts struct {
 }
 
 // newServerHandler is newHandler with the server's own mounts; the
-// console's API base is Sety's.
+// console's API base is Sety's. Sety is the whole API here, so nothing can
+// clash with it: an error of Register is a bug of this server.
 func newServerHandler(s *sety.Sety, log *slog.Logger, m mounts) (http.Handler, huma.API) {
 	mux := http.NewServeMux()
 	api := humago.New(mux, sety.NewAPIConfig())
-	s.Register(api)
+	if err := s.Register(api); err != nil {
+		panic(err)
+	}
 	if m.metrics != nil {
 		mux.Handle("GET /metrics", metricsHandler(m.metrics, log))
 	}

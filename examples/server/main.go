@@ -79,6 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts := []sety.Option{
 		sety.WithLogger(log),
+		sety.WithHealthAlias("/health"), // the server is only Sety: probes use /health
 		sety.WithMetrics(registry),
 		sety.WithSimulation(incident.Simulation{Speed: cfg.simulateSpeed}),
 		sety.WithWebhooks(webhook.Config{AllowPrivate: cfg.privateHooks, AllowInsecure: cfg.privateHooks}),

@@ -25,7 +25,7 @@ type server struct {
 func newServer(t *testing.T, stores sety.Stores, opts ...sety.Option) *server {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
-	s, err := sety.New(stores, append(opts, sety.WithLogger(newLogger(logs, "json")))...)
+	s, err := sety.New(stores, append(opts, sety.WithLogger(newLogger(logs, "json")), sety.WithHealthAlias("/health"))...)
 	if err != nil {
 		t.Fatal(err)
 	}

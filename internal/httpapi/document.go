@@ -118,7 +118,8 @@ func jsonField(f reflect.StructField) (string, bool) {
 
 // refPrefix is how the registry's references start ("#/components/schemas/").
 func refPrefix(reg huma.Registry) string {
-	return strings.TrimSuffix(errorSchema(reg).Ref, "Error")
+	ref := errorSchema(reg).Ref
+	return ref[:strings.LastIndex(ref, "/")+1]
 }
 
 // pruneHumaErrors removes huma's default error schemas when nothing in the
@@ -126,16 +127,20 @@ func refPrefix(reg huma.Registry) string {
 // every Sety error is the Error schema. A later operation that answers with
 // them registers them again.
 func pruneHumaErrors(oapi *huma.OpenAPI) {
-	schemas := oapi.Components.Schemas.Map()
-	prefix := refPrefix(oapi.Components.Schemas)
-	for _, name := range []string{"ErrorModel", "ErrorDetail"} {
-		if _, ok := schemas[name]; !ok {
-			continue
-		}
-		removed := schemas[name]
-		delete(schemas, name)
-		if refersTo(oapi, prefix+name) {
-			schemas[name] = removed
+	reg := oapi.Components.Schemas
+	schemas := reg.Map()
+	prefix := refPrefix(reg)
+	// The model first: it refers to the detail.
+	for _, humas := range []reflect.Type{reflect.TypeFor[huma.ErrorModel](), reflect.TypeFor[huma.ErrorDetail]()} {
+		for _, name := range sortedKeys(schemas) {
+			if reg.TypeFromRef(prefix+name) != humas {
+				continue
+			}
+			removed := schemas[name]
+			delete(schemas, name)
+			if refersTo(oapi, prefix+name) {
+				schemas[name] = removed
+			}
 		}
 	}
 }

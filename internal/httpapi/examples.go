@@ -70,7 +70,7 @@ func (ex Examples) example(reg huma.Registry, s *huma.Schema, depth int) any {
 	if s.Ref != "" {
 		v := ex.example(reg, reg.SchemaFromRef(s.Ref), depth+1)
 		if obj, ok := v.(map[string]any); ok {
-			maps.Copy(obj, ex[s.Ref[strings.LastIndex(s.Ref, "/")+1:]])
+			maps.Copy(obj, ex[exampleName(reg, s.Ref)])
 		}
 		return v
 	}
@@ -145,4 +145,14 @@ func (ex Examples) example(reg huma.Registry, s *huma.Schema, depth int) any {
 		return false
 	}
 	return nil
+}
+
+// exampleName is the name Examples knows a referenced schema by: its Go
+// type's name as huma's default namer gives it, whatever prefix the
+// registry's own namer adds (sety.WithNamePrefix).
+func exampleName(reg huma.Registry, ref string) string {
+	if t := reg.TypeFromRef(ref); t != nil {
+		return huma.DefaultSchemaNamer(t, "")
+	}
+	return ref[strings.LastIndex(ref, "/")+1:]
 }
