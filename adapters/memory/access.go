@@ -53,6 +53,9 @@ func clonePtr[T any](p *T) *T {
 }
 
 func (m *accessStore) CodeKey(ctx context.Context) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.codeKey == nil {
@@ -67,6 +70,9 @@ func (m *accessStore) CodeKey(ctx context.Context) ([]byte, error) {
 func activeAt(c *access.AccessCode, now time.Time) bool { return c.StatusAt(now) == access.Active }
 
 func (m *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := checkNew((*Store)(m), m.codes, c.OrgID, c.ID); err != nil {
@@ -82,6 +88,9 @@ func (m *accessStore) CreateCode(ctx context.Context, c *access.AccessCode, now 
 }
 
 func (m *accessStore) GetCode(ctx context.Context, tenant auth.Tenant, id string) (*access.AccessCode, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, err := lookup(m.codes, tenant, id, access.ErrCodeNotFound)
@@ -92,6 +101,9 @@ func (m *accessStore) GetCode(ctx context.Context, tenant auth.Tenant, id string
 }
 
 func (m *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f access.CodeFilter) ([]*access.AccessCode, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	match := matching(m.codes, func(c *access.AccessCode) bool {
@@ -103,6 +115,9 @@ func (m *accessStore) ListCodes(ctx context.Context, tenant auth.Tenant, f acces
 }
 
 func (m *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessCode) ([]outbox.Event, error)) (*access.AccessCode, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,6 +140,9 @@ func (m *accessStore) UpdateCode(ctx context.Context, tenant auth.Tenant, id str
 }
 
 func (m *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access.Validation, decide func(*access.AccessCode) (access.Decision, error)) (*access.ValidationResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -188,6 +206,9 @@ func (m *accessStore) Validate(ctx context.Context, tenant auth.Tenant, v access
 }
 
 func (m *accessStore) CreateLog(ctx context.Context, l *access.AccessLog, ev outbox.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -203,6 +224,9 @@ func (m *accessStore) CreateLog(ctx context.Context, l *access.AccessLog, ev out
 }
 
 func (m *accessStore) GetLog(ctx context.Context, tenant auth.Tenant, id string) (*access.AccessLog, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	l, err := lookup(m.logs, tenant, id, access.ErrLogNotFound)
@@ -213,6 +237,9 @@ func (m *accessStore) GetLog(ctx context.Context, tenant auth.Tenant, id string)
 }
 
 func (m *accessStore) UpdateLog(ctx context.Context, tenant auth.Tenant, id string, change func(*access.AccessLog) ([]outbox.Event, error)) (*access.AccessLog, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -249,6 +276,9 @@ func matchesSearch(l *access.AccessLog, q string) bool {
 }
 
 func (m *accessStore) ListLogs(ctx context.Context, tenant auth.Tenant, f access.LogFilter) ([]*access.AccessLog, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	match := matching(m.logs, func(l *access.AccessLog) bool {
@@ -263,6 +293,9 @@ func (m *accessStore) ListLogs(ctx context.Context, tenant auth.Tenant, f access
 func checkedIn(l *access.AccessLog) (time.Time, string) { return l.CheckedInAt.Time, l.ID }
 
 func (m *accessStore) OnSite(ctx context.Context, tenant auth.Tenant, site string) ([]*access.AccessLog, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	in := matching(m.logs, func(l *access.AccessLog) bool {
@@ -272,6 +305,9 @@ func (m *accessStore) OnSite(ctx context.Context, tenant auth.Tenant, site strin
 }
 
 func (m *accessStore) LogStats(ctx context.Context, tenant auth.Tenant, site string, from, to, now time.Time) (*access.Stats, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := &access.Stats{ByMethod: map[string]int{}, ByHour: make([]int, 24), ByWeekday: make([]int, 7)}

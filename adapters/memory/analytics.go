@@ -11,6 +11,9 @@ import (
 )
 
 func (m *incidentStore) IncidentAnalytics(ctx context.Context, tenant auth.Tenant, from, to time.Time) (*incident.IncidentAnalytics, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -14,6 +14,9 @@ import (
 type authStore Store
 
 func (a *authStore) CreateOrganization(ctx context.Context, org *auth.Organization) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -25,6 +28,9 @@ func (a *authStore) CreateOrganization(ctx context.Context, org *auth.Organizati
 }
 
 func (a *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -36,6 +42,9 @@ func (a *authStore) GetOrganization(ctx context.Context, id string) (*auth.Organ
 }
 
 func (a *authStore) UpdateOrganization(ctx context.Context, org *auth.Organization) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -47,6 +56,9 @@ func (a *authStore) UpdateOrganization(ctx context.Context, org *auth.Organizati
 }
 
 func (a *authStore) CountOrganizations(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -54,6 +66,9 @@ func (a *authStore) CountOrganizations(ctx context.Context) (int, error) {
 }
 
 func (a *authStore) ListOrganizations(ctx context.Context, offset, limit int) ([]*auth.Organization, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -69,6 +84,9 @@ func cloneOrg(org *auth.Organization) *auth.Organization {
 }
 
 func (a *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,6 +102,9 @@ func (a *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 }
 
 func (a *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, *auth.Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,6 +132,9 @@ func (a *authStore) GetAPIKey(ctx context.Context, id string) (*auth.APIKey, err
 }
 
 func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -130,6 +154,9 @@ func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 }
 
 func (a *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -140,6 +167,9 @@ func (a *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset,
 }
 
 func (a *authStore) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()

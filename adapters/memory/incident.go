@@ -14,6 +14,9 @@ import (
 type incidentStore Store
 
 func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -42,6 +45,9 @@ func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 }
 
 func (m *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -53,6 +59,9 @@ func (m *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id 
 }
 
 func (m *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,6 +92,9 @@ func matches(inc *incident.Incident, f incident.Filter) bool {
 }
 
 func (m *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -109,6 +121,9 @@ func (m *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, 
 }
 
 func (m *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -121,6 +136,9 @@ func (m *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit i
 }
 
 func (m *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]*incident.Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -138,6 +156,9 @@ func (m *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at g
 }
 
 func (m *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -159,6 +180,9 @@ func queuedLive(inc *incident.Incident) bool {
 }
 
 func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	checkpoint := int64(len(s.events)) // the outbox position of this view
@@ -179,6 +203,9 @@ func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 }
 
 func (m *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts, error) {
+	if err := ctx.Err(); err != nil {
+		return incident.ActiveCounts{}, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -122,6 +122,9 @@ type outboxReader Store
 func (s *Store) EventLog() outbox.Log { return (*outboxReader)(s) }
 
 func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	s := (*Store)(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -142,6 +145,9 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 }
 
 func (r *outboxReader) Head(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	s := (*Store)(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -149,6 +155,9 @@ func (r *outboxReader) Head(ctx context.Context) (int64, error) {
 }
 
 func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -17,6 +17,9 @@ import (
 type webhookQueue Store
 
 func (m *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -59,6 +62,9 @@ func (m *webhookQueue) eventByID(id string) (outbox.Event, bool) {
 // the first deliveries due: a backlog costs nothing while its endpoint has
 // all the attempts it may have, and little when it has room.
 func (m *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
@@ -97,6 +103,9 @@ func (m *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 }
 
 func (m *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d, ok := m.deliveries[id]
@@ -120,6 +129,9 @@ func (m *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, chan
 }
 
 func (m *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var ids []string
@@ -152,6 +164,9 @@ func (m *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit 
 }
 
 func (m *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make(map[string]int, len(m.endpoints))
@@ -171,6 +186,9 @@ func (s *Store) pendingCount(id string) int {
 }
 
 func (m *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefore time.Time, limit int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -199,6 +217,9 @@ func (m *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 }
 
 func (m *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -75,6 +75,9 @@ func (s *Store) putResponder(r *incident.Responder) {
 type responderStore Store
 
 func (m *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Responder, bool) error) (*incident.Responder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -95,6 +98,9 @@ func (m *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant
 }
 
 func (m *responderStore) ListResponders(ctx context.Context, tenant auth.Tenant, f incident.ResponderFilter) ([]*incident.Responder, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,6 +121,9 @@ type candidate struct {
 // no unvisited cell can hold anything nearer than the limit-th best found,
 // or once the rings pass withinM.
 func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenant, at geo.Point, limit int, withinM float64) ([]*incident.Responder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -72,6 +72,9 @@ type webhookStore Store
 var errDeliveryNotFound = setyerr.E(setyerr.NotFound, "Webhook delivery not found")
 
 func (m *webhookStore) CreateEndpoint(ctx context.Context, e *webhook.Endpoint) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -87,6 +90,9 @@ func (m *webhookStore) endpoint(tenant auth.Tenant, id string) (*webhook.Endpoin
 }
 
 func (m *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id string) (*webhook.Endpoint, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, err := m.endpoint(tenant, id)
@@ -109,6 +115,9 @@ func (m *webhookStore) PendingCounts(ctx context.Context, tenant auth.Tenant, id
 }
 
 func (m *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*webhook.Endpoint, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	match := matching(m.endpoints, func(e *webhook.Endpoint) bool { return e.Tenant() == tenant })
@@ -118,12 +127,18 @@ func (m *webhookStore) ListEndpoints(ctx context.Context, tenant auth.Tenant, of
 }
 
 func (m *webhookStore) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id string, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.updateEndpoint(tenant, id, change)
 }
 
 func (m *webhookStore) ResumeEndpoint(ctx context.Context, tenant auth.Tenant, id string, since, now time.Time, change func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	wasDisabled := false
@@ -161,6 +176,9 @@ func (m *webhookStore) updateEndpoint(tenant auth.Tenant, id string, change func
 }
 
 func (m *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.secretKey == nil {
@@ -174,6 +192,9 @@ func (m *webhookStore) SecretKey(ctx context.Context) ([]byte, error) {
 }
 
 func (m *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, err := m.endpoint(tenant, id); err != nil {
@@ -189,6 +210,9 @@ func (m *webhookStore) DeleteEndpoint(ctx context.Context, tenant auth.Tenant, i
 }
 
 func (m *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -208,6 +232,9 @@ func (m *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webh
 }
 
 func (m *webhookStore) ListDeliveries(ctx context.Context, tenant auth.Tenant, endpointID, status string, offset, limit int) ([]*webhook.Delivery, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var match []*webhook.Delivery
@@ -222,6 +249,9 @@ func (m *webhookStore) ListDeliveries(ctx context.Context, tenant auth.Tenant, e
 }
 
 func (m *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endpointID, id string) (*webhook.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d, ok := m.deliveries[id]
@@ -232,6 +262,9 @@ func (m *webhookStore) GetDelivery(ctx context.Context, tenant auth.Tenant, endp
 }
 
 func (m *webhookStore) InsertDelivery(ctx context.Context, d *webhook.Delivery) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, err := m.endpoint(d.Tenant(), d.EndpointID); err != nil {

@@ -74,6 +74,7 @@ func Run(t *testing.T, newStores NewStores, f Features) {
 	t.Run("Webhooks", func(t *testing.T) { TestWebhooks(t, newStores, f) })
 	t.Run("Retention", func(t *testing.T) { TestRetention(t, newStores, f) })
 	t.Run("Access", func(t *testing.T) { TestAccess(t, newStores, f) })
+	t.Run("CancelledContext", func(t *testing.T) { TestCancelledContext(t, newStores, f) })
 	if f.SharedRateLimits {
 		t.Run("RateLimits", func(t *testing.T) { TestRateLimits(t, newStores, f) })
 	}
