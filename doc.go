@@ -6,8 +6,9 @@
 //
 //	db, err := sqlite.Open(ctx, "sety.db", nil)   // or memory.New()
 //	s, err := sety.New(db, sety.WithLogger(logger))
-//	s.Register(api)                                // any huma.API
+//	err = s.Register(api)                          // any huma.API; an error names a clash and the option that avoids it
 //	go s.Run(ctx)                                  // threat history, then dispatch, simulator, SLA clocks, webhooks
+//	defer s.Close()                                // after the HTTP server stops, before the store closes
 //	inc, _, err := s.Incidents.Create(ctx, tenant, req) // or call the services directly
 //
 // Layout: one package per domain (incident, access, threat, webhook, auth), each declaring the

@@ -18,6 +18,7 @@ import (
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/ids"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
 )
 
 // Calling the services directly, without HTTP.
@@ -67,7 +68,9 @@ func ExampleSety_Register() {
 
 	mux := http.NewServeMux()
 	api := humago.New(mux, huma.DefaultConfig("My API", "1.0.0"))
-	s.Register(api)
+	if err := s.Register(api); err != nil {
+		panic(err) // a clash with the API's own names: see WithNamePrefix
+	}
 	mux.Handle(s.BasePath()+"/", sety.RouteErrors(mux))
 
 	req := httptest.NewRequest(http.MethodPost, "/v1/external/incidents",
@@ -84,4 +87,78 @@ func ExampleSety_Register() {
 	// Output:
 	// 201 true
 	// 401 {"code":401,"message":"missing or invalid API key"}
+}
+
+// A notifier built after New: Subscribe needs no circular wiring. Each
+// committed change is heard right after its commit, decoded with the
+// domain's helper.
+func ExampleSety_Subscribe() {
+	s, _ := sety.New(memory.New(), sety.WithIDs(ids.Sequential()))
+	ctx := context.Background()
+	org, _ := s.Auth.CreateOrganization(ctx, "Acme Rides", auth.Growth)
+	unsubscribe := s.Subscribe(sety.NotifyFunc(func(_ context.Context, events []outbox.Event) {
+		for _, ev := range events {
+			if inc, err := incident.EventPayload(ev); err == nil {
+				fmt.Println(ev.Type, inc.ID, inc.Status, inc.Environment)
+			}
+		}
+	}))
+	defer unsubscribe()
+	_, _, _ = s.Incidents.Create(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Test}, incident.CreateIncidentRequest{
+		Category: incident.SOS, Location: incident.Location{Coordinates: geo.NewPoint(3.3792, 6.5244)},
+	})
+	// Output:
+	// incident.created inc_0000000000000002 created test
+}
+
+// A durable consumer with the host's own cursor: read the committed log
+// after the cursor, handle the batch, store the cursor it returns.
+func ExampleSety_Events() {
+	s, _ := sety.New(memory.New(), sety.WithIDs(ids.Sequential()))
+	ctx := context.Background()
+	org, _ := s.Auth.CreateOrganization(ctx, "Acme Rides", auth.Growth)
+	tenant := auth.Tenant{OrgID: org.ID, Env: auth.Test}
+	req := incident.CreateIncidentRequest{Category: incident.Medical, Location: incident.Location{Coordinates: geo.NewPoint(3.3792, 6.5244)}}
+	_, _, _ = s.Incidents.Create(ctx, tenant, req)
+
+	var cursor int64 // the host keeps it in its own database
+	read := func() {
+		events, next, err := s.Events(ctx, cursor, outbox.Filter{OrgID: org.ID, TypePrefix: "incident."}, 100)
+		if err != nil {
+			panic(err)
+		}
+		for _, ev := range events {
+			fmt.Println(ev.Position, ev.Type, ev.SubjectID)
+		}
+		cursor = next
+	}
+	read()
+	_, _, _ = s.Incidents.Create(ctx, tenant, req)
+	read() // only what is new since the cursor
+	// Output:
+	// 1 incident.created inc_0000000000000002
+	// 2 incident.created inc_0000000000000004
+}
+
+// Follow hands the log to the host batch by batch, woken by this process's
+// commits, until its context ends or Sety is closed.
+func ExampleSety_Follow() {
+	s, _ := sety.New(memory.New(), sety.WithIDs(ids.Sequential()))
+	defer s.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	org, _ := s.Auth.CreateOrganization(ctx, "Acme Rides", auth.Growth)
+	_, _, _ = s.Incidents.Create(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Test}, incident.CreateIncidentRequest{
+		Category: incident.Vehicle, Location: incident.Location{Coordinates: geo.NewPoint(3.3792, 6.5244)},
+	})
+	err := s.Follow(ctx, 0, outbox.Filter{}, func(_ context.Context, events []outbox.Event, next int64) error {
+		for _, ev := range events {
+			fmt.Println(ev.Type, "cursor", next)
+		}
+		stop() // a real consumer stores next and keeps following
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// incident.created cursor 1
+	// <nil>
 }

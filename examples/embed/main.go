@@ -39,7 +39,9 @@ type rideInput struct {
 type rideOutput struct{ Body Ride }
 
 // newService builds the host's mux: its own operations, then Sety's.
-func newService(s *sety.Sety) (*http.ServeMux, huma.API) {
+// Register refuses, with an error naming the option that avoids it, any
+// name or route the host already has.
+func newService(s *sety.Sety) (*http.ServeMux, huma.API, error) {
 	mux := http.NewServeMux()
 	api := humago.New(mux, huma.DefaultConfig("Acme Rides API", "2.3.0"))
 
@@ -54,43 +56,59 @@ func newService(s *sety.Sety) (*http.ServeMux, huma.API) {
 	})
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "host ok") })
 
-	s.Register(api)
+	if err := s.Register(api); err != nil {
+		return nil, nil, err
+	}
 	mux.Handle(s.BasePath()+"/", s.RouteErrors(mux)) // JSON 404/405 under Sety's prefix only
-	return mux, api
+	return mux, api, nil
 }
 
 func main() {
+	if err := run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// run serves until SIGINT or SIGTERM, then shuts down in the one safe
+// order: stop serving HTTP (no request is mid-way), Close Sety (its
+// workers stop and are waited for), then close the store — never the store
+// under running workers.
+func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := sety.New(memory.New(),
-		sety.WithBasePath("/safety/v1/external"),
-		sety.WithHealthAlias(""), // the host has its own /health
+	store := memory.New() // or sqlite.Open / postgres.Open
+	s, err := sety.New(store,
+		sety.WithBasePath("/safety/v1/external"), // the health check is under it; the host keeps its own /health
 		sety.WithLogger(slog.Default()),
 	)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	key, err := testKey(ctx, s)
 	if err != nil {
-		log.Fatal(err)
+		return errors.Join(err, s.Close(), store.Close())
 	}
 	fmt.Fprintln(os.Stdout, "test key:", key)
+	mux, _, err := newService(s)
+	if err != nil {
+		return errors.Join(err, s.Close(), store.Close())
+	}
 	// Dispatch, the sandbox simulator, SLA clocks and webhooks: without
 	// this, a drill would stay "created".
-	go func() {
-		if err := s.Run(ctx); err != nil {
-			log.Fatal(err)
-		}
-	}()
-	mux, _ := newService(s)
+	runErr := make(chan error, 1)
+	go func() { runErr <- s.Run(ctx) }()
 	srv := &http.Server{Addr: ":8081", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Shutdown(context.Background())
-	}()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		log.Fatal(err)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.ListenAndServe() }()
+	select {
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = srv.Shutdown(shutdown)
+	case err = <-serveErr:
+	case err = <-runErr:
 	}
+	return errors.Join(err, s.Close(), store.Close())
 }
 
 // testKey creates the host's organization and a sandbox key for it.

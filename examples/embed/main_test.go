@@ -18,7 +18,7 @@ import (
 )
 
 func setup(t *testing.T, opts ...sety.Option) (*sety.Sety, *http.ServeMux, humatest.TestAPI, string) {
-	s, err := sety.New(memory.New(), append([]sety.Option{sety.WithBasePath("/safety/v1/external"), sety.WithHealthAlias("")}, opts...)...)
+	s, err := sety.New(memory.New(), append([]sety.Option{sety.WithBasePath("/safety/v1/external")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,11 @@ func setup(t *testing.T, opts ...sety.Option) (*sety.Sety, *http.ServeMux, humat
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux, api := newService(s)
+	mux, api, err := newService(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
 	return s, mux, humatest.Wrap(t, api), key
 }
 

@@ -141,7 +141,7 @@ func NewService(s *sety.Sety) (*http.ServeMux, huma.API, error) {
 	if err := s.Register(api); err != nil {
 		return nil, nil, err
 	}
-	mux.Handle(s.BasePath()+"/", sety.RouteErrors(mux)) // JSON 404/405 under Sety's prefix only
+	mux.Handle(s.BasePath()+"/", s.RouteErrors(mux)) // JSON 404/405 under Sety's prefix only
 	return mux, api, nil
 }
 
