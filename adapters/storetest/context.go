@@ -37,8 +37,14 @@ func TestCancelledContext(t *testing.T, newStores NewStores, _ Features) {
 			return s.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: "org_cccccccccccccccc", Name: "C", Plan: auth.Growth,
 				Status: auth.Active, CreatedAt: clock.At(base)})
 		}},
-		{"GetOrganization", func(ctx context.Context) error { _, err := s.AuthStore().GetOrganization(ctx, tenantA.OrgID); return err }},
-		{"ListAPIKeys", func(ctx context.Context) error { _, _, err := s.AuthStore().ListAPIKeys(ctx, tenantA, 0, 10); return err }},
+		{"GetOrganization", func(ctx context.Context) error {
+			_, err := s.AuthStore().GetOrganization(ctx, tenantA.OrgID)
+			return err
+		}},
+		{"ListAPIKeys", func(ctx context.Context) error {
+			_, _, err := s.AuthStore().ListAPIKeys(ctx, tenantA, 0, 10)
+			return err
+		}},
 		{"CreateIncident", func(ctx context.Context) error {
 			_, _, err := s.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: []outbox.Event{eventFor(t, incident.TypeCreated, inc)}})
 			return err
@@ -52,13 +58,19 @@ func TestCancelledContext(t *testing.T, newStores NewStores, _ Features) {
 			return err
 		}},
 		{"CreateEndpoint", func(ctx context.Context) error { return s.WebhookStore().CreateEndpoint(ctx, ep) }},
-		{"ListEndpoints", func(ctx context.Context) error { _, _, err := s.WebhookStore().ListEndpoints(ctx, tenantA, 0, 10); return err }},
+		{"ListEndpoints", func(ctx context.Context) error {
+			_, _, err := s.WebhookStore().ListEndpoints(ctx, tenantA, 0, 10)
+			return err
+		}},
 		{"CreateCode", func(ctx context.Context) error { return s.AccessStore().CreateCode(ctx, code, base) }},
 		{"ListCodes", func(ctx context.Context) error {
 			_, _, err := s.AccessStore().ListCodes(ctx, tenantA, access.CodeFilter{Limit: 10})
 			return err
 		}},
-		{"EventsAfter", func(ctx context.Context) error { _, _, err := s.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10); return err }},
+		{"EventsAfter", func(ctx context.Context) error {
+			_, _, err := s.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10)
+			return err
+		}},
 		{"Head", func(ctx context.Context) error { _, err := s.EventLog().Head(ctx); return err }},
 		{"FanOut", func(ctx context.Context) error {
 			_, err := s.WebhookQueue().FanOut(ctx, 10, func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery { return nil })

@@ -95,7 +95,9 @@ func TestRegisterReportsClashesAndLeavesTheHostAlone(t *testing.T) {
 		{"health route", []sety.Option{sety.WithNamePrefix("Safety"), sety.WithHealthAlias("/health")}, nil,
 			[]string{"route GET /health", `WithHealthAlias("/health")`}},
 		{"route in the base path", []sety.Option{sety.WithNamePrefix("Safety")},
-			func(mux *http.ServeMux) { mux.HandleFunc("GET /safety/v1/incidents", func(http.ResponseWriter, *http.Request) {}) },
+			func(mux *http.ServeMux) {
+				mux.HandleFunc("GET /safety/v1/incidents", func(http.ResponseWriter, *http.Request) {})
+			},
 			[]string{"route GET /safety/v1/incidents", "WithBasePath"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
