@@ -21,7 +21,9 @@ func ExampleSety_RouteErrors() {
 	reg := prometheus.NewRegistry()
 	s, _ := sety.New(memory.New(), sety.WithMetrics(reg))
 	mux := http.NewServeMux()
-	s.Register(humago.New(mux, huma.DefaultConfig("My API", "1.0.0")))
+	if err := s.Register(humago.New(mux, huma.DefaultConfig("My API", "1.0.0"))); err != nil {
+		panic(err)
+	}
 	mux.Handle(s.BasePath()+"/", s.RouteErrors(mux))
 
 	for _, path := range []string{"/v1/external/wp-admin", "/v1/external/.env"} {

@@ -121,6 +121,9 @@ func (a *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey
 }
 
 func (a *authStore) GetAPIKey(ctx context.Context, id string) (*auth.APIKey, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -103,6 +103,9 @@ func (m *webhookStore) GetEndpoint(ctx context.Context, tenant auth.Tenant, id s
 }
 
 func (m *webhookStore) PendingCounts(ctx context.Context, tenant auth.Tenant, ids []string) (map[string]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make(map[string]int, len(ids))
