@@ -51,7 +51,7 @@ func testAssignOverHTTP(t *testing.T, h *harness) {
 	wantStatus(t, h.do(http.MethodGet, "/incidents/inc_0000000000000000/candidates", console, nil), http.StatusNotFound)
 
 	// Bad bodies name the field and change nothing.
-	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/assign", console, `{"responder_id":"unit-60"}`), http.StatusBadRequest, "responder_id")
+	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/assign", console, `{"responder_id":"unit 60"}`), http.StatusBadRequest, "responder_id")
 	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/assign", console, `{}`), http.StatusBadRequest, "responder_id")
 	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/assign", console, `{"responder_id":"rsp_unit000000000060","extra":1}`), http.StatusBadRequest, "extra")
 	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/assign", console, `{"responder_id":42}`), http.StatusBadRequest, "responder_id")

@@ -33,7 +33,7 @@ func testOperationsConsoleDispatchesAndReports(t *testing.T, h *harness) {
 	if r["status"] != "available" || r["incident_id"] != nil || r["idle_since"] != "2026-03-10T14:22:05.412Z" {
 		t.Fatalf("new responder %v", r)
 	}
-	wantStatus(t, h.do(http.MethodPut, "/responders/unit-7", h.live, `{"name":"x","location":[3,6]}`), http.StatusBadRequest, "responderId")
+	wantStatus(t, h.do(http.MethodPut, "/responders/-unit-7", h.live, `{"name":"x","location":[3,6]}`), http.StatusBadRequest, "responderId")
 	wantStatus(t, h.do(http.MethodPut, "/responders/rsp_unit000000000008", h.live, `{"name":"x","location":[3,96]}`), http.StatusBadRequest, "location")
 	wantStatus(t, h.do(http.MethodPut, "/responders/rsp_unit000000000008", h.live, `{"name":"x","location":[3,6],"status":"asleep"}`), http.StatusBadRequest, "status")
 

@@ -106,7 +106,7 @@ func TestAssignRefuses(t *testing.T) {
 		kind   setyerr.Kind
 		says   string
 	}{
-		{"malformed responder id", live, other.ID, incident.AssignRequest{ResponderID: "unit-3"}, setyerr.Invalid, "responder_id"},
+		{"malformed responder id", live, other.ID, incident.AssignRequest{ResponderID: "unit/3"}, setyerr.Invalid, "responder_id"},
 		{"long message", live, other.ID, incident.AssignRequest{ResponderID: free, Message: strings.Repeat("x", 1001)}, setyerr.Invalid, "message"},
 		{"unknown responder", live, other.ID, incident.AssignRequest{ResponderID: "rsp_0000000000000099"}, setyerr.NotFound, "Responder"},
 		{"another tenant's incident", otherOrg, other.ID, incident.AssignRequest{ResponderID: free}, setyerr.NotFound, "Responder"},

@@ -376,7 +376,7 @@ func TestResponderOnAnIncidentStaysBusy(t *testing.T) {
 		id string
 		in incident.ResponderInput
 	}{
-		{"unit-1", incident.ResponderInput{Name: "x", Location: here}},
+		{"unit/1", incident.ResponderInput{Name: "x", Location: here}},
 		{r, incident.ResponderInput{Name: " ", Location: here}},
 		{r, incident.ResponderInput{Name: "x", Location: geo.Point{200, 0}}},
 		{r, incident.ResponderInput{Name: "x", Location: here, Phone: "0803"}},
