@@ -10,16 +10,17 @@ import (
 	"testing"
 )
 
-// fuzzTarget is the server with one of everything, shared by a fuzz run.
+// fuzzTarget is the server with one of everything, shared by a fuzz run:
+// ops are the operations that take a body, reads those that take a query.
 type fuzzTarget struct {
-	h   *harness
-	ops []fuzzOp
+	h     *harness
+	ops   []fuzzOp
+	reads []fuzzOp
 }
 
 type fuzzOp struct{ method, path string }
 
-func newFuzzTarget(f *testing.F) *fuzzTarget {
-	h := newMemoryHarness(f)
+func newFuzzTarget(h *harness) *fuzzTarget {
 	inc := h.do(http.MethodPost, "/incidents", h.live, sos)
 	var created struct {
 		Incident struct {
@@ -62,18 +63,22 @@ func newFuzzTarget(f *testing.F) *fuzzTarget {
 		{http.MethodPost, "/webhooks"},
 		{http.MethodPatch, "/webhooks/" + e.Endpoint.ID},
 		{http.MethodPost, "/api-keys"},
-	}}
+	}, reads: []fuzzOp{{"GET", "/incidents"}, {"GET", "/incidents/analytics"}, {"GET", "/access-codes"}, {"GET", "/access-logs"},
+		{"GET", "/access-logs/stats"}, {"GET", "/access-logs/current"}, {"GET", "/webhooks"}, {"GET", "/webhooks/" + e.Endpoint.ID + "/deliveries"},
+		{"GET", "/api-keys"}, {"GET", "/responders"}, {"GET", "/danger-zones"}, {"GET", "/heatmap"}, {"GET", "/safety/score"},
+		{"GET", "/route-safety"}, {"GET", "/danger-analytics"}, {"GET", "/incidents/" + created.Incident.ID}}}
 }
 
 // send posts body to an operation and checks what every client relies on:
 // never a 5xx, and every error is {code, message} with the status.
-func (ft *fuzzTarget) send(t *testing.T, op fuzzOp, body []byte, query string) {
+func (ft *fuzzTarget) send(t testing.TB, op fuzzOp, body []byte, query string) *httptest.ResponseRecorder {
+	t.Helper()
 	req := httptest.NewRequest(op.method, base+op.path+query, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+ft.h.live)
 	req.Header.Set("Content-Type", "application/json")
 	rec := ft.h.serve(req)
 	if rec.Code >= 500 {
-		t.Fatalf("%s %s with %q: %d %s", op.method, op.path, body, rec.Code, rec.Body.String())
+		t.Fatalf("%s %s%.200s with %.200q: %d %s", op.method, op.path, query, body, rec.Code, rec.Body.String())
 	}
 	if rec.Code >= 400 {
 		var e struct {
@@ -81,9 +86,10 @@ func (ft *fuzzTarget) send(t *testing.T, op fuzzOp, body []byte, query string) {
 			Message string `json:"message"`
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Code != rec.Code || e.Message == "" {
-			t.Fatalf("%s %s with %q: error body %q", op.method, op.path, body, rec.Body.String())
+			t.Fatalf("%s %s%.200s with %.200q: error body %q", op.method, op.path, query, body, rec.Body.String())
 		}
 	}
+	return rec
 }
 
 // FuzzRequestBodies sends arbitrary bodies to every operation that takes
@@ -117,7 +123,7 @@ func FuzzRequestBodies(f *testing.F) {
 			f.Add(uint8(op), []byte(hostile))
 		}
 	}
-	ft := newFuzzTarget(f)
+	ft := newFuzzTarget(newMemoryHarness(f))
 	f.Fuzz(func(t *testing.T, op uint8, body []byte) {
 		ft.send(t, ft.ops[int(op)%len(ft.ops)], body, "")
 	})
@@ -129,10 +135,7 @@ func FuzzListQueries(f *testing.F) {
 		"search=%25", "bbox=1,2,3,4", "lat=NaN&lng=Inf", "path=1,2;3", "polyline=%7F", "days=-5", "category=sos&zoom=99"} {
 		f.Add(q)
 	}
-	ft := newFuzzTarget(f)
-	lists := []fuzzOp{{"GET", "/incidents"}, {"GET", "/incidents/analytics"}, {"GET", "/access-codes"}, {"GET", "/access-logs"},
-		{"GET", "/access-logs/stats"}, {"GET", "/access-logs/current"}, {"GET", "/webhooks"}, {"GET", "/api-keys"}, {"GET", "/responders"},
-		{"GET", "/danger-zones"}, {"GET", "/heatmap"}, {"GET", "/safety/score"}, {"GET", "/route-safety"}, {"GET", "/danger-analytics"}}
+	ft := newFuzzTarget(newMemoryHarness(f))
 	f.Fuzz(func(t *testing.T, q string) {
 		if _, err := url.ParseQuery(q); err != nil || strings.ContainsAny(q, " #") {
 			t.Skip() // not a query string a client could send
@@ -140,7 +143,7 @@ func FuzzListQueries(f *testing.F) {
 		if _, err := url.ParseRequestURI(base + "/incidents?" + q); err != nil {
 			t.Skip() // control characters and the like: no HTTP request carries them
 		}
-		for _, op := range lists {
+		for _, op := range ft.reads {
 			ft.send(t, op, nil, "?"+q)
 		}
 	})

@@ -147,7 +147,7 @@ func (s *Sety) register(api huma.API) {
 	console := string(auth.RespondersWrite)
 	g.UseMiddleware(
 		httpapi.OffUnless(api, s.log, console, s.console, "the operations console is not enabled on this server"),
-		auth.Middleware(api, s.Auth, s.log), httpapi.StrictKeys(api, s.log))
+		auth.Middleware(api, s.Auth, s.log), httpapi.StrictBody(api, s.log))
 	incident.Register(g, s.Incidents, s.log)
 	// The console's operations are always registered, so the document is one
 	// whatever the server enables; unless enabled they answer 404.

@@ -33,9 +33,9 @@ type IDParam struct {
 }
 
 type listInput struct {
-	Status   string `query:"status" doc:"One status or several, comma-separated." example:"created,dispatching"`
-	Category string `query:"category" example:"sos,medical" doc:"One category or several, comma-separated."`
-	Severity string `query:"severity" example:"high,critical" doc:"One severity or several, comma-separated."`
+	Status   string `query:"status" doc:"One status or several, comma-separated, each at most once." example:"created,dispatching"`
+	Category string `query:"category" example:"sos,medical" doc:"One category or several, comma-separated, each at most once."`
+	Severity string `query:"severity" example:"high,critical" doc:"One severity or several, comma-separated, each at most once."`
 	FromDate string `query:"from_date" example:"2026-03-01" doc:"Created at or after: RFC 3339 or YYYY-MM-DD (start of day, UTC)."`
 	ToDate   string `query:"to_date" example:"2026-03-10" doc:"Created at or before: RFC 3339 or YYYY-MM-DD (end of day, UTC)."`
 	httpapi.PageQuery

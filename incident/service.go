@@ -203,6 +203,9 @@ func (s *Service) List(ctx context.Context, tenant auth.Tenant, f Filter) ([]*In
 	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
 		return nil, 0, setyerr.Invalidf("from_date", "must not be after to_date")
 	}
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
 	items, total, err := s.store.ListIncidents(ctx, tenant, f)
 	if err != nil {
 		return nil, 0, err

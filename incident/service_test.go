@@ -258,9 +258,13 @@ func TestAddNoteInAnyStatus(t *testing.T) {
 	}
 }
 
-func TestListValidatesPaging(t *testing.T) {
+// A filter is refused unless its paging is in range and its lists hold
+// known values, each once: a store never sees a list longer than its enum.
+func TestListValidatesPagingAndFilters(t *testing.T) {
 	svc, _ := newService(t, clock.NewFake(start))
-	for _, f := range []incident.Filter{{Limit: 0}, {Limit: 101}, {Limit: 10, Offset: -1}, {Limit: 10, From: start, To: start.Add(-time.Second)}} {
+	for _, f := range []incident.Filter{{Limit: 0}, {Limit: 101}, {Limit: 10, Offset: -1}, {Limit: 10, From: start, To: start.Add(-time.Second)},
+		{Limit: 10, Statuses: []incident.Status{incident.Created, incident.Created}}, {Limit: 10, Categories: []incident.Category{"fire"}},
+		{Limit: 10, Severities: []incident.Severity{incident.High, "high"}}} {
 		if _, _, err := svc.List(context.Background(), live, f); setyerr.KindOf(err) != setyerr.Invalid {
 			t.Errorf("List(%+v) = %v, want Invalid", f, err)
 		}

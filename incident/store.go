@@ -8,6 +8,7 @@ import (
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
 )
@@ -123,6 +124,18 @@ type Filter struct {
 	From, To   time.Time // bounds on created_at, inclusive; zero is unbounded
 	Offset     int
 	Limit      int // at least 1
+}
+
+// check refuses unknown and repeated values in the filter's lists: a store
+// then never sees a list longer than its enum.
+func (f Filter) check() error {
+	if err := validate.Set("status", f.Statuses, Status.Valid); err != nil {
+		return err
+	}
+	if err := validate.Set("category", f.Categories, Category.Valid); err != nil {
+		return err
+	}
+	return validate.Set("severity", f.Severities, Severity.Valid)
 }
 
 // ActiveCounts is how many active incidents each environment holds in each

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sety-io/sety/internal/validate"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -45,18 +46,18 @@ func parseDate(field, v string, endOfDay bool) (time.Time, error) {
 }
 
 // SplitList splits a comma-separated filter ("created,assigned") and checks
-// every value with valid, naming field on failure.
+// its values with validate.Set (each known, none repeated), naming field
+// on failure.
 func SplitList[T ~string](field, v string, valid func(T) bool) ([]T, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, nil
 	}
 	var out []T
 	for part := range strings.SplitSeq(v, ",") {
-		item := T(strings.TrimSpace(part))
-		if !valid(item) {
-			return nil, setyerr.Invalidf(field, "unknown value %q", string(item))
-		}
-		out = append(out, item)
+		out = append(out, T(strings.TrimSpace(part)))
+	}
+	if err := validate.Set(field, out, valid); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

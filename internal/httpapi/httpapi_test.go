@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +55,41 @@ func TestNewPage(t *testing.T) {
 	}
 	if off := (PageQuery{Page: 3, Limit: 20}).Offset(); off != 40 {
 		t.Fatalf("Offset = %d", off)
+	}
+}
+
+func TestNestedAtMost(t *testing.T) {
+	tests := []struct {
+		body string
+		want bool
+	}{
+		{`{}`, true},
+		{`[[1]]`, true},
+		{`[[[1]]]`, false},
+		{`{"a":{"b":1}}`, true},
+		{`{"a":{"b":{"c":1}}}`, false},
+		{`["[[[[", "{{{{"]`, true},      // brackets in strings are text
+		{`["\"[[[[", "\\", [1]]`, true}, // an escaped quote does not end the string; \\ ends the escape
+		{`["\\"` + `,[[1]]]`, false},    // after "\\" the string is over: these brackets count
+		{`[1]]]]]]][[`, true},           // only depth counts; validity is the decoder's business
+		{`"` + `[[[[[[`, true},          // an unterminated string
+	}
+	for _, tt := range tests {
+		if got := nestedAtMost([]byte(tt.body), 2); got != tt.want {
+			t.Errorf("nestedAtMost(%s, 2) = %v, want %v", tt.body, got, tt.want)
+		}
+	}
+}
+
+func TestSplitList(t *testing.T) {
+	valid := func(s string) bool { return s == "a" || s == "b" }
+	if got, err := SplitList("status", " a, b ", valid); err != nil || len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("a, b: %v %v", got, err)
+	}
+	for _, v := range []string{"a,a", "a,b,a", "c", "a,,b", strings.Repeat("a,", 500) + "a"} {
+		var e *setyerr.Error
+		if _, err := SplitList("status", v, valid); !errors.As(err, &e) || e.Field != "status" {
+			t.Errorf("SplitList(%.20q) = %v, want Invalid naming status", v, err)
+		}
 	}
 }

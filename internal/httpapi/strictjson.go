@@ -14,14 +14,24 @@ import (
 	"github.com/sety-io/sety/setyerr"
 )
 
-// StrictKeys returns middleware for Sety's operations that refuses a JSON
-// request body whose object keys are not spelled exactly as the operation's
-// schema spells them, or that repeats a key. encoding/json (and huma's
-// validation, to match it) pairs keys with fields case-insensitively, so
-// {"category": "sos", "CATEGORY": "medical"} would create a medical
-// incident; here it is 400, naming CATEGORY. It reads the body once, hands
-// the same bytes on to huma, and leaves a body over the limit to huma's 413.
-func StrictKeys(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Context)) {
+// MaxDepth is how deeply a request body may nest objects and arrays (the
+// contract's 64 levels); deeper is 400.
+const MaxDepth = 64
+
+// errTooDeep is the answer to a body nested past MaxDepth.
+var errTooDeep = setyerr.Invalidf("body", "nested deeper than %d levels of objects and arrays", MaxDepth)
+
+// StrictBody returns middleware for Sety's operations that refuses, with
+// 400, a JSON request body nested deeper than MaxDepth, or whose object
+// keys are not spelled exactly as the operation's schema spells them, or
+// that repeats a key. encoding/json (and huma's validation, to match it)
+// pairs keys with fields case-insensitively, so {"category": "sos",
+// "CATEGORY": "medical"} would create a medical incident; here it is 400,
+// naming CATEGORY. The depth is counted in one flat pass before anything
+// (this walk, huma's decoding) recurses into the body: 30,000 nested
+// brackets fit in 60 KB. It reads the body once, hands the same bytes on to
+// huma, and leaves a body over the limit to huma's 413.
+func StrictBody(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Context)) {
 	reg := api.OpenAPI().Components.Schemas
 	return func(ctx huma.Context, next func(huma.Context)) {
 		op, reader := ctx.Operation(), ctx.BodyReader()
@@ -36,9 +46,11 @@ func StrictKeys(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Con
 			next(withBody{ctx, io.MultiReader(bytes.NewReader(body), reader)})
 			return
 		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if err := checkKeys(dec, reg, schema, ""); err != nil {
+		if !nestedAtMost(body, MaxDepth) {
+			WriteErr(api, ctx, log, errTooDeep)
+			return
+		}
+		if err := checkKeys(body, reg, schema); err != nil {
 			var invalid *setyerr.Error
 			if errors.As(err, &invalid) {
 				WriteErr(api, ctx, log, err)
@@ -48,6 +60,35 @@ func StrictKeys(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Con
 		}
 		next(withBody{ctx, bytes.NewReader(body)})
 	}
+}
+
+// nestedAtMost reports whether the JSON text body opens no more than limit
+// objects and arrays inside one another. It only counts brackets outside
+// strings: whether body is valid JSON is for the decoders to say.
+func nestedAtMost(body []byte, limit int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range body {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			if depth++; depth > limit {
+				return false
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return true
 }
 
 // withBody is a request context whose body has been read already.
@@ -70,50 +111,100 @@ func bodySchema(op *huma.Operation) *huma.Schema {
 	return nil
 }
 
-// checkKeys reads one JSON value from dec and checks every object key in it
-// against the properties of s (resolved through reg), down to where the
-// schema stops describing properties.
-func checkKeys(dec *json.Decoder, reg huma.Registry, s *huma.Schema, path string) error {
-	s = resolve(reg, s)
-	tok, err := dec.Token()
+// checkKeys checks every object key of the JSON text body against the
+// properties of s (resolved through reg), down to where the schema stops
+// describing properties.
+func checkKeys(body []byte, reg huma.Registry, s *huma.Schema) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	w := keyWalk{dec: dec, reg: reg}
+	return w.value(s)
+}
+
+// keyWalk walks one JSON value. It keeps where it is as a stack of path
+// elements and spells the path out only for an error: building it at every
+// level would cost the square of the depth.
+type keyWalk struct {
+	dec  *json.Decoder
+	reg  huma.Registry
+	path []pathElem
+}
+
+// pathElem is an object key, or an array index.
+type pathElem struct {
+	key     string
+	index   int
+	isIndex bool
+}
+
+// at is the current path with key appended, as errors name fields
+// ("subject.metadata.a", "scopes[0]").
+func (w *keyWalk) at(key string) string {
+	var b strings.Builder
+	for _, e := range w.path {
+		if e.isIndex {
+			b.WriteString("[" + strconv.Itoa(e.index) + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(e.key)
+	}
+	if b.Len() > 0 {
+		b.WriteByte('.')
+	}
+	b.WriteString(key)
+	return b.String()
+}
+
+// value reads one JSON value and checks the keys in it against s.
+func (w *keyWalk) value(s *huma.Schema) error {
+	s = resolve(w.reg, s)
+	tok, err := w.dec.Token()
 	if err != nil {
 		return err
 	}
 	switch tok {
 	case json.Delim('{'):
 		seen := map[string]bool{}
-		for dec.More() {
-			keyTok, err := dec.Token()
+		for w.dec.More() {
+			keyTok, err := w.dec.Token()
 			if err != nil {
 				return err
 			}
 			key := keyTok.(string)
-			at := join(path, key)
 			if seen[key] {
-				return setyerr.Invalidf(at, "appears twice")
+				return setyerr.Invalidf(w.at(key), "appears twice")
 			}
 			seen[key] = true
-			p, err := property(s, key, at)
+			p, err := property(s, key, w.at)
 			if err != nil {
 				return err
 			}
-			if err := checkKeys(dec, reg, p, at); err != nil {
+			w.path = append(w.path, pathElem{key: key})
+			err = w.value(p)
+			w.path = w.path[:len(w.path)-1]
+			if err != nil {
 				return err
 			}
 		}
-		_, err = dec.Token() // }
+		_, err = w.dec.Token() // }
 		return err
 	case json.Delim('['):
 		var items *huma.Schema
 		if s != nil {
 			items = s.Items
 		}
-		for i := 0; dec.More(); i++ {
-			if err := checkKeys(dec, reg, items, path+"["+strconv.Itoa(i)+"]"); err != nil {
+		for i := 0; w.dec.More(); i++ {
+			w.path = append(w.path, pathElem{index: i, isIndex: true})
+			err := w.value(items)
+			w.path = w.path[:len(w.path)-1]
+			if err != nil {
 				return err
 			}
 		}
-		_, err = dec.Token() // ]
+		_, err = w.dec.Token() // ]
 		return err
 	}
 	return nil
@@ -123,7 +214,7 @@ func checkKeys(dec *json.Decoder, reg huma.Registry, s *huma.Schema, path string
 // of it (huma's validation then judges the key). A key that matches a
 // property only when case is ignored is an Invalid error naming it and the
 // spelling it must have.
-func property(s *huma.Schema, key, at string) (*huma.Schema, error) {
+func property(s *huma.Schema, key string, at func(key string) string) (*huma.Schema, error) {
 	if s == nil {
 		return nil, nil
 	}
@@ -132,7 +223,7 @@ func property(s *huma.Schema, key, at string) (*huma.Schema, error) {
 	}
 	for name := range s.Properties {
 		if strings.EqualFold(name, key) {
-			return nil, setyerr.Invalidf(at, "unknown field: names are case-sensitive, did you mean %q?", name)
+			return nil, setyerr.Invalidf(at(key), "unknown field: names are case-sensitive, did you mean %q?", name)
 		}
 	}
 	if extra, ok := s.AdditionalProperties.(*huma.Schema); ok {
@@ -155,11 +246,4 @@ func resolve(reg huma.Registry, s *huma.Schema) *huma.Schema {
 		}
 	}
 	return nil
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }

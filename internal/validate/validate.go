@@ -5,6 +5,7 @@ package validate
 import (
 	"net/mail"
 	"regexp"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -60,4 +61,19 @@ func Window(from, to, now time.Time) (time.Time, time.Time, error) {
 		return from, to, setyerr.Invalidf("from_date", "must not be after to_date")
 	}
 	return from, to, nil
+}
+
+// Set rejects a list of enum values that holds an unknown value or one
+// value twice: such a list holds at most the enum's values, which keeps
+// every filter built from it (an SQL IN list) short whatever a caller sends.
+func Set[T ~string](field string, values []T, valid func(T) bool) error {
+	for i, v := range values {
+		if !valid(v) {
+			return setyerr.Invalidf(field, "unknown value %.40q", string(v))
+		}
+		if slices.Contains(values[:i], v) {
+			return setyerr.Invalidf(field, "value %q appears twice", string(v))
+		}
+	}
+	return nil
 }
