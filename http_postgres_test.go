@@ -54,6 +54,7 @@ func TestHTTPOnPostgres(t *testing.T) {
 		"APIKeyManagement":           testAPIKeyManagement,
 		"ThreatIntelligenceOverHTTP": testThreatIntelligenceOverHTTP,
 		"WebhookEndpointsOverHTTP":   testWebhookEndpointsOverHTTP,
+		"HostileQueryStrings":        testHostileQueryStrings,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
