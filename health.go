@@ -3,11 +3,13 @@ package sety
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/httpapi"
+	"github.com/sety-io/sety/setyerr"
 )
 
 // Health is the body of the health check. When storage does not answer it
@@ -35,8 +37,9 @@ func (HealthStatus) Schema(huma.Registry) *huma.Schema {
 }
 
 type healthOutput struct {
-	Status int
-	Body   Health
+	Status     int
+	RetryAfter string `header:"Retry-After" doc:"Only with 503: whole seconds to wait before asking again."`
+	Body       Health
 }
 
 func registerHealth(api huma.API, s *Sety, path, id string) {
@@ -54,7 +57,11 @@ func registerHealth(api huma.API, s *Sety, path, id string) {
 			s.log.ErrorContext(ctx, "health check: storage unavailable", "error", err)
 			out.Status = http.StatusServiceUnavailable
 			out.Body.Status, out.Body.Code, out.Body.Message = Unavailable, http.StatusServiceUnavailable, "storage unavailable"
+			out.RetryAfter = strconv.Itoa(setyerr.UnavailableRetryAfter)
 		}
 		return out, nil
 	})
+	// The header field documents Retry-After on the success too; it goes
+	// only with the 503, where Register documents it.
+	delete(api.OpenAPI().Paths[path].Get.Responses["200"].Headers, httpapi.HeaderRetry)
 }

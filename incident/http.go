@@ -68,7 +68,9 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			"A repeated `idempotency_key` returns the existing incident with 200 and `\"idempotent\": true`, whatever the new body. " +
 			"Incidents created with a test key are drills and are never sent to real responders.",
 		Scope: string(auth.IncidentsWrite), Status: http.StatusCreated,
-		Also:    map[int]string{http.StatusOK: "The `idempotency_key` was used before: the existing incident, unchanged, with `\"idempotent\": true`."},
+		Also: map[int]string{http.StatusOK: "The `idempotency_key` was used before: the existing incident, unchanged, with `\"idempotent\": true`."},
+		Describe: map[int]string{http.StatusServiceUnavailable: "Storage unavailable: retry after `Retry-After` seconds with the same `idempotency_key`. " +
+			"The incident may have been created before storage failed; the retry then returns it (200) and never makes a second one."},
 		Example: map[int]map[string]any{http.StatusOK: {"idempotent": true}},
 	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createInput) (*httpapi.StatusOutput[CreateIncidentResponse], error) {
 		inc, created, err := svc.Create(ctx, tenant, in.Body)

@@ -3,6 +3,7 @@ package setyerr
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +23,21 @@ type FieldError struct {
 
 func (b *Body) Error() string  { return b.Message }
 func (b *Body) GetStatus() int { return b.Code }
+
+// UnavailableRetryAfter is the Retry-After, in whole seconds, of every 503:
+// storage that does not answer (a lock held too long, a failover, a full
+// disk being freed) usually answers again soon, and a client that waits
+// that long before retrying does not add to the load.
+const UnavailableRetryAfter = 2
+
+// GetHeaders returns the headers the error carries (huma's HeadersError):
+// Retry-After on 503.
+func (b *Body) GetHeaders() http.Header {
+	if b.Code != http.StatusServiceUnavailable {
+		return nil
+	}
+	return http.Header{"Retry-After": {strconv.Itoa(UnavailableRetryAfter)}}
+}
 
 // Wire maps err to its wire body. It is the only place a kind becomes a
 // status. Internal errors keep their detail out of the body; internal reports

@@ -46,6 +46,8 @@ func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
 			"cannot: read the stream with fetch).",
 		Scope: string(auth.IncidentsRead) + "," + string(auth.AccessRead), Stream: true,
 		Errors: []int{http.StatusBadRequest, http.StatusServiceUnavailable},
+		Describe: map[int]string{http.StatusServiceUnavailable: "Storage unavailable, or the event stream is not running (the server is starting " +
+			"or stopping): retry after `Retry-After` seconds."},
 	}, func(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
 		p, err := auth.FromContext(ctx)
 		if err != nil {

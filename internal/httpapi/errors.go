@@ -47,6 +47,11 @@ func InstallErrorFormat() {
 // Validation errors are 422 in huma and 400 in the Sety contract. Rejected
 // values are never echoed: they may hold secrets.
 func humaErrorBody(status int, msg string, errs []error) *setyerr.Body {
+	for _, e := range errs {
+		if b, ok := e.(*setyerr.Body); ok {
+			return b // from WriteErr: Sety's own
+		}
+	}
 	if status == http.StatusUnprocessableEntity {
 		status = http.StatusBadRequest
 	}
@@ -98,14 +103,15 @@ func FieldPath(location, message string) string {
 	return location
 }
 
-// WriteErr writes err as the response of an operation, for middleware.
+// WriteErr writes err as the response of an operation, for middleware. The
+// body goes through huma's error hook whole, as it is: it is already the
+// wire error, with a message safe to show.
 func WriteErr(api huma.API, ctx huma.Context, log *slog.Logger, err error) {
 	body := Err(ctx.Context(), log, err).(*setyerr.Body)
-	details := make([]error, len(body.Errors))
-	for i, fe := range body.Errors {
-		details[i] = &huma.ErrorDetail{Location: fe.Field, Message: fe.Message}
+	for k, v := range body.GetHeaders() {
+		ctx.SetHeader(k, v[0])
 	}
-	_ = huma.WriteErr(api, ctx, body.Code, body.Message, details...)
+	_ = huma.WriteErr(api, ctx, body.Code, body.Message, body)
 }
 
 func kindOfStatus(status int) setyerr.Kind {

@@ -44,8 +44,9 @@ type Spec struct {
 	// with when it is sent (a create that replays an earlier one: 200).
 	Also map[int]string
 	// Errors are error statuses besides those the operation's shape implies:
-	// scoped operations answer 401, 402, 403 and 429; those with a body 400,
-	// 413 and 415; those with a path parameter 400; every one 500.
+	// scoped operations answer 401, 402, 403, 429 and 503 (authenticating
+	// reads storage); those with a body 400, 413 and 415; those with a path
+	// parameter 400; every one 500.
 	Errors []int
 	// Describe overrides the documented meaning of a status, e.g. a 404 that
 	// may also mean a feature is off.
@@ -74,8 +75,10 @@ func ScopeOf(op *huma.Operation) ([]string, bool) {
 	return strings.Split(s, ","), ok
 }
 
-// authErrors are the statuses every authenticated operation may answer.
-var authErrors = []int{http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusTooManyRequests}
+// authErrors are the statuses every authenticated operation may answer:
+// authentication and the rate limit read storage, so 503 too.
+var authErrors = []int{http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusTooManyRequests,
+	http.StatusServiceUnavailable}
 
 // bodyErrors are the statuses every operation with a request body may answer.
 var bodyErrors = []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType}
@@ -133,7 +136,11 @@ func Register[I, O any](ops Ops, spec Spec, handler func(context.Context, *I) (*
 	}
 	errSchema := errorSchema(api.OpenAPI().Components.Schemas)
 	for _, code := range errs {
-		responses[strconv.Itoa(code)] = errorResponse(errSchema, code, spec.Describe[code], scoped)
+		meaning := spec.Describe[code]
+		if meaning == "" && code == http.StatusServiceUnavailable && spec.Method != http.MethodGet {
+			meaning = unavailableWrite
+		}
+		responses[strconv.Itoa(code)] = errorResponse(errSchema, code, meaning, scoped)
 	}
 	if scoped {
 		op.Metadata[metaScope] = spec.Scope

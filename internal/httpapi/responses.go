@@ -21,7 +21,13 @@ var errorMeanings = map[int]string{
 	http.StatusUnsupportedMediaType:  "The request body is not JSON: send `Content-Type: application/json`.",
 	http.StatusTooManyRequests:       "Rate limited: the organization's plan allows this many requests per minute. Retry after `Retry-After` seconds.",
 	http.StatusInternalServerError:   "Unexpected server error. The detail is logged on the server, never sent.",
+	http.StatusServiceUnavailable:    "Storage unavailable: retry after `Retry-After` seconds.",
 }
+
+// unavailableWrite is the meaning of a 503 to a request that changes
+// something: the change may have committed before the answer was lost.
+const unavailableWrite = "Storage unavailable: retry after `Retry-After` seconds. The change may have been made before storage failed: " +
+	"check before repeating one that must not happen twice."
 
 // errorExamples are example bodies of each error status.
 var errorExamples = map[int]*setyerr.Body{
@@ -37,6 +43,7 @@ var errorExamples = map[int]*setyerr.Body{
 		Errors: []setyerr.FieldError{{Field: "body", Message: "unknown content type: text/plain"}}},
 	http.StatusTooManyRequests:     {Code: 429, Message: "rate limit of 300 requests per minute exceeded"},
 	http.StatusInternalServerError: {Code: 500, Message: "internal error"},
+	http.StatusServiceUnavailable:  {Code: 503, Message: "storage unavailable"},
 }
 
 // successText is the description of a success status.
@@ -77,12 +84,22 @@ const (
 	HeaderChallenge = "WWW-Authenticate"
 )
 
+// retryUnavailable documents the Retry-After of a 503.
+var retryUnavailable = &huma.Param{
+	Description: "Whole seconds to wait before retrying.",
+	Required:    true,
+	Schema:      &huma.Schema{Type: huma.TypeInteger}, Example: setyerr.UnavailableRetryAfter,
+}
+
 // responseHeaders documents the headers a response of status carries: the
 // rate-limit headers on every response to an authenticated request (a key
-// that fails authentication is not counted), Retry-After on 429, the
-// challenge on 401.
+// that fails authentication is not counted), Retry-After on 429 and 503,
+// the challenge on 401.
 func responseHeaders(scoped bool, status int) map[string]*huma.Param {
 	if !scoped {
+		if status == http.StatusServiceUnavailable {
+			return map[string]*huma.Param{HeaderRetry: retryUnavailable}
+		}
 		return nil
 	}
 	switch status {
@@ -110,6 +127,13 @@ func responseHeaders(scoped bool, status int) map[string]*huma.Param {
 			Description: "When the current window ends and the count starts again (RFC 3339, UTC).",
 			Schema:      &huma.Schema{Type: huma.TypeString, Format: "date-time"}, Example: "2026-03-10T14:31:00.000Z",
 		},
+	}
+	if status == http.StatusServiceUnavailable {
+		// Storage failed before the rate limit was counted, or after.
+		for _, name := range []string{HeaderLimit, HeaderRemaining, HeaderReset} {
+			h[name].Description += " Absent when storage failed before the request was counted."
+		}
+		h[HeaderRetry] = retryUnavailable
 	}
 	if status == http.StatusTooManyRequests {
 		h[HeaderRetry] = &huma.Param{
