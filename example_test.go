@@ -86,7 +86,7 @@ func ExampleSety_Register() {
 	fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
 	// Output:
 	// 201 true
-	// 401 {"code":401,"message":"missing or invalid API key"}
+	// 401 {"code":401,"message":"missing or invalid API key: send it as Authorization: Bearer <key>"}
 }
 
 // A notifier built after New: Subscribe needs no circular wiring. Each

@@ -41,7 +41,8 @@ func testAuthentication(t *testing.T, h *harness) {
 				args = append(args, "Authorization: "+header)
 			}
 			rec := h.api.Get(base+"/incidents", args...)
-			wantStatus(t, rec, http.StatusUnauthorized)
+			// Every bad key gets the one answer, saying how to send a key.
+			wantStatus(t, rec, http.StatusUnauthorized, "send it as Authorization: Bearer <key>")
 			if !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer") {
 				t.Fatalf("WWW-Authenticate = %q", rec.Header().Get("WWW-Authenticate"))
 			}

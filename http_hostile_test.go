@@ -40,6 +40,15 @@ func TestDeeplyNestedBodiesAreRefused(t *testing.T) {
 		t.Fatalf("64 levels: %q, want the metadata value refused for its type, not for its depth", msg)
 	}
 	wantStatus(t, ft.h.do(http.MethodPost, "/incidents", ft.h.live, nested(65)), http.StatusBadRequest, "deeper than 64 levels")
+	// A body that is not JSON by its Content-Type is refused as such first.
+	req := httptest.NewRequest(http.MethodPost, base+"/incidents", strings.NewReader(deep))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Authorization", "Bearer "+ft.h.live)
+	wantStatus(t, ft.h.serve(req), http.StatusUnsupportedMediaType, "send Content-Type: application/json")
+	req = httptest.NewRequest(http.MethodPost, base+"/incidents", strings.NewReader(deep))
+	req.Header.Set("Content-Type", "application/merge-patch+json; charset=utf-8")
+	req.Header.Set("Authorization", "Bearer "+ft.h.live)
+	wantStatus(t, ft.h.serve(req), http.StatusBadRequest, "deeper than 64 levels")
 	// Brackets inside strings (and escaped quotes before them) are text.
 	text := strings.Repeat(`[{\"`, 300)
 	wantStatus(t, ft.h.do(http.MethodPost, "/incidents", ft.h.live,

@@ -295,9 +295,11 @@ func testGetIncidentIsolation(t *testing.T, h *harness) {
 	if got["incident"].(map[string]any)["incident_id"] != id {
 		t.Fatalf("got %v", got)
 	}
+	// The 404 says which environment the key searched, whoever owns the id.
 	for name, key := range map[string]string{"other environment": h.test, "other org": otherLive, "other org sandbox": otherTest} {
+		env := key[len("sety_") : len("sety_")+4]
 		t.Run(name, func(t *testing.T) {
-			wantStatus(t, h.do(http.MethodGet, "/incidents/"+id, key, nil), http.StatusNotFound, "Incident not found")
+			wantStatus(t, h.do(http.MethodGet, "/incidents/"+id, key, nil), http.StatusNotFound, "Incident not found in the "+env+" environment")
 			wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/cancel", key, nil), http.StatusNotFound)
 			wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/notes", key, `{"message":"hi"}`), http.StatusNotFound)
 		})

@@ -134,7 +134,7 @@ func TestDocumentedAnswers(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, base+"/incidents", strings.NewReader("category=sos"))
 	req.Header.Set("Content-Type", "text/plain")
 	req.Header.Set("Authorization", "Bearer "+h.live)
-	wantStatus(t, h.serve(req), http.StatusUnsupportedMediaType)
+	wantStatus(t, h.serve(req), http.StatusUnsupportedMediaType, `Content-Type "text/plain" is not supported: send Content-Type: application/json`)
 	long := strings.Repeat("a", 65)
 	for _, path := range []string{"/incidents/inc_" + long, "/access-codes/acc_" + long, "/webhooks/we_" + long} {
 		wantStatus(t, h.do(http.MethodGet, path, h.live, nil), http.StatusBadRequest, "expected length")

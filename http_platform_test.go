@@ -2,6 +2,7 @@ package sety_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -108,8 +109,14 @@ func testAPIKeyManagement(t *testing.T, h *harness) {
 	} {
 		wantStatus(t, h.do(http.MethodPost, "/api-keys", h.test, b), http.StatusBadRequest, field)
 	}
-	// Revoke: other environment 404; itself 409; then 401 for the key.
-	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+id, h.live, nil), http.StatusNotFound)
+	// A scope named twice is held once.
+	dup := wantStatus(t, h.do(http.MethodPost, "/api-keys", h.test, `{"name":"dup","scopes":["incidents:read","access:read","incidents:read"]}`), http.StatusCreated)
+	if got := dup["api_key"].(map[string]any)["scopes"]; fmt.Sprint(got) != "[incidents:read access:read]" {
+		t.Fatalf("scopes %v, want each once in the order given", got)
+	}
+	// Revoke: other environment 404 (saying which one was searched); itself
+	// 409; then 401 for the key.
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+id, h.live, nil), http.StatusNotFound, "in the live environment")
 	self := h.do(http.MethodGet, "/api-keys", secret, nil)
 	wantStatus(t, self, http.StatusForbidden) // keys:write is not among its scopes
 	admin := h.key(h.org, auth.Test, auth.KeysWrite)

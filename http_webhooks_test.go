@@ -147,7 +147,24 @@ func TestWebhookCreateValidation(t *testing.T) {
 		`{"url":"https://example.com","events":["fire"]}`:    "events",
 		`{"url":"gopher://example.com","events":["*"]}`:      "url",
 		`{"url":"https://example.com","events":["*"],"x":1}`: "x",
+		// Hosts that do not normalize under IDNA's lookup profile.
+		`{"url":"https://exa%C2%ADmple%E2%80%A8.com/h","events":["*"]}`: "url",
+		`{"url":"https://a_b.example.com/h","events":["*"]}`:            "url",
+		`{"url":"https://%E3%80%82/h","events":["*"]}`:                  "url",
 	} {
 		wantStatus(t, h.do(http.MethodPost, "/webhooks", h.live, body), http.StatusBadRequest, field)
 	}
+	// A Unicode host is stored in the form DNS is asked for, on create
+	// and on update; one that does not normalize is refused on both.
+	created := wantStatus(t, h.do(http.MethodPost, "/webhooks", h.live, `{"url":"https://ｅｘａｍｐｌｅ。com/h","events":["*"]}`), http.StatusCreated)
+	ep := created["endpoint"].(map[string]any)
+	if ep["url"] != "https://example.com/h" {
+		t.Fatalf("stored %v", ep["url"])
+	}
+	path := "/webhooks/" + ep["endpoint_id"].(string)
+	up := wantStatus(t, h.do(http.MethodPatch, path, h.live, `{"url":"https://Bücher.example/h"}`), http.StatusOK)
+	if got := up["endpoint"].(map[string]any)["url"]; got != "https://xn--bcher-kva.example/h" {
+		t.Fatalf("updated to %v", got)
+	}
+	wantStatus(t, h.do(http.MethodPatch, path, h.live, `{"url":"https://a_b.example.com/h"}`), http.StatusBadRequest, "url", "not a valid domain name")
 }

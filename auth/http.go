@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"slices"
@@ -111,8 +113,9 @@ func bearer(header string) (string, bool) {
 }
 
 // Handle adapts a domain handler that needs the caller's tenant into a huma
-// handler: it passes the tenant of the principal the middleware stored.
-// Errors are mapped to the wire format where the operation is registered
+// handler: it passes the tenant of the principal the middleware stored, and
+// says in a NotFound which environment was searched (notFoundIn). Errors
+// are mapped to the wire format where the operation is registered
 // (httpapi.Register), not here.
 func Handle[I, O any](fn func(ctx context.Context, tenant Tenant, in *I) (*O, error)) func(context.Context, *I) (*O, error) {
 	return func(ctx context.Context, in *I) (*O, error) {
@@ -120,6 +123,21 @@ func Handle[I, O any](fn func(ctx context.Context, tenant Tenant, in *I) (*O, er
 		if err != nil {
 			return nil, err
 		}
-		return fn(ctx, p.Tenant, in)
+		out, err := fn(ctx, p.Tenant, in)
+		return out, notFoundIn(err, p.Env)
 	}
+}
+
+// notFoundIn adds to a NotFound error the environment the caller's key
+// searched: the commonest 404 of a new integration is a test key reading
+// what a live key created, or the reverse. The answer is the same whether
+// the thing is absent, another organization's or the other environment's,
+// so it tells a prober nothing.
+func notFoundIn(err error, env Environment) error {
+	var e *setyerr.Error
+	if !errors.As(err, &e) || e.Kind != setyerr.NotFound {
+		return err
+	}
+	return &setyerr.Error{Kind: setyerr.NotFound, Err: err,
+		Message: fmt.Sprintf("%s in the %s environment (live and test keys see separate data)", e.Message, env)}
 }

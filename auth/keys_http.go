@@ -72,7 +72,7 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 			return nil, err
 		}
 		k, err := svc.RevokeKeyAs(ctx, p, in.KeyID)
-		return httpapi.Reply(APIKeyResponse{APIKey: k}, err)
+		return httpapi.Reply(APIKeyResponse{APIKey: k}, notFoundIn(err, p.Env))
 	})
 }
 

@@ -192,9 +192,13 @@ func (s *Service) storeKey(ctx context.Context, tenant Tenant, spec KeySpec, sec
 	if len(spec.Scopes) == 0 {
 		return nil, setyerr.Invalidf("scopes", "must name at least one scope")
 	}
+	var scopes []Scope // each once, in the order first given
 	for _, sc := range spec.Scopes {
 		if !sc.Valid() {
 			return nil, setyerr.Invalidf("scopes", "unknown scope %q", sc)
+		}
+		if !slices.Contains(scopes, sc) {
+			scopes = append(scopes, sc)
 		}
 	}
 	now := clock.Stamp(s.now)
@@ -207,7 +211,7 @@ func (s *Service) storeKey(ctx context.Context, tenant Tenant, spec KeySpec, sec
 		Name:        name,
 		Environment: tenant.Env,
 		Prefix:      displayPrefix(secret),
-		Scopes:      slices.Clone(spec.Scopes),
+		Scopes:      scopes,
 		Hash:        HashKey(secret),
 		CreatedAt:   clock.At(now),
 		ExpiresAt:   clock.At(spec.ExpiresAt.UTC().Truncate(time.Millisecond)),
@@ -237,7 +241,7 @@ func (s *Service) forget(id string) {
 
 // errUnauthenticated is the one answer to every bad key, so a caller cannot
 // tell an unknown key from a revoked one by probing.
-var errUnauthenticated = setyerr.E(setyerr.Unauthenticated, "missing or invalid API key")
+var errUnauthenticated = setyerr.E(setyerr.Unauthenticated, "missing or invalid API key: send it as Authorization: Bearer <key>")
 
 // Authenticate resolves a raw key to the principal it acts for. It returns
 // Unauthenticated for any unusable key and PaymentRequired when the key is

@@ -1,10 +1,13 @@
 package webhook
 
 import (
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/net/idna"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -117,10 +120,14 @@ func checkEvents(events []string) ([]string, error) {
 
 // checkURL validates a target URL: https (or http when insecure targets are
 // allowed), a host, no credentials, and not a literal non-public address
-// unless private targets are allowed. A numeric host is stored in its
-// canonical form. Names are checked again at connect time, after DNS, by
-// the guarded transport.
-func checkURL(raw string, allowInsecure, allowPrivate bool) (string, error) {
+// unless private targets are allowed. The host is stored as DNS will be
+// asked for it: a name in its IDNA lookup form (lower case, full-width
+// letters and dots and circled digits mapped, Unicode as punycode), a
+// numeric address in its canonical form, so what is checked here is what
+// is dialled; a name that does not normalize (a control character, an
+// underscore, a bad label) is refused. Names are checked again at connect
+// time, after DNS, by the guarded transport.
+func checkURL(raw string, cfg Config) (string, error) {
 	if len(raw) > 2048 {
 		return "", setyerr.Invalidf("url", "must be at most 2048 characters")
 	}
@@ -131,8 +138,8 @@ func checkURL(raw string, allowInsecure, allowPrivate bool) (string, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !allowInsecure {
-			return "", setyerr.Invalidf("url", "must use https")
+		if !cfg.AllowInsecure {
+			return "", setyerr.Invalidf("url", "must use https%s", hint(cfg.PrivateHint))
 		}
 	default:
 		return "", setyerr.Invalidf("url", "must use https")
@@ -140,9 +147,16 @@ func checkURL(raw string, allowInsecure, allowPrivate bool) (string, error) {
 	if u.User != nil {
 		return "", setyerr.Invalidf("url", "must not carry credentials")
 	}
-	host, reason := forbiddenHost(u.Hostname())
-	if reason != "" && (!allowPrivate || reason == "zoned") {
-		return "", setyerr.Invalidf("url", "must not point at a %s address", reason)
+	name, err := lookupForm(u.Hostname())
+	if err != nil {
+		return "", err
+	}
+	host, reason := forbiddenHost(name)
+	switch {
+	case reason == "zoned": // no setting allows it
+		return "", setyerr.Invalidf("url", "must not point at a zoned address")
+	case reason != "" && !cfg.AllowPrivate:
+		return "", setyerr.Invalidf("url", "must not point at a %s address%s", reason, hint(cfg.PrivateHint))
 	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
@@ -153,4 +167,27 @@ func checkURL(raw string, allowInsecure, allowPrivate bool) (string, error) {
 	u.Host = host
 	u.Fragment = ""
 	return u.String(), nil
+}
+
+// lookupForm returns a URL's host as a resolver is asked for it: an IP
+// literal as it is, a name through IDNA's lookup profile (UTS #46 mapping,
+// STD3 rules).
+func lookupForm(host string) (string, error) {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return host, nil
+	}
+	name, err := idna.Lookup.ToASCII(host)
+	if err != nil || strings.Trim(name, ".") == "" {
+		return "", setyerr.Invalidf("url", "host %.100q is not a valid domain name", host)
+	}
+	return name, nil
+}
+
+// hint is the operator's advice appended to a refusal that configuration
+// could lift (Config.PrivateHint).
+func hint(h string) string {
+	if h == "" {
+		return ""
+	}
+	return " (" + h + ")"
 }

@@ -30,6 +30,11 @@ type Config struct {
 	AllowPrivate bool
 	// AllowInsecure lets endpoints use http:// URLs. Default: https only.
 	AllowInsecure bool
+	// PrivateHint, if set, is added to the message that refuses an
+	// http:// URL or a private target, saying how the server's operator
+	// allows them; the example server names its -allow-private-webhooks
+	// flag there when it runs with the flag off.
+	PrivateHint string
 	// Transport replaces the guarded HTTP transport (tests use a fake one).
 	Transport http.RoundTripper
 	// Timeout bounds one attempt. Default 10 s, the contract's.
@@ -213,7 +218,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, tenant auth.Tenant, req Cr
 	if err := tenant.Validate(); err != nil {
 		return nil, "", err
 	}
-	u, err := checkURL(req.URL, s.cfg.AllowInsecure, s.cfg.AllowPrivate)
+	u, err := checkURL(req.URL, s.cfg)
 	if err != nil {
 		return nil, "", err
 	}
@@ -344,7 +349,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenant auth.Tenant, id str
 	var desc *string
 	var err error
 	if req.URL != nil {
-		if u, err = checkURL(*req.URL, s.cfg.AllowInsecure, s.cfg.AllowPrivate); err != nil {
+		if u, err = checkURL(*req.URL, s.cfg); err != nil {
 			return nil, err
 		}
 	}

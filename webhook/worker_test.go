@@ -555,9 +555,20 @@ func TestEndpointValidation(t *testing.T) {
 		"https://0xa9.0xfe.0xa9.0xfe/latest":  "link-local",
 		"https://LOCALHOST./hook":             "loopback",
 		"https://[fe80::1%25eth0]/hook":       "zoned",
-		"ftp://example.com/hook":              "https",
-		"https://user:pw@example.com/hook":    "credentials",
-		"not a url":                           "absolute",
+		// Hosts that IDNA maps onto an address, judged as mapped.
+		"https://①②⑦.⓪.⓪.①/hook":          "loopback",   // circled digits
+		"https://１６９。２５４。１６９。２５４/latest":  "link-local", // full-width digits and dots
+		"https://ｌｏｃａｌｈｏｓｔ/hook":          "loopback",
+		"https://localhost%E3%80%82/hook": "loopback", // an escaped full-width dot
+		// Hosts that do not normalize.
+		"https://exa%C2%ADmple%E2%80%A8.com/hook": "host",
+		"https://a_b.example.com/hook":            "host",
+		"https://-bad-.example.com/hook":          "host",
+		"https://xn--zz.example.com/hook":         "host",
+		"https://%E3%80%82/hook":                  "host",
+		"ftp://example.com/hook":                  "https",
+		"https://user:pw@example.com/hook":        "credentials",
+		"not a url":                               "absolute",
 	} {
 		_, _, err := strict.Webhooks.CreateEndpoint(context.Background(), tenant, webhook.CreateEndpointRequest{URL: url, Events: []string{"*"}})
 		if !setyerr.Is(err, setyerr.Invalid) || !strings.Contains(err.Error(), field) {
@@ -570,6 +581,68 @@ func TestEndpointValidation(t *testing.T) {
 			t.Errorf("events %v: %v, want Invalid", events, err)
 		}
 	}
+}
+
+// A host is stored as DNS is asked for it (IDNA's lookup form), and a
+// refusal that the server's configuration could lift says how, when the
+// host gives a hint.
+func TestEndpointURLsAreNormalized(t *testing.T) {
+	ctx := context.Background()
+	s, err := sety.New(memory.New(), sety.WithWebhooks(webhook.Config{PrivateHint: "start the server with -allow-private-webhooks"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := s.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := auth.Tenant{OrgID: org.ID, Env: auth.Live}
+	for raw, want := range map[string]string{
+		"https://Bücher.Example/hooks?x=1": "https://xn--bcher-kva.example/hooks?x=1",
+		"https://ｅｘａｍｐｌｅ。com:8443/h#frag":  "https://example.com:8443/h",
+		"https://EXAMPLE.com/Path":         "https://example.com/Path",
+		"https://[2606:4700::6810:84e5]/h": "https://[2606:4700::6810:84e5]/h",
+	} {
+		e, _, err := s.Webhooks.CreateEndpoint(ctx, tenant, webhook.CreateEndpointRequest{URL: raw, Events: []string{"*"}})
+		if err != nil || e.URL != want {
+			t.Errorf("%s: stored %v (%v), want %s", raw, e, err, want)
+			continue
+		}
+		// PATCH normalizes and refuses as create does.
+		up, err := s.Webhooks.UpdateEndpoint(ctx, tenant, e.ID, webhook.UpdateEndpointRequest{URL: &raw})
+		if err != nil || up.URL != want {
+			t.Errorf("update to %s: %v %v", raw, up, err)
+		}
+		bad := "https://①②⑦.⓪.⓪.①/"
+		if _, err := s.Webhooks.UpdateEndpoint(ctx, tenant, e.ID, webhook.UpdateEndpointRequest{URL: &bad}); !setyerr.Is(err, setyerr.Invalid) ||
+			!strings.Contains(err.Error(), "loopback") {
+			t.Errorf("update to %s: %v, want Invalid", bad, err)
+		}
+	}
+	for _, raw := range []string{"http://example.com/h", "https://10.0.0.8/h"} {
+		_, _, err := s.Webhooks.CreateEndpoint(ctx, tenant, webhook.CreateEndpointRequest{URL: raw, Events: []string{"*"}})
+		if !setyerr.Is(err, setyerr.Invalid) || !strings.Contains(err.Error(), "(start the server with -allow-private-webhooks)") {
+			t.Errorf("%s: %v, want Invalid with the host's hint", raw, err)
+		}
+	}
+	// Without a hint, or with private targets allowed, nothing is added.
+	_, _, err = webhookService(t, webhook.Config{}).CreateEndpoint(ctx, tenant, webhook.CreateEndpointRequest{URL: "https://10.0.0.8/h", Events: []string{"*"}})
+	if err == nil || strings.Contains(err.Error(), "(") {
+		t.Errorf("no hint configured: %v", err)
+	}
+	open := webhookService(t, webhook.Config{AllowPrivate: true, PrivateHint: "start the server with -allow-private-webhooks"})
+	_, _, err = open.CreateEndpoint(ctx, tenant, webhook.CreateEndpointRequest{URL: "https://[fe80::1%25eth0]/h", Events: []string{"*"}})
+	if err == nil || strings.Contains(err.Error(), "allow-private") {
+		t.Errorf("a zoned address with private targets allowed: %v, want a refusal without the hint", err)
+	}
+}
+
+func webhookService(t *testing.T, cfg webhook.Config) *webhook.Service {
+	s, err := sety.New(memory.New(), sety.WithWebhooks(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Webhooks
 }
 
 // The guarded transport refuses non-public addresses when it connects,

@@ -161,3 +161,12 @@ func (c config) webhookSecretKeys() [][]byte {
 	}
 	return keys
 }
+
+// webhookConfig is what -allow-private-webhooks sets: private and http://
+// targets, or, while it is off, a refusal of them that names the flag.
+func (c config) webhookConfig() webhook.Config {
+	if c.privateHooks {
+		return webhook.Config{AllowPrivate: true, AllowInsecure: true}
+	}
+	return webhook.Config{PrivateHint: "for a local receiver, start the server with -allow-private-webhooks"}
+}

@@ -42,7 +42,6 @@ import (
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/examples/server/console"
 	"github.com/sety-io/sety/incident"
-	"github.com/sety-io/sety/webhook"
 )
 
 func main() {
@@ -82,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sety.WithHealthAlias("/health"), // the server is only Sety: probes use /health
 		sety.WithMetrics(registry),
 		sety.WithSimulation(incident.Simulation{Speed: cfg.simulateSpeed}),
-		sety.WithWebhooks(webhook.Config{AllowPrivate: cfg.privateHooks, AllowInsecure: cfg.privateHooks}),
+		sety.WithWebhooks(cfg.webhookConfig()),
 		sety.WithKeyCacheTTL(cfg.keyCacheTTL),
 		sety.WithRetention(cfg.retention),
 	}

@@ -38,6 +38,9 @@ func InstallErrorFormat() {
 			if ctx == nil || !IsSety(ctx.Operation()) {
 				return previous(ctx, status, msg, errs...)
 			}
+			if status == http.StatusUnsupportedMediaType {
+				return unsupportedMedia(ctx.Header("Content-Type"))
+			}
 			return humaErrorBody(status, msg, errs)
 		}
 	})
@@ -80,6 +83,15 @@ func humaErrorBody(status int, msg string, errs []error) *setyerr.Body {
 		body.Message = strings.Join(parts, "; ")
 	}
 	return body
+}
+
+// unsupportedMedia is the answer to a body whose Content-Type is not JSON:
+// it says what to send instead.
+func unsupportedMedia(contentType string) *setyerr.Body {
+	const fix = "send Content-Type: application/json"
+	detail := fmt.Sprintf("Content-Type %.100q is not supported: %s", contentType, fix)
+	return &setyerr.Body{Code: http.StatusUnsupportedMediaType, Message: "body: " + detail,
+		Errors: []setyerr.FieldError{{Field: "body", Message: detail}}}
 }
 
 // FieldPath turns huma's location of a failing input ("body.location.

@@ -12,7 +12,7 @@ import (
 // contract states them; Spec.Describe refines one for an operation.
 var errorMeanings = map[int]string{
 	http.StatusBadRequest:            "Invalid request: `message` names the failing field or parameter, and `errors` lists each one.",
-	http.StatusUnauthorized:          "The API key is missing, malformed, unknown, revoked or expired.",
+	http.StatusUnauthorized:          "The API key is missing, malformed, unknown, revoked or expired: send a valid key as `Authorization: Bearer <key>`.",
 	http.StatusPaymentRequired:       "The organization's plan has no API access, or the organization is suspended.",
 	http.StatusForbidden:             "The API key lacks the scope this operation needs.",
 	http.StatusNotFound:              "Not found: absent, or owned by another organization or by the other environment (live and test data are separate).",
@@ -33,17 +33,16 @@ const unavailableWrite = "Storage unavailable: retry after `Retry-After` seconds
 var errorExamples = map[int]*setyerr.Body{
 	http.StatusBadRequest: {Code: 400, Message: "location.coordinates: latitude must be between -90 and 90",
 		Errors: []setyerr.FieldError{{Field: "location.coordinates", Message: "latitude must be between -90 and 90"}}},
-	http.StatusUnauthorized:          {Code: 401, Message: "missing or invalid API key"},
+	http.StatusUnauthorized:          {Code: 401, Message: "missing or invalid API key: send it as Authorization: Bearer <key>"},
 	http.StatusPaymentRequired:       {Code: 402, Message: "organization is suspended"},
 	http.StatusForbidden:             {Code: 403, Message: "API key lacks scope incidents:write"},
 	http.StatusNotFound:              {Code: 404, Message: "Incident not found"},
 	http.StatusConflict:              {Code: 409, Message: "incident is resolved and cannot be cancelled"},
 	http.StatusRequestEntityTooLarge: {Code: 413, Message: "request body is larger than 65536 bytes"},
-	http.StatusUnsupportedMediaType: {Code: 415, Message: "body: unknown content type: text/plain",
-		Errors: []setyerr.FieldError{{Field: "body", Message: "unknown content type: text/plain"}}},
-	http.StatusTooManyRequests:     {Code: 429, Message: "rate limit of 300 requests per minute exceeded"},
-	http.StatusInternalServerError: {Code: 500, Message: "internal error"},
-	http.StatusServiceUnavailable:  {Code: 503, Message: "storage unavailable"},
+	http.StatusUnsupportedMediaType:  unsupportedMedia("text/plain"),
+	http.StatusTooManyRequests:       {Code: 429, Message: "rate limit of 300 requests per minute exceeded"},
+	http.StatusInternalServerError:   {Code: 500, Message: "internal error"},
+	http.StatusServiceUnavailable:    {Code: 503, Message: "storage unavailable"},
 }
 
 // successText is the description of a success status.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,7 @@ func StrictBody(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Con
 	return func(ctx huma.Context, next func(huma.Context)) {
 		op, reader := ctx.Operation(), ctx.BodyReader()
 		schema := bodySchema(op)
-		if !IsSety(op) || schema == nil || reader == nil {
+		if !IsSety(op) || schema == nil || reader == nil || !isJSON(ctx.Header("Content-Type")) {
 			next(ctx)
 			return
 		}
@@ -89,6 +90,18 @@ func nestedAtMost(body []byte, limit int) bool {
 		}
 	}
 	return true
+}
+
+// isJSON reports whether a request's Content-Type makes huma read the body
+// as JSON: none (JSON is the default), application/json, or a +json type.
+// Other types are huma's to answer (415, or its CBOR format, whose decoder
+// bounds nesting itself).
+func isJSON(contentType string) bool {
+	if contentType == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // withBody is a request context whose body has been read already.
