@@ -43,8 +43,9 @@ func (l *lifecycle) enter(ctx context.Context) (_ context.Context, done func(), 
 }
 
 // Run does Sety's background work until ctx ends or Close is called. It
-// first loads the threat engine from the store's incident history (Ready
-// is closed once it has), then runs every worker: dispatch, the sandbox
+// first loads the threat engine from the store's incident history and
+// starts the event stream at the event log's head (Ready is closed once it
+// has), then runs every worker: dispatch, the sandbox
 // simulator and SLA clocks, webhook delivery, the event stream, the API
 // keys' last-use record, and the sweep that gives back rate-limit leases
 // this instance no longer uses (all of them when it stops). Without it
@@ -53,8 +54,8 @@ func (l *lifecycle) enter(ctx context.Context) (_ context.Context, done func(), 
 // from the store.
 //
 // It returns nil when ctx ends or Close is called, even during the load
-// (a shutdown is not an error); an error when the history cannot be
-// loaded, when Run was called before, or after Close.
+// (a shutdown is not an error); an error when the history or the event
+// log's head cannot be read, when Run was called before, or after Close.
 func (s *Sety) Run(ctx context.Context) error {
 	s.life.mu.Lock()
 	ran := s.life.ran
@@ -73,6 +74,12 @@ func (s *Sety) Run(ctx context.Context) error {
 			return nil
 		}
 		return fmt.Errorf("sety: load threat intelligence: %w", err)
+	}
+	if err := s.hub.Start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("sety: start the event stream: %w", err)
 	}
 	close(s.ready)
 	var wg sync.WaitGroup
@@ -108,6 +115,15 @@ func (s *Sety) Close() error {
 	s.life.workers.Wait()
 	return nil
 }
+
+// CloseStreams ends every open event stream at once, each with a last
+// comment line saying the server is shutting down, and answers new stream
+// requests 503 from then on. A server calls it when its graceful shutdown
+// begins, before Close: http.Server.Shutdown waits for every open request,
+// and a stream never finishes by itself:
+//
+//	srv.RegisterOnShutdown(s.CloseStreams)
+func (s *Sety) CloseStreams() { s.hub.Close() }
 
 // isNil reports whether stores is nil or a typed nil (a nil *sqlite.DB in
 // the interface), which would fail at the first call.

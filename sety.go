@@ -94,6 +94,7 @@ type config struct {
 	sessionTTL    time.Duration
 	retention     *time.Duration
 	guest         guestConfig
+	stream        stream.Config
 }
 
 // Option configures New.
@@ -199,13 +200,23 @@ func WithRateLimiter(l auth.RateLimiter) Option {
 // without a store read (auth.Config.KeyCacheTTL, default 10 s; negative:
 // read the store on every request). Revocations and suspensions made
 // through this Sety apply at once; made through another instance sharing
-// the store, they reach this one within ttl.
+// the store, they reach this one within ttl, for requests and open event
+// streams alike (see WithEventStream).
 func WithKeyCacheTTL(ttl time.Duration) Option { return func(c *config) { c.keyCacheTTL = ttl } }
 
 // WithSessionTTL sets how long a console session lasts from sign-in
 // (auth.Config.SessionTTL, default 12 h); a session never outlives the key
 // that started it.
 func WithSessionTTL(ttl time.Duration) Option { return func(c *config) { c.sessionTTL = ttl } }
+
+// WithEventStream configures the live event stream: its heartbeat and how
+// often the keys of open streams are read again (stream.Config; its Keys
+// and Logger are Sety's own). Without a Recheck, streams are rechecked as
+// often as a cached key is (WithKeyCacheTTL: 10 s by default, every second
+// with no cache), at most every heartbeat: a key revoked or an
+// organization suspended through any instance ends its streams on every
+// instance within that time, and through this one at once.
+func WithEventStream(cfg stream.Config) Option { return func(c *config) { c.stream = cfg } }
 
 // WithRetention sets how long finished webhook deliveries (succeeded,
 // failed, and skipped ones past the 72 h in which re-enabling an endpoint
@@ -305,7 +316,14 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
 	follower := newThreatFollower(engine, stores.EventLog())
-	hub := stream.NewHub(stores.EventLog(), c.log)
+	keys := auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log,
+		OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL, Authenticator: c.guest.authenticator})
+	streams := c.stream
+	streams.Keys, streams.Logger = keys, c.log
+	if streams.Recheck == 0 {
+		streams.Recheck = recheckEvery(c.keyCacheTTL)
+	}
+	hub := stream.NewHub(stores.EventLog(), streams)
 	subs := &subscribers{}
 	notifiers := outbox.Notifiers{webhooks, follower, hub, subs}
 	if c.notifier != nil {
@@ -316,8 +334,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			Now: c.now, NewID: c.newID, Notifier: notifiers, Logger: c.log, Responders: stores.ResponderStore(),
 			Dispatcher: c.dispatcher, DispatchRange: c.dispatchRange, SLA: c.sla, Simulation: c.simulation, Observe: observe,
 		}),
-		Auth: auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log,
-			OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL, Authenticator: c.guest.authenticator}),
+		Auth:     keys,
 		Webhooks: webhooks,
 		Threat:   engine,
 		Access: access.NewService(stores.AccessStore(), access.Config{
@@ -340,6 +357,20 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	}, nil
 }
 
+// recheckEvery is how often open streams' keys are read again by default:
+// as often as a cached key is (so a key revoked through another instance
+// stops working here, for requests and streams alike, within one TTL), or
+// every second when keys are not cached.
+func recheckEvery(keyCacheTTL time.Duration) time.Duration {
+	switch {
+	case keyCacheTTL < 0:
+		return time.Second
+	case keyCacheTTL == 0:
+		return auth.DefaultKeyCacheTTL
+	}
+	return keyCacheTTL
+}
+
 // defaultLimiter shares the rate limit through the store when it can.
 func defaultLimiter(stores Stores, c config) auth.RateLimiter {
 	if shared, ok := stores.(interface{ RateLeases() auth.RateLeaseStore }); ok {
@@ -352,8 +383,8 @@ func defaultLimiter(stores Stores, c config) auth.RateLimiter {
 func (s *Sety) BasePath() string { return s.basePath }
 
 // Ready is closed once Run has loaded the threat history and started the
-// workers: a server that waits for it never answers threat queries from a
-// half-loaded engine.
+// event stream: a server that waits for it never answers threat queries
+// from a half-loaded engine, nor a stream request 503.
 func (s *Sety) Ready() <-chan struct{} { return s.ready }
 
 // SyncThreat applies to the threat engine every committed incident event it

@@ -23,10 +23,12 @@ import (
 	"github.com/sety-io/sety/webhook"
 )
 
-// sseEvent is one event read from a stream.
+// sseEvent is one event read from a stream; a comment line is an event
+// "heartbeat" with its text.
 type sseEvent struct {
 	id, event string
 	data      map[string]any
+	comment   string
 }
 
 // openStream connects to the event stream and returns its events as they
@@ -68,7 +70,7 @@ func readEvents(resp *http.Response) <-chan sseEvent {
 				}
 				ev = sseEvent{}
 			case strings.HasPrefix(line, ":"):
-				out <- sseEvent{event: "heartbeat"}
+				out <- sseEvent{event: "heartbeat", comment: strings.TrimSpace(line[1:])}
 			case strings.HasPrefix(line, "id: "):
 				ev.id = line[4:]
 			case strings.HasPrefix(line, "event: "):
@@ -178,10 +180,7 @@ func testEventStream(t *testing.T, stores sety.Stores) {
 }
 
 func TestEventStreamRules(t *testing.T) {
-	old := stream.Heartbeat
-	stream.Heartbeat = 20 * time.Millisecond
-	t.Cleanup(func() { stream.Heartbeat = old })
-	s, _ := sety.New(memory.New())
+	s, _ := sety.New(memory.New(), sety.WithEventStream(stream.Config{Heartbeat: 20 * time.Millisecond}))
 	ctx, srv := serveRunning(t, s)
 	org, _ := s.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
 	issue := func(scopes ...auth.Scope) string {

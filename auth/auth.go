@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"slices"
 	"time"
 
@@ -146,6 +147,8 @@ type Principal struct {
 	// Session is true when the request was authenticated by the console's
 	// session cookie rather than an Authorization header.
 	Session bool
+
+	keyHash [sha256.Size]byte // what Service.Verify reads the key by; zero unless Authenticate made it
 }
 
 // Can reports whether the principal holds scope s, All, or a bundle that

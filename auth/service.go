@@ -61,6 +61,9 @@ type Service struct {
 	sessionTTL time.Duration
 	host       *hostAuth // nil: API keys authenticate
 
+	watchMu  sync.Mutex
+	watchers []chan<- struct{} // told of every revocation and status change
+
 	onRateLimited func(Plan)
 
 	usedMu sync.Mutex
@@ -118,6 +121,7 @@ func (s *Service) SetOrganizationStatus(ctx context.Context, id string, status O
 	if err := s.store.UpdateOrganization(ctx, org); err != nil {
 		return nil, err
 	}
+	s.changed()
 	return org, nil
 }
 
@@ -230,13 +234,43 @@ func (s *Service) RevokeKey(ctx context.Context, tenant Tenant, id string) (*API
 		return nil, err
 	}
 	defer s.forget(id)
-	return s.store.RevokeAPIKey(ctx, tenant, id, clock.Stamp(s.now), nil)
+	return s.revoked(s.store.RevokeAPIKey(ctx, tenant, id, clock.Stamp(s.now), nil))
 }
 
 // forget drops key id from the cache, after a revocation (whether or not
 // it succeeded: dropping is always safe).
 func (s *Service) forget(id string) {
 	s.keys.drop(func(p *Principal) bool { return p.KeyID == id })
+}
+
+// revoked passes on the result of a revocation, telling the watchers of
+// one that succeeded.
+func (s *Service) revoked(key *APIKey, err error) (*APIKey, error) {
+	if err == nil {
+		s.changed()
+	}
+	return key, err
+}
+
+// NotifyRevocations makes every revocation of a key and every change of an
+// organization's status made through this Service send on wake, without
+// blocking (a full buffer already holds the news): the event stream then
+// re-reads the keys of its open streams at once (Verify).
+func (s *Service) NotifyRevocations(wake chan<- struct{}) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	s.watchers = append(s.watchers, wake)
+}
+
+func (s *Service) changed() {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	for _, w := range s.watchers {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // errUnauthenticated is the one answer to every bad key, so a caller cannot
@@ -262,34 +296,70 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, err
 		return s.recordUse(&e.p, now), nil
 	}
 	gen := s.keys.generation()
+	p, expires, err := s.read(ctx, sum, env, now)
+	if err != nil {
+		return nil, err
+	}
+	s.keys.put(sum, p, expires, now, gen)
+	return s.recordUse(p, now), nil
+}
+
+// Verify reads p's key and organization again from the store, past the
+// key cache, and returns what authenticating with the key would return
+// now: nil while it may be used, Unauthenticated once it is revoked or
+// expired, PaymentRequired once its organization is suspended, or the
+// store's error. The event stream calls it for the keys of its open
+// streams, to end them on every instance sharing the store. A principal
+// that Authenticate did not make (one built by hand) has nothing to read
+// again: nil.
+func (s *Service) Verify(ctx context.Context, p *Principal) error {
+	if p.keyHash == [sha256.Size]byte{} {
+		return nil
+	}
+	got, _, err := s.read(ctx, p.keyHash, p.Env, s.now())
+	switch {
+	case err == nil && got.KeyID != p.KeyID:
+		err = errUnauthenticated
+	case err == nil:
+		return nil
+	}
+	if suspended := setyerr.Is(err, setyerr.PaymentRequired); suspended || setyerr.Is(err, setyerr.Unauthenticated) {
+		// Requests with the key (or the organization's keys) stop at once
+		// too, whatever the cache held.
+		s.keys.drop(func(c *Principal) bool { return c.KeyID == p.KeyID || suspended && c.OrgID == p.OrgID })
+	}
+	return err
+}
+
+// read looks up the key whose hash is sum in the store and checks it as
+// Authenticate does, returning the principal it acts for and its expiry.
+func (s *Service) read(ctx context.Context, sum [sha256.Size]byte, env Environment, now time.Time) (*Principal, time.Time, error) {
 	hash := sum[:]
 	key, org, err := s.store.APIKeyByHash(ctx, hash)
 	if setyerr.Is(err, setyerr.NotFound) {
-		return nil, errUnauthenticated
+		return nil, time.Time{}, errUnauthenticated
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up key: %w", err)
+		return nil, time.Time{}, fmt.Errorf("look up key: %w", err)
 	}
 	switch {
 	case subtle.ConstantTimeCompare(key.Hash, hash) != 1, key.Environment != env:
-		return nil, errUnauthenticated
+		return nil, time.Time{}, errUnauthenticated
 	case !key.RevokedAt.IsZero():
-		return nil, errUnauthenticated
+		return nil, time.Time{}, errUnauthenticated
 	case !key.ExpiresAt.IsZero() && !now.Before(key.ExpiresAt.Time):
-		return nil, errUnauthenticated
+		return nil, time.Time{}, errUnauthenticated
 	}
 	if org.ID != key.OrgID {
-		return nil, fmt.Errorf("look up key %s: the store returned organization %s, not %s", key.ID, org.ID, key.OrgID)
+		return nil, time.Time{}, fmt.Errorf("look up key %s: the store returned organization %s, not %s", key.ID, org.ID, key.OrgID)
 	}
 	if org.Status != Active {
-		return nil, setyerr.E(setyerr.PaymentRequired, "organization is suspended")
+		return nil, time.Time{}, setyerr.E(setyerr.PaymentRequired, "organization is suspended")
 	}
 	if !org.Plan.HasAPIAccess() {
-		return nil, setyerr.E(setyerr.PaymentRequired, "plan %q has no API access", org.Plan)
+		return nil, time.Time{}, setyerr.E(setyerr.PaymentRequired, "plan %q has no API access", org.Plan)
 	}
-	p := &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: key.Scopes, Plan: org.Plan, ExpiresAt: key.ExpiresAt.Time}
-	s.keys.put(sum, p, key.ExpiresAt.Time, now, gen)
-	return s.recordUse(p, now), nil
+	return &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: key.Scopes, Plan: org.Plan, ExpiresAt: key.ExpiresAt.Time, keyHash: sum}, key.ExpiresAt.Time, nil
 }
 
 // recordUse records a use of p's key at now for the next FlushLastUsed and
@@ -374,12 +444,12 @@ func (s *Service) RevokeKeyAs(ctx context.Context, p *Principal, id string) (*AP
 		return nil, setyerr.E(setyerr.Conflict, "an API key cannot revoke itself; use another key")
 	}
 	defer s.forget(id)
-	return s.store.RevokeAPIKey(ctx, p.Tenant, id, clock.Stamp(s.now), func(k *APIKey) error {
+	return s.revoked(s.store.RevokeAPIKey(ctx, p.Tenant, id, clock.Stamp(s.now), func(k *APIKey) error {
 		if missing := p.lacks(k.Scopes); missing != "" {
 			return setyerr.E(setyerr.Forbidden, "API key cannot revoke a key holding scope %s, which it does not hold", missing)
 		}
 		return nil
-	})
+	}))
 }
 
 // Limit counts a request of the principal against its plan's limit.

@@ -10,9 +10,21 @@
 // incidents:read, access.* with access:read). A comment line every 15 s
 // keeps idle connections open through proxies.
 //
+// A Last-Event-ID past the log's newest event (kept from a store since
+// replaced) is 409: the client reconnects without it.
+//
 // One [Hub] per process follows the committed outbox (woken at once by this
 // process's commits, and every second for other instances' commits) and
 // fans events out to the streams it serves, so a thousand open streams cost
 // one query a second, not a thousand. A stream that falls too far behind is
 // closed; its client resumes with Last-Event-ID, from the store.
+//
+// The hub also reads again, every [Config.Recheck] and at once when this
+// process revokes a key or changes an organization's status, the key and
+// organization behind its open streams, once per key: a stream whose key
+// was revoked or expired, or whose organization was suspended, through any
+// instance sharing the store, ends with an `event: error` carrying the
+// error body (401 or 402), then the end of the response. [Hub.Close] ends
+// every stream at once with a comment line, for a server's graceful
+// shutdown (sety.Sety.CloseStreams).
 package stream

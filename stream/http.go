@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -19,10 +20,6 @@ import (
 	"github.com/sety-io/sety/setyerr"
 	"github.com/sety-io/sety/webhook"
 )
-
-// Heartbeat is how often an idle stream sends a comment line (a variable
-// so tests need not wait 15 s).
-var Heartbeat = 15 * time.Second
 
 // writeWait bounds one write to a client; it also lifts the server's
 // WriteTimeout, which would otherwise cut every stream.
@@ -43,11 +40,19 @@ func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
 			"access:read), in the webhook envelope `{id, type, created_at, sequence, data}`, as it is committed. Each event's `id:` is " +
 			"its position in Sety's event log: reconnect with `Last-Event-ID` to get every event after it, then the live ones. " +
 			"A comment line every 15 s keeps the connection open. Send the key in the Authorization header (a browser's EventSource " +
-			"cannot: read the stream with fetch).",
+			"cannot: read the stream with fetch).\n\n" +
+			"The stream ends, on every server, within 15 s of its key being revoked or expiring or its organization being suspended: " +
+			"its last event is `event: error` whose `data:` is the error body (`{\"code\": 401, ...}` or 402), and the client should " +
+			"not reconnect with that key. When the server shuts down the stream ends with a comment line; reconnect with `Last-Event-ID`.",
 		Scope: string(auth.IncidentsRead) + "," + string(auth.AccessRead), Stream: true,
-		Errors: []int{http.StatusBadRequest, http.StatusServiceUnavailable},
-		Describe: map[int]string{http.StatusServiceUnavailable: "Storage unavailable, or the event stream is not running (the server is starting " +
-			"or stopping): retry after `Retry-After` seconds."},
+		Errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusServiceUnavailable},
+		Describe: map[int]string{
+			http.StatusConflict: "`Last-Event-ID` is past the newest event (the server's event log was replaced or restarted empty): " +
+				"reconnect without `Last-Event-ID`, and reload what you show, since events may have been missed.",
+			http.StatusServiceUnavailable: "Storage unavailable, or the event stream is not running (the server is starting " +
+				"or stopping): retry after `Retry-After` seconds."},
+		Example: map[int]map[string]any{http.StatusConflict: {"code": http.StatusConflict,
+			"message": "Last-Event-ID 5120 is past the newest event (4096): reconnect without Last-Event-ID"}},
 	}, func(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
 		p, err := auth.FromContext(ctx)
 		if err != nil {
@@ -60,13 +65,36 @@ func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
 			}
 		}
 		match := visibleTo(p)
-		sub, ok := hub.Subscribe(match)
+		sub, ok := hub.Subscribe(p, match)
 		if !ok {
 			return nil, setyerr.E(setyerr.Unavailable, "the event stream is not running")
+		}
+		if after > sub.From {
+			// Past what this hub has handed out: past the log's newest
+			// event too, or committed just now (or through another
+			// instance) and fine.
+			if err := checkNotAhead(ctx, events, after); err != nil {
+				hub.Unsubscribe(sub)
+				return nil, err
+			}
 		}
 		s := &session{hub: hub, events: events, sub: sub, match: match, after: after, tenant: p.Tenant, log: log}
 		return &huma.StreamResponse{Body: s.serve}, nil
 	})
+}
+
+// checkNotAhead refuses a Last-Event-ID past the newest event of the log:
+// a client that kept it from before the log was replaced (a new store, a
+// restore) would otherwise wait, silent, until positions caught up with it.
+func checkNotAhead(ctx context.Context, events outbox.Log, after int64) error {
+	head, err := events.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if after > head {
+		return setyerr.E(setyerr.Conflict, "Last-Event-ID %d is past the newest event (%d): reconnect without Last-Event-ID", after, head)
+	}
+	return nil
 }
 
 // visibleTo is what a principal's stream shows: its tenant's events of the
@@ -124,7 +152,7 @@ func (s *session) serve(hctx huma.Context) {
 	if s.after >= 0 && s.catchUp(ctx) != nil {
 		return
 	}
-	heartbeat := time.NewTicker(Heartbeat)
+	heartbeat := time.NewTicker(s.hub.cfg.Heartbeat)
 	defer heartbeat.Stop()
 	for {
 		select {
@@ -132,7 +160,8 @@ func (s *session) serve(hctx huma.Context) {
 			return
 		case ev, open := <-s.sub.C:
 			if !open {
-				return // fell behind, or the server stops: the client resumes
+				s.last(s.sub.Ended())
+				return
 			}
 			if ev.Position <= s.after {
 				continue // sent during the catch-up
@@ -145,6 +174,25 @@ func (s *session) serve(hctx huma.Context) {
 				return
 			}
 		}
+	}
+}
+
+// last writes what ends a stream the hub ended: a comment when the server
+// shuts down (the client reconnects, with Last-Event-ID), the error of a
+// key that may no longer be used (the client must not), nothing when the
+// stream fell behind (the client resumes from the store).
+func (s *session) last(why error) {
+	switch {
+	case why == nil:
+	case errors.Is(why, ErrShutdown):
+		_ = s.write(": the server is shutting down; reconnect with Last-Event-ID\n\n")
+	default:
+		body, _ := setyerr.Wire(why)
+		data, err := json.Marshal(body)
+		if err != nil {
+			return
+		}
+		_ = s.write(fmt.Sprintf("event: error\ndata: %s\n\n", data))
 	}
 }
 
