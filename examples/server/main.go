@@ -144,6 +144,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Shutdown waits for every open request, and an event stream never
+	// ends by itself: end the streams as the shutdown begins.
+	srv.RegisterOnShutdown(s.CloseStreams)
 	log.Info("serving Sety API", "addr", ln.Addr().String(), "base_path", s.BasePath(), "docs", "/docs", "storage", storageName(cfg))
 	if ready != nil {
 		ready <- ln.Addr().String()
