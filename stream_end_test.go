@@ -166,11 +166,7 @@ func TestEventStreamEndsOnEveryInstance(t *testing.T) {
 // replaced) is 409, saying to reconnect without it; the newest is fine.
 func TestEventStreamAheadOfTheLog(t *testing.T) {
 	h := newMemoryHarness(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.sety.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-h.sety.Ready()
+	ctx := runHarness(t, h)
 	create(t, h, h.test, sos)
 	head, err := h.stores.EventLog().Head(ctx)
 	if err != nil || head == 0 {
@@ -193,11 +189,7 @@ func TestEventStreamAheadOfTheLog(t *testing.T) {
 // stream requests are 503 with Retry-After.
 func TestCloseStreams(t *testing.T) {
 	h := newMemoryHarness(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.sety.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-h.sety.Ready()
+	ctx := runHarness(t, h)
 	srvURL := serveHandler(t, h)
 	var streams []<-chan sseEvent
 	for _, key := range []string{h.live, h.test} {
@@ -218,6 +210,17 @@ func TestCloseStreams(t *testing.T) {
 	if rec.Header().Get("Retry-After") == "" {
 		t.Fatal("503 without Retry-After")
 	}
+}
+
+// runHarness runs the harness's Sety (its workers and event stream) until
+// the test ends, and returns a context that ends then too.
+func runHarness(t *testing.T, h *harness) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.sety.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-h.sety.Ready()
+	return ctx
 }
 
 // serveHandler serves the harness's handler, whose every answer is checked
