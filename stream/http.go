@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -187,12 +188,15 @@ func (s *session) last(why error) {
 	case errors.Is(why, ErrShutdown):
 		_ = s.write(": the server is shutting down; reconnect with Last-Event-ID\n\n")
 	default:
+		// The body as the API writes error bodies: "<key>" stays as it is.
 		body, _ := setyerr.Wire(why)
-		data, err := json.Marshal(body)
-		if err != nil {
+		var data bytes.Buffer
+		enc := json.NewEncoder(&data)
+		enc.SetEscapeHTML(false)
+		if enc.Encode(body) != nil {
 			return
 		}
-		_ = s.write(fmt.Sprintf("event: error\ndata: %s\n\n", data))
+		_ = s.write(fmt.Sprintf("event: error\ndata: %s\n\n", bytes.TrimSpace(data.Bytes())))
 	}
 }
 

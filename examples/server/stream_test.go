@@ -159,10 +159,11 @@ func sigtermEndsStreamsAndFinishesRequests(t *testing.T, db string) {
 }
 
 // Two server processes over one store: a key revoked through A ends its
-// open event stream on B, with an error event carrying the 401 body; B
-// learns it from the store alone, at its next recheck (here every 250 ms:
-// SETY_KEY_CACHE_TTL sets both how long B trusts a key it read and how
-// often it reads open streams' keys again).
+// open event stream on B, with an error event carrying the 401 body, and
+// an organization suspended by the admin command ends its streams on B
+// with the 402 body; B learns both from the store alone, at its next
+// recheck (here every 250 ms: SETY_KEY_CACHE_TTL sets both how long B
+// trusts a key it read and how often it reads open streams' keys again).
 func TestRevocationOnOneInstanceEndsStreamsOnAnother(t *testing.T) {
 	onEachSharedStore(t, revocationOnOneInstanceEndsStreamsOnAnother)
 }
@@ -195,18 +196,37 @@ func revocationOnOneInstanceEndsStreamsOnAnother(t *testing.T, db string) {
 	if code := a.call(t, instancesKey, http.MethodDelete, "/api-keys/"+created.APIKey.ID, "", nil); code != http.StatusOK {
 		t.Fatalf("revoke on A: %d", code)
 	}
+	events.wantError(t, `data: {"code":401,"message":"missing or invalid API key: send it as Authorization: Bearer <key>"}`)
+	t.Logf("B's stream ended %v after A revoked its key", time.Since(revoked).Round(time.Millisecond))
+	if code := b.call(t, created.Key, http.MethodGet, "/incidents", "", nil); code != http.StatusUnauthorized {
+		t.Fatalf("the revoked key on B: %d", code)
+	}
+
+	name, value, _ := strings.Cut(db, "=")
+	storage := map[string]string{name: value}
+	fields := strings.Fields(mustAdmin(t, storage, "orgs", "create", "--name", "Acme Rides", "--plan", "growth"))
+	if len(fields) != 2 {
+		t.Fatalf("orgs create printed %q", fields)
+	}
+	events = openEvents(t, b.base, fields[1])
+	suspended := time.Now()
+	mustAdmin(t, storage, "orgs", "suspend", fields[0])
+	events.wantError(t, `data: {"code":402,"message":"organization is suspended"}`)
+	t.Logf("B's stream ended %v after the admin command suspended its organization", time.Since(suspended).Round(time.Millisecond))
+}
+
+// wantError reads the stream to its end and fails unless its last event
+// is an error whose data line starts with data.
+func (s *sseLines) wantError(t *testing.T, data string) {
+	t.Helper()
 	var last []string
-	for line := events.next(t); line != ""; line = events.next(t) {
+	for _, line := range s.rest(t) {
 		if !strings.HasPrefix(line, "id:") && !strings.HasPrefix(line, ":") {
 			last = append(last, line) // events still in flight, then the error
 		}
 	}
-	t.Logf("B's stream ended %v after A revoked its key", time.Since(revoked).Round(time.Millisecond))
 	n := len(last)
-	if n < 2 || last[n-2] != "event: error" || !strings.HasPrefix(last[n-1], `data: {"code":401,"message":"missing or invalid API key`) {
-		t.Fatalf("the stream's last lines %q, want event: error with the 401 body", last)
-	}
-	if code := b.call(t, created.Key, http.MethodGet, "/incidents", "", nil); code != http.StatusUnauthorized {
-		t.Fatalf("the revoked key on B: %d", code)
+	if n < 2 || last[n-2] != "event: error" || !strings.HasPrefix(last[n-1], data) {
+		t.Fatalf("the stream's last lines %q, want event: error with %s", last, data)
 	}
 }
