@@ -320,9 +320,6 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL, Authenticator: c.guest.authenticator})
 	streams := c.stream
 	streams.Keys, streams.Logger = keys, c.log
-	if streams.Recheck == 0 {
-		streams.Recheck = recheckEvery(c.keyCacheTTL)
-	}
 	hub := stream.NewHub(stores.EventLog(), streams)
 	subs := &subscribers{}
 	notifiers := outbox.Notifiers{webhooks, follower, hub, subs}
@@ -355,20 +352,6 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		subscribers: subs,
 		life:        newLifecycle(),
 	}, nil
-}
-
-// recheckEvery is how often open streams' keys are read again by default:
-// as often as a cached key is (so a key revoked through another instance
-// stops working here, for requests and streams alike, within one TTL), or
-// every second when keys are not cached.
-func recheckEvery(keyCacheTTL time.Duration) time.Duration {
-	switch {
-	case keyCacheTTL < 0:
-		return time.Second
-	case keyCacheTTL == 0:
-		return auth.DefaultKeyCacheTTL
-	}
-	return keyCacheTTL
 }
 
 // defaultLimiter shares the rate limit through the store when it can.

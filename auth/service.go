@@ -252,6 +252,16 @@ func (s *Service) revoked(key *APIKey, err error) (*APIKey, error) {
 	return key, err
 }
 
+// RecheckEvery is how often a long-lived use of a key (an open event
+// stream) should Verify it to lag the store no more than a request does:
+// the key cache's TTL, or a second when keys are not cached.
+func (s *Service) RecheckEvery() time.Duration {
+	if s.keys == nil {
+		return time.Second
+	}
+	return s.keys.ttl
+}
+
 // NotifyRevocations makes every revocation of a key and every change of an
 // organization's status made through this Service send on wake, without
 // blocking (a full buffer already holds the news): the event stream then

@@ -92,3 +92,12 @@ func TestNotifyRevocations(t *testing.T) {
 	}
 	<-wake
 }
+
+// A long-lived use of a key rechecks it as often as the cache rereads it.
+func TestRecheckEvery(t *testing.T) {
+	for ttl, want := range map[time.Duration]time.Duration{0: auth.DefaultKeyCacheTTL, time.Minute: time.Minute, -1: time.Second} {
+		if got := auth.NewService(nil, auth.Config{KeyCacheTTL: ttl}).RecheckEvery(); got != want {
+			t.Errorf("KeyCacheTTL %v: RecheckEvery %v, want %v", ttl, got, want)
+		}
+	}
+}

@@ -13,11 +13,8 @@ import (
 	"github.com/sety-io/sety/setyerr"
 )
 
-// Defaults of Config.
-const (
-	DefaultHeartbeat = 15 * time.Second
-	DefaultRecheck   = 10 * time.Second
-)
+// DefaultHeartbeat is the default of Config.Heartbeat.
+const DefaultHeartbeat = 15 * time.Second
 
 // Config holds a Hub's settings; zero fields get defaults.
 type Config struct {
@@ -30,7 +27,8 @@ type Config struct {
 	// suspended: every instance sharing the store does, so a revocation
 	// anywhere ends the key's streams everywhere within Recheck. Keys
 	// revoked through this process are read again at once. At most
-	// Heartbeat; default 10 s.
+	// Heartbeat; default Keys.RecheckEvery() (auth.Service: as often as
+	// its key cache reads a key again, 10 s by default).
 	Recheck time.Duration
 	// Keys reads keys again for the recheck (the auth.Service). Nil: open
 	// streams are not rechecked.
@@ -48,6 +46,8 @@ type Keys interface {
 	// NotifyRevocations has wake signalled at each revocation or status
 	// change made through this process.
 	NotifyRevocations(wake chan<- struct{})
+	// RecheckEvery is the default of Config.Recheck.
+	RecheckEvery() time.Duration
 }
 
 // Hub follows the committed outbox and hands each new event to the
@@ -98,8 +98,11 @@ func NewHub(log outbox.Log, cfg Config) *Hub {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
+	if cfg.Recheck <= 0 && cfg.Keys != nil {
+		cfg.Recheck = cfg.Keys.RecheckEvery()
+	}
 	if cfg.Recheck <= 0 {
-		cfg.Recheck = DefaultRecheck
+		cfg.Recheck = cfg.Heartbeat
 	}
 	cfg.Recheck = min(cfg.Recheck, cfg.Heartbeat)
 	if cfg.Logger == nil {
