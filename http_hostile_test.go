@@ -59,13 +59,11 @@ func TestDeeplyNestedBodiesAreRefused(t *testing.T) {
 // store: a multi-value filter repeats no value and names only known ones
 // (so it never holds more than its enum), and anything else wrong is a 400
 // naming the parameter.
+// (On SQLite here, on PostgreSQL in TestHTTPOnPostgres: SQL is where a long
+// list could reach a limit.)
 func TestHostileQueryStrings(t *testing.T) {
-	for name, newH := range map[string]func(testing.TB) *harness{"memory": newMemoryHarness, "sqlite": newSQLiteHarness} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			testHostileQueryStrings(t, newH(t))
-		})
-	}
+	t.Parallel()
+	testHostileQueryStrings(t, newSQLiteHarness(t))
 }
 
 func testHostileQueryStrings(t *testing.T, h *harness) {
