@@ -104,7 +104,9 @@ func (s *Sety) Run(ctx context.Context) error {
 // caller's goroutine), as long as the store is open.
 //
 // Shut a host down in this order: stop serving HTTP (http.Server.Shutdown,
-// so no request is mid-way), then Close Sety, then close the store. Close
+// so no request is mid-way; with CloseStreams registered on the server, so
+// open event streams do not hold it up), then Close Sety, then close the
+// store. Close
 // may be called more than once and from several goroutines; every call
 // returns once everything has stopped.
 func (s *Sety) Close() error {

@@ -98,6 +98,7 @@ func run() error {
 	runErr := make(chan error, 1)
 	go func() { runErr <- s.Run(ctx) }()
 	srv := &http.Server{Addr: ":8081", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(s.CloseStreams) // open event streams end as the shutdown begins
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
 	select {

@@ -191,6 +191,7 @@ func serve(ctx context.Context, s *sety.Sety, sessions *Sessions) error {
 	runErr := make(chan error, 1)
 	go func() { runErr <- s.Run(ctx) }()
 	srv := &http.Server{Addr: "127.0.0.1:8082", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(s.CloseStreams) // open event streams end as the shutdown begins
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
 	fmt.Printf("Acme Rides on http://%s; Sety under /safety/v1 with %s: demo-dispatcher\n", srv.Addr, SessionHeader)
