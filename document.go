@@ -28,7 +28,7 @@ var schemaExamples = httpapi.Examples{
 	"AccessLog":           {"status": "checked_out"},
 	"Endpoint":            {"disabled_reason": nil},
 	"Delivery":            {"status": "succeeded", "next_attempt_at": nil, "error": nil},
-	"APIKey":              {"environment": "test", "revoked_at": nil},
+	"APIKey":              {"environment": "test", "revoked_at": nil, "parent_key_id": nil},
 	"Responder":           {"status": "busy"},
 	"SafetyScore":         {"level": "moderate"},
 }

@@ -4,13 +4,17 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/syncbuf"
 )
 
 // startSession signs in with key and returns the session cookie's value.
@@ -109,6 +113,147 @@ func TestSessionExpires(t *testing.T) {
 	if c.MaxAge != 3600 {
 		t.Fatalf("session of a key expiring in an hour: max-age %d", c.MaxAge)
 	}
+}
+
+// sessionKeyIDs returns the id of the session's own key record and of the
+// API key that started it, as GET /sessions/current and GET /api-keys
+// show them.
+func sessionKeyIDs(t *testing.T, h *harness, session string) (own, parent string) {
+	t.Helper()
+	me := wantStatus(t, inSession(h, http.MethodGet, "/sessions/current", session), http.StatusOK)["session"].(map[string]any)
+	own = me["key_id"].(string)
+	for _, k := range keyRecords(t, h, h.live) {
+		if k["key_id"] == own {
+			parent, _ = k["parent_key_id"].(string)
+		}
+	}
+	if parent == "" {
+		t.Fatalf("the session's record %s names no parent key", own)
+	}
+	return own, parent
+}
+
+// keyRecords lists the tenant's keys through the API.
+func keyRecords(t *testing.T, h *harness, key string) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, v := range wantStatus(t, h.do(http.MethodGet, "/api-keys?limit=100", key, nil), http.StatusOK)["data"].([]any) {
+		k := v.(map[string]any)
+		out[k["key_id"].(string)] = k
+	}
+	return out
+}
+
+// Revoking the key a session was started with ends the session at once
+// (on this server), and every session of that key; the key list shows
+// which records are sessions and of which key, ended with it.
+func TestSessionEndsWithItsKey(t *testing.T) {
+	h := newSQLiteHarness(t)
+	console := h.key(h.org, auth.Live, auth.Console)
+	desk, _ := startSession(t, h, console)
+	phone, _ := startSession(t, h, console)
+	unrelated, _ := startSession(t, h, h.key(h.org, auth.Live, auth.Console))
+	deskID, consoleID := sessionKeyIDs(t, h, desk)
+	phoneID, _ := sessionKeyIDs(t, h, phone)
+	unrelatedID, _ := sessionKeyIDs(t, h, unrelated)
+
+	keys := keyRecords(t, h, h.live)
+	if keys[consoleID]["parent_key_id"] != nil || keys[consoleID]["name"] != "test" {
+		t.Fatalf("the API key's record: %v", keys[consoleID])
+	}
+	if keys[deskID]["name"] != "Console session of "+consoleID || keys[deskID]["revoked_at"] != nil {
+		t.Fatalf("the session's record: %v", keys[deskID])
+	}
+	// A session of a * key may manage keys, but not revoke its own key.
+	star, _ := startSession(t, h, h.live)
+	_, liveID := sessionKeyIDs(t, h, star)
+	wantStatus(t, inSession(h, http.MethodDelete, "/api-keys/"+liveID, star), http.StatusConflict, "started with")
+
+	revoked := wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+consoleID, h.live, nil), http.StatusOK)["api_key"].(map[string]any)
+	for _, session := range []string{desk, phone} {
+		wantStatus(t, inSession(h, http.MethodGet, "/incidents", session), http.StatusUnauthorized)
+		wantStatus(t, inSession(h, http.MethodGet, "/sessions/current", session), http.StatusUnauthorized)
+		wantStatus(t, inSession(h, http.MethodPost, "/incidents/inc_0000000000000000/notes", session, strings.NewReader(`{"message":"x"}`),
+			"Content-Type: application/json"), http.StatusUnauthorized)
+	}
+	wantStatus(t, inSession(h, http.MethodGet, "/incidents", unrelated), http.StatusOK)
+	keys = keyRecords(t, h, h.live)
+	for _, id := range []string{deskID, phoneID} {
+		if keys[id]["revoked_at"] != revoked["revoked_at"] || keys[id]["parent_key_id"] != consoleID {
+			t.Fatalf("session %s after its key's revocation: %v", id, keys[id])
+		}
+	}
+	if keys[unrelatedID]["revoked_at"] != nil {
+		t.Fatalf("another key's session was revoked: %v", keys[unrelatedID])
+	}
+	// The key cannot sign in again.
+	wantStatus(t, h.api.Do(http.MethodPost, base+"/sessions", "Authorization: Bearer "+console), http.StatusUnauthorized)
+}
+
+// On another server sharing the store, the session ends within the key
+// cache's lifetime: it is trusted from its last read for the TTL, then
+// refused.
+func TestSessionEndsWithItsKeyOnAnotherServer(t *testing.T) {
+	const ttl = 5 * time.Second
+	path := filepath.Join(t.TempDir(), "sety.db")
+	clk := clock.NewFake(t0)
+	var servers []*harness
+	for range 2 {
+		db, err := sqlite.Open(context.Background(), path, &sqlite.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s, err := sety.New(db, sety.WithClock(clk.Now), sety.WithKeyCacheTTL(ttl), sety.WithRateLimiter(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &harness{t: t, stores: db, sety: s, clock: clk, logs: &syncbuf.Buffer{}}
+		h.mount(newHandler(s))
+		servers = append(servers, h)
+	}
+	one, two := servers[0], servers[1]
+	one.org, one.live, _ = one.newOrg("Acme")
+	two.org, two.live = one.org, one.live
+	console := one.key(one.org, auth.Live, auth.Console)
+	session, _ := startSession(t, one, console)
+	_, consoleID := sessionKeyIDs(t, one, session)
+	wantStatus(t, inSession(two, http.MethodGet, "/incidents", session), http.StatusOK) // cached by the second server
+
+	wantStatus(t, one.do(http.MethodDelete, "/api-keys/"+consoleID, one.live, nil), http.StatusOK)
+	wantStatus(t, inSession(one, http.MethodGet, "/incidents", session), http.StatusUnauthorized)
+	clk.Advance(ttl - time.Millisecond)
+	wantStatus(t, inSession(two, http.MethodGet, "/incidents", session), http.StatusOK) // within the bound
+	clk.Advance(time.Millisecond)
+	wantStatus(t, inSession(two, http.MethodGet, "/incidents", session), http.StatusUnauthorized)
+}
+
+// The records of ended sessions leave the key list once the retention has
+// passed; the API keys stay.
+func TestEndedSessionsArePurged(t *testing.T) {
+	h := newMemoryHarness(t)
+	console := h.key(h.org, auth.Live, auth.Console)
+	out, _ := startSession(t, h, console)
+	expiring, _ := startSession(t, h, console)
+	outID, _ := sessionKeyIDs(t, h, out)
+	expiringID, _ := sessionKeyIDs(t, h, expiring)
+	wantStatus(t, inSession(h, http.MethodDelete, "/sessions/current", out), http.StatusOK)
+	h.clock.Advance(auth.DefaultSessionRetention + time.Millisecond)
+	if n, err := h.sety.Auth.PurgeSessions(context.Background()); err != nil || n != 1 {
+		t.Fatalf("PurgeSessions: %d, %v; want the signed-out session", n, err)
+	}
+	keys := keyRecords(t, h, h.live)
+	if keys[outID] != nil || keys[expiringID] == nil {
+		t.Fatalf("after a week: signed out %v, still running until today %v", keys[outID], keys[expiringID])
+	}
+	h.clock.Advance(auth.DefaultSessionTTL)
+	if n, err := h.sety.Auth.PurgeSessions(context.Background()); err != nil || n != 1 {
+		t.Fatalf("PurgeSessions: %d, %v; want the expired session", n, err)
+	}
+	if keys := keyRecords(t, h, h.live); len(keys) != 2 {
+		t.Fatalf("%d live keys left, want the * and console keys: %v", len(keys), keys)
+	}
+	wantStatus(t, h.do(http.MethodGet, "/incidents", console, nil), http.StatusOK)
 }
 
 // The console follows the event stream with its session cookie, and sees

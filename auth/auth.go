@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/internal/clone"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -118,6 +119,7 @@ type APIKey struct {
 	Environment Environment `json:"environment" doc:"live (production data) or test (sandbox data); a key sees only its own environment."`
 	Prefix      string      `json:"prefix" example:"sety_test_3fa9" doc:"The first 14 characters of the key, to recognise it."`
 	Scopes      []Scope     `json:"scopes" nullable:"false" example:"[\"incidents:read\",\"incidents:write\"]" doc:"What the key may do; * is everything."`
+	ParentKeyID *string     `json:"parent_key_id" example:"key_q7w8e9r0t1y2u3i4" doc:"Set on the record of a console session (POST /sessions): the API key it was started with. The session holds that key's scopes and ends with it: when that key is revoked or expires, or no longer holds the session's scopes. Null for an API key."`
 	Hash        []byte      `json:"-"`
 	CreatedAt   clock.Time  `json:"created_at" doc:"When the key was issued."`
 	LastUsedAt  clock.Time  `json:"last_used_at" nullable:"true" doc:"When the key was last used (recorded within seconds); null if never."`
@@ -132,8 +134,18 @@ func (k *APIKey) Tenant() Tenant { return Tenant{OrgID: k.OrgID, Env: k.Environm
 func (k *APIKey) Clone() *APIKey {
 	c := *k
 	c.Scopes = slices.Clone(k.Scopes)
+	c.ParentKeyID = clone.Ptr(k.ParentKeyID)
 	c.Hash = slices.Clone(k.Hash)
 	return &c
+}
+
+// Parent returns the id of the key that started the session this key is
+// the credential of, or "" for an API key.
+func (k *APIKey) Parent() string {
+	if k.ParentKeyID == nil {
+		return ""
+	}
+	return *k.ParentKeyID
 }
 
 // Principal is the authenticated caller of one request.
@@ -149,6 +161,9 @@ type Principal struct {
 	Session bool
 
 	keyHash [sha256.Size]byte // what Service.Verify reads the key by; zero unless Authenticate made it
+	// ParentKeyID is, for a session's credential (however it was sent),
+	// the API key that started the session; "" for an API key.
+	ParentKeyID string
 }
 
 // Can reports whether the principal holds scope s, All, or a bundle that

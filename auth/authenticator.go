@@ -76,7 +76,7 @@ func (h *hostAuth) authenticate(ctx huma.Context) (*Principal, error) {
 	}
 	p := *given
 	p.Scopes = slices.Clone(given.Scopes)
-	p.KeyID, p.Session = "", false
+	p.KeyID, p.Session, p.ParentKeyID = "", false, ""
 	if err := p.check(); err != nil {
 		return nil, fmt.Errorf("the host's authenticator returned %w", err)
 	}

@@ -31,6 +31,45 @@
 // or revoked keys cannot fill memory. The last use of a key is still
 // written in batches (Run, FlushLastUsed).
 //
+// # Sessions
+//
+// The console signs in with a session (session.go, RegisterSessions): the
+// credential of its cookie is a short-lived key whose ParentKeyID is the
+// API key it was started with, and whose scopes and expiry are that key's
+// (the expiry capped at Config.SessionTTL). A session ends when it expires,
+// on sign-out, and with its key: when the key is revoked or expires, or no
+// longer holds the session's scopes. Two mechanisms do this, for different
+// jobs:
+//
+//   - Authentication checks the parent. A session's credential read from
+//     the store (a cache miss) is refused unless its key, read too, is of
+//     its tenant, unrevoked, unexpired and holds its scopes. This is the
+//     rule: it holds whatever revoked the key (another instance, an
+//     older release, the admin CLI, a hand-written store), and it closes
+//     the one gap a cascade leaves: an instance whose cache still trusts
+//     a key another instance has just revoked may start a session of it
+//     after the cascade committed. That session is refused at its first
+//     use. The check costs one read by primary key, on a session's cache
+//     miss only (once per KeyCacheTTL per session); API keys pay nothing.
+//   - Revocation cascades (Store.RevokeAPIKey), in the revocation's
+//     transaction: the sessions of the key get their revoked_at, so the key
+//     list shows them ended, a stream that re-reads its key sees it, and
+//     the purge below finds them. Revoking a key revoked already cascades
+//     again, so it also records the late session above.
+//
+// Timing is the key cache's: the instance that revokes drops the key and
+// its sessions from its cache at once; others refuse them within
+// KeyCacheTTL, as they do the key. A session's credential cannot start a
+// session (so none can renew itself), nor revoke its own key.
+//
+// Records of ended sessions are deleted Config.SessionRetention (7 days)
+// after they ended, by [Service.PurgeSessions], which Run calls when it
+// starts and every hour: a batch of 1,000 per store call, found through
+// indexes of the sessions alone, so a purge costs what it deletes. The
+// delete is idempotent and takes no lease: instances purging at once each
+// delete what is left (PostgreSQL skips rows another purge holds), and
+// nothing is deleted twice. API keys are never deleted.
+//
 // # Administration
 //
 // The HTTP operations only ever show a tenant its own keys. An operator's

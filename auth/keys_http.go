@@ -55,16 +55,20 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 	})
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "list-api-keys", Method: http.MethodGet, Path: "/api-keys", Tag: tag, Summary: "List API keys",
-		Description: "Returns this environment's keys, newest first, revoked ones included (never the keys themselves).",
-		Scope:       scope, Errors: []int{http.StatusBadRequest},
+		Description: "Returns this environment's keys, newest first, revoked ones included (never the keys themselves). " +
+			"The records of console sessions (`POST /sessions`) are listed too, named \"Console session of key_...\": their `parent_key_id` " +
+			"is the API key that started them (null for an API key). A session's record is deleted 7 days after the session ended.",
+		Scope: scope, Errors: []int{http.StatusBadRequest},
 	}, Handle(func(ctx context.Context, tenant Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*APIKey], error) {
 		items, total, err := svc.Keys(ctx, tenant, in.Offset(), in.Limit)
 		return httpapi.List(*in, items, total, err)
 	}))
 	httpapi.Register(ops, httpapi.Spec{
 		ID: "revoke-api-key", Method: http.MethodDelete, Path: "/api-keys/{keyId}", Tag: tag, Summary: "Revoke API key",
-		Description: "Revokes a key at once; requests with it get 401. A key cannot revoke itself (409), " +
-			"nor a key holding a scope it does not hold itself (403).",
+		Description: "Revokes a key at once; requests with it get 401, and so do the console sessions started with it " +
+			"(revoked with it, in the same write). A key cannot revoke itself, nor a session the key that started it (409), " +
+			"nor a key holding a scope it does not hold itself (403). Revoking a key revoked already changes nothing but " +
+			"ends any session of it still running.",
 		Scope: scope, Errors: []int{http.StatusNotFound, http.StatusConflict},
 	}, func(ctx context.Context, in *KeyIDParam) (*httpapi.Output[APIKeyResponse], error) {
 		p, err := FromContext(ctx)

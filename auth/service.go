@@ -47,6 +47,12 @@ type Config struct {
 	// Authenticator, when set, authenticates every request in place of
 	// API keys and session cookies (see Authenticator).
 	Authenticator Authenticator
+	// SessionRetention is how long the record of a session that ended
+	// (expired, signed out, or ended with its API key) stays in the key
+	// store, listed with the keys, before Run deletes it
+	// (PurgeSessions). Zero: DefaultSessionRetention (7 days); negative:
+	// never deleted.
+	SessionRetention time.Duration
 }
 
 // Service manages organizations and keys and authenticates requests.
@@ -58,8 +64,9 @@ type Service struct {
 	log     *slog.Logger
 	keys    *keyCache // nil: no cache
 
-	sessionTTL time.Duration
-	host       *hostAuth // nil: API keys authenticate
+	sessionTTL       time.Duration
+	sessionRetention time.Duration
+	host             *hostAuth // nil: API keys authenticate
 
 	watchMu  sync.Mutex
 	watchers []chan<- struct{} // told of every revocation and status change
@@ -78,9 +85,12 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
+	if cfg.SessionRetention == 0 {
+		cfg.SessionRetention = DefaultSessionRetention
+	}
 	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
 		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}, sessionTTL: cfg.SessionTTL,
-		host: newHostAuth(cfg.Authenticator, store, cfg.Now, cfg.KeyCacheTTL)}
+		sessionRetention: cfg.SessionRetention, host: newHostAuth(cfg.Authenticator, store, cfg.Now, cfg.KeyCacheTTL)}
 }
 
 // CreateOrganization creates an active organization on plan.
@@ -141,6 +151,8 @@ type KeySpec struct {
 	Name      string
 	Scopes    []Scope
 	ExpiresAt time.Time // zero: never expires
+
+	parent string // the API key a session's credential belongs to (StartSession only)
 }
 
 // IssueKeyAs creates a key for the principal's tenant, as IssueKey does,
@@ -220,15 +232,18 @@ func (s *Service) storeKey(ctx context.Context, tenant Tenant, spec KeySpec, sec
 		CreatedAt:   clock.At(now),
 		ExpiresAt:   clock.At(spec.ExpiresAt.UTC().Truncate(time.Millisecond)),
 	}
+	if spec.parent != "" {
+		key.ParentKeyID = &spec.parent
+	}
 	if err := s.store.CreateAPIKey(ctx, key); err != nil {
 		return nil, err
 	}
 	return key, nil
 }
 
-// RevokeKey revokes the tenant's key id; later requests with it get 401
-// (through other instances sharing the store: within their
-// Config.KeyCacheTTL).
+// RevokeKey revokes the tenant's key id, and the sessions started with
+// it; later requests with either get 401 (through other instances sharing
+// the store: within their Config.KeyCacheTTL).
 func (s *Service) RevokeKey(ctx context.Context, tenant Tenant, id string) (*APIKey, error) {
 	if err := tenant.Validate(); err != nil {
 		return nil, err
@@ -237,10 +252,10 @@ func (s *Service) RevokeKey(ctx context.Context, tenant Tenant, id string) (*API
 	return s.revoked(s.store.RevokeAPIKey(ctx, tenant, id, clock.Stamp(s.now), nil))
 }
 
-// forget drops key id from the cache, after a revocation (whether or not
-// it succeeded: dropping is always safe).
+// forget drops key id, and the sessions it started, from the cache, after
+// a revocation (whether or not it succeeded: dropping is always safe).
 func (s *Service) forget(id string) {
-	s.keys.drop(func(p *Principal) bool { return p.KeyID == id })
+	s.keys.drop(func(p *Principal) bool { return p.KeyID == id || p.ParentKeyID == id })
 }
 
 // revoked passes on the result of a revocation, telling the watchers of
@@ -360,6 +375,9 @@ func (s *Service) read(ctx context.Context, sum [sha256.Size]byte, env Environme
 	case !key.ExpiresAt.IsZero() && !now.Before(key.ExpiresAt.Time):
 		return nil, time.Time{}, errUnauthenticated
 	}
+	if err := s.parentHolds(ctx, key, now); err != nil {
+		return nil, time.Time{}, err
+	}
 	if org.ID != key.OrgID {
 		return nil, time.Time{}, fmt.Errorf("look up key %s: the store returned organization %s, not %s", key.ID, org.ID, key.OrgID)
 	}
@@ -369,7 +387,8 @@ func (s *Service) read(ctx context.Context, sum [sha256.Size]byte, env Environme
 	if !org.Plan.HasAPIAccess() {
 		return nil, time.Time{}, setyerr.E(setyerr.PaymentRequired, "plan %q has no API access", org.Plan)
 	}
-	return &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: key.Scopes, Plan: org.Plan, ExpiresAt: key.ExpiresAt.Time, keyHash: sum}, key.ExpiresAt.Time, nil
+	return &Principal{Tenant: key.Tenant(), KeyID: key.ID, Scopes: key.Scopes, Plan: org.Plan, ExpiresAt: key.ExpiresAt.Time,
+		ParentKeyID: key.Parent(), keyHash: sum}, key.ExpiresAt.Time, nil
 }
 
 // recordUse records a use of p's key at now for the next FlushLastUsed and
@@ -385,15 +404,20 @@ func (s *Service) recordUse(p *Principal, now time.Time) *Principal {
 }
 
 // Run flushes key use (FlushLastUsed) every few seconds until ctx ends,
-// and once more then, so last_used_at costs no write per request. It also
-// runs the limiter's background work if it has any (a LeaseLimiter ends
-// expired leases, and all of them when ctx ends).
+// and once more then, so last_used_at costs no write per request. It
+// deletes the records of sessions ended longer than
+// Config.SessionRetention ago (PurgeSessions) when it starts and every
+// hour. It also runs the limiter's background work if it has any (a
+// LeaseLimiter ends expired leases, and all of them when ctx ends).
 func (s *Service) Run(ctx context.Context) {
 	if r, ok := s.limiter.(interface{ Run(context.Context) }); ok {
 		done := make(chan struct{})
 		go func() { defer close(done); r.Run(ctx) }()
 		defer func() { <-done }()
 	}
+	purged := make(chan struct{})
+	go func() { defer close(purged); s.runSessionPurge(ctx) }()
+	defer func() { <-purged }()
 	loop.Run(ctx, loop.Loop{Name: "record API key use", Every: 5 * time.Second, Log: s.log}, func(ctx context.Context) (bool, error) {
 		return false, s.FlushLastUsed(ctx)
 	})
@@ -452,6 +476,9 @@ func (s *Service) RevokeKeyAs(ctx context.Context, p *Principal, id string) (*AP
 	}
 	if id == p.KeyID {
 		return nil, setyerr.E(setyerr.Conflict, "an API key cannot revoke itself; use another key")
+	}
+	if id == p.ParentKeyID {
+		return nil, setyerr.E(setyerr.Conflict, "a session cannot revoke the API key it was started with (that would end it too); use another key")
 	}
 	defer s.forget(id)
 	return s.revoked(s.store.RevokeAPIKey(ctx, p.Tenant, id, clock.Stamp(s.now), func(k *APIKey) error {

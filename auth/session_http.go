@@ -63,10 +63,13 @@ func RegisterSessions(api huma.API, svc *Service, log *slog.Logger, cookiePath s
 		ID: "start-session", Method: http.MethodPost, Path: "/sessions", Tag: tag, Summary: "Sign in: start a browser session",
 		Description: "Exchanges the API key of the Authorization header for a session, for web pages served by this server (the operations console): " +
 			"the answer sets an HttpOnly, SameSite=Strict cookie (Secure over TLS) that authenticates the API's operations in the key's place " +
-			"until it expires (12 h by default, never after the key) or is ended with `DELETE /sessions/current`. The page then forgets the key. " +
-			"The session holds the key's scopes; it is a short-lived key record, listed by `GET /api-keys` as \"Console session of key_...\". " +
+			"until it expires (12 h by default, never after the key), is ended with `DELETE /sessions/current`, or the key is revoked " +
+			"(every server refuses the session within its key cache's lifetime, 10 s by default; the one that revoked, at once). " +
+			"The page then forgets the key. " +
+			"The session holds the key's scopes; it is a short-lived key record, listed by `GET /api-keys` as \"Console session of key_...\" " +
+			"with the key's id as its `parent_key_id`. " +
 			"The cookie is accepted only from the server's own pages (a cross-site `Sec-Fetch-Site` or `Origin` is refused), and a write made with it " +
-			"must carry the header `" + CSRFHeader + ": 1`. A session cannot start another (403).",
+			"must carry the header `" + CSRFHeader + ": 1`. A session cannot start another, whether its cookie or its credential is sent (403).",
 		Scope: scope, Status: http.StatusCreated,
 	}, func(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
 		p, err := FromContext(ctx)

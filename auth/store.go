@@ -33,7 +33,9 @@ type Store interface {
 	// snapshot.
 	ListOrganizations(ctx context.Context, offset, limit int) ([]*Organization, int, error)
 
-	// CreateAPIKey inserts key; a duplicate id or hash is Conflict.
+	// CreateAPIKey inserts key, with its ParentKeyID (a session's
+	// credential: the API key, of the same tenant, that started it); a
+	// duplicate id or hash is Conflict.
 	CreateAPIKey(ctx context.Context, key *APIKey) error
 	// APIKeyByHash returns the key whose SHA-256 is hash and the
 	// organization it belongs to, read together (authentication needs both
@@ -48,8 +50,18 @@ type Store interface {
 	// older, in one write.
 	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
 	// RevokeAPIKey sets revoked_at on the tenant's key id (first revocation
-	// wins) and returns it; NotFound when the tenant has no such key. If
-	// allow is not nil it is called with the stored key first, in the same
-	// transaction, and an error from it is returned with nothing written.
+	// wins) and returns it; NotFound when the tenant has no such key. In
+	// the same transaction it sets revoked_at on every key whose
+	// ParentKeyID is id and that is not revoked yet (the sessions the key
+	// started), also when id itself was revoked already. If allow is not
+	// nil it is called with the stored key first, in the same transaction,
+	// and an error from it is returned with nothing written.
 	RevokeAPIKey(ctx context.Context, tenant Tenant, id string, at time.Time, allow func(*APIKey) error) (*APIKey, error)
+	// PurgeSessions deletes up to limit sessions' keys (keys with a
+	// ParentKeyID) of every tenant that expired before before, or were
+	// revoked before before. Keys without a parent are never deleted. It
+	// returns how many it deleted; limit of them means there may be more.
+	// Callers on several instances may purge at once: none waits for
+	// another's batch, and a key is deleted once.
+	PurgeSessions(ctx context.Context, before time.Time, limit int) (int, error)
 }

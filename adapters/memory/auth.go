@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -96,6 +97,9 @@ func (a *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 	if _, ok := s.keysByHash[string(key.Hash)]; ok {
 		return setyerr.E(setyerr.Conflict, "API key already exists")
 	}
+	if parent := key.Parent(); parent != "" && s.keys[parent] == nil {
+		return fmt.Errorf("memory: parent key %s does not exist", parent) // as a foreign key would refuse it
+	}
 	s.keys[key.ID] = key.Clone()
 	s.keysByHash[string(key.Hash)] = key.ID
 	return nil
@@ -153,7 +157,32 @@ func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 	if key.RevokedAt.IsZero() {
 		key.RevokedAt = clock.At(at)
 	}
+	for _, k := range s.keys { // the sessions it started end with it
+		if k.Parent() == id && k.RevokedAt.IsZero() {
+			k.RevokedAt = clock.At(at)
+		}
+	}
 	return key.Clone(), nil
+}
+
+func (a *authStore) PurgeSessions(ctx context.Context, before time.Time, limit int) (int, error) {
+	s := (*Store)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, k := range s.keys {
+		if n == limit {
+			break
+		}
+		ended := !k.ExpiresAt.IsZero() && k.ExpiresAt.Before(before) || !k.RevokedAt.IsZero() && k.RevokedAt.Before(before)
+		if k.Parent() == "" || !ended {
+			continue
+		}
+		delete(s.keys, id)
+		delete(s.keysByHash, string(k.Hash))
+		n++
+	}
+	return n, nil
 }
 
 func (a *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {

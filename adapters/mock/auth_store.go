@@ -157,6 +157,21 @@ func (mr *AuthStoreMockRecorder) ListOrganizations(ctx, offset, limit interface{
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListOrganizations", reflect.TypeOf((*AuthStore)(nil).ListOrganizations), ctx, offset, limit)
 }
 
+// PurgeSessions mocks base method.
+func (m *AuthStore) PurgeSessions(ctx context.Context, before time.Time, limit int) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PurgeSessions", ctx, before, limit)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PurgeSessions indicates an expected call of PurgeSessions.
+func (mr *AuthStoreMockRecorder) PurgeSessions(ctx, before, limit interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PurgeSessions", reflect.TypeOf((*AuthStore)(nil).PurgeSessions), ctx, before, limit)
+}
+
 // RevokeAPIKey mocks base method.
 func (m *AuthStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id string, at time.Time, allow func(*auth.APIKey) error) (*auth.APIKey, error) {
 	m.ctrl.T.Helper()

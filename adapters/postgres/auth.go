@@ -76,15 +76,15 @@ func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 		return fmt.Errorf("encode scopes: %w", err)
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO api_keys
-		(id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		(id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at, parent_key_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		key.ID, key.OrgID, key.Name, string(key.Environment), key.Prefix, string(scopes), key.Hash,
-		at(key.CreatedAt.Time), at(key.LastUsedAt.Time), at(key.ExpiresAt.Time), at(key.RevokedAt.Time))
+		at(key.CreatedAt.Time), at(key.LastUsedAt.Time), at(key.ExpiresAt.Time), at(key.RevokedAt.Time), key.ParentKeyID)
 	return translate(err)
 }
 
 const (
-	keyColumns = `id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at`
+	keyColumns = `id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at, parent_key_id`
 	selectKey  = `SELECT ` + keyColumns + ` FROM api_keys`
 )
 
@@ -96,7 +96,7 @@ func scanKey(row rowScanner) (*auth.APIKey, error) {
 		env, scopes                         string
 		created, lastUsed, expires, revoked pgtype.Timestamptz
 	)
-	if err := row.Scan(&k.ID, &k.OrgID, &k.Name, &env, &k.Prefix, &scopes, &k.Hash, &created, &lastUsed, &expires, &revoked); err != nil {
+	if err := row.Scan(&k.ID, &k.OrgID, &k.Name, &env, &k.Prefix, &scopes, &k.Hash, &created, &lastUsed, &expires, &revoked, &k.ParentKeyID); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &k.Scopes); err != nil {
@@ -145,13 +145,31 @@ func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 				return err
 			}
 		}
-		if !k.RevokedAt.IsZero() {
-			return nil
+		if k.RevokedAt.IsZero() {
+			k.RevokedAt = clock.At(fromAt(at(t)))
+			tx.later(`UPDATE api_keys SET revoked_at = $1 WHERE id = $2`, at(t), id)
 		}
-		k.RevokedAt = clock.At(fromAt(at(t)))
-		tx.later(`UPDATE api_keys SET revoked_at = $1 WHERE id = $2`, at(t), id)
+		// The sessions the key started end with it (api_keys_parent). One
+		// started through an instance that read the key before this
+		// commits may be missed here: authentication checks the key too.
+		tx.later(`UPDATE api_keys SET revoked_at = $1 WHERE parent_key_id = $2 AND revoked_at IS NULL`, at(t), id)
 		return nil
 	})
+}
+
+// PurgeSessions deletes one batch of ended sessions, found by their expiry
+// and their revocation through api_keys_session_expires and
+// api_keys_session_revoked, in one statement. SKIP LOCKED passes over rows
+// another instance's purge (or a revocation) holds, so two purges never
+// wait for each other, and a row is deleted once.
+func (s *authStore) PurgeSessions(ctx context.Context, before time.Time, limit int) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE id IN (
+		SELECT id FROM api_keys WHERE parent_key_id IS NOT NULL AND (expires_at < $1 OR revoked_at < $1)
+		LIMIT $2 FOR UPDATE SKIP LOCKED)`, at(before), limit)
+	if err != nil {
+		return 0, translate(err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 func (s *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {

@@ -40,6 +40,14 @@
 //     (a grant of a lease counts the tenant's leases and adds its own
 //     under the lock; ending a lease only lowers what a grant counts, so
 //     ends take no lock).
+//   - RevokeAPIKey revokes the key's console sessions in its transaction.
+//     A session inserted concurrently (its foreign key takes only a key
+//     share lock, which the revocation's row lock does not block) can be
+//     missed; authentication refuses it anyway, as it reads the session's
+//     key (package auth, "Sessions").
+//   - The purges (PurgeDeliveries, PurgeEvents, PurgeSessions) delete a
+//     batch selected FOR UPDATE SKIP LOCKED: two instances purging at once
+//     never wait for each other and delete each row once.
 //   - A new responder raced by two instances: the loser's insert hits the
 //     primary key and its transaction runs again, now as an update.
 //   - Deadlocks (which the lock orders above avoid) and serialization

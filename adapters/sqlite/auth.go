@@ -75,15 +75,15 @@ func (s *authStore) CreateAPIKey(ctx context.Context, key *auth.APIKey) error {
 	}
 	return translate((*DB)(s).inTx(ctx, func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
-			(id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at, parent_key_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			key.ID, key.OrgID, key.Name, key.Environment, key.Prefix, string(scopes), key.Hash,
-			key.CreatedAt.UnixMilli(), millis(key.LastUsedAt.Time), millis(key.ExpiresAt.Time), millis(key.RevokedAt.Time))
+			key.CreatedAt.UnixMilli(), millis(key.LastUsedAt.Time), millis(key.ExpiresAt.Time), millis(key.RevokedAt.Time), key.ParentKeyID)
 		return err
 	}))
 }
 
-const selectKey = `SELECT id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at FROM api_keys`
+const selectKey = `SELECT id, org_id, name, environment, prefix, scopes, hash, created_at, last_used_at, expires_at, revoked_at, parent_key_id FROM api_keys`
 
 var keyTable = table[*auth.APIKey]{sel: selectKey, scan: scanKey, notFound: auth.ErrKeyNotFound}
 
@@ -92,11 +92,12 @@ type keyRow struct {
 	k                                   auth.APIKey
 	scopes                              string
 	created, lastUsed, expires, revoked sql.NullInt64
+	parent                              sql.NullString
 }
 
 func (r *keyRow) dest() []any {
 	k := &r.k
-	return []any{&k.ID, &k.OrgID, &k.Name, &k.Environment, &k.Prefix, &r.scopes, &k.Hash, &r.created, &r.lastUsed, &r.expires, &r.revoked}
+	return []any{&k.ID, &k.OrgID, &k.Name, &k.Environment, &k.Prefix, &r.scopes, &k.Hash, &r.created, &r.lastUsed, &r.expires, &r.revoked, &r.parent}
 }
 
 func (r *keyRow) key() (*auth.APIKey, error) {
@@ -106,6 +107,9 @@ func (r *keyRow) key() (*auth.APIKey, error) {
 	}
 	k.CreatedAt, k.LastUsedAt = clock.At(fromMillis(r.created)), clock.At(fromMillis(r.lastUsed))
 	k.ExpiresAt, k.RevokedAt = clock.At(fromMillis(r.expires)), clock.At(fromMillis(r.revoked))
+	if r.parent.Valid {
+		k.ParentKeyID = &r.parent.String
+	}
 	return &k, nil
 }
 
@@ -120,7 +124,7 @@ func scanKey(row rowScanner) (*auth.APIKey, error) {
 // selectKeyAndOrg reads a key (selectKey's columns) and its organization
 // (selectOrg's) in one query.
 const selectKeyAndOrg = `SELECT k.id, k.org_id, k.name, k.environment, k.prefix, k.scopes, k.hash, k.created_at, k.last_used_at,
-	k.expires_at, k.revoked_at, o.id, o.name, o.plan, o.status, o.created_at
+	k.expires_at, k.revoked_at, k.parent_key_id, o.id, o.name, o.plan, o.status, o.created_at
 	FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.hash = ?`
 
 func (s *authStore) APIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, *auth.Organization, error) {
@@ -166,13 +170,40 @@ func (s *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 		}
 		if k.RevokedAt.IsZero() {
 			k.RevokedAt = clock.At(at)
-			_, err = tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ?`, at.UnixMilli(), id)
+			if _, err = tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ?`, at.UnixMilli(), id); err != nil {
+				return err
+			}
 		}
 		out = k
+		_, err = tx.ExecContext(ctx, revokeSessions, at.UnixMilli(), id)
 		return err
 	})
 	return out, translate(err)
 }
+
+// revokeSessions revokes the sessions a key started (api_keys_parent).
+const revokeSessions = `UPDATE api_keys SET revoked_at = ? WHERE parent_key_id = ? AND revoked_at IS NULL`
+
+// PurgeSessions deletes one batch of ended sessions, found by their
+// expiry and their revocation through api_keys_session_expires and
+// api_keys_session_revoked (each term of the OR names the indexes'
+// condition, so SQLite reads both in one multi-index OR).
+func (s *authStore) PurgeSessions(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, purgeSessions, before.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), translate(err)
+}
+
+const purgeSessions = `DELETE FROM api_keys WHERE id IN (
+	SELECT id FROM api_keys WHERE (parent_key_id IS NOT NULL AND expires_at < ?1) OR (parent_key_id IS NOT NULL AND revoked_at < ?1)
+	LIMIT ?2)`
 
 func (s *authStore) ListAPIKeys(ctx context.Context, tenant auth.Tenant, offset, limit int) ([]*auth.APIKey, int, error) {
 	l := list{Sel: selectKey, Order: `created_at DESC, id DESC`}

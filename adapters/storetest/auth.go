@@ -27,10 +27,13 @@ func storedKey(t *testing.T, st auth.Store, tenant auth.Tenant, secret string) *
 
 // TestAuth checks the auth store: organizations, API keys by hash (with
 // their organization, in one read), tenant-scoped revocation (the first
-// revocation time wins), listing and last use.
+// revocation time wins), listing and last use; and the keys of console
+// sessions: their parent key, the revocation's cascade to them, and the
+// purge of ended ones (across instances with Features.Reopen).
 func TestAuth(t *testing.T, newStores NewStores, f Features) {
 	newStores = seeded(newStores)
 	ctx := context.Background()
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStores, f) })
 
 	t.Run("Organizations", func(t *testing.T) {
 		t.Parallel()

@@ -127,14 +127,19 @@ func keysRevoke(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !k.RevokedAt.IsZero() {
-		fmt.Fprintf(c.stdout, "%s %q was revoked already, at %s.\n", k.ID, k.Name, when(k.RevokedAt.Time))
-		return nil
-	}
+	already := !k.RevokedAt.IsZero()
+	// Revoking again is not skipped: it ends whatever session of the key
+	// is still running (one started through a server that had not yet
+	// heard of the first revocation).
 	if k, err = s.Auth.RevokeKey(ctx, k.Tenant(), k.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Revoked %s %q, %s key of %s, at %s. Servers sharing the database refuse it within their -key-cache-ttl (10 s by default).\n",
+	if already {
+		fmt.Fprintf(c.stdout, "%s %q was revoked already, at %s; its console sessions are ended too.\n", k.ID, k.Name, when(k.RevokedAt.Time))
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "Revoked %s %q, %s key of %s, at %s, and the console sessions started with it. "+
+		"Servers sharing the database refuse them within their -key-cache-ttl (10 s by default).\n",
 		k.ID, k.Name, k.Environment, k.OrgID, when(k.RevokedAt.Time))
 	return nil
 }

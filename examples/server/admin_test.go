@@ -89,6 +89,11 @@ func testAdminCommandsBesideAServer(t *testing.T, storage map[string]string) {
 	if code := call(http.MethodGet, "/webhooks", console, ""); code != http.StatusForbidden {
 		t.Fatalf("a console key managing webhooks: %d, want 403", code)
 	}
+	// A dispatcher signs in to the console with it.
+	session := signIn(t, "http://"+addr+"/v1/external", console)
+	if code := inSession(t, "http://"+addr+"/v1/external/incidents", session); code != http.StatusOK {
+		t.Fatalf("the console key's session: %d", code)
+	}
 	list := mustAdmin(t, storage, "keys", "list", "--org", org, "--env", "test")
 	if lines := strings.Split(strings.TrimSpace(list), "\n"); len(lines) != 2 || !strings.Contains(list, "incidents:read,incidents:write") {
 		t.Fatalf("keys list --org: %d lines\n%s", len(lines), list)
@@ -112,6 +117,19 @@ func testAdminCommandsBesideAServer(t *testing.T, storage map[string]string) {
 	}
 	if out := mustAdmin(t, storage, "keys", "revoke", id); !strings.Contains(out, "revoked already") {
 		t.Fatalf("a second revoke: %s", out)
+	}
+	// Revoking the console key ends the dispatcher's session.
+	consoleID := ""
+	for _, line := range strings.Split(mustAdmin(t, storage, "keys", "list", "--org", org, "--env", "live"), "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[3] == "dispatcher" {
+			consoleID = f[0]
+		}
+	}
+	if out := mustAdmin(t, storage, "keys", "revoke", consoleID); !strings.Contains(out, "console sessions") {
+		t.Fatalf("keys revoke of the console key: %s", out)
+	}
+	if code := inSession(t, "http://"+addr+"/v1/external/incidents", session); code != http.StatusUnauthorized {
+		t.Fatalf("a session of a key the CLI revoked: %d, want 401", code)
 	}
 	mustAdmin(t, storage, "orgs", "suspend", org)
 	if code := call(http.MethodGet, "/incidents", first, ""); code != http.StatusPaymentRequired {
@@ -246,4 +264,36 @@ func TestKeysCreatePrintsOnlyTheKey(t *testing.T) {
 	if !strings.Contains(listed, "incidents:read") || strings.Contains(listed, "threat:read") {
 		t.Fatalf("keys list --env test:\n%s", listed)
 	}
+}
+
+// signIn exchanges key for a console session on the API at base and
+// returns the session cookie.
+func signIn(t *testing.T, base, key string) *http.Cookie {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/sessions", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || len(resp.Cookies()) != 1 {
+		t.Fatalf("sign in: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	return resp.Cookies()[0]
+}
+
+// inSession reads url as the console page does, with the session cookie,
+// and returns the status.
+func inSession(t *testing.T, url string, session *http.Cookie) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.AddCookie(session)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
