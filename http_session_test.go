@@ -256,6 +256,31 @@ func TestEndedSessionsArePurged(t *testing.T) {
 	wantStatus(t, h.do(http.MethodGet, "/incidents", console, nil), http.StatusOK)
 }
 
+// sety.WithSessionRetention sets how long ended sessions are kept.
+func TestSessionRetentionOption(t *testing.T) {
+	clk := clock.NewFake(t0)
+	for _, c := range []struct {
+		keep time.Duration
+		want int
+	}{{time.Hour, 1}, {-1, 0}} {
+		s, err := sety.New(memory.New(), sety.WithClock(clk.Now), sety.WithSessionRetention(c.keep))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		org, _ := s.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
+		_, key, _ := s.Auth.IssueKey(ctx, auth.Tenant{OrgID: org.ID, Env: auth.Live}, auth.KeySpec{Name: "desk", Scopes: []auth.Scope{auth.Console}})
+		p, _ := s.Auth.Authenticate(ctx, key)
+		if _, _, err := s.Auth.StartSession(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(auth.DefaultSessionTTL + 2*time.Hour)
+		if n, err := s.Auth.PurgeSessions(ctx); err != nil || n != c.want {
+			t.Fatalf("retention %v, 2 h after the session's end: purged %d, %v; want %d", c.keep, n, err, c.want)
+		}
+	}
+}
+
 // The console follows the event stream with its session cookie, and sees
 // the assignment it makes, and the SLA risk that follows, as they commit.
 func TestSessionReadsTheStream(t *testing.T) {

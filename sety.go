@@ -92,6 +92,7 @@ type config struct {
 	metrics       prometheus.Registerer
 	keyCacheTTL   time.Duration
 	sessionTTL    time.Duration
+	sessionKeep   time.Duration
 	retention     *time.Duration
 	guest         guestConfig
 	stream        stream.Config
@@ -218,6 +219,12 @@ func WithSessionTTL(ttl time.Duration) Option { return func(c *config) { c.sessi
 // instance within that time, and through this one at once.
 func WithEventStream(cfg stream.Config) Option { return func(c *config) { c.stream = cfg } }
 
+// WithSessionRetention sets how long the record of an ended console
+// session (expired, signed out, or ended with its key) stays in the key
+// list before Run deletes it (auth.Config.SessionRetention, default 7
+// days; negative: kept forever).
+func WithSessionRetention(d time.Duration) Option { return func(c *config) { c.sessionKeep = d } }
+
 // WithRetention sets how long finished webhook deliveries (succeeded,
 // failed, and skipped ones past the 72 h in which re-enabling an endpoint
 // sends them) and the published events no kept delivery carries are kept
@@ -317,7 +324,8 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
 	follower := newThreatFollower(engine, stores.EventLog())
 	keys := auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log,
-		OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL, Authenticator: c.guest.authenticator})
+		OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL, SessionRetention: c.sessionKeep,
+		Authenticator: c.guest.authenticator})
 	streams := c.stream
 	streams.Keys, streams.Logger = keys, c.log
 	hub := stream.NewHub(stores.EventLog(), streams)

@@ -57,7 +57,7 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 		ID: "list-api-keys", Method: http.MethodGet, Path: "/api-keys", Tag: tag, Summary: "List API keys",
 		Description: "Returns this environment's keys, newest first, revoked ones included (never the keys themselves). " +
 			"The records of console sessions (`POST /sessions`) are listed too, named \"Console session of key_...\": their `parent_key_id` " +
-			"is the API key that started them (null for an API key). A session's record is deleted 7 days after the session ended.",
+			"is the API key that started them (null for an API key). A session's record is deleted 7 days (by default) after the session ended.",
 		Scope: scope, Errors: []int{http.StatusBadRequest},
 	}, Handle(func(ctx context.Context, tenant Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*APIKey], error) {
 		items, total, err := svc.Keys(ctx, tenant, in.Offset(), in.Limit)
