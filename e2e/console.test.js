@@ -287,6 +287,34 @@ test('a dispatcher runs a shift at desk size', { timeout: 150_000 }, async (t) =
   assert.ok(keys.length >= 1 && keys.every((k) => k.revoked_at), 'every console session of this test is revoked');
 });
 
+/** The top bar is one row no taller than a touch target and its padding, and nothing in it overlaps. */
+async function topBarIsOneRow(page, where) {
+  const bar = await page.evaluate(() => {
+    const top = document.querySelector('.topbar').getBoundingClientRect();
+    const items = [...document.querySelectorAll('.topbar .brand-mark, .topbar-status > *')]
+      .filter((el) => el.offsetParent !== null)
+      .map((el) => ({ id: el.id || el.className, r: el.getBoundingClientRect() }));
+    return { height: top.height, items: items.map(({ id, r }) => ({ id, top: r.top, bottom: r.bottom, left: r.left, right: r.right })) };
+  });
+  assert.ok(bar.height <= 56, `${where}: the top bar is ${bar.height} px tall`);
+  for (const it of bar.items) assert.ok(it.top >= 0 && it.bottom <= bar.height, `${where}: ${it.id} sticks out of the bar (${it.top}–${it.bottom})`);
+  const byLeft = [...bar.items].sort((a, b) => a.left - b.left);
+  for (let i = 1; i < byLeft.length; i++) {
+    assert.ok(byLeft[i].left >= byLeft[i - 1].right - 0.5, `${where}: ${byLeft[i].id} overlaps ${byLeft[i - 1].id}`);
+  }
+}
+
+/** The queue's explanatory sentence is clear of the list below it, focus ring included. */
+async function queueHelpClear(page, where) {
+  const g = await page.evaluate(() => {
+    const help = document.querySelector('.queue-help').getBoundingClientRect();
+    const list = document.getElementById('incident-list');
+    const cs = getComputedStyle(list);
+    return { help: help.bottom, list: list.getBoundingClientRect().top, ring: parseFloat(cs.outlineWidth) + parseFloat(cs.outlineOffset) };
+  });
+  assert.ok(g.list - g.ring >= g.help, `${where}: the list (at ${g.list}, its focus ring ${g.ring} px out) overlaps the sentence above it (to ${g.help})`);
+}
+
 test('phone size: stacked panes, no sideways scrolling, touch targets', { timeout: 90_000 }, async (t) => {
   const key = await consoleKey('e2e phone');
   const page = await newPage(t, PHONE, { isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
@@ -299,10 +327,37 @@ test('phone size: stacked panes, no sideways scrolling, touch targets', { timeou
     category: 'vehicle', severity: 'critical', subject: { name: 'Rider on Third Mainland Bridge' },
     location: { coordinates: [3.4, 6.49], address: 'Third Mainland Bridge, Lagos' },
   })).incident;
+  // An SOS far from every responder waits for one: the alert stays up, in the one-row bar.
+  const waiting = (await api('POST', '/incidents', {
+    category: 'sos', subject: { name: 'Caller on Ring Road' }, location: { coordinates: IBADAN },
+  })).incident;
   await row(page, inc.incident_id).waitFor();
+  await row(page, waiting.incident_id).waitFor();
+  await page.locator('#alerts').waitFor();
+  assert.equal((await page.locator('#alerts').innerText()).trim(), '⚠ 1', 'the phone shows the alert count alone');
   await noHorizontalOverflow(page, 'queue');
   await touchTargetsOK(page, 'queue');
+  await topBarIsOneRow(page, 'queue');
+  await queueHelpClear(page, 'queue');
   await shot(page, '11-phone-queue.png');
+  // The longest connection state the console writes is cut short, not wrapped.
+  const connText = await page.locator('#conn-text').textContent();
+  await page.evaluate(() => { document.getElementById('conn-text').textContent = 'Stream silent (missed heartbeat) — reconnecting in 30 s'; });
+  await topBarIsOneRow(page, 'a long connection state');
+  await noHorizontalOverflow(page, 'a long connection state');
+  await page.evaluate((text) => { document.getElementById('conn-text').textContent = text; }, connText);
+
+  // The sound, desktop-alert and sign-out buttons are in the menu.
+  assert.equal(await page.getByRole('button', { name: 'Sign out' }).isVisible(), false);
+  await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Menu' }).getAttribute('aria-expanded'), 'true');
+  await touchTargetsOK(page, 'menu');
+  await noHorizontalOverflow(page, 'menu');
+  await shot(page, '14-phone-menu.png');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Sign out' }).waitFor({ state: 'hidden' });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'menu-toggle');
 
   await page.getByRole('tab', { name: 'Map' }).click();
   await page.locator('#map').waitFor({ state: 'visible' });
@@ -332,8 +387,46 @@ test('phone size: stacked panes, no sideways scrolling, touch targets', { timeou
   await page.locator('#detail .timeline li', { hasText: 'Called the rider back' }).waitFor();
   const got = (await api('GET', `/incidents/${inc.incident_id}`)).incident;
   assert.equal(got.timeline.at(-1).message, 'Called the rider back');
+  await page.getByRole('button', { name: 'Menu' }).click();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('API key').waitFor();
+});
+
+// Revoking the key a dispatcher signed in with ends the session: the next
+// thing the console asks of the API is refused, and it shows the sign-in
+// again, saying why, instead of a page that no longer works.
+test('a session ends when its key is revoked', { timeout: 60_000 }, async (t) => {
+  const created = await api('POST', '/api-keys', { name: 'e2e revoked', scopes: ['console'] });
+  const page = await newPage(t, PHONE, { isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  page.allowErrors(/\/v1\/external\//); // the refusals once the key is revoked
+  await signIn(page, created.key);
+  const inc = (await api('POST', '/incidents', {
+    category: 'medical', subject: { name: 'Caller at the ferry terminal' }, location: { coordinates: [3.39, 6.45] },
+  })).incident;
+  await row(page, inc.incident_id).click();
+  await page.getByLabel('Note for the timeline').waitFor();
+
+  const revoked = (await api('DELETE', `/api-keys/${created.api_key.key_id}`)).api_key;
+  const sessions = (await api('GET', '/api-keys?limit=100')).data.filter((k) => k.parent_key_id === created.api_key.key_id);
+  assert.equal(sessions.length, 1, 'the session is listed as a session of the key');
+  assert.equal(sessions[0].revoked_at, revoked.revoked_at, 'the session was revoked with its key');
+  assert.equal(created.api_key.parent_key_id, null);
+
+  await page.getByLabel('Note for the timeline').fill('Ambulance on its way');
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await page.getByLabel('API key').waitFor();
+  await page.getByText('Your session has ended').waitFor();
+  assert.match(await page.locator('#signin-error').textContent(), /API key it was started with was revoked/);
+  assert.equal(await page.locator('#workspace').isVisible(), false);
+  await noHorizontalOverflow(page, 'signed out');
+  await shot(page, '15-phone-session-ended.png');
+  const after = (await api('GET', `/incidents/${inc.incident_id}`)).incident;
+  assert.ok(!after.timeline.some((e) => e.message === 'Ambulance on its way'), 'a revoked session added a note');
+  // A reload asks to sign in again; the key cannot.
+  await page.reload();
+  await page.getByLabel('API key').fill(created.key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('The key was not accepted').waitFor();
 });
 
 test('/docs lists the operations with every other host cut off', { timeout: 60_000 }, async (t) => {

@@ -6,7 +6,8 @@
 // danger zones, and acts on incidents through the Sety v1 API: assign or
 // reassign a responder from the nearest available, report progress,
 // resolve, cancel, add notes. Below 700 px wide it shows one pane at a
-// time (queue, map, detail).
+// time (queue, map, detail) under a one-row top bar whose sound,
+// desktop-alert and sign-out buttons fold into a menu.
 //
 // Its assets (HTML, JavaScript modules, CSS and vendored copies of Leaflet
 // and Leaflet.markercluster) are embedded, so the console needs nothing
@@ -22,7 +23,9 @@
 // SameSite=Strict cookie that authenticates the page's later requests,
 // which send the X-Sety-CSRF header on writes. The key is never kept in
 // the page's memory, storage or cookies; a reload finds the session again
-// (GET /sessions/current), and signing out ends it on the server.
+// (GET /sessions/current), and signing out ends it on the server. When
+// the API refuses the session (it expired, or its key was revoked) the
+// page shows the sign-in again and says so.
 package console
 
 import (

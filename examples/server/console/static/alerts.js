@@ -2,6 +2,7 @@
 // title and the top bar until acknowledged, an optional sound and an
 // optional desktop notification. Browsers allow sound and notifications
 // only after a click, so both start off and are switched on by buttons.
+import { fill, h } from './dom.js';
 import { Alerts, titleWith } from './triage.js';
 
 const BASE_TITLE = 'Sety operations console';
@@ -18,8 +19,10 @@ export function createAlerts(o) {
     const n = alerts.count;
     document.title = titleWith(n, BASE_TITLE);
     o.button.hidden = n === 0;
-    o.button.textContent = n === 1 ? '1 new urgent incident' : `${n} new urgent incidents`;
-    o.button.setAttribute('aria-label', `${o.button.textContent}: open the newest and acknowledge`);
+    // A phone's one-row top bar shows "⚠ n"; the words are there wider.
+    const words = n === 1 ? ' new urgent incident' : ' new urgent incidents';
+    fill(o.button, h('span', { 'aria-hidden': 'true' }, '⚠ '), String(n), h('span', { class: 'alert-words' }, words));
+    o.button.setAttribute('aria-label', `${n}${words}: open the newest and acknowledge`);
   }
 
   function beep() {

@@ -9,6 +9,7 @@ import { ApiError, createClient } from './api.js';
 import { fill, h } from './dom.js';
 import { ACTIVE_STATUSES, SEVERITY_COLOR, environmentOf, isActive, isNewer, label, timeText } from './format.js';
 import { createMap } from './map.js';
+import { createMenu } from './menu.js';
 import { createDetail } from './detail.js';
 import { createMarkers } from './markers.js';
 import { createOverlays } from './overlays.js';
@@ -40,7 +41,7 @@ const els = {
   createDrill: $('create-drill'), scoreCentre: $('score-centre'), routeToggle: $('route-toggle'), routeBox: $('route-box'),
   routeCount: $('route-count'), routeAnalyse: $('route-analyse'), routeUndo: $('route-undo'), routeClear: $('route-clear'),
   routeResult: $('route-result'), toasts: $('toasts'), announcer: $('announcer'), mapEl: $('map'),
-  alerts: $('alerts'), sound: $('sound'), notify: $('notify'),
+  alerts: $('alerts'), sound: $('sound'), notify: $('notify'), menuToggle: $('menu-toggle'), menuPanel: $('topbar-actions'),
 };
 
 /** Everything of one signed-in session; replaced on sign-out so late answers are dropped. */
@@ -54,6 +55,7 @@ const actions = createActions({
   api, describe, toast, announce, applyIncident: (inc) => applyIncident(inc), can,
   current: () => session && session.selected && session.known.get(session.selected)?.incident,
 });
+const menu = createMenu({ toggle: els.menuToggle, panel: els.menuPanel, phone });
 const alerts = createAlerts({ button: els.alerts, sound: els.sound, notify: els.notify, onOpen: (id) => openDetail(id) });
 const marks = createMarkers({
   layers, els, api, describe, openDetail: (id, el) => openDetail(id, el), incidentName, latLngOf,
@@ -205,6 +207,7 @@ function endSession(why) {
     if (s.zonesAbort) s.zonesAbort.abort();
   }
   session = null;
+  menu.close();
   actions.reset();
   alerts.reset();
   for (const g of ['heat', 'zones', 'route', 'responders', 'assigned', 'incidents']) layers[g]?.clearLayers();
@@ -226,9 +229,11 @@ function endSession(why) {
   els.key.focus();
 }
 
-/** A 401 in a session: it expired or was ended elsewhere. */
+/** A 401 in a session: it expired, or was ended elsewhere or with its API key. */
 function onUnauthorized() {
-  if (session) endSession('Your session has ended (it expired or was signed out). Sign in again.');
+  if (session) {
+    endSession('Your session has ended: it expired, was signed out elsewhere, or the API key it was started with was revoked. Sign in again.');
+  }
 }
 
 // ---- phone layout: one pane at a time ----
@@ -327,6 +332,13 @@ function onStreamEvent(ev) {
     env = JSON.parse(ev.data);
   } catch {
     return; // not an envelope
+  }
+  if (ev.type === 'error') {
+    // A server that ends a stream whose credential may no longer be used
+    // says why last: 401 (the session ended) or 402 (suspended).
+    if (env && env.code === 401) onUnauthorized();
+    else if (env && env.code === 402 && session) endSession(`${env.message || 'The organization is suspended'}.`);
+    return;
   }
   const inc = env && env.data && env.data.incident;
   if (!inc || !inc.incident_id) return; // access.* and ping events: nothing to draw
