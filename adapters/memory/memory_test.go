@@ -18,3 +18,7 @@ func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailab
 func BenchmarkClaimBesideBacklog(b *testing.B) { storetest.BenchmarkClaimBesideBacklog(b, newStores) }
 
 func BenchmarkListIncidents(b *testing.B) { storetest.BenchmarkListIncidents(b, newStores) }
+
+func BenchmarkPurgeSessions(b *testing.B) { storetest.BenchmarkPurgeSessions(b, newStores) }
+
+func BenchmarkAuthenticateSession(b *testing.B) { storetest.BenchmarkAuthenticateSession(b, newStores) }

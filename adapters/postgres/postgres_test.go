@@ -54,6 +54,10 @@ func BenchmarkClaimBesideBacklog(b *testing.B) { storetest.BenchmarkClaimBesideB
 
 func BenchmarkListIncidents(b *testing.B) { storetest.BenchmarkListIncidents(b, newStores) }
 
+func BenchmarkPurgeSessions(b *testing.B) { storetest.BenchmarkPurgeSessions(b, newStores) }
+
+func BenchmarkAuthenticateSession(b *testing.B) { storetest.BenchmarkAuthenticateSession(b, newStores) }
+
 // PostgreSQL text holds no NUL character (SQLite's does; the services
 // refuse control characters before any store sees them): a value with one
 // is invalid input, not an internal error.

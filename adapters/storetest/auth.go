@@ -10,7 +10,7 @@ import (
 	"github.com/sety-io/sety/setyerr"
 )
 
-func newKey(t *testing.T, tenant auth.Tenant, secret string) *auth.APIKey {
+func newKey(t testing.TB, tenant auth.Tenant, secret string) *auth.APIKey {
 	return &auth.APIKey{
 		ID: fixtureID(t, "key"), OrgID: tenant.OrgID, Name: "ci", Environment: tenant.Env,
 		Prefix: secret[:14], Scopes: []auth.Scope{auth.IncidentsRead, auth.IncidentsWrite},
