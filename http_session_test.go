@@ -164,10 +164,17 @@ func TestSessionEndsWithItsKey(t *testing.T) {
 	if keys[deskID]["name"] != "Console session of "+consoleID || keys[deskID]["revoked_at"] != nil {
 		t.Fatalf("the session's record: %v", keys[deskID])
 	}
-	// A session of a * key may manage keys, but not revoke its own key.
+	// A session of a * key may manage keys, but not revoke its own key, and
+	// its credential sent as a key cannot start a session of its own.
 	star, _ := startSession(t, h, h.live)
-	_, liveID := sessionKeyIDs(t, h, star)
+	starID, liveID := sessionKeyIDs(t, h, star)
 	wantStatus(t, inSession(h, http.MethodDelete, "/api-keys/"+liveID, star), http.StatusConflict, "started with")
+	wantStatus(t, h.api.Do(http.MethodPost, base+"/sessions", "Authorization: Bearer "+star), http.StatusForbidden, "session")
+	// An administrator ends one session by its record, and only that one.
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+starID, h.test, nil), http.StatusNotFound) // another environment's key
+	wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+starID, h.live, nil), http.StatusOK)
+	wantStatus(t, inSession(h, http.MethodGet, "/incidents", star), http.StatusUnauthorized)
+	wantStatus(t, h.do(http.MethodGet, "/incidents", h.live, nil), http.StatusOK)
 
 	revoked := wantStatus(t, h.do(http.MethodDelete, "/api-keys/"+consoleID, h.live, nil), http.StatusOK)["api_key"].(map[string]any)
 	for _, session := range []string{desk, phone} {

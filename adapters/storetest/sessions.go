@@ -24,6 +24,72 @@ func testSessions(t *testing.T, newStores NewStores, f Features) {
 	t.Run("Purge", single(newStores, purgeSessions))
 	t.Run("PurgeBatches", single(newStores, purgeSessionBatches))
 	t.Run("SharedPurge", shared(newStores, f, purgeSessionsTogether))
+	t.Run("SharedRevokeWhileSigningIn", shared(newStores, f, revokeWhileSigningIn))
+}
+
+// revokeWhileSigningIn: one instance revokes a key while another, whose
+// cache still trusts the key, starts sessions of it. Whatever the order,
+// no session of the key authenticates afterwards, on either instance, and
+// a second revocation records every one of them revoked.
+func revokeWhileSigningIn(t *testing.T, s []Stores) {
+	ctx := context.Background()
+	now := func() time.Time { return base }
+	revoker := auth.NewService(s[0].AuthStore(), auth.Config{Now: now, KeyCacheTTL: -1})
+	signer := auth.NewService(s[1].AuthStore(), auth.Config{Now: now, KeyCacheTTL: time.Hour})
+	key, secret, err := revoker.IssueKey(ctx, tenantA, auth.KeySpec{Name: "desk", Scopes: []auth.Scope{auth.Console}})
+	must(t, err)
+	p, err := signer.Authenticate(ctx, secret) // cached by the signer from here on
+	must(t, err)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		sessions []string
+	)
+	for range 4 {
+		wg.Go(func() {
+			for range 5 {
+				mine, err := signer.Authenticate(ctx, secret)
+				if err != nil {
+					mine = p
+				}
+				_, session, err := signer.StartSession(ctx, mine)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				sessions = append(sessions, session)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Go(func() {
+		if _, err := revoker.RevokeKey(ctx, tenantA, key.ID); err != nil {
+			t.Error(err)
+		}
+	})
+	wg.Wait()
+	fresh := auth.NewService(s[1].AuthStore(), auth.Config{Now: now, KeyCacheTTL: -1})
+	for _, session := range sessions {
+		for _, svc := range []*auth.Service{revoker, fresh} {
+			if _, err := svc.Authenticate(ctx, session); !setyerr.Is(err, setyerr.Unauthenticated) {
+				t.Fatalf("a session of the revoked key: %v, want Unauthenticated", err)
+			}
+		}
+	}
+	if _, err := revoker.RevokeKey(ctx, tenantA, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, total, err := revoker.Keys(ctx, tenantA, 0, 100)
+	must(t, err)
+	if total != len(sessions)+1 {
+		t.Fatalf("%d keys, want the key and its %d sessions", total, len(sessions))
+	}
+	for _, k := range list {
+		if k.RevokedAt.IsZero() {
+			t.Fatalf("%s (%s) is not revoked after the key's second revocation", k.ID, k.Name)
+		}
+	}
 }
 
 // sessionSeq numbers the secrets of session fixtures.
