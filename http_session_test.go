@@ -15,6 +15,7 @@ import (
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/syncbuf"
+	"github.com/sety-io/sety/stream"
 )
 
 // startSession signs in with key and returns the session cookie's value.
@@ -341,6 +342,80 @@ func TestSessionReadsTheStream(t *testing.T) {
 	}
 	if strings.Join(types, ",") != "incident.created,incident.dispatching,incident.assigned,incident.sla_at_risk" {
 		t.Fatalf("streamed %v", types)
+	}
+}
+
+// signInOver signs in at the server at url with key and returns the
+// session cookie.
+func signInOver(t *testing.T, url, key string) *http.Cookie {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+base+"/sessions", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign in: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	return resp.Cookies()[0]
+}
+
+// openSessionStream opens the event stream at url as the console does:
+// with the session cookie, from the same origin.
+func openSessionStream(t *testing.T, ctx context.Context, url string, cookie *http.Cookie) <-chan sseEvent {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+base+"/events/stream", nil)
+	req.AddCookie(cookie)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream with the cookie: %v %v", err, resp)
+	}
+	return readEvents(resp)
+}
+
+// A console's open event stream ends when the key its session was started
+// with is revoked: on the server that revoked it at once, on another
+// sharing the store at its next recheck. The stream's last event is the
+// 401 the console signs out on.
+func TestSessionStreamEndsWithItsKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sety.db")
+	clk := clock.NewFake(t0)
+	instance := func(recheck time.Duration) *sety.Sety {
+		db, err := sqlite.Open(context.Background(), path, &sqlite.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s, err := sety.New(db, sety.WithClock(clk.Now), sety.WithEventStream(stream.Config{Heartbeat: time.Hour, Recheck: recheck}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := instance(time.Hour), instance(20*time.Millisecond) // a learns from its own revocations only
+	ctx, srvA := serveRunning(t, a)
+	_, srvB := serveRunning(t, b)
+	org, _ := a.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
+	tenant := auth.Tenant{OrgID: org.ID, Env: auth.Live}
+	key, secret, err := a.Auth.IssueKey(ctx, tenant, auth.KeySpec{Name: "desk", Scopes: []auth.Scope{auth.Console}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, other, _ := a.Auth.IssueKey(ctx, tenant, auth.KeySpec{Name: "other desk", Scopes: []auth.Scope{auth.Console}})
+	onA := openSessionStream(t, ctx, srvA.URL, signInOver(t, srvA.URL, secret))
+	onB := openSessionStream(t, ctx, srvB.URL, signInOver(t, srvB.URL, secret))
+	stays := openSessionStream(t, ctx, srvB.URL, signInOver(t, srvB.URL, other))
+
+	if _, err := a.Auth.RevokeKey(ctx, tenant, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErrorEvent(t, ended(t, onA), http.StatusUnauthorized)
+	wantErrorEvent(t, ended(t, onB), http.StatusUnauthorized)
+	if _, _, err := a.Incidents.Create(ctx, tenant, sosRequest()); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, stays, hang); ev.event != "incident.created" {
+		t.Fatalf("another key's session stream: %+v", ev)
 	}
 }
 

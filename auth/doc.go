@@ -41,7 +41,9 @@
 // longer holds the session's scopes. Two mechanisms do this, for different
 // jobs:
 //
-//   - Authentication checks the parent. A session's credential read from
+//   - Authentication checks the parent, and so does Verify, the event
+//     stream's recheck of its open streams (a console's stream ends with
+//     its key). A session's credential read from
 //     the store (a cache miss) is refused unless its key, read too, is of
 //     its tenant, unrevoked, unexpired and holds its scopes. This is the
 //     rule: it holds whatever revoked the key (another instance, an
@@ -53,8 +55,7 @@
 //     miss only (once per KeyCacheTTL per session); API keys pay nothing.
 //   - Revocation cascades (Store.RevokeAPIKey), in the revocation's
 //     transaction: the sessions of the key get their revoked_at, so the key
-//     list shows them ended, a stream that re-reads its key sees it, and
-//     the purge below finds them. Revoking a key revoked already cascades
+//     list shows them ended and the purge below finds them. Revoking a key revoked already cascades
 //     again, so it also records the late session above.
 //
 // Timing is the key cache's: the instance that revokes drops the key and

@@ -166,6 +166,9 @@ func (a *authStore) RevokeAPIKey(ctx context.Context, tenant auth.Tenant, id str
 }
 
 func (a *authStore) PurgeSessions(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	s := (*Store)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -45,6 +45,10 @@ func TestCancelledContext(t *testing.T, newStores NewStores, _ Features) {
 			_, _, err := s.AuthStore().ListAPIKeys(ctx, tenantA, 0, 10)
 			return err
 		}},
+		{"PurgeSessions", func(ctx context.Context) error {
+			_, err := s.AuthStore().PurgeSessions(ctx, base, 10)
+			return err
+		}},
 		{"CreateIncident", func(ctx context.Context) error {
 			_, _, err := s.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: []outbox.Event{eventFor(t, incident.TypeCreated, inc)}})
 			return err

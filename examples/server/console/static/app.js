@@ -151,6 +151,7 @@ els.form.addEventListener('submit', async (e) => {
 });
 
 els.signout.addEventListener('click', async () => {
+  stopActivity(session); // no poll or stream request goes out while the server ends the session
   try {
     await api.signOut();
   } catch {
@@ -197,15 +198,7 @@ function startSession(info) {
 
 /** Leaves the session: everything drawn is dropped; why, if given, is shown on the sign-in. */
 function endSession(why) {
-  const s = session;
-  if (s) {
-    if (s.stream) s.stream.close();
-    for (const t of [s.pollTimer, s.respondersTimer, s.slaTimer, s.resyncTimer]) clearInterval(t);
-    clearTimeout(s.probeTimer);
-    clearTimeout(s.overlayTimer);
-    if (s.heatAbort) s.heatAbort.abort();
-    if (s.zonesAbort) s.zonesAbort.abort();
-  }
+  stopActivity(session);
   session = null;
   menu.close();
   actions.reset();
@@ -227,6 +220,17 @@ function endSession(why) {
   els.key.value = '';
   els.signinError.textContent = why;
   els.key.focus();
+}
+
+/** Stops what a session does in the background: its stream, timers and overlay requests. */
+function stopActivity(s) {
+  if (!s) return;
+  if (s.stream) s.stream.close();
+  for (const t of [s.pollTimer, s.respondersTimer, s.slaTimer, s.resyncTimer]) clearInterval(t);
+  clearTimeout(s.probeTimer);
+  clearTimeout(s.overlayTimer);
+  if (s.heatAbort) s.heatAbort.abort();
+  if (s.zonesAbort) s.zonesAbort.abort();
 }
 
 /** A 401 in a session: it expired, or was ended elsewhere or with its API key. */
