@@ -8,12 +8,34 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sety-io/sety/adapters/storetest"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/pgtest"
 )
+
+// databaseAt returns a pool on a new database with the migrations up to
+// version applied, as an earlier release left it. pgtest's databases are
+// copies of a template with every migration applied, so it starts from an
+// empty schema.
+func databaseAt(t *testing.T, version int) *pgxpool.Pool {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := pool.Exec(ctx, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&DB{pool: pool}).migrateUpTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
 
 // A database of the release before the incident counts (migration 10)
 // upgrades with its counts taken from its incidents: list totals are right
@@ -22,14 +44,7 @@ import (
 func TestUpgradeCountsExistingIncidents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if err := (&DB{pool: pool}).migrateUpTo(ctx, 9); err != nil {
-		t.Fatal(err)
-	}
+	pool := databaseAt(t, 9)
 	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
 	at := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
 	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ($1, 'Acme', 'growth', 'active', $2)`, tenant.OrgID, at); err != nil {
@@ -95,61 +110,26 @@ func TestUpgradeCountsExistingIncidents(t *testing.T) {
 // A database of the release before sessions recorded their key (migration
 // 12) upgrades with the parent of each session it holds, read from its
 // name: such a session ends with its key and is purged once ended. A key
-// merely named like a session (other scopes, an unknown key, another
-// environment) stays an API key.
+// merely named like a session stays an API key.
 func TestUpgradeFindsTheKeysOfSessions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.URL(t))
-	if err != nil {
+	pool := databaseAt(t, 12)
+	made := storetest.LegacyKeysAt
+	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ($1, 'Acme', 'growth', 'active', $2)`,
+		storetest.LegacyKeysOrg, made); err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
-	// pgtest's databases are copies of a template with every migration
-	// applied: start from an empty schema instead.
-	if _, err := pool.Exec(ctx, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
-		t.Fatal(err)
-	}
-	if err := (&DB{pool: pool}).migrateUpTo(ctx, 12); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
-	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ('org_0000000000000001', 'Acme', 'growth', 'active', $1)`, at); err != nil {
-		t.Fatal(err)
-	}
-	key := func(id, name, env, scopes string, expires any) {
-		t.Helper()
+	for _, k := range storetest.LegacySessionKeys {
 		if _, err := pool.Exec(ctx, `INSERT INTO api_keys (id, org_id, name, environment, prefix, scopes, hash, created_at, expires_at)
-			VALUES ($1, 'org_0000000000000001', $2, $3, 'sety_live_0000', $4, $5, $6, $7)`, id, name, env, scopes, []byte(id), at, expires); err != nil {
+			VALUES ($1, $2, $3, $4, 'sety_live_0000', $5, $6, $7, $8)`, k.ID, storetest.LegacyKeysOrg, k.Name, k.Environment, k.Scopes, []byte(k.ID),
+			made, at(k.ExpiresAt)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	key("key_0000000000000001", "dispatch desk", "live", `["console"]`, nil)
-	key("key_0000000000000002", "Console session of key_0000000000000001", "live", `["console"]`, at.Add(12*time.Hour))
-	key("key_0000000000000003", "Console session of key_0000000000000001", "live", `["*"]`, at.Add(12*time.Hour))
-	key("key_0000000000000004", "Console session of key_0000000000000009", "live", `["console"]`, at.Add(12*time.Hour))
-	key("key_0000000000000005", "Console session of key_0000000000000001", "test", `["console"]`, at.Add(12*time.Hour))
-
 	db, err := New(ctx, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := db.AuthStore()
-	for id, want := range map[string]string{"key_0000000000000001": "", "key_0000000000000002": "key_0000000000000001",
-		"key_0000000000000003": "", "key_0000000000000004": "", "key_0000000000000005": ""} {
-		k, err := st.GetAPIKey(ctx, id)
-		if err != nil || k.Parent() != want {
-			t.Fatalf("key %s after the upgrade: parent %q, %v; want %q", id, k.Parent(), err, want)
-		}
-	}
-	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
-	if _, err := st.RevokeAPIKey(ctx, tenant, "key_0000000000000001", at.Add(time.Hour), nil); err != nil {
-		t.Fatal(err)
-	}
-	if k, _ := st.GetAPIKey(ctx, "key_0000000000000002"); k.RevokedAt.IsZero() {
-		t.Fatal("revoking the key left its session from before the upgrade running")
-	}
-	if n, err := st.PurgeSessions(ctx, at.Add(48*time.Hour), 10); err != nil || n != 1 {
-		t.Fatalf("PurgeSessions: %d, %v; want the one session", n, err)
-	}
+	storetest.CheckLegacySessionKeys(t, db.AuthStore())
 }

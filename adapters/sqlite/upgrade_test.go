@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sety-io/sety/adapters/storetest"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
@@ -178,46 +179,22 @@ func TestUpgradeCountsExistingIncidents(t *testing.T) {
 // A database of the release before sessions recorded their key (migration
 // 16) upgrades with the parent of each session it holds, read from its
 // name: such a session ends with its key and is purged once ended. A key
-// merely named like a session (other scopes, an unknown key, another
-// environment) stays an API key.
+// merely named like a session stays an API key.
 func TestUpgradeFindsTheKeysOfSessions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sety.db")
 	old := openAtVersion(t, path, 16)
-	at := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
-	exec(t, old, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ('org_0000000000000001', 'Acme', 'growth', 'active', ?)`, at.UnixMilli())
-	key := func(id, name, env, scopes string, expires time.Time) {
+	at := storetest.LegacyKeysAt
+	exec(t, old, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES (?, 'Acme', 'growth', 'active', ?)`, storetest.LegacyKeysOrg, at.UnixMilli())
+	for _, k := range storetest.LegacySessionKeys {
 		exec(t, old, `INSERT INTO api_keys (id, org_id, name, environment, prefix, scopes, hash, created_at, expires_at)
-			VALUES (?, 'org_0000000000000001', ?, ?, 'sety_live_0000', ?, ?, ?, ?)`, id, name, env, scopes, []byte(id), at.UnixMilli(), millis(expires))
+			VALUES (?, ?, ?, ?, 'sety_live_0000', ?, ?, ?, ?)`, k.ID, storetest.LegacyKeysOrg, k.Name, k.Environment, k.Scopes, []byte(k.ID),
+			at.UnixMilli(), millis(k.ExpiresAt))
 	}
-	key("key_0000000000000001", "dispatch desk", "live", `["console"]`, time.Time{})
-	key("key_0000000000000002", "Console session of key_0000000000000001", "live", `["console"]`, at.Add(12*time.Hour))
-	key("key_0000000000000003", "Console session of key_0000000000000001", "live", `["*"]`, at.Add(12*time.Hour))
-	key("key_0000000000000004", "Console session of key_0000000000000009", "live", `["console"]`, at.Add(12*time.Hour))
-	key("key_0000000000000005", "Console session of key_0000000000000001", "test", `["console"]`, at.Add(12*time.Hour))
 	old.Close()
-
 	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st := db.AuthStore()
-	ctx := context.Background()
-	for id, want := range map[string]string{"key_0000000000000001": "", "key_0000000000000002": "key_0000000000000001",
-		"key_0000000000000003": "", "key_0000000000000004": "", "key_0000000000000005": ""} {
-		k, err := st.GetAPIKey(ctx, id)
-		if err != nil || k.Parent() != want {
-			t.Fatalf("key %s after the upgrade: parent %q, %v; want %q", id, k.Parent(), err, want)
-		}
-	}
-	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
-	if _, err := st.RevokeAPIKey(ctx, tenant, "key_0000000000000001", at.Add(time.Hour), nil); err != nil {
-		t.Fatal(err)
-	}
-	if k, _ := st.GetAPIKey(ctx, "key_0000000000000002"); k.RevokedAt.IsZero() {
-		t.Fatal("revoking the key left its session from before the upgrade running")
-	}
-	if n, err := st.PurgeSessions(ctx, at.Add(48*time.Hour), 10); err != nil || n != 1 {
-		t.Fatalf("PurgeSessions: %d, %v; want the one session", n, err)
-	}
+	storetest.CheckLegacySessionKeys(t, db.AuthStore())
 }

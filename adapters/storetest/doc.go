@@ -18,7 +18,15 @@
 // domain then also checks that several instances sharing the database
 // behave as one: idempotency, serialized updates, responder claims, the
 // access code key and code uses, fan-out and delivery leases across
-// handles. See adapters/sqlite/sqlite_test.go.
+// handles, the purge of ended sessions, and a key revoked through one
+// handle while the other starts sessions of it. See
+// adapters/sqlite/sqlite_test.go.
+//
+// Beside the suite: benchmarks every adapter runs (BenchmarkNearestAvailable,
+// BenchmarkPurgeSessions, BenchmarkAuthenticateSession, ...), and fixtures
+// for an adapter's upgrade tests (LegacySessionKeys and
+// CheckLegacySessionKeys: sessions of a release that did not record their
+// key).
 //
 // Each test gets fresh, empty stores from the constructor (with two
 // organizations added) and may run in parallel with the others. Errors are

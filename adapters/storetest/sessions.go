@@ -116,7 +116,7 @@ func storedSession(t *testing.T, st auth.Store, parent *auth.APIKey, started, ex
 }
 
 // readKey returns key id as st stores it, or nil when it is gone.
-func readKey(t *testing.T, st auth.Store, id string) *auth.APIKey {
+func readKey(t testing.TB, st auth.Store, id string) *auth.APIKey {
 	t.Helper()
 	k, err := st.GetAPIKey(context.Background(), id)
 	if setyerr.Is(err, setyerr.NotFound) {
@@ -344,5 +344,59 @@ func purgeSessionsTogether(t *testing.T, s []Stores) {
 	}
 	if _, total, _ := s[0].AuthStore().ListAPIKeys(ctx, tenantA, 0, 10); total != 1 {
 		t.Fatalf("%d keys left, want the API key", total)
+	}
+}
+
+// LegacyKey is an API key row as a store held it before sessions recorded
+// the key that started them (auth.APIKey.ParentKeyID): the adapters'
+// upgrade tests write LegacySessionKeys so, in their earlier schema, then
+// upgrade and call CheckLegacySessionKeys.
+type LegacyKey struct {
+	ID, Name, Environment, Scopes string    // Scopes as the JSON column holds them
+	ExpiresAt                     time.Time // zero: never
+}
+
+// LegacyKeysOrg is the organization the legacy keys belong to, created at
+// LegacyKeysAt, as the keys are.
+const LegacyKeysOrg = "org_0000000000000001"
+
+// LegacyKeysAt is when the legacy keys (and their organization) were made.
+var LegacyKeysAt = time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
+
+// LegacySessionKeys are an API key, a session of it, and three keys only
+// named like sessions of a key: with other scopes, of a key that does not
+// exist, and in another environment.
+var LegacySessionKeys = []LegacyKey{
+	{"key_0000000000000001", "dispatch desk", "live", `["console"]`, time.Time{}},
+	{"key_0000000000000002", "Console session of key_0000000000000001", "live", `["console"]`, LegacyKeysAt.Add(12 * time.Hour)},
+	{"key_0000000000000003", "Console session of key_0000000000000001", "live", `["*"]`, LegacyKeysAt.Add(12 * time.Hour)},
+	{"key_0000000000000004", "Console session of key_0000000000000009", "live", `["console"]`, LegacyKeysAt.Add(12 * time.Hour)},
+	{"key_0000000000000005", "Console session of key_0000000000000001", "test", `["console"]`, LegacyKeysAt.Add(12 * time.Hour)},
+}
+
+// CheckLegacySessionKeys checks a store upgraded from LegacySessionKeys:
+// the session, and only it, has its key as parent, ends when the key is
+// revoked, and is purged once ended.
+func CheckLegacySessionKeys(t testing.TB, st auth.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, k := range LegacySessionKeys {
+		want := ""
+		if k.ID == "key_0000000000000002" {
+			want = "key_0000000000000001"
+		}
+		got, err := st.GetAPIKey(ctx, k.ID)
+		if err != nil || got.Parent() != want {
+			t.Fatalf("key %s (%s) after the upgrade: %v, %v; want parent %q", k.ID, k.Name, got, err, want)
+		}
+	}
+	tenant := auth.Tenant{OrgID: LegacyKeysOrg, Env: auth.Live}
+	_, err := st.RevokeAPIKey(ctx, tenant, "key_0000000000000001", LegacyKeysAt.Add(time.Hour), nil)
+	must(t, err)
+	if k := readKey(t, st, "key_0000000000000002"); k.RevokedAt.IsZero() {
+		t.Fatal("revoking the key left its session from before the upgrade running")
+	}
+	if n, err := st.PurgeSessions(ctx, LegacyKeysAt.Add(48*time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("PurgeSessions: %d, %v; want the one session", n, err)
 	}
 }
