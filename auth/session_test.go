@@ -135,6 +135,11 @@ func TestSessionCannotStartAnotherOrRevokeItsKey(t *testing.T) {
 		t.Fatalf("a session revoking its own key: %v, want Conflict", err)
 	}
 	f.want(t, f.svc, secret, allowed)
+	// A host's Authenticator signs requests in with no key: no session.
+	host := &auth.Principal{Tenant: f.tenant, Scopes: []auth.Scope{auth.All}, Plan: auth.Growth}
+	if _, _, err := f.svc.StartSession(ctx, host); setyerr.KindOf(err) != setyerr.Forbidden {
+		t.Fatalf("a session of a host's principal: %v, want Forbidden", err)
+	}
 }
 
 // Ended sessions are deleted once Config.SessionRetention has passed since
