@@ -170,10 +170,7 @@ func (c *cell) index() {
 // bound returns the first record at or after unix time t and the running
 // weight before it.
 func (c *cell) bound(t uint32) (int, float64) {
-	k := 0
-	for k < dirN && c.dir[k] < t {
-		k++
-	}
+	k := c.dirRank(t)
 	if k == dirN {
 		return len(c.recs), c.total.w
 	}
@@ -189,6 +186,29 @@ func (c *cell) bound(t uint32) (int, float64) {
 		return i, c.recs[i].before.w
 	}
 	return hi, c.dirW[k]
+}
+
+// dirRank is how many directory times are before t: a binary search in
+// four halvings (a scan's exit is a branch the processor mispredicts).
+// The directory is sorted; a small cell's unused entries are 0, first.
+func (c *cell) dirRank(t uint32) int {
+	k := 0
+	if c.dir[7] < t {
+		k = 8
+	}
+	if c.dir[k+3] < t {
+		k += 4
+	}
+	if c.dir[k+1] < t {
+		k += 2
+	}
+	if c.dir[k] < t {
+		k++
+	}
+	if k == dirN-1 && c.dir[k] < t {
+		k++
+	}
+	return k
 }
 
 // lowerBound returns the first record at or after unix time t.
