@@ -19,9 +19,10 @@ const degToRad = math.Pi / 180
 type vec [3]float64
 
 func unit(p geo.Point) vec {
-	lat, lng := p.Lat()*degToRad, p.Lng()*degToRad
-	c := math.Cos(lat)
-	return vec{c * math.Cos(lng), c * math.Sin(lng), math.Sin(lat)}
+	// Sincos gives Sin's and Cos's very bits, in one reduction.
+	sinLat, cosLat := math.Sincos(p.Lat() * degToRad)
+	sinLng, cosLng := math.Sincos(p.Lng() * degToRad)
+	return vec{cosLat * cosLng, cosLat * sinLng, sinLat}
 }
 
 func (a vec) dot(b vec) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
@@ -32,6 +33,7 @@ func (a vec) cross(b vec) vec {
 
 func (a vec) scale(f float64) vec { return vec{a[0] * f, a[1] * f, a[2] * f} }
 func (a vec) sub(b vec) vec       { return vec{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
+func (a vec) add(b vec) vec       { return vec{a[0] + b[0], a[1] + b[1], a[2] + b[2]} }
 func (a vec) norm() float64       { return math.Sqrt(a.dot(a)) }
 
 func (a vec) point() geo.Point {
@@ -43,15 +45,25 @@ func (a vec) point() geo.Point {
 // chordAngle is the great-circle angle between unit vectors a and b.
 func chordAngle(a, b vec) float64 { return 2 * math.Asin(math.Min(1, a.sub(b).norm()/2)) }
 
-// slerp is the point a fraction f along the great circle from a to b.
-func slerp(a, b vec, f float64) vec {
+// slerp gives the points along the great circle from a to b, its angle
+// and the angle's sine worked out once.
+type slerp struct {
+	a, b vec
+	o, s float64
+}
+
+func newSlerp(a, b vec) slerp {
 	o := chordAngle(a, b)
-	if o < 1e-12 {
-		return a
+	return slerp{a: a, b: b, o: o, s: math.Sin(o)}
+}
+
+// at is the point a fraction f along the way.
+func (g *slerp) at(f float64) vec {
+	if g.o < 1e-12 {
+		return g.a
 	}
-	s := math.Sin(o)
-	p := a.scale(math.Sin((1-f)*o) / s)
-	q := b.scale(math.Sin(f*o) / s)
+	p := g.a.scale(math.Sin((1-f)*g.o) / g.s)
+	q := g.b.scale(math.Sin(f*g.o) / g.s)
 	v := vec{p[0] + q[0], p[1] + q[1], p[2] + q[2]}
 	return v.scale(1 / v.norm())
 }
@@ -64,8 +76,9 @@ type arc struct {
 	pa, pb geo.Point
 }
 
-func newArc(pa, pb geo.Point) arc {
-	s := arc{a: unit(pa), b: unit(pb), pa: pa, pb: pb}
+// newArc is the arc from pa to pb, whose unit vectors are a and b.
+func newArc(pa, pb geo.Point, a, b vec) arc {
+	s := arc{a: a, b: b, pa: pa, pb: pb}
 	n := s.a.cross(s.b)
 	if l := n.norm(); l > 1e-15 {
 		s.n = n.scale(1 / l)
@@ -276,19 +289,38 @@ type corridor struct {
 }
 
 func newCorridor(a, b geo.Point, buffer float64) *corridor {
-	c := &corridor{s: newArc(a, b), buffer: buffer}
-	c.mid = slerp(c.s.a, c.s.b, 0.5).point()
+	c := new(corridor)
+	c.init(a, b, unit(a), unit(b), buffer)
+	return c
+}
+
+// init makes c the corridor of the segment from a to b, whose unit vectors
+// ua and ub a route has at hand (each point ends one segment and starts
+// the next).
+func (c *corridor) init(a, b geo.Point, ua, ub vec, buffer float64) {
+	*c = corridor{s: newArc(a, b, ua, ub), buffer: buffer}
+	length := geo.EarthRadiusMeters * chordAngle(ua, ub)
+	// The frame's middle need not be the arc's: the band, and the reach's
+	// metre of slack, hold far more than the 3.3 cm by which halfway in
+	// latitude and longitude can miss it for a segment of 500 m below 80°
+	// (it bows poleward). Nearer the poles, the arc's own midpoint.
+	if length <= maxSegmentM+1 && math.Max(math.Abs(a.Lat()), math.Abs(b.Lat())) < 80 {
+		c.mid = geo.Point{wrapLng(a.Lng() + wrapLng(b.Lng()-a.Lng())/2), (a.Lat() + b.Lat()) / 2}
+	} else if sum := ua.add(ub); sum.norm() > 0 {
+		c.mid = sum.scale(1 / sum.norm()).point()
+	} else {
+		c.mid = a
+	}
 	c.cos = math.Cos(c.mid.Lat() * degToRad)
 	c.ax, c.ay = c.flat(a.Lng(), a.Lat())
 	c.bx, c.by = c.flat(b.Lng(), b.Lat())
-	length := geo.Distance(a, b)
 	band := 2 + 0.01*(buffer+length)
 	c.band = band
-	c.in2, c.out2 = math.Pow(math.Max(0, buffer-band), 2), math.Pow(buffer+band, 2)
+	in, out := math.Max(0, buffer-band), buffer+band
+	c.in2, c.out2 = in*in, out*out
 	reach := length/2 + buffer + 1
 	c.minLat, c.maxLat, c.spans = around(c.mid.Lng(), c.mid.Lat(), c.mid.Lng(), c.mid.Lat(), reach)
 	c.exact = math.Abs(c.mid.Lat())+reach/metersPerDegree > polar
-	return c
 }
 
 func (c *corridor) flat(lng, lat float64) (float64, float64) {

@@ -69,9 +69,13 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	if math.IsNaN(buffer) || buffer < 25 || buffer > 1000 {
 		return nil, setyerr.Invalidf("buffer_m", "must be between 25 and 1000")
 	}
+	legs := make([]float64, len(q.Path)-1)
 	var total float64
-	for i := 0; i+1 < len(q.Path); i++ {
-		total += geo.Distance(q.Path[i], q.Path[i+1])
+	n := 0 // segments
+	for i := range legs {
+		legs[i] = geo.Distance(q.Path[i], q.Path[i+1])
+		total += legs[i]
+		n += pieces(legs[i])
 	}
 	if total > MaxRouteM {
 		return nil, setyerr.Invalidf("path", "is %.0f km long; at most %.0f km", total/1000, MaxRouteM/1000)
@@ -81,40 +85,39 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 		return nil, err
 	}
 	ref := e.reference()
-	out := &RouteSafety{BufferM: buffer, Window: w.wire(), Segments: []RouteSegment{}, DangerZones: []string{},
+	out := &RouteSafety{BufferM: buffer, Window: w.wire(), Segments: make([]RouteSegment, 0, n), DangerZones: []string{},
 		DistanceMeters: math.Round(total), GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
-	var corridors []*corridor
-	for i := 0; i+1 < len(q.Path); i++ {
+	corridors := make([]corridor, n)
+	va := unit(q.Path[0])
+	for i, d := range legs {
 		a, b := q.Path[i], q.Path[i+1]
-		va, vb := unit(a), unit(b)
-		d := geo.Distance(a, b)
-		pieces := max(1, int(math.Ceil(d/maxSegmentM)))
-		from := a
-		for j := range pieces {
-			to := b
-			if j+1 < pieces {
-				to = slerp(va, vb, float64(j+1)/float64(pieces)).point()
+		vb := unit(b)
+		k := pieces(d)
+		leg := newSlerp(va, vb)
+		from, vFrom := a, va
+		for j := range k {
+			to, vTo := b, vb
+			if j+1 < k {
+				to = leg.at(float64(j+1) / float64(k)).point()
+				vTo = unit(to)
 			}
-			out.Segments = append(out.Segments, RouteSegment{Index: len(out.Segments), From: from, To: to, DistanceMeters: math.Round(d / float64(pieces))})
-			corridors = append(corridors, newCorridor(from, to, buffer))
-			from = to
+			corridors[len(out.Segments)].init(from, to, vFrom, vTo, buffer)
+			out.Segments = append(out.Segments, RouteSegment{Index: len(out.Segments), From: from, To: to, DistanceMeters: math.Round(d / float64(k))})
+			from, vFrom = to, vTo
 		}
+		va = vb
 	}
 
 	e.rlock(&w)
 	// Weigh every segment first: with At, the whole corridor's hour profile
 	// scales them all alike before they are scored.
-	weights := make([]float64, len(out.Segments))
+	tallies := make([]segmentTally, len(out.Segments))
 	var hours [24]int
+	e.weighCorridors(&w, corridors, !q.At.IsZero(), tallies, &hours)
 	incidents := 0
-	for i := range out.Segments {
-		var t tally
-		e.gather(&w, corridors[i], &t, !q.At.IsZero(), 0)
-		weights[i], out.Segments[i].IncidentCount = t.w, t.n
+	for i, t := range tallies {
+		out.Segments[i].IncidentCount = t.n
 		incidents += t.n
-		for h, v := range t.hours {
-			hours[h] += v
-		}
 	}
 	zones := e.routeZones(&w, out.Segments, buffer)
 	e.mu.RUnlock()
@@ -128,7 +131,7 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	for i := range out.Segments {
 		s := &out.Segments[i]
 		area := (s.DistanceMeters*2*buffer + math.Pi*buffer*buffer) / 1e6
-		s.Score = ref.scoreOf(weights[i] * factor / area)
+		s.Score = ref.scoreOf(tallies[i].w * factor / area)
 		s.Level = Level(s.Score)
 		sum += float64(s.Score) * math.Max(s.DistanceMeters, 1)
 		if s.Score < worst {
@@ -137,8 +140,14 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	}
 	for _, z := range zones {
 		zc := unit(z.Center)
-		for _, c := range corridors {
-			if c.s.dist(zc) <= z.RadiusMeters+buffer {
+		// A segment whose start is farther from the zone's centre than its
+		// reach and the segment's length cannot come within it: a dot
+		// product rules most out before the exact distance (with a metre
+		// to spare for rounding).
+		near := math.Cos(math.Min(math.Pi, (z.RadiusMeters+buffer+maxSegmentM+1)/geo.EarthRadiusMeters))
+		for i := range corridors {
+			c := &corridors[i]
+			if zc.dot(c.s.a) >= near && c.s.dist(zc) <= z.RadiusMeters+buffer {
 				out.DangerZones = append(out.DangerZones, z.ZoneID)
 				break
 			}
@@ -149,6 +158,10 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	out.Level = Level(out.Score)
 	return out, nil
 }
+
+// pieces is how many segments of at most maxSegmentM a leg of d metres is
+// cut into.
+func pieces(d float64) int { return max(1, int(math.Ceil(d/maxSegmentM))) }
 
 // routeZones finds the danger zones of the route's box (padded by the
 // buffer; split in two across the antimeridian) when the box is small

@@ -1,0 +1,178 @@
+package threat
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/geo"
+)
+
+// The corridor sweep (weighCorridors) against the brute force and against
+// gather, a corridor at a time, on many random routes: short and long
+// (hundreds of kilometres), with hundreds of points, with repeated points
+// (segments of no length), across the antimeridian, past and over the
+// poles and where the flat frame gives way to the exact one (70°).
+func TestRouteSweepMatchesBruteForce(t *testing.T) {
+	places := []struct {
+		name   string
+		centre geo.Point
+		km     float64
+	}{
+		{"lagos", Lagos, 8},
+		{"antimeridian", geo.NewPoint(-16.5, 180), 8},
+		{"north pole", geo.NewPoint(89.95, 20), 8},
+		{"south pole", geo.NewPoint(-89.97, -120), 6},
+		{"arctic", geo.NewPoint(72, -60), 8},
+		{"polar edge on the antimeridian", geo.NewPoint(69.97, 179.99), 8},
+	}
+	routes := 24
+	if testing.Short() {
+		routes = 8
+	}
+	for pi, pl := range places {
+		t.Run(pl.name, func(t *testing.T) {
+			e, b := loadExact(t, randomReports(uint64(40+pi), 6000, pl.centre, pl.km))
+			byLat := slices.SortedFunc(slices.Values(b.reports), func(x, y Report) int { return cmpFloat(x.Location.Lat(), y.Location.Lat()) })
+			rng := rand.New(rand.NewPCG(uint64(50+pi), 3))
+			for i := range routes {
+				q := RouteQuery{Path: randomRoute(rng, pl.centre, i), BufferM: 25 + rng.Float64()*975,
+					Query: Query{Days: []int{7, 30, 90, 365}[i%4]}}
+				if i%5 == 3 {
+					q.Category = Categories[i%len(Categories)]
+				}
+				if i%3 == 1 {
+					q.At = exactNow.Add(-time.Duration(rng.IntN(86400)) * time.Second)
+				}
+				checkRouteExact(t, e, b, byLat, q)
+			}
+		})
+	}
+}
+
+// checkRouteExact compares every segment of the route with the brute
+// force (counts equal, weights to 1e-9) and the sweep with gather.
+func checkRouteExact(t *testing.T, e *Engine, b *brute, byLat []Report, q RouteQuery) {
+	t.Helper()
+	r, err := e.Route(q)
+	if err != nil {
+		t.Fatalf("%d points: %v", len(q.Path), err)
+	}
+	cs := make([]corridor, len(r.Segments))
+	for i, s := range r.Segments {
+		cs[i] = *newCorridor(s.From, s.To, q.BufferM)
+	}
+	w, err := e.window(q.Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detail := !q.At.IsZero()
+	e.rlock(&w)
+	defer e.mu.RUnlock()
+	swept := make([]segmentTally, len(cs))
+	var hours, gatheredHours [24]int
+	e.weighCorridors(&w, cs, detail, swept, &hours)
+	for i, s := range r.Segments {
+		var g tally
+		e.gather(&w, &cs[i], &g, detail, 0)
+		for h, n := range g.hours {
+			gatheredHours[h] += n
+		}
+		n, wt := b.segment(byLat, s.From, s.To, q.BufferM, q.Days, q.Category)
+		if s.IncidentCount != n || swept[i].n != n || g.n != n || !near(swept[i].w, wt) || !near(g.w, wt) {
+			t.Fatalf("%d-point route, segment %d (%v–%v, %.0f m, buffer %.0f m, %d days, category %q): route %d, sweep %d weighing %.9f, gather %d weighing %.9f; exact %d weighing %.9f",
+				len(q.Path), i, s.From, s.To, s.DistanceMeters, q.BufferM, q.Days, q.Category, s.IncidentCount, swept[i].n, swept[i].w, g.n, g.w, n, wt)
+		}
+	}
+	if detail && hours != gatheredHours {
+		t.Fatalf("hours: sweep %v, gather %v", hours, gatheredHours)
+	}
+}
+
+// segment is brute.corridor over the reports of the category that can be
+// within buffer of the segment: every point of a segment is within its
+// length of its start, so of its latitudes too (byLat is sorted by
+// latitude).
+func (b *brute) segment(byLat []Report, a, c geo.Point, buffer float64, days int, category Category) (int, float64) {
+	length := geo.Distance(a, c)
+	reach := (length + buffer + 50) / metersPerDegree
+	lo := sort.Search(len(byLat), func(i int) bool { return byLat[i].Location.Lat() >= math.Min(a.Lat(), c.Lat())-reach })
+	n, w := 0, 0.0
+	for _, r := range byLat[lo:] {
+		if r.Location.Lat() > math.Max(a.Lat(), c.Lat())+reach {
+			break
+		}
+		if category != "" && r.Category != category || !b.inWindow(r, days) || geo.Distance(a, r.Location) > length+buffer+1 {
+			continue
+		}
+		if segmentDistance(r.Location, a, c) <= buffer {
+			n++
+			w += b.weight(r)
+		}
+	}
+	return n, w
+}
+
+// randomRoute is one of five kinds of route around centre, by i: a few
+// legs of up to 5 km; a walk of 50–500 points in steps of up to 150 m,
+// some repeated (segments of no length); a long route of up to 480 km
+// through centre; a route whose points alternate across the meridian
+// opposite centre's (across the antimeridian at 0°, over the pole near
+// one); and a short walk of steps under a metre.
+func randomRoute(rng *rand.Rand, centre geo.Point, i int) []geo.Point {
+	switch i % 5 {
+	case 0:
+		path := []geo.Point{}
+		for range 2 + rng.IntN(5) {
+			path = append(path, randomNear(rng, centre, 5000))
+		}
+		return path
+	case 1:
+		p := randomNear(rng, centre, 3000)
+		path := []geo.Point{p}
+		bearing := rng.Float64() * 360
+		for n := 50 + rng.IntN(451); len(path) < n; {
+			switch rng.IntN(10) {
+			case 0: // the same point again
+			default:
+				bearing += rng.NormFloat64() * 30
+				p = onEarth(destination(p, bearing*degToRad, rng.Float64()*150))
+			}
+			path = append(path, p)
+		}
+		return path
+	case 2:
+		bearing := rng.Float64() * 360
+		half := 20_000 + rng.Float64()*220_000
+		mid := randomNear(rng, centre, 2000)
+		return []geo.Point{onEarth(destination(mid, bearing*degToRad, half)), mid, onEarth(destination(mid, (bearing+170+rng.Float64()*20)*degToRad, half))}
+	case 3:
+		path := []geo.Point{}
+		for k := range 2 + rng.IntN(6) {
+			p := randomNear(rng, centre, 2000)
+			switch {
+			case k%2 == 0:
+			case math.Abs(p.Lat()) > 80: // to the other side of the pole
+				p = geo.Point{math.Remainder(p.Lng()+180, 360), p.Lat()}
+			default: // mirrored across centre's meridian
+				p = geo.Point{math.Remainder(2*centre.Lng()-p.Lng(), 360), p.Lat()}
+			}
+			path = append(path, p)
+		}
+		return path
+	}
+	p := randomNear(rng, centre, 3000)
+	path := []geo.Point{p}
+	for range 2 + rng.IntN(30) {
+		p = onEarth(destination(p, rng.Float64()*2*math.Pi, rng.Float64()))
+		path = append(path, p)
+	}
+	return path
+}
+
+// onEarth keeps a destination's latitude within ±90° (past a pole, its
+// rounding can overshoot).
+func onEarth(p geo.Point) geo.Point { return geo.Point{p.Lng(), math.Max(-90, math.Min(90, p.Lat()))} }
