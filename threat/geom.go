@@ -290,20 +290,21 @@ type corridor struct {
 
 func newCorridor(a, b geo.Point, buffer float64) *corridor {
 	c := new(corridor)
-	c.init(a, b, unit(a), unit(b), buffer)
+	c.init(a, b, unit(a), unit(b), geo.Distance(a, b), buffer)
 	return c
 }
 
-// init makes c the corridor of the segment from a to b, whose unit vectors
-// ua and ub a route has at hand (each point ends one segment and starts
-// the next).
-func (c *corridor) init(a, b geo.Point, ua, ub vec, buffer float64) {
+// init makes c the corridor of the segment from a to b, length metres
+// long, whose unit vectors ua and ub a route has at hand (each point ends
+// one segment and starts the next, and a route knows its legs' lengths).
+//
+// Neither the length nor the frame's middle need be exact: the band, and
+// the reach's metre of slack, hold far more than the length's rounding
+// and the 3.3 cm by which halfway in latitude and longitude can miss the
+// arc's midpoint for a segment of 500 m below 80° (the arc bows
+// poleward). Nearer the poles, the middle is the arc's own.
+func (c *corridor) init(a, b geo.Point, ua, ub vec, length, buffer float64) {
 	*c = corridor{s: newArc(a, b, ua, ub), buffer: buffer}
-	length := geo.EarthRadiusMeters * chordAngle(ua, ub)
-	// The frame's middle need not be the arc's: the band, and the reach's
-	// metre of slack, hold far more than the 3.3 cm by which halfway in
-	// latitude and longitude can miss it for a segment of 500 m below 80°
-	// (it bows poleward). Nearer the poles, the arc's own midpoint.
 	if length <= maxSegmentM+1 && math.Max(math.Abs(a.Lat()), math.Abs(b.Lat())) < 80 {
 		c.mid = geo.Point{wrapLng(a.Lng() + wrapLng(b.Lng()-a.Lng())/2), (a.Lat() + b.Lat()) / 2}
 	} else if sum := ua.add(ub); sum.norm() > 0 {

@@ -93,7 +93,10 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 		a, b := q.Path[i], q.Path[i+1]
 		vb := unit(b)
 		k := pieces(d)
-		leg := newSlerp(va, vb)
+		var leg slerp
+		if k > 1 {
+			leg = newSlerp(va, vb)
+		}
 		from, vFrom := a, va
 		for j := range k {
 			to, vTo := b, vb
@@ -101,7 +104,7 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 				to = leg.at(float64(j+1) / float64(k)).point()
 				vTo = unit(to)
 			}
-			corridors[len(out.Segments)].init(from, to, vFrom, vTo, buffer)
+			corridors[len(out.Segments)].init(from, to, vFrom, vTo, d/float64(k), buffer)
 			out.Segments = append(out.Segments, RouteSegment{Index: len(out.Segments), From: from, To: to, DistanceMeters: math.Round(d / float64(k))})
 			from, vFrom = to, vTo
 		}
