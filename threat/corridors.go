@@ -38,6 +38,11 @@ type lane struct {
 	invLen2        float64 // 1/|d|², 0 for a point
 	cellIn2        float64 // a cell whose centre is within √cellIn2 is wholly inside; −1: none
 	cellOut2       float64 // beyond √cellOut2 wholly outside
+	// Near a pole, where tests are exact: the middle's unit vector, and
+	// the cosine beyond whose angle from it a cell's centre is surely
+	// outside (farther than the reach and a cell's half-diagonal).
+	um   vec
+	near float64
 }
 
 func newLane(g grid, c *corridor, seg int, y0, y1, x0, x1 int32) lane {
@@ -54,6 +59,12 @@ func newLane(g grid, c *corridor, seg int, y0, y1, x0, x1 int32) lane {
 		l.cellIn2 = in * in
 	}
 	l.cellOut2 = (c.buffer + h) * (c.buffer + h)
+	if c.exact {
+		// Every point of the arc is within the reach (less the buffer) of
+		// its middle; a metre to spare for rounding.
+		l.um = unit(c.mid)
+		l.near = math.Cos(math.Min(math.Pi, (c.reach+g.halfDiagonal()+1)/geo.EarthRadiusMeters))
+	}
 	return l
 }
 
@@ -86,6 +97,11 @@ type sweep struct {
 	out    []segmentTally
 	hours  *[24]int
 	hits   []hit // of the cell at hand
+	// The unit vectors of the cell at hand's records in the window, for
+	// exact tests, each worked out once whatever the lanes that need it.
+	unitsOf *cell
+	units   []vec
+	known   []bool
 }
 
 // hit is a lane that reaches the cell at hand: wholly, or across its edge
@@ -175,14 +191,27 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 // cell adds the window's records of c to the corridor of each live lane
 // that holds them.
 func (s *sweep) cell(c *cell, live []int32) {
-	g := s.e.g
+	g, w := s.e.g, s.w
 	lng0, lat0 := float64(c.x)*g.deg, float64(c.y)*g.deg
 	half := g.deg / 2
+	i, j := -1, -1 // the window's records, found when first needed
+	var centre vec // the cell centre's unit vector, for exact tests
 	hits := s.hits[:0]
 	for _, li := range live {
 		h := hit{l: &s.lanes[li]}
 		if h.l.c.exact {
-			switch h.l.c.classify(g, c) {
+			// An exact test is dear: first the window (an empty cell needs
+			// none, as in gather), then a dot product, then the test.
+			if i < 0 {
+				if i, j = w.span(c); i == j {
+					return
+				}
+				centre = unit(g.center(keyOf(c.x, c.y)))
+			}
+			if centre.dot(h.l.um) < h.l.near {
+				continue
+			}
+			switch classifyBy(g, h.l.c.s.dist(centre), h.l.c.buffer) { // as corridor.classify
 			case -1:
 				continue
 			case 1:
@@ -203,10 +232,10 @@ func (s *sweep) cell(c *cell, live []int32) {
 	if len(hits) == 0 {
 		return
 	}
-	w := s.w
-	i, j := w.span(c)
-	if i == j {
-		return
+	if i < 0 {
+		if i, j = w.span(c); i == j {
+			return
+		}
 	}
 	for _, h := range hits {
 		l, t := h.l, &s.out[h.l.seg]
@@ -230,11 +259,9 @@ func (s *sweep) cell(c *cell, live []int32) {
 					}
 					in = d2 <= l.c.in2
 				}
-				if !in { // within the band, or near a pole: the exact distance
-					lng, lat := g.point(c, r)
-					if l.c.s.dist(unit(geo.Point{lng, lat})) > l.c.buffer {
-						continue
-					}
+				// Within the band, or near a pole: the exact distance.
+				if !in && l.c.s.dist(s.unitOf(c, i, j, k)) > l.c.buffer {
+					continue
 				}
 			}
 			t.w += w.weightOf(c, k)
@@ -244,4 +271,20 @@ func (s *sweep) cell(c *cell, live []int32) {
 			}
 		}
 	}
+}
+
+// unitOf is the unit vector of record k of c, one of the window's records
+// i..j, as corridor.contains works it out.
+func (s *sweep) unitOf(c *cell, i, j, k int) vec {
+	if s.unitsOf != c {
+		s.unitsOf = c
+		s.units = slices.Grow(s.units[:0], j-i)[:j-i]
+		s.known = slices.Grow(s.known[:0], j-i)[:j-i]
+		clear(s.known)
+	}
+	if !s.known[k-i] {
+		lng, lat := s.e.g.point(c, &c.recs[k])
+		s.units[k-i], s.known[k-i] = unit(geo.Point{lng, lat}), true
+	}
+	return s.units[k-i]
 }

@@ -284,6 +284,7 @@ type corridor struct {
 	in2, out2      float64
 	band           float64
 	exact          bool
+	reach          float64 // from the middle: every point within buffer of the arc is within it
 	minLat, maxLat float64
 	spans          [][2]float64
 }
@@ -319,9 +320,9 @@ func (c *corridor) init(a, b geo.Point, ua, ub vec, length, buffer float64) {
 	c.band = band
 	in, out := math.Max(0, buffer-band), buffer+band
 	c.in2, c.out2 = in*in, out*out
-	reach := length/2 + buffer + 1
-	c.minLat, c.maxLat, c.spans = around(c.mid.Lng(), c.mid.Lat(), c.mid.Lng(), c.mid.Lat(), reach)
-	c.exact = math.Abs(c.mid.Lat())+reach/metersPerDegree > polar
+	c.reach = length/2 + buffer + 1
+	c.minLat, c.maxLat, c.spans = around(c.mid.Lng(), c.mid.Lat(), c.mid.Lng(), c.mid.Lat(), c.reach)
+	c.exact = math.Abs(c.mid.Lat())+c.reach/metersPerDegree > polar
 }
 
 func (c *corridor) flat(lng, lat float64) (float64, float64) {
