@@ -164,6 +164,10 @@
 // it — the great-circle distance to the segment: across to its great
 // circle where the foot falls between its ends, else to the nearer end —
 // over its corridor's area (2·buffer·length + π·buffer²), scored as above.
+// The segments are weighed together, in one sweep along the grid's rows:
+// each populated cell near the route is read once (its window's bounds
+// found once) and tested against every segment that may reach it, each
+// segment deciding exactly as it would alone.
 // The route scores the length-weighted mean of its segments, at most the
 // worst segment + 30. Its danger zones are those of the route's box padded
 // by the buffer (split in two across the antimeridian) that come within
