@@ -176,3 +176,41 @@ func randomRoute(rng *rand.Rand, centre geo.Point, i int) []geo.Point {
 // onEarth keeps a destination's latitude within ±90° (past a pole, its
 // rounding can overshoot).
 func onEarth(p geo.Point) geo.Point { return geo.Point{p.Lng(), math.Max(-90, math.Min(90, p.Lat()))} }
+
+// A route across the antimeridian studies its danger zones as one area,
+// as a bbox across it does: a cluster on the seam is the one zone it
+// crosses, found as the same route finds it at 0°.
+func TestRouteAcrossTheAntimeridianCrossesOneZone(t *testing.T) {
+	world := Synthetic{Center: geo.NewPoint(-16.5, 0), RadiusM: 8000, Background: 6000, Start: exactNow.Add(-90 * 24 * time.Hour), End: exactNow, Seed: 9,
+		Spots: []Spot{{Center: geo.NewPoint(-16.5, 0), SigmaM: 200, Count: 120}}}
+	at0, _ := load(t, 0, world.Generate)
+	at180, _ := load(t, 0, func(fn func(Report)) {
+		world.Generate(func(r Report) {
+			r.Location = geo.Point{math.Remainder(r.Location.Lng()+180, 360), r.Location.Lat()}
+			fn(r)
+		})
+	})
+	r0, err0 := at0.Route(RouteQuery{Path: []geo.Point{{-0.03, -16.5}, {0.03, -16.5}}})
+	r180, err180 := at180.Route(RouteQuery{Path: []geo.Point{{179.97, -16.5}, {-179.97, -16.5}}})
+	if err0 != nil || err180 != nil {
+		t.Fatal(err0, err180)
+	}
+	zs, _, err := at180.Zones(Query{}, Box{179.94, -16.56, -179.94, -16.44}, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seam []string
+	for _, z := range zs {
+		if geo.Distance(z.Center, geo.NewPoint(-16.5, 180)) < 1500 {
+			seam = append(seam, z.ZoneID)
+		}
+	}
+	if len(r0.DangerZones) != 1 || !slices.Equal(r180.DangerZones, seam) || len(seam) != 1 {
+		t.Fatalf("the route at 0° crosses zones %v; across ±180 %v, where the bbox's zone on the seam is %v", r0.DangerZones, r180.DangerZones, seam)
+	}
+	for i := range r0.Segments {
+		if a, b := r0.Segments[i], r180.Segments[i]; a.IncidentCount != b.IncidentCount || a.Score != b.Score {
+			t.Fatalf("segment %d: %d incidents scoring %d at 0°, %d scoring %d across ±180", i, a.IncidentCount, a.Score, b.IncidentCount, b.Score)
+		}
+	}
+}

@@ -170,8 +170,9 @@
 // segment deciding exactly as it would alone.
 // The route scores the length-weighted mean of its segments, at most the
 // worst segment + 30. Its danger zones are those of the route's box padded
-// by the buffer (split in two across the antimeridian) that come within
-// buffer_m of a segment, when the box has at most 256 × 256 cells.
+// by the buffer (one study across the antimeridian, as for a bbox across
+// it) whose centre is within their radius and buffer_m of a segment, when
+// the box has at most 256 × 256 cells.
 //
 // # Analytics
 //

@@ -167,8 +167,8 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 func pieces(d float64) int { return max(1, int(math.Ceil(d/maxSegmentM))) }
 
 // routeZones finds the danger zones of the route's box (padded by the
-// buffer; split in two across the antimeridian) when the box is small
-// enough to study (see maxZoneCells); callers hold e.mu.
+// buffer; one study across the antimeridian, as a bbox across it) when the
+// box is small enough to study (see maxZoneCells); callers hold e.mu.
 func (e *Engine) routeZones(w *window, segs []RouteSegment, buffer float64) []DangerZone {
 	minLat, maxLat := 90.0, -90.0
 	lng := segs[0].From.Lng()
@@ -180,14 +180,12 @@ func (e *Engine) routeZones(w *window, segs []RouteSegment, buffer float64) []Da
 			minLat, maxLat = math.Min(minLat, p.Lat()), math.Max(maxLat, p.Lat())
 		}
 	}
+	// One study, across the antimeridian too: the east end of the first
+	// longitude span to the west end of the last.
 	lat0, lat1, spans := around(minLng, minLat, maxLng, maxLat, buffer)
-	var zones []DangerZone
-	for _, sp := range spans {
-		zs, err := e.studyZones(w, Box{sp[0], lat0, sp[1], lat1}, false)
-		if err != nil {
-			return nil // too large to study
-		}
-		zones = append(zones, zs...)
+	zones, err := e.studyZones(w, Box{spans[0][0], lat0, spans[len(spans)-1][1], lat1}, false)
+	if err != nil {
+		return nil // too large to study
 	}
 	return zones
 }
