@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/negotiation"
@@ -42,17 +43,32 @@ func negotiate(accept string, v any, geo func() any) (*negotiated, error) {
 }
 
 // documentGeoJSON documents the success response of operation id as JSON
-// (schema J) or GeoJSON (schema G).
+// (schema J) and names the GeoJSON alternative (schema G) without listing it
+// as a second media type: typed clients generated from the document
+// (openapi-typescript with openapi-fetch, for one) type a response with two
+// JSON-like media types as their union, so a client written for the public
+// docs, which read the JSON fields directly, would no longer compile. The
+// GeoJSON schema stays in components, named by the response's description
+// and by its x-alternative-content extension, for GIS clients to use.
 func documentGeoJSON[J, G any](api huma.API, id string) {
 	oapi := api.OpenAPI()
 	for _, item := range oapi.Paths {
 		if op := item.Get; op != nil && op.OperationID == id {
+			geo := oapi.Components.Schemas.Schema(reflect.TypeFor[G](), true, "")
 			ok := op.Responses["200"]
-			ok.Description = "OK: JSON by default; with `Accept: application/geo+json`, an RFC 7946 FeatureCollection."
+			ok.Description = "OK: JSON by default; with `Accept: application/geo+json`, an RFC 7946 FeatureCollection (schema `" +
+				strings.TrimPrefix(geo.Ref, "#/components/schemas/") + "`)."
 			ok.Content = map[string]*huma.MediaType{
 				"application/json": {Schema: oapi.Components.Schemas.Schema(reflect.TypeFor[J](), true, "")},
-				MediaTypeGeoJSON:   {Schema: oapi.Components.Schemas.Schema(reflect.TypeFor[G](), true, "")},
 			}
+			ok.Extensions = map[string]any{alternativeContent: map[string]any{
+				MediaTypeGeoJSON: map[string]any{"schema": map[string]any{"$ref": geo.Ref}},
+			}}
 		}
 	}
 }
+
+// alternativeContent is the response extension that names the media types
+// a client may ask for with Accept besides the documented one, each with
+// its schema, in the shape of a response's content map.
+const alternativeContent = "x-alternative-content"

@@ -46,6 +46,18 @@ export async function heatmap(): Promise<number> {
   return data?.cells.length ?? 0;
 }
 
+// A GIS client asks for GeoJSON with Accept and types the answer with the
+// schema the response's x-alternative-content names.
+export async function heatmapGeoJSON(): Promise<number> {
+  const { response } = await sety.GET("/v1/external/heatmap", {
+    params: { query: { bbox: "3.30,6.40,3.50,6.60" } },
+    headers: { Accept: "application/geo+json" },
+    parseAs: "stream",
+  });
+  const fc = (await response.json()) as components["schemas"]["HeatmapGeoJSON"];
+  return fc.features.reduce((sum, f) => sum + f.properties.count, 0);
+}
+
 // A webhook receiver reads each event by its type.
 type Assigned = webhooks["incident.assigned"]["post"]["requestBody"]["content"]["application/json"];
 export function onAssigned(event: Assigned): string {
