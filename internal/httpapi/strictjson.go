@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -37,8 +38,15 @@ func StrictBody(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Con
 	return func(ctx huma.Context, next func(huma.Context)) {
 		op, reader := ctx.Operation(), ctx.BodyReader()
 		schema := bodySchema(op)
-		if !IsSety(op) || schema == nil || reader == nil || !isJSON(ctx.Header("Content-Type")) {
+		if !IsSety(op) || schema == nil || reader == nil {
 			next(ctx)
+			return
+		}
+		if ct := ctx.Header("Content-Type"); !isJSON(ct) {
+			// The contract is JSON only: huma would decode any format its
+			// API registers (CBOR by default, or a host's own), and a
+			// client that sends one should learn it is not supported.
+			_ = huma.WriteErr(api, ctx, http.StatusUnsupportedMediaType, "", unsupportedMedia(ct))
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(reader, MaxBodyBytes+1))
@@ -94,8 +102,6 @@ func nestedAtMost(body []byte, limit int) bool {
 
 // isJSON reports whether a request's Content-Type makes huma read the body
 // as JSON: none (JSON is the default), application/json, or a +json type.
-// Other types are huma's to answer (415, or its CBOR format, whose decoder
-// bounds nesting itself).
 func isJSON(contentType string) bool {
 	if contentType == "" {
 		return true
