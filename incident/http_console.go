@@ -18,7 +18,7 @@ type ResponderResponse struct {
 
 // ResponderIDParam is the path parameter of operations on one responder.
 type ResponderIDParam struct {
-	ResponderID string `path:"responderId" maxLength:"64" example:"rsp_a1b2c3d4e5f6g7h8" doc:"Your id for the responder: rsp_ and 16 lowercase letters or digits."`
+	ResponderID string `path:"responderId" maxLength:"64" example:"rsp_a1b2c3d4e5f6g7h8" doc:"Your id for the responder, an rsp_ id or your own driver or unit id: 1 to 64 ASCII letters, digits, '.', '_', ':' or '-', starting with a letter or digit."`
 }
 
 type upsertResponderInput struct {

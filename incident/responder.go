@@ -28,7 +28,7 @@ func (s ResponderStatus) Valid() bool { return slices.Contains(ResponderStatuses
 
 // Responder is a member of a tenant's response pool.
 type Responder struct {
-	ID         string          `json:"responder_id" example:"rsp_a1b2c3d4e5f6g7h8" doc:"Your id for the responder: rsp_ and 16 lowercase letters or digits."`
+	ID         string          `json:"responder_id" example:"rsp_a1b2c3d4e5f6g7h8" doc:"Your id for the responder, an rsp_ id or your own driver or unit id: 1 to 64 ASCII letters, digits, '.', '_', ':' or '-', starting with a letter or digit."`
 	Name       string          `json:"name" example:"Unit 7 — Emeka Obi" doc:"The responder's name, shown on assignments."`
 	Phone      *string         `json:"phone" example:"+2348031112222" doc:"Phone number (E.164); null when unknown."`
 	Location   geo.Point       `json:"location" nullable:"false" example:"[3.4102,6.4311]" doc:"[longitude, latitude]."`
