@@ -12,37 +12,23 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sety-io/sety/access"
+	telemetry "github.com/sety-io/sety/adapters/prometheus"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/ids"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
-	"github.com/sety-io/sety/internal/telemetry"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/ports"
 	"github.com/sety-io/sety/stream"
 	"github.com/sety-io/sety/threat"
 	"github.com/sety-io/sety/webhook"
 )
 
-// Stores is what an adapter provides: every domain's ports, all over the
-// same database so a domain can write its state and its outbox events in one
-// transaction (webhooks have two: the endpoint store its requests use and the
-// queue its delivery worker uses). adapters/memory.Store and
-// adapters/sqlite.DB implement it; adapters/storetest checks them.
-type Stores interface {
-	IncidentStore() incident.Store
-	ResponderStore() incident.ResponderStore
-	AuthStore() auth.Store
-	WebhookStore() webhook.Store
-	WebhookQueue() webhook.Queue
-	AccessStore() access.Store
-	ThreatSource() threat.Source
-	// EventLog is the committed outbox in commit order, which every
-	// instance's threat engine follows.
-	EventLog() outbox.Log
-	// Ping reports whether the storage answers, for the health check.
-	Ping(ctx context.Context) error
-}
+// Stores is what an adapter provides: every domain's ports over one
+// database. It is declared in the ports package, with the capabilities an
+// adapter may add; this name stays so a host writes sety.Stores.
+type Stores = ports.Stores
 
 // DefaultBasePath is where the Sety v1 API lives.
 const DefaultBasePath = "/v1/external"
@@ -314,9 +300,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		} else {
 			wh.OnPurge = m.Purged
 		}
-		if commits, ok := stores.(interface {
-			ObserveCommits(func(batch int, took time.Duration))
-		}); ok {
+		if commits, ok := stores.(ports.CommitObserver); ok {
 			commits.ObserveCommits(m.Committed)
 		}
 	}
@@ -364,7 +348,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 
 // defaultLimiter shares the rate limit through the store when it can.
 func defaultLimiter(stores Stores, c config) auth.RateLimiter {
-	if shared, ok := stores.(interface{ RateLeases() auth.RateLeaseStore }); ok {
+	if shared, ok := stores.(ports.RateLeases); ok {
 		return auth.NewLeaseLimiter(shared.RateLeases(), auth.LeaseConfig{Now: c.now, Logger: c.log})
 	}
 	return auth.NewMemoryRateLimiter()

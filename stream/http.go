@@ -15,11 +15,9 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/sety-io/sety/auth"
-	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
-	"github.com/sety-io/sety/webhook"
 )
 
 // writeWait bounds one write to a client; it also lifts the server's
@@ -229,7 +227,7 @@ func (s *session) catchUp(ctx context.Context) error {
 }
 
 func (s *session) send(ev outbox.Event) error {
-	data, err := json.Marshal(webhook.Payload{ID: ev.ID, Type: ev.Type, CreatedAt: clock.At(ev.CreatedAt), Sequence: ev.Sequence, Data: ev.Data})
+	data, err := json.Marshal(ev.Payload())
 	if err != nil {
 		return err
 	}

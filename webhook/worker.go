@@ -227,19 +227,12 @@ func (s *Service) plan(ev outbox.Event, endpoints []*Endpoint) []*Delivery {
 	return out
 }
 
-// Payload is the body of a delivery (schema TimelineEvent).
-type Payload struct {
-	ID        string          `json:"id" example:"evt_a1b2c3d4e5f6g7h8"`
-	Type      string          `json:"type" example:"incident.assigned"`
-	CreatedAt clock.Time      `json:"created_at"`
-	Sequence  int64           `json:"sequence" doc:"Increases by one per incident: drop updates older than the last you applied."`
-	Data      json.RawMessage `json:"data" doc:"{\"incident\": Incident} for incident events."`
-}
+// Payload is the body of a delivery (schema TimelineEvent): the event's
+// outbox.Payload, which the live event stream sends too.
+type Payload = outbox.Payload
 
 // body encodes an event's payload; the same event always gives the same bytes.
-func body(ev outbox.Event) ([]byte, error) {
-	return json.Marshal(Payload{ID: ev.ID, Type: ev.Type, CreatedAt: clock.At(ev.CreatedAt), Sequence: ev.Sequence, Data: ev.Data})
-}
+func body(ev outbox.Event) ([]byte, error) { return json.Marshal(ev.Payload()) }
 
 // maxResponseBody is how much of a response a delivery keeps.
 const maxResponseBody = 1 << 10

@@ -9,7 +9,7 @@
 // [Run] runs every domain as a subtest; [TestAuth], [TestIncidents],
 // [TestOutbox], [TestDispatch], [TestWebhooks] and [TestAccess] run one
 // domain alone, for an adapter that is being written. The adapter's stores
-// are [Stores]: sety.Stores and the outbox reader the suite checks events
+// are [Stores]: ports.Stores and the outbox reader the suite checks events
 // with.
 //
 // [Features] says what an adapter can do beyond what every adapter must;

@@ -11,13 +11,12 @@ import (
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/ports"
 )
 
 // RateLimited is what an adapter implements to share the rate limit among
 // every instance over its database (sety.New uses it when present).
-type RateLimited interface {
-	RateLeases() auth.RateLeaseStore
-}
+type RateLimited = ports.RateLeases
 
 // TestRateLimits checks an adapter's store of rate-limit leases: the
 // counting and granting rule (auth.LeaseRequest.Grant) over the window,

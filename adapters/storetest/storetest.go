@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/ports"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -20,7 +20,7 @@ import (
 // reader of its outbox, which only the suite needs, to check that every
 // change commits its events with it.
 type Stores interface {
-	sety.Stores
+	ports.Stores
 	OutboxReader() outbox.Reader
 }
 

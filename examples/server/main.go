@@ -42,6 +42,7 @@ import (
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/examples/server/console"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/ports"
 )
 
 func main() {
@@ -193,9 +194,7 @@ func openStores(ctx context.Context, cfg config) (sety.Stores, func(), error) {
 // when the stores can say so (PostgreSQL): servers started together on an
 // empty database bootstrap it once. Elsewhere it just runs fn.
 func exclusively(ctx context.Context, stores sety.Stores, name string, fn func(context.Context) error) error {
-	if ex, ok := stores.(interface {
-		Exclusive(context.Context, string, func(context.Context) error) error
-	}); ok {
+	if ex, ok := stores.(ports.Exclusive); ok {
 		return ex.Exclusive(ctx, name, fn)
 	}
 	return fn(ctx)

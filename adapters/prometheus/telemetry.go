@@ -1,4 +1,4 @@
-// Package telemetry is Sety's Prometheus metrics: the collectors, the hooks
+// Package prometheus is the Prometheus adapter of Sety's metrics: the collectors, the hooks
 // the domain services call, the HTTP middleware, and the collector that
 // reads the store's gauges at scrape time. The facade builds one Metrics
 // on the registry the host gives it (sety.WithMetrics); without one,
@@ -9,7 +9,7 @@
 // incident). Labels take values from small fixed sets: operation ids,
 // statuses, event types, environments (live, test), plans, outcomes. A
 // tenant's own figures (an endpoint's backlog) are in its API instead.
-package telemetry
+package prometheus
 
 import (
 	"context"
