@@ -3,6 +3,7 @@ package sety
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -43,15 +44,19 @@ type healthOutput struct {
 }
 
 func registerHealth(api huma.API, s *Sety, path, id string) {
-	httpapi.Register(httpapi.Ops{API: api, Log: s.log}, httpapi.Spec{
-		ID: id, Method: http.MethodGet, Path: path, Tag: "Health",
+	huma.Register(api, huma.Operation{
+		OperationID: id, Method: http.MethodGet, Path: path, Tags: []string{"Health"},
 		Summary:     "Health check",
 		Description: "Reports whether the API and its storage answer. Needs no API key.",
-		Also:        map[int]string{http.StatusServiceUnavailable: "Storage does not answer: `status` is `unavailable`, with the `code` and `message` of an error."},
-		Example: map[int]map[string]any{http.StatusServiceUnavailable: {
+		Responses: map[string]*huma.Response{
+			"503": {Description: "Storage does not answer: `status` is `unavailable`, with the `code` and `message` of an error.",
+				Content: map[string]*huma.MediaType{"application/json": {
+					Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[Health](), true, "")}}},
+		},
+		Metadata: httpapi.Meta{}.Example(http.StatusServiceUnavailable, map[string]any{
 			"status": Unavailable, "code": http.StatusServiceUnavailable, "message": "storage unavailable",
-		}},
-	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+		}),
+	}, httpapi.Errors(s.log, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 		out := &healthOutput{Status: http.StatusOK, Body: Health{Status: Healthy, APIVersion: "v1", Timestamp: clock.At(clock.Stamp(s.now))}}
 		if err := s.stores.Ping(ctx); err != nil {
 			s.log.ErrorContext(ctx, "health check: storage unavailable", "error", err)
@@ -60,8 +65,8 @@ func registerHealth(api huma.API, s *Sety, path, id string) {
 			out.RetryAfter = strconv.Itoa(setyerr.UnavailableRetryAfter)
 		}
 		return out, nil
-	})
+	}))
 	// The header field documents Retry-After on the success too; it goes
-	// only with the 503, where Register documents it.
+	// only with the 503, where the group's modifier documents it.
 	delete(api.OpenAPI().Paths[path].Get.Responses["200"].Headers, httpapi.HeaderRetry)
 }

@@ -133,21 +133,33 @@ func (s *Sety) checkSchemes(api huma.API) error {
 // register adds Sety's operations and document to api.
 func (s *Sety) register(api huma.API) {
 	httpapi.InstallErrorFormat()
+	var shared httpapi.Shared
 	if s.guest.authenticator == nil {
 		httpapi.AddSecurityScheme(api)
+	} else {
+		// The host's schemes (or none) on every authenticated operation,
+		// in place of Sety's API key.
+		shared.Security = []map[string][]string{}
+		for _, name := range s.guest.schemes {
+			shared.Security = append(shared.Security, map[string][]string{name: {}})
+		}
+		shared.Unauthorized = "Unauthenticated: the host's authentication refused the request."
 	}
-	registerHealth(api, s, s.basePath+"/health", "health")
+	root := httpapi.NewGroup(api, shared)
+	registerHealth(root, s, s.basePath+"/health", "health")
 	if s.healthAlias != "" && s.healthAlias != s.basePath+"/health" {
-		registerHealth(api, s, s.healthAlias, "health-root")
+		registerHealth(root, s, s.healthAlias, "health-root")
 	}
-	g := huma.NewGroup(api, s.basePath)
+	v1 := huma.NewGroup(api, s.basePath)
 	if s.metrics != nil {
-		g.UseMiddleware(s.metrics.Middleware)
+		v1.UseMiddleware(s.metrics.Middleware)
 	}
 	console := string(auth.RespondersWrite)
-	g.UseMiddleware(
+	v1.UseMiddleware(
 		httpapi.OffUnless(api, s.log, console, s.console, "the operations console is not enabled on this server"),
 		auth.Middleware(api, s.Auth, s.log), httpapi.StrictBody(api, s.log))
+	// The shared modifier goes outside the prefix, which copies operations.
+	g := httpapi.NewGroup(v1, shared)
 	incident.Register(g, s.Incidents, s.log)
 	// The console's operations are always registered, so the document is one
 	// whatever the server enables; unless enabled they answer 404.
@@ -162,28 +174,6 @@ func (s *Sety) register(api huma.API) {
 	stream.Register(g, s.hub, s.stores.EventLog(), s.log)
 	addTags(api)
 	documentBundles(api)
-	if s.guest.authenticator != nil {
-		s.documentHostSecurity(api)
-	}
 	documentWebhooks(api)
 	httpapi.FinishDocument(api, schemaExamples)
-}
-
-// documentHostSecurity states the host's schemes (or none) on every
-// authenticated operation, in place of Sety's API key.
-func (s *Sety) documentHostSecurity(api huma.API) {
-	security := []map[string][]string{}
-	for _, name := range s.guest.schemes {
-		security = append(security, map[string][]string{name: {}})
-	}
-	for _, item := range api.OpenAPI().Paths {
-		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
-			if _, scoped := httpapi.ScopeOf(op); scoped {
-				op.Security = security
-				if r := op.Responses["401"]; r != nil {
-					r.Description = "Unauthenticated: the host's authentication refused the request."
-				}
-			}
-		}
-	}
 }

@@ -88,102 +88,101 @@ func logResult(l *AccessLog, err error) (*logOutput, error) {
 
 // Register mounts the access code and access log operations on api.
 func Register(api huma.API, svc *Service, log *slog.Logger) {
-	ops := httpapi.Ops{API: api, Log: log}
 	read, write := string(auth.AccessRead), string(auth.AccessWrite)
 	bad, missing, conflict, large := http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "create-access-code", Method: http.MethodPost, Path: "/access-codes", Tag: "Access codes", Summary: "Create access code",
+	huma.Register(api, huma.Operation{
+		OperationID: "create-access-code", Method: http.MethodPost, Path: "/access-codes", Tags: []string{"Access codes"}, Summary: "Create access code",
 		Description: "Issues a visitor code of 4–10 random digits (default 6), valid at one site within a window and, optionally, for a number of uses. " +
 			"The digits are in this response only; Sety keeps a keyed hash.",
-		Scope: write, Status: http.StatusCreated, Errors: []int{bad, conflict, large},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createCodeInput) (*httpapi.Output[CreateCodeResponse], error) {
+		Metadata: httpapi.Scope(write), DefaultStatus: http.StatusCreated, Errors: []int{bad, conflict, large},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createCodeInput) (*httpapi.Output[CreateCodeResponse], error) {
 		c, digits, err := svc.CreateCode(ctx, tenant, in.Body)
 		return httpapi.Reply(CreateCodeResponse{AccessCode: c, Code: digits}, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "list-access-codes", Method: http.MethodGet, Path: "/access-codes", Tag: "Access codes", Summary: "List access codes",
-		Description: "Returns this environment's codes, newest first; status is as of now.", Scope: read, Errors: []int{bad},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listCodesInput) (*httpapi.ListOutput[*AccessCode], error) {
+	huma.Register(api, huma.Operation{
+		OperationID: "list-access-codes", Method: http.MethodGet, Path: "/access-codes", Tags: []string{"Access codes"}, Summary: "List access codes",
+		Description: "Returns this environment's codes, newest first; status is as of now.", Metadata: httpapi.Scope(read), Errors: []int{bad},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listCodesInput) (*httpapi.ListOutput[*AccessCode], error) {
 		items, total, err := svc.Codes(ctx, tenant, CodeFilter{Status: in.Status, Site: in.Site, Offset: in.Offset(), Limit: in.Limit})
 		return httpapi.List(in.PageQuery, items, total, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "validate-access-code", Method: http.MethodPost, Path: "/access-codes/validate", Tag: "Access codes", Summary: "Validate access code",
+	huma.Register(api, huma.Operation{
+		OperationID: "validate-access-code", Method: http.MethodPost, Path: "/access-codes/validate", Tags: []string{"Access codes"}, Summary: "Validate access code",
 		Description: "Checks a code at a gate. 200 whatever the verdict: `valid` and `reason` say whether and why not. A valid code with `check_in` " +
 			"(default) opens the visit in the same transaction that counts the use, so a code is never used more than `max_uses` times. " +
 			"Five guesses at a site (codes that match no code of the organization there: `not_found`) within 10 minutes lock its validation " +
 			"for 10 minutes (`reason: locked`). A real code that is used up, expired, not yet valid or revoked is not a guess and never locks the site.",
-		Scope: write, Errors: []int{bad, large},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *validateInput) (*httpapi.Output[*ValidationResult], error) {
+		Metadata: httpapi.Scope(write), Errors: []int{bad, large},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *validateInput) (*httpapi.Output[*ValidationResult], error) {
 		return httpapi.Reply(svc.Validate(ctx, tenant, in.Body))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "get-access-code", Method: http.MethodGet, Path: "/access-codes/{codeId}", Tag: "Access codes", Summary: "Get access code",
-		Description: "Returns one code (never its digits).", Scope: read, Errors: []int{missing},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
+	huma.Register(api, huma.Operation{
+		OperationID: "get-access-code", Method: http.MethodGet, Path: "/access-codes/{codeId}", Tags: []string{"Access codes"}, Summary: "Get access code",
+		Description: "Returns one code (never its digits).", Metadata: httpapi.Scope(read), Errors: []int{missing},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
 		return codeResult(svc.Code(ctx, tenant, in.CodeID))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "revoke-access-code", Method: http.MethodPost, Path: "/access-codes/{codeId}/revoke", Tag: "Access codes", Summary: "Revoke access code",
-		Description: "Stops an active code from working; 409 if it is not active.", Scope: write, Errors: []int{missing, conflict},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
+	huma.Register(api, huma.Operation{
+		OperationID: "revoke-access-code", Method: http.MethodPost, Path: "/access-codes/{codeId}/revoke", Tags: []string{"Access codes"}, Summary: "Revoke access code",
+		Description: "Stops an active code from working; 409 if it is not active.", Metadata: httpapi.Scope(write), Errors: []int{missing, conflict},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
 		return codeResult(svc.RevokeCode(ctx, tenant, in.CodeID))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "list-access-logs", Method: http.MethodGet, Path: "/access-logs", Tag: "Access logs", Summary: "List access logs",
-		Description: "Returns visits, newest check-in first, filtered and paginated.", Scope: read, Errors: []int{bad},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listLogsInput) (*httpapi.ListOutput[*AccessLog], error) {
+	huma.Register(api, huma.Operation{
+		OperationID: "list-access-logs", Method: http.MethodGet, Path: "/access-logs", Tags: []string{"Access logs"}, Summary: "List access logs",
+		Description: "Returns visits, newest check-in first, filtered and paginated.", Metadata: httpapi.Scope(read), Errors: []int{bad},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listLogsInput) (*httpapi.ListOutput[*AccessLog], error) {
 		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
 		if err != nil {
 			return nil, err
 		}
 		items, total, err := svc.Logs(ctx, tenant, LogFilter{Status: in.Status, Site: in.Site, Search: in.Search, From: from, To: to, Offset: in.Offset(), Limit: in.Limit})
 		return httpapi.List(in.PageQuery, items, total, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "access-log-stats", Method: http.MethodGet, Path: "/access-logs/stats", Tag: "Access logs", Summary: "Access log stats",
+	huma.Register(api, huma.Operation{
+		OperationID: "access-log-stats", Method: http.MethodGet, Path: "/access-logs/stats", Tags: []string{"Access logs"}, Summary: "Access log stats",
 		Description: "Entries, visitors on site now, visit length (mean, median), check-ins by method, UTC hour and weekday, the peak hour and overstays, " +
 			"over visits checked in within the window (default: the last 30 days).",
-		Scope: read, Errors: []int{bad},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *statsInput) (*httpapi.Output[*Stats], error) {
+		Metadata: httpapi.Scope(read), Errors: []int{bad},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *statsInput) (*httpapi.Output[*Stats], error) {
 		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
 		if err != nil {
 			return nil, err
 		}
 		return httpapi.Reply(svc.Stats(ctx, tenant, in.Site, from, to))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "create-access-log", Method: http.MethodPost, Path: "/access-logs", Tag: "Access logs", Summary: "Create access log",
-		Description: "Checks a visitor in by hand, without a code (method `manual`).", Scope: write, Status: http.StatusCreated, Errors: []int{bad, large},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createLogInput) (*logOutput, error) {
+	huma.Register(api, huma.Operation{
+		OperationID: "create-access-log", Method: http.MethodPost, Path: "/access-logs", Tags: []string{"Access logs"}, Summary: "Create access log",
+		Description: "Checks a visitor in by hand, without a code (method `manual`).", Metadata: httpapi.Scope(write), DefaultStatus: http.StatusCreated, Errors: []int{bad, large},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createLogInput) (*logOutput, error) {
 		return logResult(svc.CreateLog(ctx, tenant, in.Body))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "get-current-visitors", Method: http.MethodGet, Path: "/access-logs/current", Tag: "Access logs", Summary: "Get current visitors",
-		Description: "Who is on site now, longest there first, with time on site and overstays.", Scope: read, Errors: []int{bad},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *currentInput) (*httpapi.Output[CurrentVisitorsResponse], error) {
+	huma.Register(api, huma.Operation{
+		OperationID: "get-current-visitors", Method: http.MethodGet, Path: "/access-logs/current", Tags: []string{"Access logs"}, Summary: "Get current visitors",
+		Description: "Who is on site now, longest there first, with time on site and overstays.", Metadata: httpapi.Scope(read), Errors: []int{bad},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *currentInput) (*httpapi.Output[CurrentVisitorsResponse], error) {
 		vs, err := svc.CurrentVisitors(ctx, tenant, in.Site)
 		return httpapi.Reply(CurrentVisitorsResponse{Visitors: vs, Total: len(vs)}, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "checkout-visitor", Method: http.MethodPatch, Path: "/access-logs/{logId}/checkout", Tag: "Access logs", Summary: "Checkout visitor",
+	huma.Register(api, huma.Operation{
+		OperationID: "checkout-visitor", Method: http.MethodPatch, Path: "/access-logs/{logId}/checkout", Tags: []string{"Access logs"}, Summary: "Checkout visitor",
 		Description: "Closes a visit, now or at `checked_out_at` (not before the check-in, not in the future); 409 if already checked out.",
-		Scope:       write, Errors: []int{bad, missing, conflict, large},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *checkoutInput) (*logOutput, error) {
+		Metadata:    httpapi.Scope(write), Errors: []int{bad, missing, conflict, large},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *checkoutInput) (*logOutput, error) {
 		var req CheckoutRequest
 		if in.Body != nil {
 			req = *in.Body
 		}
 		return logResult(svc.Checkout(ctx, tenant, in.LogID, req))
-	}))
+	})))
 }

@@ -116,7 +116,7 @@ func bearer(header string) (string, bool) {
 // handler: it passes the tenant of the principal the middleware stored, and
 // says in a NotFound which environment was searched (notFoundIn). Errors
 // are mapped to the wire format where the operation is registered
-// (httpapi.Register), not here.
+// (httpapi.Errors), not here.
 func Handle[I, O any](fn func(ctx context.Context, tenant Tenant, in *I) (*O, error)) func(context.Context, *I) (*O, error) {
 	return func(ctx context.Context, in *I) (*O, error) {
 		p, err := FromContext(ctx)

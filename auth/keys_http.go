@@ -39,45 +39,45 @@ type KeyIDParam struct {
 // RegisterKeys mounts the API key operations on api.
 func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "API keys"
-	ops, scope := httpapi.Ops{API: api, Log: log}, string(KeysWrite)
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "create-api-key", Method: http.MethodPost, Path: "/api-keys", Tag: tag, Summary: "Create API key",
+	scope := string(KeysWrite)
+	huma.Register(api, huma.Operation{
+		OperationID: "create-api-key", Method: http.MethodPost, Path: "/api-keys", Tags: []string{tag}, Summary: "Create API key",
 		Description: "Issues a key of the caller's environment (a test key makes test keys). The key is in this response only. " +
 			"A key grants only scopes it holds itself (403 otherwise); only a `*` key grants `*`.",
-		Scope: scope, Status: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
-	}, func(ctx context.Context, in *createKeyInput) (*httpapi.Output[CreateAPIKeyResponse], error) {
+		Metadata: httpapi.Scope(scope), DefaultStatus: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge},
+	}, httpapi.Errors(log, func(ctx context.Context, in *createKeyInput) (*httpapi.Output[CreateAPIKeyResponse], error) {
 		p, err := FromContext(ctx)
 		if err != nil {
 			return nil, err
 		}
 		k, secret, err := svc.IssueKeyAs(ctx, p, KeySpec{Name: in.Body.Name, Scopes: in.Body.Scopes, ExpiresAt: in.Body.ExpiresAt.Time})
 		return httpapi.Reply(CreateAPIKeyResponse{APIKey: k, Key: secret}, err)
-	})
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "list-api-keys", Method: http.MethodGet, Path: "/api-keys", Tag: tag, Summary: "List API keys",
+	}))
+	huma.Register(api, huma.Operation{
+		OperationID: "list-api-keys", Method: http.MethodGet, Path: "/api-keys", Tags: []string{tag}, Summary: "List API keys",
 		Description: "Returns this environment's keys, newest first, revoked ones included (never the keys themselves). " +
 			"The records of console sessions (`POST /sessions`) are listed too, named \"Console session of key_...\": their `parent_key_id` " +
 			"is the API key that started them (null for an API key). A session's record is deleted 7 days (by default) after the session ended.",
-		Scope: scope, Errors: []int{http.StatusBadRequest},
-	}, Handle(func(ctx context.Context, tenant Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*APIKey], error) {
+		Metadata: httpapi.Scope(scope), Errors: []int{http.StatusBadRequest},
+	}, httpapi.Errors(log, Handle(func(ctx context.Context, tenant Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*APIKey], error) {
 		items, total, err := svc.Keys(ctx, tenant, in.Offset(), in.Limit)
 		return httpapi.List(*in, items, total, err)
-	}))
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "revoke-api-key", Method: http.MethodDelete, Path: "/api-keys/{keyId}", Tag: tag, Summary: "Revoke API key",
+	})))
+	huma.Register(api, huma.Operation{
+		OperationID: "revoke-api-key", Method: http.MethodDelete, Path: "/api-keys/{keyId}", Tags: []string{tag}, Summary: "Revoke API key",
 		Description: "Revokes a key at once; requests with it get 401, and so do the console sessions started with it " +
 			"(revoked with it, in the same write). A key cannot revoke itself, nor a session the key that started it (409), " +
 			"nor a key holding a scope it does not hold itself (403). Revoking a key revoked already changes nothing but " +
 			"ends any session of it still running.",
-		Scope: scope, Errors: []int{http.StatusNotFound, http.StatusConflict},
-	}, func(ctx context.Context, in *KeyIDParam) (*httpapi.Output[APIKeyResponse], error) {
+		Metadata: httpapi.Scope(scope), Errors: []int{http.StatusNotFound, http.StatusConflict},
+	}, httpapi.Errors(log, func(ctx context.Context, in *KeyIDParam) (*httpapi.Output[APIKeyResponse], error) {
 		p, err := FromContext(ctx)
 		if err != nil {
 			return nil, err
 		}
 		k, err := svc.RevokeKeyAs(ctx, p, in.KeyID)
 		return httpapi.Reply(APIKeyResponse{APIKey: k}, notFoundIn(err, p.Env))
-	})
+	}))
 }
 
 // The enums of the OpenAPI document are these Go constants.

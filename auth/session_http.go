@@ -52,15 +52,14 @@ func RegisterSessions(api huma.API, svc *Service, log *slog.Logger, cookiePath s
 	if cookiePath == "" {
 		cookiePath = "/"
 	}
-	ops := httpapi.Ops{API: api, Log: log}
 	// Any valid key may sign in: the session can do what the key can.
 	anyScope := make([]string, len(Scopes))
 	for i, s := range Scopes {
 		anyScope[i] = string(s)
 	}
 	scope := strings.Join(anyScope, ",")
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "start-session", Method: http.MethodPost, Path: "/sessions", Tag: tag, Summary: "Sign in: start a browser session",
+	huma.Register(api, huma.Operation{
+		OperationID: "start-session", Method: http.MethodPost, Path: "/sessions", Tags: []string{tag}, Summary: "Sign in: start a browser session",
 		Description: "Exchanges the API key of the Authorization header for a session, for web pages served by this server (the operations console): " +
 			"the answer sets an HttpOnly, SameSite=Strict cookie (Secure over TLS) that authenticates the API's operations in the key's place " +
 			"until it expires (12 h by default, never after the key), is ended with `DELETE /sessions/current`, or the key is revoked " +
@@ -70,8 +69,8 @@ func RegisterSessions(api huma.API, svc *Service, log *slog.Logger, cookiePath s
 			"with the key's id as its `parent_key_id`. " +
 			"The cookie is accepted only from the server's own pages (a cross-site `Sec-Fetch-Site` or `Origin` is refused), and a write made with it " +
 			"must carry the header `" + CSRFHeader + ": 1`. A session cannot start another, whether its cookie or its credential is sent (403).",
-		Scope: scope, Status: http.StatusCreated,
-	}, func(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
+		Metadata: httpapi.Scope(scope), DefaultStatus: http.StatusCreated,
+	}, httpapi.Errors(log, func(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
 		p, err := FromContext(ctx)
 		if err != nil {
 			return nil, err
@@ -85,26 +84,26 @@ func RegisterSessions(api huma.API, svc *Service, log *slog.Logger, cookiePath s
 			SetCookie: sessionCookie(cookiePath, secret, key.ExpiresAt.Time, in.tls, svc.now()),
 			Body:      infoOf(session),
 		}, nil
-	})
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "get-session", Method: http.MethodGet, Path: "/sessions/current", Tag: tag, Summary: "Who am I",
+	}))
+	huma.Register(api, huma.Operation{
+		OperationID: "get-session", Method: http.MethodGet, Path: "/sessions/current", Tags: []string{tag}, Summary: "Who am I",
 		Description: "Describes the credential of the request: a page reloaded in a session learns that it is still signed in, in which environment, " +
 			"with which scopes, until when. With an API key it describes the key.",
-		Scope: scope,
-	}, func(ctx context.Context, _ *struct{}) (*httpapi.Output[SessionResponse], error) {
+		Metadata: httpapi.Scope(scope),
+	}, httpapi.Errors(log, func(ctx context.Context, _ *struct{}) (*httpapi.Output[SessionResponse], error) {
 		p, err := FromContext(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return httpapi.Reply(infoOf(p), nil)
-	})
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "end-session", Method: http.MethodDelete, Path: "/sessions/current", Tag: tag, Summary: "Sign out: end the session",
+	}))
+	huma.Register(api, huma.Operation{
+		OperationID: "end-session", Method: http.MethodDelete, Path: "/sessions/current", Tags: []string{tag}, Summary: "Sign out: end the session",
 		Description: "Ends the session the request was made with: its credential is revoked on the server (every instance refuses it within its " +
 			"key cache's lifetime, 10 s by default; this one at once) and the answer deletes the cookie. A request made with an API key is 409: " +
 			"revoke keys with `DELETE /api-keys/{keyId}`.",
-		Scope: scope, Errors: []int{http.StatusConflict},
-	}, func(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
+		Metadata: httpapi.Scope(scope), Errors: []int{http.StatusConflict},
+	}, httpapi.Errors(log, func(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
 		p, err := FromContext(ctx)
 		if err != nil {
 			return nil, err
@@ -115,5 +114,5 @@ func RegisterSessions(api huma.API, svc *Service, log *slog.Logger, cookiePath s
 		ended := *p
 		ended.ExpiresAt = svc.now()
 		return &sessionOutput{SetCookie: sessionCookie(cookiePath, "", ended.ExpiresAt, in.tls, ended.ExpiresAt), Body: infoOf(&ended)}, nil
-	})
+	}))
 }

@@ -60,19 +60,19 @@ type noteInput struct {
 // with the API base path and guarded by auth.Middleware).
 func Register(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "Incidents"
-	ops := httpapi.Ops{API: api, Log: log}
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "report-incident", Method: http.MethodPost, Path: "/incidents", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "report-incident", Method: http.MethodPost, Path: "/incidents", Tags: []string{tag},
 		Summary: "Create incident",
 		Description: "Reports an emergency for one of your users; Sety dispatches the nearest available responder. " +
 			"A repeated `idempotency_key` returns the existing incident with 200 and `\"idempotent\": true`, whatever the new body. " +
 			"Incidents created with a test key are drills and are never sent to real responders.",
-		Scope: string(auth.IncidentsWrite), Status: http.StatusCreated,
-		Also: map[int]string{http.StatusOK: "The `idempotency_key` was used before: the existing incident, unchanged, with `\"idempotent\": true`."},
-		Describe: map[int]string{http.StatusServiceUnavailable: "Storage unavailable: retry after `Retry-After` seconds with the same `idempotency_key`. " +
-			"The incident may have been created before storage failed; the retry then returns it (200) and never makes a second one."},
-		Example: map[int]map[string]any{http.StatusOK: {"idempotent": true}},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createInput) (*httpapi.StatusOutput[CreateIncidentResponse], error) {
+		Metadata: httpapi.Scope(auth.IncidentsWrite).Example(http.StatusOK, map[string]any{"idempotent": true}), DefaultStatus: http.StatusCreated,
+		Responses: map[string]*huma.Response{
+			"200": {Description: "The `idempotency_key` was used before: the existing incident, unchanged, with `\"idempotent\": true`."},
+			"503": {Description: "Storage unavailable: retry after `Retry-After` seconds with the same `idempotency_key`. " +
+				"The incident may have been created before storage failed; the retry then returns it (200) and never makes a second one."},
+		},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createInput) (*httpapi.StatusOutput[CreateIncidentResponse], error) {
 		inc, created, err := svc.Create(ctx, tenant, in.Body)
 		if err != nil {
 			return nil, err
@@ -82,72 +82,72 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			out.Status = http.StatusOK
 		}
 		return out, nil
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "list-incidents", Method: http.MethodGet, Path: "/incidents", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "list-incidents", Method: http.MethodGet, Path: "/incidents", Tags: []string{tag},
 		Summary:     "List incidents",
 		Description: "Returns your organization's incidents in this environment, newest first, filtered and paginated.",
-		Scope:       string(auth.IncidentsRead),
+		Metadata:    httpapi.Scope(auth.IncidentsRead),
 		Errors:      []int{http.StatusBadRequest},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listInput) (*httpapi.ListOutput[*Incident], error) {
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listInput) (*httpapi.ListOutput[*Incident], error) {
 		f, err := in.filter()
 		if err != nil {
 			return nil, err
 		}
 		items, total, err := svc.List(ctx, tenant, f)
 		return httpapi.List(in.PageQuery, items, total, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "incident-analytics", Method: http.MethodGet, Path: "/incidents/analytics", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "incident-analytics", Method: http.MethodGet, Path: "/incidents/analytics", Tags: []string{tag},
 		Summary: "Incident analytics",
 		Description: "Counts by status, category and severity, drills, the cancelled share, time to assign and to arrive " +
 			"(p50, p90, mean), the SLA met rate and incidents per day, over incidents created in the window (default: the last 30 days, at most 366).",
-		Scope:  string(auth.IncidentsRead),
-		Errors: []int{http.StatusBadRequest},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *analyticsInput) (*httpapi.Output[*IncidentAnalytics], error) {
+		Metadata: httpapi.Scope(auth.IncidentsRead),
+		Errors:   []int{http.StatusBadRequest},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *analyticsInput) (*httpapi.Output[*IncidentAnalytics], error) {
 		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
 		if err != nil {
 			return nil, err
 		}
 		return httpapi.Reply(svc.Analytics(ctx, tenant, from, to))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "get-incident", Method: http.MethodGet, Path: "/incidents/{incidentId}", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "get-incident", Method: http.MethodGet, Path: "/incidents/{incidentId}", Tags: []string{tag},
 		Summary:     "Get incident",
 		Description: "Returns the current state of one incident, with its timeline. Meant for polling; webhooks are preferred for real-time updates.",
-		Scope:       string(auth.IncidentsRead),
+		Metadata:    httpapi.Scope(auth.IncidentsRead),
 		Errors:      []int{http.StatusNotFound},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *IDParam) (*incidentOutput, error) {
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *IDParam) (*incidentOutput, error) {
 		return incidentResult(svc.Get(ctx, tenant, in.IncidentID))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "cancel-incident", Method: http.MethodPost, Path: "/incidents/{incidentId}/cancel", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "cancel-incident", Method: http.MethodPost, Path: "/incidents/{incidentId}/cancel", Tags: []string{tag},
 		Summary: "Cancel incident",
 		Description: "Cancels an active incident, e.g. when the user confirms they are safe or it was a false alarm. " +
 			"Resolved or cancelled incidents cannot be cancelled (409). The responder, if any, is stood down.",
-		Scope:  string(auth.IncidentsWrite),
-		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *cancelInput) (*incidentOutput, error) {
+		Metadata: httpapi.Scope(auth.IncidentsWrite),
+		Errors:   []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *cancelInput) (*incidentOutput, error) {
 		var req CancelIncidentRequest
 		if in.Body != nil {
 			req = *in.Body
 		}
 		return incidentResult(svc.Cancel(ctx, tenant, in.IncidentID, req))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "add-incident-note", Method: http.MethodPost, Path: "/incidents/{incidentId}/notes", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "add-incident-note", Method: http.MethodPost, Path: "/incidents/{incidentId}/notes", Tags: []string{tag},
 		Summary:     "Add note",
 		Description: "Appends a note to the incident's timeline. Allowed in any status.",
-		Scope:       string(auth.IncidentsWrite), Status: http.StatusCreated,
+		Metadata:    httpapi.Scope(auth.IncidentsWrite), DefaultStatus: http.StatusCreated,
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *noteInput) (*incidentOutput, error) {
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *noteInput) (*incidentOutput, error) {
 		return incidentResult(svc.AddNote(ctx, tenant, in.IncidentID, in.Body.Message))
-	}))
+	})))
 }
 
 type incidentOutput = httpapi.Output[IncidentResponse]

@@ -57,56 +57,56 @@ type CandidatesResponse struct {
 // dispatch with their own teams and never expose it.
 func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "Operations console"
-	ops, scope := httpapi.Ops{API: api, Log: log}, string(auth.RespondersWrite)
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "upsert-responder", Method: http.MethodPut, Path: "/responders/{responderId}", Tag: tag,
+	scope := string(auth.RespondersWrite)
+	huma.Register(api, huma.Operation{
+		OperationID: "upsert-responder", Method: http.MethodPut, Path: "/responders/{responderId}", Tags: []string{tag},
 		Summary: "Create or update a responder",
 		Description: "Puts a responder in your pool, or updates its name, phone, position and status. " +
 			"Available responders are dispatched to the nearest live incidents; one becoming available takes the oldest, most severe queued incident at once. " +
 			"A responder on an incident stays busy until the incident is resolved or cancelled (409 otherwise).",
-		Scope:  scope,
-		Errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *upsertResponderInput) (*httpapi.Output[ResponderResponse], error) {
+		Metadata: httpapi.Scope(scope),
+		Errors:   []int{http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *upsertResponderInput) (*httpapi.Output[ResponderResponse], error) {
 		r, err := svc.UpsertResponder(ctx, tenant, in.ResponderID, in.Body)
 		return httpapi.Reply(ResponderResponse{Responder: r}, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "list-responders", Method: http.MethodGet, Path: "/responders", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "list-responders", Method: http.MethodGet, Path: "/responders", Tags: []string{tag},
 		Summary:     "List responders",
 		Description: "Returns your response pool in this environment, by id.",
-		Scope:       scope,
+		Metadata:    httpapi.Scope(scope),
 		Errors:      []int{http.StatusBadRequest},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listRespondersInput) (*httpapi.ListOutput[*Responder], error) {
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listRespondersInput) (*httpapi.ListOutput[*Responder], error) {
 		items, total, err := svc.ListResponders(ctx, tenant, ResponderFilter{Status: in.Status, Offset: in.Offset(), Limit: in.Limit})
 		return httpapi.List(in.PageQuery, items, total, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "update-incident-status", Method: http.MethodPost, Path: "/incidents/{incidentId}/status", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "update-incident-status", Method: http.MethodPost, Path: "/incidents/{incidentId}/status", Tags: []string{tag},
 		Summary: "Report incident progress",
 		Description: "Advances an incident as its responder reports: `responding`, `on_scene` (records the arrival) or `resolved` " +
 			"(with an outcome, default `handled`; stands the responder down). Statuses only move forward; skipping ahead is allowed.",
-		Scope:  scope,
-		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *statusInput) (*incidentOutput, error) {
+		Metadata: httpapi.Scope(scope),
+		Errors:   []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *statusInput) (*incidentOutput, error) {
 		return incidentResult(svc.SetStatus(ctx, tenant, in.IncidentID, in.Body))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "list-responder-candidates", Method: http.MethodGet, Path: "/incidents/{incidentId}/candidates", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "list-responder-candidates", Method: http.MethodGet, Path: "/incidents/{incidentId}/candidates", Tags: []string{tag},
 		Summary: "List responders to send",
 		Description: "Returns your available responders nearest to the incident, at any distance, with distance, ETA and whether each " +
 			"is within the dispatch range: the choices for `POST /incidents/{incidentId}/assign`.",
-		Scope:  scope,
-		Errors: []int{http.StatusBadRequest, http.StatusNotFound},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *candidatesInput) (*httpapi.Output[CandidatesResponse], error) {
+		Metadata: httpapi.Scope(scope),
+		Errors:   []int{http.StatusBadRequest, http.StatusNotFound},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *candidatesInput) (*httpapi.Output[CandidatesResponse], error) {
 		items, within, err := svc.Candidates(ctx, tenant, in.IncidentID, in.Limit)
 		return httpapi.Reply(CandidatesResponse{Candidates: items, DispatchRangeMeters: within}, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "assign-incident", Method: http.MethodPost, Path: "/incidents/{incidentId}/assign", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "assign-incident", Method: http.MethodPost, Path: "/incidents/{incidentId}/assign", Tags: []string{tag},
 		Summary: "Assign or reassign a responder",
 		Description: "Sends the responder you choose: it must be available and in your pool in this environment (404 otherwise); " +
 			"a busy or offline responder, a drill (the sandbox sends its own) or an incident that is resolved or cancelled is 409. " +
@@ -114,9 +114,9 @@ func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 			"is stood down, and the incident keeps its status and its SLA clocks (counted from the first assignment and arrival). " +
 			"Either way the timeline gets an `assigned` entry and webhooks an `incident.assigned` event. The dispatch range does not " +
 			"apply: a dispatcher may send anyone.",
-		Scope:  scope,
-		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *assignInput) (*incidentOutput, error) {
+		Metadata: httpapi.Scope(scope),
+		Errors:   []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *assignInput) (*incidentOutput, error) {
 		return incidentResult(svc.Assign(ctx, tenant, in.IncidentID, in.Body))
-	}))
+	})))
 }

@@ -33,8 +33,8 @@ var domains = map[auth.Scope]string{auth.IncidentsRead: "incident.", auth.Access
 
 // Register mounts the live event stream on api.
 func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
-	httpapi.Register(httpapi.Ops{API: api, Log: log}, httpapi.Spec{
-		ID: "stream-events", Method: http.MethodGet, Path: "/events/stream", Tag: "Events", Summary: "Live event stream",
+	huma.Register(api, huma.Operation{
+		OperationID: "stream-events", Method: http.MethodGet, Path: "/events/stream", Tags: []string{"Events"}, Summary: "Live event stream",
 		Description: "Server-Sent Events: every event your webhooks could receive (incident.* with incidents:read, access.* with " +
 			"access:read), in the webhook envelope `{id, type, created_at, sequence, data}`, as it is committed. Each event's `id:` is " +
 			"its position in Sety's event log: reconnect with `Last-Event-ID` to get every event after it, then the live ones. " +
@@ -43,16 +43,18 @@ func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
 			"The stream ends, on every server, within 15 s of its key being revoked or expiring or its organization being suspended: " +
 			"its last event is `event: error` whose `data:` is the error body (`{\"code\": 401, ...}` or 402), and the client should " +
 			"not reconnect with that key. When the server shuts down the stream ends with a comment line; reconnect with `Last-Event-ID`.",
-		Scope: string(auth.IncidentsRead) + "," + string(auth.AccessRead), Stream: true,
-		Errors: []int{http.StatusBadRequest, http.StatusConflict, http.StatusServiceUnavailable},
-		Describe: map[int]string{
-			http.StatusConflict: "`Last-Event-ID` is past the newest event (the server's event log was replaced or restarted empty): " +
-				"reconnect without `Last-Event-ID`, and reload what you show, since events may have been missed.",
-			http.StatusServiceUnavailable: "Storage unavailable, or the event stream is not running (the server is starting " +
+		Metadata: httpapi.Scope(auth.IncidentsRead, auth.AccessRead).Example(http.StatusConflict, map[string]any{"code": http.StatusConflict,
+			"message": "Last-Event-ID 5120 is past the newest event (4096): reconnect without Last-Event-ID"}),
+		Errors: []int{http.StatusBadRequest},
+		Responses: map[string]*huma.Response{
+			"200": {Description: "A stream of Server-Sent Events.",
+				Content: map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: huma.TypeString}}}},
+			"409": {Description: "`Last-Event-ID` is past the newest event (the server's event log was replaced or restarted empty): " +
+				"reconnect without `Last-Event-ID`, and reload what you show, since events may have been missed."},
+			"503": {Description: "Storage unavailable, or the event stream is not running (the server is starting " +
 				"or stopping): retry after `Retry-After` seconds."},
-		Example: map[int]map[string]any{http.StatusConflict: {"code": http.StatusConflict,
-			"message": "Last-Event-ID 5120 is past the newest event (4096): reconnect without Last-Event-ID"}},
-	}, func(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
+		},
+	}, httpapi.Errors(log, func(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
 		p, err := auth.FromContext(ctx)
 		if err != nil {
 			return nil, err
@@ -79,7 +81,7 @@ func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
 		}
 		s := &session{hub: hub, events: events, sub: sub, match: match, after: after, tenant: p.Tenant, log: log}
 		return &huma.StreamResponse{Body: s.serve}, nil
-	})
+	}))
 }
 
 // checkNotAhead refuses a Last-Event-ID past the newest event of the log:

@@ -93,17 +93,17 @@ func (optional[T]) Schema(r huma.Registry) *huma.Schema {
 // Register mounts the threat intelligence operations on api.
 func Register(api huma.API, e *Engine, log *slog.Logger) {
 	const tag = "Threat intelligence"
-	ops, scope := httpapi.Ops{API: api, Log: log}, string(auth.ThreatRead)
+	scope := string(auth.ThreatRead)
 	bad := []int{http.StatusBadRequest}
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "list-danger-zones", Method: http.MethodGet, Path: "/danger-zones", Tag: tag, Summary: "List danger zones",
+	huma.Register(api, huma.Operation{
+		OperationID: "list-danger-zones", Method: http.MethodGet, Path: "/danger-zones", Tags: []string{tag}, Summary: "List danger zones",
 		Description: "Hot spots of a box (or a circle): connected grid cells whose Getis-Ord Gi* z-score of decayed, severity-weighted " +
 			"incidents is significant, graded as ArcGIS's Hot Spot Analysis bins them (elevated 90 %, high 95 %, critical 99 % confidence, " +
 			"each after its own Benjamini–Hochberg false-discovery-rate correction). A box with minLng > maxLng crosses the antimeridian " +
 			"and is studied as one area. Strongest first. " + geoJSONNote,
-		Scope: scope, Errors: bad,
-	}, func(ctx context.Context, in *zonesInput) (*negotiated, error) {
+		Metadata: httpapi.Scope(scope), Errors: bad,
+	}, httpapi.Errors(log, func(ctx context.Context, in *zonesInput) (*negotiated, error) {
 		box, circle, err := boxOrCircle(in)
 		if err != nil {
 			return nil, err
@@ -133,28 +133,28 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		}
 		r := DangerZonesResponse{Zones: zs, Window: w, GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
 		return negotiate(in.Accept, r, func() any { return r.GeoJSON() })
-	})
+	}))
 	documentGeoJSON[DangerZonesResponse, DangerZonesGeoJSON](api, "list-danger-zones")
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "danger-analytics", Method: http.MethodGet, Path: "/danger-analytics", Tag: tag, Summary: "Danger analytics for a location",
+	huma.Register(api, huma.Operation{
+		OperationID: "danger-analytics", Method: http.MethodGet, Path: "/danger-analytics", Tags: []string{tag}, Summary: "Danger analytics for a location",
 		Description: "Counts, trend, time of day, patterns, comparison with the surroundings, a 24-hour risk prediction, danger and safe " +
 			"zones and the safety score for a circle (radius_m default 1,000).",
-		Scope: scope, Errors: bad,
-	}, func(ctx context.Context, in *pointInput) (*httpapi.Output[*DangerAnalytics], error) {
+		Metadata: httpapi.Scope(scope), Errors: bad,
+	}, httpapi.Errors(log, func(ctx context.Context, in *pointInput) (*httpapi.Output[*DangerAnalytics], error) {
 		if err := checkPoint(geo.NewPoint(in.Lat, in.Lng)); err != nil {
 			return nil, err
 		}
 		return httpapi.Reply(e.Analytics(AnalyticsQuery{Query: Query{Days: in.Days}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
-	})
+	}))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "get-heatmap", Method: http.MethodGet, Path: "/heatmap", Tag: tag, Summary: "Heatmap data",
+	huma.Register(api, huma.Operation{
+		OperationID: "get-heatmap", Method: http.MethodGet, Path: "/heatmap", Tags: []string{tag}, Summary: "Heatmap data",
 		Description: "Kernel-smoothed (quartic) decayed incident weight over a box, in cells of cell_m cut at the box's east and north edges, " +
 			"only cells with weight, with intensity 0–1; counts and total_incidents cover the incidents inside the box only. " +
 			"A box with minLng > maxLng crosses the antimeridian. " + geoJSONNote,
-		Scope: scope, Errors: bad,
-	}, func(ctx context.Context, in *heatmapInput) (*negotiated, error) {
+		Metadata: httpapi.Scope(scope), Errors: bad,
+	}, httpapi.Errors(log, func(ctx context.Context, in *heatmapInput) (*negotiated, error) {
 		box, err := parseBBox(in.BBox)
 		if err != nil {
 			return nil, err
@@ -173,15 +173,15 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 			return nil, err
 		}
 		return negotiate(in.Accept, h, func() any { return h.GeoJSON() })
-	})
+	}))
 	documentGeoJSON[*HeatmapResponse, HeatmapGeoJSON](api, "get-heatmap")
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "safety-score", Method: http.MethodGet, Path: "/safety/score", Tag: tag, Summary: "Safety score",
+	huma.Register(api, huma.Operation{
+		OperationID: "safety-score", Method: http.MethodGet, Path: "/safety/score", Tags: []string{tag}, Summary: "Safety score",
 		Description: "Real-time 0–100 safety score for a location (100 safest) from recent incident history: the decayed, severity-weighted " +
 			"incident density within radius_m, ranked against the network-wide distribution. 100 with no incidents nearby.",
-		Scope: scope, Errors: bad,
-	}, func(ctx context.Context, in *scoreInput) (*httpapi.Output[*SafetyScore], error) {
+		Metadata: httpapi.Scope(scope), Errors: bad,
+	}, httpapi.Errors(log, func(ctx context.Context, in *scoreInput) (*httpapi.Output[*SafetyScore], error) {
 		at, err := parseAt(in.At)
 		if err != nil {
 			return nil, err
@@ -190,14 +190,14 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 			return nil, err
 		}
 		return httpapi.Reply(e.Score(ScoreQuery{Query: Query{Days: in.Days, At: at}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
-	})
+	}))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "route-safety", Method: http.MethodGet, Path: "/route-safety", Tag: tag, Summary: "Route safety analysis",
+	huma.Register(api, huma.Operation{
+		OperationID: "route-safety", Method: http.MethodGet, Path: "/route-safety", Tags: []string{tag}, Summary: "Route safety analysis",
 		Description: "Scores a route given as path or encoded polyline, in segments of at most 500 m, each scored like a place from " +
 			"the incidents within buffer_m, with the danger zones it crosses. " + geoJSONNote,
-		Scope: scope, Errors: bad,
-	}, func(ctx context.Context, in *routeInput) (*negotiated, error) {
+		Metadata: httpapi.Scope(scope), Errors: bad,
+	}, httpapi.Errors(log, func(ctx context.Context, in *routeInput) (*negotiated, error) {
 		path, err := parsePath(in.Path, in.Polyline)
 		if err != nil {
 			return nil, err
@@ -211,7 +211,7 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 			return nil, err
 		}
 		return negotiate(in.Accept, r, func() any { return r.GeoJSON() })
-	})
+	}))
 	documentGeoJSON[*RouteSafety, RouteSafetyGeoJSON](api, "route-safety")
 }
 

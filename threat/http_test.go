@@ -27,7 +27,7 @@ func mount(t *testing.T, more ...func(add func(threat.Report))) humatest.TestAPI
 		m(e.Add)
 	}
 	e.Refresh()
-	threat.Register(api, e, slog.New(slog.DiscardHandler))
+	threat.Register(httpapi.NewGroup(api, httpapi.Shared{}), e, slog.New(slog.DiscardHandler))
 	return api
 }
 

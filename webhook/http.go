@@ -74,88 +74,87 @@ func deliveryResult(d *Delivery, err error) (*deliveryOutput, error) {
 // Register mounts the webhook operations on api.
 func Register(api huma.API, svc *Service, log *slog.Logger) {
 	const tag = "Webhooks"
-	ops := httpapi.Ops{API: api, Log: log}
 	read, write := string(auth.WebhooksRead), string(auth.WebhooksWrite)
 	bad, missing, large := http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "create-webhook", Method: http.MethodPost, Path: "/webhooks", Tag: tag, Summary: "Create webhook endpoint",
+	huma.Register(api, huma.Operation{
+		OperationID: "create-webhook", Method: http.MethodPost, Path: "/webhooks", Tags: []string{tag}, Summary: "Create webhook endpoint",
 		Description: "Registers a URL to receive events of this environment, signed with Standard Webhooks headers. " +
 			"The secret is shown only in this response. Deliveries are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h.",
-		Scope: write, Status: http.StatusCreated, Errors: []int{bad, large},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createEndpointInput) (*withSecretOutput, error) {
+		Metadata: httpapi.Scope(write), DefaultStatus: http.StatusCreated, Errors: []int{bad, large},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createEndpointInput) (*withSecretOutput, error) {
 		return withSecret(svc.CreateEndpoint(ctx, tenant, in.Body))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "list-webhooks", Method: http.MethodGet, Path: "/webhooks", Tag: tag, Summary: "List webhook endpoints",
-		Description: "Returns this environment's endpoints, oldest first.", Scope: read, Errors: []int{bad},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*Endpoint], error) {
+	huma.Register(api, huma.Operation{
+		OperationID: "list-webhooks", Method: http.MethodGet, Path: "/webhooks", Tags: []string{tag}, Summary: "List webhook endpoints",
+		Description: "Returns this environment's endpoints, oldest first.", Metadata: httpapi.Scope(read), Errors: []int{bad},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*Endpoint], error) {
 		items, total, err := svc.Endpoints(ctx, tenant, in.Offset(), in.Limit)
 		return httpapi.List(*in, items, total, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "get-webhook", Method: http.MethodGet, Path: "/webhooks/{endpointId}", Tag: tag, Summary: "Get webhook endpoint",
-		Description: "Returns one endpoint (never its secret).", Scope: read, Errors: []int{missing},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*endpointOutput, error) {
+	huma.Register(api, huma.Operation{
+		OperationID: "get-webhook", Method: http.MethodGet, Path: "/webhooks/{endpointId}", Tags: []string{tag}, Summary: "Get webhook endpoint",
+		Description: "Returns one endpoint (never its secret).", Metadata: httpapi.Scope(read), Errors: []int{missing},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*endpointOutput, error) {
 		return endpointResult(svc.Endpoint(ctx, tenant, in.EndpointID))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "update-webhook", Method: http.MethodPatch, Path: "/webhooks/{endpointId}", Tag: tag, Summary: "Update webhook endpoint",
+	huma.Register(api, huma.Operation{
+		OperationID: "update-webhook", Method: http.MethodPatch, Path: "/webhooks/{endpointId}", Tags: []string{tag}, Summary: "Update webhook endpoint",
 		Description: "Changes the URL, events, description or status. While an endpoint is disabled nothing is sent to it: its pending deliveries wait, " +
 			"and each event it subscribes to is recorded as a `skipped` delivery. Enabling it again resumes the pending deliveries and sends the skipped ones " +
 			"of the last 72 hours, each incident's in sequence order; older skipped deliveries can be sent with the retry operation.",
-		Scope: write, Errors: []int{bad, missing, large},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *updateEndpointInput) (*endpointOutput, error) {
+		Metadata: httpapi.Scope(write), Errors: []int{bad, missing, large},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *updateEndpointInput) (*endpointOutput, error) {
 		return endpointResult(svc.UpdateEndpoint(ctx, tenant, in.EndpointID, in.Body))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "delete-webhook", Method: http.MethodDelete, Path: "/webhooks/{endpointId}", Tag: tag, Summary: "Delete webhook endpoint",
+	huma.Register(api, huma.Operation{
+		OperationID: "delete-webhook", Method: http.MethodDelete, Path: "/webhooks/{endpointId}", Tags: []string{tag}, Summary: "Delete webhook endpoint",
 		Description: "Removes the endpoint and its deliveries; nothing more is sent to it. Returns the deleted endpoint.",
-		Scope:       write, Errors: []int{missing},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*endpointOutput, error) {
+		Metadata:    httpapi.Scope(write), Errors: []int{missing},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*endpointOutput, error) {
 		e, err := svc.Endpoint(ctx, tenant, in.EndpointID)
 		if err != nil {
 			return nil, err
 		}
 		return endpointResult(e, svc.DeleteEndpoint(ctx, tenant, in.EndpointID))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "rotate-webhook-secret", Method: http.MethodPost, Path: "/webhooks/{endpointId}/rotate-secret", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "rotate-webhook-secret", Method: http.MethodPost, Path: "/webhooks/{endpointId}/rotate-secret", Tags: []string{tag},
 		Summary:     "Rotate webhook secret",
 		Description: "Issues a new secret, shown only in this response. For 24 hours deliveries carry signatures with both the new and the old secret.",
-		Scope:       write, Errors: []int{missing},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*withSecretOutput, error) {
+		Metadata:    httpapi.Scope(write), Errors: []int{missing},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*withSecretOutput, error) {
 		return withSecret(svc.RotateSecret(ctx, tenant, in.EndpointID))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "test-webhook", Method: http.MethodPost, Path: "/webhooks/{endpointId}/test", Tag: tag, Summary: "Send a test event",
+	huma.Register(api, huma.Operation{
+		OperationID: "test-webhook", Method: http.MethodPost, Path: "/webhooks/{endpointId}/test", Tags: []string{tag}, Summary: "Send a test event",
 		Description: "Queues a `ping` event to this endpoint, whatever its event filter, and returns its delivery (202); follow it in the deliveries list.",
-		Scope:       write, Status: http.StatusAccepted, Errors: []int{missing},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*deliveryOutput, error) {
+		Metadata:    httpapi.Scope(write), DefaultStatus: http.StatusAccepted, Errors: []int{missing},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *EndpointIDParam) (*deliveryOutput, error) {
 		return deliveryResult(svc.Ping(ctx, tenant, in.EndpointID))
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "list-webhook-deliveries", Method: http.MethodGet, Path: "/webhooks/{endpointId}/deliveries", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "list-webhook-deliveries", Method: http.MethodGet, Path: "/webhooks/{endpointId}/deliveries", Tags: []string{tag},
 		Summary: "List deliveries", Description: "Returns the endpoint's deliveries, newest first, with their last attempt.",
-		Scope: read, Errors: []int{bad, missing},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listDeliveriesInput) (*httpapi.ListOutput[*Delivery], error) {
+		Metadata: httpapi.Scope(read), Errors: []int{bad, missing},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listDeliveriesInput) (*httpapi.ListOutput[*Delivery], error) {
 		items, total, err := svc.Deliveries(ctx, tenant, in.EndpointID, in.Status, in.Offset(), in.Limit)
 		return httpapi.List(in.PageQuery, items, total, err)
-	}))
+	})))
 
-	httpapi.Register(ops, httpapi.Spec{
-		ID: "retry-webhook-delivery", Method: http.MethodPost, Path: "/webhooks/{endpointId}/deliveries/{deliveryId}/retry", Tag: tag,
+	huma.Register(api, huma.Operation{
+		OperationID: "retry-webhook-delivery", Method: http.MethodPost, Path: "/webhooks/{endpointId}/deliveries/{deliveryId}/retry", Tags: []string{tag},
 		Summary:     "Redeliver",
 		Description: "Sends the delivery's event again as a new delivery (202), with a fresh retry schedule and the same webhook-id.",
-		Scope:       write, Status: http.StatusAccepted, Errors: []int{missing},
-	}, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *retryInput) (*deliveryOutput, error) {
+		Metadata:    httpapi.Scope(write), DefaultStatus: http.StatusAccepted, Errors: []int{missing},
+	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *retryInput) (*deliveryOutput, error) {
 		return deliveryResult(svc.Redeliver(ctx, tenant, in.EndpointID, in.DeliveryID))
-	}))
+	})))
 }

@@ -1,8 +1,18 @@
 // Package httpapi is the HTTP plumbing every Sety domain shares when it
-// mounts its operations on a huma API: the operation builder (scope, body
-// limit, documented errors), the conversion of errors to the wire body
-// {code, message}, pagination and date-range parameters, and JSON answers for
-// unknown routes and wrong methods.
+// mounts its operations on a huma API. A domain registers each operation
+// with huma.Register and a plain huma.Operation (its id, tags, summary,
+// description, success status, the errors it answers beyond those its shape
+// implies), states the scope it needs in the operation's Metadata
+// ([Scope]), and wraps its handler in [Errors], the one conversion of a
+// domain error to the wire body {code, message}. What every operation
+// shares — the body limit, security, the scope sentence, the documented
+// error responses with their headers and examples — is done once, by the
+// modifier of the group [NewGroup] returns.
+//
+// It also holds the pagination and date-range parameters, the answers to
+// unknown routes and wrong methods, the completion of the OpenAPI document
+// (nulls, examples), and the guest API through which Sety registers on a
+// host's API without clashing with it.
 //
 // It is internal: users mount Sety through sety.Register.
 package httpapi

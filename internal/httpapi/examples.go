@@ -9,8 +9,15 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 )
 
-// metaExample is the operation metadata key of Spec.Example.
+// metaExample is the operation metadata key of Meta.Example.
 const metaExample = "sety.example"
+
+// exampleOverrides are the fields of an operation's metadata laid over the
+// examples of its responses, by status (see [Meta.Example]).
+func exampleOverrides(meta map[string]any) map[int]map[string]any {
+	overrides, _ := meta[metaExample].(map[int]map[string]any)
+	return overrides
+}
 
 // Examples are fields laid over the example composed for a schema, by
 // schema name, where the examples of its properties alone would make an
@@ -19,7 +26,7 @@ type Examples map[string]map[string]any
 
 // addExamples gives every request body and success response of Sety's
 // operations an example, composed from the examples of its schema's
-// properties (see [Examples.Of]), with an operation's Spec.Example fields
+// properties (see [Examples.Of]), with an operation's [Meta.Example] fields
 // laid over it.
 func addExamples(oapi *huma.OpenAPI, ex Examples) {
 	reg := oapi.Components.Schemas
@@ -33,7 +40,7 @@ func addExamples(oapi *huma.OpenAPI, ex Examples) {
 					mt.Example = ex.Of(reg, mt.Schema)
 				}
 			}
-			overrides, _ := op.Metadata[metaExample].(map[int]map[string]any)
+			overrides := exampleOverrides(op.Metadata)
 			for code, r := range op.Responses {
 				status, _ := strconv.Atoi(code)
 				if status >= 400 && overrides[status] == nil {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -28,32 +29,35 @@ const MaxBodyBytes = 64 << 10
 // SecurityScheme is the name of the bearer-key scheme in the OpenAPI document.
 const SecurityScheme = "bearerAuth"
 
-// Spec describes one Sety operation.
-type Spec struct {
-	ID          string // operation id, e.g. "list-incidents"
-	Method      string
-	Path        string
-	Tag         string
-	Summary     string
-	Description string
-	Scope       string // required scope ("a,b": any one of them); "" for a public operation
-	// Stream documents the success response as Server-Sent Events.
-	Stream bool
-	Status int // success status; default 200
-	// Also names further statuses answered with the success body, each
-	// with when it is sent (a create that replays an earlier one: 200).
-	Also map[int]string
-	// Errors are error statuses besides those the operation's shape implies:
-	// scoped operations answer 401, 402, 403, 429 and 503 (authenticating
-	// reads storage); those with a body 400, 413 and 415; those with a path
-	// parameter 400; every one 500.
-	Errors []int
-	// Describe overrides the documented meaning of a status, e.g. a 404 that
-	// may also mean a feature is off.
-	Describe map[int]string
-	// Example holds fields laid over the example composed for a status's
-	// body, where the schema's own examples do not fit that status.
-	Example map[int]map[string]any
+// Meta is the metadata of a Sety operation (huma.Operation.Metadata):
+// the scope it needs, from [Scope], and the example fields of [Meta.Example].
+// An operation with no scope is public and needs none.
+type Meta map[string]any
+
+// Scope is the metadata of an operation that needs one of scopes.
+func Scope[S ~string](scopes ...S) Meta {
+	names := make([]string, len(scopes))
+	for i, s := range scopes {
+		names[i] = string(s)
+	}
+	return Meta{metaScope: strings.Join(names, ",")}
+}
+
+// Example lays fields over the example composed for the body of status,
+// where the schema's own examples do not fit that status (a create's
+// replay answers "idempotent": true).
+func (m Meta) Example(status int, fields map[string]any) Meta {
+	out := maps.Clone(m)
+	if out == nil {
+		out = Meta{}
+	}
+	examples := maps.Clone(exampleOverrides(out))
+	if examples == nil {
+		examples = map[int]map[string]any{}
+	}
+	examples[status] = fields
+	out[metaExample] = examples
+	return out
 }
 
 // IsSety reports whether op was registered through this package.
@@ -83,96 +87,166 @@ var authErrors = []int{http.StatusUnauthorized, http.StatusPaymentRequired, http
 // bodyErrors are the statuses every operation with a request body may answer.
 var bodyErrors = []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType}
 
-// Ops is where one domain mounts its operations: the API, and the logger
-// that receives the detail of internal errors.
-type Ops struct {
-	API huma.API
-	Log *slog.Logger
+// Shared is what every Sety operation of an API has in common beyond
+// what huma derives from its Go types; [NewGroup] applies it.
+type Shared struct {
+	// Security is the security requirement of every operation that needs
+	// a scope. Nil: Sety's bearer API key ([SecurityScheme]); empty: none
+	// stated (a host authenticates with schemes of its own, or none).
+	Security []map[string][]string
+	// Unauthorized is the meaning of a 401, when another authentication
+	// than Sety's API keys refuses requests.
+	Unauthorized string
 }
 
-// Register adds a Sety operation: it documents its scope, its success and
-// error responses (each error with the {code, message} schema, the headers
-// it carries and an example), applies the body limit, and turns every error
-// the handler returns into the wire error — the one place where a domain's
-// errors meet HTTP.
-func Register[I, O any](ops Ops, spec Spec, handler func(context.Context, *I) (*O, error)) {
-	api := ops.API
-	errs := slices.Clone(spec.Errors)
-	if spec.Scope != "" {
+// NewGroup returns a group of api whose operations are Sety's: register
+// each with huma.Register and a handler wrapped in [Errors]. Its modifier
+// does what they all share, from what the operation states
+// (huma.Operation's own fields, and its scope in Metadata, see [Scope]):
+//
+//   - the body limit of the contract (64 KiB, [MaxBodyBytes]);
+//   - security: the API key (or shared.Security) where a scope is needed,
+//     none stated on a public operation; and the sentence naming the
+//     scope at the end of the description;
+//   - error responses, each with the {code, message} schema, its
+//     meaning, the headers it carries and an example: those listed in
+//     Errors, and those the operation's shape implies (401, 402, 403, 429
+//     and 503 with a scope, 400, 413 and 415 with a body, 400 with a path
+//     parameter, always 500). An error status declared in Responses with
+//     a description and no content is documented with that meaning instead
+//     of the usual one; a 503 of a write says the change may have been made;
+//   - success responses: "OK."/"Created."/"Accepted." where huma left its
+//     default text, the rate-limit headers where a scope is needed, and
+//     the success body on any other 2xx declared in Responses without
+//     content (a create's 200 replay).
+//
+// The modifier changes the operation in place, so the body limit is the
+// one huma enforces: register on this group, not on a group that copies
+// operations before it (a prefixed group goes inside, as api).
+func NewGroup(api huma.API, shared Shared) *huma.Group {
+	g := huma.NewGroup(api)
+	g.UseModifier(func(op *huma.Operation, next func(*huma.Operation)) {
+		shared.document(api, op)
+		next(op)
+	})
+	return g
+}
+
+// document completes op once (huma runs a group's modifiers when it
+// documents an operation and again when it routes it).
+func (shared Shared) document(api huma.API, op *huma.Operation) {
+	if IsSety(op) {
+		return
+	}
+	if op.Metadata == nil {
+		op.Metadata = map[string]any{}
+	}
+	op.Metadata[metaSety] = true
+	op.MaxBodyBytes = MaxBodyBytes + 1
+	scope, scoped := op.Metadata[metaScope].(string)
+
+	// Public operations say so: the document's default is the API key.
+	op.Security = []map[string][]string{}
+	if scoped {
+		op.Security = shared.Security
+		if op.Security == nil {
+			op.Security = []map[string][]string{{SecurityScheme: {}}}
+		}
+		if scopes := strings.Split(scope, ","); len(scopes) > 1 {
+			op.Description += "\n\nRequires one of the scopes `" + strings.Join(scopes, "`, `") + "`."
+		} else {
+			op.Description += "\n\nRequires scope `" + scope + "`."
+		}
+	}
+
+	// The errors huma listed (Errors, with its own 422 and 500 added) and
+	// those declared with a meaning of their own.
+	listed := map[string]bool{}
+	for _, code := range op.Errors {
+		listed[strconv.Itoa(code)] = true
+	}
+	errs := slices.Clone(op.Errors)
+	meanings := map[int]string{}
+	for code, r := range op.Responses {
+		status, _ := strconv.Atoi(code)
+		if status >= 400 && !listed[code] && len(r.Content) == 0 {
+			errs, meanings[status] = append(errs, status), r.Description
+		}
+	}
+	if scoped {
 		errs = append(errs, authErrors...)
 	}
-	if _, body := reflect.TypeFor[I]().FieldByName("Body"); body {
+	if op.RequestBody != nil {
 		errs = append(errs, bodyErrors...)
 	}
-	if strings.Contains(spec.Path, "{") {
+	if strings.Contains(op.Path, "{") {
 		// A path id past its maxLength is refused before any look-up.
 		errs = append(errs, http.StatusBadRequest)
 	}
 	errs = append(errs, http.StatusInternalServerError)
+	// Sety answers invalid input 400, never huma's 422; every error is
+	// Sety's Error, never huma's default response.
+	errs = slices.DeleteFunc(errs, func(code int) bool { return code == http.StatusUnprocessableEntity })
+	delete(op.Responses, strconv.Itoa(http.StatusUnprocessableEntity))
+	delete(op.Responses, "default")
 	slices.Sort(errs)
-	errs = slices.Compact(errs)
+	op.Errors = slices.Compact(errs)
 
-	status := spec.Status
-	if status == 0 {
-		status = http.StatusOK
+	status := op.DefaultStatus
+	success := op.Responses[strconv.Itoa(status)]
+	if success.Description == http.StatusText(status) {
+		success.Description = successText(status)
 	}
-	scoped := spec.Scope != ""
-	responses := map[string]*huma.Response{
-		strconv.Itoa(status): {Description: successText(status), Headers: responseHeaders(scoped, status)},
-	}
-	op := huma.Operation{
-		OperationID:   spec.ID,
-		Method:        spec.Method,
-		Path:          spec.Path,
-		Tags:          []string{spec.Tag},
-		Summary:       spec.Summary,
-		Description:   spec.Description,
-		DefaultStatus: spec.Status,
-		MaxBodyBytes:  MaxBodyBytes + 1,
-		Metadata:      map[string]any{metaSety: true, metaExample: spec.Example},
-		Responses:     responses,
-		// Public operations say so: the document's default is the API key.
-		Security: []map[string][]string{},
+	for code, r := range op.Responses {
+		answered, _ := strconv.Atoi(code)
+		if answered < 200 || answered >= 300 || r == success || len(r.Content) > 0 {
+			continue
+		}
+		// Another success answered with the same body.
+		r.Content = map[string]*huma.MediaType{}
+		for ct, mt := range success.Content {
+			r.Content[ct] = &huma.MediaType{Schema: mt.Schema}
+		}
 	}
 	errSchema := errorSchema(api.OpenAPI().Components.Schemas)
-	for _, code := range errs {
-		meaning := spec.Describe[code]
-		if meaning == "" && code == http.StatusServiceUnavailable && spec.Method != http.MethodGet {
+	for _, code := range op.Errors {
+		meaning := meanings[code]
+		switch {
+		case meaning != "":
+		case code == http.StatusUnauthorized && shared.Unauthorized != "":
+			meaning = shared.Unauthorized
+		case code == http.StatusServiceUnavailable && op.Method != http.MethodGet:
 			meaning = unavailableWrite
 		}
-		responses[strconv.Itoa(code)] = errorResponse(errSchema, code, meaning, scoped)
+		op.Responses[strconv.Itoa(code)] = errorResponse(errSchema, code, meaning, scoped)
 	}
-	if scoped {
-		op.Metadata[metaScope] = spec.Scope
-		op.Security = []map[string][]string{{SecurityScheme: {}}}
-		if scopes := strings.Split(spec.Scope, ","); len(scopes) > 1 {
-			op.Description += "\n\nRequires one of the scopes `" + strings.Join(scopes, "`, `") + "`."
-		} else {
-			op.Description += "\n\nRequires scope `" + spec.Scope + "`."
+	for code, r := range op.Responses {
+		answered, _ := strconv.Atoi(code)
+		if slices.Contains(op.Errors, answered) {
+			continue // errorResponse documented its headers
+		}
+		if r.Headers == nil {
+			r.Headers = map[string]*huma.Param{}
+		}
+		for name, h := range responseHeaders(scoped, answered) {
+			if _, set := r.Headers[name]; !set {
+				r.Headers[name] = h
+			}
 		}
 	}
-	if spec.Stream {
-		op.Responses["200"] = &huma.Response{
-			Description: "A stream of Server-Sent Events.",
-			Headers:     responseHeaders(scoped, http.StatusOK),
-			Content:     map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: huma.TypeString}}},
-		}
-	}
-	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
+}
+
+// Errors wraps a Sety operation's handler so that every error it returns
+// leaves as the wire error {code, message} — the one place where a
+// domain's errors meet HTTP. Errors of no kind are 500 "internal error",
+// their detail logged to log.
+func Errors[I, O any](log *slog.Logger, handler func(context.Context, *I) (*O, error)) func(context.Context, *I) (*O, error) {
+	return func(ctx context.Context, in *I) (*O, error) {
 		out, err := handler(ctx, in)
 		if err != nil {
-			return nil, Err(ctx, ops.Log, err)
+			return nil, Err(ctx, log, err)
 		}
 		return out, nil
-	})
-	// huma has filled in the success body's schema; the other successes share it.
-	success := responses[strconv.Itoa(status)]
-	for code, when := range spec.Also {
-		content := map[string]*huma.MediaType{}
-		for ct, mt := range success.Content {
-			content[ct] = &huma.MediaType{Schema: mt.Schema}
-		}
-		responses[strconv.Itoa(code)] = &huma.Response{Description: when, Headers: responseHeaders(scoped, code), Content: content}
 	}
 }
 

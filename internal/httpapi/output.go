@@ -2,7 +2,7 @@ package httpapi
 
 import "github.com/danielgtaylor/huma/v2"
 
-// Output is a response whose status is the operation's (Spec.Status).
+// Output is a response whose status is the operation's (huma.Operation.DefaultStatus).
 type Output[T any] struct{ Body T }
 
 // Reply wraps a service's result as the operation's response.

@@ -9,7 +9,8 @@ import (
 )
 
 // errorMeanings are the documented meanings of the error statuses, as the
-// contract states them; Spec.Describe refines one for an operation.
+// contract states them; an error response an operation declares with a
+// description of its own refines one for that operation.
 var errorMeanings = map[int]string{
 	http.StatusBadRequest:            "Invalid request: `message` names the failing field or parameter, and `errors` lists each one.",
 	http.StatusUnauthorized:          "The API key is missing, malformed, unknown, revoked or expired: send a valid key as `Authorization: Bearer <key>`.",
