@@ -9,13 +9,14 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/sety-io/sety/access"
+	"github.com/sety-io/sety/access/accessapi"
 	"github.com/sety-io/sety/auth"
-	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/auth/authapi"
+	"github.com/sety-io/sety/incident/incidentapi"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/stream"
-	"github.com/sety-io/sety/threat"
-	"github.com/sety-io/sety/webhook"
+	"github.com/sety-io/sety/threat/threatapi"
+	"github.com/sety-io/sety/webhook/webhookapi"
 )
 
 // guestConfig is how Sety mounts in a host's API: the names it takes there
@@ -157,20 +158,20 @@ func (s *Sety) register(api huma.API) {
 	console := string(auth.RespondersWrite)
 	v1.UseMiddleware(
 		httpapi.OffUnless(api, s.log, console, s.console, "the operations console is not enabled on this server"),
-		auth.Middleware(api, s.Auth, s.log), httpapi.StrictBody(api, s.log))
+		authapi.Middleware(api, s.Auth, s.log), httpapi.StrictBody(api, s.log))
 	// The shared modifier goes outside the prefix, which copies operations.
 	g := httpapi.NewGroup(v1, shared)
-	incident.Register(g, s.Incidents, s.log)
+	incidentapi.Register(g, s.Incidents, s.log)
 	// The console's operations are always registered, so the document is one
 	// whatever the server enables; unless enabled they answer 404.
-	incident.RegisterConsole(g, s.Incidents, s.log)
+	incidentapi.RegisterConsole(g, s.Incidents, s.log)
 	httpapi.DocumentOptional(api, console, "Part of the operations console: answers 404 unless the server enables it "+
 		"(`sety.WithOperationsConsole`; the example server's `-console` or `-demo`).")
-	auth.RegisterKeys(g, s.Auth, s.log)
-	auth.RegisterSessions(g, s.Auth, s.log, s.basePath)
-	access.Register(g, s.Access, s.log)
-	threat.Register(g, s.Threat, s.log)
-	webhook.Register(g, s.Webhooks, s.log)
+	authapi.RegisterKeys(g, s.Auth, s.log)
+	authapi.RegisterSessions(g, s.Auth, s.log, s.basePath)
+	accessapi.Register(g, s.Access, s.log)
+	threatapi.Register(g, s.Threat, s.log)
+	webhookapi.Register(g, s.Webhooks, s.log)
 	stream.Register(g, s.hub, s.stores.EventLog(), s.log)
 	addTags(api)
 	documentBundles(api)

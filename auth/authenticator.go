@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/setyerr"
@@ -62,8 +59,8 @@ func newHostAuth(authn Authenticator, store Store, now clock.Func, ttl time.Dura
 
 // authenticate returns the principal the host's authenticator gives the
 // request, checked.
-func (h *hostAuth) authenticate(ctx huma.Context) (*Principal, error) {
-	given, err := h.authn(request(ctx))
+func (h *hostAuth) authenticate(r *http.Request) (*Principal, error) {
+	given, err := h.authn(r)
 	if err != nil {
 		var kind *setyerr.Error
 		if errors.As(err, &kind) {
@@ -80,7 +77,7 @@ func (h *hostAuth) authenticate(ctx huma.Context) (*Principal, error) {
 	if err := p.check(); err != nil {
 		return nil, fmt.Errorf("the host's authenticator returned %w", err)
 	}
-	if err := h.checkOrganization(ctx.Context(), p.OrgID); err != nil {
+	if err := h.checkOrganization(r.Context(), p.OrgID); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -143,34 +140,8 @@ func (h *hostAuth) forget(id string) {
 	h.mu.Unlock()
 }
 
-// request returns the *http.Request behind ctx: the router's own when the
-// adapter exposes it (huma's net/http adapters do), else one rebuilt from
-// what ctx says (method, URL, headers, host, remote address, TLS state and
-// context).
-func request(ctx huma.Context) *http.Request {
-	for c := ctx; c != nil; {
-		if r, ok := c.(interface {
-			Unwrap() (*http.Request, http.ResponseWriter)
-		}); ok {
-			req, _ := r.Unwrap()
-			return req
-		}
-		inner, ok := c.(interface{ Unwrap() huma.Context })
-		if !ok {
-			break
-		}
-		c = inner.Unwrap()
-	}
-	u := ctx.URL()
-	r := (&http.Request{Method: ctx.Method(), URL: &url.URL{Path: u.Path, RawQuery: u.RawQuery}, Header: http.Header{},
-		Host: ctx.Host(), RemoteAddr: ctx.RemoteAddr(), TLS: ctx.TLS(), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}).
-		WithContext(ctx.Context())
-	ctx.EachHeader(func(name, value string) { r.Header.Add(name, value) })
-	return r
-}
-
-// credential names what authenticated p, for error messages.
-func (p *Principal) credential() string {
+// Credential names what authenticated p, for error messages.
+func (p *Principal) Credential() string {
 	if p.KeyID == "" {
 		return "the principal"
 	}

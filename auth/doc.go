@@ -1,6 +1,9 @@
 // Package auth holds Sety's tenancy: organizations with a plan and a status,
-// their live and test environments, API keys with scopes, and the huma
-// middleware that turns an Authorization header into a [Principal].
+// their live and test environments, API keys with scopes, and what turns a
+// presented key, or a host's own authentication, into a [Principal]. Its
+// HTTP side (the huma middleware, the key and session operations) is in
+// auth/authapi: this package knows nothing of HTTP frameworks, so the
+// storage adapters build without them.
 //
 // Keys look like sety_live_<32 hex> or sety_test_<32 hex> (128 random bits).
 // Only the SHA-256 of a key is stored; the full key is shown once, when it is

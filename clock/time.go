@@ -3,8 +3,6 @@ package clock
 import (
 	"bytes"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 )
 
 // Layout is the wire format of every Sety timestamp: RFC 3339 in UTC with
@@ -42,9 +40,4 @@ func (t *Time) UnmarshalJSON(data []byte) error {
 	}
 	*t = Time{v.UTC()}
 	return nil
-}
-
-// Schema documents Time in OpenAPI as a date-time string.
-func (Time) Schema(huma.Registry) *huma.Schema {
-	return &huma.Schema{Type: huma.TypeString, Format: "date-time", Examples: []any{"2026-03-10T14:22:05.412Z"}}
 }

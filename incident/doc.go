@@ -82,7 +82,8 @@
 // The package declares what it needs: [Store] and [ResponderStore]
 // (adapters/memory and adapters/sqlite, checked by adapters/storetest),
 // [Dispatcher], and an outbox.Notifier told of committed events (the
-// webhook worker's wake-up, the threat engine's feed). [Register]
-// mounts the incident operations on a huma API, [RegisterConsole] the
-// operations console; sety.Register does both.
+// webhook worker's wake-up, the threat engine's feed). Its HTTP
+// operations are in incident/incidentapi (Register mounts them on a huma
+// API, RegisterConsole the operations console; sety.Register does both),
+// so this package and its adapters know nothing of HTTP.
 package incident

@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/auth/authapi"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/setyerr"
@@ -33,6 +34,7 @@ var domains = map[auth.Scope]string{auth.IncidentsRead: "incident.", auth.Access
 
 // Register mounts the live event stream on api.
 func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
+	authapi.Enums(api.OpenAPI().Components.Schemas)
 	huma.Register(api, huma.Operation{
 		OperationID: "stream-events", Method: http.MethodGet, Path: "/events/stream", Tags: []string{"Events"}, Summary: "Live event stream",
 		Description: "Server-Sent Events: every event your webhooks could receive (incident.* with incidents:read, access.* with " +
@@ -55,7 +57,7 @@ func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
 				"or stopping): retry after `Retry-After` seconds."},
 		},
 	}, httpapi.Errors(log, func(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
-		p, err := auth.FromContext(ctx)
+		p, err := authapi.FromContext(ctx)
 		if err != nil {
 			return nil, err
 		}

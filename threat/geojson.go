@@ -61,6 +61,13 @@ type DangerZonesGeoJSON struct {
 	GeneratedAt clock.Time            `json:"generated_at" doc:"When the answer was computed."`
 }
 
+// DangerZonesResponse lists hot spots.
+type DangerZonesResponse struct {
+	Zones       []DangerZone `json:"zones" nullable:"false" doc:"Danger zones, strongest first."`
+	Window      Window       `json:"window" doc:"The incidents counted: created within it."`
+	GeneratedAt clock.Time   `json:"generated_at" doc:"When the answer was computed."`
+}
+
 // GeoJSON returns the zones as a FeatureCollection.
 func (r DangerZonesResponse) GeoJSON() DangerZonesGeoJSON {
 	out := DangerZonesGeoJSON{Type: "FeatureCollection", Features: make([]Feature[DangerZone], 0, len(r.Zones)), Window: r.Window, GeneratedAt: r.GeneratedAt}

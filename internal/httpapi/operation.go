@@ -12,6 +12,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/setyerr"
 )
 
@@ -124,6 +125,7 @@ type Shared struct {
 // one huma enforces: register on this group, not on a group that copies
 // operations before it (a prefixed group goes inside, as api).
 func NewGroup(api huma.API, shared Shared) *huma.Group {
+	Alias[clock.Time, timeSchema](api.OpenAPI().Components.Schemas)
 	g := huma.NewGroup(api)
 	g.UseModifier(func(op *huma.Operation, next func(*huma.Operation)) {
 		shared.document(api, op)

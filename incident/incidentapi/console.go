@@ -1,4 +1,4 @@
-package incident
+package incidentapi
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/auth/authapi"
+	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
 )
 
 // ResponderResponse wraps one responder.
 type ResponderResponse struct {
-	Responder *Responder `json:"responder" nullable:"false" doc:"The responder as stored."`
+	Responder *incident.Responder `json:"responder" nullable:"false" doc:"The responder as stored."`
 }
 
 // ResponderIDParam is the path parameter of operations on one responder.
@@ -23,22 +25,22 @@ type ResponderIDParam struct {
 
 type upsertResponderInput struct {
 	ResponderIDParam
-	Body ResponderInput
+	Body incident.ResponderInput
 }
 
 type listRespondersInput struct {
-	Status ResponderStatus `query:"status" doc:"Only responders in this status."`
+	Status incident.ResponderStatus `query:"status" doc:"Only responders in this status."`
 	httpapi.PageQuery
 }
 
 type statusInput struct {
 	IDParam
-	Body UpdateStatusRequest
+	Body incident.UpdateStatusRequest
 }
 
 type assignInput struct {
 	IDParam
-	Body AssignRequest
+	Body incident.AssignRequest
 }
 
 type candidatesInput struct {
@@ -48,14 +50,16 @@ type candidatesInput struct {
 
 // CandidatesResponse lists the responders a dispatcher may send.
 type CandidatesResponse struct {
-	Candidates          []ResponderCandidate `json:"candidates" nullable:"false" doc:"Available responders, nearest first; empty when none is available."`
-	DispatchRangeMeters float64              `json:"dispatch_range_meters" example:"50000" doc:"The farthest the automatic dispatcher sends a responder to this incident."`
+	Candidates          []incident.ResponderCandidate `json:"candidates" nullable:"false" doc:"Available responders, nearest first; empty when none is available."`
+	DispatchRangeMeters float64                       `json:"dispatch_range_meters" example:"50000" doc:"The farthest the automatic dispatcher sends a responder to this incident."`
 }
 
 // RegisterConsole mounts the operations console: the responder pool,
 // assignment by a dispatcher and status reports. It is separate from Register because many integrators
 // dispatch with their own teams and never expose it.
-func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
+func RegisterConsole(api huma.API, svc *incident.Service, log *slog.Logger) {
+	authapi.Enums(api.OpenAPI().Components.Schemas)
+	Enums(api.OpenAPI().Components.Schemas)
 	const tag = "Operations console"
 	scope := string(auth.RespondersWrite)
 	huma.Register(api, huma.Operation{
@@ -66,7 +70,7 @@ func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 			"A responder on an incident stays busy until the incident is resolved or cancelled (409 otherwise).",
 		Metadata: httpapi.Scope(scope),
 		Errors:   []int{http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *upsertResponderInput) (*httpapi.Output[ResponderResponse], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *upsertResponderInput) (*httpapi.Output[ResponderResponse], error) {
 		r, err := svc.UpsertResponder(ctx, tenant, in.ResponderID, in.Body)
 		return httpapi.Reply(ResponderResponse{Responder: r}, err)
 	})))
@@ -77,8 +81,8 @@ func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 		Description: "Returns your response pool in this environment, by id.",
 		Metadata:    httpapi.Scope(scope),
 		Errors:      []int{http.StatusBadRequest},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listRespondersInput) (*httpapi.ListOutput[*Responder], error) {
-		items, total, err := svc.ListResponders(ctx, tenant, ResponderFilter{Status: in.Status, Offset: in.Offset(), Limit: in.Limit})
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *listRespondersInput) (*httpapi.ListOutput[*incident.Responder], error) {
+		items, total, err := svc.ListResponders(ctx, tenant, incident.ResponderFilter{Status: in.Status, Offset: in.Offset(), Limit: in.Limit})
 		return httpapi.List(in.PageQuery, items, total, err)
 	})))
 
@@ -89,7 +93,7 @@ func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 			"(with an outcome, default `handled`; stands the responder down). Statuses only move forward; skipping ahead is allowed.",
 		Metadata: httpapi.Scope(scope),
 		Errors:   []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *statusInput) (*incidentOutput, error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *statusInput) (*incidentOutput, error) {
 		return incidentResult(svc.SetStatus(ctx, tenant, in.IncidentID, in.Body))
 	})))
 
@@ -100,7 +104,7 @@ func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 			"is within the dispatch range: the choices for `POST /incidents/{incidentId}/assign`.",
 		Metadata: httpapi.Scope(scope),
 		Errors:   []int{http.StatusBadRequest, http.StatusNotFound},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *candidatesInput) (*httpapi.Output[CandidatesResponse], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *candidatesInput) (*httpapi.Output[CandidatesResponse], error) {
 		items, within, err := svc.Candidates(ctx, tenant, in.IncidentID, in.Limit)
 		return httpapi.Reply(CandidatesResponse{Candidates: items, DispatchRangeMeters: within}, err)
 	})))
@@ -116,7 +120,7 @@ func RegisterConsole(api huma.API, svc *Service, log *slog.Logger) {
 			"apply: a dispatcher may send anyone.",
 		Metadata: httpapi.Scope(scope),
 		Errors:   []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *assignInput) (*incidentOutput, error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *assignInput) (*incidentOutput, error) {
 		return incidentResult(svc.Assign(ctx, tenant, in.IncidentID, in.Body))
 	})))
 }

@@ -1,4 +1,4 @@
-package threat_test
+package threatapi_test
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/threat"
+	"github.com/sety-io/sety/threat/threatapi"
 )
 
 // mount serves the threat operations on a bare huma API over a small
@@ -27,7 +28,7 @@ func mount(t *testing.T, more ...func(add func(threat.Report))) humatest.TestAPI
 		m(e.Add)
 	}
 	e.Refresh()
-	threat.Register(httpapi.NewGroup(api, httpapi.Shared{}), e, slog.New(slog.DiscardHandler))
+	threatapi.Register(httpapi.NewGroup(api, httpapi.Shared{}), e, slog.New(slog.DiscardHandler))
 	return api
 }
 

@@ -1,4 +1,4 @@
-package incident
+package incidentapi
 
 import (
 	"context"
@@ -8,23 +8,25 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/auth/authapi"
+	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/httpapi"
 )
 
 // CreateIncidentResponse is the body of a create: the incident and whether
 // it already existed under the request's idempotency key.
 type CreateIncidentResponse struct {
-	Incident   *Incident `json:"incident" nullable:"false" doc:"The incident: new, or the existing one for a repeated idempotency_key."`
-	Idempotent bool      `json:"idempotent" doc:"True when an earlier request with the same idempotency_key created the incident."`
+	Incident   *incident.Incident `json:"incident" nullable:"false" doc:"The incident: new, or the existing one for a repeated idempotency_key."`
+	Idempotent bool               `json:"idempotent" doc:"True when an earlier request with the same idempotency_key created the incident."`
 }
 
 // IncidentResponse wraps one incident.
 type IncidentResponse struct {
-	Incident *Incident `json:"incident" nullable:"false" doc:"The incident."`
+	Incident *incident.Incident `json:"incident" nullable:"false" doc:"The incident."`
 }
 
 type createInput struct {
-	Body CreateIncidentRequest
+	Body incident.CreateIncidentRequest
 }
 
 // IDParam is the path parameter of operations on one incident.
@@ -48,17 +50,19 @@ type analyticsInput struct {
 
 type cancelInput struct {
 	IDParam
-	Body *CancelIncidentRequest `required:"false"`
+	Body *incident.CancelIncidentRequest `required:"false"`
 }
 
 type noteInput struct {
 	IDParam
-	Body AddNoteRequest
+	Body incident.AddNoteRequest
 }
 
 // Register mounts the incident operations on api (a group already prefixed
 // with the API base path and guarded by auth.Middleware).
-func Register(api huma.API, svc *Service, log *slog.Logger) {
+func Register(api huma.API, svc *incident.Service, log *slog.Logger) {
+	authapi.Enums(api.OpenAPI().Components.Schemas)
+	Enums(api.OpenAPI().Components.Schemas)
 	const tag = "Incidents"
 	huma.Register(api, huma.Operation{
 		OperationID: "report-incident", Method: http.MethodPost, Path: "/incidents", Tags: []string{tag},
@@ -72,7 +76,7 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			"503": {Description: "Storage unavailable: retry after `Retry-After` seconds with the same `idempotency_key`. " +
 				"The incident may have been created before storage failed; the retry then returns it (200) and never makes a second one."},
 		},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createInput) (*httpapi.StatusOutput[CreateIncidentResponse], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *createInput) (*httpapi.StatusOutput[CreateIncidentResponse], error) {
 		inc, created, err := svc.Create(ctx, tenant, in.Body)
 		if err != nil {
 			return nil, err
@@ -90,7 +94,7 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		Description: "Returns your organization's incidents in this environment, newest first, filtered and paginated.",
 		Metadata:    httpapi.Scope(auth.IncidentsRead),
 		Errors:      []int{http.StatusBadRequest},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listInput) (*httpapi.ListOutput[*Incident], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *listInput) (*httpapi.ListOutput[*incident.Incident], error) {
 		f, err := in.filter()
 		if err != nil {
 			return nil, err
@@ -106,7 +110,7 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			"(p50, p90, mean), the SLA met rate and incidents per day, over incidents created in the window (default: the last 30 days, at most 366).",
 		Metadata: httpapi.Scope(auth.IncidentsRead),
 		Errors:   []int{http.StatusBadRequest},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *analyticsInput) (*httpapi.Output[*IncidentAnalytics], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *analyticsInput) (*httpapi.Output[*incident.IncidentAnalytics], error) {
 		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
 		if err != nil {
 			return nil, err
@@ -120,7 +124,7 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		Description: "Returns the current state of one incident, with its timeline. Meant for polling; webhooks are preferred for real-time updates.",
 		Metadata:    httpapi.Scope(auth.IncidentsRead),
 		Errors:      []int{http.StatusNotFound},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *IDParam) (*incidentOutput, error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *IDParam) (*incidentOutput, error) {
 		return incidentResult(svc.Get(ctx, tenant, in.IncidentID))
 	})))
 
@@ -131,8 +135,8 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			"Resolved or cancelled incidents cannot be cancelled (409). The responder, if any, is stood down.",
 		Metadata: httpapi.Scope(auth.IncidentsWrite),
 		Errors:   []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *cancelInput) (*incidentOutput, error) {
-		var req CancelIncidentRequest
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *cancelInput) (*incidentOutput, error) {
+		var req incident.CancelIncidentRequest
 		if in.Body != nil {
 			req = *in.Body
 		}
@@ -145,27 +149,27 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		Description: "Appends a note to the incident's timeline. Allowed in any status.",
 		Metadata:    httpapi.Scope(auth.IncidentsWrite), DefaultStatus: http.StatusCreated,
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *noteInput) (*incidentOutput, error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *noteInput) (*incidentOutput, error) {
 		return incidentResult(svc.AddNote(ctx, tenant, in.IncidentID, in.Body.Message))
 	})))
 }
 
 type incidentOutput = httpapi.Output[IncidentResponse]
 
-func incidentResult(inc *Incident, err error) (*incidentOutput, error) {
+func incidentResult(inc *incident.Incident, err error) (*incidentOutput, error) {
 	return httpapi.Reply(IncidentResponse{Incident: inc}, err)
 }
 
-func (in *listInput) filter() (Filter, error) {
-	var f Filter
+func (in *listInput) filter() (incident.Filter, error) {
+	var f incident.Filter
 	var err error
-	if f.Statuses, err = httpapi.SplitList("status", in.Status, Status.Valid); err != nil {
+	if f.Statuses, err = httpapi.SplitList("status", in.Status, incident.Status.Valid); err != nil {
 		return f, err
 	}
-	if f.Categories, err = httpapi.SplitList("category", in.Category, Category.Valid); err != nil {
+	if f.Categories, err = httpapi.SplitList("category", in.Category, incident.Category.Valid); err != nil {
 		return f, err
 	}
-	if f.Severities, err = httpapi.SplitList("severity", in.Severity, Severity.Valid); err != nil {
+	if f.Severities, err = httpapi.SplitList("severity", in.Severity, incident.Severity.Valid); err != nil {
 		return f, err
 	}
 	if f.From, f.To, err = httpapi.DateRange(in.FromDate, in.ToDate); err != nil {
@@ -173,18 +177,4 @@ func (in *listInput) filter() (Filter, error) {
 	}
 	f.Offset, f.Limit = in.Offset(), in.Limit
 	return f, nil
-}
-
-// The enums of the OpenAPI document are these Go constants: each type
-// states its values once, wherever it is used.
-
-func (Category) Schema(huma.Registry) *huma.Schema     { return httpapi.EnumSchema(Categories) }
-func (Severity) Schema(huma.Registry) *huma.Schema     { return httpapi.EnumSchema(Severities) }
-func (Status) Schema(huma.Registry) *huma.Schema       { return httpapi.EnumSchema(Statuses) }
-func (Outcome) Schema(huma.Registry) *huma.Schema      { return httpapi.EnumSchema(Outcomes) }
-func (CancelReason) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(CancelReasons) }
-func (EventName) Schema(huma.Registry) *huma.Schema    { return httpapi.EnumSchema(EventNames) }
-func (SLAState) Schema(huma.Registry) *huma.Schema     { return httpapi.EnumSchema(SLAStates) }
-func (ResponderStatus) Schema(huma.Registry) *huma.Schema {
-	return httpapi.EnumSchema(ResponderStatuses)
 }

@@ -1,4 +1,4 @@
-package threat
+package threatapi
 
 import (
 	"context"
@@ -18,21 +18,15 @@ import (
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/setyerr"
+	"github.com/sety-io/sety/threat"
 )
-
-// DangerZonesResponse lists hot spots.
-type DangerZonesResponse struct {
-	Zones       []DangerZone `json:"zones" nullable:"false" doc:"Danger zones, strongest first."`
-	Window      Window       `json:"window" doc:"The incidents counted: created within it."`
-	GeneratedAt clock.Time   `json:"generated_at" doc:"When the answer was computed."`
-}
 
 type zonesInput struct {
 	BBox     string            `query:"bbox" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat; minLng > maxLng crosses the antimeridian. Or give lat, lng and radius_m." example:"3.30,6.40,3.50,6.60"`
 	Lat      optional[float64] `query:"lat" minimum:"-90" maximum:"90" example:"6.5244" doc:"With lng (and radius_m), instead of bbox."`
 	Lng      optional[float64] `query:"lng" minimum:"-180" maximum:"180" example:"3.3792" doc:"With lat (and radius_m), instead of bbox."`
 	RadiusM  optional[float64] `query:"radius_m" minimum:"100" maximum:"10000" doc:"Metres around lat, lng; default 1,000."`
-	MinLevel ZoneLevel         `query:"min_level" example:"high" doc:"Only zones of this level or stronger."`
+	MinLevel threat.ZoneLevel  `query:"min_level" example:"high" doc:"Only zones of this level or stronger."`
 	Limit    int               `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"At most this many zones, 1–100."`
 	Accept   string            `header:"Accept" hidden:"true"`
 	DaysParam
@@ -54,7 +48,7 @@ type heatmapInput struct {
 	BBox     string            `query:"bbox" required:"true" maxLength:"200" doc:"minLng,minLat,maxLng,maxLat; minLng > maxLng crosses the antimeridian." example:"3.30,6.40,3.50,6.60"`
 	CellM    optional[float64] `query:"cell_m" minimum:"50" maximum:"5000" doc:"Output cell side in metres; or give zoom. Default 250."`
 	Zoom     optional[int]     `query:"zoom" minimum:"1" maximum:"20" doc:"Web-map zoom: picks cell_m for 16-pixel cells. Instead of cell_m."`
-	Category Category          `query:"category" example:"sos" doc:"Only incidents of this category."`
+	Category threat.Category   `query:"category" example:"sos" doc:"Only incidents of this category."`
 	Accept   string            `header:"Accept" hidden:"true"`
 	DaysParam
 }
@@ -91,7 +85,8 @@ func (optional[T]) Schema(r huma.Registry) *huma.Schema {
 }
 
 // Register mounts the threat intelligence operations on api.
-func Register(api huma.API, e *Engine, log *slog.Logger) {
+func Register(api huma.API, e *threat.Engine, log *slog.Logger) {
+	Enums(api.OpenAPI().Components.Schemas)
 	const tag = "Threat intelligence"
 	scope := string(auth.ThreatRead)
 	bad := []int{http.StatusBadRequest}
@@ -108,7 +103,7 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		if err != nil {
 			return nil, err
 		}
-		zs, w, err := e.Zones(Query{Days: in.Days}, box, in.MinLevel, in.Limit)
+		zs, w, err := e.Zones(threat.Query{Days: in.Days}, box, in.MinLevel, in.Limit)
 		var bad *setyerr.Error
 		if circle != nil && errors.As(err, &bad) && bad.Field == "bbox" {
 			// Near a pole the box around the circle spans many columns of
@@ -131,21 +126,21 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 			}
 			zs = kept
 		}
-		r := DangerZonesResponse{Zones: zs, Window: w, GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
+		r := threat.DangerZonesResponse{Zones: zs, Window: w, GeneratedAt: clock.At(e.Now().UTC().Truncate(time.Millisecond))}
 		return negotiate(in.Accept, r, func() any { return r.GeoJSON() })
 	}))
-	documentGeoJSON[DangerZonesResponse, DangerZonesGeoJSON](api, "list-danger-zones")
+	documentGeoJSON[threat.DangerZonesResponse, threat.DangerZonesGeoJSON](api, "list-danger-zones")
 
 	huma.Register(api, huma.Operation{
 		OperationID: "danger-analytics", Method: http.MethodGet, Path: "/danger-analytics", Tags: []string{tag}, Summary: "Danger analytics for a location",
 		Description: "Counts, trend, time of day, patterns, comparison with the surroundings, a 24-hour risk prediction, danger and safe " +
 			"zones and the safety score for a circle (radius_m default 1,000).",
 		Metadata: httpapi.Scope(scope), Errors: bad,
-	}, httpapi.Errors(log, func(ctx context.Context, in *pointInput) (*httpapi.Output[*DangerAnalytics], error) {
-		if err := checkPoint(geo.NewPoint(in.Lat, in.Lng)); err != nil {
+	}, httpapi.Errors(log, func(ctx context.Context, in *pointInput) (*httpapi.Output[*threat.DangerAnalytics], error) {
+		if err := threat.CheckPoint(geo.NewPoint(in.Lat, in.Lng)); err != nil {
 			return nil, err
 		}
-		return httpapi.Reply(e.Analytics(AnalyticsQuery{Query: Query{Days: in.Days}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
+		return httpapi.Reply(e.Analytics(threat.AnalyticsQuery{Query: threat.Query{Days: in.Days}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
 	}))
 
 	huma.Register(api, huma.Operation{
@@ -164,32 +159,32 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		case in.CellM.Set && in.Zoom.Set:
 			return nil, setyerr.Invalidf("zoom", "give cell_m or zoom, not both")
 		case in.Zoom.Set:
-			cell = CellForZoom(in.Zoom.Value)
+			cell = threat.CellForZoom(in.Zoom.Value)
 		case in.CellM.Set:
 			cell = in.CellM.Value
 		}
-		h, err := e.Heatmap(Query{Days: in.Days, Category: in.Category}, box, cell)
+		h, err := e.Heatmap(threat.Query{Days: in.Days, Category: in.Category}, box, cell)
 		if err != nil {
 			return nil, err
 		}
 		return negotiate(in.Accept, h, func() any { return h.GeoJSON() })
 	}))
-	documentGeoJSON[*HeatmapResponse, HeatmapGeoJSON](api, "get-heatmap")
+	documentGeoJSON[*threat.HeatmapResponse, threat.HeatmapGeoJSON](api, "get-heatmap")
 
 	huma.Register(api, huma.Operation{
 		OperationID: "safety-score", Method: http.MethodGet, Path: "/safety/score", Tags: []string{tag}, Summary: "Safety score",
 		Description: "Real-time 0–100 safety score for a location (100 safest) from recent incident history: the decayed, severity-weighted " +
 			"incident density within radius_m, ranked against the network-wide distribution. 100 with no incidents nearby.",
 		Metadata: httpapi.Scope(scope), Errors: bad,
-	}, httpapi.Errors(log, func(ctx context.Context, in *scoreInput) (*httpapi.Output[*SafetyScore], error) {
+	}, httpapi.Errors(log, func(ctx context.Context, in *scoreInput) (*httpapi.Output[*threat.SafetyScore], error) {
 		at, err := parseAt(in.At)
 		if err != nil {
 			return nil, err
 		}
-		if err := checkPoint(geo.NewPoint(in.Lat, in.Lng)); err != nil {
+		if err := threat.CheckPoint(geo.NewPoint(in.Lat, in.Lng)); err != nil {
 			return nil, err
 		}
-		return httpapi.Reply(e.Score(ScoreQuery{Query: Query{Days: in.Days, At: at}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
+		return httpapi.Reply(e.Score(threat.ScoreQuery{Query: threat.Query{Days: in.Days, At: at}, Location: geo.NewPoint(in.Lat, in.Lng), RadiusM: in.RadiusM}))
 	}))
 
 	huma.Register(api, huma.Operation{
@@ -206,22 +201,22 @@ func Register(api huma.API, e *Engine, log *slog.Logger) {
 		if err != nil {
 			return nil, err
 		}
-		r, err := e.Route(RouteQuery{Query: Query{Days: in.Days, At: at}, Path: path, BufferM: in.BufferM})
+		r, err := e.Route(threat.RouteQuery{Query: threat.Query{Days: in.Days, At: at}, Path: path, BufferM: in.BufferM})
 		if err != nil {
 			return nil, err
 		}
 		return negotiate(in.Accept, r, func() any { return r.GeoJSON() })
 	}))
-	documentGeoJSON[*RouteSafety, RouteSafetyGeoJSON](api, "route-safety")
+	documentGeoJSON[*threat.RouteSafety, threat.RouteSafetyGeoJSON](api, "route-safety")
 }
 
 // boxOrCircle reads bbox, or lat, lng and radius_m as the box around a
 // circle: one or the other, whole.
-func boxOrCircle(in *zonesInput) (Box, *circle, error) {
+func boxOrCircle(in *zonesInput) (threat.Box, *circle, error) {
 	if in.BBox != "" {
 		for name, set := range map[string]bool{"lat": in.Lat.Set, "lng": in.Lng.Set, "radius_m": in.RadiusM.Set} {
 			if set {
-				return Box{}, nil, setyerr.Invalidf(name, "give bbox or lat, lng and radius_m, not both")
+				return threat.Box{}, nil, setyerr.Invalidf(name, "give bbox or lat, lng and radius_m, not both")
 			}
 		}
 		b, err := parseBBox(in.BBox)
@@ -229,40 +224,40 @@ func boxOrCircle(in *zonesInput) (Box, *circle, error) {
 	}
 	switch {
 	case !in.Lat.Set && !in.Lng.Set:
-		return Box{}, nil, setyerr.Invalidf("bbox", "is required (or lat, lng and radius_m)")
+		return threat.Box{}, nil, setyerr.Invalidf("bbox", "is required (or lat, lng and radius_m)")
 	case !in.Lat.Set:
-		return Box{}, nil, setyerr.Invalidf("lat", "is required with lng")
+		return threat.Box{}, nil, setyerr.Invalidf("lat", "is required with lng")
 	case !in.Lng.Set:
-		return Box{}, nil, setyerr.Invalidf("lng", "is required with lat")
+		return threat.Box{}, nil, setyerr.Invalidf("lng", "is required with lat")
 	}
 	p := geo.NewPoint(in.Lat.Value, in.Lng.Value)
-	if err := checkPoint(p); err != nil {
-		return Box{}, nil, err
+	if err := threat.CheckPoint(p); err != nil {
+		return threat.Box{}, nil, err
 	}
 	r := 1000.0
 	if in.RadiusM.Set {
 		if v := in.RadiusM.Value; math.IsNaN(v) || v < 100 || v > 10000 {
-			return Box{}, nil, setyerr.Invalidf("radius_m", "must be between 100 and 10000")
+			return threat.Box{}, nil, setyerr.Invalidf("radius_m", "must be between 100 and 10000")
 		}
 		r = in.RadiusM.Value
 	}
-	return boxAround(p, r), newCircle(p, r), nil
+	return threat.BoxAround(p, r), &circle{p, r}, nil
 }
 
-func parseBBox(s string) (Box, error) {
+func parseBBox(s string) (threat.Box, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 {
-		return Box{}, setyerr.Invalidf("bbox", "must be minLng,minLat,maxLng,maxLat")
+		return threat.Box{}, setyerr.Invalidf("bbox", "must be minLng,minLat,maxLng,maxLat")
 	}
 	var v [4]float64
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil {
-			return Box{}, setyerr.Invalidf("bbox", "must be four numbers")
+			return threat.Box{}, setyerr.Invalidf("bbox", "must be four numbers")
 		}
 		v[i] = f
 	}
-	b := Box{v[0], v[1], v[2], v[3]}
+	b := threat.Box{MinLng: v[0], MinLat: v[1], MaxLng: v[2], MaxLat: v[3]}
 	return b, b.Validate("bbox")
 }
 
@@ -317,11 +312,8 @@ func parsePath(path, polyline string) ([]geo.Point, error) {
 	return pts, nil
 }
 
-// The enums of the OpenAPI document are these Go constants.
-
-func (Category) Schema(huma.Registry) *huma.Schema   { return httpapi.EnumSchema(Categories) }
-func (ScoreLevel) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(ScoreLevels) }
-func (ZoneLevel) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(ZoneLevels) }
-func (RiskLevel) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(RiskLevels) }
-func (Confidence) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(Confidences) }
-func (Direction) Schema(huma.Registry) *huma.Schema  { return httpapi.EnumSchema(Directions) }
+// circle is the points within r metres (great-circle) of p.
+type circle struct {
+	p geo.Point
+	r float64
+}

@@ -1,4 +1,4 @@
-package auth
+package authapi
 
 import (
 	"context"
@@ -8,17 +8,18 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/httpapi"
 )
 
 // SessionInfo describes the credential a request was made with.
 type SessionInfo struct {
-	KeyID       string      `json:"key_id" example:"key_a1b2c3d4e5f6g7h8" doc:"The id of the credential: the session's own key record, or the API key when the request sent one."`
-	Environment Environment `json:"environment" doc:"live or test: the data the session sees."`
-	Scopes      []Scope     `json:"scopes" nullable:"false" example:"[\"console\"]" doc:"What the credential may do: a session holds the scopes of the key that started it."`
-	ExpiresAt   clock.Time  `json:"expires_at" nullable:"true" doc:"When the credential stops working; null: never (an API key without expiry)."`
-	Session     bool        `json:"session" doc:"True when the request was authenticated by the session cookie, false for an Authorization header."`
+	KeyID       string           `json:"key_id" example:"key_a1b2c3d4e5f6g7h8" doc:"The id of the credential: the session's own key record, or the API key when the request sent one."`
+	Environment auth.Environment `json:"environment" doc:"live or test: the data the session sees."`
+	Scopes      []auth.Scope     `json:"scopes" nullable:"false" example:"[\"console\"]" doc:"What the credential may do: a session holds the scopes of the key that started it."`
+	ExpiresAt   clock.Time       `json:"expires_at" nullable:"true" doc:"When the credential stops working; null: never (an API key without expiry)."`
+	Session     bool             `json:"session" doc:"True when the request was authenticated by the session cookie, false for an Authorization header."`
 }
 
 // SessionResponse wraps the current credential.
@@ -40,21 +41,22 @@ func (in *sessionInput) Resolve(ctx huma.Context) []error {
 	return nil
 }
 
-func infoOf(p *Principal) SessionResponse {
+func infoOf(p *auth.Principal) SessionResponse {
 	return SessionResponse{Session: SessionInfo{KeyID: p.KeyID, Environment: p.Env, Scopes: p.Scopes, ExpiresAt: clock.At(p.ExpiresAt), Session: p.Session}}
 }
 
 // RegisterSessions mounts the console's sign-in operations on api. The
 // cookie is scoped to cookiePath, the API's base path, so the browser
 // sends it to the API only.
-func RegisterSessions(api huma.API, svc *Service, log *slog.Logger, cookiePath string) {
+func RegisterSessions(api huma.API, svc *auth.Service, log *slog.Logger, cookiePath string) {
+	Enums(api.OpenAPI().Components.Schemas)
 	const tag = "Sessions"
 	if cookiePath == "" {
 		cookiePath = "/"
 	}
 	// Any valid key may sign in: the session can do what the key can.
-	anyScope := make([]string, len(Scopes))
-	for i, s := range Scopes {
+	anyScope := make([]string, len(auth.Scopes))
+	for i, s := range auth.Scopes {
 		anyScope[i] = string(s)
 	}
 	scope := strings.Join(anyScope, ",")
@@ -68,7 +70,7 @@ func RegisterSessions(api huma.API, svc *Service, log *slog.Logger, cookiePath s
 			"The session holds the key's scopes; it is a short-lived key record, listed by `GET /api-keys` as \"Console session of key_...\" " +
 			"with the key's id as its `parent_key_id`. " +
 			"The cookie is accepted only from the server's own pages (a cross-site `Sec-Fetch-Site` or `Origin` is refused), and a write made with it " +
-			"must carry the header `" + CSRFHeader + ": 1`. A session cannot start another, whether its cookie or its credential is sent (403).",
+			"must carry the header `" + auth.CSRFHeader + ": 1`. A session cannot start another, whether its cookie or its credential is sent (403).",
 		Metadata: httpapi.Scope(scope), DefaultStatus: http.StatusCreated,
 	}, httpapi.Errors(log, func(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
 		p, err := FromContext(ctx)
@@ -79,9 +81,9 @@ func RegisterSessions(api huma.API, svc *Service, log *slog.Logger, cookiePath s
 		if err != nil {
 			return nil, err
 		}
-		session := &Principal{Tenant: p.Tenant, KeyID: key.ID, Scopes: key.Scopes, ExpiresAt: key.ExpiresAt.Time, Session: true}
+		session := &auth.Principal{Tenant: p.Tenant, KeyID: key.ID, Scopes: key.Scopes, ExpiresAt: key.ExpiresAt.Time, Session: true}
 		return &sessionOutput{
-			SetCookie: sessionCookie(cookiePath, secret, key.ExpiresAt.Time, in.tls, svc.now()),
+			SetCookie: sessionCookie(cookiePath, secret, key.ExpiresAt.Time, in.tls, svc.Now()),
 			Body:      infoOf(session),
 		}, nil
 	}))
@@ -112,7 +114,7 @@ func RegisterSessions(api huma.API, svc *Service, log *slog.Logger, cookiePath s
 			return nil, err
 		}
 		ended := *p
-		ended.ExpiresAt = svc.now()
+		ended.ExpiresAt = svc.Now()
 		return &sessionOutput{SetCookie: sessionCookie(cookiePath, "", ended.ExpiresAt, in.tls, ended.ExpiresAt), Body: infoOf(&ended)}, nil
 	}))
 }

@@ -1,4 +1,4 @@
-package threat
+package threatapi
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/negotiation"
+
+	"github.com/sety-io/sety/threat"
 )
 
 // Danger zones, heatmaps and route safety answer GeoJSON to a client that
@@ -29,7 +31,7 @@ type negotiated struct {
 // prefers application/geo+json to application/json.
 func negotiate(accept string, v any, geo func() any) (*negotiated, error) {
 	out := &negotiated{Vary: "Accept", Body: v}
-	if negotiation.SelectQValue(accept, []string{"application/json", MediaTypeGeoJSON}) != MediaTypeGeoJSON {
+	if negotiation.SelectQValue(accept, []string{"application/json", threat.MediaTypeGeoJSON}) != threat.MediaTypeGeoJSON {
 		return out, nil
 	}
 	var buf bytes.Buffer
@@ -38,7 +40,7 @@ func negotiate(accept string, v any, geo func() any) (*negotiated, error) {
 	if err := enc.Encode(geo()); err != nil {
 		return nil, err
 	}
-	out.ContentType, out.Body = MediaTypeGeoJSON, buf.Bytes()
+	out.ContentType, out.Body = threat.MediaTypeGeoJSON, buf.Bytes()
 	return out, nil
 }
 
@@ -62,7 +64,7 @@ func documentGeoJSON[J, G any](api huma.API, id string) {
 				"application/json": {Schema: oapi.Components.Schemas.Schema(reflect.TypeFor[J](), true, "")},
 			}
 			ok.Extensions = map[string]any{alternativeContent: map[string]any{
-				MediaTypeGeoJSON: map[string]any{"schema": map[string]any{"$ref": geo.Ref}},
+				threat.MediaTypeGeoJSON: map[string]any{"schema": map[string]any{"$ref": geo.Ref}},
 			}}
 		}
 	}

@@ -1,4 +1,4 @@
-package auth
+package authapi
 
 import (
 	"context"
@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/httpapi"
 	"github.com/sety-io/sety/setyerr"
@@ -19,17 +22,12 @@ import (
 
 type principalKey struct{}
 
-// WithPrincipal returns ctx carrying p, as the middleware does for handlers.
-func WithPrincipal(ctx context.Context, p *Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
-
 // FromContext returns the request's principal. Handlers of scoped operations
 // always have one; its absence is a wiring bug and answers 401.
-func FromContext(ctx context.Context) (*Principal, error) {
-	p, ok := ctx.Value(principalKey{}).(*Principal)
+func FromContext(ctx context.Context) (*auth.Principal, error) {
+	p, ok := ctx.Value(principalKey{}).(*auth.Principal)
 	if !ok {
-		return nil, errUnauthenticated
+		return nil, auth.ErrUnauthenticated
 	}
 	return p, nil
 }
@@ -38,15 +36,15 @@ func FromContext(ctx context.Context) (*Principal, error) {
 // the Authorization header's key, or the console's session cookie from the
 // server's own pages) and checks that scope. It answers 401, 402 or 403 itself; handlers run only
 // for an authorized principal, which they read with FromContext.
-func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context, func(huma.Context)) {
+func Middleware(api huma.API, svc *auth.Service, log *slog.Logger) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		scopes, scoped := httpapi.ScopeOf(ctx.Operation())
 		if !scoped {
 			next(ctx)
 			return
 		}
-		if svc.host != nil {
-			p, err := svc.host.authenticate(ctx)
+		if svc.AuthenticatesRequests() {
+			p, err := svc.AuthenticateRequest(request(ctx))
 			if err != nil {
 				httpapi.WriteErr(api, ctx, log, err)
 				return
@@ -57,7 +55,7 @@ func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context,
 		raw, session, err := credential(ctx)
 		if raw == "" || err != nil {
 			if err == nil {
-				err = errUnauthenticated
+				err = auth.ErrUnauthenticated
 			}
 			if setyerr.Is(err, setyerr.Unauthenticated) {
 				ctx.SetHeader("WWW-Authenticate", `Bearer realm="sety"`)
@@ -80,7 +78,7 @@ func Middleware(api huma.API, svc *Service, log *slog.Logger) func(huma.Context,
 
 // admit lets an authenticated principal through when its plan's rate limit
 // and the operation's scopes allow, setting the rate-limit headers.
-func admit(api huma.API, svc *Service, log *slog.Logger, ctx huma.Context, next func(huma.Context), p *Principal, scopes []string) {
+func admit(api huma.API, svc *auth.Service, log *slog.Logger, ctx huma.Context, next func(huma.Context), p *auth.Principal, scopes []string) {
 	limit, remaining, reset, err := svc.Limit(ctx.Context(), p)
 	if limit > 0 {
 		ctx.SetHeader("X-RateLimit-Limit", strconv.Itoa(limit))
@@ -89,14 +87,14 @@ func admit(api huma.API, svc *Service, log *slog.Logger, ctx huma.Context, next 
 	}
 	if err != nil {
 		if setyerr.Is(err, setyerr.RateLimited) {
-			wait := max(1, int(math.Ceil(reset.Sub(svc.now()).Seconds())))
+			wait := max(1, int(math.Ceil(reset.Sub(svc.Now()).Seconds())))
 			ctx.SetHeader("Retry-After", strconv.Itoa(wait))
 		}
 		httpapi.WriteErr(api, ctx, log, err)
 		return
 	}
-	if !slices.ContainsFunc(scopes, func(s string) bool { return p.Can(Scope(s)) }) {
-		httpapi.WriteErr(api, ctx, log, setyerr.E(setyerr.Forbidden, "%s lacks scope %s", p.credential(), strings.Join(scopes, " or ")))
+	if !slices.ContainsFunc(scopes, func(s string) bool { return p.Can(auth.Scope(s)) }) {
+		httpapi.WriteErr(api, ctx, log, setyerr.E(setyerr.Forbidden, "%s lacks scope %s", p.Credential(), strings.Join(scopes, " or ")))
 		return
 	}
 	next(huma.WithValue(ctx, principalKey{}, p))
@@ -117,7 +115,7 @@ func bearer(header string) (string, bool) {
 // says in a NotFound which environment was searched (notFoundIn). Errors
 // are mapped to the wire format where the operation is registered
 // (httpapi.Errors), not here.
-func Handle[I, O any](fn func(ctx context.Context, tenant Tenant, in *I) (*O, error)) func(context.Context, *I) (*O, error) {
+func Handle[I, O any](fn func(ctx context.Context, tenant auth.Tenant, in *I) (*O, error)) func(context.Context, *I) (*O, error) {
 	return func(ctx context.Context, in *I) (*O, error) {
 		p, err := FromContext(ctx)
 		if err != nil {
@@ -133,11 +131,37 @@ func Handle[I, O any](fn func(ctx context.Context, tenant Tenant, in *I) (*O, er
 // what a live key created, or the reverse. The answer is the same whether
 // the thing is absent, another organization's or the other environment's,
 // so it tells a prober nothing.
-func notFoundIn(err error, env Environment) error {
+func notFoundIn(err error, env auth.Environment) error {
 	var e *setyerr.Error
 	if !errors.As(err, &e) || e.Kind != setyerr.NotFound {
 		return err
 	}
 	return &setyerr.Error{Kind: setyerr.NotFound, Err: err,
 		Message: fmt.Sprintf("%s in the %s environment (live and test keys see separate data)", e.Message, env)}
+}
+
+// request returns the *http.Request behind ctx: the router's own when the
+// adapter exposes it (huma's net/http adapters do), else one rebuilt from
+// what ctx says (method, URL, headers, host, remote address, TLS state and
+// context).
+func request(ctx huma.Context) *http.Request {
+	for c := ctx; c != nil; {
+		if r, ok := c.(interface {
+			Unwrap() (*http.Request, http.ResponseWriter)
+		}); ok {
+			req, _ := r.Unwrap()
+			return req
+		}
+		inner, ok := c.(interface{ Unwrap() huma.Context })
+		if !ok {
+			break
+		}
+		c = inner.Unwrap()
+	}
+	u := ctx.URL()
+	r := (&http.Request{Method: ctx.Method(), URL: &url.URL{Path: u.Path, RawQuery: u.RawQuery}, Header: http.Header{},
+		Host: ctx.Host(), RemoteAddr: ctx.RemoteAddr(), TLS: ctx.TLS(), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}).
+		WithContext(ctx.Context())
+	ctx.EachHeader(func(name, value string) { r.Header.Add(name, value) })
+	return r
 }

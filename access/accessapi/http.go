@@ -1,4 +1,4 @@
-package access
+package accessapi
 
 import (
 	"context"
@@ -7,33 +7,35 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/sety-io/sety/access"
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/auth/authapi"
 	"github.com/sety-io/sety/internal/httpapi"
 )
 
 // CreateCodeResponse is the only answer that shows the code's digits.
 type CreateCodeResponse struct {
-	AccessCode *AccessCode `json:"access_code" nullable:"false" doc:"The new code, without its digits."`
-	Code       string      `json:"code" example:"482913" doc:"The digits to give the visitor. Shown only now."`
+	AccessCode *access.AccessCode `json:"access_code" nullable:"false" doc:"The new code, without its digits."`
+	Code       string             `json:"code" example:"482913" doc:"The digits to give the visitor. Shown only now."`
 }
 
 // CodeResponse wraps one code.
 type CodeResponse struct {
-	AccessCode *AccessCode `json:"access_code" nullable:"false" doc:"The code."`
+	AccessCode *access.AccessCode `json:"access_code" nullable:"false" doc:"The code."`
 }
 
 // LogResponse wraps one log.
 type LogResponse struct {
-	AccessLog *AccessLog `json:"access_log" nullable:"false" doc:"The visit."`
+	AccessLog *access.AccessLog `json:"access_log" nullable:"false" doc:"The visit."`
 }
 
 // CurrentVisitorsResponse lists who is on site.
 type CurrentVisitorsResponse struct {
-	Visitors []CurrentVisitor `json:"visitors" nullable:"false" doc:"Visitors on site now, longest there first."`
-	Total    int              `json:"total" example:"6" doc:"How many are on site."`
+	Visitors []access.CurrentVisitor `json:"visitors" nullable:"false" doc:"Visitors on site now, longest there first."`
+	Total    int                     `json:"total" example:"6" doc:"How many are on site."`
 }
 
-type createCodeInput struct{ Body CreateCodeRequest }
+type createCodeInput struct{ Body access.CreateCodeRequest }
 
 // CodeIDParam is the path parameter of operations on one access code.
 type CodeIDParam struct {
@@ -50,8 +52,8 @@ type listCodesInput struct {
 	Site   string `query:"site" maxLength:"100" example:"lekki-gardens" doc:"Only codes of this site."`
 	httpapi.PageQuery
 }
-type validateInput struct{ Body ValidateRequest }
-type createLogInput struct{ Body CreateLogRequest }
+type validateInput struct{ Body access.ValidateRequest }
+type createLogInput struct{ Body access.CreateLogRequest }
 type listLogsInput struct {
 	Status   string `query:"status" enum:"checked_in,checked_out" doc:"Only visits in this status."`
 	Site     string `query:"site" maxLength:"100" example:"lekki-gardens" doc:"Only visits to this site."`
@@ -70,7 +72,7 @@ type currentInput struct {
 }
 type checkoutInput struct {
 	LogIDParam
-	Body *CheckoutRequest `required:"false"`
+	Body *access.CheckoutRequest `required:"false"`
 }
 
 type (
@@ -78,16 +80,17 @@ type (
 	logOutput  = httpapi.Output[LogResponse]
 )
 
-func codeResult(c *AccessCode, err error) (*codeOutput, error) {
+func codeResult(c *access.AccessCode, err error) (*codeOutput, error) {
 	return httpapi.Reply(CodeResponse{AccessCode: c}, err)
 }
 
-func logResult(l *AccessLog, err error) (*logOutput, error) {
+func logResult(l *access.AccessLog, err error) (*logOutput, error) {
 	return httpapi.Reply(LogResponse{AccessLog: l}, err)
 }
 
 // Register mounts the access code and access log operations on api.
-func Register(api huma.API, svc *Service, log *slog.Logger) {
+func Register(api huma.API, svc *access.Service, log *slog.Logger) {
+	authapi.Enums(api.OpenAPI().Components.Schemas)
 	read, write := string(auth.AccessRead), string(auth.AccessWrite)
 	bad, missing, conflict, large := http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge
 
@@ -96,7 +99,7 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		Description: "Issues a visitor code of 4–10 random digits (default 6), valid at one site within a window and, optionally, for a number of uses. " +
 			"The digits are in this response only; Sety keeps a keyed hash.",
 		Metadata: httpapi.Scope(write), DefaultStatus: http.StatusCreated, Errors: []int{bad, conflict, large},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createCodeInput) (*httpapi.Output[CreateCodeResponse], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *createCodeInput) (*httpapi.Output[CreateCodeResponse], error) {
 		c, digits, err := svc.CreateCode(ctx, tenant, in.Body)
 		return httpapi.Reply(CreateCodeResponse{AccessCode: c, Code: digits}, err)
 	})))
@@ -104,8 +107,8 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 	huma.Register(api, huma.Operation{
 		OperationID: "list-access-codes", Method: http.MethodGet, Path: "/access-codes", Tags: []string{"Access codes"}, Summary: "List access codes",
 		Description: "Returns this environment's codes, newest first; status is as of now.", Metadata: httpapi.Scope(read), Errors: []int{bad},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listCodesInput) (*httpapi.ListOutput[*AccessCode], error) {
-		items, total, err := svc.Codes(ctx, tenant, CodeFilter{Status: in.Status, Site: in.Site, Offset: in.Offset(), Limit: in.Limit})
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *listCodesInput) (*httpapi.ListOutput[*access.AccessCode], error) {
+		items, total, err := svc.Codes(ctx, tenant, access.CodeFilter{Status: in.Status, Site: in.Site, Offset: in.Offset(), Limit: in.Limit})
 		return httpapi.List(in.PageQuery, items, total, err)
 	})))
 
@@ -116,33 +119,33 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 			"Five guesses at a site (codes that match no code of the organization there: `not_found`) within 10 minutes lock its validation " +
 			"for 10 minutes (`reason: locked`). A real code that is used up, expired, not yet valid or revoked is not a guess and never locks the site.",
 		Metadata: httpapi.Scope(write), Errors: []int{bad, large},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *validateInput) (*httpapi.Output[*ValidationResult], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *validateInput) (*httpapi.Output[*access.ValidationResult], error) {
 		return httpapi.Reply(svc.Validate(ctx, tenant, in.Body))
 	})))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-access-code", Method: http.MethodGet, Path: "/access-codes/{codeId}", Tags: []string{"Access codes"}, Summary: "Get access code",
 		Description: "Returns one code (never its digits).", Metadata: httpapi.Scope(read), Errors: []int{missing},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
 		return codeResult(svc.Code(ctx, tenant, in.CodeID))
 	})))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "revoke-access-code", Method: http.MethodPost, Path: "/access-codes/{codeId}/revoke", Tags: []string{"Access codes"}, Summary: "Revoke access code",
 		Description: "Stops an active code from working; 409 if it is not active.", Metadata: httpapi.Scope(write), Errors: []int{missing, conflict},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *CodeIDParam) (*codeOutput, error) {
 		return codeResult(svc.RevokeCode(ctx, tenant, in.CodeID))
 	})))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "list-access-logs", Method: http.MethodGet, Path: "/access-logs", Tags: []string{"Access logs"}, Summary: "List access logs",
 		Description: "Returns visits, newest check-in first, filtered and paginated.", Metadata: httpapi.Scope(read), Errors: []int{bad},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *listLogsInput) (*httpapi.ListOutput[*AccessLog], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *listLogsInput) (*httpapi.ListOutput[*access.AccessLog], error) {
 		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
 		if err != nil {
 			return nil, err
 		}
-		items, total, err := svc.Logs(ctx, tenant, LogFilter{Status: in.Status, Site: in.Site, Search: in.Search, From: from, To: to, Offset: in.Offset(), Limit: in.Limit})
+		items, total, err := svc.Logs(ctx, tenant, access.LogFilter{Status: in.Status, Site: in.Site, Search: in.Search, From: from, To: to, Offset: in.Offset(), Limit: in.Limit})
 		return httpapi.List(in.PageQuery, items, total, err)
 	})))
 
@@ -151,7 +154,7 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		Description: "Entries, visitors on site now, visit length (mean, median), check-ins by method, UTC hour and weekday, the peak hour and overstays, " +
 			"over visits checked in within the window (default: the last 30 days).",
 		Metadata: httpapi.Scope(read), Errors: []int{bad},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *statsInput) (*httpapi.Output[*Stats], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *statsInput) (*httpapi.Output[*access.Stats], error) {
 		from, to, err := httpapi.DateRange(in.FromDate, in.ToDate)
 		if err != nil {
 			return nil, err
@@ -162,14 +165,14 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 	huma.Register(api, huma.Operation{
 		OperationID: "create-access-log", Method: http.MethodPost, Path: "/access-logs", Tags: []string{"Access logs"}, Summary: "Create access log",
 		Description: "Checks a visitor in by hand, without a code (method `manual`).", Metadata: httpapi.Scope(write), DefaultStatus: http.StatusCreated, Errors: []int{bad, large},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *createLogInput) (*logOutput, error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *createLogInput) (*logOutput, error) {
 		return logResult(svc.CreateLog(ctx, tenant, in.Body))
 	})))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-current-visitors", Method: http.MethodGet, Path: "/access-logs/current", Tags: []string{"Access logs"}, Summary: "Get current visitors",
 		Description: "Who is on site now, longest there first, with time on site and overstays.", Metadata: httpapi.Scope(read), Errors: []int{bad},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *currentInput) (*httpapi.Output[CurrentVisitorsResponse], error) {
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *currentInput) (*httpapi.Output[CurrentVisitorsResponse], error) {
 		vs, err := svc.CurrentVisitors(ctx, tenant, in.Site)
 		return httpapi.Reply(CurrentVisitorsResponse{Visitors: vs, Total: len(vs)}, err)
 	})))
@@ -178,8 +181,8 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		OperationID: "checkout-visitor", Method: http.MethodPatch, Path: "/access-logs/{logId}/checkout", Tags: []string{"Access logs"}, Summary: "Checkout visitor",
 		Description: "Closes a visit, now or at `checked_out_at` (not before the check-in, not in the future); 409 if already checked out.",
 		Metadata:    httpapi.Scope(write), Errors: []int{bad, missing, conflict, large},
-	}, httpapi.Errors(log, auth.Handle(func(ctx context.Context, tenant auth.Tenant, in *checkoutInput) (*logOutput, error) {
-		var req CheckoutRequest
+	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *checkoutInput) (*logOutput, error) {
+		var req access.CheckoutRequest
 		if in.Body != nil {
 			req = *in.Body
 		}

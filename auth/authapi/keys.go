@@ -1,4 +1,4 @@
-package auth
+package authapi
 
 import (
 	"context"
@@ -7,26 +7,27 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/httpapi"
 )
 
 // CreateAPIKeyRequest issues a key in the caller's environment.
 type CreateAPIKeyRequest struct {
-	Name      string     `json:"name" minLength:"1" maxLength:"100" example:"checkout service" doc:"Your name for the key, 1–100 characters."`
-	Scopes    []Scope    `json:"scopes" minItems:"1" maxItems:"20" doc:"Scopes the key holds; * is all." example:"[\"incidents:read\",\"incidents:write\"]"`
-	ExpiresAt clock.Time `json:"expires_at,omitempty" example:"2027-01-01T00:00:00.000Z" doc:"Optional, in the future."`
+	Name      string       `json:"name" minLength:"1" maxLength:"100" example:"checkout service" doc:"Your name for the key, 1–100 characters."`
+	Scopes    []auth.Scope `json:"scopes" minItems:"1" maxItems:"20" doc:"Scopes the key holds; * is all." example:"[\"incidents:read\",\"incidents:write\"]"`
+	ExpiresAt clock.Time   `json:"expires_at,omitempty" example:"2027-01-01T00:00:00.000Z" doc:"Optional, in the future."`
 }
 
 // CreateAPIKeyResponse is the only answer that shows the key.
 type CreateAPIKeyResponse struct {
-	APIKey *APIKey `json:"api_key" nullable:"false" doc:"The new key's record."`
-	Key    string  `json:"key" example:"sety_test_3fa9c2d18e4b7a6509c1d2e3f4a5b6c7" doc:"The key. Shown only now: Sety keeps its SHA-256."`
+	APIKey *auth.APIKey `json:"api_key" nullable:"false" doc:"The new key's record."`
+	Key    string       `json:"key" example:"sety_test_3fa9c2d18e4b7a6509c1d2e3f4a5b6c7" doc:"The key. Shown only now: Sety keeps its SHA-256."`
 }
 
 // APIKeyResponse wraps one key.
 type APIKeyResponse struct {
-	APIKey *APIKey `json:"api_key" nullable:"false" doc:"The key's record."`
+	APIKey *auth.APIKey `json:"api_key" nullable:"false" doc:"The key's record."`
 }
 
 type createKeyInput struct{ Body CreateAPIKeyRequest }
@@ -37,9 +38,10 @@ type KeyIDParam struct {
 }
 
 // RegisterKeys mounts the API key operations on api.
-func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
+func RegisterKeys(api huma.API, svc *auth.Service, log *slog.Logger) {
+	Enums(api.OpenAPI().Components.Schemas)
 	const tag = "API keys"
-	scope := string(KeysWrite)
+	scope := string(auth.KeysWrite)
 	huma.Register(api, huma.Operation{
 		OperationID: "create-api-key", Method: http.MethodPost, Path: "/api-keys", Tags: []string{tag}, Summary: "Create API key",
 		Description: "Issues a key of the caller's environment (a test key makes test keys). The key is in this response only. " +
@@ -50,7 +52,7 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 		if err != nil {
 			return nil, err
 		}
-		k, secret, err := svc.IssueKeyAs(ctx, p, KeySpec{Name: in.Body.Name, Scopes: in.Body.Scopes, ExpiresAt: in.Body.ExpiresAt.Time})
+		k, secret, err := svc.IssueKeyAs(ctx, p, auth.KeySpec{Name: in.Body.Name, Scopes: in.Body.Scopes, ExpiresAt: in.Body.ExpiresAt.Time})
 		return httpapi.Reply(CreateAPIKeyResponse{APIKey: k, Key: secret}, err)
 	}))
 	huma.Register(api, huma.Operation{
@@ -59,7 +61,7 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 			"The records of console sessions (`POST /sessions`) are listed too, named \"Console session of key_...\": their `parent_key_id` " +
 			"is the API key that started them (null for an API key). A session's record is deleted 7 days (by default) after the session ended.",
 		Metadata: httpapi.Scope(scope), Errors: []int{http.StatusBadRequest},
-	}, httpapi.Errors(log, Handle(func(ctx context.Context, tenant Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*APIKey], error) {
+	}, httpapi.Errors(log, Handle(func(ctx context.Context, tenant auth.Tenant, in *httpapi.PageQuery) (*httpapi.ListOutput[*auth.APIKey], error) {
 		items, total, err := svc.Keys(ctx, tenant, in.Offset(), in.Limit)
 		return httpapi.List(*in, items, total, err)
 	})))
@@ -79,16 +81,3 @@ func RegisterKeys(api huma.API, svc *Service, log *slog.Logger) {
 		return httpapi.Reply(APIKeyResponse{APIKey: k}, notFoundIn(err, p.Env))
 	}))
 }
-
-// The enums of the OpenAPI document are these Go constants.
-
-func (Plan) Schema(huma.Registry) *huma.Schema {
-	return httpapi.EnumSchema([]Plan{Starter, Growth, Enterprise})
-}
-func (OrgStatus) Schema(huma.Registry) *huma.Schema {
-	return httpapi.EnumSchema([]OrgStatus{Active, Suspended})
-}
-func (Environment) Schema(huma.Registry) *huma.Schema {
-	return httpapi.EnumSchema([]Environment{Live, Test})
-}
-func (Scope) Schema(huma.Registry) *huma.Schema { return httpapi.EnumSchema(Scopes) }

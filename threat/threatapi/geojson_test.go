@@ -1,4 +1,4 @@
-package threat_test
+package threatapi_test
 
 import (
 	"encoding/json"
