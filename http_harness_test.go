@@ -60,12 +60,16 @@ func newSQLiteHarnessSync(t testing.TB, synchronous string) *harness {
 	return newHarness(t, db)
 }
 
-func newHarness(t testing.TB, stores storetest.Stores) *harness {
+func newHarness(t testing.TB, stores storetest.Stores) *harness { return newHarnessWith(t, stores) }
+
+// newHarnessWith is newHarness with more options, which come last.
+func newHarnessWith(t testing.TB, stores storetest.Stores, more ...sety.Option) *harness {
 	t.Helper()
 	h := &harness{t: t, stores: stores, clock: clock.NewFake(t0), logs: &syncbuf.Buffer{}}
 	log := jsonLogger(h.logs)
-	s, err := sety.New(stores, sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole(), sety.WithHealthAlias("/health"),
-		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}), sety.WithRateLimiter(nil))
+	opts := append([]sety.Option{sety.WithClock(h.clock.Now), sety.WithLogger(log), sety.WithOperationsConsole(), sety.WithHealthAlias("/health"),
+		sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}), sety.WithRateLimiter(nil)}, more...)
+	s, err := sety.New(stores, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

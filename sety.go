@@ -70,8 +70,8 @@ type config struct {
 	simulation    incident.Simulation
 	console       bool
 	webhooks      webhook.Config
+	webhookOpts   []func(*webhook.Config) // options that set one field, whatever the order
 	codeKey       []byte
-	secretKeys    [][]byte
 	lockout       access.Lockout
 	limiter       auth.RateLimiter
 	limiterSet    bool
@@ -79,7 +79,7 @@ type config struct {
 	keyCacheTTL   time.Duration
 	sessionTTL    time.Duration
 	sessionKeep   time.Duration
-	retention     *time.Duration
+	limits        map[auth.Plan]int
 	guest         guestConfig
 	stream        stream.Config
 }
@@ -168,7 +168,15 @@ func WithAccessCodeKey(key []byte) Option { return func(c *config) { c.codeKey =
 // Webhooks.ReencryptSecrets), then drop it. Keep them outside the
 // database: without them, Sety keeps a random key in the database, where a
 // thief of the database finds it too. It overrides webhook.Config.SecretKeys.
-func WithWebhookSecretKeys(keys ...[]byte) Option { return func(c *config) { c.secretKeys = keys } }
+func WithWebhookSecretKeys(keys ...[]byte) Option {
+	return webhookOption(func(wh *webhook.Config) { wh.SecretKeys = keys })
+}
+
+// webhookOption sets a field of the webhook configuration, over what
+// WithWebhooks gives whichever comes first.
+func webhookOption(set func(*webhook.Config)) Option {
+	return func(c *config) { c.webhookOpts = append(c.webhookOpts, set) }
+}
 
 // WithAccessLockout sets the brute-force rule of code validation.
 func WithAccessLockout(l access.Lockout) Option { return func(c *config) { c.lockout = l } }
@@ -218,8 +226,16 @@ func WithSessionRetention(d time.Duration) Option { return func(c *config) { c.s
 // default 30 days). Pending deliveries and their events are kept whatever
 // their age. 0 or negative: keep everything forever.
 func WithRetention(d time.Duration) Option {
-	return func(c *config) { c.retention = &d }
+	if d <= 0 {
+		d = webhook.KeepForever // the webhook config's zero is its default
+	}
+	return webhookOption(func(wh *webhook.Config) { wh.Retention = d })
 }
+
+// WithPlanLimits sets the requests per minute of each plan
+// (auth.Config.Limits). Default: auth.DefaultLimits(), the public docs'
+// starter 60, growth 300, enterprise 1,000. Give every plan a limit.
+func WithPlanLimits(limits map[auth.Plan]int) Option { return func(c *config) { c.limits = limits } }
 
 // New builds Sety over stores. It starts nothing and prints nothing.
 func New(stores Stores, opts ...Option) (*Sety, error) {
@@ -254,8 +270,8 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		}
 	}
 	wh := c.webhooks
-	if c.secretKeys != nil {
-		wh.SecretKeys = c.secretKeys
+	for _, set := range c.webhookOpts {
+		set(&wh)
 	}
 	if err := webhook.CheckSecretKeys(wh.SecretKeys); err != nil {
 		return nil, fmt.Errorf("sety: %w", err)
@@ -268,12 +284,6 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	}
 	if wh.Logger == nil {
 		wh.Logger = c.log
-	}
-	if c.retention != nil {
-		wh.Retention = *c.retention
-		if wh.Retention <= 0 {
-			wh.Retention = -1 // the webhook config's "forever"; its zero is the default
-		}
 	}
 	var (
 		m             *telemetry.Metrics
@@ -290,16 +300,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 			return nil, fmt.Errorf("sety: metrics: %w", err)
 		}
 		observe, onValidated, onRateLimited = m.ObserveIncident, m.Validated, m.RateLimited
-		if host := wh.OnAttempt; host != nil {
-			wh.OnAttempt = func(outcome string, took time.Duration) { m.Attempted(outcome, took); host(outcome, took) }
-		} else {
-			wh.OnAttempt = m.Attempted
-		}
-		if host := wh.OnPurge; host != nil {
-			wh.OnPurge = func(kind string, n int) { m.Purged(kind, n); host(kind, n) }
-		} else {
-			wh.OnPurge = m.Purged
-		}
+		wh = m.Webhooks(wh)
 		if commits, ok := stores.(ports.CommitObserver); ok {
 			commits.ObserveCommits(m.Committed)
 		}
@@ -308,7 +309,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
 	follower := newThreatFollower(engine, stores.EventLog())
 	keys := auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log,
-		OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL, SessionRetention: c.sessionKeep,
+		Limits: c.limits, OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL, SessionRetention: c.sessionKeep,
 		Authenticator: c.guest.authenticator})
 	streams := c.stream
 	streams.Keys, streams.Logger = keys, c.log

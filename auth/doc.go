@@ -86,7 +86,7 @@
 // # Rate limits
 //
 // Each organization and environment (a [Tenant]) may make its plan's
-// [Limits] of requests in any [Window] of 60 s: a sliding window, so no
+// limits (Config.Limits, [DefaultLimits]) of requests in any [Window] of 60 s: a sliding window, so no
 // minute's edge lets two bursts through. Within one process
 // ([NewMemoryRateLimiter], what Sety uses over the memory adapter) the
 // limiter keeps every admission's time and is exact to the request.

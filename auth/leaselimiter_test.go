@@ -145,7 +145,7 @@ func steady(rate float64) func(*rand.Rand, int, int) []arrival {
 func TestLeasesKeepNinetyPercent(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{2, 4} {
-		for plan, limit := range Limits {
+		for plan, limit := range DefaultLimits() {
 			for name, load := range loads {
 				arrivals := load(rand.New(rand.NewPCG(1, 2)), limit, n)
 				clk := clock.NewFake(start)

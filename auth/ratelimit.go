@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// Limits are the requests per minute of each plan (the public docs'
-// figures).
-var Limits = map[Plan]int{Starter: 60, Growth: 300, Enterprise: 1000}
+// DefaultLimits are the requests per minute of each plan, the public docs'
+// figures (Config.Limits). Each call returns a new map.
+func DefaultLimits() map[Plan]int { return map[Plan]int{Starter: 60, Growth: 300, Enterprise: 1000} }
 
 // RateLimiter counts requests per tenant.
 type RateLimiter interface {

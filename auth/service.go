@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +26,9 @@ type Config struct {
 	NewID ids.Generator
 	// Limiter enforces the plans' requests per minute; nil: no limits.
 	Limiter RateLimiter
+	// Limits are the requests per minute of each plan. Nil:
+	// DefaultLimits(). Give every plan a limit.
+	Limits map[Plan]int
 	// Logger receives failures of the background key-use flush.
 	Logger *slog.Logger
 	// KeyCacheTTL is how long Authenticate trusts what it read about a key
@@ -61,6 +65,7 @@ type Service struct {
 	now     clock.Func
 	newID   ids.Generator
 	limiter RateLimiter
+	limits  map[Plan]int
 	log     *slog.Logger
 	keys    *keyCache // nil: no cache
 
@@ -88,7 +93,10 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.SessionRetention == 0 {
 		cfg.SessionRetention = DefaultSessionRetention
 	}
-	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
+	if cfg.Limits == nil {
+		cfg.Limits = DefaultLimits()
+	}
+	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, limits: maps.Clone(cfg.Limits), log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
 		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}, sessionTTL: cfg.SessionTTL,
 		sessionRetention: cfg.SessionRetention, host: newHostAuth(cfg.Authenticator, store, cfg.Now, cfg.KeyCacheTTL)}
 }
@@ -494,7 +502,7 @@ func (s *Service) Limit(ctx context.Context, p *Principal) (limit, remaining int
 	if s.limiter == nil {
 		return 0, 0, time.Time{}, nil
 	}
-	limit = Limits[p.Plan]
+	limit = s.limits[p.Plan]
 	ok, remaining, reset, err := s.limiter.Take(ctx, p.Tenant, limit, s.now())
 	if err != nil {
 		return 0, 0, time.Time{}, err

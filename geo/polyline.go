@@ -67,9 +67,3 @@ func EncodePolyline(pts []Point) string {
 	}
 	return string(out)
 }
-
-// Interpolate returns the point a fraction f of the way from a to b
-// (linear in degrees: fine for the short segments routes are cut into).
-func Interpolate(a, b Point, f float64) Point {
-	return Point{a.Lng() + (b.Lng()-a.Lng())*f, a.Lat() + (b.Lat()-a.Lat())*f}
-}

@@ -85,7 +85,7 @@ func (e *Engine) Load(ctx context.Context, src Source) (checkpoint int64, err er
 // valid reports whether r can be counted: a valid position, category and
 // severity, and a time between 1970 and 2106 (kept to the second).
 func valid(r Report) bool {
-	if r.Location.Validate("") != nil || categoryIndex(r.Category) < 0 || SeverityWeights[r.Severity] <= 0 || r.At.IsZero() {
+	if r.Location.Validate("") != nil || categoryIndex(r.Category) < 0 || r.Severity.Weight() <= 0 || r.At.IsZero() {
 		return false
 	}
 	t := r.At.Unix()

@@ -24,7 +24,7 @@ type brute struct {
 
 func (b *brute) weight(r Report) float64 {
 	age := b.now.Sub(r.At).Seconds()
-	return SeverityWeights[r.Severity] * math.Exp2(-age/b.halfLife.Seconds())
+	return r.Severity.Weight() * math.Exp2(-age/b.halfLife.Seconds())
 }
 
 func (b *brute) inWindow(r Report, days int) bool {

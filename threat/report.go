@@ -63,6 +63,18 @@ const (
 // Severities lists every severity, lowest first.
 var Severities = []Severity{Low, Medium, High, Critical}
 
-// SeverityWeights are the weights of the contract: low 1, medium 2, high 3,
-// critical 5.
-var SeverityWeights = map[Severity]float64{Low: 1, Medium: 2, High: 3, Critical: 5}
+// Weight is the severity's weight in the contract: low 1, medium 2, high 3,
+// critical 5; 0 for a severity that is none of them.
+func (s Severity) Weight() float64 {
+	switch s {
+	case Low:
+		return 1
+	case Medium:
+		return 2
+	case High:
+		return 3
+	case Critical:
+		return 5
+	}
+	return 0
+}

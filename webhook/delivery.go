@@ -52,12 +52,13 @@ func (d *Delivery) Clone() *Delivery {
 	return &c
 }
 
-// RetrySchedule is how long to wait after each failed attempt: after the
-// first failure 5 s, then 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; the
-// delivery fails for good when the attempt after the last wait fails (eight
-// attempts over about 27.6 hours).
-var RetrySchedule = []time.Duration{
-	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+// DefaultRetrySchedule is the contract's wait after each failed attempt
+// (Config.RetrySchedule): after the first failure 5 s, then 5 min, 30 min,
+// 2 h, 5 h, 10 h and 10 h; the delivery fails for good when the attempt
+// after the last wait fails (eight attempts over about 27.6 hours). Each
+// call returns a new slice.
+func DefaultRetrySchedule() []time.Duration {
+	return []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 }
 
 // DisableAfter is how long an endpoint may fail every attempt before it is

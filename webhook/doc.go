@@ -42,7 +42,7 @@
 // # Retries
 //
 // After a failed attempt the next one is due after 5 s, 5 min, 30 min, 2 h,
-// 5 h, 10 h, 10 h ([RetrySchedule]); when the eighth attempt fails the
+// 5 h, 10 h, 10 h ([DefaultRetrySchedule], or Config.RetrySchedule); when the eighth attempt fails the
 // delivery is failed. The schedule lives in the store, so a restart resumes
 // it. A 410 Gone disables the endpoint at once; an endpoint whose attempts
 // all failed for five days is disabled. Redirects count as failures.

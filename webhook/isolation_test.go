@@ -186,7 +186,7 @@ func TestBreakerPausesAFailingEndpoint(t *testing.T) {
 		t.Fatalf("after 5 failures: failures %d, paused until %v", got.Failures, got.PausedUntil)
 	}
 	for _, d := range f.deliveries(f.live, e) {
-		if !d.NextAttemptAt.Equal(f.clk.Now().Add(webhook.RetrySchedule[0])) {
+		if !d.NextAttemptAt.Equal(f.clk.Now().Add(webhook.DefaultRetrySchedule()[0])) {
 			t.Fatalf("the retry schedule moved: %+v", d)
 		}
 	}

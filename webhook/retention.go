@@ -12,6 +12,10 @@ import (
 // kept when Config.Retention is zero.
 const DefaultRetention = 30 * 24 * time.Hour
 
+// KeepForever is the Config.Retention (any negative one) that keeps every
+// finished delivery and published event.
+const KeepForever time.Duration = -1
+
 // purgeBatch is how many rows one purge statement deletes at most: small
 // enough that a SQLite writer is never held for long, so requests keep
 // committing between batches.

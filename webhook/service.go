@@ -63,6 +63,10 @@ type Config struct {
 	// random key kept in the store, where a thief of the database finds it
 	// too.
 	SecretKeys [][]byte
+	// RetrySchedule is how long a delivery waits after each failed attempt;
+	// it fails for good when the attempt after the last wait fails.
+	// Default: DefaultRetrySchedule, the contract's.
+	RetrySchedule []time.Duration
 	// PollEvery is how often the worker looks for work nobody woke it for
 	// (events another process committed, retries coming due). Default 1 s.
 	PollEvery time.Duration
@@ -133,6 +137,9 @@ type Service struct {
 // NewService returns a Service whose requests use store and whose delivery
 // worker uses queue; an adapter provides both over one database.
 func NewService(store Store, queue Queue, cfg Config) *Service {
+	if len(cfg.RetrySchedule) == 0 {
+		cfg.RetrySchedule = DefaultRetrySchedule()
+	}
 	s := &Service{store: store, queue: queue, cfg: cfg, now: defaults.Clock(cfg.Now), newID: defaults.IDs(cfg.NewID), log: defaults.Logger(cfg.Logger),
 		wake: make(chan struct{}, 1)}
 	if s.cfg.Timeout <= 0 {

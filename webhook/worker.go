@@ -285,7 +285,7 @@ func (s *Service) deliver(ctx context.Context, job Job) error {
 
 // record stores an attempt's outcome: success on a 2xx only, which closes
 // the endpoint's breaker; a 410 disables the endpoint; other failures follow
-// RetrySchedule, count towards the breaker, and an endpoint that failed
+// Config.RetrySchedule, count towards the breaker, and an endpoint that failed
 // everything for DisableAfter is disabled.
 func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http.Response, text string, elapsed time.Duration, callErr error) error {
 	ended := s.now().UTC().Truncate(time.Millisecond)
@@ -326,10 +326,10 @@ func (s *Service) record(ctx context.Context, job Job, now time.Time, resp *http
 		if now.Sub(e.FailingSince) >= DisableAfter {
 			disable(e, now, "every delivery failed for 5 days")
 		}
-		if d.Attempts > len(RetrySchedule) {
+		if schedule := s.cfg.RetrySchedule; d.Attempts > len(schedule) {
 			d.Status, d.NextAttemptAt = Failed, clock.Time{}
 		} else {
-			d.NextAttemptAt = clock.At(now.UTC().Truncate(time.Millisecond).Add(RetrySchedule[d.Attempts-1]))
+			d.NextAttemptAt = clock.At(now.UTC().Truncate(time.Millisecond).Add(schedule[d.Attempts-1]))
 		}
 		return nil
 	})

@@ -242,7 +242,7 @@ func TestFiltersAndTenantIsolation(t *testing.T) {
 func TestEveryRetryStepThenFailed(t *testing.T) {
 	f := newFixture(t, memory.New())
 	r, e := f.firstAttempt(http.StatusInternalServerError, "incident.created")
-	for i, wait := range webhook.RetrySchedule {
+	for i, wait := range webhook.DefaultRetrySchedule() {
 		d := f.deliveries(f.live, e)[0]
 		if d.Status != webhook.Pending || d.Attempts != i+1 || !d.NextAttemptAt.Equal(f.clk.Now().Add(wait)) || *d.ResponseStatus != 500 {
 			t.Fatalf("after attempt %d: %+v", i+1, d)
@@ -677,7 +677,7 @@ func TestOnAttemptHearsEachOutcome(t *testing.T) {
 	f.endpoint(f.live, r.URL, "incident.created")
 	f.incident(f.live)
 	f.tick(0)                        // 500
-	f.tick(webhook.RetrySchedule[0]) // 200
+	f.tick(webhook.DefaultRetrySchedule()[0]) // 200
 	f.incident(f.live)
 	f.tick(0) // 410
 	want := []string{"retrying", "succeeded", "failed"}
