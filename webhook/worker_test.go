@@ -676,7 +676,7 @@ func TestOnAttemptHearsEachOutcome(t *testing.T) {
 	r := newReceiver(t, http.StatusInternalServerError, http.StatusOK, http.StatusGone)
 	f.endpoint(f.live, r.URL, "incident.created")
 	f.incident(f.live)
-	f.tick(0)                        // 500
+	f.tick(0)                                 // 500
 	f.tick(webhook.DefaultRetrySchedule()[0]) // 200
 	f.incident(f.live)
 	f.tick(0) // 410
