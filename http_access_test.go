@@ -116,6 +116,7 @@ func testAccessOverHTTP(t *testing.T, h *harness) {
 // guess: one visitor is let in, nineteen are told used_up, and the next
 // visitor's code works; only codes that match nothing lock the site.
 func TestSpentCodeDoesNotLockTheGate(t *testing.T) {
+	t.Parallel()
 	testSpentCodeDoesNotLockTheGate(t, newSQLiteHarness(t))
 }
 

@@ -88,6 +88,7 @@ func testScopesPerOperation(t *testing.T, h *harness) {
 }
 
 func TestSuspendedOrganizationGets402(t *testing.T) {
+	t.Parallel()
 	testSuspendedOrganizationGets402(t, newMemoryHarness(t))
 }
 

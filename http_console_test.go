@@ -94,6 +94,7 @@ func testAssignOverHTTP(t *testing.T, h *harness) {
 // Every console action reaches webhooks, signed and as the document says:
 // the assignment and the SLA risk it brings among them.
 func TestConsoleActionsReachWebhooks(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	var mu sync.Mutex
 	var types []string
@@ -133,6 +134,7 @@ func TestConsoleActionsReachWebhooks(t *testing.T) {
 }
 
 func TestConsoleScope(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	// A * key issues a console key; the console key issues none.
 	body := wantStatus(t, h.do(http.MethodPost, "/api-keys", h.live, `{"name":"dispatch desk","scopes":["console"]}`), http.StatusCreated)

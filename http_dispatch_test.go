@@ -23,6 +23,7 @@ func (h *harness) tick(d time.Duration) {
 }
 
 func TestOperationsConsoleDispatchesAndReports(t *testing.T) {
+	t.Parallel()
 	testOperationsConsoleDispatchesAndReports(t, newSQLiteHarness(t))
 }
 
@@ -79,6 +80,7 @@ func testOperationsConsoleDispatchesAndReports(t *testing.T, h *harness) {
 }
 
 func TestConsoleIsMountedOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
 	s, err := sety.New(memory.New())
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +92,7 @@ func TestConsoleIsMountedOnlyWhenAsked(t *testing.T) {
 }
 
 func TestDrillReachesResolvedOverHTTP(t *testing.T) {
+	t.Parallel()
 	testDrillReachesResolvedOverHTTP(t, newMemoryHarness(t))
 }
 
@@ -107,6 +110,7 @@ func testDrillReachesResolvedOverHTTP(t *testing.T, h *harness) {
 }
 
 func TestIncidentAnalyticsOverHTTP(t *testing.T) {
+	t.Parallel()
 	testIncidentAnalyticsOverHTTP(t, newMemoryHarness(t))
 }
 

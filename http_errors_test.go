@@ -16,6 +16,7 @@ import (
 )
 
 func TestUnknownRoutesAndMethods(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	tests := []struct {
 		method, path string
@@ -40,6 +41,7 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	for _, path := range []string{"/health", "/v1/external/health"} {
 		rec := h.serve(httptest.NewRequest(http.MethodGet, path, nil))
@@ -77,6 +79,7 @@ type failingStore struct {
 func (f failingStore) IncidentStore() incident.Store { return f.incidents }
 
 func TestInternalErrorsLeakNothing(t *testing.T) {
+	t.Parallel()
 	ctrl := gomock.NewController(t)
 	incidents := mock.NewIncidentStore(ctrl)
 	cause := errors.New(`near "SELEC": syntax error in /srv/sety/adapters/sqlite/incident.go:42`)
@@ -100,6 +103,7 @@ func TestInternalErrorsLeakNothing(t *testing.T) {
 // (huma's schema validation or a service), and errors[].message does not
 // repeat the field.
 func TestErrorFieldsFollowOneConvention(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	loc := `"location":{"coordinates":[3,6]}`
 	for _, tt := range []struct {
@@ -136,6 +140,7 @@ func TestErrorFieldsFollowOneConvention(t *testing.T) {
 // Keys are matched exactly: a key that differs from a field only in case,
 // or a repeated key, is refused by name instead of overriding the field.
 func TestBodyKeysAreCaseSensitive(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	loc := `"location":{"coordinates":[3.3792,6.5244]}`
 	for body, field := range map[string]string{

@@ -13,6 +13,7 @@ import (
 // brackets fit in 60 KB, and a walk that recursed per level (building the
 // path of each) took gigabytes. Depth counts brackets only outside strings.
 func TestDeeplyNestedBodiesAreRefused(t *testing.T) {
+	t.Parallel()
 	ft := newFuzzTarget(newMemoryHarness(t))
 	deep := strings.Repeat("[", 30000) + strings.Repeat("]", 30000)
 	deepObject := strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000)

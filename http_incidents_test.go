@@ -31,6 +31,7 @@ func readSpecExample(t *testing.T, name string) string {
 // it, here queued in dispatching (no responder in the pool), where the
 // docs' example shows the instant before.
 func TestCreateIncidentMatchesTheContract(t *testing.T) {
+	t.Parallel()
 	testCreateIncidentMatchesTheContract(t, newMemoryHarness(t))
 }
 
@@ -171,6 +172,7 @@ func testIdempotentReplay(t *testing.T, h *harness) {
 }
 
 func TestConcurrentDuplicateCreatesMakeOneIncident(t *testing.T) {
+	t.Parallel()
 	testConcurrentDuplicateCreatesMakeOneIncident(t, newSQLiteHarness(t))
 }
 
@@ -216,6 +218,7 @@ func testConcurrentDuplicateCreatesMakeOneIncident(t *testing.T, h *harness) {
 }
 
 func TestCreateRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	tests := []struct {
 		name, body string

@@ -110,6 +110,7 @@ func mixedClient(t testing.TB, send sendFunc, client, ops int, tl *tally) {
 
 // Many clients at once, on both adapters: no error, and totals that add up.
 func TestMixedConcurrentLoad(t *testing.T) {
+	t.Parallel()
 	for name, h := range map[string]*harness{"memory": newMemoryHarness(t), "sqlite": newSQLiteHarness(t), "postgres": newPostgresHarness(t)} {
 		t.Run(name, func(t *testing.T) {
 			const clients, ops = 8, 70

@@ -26,6 +26,7 @@ var update = flag.Bool("update", false, "rewrite testdata/openapi.json from the 
 // The served OpenAPI document is the contract: any change to it shows up
 // here and must be accepted with -update (and reviewed in the diff).
 func TestOpenAPIGolden(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	rec := h.serve(httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
 	if rec.Code != http.StatusOK {
@@ -55,6 +56,7 @@ func TestOpenAPIGolden(t *testing.T) {
 // Every operation is documented: id, summary, description, tag, the 500
 // it may answer and, unless it is public, the bearer scheme.
 func TestOpenAPIDocumentsEveryOperation(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	count := 0
 	for path, item := range h.api.OpenAPI().Paths {
@@ -82,6 +84,7 @@ func TestOpenAPIDocumentsEveryOperation(t *testing.T) {
 // The document is one whatever the server enables: the operations console
 // is documented (answering 404 unless enabled) and rate limits are too.
 func TestOpenAPIDocumentIsOneWhateverTheOptions(t *testing.T) {
+	t.Parallel()
 	document := func(opts ...sety.Option) string {
 		s, err := sety.New(memory.New(), opts...)
 		if err != nil {
@@ -106,6 +109,7 @@ func TestOpenAPIDocumentIsOneWhateverTheOptions(t *testing.T) {
 // Without the console, its operations answer 404 (as documented), before
 // any key is checked.
 func TestConsoleOperationsAnswer404UnlessEnabled(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	s, err := sety.New(memory.New(), sety.WithClock(h.clock.Now), sety.WithRateLimiter(nil))
 	if err != nil {
@@ -125,6 +129,7 @@ func TestConsoleOperationsAnswer404UnlessEnabled(t *testing.T) {
 // Answers the contract has and the document once left out: each is
 // checked against the document by the harness, so each must be documented.
 func TestDocumentedAnswers(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	body := `{"category":"sos","location":{"coordinates":[3.3792,6.5244]},"idempotency_key":"ride-1"}`
 	wantStatus(t, h.do(http.MethodPost, "/incidents", h.live, body), http.StatusCreated)
@@ -151,6 +156,7 @@ func TestDocumentedAnswers(t *testing.T) {
 // document does not list, a required header missing, a null it does not
 // allow.
 func TestResponseCheckCatchesDrift(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	respond := func(method, path string, status int, header http.Header, body string) error {
 		rec := httptest.NewRecorder()
@@ -187,6 +193,7 @@ func TestResponseCheckCatchesDrift(t *testing.T) {
 // Health is public in the document (security: []) while the API key is the
 // default of every other operation.
 func TestOpenAPISecurity(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	oapi := h.api.OpenAPI()
 	if len(oapi.Security) != 1 || oapi.Security[0]["bearerAuth"] == nil || len(oapi.Servers) == 0 {
@@ -219,6 +226,7 @@ func TestOpenAPISecurity(t *testing.T) {
 // Every event type is a webhook of the document, and what endpoints really
 // receive, of every kind, fits it.
 func TestWebhooksAreDocumented(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	for _, typ := range webhook.EventTypes {
 		item := h.doc.doc.Webhooks[typ]
@@ -272,6 +280,7 @@ func TestWebhooksAreDocumented(t *testing.T) {
 // <OperationId>Params and <OperationId>JSONRequestBody: no schema may be
 // named so, or the generated Go client does not compile.
 func TestOperationIDsLeaveSchemaNamesFree(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	oapi := h.api.OpenAPI()
 	schemas := oapi.Components.Schemas.Map()
@@ -296,6 +305,7 @@ func TestOperationIDsLeaveSchemaNamesFree(t *testing.T) {
 // Every property of every schema and every parameter says what it is, for
 // a reader of the document (and of the clients generated from it).
 func TestOpenAPIDescribesEveryField(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	for name, s := range h.api.OpenAPI().Components.Schemas.Map() {
 		for prop, ps := range s.Properties {
@@ -318,6 +328,7 @@ func TestOpenAPIDescribesEveryField(t *testing.T) {
 // huma's own error schemas are not in the document: every Sety error is
 // the Error schema.
 func TestOpenAPIHasNoUnusedErrorModel(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	for _, name := range []string{"ErrorModel", "ErrorDetail"} {
 		if _, ok := h.api.OpenAPI().Components.Schemas.Map()[name]; ok {

@@ -19,6 +19,7 @@ import (
 )
 
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	// A harness whose Sety enforces limits, on the same fake clock.
 	s, err := sety.New(memory.New(), sety.WithClock(h.clock.Now))
@@ -142,6 +143,7 @@ func testAPIKeyManagement(t *testing.T, h *harness) {
 // requests succeed in any 60 s, across both, and the leases each takes
 // leave at least 90 % of them usable.
 func TestRateLimitSharedAcrossInstances(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sety.db")
 	clk := clock.NewFake(time.Date(2026, 3, 10, 14, 22, 59, 300e6, time.UTC))
 	var servers []*harness

@@ -31,6 +31,7 @@ func newPostgresHarness(t testing.TB) *harness { return newHarness(t, openPostgr
 // (Tests of input validation, routing and the OpenAPI document never reach
 // the store and run once, on memory.)
 func TestHTTPOnPostgres(t *testing.T) {
+	t.Parallel()
 	for name, test := range map[string]func(*testing.T, *harness){
 		"AccessOverHTTP":                            testAccessOverHTTP,
 		"SpentCodeDoesNotLockTheGate":               testSpentCodeDoesNotLockTheGate,

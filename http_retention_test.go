@@ -13,6 +13,7 @@ import (
 // Deliveries past the retention leave the delivery log: the list, its
 // total, and a retry of one all say they are gone; a recent one stays.
 func TestPurgedDeliveriesLeaveTheLogOverHTTP(t *testing.T) {
+	t.Parallel()
 	for name, newH := range map[string]func(testing.TB) *harness{"memory": newMemoryHarness, "sqlite": newSQLiteHarness} {
 		t.Run(name, func(t *testing.T) {
 			h := newH(t)

@@ -41,6 +41,7 @@ func inSession(h *harness, method, path, session string, header ...any) *httptes
 }
 
 func TestSessionSignInAndOut(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	console := h.key(h.org, auth.Live, auth.Console)
 	session, c := startSession(t, h, console)
@@ -97,6 +98,7 @@ func TestSessionSignInAndOut(t *testing.T) {
 }
 
 func TestSessionExpires(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	session, _ := startSession(t, h, h.test)
 	h.clock.Advance(12*time.Hour - time.Millisecond)
@@ -292,6 +294,7 @@ func TestSessionRetentionOption(t *testing.T) {
 // The console follows the event stream with its session cookie, and sees
 // the assignment it makes, and the SLA risk that follows, as they commit.
 func TestSessionReadsTheStream(t *testing.T) {
+	t.Parallel()
 	s, err := sety.New(memory.New(), sety.WithOperationsConsole())
 	if err != nil {
 		t.Fatal(err)

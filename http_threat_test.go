@@ -13,6 +13,7 @@ import (
 )
 
 func TestThreatIntelligenceOverHTTP(t *testing.T) {
+	t.Parallel()
 	testThreatIntelligenceOverHTTP(t, newMemoryHarness(t))
 }
 
@@ -84,6 +85,7 @@ func testThreatIntelligenceOverHTTP(t *testing.T, h *harness) {
 // GeoJSON a GIS can load when asked for it (with Vary: Accept), JSON
 // otherwise; a box across the antimeridian is one study.
 func TestThreatGeoJSONOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	threat.LagosYear(t0, 3000, 1).Generate(h.sety.Threat.Add)
 	threat.LagosYear(t0, 3000, 1).Generate(func(r threat.Report) { // the same year moved onto the antimeridian

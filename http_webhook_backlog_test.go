@@ -12,6 +12,7 @@ import (
 // An endpoint shows its tenant its backlog (pending_deliveries), read from
 // the store, on every store: the metrics no longer name endpoints.
 func TestWebhookBacklogOverHTTP(t *testing.T) {
+	t.Parallel()
 	for name, newH := range map[string]func(testing.TB) *harness{
 		"Memory": newMemoryHarness, "SQLite": newSQLiteHarness, "PostgreSQL": newPostgresHarness,
 	} {

@@ -139,6 +139,7 @@ func testWebhookEndpointsOverHTTP(t *testing.T, h *harness) {
 }
 
 func TestWebhookCreateValidation(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	for body, field := range map[string]string{
 		`{"events":["*"]}`:                                   "url",

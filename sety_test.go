@@ -11,6 +11,7 @@ import (
 )
 
 func TestNewRejectsABadSLAPolicy(t *testing.T) {
+	t.Parallel()
 	partial := incident.SLAPolicy{incident.Critical: {Assign: time.Minute, Arrive: 5 * time.Minute}}
 	if _, err := sety.New(memory.New(), sety.WithSLAPolicy(partial)); err == nil || !strings.Contains(err.Error(), "severity") {
 		t.Fatalf("partial policy: %v", err)

@@ -54,6 +54,7 @@ func wantErrorEvent(t *testing.T, ev sseEvent, status int) {
 // interval here is an hour). Its last event carries the error body; other
 // streams go on.
 func TestEventStreamEndsWhenItsKeyMayNot(t *testing.T) {
+	t.Parallel()
 	s, err := sety.New(memory.New(), sety.WithEventStream(stream.Config{Heartbeat: time.Hour, Recheck: time.Hour}))
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +113,7 @@ func TestEventStreamEndsWhenItsKeyMayNot(t *testing.T) {
 // only from the store, at its next recheck; so does a key's expiry, read
 // with the injected clock.
 func TestEventStreamEndsOnEveryInstance(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sety.db")
 	clk := clock.NewFake(t0)
 	instance := func() *sety.Sety {
@@ -165,6 +167,7 @@ func TestEventStreamEndsOnEveryInstance(t *testing.T) {
 // A Last-Event-ID past the newest event (kept from a store since
 // replaced) is 409, saying to reconnect without it; the newest is fine.
 func TestEventStreamAheadOfTheLog(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	ctx := runHarness(t, h)
 	create(t, h, h.test, sos)
@@ -188,6 +191,7 @@ func TestEventStreamAheadOfTheLog(t *testing.T) {
 // CloseStreams ends every open stream at once with a comment, and later
 // stream requests are 503 with Retry-After.
 func TestCloseStreams(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	ctx := runHarness(t, h)
 	srvURL := serveHandler(t, h)

@@ -180,6 +180,7 @@ func testEventStream(t *testing.T, stores sety.Stores) {
 }
 
 func TestEventStreamRules(t *testing.T) {
+	t.Parallel()
 	s, _ := sety.New(memory.New(), sety.WithEventStream(stream.Config{Heartbeat: 20 * time.Millisecond}))
 	ctx, srv := serveRunning(t, s)
 	org, _ := s.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
@@ -240,6 +241,7 @@ func serveRunning(t *testing.T, s *sety.Sety) (context.Context, *httptest.Server
 // A client resuming after an event the retention purged gets the events
 // that remain after it, not an error.
 func TestEventStreamResumesFromAPurgedPosition(t *testing.T) {
+	t.Parallel()
 	stores := memory.New()
 	clk := clock.NewFake(time.Date(2026, 3, 10, 14, 22, 5, 0, time.UTC))
 	s, err := sety.New(stores, sety.WithClock(clk.Now))

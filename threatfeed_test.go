@@ -20,6 +20,7 @@ import (
 // drill does not; one cancelled as a false alarm or a duplicate, or
 // resolved as a false alarm, stops counting.
 func TestThreatFollowsEvents(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 	s, err := sety.New(memory.New(), sety.WithClock(clk.Now))
 	if err != nil {
@@ -96,6 +97,7 @@ func TestThreatFollowsEvents(t *testing.T) {
 // B's safety score as soon as B follows the outbox, and a restarted
 // instance rebuilds the same engine from the store.
 func TestThreatIsSharedAcrossInstances(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sety.db")
 	clk := clock.NewFake(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 	open := func() *sety.Sety {

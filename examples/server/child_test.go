@@ -14,8 +14,12 @@ import (
 // startProcess runs the server in a child process of the test binary with
 // env added to the test's own, and returns it with its address
 // ("http://host:port") once it logs that it serves. The caller stops it.
+// With -short the test is skipped: process-level tests are the slow ones.
 func startProcess(t *testing.T, env ...string) (*exec.Cmd, string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts server processes: not with -short")
+	}
 	cmd := exec.Command(os.Args[0]) // TestMain sees SETY_CRASH_CHILD and runs main()
 	cmd.Env = append(os.Environ(), append([]string{"SETY_CRASH_CHILD=1", "SETY_ADDR=127.0.0.1:0"}, env...)...)
 	stderr, err := cmd.StderrPipe()
