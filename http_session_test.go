@@ -151,6 +151,7 @@ func keyRecords(t *testing.T, h *harness, key string) map[string]map[string]any 
 // (on this server), and every session of that key; the key list shows
 // which records are sessions and of which key, ended with it.
 func TestSessionEndsWithItsKey(t *testing.T) {
+	t.Parallel()
 	h := newSQLiteHarness(t)
 	console := h.key(h.org, auth.Live, auth.Console)
 	desk, _ := startSession(t, h, console)
@@ -204,6 +205,7 @@ func TestSessionEndsWithItsKey(t *testing.T) {
 // cache's lifetime: it is trusted from its last read for the TTL, then
 // refused.
 func TestSessionEndsWithItsKeyOnAnotherServer(t *testing.T) {
+	t.Parallel()
 	const ttl = 5 * time.Second
 	path := filepath.Join(t.TempDir(), "sety.db")
 	clk := clock.NewFake(t0)
@@ -241,6 +243,7 @@ func TestSessionEndsWithItsKeyOnAnotherServer(t *testing.T) {
 // The records of ended sessions leave the key list once the retention has
 // passed; the API keys stay.
 func TestEndedSessionsArePurged(t *testing.T) {
+	t.Parallel()
 	h := newMemoryHarness(t)
 	console := h.key(h.org, auth.Live, auth.Console)
 	out, _ := startSession(t, h, console)
@@ -268,6 +271,7 @@ func TestEndedSessionsArePurged(t *testing.T) {
 
 // sety.WithSessionRetention sets how long ended sessions are kept.
 func TestSessionRetentionOption(t *testing.T) {
+	t.Parallel()
 	clk := clock.NewFake(t0)
 	for _, c := range []struct {
 		keep time.Duration
@@ -381,6 +385,7 @@ func openSessionStream(t *testing.T, ctx context.Context, url string, cookie *ht
 // sharing the store at its next recheck. The stream's last event is the
 // 401 the console signs out on.
 func TestSessionStreamEndsWithItsKey(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sety.db")
 	clk := clock.NewFake(t0)
 	instance := func(recheck time.Duration) *sety.Sety {
