@@ -15,7 +15,6 @@ var (
 	spotA = at(-5, 5)
 	spotB = at(5, -5)
 	spotC = at(4, 6)
-	quiet = at(-6, -6)
 	truth = threat.Synthetic{
 		Center: threat.Lagos, RadiusM: 12000, Background: 3000, Start: now.Add(-90 * 24 * time.Hour), End: now, Seed: 7,
 		Spots: []threat.Spot{
