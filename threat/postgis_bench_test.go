@@ -301,7 +301,7 @@ func loadPostGIS(b testing.TB, conn *pgx.Conn, reports []Report) {
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"staging"}, []string{"at", "lng", "lat", "sev"},
 		pgx.CopyFromSlice(len(sorted), func(i int) ([]any, error) {
 			r := sorted[i]
-			return []any{r.At, r.Location.Lng(), r.Location.Lat(), SeverityWeights[r.Severity]}, nil
+			return []any{r.At, r.Location.Lng(), r.Location.Lat(), r.Severity.Weight()}, nil
 		})); err != nil {
 		b.Fatal(err)
 	}
