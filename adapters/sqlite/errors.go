@@ -31,6 +31,24 @@ func translate(err error) error {
 	return err
 }
 
+// mayEndTransaction reports whether err is one of the errors after which
+// SQLite may have rolled back the whole transaction, not just the failed
+// statement (https://sqlite.org/lang_transaction.html, "Response To Errors
+// Within A Transaction"). The driver offers no documented way to ask
+// whether a transaction is still open, so the writer takes these as
+// having ended it.
+func mayEndTransaction(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_INTERRUPT:
+		return true
+	}
+	return false
+}
+
 func isUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE

@@ -75,13 +75,6 @@ type writer struct {
 	wake   chan struct{} // capacity 1: something was queued, or Close was called
 	exited chan struct{}
 
-	// holdFor makes the writer wait until this many requests are queued
-	// before it takes the next batch (then it resets to 0): tests use it to
-	// put concurrent requests into one batch. onBatch, if set, is called
-	// with the size of every batch. Both are for tests only.
-	holdFor int
-	onBatch func(size int)
-
 	// observe, when set, hears every committed batch's size and how long
 	// it took from BEGIN to the end of COMMIT (metrics).
 	observe atomic.Pointer[func(size int, took time.Duration)]
@@ -166,19 +159,14 @@ func (w *writer) run() {
 func (w *writer) next() []*request {
 	for {
 		w.mu.Lock()
-		if n := len(w.queue); n > 0 && (n >= w.holdFor || w.closed) {
+		if n := len(w.queue); n > 0 {
 			k := min(n, maxBatch)
 			batch := make([]*request, k)
 			copy(batch, w.queue)
 			rest := copy(w.queue, w.queue[k:])
 			clear(w.queue[rest:])
 			w.queue = w.queue[:rest]
-			w.holdFor = 0
-			onBatch := w.onBatch
 			w.mu.Unlock()
-			if onBatch != nil {
-				onBatch(k)
-			}
 			return batch
 		}
 		closed := w.closed && len(w.queue) == 0
@@ -228,6 +216,15 @@ func (w *writer) commit(batch []*request) {
 		}
 		r.err = w.call(r)
 		if r.err != nil {
+			if mayEndTransaction(r.err) {
+				// SQLite may have rolled the whole transaction back (an
+				// I/O error, a full disk, no memory): the earlier
+				// callers' work may be gone with it, so the batch fails
+				// as a whole rather than go on as if only this caller's
+				// savepoint were undone.
+				w.abort(r.err, failAll)
+				return
+			}
 			if err := w.control("ROLLBACK TO m"); err != nil {
 				// SQLite ended the transaction itself (an I/O error, a full
 				// disk): the earlier callers' work is gone with it.

@@ -22,8 +22,8 @@ import (
 )
 
 // Tests of group commit: they put concurrent transactions into one batch
-// with the writer's test hook (holdFor) and check what each caller gets
-// and what the file holds.
+// by plugging the writer (a transaction that waits) until all of them are
+// queued, and check what each caller gets and what the file holds.
 
 var (
 	testTenant = auth.Tenant{OrgID: "org_groupcommit00001", Env: auth.Live}
@@ -44,24 +44,60 @@ func openTest(t *testing.T) *DB {
 	return db
 }
 
-// batchOf makes the writer wait until n transactions are queued and take
-// them as one batch; the returned function reports the sizes of the
-// batches run since.
-func batchOf(db *DB, n int) func() []int {
+// plug makes the writer run a transaction that waits until release is
+// called: whatever is queued meanwhile is taken as one batch after it.
+func plug(t *testing.T, db *DB) (release func()) {
+	t.Helper()
+	started, unplug, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.inTx(context.Background(), func(*writeTx) error { close(started); <-unplug; return nil })
+	}()
+	<-started
+	return func() {
+		close(unplug)
+		if err := <-done; err != nil {
+			t.Errorf("the plug: %v", err)
+		}
+	}
+}
+
+// waitQueued waits until n transactions wait for the writer.
+func waitQueued(db *DB, n int) {
+	for {
+		db.w.mu.Lock()
+		queued := len(db.w.queue)
+		db.w.mu.Unlock()
+		if queued >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// batchOf plugs the writer until n transactions are queued, so that they
+// run as one batch; the returned function reports the sizes of the batches
+// committed since the plug's own.
+func batchOf(t *testing.T, db *DB, n int) func() []int {
 	var mu sync.Mutex
 	var sizes []int
-	db.w.mu.Lock()
-	db.w.holdFor = n
-	db.w.onBatch = func(size int) {
+	db.ObserveCommits(func(size int, _ time.Duration) {
 		mu.Lock()
 		sizes = append(sizes, size)
 		mu.Unlock()
-	}
-	db.w.mu.Unlock()
+	})
+	release := sync.OnceFunc(plug(t, db))
+	t.Cleanup(release) // if the test failed before n were queued
+	go func() {
+		waitQueued(db, n)
+		release()
+	}()
 	return func() []int {
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]int(nil), sizes...)
+		if len(sizes) == 0 {
+			return nil
+		}
+		return append([]int(nil), sizes[1:]...) // without the plug's
 	}
 }
 
@@ -122,7 +158,7 @@ func insertOrg(ctx context.Context, tx *writeTx, id string) error {
 func TestBatchIdempotencyKey(t *testing.T) {
 	db := openTest(t)
 	const n = 12
-	sizes := batchOf(db, n)
+	sizes := batchOf(t, db, n)
 	ids := make([]string, n)
 	created := make([]bool, n)
 	errs := concurrently(n, func(i int) error {
@@ -158,7 +194,7 @@ func TestBatchIdempotencyKey(t *testing.T) {
 func TestBatchFailureRollsBackAlone(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	sizes := batchOf(db, 5)
+	sizes := batchOf(t, db, 5)
 	errBoom := errors.New("boom")
 	errs := concurrently(5, func(i int) error {
 		return db.inTx(ctx, func(tx *writeTx) error {
@@ -211,7 +247,7 @@ func TestBatchFailureRollsBackAlone(t *testing.T) {
 func TestBatchCommitFailureFailsAll(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	sizes := batchOf(db, 3)
+	sizes := batchOf(t, db, 3)
 	errs := concurrently(3, func(i int) error {
 		return db.inTx(ctx, func(tx *writeTx) error {
 			if err := insertOrg(ctx, tx, fmt.Sprintf("org_commitfail%06d", i)); err != nil {
@@ -229,8 +265,8 @@ func TestBatchCommitFailureFailsAll(t *testing.T) {
 			return err
 		})
 	})
-	if got := sizes(); len(got) != 1 || got[0] != 3 {
-		t.Fatalf("batches %v, want one of 3", got)
+	if got := sizes(); len(got) != 0 {
+		t.Fatalf("batches %v committed, want none", got)
 	}
 	for i, err := range errs {
 		if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
@@ -253,7 +289,7 @@ func TestBatchCommitFailureFailsAll(t *testing.T) {
 func TestBatchLostTransactionFailsAll(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	sizes := batchOf(db, 3)
+	sizes := batchOf(t, db, 3)
 	errs := concurrently(3, func(i int) error {
 		return db.inTx(ctx, func(tx *writeTx) error {
 			if err := insertOrg(ctx, tx, fmt.Sprintf("org_lost%012d", i)); err != nil {
@@ -266,8 +302,8 @@ func TestBatchLostTransactionFailsAll(t *testing.T) {
 			return nil
 		})
 	})
-	if got := sizes(); len(got) != 1 || got[0] != 3 {
-		t.Fatalf("batches %v, want one of 3", got)
+	if got := sizes(); len(got) != 0 {
+		t.Fatalf("batches %v committed, want none", got)
 	}
 	for i, err := range errs {
 		if err == nil {
@@ -279,26 +315,60 @@ func TestBatchLostTransactionFailsAll(t *testing.T) {
 	}
 }
 
+// A full disk (or an I/O error, or no memory) inside a caller's work may
+// have rolled back the whole transaction, as SQLite documents: the writer
+// does not go on as if only that caller's savepoint were undone, and
+// nobody in the batch is told their write is stored.
+func TestBatchFullDiskFailsAll(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	sizes := batchOf(t, db, 3)
+	errs := concurrently(3, func(i int) error {
+		return db.inTx(ctx, func(tx *writeTx) error {
+			id := fmt.Sprintf("org_fulldisk%08d", i)
+			if i != 1 {
+				return insertOrg(ctx, tx, id)
+			}
+			// The file may not grow: SQLite answers SQLITE_FULL.
+			if _, err := tx.ExecContext(ctx, `PRAGMA max_page_count = 1`); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, plan, status, created_at)
+				VALUES (?, hex(randomblob(1000000)), 'starter', 'active', 0)`, id)
+			if _, resetErr := tx.ExecContext(ctx, `PRAGMA max_page_count = 1073741823`); resetErr != nil {
+				t.Errorf("lifting the page limit: %v", resetErr)
+			}
+			return err
+		})
+	})
+	if got := sizes(); len(got) != 0 {
+		t.Fatalf("batches %v committed, want none", got)
+	}
+	for i, err := range errs {
+		if setyerr.KindOf(err) != setyerr.Unavailable {
+			t.Errorf("member %d: %v, want Unavailable", i, err)
+		}
+		if orgExists(t, db, fmt.Sprintf("org_fulldisk%08d", i)) {
+			t.Errorf("member %d's row is stored", i)
+		}
+	}
+	if err := db.inTx(ctx, func(tx *writeTx) error { return insertOrg(ctx, tx, "org_afterfull0000000") }); err != nil {
+		t.Fatalf("the write after a full disk: %v", err)
+	}
+}
+
 // A caller whose context ends while it is queued leaves at once, and its
 // callback never runs.
 func TestQueuedCallerCancels(t *testing.T) {
 	db := openTest(t)
-	sizes := batchOf(db, 2) // the writer waits for a second caller
+	sizes := batchOf(t, db, 2) // the writer waits for a second caller
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{}, 1)
 	done := make(chan error)
 	go func() {
 		done <- db.inTx(ctx, func(tx *writeTx) error { ran <- struct{}{}; return nil })
 	}()
-	for {
-		db.w.mu.Lock()
-		n := len(db.w.queue)
-		db.w.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(db, 1)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled while queued: %v", err)
@@ -307,8 +377,8 @@ func TestQueuedCallerCancels(t *testing.T) {
 	if err := db.inTx(bg, func(tx *writeTx) error { return insertOrg(bg, tx, "org_second0000000000") }); err != nil {
 		t.Fatal(err)
 	}
-	if got := sizes(); len(got) != 1 || got[0] != 2 {
-		t.Fatalf("batches %v, want one of 2", got)
+	if got := sizes(); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("batches %v, want one of 1 (the abandoned caller is not run)", got)
 	}
 	select {
 	case <-ran:
@@ -321,23 +391,27 @@ func TestQueuedCallerCancels(t *testing.T) {
 func TestCloseDrainsQueue(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	batchOf(db, 4) // held until Close
+	release := plug(t, db) // until Close has begun
 	errs := make(chan error, 3)
 	for i := range 3 {
 		go func() {
 			errs <- db.inTx(ctx, func(tx *writeTx) error { return insertOrg(ctx, tx, fmt.Sprintf("org_drain%011d", i)) })
 		}()
 	}
+	waitQueued(db, 3)
+	closed := make(chan error)
+	go func() { closed <- db.Close() }()
 	for {
 		db.w.mu.Lock()
-		n := len(db.w.queue)
+		closing := db.w.closed
 		db.w.mu.Unlock()
-		if n == 3 {
+		if closing {
 			break
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if err := db.Close(); err != nil {
+	release()
+	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
@@ -372,7 +446,7 @@ func TestAnsweredAfterCommit(t *testing.T) {
 	const n = 16
 	for round := range 3 {
 		answered.Store(0)
-		sizes := batchOf(db, n)
+		sizes := batchOf(t, db, n)
 		errs := concurrently(n, func(i int) error {
 			id := fmt.Sprintf("org_round%d%010d", round, i)
 			if err := db.inTx(ctx, func(tx *writeTx) error { return insertOrg(ctx, tx, id) }); err != nil {
