@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -27,6 +28,13 @@ func newAPI(rootURL, key string, conns int) *api {
 		IdleConnTimeout:     90 * time.Second,
 	}
 	return &api{base: root + "/v1/external", root: root, key: key, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// withKey is the same server with another key, over the same connections.
+func (a *api) withKey(key string) *api {
+	b := *a
+	b.key = key
+	return &b
 }
 
 // do sends a request under the API's base path and returns the status and
@@ -112,43 +120,59 @@ func (a *api) health(ctx context.Context) error {
 	}
 }
 
-// goroutines scrapes go_goroutines from /metrics; ok is false when the
-// server does not serve it.
-func (a *api) goroutines(ctx context.Context) (n int, ok bool) {
+// metrics fetches /metrics (unauthenticated first, then with the key);
+// ok is false when the server does not serve it.
+func (a *api) metrics(ctx context.Context) (text string, ok bool) {
 	for _, auth := range []bool{false, true} {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.root+"/metrics", nil)
 		if err != nil {
-			return 0, false
+			return "", false
 		}
 		if auth {
 			req.Header.Set("Authorization", "Bearer "+a.key)
 		}
 		resp, err := a.http.Do(req)
 		if err != nil {
-			return 0, false
+			return "", false
 		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
-			return scrapeGauge(string(b), "go_goroutines")
+			return string(b), true
 		}
 	}
-	return 0, false
+	return "", false
 }
 
-// scrapeGauge finds an unlabelled sample of name in a Prometheus text exposition.
-func scrapeGauge(text, name string) (int, bool) {
+// scrapeSum adds up the samples of name in a Prometheus text exposition
+// whose labels include every one of labels (`name="value"` each): with none
+// given, every sample of name. ok is false when none matched.
+func scrapeSum(text, name string, labels ...string) (int, bool) {
+	sum, found := 0.0, false
 	for line := range strings.Lines(text) {
-		rest, found := strings.CutPrefix(strings.TrimSpace(line), name+" ")
-		if !found {
-			continue
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), name)
+		if !ok || rest == "" || rest[0] != ' ' && rest[0] != '{' {
+			continue // another metric whose name starts with name
+		}
+		var set []string
+		if rest[0] == '{' {
+			end := strings.IndexByte(rest, '}')
+			if end < 0 {
+				continue
+			}
+			set, rest = strings.Split(rest[1:end], ","), rest[end+1:]
+		}
+		match := true
+		for _, l := range labels {
+			match = match && slices.Contains(set, l)
 		}
 		var v float64
-		if _, err := fmt.Sscan(rest, &v); err == nil {
-			return int(v), true
+		if _, err := fmt.Sscan(rest, &v); err != nil || !match {
+			continue
 		}
+		sum, found = sum+v, true
 	}
-	return 0, false
+	return int(sum), found
 }
 
 func truncate(b []byte, n int) string {

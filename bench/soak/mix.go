@@ -9,15 +9,15 @@ import (
 )
 
 // The operations of the workload.
-var opNames = []string{"create", "get", "list", "resolve", "cancel", "validate", "score", "heatmap"}
+var opNames = []string{"create", "get", "list", "resolve", "cancel", "note", "validate", "checkout", "score", "heatmap"}
 
 // defaultMix resembles a ride-hailing integration: riders' apps poll their
 // incident and check safety scores and heatmaps, gates validate visitor
-// codes, operators resolve what responders finish, and a few incidents are
-// cancelled. resolve outweighs create (one in five takes two steps,
+// codes (checking visitors in) and check some out, operators add notes and
+// resolve what responders finish, and a few incidents are cancelled. resolve outweighs create (one in five takes two steps,
 // on_scene then resolved) so the pool of 40 demo responders can keep up:
 // a queue that grows anyway is the server's doing, not the workload's.
-const defaultMix = "create=10,get=22,list=10,resolve=15,cancel=2,validate=18,score=14,heatmap=9"
+const defaultMix = "create=10,get=20,list=10,resolve=15,cancel=2,note=4,validate=14,checkout=6,score=12,heatmap=7"
 
 // mix picks operations at random in proportion to their weights.
 type mix struct {

@@ -32,6 +32,14 @@ type report struct {
 	RSS        *int64   `json:"rss_bytes"`
 	CPU        *float64 `json:"cpu_percent"` // of one core, over the window
 	Goroutines *int     `json:"goroutines"`
+	DBBytes    *int64   `json:"database_bytes"`
+	// RateLimited is sety_rate_limit_rejections_total at the window's end:
+	// every 429 the server gave since it started.
+	RateLimited *int `json:"rate_limited_total"`
+	// Commits is how many store commits the window saw
+	// (sety_store_commit_seconds_count; SQLite's group commits or
+	// PostgreSQL's transactions), whoever caused them.
+	Commits *int `json:"commits"`
 
 	Waiting       int           `json:"dispatch_samples_waiting"`
 	OldestWaiting time.Duration `json:"dispatch_oldest_waiting_ns"`
@@ -42,18 +50,33 @@ type report struct {
 
 // monitor reads the server's state at the end of each window.
 type monitor struct {
-	api      *api
-	proc     *procStats // nil when the server's process is unknown
-	endpoint string     // the healthy webhook endpoint
-	slow     string     // the hanging one, or ""
-	hanging  *hanging
+	api        *api
+	proc       *procStats // nil when the server's process is unknown
+	byMetrics  bool       // the queue and backlog of every tenant, from /metrics; else the API's counts of endpointOf's
+	endpointOf *tenant    // whose webhook endpoint is the healthy one counted through the API
+	slow       string     // the hanging endpoint (of the first tenant), or ""
+	hanging    *hanging
+	dbSize     func(context.Context) (int64, error) // nil when unknown
 
-	lastCPU time.Duration
-	lastAt  time.Time
+	lastCPU            time.Duration
+	lastAt             time.Time
+	rateLimitedAtStart *int // the server's 429 counter when the load began
+	lastCommits        *int // the store's commit counter at the last window's end
 }
 
-// begin starts the CPU clock.
-func (m *monitor) begin() {
+// begin starts the CPU clock and reads the 429 counter.
+func (m *monitor) begin(ctx context.Context) {
+	if text, found := m.api.metrics(ctx); found {
+		if n, found := scrapeSum(text, "sety_store_commit_seconds_count"); found {
+			m.lastCommits = &n
+		}
+		if n, found := scrapeSum(text, "sety_rate_limit_rejections_total"); found {
+			m.rateLimitedAtStart = &n
+		} else {
+			zero := 0 // a counter with no label set yet: nothing refused
+			m.rateLimitedAtStart = &zero
+		}
+	}
 	m.lastAt = time.Now()
 	if m.proc != nil {
 		m.lastCPU, _ = m.proc.cpu()
@@ -79,24 +102,62 @@ func (m *monitor) observe(ctx context.Context, r *report) {
 
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
+	if m.dbSize != nil {
+		if n, err := m.dbSize(ctx); err == nil {
+			r.DBBytes = &n
+		} else {
+			r.MonitorErrors = append(r.MonitorErrors, "database size: "+err.Error())
+		}
+	}
 	count := func(dst **int, path string) {
-		n, err := m.api.total(ctx, path)
+		n, err := m.endpointOf.api.total(ctx, path)
 		if err != nil {
 			r.MonitorErrors = append(r.MonitorErrors, err.Error())
 			return
 		}
 		*dst = &n
 	}
-	count(&r.Created, "/incidents?status=created&limit=1")
-	count(&r.Dispatching, "/incidents?status=dispatching&limit=1")
-	count(&r.Pending, "/webhooks/"+m.endpoint+"/deliveries?status=pending&limit=1")
 	if m.slow != "" {
 		count(&r.PendingSlow, "/webhooks/"+m.slow+"/deliveries?status=pending&limit=1")
 		n := m.hanging.accepted()
 		r.HangingConns = &n
 	}
-	if n, found := m.api.goroutines(ctx); found {
-		r.Goroutines = &n
+	text, haveMetrics := m.api.metrics(ctx)
+	gauge := func(dst **int, name string, labels ...string) {
+		if n, found := scrapeSum(text, name, labels...); found {
+			*dst = &n
+		} else if haveMetrics && m.byMetrics {
+			r.MonitorErrors = append(r.MonitorErrors, "no "+name+" in /metrics")
+		}
+	}
+	if haveMetrics {
+		gauge(&r.Goroutines, "go_goroutines")
+		n, _ := scrapeSum(text, "sety_rate_limit_rejections_total") // no sample yet: none refused
+		r.RateLimited = &n
+		if c, found := scrapeSum(text, "sety_store_commit_seconds_count"); found {
+			if m.lastCommits != nil {
+				d := c - *m.lastCommits
+				r.Commits = &d
+			}
+			m.lastCommits = &c
+		}
+	}
+	if !m.byMetrics {
+		count(&r.Created, "/incidents?status=created&limit=1")
+		count(&r.Dispatching, "/incidents?status=dispatching&limit=1")
+		count(&r.Pending, "/webhooks/"+m.endpointOf.endpoint+"/deliveries?status=pending&limit=1")
+		return
+	}
+	if !haveMetrics {
+		r.MonitorErrors = append(r.MonitorErrors, "no /metrics: no queue or backlog figures")
+		return
+	}
+	gauge(&r.Created, "sety_incidents_active", `status="created"`, `environment="live"`)
+	gauge(&r.Dispatching, "sety_incidents_active", `status="dispatching"`, `environment="live"`)
+	gauge(&r.Pending, "sety_webhook_pending_deliveries")
+	if r.Pending != nil && r.PendingSlow != nil {
+		n := max(0, *r.Pending-*r.PendingSlow) // the healthy endpoints' share
+		r.Pending = &n
 	}
 }
 
@@ -125,8 +186,13 @@ func (p printer) window(r report) {
 	if r.PendingSlow != nil || r.HangingConns != nil {
 		fmt.Fprintf(p.w, " (hanging endpoint: pending %s, connections %s)", num(r.PendingSlow), num(r.HangingConns))
 	}
-	fmt.Fprintf(p.w, ", delivery p50 %s p99 %s (n %d, dup %d)  server: rss %s, cpu %s, goroutines %s\n",
-		ms(r.Hooks.P50, r.Hooks.N), ms(r.Hooks.P99, r.Hooks.N), r.Hooks.N, r.DupHooks, mb(r.RSS), pct(r.CPU), num(r.Goroutines))
+	fmt.Fprintf(p.w, ", delivery p50 %s p99 %s (n %d, dup %d)  server: rss %s, cpu %s, goroutines %s, database %s, commits %s, 429s so far %s\n",
+		ms(r.Hooks.P50, r.Hooks.N), ms(r.Hooks.P99, r.Hooks.N), r.Hooks.N, r.DupHooks, mb(r.RSS), pct(r.CPU), num(r.Goroutines), mb(r.DBBytes),
+		perRequest(r.Commits, r.Requests), num(r.RateLimited))
+	if o := r.OverPlan; o != nil {
+		fmt.Fprintf(p.w, "          over-plan tenant: %d requests, %d ok, %d refused with 429, %d errors, latency p99 %s\n",
+			o.Requests, o.OK, o.Limited, o.Errors, ms(o.Latency.P99, o.Latency.N))
+	}
 	if r.Errors > 0 {
 		fmt.Fprintf(p.w, "          errors by op: %s; statuses %s\n", counts(r.OpErrors), statusCounts(r.Statuses))
 	}
@@ -172,13 +238,28 @@ type summary struct {
 	PendingSlow   *int            `json:"pending_deliveries_hanging_last,omitempty"`
 	RSSFirst      *int64          `json:"rss_first_bytes"`
 	RSSLast       *int64          `json:"rss_last_bytes"`
+	RPS           float64         `json:"rps"` // over the load phase
+	Target        float64         `json:"target_rps"`
+	Run           dist            `json:"latency_run"` // every workload request of the load phase
+	OpsRun        map[string]dist `json:"ops_run"`
+	MaxP99        time.Duration   `json:"max_p99_ns"`
+	Sustained     bool            `json:"sustained"` // no error, nothing missed, run p99 below MaxP99
+	DBFirst       *int64          `json:"database_bytes_first"`
+	DBLast        *int64          `json:"database_bytes_last"`
+	GoroutFirst   *int            `json:"goroutines_first"`
+	GoroutLast    *int            `json:"goroutines_last"`
+	RateLimited   *int            `json:"rate_limited_during_load"` // the server's 429s, the over-plan tenant's included
+	OverPlan      *overPlanLoad   `json:"over_plan,omitempty"`
 	IdleSeconds   float64         `json:"idle_s,omitempty"`
 	IdleCPU       *float64        `json:"idle_cpu_percent,omitempty"`
 	Log           *logSummary     `json:"server_log,omitempty"`
 }
 
-func summarizeRun(reports []report, log *logSummary) summary {
-	s := summary{Type: "summary", Log: log}
+// summarizeRun sums the reports up; maxP99 is the latency the run's p99
+// must stay under to count as sustained, rateLimitedBefore the server's
+// 429 counter before the load (nil: unknown).
+func summarizeRun(reports []report, log *logSummary, maxP99 time.Duration, rateLimitedBefore *int) summary {
+	s := summary{Type: "summary", Log: log, MaxP99: maxP99, OpsRun: map[string]dist{}}
 	var loads, idles []report
 	for _, r := range reports {
 		if r.Phase == "idle" {
@@ -188,7 +269,22 @@ func summarizeRun(reports []report, log *logSummary) summary {
 		}
 	}
 	s.LoadWindows = len(loads)
+	lats := map[string][]time.Duration{}
+	var all []time.Duration
 	for _, r := range loads {
+		for op, l := range r.lats {
+			lats[op] = append(lats[op], l...)
+			all = append(all, l...)
+		}
+		if o := r.OverPlan; o != nil {
+			if s.OverPlan == nil {
+				s.OverPlan = &overPlanLoad{}
+			}
+			s.OverPlan.Requests += o.Requests
+			s.OverPlan.Limited += o.Limited
+			s.OverPlan.OK += o.OK
+			s.OverPlan.Errors += o.Errors
+		}
 		s.Requests += r.Requests
 		s.Errors += r.Errors
 		s.Conflicts += r.Conflicts
@@ -196,8 +292,23 @@ func summarizeRun(reports []report, log *logSummary) summary {
 		s.DispatchP99 = max(s.DispatchP99, r.Dispatch.P99)
 		s.DispatchMax = max(s.DispatchMax, r.Dispatch.Max)
 	}
+	for op, l := range lats {
+		s.OpsRun[op] = summarize(l)
+	}
+	s.Run = summarize(all)
 	if len(loads) > 0 {
 		first, last := loads[0], loads[len(loads)-1]
+		if d := last.To - first.From; d > 0 {
+			s.RPS = float64(s.Requests) / d
+		}
+		s.Target = first.Target
+		s.Sustained = s.Errors == 0 && s.Missed == 0 && s.Run.N > 0 && s.Run.P99 < maxP99
+		s.DBFirst, s.DBLast = first.DBBytes, last.DBBytes
+		s.GoroutFirst, s.GoroutLast = first.Goroutines, last.Goroutines
+		if rateLimitedBefore != nil && last.RateLimited != nil {
+			n := *last.RateLimited - *rateLimitedBefore
+			s.RateLimited = &n
+		}
 		s.First, s.Last = first.All, last.All
 		s.P99Ratio = ratio(last.All.P99, first.All.P99)
 		s.CreateP99Rat = ratio(last.Ops["create"].P99, first.Ops["create"].P99)
@@ -242,6 +353,21 @@ func (p printer) summary(s summary) {
 	}
 	w := p.w
 	fmt.Fprintf(w, "\nsummary over %d load windows: %d requests, %d errors, %d 409s, %d missed\n", s.LoadWindows, s.Requests, s.Errors, s.Conflicts, s.Missed)
+	verdict := "NOT sustained"
+	if s.Sustained {
+		verdict = "sustained"
+	}
+	fmt.Fprintf(w, "  %s: %.1f req/s of %g, latency over the run p50 %s p99 %s (bar: 0 errors, 0 missed, p99 < %s)\n",
+		verdict, s.RPS, s.Target, ms(s.Run.P50, s.Run.N), ms(s.Run.P99, s.Run.N), ms(s.MaxP99, 1))
+	var runOps []string
+	for _, op := range append(slices.Clone(opNames), "scan") {
+		if d := s.OpsRun[op]; d.N > 0 {
+			runOps = append(runOps, fmt.Sprintf("%s n %d p50 %s p99 %s max %s", op, d.N, ms(d.P50, d.N), ms(d.P99, d.N), ms(d.Max, d.N)))
+		}
+	}
+	if len(runOps) > 0 {
+		fmt.Fprintf(w, "  by op over the run: %s\n", strings.Join(runOps, "; "))
+	}
 	fmt.Fprintf(w, "  latency p99 first→last window: %s → %s (%.2fx); create p99 %.2fx\n", ms(s.First.P99, s.First.N), ms(s.Last.P99, s.Last.N), s.P99Ratio, s.CreateP99Rat)
 	var byOp []string
 	for _, op := range append(slices.Clone(opNames), "scan") {
@@ -261,7 +387,13 @@ func (p printer) summary(s summary) {
 		fmt.Fprintf(w, "; hanging endpoint pending %d at the end", *s.PendingSlow)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  server rss first→last: %s → %s\n", mb(s.RSSFirst), mb(s.RSSLast))
+	fmt.Fprintf(w, "  server rss first→last: %s → %s; goroutines %s → %s; database %s → %s\n",
+		mb(s.RSSFirst), mb(s.RSSLast), num(s.GoroutFirst), num(s.GoroutLast), mb(s.DBFirst), mb(s.DBLast))
+	fmt.Fprintf(w, "  429s the server gave during the load: %s", num(s.RateLimited))
+	if o := s.OverPlan; o != nil {
+		fmt.Fprintf(w, " (the over-plan tenant: %d requests, %d ok, %d refused with 429, %d errors)", o.Requests, o.OK, o.Limited, o.Errors)
+	}
+	fmt.Fprintln(w)
 	if s.IdleSeconds > 0 {
 		fmt.Fprintf(w, "  idle %.0f s after the load: server cpu %s of one core\n", s.IdleSeconds, pct(s.IdleCPU))
 	}
@@ -289,6 +421,17 @@ func ms(d time.Duration, n int) string {
 		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
 	}
 	return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+}
+
+// perRequest is n and n per request, e.g. "1234 (0.41/req)".
+func perRequest(n *int, requests int) string {
+	if n == nil {
+		return "n/a"
+	}
+	if requests == 0 {
+		return fmt.Sprint(*n)
+	}
+	return fmt.Sprintf("%d (%.2f/req)", *n, float64(*n)/float64(requests))
 }
 
 func secs(d time.Duration) string {

@@ -18,9 +18,7 @@ import (
 // off to 30 s; it counts as waiting meanwhile. Delays count in the window in
 // which they are observed. Its reads are not part of the workload's figures.
 type sampler struct {
-	api       *api
 	win       *window
-	active    *pool
 	delay     time.Duration
 	perWindow int
 
@@ -32,14 +30,15 @@ type sampler struct {
 }
 
 type sample struct {
+	t       *tenant
 	id      string
 	created time.Time // client side, for the age of a waiting sample
 	checkAt time.Time
 	tries   int
 }
 
-// offer adds a just-created incident, unless the window has its share.
-func (s *sampler) offer(id string) {
+// offer adds an incident just created for t, unless the window has its share.
+func (s *sampler) offer(t *tenant, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.offered >= s.perWindow {
@@ -47,7 +46,7 @@ func (s *sampler) offer(id string) {
 	}
 	s.offered++
 	now := time.Now()
-	s.queue = append(s.queue, sample{id: id, created: now, checkAt: now.Add(s.delay)})
+	s.queue = append(s.queue, sample{t: t, id: id, created: now, checkAt: now.Add(s.delay)})
 }
 
 // nextWindow starts a window's share afresh and returns the samples still
@@ -96,7 +95,7 @@ func (s *sampler) due() []sample {
 }
 
 func (s *sampler) check(ctx context.Context, q sample) {
-	status, b, err := s.api.do(ctx, http.MethodGet, "/incidents/"+q.id, nil)
+	status, b, err := q.t.api.do(ctx, http.MethodGet, "/incidents/"+q.id, nil)
 	var out struct {
 		Incident incidentView `json:"incident"`
 	}
@@ -115,7 +114,7 @@ func (s *sampler) check(ctx context.Context, q sample) {
 	s.mu.Unlock()
 	inc := out.Incident
 	if inc.holdsResponder() {
-		s.active.add(inc.ID, inc.Status == "on_scene")
+		q.t.active.add(inc.ID, inc.Status == "on_scene")
 	}
 	for _, t := range inc.Timeline {
 		if t.Event == "dispatching" {

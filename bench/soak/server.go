@@ -25,6 +25,8 @@ const serverPkg = "github.com/sety-io/sety/examples/server"
 // server is an example server the soak built and started.
 type server struct {
 	dir     string // temp dir: binary, database, log
+	bin     string // the server binary, for its admin commands
+	env     []string
 	logPath string
 	url     string
 	liveKey string
@@ -34,10 +36,11 @@ type server struct {
 }
 
 // startServer builds the example server and starts it on loopback over a
-// SQLite file in a temp dir, with the demo pool, rate limits off, private
-// webhooks allowed and fixed keys. The environment passes through, then env
-// (KEY=VALUE) on top. liveKey, when empty, is random.
-func startServer(ctx context.Context, liveKey string, env []string, progress io.Writer) (*server, error) {
+// SQLite file in a temp dir, with the demo pool, private webhooks allowed
+// and fixed keys, and rate limits off unless rateLimits. The environment
+// passes through, then env (KEY=VALUE) on top. liveKey, when empty, is
+// random.
+func startServer(ctx context.Context, liveKey string, env []string, rateLimits bool, progress io.Writer) (*server, error) {
 	dir, err := os.MkdirTemp("", "sety-soak-")
 	if err != nil {
 		return nil, err
@@ -47,6 +50,7 @@ func startServer(ctx context.Context, liveKey string, env []string, progress io.
 		s.liveKey = "sety_live_" + randomHex(16)
 	}
 	bin := filepath.Join(dir, "sety-server")
+	s.bin = bin
 	fmt.Fprintf(progress, "building %s\n", serverPkg)
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, serverPkg)
 	build.Stdout, build.Stderr = progress, progress
@@ -66,7 +70,7 @@ func startServer(ctx context.Context, liveKey string, env []string, progress io.
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	s.cmd.Env = append([]string{
 		"SETY_DB=" + filepath.Join(dir, "sety.db"),
-		"SETY_RATE_LIMITS=false",
+		"SETY_RATE_LIMITS=" + fmt.Sprint(rateLimits),
 		"SETY_DEMO=1",
 		"SETY_ALLOW_PRIVATE_WEBHOOKS=1",
 		"SETY_LOG_FORMAT=json",
@@ -77,6 +81,7 @@ func startServer(ctx context.Context, liveKey string, env []string, progress io.
 		"SETY_BOOTSTRAP_TEST_KEY=sety_test_"+randomHex(16),
 	)
 	s.cmd.Env = append(s.cmd.Env, env...) // last wins
+	s.env = s.cmd.Env
 	if err := s.cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err

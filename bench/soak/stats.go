@@ -44,6 +44,7 @@ const (
 	succeeded outcome = iota // the expected status
 	raced                    // 409 where the workload can race the engine (resolve, cancel): counted apart
 	failed                   // transport error, 5xx or any other unexpected status
+	limited                  // 429 of the tenant that exceeds its plan on purpose (-over-plan): counted apart
 )
 
 // opStats is one operation's share of a window.
@@ -52,6 +53,7 @@ type opStats struct {
 	ok        int
 	conflicts int
 	errors    int
+	limited   int
 }
 
 // window collects what happened in one reporting window. It is safe for
@@ -87,11 +89,17 @@ func (w *window) request(op string, lat time.Duration, o outcome, status int, la
 		s.ok++
 	case raced:
 		s.conflicts++
+	case limited:
+		s.limited++
 	default:
 		s.errors++
-		w.statuses[status]++
+		if op != overPlanOp {
+			w.statuses[status]++
+		}
 	}
-	w.lag = append(w.lag, lag)
+	if op != overPlanOp {
+		w.lag = append(w.lag, lag)
+	}
 }
 
 func (w *window) miss() {
@@ -131,6 +139,19 @@ type load struct {
 	Dispatch  dist            `json:"create_to_dispatching"`
 	Hooks     dist            `json:"webhook_latency"`
 	DupHooks  int             `json:"webhook_duplicates"`
+	OverPlan  *overPlanLoad   `json:"over_plan,omitempty"`
+
+	lats map[string][]time.Duration // every latency by op, for the figures over the whole run
+}
+
+// overPlanLoad is the window's share of the tenant that exceeds its plan
+// on purpose: not part of the workload's requests, errors or latency.
+type overPlanLoad struct {
+	Requests int  `json:"requests"`
+	Limited  int  `json:"limited"` // 429s, as wanted
+	OK       int  `json:"ok"`
+	Errors   int  `json:"errors"` // anything else
+	Latency  dist `json:"latency"`
 }
 
 // take returns the window's figures and empties it for the next window.
@@ -140,9 +161,15 @@ func (w *window) take() load {
 	w.ops, w.lag, w.missed, w.statuses, w.dispatch, w.hooks, w.dupHooks = map[string]*opStats{}, nil, 0, map[int]int{}, nil, nil, 0
 	w.mu.Unlock()
 
-	l := load{Missed: missed, Statuses: statuses, Ops: map[string]dist{}, OpErrors: map[string]int{}, OpRaced: map[string]int{}, DupHooks: dups}
+	l := load{Missed: missed, Statuses: statuses, Ops: map[string]dist{}, OpErrors: map[string]int{}, OpRaced: map[string]int{}, DupHooks: dups,
+		lats: map[string][]time.Duration{}}
 	var all []time.Duration
 	for name, s := range ops {
+		if name == overPlanOp {
+			l.OverPlan = &overPlanLoad{Requests: len(s.lat), Limited: s.limited, OK: s.ok, Errors: s.errors, Latency: summarize(s.lat)}
+			continue
+		}
+		l.lats[name] = s.lat
 		l.Requests += len(s.lat)
 		l.Errors += s.errors
 		l.Conflicts += s.conflicts

@@ -105,7 +105,7 @@ func TestSummarizeRunComparesFirstAndLastLoadWindow(t *testing.T) {
 		mk("load", 40*time.Millisecond, 9, cpu(99), 60, 90),
 		mk("idle", 0, 9, cpu(10), 90, 100),
 		mk("idle", 0, 9, cpu(40), 100, 130),
-	}, nil)
+	}, nil, 50*time.Millisecond, nil)
 	if s.LoadWindows != 3 || s.Requests != 30 {
 		t.Errorf("windows %d requests %d, want 3 and 30", s.LoadWindows, s.Requests)
 	}
@@ -185,10 +185,10 @@ func TestProcParsers(t *testing.T) {
 		t.Errorf("parseVmRSS = %v, %v", got, err)
 	}
 	metrics := "# HELP go_goroutines Number of goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines 57\ngo_goroutines_total{x=\"y\"} 3\n"
-	if n, found := scrapeGauge(metrics, "go_goroutines"); !found || n != 57 {
-		t.Errorf("scrapeGauge = %d, %v", n, found)
+	if n, found := scrapeSum(metrics, "go_goroutines"); !found || n != 57 {
+		t.Errorf("scrapeSum = %d, %v", n, found)
 	}
-	if _, found := scrapeGauge("other 1\n", "go_goroutines"); found {
+	if _, found := scrapeSum("other 1\n", "go_goroutines"); found {
 		t.Error("found a gauge that is not there")
 	}
 	if got := genericError("incident inc_zeptb07nbd4r8ou4: database is locked (5)"); got != "incident #: database is locked (#)" {

@@ -15,21 +15,18 @@ import (
 const lagosLat, lagosLng = 6.5244, 3.3792
 
 // workload is the open-loop load: a scheduler emits requests at the target
-// rate and a fixed set of clients send them. A request that finds every
-// client busy waits in a backlog (its wait is the schedule lag); when the
-// backlog is full too it is dropped and counted as missed.
+// rate, each for a tenant picked in proportion to its share, and a fixed
+// set of clients send them. A request that finds every client busy waits
+// in a backlog (its wait is the schedule lag); when the backlog is full too
+// it is dropped and counted as missed.
 type workload struct {
-	api     *api
 	win     *window
 	mix     mix
 	rate    float64
 	clients int
 	seed    uint64
-	codes   []accessCode
+	tenants []*tenant
 	sampler *sampler
-
-	recent  ring  // incidents this soak created, newest last
-	active  *pool // incidents known to hold a responder: resolve takes from here
 	advance float64
 }
 
@@ -37,6 +34,7 @@ type accessCode struct{ site, code string }
 
 type job struct {
 	op string
+	t  *tenant
 	at time.Time
 }
 
@@ -52,7 +50,7 @@ func (w *workload) run(ctx context.Context, d time.Duration) {
 			for j := range jobs {
 				lag := time.Since(j.at)
 				start := time.Now()
-				name, status, o := w.exec(ctx, rng, j.op)
+				name, status, o := w.exec(ctx, rng, j.t, j.op)
 				if ctx.Err() != nil {
 					continue // interrupted: not the server's doing
 				}
@@ -61,6 +59,7 @@ func (w *workload) run(ctx context.Context, d time.Duration) {
 		}()
 	}
 	rng := rand.New(rand.NewPCG(w.seed, 0))
+	cum := cumulativeShares(w.tenants)
 	interval := time.Duration(float64(time.Second) / w.rate)
 	start := time.Now()
 	end := start.Add(d)
@@ -78,7 +77,7 @@ schedule:
 			}
 		}
 		select {
-		case jobs <- job{op: w.mix.pick(rng), at: at}:
+		case jobs <- job{op: w.mix.pick(rng), t: pickTenant(w.tenants, cum, rng), at: at}:
 		default:
 			w.win.miss()
 		}
@@ -87,48 +86,87 @@ schedule:
 	wg.Wait()
 }
 
-// exec sends one request of op and says how it went. name is the operation
-// actually run: resolve with no known active incident scans for some instead.
-func (w *workload) exec(ctx context.Context, rng *rand.Rand, op string) (name string, status int, o outcome) {
+// exec sends one request of op for tenant t and says how it went. name is
+// the operation actually run: resolve with no known active incident scans
+// for some instead, and an operation on an incident or a visit with none
+// known lists incidents or validates instead.
+func (w *workload) exec(ctx context.Context, rng *rand.Rand, t *tenant, op string) (name string, status int, o outcome) {
 	switch op {
 	case "create":
-		return w.create(ctx, rng)
+		return w.create(ctx, rng, t)
 	case "get":
-		id, found := w.recent.pick(rng, 200)
+		id, found := t.recent.pick(rng, 200)
 		if !found {
-			return w.list(ctx, rng)
+			return w.list(ctx, rng, t)
 		}
-		return w.get(ctx, id)
+		return w.get(ctx, t, id)
 	case "list":
-		return w.list(ctx, rng)
+		return w.list(ctx, rng, t)
 	case "resolve":
-		return w.resolve(ctx, rng)
+		return w.resolve(ctx, rng, t)
 	case "cancel":
-		id, found := w.recent.pick(rng, 20) // riders cancel soon after raising the alarm
+		id, found := t.recent.pick(rng, 20) // riders cancel soon after raising the alarm
 		if !found {
-			return w.list(ctx, rng)
+			return w.list(ctx, rng, t)
 		}
-		status, _, err := w.api.do(ctx, http.MethodPost, "/incidents/"+id+"/cancel", map[string]string{"reason": "Rider confirmed safe"})
+		status, _, err := t.api.do(ctx, http.MethodPost, "/incidents/"+id+"/cancel", map[string]string{"reason": "Rider confirmed safe"})
 		if status == http.StatusOK {
-			w.active.remove(id)
+			t.active.remove(id)
 		}
 		return "cancel", status, judge(status, err, http.StatusOK, true)
+	case "note":
+		id, found := t.recent.pick(rng, 50)
+		if !found {
+			return w.list(ctx, rng, t)
+		}
+		status, _, err := t.api.do(ctx, http.MethodPost, "/incidents/"+id+"/notes", map[string]string{"message": notes[rng.IntN(len(notes))]})
+		return "note", status, judge(status, err, http.StatusCreated, false)
 	case "validate":
-		c := w.codes[rng.IntN(len(w.codes))]
-		status, _, err := w.api.do(ctx, http.MethodPost, "/access-codes/validate", map[string]string{"code": c.code, "site": c.site, "gate": "North gate"})
-		return "validate", status, judge(status, err, http.StatusOK, false)
+		return w.validate(ctx, rng, t)
+	case "checkout":
+		id, found := t.visits.pop()
+		if !found {
+			return w.validate(ctx, rng, t)
+		}
+		status, _, err := t.api.do(ctx, http.MethodPatch, "/access-logs/"+id+"/checkout", map[string]string{"notes": "Left by the north gate"})
+		return "checkout", status, judge(status, err, http.StatusOK, false)
 	case "score":
 		lat, lng := around(rng, 25)
-		status, _, err := w.api.do(ctx, http.MethodGet, fmt.Sprintf("/safety/score?lat=%.5f&lng=%.5f", lat, lng), nil)
+		status, _, err := t.api.do(ctx, http.MethodGet, fmt.Sprintf("/safety/score?lat=%.5f&lng=%.5f", lat, lng), nil)
 		return "score", status, judge(status, err, http.StatusOK, false)
 	case "heatmap":
 		lat, lng := around(rng, 20)
 		dLat, dLng := 2500/111195.0, 2500/(111195*math.Cos(lat*math.Pi/180)) // a 5 km square
 		q := fmt.Sprintf("/heatmap?bbox=%.5f,%.5f,%.5f,%.5f&cell_m=250", lng-dLng, lat-dLat, lng+dLng, lat+dLat)
-		status, _, err := w.api.do(ctx, http.MethodGet, q, nil)
+		status, _, err := t.api.do(ctx, http.MethodGet, q, nil)
 		return "heatmap", status, judge(status, err, http.StatusOK, false)
 	}
 	panic("unknown op " + op)
+}
+
+var notes = []string{"Rider called back: on the way home.", "Driver confirmed the location.", "Operator is following up by phone."}
+
+// validate presents one of the tenant's codes at its site: a valid code
+// checks the visitor in, and the visit joins those a checkout may end. An
+// answer of 200 that refuses a valid code is an error.
+func (w *workload) validate(ctx context.Context, rng *rand.Rand, t *tenant) (string, int, outcome) {
+	c := t.codes[rng.IntN(len(t.codes))]
+	status, b, err := t.api.do(ctx, http.MethodPost, "/access-codes/validate", map[string]string{"code": c.code, "site": c.site, "gate": "North gate"})
+	o := judge(status, err, http.StatusOK, false)
+	if o == succeeded {
+		var res struct {
+			Valid     bool   `json:"valid"`
+			Reason    string `json:"reason"`
+			AccessLog *struct {
+				ID string `json:"log_id"`
+			} `json:"access_log"`
+		}
+		if json.Unmarshal(b, &res) != nil || !res.Valid || res.AccessLog == nil {
+			return "validate", status, failed
+		}
+		t.visits.push(res.AccessLog.ID)
+	}
+	return "validate", status, o
 }
 
 // judge classifies a response: the wanted status succeeds; a 409 is a race
@@ -181,7 +219,7 @@ func severity(r *rand.Rand) string {
 	return "low"
 }
 
-func (w *workload) create(ctx context.Context, rng *rand.Rand) (string, int, outcome) {
+func (w *workload) create(ctx context.Context, rng *rand.Rand, t *tenant) (string, int, outcome) {
 	lat, lng := around(rng, 25)
 	body := map[string]any{
 		"category": categories[rng.IntN(len(categories))],
@@ -200,29 +238,32 @@ func (w *workload) create(ctx context.Context, rng *rand.Rand) (string, int, out
 	if rng.IntN(3) == 0 {
 		body["description"] = "Rider pressed the SOS button during the trip; the call to the rider went unanswered."
 	}
-	status, b, err := w.api.do(ctx, http.MethodPost, "/incidents", body)
+	status, b, err := t.api.do(ctx, http.MethodPost, "/incidents", body)
 	o := judge(status, err, http.StatusCreated, false)
 	if o == succeeded {
 		var out struct {
 			Incident incidentView `json:"incident"`
 		}
 		if json.Unmarshal(b, &out) == nil && out.Incident.ID != "" {
-			w.recent.add(out.Incident.ID)
-			w.sampler.offer(out.Incident.ID)
+			t.recent.add(out.Incident.ID)
+			w.sampler.offer(t, out.Incident.ID)
+			if out.Incident.holdsResponder() { // assigned in its own transaction
+				t.active.add(out.Incident.ID, false)
+			}
 		}
 	}
 	return "create", status, o
 }
 
-func (w *workload) get(ctx context.Context, id string) (string, int, outcome) {
-	status, b, err := w.api.do(ctx, http.MethodGet, "/incidents/"+id, nil)
+func (w *workload) get(ctx context.Context, t *tenant, id string) (string, int, outcome) {
+	status, b, err := t.api.do(ctx, http.MethodGet, "/incidents/"+id, nil)
 	o := judge(status, err, http.StatusOK, false)
 	if o == succeeded {
 		var out struct {
 			Incident incidentView `json:"incident"`
 		}
 		if json.Unmarshal(b, &out) == nil && out.Incident.holdsResponder() {
-			w.active.add(id, out.Incident.Status == "on_scene")
+			t.active.add(id, out.Incident.Status == "on_scene")
 		}
 	}
 	return "get", status, o
@@ -237,13 +278,13 @@ var listQueries = []string{
 	"limit=20&page=2",
 }
 
-func (w *workload) list(ctx context.Context, rng *rand.Rand) (string, int, outcome) {
-	return w.listQuery(ctx, "list", listQueries[rng.IntN(len(listQueries))])
+func (w *workload) list(ctx context.Context, rng *rand.Rand, t *tenant) (string, int, outcome) {
+	return w.listQuery(ctx, t, "list", listQueries[rng.IntN(len(listQueries))])
 }
 
 // listQuery lists incidents and remembers those holding a responder.
-func (w *workload) listQuery(ctx context.Context, name, query string) (string, int, outcome) {
-	status, b, err := w.api.do(ctx, http.MethodGet, "/incidents?"+query, nil)
+func (w *workload) listQuery(ctx context.Context, t *tenant, name, query string) (string, int, outcome) {
+	status, b, err := t.api.do(ctx, http.MethodGet, "/incidents?"+query, nil)
 	o := judge(status, err, http.StatusOK, false)
 	if o == succeeded {
 		var page struct {
@@ -252,7 +293,7 @@ func (w *workload) listQuery(ctx context.Context, name, query string) (string, i
 		if json.Unmarshal(b, &page) == nil {
 			for _, inc := range page.Data {
 				if inc.holdsResponder() {
-					w.active.add(inc.ID, inc.Status == "on_scene")
+					t.active.add(inc.ID, inc.Status == "on_scene")
 				}
 			}
 		}
@@ -263,19 +304,19 @@ func (w *workload) listQuery(ctx context.Context, name, query string) (string, i
 // resolve reports progress on an incident holding a responder, through the
 // operations console: usually resolved (freeing the responder), sometimes
 // on_scene first. With none known it scans for some instead.
-func (w *workload) resolve(ctx context.Context, rng *rand.Rand) (string, int, outcome) {
-	id, advanced, found := w.active.take()
+func (w *workload) resolve(ctx context.Context, rng *rand.Rand, t *tenant) (string, int, outcome) {
+	id, advanced, found := t.active.take()
 	if !found {
-		return w.listQuery(ctx, "scan", "status=assigned,responding,on_scene&limit=50")
+		return w.listQuery(ctx, t, "scan", "status=assigned,responding,on_scene&limit=50")
 	}
 	body := map[string]string{"status": "resolved", "outcome": "handled"}
 	step := false
 	if !advanced && rng.Float64() < w.advance {
 		body, step = map[string]string{"status": "on_scene", "message": "Unit at the scene"}, true
 	}
-	status, _, err := w.api.do(ctx, http.MethodPost, "/incidents/"+id+"/status", body)
+	status, _, err := t.api.do(ctx, http.MethodPost, "/incidents/"+id+"/status", body)
 	if step && status == http.StatusOK {
-		w.active.put(id, true)
+		t.active.put(id, true)
 	}
 	return "resolve", status, judge(status, err, http.StatusOK, true)
 }
@@ -291,87 +332,3 @@ func around(r *rand.Rand, km float64) (lat, lng float64) {
 
 func round5(x float64) float64 { return math.Round(x*1e5) / 1e5 }
 
-// ring keeps the last ids added.
-type ring struct {
-	mu  sync.Mutex
-	ids []string
-	n   int // total added
-}
-
-const ringSize = 2000
-
-func (r *ring) add(id string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.ids) < ringSize {
-		r.ids = append(r.ids, id)
-	} else {
-		r.ids[r.n%ringSize] = id
-	}
-	r.n++
-}
-
-// pick returns a random id among the newest n.
-func (r *ring) pick(rng *rand.Rand, n int) (string, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.n == 0 {
-		return "", false
-	}
-	n = min(n, len(r.ids))
-	back := 1 + rng.IntN(n) // 1 is the newest
-	return r.ids[(r.n-back)%ringSize], true
-}
-
-// pool is the set of incidents known to hold a responder, each with
-// whether the soak already advanced it to on_scene. An incident taken for a
-// resolve, or cancelled, is done: an answer read before that (a list or get
-// still in flight) does not bring it back, which would only make a 409.
-type pool struct {
-	mu   sync.Mutex
-	ids  map[string]bool
-	done map[string]bool
-}
-
-func newPool() *pool { return &pool{ids: map[string]bool{}, done: map[string]bool{}} }
-
-// add remembers an incident seen holding a responder; onScene says it
-// needs no on_scene step.
-func (p *pool) add(id string, onScene bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.done[id] {
-		return
-	}
-	if advanced, found := p.ids[id]; !found || onScene && !advanced {
-		p.ids[id] = onScene
-	}
-}
-
-// put returns an incident taken for a step that left it holding its responder.
-func (p *pool) put(id string, advanced bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.done, id)
-	p.ids[id] = advanced
-}
-
-// remove marks an incident done (cancelled).
-func (p *pool) remove(id string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.ids, id)
-	p.done[id] = true
-}
-
-// take removes and returns any member, marking it done.
-func (p *pool) take() (id string, advanced, found bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for id, advanced := range p.ids {
-		delete(p.ids, id)
-		p.done[id] = true
-		return id, advanced, true
-	}
-	return "", false, false
-}

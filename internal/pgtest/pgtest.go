@@ -129,7 +129,7 @@ func start() {
 			skipMsg = "PostgreSQL tests skipped: no initdb on PATH or in /usr/lib/postgresql/*/bin, and " + EnvURL + " is not set"
 			return
 		}
-		if c, err = startCluster(initdb); err != nil {
+		if c, err = startCluster(initdb, false); err != nil {
 			srvErr = err
 			return
 		}
@@ -214,7 +214,27 @@ func (c *cluster) command(name string, args ...string) *exec.Cmd {
 	return exec.Command(name, args...)
 }
 
-func startCluster(initdb string) (*cluster, error) {
+// StartCluster starts a throwaway cluster, as the tests' own, but
+// durable: fsync, synchronous_commit and full_page_writes keep
+// PostgreSQL's defaults, as a benchmark must. It returns the URL of its
+// postgres database and a function that stops it and removes its files;
+// a watchdog does both if this process dies first.
+func StartCluster() (dbURL string, stop func() error, err error) {
+	initdb, err := findInitdb()
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := startCluster(initdb, true)
+	if err != nil {
+		return "", nil, err
+	}
+	return c.url, c.stop, nil
+}
+
+// startCluster starts a cluster; durable keeps PostgreSQL's durability
+// settings, else the tests' cluster turns them off (nothing in it is worth
+// a flush).
+func startCluster(initdb string, durable bool) (*cluster, error) {
 	real, err := filepath.EvalSymlinks(initdb)
 	if err != nil {
 		return nil, err
@@ -245,9 +265,11 @@ func startCluster(initdb string) (*cluster, error) {
 	// A unix socket in our own directory and no TCP: the port only names
 	// the socket, and no other server can collide with it.
 	port := 20000 + rand.IntN(40000)
-	opts := strings.Join([]string{"-k", c.dir, "-p", strconv.Itoa(port), "-c", "listen_addresses=", "-c", "fsync=off",
-		"-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"}, " ")
-	start := c.command(c.pgctl, "-D", data, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", opts, "start")
+	opts := []string{"-k", c.dir, "-p", strconv.Itoa(port), "-c", "listen_addresses=", "-c", "max_connections=300"}
+	if !durable {
+		opts = append(opts, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	start := c.command(c.pgctl, "-D", data, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", strings.Join(opts, " "), "start")
 	if out, err := start.CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
 		os.RemoveAll(c.dir)
