@@ -195,7 +195,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	win := newWindow()
-	st, err := setUp(ctx, a, srv, o, win, progress)
+	st, err := setUp(ctx, a, srv, o, m, win, progress)
 	if err != nil {
 		return fail(err)
 	}
@@ -309,7 +309,7 @@ type setup struct {
 // organizations (and one over its plan with -over-plan); each registers a
 // webhook endpoint at the receiver and issues the access codes the gates
 // validate; new organizations also put responders on duty.
-func setUp(ctx context.Context, a *api, srv *server, o options, win *window, progress *os.File) (_ *setup, err error) {
+func setUp(ctx context.Context, a *api, srv *server, o options, m mix, win *window, progress *os.File) (_ *setup, err error) {
 	st := &setup{}
 	defer func() {
 		if err != nil {
@@ -364,7 +364,9 @@ func setUp(ctx context.Context, a *api, srv *server, o options, win *window, pro
 		for _, t := range st.tenants {
 			t.responders = respondersFor(t.limit, o.responders)
 		}
-		if err := checkBudget(st.tenants, o.rate, o.planShare); err != nil {
+		// A resolve may scan first: up to two requests.
+		perOp := float64(m.total+m.weight("resolve")) / float64(m.total)
+		if err := checkBudget(st.tenants, o.rate, perOp, o.planShare); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(progress, "created them in %s; registering their webhook endpoints, access codes and responders (%d for an enterprise organization)\n",

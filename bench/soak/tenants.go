@@ -121,20 +121,21 @@ func respondersFor(limit, perEnterprise int) int {
 
 // checkBudget refuses a rate that would take a limited tenant past
 // planShare of its plan in a minute (its setup requests counted): the soak
-// measures the server, not its 429s.
-func checkBudget(ts []*tenant, rate, planShare float64) error {
+// measures the server, not its 429s. perOp is the most requests an
+// operation sends on average (a resolve may scan first).
+func checkBudget(ts []*tenant, rate, perOp, planShare float64) error {
 	worst, worstShare := (*tenant)(nil), 0.0
 	for _, t := range ts {
 		if t.limit == 0 {
 			continue
 		}
-		perMinute := rate*t.share*60 + float64(t.setupRequests())
+		perMinute := rate*perOp*t.share*60 + float64(t.setupRequests())
 		if s := perMinute / float64(t.limit); s > worstShare {
 			worst, worstShare = t, s
 		}
 	}
 	if worst != nil && worstShare > planShare {
-		most := (planShare*float64(worst.limit) - float64(worst.setupRequests())) / (worst.share * 60)
+		most := (planShare*float64(worst.limit) - float64(worst.setupRequests())) / (perOp * worst.share * 60)
 		return fmt.Errorf("-rate %g would send %s (%s, %d requests a minute) %.0f%% of its plan, above -plan-share %.0f%%: "+
 			"at most -rate %.0f with these tenants, or more tenants, or larger plans",
 			rate, worst.name, worst.plan, worst.limit, 100*worstShare, 100*planShare, math.Floor(most))

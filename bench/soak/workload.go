@@ -303,11 +303,21 @@ func (w *workload) listQuery(ctx context.Context, t *tenant, name, query string)
 
 // resolve reports progress on an incident holding a responder, through the
 // operations console: usually resolved (freeing the responder), sometimes
-// on_scene first. With none known it scans for some instead.
+// on_scene first. With none known it scans for some first, as an operator
+// would look at the board (a second request, recorded as a scan): a small
+// tenant's few requests must still free its responders, or its queue grows
+// for want of resolves, not through the server's doing.
 func (w *workload) resolve(ctx context.Context, rng *rand.Rand, t *tenant) (string, int, outcome) {
 	id, advanced, found := t.active.take()
 	if !found {
-		return w.listQuery(ctx, t, "scan", "status=assigned,responding,on_scene&limit=50")
+		start := time.Now()
+		name, status, o := w.listQuery(ctx, t, "scan", "status=assigned,responding,on_scene&limit=50")
+		if id, advanced, found = t.active.take(); !found || o != succeeded {
+			return name, status, o
+		}
+		if ctx.Err() == nil {
+			w.win.request(name, time.Since(start), o, status, 0)
+		}
 	}
 	body := map[string]string{"status": "resolved", "outcome": "handled"}
 	step := false
