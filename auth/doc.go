@@ -140,6 +140,13 @@
 //     is a small part of a budget nobody is short of. A lease used up is
 //     ended with the next one; [LeaseLimiter.Release] (when Run stops)
 //     ends them all.
+//   - A tenant far from its limit does not wait for the store: the sweep
+//     renews its lease (ends it and takes the next in one write) in the
+//     last half Length before it expires, when it admitted a request. So
+//     a tenant making a request every few seconds finds a lease open,
+//     instead of taking one with a request in three; a tenant that stops
+//     costs one lease more. Tenants near their limit renew with their
+//     requests, as before: an early end would hold back budget.
 //   - A crashed instance's lease is never ended: it counts n slots up to
 //     u − 1 ms, as if all were used at its last moment — which is all an
 //     exact count can assume — and stops counting at u − 1 ms + Window.
@@ -148,7 +155,8 @@
 //     exact limiter admits: a simulation in the tests replays steady,
 //     Poisson, bursty and shifting loads on every plan (92–100 %).
 //
-// Writes: one per lease. A tenant's first lease takes a twentieth of its
+// Writes: one per lease (a renewal is the write the next request would
+// have made). A tenant's first lease takes a twentieth of its
 // limit; later ones follow the rate its last lease saw (a quarter more,
 // capped at an eighth of the limit), so 300 requests of an enterprise key
 // in a burst cost three leases, and a tenant far from its limit writes

@@ -341,4 +341,3 @@ func around(r *rand.Rand, km float64) (lat, lng float64) {
 }
 
 func round5(x float64) float64 { return math.Round(x*1e5) / 1e5 }
-
