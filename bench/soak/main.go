@@ -50,6 +50,7 @@ type options struct {
 	planShare           float64 // the most of a plan a tenant's load may take
 	overPlan            float64 // req/s of a tenant sent past its plan on purpose
 	postgres            bool    // start a throwaway durable PostgreSQL cluster for the server
+	serverBin           string  // run this server binary instead of building ./examples/server
 }
 
 func parseFlags(args []string) (options, error) {
@@ -82,8 +83,9 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.tenants, "tenants", 0, "create this many organizations (server admin command orgs create) and spread the load over them, rate limits on; 0: the bootstrap organization alone, rate limits off")
 	fs.StringVar(&o.plans, "plans", "starter=1,growth=1,enterprise=1", "with -tenants: how the organizations' plans are spread, plan=weight,...")
 	fs.Float64Var(&o.planShare, "plan-share", 0.6, "with -tenants: refuse a -rate that would send a tenant more than this share of its plan's requests a minute")
-	fs.IntVar(&o.responders, "responders", 12, "with -tenants: responders an enterprise organization puts on duty around Lagos; other plans in proportion to their limits, at least one")
+	fs.IntVar(&o.responders, "responders", 12, "with -tenants: responders an enterprise organization puts on duty around Lagos; other plans in proportion to their limits, at least two")
 	fs.Float64Var(&o.overPlan, "over-plan", 0, "with -tenants: also send this many req/s for one more organization, on starter, past its plan: its 429s are counted apart")
+	fs.StringVar(&o.serverBin, "server-bin", "", "run this build of the example server instead of building ./examples/server (to compare revisions; -tenants uses its orgs create)")
 	fs.BoolVar(&o.postgres, "postgres", false, "start a throwaway PostgreSQL cluster (durable settings) and run the server on it")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -105,6 +107,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-tenants must not be negative, -responders at least 1")
 	case o.tenants > 0 && o.url != "":
 		return o, errors.New("-tenants creates organizations with the admin command of the server the soak starts: not with -url")
+	case (o.postgres || o.serverBin != "") && o.url != "":
+		return o, errors.New("-postgres and -server-bin are for the server the soak starts, not with -url")
 	case o.postgres && o.url != "":
 		return o, errors.New("-postgres is for the server the soak starts, not with -url")
 	case !(o.planShare > 0 && o.planShare <= 1):
@@ -165,7 +169,7 @@ func run(ctx context.Context, o options) error {
 	}
 	var dbSize func(context.Context) (int64, error)
 	if o.url == "" {
-		srv, err = startServer(ctx, o.key, env, o.tenants > 0, progress)
+		srv, err = startServer(ctx, o.serverBin, o.key, env, o.tenants > 0, progress)
 		if err != nil {
 			return err
 		}

@@ -40,7 +40,8 @@ type server struct {
 // and fixed keys, and rate limits off unless rateLimits. The environment
 // passes through, then env (KEY=VALUE) on top. liveKey, when empty, is
 // random.
-func startServer(ctx context.Context, liveKey string, env []string, rateLimits bool, progress io.Writer) (*server, error) {
+// bin, when not empty, is a server binary to run instead of a build.
+func startServer(ctx context.Context, bin, liveKey string, env []string, rateLimits bool, progress io.Writer) (*server, error) {
 	dir, err := os.MkdirTemp("", "sety-soak-")
 	if err != nil {
 		return nil, err
@@ -49,15 +50,20 @@ func startServer(ctx context.Context, liveKey string, env []string, rateLimits b
 	if s.liveKey == "" {
 		s.liveKey = "sety_live_" + randomHex(16)
 	}
-	bin := filepath.Join(dir, "sety-server")
-	s.bin = bin
-	fmt.Fprintf(progress, "building %s\n", serverPkg)
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, serverPkg)
-	build.Stdout, build.Stderr = progress, progress
-	if err := build.Run(); err != nil {
+	if bin == "" {
+		bin = filepath.Join(dir, "sety-server")
+		fmt.Fprintf(progress, "building %s\n", serverPkg)
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, serverPkg)
+		build.Stdout, build.Stderr = progress, progress
+		if err := build.Run(); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("build %s: %w", serverPkg, err)
+		}
+	} else if bin, err = filepath.Abs(bin); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("build %s: %w", serverPkg, err)
+		return nil, err
 	}
+	s.bin = bin
 	logf, err := os.Create(s.logPath)
 	if err != nil {
 		os.RemoveAll(dir)

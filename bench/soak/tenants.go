@@ -114,9 +114,10 @@ func assignShares(ts []*tenant) {
 // respondersFor is how many responders a tenant on a plan of limit
 // requests a minute puts on duty: perEnterprise for the enterprise plan,
 // other plans in proportion (a larger customer raises more incidents), at
-// least one.
+// least two: a tenant making a request a minute resolves rarely, and with
+// one responder its second incident waits for its first to be resolved.
 func respondersFor(limit, perEnterprise int) int {
-	return max(1, (perEnterprise*limit+999)/1000)
+	return max(2, (perEnterprise*limit+999)/1000)
 }
 
 // checkBudget refuses a rate that would take a limited tenant past
