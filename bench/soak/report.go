@@ -357,12 +357,12 @@ func (p printer) summary(s summary) {
 	if s.Sustained {
 		verdict = "sustained"
 	}
-	fmt.Fprintf(w, "  %s: %.1f req/s of %g, latency over the run p50 %s p99 %s (bar: 0 errors, 0 missed, p99 < %s)\n",
-		verdict, s.RPS, s.Target, ms(s.Run.P50, s.Run.N), ms(s.Run.P99, s.Run.N), ms(s.MaxP99, 1))
+	fmt.Fprintf(w, "  %s: %.1f req/s of %g, latency over the run p50 %s p90 %s p99 %s (bar: 0 errors, 0 missed, p99 < %s)\n",
+		verdict, s.RPS, s.Target, ms(s.Run.P50, s.Run.N), ms(s.Run.P90, s.Run.N), ms(s.Run.P99, s.Run.N), ms(s.MaxP99, 1))
 	var runOps []string
 	for _, op := range append(slices.Clone(opNames), "scan") {
 		if d := s.OpsRun[op]; d.N > 0 {
-			runOps = append(runOps, fmt.Sprintf("%s n %d p50 %s p99 %s max %s", op, d.N, ms(d.P50, d.N), ms(d.P99, d.N), ms(d.Max, d.N)))
+			runOps = append(runOps, fmt.Sprintf("%s n %d p50 %s p90 %s p99 %s max %s", op, d.N, ms(d.P50, d.N), ms(d.P90, d.N), ms(d.P99, d.N), ms(d.Max, d.N)))
 		}
 	}
 	if len(runOps) > 0 {

@@ -12,6 +12,7 @@ import (
 type dist struct {
 	N   int           `json:"n"`
 	P50 time.Duration `json:"p50_ns"`
+	P90 time.Duration `json:"p90_ns"`
 	P99 time.Duration `json:"p99_ns"`
 	Max time.Duration `json:"max_ns"`
 }
@@ -22,7 +23,7 @@ func summarize(ds []time.Duration) dist {
 		return dist{}
 	}
 	slices.Sort(ds)
-	return dist{N: len(ds), P50: percentile(ds, 0.50), P99: percentile(ds, 0.99), Max: ds[len(ds)-1]}
+	return dist{N: len(ds), P50: percentile(ds, 0.50), P90: percentile(ds, 0.90), P99: percentile(ds, 0.99), Max: ds[len(ds)-1]}
 }
 
 // percentile is the nearest-rank percentile q (0 < q ≤ 1) of sorted: the

@@ -42,7 +42,7 @@ func TestPercentile(t *testing.T) {
 
 func TestSummarizeSorts(t *testing.T) {
 	got := summarize([]time.Duration{30, 10, 20})
-	want := dist{N: 3, P50: 20, P99: 30, Max: 30}
+	want := dist{N: 3, P50: 20, P90: 30, P99: 30, Max: 30}
 	if got != want {
 		t.Fatalf("summarize = %+v, want %+v", got, want)
 	}
