@@ -258,9 +258,6 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	if err := c.guest.check(); err != nil {
 		return nil, err
 	}
-	if !c.limiterSet {
-		c.limiter = defaultLimiter(stores, c)
-	}
 	if c.basePath == "/" {
 		c.basePath = ""
 	}
@@ -290,6 +287,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		observe       func(*incident.Incident, []outbox.Event)
 		onValidated   func(string)
 		onRateLimited func(auth.Plan)
+		onLeaseWait   func()
 	)
 	if c.metrics != nil {
 		var err error
@@ -299,11 +297,14 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		if err := telemetry.StoreGauges(c.metrics, stores.IncidentStore(), stores.WebhookQueue(), c.log); err != nil {
 			return nil, fmt.Errorf("sety: metrics: %w", err)
 		}
-		observe, onValidated, onRateLimited = m.ObserveIncident, m.Validated, m.RateLimited
+		observe, onValidated, onRateLimited, onLeaseWait = m.ObserveIncident, m.Validated, m.RateLimited, m.LeaseWaited
 		wh = m.Webhooks(wh)
 		if commits, ok := stores.(ports.CommitObserver); ok {
 			commits.ObserveCommits(m.Committed)
 		}
+	}
+	if !c.limiterSet {
+		c.limiter = defaultLimiter(stores, c, onLeaseWait)
 	}
 	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
@@ -347,10 +348,11 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	}, nil
 }
 
-// defaultLimiter shares the rate limit through the store when it can.
-func defaultLimiter(stores Stores, c config) auth.RateLimiter {
+// defaultLimiter shares the rate limit through the store when it can;
+// onWait, if not nil, hears of each request that waited for a lease.
+func defaultLimiter(stores Stores, c config, onWait func()) auth.RateLimiter {
 	if shared, ok := stores.(ports.RateLeases); ok {
-		return auth.NewLeaseLimiter(shared.RateLeases(), auth.LeaseConfig{Now: c.now, Logger: c.log})
+		return auth.NewLeaseLimiter(shared.RateLeases(), auth.LeaseConfig{Now: c.now, Logger: c.log, OnWait: onWait})
 	}
 	return auth.NewMemoryRateLimiter()
 }

@@ -44,6 +44,10 @@ type LeaseConfig struct {
 	MaxLength time.Duration
 	// Logger receives failures of the background sweep.
 	Logger *slog.Logger
+	// OnWait, if set, hears of every request that waited for the store
+	// because its tenant had no lease open here: what leasing keeps rare
+	// (a metric; the sweep's renewals are not counted).
+	OnWait func()
 }
 
 // LeaseLimiter enforces the plans' limits over a RateLeaseStore shared by
@@ -57,6 +61,7 @@ type LeaseLimiter struct {
 	length    int64 // ms
 	maxLength int64 // ms
 	log       *slog.Logger
+	onWait    func()
 
 	mu      sync.Mutex
 	budgets map[Tenant]*budget
@@ -77,7 +82,7 @@ func NewLeaseLimiter(store RateLeaseStore, cfg LeaseConfig) *LeaseLimiter {
 	}
 	cfg.MaxLength = max(cfg.MaxLength, cfg.Length)
 	return &LeaseLimiter{store: store, now: defaults.Clock(cfg.Now), length: max(4, cfg.Length.Milliseconds()), maxLength: cfg.MaxLength.Milliseconds(),
-		log: defaults.Logger(cfg.Logger), budgets: map[Tenant]*budget{}}
+		log: defaults.Logger(cfg.Logger), onWait: cfg.OnWait, budgets: map[Tenant]*budget{}}
 }
 
 // budget is what the limiter knows of one tenant. Its mutex is held across
@@ -126,6 +131,9 @@ func (l *LeaseLimiter) Take(ctx context.Context, tenant Tenant, limit int, now t
 	}
 	if at < b.refused {
 		return false, 0, time.UnixMilli(b.reset).UTC(), nil
+	}
+	if l.onWait != nil {
+		l.onWait()
 	}
 	if err := l.next(ctx, tenant, b, at, limit); err != nil {
 		return false, 0, time.Time{}, err

@@ -218,7 +218,9 @@ func TestLeasesManyTenants(t *testing.T) {
 func TestLeasesRenewAheadOfSlowTenants(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l, store, clk := oneInstance()
+	store, clk := newMemoryLeases(), clock.NewFake(start)
+	waits := 0 // what OnWait heard: the sweep's renewals are not waits
+	l := NewLeaseLimiter(store, LeaseConfig{Now: clk.Now, OnWait: func() { waits++ }})
 	// A request every 10 s (a sixth of a starter's 60 a minute) for each
 	// of three tenants, offset, for ten minutes; the sweep every quarter
 	// Length, as Run does.
@@ -250,6 +252,9 @@ func TestLeasesRenewAheadOfSlowTenants(t *testing.T) {
 		if waited[tenant] != 1 {
 			t.Errorf("%s: %d of its 60 requests waited for the store, want only its first", tenant.OrgID, waited[tenant])
 		}
+	}
+	if waits != len(tenants) {
+		t.Errorf("OnWait heard %d waits, want %d", waits, len(tenants))
 	}
 	// A lease at a time per tenant: about one write per lease length, not
 	// one per sweep.

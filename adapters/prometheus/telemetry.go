@@ -37,6 +37,7 @@ type Metrics struct {
 	slaBreaches     *prometheus.CounterVec
 	validations     *prometheus.CounterVec
 	rateLimited     *prometheus.CounterVec
+	leaseWaits      prometheus.Counter
 	deliveries      *prometheus.CounterVec
 	purged          *prometheus.CounterVec
 	attemptDuration prometheus.Histogram
@@ -71,6 +72,8 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Access code validations, by result (ok, not_found, locked, ...)."}, []string{"result"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_rate_limit_rejections_total",
 			Help: "Requests refused with 429, by plan."}, []string{"plan"}),
+		leaseWaits: prometheus.NewCounter(prometheus.CounterOpts{Name: "sety_rate_limit_lease_waits_total",
+			Help: "Requests that waited for a store write to lease rate-limit budget (their tenant had no lease open on this instance)."}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_webhook_deliveries_total",
 			Help: "Webhook delivery attempts, by outcome (succeeded, retrying, failed)."}, []string{"outcome"}),
 		purged: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sety_purged_total",
@@ -83,7 +86,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Write transactions carried by one commit (group commit).", Buckets: prometheus.ExponentialBuckets(1, 2, 8)}),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.incidentEvents, m.dispatchDelay, m.assignDelay,
-		m.arriveDelay, m.slaBreaches, m.validations, m.rateLimited, m.deliveries, m.purged, m.attemptDuration, m.commitDuration, m.batchSize} {
+		m.arriveDelay, m.slaBreaches, m.validations, m.rateLimited, m.leaseWaits, m.deliveries, m.purged, m.attemptDuration, m.commitDuration, m.batchSize} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -189,6 +192,9 @@ func (m *Metrics) Validated(reason string) { m.validations.WithLabelValues(reaso
 
 // RateLimited is the auth service's hook.
 func (m *Metrics) RateLimited(plan auth.Plan) { m.rateLimited.WithLabelValues(string(plan)).Inc() }
+
+// LeaseWaited is the rate limiter's hook: a request waited for a lease.
+func (m *Metrics) LeaseWaited() { m.leaseWaits.Inc() }
 
 // Attempted is the webhook worker's hook: one attempt's outcome and how
 // long the endpoint took.

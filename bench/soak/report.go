@@ -40,6 +40,9 @@ type report struct {
 	// (sety_store_commit_seconds_count; SQLite's group commits or
 	// PostgreSQL's transactions), whoever caused them.
 	Commits *int `json:"commits"`
+	// LeaseWaits is how many requests of the window waited for a store
+	// write to lease rate-limit budget (sety_rate_limit_lease_waits_total).
+	LeaseWaits *int `json:"lease_waits"`
 
 	Waiting       int           `json:"dispatch_samples_waiting"`
 	OldestWaiting time.Duration `json:"dispatch_oldest_waiting_ns"`
@@ -62,6 +65,7 @@ type monitor struct {
 	lastAt             time.Time
 	rateLimitedAtStart *int // the server's 429 counter when the load began
 	lastCommits        *int // the store's commit counter at the last window's end
+	lastLeaseWaits     *int // the rate limiter's lease waits, likewise
 }
 
 // begin starts the CPU clock and reads the 429 counter.
@@ -69,6 +73,9 @@ func (m *monitor) begin(ctx context.Context) {
 	if text, found := m.api.metrics(ctx); found {
 		if n, found := scrapeSum(text, "sety_store_commit_seconds_count"); found {
 			m.lastCommits = &n
+		}
+		if n, found := scrapeSum(text, "sety_rate_limit_lease_waits_total"); found {
+			m.lastLeaseWaits = &n
 		}
 		if n, found := scrapeSum(text, "sety_rate_limit_rejections_total"); found {
 			m.rateLimitedAtStart = &n
@@ -134,13 +141,8 @@ func (m *monitor) observe(ctx context.Context, r *report) {
 		gauge(&r.Goroutines, "go_goroutines")
 		n, _ := scrapeSum(text, "sety_rate_limit_rejections_total") // no sample yet: none refused
 		r.RateLimited = &n
-		if c, found := scrapeSum(text, "sety_store_commit_seconds_count"); found {
-			if m.lastCommits != nil {
-				d := c - *m.lastCommits
-				r.Commits = &d
-			}
-			m.lastCommits = &c
-		}
+		r.Commits = delta(text, "sety_store_commit_seconds_count", &m.lastCommits)
+		r.LeaseWaits = delta(text, "sety_rate_limit_lease_waits_total", &m.lastLeaseWaits)
 	}
 	if !m.byMetrics {
 		count(&r.Created, "/incidents?status=created&limit=1")
@@ -159,6 +161,22 @@ func (m *monitor) observe(ctx context.Context, r *report) {
 		n := max(0, *r.Pending-*r.PendingSlow) // the healthy endpoints' share
 		r.Pending = &n
 	}
+}
+
+// delta is how much the counter name grew since *last, which it updates;
+// nil while either reading is missing.
+func delta(text, name string, last **int) *int {
+	n, found := scrapeSum(text, name)
+	if !found {
+		return nil
+	}
+	var d *int
+	if *last != nil {
+		v := n - **last
+		d = &v
+	}
+	*last = &n
+	return d
 }
 
 // printer writes reports as text for people or as JSON lines.
@@ -186,9 +204,9 @@ func (p printer) window(r report) {
 	if r.PendingSlow != nil || r.HangingConns != nil {
 		fmt.Fprintf(p.w, " (hanging endpoint: pending %s, connections %s)", num(r.PendingSlow), num(r.HangingConns))
 	}
-	fmt.Fprintf(p.w, ", delivery p50 %s p99 %s (n %d, dup %d)  server: rss %s, cpu %s, goroutines %s, database %s, commits %s, 429s so far %s\n",
+	fmt.Fprintf(p.w, ", delivery p50 %s p99 %s (n %d, dup %d)  server: rss %s, cpu %s, goroutines %s, database %s, commits %s, lease waits %s, 429s so far %s\n",
 		ms(r.Hooks.P50, r.Hooks.N), ms(r.Hooks.P99, r.Hooks.N), r.Hooks.N, r.DupHooks, mb(r.RSS), pct(r.CPU), num(r.Goroutines), mb(r.DBBytes),
-		perRequest(r.Commits, r.Requests), num(r.RateLimited))
+		perRequest(r.Commits, r.Requests), perRequest(r.LeaseWaits, r.Requests), num(r.RateLimited))
 	if o := r.OverPlan; o != nil {
 		fmt.Fprintf(p.w, "          over-plan tenant: %d requests, %d ok, %d refused with 429, %d errors, latency p99 %s\n",
 			o.Requests, o.OK, o.Limited, o.Errors, ms(o.Latency.P99, o.Latency.N))
@@ -249,6 +267,8 @@ type summary struct {
 	GoroutFirst   *int            `json:"goroutines_first"`
 	GoroutLast    *int            `json:"goroutines_last"`
 	RateLimited   *int            `json:"rate_limited_during_load"` // the server's 429s, the over-plan tenant's included
+	Commits       *int            `json:"commits"`                  // the store's, over the load windows
+	LeaseWaits    *int            `json:"lease_waits"`              // requests that waited for a rate-limit lease, likewise
 	OverPlan      *overPlanLoad   `json:"over_plan,omitempty"`
 	IdleSeconds   float64         `json:"idle_s,omitempty"`
 	IdleCPU       *float64        `json:"idle_cpu_percent,omitempty"`
@@ -295,6 +315,8 @@ func summarizeRun(reports []report, log *logSummary, maxP99 time.Duration, rateL
 	for op, l := range lats {
 		s.OpsRun[op] = summarize(l)
 	}
+	s.Commits = sumKnown(loads, func(r report) *int { return r.Commits })
+	s.LeaseWaits = sumKnown(loads, func(r report) *int { return r.LeaseWaits })
 	s.Run = summarize(all)
 	if len(loads) > 0 {
 		first, last := loads[0], loads[len(loads)-1]
@@ -337,6 +359,19 @@ func summarizeRun(reports []report, log *logSummary, maxP99 time.Duration, rateL
 		}
 	}
 	return s
+}
+
+// sumKnown adds up a figure of the reports; nil when any is unknown.
+func sumKnown(rs []report, figure func(report) *int) *int {
+	total := 0
+	for _, r := range rs {
+		v := figure(r)
+		if v == nil {
+			return nil
+		}
+		total += *v
+	}
+	return &total
 }
 
 func ratio(a, b time.Duration) float64 {
@@ -389,6 +424,7 @@ func (p printer) summary(s summary) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  server rss first→last: %s → %s; goroutines %s → %s; database %s → %s\n",
 		mb(s.RSSFirst), mb(s.RSSLast), num(s.GoroutFirst), num(s.GoroutLast), mb(s.DBFirst), mb(s.DBLast))
+	fmt.Fprintf(w, "  store commits %s, requests that waited for a rate-limit lease %s\n", perRequest(s.Commits, s.Requests), perRequest(s.LeaseWaits, s.Requests))
 	fmt.Fprintf(w, "  429s the server gave during the load: %s", num(s.RateLimited))
 	if o := s.OverPlan; o != nil {
 		fmt.Fprintf(w, " (the over-plan tenant: %d requests, %d ok, %d refused with 429, %d errors)", o.Requests, o.OK, o.Limited, o.Errors)

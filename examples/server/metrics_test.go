@@ -109,6 +109,7 @@ func TestMetrics(t *testing.T) {
 		{"sety_sla_breaches_total", nil, 0},
 		{"sety_access_validations_total", map[string]string{"result": "not_found"}, 1},
 		{"sety_rate_limit_rejections_total", map[string]string{"plan": "starter"}, 1},
+		{"sety_rate_limit_lease_waits_total", nil, 1}, // the first request took the first lease
 		{"sety_webhook_deliveries_total", map[string]string{"outcome": "succeeded"}, 2},
 		{"sety_webhook_attempt_duration_seconds", nil, 2},
 		{"sety_webhook_pending_deliveries", nil, 0},
