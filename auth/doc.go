@@ -142,10 +142,11 @@
 //     ends them all.
 //   - A tenant far from its limit does not wait for the store: the sweep
 //     renews its lease (ends it and takes the next in one write) in the
-//     last half Length before it expires, when it admitted a request. So
-//     a tenant making a request every few seconds finds a lease open,
-//     instead of taking one with a request in three; a tenant that stops
-//     costs one lease more. Tenants near their limit renew with their
+//     last half Length before it expires, while the tenant made a request
+//     in the last Window. So a tenant making a request every few seconds,
+//     or a minute, finds a lease open, instead of taking one with a
+//     request in three; a tenant that stops costs at most two leases more
+//     (one slot each). Tenants near their limit renew with their
 //     requests, as before: an early end would hold back budget.
 //   - A crashed instance's lease is never ended: it counts n slots up to
 //     u − 1 ms, as if all were used at its last moment — which is all an

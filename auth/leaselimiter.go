@@ -135,7 +135,7 @@ func (l *LeaseLimiter) Take(ctx context.Context, tenant Tenant, limit int, now t
 	if l.onWait != nil {
 		l.onWait()
 	}
-	if err := l.next(ctx, tenant, b, at, limit); err != nil {
+	if err := l.next(ctx, tenant, b, at, limit, 0); err != nil {
 		return false, 0, time.Time{}, err
 	}
 	if b.lease.id == "" {
@@ -145,14 +145,15 @@ func (l *LeaseLimiter) Take(ctx context.Context, tenant Tenant, limit int, now t
 }
 
 // next ends b's open lease, if any, and takes the tenant's next one at at,
-// in one write; b is locked. With nothing granted, b has no lease and
-// refuses from memory for a while.
-func (l *LeaseLimiter) next(ctx context.Context, tenant Tenant, b *budget, at int64, limit int) error {
+// in one write; b is locked. The lease is sized from the rate the open one
+// saw, at least minRate (admissions per ms). With nothing granted, b has no
+// lease and refuses from memory for a while.
+func (l *LeaseLimiter) next(ctx context.Context, tenant Tenant, b *budget, at int64, limit int, minRate float64) error {
 	rate := b.rate
 	var end *LeaseEnd
 	if b.lease.id != "" {
 		e := b.lease.end(tenant)
-		end, rate = &e, b.lease.rate(at)
+		end, rate = &e, max(b.lease.rate(at), minRate)
 	}
 	want, life := l.plan(rate, b.free, limit)
 	req := LeaseRequest{Tenant: tenant, ID: ids.New("lse"), At: at, Until: at + life, Want: want, Limit: limit, End: end}
@@ -254,15 +255,16 @@ func (l *LeaseLimiter) Sweep(ctx context.Context) error {
 const maxRenewals = 16
 
 // renewals takes the next lease of every tenant far from its limit (half
-// of it or more unleased at the last visit) whose open lease admitted a
-// request and ends within half a Length, before it ends: a tenant with
-// steady traffic then always finds a lease open, and none of its requests
-// — reads included — waits for a store write. Without it every lease of a
-// tenant far from its limit ends before its next request (a tenant making
-// a request a minute takes a lease with every one), so with many such
-// tenants one request in ten waited for a commit, and the latency of reads
-// took that of writes. A lease that admitted nothing is not renewed: an
-// idle tenant costs at most one lease more. A renewal is the write the next
+// of it or more unleased at the last visit) that made a request in the
+// last Window, whose open lease ends within half a Length, before it ends:
+// a tenant with steady traffic, even a request a minute, then always finds
+// a lease open, and none of its requests — reads included — waits for a
+// store write. Without it a lease of a tenant far from its limit often
+// ends before its next request (a tenant making a request a minute takes
+// a lease with every one), so with many such tenants one request in ten
+// waited for a commit, and the latency of reads took that of writes. A
+// tenant that stops costs at most two leases more (of one slot each, for
+// MaxLength), then none. A renewal is the write the next
 // request would have made, made earlier: it ends the lease (giving back
 // what it did not use) and takes the next one from the same rule. A
 // tenant near its limit is left to its requests: its leases are short and
@@ -286,7 +288,8 @@ func (l *LeaseLimiter) renewals(ctx context.Context, at int64) error {
 		if !b.mu.TryLock() {
 			continue
 		}
-		if b.dead || b.lease.id == "" || b.lease.used == 0 || at >= b.lease.until || b.lease.until-at > l.length/2 || b.free*2 < b.limit {
+		active := b.lease.used > 0 || at-b.seen < Window.Milliseconds()
+		if b.dead || b.lease.id == "" || !active || at >= b.lease.until || b.lease.until-at > l.length/2 || b.free*2 < b.limit {
 			b.mu.Unlock()
 			continue
 		}
@@ -294,7 +297,9 @@ func (l *LeaseLimiter) renewals(ctx context.Context, at int64) error {
 		wg.Go(func() {
 			defer func() { <-slots }()
 			defer b.mu.Unlock()
-			if err := l.next(ctx, t, b, at, b.limit); err != nil {
+			// A lease that admitted nothing is renewed as for a tenant
+			// making a request a Window: one slot, MaxLength.
+			if err := l.next(ctx, t, b, at, b.limit, 1/float64(Window.Milliseconds())); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()

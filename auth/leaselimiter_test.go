@@ -210,21 +210,29 @@ func TestLeasesManyTenants(t *testing.T) {
 
 // Tenants far from their limit, with steady traffic, find a lease open:
 // the sweep renews it before it ends, so after a tenant's first request
-// none of its requests waits for the store. Without the renewal a lease of
-// such a tenant expires between its requests (a lease is sized for about
-// 16 of them, up to 30 s): the soak's 200 tenants at a request every few
-// seconds each saw one request in ten wait for a commit. A tenant that
-// stops costs one lease more, then none.
+// none of its requests waits for the store, even at a request every 45 s
+// (longer than a lease). Without the renewal a lease of such a tenant
+// expires between its requests (a lease is sized for about 16 of them, up
+// to 30 s): the soak's 200 tenants at a request every few seconds each saw
+// one request in ten wait for a commit. A tenant that stops costs two
+// leases more, then none.
 func TestLeasesRenewAheadOfSlowTenants(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store, clk := newMemoryLeases(), clock.NewFake(start)
 	waits := 0 // what OnWait heard: the sweep's renewals are not waits
 	l := NewLeaseLimiter(store, LeaseConfig{Now: clk.Now, OnWait: func() { waits++ }})
-	// A request every 10 s (a sixth of a starter's 60 a minute) for each
-	// of three tenants, offset, for ten minutes; the sweep every quarter
-	// Length, as Run does.
-	tenants := []Tenant{{OrgID: "org_a", Env: Live}, {OrgID: "org_b", Env: Live}, {OrgID: "org_c", Env: Test}}
+	// Three tenants, each a request every period (a sixth of a starter's
+	// 60 a minute, and slower), offset, for ten minutes; the sweep every
+	// quarter Length, as Run does.
+	tenants := []struct {
+		Tenant
+		period, offset time.Duration
+	}{
+		{Tenant{OrgID: "org_a", Env: Live}, 10 * time.Second, 0},
+		{Tenant{OrgID: "org_b", Env: Live}, 10 * time.Second, time.Second},
+		{Tenant{OrgID: "org_c", Env: Test}, 45 * time.Second, 2 * time.Second},
+	}
 	waited := map[Tenant]int{}
 	end := start.Add(10 * time.Minute)
 	next := start
@@ -234,43 +242,43 @@ func TestLeasesRenewAheadOfSlowTenants(t *testing.T) {
 			sweep(t, l)
 		}
 		clk.Set(at)
-		for i, tenant := range tenants {
-			if at.Sub(start)%(10*time.Second) != time.Duration(i)*time.Second {
+		for _, tn := range tenants {
+			if at.Sub(start)%tn.period != tn.offset {
 				continue
 			}
 			before := store.takes
-			ok, _, _, err := l.Take(ctx, tenant, Limits[Starter], at)
+			ok, _, _, err := l.Take(ctx, tn.Tenant, Limits[Starter], at)
 			if err != nil || !ok {
-				t.Fatalf("%s at %v: admitted %v, %v", tenant.OrgID, at.Sub(start), ok, err)
+				t.Fatalf("%s at %v: admitted %v, %v", tn.OrgID, at.Sub(start), ok, err)
 			}
 			if store.takes != before {
-				waited[tenant]++
+				waited[tn.Tenant]++
 			}
 		}
 	}
-	for _, tenant := range tenants {
-		if waited[tenant] != 1 {
-			t.Errorf("%s: %d of its 60 requests waited for the store, want only its first", tenant.OrgID, waited[tenant])
+	for _, tn := range tenants {
+		if waited[tn.Tenant] != 1 {
+			t.Errorf("%s (a request every %v): %d of its requests waited for the store, want only its first", tn.OrgID, tn.period, waited[tn.Tenant])
 		}
 	}
 	if waits != len(tenants) {
 		t.Errorf("OnWait heard %d waits, want %d", waits, len(tenants))
 	}
-	// A lease at a time per tenant: about one write per lease length, not
-	// one per sweep.
-	if store.takes > 3*(10*60/30+10) {
+	// A lease at a time per tenant, of up to 30 s: about one write per
+	// lease, not one per sweep.
+	if store.takes > len(tenants)*(10*60/15) {
 		t.Errorf("%d leases taken in ten minutes for three tenants", store.takes)
 	}
 
-	// Once they stop, each renews once more (its last lease admitted a
-	// request), then lets the lease expire.
+	// Once they stop, each renews for at most a Window, then lets its
+	// lease expire, and the limiter forgets it.
 	takes := store.takes
-	for range 8 * 30 / 2 { // two minutes of sweeps
+	for range 8 * 30 * 2 { // two minutes of sweeps
 		clk.Advance(DefaultLeaseLength / 4)
 		sweep(t, l)
 	}
-	if store.takes-takes > len(tenants) {
-		t.Errorf("idle tenants took %d more leases, want at most one each", store.takes-takes)
+	if store.takes-takes > 2*len(tenants) {
+		t.Errorf("idle tenants took %d more leases, want at most two each", store.takes-takes)
 	}
 	if n := len(l.budgets); n != 0 {
 		t.Errorf("the limiter still keeps %d tenants two minutes after they stopped", n)
