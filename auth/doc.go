@@ -142,8 +142,8 @@
 //     ends them all.
 //   - A tenant far from its limit does not wait for the store: the sweep
 //     renews its lease (ends it and takes the next in one write) in the
-//     last half Length before it expires, while the tenant made a request
-//     in the last Window. So a tenant making a request every few seconds,
+//     last half Length before it expires, or once three quarters of its
+//     slots are used, while the tenant made a request in the last Window. So a tenant making a request every few seconds,
 //     or a minute, finds a lease open, instead of taking one with a
 //     request in three; a tenant that stops costs at most two leases more
 //     (one slot each). Tenants near their limit renew with their

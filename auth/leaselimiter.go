@@ -256,7 +256,10 @@ const maxRenewals = 16
 
 // renewals takes the next lease of every tenant far from its limit (half
 // of it or more unleased at the last visit) that made a request in the
-// last Window, whose open lease ends within half a Length, before it ends:
+// last Window, whose open lease ends within half a Length or has used
+// three quarters of its slots, before it ends or runs out (a lease is
+// sized for the rate its last one saw, and a tenant's requests come
+// unevenly):
 // a tenant with steady traffic, even a request a minute, then always finds
 // a lease open, and none of its requests — reads included — waits for a
 // store write. Without it a lease of a tenant far from its limit often
@@ -289,7 +292,8 @@ func (l *LeaseLimiter) renewals(ctx context.Context, at int64) error {
 			continue
 		}
 		active := b.lease.used > 0 || at-b.seen < Window.Milliseconds()
-		if b.dead || b.lease.id == "" || !active || at >= b.lease.until || b.lease.until-at > l.length/2 || b.free*2 < b.limit {
+		due := b.lease.until-at <= l.length/2 || b.lease.used*4 >= b.lease.slots*3
+		if b.dead || b.lease.id == "" || !active || !due || at >= b.lease.until || b.free*2 < b.limit {
 			b.mu.Unlock()
 			continue
 		}
