@@ -21,6 +21,9 @@
 //
 // initdb refuses to run as root; as root, pgtest runs the cluster as the
 // postgres user (runuser), which owns the temporary directory.
+//
+// StartCluster starts such a cluster with PostgreSQL's durability settings
+// instead, for benchmarks (bench/soak -postgres).
 package pgtest
 
 import (
