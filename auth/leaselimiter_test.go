@@ -294,6 +294,37 @@ func TestLeasesRenewAheadOfSlowTenants(t *testing.T) {
 	}
 }
 
+// A tenant near its limit is not renewed ahead of time: its leases are
+// short and small, and taking the next one before its requests need it
+// would hold slots other instances could use. Its own requests take its
+// leases, as before.
+func TestLeasesNearTheLimitRenewWithRequests(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l, store, clk := oneInstance()
+	tenant := Tenant{OrgID: "org_busy", Env: Live}
+	// 40 of a starter's 60 in two seconds: less than half of its budget
+	// is left unleased.
+	for range 40 {
+		if ok, _, _, err := l.Take(ctx, tenant, Limits[Starter], clk.Now()); err != nil || !ok {
+			t.Fatalf("admitted %v, %v", ok, err)
+		}
+		clk.Advance(50 * time.Millisecond)
+	}
+	takes := store.takes
+	// Every sweep of the next Length, the lease due to end within it.
+	for range 3 {
+		clk.Advance(DefaultLeaseLength / 4)
+		sweep(t, l)
+	}
+	if store.takes != takes {
+		t.Fatalf("the sweep took %d leases for a tenant near its limit, want none", store.takes-takes)
+	}
+	if ok, _, _, err := l.Take(ctx, tenant, Limits[Starter], clk.Now()); err != nil || !ok {
+		t.Fatalf("its next request: admitted %v, %v", ok, err)
+	}
+}
+
 // What an instance does not use goes back: when its lease expires (the
 // sweep), or at once when it releases its leases (shutdown); a second
 // instance then admits it.
