@@ -256,7 +256,7 @@ func TestLeasesRenewAheadOfSlowTenants(t *testing.T) {
 				continue
 			}
 			before := store.takes
-			ok, _, _, err := l.Take(ctx, tn.Tenant, Limits[tn.plan], at)
+			ok, _, _, err := l.Take(ctx, tn.Tenant, DefaultLimits()[tn.plan], at)
 			if err != nil || !ok {
 				t.Fatalf("%s at %v: admitted %v, %v", tn.OrgID, at.Sub(start), ok, err)
 			}
@@ -306,7 +306,7 @@ func TestLeasesNearTheLimitRenewWithRequests(t *testing.T) {
 	// 40 of a starter's 60 in two seconds: less than half of its budget
 	// is left unleased.
 	for range 40 {
-		if ok, _, _, err := l.Take(ctx, tenant, Limits[Starter], clk.Now()); err != nil || !ok {
+		if ok, _, _, err := l.Take(ctx, tenant, DefaultLimits()[Starter], clk.Now()); err != nil || !ok {
 			t.Fatalf("admitted %v, %v", ok, err)
 		}
 		clk.Advance(50 * time.Millisecond)
@@ -320,7 +320,7 @@ func TestLeasesNearTheLimitRenewWithRequests(t *testing.T) {
 	if store.takes != takes {
 		t.Fatalf("the sweep took %d leases for a tenant near its limit, want none", store.takes-takes)
 	}
-	if ok, _, _, err := l.Take(ctx, tenant, Limits[Starter], clk.Now()); err != nil || !ok {
+	if ok, _, _, err := l.Take(ctx, tenant, DefaultLimits()[Starter], clk.Now()); err != nil || !ok {
 		t.Fatalf("its next request: admitted %v, %v", ok, err)
 	}
 }
