@@ -193,6 +193,7 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 			}
 		}
 		cold = e.merge(&w, st, st.spots(false), false)
+		st.release()
 	}
 	out.SafeZones = e.safeZones(&w, ref, q.Location, r, cold)
 	return out, nil

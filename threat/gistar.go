@@ -101,6 +101,25 @@ func (l *lattice) z(x, y int) float64 {
 	return (s - l.mean*w) / (l.sd * math.Sqrt(v))
 }
 
+// zRow sets out[i] to z(x0+i, y) for every i: as z does, but working out
+// the denominator once for each neighbourhood size (within a row it
+// changes only at the lattice's edges).
+func (l *lattice) zRow(y, x0 int, out []float64) {
+	lastW, den, spread := -1.0, 0.0, false
+	for i := range out {
+		s, w := l.local(x0+i, y)
+		if w != lastW {
+			v := (l.n*w - w*w) / (l.n - 1)
+			lastW, den, spread = w, l.sd*math.Sqrt(v), v > 0
+		}
+		if !spread {
+			out[i] = 0
+			continue
+		}
+		out[i] = (s - l.mean*w) / den
+	}
+}
+
 // The confidence levels of ArcGIS's Hot Spot Analysis and the false
 // discovery rate of each: a cell is a hot (or cold) spot at 90 % confidence
 // when it passes Benjamini–Hochberg at q = 0.10, at 95 % at q = 0.05, at

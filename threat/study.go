@@ -3,6 +3,7 @@ package threat
 import (
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/sety-io/sety/setyerr"
 )
@@ -49,6 +50,38 @@ type study struct {
 	zs    []float64 // z of the box's cells, box row by box row
 	cut   [3]float64
 	marks []bool // scratch for neighbourhood unions
+	sig   []int8 // the grade of each lattice cell spots found, else 0
+	seen  []bool // scratch for merge's flood fill
+}
+
+// studyMemory is the memory of a finished study, kept for the next one: a
+// route's box fills half a megabyte, which fresh allocations take from the
+// system page by page (a route's study spent more time faulting its
+// memory in than reading its cells).
+type studyMemory struct {
+	x, zs, sat []float64
+	n          []int
+	cells      []*cell
+	marks      []bool
+	sig        []int8
+	seen       []bool
+}
+
+var studyMemories = sync.Pool{New: func() any { return new(studyMemory) }}
+
+// zeroed is s resized to n elements, all zero, in its own memory when it
+// is large enough.
+func zeroed[T any](s []T, n int) []T {
+	s = slices.Grow(s[:0], n)[:n]
+	clear(s)
+	return s
+}
+
+// release hands the study's memory to the next study; s is unusable after.
+func (s *study) release() {
+	clear(s.cells) // a pooled pointer would keep a removed row alive
+	studyMemories.Put(&studyMemory{x: s.x, zs: s.zs, sat: s.sat, n: s.n, cells: s.cells, marks: s.marks, sig: s.sig, seen: s.seen})
+	*s = study{}
 }
 
 // gridCol is the grid column of lattice column i.
@@ -86,7 +119,9 @@ func (e *Engine) newStudy(w *window, box Box) (*study, error) {
 		return nil, tooLarge
 	}
 	size := s.nx * s.ny
-	s.x, s.n, s.cells = make([]float64, size), make([]int, size), make([]*cell, size)
+	m := studyMemories.Get().(*studyMemory)
+	s.x, s.n, s.cells = zeroed(m.x, size), zeroed(m.n, size), zeroed(m.cells, size)
+	s.sat, s.marks, s.sig, s.seen = m.sat, zeroed(m.marks, size), zeroed(m.sig, size), zeroed(m.seen, size)
 	lo, cols := float64(s.x0)*g.deg, int(g.cols())
 	e.cellsIn((float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg, lngSpans(lo+g.deg/2, lo+(float64(s.nx)-0.5)*g.deg), func(c *cell) {
 		i := int(c.x - s.x0) // the column east of x0, round the seam if need be
@@ -102,15 +137,15 @@ func (e *Engine) newStudy(w *window, box Box) (*study, error) {
 		s.x[k], s.n[k] = w.weight(c)
 		s.cells[k] = c
 	})
-	s.zs = make([]float64, bnx*bny)
+	s.zs = zeroed(m.zs, bnx*bny)
 	if !s.prepare() {
 		return s, nil // nothing stands out
 	}
 	var ps []float64
 	for j := range bny {
-		for i := range bnx {
-			z := s.z(s.bx+i, s.by+j)
-			s.zs[j*bnx+i] = z
+		row := s.zs[j*bnx : (j+1)*bnx]
+		s.zRow(s.by+j, s.bx, row)
+		for _, z := range row {
 			if math.Abs(z) >= zMin {
 				ps = append(ps, twoSided(z))
 			}
@@ -121,10 +156,12 @@ func (e *Engine) newStudy(w *window, box Box) (*study, error) {
 	return s, nil
 }
 
-// spots returns the box's cells that are significant hot spots (hot) or
-// cold spots, by lattice index, with their z and grade (1–3).
-func (s *study) spots(hot bool) map[int]spot {
-	out := map[int]spot{}
+// spots returns the lattice indices, ascending, of the box's cells that
+// are significant hot spots (hot) or cold spots, and grades them (1–3) in
+// s.sig, where every other cell is 0.
+func (s *study) spots(hot bool) []int {
+	clear(s.sig)
+	var out []int
 	if s.cut[0] < 0 {
 		return out
 	}
@@ -135,15 +172,14 @@ func (s *study) spots(hot bool) map[int]spot {
 				continue
 			}
 			if g := grade(twoSided(z), s.cut); g > 0 {
-				out[(s.by+j)*s.nx+s.bx+i] = spot{z: z, grade: g}
+				k := (s.by+j)*s.nx + s.bx + i
+				s.sig[k] = int8(g)
+				out = append(out, k)
 			}
 		}
 	}
 	return out
 }
 
-// spot is a significant cell.
-type spot struct {
-	z     float64
-	grade int
-}
+// zOf is the z of the box's cell at lattice index k.
+func (s *study) zOf(k int) float64 { return s.zs[(k/s.nx-s.by)*s.bnx+k%s.nx-s.bx] }

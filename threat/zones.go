@@ -78,6 +78,7 @@ func (e *Engine) studyZones(w *window, box Box, full bool) ([]DangerZone, error)
 	if err != nil {
 		return nil, err
 	}
+	defer s.release()
 	return e.merge(w, s, s.spots(true), full), nil
 }
 
@@ -96,23 +97,17 @@ func cmpFloat(a, b float64) int {
 // (so a zone's cells are contiguous in it).
 type member struct{ i, u int }
 
-// merge joins significant cells that touch (8-neighbours, around the ring
-// too) into zones, strongest first.
-func (e *Engine) merge(w *window, s *study, sig map[int]spot, full bool) []DangerZone {
-	seen := make(map[int]bool, len(sig))
-	keys := make([]int, 0, len(sig))
-	for k := range sig {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // a stable order makes zone ids and output stable
+// merge joins significant cells (spots' indices, graded in s.sig) that
+// touch (8-neighbours, around the ring too) into zones, strongest first.
+func (e *Engine) merge(w *window, s *study, sig []int, full bool) []DangerZone {
 	zones := []DangerZone{}
-	for _, start := range keys {
-		if seen[start] {
+	var members, stack []member
+	for _, start := range sig { // ascending: stable zone ids and output
+		if s.seen[start] {
 			continue
 		}
-		var members []member
-		stack := []member{{start, start % s.nx}}
-		seen[start] = true
+		members, stack = members[:0], append(stack[:0], member{start, start % s.nx})
+		s.seen[start] = true
 		for len(stack) > 0 {
 			m := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
@@ -127,22 +122,24 @@ func (e *Engine) merge(w *window, s *study, sig map[int]spot, full bool) []Dange
 					if nx < 0 || nx >= s.nx || ny < 0 || ny >= s.ny {
 						continue
 					}
-					k := ny*s.nx + nx
-					if _, ok := sig[k]; ok && !seen[k] {
-						seen[k] = true
+					if k := ny*s.nx + nx; s.sig[k] > 0 && !s.seen[k] {
+						s.seen[k] = true
 						stack = append(stack, member{k, m.u + dx})
 					}
 				}
 			}
 		}
-		zones = append(zones, e.describe(w, s, members, sig, full))
+		zones = append(zones, e.describe(w, s, members, full))
+	}
+	for _, k := range sig {
+		s.seen[k] = false // for the other side's spots
 	}
 	slices.SortStableFunc(zones, func(a, b DangerZone) int { return cmpFloat(math.Abs(b.ZScore), math.Abs(a.ZScore)) })
 	return zones
 }
 
 // describe turns a group of cells into a DangerZone.
-func (e *Engine) describe(w *window, s *study, members []member, sig map[int]spot, full bool) DangerZone {
+func (e *Engine) describe(w *window, s *study, members []member, full bool) DangerZone {
 	z := DangerZone{ByCategory: map[string]int{}}
 	deg := s.g.deg
 	var peak member
@@ -150,11 +147,10 @@ func (e *Engine) describe(w *window, s *study, members []member, sig map[int]spo
 	var cx, cy, cw float64
 	corners := make([]geo.Point, 0, 4*len(members))
 	for _, m := range members {
-		sp := sig[m.i]
-		if math.Abs(sp.z) > math.Abs(z.ZScore) {
-			z.ZScore, peak = sp.z, m
+		if v := s.zOf(m.i); math.Abs(v) > math.Abs(z.ZScore) {
+			z.ZScore, peak = v, m
 		}
-		grade = max(grade, sp.grade)
+		grade = max(grade, int(s.sig[m.i]))
 		west, south := float64(s.x0+int32(m.u))*deg, float64(s.y0+int32(m.i/s.nx))*deg
 		wt := s.x[m.i] + 1e-9
 		cx, cy, cw = cx+(west+deg/2)*wt, cy+(south+deg/2)*wt, cw+wt
@@ -191,9 +187,6 @@ func (e *Engine) describe(w *window, s *study, members []member, sig map[int]spo
 // evidence adds up what a zone's z-scores rest on: the incidents of its
 // cells and of their Gi* neighbourhoods, each cell once.
 func (e *Engine) evidence(w *window, s *study, members []member, z *DangerZone) {
-	if s.marks == nil {
-		s.marks = make([]bool, len(s.x))
-	}
 	var covered []int
 	for _, m := range members {
 		x, y := m.i%s.nx, m.i/s.nx
