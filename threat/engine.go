@@ -46,6 +46,9 @@ type Engine struct {
 	hasRf bool
 	n     int
 
+	memoAt  uint32 // the window start cells' memos were made for
+	memoSet bool
+
 	refMu sync.Mutex
 	refD  *reference
 }
@@ -139,6 +142,7 @@ func (e *Engine) Add(r Report) {
 		}
 		if len(c.recs)-at <= lateInsert {
 			c.insert(at, rc, e.ref, e.halfSecs)
+			c.remember(e.memoAt)
 			return
 		}
 	}
@@ -200,6 +204,7 @@ func (e *Engine) Remove(r Report) {
 	}
 	if !c.dirty {
 		c.redo(best, e.ref, e.halfSecs)
+		c.remember(e.memoAt)
 	}
 }
 
@@ -251,12 +256,14 @@ func (e *Engine) drop(k cellKey) {
 	}
 }
 
-// rlock read-locks the engine with every cell sorted, and sets the
-// window's decay factor for this moment.
+// rlock read-locks the engine with every cell sorted and its memo made
+// for the default window's start within the hour (see boundMemo), and
+// sets the window's decay factor for this moment.
 func (e *Engine) rlock(ws ...*window) {
+	mark := e.memoMark()
 	for {
 		e.mu.RLock()
-		if len(e.dirty) == 0 && e.moved <= e.n/4 {
+		if len(e.dirty) == 0 && e.moved <= e.n/4 && !e.memoStale(mark) {
 			break
 		}
 		e.mu.RUnlock()
@@ -264,11 +271,15 @@ func (e *Engine) rlock(ws ...*window) {
 		for _, k := range e.dirty {
 			if c := e.lookup(k); c != nil && c.dirty {
 				c.rebuild(e.ref, e.halfSecs)
+				c.remember(e.memoAt)
 			}
 		}
 		e.dirty = e.dirty[:0]
 		if e.moved > e.n/4 {
 			e.pack()
+		}
+		if e.memoStale(mark) {
+			e.rememberAll(mark)
 		}
 		e.mu.Unlock()
 	}

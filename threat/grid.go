@@ -103,16 +103,20 @@ type entry struct {
 // totals. A cell whose records arrived out of order is dirty until the
 // next query sorts it.
 type cell struct {
+	// What a study reads of a cell whose memo answers its window comes
+	// first, within 64 bytes: a study reads every cell of its lattice.
 	x, y  int32
 	dirty bool
-	// A directory of the times of records (k+1)·n/16 − 1 and the running
-	// weight before them: a window's bounds in a cell of up to 16 records
-	// are found here without reading its records.
-	dir   [dirN]uint32
-	dirW  [dirN]float64
+	last  uint32 // the time of the newest record; 0 when none
+	memo  boundMemo
 	total cum // the running totals of all records
 	recs  []entry
 	ts    []uint32 // the records' times again, dense: searches read few cache lines
+	// A directory of the times of records (k+1)·n/16 − 1 and the running
+	// weight before them: a window's bounds in a cell of up to 16 records
+	// are found here without reading its records.
+	dir  [dirN]uint32
+	dirW [dirN]float64
 }
 
 // cumAt is the running totals of records [0, k).
@@ -157,8 +161,13 @@ const dirN = 16
 
 func (c *cell) dirPos(k int) int { return (k+1)*len(c.recs)/dirN - 1 }
 
-// index refreshes the directory.
+// index refreshes the directory, and forgets the memo.
 func (c *cell) index() {
+	c.memo = boundMemo{from: 1} // answers no time
+	c.last = 0
+	if len(c.recs) > 0 {
+		c.last = c.recs[len(c.recs)-1].t
+	}
 	for k := range c.dir {
 		c.dir[k], c.dirW[k] = 0, 0
 		if p := c.dirPos(k); p >= 0 {
@@ -170,6 +179,9 @@ func (c *cell) index() {
 // bound returns the first record at or after unix time t and the running
 // weight before it.
 func (c *cell) bound(t uint32) (int, float64) {
+	if m := &c.memo; m.from <= t && t <= m.to {
+		return int(m.i), m.w
+	}
 	k := c.dirRank(t)
 	if k == dirN {
 		return len(c.recs), c.total.w
@@ -281,7 +293,7 @@ func clampU32(v int64) uint32 { return uint32(min(max(v, 0), math.MaxUint32)) }
 // span returns the records of c inside the window: c.recs[i:j].
 func (w *window) span(c *cell) (int, int) {
 	i, j := c.lowerBound(w.lo), len(c.recs)
-	if c.dir[len(c.dir)-1] > w.hi {
+	if c.last > w.hi {
 		j = c.lowerBound(w.hi + 1)
 	}
 	return i, j
@@ -334,7 +346,7 @@ func (w *window) weight(c *cell) (float64, int) {
 	}
 	i, wi := c.bound(w.lo)
 	j, wj := len(c.recs), c.total.w
-	if c.dir[dirN-1] > w.hi {
+	if c.last > w.hi {
 		j, wj = c.bound(w.hi + 1)
 	}
 	return (wj - wi) * w.scale, j - i
