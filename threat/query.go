@@ -95,6 +95,35 @@ func areaKm2(radius float64) float64 { return math.Pi * radius * radius / 1e6 }
 type reference struct {
 	built     time.Time
 	densities []float64
+	// Every sampleEvery-th density: a rank's search narrows to a stretch
+	// of the densities in this short table (a route ranks hundreds of
+	// segments, and each search of the whole missed the cache at every
+	// step).
+	samples []float64
+	logTop  float64 // ln(1 + 2·max/median), scoreOf's scale
+}
+
+const sampleEvery = 64
+
+func newReference(built time.Time, ds []float64) *reference {
+	r := &reference{built: built, densities: ds}
+	for k := 0; k < len(ds); k += sampleEvery {
+		r.samples = append(r.samples, ds[k])
+	}
+	if n := len(ds); n > 0 {
+		r.logTop = math.Log1p(2 * ds[n-1] / ds[n/2])
+	}
+	return r
+}
+
+// search is slices.BinarySearch(r.densities, d)'s index: the first
+// density at or above d. The first sample at or above d, k, bounds it:
+// densities[(k−1)·sampleEvery] < d ≤ densities[k·sampleEvery].
+func (r *reference) search(d float64) int {
+	k, _ := slices.BinarySearch(r.samples, d)
+	lo, hi := max(0, (k-1)*sampleEvery+1), min(len(r.densities), k*sampleEvery)
+	i, _ := slices.BinarySearch(r.densities[lo:hi], d)
+	return lo + i
 }
 
 // refresh returns the current reference, rebuilding it when it is older
@@ -121,7 +150,7 @@ func (e *Engine) reference() *reference {
 	}
 	e.mu.RUnlock()
 	slices.Sort(ds)
-	e.refD = &reference{built: now, densities: ds}
+	e.refD = newReference(now, ds)
 	return e.refD
 }
 
@@ -140,7 +169,7 @@ func (r *reference) rank(d float64) float64 {
 	if d <= 0 || n == 0 {
 		return 0
 	}
-	i, _ := slices.BinarySearch(r.densities, d)
+	i := r.search(d)
 	if i == 0 {
 		return 0.5 * d / r.densities[0] / float64(n)
 	}
@@ -168,8 +197,7 @@ func (r *reference) scoreOf(d float64) int {
 	}
 	l := 1.0
 	if n := len(r.densities); n > 0 {
-		m, top := r.densities[n/2], r.densities[n-1]
-		l = math.Min(1, math.Log1p(d/m)/math.Log1p(2*top/m))
+		l = math.Min(1, math.Log1p(d/r.densities[n/2])/r.logTop)
 	}
 	return int(math.Floor(100 * (1 - (r.rank(d)+l)/2)))
 }
