@@ -103,20 +103,32 @@ func (l *lattice) z(x, y int) float64 {
 
 // zRow sets out[i] to z(x0+i, y) for every i: as z does, but working out
 // the denominator once for each neighbourhood size (within a row it
-// changes only at the lattice's edges).
+// changes only at the lattice's edges), and summing a neighbourhood
+// wholly inside the lattice's columns straight from the summed-area
+// table (the same four terms in the same order as rect).
 func (l *lattice) zRow(y, x0 int, out []float64) {
+	ay, by := max(0, y-l.ky), min(l.ny-1, y+l.ky)
+	k, w := l.kx[y], l.nx+1
+	inside := !l.ring || 2*k+1 < l.nx
+	top, bottom := l.sat[(by+1)*w:(by+2)*w], l.sat[ay*w:(ay+1)*w]
 	lastW, den, spread := -1.0, 0.0, false
 	for i := range out {
-		s, w := l.local(x0+i, y)
-		if w != lastW {
-			v := (l.n*w - w*w) / (l.n - 1)
-			lastW, den, spread = w, l.sd*math.Sqrt(v), v > 0
+		x := x0 + i
+		var s, size float64
+		if inside && x-k >= 0 && x+k < l.nx {
+			s, size = top[x+k+1]-bottom[x+k+1]-top[x-k]+bottom[x-k], float64((by-ay+1)*(2*k+1))
+		} else {
+			s, size = l.local(x, y)
+		}
+		if size != lastW {
+			v := (l.n*size - size*size) / (l.n - 1)
+			lastW, den, spread = size, l.sd*math.Sqrt(v), v > 0
 		}
 		if !spread {
 			out[i] = 0
 			continue
 		}
-		out[i] = (s - l.mean*w) / den
+		out[i] = (s - l.mean*size) / den
 	}
 }
 
