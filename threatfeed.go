@@ -30,8 +30,13 @@ type threatFollower struct {
 	log    outbox.Log
 	wake   chan struct{}
 
-	mu  sync.Mutex // one catch-up at a time; guards pos
+	mu  sync.Mutex // one catch-up at a time; guards pos and ahead
 	pos int64      // the position of the last event applied
+	// ahead holds the changes the engine was loaded with whose events the
+	// log placed after the load's checkpoint (threat.Checkpoint.Ahead):
+	// each is skipped once, when the follower reaches it, so it counts
+	// once. Empty but for a load that raced commits.
+	ahead map[threat.Change]struct{}
 }
 
 // followBatch is how many events one catch-up reads at most.
@@ -48,7 +53,10 @@ func (f *threatFollower) load(ctx context.Context, src threat.Source) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	checkpoint, err := f.engine.Load(ctx, src)
-	f.pos = checkpoint
+	f.pos, f.ahead = checkpoint.Position, make(map[threat.Change]struct{}, len(checkpoint.Ahead))
+	for _, c := range checkpoint.Ahead {
+		f.ahead[c] = struct{}{}
+	}
 	return err
 }
 
@@ -68,7 +76,16 @@ func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 	return len(events) == followBatch, nil
 }
 
+// apply applies one event, unless the engine was loaded with its change
+// already (idempotent per subject and sequence).
 func (f *threatFollower) apply(ev outbox.Event) {
+	if len(f.ahead) > 0 {
+		change := threat.Change{Subject: ev.SubjectID, Sequence: ev.Sequence}
+		if _, loaded := f.ahead[change]; loaded {
+			delete(f.ahead, change)
+			return
+		}
+	}
 	if ev.Type != incident.TypeCreated && ev.Type != incident.TypeCancelled && ev.Type != incident.TypeResolved {
 		return // no other change alters the threat picture: skip the decode
 	}

@@ -78,7 +78,7 @@ func NewEngine(cfg Config) *Engine {
 
 // Load adds every report src has for the last MaxAge. It returns the
 // source's checkpoint: where following later changes starts.
-func (e *Engine) Load(ctx context.Context, src Source) (checkpoint int64, err error) {
+func (e *Engine) Load(ctx context.Context, src Source) (Checkpoint, error) {
 	return src.ThreatReports(ctx, e.now().Add(-MaxAge), func(r Report) error {
 		e.Add(r)
 		return nil

@@ -26,9 +26,29 @@ type Report struct {
 type Source interface {
 	// ThreatReports calls fn with every report since since, from one
 	// consistent view of the store, and returns the checkpoint that view
-	// is as of (for Sety's store, the outbox position): the reader follows
-	// later changes from there, without missing or repeating any.
-	ThreatReports(ctx context.Context, since time.Time, fn func(Report) error) (checkpoint int64, err error)
+	// is as of: the reader follows later changes from there, without
+	// missing or repeating any.
+	ThreatReports(ctx context.Context, since time.Time, fn func(Report) error) (Checkpoint, error)
+}
+
+// Checkpoint is where a Source's view stands in the log of changes a
+// reader follows after it (for Sety's store, the outbox).
+type Checkpoint struct {
+	// Position is the last log position the view holds: every change at or
+	// before it is in the view.
+	Position int64
+	// Ahead lists the changes the view holds that the log had not yet
+	// given a position (a store that orders its log after commit): they
+	// come after Position, and a reader that reaches one skips it. Each
+	// is named by its subject and the subject's sequence number.
+	Ahead []Change
+}
+
+// Change names one change of a subject: the subject's id and its sequence
+// number, which increases by one per change of the subject.
+type Change struct {
+	Subject  string
+	Sequence int64
 }
 
 // Category is the kind of a report: the incident categories of the Sety

@@ -179,13 +179,14 @@ func queuedLive(inc *incident.Incident) bool {
 	return inc.Status == incident.Dispatching && !inc.IsDrill && inc.Environment == auth.Live
 }
 
-func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
+func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (threat.Checkpoint, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return threat.Checkpoint{}, err
 	}
 	s := (*Store)(m)
 	s.mu.Lock()
-	checkpoint := int64(len(s.events)) // the outbox position of this view
+	// The outbox position of this view; every event has one at commit.
+	checkpoint := threat.Checkpoint{Position: int64(len(s.events))}
 	var reports []threat.Report
 	for _, inc := range s.incidents {
 		if inc.CountsAsThreat() && !inc.CreatedAt.Before(since) {
@@ -196,7 +197,7 @@ func (m *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 	s.mu.Unlock() // fn may take its time: the store is not held while it runs
 	for _, r := range reports {
 		if err := fn(r); err != nil {
-			return 0, err
+			return threat.Checkpoint{}, err
 		}
 	}
 	return checkpoint, nil

@@ -22,17 +22,17 @@ import (
 var migrations embed.FS
 
 // Advisory lock keys ("SETY" and a number): the migration's, held across
-// the whole migration by one session; the outbox's, held by a transaction
-// from the insert of its events to its end (positions in commit order);
-// fan-out's, held by one fan-out transaction at a time; the webhook claim's,
-// held by one claim transaction at a time. They are per
-// database: two Sety schemas in one database share them, which costs
-// waiting, never correctness.
+// the whole migration by one session; the sequencer's, held by one
+// transaction at a time that gives committed events their log positions
+// (outbox_sequence, migration 0012, spells the same number) and fans them
+// out; the webhook claim's, held by one claim transaction at a time. None
+// is taken on the write path. They are per database: two Sety schemas in
+// one database share them, which costs waiting, never correctness. (Key
+// 2 was the outbox lock every writer of events took until migration 0012.)
 const (
-	lockMigrate int64 = 0x5345_5459_0000_0001
-	lockOutbox  int64 = 0x5345_5459_0000_0002
-	lockFanOut  int64 = 0x5345_5459_0000_0003
-	lockClaim   int64 = 0x5345_5459_0000_0004
+	lockMigrate   int64 = 0x5345_5459_0000_0001
+	lockSequencer int64 = 0x5345_5459_0000_0003
+	lockClaim     int64 = 0x5345_5459_0000_0004
 )
 
 // Classes of the two-key advisory locks (pg_advisory_xact_lock(class,
@@ -55,8 +55,9 @@ func lockName(ctx context.Context, tx *txn, class int32, name string) error {
 // DB is a Sety database on PostgreSQL. It implements sety.Stores; any
 // number of DBs, in any number of processes, may share one database.
 type DB struct {
-	pool *pgxpool.Pool
-	own  bool // Close closes the pool
+	pool      *pgxpool.Pool
+	own       bool   // Close closes the pool
+	sequencer flight // this process's runs of the sequencer (see sequence)
 }
 
 // Open connects to the database at url (postgres://user:pass@host/db?...,

@@ -106,13 +106,17 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 		l.And(`created_at <= ?`, at(f.To))
 	}
 	if f.From.IsZero() && f.To.IsZero() {
-		// The total from the counts kept by triggers (migration 0010).
+		// The total from the folded counts and the deltas not yet folded
+		// (migration 0012), read in the page's snapshot: the fold moves
+		// deltas into counts in one transaction, so the sum is exact.
 		c := list{}
 		c.Tenant(tenant)
 		anyOf(&c, "status", f.Statuses)
 		anyOf(&c, "category", f.Categories)
 		anyOf(&c, "severity", f.Severities)
-		l.Total, l.TotalArgs = `SELECT coalesce(sum(n), 0)::bigint FROM incident_counts`+c.Where(), c.Args
+		l.Total = `SELECT coalesce(sum(n), 0)::bigint FROM (SELECT n FROM incident_counts` + c.Where() +
+			` UNION ALL SELECT n FROM incident_count_deltas` + c.Where() + `) AS counted`
+		l.TotalArgs = append(append([]any{}, c.Args...), c.Args...)
 	}
 	return listPage(ctx, (*DB)(s), scanIncident, l, f.Offset, f.Limit)
 }
@@ -257,15 +261,30 @@ func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts,
 // threats (the counts_as_threat column holds incident.CountsAsThreat), from
 // columns only, in one snapshot (a REPEATABLE READ transaction).
 //
-// The checkpoint is the newest outbox position that snapshot sees. Since
-// positions are drawn in commit order (see queueEvents), the snapshot holds
-// every change whose events are at or before it and none whose events come
-// after: following the log from the checkpoint repeats and misses nothing.
-func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
-	var checkpoint int64
+// The checkpoint is the newest log position that snapshot sees: every
+// event at or before it was committed before the snapshot, so the reports
+// hold its change. The snapshot may also hold changes whose events were
+// committed but not yet positioned (the sequencer runs after commits):
+// they will come after the checkpoint, and are listed in Ahead for the
+// reader to skip. Events positioned later that the snapshot did not see
+// were committed after it. Following the log from the checkpoint, skipping
+// Ahead, repeats and misses nothing. The log is sequenced first, so a
+// store that nothing writes to meanwhile has nothing ahead.
+func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (threat.Checkpoint, error) {
+	var checkpoint threat.Checkpoint
+	if err := (*DB)(s).sequence(ctx); err != nil {
+		return checkpoint, err
+	}
 	err := pgx.BeginTxFunc(ctx, s.pool, readTx, func(tx pgx.Tx) error {
+		checkpoint = threat.Checkpoint{}
 		var err error
-		if checkpoint, err = head(ctx, tx); err != nil {
+		if checkpoint.Position, err = head(ctx, tx); err != nil {
+			return err
+		}
+		checkpoint.Ahead, err = queryAll(ctx, tx, func(row rowScanner) (c threat.Change, err error) {
+			return c, row.Scan(&c.Subject, &c.Sequence)
+		}, `SELECT subject_id, sequence FROM outbox_events WHERE position IS NULL AND starts_with(type, 'incident.')`)
+		if err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
@@ -291,7 +310,7 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 		return rows.Err()
 	})
 	if err != nil {
-		return 0, translate(err)
+		return threat.Checkpoint{}, translate(err)
 	}
 	return checkpoint, nil
 }

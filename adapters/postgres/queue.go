@@ -21,41 +21,69 @@ import (
 // number of instances share it.
 type webhookQueue DB
 
-// FanOut holds the fan-out lock (transaction-scoped): one fan-out at a
-// time, in any instance, reads the pending events (its statements see
-// everything the previous holder committed), inserts their deliveries and
-// marks them published, and commits before the next starts. So each event
-// is taken exactly once, and deliveries are made in commit order. A
-// fan-out that finds nothing pending takes no lock: idle workers polling
-// cost one index probe.
+// FanOut runs in one transaction under the sequencer's lock: one fan-out
+// (or sequencer run) at a time, in any instance. It positions the events
+// committed since the last run (outbox_sequence), reads the events after
+// the fan-out cursor in log order, inserts the deliveries of those that
+// fan out (not pings, which are stored with theirs), moves the cursor past
+// them, and commits before the next run starts. So each event is taken
+// exactly once, and deliveries are made in log order. A fan-out that finds
+// nothing to take takes no lock: idle workers polling cost one probe.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	var waiting bool
-	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL)`).Scan(&waiting); err != nil || !waiting {
+	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_events WHERE position IS NULL)
+		OR (`+headQuery+`) > `+fanOutCursor).Scan(&waiting); err != nil || !waiting {
 		return 0, translate(err)
 	}
 	taken := 0
 	err := (*DB)(q).inTx(ctx, func(tx *txn) error {
 		taken = 0
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockFanOut); err != nil {
-			return err
+		var b pgx.Batch
+		b.Queue(`SELECT pg_advisory_xact_lock($1)`, lockSequencer)
+		b.Queue(`SELECT outbox_sequence($1)`, sequenceBatch)
+		b.Queue(`SELECT `+eventColumns+`, published_at IS NULL FROM outbox_events WHERE position > `+fanOutCursor+` ORDER BY position LIMIT $1`, limit)
+		type taking struct {
+			ev     outbox.Event
+			fanOut bool
 		}
-		events, err := pendingEvents(ctx, tx, limit)
+		var events []taking
+		br := tx.send(ctx, &b)
+		err := func() error {
+			for range 2 {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
+			}
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			events, err = scanAll(rows, func(row rowScanner) (t taking, err error) {
+				t.ev, err = scanEvent(then(func(dest []any) error { return row.Scan(append(dest, &t.fanOut)...) }))
+				return t, err
+			})
+			return err
+		}()
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil || len(events) == 0 {
 			return err
 		}
 		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return tenantEndpoints(ctx, tx, t) })
-		positions := make([]int64, len(events))
-		for i, ev := range events {
-			endpoints, err := endpointsOf(ev)
+		for _, t := range events {
+			if !t.fanOut {
+				continue
+			}
+			endpoints, err := endpointsOf(t.ev)
 			if err != nil {
 				return err
 			}
-			for _, d := range plan(ev, endpoints) {
-				queueDelivery(&tx.tail, d, ev.SubjectID, ev.Sequence)
+			for _, d := range plan(t.ev, endpoints) {
+				queueDelivery(&tx.tail, d, t.ev.SubjectID, t.ev.Sequence)
 			}
-			positions[i] = ev.Position
 		}
-		tx.later(`UPDATE outbox_events SET published_at = created_at WHERE position = ANY($1)`, positions)
+		tx.later(`UPDATE outbox_cursors SET position = $1 WHERE name = 'fan-out'`, events[len(events)-1].ev.Position)
 		taken = len(events)
 		return nil
 	})
@@ -216,7 +244,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 		}, `UPDATE webhook_deliveries d SET lease_owner = $1, lease_until = $2
 			FROM webhook_endpoints e, outbox_events ev
 			WHERE d.id = ANY($3) AND e.id = d.endpoint_id AND ev.id = d.event_id
-			RETURNING `+deliveryColumns+`, `+prefixed("e.", endpointColumns)+`, `+prefixed("ev.", eventColumns), c.Owner, at(c.Until), ids)
+			RETURNING `+deliveryColumns+`, `+prefixed("e.", endpointColumns)+`, `+waitingColumnsOf("ev."), c.Owner, at(c.Until), ids)
 		if err != nil {
 			return err
 		}
@@ -315,16 +343,22 @@ func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 	return int(tag.RowsAffected()), nil
 }
 
-// PurgeEvents deletes one batch of published events that no delivery refers
-// to, found by age through outbox_published, in one statement; never the
-// newest event, whose position is the log's head. SKIP LOCKED passes over
-// an event a redelivery being inserted holds (its foreign key check locks
+// PurgeEvents deletes one batch of published events (a ping, or at or
+// before the fan-out cursor) that no delivery refers to, found by age
+// through outbox_logged, in one statement; never the newest event, whose
+// position is the log's head, nor one without a position (it sequences
+// first, so a ping stored just now has one). SKIP LOCKED passes over an
+// event a redelivery being inserted holds (its foreign key check locks
 // it), so the purge neither waits for it nor deletes what it refers to.
 func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
-	tag, err := q.pool.Exec(ctx, `DELETE FROM outbox_events WHERE position IN (
-		SELECT e.position FROM outbox_events e
-		WHERE e.published_at IS NOT NULL AND e.created_at < $1
-			AND e.position < (SELECT max(position) FROM outbox_events)
+	if err := (*DB)(q).sequence(ctx); err != nil {
+		return 0, err
+	}
+	tag, err := q.pool.Exec(ctx, `DELETE FROM outbox_events WHERE id IN (
+		SELECT e.id FROM outbox_events e
+		WHERE e.position IS NOT NULL AND e.created_at < $1
+			AND (e.published_at IS NOT NULL OR e.position <= `+fanOutCursor+`)
+			AND e.position < (`+headQuery+`)
 			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
 		LIMIT $2 FOR UPDATE SKIP LOCKED)`, at(before), limit)
 	if err != nil {

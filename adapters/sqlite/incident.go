@@ -231,21 +231,23 @@ func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Te
 // columns only.
 //
 // The checkpoint is the outbox position read in the same read transaction
-// (one snapshot), so the reports and the events after it never overlap.
-func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (int64, error) {
+// (one snapshot), so the reports and the events after it never overlap:
+// every event has its position at commit, so none is ahead of it.
+func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (threat.Checkpoint, error) {
+	var none threat.Checkpoint
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return 0, translate(err)
+		return none, translate(err)
 	}
 	defer tx.Rollback()
 	var checkpoint sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(position) FROM outbox_events`).Scan(&checkpoint); err != nil {
-		return 0, translate(err)
+		return none, translate(err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
 		WHERE counts_as_threat = 1 AND created_at >= ?`, since.UnixMilli())
 	if err != nil {
-		return 0, translate(err)
+		return none, translate(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -255,14 +257,14 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 			r        threat.Report
 		)
 		if err := rows.Scan(&at, &lng, &lat, &r.Category, &r.Severity); err != nil {
-			return 0, translate(err)
+			return none, translate(err)
 		}
 		r.At, r.Location = time.UnixMilli(at).UTC(), geo.Point{lng, lat}
 		if err := fn(r); err != nil {
-			return 0, err
+			return none, err
 		}
 	}
-	return checkpoint.Int64, translate(rows.Err())
+	return threat.Checkpoint{Position: checkpoint.Int64}, translate(rows.Err())
 }
 
 // CountActive reads two partial indexes: the active incidents' statuses and

@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// sequenceBatch is how many events one call of outbox_sequence positions
+// at most; sequence calls it again while it fills its batch.
+const sequenceBatch = 1000
+
+// sequence gives a log position to every event committed before it was
+// called (and folds the committed count deltas), through outbox_sequence
+// (migration 0012): one sequencer at a time in every instance, under
+// lockSequencer. Concurrent callers in this process share runs (see
+// flight): a caller waits for the run that starts after it asked, which
+// serves every caller that arrived meanwhile, so a burst of readers costs
+// one run, not one lock wait each.
+func (db *DB) sequence(ctx context.Context) error {
+	return db.sequencer.do(ctx, func(ctx context.Context) error {
+		for {
+			var n int64
+			if err := db.pool.QueryRow(ctx, `SELECT outbox_sequence($1)`, sequenceBatch).Scan(&n); err != nil {
+				return translate(err)
+			}
+			if n < sequenceBatch {
+				return nil
+			}
+		}
+	})
+}
+
+// flight runs a function for many callers, one run at a time, each caller
+// served by a run that started after it asked: one that finds a run going
+// waits for it to end and then for the next, which the first of the
+// waiters starts and which serves them all. The next run reads what every
+// waiter committed before it asked.
+type flight struct {
+	mu      sync.Mutex
+	running bool
+	started uint64        // runs started
+	ended   uint64        // runs ended
+	done    chan struct{} // closed when the run going ends
+	err     error         // of the last run ended
+}
+
+func (f *flight) do(ctx context.Context, run func(context.Context) error) error {
+	f.mu.Lock()
+	need := f.started + 1 // the first run to start from now on
+	for {
+		if f.ended >= need {
+			// The run needed has ended, and any later one started later
+			// still: the last one's result answers.
+			err := f.err
+			f.mu.Unlock()
+			return err
+		}
+		if !f.running {
+			f.running, f.done = true, make(chan struct{})
+			f.started++
+			f.mu.Unlock()
+			err := run(ctx)
+			f.mu.Lock()
+			f.running, f.err = false, err
+			f.ended++
+			close(f.done)
+			continue
+		}
+		done := f.done
+		f.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		f.mu.Lock()
+	}
+}
+
+// Watch calls moved whenever the sequencer of any instance has given new
+// positions (it NOTIFYs sety_outbox as it commits), until ctx ends, on a
+// connection of its own outside the pool; it reconnects after an error,
+// and calls moved after each (re)connection, since notifications sent
+// while it was away are lost. Readers that poll miss nothing without it:
+// it only wakes them early. It returns ctx's error.
+func (r *outboxReader) Watch(ctx context.Context, moved func()) error {
+	cfg := r.pool.Config().ConnConfig.Copy()
+	for wait := time.Duration(0); ; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		if err := listen(ctx, cfg, moved); err != nil && ctx.Err() == nil {
+			wait = min(max(2*wait, 100*time.Millisecond), 5*time.Second)
+			continue
+		}
+		wait = 0
+	}
+}
+
+// listen connects, LISTENs on sety_outbox and calls moved for every
+// notification until ctx ends or the connection fails.
+func listen(ctx context.Context, cfg *pgx.ConnConfig, moved func()) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `LISTEN sety_outbox`); err != nil {
+		return err
+	}
+	moved()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		moved()
+	}
+}
