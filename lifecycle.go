@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+
+	"github.com/sety-io/sety/outbox"
 )
 
 // ErrClosed is what Run and Follow return once Close was called.
@@ -89,6 +91,16 @@ func (s *Sety) Run(ctx context.Context) error {
 			s.log.ErrorContext(ctx, "event stream", "error", err)
 		}
 	})
+	if w, ok := s.stores.EventLog().(outbox.Watcher); ok {
+		// Another instance's events wake the readers at once, not at
+		// their next poll.
+		wg.Go(func() {
+			_ = w.Watch(ctx, func() {
+				s.hub.Notify(ctx, nil)
+				s.threat.Notify(ctx, nil)
+			})
+		})
+	}
 	wg.Go(func() { s.Webhooks.Run(ctx) })
 	wg.Go(func() { s.Auth.Run(ctx) })
 	wg.Go(func() { s.Incidents.Run(ctx) })

@@ -39,20 +39,66 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 
 // Run moves incidents along until ctx ends: due work at once after Wake
 // and at least every tickEvery, and the dispatch queue's safety-net sweep
-// every SweepEvery.
+// every SweepEvery. Each round first takes its sweep's lease in the store
+// (Store.Lease), so however many instances share the store, one at a time
+// sweeps the due incidents and one the queue, instead of all of them
+// reading and locking the same rows; an instance that stops gives its
+// leases up, and one that dies loses them when they expire (leaseFor).
+// Tick and Sweep themselves take no lease: tests call them directly.
 func (s *Service) Run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		loop.Run(ctx, loop.Loop{Name: "dispatch sweep", Every: s.sweepEvery, Log: s.log}, func(ctx context.Context) (bool, error) {
+			if held, err := s.lease(ctx, leaseQueue, s.sweepEvery); err != nil || !held {
+				return false, err
+			}
 			return false, s.Sweep(ctx)
 		})
+		s.release(ctx, leaseQueue)
 	}()
 	loop.Run(ctx, loop.Loop{Name: "incident engine", Every: s.tickEvery(), Wake: s.wake, Log: s.log}, func(ctx context.Context) (bool, error) {
+		if held, err := s.lease(ctx, leaseDue, s.tickEvery()); err != nil || !held {
+			return false, err
+		}
 		n, err := s.Tick(ctx)
 		return n == dueBatch, err
 	})
+	s.release(ctx, leaseDue)
 	<-done
+}
+
+// The leases of the engine's two sweeps.
+const (
+	leaseDue   = "incident engine" // due incidents: SLA clocks, simulated steps, late dispatch
+	leaseQueue = "dispatch sweep"  // the dispatch queue's safety net
+)
+
+// leaseFor is how long a sweep's lease runs past each round that renews
+// it: three rounds, and at least 5 s, so a holder keeps it through a slow
+// round, and another instance takes over within that long of its death.
+func leaseFor(every time.Duration) time.Duration { return max(3*every, 5*time.Second) }
+
+// lease takes or renews the lease name for one round of a sweep run every
+// every, and reports whether this engine holds it.
+func (s *Service) lease(ctx context.Context, name string, every time.Duration) (bool, error) {
+	now := s.now()
+	held, err := s.store.Lease(ctx, name, s.owner, now, now.Add(leaseFor(every)))
+	if err != nil {
+		return false, fmt.Errorf("lease %q: %w", name, err)
+	}
+	return held, nil
+}
+
+// release gives the lease name up, if this engine holds it, so another
+// instance takes the sweep over at its next round.
+func (s *Service) release(ctx context.Context, name string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	now := s.now()
+	if _, err := s.store.Lease(ctx, name, s.owner, now, now); err != nil {
+		s.log.WarnContext(ctx, "incident engine: give up a lease", "lease", name, "error", err)
+	}
 }
 
 // tickEvery is how often the engine looks for due work: every second, or

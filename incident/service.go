@@ -66,6 +66,7 @@ type Service struct {
 	observe       func(*Incident, []outbox.Event)
 	sweepEvery    time.Duration
 	wake          chan struct{}
+	owner         string // this engine, as the holder of its sweeps' leases
 }
 
 // NewService returns a Service over store.
@@ -76,6 +77,9 @@ func NewService(store Store, cfg Config) *Service {
 		dispatchRange: cfg.DispatchRange, sweepEvery: cfg.SweepEvery, observe: cfg.Observe,
 		wake: make(chan struct{}, 1),
 	}
+	// Random, not from the injected generator: the owner never shows, and
+	// tests that pin ids see the same ones as before.
+	s.owner = ids.New("eng")
 	if s.dispatcher == nil && s.responders != nil {
 		s.dispatcher = &NearestDispatcher{Responders: s.responders, Within: s.rangeOf}
 	}

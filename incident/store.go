@@ -63,6 +63,15 @@ type Store interface {
 	// waiting in dispatching, for the dispatcher's safety-net sweep.
 	QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error)
 
+	// Lease gives the lease called name to owner until until if it is free
+	// at now (never taken, expired at or before now, or owner's already),
+	// and reports whether owner holds it. Instances sharing the store take
+	// a lease before a sweep, so one of them at a time sweeps; an owner
+	// renews its lease by taking it again, and gives it up early by taking
+	// it until now. Of concurrent takers of a free lease, exactly one gets
+	// it.
+	Lease(ctx context.Context, name, owner string, now, until time.Time) (bool, error)
+
 	// IncidentAnalytics aggregates the tenant's incidents created in
 	// [from, to] without handing every row to the caller. It fills every
 	// field except From, To and the rates, which the service derives.

@@ -44,6 +44,16 @@ type Log interface {
 	Head(ctx context.Context) (int64, error)
 }
 
+// Watcher is a Log that can say when its head may have moved, whichever
+// instance sharing the store moved it, so readers need not wait for their
+// next poll to see another instance's events. It is optional: readers poll
+// anyway, and a commit in their own process wakes them (Notifier).
+type Watcher interface {
+	// Watch calls moved whenever events may have joined the log, until ctx
+	// ends; it returns ctx's error. moved must return quickly.
+	Watch(ctx context.Context, moved func()) error
+}
+
 // Filter selects events of the Log. A zero field matches everything.
 type Filter struct {
 	OrgID       string

@@ -220,3 +220,14 @@ func (m *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts,
 	}
 	return out, nil
 }
+
+func (m *incidentStore) Lease(ctx context.Context, name, owner string, now, until time.Time) (bool, error) {
+	s := (*Store)(m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, taken := s.leases[name]; taken && l.owner != owner && l.until.After(now) {
+		return false, nil
+	}
+	s.leases[name] = lease{owner: owner, until: until}
+	return true, nil
+}

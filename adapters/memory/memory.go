@@ -53,6 +53,14 @@ type Store struct {
 	published map[string]bool
 	fanned    int                       // events before this index are all published (see pendingFrom)
 	sequences map[string]map[int64]bool // subject id -> sequences used
+
+	leases map[string]lease // by name
+}
+
+// lease is who holds a lease until when.
+type lease struct {
+	owner string
+	until time.Time
 }
 
 type idemKey struct {
@@ -81,6 +89,7 @@ func New() *Store {
 		deliveries:   map[string]*delivery{},
 		pending:      map[string]*endpointQueue{},
 		leased:       map[string]*delivery{},
+		leases:       map[string]lease{},
 	}
 }
 

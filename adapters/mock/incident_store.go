@@ -114,6 +114,21 @@ func (mr *IncidentStoreMockRecorder) IncidentAnalytics(ctx, tenant, from, to int
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "IncidentAnalytics", reflect.TypeOf((*IncidentStore)(nil).IncidentAnalytics), ctx, tenant, from, to)
 }
 
+// Lease mocks base method.
+func (m *IncidentStore) Lease(ctx context.Context, name, owner string, now, until time.Time) (bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Lease", ctx, name, owner, now, until)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Lease indicates an expected call of Lease.
+func (mr *IncidentStoreMockRecorder) Lease(ctx, name, owner, now, until interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Lease", reflect.TypeOf((*IncidentStore)(nil).Lease), ctx, name, owner, now, until)
+}
+
 // ListIncidents mocks base method.
 func (m *IncidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
 	m.ctrl.T.Helper()

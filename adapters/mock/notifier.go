@@ -66,6 +66,43 @@ func (mr *OutboxLogMockRecorder) Head(ctx interface{}) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Head", reflect.TypeOf((*OutboxLog)(nil).Head), ctx)
 }
 
+// MockWatcher is a mock of Watcher interface.
+type MockWatcher struct {
+	ctrl     *gomock.Controller
+	recorder *MockWatcherMockRecorder
+}
+
+// MockWatcherMockRecorder is the mock recorder for MockWatcher.
+type MockWatcherMockRecorder struct {
+	mock *MockWatcher
+}
+
+// NewMockWatcher creates a new mock instance.
+func NewMockWatcher(ctrl *gomock.Controller) *MockWatcher {
+	mock := &MockWatcher{ctrl: ctrl}
+	mock.recorder = &MockWatcherMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockWatcher) EXPECT() *MockWatcherMockRecorder {
+	return m.recorder
+}
+
+// Watch mocks base method.
+func (m *MockWatcher) Watch(ctx context.Context, moved func()) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Watch", ctx, moved)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Watch indicates an expected call of Watch.
+func (mr *MockWatcherMockRecorder) Watch(ctx, moved interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Watch", reflect.TypeOf((*MockWatcher)(nil).Watch), ctx, moved)
+}
+
 // OutboxReader is a mock of Reader interface.
 type OutboxReader struct {
 	ctrl     *gomock.Controller

@@ -314,3 +314,13 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 	}
 	return checkpoint, nil
 }
+
+// Lease is one upsert (sqlstore.TakeLease) in its own transaction.
+func (s *incidentStore) Lease(ctx context.Context, name, owner string, now, until time.Time) (bool, error) {
+	var got string
+	err := s.pool.QueryRow(ctx, sqlstore.Numbered(sqlstore.TakeLease), name, owner, at(until), at(now)).Scan(&got)
+	if errors.Is(err, errNoRows) {
+		return false, nil
+	}
+	return err == nil, translate(err)
+}

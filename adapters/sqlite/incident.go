@@ -290,3 +290,19 @@ func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts,
 		WHERE status = 'dispatching' AND is_drill = 0 AND environment = 'live'`).Scan(&out.Queued)
 	return out, translate(err)
 }
+
+// Lease is one upsert (sqlstore.TakeLease) through the writer.
+func (s *incidentStore) Lease(ctx context.Context, name, owner string, now, until time.Time) (bool, error) {
+	held := false
+	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
+		var got string
+		err := tx.QueryRowContext(ctx, sqlstore.TakeLease, name, owner, until.UnixMilli(), now.UnixMilli()).Scan(&got)
+		if errors.Is(err, errNoRows) {
+			held = false // another owner's
+			return nil
+		}
+		held = err == nil
+		return err
+	})
+	return held, translate(err)
+}

@@ -66,6 +66,9 @@ func TestIncidents(t *testing.T, newStores NewStores, f Features) {
 	newStores = seeded(newStores)
 	ctx := context.Background()
 
+	t.Run("Leases", single(newStores, testLeases))
+	t.Run("SharedLeases", shared(newStores, f, testLeases))
+
 	t.Run("CreateThenGetRoundTrips", func(t *testing.T) {
 		t.Parallel()
 		st := newStores(t).IncidentStore()
