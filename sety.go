@@ -302,6 +302,18 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		if commits, ok := stores.(ports.CommitObserver); ok {
 			commits.ObserveCommits(m.Committed)
 		}
+		if pool, ok := stores.(interface {
+			PoolStats() (maxConns, inUse int, waits int64, waited time.Duration)
+		}); ok {
+			err := telemetry.PoolGauges(c.metrics, func() telemetry.PoolStats {
+				var s telemetry.PoolStats
+				s.Max, s.InUse, s.Waits, s.Waited = pool.PoolStats()
+				return s
+			})
+			if err != nil {
+				return nil, fmt.Errorf("sety: metrics: %w", err)
+			}
+		}
 	}
 	if !c.limiterSet {
 		c.limiter = defaultLimiter(stores, c, onLeaseWait)

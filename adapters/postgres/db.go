@@ -5,6 +5,9 @@ import (
 	"embed"
 	"fmt"
 	"math"
+	"runtime"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -63,10 +66,16 @@ type DB struct {
 // Open connects to the database at url (postgres://user:pass@host/db?...,
 // or any connection string pgx accepts, pool settings included), applies
 // pending migrations and returns the stores. Close closes the pool.
+//
+// The pool opens at most DefaultPoolSize connections unless url sets
+// pool_max_conns.
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = int32(DefaultPoolSize())
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -129,6 +138,25 @@ func (db *DB) Exclusive(ctx context.Context, name string, fn func(context.Contex
 		}
 	}()
 	return fn(ctx)
+}
+
+// DefaultPoolSize is how many connections Open's pool opens at most when
+// the URL does not say (pool_max_conns): 8 per CPU Go may use, at least
+// 16. pgx's own default (4, or one per CPU) left 28 of 32 concurrent
+// creates of a 2-core server waiting for a connection while PostgreSQL had
+// CPU to spare: a create holds its connection for its commit's WAL flush,
+// which needs no CPU, and PostgreSQL commits the flushes of concurrent
+// transactions together. Every instance opens its own pool: mind
+// PostgreSQL's max_connections (100 by default).
+func DefaultPoolSize() int { return max(16, 8*runtime.GOMAXPROCS(0)) }
+
+// PoolStats says how many connections the pool may open and has lent out,
+// and how many times, and for how long in all, callers waited for one
+// because none was idle (sety.WithMetrics serves them as
+// sety_store_pool_*).
+func (db *DB) PoolStats() (maxConns, inUse int, waits int64, waited time.Duration) {
+	s := db.pool.Stat()
+	return int(s.MaxConns()), int(s.AcquiredConns()), s.EmptyAcquireCount(), s.EmptyAcquireWaitTime()
 }
 
 // Pool returns the connection pool, for a host that wants to run its own

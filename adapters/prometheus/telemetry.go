@@ -273,3 +273,45 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(pendingMaxDesc, prometheus.GaugeValue, float64(most))
 	}
 }
+
+// PoolStats is what a store with a connection pool says of it: how many
+// connections it may open and how many are lent out now, and how many
+// times, for how long in all, callers waited for one because none was
+// idle.
+type PoolStats struct {
+	Max, InUse int
+	Waits      int64
+	Waited     time.Duration
+}
+
+// PoolGauges registers the series of a store's connection pool, read at
+// scrape time from stats: callers waiting for a connection is the sign of
+// a pool too small for the load (sety_store_pool_wait_seconds_total grows
+// faster than requests do).
+func PoolGauges(reg prometheus.Registerer, stats func() PoolStats) error {
+	return reg.Register(poolCollector(stats))
+}
+
+type poolCollector func() PoolStats
+
+var (
+	poolMaxDesc    = prometheus.NewDesc("sety_store_pool_max_connections", "Connections the store's pool may open.", nil, nil)
+	poolInUseDesc  = prometheus.NewDesc("sety_store_pool_connections_in_use", "Connections of the store's pool lent out now.", nil, nil)
+	poolWaitsDesc  = prometheus.NewDesc("sety_store_pool_waits_total", "Times a caller waited for a connection of the store's pool because none was idle.", nil, nil)
+	poolWaitedDesc = prometheus.NewDesc("sety_store_pool_wait_seconds_total", "Time callers spent waiting for a connection of the store's pool.", nil, nil)
+)
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- poolMaxDesc
+	ch <- poolInUseDesc
+	ch <- poolWaitsDesc
+	ch <- poolWaitedDesc
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c()
+	ch <- prometheus.MustNewConstMetric(poolMaxDesc, prometheus.GaugeValue, float64(s.Max))
+	ch <- prometheus.MustNewConstMetric(poolInUseDesc, prometheus.GaugeValue, float64(s.InUse))
+	ch <- prometheus.MustNewConstMetric(poolWaitsDesc, prometheus.CounterValue, float64(s.Waits))
+	ch <- prometheus.MustNewConstMetric(poolWaitedDesc, prometheus.CounterValue, s.Waited.Seconds())
+}
