@@ -40,7 +40,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		taken = 0
 		var b pgx.Batch
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, lockSequencer)
-		b.Queue(`SELECT outbox_sequence($1)`, sequenceBatch)
+		b.Queue(`SELECT outbox_sequence($1, true)`, sequenceBatch)
 		b.Queue(`SELECT `+eventColumns+`, published_at IS NULL FROM outbox_events WHERE position > `+fanOutCursor+` ORDER BY position LIMIT $1`, limit)
 		type taking struct {
 			ev     outbox.Event

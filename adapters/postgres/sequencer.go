@@ -20,17 +20,25 @@ const sequenceBatch = 1000
 // serves every caller that arrived meanwhile, so a burst of readers costs
 // one run, not one lock wait each.
 func (db *DB) sequence(ctx context.Context) error {
-	return db.sequencer.do(ctx, func(ctx context.Context) error {
-		for {
-			var n int64
-			if err := db.pool.QueryRow(ctx, `SELECT outbox_sequence($1)`, sequenceBatch).Scan(&n); err != nil {
-				return translate(err)
-			}
-			if n < sequenceBatch {
-				return nil
-			}
+	return db.sequencer.do(ctx, func(ctx context.Context) error { return runSequencer(ctx, db.pool, true) })
+}
+
+// trySequence is sequence unless another sequencer is running: then it
+// returns at once, having done nothing.
+func (db *DB) trySequence(ctx context.Context) error { return runSequencer(ctx, db.pool, false) }
+
+// runSequencer calls outbox_sequence until it positions less than a full
+// batch (or, not waiting, finds the lock taken).
+func runSequencer(ctx context.Context, q querier, wait bool) error {
+	for {
+		var n int64
+		if err := q.QueryRow(ctx, `SELECT outbox_sequence($1, $2)`, sequenceBatch, wait).Scan(&n); err != nil {
+			return translate(err)
 		}
-	})
+		if n < sequenceBatch {
+			return nil
+		}
+	}
 }
 
 // flight runs a function for many callers, one run at a time, each caller

@@ -99,8 +99,9 @@ CREATE TRIGGER incident_count_update AFTER UPDATE OF org_id, environment, status
 -- caller's transaction (the fan-out's, or one of its own); each statement
 -- of a volatile function reads a fresh snapshot, so once it holds the lock
 -- it sees everything the previous holder committed. Nothing is waiting:
--- it returns at once, without the lock.
-CREATE FUNCTION outbox_sequence(batch integer) RETURNS bigint LANGUAGE plpgsql AS $$
+-- it returns at once, without the lock; nor does it wait for the lock
+-- unless wait is true.
+CREATE FUNCTION outbox_sequence(batch integer, wait boolean) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     head bigint;
     positioned bigint;
@@ -109,7 +110,12 @@ BEGIN
         AND NOT EXISTS (SELECT 1 FROM incident_count_deltas) THEN
         RETURN 0;
     END IF;
-    PERFORM pg_advisory_xact_lock(6000294819769876483); -- lockSequencer, 0x5345_5459_0000_0003
+    -- lockSequencer, 0x5345_5459_0000_0003
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock(6000294819769876483);
+    ELSIF NOT pg_try_advisory_xact_lock(6000294819769876483) THEN
+        RETURN 0;
+    END IF;
     SELECT coalesce(max(position), 0) INTO head FROM outbox_events WHERE position IS NOT NULL;
     WITH waiting AS (
         SELECT seq FROM outbox_events WHERE position IS NULL ORDER BY seq LIMIT batch
