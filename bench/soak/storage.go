@@ -16,11 +16,11 @@ import (
 // durability settings (fsync and synchronous_commit on, as a deployment
 // runs it) for the server, and returns its URL and how to stop it.
 func startPostgres() (url string, stop func() error, err error) {
-	url, stop, err = pgtest.StartCluster()
+	c, err := pgtest.StartCluster(pgtest.Options{Durable: true})
 	if err != nil {
 		return "", nil, fmt.Errorf("-postgres: start a cluster: %w", err)
 	}
-	return url, stop, nil
+	return c.URL("postgres"), c.Stop, nil
 }
 
 // storageOf reads the server's storage from its environment (the last

@@ -19,11 +19,12 @@
 // adapter applies its migrations there); every database URL returns is a
 // copy of it, so each test skips the work.
 //
+// A test that restarts PostgreSQL gets a cluster of its own (NewCluster);
+// a benchmark that measures commits, a durable one (StartCluster with
+// Options.Durable: bench/pgscale, bench/soak -postgres).
+//
 // initdb refuses to run as root; as root, pgtest runs the cluster as the
 // postgres user (runuser), which owns the temporary directory.
-//
-// StartCluster starts such a cluster with PostgreSQL's durability settings
-// instead, for benchmarks (bench/soak -postgres).
 package pgtest
 
 import (
@@ -65,7 +66,7 @@ type server struct {
 	base     *url.URL
 	prefix   string // of the databases this process creates
 	template string // what CREATE DATABASE copies: the prepared template
-	cluster  *cluster
+	cluster  *Cluster
 }
 
 // URL returns the URL of a new, empty database, dropped when tb ends (or,
@@ -114,7 +115,7 @@ func Main(m *testing.M, prep func(ctx context.Context, url string) error) int {
 		}
 		srv.admin.Close()
 		if srv.cluster != nil {
-			if err := srv.cluster.stop(); err != nil {
+			if err := srv.cluster.Stop(); err != nil {
 				fmt.Fprintln(os.Stderr, "pgtest:", err)
 			}
 		}
@@ -125,14 +126,14 @@ func Main(m *testing.M, prep func(ctx context.Context, url string) error) int {
 func start() {
 	ctx := context.Background()
 	raw := os.Getenv(EnvURL)
-	var c *cluster
+	var c *Cluster
 	if raw == "" {
-		initdb, err := findInitdb()
-		if err != nil {
+		if _, err := findInitdb(); err != nil {
 			skipMsg = "PostgreSQL tests skipped: no initdb on PATH or in /usr/lib/postgresql/*/bin, and " + EnvURL + " is not set"
 			return
 		}
-		if c, err = startCluster(initdb, false); err != nil {
+		var err error
+		if c, err = StartCluster(Options{}); err != nil {
 			srvErr = err
 			return
 		}
@@ -149,7 +150,7 @@ func start() {
 	}
 	if err != nil {
 		if c != nil {
-			c.stop()
+			c.Stop()
 		}
 		srvErr = fmt.Errorf("connect to %s: %w", redact(base), err)
 		return
@@ -183,12 +184,26 @@ func redact(u *url.URL) string {
 	return v.String()
 }
 
-// cluster is a throwaway PostgreSQL server in a temporary directory.
-type cluster struct {
+// Cluster is a throwaway PostgreSQL server in a temporary directory,
+// reached on a unix socket in it (no TCP), run as the postgres user when
+// this process is root (initdb refuses root).
+type Cluster struct {
 	dir    string // data/, the socket and the log
 	pgctl  string
 	asUser string // "postgres" when running as root
-	url    string
+	opts   string // the server's options (pg_ctl -o)
+	url    string // of the postgres database
+}
+
+// Options say how to run a cluster.
+type Options struct {
+	// Durable runs it with fsync, synchronous_commit and full_page_writes
+	// on, as a production server: a commit waits for the WAL to reach the
+	// disk. Off (tests): none of them, which is fast and loses nothing but
+	// to an operating system crash.
+	Durable bool
+	// Settings are more server settings, "name=value" each.
+	Settings []string
 }
 
 func findInitdb() (string, error) {
@@ -210,39 +225,30 @@ func version(path string) int {
 }
 
 // command runs a PostgreSQL program as the cluster's user.
-func (c *cluster) command(name string, args ...string) *exec.Cmd {
+func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 	if c.asUser != "" {
 		return exec.Command("runuser", append([]string{"-u", c.asUser, "--", name}, args...)...)
 	}
 	return exec.Command(name, args...)
 }
 
-// StartCluster starts a throwaway cluster, as the tests' own, but
-// durable: fsync, synchronous_commit and full_page_writes keep
-// PostgreSQL's defaults, as a benchmark must. It returns the URL of its
-// postgres database and a function that stops it and removes its files;
-// a watchdog does both if this process dies first.
-func StartCluster() (dbURL string, stop func() error, err error) {
+// Bin is the path of the PostgreSQL program name (pgbench, psql...) of the
+// cluster's installation.
+func (c *Cluster) Bin(name string) string { return filepath.Join(filepath.Dir(c.pgctl), name) }
+
+// StartCluster initdbs a cluster into a new temporary directory and starts
+// it. A watchdog stops it and removes the directory once this process is
+// gone, however it ends; Stop does it sooner.
+func StartCluster(o Options) (*Cluster, error) {
 	initdb, err := findInitdb()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	c, err := startCluster(initdb, true)
-	if err != nil {
-		return "", nil, err
-	}
-	return c.url, c.stop, nil
-}
-
-// startCluster starts a cluster; durable keeps PostgreSQL's durability
-// settings, else the tests' cluster turns them off (nothing in it is worth
-// a flush).
-func startCluster(initdb string, durable bool) (*cluster, error) {
 	real, err := filepath.EvalSymlinks(initdb)
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{pgctl: filepath.Join(filepath.Dir(real), "pg_ctl")}
+	c := &Cluster{pgctl: filepath.Join(filepath.Dir(real), "pg_ctl")}
 	if c.dir, err = os.MkdirTemp("", "sety-pgtest-"); err != nil {
 		return nil, err
 	}
@@ -261,7 +267,11 @@ func startCluster(initdb string, durable bool) (*cluster, error) {
 		c.asUser = "postgres"
 	}
 	data := filepath.Join(c.dir, "data")
-	if out, err := c.command(real, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
+	args := []string{"-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"}
+	if !o.Durable {
+		args = append(args, "--no-sync")
+	}
+	if out, err := c.command(real, args...).CombinedOutput(); err != nil {
 		os.RemoveAll(c.dir)
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
@@ -269,33 +279,71 @@ func startCluster(initdb string, durable bool) (*cluster, error) {
 	// the socket, and no other server can collide with it.
 	port := 20000 + rand.IntN(40000)
 	opts := []string{"-k", c.dir, "-p", strconv.Itoa(port), "-c", "listen_addresses=", "-c", "max_connections=300"}
-	if !durable {
+	if o.Durable {
+		opts = append(opts, "-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on")
+	} else {
 		opts = append(opts, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	start := c.command(c.pgctl, "-D", data, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", strings.Join(opts, " "), "start")
-	if out, err := start.CombinedOutput(); err != nil {
-		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+	for _, s := range o.Settings {
+		opts = append(opts, "-c", s)
+	}
+	c.opts = strings.Join(opts, " ")
+	if err := c.pgCtl("start"); err != nil {
 		os.RemoveAll(c.dir)
-		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+		return nil, err
 	}
 	c.url = (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/postgres",
 		RawQuery: url.Values{"host": {c.dir}, "port": {strconv.Itoa(port)}, "sslmode": {"disable"}}.Encode()}).String()
-	// A test binary that panics or is killed never reaches Main's stop: a
-	// watchdog stops the cluster and removes its directory once this
-	// process is gone.
+	// A process that panics or is killed never reaches Stop: a watchdog
+	// stops the cluster and removes its directory once this process is
+	// gone.
 	watchdog := c.command("sh", "-c", `while [ -d /proc/$0 ]; do sleep 1; done; "$1" -D "$2/data" -m immediate stop >/dev/null 2>&1; rm -rf "$2"`,
 		strconv.Itoa(os.Getpid()), c.pgctl, c.dir)
 	if err := watchdog.Start(); err != nil {
-		c.stop()
+		c.Stop()
 		return nil, fmt.Errorf("start the cluster's watchdog: %w", err)
 	}
 	go func() { _ = watchdog.Wait() }() // it outlives this process, or ends with the cluster
 	return c, nil
 }
 
-// stop shuts the server down at once (it holds nothing worth keeping) and
+// pgCtl runs pg_ctl action (start, restart) with the cluster's options,
+// waiting for the server to be up.
+func (c *Cluster) pgCtl(action string, args ...string) error {
+	all := append([]string{"-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", c.opts}, args...)
+	if out, err := c.command(c.pgctl, append(all, action)...).CombinedOutput(); err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+		return fmt.Errorf("pg_ctl %s: %v\n%s\n%s", action, err, out, log)
+	}
+	return nil
+}
+
+// URL is the URL of the database name on the cluster.
+func (c *Cluster) URL(name string) string {
+	u, _ := url.Parse(c.url)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// CreateDatabase creates the database name.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
+	admin, err := pgxpool.New(ctx, c.url)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	_, err = admin.Exec(ctx, `CREATE DATABASE `+name)
+	return err
+}
+
+// Restart stops the server at once, as a crash would (pg_ctl -m
+// immediate: no checkpoint, recovery from the WAL at start), and starts it
+// again.
+func (c *Cluster) Restart() error { return c.pgCtl("restart", "-m", "immediate") }
+
+// Stop shuts the server down at once (it holds nothing worth keeping) and
 // removes its directory.
-func (c *cluster) stop() error {
+func (c *Cluster) Stop() error {
 	cmd := c.command(c.pgctl, "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "-t", "30", "stop")
 	out, err := cmd.CombinedOutput()
 	if rerr := os.RemoveAll(c.dir); err == nil && rerr != nil {
@@ -305,4 +353,27 @@ func (c *cluster) stop() error {
 		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
 	}
 	return nil
+}
+
+// NewCluster starts a cluster of the test's own (one it may restart), with
+// a database named sety, stopped when tb ends, and returns it with that
+// database's URL. It skips tb where PostgreSQL is not installed.
+func NewCluster(tb testing.TB, o Options) (*Cluster, string) {
+	tb.Helper()
+	if _, err := findInitdb(); err != nil {
+		tb.Skip("PostgreSQL tests skipped: no initdb on PATH or in /usr/lib/postgresql/*/bin")
+	}
+	c, err := StartCluster(o)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			tb.Errorf("pgtest: %v", err)
+		}
+	})
+	if err := c.CreateDatabase(context.Background(), "sety"); err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	return c, c.URL("sety")
 }
