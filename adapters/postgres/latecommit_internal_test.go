@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/apitest"
 	"github.com/sety-io/sety/internal/pgtest"
+	"github.com/sety-io/sety/internal/syncbuf"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/webhook"
 )
@@ -32,7 +34,14 @@ type instance struct {
 
 func runInstance(t *testing.T, ctx context.Context, db *DB) *instance {
 	t.Helper()
-	s, err := sety.New(db, sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}), sety.WithRateLimiter(nil))
+	logs := &syncbuf.Buffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log of an instance:\n%s", logs.String())
+		}
+	})
+	s, err := sety.New(db, sety.WithWebhooks(webhook.Config{AllowPrivate: true, AllowInsecure: true}), sety.WithRateLimiter(nil),
+		sety.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +127,8 @@ func TestLateCommitReachesEveryReaderOnce(t *testing.T) {
 	lateEvent := outbox.Event{ID: "evt_latelatelatelate", OrgID: org.ID, Environment: "live", Type: incident.TypeCreated,
 		SubjectID: late.ID, Sequence: 1, Data: data, CreatedAt: now.Time}
 	inserted, release, committed := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	var released sync.Once
+	t.Cleanup(func() { released.Do(func() { close(release) }) }) // a test that fails while it holds the change lets it go
 	go func() {
 		committed <- db.inTx(ctx, func(tx *txn) error {
 			cols, err := columnsOf(late)
@@ -142,7 +153,11 @@ func TestLateCommitReachesEveryReaderOnce(t *testing.T) {
 			return nil
 		})
 	}()
-	<-inserted
+	select {
+	case <-inserted:
+	case err := <-committed:
+		t.Fatalf("the late change failed before its commit: %v", err)
+	}
 	heldSince := time.Now()
 
 	// Later changes commit, and the open stream reads them: the late event
@@ -187,7 +202,7 @@ func TestLateCommitReachesEveryReaderOnce(t *testing.T) {
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockSequencer); err != nil {
 		t.Fatal(err)
 	}
-	close(release)
+	released.Do(func() { close(release) })
 	if err := <-committed; err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,10 @@ const (
 	// fanOutCursor is the position fan-out has reached: every event at or
 	// before it is published.
 	fanOutCursor = `(SELECT position FROM outbox_cursors WHERE name = 'fan-out')`
+	// waiting is the condition of an event committed without a position
+	// yet: no such event has a writer below the sequencer's horizon
+	// (migration 0012), so the look starts there, through outbox_waiting.
+	waiting = `position IS NULL AND xid >= (SELECT horizon FROM outbox_sequencer)`
 )
 
 // waitingColumnsOf is eventColumns, qualified by prefix, of an event that
@@ -70,7 +74,7 @@ func scanEvent(row rowScanner) (outbox.Event, error) { return sqlstore.ScanEvent
 // order.
 func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {
 	return queryAll(ctx, q, scanEvent, `SELECT `+waitingColumnsOf("")+` FROM outbox_events
-		WHERE (position IS NULL OR position > `+fanOutCursor+`) AND published_at IS NULL
+		WHERE (`+waiting+` OR position > `+fanOutCursor+`) AND published_at IS NULL
 		ORDER BY position NULLS LAST, seq LIMIT $1`, limit)
 }
 

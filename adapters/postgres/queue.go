@@ -30,9 +30,9 @@ type webhookQueue DB
 // exactly once, and deliveries are made in log order. A fan-out that finds
 // nothing to take takes no lock: idle workers polling cost one probe.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
-	var waiting bool
-	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_events WHERE position IS NULL)
-		OR (`+headQuery+`) > `+fanOutCursor).Scan(&waiting); err != nil || !waiting {
+	var work bool
+	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_events WHERE `+waiting+`)
+		OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
 		return 0, translate(err)
 	}
 	taken := 0

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/pgtest"
@@ -51,5 +53,75 @@ func TestSequencerTakesTheSequencerLock(t *testing.T) {
 	events, next, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10)
 	if err != nil || len(events) != 1 || events[0].ID != ev.ID || events[0].Position != 1 || next != 1 {
 		t.Fatalf("log %+v, next %d, %v; want the event at position 1", events, next, err)
+	}
+}
+
+// The sequencer's horizon never passes a transaction that is still
+// running, so an event it writes later (below the horizon of every run
+// meanwhile) is still found; once nothing runs, the horizon passes every
+// positioned event's writer, and the next look starts above them. (A
+// cluster of the test's own: the horizon is the cluster's, and other
+// tests' transactions would hold it back.)
+func TestSequencerHorizon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	_, url := pgtest.NewCluster(t, pgtest.Options{})
+	db, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Date(2026, 3, 10, 14, 22, 5, 412e6, time.UTC)
+	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: "org_aaaaaaaaaaaaaaaa", Name: "Acme", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(t0)}); err != nil {
+		t.Fatal(err)
+	}
+	ev := func(id string) outbox.Event {
+		return outbox.Event{ID: id, OrgID: "org_aaaaaaaaaaaaaaaa", Environment: "live", Type: "incident.created", SubjectID: id, Sequence: 1, Data: []byte(`{}`), CreatedAt: t0}
+	}
+	horizonPast := func(id string) bool {
+		t.Helper()
+		var past bool
+		if err := db.pool.QueryRow(ctx, `SELECT horizon > (SELECT xid FROM outbox_events WHERE id = $1) FROM outbox_sequencer`, id).Scan(&past); err != nil {
+			t.Fatal(err)
+		}
+		return past
+	}
+	// A transaction takes its id now and writes its event later.
+	late, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Rollback(ctx)
+	if _, err := late.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"evt_1", "evt_2"} {
+		if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents([]outbox.Event{ev(id)}); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.sequence(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if horizonPast("evt_1") {
+		t.Fatal("the horizon passed a transaction still running")
+	}
+	var b pgx.Batch
+	queueEvents(&b, []outbox.Event{ev("evt_late")})
+	if err := late.SendBatch(ctx, &b).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := late.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10)
+	if err != nil || len(events) != 3 || events[2].ID != "evt_late" || events[2].Position != 3 {
+		t.Fatalf("log %+v (%v), want evt_1, evt_2, then the late event at 3", events, err)
+	}
+	if !horizonPast("evt_late") {
+		t.Fatal("with nothing running, the horizon did not pass the positioned events' writers")
 	}
 }

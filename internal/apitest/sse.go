@@ -22,19 +22,27 @@ type Event struct {
 // "http://host:port") with key, resuming after lastID unless it is "",
 // and returns the response and the events as they arrive; the channel is
 // closed when the stream ends (or at once, when the answer is not 200).
+// A server that has not started its stream yet (503) is asked again, as
+// a client would, for up to 10 s.
 func OpenStream(tb testing.TB, ctx context.Context, base, key, lastID string) (*http.Response, <-chan Event) {
 	tb.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/external/events/stream", nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
+	var resp *http.Response
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/external/events/stream", nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		if resp, err = http.DefaultClient.Do(req); err != nil {
+			tb.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			break
+		}
+		resp.Body.Close()
 	}
 	out := make(chan Event, 100)
 	if resp.StatusCode != http.StatusOK {

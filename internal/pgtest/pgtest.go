@@ -377,3 +377,14 @@ func NewCluster(tb testing.TB, o Options) (*Cluster, string) {
 	}
 	return c, c.URL("sety")
 }
+
+// PID is the process id of the cluster's server (its postmaster, whose
+// children are the backends).
+func (c *Cluster) PID() (int, error) {
+	b, err := os.ReadFile(filepath.Join(c.dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	return strconv.Atoi(strings.TrimSpace(first))
+}

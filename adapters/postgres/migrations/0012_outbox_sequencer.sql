@@ -10,6 +10,14 @@
 ALTER TABLE outbox_events ADD COLUMN seq bigint;
 CREATE SEQUENCE outbox_events_seq_seq OWNED BY outbox_events.seq;
 ALTER TABLE outbox_events ALTER COLUMN seq SET DEFAULT nextval('outbox_events_seq_seq');
+-- xid: the writing transaction's id. Every transaction below the
+-- visibility horizon (pg_snapshot_xmin) has ended, so the sequencer,
+-- having positioned everything it saw, knows that no event still to come
+-- has an id below the horizon it read first: its next run looks only at
+-- waiting events from there (outbox_sequencer.horizon), not at the dead
+-- index entries every positioned event leaves until a vacuum.
+ALTER TABLE outbox_events ADD COLUMN xid xid8;
+ALTER TABLE outbox_events ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
 
 -- position: NULL until the sequencer gives one. The events already stored
 -- keep theirs. id stays the table's key (and the deliveries' reference).
@@ -25,8 +33,13 @@ ALTER TABLE outbox_events ALTER COLUMN position DROP NOT NULL;
 CREATE UNIQUE INDEX outbox_position ON outbox_events (position) WHERE position IS NOT NULL;
 DROP INDEX outbox_tenant;
 CREATE INDEX outbox_tenant ON outbox_events (org_id, environment, position) WHERE position IS NOT NULL;
--- The sequencer's queue: events waiting for a position, in insertion order.
-CREATE INDEX outbox_unsequenced ON outbox_events (seq) WHERE position IS NULL;
+-- The sequencer's queue: events waiting for a position, by writer.
+CREATE INDEX outbox_waiting ON outbox_events (xid) WHERE position IS NULL;
+
+-- The sequencer's bound: every event still waiting, or still to commit,
+-- was written by a transaction whose id is at or above it.
+CREATE TABLE outbox_sequencer (horizon xid8 NOT NULL);
+INSERT INTO outbox_sequencer VALUES ('0');
 
 -- Fan-out follows the log by position with a cursor instead of marking
 -- each event published (one row written per batch, not one per event):
@@ -63,6 +76,9 @@ CREATE TABLE incident_count_deltas (
     n           bigint NOT NULL
 );
 CREATE INDEX incident_count_deltas_tenant ON incident_count_deltas (org_id, environment);
+-- Every delta is deleted soon after it is written: vacuum it often, so a
+-- look at the table does not read the dead rows of the day.
+ALTER TABLE incident_count_deltas SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000);
 
 DROP TRIGGER incident_counts_insert_delete ON incidents;
 DROP TRIGGER incident_counts_update ON incidents;
@@ -101,12 +117,21 @@ CREATE TRIGGER incident_count_update AFTER UPDATE OF org_id, environment, status
 -- it sees everything the previous holder committed. Nothing is waiting:
 -- it returns at once, without the lock; nor does it wait for the lock
 -- unless wait is true.
+--
+-- The horizon it reads before it looks is below the id of every
+-- transaction still running, so every event with a lower xid that will
+-- ever commit is committed and visible to the look that follows: once a
+-- run has positioned every event it found (a batch not full), no event
+-- will wait below that horizon again, and the next run starts there.
 CREATE FUNCTION outbox_sequence(batch integer, wait boolean) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-    head bigint;
-    positioned bigint;
+    v_bound xid8;
+    v_horizon xid8;
+    v_head bigint;
+    v_positioned bigint;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM outbox_events WHERE position IS NULL)
+    SELECT horizon INTO v_bound FROM outbox_sequencer;
+    IF NOT EXISTS (SELECT 1 FROM outbox_events WHERE position IS NULL AND xid >= v_bound)
         AND NOT EXISTS (SELECT 1 FROM incident_count_deltas) THEN
         RETURN 0;
     END IF;
@@ -116,15 +141,20 @@ BEGIN
     ELSIF NOT pg_try_advisory_xact_lock(6000294819769876483) THEN
         RETURN 0;
     END IF;
-    SELECT coalesce(max(position), 0) INTO head FROM outbox_events WHERE position IS NOT NULL;
+    v_horizon := pg_snapshot_xmin(pg_current_snapshot());
+    SELECT horizon INTO v_bound FROM outbox_sequencer; -- as the last holder left it
+    SELECT coalesce(max(position), 0) INTO v_head FROM outbox_events WHERE position IS NOT NULL;
     WITH waiting AS (
-        SELECT seq FROM outbox_events WHERE position IS NULL ORDER BY seq LIMIT batch
+        SELECT ctid, seq FROM outbox_events WHERE position IS NULL AND xid >= v_bound ORDER BY seq LIMIT batch
     ), numbered AS (
-        SELECT seq, head + row_number() OVER (ORDER BY seq) AS position FROM waiting
+        SELECT ctid, v_head + row_number() OVER (ORDER BY seq) AS position FROM waiting
     )
     UPDATE outbox_events e SET position = numbered.position FROM numbered
-    WHERE e.seq = numbered.seq AND e.position IS NULL;
-    GET DIAGNOSTICS positioned = ROW_COUNT;
+    WHERE e.ctid = numbered.ctid AND e.position IS NULL;
+    GET DIAGNOSTICS v_positioned = ROW_COUNT;
+    IF v_positioned < batch AND v_horizon > v_bound THEN
+        UPDATE outbox_sequencer SET horizon = v_horizon;
+    END IF;
     WITH folded AS (
         DELETE FROM incident_count_deltas RETURNING org_id, environment, status, category, severity, n
     )
@@ -133,9 +163,9 @@ BEGIN
     GROUP BY org_id, environment, status, category, severity
     ORDER BY org_id, environment, status, category, severity
     ON CONFLICT (org_id, environment, status, category, severity) DO UPDATE SET n = c.n + excluded.n;
-    IF positioned > 0 THEN
+    IF v_positioned > 0 THEN
         PERFORM pg_notify('sety_outbox', '');
     END IF;
-    RETURN positioned;
+    RETURN v_positioned;
 END
 $$;

@@ -1,0 +1,383 @@
+// Command pgscale measures create-incident on PostgreSQL against SQLite,
+// through the example server over HTTP on loopback: one instance on
+// PostgreSQL, two instances on the same database (the clients split
+// between them), and one on SQLite, at several numbers of concurrent
+// clients, in alternating rounds of one run; and, as the database's own
+// ceiling, pgbench running a create's writes. While PostgreSQL rounds run
+// it samples pg_stat_activity and pg_locks: what Sety's backends wait for.
+//
+//	go run ./bench/pgscale                          # 3 rounds of 8 s at 8, 32 and 64 clients
+//	go run ./bench/pgscale -rounds 5 -secs 10 -clients 32,64
+//	go run ./bench/pgscale -pool 4                  # the servers' pool_max_conns
+//
+// It builds ./examples/server and starts a throwaway, durable PostgreSQL
+// cluster (fsync, synchronous_commit and full_page_writes on) in a
+// temporary directory (as the postgres user when run as root), and removes
+// both when it ends. Rate limits are off. See bench/README.md.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sety-io/sety/internal/pgtest"
+)
+
+type options struct {
+	rounds, secs, pool int
+	clients            []int
+	configs            []string
+	pgbench            bool
+	settle             time.Duration
+}
+
+// The configurations a round measures.
+const (
+	sqliteConfig = "sqlite"   // one instance on SQLite
+	pg1Config    = "pg-1"     // one instance on PostgreSQL
+	pg2Config    = "pg-2"     // two instances on one PostgreSQL database
+	benchConfig  = "pgbench:" // prefix of the pgbench scripts' rows
+)
+
+func parseFlags(args []string) (options, error) {
+	o := options{}
+	fs := flag.NewFlagSet("pgscale", flag.ContinueOnError)
+	fs.IntVar(&o.rounds, "rounds", 3, "rounds; each measures every configuration at every number of clients, the order rotating")
+	fs.IntVar(&o.secs, "secs", 8, "seconds of load per measurement")
+	fs.IntVar(&o.pool, "pool", 0, "pool_max_conns of the PostgreSQL servers (0: the adapter's default)")
+	clients := fs.String("clients", "8,32,64", "numbers of concurrent clients")
+	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N)")
+	fs.BoolVar(&o.pgbench, "pgbench", true, "also run pgbench with a create's writes at each number of clients")
+	fs.DurationVar(&o.settle, "settle", 15*time.Second, "before a measurement, wait at most this long for the servers and the database to be idle")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	for _, c := range strings.Split(*clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n <= 0 {
+			return o, fmt.Errorf("-clients: %q is not a positive number", c)
+		}
+		o.clients = append(o.clients, n)
+	}
+	for _, c := range strings.Split(*configs, ",") {
+		c = strings.TrimSpace(c)
+		if _, ok := instancesOf(c); !ok {
+			return o, fmt.Errorf("-configs: unknown configuration %q", c)
+		}
+		o.configs = append(o.configs, c)
+	}
+	if o.rounds <= 0 || o.secs <= 0 {
+		return o, errors.New("-rounds and -secs must be positive")
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "pgscale:", err)
+		os.Exit(1)
+	}
+}
+
+// bench is the running set-up.
+type bench struct {
+	o          options
+	w          io.Writer
+	work, bin  string
+	key        string
+	cluster    *pgtest.Cluster
+	dbURL      string
+	sqlite     *server
+	pg         map[string]*server // the PostgreSQL instances running, by name (see instancesOf)
+	postmaster int
+	stopped    []*server // instances stopped between rounds, whose logs the summary reads
+	monitor    *pgx.Conn
+	results    []measurement
+}
+
+// measurement is one configuration's figures in one round at one number
+// of clients.
+type measurement struct {
+	round, clients       int
+	config               string
+	rps, p50, p99        float64
+	failed               int
+	setyCPU, pgCPU       float64
+	createPathLockWaits  int
+	lockReport, firstErr string
+}
+
+func run(ctx context.Context, o options, w io.Writer) error {
+	b := &bench{o: o, w: w, key: "sety_live_" + randomHex(16), pg: map[string]*server{}}
+	var err error
+	if b.work, err = os.MkdirTemp("", "sety-pgscale-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(b.work)
+	defer b.stopAll()
+	b.bin = filepath.Join(b.work, "sety-server")
+	fmt.Fprintln(w, "building ./examples/server")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "github.com/sety-io/sety/examples/server").CombinedOutput(); err != nil {
+		return fmt.Errorf("build the server: %v\n%s", err, out)
+	}
+	fmt.Fprintln(w, "starting a durable PostgreSQL cluster (fsync, synchronous_commit, full_page_writes on)")
+	if b.cluster, err = pgtest.StartCluster(pgtest.Options{Durable: true}); err != nil {
+		return err
+	}
+	defer b.cluster.Stop()
+	if err := b.cluster.CreateDatabase(ctx, "sety"); err != nil {
+		return err
+	}
+	if b.postmaster, err = b.cluster.PID(); err != nil {
+		return err
+	}
+	b.dbURL = b.cluster.URL("sety")
+	if o.pool > 0 {
+		b.dbURL += "&pool_max_conns=" + strconv.Itoa(o.pool)
+	}
+	common := []string{"SETY_RATE_LIMITS=false", "SETY_BOOTSTRAP_LIVE_KEY=" + b.key}
+	if b.sqlite, err = startServer(ctx, b.bin, b.work, "sqlite", append(common, "SETY_DB="+filepath.Join(b.work, "sety.db"))); err != nil {
+		return err
+	}
+	if err := b.run(ctx, "pg-a"); err != nil {
+		return err
+	}
+	if b.monitor, err = pgx.Connect(ctx, b.cluster.URL("sety")); err != nil {
+		return err
+	}
+	defer b.monitor.Close(context.Background())
+	var first string
+	for _, s := range []*server{b.sqlite, b.pg["pg-a"]} {
+		if first, err = createOne(ctx, s.url, b.key); err != nil {
+			return fmt.Errorf("the first create on %s: %w", s.name, err)
+		}
+	}
+	if o.pgbench {
+		if err := writePgbenchScripts(ctx, b.monitor, b.work, first); err != nil {
+			return fmt.Errorf("pgbench scripts: %w", err)
+		}
+	}
+	fmt.Fprintf(w, "load: %d rounds of %d s per measurement, clients %v, configurations %v; pool_max_conns %s; %d CPUs, load average %s\n",
+		o.rounds, o.secs, o.clients, o.configs, orDefault(o.pool), numCPU(), loadAverage())
+
+	for r := 1; r <= o.rounds; r++ {
+		order := rotate(o.configs, r-1)
+		for _, c := range o.clients {
+			fmt.Fprintf(w, "round %d/%d, %d clients\n", r, o.rounds, c)
+			for _, cfg := range order {
+				if err := b.measure(ctx, r, c, cfg); err != nil {
+					return err
+				}
+			}
+			if o.pgbench {
+				for _, script := range pgbenchScripts {
+					if err := b.measurePgbench(ctx, r, c, script); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	b.summarize()
+	return nil
+}
+
+// measure runs the load of one configuration and records it.
+func (b *bench) measure(ctx context.Context, round, clients int, cfg string) error {
+	names, _ := instancesOf(cfg)
+	var targets []string
+	if cfg == sqliteConfig {
+		targets = []string{b.sqlite.url}
+	} else {
+		for name, s := range b.pg {
+			if !slices.Contains(names, name) {
+				s.stop()
+				delete(b.pg, name)
+				b.stopped = append(b.stopped, s)
+			}
+		}
+		for _, name := range names {
+			if err := b.run(ctx, name); err != nil {
+				return err
+			}
+			targets = append(targets, b.pg[name].url)
+		}
+	}
+	settled := b.settle(ctx)
+	m := measurement{round: round, clients: clients, config: cfg}
+	setyCPU := newCPUMeter(b.setyPIDs)
+	pgCPU := newCPUMeter(b.pgPIDs)
+	var sampler *lockSampler
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	if len(names) > 0 {
+		sampler = sampleLocks(sampleCtx, b.monitor, 50*time.Millisecond)
+	}
+	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second)
+	stopSampling()
+	m.setyCPU, m.pgCPU = setyCPU.percent(), pgCPU.percent()
+	m.rps, m.p50, m.p99, m.failed, m.firstErr = res.rps(), res.quantile(0.5), res.quantile(0.99), res.failed, res.firstError
+	if sampler != nil {
+		time.Sleep(60 * time.Millisecond) // the sampler's last query ends
+		m.lockReport, m.createPathLockWaits = sampler.report()
+	}
+	b.results = append(b.results, m)
+	note := ""
+	if !settled {
+		note = "  (not idle before: started anyway)"
+	}
+	fmt.Fprintf(b.w, "  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  failed %d  sety cpu %4.0f%%  postgres cpu %4.0f%%%s\n",
+		cfg, m.rps, m.p50, m.p99, m.failed, m.setyCPU, m.pgCPU, note)
+	if m.failed > 0 {
+		fmt.Fprintf(b.w, "           first failure: %s\n", m.firstErr)
+	}
+	if m.lockReport != "" {
+		fmt.Fprintf(b.w, "           %s\n", m.lockReport)
+	}
+	return nil
+}
+
+// measurePgbench runs one pgbench script at clients connections.
+func (b *bench) measurePgbench(ctx context.Context, round, clients int, script string) error {
+	u, _ := url.Parse(b.cluster.URL("sety"))
+	b.settle(ctx)
+	res, err := runPgbench(ctx, b.cluster.Bin("pgbench"), filepath.Join(b.work, script+".sql"), u.Query().Get("host"), u.Query().Get("port"),
+		"sety", clients, time.Duration(b.o.secs)*time.Second)
+	if err != nil {
+		return err
+	}
+	m := measurement{round: round, clients: clients, config: benchConfig + script, rps: res.tps, p50: res.latency}
+	b.results = append(b.results, m)
+	fmt.Fprintf(b.w, "  %-26s %7.0f tps  latency average %6.2f ms\n", m.config, m.rps, m.p50)
+	return nil
+}
+
+// settle waits until the servers and the database are idle (under 20 % of
+// a core together over 300 ms) or the settle time has passed.
+func (b *bench) settle(ctx context.Context) bool {
+	deadline := time.Now().Add(b.o.settle)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		m := newCPUMeter(func() []int { return append(b.setyPIDs(), b.pgPIDs()...) })
+		time.Sleep(300 * time.Millisecond)
+		if m.percent() < 20 {
+			return true
+		}
+	}
+	return false
+}
+
+// instancesOf names the PostgreSQL instances a configuration runs: pg-a
+// alone; pg-a and pg-b; or, for pg-1@N, an instance whose pool opens at
+// most N connections.
+func instancesOf(cfg string) ([]string, bool) {
+	switch cfg {
+	case sqliteConfig:
+		return nil, true
+	case pg1Config:
+		return []string{"pg-a"}, true
+	case pg2Config:
+		return []string{"pg-a", "pg-b"}, true
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(cfg, pg1Config+"@")); err == nil && n > 0 && strings.HasPrefix(cfg, pg1Config+"@") {
+		return []string{cfg}, true
+	}
+	return nil, false
+}
+
+// run starts the PostgreSQL instance name unless it runs, and warms it
+// (its connections and caches) with a second of load.
+func (b *bench) run(ctx context.Context, name string) error {
+	if b.pg[name] != nil {
+		return nil
+	}
+	dbURL := b.dbURL
+	if pool, ok := strings.CutPrefix(name, pg1Config+"@"); ok {
+		dbURL = b.cluster.URL("sety") + "&pool_max_conns=" + pool
+	}
+	s, err := startServer(ctx, b.bin, b.work, name, []string{"SETY_RATE_LIMITS=false", "SETY_BOOTSTRAP_LIVE_KEY=" + b.key, "SETY_DATABASE_URL=" + dbURL})
+	if err != nil {
+		return err
+	}
+	b.pg[name] = s
+	load(ctx, []string{s.url}, b.key, 8, time.Second)
+	return nil
+}
+
+func (b *bench) servers() []*server {
+	out := []*server{b.sqlite}
+	for _, s := range b.pg {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (b *bench) setyPIDs() []int {
+	var pids []int
+	for _, s := range b.servers() {
+		if s != nil {
+			pids = append(pids, s.cmd.Process.Pid)
+		}
+	}
+	return pids
+}
+
+func (b *bench) pgPIDs() []int { return append(children(b.postmaster), b.postmaster) }
+
+func (b *bench) stopAll() {
+	for _, s := range b.servers() {
+		if s != nil {
+			s.stop()
+		}
+	}
+}
+
+// rotate returns list rotated left by n.
+func rotate(list []string, n int) []string {
+	n %= len(list)
+	return append(slices.Clone(list[n:]), list[:n]...)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func orDefault(pool int) string {
+	if pool == 0 {
+		return "the adapter's default"
+	}
+	return strconv.Itoa(pool)
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return max(1, strings.Count(string(b), "processor\t:"))
+}
+
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(b))[:min(3, len(strings.Fields(string(b))))], " ")
+}

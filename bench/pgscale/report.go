@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// summarize prints the medians over rounds of each configuration at each
+// number of clients, then the ratios the targets are about: each
+// the median of the per-round ratios, whose two figures were measured in
+// the same minute of this run.
+func (b *bench) summarize() {
+	w := b.w
+	fmt.Fprintf(w, "\nmedians over %d rounds (all figures from this one run):\n", b.o.rounds)
+	configs := append(slices.Clone(b.o.configs), prefixed(benchConfig, pgbenchScripts)...)
+	for _, c := range b.o.clients {
+		for _, cfg := range configs {
+			ms := b.measured(cfg, c)
+			if len(ms) == 0 {
+				continue
+			}
+			med := func(f func(measurement) float64) float64 { return median(mapTo(ms, f)) }
+			if strings.HasPrefix(cfg, benchConfig) {
+				fmt.Fprintf(w, "  %3d clients  %-26s %7.0f tps  latency average %6.2f ms\n", c, cfg, med(rps), med(p50))
+				continue
+			}
+			fmt.Fprintf(w, "  %3d clients  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  sety cpu %4.0f%%  postgres cpu %4.0f%%\n",
+				c, cfg, med(rps), med(p50), med(p99), med(func(m measurement) float64 { return m.setyCPU }), med(func(m measurement) float64 { return m.pgCPU }))
+		}
+	}
+	fmt.Fprintln(w, "\nratios (median of per-round ratios):")
+	for _, c := range b.o.clients {
+		var parts []string
+		add := func(name, num, den string, f func(measurement) float64) {
+			if r, ok := b.ratio(num, den, c, f); ok {
+				parts = append(parts, fmt.Sprintf("%s %.2fx", name, r))
+			}
+		}
+		add("pg-1/sqlite creates", pg1Config, sqliteConfig, rps)
+		add("pg-1/sqlite p99", pg1Config, sqliteConfig, p99)
+		add("pg-2/sqlite p99", pg2Config, sqliteConfig, p99)
+		add("pg-2/pg-1 creates", pg2Config, pg1Config, rps)
+		add("pg-1/pgbench create", pg1Config, benchConfig+"create", rps)
+		add("pg-2/pgbench create", pg2Config, benchConfig+"create", rps)
+		add("pgbench create/create+lock+count", benchConfig+"create", benchConfig+"create+lock+count", rps)
+		fmt.Fprintf(w, "  %3d clients: %s\n", c, strings.Join(parts, ", "))
+	}
+	waits, measured := 0, 0
+	for _, m := range b.results {
+		if m.config != sqliteConfig && !strings.HasPrefix(m.config, benchConfig) {
+			waits += m.createPathLockWaits
+			measured++
+		}
+	}
+	fmt.Fprintf(w, "\nlock waits on the create path (INSERT INTO incidents/outbox_events/incident_count_deltas, BEGIN, COMMIT), "+
+		"sampled every 50 ms in %d PostgreSQL measurements: %d\n", measured, waits)
+	reported := map[string]bool{}
+	for _, s := range append(b.servers(), b.stopped...) {
+		if s == nil || reported[s.name] {
+			continue
+		}
+		reported[s.name] = true
+		if errs, warns, first := s.errorLines(); errs+warns > 0 {
+			fmt.Fprintf(w, "%s log: %d ERROR and %d WARN lines; first: %s\n", s.name, errs, warns, first)
+		}
+	}
+}
+
+func rps(m measurement) float64 { return m.rps }
+func p50(m measurement) float64 { return m.p50 }
+func p99(m measurement) float64 { return m.p99 }
+
+// measured returns the measurements of cfg at clients, by round.
+func (b *bench) measured(cfg string, clients int) []measurement {
+	var out []measurement
+	for _, m := range b.results {
+		if m.config == cfg && m.clients == clients {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ratio is the median over rounds of f(num) / f(den), both at clients.
+func (b *bench) ratio(num, den string, clients int, f func(measurement) float64) (float64, bool) {
+	var rs []float64
+	for _, n := range b.measured(num, clients) {
+		for _, d := range b.measured(den, clients) {
+			if d.round == n.round && f(d) > 0 {
+				rs = append(rs, f(n)/f(d))
+			}
+		}
+	}
+	if len(rs) == 0 {
+		return 0, false
+	}
+	return median(rs), true
+}
+
+func mapTo(ms []measurement, f func(measurement) float64) []float64 {
+	out := make([]float64, len(ms))
+	for i, m := range ms {
+		out[i] = f(m)
+	}
+	return out
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + n
+	}
+	return out
+}
