@@ -118,4 +118,3 @@ func top(m map[string]int, n int) []string {
 	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
 	return keys[:min(n, len(keys))]
 }
-
