@@ -284,7 +284,7 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 		}
 		checkpoint.Ahead, err = queryAll(ctx, tx, func(row rowScanner) (c threat.Change, err error) {
 			return c, row.Scan(&c.Subject, &c.Sequence)
-		}, `SELECT subject_id, sequence FROM outbox_events WHERE `+waiting+` AND starts_with(type, 'incident.')`)
+		}, `SELECT e.subject_id, e.sequence FROM outbox_events e WHERE `+waiting+` AND starts_with(e.type, 'incident.')`)
 		if err != nil {
 			return err
 		}

@@ -48,34 +48,40 @@ func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.E
 
 const (
 	eventColumns = sqlstore.EventColumns
-	selectEvent  = `SELECT ` + eventColumns + ` FROM outbox_events`
+	// loggedColumns are eventColumns of an event e of the log l, its
+	// position the log's.
+	loggedColumns = `e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, e.data, e.created_at, l.position`
+	fromLog       = ` FROM outbox_log l JOIN outbox_events e ON e.id = l.event_id`
+	// selectLogged reads events of the log with their positions.
+	selectLogged = `SELECT ` + loggedColumns + fromLog
 	// fanOutCursor is the position fan-out has reached: every event at or
 	// before it is published.
 	fanOutCursor = `(SELECT position FROM outbox_cursors WHERE name = 'fan-out')`
-	// waiting is the condition of an event committed without a position
-	// yet: no such event has a writer below the sequencer's horizon
-	// (migration 0012), so the look starts there, through outbox_waiting.
-	waiting = `position IS NULL AND xid >= (SELECT horizon FROM outbox_sequencer)`
+	// waiting is the condition of an event e committed and not yet in the
+	// log: no such event has a writer below the sequencer's horizon
+	// (migration 0012), so the look starts there, through
+	// outbox_events_xid.
+	waiting = `e.xid >= (SELECT horizon FROM outbox_sequencer) AND NOT EXISTS (SELECT 1 FROM outbox_log l WHERE l.event_id = e.id)`
 )
 
-// waitingColumnsOf is eventColumns, qualified by prefix, of an event that
-// may have no position yet (0 then, as outbox.Event says): a ping's, whose
-// delivery may be claimed before the sequencer's next run.
-func waitingColumnsOf(prefix string) string {
-	cols := strings.TrimSuffix(eventColumns, "position")
-	return prefixed(prefix, strings.TrimSuffix(cols, ", ")) + ", coalesce(" + prefix + "position, 0)"
+// eventColumnsOf is eventColumns of the events table under alias, the
+// position read from the log: 0 for an event not in it yet (a ping's,
+// whose delivery may be claimed before the sequencer's next run).
+func eventColumnsOf(alias string) string {
+	cols := strings.TrimSuffix(strings.TrimSuffix(eventColumns, "position"), ", ")
+	return prefixed(alias+".", cols) + ", coalesce((SELECT position FROM outbox_log WHERE event_id = " + alias + ".id), 0)"
 }
 
 func scanEvent(row rowScanner) (outbox.Event, error) { return sqlstore.ScanEvent(row, fromAt) }
 
 // pendingEvents lists the unpublished events: those fan-out has not taken
-// (no position yet, or past its cursor) that are to fan out (not a ping),
-// in log order, then those still waiting for a position in insertion
-// order.
+// (not in the log yet, or past its cursor) that are to fan out (not a
+// ping), in log order, then those not in the log in insertion order.
 func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {
-	return queryAll(ctx, q, scanEvent, `SELECT `+waitingColumnsOf("")+` FROM outbox_events
-		WHERE (`+waiting+` OR position > `+fanOutCursor+`) AND published_at IS NULL
-		ORDER BY position NULLS LAST, seq LIMIT $1`, limit)
+	return queryAll(ctx, q, scanEvent, `SELECT `+eventColumnsOf("e")+` FROM outbox_events e
+		LEFT JOIN outbox_log l ON l.event_id = e.id
+		WHERE (l.position IS NULL OR l.position > `+fanOutCursor+`) AND e.published_at IS NULL
+		ORDER BY l.position NULLS LAST, e.seq LIMIT $1`, limit)
 }
 
 // EventLog returns the committed outbox in log order: a position is given
@@ -93,16 +99,16 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	if err := (*DB)(r).sequence(ctx); err != nil {
 		return nil, after, err
 	}
-	l := list{Sel: selectEvent, Order: `position`}
-	l.And(`position > ? AND position <= (`+headQuery+`)`, after)
+	l := list{Sel: selectLogged, Order: `l.position`}
+	l.And(`l.position > ? AND l.position <= (`+headQuery+`)`, after)
 	if f.OrgID != "" {
-		l.And(`org_id = ?`, f.OrgID)
+		l.And(`l.org_id = ?`, f.OrgID)
 	}
 	if f.Environment != "" {
-		l.And(`environment = ?`, f.Environment)
+		l.And(`l.environment = ?`, f.Environment)
 	}
 	if f.TypePrefix != "" {
-		l.And(`starts_with(type, ?)`, f.TypePrefix)
+		l.And(`starts_with(l.type, ?)`, f.TypePrefix)
 	}
 	query := sqlstore.Numbered(l.Query() + ` LIMIT ?`)
 	b := &pgx.Batch{}
@@ -140,8 +146,8 @@ func (r *outboxReader) Head(ctx context.Context) (int64, error) {
 	return head(ctx, r.pool)
 }
 
-// headQuery is the newest position, 0 when none (through outbox_position).
-const headQuery = `SELECT coalesce(max(position), 0) FROM outbox_events WHERE position IS NOT NULL`
+// headQuery is the newest position, 0 when none.
+const headQuery = `SELECT coalesce(max(position), 0) FROM outbox_log`
 
 // head is the newest position q sees, 0 when none.
 func head(ctx context.Context, q querier) (int64, error) {

@@ -31,7 +31,7 @@ type webhookQueue DB
 // nothing to take takes no lock: idle workers polling cost one probe.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	var work bool
-	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_events WHERE `+waiting+`)
+	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_events e WHERE `+waiting+`)
 		OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
 		return 0, translate(err)
 	}
@@ -41,7 +41,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		var b pgx.Batch
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, lockSequencer)
 		b.Queue(`SELECT outbox_sequence($1, true)`, sequenceBatch)
-		b.Queue(`SELECT `+eventColumns+`, published_at IS NULL FROM outbox_events WHERE position > `+fanOutCursor+` ORDER BY position LIMIT $1`, limit)
+		b.Queue(`SELECT `+loggedColumns+`, e.published_at IS NULL`+fromLog+` WHERE l.position > `+fanOutCursor+` ORDER BY l.position LIMIT $1`, limit)
 		type taking struct {
 			ev     outbox.Event
 			fanOut bool
@@ -244,7 +244,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 		}, `UPDATE webhook_deliveries d SET lease_owner = $1, lease_until = $2
 			FROM webhook_endpoints e, outbox_events ev
 			WHERE d.id = ANY($3) AND e.id = d.endpoint_id AND ev.id = d.event_id
-			RETURNING `+deliveryColumns+`, `+prefixed("e.", endpointColumns)+`, `+waitingColumnsOf("ev."), c.Owner, at(c.Until), ids)
+			RETURNING `+deliveryColumns+`, `+prefixed("e.", endpointColumns)+`, `+eventColumnsOf("ev"), c.Owner, at(c.Until), ids)
 		if err != nil {
 			return err
 		}
@@ -344,23 +344,26 @@ func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 }
 
 // PurgeEvents deletes one batch of published events (a ping, or at or
-// before the fan-out cursor) that no delivery refers to, found by age
-// through outbox_logged, in one statement; never the newest event, whose
-// position is the log's head, nor one without a position (it sequences
-// first, so a ping stored just now has one). SKIP LOCKED passes over an
-// event a redelivery being inserted holds (its foreign key check locks
-// it), so the purge neither waits for it nor deletes what it refers to.
+// before the fan-out cursor) that no delivery refers to, and their log
+// rows, found by age through outbox_log_age, in one statement; never the
+// newest, whose position is the log's head, nor one not in the log (it
+// sequences first, so a ping stored just now is in it). SKIP LOCKED
+// passes over an event a redelivery being inserted holds (its foreign key
+// check locks it), so the purge neither waits for it nor deletes what it
+// refers to.
 func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
 	if err := (*DB)(q).sequence(ctx); err != nil {
 		return 0, err
 	}
-	tag, err := q.pool.Exec(ctx, `DELETE FROM outbox_events WHERE id IN (
-		SELECT e.id FROM outbox_events e
-		WHERE e.position IS NOT NULL AND e.created_at < $1
-			AND (e.published_at IS NOT NULL OR e.position <= `+fanOutCursor+`)
-			AND e.position < (`+headQuery+`)
-			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
-		LIMIT $2 FOR UPDATE SKIP LOCKED)`, at(before), limit)
+	tag, err := q.pool.Exec(ctx, `WITH gone AS (
+		DELETE FROM outbox_log WHERE position IN (
+			SELECT l.position FROM outbox_log l JOIN outbox_events e ON e.id = l.event_id
+			WHERE l.created_at < $1 AND (e.published_at IS NOT NULL OR l.position <= `+fanOutCursor+`)
+				AND l.position < (`+headQuery+`)
+				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+			LIMIT $2 FOR UPDATE OF e SKIP LOCKED)
+		RETURNING event_id)
+	DELETE FROM outbox_events WHERE id IN (SELECT event_id FROM gone)`, at(before), limit)
 	if err != nil {
 		return 0, translate(err)
 	}

@@ -1,9 +1,9 @@
 -- The outbox without a writer lock (see the package documentation, "The
--- event log"). Writers insert events with no position, under no lock; one
--- sequencer at a time (outbox_sequence below) gives the committed ones the
--- next positions, dense and in the order they were inserted. Readers read
--- positioned events only, so an event that commits late is positioned
--- late: no reader can have passed it.
+-- event log"). Writers insert events under no lock and with no position;
+-- one sequencer at a time (outbox_sequence below) gives the committed ones
+-- the next positions, dense and in the order they were inserted, by
+-- appending them to outbox_log. Readers read the log, so an event that
+-- commits late is positioned late: no reader can have passed it.
 
 -- seq: the insertion number, drawn at insert. It orders the events the
 -- sequencer finds waiting; it is never shown.
@@ -14,27 +14,30 @@ ALTER TABLE outbox_events ALTER COLUMN seq SET DEFAULT nextval('outbox_events_se
 -- visibility horizon (pg_snapshot_xmin) has ended, so the sequencer,
 -- having positioned everything it saw, knows that no event still to come
 -- has an id below the horizon it read first: its next run looks only at
--- waiting events from there (outbox_sequencer.horizon), not at the dead
--- index entries every positioned event leaves until a vacuum.
+-- the events written from there (outbox_sequencer.horizon, through
+-- outbox_events_xid), not at the whole table.
 ALTER TABLE outbox_events ADD COLUMN xid xid8;
 ALTER TABLE outbox_events ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
+CREATE INDEX outbox_events_xid ON outbox_events (xid);
 
--- position: NULL until the sequencer gives one. The events already stored
--- keep theirs. id stays the table's key (and the deliveries' reference).
-ALTER TABLE outbox_events ALTER COLUMN position DROP DEFAULT;
-DROP SEQUENCE outbox_events_position_seq;
-ALTER TABLE outbox_events DROP CONSTRAINT outbox_events_pkey;
-ALTER TABLE outbox_events ALTER COLUMN position DROP NOT NULL;
-
--- The log's indexes hold positioned events only: an insert touches none
--- of them. The position index is partial, so position is no key column
--- (no foreign key could refer to it): giving one takes a row lock that
--- does not wait for a delivery inserted against the event.
-CREATE UNIQUE INDEX outbox_position ON outbox_events (position) WHERE position IS NOT NULL;
-DROP INDEX outbox_tenant;
-CREATE INDEX outbox_tenant ON outbox_events (org_id, environment, position) WHERE position IS NOT NULL;
--- The sequencer's queue: events waiting for a position, by writer.
-CREATE INDEX outbox_waiting ON outbox_events (xid) WHERE position IS NULL;
+-- The log: a narrow row per positioned event, with what readers filter
+-- on, appended by the sequencer. An event is never updated: positioning
+-- it costs a small insert, not a copy of its payload, and leaves no dead
+-- row behind. The events already stored keep their positions.
+CREATE TABLE outbox_log (
+    position    bigint PRIMARY KEY,
+    event_id    text NOT NULL UNIQUE,
+    org_id      text NOT NULL,
+    environment text NOT NULL,
+    type        text NOT NULL,
+    created_at  timestamptz NOT NULL
+);
+INSERT INTO outbox_log (position, event_id, org_id, environment, type, created_at)
+SELECT position, id, org_id, environment, type, created_at FROM outbox_events;
+-- A tenant's stream resumes after a position through this index.
+CREATE INDEX outbox_log_tenant ON outbox_log (org_id, environment, position);
+-- Retention finds old events by age.
+CREATE INDEX outbox_log_age ON outbox_log (created_at);
 
 -- The sequencer's bound: every event still waiting, or still to commit,
 -- was written by a transaction whose id is at or above it.
@@ -54,10 +57,12 @@ INSERT INTO outbox_cursors (name, position) VALUES ('fan-out', coalesce(
     (SELECT min(position) - 1 FROM outbox_events WHERE published_at IS NULL),
     (SELECT max(position) FROM outbox_events),
     0));
+
+-- The events' own position goes (the log holds it), with its indexes.
 DROP INDEX outbox_pending;
--- Retention finds old published events by age.
+DROP INDEX outbox_tenant;
 DROP INDEX outbox_published;
-CREATE INDEX outbox_logged ON outbox_events (created_at) WHERE position IS NOT NULL;
+ALTER TABLE outbox_events DROP COLUMN position;
 
 -- List totals without a hot row. The counts kept by migration 0010's
 -- triggers were one row per tenant, status, category and severity, which
@@ -108,15 +113,15 @@ CREATE TRIGGER incident_count_update AFTER UPDATE OF org_id, environment, status
     EXECUTE FUNCTION incident_count_delta();
 
 -- The sequencer: one at a time in every instance (a transaction-scoped
--- advisory lock, the adapter's lockSequencer), it gives up to batch of the
--- committed events that wait the next positions, in insertion order, folds
--- the committed count deltas, tells listeners (NOTIFY sety_outbox, sent at
--- commit) and returns how many events it positioned. It runs in its
--- caller's transaction (the fan-out's, or one of its own); each statement
--- of a volatile function reads a fresh snapshot, so once it holds the lock
--- it sees everything the previous holder committed. Nothing is waiting:
--- it returns at once, without the lock; nor does it wait for the lock
--- unless wait is true.
+-- advisory lock, the adapter's lockSequencer), it appends up to batch of
+-- the committed events that wait to the log, at the next positions, in
+-- insertion order; folds the committed count deltas; tells listeners
+-- (NOTIFY sety_outbox, sent at commit); and returns how many events it
+-- positioned. It runs in its caller's transaction (the fan-out's, or one
+-- of its own); each statement of a volatile function reads a fresh
+-- snapshot, so once it holds the lock it sees everything the previous
+-- holder committed. Nothing is waiting: it returns at once, without the
+-- lock; nor does it wait for the lock unless wait is true.
 --
 -- The horizon it reads before it looks is below the id of every
 -- transaction still running, so every event with a lower xid that will
@@ -131,7 +136,8 @@ DECLARE
     v_positioned bigint;
 BEGIN
     SELECT horizon INTO v_bound FROM outbox_sequencer;
-    IF NOT EXISTS (SELECT 1 FROM outbox_events WHERE position IS NULL AND xid >= v_bound)
+    IF NOT EXISTS (SELECT 1 FROM outbox_events e WHERE e.xid >= v_bound
+            AND NOT EXISTS (SELECT 1 FROM outbox_log l WHERE l.event_id = e.id))
         AND NOT EXISTS (SELECT 1 FROM incident_count_deltas) THEN
         RETURN 0;
     END IF;
@@ -143,14 +149,14 @@ BEGIN
     END IF;
     v_horizon := pg_snapshot_xmin(pg_current_snapshot());
     SELECT horizon INTO v_bound FROM outbox_sequencer; -- as the last holder left it
-    SELECT coalesce(max(position), 0) INTO v_head FROM outbox_events WHERE position IS NOT NULL;
+    SELECT coalesce(max(position), 0) INTO v_head FROM outbox_log;
     WITH waiting AS (
-        SELECT ctid, seq FROM outbox_events WHERE position IS NULL AND xid >= v_bound ORDER BY seq LIMIT batch
-    ), numbered AS (
-        SELECT ctid, v_head + row_number() OVER (ORDER BY seq) AS position FROM waiting
+        SELECT e.id, e.org_id, e.environment, e.type, e.created_at, e.seq FROM outbox_events e
+        WHERE e.xid >= v_bound AND NOT EXISTS (SELECT 1 FROM outbox_log l WHERE l.event_id = e.id)
+        ORDER BY e.seq LIMIT batch
     )
-    UPDATE outbox_events e SET position = numbered.position FROM numbered
-    WHERE e.ctid = numbered.ctid AND e.position IS NULL;
+    INSERT INTO outbox_log (position, event_id, org_id, environment, type, created_at)
+    SELECT v_head + row_number() OVER (ORDER BY seq), id, org_id, environment, type, created_at FROM waiting;
     GET DIAGNOSTICS v_positioned = ROW_COUNT;
     IF v_positioned < batch AND v_horizon > v_bound THEN
         UPDATE outbox_sequencer SET horizon = v_horizon;
