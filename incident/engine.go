@@ -38,33 +38,36 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 }
 
 // Run moves incidents along until ctx ends: due work at once after Wake
-// and at least every tickEvery, and the dispatch queue's safety-net sweep
-// every SweepEvery. Each round first takes its sweep's lease in the store
-// (Store.Lease), so however many instances share the store, one at a time
-// sweeps the due incidents and one the queue, instead of all of them
-// reading and locking the same rows; an instance that stops gives its
-// leases up, and one that dies loses them when they expire (leaseFor).
-// Tick and Sweep themselves take no lease: tests call them directly.
+// (at most every tickGap) and at least every tickEvery, and the dispatch
+// queue's safety-net sweep every SweepEvery. Each round first takes its
+// sweep's lease in the store (Store.Lease), so however many instances
+// share the store, one at a time sweeps the due incidents and one the
+// queue, instead of all of them reading and locking the same rows; an
+// instance that stops gives its leases up, and one that dies loses them
+// when they expire (leaseFor). Tick and Sweep themselves take no lease:
+// tests call them directly.
 func (s *Service) Run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		queue := &leaseHolder{name: leaseQueue, every: s.sweepEvery}
 		loop.Run(ctx, loop.Loop{Name: "dispatch sweep", Every: s.sweepEvery, Log: s.log}, func(ctx context.Context) (bool, error) {
-			if held, err := s.lease(ctx, leaseQueue, s.sweepEvery); err != nil || !held {
+			if held, err := s.hold(ctx, queue); err != nil || !held {
 				return false, err
 			}
 			return false, s.Sweep(ctx)
 		})
-		s.release(ctx, leaseQueue)
+		s.release(ctx, queue)
 	}()
-	loop.Run(ctx, loop.Loop{Name: "incident engine", Every: s.tickEvery(), Wake: s.wake, Log: s.log}, func(ctx context.Context) (bool, error) {
-		if held, err := s.lease(ctx, leaseDue, s.tickEvery()); err != nil || !held {
+	due := &leaseHolder{name: leaseDue, every: s.tickEvery()}
+	loop.Run(ctx, loop.Loop{Name: "incident engine", Every: s.tickEvery(), Wake: s.wake, MinGap: s.tickGap(), Log: s.log}, func(ctx context.Context) (bool, error) {
+		if held, err := s.hold(ctx, due); err != nil || !held {
 			return false, err
 		}
 		n, err := s.Tick(ctx)
 		return n == dueBatch, err
 	})
-	s.release(ctx, leaseDue)
+	s.release(ctx, due)
 	<-done
 }
 
@@ -74,31 +77,58 @@ const (
 	leaseQueue = "dispatch sweep"  // the dispatch queue's safety net
 )
 
-// leaseFor is how long a sweep's lease runs past each round that renews
-// it: three rounds, and at least 5 s, so a holder keeps it through a slow
-// round, and another instance takes over within that long of its death.
+// leaseFor is how long a sweep's lease runs past each renewal: three
+// rounds, and at least 5 s, so a holder keeps it through a slow round, and
+// another instance takes over within that long of its death.
 func leaseFor(every time.Duration) time.Duration { return max(3*every, 5*time.Second) }
 
-// lease takes or renews the lease name for one round of a sweep run every
-// every, and reports whether this engine holds it.
-func (s *Service) lease(ctx context.Context, name string, every time.Duration) (bool, error) {
+// leaseHolder is what one sweep of this engine knows of its lease: held
+// until when, or, not held, when to ask again. Rounds come at every wake
+// (a create wakes the engine), so the store is asked only when the lease
+// needs renewing (a third of it is left) or, held by another instance,
+// once a round period: a lease costs a write every few seconds, not one
+// per create.
+type leaseHolder struct {
+	name       string
+	every      time.Duration
+	held       bool
+	renewAfter time.Time // held: ask the store again from then
+	askAfter   time.Time // not held: ask the store again from then
+}
+
+// hold takes or renews l's lease if it is time to, and reports whether
+// this engine holds it.
+func (s *Service) hold(ctx context.Context, l *leaseHolder) (bool, error) {
 	now := s.now()
-	held, err := s.store.Lease(ctx, name, s.owner, now, now.Add(leaseFor(every)))
-	if err != nil {
-		return false, fmt.Errorf("lease %q: %w", name, err)
+	switch {
+	case l.held && now.Before(l.renewAfter):
+		return true, nil
+	case !l.held && now.Before(l.askAfter):
+		return false, nil
 	}
+	ttl := leaseFor(l.every)
+	held, err := s.store.Lease(ctx, l.name, s.owner, now, now.Add(ttl))
+	if err != nil {
+		l.held = false // whether it was taken is unknown: assume not, and ask at the next round
+		return false, fmt.Errorf("lease %q: %w", l.name, err)
+	}
+	l.held, l.renewAfter, l.askAfter = held, now.Add(ttl*2/3), now.Add(l.every)
 	return held, nil
 }
 
-// release gives the lease name up, if this engine holds it, so another
-// instance takes the sweep over at its next round.
-func (s *Service) release(ctx context.Context, name string) {
+// release gives l's lease up, if this engine holds it, so another instance
+// takes the sweep over at its next round.
+func (s *Service) release(ctx context.Context, l *leaseHolder) {
+	if !l.held {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	now := s.now()
-	if _, err := s.store.Lease(ctx, name, s.owner, now, now); err != nil {
-		s.log.WarnContext(ctx, "incident engine: give up a lease", "lease", name, "error", err)
+	if _, err := s.store.Lease(ctx, l.name, s.owner, now, now); err != nil {
+		s.log.WarnContext(ctx, "incident engine: give up a lease", "lease", l.name, "error", err)
 	}
+	l.held = false
 }
 
 // tickEvery is how often the engine looks for due work: every second, or
@@ -109,6 +139,10 @@ func (s *Service) tickEvery() time.Duration {
 	}
 	return time.Second
 }
+
+// tickGap is the least time between two rounds of ticks: a create wakes
+// the engine, and under load one round serves the creates of a gap.
+func (s *Service) tickGap() time.Duration { return min(50*time.Millisecond, s.tickEvery()/2) }
 
 // Wake asks a running engine to tick now instead of at its next interval.
 func (s *Service) Wake() {

@@ -284,7 +284,7 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 		}
 		checkpoint.Ahead, err = queryAll(ctx, tx, func(row rowScanner) (c threat.Change, err error) {
 			return c, row.Scan(&c.Subject, &c.Sequence)
-		}, `SELECT e.subject_id, e.sequence FROM outbox_events e WHERE `+waiting+` AND starts_with(e.type, 'incident.')`)
+		}, `SELECT subject_id, sequence FROM outbox_waiting() WHERE starts_with(type, 'incident.')`)
 		if err != nil {
 			return err
 		}

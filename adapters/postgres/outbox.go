@@ -57,11 +57,6 @@ const (
 	// fanOutCursor is the position fan-out has reached: every event at or
 	// before it is published.
 	fanOutCursor = `(SELECT position FROM outbox_cursors WHERE name = 'fan-out')`
-	// waiting is the condition of an event e committed and not yet in the
-	// log: no such event has a writer below the sequencer's horizon
-	// (migration 0012), so the look starts there, through
-	// outbox_events_xid.
-	waiting = `e.xid >= (SELECT horizon FROM outbox_sequencer) AND NOT EXISTS (SELECT 1 FROM outbox_log l WHERE l.event_id = e.id)`
 )
 
 // eventColumnsOf is eventColumns of the events table under alias, the

@@ -31,7 +31,7 @@ type webhookQueue DB
 // nothing to take takes no lock: idle workers polling cost one probe.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	var work bool
-	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_events e WHERE `+waiting+`)
+	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_waiting())
 		OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
 		return 0, translate(err)
 	}

@@ -112,6 +112,22 @@ CREATE TRIGGER incident_count_update AFTER UPDATE OF org_id, environment, status
         OR OLD.severity IS DISTINCT FROM NEW.severity)
     EXECUTE FUNCTION incident_count_delta();
 
+-- outbox_waiting lists the events committed and not yet in the log (the
+-- columns the sequencer and the threat load need), looking from the
+-- sequencer's horizon on through outbox_events_xid. The query is planned
+-- with the horizon's value (EXECUTE): a plan prepared for any value
+-- guesses that a third of the table qualifies and reads all of it.
+CREATE FUNCTION outbox_waiting()
+    RETURNS TABLE (id text, org_id text, environment text, type text, subject_id text, sequence bigint, created_at timestamptz, seq bigint)
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY EXECUTE format(
+        'SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, e.created_at, e.seq FROM outbox_events e
+        WHERE e.xid >= %L AND NOT EXISTS (SELECT 1 FROM outbox_log l WHERE l.event_id = e.id)',
+        (SELECT horizon FROM outbox_sequencer));
+END
+$$;
+
 -- The sequencer: one at a time in every instance (a transaction-scoped
 -- advisory lock, the adapter's lockSequencer), it appends up to batch of
 -- the committed events that wait to the log, at the next positions, in
@@ -135,10 +151,7 @@ DECLARE
     v_head bigint;
     v_positioned bigint;
 BEGIN
-    SELECT horizon INTO v_bound FROM outbox_sequencer;
-    IF NOT EXISTS (SELECT 1 FROM outbox_events e WHERE e.xid >= v_bound
-            AND NOT EXISTS (SELECT 1 FROM outbox_log l WHERE l.event_id = e.id))
-        AND NOT EXISTS (SELECT 1 FROM incident_count_deltas) THEN
+    IF NOT EXISTS (SELECT 1 FROM outbox_waiting()) AND NOT EXISTS (SELECT 1 FROM incident_count_deltas) THEN
         RETURN 0;
     END IF;
     -- lockSequencer, 0x5345_5459_0000_0003
@@ -151,9 +164,7 @@ BEGIN
     SELECT horizon INTO v_bound FROM outbox_sequencer; -- as the last holder left it
     SELECT coalesce(max(position), 0) INTO v_head FROM outbox_log;
     WITH waiting AS (
-        SELECT e.id, e.org_id, e.environment, e.type, e.created_at, e.seq FROM outbox_events e
-        WHERE e.xid >= v_bound AND NOT EXISTS (SELECT 1 FROM outbox_log l WHERE l.event_id = e.id)
-        ORDER BY e.seq LIMIT batch
+        SELECT w.id, w.org_id, w.environment, w.type, w.created_at, w.seq FROM outbox_waiting() w ORDER BY w.seq LIMIT batch
     )
     INSERT INTO outbox_log (position, event_id, org_id, environment, type, created_at)
     SELECT v_head + row_number() OVER (ORDER BY seq), id, org_id, environment, type, created_at FROM waiting;
