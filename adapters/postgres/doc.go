@@ -57,45 +57,92 @@
 //     sees every lease committed before it, so the per-endpoint and
 //     per-tenant caps, and one incident's line (one delivery at a time to
 //     an endpoint, in sequence order), hold across instances, and a
-//     delivery is in at most one unexpired lease. Fan-out holds an advisory
-//     lock of its own, so one fan-out at a time takes the pending events,
-//     each exactly once, in commit order.
+//     delivery is in at most one unexpired lease.
+//   - The engine's sweeps (due incidents, the dispatch queue) are leased in
+//     the leases table (incident.Store.Lease): one instance at a time
+//     sweeps, instead of every instance reading and locking the same rows.
 //
-// # The outbox in commit order
+// Nothing on the write path takes a lock that another transaction of
+// another row holds: a create inserts its incident, its events and its
+// count delta, and commits; concurrent creates, from any instance and of
+// any tenant, commit side by side, and PostgreSQL flushes their commits to
+// the WAL together.
+//
+// # The event log
 //
 // Every change writes its events into outbox_events in its own
-// transaction, and readers in every instance follow the outbox by position
-// (outbox.Log: the threat engine, the live event stream). A sequence
-// (bigserial) alone would not do: its numbers are drawn at insert, not at
-// commit, so transaction A may draw 7, B draw 8 and commit first, and a
-// reader that has read 8 resumes after it and never reads 7.
+// transaction, and readers in every instance follow the events by position
+// (outbox.Log: the live event stream, the threat engine, webhook fan-out).
+// Positions must be dense, in commit order and never repeated: a reader
+// that has read position p resumes after p and must find every event it
+// has not seen after it. A sequence (bigserial) drawn at insert does not
+// do that: transaction A may draw 7, B draw 8 and commit first, and a
+// reader that has read 8 never reads 7. Until migration 0012, every
+// writer of events took one advisory lock before drawing and held it to
+// its commit: positions were commit order, and every change of every
+// instance committed one at a time.
 //
-// So positions are drawn under the outbox lock, a transaction-scoped
-// advisory lock that a transaction takes as its last step, right before it
-// inserts its events, and holds until it has committed. PostgreSQL makes a
-// commit visible before it releases the transaction's locks, so the next
-// holder draws its positions after every lower position is committed and
-// visible: positions are commit order, a reader that sees position p sees
-// every event below it, and a gap (a rolled-back insert) never fills. The
-// consistent checkpoint of the threat engine's load is then simply the
-// newest position its snapshot sees.
+// Established systems solve it in three ways. Readers can read by
+// transaction id below the visibility horizon, as Beckett and Emmett do on
+// xid8: events carry pg_current_xact_id(), and a reader takes only events
+// whose transaction id is below pg_snapshot_xmin(pg_current_snapshot()),
+// in (xid, position) order, with a cursor of both; a transaction that
+// started early and commits late is below the horizon only once it has
+// ended. Readers can wait for gaps, as Marten's high-water mark does: it
+// reads positions drawn at insert, stops at the first gap, and skips a gap
+// older than a timeout, which loses the event of a transaction slower than
+// the timeout (Marten 9.16 added checks of running transactions for
+// exactly that). Or one process can order batches of committed events, as
+// PgQ's ticker does: a tick records a snapshot, and a batch is every
+// event visible in one tick's snapshot and not in the previous one.
+// Message DB serializes writers with an advisory lock per stream category,
+// the lock this adapter had, per category; sharding it per tenant would
+// still serialize one busy tenant.
 //
-// The price is that transactions writing events commit one at a time: the
-// lock is held from the insert of the events to the end of the commit,
-// with nothing that can wait on another transaction in between. The lock,
-// the inserts and COMMIT go out in one batch with the transaction's last
-// writes, so the lock is held for server time and the WAL flush, not for
-// a network round trip. Everything before (the row locks, the reads, the
-// change itself) runs concurrently. With synchronous_commit on, the outbox
-// admits about one commit per WAL flush, and concurrent commits no longer
-// share a flush: that is the ceiling of changes per second across every
-// instance, as SQLite's single writer has one too. BenchmarkOutboxCommits
-// measures it: on a shared development machine (fdatasync about 0.17 ms)
-// 16 writers made 220 to 390 creates a second against 500 to 570 without
-// the lock. If that ever binds, the way out keeps the order and drops the
-// wait: commit events without a position, and have one sequencer at a
-// time number the committed ones in batches (readers, fan-out and the
-// threat load's snapshot then go through it).
+// This adapter follows PgQ, with the order made explicit: one sequencer at
+// a time (outbox_sequence, migration 0012, under a transaction-scoped
+// advisory lock that no writer takes) appends the committed events that
+// wait to outbox_log, at the next positions, in the order they were
+// inserted (seq, drawn at insert). Writers insert their events with no
+// lock and no position. Readers read only the log, so an event that
+// commits late is positioned late, after everything readers have seen:
+// nothing is skipped, whatever a transaction's duration, and no reader
+// waits for the slowest writer. Positions stay one integer (the stream's
+// Last-Event-ID), dense, and gap-free but for purges. Insertion order
+// keeps each subject's events in sequence order: a change of an incident
+// locks its row, so it inserts its events only after the previous change
+// committed. Beckett's (xid, position) order would not: two transactions
+// changing one incident can take their ids in the opposite order.
+//
+// Events carry their writer's xid8 all the same, for the sequencer's own
+// look-up: all transactions below the horizon it reads before it looks
+// have ended, so once a run has positioned every event it found, no event
+// below that horizon will wait again, and the next run looks only from
+// there (outbox_waiting, through an index on xid). The horizon is the
+// cluster's: a long transaction in any database holds it back, which
+// makes the look longer, never wrong.
+//
+// Who runs the sequencer: the webhook fan-out, in the transaction that
+// then fans out what it positioned (it holds the same lock), and any
+// reader of the log (EventsAfter, Head) that finds events waiting, so a
+// reader always sees every event committed before it asked. Readers of
+// one process share runs (a run serves every reader that asked before it
+// started). The sequencer NOTIFYs sety_outbox as it commits; each
+// instance LISTENs (outbox.Watcher) and wakes its stream and threat feed,
+// so an event committed through one instance reaches another's streams
+// within a run; they poll every second anyway.
+//
+// The threat engine starts from a snapshot of the incidents (a REPEATABLE
+// READ transaction) and follows the log from the newest position that
+// snapshot sees. The snapshot may also hold changes committed but not yet
+// positioned: their (subject, sequence) come with the checkpoint
+// (threat.Checkpoint.Ahead), and the follower skips each once when the log
+// brings it, so nothing counts twice or goes missing.
+//
+// Webhook fan-out follows the log with a cursor (outbox_cursors): it plans
+// the deliveries of the events after the cursor, in log order, and moves
+// the cursor, one row written per batch. Retention deletes published
+// events (at or before the cursor) with their log rows.
 //
 // # Round trips
 //
@@ -108,12 +155,26 @@
 //
 // # List totals
 //
-// An incident list's total without a time filter sums incident_counts,
-// each tenant's incidents counted by status, category and severity
-// (migration 0010), instead of counting its index entries, which grows with
-// the tenant's history. Deferred constraint triggers keep the counts at
-// COMMIT, after the transaction holds the outbox lock, so the count rows
-// add no lock waits of their own and no deadlock between transactions.
+// An incident list's total without a time filter is read from counts of
+// each tenant's incidents by status, category and severity, instead of
+// counting its index entries, which grows with the tenant's history. A
+// trigger appends each change's delta (+1, or -1 and +1) to
+// incident_count_deltas, rows no two transactions share; the sequencer
+// folds the committed deltas into incident_counts, which only it writes,
+// in the transaction that deletes them. A total is the sum of both, read
+// in one snapshot: exact at every read, with no row every create updates
+// (migration 0010 kept one such row per tenant and kind: concurrent
+// creates of a tenant waited on each other's commits).
+//
+// # Connections
+//
+// Open sizes the pool for commits, not for CPU: DefaultPoolSize, unless
+// the URL sets pool_max_conns. A create holds its connection through its
+// commit's WAL flush, which needs no CPU, and PostgreSQL flushes the
+// commits of concurrent transactions together: a pool as small as pgx's
+// default (4 on a 2-core machine) made most of 32 concurrent creates wait
+// for a connection while the database had room. PoolStats reports the
+// waits (sety_store_pool_* with sety.WithMetrics).
 //
 // # Nearest responders
 //

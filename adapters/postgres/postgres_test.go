@@ -72,9 +72,10 @@ func TestTextWithNULIsInvalid(t *testing.T) {
 
 // BenchmarkOutboxCommits measures creates (an incident and its event, one
 // transaction each) from 8 × GOMAXPROCS concurrent writers: the rate at
-// which the outbox lock lets transactions that write events commit. The
-// throwaway test cluster runs with fsync off; point SETY_TEST_DATABASE_URL
-// at a durable server to see the WAL flush's share.
+// which transactions that write events commit (no lock orders them; the
+// sequencer positions them after). The throwaway test cluster runs with
+// fsync off; point SETY_TEST_DATABASE_URL at a durable server to see the
+// WAL flush's share, or run bench/pgscale.
 func BenchmarkOutboxCommits(b *testing.B) {
 	db := newStores(b).(database)
 	ctx := context.Background()

@@ -173,10 +173,10 @@ func queueDelivery(b *pgx.Batch, d *webhook.Delivery, subject string, sequence i
 		subject, sequence)
 }
 
-// AddDelivery stores a ping: its event goes into the outbox (under the
-// outbox lock, as every event) already published, then its delivery. The
-// endpoint is key-share locked first, so the delivery's insert, after the
-// outbox lock, cannot wait for a concurrent change of the endpoint.
+// AddDelivery stores a ping: its event goes into the outbox already
+// published (fan-out passes over it when the sequencer has logged it),
+// then its delivery. The endpoint is key-share locked first, so the
+// delivery's insert cannot wait for a concurrent change of the endpoint.
 func (s *webhookStore) AddDelivery(ctx context.Context, ev outbox.Event, d *webhook.Delivery) error {
 	return (*DB)(s).inTx(ctx, func(tx *txn) error {
 		if err := endpointOf(ctx, tx, d); err != nil {

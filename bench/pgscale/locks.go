@@ -19,57 +19,78 @@ type lockSampler struct {
 	active  int            // backends running a statement, summed over samples
 	waits   map[string]int // wait_event_type:wait_event -> backends seen waiting
 	locks   map[string]int // lock type and statement of backends waiting for a lock
+	err     error          // that ended the sampling early
 }
 
 // sampleQuery lists the active backends of the database but this one, with
-// what each waits for and, when that is a heavyweight lock, its type.
+// what each waits for (for a heavyweight lock, wait_event is the lock's
+// type: advisory, transactionid, tuple, extend...) and the waiting
+// backend's locks that pg_locks shows not granted (the lock it waits for),
+// to confirm the type.
 const sampleQuery = `SELECT coalesce(a.wait_event_type, ''), coalesce(a.wait_event, ''),
-	coalesce((SELECT l.locktype FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted LIMIT 1), ''),
+	coalesce((SELECT string_agg(l.locktype, ',') FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted), ''),
 	left(regexp_replace(a.query, '\s+', ' ', 'g'), 60)
 FROM pg_stat_activity a
 WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()`
 
-// sample samples on conn every interval until ctx ends.
-func sampleLocks(ctx context.Context, conn *pgx.Conn, interval time.Duration) *lockSampler {
-	s := &lockSampler{waits: map[string]int{}, locks: map[string]int{}}
+// sampleLocks samples on conn every interval until stop is called, which
+// returns once the last sample is in. A sample's query is never cut short
+// (pgx closes a connection whose query's context ends).
+func sampleLocks(conn *pgx.Conn, interval time.Duration) (s *lockSampler, stop func()) {
+	s = &lockSampler{waits: map[string]int{}, locks: map[string]int{}}
+	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(done)
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-quit:
 				return
 			case <-t.C:
 			}
-			rows, err := conn.Query(ctx, sampleQuery)
-			if err != nil {
+			if err := s.sample(conn); err != nil {
+				s.mu.Lock()
+				s.err = err
+				s.mu.Unlock()
 				return
 			}
-			s.mu.Lock()
-			s.samples++
-			for rows.Next() {
-				var typ, event, lock, query string
-				if err := rows.Scan(&typ, &event, &lock, &query); err != nil {
-					break
-				}
-				s.active++
-				if typ != "" {
-					s.waits[typ+":"+event]++
-				}
-				if typ == "Lock" {
-					s.locks[lock+" ← "+query]++
-				}
-			}
-			rows.Close()
-			s.mu.Unlock()
 		}
 	}()
-	return s
+	return s, func() { close(quit); <-done }
 }
 
-// createPath tells whether a statement is part of a create's transaction:
+func (s *lockSampler) sample(conn *pgx.Conn) error {
+	rows, err := conn.Query(context.Background(), sampleQuery)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.samples++
+	for rows.Next() {
+		var typ, event, lock, query string
+		if err := rows.Scan(&typ, &event, &lock, &query); err != nil {
+			return err
+		}
+		s.active++
+		if typ != "" {
+			s.waits[typ+":"+event]++
+		}
+		if typ == "Lock" {
+			if lock != "" && lock != event {
+				event += " (pg_locks: " + lock + ")"
+			}
+			s.locks[event+" ← "+query]++
+		}
+	}
+	return rows.Err()
+}
+
+// onCreatePath tells whether a statement is part of a create's transaction:
 // its inserts, and its BEGIN and COMMIT.
-func createPath(statement string) bool {
+func onCreatePath(statement string) bool {
 	for _, p := range []string{"INSERT INTO incidents", "INSERT INTO outbox_events", "INSERT INTO incident_count_deltas", "BEGIN", "COMMIT"} {
 		if strings.HasPrefix(statement, p) {
 			return true
@@ -79,34 +100,38 @@ func createPath(statement string) bool {
 }
 
 // report summarizes the samples: the active backends on average, the most
-// frequent waits, and every lock wait, marked when on the create path.
-func (s *lockSampler) report() (summary string, createPathLockWaits int) {
+// frequent waits, and the lock waits, marked when on the create path; and
+// counts the create path's lock waits by lock type.
+func (s *lockSampler) report() (summary string, createPath map[string]int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.samples == 0 {
-		return "no samples", 0
+	createPath = map[string]int{}
+	if s.samples == 0 || s.err != nil {
+		return fmt.Sprintf("sampling failed after %d samples: %v", s.samples, s.err), createPath
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d samples, %.1f active backends on average; waits (backends × samples):", s.samples, float64(s.active)/float64(s.samples))
 	for _, w := range top(s.waits, 5) {
 		fmt.Fprintf(&b, " %s %d,", w, s.waits[w])
 	}
-	lockWaits := 0
+	lockWaits, onPath := 0, 0
 	for l, n := range s.locks {
 		lockWaits += n
-		if _, statement, _ := strings.Cut(l, " ← "); createPath(statement) {
-			createPathLockWaits += n
+		if typ, statement, _ := strings.Cut(l, " ← "); onCreatePath(statement) {
+			typ, _, _ = strings.Cut(typ, " ")
+			createPath[typ] += n
+			onPath += n
 		}
 	}
-	fmt.Fprintf(&b, " lock waits %d (%d on the create path)", lockWaits, createPathLockWaits)
+	fmt.Fprintf(&b, " lock waits %d (%d on the create path)", lockWaits, onPath)
 	for _, l := range top(s.locks, 4) {
 		mark := ""
-		if _, statement, _ := strings.Cut(l, " ← "); createPath(statement) {
+		if _, statement, _ := strings.Cut(l, " ← "); onCreatePath(statement) {
 			mark = " [create path]"
 		}
 		fmt.Fprintf(&b, "\n      %5d × %s%s", s.locks[l], l, mark)
 	}
-	return b.String(), createPathLockWaits
+	return b.String(), createPath
 }
 
 // top returns the n keys of m with the largest counts.

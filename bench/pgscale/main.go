@@ -126,7 +126,7 @@ type measurement struct {
 	rps, p50, p99        float64
 	failed               int
 	setyCPU, pgCPU       float64
-	createPathLockWaits  int
+	createPathLockWaits  map[string]int // by lock type
 	lockReport, firstErr string
 }
 
@@ -230,17 +230,18 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	m := measurement{round: round, clients: clients, config: cfg}
 	setyCPU := newCPUMeter(b.setyPIDs)
 	pgCPU := newCPUMeter(b.pgPIDs)
-	var sampler *lockSampler
-	sampleCtx, stopSampling := context.WithCancel(ctx)
+	var (
+		sampler      *lockSampler
+		stopSampling = func() {}
+	)
 	if len(names) > 0 {
-		sampler = sampleLocks(sampleCtx, b.monitor, 50*time.Millisecond)
+		sampler, stopSampling = sampleLocks(b.monitor, 50*time.Millisecond)
 	}
 	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second)
 	stopSampling()
 	m.setyCPU, m.pgCPU = setyCPU.percent(), pgCPU.percent()
 	m.rps, m.p50, m.p99, m.failed, m.firstErr = res.rps(), res.quantile(0.5), res.quantile(0.99), res.failed, res.firstError
 	if sampler != nil {
-		time.Sleep(60 * time.Millisecond) // the sampler's last query ends
 		m.lockReport, m.createPathLockWaits = sampler.report()
 	}
 	b.results = append(b.results, m)

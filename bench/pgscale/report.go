@@ -46,15 +46,23 @@ func (b *bench) summarize() {
 		add("pgbench create/create+lock+count", benchConfig+"create", benchConfig+"create+lock+count", rps)
 		fmt.Fprintf(w, "  %3d clients: %s\n", c, strings.Join(parts, ", "))
 	}
-	waits, measured := 0, 0
+	waits, measured := map[string]int{}, 0
 	for _, m := range b.results {
 		if m.config != sqliteConfig && !strings.HasPrefix(m.config, benchConfig) {
-			waits += m.createPathLockWaits
+			for typ, n := range m.createPathLockWaits {
+				waits[typ] += n
+			}
 			measured++
 		}
 	}
-	fmt.Fprintf(w, "\nlock waits on the create path (INSERT INTO incidents/outbox_events/incident_count_deltas, BEGIN, COMMIT), "+
-		"sampled every 50 ms in %d PostgreSQL measurements: %d\n", measured, waits)
+	fmt.Fprintf(w, "\nlock waits on the create path (a backend waiting for a heavyweight lock in INSERT INTO incidents/outbox_events/incident_count_deltas, BEGIN or COMMIT), "+
+		"sampled every 50 ms in %d PostgreSQL measurements, by lock type: advisory %d, transactionid %d", measured, waits["advisory"], waits["transactionid"])
+	for _, typ := range top(waits, len(waits)) {
+		if typ != "advisory" && typ != "transactionid" {
+			fmt.Fprintf(w, ", %s %d", typ, waits[typ])
+		}
+	}
+	fmt.Fprintln(w)
 	reported := map[string]bool{}
 	for _, s := range append(b.servers(), b.stopped...) {
 		if s == nil || reported[s.name] {

@@ -107,8 +107,8 @@ func (s *server) errorLines() (errs, warns int, first string) {
 	return errs, warns, first
 }
 
-// cpuTicks is the user and system CPU time of the process pid and its
-// descendants that are still running, in clock ticks.
+// cpuTicks is the user and system CPU time of the processes pids, and of
+// their children that ended (and were waited for), in clock ticks.
 func cpuTicks(pids ...int) int64 {
 	var total int64
 	for _, pid := range pids {
@@ -118,9 +118,10 @@ func cpuTicks(pids ...int) int64 {
 		}
 		// The command may hold spaces and parentheses: fields start after the last ')'.
 		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		total += utime + stime
+		for _, i := range []int{11, 12, 13, 14} { // utime, stime, cutime, cstime
+			n, _ := strconv.ParseInt(f[i], 10, 64)
+			total += n
+		}
 	}
 	return total
 }
