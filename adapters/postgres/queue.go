@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,7 +29,9 @@ type webhookQueue DB
 // fan out (not pings, which are stored with theirs), moves the cursor past
 // them, and commits before the next run starts. So each event is taken
 // exactly once, and deliveries are made in log order. A fan-out that finds
-// nothing to take takes no lock: idle workers polling cost one probe.
+// nothing to take takes no lock: idle workers polling cost one probe. The
+// events' payloads are read only for tenants that have endpoints: plan
+// makes nothing without one.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	var work bool
 	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_waiting())
@@ -41,7 +44,8 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		var b pgx.Batch
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, lockSequencer)
 		b.Queue(`SELECT outbox_sequence($1, true)`, sequenceBatch)
-		b.Queue(`SELECT `+loggedColumns+`, e.published_at IS NULL`+fromLog+` WHERE l.position > `+fanOutCursor+` ORDER BY l.position LIMIT $1`, limit)
+		b.Queue(`SELECT `+strings.Replace(loggedColumns, "e.data", "''", 1)+`, e.published_at IS NULL`+fromLog+
+			` WHERE l.position > `+fanOutCursor+` ORDER BY l.position LIMIT $1`, limit)
 		type taking struct {
 			ev     outbox.Event
 			fanOut bool
@@ -71,14 +75,35 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			return err
 		}
 		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return tenantEndpoints(ctx, tx, t) })
-		for _, t := range events {
+		planned := map[string]*taking{}
+		var ids []string
+		for i, t := range events {
 			if !t.fanOut {
 				continue
 			}
-			endpoints, err := endpointsOf(t.ev)
+			if endpoints, err := endpointsOf(t.ev); err != nil {
+				return err
+			} else if len(endpoints) > 0 {
+				planned[t.ev.ID] = &events[i]
+				ids = append(ids, t.ev.ID)
+			}
+		}
+		if len(ids) > 0 {
+			payloads, err := queryAll(ctx, tx, func(row rowScanner) (p [2]string, err error) {
+				return p, row.Scan(&p[0], &p[1])
+			}, `SELECT id, data FROM outbox_events WHERE id = ANY($1)`, ids)
 			if err != nil {
 				return err
 			}
+			for _, p := range payloads {
+				planned[p[0]].ev.Data = []byte(p[1])
+			}
+		}
+		for _, t := range events {
+			if planned[t.ev.ID] == nil {
+				continue
+			}
+			endpoints, _ := endpointsOf(t.ev)
 			for _, d := range plan(t.ev, endpoints) {
 				queueDelivery(&tx.tail, d, t.ev.SubjectID, t.ev.Sequence)
 			}
