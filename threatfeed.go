@@ -42,7 +42,10 @@ type threatFollower struct {
 // followBatch is how many events one catch-up reads at most.
 const followBatch = 500
 
-var threatEvents = outbox.Filter{Environment: string(auth.Live), TypePrefix: "incident."}
+// threatEvents are the live incident events that can change the threat
+// picture (see apply): the feed reads no others.
+var threatEvents = outbox.Filter{Environment: string(auth.Live),
+	Types: []string{incident.TypeCreated, incident.TypeCancelled, incident.TypeResolved}}
 
 func newThreatFollower(engine *threat.Engine, log outbox.Log) *threatFollower {
 	return &threatFollower{engine: engine, log: log, wake: make(chan struct{}, 1)}

@@ -5,6 +5,7 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -58,13 +59,14 @@ type Watcher interface {
 type Filter struct {
 	OrgID       string
 	Environment string
-	TypePrefix  string // "incident." for incident events
+	TypePrefix  string   // "incident." for incident events
+	Types       []string // these types only (a reader that needs few types reads only those)
 }
 
 // Match reports whether ev passes f.
 func (f Filter) Match(ev Event) bool {
 	return (f.OrgID == "" || ev.OrgID == f.OrgID) && (f.Environment == "" || ev.Environment == f.Environment) &&
-		strings.HasPrefix(ev.Type, f.TypePrefix)
+		strings.HasPrefix(ev.Type, f.TypePrefix) && (len(f.Types) == 0 || slices.Contains(f.Types, ev.Type))
 }
 
 // Reader lists committed events that have not been published yet, oldest

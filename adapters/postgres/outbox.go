@@ -105,6 +105,9 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	if f.TypePrefix != "" {
 		l.And(`starts_with(l.type, ?)`, f.TypePrefix)
 	}
+	if len(f.Types) > 0 {
+		l.And(`l.type = ANY(?)`, f.Types)
+	}
 	query := sqlstore.Numbered(l.Query() + ` LIMIT ?`)
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/outbox"
@@ -48,9 +49,17 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 		return nil, after, translate(err)
 	}
 	// The type prefix becomes a range on type, which an index can use.
+	types, typeArgs := "", []any{}
+	if len(f.Types) > 0 {
+		types = ` AND type IN (?` + strings.Repeat(`, ?`, len(f.Types)-1) + `)`
+		for _, t := range f.Types {
+			typeArgs = append(typeArgs, t)
+		}
+	}
+	args := append([]any{after, head.Int64, f.OrgID, f.OrgID, f.Environment, f.Environment, f.TypePrefix, f.TypePrefix + "\uffff"}, typeArgs...)
 	events, err := queryAll(ctx, tx, scanEvent, selectEvent+` WHERE position > ? AND position <= ?
-		AND (? = '' OR org_id = ?) AND (? = '' OR environment = ?) AND type >= ? AND type < ?
-		ORDER BY position LIMIT ?`, after, head.Int64, f.OrgID, f.OrgID, f.Environment, f.Environment, f.TypePrefix, f.TypePrefix+"\uffff", limit)
+		AND (? = '' OR org_id = ?) AND (? = '' OR environment = ?) AND type >= ? AND type < ?`+types+`
+		ORDER BY position LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, after, translate(err)
 	}

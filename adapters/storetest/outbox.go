@@ -139,6 +139,15 @@ func testLog(t *testing.T, handles []Stores) {
 		if len(live) != 14 {
 			t.Fatalf("tenant A live: %d events, want 14", len(live))
 		}
+		// Exact types, with the other conditions.
+		typed, _, err := h.EventLog().EventsAfter(ctx, 0, outbox.Filter{OrgID: tenantB.OrgID, Types: []string{"incident.cancelled", incident.TypeCreated}}, 1000)
+		must(t, err)
+		if len(typed) != 13 {
+			t.Fatalf("tenant B's created or cancelled events: %d, want 13", len(typed))
+		}
+		if other, next, _ := h.EventLog().EventsAfter(ctx, 0, outbox.Filter{Types: []string{"incident.cancelled"}}, 1000); len(other) != 0 || next != all[len(all)-1].Position {
+			t.Fatalf("a type no event has let through %d events; next %d, want the head", len(other), next)
+		}
 		// A filter that matches nothing still moves the reader to the head,
 		// so what it leaves out is not read again.
 		none, next, _ := h.EventLog().EventsAfter(ctx, 0, outbox.Filter{TypePrefix: "access."}, 1000)
