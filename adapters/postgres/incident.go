@@ -94,6 +94,12 @@ func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id 
 }
 
 func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
+	return listPage(ctx, (*DB)(s), scanIncident, incidentList(tenant, f), f.Offset, f.Limit)
+}
+
+// incidentList is the list of the tenant's incidents matching f, with its
+// total.
+func incidentList(tenant auth.Tenant, f incident.Filter) list {
 	l := list{Sel: selectIncident, Order: `created_at DESC, id DESC`}
 	l.Tenant(tenant)
 	anyOf(&l, "status", f.Statuses)
@@ -118,7 +124,7 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 			` UNION ALL SELECT n FROM incident_count_deltas` + c.Where() + `) AS counted`
 		l.TotalArgs = append(append([]any{}, c.Args...), c.Args...)
 	}
-	return listPage(ctx, (*DB)(s), scanIncident, l, f.Offset, f.Limit)
+	return l
 }
 
 // UpdateIncident locks the incident's row (FOR NO KEY UPDATE) before it

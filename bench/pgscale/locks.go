@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -89,9 +90,11 @@ func (s *lockSampler) sample(conn *pgx.Conn) error {
 }
 
 // onCreatePath tells whether a statement is part of a create's transaction:
-// its inserts, and its BEGIN and COMMIT.
+// its inserts (the count delta's through the incidents' trigger), and its
+// COMMIT. (BEGIN is not: every transaction's first statement, the fan-out's
+// too, shows it while the next waits.)
 func onCreatePath(statement string) bool {
-	for _, p := range []string{"INSERT INTO incidents", "INSERT INTO outbox_events", "INSERT INTO incident_count_deltas", "BEGIN", "COMMIT"} {
+	for _, p := range []string{"INSERT INTO incidents", "INSERT INTO outbox_events", "INSERT INTO incident_count_deltas", "COMMIT"} {
 		if strings.HasPrefix(statement, p) {
 			return true
 		}
@@ -124,7 +127,13 @@ func (s *lockSampler) report() (summary string, createPath map[string]int) {
 		}
 	}
 	fmt.Fprintf(&b, " lock waits %d (%d on the create path)", lockWaits, onPath)
-	for _, l := range top(s.locks, 4) {
+	shown := top(s.locks, 4)
+	for l := range s.locks {
+		if _, statement, _ := strings.Cut(l, " ← "); onCreatePath(statement) && !slices.Contains(shown, l) {
+			shown = append(shown, l) // every wait on the create path
+		}
+	}
+	for _, l := range shown {
 		mark := ""
 		if _, statement, _ := strings.Cut(l, " ← "); onCreatePath(statement) {
 			mark = " [create path]"
