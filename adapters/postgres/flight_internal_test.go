@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -54,4 +55,43 @@ func TestFlightServesEachCallerARunStartedAfterIt(t *testing.T) {
 		t.Fatalf("%d runs for %d callers", n, callers+1)
 	}
 	t.Logf("%d runs served %d callers", started.Load(), callers+1)
+}
+
+// A run cut short by the context of the caller who started it does not
+// answer the others: one of them runs again.
+func TestFlightRunsAgainForOthersWhenTheStarterGivesUp(t *testing.T) {
+	t.Parallel()
+	var f flight
+	starterCtx, giveUp := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	runs := 0
+	run := func(ctx context.Context) error {
+		runs++
+		if runs == 1 {
+			close(started)
+			<-ctx.Done() // the starter's context ends mid-run
+			return ctx.Err()
+		}
+		return nil
+	}
+	first := make(chan error, 1)
+	go func() { first <- f.do(starterCtx, run) }()
+	<-started
+	other := make(chan error, 1)
+	go func() { other <- f.do(context.Background(), run) }()
+	for {
+		f.mu.Lock()
+		waiting := f.running && f.started == 1
+		f.mu.Unlock()
+		if waiting {
+			break
+		}
+	}
+	giveUp()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the starter got %v, want its context's end", err)
+	}
+	if err := <-other; err != nil || runs != 2 {
+		t.Fatalf("the other caller got %v after %d runs, want a second run of its own", err, runs)
+	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -61,8 +62,13 @@ func (f *flight) do(ctx context.Context, run func(context.Context) error) error 
 	for {
 		if f.ended >= need {
 			// The run needed has ended, and any later one started later
-			// still: the last one's result answers.
+			// still: the last one's result answers, unless it was cut
+			// short by the context of the caller who started it.
 			err := f.err
+			if (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && ctx.Err() == nil {
+				need = f.started + 1
+				continue
+			}
 			f.mu.Unlock()
 			return err
 		}
