@@ -222,6 +222,9 @@ func (m *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts,
 }
 
 func (m *incidentStore) Lease(ctx context.Context, name, owner string, now, until time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()

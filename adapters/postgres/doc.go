@@ -59,7 +59,7 @@
 //     an endpoint, in sequence order), hold across instances, and a
 //     delivery is in at most one unexpired lease.
 //   - The engine's sweeps (due incidents, the dispatch queue) are leased in
-//     the leases table (incident.Store.Lease): one instance at a time
+//     the sweep_leases table (incident.Store.Lease): one instance at a time
 //     sweeps, instead of every instance reading and locking the same rows.
 //
 // Nothing on the write path takes a lock that another transaction of
@@ -77,7 +77,7 @@
 // that has read position p resumes after p and must find every event it
 // has not seen after it. A sequence (bigserial) drawn at insert does not
 // do that: transaction A may draw 7, B draw 8 and commit first, and a
-// reader that has read 8 never reads 7. Until migration 0012, every
+// reader that has read 8 never reads 7. Until migration 0013, every
 // writer of events took one advisory lock before drawing and held it to
 // its commit: positions were commit order, and every change of every
 // instance committed one at a time.
@@ -100,7 +100,7 @@
 // still serialize one busy tenant.
 //
 // This adapter follows PgQ, with the order made explicit: one sequencer at
-// a time (outbox_sequence, migration 0012, under a transaction-scoped
+// a time (outbox_sequence, migration 0013, under a transaction-scoped
 // advisory lock that no writer takes) appends the committed events that
 // wait to outbox_log, at the next positions, in the order they were
 // inserted (seq, drawn at insert). Writers insert their events with no

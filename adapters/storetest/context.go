@@ -76,6 +76,10 @@ func TestCancelledContext(t *testing.T, newStores NewStores, _ Features) {
 			return err
 		}},
 		{"Head", func(ctx context.Context) error { _, err := s.EventLog().Head(ctx); return err }},
+		{"Lease", func(ctx context.Context) error {
+			_, err := s.IncidentStore().Lease(ctx, "sweep", "owner", base, base.Add(60e9))
+			return err
+		}},
 		{"FanOut", func(ctx context.Context) error {
 			_, err := s.WebhookQueue().FanOut(ctx, 10, func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery { return nil })
 			return err

@@ -269,7 +269,7 @@ func TestPostgresKeepsAcknowledgedWritesThroughKillAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	orgs, err := db.AuthStore().ListOrganizations(context.Background(), 1)
+	orgs, _, err := db.AuthStore().ListOrganizations(context.Background(), 0, 1)
 	if err != nil || len(orgs) != 1 {
 		t.Fatalf("organizations %v %v", orgs, err)
 	}

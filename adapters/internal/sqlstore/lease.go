@@ -7,7 +7,7 @@ package sqlstore
 // holds it afterwards: no row means another owner does. The upsert locks
 // the lease's row, so of concurrent takers one wins and the others see its
 // lease.
-const TakeLease = `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
+const TakeLease = `INSERT INTO sweep_leases (name, owner, until) VALUES (?, ?, ?)
 	ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
-	WHERE leases.owner = excluded.owner OR leases.until <= ?
+	WHERE sweep_leases.owner = excluded.owner OR sweep_leases.until <= ?
 	RETURNING owner`
