@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
-	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
@@ -23,16 +21,8 @@ import (
 func TestListTotalsExactAtEveryRead(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := Open(ctx, pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	t0 := time.Date(2026, 3, 10, 14, 22, 5, 412e6, time.UTC)
-	tenant := auth.Tenant{OrgID: "org_aaaaaaaaaaaaaaaa", Env: auth.Live}
-	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: tenant.OrgID, Name: "Acme", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(t0)}); err != nil {
-		t.Fatal(err)
-	}
+	db := openWithOrg(t, pgtest.URL(t))
+	t0, tenant := fixtureTime, fixtureTenant
 	done := make(chan struct{})
 	var writers sync.WaitGroup
 	for w := range 4 {

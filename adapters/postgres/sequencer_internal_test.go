@@ -3,12 +3,9 @@ package postgres
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sety-io/sety/auth"
-	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/pgtest"
 	"github.com/sety-io/sety/outbox"
 )
@@ -20,15 +17,7 @@ import (
 func TestSequencerTakesTheSequencerLock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := Open(ctx, pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	t0 := time.Date(2026, 3, 10, 14, 22, 5, 412e6, time.UTC)
-	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: "org_aaaaaaaaaaaaaaaa", Name: "Acme", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(t0)}); err != nil {
-		t.Fatal(err)
-	}
+	db := openWithOrg(t, pgtest.URL(t))
 	holder, err := db.pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +26,7 @@ func TestSequencerTakesTheSequencerLock(t *testing.T) {
 	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockSequencer); err != nil {
 		t.Fatal(err)
 	}
-	ev := outbox.Event{ID: "evt_1", OrgID: "org_aaaaaaaaaaaaaaaa", Environment: "live", Type: "incident.created", SubjectID: "inc_1", Sequence: 1, Data: []byte(`{}`), CreatedAt: t0}
+	ev := fixtureEvent("evt_1")
 	if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents([]outbox.Event{ev}); return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -69,18 +58,8 @@ func TestSequencerHorizon(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, url := pgtest.NewCluster(t, pgtest.Options{})
-	db, err := Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	t0 := time.Date(2026, 3, 10, 14, 22, 5, 412e6, time.UTC)
-	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: "org_aaaaaaaaaaaaaaaa", Name: "Acme", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(t0)}); err != nil {
-		t.Fatal(err)
-	}
-	ev := func(id string) outbox.Event {
-		return outbox.Event{ID: id, OrgID: "org_aaaaaaaaaaaaaaaa", Environment: "live", Type: "incident.created", SubjectID: id, Sequence: 1, Data: []byte(`{}`), CreatedAt: t0}
-	}
+	db := openWithOrg(t, url)
+	ev := fixtureEvent
 	horizonPast := func(id string) bool {
 		t.Helper()
 		var past bool
