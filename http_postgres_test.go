@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/postgres"
 	"github.com/sety-io/sety/internal/pgtest"
 )
@@ -62,6 +63,27 @@ func TestHTTPOnPostgres(t *testing.T) {
 			test(t, newPostgresHarness(t))
 		})
 	}
+}
+
+// The threat engine follows the event log on PostgreSQL as on memory.
+func TestThreatFollowsEventsOnPostgres(t *testing.T) {
+	t.Parallel()
+	testThreatFollowsEvents(t, openPostgres(t))
+}
+
+// Instances over one PostgreSQL database share the threat picture, and a
+// restarted one rebuilds it from the store.
+func TestThreatIsSharedOnPostgres(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	testThreatIsShared(t, func() sety.Stores {
+		db, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
 }
 
 // The live event stream follows the outbox by position on PostgreSQL too,

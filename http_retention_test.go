@@ -14,7 +14,7 @@ import (
 // total, and a retry of one all say they are gone; a recent one stays.
 func TestPurgedDeliveriesLeaveTheLogOverHTTP(t *testing.T) {
 	t.Parallel()
-	for name, newH := range map[string]func(testing.TB) *harness{"memory": newMemoryHarness, "sqlite": newSQLiteHarness} {
+	for name, newH := range map[string]func(testing.TB) *harness{"memory": newMemoryHarness, "sqlite": newSQLiteHarness, "postgres": newPostgresHarness} {
 		t.Run(name, func(t *testing.T) {
 			h := newH(t)
 			receiver := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))

@@ -21,8 +21,12 @@ import (
 // resolved as a false alarm, stops counting.
 func TestThreatFollowsEvents(t *testing.T) {
 	t.Parallel()
+	testThreatFollowsEvents(t, memory.New())
+}
+
+func testThreatFollowsEvents(t *testing.T, stores sety.Stores) {
 	clk := clock.NewFake(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
-	s, err := sety.New(memory.New(), sety.WithClock(clk.Now))
+	s, err := sety.New(stores, sety.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,14 +103,22 @@ func TestThreatFollowsEvents(t *testing.T) {
 func TestThreatIsSharedAcrossInstances(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sety.db")
-	clk := clock.NewFake(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
-	open := func() *sety.Sety {
+	testThreatIsShared(t, func() sety.Stores {
 		db, err := sqlite.Open(context.Background(), path, &sqlite.Options{Synchronous: "NORMAL"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		s, err := sety.New(db, sety.WithClock(clk.Now))
+		return db
+	})
+}
+
+// testThreatIsShared runs the test over the handles opened by reopen on
+// one database, as instances sharing it.
+func testThreatIsShared(t *testing.T, reopen func() sety.Stores) {
+	clk := clock.NewFake(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	open := func() *sety.Sety {
+		s, err := sety.New(reopen(), sety.WithClock(clk.Now))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,9 +27,13 @@ type lockSampler struct {
 // what each waits for (for a heavyweight lock, wait_event is the lock's
 // type: advisory, transactionid, tuple, extend...) and the waiting
 // backend's locks that pg_locks shows not granted (the lock it waits for),
-// to confirm the type.
+// to confirm the type; for an advisory lock, its key (classid/objid/
+// objsubid: 53455459/3/1 is the sequencer's, 53455459/4/1 the webhook
+// claim's, objsubid 2 a two-key lock of a class).
 const sampleQuery = `SELECT coalesce(a.wait_event_type, ''), coalesce(a.wait_event, ''),
-	coalesce((SELECT string_agg(l.locktype, ',') FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted), ''),
+	coalesce((SELECT string_agg(l.locktype || CASE WHEN l.locktype = 'advisory'
+		THEN ' key ' || to_hex(l.classid::bigint) || '/' || l.objid || '/' || l.objsubid ELSE '' END, ',')
+		FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted), ''),
 	left(regexp_replace(a.query, '\s+', ' ', 'g'), 60)
 FROM pg_stat_activity a
 WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()`
