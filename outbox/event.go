@@ -23,10 +23,12 @@ type Event struct {
 	Sequence    int64           // increases by one per subject, starting at 1
 	Data        json.RawMessage // the payload's "data" object, a snapshot taken at commit
 	CreatedAt   time.Time
-	// Position is the event's place in the store's commit order, set by the
-	// store (0 before): a later commit has a higher position. It is the
-	// live event stream's event id, and what a reader that follows the
-	// outbox resumes from.
+	// Position is the event's place in the store's log, set by the store
+	// (0 before): an event gets its position once committed, after every
+	// event already in the log (a store may give it at commit, or order
+	// committed events shortly after), and each subject's events keep
+	// their sequence order. It is the live event stream's event id, and
+	// what a reader that follows the outbox resumes from.
 	Position int64
 }
 
@@ -37,9 +39,10 @@ type Log interface {
 	// greater than after and that match f, in position order, with their
 	// Position set, and next: the position it has looked up to, matching
 	// or not, which the reader resumes after (so events f leaves out are
-	// not read again). An event committed later never gets a lower position
-	// than one already passed, so a reader that resumes after next misses
-	// nothing and sees nothing twice.
+	// not read again). Every event committed before the call is in the
+	// log. An event never gets a lower position than one already in the
+	// log, so a reader that resumes after next misses nothing and sees
+	// nothing twice.
 	EventsAfter(ctx context.Context, after int64, f Filter, limit int) (events []Event, next int64, err error)
 	// Head returns the position of the newest committed event, 0 when none.
 	Head(ctx context.Context) (int64, error)
