@@ -44,7 +44,10 @@ type Log interface {
 	// log, so a reader that resumes after next misses nothing and sees
 	// nothing twice.
 	EventsAfter(ctx context.Context, after int64, f Filter, limit int) (events []Event, next int64, err error)
-	// Head returns the position of the newest committed event, 0 when none.
+	// Head returns the position of the newest event in the log, 0 when
+	// none: at or above every position a reader was given. (A store that
+	// orders committed events after commit may leave out of it those it
+	// is ordering at that moment: they come after it.)
 	Head(ctx context.Context) (int64, error)
 }
 

@@ -27,11 +27,11 @@ var migrations embed.FS
 // Advisory lock keys ("SETY" and a number): the migration's, held across
 // the whole migration by one session; the sequencer's, held by one
 // transaction at a time that gives committed events their log positions
-// (outbox_sequence, migration 0013, spells the same number) and fans them
+// (outbox_sequence, migration 0014, spells the same number) and fans them
 // out; the webhook claim's, held by one claim transaction at a time. None
 // is taken on the write path. They are per database: two Sety schemas in
 // one database share them, which costs waiting, never correctness. (Key
-// 2 was the outbox lock every writer of events took until migration 0013.)
+// 2 was the outbox lock every writer of events took until migration 0014.)
 const (
 	lockMigrate   int64 = 0x5345_5459_0000_0001
 	lockSequencer int64 = 0x5345_5459_0000_0003

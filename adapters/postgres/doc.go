@@ -77,7 +77,7 @@
 // that has read position p resumes after p and must find every event it
 // has not seen after it. A sequence (bigserial) drawn at insert does not
 // do that: transaction A may draw 7, B draw 8 and commit first, and a
-// reader that has read 8 never reads 7. Until migration 0013, every
+// reader that has read 8 never reads 7. Until migration 0014, every
 // writer of events took one advisory lock before drawing and held it to
 // its commit: positions were commit order, and every change of every
 // instance committed one at a time.
@@ -100,7 +100,7 @@
 // still serialize one busy tenant.
 //
 // This adapter follows PgQ, with the order made explicit: one sequencer at
-// a time (outbox_sequence, migration 0013, under a transaction-scoped
+// a time (outbox_sequence, migration 0014, under a transaction-scoped
 // advisory lock that no writer takes) appends the committed events that
 // wait to outbox_log, at the next positions, in the order they were
 // inserted (seq, drawn at insert). Writers insert their events with no
@@ -124,9 +124,11 @@
 //
 // Who runs the sequencer: the webhook fan-out, in the transaction that
 // then fans out what it positioned (it holds the same lock), and any
-// reader of the log (EventsAfter, Head) that finds events waiting, so a
-// reader always sees every event committed before it asked. Readers of
-// one process share runs (a run serves every reader that asked before it
+// reader of the log that finds events waiting: EventsAfter waits for the
+// lock, so a reader always sees every event committed before it asked;
+// Head and the threat load only take it if it is free (an instance's
+// start never waits on another's fan-out). Readers of one process share
+// runs (a run serves every reader that asked before it
 // started). The sequencer NOTIFYs sety_outbox as it commits; each
 // instance LISTENs (outbox.Watcher) and wakes its stream and threat feed,
 // so an event committed through one instance reaches another's streams

@@ -113,7 +113,7 @@ func incidentList(tenant auth.Tenant, f incident.Filter) list {
 	}
 	if f.From.IsZero() && f.To.IsZero() {
 		// The total from the folded counts and the deltas not yet folded
-		// (migration 0013), read in the page's snapshot: the fold moves
+		// (migration 0014), read in the page's snapshot: the fold moves
 		// deltas into counts in one transaction, so the sum is exact.
 		c := list{}
 		c.Tenant(tenant)

@@ -135,10 +135,14 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	return events, max(after, head), nil
 }
 
-// Head positions what was committed before the call, then returns the
-// newest position.
+// Head positions what was committed before the call unless a sequencer is
+// running (whose events it would wait for), then returns the newest
+// position. It never waits for the sequencer's lock: a stream starts from
+// it (an instance's start must not wait on another's fan-out), and every
+// position a reader was given is at or below it either way; events a
+// running sequencer positions come after it.
 func (r *outboxReader) Head(ctx context.Context) (int64, error) {
-	if err := (*DB)(r).sequence(ctx); err != nil {
+	if err := (*DB)(r).trySequence(ctx); err != nil {
 		return 0, err
 	}
 	return head(ctx, r.pool)

@@ -15,7 +15,7 @@ const sequenceBatch = 1000
 
 // sequence gives a log position to every event committed before it was
 // called (and folds the committed count deltas), through outbox_sequence
-// (migration 0013): one sequencer at a time in every instance, under
+// (migration 0014): one sequencer at a time in every instance, under
 // lockSequencer. Concurrent callers in this process share runs (see
 // flight): a caller waits for the run that starts after it asked, which
 // serves every caller that arrived meanwhile, so a burst of readers costs
