@@ -10,14 +10,15 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // createBody is a realistic create: a live vehicle emergency with a
 // subject, metadata, address and landmark, and no idempotency key, as
-// bench/http.sh sends. Severity low: its assignment SLA (5 minutes) runs
-// out after a benchmark of the default length, so the engine's breach
-// sweep stays out of the rounds.
+// bench/http.sh sends. Severity low: its assignment SLA (5 minutes)
+// outlasts a measurement, and the measurements before are taken out of the
+// engine's schedule (unschedule), so no breach sweep runs in one.
 const createBody = `{"category":"vehicle","severity":"low","title":"Vehicle emergency reported by rider","description":"Rider reports the driver left the agreed route and stopped in an unlit street.","subject":{"name":"Amaka Obi","phone":"+2348012345678","email":"amaka.obi@example.com","reference":"TRIP-44821","metadata":{"trip_id":"trp_9x2k4m","vehicle_plate":"LND-482-KJ"}},"location":{"coordinates":[3.4219,6.4281],"address":"22 Adeola Odeku Street, Victoria Island, Lagos","landmark":"Opposite the filling station"}}`
 
 // createOne creates an incident on the server at base and returns its id.
@@ -61,10 +62,11 @@ func (r loadResult) quantile(q float64) float64 {
 }
 
 // load runs clients closed loops for d, each sending its next create when
-// the last is answered; client i sends to targets[i % len(targets)]. The
-// creates under way at the end are awaited, not cut short (a cut request
-// is an error in the server's log), and counted.
-func load(ctx context.Context, targets []string, key string, clients int, d time.Duration) loadResult {
+// the last is answered, until n creates have been sent (0: no limit);
+// client i sends to targets[i % len(targets)]. The creates under way at
+// the end are awaited, not cut short (a cut request is an error in the
+// server's log), and counted.
+func load(ctx context.Context, targets []string, key string, clients int, d time.Duration, n int64) loadResult {
 	transport := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients, DisableCompression: true}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
@@ -74,6 +76,7 @@ func load(ctx context.Context, targets []string, key string, clients int, d time
 		out loadResult
 		wg  sync.WaitGroup
 	)
+	var sent atomic.Int64
 	start := time.Now()
 	for i := range clients {
 		target := targets[i%len(targets)] + "/v1/external/incidents"
@@ -81,7 +84,7 @@ func load(ctx context.Context, targets []string, key string, clients int, d time
 			var lat []time.Duration
 			failed := 0
 			first := ""
-			for ctx.Err() == nil && time.Now().Before(deadline) {
+			for ctx.Err() == nil && time.Now().Before(deadline) && (n == 0 || sent.Add(1) <= n) {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(createBody))
 				req.Header.Set("Authorization", "Bearer "+key)
 				req.Header.Set("Content-Type", "application/json")

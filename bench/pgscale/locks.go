@@ -20,7 +20,10 @@ type lockSampler struct {
 	active  int            // backends running a statement, summed over samples
 	waits   map[string]int // wait_event_type:wait_event -> backends seen waiting
 	locks   map[string]int // lock type and statement of backends waiting for a lock
-	err     error          // that ended the sampling early
+	// sweeps counts, by application_name (the instance), the backends seen
+	// running one of the engine's sweep statements (sweepDue, sweepLock, sweepUpdate).
+	sweeps map[string]int
+	err    error // that ended the sampling early
 }
 
 // sampleQuery lists the active backends of the database but this one, with
@@ -29,12 +32,21 @@ type lockSampler struct {
 // backend's locks that pg_locks shows not granted (the lock it waits for),
 // to confirm the type; for an advisory lock, its key (classid/objid/
 // objsubid: 53455459/3/1 is the sequencer's, 53455459/4/1 the webhook
-// claim's, objsubid 2 a two-key lock of a class).
+// claim's, objsubid 2 a two-key lock of a class); the backend's
+// application_name (the instance: see bench.run); and which of the
+// engine's sweep statements it runs, if any (the whole statement is
+// searched: its first 60 characters do not tell an incident's lock from
+// a read of it).
 const sampleQuery = `SELECT coalesce(a.wait_event_type, ''), coalesce(a.wait_event, ''),
 	coalesce((SELECT string_agg(l.locktype || CASE WHEN l.locktype = 'advisory'
 		THEN ' key ' || to_hex(l.classid::bigint) || '/' || l.objid || '/' || l.objsubid ELSE '' END, ',')
 		FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted), ''),
-	left(regexp_replace(a.query, '\s+', ' ', 'g'), 60)
+	left(regexp_replace(a.query, '\s+', ' ', 'g'), 60),
+	a.application_name,
+	CASE WHEN a.query LIKE '%FROM incidents%due_at <=%' THEN '` + sweepDue + `'
+		WHEN a.query LIKE '%FROM incidents%FOR NO KEY UPDATE%' THEN '` + sweepLock + `'
+		WHEN a.query LIKE 'UPDATE incidents%' THEN '` + sweepUpdate + `'
+		ELSE '' END
 FROM pg_stat_activity a
 WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()`
 
@@ -42,7 +54,7 @@ WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_back
 // returns once the last sample is in. A sample's query is never cut short
 // (pgx closes a connection whose query's context ends).
 func sampleLocks(conn *pgx.Conn, interval time.Duration) (s *lockSampler, stop func()) {
-	s = &lockSampler{waits: map[string]int{}, locks: map[string]int{}}
+	s = &lockSampler{waits: map[string]int{}, locks: map[string]int{}, sweeps: map[string]int{}}
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -75,11 +87,15 @@ func (s *lockSampler) sample(conn *pgx.Conn) error {
 	defer s.mu.Unlock()
 	s.samples++
 	for rows.Next() {
-		var typ, event, lock, query string
-		if err := rows.Scan(&typ, &event, &lock, &query); err != nil {
+		var typ, event, lock, query, app, sweep string
+		if err := rows.Scan(&typ, &event, &lock, &query, &app, &sweep); err != nil {
 			return err
 		}
 		s.active++
+		if sweep != "" {
+			s.sweeps[app]++
+			query = sweep // a lock wait here is a sweep's, whatever its first characters
+		}
 		if typ != "" {
 			s.waits[typ+":"+event]++
 		}
@@ -92,6 +108,17 @@ func (s *lockSampler) sample(conn *pgx.Conn) error {
 	}
 	return rows.Err()
 }
+
+// The engine's sweep statements, as the samples name them: its look-up of
+// due incidents, and an incident's lock and update (the drill's step).
+const (
+	sweepDue    = "sweep: due incidents"
+	sweepLock   = "sweep: lock an incident"
+	sweepUpdate = "sweep: update an incident"
+)
+
+// onSweep tells whether a sampled statement is one of the engine's sweeps'.
+func onSweep(statement string) bool { return strings.HasPrefix(statement, "sweep: ") }
 
 // onCreatePath tells whether a statement is part of a create's transaction:
 // its inserts (the count delta's through the incidents' trigger), and its

@@ -5,6 +5,9 @@
 // clients, in alternating rounds of one run; and, as the database's own
 // ceiling, pgbench running a create's writes. While PostgreSQL rounds run
 // it samples pg_stat_activity and pg_locks: what Sety's backends wait for.
+// Then, in as many rounds, drills walked by the engine's sweep of due
+// incidents on one instance and on two: whether two instances' sweeps
+// collide on the same rows.
 //
 //	go run ./bench/pgscale                          # 3 rounds of 8 s at 8, 32 and 64 clients
 //	go run ./bench/pgscale -rounds 5 -secs 10 -clients 32,64
@@ -19,6 +22,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -46,6 +50,8 @@ type options struct {
 	configs            []string
 	pgbench            bool
 	settle             time.Duration
+	drills             int     // drills per sweep measurement; 0: no sweep phase
+	simSpeed           float64 // the sweep instances' SETY_SIMULATE_SPEED
 }
 
 // The configurations a round measures.
@@ -66,6 +72,8 @@ func parseFlags(args []string) (options, error) {
 	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N)")
 	fs.BoolVar(&o.pgbench, "pgbench", true, "also run pgbench with a create's writes at each number of clients")
 	fs.DurationVar(&o.settle, "settle", 15*time.Second, "before a measurement, wait at most this long for the servers and the database to be idle")
+	fs.IntVar(&o.drills, "drills", 500, "after the create rounds, rounds of this many drills walked by the engines' sweep on one and on two instances (0: none)")
+	fs.Float64Var(&o.simSpeed, "simulate-speed", 4, "the sweep phase's SETY_SIMULATE_SPEED: a drill walks in a minute divided by it")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -85,6 +93,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.rounds <= 0 || o.secs <= 0 {
 		return o, errors.New("-rounds and -secs must be positive")
+	}
+	if o.drills < 0 || !(o.simSpeed >= 1 && o.simSpeed <= 100) {
+		return o, errors.New("-drills must not be negative, and -simulate-speed must be from 1 to 100")
 	}
 	return o, nil
 }
@@ -107,7 +118,8 @@ type bench struct {
 	o          options
 	w          io.Writer
 	work, bin  string
-	key        string
+	key        string // the live key: creates
+	testKey    string // the test key: drills
 	cluster    *pgtest.Cluster
 	dbURL      string
 	sqlite     *server
@@ -115,6 +127,8 @@ type bench struct {
 	postmaster int
 	stopped    []*server // instances stopped between rounds, whose logs the summary reads
 	monitor    *pgx.Conn
+	sqlitePath string
+	sqliteDB   *sql.DB // the SQLite server's database, for unschedule
 	results    []measurement
 }
 
@@ -131,7 +145,7 @@ type measurement struct {
 }
 
 func run(ctx context.Context, o options, w io.Writer) error {
-	b := &bench{o: o, w: w, key: "sety_live_" + randomHex(16), pg: map[string]*server{}}
+	b := &bench{o: o, w: w, key: "sety_live_" + randomHex(16), testKey: "sety_test_" + randomHex(16), pg: map[string]*server{}}
 	var err error
 	if b.work, err = os.MkdirTemp("", "sety-pgscale-"); err != nil {
 		return err
@@ -158,8 +172,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if o.pool > 0 {
 		b.dbURL += "&pool_max_conns=" + strconv.Itoa(o.pool)
 	}
-	common := []string{"SETY_RATE_LIMITS=false", "SETY_BOOTSTRAP_LIVE_KEY=" + b.key}
-	if b.sqlite, err = startServer(ctx, b.bin, b.work, "sqlite", append(common, "SETY_DB="+filepath.Join(b.work, "sety.db"))); err != nil {
+	b.sqlitePath = filepath.Join(b.work, "sety.db")
+	if b.sqlite, err = startServer(ctx, b.bin, b.work, "sqlite", append(b.common(), "SETY_DB="+b.sqlitePath)); err != nil {
 		return err
 	}
 	if err := b.run(ctx, "pg-a"); err != nil {
@@ -169,6 +183,11 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return err
 	}
 	defer b.monitor.Close(context.Background())
+	defer func() {
+		if b.sqliteDB != nil {
+			b.sqliteDB.Close()
+		}
+	}()
 	var first string
 	for _, s := range []*server{b.sqlite, b.pg["pg-a"]} {
 		if first, err = createOne(ctx, s.url, b.key); err != nil {
@@ -201,30 +220,37 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			}
 		}
 	}
+	var sweeps []sweepResult
+	if o.drills > 0 {
+		if sweeps, err = b.sweeps(ctx); err != nil {
+			return err
+		}
+	}
 	b.summarize()
+	if len(sweeps) > 0 {
+		b.summarizeSweeps(sweeps)
+	}
 	return nil
+}
+
+// common is every server's environment: rate limits off, and the keys an
+// empty database is bootstrapped with.
+func (b *bench) common() []string {
+	return []string{"SETY_RATE_LIMITS=false", "SETY_BOOTSTRAP_LIVE_KEY=" + b.key, "SETY_BOOTSTRAP_TEST_KEY=" + b.testKey}
 }
 
 // measure runs the load of one configuration and records it.
 func (b *bench) measure(ctx context.Context, round, clients int, cfg string) error {
 	names, _ := instancesOf(cfg)
-	var targets []string
-	if cfg == sqliteConfig {
-		targets = []string{b.sqlite.url}
-	} else {
-		for name, s := range b.pg {
-			if !slices.Contains(names, name) {
-				s.stop()
-				delete(b.pg, name)
-				b.stopped = append(b.stopped, s)
-			}
+	targets := []string{b.sqlite.url}
+	if cfg != sqliteConfig {
+		var err error
+		if targets, err = b.only(ctx, names); err != nil {
+			return err
 		}
-		for _, name := range names {
-			if err := b.run(ctx, name); err != nil {
-				return err
-			}
-			targets = append(targets, b.pg[name].url)
-		}
+	}
+	if err := b.unschedule(ctx); err != nil {
+		return err
 	}
 	settled := b.settle(ctx)
 	m := measurement{round: round, clients: clients, config: cfg}
@@ -237,7 +263,7 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	if len(names) > 0 {
 		sampler, stopSampling = sampleLocks(b.monitor, 50*time.Millisecond)
 	}
-	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second)
+	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second, 0)
 	stopSampling()
 	m.setyCPU, m.pgCPU = setyCPU.percent(), pgCPU.percent()
 	m.rps, m.p50, m.p99, m.failed, m.firstErr = res.rps(), res.quantile(0.5), res.quantile(0.99), res.failed, res.firstError
@@ -308,7 +334,9 @@ func instancesOf(cfg string) ([]string, bool) {
 }
 
 // run starts the PostgreSQL instance name unless it runs, and warms it
-// (its connections and caches) with a second of load.
+// (its connections and caches) with a second of load. Its connections
+// carry its name as their application_name, which the lock samples show;
+// a sweep instance (sw-) walks drills -simulate-speed times faster.
 func (b *bench) run(ctx context.Context, name string) error {
 	if b.pg[name] != nil {
 		return nil
@@ -317,12 +345,16 @@ func (b *bench) run(ctx context.Context, name string) error {
 	if pool, ok := strings.CutPrefix(name, pg1Config+"@"); ok {
 		dbURL = b.cluster.URL("sety") + "&pool_max_conns=" + pool
 	}
-	s, err := startServer(ctx, b.bin, b.work, name, []string{"SETY_RATE_LIMITS=false", "SETY_BOOTSTRAP_LIVE_KEY=" + b.key, "SETY_DATABASE_URL=" + dbURL})
+	env := append(b.common(), "SETY_DATABASE_URL="+dbURL+"&application_name="+url.QueryEscape(name))
+	if strings.HasPrefix(name, "sw-") {
+		env = append(env, "SETY_SIMULATE_SPEED="+strconv.FormatFloat(b.o.simSpeed, 'g', -1, 64))
+	}
+	s, err := startServer(ctx, b.bin, b.work, name, env)
 	if err != nil {
 		return err
 	}
 	b.pg[name] = s
-	load(ctx, []string{s.url}, b.key, 8, time.Second)
+	load(ctx, []string{s.url}, b.key, 8, time.Second, 0)
 	return nil
 }
 
