@@ -69,8 +69,12 @@ func (b *bench) summarize() {
 			continue
 		}
 		reported[s.name] = true
-		if errs, warns, first := s.errorLines(); errs+warns > 0 {
-			fmt.Fprintf(w, "%s log: %d ERROR and %d WARN lines; first: %s\n", s.name, errs, warns, first)
+		if errs, warns, messages := s.errorLines(); errs+warns > 0 {
+			fmt.Fprintf(w, "%s log: %d ERROR and %d WARN lines:", s.name, errs, warns)
+			for _, m := range top(messages, len(messages)) {
+				fmt.Fprintf(w, " %d × %s;", messages[m], m)
+			}
+			fmt.Fprintln(w)
 		}
 	}
 }

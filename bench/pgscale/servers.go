@@ -88,23 +88,26 @@ func (s *server) stop() {
 	}
 }
 
-// errorLines counts the ERROR and WARN lines of the server's log.
-func (s *server) errorLines() (errs, warns int, first string) {
+var msgRE = regexp.MustCompile(`level=(ERROR|WARN) msg=("(?:[^"\\]|\\.)*"|\S+)`)
+
+// errorLines counts the ERROR and WARN lines of the server's log, and
+// each message among them.
+func (s *server) errorLines() (errs, warns int, messages map[string]int) {
 	b, _ := os.ReadFile(s.log)
+	messages = map[string]int{}
 	for _, line := range strings.Split(string(b), "\n") {
-		switch {
-		case strings.Contains(line, "level=ERROR"):
-			errs++
-		case strings.Contains(line, "level=WARN"):
-			warns++
-		default:
+		m := msgRE.FindStringSubmatch(line)
+		if m == nil {
 			continue
 		}
-		if first == "" {
-			first = line
+		if m[1] == "ERROR" {
+			errs++
+		} else {
+			warns++
 		}
+		messages[m[1]+" "+m[2]]++
 	}
-	return errs, warns, first
+	return errs, warns, messages
 }
 
 // cpuTicks is the user and system CPU time of the processes pids, and of
