@@ -302,9 +302,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		if commits, ok := stores.(ports.CommitObserver); ok {
 			commits.ObserveCommits(m.Committed)
 		}
-		if pool, ok := stores.(interface {
-			PoolStats() (maxConns, inUse int, waits int64, waited time.Duration)
-		}); ok {
+		if pool, ok := stores.(ports.ConnectionPool); ok {
 			err := telemetry.PoolGauges(c.metrics, func() telemetry.PoolStats {
 				var s telemetry.PoolStats
 				s.Max, s.InUse, s.Waits, s.Waited = pool.PoolStats()

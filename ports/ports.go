@@ -1,6 +1,7 @@
 // Package ports is what a storage adapter gives Sety: every domain's ports
 // over one database ([Stores]), and the optional capabilities Sety uses
-// when an adapter has them ([RateLeases], [CommitObserver], [Exclusive]).
+// when an adapter has them ([RateLeases], [CommitObserver], [Exclusive],
+// [ConnectionPool]).
 //
 // Each port is declared by the domain that consumes it (incident.Store in
 // incident, webhook.Queue in webhook); this package only gathers them. It
@@ -66,4 +67,12 @@ type CommitObserver interface {
 // It returns fn's error, or the store's when the lock cannot be had.
 type Exclusive interface {
 	Exclusive(ctx context.Context, name string, fn func(context.Context) error) error
+}
+
+// ConnectionPool is a Stores that lends connections from a pool and can
+// say how: the most it may open, how many are lent out now, and how many
+// callers waited for one and how long in all (sety.WithMetrics serves
+// them as sety_store_pool_*). PostgreSQL has it.
+type ConnectionPool interface {
+	PoolStats() (maxConns, inUse int, waits int64, waited time.Duration)
 }
