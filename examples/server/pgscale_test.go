@@ -30,16 +30,17 @@ type logged struct {
 	sequence int64
 }
 
-// follow reads the event stream of base with key into a list, reconnecting
-// with the last id it read whenever the stream ends (a server restarting,
-// a database restarting), until ctx ends.
+// follow reads the event stream of base with key into a list, from the
+// log's start (Last-Event-ID 0: however late it connects, it holds every
+// event), reconnecting with the last id it read whenever the stream ends
+// (a server restarting, a database restarting), until ctx ends.
 func follow(t *testing.T, ctx context.Context, base, key string) func() []logged {
 	var (
 		mu  sync.Mutex
 		got []logged
 	)
 	go func() {
-		last := ""
+		last := "0"
 		for ctx.Err() == nil {
 			resp, events := apitest.OpenStream(t, ctx, base, key, last)
 			if resp.StatusCode != http.StatusOK {
@@ -118,8 +119,7 @@ func twoInstancesStreamOneLog(t *testing.T, db string) {
 	defer cancel()
 	streams := map[string]func() []logged{"A": follow(t, ctx, strings.TrimSuffix(a.base, "/v1/external"), instancesKey),
 		"B": follow(t, ctx, strings.TrimSuffix(b.base, "/v1/external"), instancesKey)}
-	time.Sleep(200 * time.Millisecond) // both streams connect before the writes start
-	const incidents = 80               // × 4 events: created, dispatching, a note, cancelled
+	const incidents = 80 // × 4 events: created, dispatching, a note, cancelled
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
