@@ -38,6 +38,11 @@ type lane struct {
 	invLen2        float64 // 1/|d|², 0 for a point
 	cellIn2        float64 // a cell whose centre is within √cellIn2 is wholly inside; −1: none
 	cellOut2       float64 // beyond √cellOut2 wholly outside
+	// A cell whose rectangle on the frame is farther than √rectOut2 from
+	// the segment holds no record within the flat test's outer bound (a
+	// metre to spare for the records' float32 offsets and rounding).
+	rectOut2 float64
+	lim      reachLimit // the exact test's
 	// Near a pole, where tests are exact: the middle's unit vector, and
 	// the cosine beyond whose angle from it a cell's centre is surely
 	// outside (farther than the reach and a cell's half-diagonal).
@@ -45,9 +50,9 @@ type lane struct {
 	near float64
 }
 
-func newLane(g grid, c *corridor, seg int, y0, y1, x0, x1 int32) lane {
+func newLane(g grid, c *corridor, lim reachLimit, seg int, y0, y1, x0, x1 int32) lane {
 	l := lane{c: c, seg: seg, y0: y0, y1: y1, x0: x0, x1: x1, midLng: c.mid.Lng(), midLat: c.mid.Lat(),
-		kx: metersPerDegree * c.cos, ax: c.ax, ay: c.ay, dx: c.bx - c.ax, dy: c.by - c.ay}
+		kx: metersPerDegree * c.cos, ax: c.ax, ay: c.ay, dx: c.bx - c.ax, dy: c.by - c.ay, lim: lim}
 	if n := l.dx*l.dx + l.dy*l.dy; n > 0 {
 		l.invLen2 = 1 / n
 	}
@@ -59,6 +64,7 @@ func newLane(g grid, c *corridor, seg int, y0, y1, x0, x1 int32) lane {
 		l.cellIn2 = in * in
 	}
 	l.cellOut2 = (c.buffer + h) * (c.buffer + h)
+	l.rectOut2 = math.Pow(math.Sqrt(c.out2)+1, 2)
 	if c.exact {
 		// Every point of the arc is within the reach (less the buffer) of
 		// its middle; a metre to spare for rounding.
@@ -70,8 +76,10 @@ func newLane(g grid, c *corridor, seg int, y0, y1, x0, x1 int32) lane {
 
 // dist2 is the squared flat distance from (px, py) on the lane's frame to
 // its segment (as corridor.flatDist2).
-func (l *lane) dist2(px, py float64) float64 {
-	vx, vy := px-l.ax, py-l.ay
+func (l *lane) dist2(px, py float64) float64 { return l.dist2From(px-l.ax, py-l.ay) }
+
+// dist2From is dist2 of the point (vx, vy) from the segment's start.
+func (l *lane) dist2From(vx, vy float64) float64 {
 	t := (vx*l.dx + vy*l.dy) * l.invLen2
 	if t < 0 {
 		t = 0
@@ -79,6 +87,50 @@ func (l *lane) dist2(px, py float64) float64 {
 		t = 1
 	}
 	ex, ey := vx-t*l.dx, vy-t*l.dy
+	return ex*ex + ey*ey
+}
+
+// rectDist2 is the squared distance on the lane's frame from its segment
+// to the rectangle [x0, x1] × [y0, y1]: 0 where they meet, else the least
+// of its ends' to the rectangle and the rectangle's corners' to it
+// (between disjoint convex shapes, the nearest points include a corner of
+// one of them).
+func (l *lane) rectDist2(x0, y0, x1, y1 float64) float64 {
+	if l.meets(x0, y0, x1, y1) {
+		return 0
+	}
+	d := min(l.dist2(x0, y0), l.dist2(x1, y0), l.dist2(x0, y1), l.dist2(x1, y1))
+	return min(d, boxDist2(l.ax, l.ay, x0, y0, x1, y1), boxDist2(l.ax+l.dx, l.ay+l.dy, x0, y0, x1, y1))
+}
+
+// meets reports whether the segment passes through the rectangle
+// (Liang–Barsky clipping: the part of it within each side's half-plane).
+func (l *lane) meets(x0, y0, x1, y1 float64) bool {
+	t0, t1 := 0.0, 1.0
+	for _, pq := range [4][2]float64{{-l.dx, l.ax - x0}, {l.dx, x1 - l.ax}, {-l.dy, l.ay - y0}, {l.dy, y1 - l.ay}} {
+		p, q := pq[0], pq[1]
+		switch {
+		case p == 0:
+			if q < 0 {
+				return false
+			}
+			continue
+		case p < 0:
+			t0 = max(t0, q/p)
+		default:
+			t1 = min(t1, q/p)
+		}
+		if t0 > t1 {
+			return false
+		}
+	}
+	return true
+}
+
+// boxDist2 is the squared distance from (px, py) to the rectangle
+// [x0, x1] × [y0, y1].
+func boxDist2(px, py, x0, y0, x1, y1 float64) float64 {
+	ex, ey := max(x0-px, 0, px-x1), max(y0-py, 0, py-y1)
 	return ex*ex + ey*ey
 }
 
@@ -97,11 +149,6 @@ type sweep struct {
 	out    []segmentTally
 	hours  *[24]int
 	hits   []hit // of the cell at hand
-	// The unit vectors of the cell at hand's records in the window, for
-	// exact tests, each worked out once whatever the lanes that need it.
-	unitsOf *cell
-	units   []vec
-	known   []bool
 }
 
 // hit is a lane that reaches the cell at hand: wholly, or across its edge
@@ -110,6 +157,7 @@ type hit struct {
 	l      *lane
 	all    bool
 	bx, by float64
+	ox, oy float64 // the corner from the segment's start
 }
 
 // weighCorridors adds up the window's records within each corridor into
@@ -117,11 +165,15 @@ type hit struct {
 // record in two corridors counts in both); callers hold e.mu.
 func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []segmentTally, hours *[24]int) {
 	s := &sweep{e: e, w: w, detail: detail, out: out, hours: hours, lanes: make([]lane, 0, len(cs)+2)}
+	var lim reachLimit
 	for k := range cs {
 		c := &cs[k]
+		if k == 0 || c.buffer != lim.r { // a route's corridors share one buffer
+			lim = newReachLimit(c.buffer)
+		}
 		minLat, maxLat, spans := c.bounds()
 		for _, sp := range spans { // two across the antimeridian
-			s.lanes = append(s.lanes, newLane(e.g, c, k, e.g.row(minLat), e.g.row(maxLat), e.g.col(sp[0]), e.g.col(sp[1])))
+			s.lanes = append(s.lanes, newLane(e.g, c, lim, k, e.g.row(minLat), e.g.row(maxLat), e.g.col(sp[0]), e.g.col(sp[1])))
 		}
 	}
 	lanes := s.lanes
@@ -190,6 +242,12 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 
 // cell adds the window's records of c to the corridor of each live lane
 // that holds them.
+//
+// Lanes that hold the whole cell take its running totals; the others test
+// its records, record by record and lane by lane within, so a record is
+// read, its weight worked out and (for an exact test) put on the sphere
+// once whatever the lanes. Each corridor still adds its records in the
+// cell's order, so its sums are the same to the bit.
 func (s *sweep) cell(c *cell, live []int32) {
 	g, w := s.e.g, s.w
 	lng0, lat0 := float64(c.x)*g.deg, float64(c.y)*g.deg
@@ -218,13 +276,18 @@ func (s *sweep) cell(c *cell, live []int32) {
 				h.all = true
 			}
 		} else {
-			h.bx, h.by = wrapLng(lng0-h.l.midLng)*h.l.kx, (lat0-h.l.midLat)*metersPerDegree
-			switch d2 := h.l.dist2(h.bx+half*h.l.kx, h.by+half*metersPerDegree); {
-			case d2 > h.l.cellOut2:
+			l := h.l
+			h.bx, h.by = wrapLng(lng0-l.midLng)*l.kx, (lat0-l.midLat)*metersPerDegree
+			switch d2 := l.dist2(h.bx+half*l.kx, h.by+half*metersPerDegree); {
+			case d2 > l.cellOut2:
 				continue
-			case d2 <= h.l.cellIn2:
+			case d2 <= l.cellIn2:
 				h.all = true
+			case d2 > l.c.out2 && l.rectDist2(h.bx, h.by, h.bx+g.deg*l.kx, h.by+g.deg*metersPerDegree) > l.rectOut2:
+				// Its centre is past the band, and so is all of it.
+				continue
 			}
+			h.ox, h.oy = h.bx-l.ax, h.by-l.ay
 		}
 		hits = append(hits, h)
 	}
@@ -237,54 +300,59 @@ func (s *sweep) cell(c *cell, live []int32) {
 			return
 		}
 	}
+	// Cells wholly inside a corridor, from their totals; the rest below.
+	each := hits[:0]
 	for _, h := range hits {
-		l, t := h.l, &s.out[h.l.seg]
 		if h.all && !s.detail && !w.hasFilter {
 			sum, n := w.sum(c, i, j)
+			t := &s.out[h.l.seg]
 			t.w += sum
 			t.n += n
 			continue
 		}
-		for k := i; k < j; k++ {
-			r := &c.recs[k]
-			if !w.catMask[r.cat] {
-				continue
-			}
+		each = append(each, h)
+	}
+	if len(each) == 0 {
+		return
+	}
+	for k := i; k < j; k++ {
+		r := &c.recs[k]
+		if !w.catMask[r.cat] {
+			continue
+		}
+		fx, fy := float64(r.dLng), float64(r.dLat)
+		wk := w.weightOf(c, k)
+		var u vec // the record on the sphere, for exact tests
+		onSphere := false
+		for hk := range each {
+			h := &each[hk]
+			l := h.l
 			if !h.all {
 				in := false
 				if !l.c.exact {
-					d2 := l.dist2(h.bx+float64(r.dLng)*l.kx, h.by+float64(r.dLat)*metersPerDegree)
+					d2 := l.dist2From(h.ox+fx*l.kx, h.oy+fy*metersPerDegree)
 					if d2 > l.c.out2 {
 						continue
 					}
 					in = d2 <= l.c.in2
 				}
 				// Within the band, or near a pole: the exact distance.
-				if !in && l.c.s.dist(s.unitOf(c, i, j, k)) > l.c.buffer {
-					continue
+				if !in {
+					if !onSphere {
+						lng, lat := g.point(c, r)
+						u, onSphere = unit(geo.Point{lng, lat}), true
+					}
+					if !l.c.s.within(u, &l.lim) {
+						continue
+					}
 				}
 			}
-			t.w += w.weightOf(c, k)
+			t := &s.out[l.seg]
+			t.w += wk
 			t.n++
 			if s.detail {
 				s.hours[hourOf(r)]++
 			}
 		}
 	}
-}
-
-// unitOf is the unit vector of record k of c, one of the window's records
-// i..j, as corridor.contains works it out.
-func (s *sweep) unitOf(c *cell, i, j, k int) vec {
-	if s.unitsOf != c {
-		s.unitsOf = c
-		s.units = slices.Grow(s.units[:0], j-i)[:j-i]
-		s.known = slices.Grow(s.known[:0], j-i)[:j-i]
-		clear(s.known)
-	}
-	if !s.known[k-i] {
-		lng, lat := s.e.g.point(c, &c.recs[k])
-		s.units[k-i], s.known[k-i] = unit(geo.Point{lng, lat}), true
-	}
-	return s.units[k-i]
 }

@@ -92,14 +92,69 @@ func newArc(pa, pb geo.Point, a, b vec) arc {
 // of the arc: across to its great circle where p's foot falls between the
 // ends, else to the nearer end.
 func (s *arc) dist(p vec) float64 {
-	if !s.degen {
-		x := p.dot(s.n)
-		foot := p.sub(s.n.scale(x))
-		if s.a.cross(foot).dot(s.n) >= 0 && foot.cross(s.b).dot(s.n) >= 0 {
-			return geo.EarthRadiusMeters * math.Asin(math.Min(1, math.Abs(x)))
-		}
+	if x, across := s.across(p); across {
+		return geo.EarthRadiusMeters * math.Asin(math.Min(1, math.Abs(x)))
 	}
 	return geo.EarthRadiusMeters * math.Min(chordAngle(p, s.a), chordAngle(p, s.b))
+}
+
+// across is p's offset x from the arc's great circle (the sine of its
+// angle from it) and whether p's foot on that circle falls between the
+// ends, so that the distance is across to the circle; dist and within
+// share it, so they choose alike.
+func (s *arc) across(p vec) (x float64, ok bool) {
+	if s.degen {
+		return 0, false
+	}
+	x = p.dot(s.n)
+	foot := p.sub(s.n.scale(x))
+	return x, s.a.cross(foot).dot(s.n) >= 0 && foot.cross(s.b).dot(s.n) >= 0
+}
+
+// reachLimit is what within needs to decide dist(p) ≤ r without an
+// arcsine: the sine of r's angle (across to the great circle) and the
+// squared chord of it (to an end), each as bounds a hair below and above
+// (a billionth, where the arithmetic errs by about 10⁻¹⁶), between which
+// dist itself decides.
+type reachLimit struct {
+	r                   float64
+	sinIn, sinOut       float64
+	chord2In, chord2Out float64
+}
+
+func newReachLimit(r float64) reachLimit {
+	const hair = 1e-9
+	a := r / geo.EarthRadiusMeters
+	if !(a < math.Pi/2) { // past a quarter of the globe the sine turns: dist decides
+		return reachLimit{r: r, sinIn: -1, sinOut: math.Inf(1), chord2In: -1, chord2Out: math.Inf(1)}
+	}
+	sin := math.Sin(a)
+	chord := 2 * math.Sin(a/2)
+	return reachLimit{r: r, sinIn: sin * (1 - hair), sinOut: sin * (1 + hair),
+		chord2In: chord * chord * (1 - hair), chord2Out: chord * chord * (1 + hair)}
+}
+
+// within reports whether dist(p) ≤ lim.r, exactly as comparing dist
+// would: the sine and the squared chord grow with the angle, so away
+// from the limit they decide alike, and within a hair of it dist does.
+func (s *arc) within(p vec, lim *reachLimit) bool {
+	if x, across := s.across(p); across {
+		switch x = math.Abs(x); {
+		case x < lim.sinIn:
+			return true
+		case x > lim.sinOut:
+			return false
+		}
+		return s.dist(p) <= lim.r
+	}
+	da, db := p.sub(s.a), p.sub(s.b)
+	switch c2 := math.Min(da.dot(da), db.dot(db)); {
+	case c2 < lim.chord2In:
+		return true
+	case c2 > lim.chord2Out:
+		return false
+	}
+	return s.dist(p) <= lim.r
 }
 
 // lngSpans splits the longitudes [lo, hi] (which may run past ±180) into
