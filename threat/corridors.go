@@ -39,10 +39,12 @@ type lane struct {
 	cellIn2        float64 // a cell whose centre is within √cellIn2 is wholly inside; −1: none
 	cellOut2       float64 // beyond √cellOut2 wholly outside
 	// A cell whose rectangle on the frame is farther than √rectOut2 from
-	// the segment holds no record within the flat test's outer bound (a
+	// the segment's bounding box holds no record within the flat test's outer bound (a
 	// metre to spare for the records' float32 offsets and rounding).
 	rectOut2 float64
 	lim      reachLimit // the exact test's
+	// The segment's bounding box on the frame.
+	sx0, sy0, sx1, sy1 float64
 	// Near a pole, where tests are exact: the middle's unit vector, and
 	// the cosine beyond whose angle from it a cell's centre is surely
 	// outside (farther than the reach and a cell's half-diagonal).
@@ -53,6 +55,8 @@ type lane struct {
 func newLane(g grid, c *corridor, lim reachLimit, seg int, y0, y1, x0, x1 int32) lane {
 	l := lane{c: c, seg: seg, y0: y0, y1: y1, x0: x0, x1: x1, midLng: c.mid.Lng(), midLat: c.mid.Lat(),
 		kx: metersPerDegree * c.cos, ax: c.ax, ay: c.ay, dx: c.bx - c.ax, dy: c.by - c.ay, lim: lim}
+	l.sx0, l.sx1 = min(l.ax, l.ax+l.dx), max(l.ax, l.ax+l.dx)
+	l.sy0, l.sy1 = min(l.ay, l.ay+l.dy), max(l.ay, l.ay+l.dy)
 	if n := l.dx*l.dx + l.dy*l.dy; n > 0 {
 		l.invLen2 = 1 / n
 	}
@@ -90,47 +94,14 @@ func (l *lane) dist2From(vx, vy float64) float64 {
 	return ex*ex + ey*ey
 }
 
-// rectDist2 is the squared distance on the lane's frame from its segment
-// to the rectangle [x0, x1] × [y0, y1]: 0 where they meet, else the least
-// of its ends' to the rectangle and the rectangle's corners' to it
-// (between disjoint convex shapes, the nearest points include a corner of
-// one of them).
+// rectDist2 is a lower bound of the squared distance on the lane's frame
+// from its segment to the rectangle [x0, x1] × [y0, y1]: the distance
+// between the rectangle and the segment's bounding box (exact for a
+// segment along a row or column; a router's segments of tens of metres
+// are nearly points at a cell's scale).
 func (l *lane) rectDist2(x0, y0, x1, y1 float64) float64 {
-	if l.meets(x0, y0, x1, y1) {
-		return 0
-	}
-	d := min(l.dist2(x0, y0), l.dist2(x1, y0), l.dist2(x0, y1), l.dist2(x1, y1))
-	return min(d, boxDist2(l.ax, l.ay, x0, y0, x1, y1), boxDist2(l.ax+l.dx, l.ay+l.dy, x0, y0, x1, y1))
-}
-
-// meets reports whether the segment passes through the rectangle
-// (Liang–Barsky clipping: the part of it within each side's half-plane).
-func (l *lane) meets(x0, y0, x1, y1 float64) bool {
-	t0, t1 := 0.0, 1.0
-	for _, pq := range [4][2]float64{{-l.dx, l.ax - x0}, {l.dx, x1 - l.ax}, {-l.dy, l.ay - y0}, {l.dy, y1 - l.ay}} {
-		p, q := pq[0], pq[1]
-		switch {
-		case p == 0:
-			if q < 0 {
-				return false
-			}
-			continue
-		case p < 0:
-			t0 = max(t0, q/p)
-		default:
-			t1 = min(t1, q/p)
-		}
-		if t0 > t1 {
-			return false
-		}
-	}
-	return true
-}
-
-// boxDist2 is the squared distance from (px, py) to the rectangle
-// [x0, x1] × [y0, y1].
-func boxDist2(px, py, x0, y0, x1, y1 float64) float64 {
-	ex, ey := max(x0-px, 0, px-x1), max(y0-py, 0, py-y1)
+	ex := max(x0-l.sx1, 0, l.sx0-x1)
+	ey := max(y0-l.sy1, 0, l.sy0-y1)
 	return ex*ex + ey*ey
 }
 
