@@ -34,13 +34,14 @@ type lane struct {
 	x0, x1         int32 // columns it may touch, of one longitude span
 	midLng, midLat float64
 	kx             float64 // metres per degree of longitude on its frame
-	ax, ay, dx, dy float64 // its segment on the frame: from a, by d
-	invLen2        float64 // 1/|d|², 0 for a point
-	cellIn2        float64 // a cell whose centre is within √cellIn2 is wholly inside; −1: none
-	cellOut2       float64 // beyond √cellOut2 wholly outside
+	ax, ay         float64 // its segment on the frame: from a, by d
+	flatSeg
+	cellIn2  float64 // a cell whose centre is within √cellIn2 is wholly inside; −1: none
+	cellOut2 float64 // beyond √cellOut2 wholly outside
 	// A cell whose rectangle on the frame is farther than √rectOut2 from
-	// the segment's bounding box holds no record within the flat test's outer bound (a
-	// metre to spare for the records' float32 offsets and rounding).
+	// the segment's bounding box holds no record within the flat test's
+	// outer bound (a metre to spare for the records' float32 offsets and
+	// rounding).
 	rectOut2 float64
 	lim      reachLimit // the exact test's
 	// The segment's bounding box on the frame.
@@ -54,7 +55,7 @@ type lane struct {
 
 func newLane(g grid, c *corridor, lim reachLimit, seg int, y0, y1, x0, x1 int32) lane {
 	l := lane{c: c, seg: seg, y0: y0, y1: y1, x0: x0, x1: x1, midLng: c.mid.Lng(), midLat: c.mid.Lat(),
-		kx: metersPerDegree * c.cos, ax: c.ax, ay: c.ay, dx: c.bx - c.ax, dy: c.by - c.ay, lim: lim}
+		kx: metersPerDegree * c.cos, ax: c.ax, ay: c.ay, flatSeg: flatSeg{dx: c.bx - c.ax, dy: c.by - c.ay}, lim: lim}
 	l.sx0, l.sx1 = min(l.ax, l.ax+l.dx), max(l.ax, l.ax+l.dx)
 	l.sy0, l.sy1 = min(l.ay, l.ay+l.dy), max(l.ay, l.ay+l.dy)
 	if n := l.dx*l.dx + l.dy*l.dy; n > 0 {
@@ -82,15 +83,22 @@ func newLane(g grid, c *corridor, lim reachLimit, seg int, y0, y1, x0, x1 int32)
 // its segment (as corridor.flatDist2).
 func (l *lane) dist2(px, py float64) float64 { return l.dist2From(px-l.ax, py-l.ay) }
 
-// dist2From is dist2 of the point (vx, vy) from the segment's start.
-func (l *lane) dist2From(vx, vy float64) float64 {
-	t := (vx*l.dx + vy*l.dy) * l.invLen2
+// flatSeg is a segment on a flat frame as seen from its start.
+type flatSeg struct {
+	dx, dy  float64 // to its end
+	invLen2 float64 // 1/|d|², 0 for a point
+}
+
+// dist2From is the squared distance to the segment of the point (vx, vy)
+// from its start.
+func (f *flatSeg) dist2From(vx, vy float64) float64 {
+	t := (vx*f.dx + vy*f.dy) * f.invLen2
 	if t < 0 {
 		t = 0
 	} else if t > 1 {
 		t = 1
 	}
-	ex, ey := vx-t*l.dx, vy-t*l.dy
+	ex, ey := vx-t*f.dx, vy-t*f.dy
 	return ex*ex + ey*ey
 }
 
@@ -123,12 +131,19 @@ type sweep struct {
 }
 
 // hit is a lane that reaches the cell at hand: wholly, or across its edge
-// with the cell's south-west corner at (bx, by) on the lane's frame.
+// with the cell's south-west corner at (ox, oy) from the segment's start.
+//
+// What the test of a record reads is copied into the hit, side by side:
+// a cell's records are tested against every hit in turn, and a router's
+// route has eight or so across each cell.
 type hit struct {
-	l      *lane
-	all    bool
-	bx, by float64
-	ox, oy float64 // the corner from the segment's start
+	l          *lane
+	all, exact bool
+	seg        int
+	ox, oy     float64 // the corner from the segment's start
+	kx         float64
+	fs         flatSeg
+	in2, out2  float64
 }
 
 // weighCorridors adds up the window's records within each corridor into
@@ -225,42 +240,60 @@ func (s *sweep) cell(c *cell, live []int32) {
 	half := g.deg / 2
 	i, j := -1, -1 // the window's records, found when first needed
 	var centre vec // the cell centre's unit vector, for exact tests
+	haveCentre := false
 	hits := s.hits[:0]
 	for _, li := range live {
-		h := hit{l: &s.lanes[li]}
-		if h.l.c.exact {
+		l := &s.lanes[li]
+		all := false
+		var ox, oy float64
+		if l.c.exact {
 			// An exact test is dear: first the window (an empty cell needs
 			// none, as in gather), then a dot product, then the test.
 			if i < 0 {
 				if i, j = w.span(c); i == j {
 					return
 				}
-				centre = unit(g.center(keyOf(c.x, c.y)))
 			}
-			if centre.dot(h.l.um) < h.l.near {
+			if !haveCentre {
+				centre, haveCentre = unit(g.center(keyOf(c.x, c.y))), true
+			}
+			if centre.dot(l.um) < l.near {
 				continue
 			}
-			switch classifyBy(g, h.l.c.s.dist(centre), h.l.c.buffer) { // as corridor.classify
+			switch classifyBy(g, l.c.s.dist(centre), l.c.buffer) { // as corridor.classify
 			case -1:
 				continue
 			case 1:
-				h.all = true
+				all = true
 			}
 		} else {
-			l := h.l
-			h.bx, h.by = wrapLng(lng0-l.midLng)*l.kx, (lat0-l.midLat)*metersPerDegree
-			switch d2 := l.dist2(h.bx+half*l.kx, h.by+half*metersPerDegree); {
+			bx, by := wrapLng(lng0-l.midLng)*l.kx, (lat0-l.midLat)*metersPerDegree
+			switch d2 := l.dist2(bx+half*l.kx, by+half*metersPerDegree); {
 			case d2 > l.cellOut2:
 				continue
 			case d2 <= l.cellIn2:
-				h.all = true
-			case d2 > l.c.out2 && l.rectDist2(h.bx, h.by, h.bx+g.deg*l.kx, h.by+g.deg*metersPerDegree) > l.rectOut2:
+				all = true
+			case d2 > l.c.out2 && l.rectDist2(bx, by, bx+g.deg*l.kx, by+g.deg*metersPerDegree) > l.rectOut2:
 				// Its centre is past the band, and so is all of it.
 				continue
 			}
-			h.ox, h.oy = h.bx-l.ax, h.by-l.ay
+			ox, oy = bx-l.ax, by-l.ay
 		}
-		hits = append(hits, h)
+		if all && !s.detail && !w.hasFilter {
+			// Wholly inside: from the cell's totals.
+			if i < 0 {
+				if i, j = w.span(c); i == j {
+					return
+				}
+			}
+			sum, n := w.sum(c, i, j)
+			t := &s.out[l.seg]
+			t.w += sum
+			t.n += n
+			continue
+		}
+		hits = append(hits, hit{l: l, all: all, exact: l.c.exact, seg: l.seg, ox: ox, oy: oy,
+			kx: l.kx, fs: l.flatSeg, in2: l.c.in2, out2: l.c.out2})
 	}
 	s.hits = hits
 	if len(hits) == 0 {
@@ -271,21 +304,6 @@ func (s *sweep) cell(c *cell, live []int32) {
 			return
 		}
 	}
-	// Cells wholly inside a corridor, from their totals; the rest below.
-	each := hits[:0]
-	for _, h := range hits {
-		if h.all && !s.detail && !w.hasFilter {
-			sum, n := w.sum(c, i, j)
-			t := &s.out[h.l.seg]
-			t.w += sum
-			t.n += n
-			continue
-		}
-		each = append(each, h)
-	}
-	if len(each) == 0 {
-		return
-	}
 	for k := i; k < j; k++ {
 		r := &c.recs[k]
 		if !w.catMask[r.cat] {
@@ -295,17 +313,16 @@ func (s *sweep) cell(c *cell, live []int32) {
 		wk := w.weightOf(c, k)
 		var u vec // the record on the sphere, for exact tests
 		onSphere := false
-		for hk := range each {
-			h := &each[hk]
-			l := h.l
+		for hk := range hits {
+			h := &hits[hk]
 			if !h.all {
 				in := false
-				if !l.c.exact {
-					d2 := l.dist2From(h.ox+fx*l.kx, h.oy+fy*metersPerDegree)
-					if d2 > l.c.out2 {
+				if !h.exact {
+					d2 := h.fs.dist2From(h.ox+fx*h.kx, h.oy+fy*metersPerDegree)
+					if d2 > h.out2 {
 						continue
 					}
-					in = d2 <= l.c.in2
+					in = d2 <= h.in2
 				}
 				// Within the band, or near a pole: the exact distance.
 				if !in {
@@ -313,12 +330,12 @@ func (s *sweep) cell(c *cell, live []int32) {
 						lng, lat := g.point(c, r)
 						u, onSphere = unit(geo.Point{lng, lat}), true
 					}
-					if !l.c.s.within(u, &l.lim) {
+					if !h.l.c.s.within(u, &h.l.lim) {
 						continue
 					}
 				}
 			}
-			t := &s.out[l.seg]
+			t := &s.out[h.seg]
 			t.w += wk
 			t.n++
 			if s.detail {
