@@ -24,6 +24,12 @@ import (
 // cell's corner is put on each corridor's frame once, and a record is its
 // offset from there — which moves a flat distance by far less than the
 // band (2 m + 1 % of a corridor) that sends a record to the exact test.
+// The exact test (arc.within) compares the sine or squared chord of the
+// buffer's angle instead of the arcsine of the distance, and hands the
+// few records within a billionth of the limit to arc.dist itself, so it
+// decides as corridor.contains does. A corridor passes over a cell none
+// of whose points is within its flat test's outer bound; it would have
+// counted none of its records.
 
 // lane is a corridor as the sweep tests it: its bounds as rows and
 // columns, and its flat frame ready for squared distances.

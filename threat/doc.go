@@ -174,7 +174,14 @@
 // The segments are weighed together, in one sweep along the grid's rows:
 // each populated cell near the route is read once (its window's bounds
 // found once) and tested against every segment that may reach it, each
-// segment deciding exactly as it would alone.
+// segment deciding exactly as it would alone. A segment passes over a cell
+// whose rectangle lies wholly beyond its buffer and band (measured to the
+// segment's bounding box on its flat frame), and tests the others' records
+// one by one, each record read once for all the segments across its cell.
+// Within the band the exact test compares the sine of the buffer's angle
+// (across to the great circle) or its squared chord (to an end) rather
+// than the distance, so it takes no arcsine; within a billionth of the
+// limit the distance decides, so the answer is the distance's.
 // The route scores the length-weighted mean of its segments, at most the
 // worst segment + 30. Its danger zones are those of the route's box padded
 // by the buffer (one study across the antimeridian, as for a bbox across
