@@ -12,13 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sety-io/sety/access"
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
-	"github.com/sety-io/sety/auth"
-	"github.com/sety-io/sety/incident"
-	"github.com/sety-io/sety/outbox"
-	"github.com/sety-io/sety/threat"
-	"github.com/sety-io/sety/webhook"
 )
 
 //go:embed migrations/*.sql
@@ -58,6 +52,9 @@ func lockName(ctx context.Context, tx *txn, class int32, name string) error {
 // DB is a Sety database on PostgreSQL. It implements sety.Stores; any
 // number of DBs, in any number of processes, may share one database.
 type DB struct {
+	sharedStores         // every port: written once in sqlstore where the SQL is the same
+	drv          *driver // the database as sqlstore uses it (driver.go)
+
 	pool      *pgxpool.Pool
 	own       bool   // Close closes the pool
 	sequencer flight // this process's runs of the sequencer (see sequence)
@@ -105,6 +102,7 @@ func Migrate(ctx context.Context, url string) error {
 // applying pending migrations through it.
 func New(ctx context.Context, pool *pgxpool.Pool) (*DB, error) {
 	db := &DB{pool: pool}
+	db.wire()
 	if err := db.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -169,30 +167,17 @@ func (db *DB) Ping(ctx context.Context) error {
 	return translate(db.pool.QueryRow(ctx, "SELECT 1").Scan(&one))
 }
 
-// IncidentStore returns the incident port.
-func (db *DB) IncidentStore() incident.Store { return (*incidentStore)(db) }
-
-// ResponderStore returns the responder pool port.
-func (db *DB) ResponderStore() incident.ResponderStore { return (*responderStore)(db) }
-
-// ThreatSource returns the incidents threat intelligence starts from.
-func (db *DB) ThreatSource() threat.Source { return (*incidentStore)(db) }
-
-// AccessStore returns the access codes and logs port.
-func (db *DB) AccessStore() access.Store { return (*accessStore)(db) }
-
-// WebhookStore returns the webhook endpoints and delivery log port.
-func (db *DB) WebhookStore() webhook.Store { return (*webhookStore)(db) }
-
-// WebhookQueue returns the webhook delivery worker's port.
-func (db *DB) WebhookQueue() webhook.Queue { return (*webhookQueue)(db) }
-
-// AuthStore returns the organizations and keys port.
-func (db *DB) AuthStore() auth.Store { return (*authStore)(db) }
-
-// OutboxReader reads the events committed and not yet published: for tests
-// (storetest.Stores); Sety itself does not need it.
-func (db *DB) OutboxReader() outbox.Reader { return (*outboxReader)(db) }
+// wire builds the stores: those written once in sqlstore, over the
+// driver, and this engine's own.
+func (db *DB) wire() {
+	db.drv = &driver{db: db}
+	db.sharedStores = sqlstore.NewStores(db.drv, sqlstore.Own{
+		Incidents:  &incidentStore{Incidents: sqlstore.NewIncidents(db.drv, sqlstore.ScanIncident, applyShared), db: db},
+		Responders: &responderStore{Responders: sqlstore.NewResponders(db.drv), db: db},
+		Queue:      &webhookQueue{Queue: sqlstore.NewQueue(db.drv), db: db},
+		Outbox:     (*outboxReader)(db),
+	})
+}
 
 // migrate applies every embedded migration the database lacks, each in its
 // own transaction with its version record. The whole run holds a session

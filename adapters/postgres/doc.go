@@ -16,6 +16,21 @@
 // is, and read back in UTC. Documents never filtered on (an incident's
 // timeline, a code's visitor) are JSON in text columns, kept byte for byte.
 //
+// # What is written here
+//
+// The store methods that are the same SQL on SQLite are written once, in
+// adapters/internal/sqlstore, on this package's driver (driver.go: the
+// pool, inTx's transactions, advisory locks for what sqlstore serializes,
+// and PostgreSQL's dialect: numbered placeholders, timestamptz, = ANY
+// arrays, FOR NO KEY UPDATE and FOR KEY SHARE). Here is only what
+// PostgreSQL does its own way: the transactions and their round trips; the
+// idempotent create of an incident (INSERT ... ON CONFLICT DO NOTHING);
+// the incident list; the dispatch queue's reads (QueuedNear, QueuedTenants,
+// CountActive); the cube index of available responders (UpdateResponder,
+// NearestAvailable, and the claims of an incident change); the webhook
+// fan-out, claims and purges; the outbox, its lock and its event log; and
+// the rate-limit store.
+//
 // # One instance or many: how each change is serialized
 //
 // Transactions run at READ COMMITTED, and each port method takes the lock

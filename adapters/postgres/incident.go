@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
@@ -15,14 +14,13 @@ import (
 	"github.com/sety-io/sety/threat"
 )
 
-type incidentStore DB
-
-const selectIncident = sqlstore.SelectIncident
-
-var incidentTable = table[*incident.Incident]{sel: selectIncident, scan: scanIncident, notFound: incident.ErrNotFound}
-
-// scanIncident reads and decodes an incident row (selectIncident's columns).
-var scanIncident = sqlstore.ScanIncident
+// incidentStore is incident.Store and threat.Source: the idempotent create,
+// the list and the dispatch queue's reads here, the rest written once
+// (sqlstore.Incidents, which claims responders with applyEffects).
+type incidentStore struct {
+	sqlstore.Incidents
+	db *DB
+}
 
 // CreateIncident inserts with ON CONFLICT DO NOTHING on the idempotency
 // key's unique index. Among concurrent creates with one key, from any
@@ -32,7 +30,7 @@ var scanIncident = sqlstore.ScanIncident
 // ahead. A replay of a key already committed is answered from one read.
 func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
 	if inc.IdempotencyKey != nil {
-		found, err := byIdempotencyKey(ctx, s.pool, inc)
+		found, err := sqlstore.ByIdempotencyKey(ctx, querierOf{s.db.pool}, inc)
 		if err == nil {
 			return found, false, nil
 		}
@@ -40,13 +38,12 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 			return nil, false, translate(err)
 		}
 	}
-	cols, err := columnsOf(inc)
+	args, err := sqlstore.IncidentArgs(dialect{}, inc)
 	if err != nil {
 		return nil, false, err
 	}
 	var existing *incident.Incident
-	args := append([]any{inc.ID, inc.OrgID, string(inc.Environment), inc.IdempotencyKey, at(inc.CreatedAt.Time)}, cols...)
-	err = (*DB)(s).inTx(ctx, func(tx *txn) error {
+	err = s.db.inTx(ctx, func(tx *txn) error {
 		existing = nil
 		if inc.IdempotencyKey == nil {
 			tx.later(insertIncident, args...) // nothing to decide on: it goes out with the commit
@@ -58,7 +55,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 			if tag.RowsAffected() == 0 {
 				// The key is taken. This statement's snapshot is newer than the
 				// insert's wait, so it sees the winner's committed row.
-				existing, err = byIdempotencyKey(ctx, tx, inc)
+				existing, err = sqlstore.ByIdempotencyKey(ctx, sharedTx{t: tx}, inc)
 				return err
 			}
 		}
@@ -71,40 +68,24 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	if err != nil {
 		return nil, false, err
 	}
-	if existing != nil {
-		return existing, false, nil
-	}
-	return inc.Clone(), true, nil
+	return sqlstore.Created(existing, inc)
 }
 
-const insertIncident = `INSERT INTO incidents
-	(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
-	 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`
-
-// byIdempotencyKey reads the incident of inc's tenant with inc's
-// idempotency key.
-func byIdempotencyKey(ctx context.Context, q querier, inc *incident.Incident) (*incident.Incident, error) {
-	return scanIncident(q.QueryRow(ctx, selectIncident+` WHERE org_id = $1 AND environment = $2 AND idempotency_key = $3`,
-		inc.OrgID, string(inc.Environment), *inc.IdempotencyKey))
-}
-
-func (s *incidentStore) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
-	return incidentTable.get(ctx, s.pool, tenant, id, "")
-}
+// insertIncident is sqlstore.InsertIncident with PostgreSQL's placeholders.
+var insertIncident = sqlstore.Numbered(sqlstore.InsertIncident)
 
 func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
-	return listPage(ctx, (*DB)(s), scanIncident, incidentList(tenant, f), f.Offset, f.Limit)
+	return sqlstore.Page(ctx, s.db.drv, sqlstore.ScanIncident, incidentList(tenant, f), f.Offset, f.Limit)
 }
 
 // incidentList is the list of the tenant's incidents matching f, with its
 // total.
-func incidentList(tenant auth.Tenant, f incident.Filter) list {
-	l := list{Sel: selectIncident, Order: `created_at DESC, id DESC`}
+func incidentList(tenant auth.Tenant, f incident.Filter) sqlstore.List {
+	l := sqlstore.List{Sel: sqlstore.SelectIncident, Order: `created_at DESC, id DESC`}
 	l.Tenant(tenant)
-	anyOf(&l, "status", f.Statuses)
-	anyOf(&l, "category", f.Categories)
-	anyOf(&l, "severity", f.Severities)
+	sqlstore.In(&l, dialect{}, "status", f.Statuses)
+	sqlstore.In(&l, dialect{}, "category", f.Categories)
+	sqlstore.In(&l, dialect{}, "severity", f.Severities)
 	if !f.From.IsZero() {
 		l.And(`created_at >= ?`, at(f.From))
 	}
@@ -115,59 +96,16 @@ func incidentList(tenant auth.Tenant, f incident.Filter) list {
 		// The total from the folded counts and the deltas not yet folded
 		// (migration 0014), read in the page's snapshot: the fold moves
 		// deltas into counts in one transaction, so the sum is exact.
-		c := list{}
+		c := sqlstore.List{}
 		c.Tenant(tenant)
-		anyOf(&c, "status", f.Statuses)
-		anyOf(&c, "category", f.Categories)
-		anyOf(&c, "severity", f.Severities)
+		sqlstore.In(&c, dialect{}, "status", f.Statuses)
+		sqlstore.In(&c, dialect{}, "category", f.Categories)
+		sqlstore.In(&c, dialect{}, "severity", f.Severities)
 		l.Total = `SELECT coalesce(sum(n), 0)::bigint FROM (SELECT n FROM incident_counts` + c.Where() +
 			` UNION ALL SELECT n FROM incident_count_deltas` + c.Where() + `) AS counted`
 		l.TotalArgs = append(append([]any{}, c.Args...), c.Args...)
 	}
 	return l
-}
-
-// UpdateIncident locks the incident's row (FOR NO KEY UPDATE) before it
-// reads it: updates of one incident from every instance take turns, and
-// each change sees the latest committed state. Claims and releases of
-// responders lock their rows in the same transaction (see applyEffects).
-func (s *incidentStore) UpdateIncident(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (*incident.Incident, error) {
-	return incidentTable.update(ctx, (*DB)(s), tenant, id, func(tx *txn, cur *incident.Incident) error {
-		effects, err := sqlstore.ChangeIncident(cur, tenant, id, change)
-		if err != nil {
-			return err
-		}
-		cols, err := columnsOf(cur)
-		if err != nil {
-			return err
-		}
-		// id, tenant, idempotency key and creation are the row's identity and never change.
-		tx.later(`UPDATE incidents SET category = $1, severity = $2, severity_rank = $3, status = $4,
-			is_drill = $5, sequence = $6, updated_at = $7, doc = $8, tracking = $9, due_at = $10, assign_ms = $11, arrive_ms = $12,
-			sla_state = $13, lng = $14, lat = $15, counts_as_threat = $16 WHERE id = $17`, append(cols, id)...)
-		if err := applyEffects(ctx, tx, tenant, id, effects); err != nil {
-			return err
-		}
-		tx.insertEvents(effects.Events)
-		return nil
-	})
-}
-
-// columnsOf returns the mutable columns of inc in the order INSERT and
-// UPDATE list them: category … counts_as_threat.
-func columnsOf(inc *incident.Incident) ([]any, error) {
-	c, err := sqlstore.IncidentColumnsOf(inc)
-	if err != nil {
-		return nil, err
-	}
-	return []any{string(inc.Category), string(inc.Severity), c.SeverityRank, string(inc.Status), inc.IsDrill,
-		inc.Sequence, at(inc.UpdatedAt.Time), c.Doc, c.Tracking, at(inc.Tracking.DueAt),
-		c.AssignMs, c.ArriveMs, c.SLAState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
-}
-
-func (s *incidentStore) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
-	return queryAll(ctx, s.pool, scanIncident, selectIncident+` WHERE due_at IS NOT NULL AND due_at <= $1
-		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT $2`, at(now), limit)
 }
 
 // QueuedNear reads the tenant's queue index in dispatch order (the index
@@ -188,7 +126,7 @@ func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at g
 			id       string
 			lng, lat float64
 		}
-		found, err := queryAll(ctx, s.pool, func(row rowScanner) (q queued, err error) {
+		found, err := queryAll(ctx, s.db.pool, func(row rowScanner) (q queued, err error) {
 			return q, row.Scan(&q.id, &q.lng, &q.lat)
 		}, `SELECT id, lng, lat FROM incidents
 			WHERE org_id = $1 AND environment = $2 AND status = 'dispatching' AND NOT is_drill
@@ -214,7 +152,7 @@ func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at g
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := queryAll(ctx, s.pool, scanIncident, selectIncident+` WHERE id = ANY($1) AND org_id = $2 AND environment = $3`,
+	rows, err := queryAll(ctx, s.db.pool, sqlstore.ScanIncident, sqlstore.SelectIncident+` WHERE id = ANY($1) AND org_id = $2 AND environment = $3`,
 		ids, tenant.OrgID, string(tenant.Env))
 	if err != nil {
 		return nil, err
@@ -233,7 +171,7 @@ func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at g
 }
 
 func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {
-	return queryAll(ctx, s.pool, func(row rowScanner) (auth.Tenant, error) {
+	return queryAll(ctx, s.db.pool, func(row rowScanner) (auth.Tenant, error) {
 		var t auth.Tenant
 		var env string
 		err := row.Scan(&t.OrgID, &env)
@@ -252,7 +190,7 @@ func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts,
 		n, waiting  int
 	}
 	var out incident.ActiveCounts
-	counts, err := queryAll(ctx, s.pool, func(row rowScanner) (c statusCount, err error) {
+	counts, err := queryAll(ctx, s.db.pool, func(row rowScanner) (c statusCount, err error) {
 		return c, row.Scan(&c.env, &c.status, &c.n, &c.waiting)
 	}, `SELECT environment, status, count(*), count(*) FILTER (WHERE status = 'dispatching' AND NOT is_drill AND environment = 'live')
 		FROM incidents WHERE status NOT IN ('resolved', 'cancelled') GROUP BY status, environment`)
@@ -279,42 +217,23 @@ func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts,
 // nothing writes to meanwhile has nothing ahead.
 func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn func(threat.Report) error) (threat.Checkpoint, error) {
 	var checkpoint threat.Checkpoint
-	if err := (*DB)(s).trySequence(ctx); err != nil {
+	if err := s.db.trySequence(ctx); err != nil {
 		return checkpoint, err
 	}
-	err := pgx.BeginTxFunc(ctx, s.pool, readTx, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.db.pool, readTx, func(tx pgx.Tx) error {
 		checkpoint = threat.Checkpoint{}
 		var err error
 		if checkpoint.Position, err = head(ctx, tx); err != nil {
 			return err
 		}
-		checkpoint.Ahead, err = queryAll(ctx, tx, func(row rowScanner) (c threat.Change, err error) {
+		q := querierOf{tx}
+		checkpoint.Ahead, err = sqlstore.QueryAll(ctx, q, func(row sqlstore.RowScanner) (c threat.Change, err error) {
 			return c, row.Scan(&c.Subject, &c.Sequence)
 		}, `SELECT subject_id, sequence FROM outbox_waiting() WHERE starts_with(type, 'incident.')`)
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
-			WHERE counts_as_threat AND created_at >= $1`, at(since))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				t        pgtype.Timestamptz
-				lng, lat float64
-				r        threat.Report
-			)
-			if err := rows.Scan(&t, &lng, &lat, &r.Category, &r.Severity); err != nil {
-				return err
-			}
-			r.At, r.Location = fromAt(t), geo.Point{lng, lat}
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return sqlstore.ThreatReports(ctx, q, dialect{}, since, fn)
 	})
 	if err != nil {
 		return threat.Checkpoint{}, translate(err)
@@ -325,7 +244,7 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 // Lease is one upsert (sqlstore.TakeLease) in its own transaction.
 func (s *incidentStore) Lease(ctx context.Context, name, owner string, now, until time.Time) (bool, error) {
 	var got string
-	err := s.pool.QueryRow(ctx, sqlstore.Numbered(sqlstore.TakeLease), name, owner, at(until), at(now)).Scan(&got)
+	err := s.db.pool.QueryRow(ctx, placeholders(sqlstore.TakeLease), name, owner, at(until), at(now)).Scan(&got)
 	if errors.Is(err, errNoRows) {
 		return false, nil
 	}

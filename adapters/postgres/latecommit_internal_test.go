@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sety-io/sety"
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
@@ -131,12 +132,12 @@ func TestLateCommitReachesEveryReaderOnce(t *testing.T) {
 	t.Cleanup(func() { released.Do(func() { close(release) }) }) // a test that fails while it holds the change lets it go
 	go func() {
 		committed <- db.inTx(ctx, func(tx *txn) error {
-			cols, err := columnsOf(late)
+			args, err := sqlstore.IncidentArgs(dialect{}, late)
 			if err != nil {
 				return err
 			}
 			var b pgx.Batch
-			b.Queue(insertIncident, append([]any{late.ID, late.OrgID, string(late.Environment), nil, at(late.CreatedAt.Time)}, cols...)...)
+			b.Queue(insertIncident, args...)
 			queueEvents(&b, []outbox.Event{lateEvent})
 			br := tx.send(ctx, &b)
 			for range b.Len() {

@@ -94,7 +94,7 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	if err := (*DB)(r).sequence(ctx); err != nil {
 		return nil, after, err
 	}
-	l := list{Sel: selectLogged, Order: `l.position`}
+	l := sqlstore.List{Sel: selectLogged, Order: `l.position`}
 	l.And(`l.position > ? AND l.position <= (`+headQuery+`)`, after)
 	if f.OrgID != "" {
 		l.And(`l.org_id = ?`, f.OrgID)

@@ -3,7 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -14,13 +13,16 @@ import (
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/outbox"
-	"github.com/sety-io/sety/setyerr"
 	"github.com/sety-io/sety/webhook"
 )
 
-// webhookQueue is the delivery workers' port; any number of workers in any
-// number of instances share it.
-type webhookQueue DB
+// webhookQueue is the delivery workers' port: the fan-out, the claims and
+// the purges here, the rest written once (sqlstore.Queue). Any number of
+// workers in any number of instances share it.
+type webhookQueue struct {
+	sqlstore.Queue
+	db *DB
+}
 
 // FanOut runs in one transaction under the sequencer's lock: one fan-out
 // (or sequencer run) at a time, in any instance. It positions the events
@@ -34,12 +36,12 @@ type webhookQueue DB
 // makes nothing without one.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	var work bool
-	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_waiting())
+	if err := q.db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_waiting())
 		OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
 		return 0, translate(err)
 	}
 	taken := 0
-	err := (*DB)(q).inTx(ctx, func(tx *txn) error {
+	err := q.db.inTx(ctx, func(tx *txn) error {
 		taken = 0
 		var b pgx.Batch
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, lockSequencer)
@@ -63,7 +65,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 				return err
 			}
 			events, err = scanAll(rows, func(row rowScanner) (t taking, err error) {
-				t.ev, err = scanEvent(then(func(dest []any) error { return row.Scan(append(dest, &t.fanOut)...) }))
+				t.ev, err = scanEvent(sqlstore.Then(func(dest []any) error { return row.Scan(append(dest, &t.fanOut)...) }))
 				return t, err
 			})
 			return err
@@ -74,7 +76,8 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		if err != nil || len(events) == 0 {
 			return err
 		}
-		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return tenantEndpoints(ctx, tx, t) })
+		shared := sharedTx{t: tx}
+		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return sqlstore.TenantEndpoints(ctx, shared, t) })
 		planned := map[string]*taking{}
 		var ids []string
 		for i, t := range events {
@@ -89,9 +92,9 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			}
 		}
 		if len(ids) > 0 {
-			payloads, err := queryAll(ctx, tx, func(row rowScanner) (p [2]string, err error) {
+			payloads, err := sqlstore.QueryAll(ctx, shared, func(row sqlstore.RowScanner) (p [2]string, err error) {
 				return p, row.Scan(&p[0], &p[1])
-			}, `SELECT id, data FROM outbox_events WHERE id = ANY($1)`, ids)
+			}, `SELECT id, data FROM outbox_events WHERE id = ANY(?)`, ids)
 			if err != nil {
 				return err
 			}
@@ -105,7 +108,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			}
 			endpoints, _ := endpointsOf(t.ev)
 			for _, d := range plan(t.ev, endpoints) {
-				queueDelivery(&tx.tail, d, t.ev.SubjectID, t.ev.Sequence)
+				sqlstore.InsertDelivery(shared, d, t.ev.SubjectID, t.ev.Sequence)
 			}
 		}
 		tx.later(`UPDATE outbox_cursors SET position = $1 WHERE name = 'fan-out'`, events[len(events)-1].ev.Position)
@@ -113,12 +116,6 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		return nil
 	})
 	return taken, err
-}
-
-// tenantEndpoints lists the tenant's endpoints, enabled or not, by id.
-func tenantEndpoints(ctx context.Context, tx *txn, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
-	return queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE org_id = $1 AND environment = $2 ORDER BY id`,
-		tenant.OrgID, string(tenant.Env))
 }
 
 // leasedNow counts the unexpired leases ($1 now) by endpoint, with the
@@ -162,12 +159,12 @@ ORDER BY d.next_attempt_at, d.seq LIMIT $3`
 // polling cost one index probe.
 func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
 	var due bool
-	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1)`,
+	if err := q.db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1)`,
 		at(c.Now)).Scan(&due); err != nil || !due {
 		return nil, translate(err)
 	}
 	var jobs []webhook.Job
-	err := (*DB)(q).inTx(ctx, func(tx *txn) error {
+	err := q.db.inTx(ctx, func(tx *txn) error {
 		jobs = nil
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockClaim); err != nil {
 			return err
@@ -256,9 +253,9 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 		leased, err := queryAll(ctx, tx, func(row rowScanner) (webhook.Job, error) {
 			var job webhook.Job
 			var err error
-			job.Delivery, err = scanDelivery(then(func(delivery []any) (err error) {
-				job.Endpoint, err = scanEndpoint(then(func(endpoint []any) (err error) {
-					job.Event, err = scanEvent(then(func(event []any) error {
+			job.Delivery, err = sqlstore.ScanDelivery(sqlstore.Then(func(delivery []any) (err error) {
+				job.Endpoint, err = sqlstore.ScanEndpoint(sqlstore.Then(func(endpoint []any) (err error) {
+					job.Event, err = scanEvent(sqlstore.Then(func(event []any) error {
 						return row.Scan(slices.Concat(delivery, endpoint, event)...)
 					}))
 					return err
@@ -269,7 +266,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 		}, `UPDATE webhook_deliveries d SET lease_owner = $1, lease_until = $2
 			FROM webhook_endpoints e, outbox_events ev
 			WHERE d.id = ANY($3) AND e.id = d.endpoint_id AND ev.id = d.event_id
-			RETURNING `+deliveryColumns+`, `+prefixed("e.", endpointColumns)+`, `+eventColumnsOf("ev"), c.Owner, at(c.Until), ids)
+			RETURNING `+sqlstore.DeliveryColumns+`, `+prefixed("e.", sqlstore.EndpointColumns)+`, `+eventColumnsOf("ev"), c.Owner, at(c.Until), ids)
 		if err != nil {
 			return err
 		}
@@ -278,68 +275,6 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 		return nil
 	})
 	return jobs, err
-}
-
-// FinishAttempt locks the delivery's row and then its endpoint's (the order
-// DeleteEndpoint takes them in too), checks the lease, and stores both.
-func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
-	return (*DB)(q).inTx(ctx, func(tx *txn) error {
-		var leaseOwner *string
-		row := tx.QueryRow(ctx, `SELECT `+deliveryColumns+`, d.lease_owner FROM webhook_deliveries d WHERE d.id = $1`+forUpdate, id)
-		d, err := scanDelivery(then(func(dest []any) error { return row.Scan(append(dest, &leaseOwner)...) }))
-		if errors.Is(err, errNoRows) {
-			return webhook.ErrDeliveryNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if leaseOwner == nil || *leaseOwner != owner {
-			return setyerr.E(setyerr.Conflict, "lease of delivery %s lost", id)
-		}
-		e, err := scanEndpoint(tx.QueryRow(ctx, selectEndpoint+` WHERE id = $1`+forUpdate, d.EndpointID))
-		if err != nil {
-			return err
-		}
-		if err := change(d, e); err != nil {
-			return err
-		}
-		tx.later(`UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_attempt_at = $4,
-			response_status = $5, response_body = $6, duration_ms = $7, error = $8, lease_owner = NULL, lease_until = NULL WHERE id = $9`,
-			d.Status, d.Attempts, at(d.NextAttemptAt.Time), at(d.LastAttemptAt.Time), d.ResponseStatus, d.ResponseBody, d.DurationMs, d.Error, id)
-		return updateEndpoint(tx, e)
-	})
-}
-
-// UpdateEndpoints locks a page of endpoints (FOR NO KEY UPDATE, in id
-// order) and stores those change changed, with the commit.
-func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
-	last := ""
-	err := (*DB)(q).inTx(ctx, func(tx *txn) error {
-		last = ""
-		page, err := queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE id > $1 ORDER BY id LIMIT $2`+forUpdate, after, limit)
-		if err != nil {
-			return err
-		}
-		last, err = sqlstore.ChangeEndpoints(page, change, func(e *webhook.Endpoint) error { return updateEndpoint(tx, e) })
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	return last, nil
-}
-
-// selectPending is each endpoint's id and how many of its deliveries are
-// pending, counted from the partial index the claims read: the metrics
-// read every endpoint's, a tenant its own (webhookStore.PendingCounts).
-const selectPending = `SELECT e.id, (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending')
-	FROM webhook_endpoints e`
-
-// PendingDeliveries counts each endpoint's pending deliveries in one
-// statement (one snapshot).
-func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
-	counts, err := queryAll(ctx, q.pool, sqlstore.ScanGroup, selectPending)
-	return sqlstore.Counts(counts), err
 }
 
 // scanAll scans every row of rows with scan and closes them.
@@ -357,7 +292,7 @@ func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 	if skippedBefore.After(cutoff) {
 		cutoff = skippedBefore
 	}
-	tag, err := q.pool.Exec(ctx, `DELETE FROM webhook_deliveries WHERE id IN (
+	tag, err := q.db.pool.Exec(ctx, `DELETE FROM webhook_deliveries WHERE id IN (
 		SELECT id FROM webhook_deliveries
 		WHERE status <> 'pending' AND created_at < $1
 			AND (status <> 'skipped' OR created_at < $2) AND (status = 'skipped' OR created_at < $3)
@@ -377,10 +312,10 @@ func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 // check locks it), so the purge neither waits for it nor deletes what it
 // refers to.
 func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
-	if err := (*DB)(q).sequence(ctx); err != nil {
+	if err := q.db.sequence(ctx); err != nil {
 		return 0, err
 	}
-	tag, err := q.pool.Exec(ctx, `WITH gone AS (
+	tag, err := q.db.pool.Exec(ctx, `WITH gone AS (
 		DELETE FROM outbox_log WHERE position IN (
 			SELECT l.position FROM outbox_log l JOIN outbox_events e ON e.id = l.event_id
 			WHERE l.created_at < $1 AND (e.published_at IS NOT NULL OR l.position <= `+fanOutCursor+`)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"math"
 
-	"github.com/jackc/pgx/v5/pgtype"
-
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -13,27 +11,17 @@ import (
 	"github.com/sety-io/sety/incident"
 )
 
-type responderStore DB
-
-const (
-	responderColumns = `id, org_id, environment, name, phone, lng, lat, status, incident_id, idle_since, updated_at`
-	selectResponder  = `SELECT ` + responderColumns + ` FROM responders`
-)
-
-func scanResponder(row rowScanner) (*incident.Responder, error) {
-	var (
-		r             incident.Responder
-		env, status   string
-		lng, lat      float64
-		idle, updated pgtype.Timestamptz
-	)
-	if err := row.Scan(&r.ID, &r.OrgID, &env, &r.Name, &r.Phone, &lng, &lat, &status, &r.IncidentID, &idle, &updated); err != nil {
-		return nil, err
-	}
-	r.Environment, r.Status, r.Location = auth.Environment(env), incident.ResponderStatus(status), geo.Point{lng, lat}
-	r.IdleSince, r.UpdatedAt = clock.At(fromAt(idle)), clock.At(fromAt(updated))
-	return &r, nil
+// responderStore is incident.ResponderStore: the update and the nearest
+// search, which keep the spatial index (pos), here; the list written once
+// (sqlstore.Responders).
+type responderStore struct {
+	sqlstore.Responders
+	db *DB
 }
+
+const selectResponder = `SELECT ` + sqlstore.ResponderColumns + ` FROM responders`
+
+var scanResponder = sqlstore.ScanResponder
 
 // onSphere returns p as a point in three dimensions on a sphere of the
 // Earth's radius, in metres: the coordinates of the cube column pos. The
@@ -65,8 +53,8 @@ func writeResponder(r *incident.Responder, exists bool) (string, []any) {
 // now finding (and waiting for) the first's row, as if it had come second.
 func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Responder, bool) error) (*incident.Responder, error) {
 	var out *incident.Responder
-	err := (*DB)(s).inTx(ctx, func(tx *txn) error {
-		read, err := scanResponder(tx.QueryRow(ctx, selectResponder+byTenantID+forUpdate, id, tenant.OrgID, string(tenant.Env)))
+	err := s.db.inTx(ctx, func(tx *txn) error {
+		read, err := scanResponder(tx.QueryRow(ctx, selectResponder+` WHERE id = $1 AND org_id = $2 AND environment = $3`+forUpdate, id, tenant.OrgID, string(tenant.Env)))
 		r, exists, err := sqlstore.ChangeResponder(tenant, id, read, err, errNoRows, change)
 		if err != nil {
 			return err
@@ -85,18 +73,6 @@ func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant
 		return nil, err
 	}
 	return out, nil
-}
-
-func (s *responderStore) ListResponders(ctx context.Context, tenant auth.Tenant, f incident.ResponderFilter) ([]*incident.Responder, int, error) {
-	l := list{Sel: selectResponder, Order: `id`}
-	l.Tenant(tenant)
-	if f.Status != "" {
-		l.And(`status = ?`, string(f.Status))
-	}
-	if f.ID != "" {
-		l.And(`id = ?`, f.ID)
-	}
-	return listPage(ctx, (*DB)(s), scanResponder, l, f.Offset, f.Limit)
 }
 
 // finalistSlack is how much farther (in metres of chord) than the
@@ -119,7 +95,7 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 		return nil, nil
 	}
 	q := onSphere(at)
-	query := `SELECT ` + responderColumns + `, pos <-> cube($3::float8[]) FROM responders
+	query := `SELECT ` + sqlstore.ResponderColumns + `, pos <-> cube($3::float8[]) FROM responders
 		WHERE org_id = $1 AND environment = $2 AND status = 'available'`
 	args := []any{tenant.OrgID, string(tenant.Env), q, 0} // $4, the limit, is set below
 	if withinM > 0 {
@@ -141,10 +117,10 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 	for n := limit + 4; ; n *= 4 {
 		args[3] = n
 		var err error
-		found, err = queryAll(ctx, s.pool, func(row rowScanner) (ranked, error) {
+		found, err = queryAll(ctx, s.db.pool, func(row rowScanner) (ranked, error) {
 			var c ranked
 			var err error
-			c.Responder, err = scanResponder(then(func(dest []any) error { return row.Scan(append(dest, &c.chord)...) }))
+			c.Responder, err = scanResponder(sqlstore.Then(func(dest []any) error { return row.Scan(append(dest, &c.chord)...) }))
 			if err == nil {
 				c.Metres = geo.Distance(at, c.Responder.Location)
 			}
@@ -164,6 +140,11 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 		}
 	}
 	return sqlstore.Nearest(near, limit), nil
+}
+
+// applyShared is applyEffects as sqlstore.Incidents calls it.
+func applyShared(ctx context.Context, tx sqlstore.Tx, tenant auth.Tenant, incidentID string, e incident.Effects) error {
+	return applyEffects(ctx, tx.(sharedTx).t, tenant, incidentID, e)
 }
 
 // applyEffects claims and releases responders for an incident change, in

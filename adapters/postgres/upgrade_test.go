@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/adapters/storetest"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -54,11 +55,11 @@ func TestUpgradeCountsExistingIncidents(t *testing.T) {
 		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.Categories[i%2], Severity: incident.High,
 			Status: incident.Statuses[i%3], Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
 			CreatedAt: clock.At(at), UpdatedAt: clock.At(at), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
-		cols, err := columnsOf(inc)
+		args, err := sqlstore.IncidentArgs(dialect{}, inc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := pool.Exec(ctx, insertIncident, append([]any{inc.ID, inc.OrgID, string(inc.Environment), nil, at}, cols...)...); err != nil {
+		if _, err := pool.Exec(ctx, insertIncident, args...); err != nil {
 			t.Fatal(err)
 		}
 	}

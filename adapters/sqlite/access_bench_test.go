@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/access"
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/clock"
 )
 
@@ -37,7 +38,7 @@ func BenchmarkLogStats(b *testing.B) {
 				d := rng.Int64N(4 * 3600)
 				l.Status, l.CheckedOutAt, l.DurationSeconds = access.CheckedOut, clock.At(in.Add(time.Duration(d)*time.Second)), &d
 			}
-			if err := insertLog(ctx, tx, l); err != nil {
+			if err := sqlstore.InsertLog(tx, l); err != nil {
 				return err
 			}
 		}

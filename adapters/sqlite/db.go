@@ -14,13 +14,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
-	"github.com/sety-io/sety/access"
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
-	"github.com/sety-io/sety/auth"
-	"github.com/sety-io/sety/incident"
-	"github.com/sety-io/sety/outbox"
-	"github.com/sety-io/sety/threat"
-	"github.com/sety-io/sety/webhook"
 )
 
 //go:embed migrations/*.sql
@@ -40,6 +34,9 @@ type Options struct {
 
 // DB is a Sety database in one SQLite file. It implements sety.Stores.
 type DB struct {
+	sharedStores         // every port: written once in sqlstore where the SQL is the same
+	drv          *driver // the database as sqlstore uses it (driver.go)
+
 	write *sql.DB   // one connection: SQLite's single writer, held by w
 	w     *writer   // runs every write transaction, in batches (writer.go)
 	read  *readPool // a pool for reads, its queries prepared once (readpool.go)
@@ -117,6 +114,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	}
 	checkpoints.SetMaxOpenConns(1)
 	db.checkpoints = startCheckpointer(checkpoints)
+	db.wire()
 	return db, nil
 }
 
@@ -148,30 +146,17 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// IncidentStore returns the incident port.
-func (db *DB) IncidentStore() incident.Store { return (*incidentStore)(db) }
-
-// ResponderStore returns the responder pool port.
-func (db *DB) ResponderStore() incident.ResponderStore { return (*responderStore)(db) }
-
-// ThreatSource returns the incidents threat intelligence starts from.
-func (db *DB) ThreatSource() threat.Source { return (*incidentStore)(db) }
-
-// AccessStore returns the access codes and logs port.
-func (db *DB) AccessStore() access.Store { return (*accessStore)(db) }
-
-// WebhookStore returns the webhook endpoints and delivery log port.
-func (db *DB) WebhookStore() webhook.Store { return (*webhookStore)(db) }
-
-// WebhookQueue returns the webhook delivery worker's port.
-func (db *DB) WebhookQueue() webhook.Queue { return (*webhookQueue)(db) }
-
-// AuthStore returns the organizations and keys port.
-func (db *DB) AuthStore() auth.Store { return (*authStore)(db) }
-
-// OutboxReader reads the events committed and not yet published: for tests
-// (storetest.Stores); Sety itself does not need it.
-func (db *DB) OutboxReader() outbox.Reader { return (*outboxReader)(db) }
+// wire builds the stores: those written once in sqlstore, over the
+// driver, and this engine's own.
+func (db *DB) wire() {
+	db.drv = &driver{db: db}
+	db.sharedStores = sqlstore.NewStores(db.drv, sqlstore.Own{
+		Incidents:  &incidentStore{Incidents: sqlstore.NewIncidents(db.drv, db.decoded.scan, applyEffects), db: db},
+		Responders: &responderStore{Responders: sqlstore.NewResponders(db.drv), db: db},
+		Queue:      &webhookQueue{Queue: sqlstore.NewQueue(db.drv), db: db},
+		Outbox:     (*outboxReader)(db),
+	})
+}
 
 // migrate applies every embedded migration newer than the database, each in
 // its own transaction with its version record.

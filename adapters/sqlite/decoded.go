@@ -59,7 +59,3 @@ func (c *decodedIncidents) scan(row rowScanner) (*incident.Incident, error) {
 	c.mu.Unlock()
 	return inc.Clone(), nil
 }
-
-// scanIncident reads an incident row without the cache: for reads inside a
-// write transaction, whose result the caller changes and stores.
-var scanIncident = sqlstore.ScanIncident

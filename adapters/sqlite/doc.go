@@ -32,4 +32,19 @@
 //	db, err := sqlite.Open(ctx, "sety.db", nil)
 //	defer db.Close()
 //	s, err := sety.New(db)
+//
+// # What is written here
+//
+// The store methods that are the same SQL on PostgreSQL are written once,
+// in adapters/internal/sqlstore, on this package's driver (driver.go: the
+// read pool, the writer's transactions, and SQLite's dialect: ?
+// placeholders, times as Unix milliseconds, IN lists, INDEXED BY hints).
+// Here is only what SQLite does its own way: the writer and the read pool;
+// the idempotent create of an incident (a look-up and an insert in one
+// write transaction); the incident list (one range of the status index per
+// status); the dispatch queue's reads (QueuedNear, QueuedTenants,
+// CountActive); the R*Tree of available responders (UpdateResponder,
+// NearestAvailable, and the claims of an incident change); the webhook
+// fan-out, claims and purges; the outbox and its event log; and the
+// rate-limit store.
 package sqlite

@@ -11,17 +11,6 @@ import (
 
 type outboxReader DB
 
-func insertEvents(ctx context.Context, tx *writeTx, events []outbox.Event) error {
-	for _, ev := range events {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_events
-			(id, org_id, environment, type, subject_id, sequence, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			ev.ID, ev.OrgID, ev.Environment, ev.Type, ev.SubjectID, ev.Sequence, string(ev.Data), ev.CreatedAt.UnixMilli()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.Event, error) {
 	events, err := pendingEvents(ctx, r.read, limit)
 	return events, translate(err)

@@ -2,39 +2,39 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/outbox"
-	"github.com/sety-io/sety/setyerr"
 	"github.com/sety-io/sety/webhook"
 )
 
-// webhookQueue is the delivery worker's port. Every method runs in a write
-// transaction (BEGIN IMMEDIATE), so processes sharing the file take turns:
-// an event is fanned out once and a delivery is leased to one owner.
-type webhookQueue DB
+// webhookQueue is the delivery worker's port: the fan-out, the claims and
+// the purges here, the rest written once (sqlstore.Queue). Every method
+// that writes runs in a write transaction (BEGIN IMMEDIATE), so processes
+// sharing the file take turns: an event is fanned out once and a delivery
+// is leased to one owner.
+type webhookQueue struct {
+	sqlstore.Queue
+	db *DB
+}
 
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	taken := 0
-	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
+	err := q.db.inTx(ctx, func(tx *writeTx) error {
 		events, err := pendingEvents(ctx, tx, limit)
 		if err != nil {
 			return err
 		}
-		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return tenantEndpoints(ctx, tx, t) })
+		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return sqlstore.TenantEndpoints(ctx, tx, t) })
 		for _, ev := range events {
 			endpoints, err := endpointsOf(ev)
 			if err != nil {
 				return err
 			}
 			for _, d := range plan(ev, endpoints) {
-				if err := insertDelivery(ctx, tx, d); err != nil {
-					return err
-				}
+				sqlstore.InsertDelivery(tx, d, ev.SubjectID, ev.Sequence)
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE outbox_events SET published_at = ? WHERE id = ?`, ev.CreatedAt.UnixMilli(), ev.ID); err != nil {
 				return err
@@ -44,11 +44,6 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		return nil
 	})
 	return taken, translate(err)
-}
-
-// tenantEndpoints lists the tenant's endpoints, enabled or not, by id.
-func tenantEndpoints(ctx context.Context, tx *writeTx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
-	return queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE org_id = ? AND environment = ? ORDER BY id`, tenant.OrgID, tenant.Env)
 }
 
 // leasedNow counts the unexpired leases (?1 now) by endpoint, with the
@@ -87,7 +82,7 @@ ORDER BY d.next_attempt_at, d.rowid LIMIT ?3`
 func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]webhook.Job, error) {
 	var jobs []webhook.Job
 	now := c.Now.UnixMilli()
-	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
+	err := q.db.inTx(ctx, func(tx *writeTx) error {
 		hot := tx.hot() // the claim runs at every attempt's end: its queries stay prepared
 		perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
 		rows, err := hot.QueryContext(ctx, leasedNow, now)
@@ -146,11 +141,11 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?`, c.Owner, c.Until.UnixMilli(), o.DeliveryID); err != nil {
 				return err
 			}
-			d, err := scanDelivery(hot.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, o.DeliveryID))
+			d, err := sqlstore.ScanDelivery(hot.QueryRowContext(ctx, sqlstore.SelectDelivery+` WHERE d.id = ?`, o.DeliveryID))
 			if err != nil {
 				return err
 			}
-			e, err := scanEndpoint(hot.QueryRowContext(ctx, selectEndpoint+` WHERE id = ?`, d.EndpointID))
+			e, err := sqlstore.ScanEndpoint(hot.QueryRowContext(ctx, sqlstore.SelectEndpoint+` WHERE id = ?`, d.EndpointID))
 			if err != nil {
 				return err
 			}
@@ -165,75 +160,11 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 	return jobs, translate(err)
 }
 
-func (q *webhookQueue) FinishAttempt(ctx context.Context, owner, id string, change func(*webhook.Delivery, *webhook.Endpoint) error) error {
-	return translate((*DB)(q).inTx(ctx, func(tx *writeTx) error {
-		var leaseOwner sql.NullString
-		d, err := scanDelivery(tx.QueryRowContext(ctx, selectDelivery+` WHERE d.id = ?`, id))
-		if errors.Is(err, errNoRows) {
-			return webhook.ErrDeliveryNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT lease_owner FROM webhook_deliveries WHERE id = ?`, id).Scan(&leaseOwner); err != nil {
-			return err
-		}
-		if leaseOwner.String != owner {
-			return setyerr.E(setyerr.Conflict, "lease of delivery %s lost", id)
-		}
-		e, err := scanEndpoint(tx.QueryRowContext(ctx, selectEndpoint+` WHERE id = ?`, d.EndpointID))
-		if err != nil {
-			return err
-		}
-		if err := change(d, e); err != nil {
-			return err
-		}
-		var code sql.NullInt64
-		if d.ResponseStatus != nil {
-			code = sql.NullInt64{Int64: int64(*d.ResponseStatus), Valid: true}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?,
-			response_status = ?, response_body = ?, duration_ms = ?, error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?`,
-			d.Status, d.Attempts, millis(d.NextAttemptAt.Time), millis(d.LastAttemptAt.Time), code, d.ResponseBody, d.DurationMs, d.Error, id); err != nil {
-			return err
-		}
-		return updateEndpoint(ctx, tx, e)
-	}))
-}
-
-func (q *webhookQueue) UpdateEndpoints(ctx context.Context, after string, limit int, change func(*webhook.Endpoint) (bool, error)) (string, error) {
-	last := ""
-	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
-		page, err := queryAll(ctx, tx, scanEndpoint, selectEndpoint+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
-		if err != nil {
-			return err
-		}
-		last, err = sqlstore.ChangeEndpoints(page, change, func(e *webhook.Endpoint) error { return updateEndpoint(ctx, tx, e) })
-		return err
-	})
-	if err != nil {
-		return "", translate(err)
-	}
-	return last, nil
-}
-
-// selectPending is each endpoint's id and how many of its deliveries are
-// pending, counted from the partial index the claims read: the metrics
-// read every endpoint's, a tenant its own (webhookStore.PendingCounts).
-const selectPending = `SELECT e.id, (SELECT count(*) FROM webhook_deliveries d INDEXED BY webhook_deliveries_pending
-	WHERE d.endpoint_id = e.id AND d.status = 'pending') FROM webhook_endpoints e`
-
-// PendingDeliveries counts each endpoint's pending deliveries.
-func (q *webhookQueue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
-	counts, err := queryAll(ctx, q.read, sqlstore.ScanGroup, selectPending)
-	return sqlstore.Counts(counts), err
-}
-
 // PurgeDeliveries deletes one batch of finished deliveries, found by age
 // through webhook_deliveries_finished.
 func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefore time.Time, limit int) (int, error) {
 	var n int64
-	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
+	err := q.db.inTx(ctx, func(tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE rowid IN (
 			SELECT rowid FROM webhook_deliveries INDEXED BY webhook_deliveries_finished
 			WHERE status <> 'pending' AND created_at < ?
@@ -253,7 +184,7 @@ func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 // (max(position) is the log's head).
 func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
-	err := (*DB)(q).inTx(ctx, func(tx *writeTx) error {
+	err := q.db.inTx(ctx, func(tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM outbox_events WHERE position IN (
 			SELECT e.position FROM outbox_events e INDEXED BY outbox_published
 			WHERE e.published_at IS NOT NULL AND e.created_at < ?

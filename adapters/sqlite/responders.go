@@ -3,7 +3,6 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"slices"
 
@@ -14,61 +13,55 @@ import (
 	"github.com/sety-io/sety/incident"
 )
 
-type responderStore DB
-
-const selectResponder = `SELECT rid, id, org_id, environment, name, phone, lng, lat, status, incident_id, idle_since, updated_at FROM responders`
-
-func scanResponder(row rowScanner) (int64, *incident.Responder, error) {
-	var (
-		r             incident.Responder
-		rid           int64
-		lng, lat      float64
-		idle, updated sql.NullInt64
-	)
-	if err := row.Scan(&rid, &r.ID, &r.OrgID, &r.Environment, &r.Name, &r.Phone, &lng, &lat, &r.Status, &r.IncidentID, &idle, &updated); err != nil {
-		return 0, nil, err
-	}
-	r.Location = geo.Point{lng, lat}
-	r.IdleSince, r.UpdatedAt = clock.At(fromMillis(idle)), clock.At(fromMillis(updated))
-	return rid, &r, nil
+// responderStore is incident.ResponderStore: the update and the nearest
+// search, which keep the R*Tree of available responders, here; the list
+// written once (sqlstore.Responders).
+type responderStore struct {
+	sqlstore.Responders
+	db *DB
 }
 
-func getResponder(ctx context.Context, tx *writeTx, tenant auth.Tenant, id string) (int64, *incident.Responder, error) {
-	return scanResponder(tx.QueryRowContext(ctx, selectResponder+` WHERE org_id = ? AND environment = ? AND id = ?`, tenant.OrgID, tenant.Env, id))
+// selectResponder reads a responder's row key (rid: the R*Tree's key)
+// before its columns.
+const selectResponder = `SELECT rid, ` + sqlstore.ResponderColumns + ` FROM responders`
+
+func scanResponder(row rowScanner) (rid int64, r *incident.Responder, err error) {
+	r, err = sqlstore.ScanResponder(sqlstore.Then(func(dest []any) error { return row.Scan(append([]any{&rid}, dest...)...) }))
+	return rid, r, err
+}
+
+func getResponder(ctx context.Context, tx sqlstore.Tx, tenant auth.Tenant, id string) (int64, *incident.Responder, error) {
+	return scanResponder(tx.QueryRow(ctx, selectResponder+` WHERE org_id = ? AND environment = ? AND id = ?`, tenant.OrgID, tenant.Env, id))
 }
 
 // putResponder writes r (rid 0: a new row) and keeps the R*Tree of
 // available responders in step, inside tx.
-func putResponder(ctx context.Context, tx *writeTx, rid int64, r *incident.Responder) error {
+func putResponder(ctx context.Context, tx sqlstore.Tx, rid int64, r *incident.Responder) error {
 	args := []any{r.Name, r.Phone, r.Location.Lng(), r.Location.Lat(), r.Status, r.IncidentID, millis(r.IdleSince.Time), r.UpdatedAt.UnixMilli()}
 	if rid == 0 {
-		res, err := tx.ExecContext(ctx, `INSERT INTO responders (id, org_id, environment, name, phone, lng, lat, status, incident_id, idle_since, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{r.ID, r.OrgID, r.Environment}, args...)...)
-		if err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO responders (id, org_id, environment, name, phone, lng, lat, status, incident_id, idle_since, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid`, append([]any{r.ID, r.OrgID, r.Environment}, args...)...).Scan(&rid); err != nil {
 			return err
 		}
-		if rid, err = res.LastInsertId(); err != nil {
-			return err
-		}
-	} else if _, err := tx.ExecContext(ctx, `UPDATE responders SET name = ?, phone = ?, lng = ?, lat = ?, status = ?, incident_id = ?,
+	} else if _, err := tx.Exec(ctx, `UPDATE responders SET name = ?, phone = ?, lng = ?, lat = ?, status = ?, incident_id = ?,
 		idle_since = ?, updated_at = ? WHERE rid = ?`, append(args, rid)...); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM responders_available WHERE rid = ?`, rid); err != nil {
+	if _, err := tx.Exec(ctx, `DELETE FROM responders_available WHERE rid = ?`, rid); err != nil {
 		return err
 	}
 	if r.Status != incident.Available {
 		return nil
 	}
 	lat, lng := r.Location.Lat(), r.Location.Lng()
-	_, err := tx.ExecContext(ctx, `INSERT INTO responders_available (rid, min_lat, max_lat, min_lng, max_lng, org_id, environment)
+	_, err := tx.Exec(ctx, `INSERT INTO responders_available (rid, min_lat, max_lat, min_lng, max_lng, org_id, environment)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, rid, lat, lat, lng, lng, r.OrgID, r.Environment)
 	return err
 }
 
 func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Responder, bool) error) (*incident.Responder, error) {
 	var out *incident.Responder
-	err := (*DB)(s).inTx(ctx, func(tx *writeTx) error {
+	err := s.db.inTx(ctx, func(tx *writeTx) error {
 		rid, read, err := getResponder(ctx, tx, tenant, id)
 		r, _, err := sqlstore.ChangeResponder(tenant, id, read, err, errNoRows, change)
 		if err != nil {
@@ -81,21 +74,6 @@ func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant
 		return nil, translate(err)
 	}
 	return out, nil
-}
-
-func (s *responderStore) ListResponders(ctx context.Context, tenant auth.Tenant, f incident.ResponderFilter) ([]*incident.Responder, int, error) {
-	l := list{Sel: selectResponder, Order: `id`}
-	l.Tenant(tenant)
-	if f.Status != "" {
-		l.And(`status = ?`, f.Status)
-	}
-	if f.ID != "" {
-		l.And(`id = ?`, f.ID)
-	}
-	return listPage(ctx, s.read, func(row rowScanner) (*incident.Responder, error) {
-		_, r, err := scanResponder(row)
-		return r, err
-	}, l, f.Offset, f.Limit)
 }
 
 // searchRadii are the radii of the boxes NearestAvailable tries, in meters;
@@ -121,7 +99,7 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 	}
 	// Start from the box that answered this tenant's last search: a dense
 	// pool answers in its first, small box; a sparse one skips empty boxes.
-	first, _ := s.radiusHint.Load(tenant)
+	first, _ := s.db.radiusHint.Load(tenant)
 	start, _ := first.(int)
 	for i := start; i < len(searchRadii); i++ {
 		radius, last := searchRadii[i], false
@@ -137,13 +115,13 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 			if i > 0 && found[min(len(found), 16*limit)-1].d <= radius {
 				i--
 			}
-			s.radiusHint.Store(tenant, i)
+			s.db.radiusHint.Store(tenant, i)
 			return s.finalists(ctx, at, found, limit)
 		}
 		if last {
 			// Too few within range: the next search starts at this box,
 			// so an empty or sparse pool costs one query, not one a box.
-			s.radiusHint.Store(tenant, i)
+			s.db.radiusHint.Store(tenant, i)
 			return s.finalists(ctx, at, within(found, radius), limit)
 		}
 	}
@@ -183,7 +161,7 @@ func within(found []point, radius float64) []point {
 
 // points runs an R*Tree query and returns its entries nearest first.
 func (s *responderStore) points(ctx context.Context, at geo.Point, query string, args ...any) ([]point, error) {
-	out, err := queryAll(ctx, s.read, func(row rowScanner) (p point, err error) {
+	out, err := queryAll(ctx, s.db.read, func(row rowScanner) (p point, err error) {
 		var lat, lng float64
 		err = row.Scan(&p.rid, &lat, &lng)
 		p.at = geo.Point{lng, lat}
@@ -212,7 +190,7 @@ func (s *responderStore) finalists(ctx context.Context, at geo.Point, found []po
 	for i := range n {
 		args[i] = found[i].rid
 	}
-	out, err := queryAll(ctx, s.read, func(row rowScanner) (sqlstore.Ranked, error) {
+	out, err := queryAll(ctx, s.db.read, func(row rowScanner) (sqlstore.Ranked, error) {
 		_, r, err := scanResponder(row)
 		if err != nil {
 			return sqlstore.Ranked{}, err
@@ -227,7 +205,7 @@ func (s *responderStore) finalists(ctx context.Context, at geo.Point, found []po
 
 // applyEffects claims and releases responders for an incident change, in
 // the incident's transaction.
-func applyEffects(ctx context.Context, tx *writeTx, tenant auth.Tenant, incidentID string, e incident.Effects) error {
+func applyEffects(ctx context.Context, tx sqlstore.Tx, tenant auth.Tenant, incidentID string, e incident.Effects) error {
 	if e.Release != "" {
 		rid, r, err := getResponder(ctx, tx, tenant, e.Release)
 		if err != nil && !errors.Is(err, errNoRows) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/adapters/storetest"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
@@ -87,7 +88,7 @@ func TestUpgradeKeepsDeliveriesInTheirLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	e, err := scanEndpoint(db.read.QueryRow(selectEndpoint + ` WHERE id = 'we_0000000000000001'`))
+	e, err := sqlstore.ScanEndpoint(db.read.QueryRow(sqlstore.SelectEndpoint + ` WHERE id = 'we_0000000000000001'`))
 	if err != nil || e.Failures != 0 || !e.PausedUntil.IsZero() || e.Secret != "whsec_c2VjcmV0" {
 		t.Fatalf("endpoint after the upgrade: %+v %v", e, err)
 	}
@@ -134,15 +135,11 @@ func TestUpgradeCountsExistingIncidents(t *testing.T) {
 		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.Categories[i%2], Severity: incident.High,
 			Status: incident.Statuses[i%3], Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
 			CreatedAt: clock.At(at), UpdatedAt: clock.At(at), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
-		cols, err := columnsOf(inc)
+		args, err := sqlstore.IncidentArgs(dialect{}, inc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		exec(t, old, `INSERT INTO incidents
-			(id, org_id, environment, idempotency_key, created_at, category, severity, severity_rank, status, is_drill,
-			 sequence, updated_at, doc, tracking, due_at, assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			append([]any{inc.ID, inc.OrgID, inc.Environment, nil, at.UnixMilli()}, cols...)...)
+		exec(t, old, sqlstore.InsertIncident, args...)
 	}
 	old.Close()
 

@@ -262,7 +262,10 @@ func (w *writer) call(r *request) (err error) {
 			err = fmt.Errorf("sqlite: panic in a write transaction: %v\n%s", p, debug.Stack())
 		}
 	}()
-	return r.fn(tx)
+	if err := r.fn(tx); err != nil {
+		return err
+	}
+	return tx.deferred
 }
 
 // control runs a statement that steers the batch's transaction.
@@ -306,8 +309,10 @@ func (w *writer) prepared(ctx context.Context, query string) (*sql.Stmt, error) 
 // contexts its methods take are used for their values only: a statement is
 // never interrupted (see writer.do).
 type writeTx struct {
-	w   *writer
-	ctx context.Context // the caller's, without its cancellation
+	dialect
+	w        *writer
+	ctx      context.Context // the caller's, without its cancellation
+	deferred error           // of a statement Later ran; it fails the transaction
 }
 
 func (tx *writeTx) writer() *writer {

@@ -65,40 +65,57 @@ func ChangeIncident(cur *incident.Incident, tenant auth.Tenant, id string, chang
 	return effects, nil
 }
 
-// IncidentColumns are the values both adapters derive from an incident
-// for its row's columns, before each writes them in its own types: the
-// JSON of the document and of its tracking, the severity's rank, the
-// milliseconds from creation to assignment and to arrival (nil before
-// them), and the SLA's state (nil without an SLA).
-type IncidentColumns struct {
-	Doc, Tracking      string
-	SeverityRank       int
-	AssignMs, ArriveMs *int64
-	SLAState           *string
+// incidentColumns are the columns of an incident that a change sets, in
+// the order incidentColumnValues gives them; its identity (id, tenant,
+// idempotency key, creation) never changes.
+const incidentColumns = `category, severity, severity_rank, status, is_drill, sequence, updated_at, doc, tracking, due_at,
+	assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat`
+
+// InsertIncident is the insert of a new incident; IncidentArgs are its
+// arguments.
+const InsertIncident = `INSERT INTO incidents (id, org_id, environment, idempotency_key, created_at, ` + incidentColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// IncidentArgs are the arguments of InsertIncident for inc.
+func IncidentArgs(d Dialect, inc *incident.Incident) ([]any, error) {
+	cols, err := incidentColumnValues(d, inc)
+	if err != nil {
+		return nil, err
+	}
+	return append([]any{inc.ID, inc.OrgID, inc.Environment, inc.IdempotencyKey, d.Time(inc.CreatedAt.Time)}, cols...), nil
 }
 
-// IncidentColumnsOf derives the IncidentColumns of inc.
-func IncidentColumnsOf(inc *incident.Incident) (IncidentColumns, error) {
+// incidentColumnValues derives the values of incidentColumns from inc: the
+// JSON of the document and of its tracking, the severity's rank, the
+// milliseconds from creation to assignment and to arrival (nil before
+// them), the SLA's state (nil without an SLA), the position, and whether
+// it counts as a threat.
+func incidentColumnValues(d Dialect, inc *incident.Incident) ([]any, error) {
 	doc, err := json.Marshal(inc)
 	if err != nil {
-		return IncidentColumns{}, fmt.Errorf("encode incident: %w", err)
+		return nil, fmt.Errorf("encode incident: %w", err)
 	}
 	trk, err := json.Marshal(inc.Tracking)
 	if err != nil {
-		return IncidentColumns{}, fmt.Errorf("encode tracking: %w", err)
+		return nil, fmt.Errorf("encode tracking: %w", err)
 	}
-	c := IncidentColumns{Doc: string(doc), Tracking: string(trk), SeverityRank: slices.Index(incident.Severities, inc.Severity)}
+	var (
+		assignMs, arriveMs *int64
+		slaState           *string
+	)
 	if at := inc.AssignedAt(); !at.IsZero() {
 		ms := at.Sub(inc.CreatedAt.Time).Milliseconds()
-		c.AssignMs = &ms
+		assignMs = &ms
 	}
 	if at := inc.ArrivedAt(); !at.IsZero() {
 		ms := at.Sub(inc.CreatedAt.Time).Milliseconds()
-		c.ArriveMs = &ms
+		arriveMs = &ms
 	}
 	if inc.SLA != nil {
 		state := string(inc.SLA.State)
-		c.SLAState = &state
+		slaState = &state
 	}
-	return c, nil
+	return []any{inc.Category, inc.Severity, slices.Index(incident.Severities, inc.Severity), inc.Status, inc.IsDrill,
+		inc.Sequence, d.Time(inc.UpdatedAt.Time), string(doc), string(trk), d.Time(inc.Tracking.DueAt),
+		assignMs, arriveMs, slaState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
 }

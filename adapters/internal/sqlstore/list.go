@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -56,6 +57,42 @@ func (l *List) Count() (string, []any) {
 func (l *List) Page(offset, limit int) (string, []any) {
 	args := make([]any, 0, len(l.Args)+2)
 	return l.Query() + ` LIMIT ? OFFSET ?`, append(append(args, l.Args...), limit, offset)
+}
+
+// In adds the condition that column is one of values (in the dialect's
+// spelling), for a non-empty filter list; an empty one adds nothing.
+func In[V ~string](l *List, d Dialect, column string, values []V) {
+	if len(values) == 0 {
+		return
+	}
+	strs := make([]string, len(values))
+	for i, v := range values {
+		strs[i] = string(v)
+	}
+	cond, args := d.In(column, strs)
+	l.And(cond, args...)
+}
+
+// All returns every row of l, read through q.
+func All[T any](ctx context.Context, q Querier, scan func(RowScanner) (T, error), l List) ([]T, error) {
+	return QueryAll(ctx, q, scan, l.Query(), l.Args...)
+}
+
+// Page returns the page [offset, offset+limit) of l and how many rows
+// match in all, both from one snapshot.
+func Page[T any](ctx context.Context, d Driver, scan func(RowScanner) (T, error), l List, offset, limit int) ([]T, int, error) {
+	count, countArgs := l.Count()
+	page, pageArgs := l.Page(offset, limit)
+	var out []T
+	total, err := d.CountAndPage(ctx, Stmt{count, countArgs}, Stmt{page, pageArgs}, func(rows Rows) error {
+		var err error
+		out, err = Collect(rows, scan)
+		return err
+	})
+	if err != nil {
+		return nil, 0, d.Translate(err)
+	}
+	return out, total, nil
 }
 
 // Numbered rewrites the ? placeholders of query to PostgreSQL's $1, $2, …

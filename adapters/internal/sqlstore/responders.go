@@ -2,13 +2,53 @@ package sqlstore
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"slices"
 	"strings"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
 )
+
+// ResponderColumns are the columns of responders ScanResponder reads, in
+// its order.
+const ResponderColumns = `id, org_id, environment, name, phone, lng, lat, status, incident_id, idle_since, updated_at`
+
+// ScanResponder reads a responder (ResponderColumns).
+func ScanResponder(row RowScanner) (*incident.Responder, error) {
+	var (
+		r             incident.Responder
+		lng, lat      float64
+		idle, updated Time
+	)
+	if err := row.Scan(&r.ID, &r.OrgID, &r.Environment, &r.Name, &r.Phone, &lng, &lat, &r.Status, &r.IncidentID, &idle, &updated); err != nil {
+		return nil, err
+	}
+	r.Location, r.IdleSince, r.UpdatedAt = geo.Point{lng, lat}, idle.Clock(), updated.Clock()
+	return &r, nil
+}
+
+// Responders is the part of incident.ResponderStore that is the same SQL
+// on both engines; each adapter adds the update and the nearest search,
+// which keep its own spatial index.
+type Responders struct{ d Driver }
+
+// NewResponders returns the shared part of the responder store on d.
+func NewResponders(d Driver) Responders { return Responders{d} }
+
+func (s Responders) ListResponders(ctx context.Context, tenant auth.Tenant, f incident.ResponderFilter) ([]*incident.Responder, int, error) {
+	l := List{Sel: `SELECT ` + ResponderColumns + ` FROM responders`, Order: `id`}
+	l.Tenant(tenant)
+	if f.Status != "" {
+		l.And(`status = ?`, f.Status)
+	}
+	if f.ID != "" {
+		l.And(`id = ?`, f.ID)
+	}
+	return Page(ctx, s.d, ScanResponder, l, f.Offset, f.Limit)
+}
 
 // Ranked is a responder a nearest search found, with its great-circle
 // distance from the point searched, in metres.

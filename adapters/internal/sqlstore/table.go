@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"context"
 	"errors"
 	"strings"
+
+	"github.com/sety-io/sety/auth"
 )
 
 // Found passes on the result of reading one row, v and err, with a
@@ -46,4 +49,34 @@ func Where(conds []string) string {
 		return ""
 	}
 	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+// ByTenantID is the condition of a tenant's row by id; its arguments are
+// the id, the organization and the environment.
+const ByTenantID = ` WHERE id = ? AND org_id = ? AND environment = ?`
+
+// Table is how rows of one kind are read: the select of their columns, the
+// scan of one row, and the error of a row the tenant does not have.
+type Table[T any] struct {
+	Sel      string
+	Scan     func(RowScanner) (T, error)
+	NotFound error
+}
+
+// Get reads the tenant's row id through q, with lock (a Dialect's
+// ForUpdate, or "") after the condition.
+func (t Table[T]) Get(ctx context.Context, q Querier, tenant auth.Tenant, id, lock string) (T, error) {
+	v, err := t.Scan(q.QueryRow(ctx, t.Sel+ByTenantID+lock, id, tenant.OrgID, tenant.Env))
+	return Found(v, err, ErrNoRows, t.NotFound)
+}
+
+// Update reads the tenant's row id in a write transaction of d and hands
+// it to write, which changes and stores it, and returns the row as write
+// left it. The read locks the row (Dialect.ForUpdate): concurrent updates
+// of one row, from any instance, take turns, and each reads what the one
+// before it wrote, so no change is lost. A missing row is NotFound; an
+// error from write is returned as it is; both write nothing.
+func (t Table[T]) Update(ctx context.Context, d Driver, tenant auth.Tenant, id string, write func(Tx, T) error) (T, error) {
+	return Update(func(fn func(Tx) error) error { return d.InTx(ctx, fn) },
+		func(tx Tx) (T, error) { return t.Get(ctx, tx, tenant, id, d.ForUpdate()) }, write)
 }

@@ -1,0 +1,162 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
+	"github.com/sety-io/sety/outbox"
+)
+
+// sharedStores are the ports written once for both SQL engines, in
+// sqlstore, over this database's driver; DB embeds them.
+type sharedStores = sqlstore.Stores
+
+// driver is the database as the stores written once in sqlstore use it:
+// reads go to the read pool, writes to the batching writer.
+type driver struct {
+	dialect
+	db *DB
+}
+
+func (d *driver) Read() sqlstore.Querier { return querierOf{d.db.read} }
+
+func (d *driver) Write(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := d.db.inTx(ctx, func(tx *writeTx) error {
+		var err error
+		n, err = tx.Exec(ctx, query, args...)
+		return err
+	})
+	return n, translate(err)
+}
+
+func (d *driver) InTx(ctx context.Context, fn func(sqlstore.Tx) error) error {
+	return translate(d.db.inTx(ctx, func(tx *writeTx) error { return fn(tx) }))
+}
+
+// Snapshot runs fn in a read-only transaction of the read pool.
+func (d *driver) Snapshot(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	tx, err := d.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	return translate(fn(querierOf{tx}))
+}
+
+func (d *driver) CountAndPage(ctx context.Context, count, page sqlstore.Stmt, read func(sqlstore.Rows) error) (int, error) {
+	var total int
+	err := d.Snapshot(ctx, func(q sqlstore.Querier) error {
+		if err := q.QueryRow(ctx, count.SQL, count.Args...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := q.Query(ctx, page.SQL, page.Args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		return read(rows)
+	})
+	return total, err
+}
+
+func (d *driver) Translate(err error) error { return translate(err) }
+
+// querierOf is a database/sql querier (the read pool, a read transaction)
+// as sqlstore reads through it.
+type querierOf struct{ q querier }
+
+func (q querierOf) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := q.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (q querierOf) QueryRow(ctx context.Context, query string, args ...any) sqlstore.RowScanner {
+	return q.q.QueryRowContext(ctx, query, args...)
+}
+
+// sqlRows is *sql.Rows as sqlstore.Rows: its Close reports nothing (what
+// went wrong reading the rows, Err does).
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }
+
+// The methods of writeTx that make it a sqlstore.Tx.
+
+// Exec runs a statement now, prepared once on the write connection.
+func (tx *writeTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (tx *writeTx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return querierOf{tx}.Query(ctx, query, args...)
+}
+
+func (tx *writeTx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.RowScanner {
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// Later runs the statement at once: the writer is in process, so waiting
+// saves no round trip. Its error fails the transaction when the callback
+// returns (writer.call), and the transaction's later statements are not
+// run.
+func (tx *writeTx) Later(query string, args ...any) {
+	if tx.deferred == nil {
+		_, tx.deferred = tx.ExecContext(tx.ctx, query, args...)
+	}
+}
+
+// InsertEvents adds events to the outbox at once, as Later runs a write:
+// their positions are the rowids SQLite assigns, in commit order since one
+// writer commits at a time (see EventLog).
+func (tx *writeTx) InsertEvents(events []outbox.Event) {
+	for _, ev := range events {
+		tx.Later(`INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ev.ID, ev.OrgID, ev.Environment, ev.Type, ev.SubjectID, ev.Sequence, string(ev.Data), ev.CreatedAt.UnixMilli())
+	}
+}
+
+// Serialize needs no lock: the writer runs one write transaction at a time,
+// and SQLite lets one writer at a time at the file, across processes.
+func (tx *writeTx) Serialize(context.Context, sqlstore.Lock, string) error { return nil }
+
+// dialect is SQLite's spelling of what sqlstore writes once; see
+// sqlstore.Dialect. Times are Unix milliseconds in INTEGER columns.
+type dialect struct{}
+
+func (dialect) Placeholders(query string) string { return query }
+func (dialect) Time(t time.Time) any             { return millis(t) }
+func (dialect) ForUpdate() string                { return "" }
+func (dialect) ForKeyShare() string              { return "" }
+func (dialect) SkipLocked() string               { return "" }
+func (dialect) IndexedBy(index string) string    { return " INDEXED BY " + index }
+func (dialect) Contains(column string) string    { return `instr(` + column + `, ?) > 0` }
+func (dialect) HourOf(column string) string      { return `(` + column + ` / 3600000) % 24` }
+func (dialect) WeekdayOf(column string) string   { return `((` + column + ` / 86400000) + 4) % 7` } // 1970-01-01 was a Thursday
+func (dialect) DateOf(column string) string      { return `date(` + column + ` / 1000, 'unixepoch')` }
+
+func (dialect) In(column string, values []string) (string, []any) {
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	return column + ` IN (` + marks(len(values)) + `)`, args
+}
+
+// Bool is 1 or 0: SQLite keeps booleans in INTEGER columns, and its
+// partial indexes are chosen by conditions written as they are (is_drill = 0).
+func (dialect) Bool(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
