@@ -93,7 +93,13 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, translate(err))
 	}
-	db := &DB{write: write, w: newWriter(conn), dsn: dsn}
+	w, err := newWriter(conn)
+	if err != nil {
+		conn.Close()
+		write.Close()
+		return nil, err
+	}
+	db := &DB{write: write, w: w, dsn: dsn}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

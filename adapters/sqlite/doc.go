@@ -10,7 +10,10 @@
 // in its own savepoint, so a failing one rolls back alone and one fsync
 // serves them all. No caller is answered before the commit holding its
 // change has returned; if that commit fails, every caller in it gets the
-// error.
+// error. If SQLite rolls a batch's transaction back itself (an I/O error,
+// a full disk, out of memory), its rollback hook tells the writer: nothing
+// more of the batch runs, no statement commits on its own, and every
+// caller in it gets the error.
 //
 // Reads use a separate pool that sees every committed write; its queries
 // are prepared once per connection and kept. A read sees what any process

@@ -101,9 +101,18 @@ func (tx *writeTx) Query(ctx context.Context, query string, args ...any) (sqlsto
 	return querierOf{tx}.Query(ctx, query, args...)
 }
 
+// QueryRow runs a query of at most one row (a write, with RETURNING, too).
 func (tx *writeTx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.RowScanner {
+	if _, err := tx.open(); err != nil {
+		return errRow{err}
+	}
 	return tx.QueryRowContext(ctx, query, args...)
 }
+
+// errRow is a row that scans its error.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // Later runs the statement at once: the writer is in process, so waiting
 // saves no round trip. Its error fails the transaction when the callback

@@ -34,9 +34,10 @@ func translate(err error) error {
 // mayEndTransaction reports whether err is one of the errors after which
 // SQLite may have rolled back the whole transaction, not just the failed
 // statement (https://sqlite.org/lang_transaction.html, "Response To Errors
-// Within A Transaction"). The driver offers no documented way to ask
-// whether a transaction is still open, so the writer takes these as
-// having ended it.
+// Within A Transaction"). The writer learns of a rollback that happened
+// from SQLite's rollback hook; after one of these errors it fails the
+// batch even when the hook has not fired, as the transaction's state is
+// then SQLite's to decide.
 func mayEndTransaction(err error) bool {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -9,6 +10,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/sety-io/sety/setyerr"
 )
 
 // Group commit. Every write transaction (inTx) is queued to one goroutine,
@@ -33,6 +38,14 @@ import (
 // and the writes per commit grow. The writer never waits for a batch to
 // fill: at low load a batch is one transaction, committed at once.
 //
+// On some errors (an I/O error, a full disk, out of memory) SQLite rolls
+// the whole transaction back itself, with the work of every caller before
+// in the batch. The writer hears of it from SQLite's rollback hook: it then
+// runs nothing more of the batch (a statement would run outside any
+// transaction and commit on its own), tries no ROLLBACK TO, and fails every
+// caller in the batch with the error. After an error that may yet end the
+// transaction (mayEndTransaction) it fails the batch as well, hook or not.
+//
 // Callbacks run on the writer goroutine, one after another. A callback must
 // not wait for another write (a nested inTx, a lock held by a goroutine
 // that is waiting for its own write): the writer would wait for itself, as
@@ -47,6 +60,10 @@ const maxBatch = 128
 const maxStmts = 256
 
 var errClosed = errors.New("sqlite: database is closed")
+
+// errLost is the error of a batch whose transaction SQLite rolled back
+// under it when no statement reported why.
+var errLost error = setyerr.E(setyerr.Unavailable, "storage unavailable: SQLite rolled the transaction back")
 
 // A request is one caller's transaction, waiting for the writer.
 type request struct {
@@ -75,15 +92,34 @@ type writer struct {
 	wake   chan struct{} // capacity 1: something was queued, or Close was called
 	exited chan struct{}
 
+	// lost is set by SQLite's rollback hook when the batch's transaction
+	// is rolled back (by SQLite itself after an error, or by a ROLLBACK),
+	// and cleared at each BEGIN: while it is set, nothing more of the
+	// batch runs.
+	lost atomic.Bool
+
 	// observe, when set, hears every committed batch's size and how long
 	// it took from BEGIN to the end of COMMIT (metrics).
 	observe atomic.Pointer[func(size int, took time.Duration)]
 }
 
-func newWriter(conn *sql.Conn) *writer {
+func newWriter(conn *sql.Conn) (*writer, error) {
 	w := &writer{conn: conn, stmts: map[string]*sql.Stmt{}, wake: make(chan struct{}, 1), exited: make(chan struct{})}
+	// The rollback hook is called for a rollback of the whole transaction,
+	// never for ROLLBACK TO a savepoint.
+	err := conn.Raw(func(dc any) error {
+		hooks, ok := dc.(sqlite.HookRegisterer)
+		if !ok {
+			return fmt.Errorf("sqlite: the driver's connection (%T) takes no rollback hook", dc)
+		}
+		hooks.RegisterRollbackHook(func() { w.lost.Store(true) })
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	go w.run()
-	return w
+	return w, nil
 }
 
 // do queues fn and waits for the outcome of the batch that runs it. If ctx
@@ -201,6 +237,7 @@ func (w *writer) commit(batch []*request) {
 		}
 	}
 	began := time.Now()
+	w.lost.Store(false)
 	if err := w.control("BEGIN IMMEDIATE"); err != nil {
 		failAll(err)
 		return
@@ -215,19 +252,25 @@ func (w *writer) commit(batch []*request) {
 			return
 		}
 		r.err = w.call(r)
+		if w.lost.Load() {
+			// SQLite ended the transaction itself (an I/O error, a full
+			// disk, out of memory), as its rollback hook says: the earlier
+			// callers' work is gone with it, and there is no savepoint to
+			// roll back to.
+			failAll(cmp.Or(r.err, errLost))
+			return
+		}
 		if r.err != nil {
 			if mayEndTransaction(r.err) {
-				// SQLite may have rolled the whole transaction back (an
-				// I/O error, a full disk, no memory): the earlier
-				// callers' work may be gone with it, so the batch fails
+				// The hook did not fire, but after such an error SQLite
+				// may yet end the transaction at its next statement (a
+				// busy or interrupted one, on no memory): the batch fails
 				// as a whole rather than go on as if only this caller's
 				// savepoint were undone.
 				w.abort(r.err, failAll)
 				return
 			}
 			if err := w.control("ROLLBACK TO m"); err != nil {
-				// SQLite ended the transaction itself (an I/O error, a full
-				// disk): the earlier callers' work is gone with it.
 				w.abort(err, failAll)
 				return
 			}
@@ -322,22 +365,44 @@ func (tx *writeTx) writer() *writer {
 	return tx.w
 }
 
+// open returns the writer, or errLost once SQLite has rolled the batch's
+// transaction back: a statement then would run, and commit, on its own.
+func (tx *writeTx) open() (*writer, error) {
+	w := tx.writer()
+	if w.lost.Load() {
+		return nil, errLost
+	}
+	return w, nil
+}
+
 // ExecContext runs a statement that returns no rows; the writer keeps it
 // prepared for the next caller.
 func (tx *writeTx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.writer().exec(tx.ctx, query, args...)
+	w, err := tx.open()
+	if err != nil {
+		return nil, err
+	}
+	return w.exec(tx.ctx, query, args...)
 }
 
 // execOnce runs statements (a script) not worth keeping prepared.
 func (tx *writeTx) execOnce(query string, args ...any) (sql.Result, error) {
-	return tx.writer().conn.ExecContext(tx.ctx, query, args...)
+	w, err := tx.open()
+	if err != nil {
+		return nil, err
+	}
+	return w.conn.ExecContext(tx.ctx, query, args...)
 }
 
-// QueryContext runs a query. Queries are not taken from the prepared
-// statements: a statement's rows may still be open when its query runs
-// again.
+// QueryContext runs a query (a write, with RETURNING, too). Queries are
+// not taken from the prepared statements: a statement's rows may still be
+// open when its query runs again.
 func (tx *writeTx) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.writer().conn.QueryContext(tx.ctx, query, args...)
+	w, err := tx.open()
+	if err != nil {
+		return nil, err
+	}
+	return w.conn.QueryContext(tx.ctx, query, args...)
 }
 
 // QueryRowContext runs a query of at most one row.

@@ -285,19 +285,30 @@ func TestBatchCommitFailureFailsAll(t *testing.T) {
 }
 
 // If SQLite ends the transaction under the batch (as it does on some I/O
-// errors), the callers before it are not acknowledged: their work is gone.
+// errors; here a ROLLBACK does), the callers before it are not
+// acknowledged: their work is gone. Its rollback hook tells the writer, so
+// nothing more of the batch runs: a statement of the same callback fails
+// instead of committing on its own, and the callbacks after it never run.
 func TestBatchLostTransactionFailsAll(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	sizes := batchOf(t, db, 3)
+	var ran atomic.Int32 // callbacks run, in the batch's order
 	errs := concurrently(3, func(i int) error {
 		return db.inTx(ctx, func(tx *writeTx) error {
+			second := ran.Add(1) == 2
 			if err := insertOrg(ctx, tx, fmt.Sprintf("org_lost%012d", i)); err != nil {
 				return err
 			}
-			if i == 1 {
-				_, err := tx.ExecContext(ctx, `ROLLBACK`)
+			if !second {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, `ROLLBACK`); err != nil {
 				return err
+			}
+			// An error swallowed: the callback goes on writing.
+			if err := insertOrg(ctx, tx, "org_lostafter0000000"); !errors.Is(err, errLost) {
+				t.Errorf("a write after the transaction was lost: %v, want errLost", err)
 			}
 			return nil
 		})
@@ -306,12 +317,21 @@ func TestBatchLostTransactionFailsAll(t *testing.T) {
 		t.Fatalf("batches %v committed, want none", got)
 	}
 	for i, err := range errs {
-		if err == nil {
-			t.Errorf("member %d succeeded in a lost transaction", i)
+		if setyerr.KindOf(err) != setyerr.Unavailable {
+			t.Errorf("member %d: %v, want Unavailable", i, err)
 		}
 		if orgExists(t, db, fmt.Sprintf("org_lost%012d", i)) {
 			t.Errorf("member %d's row is stored", i)
 		}
+	}
+	if n := ran.Load(); n != 2 {
+		t.Errorf("%d callbacks ran, want the two up to the lost transaction", n)
+	}
+	if orgExists(t, db, "org_lostafter0000000") {
+		t.Error("a write after the transaction was lost committed on its own")
+	}
+	if err := db.inTx(ctx, func(tx *writeTx) error { return insertOrg(ctx, tx, "org_nextbatch0000000") }); err != nil || !orgExists(t, db, "org_nextbatch0000000") {
+		t.Fatalf("the batch after a lost transaction: %v", err)
 	}
 }
 
@@ -335,9 +355,6 @@ func TestBatchFullDiskFailsAll(t *testing.T) {
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, plan, status, created_at)
 				VALUES (?, hex(randomblob(1000000)), 'starter', 'active', 0)`, id)
-			if _, resetErr := tx.ExecContext(ctx, `PRAGMA max_page_count = 1073741823`); resetErr != nil {
-				t.Errorf("lifting the page limit: %v", resetErr)
-			}
 			return err
 		})
 	})
@@ -352,7 +369,14 @@ func TestBatchFullDiskFailsAll(t *testing.T) {
 			t.Errorf("member %d's row is stored", i)
 		}
 	}
-	if err := db.inTx(ctx, func(tx *writeTx) error { return insertOrg(ctx, tx, "org_afterfull0000000") }); err != nil {
+	// The limit is lifted in the next transaction: SQLite rolled this
+	// one back, so the writer runs nothing more of it.
+	if err := db.inTx(ctx, func(tx *writeTx) error {
+		if _, err := tx.ExecContext(ctx, `PRAGMA max_page_count = 1073741823`); err != nil {
+			return err
+		}
+		return insertOrg(ctx, tx, "org_afterfull0000000")
+	}); err != nil {
 		t.Fatalf("the write after a full disk: %v", err)
 	}
 }
