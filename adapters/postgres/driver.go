@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/outbox"
@@ -21,10 +22,11 @@ type sharedStores = sqlstore.Stores
 // reads go to the pool, writes through inTx's transactions.
 type driver struct {
 	dialect
-	db *DB
+	db   *DB
+	read sqlstore.Querier // made once: Read is on every read's path
 }
 
-func (d *driver) Read() sqlstore.Querier { return querierOf{d.db.pool} }
+func (d *driver) Read() sqlstore.Querier { return d.read }
 
 // Write runs the statement on its own (autocommit): one round trip.
 func (d *driver) Write(ctx context.Context, query string, args ...any) (int64, error) {
@@ -59,7 +61,7 @@ func (d *driver) CountAndPage(ctx context.Context, count, page sqlstore.Stmt, re
 			return err
 		}
 		defer rows.Close()
-		return read(rows)
+		return read(timeRows{rows})
 	})
 	return total, err
 }
@@ -74,11 +76,42 @@ func (q querierOf) Query(ctx context.Context, query string, args ...any) (sqlsto
 	if err != nil {
 		return nil, err
 	}
-	return rows, nil
+	return timeRows{rows}, nil
 }
 
 func (q querierOf) QueryRow(ctx context.Context, query string, args ...any) sqlstore.RowScanner {
-	return q.q.QueryRow(ctx, placeholders(query), args...)
+	return timeRow{q.q.QueryRow(ctx, placeholders(query), args...)}
+}
+
+// timeRows and timeRow read a sqlstore.Time through pgx's own timestamptz
+// scanner (pgTime). sqlstore.Time is a sql.Scanner, which both drivers
+// take, but pgx decodes a value for it in three allocations more.
+type (
+	timeRows struct{ pgx.Rows }
+	timeRow  struct{ pgx.Row }
+)
+
+func (r timeRows) Scan(dest ...any) error { return r.Rows.Scan(pgTimes(dest)...) }
+func (r timeRow) Scan(dest ...any) error  { return r.Row.Scan(pgTimes(dest)...) }
+
+// pgTimes puts a *pgTime where dest holds a *sqlstore.Time: the same
+// value, read as timestamptz.
+func pgTimes(dest []any) []any {
+	for i, d := range dest {
+		if t, ok := d.(*sqlstore.Time); ok {
+			dest[i] = (*pgTime)(t)
+		}
+	}
+	return dest
+}
+
+// pgTime is sqlstore.Time as pgx scans a timestamptz into it directly
+// (pgtype.TimestamptzScanner).
+type pgTime sqlstore.Time
+
+func (t *pgTime) ScanTimestamptz(v pgtype.Timestamptz) error {
+	t.Time = fromAt(v)
+	return nil
 }
 
 // sharedTx is a transaction as sqlstore writes through it.
@@ -92,7 +125,7 @@ func (tx sharedTx) Query(ctx context.Context, query string, args ...any) (sqlsto
 }
 
 func (tx sharedTx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.RowScanner {
-	return tx.t.QueryRow(ctx, placeholders(query), args...)
+	return querierOf{tx.t}.QueryRow(ctx, query, args...)
 }
 
 func (tx sharedTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {

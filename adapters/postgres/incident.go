@@ -30,7 +30,7 @@ type incidentStore struct {
 // ahead. A replay of a key already committed is answered from one read.
 func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
 	if inc.IdempotencyKey != nil {
-		found, err := sqlstore.ByIdempotencyKey(ctx, querierOf{s.db.pool}, inc)
+		found, err := sqlstore.ByIdempotencyKey(ctx, s.db.drv.Read(), inc)
 		if err == nil {
 			return found, false, nil
 		}

@@ -38,7 +38,7 @@ func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, e
 	if err != nil {
 		return nil, translate(err)
 	}
-	out, err := scanAll(rows, scan)
+	out, err := scanAll(timeRows{rows}, scan)
 	return out, translate(err)
 }
 

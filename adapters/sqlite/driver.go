@@ -17,10 +17,11 @@ type sharedStores = sqlstore.Stores
 // reads go to the read pool, writes to the batching writer.
 type driver struct {
 	dialect
-	db *DB
+	db   *DB
+	read sqlstore.Querier // made once: Read is on every read's path
 }
 
-func (d *driver) Read() sqlstore.Querier { return querierOf{d.db.read} }
+func (d *driver) Read() sqlstore.Querier { return d.read }
 
 func (d *driver) Write(ctx context.Context, query string, args ...any) (int64, error) {
 	var n int64

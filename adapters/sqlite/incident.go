@@ -54,7 +54,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	if err != nil && inc.IdempotencyKey != nil && isUniqueViolation(err) {
 		// Another process sharing the file won the race for this key between
 		// our look-up and insert; its incident is the answer.
-		if found, ferr := sqlstore.ByIdempotencyKey(ctx, querierOf{s.db.read}, inc); ferr == nil {
+		if found, ferr := sqlstore.ByIdempotencyKey(ctx, s.db.drv.Read(), inc); ferr == nil {
 			return found, false, nil
 		}
 	}

@@ -191,12 +191,12 @@ func (s *responderStore) finalists(ctx context.Context, at geo.Point, found []po
 		args[i] = found[i].rid
 	}
 	out, err := queryAll(ctx, s.db.read, func(row rowScanner) (sqlstore.Ranked, error) {
-		_, r, err := scanResponder(row)
+		r, err := sqlstore.ScanResponder(row)
 		if err != nil {
 			return sqlstore.Ranked{}, err
 		}
 		return sqlstore.Ranked{Responder: r, Metres: geo.Distance(at, r.Location)}, nil
-	}, selectResponder+` WHERE rid IN (`+marks(n)+`)`, args...)
+	}, `SELECT `+sqlstore.ResponderColumns+` FROM responders WHERE rid IN (`+marks(n)+`)`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -42,17 +42,17 @@ func encodeCodeDoc(c *access.AccessCode) (string, error) {
 func scanCode(row RowScanner) (*access.AccessCode, error) {
 	var (
 		c                             access.AccessCode
-		doc                           string
+		env, doc                      string
 		from, until, created, revoked Time
 	)
-	if err := row.Scan(&c.ID, &c.OrgID, &c.Environment, &c.Hash, &c.CodeHint, &c.Site, &doc, &from, &until, &c.MaxUses, &c.Uses, &c.Sequence, &created, &revoked); err != nil {
+	if err := row.Scan(&c.ID, &c.OrgID, &env, &c.Hash, &c.CodeHint, &c.Site, &doc, &from, &until, &c.MaxUses, &c.Uses, &c.Sequence, &created, &revoked); err != nil {
 		return nil, err
 	}
 	var d codeDoc
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		return nil, fmt.Errorf("decode access code %s: %w", c.ID, err)
 	}
-	c.Visitor, c.Host, c.Purpose = d.Visitor, d.Host, d.Purpose
+	c.Environment, c.Visitor, c.Host, c.Purpose = auth.Environment(env), d.Visitor, d.Host, d.Purpose
 	c.ValidFrom, c.ValidUntil, c.CreatedAt, c.RevokedAt = from.Clock(), until.Clock(), created.Clock(), revoked.Clock()
 	return &c, nil
 }

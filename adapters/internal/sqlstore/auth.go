@@ -28,17 +28,18 @@ const (
 
 // orgRow is an organization as scanned: its columns in orgColumns' order.
 type orgRow struct {
-	org     auth.Organization
-	created Time
+	org          auth.Organization
+	plan, status string
+	created      Time
 }
 
 func (r *orgRow) dest() []any {
-	return []any{&r.org.ID, &r.org.Name, &r.org.Plan, &r.org.Status, &r.created}
+	return []any{&r.org.ID, &r.org.Name, &r.plan, &r.status, &r.created}
 }
 
 func (r *orgRow) organization() *auth.Organization {
 	org := r.org
-	org.CreatedAt = r.created.Clock()
+	org.Plan, org.Status, org.CreatedAt = auth.Plan(r.plan), auth.OrgStatus(r.status), r.created.Clock()
 	return &org
 }
 
@@ -100,13 +101,13 @@ var keyTable = Table[*auth.APIKey]{Sel: selectKey, Scan: scanKey, NotFound: auth
 // keyRow is a key as scanned: its columns in keyColumns' order.
 type keyRow struct {
 	k                                   auth.APIKey
-	scopes                              string
+	env, scopes                         string
 	created, lastUsed, expires, revoked Time
 }
 
 func (r *keyRow) dest() []any {
 	k := &r.k
-	return []any{&k.ID, &k.OrgID, &k.Name, &k.Environment, &k.Prefix, &r.scopes, &k.Hash, &r.created, &r.lastUsed, &r.expires, &r.revoked, &k.ParentKeyID}
+	return []any{&k.ID, &k.OrgID, &k.Name, &r.env, &k.Prefix, &r.scopes, &k.Hash, &r.created, &r.lastUsed, &r.expires, &r.revoked, &k.ParentKeyID}
 }
 
 func (r *keyRow) key() (*auth.APIKey, error) {
@@ -114,6 +115,7 @@ func (r *keyRow) key() (*auth.APIKey, error) {
 	if err := json.Unmarshal([]byte(r.scopes), &k.Scopes); err != nil {
 		return nil, fmt.Errorf("decode scopes of key %s: %w", k.ID, err)
 	}
+	k.Environment = auth.Environment(r.env)
 	k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.RevokedAt = r.created.Clock(), r.lastUsed.Clock(), r.expires.Clock(), r.revoked.Clock()
 	return &k, nil
 }

@@ -28,11 +28,11 @@ var endpointTable = Table[*webhook.Endpoint]{Sel: SelectEndpoint, Scan: ScanEndp
 func ScanEndpoint(row RowScanner) (*webhook.Endpoint, error) {
 	var (
 		e                                          webhook.Endpoint
-		events                                     string
+		env, events                                string
 		prev                                       *string
 		prevExp, failing, paused, created, updated Time
 	)
-	if err := row.Scan(&e.ID, &e.OrgID, &e.Environment, &e.URL, &e.Description, &events, &e.Status, &e.DisabledReason,
+	if err := row.Scan(&e.ID, &e.OrgID, &env, &e.URL, &e.Description, &events, &e.Status, &e.DisabledReason,
 		&e.Secret, &prev, &prevExp, &failing, &e.Failures, &paused, &created, &updated); err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func ScanEndpoint(row RowScanner) (*webhook.Endpoint, error) {
 	if prev != nil {
 		e.PreviousSecret = *prev
 	}
-	e.PreviousExpiresAt, e.FailingSince, e.PausedUntil = prevExp.Time, failing.Time, paused.Time
+	e.Environment, e.PreviousExpiresAt, e.FailingSince, e.PausedUntil = auth.Environment(env), prevExp.Time, failing.Time, paused.Time
 	e.CreatedAt, e.UpdatedAt = created.Clock(), updated.Clock()
 	return &e, nil
 }
@@ -211,13 +211,14 @@ const SelectDelivery = `SELECT ` + DeliveryColumns + ` FROM webhook_deliveries d
 func ScanDelivery(row RowScanner) (*webhook.Delivery, error) {
 	var (
 		d                   webhook.Delivery
+		env                 string
 		next, last, created Time
 	)
-	if err := row.Scan(&d.ID, &d.EndpointID, &d.OrgID, &d.Environment, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
+	if err := row.Scan(&d.ID, &d.EndpointID, &d.OrgID, &env, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
 		&next, &last, &d.ResponseStatus, &d.ResponseBody, &d.DurationMs, &d.Error, &created); err != nil {
 		return nil, err
 	}
-	d.NextAttemptAt, d.LastAttemptAt, d.CreatedAt = next.Clock(), last.Clock(), created.Clock()
+	d.Environment, d.NextAttemptAt, d.LastAttemptAt, d.CreatedAt = auth.Environment(env), next.Clock(), last.Clock(), created.Clock()
 	return &d, nil
 }
 

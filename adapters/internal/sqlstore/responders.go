@@ -20,13 +20,15 @@ const ResponderColumns = `id, org_id, environment, name, phone, lng, lat, status
 func ScanResponder(row RowScanner) (*incident.Responder, error) {
 	var (
 		r             incident.Responder
+		env, status   string
 		lng, lat      float64
 		idle, updated Time
 	)
-	if err := row.Scan(&r.ID, &r.OrgID, &r.Environment, &r.Name, &r.Phone, &lng, &lat, &r.Status, &r.IncidentID, &idle, &updated); err != nil {
+	if err := row.Scan(&r.ID, &r.OrgID, &env, &r.Name, &r.Phone, &lng, &lat, &status, &r.IncidentID, &idle, &updated); err != nil {
 		return nil, err
 	}
-	r.Location, r.IdleSince, r.UpdatedAt = geo.Point{lng, lat}, idle.Clock(), updated.Clock()
+	r.Environment, r.Status, r.Location = auth.Environment(env), incident.ResponderStatus(status), geo.Point{lng, lat}
+	r.IdleSince, r.UpdatedAt = idle.Clock(), updated.Clock()
 	return &r, nil
 }
 

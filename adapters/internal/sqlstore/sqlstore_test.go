@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -166,4 +167,51 @@ func TestList(t *testing.T) {
 	if count, args := l.Count(); count != l.Total || !slices.Equal(args, l.TotalArgs) {
 		t.Errorf("Count() with a Total = %q %v", count, args)
 	}
+}
+
+func TestTimeScansEitherEngine(t *testing.T) {
+	at := time.Date(2026, 3, 10, 14, 22, 5, 123e6, time.UTC)
+	lagos := time.FixedZone("WAT", 3600)
+	for _, c := range []struct {
+		src  any
+		want time.Time
+	}{
+		{nil, time.Time{}},
+		{at.UnixMilli(), at}, // SQLite: Unix milliseconds
+		{at.In(lagos), at},   // PostgreSQL: timestamptz, read back in UTC
+		{time.Time{}, time.Time{}},
+	} {
+		var got sqlstore.Time
+		if err := got.Scan(c.src); err != nil || !got.Equal(c.want) || got.Location() != time.UTC {
+			t.Errorf("Scan(%v) = %v (%v), %v; want %v in UTC", c.src, got.Time, got.Location(), err, c.want)
+		}
+	}
+	var got sqlstore.Time
+	if err := got.Scan("2026-03-10"); err == nil {
+		t.Error("a text column scanned as a time")
+	}
+}
+
+func TestIn(t *testing.T) {
+	var l sqlstore.List
+	sqlstore.In(&l, questionDialect{}, "status", []incident.Status{})
+	if len(l.Conds) != 0 {
+		t.Fatalf("an empty filter added %v", l.Conds)
+	}
+	sqlstore.In(&l, questionDialect{}, "status", []incident.Status{incident.Created, incident.Dispatching})
+	if l.Where() != ` WHERE status IN (?, ?)` || !slices.Equal(l.Args, []any{"created", "dispatching"}) {
+		t.Fatalf("In: %q %v", l.Where(), l.Args)
+	}
+}
+
+// questionDialect is enough of a Dialect for In: "IN (?, ?)".
+type questionDialect struct{ sqlstore.Dialect }
+
+func (questionDialect) In(column string, values []string) (string, []any) {
+	args := make([]any, len(values))
+	marks := make([]string, len(values))
+	for i, v := range values {
+		args[i], marks[i] = v, "?"
+	}
+	return column + " IN (" + strings.Join(marks, ", ") + ")", args
 }
