@@ -199,11 +199,9 @@ func (dialect) DateOf(column string) string {
 	return `to_char(` + column + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD')`
 }
 
-// In is one array argument: one query text (and one prepared statement)
-// for any number of values.
-func (dialect) In(column string, values []string) (string, []any) {
-	return column + ` = ANY(?)`, []any{values}
-}
+// In takes one array argument: one query text (and one prepared
+// statement) for any number of values.
+func (dialect) In(column string, _ int) (string, bool) { return column + ` = ANY(?)`, true }
 
 func (dialect) Bool(b bool) string {
 	if b {

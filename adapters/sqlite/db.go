@@ -155,9 +155,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // wire builds the stores: those written once in sqlstore, over the
 // driver, and this engine's own.
 func (db *DB) wire() {
-	db.drv = &driver{db: db, read: querierOf{db.read}}
+	db.drv = &driver{db: db, read: querierOf[*readPool]{db.read}}
 	db.sharedStores = sqlstore.NewStores(db.drv, sqlstore.Own{
-		Incidents:  &incidentStore{Incidents: sqlstore.NewIncidents(db.drv, db.decoded.scan, applyEffects), db: db},
+		Incidents:  &incidentStore{Incidents: sqlstore.NewIncidents(db.drv, db.decoded.scan, applyEffects), db: db, scan: db.decoded.scan},
 		Responders: &responderStore{Responders: sqlstore.NewResponders(db.drv), db: db},
 		Queue:      &webhookQueue{Queue: sqlstore.NewQueue(db.drv), db: db},
 		Outbox:     (*outboxReader)(db),

@@ -44,32 +44,36 @@ func (d *driver) Snapshot(ctx context.Context, fn func(sqlstore.Querier) error) 
 		return translate(err)
 	}
 	defer tx.Rollback()
-	return translate(fn(querierOf{tx}))
+	return translate(fn(querierOf[*sql.Tx]{tx}))
 }
 
+// CountAndPage reads both in one read-only transaction of the read pool.
 func (d *driver) CountAndPage(ctx context.Context, count, page sqlstore.Stmt, read func(sqlstore.Rows) error) (int, error) {
+	tx, err := d.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, translate(err)
+	}
+	defer tx.Rollback()
 	var total int
-	err := d.Snapshot(ctx, func(q sqlstore.Querier) error {
-		if err := q.QueryRow(ctx, count.SQL, count.Args...).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := q.Query(ctx, page.SQL, page.Args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		return read(rows)
-	})
-	return total, err
+	if err := tx.QueryRowContext(ctx, count.SQL, count.Args...).Scan(&total); err != nil {
+		return 0, translate(err)
+	}
+	rows, err := tx.QueryContext(ctx, page.SQL, page.Args...)
+	if err != nil {
+		return 0, translate(err)
+	}
+	defer rows.Close()
+	return total, translate(read(sqlRows{rows}))
 }
 
 func (d *driver) Translate(err error) error { return translate(err) }
 
 // querierOf is a database/sql querier (the read pool, a read transaction)
-// as sqlstore reads through it.
-type querierOf struct{ q querier }
+// as sqlstore reads through it. Q is a pointer, so that a querierOf is one
+// word and costs no allocation as a sqlstore.Querier.
+type querierOf[Q querier] struct{ q Q }
 
-func (q querierOf) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+func (q querierOf[Q]) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
 	rows, err := q.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -77,7 +81,7 @@ func (q querierOf) Query(ctx context.Context, query string, args ...any) (sqlsto
 	return sqlRows{rows}, nil
 }
 
-func (q querierOf) QueryRow(ctx context.Context, query string, args ...any) sqlstore.RowScanner {
+func (q querierOf[Q]) QueryRow(ctx context.Context, query string, args ...any) sqlstore.RowScanner {
 	return q.q.QueryRowContext(ctx, query, args...)
 }
 
@@ -99,7 +103,7 @@ func (tx *writeTx) Exec(ctx context.Context, query string, args ...any) (int64, 
 }
 
 func (tx *writeTx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	return querierOf{tx}.Query(ctx, query, args...)
+	return querierOf[*writeTx]{tx}.Query(ctx, query, args...)
 }
 
 // QueryRow runs a query of at most one row (a write, with RETURNING, too).
@@ -154,12 +158,8 @@ func (dialect) HourOf(column string) string      { return `(` + column + ` / 360
 func (dialect) WeekdayOf(column string) string   { return `((` + column + ` / 86400000) + 4) % 7` } // 1970-01-01 was a Thursday
 func (dialect) DateOf(column string) string      { return `date(` + column + ` / 1000, 'unixepoch')` }
 
-func (dialect) In(column string, values []string) (string, []any) {
-	args := make([]any, len(values))
-	for i, v := range values {
-		args[i] = v
-	}
-	return column + ` IN (` + marks(len(values)) + `)`, args
+func (dialect) In(column string, n int) (string, bool) {
+	return column + ` IN (` + marks(n) + `)`, false
 }
 
 // Bool is 1 or 0: SQLite keeps booleans in INTEGER columns, and its

@@ -19,7 +19,8 @@ import (
 // decoded incidents kept, and claims responders with applyEffects).
 type incidentStore struct {
 	sqlstore.Incidents
-	db *DB
+	db   *DB
+	scan func(rowScanner) (*incident.Incident, error) // db.decoded.scan, made once
 }
 
 // CreateIncident looks the idempotency key up and inserts in one write
@@ -104,7 +105,7 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 		sqlstore.In(&counts, dialect{}, "severity", f.Severities)
 		l.Total, l.TotalArgs = `SELECT coalesce(sum(n), 0) FROM incident_counts`+counts.Where(), counts.Args
 	}
-	return sqlstore.Page(ctx, s.db.drv, s.db.decoded.scan, l, f.Offset, f.Limit)
+	return sqlstore.Page(ctx, s.db.drv, s.scan, l, f.Offset, f.Limit)
 }
 
 // QueuedNear walks the tenant's queue in dispatch order through its

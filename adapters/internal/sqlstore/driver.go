@@ -113,10 +113,11 @@ type Dialect interface {
 	// SQLite, timestamptz (truncated to the millisecond) for PostgreSQL;
 	// the zero time is NULL. A time column is read into a Time.
 	Time(t time.Time) any
-	// In is the condition that column is one of values, and its arguments:
-	// "column IN (?, ?, …)" for SQLite, "column = ANY(?)" (one array) for
-	// PostgreSQL. values is not empty.
-	In(column string, values []string) (cond string, args []any)
+	// In is the condition that column is one of n values (n > 0):
+	// "column IN (?, ?, …)" for SQLite, which takes the values as n
+	// arguments, or "column = ANY(?)" for PostgreSQL, which takes them as
+	// one array argument (array is true).
+	In(column string, n int) (cond string, array bool)
 	// ForUpdate locks the rows a select in a write transaction reads until
 	// the transaction ends, for a change of them: PostgreSQL's
 	// " FOR NO KEY UPDATE"; "" for SQLite, whose writer runs each write

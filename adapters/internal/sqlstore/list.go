@@ -65,11 +65,19 @@ func In[V ~string](l *List, d Dialect, column string, values []V) {
 	if len(values) == 0 {
 		return
 	}
-	strs := make([]string, len(values))
-	for i, v := range values {
-		strs[i] = string(v)
+	cond, array := d.In(column, len(values))
+	if array {
+		strs := make([]string, len(values))
+		for i, v := range values {
+			strs[i] = string(v)
+		}
+		l.And(cond, strs)
+		return
 	}
-	cond, args := d.In(column, strs)
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = string(v)
+	}
 	l.And(cond, args...)
 }
 
