@@ -4,8 +4,10 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
 )
 
 // benchDB opens a database for a benchmark, closed when it ends, with
@@ -17,7 +19,7 @@ func benchDB(b *testing.B) (*DB, auth.Tenant) {
 	}
 	b.Cleanup(func() { db.Close() })
 	tenant := auth.Tenant{OrgID: "org_bench00000000000", Env: auth.Live}
-	org := &auth.Organization{ID: tenant.OrgID, Name: "Bench", Plan: auth.Enterprise, Status: auth.Active}
+	org := &auth.Organization{ID: tenant.OrgID, Name: "Bench", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(time.Now())}
 	if err := db.AuthStore().CreateOrganization(context.Background(), org); err != nil {
 		b.Fatal(err)
 	}
