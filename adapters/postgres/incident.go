@@ -38,10 +38,11 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 			return nil, false, translate(err)
 		}
 	}
-	args, err := sqlstore.IncidentArgs(dialect{}, inc)
+	values, err := sqlstore.IncidentValues(dialect{}, inc)
 	if err != nil {
 		return nil, false, err
 	}
+	args := sqlstore.IncidentArgs(dialect{}, inc, values)
 	var existing *incident.Incident
 	err = s.db.inTx(ctx, func(tx *txn) error {
 		existing = nil

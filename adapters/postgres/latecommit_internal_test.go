@@ -132,10 +132,11 @@ func TestLateCommitReachesEveryReaderOnce(t *testing.T) {
 	t.Cleanup(func() { released.Do(func() { close(release) }) }) // a test that fails while it holds the change lets it go
 	go func() {
 		committed <- db.inTx(ctx, func(tx *txn) error {
-			args, err := sqlstore.IncidentArgs(dialect{}, late)
+			values, err := sqlstore.IncidentValues(dialect{}, late)
 			if err != nil {
 				return err
 			}
+			args := sqlstore.IncidentArgs(dialect{}, late, values)
 			var b pgx.Batch
 			b.Queue(insertIncident, args...)
 			queueEvents(&b, []outbox.Event{lateEvent})

@@ -55,10 +55,11 @@ func TestUpgradeCountsExistingIncidents(t *testing.T) {
 		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.Categories[i%2], Severity: incident.High,
 			Status: incident.Statuses[i%3], Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
 			CreatedAt: clock.At(at), UpdatedAt: clock.At(at), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
-		args, err := sqlstore.IncidentArgs(dialect{}, inc)
+		values, err := sqlstore.IncidentValues(dialect{}, inc)
 		if err != nil {
 			t.Fatal(err)
 		}
+		args := sqlstore.IncidentArgs(dialect{}, inc, values)
 		if _, err := pool.Exec(ctx, insertIncident, args...); err != nil {
 			t.Fatal(err)
 		}

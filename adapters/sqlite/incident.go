@@ -27,7 +27,8 @@ type incidentStore struct {
 // transaction, which the single writer runs alone: of this process's
 // creates with one key, the first inserts and the others find it.
 func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
-	args, err := sqlstore.IncidentArgs(dialect{}, inc)
+	// Derived before the transaction: the writer runs one at a time.
+	values, err := sqlstore.IncidentValues(dialect{}, inc)
 	if err != nil {
 		return nil, false, err
 	}
@@ -43,7 +44,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, sqlstore.InsertIncident, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, sqlstore.InsertIncident, sqlstore.IncidentArgs(tx, inc, values)...); err != nil {
 			return err
 		}
 		if err := applyEffects(ctx, tx, inc.Tenant(), inc.ID, effects); err != nil {

@@ -66,7 +66,7 @@ func ChangeIncident(cur *incident.Incident, tenant auth.Tenant, id string, chang
 }
 
 // incidentColumns are the columns of an incident that a change sets, in
-// the order incidentColumnValues gives them; its identity (id, tenant,
+// the order IncidentValues gives them; its identity (id, tenant,
 // idempotency key, creation) never changes.
 const incidentColumns = `category, severity, severity_rank, status, is_drill, sequence, updated_at, doc, tracking, due_at,
 	assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat`
@@ -76,21 +76,19 @@ const incidentColumns = `category, severity, severity_rank, status, is_drill, se
 const InsertIncident = `INSERT INTO incidents (id, org_id, environment, idempotency_key, created_at, ` + incidentColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// IncidentArgs are the arguments of InsertIncident for inc.
-func IncidentArgs(d Dialect, inc *incident.Incident) ([]any, error) {
-	cols, err := incidentColumnValues(d, inc)
-	if err != nil {
-		return nil, err
-	}
-	return append([]any{inc.ID, inc.OrgID, inc.Environment, inc.IdempotencyKey, d.Time(inc.CreatedAt.Time)}, cols...), nil
+// IncidentArgs are the arguments of InsertIncident for inc: its identity
+// and values, IncidentValues(d, inc) (derived apart, since a create may
+// find the incident stored already and not insert).
+func IncidentArgs(d Dialect, inc *incident.Incident, values []any) []any {
+	return append([]any{inc.ID, inc.OrgID, inc.Environment, inc.IdempotencyKey, d.Time(inc.CreatedAt.Time)}, values...)
 }
 
-// incidentColumnValues derives the values of incidentColumns from inc: the
+// IncidentValues derives the values of incidentColumns from inc: the
 // JSON of the document and of its tracking, the severity's rank, the
 // milliseconds from creation to assignment and to arrival (nil before
 // them), the SLA's state (nil without an SLA), the position, and whether
 // it counts as a threat.
-func incidentColumnValues(d Dialect, inc *incident.Incident) ([]any, error) {
+func IncidentValues(d Dialect, inc *incident.Incident) ([]any, error) {
 	doc, err := json.Marshal(inc)
 	if err != nil {
 		return nil, fmt.Errorf("encode incident: %w", err)

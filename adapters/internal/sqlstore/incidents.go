@@ -68,7 +68,7 @@ func (s Incidents) UpdateIncident(ctx context.Context, tenant auth.Tenant, id st
 		if err != nil {
 			return err
 		}
-		cols, err := incidentColumnValues(tx, cur)
+		cols, err := IncidentValues(tx, cur)
 		if err != nil {
 			return err
 		}
