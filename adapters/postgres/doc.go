@@ -22,14 +22,16 @@
 // adapters/internal/sqlstore, on this package's driver (driver.go: the
 // pool, inTx's transactions, advisory locks for what sqlstore serializes,
 // and PostgreSQL's dialect: numbered placeholders, timestamptz, = ANY
-// arrays, FOR NO KEY UPDATE and FOR KEY SHARE). Here is only what
+// arrays, FOR NO KEY UPDATE, FOR KEY SHARE and SKIP LOCKED). Here is only what
 // PostgreSQL does its own way: the transactions and their round trips; the
 // idempotent create of an incident (INSERT ... ON CONFLICT DO NOTHING);
 // the incident list; the dispatch queue's reads (QueuedNear, QueuedTenants,
 // CountActive); the cube index of available responders (UpdateResponder,
 // NearestAvailable, and the claims of an incident change); the webhook
-// fan-out, claims and purges; the outbox, its lock and its event log; and
-// the rate-limit store.
+// fan-out, claims and purges; and the outbox, its lock and its event log.
+// The rate-limit store and the session purge are written once in sqlstore
+// too: the advisory lock of a tenant's budget and FOR UPDATE SKIP LOCKED
+// are this dialect's.
 //
 // # One instance or many: how each change is serialized
 //

@@ -148,6 +148,8 @@ func (tx sharedTx) Serialize(ctx context.Context, lock sqlstore.Lock, name strin
 		return lockName(ctx, tx.t, lockCodeDigits, name)
 	case sqlstore.LockSite:
 		return lockName(ctx, tx.t, lockSite, name)
+	case sqlstore.LockRate:
+		return lockName(ctx, tx.t, lockRate, name)
 	}
 	return fmt.Errorf("postgres: no advisory lock for sqlstore lock %d", lock)
 }

@@ -48,6 +48,7 @@
 // status); the dispatch queue's reads (QueuedNear, QueuedTenants,
 // CountActive); the R*Tree of available responders (UpdateResponder,
 // NearestAvailable, and the claims of an incident change); the webhook
-// fan-out, claims and purges; the outbox and its event log; and the
-// rate-limit store.
+// fan-out, claims and purges; and the outbox and its event log. The
+// rate-limit store is written once in sqlstore too: the single writer
+// serializes its grants across every process over the file.
 package sqlite

@@ -6,7 +6,7 @@
 //
 //	go run ./tools/sqlshare                      # adapters/sqlite against adapters/postgres
 //	go run ./tools/sqlshare -v                   # and every run it counted
-//	go run ./tools/sqlshare -skip ratelimit.go   # the default: the rate-limit stores are left out
+//	go run ./tools/sqlshare -skip backup.go      # files left out of both (by default, none)
 //
 // Code lines are the Go source lines of the non-test files of each folder
 // with comments, blank lines, the package clause, imports and lines of
@@ -61,10 +61,14 @@ func main() {
 	first := flag.String("a", "adapters/sqlite", "the adapter measured")
 	second := flag.String("b", "adapters/postgres", "the adapter it is compared with")
 	minRun := flag.Int("run", 3, "the fewest consecutive code lines that count as written again")
-	skip := flag.String("skip", "ratelimit.go", "comma-separated file names left out of both")
+	skip := flag.String("skip", "", "comma-separated file names left out of both")
 	verbose := flag.Bool("v", false, "list every run counted")
 	flag.Parse()
-	skipped := strings.Split(*skip, ",")
+	var skipped []string
+	left := "nothing"
+	if *skip != "" {
+		skipped, left = strings.Split(*skip, ","), *skip
+	}
 	a, err := codeLines(*first, skipped)
 	if err != nil {
 		fail(err)
@@ -95,7 +99,7 @@ func main() {
 		fmt.Printf("%-28s %4d of %4d lines  %5.1f %%\n", f, n[0], n[1], pct(n[0], n[1]))
 	}
 	fmt.Printf("%s written again in %s: %d of %d code lines, %.1f %% (runs of %d or more lines; %s left out)\n",
-		*first, *second, total, len(a), pct(total, len(a)), *minRun, *skip)
+		*first, *second, total, len(a), pct(total, len(a)), *minRun, left)
 }
 
 func pct(n, of int) float64 {

@@ -68,6 +68,8 @@ const (
 	LockCodeDigits Lock = iota + 1
 	// LockSite is a tenant's site (the refusal count of access validation).
 	LockSite
+	// LockRate is a tenant's rate-limit budget (TakeLease).
+	LockRate
 )
 
 // Stmt is a query and its arguments.

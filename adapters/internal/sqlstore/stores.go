@@ -37,6 +37,11 @@ func NewStores(d Driver, own Own) Stores { return Stores{d, own} }
 // AccessStore returns the access codes and logs port.
 func (s Stores) AccessStore() access.Store { return accessStore{s.d} }
 
+// RateLeases returns the store of the rate limit's leases, so every
+// process or instance over this database enforces one limit (sety.New
+// uses it by default, through an auth.LeaseLimiter).
+func (s Stores) RateLeases() auth.RateLeaseStore { return rateLeases{s.d} }
+
 // WebhookStore returns the webhook endpoints and delivery log port.
 func (s Stores) WebhookStore() webhook.Store { return webhookStore{s.d} }
 
