@@ -22,13 +22,15 @@
 // adapters/internal/sqlstore, on this package's driver (driver.go: the
 // pool, inTx's transactions, advisory locks for what sqlstore serializes,
 // and PostgreSQL's dialect: numbered placeholders, timestamptz, = ANY
-// arrays, FOR NO KEY UPDATE, FOR KEY SHARE and SKIP LOCKED). Here is only what
-// PostgreSQL does its own way: the transactions and their round trips; the
-// idempotent create of an incident (INSERT ... ON CONFLICT DO NOTHING);
-// the incident list; the dispatch queue's reads (QueuedNear, QueuedTenants,
-// CountActive); the cube index of available responders (UpdateResponder,
-// NearestAvailable, and the claims of an incident change); the webhook
-// fan-out, claims and purges; and the outbox, its lock and its event log.
+// arrays, FOR NO KEY UPDATE, FOR KEY SHARE and SKIP LOCKED). Here is only
+// what PostgreSQL does its own way: the transactions and their round
+// trips; the idempotent create of an incident (INSERT ... ON CONFLICT DO
+// NOTHING); the incident list and its totals; the dispatch queue's reads
+// (QueuedNear, QueuedTenants, CountActive); the cube index of available
+// responders (UpdateResponder, NearestAvailable, and the claims of an
+// incident change); the webhook fan-out, claims and purges; the outbox,
+// its sequencer and its event log, and the checkpoint of the threat
+// reports on that log; and the sweep lease (one statement on the pool).
 // The rate-limit store and the session purge are written once in sqlstore
 // too: the advisory lock of a tenant's budget and FOR UPDATE SKIP LOCKED
 // are this dialect's.

@@ -48,7 +48,8 @@
 // status); the dispatch queue's reads (QueuedNear, QueuedTenants,
 // CountActive); the R*Tree of available responders (UpdateResponder,
 // NearestAvailable, and the claims of an incident change); the webhook
-// fan-out, claims and purges; and the outbox and its event log. The
-// rate-limit store is written once in sqlstore too: the single writer
-// serializes its grants across every process over the file.
+// fan-out, claims and purges; the outbox and its event log, and the
+// checkpoint of the threat reports on it; and the sweep lease (through the
+// writer). The rate-limit store is written once in sqlstore too: the
+// single writer serializes its grants across every process over the file.
 package sqlite

@@ -17,15 +17,18 @@
 // logs, stats), the webhook store (endpoints and the delivery log), the
 // auth store (organizations, API keys, console sessions and their purge),
 // the rate-limit store (the leases of auth.LeaseLimiter), and the parts
-// of the incident store (get, update, due incidents, analytics, threat
-// reports), of the responder store (the list) and of the webhook queue
-// (finishing an attempt, updating endpoints in pages, pending counts) that
-// are the same SQL. Stores hands out every port of an adapter, these and its own.
+// of the incident store (get, update, due incidents, analytics, the
+// incidents threat reports read), of the responder store (the list) and
+// of the webhook queue (finishing an attempt, updating endpoints in pages,
+// pending counts) that are the same SQL. Stores hands out every port of an
+// adapter, these and its own.
 //
 // What stays in each adapter is what its engine truly does differently:
 // the idempotent create of an incident, the incident list (each engine
 // reads its indexes its own way), the dispatch queue's reads, the spatial
 // search for responders and the claims that keep its index in step, the
-// webhook fan-out, claims and purges, the outbox and its event log, and
-// the transaction machinery behind its Driver.
+// webhook fan-out, claims and purges, the outbox and its event log (and
+// so the threat reports' checkpoint on it), the sweep lease's one
+// statement (TakeLease, here), and the transaction machinery behind its
+// Driver.
 package sqlstore
