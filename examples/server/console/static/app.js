@@ -63,7 +63,7 @@ const marks = createMarkers({
 });
 const { drawIncident, removeIncidentMarker, fitIncidents, follow, loadResponders } = marks;
 const details = createDetail({
-  els, layers, actions, statusText: (inc) => statusText(inc), latLngOf, showPane: (p) => showPane(p), phone,
+  els, layers, actions, statusText: (inc) => statusText(inc), latLngOf, reveal: (m, done) => marks.reveal(m, done), showPane: (p) => showPane(p), phone,
   session: () => session, mapView: () => mapView,
 });
 const { renderDetail, slaView, fact } = details;
@@ -507,7 +507,7 @@ function openDetail(id, returnTo) {
   els.detailTitle.focus();
   const inc = s.known.get(id).incident;
   const m = s.markers.get(id);
-  if (m && mapView && !phone.matches) layers.incidents.zoomToShowLayer(m, () => follow(inc));
+  if (m && mapView && !phone.matches) marks.reveal(m, () => follow(inc));
 }
 
 function closeDetail() {

@@ -4,11 +4,11 @@ import { fill, h } from './dom.js';
 import { SEVERITY_COLOR, SLA_COLOR, coordsText, dateTimeText, distanceText, durationText, isActive, label, slaClock, timeText } from './format.js';
 
 /**
- * @param {object} ctx  els, layers, actions, session() and mapView(),
+ * @param {object} ctx  els, actions, session() and mapView(), reveal(marker, done),
  *   statusText(inc), latLngOf(coords), showPane(name), phone (a MediaQueryList)
  */
 export function createDetail(ctx) {
-  const { els, layers, actions, statusText, latLngOf, showPane, phone } = ctx;
+  const { els, actions, statusText, latLngOf, showPane, phone, reveal } = ctx;
 
   function fact(name, value) {
     return [h('dt', {}, name), h('dd', {}, value)];
@@ -62,7 +62,7 @@ export function createDetail(ctx) {
     if (phone.matches) showPane('map');
     const m = ctx.session()?.markers.get(inc.incident_id);
     const go = () => ctx.mapView().map.setView(latLngOf(inc.location.coordinates), Math.max(ctx.mapView().map.getZoom(), 16), { animate: false });
-    if (m) layers.incidents.zoomToShowLayer(m, go);
+    if (m) reveal(m, go);
     else go();
   }
 

@@ -115,6 +115,28 @@ export function createMarkers(ctx) {
     s.assigned.delete(id);
   }
 
+  /**
+   * Shows marker m: done() sets the view, then a marker still stacked in a
+   * cluster at that view is spiderfied. Not markercluster's
+   * zoomToShowLayer: it leaves a moveend handler behind until the marker is
+   * shown, and once the marker has left the map (its incident resolved or
+   * cancelled) that handler throws on every later move of the map.
+   */
+  function reveal(m, done) {
+    const g = layers.incidents;
+    const map = ctx.mapView()?.map;
+    const zoom = map?.getZoom();
+    done();
+    const spiderfy = () => {
+      if (!g.hasLayer(m) || m._icon) return; // gone, or shown on its own
+      const parent = g.getVisibleParent(m);
+      if (parent && parent !== m && typeof parent.spiderfy === 'function') parent.spiderfy();
+    };
+    // A new zoom re-clusters, and the group says when it is done.
+    if (map && map.getZoom() !== zoom) g.once('animationend', spiderfy);
+    else spiderfy();
+  }
+
   /** Zooms the map to every active incident. */
   function fitIncidents() {
     if (!ctx.mapView() || !ctx.session()?.markers.size) return;
@@ -180,5 +202,5 @@ export function createMarkers(ctx) {
   }
 
 
-  return { clusterIcon, drawIncident, removeIncidentMarker, fitIncidents, follow, loadResponders, CATEGORY_LETTER };
+  return { clusterIcon, drawIncident, removeIncidentMarker, reveal, fitIncidents, follow, loadResponders, CATEGORY_LETTER };
 }
