@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
+	"github.com/sety-io/sety/internal/groupcommit"
 )
 
 //go:embed migrations/*.sql
@@ -37,9 +38,9 @@ type DB struct {
 	sharedStores         // every port: written once in sqlstore where the SQL is the same
 	drv          *driver // the database as sqlstore uses it (driver.go)
 
-	write *sql.DB   // one connection: SQLite's single writer, held by w
-	w     *writer   // runs every write transaction, in batches (writer.go)
-	read  *readPool // a pool for reads, its queries prepared once (readpool.go)
+	write *sql.DB             // one connection: SQLite's single writer, held by w
+	w     *groupcommit.Writer // runs every write transaction, in batches (internal/groupcommit)
+	read  *readPool           // a pool for reads, its queries prepared once (readpool.go)
 
 	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
 
@@ -93,7 +94,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, translate(err))
 	}
-	w, err := newWriter(conn)
+	w, err := groupcommit.New(conn, translate)
 	if err != nil {
 		conn.Close()
 		write.Close()
@@ -135,7 +136,7 @@ func checkPath(path string) error {
 // Close lets the writes already queued finish, then closes the writer and
 // the read pool. Writes after Close fail.
 func (db *DB) Close() error {
-	errs := []error{db.w.close()}
+	errs := []error{db.w.Close()}
 	if db.checkpoints != nil {
 		errs = append(errs, db.checkpoints.close())
 	}
@@ -195,7 +196,7 @@ func (db *DB) applyMigration(ctx context.Context, m sqlstore.Migration) error {
 		if n > 0 {
 			return nil
 		}
-		if _, err := tx.execOnce(m.SQL); err != nil {
+		if _, err := tx.ExecOnce(m.SQL); err != nil {
 			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
@@ -206,13 +207,20 @@ func (db *DB) applyMigration(ctx context.Context, m sqlstore.Migration) error {
 
 // inTx runs fn in a write transaction and returns fn's error, or the
 // error of the commit. The transaction is a savepoint in a batch the writer
-// commits at once (writer.go): fn sees every change committed or made
-// before it in the batch, and the caller is answered after the commit.
+// commits at once (internal/groupcommit): fn sees every change committed
+// or made before it in the batch, and the caller is answered after the
+// commit. The error of a statement Later ran fails the transaction.
 func (db *DB) inTx(ctx context.Context, fn func(*writeTx) error) error {
-	return db.w.do(ctx, fn)
+	return db.w.Do(ctx, func(gtx *groupcommit.Tx) error {
+		tx := &writeTx{Tx: gtx}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.deferred
+	})
 }
 
 // ObserveCommits has fn told of every committed write batch: how many
 // write transactions it carried and how long it took, BEGIN to the end of
 // COMMIT (sety.WithMetrics uses it for the store's metrics).
-func (db *DB) ObserveCommits(fn func(batch int, took time.Duration)) { db.w.observe.Store(&fn) }
+func (db *DB) ObserveCommits(fn func(batch int, took time.Duration)) { db.w.Observe(fn) }

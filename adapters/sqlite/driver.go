@@ -108,7 +108,7 @@ func (tx *writeTx) Query(ctx context.Context, query string, args ...any) (sqlsto
 
 // QueryRow runs a query of at most one row (a write, with RETURNING, too).
 func (tx *writeTx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.RowScanner {
-	if _, err := tx.open(); err != nil {
+	if err := tx.Err(); err != nil {
 		return errRow{err}
 	}
 	return tx.QueryRowContext(ctx, query, args...)
@@ -121,11 +121,11 @@ func (r errRow) Scan(...any) error { return r.err }
 
 // Later runs the statement at once: the writer is in process, so waiting
 // saves no round trip. Its error fails the transaction when the callback
-// returns (writer.call), and the transaction's later statements are not
-// run.
+// returns (DB.inTx), and the transaction's later statements are not run.
 func (tx *writeTx) Later(query string, args ...any) {
 	if tx.deferred == nil {
-		_, tx.deferred = tx.ExecContext(tx.ctx, query, args...)
+		// The context is the caller's, kept by the transaction.
+		_, tx.deferred = tx.ExecContext(context.Background(), query, args...)
 	}
 }
 

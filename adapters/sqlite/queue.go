@@ -83,7 +83,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 	var jobs []webhook.Job
 	now := c.Now.UnixMilli()
 	err := q.db.inTx(ctx, func(tx *writeTx) error {
-		hot := tx.hot() // the claim runs at every attempt's end: its queries stay prepared
+		hot := tx.Hot() // the claim runs at every attempt's end: its queries stay prepared
 		perEndpoint, perTenant := map[string]int{}, map[auth.Tenant]int{}
 		rows, err := hot.QueryContext(ctx, leasedNow, now)
 		if err != nil {

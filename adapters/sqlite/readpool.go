@@ -23,6 +23,11 @@ type readPool struct {
 	stmts map[string]*sql.Stmt
 }
 
+// maxStmts caps the statements the read pool keeps prepared. The queries
+// of this package are constants but for the variable IN lists, so the cap
+// is only a guard.
+const maxStmts = 256
+
 func newReadPool(db *sql.DB) *readPool { return &readPool{DB: db, stmts: map[string]*sql.Stmt{}} }
 
 // stmt returns query prepared, or nil when the cache is full or the query

@@ -64,9 +64,7 @@ func plug(t *testing.T, db *DB) (release func()) {
 // waitQueued waits until n transactions wait for the writer.
 func waitQueued(db *DB, n int) {
 	for {
-		db.w.mu.Lock()
-		queued := len(db.w.queue)
-		db.w.mu.Unlock()
+		queued := db.w.Queued()
 		if queued >= n {
 			return
 		}
@@ -426,9 +424,7 @@ func TestCloseDrainsQueue(t *testing.T) {
 	closed := make(chan error)
 	go func() { closed <- db.Close() }()
 	for {
-		db.w.mu.Lock()
-		closing := db.w.closed
-		db.w.mu.Unlock()
+		closing := db.w.Closing()
 		if closing {
 			break
 		}
@@ -456,7 +452,7 @@ func TestAnsweredAfterCommit(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	var answered, early atomic.Int64
-	err := db.w.conn.Raw(func(dc any) error {
+	err := db.w.Conn().Raw(func(dc any) error {
 		dc.(interface{ RegisterCommitHook(sqlite.CommitHookFn) }).RegisterCommitHook(func() int32 {
 			time.Sleep(20 * time.Millisecond) // time enough for an early answer to show
 			early.Add(answered.Load())
