@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Side-by-side HTTP benchmark: Sety's example server against a bare net/http
-# server with the same request and response shapes (bench/baseline), driven
-# by the same load tool (vegeta) in alternating rounds on loopback.
+# server with the same request and response shapes (bench/baseline) and
+# against the durable baseline (bench/baseline -db: the same server keeping
+# each incident as one JSON row plus one event row on SQLite, synchronous=FULL,
+# through Sety's group commit), driven by the same load tool (vegeta) in
+# rounds whose order rotates, on loopback.
 #
 #   bench/http.sh [SECONDS]            # from anywhere in the repository; SECONDS per round, default 8
 #
 # Environment:
-#   ROUNDS=2          rounds per operation (each round runs both servers, order alternating)
+#   ROUNDS=2          rounds per operation (each round runs the three servers, order rotating)
 #   WORKERS=32        vegeta workers (closed loop: as fast as the server answers)
 #   OPS=create,get    operations to run, in order: create (POST /incidents), get (GET /incidents/{id})
 #   WARMUP=1          seconds of unreported load on each server before the first round
@@ -20,7 +23,7 @@
 # Creates use the live key: with no responder pool (the default) they queue
 # in dispatching, as a fresh server's live incidents do. Everything else is
 # the server's defaults (SQLite in WAL with synchronous=FULL). Sety is
-# paused (SIGSTOP) while the baseline's round runs, so its background work
+# paused (SIGSTOP) while a baseline's round runs, so its background work
 # does not slow the baseline.
 set -euo pipefail
 
@@ -67,8 +70,12 @@ pids+=("$sety_pid")
 (exec "$work/baseline" -addr 127.0.0.1:0 >"$work/baseline.log" 2>&1) &
 base_pid=$!
 pids+=("$base_pid")
+(exec "$work/baseline" -addr 127.0.0.1:0 -db "$work/durable.db" >"$work/durable.log" 2>&1) &
+durable_pid=$!
+pids+=("$durable_pid")
 sety_addr=$(wait_addr "sety server" "$sety_pid" "$work/sety.log")
 base_addr=$(wait_addr "baseline" "$base_pid" "$work/baseline.log")
+durable_addr=$(wait_addr "durable baseline" "$durable_pid" "$work/durable.log")
 
 cat >"$work/body.json" <<'JSON'
 {"category":"vehicle","severity":"high","title":"Vehicle emergency reported by rider","description":"Rider reports the driver left the agreed route and stopped in an unlit street.","subject":{"name":"Amaka Obi","phone":"+2348012345678","email":"amaka.obi@example.com","reference":"TRIP-44821","metadata":{"trip_id":"trp_9x2k4m","vehicle_plate":"LND-482-KJ"}},"location":{"coordinates":[3.4219,6.4281],"address":"22 Adeola Odeku Street, Victoria Island, Lagos","landmark":"Opposite the filling station"}}
@@ -90,9 +97,10 @@ create_one() {
 }
 sety_id=$(create_one "$sety_addr" "$work/sety.log")
 base_id=$(create_one "$base_addr" "$work/baseline.log")
+durable_id=$(create_one "$durable_addr" "$work/durable.log")
 
 storage=$(grep -m1 -oE 'storage=[^ ]+|"storage":"[^"]+"' "$work/sety.log" | tr -d '"' | sed 's/storage[=:]//' || true)
-echo "sety-server at $sety_addr (storage ${storage:-unknown}; pid $sety_pid), baseline at $base_addr (pid $base_pid)"
+echo "sety-server at $sety_addr (storage ${storage:-unknown}; pid $sety_pid), baseline at $base_addr (pid $base_pid), durable baseline at $durable_addr (pid $durable_pid)"
 echo "load: $VEGETA, $workers workers, ${secs}s per round, $rounds rounds; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # attack NAME PID ADDR OP SECONDS: drives one server; prints
@@ -101,6 +109,7 @@ attack() {
 	local name=$1 pid=$2 addr=$3 op=$4 dur=$5 id t0 t1 c0 c1
 	id=$sety_id
 	[[ $name == baseline ]] && id=$base_id
+	[[ $name == durable ]] && id=$durable_id
 	{
 		if [[ $op == create ]]; then
 			printf 'POST http://%s/v1/external/incidents\n' "$addr"
@@ -141,6 +150,7 @@ show() {
 if ((warmup > 0)); then
 	for op in "${oplist[@]}"; do
 		attack baseline "$base_pid" "$base_addr" "$op" "$warmup" >/dev/null
+		attack durable "$durable_pid" "$durable_addr" "$op" "$warmup" >/dev/null
 		attack sety "$sety_pid" "$sety_addr" "$op" "$warmup" >/dev/null
 	done
 fi
@@ -149,17 +159,21 @@ fi
 for op in "${oplist[@]}"; do
 	for ((r = 1; r <= rounds; r++)); do
 		echo "$op round $r/$rounds"
-		order=(baseline sety)
-		((r % 2 == 0)) && order=(sety baseline)
+		all3=(baseline durable sety)
+		order=("${all3[@]:$(((r - 1) % 3))}" "${all3[@]:0:$(((r - 1) % 3))}")
 		for who in "${order[@]}"; do
 			if [[ $who == sety ]]; then
 				line=$(attack sety "$sety_pid" "$sety_addr" "$op" "$secs")
 			else
-				# sety is paused while the baseline runs: after the create
+				# sety is paused while a baseline runs: after the create
 				# rounds it has background work (the queued incidents' SLA
 				# breaches) that would otherwise slow the baseline's round.
 				kill -STOP "$sety_pid"
-				line=$(attack baseline "$base_pid" "$base_addr" "$op" "$secs")
+				if [[ $who == baseline ]]; then
+					line=$(attack baseline "$base_pid" "$base_addr" "$op" "$secs")
+				else
+					line=$(attack durable "$durable_pid" "$durable_addr" "$op" "$secs")
+				fi
 				kill -CONT "$sety_pid"
 			fi
 			show "$who" "$line"
@@ -194,8 +208,8 @@ END {
 	print "\nmedians over rounds:"
 	for (o = 1; o <= nops; o++) {
 		op = order[o]
-		for (w = 1; w <= 2; w++) {
-			who = w == 1 ? "baseline" : "sety"
+		for (w = 1; w <= 3; w++) {
+			who = w == 1 ? "baseline" : w == 2 ? "durable" : "sety"
 			for (f = 1; f <= 5; f++) {
 				name = f == 1 ? "rps" : f == 2 ? "p50" : f == 3 ? "p99" : f == 4 ? "ok" : "cpu"
 				delete a; n = 0
@@ -205,17 +219,21 @@ END {
 			printf "  %-6s %-8s %7.0f req/s  p50 %7.2f ms  p99 %7.2f ms  ok %5.1f%%  server cpu %4.0f%%\n", op, who,
 				m[who, "rps"], m[who, "p50"], m[who, "p99"], m[who, "ok"], m[who, "cpu"]
 		}
-		for (f = 1; f <= 3; f++) {
-			name = f == 1 ? "rps" : f == 2 ? "p50" : "p99"
-			delete a; n = 0
-			for (r = 1; r <= nr[op]; r++) {
-				b = v["baseline", op SUBSEP r, name]; s = v["sety", op SUBSEP r, name]
-				if (b > 0) a[++n] = s / b
+		for (w = 1; w <= 2; w++) {
+			base = w == 1 ? "baseline" : "durable"
+			for (f = 1; f <= 3; f++) {
+				name = f == 1 ? "rps" : f == 2 ? "p50" : "p99"
+				delete a; n = 0
+				for (r = 1; r <= nr[op]; r++) {
+					b = v[base, op SUBSEP r, name]; s = v["sety", op SUBSEP r, name]
+					if (b > 0) a[++n] = s / b
+				}
+				ratio[base, op, name] = n ? median(a, n) : 0
 			}
-			ratio[op, name] = n ? median(a, n) : 0
+			line[w] = line[w] (o > 1 ? "; " : "") sprintf("%s %.2fx throughput, p50 %.1fx, p99 %.1fx (sety ok %.0f%%)",
+				op, ratio[base, op, "rps"], ratio[base, op, "p50"], ratio[base, op, "p99"], m["sety", "ok"])
 		}
-		line = line (o > 1 ? "; " : "") sprintf("%s %.2fx baseline throughput, p50 %.1fx, p99 %.1fx (sety ok %.0f%%)",
-			op, ratio[op, "rps"], ratio[op, "p50"], ratio[op, "p99"], m["sety", "ok"])
 	}
-	print "ratios (sety / baseline, median of per-round ratios): " line
+	print "ratios (sety / baseline, median of per-round ratios): " line[1]
+	print "ratios (sety / durable baseline, median of per-round ratios): " line[2]
 }' "$work/all"

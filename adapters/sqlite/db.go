@@ -44,7 +44,7 @@ type DB struct {
 
 	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
 
-	checkpoints *checkpointer // copies the WAL into the file (checkpoint.go)
+	checkpoints *groupcommit.Checkpointer // copies the WAL into the file, off the writer
 
 	dsn string // how to open another connection to the file (Backup)
 
@@ -120,7 +120,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open the checkpointer of %s: %w", path, err)
 	}
 	checkpoints.SetMaxOpenConns(1)
-	db.checkpoints = startCheckpointer(checkpoints)
+	db.checkpoints = groupcommit.StartCheckpointer(checkpoints)
 	db.wire()
 	return db, nil
 }
@@ -138,7 +138,7 @@ func checkPath(path string) error {
 func (db *DB) Close() error {
 	errs := []error{db.w.Close()}
 	if db.checkpoints != nil {
-		errs = append(errs, db.checkpoints.close())
+		errs = append(errs, db.checkpoints.Close())
 	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())

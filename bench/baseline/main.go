@@ -6,13 +6,20 @@
 // same machine in the same minute.
 //
 //	go run ./bench/baseline -addr 127.0.0.1:0   # prints "baseline listening on 127.0.0.1:PORT"
+//	go run ./bench/baseline -db /tmp/floor.db   # the durable baseline
 //
 // Incidents are kept in a map only so that get-incident has something to
 // return; it is the cheapest store there is, not a model of one.
+//
+// With -db it is the durable baseline instead: each create commits one
+// JSON row and one event row to a SQLite file through the same driver,
+// pragmas (synchronous=FULL) and group commit as Sety's SQLite adapter
+// (durable.go), and answers once that commit is on disk; a get reads the
+// row back. It is the floor under any durable create on this machine.
 package main
 
 import (
-	"crypto/rand"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,9 +28,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/sety-io/sety/ids"
 )
 
 type location struct {
@@ -136,7 +144,7 @@ func newIncident(req createRequest, now time.Time) (*incident, error) {
 	}
 	ts := now.UTC().Format(wireTime)
 	return &incident{
-		ID:             "inc_" + strings.ToLower(rand.Text()[:16]),
+		ID:             ids.New("inc"), // time-ordered, as Sety's: keys that grow at the index's right edge
 		IdempotencyKey: optional(req.IdempotencyKey),
 		Category:       req.Category,
 		Severity:       sev,
@@ -164,6 +172,8 @@ func optional(s string) *string {
 type server struct {
 	mu        sync.RWMutex
 	incidents map[string]*incident
+
+	durable *durableStore // with -db: incidents are kept there instead
 }
 
 func (s *server) create(w http.ResponseWriter, r *http.Request) {
@@ -177,9 +187,17 @@ func (s *server) create(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"code": 400, "message": err.Error()})
 		return
 	}
-	s.mu.Lock()
-	s.incidents[inc.ID] = inc
-	s.mu.Unlock()
+	if s.durable != nil {
+		if err := s.durable.create(r.Context(), inc, time.Now()); err != nil {
+			log.Print(err)
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"code": 500, "message": "internal error"})
+			return
+		}
+	} else {
+		s.mu.Lock()
+		s.incidents[inc.ID] = inc
+		s.mu.Unlock()
+	}
 	writeJSON(w, http.StatusCreated, struct {
 		Incident   *incident `json:"incident"`
 		Idempotent bool      `json:"idempotent"`
@@ -187,6 +205,10 @@ func (s *server) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) get(w http.ResponseWriter, r *http.Request) {
+	if s.durable != nil {
+		s.getDurable(w, r)
+		return
+	}
 	s.mu.RLock()
 	inc, ok := s.incidents[r.PathValue("id")]
 	s.mu.RUnlock()
@@ -197,6 +219,21 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Incident *incident `json:"incident"`
 	}{inc})
+}
+
+// getDurable answers a get from the durable baseline's row, as stored.
+func (s *server) getDurable(w http.ResponseWriter, r *http.Request) {
+	doc, err := s.durable.get(r.Context(), r.PathValue("id"))
+	switch {
+	case err != nil:
+		log.Print(err)
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"code": 500, "message": "internal error"})
+	case doc == nil:
+		writeJSON(w, http.StatusNotFound, map[string]any{"code": 404, "message": "Incident not found"})
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(append(append([]byte(`{"incident":`), doc...), '}')) //nolint:errcheck // the client went away
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -216,9 +253,19 @@ func main() {
 		def = "127.0.0.1:0"
 	}
 	addr := flag.String("addr", def, "listen address (ADDR); port 0 picks a free one")
+	dbPath := flag.String("db", os.Getenv("DB"), "SQLite file (DB): be the durable baseline, on this file")
 	flag.Parse()
 
 	s := &server{incidents: map[string]*incident{}}
+	name := "baseline"
+	if *dbPath != "" {
+		d, err := openDurable(context.Background(), *dbPath)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer d.Close()
+		s.durable, name = d, "durable baseline"
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/external/incidents", s.create)
 	mux.HandleFunc("GET /v1/external/incidents/{id}", s.get)
@@ -230,7 +277,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("baseline listening on", ln.Addr())
+	fmt.Println(name, "listening on", ln.Addr())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	log.Fatal(srv.Serve(ln))
 }

@@ -1,4 +1,4 @@
-package sqlite
+package groupcommit
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // database file.
 const checkpointEvery = 500 * time.Millisecond
 
-// checkpointer copies committed WAL frames into the database file from its
+// Checkpointer copies committed WAL frames into the database file from its
 // own connection, so the single writer never does. By default SQLite runs
 // that checkpoint inside the commit that crosses 1,000 WAL pages, on the
 // writer: under load a profile of create-incident put 5% of the writer's
@@ -19,15 +19,17 @@ const checkpointEvery = 500 * time.Millisecond
 // the database file. The writer connection has wal_autocheckpoint off; a
 // PASSIVE checkpoint waits for no one (what a reader still uses is copied
 // next time), and one with nothing to copy costs a read of the WAL index.
-type checkpointer struct {
+type Checkpointer struct {
 	conn *sql.DB
 	stop context.CancelFunc
 	done chan struct{}
 }
 
-func startCheckpointer(conn *sql.DB) *checkpointer {
+// StartCheckpointer checkpoints the database of conn (a pool of its own,
+// one connection) every checkpointEvery, until Close.
+func StartCheckpointer(conn *sql.DB) *Checkpointer {
 	ctx, stop := context.WithCancel(context.Background())
-	c := &checkpointer{conn: conn, stop: stop, done: make(chan struct{})}
+	c := &Checkpointer{conn: conn, stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		tick := time.NewTicker(checkpointEvery)
@@ -46,9 +48,9 @@ func startCheckpointer(conn *sql.DB) *checkpointer {
 	return c
 }
 
-// close stops the ticks and makes a last checkpoint, after the writer has
+// Close stops the ticks and makes a last checkpoint, after the writer has
 // finished its work, so a closed database is all in its file.
-func (c *checkpointer) close() error {
+func (c *Checkpointer) Close() error {
 	c.stop()
 	<-c.done
 	_, err := c.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
