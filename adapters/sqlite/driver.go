@@ -129,13 +129,15 @@ func (tx *writeTx) Later(query string, args ...any) {
 	}
 }
 
-// InsertEvents adds events to the outbox at once, as Later runs a write:
-// their positions are the rowids SQLite assigns, in commit order since one
+// InsertEvents adds events to the outbox at once, as Later runs a write,
+// packed as every SQLite insert of events is (packEvents: an incident's
+// later events of the transaction as deltas against its first): their
+// positions are the rowids SQLite assigns, in commit order since one
 // writer commits at a time (see EventLog).
 func (tx *writeTx) InsertEvents(events []outbox.Event) {
-	for _, ev := range events {
-		tx.Later(`INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ev.ID, ev.OrgID, ev.Environment, ev.Type, ev.SubjectID, ev.Sequence, string(ev.Data), ev.CreatedAt.UnixMilli())
+	if tx.deferred == nil {
+		// The context is the caller's, kept by the transaction.
+		tx.deferred = insertPacked(context.Background(), tx, packEvents(events))
 	}
 }
 

@@ -32,6 +32,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	if err != nil {
 		return nil, false, err
 	}
+	events := packEvents(effects.Events) // its deltas worked out here, off the writer
 	var existing *incident.Incident
 	err = s.db.inTx(ctx, func(tx *writeTx) error {
 		if inc.IdempotencyKey != nil {
@@ -50,8 +51,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 		if err := applyEffects(ctx, tx, inc.Tenant(), inc.ID, effects); err != nil {
 			return err
 		}
-		tx.InsertEvents(effects.Events)
-		return nil
+		return insertPacked(ctx, tx, events)
 	})
 	if err != nil && inc.IdempotencyKey != nil && isUniqueViolation(err) {
 		// Another process sharing the file won the race for this key between
@@ -67,6 +67,12 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 }
 
 func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f incident.Filter) ([]*incident.Incident, int, error) {
+	return sqlstore.Page(ctx, s.db.drv, s.scan, incidentList(tenant, f), f.Offset, f.Limit)
+}
+
+// incidentList is the query of the tenant's incidents that match f, with
+// the query of their total.
+func incidentList(tenant auth.Tenant, f incident.Filter) sqlstore.List {
 	// matching is every condition but the status's.
 	matching := sqlstore.List{}
 	matching.Tenant(tenant)
@@ -82,19 +88,22 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 	sqlstore.In(&all, dialect{}, "status", f.Statuses)
 
 	l := sqlstore.List{Sel: sqlstore.SelectIncident, Order: `created_at DESC, id DESC`, Conds: all.Conds, Args: all.Args}
-	if len(f.Statuses) > 1 {
-		// The page from one ordered range of the status index per status,
-		// each cut at the page's end: the few active incidents among
-		// thousands cost a page per status, not a walk of the history.
+	switch {
+	case len(f.Statuses) > 1:
+		// The page from one ordered range per status, each cut at the
+		// page's end: the few active incidents among thousands cost a page
+		// per status, not a walk of the history.
 		parts, args := make([]string, len(f.Statuses)), []any{}
 		for i, st := range f.Statuses {
-			parts[i] = `SELECT rowid FROM (SELECT rowid FROM incidents INDEXED BY incidents_tenant_status` + matching.Where() +
-				` AND status = ? ORDER BY created_at DESC, id DESC LIMIT ?)`
+			parts[i] = `SELECT rowid FROM (SELECT rowid FROM incidents INDEXED BY ` + statusIndex(st) + matching.Where() +
+				` AND status = ?` + activeOnly(st) + ` ORDER BY created_at DESC, id DESC LIMIT ?)`
 			args = append(append(args, matching.Args...), string(st), f.Offset+f.Limit)
 		}
 		l.Conds, l.Args = nil, nil
 		l.And(`rowid IN (`+strings.Join(parts, ` UNION ALL `)+`)`, args...)
 		l.Total, l.TotalArgs = `SELECT count(*) FROM incidents`+all.Where(), all.Args
+	case len(f.Statuses) == 1 && f.Statuses[0].Active():
+		l.And(activeIncidents)
 	}
 	if f.From.IsZero() && f.To.IsZero() {
 		// The total from the counts the triggers keep (migration 0013):
@@ -106,7 +115,32 @@ func (s *incidentStore) ListIncidents(ctx context.Context, tenant auth.Tenant, f
 		sqlstore.In(&counts, dialect{}, "severity", f.Severities)
 		l.Total, l.TotalArgs = `SELECT coalesce(sum(n), 0) FROM incident_counts`+counts.Where(), counts.Args
 	}
-	return sqlstore.Page(ctx, s.db.drv, s.scan, l, f.Offset, f.Limit)
+	return l
+}
+
+// activeIncidents is the condition of incidents_tenant_active, the partial
+// index of active incidents: a query names it for SQLite to consider the
+// index.
+const activeIncidents = `status NOT IN ('resolved', 'cancelled')`
+
+// statusIndex is the index that lists a tenant's incidents of status st
+// newest first: the active ones' for an active status; for resolved and
+// cancelled, the bulk of a tenant's history, the tenant's index, which
+// holds the status.
+func statusIndex(st incident.Status) string {
+	if st.Active() {
+		return `incidents_tenant_active`
+	}
+	return `incidents_tenant_created`
+}
+
+// activeOnly is the condition that lets a query of status st read
+// incidents_tenant_active, "" for another status.
+func activeOnly(st incident.Status) string {
+	if st.Active() {
+		return ` AND ` + activeIncidents
+	}
+	return ""
 }
 
 // QueuedNear walks the tenant's queue in dispatch order through its
@@ -136,15 +170,19 @@ func (s *incidentStore) QueuedNear(ctx context.Context, tenant auth.Tenant, at g
 	return out, nil
 }
 
+// queuedNear lists the tenant's (?1, ?2) queue in dispatch order within
+// a box (latitudes ?3 to ?4, longitudes ?5 to ?6 or, across ±180°, ?7 to
+// ?8), from incidents_queue alone.
+const queuedNear = `SELECT id, lng, lat FROM incidents INDEXED BY incidents_queue
+	WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
+	AND lat BETWEEN ? AND ? AND (lng BETWEEN ? AND ? OR lng BETWEEN ? AND ?)
+	ORDER BY severity_rank DESC, created_at, id`
+
 // queuedIDs reads the queue index in dispatch order and stops at the
 // limit-th incident within radiusM of at.
 func (s *incidentStore) queuedIDs(ctx context.Context, tenant auth.Tenant, at geo.Point, radiusM float64, limit int) ([]string, error) {
 	box := geo.BoxAround(at, radiusM)
-	rows, err := s.db.read.QueryContext(ctx, `SELECT id, lng, lat FROM incidents INDEXED BY incidents_queue
-		WHERE org_id = ? AND environment = ? AND status = 'dispatching' AND is_drill = 0
-		AND lat BETWEEN ? AND ? AND (lng BETWEEN ? AND ? OR lng BETWEEN ? AND ?)
-		ORDER BY severity_rank DESC, created_at, id`,
-		tenant.OrgID, tenant.Env, box.MinLat, box.MaxLat, box.MinLng, box.MaxLng, box.WrapMinLng, box.WrapMaxLng)
+	rows, err := s.db.read.QueryContext(ctx, queuedNear, tenant.OrgID, tenant.Env, box.MinLat, box.MaxLat, box.MinLng, box.MaxLng, box.WrapMinLng, box.WrapMaxLng)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -163,16 +201,30 @@ func (s *incidentStore) queuedIDs(ctx context.Context, tenant auth.Tenant, at ge
 	return ids, translate(rows.Err())
 }
 
+// queuedTenants lists up to ?1 tenants with a dispatch queue
+// (incidents_queue).
+const queuedTenants = `SELECT DISTINCT org_id, environment FROM incidents INDEXED BY incidents_queue
+	WHERE status = 'dispatching' AND is_drill = 0 AND environment = 'live' LIMIT ?`
+
 func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Tenant, error) {
 	return queryAll(ctx, s.db.read, func(row rowScanner) (auth.Tenant, error) {
 		var t auth.Tenant
 		return t, row.Scan(&t.OrgID, &t.Env)
-	}, `SELECT DISTINCT org_id, environment FROM incidents INDEXED BY incidents_queue
-		WHERE status = 'dispatching' AND is_drill = 0 AND environment = 'live' LIMIT ?`, limit)
+	}, queuedTenants, limit)
 }
 
-// CountActive reads two partial indexes: the active incidents' statuses and
-// environments, and the dispatch queue.
+// activeCounts counts the active incidents by status and environment,
+// from incidents_tenant_active alone; queuedCount counts the live queue,
+// from incidents_queue alone.
+const (
+	activeCounts = `SELECT environment, status, count(*) FROM incidents INDEXED BY incidents_tenant_active
+		WHERE ` + activeIncidents + ` GROUP BY status, environment`
+	queuedCount = `SELECT count(*) FROM incidents INDEXED BY incidents_queue
+		WHERE status = 'dispatching' AND is_drill = 0 AND environment = 'live'`
+)
+
+// CountActive reads two partial indexes: the active incidents' (their
+// statuses and environments), and the dispatch queue.
 func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts, error) {
 	type statusCount struct {
 		env    auth.Environment
@@ -182,20 +234,27 @@ func (s *incidentStore) CountActive(ctx context.Context) (incident.ActiveCounts,
 	var out incident.ActiveCounts
 	counts, err := queryAll(ctx, s.db.read, func(row rowScanner) (c statusCount, err error) {
 		return c, row.Scan(&c.env, &c.status, &c.n)
-	}, `SELECT environment, status, count(*) FROM incidents INDEXED BY incidents_active
-		WHERE status NOT IN ('resolved', 'cancelled') GROUP BY status, environment`)
+	}, activeCounts)
 	if err != nil {
 		return out, err
 	}
 	for _, c := range counts {
 		out.Add(c.env, c.status, c.n)
 	}
-	err = s.db.read.QueryRowContext(ctx, `SELECT count(*) FROM incidents INDEXED BY incidents_queue
-		WHERE status = 'dispatching' AND is_drill = 0 AND environment = 'live'`).Scan(&out.Queued)
+	err = s.db.read.QueryRowContext(ctx, queuedCount).Scan(&out.Queued)
 	return out, translate(err)
 }
 
-// ThreatReports reads the checkpoint and the reports in one snapshot (a
+// threatReports lists the incidents created since ?1 that count as
+// threats (the counts_as_threat column holds incident.CountsAsThreat, true
+// only of live incidents), from columns only: each organization's live
+// incidents from ?1 on, through the tenant's index (no index of its own:
+// a create would write it for a load that runs at start).
+const threatReports = `SELECT i.created_at, i.lng, i.lat, i.category, i.severity
+	FROM organizations o CROSS JOIN incidents i INDEXED BY incidents_tenant_created
+	WHERE i.org_id = o.id AND i.environment = 'live' AND i.created_at >= ?1 AND i.counts_as_threat = 1`
+
+// ThreatReports reads the checkpoint and the reports (threatReports) in one snapshot (a
 // read transaction of the read pool). The checkpoint is the newest outbox
 // position that snapshot sees: every event has its position at commit, in
 // commit order, so the snapshot holds every change whose events are at or
@@ -208,7 +267,7 @@ func (s *incidentStore) ThreatReports(ctx context.Context, since time.Time, fn f
 		if err := q.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM outbox_events`).Scan(&checkpoint.Position); err != nil {
 			return err
 		}
-		return sqlstore.ThreatReports(ctx, q, dialect{}, since, fn)
+		return sqlstore.ReadThreatReports(ctx, q, threatReports, millis(since), fn)
 	})
 	if err != nil {
 		return threat.Checkpoint{}, err

@@ -3,27 +3,119 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 
-	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/outbox"
 )
 
 type outboxReader DB
+
+// storedEvent is an event as its row keeps it: in full, or (base >= 0)
+// as a delta against the data of the event base places before it in the
+// same insert (eventdelta.go).
+type storedEvent struct {
+	outbox.Event
+	base  int
+	delta []byte
+}
+
+// deltaReach is how far ahead of its base an event may be stored as a
+// delta: PurgeEvents looks that far for events that still need a base.
+const deltaReach = 8
+
+// packEvents decides how events are stored: an incident's later events in
+// one transaction (a create's incident.dispatching after its
+// incident.created) as deltas against its first one's data when that
+// saves at least half, the others in full. It is pure, so a caller can run
+// it before its write transaction, off the writer.
+func packEvents(events []outbox.Event) []storedEvent {
+	out := make([]storedEvent, len(events))
+	for i, ev := range events {
+		out[i] = storedEvent{Event: ev, base: -1}
+		for k := max(0, i-deltaReach+1); k < i; k++ {
+			if out[k].base < 0 && events[k].SubjectID == ev.SubjectID {
+				if d := deltaOf(events[k].Data, ev.Data); d != nil {
+					out[i].base, out[i].delta = k, d
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// insertPacked inserts events as packEvents decided, one after another, so
+// that a delta's base is at most deltaReach positions before it.
+func insertPacked(ctx context.Context, tx *writeTx, events []storedEvent) error {
+	positions := make([]int64, len(events))
+	for i, ev := range events {
+		data, base := string(ev.Data), sql.NullInt64{}
+		if ev.base >= 0 {
+			data, base = "", sql.NullInt64{Int64: positions[ev.base], Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO outbox_events
+			(id, org_id, environment, type, subject_id, sequence, data, created_at, base, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ev.ID, ev.OrgID, ev.Environment, ev.Type, ev.SubjectID, ev.Sequence, data, ev.CreatedAt.UnixMilli(), base, ev.delta)
+		if err != nil {
+			return err
+		}
+		if positions[i], err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (r *outboxReader) PendingEvents(ctx context.Context, limit int) ([]outbox.Event, error) {
 	events, err := pendingEvents(ctx, r.read, limit)
 	return events, translate(err)
 }
 
-const selectEvent = `SELECT ` + sqlstore.EventColumns + ` FROM outbox_events`
+// selectEvent reads events as e, each with its base's data when it is
+// stored as a delta.
+const selectEvent = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, e.data, e.created_at, e.position,
+	e.delta, b.data FROM outbox_events e LEFT JOIN outbox_events b ON b.position = e.base`
 
-func scanEvent(row rowScanner) (outbox.Event, error) { return sqlstore.ScanEvent(row, fromMillis) }
+// scanEvent reads an event of selectEvent, its data as it was written.
+func scanEvent(row rowScanner) (outbox.Event, error) {
+	var (
+		ev       outbox.Event
+		data     string
+		at       sql.NullInt64
+		delta    []byte
+		baseData sql.NullString
+	)
+	if err := row.Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &at, &ev.Position,
+		&delta, &baseData); err != nil {
+		return ev, err
+	}
+	ev.CreatedAt = fromMillis(at)
+	if delta == nil {
+		ev.Data = []byte(data)
+		return ev, nil
+	}
+	if !baseData.Valid {
+		return ev, fmt.Errorf("sqlite: the base of event %s is gone", ev.ID)
+	}
+	rebuilt, err := applyDelta([]byte(baseData.String), delta)
+	if err != nil {
+		return ev, fmt.Errorf("event %s: %w", ev.ID, err)
+	}
+	ev.Data = rebuilt
+	return ev, nil
+}
 
 // EventLog returns the committed outbox in commit order. Positions are the
 // rowid SQLite assigns at insert, under its single writer: every process's
 // commits are serialized, so a later commit always has a higher position.
 func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
+
+// eventsAfter lists the events in the positions (?1, ?2] that match a
+// filter (?3/?4 the organization, ?5/?6 the environment, "" for any; types
+// from ?7 to ?8), up to ?9: a range of the table's key.
+const eventsAfter = selectEvent + ` WHERE e.position > ? AND e.position <= ?
+	AND (? = '' OR e.org_id = ?) AND (? = '' OR e.environment = ?) AND e.type >= ? AND e.type < ?`
 
 // EventsAfter reads the head and the events up to it in one snapshot, so
 // a short page says the reader has looked as far as the head.
@@ -40,15 +132,13 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	// The type prefix becomes a range on type, which an index can use.
 	types, typeArgs := "", []any{}
 	if len(f.Types) > 0 {
-		types = ` AND type IN (?` + strings.Repeat(`, ?`, len(f.Types)-1) + `)`
+		types = ` AND e.type IN (?` + strings.Repeat(`, ?`, len(f.Types)-1) + `)`
 		for _, t := range f.Types {
 			typeArgs = append(typeArgs, t)
 		}
 	}
 	args := append([]any{after, head.Int64, f.OrgID, f.OrgID, f.Environment, f.Environment, f.TypePrefix, f.TypePrefix + "\uffff"}, typeArgs...)
-	events, err := queryAll(ctx, tx, scanEvent, selectEvent+` WHERE position > ? AND position <= ?
-		AND (? = '' OR org_id = ?) AND (? = '' OR environment = ?) AND type >= ? AND type < ?`+types+`
-		ORDER BY position LIMIT ?`, append(args, limit)...)
+	events, err := queryAll(ctx, tx, scanEvent, eventsAfter+types+` ORDER BY e.position LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, after, translate(err)
 	}
@@ -66,5 +156,5 @@ func (r *outboxReader) Head(ctx context.Context) (int64, error) {
 
 // pendingEvents lists unpublished events in commit order.
 func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {
-	return queryAll(ctx, q, scanEvent, selectEvent+` WHERE published_at IS NULL ORDER BY position LIMIT ?`, limit)
+	return queryAll(ctx, q, scanEvent, selectEvent+` WHERE e.published_at IS NULL ORDER BY e.position LIMIT ?`, limit)
 }

@@ -149,7 +149,7 @@ func (q *webhookQueue) ClaimDeliveries(ctx context.Context, c webhook.Claim) ([]
 			if err != nil {
 				return err
 			}
-			ev, err := scanEvent(hot.QueryRowContext(ctx, selectEvent+` WHERE id = ?`, d.EventID))
+			ev, err := scanEvent(hot.QueryRowContext(ctx, selectEvent+` WHERE e.id = ?`, d.EventID))
 			if err != nil {
 				return err
 			}
@@ -181,7 +181,8 @@ func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 
 // PurgeEvents deletes one batch of published events that no delivery refers
 // to, found by age through outbox_published, and never the newest event
-// (max(position) is the log's head).
+// (max(position) is the log's head), nor an event whose data a later one's
+// delta still needs (within deltaReach positions after it).
 func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
 	err := q.db.inTx(ctx, func(tx *writeTx) error {
@@ -190,7 +191,9 @@ func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit 
 			WHERE e.published_at IS NOT NULL AND e.created_at < ?
 				AND e.position < (SELECT max(position) FROM outbox_events)
 				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
-			LIMIT ?)`, before.UnixMilli(), limit)
+				AND NOT EXISTS (SELECT 1 FROM outbox_events n WHERE n.position > e.position AND n.position <= e.position + ?
+					AND n.base = e.position)
+			LIMIT ?)`, before.UnixMilli(), deltaReach, limit)
 		if err != nil {
 			return err
 		}

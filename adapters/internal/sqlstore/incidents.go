@@ -83,9 +83,13 @@ func (s Incidents) UpdateIncident(ctx context.Context, tenant auth.Tenant, id st
 	})
 }
 
+// SelectDue lists the active incidents due at the first argument, up to
+// the second (SQLite reads it through incidents_due).
+const SelectDue = SelectIncident + ` WHERE due_at IS NOT NULL AND due_at <= ?
+	AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT ?`
+
 func (s Incidents) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*incident.Incident, error) {
-	due, err := QueryAll(ctx, s.d.Read(), s.scan, SelectIncident+` WHERE due_at IS NOT NULL AND due_at <= ?
-		AND status NOT IN ('resolved', 'cancelled') ORDER BY due_at, id LIMIT ?`, s.d.Time(now), limit)
+	due, err := QueryAll(ctx, s.d.Read(), s.scan, SelectDue, s.d.Time(now), limit)
 	return due, s.d.Translate(err)
 }
 
@@ -95,8 +99,16 @@ func (s Incidents) DueIncidents(ctx context.Context, now time.Time, limit int) (
 // ThreatReports runs it in the snapshot it reads its checkpoint in: how an
 // engine's log says what that snapshot holds is its own (see EventLog).
 func ThreatReports(ctx context.Context, q Querier, d Dialect, since time.Time, fn func(threat.Report) error) error {
-	rows, err := q.Query(ctx, `SELECT created_at, lng, lat, category, severity FROM incidents
-		WHERE counts_as_threat = `+d.Bool(true)+` AND created_at >= ?`, d.Time(since))
+	return ReadThreatReports(ctx, q, `SELECT created_at, lng, lat, category, severity FROM incidents
+		WHERE counts_as_threat = `+d.Bool(true)+` AND created_at >= ?`, d.Time(since), fn)
+}
+
+// ReadThreatReports streams the reports query selects (created_at, lng,
+// lat, category, severity) of the incidents created since since (the
+// query's one argument), for an engine whose indexes want the query
+// written otherwise (SQLite's reads each organization's incidents).
+func ReadThreatReports(ctx context.Context, q Querier, query string, since any, fn func(threat.Report) error) error {
+	rows, err := q.Query(ctx, query, since)
 	if err != nil {
 		return err
 	}

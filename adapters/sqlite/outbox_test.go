@@ -1,0 +1,148 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+)
+
+// heard keeps the events a service tells its notifier of: the bytes every
+// reader of the outbox must get back.
+type heard struct {
+	mu     sync.Mutex
+	events []outbox.Event
+}
+
+func (h *heard) Notify(_ context.Context, events []outbox.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, events...)
+}
+
+// createLive creates a live incident through the service, with nobody on
+// duty: it is stored in dispatching with two events, incident.created and
+// incident.dispatching.
+func createLive(t *testing.T, db *DB, h *heard) *incident.Incident {
+	t.Helper()
+	svc := incident.NewService(db.IncidentStore(), incident.Config{Responders: db.ResponderStore(), Notifier: h})
+	name, ref := "Amaka Obi", "TRIP-44821"
+	inc, _, err := svc.Create(context.Background(), testTenant, incident.CreateIncidentRequest{
+		Category: incident.Vehicle, Severity: incident.High, Title: "Vehicle emergency reported by rider",
+		Subject:  &incident.Subject{Name: &name, Reference: &ref, Metadata: map[string]string{"trip_id": "trp_9x2k4m"}},
+		Location: incident.Location{Coordinates: geo.Point{3.4219, 6.4281}, Address: "22 Adeola Odeku Street, Victoria Island, Lagos"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != incident.Dispatching {
+		t.Fatalf("status %s, want dispatching", inc.Status)
+	}
+	return inc
+}
+
+// A create's second event is stored as a delta against its first, and
+// every reader of the outbox (the fan-out's pending events, the log the
+// stream and the threat feed follow, a delivery's event by id) gets the
+// bytes the service wrote.
+func TestEventStoredAsDelta(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	h := &heard{}
+	inc := createLive(t, db, h)
+	if len(h.events) != 2 || h.events[1].Type != incident.TypeDispatching {
+		t.Fatalf("events %v, want created and dispatching", h.events)
+	}
+	var firstPos, base int64
+	var data string
+	var delta []byte
+	if err := db.read.QueryRow(`SELECT position FROM outbox_events WHERE id = ?`, h.events[0].ID).Scan(&firstPos); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.read.QueryRow(`SELECT data, base, delta FROM outbox_events WHERE id = ?`, h.events[1].ID).Scan(&data, &base, &delta); err != nil {
+		t.Fatal(err)
+	}
+	if data != "" || base != firstPos || len(delta) == 0 || len(delta) > len(h.events[1].Data)/4 {
+		t.Fatalf("second event stored as data %d bytes, base %d (want %d), delta %d bytes (event %d)", len(data), base, firstPos, len(delta), len(h.events[1].Data))
+	}
+
+	same := func(reader string, got []outbox.Event) {
+		t.Helper()
+		if len(got) != len(h.events) {
+			t.Fatalf("%s: %d events, want %d", reader, len(got), len(h.events))
+		}
+		for i, ev := range got {
+			want := h.events[i]
+			if ev.ID != want.ID || ev.Type != want.Type || ev.Sequence != want.Sequence || !bytes.Equal(ev.Data, want.Data) || !ev.CreatedAt.Equal(want.CreatedAt) {
+				t.Errorf("%s: event %d is %s %s seq %d %q, want %s %s seq %d %q", reader, i, ev.ID, ev.Type, ev.Sequence, ev.Data, want.ID, want.Type, want.Sequence, want.Data)
+			}
+		}
+	}
+	pending, err := db.OutboxReader().PendingEvents(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("pending events", pending)
+	logged, _, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{OrgID: inc.OrgID, Environment: "live", TypePrefix: "incident."}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("event log", logged)
+	var byID []outbox.Event
+	for _, ev := range h.events {
+		got, err := scanEvent(db.read.QueryRow(selectEvent+` WHERE e.id = ?`, ev.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID = append(byID, got)
+	}
+	same("event by id", byID)
+	if got, err := incident.EventPayload(logged[1]); err != nil || got.Status != incident.Dispatching || got.ID != inc.ID {
+		t.Fatalf("payload of the rebuilt event: %v, %v", got, err)
+	}
+}
+
+// Retention never deletes an event whose data a later event's delta needs:
+// the base goes after the events that refer to it.
+func TestPurgeKeepsDeltaBase(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	h := &heard{}
+	createLive(t, db, h)
+	createLive(t, db, h) // the log's head, which retention never deletes
+	base, dependent := h.events[0].ID, h.events[1].ID
+	publish := func(id string) {
+		t.Helper()
+		if err := db.inTx(ctx, func(tx *writeTx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE outbox_events SET published_at = created_at WHERE id = ?`, id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := func(id string) bool {
+		t.Helper()
+		var n int
+		if err := db.read.QueryRow(`SELECT count(*) FROM outbox_events WHERE id = ?`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	later := time.Now().Add(time.Hour)
+	publish(base) // its dependent is still pending
+	if n, err := db.WebhookQueue().PurgeEvents(ctx, later, 100); err != nil || n != 0 || !exists(base) {
+		t.Fatalf("purged %d (%v) while a pending event's delta needs the base; base kept: %v", n, err, exists(base))
+	}
+	publish(dependent)
+	if n, err := db.WebhookQueue().PurgeEvents(ctx, later, 100); err != nil || n != 1 || exists(dependent) || !exists(base) {
+		t.Fatalf("purged %d (%v): the dependent first, then its base (dependent kept %v, base kept %v)", n, err, exists(dependent), exists(base))
+	}
+	if n, err := db.WebhookQueue().PurgeEvents(ctx, later, 100); err != nil || n != 1 || exists(base) {
+		t.Fatalf("purged %d (%v), base kept %v", n, err, exists(base))
+	}
+}
