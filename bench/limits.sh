@@ -3,7 +3,9 @@
 # many organizations' keys, with rate limits on and off, on this working
 # tree and on another revision (BEFORE), all in one run: four servers, each
 # on its own SQLite file seeded with the same number of organizations,
-# measured in alternating rounds while the other three are paused.
+# measured in alternating rounds while the other three are paused; and the
+# bare handler (bench/baseline, holding as many incidents) in the same
+# rotation, the floor the gets are read against.
 #
 #   bench/limits.sh [SECONDS]          # SECONDS per round, default 8
 #
@@ -17,6 +19,7 @@
 #                     else an open loop at RATE gets a second
 #   WARMUP=1          seconds of unreported load on each server first
 #   VEGETA=path       as in bench/http.sh
+#   BARE=1            0 leaves the bare handler out
 #
 # Keep the load within the plans: a server sees at most two rounds (and its
 # warmup) in a minute, so each organization gets about
@@ -31,6 +34,7 @@ rounds=${ROUNDS:-2}
 workers=${WORKERS:-32}
 rate=${RATE:-0}
 warmup=${WARMUP:-1}
+bare=${BARE:-1}
 
 script=limits.sh
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -89,6 +93,24 @@ for build in "${builds[@]}"; do
 		kill -STOP "${pid[$name]}"
 	done
 done
+if [[ $bare == 1 ]]; then
+	# The bare handler: the same gets (one incident per organization, any
+	# key) with no storage, auth or framework.
+	go build -o "$work/baseline" ./bench/baseline || die "./bench/baseline does not build"
+	(exec "$work/baseline" -addr 127.0.0.1:0 >"$work/bare.log" 2>&1) &
+	pid[bare]=$!
+	pids+=("${pid[bare]}")
+	addr[bare]=$(wait_addr "bare handler" "${pid[bare]}" "$work/bare.log")
+	body='{"category":"vehicle","severity":"high","title":"Vehicle emergency reported by rider","location":{"coordinates":[3.4219,6.4281],"address":"22 Adeola Odeku Street, Victoria Island, Lagos"}}'
+	while read -r key _; do
+		id=$(curl -s -X POST -H 'Content-Type: application/json' --data-binary "$body" "http://${addr[bare]}/v1/external/incidents" |
+			grep -o '"incident_id":"[^"]*"' | head -1 | cut -d'"' -f4)
+		[[ -n $id ]] || die "the bare handler did not create an incident"
+		printf 'GET http://%s/v1/external/incidents/%s\nAuthorization: Bearer %s\n\n' "${addr[bare]}" "$id" "$key"
+	done <"$work/after-on.keys" >"$work/bare.targets"
+	kill -STOP "${pid[bare]}"
+	names+=(bare)
+fi
 echo "servers: ${names[*]}${before:+ (before: $before at $rev)}; $tenants organizations each, SQLite synchronous=FULL"
 echo "load: $VEGETA, $workers workers, $([[ $rate == 0 ]] && echo "closed loop" || echo "open loop at $rate/s"), ${secs}s rounds, $rounds rounds; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -169,4 +191,13 @@ END {
 	if (("before-on") in seen)
 		printf "after / before with limits on: throughput %.2fx, cpu per get %.2fx\n",
 			m["after-on", 3] / m["before-on", 3], m["after-on", 8] / m["before-on", 8]
+	if (("bare") in seen) {
+		# paired by round: the servers of one round ran in the same minute
+		for (b = 1; b <= 2; b++) {
+			build = b == 1 ? "before" : "after"
+			if (!((build "-on") in seen)) continue
+			delete a; for (r = 1; r <= nr["bare"]; r++) a[r] = v[build "-on", 3, r] / v["bare", 3, r]
+			printf "%s, limits on / bare handler: throughput %.2fx (median of per-round ratios)\n", build, median(a, nr["bare"])
+		}
+	}
 }' "$work/all"

@@ -23,8 +23,17 @@
 // nothing but the database decides what a read answers. The WAL is
 // checkpointed by its own connection every half second, not by the writer.
 //
+// A create writes every index of the incidents table, so the table keeps
+// only the indexes a list, filter or engine query reads, each named with
+// its query in migration 0018 (explain_test.go checks the plans). Events
+// are stored once per transaction: an incident's later events of the
+// transaction that made its first (a create's incident.dispatching after
+// incident.created) keep a byte delta against the first one's data, and
+// every reader gets back the bytes written (eventdelta.go).
+//
 // The schema lives in migrations/, embedded and applied in order at Open;
-// the applied versions are recorded in schema_migrations.
+// the applied versions are recorded in schema_migrations. The group commit
+// and the checkpointer are internal/groupcommit.
 //
 // [DB.Backup] copies the database to a new file while it is in use
 // (VACUUM INTO: one read transaction, so a consistent snapshot of every
