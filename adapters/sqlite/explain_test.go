@@ -93,7 +93,10 @@ func TestQueriesUseIndexes(t *testing.T) {
 			[]any{tenant.OrgID, tenant.Env, 0, now}, "incidents_tenant_created"},
 		plan{"pending events", selectEvent + ` WHERE e.published_at IS NULL ORDER BY e.position LIMIT ?`, []any{100}, "outbox_pending"},
 		plan{"event by id", selectEvent + ` WHERE e.id = ?`, []any{"evt_1"}, "sqlite_autoindex_outbox_events_1"},
-		plan{"events after a position", eventsAfter + ` ORDER BY e.position LIMIT ?`, []any{0, 100, "", "", "", "", "incident.", "incident.\uffff", 100}, "INTEGER PRIMARY KEY"},
+		plan{"events after a position", eventsAfter + orderedPage, []any{0, 100, "incident.", "incident.\uffff", 100, "", ""}, "INTEGER PRIMARY KEY"},
+		plan{"a tenant's events after a position", tenantEventsAfter + orderedPage, []any{0, 100, "incident.", "incident.\uffff", 100, "live", tenant.OrgID}, "outbox_tenant"},
+		plan{"a tenant's events of two types", tenantEventsAfter + typesIn(2) + orderedPage,
+			[]any{0, 100, "", "\uffff", 100, "live", tenant.OrgID, "incident.created", "incident.resolved"}, "outbox_tenant"},
 	)
 	for _, p := range plans {
 		lines := explain(t, db, p.query, p.args...)

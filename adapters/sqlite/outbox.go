@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sety-io/sety/outbox"
@@ -111,11 +112,34 @@ func scanEvent(row rowScanner) (outbox.Event, error) {
 // commits are serialized, so a later commit always has a higher position.
 func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
 
-// eventsAfter lists the events in the positions (?1, ?2] that match a
-// filter (?3/?4 the organization, ?5/?6 the environment, "" for any; types
-// from ?7 to ?8), up to ?9: a range of the table's key.
-const eventsAfter = selectEvent + ` WHERE e.position > ? AND e.position <= ?
-	AND (? = '' OR e.org_id = ?) AND (? = '' OR e.environment = ?) AND e.type >= ? AND e.type < ?`
+// eventsAfter lists the events in the positions (?1, ?2] whose type is
+// from ?3 to ?4, of environment ?6 and organization ?7 ("" for any): a
+// range of the table's key, read until the page (?5) is full (the threat
+// feed and the stream's hub follow every tenant). A query adds
+// typesIn and orderedPage.
+const eventsAfter = selectEvent + ` WHERE e.position > ?1 AND e.position <= ?2 AND e.type >= ?3 AND e.type < ?4
+	AND (?6 = '' OR e.environment = ?6) AND (?7 = '' OR e.org_id = ?7)`
+
+// tenantEventsAfter is eventsAfter of one tenant (?6, ?7 both set): a
+// range of outbox_tenant, in position order, so a stream that resumes
+// reads its tenant's events, not every tenant's since its position.
+const tenantEventsAfter = selectEvent + ` WHERE e.org_id = ?7 AND e.environment = ?6
+	AND e.position > ?1 AND e.position <= ?2 AND e.type >= ?3 AND e.type < ?4`
+
+// orderedPage ends an events query: position order, up to ?5.
+const orderedPage = ` ORDER BY e.position LIMIT ?5`
+
+// typesIn is the condition of n exact types, the arguments ?8 on.
+func typesIn(n int) string {
+	if n == 0 {
+		return ""
+	}
+	marks := make([]string, n)
+	for i := range marks {
+		marks[i] = "?" + strconv.Itoa(8+i)
+	}
+	return ` AND e.type IN (` + strings.Join(marks, ", ") + `)`
+}
 
 // EventsAfter reads the head and the events up to it in one snapshot, so
 // a short page says the reader has looked as far as the head.
@@ -129,16 +153,16 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	if err := tx.QueryRowContext(ctx, `SELECT max(position) FROM outbox_events`).Scan(&head); err != nil {
 		return nil, after, translate(err)
 	}
-	// The type prefix becomes a range on type, which an index can use.
-	types, typeArgs := "", []any{}
-	if len(f.Types) > 0 {
-		types = ` AND e.type IN (?` + strings.Repeat(`, ?`, len(f.Types)-1) + `)`
-		for _, t := range f.Types {
-			typeArgs = append(typeArgs, t)
-		}
+	// The type prefix becomes a range on type.
+	query := eventsAfter
+	if f.OrgID != "" && f.Environment != "" {
+		query = tenantEventsAfter
 	}
-	args := append([]any{after, head.Int64, f.OrgID, f.OrgID, f.Environment, f.Environment, f.TypePrefix, f.TypePrefix + "\uffff"}, typeArgs...)
-	events, err := queryAll(ctx, tx, scanEvent, eventsAfter+types+` ORDER BY e.position LIMIT ?`, append(args, limit)...)
+	args := []any{after, head.Int64, f.TypePrefix, f.TypePrefix + "\uffff", limit, f.Environment, f.OrgID}
+	for _, t := range f.Types {
+		args = append(args, t)
+	}
+	events, err := queryAll(ctx, tx, scanEvent, query+typesIn(len(f.Types))+orderedPage, args...)
 	if err != nil {
 		return nil, after, translate(err)
 	}

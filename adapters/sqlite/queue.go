@@ -181,26 +181,48 @@ func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 
 // PurgeEvents deletes one batch of published events that no delivery refers
 // to, found by age through outbox_published, and never the newest event
-// (max(position) is the log's head), nor an event whose data a later one's
-// delta still needs (within deltaReach positions after it).
+// (max(position) is the log's head). An event that stays and keeps its data
+// as a delta against one that goes (within deltaReach positions after it)
+// is given its data in full first.
 func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
-	var n int64
+	var n int
 	err := q.db.inTx(ctx, func(tx *writeTx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM outbox_events WHERE position IN (
-			SELECT e.position FROM outbox_events e INDEXED BY outbox_published
+		doomed, err := queryAll(ctx, tx, func(row rowScanner) (p int64, err error) { return p, row.Scan(&p) },
+			`SELECT e.position FROM outbox_events e INDEXED BY outbox_published
 			WHERE e.published_at IS NOT NULL AND e.created_at < ?
 				AND e.position < (SELECT max(position) FROM outbox_events)
 				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
-				AND NOT EXISTS (SELECT 1 FROM outbox_events n WHERE n.position > e.position AND n.position <= e.position + ?
-					AND n.base = e.position)
-			LIMIT ?)`, before.UnixMilli(), deltaReach, limit)
+			LIMIT ?`, before.UnixMilli(), limit)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		gone := make(map[int64]bool, len(doomed))
+		for _, p := range doomed {
+			gone[p] = true
+		}
+		hot := tx.Hot()
+		for _, p := range doomed {
+			dependents, err := queryAll(ctx, hot, scanEvent, selectEvent+` WHERE e.position > ?1 AND e.position <= ?1 + ?2 AND e.base = ?1`, p, deltaReach)
+			if err != nil {
+				return err
+			}
+			for _, ev := range dependents {
+				if gone[ev.Position] {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE outbox_events SET data = ?, base = NULL, delta = NULL WHERE position = ?`,
+					string(ev.Data), ev.Position); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_events WHERE position = ?`, p); err != nil {
+				return err
+			}
+		}
+		n = len(doomed)
+		return nil
 	})
-	return int(n), translate(err)
+	return n, translate(err)
 }
 
 // later returns the later of a and b.
