@@ -6,6 +6,7 @@ import (
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/internal/groupcommit"
 	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/webhook"
 )
@@ -23,11 +24,15 @@ type webhookQueue struct {
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	taken := 0
 	err := q.db.inTx(ctx, func(tx *writeTx) error {
-		events, err := pendingEvents(ctx, tx, limit)
+		// The fan-out runs after every commit with events: its reads stay
+		// prepared (parsing them anew cost more than running them).
+		hot := tx.Hot()
+		shared := querierOf[groupcommit.HotQueries]{hot}
+		events, err := pendingEvents(ctx, hot, limit)
 		if err != nil {
 			return err
 		}
-		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return sqlstore.TenantEndpoints(ctx, tx, t) })
+		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return sqlstore.TenantEndpoints(ctx, shared, t) })
 		for _, ev := range events {
 			endpoints, err := endpointsOf(ev)
 			if err != nil {

@@ -72,9 +72,10 @@ func (q Queue) PendingDeliveries(ctx context.Context) (map[string]int, error) {
 }
 
 // TenantEndpoints lists the tenant's endpoints, enabled or not, by id: what
-// a fan-out offers an event of the tenant.
-func TenantEndpoints(ctx context.Context, tx Tx, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
-	return QueryAll(ctx, tx, ScanEndpoint, SelectEndpoint+` WHERE org_id = ? AND environment = ? ORDER BY id`, tenant.OrgID, tenant.Env)
+// a fan-out offers an event of the tenant; q is the fan-out's transaction
+// (SQLite's, its queries kept prepared).
+func TenantEndpoints(ctx context.Context, q Querier, tenant auth.Tenant) ([]*webhook.Endpoint, error) {
+	return QueryAll(ctx, q, ScanEndpoint, SelectEndpoint+` WHERE org_id = ? AND environment = ? ORDER BY id`, tenant.OrgID, tenant.Env)
 }
 
 // Then is a RowScanner that hands the destinations it is given to a
