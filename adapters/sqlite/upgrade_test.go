@@ -15,6 +15,8 @@ import (
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/threat"
 	"github.com/sety-io/sety/webhook"
 )
 
@@ -195,4 +197,78 @@ func TestUpgradeFindsTheKeysOfSessions(t *testing.T) {
 	}
 	defer db.Close()
 	storetest.CheckLegacySessionKeys(t, db.AuthStore())
+}
+
+// lighterCreate is the version of the migration that trims the incidents'
+// indexes and stores a transaction's later events as deltas.
+const lighterCreate = 18
+
+// A database of the release before the lighter create upgrades: its
+// incidents are listed, filtered, counted and loaded by the threat engine
+// through the indexes that remain, and its events, each a full copy, read
+// back as they were, beside new ones stored as deltas.
+func TestUpgradeToLighterCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sety.db")
+	old := openAtVersion(t, path, lighterCreate-1)
+	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	at := time.Now().Add(-time.Hour).Truncate(time.Millisecond).UTC()
+	exec(t, old, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ('org_0000000000000001', 'Acme', 'growth', 'active', ?)`, at.UnixMilli())
+	statuses := []incident.Status{incident.Dispatching, incident.Resolved, incident.Dispatching}
+	var oldData []string
+	for i, st := range statuses {
+		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.Vehicle, Severity: incident.High,
+			Status: st, Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
+			CreatedAt: clock.At(at), UpdatedAt: clock.At(at), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
+		values, err := sqlstore.IncidentValues(dialect{}, inc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, old, sqlstore.InsertIncident, sqlstore.IncidentArgs(dialect{}, inc, values)...)
+		data := fmt.Sprintf(`{"incident":{"incident_id":%q,"status":%q}}`, inc.ID, st)
+		oldData = append(oldData, data)
+		exec(t, old, `INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at)
+			VALUES (?, ?, 'live', 'incident.created', ?, 1, ?, ?)`, fmt.Sprintf("evt_%016d", i), tenant.OrgID, inc.ID, data, at.UnixMilli())
+	}
+	old.Close()
+
+	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	st := db.IncidentStore()
+	for _, c := range []struct {
+		f    incident.Filter
+		want int
+	}{
+		{incident.Filter{}, 3},
+		{incident.Filter{Statuses: []incident.Status{incident.Dispatching}}, 2},
+		{incident.Filter{Statuses: []incident.Status{incident.Resolved}}, 1},
+		{incident.Filter{Statuses: []incident.Status{incident.Dispatching, incident.Resolved}}, 3},
+		{incident.Filter{Statuses: []incident.Status{incident.Dispatching}, From: at.Add(-time.Minute)}, 2},
+	} {
+		c.f.Limit = 10
+		page, total, err := st.ListIncidents(ctx, tenant, c.f)
+		if err != nil || len(page) != c.want || total != c.want {
+			t.Errorf("list %+v: %d incidents, total %d, %v; want %d", c.f.Statuses, len(page), total, err, c.want)
+		}
+	}
+	active, err := st.CountActive(ctx)
+	if err != nil || active.Active[auth.Live][incident.Dispatching] != 2 || active.Queued != 2 {
+		t.Errorf("active counts %+v, %v; want 2 dispatching, 2 queued", active, err)
+	}
+	reports := 0
+	if _, err := db.ThreatSource().ThreatReports(ctx, at.Add(-time.Minute), func(threat.Report) error { reports++; return nil }); err != nil || reports != 3 {
+		t.Errorf("threat reports: %d, %v; want 3", reports, err)
+	}
+	events, _, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{OrgID: tenant.OrgID, Environment: "live"}, 10)
+	if err != nil || len(events) != 3 {
+		t.Fatalf("events: %d, %v", len(events), err)
+	}
+	for i, ev := range events {
+		if string(ev.Data) != oldData[i] {
+			t.Errorf("event %d reads %s, want %s", i, ev.Data, oldData[i])
+		}
+	}
 }
