@@ -25,11 +25,12 @@
 //
 // A create writes every index of the incidents table, so the table keeps
 // only the indexes a list, filter or engine query reads, each named with
-// its query in migration 0018 (explain_test.go checks the plans). Events
-// are stored once per transaction: an incident's later events of the
-// transaction that made its first (a create's incident.dispatching after
-// incident.created) keep a byte delta against the first one's data, and
-// every reader gets back the bytes written (eventdelta.go).
+// its query in migrations/*_lighter_create.sql (explain_test.go checks the
+// plans). Events are stored once per transaction: an incident's later
+// events of the transaction that made its first (a create's
+// incident.dispatching after incident.created) keep a byte delta against
+// the first one's data, and every reader gets back the bytes written
+// (eventdelta.go).
 //
 // The schema lives in migrations/, embedded and applied in order at Open;
 // the applied versions are recorded in schema_migrations. The group commit

@@ -40,8 +40,8 @@ func explain(t *testing.T, db *DB, query string, args ...any) []string {
 var fullScan = regexp.MustCompile(`^SCAN (incidents|outbox_events|i|e|b|n|incident_counts)$`)
 
 // Every list, filter and engine query reads an index, the one named (the
-// indexes a create writes are only those these queries need: migration
-// 0018): none scans the incidents or the events.
+// indexes a create writes are only those these queries need:
+// migrations/*_lighter_create.sql): none scans the incidents or the events.
 func TestQueriesUseIndexes(t *testing.T) {
 	db := openTest(t)
 	tenant := testTenant
