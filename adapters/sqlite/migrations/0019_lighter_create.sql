@@ -28,6 +28,20 @@ DROP INDEX incidents_threat;
 CREATE INDEX incidents_tenant_active ON incidents (org_id, environment, status, created_at DESC, id DESC, category, severity)
     WHERE status NOT IN ('resolved', 'cancelled');
 
+-- Every event writes the outbox's indexes, each kept for its reader:
+--
+--   outbox_events' key (position)     the log the threat feed and the stream's hub
+--                                     follow (EventsAfter), a delta's base
+--   its unique id                     a delivery's event (ClaimDeliveries), the
+--                                     deliveries' foreign key
+--   outbox_subject_sequence           a subject's sequence numbers never repeat (a
+--                                     constraint the conformance suite holds every
+--                                     adapter to)
+--   outbox_pending                    the webhook fan-out's pending events
+--   outbox_tenant                     a stream's catch-up of its tenant's events
+--                                     (EventsAfter with a tenant)
+--   outbox_published                  retention (PurgeEvents); written at fan-out
+--
 -- Events are stored once per transaction: an incident's second event in
 -- the transaction that made both (a create's incident.dispatching after its
 -- incident.created) keeps a delta against the first (base: its position)
