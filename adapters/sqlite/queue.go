@@ -41,7 +41,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			for _, d := range plan(ev, endpoints) {
 				sqlstore.InsertDelivery(tx, d, ev.SubjectID, ev.Sequence)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox_events SET published_at = ? WHERE id = ?`, ev.CreatedAt.UnixMilli(), ev.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox_events SET published_at = ? WHERE position = ?`, ev.CreatedAt.UnixMilli(), ev.Position); err != nil {
 				return err
 			}
 			taken++
