@@ -201,7 +201,7 @@ func TestUpgradeFindsTheKeysOfSessions(t *testing.T) {
 
 // lighterCreate is the version of the migration that trims the incidents'
 // indexes and stores a transaction's later events as deltas.
-const lighterCreate = 18
+const lighterCreate = 19
 
 // A database of the release before the lighter create upgrades: its
 // incidents are listed, filtered, counted and loaded by the threat engine
