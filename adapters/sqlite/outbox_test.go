@@ -3,10 +3,14 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
@@ -137,5 +141,42 @@ func TestPurgeRebuildsDependents(t *testing.T) {
 	got, err := scanEvent(db.read.QueryRow(selectEvent+` WHERE e.id = ?`, dependent.ID))
 	if err != nil || !bytes.Equal(got.Data, dependent.Data) {
 		t.Fatalf("the dependent reads %q, %v; want %q", got.Data, err, dependent.Data)
+	}
+}
+
+// The stores written once in sqlstore add events through the transaction's
+// InsertEvents: SQLite packs them as its own creates do, an incident's
+// later event of the transaction stored as a delta, read back whole.
+func TestSharedInsertEventsPacks(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	at := time.Now().Truncate(time.Millisecond).UTC()
+	doc := `{"incident":{"incident_id":"inc_shared0000000001","title":"` + strings.Repeat("Vehicle emergency reported by rider ", 8) + `","status":"%s"}}`
+	events := []outbox.Event{
+		{ID: "evt_shared0000000001", OrgID: testTenant.OrgID, Environment: string(testTenant.Env), Type: incident.TypeCreated,
+			SubjectID: "inc_shared0000000001", Sequence: 1, Data: []byte(fmt.Sprintf(doc, "created")), CreatedAt: at},
+		{ID: "evt_shared0000000002", OrgID: testTenant.OrgID, Environment: string(testTenant.Env), Type: incident.TypeDispatching,
+			SubjectID: "inc_shared0000000001", Sequence: 2, Data: []byte(fmt.Sprintf(doc, "dispatching")), CreatedAt: at},
+	}
+	if err := db.drv.InTx(ctx, func(tx sqlstore.Tx) error { tx.InsertEvents(events); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var base sql.NullInt64
+	if err := db.read.QueryRow(`SELECT base FROM outbox_events WHERE id = ?`, events[1].ID).Scan(&base); err != nil || !base.Valid {
+		t.Fatalf("the second event's base: %v, %v; want a delta", base, err)
+	}
+	pending, err := db.OutboxReader().PendingEvents(ctx, 10)
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("pending events: %d, %v", len(pending), err)
+	}
+	for i, ev := range pending {
+		if ev.ID != events[i].ID || !bytes.Equal(ev.Data, events[i].Data) {
+			t.Errorf("event %d reads %s %q, want %s %q", i, ev.ID, ev.Data, events[i].ID, events[i].Data)
+		}
+	}
+	// A failed insert fails the transaction, as Later's error does.
+	err = db.drv.InTx(ctx, func(tx sqlstore.Tx) error { tx.InsertEvents(events[:1]); return nil })
+	if err == nil {
+		t.Fatal("an event inserted twice committed")
 	}
 }
