@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/sety-io/sety/auth"
@@ -120,10 +121,27 @@ func km(m float64) string {
 // is available in range, is assigned with the responder claimed. A
 // candidate taken meanwhile makes the next one be tried; with none left the
 // incident is stored queued.
+//
+// Without a QueueingStore the pool is ranked before the commit and again
+// after it (recheck): a responder freed in between was offered to a queue
+// the incident was not yet in. With one, the queued incident is stored by
+// CreateQueued, which looks at the pool in the insert's transaction, so
+// nothing is missed and no second look follows. A tenant whose last create
+// was queued (its responders busy, or none in range: the common case under
+// load) tries that first, without ranking; one whose last create found a
+// responder ranks first. CreateQueued refusing (someone is available after
+// all) makes the pool be ranked anew, at most maxRanks times; then the
+// incident is stored as without the capability.
 func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incident, bool, error) {
-	ranked, err := s.rank(ctx, base)
-	if err != nil {
-		return nil, false, err
+	tenant := base.Tenant()
+	var ranked []ResponderAssignment
+	ranks := 0
+	if s.queuing == nil || s.lastAssigned.has(tenant) {
+		var err error
+		if ranked, err = s.rank(ctx, base); err != nil {
+			return nil, false, err
+		}
+		ranks++
 	}
 	waiting := ""
 	for i := 0; ; i++ {
@@ -146,18 +164,74 @@ func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incide
 		}
 		inc.Tracking.DueAt = s.nextDue(inc)
 		inc.refreshSLA(t.now)
-		stored, created, err := s.store.CreateIncident(ctx, inc, t.effects)
+		queued := cand == nil && s.queuing != nil && ranks < maxRanks
+		var stored *Incident
+		var created bool
+		var err error
+		if queued {
+			stored, created, err = s.queuing.CreateQueued(ctx, inc, t.effects, s.rangeOf(inc))
+		} else {
+			stored, created, err = s.store.CreateIncident(ctx, inc, t.effects)
+		}
+		if queued && errors.Is(err, ErrResponderAvailable) {
+			// Someone in range is free (freed since the ranking, or not
+			// ranked yet): rank again and start over.
+			if ranked, err = s.rank(ctx, base); err != nil {
+				return nil, false, err
+			}
+			ranks++
+			i = -1
+			continue
+		}
 		if errors.Is(err, ErrResponderUnavailable) && cand != nil {
 			continue // taken since it was ranked: try the next one
 		}
 		if err != nil || !created {
 			return stored, created, err
 		}
+		if s.queuing != nil {
+			s.lastAssigned.put(tenant, stored.Status == Assigned)
+		}
 		s.notify(ctx, stored, t.effects.Events)
-		if stored.Status == Dispatching {
+		if stored.Status == Dispatching && !queued {
 			stored, err = s.recheck(ctx, stored)
 		}
 		return stored, true, err
+	}
+}
+
+// maxRanks bounds how often one create ranks the pool when CreateQueued
+// keeps finding a responder that is gone by the time it is claimed.
+const maxRanks = 3
+
+// lastAssigned is the set of tenants whose last live create found a
+// responder, safe for concurrent use. It only steers which step a create
+// tries first, never what it stores, and it holds at most one entry per
+// tenant.
+type lastAssigned struct {
+	mu      sync.Mutex
+	tenants map[auth.Tenant]struct{}
+}
+
+func (l *lastAssigned) has(tenant auth.Tenant) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.tenants[tenant]
+	return ok
+}
+
+// put adds tenant to the set (in) or removes it.
+func (l *lastAssigned) put(tenant auth.Tenant, in bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch _, ok := l.tenants[tenant]; {
+	case in && !ok:
+		if l.tenants == nil {
+			l.tenants = map[auth.Tenant]struct{}{}
+		}
+		l.tenants[tenant] = struct{}{}
+	case !in && ok:
+		delete(l.tenants, tenant)
 	}
 }
 

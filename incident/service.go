@@ -67,6 +67,15 @@ type Service struct {
 	sweepEvery    time.Duration
 	wake          chan struct{}
 	owner         string // this engine, as the holder of its sweeps' leases
+
+	// queuing is the store's atomic queued create (QueueingStore) when the
+	// built-in dispatcher ranks that store's own pool; nil otherwise (a
+	// Dispatcher of the caller's may choose whom the store cannot see).
+	queuing QueueingStore
+	// lastAssigned holds the tenants whose last live create found a
+	// responder: their next create ranks the pool first, the others try
+	// the queued create first (see createDispatched).
+	lastAssigned lastAssigned
 }
 
 // NewService returns a Service over store.
@@ -82,6 +91,10 @@ func NewService(store Store, cfg Config) *Service {
 	s.owner = ids.New("eng")
 	if s.dispatcher == nil && s.responders != nil {
 		s.dispatcher = &NearestDispatcher{Responders: s.responders, Within: s.rangeOf}
+		// The pool the dispatcher ranks is the store's own (ResponderStore:
+		// the same adapter implements Store), so the store can look at it
+		// in the create's transaction.
+		s.queuing, _ = store.(QueueingStore)
 	}
 	if s.sla == nil {
 		s.sla = DefaultSLAPolicy()

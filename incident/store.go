@@ -78,6 +78,33 @@ type Store interface {
 	IncidentAnalytics(ctx context.Context, tenant auth.Tenant, from, to time.Time) (*IncidentAnalytics, error)
 }
 
+// QueueingStore is an optional capability of a Store whose transactions
+// also cover its ResponderStore's pool: it stores a live incident queued
+// only if no responder is available to it, atomically. With it, Service
+// stores a queued incident in one step; without it, Service ranks the pool
+// before the commit and again after it, so that a responder freed in
+// between is not missed. The memory and SQLite adapters implement it (one
+// lock; one writer, whose transaction holds SQLite's write lock across
+// processes).
+type QueueingStore interface {
+	// CreateQueued is CreateIncident for a live incident that enters
+	// dispatching with nobody assigned. In the transaction that inserts
+	// it, it first looks for an available responder of the incident's
+	// tenant within withinM metres of its location (great-circle
+	// distance); with one, it writes nothing and returns
+	// ErrResponderAvailable. The look and the insert are atomic with
+	// respect to every change of the tenant's pool, by any instance
+	// sharing the store: a responder made available before the commit is
+	// found, one made available after it is offered a queue that holds
+	// the incident. An idempotency key the tenant already used returns the
+	// existing incident with created=false first, as CreateIncident does.
+	CreateQueued(ctx context.Context, inc *Incident, effects Effects, withinM float64) (stored *Incident, created bool, err error)
+}
+
+// ErrResponderAvailable is CreateQueued's refusal to queue an incident
+// that an available responder can take.
+var ErrResponderAvailable = setyerr.E(setyerr.Conflict, "a responder is available")
+
 // Effects is what an incident change does besides changing the incident,
 // in the same transaction.
 type Effects struct {

@@ -14,6 +14,23 @@ import (
 type incidentStore Store
 
 func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
+	return m.create(ctx, inc, effects, nil)
+}
+
+// CreateQueued is incident.QueueingStore: the look at the pool happens
+// under the lock every change of it takes.
+func (m *incidentStore) CreateQueued(ctx context.Context, inc *incident.Incident, effects incident.Effects, withinM float64) (*incident.Incident, bool, error) {
+	return m.create(ctx, inc, effects, func(s *Store) error {
+		if len(s.nearestAvailable(inc.Tenant(), inc.Location.Coordinates, 1, withinM)) > 0 {
+			return incident.ErrResponderAvailable
+		}
+		return nil
+	})
+}
+
+// create inserts inc unless its idempotency key was used, after check (if
+// any) lets it, under the lock.
+func (m *incidentStore) create(ctx context.Context, inc *incident.Incident, effects incident.Effects, check func(*Store) error) (*incident.Incident, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, err
 	}
@@ -25,6 +42,11 @@ func (m *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 		k = idemKey{inc.OrgID, string(inc.Environment), *inc.IdempotencyKey}
 		if id, ok := s.idempotency[k]; ok {
 			return s.incidents[id].Clone(), false, nil
+		}
+	}
+	if check != nil {
+		if err := check(s); err != nil {
+			return nil, false, err
 		}
 	}
 	if err := checkNew(s, s.incidents, inc.OrgID, inc.ID); err != nil {

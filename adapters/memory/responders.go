@@ -127,9 +127,14 @@ func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 	s := (*Store)(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.nearestAvailable(tenant, at, limit, withinM), nil
+}
+
+// nearestAvailable is NearestAvailable for callers that hold mu.
+func (s *Store) nearestAvailable(tenant auth.Tenant, at geo.Point, limit int, withinM float64) []*incident.Responder {
 	idx := s.available[tenant]
 	if idx == nil || idx.count == 0 || limit <= 0 {
-		return nil, nil
+		return nil
 	}
 	inReach := func(found []*incident.Responder) []*incident.Responder {
 		if withinM <= 0 {
@@ -138,7 +143,7 @@ func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 		return slices.DeleteFunc(found, func(r *incident.Responder) bool { return geo.Distance(at, r.Location) > withinM })
 	}
 	if idx.count <= smallPool {
-		return inReach(nearestOf(idx, at, limit)), nil
+		return inReach(nearestOf(idx, at, limit))
 	}
 	var found []candidate
 	add := func(c cell) {
@@ -168,15 +173,15 @@ func (m *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 		if len(found) >= limit {
 			sortCandidates(found)
 			if found[limit-1].d <= float64(k)*side {
-				return inReach(pick(found, limit)), nil
+				return inReach(pick(found, limit))
 			}
 		}
 	}
 	if seen < idx.count && withinM <= 0 { // far-flung pool: finish with a scan of the rest
-		return nearestOf(idx, at, limit), nil
+		return nearestOf(idx, at, limit)
 	}
 	sortCandidates(found)
-	return inReach(pick(found, limit)), nil
+	return inReach(pick(found, limit))
 }
 
 // smallPool is the pool size under which a scan beats walking empty cells.

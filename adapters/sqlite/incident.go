@@ -27,6 +27,26 @@ type incidentStore struct {
 // transaction, which the single writer runs alone: of this process's
 // creates with one key, the first inserts and the others find it.
 func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
+	return s.create(ctx, inc, effects, nil)
+}
+
+// CreateQueued is incident.QueueingStore: the look at the pool runs in the
+// insert's write transaction, which holds SQLite's write lock (BEGIN
+// IMMEDIATE), so no change of the pool, by this process or another sharing
+// the file, comes between the look and the commit.
+func (s *incidentStore) CreateQueued(ctx context.Context, inc *incident.Incident, effects incident.Effects, withinM float64) (*incident.Incident, bool, error) {
+	return s.create(ctx, inc, effects, func(tx *writeTx) error {
+		found, err := availableWithin(ctx, tx, inc.Tenant(), inc.Location.Coordinates, withinM)
+		if err == nil && found {
+			err = incident.ErrResponderAvailable
+		}
+		return err
+	})
+}
+
+// create inserts inc unless its idempotency key was used, after check (if
+// any) lets it, in one write transaction.
+func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effects incident.Effects, check func(*writeTx) error) (*incident.Incident, bool, error) {
 	// Derived before the transaction: the writer runs one at a time.
 	values, err := sqlstore.IncidentValues(dialect{}, inc)
 	if err != nil {
@@ -42,6 +62,11 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 				return nil
 			}
 			if !errors.Is(err, errNoRows) {
+				return err
+			}
+		}
+		if check != nil {
+			if err := check(tx); err != nil {
 				return err
 			}
 		}

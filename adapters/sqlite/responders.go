@@ -172,6 +172,48 @@ func (s *responderStore) points(ctx context.Context, at geo.Point, query string,
 	return out, err
 }
 
+// availableWithin reports whether the tenant has an available responder
+// within withinM metres of at, read in tx: the R*Tree's box around the
+// circle, then each entry's exact position from its row until one is in
+// the circle.
+func availableWithin(ctx context.Context, tx *writeTx, tenant auth.Tenant, at geo.Point, withinM float64) (bool, error) {
+	const q = `SELECT r.lng, r.lat FROM responders_available a JOIN responders r ON r.rid = a.rid
+		WHERE a.org_id = ? AND a.environment = ? AND a.min_lat >= ? AND a.max_lat <= ? AND a.min_lng >= ? AND a.max_lng <= ?`
+	box := geo.BoxAround(at, withinM)
+	lngs := [][2]float64{{box.MinLng, box.MaxLng}}
+	if box.WrapMinLng <= box.WrapMaxLng {
+		lngs = append(lngs, [2]float64{box.WrapMinLng, box.WrapMaxLng})
+	}
+	for _, lng := range lngs {
+		found, err := anyWithin(ctx, tx, at, withinM, q, tenant.OrgID, tenant.Env, box.MinLat, box.MaxLat, lng[0], lng[1])
+		if found || err != nil {
+			return found, err
+		}
+	}
+	return false, nil
+}
+
+// anyWithin runs query, of positions (lng, lat), on tx's prepared
+// statements and reports whether one is within withinM metres of at; it
+// stops reading at the first.
+func anyWithin(ctx context.Context, tx *writeTx, at geo.Point, withinM float64, query string, args ...any) (bool, error) {
+	rows, err := tx.Hot().QueryContext(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p geo.Point
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return false, err
+		}
+		if geo.Distance(at, p) <= withinM {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
+}
+
 // finalistSlack covers the R*Tree's 32-bit rounding: every entry within
 // this many meters of the limit-th is loaded and ranked exactly.
 const finalistSlack = 5.0
