@@ -100,7 +100,7 @@ func BenchmarkIdleBesideQueue(b *testing.B) {
 // benchStores opens the stores of adapter ("memory", "sqlite" with
 // synchronous=FULL as the server runs it, or "sqlite-sync=NORMAL") with the
 // live tenant's organization on the enterprise plan.
-func benchStores(b *testing.B, adapter string) stores {
+func benchStores(b testing.TB, adapter string) stores {
 	var st stores
 	switch adapter {
 	case "memory":

@@ -190,6 +190,45 @@ func (mr *IncidentStoreMockRecorder) UpdateIncident(ctx, tenant, id, change inte
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateIncident", reflect.TypeOf((*IncidentStore)(nil).UpdateIncident), ctx, tenant, id, change)
 }
 
+// MockQueueingStore is a mock of QueueingStore interface.
+type MockQueueingStore struct {
+	ctrl     *gomock.Controller
+	recorder *MockQueueingStoreMockRecorder
+}
+
+// MockQueueingStoreMockRecorder is the mock recorder for MockQueueingStore.
+type MockQueueingStoreMockRecorder struct {
+	mock *MockQueueingStore
+}
+
+// NewMockQueueingStore creates a new mock instance.
+func NewMockQueueingStore(ctrl *gomock.Controller) *MockQueueingStore {
+	mock := &MockQueueingStore{ctrl: ctrl}
+	mock.recorder = &MockQueueingStoreMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockQueueingStore) EXPECT() *MockQueueingStoreMockRecorder {
+	return m.recorder
+}
+
+// CreateQueued mocks base method.
+func (m *MockQueueingStore) CreateQueued(ctx context.Context, inc *incident.Incident, effects incident.Effects, withinM float64) (*incident.Incident, bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CreateQueued", ctx, inc, effects, withinM)
+	ret0, _ := ret[0].(*incident.Incident)
+	ret1, _ := ret[1].(bool)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// CreateQueued indicates an expected call of CreateQueued.
+func (mr *MockQueueingStoreMockRecorder) CreateQueued(ctx, inc, effects, withinM interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateQueued", reflect.TypeOf((*MockQueueingStore)(nil).CreateQueued), ctx, inc, effects, withinM)
+}
+
 // ResponderStore is a mock of ResponderStore interface.
 type ResponderStore struct {
 	ctrl     *gomock.Controller

@@ -34,6 +34,7 @@ func newStores(tb testing.TB) storetest.Stores {
 var features = storetest.Features{
 	Reopen:           func(tb testing.TB, s storetest.Stores) storetest.Stores { return open(tb, s.(file).path) },
 	SharedRateLimits: true,
+	QueuedCreate:     true,
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, newStores, features) }

@@ -125,6 +125,10 @@ func TestDispatch(t *testing.T, newStores NewStores, f Features) {
 	t.Run("CreateClaims", func(t *testing.T) { testCreateClaims(t, newStores) })
 	t.Run("CountActive", func(t *testing.T) { testCountActive(t, newStores) })
 	t.Run("SharedResponderClaim", shared(newStores, f, raceForResponder))
+	if f.QueuedCreate {
+		t.Run("QueuedCreate", func(t *testing.T) { testQueuedCreate(t, newStores) })
+		t.Run("SharedQueuedCreate", shared(newStores, f, queuedSeesOtherInstances))
+	}
 	t.Run("Analytics", func(t *testing.T) { testAnalytics(t, newStores) })
 	t.Run("ThreatReports", func(t *testing.T) { testThreatReports(t, newStores) })
 }

@@ -59,6 +59,12 @@ type Features struct {
 	// PostgreSQL). The memory adapter has none: Sety then limits in
 	// process, which is the same thing for one process.
 	SharedRateLimits bool
+
+	// QueuedCreate says the incident store implements
+	// incident.QueueingStore: it looks at the pool in a create's own
+	// transaction (memory: under its lock; SQLite: under the write lock).
+	// Without it the service looks before and after the commit.
+	QueuedCreate bool
 }
 
 // Run runs every domain's tests against the adapter newStores builds, each
