@@ -11,7 +11,9 @@ func newStores(testing.TB) storetest.Stores { return memory.New() }
 
 // A memory.Store is one Go value: nothing else can open its data, so
 // Features leaves Reopen nil.
-func TestConformance(t *testing.T) { storetest.Run(t, newStores, storetest.Features{QueuedCreate: true}) }
+func TestConformance(t *testing.T) {
+	storetest.Run(t, newStores, storetest.Features{QueuedCreate: true})
+}
 
 func BenchmarkNearestAvailable(b *testing.B) { storetest.BenchmarkNearestAvailable(b, newStores) }
 
