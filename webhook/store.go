@@ -81,7 +81,9 @@ type Queue interface {
 	// FanOut takes up to limit unpublished outbox events, in commit order,
 	// and in one transaction inserts the deliveries plan returns for each
 	// (given every endpoint of the event's tenant, enabled or disabled, by
-	// id) and marks the events published. It returns how many events it took. Each
+	// id) and marks the events published; plan may be given an event
+	// without its Data, which a delivery reads when it is sent. It returns
+	// how many events it took. Each
 	// committed event is taken by exactly one FanOut, however many run at
 	// once; an error takes none.
 	FanOut(ctx context.Context, limit int, plan func(ev outbox.Event, endpoints []*Endpoint) []*Delivery) (int, error)

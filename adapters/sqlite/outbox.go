@@ -178,6 +178,23 @@ func (r *outboxReader) Head(ctx context.Context) (int64, error) {
 	return head.Int64, translate(err)
 }
 
+// pendingEnvelopes lists unpublished events in commit order without their
+// data, which the fan-out's plan does not read (a delivery reads its
+// event's data when it is sent): no payload is copied out, and no delta
+// applied to its base, inside the writer.
+func pendingEnvelopes(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {
+	return queryAll(ctx, q, func(row rowScanner) (ev outbox.Event, err error) {
+		var at sql.NullInt64
+		err = row.Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &at, &ev.Position)
+		ev.CreatedAt = fromMillis(at)
+		return ev, err
+	}, selectEnvelopes, limit)
+}
+
+// selectEnvelopes is the query of pendingEnvelopes.
+const selectEnvelopes = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, e.created_at, e.position
+	FROM outbox_events e WHERE e.published_at IS NULL ORDER BY e.position LIMIT ?`
+
 // pendingEvents lists unpublished events in commit order.
 func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {
 	return queryAll(ctx, q, scanEvent, selectEvent+` WHERE e.published_at IS NULL ORDER BY e.position LIMIT ?`, limit)

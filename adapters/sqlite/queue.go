@@ -28,7 +28,7 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		// prepared (parsing them anew cost more than running them).
 		hot := tx.Hot()
 		shared := querierOf[groupcommit.HotQueries]{hot}
-		events, err := pendingEvents(ctx, hot, limit)
+		events, err := pendingEnvelopes(ctx, hot, limit)
 		if err != nil {
 			return err
 		}
