@@ -3,10 +3,12 @@ package incident_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
@@ -144,4 +146,71 @@ func TestQueuedCreateSearchesThePoolOnlyWhenUseful(t *testing.T) {
 		}
 		searches("after a create that found one, nobody free", want, create(), incident.Dispatching)
 	}
+}
+
+// Two instances on one SQLite file create incidents while responders are
+// freed (cancels) through both: whatever the interleaving, no incident is
+// left waiting in dispatching while a responder in range is available.
+// Both the store's look in the create's transaction and the offer of a
+// freed responder must see every commit of the other instance.
+func TestNoIncidentWaitsBesideAFreeResponder(t *testing.T) {
+	rounds := 60
+	if testing.Short() {
+		rounds = 20
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sety.db")
+	var services []*incident.Service
+	for range 2 {
+		db, err := sqlite.Open(ctx, path, &sqlite.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if len(services) == 0 {
+			org := &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(start)}
+			if err := db.AuthStore().CreateOrganization(ctx, org); err != nil {
+				t.Fatal(err)
+			}
+		}
+		services = append(services, incident.NewService(db.IncidentStore(), incident.Config{NewID: ids.New, Responders: db.ResponderStore()}))
+	}
+	for n := range 3 {
+		if _, err := services[n%2].UpsertResponder(ctx, live, fmt.Sprintf("rsp_%016d", n+1), incident.ResponderInput{Name: "Unit", Location: awayKm(float64(n))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		svc := services[g%2]
+		wg.Go(func() {
+			for range rounds {
+				inc, _, err := svc.Create(ctx, live, incident.CreateIncidentRequest{Category: incident.SOS, Location: incident.Location{Coordinates: here}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if inc.Status == incident.Assigned {
+					// Frees the responder, who is offered the queue.
+					if _, err := svc.Cancel(ctx, live, inc.ID, incident.CancelIncidentRequest{Reason: "test"}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	queued, total, err := services[0].List(ctx, live, incident.Filter{Statuses: []incident.Status{incident.Dispatching}, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, _, err := services[1].ListResponders(ctx, live, incident.ResponderFilter{Status: incident.Available, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total > 0 && len(free) > 0 {
+		t.Fatalf("%d incidents wait (the newest %s) beside %d available responders (%s)", total, queued[0].ID, len(free), free[0].ID)
+	}
+	t.Logf("%d waiting, %d responders available", total, len(free))
 }
