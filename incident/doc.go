@@ -34,6 +34,16 @@
 // by great-circle distance (ties: the one idle longest) with an ETA at
 // 30 km/h, using the store's spatial index ([ResponderStore.NearestAvailable]).
 //
+// A responder freed between a create's ranking and its commit is offered
+// to a queue the new incident is not yet in; it must not be missed. A store
+// whose transactions cover its pool ([QueueingStore]: memory, SQLite)
+// stores a queued incident only after looking at the pool in the insert's
+// own transaction, so the built-in dispatcher's creates need no second
+// look; a tenant whose last create was queued (the common case under load:
+// its responders busy) then skips the ranking too, one search in the
+// writer instead of two before and after it. Other stores (PostgreSQL), and
+// a Dispatcher of your own, rank before the commit and again after it.
+//
 // # The engine
 //
 // [Service.Tick] does what is due without a request: it walks drills
