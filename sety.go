@@ -319,6 +319,7 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 	webhooks := webhook.NewService(stores.WebhookStore(), stores.WebhookQueue(), wh)
 	engine := threat.NewEngine(threat.Config{Now: c.now, Logger: c.log})
 	follower := newThreatFollower(engine, stores.EventLog())
+	observe = observeBoth(follower.remember, observe)
 	keys := auth.NewService(stores.AuthStore(), auth.Config{Now: c.now, NewID: c.newID, Limiter: c.limiter, Logger: c.log,
 		Limits: c.limits, OnRateLimited: onRateLimited, KeyCacheTTL: c.keyCacheTTL, SessionTTL: c.sessionTTL, SessionRetention: c.sessionKeep,
 		Authenticator: c.guest.authenticator})

@@ -37,7 +37,34 @@ type threatFollower struct {
 	// each is skipped once, when the follower reaches it, so it counts
 	// once. Empty but for a load that raced commits.
 	ahead map[threat.Change]struct{}
+
+	// created holds what this process's live creates mean for the
+	// engine, by their incident.created event's id (see remember).
+	created createdHere
 }
+
+// createdHere is what the follower was told in memory of the live
+// incidents this process created, by their incident.created event's id:
+// the follower applies such an event, when it reads it from the log, from
+// here instead of decoding its payload (a create's largest cost in the
+// feed). The log stays the truth: an event missing here (another
+// instance's, or one read before it was remembered) is decoded as before.
+type createdHere struct {
+	mu   sync.Mutex
+	gen  uint64 // advanced by each catch-up's start
+	byID map[string]createdFacts
+}
+
+// createdFacts is what apply would decode from an incident.created event.
+type createdFacts struct {
+	counts bool // incident.CountsAsThreat
+	report threat.Report
+	gen    uint64 // createdHere.gen when remembered
+}
+
+// maxCreatedHere bounds what createdHere holds should the follower stop
+// reading (a store outage): past it, events are decoded from the log.
+const maxCreatedHere = 10_000
 
 // followBatch is how many events one catch-up reads at most.
 const followBatch = 500
@@ -68,6 +95,7 @@ func (f *threatFollower) load(ctx context.Context, src threat.Source) error {
 func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	started := f.created.start()
 	events, next, err := f.log.EventsAfter(ctx, f.pos, threatEvents, followBatch)
 	if err != nil {
 		return false, err
@@ -76,7 +104,68 @@ func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 		f.apply(ev)
 	}
 	f.pos = next
-	return len(events) == followBatch, nil
+	more = len(events) == followBatch
+	if !more {
+		// Read to the head: every event remembered before this catch-up
+		// was committed before it began, so it has been applied.
+		f.created.forget(started)
+	}
+	return more, nil
+}
+
+// remember is the service's Observe hook: it keeps what a committed live
+// create means for the engine, for apply to use when it reads the
+// incident.created event. For a create, inc (as committed) and the event's
+// snapshot agree on everything apply reads: category, severity, location,
+// creation time, drill, and neither an outcome nor a cancel reason yet.
+func (f *threatFollower) remember(inc *incident.Incident, events []outbox.Event) {
+	for _, ev := range events {
+		if ev.Type == incident.TypeCreated && ev.Environment == string(auth.Live) {
+			f.created.put(ev.ID, createdFacts{counts: inc.CountsAsThreat(), report: threatReport(inc)})
+		}
+	}
+}
+
+func (c *createdHere) put(id string, facts createdFacts) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byID == nil {
+		c.byID = map[string]createdFacts{}
+	}
+	if len(c.byID) < maxCreatedHere {
+		facts.gen = c.gen
+		c.byID[id] = facts
+	}
+}
+
+func (c *createdHere) take(id string) (createdFacts, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	facts, ok := c.byID[id]
+	if ok {
+		delete(c.byID, id)
+	}
+	return facts, ok
+}
+
+// start begins a catch-up: what is remembered from now on is newer.
+func (c *createdHere) start() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	return c.gen - 1
+}
+
+// forget drops what was remembered before the catch-up that started at
+// gen: left only when the log was read before it was remembered.
+func (c *createdHere) forget(gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, facts := range c.byID {
+		if facts.gen <= gen {
+			delete(c.byID, id)
+		}
+	}
 }
 
 // apply applies one event, unless the engine was loaded with its change
@@ -91,6 +180,14 @@ func (f *threatFollower) apply(ev outbox.Event) {
 	}
 	if ev.Type != incident.TypeCreated && ev.Type != incident.TypeCancelled && ev.Type != incident.TypeResolved {
 		return // no other change alters the threat picture: skip the decode
+	}
+	if ev.Type == incident.TypeCreated {
+		if facts, ok := f.created.take(ev.ID); ok {
+			if facts.counts {
+				f.engine.Add(facts.report)
+			}
+			return
+		}
 	}
 	inc, ok := decodeIncident(ev)
 	if !ok {
@@ -166,5 +263,17 @@ func threatReport(inc *incident.Incident) threat.Report {
 		Location: inc.Location.Coordinates,
 		Category: threat.Category(inc.Category),
 		Severity: threat.Severity(inc.Severity),
+	}
+}
+
+// observeBoth is an incident.Config.Observe hook that calls first, then
+// second when set.
+func observeBoth(first, second func(*incident.Incident, []outbox.Event)) func(*incident.Incident, []outbox.Event) {
+	if second == nil {
+		return first
+	}
+	return func(inc *incident.Incident, events []outbox.Event) {
+		first(inc, events)
+		second(inc, events)
 	}
 }

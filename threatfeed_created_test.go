@@ -1,0 +1,81 @@
+package sety
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/threat"
+)
+
+// The feed applies this process's live creates from what the service told
+// it in memory, and that is exactly what decoding their events gives; what
+// it was told is dropped once the feed has read to the head, so nothing
+// accumulates (also when it was told of an event after reading it).
+func TestThreatFeedAppliesCreatesFromMemory(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
+		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	engine := threat.NewEngine(threat.Config{})
+	f := newThreatFollower(engine, st.EventLog())
+	svc := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore(), Observe: f.remember})
+	for i, req := range []incident.CreateIncidentRequest{
+		{Category: incident.Vehicle, Severity: incident.High},
+		{Category: incident.SOS},
+		{Category: incident.Medical, IsDrill: true}, // a drill: no threat
+	} {
+		req.Location = incident.Location{Coordinates: geo.NewPoint(6.45+float64(i)/100, 3.39)}
+		if _, _, err := svc.Create(ctx, live, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := svc.Create(ctx, auth.Tenant{OrgID: live.OrgID, Env: auth.Test}, incident.CreateIncidentRequest{Category: incident.SOS,
+		Location: incident.Location{Coordinates: geo.NewPoint(6.45, 3.39)}}); err != nil {
+		t.Fatal(err)
+	}
+
+	events, _, err := st.EventLog().EventsAfter(ctx, 0, threatEvents, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 3 || len(f.created.byID) != 3 {
+		t.Fatalf("%d live incident.created events, %d remembered; want 3 and 3", len(events), len(f.created.byID))
+	}
+	for _, ev := range events {
+		told, ok := f.created.byID[ev.ID]
+		decoded, _ := decodeIncident(ev)
+		want := threatReport(decoded)
+		if !ok || told.counts != decoded.CountsAsThreat() || !told.report.At.Equal(want.At) || told.report.Location != want.Location ||
+			told.report.Category != want.Category || told.report.Severity != want.Severity {
+			t.Errorf("event %s: told %+v (%v), decoded %+v counting %v", ev.ID, told, ok, want, decoded.CountsAsThreat())
+		}
+	}
+	if _, err := f.catchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if engine.Len() != 2 || len(f.created.byID) != 0 {
+		t.Fatalf("after the catch-up: %d reports in the engine, %d remembered; want 2 and 0", engine.Len(), len(f.created.byID))
+	}
+
+	// Told after the feed read the event: dropped by the next catch-up
+	// that reads to the head, never applied twice.
+	f.remember(&incident.Incident{Environment: auth.Live}, []outbox.Event{events[0]})
+	for range 2 {
+		if _, err := f.catchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if engine.Len() != 2 || len(f.created.byID) != 0 {
+		t.Fatalf("after a late notice: %d reports in the engine, %d remembered; want 2 and 0", engine.Len(), len(f.created.byID))
+	}
+}
