@@ -41,15 +41,23 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			for _, d := range plan(ev, endpoints) {
 				sqlstore.InsertDelivery(tx, d, ev.SubjectID, ev.Sequence)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox_events SET published_at = ? WHERE position = ?`, ev.CreatedAt.UnixMilli(), ev.Position); err != nil {
-				return err
-			}
 			taken++
 		}
-		return nil
+		if taken == 0 {
+			return nil
+		}
+		// The events taken are the unpublished ones up to the last taken
+		// (read in position order, under the write lock): one statement
+		// marks them all, each published at its creation.
+		_, err = tx.ExecContext(ctx, publishUpTo, events[taken-1].Position)
+		return err
 	})
 	return taken, translate(err)
 }
+
+// publishUpTo marks the unpublished events up to position ?1 published at
+// their creation (the fan-out's, through outbox_pending).
+const publishUpTo = `UPDATE outbox_events SET published_at = created_at WHERE published_at IS NULL AND position <= ?1`
 
 // leasedNow counts the unexpired leases (?1 now) by endpoint, with the
 // endpoint's tenant.
