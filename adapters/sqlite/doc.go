@@ -54,7 +54,10 @@
 // placeholders, times as Unix milliseconds, IN lists, INDEXED BY hints).
 // Here is only what SQLite does its own way: the writer and the read pool;
 // the idempotent create of an incident (a look-up and an insert in one
-// write transaction); the incident list (one range of the status index per
+// write transaction), and the queued create (incident.QueueingStore: the
+// look at the R*Tree of available responders in that same transaction,
+// which holds the write lock, so no responder freed by any process falls
+// between the look and the commit); the incident list (one range of the status index per
 // status); the dispatch queue's reads (QueuedNear, QueuedTenants,
 // CountActive); the R*Tree of available responders (UpdateResponder,
 // NearestAvailable, and the claims of an incident change); the webhook
