@@ -1,9 +1,12 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
 	"sync"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/incident"
 )
 
@@ -34,6 +37,17 @@ func newDecodedIncidents() *decodedIncidents {
 // scan reads an incident row (selectIncident's columns), decoding it only
 // when its text is not the text last decoded for its id.
 func (c *decodedIncidents) scan(row rowScanner) (*incident.Incident, error) {
+	inc, err := c.peek(row)
+	if err != nil {
+		return nil, err
+	}
+	return inc.Clone(), nil
+}
+
+// peek is scan without the copy: it returns the decoded value kept, which
+// nobody may change. While the row's text stays the same (and the value
+// stays kept), every peek of it returns the same pointer.
+func (c *decodedIncidents) peek(row rowScanner) (*incident.Incident, error) {
 	r, err := sqlstore.ScanIncidentRow(row)
 	if err != nil {
 		return nil, err
@@ -42,7 +56,7 @@ func (c *decodedIncidents) scan(row rowScanner) (*incident.Incident, error) {
 	kept, ok := c.byID[r.ID]
 	c.mu.Unlock()
 	if ok && kept.row == r {
-		return kept.inc.Clone(), nil
+		return kept.inc, nil
 	}
 	inc, err := r.Decode()
 	if err != nil {
@@ -57,5 +71,15 @@ func (c *decodedIncidents) scan(row rowScanner) (*incident.Incident, error) {
 	}
 	c.byID[r.ID] = decodedIncident{row: r, inc: inc}
 	c.mu.Unlock()
-	return inc.Clone(), nil
+	return inc, nil
 }
+
+// PeekIncident is incident.SharedReader's: GetIncident's read, answered
+// with the decoded value kept for the row's text instead of a copy of it.
+func (s *incidentStore) PeekIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
+	inc, err := s.db.decoded.peek(s.db.drv.Read().QueryRow(ctx, sqlstore.SelectIncident+sqlstore.ByTenantID, id, tenant.OrgID, tenant.Env))
+	inc, err = sqlstore.Found(inc, err, sql.ErrNoRows, incident.ErrNotFound)
+	return inc, translate(err)
+}
+
+var _ incident.SharedReader = (*incidentStore)(nil)

@@ -2,8 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
 	"testing"
 
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
 )
@@ -34,5 +38,59 @@ func TestDecodedIncidentsAnswerOnlyTheRowsText(t *testing.T) {
 	}
 	if after, err := db.IncidentStore().GetIncident(ctx, testTenant, inc.ID); err != nil || after.Title != "Changed" {
 		t.Fatalf("get after a change: %q %v, want Changed", after.Title, err)
+	}
+}
+
+// A peek answers with the kept value itself, the same pointer while the
+// row's text stays the same, and a new one once anyone changes the row:
+// here another instance on the same file.
+func TestPeekIncidentIsTheKeptValueUntilTheRowChanges(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sety.db")
+	var instances [2]*DB
+	for i := range instances {
+		db, err := Open(ctx, path, &Options{Synchronous: "NORMAL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		instances[i] = db
+	}
+	db, other := instances[0], instances[1]
+	org := &auth.Organization{ID: testTenant.OrgID, Name: "Peek", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(testStart)}
+	if err := db.AuthStore().CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	inc, ev := testIncident(1, "")
+	if _, _, err := db.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: []outbox.Event{ev}}); err != nil {
+		t.Fatal(err)
+	}
+	peek := func() *incident.Incident {
+		t.Helper()
+		got, err := db.IncidentStore().(incident.SharedReader).PeekIncident(ctx, testTenant, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := peek()
+	if again := peek(); again != first {
+		t.Fatal("two peeks of an unchanged row gave two values")
+	}
+	if got, err := db.IncidentStore().GetIncident(ctx, testTenant, inc.ID); err != nil || got == first {
+		t.Fatalf("a get answered with the kept value itself (%v): callers may change what a get returns", err)
+	}
+	if _, err := other.IncidentStore().UpdateIncident(ctx, testTenant, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+		cur.Title = "Changed elsewhere"
+		return incident.Effects{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	after := peek()
+	if after == first || after.Title != "Changed elsewhere" || first.Title != "SOS" {
+		t.Fatalf("peek after another instance's change: %q (same value: %v), kept %q", after.Title, after == first, first.Title)
+	}
+	if _, err := db.IncidentStore().(incident.SharedReader).PeekIncident(ctx, testTenant, "inc_0000000000000000"); !errors.Is(err, incident.ErrNotFound) {
+		t.Fatalf("peek of a missing incident: %v, want not found", err)
 	}
 }

@@ -23,6 +23,8 @@ type CreateIncidentResponse struct {
 // IncidentResponse wraps one incident.
 type IncidentResponse struct {
 	Incident *incident.Incident `json:"incident" nullable:"false" doc:"The incident."`
+
+	encoded []byte // its JSON, when a get found it kept (encoded.go)
 }
 
 type createInput struct {
@@ -64,6 +66,7 @@ func Register(api huma.API, svc *incident.Service, log *slog.Logger) {
 	authapi.Enums(api.OpenAPI().Components.Schemas)
 	Enums(api.OpenAPI().Components.Schemas)
 	const tag = "Incidents"
+	encoded := newEncodedIncidents()
 	huma.Register(api, huma.Operation{
 		OperationID: "report-incident", Method: http.MethodPost, Path: "/incidents", Tags: []string{tag},
 		Summary: "Create incident",
@@ -125,7 +128,11 @@ func Register(api huma.API, svc *incident.Service, log *slog.Logger) {
 		Metadata:    httpapi.Scope(auth.IncidentsRead),
 		Errors:      []int{http.StatusNotFound},
 	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *IDParam) (*incidentOutput, error) {
-		return incidentResult(svc.Get(ctx, tenant, in.IncidentID))
+		inc, version, err := svc.Peek(ctx, tenant, in.IncidentID)
+		if err != nil {
+			return nil, err
+		}
+		return &incidentOutput{Body: encoded.response(inc, version)}, nil
 	})))
 
 	huma.Register(api, huma.Operation{

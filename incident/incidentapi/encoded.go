@@ -1,0 +1,117 @@
+package incidentapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"sync"
+
+	"github.com/sety-io/sety/incident"
+)
+
+// maxEncoded bounds the encoded answers kept: one per incident, about 1.5 KB
+// each (beside the decoded incident the store keeps for each version).
+const maxEncoded = 4096
+
+// encodedIncidents keeps, per incident, the JSON of the last get-incident
+// answer: the version of the incident it encodes, the SLA fields it showed
+// (worked out from the clock at each read) and the bytes. A get whose
+// incident has the same version and the same SLA fields now answers with
+// those bytes instead of encoding the incident again (a tenth of a get's
+// CPU). Only the stored version and the clock decide what a get shows, and
+// both are compared, so the bytes are always what encoding would give.
+type encodedIncidents struct {
+	mu   sync.Mutex
+	byID map[string]encodedIncident
+}
+
+type encodedIncident struct {
+	version incident.Version
+	sla     incident.SLA
+	body    []byte
+}
+
+func newEncodedIncidents() *encodedIncidents {
+	return &encodedIncidents{byID: map[string]encodedIncident{}}
+}
+
+// response is the body of get-incident for inc, read as version: with the
+// JSON kept for it when version and the SLA fields match, else with the
+// JSON encoded now (and kept). A zero version (a store that keeps no
+// shared copies) is encoded by huma as any other body.
+func (c *encodedIncidents) response(inc *incident.Incident, version incident.Version) IncidentResponse {
+	out := IncidentResponse{Incident: inc}
+	if version == (incident.Version{}) {
+		return out
+	}
+	c.mu.Lock()
+	kept, ok := c.byID[inc.ID]
+	c.mu.Unlock()
+	if ok && kept.version == version && sameSLA(kept.sla, inc.SLA) {
+		out.encoded = kept.body
+		return out
+	}
+	body, err := encodeResponse(out)
+	if err != nil {
+		return out // huma's own marshal reports it
+	}
+	e := encodedIncident{version: version, body: body}
+	if inc.SLA != nil {
+		e.sla = *inc.SLA
+	}
+	c.mu.Lock()
+	if _, ok := c.byID[inc.ID]; !ok && len(c.byID) >= maxEncoded {
+		for old := range c.byID { // any one: reads are spread, not ordered
+			delete(c.byID, old)
+			break
+		}
+	}
+	c.byID[inc.ID] = e
+	c.mu.Unlock()
+	out.encoded = body
+	return out
+}
+
+// sameSLA reports whether the SLA fields kept show what sla shows. An
+// incident without SLA keeps the zero SLA, which no incident with one has
+// (its targets are positive).
+func sameSLA(kept incident.SLA, sla *incident.SLA) bool {
+	if sla == nil {
+		return kept == incident.SLA{}
+	}
+	return kept.AssignTargetSeconds == sla.AssignTargetSeconds && kept.ArriveTargetSeconds == sla.ArriveTargetSeconds &&
+		kept.AssignBy.Equal(sla.AssignBy.Time) && kept.ArriveBy.Equal(sla.ArriveBy.Time) && kept.State == sla.State &&
+		sameSeconds(kept.TimeToAssignSeconds, sla.TimeToAssignSeconds) && sameSeconds(kept.TimeToArriveSeconds, sla.TimeToArriveSeconds)
+}
+
+func sameSeconds(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// plainResponse is IncidentResponse without its MarshalJSON, encoded field
+// by field.
+type plainResponse IncidentResponse
+
+// encodeResponse encodes r as huma's JSON format does (no HTML escaping),
+// without the encoder's final newline.
+func encodeResponse(r IncidentResponse) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(plainResponse(r)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// MarshalJSON writes the JSON kept for the answer, when there is one, or
+// else encodes it. The encoder that calls it still compacts the bytes and
+// escapes them as it is set to, so the output is the same as without it.
+func (r IncidentResponse) MarshalJSON() ([]byte, error) {
+	if r.encoded != nil {
+		return r.encoded, nil
+	}
+	return encodeResponse(r)
+}

@@ -1,0 +1,55 @@
+package incident
+
+import (
+	"context"
+
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/ids"
+)
+
+// SharedReader is a Store that keeps one decoded copy of each incident it
+// read lately, per stored state, and can hand that copy out without
+// copying it. The SQLite adapter is one.
+type SharedReader interface {
+	// PeekIncident answers as GetIncident does, but with the kept copy
+	// itself: nobody may change it. As long as the stored incident does
+	// not change (and the store keeps it), every call returns the same
+	// pointer; after a change, another one.
+	PeekIncident(ctx context.Context, tenant auth.Tenant, id string) (*Incident, error)
+}
+
+// Version identifies one stored state of one incident, as read by Peek: two
+// reads with equal, non-zero Versions read the same stored incident. The
+// zero Version identifies nothing (the store keeps no shared copies).
+type Version struct{ kept *Incident }
+
+// Peek is Get for a caller that only reads the answer (to encode it, say)
+// and neither changes nor keeps it: the incident may share memory with the
+// store's kept copy. Its SLA fields are worked out for now, as Get's are.
+// With a SharedReader store the answer costs no copy of the incident, and
+// its Version lets the caller reuse what it derived from an earlier read of
+// the same state (the SLA fields aside, which depend on the clock too).
+func (s *Service) Peek(ctx context.Context, tenant auth.Tenant, id string) (*Incident, Version, error) {
+	shared, ok := s.store.(SharedReader)
+	if !ok {
+		inc, err := s.Get(ctx, tenant, id)
+		return inc, Version{}, err
+	}
+	if err := tenant.Validate(); err != nil {
+		return nil, Version{}, err
+	}
+	if !ids.Valid("inc", id) {
+		return nil, Version{}, ErrNotFound
+	}
+	kept, err := shared.PeekIncident(ctx, tenant, id)
+	if err != nil {
+		return nil, Version{}, err
+	}
+	view := *kept // refreshSLA changes only the SLA: give the view its own
+	if kept.SLA != nil {
+		sla := *kept.SLA
+		view.SLA = &sla
+	}
+	view.refreshSLA(s.now())
+	return &view, Version{kept}, nil
+}
