@@ -2,10 +2,10 @@ package incidentapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"sync"
 
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/httpapi"
 )
 
 // maxEncoded bounds the encoded answers kept: one per incident, about 1.5 KB
@@ -90,28 +90,29 @@ func sameSeconds(a, b *float64) bool {
 	return *a == *b
 }
 
-// plainResponse is IncidentResponse without its MarshalJSON, encoded field
-// by field.
+// plainResponse is IncidentResponse without its methods, encoded field by
+// field.
 type plainResponse IncidentResponse
 
-// encodeResponse encodes r as huma's JSON format does (no HTML escaping),
-// without the encoder's final newline.
-func encodeResponse(r IncidentResponse) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(plainResponse(r)); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
+// encodeResponse encodes r as huma's JSON format does.
+func encodeResponse(r IncidentResponse) ([]byte, error) { return httpapi.EncodeJSON(plainResponse(r)) }
 
-// MarshalJSON writes the JSON kept for the answer, when there is one, or
-// else encodes it. The encoder that calls it still compacts the bytes and
-// escapes them as it is set to, so the output is the same as without it.
+// PreEncodedJSON is the JSON kept for the answer, if any (with the
+// encoder's newline): Sety's API writes it as it is where the host's JSON
+// format writes the same bytes (httpapi.PreEncoded).
+func (r IncidentResponse) PreEncodedJSON() []byte { return r.encoded }
+
+// MarshalJSON gives the JSON kept for the answer, when there is one, or
+// else encodes it: for encoders other than Sety's API's own (which writes
+// PreEncodedJSON as it is). Such an encoder compacts the bytes and escapes
+// them as it is set to, so its output is the same as without the method.
 func (r IncidentResponse) MarshalJSON() ([]byte, error) {
-	if r.encoded != nil {
-		return r.encoded, nil
+	b := r.encoded
+	if b == nil {
+		var err error
+		if b, err = encodeResponse(r); err != nil {
+			return nil, err
+		}
 	}
-	return encodeResponse(r)
+	return bytes.TrimSuffix(b, []byte("\n")), nil
 }

@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -36,6 +36,10 @@ type Guest struct {
 	routes   *recorder
 	idPrefix string
 	mws      huma.Middlewares
+	// sameJSON holds, per content type, whether the host's format writes
+	// what EncodeJSON writes (Marshal, encoded.go). The host negotiates
+	// among its own formats, so it has a few entries at most.
+	sameJSON sync.Map
 }
 
 // NewGuest returns a guest of host whose schema names start with
@@ -100,11 +104,6 @@ func (g *Guest) Negotiate(accept string) (string, error) { return g.host.Negotia
 // Transform runs the host's transformers.
 func (g *Guest) Transform(ctx huma.Context, status string, v any) (any, error) {
 	return g.host.Transform(ctx, status, v)
-}
-
-// Marshal is the host's.
-func (g *Guest) Marshal(w io.Writer, contentType string, v any) error {
-	return g.host.Marshal(w, contentType, v)
 }
 
 // Unmarshal is the host's.
