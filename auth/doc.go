@@ -135,7 +135,7 @@
 //     lasts Length, and the sweep, every quarter Length, ends expired
 //     leases, so its unused slots go back within 1.25 × Length. A tenant
 //     far from its limit (half of it or more unleased) gets leases long
-//     enough for about 16 of its requests, up to [LeaseConfig.MaxLength]
+//     enough for about 64 of its requests, up to [LeaseConfig.MaxLength]
 //     (30 s), but only of the slots that rate needs: what they hold back
 //     is a small part of a budget nobody is short of. A lease used up is
 //     ended with the next one; [LeaseLimiter.Release] (when Run stops)
@@ -161,7 +161,7 @@
 // limit; later ones follow the rate its last lease saw (a quarter more,
 // capped at an eighth of the limit), so 300 requests of an enterprise key
 // in a burst cost three leases, and a tenant far from its limit writes
-// about once per 16 requests, or once per MaxLength when slower. Each
+// about once per 64 requests, or once per MaxLength when slower. Each
 // tenant an instance serves has one lease at a time — an instance serving
 // 200 organizations writes for the tenants a burst touches, one lease
 // each, and SQLite's group commit folds concurrent grants into one commit.
