@@ -15,6 +15,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -43,6 +44,8 @@ type Metrics struct {
 	attemptDuration prometheus.Histogram
 	commitDuration  prometheus.Histogram
 	batchSize       prometheus.Histogram
+
+	bound sync.Map // requestSeries → *boundSeries, for request
 }
 
 // latencyBuckets span a fast request to a slow one, in seconds.
@@ -121,8 +124,33 @@ func (m *Metrics) Unmatched(h http.Handler) http.Handler {
 }
 
 func (m *Metrics) request(operation string, status int, start time.Time) {
-	m.requests.WithLabelValues(operation, statusText(status)).Inc()
-	m.requestDuration.WithLabelValues(operation).Observe(time.Since(start).Seconds())
+	key := requestSeries{operation, status}
+	s, ok := m.bound.Load(key)
+	if !ok {
+		// Operations and statuses are few: each pair binds its series once,
+		// instead of hashing its label values on every request.
+		s, _ = m.bound.LoadOrStore(key, &boundSeries{
+			requests: m.requests.WithLabelValues(operation, statusText(status)),
+			duration: m.requestDuration.WithLabelValues(operation),
+		})
+	}
+	b := s.(*boundSeries)
+	b.requests.Inc()
+	b.duration.Observe(time.Since(start).Seconds())
+}
+
+// requestSeries is an operation and a status, the labels of a request's
+// series.
+type requestSeries struct {
+	operation string
+	status    int
+}
+
+// boundSeries is the request count and duration series of one operation
+// and status.
+type boundSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // statusWriter remembers the status written through it.
