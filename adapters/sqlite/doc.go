@@ -19,8 +19,11 @@
 // are prepared once per connection and kept. A read sees what any process
 // committed before it began; an incident whose stored text is the text
 // last decoded for it is copied from the decoded form kept (a few thousand
-// of them) instead of decoded again; the row itself is always read, so
-// nothing but the database decides what a read answers. The WAL is
+// of them) instead of decoded again, or, for incident.Service.Peek (the
+// HTTP get), handed out as it is (incident.SharedReader: the same value,
+// so the same incident.Version, while the text stays the same); the row
+// itself is always read, so nothing but the database decides what a read
+// answers. The WAL is
 // checkpointed by its own connection every half second, not by the writer.
 //
 // A create writes every index of the incidents table, so the table keeps

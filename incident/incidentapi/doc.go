@@ -5,5 +5,10 @@
 // package itself knows nothing of HTTP, so the storage adapters build
 // without huma (ports' TestStorageDependsOnNoHTTP keeps it so).
 //
+// get-incident reads through incident.Service.Peek and keeps, per incident,
+// the JSON of its last answer with the incident's Version and SLA fields
+// (encoded.go): while both are the same, a get writes those bytes instead
+// of encoding the incident again.
+//
 // Hosts mount it through sety.Register, not directly.
 package incidentapi

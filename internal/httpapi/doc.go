@@ -12,7 +12,10 @@
 // It also holds the pagination and date-range parameters, the answers to
 // unknown routes and wrong methods, the completion of the OpenAPI document
 // (nulls, examples), and the guest API through which Sety registers on a
-// host's API without clashing with it.
+// host's API without clashing with it. The guest marshals with the host's
+// formats, except that a body carrying JSON encoded earlier ([PreEncoded])
+// is written as it is wherever the host's format would write the same
+// bytes.
 //
 // It is internal: users mount Sety through sety.Register.
 package httpapi
