@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -64,4 +65,57 @@ func TestGetIncidentAnswersWhatEncodingGives(t *testing.T) {
 	want("after a note")
 	wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/cancel", h.live, nil), http.StatusOK)
 	want("cancelled")
+}
+
+// Gets that share the kept incident and its kept JSON run beside changes
+// of it: each answer is a whole state, never older than one the same
+// client saw before (run with -race, the shared values are only read).
+func TestConcurrentGetsSeeEveryChangeInOrder(t *testing.T) {
+	h := newSQLiteHarness(t)
+	id := create(t, h, h.live, sos)["incident_id"].(string)
+	const notes = 20
+	done := make(chan struct{})
+	errs := make(chan string, 8)
+	for range 4 {
+		go func() {
+			seen := 0
+			for {
+				select {
+				case <-done:
+					errs <- ""
+					return
+				default:
+				}
+				rec := h.do(http.MethodGet, "/incidents/"+id, h.live, nil)
+				var got struct {
+					Incident struct {
+						Timeline []json.RawMessage `json:"timeline"`
+					} `json:"incident"`
+				}
+				if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &got) != nil {
+					errs <- rec.Body.String()
+					return
+				}
+				n := len(got.Incident.Timeline)
+				if n < seen {
+					errs <- "the timeline went back from " + strconv.Itoa(seen) + " to " + strconv.Itoa(n) + " entries"
+					return
+				}
+				seen = n
+			}
+		}()
+	}
+	for range notes {
+		wantStatus(t, h.do(http.MethodPost, "/incidents/"+id+"/notes", h.live, `{"message":"Still here"}`), http.StatusCreated)
+	}
+	close(done)
+	for range 4 {
+		if e := <-errs; e != "" {
+			t.Fatal(e)
+		}
+	}
+	final := decode(t, h.do(http.MethodGet, "/incidents/"+id, h.live, nil))["incident"].(map[string]any)
+	if n := len(final["timeline"].([]any)); n < notes {
+		t.Fatalf("timeline of %d entries after %d notes", n, notes)
+	}
 }
