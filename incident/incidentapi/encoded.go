@@ -21,7 +21,7 @@ const maxEncoded = 4096
 // both are compared, so the bytes are always what encoding would give.
 type encodedIncidents struct {
 	mu   sync.Mutex
-	byID map[string]encodedIncident
+	byID map[string]*encodedIncident
 }
 
 type encodedIncident struct {
@@ -31,7 +31,7 @@ type encodedIncident struct {
 }
 
 func newEncodedIncidents() *encodedIncidents {
-	return &encodedIncidents{byID: map[string]encodedIncident{}}
+	return &encodedIncidents{byID: map[string]*encodedIncident{}}
 }
 
 // response is the body of get-incident for inc, read as version: with the
@@ -47,14 +47,14 @@ func (c *encodedIncidents) response(inc *incident.Incident, version incident.Ver
 	kept, ok := c.byID[inc.ID]
 	c.mu.Unlock()
 	if ok && kept.version == version && sameSLA(kept.sla, inc.SLA) {
-		out.encoded = kept.body
+		out.encoded = kept
 		return out
 	}
 	body, err := encodeResponse(out)
 	if err != nil {
 		return out // huma's own marshal reports it
 	}
-	e := encodedIncident{version: version, body: body}
+	e := &encodedIncident{version: version, body: body}
 	if inc.SLA != nil {
 		e.sla = *inc.SLA
 	}
@@ -67,7 +67,7 @@ func (c *encodedIncidents) response(inc *incident.Incident, version incident.Ver
 	}
 	c.byID[inc.ID] = e
 	c.mu.Unlock()
-	out.encoded = body
+	out.encoded = e
 	return out
 }
 
@@ -100,14 +100,19 @@ func encodeResponse(r IncidentResponse) ([]byte, error) { return httpapi.EncodeJ
 // PreEncodedJSON is the JSON kept for the answer, if any (with the
 // encoder's newline): Sety's API writes it as it is where the host's JSON
 // format writes the same bytes (httpapi.PreEncoded).
-func (r IncidentResponse) PreEncodedJSON() []byte { return r.encoded }
+func (r IncidentResponse) PreEncodedJSON() []byte {
+	if r.encoded == nil {
+		return nil
+	}
+	return r.encoded.body
+}
 
 // MarshalJSON gives the JSON kept for the answer, when there is one, or
 // else encodes it: for encoders other than Sety's API's own (which writes
 // PreEncodedJSON as it is). Such an encoder compacts the bytes and escapes
 // them as it is set to, so its output is the same as without the method.
 func (r IncidentResponse) MarshalJSON() ([]byte, error) {
-	b := r.encoded
+	b := r.PreEncodedJSON()
 	if b == nil {
 		var err error
 		if b, err = encodeResponse(r); err != nil {

@@ -24,7 +24,7 @@ type CreateIncidentResponse struct {
 type IncidentResponse struct {
 	Incident *incident.Incident `json:"incident" nullable:"false" doc:"The incident."`
 
-	encoded []byte // its JSON, when a get found it kept (encoded.go)
+	encoded *encodedIncident // its JSON, when a get kept it (encoded.go); a pointer keeps the type comparable
 }
 
 type createInput struct {
