@@ -186,7 +186,7 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 	// Zones whose center lies within the radius; cold spots, then the
 	// best-scoring spots, as safe zones.
 	var cold []DangerZone
-	if st, err := e.newStudy(&w, boxAround(q.Location, r)); err == nil {
+	if st, err := e.newStudy(&w, boxAround(q.Location, r), true); err == nil {
 		for _, z := range e.merge(&w, st, st.spots(true), true) {
 			if geo.Distance(z.Center, q.Location) <= r {
 				out.DangerZones = append(out.DangerZones, z)

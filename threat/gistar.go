@@ -30,30 +30,30 @@ type lattice struct {
 
 // prepare computes the lattice's totals; false when its values do not vary
 // (no cell then stands out).
+//
+// One pass reads the values for the totals and the summed-area table
+// alike (a route's lattice is half a megabyte); the totals add them in
+// the same order as ever.
 func (l *lattice) prepare() bool {
 	var sum, sum2 float64
-	for _, v := range l.x {
-		sum += v
-		sum2 += v * v
-	}
-	l.n = float64(len(l.x))
-	l.mean = sum / l.n
-	l.sd = math.Sqrt(math.Max(0, sum2/l.n-l.mean*l.mean))
-	if l.sd == 0 || l.n < 2 {
-		return false
-	}
 	w := l.nx + 1
 	l.sat = slices.Grow(l.sat[:0], w*(l.ny+1))[:w*(l.ny+1)]
 	clear(l.sat[:w])
 	for y := range l.ny {
 		row := 0.0
 		l.sat[(y+1)*w] = 0
-		for x := range l.nx {
-			row += l.x[y*l.nx+x]
-			l.sat[(y+1)*w+x+1] = l.sat[y*w+x+1] + row
+		above, here := l.sat[y*w+1:(y+1)*w], l.sat[(y+1)*w+1:(y+2)*w]
+		for x, v := range l.x[y*l.nx : (y+1)*l.nx] {
+			sum += v
+			sum2 += v * v
+			row += v
+			here[x] = above[x] + row
 		}
 	}
-	return true
+	l.n = float64(len(l.x))
+	l.mean = sum / l.n
+	l.sd = math.Sqrt(math.Max(0, sum2/l.n-l.mean*l.mean))
+	return l.sd != 0 && l.n >= 2
 }
 
 // rect is the sum of the cells in columns ax … bx and rows ay … by.

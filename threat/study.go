@@ -44,20 +44,29 @@ type study struct {
 	x0, y0   int32
 	bx, by   int // the box's first lattice column and row
 	bnx, bny int // the box's columns and rows
-	n        []int
-	cells    []*cell
+	// Each cell's incidents and grid cell, for a zone's evidence: only a
+	// full study (a route's zones need neither) has them.
+	n     []int
+	cells []*cell
 
 	zs    []float64 // z of the box's cells, box row by box row
 	cut   [3]float64
-	marks []bool // scratch for neighbourhood unions
+	marks []bool // scratch for neighbourhood unions (a full study's)
 	sig   []int8 // the grade of each lattice cell spots found, else 0
 	seen  []bool // scratch for merge's flood fill
+	mem   *studyMemory
 }
 
 // studyMemory is the memory of a finished study, kept for the next one: a
 // route's box fills half a megabyte, which fresh allocations take from the
 // system page by page (a route's study spent more time faulting its
 // memory in than reading its cells).
+//
+// Its cells, marks and seen are all zero, to their capacity, whenever it
+// is in the pool (release clears the cells; evidence and merge unset what
+// they set), so a study takes them without clearing: clearing half a
+// megabyte of pointers, with the collector's write barriers, cost a
+// route's study as much as reading its cells.
 type studyMemory struct {
 	x, zs, sat []float64
 	n          []int
@@ -77,10 +86,19 @@ func zeroed[T any](s []T, n int) []T {
 	return s
 }
 
+// clean is s resized to n elements in its own memory when it is large
+// enough, for memory that is kept zero (see studyMemory).
+func clean[T any](s []T, n int) []T { return slices.Grow(s[:0], n)[:n] }
+
 // release hands the study's memory to the next study; s is unusable after.
 func (s *study) release() {
-	clear(s.cells) // a pooled pointer would keep a removed row alive
-	studyMemories.Put(&studyMemory{x: s.x, zs: s.zs, sat: s.sat, n: s.n, cells: s.cells, marks: s.marks, sig: s.sig, seen: s.seen})
+	m := s.mem
+	m.x, m.zs, m.sat, m.sig, m.seen = s.x, s.zs, s.sat, s.sig, s.seen
+	if s.cells != nil {
+		clear(s.cells) // a pooled pointer would keep a removed row alive
+		m.n, m.cells, m.marks = s.n, s.cells, s.marks
+	}
+	studyMemories.Put(m)
 	*s = study{}
 }
 
@@ -89,8 +107,9 @@ func (s *study) gridCol(i int) int32 { return s.g.wrapCol(s.x0 + int32(i)) }
 
 // newStudy reads the weights of the box's cells and margins in the
 // window, computes their Gi* z-scores and the Benjamini–Hochberg cut-offs
-// over the box's cells; callers hold e.mu.
-func (e *Engine) newStudy(w *window, box Box) (*study, error) {
+// over the box's cells, and with full each cell's incidents and grid cell
+// for the zones' evidence; callers hold e.mu.
+func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 	g := e.g
 	x0 := g.col(box.MinLng)
 	bnx := int(g.col(box.MinLng+box.width()) - x0 + 1)
@@ -120,8 +139,12 @@ func (e *Engine) newStudy(w *window, box Box) (*study, error) {
 	}
 	size := s.nx * s.ny
 	m := studyMemories.Get().(*studyMemory)
-	s.x, s.n, s.cells = zeroed(m.x, size), zeroed(m.n, size), zeroed(m.cells, size)
-	s.sat, s.marks, s.sig, s.seen = m.sat, zeroed(m.marks, size), zeroed(m.sig, size), zeroed(m.seen, size)
+	s.mem = m
+	// sig is graded by spots, which clears it first.
+	s.x, s.sat, s.sig, s.seen = zeroed(m.x, size), m.sat, clean(m.sig, size), clean(m.seen, size)
+	if full {
+		s.n, s.cells, s.marks = zeroed(m.n, size), clean(m.cells, size), clean(m.marks, size)
+	}
 	lo, cols := float64(s.x0)*g.deg, int(g.cols())
 	e.cellsIn((float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg, lngSpans(lo+g.deg/2, lo+(float64(s.nx)-0.5)*g.deg), func(c *cell) {
 		i := int(c.x - s.x0) // the column east of x0, round the seam if need be
@@ -134,12 +157,17 @@ func (e *Engine) newStudy(w *window, box Box) (*study, error) {
 			return
 		}
 		k := int(c.y-sy0)*s.nx + i
-		s.x[k], s.n[k] = w.weight(c)
-		s.cells[k] = c
+		x, n := w.weight(c)
+		s.x[k] = x
+		if full {
+			s.n[k], s.cells[k] = n, c
+		}
 	})
-	s.zs = zeroed(m.zs, bnx*bny)
+	s.zs = clean(m.zs, bnx*bny) // every z is set below
 	if !s.prepare() {
-		return s, nil // nothing stands out
+		clear(s.zs) // nothing stands out
+		s.cut = [3]float64{-1, -1, -1}
+		return s, nil
 	}
 	var ps []float64
 	for j := range bny {

@@ -128,7 +128,7 @@ func studyOf(t *testing.T, e *Engine, box Box, days int) (*study, window) {
 	w := e.mustWindow(t, days)
 	e.rlock(&w)
 	defer e.mu.RUnlock()
-	s, err := e.newStudy(&w, box)
+	s, err := e.newStudy(&w, box, true)
 	if err != nil {
 		t.Fatal(err)
 	}

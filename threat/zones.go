@@ -74,7 +74,7 @@ func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) { return e.stud
 // studyZones is zones; without full, zones carry their id, level, z,
 // centre, radius and polygon only (what a route needs).
 func (e *Engine) studyZones(w *window, box Box, full bool) ([]DangerZone, error) {
-	s, err := e.newStudy(w, box)
+	s, err := e.newStudy(w, box, full)
 	if err != nil {
 		return nil, err
 	}
