@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/sety-io/sety/geo"
 )
@@ -134,7 +135,14 @@ type sweep struct {
 	out    []segmentTally
 	hours  *[24]int
 	hits   []hit // of the cell at hand
+
+	order, inRow, live []int32 // scratch of weighCorridors
 }
+
+// sweeps keeps the memory of finished sweeps for the next: a router's
+// route of 500 points has as many lanes, tens of kilobytes that fresh
+// allocations would zero and the collector chase every time.
+var sweeps = sync.Pool{New: func() any { return new(sweep) }}
 
 // hit is a lane that reaches the cell at hand: wholly, or across its edge
 // with the cell's south-west corner at (ox, oy) from the segment's start.
@@ -156,7 +164,9 @@ type hit struct {
 // out (one per corridor) and, with detail, their UTC hours into hours (a
 // record in two corridors counts in both); callers hold e.mu.
 func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []segmentTally, hours *[24]int) {
-	s := &sweep{e: e, w: w, detail: detail, out: out, hours: hours, lanes: make([]lane, 0, len(cs)+2)}
+	s := sweeps.Get().(*sweep)
+	s.e, s.w, s.detail, s.out, s.hours = e, w, detail, out, hours
+	s.lanes = slices.Grow(s.lanes[:0], len(cs)+2)
 	var lim reachLimit
 	for k := range cs {
 		c := &cs[k]
@@ -169,7 +179,7 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 		}
 	}
 	lanes := s.lanes
-	order := make([]int32, len(lanes)) // lanes by first row
+	order := slices.Grow(s.order[:0], len(lanes))[:len(lanes)] // lanes by first row
 	for i := range order {
 		order[i] = int32(i)
 	}
@@ -177,7 +187,12 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 
 	// Row by row, the lanes that reach the row (kept in column order), and
 	// along the row the cells under some lane.
-	var inRow, live []int32
+	inRow, live := s.inRow[:0], s.live[:0]
+	defer func() {
+		s.order, s.inRow, s.live = order, inRow, live
+		s.e, s.w, s.out, s.hours = nil, nil, nil, nil
+		sweeps.Put(s)
+	}()
 	started := 0
 	rowEnd := int32(math.MaxInt32) // no lane in inRow ends before it
 	for y := int32(0); started < len(order) || len(inRow) > 0; y++ {

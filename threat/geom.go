@@ -157,18 +157,28 @@ func (s *arc) within(p vec, lim *reachLimit) bool {
 	return s.dist(p) <= lim.r
 }
 
+// lngRanges is at most two longitude intervals within [−180, 180], held
+// by value: a route's corridors each keep theirs without an allocation.
+type lngRanges struct {
+	r [2][2]float64
+	n int
+}
+
+// all is the intervals, in the memory of l.
+func (l *lngRanges) all() [][2]float64 { return l.r[:l.n] }
+
 // lngSpans splits the longitudes [lo, hi] (which may run past ±180) into
 // at most two intervals within [−180, 180].
-func lngSpans(lo, hi float64) [][2]float64 {
+func lngSpans(lo, hi float64) lngRanges {
 	switch {
 	case hi-lo >= 360:
-		return [][2]float64{{-180, 180}}
+		return lngRanges{r: [2][2]float64{{-180, 180}}, n: 1}
 	case lo < -180:
-		return [][2]float64{{lo + 360, 180}, {-180, hi}}
+		return lngRanges{r: [2][2]float64{{lo + 360, 180}, {-180, hi}}, n: 2}
 	case hi > 180:
-		return [][2]float64{{lo, 180}, {-180, hi - 360}}
+		return lngRanges{r: [2][2]float64{{lo, 180}, {-180, hi - 360}}, n: 2}
 	}
-	return [][2]float64{{lo, hi}}
+	return lngRanges{r: [2][2]float64{{lo, hi}}, n: 1}
 }
 
 // wrapLng brings a longitude difference into [−180, 180).
@@ -186,16 +196,17 @@ func wrapLng(d float64) float64 {
 // around is the box of points within reach metres of the box
 // [minLng..maxLng (unwrapped)] × [minLat..maxLat]: its rows and its
 // longitude intervals.
-func around(minLng, minLat, maxLng, maxLat, reach float64) (float64, float64, [][2]float64) {
+func around(minLng, minLat, maxLng, maxLat, reach float64) (float64, float64, lngRanges) {
+	whole := lngRanges{r: [2][2]float64{{-180, 180}}, n: 1}
 	dLat := reach / metersPerDegree
 	lat0, lat1 := minLat-dLat, maxLat+dLat
 	if lat0 <= -90 || lat1 >= 90 {
-		return math.Max(lat0, -90), math.Min(lat1, 90), [][2]float64{{-180, 180}}
+		return math.Max(lat0, -90), math.Min(lat1, 90), whole
 	}
 	cos := math.Min(math.Cos(lat0*degToRad), math.Cos(lat1*degToRad))
 	dLng := dLat / cos
 	if dLng >= 180 {
-		return lat0, lat1, [][2]float64{{-180, 180}}
+		return lat0, lat1, whole
 	}
 	return lat0, lat1, lngSpans(minLng-dLng, maxLng+dLng)
 }
@@ -277,7 +288,7 @@ type circle struct {
 	band           float64 // how far the flat distance may be from the exact one
 	exact          bool
 	minLat, maxLat float64
-	spans          [][2]float64
+	spans          lngRanges
 }
 
 func newCircle(p geo.Point, r float64) *circle {
@@ -290,7 +301,7 @@ func newCircle(p geo.Point, r float64) *circle {
 	return c
 }
 
-func (c *circle) bounds() (float64, float64, [][2]float64) { return c.minLat, c.maxLat, c.spans }
+func (c *circle) bounds() (float64, float64, [][2]float64) { return c.minLat, c.maxLat, c.spans.all() }
 
 func (c *circle) classify(g grid, cl *cell) int {
 	m := g.center(keyOf(cl.x, cl.y))
@@ -341,7 +352,7 @@ type corridor struct {
 	exact          bool
 	reach          float64 // from the middle: every point within buffer of the arc is within it
 	minLat, maxLat float64
-	spans          [][2]float64
+	spans          lngRanges
 }
 
 func newCorridor(a, b geo.Point, buffer float64) *corridor {
@@ -384,7 +395,9 @@ func (c *corridor) flat(lng, lat float64) (float64, float64) {
 	return wrapLng(lng-c.mid.Lng()) * metersPerDegree * c.cos, (lat - c.mid.Lat()) * metersPerDegree
 }
 
-func (c *corridor) bounds() (float64, float64, [][2]float64) { return c.minLat, c.maxLat, c.spans }
+func (c *corridor) bounds() (float64, float64, [][2]float64) {
+	return c.minLat, c.maxLat, c.spans.all()
+}
 
 func (c *corridor) classify(g grid, cl *cell) int {
 	m := g.center(keyOf(cl.x, cl.y))

@@ -104,7 +104,8 @@ func (e *Engine) Heatmap(q Query, box Box, cellM float64) (*HeatmapResponse, err
 	}
 	gdeg := e.g.deg
 	e.rlock(&w)
-	e.cellsIn(lat0, lat0+float64(py)*deg, lngSpans(lng0, lng0+float64(px)*deg), func(c *cell) {
+	spans := lngSpans(lng0, lng0+float64(px)*deg)
+	e.cellsIn(lat0, lat0+float64(py)*deg, spans.all(), func(c *cell) {
 		i, j := w.span(c)
 		if i == j {
 			return

@@ -2,6 +2,8 @@ package threat
 
 import (
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/sety-io/sety/clock"
@@ -69,7 +71,10 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	if math.IsNaN(buffer) || buffer < 25 || buffer > 1000 {
 		return nil, setyerr.Invalidf("buffer_m", "must be between 25 and 1000")
 	}
-	legs := make([]float64, len(q.Path)-1)
+	mem := routeMemories.Get().(*routeMemory)
+	defer routeMemories.Put(mem)
+	legs := slices.Grow(mem.legs[:0], len(q.Path)-1)[:len(q.Path)-1]
+	mem.legs = legs
 	var total float64
 	n := 0 // segments
 	for i := range legs {
@@ -87,7 +92,8 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	ref := e.reference()
 	out := &RouteSafety{BufferM: buffer, Window: w.wire(), Segments: make([]RouteSegment, 0, n), DangerZones: []string{},
 		DistanceMeters: math.Round(total), GeneratedAt: clock.At(e.now().UTC().Truncate(time.Millisecond))}
-	corridors := make([]corridor, n)
+	corridors := slices.Grow(mem.corridors[:0], n)[:n] // each made anew by init
+	mem.corridors = corridors
 	va := unit(q.Path[0])
 	for i, d := range legs {
 		a, b := q.Path[i], q.Path[i+1]
@@ -114,7 +120,8 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	e.rlock(&w)
 	// Weigh every segment first: with At, the whole corridor's hour profile
 	// scales them all alike before they are scored.
-	tallies := make([]segmentTally, len(out.Segments))
+	tallies := zeroed(mem.tallies, len(out.Segments))
+	mem.tallies = tallies
 	var hours [24]int
 	e.weighCorridors(&w, corridors, !q.At.IsZero(), tallies, &hours)
 	incidents := 0
@@ -162,6 +169,18 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	return out, nil
 }
 
+// routeMemory is the memory of a finished route's legs, corridors and
+// tallies, kept for the next: a router's route of 500 points has as many
+// corridors, tens of kilobytes that fresh allocations would zero and the
+// collector chase every time.
+type routeMemory struct {
+	legs      []float64
+	corridors []corridor
+	tallies   []segmentTally
+}
+
+var routeMemories = sync.Pool{New: func() any { return new(routeMemory) }}
+
 // pieces is how many segments of at most maxSegmentM a leg of d metres is
 // cut into.
 func pieces(d float64) int { return max(1, int(math.Ceil(d/maxSegmentM))) }
@@ -183,7 +202,7 @@ func (e *Engine) routeZones(w *window, segs []RouteSegment, buffer float64) []Da
 	// One study, across the antimeridian too: the east end of the first
 	// longitude span to the west end of the last.
 	lat0, lat1, spans := around(minLng, minLat, maxLng, maxLat, buffer)
-	zones, err := e.studyZones(w, Box{spans[0][0], lat0, spans[len(spans)-1][1], lat1}, false)
+	zones, err := e.studyZones(w, Box{spans.r[0][0], lat0, spans.r[spans.n-1][1], lat1}, false)
 	if err != nil {
 		return nil // too large to study
 	}

@@ -146,7 +146,8 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 		s.n, s.cells, s.marks = zeroed(m.n, size), clean(m.cells, size), clean(m.marks, size)
 	}
 	lo, cols := float64(s.x0)*g.deg, int(g.cols())
-	e.cellsIn((float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg, lngSpans(lo+g.deg/2, lo+(float64(s.nx)-0.5)*g.deg), func(c *cell) {
+	spans := lngSpans(lo+g.deg/2, lo+(float64(s.nx)-0.5)*g.deg)
+	e.cellsIn((float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg, spans.all(), func(c *cell) {
 		i := int(c.x - s.x0) // the column east of x0, round the seam if need be
 		if i < 0 {
 			i += cols
