@@ -76,7 +76,8 @@ func newLane(g grid, c *corridor, lim reachLimit, seg int, y0, y1, x0, x1 int32)
 		l.cellIn2 = in * in
 	}
 	l.cellOut2 = (c.buffer + h) * (c.buffer + h)
-	l.rectOut2 = math.Pow(math.Sqrt(c.out2)+1, 2)
+	rectOut := math.Sqrt(c.out2) + 1
+	l.rectOut2 = rectOut * rectOut
 	if c.exact {
 		// Every point of the arc is within the reach (less the buffer) of
 		// its middle; a metre to spare for rounding.

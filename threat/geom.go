@@ -379,7 +379,8 @@ func (c *corridor) init(a, b geo.Point, ua, ub vec, length, buffer float64) {
 	} else {
 		c.mid = a
 	}
-	c.cos = math.Cos(c.mid.Lat() * degToRad)
+	sin, cos := math.Sincos(c.mid.Lat() * degToRad) // Cos's very bits
+	c.cos = cos
 	c.ax, c.ay = c.flat(a.Lng(), a.Lat())
 	c.bx, c.by = c.flat(b.Lng(), b.Lat())
 	band := 2 + 0.01*(buffer+length)
@@ -387,8 +388,22 @@ func (c *corridor) init(a, b geo.Point, ua, ub vec, length, buffer float64) {
 	in, out := math.Max(0, buffer-band), buffer+band
 	c.in2, c.out2 = in*in, out*out
 	c.reach = length/2 + buffer + 1
-	c.minLat, c.maxLat, c.spans = around(c.mid.Lng(), c.mid.Lat(), c.mid.Lng(), c.mid.Lat(), c.reach)
-	c.exact = math.Abs(c.mid.Lat())+c.reach/metersPerDegree > polar
+	dLat := c.reach / metersPerDegree
+	c.exact = math.Abs(c.mid.Lat())+dLat > polar
+	if c.exact {
+		c.minLat, c.maxLat, c.spans = around(c.mid.Lng(), c.mid.Lat(), c.mid.Lng(), c.mid.Lat(), c.reach)
+		return
+	}
+	// As around, without two more cosines: the rows within the reach lie
+	// below 70°, where the cosine of the farthest from the equator,
+	// cos(|φ| + δ) = cos φ cos δ − |sin φ| sin δ, is at least
+	// cos φ (1 − δ²/2) − |sin φ| δ. Its longitudes are those of that
+	// bound: a hair wider than around's (the reach's metre of slack holds
+	// the rounding).
+	d := dLat * degToRad
+	dLng := dLat / (cos*(1-d*d/2) - math.Abs(sin)*d)
+	c.minLat, c.maxLat = c.mid.Lat()-dLat, c.mid.Lat()+dLat
+	c.spans = lngSpans(c.mid.Lng()-dLng, c.mid.Lng()+dLng)
 }
 
 func (c *corridor) flat(lng, lat float64) (float64, float64) {
