@@ -24,7 +24,7 @@ import (
 // incident by incident. Only the arithmetic is arranged for the sweep — a
 // cell's corner is put on each corridor's frame once, and a record is its
 // offset from there — which moves a flat distance by far less than the
-// band (2 m + 1 % of a corridor) that sends a record to the exact test.
+// band (see recordBand) that sends a record to the exact test.
 // The exact test (arc.within) compares the sine or squared chord of the
 // buffer's angle instead of the arcsine of the distance, and hands the
 // few records within a billionth of the limit to arc.dist itself, so it

@@ -38,8 +38,10 @@
 // every incident would: a cell wholly inside a query's circle or corridor
 // answers from its running totals, a cell across its edge incident by
 // incident. A point test runs on a flat frame and, within a band around
-// the edge (1 m + 0.5 % of a radius, 2 m + 1 % of a corridor), on the exact
-// great-circle distance; above 70° of latitude always on the exact one.
+// the edge (1 m + 0.5 % of a radius; 0.5 m + 0.2 % of a route segment's
+// buffer and length, three times the frame's worst error below 70°), on
+// the exact great-circle distance; above 70° of latitude always on the
+// exact one.
 // Tests compare every figure with a brute-force scan over random data,
 // across the antimeridian and at the pole.
 //

@@ -347,8 +347,8 @@ type corridor struct {
 	mid            geo.Point
 	cos            float64
 	ax, ay, bx, by float64 // the ends on a flat frame at mid, in metres
-	in2, out2      float64
-	band           float64
+	in2, out2      float64 // flat squared distances of a point surely in, surely out (recordBand)
+	band           float64 // of a cell's classification
 	exact          bool
 	reach          float64 // from the middle: every point within buffer of the arc is within it
 	minLat, maxLat float64
@@ -383,8 +383,8 @@ func (c *corridor) init(a, b geo.Point, ua, ub vec, length, buffer float64) {
 	c.cos = cos
 	c.ax, c.ay = c.flat(a.Lng(), a.Lat())
 	c.bx, c.by = c.flat(b.Lng(), b.Lat())
-	band := 2 + 0.01*(buffer+length)
-	c.band = band
+	c.band = 2 + 0.01*(buffer+length)
+	band := recordBand(buffer, length)
 	in, out := math.Max(0, buffer-band), buffer+band
 	c.in2, c.out2 = in*in, out*out
 	c.reach = length/2 + buffer + 1
@@ -404,6 +404,33 @@ func (c *corridor) init(a, b geo.Point, ua, ub vec, length, buffer float64) {
 	dLng := dLat / (cos*(1-d*d/2) - math.Abs(sin)*d)
 	c.minLat, c.maxLat = c.mid.Lat()-dLat, c.mid.Lat()+dLat
 	c.spans = lngSpans(c.mid.Lng()-dLng, c.mid.Lng()+dLng)
+}
+
+// recordBand is how far a corridor's flat distance to a point may be from
+// the exact one when the point is within the band of its edge: for a
+// corridor of buffer metres around a segment of length metres whose reach
+// lies below 70° (else every test is exact). Cells are classified with
+// the wider band, 2 m + 1 %, which also holds the distortion of a large
+// cell around its centre.
+//
+// A route's segments (at most 500 m, plus a metre for rounding) take
+// 0.5 m + 0.2 % of buffer + length. A point within buffer + band of the
+// segment, and the segment's point nearest it, lie within r = length/2 +
+// buffer + band ≤ 1,254 m of the frame's middle, so their latitudes differ
+// from the frame's by at most r/R (R the earth's radius), and the frame's
+// east–west scale from the one between them by a factor of at most
+// tan 70° · r/R ≤ 5.5·10⁻⁴ (2.75 · 1,254 m / 6,371 km): the flat
+// distance errs by less than 0.06 % of buffer + length. The segment's great circle bows from the
+// frame's straight line by at most L² · tan 70° / (8R) ≤ 1.4 cm, the
+// frame's middle misses the arc's by at most 3.3 cm (see init), and a
+// record's float32 offsets by 25 µm: the band holds all of it three times
+// over, and the exact test decides within it. Longer segments (tests
+// build them) keep 2 m + 1 %.
+func recordBand(buffer, length float64) float64 {
+	if length <= maxSegmentM+1 {
+		return 0.5 + 0.002*(buffer+length)
+	}
+	return 2 + 0.01*(buffer+length)
 }
 
 func (c *corridor) flat(lng, lat float64) (float64, float64) {
