@@ -60,6 +60,55 @@ func TestSweepDecidesAsTheExactDistance(t *testing.T) {
 	}
 }
 
+// Outside the band of recordBand the flat test decides alone: records
+// planted just inside and outside that band, and at a third and twice
+// its width, either side of the edge, are counted as the exact distance
+// counts them, where the flat frame errs most (just below 70°, where the
+// frame gives way to the exact test, with buffers up to 1,000 m) as well
+// as at Lagos and across ±180.
+func TestSweepFlatTestHoldsOutsideItsBand(t *testing.T) {
+	places := []struct {
+		name   string
+		centre geo.Point
+	}{
+		{"lagos", Lagos},
+		{"antimeridian", geo.NewPoint(-16.5, 180)},
+		{"69.9° N", geo.NewPoint(69.9, 30)},
+		{"69.9° S", geo.NewPoint(-69.9, -179.99)},
+	}
+	routes := 10
+	if testing.Short() {
+		routes = 4
+	}
+	for pi, pl := range places {
+		t.Run(pl.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(170+pi), 11))
+			var qs []RouteQuery
+			var reports []Report
+			for i := range routes {
+				q := RouteQuery{Path: randomRoute(rng, pl.centre, i), BufferM: 25 + rng.Float64()*975, Query: Query{Days: 365}}
+				qs = append(qs, q)
+				band := recordBand(q.BufferM, maxSegmentM)
+				for k := 0; k+1 < len(q.Path); k++ {
+					for range 8 {
+						off := []float64{band * 1.001, band * 0.999, band / 3, 2 * band}[rng.IntN(4)]
+						if rng.IntN(2) == 0 {
+							off = -off
+						}
+						p := offEdge(rng, q.Path[k], q.Path[k+1], q.BufferM, off)
+						reports = append(reports, Report{At: exactNow.Add(-time.Duration(rng.IntN(300*86400)) * time.Second),
+							Location: p, Category: Categories[rng.IntN(4)], Severity: Severities[rng.IntN(4)]})
+					}
+				}
+			}
+			e, _ := loadExact(t, reports)
+			for _, q := range qs {
+				checkSweepExact(t, e, q)
+			}
+		})
+	}
+}
+
 // checkSweepExact compares the route's segments with the count of every
 // stored record in the window whose exact distance is within the buffer.
 func checkSweepExact(t *testing.T, e *Engine, q RouteQuery) {
@@ -110,6 +159,12 @@ func checkSweepExact(t *testing.T, e *Engine, q RouteQuery) {
 // to a centimetre either way.
 func onEdge(rng *rand.Rand, a, b geo.Point, buffer float64) geo.Point {
 	off := []float64{0, 1e-12, -1e-12, 1e-9, -1e-9, 1e-7, -1e-7, 1e-4, -1e-4}[rng.IntN(9)] * buffer
+	return offEdge(rng, a, b, buffer, off)
+}
+
+// offEdge is a point buffer + off metres from the great-circle segment
+// a–b, across from a point of it or beyond an end.
+func offEdge(rng *rand.Rand, a, b geo.Point, buffer, off float64) geo.Point {
 	θ := (buffer + off) / geo.EarthRadiusMeters
 	ua, ub := unit(a), unit(b)
 	s := newArc(a, b, ua, ub)
