@@ -1,7 +1,6 @@
 package threat
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"sync"
@@ -137,6 +136,7 @@ type sweep struct {
 	hours  *[24]int
 	hits   []hit // of the cell at hand
 
+	keys               []uint64
 	order, inRow, live []int32 // scratch of weighCorridors
 }
 
@@ -180,17 +180,24 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 		}
 	}
 	lanes := s.lanes
-	order := slices.Grow(s.order[:0], len(lanes))[:len(lanes)] // lanes by first row
-	for i := range order {
-		order[i] = int32(i)
+	// The lanes by first row: their rows and indices packed in one word
+	// each (the row's sign flipped so words order as rows do), sorted as
+	// plain integers.
+	keys := slices.Grow(s.keys[:0], len(lanes))
+	for i := range lanes {
+		keys = append(keys, uint64(uint32(lanes[i].y0)^1<<31)<<32|uint64(i))
 	}
-	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(lanes[a].y0, lanes[b].y0) })
+	slices.Sort(keys)
+	order := slices.Grow(s.order[:0], len(lanes))[:len(lanes)]
+	for i, k := range keys {
+		order[i] = int32(uint32(k))
+	}
 
 	// Row by row, the lanes that reach the row (kept in column order), and
 	// along the row the cells under some lane.
 	inRow, live := s.inRow[:0], s.live[:0]
 	defer func() {
-		s.order, s.inRow, s.live = order, inRow, live
+		s.keys, s.order, s.inRow, s.live = keys, order, inRow, live
 		s.e, s.w, s.out, s.hours = nil, nil, nil, nil
 		sweeps.Put(s)
 	}()
@@ -201,15 +208,27 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 			y = lanes[order[started]].y0
 		}
 		if y > rowEnd {
-			inRow = slices.DeleteFunc(inRow, func(i int32) bool { return lanes[i].y1 < y })
+			kept := inRow[:0]
 			rowEnd = math.MaxInt32
 			for _, i := range inRow {
-				rowEnd = min(rowEnd, lanes[i].y1)
+				if y1 := lanes[i].y1; y1 >= y {
+					kept = append(kept, i)
+					rowEnd = min(rowEnd, y1)
+				}
 			}
+			inRow = kept
 		}
 		for ; started < len(order) && lanes[order[started]].y0 <= y; started++ {
 			i := order[started]
-			at, _ := slices.BinarySearchFunc(inRow, lanes[i].x0, func(j int32, x int32) int { return cmp.Compare(lanes[j].x0, x) })
+			// After the lanes of inRow that start west of it.
+			x0, at, hi := lanes[i].x0, 0, len(inRow)
+			for at < hi {
+				if m := int(uint(at+hi) >> 1); lanes[inRow[m]].x0 < x0 {
+					at = m + 1
+				} else {
+					hi = m
+				}
+			}
 			inRow = slices.Insert(inRow, at, i)
 			rowEnd = min(rowEnd, lanes[i].y1)
 		}
@@ -223,11 +242,15 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 		for i := searchX(r.xs, lanes[inRow[0]].x0); i < len(r.xs); {
 			x := r.xs[i]
 			if x > liveEnd {
-				live = slices.DeleteFunc(live, func(j int32) bool { return lanes[j].x1 < x })
+				kept := live[:0]
 				liveEnd = math.MaxInt32
 				for _, j := range live {
-					liveEnd = min(liveEnd, lanes[j].x1)
+					if x1 := lanes[j].x1; x1 >= x {
+						kept = append(kept, j)
+						liveEnd = min(liveEnd, x1)
+					}
 				}
+				live = kept
 			}
 			for ; next < len(inRow) && lanes[inRow[next]].x0 <= x; next++ {
 				if lanes[inRow[next]].x1 >= x {
