@@ -1,6 +1,7 @@
 package threat
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -98,7 +99,8 @@ func TestMovingWindowAnswersAsAFreshEngine(t *testing.T) {
 }
 
 // The reference's narrowed search finds what a search of all densities
-// finds, around every sample boundary and with repeated densities.
+// finds, around every sample boundary, with repeated densities, and for
+// NaN and the infinities.
 func TestReferenceSearch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(64, 27))
 	for n := range 300 {
@@ -108,7 +110,11 @@ func TestReferenceSearch(t *testing.T) {
 		}
 		slices.Sort(ds)
 		r := newReference(exactNow, ds)
+		probes := []float64{math.NaN(), math.Inf(1), math.Inf(-1)}
 		for d := -1.0; d <= float64(n/3+2); d += 0.5 {
+			probes = append(probes, d)
+		}
+		for _, d := range probes {
 			want, _ := slices.BinarySearch(ds, d)
 			if got := r.search(d); got != want {
 				t.Fatalf("%d densities, %v: %d, want %d", n, d, got, want)
