@@ -147,7 +147,7 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 	}
 	lo, cols := float64(s.x0)*g.deg, int(g.cols())
 	spans := lngSpans(lo+g.deg/2, lo+(float64(s.nx)-0.5)*g.deg)
-	e.cellsIn((float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg, spans.all(), func(c *cell) {
+	put := func(c *cell) {
 		i := int(c.x - s.x0) // the column east of x0, round the seam if need be
 		if i < 0 {
 			i += cols
@@ -163,7 +163,27 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 		if full {
 			s.n[k], s.cells[k] = n, c
 		}
-	})
+	}
+	minLat, maxLat := (float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg
+	if y0, y1 := g.row(minLat), g.row(maxLat); int64(y1)-int64(y0) <= int64(len(e.rows)) {
+		// As cellsIn, calling put directly: a study reads every cell of
+		// its lattice, and a call through a func value per cell cost a
+		// route's study more than the reading.
+		for y := y0; y <= y1; y++ {
+			r := e.rows[y]
+			if r == nil {
+				continue
+			}
+			for _, sp := range spans.all() {
+				x1 := g.col(sp[1])
+				for i := searchX(r.xs, g.col(sp[0])); i < len(r.xs) && r.xs[i] <= x1; i++ {
+					put(&r.cells[i])
+				}
+			}
+		}
+	} else {
+		e.cellsIn(minLat, maxLat, spans.all(), put)
+	}
 	s.zs = clean(m.zs, bnx*bny) // every z is set below
 	if !s.prepare() {
 		clear(s.zs) // nothing stands out
