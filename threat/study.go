@@ -62,11 +62,10 @@ type study struct {
 // system page by page (a route's study spent more time faulting its
 // memory in than reading its cells).
 //
-// Its cells, marks and seen are all zero, to their capacity, whenever it
-// is in the pool (release clears the cells; evidence and merge unset what
-// they set), so a study takes them without clearing: clearing half a
-// megabyte of pointers, with the collector's write barriers, cost a
-// route's study as much as reading its cells.
+// Its cells are all nil, to their capacity, whenever it is in the pool
+// (release clears them), so a study takes them without clearing them
+// again: clearing half a megabyte of pointers twice, with the collector's
+// write barriers, cost a route's study as much as reading its cells.
 type studyMemory struct {
 	x, zs, sat []float64
 	n          []int
@@ -87,7 +86,8 @@ func zeroed[T any](s []T, n int) []T {
 }
 
 // clean is s resized to n elements in its own memory when it is large
-// enough, for memory that is kept zero (see studyMemory).
+// enough, as they are: for memory kept zero (see studyMemory) or wholly
+// written before it is read.
 func clean[T any](s []T, n int) []T { return slices.Grow(s[:0], n)[:n] }
 
 // release hands the study's memory to the next study; s is unusable after.
@@ -141,9 +141,9 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 	m := studyMemories.Get().(*studyMemory)
 	s.mem = m
 	// sig is graded by spots, which clears it first.
-	s.x, s.sat, s.sig, s.seen = zeroed(m.x, size), m.sat, clean(m.sig, size), clean(m.seen, size)
+	s.x, s.sat, s.sig, s.seen = zeroed(m.x, size), m.sat, clean(m.sig, size), zeroed(m.seen, size)
 	if full {
-		s.n, s.cells, s.marks = zeroed(m.n, size), clean(m.cells, size), clean(m.marks, size)
+		s.n, s.cells, s.marks = zeroed(m.n, size), clean(m.cells, size), zeroed(m.marks, size)
 	}
 	lo, cols := float64(s.x0)*g.deg, int(g.cols())
 	spans := lngSpans(lo+g.deg/2, lo+(float64(s.nx)-0.5)*g.deg)
