@@ -3,8 +3,10 @@ package threat
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,5 +214,54 @@ func TestRouteAcrossTheAntimeridianCrossesOneZone(t *testing.T) {
 		if a, b := r0.Segments[i], r180.Segments[i]; a.IncidentCount != b.IncidentCount || a.Score != b.Score {
 			t.Fatalf("segment %d: %d incidents scoring %d at 0°, %d scoring %d across ±180", i, a.IncidentCount, a.Score, b.IncidentCount, b.Score)
 		}
+	}
+}
+
+// Routes, zone searches and analytics running at once answer as each does
+// alone: their sweeps and studies reuse pooled memory, never another's.
+func TestConcurrentQueriesAnswerAsAlone(t *testing.T) {
+	e, _ := loadExact(t, randomReports(31, 20000, Lagos, 10))
+	rng := rand.New(rand.NewPCG(31, 5))
+	var routes []RouteQuery
+	for i := range 10 {
+		routes = append(routes, RouteQuery{Path: randomRoute(rng, Lagos, i), BufferM: 25 + rng.Float64()*975})
+	}
+	ask := func(i int) []any {
+		p := randomNear(rand.New(rand.NewPCG(uint64(i), 1)), Lagos, 6000)
+		switch i % 3 {
+		case 0:
+			r, err := e.Route(routes[i/3%len(routes)])
+			return []any{r, err}
+		case 1:
+			zs, w, err := e.Zones(Query{}, Box{p.Lng() - 0.05, p.Lat() - 0.05, p.Lng() + 0.05, p.Lat() + 0.05}, "", 0)
+			return []any{zs, w, err}
+		}
+		// Its danger and safe zones (its repeat locations' order among
+		// ties is not fixed).
+		a, err := e.Analytics(AnalyticsQuery{Location: p, RadiusM: 1500})
+		return []any{a.DangerZones, a.SafeZones, err}
+	}
+	const n = 30
+	want := make([][]any, n)
+	for i := range want {
+		want[i] = ask(i)
+	}
+	var wg sync.WaitGroup
+	failed := make(chan int, 4*n)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range n {
+				if i := (k + 7*g) % n; !reflect.DeepEqual(ask(i), want[i]) {
+					failed <- i
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(failed)
+	for i := range failed {
+		t.Fatalf("query %d answered otherwise while others ran", i)
 	}
 }
