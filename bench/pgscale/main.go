@@ -51,6 +51,7 @@ type options struct {
 	pgbench            bool
 	settle             time.Duration
 	drills             int     // drills per sweep measurement; 0: no sweep phase
+	statements         bool    // per-create database work of each PostgreSQL measurement (pg_stat_statements)
 	simSpeed           float64 // the sweep instances' SETY_SIMULATE_SPEED
 }
 
@@ -73,6 +74,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.pgbench, "pgbench", true, "also run pgbench with a create's writes at each number of clients")
 	fs.DurationVar(&o.settle, "settle", 15*time.Second, "before a measurement, wait at most this long for the servers and the database to be idle")
 	fs.IntVar(&o.drills, "drills", 500, "after the create rounds, rounds of this many drills walked by the engines' sweep on one and on two instances (0: none)")
+	fs.BoolVar(&o.statements, "statements", false, "load pg_stat_statements and print each PostgreSQL measurement's database work per create: counters and the costliest statements")
 	fs.Float64Var(&o.simSpeed, "simulate-speed", 4, "the sweep phase's SETY_SIMULATE_SPEED: a drill walks in a minute divided by it")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -158,7 +160,11 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return fmt.Errorf("build the server: %v\n%s", err, out)
 	}
 	fmt.Fprintln(w, "starting a durable PostgreSQL cluster (fsync, synchronous_commit, full_page_writes on)")
-	if b.cluster, err = pgtest.StartCluster(pgtest.Options{Durable: true}); err != nil {
+	clusterOpts := pgtest.Options{Durable: true}
+	if o.statements {
+		clusterOpts.Settings = statementSettings
+	}
+	if b.cluster, err = pgtest.StartCluster(clusterOpts); err != nil {
 		return err
 	}
 	defer b.cluster.Stop()
@@ -183,6 +189,11 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return err
 	}
 	defer b.monitor.Close(context.Background())
+	if o.statements {
+		if _, err := b.monitor.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+			return err
+		}
+	}
 	defer func() {
 		if b.sqliteDB != nil {
 			b.sqliteDB.Close()
@@ -260,7 +271,14 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 		sampler      *lockSampler
 		stopSampling = func() {}
 	)
+	var probe *statementProbe
 	if len(names) > 0 {
+		if b.o.statements {
+			var err error
+			if probe, err = startStatements(ctx, b.monitor); err != nil {
+				return err
+			}
+		}
 		sampler, stopSampling = sampleLocks(b.monitor, 50*time.Millisecond)
 	}
 	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second, 0)
@@ -275,15 +293,31 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	if !settled {
 		note = "  (not idle before: started anyway)"
 	}
-	fmt.Fprintf(b.w, "  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  failed %d  sety cpu %4.0f%%  postgres cpu %4.0f%%%s\n",
-		cfg, m.rps, m.p50, m.p99, m.failed, m.setyCPU, m.pgCPU, note)
+	fmt.Fprintf(b.w, "  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  failed %d  sety cpu %4.0f%% (%4.0f µs/create)  postgres cpu %4.0f%% (%4.0f µs/create)%s\n",
+		cfg, m.rps, m.p50, m.p99, m.failed, m.setyCPU, cpuPerCreate(m.setyCPU, m.rps), m.pgCPU, cpuPerCreate(m.pgCPU, m.rps), note)
 	if m.failed > 0 {
 		fmt.Fprintf(b.w, "           first failure: %s\n", m.firstErr)
 	}
 	if m.lockReport != "" {
 		fmt.Fprintf(b.w, "           %s\n", m.lockReport)
 	}
+	if probe != nil {
+		report, err := probe.report(ctx, float64(res.ok), 14)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.w, "           %s\n", report)
+	}
 	return nil
+}
+
+// cpuPerCreate is the CPU time, in µs, that a process using percent of a
+// core spends per create at rps creates a second.
+func cpuPerCreate(percent, rps float64) float64 {
+	if rps <= 0 {
+		return 0
+	}
+	return percent / 100 * 1e6 / rps
 }
 
 // measurePgbench runs one pgbench script at clients connections.

@@ -25,8 +25,9 @@ func (b *bench) summarize() {
 				fmt.Fprintf(w, "  %3d clients  %-26s %7.0f tps  latency average %6.2f ms\n", c, cfg, med(rps), med(p50))
 				continue
 			}
-			fmt.Fprintf(w, "  %3d clients  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  sety cpu %4.0f%%  postgres cpu %4.0f%%\n",
-				c, cfg, med(rps), med(p50), med(p99), med(func(m measurement) float64 { return m.setyCPU }), med(func(m measurement) float64 { return m.pgCPU }))
+			fmt.Fprintf(w, "  %3d clients  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  sety cpu %4.0f%% (%4.0f µs/create)  postgres cpu %4.0f%% (%4.0f µs/create)\n",
+				c, cfg, med(rps), med(p50), med(p99), med(func(m measurement) float64 { return m.setyCPU }), med(setyPerCreate),
+				med(func(m measurement) float64 { return m.pgCPU }), med(pgPerCreate))
 		}
 	}
 	fmt.Fprintln(w, "\nratios (median of per-round ratios):")
@@ -82,6 +83,9 @@ func (b *bench) summarize() {
 func rps(m measurement) float64 { return m.rps }
 func p50(m measurement) float64 { return m.p50 }
 func p99(m measurement) float64 { return m.p99 }
+
+func setyPerCreate(m measurement) float64 { return cpuPerCreate(m.setyCPU, m.rps) }
+func pgPerCreate(m measurement) float64   { return cpuPerCreate(m.pgCPU, m.rps) }
 
 // measured returns the measurements of cfg at clients, by round.
 func (b *bench) measured(cfg string, clients int) []measurement {
