@@ -88,5 +88,30 @@ func (p *statementProbe) report(ctx context.Context, creates float64, top int) (
 		}
 		fmt.Fprintf(&out, "           %-6s %8.3f %9.1f %7.2f  %s\n", levelName, float64(calls)/creates, execMs*1000/creates, nRows/creates, query)
 	}
-	return strings.TrimRight(out.String(), "\n"), rows.Err()
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	rows.Close()
+	// Statements PostgreSQL compiled with LLVM (jit: a plan estimated above
+	// jit_above_cost): the compilation is CPU spent per execution.
+	jitted, err := p.conn.Query(ctx, `SELECT calls, jit_generation_time + jit_inlining_time + jit_optimization_time + jit_emission_time,
+		regexp_replace(left(query, 110), '\s+', ' ', 'g')
+		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND jit_functions > 0
+		ORDER BY 2 DESC LIMIT $1`, top)
+	if err != nil {
+		return "", err
+	}
+	defer jitted.Close()
+	for jitted.Next() {
+		var (
+			calls int64
+			ms    float64
+			query string
+		)
+		if err := jitted.Scan(&calls, &ms, &query); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&out, "           JIT    %8.3f %9.1f          %s\n", float64(calls)/creates, ms*1000/creates, query)
+	}
+	return strings.TrimRight(out.String(), "\n"), jitted.Err()
 }
