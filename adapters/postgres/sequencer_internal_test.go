@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -102,5 +103,69 @@ func TestSequencerHorizon(t *testing.T) {
 	}
 	if !horizonPast("evt_late") {
 		t.Fatal("with nothing running, the horizon did not pass the positioned events' writers")
+	}
+}
+
+// The look for waiting events (outbox_waiting) checks each event above the
+// sequencer's horizon against the log's index, and never reads the whole
+// log: its cost follows the events written since the horizon, not the
+// log's size. Here a running transaction holds the horizon back below
+// 2,000 positioned events, and one more waits.
+func TestWaitingLookProbesTheLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	_, url := pgtest.NewCluster(t, pgtest.Options{})
+	db := openWithOrg(t, url)
+	old, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Rollback(ctx)
+	if _, err := old.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	events := make([]outbox.Event, 2000)
+	for i := range events {
+		events[i] = fixtureEvent(fmt.Sprintf("evt_%d", i))
+	}
+	for i := 0; i < len(events); i += 500 {
+		if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents(events[i : i+500]); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents([]outbox.Event{fixtureEvent("evt_waiting")}); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(ctx, `ANALYZE outbox_events; ANALYZE outbox_log`); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		waiting           []string
+		seqScans, idxScan int64
+	)
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM outbox_waiting()`)
+		if err != nil {
+			return err
+		}
+		if waiting, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'outbox_log'`).Scan(&seqScans, &idxScan)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(waiting) != 1 || waiting[0] != "evt_waiting" {
+		t.Fatalf("waiting %v, want [evt_waiting]", waiting)
+	}
+	if seqScans != 0 || idxScan == 0 {
+		t.Fatalf("the look read the log by %d sequential and %d index scans, want index scans only", seqScans, idxScan)
 	}
 }
