@@ -324,14 +324,15 @@ func cpuPerCreate(percent, rps float64) float64 {
 func (b *bench) measurePgbench(ctx context.Context, round, clients int, script string) error {
 	u, _ := url.Parse(b.cluster.URL("sety"))
 	b.settle(ctx)
+	pgCPU := newCPUMeter(b.pgPIDs)
 	res, err := runPgbench(ctx, b.cluster.Bin("pgbench"), filepath.Join(b.work, script+".sql"), u.Query().Get("host"), u.Query().Get("port"),
 		"sety", clients, time.Duration(b.o.secs)*time.Second)
 	if err != nil {
 		return err
 	}
-	m := measurement{round: round, clients: clients, config: benchConfig + script, rps: res.tps, p50: res.latency}
+	m := measurement{round: round, clients: clients, config: benchConfig + script, rps: res.tps, p50: res.latency, pgCPU: pgCPU.percent()}
 	b.results = append(b.results, m)
-	fmt.Fprintf(b.w, "  %-26s %7.0f tps  latency average %6.2f ms\n", m.config, m.rps, m.p50)
+	fmt.Fprintf(b.w, "  %-26s %7.0f tps  latency average %6.2f ms  postgres cpu %4.0f%% (%4.0f µs/transaction)\n", m.config, m.rps, m.p50, m.pgCPU, pgPerCreate(m))
 	return nil
 }
 

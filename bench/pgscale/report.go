@@ -22,7 +22,7 @@ func (b *bench) summarize() {
 			}
 			med := func(f func(measurement) float64) float64 { return median(mapTo(ms, f)) }
 			if strings.HasPrefix(cfg, benchConfig) {
-				fmt.Fprintf(w, "  %3d clients  %-26s %7.0f tps  latency average %6.2f ms\n", c, cfg, med(rps), med(p50))
+				fmt.Fprintf(w, "  %3d clients  %-26s %7.0f tps  latency average %6.2f ms  postgres cpu %4.0f µs/transaction\n", c, cfg, med(rps), med(p50), med(pgPerCreate))
 				continue
 			}
 			fmt.Fprintf(w, "  %3d clients  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  sety cpu %4.0f%% (%4.0f µs/create)  postgres cpu %4.0f%% (%4.0f µs/create)\n",
