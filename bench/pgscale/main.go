@@ -49,7 +49,8 @@ type options struct {
 	clients            []int
 	configs            []string
 	pgbench            bool
-	settle             time.Duration
+	settle, warm       time.Duration
+	serverBin          string  // a server binary to run instead of building ./examples/server
 	drills             int     // drills per sweep measurement; 0: no sweep phase
 	statements         bool    // per-create database work of each PostgreSQL measurement (pg_stat_statements)
 	simSpeed           float64 // the sweep instances' SETY_SIMULATE_SPEED
@@ -72,6 +73,8 @@ func parseFlags(args []string) (options, error) {
 	clients := fs.String("clients", "8,32,64", "numbers of concurrent clients")
 	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N)")
 	fs.BoolVar(&o.pgbench, "pgbench", true, "also run pgbench with a create's writes at each number of clients")
+	fs.DurationVar(&o.warm, "warm", 2*time.Second, "before a measurement, this long of unreported load at its number of clients, so every instance's pool holds the connections the measurement uses and its caches are warm")
+	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./examples/server (to compare builds with one harness)")
 	fs.DurationVar(&o.settle, "settle", 15*time.Second, "before a measurement, wait at most this long for the servers and the database to be idle")
 	fs.IntVar(&o.drills, "drills", 500, "after the create rounds, rounds of this many drills walked by the engines' sweep on one and on two instances (0: none)")
 	fs.BoolVar(&o.statements, "statements", false, "load pg_stat_statements and print each PostgreSQL measurement's database work per create: counters and the costliest statements")
@@ -155,9 +158,16 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	defer os.RemoveAll(b.work)
 	defer b.stopAll()
 	b.bin = filepath.Join(b.work, "sety-server")
-	fmt.Fprintln(w, "building ./examples/server")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "github.com/sety-io/sety/examples/server").CombinedOutput(); err != nil {
-		return fmt.Errorf("build the server: %v\n%s", err, out)
+	if o.serverBin != "" {
+		if b.bin, err = filepath.Abs(o.serverBin); err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "server:", b.bin)
+	} else {
+		fmt.Fprintln(w, "building ./examples/server")
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "github.com/sety-io/sety/examples/server").CombinedOutput(); err != nil {
+			return fmt.Errorf("build the server: %v\n%s", err, out)
+		}
 	}
 	fmt.Fprintln(w, "starting a durable PostgreSQL cluster (fsync, synchronous_commit, full_page_writes on)")
 	clusterOpts := pgtest.Options{Durable: true}
@@ -260,7 +270,13 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 			return err
 		}
 	}
+	if b.o.warm > 0 {
+		load(ctx, targets, b.key, clients, b.o.warm, 0)
+	}
 	if err := b.unschedule(ctx); err != nil {
+		return err
+	}
+	if err := b.checkpoint(ctx); err != nil {
 		return err
 	}
 	settled := b.settle(ctx)
@@ -323,6 +339,9 @@ func cpuPerCreate(percent, rps float64) float64 {
 // measurePgbench runs one pgbench script at clients connections.
 func (b *bench) measurePgbench(ctx context.Context, round, clients int, script string) error {
 	u, _ := url.Parse(b.cluster.URL("sety"))
+	if err := b.checkpoint(ctx); err != nil {
+		return err
+	}
 	b.settle(ctx)
 	pgCPU := newCPUMeter(b.pgPIDs)
 	res, err := runPgbench(ctx, b.cluster.Bin("pgbench"), filepath.Join(b.work, script+".sql"), u.Query().Get("host"), u.Query().Get("port"),
@@ -334,6 +353,17 @@ func (b *bench) measurePgbench(ctx context.Context, round, clients int, script s
 	b.results = append(b.results, m)
 	fmt.Fprintf(b.w, "  %-26s %7.0f tps  latency average %6.2f ms  postgres cpu %4.0f%% (%4.0f µs/transaction)\n", m.config, m.rps, m.p50, m.pgCPU, pgPerCreate(m))
 	return nil
+}
+
+// checkpoint makes PostgreSQL write a checkpoint now, so every measurement
+// starts from one: a measurement that a checkpoint (every max_wal_size of
+// WAL: about a minute and a half of creates) falls into writes a full
+// page image at the first change of each page after it, much more WAL than
+// its neighbours, and the rounds of one configuration swung with where
+// the checkpoints fell.
+func (b *bench) checkpoint(ctx context.Context) error {
+	_, err := b.monitor.Exec(ctx, `CHECKPOINT`)
+	return err
 }
 
 // settle waits until the servers and the database are idle (under 20 % of
