@@ -51,6 +51,7 @@ type options struct {
 	pgbench            bool
 	settle, warm       time.Duration
 	serverBin          string  // a server binary to run instead of building ./examples/server
+	baseBin            string  // the base-1 configuration's server binary: the build to compare with
 	drills             int     // drills per sweep measurement; 0: no sweep phase
 	statements         bool    // per-create database work of each PostgreSQL measurement (pg_stat_statements)
 	simSpeed           float64 // the sweep instances' SETY_SIMULATE_SPEED
@@ -62,7 +63,13 @@ const (
 	pg1Config    = "pg-1"     // one instance on PostgreSQL
 	pg2Config    = "pg-2"     // two instances on one PostgreSQL database
 	benchConfig  = "pgbench:" // prefix of the pgbench scripts' rows
+	baseConfig   = "base-1"   // one instance of the -base build, on a database of its own
 )
+
+// baseDatabase is the base-1 configuration's database, beside "sety" in
+// the cluster: the two builds never share a schema (a build's migrations
+// would change the other's functions).
+const baseDatabase = "sety_base"
 
 func parseFlags(args []string) (options, error) {
 	o := options{}
@@ -71,10 +78,11 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.secs, "secs", 8, "seconds of load per measurement")
 	fs.IntVar(&o.pool, "pool", 0, "pool_max_conns of the PostgreSQL servers (0: the adapter's default)")
 	clients := fs.String("clients", "8,32,64", "numbers of concurrent clients")
-	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N)")
+	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N), base-1 (one instance of -base)")
 	fs.BoolVar(&o.pgbench, "pgbench", true, "also run pgbench with a create's writes at each number of clients")
 	fs.DurationVar(&o.warm, "warm", 2*time.Second, "before a measurement, this long of unreported load at its number of clients, so every instance's pool holds the connections the measurement uses and its caches are warm")
 	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./examples/server (to compare builds with one harness)")
+	fs.StringVar(&o.baseBin, "base", "", "a server binary of the build to compare with (e.g. main's): the configuration base-1 runs one instance of it on a database of its own in the same cluster, in the same rounds as pg-1")
 	fs.DurationVar(&o.settle, "settle", 15*time.Second, "before a measurement, wait at most this long for the servers and the database to be idle")
 	fs.IntVar(&o.drills, "drills", 500, "after the create rounds, rounds of this many drills walked by the engines' sweep on one and on two instances (0: none)")
 	fs.BoolVar(&o.statements, "statements", false, "load pg_stat_statements and print each PostgreSQL measurement's database work per create: counters and the costliest statements")
@@ -95,6 +103,9 @@ func parseFlags(args []string) (options, error) {
 			return o, fmt.Errorf("-configs: unknown configuration %q", c)
 		}
 		o.configs = append(o.configs, c)
+		if c == baseConfig && o.baseBin == "" {
+			return o, errors.New("-configs: base-1 needs -base")
+		}
 	}
 	if o.rounds <= 0 || o.secs <= 0 {
 		return o, errors.New("-rounds and -secs must be positive")
@@ -132,6 +143,7 @@ type bench struct {
 	postmaster int
 	stopped    []*server // instances stopped between rounds, whose logs the summary reads
 	monitor    *pgx.Conn
+	baseConn   *pgx.Conn // the monitor of baseDatabase (base-1 only)
 	sqlitePath string
 	sqliteDB   *sql.DB // the SQLite server's database, for unschedule
 	results    []measurement
@@ -180,6 +192,15 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	defer b.cluster.Stop()
 	if err := b.cluster.CreateDatabase(ctx, "sety"); err != nil {
 		return err
+	}
+	if slices.Contains(o.configs, baseConfig) {
+		if err := b.cluster.CreateDatabase(ctx, baseDatabase); err != nil {
+			return err
+		}
+		if b.baseConn, err = pgx.Connect(ctx, b.cluster.URL(baseDatabase)); err != nil {
+			return err
+		}
+		defer b.baseConn.Close(context.Background())
 	}
 	if b.postmaster, err = b.cluster.PID(); err != nil {
 		return err
@@ -291,11 +312,11 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	if len(names) > 0 {
 		if b.o.statements {
 			var err error
-			if probe, err = startStatements(ctx, b.monitor); err != nil {
+			if probe, err = startStatements(ctx, b.monitorOf(cfg)); err != nil {
 				return err
 			}
 		}
-		sampler, stopSampling = sampleLocks(b.monitor, 50*time.Millisecond)
+		sampler, stopSampling = sampleLocks(b.monitorOf(cfg), 50*time.Millisecond)
 	}
 	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second, 0)
 	stopSampling()
@@ -355,6 +376,14 @@ func (b *bench) measurePgbench(ctx context.Context, round, clients int, script s
 	return nil
 }
 
+// monitorOf is the monitor connection of cfg's database.
+func (b *bench) monitorOf(cfg string) *pgx.Conn {
+	if cfg == baseConfig {
+		return b.baseConn
+	}
+	return b.monitor
+}
+
 // checkpoint makes PostgreSQL write a checkpoint now, so every measurement
 // starts from one: a measurement that a checkpoint (every max_wal_size of
 // WAL: about a minute and a half of creates) falls into writes a full
@@ -391,6 +420,8 @@ func instancesOf(cfg string) ([]string, bool) {
 		return []string{"pg-a"}, true
 	case pg2Config:
 		return []string{"pg-a", "pg-b"}, true
+	case baseConfig:
+		return []string{"base-a"}, true
 	}
 	if n, err := strconv.Atoi(strings.TrimPrefix(cfg, pg1Config+"@")); err == nil && n > 0 && strings.HasPrefix(cfg, pg1Config+"@") {
 		return []string{cfg}, true
@@ -406,15 +437,18 @@ func (b *bench) run(ctx context.Context, name string) error {
 	if b.pg[name] != nil {
 		return nil
 	}
-	dbURL := b.dbURL
+	dbURL, bin := b.dbURL, b.bin
 	if pool, ok := strings.CutPrefix(name, pg1Config+"@"); ok {
 		dbURL = b.cluster.URL("sety") + "&pool_max_conns=" + pool
+	}
+	if strings.HasPrefix(name, "base-") {
+		dbURL, bin = strings.Replace(b.dbURL, "/sety?", "/"+baseDatabase+"?", 1), b.o.baseBin
 	}
 	env := append(b.common(), "SETY_DATABASE_URL="+dbURL+"&application_name="+url.QueryEscape(name))
 	if strings.HasPrefix(name, "sw-") {
 		env = append(env, "SETY_SIMULATE_SPEED="+strconv.FormatFloat(b.o.simSpeed, 'g', -1, 64))
 	}
-	s, err := startServer(ctx, b.bin, b.work, name, env)
+	s, err := startServer(ctx, bin, b.work, name, env)
 	if err != nil {
 		return err
 	}

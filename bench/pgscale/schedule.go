@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", as the SQLite adapter uses
 )
 
@@ -21,8 +23,13 @@ const unscheduleQuery = `UPDATE incidents SET due_at = NULL WHERE environment = 
 // keeps running: this connection waits for its writer (busy_timeout) and
 // leaves checkpoints to it (wal_autocheckpoint(0), as the server's own).
 func (b *bench) unschedule(ctx context.Context) error {
-	if _, err := b.monitor.Exec(ctx, unscheduleQuery); err != nil {
-		return fmt.Errorf("unschedule on PostgreSQL: %w", err)
+	for _, conn := range []*pgx.Conn{b.monitor, b.baseConn} {
+		if conn == nil {
+			continue
+		}
+		if _, err := conn.Exec(ctx, unscheduleQuery); err != nil {
+			return fmt.Errorf("unschedule on PostgreSQL: %w", err)
+		}
 	}
 	if b.sqliteDB == nil {
 		var err error
