@@ -36,8 +36,7 @@ type webhookQueue struct {
 // makes nothing without one.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	var work bool
-	if err := q.db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_waiting())
-		OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
+	if err := q.db.pool.QueryRow(ctx, `SELECT outbox_waiting_any() OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
 		return 0, translate(err)
 	}
 	taken := 0

@@ -168,4 +168,15 @@ func TestWaitingLookProbesTheLog(t *testing.T) {
 	if seqScans != 0 || idxScan == 0 {
 		t.Fatalf("the look read the log by %d sequential and %d index scans, want index scans only", seqScans, idxScan)
 	}
+	// The probe (outbox_waiting_any) says the same: one waits; once it is
+	// positioned, none, though 2,001 events are still above the horizon.
+	for _, want := range []bool{true, false} {
+		var any bool
+		if err := db.pool.QueryRow(ctx, `SELECT outbox_waiting_any()`).Scan(&any); err != nil || any != want {
+			t.Fatalf("outbox_waiting_any() = %v (%v), want %v", any, err, want)
+		}
+		if err := db.sequence(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
