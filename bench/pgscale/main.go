@@ -216,6 +216,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err := b.run(ctx, "pg-a"); err != nil {
 		return err
 	}
+	if b.baseConn != nil {
+		// The base build migrates its database as it starts: before the
+		// first round reads it (unschedule).
+		if err := b.run(ctx, "base-a"); err != nil {
+			return err
+		}
+	}
 	if b.monitor, err = pgx.Connect(ctx, b.cluster.URL("sety")); err != nil {
 		return err
 	}
