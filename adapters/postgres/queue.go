@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -31,7 +32,10 @@ type webhookQueue struct {
 // fan out (not pings, which are stored with theirs), moves the cursor past
 // them, and commits before the next run starts. So each event is taken
 // exactly once, and deliveries are made in log order. A fan-out that finds
-// nothing to take takes no lock: idle workers polling cost one probe. The
+// nothing to take takes no lock: idle workers polling cost one probe. One
+// that finds the lock taken (another instance's fan-out, or a reader's
+// sequencer run) rolls back and tries again a little later, instead of
+// queueing on the lock with a pooled connection. The
 // events' payloads are read only for tenants that have endpoints: plan
 // makes nothing without one.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
@@ -39,12 +43,37 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 	if err := q.db.pool.QueryRow(ctx, `SELECT outbox_waiting_any() OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
 		return 0, translate(err)
 	}
+	for wait := time.Duration(0); ; {
+		taken, err := q.fanOut(ctx, limit, plan)
+		if !errors.Is(err, errSequencerBusy) {
+			return taken, err
+		}
+		// Another instance's fan-out or sequencer holds the lock: try
+		// again once it may have ended, holding no connection meanwhile.
+		if err := pause(ctx, &wait); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// errSequencerBusy is fanOut's answer when another transaction holds the
+// sequencer's lock: it did nothing.
+var errSequencerBusy = errors.New("postgres: the sequencer's lock is taken")
+
+// fanOut is one try of FanOut: if the sequencer's lock is free, it takes
+// it (for its transaction), positions, and fans out up to limit events;
+// if not, it rolls back and returns errSequencerBusy.
+func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	taken := 0
 	err := q.db.inTx(ctx, func(tx *txn) error {
 		taken = 0
 		var b pgx.Batch
-		b.Queue(`SELECT pg_advisory_xact_lock($1)`, lockSequencer)
-		b.Queue(`SELECT outbox_sequence($1, true)`, sequenceBatch)
+		// One round trip: the sequencer's call finds the lock this
+		// transaction took (advisory locks are re-entrant) and does not
+		// wait; when the lock was taken by another, its answer and the
+		// read after it are discarded.
+		b.Queue(`SELECT pg_try_advisory_xact_lock($1)`, lockSequencer)
+		b.Queue(`SELECT outbox_sequence($1, false)`, sequenceBatch)
 		b.Queue(`SELECT `+strings.Replace(loggedColumns, "e.data", "''", 1)+`, e.published_at IS NULL`+fromLog+
 			` WHERE l.position > `+fanOutCursor+` ORDER BY l.position LIMIT $1`, limit)
 		type taking struct {
@@ -54,10 +83,15 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		var events []taking
 		br := tx.send(ctx, &b)
 		err := func() error {
-			for range 2 {
-				if _, err := br.Exec(); err != nil {
-					return err
-				}
+			var locked bool
+			if err := br.QueryRow().Scan(&locked); err != nil {
+				return err
+			}
+			if !locked {
+				return errSequencerBusy
+			}
+			if _, err := br.Exec(); err != nil {
+				return err
 			}
 			rows, err := br.Query()
 			if err != nil {

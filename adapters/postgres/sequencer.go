@@ -15,30 +15,81 @@ const sequenceBatch = 1000
 
 // sequence gives a log position to every event committed before it was
 // called (and folds the committed count deltas), through outbox_sequence
-// (migration 0014): one sequencer at a time in every instance, under
-// lockSequencer. Concurrent callers in this process share runs (see
+// (migrations 0014, 0019): one sequencer at a time in every instance,
+// under lockSequencer. Concurrent callers in this process share runs (see
 // flight): a caller waits for the run that starts after it asked, which
 // serves every caller that arrived meanwhile, so a burst of readers costs
-// one run, not one lock wait each.
+// one run, not one lock wait each. Callers in other instances share them
+// too (sharedRun).
 func (db *DB) sequence(ctx context.Context) error {
-	return db.sequencer.do(ctx, func(ctx context.Context) error { return runSequencer(ctx, db.pool, true) })
+	return db.sequencer.do(ctx, func(ctx context.Context) error { return sharedRun(ctx, db.pool) })
 }
 
 // trySequence is sequence unless another sequencer is running: then it
 // returns at once, having done nothing.
-func (db *DB) trySequence(ctx context.Context) error { return runSequencer(ctx, db.pool, false) }
-
-// runSequencer calls outbox_sequence until it positions less than a full
-// batch (or, not waiting, finds the lock taken).
-func runSequencer(ctx context.Context, q querier, wait bool) error {
+func (db *DB) trySequence(ctx context.Context) error {
 	for {
-		var n int64
-		if err := q.QueryRow(ctx, `SELECT outbox_sequence($1, $2)`, sequenceBatch, wait).Scan(&n); err != nil {
-			return translate(err)
+		n, err := callSequencer(ctx, db.pool)
+		if err != nil || n < sequenceBatch {
+			return err
 		}
-		if n < sequenceBatch {
+	}
+}
+
+// callSequencer calls outbox_sequence once, not waiting for the lock: it
+// returns how many events it positioned, or, the lock being taken, -1 less
+// the runs committed so far.
+func callSequencer(ctx context.Context, q querier) (int64, error) {
+	var n int64
+	err := q.QueryRow(ctx, `SELECT outbox_sequence($1, false)`, sequenceBatch).Scan(&n)
+	return n, translate(err)
+}
+
+// sharedRun returns once a run of the sequencer that started after it was
+// called has ended: its own, or, while another instance's holds the lock,
+// the run after that one. It waits between tries away from the database,
+// holding no connection: with two instances, readers queueing on the lock
+// each held a pooled connection and each ran a run of its own. A run
+// counts itself as it takes the lock; having read r runs committed (after
+// it was called), it needs run r + 2, which took the lock after run r + 1
+// committed, so after the read (migration 0019).
+func sharedRun(ctx context.Context, q querier) error {
+	need := int64(-1)
+	for wait := time.Duration(0); ; {
+		n, err := callSequencer(ctx, q)
+		switch {
+		case err != nil:
+			return err
+		case n == sequenceBatch: // a full batch: more may wait
+			continue
+		case n >= 0:
 			return nil
 		}
+		committed := -1 - n
+		if need < 0 {
+			need = committed + 2
+		} else if committed >= need {
+			return nil
+		}
+		if err := pause(ctx, &wait); err != nil {
+			return err
+		}
+	}
+}
+
+// pause waits before another try for the sequencer's lock: twice as long
+// as the last pause (*wait), from half a millisecond up to 20 ms, a few
+// times a run (which holds the lock for its statements and its commit's
+// WAL flush, a few milliseconds).
+func pause(ctx context.Context, wait *time.Duration) error {
+	*wait = min(max(2**wait, 500*time.Microsecond), 20*time.Millisecond)
+	t := time.NewTimer(*wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
