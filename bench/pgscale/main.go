@@ -64,6 +64,7 @@ const (
 	pg2Config    = "pg-2"     // two instances on one PostgreSQL database
 	benchConfig  = "pgbench:" // prefix of the pgbench scripts' rows
 	baseConfig   = "base-1"   // one instance of the -base build, on a database of its own
+	base2Config  = "base-2"   // two instances of the -base build on its database
 )
 
 // baseDatabase is the base-1 configuration's database, beside "sety" in
@@ -78,7 +79,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.secs, "secs", 8, "seconds of load per measurement")
 	fs.IntVar(&o.pool, "pool", 0, "pool_max_conns of the PostgreSQL servers (0: the adapter's default)")
 	clients := fs.String("clients", "8,32,64", "numbers of concurrent clients")
-	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N), base-1 (one instance of -base)")
+	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N), base-1 and base-2 (one and two instances of -base)")
 	fs.BoolVar(&o.pgbench, "pgbench", true, "also run pgbench with a create's writes at each number of clients")
 	fs.DurationVar(&o.warm, "warm", 2*time.Second, "before a measurement, this long of unreported load at its number of clients, so every instance's pool holds the connections the measurement uses and its caches are warm")
 	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./examples/server (to compare builds with one harness)")
@@ -103,8 +104,8 @@ func parseFlags(args []string) (options, error) {
 			return o, fmt.Errorf("-configs: unknown configuration %q", c)
 		}
 		o.configs = append(o.configs, c)
-		if c == baseConfig && o.baseBin == "" {
-			return o, errors.New("-configs: base-1 needs -base")
+		if (c == baseConfig || c == base2Config) && o.baseBin == "" {
+			return o, fmt.Errorf("-configs: %s needs -base", c)
 		}
 	}
 	if o.rounds <= 0 || o.secs <= 0 {
@@ -193,7 +194,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err := b.cluster.CreateDatabase(ctx, "sety"); err != nil {
 		return err
 	}
-	if slices.Contains(o.configs, baseConfig) {
+	if slices.Contains(o.configs, baseConfig) || slices.Contains(o.configs, base2Config) {
 		if err := b.cluster.CreateDatabase(ctx, baseDatabase); err != nil {
 			return err
 		}
@@ -385,7 +386,7 @@ func (b *bench) measurePgbench(ctx context.Context, round, clients int, script s
 
 // monitorOf is the monitor connection of cfg's database.
 func (b *bench) monitorOf(cfg string) *pgx.Conn {
-	if cfg == baseConfig {
+	if cfg == baseConfig || cfg == base2Config {
 		return b.baseConn
 	}
 	return b.monitor
@@ -429,6 +430,8 @@ func instancesOf(cfg string) ([]string, bool) {
 		return []string{"pg-a", "pg-b"}, true
 	case baseConfig:
 		return []string{"base-a"}, true
+	case base2Config:
+		return []string{"base-a", "base-b"}, true
 	}
 	if n, err := strconv.Atoi(strings.TrimPrefix(cfg, pg1Config+"@")); err == nil && n > 0 && strings.HasPrefix(cfg, pg1Config+"@") {
 		return []string{cfg}, true
