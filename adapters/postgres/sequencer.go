@@ -78,11 +78,12 @@ func sharedRun(ctx context.Context, q querier) error {
 }
 
 // pause waits before another try for the sequencer's lock: twice as long
-// as the last pause (*wait), from half a millisecond up to 20 ms, a few
-// times a run (which holds the lock for its statements and its commit's
-// WAL flush, a few milliseconds).
+// as the last pause (*wait), from 2 ms up to 20 ms. A run holds the lock
+// for its statements and its commit's WAL flush, a few milliseconds, and
+// a reader waits for two; each try costs a round trip and a look for
+// waiting events, so trying sooner costs more CPU than it saves time.
 func pause(ctx context.Context, wait *time.Duration) error {
-	*wait = min(max(2**wait, 500*time.Microsecond), 20*time.Millisecond)
+	*wait = min(max(2**wait, 2*time.Millisecond), 20*time.Millisecond)
 	t := time.NewTimer(*wait)
 	defer t.Stop()
 	select {
