@@ -155,12 +155,21 @@
 //
 // Who runs the sequencer: the webhook fan-out, in the transaction that
 // then fans out what it positioned (it holds the same lock), and any
-// reader of the log that finds events waiting: EventsAfter waits for the
-// lock, so a reader always sees every event committed before it asked;
-// Head and the threat load only take it if it is free (an instance's
-// start never waits on another's fan-out). Readers of one process share
-// runs (a run serves every reader that asked before it
-// started). The sequencer NOTIFYs sety_outbox as it commits; each
+// reader of the log that finds events waiting: EventsAfter waits for a
+// run that started after it asked, so a reader always sees every event
+// committed before it asked; Head and the threat load only take the lock
+// if it is free (an instance's start never waits on another's fan-out).
+// Readers of one process share runs (a run serves every reader that asked
+// before it started), and so do the readers of every instance: each run
+// counts itself (outbox_sequencer.runs, migration 0019), and a reader that
+// finds the lock taken, having read that r runs had committed, waits for
+// run r + 2 to commit (it took the lock after run r + 1 committed, so
+// after the reader asked), trying again every few milliseconds without a
+// connection, instead of queueing on the lock with one and then running a
+// run of its own. A fan-out that finds the lock taken rolls back and tries
+// again the same way: with two instances, two to four readers and
+// fan-outs used to wait on the lock at any moment, each holding a pooled
+// connection. The sequencer NOTIFYs sety_outbox as it commits; each
 // instance LISTENs (outbox.Watcher) and wakes its stream and threat feed,
 // so an event committed through one instance reaches another's streams
 // within a run; they poll every second anyway.

@@ -46,6 +46,57 @@ func TestSequencerTakesTheSequencerLock(t *testing.T) {
 	}
 }
 
+// A sequencer that does not wait and finds the lock taken says how many
+// runs have committed (-1 - runs); each run counts itself, so a reader
+// knows which run it needs (sharedRun). Once the lock is free, sequence
+// positions the event written meanwhile.
+func TestSequencerCountsItsRuns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	runs := func() int64 {
+		t.Helper()
+		var n int64
+		if err := db.pool.QueryRow(ctx, `SELECT runs FROM outbox_sequencer`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	write := func(id string) {
+		t.Helper()
+		if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents([]outbox.Event{fixtureEvent(id)}); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("evt_1")
+	before := runs()
+	if err := db.sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := runs(); got != before+1 {
+		t.Fatalf("runs %d after one run from %d", got, before)
+	}
+	holder, err := db.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Release()
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockSequencer); err != nil {
+		t.Fatal(err)
+	}
+	write("evt_2")
+	if n, err := callSequencer(ctx, db.pool); err != nil || n != -1-(before+1) {
+		t.Fatalf("outbox_sequence with the lock taken = %d (%v), want %d", n, err, -1-(before+1))
+	}
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockSequencer); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10)
+	if err != nil || len(events) != 2 || events[1].ID != "evt_2" || events[1].Position != 2 {
+		t.Fatalf("log %+v (%v), want evt_1, then evt_2 at 2", events, err)
+	}
+}
+
 // The sequencer's horizon never passes a transaction that is still
 // running, so an event it writes later (below the horizon of every run
 // meanwhile) is still found; once nothing runs, the horizon passes every
