@@ -19,14 +19,7 @@ func TestSequencerTakesTheSequencerLock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := openWithOrg(t, pgtest.URL(t))
-	holder, err := db.pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Release()
-	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockSequencer); err != nil {
-		t.Fatal(err)
-	}
+	release := holdSequencerLock(t, db)
 	ev := fixtureEvent("evt_1")
 	if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents([]outbox.Event{ev}); return nil }); err != nil {
 		t.Fatal(err)
@@ -37,12 +30,30 @@ func TestSequencerTakesTheSequencerLock(t *testing.T) {
 	if h, err := head(ctx, db.pool); err != nil || h != 0 {
 		t.Fatalf("head %d (%v) while another held the sequencer's lock, want 0", h, err)
 	}
-	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockSequencer); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	events, next, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10)
 	if err != nil || len(events) != 1 || events[0].ID != ev.ID || events[0].Position != 1 || next != 1 {
 		t.Fatalf("log %+v, next %d, %v; want the event at position 1", events, next, err)
+	}
+}
+
+// holdSequencerLock takes the sequencer's lock in a session of its own,
+// as another instance's sequencer would, until release.
+func holdSequencerLock(t *testing.T, db *DB) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	holder, err := db.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(holder.Release)
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockSequencer); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockSequencer); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -76,21 +87,12 @@ func TestSequencerCountsItsRuns(t *testing.T) {
 	if got := runs(); got != before+1 {
 		t.Fatalf("runs %d after one run from %d", got, before)
 	}
-	holder, err := db.pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Release()
-	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockSequencer); err != nil {
-		t.Fatal(err)
-	}
+	release := holdSequencerLock(t, db)
 	write("evt_2")
 	if n, err := callSequencer(ctx, db.pool); err != nil || n != -1-(before+1) {
 		t.Fatalf("outbox_sequence with the lock taken = %d (%v), want %d", n, err, -1-(before+1))
 	}
-	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockSequencer); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	events, _, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10)
 	if err != nil || len(events) != 2 || events[1].ID != "evt_2" || events[1].Position != 2 {
 		t.Fatalf("log %+v (%v), want evt_1, then evt_2 at 2", events, err)

@@ -14,6 +14,9 @@
 -- which was after the reader read r, and so sees everything committed
 -- before. The reader waits away from the database (adapter: sequence),
 -- and the run it needs is anyone's.
+--
+-- And its first check asks outbox_waiting_any (migration 0018), which
+-- stops at the first waiting event, instead of listing them all.
 ALTER TABLE outbox_sequencer ADD COLUMN runs bigint NOT NULL DEFAULT 0;
 
 CREATE OR REPLACE FUNCTION outbox_sequence(batch integer, wait boolean) RETURNS bigint LANGUAGE plpgsql AS $$
