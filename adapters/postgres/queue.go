@@ -43,8 +43,11 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 	if err := q.db.pool.QueryRow(ctx, `SELECT outbox_waiting_any() OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
 		return 0, translate(err)
 	}
-	for wait := time.Duration(0); ; {
-		taken, err := q.fanOut(ctx, limit, plan)
+	for try, wait := 1, time.Duration(0); ; try++ {
+		// After a few tries it queues on the lock after all (PostgreSQL
+		// grants it in turn), so a fan-out is never starved by readers'
+		// runs taking the lock between its tries.
+		taken, err := q.fanOut(ctx, limit, plan, try > fanOutTries)
 		if !errors.Is(err, errSequencerBusy) {
 			return taken, err
 		}
@@ -56,14 +59,23 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 	}
 }
 
+// fanOutTries is how many times FanOut tries the sequencer's lock before
+// it waits for it: about 50 ms of pauses.
+const fanOutTries = 5
+
 // errSequencerBusy is fanOut's answer when another transaction holds the
 // sequencer's lock: it did nothing.
 var errSequencerBusy = errors.New("postgres: the sequencer's lock is taken")
 
-// fanOut is one try of FanOut: if the sequencer's lock is free, it takes
-// it (for its transaction), positions, and fans out up to limit events;
-// if not, it rolls back and returns errSequencerBusy.
-func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
+// fanOut is one try of FanOut: if the sequencer's lock is free (or, with
+// wait, once it is), it takes it for its transaction, positions, and fans
+// out up to limit events; if not, it rolls back and returns
+// errSequencerBusy.
+func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery, wait bool) (int, error) {
+	lock := `SELECT pg_try_advisory_xact_lock($1)`
+	if wait {
+		lock = `SELECT true FROM pg_advisory_xact_lock($1)`
+	}
 	taken := 0
 	err := q.db.inTx(ctx, func(tx *txn) error {
 		taken = 0
@@ -72,7 +84,7 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 		// transaction took (advisory locks are re-entrant) and does not
 		// wait; when the lock was taken by another, its answer and the
 		// read after it are discarded.
-		b.Queue(`SELECT pg_try_advisory_xact_lock($1)`, lockSequencer)
+		b.Queue(lock, lockSequencer)
 		b.Queue(`SELECT outbox_sequence($1, false)`, sequenceBatch)
 		b.Queue(`SELECT `+strings.Replace(loggedColumns, "e.data", "''", 1)+`, e.published_at IS NULL`+fromLog+
 			` WHERE l.position > `+fanOutCursor+` ORDER BY l.position LIMIT $1`, limit)

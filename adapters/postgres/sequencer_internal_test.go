@@ -9,6 +9,7 @@ import (
 
 	"github.com/sety-io/sety/internal/pgtest"
 	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/webhook"
 )
 
 // outbox_sequence takes lockSequencer (the number the migration spells is
@@ -231,5 +232,48 @@ func TestWaitingLookProbesTheLog(t *testing.T) {
 		if err := db.sequence(ctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A fan-out that finds the sequencer's lock taken (another instance's
+// fan-out or sequencer) tries again, and after a few tries queues on the
+// lock: it is never starved, and once the lock is free it takes the event
+// written meanwhile, once.
+func TestFanOutWaitsForATakenLock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	release := holdSequencerLock(t, db)
+	if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents([]outbox.Event{fixtureEvent("evt_1")}); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := db.WebhookQueue().FanOut(ctx, 10, func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery { return nil })
+		done <- result{n, err}
+	}()
+	// Until the fan-out queues on the lock (its tries spent), nothing else
+	// changes: wait for PostgreSQL to show it waiting.
+	for waiting := false; !waiting; {
+		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND objid = ($1::bigint & 4294967295) AND classid = ($1::bigint >> 32))`, lockSequencer).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("FanOut returned %d (%v) while the lock was taken", r.n, r.err)
+		default:
+		}
+	}
+	release()
+	if r := <-done; r.err != nil || r.n != 1 {
+		t.Fatalf("FanOut took %d (%v), want the one event", r.n, r.err)
+	}
+	if n, err := db.WebhookQueue().FanOut(ctx, 10, func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery { return nil }); err != nil || n != 0 {
+		t.Fatalf("a second FanOut took %d (%v), want none", n, err)
 	}
 }
