@@ -2,13 +2,11 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -128,127 +126,6 @@ func bodySchema(op *huma.Operation) *huma.Schema {
 		return mt.Schema
 	}
 	return nil
-}
-
-// checkKeys checks every object key of the JSON text body against the
-// properties of s (resolved through reg), down to where the schema stops
-// describing properties.
-func checkKeys(body []byte, reg huma.Registry, s *huma.Schema) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	w := keyWalk{dec: dec, reg: reg}
-	return w.value(s)
-}
-
-// keyWalk walks one JSON value. It keeps where it is as a stack of path
-// elements and spells the path out only for an error: building it at every
-// level would cost the square of the depth.
-type keyWalk struct {
-	dec  *json.Decoder
-	reg  huma.Registry
-	path []pathElem
-}
-
-// pathElem is an object key, or an array index.
-type pathElem struct {
-	key     string
-	index   int
-	isIndex bool
-}
-
-// at is the current path with key appended, as errors name fields
-// ("subject.metadata.a", "scopes[0]").
-func (w *keyWalk) at(key string) string {
-	var b strings.Builder
-	for _, e := range w.path {
-		if e.isIndex {
-			b.WriteString("[" + strconv.Itoa(e.index) + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(e.key)
-	}
-	if b.Len() > 0 {
-		b.WriteByte('.')
-	}
-	b.WriteString(key)
-	return b.String()
-}
-
-// value reads one JSON value and checks the keys in it against s.
-func (w *keyWalk) value(s *huma.Schema) error {
-	s = resolve(w.reg, s)
-	tok, err := w.dec.Token()
-	if err != nil {
-		return err
-	}
-	switch tok {
-	case json.Delim('{'):
-		seen := map[string]bool{}
-		for w.dec.More() {
-			keyTok, err := w.dec.Token()
-			if err != nil {
-				return err
-			}
-			key := keyTok.(string)
-			if seen[key] {
-				return setyerr.Invalidf(w.at(key), "appears twice")
-			}
-			seen[key] = true
-			p, err := property(s, key, w.at)
-			if err != nil {
-				return err
-			}
-			w.path = append(w.path, pathElem{key: key})
-			err = w.value(p)
-			w.path = w.path[:len(w.path)-1]
-			if err != nil {
-				return err
-			}
-		}
-		_, err = w.dec.Token() // }
-		return err
-	case json.Delim('['):
-		var items *huma.Schema
-		if s != nil {
-			items = s.Items
-		}
-		for i := 0; w.dec.More(); i++ {
-			w.path = append(w.path, pathElem{index: i, isIndex: true})
-			err := w.value(items)
-			w.path = w.path[:len(w.path)-1]
-			if err != nil {
-				return err
-			}
-		}
-		_, err = w.dec.Token() // ]
-		return err
-	}
-	return nil
-}
-
-// property returns the schema of key inside s, or nil when s says nothing
-// of it (huma's validation then judges the key). A key that matches a
-// property only when case is ignored is an Invalid error naming it and the
-// spelling it must have.
-func property(s *huma.Schema, key string, at func(key string) string) (*huma.Schema, error) {
-	if s == nil {
-		return nil, nil
-	}
-	if p, ok := s.Properties[key]; ok {
-		return p, nil
-	}
-	for name := range s.Properties {
-		if strings.EqualFold(name, key) {
-			return nil, setyerr.Invalidf(at(key), "unknown field: names are case-sensitive, did you mean %q?", name)
-		}
-	}
-	if extra, ok := s.AdditionalProperties.(*huma.Schema); ok {
-		return extra, nil
-	}
-	return nil, nil
 }
 
 // resolve follows s's references, and into the non-null alternative of a
