@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -28,11 +29,19 @@ var errNotJSON = errors.New("not JSON")
 // encoding/json's tokens it replaces cost a create a twentieth of its CPU.
 // TestKeyScanAgreesWithTokens holds it to that walk's answers.
 func checkKeys(body []byte, reg huma.Registry, s *huma.Schema) error {
-	var path [8]pathElem
-	var keys [32][]byte
-	w := keyScan{data: body, reg: reg, path: path[:0], keys: keys[:0]}
-	return w.value(s)
+	w := scans.Get().(*keyScan)
+	w.data, w.pos, w.reg = body, 0, reg
+	err := w.value(s)
+	clear(w.path[:cap(w.path)])
+	clear(w.keys[:cap(w.keys)])
+	w.data, w.reg, w.path, w.keys = nil, nil, w.path[:0], w.keys[:0]
+	scans.Put(w)
+	return err
 }
+
+// scans keeps walks' stacks for the next body: a walk's path and keys
+// would otherwise be allocated for every request.
+var scans = sync.Pool{New: func() any { return &keyScan{path: make([]pathElem, 0, 8), keys: make([][]byte, 0, 32)} }}
 
 // keyScan walks one JSON text. It keeps where it is as a stack of path
 // elements and spells the path out only for an error: building it at every
