@@ -4,7 +4,6 @@ package validate
 
 import (
 	"net/mail"
-	"regexp"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -15,25 +14,38 @@ import (
 // Text rejects text that is not valid UTF-8, holds control characters
 // other than tab and line breaks, or has more than max characters.
 func Text(field, v string, max int) error {
-	if !utf8.ValidString(v) {
-		return setyerr.Invalidf(field, "must be valid UTF-8")
+	// One pass over v; the errors keep their order of precedence (not
+	// UTF-8, then too long, then a control character).
+	n, control := 0, false
+	for i := 0; i < len(v); n++ {
+		r, size := rune(v[i]), 1
+		if r >= utf8.RuneSelf {
+			if r, size = utf8.DecodeRuneInString(v[i:]); r == utf8.RuneError && size == 1 {
+				return setyerr.Invalidf(field, "must be valid UTF-8")
+			}
+		}
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			control = true
+		}
+		i += size
 	}
-	if utf8.RuneCountInString(v) > max {
+	if n > max {
 		return setyerr.Invalidf(field, "must be at most %d characters", max)
 	}
-	for _, r := range v {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
-			return setyerr.Invalidf(field, "must not contain control characters")
-		}
+	if control {
+		return setyerr.Invalidf(field, "must not contain control characters")
 	}
 	return nil
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-
-// Phone requires an E.164 number such as +2348031234567.
+// Phone requires an E.164 number such as +2348031234567: a plus, a digit
+// other than 0, then 1 to 14 digits.
 func Phone(field, v string) error {
-	if !e164.MatchString(v) {
+	ok := len(v) >= 3 && len(v) <= 16 && v[0] == '+' && '1' <= v[1] && v[1] <= '9'
+	for i := 2; ok && i < len(v); i++ {
+		ok = '0' <= v[i] && v[i] <= '9'
+	}
+	if !ok {
 		return setyerr.Invalidf(field, "must be an E.164 number such as +2348031234567")
 	}
 	return nil
