@@ -40,6 +40,9 @@ type Guest struct {
 	// what EncodeJSON writes (Marshal, encoded.go). The host negotiates
 	// among its own formats, so it has a few entries at most.
 	sameJSON sync.Map
+	// sameDecode holds, per content type, whether the host's format
+	// decodes into an any as encoding/json does (Unmarshal, decodeany.go).
+	sameDecode sync.Map
 }
 
 // NewGuest returns a guest of host whose schema names start with
@@ -104,11 +107,6 @@ func (g *Guest) Negotiate(accept string) (string, error) { return g.host.Negotia
 // Transform runs the host's transformers.
 func (g *Guest) Transform(ctx huma.Context, status string, v any) (any, error) {
 	return g.host.Transform(ctx, status, v)
-}
-
-// Unmarshal is the host's.
-func (g *Guest) Unmarshal(contentType string, data []byte, v any) error {
-	return g.host.Unmarshal(contentType, data, v)
 }
 
 // UseMiddleware adds middleware to the guest's operations only.
