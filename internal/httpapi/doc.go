@@ -15,7 +15,13 @@
 // host's API without clashing with it. The guest marshals with the host's
 // formats, except that a body carrying JSON encoded earlier ([PreEncoded])
 // is written as it is wherever the host's format would write the same
-// bytes.
+// bytes; and it decodes a body into an any (huma's pass for validation) in
+// one read of its own wherever the host's format decodes as encoding/json
+// does, leaving anything but plain valid JSON, and every error, to the
+// host's format.
+//
+// [StrictBody] reads a request body's text once, byte by byte, for its
+// depth, its keys' spelling and repeated keys, before huma decodes it.
 //
 // It is internal: users mount Sety through sety.Register.
 package httpapi
