@@ -67,10 +67,10 @@ func (e *Engine) memoStale(mark uint32) bool {
 // rememberAll makes every cell's memo for mark; callers hold e.mu for
 // writing, with no cell dirty.
 func (e *Engine) rememberAll(mark uint32) {
+	e.memoAt, e.memoSet = mark, true
 	for _, r := range e.rows {
 		for i := range r.cells {
-			r.cells[i].remember(mark)
+			e.summarize(r, i)
 		}
 	}
-	e.memoAt, e.memoSet = mark, true
 }

@@ -131,7 +131,8 @@ func (e *Engine) Add(r Report) {
 	if math.Abs(float64(int64(rc.t)-e.ref)/e.halfSecs) > rebaseAfter {
 		e.rebase(int64(rc.t))
 	}
-	c := e.obtain(k)
+	rw, i := e.obtain(k)
+	c := &rw.cells[i]
 	e.n++
 	e.moved++
 	if !c.dirty {
@@ -142,12 +143,19 @@ func (e *Engine) Add(r Report) {
 		}
 		if len(c.recs)-at <= lateInsert {
 			c.insert(at, rc, e.ref, e.halfSecs)
-			c.remember(e.memoAt)
+			e.summarize(rw, i)
 			return
 		}
 	}
 	c.recs = append(c.recs, rc)
-	e.markDirty(c)
+	e.markDirty(c) // its sum is made when it is sorted, before any query
+}
+
+// summarize makes the memo of cell i of r for the engine's mark and its
+// sum from it; callers hold e.mu for writing.
+func (e *Engine) summarize(r *row, i int) {
+	r.cells[i].remember(e.memoAt)
+	r.sums[i] = r.cells[i].sum()
 }
 
 // lateInsert is how many newer records an added one may precede and still
@@ -180,10 +188,11 @@ func (e *Engine) Remove(r Report) {
 	k, rc := e.record(r)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := e.lookup(k)
-	if c == nil {
+	rw, at := e.find(k)
+	if rw == nil {
 		return
 	}
+	c := &rw.cells[at]
 	best, bestD := -1, math.Inf(1)
 	for i, o := range c.recs {
 		if o.t == rc.t && o.cat == rc.cat && o.sev == rc.sev {
@@ -204,26 +213,28 @@ func (e *Engine) Remove(r Report) {
 	}
 	if !c.dirty {
 		c.redo(best, e.ref, e.halfSecs)
-		c.remember(e.memoAt)
+		e.summarize(rw, at)
 	}
 }
 
-// lookup returns the cell of k, or nil; the pointer is valid until a cell
-// is added to or dropped from its row.
-func (e *Engine) lookup(k cellKey) *cell {
+// find returns the row of the cell of k and the cell's place in it, or
+// nil; the place is valid until a cell is added to or dropped from the
+// row.
+func (e *Engine) find(k cellKey) (*row, int) {
 	x, y := k.xy()
 	r := e.rows[y]
 	if r == nil {
-		return nil
+		return nil, 0
 	}
 	if i, ok := slices.BinarySearch(r.xs, x); ok {
-		return &r.cells[i]
+		return r, i
 	}
-	return nil
+	return nil, 0
 }
 
-// obtain returns the cell of k, adding it if need be.
-func (e *Engine) obtain(k cellKey) *cell {
+// obtain returns the row of the cell of k and its place, adding it if
+// need be.
+func (e *Engine) obtain(k cellKey) (*row, int) {
 	x, y := k.xy()
 	r := e.rows[y]
 	if r == nil {
@@ -234,9 +245,10 @@ func (e *Engine) obtain(k cellKey) *cell {
 	if !ok {
 		r.xs = slices.Insert(r.xs, i, x)
 		r.cells = slices.Insert(r.cells, i, cell{x: x, y: y})
+		r.sums = slices.Insert(r.sums, i, cellSum{from: 1})
 		e.cells++
 	}
-	return &r.cells[i]
+	return r, i
 }
 
 // drop removes the cell of k.
@@ -249,6 +261,7 @@ func (e *Engine) drop(k cellKey) {
 	if i, ok := slices.BinarySearch(r.xs, x); ok {
 		r.xs = slices.Delete(r.xs, i, i+1)
 		r.cells = slices.Delete(r.cells, i, i+1)
+		r.sums = slices.Delete(r.sums, i, i+1)
 		e.cells--
 	}
 	if len(r.xs) == 0 {
@@ -269,9 +282,9 @@ func (e *Engine) rlock(ws ...*window) {
 		e.mu.RUnlock()
 		e.mu.Lock()
 		for _, k := range e.dirty {
-			if c := e.lookup(k); c != nil && c.dirty {
-				c.rebuild(e.ref, e.halfSecs)
-				c.remember(e.memoAt)
+			if r, i := e.find(k); r != nil && r.cells[i].dirty {
+				r.cells[i].rebuild(e.ref, e.halfSecs)
+				e.summarize(r, i)
 			}
 		}
 		e.dirty = e.dirty[:0]

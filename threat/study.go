@@ -169,15 +169,36 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 		// As cellsIn, calling put directly: a study reads every cell of
 		// its lattice, and a call through a func value per cell cost a
 		// route's study more than the reading.
+		// Without a category filter a cell's sum answers most windows
+		// of the default length (see cellSum), from the row's dense sums
+		// rather than the cells.
 		for y := y0; y <= y1; y++ {
 			r := e.rows[y]
-			if r == nil {
+			if r == nil || y < sy0 || y > sy1 {
 				continue
 			}
+			at := int(y-sy0) * s.nx
 			for _, sp := range spans.all() {
 				x1 := g.col(sp[1])
 				for i := searchX(r.xs, g.col(sp[0])); i < len(r.xs) && r.xs[i] <= x1; i++ {
-					put(&r.cells[i])
+					sum := &r.sums[i]
+					if w.hasFilter || !sum.answers(w) {
+						put(&r.cells[i])
+						continue
+					}
+					j := int(r.xs[i] - s.x0) // as put
+					if j < 0 {
+						j += cols
+					} else if j >= cols {
+						j -= cols
+					}
+					if j >= s.nx {
+						continue
+					}
+					s.x[at+j] = sum.w * w.scale
+					if full {
+						s.n[at+j], s.cells[at+j] = int(sum.n), &r.cells[i]
+					}
 				}
 			}
 		}
