@@ -187,12 +187,12 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 	// best-scoring spots, as safe zones.
 	var cold []DangerZone
 	if st, err := e.newStudy(&w, boxAround(q.Location, r), true); err == nil {
-		for _, z := range e.merge(&w, st, st.spots(true), true) {
+		for _, z := range e.merge(&w, st, st.spots(true), true, nil) {
 			if geo.Distance(z.Center, q.Location) <= r {
 				out.DangerZones = append(out.DangerZones, z)
 			}
 		}
-		cold = e.merge(&w, st, st.spots(false), false)
+		cold = e.merge(&w, st, st.spots(false), false, nil)
 		st.release()
 	}
 	out.SafeZones = e.safeZones(&w, ref, q.Location, r, cold)

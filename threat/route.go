@@ -129,7 +129,7 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 		out.Segments[i].IncidentCount = t.n
 		incidents += t.n
 	}
-	zones := e.routeZones(&w, out.Segments, buffer)
+	zones := e.routeZones(&w, out.Segments, corridors, buffer)
 	e.mu.RUnlock()
 
 	factor := 1.0
@@ -187,8 +187,9 @@ func pieces(d float64) int { return max(1, int(math.Ceil(d/maxSegmentM))) }
 
 // routeZones finds the danger zones of the route's box (padded by the
 // buffer; one study across the antimeridian, as a bbox across it) when the
-// box is small enough to study (see maxZoneCells); callers hold e.mu.
-func (e *Engine) routeZones(w *window, segs []RouteSegment, buffer float64) []DangerZone {
+// box is small enough to study (see maxZoneCells), less those the route
+// cannot pass through (see mayPass); callers hold e.mu.
+func (e *Engine) routeZones(w *window, segs []RouteSegment, corridors []corridor, buffer float64) []DangerZone {
 	minLat, maxLat := 90.0, -90.0
 	lng := segs[0].From.Lng()
 	minLng, maxLng := lng, lng
@@ -202,9 +203,53 @@ func (e *Engine) routeZones(w *window, segs []RouteSegment, buffer float64) []Da
 	// One study, across the antimeridian too: the east end of the first
 	// longitude span to the west end of the last.
 	lat0, lat1, spans := around(minLng, minLat, maxLng, maxLat, buffer)
-	zones, err := e.studyZones(w, Box{spans.r[0][0], lat0, spans.r[spans.n-1][1], lat1}, false)
+	wanted := func(s *study, members []member) bool { return mayPass(corridors, s.membersBox(members), buffer) }
+	zones, err := e.studyZones(w, Box{spans.r[0][0], lat0, spans.r[spans.n-1][1], lat1}, false, wanted)
 	if err != nil {
 		return nil // too large to study
 	}
 	return zones
+}
+
+// membersBox is the box of a zone's cells, its longitudes counted on from
+// the zone's first cell as describe counts them (MaxLng may pass 180).
+func (s *study) membersBox(members []member) Box {
+	u0, u1, y0, y1 := members[0].u, members[0].u, members[0].i/s.nx, members[0].i/s.nx
+	for _, m := range members[1:] {
+		y := m.i / s.nx
+		u0, u1, y0, y1 = min(u0, m.u), max(u1, m.u), min(y0, y), max(y1, y)
+	}
+	deg := s.g.deg
+	return Box{MinLng: float64(s.x0+int32(u0)) * deg, MinLat: float64(s.y0+int32(y0)) * deg,
+		MaxLng: float64(s.x0+int32(u1)+1) * deg, MaxLat: float64(s.y0+int32(y1)+1) * deg}
+}
+
+// mayPass tells whether a route of these corridors may pass through a
+// zone of the cells in box: when it is false, no segment comes within the
+// zone's radius and the buffer of its centre (the test Route makes), so
+// the zone need not be described.
+//
+// Every point of the box is within ρ of its middle m (half its height,
+// plus half its width along the parallel where it is widest, which is no
+// shorter than the great circle). The zone's centre c is a weighted mean
+// of its cells' centres, so in the box: |cm| ≤ ρ; its radius reaches a
+// corner of the box, so it is at most |cm| + ρ ≤ 2ρ (+0.5 m, rounded). A
+// segment within radius + buffer of c is then within 3ρ + buffer + 0.5 m
+// of m; two metres to spare cover the rounding of the arithmetic.
+func mayPass(corridors []corridor, box Box, buffer float64) bool {
+	maxCos := 1.0
+	if box.MinLat > 0 || box.MaxLat < 0 {
+		maxCos = math.Cos(math.Min(math.Abs(box.MinLat), math.Abs(box.MaxLat)) * degToRad)
+	}
+	perDeg := geo.EarthRadiusMeters * degToRad
+	rho := (box.MaxLat-box.MinLat)/2*perDeg + (box.MaxLng-box.MinLng)/2*perDeg*maxCos
+	reach := 3*rho + buffer + 2
+	m := unit(geo.Point{wrapLng((box.MinLng + box.MaxLng) / 2), (box.MinLat + box.MaxLat) / 2})
+	near := math.Cos(math.Min(math.Pi, (reach+maxSegmentM+1)/geo.EarthRadiusMeters))
+	for i := range corridors {
+		if c := &corridors[i]; m.dot(c.s.a) >= near && c.s.dist(m) <= reach {
+			return true
+		}
+	}
+	return false
 }

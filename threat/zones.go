@@ -69,17 +69,20 @@ func minInt(a, b int) int {
 
 // zones runs Gi* over the cells of box and merges significant cells into
 // zones, strongest first; callers hold e.mu.
-func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) { return e.studyZones(w, box, true) }
+func (e *Engine) zones(w *window, box Box) ([]DangerZone, error) {
+	return e.studyZones(w, box, true, nil)
+}
 
 // studyZones is zones; without full, zones carry their id, level, z,
-// centre, radius and polygon only (what a route needs).
-func (e *Engine) studyZones(w *window, box Box, full bool) ([]DangerZone, error) {
+// centre, radius and polygon only (what a route needs); with wanted, only
+// the zones it keeps (see merge).
+func (e *Engine) studyZones(w *window, box Box, full bool, wanted func(s *study, members []member) bool) ([]DangerZone, error) {
 	s, err := e.newStudy(w, box, full)
 	if err != nil {
 		return nil, err
 	}
 	defer s.release()
-	return e.merge(w, s, s.spots(true), full), nil
+	return e.merge(w, s, s.spots(true), full, wanted), nil
 }
 
 func cmpFloat(a, b float64) int {
@@ -99,7 +102,9 @@ type member struct{ i, u int }
 
 // merge joins significant cells (spots' indices, graded in s.sig) that
 // touch (8-neighbours, around the ring too) into zones, strongest first.
-func (e *Engine) merge(w *window, s *study, sig []int, full bool) []DangerZone {
+// With wanted, it describes only the groups of cells wanted keeps (a
+// zone's hull and id are most of merge's work).
+func (e *Engine) merge(w *window, s *study, sig []int, full bool, wanted func(s *study, members []member) bool) []DangerZone {
 	zones := []DangerZone{}
 	var members, stack []member
 	for _, start := range sig { // ascending: stable zone ids and output
@@ -129,7 +134,9 @@ func (e *Engine) merge(w *window, s *study, sig []int, full bool) []DangerZone {
 				}
 			}
 		}
-		zones = append(zones, e.describe(w, s, members, full))
+		if wanted == nil || wanted(s, members) {
+			zones = append(zones, e.describe(w, s, members, full))
+		}
 	}
 	for _, k := range sig {
 		s.seen[k] = false // for the other side's spots
