@@ -1,6 +1,7 @@
 package threat
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -160,11 +161,14 @@ func (e *Engine) Analytics(q AnalyticsQuery) (*DangerAnalytics, error) {
 			out.Patterns.RepeatLocations = append(out.Patterns.RepeatLocations, RepeatLocation{Center: e.g.center(k), Count: n})
 		}
 	}
+	// Most incidents first, then south to north and west to east: a total
+	// order, so the same query answers in the same order whatever order
+	// the map gives its cells in.
 	slices.SortFunc(out.Patterns.RepeatLocations, func(a, b RepeatLocation) int {
 		if a.Count != b.Count {
 			return b.Count - a.Count
 		}
-		return cmpFloat(a.Center[0]+a.Center[1], b.Center[0]+b.Center[1])
+		return cmp.Or(cmpFloat(a.Center.Lat(), b.Center.Lat()), cmpFloat(a.Center.Lng(), b.Center.Lng()))
 	})
 	if out.Patterns.RepeatLocations == nil {
 		out.Patterns.RepeatLocations = []RepeatLocation{}
