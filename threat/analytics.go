@@ -47,7 +47,7 @@ type TimeAnalysis struct {
 // IncidentPatterns describes how incidents cluster.
 type IncidentPatterns struct {
 	TopCategories   []CategoryCount  `json:"top_categories" nullable:"false" doc:"Categories by count, most frequent first."`
-	RepeatLocations []RepeatLocation `json:"repeat_locations" nullable:"false" doc:"Grid cells with 3 or more incidents."`
+	RepeatLocations []RepeatLocation `json:"repeat_locations" nullable:"false" doc:"Grid cells with 3 or more incidents, most incidents first; cells with as many run south to north, then west to east."`
 	NearRepeatRate  float64          `json:"near_repeat_rate" example:"0.27" doc:"Share of incidents with another in the same or a neighbouring cell in the 14 days before (day resolution)."`
 	MedianGapHours  *float64         `json:"median_gap_hours" example:"19.5" doc:"Median time between consecutive incidents, in hours (day resolution); null with fewer than two incidents."`
 }
