@@ -29,6 +29,31 @@ type incidentStore struct {
 // incident. If the winner rolls back instead, a waiter's insert goes
 // ahead. A replay of a key already committed is answered from one read.
 func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incident, effects incident.Effects) (*incident.Incident, bool, error) {
+	return s.create(ctx, inc, effects, nil)
+}
+
+// CreateQueued is incident.QueueingStore. Its transaction first takes the
+// tenant's pool lock shared (lockPoolShared), then looks for an available
+// responder in range (availableWithin), then inserts: two statements sent
+// together, the look's snapshot taken after the lock is granted. Every
+// change that can make a responder of the tenant available takes the same
+// lock exclusively before it writes (lockPool) and offers the responder
+// only after its commit, so either this look sees that change, or the
+// change's offer, reading after this commit, sees the incident. Queued
+// creates of one tenant share the lock and never wait on each other.
+func (s *incidentStore) CreateQueued(ctx context.Context, inc *incident.Incident, effects incident.Effects, withinM float64) (*incident.Incident, bool, error) {
+	return s.create(ctx, inc, effects, func(tx *txn) error {
+		found, err := availableWithin(ctx, tx, inc.Tenant(), inc.Location.Coordinates, withinM)
+		if err == nil && found {
+			err = incident.ErrResponderAvailable
+		}
+		return err
+	})
+}
+
+// create inserts inc unless its idempotency key was used, after check (if
+// any) lets it, in one transaction.
+func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effects incident.Effects, check func(*txn) error) (*incident.Incident, bool, error) {
 	if inc.IdempotencyKey != nil {
 		found, err := sqlstore.ByIdempotencyKey(ctx, s.db.drv.Read(), inc)
 		if err == nil {
@@ -46,6 +71,11 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 	var existing *incident.Incident
 	err = s.db.inTx(ctx, func(tx *txn) error {
 		existing = nil
+		if check != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
+		}
 		if inc.IdempotencyKey == nil {
 			tx.later(insertIncident, args...) // nothing to decide on: it goes out with the commit
 		} else {

@@ -44,6 +44,7 @@ func newStores(tb testing.TB) storetest.Stores { return open(tb, pgtest.URL(tb))
 var features = storetest.Features{
 	Reopen:           func(tb testing.TB, s storetest.Stores) storetest.Stores { return open(tb, s.(database).url) },
 	SharedRateLimits: true,
+	QueuedCreate:     true,
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, newStores, features) }

@@ -48,16 +48,30 @@ func writeResponder(r *incident.Responder, exists bool) (string, []any) {
 }
 
 // UpdateResponder locks the responder's row, or finds none and inserts
-// one. Two instances creating one new responder at once both find none;
+// one. A change that leaves a live tenant's responder available runs
+// again under the tenant's pool lock, taken first (pool.go). Two instances creating one new responder at once both find none;
 // the second insert hits the primary key and its transaction runs again,
 // now finding (and waiting for) the first's row, as if it had come second.
 func (s *responderStore) UpdateResponder(ctx context.Context, tenant auth.Tenant, id string, change func(*incident.Responder, bool) error) (*incident.Responder, error) {
 	var out *incident.Responder
+	pooled := false // the pool lock is taken first (see pool.go)
 	err := s.db.inTx(ctx, func(tx *txn) error {
+		if pooled {
+			if err := lockPool(ctx, tx, tenant); err != nil {
+				return err
+			}
+		}
 		read, err := scanResponder(tx.QueryRow(ctx, selectResponder+` WHERE id = $1 AND org_id = $2 AND environment = $3`+forUpdate, id, tenant.OrgID, string(tenant.Env)))
 		r, exists, err := sqlstore.ChangeResponder(tenant, id, read, err, errNoRows, change)
 		if err != nil {
 			return err
+		}
+		if !pooled && releasesPool(tenant, r) {
+			// The pool lock comes before any responder's: run again,
+			// taking it first. A change that leaves the responder busy or
+			// offline (most location updates under load) takes none.
+			pooled = true
+			return &retry{errPoolFirst}
 		}
 		query, args := writeResponder(r, exists)
 		if _, err := tx.Exec(ctx, query, args...); err != nil {
@@ -99,12 +113,7 @@ func (s *responderStore) NearestAvailable(ctx context.Context, tenant auth.Tenan
 		WHERE org_id = $1 AND environment = $2 AND status = 'available'`
 	args := []any{tenant.OrgID, string(tenant.Env), q, 0} // $4, the limit, is set below
 	if withinM > 0 {
-		// The chord of an arc of withinM, and a metre for rounding.
-		c := 2*geo.EarthRadiusMeters*math.Sin(math.Min(withinM/geo.EarthRadiusMeters, math.Pi)/2) + 1
-		lo, hi := make([]float64, 3), make([]float64, 3)
-		for i := range q {
-			lo[i], hi[i] = q[i]-c, q[i]+c
-		}
+		lo, hi := reach(q, withinM)
 		query += ` AND pos <@ cube($5::float8[], $6::float8[])`
 		args = append(args, lo, hi)
 	}
@@ -162,6 +171,11 @@ func applyEffects(ctx context.Context, tx *txn, tenant auth.Tenant, incidentID s
 	}
 	if len(ids) == 0 {
 		return nil
+	}
+	if e.Release != "" {
+		if err := lockPool(ctx, tx, tenant); err != nil {
+			return err
+		}
 	}
 	locked, err := queryAll(ctx, tx, scanResponder, selectResponder+` WHERE org_id = $1 AND environment = $2 AND id = ANY($3) ORDER BY id`+forUpdate,
 		tenant.OrgID, string(tenant.Env), ids)
