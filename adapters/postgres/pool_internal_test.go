@@ -83,53 +83,85 @@ func holdKey(t *testing.T, db *DB, key string) (rollBack func()) {
 	return rollBack
 }
 
-// A responder put on duty while a queued create is between its look at the
-// pool and its commit is not missed: the change waits for the create's
-// commit (the pool lock), so its offer, made after its own commit, finds
-// the new incident and assigns it. Without the lock the offer runs before
-// the create commits, finds an empty queue, and the incident waits beside
-// an available responder.
-func TestResponderPutOnDutyMidQueuedCreateIsNotMissed(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := openWithOrg(t, pgtest.URL(t))
-	svc := incident.NewService(db.IncidentStore(), incident.Config{NewID: ids.New, Responders: db.ResponderStore()})
-	rollBack := holdKey(t, db, "held")
-
-	type result struct {
-		inc *incident.Incident
-		err error
+// A responder made available while a queued create is between its look at
+// the pool and its commit is not missed, whether put on duty or stood
+// down by a cancel: the change waits for the create's commit (the pool
+// lock), so its offer, made after its own commit, finds the new incident
+// and assigns it. Without the lock the offer runs before the create
+// commits, finds an empty queue, and the incident waits beside an
+// available responder.
+func TestResponderFreedMidQueuedCreateIsNotMissed(t *testing.T) {
+	const unit = "rsp_0000000000000001"
+	putOnDuty := func(ctx context.Context, svc *incident.Service) error {
+		_, err := svc.UpsertResponder(ctx, fixtureTenant, unit, incident.ResponderInput{Name: "Unit 1", Location: lagos})
+		return err
 	}
-	created := make(chan result, 1)
-	go func() {
-		inc, _, err := svc.Create(ctx, fixtureTenant, incident.CreateIncidentRequest{Category: incident.SOS, IdempotencyKey: "held",
-			Location: incident.Location{Coordinates: lagos}})
-		created <- result{inc, err}
-	}()
-	// The create has looked at the (empty) pool and waits at its insert.
-	if !untilWaiting(t, db.pool, 1, nil) {
-		t.Fatal("the create never waited")
-	}
-	onDuty := make(chan struct{})
-	var putErr error
-	go func() {
-		defer close(onDuty)
-		_, putErr = svc.UpsertResponder(ctx, fixtureTenant, "rsp_0000000000000001", incident.ResponderInput{Name: "Unit 1", Location: lagos})
-	}()
-	// The change either waits for the create or (without the lock) is done.
-	untilWaiting(t, db.pool, 2, onDuty)
-	rollBack()
-	got := <-created
-	<-onDuty
-	if got.err != nil || putErr != nil {
-		t.Fatalf("create: %v; put on duty: %v", got.err, putErr)
-	}
-	stored, err := svc.Get(ctx, fixtureTenant, got.inc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stored.Status != incident.Assigned || stored.Responder == nil || stored.Responder.ResponderID != "rsp_0000000000000001" {
-		t.Fatalf("the incident is %s with responder %+v beside a responder put on duty: want it assigned", stored.Status, stored.Responder)
+	for name, setup := range map[string]func(context.Context, *incident.Service) (free func() error, err error){
+		"put on duty": func(ctx context.Context, svc *incident.Service) (func() error, error) {
+			return func() error { return putOnDuty(ctx, svc) }, nil
+		},
+		"stood down by a cancel": func(ctx context.Context, svc *incident.Service) (func() error, error) {
+			if err := putOnDuty(ctx, svc); err != nil {
+				return nil, err
+			}
+			busy, _, err := svc.Create(ctx, fixtureTenant, incident.CreateIncidentRequest{Category: incident.SOS, Location: incident.Location{Coordinates: lagos}})
+			if err == nil && busy.Status != incident.Assigned {
+				err = fmt.Errorf("the first incident is %s", busy.Status)
+			}
+			return func() error {
+				_, err := svc.Cancel(ctx, fixtureTenant, busy.ID, incident.CancelIncidentRequest{Reason: "test"})
+				return err
+			}, err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := openWithOrg(t, pgtest.URL(t))
+			svc := incident.NewService(db.IncidentStore(), incident.Config{NewID: ids.New, Responders: db.ResponderStore()})
+			free, err := setup(ctx, svc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rollBack := holdKey(t, db, "held")
+			type result struct {
+				inc *incident.Incident
+				err error
+			}
+			created := make(chan result, 1)
+			go func() {
+				inc, _, err := svc.Create(ctx, fixtureTenant, incident.CreateIncidentRequest{Category: incident.SOS, IdempotencyKey: "held",
+					Location: incident.Location{Coordinates: lagos}})
+				created <- result{inc, err}
+			}()
+			// The create has looked at the pool (nobody free) and waits at
+			// its insert.
+			if !untilWaiting(t, db.pool, 1, nil) {
+				t.Fatal("the create never waited")
+			}
+			freed := make(chan struct{})
+			var freeErr error
+			go func() {
+				defer close(freed)
+				freeErr = free()
+			}()
+			// The change either waits for the create or (without the lock)
+			// is done, its offer made.
+			untilWaiting(t, db.pool, 2, freed)
+			rollBack()
+			got := <-created
+			<-freed
+			if got.err != nil || freeErr != nil {
+				t.Fatalf("create: %v; free: %v", got.err, freeErr)
+			}
+			stored, err := svc.Get(ctx, fixtureTenant, got.inc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.Status != incident.Assigned || stored.Responder == nil || stored.Responder.ResponderID != unit {
+				t.Fatalf("the incident is %s with responder %+v beside a freed responder: want it assigned", stored.Status, stored.Responder)
+			}
+		})
 	}
 }
 
