@@ -36,13 +36,14 @@
 //
 // A responder freed between a create's ranking and its commit is offered
 // to a queue the new incident is not yet in; it must not be missed. A store
-// whose transactions cover its pool ([QueueingStore]: memory, SQLite)
-// stores a queued incident only after looking at the pool in the insert's
-// own transaction, so the built-in dispatcher's creates need no second
-// look; a tenant whose last create was queued (the common case under load:
-// its responders busy) then skips the ranking too, one search in the
-// writer instead of two before and after it. Other stores (PostgreSQL), and
-// a Dispatcher of your own, rank before the commit and again after it.
+// whose transactions cover its pool ([QueueingStore]: memory, SQLite,
+// PostgreSQL) stores a queued incident only after looking at the pool in
+// the insert's own transaction, so the built-in dispatcher's creates need
+// no second look; a tenant whose last create was queued (the common case
+// under load: its responders busy) then skips the ranking too, one search
+// in the create's transaction instead of two before and after it. Other
+// stores, and a Dispatcher of your own, rank before the commit and again
+// after it.
 //
 // # The engine
 //

@@ -83,9 +83,10 @@ type Store interface {
 // only if no responder is available to it, atomically. With it, Service
 // stores a queued incident in one step; without it, Service ranks the pool
 // before the commit and again after it, so that a responder freed in
-// between is not missed. The memory and SQLite adapters implement it (one
-// lock; one writer, whose transaction holds SQLite's write lock across
-// processes).
+// between is not missed. The memory, SQLite and PostgreSQL adapters
+// implement it (one lock; one writer, whose transaction holds SQLite's
+// write lock across processes; a per-tenant row lock that queued creates
+// share and changes freeing a responder take alone).
 type QueueingStore interface {
 	// CreateQueued is CreateIncident for a live incident that enters
 	// dispatching with nobody assigned. In the transaction that inserts

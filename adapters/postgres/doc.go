@@ -25,7 +25,8 @@
 // arrays, FOR NO KEY UPDATE, FOR KEY SHARE and SKIP LOCKED). Here is only
 // what PostgreSQL does its own way: the transactions and their round
 // trips; the idempotent create of an incident (INSERT ... ON CONFLICT DO
-// NOTHING); the incident list and its totals; the dispatch queue's reads
+// NOTHING) and the queued create with its look at the pool (CreateQueued,
+// pool.go); the incident list and its totals; the dispatch queue's reads
 // (QueuedNear, QueuedTenants, CountActive); the cube index of available
 // responders (UpdateResponder, NearestAvailable, and the claims of an
 // incident change); the webhook fan-out, claims and purges; the outbox,
@@ -67,6 +68,14 @@
 //   - The purges (PurgeDeliveries, PurgeEvents, PurgeSessions) delete a
 //     batch selected FOR UPDATE SKIP LOCKED: two instances purging at once
 //     never wait for each other and delete each row once.
+//   - A queued create (CreateQueued) looks at the pool in its
+//     transaction under the tenant's pool lock, a row lock on the
+//     organization's row: queued creates take it FOR SHARE (they never
+//     wait on each other), changes that can make a responder available
+//     (a release in an incident change, UpdateResponder leaving one
+//     available) FOR NO KEY UPDATE, before any responder's row, and offer
+//     the responder after their commit. Either the create's look sees the
+//     change, or the change's offer sees the incident (pool.go).
 //   - A new responder raced by two instances: the loser's insert hits the
 //     primary key and its transaction runs again, now as an update.
 //   - Deadlocks (which the lock orders above avoid) and serialization
@@ -81,11 +90,13 @@
 //     the sweep_leases table (incident.Store.Lease): one instance at a time
 //     sweeps, instead of every instance reading and locking the same rows.
 //
-// Nothing on the write path takes a lock that another transaction of
-// another row holds: a create inserts its incident, its events and its
-// count delta, and commits; concurrent creates, from any instance and of
-// any tenant, commit side by side, and PostgreSQL flushes their commits to
-// the WAL together.
+// Nothing on the write path takes a lock that another create holds: a
+// create inserts its incident, its events and its count delta (a queued
+// one after its shared pool lock and its look), and commits; concurrent
+// creates, from any instance and of any tenant, commit side by side, and
+// PostgreSQL flushes their commits to the WAL together. Only a change
+// that frees a responder of the tenant waits for its creates' commits,
+// and they for its.
 //
 // # The event log
 //
@@ -191,8 +202,9 @@
 // A write transaction sends BEGIN with its first statement, and the writes
 // nothing in it reads after (an update of the row it locked, an insert,
 // its events) with COMMIT, in one batch: a create without an idempotency
-// key is one round trip; an update is two (lock and read; write and
-// commit), three with a responder claim. A list's count and page go out
+// key is one round trip, a queued one two (its pool lock and its look at
+// the pool, sent together; insert and commit); an update is two (lock and
+// read; write and commit), three with a responder claim. A list's count and page go out
 // as one batch in one snapshot.
 //
 // # List totals

@@ -229,8 +229,15 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	}
 	defer b.monitor.Close(context.Background())
 	if o.statements {
-		if _, err := b.monitor.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
-			return err
+		// The functions live in each database that reads them: the base
+		// build's too.
+		for _, conn := range []*pgx.Conn{b.monitor, b.baseConn} {
+			if conn == nil {
+				continue
+			}
+			if _, err := conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+				return err
+			}
 		}
 	}
 	defer func() {
