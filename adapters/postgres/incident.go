@@ -33,27 +33,26 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 }
 
 // CreateQueued is incident.QueueingStore. Its transaction first takes the
-// tenant's pool lock shared (lockPoolShared), then looks for an available
-// responder in range (availableWithin), then inserts: two statements sent
-// together, the look's snapshot taken after the lock is granted. Every
-// change that can make a responder of the tenant available takes the same
-// lock exclusively before it writes (lockPool) and offers the responder
-// only after its commit, so either this look sees that change, or the
-// change's offer, reading after this commit, sees the incident. Queued
-// creates of one tenant share the lock and never wait on each other.
+// tenant's pool lock shared, then looks for an available responder in
+// range, failing if it finds one, then inserts (queueLook: the statements
+// go out together, with the insert and COMMIT when there is no
+// idempotency key, so a queued create is one round trip too). The look's
+// snapshot is taken after the lock is granted. Every change that can make
+// a responder of the tenant available takes the same lock exclusively
+// before it writes (lockPool) and offers the responder only after its
+// commit, so either this look sees that change, or the change's offer,
+// reading after this commit, sees the incident. Queued creates of one
+// tenant share the lock and never wait on each other.
 func (s *incidentStore) CreateQueued(ctx context.Context, inc *incident.Incident, effects incident.Effects, withinM float64) (*incident.Incident, bool, error) {
-	return s.create(ctx, inc, effects, func(tx *txn) error {
-		found, err := availableWithin(ctx, tx, inc.Tenant(), inc.Location.Coordinates, withinM)
-		if err == nil && found {
-			err = incident.ErrResponderAvailable
-		}
-		return err
-	})
+	look := &pgx.Batch{}
+	queueLook(look, inc.Tenant(), inc.Location.Coordinates, withinM)
+	stored, created, err := s.create(ctx, inc, effects, look)
+	return stored, created, refused(err)
 }
 
-// create inserts inc unless its idempotency key was used, after check (if
-// any) lets it, in one transaction.
-func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effects incident.Effects, check func(*txn) error) (*incident.Incident, bool, error) {
+// create inserts inc unless its idempotency key was used, after the
+// statements of look (if any), in one transaction.
+func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effects incident.Effects, look *pgx.Batch) (*incident.Incident, bool, error) {
 	if inc.IdempotencyKey != nil {
 		found, err := sqlstore.ByIdempotencyKey(ctx, s.db.drv.Read(), inc)
 		if err == nil {
@@ -71,8 +70,12 @@ func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effe
 	var existing *incident.Incident
 	err = s.db.inTx(ctx, func(tx *txn) error {
 		existing = nil
-		if check != nil {
-			if err := check(tx); err != nil {
+		switch {
+		case look == nil:
+		case inc.IdempotencyKey == nil:
+			tx.tail.QueuedQueries = append(tx.tail.QueuedQueries, look.QueuedQueries...) // first in the one batch
+		default:
+			if err := tx.run(ctx, look); err != nil { // before the insert, which decides now
 				return err
 			}
 		}

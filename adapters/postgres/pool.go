@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/geo"
@@ -16,7 +17,7 @@ import (
 // held to the end of the transaction that takes it:
 //
 //   - a queued create (CreateQueued) takes it FOR SHARE before it looks at
-//     the pool: queued creates of one tenant share it and never wait on
+//     the pool (queueLook): queued creates of one tenant share it and never wait on
 //     each other, and the KEY SHARE lock that the incident's foreign key
 //     then takes on the same row is already held (FOR SHARE is stronger),
 //     so the create writes no more row locks than before;
@@ -56,33 +57,36 @@ func releasesPool(tenant auth.Tenant, r *incident.Responder) bool {
 	return tenant.Env == auth.Live && r != nil && r.Status == incident.Available
 }
 
-// availableWithin takes tenant's pool lock shared and then reports whether
-// the tenant has an available responder within withinM metres of at, in
-// two statements sent together: the look is the second, so its snapshot
-// is taken once the lock is granted. The GiST index walks from at within
-// the cube that holds every point in reach; the nearest by chord is the
-// nearest on the ground, so one row decides, its distance checked exactly.
-func availableWithin(ctx context.Context, tx *txn, tenant auth.Tenant, at geo.Point, withinM float64) (bool, error) {
+// Statements of a queued create: the tenant's pool lock, shared, and the
+// look at the pool that fails with SQLSTATE responderAvailable
+// (refuse_if_available, migration 0020) if an available responder is
+// within reach. Sent in this order in one batch, the look's snapshot is
+// taken once the lock is granted.
+const (
+	lockPoolShared     = `SELECT FROM organizations WHERE id = $1 FOR SHARE`
+	refuseIfAvailable  = `SELECT FROM refuse_if_available($1, $2, cube($3::float8[]), cube($4::float8[], $5::float8[]), $6::float8)`
+	responderAvailable = "SY001"
+)
+
+// queueLook queues on b the pool lock and the look of a queued create of
+// tenant's at at, within withinM metres (great-circle distance, as the
+// chord between the points onSphere: the same order, so the same answer
+// but for the last bits of rounding at the very edge of the range).
+func queueLook(b *pgx.Batch, tenant auth.Tenant, at geo.Point, withinM float64) {
 	q := onSphere(at)
 	lo, hi := reach(q, withinM)
-	b := &pgx.Batch{}
-	b.Queue(`SELECT FROM organizations WHERE id = $1 FOR SHARE`, tenant.OrgID)
-	b.Queue(`SELECT lng, lat FROM responders WHERE org_id = $1 AND environment = $2 AND status = 'available'
-		AND pos <@ cube($4::float8[], $5::float8[]) ORDER BY pos <-> cube($3::float8[]) LIMIT 1`,
-		tenant.OrgID, string(tenant.Env), q, lo, hi)
-	br := tx.send(ctx, b)
-	_, err := br.Exec()
-	var p geo.Point
-	if err == nil {
-		err = br.QueryRow().Scan(&p[0], &p[1])
+	chord := 2 * geo.EarthRadiusMeters * math.Sin(math.Min(withinM/geo.EarthRadiusMeters, math.Pi)/2)
+	b.Queue(lockPoolShared, tenant.OrgID)
+	b.Queue(refuseIfAvailable, tenant.OrgID, string(tenant.Env), q, lo, hi, chord)
+}
+
+// refused maps the look's failure to incident.ErrResponderAvailable.
+func refused(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == responderAvailable {
+		return incident.ErrResponderAvailable
 	}
-	if cerr := br.Close(); cerr != nil && (err == nil || errors.Is(err, errNoRows)) {
-		err = cerr
-	}
-	if errors.Is(err, errNoRows) {
-		return false, nil
-	}
-	return err == nil && geo.Distance(at, p) <= withinM, err
+	return err
 }
 
 // reach returns the corners of the cube around q (a point onSphere) that

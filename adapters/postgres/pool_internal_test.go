@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
@@ -219,8 +220,9 @@ func TestQueuedCreatesOfOneTenantDoNotWaitOnEachOther(t *testing.T) {
 
 	// Another create's lock, held: this create commits while it is held.
 	end := hold(func(ctx context.Context, tx *txn) error {
-		_, err := availableWithin(ctx, tx, fixtureTenant, lagos, 50_000)
-		return err
+		look := &pgx.Batch{}
+		queueLook(look, fixtureTenant, lagos, 50_000)
+		return tx.run(ctx, look)
 	})
 	done := create(1)
 	finished := make(chan struct{})

@@ -169,6 +169,19 @@ func (t *txn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, err
 	return t.conn.Query(ctx, sql, args...)
 }
 
+// run runs the statements of b now, in one round trip; none returns rows
+// anyone reads.
+func (t *txn) run(ctx context.Context, b *pgx.Batch) error {
+	br := t.send(ctx, b)
+	for range b.Len() {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return err
+		}
+	}
+	return br.Close()
+}
+
 // later queues a write to go out with COMMIT, after everything run now:
 // for writes whose result nothing in the transaction reads. Its error, if
 // any, fails the commit.
