@@ -202,9 +202,10 @@
 // A write transaction sends BEGIN with its first statement, and the writes
 // nothing in it reads after (an update of the row it locked, an insert,
 // its events) with COMMIT, in one batch: a create without an idempotency
-// key is one round trip, a queued one two (its pool lock and its look at
-// the pool, sent together; insert and commit); an update is two (lock and
-// read; write and commit), three with a responder claim. A list's count and page go out
+// key is one round trip, a queued one too (its pool lock and its look at
+// the pool, which fails the batch if a responder is available, go out
+// before the insert: refuse_if_available, migration 0020); an update is
+// two (lock and read; write and commit), three with a responder claim. A list's count and page go out
 // as one batch in one snapshot.
 //
 // # List totals
