@@ -85,7 +85,7 @@ type Store interface {
 // before the commit and again after it, so that a responder freed in
 // between is not missed. The memory, SQLite and PostgreSQL adapters
 // implement it (one lock; one writer, whose transaction holds SQLite's
-// write lock across processes; a per-tenant row lock that queued creates
+// write lock across processes; a per-tenant lock that queued creates
 // share and changes freeing a responder take alone).
 type QueueingStore interface {
 	// CreateQueued is CreateIncident for a live incident that enters

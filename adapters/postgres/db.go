@@ -39,6 +39,7 @@ const (
 	lockSite                                  // a tenant's site: the failure count of validation
 	lockRate                                  // a tenant's rate-limit budget: TakeLease
 	lockNamed                                 // DB.Exclusive's session locks
+	lockPoolOf                                // a live tenant's responder pool (pool.go)
 )
 
 // lockName takes the transaction-scoped advisory lock of class on name.

@@ -69,12 +69,11 @@
 //     batch selected FOR UPDATE SKIP LOCKED: two instances purging at once
 //     never wait for each other and delete each row once.
 //   - A queued create (CreateQueued) looks at the pool in its
-//     transaction under the tenant's pool lock, a row lock on the
-//     organization's row: queued creates take it FOR SHARE (they never
-//     wait on each other), changes that can make a responder available
-//     (a release in an incident change, UpdateResponder leaving one
-//     available) FOR NO KEY UPDATE, before any responder's row, and offer
-//     the responder after their commit. Either the create's look sees the
+//     transaction under the tenant's pool lock, an advisory lock: queued
+//     creates take it shared (they never wait on each other), changes
+//     that can make a responder available (a release in an incident
+//     change, UpdateResponder leaving one available) exclusively, before
+//     any responder's row, and offer the responder after their commit. Either the create's look sees the
 //     change, or the change's offer sees the incident (pool.go).
 //   - A new responder raced by two instances: the loser's insert hits the
 //     primary key and its transaction runs again, now as an update.
