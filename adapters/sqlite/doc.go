@@ -25,6 +25,10 @@
 // itself is always read, so nothing but the database decides what a read
 // answers. The WAL is
 // checkpointed by its own connection every half second, not by the writer.
+// When the log starts over after a complete checkpoint, the writer cuts its
+// file back to Options.WALSizeLimit (64 MiB by default, SQLite's
+// journal_size_limit): a stretch of load in which readers kept it from
+// starting over no longer leaves the file at its largest size for good.
 //
 // A create writes every index of the incidents table, so the table keeps
 // only the indexes a list, filter or engine query reads, each named with
