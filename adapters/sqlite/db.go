@@ -36,7 +36,9 @@ type Options struct {
 	// to this many bytes. The file otherwise keeps the size of the longest
 	// stretch between two restarts (under a steady load of 200 requests a
 	// second it grew past 500 MB in five minutes and never shrank while the
-	// server ran). Default DefaultWALSizeLimit; negative: no limit.
+	// server ran). A log longer than this is also made to start over by
+	// the checkpointer (a RESTART checkpoint, which holds the writer back
+	// for at most 100 ms). Default DefaultWALSizeLimit; negative: no limit.
 	WALSizeLimit int64
 }
 
@@ -136,13 +138,16 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	read.SetMaxIdleConns(o.Readers)
 	db.read = newReadPool(read)
 	db.decoded = newDecodedIncidents()
-	checkpoints, err := sql.Open("sqlite", dsn)
+	// The checkpointer's busy timeout bounds how long its RESTART
+	// checkpoints (when the log is longer than WALSizeLimit) hold the
+	// writer back while readers of older snapshots finish.
+	checkpoints, err := sql.Open("sqlite", dsn+"&_pragma=busy_timeout(100)")
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open the checkpointer of %s: %w", path, err)
 	}
 	checkpoints.SetMaxOpenConns(1)
-	db.checkpoints = groupcommit.StartCheckpointer(checkpoints)
+	db.checkpoints = groupcommit.StartCheckpointer(checkpoints, o.WALSizeLimit)
 	db.wire()
 	return db, nil
 }

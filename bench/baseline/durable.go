@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"time"
 
 	_ "modernc.org/sqlite" // the driver Sety's SQLite adapter uses
@@ -27,6 +28,11 @@ type durableStore struct {
 	checkpoints *groupcommit.Checkpointer
 }
 
+// walSizeLimit is the SQLite adapter's default Options.WALSizeLimit, and
+// its checkpointer's busy timeout is the adapter's: the same checkpoints
+// as Sety's.
+const walSizeLimit = 64 << 20
+
 const durableSchema = `
 CREATE TABLE IF NOT EXISTS incidents (
     id  TEXT PRIMARY KEY,
@@ -44,7 +50,7 @@ CREATE TABLE IF NOT EXISTS events (
 // pragmas of sqlite.Open.
 func openDurable(ctx context.Context, path string) (*durableStore, error) {
 	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)")
+	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit("+strconv.Itoa(walSizeLimit)+")")
 	if err != nil {
 		return nil, err
 	}
@@ -72,13 +78,13 @@ func openDurable(ctx context.Context, path string) (*durableStore, error) {
 	readers := max(4, 2*runtime.GOMAXPROCS(0))
 	s.read.SetMaxOpenConns(readers)
 	s.read.SetMaxIdleConns(readers)
-	checkpoints, err := sql.Open("sqlite", dsn)
+	checkpoints, err := sql.Open("sqlite", dsn+"&_pragma=busy_timeout(100)")
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	checkpoints.SetMaxOpenConns(1)
-	s.checkpoints = groupcommit.StartCheckpointer(checkpoints)
+	s.checkpoints = groupcommit.StartCheckpointer(checkpoints, walSizeLimit)
 	return s, nil
 }
 
