@@ -97,8 +97,10 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		return nil, err
 	}
 	// busy_timeout comes first so every later pragma already waits for locks.
-	dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")" +
-		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + o.Synchronous + ")"
+	// The driver runs busy_timeout before the other pragmas, and a DSN holds
+	// one: the checkpointer's (below) is its own.
+	pragmas := "&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + o.Synchronous + ")"
+	dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")" + pragmas
 
 	// temp_store(MEMORY) keeps the savepoint journal of group commit (a
 	// copy of every page a batch member first changes) in memory; by
@@ -141,7 +143,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	// The checkpointer's busy timeout bounds how long its RESTART
 	// checkpoints (when the log is longer than WALSizeLimit) hold the
 	// writer back while readers of older snapshots finish.
-	checkpoints, err := sql.Open("sqlite", dsn+"&_pragma=busy_timeout(100)")
+	checkpoints, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)"+pragmas)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open the checkpointer of %s: %w", path, err)

@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS events (
 // openDurable opens (creating) the baseline's database at path with the
 // pragmas of sqlite.Open.
 func openDurable(ctx context.Context, path string) (*durableStore, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	pragmas := "&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)" + pragmas
 	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit("+strconv.Itoa(walSizeLimit)+")")
 	if err != nil {
 		return nil, err
@@ -78,7 +79,7 @@ func openDurable(ctx context.Context, path string) (*durableStore, error) {
 	readers := max(4, 2*runtime.GOMAXPROCS(0))
 	s.read.SetMaxOpenConns(readers)
 	s.read.SetMaxIdleConns(readers)
-	checkpoints, err := sql.Open("sqlite", dsn+"&_pragma=busy_timeout(100)")
+	checkpoints, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(100)"+pragmas) // one busy_timeout per DSN
 	if err != nil {
 		s.Close()
 		return nil, err

@@ -33,6 +33,12 @@ const checkpointEvery = 500 * time.Millisecond
 type Checkpointer struct {
 	conn          *sql.DB
 	restartFrames int // a log longer than this many frames is restarted; 0: never
+	// A RESTART that a reader of an old snapshot outlasted held the writer
+	// back for the whole busy timeout: the next ones wait out skip ticks
+	// (doubling each time, at most maxRestartSkip) so that a long read (a
+	// backup, a hanging client) stalls the writer now and then, not at
+	// every tick.
+	skip, skipped int
 	stop          context.CancelFunc
 	done          chan struct{}
 }
@@ -82,9 +88,25 @@ func (c *Checkpointer) step(ctx context.Context) error {
 	if c.restartFrames == 0 || logFrames <= c.restartFrames {
 		return nil
 	}
-	_, err := c.conn.ExecContext(ctx, `PRAGMA wal_checkpoint(RESTART)`)
-	return err
+	if c.skipped < c.skip {
+		c.skipped++
+		return nil
+	}
+	c.skipped = 0
+	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &logFrames, &copied); err != nil {
+		return err
+	}
+	if busy != 0 {
+		c.skip = min(max(1, 2*c.skip), maxRestartSkip)
+	} else {
+		c.skip = 0
+	}
+	return nil
 }
+
+// maxRestartSkip is the most ticks the checkpointer lets pass between two
+// RESTART tries while readers keep outlasting them (8 s).
+const maxRestartSkip = 16
 
 // Close stops the ticks and makes a last checkpoint, after the writer has
 // finished its work, so a closed database is all in its file.

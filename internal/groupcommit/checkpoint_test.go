@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,4 +112,64 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// TestRestartBacksOffWhileAReaderOutlastsIt: a reader holding an old
+// snapshot makes a RESTART wait out its busy timeout, holding the writer
+// back; the checkpointer then skips RESTART for a growing number of ticks
+// instead of stalling the writer at every one, and tries every tick again
+// once one succeeds.
+func TestRestartBacksOffWhileAReaderOutlastsIt(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wal.db")
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	writer := openOne(t, dsn+"&_pragma=wal_autocheckpoint(0)")
+	// One busy_timeout per DSN: the driver runs them first, in no set order.
+	checkpoints := openOne(t, "file:"+path+"?_pragma=busy_timeout(1)&_pragma=journal_mode(WAL)")
+	reader := openOne(t, dsn)
+	c := &Checkpointer{conn: checkpoints, restartFrames: restartFrames(ctx, checkpoints, 64<<10)}
+	if _, err := writer.ExecContext(ctx, `CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(n int) {
+		t.Helper()
+		for range n {
+			if _, err := writer.ExecContext(ctx, `INSERT INTO rows (body) VALUES (?)`, strings.Repeat("x", 3000)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	insert(10)
+	snapshot, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := snapshot.QueryRowContext(ctx, `SELECT count(*) FROM rows`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	insert(100) // the log past the limit, behind the reader's snapshot
+
+	var skips []int
+	for range 6 {
+		if err := c.step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		skips = append(skips, c.skip)
+	}
+	// Tries at steps 1, 3 (after skipping 1) and 6 (after skipping 2).
+	if want := []int{1, 1, 2, 2, 2, 4}; !slices.Equal(skips, want) {
+		t.Fatalf("skip after each step while the reader holds on = %v, want %v", skips, want)
+	}
+	if err := snapshot.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 { // wait out the skips, then a RESTART that succeeds
+		if err := c.step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.skip != 0 {
+		t.Errorf("skip = %d after the reader let go and a RESTART succeeded, want 0", c.skip)
+	}
 }
