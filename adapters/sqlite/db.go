@@ -55,6 +55,7 @@ type DB struct {
 	write *sql.DB             // one connection: SQLite's single writer, held by w
 	w     *groupcommit.Writer // runs every write transaction, in batches (internal/groupcommit)
 	read  *readPool           // a pool for reads, its queries prepared once (readpool.go)
+	peek  *peekReaders        // the connections of get-incident's row read (peekread.go)
 
 	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
 
@@ -139,6 +140,12 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	read.SetMaxOpenConns(o.Readers)
 	read.SetMaxIdleConns(o.Readers)
 	db.read = newReadPool(read)
+	peek, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open readers of %s: %w", path, err)
+	}
+	db.peek = newPeekReaders(peek, o.Readers)
 	db.decoded = newDecodedIncidents()
 	// The checkpointer's busy timeout bounds how long its RESTART
 	// checkpoints (when the log is longer than WALSizeLimit) hold the
@@ -171,6 +178,9 @@ func (db *DB) Close() error {
 	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
+	}
+	if db.peek != nil {
+		errs = append(errs, db.peek.Close())
 	}
 	errs = append(errs, db.write.Close())
 	return errors.Join(errs...)

@@ -52,6 +52,11 @@ func (c *decodedIncidents) peek(row rowScanner) (*incident.Incident, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.peekRow(r)
+}
+
+// peekRow is peek of a row already read.
+func (c *decodedIncidents) peekRow(r sqlstore.IncidentRow) (*incident.Incident, error) {
 	c.mu.Lock()
 	kept, ok := c.byID[r.ID]
 	c.mu.Unlock()
@@ -76,8 +81,13 @@ func (c *decodedIncidents) peek(row rowScanner) (*incident.Incident, error) {
 
 // PeekIncident is incident.SharedReader's: GetIncident's read, answered
 // with the decoded value kept for the row's text instead of a copy of it.
+// The row is read on the connections kept for it (peekread.go).
 func (s *incidentStore) PeekIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
-	inc, err := s.db.decoded.peek(s.db.drv.Read().QueryRow(ctx, sqlstore.SelectIncident+sqlstore.ByTenantID, id, tenant.OrgID, tenant.Env))
+	var inc *incident.Incident
+	r, err := s.db.peek.read(ctx, id, tenant.OrgID, string(tenant.Env))
+	if err == nil {
+		inc, err = s.db.decoded.peekRow(r)
+	}
 	inc, err = sqlstore.Found(inc, err, sql.ErrNoRows, incident.ErrNotFound)
 	return inc, translate(err)
 }

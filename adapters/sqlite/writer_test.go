@@ -30,7 +30,7 @@ var (
 	testStart  = time.Date(2026, 3, 10, 14, 22, 5, 0, time.UTC)
 )
 
-func openTest(t *testing.T) *DB {
+func openTest(t testing.TB) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), &Options{Synchronous: "NORMAL"})
 	if err != nil {

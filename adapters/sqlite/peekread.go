@@ -1,0 +1,219 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	sqldriver "database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/sety-io/sety/adapters/internal/sqlstore"
+)
+
+// peekReaders are the connections PeekIncident (get-incident) reads its
+// one row on, each with the query prepared on the driver's connection and
+// run there directly (database/sql's documented Conn.Raw), not through the
+// pool's per-query machinery. A profile of get-incident put a third of the
+// row read in database/sql and in the watchers of the request's context:
+// for a query with a cancellable context, database/sql and the driver each
+// start a goroutine that waits for the context to end, and the driver
+// installs and removes a progress handler around the statement. A one-row
+// read by primary key is over in microseconds, so it runs with no context
+// to watch (a wait for a lock is still bounded by busy_timeout).
+//
+// The connections are opened as the read pool's are (query_only, the same
+// pragmas), on a database/sql pool of their own so that a get never waits
+// for a list or a long report on the read pool, and are kept: up to
+// maxPeekConns, one per concurrent get.
+type peekReaders struct {
+	db  *sql.DB
+	max int // connections at most
+
+	free chan *peekConn // the connections not in use (capacity max)
+
+	mu     sync.Mutex
+	open   int
+	closed bool
+}
+
+// peekConn is one kept connection and the statement prepared on it.
+type peekConn struct {
+	conn *sql.Conn
+	stmt sqldriver.StmtQueryContext // prepared on conn's driver connection: used only inside conn.Raw
+	dest []sqldriver.Value          // the row's columns, reused
+	args []sqldriver.NamedValue     // the query's arguments, reused
+}
+
+// selectPeek reads what PeekIncident compares and decodes; the id,
+// organization and environment are the query's own arguments.
+const selectPeek = `SELECT sequence, tracking, doc FROM incidents` + sqlstore.ByTenantID
+
+func newPeekReaders(db *sql.DB, max int) *peekReaders {
+	db.SetMaxOpenConns(max)
+	db.SetMaxIdleConns(max)
+	return &peekReaders{db: db, max: max, free: make(chan *peekConn, max)}
+}
+
+// read returns the tenant's incident row id, or sql.ErrNoRows.
+func (p *peekReaders) read(ctx context.Context, id, org, env string) (sqlstore.IncidentRow, error) {
+	c, err := p.take(ctx)
+	if err != nil {
+		return sqlstore.IncidentRow{}, err
+	}
+	r := sqlstore.IncidentRow{ID: id, OrgID: org, Environment: env}
+	err = c.conn.Raw(func(any) error {
+		c.args[0].Value, c.args[1].Value, c.args[2].Value = id, org, env
+		rows, err := c.stmt.QueryContext(context.Background(), c.args)
+		if err != nil {
+			return err
+		}
+		err = rows.Next(c.dest)
+		if errors.Is(err, io.EOF) {
+			err = sql.ErrNoRows
+		}
+		if err == nil {
+			err = c.row(&r)
+		}
+		clear(c.dest) // keep no row's text alive
+		return errors.Join(err, rows.Close())
+	})
+	p.put(c, err)
+	return r, err
+}
+
+// row sets r's columns from c.dest.
+func (c *peekConn) row(r *sqlstore.IncidentRow) error {
+	seq, ok := c.dest[0].(int64)
+	if !ok {
+		return fmt.Errorf("sqlite: incident %s: sequence is %T", r.ID, c.dest[0])
+	}
+	r.Sequence = seq
+	var err error
+	if r.Tracking, err = text(c.dest[1]); err != nil {
+		return fmt.Errorf("sqlite: incident %s: tracking: %w", r.ID, err)
+	}
+	if r.Doc, err = text(c.dest[2]); err != nil {
+		return fmt.Errorf("sqlite: incident %s: doc: %w", r.ID, err)
+	}
+	return nil
+}
+
+// text is a TEXT column's value as the driver gives it.
+func text(v sqldriver.Value) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case []byte:
+		return string(v), nil
+	}
+	return "", fmt.Errorf("%T, not text", v)
+}
+
+// take returns a free connection, opening one while fewer than max are
+// open, else waiting for one to come back.
+func (p *peekReaders) take(ctx context.Context) (*peekConn, error) {
+	select {
+	case c := <-p.free:
+		return c, nil
+	default:
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, sql.ErrConnDone
+	}
+	if p.open < p.max {
+		p.open++
+		p.mu.Unlock()
+		c, err := p.connect(ctx)
+		if err != nil {
+			p.mu.Lock()
+			p.open--
+			p.mu.Unlock()
+		}
+		return c, err
+	}
+	p.mu.Unlock()
+	select {
+	case c := <-p.free:
+		return c, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// connect opens a connection and prepares the query on it.
+func (p *peekReaders) connect(ctx context.Context) (*peekConn, error) {
+	conn, err := p.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &peekConn{conn: conn, dest: make([]sqldriver.Value, 3), args: make([]sqldriver.NamedValue, 3)}
+	for i := range c.args {
+		c.args[i].Ordinal = i + 1
+	}
+	err = conn.Raw(func(dc any) error {
+		prep, ok := dc.(sqldriver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("sqlite: the driver's connection (%T) prepares no statement with a context", dc)
+		}
+		st, err := prep.PrepareContext(ctx, selectPeek)
+		if err != nil {
+			return err
+		}
+		if c.stmt, ok = st.(sqldriver.StmtQueryContext); !ok {
+			st.Close()
+			return fmt.Errorf("sqlite: the driver's statement (%T) takes no context", st)
+		}
+		return nil
+	})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// put gives c back after a read that ended with err. A connection the
+// driver calls broken is replaced by a new one; one given back after
+// Close is closed.
+func (p *peekReaders) put(c *peekConn, err error) {
+	if errors.Is(err, sqldriver.ErrBadConn) {
+		c.close()
+		if c, err = p.connect(context.Background()); err != nil {
+			p.mu.Lock()
+			p.open--
+			p.mu.Unlock()
+			return
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		p.open--
+		c.close()
+		return
+	}
+	p.free <- c // never blocks: at most max connections are open
+}
+
+func (c *peekConn) close() {
+	_ = c.conn.Raw(func(any) error { return c.stmt.(sqldriver.Stmt).Close() })
+	_ = c.conn.Close()
+}
+
+// Close closes the free connections and the pool; a connection in use is
+// closed when its read gives it back.
+func (p *peekReaders) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	for len(p.free) > 0 {
+		c := <-p.free
+		p.open--
+		c.close()
+	}
+	p.mu.Unlock()
+	return p.db.Close()
+}
