@@ -86,13 +86,22 @@ func logRequests(log *slog.Logger, next http.Handler, probes ...string) http.Han
 		if rec.status == http.StatusOK && slices.Contains(probes, r.URL.Path) {
 			level = slog.LevelDebug
 		}
-		log.LogAttrs(ctx, level, "request",
+		if !log.Enabled(ctx, level) {
+			return
+		}
+		// The record is made here rather than by log.LogAttrs, which looks
+		// up its caller's program counter (for a source the handlers do not
+		// print) at every request.
+		end := time.Now()
+		line := slog.NewRecord(end, level, "request", 0)
+		line.AddAttrs(
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", end.Sub(start)),
 		)
+		_ = log.Handler().Handle(ctx, line) // a log has nowhere to report its own failure
 	})
 }
 

@@ -60,7 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.logFormat)
+	logs := newLogWriter(stderr) // written in batches (logwriter.go)
+	defer logs.Close()
+	log := newLogger(logs, cfg.logFormat)
 
 	// Bind first: a server that cannot serve touches no storage.
 	lns, err := bindListeners(cfg)
@@ -150,6 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv.RegisterOnShutdown(s.CloseStreams)
 	log.Info("serving Sety API", "addr", ln.Addr().String(), "base_path", s.BasePath(), "docs", "/docs", "storage", storageName(cfg))
 	if ready != nil {
+		logs.Flush() // a caller that waits for ready reads the start's lines
 		ready <- ln.Addr().String()
 	}
 	errc := make(chan error, 1)
