@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -64,6 +65,10 @@ func (l *logWriter) Write(p []byte) (int, error) {
 func (l *logWriter) run() {
 	defer close(l.exited)
 	for range l.wake {
+		// Let the goroutines that are ready to run (under load, requests
+		// about to log) go first, so that one write carries their lines
+		// too; on an idle server this returns at once.
+		runtime.Gosched()
 		l.mu.Lock()
 		for len(l.queued) > 0 {
 			batch := l.queued
