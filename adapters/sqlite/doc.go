@@ -23,7 +23,12 @@
 // HTTP get), handed out as it is (incident.SharedReader: the same value,
 // so the same incident.Version, while the text stays the same); the row
 // itself is always read, so nothing but the database decides what a read
-// answers. The WAL is
+// answers. Peek reads its row on connections of its own (as many as the
+// read pool's), through the driver's prepared statement directly
+// (database/sql's Conn.Raw) and with no context to watch: a get never
+// waits behind a list on the read pool, and its one-row read skips
+// database/sql's per-query work and the driver's cancellation watcher
+// (peekread.go). The WAL is
 // checkpointed by its own connection every half second, not by the writer.
 // When the log starts over after a complete checkpoint, the writer cuts its
 // file back to Options.WALSizeLimit (64 MiB by default, SQLite's
