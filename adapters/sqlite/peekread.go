@@ -77,7 +77,10 @@ func (p *peekReaders) read(ctx context.Context, id, org, env string) (sqlstore.I
 			err = c.row(&r)
 		}
 		clear(c.dest) // keep no row's text alive
-		return errors.Join(err, rows.Close())
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		return err
 	})
 	p.put(c, err)
 	return r, err
