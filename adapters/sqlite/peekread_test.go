@@ -3,12 +3,10 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/sety-io/sety/auth"
-	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/outbox"
 )
@@ -17,15 +15,7 @@ import (
 // take turns: every one answers, and only for the incident's own tenant.
 func TestPeekReadersServeMoreCallersThanConnections(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "sety.db"), &Options{Synchronous: "NORMAL", Readers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	org := &auth.Organization{ID: testTenant.OrgID, Name: "Peeks", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(testStart)}
-	if err := db.AuthStore().CreateOrganization(ctx, org); err != nil {
-		t.Fatal(err)
-	}
+	db := openTestWith(t, &Options{Synchronous: "NORMAL", Readers: 2})
 	inc, ev := testIncident(1, "")
 	if _, _, err := db.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: []outbox.Event{ev}}); err != nil {
 		t.Fatal(err)

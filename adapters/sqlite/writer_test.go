@@ -30,9 +30,15 @@ var (
 	testStart  = time.Date(2026, 3, 10, 14, 22, 5, 0, time.UTC)
 )
 
-func openTest(t testing.TB) *DB {
+func openTest(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), &Options{Synchronous: "NORMAL"})
+	return openTestWith(t, &Options{Synchronous: "NORMAL"})
+}
+
+// openTestWith is openTest with opts.
+func openTestWith(t *testing.T, opts *Options) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
