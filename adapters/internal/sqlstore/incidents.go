@@ -93,20 +93,12 @@ func (s Incidents) DueIncidents(ctx context.Context, now time.Time, limit int) (
 	return due, s.d.Translate(err)
 }
 
-// ThreatReports streams, through q, the incidents created since since
-// that count as threats (the counts_as_threat column holds
-// incident.CountsAsThreat), from columns only. Each adapter's
-// ThreatReports runs it in the snapshot it reads its checkpoint in: how an
-// engine's log says what that snapshot holds is its own (see EventLog).
-func ThreatReports(ctx context.Context, q Querier, d Dialect, since time.Time, fn func(threat.Report) error) error {
-	return ReadThreatReports(ctx, q, `SELECT created_at, lng, lat, category, severity FROM incidents
-		WHERE counts_as_threat = `+d.Bool(true)+` AND created_at >= ?`, d.Time(since), fn)
-}
-
 // ReadThreatReports streams the reports query selects (created_at, lng,
 // lat, category, severity) of the incidents created since since (the
-// query's one argument), for an engine whose indexes want the query
-// written otherwise (SQLite's reads each organization's incidents).
+// query's one argument). Each engine writes the query for its indexes
+// (both read each organization's incidents through the tenant's index),
+// and runs it in the snapshot it reads its checkpoint in: how an engine's
+// log says what that snapshot holds is its own (see EventLog).
 func ReadThreatReports(ctx context.Context, q Querier, query string, since any, fn func(threat.Report) error) error {
 	rows, err := q.Query(ctx, query, since)
 	if err != nil {
