@@ -38,13 +38,3 @@ $$;
 -- each organization's live incidents through incidents_tenant_created
 -- (ThreatReports), as SQLite's does (its migration 0019).
 DROP INDEX incidents_threat;
-
--- The log's age index served only retention (PurgeEvents: the oldest
--- positioned events), and the sequencer wrote a B-tree entry of it for
--- every event. The log is appended in position order, and an event's
--- created_at follows it (the clock's, at the write), so a BRIN index finds
--- the old rows as well: it keeps the least and greatest created_at of each
--- range of pages, and an insert into the newest, unsummarized range writes
--- nothing; autosummarize summarizes a range once it is full.
-DROP INDEX outbox_log_age;
-CREATE INDEX outbox_log_age ON outbox_log USING brin (created_at) WITH (pages_per_range = 16, autosummarize = on);
