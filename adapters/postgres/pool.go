@@ -18,8 +18,8 @@ import (
 // transaction that takes it:
 //
 //   - a queued create (CreateQueued) takes it shared before it looks at
-//     the pool (queueLook): queued creates of one tenant share it and never
-//     wait on each other;
+//     the pool, in one statement (queueLook): queued creates of one tenant
+//     share it and never wait on each other;
 //   - a change that can make a responder available, or move an available
 //     one (a release in an incident change, UpdateResponder leaving the
 //     responder available), takes it exclusively before it locks any
@@ -61,14 +61,13 @@ func releasesPool(tenant auth.Tenant, r *incident.Responder) bool {
 	return tenant.Env == auth.Live && r != nil && r.Status == incident.Available
 }
 
-// Statements of a queued create: the tenant's pool lock, shared, and the
-// look at the pool that fails with SQLSTATE responderAvailable
-// (refuse_if_available, migration 0020) if an available responder is
-// within reach. Sent in this order in one batch, the look's snapshot is
-// taken once the lock is granted.
+// The statement of a queued create: the tenant's pool lock, shared, then
+// the look at the pool that fails with SQLSTATE responderAvailable if an
+// available responder is within reach (queue_look, migration 0022: a
+// volatile function, so the look's snapshot is taken once the lock is
+// granted).
 const (
-	lockPoolShared     = `SELECT pg_advisory_xact_lock_shared($1, hashtext($2))`
-	refuseIfAvailable  = `SELECT FROM refuse_if_available($1, $2, cube($3::float8[]), cube($4::float8[], $5::float8[]), $6::float8)`
+	queueLookStmt      = `SELECT FROM queue_look($1, $2, $3, cube($4::float8[]), cube($5::float8[], $6::float8[]), $7::float8)`
 	responderAvailable = "SY001"
 )
 
@@ -80,8 +79,7 @@ func queueLook(b *pgx.Batch, tenant auth.Tenant, at geo.Point, withinM float64) 
 	q := onSphere(at)
 	lo, hi := reach(q, withinM)
 	chord := 2 * geo.EarthRadiusMeters * math.Sin(math.Min(withinM/geo.EarthRadiusMeters, math.Pi)/2)
-	b.Queue(lockPoolShared, lockPoolOf, tenant.OrgID)
-	b.Queue(refuseIfAvailable, tenant.OrgID, string(tenant.Env), q, lo, hi, chord)
+	b.Queue(queueLookStmt, lockPoolOf, tenant.OrgID, string(tenant.Env), q, lo, hi, chord)
 }
 
 // refused maps the look's failure to incident.ErrResponderAvailable.

@@ -37,8 +37,9 @@ func (db *DB) inTx(ctx context.Context, fn func(*txn) error) error {
 // trips as its statements allow: BEGIN goes out with its first statement,
 // and the writes nothing in it reads after (queued by later, and the
 // events) go out with COMMIT, in one batch. A transaction that only
-// writes is one round trip; one that locks a row, changes it and writes
-// its events is two.
+// writes is one round trip, an implicit transaction without BEGIN and
+// COMMIT (implicit); one that locks a row, changes it and writes its
+// events is two.
 type txn struct {
 	conn  *pgxpool.Conn
 	begun bool      // BEGIN was sent
@@ -64,8 +65,11 @@ func (db *DB) runTx(ctx context.Context, fn func(*txn) error) (err error) {
 	if err := fn(t); err != nil {
 		return err
 	}
-	if !t.begun && t.tail.Len() == 0 {
-		return nil // nothing was read or written
+	if !t.begun {
+		if t.tail.Len() == 0 {
+			return nil // nothing was read or written
+		}
+		return t.implicit(ctx)
 	}
 	t.tail.Queue("COMMIT")
 	br := t.send(ctx, &t.tail)
@@ -84,6 +88,28 @@ func (db *DB) runTx(ctx context.Context, fn func(*txn) error) (err error) {
 	// rolls it back without an error: say so.
 	if tag.String() != "COMMIT" {
 		return fmt.Errorf("postgres: transaction rolled back (%s)", tag)
+	}
+	return nil
+}
+
+// implicit sends a transaction that is all one batch (the tail: nothing
+// was run before it) without BEGIN and COMMIT: the statements of one
+// pipeline, up to its Sync, are one implicit transaction (PostgreSQL's
+// extended query protocol; pgx's SendBatch), which commits at the Sync if
+// every statement succeeded and rolls back from the first that failed. Two
+// statements fewer for the database to parse, run and answer, and for the
+// driver to send and read, in every create without an idempotency key.
+func (t *txn) implicit(ctx context.Context) (err error) {
+	br := t.conn.SendBatch(ctx, &t.tail)
+	defer func() {
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	for range t.tail.Len() {
+		if _, err = br.Exec(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -22,9 +22,9 @@ import (
 var pgbenchScripts = []string{"create", "create+lock+count"}
 
 // writePgbenchScripts writes, into dir, pgbench scripts of the writes of
-// the create of incident id, as Sety sent them: one pipeline (one round
-// trip) of BEGIN, the incident's insert, its events' insert (one
-// statement) and COMMIT, with the very values of that create (the
+// the create of incident id, as Sety sends them: one pipeline (one round
+// trip, one implicit transaction) of the incident's insert and its
+// events' insert (one statement), with the very values of that create (the
 // incident's JSON document and its events' payloads) under new ids. The
 // database's triggers (the count deltas) run as for Sety.
 func writePgbenchScripts(ctx context.Context, conn *pgx.Conn, dir, id string) error {
@@ -98,7 +98,9 @@ func writePgbenchScripts(ctx context.Context, conn *pgx.Conn, dir, id string) er
 				`, 'pgbench', 'pgbench', 'pgbench', 1) ON CONFLICT (org_id, environment, status, category, severity) DO UPDATE SET n = c.n + 1;`},
 	}
 	for name, body := range scripts {
-		text := "\\set n random(1, 9000000000000000000)\n\\startpipeline\nBEGIN;\n" + strings.Join(body, "\n") + "\nCOMMIT;\n\\endpipeline\n"
+		// No BEGIN and COMMIT: the pipeline up to its Sync (\endpipeline)
+		// is one implicit transaction, as Sety's one-batch transactions are.
+		text := "\\set n random(1, 9000000000000000000)\n\\startpipeline\n" + strings.Join(body, "\n") + "\n\\endpipeline\n"
 		if err := os.WriteFile(filepath.Join(dir, name+".sql"), []byte(text), 0o644); err != nil {
 			return err
 		}
