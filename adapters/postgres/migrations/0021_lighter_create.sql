@@ -38,3 +38,11 @@ $$;
 -- each organization's live incidents through incidents_tenant_created
 -- (ThreatReports), as SQLite's does (its migration 0019).
 DROP INDEX incidents_threat;
+
+-- incidents_active (the active incidents by status, migration 0006)
+-- served only the metrics' counts (CountActive), and every create and
+-- every change of status wrote it. The counts by status are the list
+-- totals' (incident_counts and the deltas not yet folded, summed in one
+-- snapshot: exact, and as many rows as the tenants' kinds, not their
+-- incidents); the live queue is counted from incidents_queue.
+DROP INDEX incidents_active;
