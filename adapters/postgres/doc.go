@@ -161,7 +161,9 @@
 // CPU than a create's writes). Whether anything waits at all (the
 // sequencer's first check, the fan-out's probe) is outbox_waiting_any,
 // which stops at the first waiting event, from the newest (migration
-// 0018).
+// 0018). The sequencer tries its lock before that check (migration 0023):
+// a call that finds the lock taken answers at once, without a look it
+// would throw away.
 //
 // Who runs the sequencer: the webhook fan-out, in the transaction that
 // then fans out what it positioned (it holds the same lock), and any
@@ -200,12 +202,30 @@
 //
 // A write transaction sends BEGIN with its first statement, and the writes
 // nothing in it reads after (an update of the row it locked, an insert,
-// its events) with COMMIT, in one batch: a create without an idempotency
-// key is one round trip, a queued one too (its pool lock and its look at
-// the pool, which fails the batch if a responder is available, go out
-// before the insert: refuse_if_available, migration 0020); an update is
-// two (lock and read; write and commit), three with a responder claim. A list's count and page go out
-// as one batch in one snapshot.
+// its events) with COMMIT, in one batch. A transaction that is all one
+// batch sends neither BEGIN nor COMMIT: the statements of one pipeline, up
+// to its Sync, are one implicit transaction, committed at the Sync if all
+// succeed. A create without an idempotency key is one round trip of two
+// statements (the incident, its events), a queued one of three (its pool
+// lock and its look at the pool first, one statement that fails the batch
+// if a responder is available: queue_look, migration 0022); an update is
+// two round trips (lock and read; write and commit), three with a
+// responder claim. A list's count and page go out as one batch in one
+// snapshot.
+//
+// # What a create writes
+//
+// A create writes its incident's row and the entries of the indexes a
+// query needs, its events, and its count delta; the sequencer then appends
+// its events to the log. What no reader needs went (migration 0021): the
+// incident's foreign key to its organization, whose check locked the
+// organization's row (KEY SHARE) in every create, so that concurrent
+// creates of a tenant wrote a MultiXact each, is a plain look-up in the
+// count-delta trigger (no port deletes an organization); the threat
+// engine's start-up load reads each organization's incidents through the
+// tenant's index instead of an index of its own; the metrics' active
+// counts come from the list totals' counts and the queue's index
+// (CountActive) instead of an index of the active incidents.
 //
 // # List totals
 //
