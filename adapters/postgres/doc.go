@@ -161,9 +161,7 @@
 // CPU than a create's writes). Whether anything waits at all (the
 // sequencer's first check, the fan-out's probe) is outbox_waiting_any,
 // which stops at the first waiting event, from the newest (migration
-// 0018). The sequencer tries its lock before that check (migration 0023):
-// a call that finds the lock taken answers at once, without a look it
-// would throw away.
+// 0018).
 //
 // Who runs the sequencer: the webhook fan-out, in the transaction that
 // then fans out what it positioned (it holds the same lock), and any

@@ -100,43 +100,6 @@ func TestSequencerCountsItsRuns(t *testing.T) {
 	}
 }
 
-// A sequencer that finds the lock taken answers without looking for
-// waiting events (migration 0023): with two instances most calls find it
-// taken, and each look probes every event above the horizon. Counted by
-// PostgreSQL's function statistics of the calling transaction.
-func TestSequencerTriesTheLockBeforeItLooks(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := openWithOrg(t, pgtest.URL(t))
-	if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents([]outbox.Event{fixtureEvent("evt_1")}); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	looks := func() (n int64, answer int64) {
-		t.Helper()
-		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SET LOCAL track_functions = 'pl'`); err != nil {
-				return err
-			}
-			if err := tx.QueryRow(ctx, `SELECT outbox_sequence($1, false)`, sequenceBatch).Scan(&answer); err != nil {
-				return err
-			}
-			return tx.QueryRow(ctx, `SELECT coalesce(pg_stat_get_xact_function_calls('outbox_waiting_any'::regproc), 0)`).Scan(&n)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n, answer
-	}
-	release := holdSequencerLock(t, db)
-	if n, answer := looks(); n != 0 || answer >= 0 {
-		t.Fatalf("with the lock taken: %d looks, answer %d; want none, and the runs committed (< 0)", n, answer)
-	}
-	release()
-	if n, answer := looks(); n != 1 || answer != 1 {
-		t.Fatalf("with the lock free: %d looks, answer %d; want one look and the event positioned", n, answer)
-	}
-}
-
 // The sequencer's horizon never passes a transaction that is still
 // running, so an event it writes later (below the horizon of every run
 // meanwhile) is still found; once nothing runs, the horizon passes every
