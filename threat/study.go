@@ -50,6 +50,7 @@ type study struct {
 	cells []*cell
 
 	zs    []float64 // z of the box's cells, box row by box row
+	cands []candidate
 	cut   [3]float64
 	marks []bool // scratch for neighbourhood unions (a full study's)
 	sig   []int8 // the grade of each lattice cell spots found, else 0
@@ -68,6 +69,8 @@ type study struct {
 // write barriers, cost a route's study as much as reading its cells.
 type studyMemory struct {
 	x, zs, sat []float64
+	ps         []float64
+	cands      []candidate
 	n          []int
 	cells      []*cell
 	marks      []bool
@@ -93,7 +96,7 @@ func clean[T any](s []T, n int) []T { return slices.Grow(s[:0], n)[:n] }
 // release hands the study's memory to the next study; s is unusable after.
 func (s *study) release() {
 	m := s.mem
-	m.x, m.zs, m.sat, m.sig, m.seen = s.x, s.zs, s.sat, s.sig, s.seen
+	m.x, m.zs, m.sat, m.sig, m.seen, m.cands = s.x, s.zs, s.sat, s.sig, s.seen, s.cands
 	if s.cells != nil {
 		clear(s.cells) // a pooled pointer would keep a removed row alive
 		m.n, m.cells, m.marks = s.n, s.cells, s.marks
@@ -116,9 +119,11 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 	bnx = min(bnx, int(g.cols())) // a box all round the globe
 	y0, y1 := max(g.row(box.MinLat), g.minRow()), min(g.row(box.MaxLat), g.maxRow())
 	bny := int(y1 - y0 + 1)
-	tooLarge := setyerr.Invalidf("bbox", "is too large: at most %d × %d cells of %.0f m", 256, 256, e.cfg.CellM)
+	tooLarge := func() error {
+		return setyerr.Invalidf("bbox", "is too large: at most %d × %d cells of %.0f m", 256, 256, e.cfg.CellM)
+	}
 	if int64(bnx)*int64(bny) > maxZoneCells {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	sy0, sy1 := max(y0-zoneNeighbourhood, g.minRow()), min(y1+zoneNeighbourhood, g.maxRow())
 	s := &study{g: g, y0: sy0, by: int(y0 - sy0), bnx: bnx, bny: bny}
@@ -135,7 +140,7 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 		s.nx, s.x0, s.bx = bnx+2*mx, x0-int32(mx), mx
 	}
 	if int64(s.nx)*int64(s.ny) > maxStudyCells {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	size := s.nx * s.ny
 	m := studyMemories.Get().(*studyMemory)
@@ -206,24 +211,37 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 		e.cellsIn(minLat, maxLat, spans.all(), put)
 	}
 	s.zs = clean(m.zs, bnx*bny) // every z is set below
+	s.cands = m.cands[:0]
 	if !s.prepare() {
 		clear(s.zs) // nothing stands out
 		s.cut = [3]float64{-1, -1, -1}
 		return s, nil
 	}
-	var ps []float64
 	for j := range bny {
 		row := s.zs[j*bnx : (j+1)*bnx]
 		s.zRow(s.by+j, s.bx, row)
-		for _, z := range row {
+		for i, z := range row {
 			if math.Abs(z) >= zMin {
-				ps = append(ps, twoSided(z))
+				s.cands = append(s.cands, candidate{i: int32(j*bnx + i), p: twoSided(z)})
 			}
 		}
 	}
+	ps := clean(m.ps, len(s.cands))
+	for k, c := range s.cands {
+		ps[k] = c.p
+	}
 	slices.Sort(ps)
+	m.ps = ps
 	s.cut = fdrCutoffs(ps, bnx*bny)
 	return s, nil
+}
+
+// candidate is a cell of the box that may be a hot or cold spot (|z| ≥
+// zMin): its index among the box's cells and its two-sided p, worked out
+// once for the cut-offs and the grades alike.
+type candidate struct {
+	i int32
+	p float64
 }
 
 // spots returns the lattice indices, ascending, of the box's cells that
@@ -235,17 +253,16 @@ func (s *study) spots(hot bool) []int {
 	if s.cut[0] < 0 {
 		return out
 	}
-	for j := range s.bny {
-		for i := range s.bnx {
-			z := s.zs[j*s.bnx+i]
-			if hot && z < zMin || !hot && z > -zMin {
-				continue
-			}
-			if g := grade(twoSided(z), s.cut); g > 0 {
-				k := (s.by+j)*s.nx + s.bx + i
-				s.sig[k] = int8(g)
-				out = append(out, k)
-			}
+	for _, c := range s.cands { // in the box's order, so ascending
+		z := s.zs[c.i]
+		if hot && z < zMin || !hot && z > -zMin {
+			continue
+		}
+		if g := grade(c.p, s.cut); g > 0 {
+			j, i := int(c.i)/s.bnx, int(c.i)%s.bnx
+			k := (s.by+j)*s.nx + s.bx + i
+			s.sig[k] = int8(g)
+			out = append(out, k)
 		}
 	}
 	return out

@@ -161,7 +161,33 @@ func (e *Engine) describe(w *window, s *study, members []member, full bool) Dang
 		west, south := float64(s.x0+int32(m.u))*deg, float64(s.y0+int32(m.i/s.nx))*deg
 		wt := s.x[m.i] + 1e-9
 		cx, cy, cw = cx+(west+deg/2)*wt, cy+(south+deg/2)*wt, cw+wt
-		corners = append(corners, geo.Point{west, south}, geo.Point{west + deg, south}, geo.Point{west + deg, south + deg}, geo.Point{west, south + deg})
+	}
+	// The corners column by column, south to north: nearly in the order
+	// hull sorts them, which it then does in about one pass (the members
+	// come in the flood fill's order, and sorting their corners from
+	// there was a third of a route's zone).
+	keys := make([]int64, len(members))
+	for k, m := range members {
+		keys[k] = int64(m.u)<<32 | int64(m.i) // i < 2³¹: by column, then row
+	}
+	slices.Sort(keys)
+	for a := 0; a < len(keys); {
+		u := int32(keys[a] >> 32)
+		b := a + 1
+		for b < len(keys) && int32(keys[b]>>32) == u {
+			b++
+		}
+		for _, east := range [2]bool{false, true} { // the column's west edge, then its east one
+			for _, key := range keys[a:b] {
+				west, south := float64(s.x0+u)*deg, float64(s.y0+int32(uint32(key))/int32(s.nx))*deg
+				x := west
+				if east {
+					x = west + deg
+				}
+				corners = append(corners, geo.Point{x, south}, geo.Point{x, south + deg})
+			}
+		}
+		a = b
 	}
 	ring := hull(corners)
 	z.Center = geo.Point{wrapLng(cx / cw), cy / cw}
