@@ -34,24 +34,30 @@ import (
 // lane is a corridor as the sweep tests it: its bounds as rows and
 // columns, and its flat frame ready for squared distances.
 type lane struct {
-	c              *corridor
-	seg            int   // the corridor's index: where its tally goes
+	// What the sweep reads of every lane at every cell comes first, and
+	// what a record's test reads of its corridor is copied here: a
+	// router's route has hundreds of corridors, eight or so across each
+	// cell, and reading each corridor for them missed the cache.
 	y0, y1         int32 // rows it may touch
 	x0, x1         int32 // columns it may touch, of one longitude span
+	seg            int   // the corridor's index: where its tally goes
 	midLng, midLat float64
 	kx             float64 // metres per degree of longitude on its frame
 	ax, ay         float64 // its segment on the frame: from a, by d
 	flatSeg
-	cellIn2  float64 // a cell whose centre is within √cellIn2 is wholly inside; −1: none
-	cellOut2 float64 // beyond √cellOut2 wholly outside
+	cellIn2   float64 // a cell whose centre is within √cellIn2 is wholly inside; −1: none
+	cellOut2  float64 // beyond √cellOut2 wholly outside
+	in2, out2 float64 // the corridor's record bounds (corridor.in2, out2)
+	exact     bool    // the corridor's
 	// A cell whose rectangle on the frame is farther than √rectOut2 from
 	// the segment's bounding box holds no record within the flat test's
 	// outer bound (a metre to spare for the records' float32 offsets and
 	// rounding).
 	rectOut2 float64
-	lim      reachLimit // the exact test's
 	// The segment's bounding box on the frame.
 	sx0, sy0, sx1, sy1 float64
+	c                  *corridor
+	lim                reachLimit // the exact test's
 	// Near a pole, where tests are exact: the middle's unit vector, and
 	// the cosine beyond whose angle from it a cell's centre is surely
 	// outside (farther than the reach and a cell's half-diagonal).
@@ -61,7 +67,8 @@ type lane struct {
 
 func newLane(g grid, c *corridor, lim reachLimit, seg int, y0, y1, x0, x1 int32) lane {
 	l := lane{c: c, seg: seg, y0: y0, y1: y1, x0: x0, x1: x1, midLng: c.mid.Lng(), midLat: c.mid.Lat(),
-		kx: metersPerDegree * c.cos, ax: c.ax, ay: c.ay, flatSeg: flatSeg{dx: c.bx - c.ax, dy: c.by - c.ay}, lim: lim}
+		kx: metersPerDegree * c.cos, ax: c.ax, ay: c.ay, flatSeg: flatSeg{dx: c.bx - c.ax, dy: c.by - c.ay}, lim: lim,
+		in2: c.in2, out2: c.out2, exact: c.exact}
 	l.sx0, l.sx1 = min(l.ax, l.ax+l.dx), max(l.ax, l.ax+l.dx)
 	l.sy0, l.sy1 = min(l.ay, l.ay+l.dy), max(l.ay, l.ay+l.dy)
 	if n := l.dx*l.dx + l.dy*l.dy; n > 0 {
@@ -99,12 +106,9 @@ type flatSeg struct {
 // dist2From is the squared distance to the segment of the point (vx, vy)
 // from its start.
 func (f *flatSeg) dist2From(vx, vy float64) float64 {
-	t := (vx*f.dx + vy*f.dy) * f.invLen2
-	if t < 0 {
-		t = 0
-	} else if t > 1 {
-		t = 1
-	}
+	// Clamped without branches: whether a record's foot falls before,
+	// on or past the segment is a coin toss the processor mispredicts.
+	t := min(max((vx*f.dx+vy*f.dy)*f.invLen2, 0), 1)
 	ex, ey := vx-t*f.dx, vy-t*f.dy
 	return ex*ex + ey*ey
 }
@@ -160,6 +164,18 @@ type hit struct {
 	fs         flatSeg
 	in2, out2  float64
 }
+
+// b2i is 1 for true and 0 for false, and b2f the same as a float: the
+// compiler makes both without a branch.
+func b2i(b bool) int {
+	n := 0
+	if b {
+		n = 1
+	}
+	return n
+}
+
+func b2f(b bool) float64 { return float64(b2i(b)) }
 
 // weighCorridors adds up the window's records within each corridor into
 // out (one per corridor) and, with detail, their UTC hours into hours (a
@@ -265,7 +281,7 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 				i += searchX(r.xs[i:], lanes[inRow[next]].x0) // at least 1: that lane starts past x
 				continue
 			}
-			s.cell(&r.cells[i], live)
+			s.cell(&r.cells[i], x, y, live)
 			i++
 		}
 	}
@@ -279,9 +295,12 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 // read, its weight worked out and (for an exact test) put on the sphere
 // once whatever the lanes. Each corridor still adds its records in the
 // cell's order, so its sums are the same to the bit.
-func (s *sweep) cell(c *cell, live []int32) {
+//
+// The cell's column and row come from its row's dense columns: its own
+// memory is read only once some lane reaches it.
+func (s *sweep) cell(c *cell, x, y int32, live []int32) {
 	g, w := s.e.g, s.w
-	lng0, lat0 := float64(c.x)*g.deg, float64(c.y)*g.deg
+	lng0, lat0 := float64(x)*g.deg, float64(y)*g.deg
 	half := g.deg / 2
 	i, j := -1, -1 // the window's records, found when first needed
 	var centre vec // the cell centre's unit vector, for exact tests
@@ -291,7 +310,7 @@ func (s *sweep) cell(c *cell, live []int32) {
 		l := &s.lanes[li]
 		all := false
 		var ox, oy float64
-		if l.c.exact {
+		if l.exact {
 			// An exact test is dear: first the window (an empty cell needs
 			// none, as in gather), then a dot product, then the test.
 			if i < 0 {
@@ -300,7 +319,7 @@ func (s *sweep) cell(c *cell, live []int32) {
 				}
 			}
 			if !haveCentre {
-				centre, haveCentre = unit(g.center(keyOf(c.x, c.y))), true
+				centre, haveCentre = unit(g.center(keyOf(x, y))), true
 			}
 			if centre.dot(l.um) < l.near {
 				continue
@@ -318,7 +337,7 @@ func (s *sweep) cell(c *cell, live []int32) {
 				continue
 			case d2 <= l.cellIn2:
 				all = true
-			case d2 > l.c.out2 && l.rectDist2(bx, by, bx+g.deg*l.kx, by+g.deg*metersPerDegree) > l.rectOut2:
+			case d2 > l.out2 && l.rectDist2(bx, by, bx+g.deg*l.kx, by+g.deg*metersPerDegree) > l.rectOut2:
 				// Its centre is past the band, and so is all of it.
 				continue
 			}
@@ -337,8 +356,8 @@ func (s *sweep) cell(c *cell, live []int32) {
 			t.n += n
 			continue
 		}
-		hits = append(hits, hit{l: l, all: all, exact: l.c.exact, seg: l.seg, ox: ox, oy: oy,
-			kx: l.kx, fs: l.flatSeg, in2: l.c.in2, out2: l.c.out2})
+		hits = append(hits, hit{l: l, all: all, exact: l.exact, seg: l.seg, ox: ox, oy: oy,
+			kx: l.kx, fs: l.flatSeg, in2: l.in2, out2: l.out2})
 	}
 	s.hits = hits
 	if len(hits) == 0 {
@@ -360,30 +379,29 @@ func (s *sweep) cell(c *cell, live []int32) {
 		onSphere := false
 		for hk := range hits {
 			h := &hits[hk]
-			if !h.all {
-				in := false
-				if !h.exact {
+			in := h.all
+			if !in {
+				band := h.exact // near a pole, every test is exact
+				if !band {
 					d2 := h.fs.dist2From(h.ox+fx*h.kx, h.oy+fy*metersPerDegree)
-					if d2 > h.out2 {
-						continue
-					}
 					in = d2 <= h.in2
+					band = !in && d2 <= h.out2 // rare: predicted well
 				}
 				// Within the band, or near a pole: the exact distance.
-				if !in {
+				if band {
 					if !onSphere {
 						lng, lat := g.point(c, r)
 						u, onSphere = unit(geo.Point{lng, lat}), true
 					}
-					if !h.l.c.s.within(u, &h.l.lim) {
-						continue
-					}
+					in = h.l.c.s.within(u, &h.l.lim)
 				}
 			}
+			// Without branches: a record in or out of a corridor is a
+			// coin toss too. Adding 0 leaves a sum's bits as they were.
 			t := &s.out[h.seg]
-			t.w += wk
-			t.n++
-			if s.detail {
+			t.w += wk * b2f(in)
+			t.n += b2i(in)
+			if s.detail && in {
 				s.hours[hourOf(r)]++
 			}
 		}

@@ -78,14 +78,20 @@ type arc struct {
 
 // newArc is the arc from pa to pb, whose unit vectors are a and b.
 func newArc(pa, pb geo.Point, a, b vec) arc {
-	s := arc{a: a, b: b, pa: pa, pb: pb}
-	n := s.a.cross(s.b)
-	if l := n.norm(); l > 1e-15 {
-		s.n = n.scale(1 / l)
-	} else {
-		s.degen = true
-	}
+	var s arc
+	s.set(pa, pb, a, b)
 	return s
+}
+
+// set makes s the arc from pa to pb in place (a route sets hundreds).
+func (s *arc) set(pa, pb geo.Point, a, b vec) {
+	s.a, s.b, s.pa, s.pb = a, b, pa, pb
+	n := a.cross(b)
+	if l := n.norm(); l > 1e-15 {
+		s.n, s.degen = n.scale(1/l), false
+	} else {
+		s.n, s.degen = vec{}, true
+	}
 }
 
 // dist is the great-circle distance in metres from p to the nearest point
@@ -371,7 +377,8 @@ func newCorridor(a, b geo.Point, buffer float64) *corridor {
 // arc's midpoint for a segment of 500 m below 80° (the arc bows
 // poleward). Nearer the poles, the middle is the arc's own.
 func (c *corridor) init(a, b geo.Point, ua, ub vec, length, buffer float64) {
-	*c = corridor{s: newArc(a, b, ua, ub), buffer: buffer}
+	*c = corridor{buffer: buffer}
+	c.s.set(a, b, ua, ub)
 	if length <= maxSegmentM+1 && math.Max(math.Abs(a.Lat()), math.Abs(b.Lat())) < 80 {
 		c.mid = geo.Point{wrapLng(a.Lng() + wrapLng(b.Lng()-a.Lng())/2), (a.Lat() + b.Lat()) / 2}
 	} else if sum := ua.add(ub); sum.norm() > 0 {

@@ -103,7 +103,7 @@ type reference struct {
 	logTop  float64 // ln(1 + 2·max/median), scoreOf's scale
 }
 
-const sampleEvery = 64
+const sampleEvery = 8
 
 func newReference(built time.Time, ds []float64) *reference {
 	r := &reference{built: built, densities: ds}
