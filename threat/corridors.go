@@ -139,6 +139,8 @@ type sweep struct {
 	out    []segmentTally
 	hours  *[24]int
 	hits   []hit // of the cell at hand
+	pts    []point
+	us     []vec
 
 	keys               []uint64
 	order, inRow, live []int32 // scratch of weighCorridors
@@ -163,6 +165,13 @@ type hit struct {
 	kx         float64
 	fs         flatSeg
 	in2, out2  float64
+}
+
+// point is a record of the cell at hand as a hit's test reads it: its
+// offsets in the cell, its weight in the window, and its index.
+type point struct {
+	fx, fy, w float64
+	k         int32
 }
 
 // b2i is 1 for true and 0 for false, and b2f the same as a float: the
@@ -368,42 +377,58 @@ func (s *sweep) cell(c *cell, x, y int32, live []int32) {
 			return
 		}
 	}
+	// The records once, in the cell's order: their offsets and weights
+	// side by side. Each hit then streams through them with its own
+	// figures and sums in registers (a hot spot's cell holds hundreds).
+	pts := s.pts[:0]
 	for k := i; k < j; k++ {
-		r := &c.recs[k]
-		if !w.catMask[r.cat] {
-			continue
-		}
-		fx, fy := float64(r.dLng), float64(r.dLat)
-		wk := w.weightOf(c, k)
-		var u vec // the record on the sphere, for exact tests
-		onSphere := false
-		for hk := range hits {
-			h := &hits[hk]
-			in := h.all
-			if !in {
-				band := h.exact // near a pole, every test is exact
-				if !band {
-					d2 := h.fs.dist2From(h.ox+fx*h.kx, h.oy+fy*metersPerDegree)
-					in = d2 <= h.in2
-					band = !in && d2 <= h.out2 // rare: predicted well
-				}
-				// Within the band, or near a pole: the exact distance.
-				if band {
-					if !onSphere {
-						lng, lat := g.point(c, r)
-						u, onSphere = unit(geo.Point{lng, lat}), true
-					}
-					in = h.l.c.s.within(u, &h.l.lim)
-				}
-			}
-			// Without branches: a record in or out of a corridor is a
-			// coin toss too. Adding 0 leaves a sum's bits as they were.
-			t := &s.out[h.seg]
-			t.w += wk * b2f(in)
-			t.n += b2i(in)
-			if s.detail && in {
-				s.hours[hourOf(r)]++
-			}
+		if r := &c.recs[k]; w.catMask[r.cat] {
+			pts = append(pts, point{fx: float64(r.dLng), fy: float64(r.dLat), w: w.weightOf(c, k), k: int32(k)})
 		}
 	}
+	s.pts = pts
+	us := s.us[:0] // the records on the sphere, for exact tests, when first needed
+	onSphere := func(pk int) vec {
+		if len(us) == 0 {
+			us = slices.Grow(us, len(pts))[:len(pts)]
+			for uk := range us {
+				us[uk][0] = 2 // not yet: no unit vector has it
+			}
+		}
+		if us[pk][0] == 2 {
+			lng, lat := g.point(c, &c.recs[pts[pk].k])
+			us[pk] = unit(geo.Point{lng, lat})
+		}
+		return us[pk]
+	}
+	for hk := range hits {
+		h := &hits[hk]
+		t := &s.out[h.seg]
+		sw, sn := t.w, t.n
+		for pk := range pts {
+			p := &pts[pk]
+			in := h.all
+			if !in {
+				if h.exact { // near a pole, every test is exact
+					in = h.l.c.s.within(onSphere(pk), &h.l.lim)
+				} else {
+					d2 := h.fs.dist2From(h.ox+p.fx*h.kx, h.oy+p.fy*metersPerDegree)
+					in = d2 <= h.in2
+					// Within the band, rarely: the exact distance.
+					if b2i(!in)&b2i(d2 <= h.out2) != 0 {
+						in = h.l.c.s.within(onSphere(pk), &h.l.lim)
+					}
+				}
+			}
+			// Without branches: whether a record is in a corridor is a
+			// coin toss. Adding 0 leaves a sum's bits as they were.
+			sw += p.w * b2f(in)
+			sn += b2i(in)
+			if s.detail && in {
+				s.hours[hourOf(&c.recs[p.k])]++
+			}
+		}
+		t.w, t.n = sw, sn
+	}
+	s.us = us
 }
