@@ -98,9 +98,10 @@ func TestMovingWindowAnswersAsAFreshEngine(t *testing.T) {
 	}
 }
 
-// The reference's narrowed search finds what a search of all densities
-// finds, around every sample boundary, with repeated densities, and for
-// NaN and the infinities.
+// The reference's narrowed search, and its search out from any hint (as a
+// route's segments search), find what a search of all densities finds,
+// around every sample boundary, with repeated densities, and for NaN and
+// the infinities.
 func TestReferenceSearch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(64, 27))
 	for n := range 300 {
@@ -118,6 +119,11 @@ func TestReferenceSearch(t *testing.T) {
 			want, _ := slices.BinarySearch(ds, d)
 			if got := r.search(d); got != want {
 				t.Fatalf("%d densities, %v: %d, want %d", n, d, got, want)
+			}
+			for hint := -1; hint <= n+1; hint++ {
+				if got := r.searchNear(d, hint); got != want {
+					t.Fatalf("%d densities, %v from %d: %d, want %d", n, d, hint, got, want)
+				}
 			}
 		}
 	}

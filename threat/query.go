@@ -103,7 +103,7 @@ type reference struct {
 	logTop  float64 // ln(1 + 2·max/median), scoreOf's scale
 }
 
-const sampleEvery = 8
+const sampleEvery = 64
 
 func newReference(built time.Time, ds []float64) *reference {
 	r := &reference{built: built, densities: ds}
@@ -123,6 +123,42 @@ func (r *reference) search(d float64) int {
 	k := firstAtLeast(r.samples, d)
 	lo, hi := max(0, (k-1)*sampleEvery+1), min(len(r.densities), k*sampleEvery)
 	return lo + firstAtLeast(r.densities[lo:hi], d)
+}
+
+// searchNear is search(d), found by galloping out from hint, the index
+// found for a nearby density: a route's segments rank close to one
+// another, so each search reads a few densities by the last one's rather
+// than a binary search's worth that other work has evicted from the
+// cache (a route ranks hundreds).
+func (r *reference) searchNear(d float64, hint int) int {
+	ds := r.densities
+	n := len(ds)
+	if d != d || hint < 0 || hint > n { // NaN: as search
+		return r.search(d)
+	}
+	// Narrow [lo, hi] to hold the answer: every density before lo is
+	// below d, and the one at hi (when hi < n) at or above it.
+	lo, hi := 0, n
+	if hint < n && ds[hint] < d {
+		lo, hi = hint+1, n
+		for step := 1; hint+step < n; step *= 2 {
+			if ds[hint+step] >= d {
+				hi = hint + step
+				break
+			}
+			lo = hint + step + 1
+		}
+	} else {
+		lo, hi = 0, hint
+		for step := 1; hint-step >= 0; step *= 2 {
+			if ds[hint-step] < d {
+				lo = hint - step + 1
+				break
+			}
+			hi = hint - step
+		}
+	}
+	return lo + firstAtLeast(ds[lo:hi], d)
 }
 
 // firstAtLeast is slices.BinarySearch(xs, d)'s index for xs without NaN:
@@ -181,11 +217,15 @@ func (e *Engine) Refresh() {
 // rank is the share of the reference below density d, in [0, 1],
 // interpolated between neighbours so scores move smoothly.
 func (r *reference) rank(d float64) float64 {
-	n := len(r.densities)
-	if d <= 0 || n == 0 {
+	if d <= 0 || len(r.densities) == 0 {
 		return 0
 	}
-	i := r.search(d)
+	return r.rankAt(d, r.search(d))
+}
+
+// rankAt is rank(d) for d > 0 from i = search(d).
+func (r *reference) rankAt(d float64, i int) float64 {
+	n := len(r.densities)
 	if i == 0 {
 		return 0.5 * d / r.densities[0] / float64(n)
 	}
@@ -208,12 +248,22 @@ func (r *reference) rank(d float64) float64 {
 // ones apart, where F is nearly 1 for all of them. Both only grow with d,
 // so a score never rises when weight is added.
 func (r *reference) scoreOf(d float64) int {
+	score, _ := r.scoreNear(d, -1)
+	return score
+}
+
+// scoreNear is scoreOf(d), and the index in the densities where d ranks:
+// the search starts from hint (see searchNear), or is a whole one when
+// hint is negative.
+func (r *reference) scoreNear(d float64, hint int) (int, int) {
 	if d <= 0 {
-		return 100
+		return 100, hint
 	}
-	l := 1.0
-	if n := len(r.densities); n > 0 {
-		l = math.Min(1, math.Log1p(d/r.densities[n/2])/r.logTop)
+	n := len(r.densities)
+	if n == 0 { // no reference: rank 0, L 1
+		return 50, hint
 	}
-	return int(math.Floor(100 * (1 - (r.rank(d)+l)/2)))
+	l := math.Min(1, math.Log1p(d/r.densities[n/2])/r.logTop)
+	i := r.searchNear(d, hint)
+	return int(math.Floor(100 * (1 - (r.rankAt(d, i)+l)/2))), i
 }

@@ -138,10 +138,11 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	}
 	var sum float64
 	worst := 101
+	near := -1 // where the last segment ranked
 	for i := range out.Segments {
 		s := &out.Segments[i]
 		area := (s.DistanceMeters*2*buffer + math.Pi*buffer*buffer) / 1e6
-		s.Score = ref.scoreOf(tallies[i].w * factor / area)
+		s.Score, near = ref.scoreNear(tallies[i].w*factor/area, near)
 		s.Level = Level(s.Score)
 		sum += float64(s.Score) * math.Max(s.DistanceMeters, 1)
 		if s.Score < worst {
