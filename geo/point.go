@@ -56,9 +56,36 @@ const EarthRadiusMeters = 6371008.8
 // about, where the spherical law of cosines loses precision.
 func Distance(a, b Point) float64 {
 	lat1, lat2 := radians(a.Lat()), radians(b.Lat())
+	return haversine(a, b, lat1, lat2, math.Cos(lat1), math.Cos(lat2))
+}
+
+// PathDistances sets out[i] to Distance(path[i], path[i+1]) for every leg
+// of path, to the bit, working out each point's cosine once rather than
+// twice (a router's path has hundreds of points), and returns out, grown
+// to len(path) − 1 if need be.
+func PathDistances(path []Point, out []float64) []float64 {
+	out = out[:0]
+	if len(path) < 2 {
+		return out
+	}
+	lat1 := radians(path[0].Lat())
+	cos1 := math.Cos(lat1)
+	for i := 1; i < len(path); i++ {
+		lat2 := radians(path[i].Lat())
+		cos2 := math.Cos(lat2)
+		out = append(out, haversine(path[i-1], path[i], lat1, lat2, cos1, cos2))
+		lat1, cos1 = lat2, cos2
+	}
+	return out
+}
+
+// haversine is the distance from a to b, at latitudes lat1 and lat2 (in
+// radians) whose cosines are cos1 and cos2.
+func haversine(a, b Point, lat1, lat2, cos1, cos2 float64) float64 {
 	dLat := lat2 - lat1
 	dLng := radians(b.Lng() - a.Lng())
-	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1)*math.Cos(lat2)*math.Sin(dLng/2)*math.Sin(dLng/2)
+	sLat, sLng := math.Sin(dLat/2), math.Sin(dLng/2)
+	h := sLat*sLat + cos1*cos2*sLng*sLng
 	return 2 * EarthRadiusMeters * math.Asin(math.Min(1, math.Sqrt(h)))
 }
 

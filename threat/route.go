@@ -73,14 +73,13 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	}
 	mem := routeMemories.Get().(*routeMemory)
 	defer routeMemories.Put(mem)
-	legs := slices.Grow(mem.legs[:0], len(q.Path)-1)[:len(q.Path)-1]
+	legs := geo.PathDistances(q.Path, mem.legs)
 	mem.legs = legs
 	var total float64
 	n := 0 // segments
-	for i := range legs {
-		legs[i] = geo.Distance(q.Path[i], q.Path[i+1])
-		total += legs[i]
-		n += pieces(legs[i])
+	for _, d := range legs {
+		total += d
+		n += pieces(d)
 	}
 	if total > MaxRouteM {
 		return nil, setyerr.Invalidf("path", "is %.0f km long; at most %.0f km", total/1000, MaxRouteM/1000)
