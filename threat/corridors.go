@@ -153,18 +153,12 @@ var sweeps = sync.Pool{New: func() any { return new(sweep) }}
 
 // hit is a lane that reaches the cell at hand: wholly, or across its edge
 // with the cell's south-west corner at (ox, oy) from the segment's start.
-//
-// What the test of a record reads is copied into the hit, side by side:
-// a cell's records are tested against every hit in turn, and a router's
-// route has eight or so across each cell.
+// A hit's records are tested one after another with the lane's figures
+// read once, so the hit holds only what differs from cell to cell.
 type hit struct {
-	l          *lane
-	all, exact bool
-	seg        int
-	ox, oy     float64 // the corner from the segment's start
-	kx         float64
-	fs         flatSeg
-	in2, out2  float64
+	l      *lane
+	all    bool
+	ox, oy float64 // the corner from the segment's start
 }
 
 // point is a record of the cell at hand as a hit's test reads it: its
@@ -365,8 +359,7 @@ func (s *sweep) cell(c *cell, x, y int32, live []int32) {
 			t.n += n
 			continue
 		}
-		hits = append(hits, hit{l: l, all: all, exact: l.exact, seg: l.seg, ox: ox, oy: oy,
-			kx: l.kx, fs: l.flatSeg, in2: l.in2, out2: l.out2})
+		hits = append(hits, hit{l: l, all: all, ox: ox, oy: oy})
 	}
 	s.hits = hits
 	if len(hits) == 0 {
@@ -403,20 +396,22 @@ func (s *sweep) cell(c *cell, x, y int32, live []int32) {
 	}
 	for hk := range hits {
 		h := &hits[hk]
-		t := &s.out[h.seg]
+		l := h.l
+		all, exact, ox, oy, kx, fs, in2, out2 := h.all, l.exact, h.ox, h.oy, l.kx, l.flatSeg, l.in2, l.out2
+		t := &s.out[l.seg]
 		sw, sn := t.w, t.n
 		for pk := range pts {
 			p := &pts[pk]
-			in := h.all
+			in := all
 			if !in {
-				if h.exact { // near a pole, every test is exact
-					in = h.l.c.s.within(onSphere(pk), &h.l.lim)
+				if exact { // near a pole, every test is exact
+					in = l.c.s.within(onSphere(pk), &l.lim)
 				} else {
-					d2 := h.fs.dist2From(h.ox+p.fx*h.kx, h.oy+p.fy*metersPerDegree)
-					in = d2 <= h.in2
+					d2 := fs.dist2From(ox+p.fx*kx, oy+p.fy*metersPerDegree)
+					in = d2 <= in2
 					// Within the band, rarely: the exact distance.
-					if b2i(!in)&b2i(d2 <= h.out2) != 0 {
-						in = h.l.c.s.within(onSphere(pk), &h.l.lim)
+					if b2i(!in)&b2i(d2 <= out2) != 0 {
+						in = l.c.s.within(onSphere(pk), &l.lim)
 					}
 				}
 			}
