@@ -294,10 +294,10 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 // that holds them.
 //
 // Lanes that hold the whole cell take its running totals; the others test
-// its records, record by record and lane by lane within, so a record is
-// read, its weight worked out and (for an exact test) put on the sphere
-// once whatever the lanes. Each corridor still adds its records in the
-// cell's order, so its sums are the same to the bit.
+// its records. A record is read, its weight worked out and (for an exact
+// test) put on the sphere once whatever the lanes; then each lane tests
+// them all in turn. Each corridor still adds its records in the cell's
+// order, so its sums are the same to the bit.
 //
 // The cell's column and row come from its row's dense columns: its own
 // memory is read only once some lane reaches it.
