@@ -1,6 +1,7 @@
 package threat
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sync"
@@ -49,7 +50,7 @@ type study struct {
 	n     []int
 	cells []*cell
 
-	zs    []float64 // z of the box's cells, box row by box row
+	row   []float64 // scratch: z of one row of the box
 	cands []candidate
 	cut   [3]float64
 	marks []bool // scratch for neighbourhood unions (a full study's)
@@ -68,14 +69,14 @@ type study struct {
 // again: clearing half a megabyte of pointers twice, with the collector's
 // write barriers, cost a route's study as much as reading its cells.
 type studyMemory struct {
-	x, zs, sat []float64
-	ps         []float64
-	cands      []candidate
-	n          []int
-	cells      []*cell
-	marks      []bool
-	sig        []int8
-	seen       []bool
+	x, row, sat []float64
+	ps          []float64
+	cands       []candidate
+	n           []int
+	cells       []*cell
+	marks       []bool
+	sig         []int8
+	seen        []bool
 }
 
 var studyMemories = sync.Pool{New: func() any { return new(studyMemory) }}
@@ -96,7 +97,7 @@ func clean[T any](s []T, n int) []T { return slices.Grow(s[:0], n)[:n] }
 // release hands the study's memory to the next study; s is unusable after.
 func (s *study) release() {
 	m := s.mem
-	m.x, m.zs, m.sat, m.sig, m.seen, m.cands = s.x, s.zs, s.sat, s.sig, s.seen, s.cands
+	m.x, m.row, m.sat, m.sig, m.seen, m.cands = s.x, s.row, s.sat, s.sig, s.seen, s.cands
 	if s.cells != nil {
 		clear(s.cells) // a pooled pointer would keep a removed row alive
 		m.n, m.cells, m.marks = s.n, s.cells, s.marks
@@ -210,19 +211,20 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 	} else {
 		e.cellsIn(minLat, maxLat, spans.all(), put)
 	}
-	s.zs = clean(m.zs, bnx*bny) // every z is set below
+	// Only the cells that may stand out are kept, with their z: the z of
+	// every cell of a route's box was as much memory again as its
+	// weights, written and read back for the few that matter.
+	s.row = clean(m.row, bnx) // every z is set below
 	s.cands = m.cands[:0]
 	if !s.prepare() {
-		clear(s.zs) // nothing stands out
-		s.cut = [3]float64{-1, -1, -1}
+		s.cut = [3]float64{-1, -1, -1} // nothing stands out
 		return s, nil
 	}
 	for j := range bny {
-		row := s.zs[j*bnx : (j+1)*bnx]
-		s.zRow(s.by+j, s.bx, row)
-		for i, z := range row {
+		s.zRow(s.by+j, s.bx, s.row)
+		for i, z := range s.row {
 			if math.Abs(z) >= zMin {
-				s.cands = append(s.cands, candidate{i: int32(j*bnx + i), p: twoSided(z)})
+				s.cands = append(s.cands, candidate{i: int32(j*bnx + i), z: z, p: twoSided(z)})
 			}
 		}
 	}
@@ -237,11 +239,11 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 }
 
 // candidate is a cell of the box that may be a hot or cold spot (|z| ≥
-// zMin): its index among the box's cells and its two-sided p, worked out
-// once for the cut-offs and the grades alike.
+// zMin): its index among the box's cells (box row by box row), its z and
+// its two-sided p, worked out once for the cut-offs and the grades alike.
 type candidate struct {
-	i int32
-	p float64
+	i    int32
+	z, p float64
 }
 
 // spots returns the lattice indices, ascending, of the box's cells that
@@ -254,7 +256,7 @@ func (s *study) spots(hot bool) []int {
 		return out
 	}
 	for _, c := range s.cands { // in the box's order, so ascending
-		z := s.zs[c.i]
+		z := c.z
 		if hot && z < zMin || !hot && z > -zMin {
 			continue
 		}
@@ -269,4 +271,13 @@ func (s *study) spots(hot bool) []int {
 }
 
 // zOf is the z of the box's cell at lattice index k.
-func (s *study) zOf(k int) float64 { return s.zs[(k/s.nx-s.by)*s.bnx+k%s.nx-s.bx] }
+// It is one of the candidates (spots finds no other), found by a binary
+// search of their box indices, which ascend.
+func (s *study) zOf(k int) float64 {
+	i := int32((k/s.nx-s.by)*s.bnx + k%s.nx - s.bx)
+	at, found := slices.BinarySearchFunc(s.cands, i, func(c candidate, i int32) int { return cmp.Compare(c.i, i) })
+	if !found {
+		return 0 // never: zones are made of spots
+	}
+	return s.cands[at].z
+}

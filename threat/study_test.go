@@ -178,10 +178,21 @@ func TestStudyMatchesBruteForce(t *testing.T) {
 			if total == 0 || !l.prepare() {
 				t.Fatal("an empty study")
 			}
+			// Every cell that may stand out is a candidate with its z, and
+			// no other.
+			kept := map[int32]float64{}
+			for _, c := range s.cands {
+				kept[c.i] = c.z
+			}
 			for j := range s.bny {
 				for i := range s.bnx {
-					if got, want := s.zs[j*s.bnx+i], l.z(s.bx+i, s.by+j); math.Abs(got-want) > 1e-9 {
-						t.Fatalf("box cell %d,%d: z %v, exact %v", i, j, got, want)
+					want := l.z(s.bx+i, s.by+j)
+					got, ok := kept[int32(j*s.bnx+i)]
+					if ok && math.Abs(got-want) > 1e-9 || !ok && math.Abs(want) >= zMin+1e-9 {
+						t.Fatalf("box cell %d,%d: z %v (a candidate: %v), exact %v", i, j, got, ok, want)
+					}
+					if ok && s.zOf((s.by+j)*s.nx+s.bx+i) != got {
+						t.Fatalf("box cell %d,%d: zOf %v, z %v", i, j, s.zOf((s.by+j)*s.nx+s.bx+i), got)
 					}
 				}
 			}
