@@ -132,14 +132,17 @@ func km(m float64) string {
 // responder ranks first. CreateQueued refusing (someone is available after
 // all) makes the pool be ranked anew, at most maxRanks times; then the
 // incident is stored as without the capability.
-func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incident, bool, error) {
+//
+// It returns the effects committed with the incident, whose Encoded is the
+// incident's JSON as stored (nil when a recheck changed it since).
+func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incident, Effects, bool, error) {
 	tenant := base.Tenant()
 	var ranked []ResponderAssignment
 	ranks := 0
 	if s.queuing == nil || s.lastAssigned.has(tenant) {
 		var err error
 		if ranked, err = s.rank(ctx, base); err != nil {
-			return nil, false, err
+			return nil, Effects{}, false, err
 		}
 		ranks++
 	}
@@ -154,30 +157,29 @@ func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incide
 		inc := base.Clone()
 		t := &txn{svc: s, now: inc.CreatedAt.Time}
 		if err := t.emit(inc, TypeCreated); err != nil {
-			return nil, false, err
+			return nil, Effects{}, false, err
 		}
 		if err := t.enterDispatch(inc, cand, waiting); err != nil {
-			return nil, false, err
+			return nil, Effects{}, false, err
 		}
 		if err := t.checkRisk(inc); err != nil {
-			return nil, false, err
+			return nil, Effects{}, false, err
 		}
-		inc.Tracking.DueAt = s.nextDue(inc)
-		inc.refreshSLA(t.now)
+		effects := t.finish(inc)
 		queued := cand == nil && s.queuing != nil && ranks < maxRanks
 		var stored *Incident
 		var created bool
 		var err error
 		if queued {
-			stored, created, err = s.queuing.CreateQueued(ctx, inc, t.effects, s.rangeOf(inc))
+			stored, created, err = s.queuing.CreateQueued(ctx, inc, effects, s.rangeOf(inc))
 		} else {
-			stored, created, err = s.store.CreateIncident(ctx, inc, t.effects)
+			stored, created, err = s.store.CreateIncident(ctx, inc, effects)
 		}
 		if queued && errors.Is(err, ErrResponderAvailable) {
 			// Someone in range is free (freed since the ranking, or not
 			// ranked yet): rank again and start over.
 			if ranked, err = s.rank(ctx, base); err != nil {
-				return nil, false, err
+				return nil, Effects{}, false, err
 			}
 			ranks++
 			i = -1
@@ -187,16 +189,18 @@ func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incide
 			continue // taken since it was ranked: try the next one
 		}
 		if err != nil || !created {
-			return stored, created, err
+			return stored, Effects{}, created, err
 		}
 		if s.queuing != nil {
 			s.lastAssigned.put(tenant, stored.Status == Assigned)
 		}
-		s.notify(ctx, stored, t.effects.Events)
+		s.notify(ctx, stored, effects.Events)
 		if stored.Status == Dispatching && !queued {
-			stored, err = s.recheck(ctx, stored)
+			if rechecked, err := s.recheck(ctx, stored); err != nil || rechecked != stored {
+				return rechecked, Effects{}, true, err
+			}
 		}
-		return stored, true, err
+		return stored, effects, true, nil
 	}
 }
 

@@ -1,8 +1,8 @@
 package incident
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -109,19 +109,32 @@ func NewService(store Store, cfg Config) *Service {
 	return s
 }
 
-// Create reports a new incident for tenant. If req carries an idempotency
+// Create reports a new incident for tenant; it is CreateEncoded without
+// the incident's JSON.
+func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateIncidentRequest) (inc *Incident, created bool, err error) {
+	inc, _, created, err = s.CreateEncoded(ctx, tenant, req)
+	return inc, created, err
+}
+
+// CreateEncoded reports a new incident for tenant. If req carries an idempotency
 // key the tenant already used, it returns the existing incident with
 // created=false and ignores the rest of req. A live incident is dispatched
 // at once, in the same transaction: it comes back assigned, or queued in
 // dispatching with a timeline entry saying why. Incidents of the test
 // environment are always drills, which the sandbox simulator (run by the
 // engine) walks through the lifecycle.
-func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateIncidentRequest) (inc *Incident, created bool, err error) {
+//
+// encoded is inc's JSON as [Encode] writes it when the service has it at
+// hand: for a new incident whose SLA figures, brought up to date at
+// return, still show what they showed when it was stored (the JSON the
+// store was handed). It is nil otherwise (an existing incident, or figures
+// that moved); it must not be changed.
+func (s *Service) CreateEncoded(ctx context.Context, tenant auth.Tenant, req CreateIncidentRequest) (inc *Incident, encoded []byte, created bool, err error) {
 	if err := tenant.Validate(); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	if err := req.validate(); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	stamp := clock.Stamp(s.now)
 	now := clock.At(stamp)
@@ -163,31 +176,42 @@ func (s *Service) Create(ctx context.Context, tenant auth.Tenant, req CreateInci
 	}
 	inc.SLA = newSLA(stamp, s.sla[inc.Severity])
 	inc.Tracking.Simulated = inc.IsDrill
+	var effects Effects
 	if !inc.IsDrill {
-		inc, created, err = s.createDispatched(ctx, inc)
-		if err != nil {
-			return nil, false, err
+		inc, effects, created, err = s.createDispatched(ctx, inc)
+	} else {
+		// A drill waits for the sandbox simulator's first step.
+		t := &txn{svc: s, now: stamp}
+		if err := t.emit(inc, TypeCreated); err != nil {
+			return nil, nil, false, err
 		}
-		inc.refreshSLA(s.now())
-		return inc, created, nil
+		effects = t.finish(inc)
+		inc, created, err = s.store.CreateIncident(ctx, inc, effects)
+		if err == nil && created {
+			s.notify(ctx, inc, effects.Events)
+			s.Wake()
+		}
 	}
-	// A drill waits for the sandbox simulator's first step.
-	inc.Tracking.DueAt = s.nextDue(inc)
-	inc.refreshSLA(stamp)
-	ev, err := s.event(TypeCreated, inc)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	stored, created, err := s.store.CreateIncident(ctx, inc, Effects{Events: []outbox.Event{ev}})
-	if err != nil {
-		return nil, false, err
+	return inc, s.answered(inc, created, effects.Encoded), created, nil
+}
+
+// answered brings a created incident's SLA figures up to date and returns
+// doc, its JSON as stored, if they still show what doc shows: a new
+// incident (not one found under its idempotency key) whose SLA state and
+// figures did not move since it was stored.
+func (s *Service) answered(inc *Incident, created bool, doc []byte) []byte {
+	var stored SLA
+	if inc.SLA != nil {
+		stored = *inc.SLA
 	}
-	if created {
-		s.notify(ctx, stored, []outbox.Event{ev})
-		s.Wake()
+	inc.refreshSLA(s.now())
+	if !created || doc == nil || (inc.SLA != nil && !sameSLA(stored, *inc.SLA)) {
+		return nil
 	}
-	stored.refreshSLA(s.now())
-	return stored, created, nil
+	return doc
 }
 
 // Get returns the tenant's incident id.
@@ -301,19 +325,44 @@ type txn struct {
 	svc     *Service
 	now     time.Time
 	effects Effects
+	doc     []byte // the incident's JSON in the last event emitted
 }
 
 // emit snapshots inc, as changed so far, into an outbox event of type typ.
 func (t *txn) emit(inc *Incident, typ string) error {
 	inc.UpdatedAt = clock.At(t.now)
 	inc.refreshSLA(t.now)
-	ev, err := t.svc.event(typ, inc)
+	ev, doc, err := t.svc.event(typ, inc)
 	if err != nil {
 		return err
 	}
 	t.effects.Events = append(t.effects.Events, ev)
+	t.doc = doc
 	return nil
 }
+
+// finish ends the change of inc: it schedules the engine's next look at it
+// and brings its SLA figures up to date at the change's moment, and
+// returns the effects to commit. Neither changes what the incident's JSON
+// shows since its last event (the schedule is not in it; the SLA figures
+// were brought up to date at the same moment by that event's emit), so the
+// store is handed that JSON to keep (Effects.Encoded) instead of encoding
+// the incident again.
+func (t *txn) finish(inc *Incident) Effects {
+	inc.Tracking.DueAt = t.svc.nextDue(inc)
+	inc.refreshSLA(t.now)
+	t.effects.Encoded = t.doc
+	if verifyEncoded && t.doc != nil {
+		if doc, err := Encode(inc); err != nil || !bytes.Equal(doc, t.doc) {
+			panic(fmt.Sprintf("incident: %s changed after its last event:\n%s\n%s", inc.ID, t.doc, doc))
+		}
+	}
+	return t.effects
+}
+
+// verifyEncoded makes finish check that the JSON it hands the store is the
+// incident's (set by this package's tests: export_test.go).
+var verifyEncoded = false
 
 // transition moves inc to status to, with a timeline entry and its event.
 func (t *txn) transition(inc *Incident, to Status, event EventName, message string) error {
@@ -372,12 +421,10 @@ func (s *Service) update(ctx context.Context, tenant auth.Tenant, id string, cha
 		if err := t.checkRisk(inc); err != nil {
 			return Effects{}, err
 		}
-		inc.Tracking.DueAt = s.nextDue(inc)
-		if len(t.effects.Events) == 0 && inc.Tracking.DueAt.Equal(due) {
+		if len(t.effects.Events) == 0 && t.svc.nextDue(inc).Equal(due) {
 			return Effects{}, errNoChange
 		}
-		inc.refreshSLA(t.now)
-		return t.effects, nil
+		return t.finish(inc), nil
 	})
 	if errors.Is(err, errNoChange) {
 		return s.Get(ctx, tenant, id)
@@ -389,14 +436,13 @@ func (s *Service) update(ctx context.Context, tenant auth.Tenant, id string, cha
 	return inc, nil
 }
 
-// event advances inc's sequence and snapshots it into an outbox event.
-func (s *Service) event(typ string, inc *Incident) (outbox.Event, error) {
+// event advances inc's sequence and snapshots it into an outbox event;
+// doc is inc's JSON within the event's data (encode.go).
+func (s *Service) event(typ string, inc *Incident) (ev outbox.Event, doc []byte, err error) {
 	inc.Sequence++
-	data, err := json.Marshal(struct {
-		Incident *Incident `json:"incident"`
-	}{inc})
+	data, doc, err := encodeEvent(inc)
 	if err != nil {
-		return outbox.Event{}, fmt.Errorf("encode %s event: %w", typ, err)
+		return outbox.Event{}, nil, fmt.Errorf("encode %s event: %w", typ, err)
 	}
 	return outbox.Event{
 		ID:          s.newID("evt"),
@@ -407,7 +453,7 @@ func (s *Service) event(typ string, inc *Incident) (outbox.Event, error) {
 		Sequence:    inc.Sequence,
 		Data:        data,
 		CreatedAt:   inc.UpdatedAt.Time,
-	}, nil
+	}, doc, nil
 }
 
 // notify tells the notifier and the observer of a committed change.

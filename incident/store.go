@@ -110,6 +110,11 @@ var ErrResponderAvailable = setyerr.E(setyerr.Conflict, "a responder is availabl
 // in the same transaction.
 type Effects struct {
 	Events []outbox.Event
+	// Encoded, when not nil, is the changed incident's JSON as [Encode]
+	// writes it (the snapshot in the change's last event): a store that
+	// keeps incidents as JSON may keep these bytes instead of encoding the
+	// incident again. A store must not change them. nil: not at hand.
+	Encoded []byte
 	// Claim makes the responder with this id busy with the incident. If it
 	// is not available the whole update fails with ErrResponderUnavailable.
 	Claim string

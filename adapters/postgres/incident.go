@@ -62,7 +62,7 @@ func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effe
 			return nil, false, translate(err)
 		}
 	}
-	values, err := sqlstore.IncidentValues(dialect{}, inc)
+	values, err := sqlstore.IncidentValues(dialect{}, inc, effects.Encoded)
 	if err != nil {
 		return nil, false, err
 	}

@@ -132,7 +132,7 @@ func TestLateCommitReachesEveryReaderOnce(t *testing.T) {
 	t.Cleanup(func() { released.Do(func() { close(release) }) }) // a test that fails while it holds the change lets it go
 	go func() {
 		committed <- db.inTx(ctx, func(tx *txn) error {
-			values, err := sqlstore.IncidentValues(dialect{}, late)
+			values, err := sqlstore.IncidentValues(dialect{}, late, nil)
 			if err != nil {
 				return err
 			}

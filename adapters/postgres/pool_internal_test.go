@@ -58,7 +58,7 @@ func holdKey(t *testing.T, db *DB, key string) (rollBack func()) {
 	held := &incident.Incident{ID: "inc_heldheldheldheld", IdempotencyKey: &key, Category: incident.SOS, Severity: incident.High,
 		Status: incident.Dispatching, Title: "SOS alert", Location: incident.IncidentLocation{Coordinates: lagos},
 		CreatedAt: now, UpdatedAt: now, OrgID: fixtureTenant.OrgID, Environment: fixtureTenant.Env, Sequence: 1}
-	values, err := sqlstore.IncidentValues(dialect{}, held)
+	values, err := sqlstore.IncidentValues(dialect{}, held, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

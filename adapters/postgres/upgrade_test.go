@@ -55,7 +55,7 @@ func TestUpgradeCountsExistingIncidents(t *testing.T) {
 		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.Categories[i%2], Severity: incident.High,
 			Status: incident.Statuses[i%3], Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
 			CreatedAt: clock.At(at), UpdatedAt: clock.At(at), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
-		values, err := sqlstore.IncidentValues(dialect{}, inc)
+		values, err := sqlstore.IncidentValues(dialect{}, inc, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

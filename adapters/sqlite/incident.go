@@ -48,7 +48,7 @@ func (s *incidentStore) CreateQueued(ctx context.Context, inc *incident.Incident
 // any) lets it, in one write transaction.
 func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effects incident.Effects, check func(*writeTx) error) (*incident.Incident, bool, error) {
 	// Derived before the transaction: the writer runs one at a time.
-	values, err := sqlstore.IncidentValues(dialect{}, inc)
+	values, err := sqlstore.IncidentValues(dialect{}, inc, effects.Encoded)
 	if err != nil {
 		return nil, false, err
 	}

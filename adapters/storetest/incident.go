@@ -206,6 +206,7 @@ func TestIncidents(t *testing.T, newStores NewStores, f Features) {
 		pending(t, stores, 1) // only the created event
 	})
 
+	t.Run("EncodedJSON", func(t *testing.T) { testEncodedJSON(t, newStores) })
 	t.Run("ConcurrentUpdatesAreSerialized", single(newStores, serializeUpdates))
 	t.Run("SharedUpdatesAreSerialized", shared(newStores, f, serializeUpdates))
 	t.Run("ReadsSeeChanges", single(newStores, readsSeeChanges))

@@ -18,6 +18,8 @@ import (
 type CreateIncidentResponse struct {
 	Incident   *incident.Incident `json:"incident" nullable:"false" doc:"The incident: new, or the existing one for a repeated idempotency_key."`
 	Idempotent bool               `json:"idempotent" doc:"True when an earlier request with the same idempotency_key created the incident."`
+
+	encoded *createdJSON // its JSON, when the create had the incident's at hand (created.go); a pointer keeps the type comparable
 }
 
 // IncidentResponse wraps one incident.
@@ -80,11 +82,11 @@ func Register(api huma.API, svc *incident.Service, log *slog.Logger) {
 				"The incident may have been created before storage failed; the retry then returns it (200) and never makes a second one."},
 		},
 	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *createInput) (*httpapi.StatusOutput[CreateIncidentResponse], error) {
-		inc, created, err := svc.Create(ctx, tenant, in.Body)
+		inc, encoded, created, err := svc.CreateEncoded(ctx, tenant, in.Body)
 		if err != nil {
 			return nil, err
 		}
-		out := &httpapi.StatusOutput[CreateIncidentResponse]{Status: http.StatusCreated, Body: CreateIncidentResponse{Incident: inc, Idempotent: !created}}
+		out := &httpapi.StatusOutput[CreateIncidentResponse]{Status: http.StatusCreated, Body: createdResponse(inc, encoded, !created)}
 		if !created {
 			out.Status = http.StatusOK
 		}

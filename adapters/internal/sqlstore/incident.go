@@ -54,12 +54,16 @@ func ScanIncident(row RowScanner) (*incident.Incident, error) {
 // ChangeIncident applies UpdateIncident's change to cur, the tenant's
 // incident id as read in the update's transaction, and sets its identity
 // and idempotency key again after it: change cannot move the incident or
-// rekey it.
+// rekey it. A change that tried has its Encoded JSON (which shows what it
+// tried) dropped.
 func ChangeIncident(cur *incident.Incident, tenant auth.Tenant, id string, change func(*incident.Incident) (incident.Effects, error)) (incident.Effects, error) {
 	idemKey := cur.IdempotencyKey
 	effects, err := change(cur)
 	if err != nil {
 		return incident.Effects{}, err
+	}
+	if cur.ID != id || cur.IdempotencyKey != idemKey {
+		effects.Encoded = nil
 	}
 	cur.ID, cur.OrgID, cur.Environment, cur.IdempotencyKey = id, tenant.OrgID, tenant.Env, idemKey
 	return effects, nil
@@ -84,14 +88,18 @@ func IncidentArgs(d Dialect, inc *incident.Incident, values []any) []any {
 }
 
 // IncidentValues derives the values of incidentColumns from inc: the
-// JSON of the document and of its tracking, the severity's rank, the
-// milliseconds from creation to assignment and to arrival (nil before
-// them), the SLA's state (nil without an SLA), the position, and whether
-// it counts as a threat.
-func IncidentValues(d Dialect, inc *incident.Incident) ([]any, error) {
-	doc, err := json.Marshal(inc)
-	if err != nil {
-		return nil, fmt.Errorf("encode incident: %w", err)
+// JSON of the document (encoded, the change's Effects.Encoded, when it is
+// not nil: the service encoded it already) and of its tracking, the
+// severity's rank, the milliseconds from creation to assignment and to
+// arrival (nil before them), the SLA's state (nil without an SLA), the
+// position, and whether it counts as a threat.
+func IncidentValues(d Dialect, inc *incident.Incident, encoded []byte) ([]any, error) {
+	doc := encoded
+	if doc == nil {
+		var err error
+		if doc, err = json.Marshal(inc); err != nil {
+			return nil, fmt.Errorf("encode incident: %w", err)
+		}
 	}
 	trk, err := json.Marshal(inc.Tracking)
 	if err != nil {

@@ -68,7 +68,7 @@ func (s Incidents) UpdateIncident(ctx context.Context, tenant auth.Tenant, id st
 		if err != nil {
 			return err
 		}
-		cols, err := IncidentValues(tx, cur)
+		cols, err := IncidentValues(tx, cur, effects.Encoded)
 		if err != nil {
 			return err
 		}

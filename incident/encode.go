@@ -1,0 +1,68 @@
+package incident
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sync"
+)
+
+// A change encodes each state of its incident once. An event's data is
+// the incident's JSON wrapped as {"incident":…}; the incident's JSON in
+// the last event of a change is also what the store keeps for it
+// (Effects.Encoded) and what a create answers with (Service.CreateEncoded),
+// so a create no longer encodes its incident again for each of them.
+//
+// The JSON is encoding/json's without HTML escaping, as huma's default
+// format writes it, so the same bytes serve the HTTP answer. Every reader
+// of event data and of stored incidents decodes it as before (an escaped
+// and an unescaped '<' are the same JSON string).
+
+// eventHead and eventTail wrap an incident's JSON into an event's data,
+// as encoding/json writes struct{ Incident *Incident `json:"incident"` }.
+const (
+	eventHead = `{"incident":`
+	eventTail = `}`
+)
+
+// encoders reuses the buffers of encodeEvent.
+var encoders = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// encodeEvent returns the data of an event about inc and, within it, inc's
+// own JSON (Encode's bytes). They share memory: neither may be changed.
+func encodeEvent(inc *Incident) (data, doc []byte, err error) {
+	buf := encoders.Get().(*bytes.Buffer)
+	defer encoders.Put(buf)
+	buf.Reset()
+	buf.WriteString(eventHead)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(inc); err != nil {
+		return nil, nil, fmt.Errorf("encode incident %s: %w", inc.ID, err)
+	}
+	b := buf.Bytes()
+	b[len(b)-1] = eventTail[0] // the encoder's newline
+	data = bytes.Clone(b)
+	return data, data[len(eventHead) : len(data)-len(eventTail)], nil
+}
+
+// Encode returns inc's JSON as the service encodes it: encoding/json
+// without HTML escaping, without a final newline.
+func Encode(inc *Incident) ([]byte, error) {
+	_, doc, err := encodeEvent(inc)
+	return doc, err
+}
+
+// sameSLA reports whether two SLAs show the same figures.
+func sameSLA(a, b SLA) bool {
+	return a.AssignTargetSeconds == b.AssignTargetSeconds && a.ArriveTargetSeconds == b.ArriveTargetSeconds &&
+		a.AssignBy.Equal(b.AssignBy.Time) && a.ArriveBy.Equal(b.ArriveBy.Time) && a.State == b.State &&
+		sameSeconds(a.TimeToAssignSeconds, b.TimeToAssignSeconds) && sameSeconds(a.TimeToArriveSeconds, b.TimeToArriveSeconds)
+}
+
+func sameSeconds(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
