@@ -16,7 +16,9 @@
 // One [Hub] per process follows the committed outbox (woken at once by this
 // process's commits, and every second for other instances' commits) and
 // fans events out to the streams it serves, so a thousand open streams cost
-// one query a second, not a thousand. A stream that falls too far behind is
+// one query a second, not a thousand. While no stream is open it reads
+// nothing (not a query per commit); the first stream to open reads the
+// log's newest position and the hub follows from there. A stream that falls too far behind is
 // closed; its client resumes with Last-Event-ID, from the store.
 //
 // The hub also reads again, every [Config.Recheck] and at once when this

@@ -68,9 +68,9 @@ func Register(api huma.API, hub *Hub, events outbox.Log, log *slog.Logger) {
 			}
 		}
 		match := visibleTo(p)
-		sub, ok := hub.Subscribe(p, match)
-		if !ok {
-			return nil, setyerr.E(setyerr.Unavailable, "the event stream is not running")
+		sub, err := hub.Subscribe(ctx, p, match)
+		if err != nil {
+			return nil, err
 		}
 		if after > sub.From {
 			// Past what this hub has handed out: past the log's newest

@@ -184,14 +184,9 @@ func (h *Hub) next(ctx context.Context) (bool, error) {
 	head, idle := h.head, len(h.subs) == 0
 	h.mu.Unlock()
 	if idle {
-		// Nobody listens: move the head without reading the events.
-		latest, err := h.log.Head(ctx)
-		h.mu.Lock()
-		if err == nil && len(h.subs) == 0 {
-			h.head = max(h.head, latest)
-		}
-		h.mu.Unlock()
-		return false, err
+		// Nobody listens: nothing to read, not even the head (a query
+		// per commit under load); the first subscription reads it.
+		return false, nil
 	}
 	events, _, err := h.log.EventsAfter(ctx, head, outbox.Filter{}, 1000)
 	if err != nil || len(events) == 0 {
@@ -254,18 +249,34 @@ func (h *Hub) Notify(context.Context, []outbox.Event) {
 	}
 }
 
+// ErrNotRunning is Subscribe's answer while the hub is not running, or
+// after it was closed.
+var ErrNotRunning = setyerr.E(setyerr.Unavailable, "the event stream is not running")
+
 // Subscribe registers a stream of principal p for the events filter
-// matches. Live events come after the returned subscription's From; false
-// when the hub is not running, or closed.
-func (h *Hub) Subscribe(p *auth.Principal, filter func(outbox.Event) bool) (*Subscription, bool) {
+// matches. Live events come after the returned subscription's From. It
+// fails with ErrNotRunning when the hub is not running, or closed, and
+// with the store's error when the first subscription of an idle hub (which
+// does not follow the log while nobody listens) cannot read the log's
+// newest position.
+func (h *Hub) Subscribe(ctx context.Context, p *auth.Principal, filter func(outbox.Event) bool) (*Subscription, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.started || h.closed {
-		return nil, false
+		return nil, ErrNotRunning
+	}
+	if len(h.subs) == 0 {
+		// Live from the log's newest event. Read under the lock: no
+		// other subscription, nor the follow, moves the head meanwhile.
+		head, err := h.log.Head(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.head = max(h.head, head)
 	}
 	s := &Subscription{filter: filter, principal: p, C: make(chan outbox.Event, buffer), From: h.head}
 	h.subs[s] = struct{}{}
-	return s, true
+	return s, nil
 }
 
 // Unsubscribe ends a subscription.
