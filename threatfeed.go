@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,7 +48,7 @@ type threatFollower struct {
 // incidents this process created, by their incident.created event's id:
 // the follower applies such an event, when it reads it from the log, from
 // here instead of decoding its payload (a create's largest cost in the
-// feed). The log stays the truth: an event missing here (another
+// feed), and reads the log without the payload (outbox.Filter.Envelopes). The log stays the truth: an event missing here (another
 // instance's, or one read before it was remembered) is decoded as before.
 type createdHere struct {
 	mu   sync.Mutex
@@ -70,8 +71,10 @@ const maxCreatedHere = 10_000
 const followBatch = 500
 
 // threatEvents are the live incident events that can change the threat
-// picture (see apply): the feed reads no others.
-var threatEvents = outbox.Filter{Environment: string(auth.Live),
+// picture (see apply): the feed reads no others. It reads them without
+// their data first (most are this process's creates, remembered), then
+// the data of those apply decodes (withData).
+var threatEvents = outbox.Filter{Environment: string(auth.Live), Envelopes: true,
 	Types: []string{incident.TypeCreated, incident.TypeCancelled, incident.TypeResolved}}
 
 func newThreatFollower(engine *threat.Engine, log outbox.Log) *threatFollower {
@@ -100,6 +103,9 @@ func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	if err := f.withData(ctx, events); err != nil {
+		return false, err
+	}
 	for _, ev := range events {
 		f.apply(ev)
 	}
@@ -111,6 +117,49 @@ func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 		f.created.forget(started)
 	}
 	return more, nil
+}
+
+// withData reads the data of the events apply will decode (needsData),
+// read without it: one more read, of their types only, when there are
+// any; none when every event is a create remembered here.
+func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) error {
+	var types []string
+	for _, ev := range events {
+		if f.needsData(ev) && !slices.Contains(types, ev.Type) {
+			types = append(types, ev.Type)
+		}
+	}
+	if len(types) == 0 {
+		return nil
+	}
+	// The events of these types after f.pos come first in position order,
+	// and at most len(events) of them are among those read: the page
+	// holds every one needed.
+	filter := threatEvents
+	filter.Envelopes, filter.Types = false, types
+	full, _, err := f.log.EventsAfter(ctx, f.pos, filter, followBatch)
+	if err != nil {
+		return err
+	}
+	data := make(map[int64][]byte, len(full))
+	for _, ev := range full {
+		data[ev.Position] = ev.Data
+	}
+	for i, ev := range events {
+		if f.needsData(ev) {
+			events[i].Data = data[ev.Position]
+		}
+	}
+	return nil
+}
+
+// needsData reports whether apply decodes ev's data: an event that is
+// not skipped as loaded already, not a create remembered here.
+func (f *threatFollower) needsData(ev outbox.Event) bool {
+	if _, loaded := f.ahead[threat.Change{Subject: ev.SubjectID, Sequence: ev.Sequence}]; loaded {
+		return false
+	}
+	return ev.Type != incident.TypeCreated || !f.created.has(ev.ID)
 }
 
 // remember is the service's Observe hook: it keeps what a committed live
@@ -136,6 +185,13 @@ func (c *createdHere) put(id string, facts createdFacts) {
 		facts.gen = c.gen
 		c.byID[id] = facts
 	}
+}
+
+func (c *createdHere) has(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.byID[id]
+	return ok
 }
 
 func (c *createdHere) take(id string) (createdFacts, bool) {

@@ -44,7 +44,9 @@ func TestThreatFeedAppliesCreatesFromMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	events, _, err := st.EventLog().EventsAfter(ctx, 0, threatEvents, 100)
+	withData := threatEvents
+	withData.Envelopes = false
+	events, _, err := st.EventLog().EventsAfter(ctx, 0, withData, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,5 +79,49 @@ func TestThreatFeedAppliesCreatesFromMemory(t *testing.T) {
 	}
 	if engine.Len() != 2 || len(f.created.byID) != 0 {
 		t.Fatalf("after a late notice: %d reports in the engine, %d remembered; want 2 and 0", engine.Len(), len(f.created.byID))
+	}
+}
+
+// The feed reads events without their data and then only the data of
+// those it decodes: in one catch-up, a create remembered here is applied
+// from memory, another instance's create (not remembered) and a cancel as
+// a false alarm from their data, so the engine ends as decoding every
+// event would leave it.
+func TestThreatFeedReadsOnlyTheDataItDecodes(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
+		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	engine := threat.NewEngine(threat.Config{})
+	f := newThreatFollower(engine, st.EventLog())
+	here := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore(), Observe: f.remember})
+	elsewhere := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore()})
+	req := incident.CreateIncidentRequest{Category: incident.Vehicle, Location: incident.Location{Coordinates: geo.NewPoint(6.45, 3.39)}}
+	if _, _, err := here.Create(ctx, live, req); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, _, err := elsewhere.Create(ctx, live, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mistaken, _, err := here.Create(ctx, live, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := elsewhere.Cancel(ctx, live, mistaken.ID, incident.CancelIncidentRequest{Reason: "prank", ReasonCode: incident.CancelFalseAlarm}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.created.byID) != 2 {
+		t.Fatalf("%d creates remembered, want 2", len(f.created.byID))
+	}
+	if more, err := f.catchUp(ctx); more || err != nil {
+		t.Fatalf("catch-up: %v, %v", more, err)
+	}
+	if engine.Len() != 3 || len(f.created.byID) != 0 {
+		t.Fatalf("%d reports in the engine (want 3: one create here, two elsewhere), %d remembered (want 0)", engine.Len(), len(f.created.byID))
 	}
 }

@@ -144,7 +144,11 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 		if ev.ID == "" || !f.Match(ev) { // "": purged
 			continue
 		}
-		ev.Data = slices.Clone(ev.Data)
+		if f.Envelopes {
+			ev.Data = nil
+		} else {
+			ev.Data = slices.Clone(ev.Data)
+		}
 		if out = append(out, ev); len(out) == limit {
 			next = ev.Position
 			break

@@ -52,8 +52,11 @@ const (
 	// position the log's.
 	loggedColumns = `e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, e.data, e.created_at, l.position`
 	fromLog       = ` FROM outbox_log l JOIN outbox_events e ON e.id = l.event_id`
-	// selectLogged reads events of the log with their positions.
-	selectLogged = `SELECT ` + loggedColumns + fromLog
+	// selectLogged reads events of the log with their positions;
+	// selectLoggedEnvelopes reads them without their data (empty:
+	// Filter.Envelopes).
+	selectLogged          = `SELECT ` + loggedColumns + fromLog
+	selectLoggedEnvelopes = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, '', e.created_at, l.position` + fromLog
 	// fanOutCursor is the position fan-out has reached: every event at or
 	// before it is published.
 	fanOutCursor = `(SELECT position FROM outbox_cursors WHERE name = 'fan-out')`
@@ -95,6 +98,9 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 		return nil, after, err
 	}
 	l := sqlstore.List{Sel: selectLogged, Order: `l.position`}
+	if f.Envelopes {
+		l.Sel = selectLoggedEnvelopes
+	}
 	l.And(`l.position > ? AND l.position <= (`+headQuery+`)`, after)
 	if f.OrgID != "" {
 		l.And(`l.org_id = ?`, f.OrgID)
@@ -128,6 +134,11 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	})
 	if err != nil {
 		return nil, after, err
+	}
+	if f.Envelopes {
+		for i := range events {
+			events[i].Data = nil
+		}
 	}
 	if len(events) == limit {
 		return events, events[len(events)-1].Position, nil

@@ -126,6 +126,11 @@ const eventsAfter = selectEvent + ` WHERE e.position > ?1 AND e.position <= ?2 A
 const tenantEventsAfter = selectEvent + ` WHERE e.org_id = ?7 AND e.environment = ?6
 	AND e.position > ?1 AND e.position <= ?2 AND e.type >= ?3 AND e.type < ?4`
 
+// selectEnvelope reads events as e as selectEvent does, without their
+// data (empty; Filter.Envelopes): no payload is copied, no delta applied.
+const selectEnvelope = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, '', e.created_at, e.position,
+	NULL, NULL FROM outbox_events e`
+
 // orderedPage ends an events query: position order, up to ?5.
 const orderedPage = ` ORDER BY e.position LIMIT ?5`
 
@@ -158,6 +163,9 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	if f.OrgID != "" && f.Environment != "" {
 		query = tenantEventsAfter
 	}
+	if f.Envelopes {
+		query = selectEnvelope + strings.TrimPrefix(query, selectEvent)
+	}
 	args := []any{after, head.Int64, f.TypePrefix, f.TypePrefix + "\uffff", limit, f.Environment, f.OrgID}
 	for _, t := range f.Types {
 		args = append(args, t)
@@ -165,6 +173,11 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	events, err := queryAll(ctx, tx, scanEvent, query+typesIn(len(f.Types))+orderedPage, args...)
 	if err != nil {
 		return nil, after, translate(err)
+	}
+	if f.Envelopes {
+		for i := range events {
+			events[i].Data = nil
+		}
 	}
 	if len(events) == limit {
 		return events, events[len(events)-1].Position, nil

@@ -109,6 +109,22 @@ func testLog(t *testing.T, handles []Stores) {
 		if head, _ := h.EventLog().Head(ctx); head != all[len(all)-1].Position || next != head {
 			t.Fatalf("head %d, next %d, want the last position %d", head, next, all[len(all)-1].Position)
 		}
+		// Envelopes: the same events, with the same next, without data.
+		for _, f := range []outbox.Filter{{Envelopes: true}, {Envelopes: true, OrgID: tenantB.OrgID, Environment: string(auth.Live), Types: []string{incident.TypeCreated}}} {
+			withData := f
+			withData.Envelopes = false
+			want, wantNext, err := h.EventLog().EventsAfter(ctx, 0, withData, 1000)
+			must(t, err)
+			got, gotNext, err := h.EventLog().EventsAfter(ctx, 0, f, 1000)
+			must(t, err)
+			for i := range want {
+				want[i].Data = nil
+			}
+			if len(want) == 0 || gotNext != wantNext {
+				t.Fatalf("envelopes %+v: next %d, want %d (of %d events)", f, gotNext, wantNext, len(want))
+			}
+			sameJSON(t, "envelopes", got, want)
+		}
 		// Resuming in small pages from any position reads the rest, once.
 		var paged []string
 		for after := int64(0); ; {
