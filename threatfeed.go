@@ -120,24 +120,33 @@ func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 }
 
 // withData reads the data of the events apply will decode (needsData),
-// read without it: one more read, of their types only, when there are
-// any; none when every event is a create remembered here.
+// read without it: one more read, of their types only, from the first of
+// them on, when there are any (typically the last few creates of a page,
+// committed here but not yet remembered, or another instance's); none
+// when every event is a create remembered here.
 func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) error {
 	var types []string
+	from := int64(-1)
 	for _, ev := range events {
-		if f.needsData(ev) && !slices.Contains(types, ev.Type) {
+		if !f.needsData(ev) {
+			continue
+		}
+		if from < 0 {
+			from = ev.Position - 1
+		}
+		if !slices.Contains(types, ev.Type) {
 			types = append(types, ev.Type)
 		}
 	}
 	if len(types) == 0 {
 		return nil
 	}
-	// The events of these types after f.pos come first in position order,
+	// The events of these types after from come first in position order,
 	// and at most len(events) of them are among those read: the page
 	// holds every one needed.
 	filter := threatEvents
 	filter.Envelopes, filter.Types = false, types
-	full, _, err := f.log.EventsAfter(ctx, f.pos, filter, followBatch)
+	full, _, err := f.log.EventsAfter(ctx, from, filter, followBatch)
 	if err != nil {
 		return err
 	}

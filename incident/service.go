@@ -456,16 +456,19 @@ func (s *Service) event(typ string, inc *Incident) (ev outbox.Event, doc []byte,
 	}, doc, nil
 }
 
-// notify tells the notifier and the observer of a committed change.
+// notify tells the observer and the notifier of a committed change: the
+// observer first, so that a reader the notifier wakes (the threat feed)
+// finds what the observer was told (the feed's memory of this process's
+// creates, which spares it their data).
 func (s *Service) notify(ctx context.Context, inc *Incident, events []outbox.Event) {
 	if len(events) == 0 {
 		return
 	}
-	if s.notifier != nil {
-		s.notifier.Notify(ctx, events)
-	}
 	if s.observe != nil {
 		s.observe(inc, events)
+	}
+	if s.notifier != nil {
+		s.notifier.Notify(ctx, events)
 	}
 }
 
