@@ -51,9 +51,11 @@ func packEvents(events []outbox.Event) []storedEvent {
 func insertPacked(ctx context.Context, tx *writeTx, events []storedEvent) error {
 	positions := make([]int64, len(events))
 	for i, ev := range events {
-		data, base := string(ev.Data), sql.NullInt64{}
+		data, base := "", sql.NullInt64{}
 		if ev.base >= 0 {
-			data, base = "", sql.NullInt64{Int64: positions[ev.base], Valid: true}
+			base = sql.NullInt64{Int64: positions[ev.base], Valid: true}
+		} else {
+			data = string(ev.Data) // a delta's event keeps no copy of its data
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO outbox_events
 			(id, org_id, environment, type, subject_id, sequence, data, created_at, base, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -42,12 +42,13 @@ func ByIdempotencyKey(ctx context.Context, q Querier, inc *incident.Incident) (*
 
 // Created is CreateIncident's answer once its transaction is done: the
 // incident stored before under inc's idempotency key, if there was one,
-// or a copy of inc, created.
+// or inc itself, created (as the port says: what is stored is the row,
+// which no change of inc reaches, so no copy is made).
 func Created(existing, inc *incident.Incident) (*incident.Incident, bool, error) {
 	if existing != nil {
 		return existing, false, nil
 	}
-	return inc.Clone(), true, nil
+	return inc, true, nil
 }
 
 func (s Incidents) GetIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
