@@ -88,6 +88,16 @@
 // responding +10 s, on_scene +30 s, resolved +60 s (divided by Speed), with a
 // simulated responder and the same events as live incidents.
 //
+// # One encoding per state
+//
+// A change encodes each state of its incident once: an event's data is
+// the incident's JSON wrapped as {"incident":…} ([Encode]: encoding/json
+// without HTML escaping, as huma writes answers), and the JSON in the
+// change's last event is handed to the store with the change
+// (Effects.Encoded: the SQL adapters keep those bytes instead of encoding
+// the incident again) and, for a create, answered with
+// ([Service.CreateEncoded]) while the SLA figures it shows have not moved.
+//
 // # Ports
 //
 // The package declares what it needs: [Store] and [ResponderStore]

@@ -7,6 +7,11 @@
 // store; a domain's Notifier only wakes it early. A crash at any moment loses no
 // event, and delivery is at least once.
 //
+// Readers follow the committed events through a [Log]; one that needs the
+// data of few of the events it reads (the threat feed, which knows this
+// process's creates already) reads them without it (Filter.Envelopes), then
+// the data of those it needs.
+//
 // It is a leaf package: domains produce events, the webhook package consumes
 // them, and neither needs the other.
 package outbox

@@ -35,6 +35,12 @@
 // journal_size_limit): a stretch of load in which readers kept it from
 // starting over no longer leaves the file at its largest size for good.
 //
+// An incident's JSON is the one the service encoded for the change's last
+// event (incident.Effects.Encoded) when it is handed one: a change encodes
+// its incident once. A follower of the log that needs no payloads reads
+// events without them (outbox.Filter.Envelopes: no data is copied, no delta
+// applied).
+//
 // A create writes every index of the incidents table, so the table keeps
 // only the indexes a list, filter or engine query reads, each named with
 // its query in migrations/*_lighter_create.sql (explain_test.go checks the
