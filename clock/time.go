@@ -17,15 +17,43 @@ type Time struct{ time.Time }
 // At wraps t as a wire timestamp.
 func At(t time.Time) Time { return Time{t} }
 
-// MarshalJSON writes null for an unset time and Layout otherwise.
+// MarshalJSON writes null for an unset time and Layout otherwise. A
+// change's encoding writes a dozen timestamps: they are written digit by
+// digit, not through time.Format's reading of the layout, for years 0 to
+// 9999 (the others through Format, which writes them its own way).
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	b := make([]byte, 0, len(Layout)+2)
+	u := t.UTC()
+	b := make([]byte, 0, len(`"2006-01-02T15:04:05.000Z"`))
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, Layout)
-	return append(b, '"'), nil
+	year, month, day := u.Date()
+	if year < 0 || year > 9999 {
+		b = u.AppendFormat(b, Layout)
+		return append(b, '"'), nil
+	}
+	hour, minute, second := u.Clock()
+	b = appendDigits(b, year, 4)
+	b = appendDigits(append(b, '-'), int(month), 2)
+	b = appendDigits(append(b, '-'), day, 2)
+	b = appendDigits(append(b, 'T'), hour, 2)
+	b = appendDigits(append(b, ':'), minute, 2)
+	b = appendDigits(append(b, ':'), second, 2)
+	b = appendDigits(append(b, '.'), u.Nanosecond()/1e6, 3) // truncated, as Format does
+	return append(b, 'Z', '"'), nil
+}
+
+// appendDigits appends the n lowest decimal digits of v (v >= 0), zero-padded.
+func appendDigits(b []byte, v, n int) []byte {
+	for range n {
+		b = append(b, 0)
+	}
+	for i := len(b) - 1; i >= len(b)-n; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
 }
 
 // UnmarshalJSON accepts null and any RFC 3339 timestamp.
