@@ -20,12 +20,7 @@ import (
 // accumulates (also when it was told of an event after reading it).
 func TestThreatFeedAppliesCreatesFromMemory(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
-	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
-	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
-		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
-		t.Fatal(err)
-	}
+	st, live := memoryWithOrg(t)
 	engine := threat.NewEngine(threat.Config{})
 	f := newThreatFollower(engine, st.EventLog())
 	svc := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore(), Observe: f.remember})
@@ -89,12 +84,7 @@ func TestThreatFeedAppliesCreatesFromMemory(t *testing.T) {
 // event would leave it.
 func TestThreatFeedReadsOnlyTheDataItDecodes(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
-	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
-	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
-		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
-		t.Fatal(err)
-	}
+	st, live := memoryWithOrg(t)
 	engine := threat.NewEngine(threat.Config{})
 	f := newThreatFollower(engine, st.EventLog())
 	here := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore(), Observe: f.remember})
@@ -124,4 +114,17 @@ func TestThreatFeedReadsOnlyTheDataItDecodes(t *testing.T) {
 	if engine.Len() != 3 || len(f.created.byID) != 0 {
 		t.Fatalf("%d reports in the engine (want 3: one create here, two elsewhere), %d remembered (want 0)", engine.Len(), len(f.created.byID))
 	}
+}
+
+// memoryWithOrg is a memory store holding one organization, and its live
+// tenant.
+func memoryWithOrg(t *testing.T) (*memory.Store, auth.Tenant) {
+	t.Helper()
+	st := memory.New()
+	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	if err := st.AuthStore().CreateOrganization(context.Background(), &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
+		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	return st, live
 }
