@@ -53,11 +53,12 @@ func Encode(inc *Incident) ([]byte, error) {
 	return doc, err
 }
 
-// sameSLA reports whether two SLAs show the same figures.
-func sameSLA(a, b SLA) bool {
-	return a.AssignTargetSeconds == b.AssignTargetSeconds && a.ArriveTargetSeconds == b.ArriveTargetSeconds &&
-		a.AssignBy.Equal(b.AssignBy.Time) && a.ArriveBy.Equal(b.ArriveBy.Time) && a.State == b.State &&
-		sameSeconds(a.TimeToAssignSeconds, b.TimeToAssignSeconds) && sameSeconds(a.TimeToArriveSeconds, b.TimeToArriveSeconds)
+// SameFigures reports whether s and o show the same figures: an answer
+// encoded with one is the answer encoded with the other.
+func (s SLA) SameFigures(o SLA) bool {
+	return s.AssignTargetSeconds == o.AssignTargetSeconds && s.ArriveTargetSeconds == o.ArriveTargetSeconds &&
+		s.AssignBy.Equal(o.AssignBy.Time) && s.ArriveBy.Equal(o.ArriveBy.Time) && s.State == o.State &&
+		sameSeconds(s.TimeToAssignSeconds, o.TimeToAssignSeconds) && sameSeconds(s.TimeToArriveSeconds, o.TimeToArriveSeconds)
 }
 
 func sameSeconds(a, b *float64) bool {

@@ -208,7 +208,7 @@ func (s *Service) answered(inc *Incident, created bool, doc []byte) []byte {
 		stored = *inc.SLA
 	}
 	inc.refreshSLA(s.now())
-	if !created || doc == nil || (inc.SLA != nil && !sameSLA(stored, *inc.SLA)) {
+	if !created || doc == nil || (inc.SLA != nil && !stored.SameFigures(*inc.SLA)) {
 		return nil
 	}
 	return doc

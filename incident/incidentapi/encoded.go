@@ -78,16 +78,7 @@ func sameSLA(kept incident.SLA, sla *incident.SLA) bool {
 	if sla == nil {
 		return kept == incident.SLA{}
 	}
-	return kept.AssignTargetSeconds == sla.AssignTargetSeconds && kept.ArriveTargetSeconds == sla.ArriveTargetSeconds &&
-		kept.AssignBy.Equal(sla.AssignBy.Time) && kept.ArriveBy.Equal(sla.ArriveBy.Time) && kept.State == sla.State &&
-		sameSeconds(kept.TimeToAssignSeconds, sla.TimeToAssignSeconds) && sameSeconds(kept.TimeToArriveSeconds, sla.TimeToArriveSeconds)
-}
-
-func sameSeconds(a, b *float64) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
+	return kept.SameFigures(*sla)
 }
 
 // plainResponse is IncidentResponse without its methods, encoded field by
