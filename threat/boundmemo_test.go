@@ -98,8 +98,8 @@ func TestMovingWindowAnswersAsAFreshEngine(t *testing.T) {
 	}
 }
 
-// The reference's narrowed search, and its search out from any hint (as a
-// route's segments search), find what a search of all densities finds,
+// The reference's narrowed search, and its searches side by side (as a
+// route ranks its segments), find what a search of all densities finds,
 // around every sample boundary, with repeated densities, and for NaN and
 // the infinities.
 func TestReferenceSearch(t *testing.T) {
@@ -115,15 +115,16 @@ func TestReferenceSearch(t *testing.T) {
 		for d := -1.0; d <= float64(n/3+2); d += 0.5 {
 			probes = append(probes, d)
 		}
-		for _, d := range probes {
+		rng.Shuffle(len(probes), func(i, j int) { probes[i], probes[j] = probes[j], probes[i] })
+		at, left := make([]int, len(probes)), make([]int, len(probes))
+		r.searchAll(probes, at, left)
+		for k, d := range probes {
 			want, _ := slices.BinarySearch(ds, d)
 			if got := r.search(d); got != want {
 				t.Fatalf("%d densities, %v: %d, want %d", n, d, got, want)
 			}
-			for hint := -1; hint <= n+1; hint++ {
-				if got := r.searchNear(d, hint); got != want {
-					t.Fatalf("%d densities, %v from %d: %d, want %d", n, d, hint, got, want)
-				}
+			if at[k] != want {
+				t.Fatalf("%d densities, %v among %d searches side by side: %d, want %d", n, d, len(probes), at[k], want)
 			}
 		}
 	}

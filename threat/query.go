@@ -125,42 +125,6 @@ func (r *reference) search(d float64) int {
 	return lo + firstAtLeast(r.densities[lo:hi], d)
 }
 
-// searchNear is search(d), found by galloping out from hint, the index
-// found for a nearby density: a route's segments rank close to one
-// another, so each search reads a few densities by the last one's rather
-// than a binary search's worth that other work has evicted from the
-// cache (a route ranks hundreds).
-func (r *reference) searchNear(d float64, hint int) int {
-	ds := r.densities
-	n := len(ds)
-	if d != d || hint < 0 || hint > n { // NaN: as search
-		return r.search(d)
-	}
-	// Narrow [lo, hi] to hold the answer: every density before lo is
-	// below d, and the one at hi (when hi < n) at or above it.
-	lo, hi := 0, n
-	if hint < n && ds[hint] < d {
-		lo, hi = hint+1, n
-		for step := 1; hint+step < n; step *= 2 {
-			if ds[hint+step] >= d {
-				hi = hint + step
-				break
-			}
-			lo = hint + step + 1
-		}
-	} else {
-		lo, hi = 0, hint
-		for step := 1; hint-step >= 0; step *= 2 {
-			if ds[hint-step] < d {
-				lo = hint - step + 1
-				break
-			}
-			hi = hint - step
-		}
-	}
-	return lo + firstAtLeast(ds[lo:hi], d)
-}
-
 // firstAtLeast is slices.BinarySearch(xs, d)'s index for xs without NaN:
 // the first element at or above d (0 for a NaN d, as there). It compares
 // with < alone: the generic search's NaN-aware comparison was a fifth of
@@ -253,22 +217,61 @@ func (r *reference) rankAt(d float64, i int) float64 {
 // ones apart, where F is nearly 1 for all of them. Both only grow with d,
 // so a score never rises when weight is added.
 func (r *reference) scoreOf(d float64) int {
-	score, _ := r.scoreNear(d, -1)
-	return score
+	if d <= 0 || len(r.densities) == 0 {
+		return r.scoreAt(d, 0)
+	}
+	return r.scoreAt(d, r.search(d))
 }
 
-// scoreNear is scoreOf(d), and the index in the densities where d ranks:
-// the search starts from hint (see searchNear), or is a whole one when
-// hint is negative.
-func (r *reference) scoreNear(d float64, hint int) (int, int) {
+// scoreAt is scoreOf(d) for d's rank i = search(d).
+func (r *reference) scoreAt(d float64, i int) int {
 	if d <= 0 {
-		return 100, hint
+		return 100
 	}
 	n := len(r.densities)
 	if n == 0 { // no reference: rank 0, L 1
-		return 50, hint
+		return 50
 	}
 	l := math.Min(1, math.Log1p(d/r.densities[n/2])/r.logTop)
-	i := r.searchNear(d, hint)
-	return int(math.Floor(100 * (1 - (r.rankAt(d, i)+l)/2))), i
+	return int(math.Floor(100 * (1 - (r.rankAt(d, i)+l)/2)))
+}
+
+// searchAll sets at[k] to search(ds[k]) for every k; left is scratch of
+// the same length. Its binary searches go level by level side by side
+// rather than one after another: the reads of one level are independent
+// of one another, so the processor has them all under way at once, where
+// a search alone waits for each read in turn. A route ranks its segments
+// in densities that other work has mostly evicted from the cache.
+func (r *reference) searchAll(ds []float64, at, left []int) {
+	for k := range ds {
+		at[k], left[k] = 0, len(r.samples)
+	}
+	firstAtLeastAll(r.samples, ds, at, left)
+	for k, i := range at {
+		lo, hi := max(0, (i-1)*sampleEvery+1), min(len(r.densities), i*sampleEvery)
+		at[k], left[k] = lo, hi-lo
+	}
+	firstAtLeastAll(r.densities, ds, at, left)
+}
+
+// firstAtLeastAll runs firstAtLeast for many searches at once, level by
+// level: search k looks for ds[k] in xs[base[k] : base[k]+n[k]] and leaves
+// base[k] at its answer's index in xs (n is used up).
+func firstAtLeastAll(xs, ds []float64, base, n []int) {
+	for more := true; more; {
+		more = false
+		for k, m := range n {
+			if m > 1 {
+				half := m / 2
+				base[k] += half & -b2i(xs[base[k]+half] < ds[k])
+				n[k] = m - half
+				more = more || m-half > 1
+			}
+		}
+	}
+	for k, m := range n {
+		if m > 0 && xs[base[k]] < ds[k] {
+			base[k]++
+		}
+	}
 }

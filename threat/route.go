@@ -135,13 +135,21 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 	if !q.At.IsZero() && incidents > 0 {
 		factor = hourFactor(hours, incidents, q.At.UTC().Hour())
 	}
-	var sum float64
-	worst := 101
-	near := -1 // where the last segment ranked
+	// Each segment's density, then their ranks all at once (see searchAll).
+	dens := clean(mem.dens, len(out.Segments))
 	for i := range out.Segments {
 		s := &out.Segments[i]
 		area := (s.DistanceMeters*2*buffer + math.Pi*buffer*buffer) / 1e6
-		s.Score, near = ref.scoreNear(tallies[i].w*factor/area, near)
+		dens[i] = tallies[i].w * factor / area
+	}
+	ranks, left := clean(mem.ranks, len(dens)), clean(mem.left, len(dens))
+	ref.searchAll(dens, ranks, left)
+	mem.dens, mem.ranks, mem.left = dens, ranks, left
+	var sum float64
+	worst := 101
+	for i := range out.Segments {
+		s := &out.Segments[i]
+		s.Score = ref.scoreAt(dens[i], ranks[i])
 		s.Level = Level(s.Score)
 		sum += float64(s.Score) * math.Max(s.DistanceMeters, 1)
 		if s.Score < worst {
@@ -177,6 +185,9 @@ type routeMemory struct {
 	legs      []float64
 	corridors []corridor
 	tallies   []segmentTally
+	dens      []float64 // each segment's density
+	ranks     []int     // where each ranks among the reference's
+	left      []int     // scratch of searchAll
 }
 
 var routeMemories = sync.Pool{New: func() any { return new(routeMemory) }}
