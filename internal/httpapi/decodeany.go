@@ -75,15 +75,9 @@ type anyDecoder struct {
 
 // space skips JSON's whitespace and returns the next byte, or 0 at the end.
 func (d *anyDecoder) space() byte {
-	for d.pos < len(d.data) {
-		switch c := d.data[d.pos]; c {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return c
-		}
-	}
-	return 0
+	var c byte
+	c, d.pos = skipSpace(d.data, d.pos)
+	return c
 }
 
 func (d *anyDecoder) value(depth int) (any, bool) {

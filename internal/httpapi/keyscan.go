@@ -89,15 +89,22 @@ func (w *keyScan) at(key string) string {
 
 // space skips JSON's whitespace and returns the next byte, or 0 at the end.
 func (w *keyScan) space() byte {
-	for w.pos < len(w.data) {
-		switch c := w.data[w.pos]; c {
+	var c byte
+	c, w.pos = skipSpace(w.data, w.pos)
+	return c
+}
+
+// skipSpace returns the first byte of data at or after pos that is not
+// JSON whitespace and its position, or 0 and len(data) at the end.
+func skipSpace(data []byte, pos int) (byte, int) {
+	for ; pos < len(data); pos++ {
+		switch c := data[pos]; c {
 		case ' ', '\t', '\n', '\r':
-			w.pos++
 		default:
-			return c
+			return c, pos
 		}
 	}
-	return 0
+	return 0, pos
 }
 
 // value reads one JSON value and checks the keys in it against s.
