@@ -59,6 +59,7 @@ type DB struct {
 	pool      *pgxpool.Pool
 	own       bool   // Close closes the pool
 	sequencer flight // this process's runs of the sequencer (see sequence)
+	creates   group  // the group commit of creates (group.go)
 }
 
 // Open connects to the database at url (postgres://user:pass@host/db?...,
@@ -172,6 +173,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // driver, and this engine's own.
 func (db *DB) wire() {
 	db.drv = &driver{db: db, read: querierOf{db.pool}}
+	db.creates.db = db
 	db.sharedStores = sqlstore.NewStores(db.drv, sqlstore.Own{
 		Incidents:  &incidentStore{Incidents: sqlstore.NewIncidents(db.drv, sqlstore.ScanIncident, applyShared), db: db},
 		Responders: &responderStore{Responders: sqlstore.NewResponders(db.drv), db: db},

@@ -67,6 +67,24 @@ func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effe
 		return nil, false, err
 	}
 	args := sqlstore.IncidentArgs(dialect{}, inc, values)
+	if inc.IdempotencyKey == nil && effects.Claim == "" && effects.Release == "" {
+		// Nothing to decide in Go: one pipeline of writes, committed with
+		// the creates queued beside it (group.go), unless it must run alone.
+		b := &pgx.Batch{}
+		if look != nil {
+			b.QueuedQueries = append(b.QueuedQueries, look.QueuedQueries...)
+		}
+		b.Queue(insertIncident, args...)
+		if len(effects.Events) > 0 {
+			queueEvents(b, effects.Events)
+		}
+		if err := s.db.creates.do(ctx, b.QueuedQueries); !errors.Is(err, errAlone) {
+			if err != nil {
+				return nil, false, translate(err)
+			}
+			return sqlstore.Created(nil, inc)
+		}
+	}
 	var existing *incident.Incident
 	err = s.db.inTx(ctx, func(tx *txn) error {
 		existing = nil

@@ -1,0 +1,222 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Group commit of creates. A create that is one implicit transaction of
+// writes (no idempotency key, no responder claimed: its statements decide
+// nothing in Go) is queued here instead of taking a connection of its own.
+// At most groupSlots groups are in flight at once; a create that finds a
+// slot free goes at once, alone, and the creates queued while every slot
+// was busy go together in the next group (up to maxGroup): one pipeline,
+// each create's statements in turn, sent as one implicit transaction and
+// committed at its Sync. Nothing ever waits for a group to fill.
+//
+// PostgreSQL pays per transaction (a transaction id, snapshots, a commit
+// record, the wait for its WAL flush, a round trip) as much as per row:
+// under load, a group of n creates pays that once.
+//
+// A group is all or nothing: if a statement fails, PostgreSQL rolls the
+// whole group back. The create whose statement failed then runs alone, in
+// its caller's goroutine, as an ungrouped create does (errAlone: inTx,
+// with its retries), and gets its own outcome; the creates before and
+// after it go again as a group at once. A failure that names no statement
+// (no connection, the connection lost) sends every create of the group to
+// run alone. A create rerun after a commit whose answer was lost fails on
+// its incident's primary key: never a second incident.
+//
+// A caller is answered only after the Sync that committed its create has
+// returned. A caller whose context ends while its create waits in the
+// queue gets the context's error, and its create is dropped, never sent.
+// Once taken into a group, a create's outcome is the group's: its caller
+// waits for it (a group takes milliseconds) and is told what the store
+// holds. Only if every caller of a group has given up is the group's
+// statement cancelled; each caller then gets its context's error, as an
+// ungrouped create cancelled during its commit would.
+type group struct {
+	db *DB
+
+	mu      sync.Mutex
+	queue   []*grouped
+	running int // groups in flight (each a goroutine running drain)
+}
+
+// groupSlots is how many groups may be in flight at once: enough to keep
+// PostgreSQL's cores busy while one group's commit waits for its WAL
+// flush, few enough that concurrent creates queue and share commits.
+const groupSlots = 4
+
+// maxGroup caps the creates of one group: one failing create makes the
+// others of its group go again, and a group's callers are answered
+// together.
+const maxGroup = 64
+
+// errAlone tells a create's caller to run it alone (see group).
+var errAlone = errors.New("postgres: run the create alone")
+
+// A grouped create waits in the queue, then in a group.
+type grouped struct {
+	ctx   context.Context
+	stmts []*pgx.QueuedQuery
+	state atomic.Int32 // inQueue, then inGroup or gaveUp (its caller)
+	err   error        // the outcome; read after done is closed
+	done  chan struct{}
+}
+
+const (
+	inQueue int32 = iota
+	inGroup
+	gaveUp
+)
+
+// do queues stmts, a create's statements, and returns once they were
+// committed in a group (nil), or its context ended while it waited, or
+// with errAlone.
+func (g *group) do(ctx context.Context, stmts []*pgx.QueuedQuery) error {
+	c := &grouped{ctx: ctx, stmts: stmts, done: make(chan struct{})}
+	g.mu.Lock()
+	g.queue = append(g.queue, c)
+	if g.running < groupSlots {
+		g.running++
+		go g.drain()
+	}
+	g.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		if c.state.CompareAndSwap(inQueue, gaveUp) {
+			return ctx.Err()
+		}
+		<-c.done // in a group: its outcome is what the store holds
+		return c.err
+	}
+}
+
+// drain sends groups of what is queued until nothing is.
+func (g *group) drain() {
+	for {
+		next := g.take()
+		if next == nil {
+			return
+		}
+		g.send(next)
+	}
+}
+
+// take takes up to maxGroup creates from the queue, skipping those their
+// callers gave up on; with none, the slot is freed.
+func (g *group) take() []*grouped {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []*grouped
+	n := 0
+	for ; n < len(g.queue) && len(out) < maxGroup; n++ {
+		if c := g.queue[n]; c.state.CompareAndSwap(inQueue, inGroup) {
+			out = append(out, c)
+		}
+	}
+	clear(g.queue[:n])
+	g.queue = g.queue[n:]
+	if len(g.queue) == 0 {
+		g.queue = nil // let the array go
+	}
+	if out == nil {
+		g.running--
+	}
+	return out
+}
+
+// send commits cs as one implicit transaction and answers them; after a
+// failure, the create that failed is answered errAlone and the others are
+// sent again.
+func (g *group) send(cs []*grouped) {
+	for len(cs) > 0 {
+		failed, err := g.commit(cs)
+		switch {
+		case err == nil:
+			answer(cs, nil)
+			return
+		case failed < 0:
+			answer(cs, errAlone)
+			return
+		}
+		answer(cs[failed:failed+1], errAlone)
+		cs = append(cs[:failed:failed], cs[failed+1:]...)
+	}
+}
+
+func answer(cs []*grouped, err error) {
+	for _, c := range cs {
+		c.err = err
+		close(c.done)
+	}
+}
+
+// commit sends the statements of cs in one pipeline, an implicit
+// transaction (txn.implicit), and returns the index of the create whose
+// statement failed (-1 if the failure names none).
+func (g *group) commit(cs []*grouped) (failed int, err error) {
+	ctx, stop := untilAllGiveUp(cs)
+	defer stop()
+	conn, err := g.db.pool.Acquire(ctx)
+	if err != nil {
+		return -1, err
+	}
+	defer conn.Release()
+	b := &pgx.Batch{}
+	owner := make([]int, 0, 3*len(cs))
+	for i, c := range cs {
+		for _, q := range c.stmts {
+			// Queued anew: pgx keeps a statement's description, of the
+			// connection it was prepared on, in the QueuedQuery it sent,
+			// and a create that runs alone later sends c.stmts on another.
+			b.Queue(q.SQL, q.Arguments...)
+			owner = append(owner, i)
+		}
+	}
+	br := conn.SendBatch(ctx, b)
+	for _, i := range owner {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			var pe *pgconn.PgError
+			if ctx.Err() != nil || !errors.As(err, &pe) {
+				return -1, err // not a statement's failure: the connection's, or the callers'
+			}
+			return i, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
+
+// untilAllGiveUp returns a context (with the first caller's values) that
+// ends once every caller's context has ended, and its stop.
+func untilAllGiveUp(cs []*grouped) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(cs[0].ctx))
+	var left atomic.Int32
+	left.Store(int32(len(cs)))
+	stops := make([]func() bool, len(cs))
+	for i, c := range cs {
+		stops[i] = context.AfterFunc(c.ctx, func() {
+			if left.Add(-1) == 0 {
+				cancel()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, s := range stops {
+			s()
+		}
+		cancel()
+	}
+}
