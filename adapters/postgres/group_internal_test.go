@@ -1,0 +1,289 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/pgtest"
+	"github.com/sety-io/sety/outbox"
+	"github.com/sety-io/sety/setyerr"
+)
+
+// london is far out of range of a responder in lagos.
+var london = geo.NewPoint(51.5072, -0.1276)
+
+// holdGroups makes every group slot of db look busy, so that creates
+// queue; queued returns once n creates wait, and release sends what
+// waits as one group (up to maxGroup).
+func holdGroups(t *testing.T, db *DB) (queued func(n int), release func()) {
+	t.Helper()
+	g := &db.creates
+	g.mu.Lock()
+	if g.running != 0 {
+		g.mu.Unlock()
+		t.Fatalf("%d groups in flight before the test", g.running)
+	}
+	g.running = groupSlots
+	g.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			g.mu.Lock()
+			g.running = 1
+			g.mu.Unlock()
+			go g.drain()
+		})
+	}
+	t.Cleanup(release)
+	queued = func(n int) {
+		for {
+			g.mu.Lock()
+			k := len(g.queue)
+			g.mu.Unlock()
+			if k >= n {
+				return
+			}
+		}
+	}
+	return queued, release
+}
+
+// storedIncident is an incident of the fixture tenant as a create stores
+// it, with its created event.
+func storedIncident(id string) (*incident.Incident, incident.Effects) {
+	now := clock.At(fixtureTime)
+	inc := &incident.Incident{ID: id, Category: incident.SOS, Severity: incident.High, Status: incident.Dispatching, Title: "SOS alert",
+		Location: incident.IncidentLocation{Coordinates: london}, CreatedAt: now, UpdatedAt: now,
+		OrgID: fixtureTenant.OrgID, Environment: fixtureTenant.Env, Sequence: 1}
+	ev := fixtureEvent("evt_" + id)
+	ev.SubjectID = id
+	return inc, incident.Effects{Events: []outbox.Event{ev}}
+}
+
+// eventSubjects lists the subjects of db's events, sorted.
+func eventSubjects(t *testing.T, db *DB) []string {
+	t.Helper()
+	subjects, err := queryAll(context.Background(), db.pool, func(row rowScanner) (s string, err error) {
+		return s, row.Scan(&s)
+	}, `SELECT DISTINCT subject_id FROM outbox_events ORDER BY subject_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return subjects
+}
+
+// total is the fixture tenant's list total.
+func total(t *testing.T, db *DB) int {
+	t.Helper()
+	_, n, err := db.IncidentStore().ListIncidents(context.Background(), fixtureTenant, incident.Filter{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A create that fails in a group (here its incident's id is taken: a
+// constraint error) fails alone: the others of its group are committed,
+// with their events and their counts, and it writes nothing.
+func TestGroupedCreateFailsAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	store := db.IncidentStore()
+	taken, effects := storedIncident("inc_0000000000000000")
+	if _, _, err := store.CreateIncident(ctx, taken, effects); err != nil {
+		t.Fatal(err)
+	}
+	queued, release := holdGroups(t, db)
+	ids := []string{"inc_000000000000000a", "inc_000000000000000b", "inc_0000000000000000", "inc_000000000000000c"}
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			inc, effects := storedIncident(id)
+			effects.Events[0].ID = fmt.Sprintf("evt_again%d", i) // a new event, so only the incident's id is taken
+			_, _, errs[i] = store.CreateIncident(ctx, inc, effects)
+		})
+	}
+	queued(len(ids))
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if ids[i] == taken.ID {
+			if !setyerr.Is(err, setyerr.Conflict) {
+				t.Errorf("create of the taken id %s: %v, want a conflict", ids[i], err)
+			}
+		} else if err != nil {
+			t.Errorf("create of %s: %v", ids[i], err)
+		}
+	}
+	if got, want := eventSubjects(t, db), []string{"inc_0000000000000000", "inc_000000000000000a", "inc_000000000000000b", "inc_000000000000000c"}; !slices.Equal(got, want) {
+		t.Errorf("events of %v, want %v", got, want)
+	}
+	var again int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM outbox_events WHERE id LIKE 'evt_again%'`).Scan(&again); err != nil {
+		t.Fatal(err)
+	}
+	if again != 3 {
+		t.Errorf("%d events of the group's creates stored, want 3 (the failed create's none)", again)
+	}
+	if got := total(t, db); got != 4 {
+		t.Errorf("list total %d, want 4", got)
+	}
+}
+
+// A queued create whose look finds an available responder fails its
+// group; it then runs alone (and, refused, is ranked and assigned), while
+// the queued creates beside it, out of the responder's range, are
+// committed, queued.
+func TestGroupedQueuedCreateRefusedAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	svc := incident.NewService(db.IncidentStore(), incident.Config{NewID: ids.New, Responders: db.ResponderStore()})
+	if _, err := svc.UpsertResponder(ctx, fixtureTenant, "rsp_0000000000000001", incident.ResponderInput{Name: "Unit 1", Location: lagos}); err != nil {
+		t.Fatal(err)
+	}
+	queued, release := holdGroups(t, db)
+	at := []geo.Point{london, london, lagos, london}
+	got := make([]*incident.Incident, len(at))
+	errs := make([]error, len(at))
+	var wg sync.WaitGroup
+	for i, p := range at {
+		wg.Go(func() {
+			got[i], _, errs[i] = svc.Create(ctx, fixtureTenant, incident.CreateIncidentRequest{Category: incident.SOS, Location: incident.Location{Coordinates: p}})
+		})
+	}
+	queued(len(at))
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("create %d: %v", i, err)
+		}
+		want := incident.Dispatching
+		if at[i] == lagos {
+			want = incident.Assigned
+		}
+		if got[i].Status != want {
+			t.Errorf("create %d at %v: %s, want %s", i, at[i], got[i].Status, want)
+		}
+		stored, err := db.IncidentStore().GetIncident(ctx, fixtureTenant, got[i].ID)
+		if err != nil || stored.Status != want {
+			t.Errorf("stored create %d: %v, %v", i, stored, err)
+		}
+	}
+	if n := total(t, db); n != len(at) {
+		t.Errorf("list total %d, want %d", n, len(at))
+	}
+	if n := len(eventSubjects(t, db)); n != len(at) {
+		t.Errorf("events of %d incidents, want %d", n, len(at))
+	}
+}
+
+// A caller whose context ends while its create waits for a group gets the
+// context's error, and its create is never sent; the slot it would have
+// taken is free again.
+func TestGroupedCreateGivenUpWhileQueued(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	store := db.IncidentStore()
+	queued, release := holdGroups(t, db)
+	gone, giveUp := context.WithCancel(ctx)
+	ended := make(chan error, 1)
+	inc, effects := storedIncident("inc_000000000000000a")
+	go func() {
+		_, _, err := store.CreateIncident(gone, inc, effects)
+		ended <- err
+	}()
+	queued(1)
+	giveUp()
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("create given up: %v, want context.Canceled", err)
+	}
+	release()
+	if _, err := store.GetIncident(ctx, fixtureTenant, inc.ID); !setyerr.Is(err, setyerr.NotFound) {
+		t.Errorf("the given-up create's incident: %v, want not found", err)
+	}
+	next, effects := storedIncident("inc_000000000000000b")
+	if _, _, err := store.CreateIncident(ctx, next, effects); err != nil {
+		t.Fatalf("a create after: %v", err)
+	}
+	if got := eventSubjects(t, db); !slices.Equal(got, []string{next.ID}) {
+		t.Errorf("events of %v, want only %s's", got, next.ID)
+	}
+	if n := total(t, db); n != 1 {
+		t.Errorf("list total %d, want 1", n)
+	}
+}
+
+// Concurrent creates with one idempotency key, from two instances, while
+// creates without a key queue for a group in each: one incident, which
+// every duplicate is answered with. (Creates with a key never join a
+// group: whether the key is taken is decided at their insert.)
+func TestGroupedCreatesBesideOneKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	other, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	type answer struct {
+		inc   *incident.Incident
+		keyed bool
+		err   error
+	}
+	const plain, duplicates = 4, 6 // per instance
+	answers := make(chan answer, 2*(plain+duplicates))
+	var releases []func()
+	for _, db := range []*DB{openWithOrg(t, url), other} {
+		queued, release := holdGroups(t, db)
+		svc := incident.NewService(db.IncidentStore(), incident.Config{NewID: ids.New, Responders: db.ResponderStore()})
+		for i := range plain + duplicates {
+			keyed := i >= plain
+			go func() {
+				req := incident.CreateIncidentRequest{Category: incident.SOS, Location: incident.Location{Coordinates: london}}
+				if keyed {
+					req.IdempotencyKey = "once"
+				}
+				inc, _, err := svc.Create(ctx, fixtureTenant, req)
+				answers <- answer{inc, keyed, err}
+			}()
+		}
+		queued(plain)
+		releases = append(releases, release)
+	}
+	for _, release := range releases {
+		release()
+	}
+	var once string
+	for range 2 * (plain + duplicates) {
+		a := <-answers
+		switch {
+		case a.err != nil:
+			t.Fatalf("create (keyed %v): %v", a.keyed, a.err)
+		case !a.keyed:
+		case once == "":
+			once = a.inc.ID
+		case a.inc.ID != once:
+			t.Errorf("duplicates answered with %s and %s", once, a.inc.ID)
+		}
+	}
+	if n := total(t, other); n != 2*plain+1 {
+		t.Errorf("list total %d, want %d", n, 2*plain+1)
+	}
+	if n := len(eventSubjects(t, other)); n != 2*plain+1 {
+		t.Errorf("events of %d incidents, want %d", n, 2*plain+1)
+	}
+}
