@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sety-io/sety/outbox"
 )
 
 // Group commit of creates. A create that is one implicit transaction of
@@ -63,8 +65,10 @@ var errAlone = errors.New("postgres: run the create alone")
 
 // A grouped create waits in the queue, then in a group.
 type grouped struct {
-	ctx   context.Context
-	stmts []*pgx.QueuedQuery
+	ctx    context.Context
+	look   *pgx.QueuedQuery // a queued create's pool lock and look (queueLook), or nil
+	row    []any            // its incident: insertIncident's arguments
+	events []outbox.Event
 	state atomic.Int32 // inQueue, then inGroup or gaveUp (its caller)
 	err   error        // the outcome; read after done is closed
 	done  chan struct{}
@@ -76,11 +80,11 @@ const (
 	gaveUp
 )
 
-// do queues stmts, a create's statements, and returns once they were
-// committed in a group (nil), or its context ended while it waited, or
-// with errAlone.
-func (g *group) do(ctx context.Context, stmts []*pgx.QueuedQuery) error {
-	c := &grouped{ctx: ctx, stmts: stmts, done: make(chan struct{})}
+// do queues a create (its look, nil unless queued; its incident's row;
+// its events) and returns once it was committed in a group (nil), or its
+// context ended while it waited, or with errAlone.
+func (g *group) do(ctx context.Context, look *pgx.QueuedQuery, row []any, events []outbox.Event) error {
+	c := &grouped{ctx: ctx, look: look, row: row, events: events, done: make(chan struct{})}
 	g.mu.Lock()
 	g.queue = append(g.queue, c)
 	if g.running < groupSlots {
@@ -160,9 +164,11 @@ func answer(cs []*grouped, err error) {
 	}
 }
 
-// commit sends the statements of cs in one pipeline, an implicit
-// transaction (txn.implicit), and returns the index of the create whose
-// statement failed (-1 if the failure names none).
+// commit sends cs as one pipeline, an implicit transaction
+// (txn.implicit): the looks of the queued creates, in turn, then one
+// insert of every incident and one of every event (rows.go). It returns
+// the index of the create whose statement failed: -1 if the failure names
+// none, or names a statement of several creates.
 func (g *group) commit(cs []*grouped) (failed int, err error) {
 	ctx, stop := untilAllGiveUp(cs)
 	defer stop()
@@ -172,15 +178,17 @@ func (g *group) commit(cs []*grouped) (failed int, err error) {
 	}
 	defer conn.Release()
 	b := &pgx.Batch{}
-	owner := make([]int, 0, 3*len(cs))
+	var owner []int
 	for i, c := range cs {
-		for _, q := range c.stmts {
-			// Queued anew: pgx keeps a statement's description, of the
-			// connection it was prepared on, in the QueuedQuery it sent,
-			// and a create that runs alone later sends c.stmts on another.
-			b.Queue(q.SQL, q.Arguments...)
+		if c.look != nil {
+			b.Queue(c.look.SQL, c.look.Arguments...)
 			owner = append(owner, i)
 		}
+	}
+	queueIncidentRows(b, cs)
+	owner = append(owner, -1)
+	if queueEventRows(b, cs) {
+		owner = append(owner, -1)
 	}
 	br := conn.SendBatch(ctx, b)
 	for _, i := range owner {

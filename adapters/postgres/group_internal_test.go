@@ -187,6 +187,21 @@ func TestGroupedQueuedCreateRefusedAlone(t *testing.T) {
 	if n := len(eventSubjects(t, db)); n != len(at) {
 		t.Errorf("events of %d incidents, want %d", n, len(at))
 	}
+	// The log holds each incident's events once, in sequence order.
+	events, _, err := (*outboxReader)(db).EventsAfter(ctx, 0, outbox.Filter{}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]int64{}
+	for _, ev := range events {
+		if ev.Sequence != last[ev.SubjectID]+1 {
+			t.Errorf("event %s of %s at sequence %d after %d", ev.Type, ev.SubjectID, ev.Sequence, last[ev.SubjectID])
+		}
+		last[ev.SubjectID] = ev.Sequence
+	}
+	if len(last) != len(at) {
+		t.Errorf("the log holds events of %d incidents, want %d", len(last), len(at))
+	}
 }
 
 // A caller whose context ends while its create waits for a group gets the

@@ -68,17 +68,13 @@ func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effe
 	}
 	args := sqlstore.IncidentArgs(dialect{}, inc, values)
 	if inc.IdempotencyKey == nil && effects.Claim == "" && effects.Release == "" {
-		// Nothing to decide in Go: one pipeline of writes, committed with
-		// the creates queued beside it (group.go), unless it must run alone.
-		b := &pgx.Batch{}
+		// Nothing to decide in Go: its writes are committed with the
+		// creates queued beside it (group.go), unless it must run alone.
+		var lookStmt *pgx.QueuedQuery
 		if look != nil {
-			b.QueuedQueries = append(b.QueuedQueries, look.QueuedQueries...)
+			lookStmt = look.QueuedQueries[0]
 		}
-		b.Queue(insertIncident, args...)
-		if len(effects.Events) > 0 {
-			queueEvents(b, effects.Events)
-		}
-		if err := s.db.creates.do(ctx, b.QueuedQueries); !errors.Is(err, errAlone) {
+		if err := s.db.creates.do(ctx, lookStmt, args, effects.Events); !errors.Is(err, errAlone) {
 			if err != nil {
 				return nil, false, translate(err)
 			}
