@@ -69,9 +69,9 @@ type grouped struct {
 	look   *pgx.QueuedQuery // a queued create's pool lock and look (queueLook), or nil
 	row    []any            // its incident: insertIncident's arguments
 	events []outbox.Event
-	state atomic.Int32 // inQueue, then inGroup or gaveUp (its caller)
-	err   error        // the outcome; read after done is closed
-	done  chan struct{}
+	state  atomic.Int32 // inQueue, then inGroup or gaveUp (its caller)
+	err    error        // the outcome; read after done is closed
+	done   chan struct{}
 }
 
 const (
