@@ -91,8 +91,9 @@ func total(t *testing.T, db *DB) int {
 }
 
 // A create that fails in a group (here its incident's id is taken: a
-// constraint error) fails alone: the others of its group are committed,
-// with their events and their counts, and it writes nothing.
+// constraint error; and one with a NUL character, which PostgreSQL's text
+// cannot hold) fails alone: the others of its group are committed, with
+// their events and their counts, and it writes nothing.
 func TestGroupedCreateFailsAlone(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -103,13 +104,17 @@ func TestGroupedCreateFailsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	queued, release := holdGroups(t, db)
-	ids := []string{"inc_000000000000000a", "inc_000000000000000b", "inc_0000000000000000", "inc_000000000000000c"}
+	const withNUL = "inc_000000000000000d"
+	ids := []string{"inc_000000000000000a", "inc_000000000000000b", "inc_0000000000000000", withNUL, "inc_000000000000000c"}
 	errs := make([]error, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
 			inc, effects := storedIncident(id)
 			effects.Events[0].ID = fmt.Sprintf("evt_again%d", i) // a new event, so only the incident's id is taken
+			if id == withNUL {
+				inc.Category = "sos\x00"
+			}
 			_, _, errs[i] = store.CreateIncident(ctx, inc, effects)
 		})
 	}
@@ -117,12 +122,19 @@ func TestGroupedCreateFailsAlone(t *testing.T) {
 	release()
 	wg.Wait()
 	for i, err := range errs {
-		if ids[i] == taken.ID {
+		switch ids[i] {
+		case taken.ID:
 			if !setyerr.Is(err, setyerr.Conflict) {
 				t.Errorf("create of the taken id %s: %v, want a conflict", ids[i], err)
 			}
-		} else if err != nil {
-			t.Errorf("create of %s: %v", ids[i], err)
+		case withNUL:
+			if !setyerr.Is(err, setyerr.Invalid) {
+				t.Errorf("create with a NUL character: %v, want invalid", err)
+			}
+		default:
+			if err != nil {
+				t.Errorf("create of %s: %v", ids[i], err)
+			}
 		}
 	}
 	if got, want := eventSubjects(t, db), []string{"inc_0000000000000000", "inc_000000000000000a", "inc_000000000000000b", "inc_000000000000000c"}; !slices.Equal(got, want) {
@@ -133,7 +145,7 @@ func TestGroupedCreateFailsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	if again != 3 {
-		t.Errorf("%d events of the group's creates stored, want 3 (the failed create's none)", again)
+		t.Errorf("%d events of the group's creates stored, want 3 (the failed creates' none)", again)
 	}
 	if got := total(t, db); got != 4 {
 		t.Errorf("list total %d, want 4", got)
