@@ -12,25 +12,24 @@ import (
 	"github.com/sety-io/sety/outbox"
 )
 
-// Group commit of creates. A create that is one implicit transaction of
-// writes (no idempotency key, no responder claimed: its statements decide
-// nothing in Go) is queued here instead of taking a connection of its own.
-// At most groupSlots groups are in flight at once; a create that finds a
-// slot free goes at once, alone, and the creates queued while every slot
-// was busy go together in the next group (up to maxGroup): one pipeline,
-// each create's statements in turn, sent as one implicit transaction and
-// committed at its Sync. Nothing ever waits for a group to fill.
-//
-// PostgreSQL pays per transaction (a transaction id, snapshots, a commit
-// record, the wait for its WAL flush, a round trip) as much as per row:
-// under load, a group of n creates pays that once.
+// Group commit of creates (the package doc says why). A create that is
+// one implicit transaction of writes (no idempotency key, no responder
+// claimed: its statements decide nothing in Go) is queued here instead of
+// taking a connection of its own. At most groupSlots groups are in flight
+// at once; a create that finds a slot free goes at once, alone, and the
+// creates queued while every slot was busy go together in the next group
+// (up to maxGroup): one pipeline of the queued creates' looks, one insert
+// of all the incidents and one of all the events (rows.go), sent as one
+// implicit transaction and committed at its Sync. Nothing ever waits for
+// a group to fill.
 //
 // A group is all or nothing: if a statement fails, PostgreSQL rolls the
-// whole group back. The create whose statement failed then runs alone, in
-// its caller's goroutine, as an ungrouped create does (errAlone: inTx,
+// whole group back. When a create's look failed, that create runs alone,
+// in its caller's goroutine, as an ungrouped create does (errAlone: inTx,
 // with its retries), and gets its own outcome; the creates before and
-// after it go again as a group at once. A failure that names no statement
-// (no connection, the connection lost) sends every create of the group to
+// after it go again as a group at once. A failure of a statement the
+// creates share (the inserts), or one that names no statement (no
+// connection, the connection lost), sends every create of the group to
 // run alone. A create rerun after a commit whose answer was lost fails on
 // its incident's primary key: never a second incident.
 //
@@ -39,8 +38,8 @@ import (
 // queue gets the context's error, and its create is dropped, never sent.
 // Once taken into a group, a create's outcome is the group's: its caller
 // waits for it (a group takes milliseconds) and is told what the store
-// holds. Only if every caller of a group has given up is the group's
-// statement cancelled; each caller then gets its context's error, as an
+// holds. Only if every caller of a group has given up are the group's
+// statements cancelled; each caller then gets its context's error, as an
 // ungrouped create cancelled during its commit would.
 type group struct {
 	db *DB
