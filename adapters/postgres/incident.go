@@ -87,9 +87,9 @@ func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effe
 		switch {
 		case look == nil:
 		case inc.IdempotencyKey == nil:
-			tx.tail.QueuedQueries = append(tx.tail.QueuedQueries, look.QueuedQueries...) // first in the one batch
+			tx.tail.QueuedQueries = append(tx.tail.QueuedQueries, unsent(look).QueuedQueries...) // first in the one batch
 		default:
-			if err := tx.run(ctx, look); err != nil { // before the insert, which decides now
+			if err := tx.run(ctx, unsent(look)); err != nil { // before the insert, which decides now
 				return err
 			}
 		}
@@ -117,6 +117,19 @@ func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effe
 		return nil, false, err
 	}
 	return sqlstore.Created(existing, inc)
+}
+
+// unsent returns b's statements as queries never sent. pgx keeps in a
+// queued query the description of the statement it was prepared as, on
+// the connection it was sent on, and sends it by that name again: a
+// transaction run again (inTx) on another connection would fail with
+// "prepared statement does not exist" if it resent b's own queries.
+func unsent(b *pgx.Batch) *pgx.Batch {
+	fresh := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, len(b.QueuedQueries))}
+	for i, q := range b.QueuedQueries {
+		fresh.QueuedQueries[i] = &pgx.QueuedQuery{SQL: q.SQL, Arguments: q.Arguments}
+	}
+	return fresh
 }
 
 // insertIncident is sqlstore.InsertIncident with PostgreSQL's placeholders.
