@@ -55,6 +55,14 @@ func (c *decodedIncidents) peek(row rowScanner) (*incident.Incident, error) {
 	return c.peekRow(r)
 }
 
+// kept returns the row the value kept for id was decoded from, if any.
+func (c *decodedIncidents) kept(id string) (sqlstore.IncidentRow, bool) {
+	c.mu.Lock()
+	kept, ok := c.byID[id]
+	c.mu.Unlock()
+	return kept.row, ok
+}
+
 // peekRow is peek of a row already read.
 func (c *decodedIncidents) peekRow(r sqlstore.IncidentRow) (*incident.Incident, error) {
 	c.mu.Lock()
@@ -84,7 +92,8 @@ func (c *decodedIncidents) peekRow(r sqlstore.IncidentRow) (*incident.Incident, 
 // The row is read on the connections kept for it (peekread.go).
 func (s *incidentStore) PeekIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
 	var inc *incident.Incident
-	r, err := s.db.peek.read(ctx, id, tenant.OrgID, string(tenant.Env))
+	kept, ok := s.db.decoded.kept(id)
+	r, err := s.db.peek.read(ctx, id, tenant.OrgID, string(tenant.Env), kept, ok)
 	if err == nil {
 		inc, err = s.db.decoded.peekRow(r)
 	}

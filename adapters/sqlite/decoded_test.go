@@ -90,6 +90,28 @@ func TestPeekIncidentIsTheKeptValueUntilTheRowChanges(t *testing.T) {
 	if after == first || after.Title != "Changed elsewhere" || first.Title != "SOS" {
 		t.Fatalf("peek after another instance's change: %q (same value: %v), kept %q", after.Title, after == first, first.Title)
 	}
+	// The peek has SQLite compare each column with the text kept for it;
+	// a change of the tracking alone (the document's text the same) is a
+	// change too, and so is one back to the text kept before.
+	if _, err := other.IncidentStore().UpdateIncident(ctx, testTenant, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+		cur.Tracking.AssignBreached = true
+		return incident.Effects{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tracked := peek()
+	if tracked == after || !tracked.Tracking.AssignBreached || tracked.Title != "Changed elsewhere" || after.Tracking.AssignBreached {
+		t.Fatalf("peek after a change of the tracking alone: breached %v (same value: %v), title %q", tracked.Tracking.AssignBreached, tracked == after, tracked.Title)
+	}
+	if _, err := other.IncidentStore().UpdateIncident(ctx, testTenant, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+		cur.Title = "SOS"
+		return incident.Effects{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if back := peek(); back == tracked || back.Title != "SOS" || !back.Tracking.AssignBreached {
+		t.Fatalf("peek after a change back: %q, breached %v (same value: %v)", back.Title, back.Tracking.AssignBreached, back == tracked)
+	}
 	if _, err := db.IncidentStore().(incident.SharedReader).PeekIncident(ctx, testTenant, "inc_0000000000000000"); !errors.Is(err, incident.ErrNotFound) {
 		t.Fatalf("peek of a missing incident: %v, want not found", err)
 	}
