@@ -24,8 +24,9 @@ type SharedReader interface {
 type Version struct{ kept *Incident }
 
 // Peek is Get for a caller that only reads the answer (to encode it, say)
-// and neither changes nor keeps it: the incident may share memory with the
-// store's kept copy. Its SLA fields are worked out for now, as Get's are.
+// and neither changes nor keeps it: the incident may be the store's kept
+// copy itself, or share memory with it. Its SLA fields are worked out for
+// now, as Get's are.
 // With a SharedReader store the answer costs no copy of the incident, and
 // its Version lets the caller reuse what it derived from an earlier read of
 // the same state (the SLA fields aside, which depend on the clock too).
@@ -45,11 +46,15 @@ func (s *Service) Peek(ctx context.Context, tenant auth.Tenant, id string) (*Inc
 	if err != nil {
 		return nil, Version{}, err
 	}
-	view := *kept // refreshSLA changes only the SLA: give the view its own
-	if kept.SLA != nil {
-		sla := *kept.SLA
-		view.SLA = &sla
+	// Most gets find the SLA figures the kept copy shows (a finished
+	// incident's never move; a running one's move when a target passes or
+	// is at risk): those answer with the kept copy itself. Only a view
+	// whose figures moved is a copy, with its own SLA.
+	sla, ok := kept.slaAt(s.now())
+	if !ok || sla.SameFigures(*kept.SLA) {
+		return kept, Version{kept}, nil
 	}
-	view.refreshSLA(s.now())
+	view := *kept
+	view.SLA = &sla
 	return &view, Version{kept}, nil
 }

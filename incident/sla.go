@@ -114,18 +114,27 @@ func (i *Incident) readSLA(now time.Time) slaClock {
 
 // refreshSLA brings the shown SLA figures up to date at now.
 func (i *Incident) refreshSLA(now time.Time) {
-	s := i.SLA
-	if s == nil {
-		return
+	if s, ok := i.slaAt(now); ok {
+		*i.SLA = s
 	}
+}
+
+// slaAt is i's SLA with the figures shown at now, leaving i as it is; false
+// if i has no SLA. A figure that is the one i shows already keeps i's
+// pointer to it (an answer needs no allocation when nothing moved).
+func (i *Incident) slaAt(now time.Time) (SLA, bool) {
+	if i.SLA == nil {
+		return SLA{}, false
+	}
+	s := *i.SLA
 	c := i.readSLA(now)
 	created := i.CreatedAt.Time
 	s.TimeToAssignSeconds, s.TimeToArriveSeconds = nil, nil
 	if c.assigned {
-		s.TimeToAssignSeconds = seconds(i.AssignedAt().Sub(created))
+		s.TimeToAssignSeconds = sameOrSeconds(i.SLA.TimeToAssignSeconds, i.AssignedAt().Sub(created))
 	}
 	if c.arrived {
-		s.TimeToArriveSeconds = seconds(i.ArrivedAt().Sub(created))
+		s.TimeToArriveSeconds = sameOrSeconds(i.SLA.TimeToArriveSeconds, i.ArrivedAt().Sub(created))
 	}
 	switch {
 	case c.assignMissed || c.arriveMissed || i.Tracking.AssignBreached || i.Tracking.ArriveBreached:
@@ -139,6 +148,7 @@ func (i *Incident) refreshSLA(now time.Time) {
 	default:
 		s.State = SLAOnTrack
 	}
+	return s, true
 }
 
 // slaTarget names one of an incident's two SLA targets.
@@ -279,6 +289,16 @@ func earliest(a, b time.Time) time.Time {
 }
 
 func seconds(d time.Duration) *float64 {
-	v := math.Round(d.Seconds()*1000) / 1000
+	v := roundSeconds(d)
 	return &v
+}
+
+func roundSeconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
+
+// sameOrSeconds is seconds(d), or shown if it shows that figure already.
+func sameOrSeconds(shown *float64, d time.Duration) *float64 {
+	if v := roundSeconds(d); shown == nil || *shown != v {
+		return &v
+	}
+	return shown
 }
