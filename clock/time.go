@@ -17,21 +17,31 @@ type Time struct{ time.Time }
 // At wraps t as a wire timestamp.
 func At(t time.Time) Time { return Time{t} }
 
-// MarshalJSON writes null for an unset time and Layout otherwise. A
-// change's encoding writes a dozen timestamps: they are written digit by
-// digit, not through time.Format's reading of the layout, for years 0 to
-// 9999 (the others through Format, which writes them its own way).
+// MarshalJSON writes null for an unset time and Layout otherwise.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	u := t.UTC()
 	b := make([]byte, 0, len(`"2006-01-02T15:04:05.000Z"`))
-	b = append(b, '"')
+	b = AppendLayout(append(b, '"'), t.Time)
+	return append(b, '"'), nil
+}
+
+// Format is t in Layout, in UTC, as AppendLayout writes it.
+func Format(t time.Time) string {
+	return string(AppendLayout(make([]byte, 0, len("2006-01-02T15:04:05.000Z")), t))
+}
+
+// AppendLayout appends t in Layout, in UTC. A change's encoding writes a
+// dozen timestamps, and every rate-limited answer one (X-RateLimit-Reset):
+// they are written digit by digit, not through time.Format's reading of
+// the layout, for years 0 to 9999 (the others through Format, which writes
+// them its own way).
+func AppendLayout(b []byte, t time.Time) []byte {
+	u := t.UTC()
 	year, month, day := u.Date()
 	if year < 0 || year > 9999 {
-		b = u.AppendFormat(b, Layout)
-		return append(b, '"'), nil
+		return u.AppendFormat(b, Layout)
 	}
 	hour, minute, second := u.Clock()
 	b = appendDigits(b, year, 4)
@@ -41,7 +51,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	b = appendDigits(append(b, ':'), minute, 2)
 	b = appendDigits(append(b, ':'), second, 2)
 	b = appendDigits(append(b, '.'), u.Nanosecond()/1e6, 3) // truncated, as Format does
-	return append(b, 'Z', '"'), nil
+	return append(b, 'Z')
 }
 
 // appendDigits appends the n lowest decimal digits of v (v >= 0), zero-padded.

@@ -37,10 +37,11 @@ func TestTimeJSON(t *testing.T) {
 	}
 }
 
-// The timestamps MarshalJSON writes digit by digit are what Format writes
-// with Layout: every month and day boundary, leap days, the first and last
-// millisecond of a second (truncated, never rounded), times in other
-// zones, and years outside 0-9999 (written by Format itself).
+// The timestamps MarshalJSON and clock.Format write digit by digit are
+// what time.Time's Format writes with Layout: every month and day
+// boundary, leap days, the first and last millisecond of a second
+// (truncated, never rounded), times in other zones, and years outside
+// 0-9999 (written by time.Time's Format itself).
 func TestTimeJSONIsTheLayout(t *testing.T) {
 	zones := []*time.Location{time.UTC, time.FixedZone("WAT", 3600), time.FixedZone("NST", -(3*3600 + 1800))}
 	var times []time.Time
@@ -64,6 +65,9 @@ func TestTimeJSONIsTheLayout(t *testing.T) {
 		}
 		if want := `"` + tm.UTC().Format(clock.Layout) + `"`; string(got) != want {
 			t.Fatalf("MarshalJSON(%v) = %s, want %s", tm, got, want)
+		}
+		if got, want := clock.Format(tm), tm.UTC().Format(clock.Layout); got != want {
+			t.Fatalf("Format(%v) = %s, want %s", tm, got, want)
 		}
 	}
 }

@@ -81,9 +81,11 @@ func Middleware(api huma.API, svc *auth.Service, log *slog.Logger) func(huma.Con
 func admit(api huma.API, svc *auth.Service, log *slog.Logger, ctx huma.Context, next func(huma.Context), p *auth.Principal, scopes []string) {
 	limit, remaining, reset, err := svc.Limit(ctx.Context(), p)
 	if limit > 0 {
-		ctx.SetHeader("X-RateLimit-Limit", strconv.Itoa(limit))
-		ctx.SetHeader("X-RateLimit-Remaining", strconv.Itoa(remaining))
-		ctx.SetHeader("X-RateLimit-Reset", reset.UTC().Format(clock.Layout))
+		// The names as net/http writes them (canonical), so that setting
+		// them allocates no canonical copy of each name at every request.
+		ctx.SetHeader("X-Ratelimit-Limit", strconv.Itoa(limit))
+		ctx.SetHeader("X-Ratelimit-Remaining", strconv.Itoa(remaining))
+		ctx.SetHeader("X-Ratelimit-Reset", clock.Format(reset))
 	}
 	if err != nil {
 		if setyerr.Is(err, setyerr.RateLimited) {
