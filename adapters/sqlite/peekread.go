@@ -46,18 +46,20 @@ type peekConn struct {
 	args []sqldriver.NamedValue     // the query's arguments, reused
 }
 
-// selectPeek reads what PeekIncident compares and decodes; the id,
-// organization and environment are the query's first three arguments. The
-// fourth and fifth are the tracking and document text kept for the id
+// selectPeek reads what PeekIncident compares and decodes. Its first two
+// arguments are the tracking and document text kept for the id
 // (decoded.go), or NULL: a column whose text is the kept text comes back
 // NULL (both are NOT NULL columns), so the driver copies a row's text into
 // Go only when it changed. That copy, a new string of about 1.3 KB per get,
 // was a fifth of the bytes a get allocated. SQLite compares the texts
-// itself, so what decides is still what the row holds now, whoever wrote it.
+// itself, so what decides is still what the row holds now, whoever wrote
+// it. The id, organization and environment are the last three arguments.
+// The parameters are plain ?s, numbered in the order they appear (a
+// numbered ?NNN costs the driver a copy of its name at every bind).
 const selectPeek = `SELECT sequence,
-	CASE WHEN tracking = ?4 THEN NULL ELSE tracking END,
-	CASE WHEN doc = ?5 THEN NULL ELSE doc END
-	FROM incidents WHERE id = ?1 AND org_id = ?2 AND environment = ?3`
+	CASE WHEN tracking = ? THEN NULL ELSE tracking END AS tracking,
+	CASE WHEN doc = ? THEN NULL ELSE doc END AS doc
+	FROM incidents` + sqlstore.ByTenantID
 
 func newPeekReaders(db *sql.DB, max int) *peekReaders {
 	db.SetMaxOpenConns(max)
@@ -75,11 +77,11 @@ func (p *peekReaders) read(ctx context.Context, id, org, env string, kept sqlsto
 	}
 	r := sqlstore.IncidentRow{ID: id, OrgID: org, Environment: env}
 	err = c.conn.Raw(func(any) error {
-		c.args[0].Value, c.args[1].Value, c.args[2].Value = id, org, env
-		c.args[3].Value, c.args[4].Value = nil, nil
+		c.args[0].Value, c.args[1].Value = nil, nil
 		if ok {
-			c.args[3].Value, c.args[4].Value = kept.Tracking, kept.Doc
+			c.args[0].Value, c.args[1].Value = kept.Tracking, kept.Doc
 		}
+		c.args[2].Value, c.args[3].Value, c.args[4].Value = id, org, env
 		rows, err := c.stmt.QueryContext(context.Background(), c.args)
 		if err != nil {
 			return err
@@ -92,7 +94,7 @@ func (p *peekReaders) read(ctx context.Context, id, org, env string, kept sqlsto
 			err = c.row(&r, kept)
 		}
 		clear(c.dest) // keep no row's text alive, nor the kept text
-		c.args[3].Value, c.args[4].Value = nil, nil
+		c.args[0].Value, c.args[1].Value = nil, nil
 		if cerr := rows.Close(); err == nil {
 			err = cerr
 		}
