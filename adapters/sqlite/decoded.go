@@ -55,12 +55,13 @@ func (c *decodedIncidents) peek(row rowScanner) (*incident.Incident, error) {
 	return c.peekRow(r)
 }
 
-// kept returns the row the value kept for id was decoded from, if any.
-func (c *decodedIncidents) kept(id string) (sqlstore.IncidentRow, bool) {
+// kept returns the value kept for id and the row it was decoded from, if
+// any.
+func (c *decodedIncidents) kept(id string) (decodedIncident, bool) {
 	c.mu.Lock()
 	kept, ok := c.byID[id]
 	c.mu.Unlock()
-	return kept.row, ok
+	return kept, ok
 }
 
 // peekRow is peek of a row already read.
@@ -93,8 +94,11 @@ func (c *decodedIncidents) peekRow(r sqlstore.IncidentRow) (*incident.Incident, 
 func (s *incidentStore) PeekIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
 	var inc *incident.Incident
 	kept, ok := s.db.decoded.kept(id)
-	r, err := s.db.peek.read(ctx, id, tenant.OrgID, string(tenant.Env), kept, ok)
-	if err == nil {
+	r, err := s.db.peek.read(ctx, id, tenant.OrgID, string(tenant.Env), kept.row, ok)
+	switch {
+	case err == nil && ok && r == kept.row: // the texts kept, unchanged: compared by pointer
+		inc = kept.inc
+	case err == nil:
 		inc, err = s.db.decoded.peekRow(r)
 	}
 	inc, err = sqlstore.Found(inc, err, sql.ErrNoRows, incident.ErrNotFound)
