@@ -34,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sety-io/sety"
@@ -46,6 +47,12 @@ import (
 )
 
 func main() {
+	// Request ids (X-Request-Id) are random UUIDs: drawn from a pool the
+	// uuid package refills from crypto/rand 256 bytes at a time instead of
+	// with a read of the system's random source per request. They only
+	// name a request in the logs (nothing secret is made from them), and
+	// this is set before any request is served, as the package requires.
+	uuid.EnableRandPool()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if code := exitCode(os.Stderr, dispatch(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)); code != 0 {
