@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -55,11 +54,6 @@ func RegisterSessions(api huma.API, svc *auth.Service, log *slog.Logger, cookieP
 		cookiePath = "/"
 	}
 	// Any valid key may sign in: the session can do what the key can.
-	anyScope := make([]string, len(auth.Scopes))
-	for i, s := range auth.Scopes {
-		anyScope[i] = string(s)
-	}
-	scope := strings.Join(anyScope, ",")
 	huma.Register(api, huma.Operation{
 		OperationID: "start-session", Method: http.MethodPost, Path: "/sessions", Tags: []string{tag}, Summary: "Sign in: start a browser session",
 		Description: "Exchanges the API key of the Authorization header for a session, for web pages served by this server (the operations console): " +
@@ -71,7 +65,7 @@ func RegisterSessions(api huma.API, svc *auth.Service, log *slog.Logger, cookieP
 			"with the key's id as its `parent_key_id`. " +
 			"The cookie is accepted only from the server's own pages (a cross-site `Sec-Fetch-Site` or `Origin` is refused), and a write made with it " +
 			"must carry the header `" + auth.CSRFHeader + ": 1`. A session cannot start another, whether its cookie or its credential is sent (403).",
-		Metadata: httpapi.Scope(scope), DefaultStatus: http.StatusCreated,
+		Metadata: httpapi.Scope(auth.Scopes...), DefaultStatus: http.StatusCreated,
 	}, httpapi.Errors(log, func(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
 		p, err := FromContext(ctx)
 		if err != nil {
@@ -91,7 +85,7 @@ func RegisterSessions(api huma.API, svc *auth.Service, log *slog.Logger, cookieP
 		OperationID: "get-session", Method: http.MethodGet, Path: "/sessions/current", Tags: []string{tag}, Summary: "Who am I",
 		Description: "Describes the credential of the request: a page reloaded in a session learns that it is still signed in, in which environment, " +
 			"with which scopes, until when. With an API key it describes the key.",
-		Metadata: httpapi.Scope(scope),
+		Metadata: httpapi.Scope(auth.Scopes...),
 	}, httpapi.Errors(log, func(ctx context.Context, _ *struct{}) (*httpapi.Output[SessionResponse], error) {
 		p, err := FromContext(ctx)
 		if err != nil {
@@ -104,7 +98,7 @@ func RegisterSessions(api huma.API, svc *auth.Service, log *slog.Logger, cookieP
 		Description: "Ends the session the request was made with: its credential is revoked on the server (every instance refuses it within its " +
 			"key cache's lifetime, 10 s by default; this one at once) and the answer deletes the cookie. A request made with an API key is 409: " +
 			"revoke keys with `DELETE /api-keys/{keyId}`.",
-		Metadata: httpapi.Scope(scope), Errors: []int{http.StatusConflict},
+		Metadata: httpapi.Scope(auth.Scopes...), Errors: []int{http.StatusConflict},
 	}, httpapi.Errors(log, func(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
 		p, err := FromContext(ctx)
 		if err != nil {

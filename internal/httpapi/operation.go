@@ -19,7 +19,7 @@ import (
 // Metadata keys Sety puts on its operations.
 const (
 	metaSety  = "sety"       // marks an operation as Sety's, for the error hook
-	metaScope = "sety.scope" // the scope the operation needs; absent: public
+	metaScope = "sety.scope" // the scopes ([]string) the operation accepts; absent: public
 )
 
 // MaxBodyBytes is the request body limit of the contract (64 KiB); larger
@@ -41,7 +41,7 @@ func Scope[S ~string](scopes ...S) Meta {
 	for i, s := range scopes {
 		names[i] = string(s)
 	}
-	return Meta{metaScope: strings.Join(names, ",")}
+	return Meta{metaScope: names}
 }
 
 // Example lays fields over the example composed for the body of status,
@@ -71,13 +71,14 @@ func IsSety(op *huma.Operation) bool {
 }
 
 // ScopeOf returns the scopes op accepts (a key needs one of them) and
-// whether it requires any.
+// whether it requires any. The slice is the operation's own, kept in its
+// metadata (every authenticated request asks, twice): callers only read it.
 func ScopeOf(op *huma.Operation) ([]string, bool) {
 	if op == nil {
 		return nil, false
 	}
-	s, ok := op.Metadata[metaScope].(string)
-	return strings.Split(s, ","), ok
+	s, ok := op.Metadata[metaScope].([]string)
+	return s, ok
 }
 
 // authErrors are the statuses every authenticated operation may answer:
@@ -145,7 +146,7 @@ func (shared Shared) document(api huma.API, op *huma.Operation) {
 	}
 	op.Metadata[metaSety] = true
 	op.MaxBodyBytes = MaxBodyBytes + 1
-	scope, scoped := op.Metadata[metaScope].(string)
+	scopes, scoped := ScopeOf(op)
 
 	// Public operations say so: the document's default is the API key.
 	op.Security = []map[string][]string{}
@@ -154,10 +155,10 @@ func (shared Shared) document(api huma.API, op *huma.Operation) {
 		if op.Security == nil {
 			op.Security = []map[string][]string{{SecurityScheme: {}}}
 		}
-		if scopes := strings.Split(scope, ","); len(scopes) > 1 {
+		if len(scopes) > 1 {
 			op.Description += "\n\nRequires one of the scopes `" + strings.Join(scopes, "`, `") + "`."
 		} else {
-			op.Description += "\n\nRequires scope `" + scope + "`."
+			op.Description += "\n\nRequires scope `" + strings.Join(scopes, "") + "`."
 		}
 	}
 
