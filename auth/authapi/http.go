@@ -134,6 +134,9 @@ func Handle[I, O any](fn func(ctx context.Context, tenant auth.Tenant, in *I) (*
 // the thing is absent, another organization's or the other environment's,
 // so it tells a prober nothing.
 func notFoundIn(err error, env auth.Environment) error {
+	if err == nil { // first: the target errors.As fills would escape, an allocation per call
+		return nil
+	}
 	var e *setyerr.Error
 	if !errors.As(err, &e) || e.Kind != setyerr.NotFound {
 		return err
