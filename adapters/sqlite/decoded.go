@@ -26,8 +26,9 @@ type decodedIncidents struct {
 }
 
 type decodedIncident struct {
-	row sqlstore.IncidentRow // the text inc was decoded from
-	inc *incident.Incident
+	row  sqlstore.IncidentRow // the text inc was decoded from
+	inc  *incident.Incident
+	args peekArgs // a get's query arguments for row (peekread.go)
 }
 
 func newDecodedIncidents() *decodedIncidents {
@@ -83,7 +84,7 @@ func (c *decodedIncidents) peekRow(r sqlstore.IncidentRow) (*incident.Incident, 
 			break
 		}
 	}
-	c.byID[r.ID] = decodedIncident{row: r, inc: inc}
+	c.byID[r.ID] = decodedIncident{row: r, inc: inc, args: peekArgsOf(r)}
 	c.mu.Unlock()
 	return inc, nil
 }
@@ -94,7 +95,7 @@ func (c *decodedIncidents) peekRow(r sqlstore.IncidentRow) (*incident.Incident, 
 func (s *incidentStore) PeekIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
 	var inc *incident.Incident
 	kept, ok := s.db.decoded.kept(id)
-	r, err := s.db.peek.read(ctx, id, tenant.OrgID, string(tenant.Env), kept.row, ok)
+	r, err := s.db.peek.read(ctx, id, tenant.OrgID, string(tenant.Env), kept, ok)
 	switch {
 	case err == nil && ok && r == kept.row: // the texts kept, unchanged: compared by pointer
 		inc = kept.inc

@@ -38,12 +38,26 @@ type peekReaders struct {
 	closed bool
 }
 
-// peekConn is one kept connection and the statement prepared on it.
+// peekConn is one kept connection and the statement prepared on it, with
+// what one read on it uses: set before conn.Raw runs query (a method value
+// made once, so that a read allocates no closure) and cleared after.
 type peekConn struct {
 	conn *sql.Conn
 	stmt sqldriver.StmtQueryContext // prepared on conn's driver connection: used only inside conn.Raw
 	dest []sqldriver.Value          // the row's columns, reused
 	args []sqldriver.NamedValue     // the query's arguments, reused
+	run  func(any) error            // c.query
+
+	kept sqlstore.IncidentRow // the texts kept for the id, "" if none
+	row  sqlstore.IncidentRow // the row read
+}
+
+// peekArgs are selectPeek's arguments for a row kept: made (boxed) once
+// per kept row, not at every read.
+type peekArgs [5]sqldriver.Value
+
+func peekArgsOf(r sqlstore.IncidentRow) peekArgs {
+	return peekArgs{r.Tracking, r.Doc, r.ID, r.OrgID, r.Environment}
 }
 
 // selectPeek reads what PeekIncident compares and decodes. Its first two
@@ -68,54 +82,69 @@ func newPeekReaders(db *sql.DB, max int) *peekReaders {
 }
 
 // read returns the tenant's incident row id, or sql.ErrNoRows. kept is
-// the row last read for id, if ok: a column that still holds kept's text
-// is given kept's string, not a copy.
-func (p *peekReaders) read(ctx context.Context, id, org, env string, kept sqlstore.IncidentRow, ok bool) (sqlstore.IncidentRow, error) {
+// the value kept for id, if ok: a column that still holds kept's text is
+// given kept's string, not a copy.
+func (p *peekReaders) read(ctx context.Context, id, org, env string, kept decodedIncident, ok bool) (sqlstore.IncidentRow, error) {
 	c, err := p.take(ctx)
 	if err != nil {
 		return sqlstore.IncidentRow{}, err
 	}
-	r := sqlstore.IncidentRow{ID: id, OrgID: org, Environment: env}
-	err = c.conn.Raw(func(any) error {
-		c.args[0].Value, c.args[1].Value = nil, nil
-		if ok {
-			c.args[0].Value, c.args[1].Value = kept.Tracking, kept.Doc
-		}
+	c.row = sqlstore.IncidentRow{ID: id, OrgID: org, Environment: env}
+	c.args[0].Value, c.args[1].Value = nil, nil
+	if ok {
+		c.kept = kept.row
+		c.args[0].Value, c.args[1].Value = kept.args[0], kept.args[1]
+	}
+	if ok && kept.row.ID == id && kept.row.OrgID == org && kept.row.Environment == env {
+		c.args[2].Value, c.args[3].Value, c.args[4].Value = kept.args[2], kept.args[3], kept.args[4]
+	} else {
 		c.args[2].Value, c.args[3].Value, c.args[4].Value = id, org, env
-		rows, err := c.stmt.QueryContext(context.Background(), c.args)
-		if err != nil {
-			return err
-		}
-		err = rows.Next(c.dest)
-		if errors.Is(err, io.EOF) {
-			err = sql.ErrNoRows
-		}
-		if err == nil {
-			err = c.row(&r, kept)
-		}
-		clear(c.dest) // keep no row's text alive, nor the kept text
-		c.args[0].Value, c.args[1].Value = nil, nil
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	})
+	}
+	err = c.conn.Raw(c.run)
+	r := c.row
+	c.row, c.kept = sqlstore.IncidentRow{}, sqlstore.IncidentRow{}
+	for i := range c.args {
+		c.args[i].Value = nil // keep no text alive
+	}
 	p.put(c, err)
 	return r, err
 }
 
-// row sets r's columns from c.dest; a NULL text column holds kept's text.
-func (c *peekConn) row(r *sqlstore.IncidentRow, kept sqlstore.IncidentRow) error {
+// query runs selectPeek with c.args on the driver's connection and sets
+// c.row's columns.
+func (c *peekConn) query(any) error {
+	rows, err := c.stmt.QueryContext(context.Background(), c.args)
+	if err != nil {
+		return err
+	}
+	err = rows.Next(c.dest)
+	if errors.Is(err, io.EOF) {
+		err = sql.ErrNoRows
+	}
+	if err == nil {
+		err = c.columns()
+	}
+	clear(c.dest) // keep no row's text alive
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// columns sets c.row's columns from c.dest; a NULL text column holds the
+// kept text.
+func (c *peekConn) columns() error {
+	r := &c.row
 	seq, ok := c.dest[0].(int64)
 	if !ok {
 		return fmt.Errorf("sqlite: incident %s: sequence is %T", r.ID, c.dest[0])
 	}
 	r.Sequence = seq
 	var err error
-	if r.Tracking, err = text(c.dest[1], kept.Tracking); err != nil {
+	if r.Tracking, err = text(c.dest[1], c.kept.Tracking); err != nil {
 		return fmt.Errorf("sqlite: incident %s: tracking: %w", r.ID, err)
 	}
-	if r.Doc, err = text(c.dest[2], kept.Doc); err != nil {
+	if r.Doc, err = text(c.dest[2], c.kept.Doc); err != nil {
 		return fmt.Errorf("sqlite: incident %s: doc: %w", r.ID, err)
 	}
 	return nil
@@ -175,6 +204,7 @@ func (p *peekReaders) connect(ctx context.Context) (*peekConn, error) {
 		return nil, err
 	}
 	c := &peekConn{conn: conn, dest: make([]sqldriver.Value, 3), args: make([]sqldriver.NamedValue, 5)}
+	c.run = c.query
 	for i := range c.args {
 		c.args[i].Ordinal = i + 1
 	}
