@@ -50,11 +50,11 @@ func (s *Service) Peek(ctx context.Context, tenant auth.Tenant, id string) (*Inc
 	// incident's never move; a running one's move when a target passes or
 	// is at risk): those answer with the kept copy itself. Only a view
 	// whose figures moved is a copy, with its own SLA.
-	sla, ok := kept.slaAt(s.now())
-	if !ok || sla.SameFigures(*kept.SLA) {
+	now, ok := kept.slaAt(s.now())
+	if !ok || now.SameFigures(*kept.SLA) {
 		return kept, Version{kept}, nil
 	}
-	view := *kept
+	view, sla := *kept, now // only these escape, on this path alone
 	view.SLA = &sla
 	return &view, Version{kept}, nil
 }
