@@ -288,16 +288,10 @@ func earliest(a, b time.Time) time.Time {
 	return b
 }
 
-func seconds(d time.Duration) *float64 {
-	v := roundSeconds(d)
-	return &v
-}
-
-func roundSeconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
-
-// sameOrSeconds is seconds(d), or shown if it shows that figure already.
+// sameOrSeconds is d in seconds, rounded to the millisecond: shown itself
+// if it shows that figure already, else a new value.
 func sameOrSeconds(shown *float64, d time.Duration) *float64 {
-	if v := roundSeconds(d); shown == nil || *shown != v {
+	if v := math.Round(d.Seconds()*1000) / 1000; shown == nil || *shown != v {
 		return &v
 	}
 	return shown
