@@ -28,7 +28,9 @@
 // (database/sql's Conn.Raw) and with no context to watch: a get never
 // waits behind a list on the read pool, and its one-row read skips
 // database/sql's per-query work and the driver's cancellation watcher
-// (peekread.go). The WAL is
+// (peekread.go). It hands SQLite the text kept for the row, and SQLite
+// answers NULL for a column that still holds it: the driver copies the
+// row's text into Go only when it changed. The WAL is
 // checkpointed by its own connection every half second, not by the writer.
 // When the log starts over after a complete checkpoint, the writer cuts its
 // file back to Options.WALSizeLimit (64 MiB by default, SQLite's
