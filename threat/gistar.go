@@ -101,17 +101,26 @@ func (l *lattice) z(x, y int) float64 {
 	return (s - l.mean*w) / (l.sd * math.Sqrt(v))
 }
 
-// zRow sets out[i] to z(x0+i, y) for every i: as z does, but working out
-// the denominator once for each neighbourhood size (within a row it
-// changes only at the lattice's edges), and summing a neighbourhood
-// wholly inside the lattice's columns straight from the summed-area
-// table (the same four terms in the same order as rect).
-func (l *lattice) zRow(y, x0 int, out []float64) {
+// zRow sets out[i] to z(x0+i, y) for every i whose |z| may reach floor,
+// and to 0 for the others (whose |z| is below floor): as z does, but
+// working out the denominator once for each neighbourhood size (within a
+// row it changes only at the lattice's edges), and summing a neighbourhood
+// wholly inside the lattice's columns straight from the summed-area table
+// (the same four terms in the same order as rect). With floor 0 every z is
+// set.
+//
+// A division for every cell was most of a study's z-scores, and only the
+// few cells that may stand out need their z to the bit: the others are
+// ruled out by multiplying by the denominator's reciprocal, which is
+// within three units in the last place of the quotient, with a margin of
+// a million times that.
+func (l *lattice) zRow(y, x0 int, out []float64, floor float64) {
 	ay, by := max(0, y-l.ky), min(l.ny-1, y+l.ky)
 	k, w := l.kx[y], l.nx+1
 	inside := !l.ring || 2*k+1 < l.nx
 	top, bottom := l.sat[(by+1)*w:(by+2)*w], l.sat[ay*w:(ay+1)*w]
-	lastW, den, spread := -1.0, 0.0, false
+	lastW, den, inv, spread := -1.0, 0.0, 0.0, false
+	below := floor * (1 - 1e-9)
 	for i := range out {
 		x := x0 + i
 		var s, size float64
@@ -123,12 +132,14 @@ func (l *lattice) zRow(y, x0 int, out []float64) {
 		if size != lastW {
 			v := (l.n*size - size*size) / (l.n - 1)
 			lastW, den, spread = size, l.sd*math.Sqrt(v), v > 0
+			inv = 1 / den
 		}
-		if !spread {
+		num := s - l.mean*size
+		if !spread || math.Abs(num*inv) < below {
 			out[i] = 0
 			continue
 		}
-		out[i] = (s - l.mean*size) / den
+		out[i] = num / den
 	}
 }
 

@@ -221,7 +221,7 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 		return s, nil
 	}
 	for j := range bny {
-		s.zRow(s.by+j, s.bx, s.row)
+		s.zRow(s.by+j, s.bx, s.row, zMin)
 		for i, z := range s.row {
 			if math.Abs(z) >= zMin {
 				s.cands = append(s.cands, candidate{i: int32(j*bnx + i), z: z, p: twoSided(z)})

@@ -152,7 +152,6 @@ func (e *Engine) describe(w *window, s *study, members []member, full bool) Dang
 	var peak member
 	grade := 0
 	var cx, cy, cw float64
-	corners := make([]geo.Point, 0, 4*len(members))
 	for _, m := range members {
 		if v := s.zOf(m.i); math.Abs(v) > math.Abs(z.ZScore) {
 			z.ZScore, peak = v, m
@@ -162,34 +161,7 @@ func (e *Engine) describe(w *window, s *study, members []member, full bool) Dang
 		wt := s.x[m.i] + 1e-9
 		cx, cy, cw = cx+(west+deg/2)*wt, cy+(south+deg/2)*wt, cw+wt
 	}
-	// The corners column by column, south to north: nearly in the order
-	// hull sorts them, which it then does in about one pass (the members
-	// come in the flood fill's order, and sorting their corners from
-	// there was a third of a route's zone).
-	keys := make([]int64, len(members))
-	for k, m := range members {
-		keys[k] = int64(m.u)<<32 | int64(m.i) // i < 2³¹: by column, then row
-	}
-	slices.Sort(keys)
-	for a := 0; a < len(keys); {
-		u := int32(keys[a] >> 32)
-		b := a + 1
-		for b < len(keys) && int32(keys[b]>>32) == u {
-			b++
-		}
-		for _, east := range [2]bool{false, true} { // the column's west edge, then its east one
-			for _, key := range keys[a:b] {
-				west, south := float64(s.x0+u)*deg, float64(s.y0+int32(uint32(key))/int32(s.nx))*deg
-				x := west
-				if east {
-					x = west + deg
-				}
-				corners = append(corners, geo.Point{x, south}, geo.Point{x, south + deg})
-			}
-		}
-		a = b
-	}
-	ring := hull(corners)
+	ring := s.cellsHull(members)
 	z.Center = geo.Point{wrapLng(cx / cw), cy / cw}
 	for _, p := range ring {
 		z.RadiusMeters = math.Max(z.RadiusMeters, geo.Distance(z.Center, geo.Point{wrapLng(p.Lng()), p.Lat()}))
@@ -294,15 +266,64 @@ func peakHours(hours [24]int, limit int) []int {
 	return out
 }
 
-// hull is the convex hull of points (Andrew's monotone chain), closed.
-func hull(pts []geo.Point) []geo.Point {
-	slices.SortFunc(pts, func(a, b geo.Point) int {
-		if c := cmpFloat(a[0], b[0]); c != 0 {
-			return c
+// cellsHull is the convex hull of the corners of a zone's cells, closed
+// and counterclockwise: the hull that Andrew's monotone chain makes of
+// every corner, sorted by longitude then latitude.
+//
+// Of the corners on one column edge only the southernmost and the
+// northernmost can be on the hull (the others lie between them, and the
+// chain drops points in line), so it takes just those, and in the chain's
+// order without sorting: edge by edge west to east, south then north.
+// Sorting four corners a cell was most of a route's zones. A column's
+// east edge (its west edge plus a cell) and the next column's west edge
+// may differ in the last bit: each is then an edge of its own, in the
+// order of their longitudes, as a sort would put them.
+func (s *study) cellsHull(members []member) []geo.Point {
+	u0, u1 := members[0].u, members[0].u
+	for _, m := range members[1:] {
+		u0, u1 = min(u0, m.u), max(u1, m.u)
+	}
+	// Each column's southernmost and northernmost row (a zone's cells
+	// touch, so every column between its first and last has some).
+	lo, hi := make([]int, u1-u0+1), make([]int, u1-u0+1)
+	for c := range lo {
+		lo[c], hi[c] = math.MaxInt, -1
+	}
+	for _, m := range members {
+		y := m.i / s.nx
+		lo[m.u-u0], hi[m.u-u0] = min(lo[m.u-u0], y), max(hi[m.u-u0], y)
+	}
+	deg := s.g.deg
+	pts := make([]geo.Point, 0, 4*len(lo)+2)
+	// edge adds a column edge's extreme corners, merged with the previous
+	// edge's when they are at the same longitude.
+	edge := func(x, south, north float64) {
+		if n := len(pts); n > 0 && pts[n-1][0] == x {
+			pts[n-2][1], pts[n-1][1] = math.Min(pts[n-2][1], south), math.Max(pts[n-1][1], north)
+			return
 		}
-		return cmpFloat(a[1], b[1])
-	})
-	pts = slices.Compact(pts)
+		pts = append(pts, geo.Point{x, south}, geo.Point{x, north})
+	}
+	var east, eastS, eastN float64 // the previous column's east edge, not yet added
+	for c := range lo {
+		south, north := float64(s.y0+int32(lo[c]))*deg, float64(s.y0+int32(hi[c]))*deg+deg
+		west := float64(s.x0+int32(u0+c)) * deg
+		if c > 0 && east < west {
+			edge(east, eastS, eastN)
+		}
+		edge(west, south, north)
+		if c > 0 && east >= west {
+			edge(east, eastS, eastN)
+		}
+		east, eastS, eastN = west+deg, south, north
+	}
+	edge(east, eastS, eastN)
+	return monotoneChain(pts)
+}
+
+// monotoneChain is the convex hull, closed, of points sorted by x then y,
+// without repeats (Andrew's monotone chain).
+func monotoneChain(pts []geo.Point) []geo.Point {
 	if len(pts) < 3 {
 		return pts
 	}
