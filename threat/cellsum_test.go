@@ -10,8 +10,9 @@ import (
 
 // A row's sums stay what its cells give, and answer every window they
 // claim to exactly as the cells do: after ingest in and out of time order,
-// removals (some emptying cells), re-ingest, and a clock that moves on;
-// around Lagos, across the antimeridian and at the pole.
+// removals (some emptying cells), re-ingest, a clock that moves on, and
+// reports from ahead of the clock (whose cells answer no window ending
+// before them); around Lagos, across the antimeridian and at the pole.
 func TestCellSumsAnswerAsTheirCells(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 27))
 	now := exactNow
@@ -34,27 +35,27 @@ func TestCellSumsAnswerAsTheirCells(t *testing.T) {
 		defer e.mu.RUnlock()
 		cells, answered := 0, 0
 		for y, r := range e.rows {
-			if len(r.sums) != len(r.cells) || len(r.xs) != len(r.cells) {
-				t.Fatalf("%s: row %d has %d sums for %d cells", phase, y, len(r.sums), len(r.cells))
+			if len(r.sums) != len(r.cells) || len(r.tails) != len(r.cells) || len(r.xs) != len(r.cells) {
+				t.Fatalf("%s: row %d has %d sums and %d tails for %d cells", phase, y, len(r.sums), len(r.tails), len(r.cells))
 			}
 			for i := range r.cells {
-				c, s := &r.cells[i], &r.sums[i]
+				c, s, tail := &r.cells[i], &r.sums[i], &r.tails[i]
 				cells++
-				if *s != c.sum() {
-					t.Fatalf("%s: cell (%d, %d): sum %+v, the cell's %+v", phase, c.x, c.y, *s, c.sum())
+				if sw, st := c.sum(); *s != sw || *tail != st {
+					t.Fatalf("%s: cell (%d, %d): sum %+v %+v, the cell's %+v %+v", phase, c.x, c.y, *s, *tail, sw, st)
 				}
 				for k := range ws {
 					w := &ws[k]
-					if !s.answers(w) {
+					if !r.answers(i, w) {
 						continue
 					}
 					answered++
 					x, n := w.weight(c)
-					if s.w*w.scale != x || int(s.n) != n {
-						t.Fatalf("%s: cell (%d, %d), window %d: sum %v %d, the cell %v %d", phase, c.x, c.y, k, s.w*w.scale, s.n, x, n)
+					if s.w*w.scale != x || int(tail.n) != n {
+						t.Fatalf("%s: cell (%d, %d), window %d: sum %v %d, the cell %v %d", phase, c.x, c.y, k, s.w*w.scale, tail.n, x, n)
 					}
 				}
-				if !s.answers(&ws[0]) {
+				if !r.answers(i, &ws[0]) && int64(c.last) <= now.Unix() {
 					t.Fatalf("%s: cell (%d, %d): its sum does not answer the default window it was made for", phase, c.x, c.y)
 				}
 			}
@@ -77,6 +78,15 @@ func TestCellSumsAnswerAsTheirCells(t *testing.T) {
 		e.Add(r)
 	}
 	check("arrivals", true)
+	for range 30 { // ahead of the clock: from a minute to three days
+		r := report(time.Minute)
+		r.At = r.At.Add(time.Duration(rng.Int64N(int64(3 * 24 * time.Hour))))
+		kept = append(kept, r)
+		e.Add(r)
+	}
+	check("ahead", true)
+	now = now.Add(2 * 24 * time.Hour) // past some of them
+	check("caught up", true)
 	rng.Shuffle(len(kept), func(i, j int) { kept[i], kept[j] = kept[j], kept[i] })
 	for _, r := range kept[:2500] {
 		e.Remove(r)

@@ -155,7 +155,7 @@ func (e *Engine) Add(r Report) {
 // sum from it; callers hold e.mu for writing.
 func (e *Engine) summarize(r *row, i int) {
 	r.cells[i].remember(e.memoAt)
-	r.sums[i] = r.cells[i].sum()
+	r.sums[i], r.tails[i] = r.cells[i].sum()
 }
 
 // lateInsert is how many newer records an added one may precede and still
@@ -246,6 +246,7 @@ func (e *Engine) obtain(k cellKey) (*row, int) {
 		r.xs = slices.Insert(r.xs, i, x)
 		r.cells = slices.Insert(r.cells, i, cell{x: x, y: y})
 		r.sums = slices.Insert(r.sums, i, cellSum{from: 1})
+		r.tails = slices.Insert(r.tails, i, cellTail{})
 		e.cells++
 	}
 	return r, i
@@ -262,6 +263,7 @@ func (e *Engine) drop(k cellKey) {
 		r.xs = slices.Delete(r.xs, i, i+1)
 		r.cells = slices.Delete(r.cells, i, i+1)
 		r.sums = slices.Delete(r.sums, i, i+1)
+		r.tails = slices.Delete(r.tails, i, i+1)
 		e.cells--
 	}
 	if len(r.xs) == 0 {

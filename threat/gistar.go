@@ -23,36 +23,52 @@ type lattice struct {
 	kx     []int // per row
 	x      []float64
 
-	sat      []float64 // summed-area table, (nx+1) × (ny+1)
-	mean, sd float64   // of x over every cell (the deviation divides by N)
-	n        float64   // cells
+	sat       []float64 // summed-area table, (nx+1) × (ny+1)
+	sum, sum2 float64   // of the rows added so far (see startTotals)
+	mean, sd  float64   // of x over every cell (the deviation divides by N)
+	n         float64   // cells
 }
 
 // prepare computes the lattice's totals; false when its values do not vary
 // (no cell then stands out).
-//
-// One pass reads the values for the totals and the summed-area table
-// alike (a route's lattice is half a megabyte); the totals add them in
-// the same order as ever.
 func (l *lattice) prepare() bool {
-	var sum, sum2 float64
+	l.startTotals()
+	for y := range l.ny {
+		l.addRow(y)
+	}
+	return l.endTotals()
+}
+
+// startTotals, addRow for every row in order and endTotals are prepare,
+// for a caller that fills the rows one by one: each row is read for the
+// totals and the summed-area table alike while it is still in the cache
+// (a route's lattice is half a megabyte); the totals add the values in
+// the same order as ever.
+func (l *lattice) startTotals() {
 	w := l.nx + 1
 	l.sat = slices.Grow(l.sat[:0], w*(l.ny+1))[:w*(l.ny+1)]
 	clear(l.sat[:w])
-	for y := range l.ny {
-		row := 0.0
-		l.sat[(y+1)*w] = 0
-		above, here := l.sat[y*w+1:(y+1)*w], l.sat[(y+1)*w+1:(y+2)*w]
-		for x, v := range l.x[y*l.nx : (y+1)*l.nx] {
-			sum += v
-			sum2 += v * v
-			row += v
-			here[x] = above[x] + row
-		}
+	l.sum, l.sum2 = 0, 0
+}
+
+func (l *lattice) addRow(y int) {
+	w := l.nx + 1
+	sum, sum2, row := l.sum, l.sum2, 0.0
+	l.sat[(y+1)*w] = 0
+	above, here := l.sat[y*w+1:(y+1)*w], l.sat[(y+1)*w+1:(y+2)*w]
+	for x, v := range l.x[y*l.nx : (y+1)*l.nx] {
+		sum += v
+		sum2 += v * v
+		row += v
+		here[x] = above[x] + row
 	}
+	l.sum, l.sum2 = sum, sum2
+}
+
+func (l *lattice) endTotals() bool {
 	l.n = float64(len(l.x))
-	l.mean = sum / l.n
-	l.sd = math.Sqrt(math.Max(0, sum2/l.n-l.mean*l.mean))
+	l.mean = l.sum / l.n
+	l.sd = math.Sqrt(math.Max(0, l.sum2/l.n-l.mean*l.mean))
 	return l.sd != 0 && l.n >= 2
 }
 

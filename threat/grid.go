@@ -237,32 +237,50 @@ type row struct {
 	cells []cell // by value: a query streams through a row
 	// sums[i] is what a study reads of cells[i] for the default window,
 	// side by side: a study reads every cell of its lattice, and reading
-	// 24 bytes a cell from one array rather than the first bytes of each
-	// 288-byte cell halved what a route's study costs when other work
-	// has taken the cells out of the cache.
-	sums []cellSum
+	// 16 bytes a cell from one array rather than the first bytes of each
+	// 288-byte cell is what a route's study costs most when other work has
+	// taken the cells out of the cache (24 bytes a cell cost it a tenth
+	// more). tails[i] is the rest of it, which only some studies read.
+	sums  []cellSum
+	tails []cellTail
 }
 
-// cellSum is a cell's weight and count in every window whose start its
-// memo answers (from … to) and whose end is at or after its newest record
-// (last): exactly what window.weight reads from the cell then. The engine
-// keeps it equal to its cell's under its write lock (see Engine.summarize).
+// cellSum and cellTail are a cell's weight and count in every window whose
+// start its memo answers (from … to) and whose end is at or after its
+// newest record (last): exactly what window.weight reads from the cell
+// then. The engine keeps them equal to their cell's under its write lock
+// (see Engine.summarize).
+//
+// For windows of the memo's length or longer, the end is at or after last
+// whenever the start is at or after last less memoDays; from is the later
+// of the two, so those windows need not read last at all.
 type cellSum struct {
+	w        float64 // the records' running weight: total − memo's
 	from, to uint32
-	last     uint32
-	n        int32   // records from the memo's to the newest
-	w        float64 // their running weight: total − memo's
 }
 
-// sum is c's cellSum; a cell whose memo answers nothing gives one that
-// answers nothing.
-func (c *cell) sum() cellSum {
+type cellTail struct {
+	last uint32 // the newest record's time
+	n    int32  // records from the memo's to the newest
+}
+
+// sum is c's cellSum and cellTail; a cell whose memo answers nothing gives
+// a sum that answers nothing.
+func (c *cell) sum() (cellSum, cellTail) {
 	m := &c.memo
-	return cellSum{from: m.from, to: m.to, last: c.last, n: int32(len(c.recs)) - m.i, w: c.total.w - m.w}
+	from := m.from
+	if m.from <= m.to {
+		from = max(from, c.last-min(c.last, memoDays*86400))
+	}
+	return cellSum{w: c.total.w - m.w, from: from, to: m.to}, cellTail{last: c.last, n: int32(len(c.recs)) - m.i}
 }
 
-// answers tells whether s holds the unfiltered weight of window w.
-func (s *cellSum) answers(w *window) bool { return s.from <= w.lo && w.lo <= s.to && s.last <= w.hi }
+// answers tells whether cell i's sum holds the unfiltered weight of window
+// w.
+func (r *row) answers(i int, w *window) bool {
+	s := &r.sums[i]
+	return s.from <= w.lo && w.lo <= s.to && (w.long || r.tails[i].last <= w.hi)
+}
 
 // point returns the position of record r of cell c.
 func (g grid) point(c *cell, r *entry) (lng, lat float64) {
@@ -299,6 +317,7 @@ type window struct {
 	halfSecs  float64
 	catMask   [4]bool // categories counted
 	hasFilter bool
+	long      bool // at least memoDays long (see cellSum)
 }
 
 func newWindow(now time.Time, days int, halfLife time.Duration, category Category) window {
@@ -312,6 +331,7 @@ func newWindow(now time.Time, days int, halfLife time.Duration, category Categor
 		w.catMask[i] = category == "" || c == category
 	}
 	w.hasFilter = category != ""
+	w.long = w.lo <= w.hi && w.hi-w.lo >= memoDays*86400
 	return w
 }
 

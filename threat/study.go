@@ -146,8 +146,9 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 	size := s.nx * s.ny
 	m := studyMemories.Get().(*studyMemory)
 	s.mem = m
-	// sig is graded by spots, which clears it first.
-	s.x, s.sat, s.sig, s.seen = zeroed(m.x, size), m.sat, clean(m.sig, size), zeroed(m.seen, size)
+	// sig is graded by spots, which clears it first; x is cleared as it
+	// is filled.
+	s.x, s.sat, s.sig, s.seen = clean(m.x, size), m.sat, clean(m.sig, size), zeroed(m.seen, size)
 	if full {
 		s.n, s.cells, s.marks = zeroed(m.n, size), clean(m.cells, size), zeroed(m.marks, size)
 	}
@@ -171,52 +172,58 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 		}
 	}
 	minLat, maxLat := (float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg
-	if y0, y1 := g.row(minLat), g.row(maxLat); int64(y1)-int64(y0) <= int64(len(e.rows)) {
+	var varies bool
+	if int64(sy1)-int64(sy0) <= int64(len(e.rows)) {
 		// As cellsIn, calling put directly: a study reads every cell of
 		// its lattice, and a call through a func value per cell cost a
 		// route's study more than the reading.
 		// Without a category filter a cell's sum answers most windows
 		// of the default length (see cellSum), from the row's dense sums
 		// rather than the cells.
-		for y := y0; y <= y1; y++ {
-			r := e.rows[y]
-			if r == nil || y < sy0 || y > sy1 {
-				continue
-			}
-			at := int(y-sy0) * s.nx
-			for _, sp := range spans.all() {
-				x1 := g.col(sp[1])
-				for i := searchX(r.xs, g.col(sp[0])); i < len(r.xs) && r.xs[i] <= x1; i++ {
-					sum := &r.sums[i]
-					if w.hasFilter || !sum.answers(w) {
-						put(&r.cells[i])
-						continue
-					}
-					j := int(r.xs[i] - s.x0) // as put
-					if j < 0 {
-						j += cols
-					} else if j >= cols {
-						j -= cols
-					}
-					if j >= s.nx {
-						continue
-					}
-					s.x[at+j] = sum.w * w.scale
-					if full {
-						s.n[at+j], s.cells[at+j] = int(sum.n), &r.cells[i]
+		// Row by row, each cleared, filled and added to the totals while
+		// it is in the cache.
+		s.startTotals()
+		for j := range s.ny {
+			y, at := sy0+int32(j), j*s.nx
+			clear(s.x[at : at+s.nx])
+			if r := e.rows[y]; r != nil {
+				for _, sp := range spans.all() {
+					x1 := g.col(sp[1])
+					for i := searchX(r.xs, g.col(sp[0])); i < len(r.xs) && r.xs[i] <= x1; i++ {
+						if w.hasFilter || !r.answers(i, w) {
+							put(&r.cells[i])
+							continue
+						}
+						col := int(r.xs[i] - s.x0) // as put
+						if col < 0 {
+							col += cols
+						} else if col >= cols {
+							col -= cols
+						}
+						if col >= s.nx {
+							continue
+						}
+						s.x[at+col] = r.sums[i].w * w.scale
+						if full {
+							s.n[at+col], s.cells[at+col] = int(r.tails[i].n), &r.cells[i]
+						}
 					}
 				}
 			}
+			s.addRow(j)
 		}
+		varies = s.endTotals()
 	} else {
+		clear(s.x)
 		e.cellsIn(minLat, maxLat, spans.all(), put)
+		varies = s.prepare()
 	}
 	// Only the cells that may stand out are kept, with their z: the z of
 	// every cell of a route's box was as much memory again as its
 	// weights, written and read back for the few that matter.
 	s.row = clean(m.row, bnx) // every z is set below
 	s.cands = m.cands[:0]
-	if !s.prepare() {
+	if !varies {
 		s.cut = [3]float64{-1, -1, -1} // nothing stands out
 		return s, nil
 	}
