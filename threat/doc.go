@@ -28,10 +28,13 @@
 // before, and both find the same record. A danger-zone study weighs every
 // cell of its lattice (ten thousand for a 30 km route's box), and that
 // search was most of the study's time. Each row of cells also keeps, side
-// by side, each cell's weight and count in the windows its memo answers
-// (24 bytes a cell, made with the memo): a study reads those rather than
-// the cells, a stream through memory that other work evicts from the
-// cache less dearly than a 288-byte stride.
+// by side, each cell's weight in the windows its memo answers and the
+// first and last window start it answers (16 bytes a cell, made with the
+// memo; the cell's newest record's time, less 90 days, is folded into the
+// first, so a window of 90 days or more needs nothing else), and apart
+// from them its count and newest record's time (8 bytes): a route's study
+// reads the 16 bytes rather than the cells, a stream through memory that
+// other work evicts from the cache less dearly than a 288-byte stride.
 // A million incidents take about 45 MB.
 // An ingest in time order (or at most 16 records late) is an insert; older
 // ones mark the cell to be sorted at the next query.

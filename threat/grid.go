@@ -238,9 +238,10 @@ type row struct {
 	// sums[i] is what a study reads of cells[i] for the default window,
 	// side by side: a study reads every cell of its lattice, and reading
 	// 16 bytes a cell from one array rather than the first bytes of each
-	// 288-byte cell is what a route's study costs most when other work has
-	// taken the cells out of the cache (24 bytes a cell cost it a tenth
-	// more). tails[i] is the rest of it, which only some studies read.
+	// 288-byte cell is what makes a route's study cheap when other work
+	// has taken the cells out of the cache. tails[i] is the rest, which a
+	// route's study does not read: the count (for zones' evidence) and
+	// the newest record's time (for windows shorter than the memo's).
 	sums  []cellSum
 	tails []cellTail
 }
