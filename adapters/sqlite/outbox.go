@@ -206,11 +206,19 @@ func pendingEnvelopes(ctx context.Context, q querier, limit int) ([]outbox.Event
 	}, selectEnvelopes, limit)
 }
 
+// unpublished is the condition of the events not yet fanned out: above the
+// fan-out's watermark (migrations/0020_fanout_watermark.sql), a range of
+// the table's key, and not published at insert (a ping's event).
+const unpublished = ` WHERE e.position > (SELECT position FROM outbox_fanout) AND e.published_at IS NULL`
+
 // selectEnvelopes is the query of pendingEnvelopes.
 const selectEnvelopes = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, e.created_at, e.position
-	FROM outbox_events e WHERE e.published_at IS NULL ORDER BY e.position LIMIT ?`
+	FROM outbox_events e` + unpublished + ` ORDER BY e.position LIMIT ?`
+
+// selectPending is the query of pendingEvents.
+const selectPending = selectEvent + unpublished + ` ORDER BY e.position LIMIT ?`
 
 // pendingEvents lists unpublished events in commit order.
 func pendingEvents(ctx context.Context, q querier, limit int) ([]outbox.Event, error) {
-	return queryAll(ctx, q, scanEvent, selectEvent+` WHERE e.published_at IS NULL ORDER BY e.position LIMIT ?`, limit)
+	return queryAll(ctx, q, scanEvent, selectPending, limit)
 }

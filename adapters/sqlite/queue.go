@@ -47,17 +47,17 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			return nil
 		}
 		// The events taken are the unpublished ones up to the last taken
-		// (read in position order, under the write lock): one statement
-		// marks them all, each published at its creation.
+		// (read in position order, under the write lock): the watermark
+		// moves past them all, one row, and no event's row is written.
 		_, err = tx.ExecContext(ctx, publishUpTo, events[taken-1].Position)
 		return err
 	})
 	return taken, translate(err)
 }
 
-// publishUpTo marks the unpublished events up to position ?1 published at
-// their creation (the fan-out's, through outbox_pending).
-const publishUpTo = `UPDATE outbox_events SET published_at = created_at WHERE published_at IS NULL AND position <= ?1`
+// publishUpTo moves the fan-out's watermark to position ?1: every event up
+// to it is published (migrations/0020_fanout_watermark.sql).
+const publishUpTo = `UPDATE outbox_fanout SET position = ?1 WHERE position < ?1`
 
 // leasedNow counts the unexpired leases (?1 now) by endpoint, with the
 // endpoint's tenant.
@@ -193,21 +193,26 @@ func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 }
 
 // PurgeEvents deletes one batch of published events that no delivery refers
-// to, found by age through outbox_published, and never the newest event
-// (max(position) is the log's head). An event that stays and keeps its data
-// as a delta against one that goes (within deltaReach positions after it)
-// is given its data in full first.
+// to, older than before, and never the newest event (max(position) is the
+// log's head). An event that stays and keeps its data as a delta against
+// one that goes (within deltaReach positions after it) is given its data in
+// full first.
 func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int
 	err := q.db.inTx(ctx, func(tx *writeTx) error {
-		doomed, err := queryAll(ctx, tx, func(row rowScanner) (p int64, err error) { return p, row.Scan(&p) },
-			`SELECT e.position FROM outbox_events e INDEXED BY outbox_published
-			WHERE e.published_at IS NOT NULL AND e.created_at < ?
-				AND e.position < (SELECT max(position) FROM outbox_events)
-				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
-			LIMIT ?`, before.UnixMilli(), limit)
+		scan := func(row rowScanner) (p int64, err error) { return p, row.Scan(&p) }
+		// Events published at insert (pings), and those published before
+		// the watermark, by age.
+		doomed, err := queryAll(ctx, tx, scan, purgePublished, before.UnixMilli(), limit)
 		if err != nil {
 			return err
+		}
+		if len(doomed) < limit {
+			fanned, err := queryAll(ctx, tx, scan, purgeFannedOut, before.UnixMilli(), limit-len(doomed))
+			if err != nil {
+				return err
+			}
+			doomed = append(doomed, fanned...)
 		}
 		gone := make(map[int64]bool, len(doomed))
 		for _, p := range doomed {
@@ -237,6 +242,27 @@ func (q *webhookQueue) PurgeEvents(ctx context.Context, before time.Time, limit 
 	})
 	return n, translate(err)
 }
+
+// unreferenced ends a purge's query: not the log's head, and no delivery
+// refers to the event.
+const unreferenced = ` AND e.position < (SELECT max(position) FROM outbox_events)
+	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id) LIMIT ?2`
+
+// purgePublished finds the events with a published_at (published at
+// insert, or marked before the watermark) created before ?1, by age
+// through outbox_published.
+const purgePublished = `SELECT e.position FROM outbox_events e INDEXED BY outbox_published
+	WHERE e.published_at IS NOT NULL AND e.created_at < ?1` + unreferenced
+
+// purgeFannedOut finds the events the fan-out's watermark has passed,
+// created before ?1, as a range of the key: from the oldest up to the first
+// event created at or after ?1 (stragglers past it, older than an event
+// before them, wait for a later purge, once the cut-off has passed that
+// event too), so a purge reads the old events, never the whole log.
+const purgeFannedOut = `SELECT e.position FROM outbox_events e
+	WHERE e.position <= (SELECT position FROM outbox_fanout)
+		AND e.position < coalesce((SELECT f.position FROM outbox_events f WHERE f.created_at >= ?1 ORDER BY f.position LIMIT 1), 9223372036854775807)
+		AND e.published_at IS NULL AND e.created_at < ?1` + unreferenced
 
 // later returns the later of a and b.
 func later(a, b time.Time) time.Time {

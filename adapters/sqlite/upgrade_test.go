@@ -272,3 +272,66 @@ func TestUpgradeToLighterCreate(t *testing.T) {
 		}
 	}
 }
+
+// fanOutWatermark is the version of the migration that replaces the
+// events' published_at, as the fan-out's progress, with one watermark.
+const fanOutWatermark = 20
+
+// A database of the release before the watermark upgrades: the events the
+// fan-out had not taken (below and above a ping's, published at insert)
+// are fanned out once, in order, and no other; retention then deletes the
+// published ones, old and new, but the log's head.
+func TestUpgradeToFanOutWatermark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sety.db")
+	old := openAtVersion(t, path, fanOutWatermark-1)
+	at := time.Now().Add(-48 * time.Hour).UnixMilli()
+	// Positions 1 and 2 fanned out, 3 not, 4 a ping's event, 5 not.
+	for i, published := range []bool{true, true, false, true, false} {
+		var publishedAt any
+		if published {
+			publishedAt = at
+		}
+		exec(t, old, `INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at, published_at)
+			VALUES (?, 'org_0000000000000001', 'live', 'incident.created', ?, 1, '{}', ?, ?)`,
+			fmt.Sprintf("evt_%016d", i+1), fmt.Sprintf("inc_%016d", i+1), at, publishedAt)
+	}
+	old.Close()
+
+	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	ids := func(events []outbox.Event) (out []string) {
+		for _, ev := range events {
+			out = append(out, ev.ID)
+		}
+		return out
+	}
+	want := []string{"evt_0000000000000003", "evt_0000000000000005"}
+	pending, err := db.OutboxReader().PendingEvents(ctx, 10)
+	if err != nil || fmt.Sprint(ids(pending)) != fmt.Sprint(want) {
+		t.Fatalf("pending after the upgrade: %v, %v; want %v", ids(pending), err, want)
+	}
+	var planned []outbox.Event
+	plan := func(ev outbox.Event, _ []*webhook.Endpoint) []*webhook.Delivery {
+		planned = append(planned, ev)
+		return nil
+	}
+	if n, err := db.WebhookQueue().FanOut(ctx, 10, plan); err != nil || n != 2 || fmt.Sprint(ids(planned)) != fmt.Sprint(want) {
+		t.Fatalf("fan-out: %d %v, %v; want %v", n, ids(planned), err, want)
+	}
+	if n, err := db.WebhookQueue().FanOut(ctx, 10, plan); err != nil || n != 0 {
+		t.Fatalf("second fan-out took %d, %v", n, err)
+	}
+	if pending, err := db.OutboxReader().PendingEvents(ctx, 10); err != nil || len(pending) != 0 {
+		t.Fatalf("pending after the fan-out: %v, %v", ids(pending), err)
+	}
+	if n, err := db.WebhookQueue().PurgeEvents(ctx, time.Now(), 10); err != nil || n != 4 {
+		t.Fatalf("purged %d, %v; want all but the head", n, err)
+	}
+	if events, _, err := db.EventLog().EventsAfter(ctx, 0, outbox.Filter{}, 10); err != nil || fmt.Sprint(ids(events)) != "[evt_0000000000000005]" {
+		t.Fatalf("events after the purge: %v, %v", ids(events), err)
+	}
+}
