@@ -19,7 +19,15 @@ type storedEvent struct {
 	outbox.Event
 	base  int
 	delta []byte
+	args  []any // of insertEvent, all but the base's position (argBase)
 }
+
+// insertEvent is the insert of one event; argBase is the index of its
+// base's position among the arguments.
+const insertEvent = `INSERT INTO outbox_events
+	(id, org_id, environment, type, subject_id, sequence, data, created_at, base, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const argBase = 8
 
 // deltaReach is how far ahead of its base an event may be stored as a
 // delta: PurgeEvents looks that far for events that still need a base.
@@ -29,7 +37,9 @@ const deltaReach = 8
 // one transaction (a create's incident.dispatching after its
 // incident.created) as deltas against its first one's data when that
 // saves at least half, the others in full. It is pure, so a caller can run
-// it before its write transaction, off the writer.
+// it before its write transaction, off the writer, and it builds each
+// insert's arguments there too (the data's string, the time's
+// milliseconds): the writer only adds a delta's base position.
 func packEvents(events []outbox.Event) []storedEvent {
 	out := make([]storedEvent, len(events))
 	for i, ev := range events {
@@ -42,6 +52,12 @@ func packEvents(events []outbox.Event) []storedEvent {
 				break
 			}
 		}
+		data := "" // a delta's event keeps no copy of its data
+		if out[i].base < 0 {
+			data = string(ev.Data)
+		}
+		out[i].args = []any{ev.ID, ev.OrgID, ev.Environment, ev.Type, ev.SubjectID, ev.Sequence, data, ev.CreatedAt.UnixMilli(),
+			sql.NullInt64{}, out[i].delta}
 	}
 	return out
 }
@@ -51,15 +67,10 @@ func packEvents(events []outbox.Event) []storedEvent {
 func insertPacked(ctx context.Context, tx *writeTx, events []storedEvent) error {
 	positions := make([]int64, len(events))
 	for i, ev := range events {
-		data, base := "", sql.NullInt64{}
 		if ev.base >= 0 {
-			base = sql.NullInt64{Int64: positions[ev.base], Valid: true}
-		} else {
-			data = string(ev.Data) // a delta's event keeps no copy of its data
+			ev.args[argBase] = sql.NullInt64{Int64: positions[ev.base], Valid: true}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO outbox_events
-			(id, org_id, environment, type, subject_id, sequence, data, created_at, base, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ev.ID, ev.OrgID, ev.Environment, ev.Type, ev.SubjectID, ev.Sequence, data, ev.CreatedAt.UnixMilli(), base, ev.delta)
+		res, err := tx.ExecContext(ctx, insertEvent, ev.args...)
 		if err != nil {
 			return err
 		}
