@@ -7,8 +7,8 @@
 // time; a pool of writers would only trade waiting for SQLITE_BUSY errors),
 // driven by one goroutine that commits in groups: the write transactions
 // queued while it commits run next as one BEGIN IMMEDIATE transaction, each
-// in its own savepoint, so a failing one rolls back alone and one fsync
-// serves them all. No caller is answered before the commit holding its
+// in its own savepoint, with those queued while that batch runs, so a
+// failing one rolls back alone and one fsync serves them all. No caller is answered before the commit holding its
 // change has returned; if that commit fails, every caller in it gets the
 // error. If SQLite rolls a batch's transaction back itself (an I/O error,
 // a full disk, out of memory), its rollback hook tells the writer: nothing
@@ -50,7 +50,15 @@
 // events of the transaction that made its first (a create's
 // incident.dispatching after incident.created) keep a byte delta against
 // the first one's data, and every reader gets back the bytes written
-// (eventdelta.go).
+// (eventdelta.go). The webhook fan-out's progress is one row, a watermark
+// position (outbox_fanout, migrations/0020_fanout_watermark.sql): the
+// fan-out reads the events above it through the table's key and moves it
+// past those it took, in the transaction that inserts their deliveries, so
+// an event's row is written once, by the insert, and never again to mark
+// it published (only an event published at its insert, a ping's, keeps a
+// published_at, which the fan-out passes over). Retention deletes the
+// events below the watermark as a range of the key, and those with a
+// published_at by age.
 //
 // The schema lives in migrations/, embedded and applied in order at Open;
 // the applied versions are recorded in schema_migrations. The group commit
