@@ -53,6 +53,20 @@ func openAtVersion(t *testing.T, path string, version int) *sql.DB {
 	return raw
 }
 
+// upgrade closes old, the database an earlier release left at path, and
+// opens it with every migration, as the new release does; the handle is
+// closed when the test ends.
+func upgrade(t *testing.T, old *sql.DB, path string) *DB {
+	t.Helper()
+	old.Close()
+	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func migrationNames(version int) ([]string, error) {
 	return fs.Glob(migrations, fmt.Sprintf("migrations/%04d_*.sql", version))
 }
@@ -83,13 +97,7 @@ func TestUpgradeKeepsDeliveriesInTheirLines(t *testing.T) {
 			VALUES (?, 'we_0000000000000001', 'org_0000000000000001', 'live', ?, 'incident.note_added', 'pending', 0, ?, ?)`,
 			fmt.Sprintf("whd_%016d", i+1), fmt.Sprintf("evt_%016d", seq), at, at)
 	}
-	old.Close()
-
-	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := upgrade(t, old, path)
 	e, err := sqlstore.ScanEndpoint(db.read.QueryRow(sqlstore.SelectEndpoint + ` WHERE id = 'we_0000000000000001'`))
 	if err != nil || e.Failures != 0 || !e.PausedUntil.IsZero() || e.Secret != "whsec_c2VjcmV0" {
 		t.Fatalf("endpoint after the upgrade: %+v %v", e, err)
@@ -144,13 +152,7 @@ func TestUpgradeCountsExistingIncidents(t *testing.T) {
 		args := sqlstore.IncidentArgs(dialect{}, inc, values)
 		exec(t, old, sqlstore.InsertIncident, args...)
 	}
-	old.Close()
-
-	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := upgrade(t, old, path)
 	st := db.IncidentStore()
 	total := func(f incident.Filter) int {
 		t.Helper()
@@ -190,12 +192,7 @@ func TestUpgradeFindsTheKeysOfSessions(t *testing.T) {
 			VALUES (?, ?, ?, ?, 'sety_live_0000', ?, ?, ?, ?)`, k.ID, storetest.LegacyKeysOrg, k.Name, k.Environment, k.Scopes, []byte(k.ID),
 			at.UnixMilli(), millis(k.ExpiresAt))
 	}
-	old.Close()
-	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := upgrade(t, old, path)
 	storetest.CheckLegacySessionKeys(t, db.AuthStore())
 }
 
@@ -229,13 +226,7 @@ func TestUpgradeToLighterCreate(t *testing.T) {
 		exec(t, old, `INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at)
 			VALUES (?, ?, 'live', 'incident.created', ?, 1, ?, ?)`, fmt.Sprintf("evt_%016d", i), tenant.OrgID, inc.ID, data, at.UnixMilli())
 	}
-	old.Close()
-
-	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := upgrade(t, old, path)
 	ctx := context.Background()
 	st := db.IncidentStore()
 	for _, c := range []struct {
@@ -295,13 +286,7 @@ func TestUpgradeToFanOutWatermark(t *testing.T) {
 			VALUES (?, 'org_0000000000000001', 'live', 'incident.created', ?, 1, '{}', ?, ?)`,
 			fmt.Sprintf("evt_%016d", i+1), fmt.Sprintf("inc_%016d", i+1), at, publishedAt)
 	}
-	old.Close()
-
-	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := upgrade(t, old, path)
 	ctx := context.Background()
 	ids := func(events []outbox.Event) (out []string) {
 		for _, ev := range events {
