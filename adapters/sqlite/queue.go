@@ -259,9 +259,13 @@ const purgePublished = `SELECT e.position FROM outbox_events e INDEXED BY outbox
 // event created at or after ?1 (stragglers past it, older than an event
 // before them, wait for a later purge, once the cut-off has passed that
 // event too), so a purge reads the old events, never the whole log.
+//
+// The two ends are one bound (min), so the scan of the key stops at the
+// nearer: SQLite reads a range through one upper bound and would only
+// filter by the other.
 const purgeFannedOut = `SELECT e.position FROM outbox_events e
-	WHERE e.position <= (SELECT position FROM outbox_fanout)
-		AND e.position < coalesce((SELECT f.position FROM outbox_events f WHERE f.created_at >= ?1 ORDER BY f.position LIMIT 1), 9223372036854775807)
+	WHERE e.position < min((SELECT position FROM outbox_fanout) + 1,
+			coalesce((SELECT f.position FROM outbox_events f WHERE f.created_at >= ?1 ORDER BY f.position LIMIT 1), 9223372036854775807))
 		AND e.published_at IS NULL AND e.created_at < ?1` + unreferenced
 
 // later returns the later of a and b.
