@@ -497,36 +497,3 @@ func TestAnsweredAfterCommit(t *testing.T) {
 		}
 	}
 }
-
-// A transaction queued while a batch's callbacks run joins that batch, and
-// shares its commit, instead of waiting for the commit and the next batch.
-func TestQueuedWhileBatchRunsJoinsIt(t *testing.T) {
-	db := openTest(t)
-	ctx := context.Background()
-	sizes := batchOf(t, db, 2)
-	var first atomic.Bool
-	late := make(chan error, 1)
-	errs := concurrently(2, func(i int) error {
-		return db.inTx(ctx, func(tx *writeTx) error {
-			if first.CompareAndSwap(false, true) {
-				// The batch's first callback: another write comes in now.
-				go func() {
-					late <- db.inTx(ctx, func(tx *writeTx) error { return insertOrg(ctx, tx, "org_latecomer000000") })
-				}()
-				waitQueued(db, 1)
-			}
-			return insertOrg(ctx, tx, fmt.Sprintf("org_batchmember%05d", i))
-		})
-	})
-	for _, err := range append(errs, <-late) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := sizes(); len(got) != 1 || got[0] != 3 {
-		t.Fatalf("batches %v, want one of 3", got)
-	}
-	if !orgExists(t, db, "org_latecomer000000") {
-		t.Fatal("the latecomer's row is not stored")
-	}
-}

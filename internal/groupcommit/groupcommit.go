@@ -24,8 +24,7 @@ import (
 // Group commit. Every write transaction (Do) is queued to one goroutine,
 // the writer, which owns SQLite's single write connection. When it is free
 // it takes whatever is queued (up to maxBatch, without waiting for more) and
-// runs it as one SQLite transaction, and before it commits it takes what
-// was queued while the batch ran too (up to maxBatch in all):
+// runs it as one SQLite transaction:
 //
 //	BEGIN IMMEDIATE
 //	SAVEPOINT m; <first caller's statements>; RELEASE m
@@ -42,10 +41,7 @@ import (
 // and every caller in it gets the error. One commit (one fsync) then serves
 // the batch: under load the commits per second stay what the disk allows
 // and the writes per commit grow. The writer never waits for a batch to
-// fill: at low load a batch is one transaction, committed at once. A
-// transaction queued while a batch's callbacks run joins that batch rather
-// than wait for its commit and then for the next batch's: the commit's
-// fsync, most of a batch's time on this machine, serves it too.
+// fill: at low load a batch is one transaction, committed at once.
 //
 // On some errors (an I/O error, a full disk, out of memory) SQLite rolls
 // the whole transaction back itself, with the work of every caller before
@@ -215,10 +211,17 @@ func (w *Writer) run() {
 // first; nil when the writer is closed and the queue is empty.
 func (w *Writer) next() []*request {
 	for {
-		if batch := w.more(maxBatch); batch != nil {
+		w.mu.Lock()
+		if n := len(w.queue); n > 0 {
+			k := min(n, maxBatch)
+			batch := make([]*request, k)
+			copy(batch, w.queue)
+			rest := copy(w.queue, w.queue[k:])
+			clear(w.queue[rest:])
+			w.queue = w.queue[:rest]
+			w.mu.Unlock()
 			return batch
 		}
-		w.mu.Lock()
 		closed := w.closed && len(w.queue) == 0
 		w.mu.Unlock()
 		if closed {
@@ -228,38 +231,14 @@ func (w *Writer) next() []*request {
 	}
 }
 
-// more takes up to n queued requests, oldest first, without waiting; nil
-// when none is queued.
-func (w *Writer) more(n int) []*request {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	k := min(len(w.queue), n)
-	if k == 0 {
-		return nil
-	}
-	batch := make([]*request, k)
-	copy(batch, w.queue)
-	rest := copy(w.queue, w.queue[k:])
-	clear(w.queue[rest:])
-	w.queue = w.queue[:rest]
-	return batch
-}
-
-// take appends to live the requests of batch whose callers still wait,
-// marking them taken: from now on their caller waits for the outcome.
-func take(live, batch []*request) []*request {
+// commit runs batch in one transaction and answers every request in it.
+func (w *Writer) commit(batch []*request) {
+	live := batch[:0]
 	for _, r := range batch {
 		if r.state.CompareAndSwap(queued, taken) { // else its caller has left
 			live = append(live, r)
 		}
 	}
-	return live
-}
-
-// commit runs batch in one transaction, with what is queued meanwhile
-// (up to maxBatch in all), and answers every request in it.
-func (w *Writer) commit(batch []*request) {
-	live := take(batch[:0], batch)
 	if len(live) == 0 {
 		return
 	}
@@ -280,13 +259,7 @@ func (w *Writer) commit(batch []*request) {
 		failAll(err)
 		return
 	}
-	for i := 0; i < len(live); i++ {
-		if i == len(live)-1 && len(live) < maxBatch {
-			// The last one taken: what was queued while the batch ran
-			// joins it, to share its commit.
-			live = take(live, w.more(maxBatch-len(live)))
-		}
-		r := live[i]
+	for _, r := range live {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err // its caller gave up before it started: skip it
 			continue
