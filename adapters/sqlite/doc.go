@@ -7,8 +7,8 @@
 // time; a pool of writers would only trade waiting for SQLITE_BUSY errors),
 // driven by one goroutine that commits in groups: the write transactions
 // queued while it commits run next as one BEGIN IMMEDIATE transaction, each
-// in its own savepoint, with those queued while that batch runs, so a
-// failing one rolls back alone and one fsync serves them all. No caller is answered before the commit holding its
+// in its own savepoint, so a failing one rolls back alone and one fsync
+// serves them all. No caller is answered before the commit holding its
 // change has returned; if that commit fails, every caller in it gets the
 // error. If SQLite rolls a batch's transaction back itself (an I/O error,
 // a full disk, out of memory), its rollback hook tells the writer: nothing
