@@ -121,12 +121,12 @@ func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 
 // withData reads the data of the events apply will decode (needsData),
 // read without it: one more read, of their types only, from the first of
-// them on, when there are any (typically the last few creates of a page,
+// them to the last, when there are any (typically the last few creates of a page,
 // committed here but not yet remembered, or another instance's); none
 // when every event is a create remembered here.
 func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) error {
 	var types []string
-	from := int64(-1)
+	from, through := int64(-1), int64(0)
 	for _, ev := range events {
 		if !f.needsData(ev) {
 			continue
@@ -134,6 +134,7 @@ func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) er
 		if from < 0 {
 			from = ev.Position - 1
 		}
+		through = ev.Position
 		if !slices.Contains(types, ev.Type) {
 			types = append(types, ev.Type)
 		}
@@ -143,9 +144,11 @@ func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) er
 	}
 	// The events of these types after from come first in position order,
 	// and at most len(events) of them are among those read: the page
-	// holds every one needed.
+	// holds every one needed. They are in the log already: bounded by
+	// through, the read costs no run of the store's sequencer (with two
+	// instances, this read came with every catch-up and doubled the runs).
 	filter := threatEvents
-	filter.Envelopes, filter.Types = false, types
+	filter.Envelopes, filter.Types, filter.Through = false, types, through
 	full, _, err := f.log.EventsAfter(ctx, from, filter, followBatch)
 	if err != nil {
 		return err

@@ -86,7 +86,8 @@ func TestThreatFeedReadsOnlyTheDataItDecodes(t *testing.T) {
 	ctx := context.Background()
 	st, live := memoryWithOrg(t)
 	engine := threat.NewEngine(threat.Config{})
-	f := newThreatFollower(engine, st.EventLog())
+	log := &filtersSeen{Log: st.EventLog()}
+	f := newThreatFollower(engine, log)
 	here := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore(), Observe: f.remember})
 	elsewhere := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore()})
 	req := incident.CreateIncidentRequest{Category: incident.Vehicle, Location: incident.Location{Coordinates: geo.NewPoint(6.45, 3.39)}}
@@ -114,6 +115,29 @@ func TestThreatFeedReadsOnlyTheDataItDecodes(t *testing.T) {
 	if engine.Len() != 3 || len(f.created.byID) != 0 {
 		t.Fatalf("%d reports in the engine (want 3: one create here, two elsewhere), %d remembered (want 0)", engine.Len(), len(f.created.byID))
 	}
+	// The data read is of the log read already (from the first create
+	// elsewhere through the cancel), so a store that orders events after
+	// commit runs no sequencer for it.
+	read, _, err := st.EventLog().EventsAfter(ctx, 0, threatEvents, 10)
+	if err != nil || len(read) != 5 {
+		t.Fatalf("%d threat events, %v", len(read), err)
+	}
+	after, through := read[1].Position-1, read[4].Position
+	if len(log.filters) != 2 || log.filters[1].Envelopes || log.filters[1].Through != through || log.afters[1] != after {
+		t.Fatalf("reads %+v after %v, want envelopes, then data after %d through %d", log.filters, log.afters, after, through)
+	}
+}
+
+// filtersSeen is a log that records how it was read.
+type filtersSeen struct {
+	outbox.Log
+	filters []outbox.Filter
+	afters  []int64
+}
+
+func (l *filtersSeen) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
+	l.filters, l.afters = append(l.filters, f), append(l.afters, after)
+	return l.Log.EventsAfter(ctx, after, f, limit)
 }
 
 // memoryWithOrg is a memory store holding one organization, and its live

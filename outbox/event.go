@@ -72,6 +72,14 @@ type Filter struct {
 	// every payload was most of the threat feed's cost per create). It
 	// selects nothing.
 	Envelopes bool
+	// Through, when above 0, bounds the read to the events at or before
+	// it, and next to it: for a reader reading again a part of the log it
+	// has read already (the threat feed reads the data of a few of the
+	// events it read without). Every event at or before a position a
+	// reader was given is in the log, so a store that orders committed
+	// events after commit need not order the newer ones first: such a
+	// read costs no run of its sequencer. It selects nothing in Match.
+	Through int64
 }
 
 // Match reports whether ev passes f.

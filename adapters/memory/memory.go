@@ -138,9 +138,13 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []outbox.Event
-	next := max(after, int64(len(s.events)))
+	end := int64(len(s.events))
+	if f.Through > 0 {
+		end = min(end, f.Through)
+	}
+	next := max(after, end)
 	// Positions are 1 + the index in s.events: start right after after.
-	for _, ev := range s.events[min(max(after, 0), int64(len(s.events))):] {
+	for _, ev := range s.events[min(max(after, 0), end):end] {
 		if ev.ID == "" || !f.Match(ev) { // "": purged
 			continue
 		}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -93,15 +94,24 @@ func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
 // page says the reader has looked as far as the head. Only the filter's
 // non-empty fields become conditions, so a tenant's reader goes through
 // the tenant's index.
+//
+// A read bounded by f.Through reads what is in the log without running the
+// sequencer: every event at or before a position a reader was given is in
+// it already. The threat feed's second read of a catch-up (the data of
+// another instance's creates) cost a run of its own (see "Two instances"
+// in the package documentation).
 func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
-	if err := (*DB)(r).sequence(ctx); err != nil {
+	through := int64(math.MaxInt64)
+	if f.Through > 0 {
+		through = f.Through
+	} else if err := (*DB)(r).sequence(ctx); err != nil {
 		return nil, after, err
 	}
 	l := sqlstore.List{Sel: selectLogged, Order: `l.position`}
 	if f.Envelopes {
 		l.Sel = selectLoggedEnvelopes
 	}
-	l.And(`l.position > ? AND l.position <= (`+headQuery+`)`, after)
+	l.And(`l.position > ? AND l.position <= least((`+headQuery+`), ?)`, after, through)
 	if f.OrgID != "" {
 		l.And(`l.org_id = ?`, f.OrgID)
 	}
@@ -117,7 +127,7 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	query := sqlstore.Numbered(l.Query() + ` LIMIT ?`)
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
-	b.Queue(headQuery)
+	b.Queue(`SELECT least((`+headQuery+`), $1)`, through)
 	b.Queue(query, append(l.Args, limit)...)
 	b.Queue(`COMMIT`)
 	var (

@@ -171,6 +171,9 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	if err := tx.QueryRowContext(ctx, `SELECT max(position) FROM outbox_events`).Scan(&head); err != nil {
 		return nil, after, translate(err)
 	}
+	if f.Through > 0 {
+		head.Int64 = min(head.Int64, f.Through)
+	}
 	// The type prefix becomes a range on type.
 	query := eventsAfter
 	if f.OrgID != "" && f.Environment != "" {

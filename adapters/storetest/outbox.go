@@ -125,6 +125,18 @@ func testLog(t *testing.T, handles []Stores) {
 			}
 			sameJSON(t, "envelopes", got, want)
 		}
+		// Through: what is at or before a position read already, with
+		// data, and next at it; an empty read past the head stops there.
+		mid := all[len(all)/2].Position
+		upTo, upToNext, err := h.EventLog().EventsAfter(ctx, all[0].Position, outbox.Filter{Through: mid}, 1000)
+		must(t, err)
+		if upToNext != mid || len(upTo) != len(all)/2 {
+			t.Fatalf("through %d: %d events, next %d, want %d events, next %d", mid, len(upTo), upToNext, len(all)/2, mid)
+		}
+		sameJSON(t, "through", upTo, all[1:len(all)/2+1])
+		if none, next, err := h.EventLog().EventsAfter(ctx, head(t, h), outbox.Filter{Through: head(t, h) + 5}, 10); err != nil || len(none) != 0 || next != head(t, h) {
+			t.Fatalf("through past the head: %d events, next %d, %v; want none, next at the head %d", len(none), next, err, head(t, h))
+		}
 		// Resuming in small pages from any position reads the rest, once.
 		var paged []string
 		for after := int64(0); ; {
@@ -183,4 +195,12 @@ func normalize(events []outbox.Event) []map[string]any {
 		}
 	}
 	return out
+}
+
+// head is h's log head.
+func head(t *testing.T, h Stores) int64 {
+	t.Helper()
+	head, err := h.EventLog().Head(context.Background())
+	must(t, err)
+	return head
 }
