@@ -184,6 +184,15 @@
 // so an event committed through one instance reaches another's streams
 // within a run; they poll every second anyway.
 //
+// A read of the log bounded by a position already read
+// (outbox.Filter.Through) runs no sequencer: every event at or before a
+// position a reader was given is in the log. The threat feed reads a
+// page's envelopes, then the data of the events it must decode (another
+// instance's creates, cancels, resolves): the second read, bounded by the
+// last of them, used to wait for a run of its own, so with two instances
+// every catch-up of each feed cost two runs (the sequencer ran 2.6 times
+// as often per create as with one).
+//
 // The threat engine starts from a snapshot of the incidents (a REPEATABLE
 // READ transaction) and follows the log from the newest position that
 // snapshot sees. The snapshot may also hold changes committed but not yet

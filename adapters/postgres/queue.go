@@ -43,41 +43,54 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 	if err := q.db.pool.QueryRow(ctx, `SELECT outbox_waiting_any() OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
 		return 0, translate(err)
 	}
+	need := int64(-1)
 	for try, wait := 1, time.Duration(0); ; try++ {
 		// After a few tries it queues on the lock after all (PostgreSQL
 		// grants it in turn), so a fan-out is never starved by readers'
 		// runs taking the lock between its tries.
-		taken, err := q.fanOut(ctx, limit, plan, try > fanOutTries)
-		if !errors.Is(err, errSequencerBusy) {
+		taken, done, err := q.fanOut(ctx, limit, plan, try > fanOutTries)
+		var busy busyFanOut
+		if !errors.As(err, &busy) {
 			return taken, err
 		}
-		// Another instance's fan-out or sequencer holds the lock: try
-		// again once it may have ended, holding no connection meanwhile.
+		// Another instance's fan-out or sequencer holds the lock. The
+		// second fan-out to take everything after the first try's read
+		// started after this call: it took every event committed before
+		// (migration 0023), so this one has nothing left to do.
+		if need < 0 {
+			need = done + 2
+		} else if done >= need {
+			return 0, nil
+		}
+		// Try again once it may have ended, holding no connection
+		// meanwhile.
 		if err := pause(ctx, &wait); err != nil {
 			return 0, err
 		}
 	}
 }
 
+// busyFanOut is fanOut's answer when another transaction holds the
+// sequencer's lock: it did nothing; done of the fan-outs that took every
+// event positioned had committed (outbox_cursors.runs).
+type busyFanOut struct{ done int64 }
+
+func (busyFanOut) Error() string { return "postgres: the sequencer's lock is taken" }
+
 // fanOutTries is how many times FanOut tries the sequencer's lock before
 // it waits for it: about 50 ms of pauses.
 const fanOutTries = 5
 
-// errSequencerBusy is fanOut's answer when another transaction holds the
-// sequencer's lock: it did nothing.
-var errSequencerBusy = errors.New("postgres: the sequencer's lock is taken")
-
 // fanOut is one try of FanOut: if the sequencer's lock is free (or, with
 // wait, once it is), it takes it for its transaction, positions, and fans
-// out up to limit events; if not, it rolls back and returns
-// errSequencerBusy.
-func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery, wait bool) (int, error) {
-	lock := `SELECT pg_try_advisory_xact_lock($1)`
+// out up to limit events; if not, it rolls back and returns busyFanOut
+// with the count of fan-outs that took everything (done).
+func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery, wait bool) (taken int, done int64, err error) {
+	lock := `SELECT pg_try_advisory_xact_lock($1), (SELECT runs FROM outbox_cursors WHERE name = 'fan-out')`
 	if wait {
-		lock = `SELECT true FROM pg_advisory_xact_lock($1)`
+		lock = `SELECT true, 0::bigint FROM pg_advisory_xact_lock($1)`
 	}
-	taken := 0
-	err := q.db.inTx(ctx, func(tx *txn) error {
+	err = q.db.inTx(ctx, func(tx *txn) error {
 		taken = 0
 		var b pgx.Batch
 		// One round trip: the sequencer's call finds the lock this
@@ -96,11 +109,11 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 		br := tx.send(ctx, &b)
 		err := func() error {
 			var locked bool
-			if err := br.QueryRow().Scan(&locked); err != nil {
+			if err := br.QueryRow().Scan(&locked, &done); err != nil {
 				return err
 			}
 			if !locked {
-				return errSequencerBusy
+				return busyFanOut{done}
 			}
 			if _, err := br.Exec(); err != nil {
 				return err
@@ -118,8 +131,18 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 		if cerr := br.Close(); err == nil {
 			err = cerr
 		}
-		if err != nil || len(events) == 0 {
+		if err != nil {
 			return err
+		}
+		// A batch not full took every event positioned: it counts for
+		// the fan-outs that found the lock taken meanwhile (FanOut).
+		all := 0
+		if len(events) < limit {
+			all = 1
+		}
+		if len(events) == 0 {
+			tx.later(`UPDATE outbox_cursors SET runs = runs + 1 WHERE name = 'fan-out'`)
+			return nil
 		}
 		shared := sharedTx{t: tx}
 		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return sqlstore.TenantEndpoints(ctx, shared, t) })
@@ -156,11 +179,11 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 				sqlstore.InsertDelivery(shared, d, t.ev.SubjectID, t.ev.Sequence)
 			}
 		}
-		tx.later(`UPDATE outbox_cursors SET position = $1 WHERE name = 'fan-out'`, events[len(events)-1].ev.Position)
+		tx.later(`UPDATE outbox_cursors SET position = $1, runs = runs + $2 WHERE name = 'fan-out'`, events[len(events)-1].ev.Position, all)
 		taken = len(events)
 		return nil
 	})
-	return taken, err
+	return taken, done, err
 }
 
 // leasedNow counts the unexpired leases ($1 now) by endpoint, with the

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -276,4 +277,40 @@ func TestFanOutWaitsForATakenLock(t *testing.T) {
 	if n, err := db.WebhookQueue().FanOut(ctx, 10, func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery { return nil }); err != nil || n != 0 {
 		t.Fatalf("a second FanOut took %d (%v), want none", n, err)
 	}
+}
+
+// A fan-out that takes every event positioned (a batch not full) counts
+// itself as it commits, a full one does not; one that finds the lock
+// taken says how many had counted, so FanOut knows which one it may leave
+// its events to (migration 0023).
+func TestFanOutCountsTheFanOutsThatTookEverything(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	q := &webhookQueue{db: db}
+	noDeliveries := func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery { return nil }
+	runs := func() (n int64) {
+		t.Helper()
+		if err := db.pool.QueryRow(ctx, `SELECT runs FROM outbox_cursors WHERE name = 'fan-out'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := db.inTx(ctx, func(tx *txn) error {
+		tx.insertEvents([]outbox.Event{fixtureEvent("evt_1"), fixtureEvent("evt_2"), fixtureEvent("evt_3")})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := q.fanOut(ctx, 2, noDeliveries, false); err != nil || n != 2 || runs() != 0 {
+		t.Fatalf("a full batch: took %d (%v), %d counted; want 2 taken, none counted", n, err, runs())
+	}
+	if n, _, err := q.fanOut(ctx, 2, noDeliveries, false); err != nil || n != 1 || runs() != 1 {
+		t.Fatalf("the rest: took %d (%v), %d counted; want 1 taken, 1 counted", n, err, runs())
+	}
+	release := holdSequencerLock(t, db)
+	if _, done, err := q.fanOut(ctx, 2, noDeliveries, false); !errors.As(err, new(busyFanOut)) || done != 1 {
+		t.Fatalf("lock taken: done %d, %v; want busy with 1 done", done, err)
+	}
+	release()
 }

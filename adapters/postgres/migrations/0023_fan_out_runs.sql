@@ -1,0 +1,14 @@
+-- Fan-outs of every instance share their work, as readers share the
+-- sequencer's runs (migration 0019). With two instances, each webhook
+-- worker fans out on every commit of its own: their fan-outs took the
+-- sequencer's lock in turn, each positioning and fanning out the few
+-- events the other's had left, so the sequencer ran twice as often per
+-- create as with one instance.
+--
+-- runs counts the fan-outs that took every event positioned (a batch not
+-- full), each as it commits under the sequencer's lock. A fan-out that
+-- finds the lock taken, having read that r such fan-outs had committed,
+-- is done once fan-out r + 2 has: that one took the lock after fan-out
+-- r + 1 committed, so after the read, and positioned and took every event
+-- committed before (adapter: FanOut).
+ALTER TABLE outbox_cursors ADD COLUMN runs bigint NOT NULL DEFAULT 0;
