@@ -179,7 +179,17 @@
 // run of its own. A fan-out that finds the lock taken rolls back and tries
 // again the same way: with two instances, two to four readers and
 // fan-outs used to wait on the lock at any moment, each holding a pooled
-// connection. The sequencer NOTIFYs sety_outbox as it commits; each
+// connection. Fan-outs share their work the same way (migration 0023):
+// each that took every event positioned (a batch not full) counts itself
+// (outbox_cursors.runs) as it commits, and a fan-out that finds the lock
+// taken, having read that f had committed, is done, with nothing taken,
+// once f + 2 have: that one took the lock after the reader's read, so it positioned
+// and took every event committed before. Each instance's webhook worker
+// fans out on every commit of its own; with two instances their fan-outs
+// took the lock in turn, each for the few events the other's had left.
+// Should the other fan-out's instance die, the lock comes free and the
+// next try takes it; after a few tries a fan-out queues on the lock as
+// before, so it is never starved. The sequencer NOTIFYs sety_outbox as it commits; each
 // instance LISTENs (outbox.Watcher) and wakes its stream and threat feed,
 // so an event committed through one instance reaches another's streams
 // within a run; they poll every second anyway.

@@ -35,9 +35,11 @@ type webhookQueue struct {
 // nothing to take takes no lock: idle workers polling cost one probe. One
 // that finds the lock taken (another instance's fan-out, or a reader's
 // sequencer run) rolls back and tries again a little later, instead of
-// queueing on the lock with a pooled connection. The
-// events' payloads are read only for tenants that have endpoints: plan
-// makes nothing without one.
+// queueing on the lock with a pooled connection; it is done, having taken
+// nothing, once two fan-outs that took everything have committed since
+// its first try (migration 0023): another instance's fan-out took its
+// events. The events' payloads are read only for tenants that have
+// endpoints: plan makes nothing without one.
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	var work bool
 	if err := q.db.pool.QueryRow(ctx, `SELECT outbox_waiting_any() OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
