@@ -107,7 +107,10 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 			ev     outbox.Event
 			fanOut bool
 		}
-		var events []taking
+		var (
+			events     []taking
+			positioned int64 // by the sequencer's run
+		)
 		br := tx.send(ctx, &b)
 		err := func() error {
 			var locked bool
@@ -117,7 +120,7 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 			if !locked {
 				return busyFanOut{done}
 			}
-			if _, err := br.Exec(); err != nil {
+			if err := br.QueryRow().Scan(&positioned); err != nil {
 				return err
 			}
 			rows, err := br.Query()
@@ -136,10 +139,11 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 		if err != nil {
 			return err
 		}
-		// A batch not full took every event positioned: it counts for
-		// the fan-outs that found the lock taken meanwhile (FanOut).
+		// A batch not full took every event positioned, and a run not
+		// full positioned every event committed: it counts for the
+		// fan-outs that found the lock taken meanwhile (FanOut).
 		all := 0
-		if len(events) < limit {
+		if len(events) < limit && positioned < sequenceBatch {
 			all = 1
 		}
 		if len(events) == 0 {
