@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -101,17 +100,22 @@ func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
 // another instance's creates) cost a run of its own (see "Two instances"
 // in the package documentation).
 func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
-	through := int64(math.MaxInt64)
-	if f.Through > 0 {
-		through = f.Through
-	} else if err := (*DB)(r).sequence(ctx); err != nil {
-		return nil, after, err
-	}
 	l := sqlstore.List{Sel: selectLogged, Order: `l.position`}
 	if f.Envelopes {
 		l.Sel = selectLoggedEnvelopes
 	}
-	l.And(`l.position > ? AND l.position <= least((`+headQuery+`), ?)`, after, through)
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	if f.Through > 0 {
+		b.Queue(`SELECT least((`+headQuery+`), $1)`, f.Through)
+		l.And(`l.position > ? AND l.position <= least((`+headQuery+`), ?)`, after, f.Through)
+	} else {
+		if err := (*DB)(r).sequence(ctx); err != nil {
+			return nil, after, err
+		}
+		b.Queue(headQuery)
+		l.And(`l.position > ? AND l.position <= (`+headQuery+`)`, after)
+	}
 	if f.OrgID != "" {
 		l.And(`l.org_id = ?`, f.OrgID)
 	}
@@ -125,9 +129,6 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 		l.And(`l.type = ANY(?)`, f.Types)
 	}
 	query := sqlstore.Numbered(l.Query() + ` LIMIT ?`)
-	b := &pgx.Batch{}
-	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
-	b.Queue(`SELECT least((`+headQuery+`), $1)`, through)
 	b.Queue(query, append(l.Args, limit)...)
 	b.Queue(`COMMIT`)
 	var (
