@@ -241,7 +241,7 @@
 // claimed: among others, every create that waits in the dispatch queue)
 // are committed in groups (group.go), as SQLite's writer commits its
 // transactions: at most
-// four groups are in flight per instance; a create that finds a slot free
+// two groups are in flight per instance; a create that finds a slot free
 // goes at once, and the creates that queue meanwhile go together in the
 // next group, up to 64, never waiting for one to fill. A group is one
 // implicit transaction of one pipeline: each queued create's look at the

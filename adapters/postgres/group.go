@@ -49,10 +49,14 @@ type group struct {
 	running int // groups in flight (each a goroutine running drain)
 }
 
-// groupSlots is how many groups may be in flight at once: enough to keep
-// PostgreSQL's cores busy while one group's commit waits for its WAL
-// flush, few enough that concurrent creates queue and share commits.
-const groupSlots = 4
+// groupSlots is how many groups may be in flight at once: two, so that
+// one group is sent and run while the other's commit waits for its WAL
+// flush, and concurrent creates queue and share commits. Four let smaller
+// groups go, each paying a commit: on a quiet 2-core machine two slots
+// gave 1.08–1.26× the creates/s of four with one server and 1.05–1.19×
+// with two, at 0.75–0.93× PostgreSQL's CPU per create (bench/README.md,
+// "Figures on a quiet machine, 2026-12-06 15:07").
+const groupSlots = 2
 
 // maxGroup caps the creates of one group: one failing create makes the
 // others of its group go again, and a group's callers are answered
