@@ -11,6 +11,7 @@ import (
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/internal/cputime"
 )
 
 // BenchmarkGetIncident measures get-incident through Sety's handler (huma,
@@ -44,7 +45,7 @@ func BenchmarkGetIncident(b *testing.B) {
 		key := h.key(org, auth.Live, auth.All)
 		targets = append(targets, target{key, "/incidents/" + create(b, h, key, sos)["incident_id"].(string)})
 	}
-	i, cpu := 0, cpuTime()
+	i, cpu := 0, cputime.Process()
 	for b.Loop() {
 		t := targets[i%len(targets)]
 		i++
@@ -56,5 +57,5 @@ func BenchmarkGetIncident(b *testing.B) {
 			b.Fatalf("get: %d %s", rec.Code, rec.Body)
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cputime.Process()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }

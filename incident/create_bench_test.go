@@ -8,6 +8,7 @@ import (
 
 	"github.com/sety-io/sety/ids"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/cputime"
 )
 
 // BenchmarkCreateConcurrent measures the library's create alone, with no
@@ -30,7 +31,7 @@ func BenchmarkCreateConcurrent(b *testing.B) {
 				Location: incident.Location{Coordinates: here}}
 			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 			b.ResetTimer()
-			before, wall := cpuTime(), time.Now()
+			before, wall := cputime.Process(), time.Now()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if inc, _, err := svc.Create(ctx, live, req); err != nil || inc.Status != incident.Dispatching {
@@ -41,7 +42,7 @@ func BenchmarkCreateConcurrent(b *testing.B) {
 			})
 			elapsed := time.Since(wall)
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "creates/s")
-			b.ReportMetric(float64((cpuTime()-before).Microseconds())/float64(b.N), "cpu-µs/create")
+			b.ReportMetric(float64((cputime.Process()-before).Microseconds())/float64(b.N), "cpu-µs/create")
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/ids"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/cputime"
 )
 
 // benchQueue is how many live incidents wait, with no responder, while the
@@ -88,10 +89,10 @@ func BenchmarkIdleBesideQueue(b *testing.B) {
 			svc, _ := queuedWorld(b, adapter)
 			for b.Loop() {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				before, wall := cpuTime(), time.Now()
+				before, wall := cputime.Process(), time.Now()
 				svc.Run(ctx)
 				cancel()
-				b.ReportMetric(100*(cpuTime()-before).Seconds()/time.Since(wall).Seconds(), "idle-cpu-%")
+				b.ReportMetric(100*(cputime.Process()-before).Seconds()/time.Since(wall).Seconds(), "idle-cpu-%")
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/internal/cputime"
 	"github.com/sety-io/sety/internal/pgtest"
 )
 
@@ -64,7 +65,7 @@ func BenchmarkVersusPostGIS(b *testing.B) {
 		for b.Loop() {
 			for k := range 3 {
 				r := (i + k) % 3
-				used := cpuTime
+				used := cputime.Process
 				if r > 0 {
 					used = server
 				}

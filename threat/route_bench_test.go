@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/internal/cputime"
 )
 
 // BenchmarkRoutes times route safety over the million incidents of
@@ -32,7 +33,7 @@ func BenchmarkRoutes(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			var ds []time.Duration
 			i := 0
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			for b.Loop() {
 				start := time.Now()
 				if _, err := e.Route(RouteQuery{Path: bc.routes[i%len(bc.routes)]}); err != nil {
@@ -41,7 +42,7 @@ func BenchmarkRoutes(b *testing.B) {
 				ds = append(ds, time.Since(start))
 				i++
 			}
-			cpu = cpuTime() - cpu
+			cpu = cputime.Process() - cpu
 			slices.Sort(ds)
 			b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(len(ds)), "cpu-µs/op")
 			b.ReportMetric(float64(ds[len(ds)/2].Nanoseconds())/1e3, "p50-µs")

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sety-io/sety/internal/cputime"
 )
 
 // BenchmarkRoutesCold times the 30 km route of BenchmarkRoutes with the
@@ -66,9 +68,9 @@ func BenchmarkRoutesCold(b *testing.B) {
 			var ds, cpu []time.Duration
 			for b.Loop() {
 				evict()
-				c0, start := cpuTime(), time.Now()
+				c0, start := cputime.Process(), time.Now()
 				bc.run()
-				ds, cpu = append(ds, time.Since(start)), append(cpu, cpuTime()-c0)
+				ds, cpu = append(ds, time.Since(start)), append(cpu, cputime.Process()-c0)
 			}
 			slices.Sort(ds)
 			slices.Sort(cpu)

@@ -1,14 +1,14 @@
 //go:build unix
 
-package incident_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the CPU this process has used, user and system.
-func cpuTime() time.Duration {
+// Process is the CPU this process has used, user and system.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
