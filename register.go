@@ -91,6 +91,13 @@ func (g guestConfig) operationPrefix() string {
 // such as a net/http pattern, is found only when Sety's route is added:
 // Register returns the router's refusal as an error too, but routes added
 // before it stay. Sety adds root-level routes (the health alias) first.
+//
+// The host's transformers (huma.Config.Transformers) see Sety's response
+// bodies as Sety answers them, and a get-incident body's incident may be
+// the copy Sety keeps to answer the next gets of that incident without a
+// copy each (incident.Service.Peek). A transformer may read a body and
+// return a value of its own; it must not change the body it was given, or
+// later gets would answer with its change.
 func (s *Sety) Register(api huma.API) error {
 	if s.guest.authenticator != nil {
 		if err := s.checkSchemes(api); err != nil {
