@@ -244,12 +244,14 @@
 // two groups are in flight per instance; a create that finds a slot free
 // goes at once, and the creates that queue meanwhile go together in the
 // next group, up to 64, never waiting for one to fill. A group is one
-// implicit transaction of one pipeline: each queued create's look at the
-// pool in turn (queue_look, under the tenant's shared pool lock, which
-// the group holds to its commit, so the look's promise holds as for a
-// create alone), then one insert of every incident of the group and one
-// of every event, each from arrays (unnest, rows.go: one statement text,
-// prepared once per connection, whatever the group's size). The events'
+// implicit transaction of one pipeline of three statements: the queued
+// creates' looks at the pool, each in turn in one statement (queue_looks,
+// migration 0024: each under its tenant's shared pool lock, which the
+// group holds to its commit, and in a snapshot taken after that lock was
+// granted, so the look's promise holds as for a create alone), then one
+// insert of every incident of the group and one of every event, each from
+// arrays (unnest, rows.go: one statement text, prepared once per
+// connection, whatever the group's size). The events'
 // insert draws their insertion numbers in the order of the arrays, each
 // create's events together and in sequence order, so the sequencer's
 // promises are a create's alone. Under 32 and 64 clients a group held 3 to
@@ -258,8 +260,9 @@
 // commit).
 //
 // A group commits all or nothing. When a create's look fails it (a
-// responder is available) or any statement does, PostgreSQL rolls the
-// group back; the create whose look failed then runs alone, as a create
+// responder is available; the looks' statement names the create in its
+// error's DETAIL) or any statement does, PostgreSQL rolls the group back;
+// the create whose look failed then runs alone, as a create
 // did before groups (with its retries and its own error), and the others
 // go again as a group; a failure of the shared inserts or of the
 // connection sends every create of the group to run alone. A create rerun

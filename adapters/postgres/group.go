@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sety-io/sety/outbox"
 )
@@ -18,9 +17,10 @@ import (
 // taking a connection of its own. At most groupSlots groups are in flight
 // at once; a create that finds a slot free goes at once, alone, and the
 // creates queued while every slot was busy go together in the next group
-// (up to maxGroup): one pipeline of the queued creates' looks, one insert
-// of all the incidents and one of all the events (rows.go), sent as one
-// implicit transaction and committed at its Sync. Nothing ever waits for
+// (up to maxGroup): one pipeline of one statement of the queued creates'
+// looks (queueLooks), one insert of all the incidents and one of all the
+// events (rows.go), sent as one implicit transaction and committed at its
+// Sync. Nothing ever waits for
 // a group to fill.
 //
 // A group is all or nothing: if a statement fails, PostgreSQL rolls the
@@ -69,8 +69,8 @@ var errAlone = errors.New("postgres: run the create alone")
 // A grouped create waits in the queue, then in a group.
 type grouped struct {
 	ctx    context.Context
-	look   *pgx.QueuedQuery // a queued create's pool lock and look (queueLook), or nil
-	row    []any            // its incident: insertIncident's arguments
+	look   *poolLook // a queued create's pool lock and look, or nil
+	row    []any     // its incident: insertIncident's arguments
 	events []outbox.Event
 	state  atomic.Int32 // inQueue, then inGroup or gaveUp (its caller)
 	err    error        // the outcome; read after done is closed
@@ -86,7 +86,7 @@ const (
 // do queues a create (its look, nil unless queued; its incident's row;
 // its events) and returns once it was committed in a group (nil), or its
 // context ended while it waited, or with errAlone.
-func (g *group) do(ctx context.Context, look *pgx.QueuedQuery, row []any, events []outbox.Event) error {
+func (g *group) do(ctx context.Context, look *poolLook, row []any, events []outbox.Event) error {
 	c := &grouped{ctx: ctx, look: look, row: row, events: events, done: make(chan struct{})}
 	g.mu.Lock()
 	g.queue = append(g.queue, c)
@@ -168,10 +168,11 @@ func answer(cs []*grouped, err error) {
 }
 
 // commit sends cs as one pipeline, an implicit transaction
-// (txn.implicit): the looks of the queued creates, in turn, then one
-// insert of every incident and one of every event (rows.go). It returns
-// the index of the create whose statement failed: -1 if the failure names
-// none, or names a statement of several creates.
+// (txn.implicit): one statement of the looks of the queued creates, each
+// in turn (queueLooks), then one insert of every incident and one of
+// every event (rows.go). It returns the index of the create whose look
+// found an available responder: -1 if the failure names none, or names a
+// statement of several creates.
 func (g *group) commit(cs []*grouped) (failed int, err error) {
 	ctx, stop := untilAllGiveUp(cs)
 	defer stop()
@@ -181,27 +182,31 @@ func (g *group) commit(cs []*grouped) (failed int, err error) {
 	}
 	defer conn.Release()
 	b := &pgx.Batch{}
-	var owner []int
+	var (
+		looks []*poolLook
+		owner []int // of looks[i]: its create's index in cs
+	)
 	for i, c := range cs {
 		if c.look != nil {
-			b.Queue(c.look.SQL, c.look.Arguments...)
-			owner = append(owner, i)
+			looks, owner = append(looks, c.look), append(owner, i)
 		}
 	}
-	queueIncidentRows(b, cs)
-	owner = append(owner, -1)
-	if queueEventRows(b, cs) {
-		owner = append(owner, -1)
+	if len(looks) > 0 {
+		queueLooks(b, looks)
 	}
+	queueIncidentRows(b, cs)
+	queueEventRows(b, cs)
 	br := conn.SendBatch(ctx, b)
-	for _, i := range owner {
+	for n := range b.Len() {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			var pe *pgconn.PgError
-			if ctx.Err() != nil || !errors.As(err, &pe) {
-				return -1, err // not a statement's failure: the connection's, or the callers'
+			if n > 0 || len(looks) == 0 || ctx.Err() != nil {
+				return -1, err // a shared statement's, the connection's or the callers'
 			}
-			return i, err
+			if i := refusedLook(err, len(looks)); i >= 0 {
+				return owner[i], err
+			}
+			return -1, err
 		}
 	}
 	if err := br.Close(); err != nil {

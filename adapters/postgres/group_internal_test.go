@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/ids"
@@ -155,19 +157,22 @@ func TestGroupedCreateFailsAlone(t *testing.T) {
 }
 
 // A queued create whose look finds an available responder fails its
-// group; it then runs alone (and, refused, is ranked and assigned), while
-// the queued creates beside it, out of the responder's range, are
-// committed, queued.
+// group (the group's one statement of looks names it); it then runs alone
+// (and, refused, is ranked and assigned), while the queued creates beside
+// it, out of the responders' range, are committed, queued. Two such
+// creates in one group each run alone.
 func TestGroupedQueuedCreateRefusedAlone(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := openWithOrg(t, pgtest.URL(t))
 	svc := incident.NewService(db.IncidentStore(), incident.Config{NewID: ids.New, Responders: db.ResponderStore()})
-	if _, err := svc.UpsertResponder(ctx, fixtureTenant, "rsp_0000000000000001", incident.ResponderInput{Name: "Unit 1", Location: lagos}); err != nil {
-		t.Fatal(err)
+	for _, id := range []string{"rsp_0000000000000001", "rsp_0000000000000002"} {
+		if _, err := svc.UpsertResponder(ctx, fixtureTenant, id, incident.ResponderInput{Name: "Unit " + id[len(id)-1:], Location: lagos}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	queued, release := holdGroups(t, db)
-	at := []geo.Point{london, london, lagos, london}
+	at := []geo.Point{london, london, lagos, london, lagos, london}
 	got := make([]*incident.Incident, len(at))
 	errs := make([]error, len(at))
 	var wg sync.WaitGroup
@@ -365,5 +370,47 @@ func TestGroupedCreatesGivenUpUnderLoad(t *testing.T) {
 	}
 	if got := total(t, db); got != len(stored) {
 		t.Errorf("list total %d, %d incidents stored", got, len(stored))
+	}
+}
+
+// The one statement of a group's looks fails naming the first look that
+// finds an available responder in reach, by its place in the group, and
+// passes when none does: the group sends that create alone, the others
+// together again.
+func TestGroupLooksNameTheRefusedLook(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	svc := incident.NewService(db.IncidentStore(), incident.Config{NewID: ids.New, Responders: db.ResponderStore()})
+	if _, err := svc.UpsertResponder(ctx, fixtureTenant, "rsp_0000000000000001", incident.ResponderInput{Name: "Unit 1", Location: lagos}); err != nil {
+		t.Fatal(err)
+	}
+	send := func(at ...geo.Point) error {
+		looks := make([]*poolLook, len(at))
+		for i, p := range at {
+			looks[i] = newPoolLook(fixtureTenant, p, 5000)
+		}
+		b := &pgx.Batch{}
+		queueLooks(b, looks)
+		return db.pool.SendBatch(ctx, b).Close()
+	}
+	for _, tc := range []struct {
+		at   []geo.Point
+		want int // the refused look's index, or -1 for none
+	}{
+		{[]geo.Point{london, london, lagos, london, lagos}, 2},
+		{[]geo.Point{lagos}, 0},
+		{[]geo.Point{london, london}, -1},
+	} {
+		err := send(tc.at...)
+		if tc.want < 0 {
+			if err != nil {
+				t.Errorf("looks at %v: %v, want none refused", tc.at, err)
+			}
+			continue
+		}
+		if got := refusedLook(err, len(tc.at)); got != tc.want {
+			t.Errorf("looks at %v: refused look %d (%v), want %d", tc.at, got, err, tc.want)
+		}
 	}
 }

@@ -44,15 +44,14 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 // reading after this commit, sees the incident. Queued creates of one
 // tenant share the lock and never wait on each other.
 func (s *incidentStore) CreateQueued(ctx context.Context, inc *incident.Incident, effects incident.Effects, withinM float64) (*incident.Incident, bool, error) {
-	look := &pgx.Batch{}
-	queueLook(look, inc.Tenant(), inc.Location.Coordinates, withinM)
+	look := newPoolLook(inc.Tenant(), inc.Location.Coordinates, withinM)
 	stored, created, err := s.create(ctx, inc, effects, look)
 	return stored, created, refused(err)
 }
 
 // create inserts inc unless its idempotency key was used, after the
-// statements of look (if any), in one transaction.
-func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effects incident.Effects, look *pgx.Batch) (*incident.Incident, bool, error) {
+// pool lock and look (if any), in one transaction.
+func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effects incident.Effects, look *poolLook) (*incident.Incident, bool, error) {
 	if inc.IdempotencyKey != nil {
 		found, err := sqlstore.ByIdempotencyKey(ctx, s.db.drv.Read(), inc)
 		if err == nil {
@@ -70,11 +69,7 @@ func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effe
 	if inc.IdempotencyKey == nil && effects.Claim == "" && effects.Release == "" {
 		// Nothing to decide in Go: its writes are committed with the
 		// creates queued beside it (group.go), unless it must run alone.
-		var lookStmt *pgx.QueuedQuery
-		if look != nil {
-			lookStmt = look.QueuedQueries[0]
-		}
-		if err := s.db.creates.do(ctx, lookStmt, args, effects.Events); !errors.Is(err, errAlone) {
+		if err := s.db.creates.do(ctx, look, args, effects.Events); !errors.Is(err, errAlone) {
 			if err != nil {
 				return nil, false, translate(err)
 			}
@@ -87,9 +82,11 @@ func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effe
 		switch {
 		case look == nil:
 		case inc.IdempotencyKey == nil:
-			tx.tail.QueuedQueries = append(tx.tail.QueuedQueries, unsent(look).QueuedQueries...) // first in the one batch
+			look.queue(&tx.tail) // first in the one batch
 		default:
-			if err := tx.run(ctx, unsent(look)); err != nil { // before the insert, which decides now
+			b := &pgx.Batch{}
+			look.queue(b)
+			if err := tx.run(ctx, b); err != nil { // before the insert, which decides now
 				return err
 			}
 		}
@@ -117,19 +114,6 @@ func (s *incidentStore) create(ctx context.Context, inc *incident.Incident, effe
 		return nil, false, err
 	}
 	return sqlstore.Created(existing, inc)
-}
-
-// unsent returns b's statements as queries never sent. pgx keeps in a
-// queued query the description of the statement it was prepared as, on
-// the connection it was sent on, and sends it by that name again: a
-// transaction run again (inTx) on another connection would fail with
-// "prepared statement does not exist" if it resent b's own queries.
-func unsent(b *pgx.Batch) *pgx.Batch {
-	fresh := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, len(b.QueuedQueries))}
-	for i, q := range b.QueuedQueries {
-		fresh.QueuedQueries[i] = &pgx.QueuedQuery{SQL: q.SQL, Arguments: q.Arguments}
-	}
-	return fresh
 }
 
 // insertIncident is sqlstore.InsertIncident with PostgreSQL's placeholders.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -65,21 +66,64 @@ func releasesPool(tenant auth.Tenant, r *incident.Responder) bool {
 // the look at the pool that fails with SQLSTATE responderAvailable if an
 // available responder is within reach (queue_look, migration 0022: a
 // volatile function, so the look's snapshot is taken once the lock is
-// granted).
+// granted). A group of queued creates sends the looks of all in one
+// statement (queueLooks).
 const (
 	queueLookStmt      = `SELECT FROM queue_look($1, $2, $3, cube($4::float8[]), cube($5::float8[], $6::float8[]), $7::float8)`
 	responderAvailable = "SY001"
 )
 
-// queueLook queues on b the pool lock and the look of a queued create of
-// tenant's at at, within withinM metres (great-circle distance, as the
-// chord between the points onSphere: the same order, so the same answer
-// but for the last bits of rounding at the very edge of the range).
-func queueLook(b *pgx.Batch, tenant auth.Tenant, at geo.Point, withinM float64) {
+// poolLook is the pool lock and look of a queued create of tenant's at at,
+// within withinM metres (great-circle distance, as the chord between the
+// points onSphere: the same order, so the same answer but for the last
+// bits of rounding at the very edge of the range).
+type poolLook struct {
+	org, env  string
+	q, lo, hi []float64 // the point onSphere and the corners of its reach
+	chord     float64
+}
+
+func newPoolLook(tenant auth.Tenant, at geo.Point, withinM float64) *poolLook {
 	q := onSphere(at)
 	lo, hi := reach(q, withinM)
 	chord := 2 * geo.EarthRadiusMeters * math.Sin(math.Min(withinM/geo.EarthRadiusMeters, math.Pi)/2)
-	b.Queue(queueLookStmt, lockPoolOf, tenant.OrgID, string(tenant.Env), q, lo, hi, chord)
+	return &poolLook{org: tenant.OrgID, env: string(tenant.Env), q: q, lo: lo, hi: hi, chord: chord}
+}
+
+// queue queues the look on b, as a statement of its own.
+func (l *poolLook) queue(b *pgx.Batch) {
+	b.Queue(queueLookStmt, lockPoolOf, l.org, l.env, l.q, l.lo, l.hi, l.chord)
+}
+
+// queueLooksStmt is the looks of a group of queued creates (queue_looks,
+// migration 0024): in turn, each create's pool lock and look, as
+// queue_look; the first create that finds an available responder fails
+// it with SQLSTATE responderAvailable and its number (from 1) as DETAIL.
+const queueLooksStmt = `SELECT FROM queue_looks($1, $2, $3, $4, $5, $6, $7)`
+
+// queueLooks queues on b the looks in one statement.
+func queueLooks(b *pgx.Batch, looks []*poolLook) {
+	orgs, envs, chords := make([]string, len(looks)), make([]string, len(looks)), make([]float64, len(looks))
+	q, lo, hi := make([]float64, 0, 3*len(looks)), make([]float64, 0, 3*len(looks)), make([]float64, 0, 3*len(looks))
+	for i, l := range looks {
+		orgs[i], envs[i], chords[i] = l.org, l.env, l.chord
+		q, lo, hi = append(q, l.q...), append(lo, l.lo...), append(hi, l.hi...)
+	}
+	b.Queue(queueLooksStmt, lockPoolOf, orgs, envs, q, lo, hi, chords)
+}
+
+// refusedLook returns the index in looks (from 0) of the look that err
+// reports finding an available responder (queue_looks' DETAIL), or -1.
+func refusedLook(err error, looks int) int {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != responderAvailable {
+		return -1
+	}
+	i, perr := strconv.Atoi(pe.Detail)
+	if perr != nil || i < 1 || i > looks {
+		return -1
+	}
+	return i - 1
 }
 
 // refused maps the look's failure to incident.ErrResponderAvailable.

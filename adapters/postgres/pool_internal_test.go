@@ -221,7 +221,7 @@ func TestQueuedCreatesOfOneTenantDoNotWaitOnEachOther(t *testing.T) {
 	// Another create's lock, held: this create commits while it is held.
 	end := hold(func(ctx context.Context, tx *txn) error {
 		look := &pgx.Batch{}
-		queueLook(look, fixtureTenant, lagos, 50_000)
+		newPoolLook(fixtureTenant, lagos, 50_000).queue(look)
 		return tx.run(ctx, look)
 	})
 	done := create(1)

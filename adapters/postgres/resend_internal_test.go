@@ -19,15 +19,16 @@ import (
 func TestQueuedCreateLookSentAgainOnAnotherConnection(t *testing.T) {
 	ctx := context.Background()
 	db := openWithOrg(t, pgtest.URL(t))
-	look := &pgx.Batch{}
-	queueLook(look, fixtureTenant, lagos, 5000)
+	look := newPoolLook(fixtureTenant, lagos, 5000)
+	sent := &pgx.Batch{}
+	look.queue(sent)
 
 	first, err := db.pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Release()
-	if err := first.SendBatch(ctx, look).Close(); err != nil {
+	if err := first.SendBatch(ctx, sent).Close(); err != nil {
 		t.Fatalf("the look's first sending: %v", err)
 	}
 	// With the first connection held, the create's transaction runs on

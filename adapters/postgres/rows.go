@@ -68,14 +68,14 @@ const insertEventRows = `INSERT INTO outbox_events (id, org_id, environment, typ
 	ORDER BY n`
 
 // queueEventRows queues on b the insert of the events of cs, in one
-// statement, and reports whether there were any.
-func queueEventRows(b *pgx.Batch, cs []*grouped) bool {
+// statement, if there are any.
+func queueEventRows(b *pgx.Batch, cs []*grouped) {
 	n := 0
 	for _, c := range cs {
 		n += len(c.events)
 	}
 	if n == 0 {
-		return false
+		return
 	}
 	var (
 		ids, orgs, envs, types, subjects, data = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n),
@@ -91,5 +91,4 @@ func queueEventRows(b *pgx.Batch, cs []*grouped) bool {
 		}
 	}
 	b.Queue(insertEventRows, ids, orgs, envs, types, subjects, sequences, data, created)
-	return true
 }
