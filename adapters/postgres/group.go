@@ -20,8 +20,7 @@ import (
 // (up to maxGroup): one pipeline of one statement of the queued creates'
 // looks (queueLooks), one insert of all the incidents and one of all the
 // events (rows.go), sent as one implicit transaction and committed at its
-// Sync. Nothing ever waits for
-// a group to fill.
+// Sync. Nothing ever waits for a group to fill.
 //
 // A group is all or nothing: if a statement fails, PostgreSQL rolls the
 // whole group back. When a create's look failed, that create runs alone,

@@ -34,7 +34,7 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 
 // CreateQueued is incident.QueueingStore. Its transaction first takes the
 // tenant's pool lock shared, then looks for an available responder in
-// range, failing if it finds one, then inserts (queueLook: the statements
+// range, failing if it finds one, then inserts (poolLook: the statements
 // go out together, with the insert and COMMIT when there is no
 // idempotency key, so a queued create is one round trip too). The look's
 // snapshot is taken after the lock is granted. Every change that can make

@@ -19,8 +19,9 @@ import (
 // transaction that takes it:
 //
 //   - a queued create (CreateQueued) takes it shared before it looks at
-//     the pool, in one statement (queueLook): queued creates of one tenant
-//     share it and never wait on each other;
+//     the pool, in one statement (poolLook; a group's looks in one,
+//     queueLooks): queued creates of one tenant share it and never wait
+//     on each other;
 //   - a change that can make a responder available, or move an available
 //     one (a release in an incident change, UpdateResponder leaving the
 //     responder available), takes it exclusively before it locks any
