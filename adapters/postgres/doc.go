@@ -300,10 +300,7 @@
 // each tenant's incidents by status, category and severity, instead of
 // counting its index entries, which grows with the tenant's history. A
 // trigger appends each change's delta (+1, or -1 and +1) to
-// incident_count_deltas, rows no two transactions share (an insert of
-// incidents appends one delta per tenant and kind of the whole statement,
-// a group of creates' one row where it was one a create: migration 0025);
-// the sequencer
+// incident_count_deltas, rows no two transactions share; the sequencer
 // folds the committed deltas into incident_counts, which only it writes,
 // in the transaction that deletes them. A total is the sum of both, read
 // in one snapshot: exact at every read, with no row every create updates
