@@ -190,7 +190,11 @@ func (g *group) commit(cs []*grouped) (failed int, err error) {
 			looks, owner = append(looks, c.look), append(owner, i)
 		}
 	}
-	if len(looks) > 0 {
+	switch len(looks) {
+	case 0:
+	case 1:
+		looks[0].queue(b) // as alone: no arrays to build and unpack
+	default:
 		queueLooks(b, looks)
 	}
 	queueIncidentRows(b, cs)

@@ -113,12 +113,16 @@ func queueLooks(b *pgx.Batch, looks []*poolLook) {
 	b.Queue(queueLooksStmt, lockPoolOf, orgs, envs, q, lo, hi, chords)
 }
 
-// refusedLook returns the index in looks (from 0) of the look that err
-// reports finding an available responder (queue_looks' DETAIL), or -1.
+// refusedLook returns the index (from 0) of the look, of looks sent
+// together, that err reports finding an available responder (the one
+// look sent alone, or queue_looks' DETAIL), or -1.
 func refusedLook(err error, looks int) int {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != responderAvailable {
 		return -1
+	}
+	if looks == 1 {
+		return 0
 	}
 	i, perr := strconv.Atoi(pe.Detail)
 	if perr != nil || i < 1 || i > looks {
