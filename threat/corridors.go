@@ -142,8 +142,10 @@ type sweep struct {
 	pts    []point
 	us     []vec
 
-	keys               []uint64
-	order, inRow, live []int32 // scratch of weighCorridors
+	keys                      []uint64
+	order, inRow, live, lives []int32 // scratch of weighCorridors
+	visits                    []visit
+	touched                   uint32 // what touch's reads add up to
 }
 
 // sweeps keeps the memory of finished sweeps for the next: a router's
@@ -214,9 +216,10 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 
 	// Row by row, the lanes that reach the row (kept in column order), and
 	// along the row the cells under some lane.
-	inRow, live := s.inRow[:0], s.live[:0]
+	// The cells are listed first, then weighed (see touch).
+	inRow, live, visits, lives := s.inRow[:0], s.live[:0], s.visits[:0], s.lives[:0]
 	defer func() {
-		s.keys, s.order, s.inRow, s.live = keys, order, inRow, live
+		s.keys, s.order, s.inRow, s.live, s.visits, s.lives = keys, order, inRow, live, visits, lives
 		s.e, s.w, s.out, s.hours = nil, nil, nil, nil
 		sweeps.Put(s)
 	}()
@@ -284,10 +287,47 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 				i += searchX(r.xs[i:], lanes[inRow[next]].x0) // at least 1: that lane starts past x
 				continue
 			}
-			s.cell(&r.cells[i], x, y, live)
+			visits = append(visits, visit{c: &r.cells[i], x: x, y: y, l0: int32(len(lives))})
+			lives = append(lives, live...)
 			i++
 		}
 	}
+	s.touch(visits)
+	for k, v := range visits {
+		end := len(lives)
+		if k+1 < len(visits) {
+			end = int(visits[k+1].l0)
+		}
+		s.cell(v.c, v.x, v.y, lives[v.l0:end])
+	}
+}
+
+// visit is a cell some lane reaches, its column and row, and the lanes
+// live there: lives[l0:] up to the next visit's l0.
+type visit struct {
+	c        *cell
+	x, y, l0 int32
+}
+
+// touch reads the window's records of every visited cell before any is
+// weighed, so that weighing finds them in the cache. A route's cells have
+// usually been taken out of the caches by other work since the last
+// query, and a cell's reads wait on one another (its bounds, then its
+// records); weighed one by one, the cells' misses came one after another.
+// Here no read waits on a read of another cell, so the processor overlaps
+// the misses of many cells.
+func (s *sweep) touch(visits []visit) {
+	var sum uint32
+	for _, v := range visits {
+		c := v.c
+		if i, j := s.w.span(c); i < j {
+			for k := i; k < j; k += 2 { // 48 bytes apart: every line of them
+				sum += c.recs[k].t
+			}
+			sum += c.recs[j-1].t
+		}
+	}
+	s.touched += sum // kept, so the reads are made
 }
 
 // cell adds the window's records of c to the corridor of each live lane
