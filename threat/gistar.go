@@ -130,21 +130,55 @@ func (l *lattice) z(x, y int) float64 {
 // ruled out by multiplying by the denominator's reciprocal, which is
 // within three units in the last place of the quotient, with a margin of
 // a million times that.
+//
+// The cells whose neighbourhoods lie wholly inside the lattice's columns
+// (all but a few at the edges) share one size and one denominator, and
+// are worked out in a loop of their own over the four columns of the
+// table they read, without a test of where each lies.
 func (l *lattice) zRow(y, x0 int, out []float64, floor float64) {
 	ay, by := max(0, y-l.ky), min(l.ny-1, y+l.ky)
 	k, w := l.kx[y], l.nx+1
-	inside := !l.ring || 2*k+1 < l.nx
 	top, bottom := l.sat[(by+1)*w:(by+2)*w], l.sat[ay*w:(ay+1)*w]
-	lastW, den, inv, spread := -1.0, 0.0, 0.0, false
 	below := floor * (1 - 1e-9)
-	for i := range out {
-		x := x0 + i
-		var s, size float64
-		if inside && x-k >= 0 && x+k < l.nx {
-			s, size = top[x+k+1]-bottom[x+k+1]-top[x-k]+bottom[x-k], float64((by-ay+1)*(2*k+1))
-		} else {
-			s, size = l.local(x, y)
+	lo, hi := 0, 0 // out[lo:hi] are the cells inside
+	if !l.ring || 2*k+1 < l.nx {
+		lo = min(max(k-x0, 0), len(out))
+		hi = min(max(l.nx-k-x0, lo), len(out))
+	}
+	l.zEdge(y, x0, out[:lo], below)
+	l.zEdge(y, x0+hi, out[hi:], below)
+	if lo == hi {
+		return
+	}
+	size := float64((by - ay + 1) * (2*k + 1))
+	v := (l.n*size - size*size) / (l.n - 1)
+	in := out[lo:hi]
+	if v <= 0 {
+		clear(in)
+		return
+	}
+	den := l.sd * math.Sqrt(v)
+	inv := 1 / den
+	a := x0 + lo // the first cell inside: its columns a−k … a+k
+	east, eastBelow := top[a+k+1:a+k+1+len(in)], bottom[a+k+1:a+k+1+len(in)]
+	west, westBelow := top[a-k:a-k+len(in)], bottom[a-k:a-k+len(in)]
+	for i := range in {
+		s := east[i] - eastBelow[i] - west[i] + westBelow[i]
+		num := s - l.mean*size
+		z := 0.0
+		if math.Abs(num*inv) >= below {
+			z = num / den
 		}
+		in[i] = z
+	}
+}
+
+// zEdge is zRow for the cells x0 … x0+len(out)−1 of row y, wherever their
+// neighbourhoods lie, with below the floor less its margin.
+func (l *lattice) zEdge(y, x0 int, out []float64, below float64) {
+	lastW, den, inv, spread := -1.0, 0.0, 0.0, false
+	for i := range out {
+		s, size := l.local(x0+i, y)
 		if size != lastW {
 			v := (l.n*size - size*size) / (l.n - 1)
 			lastW, den, spread = size, l.sd*math.Sqrt(v), v > 0
