@@ -294,35 +294,42 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 	}
 	s.touch(visits)
 	for k, v := range visits {
+		if v.i == v.j {
+			continue // no record in the window: no lane would add any
+		}
 		end := len(lives)
 		if k+1 < len(visits) {
 			end = int(visits[k+1].l0)
 		}
-		s.cell(v.c, v.x, v.y, lives[v.l0:end])
+		s.cell(v.c, v.x, v.y, int(v.i), int(v.j), lives[v.l0:end])
 	}
 }
 
-// visit is a cell some lane reaches, its column and row, and the lanes
-// live there: lives[l0:] up to the next visit's l0.
+// visit is a cell some lane reaches, its column and row, the lanes live
+// there (lives[l0:] up to the next visit's l0) and its records in the
+// window (recs[i:j], found by touch).
 type visit struct {
-	c        *cell
-	x, y, l0 int32
+	c              *cell
+	x, y, l0, i, j int32
 }
 
-// touch reads the window's records of every visited cell before any is
-// weighed, so that weighing finds them in the cache. A route's cells have
-// usually been taken out of the caches by other work since the last
-// query, and a cell's reads wait on one another (its bounds, then its
-// records); weighed one by one, the cells' misses came one after another.
-// Here no read waits on a read of another cell, so the processor overlaps
-// the misses of many cells.
+// touch finds the window's records of every visited cell and reads them
+// before any cell is weighed, so that weighing finds them in the cache. A
+// route's cells have usually been taken out of the caches by other work
+// since the last query, and a cell's reads wait on one another (its
+// bounds, then its records); weighed one by one, the cells' misses came
+// one after another. Here no read waits on a read of another cell, so
+// the processor overlaps the misses of many cells.
 func (s *sweep) touch(visits []visit) {
 	var sum uint32
-	for _, v := range visits {
+	for k := range visits {
+		v := &visits[k]
 		c := v.c
-		if i, j := s.w.span(c); i < j {
-			for k := i; k < j; k += 2 { // 48 bytes apart: every line of them
-				sum += c.recs[k].t
+		i, j := s.w.span(c)
+		v.i, v.j = int32(i), int32(j)
+		if i < j {
+			for r := i; r < j; r += 2 { // 48 bytes apart: every line of them
+				sum += c.recs[r].t
 			}
 			sum += c.recs[j-1].t
 		}
@@ -339,13 +346,11 @@ func (s *sweep) touch(visits []visit) {
 // them all in turn. Each corridor still adds its records in the cell's
 // order, so its sums are the same to the bit.
 //
-// The cell's column and row come from its row's dense columns: its own
-// memory is read only once some lane reaches it.
-func (s *sweep) cell(c *cell, x, y int32, live []int32) {
+// Its window's records are c.recs[i:j], at least one.
+func (s *sweep) cell(c *cell, x, y int32, i, j int, live []int32) {
 	g, w := s.e.g, s.w
 	lng0, lat0 := float64(x)*g.deg, float64(y)*g.deg
 	half := g.deg / 2
-	i, j := -1, -1 // the window's records, found when first needed
 	var centre vec // the cell centre's unit vector, for exact tests
 	haveCentre := false
 	hits := s.hits[:0]
@@ -354,13 +359,8 @@ func (s *sweep) cell(c *cell, x, y int32, live []int32) {
 		all := false
 		var ox, oy float64
 		if l.exact {
-			// An exact test is dear: first the window (an empty cell needs
-			// none, as in gather), then a dot product, then the test.
-			if i < 0 {
-				if i, j = w.span(c); i == j {
-					return
-				}
-			}
+			// An exact test is dear: first a dot product, then the test
+			// (an empty cell, as in gather, was passed over before).
 			if !haveCentre {
 				centre, haveCentre = unit(g.center(keyOf(x, y))), true
 			}
@@ -388,11 +388,6 @@ func (s *sweep) cell(c *cell, x, y int32, live []int32) {
 		}
 		if all && !s.detail && !w.hasFilter {
 			// Wholly inside: from the cell's totals.
-			if i < 0 {
-				if i, j = w.span(c); i == j {
-					return
-				}
-			}
 			sum, n := w.sum(c, i, j)
 			t := &s.out[l.seg]
 			t.w += sum
@@ -404,11 +399,6 @@ func (s *sweep) cell(c *cell, x, y int32, live []int32) {
 	s.hits = hits
 	if len(hits) == 0 {
 		return
-	}
-	if i < 0 {
-		if i, j = w.span(c); i == j {
-			return
-		}
 	}
 	// The records once, in the cell's order: their offsets and weights
 	// side by side. Each hit then streams through them with its own
