@@ -187,6 +187,9 @@
 // whose rectangle lies wholly beyond its buffer and band (measured to the
 // segment's bounding box on its flat frame), and tests the others' records
 // one by one, each record read once for all the segments across its cell.
+// The cells are listed first and their window's records read before any
+// is weighed, so that the reads of many cells overlap when other work has
+// taken them out of the caches.
 // Within the band the exact test compares the sine of the buffer's angle
 // (across to the great circle) or its squared chord (to an end) rather
 // than the distance, so it takes no arcsine; within a billionth of the
