@@ -59,6 +59,8 @@ type DB struct {
 
 	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
 
+	available availability // which tenants have an available responder, as the writer knows (available.go)
+
 	checkpoints *groupcommit.Checkpointer // copies the WAL into the file, off the writer
 
 	dsn string // how to open another connection to the file (Backup)
@@ -251,7 +253,7 @@ func (db *DB) applyMigration(ctx context.Context, m sqlstore.Migration) error {
 // commit. The error of a statement Later ran fails the transaction.
 func (db *DB) inTx(ctx context.Context, fn func(*writeTx) error) error {
 	return db.w.Do(ctx, func(gtx *groupcommit.Tx) error {
-		tx := &writeTx{Tx: gtx}
+		tx := &writeTx{Tx: gtx, available: &db.available}
 		if err := fn(tx); err != nil {
 			return err
 		}

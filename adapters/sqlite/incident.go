@@ -36,6 +36,11 @@ func (s *incidentStore) CreateIncident(ctx context.Context, inc *incident.Incide
 // the file, comes between the look and the commit.
 func (s *incidentStore) CreateQueued(ctx context.Context, inc *incident.Incident, effects incident.Effects, withinM float64) (*incident.Incident, bool, error) {
 	return s.create(ctx, inc, effects, func(tx *writeTx) error {
+		// A tenant with no available responder anywhere has none in range:
+		// the writer often knows that already, without the R*Tree look.
+		if some, err := tx.available.hasAvailable(ctx, tx, inc.Tenant()); err != nil || !some {
+			return err
+		}
 		found, err := availableWithin(ctx, tx, inc.Tenant(), inc.Location.Coordinates, withinM)
 		if err == nil && found {
 			err = incident.ErrResponderAvailable

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
@@ -35,8 +36,10 @@ func getResponder(ctx context.Context, tx sqlstore.Tx, tenant auth.Tenant, id st
 }
 
 // putResponder writes r (rid 0: a new row) and keeps the R*Tree of
-// available responders in step, inside tx.
-func putResponder(ctx context.Context, tx sqlstore.Tx, rid int64, r *incident.Responder) error {
+// available responders in step, inside tx; what the writer knew of the
+// tenant's available responders is forgotten first.
+func putResponder(ctx context.Context, tx *writeTx, rid int64, r *incident.Responder) error {
+	tx.available.forget(r.Tenant())
 	args := []any{r.Name, r.Phone, r.Location.Lng(), r.Location.Lat(), r.Status, r.IncidentID, millis(r.IdleSince.Time), r.UpdatedAt.UnixMilli()}
 	if rid == 0 {
 		if err := tx.QueryRow(ctx, `INSERT INTO responders (id, org_id, environment, name, phone, lng, lat, status, incident_id, idle_since, updated_at)
@@ -247,7 +250,11 @@ func (s *responderStore) finalists(ctx context.Context, at geo.Point, found []po
 
 // applyEffects claims and releases responders for an incident change, in
 // the incident's transaction.
-func applyEffects(ctx context.Context, tx sqlstore.Tx, tenant auth.Tenant, incidentID string, e incident.Effects) error {
+func applyEffects(ctx context.Context, stx sqlstore.Tx, tenant auth.Tenant, incidentID string, e incident.Effects) error {
+	tx, ok := stx.(*writeTx)
+	if !ok {
+		return fmt.Errorf("sqlite: responders changed outside the writer (%T)", stx)
+	}
 	if e.Release != "" {
 		rid, r, err := getResponder(ctx, tx, tenant, e.Release)
 		if err != nil && !errors.Is(err, errNoRows) {

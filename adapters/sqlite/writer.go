@@ -13,7 +13,8 @@ import "github.com/sety-io/sety/internal/groupcommit"
 type writeTx struct {
 	*groupcommit.Tx
 	dialect
-	deferred error // of a statement Later ran; it fails the transaction
+	deferred  error         // of a statement Later ran; it fails the transaction
+	available *availability // the database's (available.go), which only the writer uses
 }
 
 var (

@@ -111,6 +111,13 @@ type Writer struct {
 	// observe, when set, hears every committed batch's size and how long
 	// it took from BEGIN to the end of COMMIT (metrics).
 	observe atomic.Pointer[func(size int, took time.Duration)]
+
+	// batches counts the batches begun (the writer goroutine alone uses
+	// it) and undone the rollbacks run or seen (ROLLBACK TO a caller's
+	// savepoint, a batch's ROLLBACK, SQLite's own, which the rollback hook
+	// hears): Tx.Batch and Tx.Undone.
+	batches uint64
+	undone  atomic.Uint64
 }
 
 // New starts the writer of conn, which it owns from now on: every write
@@ -129,7 +136,7 @@ func New(conn *sql.Conn, translate func(error) error) (*Writer, error) {
 		if !ok {
 			return fmt.Errorf("sqlite: the driver's connection (%T) takes no rollback hook", dc)
 		}
-		hooks.RegisterRollbackHook(func() { w.lost.Store(true) })
+		hooks.RegisterRollbackHook(func() { w.lost.Store(true); w.undone.Add(1) })
 		return nil
 	})
 	if err != nil {
@@ -255,6 +262,7 @@ func (w *Writer) commit(batch []*request) {
 	}
 	began := time.Now()
 	w.lost.Store(false)
+	w.batches++
 	if err := w.control("BEGIN IMMEDIATE"); err != nil {
 		failAll(err)
 		return
@@ -287,6 +295,7 @@ func (w *Writer) commit(batch []*request) {
 				w.abort(r.err, failAll)
 				return
 			}
+			w.undone.Add(1)
 			if err := w.control("ROLLBACK TO m"); err != nil {
 				w.abort(err, failAll)
 				return
@@ -309,6 +318,7 @@ func (w *Writer) commit(batch []*request) {
 // abort rolls the batch's transaction back and fails every request in it
 // with err.
 func (w *Writer) abort(err error, failAll func(error)) {
+	w.undone.Add(1)
 	_ = w.control("ROLLBACK") // fails harmlessly if SQLite already rolled back
 	failAll(err)
 }
@@ -383,6 +393,19 @@ func (tx *Tx) Err() error {
 	_, err := tx.open()
 	return err
 }
+
+// Batch numbers the writer's batches: every Tx of one batch has the same
+// number, and a later batch a higher one. What a caller read in the batch
+// holds until its end unless the batch changes it itself: the batch holds
+// SQLite's write lock from BEGIN IMMEDIATE to COMMIT, so no other
+// connection commits meanwhile.
+func (tx *Tx) Batch() uint64 { return tx.writer().batches }
+
+// Undone counts the rollbacks the writer has run or seen: a caller's
+// savepoint rolled back, a batch's transaction rolled back (by the writer
+// or by SQLite itself). Whatever a caller read of the database since the
+// count it saw may have been undone once the count has grown.
+func (tx *Tx) Undone() uint64 { return tx.writer().undone.Load() }
 
 // open returns the writer, or ErrLost once SQLite has rolled the batch's
 // transaction back: a statement then would run, and commit, on its own.
