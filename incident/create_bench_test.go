@@ -3,6 +3,9 @@ package incident_test
 import (
 	"context"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,22 +21,30 @@ import (
 // reports creates a second and the process's CPU per create, the floor
 // under what the server can do for the same request. SQLite runs with
 // synchronous=FULL, as the server does, and with NORMAL (no fsync at
-// commit) beside it, to tell the disk's share from the CPU's:
+// commit) beside it, to tell the disk's share from the CPU's; sqlite-keyed
+// is FULL with an idempotency key of its own on every create, as a client
+// that retries safely sends:
 //
 //	go test ./incident -run '^$' -bench CreateConcurrent -benchtime 20000x
 func BenchmarkCreateConcurrent(b *testing.B) {
-	for _, adapter := range []string{"memory", "sqlite", "sqlite-sync=NORMAL"} {
-		b.Run(adapter, func(b *testing.B) {
+	for _, name := range []string{"memory", "sqlite", "sqlite-sync=NORMAL", "sqlite-keyed"} {
+		adapter, keyed := strings.CutSuffix(name, "-keyed")
+		b.Run(name, func(b *testing.B) {
 			st := benchStores(b, adapter)
 			ctx := context.Background()
 			svc := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore(), NewID: ids.New})
 			req := incident.CreateIncidentRequest{Category: incident.Vehicle, Severity: incident.Critical,
 				Location: incident.Location{Coordinates: here}}
+			var keys atomic.Int64
 			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 			b.ResetTimer()
 			before, wall := cputime.Process(), time.Now()
 			b.RunParallel(func(pb *testing.PB) {
+				req := req
 				for pb.Next() {
+					if keyed { // each create with a key of its own, as a client that retries safely sends
+						req.IdempotencyKey = "trip_" + strconv.FormatInt(keys.Add(1), 36)
+					}
 					if inc, _, err := svc.Create(ctx, live, req); err != nil || inc.Status != incident.Dispatching {
 						b.Errorf("create: %v", err)
 						return
