@@ -106,12 +106,16 @@ func (tx *writeTx) Query(ctx context.Context, query string, args ...any) (sqlsto
 	return querierOf[*writeTx]{tx}.Query(ctx, query, args...)
 }
 
-// QueryRow runs a query of at most one row (a write, with RETURNING, too).
+// QueryRow runs a query of at most one row (a write, with RETURNING, too),
+// kept prepared on the write connection: parsing it anew cost more than
+// running it (a keyed create's look-up of its key, a claim's read of the
+// responder, an update's read of its row). Every caller scans the row at
+// once, which ends the statement before its query can run again.
 func (tx *writeTx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.RowScanner {
 	if err := tx.Err(); err != nil {
 		return errRow{err}
 	}
-	return tx.QueryRowContext(ctx, query, args...)
+	return tx.Hot().QueryRowContext(ctx, query, args...)
 }
 
 // errRow is a row that scans its error.
