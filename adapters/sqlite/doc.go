@@ -37,6 +37,10 @@
 // journal_size_limit): a stretch of load in which readers kept it from
 // starting over no longer leaves the file at its largest size for good.
 //
+// The writer keeps its statements prepared, the one-row queries of a
+// write transaction too (a keyed create's look-up of its key, a claim's
+// read of the responder, an update's read of its row).
+//
 // An incident's JSON is the one the service encoded for the change's last
 // event (incident.Effects.Encoded) when it is handed one: a change encodes
 // its incident once. A follower of the log that needs no payloads reads
@@ -85,7 +89,11 @@
 // write transaction), and the queued create (incident.QueueingStore: the
 // look at the R*Tree of available responders in that same transaction,
 // which holds the write lock, so no responder freed by any process falls
-// between the look and the commit); the incident list (one range of the status index per
+// between the look and the commit; the writer skips the look for a tenant
+// it knows has no available responder at all, knowledge read from the
+// database and dropped at any responder write, any commit by another
+// connection (PRAGMA data_version, read once a batch) and any rollback:
+// available.go); the incident list (one range of the status index per
 // status); the dispatch queue's reads (QueuedNear, QueuedTenants,
 // CountActive); the R*Tree of available responders (UpdateResponder,
 // NearestAvailable, and the claims of an incident change); the webhook

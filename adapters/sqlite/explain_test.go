@@ -88,6 +88,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		plan{"active counts", activeCounts, nil, "incidents_tenant_active"},
 		plan{"queued count", queuedCount, nil, "incidents_queue"},
 		plan{"threat reports", threatReports, []any{now}, "incidents_tenant_created"},
+		plan{"any available responder of a tenant", anyAvailable, []any{tenant.OrgID, tenant.Env}, "sqlite_autoindex_responders_1"},
 		plan{"idempotency key", sqlstore.SelectIncident + ` WHERE org_id = ? AND environment = ? AND idempotency_key = ?`, []any{tenant.OrgID, tenant.Env, "k"}, "incidents_idempotency"},
 		plan{"analytics", `SELECT count(*) FROM incidents WHERE org_id = ? AND environment = ? AND created_at >= ? AND created_at <= ?`,
 			[]any{tenant.OrgID, tenant.Env, 0, now}, "incidents_tenant_created"},
