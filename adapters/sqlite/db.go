@@ -56,6 +56,8 @@ type DB struct {
 	w     *groupcommit.Writer // runs every write transaction, in batches (internal/groupcommit)
 	read  *readPool           // a pool for reads, its queries prepared once (readpool.go)
 	peek  *peekReaders        // the connections of get-incident's row read (peekread.go)
+	// stamps are the incident stamp's checks the gets share (stampcheck.go)
+	stamps *stampChecks
 
 	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
 
@@ -129,8 +131,12 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	db := &DB{write: write, w: w, dsn: dsn}
+	db := &DB{write: write, w: w, dsn: dsn, decoded: newDecodedIncidents()}
 	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.watchChanges(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -148,7 +154,12 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open readers of %s: %w", path, err)
 	}
 	db.peek = newPeekReaders(peek, o.Readers)
-	db.decoded = newDecodedIncidents()
+	stamps, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open the stamp reader of %s: %w", path, err)
+	}
+	db.stamps = newStampChecks(stamps, db.decoded)
 	// The checkpointer's busy timeout bounds how long its RESTART
 	// checkpoints (when the log is longer than WALSizeLimit) hold the
 	// writer back while readers of older snapshots finish.
@@ -183,6 +194,9 @@ func (db *DB) Close() error {
 	}
 	if db.peek != nil {
 		errs = append(errs, db.peek.Close())
+	}
+	if db.stamps != nil {
+		errs = append(errs, db.stamps.Close())
 	}
 	errs = append(errs, db.write.Close())
 	return errors.Join(errs...)

@@ -23,12 +23,16 @@ const maxDecoded = 4096
 type decodedIncidents struct {
 	mu   sync.Mutex
 	byID map[string]decodedIncident
+	log  stampLog // what says a kept incident is still its row (stamp.go)
 }
 
 type decodedIncident struct {
 	row  sqlstore.IncidentRow // the text inc was decoded from
 	inc  *incident.Incident
 	args peekArgs // a get's query arguments for row (peekread.go)
+	// at is the incident stamp row was read at, if it still holds: the
+	// incident may answer a get without a read (stamp.go). 0: unknown.
+	at int64
 }
 
 func newDecodedIncidents() *decodedIncidents {
@@ -67,12 +71,24 @@ func (c *decodedIncidents) kept(id string) (decodedIncident, bool) {
 
 // peekRow is peek of a row already read.
 func (c *decodedIncidents) peekRow(r sqlstore.IncidentRow) (*incident.Incident, error) {
+	return c.peekRowAt(r, 0)
+}
+
+// peekRowAt is peekRow of a row read at stamp at (0: not known). The
+// incident kept is stamped only if nothing changed since at goes
+// unaccounted for (stampable).
+func (c *decodedIncidents) peekRowAt(r sqlstore.IncidentRow, at int64) (*incident.Incident, error) {
 	c.mu.Lock()
 	kept, ok := c.byID[r.ID]
-	c.mu.Unlock()
 	if ok && kept.row == r {
+		if at != 0 && at > kept.at && c.stampable(at) {
+			kept.at = at
+			c.byID[r.ID] = kept
+		}
+		c.mu.Unlock()
 		return kept.inc, nil
 	}
+	c.mu.Unlock()
 	inc, err := r.Decode()
 	if err != nil {
 		return nil, err
@@ -84,7 +100,10 @@ func (c *decodedIncidents) peekRow(r sqlstore.IncidentRow) (*incident.Incident, 
 			break
 		}
 	}
-	c.byID[r.ID] = decodedIncident{row: r, inc: inc, args: peekArgsOf(r)}
+	if at != 0 && !c.stampable(at) {
+		at = 0
+	}
+	c.byID[r.ID] = decodedIncident{row: r, inc: inc, args: peekArgsOf(r), at: at}
 	c.mu.Unlock()
 	return inc, nil
 }
@@ -93,14 +112,18 @@ func (c *decodedIncidents) peekRow(r sqlstore.IncidentRow) (*incident.Incident, 
 // with the decoded value kept for the row's text instead of a copy of it.
 // The row is read on the connections kept for it (peekread.go).
 func (s *incidentStore) PeekIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
+	org, env := tenant.OrgID, string(tenant.Env)
+	if kept, ok := s.db.stamps.fresh(id, org, env); ok {
+		return kept.inc, nil
+	}
 	var inc *incident.Incident
 	kept, ok := s.db.decoded.kept(id)
-	r, err := s.db.peek.read(ctx, id, tenant.OrgID, string(tenant.Env), kept, ok)
+	r, at, err := s.db.peek.read(ctx, id, org, env, kept, ok)
 	switch {
 	case err == nil && ok && r == kept.row: // the texts kept, unchanged: compared by pointer
-		inc = kept.inc
+		inc, err = s.db.decoded.peekRowAt(kept.row, at)
 	case err == nil:
-		inc, err = s.db.decoded.peekRow(r)
+		inc, err = s.db.decoded.peekRowAt(r, at)
 	}
 	inc, err = sqlstore.Found(inc, err, sql.ErrNoRows, incident.ErrNotFound)
 	return inc, translate(err)

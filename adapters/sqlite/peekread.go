@@ -50,6 +50,7 @@ type peekConn struct {
 
 	kept sqlstore.IncidentRow // the texts kept for the id, "" if none
 	row  sqlstore.IncidentRow // the row read
+	at   int64                // the incident stamp it was read at
 }
 
 // peekArgs are selectPeek's arguments for a row kept: made (boxed) once
@@ -69,10 +70,13 @@ func peekArgsOf(r sqlstore.IncidentRow) peekArgs {
 // itself, so what decides is still what the row holds now, whoever wrote
 // it. The id, organization and environment are the last three arguments.
 // The parameters are plain ?s, numbered in the order they appear (a
-// numbered ?NNN costs the driver a copy of its name at every bind).
+// numbered ?NNN costs the driver a copy of its name at every bind). The
+// last column is the incident stamp, read in the same statement, so of
+// the same snapshot as the row (stamp.go).
 const selectPeek = `SELECT sequence,
 	CASE WHEN tracking = ? THEN NULL ELSE tracking END AS tracking,
-	CASE WHEN doc = ? THEN NULL ELSE doc END AS doc
+	CASE WHEN doc = ? THEN NULL ELSE doc END AS doc,
+	(SELECT n FROM incident_stamp WHERE id = 1) AS stamp
 	FROM incidents` + sqlstore.ByTenantID
 
 func newPeekReaders(db *sql.DB, max int) *peekReaders {
@@ -81,13 +85,13 @@ func newPeekReaders(db *sql.DB, max int) *peekReaders {
 	return &peekReaders{db: db, max: max, free: make(chan *peekConn, max)}
 }
 
-// read returns the tenant's incident row id, or sql.ErrNoRows. kept is
-// the value kept for id, if ok: a column that still holds kept's text is
-// given kept's string, not a copy.
-func (p *peekReaders) read(ctx context.Context, id, org, env string, kept decodedIncident, ok bool) (sqlstore.IncidentRow, error) {
+// read returns the tenant's incident row id and the incident stamp it was
+// read at, or sql.ErrNoRows. kept is the value kept for id, if ok: a
+// column that still holds kept's text is given kept's string, not a copy.
+func (p *peekReaders) read(ctx context.Context, id, org, env string, kept decodedIncident, ok bool) (sqlstore.IncidentRow, int64, error) {
 	c, err := p.take(ctx)
 	if err != nil {
-		return sqlstore.IncidentRow{}, err
+		return sqlstore.IncidentRow{}, 0, err
 	}
 	c.row = sqlstore.IncidentRow{ID: id, OrgID: org, Environment: env}
 	c.args[0].Value, c.args[1].Value = nil, nil
@@ -101,13 +105,13 @@ func (p *peekReaders) read(ctx context.Context, id, org, env string, kept decode
 		c.args[2].Value, c.args[3].Value, c.args[4].Value = id, org, env
 	}
 	err = c.conn.Raw(c.run)
-	r := c.row
-	c.row, c.kept = sqlstore.IncidentRow{}, sqlstore.IncidentRow{}
+	r, at := c.row, c.at
+	c.row, c.kept, c.at = sqlstore.IncidentRow{}, sqlstore.IncidentRow{}, 0
 	for i := range c.args {
 		c.args[i].Value = nil // keep no text alive
 	}
 	p.put(c, err)
-	return r, err
+	return r, at, err
 }
 
 // query runs selectPeek with c.args on the driver's connection and sets
@@ -140,6 +144,9 @@ func (c *peekConn) columns() error {
 		return fmt.Errorf("sqlite: incident %s: sequence is %T", r.ID, c.dest[0])
 	}
 	r.Sequence = seq
+	if c.at, ok = c.dest[3].(int64); !ok {
+		return fmt.Errorf("sqlite: incident %s: stamp is %T", r.ID, c.dest[3])
+	}
 	var err error
 	if r.Tracking, err = text(c.dest[1], c.kept.Tracking); err != nil {
 		return fmt.Errorf("sqlite: incident %s: tracking: %w", r.ID, err)
@@ -203,7 +210,7 @@ func (p *peekReaders) connect(ctx context.Context) (*peekConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &peekConn{conn: conn, dest: make([]sqldriver.Value, 3), args: make([]sqldriver.NamedValue, 5)}
+	c := &peekConn{conn: conn, dest: make([]sqldriver.Value, 4), args: make([]sqldriver.NamedValue, 5)}
 	c.run = c.query
 	for i := range c.args {
 		c.args[i].Ordinal = i + 1

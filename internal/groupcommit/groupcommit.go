@@ -118,6 +118,25 @@ type Writer struct {
 	// hears): Tx.Batch and Tx.Undone.
 	batches uint64
 	undone  atomic.Uint64
+
+	// hook, when set, runs at the end of every batch (OnCommit).
+	hook atomic.Pointer[CommitHook]
+}
+
+// CommitHook runs at the end of every batch, in its transaction, just
+// before COMMIT; an error fails the batch. The function it returns hears
+// whether the COMMIT succeeded, before any caller of the batch is
+// answered: what it records is in place when a caller learns its write is
+// durable.
+type CommitHook func(tx *Tx) (done func(committed bool), err error)
+
+// OnCommit sets the hook every later batch runs (nil: none).
+func (w *Writer) OnCommit(h CommitHook) {
+	if h == nil {
+		w.hook.Store(nil)
+		return
+	}
+	w.hook.Store(&h)
 }
 
 // New starts the writer of conn, which it owns from now on: every write
@@ -306,13 +325,50 @@ func (w *Writer) commit(batch []*request) {
 			return
 		}
 	}
-	if err := w.control("COMMIT"); err != nil {
+	done, err := w.beforeCommit()
+	if err != nil {
 		w.abort(err, failAll)
 		return
 	}
+	if err := w.control("COMMIT"); err != nil {
+		done(false)
+		w.abort(err, failAll)
+		return
+	}
+	done(true)
 	if observe := w.observe.Load(); observe != nil {
 		(*observe)(len(live), time.Since(began))
 	}
+}
+
+// beforeCommit runs the commit hook, if any, in the batch's transaction.
+func (w *Writer) beforeCommit() (done func(committed bool), err error) {
+	nothing := func(bool) {}
+	h := w.hook.Load()
+	if h == nil {
+		return nothing, nil
+	}
+	tx := &Tx{w: w, ctx: context.Background()}
+	defer func() {
+		tx.w = nil
+		if p := recover(); p != nil {
+			done, err = nil, fmt.Errorf("sqlite: panic in the commit hook: %v\n%s", p, debug.Stack())
+		}
+	}()
+	done, err = (*h)(tx)
+	if err == nil && w.lost.Load() {
+		err = ErrLost
+	}
+	if err != nil {
+		if done != nil {
+			done(false)
+		}
+		return nil, err
+	}
+	if done == nil {
+		return nothing, nil
+	}
+	return done, nil
 }
 
 // abort rolls the batch's transaction back and fails every request in it

@@ -1,0 +1,217 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	sqldriver "database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// stampChecks are the checks of the incident stamp that the gets share
+// (stamp.go): one read of one row on a connection of its own, through the
+// driver's prepared statement (Conn.Raw, as peekread.go reads), serving
+// every get that arrived before it began. A get that arrives while no
+// check runs starts one at once; one that arrives during a check waits
+// for the next, which the first of its waiters runs as soon as the
+// current one ends. A read transaction, its locks and the statement are
+// then paid once per check, not once per get.
+type stampChecks struct {
+	db      *sql.DB // one connection
+	decoded *decodedIncidents
+
+	mu      sync.Mutex
+	running bool
+	next    *stampRound // the round the gets arriving during a check wait for
+	closed  bool
+
+	// Used by one round at a time.
+	conn *sql.Conn
+	stmt sqldriver.StmtQueryContext
+	dest []sqldriver.Value
+	read int64 // the stamp the running round read
+	run  func(any) error
+
+	// beforeRead, if set, runs at the start of every check (tests).
+	beforeRead func()
+}
+
+// stampRound is one check: its outcome, once done is closed.
+type stampRound struct {
+	start chan struct{} // closed when the round may run (nil: it runs at once)
+	done  chan struct{}
+	stamp int64
+	err   error
+}
+
+func newStampChecks(db *sql.DB, decoded *decodedIncidents) *stampChecks {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	k := &stampChecks{db: db, decoded: decoded, dest: make([]sqldriver.Value, 1)}
+	k.run = k.query
+	return k
+}
+
+// fresh returns the incident kept for id when a check that began after
+// the call allows it to answer for the tenant; false sends the get to its
+// row. A get for an incident not kept (or not stamped) waits for no check.
+func (k *stampChecks) fresh(id, org, env string) (decodedIncident, bool) {
+	if !k.decoded.candidate(id, org, env) {
+		return decodedIncident{}, false
+	}
+	stamp, err := k.await()
+	if err != nil {
+		return decodedIncident{}, false
+	}
+	return k.decoded.fresh(id, org, env, stamp)
+}
+
+// await returns the stamp read by a check that began after the call.
+func (k *stampChecks) await() (int64, error) {
+	k.mu.Lock()
+	if k.closed {
+		k.mu.Unlock()
+		return 0, sql.ErrConnDone
+	}
+	if !k.running {
+		k.running = true
+		k.mu.Unlock()
+		r := &stampRound{done: make(chan struct{})}
+		k.check(r)
+		return r.stamp, r.err
+	}
+	r := k.next
+	lead := r == nil
+	if lead {
+		r = &stampRound{start: make(chan struct{}), done: make(chan struct{})}
+		k.next = r
+	}
+	k.mu.Unlock()
+	if lead {
+		<-r.start
+		k.check(r)
+	} else {
+		<-r.done
+	}
+	return r.stamp, r.err
+}
+
+// check runs round r: it reads the stamp, brings the kept incidents up to
+// it, and hands the connection to the next round, if any gets wait.
+func (k *stampChecks) check(r *stampRound) {
+	r.stamp, r.err = k.readStamp()
+	if r.err == nil {
+		k.decoded.mu.Lock()
+		k.decoded.advance(r.stamp)
+		k.decoded.mu.Unlock()
+	}
+	k.mu.Lock()
+	next, last := k.next, false
+	if next != nil {
+		k.next = nil
+		close(next.start) // running stays set: its leader runs it now
+	} else if k.closed {
+		last = true // running stays set: no round starts after Close
+	} else {
+		k.running = false
+	}
+	k.mu.Unlock()
+	if last {
+		k.disconnect()
+	}
+	close(r.done)
+}
+
+// readStamp reads incident_stamp.n. A connection that failed is closed
+// and opened again at the next check.
+func (k *stampChecks) readStamp() (int64, error) {
+	if k.beforeRead != nil {
+		k.beforeRead()
+	}
+	if k.conn == nil {
+		if err := k.connect(); err != nil {
+			return 0, err
+		}
+	}
+	if err := k.conn.Raw(k.run); err != nil {
+		k.disconnect()
+		return 0, err
+	}
+	return k.read, nil
+}
+
+// query runs readStamp's statement on the driver's connection.
+func (k *stampChecks) query(any) error {
+	rows, err := k.stmt.QueryContext(context.Background(), nil)
+	if err != nil {
+		return err
+	}
+	err = rows.Next(k.dest)
+	if errors.Is(err, io.EOF) {
+		err = errors.New("sqlite: incident_stamp has no row")
+	}
+	if err == nil {
+		n, ok := k.dest[0].(int64)
+		if !ok {
+			err = fmt.Errorf("sqlite: incident_stamp.n is %T", k.dest[0])
+		}
+		k.read = n
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (k *stampChecks) connect() error {
+	conn, err := k.db.Conn(context.Background())
+	if err != nil {
+		return err
+	}
+	err = conn.Raw(func(dc any) error {
+		prep, ok := dc.(sqldriver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("sqlite: the driver's connection (%T) prepares no statement with a context", dc)
+		}
+		st, err := prep.PrepareContext(context.Background(), readStamp)
+		if err != nil {
+			return err
+		}
+		if k.stmt, ok = st.(sqldriver.StmtQueryContext); !ok {
+			st.Close()
+			return fmt.Errorf("sqlite: the driver's statement (%T) takes no context", st)
+		}
+		return nil
+	})
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	k.conn = conn
+	return nil
+}
+
+func (k *stampChecks) disconnect() {
+	if k.conn == nil {
+		return
+	}
+	_ = k.conn.Raw(func(any) error { return k.stmt.(sqldriver.Stmt).Close() })
+	_ = k.conn.Close()
+	k.conn, k.stmt = nil, nil
+}
+
+// Close ends the checks: a get waiting for one still gets its outcome,
+// later ones read their rows.
+func (k *stampChecks) Close() error {
+	k.mu.Lock()
+	k.closed = true
+	running := k.running
+	k.running = true // no round starts after this
+	k.mu.Unlock()
+	if !running {
+		k.disconnect()
+	} // else the last round closes its connection
+	return k.db.Close()
+}
