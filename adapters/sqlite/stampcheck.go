@@ -34,8 +34,9 @@ type stampChecks struct {
 	read int64 // the stamp the running round read
 	run  func(any) error
 
-	// beforeRead, if set, runs at the start of every check (tests).
-	beforeRead func()
+	// afterRead, if set, runs in every check after the stamp's read
+	// (tests).
+	afterRead func()
 }
 
 // stampRound is one check: its outcome, once done is closed.
@@ -102,6 +103,9 @@ func (k *stampChecks) await() (int64, error) {
 // it, and hands the connection to the next round, if any gets wait.
 func (k *stampChecks) check(r *stampRound) {
 	r.stamp, r.err = k.readStamp()
+	if k.afterRead != nil {
+		k.afterRead()
+	}
 	if r.err == nil {
 		k.decoded.mu.Lock()
 		k.decoded.advance(r.stamp)
@@ -127,9 +131,6 @@ func (k *stampChecks) check(r *stampRound) {
 // readStamp reads incident_stamp.n. A connection that failed is closed
 // and opened again at the next check.
 func (k *stampChecks) readStamp() (int64, error) {
-	if k.beforeRead != nil {
-		k.beforeRead()
-	}
 	if k.conn == nil {
 		if err := k.connect(); err != nil {
 			return 0, err
