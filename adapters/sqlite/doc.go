@@ -21,9 +21,31 @@
 // last decoded for it is copied from the decoded form kept (a few thousand
 // of them) instead of decoded again, or, for incident.Service.Peek (the
 // HTTP get), handed out as it is (incident.SharedReader: the same value,
-// so the same incident.Version, while the text stays the same); the row
-// itself is always read, so nothing but the database decides what a read
-// answers. Peek reads its row on connections of its own (as many as the
+// so the same incident.Version, while the text stays the same).
+//
+// A get (Peek) answers from the kept incident without reading its row
+// while one shared check shows that nothing changed the row since it was
+// read, and stays exact: it reflects every write acknowledged before it
+// began, by this process or any other on the file (stamp.go). A number,
+// incident_stamp.n, moves by one for every incidents row any transaction
+// inserts, updates or deletes (SQLite triggers, migrations/0021: no write
+// path, the store's or anyone's, can leave it behind, and a rolled-back
+// change takes its numbers back). The writer knows which numbers each of
+// its commits holds and which incidents they changed (temporary triggers
+// on its own connection note them; a commit hook of the group commit takes
+// them just before COMMIT) and records that before it answers the batch's
+// callers. A get waits for a check that began after it arrived (one read
+// of the stamp on a connection of its own, shared by every get waiting:
+// stampcheck.go); the check applies each number up to the one it read: a
+// commit of this process un-keeps the incidents it changed, and a number no
+// recorded commit holds (another process's, or one of this process's that
+// fell out of the bounded log, or whose COMMIT reported an error) un-keeps
+// every incident read before it. A kept incident not un-kept answers;
+// otherwise the get reads its row, with the stamp in the same statement,
+// and keeps it. Rate-limit leases, access logs and webhook bookkeeping
+// change no incident, so they do not disturb what is kept.
+//
+// Peek reads a row on connections of its own (as many as the
 // read pool's), through the driver's prepared statement directly
 // (database/sql's Conn.Raw) and with no context to watch: a get never
 // waits behind a list on the read pool, and its one-row read skips
