@@ -17,9 +17,10 @@ const maxDecoded = 4096
 // decodedIncidents keeps the decoded form of recently read incidents beside
 // the text it was decoded from. Decoding an incident's JSON was a fifth of
 // the CPU of get-incident; a read whose row still holds the same text gets a
-// copy of the kept value instead. The row is always read: only its text
-// decides, so the cache can never answer with anything but what the
-// database holds now, whoever wrote it.
+// copy of the kept value instead. A list or GetIncident always reads the
+// row, and only its text decides; a get through PeekIncident may answer
+// without the read while the incident stamp shows that no process changed
+// the row since it was read (stamp.go).
 type decodedIncidents struct {
 	mu   sync.Mutex
 	byID map[string]decodedIncident
@@ -109,8 +110,10 @@ func (c *decodedIncidents) peekRowAt(r sqlstore.IncidentRow, at int64) (*inciden
 }
 
 // PeekIncident is incident.SharedReader's: GetIncident's read, answered
-// with the decoded value kept for the row's text instead of a copy of it.
-// The row is read on the connections kept for it (peekread.go).
+// with the decoded value kept for the row's text instead of a copy of it:
+// without reading the row when a shared check of the incident stamp
+// shows it unchanged since it was read (stamp.go), else read on the
+// connections kept for it (peekread.go).
 func (s *incidentStore) PeekIncident(ctx context.Context, tenant auth.Tenant, id string) (*incident.Incident, error) {
 	org, env := tenant.OrgID, string(tenant.Env)
 	if kept, ok := s.db.stamps.fresh(id, org, env); ok {
