@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,40 @@ import (
 //
 //	go test . -run '^$' -bench GetIncident -benchmem -benchtime 20000x
 func BenchmarkGetIncident(b *testing.B) {
+	h, targets := getBench(b)
+	i, cpu := 0, cputime.Process()
+	for b.Loop() {
+		t := targets[i%len(targets)]
+		i++
+		getOnce(b, h, t)
+	}
+	b.ReportMetric(float64((cputime.Process()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkGetIncidentParallel is BenchmarkGetIncident from 32 goroutines
+// at once (8 per GOMAXPROCS), as a server's concurrent requests are: the
+// gets that arrive together share the store's work where they can.
+//
+//	go test . -run '^$' -bench GetIncidentParallel -benchtime 40000x
+func BenchmarkGetIncidentParallel(b *testing.B) {
+	h, targets := getBench(b)
+	var next atomic.Int64
+	cpu := cputime.Process()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			getOnce(b, h, targets[int(next.Add(1))%len(targets)])
+		}
+	})
+	b.ReportMetric(float64((cputime.Process()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+type getTarget struct{ key, path string }
+
+// getBench makes the harness of the get benchmarks and their targets: 100
+// enterprise organizations' keys, one incident each.
+func getBench(b *testing.B) (*harness, []getTarget) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "sety.db"), &sqlite.Options{Synchronous: "NORMAL"})
 	if err != nil {
@@ -35,27 +70,26 @@ func BenchmarkGetIncident(b *testing.B) {
 	b.Cleanup(func() { db.Close() })
 	h := newHarnessWith(b, db, sety.WithClock(time.Now),
 		sety.WithRateLimiter(auth.NewLeaseLimiter(db.RateLeases(), auth.LeaseConfig{})))
-	type target struct{ key, path string }
-	var targets []target
+	var targets []getTarget
 	for range 100 {
 		org, err := h.sety.Auth.CreateOrganization(ctx, "Bench", auth.Enterprise)
 		if err != nil {
 			b.Fatal(err)
 		}
 		key := h.key(org, auth.Live, auth.All)
-		targets = append(targets, target{key, "/incidents/" + create(b, h, key, sos)["incident_id"].(string)})
+		targets = append(targets, getTarget{key, "/incidents/" + create(b, h, key, sos)["incident_id"].(string)})
 	}
-	i, cpu := 0, cputime.Process()
-	for b.Loop() {
-		t := targets[i%len(targets)]
-		i++
-		req := httptest.NewRequest(http.MethodGet, base+t.path, nil)
-		req.Header.Set("Authorization", "Bearer "+t.key)
-		rec := httptest.NewRecorder()
-		h.handler.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("get: %d %s", rec.Code, rec.Body)
-		}
+	return h, targets
+}
+
+// getOnce gets t's incident; Errorf, not Fatalf: it runs on RunParallel's
+// goroutines too.
+func getOnce(b *testing.B, h *harness, t getTarget) {
+	req := httptest.NewRequest(http.MethodGet, base+t.path, nil)
+	req.Header.Set("Authorization", "Bearer "+t.key)
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Errorf("get: %d %s", rec.Code, rec.Body)
 	}
-	b.ReportMetric(float64((cputime.Process()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
