@@ -383,3 +383,80 @@ func TestStampLog(t *testing.T) {
 func testRow(id string) sqlstore.IncidentRow {
 	return sqlstore.IncidentRow{ID: id, OrgID: testTenant.OrgID, Environment: string(testTenant.Env)}
 }
+
+// A batch whose COMMIT fails (a foreign key checked only at COMMIT) records
+// nothing: its numbers are taken back with it, the writer's commit under
+// way ends, and the next get answers the incident as it is stored. The
+// numbers go to the next commit, recorded as that commit's.
+func TestFailedCommitRecordsNothing(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	inc := createTest(t, db, 1)
+	peekOf(t, db, inc.ID)
+	start := readStampOf(t, db)
+	release := plug(t, db)
+	errs := make(chan error, 2)
+	go func() {
+		_, err := db.IncidentStore().UpdateIncident(ctx, testTenant, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+			cur.Title = "Never stored"
+			return incident.Effects{}, nil
+		})
+		errs <- err
+	}()
+	go func() {
+		errs <- db.inTx(ctx, func(tx *writeTx) error {
+			if _, err := tx.ExecContext(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, org_id, name, environment, prefix, scopes, hash, created_at)
+				VALUES ('key_orphan0000000000', 'org_missing000000000', 'k', 'live', 'p', '[]', x'00', 0)`)
+			return err
+		})
+	}()
+	for db.w.Queued() < 2 {
+		runtime.Gosched()
+	}
+	release()
+	for range 2 {
+		if err := <-errs; err == nil {
+			t.Fatal("a member of a batch whose COMMIT failed succeeded")
+		}
+	}
+	db.decoded.mu.Lock()
+	pending, recorded := db.decoded.log.pending, len(db.decoded.log.commits)
+	last := db.decoded.log.commits[recorded-1]
+	db.decoded.mu.Unlock()
+	if pending.to != 0 || last.to > start || readStampOf(t, db) != start {
+		t.Fatalf("after a failed COMMIT: pending %+v, last recorded %+v, stamp %d (was %d)", pending, last, readStampOf(t, db), start)
+	}
+	if got := peekOf(t, db, inc.ID); got.Title != "SOS" {
+		t.Fatalf("get after a failed change: %q", got.Title)
+	}
+	retitle(t, db, inc.ID, "Stored")
+	if got := peekOf(t, db, inc.ID); got.Title != "Stored" {
+		t.Fatalf("get after the next change: %q", got.Title)
+	}
+}
+
+// A commit hook that fails fails its batch: nothing of it is stored.
+func TestCommitHookErrorFailsTheBatch(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	inc := createTest(t, db, 1)
+	db.w.OnCommit(func(tx *groupcommit.Tx) (func(bool), error) {
+		if _, err := db.decoded.beforeCommit(tx); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("the hook fails")
+	})
+	if _, err := db.IncidentStore().UpdateIncident(ctx, testTenant, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
+		cur.Title = "Never stored"
+		return incident.Effects{}, nil
+	}); err == nil {
+		t.Fatal("a write whose batch's commit hook failed succeeded")
+	}
+	db.w.OnCommit(db.decoded.beforeCommit)
+	if got := peekOf(t, db, inc.ID); got.Title != "SOS" {
+		t.Fatalf("get after a batch that failed in its hook: %q", got.Title)
+	}
+}
