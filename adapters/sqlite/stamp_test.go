@@ -444,10 +444,11 @@ func TestCommitHookErrorFailsTheBatch(t *testing.T) {
 	db := openTest(t)
 	inc := createTest(t, db, 1)
 	db.w.OnCommit(func(tx *groupcommit.Tx) (func(bool), error) {
-		if _, err := db.decoded.beforeCommit(tx); err != nil {
+		done, err := db.decoded.beforeCommit(tx)
+		if err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("the hook fails")
+		return done, fmt.Errorf("the hook fails") // the writer ends it: done(false)
 	})
 	if _, err := db.IncidentStore().UpdateIncident(ctx, testTenant, inc.ID, func(cur *incident.Incident) (incident.Effects, error) {
 		cur.Title = "Never stored"
@@ -456,6 +457,12 @@ func TestCommitHookErrorFailsTheBatch(t *testing.T) {
 		t.Fatal("a write whose batch's commit hook failed succeeded")
 	}
 	db.w.OnCommit(db.decoded.beforeCommit)
+	db.decoded.mu.Lock()
+	pending := db.decoded.log.pending
+	db.decoded.mu.Unlock()
+	if pending.to != 0 {
+		t.Fatalf("the failed batch's commit still under way: %+v", pending)
+	}
 	if got := peekOf(t, db, inc.ID); got.Title != "SOS" {
 		t.Fatalf("get after a batch that failed in its hook: %q", got.Title)
 	}
