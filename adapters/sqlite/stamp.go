@@ -160,6 +160,21 @@ func (c *decodedIncidents) record(commit stampCommit, committed bool) {
 		l.commits = append(l.commits[:0], l.commits[len(l.commits)-maxCommits:]...)
 	}
 	l.commits = append(l.commits, commit)
+	// Un-kept now as well as by the next check's walk: the next get of a
+	// changed incident then goes straight to its row, with no check
+	// before the read. (Un-keeping is always safe.)
+	c.unkeep(commit)
+}
+
+// unkeep un-keeps the incidents commit changed that were read before it.
+// c.mu is held.
+func (c *decodedIncidents) unkeep(commit stampCommit) {
+	for _, id := range commit.ids {
+		if kept, ok := c.byID[id]; ok && kept.at != 0 && kept.at < commit.to {
+			kept.at = 0
+			c.byID[id] = kept
+		}
+	}
 }
 
 // advance applies the changes up to stamp to the kept incidents (the walk
@@ -178,12 +193,7 @@ func (c *decodedIncidents) advance(stamp int64) {
 		}
 		if i < len(l.commits) && l.commits[i].from <= x {
 			commit := l.commits[i]
-			for _, id := range commit.ids {
-				if kept, ok := c.byID[id]; ok && kept.at < commit.to {
-					kept.at = 0
-					c.byID[id] = kept
-				}
-			}
+			c.unkeep(commit)
 			x = commit.to
 			i++
 			continue

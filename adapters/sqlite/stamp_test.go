@@ -222,11 +222,12 @@ func readStampOf(t *testing.T, db *DB) int64 {
 }
 
 // A get that arrives while a check runs waits for the next one: a check
-// that read the stamp before a write was acknowledged does not answer a
-// get that began after it.
+// that read the stamp before a write was acknowledged (here another
+// process's: this one's own un-keep what they change at once) does not
+// answer a get that began after it.
 func TestGetWaitsForACheckThatBeganAfterIt(t *testing.T) {
 	ctx := context.Background()
-	db := openTest(t)
+	db, other := openPair(t)
 	inc := createTest(t, db, 1)
 	peekOf(t, db, inc.ID)
 	read, release := make(chan struct{}), make(chan struct{})
@@ -244,7 +245,7 @@ func TestGetWaitsForACheckThatBeganAfterIt(t *testing.T) {
 		early <- got
 	}()
 	<-read // the first check has read the stamp: the change below is not in it
-	retitle(t, db, inc.ID, "Changed")
+	retitle(t, other, inc.ID, "Changed")
 	late := make(chan *incident.Incident)
 	go func() {
 		got, _ := db.IncidentStore().(incident.SharedReader).PeekIncident(ctx, testTenant, inc.ID)
