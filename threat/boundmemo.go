@@ -68,7 +68,7 @@ func (e *Engine) memoStale(mark uint32) bool {
 // writing, with no cell dirty.
 func (e *Engine) rememberAll(mark uint32) {
 	e.memoAt, e.memoSet = mark, true
-	for _, r := range e.rows {
+	for _, r := range e.rows.all() {
 		for i := range r.cells {
 			e.summarize(r, i)
 		}

@@ -34,7 +34,7 @@ func TestCellSumsAnswerAsTheirCells(t *testing.T) {
 		e.rlock(&ws[0], &ws[1], &ws[2], &ws[3])
 		defer e.mu.RUnlock()
 		cells, answered := 0, 0
-		for y, r := range e.rows {
+		for y, r := range e.rows.all() {
 			if len(r.sums) != len(r.cells) || len(r.tails) != len(r.cells) || len(r.xs) != len(r.cells) {
 				t.Fatalf("%s: row %d has %d sums and %d tails for %d cells", phase, y, len(r.sums), len(r.tails), len(r.cells))
 			}

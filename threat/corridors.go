@@ -254,7 +254,7 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 			inRow = slices.Insert(inRow, at, i)
 			rowEnd = min(rowEnd, lanes[i].y1)
 		}
-		r := e.rows[y]
+		r := e.rows.at(y)
 		if r == nil || len(inRow) == 0 {
 			continue
 		}

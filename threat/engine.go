@@ -38,7 +38,7 @@ type Engine struct {
 	halfSecs float64
 
 	mu    sync.RWMutex
-	rows  map[int32]*row
+	rows  rowIndex
 	cells int       // populated cells
 	dirty []cellKey // cells whose records arrived out of order
 	moved int       // records added or removed since the last pack
@@ -72,8 +72,7 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.RefreshEvery <= 0 {
 		cfg.RefreshEvery = 10 * time.Minute
 	}
-	return &Engine{cfg: cfg, g: newGrid(cfg.CellM), now: cfg.Now, log: cfg.Logger, halfSecs: cfg.HalfLife.Seconds(),
-		rows: map[int32]*row{}}
+	return &Engine{cfg: cfg, g: newGrid(cfg.CellM), now: cfg.Now, log: cfg.Logger, halfSecs: cfg.HalfLife.Seconds()}
 }
 
 // Load adds every report src has for the last MaxAge. It returns the
@@ -173,7 +172,7 @@ func (e *Engine) markDirty(c *cell) {
 // rebase moves the reference instant of every running total to t.
 func (e *Engine) rebase(t int64) {
 	e.ref = t
-	for _, r := range e.rows {
+	for _, r := range e.rows.all() {
 		for i := range r.cells {
 			e.markDirty(&r.cells[i])
 		}
@@ -222,7 +221,7 @@ func (e *Engine) Remove(r Report) {
 // row.
 func (e *Engine) find(k cellKey) (*row, int) {
 	x, y := k.xy()
-	r := e.rows[y]
+	r := e.rows.at(y)
 	if r == nil {
 		return nil, 0
 	}
@@ -236,10 +235,10 @@ func (e *Engine) find(k cellKey) (*row, int) {
 // need be.
 func (e *Engine) obtain(k cellKey) (*row, int) {
 	x, y := k.xy()
-	r := e.rows[y]
+	r := e.rows.at(y)
 	if r == nil {
 		r = &row{}
-		e.rows[y] = r
+		e.rows.set(y, r)
 	}
 	i, ok := slices.BinarySearch(r.xs, x)
 	if !ok {
@@ -255,7 +254,7 @@ func (e *Engine) obtain(k cellKey) (*row, int) {
 // drop removes the cell of k.
 func (e *Engine) drop(k cellKey) {
 	x, y := k.xy()
-	r := e.rows[y]
+	r := e.rows.at(y)
 	if r == nil {
 		return
 	}
@@ -267,7 +266,7 @@ func (e *Engine) drop(k cellKey) {
 		e.cells--
 	}
 	if len(r.xs) == 0 {
-		delete(e.rows, y)
+		e.rows.remove(y)
 	}
 }
 
@@ -308,7 +307,7 @@ func (e *Engine) rlock(ws ...*window) {
 // when a quarter of the records were added or removed since the last
 // pack; callers hold e.mu for writing.
 func (e *Engine) pack() {
-	for _, r := range e.rows {
+	for _, r := range e.rows.all() {
 		n := 0
 		for i := range r.cells {
 			n += len(r.cells[i].recs)

@@ -221,16 +221,9 @@ func around(minLng, minLat, maxLng, maxLat, reach float64) (float64, float64, ln
 // maxLat and the columns of the longitude intervals; callers hold e.mu.
 func (e *Engine) cellsIn(minLat, maxLat float64, spans [][2]float64, fn func(c *cell)) {
 	y0, y1 := e.g.row(minLat), e.g.row(maxLat)
-	if int64(y1)-int64(y0) > int64(len(e.rows)) {
-		for y, r := range e.rows {
-			if y >= y0 && y <= y1 {
-				e.rowCells(r, spans, fn)
-			}
-		}
-		return
-	}
-	for y := y0; y <= y1; y++ {
-		if r := e.rows[y]; r != nil {
+	first, last := e.rows.span()
+	for y := max(y0, first); y <= min(y1, last); y++ {
+		if r := e.rows.at(y); r != nil {
 			e.rowCells(r, spans, fn)
 		}
 	}

@@ -161,7 +161,7 @@ func (e *Engine) reference() *reference {
 	w := newWindow(now.UTC(), 90, e.cfg.HalfLife, "")
 	e.rlock(&w)
 	ds := make([]float64, 0, e.cells)
-	for _, r := range e.rows {
+	for _, r := range e.rows.all() {
 		for i := range r.cells {
 			c := &r.cells[i]
 			if d, _ := e.density(&w, e.g.center(keyOf(c.x, c.y)), e.cfg.ScoreRadiusM); d > 0 {

@@ -173,7 +173,7 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 	}
 	minLat, maxLat := (float64(sy0)+0.5)*g.deg, (float64(sy1)+0.5)*g.deg
 	var varies bool
-	if int64(sy1)-int64(sy0) <= int64(len(e.rows)) {
+	if int64(sy1)-int64(sy0) <= int64(e.rows.n) {
 		// As cellsIn, calling put directly: a study reads every cell of
 		// its lattice, and a call through a func value per cell cost a
 		// route's study more than the reading.
@@ -186,7 +186,7 @@ func (e *Engine) newStudy(w *window, box Box, full bool) (*study, error) {
 		for j := range s.ny {
 			y, at := sy0+int32(j), j*s.nx
 			clear(s.x[at : at+s.nx])
-			if r := e.rows[y]; r != nil {
+			if r := e.rows.at(y); r != nil {
 				for _, sp := range spans.all() {
 					x1 := g.col(sp[1])
 					for i := searchX(r.xs, g.col(sp[0])); i < len(r.xs) && r.xs[i] <= x1; i++ {
