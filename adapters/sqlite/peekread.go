@@ -215,26 +215,32 @@ func (p *peekReaders) connect(ctx context.Context) (*peekConn, error) {
 	for i := range c.args {
 		c.args[i].Ordinal = i + 1
 	}
+	if c.stmt, err = prepareOn(ctx, conn, selectPeek); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// prepareOn prepares query on conn's driver connection, for use only
+// inside conn.Raw (peekread.go's reads and stampcheck.go's checks).
+func prepareOn(ctx context.Context, conn *sql.Conn, query string) (stmt sqldriver.StmtQueryContext, err error) {
 	err = conn.Raw(func(dc any) error {
 		prep, ok := dc.(sqldriver.ConnPrepareContext)
 		if !ok {
 			return fmt.Errorf("sqlite: the driver's connection (%T) prepares no statement with a context", dc)
 		}
-		st, err := prep.PrepareContext(ctx, selectPeek)
+		st, err := prep.PrepareContext(ctx, query)
 		if err != nil {
 			return err
 		}
-		if c.stmt, ok = st.(sqldriver.StmtQueryContext); !ok {
+		if stmt, ok = st.(sqldriver.StmtQueryContext); !ok {
 			st.Close()
 			return fmt.Errorf("sqlite: the driver's statement (%T) takes no context", st)
 		}
 		return nil
 	})
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return c, nil
+	return stmt, err
 }
 
 // put gives c back after a read that ended with err. A connection the

@@ -171,22 +171,7 @@ func (k *stampChecks) connect() error {
 	if err != nil {
 		return err
 	}
-	err = conn.Raw(func(dc any) error {
-		prep, ok := dc.(sqldriver.ConnPrepareContext)
-		if !ok {
-			return fmt.Errorf("sqlite: the driver's connection (%T) prepares no statement with a context", dc)
-		}
-		st, err := prep.PrepareContext(context.Background(), readStamp)
-		if err != nil {
-			return err
-		}
-		if k.stmt, ok = st.(sqldriver.StmtQueryContext); !ok {
-			st.Close()
-			return fmt.Errorf("sqlite: the driver's statement (%T) takes no context", st)
-		}
-		return nil
-	})
-	if err != nil {
+	if k.stmt, err = prepareOn(context.Background(), conn, readStamp); err != nil {
 		conn.Close()
 		return err
 	}
