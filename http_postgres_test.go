@@ -92,3 +92,9 @@ func TestEventStreamOnPostgres(t *testing.T) {
 	t.Parallel()
 	testEventStream(t, openPostgres(t))
 }
+
+// The stream's catch-up over many pages of the log, on PostgreSQL.
+func TestEventStreamCatchesUpOverManyPagesOnPostgres(t *testing.T) {
+	t.Parallel()
+	testEventStreamCatchesUpOverManyPages(t, openPostgres(t))
+}

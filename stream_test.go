@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sety-io/sety"
 	"github.com/sety-io/sety/adapters/memory"
+	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
@@ -212,6 +214,74 @@ func TestEventStreamRules(t *testing.T) {
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("no heartbeat")
+		}
+	}
+}
+
+// A client resuming far behind gets every event it missed, however many
+// pages of the store the catch-up reads, then the live ones: none skipped
+// between the end of a page and where the live events start.
+func TestEventStreamCatchesUpOverManyPages(t *testing.T) {
+	t.Parallel()
+	testEventStreamCatchesUpOverManyPages(t, memory.New())
+}
+
+func TestEventStreamCatchesUpOverManyPagesOnSQLite(t *testing.T) {
+	t.Parallel()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), &sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	testEventStreamCatchesUpOverManyPages(t, db)
+}
+
+func testEventStreamCatchesUpOverManyPages(t *testing.T, stores sety.Stores) {
+	s, err := sety.New(stores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, srv := serveRunning(t, s)
+	org, _ := s.Auth.CreateOrganization(ctx, "Acme", auth.Growth)
+	tenant := auth.Tenant{OrgID: org.ID, Env: auth.Test}
+	_, key, err := s.Auth.IssueKey(ctx, tenant, auth.KeySpec{Name: "stream", Scopes: []auth.Scope{auth.All}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// More than two pages of the catch-up (it reads 200 events at a time),
+	// each page ending on an event the stream shows.
+	for range 450 {
+		if _, _, err := s.Incidents.Create(ctx, tenant, sosRequest()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, events := openStream(t, ctx, srv.URL, key, "0")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("resuming from the start: %d", resp.StatusCode)
+	}
+	live, _, err := s.Incidents.Create(ctx, tenant, sosRequest()) // after the stream opened: a live event
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []outbox.Event
+	for after := int64(0); ; {
+		page, next, err := stores.EventLog().EventsAfter(ctx, after, outbox.Filter{OrgID: tenant.OrgID, Environment: string(tenant.Env)}, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, page...)
+		if len(page) == 0 {
+			break
+		}
+		after = next
+	}
+	if len(want) != 451 || want[450].SubjectID != live.ID {
+		t.Fatalf("the log holds %d events of the tenant, want 451 ending with %s's creation", len(want), live.ID)
+	}
+	for i, w := range want {
+		got := next(t, events, 5*time.Second)
+		if got.id != strconv.FormatInt(w.Position, 10) || got.data["id"] != w.ID {
+			t.Fatalf("event %d of the stream: id %s (%v), want %d (%s)", i, got.id, got.data["id"], w.Position, w.ID)
 		}
 	}
 }

@@ -10,6 +10,20 @@
 // incidents:read, access.* with access:read). A comment line every 15 s
 // keeps idle connections open through proxies.
 //
+// # Catch-up
+//
+// A stream that opens subscribes to the hub first, which fixes where its
+// live events start (the subscription's From), then sends from the store
+// every event after the client's Last-Event-ID up to From, a page at a
+// time, then the live ones after From. The rule that keeps it gap-free: the
+// catch-up ends only at From, or when a read of the store looked no
+// further than where it started; each page is read after where the one
+// before it looked (what EventsAfter returns as next: the last event read
+// for a full page, the head for a short one), never after a cursor moved
+// by what was sent alone. A full page whose last event was sent ends where
+// that event is, and that is no reason to stop: the rest of the log up to
+// From is still to send, and live events start after it.
+//
 // A Last-Event-ID past the log's newest event (kept from a store since
 // replaced) is 409: the client reconnects without it.
 //

@@ -202,12 +202,23 @@ func (s *session) last(why error) {
 	}
 }
 
+// catchUpPage is how many events the catch-up reads from the store at a
+// time.
+const catchUpPage = 200
+
 // catchUp sends, from the store, the events after the client's last one up
-// to where the live events start.
+// to where the live events start, a page at a time. Each page is read
+// after where the one before it looked (EventsAfter's next), and the loop
+// ends when a read looked no further than where it started: never by
+// comparing next with the last event sent (send moves s.after), which
+// after a full page whose last event was sent are equal, and would end
+// the catch-up with the rest of the log up to From unsent (see "Catch-up"
+// in the package documentation).
 func (s *session) catchUp(ctx context.Context) error {
 	f := outbox.Filter{OrgID: s.tenant.OrgID, Environment: string(s.tenant.Env)}
 	for s.after < s.sub.From {
-		page, next, err := s.events.EventsAfter(ctx, s.after, f, 200)
+		from := s.after
+		page, next, err := s.events.EventsAfter(ctx, from, f, catchUpPage)
 		if err != nil {
 			s.log.ErrorContext(ctx, "event stream: catch up", "error", err)
 			return err
@@ -222,8 +233,8 @@ func (s *session) catchUp(ctx context.Context) error {
 				}
 			}
 		}
-		if next <= s.after {
-			return nil
+		if next <= from {
+			return nil // nothing after from in the store
 		}
 		s.after = min(next, s.sub.From)
 	}
