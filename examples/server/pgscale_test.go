@@ -42,8 +42,11 @@ func follow(t *testing.T, ctx context.Context, base, key string) func() []logged
 	go func() {
 		last := "0"
 		for ctx.Err() == nil {
-			resp, events := apitest.OpenStream(t, ctx, base, key, last)
-			if resp.StatusCode != http.StatusOK {
+			resp, events, err := apitest.DialStream(ctx, base, key, last)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				if err == nil {
+					resp.Body.Close()
+				}
 				time.Sleep(100 * time.Millisecond) // the server is away: ask again, as a client does
 				continue
 			}

@@ -23,21 +23,35 @@ type Event struct {
 // and returns the response and the events as they arrive; the channel is
 // closed when the stream ends (or at once, when the answer is not 200).
 // A server that has not started its stream yet (503) is asked again, as
-// a client would, for up to 10 s.
+// a client would, for up to 10 s. A request that fails fails tb: call it
+// from the test's goroutine (a follower on a goroutine of its own uses
+// DialStream).
 func OpenStream(tb testing.TB, ctx context.Context, base, key, lastID string) (*http.Response, <-chan Event) {
 	tb.Helper()
+	resp, events, err := DialStream(ctx, base, key, lastID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return resp, events
+}
+
+// DialStream is OpenStream that returns a failed request's error instead
+// of failing a test: for a goroutine that follows a stream across server
+// restarts, where a refused connection is a reason to ask again and
+// testing.TB's Fatal may not be called.
+func DialStream(ctx context.Context, base, key, lastID string) (*http.Response, <-chan Event, error) {
 	var resp *http.Response
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/external/events/stream", nil)
 		if err != nil {
-			tb.Fatal(err)
+			return nil, nil, err
 		}
 		req.Header.Set("Authorization", "Bearer "+key)
 		if lastID != "" {
 			req.Header.Set("Last-Event-ID", lastID)
 		}
 		if resp, err = http.DefaultClient.Do(req); err != nil {
-			tb.Fatal(err)
+			return nil, nil, err
 		}
 		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
 			break
@@ -47,7 +61,7 @@ func OpenStream(tb testing.TB, ctx context.Context, base, key, lastID string) (*
 	out := make(chan Event, 100)
 	if resp.StatusCode != http.StatusOK {
 		close(out)
-		return resp, out
+		return resp, out, nil
 	}
 	go func() {
 		defer close(out)
@@ -73,7 +87,7 @@ func OpenStream(tb testing.TB, ctx context.Context, base, key, lastID string) (*
 			}
 		}
 	}()
-	return resp, out
+	return resp, out, nil
 }
 
 // Next waits up to within for the next event of events that is not a
