@@ -72,7 +72,11 @@
 // A create writes every index of the incidents table, so the table keeps
 // only the indexes a list, filter or engine query reads, each named with
 // its query in migrations/*_lighter_create.sql (explain_test.go checks the
-// plans). Events are stored once per transaction: an incident's later
+// plans). The tenant indexes hold created_at ascending
+// (migrations/0022_tenant_indexes_ascending.sql): a new incident's entry
+// goes after its tenant's newest, at the end of the tree for the last
+// tenant in it, where SQLite starts a new page instead of redistributing
+// three, and the lists read them backwards, newest first, with no sort. Events are stored once per transaction: an incident's later
 // events of the transaction that made its first (a create's
 // incident.dispatching after incident.created) keep a byte delta against
 // the first one's data, and every reader gets back the bytes written
