@@ -314,3 +314,63 @@ func TestFanOutCountsTheFanOutsThatTookEverything(t *testing.T) {
 	}
 	release()
 }
+
+// The sequencer's looks (outbox_waiting_any, outbox_waiting) cost what
+// lies above the horizon, never a read of the whole events table: each
+// connection plans them once (migration 0025), here while the table was
+// empty, and keeps its plan as the table grows to thousands of events,
+// all but one positioned. In one transaction, the looks find the one
+// event that waits and read outbox_events through its indexes only.
+func TestSequencerLooksNeverReadTheWholeEventsTable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	look := func(q pgx.Tx) (found bool, waiting int) {
+		t.Helper()
+		if err := q.QueryRow(ctx, `SELECT outbox_waiting_any(), (SELECT count(*) FROM outbox_waiting())`).Scan(&found, &waiting); err != nil {
+			t.Fatal(err)
+		}
+		return found, waiting
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found, waiting := look(tx); found || waiting != 0 {
+		t.Fatalf("empty outbox: found %v, %d waiting; want none", found, waiting)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at)
+		SELECT 'evt_' || i, $1, 'live', 'incident.created', 'inc_' || i, 1, repeat('x', 500), now() FROM generate_series(1, 3000) i`,
+		fixtureTenant.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents([]outbox.Event{fixtureEvent("evt_late")}); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	tx, err = conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if found, waiting := look(tx); !found || waiting != 1 {
+		t.Fatalf("3,000 events positioned, one not: found %v, %d waiting; want true, 1", found, waiting)
+	}
+	var scans int64
+	if err := tx.QueryRow(ctx, `SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'outbox_events'`).Scan(&scans); err != nil {
+		t.Fatal(err)
+	}
+	if scans != 0 {
+		t.Errorf("the looks read outbox_events sequentially %d times, want 0", scans)
+	}
+}
