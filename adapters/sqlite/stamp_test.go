@@ -468,3 +468,42 @@ func TestCommitHookErrorFailsTheBatch(t *testing.T) {
 		t.Fatalf("get after a batch that failed in its hook: %q", got.Title)
 	}
 }
+
+// A get that starts a check alone lets other goroutines run first, and the
+// gets that arrive meanwhile share its check, which reads the stamp after
+// all of them arrived: here another process changes the incident and a
+// second get arrives while the first yields; one check answers both, and
+// both see the change.
+func TestGetsArrivingWhileACheckGathersShareIt(t *testing.T) {
+	ctx := context.Background()
+	db, other := openPair(t)
+	inc := createTest(t, db, 1)
+	peekOf(t, db, inc.ID)
+	checks := 0
+	db.stamps.afterRead = func() { checks++ }
+	second := make(chan *incident.Incident)
+	db.stamps.yield = func() {
+		retitle(t, other, inc.ID, "Changed")
+		go func() {
+			got, _ := db.IncidentStore().(incident.SharedReader).PeekIncident(ctx, testTenant, inc.ID)
+			second <- got
+		}()
+		for joined := false; !joined; runtime.Gosched() {
+			// The second get waits for this round once the candidate
+			// check let it through; it must not start a round of its own.
+			db.stamps.mu.Lock()
+			joined = db.stamps.next != nil && db.stamps.next.joined == 1
+			db.stamps.mu.Unlock()
+		}
+	}
+	first := peekOf(t, db, inc.ID)
+	if got := <-second; got == nil || got.Title != "Changed" {
+		t.Fatalf("the get that joined the round: %+v, want Changed", got)
+	}
+	if first.Title != "Changed" {
+		t.Fatalf("the get that led the round: %q, want Changed (its check began after the change)", first.Title)
+	}
+	if checks != 1 {
+		t.Fatalf("%d checks for two gets that arrived together, want 1", checks)
+	}
+}
