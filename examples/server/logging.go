@@ -19,15 +19,22 @@ type requestIDKey struct{}
 
 // newLogger returns a logger that adds the request id of the context to
 // every record, so Sety's own logs (an internal error) name their request.
+// In the text format, logRequests writes its lines itself (requestlog.go).
 func newLogger(w io.Writer, format string) *slog.Logger {
-	var h slog.Handler = slog.NewTextHandler(w, nil)
 	if format == "json" {
-		h = slog.NewJSONHandler(w, nil)
+		return slog.New(requestIDHandler{Handler: slog.NewJSONHandler(w, nil)})
 	}
-	return slog.New(requestIDHandler{h})
+	lines := newRequestLines(w)
+	return slog.New(requestIDHandler{Handler: slog.NewTextHandler(lines, nil), lines: lines})
 }
 
-type requestIDHandler struct{ slog.Handler }
+type requestIDHandler struct {
+	slog.Handler
+	// lines, if not nil, writes the request lines of this handler (a
+	// text handler with the default options, no attributes or groups
+	// added) as it would, on the writer it writes to.
+	lines *requestLines
+}
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
@@ -37,11 +44,11 @@ func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+	return requestIDHandler{Handler: h.Handler.WithAttrs(attrs)}
 }
 
 func (h requestIDHandler) WithGroup(name string) slog.Handler {
-	return requestIDHandler{h.Handler.WithGroup(name)}
+	return requestIDHandler{Handler: h.Handler.WithGroup(name)}
 }
 
 type statusRecorder struct {
@@ -89,10 +96,14 @@ func logRequests(log *slog.Logger, next http.Handler, probes ...string) http.Han
 		if !log.Enabled(ctx, level) {
 			return
 		}
+		end := time.Now()
+		if h, ok := log.Handler().(requestIDHandler); ok && h.lines != nil &&
+			h.lines.write(end, level, r.Method, r.URL.Path, rec.status, rec.bytes, end.Sub(start), id) {
+			return
+		}
 		// The record is made here rather than by log.LogAttrs, which looks
 		// up its caller's program counter (for a source the handlers do not
 		// print) at every request.
-		end := time.Now()
 		line := slog.NewRecord(end, level, "request", 0)
 		line.AddAttrs(
 			slog.String("method", r.Method),
