@@ -35,8 +35,10 @@
 // on its own connection note them; a commit hook of the group commit takes
 // them just before COMMIT) and records that before it answers the batch's
 // callers. A get waits for a check that began after it arrived (one read
-// of the stamp on a connection of its own, shared by every get waiting:
-// stampcheck.go); the check applies each number up to the one it read: a
+// of the stamp on a connection of its own, shared by every get waiting; a
+// get that would check alone first lets the goroutines ready to run go,
+// so that the gets arriving meanwhile share its check: stampcheck.go);
+// the check applies each number up to the one it read: a
 // commit of this process un-keeps the incidents it changed, and a number no
 // recorded commit holds (another process's, or one of this process's that
 // fell out of the bounded log, or whose COMMIT reported an error) un-keeps
