@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/sety-io/sety/clock"
 )
 
 // requestLines writes the request log's lines in slog's text format
@@ -43,7 +45,11 @@ func (l *requestLines) write(at time.Time, level slog.Level, method, path string
 	}
 	bp := lineBuffers.Get().(*[]byte)
 	b := append((*bp)[:0], "time="...)
-	b = at.Round(0).Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	if _, offset := at.Zone(); offset == 0 {
+		b = clock.AppendLayout(b, at) // the same text, digit by digit
+	} else {
+		b = at.Round(0).Truncate(time.Millisecond).AppendFormat(b, clock.Layout)
+	}
 	b = append(b, " level="...)
 	b = append(b, level.String()...)
 	b = append(b, " msg=request method="...)

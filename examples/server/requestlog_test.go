@@ -21,6 +21,8 @@ func TestRequestLineIsSlogs(t *testing.T) {
 		time.Date(2026, 1, 2, 3, 4, 5, 0, lagos),
 		time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
 		time.Now(), // with a monotonic reading, in the local zone
+		time.Date(2026, 12, 6, 19, 2, 21, 1_000_000, time.FixedZone("GMT", 0)),
+		time.Date(2026, 7, 6, 9, 2, 21, 1_000_000, time.FixedZone("NDT", -(2*3600+1800))),
 	}
 	durations := []time.Duration{0, 999, 150_734, 2_382_053, 3 * time.Second, 90 * time.Minute}
 	paths := []string{"/v1/external/incidents/inc_mxc7j8fxhnnjy16f", "/", "/v1/a%20b", "/v1/\\x", "/v1/<x>&'", "/v1/a b", "/v1/a=b", `/v1/"`, "/v1/é", "/v1/\x7f", "/v1/\t", ""}
