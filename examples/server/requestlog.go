@@ -35,6 +35,9 @@ func (l *requestLines) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// maxPooledLine is the largest buffer kept for the next line.
+const maxPooledLine = 4 << 10
+
 var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // write writes the request line of these values, or reports false (and
@@ -65,9 +68,11 @@ func (l *requestLines) write(at time.Time, level slog.Level, method, path string
 	b = append(b, " request_id="...)
 	b = append(b, id...)
 	b = append(b, '\n')
-	_, _ = l.Write(b) // a log has nowhere to report its own failure
-	*bp = b
-	lineBuffers.Put(bp)
+	_, _ = l.Write(b)            // a log has nowhere to report its own failure
+	if cap(b) <= maxPooledLine { // a huge path's buffer is not kept
+		*bp = b
+		lineBuffers.Put(bp)
+	}
 	return true
 }
 
