@@ -72,6 +72,15 @@ type Filter struct {
 	// every payload was most of the threat feed's cost per create). It
 	// selects nothing.
 	Envelopes bool
+	// Brief lets a store answer the data of an incident.created event
+	// with a brief of it: {"incident": {...}} with only the category,
+	// severity, location's coordinates, is_drill and created_at, which a
+	// create sets once and no change of the incident alters; what the
+	// threat feed reads of another instance's creates. The brief decodes
+	// as the snapshot does, with the same values. A store may answer the
+	// full data instead, and answers it for every other event. It selects
+	// nothing.
+	Brief bool
 	// Through, when above 0, bounds the read to the events at or before
 	// it, and next to it: for a reader reading again a part of the log it
 	// has read already (the threat feed reads the data of a few of the

@@ -101,8 +101,12 @@ func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
 // in the package documentation).
 func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Filter, limit int) ([]outbox.Event, int64, error) {
 	l := sqlstore.List{Sel: selectLogged, Order: `l.position`}
-	if f.Envelopes {
+	scan := scanEvent
+	switch {
+	case f.Envelopes:
 		l.Sel = selectLoggedEnvelopes
+	case f.Brief:
+		l.Sel, scan = selectLoggedBriefs, scanBrief // brief.go
 	}
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
@@ -140,7 +144,7 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 			return err
 		}
 		var err error
-		events, err = scanRows(br, scanEvent)
+		events, err = scanRows(br, scan)
 		return err
 	})
 	if err != nil {

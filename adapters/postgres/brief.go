@@ -1,0 +1,77 @@
+package postgres
+
+import (
+	"encoding/json"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/outbox"
+)
+
+// A read of the log with outbox.Filter.Brief answers an incident.created
+// event's data with a brief of it, built from its incident's row, instead
+// of the event's snapshot: what the threat feed reads of a create
+// (category, severity, location, drill, creation time) a create writes
+// once into the row's own columns, and no change of the incident alters
+// it. With two instances, each one's feed read the full snapshot of every
+// create of the other (its timeline, subject and metadata), a tenth of a
+// server's CPU at 64 clients (bench/README.md, "what a second server
+// costs"); the brief is the row's fixed-width columns, found through the
+// incidents' primary key. Nothing more is written at a create. An event
+// whose incident's row is not found is read in full, as is every other
+// event.
+const selectLoggedBriefs = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence,
+		CASE WHEN i.id IS NULL THEN e.data END, e.created_at, l.position,
+		i.category, i.severity, i.lng, i.lat, i.is_drill, i.created_at` + fromLog + `
+	LEFT JOIN incidents i ON l.type = 'incident.created' AND i.id = e.subject_id
+		AND i.org_id = e.org_id AND i.environment = e.environment`
+
+// createdBrief is the data of an incident.created event as far as its
+// brief goes: the snapshot's own field names and encodings, so a reader
+// decodes a brief as it decodes the snapshot.
+type createdBrief struct {
+	Incident struct {
+		Category incident.Category `json:"category"`
+		Severity incident.Severity `json:"severity"`
+		Location struct {
+			Coordinates geo.Point `json:"coordinates"`
+		} `json:"location"`
+		IsDrill   bool       `json:"is_drill"`
+		CreatedAt clock.Time `json:"created_at"`
+	} `json:"incident"`
+}
+
+// scanBrief scans a row of selectLoggedBriefs: the event, its data the
+// brief when its incident's row was found.
+func scanBrief(row rowScanner) (outbox.Event, error) {
+	var (
+		ev       outbox.Event
+		data     *string
+		at, made pgtype.Timestamptz
+		category *incident.Category
+		severity *incident.Severity
+		lng, lat *float64
+		drill    *bool
+	)
+	if err := row.Scan(&ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &ev.SubjectID, &ev.Sequence, &data, &at, &ev.Position,
+		&category, &severity, &lng, &lat, &drill, &made); err != nil {
+		return ev, err
+	}
+	ev.CreatedAt = fromAt(at)
+	if data != nil || category == nil {
+		if data != nil {
+			ev.Data = []byte(*data)
+		}
+		return ev, nil
+	}
+	var b createdBrief
+	b.Incident.Category, b.Incident.Severity, b.Incident.IsDrill = *category, *severity, *drill
+	b.Incident.Location.Coordinates = geo.Point{*lng, *lat}
+	b.Incident.CreatedAt = clock.At(fromAt(made))
+	var err error
+	ev.Data, err = json.Marshal(b)
+	return ev, err
+}

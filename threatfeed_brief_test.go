@@ -1,0 +1,173 @@
+package sety
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sety-io/sety/adapters/postgres"
+	"github.com/sety-io/sety/auth"
+	"github.com/sety-io/sety/clock"
+	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/pgtest"
+	"github.com/sety-io/sety/threat"
+)
+
+// On PostgreSQL, the feed reads another instance's creates as briefs
+// (outbox.Filter.Brief): each decodes to exactly what the create's full
+// snapshot decodes to (report, drill, whether it counts), in fewer bytes;
+// a cancel's data is read in full, as it was written. A feed that follows
+// the log from the start, reading only briefs and cancels, ends with the
+// engine a load from the store gives.
+func TestThreatFeedBriefsDecodeAsTheSnapshots(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
+		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	svc := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore()})
+	var mistaken *incident.Incident
+	for i, req := range []incident.CreateIncidentRequest{
+		{Category: incident.Vehicle, Severity: incident.High, Location: incident.Location{Coordinates: geo.NewPoint(6.4541234567891, 3.3947654321)}},
+		{Category: incident.SOS, Location: incident.Location{Coordinates: geo.NewPoint(-33.8688197, 151.2092955)},
+			Description: "a long description that the snapshot carries and the brief does not"},
+		{Category: incident.Medical, IsDrill: true, Location: incident.Location{Coordinates: geo.NewPoint(51.5072, -0.1276)}},
+		{Category: incident.LocationThreat, Severity: incident.Critical, Location: incident.Location{Coordinates: geo.NewPoint(-89.9999, -179.9999)}},
+	} {
+		inc, _, err := svc.Create(ctx, live, req)
+		if err != nil {
+			t.Fatalf("create %d: %v", i, err)
+		}
+		mistaken = inc
+	}
+	if _, err := svc.Cancel(ctx, live, mistaken.ID, incident.CancelIncidentRequest{Reason: "prank", ReasonCode: incident.CancelFalseAlarm}); err != nil {
+		t.Fatal(err)
+	}
+
+	full := threatEvents
+	full.Envelopes = false
+	brief := full
+	brief.Brief = true
+	want, _, err := st.EventLog().EventsAfter(ctx, 0, full, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := st.EventLog().EventsAfter(ctx, 0, brief, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || len(want) != 5 {
+		t.Fatalf("%d events read with briefs, %d in full; want 5 (4 creates, a cancel)", len(got), len(want))
+	}
+	for i, ev := range got {
+		w := want[i]
+		if ev.ID != w.ID || ev.Position != w.Position || ev.Type != w.Type || ev.Sequence != w.Sequence || !ev.CreatedAt.Equal(w.CreatedAt) {
+			t.Errorf("event %d read with briefs %+v, in full %+v", i, ev, w)
+		}
+		if ev.Type != incident.TypeCreated {
+			if !bytes.Equal(ev.Data, w.Data) {
+				t.Errorf("%s: data %s, want it in full: %s", ev.Type, ev.Data, w.Data)
+			}
+			continue
+		}
+		if len(ev.Data) >= len(w.Data) {
+			t.Errorf("create %d: brief of %d bytes, snapshot %d", i, len(ev.Data), len(w.Data))
+		}
+		b, okB := decodeIncident(ev)
+		s, okS := decodeIncident(w)
+		if !okB || !okS || !sameReport(threatReport(b), threatReport(s)) || b.CountsAsThreat() != s.CountsAsThreat() || b.IsDrill != s.IsDrill {
+			t.Errorf("create %d: brief %s decodes to %+v (counts %v), snapshot to %+v (counts %v)", i, ev.Data,
+				threatReport(b), b.CountsAsThreat(), threatReport(s), s.CountsAsThreat())
+		}
+	}
+
+	// Every event another instance's: the feed reads all of them with
+	// their data (briefs for the creates) and ends as a load does.
+	followed := threat.NewEngine(threat.Config{})
+	f := newThreatFollower(followed, st.EventLog())
+	if more, err := f.catchUp(ctx); more || err != nil {
+		t.Fatalf("catch-up: %v, %v", more, err)
+	}
+	loaded := threat.NewEngine(threat.Config{})
+	if _, err := loaded.Load(ctx, st.ThreatSource()); err != nil {
+		t.Fatal(err)
+	}
+	if followed.Len() != 2 || loaded.Len() != 2 {
+		t.Errorf("%d reports followed, %d loaded; want 2 (a drill and a false alarm do not count)", followed.Len(), loaded.Len())
+	}
+}
+
+func sameReport(a, b threat.Report) bool {
+	return a.At.Equal(b.At) && a.Location == b.Location && a.Category == b.Category && a.Severity == b.Severity
+}
+
+// BenchmarkThreatFeedDataRead is the feed's second read of a catch-up on
+// PostgreSQL for a page of 200 creates of another instance, each create
+// decoded as apply decodes it: their full snapshots against their briefs.
+//
+//	go test . -run '^$' -bench ThreatFeedDataRead -cpu 1 -count 5
+func BenchmarkThreatFeedDataRead(b *testing.B) {
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, pgtest.URL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
+		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
+		b.Fatal(err)
+	}
+	svc := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore()})
+	const page = 200
+	for i := range page {
+		// The create bench/pgscale sends.
+		if _, _, err := svc.Create(ctx, live, incident.CreateIncidentRequest{Category: incident.SOS, Severity: incident.Low,
+			Location:    incident.Location{Coordinates: geo.NewPoint(6.45+float64(i)/1000, 3.39)},
+			Description: "Rider pressed the panic button twice; driver not answering."}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	head, err := st.EventLog().Head(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, brief := range []bool{false, true} {
+		name := "full"
+		if brief {
+			name = "brief"
+		}
+		b.Run(name, func(b *testing.B) {
+			f := threatEvents
+			f.Envelopes, f.Brief, f.Types, f.Through = false, brief, []string{incident.TypeCreated}, head
+			bytes := 0
+			for b.Loop() {
+				events, _, err := st.EventLog().EventsAfter(ctx, 0, f, followBatch)
+				if err != nil || len(events) != page {
+					b.Fatalf("%d events, %v", len(events), err)
+				}
+				bytes = 0
+				for _, ev := range events {
+					bytes += len(ev.Data)
+					if _, ok := decodeIncident(ev); !ok {
+						b.Fatal("not decoded")
+					}
+				}
+			}
+			b.ReportMetric(float64(bytes)/page, "bytes/create")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*page)/1000, "µs/create")
+		})
+	}
+}
