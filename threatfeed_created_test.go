@@ -123,8 +123,8 @@ func TestThreatFeedReadsOnlyTheDataItDecodes(t *testing.T) {
 		t.Fatalf("%d threat events, %v", len(read), err)
 	}
 	after, through := read[1].Position-1, read[4].Position
-	if len(log.filters) != 2 || log.filters[1].Envelopes || log.filters[1].Through != through || log.afters[1] != after {
-		t.Fatalf("reads %+v after %v, want envelopes, then data after %d through %d", log.filters, log.afters, after, through)
+	if len(log.filters) != 2 || log.filters[1].Envelopes || !log.filters[1].Brief || log.filters[1].Through != through || log.afters[1] != after {
+		t.Fatalf("reads %+v after %v, want envelopes, then data (briefs of creates) after %d through %d", log.filters, log.afters, after, through)
 	}
 }
 
