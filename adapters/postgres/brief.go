@@ -20,14 +20,16 @@ import (
 // create of the other (its timeline, subject and metadata), a tenth of a
 // server's CPU at 64 clients (bench/README.md, "what a second server
 // costs"); the brief is the row's fixed-width columns, found through the
-// incidents' primary key. Nothing more is written at a create. An event
-// whose incident's row is not found is read in full, as is every other
-// event.
+// incidents' primary key: one probe per create (a LATERAL subquery with
+// a LIMIT is never turned into a join of the whole table, see migration
+// 0017), none for another event. Nothing more is written at a create. An
+// event whose incident's row is not found is read in full, as is every
+// other event.
 const selectLoggedBriefs = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence,
-		CASE WHEN i.id IS NULL THEN e.data END, e.created_at, l.position,
+		CASE WHEN i.category IS NULL THEN e.data END, e.created_at, l.position,
 		i.category, i.severity, i.lng, i.lat, i.is_drill, i.created_at` + fromLog + `
-	LEFT JOIN incidents i ON l.type = 'incident.created' AND i.id = e.subject_id
-		AND i.org_id = e.org_id AND i.environment = e.environment`
+	LEFT JOIN LATERAL (SELECT category, severity, lng, lat, is_drill, created_at FROM incidents
+		WHERE l.type = 'incident.created' AND id = e.subject_id LIMIT 1) i ON true`
 
 // createdBrief is the data of an incident.created event as far as its
 // brief goes: the snapshot's own field names and encodings, so a reader
