@@ -27,16 +27,7 @@ func TestThreatFeedBriefsDecodeAsTheSnapshots(t *testing.T) {
 		t.Skip("starts PostgreSQL")
 	}
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
-	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
-		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
-		t.Fatal(err)
-	}
+	st, live := postgresWithOrg(t)
 	svc := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore()})
 	var mistaken *incident.Incident
 	for i, req := range []incident.CreateIncidentRequest{
@@ -120,16 +111,7 @@ func sameReport(a, b threat.Report) bool {
 //	go test . -run '^$' -bench ThreatFeedDataRead -cpu 1 -count 5
 func BenchmarkThreatFeedDataRead(b *testing.B) {
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, pgtest.URL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
-	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
-		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
-		b.Fatal(err)
-	}
+	st, live := postgresWithOrg(b)
 	svc := incident.NewService(st.IncidentStore(), incident.Config{Responders: st.ResponderStore()})
 	const page = 200
 	for i := range page {
@@ -170,4 +152,22 @@ func BenchmarkThreatFeedDataRead(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*page)/1000, "µs/create")
 		})
 	}
+}
+
+// postgresWithOrg opens a fresh PostgreSQL database, closed when tb ends,
+// holding one organization, and returns its live tenant.
+func postgresWithOrg(tb testing.TB) (*postgres.DB, auth.Tenant) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, pgtest.URL(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	live := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
+	if err := st.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: live.OrgID, Name: "Acme", Plan: auth.Growth,
+		Status: auth.Active, CreatedAt: clock.At(time.Now())}); err != nil {
+		tb.Fatal(err)
+	}
+	return st, live
 }
