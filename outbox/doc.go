@@ -10,7 +10,8 @@
 // Readers follow the committed events through a [Log]; one that needs the
 // data of few of the events it reads (the threat feed, which knows this
 // process's creates already) reads them without it (Filter.Envelopes), then
-// the data of those it needs.
+// the data of those it needs, where a store may answer a create with a
+// brief of the few fields the feed reads (Filter.Brief).
 //
 // It is a leaf package: domains produce events, the webhook package consumes
 // them, and neither needs the other.
