@@ -260,6 +260,24 @@ func testEventStreamCatchesUpOverManyPages(t *testing.T, stores sety.Stores) {
 			t.Fatal(err)
 		}
 	}
+	// The dispatcher follows each creation with its dispatching: wait for
+	// all 900 before opening, so that only the live creation's events
+	// reach the subscription while its catch-up is written (a slow run
+	// would otherwise fill the subscription's buffer and be dropped).
+	filter := outbox.Filter{OrgID: tenant.OrgID, Environment: string(tenant.Env)}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		logged, _, err := stores.EventLog().EventsAfter(ctx, 0, filter, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(logged) >= 900 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log holds %d of the 900 events of 450 creations and their dispatchings", len(logged))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	resp, events := openStream(t, ctx, srv.URL, key, "0")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("resuming from the start: %d", resp.StatusCode)
@@ -270,7 +288,7 @@ func testEventStreamCatchesUpOverManyPages(t *testing.T, stores sety.Stores) {
 	}
 	var want []outbox.Event
 	for after := int64(0); ; {
-		page, next, err := stores.EventLog().EventsAfter(ctx, after, outbox.Filter{OrgID: tenant.OrgID, Environment: string(tenant.Env)}, 1000)
+		page, next, err := stores.EventLog().EventsAfter(ctx, after, filter, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
