@@ -2,7 +2,6 @@ package incident
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sync"
 )
@@ -14,7 +13,8 @@ import (
 // so a create no longer encodes its incident again for each of them.
 //
 // The JSON is encoding/json's without HTML escaping, as huma's default
-// format writes it, so the same bytes serve the HTTP answer. Every reader
+// format writes it, so the same bytes serve the HTTP answer; it is written
+// field by field (appendjson.go), not through reflection. Every reader
 // of event data and of stored incidents decodes it as before (an escaped
 // and an unescaped '<' are the same JSON string).
 
@@ -26,23 +26,20 @@ const (
 )
 
 // encoders reuses the buffers of encodeEvent.
-var encoders = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var encoders = sync.Pool{New: func() any { return new([]byte) }}
 
 // encodeEvent returns the data of an event about inc and, within it, inc's
 // own JSON (Encode's bytes). They share memory: neither may be changed.
 func encodeEvent(inc *Incident) (data, doc []byte, err error) {
-	buf := encoders.Get().(*bytes.Buffer)
+	buf := encoders.Get().(*[]byte)
 	defer encoders.Put(buf)
-	buf.Reset()
-	buf.WriteString(eventHead)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(inc); err != nil {
+	b, err := appendIncident(append((*buf)[:0], eventHead...), inc)
+	if err != nil {
 		return nil, nil, fmt.Errorf("encode incident %s: %w", inc.ID, err)
 	}
-	b := buf.Bytes()
-	b[len(b)-1] = eventTail[0] // the encoder's newline
-	data = bytes.Clone(b)
+	data = append(b, eventTail...)
+	*buf = data
+	data = bytes.Clone(data)
 	return data, data[len(eventHead) : len(data)-len(eventTail)], nil
 }
 
