@@ -1,9 +1,9 @@
 package sqlite
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 )
 
 // An event's delta rebuilds its data from the data of an earlier event
@@ -45,17 +45,18 @@ func deltaOf(base, target []byte) []byte {
 	lit := 0 // target[lit:i] is not yet written
 	for i := 0; i+deltaWindow <= len(target); {
 		j := int(table[windowHash(target[i:])]) - 1
-		if j < 0 || !bytes.Equal(base[j:j+deltaWindow], target[i:i+deltaWindow]) {
+		if j < 0 {
+			i++
+			continue
+		}
+		end := i + commonPrefix(target[i:], base[j:])
+		if end-i < deltaWindow {
 			i++
 			continue
 		}
 		start, from := i, j
 		for start > lit && from > 0 && target[start-1] == base[from-1] {
 			start, from = start-1, from-1
-		}
-		end := i + deltaWindow
-		for end < len(target) && from+(end-start) < len(base) && target[end] == base[from+(end-start)] {
-			end++
 		}
 		if end-start < deltaMinCopy {
 			i++
@@ -74,6 +75,24 @@ func deltaOf(base, target []byte) []byte {
 		return nil
 	}
 	return out
+}
+
+// commonPrefix returns how many leading bytes a and b share, comparing
+// eight at a time: a match runs over hundreds of bytes.
+func commonPrefix(a, b []byte) int {
+	n := 0
+	for len(a) >= 8 && len(b) >= 8 {
+		if x := binary.LittleEndian.Uint64(a) ^ binary.LittleEndian.Uint64(b); x != 0 {
+			return n + bits.TrailingZeros64(x)/8
+		}
+		a, b, n = a[8:], b[8:], n+8
+	}
+	for n2 := range min(len(a), len(b)) {
+		if a[n2] != b[n2] {
+			return n + n2
+		}
+	}
+	return n + min(len(a), len(b))
 }
 
 func windowHash(b []byte) uint64 {

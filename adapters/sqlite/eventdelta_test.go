@@ -11,10 +11,7 @@ import (
 // A create's two events: the delta of the second against the first is
 // small, and rebuilds it byte for byte.
 func TestDeltaOfDispatchingAgainstCreated(t *testing.T) {
-	created := []byte(`{"incident":{"incident_id":"inc_mxbehwv6zvmvxxjr","idempotency_key":null,"category":"vehicle","severity":"high","status":"created","subject":{"name":"Amaka Obi","phone":"+2348012345678","email":"amaka.obi@example.com","reference":"TRIP-44821","metadata":{"trip_id":"trp_9x2k4m"}},"title":"Vehicle emergency","description":null,"location":{"coordinates":[3.4219,6.4281],"address":"22 Adeola Odeku Street, Victoria Island, Lagos","landmark":null},"resolution_outcome":null,"resolution_notes":null,"is_drill":false,"timeline":[{"status":"created","event":"created","message":"Incident received","timestamp":"2026-12-06T05:28:25.506Z"}],"sla":{"assign_target_seconds":90,"arrive_target_seconds":600,"assign_by":"2026-12-06T05:29:55.506Z","arrive_by":"2026-12-06T05:38:25.506Z","time_to_assign_seconds":null,"time_to_arrive_seconds":null,"state":"on_track"},"responder":null,"created_at":"2026-12-06T05:28:25.506Z","updated_at":"2026-12-06T05:28:25.506Z","resolved_at":null,"cancelled_at":null}}`)
-	dispatching := bytes.Replace(created, []byte(`"status":"created"`), []byte(`"status":"dispatching"`), 1)
-	dispatching = bytes.Replace(dispatching, []byte(`"2026-12-06T05:28:25.506Z"}],`),
-		[]byte(`"2026-12-06T05:28:25.506Z"},{"status":"dispatching","event":"dispatching","message":"Waiting for a responder: none is available within 30 km","timestamp":"2026-12-06T05:28:25.506Z"}],`), 1)
+	created, dispatching := createdAndDispatching()
 	d := deltaOf(created, dispatching)
 	if d == nil {
 		t.Fatal("no delta")
@@ -25,6 +22,29 @@ func TestDeltaOfDispatchingAgainstCreated(t *testing.T) {
 	got, err := applyDelta(created, d)
 	if err != nil || !bytes.Equal(got, dispatching) {
 		t.Fatalf("rebuilt %q, %v; want %q", got, err, dispatching)
+	}
+}
+
+// createdAndDispatching are the data of a create's two events.
+func createdAndDispatching() (created, dispatching []byte) {
+	created = []byte(`{"incident":{"incident_id":"inc_mxbehwv6zvmvxxjr","idempotency_key":null,"category":"vehicle","severity":"high","status":"created","subject":{"name":"Amaka Obi","phone":"+2348012345678","email":"amaka.obi@example.com","reference":"TRIP-44821","metadata":{"trip_id":"trp_9x2k4m"}},"title":"Vehicle emergency","description":null,"location":{"coordinates":[3.4219,6.4281],"address":"22 Adeola Odeku Street, Victoria Island, Lagos","landmark":null},"resolution_outcome":null,"resolution_notes":null,"is_drill":false,"timeline":[{"status":"created","event":"created","message":"Incident received","timestamp":"2026-12-06T05:28:25.506Z"}],"sla":{"assign_target_seconds":90,"arrive_target_seconds":600,"assign_by":"2026-12-06T05:29:55.506Z","arrive_by":"2026-12-06T05:38:25.506Z","time_to_assign_seconds":null,"time_to_arrive_seconds":null,"state":"on_track"},"responder":null,"created_at":"2026-12-06T05:28:25.506Z","updated_at":"2026-12-06T05:28:25.506Z","resolved_at":null,"cancelled_at":null}}`)
+	dispatching = bytes.Replace(created, []byte(`"status":"created"`), []byte(`"status":"dispatching"`), 1)
+	dispatching = bytes.Replace(dispatching, []byte(`"2026-12-06T05:28:25.506Z"}],`),
+		[]byte(`"2026-12-06T05:28:25.506Z"},{"status":"dispatching","event":"dispatching","message":"Waiting for a responder: none is available within 30 km","timestamp":"2026-12-06T05:28:25.506Z"}],`), 1)
+	return created, dispatching
+}
+
+// BenchmarkDeltaOf is the delta of a create's incident.dispatching against
+// its incident.created, which every live create stores:
+//
+//	go test ./adapters/sqlite -run '^$' -bench DeltaOf -benchmem
+func BenchmarkDeltaOf(b *testing.B) {
+	created, dispatching := createdAndDispatching()
+	b.SetBytes(int64(len(dispatching)))
+	for b.Loop() {
+		if deltaOf(created, dispatching) == nil {
+			b.Fatal("no delta")
+		}
 	}
 }
 
