@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
+	"github.com/sety-io/sety/outbox"
 )
 
 // Dispatch follows the work, not the queue:
@@ -106,14 +109,20 @@ func (t *txn) assignTo(inc *Incident, cand ResponderAssignment) error {
 // the dispatch range. (It does not search farther to say how far the
 // nearest is: a search bounded by the range is what keeps creates cheap.)
 func (s *Service) waitingMessage(inc *Incident) string {
-	return fmt.Sprintf("No responder is available within the %s dispatch range: waiting for one", km(s.rangeOf(inc)))
+	var buf [64]byte
+	b := append(buf[:0], "No responder is available within the "...)
+	b = appendKm(b, s.rangeOf(inc))
+	return string(append(b, " dispatch range: waiting for one"...))
 }
 
-func km(m float64) string {
+// appendKm appends m metres in kilometres as fmt's %.0f km (from 10 km on)
+// or %.1f km writes it: every queued create says it, so without fmt.
+func appendKm(b []byte, m float64) []byte {
+	digits := 1
 	if m >= 10_000 {
-		return fmt.Sprintf("%.0f km", m/1000)
+		digits = 0
 	}
-	return fmt.Sprintf("%.1f km", m/1000)
+	return append(strconv.AppendFloat(b, m/1000, 'f', digits, 64), " km"...)
 }
 
 // createDispatched stores a new live incident already dispatched: in the
@@ -154,8 +163,9 @@ func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incide
 		} else if waiting == "" {
 			waiting = s.waitingMessage(base)
 		}
-		inc := base.Clone()
-		t := &txn{svc: s, now: inc.CreatedAt.Time}
+		inc := base.forAttempt()
+		// Room for its events: created, dispatching, assigned, at risk.
+		t := &txn{svc: s, now: inc.CreatedAt.Time, effects: Effects{Events: make([]outbox.Event, 0, 4)}}
 		if err := t.emit(inc, TypeCreated); err != nil {
 			return nil, Effects{}, false, err
 		}
@@ -202,6 +212,23 @@ func (s *Service) createDispatched(ctx context.Context, base *Incident) (*Incide
 		}
 		return stored, effects, true, nil
 	}
+}
+
+// forAttempt returns a copy of the new incident base for one attempt of
+// createDispatched to store it, which must leave base as it was for the
+// next attempt. An attempt only changes the incident's own fields, appends
+// to its timeline and brings its SLA figures up to date in place; so those
+// are the copy's own (the timeline clipped: an append copies it), and the
+// texts and the metadata, which a create never writes, are base's. A full
+// Clone copied them too, once per create.
+func (base *Incident) forAttempt() *Incident {
+	inc := *base
+	inc.Timeline = slices.Clip(base.Timeline)
+	if base.SLA != nil {
+		sla := *base.SLA
+		inc.SLA = &sla
+	}
+	return &inc
 }
 
 // maxRanks bounds how often one create ranks the pool when CreateQueued
