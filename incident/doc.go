@@ -97,6 +97,10 @@
 // (Effects.Encoded: the SQL adapters keep those bytes instead of encoding
 // the incident again) and, for a create, answered with
 // ([Service.CreateEncoded]) while the SLA figures it shows have not moved.
+// The JSON is written field by field, not through reflection, with
+// encoding/json's bytes exactly (the package's tests check every change's
+// against encoding/json's): a live create's two encodings were a tenth of
+// its request path's CPU.
 //
 // # Ports
 //
