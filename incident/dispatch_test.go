@@ -125,3 +125,31 @@ func TestMovedResponderIsOffered(t *testing.T) {
 	}
 	wantList(t, "events", w.events(inc.ID), "created", "dispatching", "assigned")
 }
+
+// A tenant whose last create was queued tries the queued create first; a
+// responder on duty since makes the store refuse it, and the create is
+// ranked and assigned in a second attempt, which starts from the incident
+// as received: nothing of the first attempt (its waiting entry, its
+// events, its none-in-range mark) shows.
+func TestCreateRetriedAfterTheQueuedCreateRefusedStartsAfresh(t *testing.T) {
+	w := newWorld(t)
+	far := w.create(live, incident.High, geo.NewPoint(here.Lat(), here.Lng()-200/110.5)) // queued; 200 km from the responder to come
+	if far.Status != incident.Dispatching {
+		t.Fatalf("first create: %s, want dispatching", far.Status)
+	}
+	unit := w.responder(1, 1)
+	inc := w.create(live, incident.High, here)
+	if inc.Status != incident.Assigned || inc.Responder == nil || inc.Responder.ResponderID != unit || inc.Sequence != 3 {
+		t.Fatalf("second create: %s %+v sequence %d, want assigned to %s at sequence 3", inc.Status, inc.Responder, inc.Sequence, unit)
+	}
+	var timeline []string
+	for _, e := range inc.Timeline {
+		timeline = append(timeline, string(e.Event)+": "+e.Message)
+	}
+	wantList(t, "timeline", timeline, "created: Incident received", "dispatching: Finding the nearest available responder",
+		"assigned: "+inc.Timeline[2].Message)
+	wantList(t, "events", w.events(inc.ID), "created", "dispatching", "assigned")
+	if got := w.get(live, inc.ID); got.Tracking.NoneInRange || got.Status != incident.Assigned || len(got.Timeline) != 3 {
+		t.Fatalf("stored: %s, %d timeline entries, none in range %v", got.Status, len(got.Timeline), got.Tracking.NoneInRange)
+	}
+}
