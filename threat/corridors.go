@@ -93,6 +93,27 @@ func newLane(g grid, c *corridor, lim reachLimit, seg int, y0, y1, x0, x1 int32)
 	return l
 }
 
+// flat places cell (x, y) on the lane's frame: its south-west corner
+// (bx, by) and the squared distance d2 from its centre to the segment
+// (wholly inside when d2 ≤ cellIn2), and out when it holds no record
+// within the flat test's outer bound: its centre is beyond cellOut2, or
+// past the band and all its rectangle too. For a lane that is not exact.
+func (l *lane) flat(g grid, x, y int32) (bx, by, d2 float64, out bool) {
+	half := g.deg / 2
+	bx, by = wrapLng(float64(x)*g.deg-l.midLng)*l.kx, (float64(y)*g.deg-l.midLat)*metersPerDegree
+	d2 = l.dist2(bx+half*l.kx, by+half*metersPerDegree)
+	// cellIn2 < out2, so a cell wholly inside is never out.
+	out = d2 > l.cellOut2 || d2 > l.out2 && l.rectDist2(bx, by, bx+g.deg*l.kx, by+g.deg*metersPerDegree) > l.rectOut2
+	return bx, by, d2, out
+}
+
+// passesOver tells whether the flat test puts cell (x, y) wholly beyond
+// the lane (see flat).
+func (l *lane) passesOver(g grid, x, y int32) bool {
+	_, _, _, out := l.flat(g, x, y)
+	return out
+}
+
 // dist2 is the squared flat distance from (px, py) on the lane's frame to
 // its segment (as corridor.flatDist2).
 func (l *lane) dist2(px, py float64) float64 { return l.dist2From(px-l.ax, py-l.ay) }
@@ -287,8 +308,22 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 				i += searchX(r.xs[i:], lanes[inRow[next]].x0) // at least 1: that lane starts past x
 				continue
 			}
-			visits = append(visits, visit{c: &r.cells[i], x: x, y: y, l0: int32(len(lives))})
-			lives = append(lives, live...)
+			// Only the lanes that may hold some record of the cell, and
+			// the cell only when there is one: their records are the
+			// sweep's dearest reads, and a lane's rows and columns cover
+			// its corridor's bounding box, so a diagonal leg's span holds
+			// cells wholly beyond its buffer (about half of a 30 km
+			// route's, and of their records). The lanes passed over here
+			// are those cell would pass over (see lane.flat).
+			l0 := len(lives)
+			for _, j := range live {
+				if l := &lanes[j]; l.exact || !l.passesOver(e.g, x, y) {
+					lives = append(lives, j)
+				}
+			}
+			if len(lives) > l0 {
+				visits = append(visits, visit{c: &r.cells[i], x: x, y: y, l0: int32(l0)})
+			}
 			i++
 		}
 	}
@@ -349,8 +384,6 @@ func (s *sweep) touch(visits []visit) {
 // Its window's records are c.recs[i:j], at least one.
 func (s *sweep) cell(c *cell, x, y int32, i, j int, live []int32) {
 	g, w := s.e.g, s.w
-	lng0, lat0 := float64(x)*g.deg, float64(y)*g.deg
-	half := g.deg / 2
 	var centre vec // the cell centre's unit vector, for exact tests
 	haveCentre := false
 	hits := s.hits[:0]
@@ -374,16 +407,11 @@ func (s *sweep) cell(c *cell, x, y int32, i, j int, live []int32) {
 				all = true
 			}
 		} else {
-			bx, by := wrapLng(lng0-l.midLng)*l.kx, (lat0-l.midLat)*metersPerDegree
-			switch d2 := l.dist2(bx+half*l.kx, by+half*metersPerDegree); {
-			case d2 > l.cellOut2:
-				continue
-			case d2 <= l.cellIn2:
-				all = true
-			case d2 > l.out2 && l.rectDist2(bx, by, bx+g.deg*l.kx, by+g.deg*metersPerDegree) > l.rectOut2:
-				// Its centre is past the band, and so is all of it.
-				continue
+			bx, by, d2, out := l.flat(g, x, y)
+			if out {
+				continue // listed for another lane
 			}
+			all = d2 <= l.cellIn2
 			ox, oy = bx-l.ax, by-l.ay
 		}
 		if all && !s.detail && !w.hasFilter {

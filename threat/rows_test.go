@@ -2,6 +2,7 @@ package threat
 
 import (
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -59,4 +60,38 @@ func TestRowIndexMatchesMap(t *testing.T) {
 		}
 	}
 	check(4000)
+}
+
+// TestSearchXIsBinarySearch checks searchX against the standard library's
+// binary search on rows of columns dense, sparse, with runs and gaps, at
+// the extremes of int32 and empty, for columns before, inside, between
+// and past them.
+func TestSearchXIsBinarySearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 8))
+	rows := [][]int32{nil, {5}, {-3, -2, -1, 0, 1, 2}, {math.MinInt32, 0, math.MaxInt32}, {math.MaxInt32 - 2, math.MaxInt32}}
+	for range 400 {
+		n := rng.IntN(300)
+		x := int32(rng.IntN(2000) - 1000)
+		xs := make([]int32, 0, n)
+		for range n {
+			x += 1 + int32(rng.IntN(4)/3*rng.IntN(50)) // mostly runs, some gaps
+			xs = append(xs, x)
+		}
+		rows = append(rows, xs)
+	}
+	for k, xs := range rows {
+		probe := []int32{math.MinInt32, math.MaxInt32, 0}
+		for _, x := range xs {
+			probe = append(probe, x-1, x, x+1)
+		}
+		for range 50 {
+			probe = append(probe, int32(rng.IntN(4000)-2000))
+		}
+		for _, x := range probe {
+			want, _ := slices.BinarySearch(xs, x)
+			if got := searchX(xs, x); got != want {
+				t.Fatalf("row %d (%d columns): searchX(%d) = %d, want %d", k, len(xs), x, got, want)
+			}
+		}
+	}
 }
