@@ -41,6 +41,11 @@ func TestCellSumsAnswerAsTheirCells(t *testing.T) {
 			for i := range r.cells {
 				c, s, tail := &r.cells[i], &r.sums[i], &r.tails[i]
 				cells++
+				if r.xs[i] != c.x || c.y != y {
+					// pack lays rows side by side in one array: a row that
+					// grew must not have written over the next one's.
+					t.Fatalf("%s: row %d lists column %d for cell (%d, %d)", phase, y, r.xs[i], c.x, c.y)
+				}
 				if sw, st := c.sum(); *s != sw || *tail != st {
 					t.Fatalf("%s: cell (%d, %d): sum %+v %+v, the cell's %+v %+v", phase, c.x, c.y, *s, *tail, sw, st)
 				}
