@@ -355,18 +355,26 @@ type visit struct {
 // bounds, then its records); weighed one by one, the cells' misses came
 // one after another. Here no read waits on a read of another cell, so
 // the processor overlaps the misses of many cells.
+//
+// The cells' bounds are all found first, then their records read: a
+// cell's records wait on its bounds, and a loop that did both for one
+// cell after another left the processor few reads of other cells to
+// start while it waited.
 func (s *sweep) touch(visits []visit) {
+	for k := range visits {
+		v := &visits[k]
+		i, j := s.w.span(v.c)
+		v.i, v.j = int32(i), int32(j)
+	}
 	var sum uint32
 	for k := range visits {
 		v := &visits[k]
-		c := v.c
-		i, j := s.w.span(c)
-		v.i, v.j = int32(i), int32(j)
-		if i < j {
+		if i, j := int(v.i), int(v.j); i < j {
+			recs := v.c.recs
 			for r := i; r < j; r += 2 { // 48 bytes apart: every line of them
-				sum += c.recs[r].t
+				sum += recs[r].t
 			}
-			sum += c.recs[j-1].t
+			sum += recs[j-1].t
 		}
 	}
 	s.touched += sum // kept, so the reads are made
