@@ -199,8 +199,9 @@
 // by the buffer (one study across the antimeridian, as for a bbox across
 // it) whose centre is within their radius and buffer_m of a segment, when
 // the box has at most 256 × 256 cells. A zone whose cells' box is too far
-// from every segment for that (by a bound from the box: see mayPass) is
-// not described at all, so the answer is the same.
+// from every segment for that (by a bound from the box: see mayPass), or
+// whose centre and radius, worked out before the rest, are, is not
+// described at all, so the answer is the same.
 //
 // # Analytics
 //

@@ -156,20 +156,8 @@ func (e *Engine) Route(q RouteQuery) (*RouteSafety, error) {
 			worst, out.WorstSegment = s.Score, i
 		}
 	}
-	for _, z := range zones {
-		zc := unit(z.Center)
-		// A segment whose start is farther from the zone's centre than its
-		// reach and the segment's length cannot come within it: a dot
-		// product rules most out before the exact distance (with a metre
-		// to spare for rounding).
-		near := math.Cos(math.Min(math.Pi, (z.RadiusMeters+buffer+maxSegmentM+1)/geo.EarthRadiusMeters))
-		for i := range corridors {
-			c := &corridors[i]
-			if zc.dot(c.s.a) >= near && c.s.dist(zc) <= z.RadiusMeters+buffer {
-				out.DangerZones = append(out.DangerZones, z.ZoneID)
-				break
-			}
-		}
+	for _, z := range zones { // each passed through, strongest first
+		out.DangerZones = append(out.DangerZones, z.ZoneID)
 	}
 	weighted := sum / math.Max(out.DistanceMeters, float64(len(out.Segments)))
 	out.Score = int(math.Min(math.Round(weighted), float64(worst+30)))
@@ -197,10 +185,32 @@ var routeMemories = sync.Pool{New: func() any { return new(routeMemory) }}
 func pieces(d float64) int { return max(1, int(math.Ceil(d/maxSegmentM))) }
 
 // routeZones finds the danger zones of the route's box (padded by the
-// buffer; one study across the antimeridian, as a bbox across it) when the
-// box is small enough to study (see maxZoneCells), less those the route
-// cannot pass through (see mayPass); callers hold e.mu.
+// buffer; one study across the antimeridian, as a bbox across it) that
+// the route passes through (see passes), when the box is small enough to
+// study (see maxZoneCells); callers hold e.mu. A group of cells is
+// described only when its box may be near enough (see mayPass) and its
+// centre and radius, worked out first, are: the rest of a description
+// (its polygon's parts, its id, its level) went to waste for the zones a
+// route's box holds and the route does not pass.
 func (e *Engine) routeZones(w *window, segs []RouteSegment, corridors []corridor, buffer float64) []DangerZone {
+	wanted := func(s *study, members []member) bool {
+		if !mayPass(corridors, s.membersBox(members), buffer) {
+			return false
+		}
+		center, _, radius := s.shape(members)
+		return passes(corridors, center, radius, buffer)
+	}
+	zones, err := e.studyZones(w, routeBox(segs, buffer), false, wanted)
+	if err != nil {
+		return nil // too large to study
+	}
+	return zones
+}
+
+// routeBox is the box a route's zones are studied in: the route's, padded
+// by the buffer, running east from the east end of its first longitude
+// span to the west end of its last (across the antimeridian too).
+func routeBox(segs []RouteSegment, buffer float64) Box {
 	minLat, maxLat := 90.0, -90.0
 	lng := segs[0].From.Lng()
 	minLng, maxLng := lng, lng
@@ -211,15 +221,26 @@ func (e *Engine) routeZones(w *window, segs []RouteSegment, corridors []corridor
 			minLat, maxLat = math.Min(minLat, p.Lat()), math.Max(maxLat, p.Lat())
 		}
 	}
-	// One study, across the antimeridian too: the east end of the first
-	// longitude span to the west end of the last.
 	lat0, lat1, spans := around(minLng, minLat, maxLng, maxLat, buffer)
-	wanted := func(s *study, members []member) bool { return mayPass(corridors, s.membersBox(members), buffer) }
-	zones, err := e.studyZones(w, Box{spans.r[0][0], lat0, spans.r[spans.n-1][1], lat1}, false, wanted)
-	if err != nil {
-		return nil // too large to study
+	return Box{spans.r[0][0], lat0, spans.r[spans.n-1][1], lat1}
+}
+
+// passes tells whether a segment comes within radius and buffer of a
+// zone's centre: whether the route passes through it.
+func passes(corridors []corridor, center geo.Point, radius, buffer float64) bool {
+	zc := unit(center)
+	// A segment whose start is farther from the zone's centre than its
+	// reach and the segment's length cannot come within it: a dot product
+	// rules most out before the exact distance (with a metre to spare for
+	// rounding).
+	near := math.Cos(math.Min(math.Pi, (radius+buffer+maxSegmentM+1)/geo.EarthRadiusMeters))
+	for i := range corridors {
+		c := &corridors[i]
+		if zc.dot(c.s.a) >= near && c.s.dist(zc) <= radius+buffer {
+			return true
+		}
 	}
-	return zones
+	return false
 }
 
 // membersBox is the box of a zone's cells, its longitudes counted on from

@@ -3,6 +3,7 @@ package threat
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,5 +76,61 @@ func TestMayPassNeverRulesOutAZoneARoutePasses(t *testing.T) {
 		if passed < 200 || ruledOut < 200 {
 			t.Fatalf("%s: %d segments passed a zone and %d were ruled out: the test tries too little of either", name, passed, ruledOut)
 		}
+	}
+}
+
+// A route's danger zones are exactly the zones of its box (every one
+// described, as a bbox search describes them) whose centre is within
+// their radius and the buffer of one of its segments, strongest first:
+// ruling zones out before describing them (mayPass, then their centre
+// and radius) changes nothing. Random routes around Lagos, across the
+// antimeridian and at 70°N, of 2–6 points and every buffer.
+func TestRouteZonesAreTheBoxZonesItPasses(t *testing.T) {
+	spotsAt := func(c geo.Point) Synthetic {
+		return Synthetic{Center: c, RadiusM: 20000, Background: 20000, Start: exactNow.Add(-90 * 24 * time.Hour), End: exactNow, Seed: 3,
+			Spots: []Spot{{Center: c, SigmaM: 250, Count: 150}, {Center: geo.Point{c.Lng() + 0.03/math.Cos(c.Lat()*degToRad), c.Lat() + 0.02}, SigmaM: 400, Count: 200}}}
+	}
+	worlds := map[string]Synthetic{"lagos": LagosYear(exactNow, 20_000, 5), "seam": spotsAt(geo.Point{180, -16.5}), "north": spotsAt(geo.Point{20, 70})}
+	rng := rand.New(rand.NewPCG(27, 9))
+	for name, world := range worlds {
+		e, _ := load(t, 0, world.Generate)
+		passed, notPassed := 0, 0
+		for k := range 60 {
+			buffer := 25 + rng.Float64()*975
+			path := []geo.Point{destination(world.Center, rng.Float64()*2*math.Pi, rng.Float64()*6000)}
+			for range 1 + rng.IntN(5) {
+				path = append(path, destination(path[len(path)-1], rng.Float64()*2*math.Pi, 300+rng.Float64()*4700))
+			}
+			r, err := e.Route(RouteQuery{Path: path, BufferM: buffer})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := newWindow(exactNow, 90, e.cfg.HalfLife, "")
+			e.rlock(&w)
+			all, err := e.studyZones(&w, routeBox(r.Segments, buffer), false, nil)
+			e.mu.RUnlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{}
+			for _, z := range all {
+				in := false
+				for _, s := range r.Segments {
+					in = in || newCorridor(s.From, s.To, buffer).s.dist(unit(z.Center)) <= z.RadiusMeters+buffer
+				}
+				if in {
+					want = append(want, z.ZoneID)
+				}
+			}
+			passed += len(want)
+			notPassed += len(all) - len(want)
+			if !slices.Equal(r.DangerZones, want) {
+				t.Fatalf("%s, route %d (%d points, buffer %.0f m): zones %v, want %v of the box's %d", name, k, len(path), buffer, r.DangerZones, want, len(all))
+			}
+		}
+		if passed < 10 || notPassed < 10 {
+			t.Fatalf("%s: routes passed %d zones and not %d others: the test tries too little of either", name, passed, notPassed)
+		}
+		t.Logf("%s: %d zones passed, %d not", name, passed, notPassed)
 	}
 }

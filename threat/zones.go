@@ -148,25 +148,16 @@ func (e *Engine) merge(w *window, s *study, sig []int, full bool, wanted func(s 
 // describe turns a group of cells into a DangerZone.
 func (e *Engine) describe(w *window, s *study, members []member, full bool) DangerZone {
 	z := DangerZone{ByCategory: map[string]int{}}
-	deg := s.g.deg
 	var peak member
 	grade := 0
-	var cx, cy, cw float64
 	for _, m := range members {
 		if v := s.zOf(m.i); math.Abs(v) > math.Abs(z.ZScore) {
 			z.ZScore, peak = v, m
 		}
 		grade = max(grade, int(s.sig[m.i]))
-		west, south := float64(s.x0+int32(m.u))*deg, float64(s.y0+int32(m.i/s.nx))*deg
-		wt := s.x[m.i] + 1e-9
-		cx, cy, cw = cx+(west+deg/2)*wt, cy+(south+deg/2)*wt, cw+wt
 	}
-	ring := s.cellsHull(members)
-	z.Center = geo.Point{wrapLng(cx / cw), cy / cw}
-	for _, p := range ring {
-		z.RadiusMeters = math.Max(z.RadiusMeters, geo.Distance(z.Center, geo.Point{wrapLng(p.Lng()), p.Lat()}))
-	}
-	z.RadiusMeters = math.Round(z.RadiusMeters)
+	var ring []geo.Point
+	z.Center, ring, z.RadiusMeters = s.shape(members)
 	parts := cutAtAntimeridian(ring)
 	z.Polygon = parts[0]
 	if len(parts) > 1 {
@@ -187,6 +178,25 @@ func (e *Engine) describe(w *window, s *study, members []member, full bool) Dang
 	fmt.Fprintf(h, "%d", keyOf(s.gridCol(peak.i%s.nx), s.y0+int32(peak.i/s.nx)))
 	z.ZoneID = "zone_" + fmt.Sprintf("%016s", strconv.FormatUint(h.Sum64(), 36))[:16]
 	return z
+}
+
+// shape is a zone's centre (the weight-weighted centre of its cells),
+// the convex hull of its cells (see cellsHull) and its radius (from the
+// centre to the hull's farthest corner, rounded to the metre).
+func (s *study) shape(members []member) (center geo.Point, ring []geo.Point, radius float64) {
+	deg := s.g.deg
+	var cx, cy, cw float64
+	for _, m := range members {
+		west, south := float64(s.x0+int32(m.u))*deg, float64(s.y0+int32(m.i/s.nx))*deg
+		wt := s.x[m.i] + 1e-9
+		cx, cy, cw = cx+(west+deg/2)*wt, cy+(south+deg/2)*wt, cw+wt
+	}
+	ring = s.cellsHull(members)
+	center = geo.Point{wrapLng(cx / cw), cy / cw}
+	for _, p := range ring {
+		radius = math.Max(radius, geo.Distance(center, geo.Point{wrapLng(p.Lng()), p.Lat()}))
+	}
+	return center, ring, math.Round(radius)
 }
 
 // evidence adds up what a zone's z-scores rest on: the incidents of its
