@@ -35,6 +35,9 @@
 // from them its count and newest record's time (8 bytes): a route's study
 // reads the 16 bytes rather than the cells, a stream through memory that
 // other work evicts from the cache less dearly than a 288-byte stride.
+// When the records are packed (after a quarter of them changed), every
+// row's columns, sums and counts are laid out in one array each, row after
+// row, so a study's hundred rows are a few pages, not a few hundred.
 // A million incidents take about 45 MB.
 // An ingest in time order (or at most 16 records late) is an insert; older
 // ones mark the cell to be sorted at the next query.
@@ -187,6 +190,9 @@
 // whose rectangle lies wholly beyond its buffer and band (measured to the
 // segment's bounding box on its flat frame), and tests the others' records
 // one by one, each record read once for all the segments across its cell.
+// A cell is listed only for the segments that do not pass over it, and
+// only when one does not: a diagonal segment's rows and columns hold
+// cells wholly beyond its buffer (about half of a 30 km route's).
 // The cells are listed first and their window's records read before any
 // is weighed, so that the reads of many cells overlap when other work has
 // taken them out of the caches.
