@@ -107,13 +107,6 @@ func (l *lane) flat(g grid, x, y int32) (bx, by, d2 float64, out bool) {
 	return bx, by, d2, out
 }
 
-// passesOver tells whether the flat test puts cell (x, y) wholly beyond
-// the lane (see flat).
-func (l *lane) passesOver(g grid, x, y int32) bool {
-	_, _, _, out := l.flat(g, x, y)
-	return out
-}
-
 // dist2 is the squared flat distance from (px, py) on the lane's frame to
 // its segment (as corridor.flatDist2).
 func (l *lane) dist2(px, py float64) float64 { return l.dist2From(px-l.ax, py-l.ay) }
@@ -163,10 +156,11 @@ type sweep struct {
 	pts    []point
 	us     []vec
 
-	keys                      []uint64
-	order, inRow, live, lives []int32 // scratch of weighCorridors
-	visits                    []visit
-	touched                   uint32 // what touch's reads add up to
+	keys               []uint64
+	order, inRow, live []int32 // scratch of weighCorridors
+	lives              []reach
+	visits             []visit
+	touched            uint32 // what touch's reads add up to
 }
 
 // sweeps keeps the memory of finished sweeps for the next: a router's
@@ -314,11 +308,17 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 			// its corridor's bounding box, so a diagonal leg's span holds
 			// cells wholly beyond its buffer (about half of a 30 km
 			// route's, and of their records). The lanes passed over here
-			// are those cell would pass over (see lane.flat).
+			// are those cell would pass over (see lane.flat); what the
+			// others' flat tests found is kept for cell.
 			l0 := len(lives)
 			for _, j := range live {
-				if l := &lanes[j]; l.exact || !l.passesOver(e.g, x, y) {
-					lives = append(lives, j)
+				l := &lanes[j]
+				if l.exact {
+					lives = append(lives, reach{l: j})
+					continue
+				}
+				if bx, by, d2, out := l.flat(e.g, x, y); !out {
+					lives = append(lives, reach{l: j, d2: d2, ox: bx - l.ax, oy: by - l.ay})
 				}
 			}
 			if len(lives) > l0 {
@@ -338,6 +338,15 @@ func (e *Engine) weighCorridors(w *window, cs []corridor, detail bool, out []seg
 		}
 		s.cell(v.c, v.x, v.y, int(v.i), int(v.j), lives[v.l0:end])
 	}
+}
+
+// reach is a lane live at a listed cell, with what its flat test found
+// there (see lane.flat), kept for weighing the cell: the cell's
+// south-west corner from the segment's start and the squared distance
+// from its centre to the segment. An exact lane's is tested when weighed.
+type reach struct {
+	l          int32
+	d2, ox, oy float64
 }
 
 // visit is a cell some lane reaches, its column and row, the lanes live
@@ -390,13 +399,13 @@ func (s *sweep) touch(visits []visit) {
 // order, so its sums are the same to the bit.
 //
 // Its window's records are c.recs[i:j], at least one.
-func (s *sweep) cell(c *cell, x, y int32, i, j int, live []int32) {
+func (s *sweep) cell(c *cell, x, y int32, i, j int, live []reach) {
 	g, w := s.e.g, s.w
 	var centre vec // the cell centre's unit vector, for exact tests
 	haveCentre := false
 	hits := s.hits[:0]
-	for _, li := range live {
-		l := &s.lanes[li]
+	for _, lr := range live {
+		l := &s.lanes[lr.l]
 		all := false
 		var ox, oy float64
 		if l.exact {
@@ -415,12 +424,9 @@ func (s *sweep) cell(c *cell, x, y int32, i, j int, live []int32) {
 				all = true
 			}
 		} else {
-			bx, by, d2, out := l.flat(g, x, y)
-			if out {
-				continue // listed for another lane
-			}
-			all = d2 <= l.cellIn2
-			ox, oy = bx-l.ax, by-l.ay
+			// Listed only where its flat test does not pass over the cell.
+			all = lr.d2 <= l.cellIn2
+			ox, oy = lr.ox, lr.oy
 		}
 		if all && !s.detail && !w.hasFilter {
 			// Wholly inside: from the cell's totals.
