@@ -15,11 +15,7 @@ import (
 // within, for zones around Lagos, across the antimeridian and at 70°N,
 // and segments of every length and buffer near and far from them.
 func TestMayPassNeverRulesOutAZoneARoutePasses(t *testing.T) {
-	spotsAt := func(c geo.Point) Synthetic {
-		return Synthetic{Center: c, RadiusM: 20000, Background: 20000, Start: exactNow.Add(-90 * 24 * time.Hour), End: exactNow, Seed: 3,
-			Spots: []Spot{{Center: c, SigmaM: 250, Count: 150}, {Center: geo.Point{c.Lng() + 0.03/math.Cos(c.Lat()*degToRad), c.Lat() + 0.02}, SigmaM: 400, Count: 200}}}
-	}
-	worlds := map[string]Synthetic{"lagos": LagosYear(exactNow, 20_000, 5), "seam": spotsAt(geo.Point{180, -16.5}), "north": spotsAt(geo.Point{20, 70})}
+	worlds := routeZoneWorlds()
 	rng := rand.New(rand.NewPCG(27, 7))
 	for name, world := range worlds {
 		e, _ := load(t, 0, world.Generate)
@@ -86,11 +82,7 @@ func TestMayPassNeverRulesOutAZoneARoutePasses(t *testing.T) {
 // and radius) changes nothing. Random routes around Lagos, across the
 // antimeridian and at 70°N, of 2–6 points and every buffer.
 func TestRouteZonesAreTheBoxZonesItPasses(t *testing.T) {
-	spotsAt := func(c geo.Point) Synthetic {
-		return Synthetic{Center: c, RadiusM: 20000, Background: 20000, Start: exactNow.Add(-90 * 24 * time.Hour), End: exactNow, Seed: 3,
-			Spots: []Spot{{Center: c, SigmaM: 250, Count: 150}, {Center: geo.Point{c.Lng() + 0.03/math.Cos(c.Lat()*degToRad), c.Lat() + 0.02}, SigmaM: 400, Count: 200}}}
-	}
-	worlds := map[string]Synthetic{"lagos": LagosYear(exactNow, 20_000, 5), "seam": spotsAt(geo.Point{180, -16.5}), "north": spotsAt(geo.Point{20, 70})}
+	worlds := routeZoneWorlds()
 	rng := rand.New(rand.NewPCG(27, 9))
 	for name, world := range worlds {
 		e, _ := load(t, 0, world.Generate)
@@ -133,4 +125,14 @@ func TestRouteZonesAreTheBoxZonesItPasses(t *testing.T) {
 		}
 		t.Logf("%s: %d zones passed, %d not", name, passed, notPassed)
 	}
+}
+
+// routeZoneWorlds are the route-zone tests' worlds: Lagos, and two hot
+// spots each across the antimeridian and at 70°N.
+func routeZoneWorlds() map[string]Synthetic {
+	spotsAt := func(c geo.Point) Synthetic {
+		return Synthetic{Center: c, RadiusM: 20000, Background: 20000, Start: exactNow.Add(-90 * 24 * time.Hour), End: exactNow, Seed: 3,
+			Spots: []Spot{{Center: c, SigmaM: 250, Count: 150}, {Center: geo.Point{c.Lng() + 0.03/math.Cos(c.Lat()*degToRad), c.Lat() + 0.02}, SigmaM: 400, Count: 200}}}
+	}
+	return map[string]Synthetic{"lagos": LagosYear(exactNow, 20_000, 5), "seam": spotsAt(geo.Point{180, -16.5}), "north": spotsAt(geo.Point{20, 70})}
 }
