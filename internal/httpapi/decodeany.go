@@ -14,14 +14,36 @@ import (
 // host's format decodes as encoding/json does. decodeAny gives up on
 // anything but plain valid JSON, and the host's format then decodes it,
 // errors and all.
+//
+// A body that is a BodyDecoder (huma's second decoding, into the input
+// struct) decodes itself where the host's format decodes as encoding/json
+// does, and leaves to the host's format what it does not take.
 func (g *Guest) Unmarshal(contentType string, data []byte, v any) error {
-	if p, ok := v.(*any); ok && g.decodesAsJSON(contentType) {
-		if tree, ok := decodeAny(data); ok {
-			*p = tree
+	switch v := v.(type) {
+	case *any:
+		if g.decodesAsJSON(contentType) {
+			if tree, ok := decodeAny(data); ok {
+				*v = tree
+				return nil
+			}
+		}
+	case BodyDecoder:
+		if g.decodesAsJSON(contentType) && v.DecodeJSON(data) {
 			return nil
 		}
 	}
 	return g.host.Unmarshal(contentType, data, v)
+}
+
+// A BodyDecoder is a request body that decodes its own JSON text without
+// reflection (incident.CreateIncidentRequest). DecodeJSON decodes data as
+// json.Unmarshal would and reports whether it did; when it reports false
+// it has changed nothing, and encoding/json (the host's format) decodes
+// the text instead, errors and all. It takes only the plain valid JSON
+// on which every JSON decoder agrees: keys spelled exactly and once, no
+// null, values of the fields' types.
+type BodyDecoder interface {
+	DecodeJSON(data []byte) bool
 }
 
 // decodeProbe is JSON whose decoding into an any shows how a format

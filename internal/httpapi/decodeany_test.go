@@ -121,6 +121,57 @@ func TestGuestDecodesAnyOnlyWhereTheHostWouldDecodeTheSame(t *testing.T) {
 	}
 }
 
+// selfDecoding is a body that decodes itself: only {"n":1}, and says so.
+type selfDecoding struct {
+	N       int `json:"n"`
+	decoded bool
+}
+
+func (s *selfDecoding) DecodeJSON(data []byte) bool {
+	if string(data) != `{"n":1}` {
+		return false
+	}
+	s.N, s.decoded = 1, true
+	return true
+}
+
+// A body that is a BodyDecoder decodes itself where the host's format
+// decodes as encoding/json does; what it does not take, and every body of
+// a host with another format, the host's format decodes, errors and all.
+func TestGuestLetsABodyDecodeItself(t *testing.T) {
+	_, api := humatest.New(t)
+	g := NewGuest(api, "Sety", "sety-")
+	var got selfDecoding
+	if err := g.Unmarshal("application/json", []byte(`{"n":1}`), &got); err != nil || !got.decoded || got.N != 1 {
+		t.Fatalf("a body it takes: %+v, %v; want it decoded by DecodeJSON", got, err)
+	}
+	got = selfDecoding{}
+	if err := g.Unmarshal("application/json", []byte(`{"n":2}`), &got); err != nil || got.decoded || got.N != 2 {
+		t.Fatalf("a body it leaves: %+v, %v; want the host's decoding", got, err)
+	}
+	bad := []byte(`{"n":"x"}`)
+	wantErr := json.Unmarshal(bad, &selfDecoding{})
+	if err := g.Unmarshal("application/json", bad, &selfDecoding{}); err == nil || err.Error() != wantErr.Error() {
+		t.Fatalf("a wrong type: %v, want encoding/json's error %v", err, wantErr)
+	}
+
+	other := huma.DefaultConfig("other", "1.0.0")
+	other.Formats = map[string]huma.Format{"application/json": {
+		Marshal: func(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) },
+		Unmarshal: func(data []byte, v any) error {
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.UseNumber()
+			return dec.Decode(v)
+		},
+	}}
+	_, otherAPI := humatest.New(t, other)
+	g = NewGuest(otherAPI, "Sety", "sety-")
+	got = selfDecoding{}
+	if err := g.Unmarshal("application/json", []byte(`{"n":1}`), &got); err != nil || got.decoded || got.N != 1 {
+		t.Fatalf("a host with its own format: %+v, %v; want the host's decoding", got, err)
+	}
+}
+
 // BenchmarkDecodeAny compares decodeAny with json.Unmarshal into an any on
 // bench/http.sh's create body:
 //
