@@ -118,3 +118,27 @@ func checkDecodeJSON(t *testing.T, text []byte) bool {
 	}
 	return true
 }
+
+// BenchmarkDecodeJSON compares DecodeJSON with json.Unmarshal on
+// bench/http.sh's create body:
+//
+//	go test ./incident -run '^$' -bench DecodeJSON -benchmem -cpu 1
+func BenchmarkDecodeJSON(b *testing.B) {
+	body := []byte(createBody)
+	b.Run("DecodeJSON", func(b *testing.B) {
+		for b.Loop() {
+			var r incident.CreateIncidentRequest
+			if !r.DecodeJSON(body) {
+				b.Fatal("gave up")
+			}
+		}
+	})
+	b.Run("json.Unmarshal", func(b *testing.B) {
+		for b.Loop() {
+			var r incident.CreateIncidentRequest
+			if err := json.Unmarshal(body, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
