@@ -169,7 +169,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open the checkpointer of %s: %w", path, err)
 	}
 	checkpoints.SetMaxOpenConns(1)
-	db.checkpoints = groupcommit.StartCheckpointer(checkpoints, o.WALSizeLimit)
+	db.checkpoints = groupcommit.StartCheckpointer(checkpoints, o.WALSizeLimit, db.w)
 	db.wire()
 	return db, nil
 }

@@ -85,7 +85,7 @@ func openDurable(ctx context.Context, path string) (*durableStore, error) {
 		return nil, err
 	}
 	checkpoints.SetMaxOpenConns(1)
-	s.checkpoints = groupcommit.StartCheckpointer(checkpoints, walSizeLimit)
+	s.checkpoints = groupcommit.StartCheckpointer(checkpoints, walSizeLimit, s.writer)
 	return s, nil
 }
 

@@ -33,6 +33,14 @@ const checkpointEvery = 500 * time.Millisecond
 type Checkpointer struct {
 	conn          *sql.DB
 	restartFrames int // a log longer than this many frames is restarted; 0: never
+	// writer, when not nil, is asked for a checkpoint between its batches
+	// (Writer.Checkpoint) before a RESTART is tried: under load that
+	// starts the log over without holding the writer back for the
+	// readers. askedWriter says it was asked since the log was last
+	// under the limit: if the log is still long at the next tick, a
+	// reader kept it from starting over, and the RESTART follows.
+	writer      *Writer
+	askedWriter bool
 	// A RESTART that a reader of an old snapshot outlasted held the writer
 	// back for the whole busy timeout: the next ones wait out skip ticks
 	// (doubling each time, at most maxRestartSkip) so that a long read (a
@@ -46,10 +54,14 @@ type Checkpointer struct {
 // StartCheckpointer checkpoints the database of conn (a pool of its own,
 // one connection, whose busy timeout bounds how long a RESTART checkpoint
 // holds the writer back) every checkpointEvery, until Close. When the log
-// is longer than limit bytes it restarts it; limit ≤ 0 never does.
-func StartCheckpointer(conn *sql.DB, limit int64) *Checkpointer {
+// is longer than limit bytes it makes it start over, first through w's
+// own checkpoint (Writer.Checkpoint; none when w is nil), then, should a
+// reader have kept the log from starting over, with a RESTART; limit ≤ 0
+// never does. Once w is closed, its checkpoints fail (ErrClosed) and the
+// RESTART is tried at the next tick.
+func StartCheckpointer(conn *sql.DB, limit int64, w *Writer) *Checkpointer {
 	ctx, stop := context.WithCancel(context.Background())
-	c := &Checkpointer{conn: conn, restartFrames: restartFrames(ctx, conn, limit), stop: stop, done: make(chan struct{})}
+	c := &Checkpointer{conn: conn, restartFrames: restartFrames(ctx, conn, limit), writer: w, stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		tick := time.NewTicker(checkpointEvery)
@@ -86,8 +98,15 @@ func (c *Checkpointer) step(ctx context.Context) error {
 		return err
 	}
 	if c.restartFrames == 0 || logFrames <= c.restartFrames {
+		c.askedWriter = false
 		return nil
 	}
+	if c.writer != nil && !c.askedWriter {
+		c.askedWriter = true
+		_, _, err := c.writer.Checkpoint()
+		return err
+	}
+	c.askedWriter = false
 	if c.skipped < c.skip {
 		c.skipped++
 		return nil

@@ -173,3 +173,100 @@ func TestRestartBacksOffWhileAReaderOutlastsIt(t *testing.T) {
 		t.Errorf("skip = %d after the reader let go and a RESTART succeeded, want 0", c.skip)
 	}
 }
+
+// TestWriterCheckpointStartsTheLogOver: a checkpoint the writer runs
+// between two batches copies the whole log (no commit lands while it
+// copies), so the next commit starts the log over and cuts its file back;
+// without it, the next commit appends to the log. The checkpointer asks
+// the writer first and, if the log is still long at the next tick (here a
+// reader of an old snapshot keeps it), tries a RESTART.
+func TestWriterCheckpointStartsTheLogOver(t *testing.T) {
+	const limit = 256 << 10
+	ctx := context.Background()
+	for _, ask := range []bool{true, false} {
+		path := filepath.Join(t.TempDir(), "wal.db")
+		dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+		write := openOne(t, dsn+"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(262144)")
+		conn, err := write.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := New(conn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insert := func(n int) {
+			t.Helper()
+			for range n {
+				if err := w.Do(ctx, func(tx *Tx) error {
+					_, err := tx.ExecContext(ctx, `INSERT INTO rows (body) VALUES (?)`, strings.Repeat("x", 3000))
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := w.Do(ctx, func(tx *Tx) error {
+			_, err := tx.ExecOnce(`CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		insert(400) // about 1.6 MB of log, nothing checkpointed
+		grown := fileSize(t, path+"-wal")
+		if ask {
+			logFrames, copied, err := w.Checkpoint()
+			if err != nil || logFrames == 0 || copied != logFrames {
+				t.Fatalf("Checkpoint() = %d frames, %d copied, %v; want all of a long log copied", logFrames, copied, err)
+			}
+		}
+		insert(1)
+		after := fileSize(t, path+"-wal")
+		switch {
+		case ask && after > limit:
+			t.Errorf("after the writer's checkpoint the log did not start over: its file is %d bytes (had grown to %d)", after, grown)
+		case !ask && after < grown:
+			t.Errorf("without the writer's checkpoint the log started over anyway (%d → %d bytes): the test shows nothing", grown, after)
+		}
+		if !ask {
+			continue
+		}
+
+		// A reader's old snapshot keeps the log from starting over: the
+		// checkpointer asks the writer at the first tick, tries a RESTART
+		// (which the reader outlasts) at the second, and asks the writer
+		// again once the log has been under the limit.
+		reader := openOne(t, dsn)
+		snapshot, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := snapshot.QueryRowContext(ctx, `SELECT count(*) FROM rows`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		insert(200)
+		checkpoints := openOne(t, "file:"+path+"?_pragma=busy_timeout(1)&_pragma=journal_mode(WAL)")
+		c := &Checkpointer{conn: checkpoints, restartFrames: restartFrames(ctx, checkpoints, 64<<10), writer: w}
+		for i, want := range []struct {
+			asked bool
+			skip  int
+		}{{true, 0}, {false, 1}} {
+			if err := c.step(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if c.askedWriter != want.asked || c.skip != want.skip {
+				t.Errorf("tick %d with the reader holding on: asked the writer %v, skip %d; want %v, %d", i+1, c.askedWriter, c.skip, want.asked, want.skip)
+			}
+		}
+		if err := snapshot.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.Checkpoint(); err != ErrClosed {
+			t.Errorf("Checkpoint after Close: %v, want ErrClosed", err)
+		}
+	}
+}

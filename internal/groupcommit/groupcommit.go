@@ -98,6 +98,7 @@ type Writer struct {
 
 	mu     sync.Mutex
 	queue  []*request
+	ckpts  []*ckptRequest // checkpoints to run between two batches (Checkpoint)
 	closed bool
 	wake   chan struct{} // capacity 1: something was queued, or Close was called
 	exited chan struct{}
@@ -225,19 +226,27 @@ func (w *Writer) Close() error {
 func (w *Writer) run() {
 	defer close(w.exited)
 	for {
-		batch := w.next()
-		if batch == nil {
+		batch, ckpts := w.next()
+		if batch == nil && ckpts == nil {
 			return
 		}
-		w.commit(batch)
+		if len(batch) > 0 {
+			w.commit(batch)
+		}
+		for _, c := range ckpts {
+			w.checkpoint(c)
+		}
 	}
 }
 
 // next waits for work and takes up to maxBatch queued requests, oldest
-// first; nil when the writer is closed and the queue is empty.
-func (w *Writer) next() []*request {
+// first, and the checkpoints asked for; nil and nil when the writer is
+// closed and nothing is queued.
+func (w *Writer) next() ([]*request, []*ckptRequest) {
 	for {
 		w.mu.Lock()
+		ckpts := w.ckpts
+		w.ckpts = nil
 		if n := len(w.queue); n > 0 {
 			k := min(n, maxBatch)
 			batch := make([]*request, k)
@@ -246,15 +255,57 @@ func (w *Writer) next() []*request {
 			clear(w.queue[rest:])
 			w.queue = w.queue[:rest]
 			w.mu.Unlock()
-			return batch
+			return batch, ckpts
 		}
 		closed := w.closed && len(w.queue) == 0
 		w.mu.Unlock()
+		if ckpts != nil {
+			return nil, ckpts
+		}
 		if closed {
-			return nil
+			return nil, nil
 		}
 		<-w.wake
 	}
+}
+
+// A ckptRequest is a checkpoint waiting for the writer (Checkpoint).
+type ckptRequest struct {
+	logFrames, copied int
+	err               error
+	done              chan struct{}
+}
+
+// Checkpoint runs a PASSIVE checkpoint on the write connection, between
+// two batches, and returns the log's frames and those copied into the
+// database, as PRAGMA wal_checkpoint does. No commit lands while it runs,
+// so it copies every frame that no reader of an older snapshot still
+// needs: a log that another connection's checkpoints never catch up with
+// under a steady load (a commit lands while they copy) is then complete,
+// and the next commit starts it over (cut back to journal_size_limit)
+// unless a reader still reads from it. The writer waits for the copying
+// of the frames committed since the last checkpoint and the database's
+// sync, and for no reader: what a RESTART checkpoint from another
+// connection held it back for (up to its busy timeout, waiting for the
+// readers) is what this spares (the Checkpointer tries it first).
+func (w *Writer) Checkpoint() (logFrames, copied int, err error) {
+	c := &ckptRequest{done: make(chan struct{})}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return 0, 0, ErrClosed
+	}
+	w.ckpts = append(w.ckpts, c)
+	w.mu.Unlock()
+	w.signal()
+	<-c.done
+	return c.logFrames, c.copied, c.err
+}
+
+func (w *Writer) checkpoint(c *ckptRequest) {
+	defer close(c.done)
+	var busy int
+	c.err = w.conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &c.logFrames, &c.copied)
 }
 
 // commit runs batch in one transaction and answers every request in it.
