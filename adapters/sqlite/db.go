@@ -37,8 +37,10 @@ type Options struct {
 	// stretch between two restarts (under a steady load of 200 requests a
 	// second it grew past 500 MB in five minutes and never shrank while the
 	// server ran). A log longer than this is also made to start over by
-	// the checkpointer (a RESTART checkpoint, which holds the writer back
-	// for at most 100 ms). Default DefaultWALSizeLimit; negative: no limit.
+	// the checkpointer: through a checkpoint the writer runs between two
+	// batches, or, should a reader keep the log from starting over, a
+	// RESTART checkpoint, which holds the writer back for at most 100 ms.
+	// Default DefaultWALSizeLimit; negative: no limit.
 	WALSizeLimit int64
 }
 
