@@ -32,8 +32,8 @@ const checkpointEvery = 500 * time.Millisecond
 // log is still long at the next tick does it follow with a RESTART
 // checkpoint, which waits for the writer's transaction and the readers of
 // older snapshots (at most the connection's busy timeout), the writer
-// waiting for it meanwhile. Under http.sh's create load (4,000 creates a
-// second, the log past 64 MB about once a second) half the RESTARTs ran
+// waiting for it meanwhile. Under http.sh's create load (2,000 to 4,500 creates a
+// second, the log past 64 MB every one to three seconds) half the RESTARTs ran
 // into that timeout and held the writer 100–270 ms each; the writer's
 // checkpoints took 0–37 ms and each started the log over.
 type Checkpointer struct {
