@@ -105,6 +105,21 @@ func openOne(t *testing.T, dsn string) *sql.DB {
 	return db
 }
 
+// holdSnapshot opens a read transaction on reader and reads in it, so that
+// it holds its snapshot until rolled back.
+func holdSnapshot(t *testing.T, reader *sql.DB) *sql.Tx {
+	t.Helper()
+	snapshot, err := reader.BeginTx(context.Background(), &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := snapshot.QueryRowContext(context.Background(), `SELECT count(*) FROM rows`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return snapshot
+}
+
 func fileSize(t *testing.T, path string) int64 {
 	t.Helper()
 	fi, err := os.Stat(path)
@@ -140,14 +155,7 @@ func TestRestartBacksOffWhileAReaderOutlastsIt(t *testing.T) {
 		}
 	}
 	insert(10)
-	snapshot, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := snapshot.QueryRowContext(ctx, `SELECT count(*) FROM rows`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	snapshot := holdSnapshot(t, reader)
 	insert(100) // the log past the limit, behind the reader's snapshot
 
 	var skips []int
@@ -237,14 +245,7 @@ func TestWriterCheckpointStartsTheLogOver(t *testing.T) {
 		// (which the reader outlasts) at the second, and asks the writer
 		// again once the log has been under the limit.
 		reader := openOne(t, dsn)
-		snapshot, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var n int
-		if err := snapshot.QueryRowContext(ctx, `SELECT count(*) FROM rows`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+		snapshot := holdSnapshot(t, reader)
 		insert(200)
 		checkpoints := openOne(t, "file:"+path+"?_pragma=busy_timeout(1)&_pragma=journal_mode(WAL)")
 		c := &Checkpointer{conn: checkpoints, restartFrames: restartFrames(ctx, checkpoints, 64<<10), writer: w}

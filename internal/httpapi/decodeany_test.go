@@ -105,6 +105,15 @@ func TestGuestDecodesAnyOnlyWhereTheHostWouldDecodeTheSame(t *testing.T) {
 		t.Fatalf("invalid JSON: %v, want encoding/json's error %v", err, wantErr)
 	}
 
+	g = NewGuest(numbersHost(t), "Sety", "sety-")
+	if err := g.Unmarshal("application/json", []byte(`{"n":1.5}`), &v); err != nil || !reflect.DeepEqual(v, map[string]any{"n": json.Number("1.5")}) {
+		t.Fatalf("a host that keeps json.Number: %#v, %v; want its own decoding", v, err)
+	}
+}
+
+// numbersHost is a host API whose JSON format keeps numbers as
+// json.Number: it decodes unlike encoding/json.
+func numbersHost(t *testing.T) huma.API {
 	numbers := huma.DefaultConfig("numbers", "1.0.0")
 	numbers.Formats = map[string]huma.Format{"application/json": {
 		Marshal: func(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) },
@@ -114,11 +123,8 @@ func TestGuestDecodesAnyOnlyWhereTheHostWouldDecodeTheSame(t *testing.T) {
 			return dec.Decode(v)
 		},
 	}}
-	_, numbersAPI := humatest.New(t, numbers)
-	g = NewGuest(numbersAPI, "Sety", "sety-")
-	if err := g.Unmarshal("application/json", []byte(`{"n":1.5}`), &v); err != nil || !reflect.DeepEqual(v, map[string]any{"n": json.Number("1.5")}) {
-		t.Fatalf("a host that keeps json.Number: %#v, %v; want its own decoding", v, err)
-	}
+	_, api := humatest.New(t, numbers)
+	return api
 }
 
 // selfDecoding is a body that decodes itself: only {"n":1}, and says so.
@@ -155,17 +161,7 @@ func TestGuestLetsABodyDecodeItself(t *testing.T) {
 		t.Fatalf("a wrong type: %v, want encoding/json's error %v", err, wantErr)
 	}
 
-	other := huma.DefaultConfig("other", "1.0.0")
-	other.Formats = map[string]huma.Format{"application/json": {
-		Marshal: func(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) },
-		Unmarshal: func(data []byte, v any) error {
-			dec := json.NewDecoder(bytes.NewReader(data))
-			dec.UseNumber()
-			return dec.Decode(v)
-		},
-	}}
-	_, otherAPI := humatest.New(t, other)
-	g = NewGuest(otherAPI, "Sety", "sety-")
+	g = NewGuest(numbersHost(t), "Sety", "sety-")
 	got = selfDecoding{}
 	if err := g.Unmarshal("application/json", []byte(`{"n":1}`), &got); err != nil || got.decoded || got.N != 1 {
 		t.Fatalf("a host with its own format: %+v, %v; want the host's decoding", got, err)
