@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,13 +32,21 @@ type keyCache struct {
 
 	mu      sync.RWMutex
 	gen     uint64
-	entries map[[sha256.Size]byte]cachedKey
+	entries map[[sha256.Size]byte]*cachedKey
 }
 
+// cachedKey is one key's entry. Its principal is never changed once
+// cached (requests copy it); only the record of use moves.
 type cachedKey struct {
 	p       Principal
 	expires time.Time // the key's expires_at; zero: never
 	until   time.Time // trusted until then
+
+	// lastUse is the latest use of the key through this entry, in Unix
+	// milliseconds, for the next FlushLastUsed; noted is the flush epoch
+	// in which the entry was last queued for it (keyUses).
+	lastUse atomic.Int64
+	noted   atomic.Uint64
 }
 
 func newKeyCache(ttl time.Duration, size int) *keyCache {
@@ -50,19 +59,19 @@ func newKeyCache(ttl time.Duration, size int) *keyCache {
 	if ttl < 0 {
 		return nil // no cache
 	}
-	return &keyCache{ttl: ttl, max: size, entries: map[[sha256.Size]byte]cachedKey{}}
+	return &keyCache{ttl: ttl, max: size, entries: map[[sha256.Size]byte]*cachedKey{}}
 }
 
 // get returns the cached entry of hash if it is still trusted at now.
-func (c *keyCache) get(hash [sha256.Size]byte, now time.Time) (cachedKey, bool) {
+func (c *keyCache) get(hash [sha256.Size]byte, now time.Time) (*cachedKey, bool) {
 	if c == nil {
-		return cachedKey{}, false
+		return nil, false
 	}
 	c.mu.RLock()
 	e, ok := c.entries[hash]
 	c.mu.RUnlock()
 	if !ok || !now.Before(e.until) {
-		return cachedKey{}, false
+		return nil, false
 	}
 	return e, true
 }
@@ -79,22 +88,24 @@ func (c *keyCache) generation() uint64 {
 }
 
 // put caches p for the key hash, read from the store at now under
-// generation gen, unless something was dropped since.
-func (c *keyCache) put(hash [sha256.Size]byte, p *Principal, expires, now time.Time, gen uint64) {
+// generation gen, unless something was dropped since. It returns the
+// entry (nil: not cached).
+func (c *keyCache) put(hash [sha256.Size]byte, p *Principal, expires, now time.Time, gen uint64) *cachedKey {
 	if c == nil {
-		return
+		return nil
 	}
-	e := cachedKey{p: *p, expires: expires, until: now.Add(c.ttl)}
+	e := &cachedKey{p: *p, expires: expires, until: now.Add(c.ttl)}
 	e.p.Scopes = slices.Clone(p.Scopes)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
-		return
+		return nil
 	}
 	if _, ok := c.entries[hash]; !ok && len(c.entries) >= c.max {
 		c.evict(now)
 	}
 	c.entries[hash] = e
+	return e
 }
 
 // evict makes room for one entry: it drops the entries no longer trusted,

@@ -78,8 +78,7 @@ type Service struct {
 
 	onRateLimited func(Plan)
 
-	usedMu sync.Mutex
-	used   map[string]time.Time // key id -> last use, not yet written
+	uses keyUses // the keys' last uses, not yet written
 }
 
 // NewService returns a Service over store.
@@ -97,7 +96,7 @@ func NewService(store Store, cfg Config) *Service {
 		cfg.Limits = DefaultLimits()
 	}
 	return &Service{store: store, now: cfg.Now, newID: cfg.NewID, limiter: cfg.Limiter, limits: maps.Clone(cfg.Limits), log: cfg.Logger, onRateLimited: cfg.OnRateLimited,
-		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), used: map[string]time.Time{}, sessionTTL: cfg.SessionTTL,
+		keys: newKeyCache(cfg.KeyCacheTTL, cfg.KeyCacheSize), sessionTTL: cfg.SessionTTL,
 		sessionRetention: cfg.SessionRetention, host: newHostAuth(cfg.Authenticator, store, cfg.Now, cfg.KeyCacheTTL)}
 }
 
@@ -314,27 +313,48 @@ var errUnauthenticated = setyerr.E(setyerr.Unauthenticated, "missing or invalid 
 // Unauthenticated for any unusable key and PaymentRequired when the key is
 // fine but its organization may not use the API. A key that authenticated
 // is trusted for Config.KeyCacheTTL without a store read; its expiry is
-// checked every time.
+// checked every time. The principal is the caller's own.
 func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, error) {
+	p := new(Principal)
+	if err := s.AuthenticateInto(ctx, raw, p); err != nil {
+		return nil, err
+	}
+	p.Scopes = slices.Clone(p.Scopes)
+	return p, nil
+}
+
+// AuthenticateInto is Authenticate writing the principal into *p, for a
+// caller that keeps it in memory of its own (the HTTP middleware keeps it
+// with the request's context: one allocation per request for both).
+// p.Scopes may share its array with other requests' principals: read it,
+// or copy it before changing it.
+func (s *Service) AuthenticateInto(ctx context.Context, raw string, p *Principal) error {
 	env, ok := parseKey(raw)
 	if !ok {
-		return nil, errUnauthenticated
+		return errUnauthenticated
 	}
 	sum := sha256.Sum256([]byte(raw))
 	now := s.now()
 	if e, ok := s.keys.get(sum, now); ok {
 		if e.p.Env != env || !e.expires.IsZero() && !now.Before(e.expires) {
-			return nil, errUnauthenticated
+			return errUnauthenticated
 		}
-		return s.recordUse(&e.p, now), nil
+		s.uses.recordCached(e, now)
+		*p = e.p
+		return nil
 	}
 	gen := s.keys.generation()
-	p, expires, err := s.read(ctx, sum, env, now)
+	read, expires, err := s.read(ctx, sum, env, now)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s.keys.put(sum, p, expires, now, gen)
-	return s.recordUse(p, now), nil
+	if e := s.keys.put(sum, read, expires, now, gen); e != nil {
+		s.uses.recordCached(e, now)
+	} else {
+		s.uses.record(read.KeyID, now)
+	}
+	*p = *read
+	return nil
 }
 
 // Verify reads p's key and organization again from the store, past the
@@ -399,18 +419,6 @@ func (s *Service) read(ctx context.Context, sum [sha256.Size]byte, env Environme
 		ParentKeyID: key.Parent(), keyHash: sum}, key.ExpiresAt.Time, nil
 }
 
-// recordUse records a use of p's key at now for the next FlushLastUsed and
-// returns a copy of p for the request.
-func (s *Service) recordUse(p *Principal, now time.Time) *Principal {
-	at := now.UTC().Truncate(time.Millisecond)
-	s.usedMu.Lock()
-	s.used[p.KeyID] = at
-	s.usedMu.Unlock()
-	c := *p
-	c.Scopes = slices.Clone(p.Scopes)
-	return &c
-}
-
 // Run flushes key use (FlushLastUsed) every few seconds until ctx ends,
 // and once more then, so last_used_at costs no write per request. It
 // deletes the records of sessions ended longer than
@@ -438,21 +446,12 @@ func (s *Service) Run(ctx context.Context) {
 // flush, in one store write: last_used_at without a write per request.
 // Run calls it every few seconds and when it stops.
 func (s *Service) FlushLastUsed(ctx context.Context) error {
-	s.usedMu.Lock()
-	used := s.used
-	s.used = map[string]time.Time{}
-	s.usedMu.Unlock()
+	used := s.uses.take()
 	if len(used) == 0 {
 		return nil
 	}
 	if err := s.store.TouchAPIKeys(ctx, used); err != nil {
-		s.usedMu.Lock()
-		for id, t := range used { // keep them for the next flush
-			if t.After(s.used[id]) {
-				s.used[id] = t
-			}
-		}
-		s.usedMu.Unlock()
+		s.uses.keep(used) // for the next flush
 		return err
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -43,13 +44,15 @@ func Middleware(api huma.API, svc *auth.Service, log *slog.Logger) func(huma.Con
 			next(ctx)
 			return
 		}
+		a := &authorized{humaContext: ctx}
 		if svc.AuthenticatesRequests() {
 			p, err := svc.AuthenticateRequest(request(ctx))
 			if err != nil {
 				httpapi.WriteErr(api, ctx, log, err)
 				return
 			}
-			admit(api, svc, log, ctx, next, p, scopes)
+			a.principal = *p
+			admit(api, svc, log, a, next, scopes)
 			return
 		}
 		raw, session, err := credential(ctx)
@@ -63,29 +66,29 @@ func Middleware(api huma.API, svc *auth.Service, log *slog.Logger) func(huma.Con
 			httpapi.WriteErr(api, ctx, log, err)
 			return
 		}
-		p, err := svc.Authenticate(ctx.Context(), raw)
-		if err != nil {
+		if err := svc.AuthenticateInto(ctx.Context(), raw, &a.principal); err != nil {
 			if setyerr.Is(err, setyerr.Unauthenticated) {
 				ctx.SetHeader("WWW-Authenticate", `Bearer realm="sety", error="invalid_token"`)
 			}
 			httpapi.WriteErr(api, ctx, log, err)
 			return
 		}
-		p.Session = session
-		admit(api, svc, log, ctx, next, p, scopes)
+		a.principal.Session = session
+		admit(api, svc, log, a, next, scopes)
 	}
 }
 
 // admit lets an authenticated principal through when its plan's rate limit
 // and the operation's scopes allow, setting the rate-limit headers.
-func admit(api huma.API, svc *auth.Service, log *slog.Logger, ctx huma.Context, next func(huma.Context), p *auth.Principal, scopes []string) {
+func admit(api huma.API, svc *auth.Service, log *slog.Logger, a *authorized, next func(huma.Context), scopes []string) {
+	ctx, p := a.humaContext, &a.principal
+	// The request's own copy of the scopes (AuthenticateInto's may be
+	// shared), in the room kept for them when they fit.
+	p.Scopes = append(a.scopes[:0:len(a.scopes)], p.Scopes...)
+	a.ctx = principalContext{Context: ctx.Context(), principal: p}
 	limit, remaining, reset, err := svc.Limit(ctx.Context(), p)
 	if limit > 0 {
-		// The names as net/http writes them (canonical), so that setting
-		// them allocates no canonical copy of each name at every request.
-		ctx.SetHeader("X-Ratelimit-Limit", strconv.Itoa(limit))
-		ctx.SetHeader("X-Ratelimit-Remaining", strconv.Itoa(remaining))
-		ctx.SetHeader("X-Ratelimit-Reset", clock.Format(reset))
+		a.setLimitHeaders(limit, remaining, reset)
 	}
 	if err != nil {
 		if setyerr.Is(err, setyerr.RateLimited) {
@@ -99,7 +102,76 @@ func admit(api huma.API, svc *auth.Service, log *slog.Logger, ctx huma.Context, 
 		httpapi.WriteErr(api, ctx, log, setyerr.E(setyerr.Forbidden, "%s lacks scope %s", p.Credential(), strings.Join(scopes, " or ")))
 		return
 	}
-	next(huma.WithValue(ctx, principalKey{}, p))
+	next(a)
+}
+
+type humaContext = huma.Context // embedded under another name: huma.Context has a Context method
+
+// authorized is a request of an authorized principal as the operation's
+// handler gets it: the request's huma.Context, whose context.Context
+// carries the principal (FromContext), as huma.WithValue would give it.
+// The context, the principal, its scopes and the rate-limit headers'
+// values are one allocation per request (they were seven).
+type authorized struct {
+	humaContext
+	ctx       principalContext
+	principal auth.Principal
+	scopes    [4]auth.Scope // the principal's scopes, when they fit
+	limits    [3]string     // X-RateLimit-Limit, -Remaining and -Reset, shared with the response's header
+}
+
+// Context is the request's context with the principal.
+func (a *authorized) Context() context.Context { return &a.ctx }
+
+// Unwrap is the request's context without the principal, as huma's own
+// wrappers unwrap.
+func (a *authorized) Unwrap() huma.Context { return a.humaContext }
+
+// principalContext is a context.Context carrying a principal, as
+// context.WithValue(ctx, principalKey{}, principal) would.
+type principalContext struct {
+	context.Context
+	principal *auth.Principal
+}
+
+func (c *principalContext) Value(key any) any {
+	if key == (principalKey{}) {
+		return c.principal
+	}
+	return c.Context.Value(key)
+}
+
+// setLimitHeaders sets the rate-limit headers: their values are one string
+// (so one allocation for the three), and when the request's context is
+// the router adapter's own (huma's net/http adapters, whose SetHeader
+// sets the header in the http.ResponseWriter's map), the three share one
+// array of values in that map instead of a slice each. Through a host's
+// wrapper of the context, its SetHeader sets them.
+func (a *authorized) setLimitHeaders(limit, remaining int, reset time.Time) {
+	var buf [64]byte
+	b := strconv.AppendInt(buf[:0], int64(limit), 10)
+	i := len(b)
+	b = strconv.AppendInt(b, int64(remaining), 10)
+	j := len(b)
+	b = clock.AppendLayout(b, reset)
+	s := string(b)
+	a.limits = [3]string{s[:i], s[i:j], s[j:]}
+	// The names as net/http writes them (canonical), so that setting
+	// them allocates no canonical copy of each name.
+	if u, ok := a.humaContext.(interface {
+		Unwrap() (*http.Request, http.ResponseWriter)
+	}); ok {
+		if _, w := u.Unwrap(); w != nil {
+			h := w.Header()
+			h["X-Ratelimit-Limit"] = a.limits[0:1:1]
+			h["X-Ratelimit-Remaining"] = a.limits[1:2:2]
+			h["X-Ratelimit-Reset"] = a.limits[2:3:3]
+			return
+		}
+	}
+	a.humaContext.SetHeader("X-Ratelimit-Limit", a.limits[0])
+	a.humaContext.SetHeader("X-Ratelimit-Remaining", a.limits[1])
+	a.humaContext.SetHeader("X-Ratelimit-Reset", a.limits[2])
 }
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.
