@@ -85,14 +85,18 @@ func logRequests(log *slog.Logger, next http.Handler, probes ...string) http.Han
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := uuid.NewString()
-		w.Header().Set("X-Request-Id", id)
-		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		t := &tracked{statusRecorder: statusRecorder{ResponseWriter: w}, id: [1]string{id}}
+		t.ctx = requestIDContext{Context: r.Context(), id: id}
+		// The header's value is t's: net/http's name is canonical, and
+		// Header().Set would allocate a slice of one value for it.
+		w.Header()["X-Request-Id"] = t.id[:]
+		rec := &t.statusRecorder
+		next.ServeHTTP(rec, r.WithContext(&t.ctx))
 		level := slog.LevelInfo
 		if rec.status == http.StatusOK && slices.Contains(probes, r.URL.Path) {
 			level = slog.LevelDebug
 		}
+		ctx := &t.ctx
 		if !log.Enabled(ctx, level) {
 			return
 		}
@@ -114,6 +118,29 @@ func logRequests(log *slog.Logger, next http.Handler, probes ...string) http.Han
 		)
 		_ = log.Handler().Handle(ctx, line) // a log has nowhere to report its own failure
 	})
+}
+
+// tracked is what logRequests keeps of a request, in one allocation: the
+// recorder of its answer, its context with its id, and the id as the
+// X-Request-Id header's value.
+type tracked struct {
+	statusRecorder
+	ctx requestIDContext
+	id  [1]string
+}
+
+// requestIDContext is a request's context with its id, as
+// context.WithValue(ctx, requestIDKey{}, id) would give it.
+type requestIDContext struct {
+	context.Context
+	id string
+}
+
+func (c *requestIDContext) Value(key any) any {
+	if key == (requestIDKey{}) {
+		return c.id
+	}
+	return c.Context.Value(key)
 }
 
 // recoverPanics turns a panic in a handler into a logged stack and a plain
