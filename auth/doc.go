@@ -135,7 +135,7 @@
 //     lasts Length, and the sweep, every quarter Length, ends expired
 //     leases, so its unused slots go back within 1.25 × Length. A tenant
 //     far from its limit (half of it or more unleased) gets leases long
-//     enough for about 64 of its requests, up to [LeaseConfig.MaxLength]
+//     enough for about 128 of its requests, up to [LeaseConfig.MaxLength]
 //     (30 s), but only of the slots that rate needs: what they hold back
 //     is a small part of a budget nobody is short of. A lease used up is
 //     ended with the next one; [LeaseLimiter.Release] (when Run stops)
