@@ -284,7 +284,9 @@ func AddSecurityScheme(api huma.API) {
 // DocumentOptional).
 func OffUnless(api huma.API, log *slog.Logger, scope string, enabled bool, message string) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
-		if s, ok := ScopeOf(ctx.Operation()); !enabled && ok && slices.Equal(s, []string{scope}) {
+		// s is compared by hand: slices.Equal(s, []string{scope}) made a
+		// slice per request (it escaped where this is inlined).
+		if s, ok := ScopeOf(ctx.Operation()); !enabled && ok && len(s) == 1 && s[0] == scope {
 			WriteErr(api, ctx, log, setyerr.E(setyerr.NotFound, "%s", message))
 			return
 		}
