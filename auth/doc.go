@@ -32,7 +32,10 @@
 // keeps working on this one for at most KeyCacheTTL. Only keys that pass
 // every check are cached, at most [Config.KeyCacheSize] of them, so unknown
 // or revoked keys cannot fill memory. The last use of a key is still
-// written in batches (Run, FlushLastUsed).
+// written in batches (Run, FlushLastUsed); a cached key records its use in
+// its entry, with no lock shared by every request. The HTTP middleware
+// authenticates with [Service.AuthenticateInto], which writes the
+// principal into memory the request already holds.
 //
 // # Sessions
 //
