@@ -132,6 +132,9 @@ type Service struct {
 	wake   chan struct{}
 	client *retryablehttp.Client
 	keys   *keyring
+	// after is time.After; tests replace it to decide when Run's wait
+	// between fan-outs (fanOutGap) ends.
+	after func(time.Duration) <-chan time.Time
 }
 
 // NewService returns a Service whose requests use store and whose delivery

@@ -79,7 +79,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.secs, "secs", 8, "seconds of load per measurement")
 	fs.IntVar(&o.pool, "pool", 0, "pool_max_conns of the PostgreSQL servers (0: the adapter's default)")
 	clients := fs.String("clients", "8,32,64", "numbers of concurrent clients")
-	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N), base-1 and base-2 (one and two instances of -base)")
+	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N), pg-2@N (two such instances), base-1 and base-2 (one and two instances of -base)")
 	fs.BoolVar(&o.pgbench, "pgbench", true, "also run pgbench with a create's writes at each number of clients")
 	fs.DurationVar(&o.warm, "warm", 2*time.Second, "before a measurement, this long of unreported load at its number of clients, so every instance's pool holds the connections the measurement uses and its caches are warm")
 	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./examples/server (to compare builds with one harness)")
@@ -426,7 +426,7 @@ func (b *bench) settle(ctx context.Context) bool {
 
 // instancesOf names the PostgreSQL instances a configuration runs: pg-a
 // alone; pg-a and pg-b; or, for pg-1@N, an instance whose pool opens at
-// most N connections.
+// most N connections, and for pg-2@N two such (pg-2@N-a, pg-2@N-b).
 func instancesOf(cfg string) ([]string, bool) {
 	switch cfg {
 	case sqliteConfig:
@@ -440,10 +440,28 @@ func instancesOf(cfg string) ([]string, bool) {
 	case base2Config:
 		return []string{"base-a", "base-b"}, true
 	}
-	if n, err := strconv.Atoi(strings.TrimPrefix(cfg, pg1Config+"@")); err == nil && n > 0 && strings.HasPrefix(cfg, pg1Config+"@") {
+	if n, ok := poolOf(cfg); ok && n > 0 {
+		if strings.HasPrefix(cfg, pg2Config+"@") {
+			return []string{cfg + "-a", cfg + "-b"}, true
+		}
 		return []string{cfg}, true
 	}
 	return nil, false
+}
+
+// poolOf is the pool_max_conns N of a configuration pg-1@N or pg-2@N, or
+// of one of their instances (pg-2@N-a, pg-2@N-b).
+func poolOf(name string) (int, bool) {
+	for _, prefix := range []string{pg1Config + "@", pg2Config + "@"} {
+		if rest, ok := strings.CutPrefix(name, prefix); ok {
+			if strings.HasPrefix(prefix, pg2Config) {
+				rest = strings.TrimSuffix(strings.TrimSuffix(rest, "-a"), "-b")
+			}
+			n, err := strconv.Atoi(rest)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
 
 // run starts the PostgreSQL instance name unless it runs, and warms it
@@ -455,8 +473,8 @@ func (b *bench) run(ctx context.Context, name string) error {
 		return nil
 	}
 	dbURL, bin := b.dbURL, b.bin
-	if pool, ok := strings.CutPrefix(name, pg1Config+"@"); ok {
-		dbURL = b.cluster.URL("sety") + "&pool_max_conns=" + pool
+	if pool, ok := poolOf(name); ok {
+		dbURL = b.cluster.URL("sety") + "&pool_max_conns=" + strconv.Itoa(pool)
 	}
 	if strings.HasPrefix(name, "base-") {
 		dbURL, bin = strings.Replace(b.dbURL, "/sety?", "/"+baseDatabase+"?", 1), b.o.baseBin

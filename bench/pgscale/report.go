@@ -42,13 +42,25 @@ func (b *bench) summarize() {
 		add("pg-1/sqlite p99", pg1Config, sqliteConfig, p99)
 		add("pg-2/sqlite p99", pg2Config, sqliteConfig, p99)
 		add("pg-2/pg-1 creates", pg2Config, pg1Config, rps)
+		add("pg-2/pg-1 sety µs/create", pg2Config, pg1Config, setyPerCreate)
+		add("pg-2/pg-1 postgres µs/create", pg2Config, pg1Config, pgPerCreate)
 		add("pg-1/base-1 creates", pg1Config, baseConfig, rps)
 		add("pg-1/base-1 p99", pg1Config, baseConfig, p99)
 		add("pg-1/base-1 sety µs/create", pg1Config, baseConfig, setyPerCreate)
 		add("pg-1/base-1 postgres µs/create", pg1Config, baseConfig, pgPerCreate)
 		add("pg-2/base-2 creates", pg2Config, base2Config, rps)
+		add("pg-2/base-2 sety µs/create", pg2Config, base2Config, setyPerCreate)
 		add("pg-2/base-2 postgres µs/create", pg2Config, base2Config, pgPerCreate)
 		add("base-2/base-1 creates", base2Config, baseConfig, rps)
+		for _, cfg := range b.o.configs {
+			// A pool size against the default's: pg-1@N ÷ pg-1, pg-2@N ÷ pg-2.
+			if _, ok := poolOf(cfg); ok {
+				def, _, _ := strings.Cut(cfg, "@")
+				add(cfg+"/"+def+" creates", cfg, def, rps)
+				add(cfg+"/"+def+" sety µs/create", cfg, def, setyPerCreate)
+				add(cfg+"/"+def+" postgres µs/create", cfg, def, pgPerCreate)
+			}
+		}
 		add("pg-1/pgbench create", pg1Config, benchConfig+"create", rps)
 		add("pg-2/pgbench create", pg2Config, benchConfig+"create", rps)
 		add("pgbench create/create+lock+count", benchConfig+"create", benchConfig+"create+lock+count", rps)
