@@ -19,8 +19,14 @@ import (
 	"github.com/sety-io/sety/setyerr"
 )
 
-// batch is how many events one fan-out takes at most.
+// batch is how many endpoints one re-encryption transaction takes at
+// most.
 const batch = 100
+
+// fanOutBatch is how many events one fan-out takes at most: what 64
+// clients' creates commit in a fanOutGap, so that under load one fan-out
+// a gap takes them all, not one per 100 events.
+const fanOutBatch = 500
 
 // fanOutGap is the least time from the end of one fan-out of Run to the
 // start of the next: wakes that come sooner (Notify, at every commit of
@@ -36,11 +42,11 @@ const fanOutGap = 50 * time.Millisecond
 // fanOut turns every committed event into its deliveries.
 func (s *Service) fanOut(ctx context.Context) error {
 	for {
-		n, err := s.queue.FanOut(ctx, batch, s.plan)
+		n, err := s.queue.FanOut(ctx, fanOutBatch, s.plan)
 		if err != nil {
 			return fmt.Errorf("fan out events: %w", err)
 		}
-		if n < batch {
+		if n < fanOutBatch {
 			return nil
 		}
 	}
@@ -184,19 +190,20 @@ func (s *Service) Run(ctx context.Context) {
 		after = time.After
 	}
 	var (
-		fannedOut time.Time        // when the last fan-out ended
+		fannedOut time.Time        // when the last fan-out ended (the zero time: none yet)
 		held      <-chan time.Time // while a fan-out waits out the rest of fanOutGap
+		waited    bool             // held has fired: the fan-out waits no more
 	)
 	fanOut, claim := true, true
 	for {
 		if fanOut && held == nil {
-			if wait := fanOutGap - time.Since(fannedOut); wait > 0 {
+			if wait := min(fanOutGap, fanOutGap-s.now().Sub(fannedOut)); wait > 0 && !waited {
 				held = after(wait)
 			} else {
 				logErr(s.fanOut(ctx))
 				// What it fanned out may be claimed now (not before:
 				// a claim woken with it would find nothing new).
-				fanOut, claim, fannedOut = false, true, time.Now()
+				fanOut, claim, fannedOut, waited = false, true, s.now(), false
 			}
 		}
 		if free := p.free(); claim && free > 0 {
@@ -226,7 +233,7 @@ func (s *Service) Run(ctx context.Context) {
 			}
 			claim = true
 		case <-held:
-			held = nil
+			held, waited = nil, true
 		case <-s.wake:
 			fanOut = true
 		case <-ticker.C:
