@@ -101,8 +101,13 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 		// read after it are discarded.
 		b.Queue(lock, lockSequencer)
 		b.Queue(`SELECT outbox_sequence($1, false)`, sequenceBatch)
+		// The read returns nothing unless this transaction holds the
+		// lock (a try of a lock it holds succeeds: they are re-entrant;
+		// an InitPlan, tried once): a fan-out that found the lock taken
+		// (with two instances, a third of the tries) read a page of
+		// events for nothing.
 		b.Queue(`SELECT `+strings.Replace(loggedColumns, "e.data", "''", 1)+`, e.published_at IS NULL`+fromLog+
-			` WHERE l.position > `+fanOutCursor+` ORDER BY l.position LIMIT $1`, limit)
+			` WHERE l.position > `+fanOutCursor+` AND (SELECT pg_try_advisory_xact_lock($2)) ORDER BY l.position LIMIT $1`, limit, lockSequencer)
 		type taking struct {
 			ev     outbox.Event
 			fanOut bool
