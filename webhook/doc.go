@@ -32,6 +32,12 @@
 // at a time until one succeeds; the pause is stored on the endpoint, so
 // every worker honours it, and no worker waits on it.
 //
+// Run fans out when this process commits events (Notify), at most once
+// every 50 ms and up to 500 events at a time: under load the commits of a
+// gap share one fan-out, a transaction of its own (on PostgreSQL, under
+// the sequencer's lock, with a commit of its own), instead of one each;
+// a commit after a quiet gap is fanned out at once.
+//
 // # Ports
 //
 // [Store] keeps endpoints and the delivery log, for the Service's requests;
