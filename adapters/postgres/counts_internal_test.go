@@ -106,3 +106,105 @@ func TestListTotalsExactAtEveryRead(t *testing.T) {
 	}
 	t.Logf("%d reads, each exact", reads)
 }
+
+// One statement that inserts several incidents writes one count delta per
+// tenant and kind (migration 0026), and the fold never passes a writer
+// still running: a transaction that took its id before a fold and writes
+// its incident after it commits a delta below the fold's horizon, which
+// the next fold still finds. The list total counts it at every read. (A
+// cluster of the test's own: the horizon is the cluster's, and other
+// tests' transactions would hold it back.)
+func TestCountFoldFindsALateWriter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	_, url := pgtest.NewCluster(t, pgtest.Options{})
+	db := openWithOrg(t, url)
+	tenant := fixtureTenant
+	newIncident := func(id string) *incident.Incident {
+		now := clock.At(fixtureTime)
+		return &incident.Incident{ID: id, Category: incident.SOS, Severity: incident.High, Status: incident.Dispatching, Title: "SOS",
+			Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)}, CreatedAt: now, UpdatedAt: now,
+			OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
+	}
+	insert := func(q querier, ids ...string) {
+		t.Helper()
+		cs := make([]*grouped, len(ids))
+		for i, id := range ids {
+			inc := newIncident(id)
+			values, err := sqlstore.IncidentValues(dialect{}, inc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs[i] = &grouped{row: sqlstore.IncidentArgs(dialect{}, inc, values)}
+		}
+		var b pgx.Batch
+		queueIncidentRows(&b, cs)
+		if _, err := q.Exec(ctx, b.QueuedQueries[0].SQL, b.QueuedQueries[0].Arguments...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deltas := func() (rows, sum int) {
+		t.Helper()
+		if err := db.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(n), 0) FROM incident_count_deltas`).Scan(&rows, &sum); err != nil {
+			t.Fatal(err)
+		}
+		return rows, sum
+	}
+	total := func() int {
+		t.Helper()
+		_, n, err := db.IncidentStore().ListIncidents(ctx, tenant, incident.Filter{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	insert(db.pool, "inc_a1", "inc_a2", "inc_a3")
+	if rows, sum := deltas(); rows != 1 || sum != 3 {
+		t.Fatalf("three incidents in one statement wrote %d deltas of %d in all, want one of 3", rows, sum)
+	}
+
+	late, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Rollback(ctx)
+	var lateID string
+	if err := late.QueryRow(ctx, `SELECT pg_current_xact_id()::text`).Scan(&lateID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := deltas(); rows != 0 {
+		t.Fatalf("%d deltas left after a fold", rows)
+	}
+	var passed bool
+	if err := db.pool.QueryRow(ctx, `SELECT folded > $1::text::xid8 FROM outbox_sequencer`, lateID).Scan(&passed); err != nil {
+		t.Fatal(err)
+	}
+	if passed {
+		t.Fatal("the fold's horizon passed a transaction still running")
+	}
+	insert(late, "inc_late")
+	if err := late.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := total(); n != 4 {
+		t.Fatalf("total %d before the fold, want 4", n)
+	}
+	if err := db.sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := deltas(); rows != 0 {
+		t.Fatalf("the late writer's delta was not folded (%d left)", rows)
+	}
+	if n := total(); n != 4 {
+		t.Fatalf("total %d after the fold, want 4", n)
+	}
+	if err := db.pool.QueryRow(ctx, `SELECT folded > $1::text::xid8 FROM outbox_sequencer`, lateID).Scan(&passed); err != nil || !passed {
+		t.Fatalf("with nothing running, the fold's horizon did not pass the late writer (%v)", err)
+	}
+}
