@@ -140,9 +140,7 @@ func TestCountFoldFindsALateWriter(t *testing.T) {
 			}
 			cs[i] = &grouped{row: sqlstore.IncidentArgs(dialect{}, inc, values)}
 		}
-		var b pgx.Batch
-		queueIncidentRows(&b, cs)
-		if _, err := q.Exec(ctx, b.QueuedQueries[0].SQL, b.QueuedQueries[0].Arguments...); err != nil {
+		if _, err := q.Exec(ctx, insertIncidentRows, incidentColumns(cs)...); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -262,12 +262,13 @@
 // at most a millisecond or until that group is answered: two servers
 // split the clients, and their groups, smaller, paid a commit each for
 // fewer creates. A lone create never waits. A group is one
-// implicit transaction of one pipeline of three statements: the queued
+// implicit transaction of one pipeline of two statements: the queued
 // creates' looks at the pool, each in turn in one statement (queue_looks,
 // migration 0024: each under its tenant's shared pool lock, which the
 // group holds to its commit, and in a snapshot taken after that lock was
 // granted, so the look's promise holds as for a create alone), then one
-// insert of every incident of the group and one of every event, each from
+// statement that inserts every incident of the group and every event (the
+// incidents' insert a data-modifying WITH of the events'), each from
 // arrays (unnest, rows.go: one statement text, prepared once per
 // connection, whatever the group's size). The events'
 // insert draws their insertion numbers in the order of the arrays, each

@@ -19,9 +19,9 @@ import (
 // at once; a create that finds a slot free goes at once, alone, and the
 // creates queued while every slot was busy go together in the next group
 // (up to maxGroup): one pipeline of one statement of the queued creates'
-// looks (queueLooks), one insert of all the incidents and one of all the
-// events (rows.go), sent as one implicit transaction and committed at its
-// Sync. A group waits for more creates only while another group of this
+// looks (queueLooks) and one statement that inserts all the incidents and
+// all the events (rows.go), sent as one implicit transaction and
+// committed at its Sync. A group waits for more creates only while another group of this
 // DB is being committed, only while fewer than gatherEnough wait, and at
 // most gatherWait (gather): PostgreSQL's commit_delay and
 // commit_siblings, in the group's own scheduling. A lone create, or one
@@ -244,8 +244,8 @@ func answer(cs []*grouped, err error) {
 
 // commit sends cs as one pipeline, an implicit transaction
 // (txn.implicit): one statement of the looks of the queued creates, each
-// in turn (queueLooks), then one insert of every incident and one of
-// every event (rows.go). It returns the index of the create whose look
+// in turn (queueLooks), then one statement that inserts every incident
+// and every event (rows.go). It returns the index of the create whose look
 // found an available responder: -1 if the failure names none, or names a
 // statement of several creates.
 func (g *group) commit(cs []*grouped) (failed int, err error) {
@@ -273,8 +273,7 @@ func (g *group) commit(cs []*grouped) (failed int, err error) {
 	default:
 		queueLooks(b, looks)
 	}
-	queueIncidentRows(b, cs)
-	queueEventRows(b, cs)
+	queueGroupRows(b, cs)
 	br := conn.SendBatch(ctx, b)
 	for n := range b.Len() {
 		if _, err := br.Exec(); err != nil {

@@ -10,13 +10,18 @@ import (
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
 )
 
-// The inserts of a group of creates (group.go): one statement for every
-// incident of the group, one for every event, each row's values passed as
-// arrays, a column each, and turned back into rows by unnest. One
+// The inserts of a group of creates (group.go): one statement inserts
+// every incident of the group and every event, each row's values passed
+// as arrays, a column each, and turned back into rows by unnest. One
 // statement of n rows costs PostgreSQL one parse, plan and executor start
 // instead of n, and its text is the same for any n, so pgx prepares it
 // once per connection (a multi-row VALUES list would be a new statement,
-// with a round trip to prepare it, for every size of group).
+// with a round trip to prepare it, for every size of group). The
+// incidents' insert is a data-modifying WITH of the events' insert: one
+// statement for PostgreSQL to bind, start and answer per group, not two,
+// and one set of parameters for pgx to encode (it shrinks its buffer of
+// encoded parameters back after every statement, and a group's documents
+// grew it again from there).
 
 // incidentColumnTypes are the types of insertIncident's columns, in its
 // order (sqlstore.InsertIncident; migration 0001).
@@ -43,9 +48,9 @@ var insertIncidentRows = func() string {
 	return sql.String()
 }()
 
-// queueIncidentRows queues on b the insert of the incidents of cs, in one
-// statement.
-func queueIncidentRows(b *pgx.Batch, cs []*grouped) {
+// incidentColumns are insertIncidentRows' arguments for the incidents of
+// cs.
+func incidentColumns(cs []*grouped) []any {
 	columns := make([]any, len(incidentColumnTypes))
 	for j := range columns {
 		column := make([]any, len(cs))
@@ -54,28 +59,33 @@ func queueIncidentRows(b *pgx.Batch, cs []*grouped) {
 		}
 		columns[j] = column
 	}
-	b.Queue(insertIncidentRows, columns...)
+	return columns
 }
 
-// insertEventRows inserts events from arrays in their order (WITH
-// ORDINALITY ... ORDER BY): each row draws its insertion number (seq) in
-// turn, so one create's events of one subject keep their sequence order
-// in the log, as queueEvents' VALUES list does.
-const insertEventRows = `INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at)
+// insertGroupRows inserts the incidents of incidentColumnTypes' arrays
+// and then the events of the eight arrays after them, in their order
+// (WITH ORDINALITY ... ORDER BY): each event draws its insertion number
+// (seq) in turn, so one create's events of one subject keep their
+// sequence order in the log, as queueEvents' VALUES list does. Both
+// inserts see the same snapshot and neither reads the other's table.
+var insertGroupRows = func() string {
+	n := len(incidentColumnTypes)
+	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
+	return `WITH inserted_incidents AS (` + insertIncidentRows + `)
+	INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at)
 	SELECT id, org_id, environment, type, subject_id, sequence, data, created_at
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::timestamptz[])
+	FROM unnest(` + p(1) + `::text[], ` + p(2) + `::text[], ` + p(3) + `::text[], ` + p(4) + `::text[], ` + p(5) + `::text[], ` +
+		p(6) + `::bigint[], ` + p(7) + `::text[], ` + p(8) + `::timestamptz[])
 		WITH ORDINALITY AS e(id, org_id, environment, type, subject_id, sequence, data, created_at, n)
 	ORDER BY n`
+}()
 
-// queueEventRows queues on b the insert of the events of cs, in one
-// statement, if there are any.
-func queueEventRows(b *pgx.Batch, cs []*grouped) {
+// queueGroupRows queues on b the insert of the incidents and events of
+// cs, in one statement.
+func queueGroupRows(b *pgx.Batch, cs []*grouped) {
 	n := 0
 	for _, c := range cs {
 		n += len(c.events)
-	}
-	if n == 0 {
-		return
 	}
 	var (
 		ids, orgs, envs, types, subjects, data = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n),
@@ -90,5 +100,5 @@ func queueEventRows(b *pgx.Batch, cs []*grouped) {
 			data, created = append(data, string(ev.Data)), append(created, at(ev.CreatedAt))
 		}
 	}
-	b.Queue(insertEventRows, ids, orgs, envs, types, subjects, sequences, data, created)
+	b.Queue(insertGroupRows, append(incidentColumns(cs), ids, orgs, envs, types, subjects, sequences, data, created)...)
 }
