@@ -317,14 +317,26 @@
 //
 // An incident list's total without a time filter is read from counts of
 // each tenant's incidents by status, category and severity, instead of
-// counting its index entries, which grows with the tenant's history. A
-// trigger appends each change's delta (+1, or -1 and +1) to
-// incident_count_deltas, rows no two transactions share; the sequencer
-// folds the committed deltas into incident_counts, which only it writes,
-// in the transaction that deletes them. A total is the sum of both, read
-// in one snapshot: exact at every read, with no row every create updates
-// (migration 0010 kept one such row per tenant and kind: concurrent
-// creates of a tenant waited on each other's commits).
+// counting its index entries, which grows with the tenant's history.
+// Triggers append each change's delta to incident_count_deltas, rows no
+// two transactions share: one per statement that inserts or deletes
+// incidents, summed by tenant and kind (a group of creates writes one, not
+// one per incident: migration 0026), and -1 and +1 per change of status;
+// the sequencer folds the committed deltas into incident_counts, which
+// only it writes, in the transaction that deletes them. A total is the
+// sum of both, read in one snapshot: exact at every read, with no row
+// every create updates (migration 0010 kept one such row per tenant and
+// kind: concurrent creates of a tenant waited on each other's commits).
+//
+// The fold looks for deltas from a horizon, as the sequencer's look for
+// events does: each delta carries its writer's xid8, every transaction
+// below the horizon a run read before it folded had ended, so once the
+// run has folded every committed delta it found, none will ever wait
+// below that horizon (outbox_sequencer.folded), and the next run walks
+// incident_count_deltas_xid from there. It used to delete every delta
+// through the whole table, whose heap held the dead rows of every delta
+// folded since autovacuum last came by: hundreds of pages walked in every
+// run, for a few live rows.
 //
 // # Connections
 //

@@ -121,11 +121,12 @@ const (
 func onSweep(statement string) bool { return strings.HasPrefix(statement, "sweep: ") }
 
 // onCreatePath tells whether a statement is part of a create's transaction:
-// its inserts (the count delta's through the incidents' trigger), and its
-// COMMIT. (BEGIN is not: every transaction's first statement, the fan-out's
+// its inserts (the count delta's through the incidents' trigger; a
+// group's incidents and events are one statement, WITH inserted_incidents),
+// and its COMMIT. (BEGIN is not: every transaction's first statement, the fan-out's
 // too, shows it while the next waits.)
 func onCreatePath(statement string) bool {
-	for _, p := range []string{"INSERT INTO incidents", "INSERT INTO outbox_events", "INSERT INTO incident_count_deltas", "COMMIT"} {
+	for _, p := range []string{"INSERT INTO incidents", "INSERT INTO outbox_events", "WITH inserted_incidents", "INSERT INTO incident_count_deltas", "COMMIT"} {
 		if strings.HasPrefix(statement, p) {
 			return true
 		}

@@ -75,7 +75,7 @@ func (b *bench) summarize() {
 			measured++
 		}
 	}
-	fmt.Fprintf(w, "\nlock waits on the create path (a backend waiting for a heavyweight lock in INSERT INTO incidents/outbox_events/incident_count_deltas or COMMIT), "+
+	fmt.Fprintf(w, "\nlock waits on the create path (a backend waiting for a heavyweight lock in INSERT INTO incidents/outbox_events/incident_count_deltas, a group's WITH inserted_incidents, or COMMIT), "+
 		"sampled every 50 ms in %d PostgreSQL measurements, by lock type: advisory %d, transactionid %d", measured, waits["advisory"], waits["transactionid"])
 	for _, typ := range top(waits, len(waits)) {
 		if typ != "advisory" && typ != "transactionid" {
