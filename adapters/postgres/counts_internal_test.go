@@ -206,3 +206,36 @@ func TestCountFoldFindsALateWriter(t *testing.T) {
 		t.Fatalf("with nothing running, the fold's horizon did not pass the late writer (%v)", err)
 	}
 }
+
+// The sequencer's first check and its fold read the count deltas through
+// their index from the fold's horizon, never the whole table, whose heap
+// holds the dead rows of every delta folded since the last vacuum
+// (migration 0026). pg_stat_xact_user_tables counts the scans of the
+// sequencer's run in the transaction that ran it.
+func TestCountFoldNeverReadsTheWholeDeltasTable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	now := clock.At(fixtureTime)
+	inc := &incident.Incident{ID: "inc_fold", Category: incident.SOS, Severity: incident.High, Status: incident.Dispatching, Title: "SOS",
+		Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)}, CreatedAt: now, UpdatedAt: now,
+		OrgID: fixtureTenant.OrgID, Environment: fixtureTenant.Env, Sequence: 1}
+	if _, _, err := db.IncidentStore().CreateIncident(ctx, inc, incident.Effects{}); err != nil {
+		t.Fatal(err)
+	}
+	var seqScans, idxScans, deleted int64
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT outbox_sequence($1, true)`, sequenceBatch); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT seq_scan, coalesce(idx_scan, 0), n_tup_del FROM pg_stat_xact_user_tables WHERE relname = 'incident_count_deltas'`).
+			Scan(&seqScans, &idxScans, &deleted)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seqScans != 0 || idxScans == 0 || deleted != 1 {
+		t.Fatalf("a run of the sequencer scanned the deltas table %d times, its indexes %d, and folded %d deltas; want 0, some, and 1",
+			seqScans, idxScans, deleted)
+	}
+}
