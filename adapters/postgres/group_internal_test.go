@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
@@ -412,5 +413,52 @@ func TestGroupLooksNameTheRefusedLook(t *testing.T) {
 		if got := refusedLook(err, len(tc.at)); got != tc.want {
 			t.Errorf("looks at %v: refused look %d (%v), want %d", tc.at, got, err, tc.want)
 		}
+	}
+}
+
+// A create of an organization that does not exist fails its group at the
+// incidents' statement trigger (migration 0026), which refuses it as the
+// foreign key did; every create of the group then runs alone: the others
+// are committed, with their one count each, and it writes nothing.
+func TestGroupedCreateOfAMissingOrganizationFailsAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	store := db.IncidentStore()
+	queued, release := holdGroups(t, db)
+	const orphan = "inc_000000000000000b"
+	ids := []string{"inc_000000000000000a", orphan, "inc_000000000000000c"}
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			inc, effects := storedIncident(id)
+			if id == orphan {
+				inc.OrgID, effects.Events[0].OrgID = "org_missingmissing00", "org_missingmissing00"
+			}
+			_, _, errs[i] = store.CreateIncident(ctx, inc, effects)
+		})
+	}
+	queued(len(ids))
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if (ids[i] == orphan) != (err != nil) {
+			t.Errorf("create of %s: %v", ids[i], err)
+		}
+	}
+	if pe := (*pgconn.PgError)(nil); !errors.As(errs[1], &pe) || pe.Code != "23503" {
+		t.Errorf("create of a missing organization: %v, want the foreign key's SQLSTATE 23503", errs[1])
+	}
+	if got, want := eventSubjects(t, db), []string{"inc_000000000000000a", "inc_000000000000000c"}; !slices.Equal(got, want) {
+		t.Errorf("events of %v, want %v", got, want)
+	}
+	if got := total(t, db); got != 2 {
+		t.Errorf("list total %d, want 2", got)
+	}
+	var orphans int
+	if err := db.pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM (SELECT n FROM incident_counts WHERE org_id = 'org_missingmissing00'
+		UNION ALL SELECT n FROM incident_count_deltas WHERE org_id = 'org_missingmissing00') c`).Scan(&orphans); err != nil || orphans != 0 {
+		t.Errorf("counts of the missing organization %d (%v), want 0", orphans, err)
 	}
 }

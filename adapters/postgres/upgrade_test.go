@@ -135,3 +135,64 @@ func TestUpgradeFindsTheKeysOfSessions(t *testing.T) {
 	}
 	storetest.CheckLegacySessionKeys(t, db.AuthStore())
 }
+
+// A database of the release before the count deltas per statement
+// (migration 26) upgrades with the deltas its row triggers wrote and no
+// fold took yet: they carry no writer's id, the first fold takes them
+// all, and the totals are right before and after it.
+func TestUpgradeFoldsTheDeltasLeftBefore0026(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := databaseAt(t, 25)
+	tenant := fixtureTenant
+	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ($1, 'Acme', 'growth', 'active', $2)`, tenant.OrgID, fixtureTime); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.SOS, Severity: incident.High,
+			Status: incident.Dispatching, Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
+			CreatedAt: clock.At(fixtureTime), UpdatedAt: clock.At(fixtureTime), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
+		values, err := sqlstore.IncidentValues(dialect{}, inc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, insertIncident, sqlstore.IncidentArgs(dialect{}, inc, values)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE incidents SET status = 'cancelled' WHERE id = 'inc_0000000000000000'`); err != nil {
+		t.Fatal(err)
+	}
+	db, err := New(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	totals := func() (all, cancelled int) {
+		t.Helper()
+		_, all, err := db.IncidentStore().ListIncidents(ctx, tenant, incident.Filter{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, cancelled, err = db.IncidentStore().ListIncidents(ctx, tenant, incident.Filter{Limit: 1, Statuses: []incident.Status{incident.Cancelled}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return all, cancelled
+	}
+	var left int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM incident_count_deltas WHERE xid = '0'`).Scan(&left); err != nil || left != 7 {
+		t.Fatalf("%d deltas of the old release after the upgrade (%v), want 7", left, err)
+	}
+	if all, cancelled := totals(); all != 5 || cancelled != 1 {
+		t.Fatalf("after the upgrade: %d incidents, %d cancelled; want 5 and 1", all, cancelled)
+	}
+	if err := db.sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM incident_count_deltas`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d deltas left after the first fold (%v)", left, err)
+	}
+	if all, cancelled := totals(); all != 5 || cancelled != 1 {
+		t.Fatalf("after the first fold: %d incidents, %d cancelled; want 5 and 1", all, cancelled)
+	}
+}
