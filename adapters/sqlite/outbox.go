@@ -23,9 +23,15 @@ type storedEvent struct {
 }
 
 // insertEvent is the insert of one event; argBase is the index of its
-// base's position among the arguments.
+// base's position among the arguments. The data is bound as the event's
+// bytes, without a Go string's copy of them (the driver copies its
+// arguments into SQLite's memory anyway), and stored as TEXT through the
+// CAST: a []byte binds as a BLOB, which the STRICT table's TEXT column
+// refuses and SQLite's json functions would read as JSONB
+// (TestEventDataIsStoredAsText).
 const insertEvent = `INSERT INTO outbox_events
-	(id, org_id, environment, type, subject_id, sequence, data, created_at, base, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	(id, org_id, environment, type, subject_id, sequence, data, created_at, base, delta)
+	VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?)`
 
 const argBase = 8
 
@@ -38,8 +44,8 @@ const deltaReach = 8
 // incident.created) as deltas against its first one's data when that
 // saves at least half, the others in full. It is pure, so a caller can run
 // it before its write transaction, off the writer, and it builds each
-// insert's arguments there too (the data's string, the time's
-// milliseconds): the writer only adds a delta's base position.
+// insert's arguments there too (the time's milliseconds): the writer only
+// adds a delta's base position.
 func packEvents(events []outbox.Event) []storedEvent {
 	out := make([]storedEvent, len(events))
 	for i, ev := range events {
@@ -52,9 +58,11 @@ func packEvents(events []outbox.Event) []storedEvent {
 				break
 			}
 		}
-		data := "" // a delta's event keeps no copy of its data
-		if out[i].base < 0 {
-			data = string(ev.Data)
+		// A delta's event keeps no copy of its data: ''. An empty []byte
+		// would bind NULL (SQLite's bind of a blob without memory).
+		var data any = ""
+		if out[i].base < 0 && len(ev.Data) > 0 {
+			data = []byte(ev.Data)
 		}
 		out[i].args = []any{ev.ID, ev.OrgID, ev.Environment, ev.Type, ev.SubjectID, ev.Sequence, data, ev.CreatedAt.UnixMilli(),
 			sql.NullInt64{}, out[i].delta}

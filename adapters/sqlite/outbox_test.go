@@ -180,3 +180,25 @@ func TestSharedInsertEventsPacks(t *testing.T) {
 		t.Fatal("an event inserted twice committed")
 	}
 }
+
+// An event's data is stored as TEXT, though it is bound as bytes (a []byte
+// binds as a BLOB): a full event's data and a delta's ” alike, and
+// SQLite's json functions read the data as JSON text (a BLOB they would
+// take for JSONB).
+func TestEventDataIsStoredAsText(t *testing.T) {
+	db := openTest(t)
+	h := &heard{}
+	inc := createLive(t, db, h)
+	for _, ev := range h.events {
+		var kind, id string
+		if err := db.read.QueryRow(`SELECT typeof(data), CASE WHEN data = '' THEN '' ELSE coalesce(json_extract(data, '$.incident.incident_id'), 'null') END
+			FROM outbox_events WHERE id = ?`,
+			ev.ID).Scan(&kind, &id); err != nil {
+			t.Fatal(err)
+		}
+		full := ev.ID == h.events[0].ID // the second is a delta, its data ''
+		if kind != "text" || full && id != inc.ID || !full && id != "" {
+			t.Errorf("%s's data stored as %s, its incident.incident_id %q; want text, %q", ev.Type, kind, id, map[bool]string{true: inc.ID}[full])
+		}
+	}
+}
