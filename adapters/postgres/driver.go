@@ -186,6 +186,7 @@ type dialect struct{}
 
 func (dialect) Placeholders(query string) string { return placeholders(query) }
 func (dialect) Time(t time.Time) any             { return at(t) }
+func (dialect) Text(b []byte) any                { return string(b) }
 func (dialect) ForUpdate() string                { return forUpdate }
 func (dialect) ForKeyShare() string              { return ` FOR KEY SHARE` }
 func (dialect) SkipLocked() string               { return ` FOR UPDATE SKIP LOCKED` }

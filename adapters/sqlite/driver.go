@@ -155,6 +155,7 @@ type dialect struct{}
 
 func (dialect) Placeholders(query string) string { return query }
 func (dialect) Time(t time.Time) any             { return millis(t) }
+func (dialect) Text(b []byte) any                { return b }
 func (dialect) ForUpdate() string                { return "" }
 func (dialect) ForKeyShare() string              { return "" }
 func (dialect) SkipLocked() string               { return "" }

@@ -202,3 +202,30 @@ func TestEventDataIsStoredAsText(t *testing.T) {
 		}
 	}
 }
+
+// An incident's document and tracking are stored as TEXT, though they are
+// bound as bytes (sqlstore.Dialect.Text), by a create and by a change
+// alike, and SQLite's json functions read them as JSON text.
+func TestIncidentDocIsStoredAsText(t *testing.T) {
+	db := openTest(t)
+	inc := createLive(t, db, &heard{})
+	check := func(when string) {
+		t.Helper()
+		var docType, trkType, id string
+		var valid bool
+		if err := db.read.QueryRow(`SELECT typeof(doc), typeof(tracking), json_extract(doc, '$.incident_id'), json_valid(tracking)
+			FROM incidents WHERE id = ?`, inc.ID).Scan(&docType, &trkType, &id, &valid); err != nil {
+			t.Fatal(err)
+		}
+		if docType != "text" || trkType != "text" || id != inc.ID || !valid {
+			t.Errorf("after the %s: doc stored as %s (incident_id %q), tracking as %s (valid JSON %v); want text, %q, text, true",
+				when, docType, id, trkType, valid, inc.ID)
+		}
+	}
+	check("create")
+	svc := incident.NewService(db.IncidentStore(), incident.Config{Responders: db.ResponderStore()})
+	if _, err := svc.AddNote(context.Background(), testTenant, inc.ID, "Caller says the car is blue"); err != nil {
+		t.Fatal(err)
+	}
+	check("note")
+}

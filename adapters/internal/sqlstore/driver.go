@@ -111,6 +111,14 @@ type Dialect interface {
 	// Placeholders rewrites the ? placeholders of query into the engine's
 	// own ($1, $2, … for PostgreSQL).
 	Placeholders(query string) string
+	// Text is JSON text (b, which nobody changes while the statement
+	// runs) as an argument for a TEXT column: the bytes themselves for
+	// SQLite, without a Go string's copy of them (its driver copies an
+	// argument anyway), which binds them as a BLOB, so SQLite's statements
+	// take it through CAST(? AS TEXT) (a STRICT table's TEXT column refuses
+	// a BLOB; json_extract would read one as JSONB); a string for
+	// PostgreSQL, for which the cast changes nothing.
+	Text(b []byte) any
 	// Time is t as an argument for a time column: Unix milliseconds for
 	// SQLite, timestamptz (truncated to the millisecond) for PostgreSQL;
 	// the zero time is NULL. A time column is read into a Time.

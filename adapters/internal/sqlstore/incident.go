@@ -76,9 +76,10 @@ const incidentColumns = `category, severity, severity_rank, status, is_drill, se
 	assign_ms, arrive_ms, sla_state, lng, lat, counts_as_threat`
 
 // InsertIncident is the insert of a new incident; IncidentArgs are its
-// arguments.
+// arguments. The document and the tracking are Dialect.Text's arguments,
+// hence their casts.
 const InsertIncident = `INSERT INTO incidents (id, org_id, environment, idempotency_key, created_at, ` + incidentColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?)`
 
 // IncidentArgs are the arguments of InsertIncident for inc: its identity
 // and values, IncidentValues(d, inc) (derived apart, since a create may
@@ -89,7 +90,8 @@ func IncidentArgs(d Dialect, inc *incident.Incident, values []any) []any {
 
 // IncidentValues derives the values of incidentColumns from inc: the
 // JSON of the document (encoded, the change's Effects.Encoded, when it is
-// not nil: the service encoded it already) and of its tracking, the
+// not nil: the service encoded it already) and of its tracking (as
+// d.Text's arguments, which a statement casts to TEXT), the
 // severity's rank, the milliseconds from creation to assignment and to
 // arrival (nil before them), the SLA's state (nil without an SLA), the
 // position, and whether it counts as a threat.
@@ -122,6 +124,6 @@ func IncidentValues(d Dialect, inc *incident.Incident, encoded []byte) ([]any, e
 		slaState = &state
 	}
 	return []any{inc.Category, inc.Severity, slices.Index(incident.Severities, inc.Severity), inc.Status, inc.IsDrill,
-		inc.Sequence, d.Time(inc.UpdatedAt.Time), string(doc), string(trk), d.Time(inc.Tracking.DueAt),
+		inc.Sequence, d.Time(inc.UpdatedAt.Time), d.Text(doc), d.Text(trk), d.Time(inc.Tracking.DueAt),
 		assignMs, arriveMs, slaState, inc.Location.Coordinates.Lng(), inc.Location.Coordinates.Lat(), inc.CountsAsThreat()}, nil
 }

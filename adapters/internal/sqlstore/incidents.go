@@ -74,7 +74,7 @@ func (s Incidents) UpdateIncident(ctx context.Context, tenant auth.Tenant, id st
 			return err
 		}
 		tx.Later(`UPDATE incidents SET category = ?, severity = ?, severity_rank = ?, status = ?, is_drill = ?, sequence = ?,
-			updated_at = ?, doc = ?, tracking = ?, due_at = ?, assign_ms = ?, arrive_ms = ?, sla_state = ?, lng = ?, lat = ?,
+			updated_at = ?, doc = CAST(? AS TEXT), tracking = CAST(? AS TEXT), due_at = ?, assign_ms = ?, arrive_ms = ?, sla_state = ?, lng = ?, lat = ?,
 			counts_as_threat = ? WHERE id = ?`, append(cols, id)...)
 		if err := s.applyEffects(ctx, tx, tenant, id, effects); err != nil {
 			return err
