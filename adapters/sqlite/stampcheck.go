@@ -55,6 +55,10 @@ type stampChecks struct {
 // stampRound is one check: its outcome, once done is closed.
 type stampRound struct {
 	start chan struct{} // closed when the round may run (nil: its leader runs it after yielding)
+	// done is made by the first get that joins the round (guarded by
+	// stampChecks.mu until the round runs; no get joins a running round):
+	// a round that its leader runs alone, as a lone get's is, makes no
+	// channel.
 	done  chan struct{}
 	stamp int64
 	err   error
@@ -97,7 +101,7 @@ func (k *stampChecks) await() (int64, error) {
 		// yields (they find it in k.next); it begins once it is taken
 		// out of k.next, so after every one of them arrived.
 		k.running = true
-		r := &stampRound{done: make(chan struct{})}
+		r := &stampRound{}
 		k.next = r
 		k.mu.Unlock()
 		k.yield()
@@ -110,10 +114,13 @@ func (k *stampChecks) await() (int64, error) {
 	r := k.next
 	lead := r == nil
 	if lead {
-		r = &stampRound{start: make(chan struct{}), done: make(chan struct{})}
+		r = &stampRound{start: make(chan struct{})}
 		k.next = r
 	} else {
 		r.joined++
+		if r.done == nil {
+			r.done = make(chan struct{})
+		}
 	}
 	k.mu.Unlock()
 	if lead {
@@ -151,7 +158,11 @@ func (k *stampChecks) check(r *stampRound) {
 	if last {
 		k.disconnect()
 	}
-	close(r.done)
+	// r left k.next before it ran (its leader took it out, or the round
+	// before handed it over), under k.mu: no get joins it now.
+	if r.done != nil {
+		close(r.done)
+	}
 }
 
 // readStamp reads incident_stamp.n. A connection that failed is closed
