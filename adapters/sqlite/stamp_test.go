@@ -17,7 +17,7 @@ import (
 
 // openPair opens two handles on one file, as two processes would, with the
 // test organization.
-func openPair(t *testing.T) (a, b *DB) {
+func openPair(t testing.TB) (a, b *DB) {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sety.db")
@@ -37,7 +37,7 @@ func openPair(t *testing.T) (a, b *DB) {
 	return dbs[0], dbs[1]
 }
 
-func peekOf(t *testing.T, db *DB, id string) *incident.Incident {
+func peekOf(t testing.TB, db *DB, id string) *incident.Incident {
 	t.Helper()
 	got, err := db.IncidentStore().(incident.SharedReader).PeekIncident(context.Background(), testTenant, id)
 	if err != nil {
@@ -46,7 +46,7 @@ func peekOf(t *testing.T, db *DB, id string) *incident.Incident {
 	return got
 }
 
-func createTest(t *testing.T, db *DB, i int) *incident.Incident {
+func createTest(t testing.TB, db *DB, i int) *incident.Incident {
 	t.Helper()
 	inc, ev := testIncident(i, "")
 	if _, _, err := db.IncidentStore().CreateIncident(context.Background(), inc, incident.Effects{Events: []outbox.Event{ev}}); err != nil {
