@@ -35,6 +35,7 @@ type stampChecks struct {
 	mu      sync.Mutex
 	running bool
 	next    *stampRound // the round the gets arriving during a check wait for
+	spare   *stampRound // a round that ran with no get but its leader, for the next to reuse
 	closed  bool
 
 	// Used by one round at a time.
@@ -101,15 +102,17 @@ func (k *stampChecks) await() (int64, error) {
 		// yields (they find it in k.next); it begins once it is taken
 		// out of k.next, so after every one of them arrived.
 		k.running = true
-		r := &stampRound{}
-		k.next = r
+		r := k.spare
+		if r == nil {
+			r = &stampRound{}
+		}
+		k.spare, k.next = nil, r
 		k.mu.Unlock()
 		k.yield()
 		k.mu.Lock()
 		k.next = nil // no check ran meanwhile: only this round can be there
 		k.mu.Unlock()
-		k.check(r)
-		return r.stamp, r.err
+		return k.check(r)
 	}
 	r := k.next
 	lead := r == nil
@@ -125,16 +128,20 @@ func (k *stampChecks) await() (int64, error) {
 	k.mu.Unlock()
 	if lead {
 		<-r.start
-		k.check(r)
-	} else {
-		<-r.done
+		return k.check(r)
 	}
+	<-r.done
 	return r.stamp, r.err
 }
 
 // check runs round r: it reads the stamp, brings the kept incidents up to
-// it, and hands the connection to the next round, if any gets wait.
-func (k *stampChecks) check(r *stampRound) {
+// it, hands the connection to the next round, if any gets wait, and
+// returns the round's outcome. A round that no get joined and that its
+// leader started alone is kept for the next such round (a lone get's,
+// the common case on a server that is not busy): no get refers to it
+// any more, and its leader reads the outcome check returns, not the
+// round.
+func (k *stampChecks) check(r *stampRound) (int64, error) {
 	r.stamp, r.err = k.readStamp()
 	if k.afterRead != nil {
 		k.afterRead()
@@ -144,6 +151,7 @@ func (k *stampChecks) check(r *stampRound) {
 		k.decoded.advance(r.stamp)
 		k.decoded.mu.Unlock()
 	}
+	stamp, err, done := r.stamp, r.err, r.done
 	k.mu.Lock()
 	next, last := k.next, false
 	if next != nil {
@@ -154,15 +162,20 @@ func (k *stampChecks) check(r *stampRound) {
 	} else {
 		k.running = false
 	}
+	// r left k.next before it ran (its leader took it out, or the round
+	// before handed it over), under k.mu: no get joins it now.
+	if done == nil && r.start == nil {
+		*r = stampRound{}
+		k.spare = r
+	}
 	k.mu.Unlock()
 	if last {
 		k.disconnect()
 	}
-	// r left k.next before it ran (its leader took it out, or the round
-	// before handed it over), under k.mu: no get joins it now.
-	if r.done != nil {
-		close(r.done)
+	if done != nil {
+		close(done)
 	}
+	return stamp, err
 }
 
 // readStamp reads incident_stamp.n. A connection that failed is closed
