@@ -55,7 +55,9 @@
 // (peekread.go). It hands SQLite the text kept for the row, and SQLite
 // answers NULL for a column that still holds it: the driver copies the
 // row's text into Go only when it changed. The WAL is
-// checkpointed by its own connection every half second, not by the writer.
+// checkpointed by its own connection every tenth of a second, not by the
+// writer (small copies: when the log is past its limit, the writer's own
+// checkpoint between two batches, which starts it over, has little left).
 // When the log starts over after a complete checkpoint, the writer cuts its
 // file back to Options.WALSizeLimit (64 MiB by default, SQLite's
 // journal_size_limit): a stretch of load in which readers kept it from

@@ -186,8 +186,8 @@ func TestRestartBacksOffWhileAReaderOutlastsIt(t *testing.T) {
 // between two batches copies the whole log (no commit lands while it
 // copies), so the next commit starts the log over and cuts its file back;
 // without it, the next commit appends to the log. The checkpointer asks
-// the writer first and, if the log is still long at the next tick (here a
-// reader of an old snapshot keeps it), tries a RESTART.
+// the writer on writerTries ticks and, if the log is still long after them
+// (here a reader of an old snapshot keeps it), tries a RESTART.
 func TestWriterCheckpointStartsTheLogOver(t *testing.T) {
 	const limit = 256 << 10
 	ctx := context.Background()
@@ -241,23 +241,26 @@ func TestWriterCheckpointStartsTheLogOver(t *testing.T) {
 		}
 
 		// A reader's old snapshot keeps the log from starting over: the
-		// checkpointer asks the writer at the first tick, tries a RESTART
-		// (which the reader outlasts) at the second, and asks the writer
-		// again once the log has been under the limit.
+		// checkpointer asks the writer at the first writerTries ticks,
+		// tries a RESTART (which the reader outlasts) at the next, and
+		// asks the writer again after it.
 		reader := openOne(t, dsn)
 		snapshot := holdSnapshot(t, reader)
 		insert(200)
 		checkpoints := openOne(t, "file:"+path+"?_pragma=busy_timeout(1)&_pragma=journal_mode(WAL)")
 		c := &Checkpointer{conn: checkpoints, restartFrames: restartFrames(ctx, checkpoints, 64<<10), writer: w}
-		for i, want := range []struct {
-			asked bool
-			skip  int
-		}{{true, 0}, {false, 1}} {
+		type state struct{ asks, skip int }
+		var want []state
+		for i := range writerTries {
+			want = append(want, state{i + 1, 0})
+		}
+		want = append(want, state{0, 1}) // the RESTART, outlasted
+		for i, want := range want {
 			if err := c.step(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if c.askedWriter != want.asked || c.skip != want.skip {
-				t.Errorf("tick %d with the reader holding on: asked the writer %v, skip %d; want %v, %d", i+1, c.askedWriter, c.skip, want.asked, want.skip)
+			if got := (state{c.writerAsks, c.skip}); got != want {
+				t.Errorf("tick %d with the reader holding on: asked the writer %d times, skip %d; want %d, %d", i+1, got.asks, got.skip, want.asks, want.skip)
 			}
 		}
 		if err := snapshot.Rollback(); err != nil {
