@@ -158,16 +158,15 @@ func (s *Sety) register(api huma.API) {
 	if s.healthAlias != "" && s.healthAlias != s.basePath+"/health" {
 		registerHealth(root, s, s.healthAlias, "health-root")
 	}
-	v1 := huma.NewGroup(api, s.basePath)
+	// The shared modifier runs before the prefix's, which copies operations.
+	g := httpapi.NewGroup(api, shared, s.basePath)
 	if s.metrics != nil {
-		v1.UseMiddleware(s.metrics.Middleware)
+		g.UseMiddleware(s.metrics.Middleware)
 	}
 	console := string(auth.RespondersWrite)
-	v1.UseMiddleware(
+	g.UseMiddleware(
 		httpapi.OffUnless(api, s.log, console, s.console, "the operations console is not enabled on this server"),
 		authapi.Middleware(api, s.Auth, s.log), httpapi.StrictBody(api, s.log))
-	// The shared modifier goes outside the prefix, which copies operations.
-	g := httpapi.NewGroup(v1, shared)
 	incidentapi.Register(g, s.Incidents, s.log)
 	// The console's operations are always registered, so the document is one
 	// whatever the server enables; unless enabled they answer 404.

@@ -43,6 +43,10 @@ type Guest struct {
 	// sameDecode holds, per content type, whether the host's format
 	// decodes into an any as encoding/json does (Unmarshal, decodeany.go).
 	sameDecode sync.Map
+	// config is the host's Config method, if it has one: huma reads the
+	// configuration at every request, and finding the method once spares
+	// each request a dynamic interface check.
+	config func() huma.Config
 }
 
 // NewGuest returns a guest of host whose schema names start with
@@ -56,7 +60,11 @@ func NewGuest(host huma.API, schemaPrefix, idPrefix string) *Guest {
 			SecuritySchemes: map[string]*huma.SecurityScheme{},
 		},
 	}
-	return &Guest{host: host, doc: doc, routes: &recorder{host: host.Adapter()}, idPrefix: idPrefix}
+	g := &Guest{host: host, doc: doc, routes: &recorder{host: host.Adapter()}, idPrefix: idPrefix}
+	if c, ok := host.(interface{ Config() huma.Config }); ok {
+		g.config = c.Config
+	}
+	return g
 }
 
 // recorder is the guest's adapter: it keeps the routes until Commit.
@@ -95,8 +103,8 @@ func (g *Guest) DocumentOperation(op *huma.Operation) {
 
 // Config is the host's configuration, which huma reads at request time.
 func (g *Guest) Config() huma.Config {
-	if c, ok := g.host.(interface{ Config() huma.Config }); ok {
-		return c.Config()
+	if g.config != nil {
+		return g.config()
 	}
 	return huma.Config{}
 }

@@ -124,14 +124,22 @@ type Shared struct {
 //
 // The modifier changes the operation in place, so the body limit is the
 // one huma enforces: register on this group, not on a group that copies
-// operations before it (a prefixed group goes inside, as api).
-func NewGroup(api huma.API, shared Shared) *huma.Group {
+// operations before it. The prefix, if any, is this group's own and is
+// put on after the modifier (huma's prefix modifier copies the
+// operation): one group, not a group in a prefixed group, so that each
+// request's walks through the groups (huma reads the configuration, the
+// transformers, the content negotiation and the marshaller through every
+// level) take one step fewer.
+func NewGroup(api huma.API, shared Shared, prefix ...string) *huma.Group {
 	Alias[clock.Time, timeSchema](api.OpenAPI().Components.Schemas)
 	g := huma.NewGroup(api)
 	g.UseModifier(func(op *huma.Operation, next func(*huma.Operation)) {
 		shared.document(api, op)
 		next(op)
 	})
+	if len(prefix) > 0 {
+		g.UseModifier(huma.PrefixModifier(prefix))
+	}
 	return g
 }
 
