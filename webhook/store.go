@@ -85,7 +85,10 @@ type Queue interface {
 	// without its Data, which a delivery reads when it is sent. It returns
 	// how many events it took. Each
 	// committed event is taken by exactly one FanOut, however many run at
-	// once; an error takes none.
+	// once; an error takes none. An event of a tenant with no endpoint has
+	// no delivery to plan: a store may publish it with the events it takes
+	// without calling plan or counting it (SQLite publishes those up to the
+	// last event it took, or up to the head when it took fewer than limit).
 	FanOut(ctx context.Context, limit int, plan func(ev outbox.Event, endpoints []*Endpoint) []*Delivery) (int, error)
 
 	// ClaimDeliveries leases to c.Owner, until c.Until, up to c.Limit

@@ -28,9 +28,17 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 		// prepared (parsing them anew cost more than running them).
 		hot := tx.Hot()
 		shared := querierOf[groupcommit.HotQueries]{hot}
-		events, err := pendingEnvelopes(ctx, hot, limit)
+		events, err := subscribedEnvelopes(ctx, hot, limit)
 		if err != nil {
 			return err
+		}
+		upTo := int64(0)
+		if len(events) < limit {
+			// Every unpublished event up to the head is read: those of
+			// tenants without an endpoint are published with the others.
+			if err := hot.QueryRowContext(ctx, headPosition).Scan(&upTo); err != nil {
+				return err
+			}
 		}
 		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return sqlstore.TenantEndpoints(ctx, shared, t) })
 		for _, ev := range events {
@@ -43,13 +51,18 @@ func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.E
 			}
 			taken++
 		}
-		if taken == 0 {
+		if taken > 0 {
+			upTo = max(upTo, events[taken-1].Position)
+		}
+		if upTo == 0 {
 			return nil
 		}
 		// The events taken are the unpublished ones up to the last taken
-		// (read in position order, under the write lock): the watermark
-		// moves past them all, one row, and no event's row is written.
-		_, err = tx.ExecContext(ctx, publishUpTo, events[taken-1].Position)
+		// or the head (read in position order, under the write lock): the
+		// watermark moves past them all, one row, and no event's row is
+		// written. (The update changes nothing when no event came since
+		// the last fan-out.)
+		_, err = tx.ExecContext(ctx, publishUpTo, upTo)
 		return err
 	})
 	return taken, translate(err)

@@ -288,6 +288,12 @@ func TestUpgradeToFanOutWatermark(t *testing.T) {
 	}
 	db := upgrade(t, old, path)
 	ctx := context.Background()
+	// The fan-out plans the events of tenants with an endpoint.
+	org := &auth.Organization{ID: "org_0000000000000001", Name: "Acme", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(testStart)}
+	if err := db.AuthStore().CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	subscribe(t, db, auth.Tenant{OrgID: org.ID, Env: auth.Live})
 	ids := func(events []outbox.Event) (out []string) {
 		for _, ev := range events {
 			out = append(out, ev.ID)
