@@ -86,8 +86,11 @@
 // the first one's data, and every reader gets back the bytes written
 // (eventdelta.go). The webhook fan-out's progress is one row, a watermark
 // position (outbox_fanout, migrations/0020_fanout_watermark.sql): the
-// fan-out reads the events above it through the table's key and moves it
-// past those it took, in the transaction that inserts their deliveries, so
+// fan-out reads the events above it through the table's key (into Go
+// only those of tenants with an endpoint: an event of a tenant without one
+// has no delivery to plan) and moves it past those it took, and up to the
+// head when it took fewer than its limit, in the transaction that inserts
+// their deliveries, so
 // an event's row is written once, by the insert, and never again to mark
 // it published (only an event published at its insert, a ping's, keeps a
 // published_at, which the fan-out passes over). Retention deletes the
