@@ -29,8 +29,10 @@ func subscribe(t *testing.T, db *DB, tenant auth.Tenant) *webhook.Endpoint {
 // order, up to its limit, and publishes those of tenants without one
 // with them, unplanned: none is planned twice, none is left pending, and
 // an endpoint created later is not given the events published before it.
+// Another process sharing the file (second) commits events and creates an
+// endpoint: the fan-out, under the write lock, sees both.
 func TestFanOutPassesOverTenantsWithoutEndpoints(t *testing.T) {
-	db := openTest(t)
+	db, second := openPair(t)
 	ctx := context.Background()
 	other := auth.Tenant{OrgID: "org_withoutendpoint1", Env: auth.Live}
 	org := &auth.Organization{ID: other.OrgID, Name: "No hooks", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(testStart)}
@@ -43,7 +45,7 @@ func TestFanOutPassesOverTenantsWithoutEndpoints(t *testing.T) {
 	seq := 0
 	commit := func(tenants ...auth.Tenant) {
 		t.Helper()
-		err := db.inTx(ctx, func(tx *writeTx) error {
+		err := []*DB{db, second}[seq%2].inTx(ctx, func(tx *writeTx) error {
 			for _, tn := range tenants {
 				seq++
 				_, err := tx.ExecContext(ctx, `INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at)
@@ -88,8 +90,9 @@ func TestFanOutPassesOverTenantsWithoutEndpoints(t *testing.T) {
 	// Only events of tenants without an endpoint: published, none planned.
 	commit(other, testEnv)
 	fanOut(10, 0, "[]", 0)
-	// An endpoint of the other tenant gets its events from then on.
-	subscribe(t, db, other)
+	// An endpoint of the other tenant, created by the other process, gets
+	// its events from then on.
+	subscribe(t, second, other)
 	commit(other, testTenant)
 	fanOut(10, 2, "[evt_0000000000000009 evt_0000000000000010]", 0)
 }
