@@ -97,7 +97,7 @@ func (s *Sety) Run(ctx context.Context) error {
 		wg.Go(func() {
 			_ = w.Watch(ctx, func() {
 				s.hub.Notify(ctx, nil)
-				s.threat.Notify(ctx, nil)
+				s.threat.moved()
 			})
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -42,6 +43,16 @@ type threatFollower struct {
 	// created holds what this process's live creates mean for the
 	// engine, by their incident.created event's id (see remember).
 	created createdHere
+
+	// watched: the log says when any instance positioned events
+	// (outbox.Watcher). run's catch-ups then read what is positioned
+	// without running the store's sequencer (see follow), and are woken
+	// by the log, not by this process's commits.
+	watched bool
+	// sequenced is when a catch-up last had the store position what was
+	// committed before it (guarded by mu).
+	sequenced time.Time
+	now       func() time.Time // time.Now; tests move it
 }
 
 // createdHere is what the follower was told in memory of the live
@@ -78,7 +89,8 @@ var threatEvents = outbox.Filter{Environment: string(auth.Live), Envelopes: true
 	Types: []string{incident.TypeCreated, incident.TypeCancelled, incident.TypeResolved}}
 
 func newThreatFollower(engine *threat.Engine, log outbox.Log) *threatFollower {
-	return &threatFollower{engine: engine, log: log, wake: make(chan struct{}, 1)}
+	_, watched := log.(outbox.Watcher)
+	return &threatFollower{engine: engine, log: log, wake: make(chan struct{}, 1), watched: watched, now: time.Now}
 }
 
 // load fills the engine from the store and sets where following starts.
@@ -93,13 +105,45 @@ func (f *threatFollower) load(ctx context.Context, src threat.Source) error {
 	return err
 }
 
-// catchUp applies the next events after the last one applied and reports
-// whether there may be more.
+// catchUp applies the next events after the last one applied, every
+// event committed before it was called included, and reports whether
+// there may be more.
 func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
+	return f.catchUpTo(ctx, false)
+}
+
+// sequenceEvery is how often run's catch-ups on a watched log have the
+// store position what was committed (catchUp), a safety net: the events
+// of this process's commits are positioned by its webhook fan-out, which
+// they wake, and every instance's sequencer runs wake every instance's
+// feed (outbox.Watcher).
+const sequenceEvery = time.Second
+
+// follow is run's catch-up. On a watched log it reads only the events
+// the store has positioned already (outbox.Filter.Through), which runs no
+// sequencer, but once every sequenceEvery: with two instances on
+// PostgreSQL, each feed's catch-up ran the store's sequencer, or waited
+// for a run, as often as its fan-out did (bench/README.md, issue 24's
+// "one sequencer's work").
+func (f *threatFollower) follow(ctx context.Context) (more bool, err error) {
+	f.mu.Lock()
+	positioned := f.watched && f.now().Sub(f.sequenced) < sequenceEvery
+	f.mu.Unlock()
+	return f.catchUpTo(ctx, positioned)
+}
+
+// catchUpTo is catchUp, reading only what is positioned if positioned.
+func (f *threatFollower) catchUpTo(ctx context.Context, positioned bool) (more bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	started := f.created.start()
-	events, next, err := f.log.EventsAfter(ctx, f.pos, threatEvents, followBatch)
+	filter := threatEvents
+	if positioned {
+		filter.Through = math.MaxInt64
+	} else {
+		f.sequenced = f.now()
+	}
+	events, next, err := f.log.EventsAfter(ctx, f.pos, filter, followBatch)
 	if err != nil {
 		return false, err
 	}
@@ -111,9 +155,10 @@ func (f *threatFollower) catchUp(ctx context.Context) (more bool, err error) {
 	}
 	f.pos = next
 	more = len(events) == followBatch
-	if !more {
+	if !more && !positioned {
 		// Read to the head: every event remembered before this catch-up
-		// was committed before it began, so it has been applied.
+		// was committed before it began, so it has been applied. (A read
+		// of what is positioned may have stopped short of such events.)
 		f.created.forget(started)
 	}
 	return more, nil
@@ -287,11 +332,20 @@ const followGap = 50 * time.Millisecond
 // (Notify; at most once per followGap), and every second for other
 // processes' commits.
 func (f *threatFollower) run(ctx context.Context, log *slog.Logger) {
-	loop.Run(ctx, loop.Loop{Name: "threat intelligence feed", Every: time.Second, Wake: f.wake, MinGap: followGap, Log: log}, f.catchUp)
+	loop.Run(ctx, loop.Loop{Name: "threat intelligence feed", Every: time.Second, Wake: f.wake, MinGap: followGap, Log: log}, f.follow)
 }
 
-// Notify wakes the follower: this process committed events.
+// Notify wakes the follower: this process committed events. On a watched
+// log it does not: what the follower reads is what the store has
+// positioned, and the log wakes it when that moves (moved).
 func (f *threatFollower) Notify(context.Context, []outbox.Event) {
+	if !f.watched {
+		f.moved()
+	}
+}
+
+// moved wakes the follower: the log's head may have moved.
+func (f *threatFollower) moved() {
 	select {
 	case f.wake <- struct{}{}:
 	default:

@@ -55,6 +55,7 @@ type options struct {
 	drills             int     // drills per sweep measurement; 0: no sweep phase
 	statements         bool    // per-create database work of each PostgreSQL measurement (pg_stat_statements)
 	simSpeed           float64 // the sweep instances' SETY_SIMULATE_SPEED
+	profile            string  // a directory for each PostgreSQL instance's CPU profile of each measurement; "": none
 }
 
 // The configurations a round measures.
@@ -87,6 +88,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.settle, "settle", 15*time.Second, "before a measurement, wait at most this long for the servers and the database to be idle")
 	fs.IntVar(&o.drills, "drills", 500, "after the create rounds, rounds of this many drills walked by the engines' sweep on one and on two instances (0: none)")
 	fs.BoolVar(&o.statements, "statements", false, "load pg_stat_statements and print each PostgreSQL measurement's database work per create: counters and the costliest statements")
+	fs.StringVar(&o.profile, "profile", "", "write each PostgreSQL instance's Go CPU profile of each measurement into this directory")
 	fs.Float64Var(&o.simSpeed, "simulate-speed", 4, "the sweep phase's SETY_SIMULATE_SPEED: a drill walks in a minute divided by it")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -169,6 +171,11 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(b.work)
+	if o.profile != "" {
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return err
+		}
+	}
 	defer b.stopAll()
 	b.bin = filepath.Join(b.work, "sety-server")
 	if o.serverBin != "" {
@@ -333,8 +340,13 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 		}
 		sampler, stopSampling = sampleLocks(b.monitorOf(cfg), 50*time.Millisecond)
 	}
+	profiled := func() {}
+	if b.o.profile != "" && len(names) > 0 {
+		profiled = b.profileServers(ctx, round, clients, cfg, names, time.Duration(b.o.secs)*time.Second)
+	}
 	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second, 0)
 	stopSampling()
+	profiled()
 	m.setyCPU, m.pgCPU = setyCPU.percent(), pgCPU.percent()
 	m.rps, m.p50, m.p99, m.failed, m.firstErr = res.rps(), res.quantile(0.5), res.quantile(0.99), res.failed, res.firstError
 	if sampler != nil {
@@ -480,6 +492,9 @@ func (b *bench) run(ctx context.Context, name string) error {
 		dbURL, bin = strings.Replace(b.dbURL, "/sety?", "/"+baseDatabase+"?", 1), b.o.baseBin
 	}
 	env := append(b.common(), "SETY_DATABASE_URL="+dbURL+"&application_name="+url.QueryEscape(name))
+	if b.o.profile != "" {
+		env = append(env, "SETY_PPROF_ADDR=127.0.0.1:0")
+	}
 	if strings.HasPrefix(name, "sw-") {
 		env = append(env, "SETY_SIMULATE_SPEED="+strconv.FormatFloat(b.o.simSpeed, 'g', -1, 64))
 	}
