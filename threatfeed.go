@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math"
-	"slices"
 	"sync"
 	"time"
 
@@ -165,38 +164,30 @@ func (f *threatFollower) catchUpTo(ctx context.Context, positioned bool) (more b
 }
 
 // withData reads the data of the events apply will decode (needsData),
-// read without it: one more read, of their types only, from the first of
-// them to the last, when there are any (typically the last few creates of a page,
+// read without it: one more read, of those events only (by position),
+// when there are any (typically the last few creates of a page,
 // committed here but not yet remembered, or another instance's); none
 // when every event is a create remembered here.
 func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) error {
-	var types []string
-	from, through := int64(-1), int64(0)
+	var positions []int64
 	for _, ev := range events {
-		if !f.needsData(ev) {
-			continue
-		}
-		if from < 0 {
-			from = ev.Position - 1
-		}
-		through = ev.Position
-		if !slices.Contains(types, ev.Type) {
-			types = append(types, ev.Type)
+		if f.needsData(ev) {
+			positions = append(positions, ev.Position)
 		}
 	}
-	if len(types) == 0 {
+	if len(positions) == 0 {
 		return nil
 	}
-	// The events of these types after from come first in position order,
-	// and at most len(events) of them are among those read: the page
-	// holds every one needed. They are in the log already: bounded by
-	// through, the read costs no run of the store's sequencer (with two
-	// instances, this read came with every catch-up and doubled the runs).
+	// They are in the log already: bounded by the last of them, the read
+	// costs no run of the store's sequencer (with two instances, this
+	// read came with every catch-up and doubled the runs). Only they are
+	// read: with two instances, the creates of each are interleaved, and
+	// a read from the first needed to the last read both instances'.
 	// Of a create, what apply reads is fixed at the create: a brief of it
 	// is enough (outbox.Filter.Brief), a tenth of the full snapshot.
 	filter := threatEvents
-	filter.Envelopes, filter.Brief, filter.Types, filter.Through = false, true, types, through
-	full, _, err := f.log.EventsAfter(ctx, from, filter, followBatch)
+	filter.Envelopes, filter.Brief, filter.Positions, filter.Through = false, true, positions, positions[len(positions)-1]
+	full, _, err := f.log.EventsAfter(ctx, positions[0]-1, filter, len(positions))
 	if err != nil {
 		return err
 	}

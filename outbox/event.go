@@ -89,12 +89,19 @@ type Filter struct {
 	// events after commit need not order the newer ones first: such a
 	// read costs no run of its sequencer. It selects nothing in Match.
 	Through int64
+	// Positions, when set, selects only the events at these positions,
+	// in ascending order: for a reader reading again a few of the events
+	// it has read (the threat feed reads the data of another instance's
+	// creates, interleaved with this one's, whose data it has: a read of
+	// every event from the first of them to the last read both).
+	Positions []int64
 }
 
 // Match reports whether ev passes f.
 func (f Filter) Match(ev Event) bool {
 	return (f.OrgID == "" || ev.OrgID == f.OrgID) && (f.Environment == "" || ev.Environment == f.Environment) &&
-		strings.HasPrefix(ev.Type, f.TypePrefix) && (len(f.Types) == 0 || slices.Contains(f.Types, ev.Type))
+		strings.HasPrefix(ev.Type, f.TypePrefix) && (len(f.Types) == 0 || slices.Contains(f.Types, ev.Type)) &&
+		(len(f.Positions) == 0 || slices.Contains(f.Positions, ev.Position))
 }
 
 // Reader lists committed events that have not been published yet, oldest

@@ -132,6 +132,9 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	if len(f.Types) > 0 {
 		l.And(`l.type = ANY(?)`, f.Types)
 	}
+	if len(f.Positions) > 0 {
+		l.And(`l.position = ANY(?)`, f.Positions)
+	}
 	query := sqlstore.Numbered(l.Query() + ` LIMIT ?`)
 	b.Queue(query, append(l.Args, limit)...)
 	b.Queue(`COMMIT`)

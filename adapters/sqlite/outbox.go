@@ -137,7 +137,7 @@ func (db *DB) EventLog() outbox.Log { return (*outboxReader)(db) }
 // from ?3 to ?4, of environment ?6 and organization ?7 ("" for any): a
 // range of the table's key, read until the page (?5) is full (the threat
 // feed and the stream's hub follow every tenant). A query adds
-// typesIn and orderedPage.
+// in and orderedPage.
 const eventsAfter = selectEvent + ` WHERE e.position > ?1 AND e.position <= ?2 AND e.type >= ?3 AND e.type < ?4
 	AND (?6 = '' OR e.environment = ?6) AND (?7 = '' OR e.org_id = ?7)`
 
@@ -155,16 +155,17 @@ const selectEnvelope = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_
 // orderedPage ends an events query: position order, up to ?5.
 const orderedPage = ` ORDER BY e.position LIMIT ?5`
 
-// typesIn is the condition of n exact types, the arguments ?8 on.
-func typesIn(n int) string {
+// in is the condition that column is one of n values, the arguments
+// ?first on: Filter.Types and Filter.Positions.
+func in(column string, n, first int) string {
 	if n == 0 {
 		return ""
 	}
 	marks := make([]string, n)
 	for i := range marks {
-		marks[i] = "?" + strconv.Itoa(8+i)
+		marks[i] = "?" + strconv.Itoa(first+i)
 	}
-	return ` AND e.type IN (` + strings.Join(marks, ", ") + `)`
+	return ` AND ` + column + ` IN (` + strings.Join(marks, ", ") + `)`
 }
 
 // EventsAfter reads the head and the events up to it in one snapshot, so
@@ -194,7 +195,11 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	for _, t := range f.Types {
 		args = append(args, t)
 	}
-	events, err := queryAll(ctx, tx, scanEvent, query+typesIn(len(f.Types))+orderedPage, args...)
+	positions := in("e.position", len(f.Positions), len(args)+1)
+	for _, p := range f.Positions {
+		args = append(args, p)
+	}
+	events, err := queryAll(ctx, tx, scanEvent, query+in("e.type", len(f.Types), 8)+positions+orderedPage, args...)
 	if err != nil {
 		return nil, after, translate(err)
 	}

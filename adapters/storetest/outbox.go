@@ -137,6 +137,16 @@ func testLog(t *testing.T, handles []Stores) {
 		if none, next, err := h.EventLog().EventsAfter(ctx, head(t, h), outbox.Filter{Through: head(t, h) + 5}, 10); err != nil || len(none) != 0 || next != head(t, h) {
 			t.Fatalf("through past the head: %d events, next %d, %v; want none, next at the head %d", len(none), next, err, head(t, h))
 		}
+		// Positions: only the events at those, with data, in log order;
+		// next as without them.
+		picked := []outbox.Event{all[1], all[len(all)/2], all[len(all)-1]}
+		at := []int64{picked[0].Position, picked[1].Position, picked[2].Position, head(t, h) + 1}
+		got, gotNext, err := h.EventLog().EventsAfter(ctx, all[0].Position, outbox.Filter{Positions: at, Through: mid}, 1000)
+		must(t, err)
+		if gotNext != mid {
+			t.Fatalf("positions %v through %d: next %d, want %d", at, mid, gotNext, mid)
+		}
+		sameJSON(t, "positions", got, picked[:2])
 		// Resuming in small pages from any position reads the rest, once.
 		var paged []string
 		for after := int64(0); ; {
