@@ -202,14 +202,22 @@
 // so an event committed through one instance reaches another's streams
 // within a run; they poll every second anyway.
 //
-// A read of the log bounded by a position already read
-// (outbox.Filter.Through) runs no sequencer: every event at or before a
-// position a reader was given is in the log. The threat feed reads a
-// page's envelopes, then the data of the events it must decode (another
-// instance's creates, cancels, resolves): the second read, bounded by the
-// last of them, used to wait for a run of its own, so with two instances
-// every catch-up of each feed cost two runs (the sequencer ran 2.6 times
-// as often per create as with one). That read answers a create with a
+// A read of the log bounded by a position (outbox.Filter.Through) runs no
+// sequencer: it reads what is positioned. The threat feed of each
+// instance reads so (package sety, threatfeed.go): it is woken by the
+// sequencer's NOTIFY, not by its process's commits, whose events that
+// process's fan-out positions within its gap, and asks for a run of its
+// own once a second only, a safety net; its catch-ups ran or waited for
+// a run each, as often as the fan-outs, and with two instances a third
+// of the sequencer's calls were the feeds' (bench/README.md, "one
+// sequencer's work"). The feed reads a page's envelopes, then the data of
+// the events it must decode (another instance's creates, cancels,
+// resolves), by their positions (outbox.Filter.Positions): a read from
+// the first of them to the last read the creates of both instances,
+// interleaved, and probed the incidents of all. The second read, bounded
+// by the last of them, used to wait for a run of its own, so with two
+// instances every catch-up of each feed cost two runs (the sequencer ran
+// 2.6 times as often per create as with one). That read answers a create with a
 // brief built from its incident's row (outbox.Filter.Brief, brief.go):
 // the fields the threat engine reads of a create never change after it,
 // and the row holds them in columns, so no create writes anything more
