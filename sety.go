@@ -378,7 +378,8 @@ func (s *Sety) Ready() <-chan struct{} { return s.ready }
 
 // SyncThreat applies to the threat engine every committed incident event it
 // has not seen yet, from any instance sharing the store. Run does it
-// continuously (at once for this process's commits, every second for
+// continuously (at once for this process's commits, or, on PostgreSQL,
+// as soon as any instance's commits are in the log; every second for
 // others'); tests call it to see a change without running the workers.
 func (s *Sety) SyncThreat(ctx context.Context) error {
 	for {

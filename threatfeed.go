@@ -319,9 +319,9 @@ func (f *threatFollower) apply(ev outbox.Event) {
 // commits of the gap wrote.
 const followGap = 50 * time.Millisecond
 
-// run follows the outbox until ctx ends: when this process commits events
-// (Notify; at most once per followGap), and every second for other
-// processes' commits.
+// run follows the outbox until ctx ends, at most once per followGap: when
+// this process commits events (Notify), or, on a watched log, when any
+// instance's sequencer has positioned events (moved); and every second.
 func (f *threatFollower) run(ctx context.Context, log *slog.Logger) {
 	loop.Run(ctx, loop.Loop{Name: "threat intelligence feed", Every: time.Second, Wake: f.wake, MinGap: followGap, Log: log}, f.follow)
 }
