@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/ids"
@@ -460,5 +461,54 @@ func TestGroupedCreateOfAMissingOrganizationFailsAlone(t *testing.T) {
 	if err := db.pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM (SELECT n FROM incident_counts WHERE org_id = 'org_missingmissing00'
 		UNION ALL SELECT n FROM incident_count_deltas WHERE org_id = 'org_missingmissing00') c`).Scan(&orphans); err != nil || orphans != 0 {
 		t.Errorf("counts of the missing organization %d (%v), want 0", orphans, err)
+	}
+}
+
+// A group's looks see every change committed before their locks were
+// granted, whichever tenant's lock the group waited for: here the group
+// holds the first tenant's lock while a change of the second tenant, which
+// holds that tenant's lock exclusively, puts a responder on duty beside the
+// second create and commits. The looks' snapshot is taken once every lock
+// of the group is granted (migration 0027), so the second create is
+// refused, and never queued beside a free responder.
+func TestGroupLooksSeeAChangeCommittedWhileTheyWaited(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	other := auth.Tenant{OrgID: "org_bbbbbbbbbbbbbbbb", Env: auth.Live}
+	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: other.OrgID, Name: "Other", Plan: auth.Enterprise,
+		Status: auth.Active, CreatedAt: clock.At(fixtureTime)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO responders (id, org_id, environment, name, lng, lat, pos, status, updated_at)
+		VALUES ('rsp_0000000000000001', $1, 'live', 'Unit 1', $2, $3, cube($4::float8[]), 'offline', now())`,
+		other.OrgID, lagos.Lng(), lagos.Lat(), onSphere(lagos)); err != nil {
+		t.Fatal(err)
+	}
+	change, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer change.Rollback(ctx)
+	if _, err := change.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockPoolOf, other.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := change.Exec(ctx, `UPDATE responders SET status = 'available' WHERE org_id = $1`, other.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	looked := make(chan error, 1)
+	go func() {
+		b := &pgx.Batch{}
+		queueLooks(b, []*poolLook{newPoolLook(fixtureTenant, lagos, 5000), newPoolLook(other, lagos, 5000)})
+		looked <- db.pool.SendBatch(ctx, b).Close()
+	}()
+	if !untilWaiting(t, db.pool, 1, nil) {
+		t.Fatal("the looks never waited")
+	}
+	if err := change.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-looked; refusedLook(err, 2) != 1 {
+		t.Fatalf("looks: %v, want the second refused", err)
 	}
 }

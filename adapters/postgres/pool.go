@@ -97,8 +97,9 @@ func (l *poolLook) queue(b *pgx.Batch) {
 }
 
 // queueLooksStmt is the looks of a group of queued creates (queue_looks,
-// migration 0024): in turn, each create's pool lock and look, as
-// queue_look; the first create that finds an available responder fails
+// migrations 0024 and 0027): the pool lock of each tenant of the group,
+// then, in a snapshot taken once they are granted, every create's look,
+// as queue_look; the first create that finds an available responder fails
 // it with SQLSTATE responderAvailable and its number (from 1) as DETAIL.
 const queueLooksStmt = `SELECT FROM queue_looks($1, $2, $3, $4, $5, $6, $7)`
 
