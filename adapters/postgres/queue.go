@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,8 +37,9 @@ type webhookQueue struct {
 // queueing on the lock with a pooled connection; it is done, having taken
 // nothing, once two fan-outs that took everything have committed since
 // its first try (migration 0023): another instance's fan-out took its
-// events. The events' payloads are read only for tenants that have
-// endpoints: plan makes nothing without one.
+// events. The page is read from the log alone, and the events' rows only
+// for tenants that have endpoints (plan makes nothing without one), never
+// their payloads (fanOutPageOf).
 func (q *webhookQueue) FanOut(ctx context.Context, limit int, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) (int, error) {
 	var work bool
 	if err := q.db.pool.QueryRow(ctx, `SELECT outbox_waiting_any() OR (`+headQuery+`) > `+fanOutCursor).Scan(&work); err != nil || !work {
@@ -106,14 +106,9 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 		// an InitPlan, tried once): a fan-out that found the lock taken
 		// (with two instances, a third of the tries) read a page of
 		// events for nothing.
-		b.Queue(`SELECT `+strings.Replace(loggedColumns, "e.data", "''", 1)+`, e.published_at IS NULL`+fromLog+
-			` WHERE l.position > `+fanOutCursor+` AND (SELECT pg_try_advisory_xact_lock($2)) ORDER BY l.position LIMIT $1`, limit, lockSequencer)
-		type taking struct {
-			ev     outbox.Event
-			fanOut bool
-		}
+		b.Queue(fanOutPage, limit, lockSequencer)
 		var (
-			events     []taking
+			page       []outbox.Event
 			positioned int64 // by the sequencer's run
 		)
 		br := tx.send(ctx, &b)
@@ -128,14 +123,8 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 			if err := br.QueryRow().Scan(&positioned); err != nil {
 				return err
 			}
-			rows, err := br.Query()
-			if err != nil {
-				return err
-			}
-			events, err = scanAll(rows, func(row rowScanner) (t taking, err error) {
-				t.ev, err = scanEvent(sqlstore.Then(func(dest []any) error { return row.Scan(append(dest, &t.fanOut)...) }))
-				return t, err
-			})
+			var err error
+			page, err = scanRows(br, scanLogged)
 			return err
 		}()
 		if cerr := br.Close(); err == nil {
@@ -148,53 +137,111 @@ func (q *webhookQueue) fanOut(ctx context.Context, limit int, plan func(outbox.E
 		// full positioned every event committed: it counts for the
 		// fan-outs that found the lock taken meanwhile (FanOut).
 		all := 0
-		if len(events) < limit && positioned < sequenceBatch {
+		if len(page) < limit && positioned < sequenceBatch {
 			all = 1
 		}
-		if len(events) == 0 {
+		if len(page) == 0 {
 			tx.later(`UPDATE outbox_cursors SET runs = runs + 1 WHERE name = 'fan-out'`)
 			return nil
 		}
-		shared := sharedTx{t: tx}
-		endpointsOf := sqlstore.EndpointsOf(func(t auth.Tenant) ([]*webhook.Endpoint, error) { return sqlstore.TenantEndpoints(ctx, shared, t) })
-		planned := map[string]*taking{}
-		var ids []string
-		for i, t := range events {
-			if !t.fanOut {
-				continue
-			}
-			if endpoints, err := endpointsOf(t.ev); err != nil {
-				return err
-			} else if len(endpoints) > 0 {
-				planned[t.ev.ID] = &events[i]
-				ids = append(ids, t.ev.ID)
-			}
+		if err := fanOutPageOf(ctx, tx, page, plan); err != nil {
+			return err
 		}
-		if len(ids) > 0 {
-			payloads, err := sqlstore.QueryAll(ctx, shared, func(row sqlstore.RowScanner) (p [2]string, err error) {
-				return p, row.Scan(&p[0], &p[1])
-			}, `SELECT id, data FROM outbox_events WHERE id = ANY(?)`, ids)
-			if err != nil {
-				return err
-			}
-			for _, p := range payloads {
-				planned[p[0]].ev.Data = []byte(p[1])
-			}
-		}
-		for _, t := range events {
-			if planned[t.ev.ID] == nil {
-				continue
-			}
-			endpoints, _ := endpointsOf(t.ev)
-			for _, d := range plan(t.ev, endpoints) {
-				sqlstore.InsertDelivery(shared, d, t.ev.SubjectID, t.ev.Sequence)
-			}
-		}
-		tx.later(`UPDATE outbox_cursors SET position = $1, runs = runs + $2 WHERE name = 'fan-out'`, events[len(events)-1].ev.Position, all)
-		taken = len(events)
+		tx.later(`UPDATE outbox_cursors SET position = $1, runs = runs + $2 WHERE name = 'fan-out'`, page[len(page)-1].Position, all)
+		taken = len(page)
 		return nil
 	})
 	return taken, done, err
+}
+
+// fanOutPage reads the page of the log a fan-out takes ($1 events at
+// most, in log order) from the log alone: what decides whether an event
+// fans out at all (its tenant) is there. The events' rows, and in them
+// their payloads, are read only for tenants that have endpoints
+// (fanOutPageOf). It returns rows only in a transaction that holds the
+// sequencer's lock ($2).
+const fanOutPage = `SELECT l.position, l.event_id, l.org_id, l.environment, l.type, l.created_at FROM outbox_log l
+	WHERE l.position > ` + fanOutCursor + ` AND (SELECT pg_try_advisory_xact_lock($2)) ORDER BY l.position LIMIT $1`
+
+// scanLogged reads an event of fanOutPage: no subject, sequence or data.
+func scanLogged(row rowScanner) (ev outbox.Event, err error) {
+	var created pgtype.Timestamptz
+	err = row.Scan(&ev.Position, &ev.ID, &ev.OrgID, &ev.Environment, &ev.Type, &created)
+	ev.CreatedAt = fromAt(created)
+	return ev, err
+}
+
+// tenantsEndpoints lists every endpoint of the tenants $1 (organizations)
+// and $2 (their environments, pairwise), enabled or not, by tenant and
+// id: a page's endpoints in one statement, however many tenants it holds.
+const tenantsEndpoints = sqlstore.SelectEndpoint +
+	` WHERE (org_id, environment) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY org_id, environment, id`
+
+// fanOutPageOf inserts in tx the deliveries plan makes of the events of
+// page: it reads the endpoints of the page's tenants (one statement), and
+// only for the events of tenants that have any, their subjects, sequences
+// and whether they fan out (not a ping, stored published), by id; plan is
+// given each such event without its data, which a delivery reads when it
+// is sent. A page of tenants without endpoints costs one look at the
+// endpoints' index per tenant.
+func fanOutPageOf(ctx context.Context, tx *txn, page []outbox.Event, plan func(outbox.Event, []*webhook.Endpoint) []*webhook.Delivery) error {
+	byTenant := map[auth.Tenant][]*webhook.Endpoint{}
+	var orgs, envs []string
+	for _, ev := range page {
+		t := auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}
+		if _, ok := byTenant[t]; !ok {
+			byTenant[t] = nil
+			orgs, envs = append(orgs, t.OrgID), append(envs, string(t.Env))
+		}
+	}
+	endpoints, err := queryAll(ctx, tx, func(row rowScanner) (*webhook.Endpoint, error) { return sqlstore.ScanEndpoint(row) }, tenantsEndpoints, orgs, envs)
+	if err != nil {
+		return err
+	}
+	for _, e := range endpoints {
+		t := auth.Tenant{OrgID: e.OrgID, Env: e.Environment}
+		byTenant[t] = append(byTenant[t], e)
+	}
+	var ids []string
+	for _, ev := range page {
+		if len(byTenant[auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}]) > 0 {
+			ids = append(ids, ev.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	type line struct {
+		subject  string
+		sequence int64
+		fanOut   bool
+	}
+	lines := make(map[string]line, len(ids))
+	rows, err := tx.Query(ctx, `SELECT id, subject_id, sequence, published_at IS NULL FROM outbox_events WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	if _, err := scanAll(rows, func(row rowScanner) (struct{}, error) {
+		var id string
+		var l line
+		err := row.Scan(&id, &l.subject, &l.sequence, &l.fanOut)
+		lines[id] = l
+		return struct{}{}, err
+	}); err != nil {
+		return err
+	}
+	shared := sharedTx{t: tx}
+	for _, ev := range page {
+		l, ok := lines[ev.ID]
+		if !ok || !l.fanOut {
+			continue
+		}
+		ev.SubjectID, ev.Sequence = l.subject, l.sequence
+		for _, d := range plan(ev, byTenant[auth.Tenant{OrgID: ev.OrgID, Env: auth.Environment(ev.Environment)}]) {
+			sqlstore.InsertDelivery(shared, d, ev.SubjectID, ev.Sequence)
+		}
+	}
+	return nil
 }
 
 // leasedNow counts the unexpired leases ($1 now) by endpoint, with the
