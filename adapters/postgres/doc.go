@@ -234,7 +234,15 @@
 // Webhook fan-out follows the log with a cursor (outbox_cursors): it plans
 // the deliveries of the events after the cursor, in log order, and moves
 // the cursor, one row written per batch. Retention deletes published
-// events (at or before the cursor) with their log rows.
+// events (at or before the cursor) with their log rows. A fan-out reads
+// its page from the log alone (position, event, tenant, type, time),
+// then, in one statement, the endpoints of the page's tenants, and only
+// for the events of tenants that have endpoints their subjects and
+// sequences, never their payloads (a delivery reads its event's data when
+// it is sent): a page of tenants without endpoints reads no event's row.
+// It used to join every event of the page for its envelope (2 rows per
+// create), and then read the payloads of those of tenants with
+// endpoints, and the endpoints one statement per tenant.
 //
 // # Round trips
 //
