@@ -172,10 +172,15 @@ func scanLogged(row rowScanner) (ev outbox.Event, err error) {
 }
 
 // tenantsEndpoints lists every endpoint of the tenants $1 (organizations)
-// and $2 (their environments, pairwise), enabled or not, by tenant and
+// and $2 (their environments, pairwise), enabled or not, each tenant's by
 // id: a page's endpoints in one statement, however many tenants it holds.
-const tenantsEndpoints = sqlstore.SelectEndpoint +
-	` WHERE (org_id, environment) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY org_id, environment, id`
+// Each tenant's are a LATERAL subquery with its own ORDER BY, which
+// PostgreSQL never flattens into a join: a look at webhook_endpoints'
+// tenant index per tenant of the page. As a join (IN), it hashed the
+// page's tenants and read every endpoint of the database (4,000
+// endpoints: 1.5 ms for a page of 50 tenants).
+var tenantsEndpoints = `SELECT ` + prefixed("w.", sqlstore.EndpointColumns) + ` FROM unnest($1::text[], $2::text[]) AS t (org_id, environment)
+	CROSS JOIN LATERAL (` + sqlstore.SelectEndpoint + ` e WHERE e.org_id = t.org_id AND e.environment = t.environment ORDER BY e.id) w`
 
 // fanOutPageOf inserts in tx the deliveries plan makes of the events of
 // page: it reads the endpoints of the page's tenants (one statement), and
