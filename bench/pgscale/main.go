@@ -262,6 +262,9 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		if err := writePgbenchScripts(ctx, b.monitor, b.work, first); err != nil {
 			return fmt.Errorf("pgbench scripts: %w", err)
 		}
+		if err := preparePgbenchDatabase(ctx, b.cluster, b.monitor, first); err != nil {
+			return fmt.Errorf("pgbench's database: %w", err)
+		}
 	}
 	fmt.Fprintf(w, "load: %d rounds of %d s per measurement, clients %v, configurations %v; pool_max_conns %s; %d CPUs, load average %s\n",
 		o.rounds, o.secs, o.clients, o.configs, orDefault(o.pool), numCPU(), loadAverage())
@@ -386,14 +389,14 @@ func cpuPerCreate(percent, rps float64) float64 {
 
 // measurePgbench runs one pgbench script at clients connections.
 func (b *bench) measurePgbench(ctx context.Context, round, clients int, script string) error {
-	u, _ := url.Parse(b.cluster.URL("sety"))
+	u, _ := url.Parse(b.cluster.URL(pgbenchDatabase))
 	if err := b.checkpoint(ctx); err != nil {
 		return err
 	}
 	b.settle(ctx)
 	pgCPU := newCPUMeter(b.pgPIDs)
 	res, err := runPgbench(ctx, b.cluster.Bin("pgbench"), filepath.Join(b.work, script+".sql"), u.Query().Get("host"), u.Query().Get("port"),
-		"sety", clients, time.Duration(b.o.secs)*time.Second)
+		pgbenchDatabase, clients, time.Duration(b.o.secs)*time.Second)
 	if err != nil {
 		return err
 	}

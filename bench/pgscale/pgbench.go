@@ -13,7 +13,45 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sety-io/sety/adapters/postgres"
 )
+
+// pgbenchDatabase is the database pgbench writes into: not the servers'.
+// In theirs, the pg-1 server's sequencer, fan-out and threat feed took
+// up pgbench's tens of thousands of events (they have no log position)
+// during pgbench's own measurement and the server's next one, which
+// neither the SQLite server nor the base build's (a database of its own)
+// paid.
+const pgbenchDatabase = "sety_pgbench"
+
+// preparePgbenchDatabase creates pgbenchDatabase with this build's schema
+// and the organization of incident id (read from conn), whose creates the
+// scripts repeat: the count deltas' trigger refuses an incident of an
+// organization that does not exist.
+func preparePgbenchDatabase(ctx context.Context, cluster interface {
+	CreateDatabase(context.Context, string) error
+	URL(string) string
+}, conn *pgx.Conn, id string) error {
+	var org string
+	if err := conn.QueryRow(ctx, `SELECT row_to_json(o)::text FROM organizations o WHERE id = (SELECT org_id FROM incidents WHERE id = $1)`, id).Scan(&org); err != nil {
+		return err
+	}
+	if err := cluster.CreateDatabase(ctx, pgbenchDatabase); err != nil {
+		return err
+	}
+	url := cluster.URL(pgbenchDatabase)
+	if err := postgres.Migrate(ctx, url); err != nil {
+		return err
+	}
+	bench, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer bench.Close(ctx)
+	_, err = bench.Exec(ctx, `INSERT INTO organizations SELECT * FROM json_populate_record(NULL::organizations, $1::json)`, org)
+	return err
+}
 
 // pgbenchScripts are the variants of a create's writes pgbench runs, by
 // name: what Sety's create writes now, and the same with what an earlier
