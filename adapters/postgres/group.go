@@ -243,8 +243,9 @@ func answer(cs []*grouped, err error) {
 }
 
 // commit sends cs as one pipeline, an implicit transaction
-// (txn.implicit): one statement of the looks of the queued creates, each
-// in turn (queueLooks), then one statement that inserts every incident
+// (txn.implicit): one statement of the looks of the queued creates, every
+// tenant's pool lock first and then every look (queueLooks, migration
+// 0027), then one statement that inserts every incident
 // and every event (rows.go). It returns the index of the create whose look
 // found an available responder: -1 if the failure names none, or names a
 // statement of several creates.
