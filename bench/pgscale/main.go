@@ -56,6 +56,7 @@ type options struct {
 	statements         bool    // per-create database work of each PostgreSQL measurement (pg_stat_statements)
 	simSpeed           float64 // the sweep instances' SETY_SIMULATE_SPEED
 	profile            string  // a directory for each PostgreSQL instance's CPU profile of each measurement; "": none
+	perf               string  // a directory for perf's samples of PostgreSQL's processes in each measurement; "": none
 }
 
 // The configurations a round measures.
@@ -89,6 +90,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.drills, "drills", 500, "after the create rounds, rounds of this many drills walked by the engines' sweep on one and on two instances (0: none)")
 	fs.BoolVar(&o.statements, "statements", false, "load pg_stat_statements and print each PostgreSQL measurement's database work per create: counters and the costliest statements")
 	fs.StringVar(&o.profile, "profile", "", "write each PostgreSQL instance's Go CPU profile of each measurement into this directory")
+	fs.StringVar(&o.perf, "perf", "", "sample PostgreSQL's processes with Linux perf during each PostgreSQL measurement, into this directory")
 	fs.Float64Var(&o.simSpeed, "simulate-speed", 4, "the sweep phase's SETY_SIMULATE_SPEED: a drill walks in a minute divided by it")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -333,11 +335,17 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 		sampler      *lockSampler
 		stopSampling = func() {}
 	)
-	var probe *statementProbe
+	var (
+		probe *statementProbe
+		procs *processProbe
+	)
 	if len(names) > 0 {
 		if b.o.statements {
 			var err error
 			if probe, err = startStatements(ctx, b.monitorOf(cfg)); err != nil {
+				return err
+			}
+			if procs, err = startProcesses(ctx, b.monitorOf(cfg), b.postmaster); err != nil {
 				return err
 			}
 		}
@@ -347,9 +355,14 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	if b.o.profile != "" && len(names) > 0 {
 		profiled = b.profileServers(ctx, round, clients, cfg, names, time.Duration(b.o.secs)*time.Second)
 	}
+	perfed := func() {}
+	if b.o.perf != "" && len(names) > 0 {
+		perfed = b.perfPostgres(ctx, round, clients, cfg, time.Duration(b.o.secs)*time.Second)
+	}
 	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second, 0)
 	stopSampling()
 	profiled()
+	perfed()
 	m.setyCPU, m.pgCPU = setyCPU.percent(), pgCPU.percent()
 	m.rps, m.p50, m.p99, m.failed, m.firstErr = res.rps(), res.quantile(0.5), res.quantile(0.99), res.failed, res.firstError
 	if sampler != nil {
@@ -367,6 +380,13 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	}
 	if m.lockReport != "" {
 		fmt.Fprintf(b.w, "           %s\n", m.lockReport)
+	}
+	if procs != nil {
+		report, err := procs.report(ctx, float64(res.ok))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.w, "           %s\n", report)
 	}
 	if probe != nil {
 		report, err := probe.report(ctx, float64(res.ok), 14)

@@ -11,7 +11,9 @@ import (
 // statementSettings load pg_stat_statements (PostgreSQL's contrib) into the
 // cluster, counting the statements inside functions too (track=all: the
 // sequencer's work is a plpgsql function), for -statements.
-var statementSettings = []string{"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"}
+// track_planning: a statement's planning is CPU its executor time does
+// not count, paid again by every execution that plans (a custom plan).
+var statementSettings = []string{"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all", "pg_stat_statements.track_planning=on"}
 
 // dbCounters are the database's cumulative counters that say how much work
 // a create costs it: committed transactions, rows written and read, and
@@ -64,29 +66,31 @@ func (p *statementProbe) report(ctx context.Context, creates float64, top int) (
 		per(after.commits, p.before.commits), per(after.inserted, p.before.inserted), per(after.updated, p.before.updated),
 		per(after.deleted, p.before.deleted), per(after.fetched, p.before.fetched), per(after.returned, p.before.returned),
 		per(after.blksHit, p.before.blksHit), per(after.walRecords, p.before.walRecords), per(after.walBytes, p.before.walBytes))
-	rows, err := p.conn.Query(ctx, `SELECT toplevel, calls, total_exec_time, rows, regexp_replace(left(query, 110), '\s+', ' ', 'g')
+	rows, err := p.conn.Query(ctx, `SELECT toplevel, calls, total_exec_time, rows, plans, total_plan_time, regexp_replace(left(query, 110), '\s+', ' ', 'g')
 		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-		ORDER BY total_exec_time DESC LIMIT $1`, top)
+		ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`, top)
 	if err != nil {
 		return "", err
 	}
 	defer rows.Close()
-	fmt.Fprintf(&out, "           %-6s %8s %9s %7s  statement (executor time only; nested: inside a function)\n", "", "calls/c", "µs/create", "rows/c")
+	fmt.Fprintf(&out, "           %-6s %8s %9s %7s %8s %9s  statement (executor and planning time; nested: inside a function)\n", "", "calls/c", "µs/create", "rows/c", "plans/c", "plan µs/c")
 	for rows.Next() {
 		var (
 			toplevel         bool
-			calls            int64
+			calls, plans     int64
 			execMs, nRows    float64
+			planMs           float64
 			query, levelName string
 		)
-		if err := rows.Scan(&toplevel, &calls, &execMs, &nRows, &query); err != nil {
+		if err := rows.Scan(&toplevel, &calls, &execMs, &nRows, &plans, &planMs, &query); err != nil {
 			return "", err
 		}
 		levelName = "top"
 		if !toplevel {
 			levelName = "nested"
 		}
-		fmt.Fprintf(&out, "           %-6s %8.3f %9.1f %7.2f  %s\n", levelName, float64(calls)/creates, execMs*1000/creates, nRows/creates, query)
+		fmt.Fprintf(&out, "           %-6s %8.3f %9.1f %7.2f %8.3f %9.1f  %s\n", levelName, float64(calls)/creates, execMs*1000/creates, nRows/creates,
+			float64(plans)/creates, planMs*1000/creates, query)
 	}
 	if err := rows.Err(); err != nil {
 		return "", err
