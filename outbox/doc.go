@@ -11,7 +11,7 @@
 // data of few of the events it reads (the threat feed, which knows this
 // process's creates already) reads them without it (Filter.Envelopes), then
 // the data of those it needs, where a store may answer a create with a
-// brief of the few fields the feed reads (Filter.Brief).
+// typed [Brief] of the few fields the feed reads (Filter.Brief).
 //
 // It is a leaf package: domains produce events, the webhook package consumes
 // them, and neither needs the other.

@@ -30,6 +30,9 @@ type Event struct {
 	// their sequence order. It is the live event stream's event id, and
 	// what a reader that follows the outbox resumes from.
 	Position int64
+	// Brief, set only by a read with Filter.Brief, is an incident.created
+	// event's brief in place of its Data (nil then); nil otherwise.
+	Brief *Brief
 }
 
 // Log is the committed outbox in commit order, for the readers that follow
@@ -72,14 +75,13 @@ type Filter struct {
 	// every payload was most of the threat feed's cost per create). It
 	// selects nothing.
 	Envelopes bool
-	// Brief lets a store answer the data of an incident.created event
-	// with a brief of it: {"incident": {...}} with only the category,
-	// severity, location's coordinates, is_drill and created_at, which a
-	// create sets once and no change of the incident alters; what the
-	// threat feed reads of another instance's creates. The brief decodes
-	// as the snapshot does, with the same values. A store may answer the
-	// full data instead, and answers it for every other event. It selects
-	// nothing.
+	// Brief lets a store answer an incident.created event with its
+	// Brief set and its Data nil: the category, severity, location's
+	// coordinates, is_drill and created_at, which a create sets once and
+	// no change of the incident alters, with the snapshot's values; what
+	// the threat feed reads of another instance's creates. A store may
+	// answer the full data instead, and answers it for every other event.
+	// It selects nothing.
 	Brief bool
 	// Through, when above 0, bounds the read to the events at or before
 	// it, and next to it: for a reader reading again a part of the log it

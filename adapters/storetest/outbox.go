@@ -61,6 +61,7 @@ func TestOutbox(t *testing.T, newStores NewStores, f Features) {
 		testLog(t, []Stores{stores})
 	})
 	t.Run("SharedLogInCommitOrder", shared(newStores, f, testLog))
+	t.Run("BriefsAreTheSnapshots", func(t *testing.T) { testBriefs(t, newStores) })
 }
 
 // testLog commits events of two tenants and environments through the
