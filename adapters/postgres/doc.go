@@ -222,7 +222,9 @@
 // the fields the threat engine reads of a create never change after it,
 // and the row holds them in columns, so no create writes anything more
 // for it, and the feed no longer copies and decodes the other instance's
-// full snapshots (962 bytes each of pgscale's create, its brief 147).
+// full snapshots (962 bytes each of pgscale's create). The brief is
+// handed over typed (outbox.Brief): as JSON it was written here and
+// decoded again by the feed.
 //
 // The threat engine starts from a snapshot of the incidents (a REPEATABLE
 // READ transaction) and follows the log from the newest position that
