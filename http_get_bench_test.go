@@ -57,11 +57,35 @@ func BenchmarkGetIncidentParallel(b *testing.B) {
 	b.ReportMetric(float64((cputime.Process()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
+// BenchmarkGetIncidentManyKeys is BenchmarkGetIncidentParallel over 1,000
+// organizations' keys, as bench/limits.sh reads the server: the key cache,
+// the leases' budgets and the kept incidents then hold as many entries as
+// a server with that many tenants, and a get's look-ups in them miss the
+// CPU's caches as the server's do.
+//
+//	go test . -run '^$' -bench GetIncidentManyKeys -benchtime 40000x
+func BenchmarkGetIncidentManyKeys(b *testing.B) {
+	h, targets := getBenchOf(b, 1000)
+	var next atomic.Int64
+	cpu := cputime.Process()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			getOnce(b, h, targets[int(next.Add(1))%len(targets)])
+		}
+	})
+	b.ReportMetric(float64((cputime.Process()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
 type getTarget struct{ key, path string }
 
 // getBench makes the harness of the get benchmarks and their targets: 100
 // enterprise organizations' keys, one incident each.
-func getBench(b *testing.B) (*harness, []getTarget) {
+func getBench(b *testing.B) (*harness, []getTarget) { return getBenchOf(b, 100) }
+
+// getBenchOf is getBench with orgs organizations.
+func getBenchOf(b *testing.B, orgs int) (*harness, []getTarget) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "sety.db"), &sqlite.Options{Synchronous: "NORMAL"})
 	if err != nil {
@@ -71,7 +95,7 @@ func getBench(b *testing.B) (*harness, []getTarget) {
 	h := newHarnessWith(b, db, sety.WithClock(time.Now),
 		sety.WithRateLimiter(auth.NewLeaseLimiter(db.RateLeases(), auth.LeaseConfig{})))
 	var targets []getTarget
-	for range 100 {
+	for range orgs {
 		org, err := h.sety.Auth.CreateOrganization(ctx, "Bench", auth.Enterprise)
 		if err != nil {
 			b.Fatal(err)
