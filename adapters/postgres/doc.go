@@ -271,15 +271,16 @@
 // creates that decide nothing in Go (no idempotency key, no responder
 // claimed: among others, every create that waits in the dispatch queue)
 // are committed in groups (group.go), as SQLite's writer commits its
-// transactions: at most
-// two groups are in flight per instance; a create that finds a slot free
-// goes at once, and the creates that queue meanwhile go together in the
-// next group, up to 64. A group waits for more creates only as
-// PostgreSQL's commit_delay does, only while the other group of its
-// instance is being committed and fewer than four creates wait, and for
-// at most a millisecond or until that group is answered: two servers
-// split the clients, and their groups, smaller, paid a commit each for
-// fewer creates. A lone create never waits. A group is one
+// transactions: one
+// group is in flight per instance; a create that finds none goes at
+// once, and the creates that queue meanwhile go together in the next
+// group, up to 64. With one group in flight no group waits for more
+// creates (a second slot, tried, halved the groups, and each group pays
+// about a millisecond of PostgreSQL's CPU for its commit whatever its
+// size); with more slots a group would wait, as PostgreSQL's
+// commit_delay does, while another is being committed and fewer than
+// four creates wait, for at most a millisecond. A lone create never
+// waits. A group is one
 // implicit transaction of one pipeline of two statements: the queued
 // creates' looks at the pool in one statement (queue_looks, migrations
 // 0024 and 0027: the group's tenants' shared pool locks, each once, which

@@ -61,14 +61,18 @@ type group struct {
 	after func(time.Duration) <-chan time.Time
 }
 
-// groupSlots is how many groups may be in flight at once: two, so that
-// one group is sent and run while the other's commit waits for its WAL
-// flush, and concurrent creates queue and share commits. Four let smaller
-// groups go, each paying a commit: on a quiet 2-core machine two slots
-// gave 1.08–1.26× the creates/s of four with one server and 1.05–1.19×
-// with two, at 0.75–0.93× PostgreSQL's CPU per create (bench/README.md,
-// "Figures on a quiet machine, 2026-12-06 15:07").
-const groupSlots = 2
+// groupSlots is how many groups may be in flight at once: one, so that
+// the creates that arrive while a group commits all go in the next group,
+// and each commit (about a millisecond of PostgreSQL's CPU whatever its
+// size: its start, triggers and WAL flush) is shared by as many creates
+// as possible. Two slots let a group be sent while the other's commit
+// waited for its WAL flush, but halved the groups: on a quiet 2-core
+// machine one slot gave 1.05–1.13× the creates/s of two with one server
+// and 1.04–1.46× with two, at 0.71–0.93× PostgreSQL's CPU per create
+// (two pgscale runs with the builds' roles swapped, bench/README.md,
+// "Figures at the end of the ninth round"). With more slots, gather
+// makes a group wait briefly for the others' creates.
+const groupSlots = 1
 
 // gatherEnough and gatherWait bound the wait of a group for more
 // creates (gather). With one server, a group at 64 clients held about 5
