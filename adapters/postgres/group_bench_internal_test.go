@@ -11,8 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
-	"github.com/sety-io/sety/auth"
-	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/internal/cputime"
 	"github.com/sety-io/sety/internal/pgtest"
 )
@@ -94,19 +92,7 @@ func BenchmarkGroupRowsEncode(b *testing.B) {
 
 // openBenchDB opens a new database, closed when b ends, with the fixture
 // tenant's organization in it.
-func openBenchDB(b *testing.B) *DB {
-	ctx := context.Background()
-	db, err := Open(ctx, pgtest.URL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	org := &auth.Organization{ID: fixtureTenant.OrgID, Name: "Acme", Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(fixtureTime)}
-	if err := db.AuthStore().CreateOrganization(ctx, org); err != nil {
-		b.Fatal(err)
-	}
-	return db
-}
+func openBenchDB(b *testing.B) *DB { return openWithOrg(b, pgtest.URL(b)) }
 
 // benchGroups returns a maker of groups of size new queued creates, out
 // of every responder's range, each with an event of about a create's size.

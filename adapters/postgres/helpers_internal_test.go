@@ -19,7 +19,7 @@ var (
 
 // openWithOrg opens the database at url, closed when t ends, with the
 // fixture tenant's organization in it.
-func openWithOrg(t *testing.T, url string) *DB {
+func openWithOrg(t testing.TB, url string) *DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := Open(ctx, url)
