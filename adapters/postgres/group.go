@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,11 +20,8 @@ import (
 // (up to maxGroup): one pipeline of one statement of the queued creates'
 // looks (queueLooks) and one statement that inserts all the incidents and
 // all the events (rows.go), sent as one implicit transaction and
-// committed at its Sync. A group waits for more creates only while another group of this
-// DB is being committed, only while fewer than gatherEnough wait, and at
-// most gatherWait (gather): PostgreSQL's commit_delay and
-// commit_siblings, in the group's own scheduling. A lone create, or one
-// that finds no group in flight, goes at once.
+// committed at its Sync. A group never waits for more creates: a lone
+// create, or one that finds no group in flight, goes at once.
 //
 // A group is all or nothing: if a statement fails, PostgreSQL rolls the
 // whole group back. When a create's look failed, that create runs alone,
@@ -51,14 +47,6 @@ type group struct {
 	mu      sync.Mutex
 	queue   []*grouped
 	running int // slots taken (each a goroutine running drain)
-	sending int // groups taken from the queue and not yet answered
-	// gathered is closed, and set to nil, when a slot that gathers
-	// (gather) should look again: gatherEnough creates wait, or no group
-	// is being sent any more.
-	gathered chan struct{}
-	// after is time.After; tests replace it to decide when a gather's
-	// wait runs out.
-	after func(time.Duration) <-chan time.Time
 }
 
 // groupSlots is how many groups may be in flight at once: one, so that
@@ -70,24 +58,11 @@ type group struct {
 // machine one slot gave 1.05–1.13× the creates/s of two with one server
 // and 1.04–1.46× with two, at 0.71–0.93× PostgreSQL's CPU per create
 // (two pgscale runs with the builds' roles swapped, bench/README.md,
-// "Figures at the end of the ninth round"). With more slots, gather
-// makes a group wait briefly for the others' creates.
+// "Figures at the end of the ninth round"). A group that waited for more
+// creates while another was in flight (gather, with two slots) made two
+// servers slower in two runs (bench/README.md, "what a second server's
+// PostgreSQL CPU is made of") and went with the second slot.
 const groupSlots = 1
-
-// gatherEnough and gatherWait bound the wait of a group for more
-// creates (gather). With one server, a group at 64 clients held about 5
-// creates; two servers on one database split the clients, and each
-// server's groups held 2 to 3, each paying a commit of its own: the
-// second server cost PostgreSQL 60–100 µs of CPU per create
-// (bench/README.md, "what a second server costs"). A group that waits
-// while the other slot's commit is in flight, at most a fraction of that
-// commit's time, gathers the creates that arrive meanwhile into one
-// commit. The wait ends as soon as the other group is answered, so a
-// second group never waits for a slot that one group would leave idle.
-const (
-	gatherEnough = 4
-	gatherWait   = time.Millisecond
-)
 
 // maxGroup caps the creates of one group: one failing create makes the
 // others of its group go again, and a group's callers are answered
@@ -124,8 +99,6 @@ func (g *group) do(ctx context.Context, look *poolLook, row []any, events []outb
 	if g.running < groupSlots {
 		g.running++
 		go g.drain()
-	} else if len(g.queue) >= gatherEnough {
-		g.wakeGatherer()
 	}
 	g.mu.Unlock()
 	select {
@@ -143,54 +116,11 @@ func (g *group) do(ctx context.Context, look *poolLook, row []any, events []outb
 // drain sends groups of what is queued until nothing is.
 func (g *group) drain() {
 	for {
-		g.gather()
 		next := g.take()
 		if next == nil {
 			return
 		}
 		g.send(next)
-	}
-}
-
-// gather waits, before a group is taken, while another group is being
-// sent and fewer than gatherEnough creates wait: until that group is
-// answered, enough creates wait, or gatherWait has passed. Callers whose
-// contexts end meanwhile leave the queue as at any other time.
-func (g *group) gather() {
-	g.mu.Lock()
-	if g.sending == 0 || len(g.queue) == 0 || len(g.queue) >= gatherEnough {
-		g.mu.Unlock()
-		return
-	}
-	if g.gathered == nil {
-		g.gathered = make(chan struct{})
-	}
-	gathered, after := g.gathered, g.after
-	g.mu.Unlock()
-	if after == nil {
-		after = time.After
-	}
-	select {
-	case <-gathered:
-	case <-after(gatherWait):
-	}
-}
-
-// wakeGatherer ends a gather's wait; g.mu is held.
-func (g *group) wakeGatherer() {
-	if g.gathered != nil {
-		close(g.gathered)
-		g.gathered = nil
-	}
-}
-
-// sent records that a group taken from the queue is about to be
-// answered: a gathering slot need not wait for it any more.
-func (g *group) sent() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.sending--; g.sending == 0 {
-		g.wakeGatherer()
 	}
 }
 
@@ -213,21 +143,17 @@ func (g *group) take() []*grouped {
 	}
 	if out == nil {
 		g.running--
-	} else {
-		g.sending++
 	}
 	return out
 }
 
 // send commits cs as one implicit transaction and answers them; after a
 // failure, the create that failed is answered errAlone and the others are
-// sent again. The last answers come after sent: a caller answered, whose
-// next create arrives at once, finds this group no longer in flight.
+// sent again.
 func (g *group) send(cs []*grouped) {
 	for {
 		failed, err := g.commit(cs)
 		if err == nil || failed < 0 || len(cs) == 1 {
-			g.sent()
 			if err != nil {
 				err = errAlone
 			}
