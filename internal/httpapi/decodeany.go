@@ -93,6 +93,11 @@ func decodeAny(data []byte) (any, bool) {
 type anyDecoder struct {
 	data []byte
 	pos  int
+	// text is data as one string, made at the first plain string: every
+	// plain key and string value is a slice of it, one allocation for all
+	// of them instead of one each (the tree only lives while huma
+	// validates it, so it keeps the copy no longer than that).
+	text string
 }
 
 // space skips JSON's whitespace and returns the next byte, or 0 at the end.
@@ -196,7 +201,10 @@ func (d *anyDecoder) str() (string, bool) {
 			d.pos = i + 1
 			text := d.data[start+1 : i]
 			if plain && utf8.Valid(text) {
-				return string(text), true
+				if d.text == "" {
+					d.text = string(d.data)
+				}
+				return d.text[start+1 : i], true
 			}
 			var s string
 			if json.Unmarshal(d.data[start:d.pos], &s) != nil {
