@@ -3,6 +3,7 @@ package incidentapi
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,7 +29,8 @@ func TestCreatedAnswerIsItsEncoding(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := createdResponse(inc, doc, idempotent)
-		if got := r.PreEncodedJSON(); !bytes.Equal(got, want) {
+		head, body, tail := r.PreEncodedJSON()
+		if got := slices.Concat(head, body, tail); !bytes.Equal(got, want) {
 			t.Errorf("idempotent=%v: PreEncodedJSON\n%s\nwant\n%s", idempotent, got, want)
 		}
 		wantMarshal, _ := json.Marshal(plain)
@@ -38,7 +40,24 @@ func TestCreatedAnswerIsItsEncoding(t *testing.T) {
 			}
 		}
 	}
-	if createdResponse(inc, nil, false).PreEncodedJSON() != nil {
+	if _, body, _ := createdResponse(inc, nil, false).PreEncodedJSON(); body != nil {
 		t.Error("an answer without the incident's JSON carries some")
+	}
+}
+
+// A create's answer is written around the incident's JSON as the service
+// encoded it, not from a copy: the answer's only allocation is its small
+// reference to that JSON.
+func TestCreatedAnswerSharesTheIncidentsJSON(t *testing.T) {
+	doc, err := incident.Encode(&incident.Incident{ID: "inc_a1b2c3d4e5f6g7h8", Title: "Fire"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r CreateIncidentResponse
+	if allocs := testing.AllocsPerRun(100, func() { r = createdResponse(nil, doc, false) }); allocs > 1 {
+		t.Errorf("createdResponse allocates %v times, want at most once", allocs)
+	}
+	if _, body, _ := r.PreEncodedJSON(); len(body) == 0 || &body[0] != &doc[0] {
+		t.Error("the answer's JSON is a copy of the incident's")
 	}
 }

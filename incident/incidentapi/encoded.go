@@ -91,11 +91,11 @@ func encodeResponse(r IncidentResponse) ([]byte, error) { return httpapi.EncodeJ
 // PreEncodedJSON is the JSON kept for the answer, if any (with the
 // encoder's newline): Sety's API writes it as it is where the host's JSON
 // format writes the same bytes (httpapi.PreEncoded).
-func (r IncidentResponse) PreEncodedJSON() []byte {
+func (r IncidentResponse) PreEncodedJSON() (head, body, tail []byte) {
 	if r.encoded == nil {
-		return nil
+		return nil, nil, nil
 	}
-	return r.encoded.body
+	return nil, r.encoded.body, nil
 }
 
 // MarshalJSON gives the JSON kept for the answer, when there is one, or
@@ -103,7 +103,7 @@ func (r IncidentResponse) PreEncodedJSON() []byte {
 // PreEncodedJSON as it is). Such an encoder compacts the bytes and escapes
 // them as it is set to, so its output is the same as without the method.
 func (r IncidentResponse) MarshalJSON() ([]byte, error) {
-	b := r.PreEncodedJSON()
+	_, b, _ := r.PreEncodedJSON()
 	if b == nil {
 		var err error
 		if b, err = encodeResponse(r); err != nil {

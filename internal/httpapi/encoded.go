@@ -20,9 +20,12 @@ func EncodeJSON(v any) ([]byte, error) {
 
 // PreEncoded is a response body that may carry its JSON already encoded
 // (by EncodeJSON, so with its newline), for example kept from an earlier
-// answer. A body that carries none returns nil and is marshalled as any.
+// answer. The JSON is head, body and tail one after another: an answer
+// that wraps JSON encoded for something else (a create's, around its
+// incident's) is written without a copy of it. A body that carries none
+// returns a nil body and is marshalled as any.
 type PreEncoded interface {
-	PreEncodedJSON() []byte
+	PreEncodedJSON() (head, body, tail []byte)
 }
 
 // Marshal is the host's, except for a PreEncoded body with its JSON: where
@@ -32,9 +35,16 @@ type PreEncoded interface {
 // byte, which costs about as much as encoding the value again.
 func (g *Guest) Marshal(w io.Writer, contentType string, v any) error {
 	if p, ok := v.(PreEncoded); ok {
-		if b := p.PreEncodedJSON(); b != nil && g.writesEncodeJSON(contentType) {
-			_, err := w.Write(b)
-			return err
+		if head, body, tail := p.PreEncodedJSON(); body != nil && g.writesEncodeJSON(contentType) {
+			for _, b := range [...][]byte{head, body, tail} {
+				if len(b) == 0 {
+					continue
+				}
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
 	return g.host.Marshal(w, contentType, v)

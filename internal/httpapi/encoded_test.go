@@ -11,13 +11,14 @@ import (
 )
 
 // kept is a PreEncoded body whose kept bytes differ from what encoding its
-// fields gives, so a test sees which of the two was written.
+// fields gives, so a test sees which of the two was written; its JSON is
+// wrapped in head and tail when they are set.
 type kept struct {
-	Name    string `json:"name"`
-	encoded []byte
+	Name                string `json:"name"`
+	head, encoded, tail []byte
 }
 
-func (k kept) PreEncodedJSON() []byte { return k.encoded }
+func (k kept) PreEncodedJSON() (head, body, tail []byte) { return k.head, k.encoded, k.tail }
 
 func marshal(t *testing.T, api huma.API, contentType string, v any) string {
 	t.Helper()
@@ -36,6 +37,10 @@ func TestGuestWritesPreEncodedJSONOnlyWhereTheHostWouldWriteTheSame(t *testing.T
 	body := kept{Name: "<b>fresh</b>", encoded: []byte("{\"name\":\"kept\"}\n")}
 	if got := marshal(t, api, "application/json", body); got != "{\"name\":\"kept\"}\n" {
 		t.Fatalf("huma's default JSON: wrote %q, want the kept bytes", got)
+	}
+	wrapped := kept{head: []byte(`{"wrapped":`), encoded: []byte(`{"name":"kept"}`), tail: []byte("}\n")}
+	if got := marshal(t, api, "application/json", wrapped); got != "{\"wrapped\":{\"name\":\"kept\"}}\n" {
+		t.Fatalf("huma's default JSON: wrote %q, want the kept bytes with their head and tail", got)
 	}
 	if got := marshal(t, api, "application/json", kept{Name: "<b>fresh</b>"}); got != "{\"name\":\"<b>fresh</b>\"}\n" {
 		t.Fatalf("nothing kept: wrote %q, want the body encoded", got)
