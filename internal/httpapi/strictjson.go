@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -47,10 +48,20 @@ func StrictBody(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Con
 			_ = huma.WriteErr(api, ctx, http.StatusUnsupportedMediaType, "", unsupportedMedia(ct))
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(reader, MaxBodyBytes+1))
+		bp := bodyBuffers.Get().(*[]byte)
+		body, err := readBody((*bp)[:0], reader, MaxBodyBytes+1)
+		defer func() {
+			// Nothing keeps the body once the operation has answered:
+			// huma reads it into a buffer of its own, and the decoders
+			// and errors copy what they keep.
+			if cap(body) <= maxPooledBody {
+				*bp = body[:0]
+				bodyBuffers.Put(bp)
+			}
+		}()
 		if err != nil || len(body) > MaxBodyBytes {
 			// Let huma read what is left and answer 413 or the read error.
-			next(withBody{ctx, io.MultiReader(bytes.NewReader(body), reader)})
+			next(newWithBody(ctx, body, reader))
 			return
 		}
 		if !nestedAtMost(body, MaxDepth) {
@@ -65,7 +76,34 @@ func StrictBody(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Con
 			}
 			// Not JSON, or not what the schema expects: huma says so.
 		}
-		next(withBody{ctx, bytes.NewReader(body)})
+		next(newWithBody(ctx, body, nil))
+	}
+}
+
+// maxPooledBody is the largest body buffer kept for the next request: a
+// create's body is about 500 bytes.
+const maxPooledBody = 8 << 10
+
+// bodyBuffers holds StrictBody's buffers between requests.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// readBody appends r's bytes to b until r ends or limit bytes are read, as
+// io.ReadAll(io.LimitReader(r, limit)) reads them, without their
+// allocations.
+func readBody(b []byte, r io.Reader, limit int64) ([]byte, error) {
+	lr := io.LimitedReader{R: r, N: limit}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow
+		}
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
 	}
 }
 
@@ -101,22 +139,37 @@ func nestedAtMost(body []byte, limit int) bool {
 // isJSON reports whether a request's Content-Type makes huma read the body
 // as JSON: none (JSON is the default), application/json, or a +json type.
 func isJSON(contentType string) bool {
-	if contentType == "" {
-		return true
+	if contentType == "" || contentType == "application/json" {
+		return true // what clients send, without a parse that allocates
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// withBody is a request context whose body has been read already.
+// withBody is a request context whose body has been read already: body,
+// then rest, if not nil (what was not read of a body over the limit).
 type withBody struct {
 	requestContext // embedded under another name: huma.Context has a Context method
-	body           io.Reader
+	body           bytes.Reader
+	rest           io.Reader
 }
 
 type requestContext = huma.Context
 
-func (c withBody) BodyReader() io.Reader { return c.body }
+// newWithBody is ctx with body as read (and rest, if not nil, after it),
+// in one allocation.
+func newWithBody(ctx huma.Context, body []byte, rest io.Reader) *withBody {
+	c := &withBody{requestContext: ctx, rest: rest}
+	c.body.Reset(body)
+	return c
+}
+
+func (c *withBody) BodyReader() io.Reader {
+	if c.rest != nil {
+		return io.MultiReader(&c.body, c.rest)
+	}
+	return &c.body
+}
 
 func bodySchema(op *huma.Operation) *huma.Schema {
 	if op == nil || op.RequestBody == nil {
