@@ -109,7 +109,7 @@ func (t *txn) assignTo(inc *Incident, cand ResponderAssignment) error {
 // the dispatch range. (It does not search farther to say how far the
 // nearest is: a search bounded by the range is what keeps creates cheap.)
 func (s *Service) waitingMessage(inc *Incident) string {
-	var buf [64]byte
+	var buf [96]byte // the message whole, so that only the string is allocated
 	b := append(buf[:0], "No responder is available within the "...)
 	b = appendKm(b, s.rangeOf(inc))
 	return string(append(b, " dispatch range: waiting for one"...))

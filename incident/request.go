@@ -115,7 +115,8 @@ func validateSubject(s *Subject) error {
 		if k == "" || utf8.RuneCountInString(k) > 40 {
 			return setyerr.Invalidf("subject.metadata", "keys must be 1 to 40 characters")
 		}
-		if err := checkText("subject.metadata."+k, v, 500); err != nil {
+		// Its error is replaced, so its field name is not built per key.
+		if err := checkText("subject.metadata", v, 500); err != nil {
 			return setyerr.Invalidf("subject.metadata", "values must be valid text of at most 500 characters")
 		}
 		if err := checkText("subject.metadata", k, 40); err != nil {

@@ -21,3 +21,12 @@ func TestWaitingMessageSaysTheRange(t *testing.T) {
 		}
 	}
 }
+
+// Every queued create says it: the message is its string's one
+// allocation, even at the longest range a float formats to.
+func TestWaitingMessageAllocatesItsStringOnly(t *testing.T) {
+	svc := NewService(nil, Config{DispatchRange: func(auth.Tenant, Category) float64 { return 123_456_789 }})
+	if allocs := testing.AllocsPerRun(100, func() { svc.waitingMessage(&Incident{}) }); allocs > 1 {
+		t.Errorf("waitingMessage allocates %v times, want once", allocs)
+	}
+}
