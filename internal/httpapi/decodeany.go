@@ -166,11 +166,13 @@ func (d *anyDecoder) object(depth int) (any, bool) {
 }
 
 func (d *anyDecoder) array(depth int) (any, bool) {
-	a := make([]any, 0)
 	if d.space() == ']' {
 		d.pos++
-		return a, true
+		return make([]any, 0), true // empty, not nil, as encoding/json gives it
 	}
+	// Room for two first: a body's arrays are mostly coordinates, which
+	// then take one allocation, not two.
+	a := make([]any, 0, 2)
 	for {
 		v, ok := d.value(depth)
 		if !ok {
