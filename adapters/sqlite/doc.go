@@ -84,7 +84,10 @@
 // events of the transaction that made its first (a create's
 // incident.dispatching after incident.created) keep a byte delta against
 // the first one's data, and every reader gets back the bytes written
-// (eventdelta.go). The webhook fan-out's progress is one row, a watermark
+// (eventdelta.go). An event's position is its rowid, without
+// AUTOINCREMENT (migrations/0023: no read and write of sqlite_sequence per
+// insert): one above the table's largest, which nothing deletes (retention
+// keeps the log's head), so positions never repeat. The webhook fan-out's progress is one row, a watermark
 // position (outbox_fanout, migrations/0020_fanout_watermark.sql): the
 // fan-out reads the events above it through the table's key (into Go
 // only those of tenants with an endpoint: an event of a tenant without one
