@@ -92,8 +92,8 @@
 // migration's transaction: 38.7 s for 300,000 events of 1.3 KB on the
 // 2-core test machine under load (bench/README.md, "events without
 // AUTOINCREMENT"), a pause of the first start after an upgrade. The
-// webhook fan-out's progress is one row, a watermark position (outbox_fanout, migrations/0020_fanout_watermark.sql): the
-// fan-out reads the events above it through the table's key (into Go
+// webhook fan-out's progress is one row, a watermark position
+// (outbox_fanout, migrations/0020_fanout_watermark.sql): the fan-out reads the events above it through the table's key (into Go
 // only those of tenants with an endpoint: an event of a tenant without one
 // has no delivery to plan) and moves it past those it took, and up to the
 // head when it took fewer than its limit, in the transaction that inserts
