@@ -142,6 +142,13 @@ func (f *threatFollower) catchUpTo(ctx context.Context, positioned bool) (more b
 	} else {
 		f.sequenced = f.now()
 	}
+	// Without changes loaded ahead (all but a load that raced commits),
+	// an event is told apart by its id alone: this process's creates by
+	// what is remembered, the rest read again with their data, subject
+	// and sequence (withData). On PostgreSQL the read is then of the log
+	// alone, no event's row: with two instances each feed read every
+	// create of both so (bench/README.md, issue 24's "second server").
+	filter.Bare = len(f.ahead) == 0
 	events, next, err := f.log.EventsAfter(ctx, f.pos, filter, followBatch)
 	if err != nil {
 		return false, err
@@ -198,7 +205,7 @@ func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) er
 			j++
 		}
 		if j < len(full) && full[j].Position == ev.Position {
-			events[i].Data, events[i].Brief = full[j].Data, full[j].Brief
+			events[i] = full[j]
 		}
 	}
 	return nil

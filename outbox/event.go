@@ -75,6 +75,13 @@ type Filter struct {
 	// every payload was most of the threat feed's cost per create). It
 	// selects nothing.
 	Envelopes bool
+	// Bare, with Envelopes, is for a reader that recognizes most of what
+	// it reads by id (the threat feed, this process's creates): a store
+	// may leave SubjectID and Sequence out too (empty and 0), so an event
+	// is its id, tenant, type, time and position. A store that keeps its log
+	// apart from its events then reads the log alone, not an event's row
+	// per event. A store may fill them anyway. It selects nothing.
+	Bare bool
 	// Brief lets a store answer an incident.created event with its
 	// Brief set and its Data nil: the category, severity, location's
 	// coordinates, is_drill and created_at, which a create sets once and

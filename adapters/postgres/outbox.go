@@ -57,6 +57,12 @@ const (
 	// Filter.Envelopes).
 	selectLogged          = `SELECT ` + loggedColumns + fromLog
 	selectLoggedEnvelopes = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, '', e.created_at, l.position` + fromLog
+	// selectLoggedBare reads envelopes from the log alone, without their
+	// subjects and sequences (Filter.Bare): the join read an event's row
+	// (a probe of outbox_events' key and a heap page of payloads) for
+	// every event, and the threat feed, which reads every live create of
+	// every instance so, needs none of it for this process's creates.
+	selectLoggedBare = `SELECT l.event_id, l.org_id, l.environment, l.type, '', 0, '', l.created_at, l.position FROM outbox_log l`
 	// fanOutCursor is the position fan-out has reached: every event at or
 	// before it is published.
 	fanOutCursor = `(SELECT position FROM outbox_cursors WHERE name = 'fan-out')`
@@ -103,6 +109,8 @@ func (r *outboxReader) EventsAfter(ctx context.Context, after int64, f outbox.Fi
 	l := sqlstore.List{Sel: selectLogged, Order: `l.position`}
 	scan := scanEvent
 	switch {
+	case f.Envelopes && f.Bare:
+		l.Sel = selectLoggedBare
 	case f.Envelopes:
 		l.Sel = selectLoggedEnvelopes
 	case f.Brief:
