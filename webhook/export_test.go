@@ -7,3 +7,10 @@ func SetAfter(s *Service, after func(time.Duration) <-chan time.Time) { s.after 
 
 // FanOutGap is fanOutGap, for the tests of package webhook_test.
 const FanOutGap = fanOutGap
+
+// FollowGap and LeadEvery are followGap and leadEvery, for the tests of
+// package webhook_test.
+const (
+	FollowGap = followGap
+	LeadEvery = leadEvery
+)

@@ -135,6 +135,7 @@ type Service struct {
 	// after is time.After; tests replace it to decide when Run's wait
 	// between fan-outs (fanOutGap) ends.
 	after func(time.Duration) <-chan time.Time
+	lead  lead // the fan-out's lease, when the queue has one (lead.go)
 }
 
 // NewService returns a Service whose requests use store and whose delivery
@@ -185,6 +186,7 @@ func NewService(store Store, queue Queue, cfg Config) *Service {
 	}
 	s.keys = newKeyring(store, cfg.SecretKeys)
 	s.owner = ids.New("wkr") // unique per process, even when tests inject ids
+	s.lead.q, _ = queue.(FanOutLeaser)
 	transport := cfg.Transport
 	if transport == nil {
 		transport = guardedTransport(cfg.AllowPrivate)

@@ -189,21 +189,24 @@ func (s *Service) Run(ctx context.Context) {
 	if after == nil {
 		after = time.After
 	}
+	defer s.release(ctx)
 	var (
 		fannedOut time.Time        // when the last fan-out ended (the zero time: none yet)
-		held      <-chan time.Time // while a fan-out waits out the rest of fanOutGap
+		held      <-chan time.Time // while a fan-out waits out the rest of its gap
 		waited    bool             // held has fired: the fan-out waits no more
+		own       bool             // this process asked for the fan-out (Notify, Wake), not the poll
 	)
 	fanOut, claim := true, true
 	for {
 		if fanOut && held == nil {
-			if wait := min(fanOutGap, fanOutGap-s.now().Sub(fannedOut)); wait > 0 && !waited {
+			gap := s.gap(ctx, own) // fanOutGap, or followGap while another instance leads (lead.go)
+			if wait := min(gap, gap-s.now().Sub(fannedOut)); wait > 0 && !waited {
 				held = after(wait)
 			} else {
 				logErr(s.fanOut(ctx))
 				// What it fanned out may be claimed now (not before:
 				// a claim woken with it would find nothing new).
-				fanOut, claim, fannedOut, waited = false, true, s.now(), false
+				fanOut, claim, fannedOut, waited, own = false, true, s.now(), false, false
 			}
 		}
 		if free := p.free(); claim && free > 0 {
@@ -235,7 +238,7 @@ func (s *Service) Run(ctx context.Context) {
 		case <-held:
 			held, waited = nil, true
 		case <-s.wake:
-			fanOut = true
+			fanOut, own = true, true
 		case <-ticker.C:
 			fanOut, claim = true, true
 		}
