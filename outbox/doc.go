@@ -9,7 +9,8 @@
 //
 // Readers follow the committed events through a [Log]; one that needs the
 // data of few of the events it reads (the threat feed, which knows this
-// process's creates already) reads them without it (Filter.Envelopes), then
+// process's creates already) reads them without it (Filter.Envelopes, and
+// without subjects and sequences, Filter.Bare), then
 // the data of those it needs, where a store may answer a create with a
 // typed [Brief] of the few fields the feed reads (Filter.Brief).
 //

@@ -36,7 +36,11 @@
 // every 50 ms and up to 500 events at a time: under load the commits of a
 // gap share one fan-out, a transaction of its own (on PostgreSQL, under
 // the sequencer's lock, with a commit of its own), instead of one each;
-// a commit after a quiet gap is fanned out at once.
+// a commit after a quiet gap is fanned out at once. On a store that
+// leases the fan-out ([FanOutLeaser]: PostgreSQL), one worker of the
+// instances sharing it leads: it fans out so for everyone, and the others
+// at most once every 250 ms; a leader with no commits of its own lets the
+// lease lapse (3 s), and one that stops gives it up.
 //
 // # Ports
 //

@@ -192,7 +192,10 @@
 // and took every event committed before. Each instance's webhook worker
 // fans out after commits of its own (at most once every 50 ms under load,
 // package webhook); with two instances their fan-outs
-// took the lock in turn, each for the few events the other's had left.
+// took the lock in turn, each for the few events the other's had left,
+// so the fan-out is leased too (LeaseFanOut, a row of sweep_leases): the
+// leading worker fans out every 50 ms for all, the others at most every
+// 250 ms, a safety net that finds little left (package webhook).
 // Should the other fan-out's instance die, the lock comes free and the
 // next try takes it; after a few tries a fan-out queues on the lock as
 // before, so it is never starved. A try that finds the lock taken reads
@@ -224,7 +227,10 @@
 // for it, and the feed no longer copies and decodes the other instance's
 // full snapshots (962 bytes each of pgscale's create). The brief is
 // handed over typed (outbox.Brief): as JSON it was written here and
-// decoded again by the feed.
+// decoded again by the feed. The first read, of every live create of
+// every instance, is bare (outbox.Filter.Bare): from the log alone, which
+// holds what tells the feed's events apart (id, tenant, type), without
+// each event's row; the feed reads subjects and sequences with the data.
 //
 // The threat engine starts from a snapshot of the incidents (a REPEATABLE
 // READ transaction) and follows the log from the newest position that
