@@ -18,7 +18,8 @@ import (
 // first's, 20 a second each (bench/README.md, issue 24's "second server").
 // Only when events are fanned out changes, never whether or in what order:
 // FanOut is correct from any worker, so a follower's fan-outs, and its
-// poll, are the safety net should the leader stop.
+// poll, are the safety net should the leader stop, and two leaders (hosts'
+// clocks apart) or none cost only time.
 type FanOutLeaser interface {
 	// LeaseFanOut takes or renews the fan-out's lease for owner until
 	// until, unless another owner holds it past now; it reports whether
