@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/adapters/memory"
-	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/webhook"
 )
 
@@ -38,20 +37,7 @@ func (q *leasedQueue) asked() []time.Time {
 func runLeased(t *testing.T, held bool) (h *gapHarness, q *leasedQueue, stop func()) {
 	st := memory.New()
 	q = &leasedQueue{countedQueue: &countedQueue{Queue: st.WebhookQueue(), fanOuts: make(chan struct{}, 16)}, held: held}
-	h = &gapHarness{q: q.countedQueue, clk: clock.NewFake(t0), waits: make(chan gapWait, 16)}
-	h.s = webhook.NewService(st.WebhookStore(), q, webhook.Config{Now: h.clk.Now, PollEvery: time.Hour, PurgeEvery: time.Hour})
-	webhook.SetAfter(h.s, func(d time.Duration) <-chan time.Time {
-		w := gapWait{d, make(chan time.Time, 1)}
-		h.waits <- w
-		return w.ends
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan struct{})
-	go func() { defer close(ran); h.s.Run(ctx) }()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-ran }) }
-	t.Cleanup(stop)
-	<-h.q.fanOuts // at start, at once, asking for no lease (no commit of its own yet)
+	h, stop = startGapHarness(t, st, q.countedQueue, q) // its first fan-out asks for no lease (no commit of its own yet)
 	if n := len(q.asked()); n != 0 {
 		t.Fatalf("the first fan-out asked for the lease %d times, want none", n)
 	}

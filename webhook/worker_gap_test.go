@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,8 +41,19 @@ type gapWait struct {
 
 func runGapHarness(t *testing.T) *gapHarness {
 	st := memory.New()
-	h := &gapHarness{q: &countedQueue{Queue: st.WebhookQueue(), fanOuts: make(chan struct{}, 16)}, clk: clock.NewFake(t0), waits: make(chan gapWait, 16)}
-	h.s = webhook.NewService(st.WebhookStore(), h.q, webhook.Config{Now: h.clk.Now, PollEvery: time.Hour, PurgeEvery: time.Hour})
+	h, _ := startGapHarness(t, st, &countedQueue{Queue: st.WebhookQueue(), fanOuts: make(chan struct{}, 16)}, nil)
+	return h
+}
+
+// startGapHarness runs a worker of st whose queue is q, or queue if not
+// nil (a wrapper of q), after its first fan-out (at start, at once); stop
+// ends the worker and waits for it.
+func startGapHarness(t *testing.T, st *memory.Store, q *countedQueue, queue webhook.Queue) (h *gapHarness, stop func()) {
+	if queue == nil {
+		queue = q
+	}
+	h = &gapHarness{q: q, clk: clock.NewFake(t0), waits: make(chan gapWait, 16)}
+	h.s = webhook.NewService(st.WebhookStore(), queue, webhook.Config{Now: h.clk.Now, PollEvery: time.Hour, PurgeEvery: time.Hour})
 	webhook.SetAfter(h.s, func(d time.Duration) <-chan time.Time {
 		w := gapWait{d, make(chan time.Time, 1)}
 		h.waits <- w
@@ -50,9 +62,11 @@ func runGapHarness(t *testing.T) *gapHarness {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { defer close(ran); h.s.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-ran })
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-ran }) }
+	t.Cleanup(stop)
 	<-h.q.fanOuts // at start, at once
-	return h
+	return h, stop
 }
 
 // Wakes that come within the gap after a fan-out (Notify at every commit)
