@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
@@ -15,6 +16,7 @@ import (
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/pgtest"
+	"github.com/sety-io/sety/outbox"
 )
 
 // databaseAt returns a pool on a new database with the migrations up to
@@ -194,5 +196,61 @@ func TestUpgradeFoldsTheDeltasLeftBefore0026(t *testing.T) {
 	}
 	if all, cancelled := totals(); all != 5 || cancelled != 1 {
 		t.Fatalf("after the first fold: %d incidents, %d cancelled; want 5 and 1", all, cancelled)
+	}
+}
+
+// A database of the release before the log's subjects (migration 28)
+// upgrades without a rewrite of its log: a row positioned before (or by a
+// sequencer of that release whose call began before the migration) holds
+// no subject, and every read takes it from the event's row. Rows
+// positioned after hold theirs.
+func TestUpgradeReadsLogRowsWithoutSubjects(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := databaseAt(t, 27)
+	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ($1, 'Acme', 'growth', 'active', $2)`,
+		fixtureTenant.OrgID, fixtureTime); err != nil {
+		t.Fatal(err)
+	}
+	var all []outbox.Event
+	for _, id := range []string{"inc_before", "inc_after"} {
+		inc, events := fixtureIncident(t, id)
+		values, err := sqlstore.IncidentValues(dialect{}, inc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &pgx.Batch{}
+		b.Queue(insertIncident, sqlstore.IncidentArgs(dialect{}, inc, values)...)
+		queueEvents(b, events)
+		b.Queue(`SELECT outbox_sequence(1000, true)`)
+		if err := pool.SendBatch(ctx, b).Close(); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, events...)
+		if id == "inc_before" {
+			if _, err := New(ctx, pool); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var without int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE subject_id IS NULL) FROM outbox_log`).Scan(&without); err != nil || without != 2 {
+		t.Fatalf("%d log rows without a subject (%v), want the 2 positioned before the upgrade", without, err)
+	}
+	log := (&DB{pool: pool}).EventLog()
+	envelopes, _, err := log.EventsAfter(ctx, 0, outbox.Filter{Envelopes: true, Through: 4}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSubjects(t, "envelopes", envelopes, all...)
+	briefs, _, err := log.EventsAfter(ctx, 0, outbox.Filter{Brief: true, Through: 4}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSubjects(t, "briefs", briefs, all...)
+	for _, ev := range briefs {
+		if ev.Brief == nil && len(ev.Data) == 0 {
+			t.Fatalf("briefs: %s of %s with neither a brief nor its data", ev.Type, ev.SubjectID)
+		}
 	}
 }
