@@ -18,14 +18,24 @@ import (
 // costs"); the brief is the row's fixed-width columns, found through the
 // incidents' primary key: one probe per create (a LATERAL subquery with
 // a LIMIT is never turned into a join of the whole table, see migration
-// 0017), none for another event. Nothing more is written at a create. An
-// event whose incident's row is not found is read in full, as is every
-// other event.
-const selectLoggedBriefs = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence,
-		CASE WHEN i.category IS NULL THEN e.data END, e.created_at, l.position,
-		i.category, i.severity, i.lng, i.lat, i.is_drill, i.created_at` + fromLog + `
+// 0017), none for another event. Nothing more is written at a create.
+//
+// The incident's id is the log row's subject (migration 0028), so a
+// create's brief is a probe of the log and one of the incidents, not of
+// the event's row as well (its key, and a heap page of payloads): with
+// two servers that read was the feed's costliest statement. The event's
+// row is read, with its data, for every event without a brief: another
+// event, a create whose incident's row is not found, and a log row
+// without a subject (positioned before migration 0028), whose subject
+// and sequence it gives too. Its LATERAL probe's condition is on the rows
+// before it alone, so PostgreSQL skips the probe for a brief.
+const selectLoggedBriefs = `SELECT l.event_id, l.org_id, l.environment, l.type, coalesce(l.subject_id, e.subject_id, ''),
+		coalesce(l.sequence, e.sequence, 0), e.data, l.created_at, l.position,
+		i.category, i.severity, i.lng, i.lat, i.is_drill, i.created_at FROM outbox_log l
 	LEFT JOIN LATERAL (SELECT category, severity, lng, lat, is_drill, created_at FROM incidents
-		WHERE l.type = 'incident.created' AND id = e.subject_id LIMIT 1) i ON true`
+		WHERE l.type = 'incident.created' AND id = l.subject_id LIMIT 1) i ON true
+	LEFT JOIN LATERAL (SELECT subject_id, sequence, data FROM outbox_events
+		WHERE (i.category IS NULL OR l.subject_id IS NULL) AND id = l.event_id LIMIT 1) e ON true`
 
 // scanBrief scans a row of selectLoggedBriefs: the event, its brief
 // (outbox.Brief, Data nil) when its incident's row was found, its data

@@ -230,7 +230,11 @@
 // decoded again by the feed. The first read, of every live create of
 // every instance, is bare (outbox.Filter.Bare): from the log alone, which
 // holds what tells the feed's events apart (id, tenant, type), without
-// each event's row; the feed reads subjects and sequences with the data.
+// each event's row. The sequencer also writes each event's subject and
+// sequence into its log row (migration 0028), so a create's brief is a
+// probe of the log and one of its incident, not of the event's row as
+// well, and envelopes come from the log alone; a log row positioned
+// before that migration has neither, and its event's row gives them.
 //
 // The threat engine starts from a snapshot of the incidents (a REPEATABLE
 // READ transaction) and follows the log from the newest position that

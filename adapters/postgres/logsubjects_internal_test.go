@@ -71,3 +71,42 @@ func TestSequencerWritesSubjectsIntoTheLog(t *testing.T) {
 		}
 	}
 }
+
+// A create's brief is read from the log (its subject, migration 0028) and
+// the incident's row, and envelopes from the log alone: they are read even
+// with the event's row gone. The cancel's data still comes from its row.
+func TestBriefsAndEnvelopesReadTheLogNotTheEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	inc, events := fixtureIncident(t, "inc_logged")
+	if _, _, err := db.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(ctx, `DELETE FROM outbox_events WHERE id = $1`, events[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	log := db.EventLog()
+	briefs, _, err := log.EventsAfter(ctx, 0, outbox.Filter{Brief: true, Positions: []int64{1, 2}, Through: 2}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSubjects(t, "briefs", briefs, events...)
+	if briefs[0].Brief == nil || briefs[0].Brief.Category != string(incident.SOS) || briefs[1].Brief != nil || len(briefs[1].Data) == 0 {
+		t.Fatalf("briefs: the create's brief %+v, the cancel's %+v with %d bytes; want the create's, and the cancel's data",
+			briefs[0].Brief, briefs[1].Brief, len(briefs[1].Data))
+	}
+	envelopes, _, err := log.EventsAfter(ctx, 0, outbox.Filter{Envelopes: true}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSubjects(t, "envelopes", envelopes, events...)
+	bare, _, err := log.EventsAfter(ctx, 0, outbox.Filter{Envelopes: true, Bare: true}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSubjects(t, "bare envelopes", bare, events...)
+}

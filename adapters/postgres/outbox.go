@@ -52,17 +52,23 @@ const (
 	// position the log's.
 	loggedColumns = `e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, e.data, e.created_at, l.position`
 	fromLog       = ` FROM outbox_log l JOIN outbox_events e ON e.id = l.event_id`
-	// selectLogged reads events of the log with their positions;
+	// selectLogged reads events of the log with their positions.
+	selectLogged = `SELECT ` + loggedColumns + fromLog
 	// selectLoggedEnvelopes reads them without their data (empty:
-	// Filter.Envelopes).
-	selectLogged          = `SELECT ` + loggedColumns + fromLog
-	selectLoggedEnvelopes = `SELECT e.id, e.org_id, e.environment, e.type, e.subject_id, e.sequence, '', e.created_at, l.position` + fromLog
-	// selectLoggedBare reads envelopes from the log alone, without their
-	// subjects and sequences (Filter.Bare): the join read an event's row
-	// (a probe of outbox_events' key and a heap page of payloads) for
-	// every event, and the threat feed, which reads every live create of
-	// every instance so, needs none of it for this process's creates.
-	selectLoggedBare = `SELECT l.event_id, l.org_id, l.environment, l.type, '', 0, '', l.created_at, l.position FROM outbox_log l`
+	// Filter.Envelopes), from the log alone, which holds their subjects
+	// and sequences (migration 0028); an event's row only for a log row
+	// without them (positioned before that migration), whose LATERAL
+	// probe PostgreSQL skips for every other row (its condition on the
+	// log row alone gates it).
+	selectLoggedEnvelopes = `SELECT l.event_id, l.org_id, l.environment, l.type, coalesce(l.subject_id, e.subject_id, ''),
+		coalesce(l.sequence, e.sequence, 0), '', l.created_at, l.position FROM outbox_log l
+		LEFT JOIN LATERAL (SELECT subject_id, sequence FROM outbox_events WHERE l.subject_id IS NULL AND id = l.event_id LIMIT 1) e ON true`
+	// selectLoggedBare reads envelopes from the log alone (Filter.Bare),
+	// with the subjects and sequences the log holds and none for a row
+	// without them: the threat feed, which reads every live create of
+	// every instance so, needs none of them for this process's creates.
+	selectLoggedBare = `SELECT l.event_id, l.org_id, l.environment, l.type, coalesce(l.subject_id, ''), coalesce(l.sequence, 0), '', l.created_at, l.position
+		FROM outbox_log l`
 	// fanOutCursor is the position fan-out has reached: every event at or
 	// before it is published.
 	fanOutCursor = `(SELECT position FROM outbox_cursors WHERE name = 'fan-out')`
