@@ -54,14 +54,7 @@ func checkSubjects(t *testing.T, read string, events []outbox.Event, want ...out
 func TestSequencerWritesSubjectsIntoTheLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := openWithOrg(t, pgtest.URL(t))
-	inc, events := fixtureIncident(t, "inc_logged")
-	if _, _, err := db.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: events}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.sequence(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, events := createdAndSequenced(t)
 	for _, ev := range events {
 		var subject string
 		var sequence int64
@@ -78,14 +71,7 @@ func TestSequencerWritesSubjectsIntoTheLog(t *testing.T) {
 func TestBriefsAndEnvelopesReadTheLogNotTheEvent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := openWithOrg(t, pgtest.URL(t))
-	inc, events := fixtureIncident(t, "inc_logged")
-	if _, _, err := db.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: events}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.sequence(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, events := createdAndSequenced(t)
 	if _, err := db.pool.Exec(ctx, `DELETE FROM outbox_events WHERE id = $1`, events[0].ID); err != nil {
 		t.Fatal(err)
 	}
@@ -109,4 +95,20 @@ func TestBriefsAndEnvelopesReadTheLogNotTheEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSubjects(t, "bare envelopes", bare, events...)
+}
+
+// createdAndSequenced creates an incident (inc_logged) on a database of
+// its own and positions its events: the database and the events.
+func createdAndSequenced(t *testing.T) (*DB, []outbox.Event) {
+	t.Helper()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	inc, events := fixtureIncident(t, "inc_logged")
+	if _, _, err := db.IncidentStore().CreateIncident(ctx, inc, incident.Effects{Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db, events
 }
