@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -171,10 +172,11 @@ func (f *threatFollower) catchUpTo(ctx context.Context, positioned bool) (more b
 }
 
 // withData reads the data of the events apply will decode (needsData),
-// read without it: one more read, of those events only (by position),
-// when there are any (typically the last few creates of a page,
-// committed here but not yet remembered, or another instance's); none
-// when every event is a create remembered here.
+// read without it: the briefs of creates by subject from a store that
+// reads them so (briefs), and one more read of the log for the rest, of
+// those events only (by position), when there are any (typically the
+// last few creates of a page, committed here but not yet remembered, or
+// another instance's); none when every event is a create remembered here.
 func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) error {
 	var positions []int64
 	for _, ev := range events {
@@ -182,8 +184,9 @@ func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) er
 			positions = append(positions, ev.Position)
 		}
 	}
-	if len(positions) == 0 {
-		return nil
+	positions, err := f.briefs(ctx, events, positions)
+	if err != nil || len(positions) == 0 {
+		return err
 	}
 	// They are in the log already: bounded by the last of them, the read
 	// costs no run of the store's sequencer (with two instances, this
@@ -209,6 +212,61 @@ func (f *threatFollower) withData(ctx context.Context, events []outbox.Event) er
 		}
 	}
 	return nil
+}
+
+// briefs gives the creates among events at positions (those needsData
+// chose) their briefs from a store that reads them by subject
+// (outbox.Briefer), and returns the positions still to read from the
+// log: the other events, and creates without a subject or whose incident
+// the store no longer holds. With two instances these creates are most
+// of what each feed reads again, one of the other instance's for each of
+// its creates; by subject, that is one probe of the incidents' key each
+// and one statement, not a second read of the log.
+func (f *threatFollower) briefs(ctx context.Context, events []outbox.Event, positions []int64) ([]int64, error) {
+	briefer, ok := f.log.(outbox.Briefer)
+	if !ok || len(positions) == 0 {
+		return positions, nil
+	}
+	var (
+		subjects []string
+		at       []int   // the index in events of each subject's create
+		rest     []int64 // the positions left to read from the log
+	)
+	// Both lists are in position order, positions a subset of events'.
+	j := 0
+	for i, ev := range events {
+		if j == len(positions) {
+			break
+		}
+		if ev.Position != positions[j] {
+			continue
+		}
+		j++
+		if ev.Type == incident.TypeCreated && ev.SubjectID != "" {
+			subjects, at = append(subjects, ev.SubjectID), append(at, i)
+		} else {
+			rest = append(rest, ev.Position)
+		}
+	}
+	if len(subjects) == 0 {
+		return positions, nil
+	}
+	found, err := briefer.Briefs(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	briefs := make([]outbox.Brief, len(subjects))
+	for k, i := range at {
+		b, ok := found[subjects[k]]
+		if !ok {
+			rest = append(rest, events[i].Position)
+			continue
+		}
+		briefs[k] = b
+		events[i].Brief, events[i].Data = &briefs[k], nil
+	}
+	slices.Sort(rest)
+	return rest, nil
 }
 
 // needsData reports whether apply decodes ev's data: an event that is

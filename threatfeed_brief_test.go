@@ -13,6 +13,7 @@ import (
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/cputime"
 	"github.com/sety-io/sety/internal/pgtest"
+	"github.com/sety-io/sety/outbox"
 	"github.com/sety-io/sety/threat"
 )
 
@@ -82,6 +83,29 @@ func TestThreatFeedBriefsDecodeAsTheSnapshots(t *testing.T) {
 		if !okB || !okS || !sameReport(threatReport(b), threatReport(s)) || b.CountsAsThreat() != s.CountsAsThreat() || b.IsDrill != s.IsDrill {
 			t.Errorf("create %d: brief %+v reads as %+v (counts %v), snapshot as %+v (counts %v)", i, ev.Brief,
 				threatReport(b), b.CountsAsThreat(), threatReport(s), s.CountsAsThreat())
+		}
+	}
+
+	// By subject (outbox.Briefer), from the incidents alone, the same
+	// briefs; a subject the store does not hold is left out.
+	subjects := []string{"inc_0000000000000000"}
+	for _, ev := range got {
+		if ev.Type == incident.TypeCreated {
+			subjects = append(subjects, ev.SubjectID)
+		}
+	}
+	briefs, err := st.EventLog().(outbox.Briefer).Briefs(ctx, subjects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(briefs) != 4 {
+		t.Errorf("%d briefs by subject, want 4 (the creates')", len(briefs))
+	}
+	for _, ev := range got {
+		if b, ok := briefs[ev.SubjectID]; ev.Type == incident.TypeCreated && ev.Brief != nil &&
+			(!ok || b.Category != ev.Brief.Category || b.Severity != ev.Brief.Severity || b.Location != ev.Brief.Location ||
+				b.IsDrill != ev.Brief.IsDrill || !b.CreatedAt.Equal(ev.Brief.CreatedAt)) {
+			t.Errorf("%s: brief by subject %+v (found %v), from the log %+v", ev.SubjectID, b, ok, *ev.Brief)
 		}
 	}
 
@@ -156,6 +180,34 @@ func BenchmarkThreatFeedDataRead(b *testing.B) {
 			b.ReportMetric(float64((cputime.Process()-cpu).Nanoseconds())/float64(b.N*page)/1000, "cpu-µs/create")
 		})
 	}
+	// The same creates' briefs by subject (outbox.Briefer), as the feed
+	// reads them since: the incidents alone, one statement.
+	b.Run("by-subject", func(b *testing.B) {
+		events, _, err := st.EventLog().EventsAfter(ctx, 0, threatEvents, followBatch)
+		if err != nil || len(events) != page {
+			b.Fatalf("%d events, %v", len(events), err)
+		}
+		subjects := make([]string, len(events))
+		for i, ev := range events {
+			subjects[i] = ev.SubjectID
+		}
+		cpu := cputime.Process()
+		for b.Loop() {
+			briefs, err := st.EventLog().(outbox.Briefer).Briefs(ctx, subjects)
+			if err != nil || len(briefs) != page {
+				b.Fatalf("%d briefs, %v", len(briefs), err)
+			}
+			for _, ev := range events {
+				brief := briefs[ev.SubjectID]
+				ev.Brief = &brief
+				if _, ok := briefIncident(ev); !ok {
+					b.Fatal("not read")
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*page)/1000, "µs/create")
+		b.ReportMetric(float64((cputime.Process()-cpu).Nanoseconds())/float64(b.N*page)/1000, "cpu-µs/create")
+	})
 }
 
 // postgresWithOrg opens a fresh PostgreSQL database, closed when tb ends,

@@ -235,6 +235,11 @@
 // probe of the log and one of its incident, not of the event's row as
 // well, and envelopes come from the log alone; a log row positioned
 // before that migration has neither, and its event's row gives them.
+// Since the first read brings each create's subject, the feed reads the
+// briefs of another instance's creates by subject (outbox.Briefer,
+// Briefs in brief.go): one statement on the incidents' key, no second
+// read of the log and no transaction; the log's read by positions is
+// left for cancels, resolves, and a create whose incident is gone.
 //
 // The threat engine starts from a snapshot of the incidents (a REPEATABLE
 // READ transaction) and follows the log from the newest position that
