@@ -230,9 +230,9 @@ func (s *incidentStore) QueuedTenants(ctx context.Context, limit int) ([]auth.Te
 // skip scan, so a DISTINCT over the index read every queued incident once
 // a minute (the dispatch sweep's): 9,091 buffers and 80-100 ms for 10^5
 // queued incidents of one tenant, against 8 buffers and 0.1 ms so
-// (bench/README.md, issue 24's "second server beside its groups"). The
-// sweep's work is to be bounded by the tenants with a queue, not the
-// queue's length.
+// (bench/README.md, issue 24, "what a second server costs beside its
+// groups"). The sweep's work is to be bounded by the tenants with a
+// queue, not the queue's length.
 const queuedTenants = `WITH RECURSIVE queued AS (
 		(SELECT org_id, environment FROM incidents WHERE status = 'dispatching' AND NOT is_drill
 			ORDER BY org_id, environment LIMIT 1)
