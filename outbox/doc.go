@@ -12,7 +12,9 @@
 // process's creates already) reads them without it (Filter.Envelopes, and
 // without subjects and sequences, Filter.Bare), then
 // the data of those it needs, where a store may answer a create with a
-// typed [Brief] of the few fields the feed reads (Filter.Brief).
+// typed [Brief] of the few fields the feed reads (Filter.Brief); a store
+// that is a [Briefer] gives the briefs of creates by their subjects,
+// without reading the log again.
 //
 // It is a leaf package: domains produce events, the webhook package consumes
 // them, and neither needs the other.
