@@ -28,42 +28,63 @@ func (r *CreateIncidentRequest) DecodeJSON(data []byte) bool {
 	if *r != (CreateIncidentRequest{}) {
 		return false
 	}
+	out, _, ok := decodeCreate(data)
+	if ok {
+		*r = out
+	}
+	return ok
+}
+
+// present records which keys a create's text held: a required key with a
+// zero value is there, a missing one is not (the schema checks tell them
+// apart).
+type present struct{ top, location uint8 }
+
+// The bits of present.
+const (
+	hasCategory    = 1
+	hasLocation    = 2
+	hasSeverity    = 4
+	hasCoordinates = 1 // in present.location
+)
+
+// decodeCreate decodes data as DecodeJSON describes.
+func decodeCreate(data []byte) (CreateIncidentRequest, present, bool) {
 	d := textDecoder{data: data}
 	var out CreateIncidentRequest
-	var seen uint8
+	var seen present
 	ok := d.object(func(key []byte) bool {
 		switch string(key) {
 		case "category":
 			s, ok := d.str()
 			out.Category = Category(s)
-			return ok && once(&seen, 1)
+			return ok && once(&seen.top, hasCategory)
 		case "location":
-			return d.location(&out.Location) && once(&seen, 2)
+			return d.location(&out.Location, &seen.location) && once(&seen.top, hasLocation)
 		case "severity":
 			s, ok := d.str()
 			out.Severity = Severity(s)
-			return ok && once(&seen, 4)
+			return ok && once(&seen.top, hasSeverity)
 		case "subject":
 			out.Subject = &Subject{}
-			return d.subject(out.Subject) && once(&seen, 8)
+			return d.subject(out.Subject) && once(&seen.top, 8)
 		case "title":
-			return d.into(&out.Title) && once(&seen, 16)
+			return d.into(&out.Title) && once(&seen.top, 16)
 		case "description":
-			return d.into(&out.Description) && once(&seen, 32)
+			return d.into(&out.Description) && once(&seen.top, 32)
 		case "idempotency_key":
-			return d.into(&out.IdempotencyKey) && once(&seen, 64)
+			return d.into(&out.IdempotencyKey) && once(&seen.top, 64)
 		case "is_drill":
 			b, ok := d.boolean()
 			out.IsDrill = b
-			return ok && once(&seen, 128)
+			return ok && once(&seen.top, 128)
 		}
 		return false
 	})
 	if d.space(); !ok || d.pos != len(d.data) {
-		return false
+		return CreateIncidentRequest{}, present{}, false
 	}
-	*r = out
-	return true
+	return out, seen, true
 }
 
 // once records bit in seen and reports whether it was not there yet.
@@ -75,16 +96,15 @@ func once(seen *uint8, bit uint8) bool {
 	return true
 }
 
-func (d *textDecoder) location(l *Location) bool {
-	var seen uint8
+func (d *textDecoder) location(l *Location, seen *uint8) bool {
 	return d.object(func(key []byte) bool {
 		switch string(key) {
 		case "coordinates":
-			return d.point(&l.Coordinates) && once(&seen, 1)
+			return d.point(&l.Coordinates) && once(seen, hasCoordinates)
 		case "address":
-			return d.into(&l.Address) && once(&seen, 2)
+			return d.into(&l.Address) && once(seen, 2)
 		case "landmark":
-			return d.into(&l.Landmark) && once(&seen, 4)
+			return d.into(&l.Landmark) && once(seen, 4)
 		}
 		return false
 	})

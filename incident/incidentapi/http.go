@@ -33,6 +33,10 @@ type createInput struct {
 	Body incident.CreateIncidentRequest
 }
 
+// Resolve decodes and checks the body (the operation skips huma's
+// validation, which walks a map[string]any tree of the body).
+func (in *createInput) Resolve(ctx huma.Context) []error { return httpapi.ResolveBody(ctx, &in.Body) }
+
 // IDParam is the path parameter of operations on one incident.
 type IDParam struct {
 	IncidentID string `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
@@ -76,6 +80,7 @@ func Register(api huma.API, svc *incident.Service, log *slog.Logger) {
 			"A repeated `idempotency_key` returns the existing incident with 200 and `\"idempotent\": true`, whatever the new body. " +
 			"Incidents created with a test key are drills and are never sent to real responders.",
 		Metadata: httpapi.Scope(auth.IncidentsWrite).Example(http.StatusOK, map[string]any{"idempotent": true}), DefaultStatus: http.StatusCreated,
+		SkipValidateBody: true, // createInput.Resolve validates the body, as huma would
 		Responses: map[string]*huma.Response{
 			"200": {Description: "The `idempotency_key` was used before: the existing incident, unchanged, with `\"idempotent\": true`."},
 			"503": {Description: "Storage unavailable: retry after `Retry-After` seconds with the same `idempotency_key`. " +

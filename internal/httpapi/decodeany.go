@@ -17,7 +17,8 @@ import (
 //
 // A body that is a BodyDecoder (huma's second decoding, into the input
 // struct) decodes itself where the host's format decodes as encoding/json
-// does, and leaves to the host's format what it does not take.
+// does, and leaves to the host's format what it does not take. A
+// CheckedBody is left alone: its input's resolver decodes it (ResolveBody).
 func (g *Guest) Unmarshal(contentType string, data []byte, v any) error {
 	switch v := v.(type) {
 	case *any:
@@ -27,10 +28,16 @@ func (g *Guest) Unmarshal(contentType string, data []byte, v any) error {
 				return nil
 			}
 		}
-	case BodyDecoder:
-		if g.decodesAsJSON(contentType) && v.DecodeJSON(data) {
-			return nil
-		}
+	case CheckedBody:
+		return nil
+	}
+	return g.decodeTyped(contentType, data, v)
+}
+
+// decodeTyped decodes data into v, itself if v is a BodyDecoder.
+func (g *Guest) decodeTyped(contentType string, data []byte, v any) error {
+	if d, ok := v.(BodyDecoder); ok && g.decodesAsJSON(contentType) && d.DecodeJSON(data) {
+		return nil
 	}
 	return g.host.Unmarshal(contentType, data, v)
 }

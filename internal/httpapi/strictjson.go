@@ -34,6 +34,7 @@ var errTooDeep = setyerr.Invalidf("body", "nested deeper than %d levels of objec
 // huma, and leaves a body over the limit to huma's 413.
 func StrictBody(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Context)) {
 	reg := api.OpenAPI().Components.Schemas
+	check := &bodyCheck{api: api, reg: reg}
 	return func(ctx huma.Context, next func(huma.Context)) {
 		op, reader := ctx.Operation(), ctx.BodyReader()
 		schema := bodySchema(op)
@@ -61,7 +62,7 @@ func StrictBody(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Con
 		}()
 		if err != nil || len(body) > MaxBodyBytes {
 			// Let huma read what is left and answer 413 or the read error.
-			next(newWithBody(ctx, body, reader))
+			next(newWithBody(ctx, body, reader, nil))
 			return
 		}
 		if !nestedAtMost(body, MaxDepth) {
@@ -76,7 +77,7 @@ func StrictBody(api huma.API, log *slog.Logger) func(huma.Context, func(huma.Con
 			}
 			// Not JSON, or not what the schema expects: huma says so.
 		}
-		next(newWithBody(ctx, body, nil))
+		next(newWithBody(ctx, body, nil, check))
 	}
 }
 
@@ -148,18 +149,22 @@ func isJSON(contentType string) bool {
 
 // withBody is a request context whose body has been read already: body,
 // then rest, if not nil (what was not read of a body over the limit).
+// text is the body whole, and check what ResolveBody decodes it with: the
+// operation's resolvers get this context.
 type withBody struct {
 	requestContext // embedded under another name: huma.Context has a Context method
 	body           bytes.Reader
 	rest           io.Reader
+	text           []byte
+	check          *bodyCheck
 }
 
 type requestContext = huma.Context
 
 // newWithBody is ctx with body as read (and rest, if not nil, after it),
 // in one allocation.
-func newWithBody(ctx huma.Context, body []byte, rest io.Reader) *withBody {
-	c := &withBody{requestContext: ctx, rest: rest}
+func newWithBody(ctx huma.Context, body []byte, rest io.Reader, check *bodyCheck) *withBody {
+	c := &withBody{requestContext: ctx, rest: rest, text: body, check: check}
 	c.body.Reset(body)
 	return c
 }
