@@ -2,6 +2,7 @@ package validate
 
 import (
 	"math/rand/v2"
+	"net/mail"
 	"regexp"
 	"strings"
 	"testing"
@@ -60,5 +61,60 @@ func TestRulesAgreeWithTheirReferences(t *testing.T) {
 		if got, want := Phone("f", v) == nil, phoneByRegexp.MatchString(v); got != want {
 			t.Errorf("Phone(%q) accepts: %v, the regular expression: %v", v, got, want)
 		}
+	}
+}
+
+// emailByParse is Email as it was: net/mail alone.
+func emailByParse(v string) bool {
+	a, err := mail.ParseAddress(v)
+	return err == nil && a.Address == v
+}
+
+// Email answers as net/mail did alone, on random strings built from the
+// characters that decide an address, and on the cases that mark its edges.
+func TestEmailAgreesWithNetMail(t *testing.T) {
+	pieces := []string{"a", "Z", "0", ".", "@", "-", "+", "_", "'", "~", "\"", " ", "(", ")", "<", ">", "[", "]", "\\", ",", ";", ":", "é", "\xff", "\x00", "\t", "x.y", "ex.com"}
+	rng := rand.New(rand.NewPCG(25, 4))
+	plain := 0
+	for range 200_000 {
+		var b strings.Builder
+		for range rng.IntN(10) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		v := b.String()
+		if got, want := Email("f", v) == nil, emailByParse(v); got != want {
+			t.Fatalf("Email(%q) accepts: %v, net/mail: %v", v, got, want)
+		}
+		if plainAddress(v) {
+			plain++
+		}
+	}
+	if plain == 0 {
+		t.Error("no random address was plain")
+	}
+	for _, v := range []string{"ada@example.com", "a@b", "a.b@c.d", ".a@b", "a.@b", "a..b@c", "a@.b", "a@b.", "a@b..c", "a@@b", "@b", "a@",
+		"a@b@c", "é@b", "a@é", `"a"@b`, `"a b"@c`, "a@[1.2.3.4]", "a@[b]", " a@b", "a@b ", "a@b (c)", "Ada <a@b>", "<a@b>", "a(b)@c",
+		"!#$%&'*+-/=?^_`{|}~@example.com", "a@b-c.d", "a\x7f@b", "a@b\x00", "amaka.obi@example.com"} {
+		if got, want := Email("f", v) == nil, emailByParse(v); got != want {
+			t.Errorf("Email(%q) accepts: %v, net/mail: %v", v, got, want)
+		}
+	}
+}
+
+func FuzzEmailAgreesWithNetMail(f *testing.F) {
+	for _, v := range []string{"ada@example.com", "a..b@c", `"a"@b`, "a@[1.2.3.4]", "Ada <a@b>"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := Email("f", v) == nil, emailByParse(v); got != want {
+			t.Errorf("Email(%q) accepts: %v, net/mail: %v", v, got, want)
+		}
+	})
+}
+
+// A plain address is checked without net/mail's allocations (five).
+func TestEmailAllocatesNothingForAPlainAddress(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = Email("subject.email", "amaka.obi@example.com") }); n != 0 {
+		t.Errorf("Email allocates %v times for a plain address", n)
 	}
 }

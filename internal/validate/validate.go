@@ -53,11 +53,53 @@ func Phone(field, v string) error {
 
 // Email requires a bare address (no display name).
 func Email(field, v string) error {
+	if plainAddress(v) {
+		return nil
+	}
 	if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
 		return setyerr.Invalidf(field, "must be an email address")
 	}
 	return nil
 }
+
+// plainAddress reports whether v is local@domain, each a dot-atom of
+// ASCII atext (RFC 5322: no leading, trailing or double dot): addresses
+// that mail.ParseAddress takes with Address == v, without its five
+// allocations. Every other address (non-ASCII, quoted, a domain literal,
+// or not an address at all) is left to it.
+func plainAddress(v string) bool {
+	at := -1
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '@':
+			if at >= 0 {
+				return false
+			}
+			at = i
+		case c == '.':
+			if i == 0 || i == len(v)-1 || v[i-1] == '.' || v[i-1] == '@' || v[i+1] == '@' {
+				return false
+			}
+		case !atext[c]:
+			return false
+		}
+	}
+	return at > 0 && at < len(v)-1
+}
+
+// atext marks the ASCII characters of RFC 5322's atext.
+var atext = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-/=?^_`{|}~" {
+		t[c] = true
+	}
+	return t
+}()
 
 // Window fills the zero bounds of a report's window [from, to] as the
 // contract documents them (to defaults to now, from to 30 days before to)
