@@ -71,7 +71,7 @@ func bodyAPI(t *testing.T, strict bool) humatest.TestAPI {
 	if err := g.Commit("/"); err != nil {
 		t.Fatal(err)
 	}
-	return host.(humatest.TestAPI)
+	return host
 }
 
 // A body resolved with ResolveBody gets huma's answer, whatever it is:

@@ -21,7 +21,11 @@
 // host's format.
 //
 // [StrictBody] reads a request body's text once, byte by byte, for its
-// depth, its keys' spelling and repeated keys, before huma decodes it.
+// depth, its keys' spelling and repeated keys, before huma decodes it. A
+// body that checks itself ([CheckedBody], a create's) skips huma's
+// validation: its input's resolver decodes it once and checks the typed
+// values ([ResolveBody]), and leaves any body they refuse to huma's way,
+// answers and all.
 //
 // It is internal: users mount Sety through sety.Register.
 package httpapi
