@@ -20,13 +20,29 @@ type requestIDKey struct{}
 // newLogger returns a logger that adds the request id of the context to
 // every record, so Sety's own logs (an internal error) name their request.
 // In the text format, logRequests writes its lines itself (requestlog.go).
+// Request lines go to w's WriteLater when it has one (logWriter), which
+// may hold them for a batch; every other record is written at once.
 func newLogger(w io.Writer, format string) *slog.Logger {
-	if format == "json" {
-		return slog.New(requestIDHandler{Handler: slog.NewJSONHandler(w, nil)})
+	later := w
+	if d, ok := w.(deferrable); ok {
+		later = writeLater{d}
 	}
-	lines := newRequestLines(w)
+	if format == "json" {
+		return slog.New(requestIDHandler{Handler: slog.NewJSONHandler(w, nil), requests: slog.NewJSONHandler(later, nil)})
+	}
+	lines := newRequestLines(w, later)
 	return slog.New(requestIDHandler{Handler: slog.NewTextHandler(lines, nil), lines: lines})
 }
+
+// deferrable is a writer that also takes lines that may wait (logWriter).
+type deferrable interface {
+	WriteLater(p []byte) (int, error)
+}
+
+// writeLater is the io.Writer of a deferrable's WriteLater.
+type writeLater struct{ d deferrable }
+
+func (w writeLater) Write(p []byte) (int, error) { return w.d.WriteLater(p) }
 
 type requestIDHandler struct {
 	slog.Handler
@@ -34,6 +50,9 @@ type requestIDHandler struct {
 	// text handler with the default options, no attributes or groups
 	// added) as it would, on the writer it writes to.
 	lines *requestLines
+	// requests, if not nil, handles the request records in place of
+	// Handler (the same format, on a writer that may batch them).
+	requests slog.Handler
 }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -116,7 +135,11 @@ func logRequests(log *slog.Logger, next http.Handler, probes ...string) http.Han
 			slog.Int("bytes", rec.bytes),
 			slog.Duration("duration", end.Sub(start)),
 		)
-		_ = log.Handler().Handle(ctx, line) // a log has nowhere to report its own failure
+		h := log.Handler()
+		if rh, ok := h.(requestIDHandler); ok && rh.requests != nil {
+			h = requestIDHandler{Handler: rh.requests}
+		}
+		_ = h.Handle(ctx, line) // a log has nowhere to report its own failure
 	})
 }
 

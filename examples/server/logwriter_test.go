@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sety-io/sety/internal/syncbuf"
 )
@@ -106,5 +107,95 @@ func TestLogWriterWritesDirectlyAfterClose(t *testing.T) {
 	fmt.Fprintln(l, "direct")
 	if got := out.String(); got != "queued\ndirect\n" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// chunks records each write it is given, in order, on a channel.
+type chunks chan string
+
+func (c chunks) Write(p []byte) (int, error) {
+	c <- string(p)
+	return len(p), nil
+}
+
+// heldTimer is a logWriter's clock that the test runs: each wait asks on
+// asked, and ends when the test sends on fire.
+type heldTimer struct {
+	asked chan time.Duration
+	fire  chan time.Time
+}
+
+func newHeldTimer() *heldTimer {
+	return &heldTimer{asked: make(chan time.Duration, 1), fire: make(chan time.Time)}
+}
+
+func (h *heldTimer) after(d time.Duration) <-chan time.Time {
+	h.asked <- d
+	return h.fire
+}
+
+// Request lines wait for their batch's delay, and then go out in one
+// write.
+func TestLogWriterGathersRequestLinesUntilTheDelay(t *testing.T) {
+	out, timer := make(chunks, 10), newHeldTimer()
+	l := newLogWriterAfter(out, timer.after)
+	var want strings.Builder
+	for i := range 100 {
+		line := fmt.Sprintf("request %03d%s\n", i, strings.Repeat("x", 80))
+		want.WriteString(line)
+		if _, err := l.WriteLater([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := <-timer.asked; d != accessLogDelay {
+		t.Fatalf("the batch waits %v, want %v", d, accessLogDelay)
+	}
+	select { // the goroutine waits for the timer: nothing can have been written
+	case got := <-out:
+		t.Fatalf("written before the delay: %.40q...", got)
+	default:
+	}
+	timer.fire <- time.Time{}
+	if got := <-out; got != want.String() {
+		t.Fatalf("one write of %d bytes, want all %d", len(got), want.Len())
+	}
+	l.Close()
+	if len(out) != 0 {
+		t.Fatalf("%d more writes, want none", len(out))
+	}
+}
+
+// A batch that reaches accessLogBatch bytes is written without waiting
+// for its delay.
+func TestLogWriterWritesAFullBatchAtOnce(t *testing.T) {
+	out, timer := make(chunks, 10), newHeldTimer() // the timer never fires
+	l := newLogWriterAfter(out, timer.after)
+	defer l.Close()
+	line := []byte(strings.Repeat("x", 1023) + "\n")
+	for range accessLogBatch / len(line) {
+		_, _ = l.WriteLater(line)
+	}
+	if got := <-out; len(got) != accessLogBatch {
+		t.Fatalf("wrote %d bytes, want %d", len(got), accessLogBatch)
+	}
+}
+
+// A line given to Write goes out at once, after the request lines queued
+// before it; Flush writes what waits for a delay.
+func TestLogWriterWritesOtherLinesAtOnce(t *testing.T) {
+	out, timer := make(chunks, 10), newHeldTimer() // the timer never fires
+	l := newLogWriterAfter(out, timer.after)
+	defer l.Close()
+	_, _ = l.WriteLater([]byte("request\n"))
+	<-timer.asked
+	_, _ = l.Write([]byte("error\n"))
+	if got := <-out; got != "request\nerror\n" {
+		t.Fatalf("wrote %q", got)
+	}
+	_, _ = l.WriteLater([]byte("request 2\n"))
+	<-timer.asked
+	l.Flush()
+	if got := <-out; got != "request 2\n" {
+		t.Fatalf("flushed %q", got)
 	}
 }

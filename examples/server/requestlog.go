@@ -20,13 +20,15 @@ import (
 // anything but printable ASCII) is left to slog.
 //
 // It is also the text handler's writer, so its lines and the handler's
-// are written one at a time, in order, to w.
+// are written one at a time, in order: the handler's to w, the request
+// lines to later (which may hold them for a batch, logWriter.WriteLater).
 type requestLines struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu    sync.Mutex
+	w     io.Writer
+	later io.Writer
 }
 
-func newRequestLines(w io.Writer) *requestLines { return &requestLines{w: w} }
+func newRequestLines(w, later io.Writer) *requestLines { return &requestLines{w: w, later: later} }
 
 // Write writes one of the text handler's records.
 func (l *requestLines) Write(p []byte) (int, error) {
@@ -68,7 +70,9 @@ func (l *requestLines) write(at time.Time, level slog.Level, method, path string
 	b = append(b, " request_id="...)
 	b = append(b, id...)
 	b = append(b, '\n')
-	_, _ = l.Write(b)            // a log has nowhere to report its own failure
+	l.mu.Lock()
+	_, _ = l.later.Write(b) // a log has nowhere to report its own failure
+	l.mu.Unlock()
 	if cap(b) <= maxPooledLine { // a huge path's buffer is not kept
 		*bp = b
 		lineBuffers.Put(bp)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -31,7 +32,7 @@ func TestRequestLineIsSlogs(t *testing.T) {
 			for _, path := range paths {
 				for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 					var fast, slow bytes.Buffer
-					ok := newRequestLines(&fast).write(at, level, "GET", path, 404, 1293, took, "578eb3bd-a053-40b4-b5f3-48f903bb52a2")
+					ok := newRequestLines(&fast, &fast).write(at, level, "GET", path, 404, 1293, took, "578eb3bd-a053-40b4-b5f3-48f903bb52a2")
 					rec := slog.NewRecord(at, level, "request", 0)
 					rec.AddAttrs(slog.String("method", "GET"), slog.String("path", path), slog.Int("status", 404),
 						slog.Int("bytes", 1293), slog.Duration("duration", took), slog.String("request_id", "578eb3bd-a053-40b4-b5f3-48f903bb52a2"))
@@ -70,5 +71,44 @@ func TestTextLoggerWritesRequestLines(t *testing.T) {
 		!strings.Contains(lines[1], " level=INFO msg=request method=GET path=/v1/tea status=418 bytes=0 duration=") ||
 		!strings.HasSuffix(lines[1], " request_id="+id) || strings.Contains(out.String(), "secret") {
 		t.Fatalf("logs:\n%s", out.String())
+	}
+}
+
+// twoWays records which of its methods each line came through.
+type twoWays struct {
+	mu   sync.Mutex
+	now  []string
+	late []string
+}
+
+func (w *twoWays) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.now = append(w.now, string(p))
+	return len(p), nil
+}
+
+func (w *twoWays) WriteLater(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.late = append(w.late, string(p))
+	return len(p), nil
+}
+
+// In either format, the request lines go to the writer's WriteLater (they
+// may wait for a batch) and every other record to its Write (at once).
+func TestRequestLinesMayWaitOtherRecordsDoNot(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		out := &twoWays{}
+		log := newLogger(out, format)
+		h := logRequests(log, recoverPanics(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			log.ErrorContext(r.Context(), "inside")
+			w.WriteHeader(http.StatusTeapot)
+		})))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v1/tea", nil))
+		if len(out.now) != 1 || !strings.Contains(out.now[0], "inside") ||
+			len(out.late) != 1 || !strings.Contains(out.late[0], "request") || !strings.Contains(out.late[0], "418") {
+			t.Errorf("%s: at once %q, later %q", format, out.now, out.late)
+		}
 	}
 }
