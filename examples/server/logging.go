@@ -135,11 +135,11 @@ func logRequests(log *slog.Logger, next http.Handler, probes ...string) http.Han
 			slog.Int("bytes", rec.bytes),
 			slog.Duration("duration", end.Sub(start)),
 		)
-		h := log.Handler()
-		if rh, ok := h.(requestIDHandler); ok && rh.requests != nil {
-			h = requestIDHandler{Handler: rh.requests}
+		if h, ok := log.Handler().(requestIDHandler); ok && h.requests != nil {
+			_ = requestIDHandler{Handler: h.requests}.Handle(ctx, line) // the same format, on the batching writer
+			return
 		}
-		_ = h.Handle(ctx, line) // a log has nowhere to report its own failure
+		_ = log.Handler().Handle(ctx, line) // a log has nowhere to report its own failure
 	})
 }
 
