@@ -324,6 +324,9 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	if err := b.unschedule(ctx); err != nil {
 		return err
 	}
+	if err := b.vacuum(ctx); err != nil {
+		return err
+	}
 	if err := b.checkpoint(ctx); err != nil {
 		return err
 	}
@@ -410,6 +413,9 @@ func cpuPerCreate(percent, rps float64) float64 {
 // measurePgbench runs one pgbench script at clients connections.
 func (b *bench) measurePgbench(ctx context.Context, round, clients int, script string) error {
 	u, _ := url.Parse(b.cluster.URL(pgbenchDatabase))
+	if err := b.vacuum(ctx); err != nil {
+		return err
+	}
 	if err := b.checkpoint(ctx); err != nil {
 		return err
 	}
@@ -446,14 +452,17 @@ func (b *bench) checkpoint(ctx context.Context) error {
 }
 
 // settle waits until the servers and the database are idle (under 20 % of
-// a core together over 300 ms) or the settle time has passed.
+// a core together over 300 ms, and no autovacuum worker: a cost-delayed
+// vacuum uses little CPU but works for long) or the settle time has passed.
 func (b *bench) settle(ctx context.Context) bool {
 	deadline := time.Now().Add(b.o.settle)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		m := newCPUMeter(func() []int { return append(b.setyPIDs(), b.pgPIDs()...) })
 		time.Sleep(300 * time.Millisecond)
 		if m.percent() < 20 {
-			return true
+			if v, err := b.vacuuming(ctx); err == nil && !v {
+				return true
+			}
 		}
 	}
 	return false
