@@ -331,6 +331,16 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 		return err
 	}
 	settled := b.settle(ctx)
+	// The measured database's size: a build that makes more creates a
+	// second grows its database faster, and pays more per create for it
+	// later (deeper indexes, more pages outside shared_buffers, more full
+	// page images after each checkpoint).
+	var dbSize int64
+	if len(names) > 0 {
+		if err := b.monitorOf(cfg).QueryRow(ctx, `SELECT pg_database_size(current_database())`).Scan(&dbSize); err != nil {
+			return err
+		}
+	}
 	m := measurement{round: round, clients: clients, config: cfg}
 	setyCPU := newCPUMeter(b.setyPIDs)
 	pgCPU := newCPUMeter(b.pgPIDs)
@@ -373,8 +383,11 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	}
 	b.results = append(b.results, m)
 	note := ""
+	if dbSize > 0 {
+		note = fmt.Sprintf("  database %d MB", dbSize>>20)
+	}
 	if !settled {
-		note = "  (not idle before: started anyway)"
+		note += "  (not idle before: started anyway)"
 	}
 	fmt.Fprintf(b.w, "  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  failed %d  sety cpu %4.0f%% (%4.0f µs/create)  postgres cpu %4.0f%% (%4.0f µs/create)%s\n",
 		cfg, m.rps, m.p50, m.p99, m.failed, m.setyCPU, cpuPerCreate(m.setyCPU, m.rps), m.pgCPU, cpuPerCreate(m.pgCPU, m.rps), note)
