@@ -411,6 +411,13 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 		}
 		fmt.Fprintf(b.w, "           %s\n", report)
 	}
+	if len(names) > 0 {
+		cost, err := b.vacuumAfter(ctx, b.monitorOf(cfg), float64(res.ok))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.w, "           vacuum after: postgres cpu %.0f µs/create\n", cost)
+	}
 	return nil
 }
 
