@@ -16,7 +16,10 @@
 // It builds ./examples/server and starts a throwaway, durable PostgreSQL
 // cluster (fsync, synchronous_commit and full_page_writes on) in a
 // temporary directory (as the postgres user when run as root), and removes
-// both when it ends. Rate limits are off. See bench/README.md.
+// both when it ends. Rate limits are off. Every measurement starts from
+// the same state of the cluster: every database vacuumed, a checkpoint,
+// and the servers and PostgreSQL idle, autovacuum included (vacuum.go).
+// See bench/README.md.
 package main
 
 import (
