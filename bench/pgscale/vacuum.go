@@ -12,7 +12,7 @@ import (
 // Without it, autovacuum (cost-delayed: it ran for minutes) worked through
 // most measurements after the first round, one or two workers at a time, in
 // whichever database had crossed its thresholds: an A/A run (one binary as
-// pg- and base-) showed Timeout:VacuumDelay in 12 of its 16 measurements,
+// pg- and base-) showed Timeout:VacuumDelay in 10 of its 16 measurements,
 // and the vacuum's CPU, its reads and its WAL fell on the configuration
 // measured, not on the one that wrote the rows. A manual VACUUM is not
 // cost-delayed (vacuum_cost_delay 0) and cancels an autovacuum of the same
