@@ -24,11 +24,7 @@ func TestFanOutPlansOnlyTheEventsOfTenantsWithEndpoints(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := openWithOrg(t, pgtest.URL(t))
-	hooked := auth.Tenant{OrgID: "org_bbbbbbbbbbbbbbbb", Env: auth.Live}
-	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: hooked.OrgID, Name: "Hooked", Plan: auth.Enterprise,
-		Status: auth.Active, CreatedAt: clock.At(fixtureTime)}); err != nil {
-		t.Fatal(err)
-	}
+	hooked := addSecondOrg(t, db, "Hooked")
 	endpoint := &webhook.Endpoint{ID: "we_0000000000000001", URL: "https://example.com/hooks", Events: []string{"*"}, Status: webhook.Enabled,
 		CreatedAt: clock.At(fixtureTime), UpdatedAt: clock.At(fixtureTime), OrgID: hooked.OrgID, Environment: hooked.Env, Secret: "whsec_c2VjcmV0"}
 	if err := db.WebhookStore().CreateEndpoint(ctx, endpoint); err != nil {

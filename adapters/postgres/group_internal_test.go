@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/sety-io/sety/auth"
 	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/ids"
@@ -475,11 +474,7 @@ func TestGroupLooksSeeAChangeCommittedWhileTheyWaited(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := openWithOrg(t, pgtest.URL(t))
-	other := auth.Tenant{OrgID: "org_bbbbbbbbbbbbbbbb", Env: auth.Live}
-	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: other.OrgID, Name: "Other", Plan: auth.Enterprise,
-		Status: auth.Active, CreatedAt: clock.At(fixtureTime)}); err != nil {
-		t.Fatal(err)
-	}
+	other := addSecondOrg(t, db, "Other")
 	if _, err := db.pool.Exec(ctx, `INSERT INTO responders (id, org_id, environment, name, lng, lat, pos, status, updated_at)
 		VALUES ('rsp_0000000000000001', $1, 'live', 'Unit 1', $2, $3, cube($4::float8[]), 'offline', now())`,
 		other.OrgID, lagos.Lng(), lagos.Lat(), onSphere(lagos)); err != nil {

@@ -34,6 +34,20 @@ func openWithOrg(t testing.TB, url string) *DB {
 	return db
 }
 
+// secondTenant is the live tenant of a second organization, which
+// addSecondOrg creates: tests that need two tenants use it.
+var secondTenant = auth.Tenant{OrgID: "org_bbbbbbbbbbbbbbbb", Env: auth.Live}
+
+// addSecondOrg creates secondTenant's organization, named name, in db.
+func addSecondOrg(t testing.TB, db *DB, name string) auth.Tenant {
+	t.Helper()
+	org := &auth.Organization{ID: secondTenant.OrgID, Name: name, Plan: auth.Enterprise, Status: auth.Active, CreatedAt: clock.At(fixtureTime)}
+	if err := db.AuthStore().CreateOrganization(context.Background(), org); err != nil {
+		t.Fatal(err)
+	}
+	return secondTenant
+}
+
 // fixtureEvent is an incident event of the fixture tenant whose subject is
 // its own id.
 func fixtureEvent(id string) outbox.Event {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/sety-io/sety/auth"
-	"github.com/sety-io/sety/clock"
 	"github.com/sety-io/sety/incident"
 	"github.com/sety-io/sety/internal/pgtest"
 )
@@ -21,11 +20,7 @@ func TestQueuedTenantsReadsATenantsRowNotItsQueue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := openWithOrg(t, pgtest.URL(t))
-	other := auth.Tenant{OrgID: "org_bbbbbbbbbbbbbbbb", Env: auth.Live}
-	if err := db.AuthStore().CreateOrganization(ctx, &auth.Organization{ID: other.OrgID, Name: "Other", Plan: auth.Enterprise,
-		Status: auth.Active, CreatedAt: clock.At(fixtureTime)}); err != nil {
-		t.Fatal(err)
-	}
+	other := addSecondOrg(t, db, "Other")
 	for i := range 40 {
 		inc, events := fixtureIncident(t, fmt.Sprintf("inc_q%015d", i))
 		switch {
