@@ -78,7 +78,8 @@ type grouped struct {
 	look   *poolLook // a queued create's pool lock and look, or nil
 	row    []any     // its incident: insertIncident's arguments
 	events []outbox.Event
-	state  atomic.Int32 // inQueue, then inGroup or gaveUp (its caller)
+	state  atomic.Int32 // inQueue, then inGroup or gaveUp (its caller); from inGroup, left or dropped
+	run    *groupRun    // its group's, set as it is taken into one (under group.mu)
 	err    error        // the outcome; read after done is closed
 	done   chan struct{}
 }
@@ -86,8 +87,30 @@ type grouped struct {
 const (
 	inQueue int32 = iota
 	inGroup
-	gaveUp
+	gaveUp  // by its caller while queued: never sent
+	left    // its caller gave up while it was in a group
+	dropped // answered alone (errAlone) while its group goes again
 )
+
+// groupRun is what the creates of one group share: the context of its
+// statements, cancelled once no caller waits for the group any more. A
+// caller that gives up while its create is in a group counts itself out
+// from do, where it already waits on its context: a context.AfterFunc
+// on every caller's context cost each create an allocation and a
+// registration with its request's context, made and undone in every
+// group, for an outcome (every caller gone) that is rare.
+type groupRun struct {
+	ctx     context.Context // the first caller's values, none of its deadline
+	cancel  context.CancelFunc
+	waiting atomic.Int32 // callers still waiting for the group's outcome
+}
+
+// leave counts out one caller of the group.
+func (r *groupRun) leave() {
+	if r.waiting.Add(-1) == 0 {
+		r.cancel()
+	}
+}
 
 // do queues a create (its look, nil unless queued; its incident's row;
 // its events) and returns once it was committed in a group (nil), or its
@@ -108,6 +131,12 @@ func (g *group) do(ctx context.Context, look *poolLook, row []any, events []outb
 		if c.state.CompareAndSwap(inQueue, gaveUp) {
 			return ctx.Err()
 		}
+		g.mu.Lock() // take set c.run before unlocking
+		r := c.run
+		g.mu.Unlock()
+		if c.state.CompareAndSwap(inGroup, left) {
+			r.leave()
+		}
 		<-c.done // in a group: its outcome is what the store holds
 		return c.err
 	}
@@ -116,23 +145,28 @@ func (g *group) do(ctx context.Context, look *poolLook, row []any, events []outb
 // drain sends groups of what is queued until nothing is.
 func (g *group) drain() {
 	for {
-		next := g.take()
+		next, run := g.take()
 		if next == nil {
 			return
 		}
-		g.send(next)
+		g.send(run, next)
+		run.cancel()
 	}
 }
 
 // take takes up to maxGroup creates from the queue, skipping those their
-// callers gave up on; with none, the slot is freed.
-func (g *group) take() []*grouped {
+// callers gave up on, into a group run; with none, the slot is freed.
+func (g *group) take() ([]*grouped, *groupRun) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	var out []*grouped
+	var (
+		out []*grouped
+		run = &groupRun{}
+	)
 	n := 0
 	for ; n < len(g.queue) && len(out) < maxGroup; n++ {
 		if c := g.queue[n]; c.state.CompareAndSwap(inQueue, inGroup) {
+			c.run = run
 			out = append(out, c)
 		}
 	}
@@ -143,22 +177,28 @@ func (g *group) take() []*grouped {
 	}
 	if out == nil {
 		g.running--
+		return nil, nil
 	}
-	return out
+	run.ctx, run.cancel = context.WithCancel(context.WithoutCancel(out[0].ctx))
+	run.waiting.Store(int32(len(out)))
+	return out, run
 }
 
 // send commits cs as one implicit transaction and answers them; after a
 // failure, the create that failed is answered errAlone and the others are
 // sent again.
-func (g *group) send(cs []*grouped) {
+func (g *group) send(run *groupRun, cs []*grouped) {
 	for {
-		failed, err := g.commit(cs)
+		failed, err := g.commit(run.ctx, cs)
 		if err == nil || failed < 0 || len(cs) == 1 {
 			if err != nil {
 				err = errAlone
 			}
 			answer(cs, err)
 			return
+		}
+		if c := cs[failed]; c.state.CompareAndSwap(inGroup, dropped) {
+			run.leave() // the others go again only while one of them is waited for
 		}
 		answer(cs[failed:failed+1], errAlone)
 		cs = append(cs[:failed:failed], cs[failed+1:]...)
@@ -179,9 +219,7 @@ func answer(cs []*grouped, err error) {
 // and every event (rows.go). It returns the index of the create whose look
 // found an available responder: -1 if the failure names none, or names a
 // statement of several creates.
-func (g *group) commit(cs []*grouped) (failed int, err error) {
-	ctx, stop := untilAllGiveUp(cs)
-	defer stop()
+func (g *group) commit(ctx context.Context, cs []*grouped) (failed int, err error) {
 	conn, err := g.db.pool.Acquire(ctx)
 	if err != nil {
 		return -1, err
@@ -222,26 +260,4 @@ func (g *group) commit(cs []*grouped) (failed int, err error) {
 		return -1, err
 	}
 	return 0, nil
-}
-
-// untilAllGiveUp returns a context (with the first caller's values) that
-// ends once every caller's context has ended, and its stop.
-func untilAllGiveUp(cs []*grouped) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(cs[0].ctx))
-	var left atomic.Int32
-	left.Store(int32(len(cs)))
-	stops := make([]func() bool, len(cs))
-	for i, c := range cs {
-		stops[i] = context.AfterFunc(c.ctx, func() {
-			if left.Add(-1) == 0 {
-				cancel()
-			}
-		})
-	}
-	return ctx, func() {
-		for _, s := range stops {
-			s()
-		}
-		cancel()
-	}
 }

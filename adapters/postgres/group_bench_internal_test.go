@@ -111,6 +111,9 @@ func benchGroups(b *testing.B, size int) func() []*grouped {
 				b.Fatal(err)
 			}
 			look := newPoolLook(inc.Tenant(), inc.Location.Coordinates, 50_000)
+			// Each create's own context, as a request's is: one that can end.
+			ctx, cancel := context.WithCancel(ctx)
+			b.Cleanup(cancel)
 			cs[i] = &grouped{ctx: ctx, look: look, row: sqlstore.IncidentArgs(dialect{}, inc, values), events: effects.Events, done: make(chan struct{})}
 		}
 		return cs

@@ -507,3 +507,60 @@ func TestGroupLooksSeeAChangeCommittedWhileTheyWaited(t *testing.T) {
 		t.Fatalf("looks: %v, want the second refused", err)
 	}
 }
+
+// Once every caller of a group in flight has given up, its statements are
+// cancelled: here the group waits on a lock another transaction holds,
+// and its callers, all given up, are answered their context's error
+// without that transaction ending; nothing is stored.
+func TestGroupCancelledOnceEveryCallerGaveUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	store := db.IncidentStore()
+	blocker, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback(ctx)
+	if _, err := blocker.Exec(ctx, `LOCK TABLE outbox_events IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	queued, release := holdGroups(t, db)
+	const n = 3
+	ended := make(chan error, n)
+	cancels := make([]context.CancelFunc, n)
+	for i := range n {
+		cctx, cancel := context.WithCancel(ctx)
+		cancels[i] = cancel
+		inc, effects := storedIncident(fmt.Sprintf("inc_%016d", i))
+		go func() {
+			_, _, err := store.CreateIncident(cctx, inc, effects)
+			ended <- err
+		}()
+	}
+	queued(n)
+	release()
+	for waiting := false; !waiting; { // the group's insert waits for the lock
+		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_locks
+			WHERE NOT granted AND relation = 'outbox_events'::regclass)`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, cancel := range cancels {
+		cancel()
+	}
+	for range n {
+		if err := <-ended; !errors.Is(err, context.Canceled) {
+			t.Errorf("a create given up in its group: %v, want context.Canceled", err)
+		}
+	}
+	if err := blocker.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := eventSubjects(t, db); len(got) != 0 {
+		t.Errorf("events of %v, want none", got)
+	}
+	if got := total(t, db); got != 0 {
+		t.Errorf("list total %d, want 0", got)
+	}
+}
