@@ -119,3 +119,35 @@ func benchGroups(b *testing.B, size int) func() []*grouped {
 		return cs
 	}
 }
+
+// BenchmarkGroupTake is the Go work of taking queued creates into a group
+// and ending it, without the group's statements: the group's context and
+// what tells it whether every caller gave up. Each create has a context
+// of its own, as a request's is (one that can end).
+func BenchmarkGroupTake(b *testing.B) {
+	for _, size := range []int{1, 8, 17} {
+		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+			var g group
+			cs := make([]*grouped, size)
+			for i := range cs {
+				ctx, cancel := context.WithCancel(context.Background())
+				b.Cleanup(cancel)
+				cs[i] = &grouped{ctx: ctx}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				for _, c := range cs {
+					c.state.Store(inQueue)
+				}
+				g.queue = append(g.queue, cs...)
+				next, run := g.take()
+				endGroup(next, run)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/create")
+		})
+	}
+}
+
+// endGroup is what ends a group's bookkeeping once it is answered.
+func endGroup(_ []*grouped, run *groupRun) { run.cancel() }
