@@ -42,6 +42,14 @@ type IDParam struct {
 	IncidentID string `path:"incidentId" maxLength:"64" example:"inc_a1b2c3d4e5f6g7h8" doc:"The incident id."`
 }
 
+// plainID reads the IDParam of a request that huma's parameter handling
+// would take as it is: an id within its maxLength (in bytes, so in runes
+// too) and no query string (a host's huma may refuse unknown ones).
+func plainID(ctx huma.Context) (IDParam, bool) {
+	id := ctx.Param("incidentId")
+	return IDParam{IncidentID: id}, id != "" && len(id) <= 64 && ctx.URL().RawQuery == ""
+}
+
 type listInput struct {
 	Status   string `query:"status" doc:"One status or several, comma-separated, each at most once." example:"created,dispatching"`
 	Category string `query:"category" example:"sos,medical" doc:"One category or several, comma-separated, each at most once."`
@@ -128,19 +136,22 @@ func Register(api huma.API, svc *incident.Service, log *slog.Logger) {
 		return httpapi.Reply(svc.Analytics(ctx, tenant, from, to))
 	})))
 
+	get := authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *IDParam) (*incidentOutput, error) {
+		inc, version, err := svc.Peek(ctx, tenant, in.IncidentID)
+		if err != nil {
+			return nil, err
+		}
+		return &incidentOutput{Body: encoded.response(inc, version)}, nil
+	})
 	huma.Register(api, huma.Operation{
 		OperationID: "get-incident", Method: http.MethodGet, Path: "/incidents/{incidentId}", Tags: []string{tag},
 		Summary:     "Get incident",
 		Description: "Returns the current state of one incident, with its timeline. Meant for polling; webhooks are preferred for real-time updates.",
 		Metadata:    httpapi.Scope(auth.IncidentsRead),
 		Errors:      []int{http.StatusNotFound},
-	}, httpapi.Errors(log, authapi.Handle(func(ctx context.Context, tenant auth.Tenant, in *IDParam) (*incidentOutput, error) {
-		inc, version, err := svc.Peek(ctx, tenant, in.IncidentID)
-		if err != nil {
-			return nil, err
-		}
-		return &incidentOutput{Body: encoded.response(inc, version)}, nil
-	})))
+		// The commonest request: answered without huma's reflection.
+		Middlewares: huma.Middlewares{httpapi.Direct(api, log, plainID, get)},
+	}, httpapi.Errors(log, get))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "cancel-incident", Method: http.MethodPost, Path: "/incidents/{incidentId}/cancel", Tags: []string{tag},
