@@ -162,6 +162,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open the stamp reader of %s: %w", path, err)
 	}
 	db.stamps = newStampChecks(stamps, db.decoded)
+	db.decoded.reader.Store(db.stamps.reader)
 	// The checkpointer's busy timeout bounds how long its RESTART
 	// checkpoints (when the log is longer than WALSizeLimit) hold the
 	// writer back while readers of older snapshots finish.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sety-io/sety/adapters/internal/sqlstore"
 	"github.com/sety-io/sety/auth"
@@ -25,6 +26,9 @@ type decodedIncidents struct {
 	mu   sync.Mutex
 	byID map[string]decodedIncident
 	log  stampLog // what says a kept incident is still its row (stamp.go)
+	// reader is the stamp checks' reader, whose open read transaction
+	// the writer ends before each commit (stamphold.go); nil until set.
+	reader atomic.Pointer[stampReader]
 }
 
 type decodedIncident struct {

@@ -110,6 +110,9 @@ func (db *DB) watchChanges(ctx context.Context) error {
 // batch changed and the stamp's numbers they hold, marks them pending, and
 // records them once COMMIT has succeeded.
 func (c *decodedIncidents) beforeCommit(tx *groupcommit.Tx) (func(bool), error) {
+	if r := c.reader.Load(); r != nil {
+		r.release() // its snapshot would keep this commit from starting the log over
+	}
 	ctx := context.Background()
 	rows, err := tx.Hot().QueryContext(ctx, takeChanges)
 	if err != nil {

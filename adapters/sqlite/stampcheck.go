@@ -1,12 +1,7 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
-	sqldriver "database/sql/driver"
-	"errors"
-	"fmt"
-	"io"
 	"runtime"
 	"sync"
 )
@@ -29,7 +24,6 @@ import (
 // after every get in it arrived. On an idle server Gosched returns at
 // once.
 type stampChecks struct {
-	db      *sql.DB // one connection
 	decoded *decodedIncidents
 
 	mu      sync.Mutex
@@ -38,12 +32,7 @@ type stampChecks struct {
 	spare   *stampRound // a round that ran with no get but its leader, for the next to reuse
 	closed  bool
 
-	// Used by one round at a time.
-	conn *sql.Conn
-	stmt sqldriver.StmtQueryContext
-	dest []sqldriver.Value
-	read int64 // the stamp the running round read
-	run  func(any) error
+	reader *stampReader // used by one round at a time
 
 	// afterRead, if set, runs in every check after the stamp's read
 	// (tests).
@@ -69,11 +58,7 @@ type stampRound struct {
 }
 
 func newStampChecks(db *sql.DB, decoded *decodedIncidents) *stampChecks {
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	k := &stampChecks{db: db, decoded: decoded, dest: make([]sqldriver.Value, 1), yield: runtime.Gosched}
-	k.run = k.query
-	return k
+	return &stampChecks{reader: newStampReader(db), decoded: decoded, yield: runtime.Gosched}
 }
 
 // fresh returns the incident kept for id when a check that began after
@@ -142,7 +127,7 @@ func (k *stampChecks) await() (int64, error) {
 // any more, and its leader reads the outcome check returns, not the
 // round.
 func (k *stampChecks) check(r *stampRound) (int64, error) {
-	r.stamp, r.err = k.readStamp()
+	r.stamp, r.err = k.reader.read()
 	if k.afterRead != nil {
 		k.afterRead()
 	}
@@ -153,15 +138,13 @@ func (k *stampChecks) check(r *stampRound) (int64, error) {
 	}
 	stamp, err, done := r.stamp, r.err, r.done
 	k.mu.Lock()
-	next, last := k.next, false
+	next := k.next
 	if next != nil {
 		k.next = nil
 		close(next.start) // running stays set: its leader runs it now
-	} else if k.closed {
-		last = true // running stays set: no round starts after Close
-	} else {
+	} else if !k.closed {
 		k.running = false
-	}
+	} // else running stays set: no round starts after Close
 	// r left k.next before it ran (its leader took it out, or the round
 	// before handed it over), under k.mu: no get joins it now.
 	if done == nil && r.start == nil {
@@ -169,73 +152,10 @@ func (k *stampChecks) check(r *stampRound) (int64, error) {
 		k.spare = r
 	}
 	k.mu.Unlock()
-	if last {
-		k.disconnect()
-	}
 	if done != nil {
 		close(done)
 	}
 	return stamp, err
-}
-
-// readStamp reads incident_stamp.n. A connection that failed is closed
-// and opened again at the next check.
-func (k *stampChecks) readStamp() (int64, error) {
-	if k.conn == nil {
-		if err := k.connect(); err != nil {
-			return 0, err
-		}
-	}
-	if err := k.conn.Raw(k.run); err != nil {
-		k.disconnect()
-		return 0, err
-	}
-	return k.read, nil
-}
-
-// query runs readStamp's statement on the driver's connection.
-func (k *stampChecks) query(any) error {
-	rows, err := k.stmt.QueryContext(context.Background(), nil)
-	if err != nil {
-		return err
-	}
-	err = rows.Next(k.dest)
-	if errors.Is(err, io.EOF) {
-		err = errors.New("sqlite: incident_stamp has no row")
-	}
-	if err == nil {
-		n, ok := k.dest[0].(int64)
-		if !ok {
-			err = fmt.Errorf("sqlite: incident_stamp.n is %T", k.dest[0])
-		}
-		k.read = n
-	}
-	if cerr := rows.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func (k *stampChecks) connect() error {
-	conn, err := k.db.Conn(context.Background())
-	if err != nil {
-		return err
-	}
-	if k.stmt, err = prepareOn(context.Background(), conn, readStamp); err != nil {
-		conn.Close()
-		return err
-	}
-	k.conn = conn
-	return nil
-}
-
-func (k *stampChecks) disconnect() {
-	if k.conn == nil {
-		return
-	}
-	_ = k.conn.Raw(func(any) error { return k.stmt.(sqldriver.Stmt).Close() })
-	_ = k.conn.Close()
-	k.conn, k.stmt = nil, nil
 }
 
 // Close ends the checks: a get waiting for one still gets its outcome,
@@ -243,11 +163,7 @@ func (k *stampChecks) disconnect() {
 func (k *stampChecks) Close() error {
 	k.mu.Lock()
 	k.closed = true
-	running := k.running
 	k.running = true // no round starts after this
 	k.mu.Unlock()
-	if !running {
-		k.disconnect()
-	} // else the last round closes its connection
-	return k.db.Close()
+	return k.reader.Close() // a round reading now finishes first
 }

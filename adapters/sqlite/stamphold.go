@@ -1,0 +1,227 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	sqldriver "database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// stampReader reads incident_stamp.n for the checks (stampcheck.go) on two
+// connections in turn, and leaves the read transaction of each read open
+// until the next read has begun its own: the statement is not reset, and
+// an autocommit read transaction lasts until its statement is reset
+// (sqlite.org/lang_transaction.html).
+//
+// Why: in WAL mode a read transaction holds a shared lock on one of the
+// WAL index's read-mark slots. SQLite's VFS counts those locks per
+// process and asks the operating system (fcntl, LockFileEx) only when the
+// first connection of the process takes a slot and when the last one
+// lets it go. A check alone took and released the lock itself: two
+// system calls, half of a lone check's CPU (bench/README.md). While the
+// last check's transaction is open, the next check, when nothing was
+// committed meanwhile, begins on the same slot, which the process already
+// holds, and the last one's end leaves it held by the new one: no system
+// call. After a commit the next check needs a slot of its own as before.
+//
+// What still reads the stamp is a transaction that began after the
+// check did, so the checks stay exact; only the lock is shared.
+//
+// An open read transaction keeps a checkpoint from copying the frames
+// committed after it and the log from starting over. So a transaction is
+// held only while it may still save a lock: the writer's commit hook
+// lets it go before this process commits (release), and one that no
+// check replaced within holdIdle is let go by a timer. Another process's
+// commits make it stale too; the next check or the timer ends it.
+type stampReader struct {
+	db *sql.DB // two connections
+
+	mu     sync.Mutex
+	conns  [2]*stampConn
+	held   *stampConn // the connection whose read transaction is open, if any
+	reads  int        // reads so far, for the idle timer
+	seen   int        // reads when the timer last looked
+	timer  *time.Timer
+	armed  bool
+	closed bool
+}
+
+// holdIdle is how long a read transaction no check replaced stays open.
+// A checkpoint copies what it kept back at the next tick (every 100 ms).
+const holdIdle = 10 * time.Millisecond
+
+// stampConn is one of the connections with the stamp's query prepared on
+// its driver connection (used only inside conn.Raw).
+type stampConn struct {
+	conn *sql.Conn
+	stmt sqldriver.StmtQueryContext
+	rows sqldriver.Rows // the open read, if this connection holds one
+	dest []sqldriver.Value
+	read int64
+	run  func(any) error // query
+	end  func(any) error // close rows
+}
+
+func newStampReader(db *sql.DB) *stampReader {
+	db.SetMaxOpenConns(2)
+	db.SetMaxIdleConns(2)
+	r := &stampReader{db: db}
+	r.timer = time.AfterFunc(time.Hour, r.idle)
+	r.timer.Stop()
+	return r
+}
+
+// read returns incident_stamp.n as a transaction that begins now sees it,
+// and keeps that transaction open; the one held before ends.
+func (r *stampReader) read() (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, sql.ErrConnDone
+	}
+	i := 0
+	if r.held == r.conns[0] && r.held != nil {
+		i = 1
+	}
+	c := r.conns[i]
+	if c == nil {
+		var err error
+		if c, err = r.connect(); err != nil {
+			return 0, err
+		}
+		r.conns[i] = c
+	}
+	err := c.conn.Raw(c.run)
+	if err != nil {
+		r.drop(i)
+		r.releaseLocked()
+		return 0, err
+	}
+	r.releaseLocked()
+	r.held = c
+	r.reads++
+	if !r.armed {
+		r.armed = true
+		r.seen = r.reads
+		r.timer.Reset(holdIdle)
+	}
+	return c.read, nil
+}
+
+// release ends the read transaction held, if any.
+func (r *stampReader) release() {
+	r.mu.Lock()
+	r.releaseLocked()
+	r.mu.Unlock()
+}
+
+func (r *stampReader) releaseLocked() {
+	c := r.held
+	if c == nil {
+		return
+	}
+	r.held = nil
+	if err := c.conn.Raw(c.end); err != nil {
+		for i := range r.conns {
+			if r.conns[i] == c {
+				r.drop(i)
+			}
+		}
+	}
+}
+
+// idle ends a read transaction that no check replaced since it last ran.
+func (r *stampReader) idle() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reads != r.seen && r.held != nil {
+		r.seen = r.reads
+		r.timer.Reset(holdIdle)
+		return
+	}
+	r.armed = false
+	r.releaseLocked()
+}
+
+// query runs the stamp's statement, reads its row and leaves it open.
+func (c *stampConn) query(any) error {
+	rows, err := c.stmt.QueryContext(context.Background(), nil)
+	if err != nil {
+		return err
+	}
+	err = rows.Next(c.dest)
+	if errors.Is(err, io.EOF) {
+		err = errors.New("sqlite: incident_stamp has no row")
+	}
+	if err == nil {
+		n, ok := c.dest[0].(int64)
+		if !ok {
+			err = fmt.Errorf("sqlite: incident_stamp.n is %T", c.dest[0])
+		}
+		c.read = n
+	}
+	if err != nil {
+		_ = rows.Close()
+		return err
+	}
+	c.rows = rows
+	return nil
+}
+
+// close ends the read held on c.
+func (c *stampConn) close(any) error {
+	rows := c.rows
+	c.rows = nil
+	if rows == nil {
+		return nil
+	}
+	return rows.Close()
+}
+
+func (r *stampReader) connect() (*stampConn, error) {
+	conn, err := r.db.Conn(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	c := &stampConn{conn: conn, dest: make([]sqldriver.Value, 1)}
+	c.run, c.end = c.query, c.close
+	if c.stmt, err = prepareOn(context.Background(), conn, readStamp); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// drop closes connection i; the next read on it opens another.
+func (r *stampReader) drop(i int) {
+	c := r.conns[i]
+	if c == nil {
+		return
+	}
+	r.conns[i] = nil
+	if r.held == c {
+		r.held = nil
+	}
+	_ = c.conn.Raw(func(any) error {
+		_ = c.close(nil)
+		return c.stmt.(sqldriver.Stmt).Close()
+	})
+	_ = c.conn.Close()
+}
+
+// Close ends the read held and closes the connections.
+func (r *stampReader) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.timer.Stop()
+	r.releaseLocked()
+	for i := range r.conns {
+		r.drop(i)
+	}
+	r.mu.Unlock()
+	return r.db.Close()
+}
