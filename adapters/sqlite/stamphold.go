@@ -40,14 +40,17 @@ import (
 type stampReader struct {
 	db *sql.DB // two connections
 
-	mu     sync.Mutex
-	conns  [2]*stampConn
-	held   *stampConn // the connection whose read transaction is open, if any
-	reads  int        // reads so far, for the idle timer
-	seen   int        // reads when the timer last looked
-	timer  *time.Timer
-	armed  bool
-	closed bool
+	mu    sync.Mutex
+	conns [2]*stampConn
+	held  *stampConn // the connection whose read transaction is open, if any
+	reads int        // reads so far, for the idle timer
+	seen  int        // reads when the timer last looked
+	timer *time.Timer
+	armed bool
+	// idleAfter is how long a read transaction no check replaced stays
+	// open (holdIdle; tests set longer and call idle themselves).
+	idleAfter time.Duration
+	closed    bool
 }
 
 // holdIdle is how long a read transaction no check replaced stays open.
@@ -69,7 +72,7 @@ type stampConn struct {
 func newStampReader(db *sql.DB) *stampReader {
 	db.SetMaxOpenConns(2)
 	db.SetMaxIdleConns(2)
-	r := &stampReader{db: db}
+	r := &stampReader{db: db, idleAfter: holdIdle}
 	r.timer = time.AfterFunc(time.Hour, r.idle)
 	r.timer.Stop()
 	return r
@@ -107,7 +110,7 @@ func (r *stampReader) read() (int64, error) {
 	if !r.armed {
 		r.armed = true
 		r.seen = r.reads
-		r.timer.Reset(holdIdle)
+		r.timer.Reset(r.idleAfter)
 	}
 	return c.read, nil
 }
@@ -140,7 +143,7 @@ func (r *stampReader) idle() {
 	defer r.mu.Unlock()
 	if r.reads != r.seen && r.held != nil {
 		r.seen = r.reads
-		r.timer.Reset(holdIdle)
+		r.timer.Reset(r.idleAfter)
 		return
 	}
 	r.armed = false
