@@ -111,7 +111,7 @@ func (db *DB) watchChanges(ctx context.Context) error {
 // records them once COMMIT has succeeded.
 func (c *decodedIncidents) beforeCommit(tx *groupcommit.Tx) (func(bool), error) {
 	if r := c.reader.Load(); r != nil {
-		r.release() // its snapshot would keep this commit from starting the log over
+		r.committing() // its snapshot would keep this commit from starting the log over
 	}
 	ctx := context.Background()
 	rows, err := tx.Hot().QueryContext(ctx, takeChanges)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,10 +44,15 @@ type stampReader struct {
 	mu    sync.Mutex
 	conns [2]*stampConn
 	held  *stampConn // the connection whose read transaction is open, if any
-	reads int        // reads so far, for the idle timer
-	seen  int        // reads when the timer last looked
-	timer *time.Timer
-	armed bool
+	last  int        // the index of the connection read last
+	// commits counts this process's commits (committing); gen is its
+	// value when the last check began.
+	commits atomic.Uint64
+	gen     uint64
+	reads   int // reads so far, for the idle timer
+	seen    int // reads when the timer last looked
+	timer   *time.Timer
+	armed   bool
 	// idleAfter is how long a read transaction no check replaced stays
 	// open (holdIdle; tests set longer and call idle themselves).
 	idleAfter time.Duration
@@ -78,17 +84,28 @@ func newStampReader(db *sql.DB) *stampReader {
 	return r
 }
 
-// read returns incident_stamp.n as a transaction that begins now sees it,
-// and keeps that transaction open; the one held before ends.
+// read returns incident_stamp.n as a transaction that begins now sees it.
+// It keeps that transaction open (the one held before ends) only while
+// checks come more often than this process commits: after a commit a
+// connection's page cache is stale, and its next read reads its pages
+// again (page 1 and the stamp's, from the log); alternating connections
+// after every commit would pay that twice. So a check that follows a
+// commit of this process made since the check before it reads on the
+// connection read last and ends its transaction at once, as a check
+// without a second connection would; the next check, if no commit came
+// between, begins holding again.
 func (r *stampReader) read() (int64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return 0, sql.ErrConnDone
 	}
-	i := 0
-	if r.held == r.conns[0] && r.held != nil {
-		i = 1
+	gen := r.commits.Load()
+	quiet := gen == r.gen // no commit of this process began since the last check did
+	r.gen = gen
+	i := r.last
+	if r.held != nil {
+		i = 1 - i // the held one is the last read: the other begins
 	}
 	c := r.conns[i]
 	if c == nil {
@@ -105,6 +122,13 @@ func (r *stampReader) read() (int64, error) {
 		return 0, err
 	}
 	r.releaseLocked()
+	r.last = i
+	if !quiet || r.commits.Load() != gen { // or a commit began meanwhile (committing)
+		if err := c.conn.Raw(c.end); err != nil {
+			r.drop(i)
+		}
+		return c.read, nil
+	}
 	r.held = c
 	r.reads++
 	if !r.armed {
@@ -115,11 +139,17 @@ func (r *stampReader) read() (int64, error) {
 	return c.read, nil
 }
 
-// release ends the read transaction held, if any.
-func (r *stampReader) release() {
-	r.mu.Lock()
-	r.releaseLocked()
-	r.mu.Unlock()
+// committing is the writer's, before each commit: it counts the commit
+// and ends the read transaction held, if any, whose snapshot would keep
+// the commit from starting the log over. It does not wait for a check
+// reading now (the writer would wait behind the gets): that check sees
+// the count move and ends its own transaction.
+func (r *stampReader) committing() {
+	r.commits.Add(1)
+	if r.mu.TryLock() {
+		r.releaseLocked()
+		r.mu.Unlock()
+	}
 }
 
 func (r *stampReader) releaseLocked() {
@@ -137,11 +167,13 @@ func (r *stampReader) releaseLocked() {
 	}
 }
 
-// idle ends a read transaction that no check replaced since it last ran.
+// idle ends a read transaction that no check replaced since it last ran,
+// or that a commit of this process made stale while its writer found a
+// check under way (committing).
 func (r *stampReader) idle() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.reads != r.seen && r.held != nil {
+	if r.reads != r.seen && r.held != nil && r.commits.Load() == r.gen {
 		r.seen = r.reads
 		r.timer.Reset(r.idleAfter)
 		return

@@ -42,17 +42,22 @@ func checkpoint(t *testing.T, path string) (log, copied int) {
 	}
 }
 
-// A check's read transaction stays open after it, and this process's
-// next commit ends it first: it would keep that commit's frames from
-// being copied and the log from starting over.
+// A check's read transaction stays open after it when this process made
+// no commit since the check before, and this process's next commit ends
+// it first: it would keep that commit's frames from being copied and the
+// log from starting over. The check after a commit holds nothing.
 func TestThisProcessesCommitEndsTheHeldRead(t *testing.T) {
 	db := openTest(t)
 	db.stamps.reader.idleAfter = time.Hour // the test ends it, not the timer
 	inc := createTest(t, db, 1)
 	peekOf(t, db, inc.ID) // reads the row and keeps it
-	peekOf(t, db, inc.ID) // a check
+	peekOf(t, db, inc.ID) // a check after a commit
+	if holding(db) {
+		t.Fatal("a check that followed a commit of this process held its read transaction")
+	}
+	peekOf(t, db, inc.ID) // a check with no commit since the one before
 	if !holding(db) {
-		t.Fatal("no read transaction held after a check")
+		t.Fatal("no read transaction held after a check with no commit since the one before")
 	}
 	retitle(t, db, inc.ID, "Changed")
 	if holding(db) {
@@ -75,7 +80,8 @@ func TestAnIdleHeldReadIsLetGo(t *testing.T) {
 	r.idleAfter = time.Hour // the test calls idle
 	inc := createTest(t, a, 1)
 	peekOf(t, a, inc.ID)
-	peekOf(t, a, inc.ID) // a check: arms the timer
+	peekOf(t, a, inc.ID) // a check after a's commit: holds nothing
+	peekOf(t, a, inc.ID) // a check that holds its read: arms the timer
 	peekOf(t, a, inc.ID) // another: the timer finds the hold renewed
 	r.idle()
 	if !holding(a) {
