@@ -35,7 +35,10 @@
 // on its own connection note them; a commit hook of the group commit takes
 // them just before COMMIT) and records that before it answers the batch's
 // callers. A get waits for a check that began after it arrived (one read
-// of the stamp on a connection of its own, shared by every get waiting; a
+// of the stamp on connections of their own, whose read transaction stays
+// open until the next check's began while this process commits nothing,
+// so that the next takes no OS lock: stamphold.go; shared by every get
+// waiting; a
 // get that would check alone first lets the goroutines ready to run go,
 // so that the gets arriving meanwhile share its check: stampcheck.go);
 // the check applies each number up to the one it read: a

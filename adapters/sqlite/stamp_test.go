@@ -263,8 +263,12 @@ func TestGetWaitsForACheckThatBeganAfterIt(t *testing.T) {
 		runtime.Gosched()
 	}
 	close(release)
-	if got := <-early; got == nil || got.Title != "SOS" {
-		t.Fatalf("the get that began before the change: %+v, want the incident as it was", got)
+	// The early get is answered by the first check, usually as the
+	// incident was; but the round it hands over to may apply the change
+	// before the early get looks (it then reads the row): a get may show
+	// a write made after it began, never miss one made before.
+	if got := <-early; got == nil || (got.Title != "SOS" && got.Title != "Changed") {
+		t.Fatalf("the get that began before the change: %+v, want the incident as it was or as changed", got)
 	}
 	if got := <-late; got == nil || got.Title != "Changed" {
 		t.Fatalf("the get that began after the change was acknowledged: %+v, want Changed", got)

@@ -7,9 +7,9 @@ import (
 )
 
 // stampChecks are the checks of the incident stamp that the gets share
-// (stamp.go): one read of one row on a connection of its own, through the
-// driver's prepared statement (Conn.Raw, as peekread.go reads), serving
-// every get that arrived before it began. A get that arrives while no
+// (stamp.go): one read of one row on connections of their own, through
+// the driver's prepared statement (Conn.Raw, as peekread.go reads;
+// stamphold.go), serving every get that arrived before it began. A get that arrives while no
 // check runs starts one at once; one that arrives during a check waits
 // for the next, which the first of its waiters runs as soon as the
 // current one ends. A read transaction, its locks and the statement are
