@@ -177,6 +177,9 @@ func (r *stampReader) releaseLocked() {
 func (r *stampReader) idle() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
 	if r.reads != r.seen && r.held != nil && r.commits.Load() == r.gen {
 		r.seen = r.reads
 		r.timer.Reset(r.idleAfter)
