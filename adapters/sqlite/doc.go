@@ -38,10 +38,9 @@
 // of the stamp on connections of their own, whose read transaction stays
 // open until the next check's began while this process commits nothing,
 // so that the next takes no OS lock: stamphold.go; shared by every get
-// waiting; a
-// get that would check alone first lets the goroutines ready to run go,
-// so that the gets arriving meanwhile share its check: stampcheck.go);
-// the check applies each number up to the one it read: a
+// waiting; a get that would check alone first lets the goroutines ready
+// to run go, so that the gets arriving meanwhile share its check:
+// stampcheck.go); the check applies each number up to the one it read: a
 // commit of this process un-keeps the incidents it changed, and a number no
 // recorded commit holds (another process's, or one of this process's that
 // fell out of the bounded log, or whose COMMIT reported an error) un-keeps
