@@ -96,7 +96,11 @@ func openBenchDB(b *testing.B) *DB { return openWithOrg(b, pgtest.URL(b)) }
 
 // benchGroups returns a maker of groups of size new queued creates, out
 // of every responder's range, each with an event of about a create's size.
-func benchGroups(b *testing.B, size int) func() []*grouped {
+func benchGroups(b *testing.B, size int) func() []*grouped { return benchGroupsFrom(b, size, "inc") }
+
+// benchGroupsFrom is benchGroups with the incidents' ids prefixed by
+// prefix instead of inc.
+func benchGroupsFrom(b *testing.B, size int, prefix string) func() []*grouped {
 	ctx := context.Background()
 	data := []byte(`{"note":"` + strings.Repeat("x", 600) + `"}`)
 	n := 0
@@ -104,7 +108,7 @@ func benchGroups(b *testing.B, size int) func() []*grouped {
 		cs := make([]*grouped, size)
 		for i := range cs {
 			n++
-			inc, effects := storedIncident(fmt.Sprintf("inc_%016d", n))
+			inc, effects := storedIncident(fmt.Sprintf("%s_%016d", prefix, n))
 			effects.Events[0].Data = data
 			values, err := sqlstore.IncidentValues(dialect{}, inc, effects.Encoded)
 			if err != nil {
