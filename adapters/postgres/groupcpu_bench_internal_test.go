@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sety-io/sety/internal/pgtest"
 )
@@ -72,15 +74,15 @@ func BenchmarkGroupBackendCPU(b *testing.B) {
 	for range b.N {
 		for _, r := range runs {
 			stop := r.background(b)
-			others := othersCPU(b, postmaster, r.pid)
+			others := othersCPU(b, postmaster, r.pids)
 			for _, size := range sizes {
-				before := schedCPU(b, r.pid)
+				before := schedCPU(b, r.pids)
 				for range perRound {
 					r.send(b, size)
 				}
-				r.used[size] += schedCPU(b, r.pid) - before
+				r.used[size] += schedCPU(b, r.pids) - before
 			}
-			r.others += since(others, othersCPU(b, postmaster, r.pid))
+			r.others += since(others, othersCPU(b, postmaster, r.pids))
 			stop()
 		}
 	}
@@ -107,7 +109,9 @@ type variantRun struct {
 	v      groupVariant
 	db     *DB
 	url    string
-	pid    int
+	pids   []int // of its connections' backends
+	conns  []*pgxpool.Conn
+	sent   int
 	one    func() []*grouped // one create, every id new
 	used   map[int]int64     // ns by size
 	others int64             // ns of the cluster's other processes
@@ -126,8 +130,27 @@ func startVariant(b *testing.B, c *pgtest.Cluster, name string, v groupVariant, 
 			b.Fatalf("%s: %v", sql, err)
 		}
 	}
-	if err := r.db.pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&r.pid); err != nil {
-		b.Fatal(err)
+	if v.conns > 1 {
+		many, err := Open(ctx, c.URL(name)+"&pool_max_conns="+strconv.Itoa(v.conns))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { many.Close() })
+		for range v.conns {
+			conn, err := many.pool.Acquire(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(conn.Release)
+			r.conns = append(r.conns, conn)
+			r.pids = append(r.pids, int(conn.Conn().PgConn().PID()))
+		}
+	} else {
+		var pid int
+		if err := r.db.pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		r.pids = []int{pid}
 	}
 	r.one = benchGroupsFrom(b, 1, "inc_"+name)
 	for _, size := range sizes { // warm: plans, caches
@@ -150,7 +173,12 @@ func (r *variantRun) send(b *testing.B, size int) {
 			c.look = nil
 		}
 	}
-	if r.v.send != nil {
+	if r.conns != nil {
+		r.sent++
+		if err := r.conns[r.sent%len(r.conns)].SendBatch(ctx, groupBatch(cs)).Close(); err != nil {
+			b.Fatal(err)
+		}
+	} else if r.v.send != nil {
 		if err := r.v.send(ctx, r.db, cs); err != nil {
 			b.Fatal(err)
 		}
@@ -213,6 +241,7 @@ type groupVariant struct {
 	name    string
 	setup   []string // on the variant's database (and its one connection) first
 	noLooks bool     // no create's look is sent
+	conns   int      // more than 1: each group on the next of as many connections
 	rival   bool     // a second connection commits groups of 13 throughout
 	hogs    int      // goroutines spinning throughout, as the servers' Go work takes CPUs
 	send    func(ctx context.Context, db *DB, cs []*grouped) error
@@ -226,6 +255,7 @@ var groupVariants = []groupVariant{
 	{name: "syncoff", setup: []string{`SET synchronous_commit = off`}},
 	{name: "nolooks-syncoff", noLooks: true, setup: []string{`SET synchronous_commit = off`}},
 	{name: "custom-plans", setup: []string{`SET plan_cache_mode = force_custom_plan`}},
+	{name: "rotate16", conns: 16},
 	{name: "rival", rival: true},
 	{name: "hog1", hogs: 1},
 	{name: "rival-hog1", rival: true, hogs: 1},
@@ -245,6 +275,23 @@ var groupVariants = []groupVariant{
 // trigger: what a group would cost without the trigger's call (the
 // organization check left out, so a bound).
 func sendDeltasInStatement(ctx context.Context, db *DB, cs []*grouped) error {
+	b := groupBatch(cs)
+	q := b.QueuedQueries[len(b.QueuedQueries)-1]
+	withDeltas := strings.Replace(q.SQL, `)
+	INSERT INTO outbox_events`, ` RETURNING org_id, environment, status, category, severity),
+	deltas AS (INSERT INTO incident_count_deltas (org_id, environment, status, category, severity, n)
+		SELECT org_id, environment, status, category, severity, count(*) FROM inserted_incidents
+		GROUP BY org_id, environment, status, category, severity)
+	INSERT INTO outbox_events`, 1)
+	if withDeltas == q.SQL {
+		return errors.New("the group's statement changed shape")
+	}
+	q.SQL = withDeltas
+	return db.pool.SendBatch(ctx, b).Close()
+}
+
+// groupBatch is commit's batch for cs.
+func groupBatch(cs []*grouped) *pgx.Batch {
 	b := &pgx.Batch{}
 	var looks []*poolLook
 	for _, c := range cs {
@@ -260,37 +307,29 @@ func sendDeltasInStatement(ctx context.Context, db *DB, cs []*grouped) error {
 		queueLooks(b, looks)
 	}
 	queueGroupRows(b, cs)
-	q := b.QueuedQueries[len(b.QueuedQueries)-1]
-	withDeltas := strings.Replace(q.SQL, `)
-	INSERT INTO outbox_events`, ` RETURNING org_id, environment, status, category, severity),
-	deltas AS (INSERT INTO incident_count_deltas (org_id, environment, status, category, severity, n)
-		SELECT org_id, environment, status, category, severity, count(*) FROM inserted_incidents
-		GROUP BY org_id, environment, status, category, severity)
-	INSERT INTO outbox_events`, 1)
-	if withDeltas == q.SQL {
-		return errors.New("the group's statement changed shape")
-	}
-	q.SQL = withDeltas
-	return db.pool.SendBatch(ctx, b).Close()
+	return b
 }
 
-// schedCPU is the process pid's time on a CPU so far, in ns.
-func schedCPU(b *testing.B, pid int) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
-	if err != nil {
-		b.Fatal(err)
+// schedCPU is the processes' time on a CPU so far, in ns.
+func schedCPU(b *testing.B, pids []int) int64 {
+	var sum int64
+	for _, pid := range pids {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ns, err := strconv.ParseInt(strings.Fields(string(raw))[0], 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum += ns
 	}
-	f := strings.Fields(string(raw))
-	ns, err := strconv.ParseInt(f[0], 10, 64)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return ns
+	return sum
 }
 
 // othersCPU is the time on a CPU so far of postmaster and its children
-// but skip, by process, in ns.
-func othersCPU(b *testing.B, postmaster, skip int) map[int]int64 {
+// but those of skip, by process, in ns.
+func othersCPU(b *testing.B, postmaster int, skip []int) map[int]int64 {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		b.Fatal(err)
@@ -298,7 +337,7 @@ func othersCPU(b *testing.B, postmaster, skip int) map[int]int64 {
 	used := make(map[int]int64)
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == skip {
+		if err != nil || slices.Contains(skip, pid) {
 			continue
 		}
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
