@@ -26,8 +26,10 @@ import (
 // on a CPU, user and system, in ns). A least-squares fit of CPU per
 // transaction = a + b × size over the sizes gives a, what a group costs
 // whatever its size, and b, what each create adds. Variants take parts
-// away (on a database of their own) to see what a is made of; the
-// cluster's other processes' CPU (walwriter, checkpointer, ...) is
+// away (on a database of their own) to see what a is made of, or add
+// what a server's groups meet (another connection's groups, a CPU
+// taken, each group on the next of 16 connections as a busy pool hands
+// them out); the cluster's other processes' CPU (walwriter, checkpointer, ...) is
 // reported per transaction beside it. pg_stat_statements cannot say
 // this: its times are wall time, waits for a CPU included.
 //
