@@ -92,13 +92,10 @@ func openDurable(ctx context.Context, path string) (*durableStore, error) {
 // create commits the incident's row and its event in one transaction of a
 // group commit, and returns once that commit is on disk.
 func (s *durableStore) create(ctx context.Context, inc *incident, now time.Time) error {
-	doc, err := json.Marshal(inc)
+	doc, data, evID, err := rowsOf(inc)
 	if err != nil {
 		return err
 	}
-	data := make([]byte, 0, len(doc)+14)
-	data = append(append(append(data, `{"incident":`...), doc...), '}')
-	evID := "evt_" + inc.ID[len("inc_"):]
 	return s.writer.Do(ctx, func(tx *groupcommit.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO incidents (id, doc) VALUES (?, ?)`, inc.ID, string(doc)); err != nil {
 			return err
@@ -107,6 +104,17 @@ func (s *durableStore) create(ctx context.Context, inc *incident, now time.Time)
 			evID, inc.ID, string(data), now.UnixMilli())
 		return err
 	})
+}
+
+// rowsOf is what a durable baseline stores of inc: its JSON, as a get
+// answers it, and its event's data and id.
+func rowsOf(inc *incident) (doc, data []byte, evID string, err error) {
+	if doc, err = json.Marshal(inc); err != nil {
+		return nil, nil, "", err
+	}
+	data = make([]byte, 0, len(doc)+14)
+	data = append(append(append(data, `{"incident":`...), doc...), '}')
+	return doc, data, "evt_" + inc.ID[len("inc_"):], nil
 }
 
 // get returns the incident's stored JSON; nil when there is none.

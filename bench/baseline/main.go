@@ -7,6 +7,7 @@
 //
 //	go run ./bench/baseline -addr 127.0.0.1:0   # prints "baseline listening on 127.0.0.1:PORT"
 //	go run ./bench/baseline -db /tmp/floor.db   # the durable baseline
+//	go run ./bench/baseline -pg postgres://...  # the durable baseline on PostgreSQL
 //
 // Incidents are kept in a map only so that get-incident has something to
 // return; it is the cheapest store there is, not a model of one.
@@ -16,6 +17,17 @@
 // pragmas (synchronous=FULL) and group commit as Sety's SQLite adapter
 // (durable.go), and answers once that commit is on disk; a get reads the
 // row back. It is the floor under any durable create on this machine.
+//
+// With -pg URL (or PG_URL) it is the durable baseline on PostgreSQL
+// (pgdurable.go): the same two rows in two tables of the database at the
+// URL (a pgx URL: pool_max_conns and application_name apply), which it
+// creates if absent. Creates queue and are committed in groups of up to 64,
+// one group at a time per instance: one multi-row insert of each table in
+// one pipelined implicit transaction, answered once its commit is flushed
+// (synchronous_commit on). Several instances may share one database: this
+// is the simplest durable server that can run as two (bench/pgscale's
+// bare-1 and bare-2). GET /debug/groups answers the groups committed and
+// the creates they carried.
 package main
 
 import (
@@ -173,7 +185,13 @@ type server struct {
 	mu        sync.RWMutex
 	incidents map[string]*incident
 
-	durable *durableStore // with -db: incidents are kept there instead
+	durable store // with -db or -pg: incidents are kept there instead
+}
+
+// store is a durable baseline's: durableStore (SQLite) or pgStore.
+type store interface {
+	create(ctx context.Context, inc *incident, now time.Time) error
+	get(ctx context.Context, id string) ([]byte, error)
 }
 
 func (s *server) create(w http.ResponseWriter, r *http.Request) {
@@ -254,7 +272,11 @@ func main() {
 	}
 	addr := flag.String("addr", def, "listen address (ADDR); port 0 picks a free one")
 	dbPath := flag.String("db", os.Getenv("DB"), "SQLite file (DB): be the durable baseline, on this file")
+	pgURL := flag.String("pg", os.Getenv("PG_URL"), "PostgreSQL URL (PG_URL): be the durable baseline on this database")
 	flag.Parse()
+	if *dbPath != "" && *pgURL != "" {
+		log.Fatal("-db and -pg: one durable store at a time")
+	}
 
 	s := &server{incidents: map[string]*incident{}}
 	name := "baseline"
@@ -267,6 +289,18 @@ func main() {
 		s.durable, name = d, "durable baseline"
 	}
 	mux := http.NewServeMux()
+	if *pgURL != "" {
+		p, err := openPG(context.Background(), *pgURL)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer p.Close()
+		s.durable, name = p, "durable baseline"
+		mux.HandleFunc("GET /debug/groups", func(w http.ResponseWriter, _ *http.Request) {
+			groups, creates := p.stats()
+			writeJSON(w, http.StatusOK, map[string]int64{"groups": groups, "creates": creates})
+		})
+	}
 	mux.HandleFunc("POST /v1/external/incidents", s.create)
 	mux.HandleFunc("GET /v1/external/incidents/{id}", s.get)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
