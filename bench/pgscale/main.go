@@ -9,9 +9,18 @@
 // incidents on one instance and on two: whether two instances' sweeps
 // collide on the same rows.
 //
+// The configurations bare-1 and bare-2 ask the same of the simplest durable
+// server on PostgreSQL, built from this tree's bench/baseline (-pg): one
+// instance, and two sharing its database (a database of its own in the
+// same cluster), the clients split between them as for pg-2, in the same
+// rounds. Their "sety cpu" is that server's CPU, and each measurement
+// also prints the creates its commits carried per transaction (the
+// baseline's GET /debug/groups).
+//
 //	go run ./bench/pgscale                          # 3 rounds of 8 s at 8, 32 and 64 clients
 //	go run ./bench/pgscale -rounds 5 -secs 10 -clients 32,64
 //	go run ./bench/pgscale -pool 4                  # the servers' pool_max_conns
+//	go run ./bench/pgscale -configs pg-1,pg-2,bare-1,bare-2 -drills 0 -pgbench=false
 //
 // It builds ./examples/server and starts a throwaway, durable PostgreSQL
 // cluster (fsync, synchronous_commit and full_page_writes on) in a
@@ -70,12 +79,21 @@ const (
 	benchConfig  = "pgbench:" // prefix of the pgbench scripts' rows
 	baseConfig   = "base-1"   // one instance of the -base build, on a database of its own
 	base2Config  = "base-2"   // two instances of the -base build on its database
+	bareConfig   = "bare-1"   // one durable baseline server (bench/baseline -pg) on a database of its own
+	bare2Config  = "bare-2"   // two durable baseline servers on that database
 )
 
 // baseDatabase is the base-1 configuration's database, beside "sety" in
 // the cluster: the two builds never share a schema (a build's migrations
 // would change the other's functions).
 const baseDatabase = "sety_base"
+
+// bareDatabase is the bare- configurations' database: the baseline's two
+// tables, nothing of Sety's.
+const bareDatabase = "sety_bare"
+
+// bare tells whether cfg runs bench/baseline instances.
+func bare(cfg string) bool { return cfg == bareConfig || cfg == bare2Config }
 
 func parseFlags(args []string) (options, error) {
 	o := options{}
@@ -84,7 +102,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.secs, "secs", 8, "seconds of load per measurement")
 	fs.IntVar(&o.pool, "pool", 0, "pool_max_conns of the PostgreSQL servers (0: the adapter's default)")
 	clients := fs.String("clients", "8,32,64", "numbers of concurrent clients")
-	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N), pg-2@N (two such instances), base-1 and base-2 (one and two instances of -base)")
+	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N), pg-2@N (two such instances), base-1 and base-2 (one and two instances of -base), bare-1 and bare-2 (one and two instances of bench/baseline -pg, the simplest durable server, on a database of their own)")
 	fs.BoolVar(&o.pgbench, "pgbench", true, "also run pgbench with a create's writes at each number of clients")
 	fs.DurationVar(&o.warm, "warm", 2*time.Second, "before a measurement, this long of unreported load at its number of clients, so every instance's pool holds the connections the measurement uses and its caches are warm")
 	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./examples/server (to compare builds with one harness)")
@@ -152,6 +170,8 @@ type bench struct {
 	stopped    []*server // instances stopped between rounds, whose logs the summary reads
 	monitor    *pgx.Conn
 	baseConn   *pgx.Conn // the monitor of baseDatabase (base-1 only)
+	bareConn   *pgx.Conn // the monitor of bareDatabase (bare- only)
+	baseline   string    // bench/baseline's binary (bare- only)
 	sqlitePath string
 	sqliteDB   *sql.DB // the SQLite server's database, for unschedule
 	results    []measurement
@@ -163,6 +183,7 @@ type measurement struct {
 	round, clients       int
 	config               string
 	rps, p50, p99        float64
+	perGroup             float64 // creates per commit (bare- only; 0: not known)
 	failed               int
 	setyCPU, pgCPU       float64
 	createPathLockWaits  map[string]int // by lock type
@@ -194,6 +215,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			return fmt.Errorf("build the server: %v\n%s", err, out)
 		}
 	}
+	if slices.ContainsFunc(o.configs, bare) {
+		b.baseline = filepath.Join(b.work, "baseline")
+		fmt.Fprintln(w, "building ./bench/baseline")
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", b.baseline, "github.com/sety-io/sety/bench/baseline").CombinedOutput(); err != nil {
+			return fmt.Errorf("build the baseline: %v\n%s", err, out)
+		}
+	}
 	fmt.Fprintln(w, "starting a durable PostgreSQL cluster (fsync, synchronous_commit, full_page_writes on)")
 	clusterOpts := pgtest.Options{Durable: true}
 	if o.statements {
@@ -215,6 +243,15 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		}
 		defer b.baseConn.Close(context.Background())
 	}
+	if slices.ContainsFunc(o.configs, bare) {
+		if err := b.cluster.CreateDatabase(ctx, bareDatabase); err != nil {
+			return err
+		}
+		if b.bareConn, err = pgx.Connect(ctx, b.cluster.URL(bareDatabase)); err != nil {
+			return err
+		}
+		defer b.bareConn.Close(context.Background())
+	}
 	if b.postmaster, err = b.cluster.PID(); err != nil {
 		return err
 	}
@@ -223,7 +260,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		b.dbURL += "&pool_max_conns=" + strconv.Itoa(o.pool)
 	}
 	b.sqlitePath = filepath.Join(b.work, "sety.db")
-	if b.sqlite, err = startServer(ctx, b.bin, b.work, "sqlite", append(b.common(), "SETY_DB="+b.sqlitePath)); err != nil {
+	if b.sqlite, err = startServer(ctx, b.bin, b.work, "sqlite", append(b.common(), "SETY_DB="+b.sqlitePath), nil); err != nil {
 		return err
 	}
 	if err := b.run(ctx, "pg-a"); err != nil {
@@ -243,7 +280,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if o.statements {
 		// The functions live in each database that reads them: the base
 		// build's too.
-		for _, conn := range []*pgx.Conn{b.monitor, b.baseConn} {
+		for _, conn := range []*pgx.Conn{b.monitor, b.baseConn, b.bareConn} {
 			if conn == nil {
 				continue
 			}
@@ -375,7 +412,23 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	if b.o.perf != "" && len(names) > 0 {
 		perfed = b.perfPostgres(ctx, round, clients, cfg, time.Duration(b.o.secs)*time.Second)
 	}
+	var groupsBefore, createsBefore int64
+	if bare(cfg) {
+		var err error
+		if groupsBefore, createsBefore, err = groupsOf(ctx, targets); err != nil {
+			return err
+		}
+	}
 	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second, 0)
+	if bare(cfg) {
+		groups, creates, err := groupsOf(ctx, targets)
+		if err != nil {
+			return err
+		}
+		if groups > groupsBefore {
+			m.perGroup = float64(creates-createsBefore) / float64(groups-groupsBefore)
+		}
+	}
 	stopSampling()
 	profiled()
 	perfed()
@@ -388,6 +441,9 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	note := ""
 	if dbSize > 0 {
 		note = fmt.Sprintf("  database %d MB", dbSize>>20)
+	}
+	if m.perGroup > 0 {
+		note += fmt.Sprintf("  %.1f creates/commit", m.perGroup)
 	}
 	if !settled {
 		note += "  (not idle before: started anyway)"
@@ -460,6 +516,9 @@ func (b *bench) monitorOf(cfg string) *pgx.Conn {
 	if cfg == baseConfig || cfg == base2Config {
 		return b.baseConn
 	}
+	if bare(cfg) {
+		return b.bareConn
+	}
 	return b.monitor
 }
 
@@ -506,6 +565,10 @@ func instancesOf(cfg string) ([]string, bool) {
 		return []string{"base-a"}, true
 	case base2Config:
 		return []string{"base-a", "base-b"}, true
+	case bareConfig:
+		return []string{"bare-a"}, true
+	case bare2Config:
+		return []string{"bare-a", "bare-b"}, true
 	}
 	if n, ok := poolOf(cfg); ok && n > 0 {
 		if strings.HasPrefix(cfg, pg2Config+"@") {
@@ -534,7 +597,9 @@ func poolOf(name string) (int, bool) {
 // run starts the PostgreSQL instance name unless it runs, and warms it
 // (its connections and caches) with a second of load. Its connections
 // carry its name as their application_name, which the lock samples show;
-// a sweep instance (sw-) walks drills -simulate-speed times faster.
+// a sweep instance (sw-) walks drills -simulate-speed times faster; a
+// bare- instance is bench/baseline -pg on bareDatabase, with the same
+// pool_max_conns.
 func (b *bench) run(ctx context.Context, name string) error {
 	if b.pg[name] != nil {
 		return nil
@@ -546,6 +611,11 @@ func (b *bench) run(ctx context.Context, name string) error {
 	if strings.HasPrefix(name, "base-") {
 		dbURL, bin = strings.Replace(b.dbURL, "/sety?", "/"+baseDatabase+"?", 1), b.o.baseBin
 	}
+	var args []string
+	if strings.HasPrefix(name, "bare-") {
+		bin = b.baseline
+		args = []string{"-addr", "127.0.0.1:0", "-pg", strings.Replace(b.dbURL, "/sety?", "/"+bareDatabase+"?", 1) + "&application_name=" + url.QueryEscape(name)}
+	}
 	env := append(b.common(), "SETY_DATABASE_URL="+dbURL+"&application_name="+url.QueryEscape(name))
 	if b.o.profile != "" {
 		env = append(env, "SETY_PPROF_ADDR=127.0.0.1:0")
@@ -553,7 +623,7 @@ func (b *bench) run(ctx context.Context, name string) error {
 	if strings.HasPrefix(name, "sw-") {
 		env = append(env, "SETY_SIMULATE_SPEED="+strconv.FormatFloat(b.o.simSpeed, 'g', -1, 64))
 	}
-	s, err := startServer(ctx, bin, b.work, name, env)
+	s, err := startServer(ctx, bin, b.work, name, env, args)
 	if err != nil {
 		return err
 	}

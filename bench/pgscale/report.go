@@ -25,9 +25,13 @@ func (b *bench) summarize() {
 				fmt.Fprintf(w, "  %3d clients  %-26s %7.0f tps  latency average %6.2f ms  postgres cpu %4.0f µs/transaction\n", c, cfg, med(rps), med(p50), med(pgPerCreate))
 				continue
 			}
-			fmt.Fprintf(w, "  %3d clients  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  sety cpu %4.0f%% (%4.0f µs/create)  postgres cpu %4.0f%% (%4.0f µs/create)\n",
+			note := ""
+			if g := med(func(m measurement) float64 { return m.perGroup }); g > 0 {
+				note = fmt.Sprintf("  %.1f creates/commit", g)
+			}
+			fmt.Fprintf(w, "  %3d clients  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  sety cpu %4.0f%% (%4.0f µs/create)  postgres cpu %4.0f%% (%4.0f µs/create)%s\n",
 				c, cfg, med(rps), med(p50), med(p99), med(func(m measurement) float64 { return m.setyCPU }), med(setyPerCreate),
-				med(func(m measurement) float64 { return m.pgCPU }), med(pgPerCreate))
+				med(func(m measurement) float64 { return m.pgCPU }), med(pgPerCreate), note)
 		}
 	}
 	fmt.Fprintln(w, "\nratios (median of per-round ratios):")
@@ -52,6 +56,11 @@ func (b *bench) summarize() {
 		add("pg-2/base-2 sety µs/create", pg2Config, base2Config, setyPerCreate)
 		add("pg-2/base-2 postgres µs/create", pg2Config, base2Config, pgPerCreate)
 		add("base-2/base-1 creates", base2Config, baseConfig, rps)
+		add("bare-2/bare-1 creates", bare2Config, bareConfig, rps)
+		add("bare-2/bare-1 p99", bare2Config, bareConfig, p99)
+		add("bare-2/bare-1 server µs/create", bare2Config, bareConfig, setyPerCreate)
+		add("bare-2/bare-1 postgres µs/create", bare2Config, bareConfig, pgPerCreate)
+		add("pg-1/bare-1 creates", pg1Config, bareConfig, rps)
 		for _, cfg := range b.o.configs {
 			// A pool size against the default's: pg-1@N ÷ pg-1, pg-2@N ÷ pg-2.
 			if _, ok := poolOf(cfg); ok {
@@ -65,6 +74,21 @@ func (b *bench) summarize() {
 		add("pg-2/pgbench create", pg2Config, benchConfig+"create", rps)
 		add("pgbench create/create+lock+count", benchConfig+"create", benchConfig+"create+lock+count", rps)
 		fmt.Fprintf(w, "  %3d clients: %s\n", c, strings.Join(parts, ", "))
+	}
+	// Two instances against one, round by round: how far the median
+	// stands from its rounds.
+	pairs := [][2]string{{pg2Config, pg1Config}, {base2Config, baseConfig}, {bare2Config, bareConfig}}
+	header := false
+	for _, c := range b.o.clients {
+		for _, p := range pairs {
+			if rs := b.roundRatios(p[0], p[1], c, rps); len(rs) > 0 {
+				if !header {
+					fmt.Fprintln(w, "\ntwo instances ÷ one, creates/s, by round:")
+					header = true
+				}
+				fmt.Fprintf(w, "  %3d clients: %s/%s %s\n", c, p[0], p[1], strings.Join(rs, " "))
+			}
+		}
 	}
 	waits, measured := map[string]int{}, 0
 	for _, m := range b.results {
@@ -131,6 +155,20 @@ func (b *bench) ratio(num, den string, clients int, f func(measurement) float64)
 		return 0, false
 	}
 	return median(rs), true
+}
+
+// roundRatios are f(num) / f(den) at clients in each round both were
+// measured in, in round order.
+func (b *bench) roundRatios(num, den string, clients int, f func(measurement) float64) []string {
+	var out []string
+	for _, n := range b.measured(num, clients) {
+		for _, d := range b.measured(den, clients) {
+			if d.round == n.round && f(d) > 0 {
+				out = append(out, fmt.Sprintf("%.2f", f(n)/f(d)))
+			}
+		}
+	}
+	return out
 }
 
 func mapTo(ms []measurement, f func(measurement) float64) []float64 {

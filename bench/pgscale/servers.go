@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -24,43 +25,57 @@ type server struct {
 	done chan struct{}
 }
 
-var servingRE = regexp.MustCompile(`msg="serving Sety API" addr=(127\.0\.0\.1:\d+)`)
+// servingRE finds the address a server serves on in a line of its
+// output: the example server's log line, or bench/baseline's
+// "... listening on ADDR" (bare- instances).
+var servingRE = regexp.MustCompile(`(?:msg="serving Sety API" addr=|listening on )(127\.0\.0\.1:\d+)`)
 
-// startServer runs bin with env on a free loopback port, its output in
-// dir/name.log, and returns once it logs that it serves.
-func startServer(ctx context.Context, bin, dir, name string, env []string) (*server, error) {
+// startServer runs bin with args and env on a free loopback port, its
+// output (stdout and stderr) in dir/name.log, and returns once it says it
+// serves.
+func startServer(ctx context.Context, bin, dir, name string, env, args []string) (*server, error) {
 	s := &server{name: name, log: filepath.Join(dir, name+".log"), done: make(chan struct{})}
 	out, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) // a restart's output follows the last
 	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin)
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Dir = dir
 	s.cmd.Env = append(append(os.Environ(), "SETY_ADDR=127.0.0.1:0", "SETY_LOG_FORMAT=text"), env...)
-	pipe, err := s.cmd.StderrPipe()
+	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
+		out.Close()
 		return nil, err
 	}
-	s.cmd.Stdout = out
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		out.Close()
+		return nil, err
+	}
 	if err := s.cmd.Start(); err != nil {
+		out.Close()
 		return nil, err
 	}
 	addr := make(chan string, 1)
-	go func() {
-		defer out.Close()
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(out, line)
-			if m := servingRE.FindStringSubmatch(line); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
+	logged := &lockedWriter{w: out} // the lines of both pipes, whole
+	var copying sync.WaitGroup
+	for _, pipe := range []io.Reader{stderr, stdout} {
+		copying.Go(func() {
+			sc := bufio.NewScanner(pipe)
+			for sc.Scan() {
+				line := sc.Text()
+				fmt.Fprintln(logged, line)
+				if m := servingRE.FindStringSubmatch(line); m != nil {
+					select {
+					case addr <- m[1]:
+					default:
+					}
 				}
 			}
-		}
-		_, _ = io.Copy(out, pipe)
-	}()
+			_, _ = io.Copy(logged, pipe) // past a line too long to scan
+		})
+	}
+	go func() { copying.Wait(); out.Close() }()
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	select {
 	case a := <-addr:
@@ -75,6 +90,18 @@ func startServer(ctx context.Context, bin, dir, name string, env []string) (*ser
 		s.stop()
 		return nil, ctx.Err()
 	}
+}
+
+// lockedWriter serializes its writes.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // stop shuts the server down gracefully (SIGTERM), killing it after 30 s.
