@@ -22,7 +22,8 @@
 // (pgdurable.go): the same two rows in two tables of the database at the
 // URL (a pgx URL: pool_max_conns and application_name apply), which it
 // creates if absent. Creates queue and are committed in groups of up to 64,
-// one group at a time per instance: one multi-row insert of each table in
+// one group at a time per instance (-pg-commits N: N at a time, N
+// of the pool's connections): one multi-row insert of each table in
 // one pipelined implicit transaction, answered once its commit is flushed
 // (synchronous_commit on). Several instances may share one database: this
 // is the simplest durable server that can run as two (bench/pgscale's
@@ -273,6 +274,7 @@ func main() {
 	addr := flag.String("addr", def, "listen address (ADDR); port 0 picks a free one")
 	dbPath := flag.String("db", os.Getenv("DB"), "SQLite file (DB): be the durable baseline, on this file")
 	pgURL := flag.String("pg", os.Getenv("PG_URL"), "PostgreSQL URL (PG_URL): be the durable baseline on this database")
+	pgCommits := flag.Int("pg-commits", 1, "with -pg: groups committing at once, each on a connection of the pool")
 	flag.Parse()
 	if *dbPath != "" && *pgURL != "" {
 		log.Fatal("-db and -pg: one durable store at a time")
@@ -290,7 +292,7 @@ func main() {
 	}
 	mux := http.NewServeMux()
 	if *pgURL != "" {
-		p, err := openPG(context.Background(), *pgURL)
+		p, err := openPG(context.Background(), *pgURL, *pgCommits)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -21,7 +21,8 @@ import (
 // only) and one event row; creates queue, and one goroutine at a time
 // sends up to maxGroup queued ones as one implicit transaction (pgx's
 // SendBatch: one pipeline, one Sync) of two multi-row INSERTs from
-// arrays, then answers each of them. No counts, no locks, no dispatch.
+// arrays, then answers each of them (with -pg-commits N, N such
+// goroutines: up to N groups in flight). No counts, no locks, no dispatch.
 // Durability is the cluster's: a commit returns once its WAL is flushed
 // (synchronous_commit on, the default).
 type pgStore struct {
@@ -29,9 +30,9 @@ type pgStore struct {
 
 	mu    sync.Mutex
 	queue []*pgCreate
-	wake  chan struct{} // capacity 1: something is queued
-	quit  chan struct{} // closed by Close
-	done  chan struct{} // closed when the group goroutine has ended
+	wake  chan struct{}  // capacity 1: something is queued
+	quit  chan struct{}  // closed by Close
+	done  sync.WaitGroup // the group goroutines
 
 	groups, creates atomic.Int64 // committed, for /debug/groups
 }
@@ -72,8 +73,10 @@ const (
 )
 
 // openPG connects to url (pgx's URL, pool_max_conns and all), creates the
-// two tables if absent and starts the group goroutine.
-func openPG(ctx context.Context, url string) (*pgStore, error) {
+// two tables if absent and starts commits group goroutines (at least one):
+// as many groups in flight at most. Each holds one of the pool's
+// connections while it commits.
+func openPG(ctx context.Context, url string, commits int) (*pgStore, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, err
@@ -82,8 +85,10 @@ func openPG(ctx context.Context, url string) (*pgStore, error) {
 		pool.Close()
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	s := &pgStore{pool: pool, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
-	go s.run()
+	s := &pgStore{pool: pool, wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	for range max(1, commits) {
+		s.done.Go(s.run)
+	}
 	return s, nil
 }
 
@@ -114,7 +119,6 @@ func (s *pgStore) create(ctx context.Context, inc *incident, now time.Time) erro
 // run sends the queue's creates, up to maxGroup a transaction, until
 // Close; what is queued when Close comes is sent first.
 func (s *pgStore) run() {
-	defer close(s.done)
 	for {
 		select {
 		case <-s.wake:
@@ -185,7 +189,7 @@ func (s *pgStore) stats() (groups, creates int64) { return s.groups.Load(), s.cr
 // Close sends what is queued and closes the pool.
 func (s *pgStore) Close() error {
 	close(s.quit)
-	<-s.done
+	s.done.Wait()
 	s.pool.Close()
 	return nil
 }

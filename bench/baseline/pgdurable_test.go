@@ -11,7 +11,8 @@ import (
 )
 
 // TestPGStoreTwoInstances: two durable baselines opened at once on one
-// empty database both start (the schema is created once), and creates
+// empty database, with one and two groups in flight, both start (the
+// schema is created once), and creates
 // sent concurrently through both are each committed once, with their
 // event, readable from either, and counted in the groups that carried
 // them.
@@ -22,7 +23,7 @@ func TestPGStoreTwoInstances(t *testing.T) {
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i := range stores {
-		wg.Go(func() { stores[i], errs[i] = openPG(ctx, url) })
+		wg.Go(func() { stores[i], errs[i] = openPG(ctx, url, 1+i) })
 	}
 	wg.Wait()
 	for i, err := range errs {

@@ -5,7 +5,8 @@ import (
 	"testing"
 )
 
-// TestConfigs: -configs accepts the bare configurations without -base,
+// TestConfigs: -configs accepts the bare configurations (and their
+// groups in flight, @N) without -base,
 // each runs the instances it names, and unknown or incomplete ones are
 // refused.
 func TestConfigs(t *testing.T) {
@@ -17,19 +18,26 @@ func TestConfigs(t *testing.T) {
 		t.Errorf("configs = %v; want %v", o.configs, want)
 	}
 	for cfg, want := range map[string][]string{
-		"sqlite": nil,
-		"pg-1":   {"pg-a"},
-		"pg-2":   {"pg-a", "pg-b"},
-		"base-2": {"base-a", "base-b"},
-		"bare-1": {"bare-a"},
-		"bare-2": {"bare-a", "bare-b"},
-		"pg-2@8": {"pg-2@8-a", "pg-2@8-b"},
+		"sqlite":   nil,
+		"pg-1":     {"pg-a"},
+		"pg-2":     {"pg-a", "pg-b"},
+		"base-2":   {"base-a", "base-b"},
+		"bare-1":   {"bare-a"},
+		"bare-2":   {"bare-a", "bare-b"},
+		"pg-2@8":   {"pg-2@8-a", "pg-2@8-b"},
+		"bare-1@2": {"bare-1@2"},
+		"bare-2@3": {"bare-2@3-a", "bare-2@3-b"},
 	} {
 		if got, ok := instancesOf(cfg); !ok || !slices.Equal(got, want) {
 			t.Errorf("instancesOf(%q) = %v, %v; want %v", cfg, got, ok, want)
 		}
 	}
-	for _, cfg := range []string{"bare-1", "bare-2"} {
+	for name, want := range map[string]int{"bare-1@2": 2, "bare-2@3-b": 3, "bare-1": 0, "pg-1@4": 0} {
+		if n, ok := commitsOf(name); n != want || ok != (want > 0) {
+			t.Errorf("commitsOf(%q) = %d, %v; want %d", name, n, ok, want)
+		}
+	}
+	for _, cfg := range []string{"bare-1", "bare-2", "bare-1@2", "bare-2@2-a"} {
 		if !bare(cfg) {
 			t.Errorf("bare(%q) = false", cfg)
 		}
@@ -39,6 +47,8 @@ func TestConfigs(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"-configs", "bare-3"},
+		{"-configs", "bare-1@x"},
+		{"-configs", "bare-2@0"},
 		{"-configs", "base-1"}, // needs -base
 		{"-configs", "pg-1", "-clients", "0"},
 	} {

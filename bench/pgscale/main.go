@@ -13,9 +13,10 @@
 // server on PostgreSQL, built from this tree's bench/baseline (-pg): one
 // instance, and two sharing its database (a database of its own in the
 // same cluster), the clients split between them as for pg-2, in the same
-// rounds. Their "sety cpu" is that server's CPU, and each measurement
-// also prints the creates its commits carried per transaction (the
-// baseline's GET /debug/groups).
+// rounds; bare-1@N and bare-2@N run it with N groups in flight per
+// instance (-pg-commits N) instead of one. Their "sety cpu" is that
+// server's CPU, and each measurement also prints the creates its commits
+// carried per transaction (the baseline's GET /debug/groups).
 //
 //	go run ./bench/pgscale                          # 3 rounds of 8 s at 8, 32 and 64 clients
 //	go run ./bench/pgscale -rounds 5 -secs 10 -clients 32,64
@@ -92,8 +93,9 @@ const baseDatabase = "sety_base"
 // tables, nothing of Sety's.
 const bareDatabase = "sety_bare"
 
-// bare tells whether cfg runs bench/baseline instances.
-func bare(cfg string) bool { return cfg == bareConfig || cfg == bare2Config }
+// bare tells whether cfg (or an instance's name) runs bench/baseline
+// instances: bare-1, bare-2, bare-1@N, bare-2@N.
+func bare(cfg string) bool { return strings.HasPrefix(cfg, "bare-") }
 
 func parseFlags(args []string) (options, error) {
 	o := options{}
@@ -102,7 +104,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.secs, "secs", 8, "seconds of load per measurement")
 	fs.IntVar(&o.pool, "pool", 0, "pool_max_conns of the PostgreSQL servers (0: the adapter's default)")
 	clients := fs.String("clients", "8,32,64", "numbers of concurrent clients")
-	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N), pg-2@N (two such instances), base-1 and base-2 (one and two instances of -base), bare-1 and bare-2 (one and two instances of bench/baseline -pg, the simplest durable server, on a database of their own)")
+	configs := fs.String("configs", "sqlite,pg-1,pg-2", "configurations: sqlite, pg-1 (one instance), pg-2 (two instances), pg-1@N (one instance with pool_max_conns=N), pg-2@N (two such instances), base-1 and base-2 (one and two instances of -base), bare-1 and bare-2 (one and two instances of bench/baseline -pg, the simplest durable server, on a database of their own), bare-1@N and bare-2@N (such instances with -pg-commits N: N groups in flight each)")
 	fs.BoolVar(&o.pgbench, "pgbench", true, "also run pgbench with a create's writes at each number of clients")
 	fs.DurationVar(&o.warm, "warm", 2*time.Second, "before a measurement, this long of unreported load at its number of clients, so every instance's pool holds the connections the measurement uses and its caches are warm")
 	fs.StringVar(&o.serverBin, "server", "", "run this server binary instead of building ./examples/server (to compare builds with one harness)")
@@ -570,6 +572,12 @@ func instancesOf(cfg string) ([]string, bool) {
 	case bare2Config:
 		return []string{"bare-a", "bare-b"}, true
 	}
+	if n, ok := commitsOf(cfg); ok && n > 0 {
+		if strings.HasPrefix(cfg, bare2Config+"@") {
+			return []string{cfg + "-a", cfg + "-b"}, true
+		}
+		return []string{cfg}, true
+	}
 	if n, ok := poolOf(cfg); ok && n > 0 {
 		if strings.HasPrefix(cfg, pg2Config+"@") {
 			return []string{cfg + "-a", cfg + "-b"}, true
@@ -581,10 +589,17 @@ func instancesOf(cfg string) ([]string, bool) {
 
 // poolOf is the pool_max_conns N of a configuration pg-1@N or pg-2@N, or
 // of one of their instances (pg-2@N-a, pg-2@N-b).
-func poolOf(name string) (int, bool) {
-	for _, prefix := range []string{pg1Config + "@", pg2Config + "@"} {
+func poolOf(name string) (int, bool) { return atOf(name, pg1Config, pg2Config) }
+
+// commitsOf is the -pg-commits N of a configuration bare-1@N or bare-2@N,
+// or of one of their instances (bare-2@N-a, bare-2@N-b).
+func commitsOf(name string) (int, bool) { return atOf(name, bareConfig, bare2Config) }
+
+// atOf is the N of a name one@N, two@N, two@N-a or two@N-b.
+func atOf(name, one, two string) (int, bool) {
+	for _, prefix := range []string{one + "@", two + "@"} {
 		if rest, ok := strings.CutPrefix(name, prefix); ok {
-			if strings.HasPrefix(prefix, pg2Config) {
+			if prefix == two+"@" {
 				rest = strings.TrimSuffix(strings.TrimSuffix(rest, "-a"), "-b")
 			}
 			n, err := strconv.Atoi(rest)
@@ -615,6 +630,9 @@ func (b *bench) run(ctx context.Context, name string) error {
 	if strings.HasPrefix(name, "bare-") {
 		bin = b.baseline
 		args = []string{"-addr", "127.0.0.1:0", "-pg", strings.Replace(b.dbURL, "/sety?", "/"+bareDatabase+"?", 1) + "&application_name=" + url.QueryEscape(name)}
+		if n, ok := commitsOf(name); ok {
+			args = append(args, "-pg-commits", strconv.Itoa(n))
+		}
 	}
 	env := append(b.common(), "SETY_DATABASE_URL="+dbURL+"&application_name="+url.QueryEscape(name))
 	if b.o.profile != "" {

@@ -69,6 +69,14 @@ func (b *bench) summarize() {
 				add(cfg+"/"+def+" sety µs/create", cfg, def, setyPerCreate)
 				add(cfg+"/"+def+" postgres µs/create", cfg, def, pgPerCreate)
 			}
+			// One bare instance with N groups in flight against one with
+			// one, and two instances against it.
+			if n, ok := commitsOf(cfg); ok && strings.HasPrefix(cfg, bareConfig+"@") {
+				add(cfg+"/"+bareConfig+" creates", cfg, bareConfig, rps)
+				add(cfg+"/"+bareConfig+" postgres µs/create", cfg, bareConfig, pgPerCreate)
+				add(bare2Config+"/"+cfg+" creates", bare2Config, cfg, rps)
+				add(fmt.Sprintf("%s@%d/%s creates", bare2Config, n, cfg), fmt.Sprintf("%s@%d", bare2Config, n), cfg, rps)
+			}
 		}
 		add("pg-1/pgbench create", pg1Config, benchConfig+"create", rps)
 		add("pg-2/pgbench create", pg2Config, benchConfig+"create", rps)
@@ -78,6 +86,11 @@ func (b *bench) summarize() {
 	// Two instances against one, round by round: how far the median
 	// stands from its rounds.
 	pairs := [][2]string{{pg2Config, pg1Config}, {base2Config, baseConfig}, {bare2Config, bareConfig}}
+	for _, cfg := range b.o.configs {
+		if n, ok := commitsOf(cfg); ok && strings.HasPrefix(cfg, bareConfig+"@") {
+			pairs = append(pairs, [2]string{bare2Config, cfg}, [2]string{fmt.Sprintf("%s@%d", bare2Config, n), cfg})
+		}
+	}
 	header := false
 	for _, c := range b.o.clients {
 		for _, p := range pairs {
