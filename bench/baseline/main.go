@@ -28,7 +28,7 @@
 // (synchronous_commit on). Several instances may share one database: this
 // is the simplest durable server that can run as two (bench/pgscale's
 // bare-1 and bare-2). GET /debug/groups answers the groups committed and
-// the creates they carried.
+// the creates they carried and the wall time of their commits.
 package main
 
 import (
@@ -299,8 +299,8 @@ func main() {
 		defer p.Close()
 		s.durable, name = p, "durable baseline"
 		mux.HandleFunc("GET /debug/groups", func(w http.ResponseWriter, _ *http.Request) {
-			groups, creates := p.stats()
-			writeJSON(w, http.StatusOK, map[string]int64{"groups": groups, "creates": creates})
+			groups, creates, nanos := p.stats()
+			writeJSON(w, http.StatusOK, map[string]int64{"groups": groups, "creates": creates, "commit_nanos": nanos})
 		})
 	}
 	mux.HandleFunc("POST /v1/external/incidents", s.create)

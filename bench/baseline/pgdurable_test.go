@@ -54,7 +54,7 @@ func TestPGStoreTwoInstances(t *testing.T) {
 
 	var groups, creates int64
 	for _, s := range stores {
-		g, c := s.stats()
+		g, c, _ := s.stats()
 		groups, creates = groups+g, creates+c
 	}
 	if creates != n || groups < 2 || groups > n {

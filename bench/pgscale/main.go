@@ -185,7 +185,8 @@ type measurement struct {
 	round, clients       int
 	config               string
 	rps, p50, p99        float64
-	perGroup             float64 // creates per commit (bare- only; 0: not known)
+	perGroup, commitMs   float64 // creates per commit and wall ms per commit (bare- only; 0: not known)
+	genCPU, machineCPU   float64 // pgscale's own CPU (the load generator) and the whole machine's busy CPU, % of a core
 	failed               int
 	setyCPU, pgCPU       float64
 	createPathLockWaits  map[string]int // by lock type
@@ -414,21 +415,26 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	if b.o.perf != "" && len(names) > 0 {
 		perfed = b.perfPostgres(ctx, round, clients, cfg, time.Duration(b.o.secs)*time.Second)
 	}
-	var groupsBefore, createsBefore int64
+	var before groupStats
 	if bare(cfg) {
 		var err error
-		if groupsBefore, createsBefore, err = groupsOf(ctx, targets); err != nil {
+		if before, err = groupsOf(ctx, targets); err != nil {
 			return err
 		}
 	}
+	genCPU := newCPUMeter(func() []int { return []int{os.Getpid()} })
+	busy0, total0 := machineTicks()
 	res := load(ctx, targets, b.key, clients, time.Duration(b.o.secs)*time.Second, 0)
+	busy1, total1 := machineTicks()
+	m.genCPU, m.machineCPU = genCPU.percent(), machineBusy(busy0, total0, busy1, total1, numCPU())
 	if bare(cfg) {
-		groups, creates, err := groupsOf(ctx, targets)
+		after, err := groupsOf(ctx, targets)
 		if err != nil {
 			return err
 		}
-		if groups > groupsBefore {
-			m.perGroup = float64(creates-createsBefore) / float64(groups-groupsBefore)
+		if g := after.Groups - before.Groups; g > 0 {
+			m.perGroup = float64(after.Creates-before.Creates) / float64(g)
+			m.commitMs = float64(after.CommitNanos-before.CommitNanos) / 1e6 / float64(g)
 		}
 	}
 	stopSampling()
@@ -444,8 +450,9 @@ func (b *bench) measure(ctx context.Context, round, clients int, cfg string) err
 	if dbSize > 0 {
 		note = fmt.Sprintf("  database %d MB", dbSize>>20)
 	}
+	note += fmt.Sprintf("  load generator cpu %.0f%%, machine busy %.0f%% of %d00%%", m.genCPU, m.machineCPU, numCPU())
 	if m.perGroup > 0 {
-		note += fmt.Sprintf("  %.1f creates/commit", m.perGroup)
+		note += fmt.Sprintf("  %.1f creates/commit, %.2f ms/commit", m.perGroup, m.commitMs)
 	}
 	if !settled {
 		note += "  (not idle before: started anyway)"

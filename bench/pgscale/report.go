@@ -25,9 +25,9 @@ func (b *bench) summarize() {
 				fmt.Fprintf(w, "  %3d clients  %-26s %7.0f tps  latency average %6.2f ms  postgres cpu %4.0f µs/transaction\n", c, cfg, med(rps), med(p50), med(pgPerCreate))
 				continue
 			}
-			note := ""
+			note := fmt.Sprintf("  load generator %.0f%%, machine busy %.0f%%", med(func(m measurement) float64 { return m.genCPU }), med(func(m measurement) float64 { return m.machineCPU }))
 			if g := med(func(m measurement) float64 { return m.perGroup }); g > 0 {
-				note = fmt.Sprintf("  %.1f creates/commit", g)
+				note += fmt.Sprintf("  %.1f creates/commit, %.2f ms/commit", g, med(func(m measurement) float64 { return m.commitMs }))
 			}
 			fmt.Fprintf(w, "  %3d clients  %-8s %7.0f creates/s  p50 %6.2f ms  p99 %6.2f ms  sety cpu %4.0f%% (%4.0f µs/create)  postgres cpu %4.0f%% (%4.0f µs/create)%s\n",
 				c, cfg, med(rps), med(p50), med(p99), med(func(m measurement) float64 { return m.setyCPU }), med(setyPerCreate),
