@@ -17,7 +17,9 @@
 //
 // Main's prepare, if not nil, readies a template database once (an
 // adapter applies its migrations there); every database URL returns is a
-// copy of it, so each test skips the work.
+// copy of it, so each test skips the work. LocaleURL's databases are
+// copies of a template made the same way with a locale of the caller's
+// (LinguisticLocale: the collation most databases have), once per locale.
 //
 // A test that restarts PostgreSQL gets a cluster of its own (NewCluster);
 // a benchmark that measures commits, a durable one (StartCluster with
@@ -28,6 +30,7 @@
 package pgtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,6 +115,9 @@ func Main(m *testing.M, prep func(ctx context.Context, url string) error) int {
 	if srv != nil {
 		if srv.cluster == nil && srv.template != "" {
 			srv.admin.Exec(context.Background(), `DROP DATABASE IF EXISTS `+srv.prefix+`_template WITH (FORCE)`)
+		}
+		if srv.cluster == nil {
+			dropTemplates(context.Background())
 		}
 		srv.admin.Close()
 		if srv.cluster != nil {
@@ -204,6 +210,10 @@ type Options struct {
 	Durable bool
 	// Settings are more server settings, "name=value" each.
 	Settings []string
+	// Locale is the cluster's locale (initdb --locale), which its
+	// databases' collation follows: "" is C, where text compares byte by
+	// byte; LinguisticLocale is what most databases are created with.
+	Locale string
 }
 
 func findInitdb() (string, error) {
@@ -267,7 +277,8 @@ func StartCluster(o Options) (*Cluster, error) {
 		c.asUser = "postgres"
 	}
 	data := filepath.Join(c.dir, "data")
-	args := []string{"-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"}
+	locale := cmp.Or(o.Locale, "C")
+	args := []string{"-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=" + locale}
 	if !o.Durable {
 		args = append(args, "--no-sync")
 	}
