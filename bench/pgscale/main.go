@@ -33,6 +33,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -68,6 +69,7 @@ type options struct {
 	drills             int     // drills per sweep measurement; 0: no sweep phase
 	statements         bool    // per-create database work of each PostgreSQL measurement (pg_stat_statements)
 	simSpeed           float64 // the sweep instances' SETY_SIMULATE_SPEED
+	locale             string  // the cluster's locale; "": C
 	profile            string  // a directory for each PostgreSQL instance's CPU profile of each measurement; "": none
 	perf               string  // a directory for perf's samples of PostgreSQL's processes in each measurement; "": none
 }
@@ -114,6 +116,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.statements, "statements", false, "load pg_stat_statements and print each PostgreSQL measurement's database work per create: counters and the costliest statements")
 	fs.StringVar(&o.profile, "profile", "", "write each PostgreSQL instance's Go CPU profile of each measurement into this directory")
 	fs.StringVar(&o.perf, "perf", "", "sample PostgreSQL's processes with Linux perf during each PostgreSQL measurement, into this directory")
+	fs.StringVar(&o.locale, "locale", "", "the cluster's locale, which its databases' collation follows (e.g. en_US.utf8, what most databases are created with; the system must have it: localedef -i en_US -f UTF-8 en_US.UTF-8); default C")
 	fs.Float64Var(&o.simSpeed, "simulate-speed", 4, "the sweep phase's SETY_SIMULATE_SPEED: a drill walks in a minute divided by it")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -225,8 +228,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			return fmt.Errorf("build the baseline: %v\n%s", err, out)
 		}
 	}
-	fmt.Fprintln(w, "starting a durable PostgreSQL cluster (fsync, synchronous_commit, full_page_writes on)")
-	clusterOpts := pgtest.Options{Durable: true}
+	fmt.Fprintf(w, "starting a durable PostgreSQL cluster (fsync, synchronous_commit, full_page_writes on; locale %s)\n", cmp.Or(o.locale, "C"))
+	clusterOpts := pgtest.Options{Durable: true, Locale: o.locale}
 	if o.statements {
 		clusterOpts.Settings = statementSettings
 	}
