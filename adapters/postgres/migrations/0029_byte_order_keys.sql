@@ -23,9 +23,9 @@
 -- Changing a column's collation keeps the table's rows as they are (text
 -- to text: no rewrite) but rebuilds each index on the column, under the
 -- table's ACCESS EXCLUSIVE lock: on a large database the upgrade holds
--- each table for as long as its indexes take to build (README, "Upgrading
--- on PostgreSQL"). One ALTER TABLE per table rebuilds each of its indexes
--- once.
+-- each table for as long as its indexes take to build (README, "Several
+-- servers on one database"). One ALTER TABLE per table rebuilds each of
+-- its indexes once.
 ALTER TABLE access_codes
     ALTER COLUMN id TYPE text COLLATE "C",
     ALTER COLUMN org_id TYPE text COLLATE "C",
