@@ -36,13 +36,7 @@ type localeTemplate struct {
 // LinguisticLocale; .ci/run does).
 func LocaleURL(tb testing.TB, locale string) string {
 	tb.Helper()
-	once.Do(start)
-	if skipMsg != "" {
-		tb.Skip(skipMsg)
-	}
-	if srvErr != nil {
-		tb.Fatalf("pgtest: %v", srvErr)
-	}
+	started(tb)
 	v, _ := localeTemplates.LoadOrStore(locale, &localeTemplate{})
 	lt := v.(*localeTemplate)
 	lt.once.Do(func() { lt.name, lt.err = makeLocaleTemplate(locale) })
@@ -52,19 +46,7 @@ func LocaleURL(tb testing.TB, locale string) string {
 	if lt.name == "" {
 		tb.Skipf("pgtest: the PostgreSQL server's system has no locale %s", locale)
 	}
-	name := fmt.Sprintf("%s_%d", srv.prefix, created.Add(1))
-	ctx := context.Background()
-	if _, err := srv.admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+lt.name); err != nil {
-		tb.Fatalf("pgtest: create database: %v", err)
-	}
-	if srv.cluster == nil {
-		tb.Cleanup(func() {
-			if _, err := srv.admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-				tb.Errorf("pgtest: drop database %s: %v", name, err)
-			}
-		})
-	}
-	return srv.url(name)
+	return newDatabase(tb, ` TEMPLATE `+lt.name)
 }
 
 // makeLocaleTemplate creates and readies the template of locale's

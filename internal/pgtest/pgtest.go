@@ -77,6 +77,14 @@ type server struct {
 // no PostgreSQL to test against.
 func URL(tb testing.TB) string {
 	tb.Helper()
+	started(tb)
+	return newDatabase(tb, srv.template)
+}
+
+// started starts the server once, and skips or fails tb when there is
+// none to test against.
+func started(tb testing.TB) {
+	tb.Helper()
 	once.Do(start)
 	if skipMsg != "" {
 		tb.Skip(skipMsg)
@@ -84,9 +92,16 @@ func URL(tb testing.TB) string {
 	if srvErr != nil {
 		tb.Fatalf("pgtest: %v", srvErr)
 	}
+}
+
+// newDatabase creates a database, a copy of what template names (a
+// CREATE DATABASE clause, "" for PostgreSQL's own), dropped when tb ends
+// or with the throwaway cluster, and returns its URL.
+func newDatabase(tb testing.TB, template string) string {
+	tb.Helper()
 	name := fmt.Sprintf("%s_%d", srv.prefix, created.Add(1))
 	ctx := context.Background()
-	if _, err := srv.admin.Exec(ctx, `CREATE DATABASE `+name+srv.template); err != nil {
+	if _, err := srv.admin.Exec(ctx, `CREATE DATABASE `+name+template); err != nil {
 		tb.Fatalf("pgtest: create database: %v", err)
 	}
 	if srv.cluster == nil {
