@@ -2,14 +2,8 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"testing"
-	"time"
 
-	"github.com/sety-io/sety/adapters/internal/sqlstore"
-	"github.com/sety-io/sety/auth"
-	"github.com/sety-io/sety/clock"
-	"github.com/sety-io/sety/geo"
 	"github.com/sety-io/sety/incident"
 )
 
@@ -22,23 +16,8 @@ func TestUpgradeToByteOrderKeysKeepsRowsAndCounts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := databaseAt(t, 28)
-	tenant := auth.Tenant{OrgID: "org_0000000000000001", Env: auth.Live}
-	at := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
-	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ($1, 'Acme', 'growth', 'active', $2)`, tenant.OrgID, at); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 5 {
-		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.Medical, Severity: incident.High,
-			Status: incident.Created, Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
-			CreatedAt: clock.At(at), UpdatedAt: clock.At(at), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
-		values, err := sqlstore.IncidentValues(dialect{}, inc, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pool.Exec(ctx, insertIncident, sqlstore.IncidentArgs(dialect{}, inc, values)...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tenant := fixtureTenant
+	seedOldIncidents(t, pool, tenant, 5, incident.Created)
 	filenode := func(relation string) (n int64) {
 		t.Helper()
 		if err := pool.QueryRow(ctx, `SELECT pg_relation_filenode($1)::bigint`, relation).Scan(&n); err != nil {

@@ -147,21 +147,7 @@ func TestUpgradeFoldsTheDeltasLeftBefore0026(t *testing.T) {
 	ctx := context.Background()
 	pool := databaseAt(t, 25)
 	tenant := fixtureTenant
-	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ($1, 'Acme', 'growth', 'active', $2)`, tenant.OrgID, fixtureTime); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 5 {
-		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.SOS, Severity: incident.High,
-			Status: incident.Dispatching, Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
-			CreatedAt: clock.At(fixtureTime), UpdatedAt: clock.At(fixtureTime), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
-		values, err := sqlstore.IncidentValues(dialect{}, inc, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pool.Exec(ctx, insertIncident, sqlstore.IncidentArgs(dialect{}, inc, values)...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	seedOldIncidents(t, pool, tenant, 5, incident.Dispatching)
 	if _, err := pool.Exec(ctx, `UPDATE incidents SET status = 'cancelled' WHERE id = 'inc_0000000000000000'`); err != nil {
 		t.Fatal(err)
 	}
@@ -251,6 +237,28 @@ func TestUpgradeReadsLogRowsWithoutSubjects(t *testing.T) {
 	for _, ev := range briefs {
 		if ev.Brief == nil && len(ev.Data) == 0 {
 			t.Fatalf("briefs: %s of %s with neither a brief nor its data", ev.Type, ev.SubjectID)
+		}
+	}
+}
+
+// seedOldIncidents writes, as a server of an earlier release did, tenant's
+// organization and n incidents with status, inc_0000000000000000 on.
+func seedOldIncidents(t *testing.T, pool *pgxpool.Pool, tenant auth.Tenant, n int, status incident.Status) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO organizations (id, name, plan, status, created_at) VALUES ($1, 'Acme', 'growth', 'active', $2)`, tenant.OrgID, fixtureTime); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		inc := &incident.Incident{ID: fmt.Sprintf("inc_%016d", i), Category: incident.SOS, Severity: incident.High,
+			Status: status, Title: "Old", Location: incident.IncidentLocation{Coordinates: geo.NewPoint(6.5, 3.4)},
+			CreatedAt: clock.At(fixtureTime), UpdatedAt: clock.At(fixtureTime), OrgID: tenant.OrgID, Environment: tenant.Env, Sequence: 1}
+		values, err := sqlstore.IncidentValues(dialect{}, inc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, insertIncident, sqlstore.IncidentArgs(dialect{}, inc, values)...); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
