@@ -101,6 +101,26 @@ async function api(method, path, body, key = LIVE) {
   return json;
 }
 
+/**
+ * Creates an incident for test t and, when t ends, cancels it if it is still
+ * active, so a test that fails halfway leaves no marker where another test
+ * clicks the map.
+ */
+async function report(t, body) {
+  const res = await api('POST', '/incidents', body);
+  const { incident } = res;
+  t.after(async () => {
+    const done = await fetch(`${API}/incidents/${incident.incident_id}/cancel`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${LIVE}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ reason: 'e2e test ended' }),
+    });
+    // 409: the test closed it itself.
+    assert.ok(done.ok || done.status === 409, `cancelling ${incident.incident_id} after the test: ${done.status}`);
+  });
+  return res;
+}
+
 /** A key with the console scope, issued through the API by the live * key. */
 async function consoleKey(name) {
   const res = await api('POST', '/api-keys', { name, scopes: ['console'] });
@@ -177,12 +197,12 @@ test('a dispatcher runs a shift at desk size', { timeout: 150_000 }, async (t) =
   await setView(page, LAGOS.lat, LAGOS.lng, 11);
 
   // Background work: a threat at a place (assigned at once), then an SOS far from every responder.
-  const threat = (await api('POST', '/incidents', {
+  const threat = (await report(t, {
     category: 'location_threat', subject: { name: 'Gate 3 guard' }, location: { coordinates: [3.4219, 6.4281], address: '22 Adeola Odeku Street' },
   })).incident;
   await row(page, threat.incident_id).waitFor();
   assert.equal(await page.evaluate(() => window.setyConsole.alerts), 0, 'a medium threat is no alert');
-  const sos = (await api('POST', '/incidents', {
+  const sos = (await report(t, {
     category: 'sos', subject: { name: 'Adaeze Okafor', phone: '+2348031234567' },
     location: { coordinates: IBADAN, address: 'Ring Road, Ibadan' }, idempotency_key: `e2e-sos-${Date.now()}`,
   })).incident;
@@ -192,7 +212,9 @@ test('a dispatcher runs a shift at desk size', { timeout: 150_000 }, async (t) =
   await page.waitForFunction(() => document.title.startsWith('(1) '));
   await page.locator('#alerts', { hasText: '1 new urgent incident' }).waitFor();
   assert.match(await row(page, sos.incident_id).textContent(), /Waiting for responder.*Assign (in|overdue) \d+:\d\d/s);
-  assert.match(await page.locator('#announcer').textContent(), /New urgent incident/);
+  // The live region is emptied and refilled 50 ms later (so a repeated text
+  // is read again): wait for the text rather than read it at one moment.
+  await page.locator('#announcer', { hasText: /^New urgent incident/ }).waitFor();
   await shot(page, '02-new-sos-alert.png');
 
   // Open it: the alert is acknowledged. Assign the nearest available responder.
@@ -253,7 +275,7 @@ test('a dispatcher runs a shift at desk size', { timeout: 150_000 }, async (t) =
   // Four incidents in one building cluster; at the last zoom they spread out.
   const stack = [];
   for (let i = 0; i < 4; i++) {
-    stack.push((await api('POST', '/incidents', { category: 'medical', subject: { name: `Tenant ${i + 1}` }, location: { coordinates: [3.3921, 6.4547] } })).incident.incident_id);
+    stack.push((await report(t, { category: 'medical', subject: { name: `Tenant ${i + 1}` }, location: { coordinates: [3.3921, 6.4547] } })).incident.incident_id);
   }
   for (const id of stack) await row(page, id).waitFor();
   await page.getByRole('button', { name: 'Fit map to incidents' }).click();
@@ -323,12 +345,12 @@ test('phone size: stacked panes, no sideways scrolling, touch targets', { timeou
   await noHorizontalOverflow(page, 'sign-in');
   await shot(page, '10-phone-sign-in.png');
   await signIn(page, key);
-  const inc = (await api('POST', '/incidents', {
+  const inc = (await report(t, {
     category: 'vehicle', severity: 'critical', subject: { name: 'Rider on Third Mainland Bridge' },
     location: { coordinates: [3.4, 6.49], address: 'Third Mainland Bridge, Lagos' },
   })).incident;
   // An SOS far from every responder waits for one: the alert stays up, in the one-row bar.
-  const waiting = (await api('POST', '/incidents', {
+  const waiting = (await report(t, {
     category: 'sos', subject: { name: 'Caller on Ring Road' }, location: { coordinates: IBADAN },
   })).incident;
   await row(page, inc.incident_id).waitFor();
@@ -406,7 +428,7 @@ test('a session ends when its key is revoked', { timeout: 60_000 }, async (t) =>
   page.allowErrors(/\/v1\/external\//); // the refusals once the key is revoked
   await signIn(page, created.key);
   await page.locator('#conn[data-mode="stream"]').waitFor();
-  const inc = (await api('POST', '/incidents', {
+  const inc = (await report(t, {
     category: 'medical', subject: { name: 'Caller at the ferry terminal' }, location: { coordinates: [3.39, 6.45] },
   })).incident;
   await row(page, inc.incident_id).click();
@@ -463,7 +485,7 @@ test('live stream: events apply, reconnects resume, 409 resyncs', { timeout: 60_
   const key = await consoleKey('e2e stream');
   const page = await newPage(t);
   page.allowErrors(/\/events\/stream$/); // the scripted 409
-  const { incident } = await api('POST', '/incidents', { category: 'sos', subject: { name: 'Streamed Subject' }, location: { coordinates: [3.41, 6.44] } });
+  const { incident } = await report(t, { category: 'sos', subject: { name: 'Streamed Subject' }, location: { coordinates: [3.41, 6.44] } });
   const streamed = { ...incident, subject: { ...incident.subject, name: 'Streamed Update' }, updated_at: new Date(Date.now() + 3600e3).toISOString() };
   const envelope = { id: 'evt_e2e0000000000001', type: 'incident.created', created_at: incident.created_at, sequence: 99, data: { incident: streamed } };
   const requests = [];
