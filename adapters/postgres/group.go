@@ -47,6 +47,8 @@ type group struct {
 	mu      sync.Mutex
 	queue   []*grouped
 	running int // slots taken (each a goroutine running drain)
+
+	params paramEncoder // the groups' parameters (groupsend.go)
 }
 
 // groupSlots is how many groups may be in flight at once: one, so that
@@ -243,20 +245,14 @@ func (g *group) commit(ctx context.Context, cs []*grouped) (failed int, err erro
 		queueLooks(b, looks)
 	}
 	queueGroupRows(b, cs)
-	br := conn.SendBatch(ctx, b)
-	for n := range b.Len() {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			if n > 0 || len(looks) == 0 || ctx.Err() != nil {
-				return -1, err // a shared statement's, the connection's or the callers'
-			}
-			if i := refusedLook(err, len(looks)); i >= 0 {
-				return owner[i], err
-			}
-			return -1, err
+	n, err := g.params.sendStatements(ctx, conn.Conn(), b)
+	if err != nil {
+		if n != 0 || len(looks) == 0 || ctx.Err() != nil {
+			return -1, err // a shared statement's, the connection's or the callers'
 		}
-	}
-	if err := br.Close(); err != nil {
+		if i := refusedLook(err, len(looks)); i >= 0 {
+			return owner[i], err
+		}
 		return -1, err
 	}
 	return 0, nil

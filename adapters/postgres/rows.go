@@ -19,9 +19,8 @@ import (
 // with a round trip to prepare it, for every size of group). The
 // incidents' insert is a data-modifying WITH of the events' insert: one
 // statement for PostgreSQL to bind, start and answer per group, not two,
-// and one set of parameters for pgx to encode (it shrinks its buffer of
-// encoded parameters back after every statement, and a group's documents
-// grew it again from there).
+// and one set of parameters to encode, into a buffer the group keeps
+// (groupsend.go).
 
 // incidentColumnTypes are the types of insertIncident's columns, in its
 // order (sqlstore.InsertIncident; migration 0001).
@@ -88,8 +87,9 @@ func queueGroupRows(b *pgx.Batch, cs []*grouped) {
 		n += len(c.events)
 	}
 	var (
-		ids, orgs, envs, types, subjects, data = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n),
-			make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		ids, orgs, envs, types, subjects = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n),
+			make([]string, 0, n), make([]string, 0, n)
+		data      = make([][]byte, 0, n) // text[] elements as they are: no string copy of each
 		sequences = make([]int64, 0, n)
 		created   = make([]pgtype.Timestamptz, 0, n)
 	)
@@ -97,7 +97,7 @@ func queueGroupRows(b *pgx.Batch, cs []*grouped) {
 		for _, ev := range c.events {
 			ids, orgs, envs = append(ids, ev.ID), append(orgs, ev.OrgID), append(envs, ev.Environment)
 			types, subjects, sequences = append(types, ev.Type), append(subjects, ev.SubjectID), append(sequences, ev.Sequence)
-			data, created = append(data, string(ev.Data)), append(created, at(ev.CreatedAt))
+			data, created = append(data, ev.Data), append(created, at(ev.CreatedAt))
 		}
 	}
 	b.Queue(insertGroupRows, append(incidentColumns(cs), ids, orgs, envs, types, subjects, sequences, data, created)...)
