@@ -43,7 +43,7 @@ func (e *paramEncoder) encode(m *pgtype.Map, sd *pgconn.StatementDescription, ar
 	e.buf, e.ends, e.formats = e.buf[:0], e.ends[:0], e.formats[:0]
 	for i, arg := range args {
 		oid := sd.ParamOIDs[i]
-		format := m.FormatCodeForOID(oid)
+		format := formatFor(m, oid, arg)
 		start := len(e.buf)
 		buf, err := m.Encode(oid, format, arg, e.buf)
 		if err != nil && format == pgtype.BinaryFormatCode {
@@ -72,6 +72,17 @@ func (e *paramEncoder) encode(m *pgtype.Map, sd *pgconn.StatementDescription, ar
 		start = end
 	}
 	return nil
+}
+
+// formatFor is the format pgx chooses for a parameter
+// (ExtendedQueryBuilder's chooseParameterFormatCode): text for a Go
+// string, else what the type's codec prefers.
+func formatFor(m *pgtype.Map, oid uint32, arg any) int16 {
+	switch arg.(type) {
+	case string, *string:
+		return pgtype.TextFormatCode
+	}
+	return m.FormatCodeForOID(oid)
 }
 
 // sendStatements sends the statements queued on b as one pipeline, one

@@ -18,7 +18,7 @@ func TestParamEncoderSendsWhatPgxWould(t *testing.T) {
 	sd := &pgconn.StatementDescription{ParamOIDs: []uint32{
 		pgtype.Int4OID, pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.Int8ArrayOID,
 		pgtype.Float8ArrayOID, pgtype.BoolArrayOID, pgtype.Int2ArrayOID, pgtype.TimestamptzArrayOID,
-		pgtype.TextArrayOID, pgtype.TextOID, pgtype.TextArrayOID,
+		pgtype.TextArrayOID, pgtype.TextOID, pgtype.TextArrayOID, pgtype.TextOID, pgtype.TextOID, pgtype.Float8OID,
 	}}
 	at := time.Date(2026, 12, 7, 15, 0, 0, 123456000, time.UTC)
 	idem := "key-1"
@@ -34,6 +34,9 @@ func TestParamEncoderSendsWhatPgxWould(t *testing.T) {
 		[][]byte{[]byte(`{"incident":{"id":"inc_a"}}`), []byte(`{}`)},
 		nil,
 		[]string{},
+		"org_1", // a look's tenant: pgx sends a Go string as text
+		&idem,
+		float64(1.5),
 	}
 	var want pgx.ExtendedQueryBuilder
 	if err := want.Build(m, sd, args); err != nil {
