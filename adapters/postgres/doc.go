@@ -322,7 +322,10 @@
 // promises are a create's alone. Under 32 and 64 clients a group held 3 to
 // 5 creates, and a create cost PostgreSQL 0.5 to 0.8 times the CPU it
 // cost alone, and Sety 0.7 to 1 times (bench/README.md, issue 24's group
-// commit).
+// commit). A group's parameters are encoded into a buffer the group keeps
+// and sent through pgconn (groupsend.go): pgx shrinks its own buffer back
+// before every statement, and regrowing it for each group's documents was
+// a third of what a server allocated under load.
 //
 // A group commits all or nothing. When a create's look fails it (a
 // responder is available; the looks' statement names the create in its
