@@ -42,6 +42,10 @@ type Options struct {
 	// RESTART checkpoint, which holds the writer back for at most 100 ms.
 	// Default DefaultWALSizeLimit; negative: no limit.
 	WALSizeLimit int64
+
+	// aloneEvery is how often the handle polls the instances file
+	// (alone.go): 0 alonePoll; negative, only when a test says.
+	aloneEvery time.Duration
 }
 
 // DefaultWALSizeLimit is the size the write-ahead log is cut back to when
@@ -62,6 +66,8 @@ type DB struct {
 	stamps *stampChecks
 
 	decoded *decodedIncidents // incidents read lately, decoded (decoded.go)
+
+	presence *presence // whether the handle is alone on the file (alone.go)
 
 	available availability // which tenants have an available responder, as the writer knows (available.go)
 
@@ -100,7 +106,16 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	case o.WALSizeLimit < 0:
 		o.WALSizeLimit = -1 // SQLite's "no limit"
 	}
+	if o.aloneEvery == 0 {
+		o.aloneEvery = alonePoll
+	}
 	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	// Before anything is written, migrations included: an alone handle
+	// must have made room first (alone.go).
+	presence, err := joinInstances(path, o.BusyTimeout)
+	if err != nil {
 		return nil, err
 	}
 	// busy_timeout comes first so every later pragma already waits for locks.
@@ -119,21 +134,24 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)"+
 		"&_pragma=journal_size_limit("+strconv.FormatInt(o.WALSizeLimit, 10)+")")
 	if err != nil {
+		presence.release()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
 	conn, err := write.Conn(ctx)
 	if err != nil {
 		write.Close()
+		presence.release()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, translate(err))
 	}
 	w, err := groupcommit.New(conn, translate)
 	if err != nil {
 		conn.Close()
 		write.Close()
+		presence.release()
 		return nil, err
 	}
-	db := &DB{write: write, w: w, dsn: dsn, decoded: newDecodedIncidents()}
+	db := &DB{write: write, w: w, dsn: dsn, decoded: newDecodedIncidents(), presence: presence}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -161,8 +179,9 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open the stamp reader of %s: %w", path, err)
 	}
-	db.stamps = newStampChecks(stamps, db.decoded)
+	db.stamps = newStampChecks(stamps, db.decoded, presence)
 	db.decoded.reader.Store(db.stamps.reader)
+	presence.start(db.stamps.checkFile, o.aloneEvery)
 	// The checkpointer's busy timeout bounds how long its RESTART
 	// checkpoints (when the log is longer than WALSizeLimit) hold the
 	// writer back while readers of older snapshots finish.
@@ -188,6 +207,7 @@ func checkPath(path string) error {
 // Close lets the writes already queued finish, then closes the writer and
 // the read pool. Writes after Close fail.
 func (db *DB) Close() error {
+	db.presence.Close() // no get answers alone from here on
 	errs := []error{db.w.Close()}
 	if db.checkpoints != nil {
 		errs = append(errs, db.checkpoints.Close())
@@ -202,6 +222,8 @@ func (db *DB) Close() error {
 		errs = append(errs, db.stamps.Close())
 	}
 	errs = append(errs, db.write.Close())
+	// Last: another handle may write once this one's locks are gone.
+	errs = append(errs, db.presence.release())
 	return errors.Join(errs...)
 }
 

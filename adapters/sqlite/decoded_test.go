@@ -49,7 +49,7 @@ func TestPeekIncidentIsTheKeptValueUntilTheRowChanges(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sety.db")
 	var instances [2]*DB
 	for i := range instances {
-		db, err := Open(ctx, path, &Options{Synchronous: "NORMAL"})
+		db, err := Open(ctx, path, &Options{Synchronous: "NORMAL", aloneEvery: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -181,13 +181,13 @@ func (c *decodedIncidents) unkeep(commit stampCommit) {
 }
 
 // advance applies the changes up to stamp to the kept incidents (the walk
-// the comment at the top describes). Checks call it one at a time, with
-// stamps that never go back. c.mu is held.
-func (c *decodedIncidents) advance(stamp int64) {
+// the comment at the top describes), and reports whether it found numbers
+// that no recorded commit of this process holds. c.mu is held.
+func (c *decodedIncidents) advance(stamp int64) (foreign bool) {
 	l := &c.log
 	x := l.valid
 	if stamp <= x {
-		return
+		return false
 	}
 	i := sort.Search(len(l.commits), func(i int) bool { return l.commits[i].to > x })
 	for x < stamp {
@@ -211,8 +211,10 @@ func (c *decodedIncidents) advance(stamp int64) {
 		}
 		l.floor = max(l.floor, next)
 		x = next
+		foreign = true
 	}
 	l.valid = x
+	return foreign
 }
 
 // fresh returns the incident kept for id if a check that read stamp
@@ -228,6 +230,29 @@ func (c *decodedIncidents) fresh(id, org, env string, stamp int64) (decodedIncid
 		return decodedIncident{}, false // a change up to stamp is not accounted for yet
 	}
 	return kept, true
+}
+
+// freshAlone is fresh for a handle alone on the file (alone.go): every
+// number since the stamp was last read is this process's, so the kept
+// incidents are brought up to the last commit it recorded, in memory. It
+// reports numbers that no recorded commit holds (foreign): a writer that
+// takes no part in the handles' locks, whose changes un-keep what was
+// read before them.
+func (c *decodedIncidents) freshAlone(id, org, env string) (kept decodedIncident, ok, foreign bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := &c.log
+	stamp := l.valid
+	if n := len(l.commits); n > 0 && l.commits[n-1].to > stamp {
+		stamp = l.commits[n-1].to
+		foreign = c.advance(stamp)
+	}
+	kept, ok = c.byID[id]
+	if !ok || kept.at == 0 || kept.at < l.floor || kept.row.OrgID != org || kept.row.Environment != env ||
+		kept.at < stamp && l.valid < stamp {
+		return decodedIncident{}, false, foreign
+	}
+	return kept, true, foreign
 }
 
 // candidate says whether a check could let the incident kept for id

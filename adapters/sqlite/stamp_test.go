@@ -23,7 +23,7 @@ func openPair(t testing.TB) (a, b *DB) {
 	path := filepath.Join(t.TempDir(), "sety.db")
 	var dbs [2]*DB
 	for i := range dbs {
-		db, err := Open(ctx, path, &Options{Synchronous: "NORMAL"})
+		db, err := Open(ctx, path, &Options{Synchronous: "NORMAL", aloneEvery: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,6 +34,10 @@ type stampChecks struct {
 
 	reader *stampReader // used by one round at a time
 
+	// presence says whether the handle is alone on its file: then a get
+	// needs no check (alone.go).
+	presence *presence
+
 	// afterRead, if set, runs in every check after the stamp's read
 	// (tests).
 	afterRead func()
@@ -49,38 +53,57 @@ type stampRound struct {
 	// stampChecks.mu until the round runs; no get joins a running round):
 	// a round that its leader runs alone, as a lone get's is, makes no
 	// channel.
-	done  chan struct{}
-	stamp int64
-	err   error
+	done    chan struct{}
+	stamp   int64
+	foreign bool // the check found numbers no commit of this process holds
+	err     error
 	// joined counts the gets that wait for the round besides the one
 	// that runs it (guarded by stampChecks.mu; tests read it).
 	joined int
 }
 
-func newStampChecks(db *sql.DB, decoded *decodedIncidents) *stampChecks {
-	return &stampChecks{reader: newStampReader(db), decoded: decoded, yield: runtime.Gosched}
+func newStampChecks(db *sql.DB, decoded *decodedIncidents, presence *presence) *stampChecks {
+	return &stampChecks{reader: newStampReader(db), decoded: decoded, presence: presence, yield: runtime.Gosched}
 }
 
 // fresh returns the incident kept for id when a check that began after
-// the call allows it to answer for the tenant; false sends the get to its
-// row. A get for an incident not kept (or not stamped) waits for no check.
+// the call allows it to answer for the tenant, or, while the handle is
+// alone on its file, when this process's own commits allow it; false
+// sends the get to its row. A get for an incident not kept (or not
+// stamped) waits for no check.
 func (k *stampChecks) fresh(id, org, env string) (decodedIncident, bool) {
+	if k.presence.isAlone() {
+		kept, ok, foreign := k.decoded.freshAlone(id, org, env)
+		if foreign {
+			k.presence.sawForeign()
+		}
+		return kept, ok
+	}
 	if !k.decoded.candidate(id, org, env) {
 		return decodedIncident{}, false
 	}
-	stamp, err := k.await()
+	stamp, _, err := k.await()
 	if err != nil {
 		return decodedIncident{}, false
 	}
 	return k.decoded.fresh(id, org, env, stamp)
 }
 
-// await returns the stamp read by a check that began after the call.
-func (k *stampChecks) await() (int64, error) {
+// checkFile reads the stamp from the file (a check that began after the
+// call) and reports whether it found numbers no commit of this process
+// holds (presence.check).
+func (k *stampChecks) checkFile() (foreign bool, err error) {
+	_, foreign, err = k.await()
+	return foreign, err
+}
+
+// await returns the stamp read by a check that began after the call, and
+// whether that check found numbers no commit of this process holds.
+func (k *stampChecks) await() (int64, bool, error) {
 	k.mu.Lock()
 	if k.closed {
 		k.mu.Unlock()
-		return 0, sql.ErrConnDone
+		return 0, false, sql.ErrConnDone
 	}
 	if !k.running {
 		// This get leads a round that gathers the gets arriving while it
@@ -116,7 +139,7 @@ func (k *stampChecks) await() (int64, error) {
 		return k.check(r)
 	}
 	<-r.done
-	return r.stamp, r.err
+	return r.stamp, r.foreign, r.err
 }
 
 // check runs round r: it reads the stamp, brings the kept incidents up to
@@ -126,17 +149,17 @@ func (k *stampChecks) await() (int64, error) {
 // the common case on a server that is not busy): no get refers to it
 // any more, and its leader reads the outcome check returns, not the
 // round.
-func (k *stampChecks) check(r *stampRound) (int64, error) {
+func (k *stampChecks) check(r *stampRound) (int64, bool, error) {
 	r.stamp, r.err = k.reader.read()
 	if k.afterRead != nil {
 		k.afterRead()
 	}
 	if r.err == nil {
 		k.decoded.mu.Lock()
-		k.decoded.advance(r.stamp)
+		r.foreign = k.decoded.advance(r.stamp)
 		k.decoded.mu.Unlock()
 	}
-	stamp, err, done := r.stamp, r.err, r.done
+	stamp, foreign, err, done := r.stamp, r.foreign, r.err, r.done
 	k.mu.Lock()
 	next := k.next
 	if next != nil {
@@ -155,7 +178,7 @@ func (k *stampChecks) check(r *stampRound) (int64, error) {
 	if done != nil {
 		close(done)
 	}
-	return stamp, err
+	return stamp, foreign, err
 }
 
 // Close ends the checks: a get waiting for one still gets its outcome,

@@ -194,7 +194,7 @@ func TestAnotherProcessesWritesWhileACheckHoldsItsRead(t *testing.T) {
 // openOn opens a handle on path; the caller closes it.
 func openOn(t *testing.T, path string) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL"})
+	db, err := Open(context.Background(), path, &Options{Synchronous: "NORMAL", aloneEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

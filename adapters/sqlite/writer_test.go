@@ -38,7 +38,9 @@ func openTest(t *testing.T) *DB {
 // openTestWith is openTest with opts.
 func openTestWith(t *testing.T, opts *Options) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), opts)
+	o := *opts
+	o.aloneEvery = -1 // every get checks the stamp (alone_test.go tests the other way)
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "sety.db"), &o)
 	if err != nil {
 		t.Fatal(err)
 	}
