@@ -49,6 +49,22 @@
 // and keeps it. Rate-limit leases, access logs and webhook bookkeeping
 // change no incident, so they do not disturb what is kept.
 //
+// A handle that is alone on its file skips the check: there is no other
+// process's change to see (alone.go). Handles hold locks on a file beside
+// the database (path + "-instances"; Linux's open file description locks,
+// fcntl(2), which the kernel drops with the process however it ends): a
+// read lock while open, a write lock while alone. A handle takes the write
+// lock once no other has the file open, reads the stamp once, and then a
+// get applies this process's own recorded commits in memory and answers.
+// An opening handle knocks (a lock on a second byte) and waits, before it
+// writes anything, for its read lock, which the alone handle gives by
+// stepping back within 50 ms of the knock (at most Options.BusyTimeout,
+// after which Open fails saying so). A writer that takes no part (a
+// release before this one, a sqlite3 shell) is not seen by the locks: an
+// alone handle reads the stamp every 50 ms, and once a number turns up
+// that no commit of its own holds, it never answers alone again. On other
+// systems no handle is ever alone, and every get checks.
+//
 // Peek reads a row on connections of its own (as many as the
 // read pool's), through the driver's prepared statement directly
 // (database/sql's Conn.Raw) and with no context to watch: a get never
