@@ -77,7 +77,7 @@ type presence struct {
 // joinInstances takes the handle's place among those open on path,
 // waiting at most wait for an alone handle to make room.
 func joinInstances(path string, wait time.Duration) (*presence, error) {
-	file, err := openInstancesFile(path + "-instances")
+	file, err := openInstancesFile(path+"-instances", path)
 	if errors.Is(err, errNoInstanceLocks) {
 		return &presence{}, nil
 	}

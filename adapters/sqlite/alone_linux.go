@@ -26,10 +26,21 @@ const (
 	knockByte = 1
 )
 
-// openInstancesFile opens (creating) the instances file at path. It
-// returns errNoInstanceLocks where the file system takes no such locks.
-func openInstancesFile(path string) (*instancesFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+// openInstancesFile opens (creating, with the permissions of the
+// database file db if there is one) the instances file at path. A user
+// who may not write it opens it to read: its handle takes part (read
+// locks), and is never alone (a write lock needs a file open to write).
+// It returns errNoInstanceLocks where the file system takes no such
+// locks.
+func openInstancesFile(path, db string) (*instancesFile, error) {
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(db); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, perm)
+	if errors.Is(err, os.ErrPermission) {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, err
 	}

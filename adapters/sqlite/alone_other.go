@@ -8,7 +8,7 @@ package sqlite
 // locks), so every get checks the stamp, as every get did before.
 type instancesFile struct{}
 
-func openInstancesFile(string) (*instancesFile, error) { return nil, errNoInstanceLocks }
+func openInstancesFile(string, string) (*instancesFile, error) { return nil, errNoInstanceLocks }
 
 func (*instancesFile) knock() (bool, error)   { return false, errNoInstanceLocks }
 func (*instancesFile) unknock() error         { return errNoInstanceLocks }

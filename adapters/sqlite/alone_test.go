@@ -227,7 +227,7 @@ func TestAnAloneHandleStopsForAWriterThatTakesNoPart(t *testing.T) {
 // instanceLocks says whether this platform's handles can be alone; the
 // test returns (passing) where they cannot.
 func instanceLocks(t *testing.T) bool {
-	f, err := openInstancesFile(filepath.Join(t.TempDir(), "probe"))
+	f, err := openInstancesFile(filepath.Join(t.TempDir(), "probe"), "")
 	if err != nil {
 		t.Logf("no instance locks here (%v): every get checks the stamp", err)
 		return false
