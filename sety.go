@@ -302,6 +302,11 @@ func New(stores Stores, opts ...Option) (*Sety, error) {
 		if commits, ok := stores.(ports.CommitObserver); ok {
 			commits.ObserveCommits(m.Committed)
 		}
+		if alone, ok := stores.(ports.Alone); ok {
+			if err := telemetry.AloneGauge(c.metrics, alone.Alone); err != nil {
+				return nil, fmt.Errorf("sety: metrics: %w", err)
+			}
+		}
 		if pool, ok := stores.(ports.ConnectionPool); ok {
 			err := telemetry.PoolGauges(c.metrics, func() telemetry.PoolStats {
 				var s telemetry.PoolStats

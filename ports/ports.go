@@ -76,3 +76,11 @@ type Exclusive interface {
 type ConnectionPool interface {
 	PoolStats() (maxConns, inUse int, waits int64, waited time.Duration)
 }
+
+// Alone is a Stores that can say whether this instance is the only one
+// with the database open, and so answers reads from what it keeps without
+// looking for other instances' writes (sety.WithMetrics serves it as
+// sety_store_alone). SQLite has it, on Linux.
+type Alone interface {
+	Alone() bool
+}

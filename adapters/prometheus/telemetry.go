@@ -302,6 +302,20 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// AloneGauge registers sety_store_alone, read at scrape time from alone:
+// 1 while this instance is the only one with its store open (its gets then
+// answer from what it keeps; ports.Alone), 0 otherwise.
+func AloneGauge(reg prometheus.Registerer, alone func() bool) error {
+	return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sety_store_alone",
+		Help: "1 while this instance is the only one with its store open (SQLite on Linux: its gets answer without looking for other instances' writes), else 0."},
+		func() float64 {
+			if alone() {
+				return 1
+			}
+			return 0
+		}))
+}
+
 // PoolStats is what a store with a connection pool says of it: how many
 // connections it may open and how many are lent out now, and how many
 // times, for how long in all, callers waited for one because none was

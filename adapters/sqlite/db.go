@@ -300,6 +300,11 @@ func (db *DB) inTx(ctx context.Context, fn func(*writeTx) error) error {
 	})
 }
 
+// Alone says whether this handle is the only one open on the file, so that
+// gets answer from the incidents it keeps without reading the stamp
+// (alone.go).
+func (db *DB) Alone() bool { return db.presence.isAlone() }
+
 // ObserveCommits has fn told of every committed write batch: how many
 // write transactions it carried and how long it took, BEGIN to the end of
 // COMMIT (sety.WithMetrics uses it for the store's metrics).

@@ -7,4 +7,5 @@ var (
 	_ ports.Stores         = (*DB)(nil)
 	_ ports.RateLeases     = (*DB)(nil)
 	_ ports.CommitObserver = (*DB)(nil)
+	_ ports.Alone          = (*DB)(nil)
 )
