@@ -271,12 +271,7 @@ func TestGetsWhileHandlesComeAndGo(t *testing.T) {
 				if db.presence.isAlone() {
 					alone.Add(1)
 				}
-				got := peekOf(t, db, inc.ID)
-				n := int64(0)
-				if s, ok := strings.CutPrefix(got.Title, "Change "); ok {
-					n, _ = strconv.ParseInt(s, 10, 64)
-				}
-				if n < before {
+				if got := peekOf(t, db, inc.ID); changeNumber(got.Title) < before {
 					t.Errorf("a get that began after change %d shows %q", before, got.Title)
 					return
 				}

@@ -54,11 +54,7 @@ func TestConcurrentGetsSeeEveryAcknowledgedChange(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				n := int64(0)
-				if s, ok := strings.CutPrefix(got.Title, "Change "); ok {
-					n, _ = strconv.ParseInt(s, 10, 64)
-				}
-				if n < before {
+				if n := changeNumber(got.Title); n < before {
 					t.Errorf("a get that began after change %d shows %q", before, got.Title)
 					return
 				}
@@ -76,4 +72,13 @@ func TestConcurrentGetsSeeEveryAcknowledgedChange(t *testing.T) {
 	if acked.Load() == 0 {
 		t.Fatal("no change was made while the gets ran")
 	}
+}
+
+// changeNumber is n of a title "Change n" (0 for any other title).
+func changeNumber(title string) int64 {
+	n := int64(0)
+	if s, ok := strings.CutPrefix(title, "Change "); ok {
+		n, _ = strconv.ParseInt(s, 10, 64)
+	}
+	return n
 }
