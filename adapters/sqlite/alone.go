@@ -14,8 +14,8 @@ import (
 // changes: this process's own are in the stamp log before any caller of
 // theirs is answered. When no other handle has the file open, there are
 // none to see, and the check's read (a read transaction, a statement and
-// the rounds that share it: about 3 µs of a get's 40 or so on the
-// server) buys nothing. A SQLite file served by one process, the usual
+// the rounds that share it: about 3 µs of a get's 21–24 µs of server CPU
+// on a quiet 2-core machine, bench/README.md) buys nothing. A SQLite file served by one process, the usual
 // way, is that case.
 //
 // Handles say who has the file open with locks on a file beside it
