@@ -47,9 +47,7 @@ func addTestOrg(t *testing.T, db *DB) {
 // reading the stamp, and still shows every change of its own the moment
 // it is acknowledged.
 func TestAHandleAloneAnswersWithoutReadingTheStamp(t *testing.T) {
-	if !instanceLocks(t) {
-		return
-	}
+	needInstanceLocks(t)
 	db := openPolledByHand(t, filepath.Join(t.TempDir(), "sety.db"))
 	addTestOrg(t, db)
 	inc := createTest(t, db, 1)
@@ -82,9 +80,7 @@ func TestAHandleAloneAnswersWithoutReadingTheStamp(t *testing.T) {
 // writes nothing behind an alone handle's gets; once it has closed, the
 // other is alone again, having read what it wrote.
 func TestAnOpeningHandleWaitsForTheAloneOneToStepBack(t *testing.T) {
-	if !instanceLocks(t) {
-		return
-	}
+	needInstanceLocks(t)
 	path := filepath.Join(t.TempDir(), "sety.db")
 	a := openPolledByHand(t, path)
 	addTestOrg(t, a)
@@ -161,9 +157,7 @@ func knocking(t *testing.T, db *DB) bool {
 // stopped, here: never polled) makes the newcomer's Open fail after the
 // busy timeout, saying why, rather than write behind its gets.
 func TestOpenGivesUpOnAnAloneHandleThatMakesNoRoom(t *testing.T) {
-	if !instanceLocks(t) {
-		return
-	}
+	needInstanceLocks(t)
 	path := filepath.Join(t.TempDir(), "sety.db")
 	a := openPolledByHand(t, path)
 	a.presence.poll()
@@ -182,9 +176,7 @@ func TestOpenGivesUpOnAnAloneHandleThatMakesNoRoom(t *testing.T) {
 // handle's next poll, or by its next get after a commit of its own, and
 // the handle never answers alone again.
 func TestAnAloneHandleStopsForAWriterThatTakesNoPart(t *testing.T) {
-	if !instanceLocks(t) {
-		return
-	}
+	needInstanceLocks(t)
 	for _, seenBy := range []string{"poll", "get"} {
 		t.Run(seenBy, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "sety.db")
@@ -224,16 +216,15 @@ func TestAnAloneHandleStopsForAWriterThatTakesNoPart(t *testing.T) {
 	}
 }
 
-// instanceLocks says whether this platform's handles can be alone; the
-// test returns (passing) where they cannot.
-func instanceLocks(t *testing.T) bool {
+// needInstanceLocks skips the test where handles cannot be alone (no
+// open file description locks: every get checks the stamp there).
+func needInstanceLocks(t *testing.T) {
+	t.Helper()
 	f, err := openInstancesFile(filepath.Join(t.TempDir(), "probe"), "")
 	if err != nil {
-		t.Logf("no instance locks here (%v): every get checks the stamp", err)
-		return false
+		t.Skipf("no instance locks here (%v): every get checks the stamp", err)
 	}
 	f.Close()
-	return true
 }
 
 // TestGetsWhileHandlesComeAndGo: gets from many goroutines on a handle
@@ -243,9 +234,7 @@ func instanceLocks(t *testing.T) bool {
 // least as new as the last change acknowledged before the get began.
 // Run with -race.
 func TestGetsWhileHandlesComeAndGo(t *testing.T) {
-	if !instanceLocks(t) {
-		return
-	}
+	needInstanceLocks(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sety.db")
 	db, err := Open(ctx, path, &Options{Synchronous: "NORMAL", aloneEvery: time.Millisecond})
