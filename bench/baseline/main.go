@@ -45,6 +45,7 @@ import (
 	"time"
 
 	"github.com/sety-io/sety/ids"
+	"github.com/sety-io/sety/internal/gcheadroom"
 )
 
 type location struct {
@@ -267,6 +268,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func main() {
+	// The same collector setting as Sety's server (internal/gcheadroom),
+	// so that a ratio against the baseline compares code, not settings.
+	gcheadroom.Start(context.Background(), os.Getenv)
 	def := os.Getenv("ADDR")
 	if def == "" {
 		def = "127.0.0.1:0"

@@ -43,6 +43,7 @@ import (
 	"github.com/sety-io/sety/adapters/sqlite"
 	"github.com/sety-io/sety/examples/server/console"
 	"github.com/sety-io/sety/incident"
+	"github.com/sety-io/sety/internal/gcheadroom"
 	"github.com/sety-io/sety/ports"
 )
 
@@ -55,6 +56,10 @@ func main() {
 	uuid.EnableRandPool()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The collector gets room while the live heap is small, unless GOGC
+	// or GOMEMLIMIT says otherwise (internal/gcheadroom says why). Here,
+	// not in run: it is the process's, and tests run many servers in one.
+	gcheadroom.Start(ctx, os.Getenv)
 	if code := exitCode(os.Stderr, dispatch(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)); code != 0 {
 		os.Exit(code)
 	}
