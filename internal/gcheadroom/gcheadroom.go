@@ -5,7 +5,7 @@
 // (100) of what the last cycle found live. A Sety server keeps little
 // live (about 10 MB under load: its caches are bounded and the threat
 // engine is compact) and allocates fast (every request), so at GOGC=100
-// a server under 64 clients collected 14 times a second and spent 9–13 %
+// a server under 64 clients collected 14 times a second and spent 13–14 %
 // of its CPU marking and assisting (bench/README.md, issue 24, "the
 // collector"). With a heap of ten megabytes, room is what costs least.
 //
