@@ -3,6 +3,7 @@ package gcheadroom
 import (
 	"context"
 	"runtime/debug"
+	"slices"
 	"testing"
 )
 
@@ -45,21 +46,9 @@ func TestTheFollowerSetsThePercentOnlyWhenTheLiveHeapAsksForAnother(t *testing.T
 	live = 1 << 30
 	f.step()
 	f.step()
-	if want := []int{400, 200, 100}; !equal(sets, want) {
+	if want := []int{400, 200, 100}; !slices.Equal(sets, want) {
 		t.Fatalf("set %v, want %v", sets, want)
 	}
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestStartLeavesTheCollectorAloneWhenTheOperatorChose(t *testing.T) {
@@ -75,6 +64,7 @@ func TestStartTakesChargeAndPutsGosPercentBack(t *testing.T) {
 	prev := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(prev)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	stopped := Start(ctx, func(string) string { return "" })
 	if stopped == nil {
 		t.Fatal("Start did not take charge with neither GOGC nor GOMEMLIMIT set")
