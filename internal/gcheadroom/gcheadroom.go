@@ -47,7 +47,7 @@ func Percent(live uint64) int {
 	if live == 0 {
 		return MaxPercent
 	}
-	return int(min(max(100*Headroom/live, 100), MaxPercent))
+	return int(min(100*Headroom/live, MaxPercent)) // above 100: live < Headroom
 }
 
 // Start sets the collector's percentage from the live heap now and again
