@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -99,7 +100,11 @@ func (b *bench) summarize() {
 					fmt.Fprintln(w, "\ntwo instances ÷ one, creates/s, by round:")
 					header = true
 				}
-				fmt.Fprintf(w, "  %3d clients: %s/%s %s\n", c, p[0], p[1], strings.Join(rs, " "))
+				text := make([]string, len(rs))
+				for i, r := range rs {
+					text[i] = fmt.Sprintf("%.2f", r)
+				}
+				fmt.Fprintf(w, "  %3d clients: %s/%s %s (%s)\n", c, p[0], p[1], strings.Join(text, " "), spread(rs))
 			}
 		}
 	}
@@ -172,16 +177,47 @@ func (b *bench) ratio(num, den string, clients int, f func(measurement) float64)
 
 // roundRatios are f(num) / f(den) at clients in each round both were
 // measured in, in round order.
-func (b *bench) roundRatios(num, den string, clients int, f func(measurement) float64) []string {
-	var out []string
+func (b *bench) roundRatios(num, den string, clients int, f func(measurement) float64) []float64 {
+	var out []float64
 	for _, n := range b.measured(num, clients) {
 		for _, d := range b.measured(den, clients) {
 			if d.round == n.round && f(d) > 0 {
-				out = append(out, fmt.Sprintf("%.2f", f(n)/f(d)))
+				out = append(out, f(n)/f(d))
 			}
 		}
 	}
 	return out
+}
+
+// spread says how far a median of per-round ratios can be trusted: the
+// median, the middle half of the rounds, and how many rounds came out at
+// 1.00 or more. On a shared 2-core machine single rounds of two ÷ one
+// have swung from 0.76 to 1.25 in one run, so a median of three rounds
+// moves by ±0.05 between runs of the same build; the spread shows when a
+// figure near 1.00 needs more rounds.
+func spread(rs []float64) string {
+	s := slices.Clone(rs)
+	slices.Sort(s)
+	atLeastOne := 0
+	for _, r := range s {
+		if math.Round(r*100) >= 100 { // as printed: a round shown as 1.00 counts
+			atLeastOne++
+		}
+	}
+	return fmt.Sprintf("median %.2f, middle half %.2f–%.2f, %d of %d rounds ≥ 1.00",
+		median(s), quantile(s, 0.25), quantile(s, 0.75), atLeastOne, len(s))
+}
+
+// quantile is the q-quantile of sorted s, interpolated between the two
+// nearest ranks.
+func quantile(s []float64, q float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(s)-1)
+	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
 }
 
 func mapTo(ms []measurement, f func(measurement) float64) []float64 {
