@@ -154,29 +154,44 @@
 // changing one incident can take their ids in the opposite order.
 //
 // Events carry their writer's xid8 all the same, for the sequencer's own
-// look-up: all transactions below the horizon it reads before it looks
-// have ended, so once a run has positioned every event it found, no event
-// below that horizon will wait again, and the next run looks only from
-// there (outbox_waiting, through an index on xid). The horizon is the
-// cluster's: a long transaction in any database holds it back, which
-// makes the look longer, never wrong.
+// look-up, which takes PgQ's batches: a run that positioned everything it
+// found records the snapshot it took once it held the lock
+// (outbox_sequencer.snap, migration 0030). Every committed event whose
+// writer had ended by that snapshot is then in the log, so the next run
+// takes exactly the events of transactions that ended after it and before
+// its own snapshot (pg_visible_in_snapshot in the one and not the other),
+// walking outbox_events' index on xid from the recorded snapshot's xmin:
+// a transaction still running is in neither snapshot and comes in the run
+// after it ends, however long it ran. Such a run takes all the
+// difference, not a batch (the recorded snapshot stands only for a run
+// that took everything); until one has recorded a snapshot (the first
+// after the migration), runs look as before: every event above the
+// horizon (the oldest transaction running when the last complete run
+// began) not yet in the log, by a probe of the log's unique index on
+// event_id for each (outbox_waiting, which the threat load still reads).
+// Under load the horizon is the oldest group of creates in flight, so
+// those probes repeated most of the last run's events every run; with
+// the snapshots, a run's look costs what ended since the last run, and
+// the sequencer's PostgreSQL CPU a create fell by about a third (bench/
+// README.md, issue 24's "two snapshots"). The horizon is the cluster's:
+// a long transaction in any database holds it back, which makes the
+// look longer, never wrong. The log keeps its unique index on event_id:
+// other readers find an event's position by it, and a mistake in the
+// sequencer would fail a run, never position an event twice.
 //
-// The look costs what lies above the horizon, not the log's size: each
-// event there is checked against the log's unique index on event_id (a
-// LATERAL probe, which PostgreSQL never turns into a hash join of the
-// whole log, as NOT EXISTS was: migration 0017), without JIT (the
-// planner cannot know how many events lie above the horizon, and a guess
-// of a third of the table made it compile the query with LLVM at every
-// call, which cost PostgreSQL more CPU than a create's writes). Whether
-// anything waits at all (the sequencer's first check, the fan-out's
-// probe) is outbox_waiting_any, which stops at the first waiting event,
-// from the newest (migration 0018). Both are planned once per connection
-// (migration 0025), with sequential scans and sorts off for their own
-// statements, so the only plan left walks outbox_events_xid from the
-// horizon, whatever the planner guesses lies above it; they were dynamic
-// SQL, planned with the horizon's value at every call, and parsing and
-// planning them cost a third of their time (PostgreSQL spent 16 % of its
-// CPU in the two under 32 clients).
+// The looks run without JIT (the planner cannot know how many events lie
+// above the horizon, and a guess of a third of the table made it compile
+// the query with LLVM at every call, which cost PostgreSQL more CPU than
+// a create's writes). Whether anything waits at all (the sequencer's
+// first check, the fan-out's probe) is outbox_waiting_any, which stops at
+// the first waiting event, from the newest (migration 0018). Both are
+// planned once per connection (migration 0025), with sequential scans and
+// sorts off for their own statements, so the only plan left walks
+// outbox_events_xid from the horizon or the snapshot's xmin, whatever the
+// planner guesses lies above it; they were dynamic SQL, planned with the
+// horizon's value at every call, and parsing and planning them cost a
+// third of their time (PostgreSQL spent 16 % of its CPU in the two under
+// 32 clients).
 //
 // Who runs the sequencer: the webhook fan-out, in the transaction that
 // then fans out what it positioned (it holds the same lock), and any

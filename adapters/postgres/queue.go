@@ -436,9 +436,10 @@ func (q *webhookQueue) PurgeDeliveries(ctx context.Context, before, skippedBefor
 
 // PurgeEvents deletes one batch of published events (a ping, or at or
 // before the fan-out cursor) that no delivery refers to, and their log
-// rows, found by age through outbox_log_age, in one statement; never the
-// newest, whose position is the log's head, nor one not in the log (it
-// sequences first, so a ping stored just now is in it). SKIP LOCKED
+// rows, found by age through outbox_log_age (a BRIN index, migration
+// 0031), in one statement; never the newest, whose position is the log's
+// head, nor one not in the log (it sequences first, so a ping stored just
+// now is in it). SKIP LOCKED
 // passes over an event a redelivery being inserted holds (its foreign key
 // check locks it), so the purge neither waits for it nor deletes what it
 // refers to.
