@@ -36,12 +36,14 @@ func startProcess(t *testing.T, env ...string) (*exec.Cmd, string) {
 	// and the test fails instead of hanging.
 	deadline := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
 	defer deadline.Stop()
+	var seen []string
 	for lines.Scan() {
+		seen = append(seen, lines.Text())
 		if m := addrRE.FindStringSubmatch(lines.Text()); m != nil && strings.Contains(lines.Text(), "serving") {
 			go func() { _, _ = io.Copy(io.Discard, stderr) }()
 			return cmd, "http://" + m[1]
 		}
 	}
-	t.Fatal("the server did not start")
+	t.Fatalf("the server did not start: %s", strings.Join(seen, "\n"))
 	return nil, ""
 }
