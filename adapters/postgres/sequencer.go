@@ -10,7 +10,10 @@ import (
 )
 
 // sequenceBatch is how many events one call of outbox_sequence positions
-// at most; sequence calls it again while it fills its batch.
+// at most before a snapshot is recorded (the first runs after migration
+// 0030); sequence calls it again while it fills its batch. A run by the
+// difference of two snapshots takes all of it, however many: one that
+// positions sequenceBatch or more is called once more, and finds little.
 const sequenceBatch = 1000
 
 // sequence gives a log position to every event committed before it was
