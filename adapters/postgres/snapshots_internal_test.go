@@ -184,3 +184,38 @@ func TestSequencerRunsWhileWritersCommit(t *testing.T) {
 		t.Fatalf("%d events, %d log rows of %d events, head %d: want every event once at dense positions (and some hundreds written)", events, logged, distinct, head)
 	}
 }
+
+// A backlog by difference is one run, whatever its size: with a snapshot
+// recorded, 10,000 events committed at once are positioned by the next
+// sequence, densely and in insertion order, beyond sequenceBatch.
+func TestSequencerTakesABacklogInOneRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 10,000 events")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	db := openWithOrg(t, pgtest.URL(t))
+	if err := db.inTx(ctx, func(tx *txn) error { tx.insertEvents([]outbox.Event{fixtureEvent("evt_first")}); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO outbox_events (id, org_id, environment, type, subject_id, sequence, data, created_at)
+		SELECT 'evt_' || lpad(i::text, 5, '0'), $1, 'live', 'incident.created', 'inc_' || i, 1, '{}', now() FROM generate_series(1, 10000) i`,
+		fixtureTenant.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := callSequencer(ctx, db.pool); err != nil || n != 10000 {
+		t.Fatalf("one run by difference positioned %d (%v), want all 10,000", n, err)
+	}
+	var logged, head, ordered int64
+	if err := db.pool.QueryRow(ctx, `SELECT count(*), max(position),
+		count(*) FILTER (WHERE event_id = 'evt_' || lpad((position - 1)::text, 5, '0')) FROM outbox_log WHERE position > 1`).
+		Scan(&logged, &head, &ordered); err != nil {
+		t.Fatal(err)
+	}
+	if logged != 10000 || head != 10001 || ordered != 10000 {
+		t.Fatalf("%d log rows after the first, head %d, %d in insertion order; want 10,000, 10,001, 10,000", logged, head, ordered)
+	}
+}
