@@ -171,9 +171,10 @@
 // event_id for each (outbox_waiting, which the threat load still reads).
 // Under load the horizon is the oldest group of creates in flight, so
 // those probes repeated most of the last run's events every run; with
-// the snapshots, a run's look costs what ended since the last run, and
-// the sequencer's PostgreSQL CPU a create fell by about a third (bench/
-// README.md, issue 24's "two snapshots"). The horizon is the cluster's:
+// the snapshots, a run's look costs what ended since the last run: the
+// sequencer's statement time a create, against the group insert's, fell
+// by about a third under 64 clients (bench/README.md, issue 24's "two
+// snapshots"). The horizon is the cluster's:
 // a long transaction in any database holds it back, which makes the
 // look longer, never wrong. The log keeps its unique index on event_id:
 // other readers find an event's position by it, and a mistake in the
