@@ -58,9 +58,9 @@ func benchmarkGroupCommit(b *testing.B, size int) {
 }
 
 // BenchmarkGroupRowsEncode is the Go work of a group's inserts before
-// they go out: their arguments (queueGroupRows) and pgx's encoding of
-// them into the statement's parameters, as SendBatch does, without the
-// network or PostgreSQL.
+// they go out: their arguments (queueGroupRows) and their encoding into
+// the statement's parameters (paramEncoder, as a group's commit does),
+// without the network or PostgreSQL.
 func BenchmarkGroupRowsEncode(b *testing.B) {
 	for _, size := range []int{1, 8, 17} {
 		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
@@ -75,13 +75,13 @@ func BenchmarkGroupRowsEncode(b *testing.B) {
 				b.Fatal(err)
 			}
 			cs := benchGroups(b, size)()
-			var eqb pgx.ExtendedQueryBuilder
+			var e paramEncoder
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				batch := &pgx.Batch{}
 				queueGroupRows(batch, cs)
-				if err := eqb.Build(conn.Conn().TypeMap(), sd, batch.QueuedQueries[0].Arguments); err != nil {
+				if err := e.encode(conn.Conn().TypeMap(), sd, batch.QueuedQueries[0].Arguments); err != nil {
 					b.Fatal(err)
 				}
 			}

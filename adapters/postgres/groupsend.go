@@ -21,10 +21,12 @@ import (
 // doubling: in a Go heap profile of one server under 64 clients creating
 // incidents on PostgreSQL, that growth was 35 % of every byte the server
 // allocated, and the collector's work grows with what is allocated. Here
-// the buffer keeps its size from group to group. What pgx does with the
-// values is unchanged: each one is encoded by the connection's pgtype.Map,
-// in the format pgx would choose, and each statement is prepared once per
-// connection and then described from pgx's cache (pgx.Conn.Prepare).
+// the buffer keeps its size from group to group. What is sent is what
+// pgx would send: each value is encoded by the connection's pgtype.Map,
+// in the format pgx would choose (or, a group's column, by appendArray
+// into the bytes pgx would send: grouparrays.go), and each statement is
+// prepared once per connection and then described from pgx's cache
+// (pgx.Conn.Prepare).
 type paramEncoder struct {
 	mu      sync.Mutex // one group at a time (groupSlots is one, but nothing here relies on it)
 	buf     []byte
@@ -43,9 +45,21 @@ func (e *paramEncoder) encode(m *pgtype.Map, sd *pgconn.StatementDescription, ar
 	e.buf, e.ends, e.formats = e.buf[:0], e.ends[:0], e.formats[:0]
 	for i, arg := range args {
 		oid := sd.ParamOIDs[i]
+		buf, done, err := appendArray(e.buf, oid, arg) // a group's column (grouparrays.go)
+		if done {
+			if err != nil {
+				return fmt.Errorf("postgres: encoding argument %d: %w", i, err)
+			}
+			end := -1
+			if buf != nil {
+				e.buf, end = buf, len(buf)
+			}
+			e.ends, e.formats = append(e.ends, end), append(e.formats, pgtype.BinaryFormatCode)
+			continue
+		}
 		format := formatFor(m, oid, arg)
 		start := len(e.buf)
-		buf, err := m.Encode(oid, format, arg, e.buf)
+		buf, err = m.Encode(oid, format, arg, e.buf)
 		if err != nil && format == pgtype.BinaryFormatCode {
 			// as pgx does: a value with no binary encoding may have a text one
 			format = pgtype.TextFormatCode

@@ -48,17 +48,62 @@ var insertIncidentRows = func() string {
 }()
 
 // incidentColumns are insertIncidentRows' arguments for the incidents of
-// cs.
+// cs: each column a slice of its values' Go type, which the group's
+// buffer encodes itself (grouparrays.go), or a []any when its rows'
+// values differ in type, which pgx encodes.
 func incidentColumns(cs []*grouped) []any {
 	columns := make([]any, len(incidentColumnTypes))
 	for j := range columns {
-		column := make([]any, len(cs))
-		for i, c := range cs {
-			column[i] = c.row[j]
-		}
-		columns[j] = column
+		columns[j] = incidentColumn(cs, j)
 	}
 	return columns
+}
+
+// incidentColumn is column j of the rows of cs (see incidentColumns).
+func incidentColumn(cs []*grouped, j int) any {
+	var (
+		column any
+		ok     bool
+	)
+	switch cs[0].row[j].(type) {
+	case string:
+		column, ok = typedColumn[string](cs, j)
+	case *string:
+		column, ok = typedColumn[*string](cs, j)
+	case int:
+		column, ok = typedColumn[int](cs, j)
+	case int64:
+		column, ok = typedColumn[int64](cs, j)
+	case *int64:
+		column, ok = typedColumn[*int64](cs, j)
+	case bool:
+		column, ok = typedColumn[bool](cs, j)
+	case float64:
+		column, ok = typedColumn[float64](cs, j)
+	case pgtype.Timestamptz:
+		column, ok = typedColumn[pgtype.Timestamptz](cs, j)
+	}
+	if ok {
+		return column
+	}
+	values := make([]any, len(cs))
+	for i, c := range cs {
+		values[i] = c.row[j]
+	}
+	return values
+}
+
+// typedColumn is column j of the rows of cs as a []T, if every value is a T.
+func typedColumn[T any](cs []*grouped, j int) ([]T, bool) {
+	column := make([]T, len(cs))
+	for i, c := range cs {
+		v, ok := c.row[j].(T)
+		if !ok {
+			return nil, false
+		}
+		column[i] = v
+	}
+	return column, true
 }
 
 // insertGroupRows inserts the incidents of incidentColumnTypes' arrays
